@@ -1,0 +1,44 @@
+"""The `orchestra` command. Each command parses its arguments and calls one service.
+
+Errors are turned into exit codes here and only here: 0 success, 1 refused or failed,
+2 usage or configuration error. A user's mistake never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+
+import click
+
+from orchestra.cli.output import console
+from orchestra.errors import OrchestraError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="orchestra")
+def cli() -> None:
+    """Orchestra: BPMN processes in, durable end-to-end test suites out."""
+
+
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        cli.main(args=args, prog_name="orchestra", standalone_mode=False)
+    except click.exceptions.Abort:
+        console(stderr=True).print("Aborted.")
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except OrchestraError as exc:
+        if "--json" in args:
+            click.echo(json.dumps(exc.to_json(), indent=2, default=str))
+        console(stderr=True).print(f"[bold red]error:[/] {exc.message}", markup=True)
+        sys.exit(exc.exit_code)
+    sys.exit(0)

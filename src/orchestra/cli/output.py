@@ -1,0 +1,26 @@
+"""How commands speak: one JSON document on stdout with `--json`, readable text otherwise."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import click
+from rich.console import Console
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one machine-readable JSON document on stdout."
+)
+
+
+def console(*, stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def emit(payload: Any, *, as_json: bool, human: Callable[[Console], None]) -> None:
+    """Print `payload` as JSON, or let `human` render it for a person."""
+    if as_json:
+        click.echo(json.dumps(payload, indent=2, sort_keys=False, default=str))
+    else:
+        human(console())

@@ -1,0 +1,241 @@
+"""The normalized process graph: what Orchestra keeps of a BPMN model.
+
+Pure data, no I/O. The BPMN importer (`orchestra.bpmn`) builds it from XML; generation,
+binding and reports read it. It serializes to JSON (stored as `process.graph` JSONB) through
+pydantic, so `ProcessGraph.model_validate(row["graph"])` gives the same object back.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NodeCategory(StrEnum):
+    """What a flow node does in a token game; `Node.type` keeps the exact BPMN tag."""
+
+    START_EVENT = "startEvent"
+    END_EVENT = "endEvent"
+    INTERMEDIATE_CATCH_EVENT = "intermediateCatchEvent"
+    INTERMEDIATE_THROW_EVENT = "intermediateThrowEvent"
+    BOUNDARY_EVENT = "boundaryEvent"
+    TASK = "task"  # every task type: userTask, serviceTask, sendTask, ...
+    SUB_PROCESS = "subProcess"  # embedded, event subprocess, transaction, ad-hoc
+    CALL_ACTIVITY = "callActivity"
+    EXCLUSIVE_GATEWAY = "exclusiveGateway"
+    PARALLEL_GATEWAY = "parallelGateway"
+    INCLUSIVE_GATEWAY = "inclusiveGateway"
+    EVENT_BASED_GATEWAY = "eventBasedGateway"
+    COMPLEX_GATEWAY = "complexGateway"
+
+    @property
+    def is_gateway(self) -> bool:
+        return self.value.endswith("Gateway")
+
+    @property
+    def is_event(self) -> bool:
+        return self.value.endswith("Event")
+
+    @property
+    def is_activity(self) -> bool:
+        return self in (NodeCategory.TASK, NodeCategory.SUB_PROCESS, NodeCategory.CALL_ACTIVITY)
+
+
+class LoopKind(StrEnum):
+    STANDARD = "standard"
+    PARALLEL_MULTI_INSTANCE = "parallelMultiInstance"
+    SEQUENTIAL_MULTI_INSTANCE = "sequentialMultiInstance"
+
+
+class Condition(Frozen):
+    """A condition expression on a sequence flow, kept verbatim."""
+
+    text: str
+    language: str | None = None
+
+
+class Node(Frozen):
+    """One flow node of a process (or of a subprocess nested in it)."""
+
+    id: str
+    category: NodeCategory
+    type: str  # the BPMN element's local name: "userTask", "startEvent", "transaction", ...
+    name: str | None = None
+    parent: str | None = None  # id of the enclosing subProcess, None at process level
+    lane: str | None = None
+    # events: "message", "timer", "error", "signal", "escalation", "conditional", "link",
+    # "terminate", "compensate", "cancel" — in document order
+    event_definitions: tuple[str, ...] = ()
+    attached_to: str | None = None  # boundary events: the activity they sit on
+    cancel_activity: bool = True  # boundary events: interrupting or not
+    is_interrupting: bool = True  # start events of event subprocesses
+    triggered_by_event: bool = False  # event subprocesses
+    default_flow: str | None = None  # gateways and activities
+    loop: LoopKind | None = None
+    called_element: str | None = None  # call activities
+    extension_xml: str | None = None  # raw <extensionElements>, bindings may live there
+    line: int | None = None  # source line in the XML, for messages
+
+
+class Flow(Frozen):
+    """A sequence flow. Its id is kept: coverage and reports are keyed by it."""
+
+    id: str
+    source: str
+    target: str
+    name: str | None = None
+    condition: Condition | None = None
+    line: int | None = None
+
+
+class MessageFlow(Frozen):
+    id: str
+    source: str  # a node id or a participant id
+    target: str
+    name: str | None = None
+
+
+class Participant(Frozen):
+    """A pool of a collaboration."""
+
+    id: str
+    name: str | None = None
+    process_ref: str | None = None
+
+
+class Lane(Frozen):
+    id: str
+    name: str | None = None
+    node_ids: tuple[str, ...] = ()
+
+
+class Bounds(Frozen):
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+class Point(Frozen):
+    x: float
+    y: float
+
+
+class Shape(Frozen):
+    element_id: str
+    bounds: Bounds
+    is_expanded: bool | None = None
+    is_horizontal: bool | None = None
+
+
+class Edge(Frozen):
+    element_id: str
+    waypoints: tuple[Point, ...]
+
+
+class Diagram(Frozen):
+    """BPMNDI of the elements of one process (and its pool and message flows)."""
+
+    shapes: tuple[Shape, ...] = ()
+    edges: tuple[Edge, ...] = ()
+
+
+class ProcessGraph(Frozen):
+    """One BPMN process with everything generation and reports need.
+
+    `participant` is the pool drawing this process, `message_flows` those that touch it, and
+    `other_participants` the pools at their other end, so a stored process stands on its own.
+    """
+
+    id: str
+    name: str | None = None
+    is_executable: bool | None = None
+    nodes: tuple[Node, ...] = ()
+    flows: tuple[Flow, ...] = ()
+    lanes: tuple[Lane, ...] = ()
+    participant: Participant | None = None
+    other_participants: tuple[Participant, ...] = ()
+    message_flows: tuple[MessageFlow, ...] = ()
+    diagram: Diagram | None = None
+    exporter: str | None = None  # the modelling tool that wrote the file
+
+    @cached_property
+    def node_by_id(self) -> dict[str, Node]:
+        return {node.id: node for node in self.nodes}
+
+    @cached_property
+    def flow_by_id(self) -> dict[str, Flow]:
+        return {flow.id: flow for flow in self.flows}
+
+    @cached_property
+    def outgoing(self) -> dict[str, tuple[Flow, ...]]:
+        out: dict[str, list[Flow]] = {node.id: [] for node in self.nodes}
+        for flow in self.flows:
+            out.setdefault(flow.source, []).append(flow)
+        return {key: tuple(value) for key, value in out.items()}
+
+    @cached_property
+    def incoming(self) -> dict[str, tuple[Flow, ...]]:
+        into: dict[str, list[Flow]] = {node.id: [] for node in self.nodes}
+        for flow in self.flows:
+            into.setdefault(flow.target, []).append(flow)
+        return {key: tuple(value) for key, value in into.items()}
+
+    @cached_property
+    def boundary_events(self) -> dict[str, tuple[Node, ...]]:
+        """Activity id -> the boundary events attached to it."""
+        attached: dict[str, list[Node]] = {}
+        for node in self.nodes:
+            if node.attached_to is not None:
+                attached.setdefault(node.attached_to, []).append(node)
+        return {key: tuple(value) for key, value in attached.items()}
+
+    def children(self, parent: str | None) -> tuple[Node, ...]:
+        """The nodes directly inside `parent` (a subProcess id), or at process level for None."""
+        return tuple(node for node in self.nodes if node.parent == parent)
+
+    def counts_by_category(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for node in self.nodes:
+            counts[node.category.value] = counts.get(node.category.value, 0) + 1
+        counts["sequenceFlow"] = len(self.flows)
+        counts["messageFlow"] = len(self.message_flows)
+        return counts
+
+
+class ProblemSeverity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Problem(Frozen):
+    """A validation finding, precise enough to fix the model by."""
+
+    severity: ProblemSeverity
+    code: str  # stable machine name, e.g. "dangling-flow", "no-start-event"
+    message: str
+    element_id: str | None = None
+    process_id: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+
+class ImportedModel(Frozen):
+    """A whole BPMN file: its processes and the problems found in it."""
+
+    processes: tuple[ProcessGraph, ...] = Field(default_factory=tuple)
+    problems: tuple[Problem, ...] = Field(default_factory=tuple)
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is ProblemSeverity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity is ProblemSeverity.WARNING)

@@ -1,0 +1,83 @@
+"""Scenarios as generation produces them and as the runtime executes them. Pure data.
+
+A scenario is one token game from a start event to an end event, flattened into an ordered list
+of steps. Concurrency is encoded with branch labels:
+
+* `branch == ""` is the scenario's main line.
+* A parallel split `G` gives each of its outgoing branches a label `"<parent>/G#<n>"` (n from 1
+  in the order of the split's outgoing flows; `<parent>` is the enclosing label, empty on the
+  main line, so nested splits give `"/G#1/H#2"`).
+* The steps of a parallel block are listed branch after branch, each branch's steps in order,
+  and the block is closed by a BARRIER step on the enclosing branch whose `spec` is
+  `{"gateway": <join id>, "branches": [<labels>]}`. A block whose branches never join (for
+  example a non-interrupting boundary event's branch) is closed by the end of the scenario.
+* The runtime runs the branches of a block concurrently and continues after the BARRIER when
+  all of them have finished.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from orchestra.domain.process import Frozen
+from orchestra.domain.statuses import StepKind
+
+
+class Decision(Frozen):
+    """A gateway (or event-based / boundary) choice taken on a scenario's path."""
+
+    gateway: str
+    flows: tuple[str, ...]  # the flow(s) taken: several for an inclusive split
+    conditions: tuple[str | None, ...] = ()  # each flow's condition text, aligned with flows
+    branch: str = ""
+
+
+class ScenarioStep(Frozen):
+    position: int
+    kind: StepKind
+    element_id: str | None  # the BPMN element it comes from
+    name: str | None = None
+    branch: str = ""
+    spec: dict[str, Any] = Field(default_factory=dict)
+    meta: dict[str, Any] = Field(default_factory=dict)  # meta["exportAs"], meta["unbound"], ...
+
+
+class DependsOn(Frozen):
+    """`dependsOn` entry: this scenario waits for `scenario` to reach `outcome`."""
+
+    scenario: str  # the other scenario's name within the same suite
+    outcome: str = "PASSED"
+
+
+class TestScenario(Frozen):
+    __test__ = False
+
+    name: str
+    position: int
+    path: tuple[str, ...]  # element ids (nodes and flows) in order of the token game
+    branch_paths: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    decisions: tuple[Decision, ...] = ()
+    steps: tuple[ScenarioStep, ...] = ()
+    depends_on: tuple[DependsOn, ...] = ()
+
+
+class Coverage(Frozen):
+    """What a suite covers of its process."""
+
+    criterion: str
+    flows_total: int
+    flows_covered: int
+    nodes_total: int
+    nodes_covered: int
+    uncovered: tuple[dict[str, str], ...] = ()  # {"element": id, "kind": ..., "reason": ...}
+
+
+class GeneratedSuite(Frozen):
+    process_key: str
+    process_version: int
+    criterion: str
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    scenarios: tuple[TestScenario, ...] = ()
+    coverage: Coverage

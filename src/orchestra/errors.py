@@ -1,0 +1,76 @@
+"""Every error Orchestra raises on purpose, and what each becomes at the edges.
+
+    OrchestraError                      exit 1, HTTP 400
+    ├── UsageError                      exit 2, HTTP 400  a command or request that makes no sense
+    ├── ConfigurationError              exit 2, HTTP 500  settings, environment, embedded server
+    ├── NotFound                        exit 1, HTTP 404  a process, suite, run... that is not there
+    ├── Conflict                        exit 1, HTTP 409  a state that forbids the operation
+    ├── InputRefused                    exit 1, HTTP 422  a user's file or payload that is invalid
+    │   ├── BpmnRefused                 hostile, malformed or untestable BPMN
+    │   ├── BindingRefused              a binding, data set or environment file that is invalid
+    │   └── DependencyCycle             `dependsOn` between scenarios that loops
+    ├── GenerationLimit                 exit 1, HTTP 422  all-paths above its cap
+    └── StoreError                      exit 1, HTTP 503  PostgreSQL unreachable or failing
+
+Driver and library errors are wrapped (`raise ... from exc`) and every message names the
+element, file, line or run it is about. `cli.main` and the API's exception handler are the only
+places that turn them into exit codes and HTTP statuses.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class OrchestraError(Exception):
+    exit_code: ClassVar[int] = 1
+    http_status: ClassVar[int] = 400
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": type(self).__name__, "message": self.message, **self.details}
+
+
+class UsageError(OrchestraError):
+    exit_code = 2
+
+
+class ConfigurationError(OrchestraError):
+    exit_code = 2
+    http_status = 500
+
+
+class NotFound(OrchestraError):
+    http_status = 404
+
+
+class Conflict(OrchestraError):
+    http_status = 409
+
+
+class InputRefused(OrchestraError):
+    http_status = 422
+
+
+class BpmnRefused(InputRefused):
+    pass
+
+
+class BindingRefused(InputRefused):
+    pass
+
+
+class DependencyCycle(InputRefused):
+    pass
+
+
+class GenerationLimit(OrchestraError):
+    http_status = 422
+
+
+class StoreError(OrchestraError):
+    http_status = 503
