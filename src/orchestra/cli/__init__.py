@@ -22,8 +22,6 @@ def cli() -> None:
     """Orchestra: BPMN processes in, durable end-to-end test suites out."""
 
 
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
