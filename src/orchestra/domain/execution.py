@@ -1,0 +1,61 @@
+"""What executing one step takes and gives: the contract between the runtime and executors.
+
+The runtime (`orchestra.runtime`) owns leases, checkpoints and branches; an executor
+(`orchestra.binding.executor`) turns one ScenarioStep plus a StepContext into a StepOutcome and
+never touches the database. Everything here is plain data, JSON-serializable, so it can be
+checkpointed in `test_run.execution_context` and stored in `step_result`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from orchestra.domain.process import Frozen
+from orchestra.domain.statuses import StepStatus
+
+
+class RunIdentity(Frozen):
+    """Who is executing: the template namespace `run`, and the idempotency key's ingredients."""
+
+    suite_run_id: int
+    test_run_id: int
+    scenario: str
+    attempt: int
+    data_row_index: int | None = None
+
+
+class StepContext(Frozen):
+    """Everything a step's templates may read. Namespaces match the template names."""
+
+    run: RunIdentity
+    data: dict[str, Any] = Field(default_factory=dict)  # data row merged with branch data
+    vars: dict[str, Any] = Field(default_factory=dict)  # values saved by earlier steps
+    steps: dict[str, Any] = Field(default_factory=dict)  # element id -> earlier step's result
+    suite: dict[str, Any] = Field(default_factory=dict)  # SuiteRun.context
+    env: dict[str, Any] = Field(default_factory=dict)  # the environment's configuration
+    secrets: dict[str, str] = Field(default_factory=dict)  # resolved at run time, never stored
+
+
+class CheckResult(Frozen):
+    name: str  # e.g. "status", "jsonpath $.state eq"
+    passed: bool
+    expected: Any = None
+    actual: Any = None
+    message: str | None = None
+
+
+class StepOutcome(Frozen):
+    """The result of one execution of one step (all polls of an `eventually` included)."""
+
+    status: StepStatus
+    started_at: float  # unix seconds
+    duration_ms: float
+    request: dict[str, Any] | None = None  # as sent, secrets redacted
+    response: dict[str, Any] | None = None  # status, headers, body (truncated), secrets redacted
+    checks: tuple[CheckResult, ...] = ()
+    error: str | None = None  # why the step is FAILED or ERROR, naming the culprit
+    attempts: int = 1  # requests made (retries and polls)
+    saved: dict[str, Any] = Field(default_factory=dict)  # `save`: into the run's vars
+    exports: dict[str, Any] = Field(default_factory=dict)  # `exportAs`: into SuiteRun.context
