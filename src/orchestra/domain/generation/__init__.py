@@ -1,0 +1,26 @@
+"""Coverage-driven scenario generation: pure functions from a ProcessGraph to a GeneratedSuite.
+
+flat.py       the token-game graph (subprocesses inlined, boundary events wired)
+structure.py  regions and parallel/inclusive blocks; `Unstructured` when there are none
+minflow.py    minimum flow with lower bounds (networkx network simplex) and its paths
+plans.py      all-flows / all-nodes plans from minimum flows, all-paths enumeration
+fallback.py   the guided token game for graphs that are not block-structured
+render.py     plans into scenarios: steps, branch labels, BARRIERs, paths, decisions
+generator.py  `generate_suite` and the coverage report
+"""
+
+from orchestra.domain.generation.generator import (
+    DEFAULT_LOOP_BOUND,
+    DEFAULT_MAX_SCENARIOS,
+    coverage,
+    generate_suite,
+)
+from orchestra.domain.generation.plans import Criterion
+
+__all__ = [
+    "DEFAULT_LOOP_BOUND",
+    "DEFAULT_MAX_SCENARIOS",
+    "Criterion",
+    "coverage",
+    "generate_suite",
+]

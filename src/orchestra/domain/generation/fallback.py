@@ -1,0 +1,210 @@
+"""The heuristic for graphs that are not block-structured: a greedy, guided token game.
+
+Each scenario plays the BPMN token game from SOURCE: parallel splits send a token down every
+flow, a parallel join waits for one on each incoming flow, an inclusive join waits until no
+other token can still reach it, a terminate end event removes every token. At each exclusive
+choice the token goes toward the nearest element still uncovered (then toward the end), each back
+edge at most once per scenario. A game that deadlocks is dropped and what only it covered is
+reported uncovered. Games are played until nothing uncovered is reachable, so the coverage is
+complete up to deadlocks, but the count is not guaranteed minimal, and the steps of concurrent
+tokens are serialized on the main line (a valid interleaving) instead of branch labels.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, Gate, Role
+from orchestra.domain.generation.plans import Criterion, Hop, Plan
+from orchestra.domain.generation.structure import Analysis
+
+_FAR = 1 << 30
+_SYNTHETIC = (EdgeKind.DONE, EdgeKind.LOOP)
+
+
+def token_game_plans(analysis: Analysis, criterion: Criterion) -> list[Plan]:
+    game = _Game(analysis, criterion)
+    plans: list[Plan] = []
+    while len(plans) <= len(game.edges) + 1:
+        plan = game.play()
+        if plan is None:
+            break
+        plans.append(plan)
+    return plans
+
+
+class _Game:
+    def __init__(self, analysis: Analysis, criterion: Criterion) -> None:
+        flat = analysis.flat
+        self.flat = flat
+        kept = analysis.kept
+        self.edges = [
+            e.index
+            for e in flat.edges
+            if e.kind not in _SYNTHETIC and e.source in kept and e.target in kept
+        ]
+        self.out: dict[str, list[int]] = {n: [] for n in kept}
+        self.into: dict[str, list[int]] = {n: [] for n in kept}
+        for e in self.edges:
+            self.out[flat.edges[e].source].append(e)
+            self.into[flat.edges[e].target].append(e)
+        if criterion is Criterion.ALL_NODES:
+            self.targets = {f"n:{n}" for n in kept if flat.nodes[n].role is Role.ELEMENT}
+        else:
+            self.targets = {f"e:{e}" for e in self.edges if flat.edges[e].kind is EdgeKind.FLOW}
+        self.back = _back_edges(self.out, flat)
+        self.to_sink = self._distances(lambda e: flat.edges[e].target == SINK)
+
+    def _distances(self, goal: Callable[[int], bool]) -> dict[str, int]:
+        """Fewest edges from each node to an edge satisfying `goal`."""
+        dist: dict[str, int] = {}
+        queue: deque[str] = deque()
+        for e in self.edges:
+            source = self.flat.edges[e].source
+            if goal(e) and source not in dist:
+                dist[source] = 0
+                queue.append(source)
+        while queue:
+            node = queue.popleft()
+            for e in self.into[node]:
+                source = self.flat.edges[e].source
+                if source not in dist:
+                    dist[source] = dist[node] + 1
+                    queue.append(source)
+        return dist
+
+    def _is_target(self, e: int) -> bool:
+        return f"e:{e}" in self.targets or f"n:{self.flat.edges[e].target}" in self.targets
+
+    def play(self) -> Plan | None:
+        self.to_target = self._distances(self._is_target)
+        if SOURCE not in self.to_target:
+            return None
+        covered: set[str] = set()
+        plan: list[Hop] = []
+        tokens: list[int] = []
+        taken_back: set[int] = set()
+        self._emit(SOURCE, tokens, taken_back, covered)
+        for _ in range(20 * len(self.edges) + 20):
+            fired = self._fire_one(tokens, plan, taken_back, covered)
+            if not fired:
+                break
+        if tokens or not covered & self.targets:
+            self.targets -= covered  # only a deadlocking game reaches them
+            return self.play() if covered else None
+        self.targets -= covered
+        return tuple(plan)
+
+    def _fire_one(
+        self, tokens: list[int], plan: list[Hop], taken_back: set[int], covered: set[str]
+    ) -> bool:
+        for token in tokens:
+            node = self.flat.edges[token].target
+            consumed = self._enabled(node, token, tokens)
+            if consumed is None:
+                continue
+            for position, e in enumerate(consumed):
+                tokens.remove(e)
+                plan.append(Hop(e, visit=position == len(consumed) - 1))
+                covered.add(f"e:{e}")
+            covered.add(f"n:{node}")
+            self._after_visit(node, tokens)
+            self._emit(node, tokens, taken_back, covered)
+            return True
+        return False
+
+    def _enabled(self, node: str, token: int, tokens: list[int]) -> list[int] | None:
+        gate = self.flat.nodes[node].join
+        if gate is Gate.AND and len(self.into[node]) > 1:
+            needed = self.into[node]
+            return list(needed) if all(e in tokens for e in needed) else None
+        if gate is Gate.OR and len(self.into[node]) > 1:
+            waiting = [e for e in self.into[node] if e in tokens]
+            others = [e for e in tokens if e not in waiting]
+            if any(self._reaches(self.flat.edges[e].target, node) for e in others):
+                return None
+            return sorted(set(waiting), key=self.into[node].index)
+        return [token]
+
+    def _reaches(self, start: str, goal: str) -> bool:
+        seen = {start}
+        queue = deque([start])
+        while queue:
+            node = queue.popleft()
+            if node == goal:
+                return True
+            for e in self.out[node]:
+                target = self.flat.edges[e].target
+                if target not in seen:
+                    seen.add(target)
+                    queue.append(target)
+        return False
+
+    def _after_visit(self, node: str, tokens: list[int]) -> None:
+        element = self.flat.graph.node_by_id.get(self.flat.nodes[node].element or "")
+        if element is not None and "terminate" in element.event_definitions:
+            tokens.clear()
+
+    def _emit(self, node: str, tokens: list[int], taken_back: set[int], covered: set[str]) -> None:
+        if node == SINK:
+            return
+        normal = [
+            e
+            for e in self.out[node]
+            if self.flat.edges[e].kind is not EdgeKind.ATTACH and self._allowed(e, taken_back)
+        ]
+        gate = self.flat.nodes[node].split
+        if gate is Gate.AND:
+            chosen = normal
+        elif gate is Gate.OR:
+            chosen = [
+                e
+                for e in normal
+                if self.to_target.get(self.flat.edges[e].target, _FAR) < _FAR or self._is_target(e)
+            ]
+            chosen = chosen or self._best(normal)
+        else:
+            chosen = self._best(normal)
+        attach = [e for e in self.out[node] if self.flat.edges[e].kind is EdgeKind.ATTACH]
+        chosen += [
+            e
+            for e in attach
+            if self._is_target(e) or self.to_target.get(self.flat.edges[e].target, _FAR) < _FAR
+        ]
+        for e in chosen:
+            if e in self.back:
+                taken_back.add(e)
+            tokens.append(e)
+
+    def _allowed(self, e: int, taken_back: set[int]) -> bool:
+        return e not in self.back or e not in taken_back
+
+    def _best(self, edges: Iterable[int]) -> list[int]:
+        def cost(e: int) -> tuple[int, int, int]:
+            target = self.flat.edges[e].target
+            near = 0 if self._is_target(e) else 1 + self.to_target.get(target, _FAR)
+            return (min(near, _FAR), self.to_sink.get(target, 0 if target == SINK else _FAR), e)
+
+        ranked = sorted(edges, key=cost)
+        return ranked[:1]
+
+
+def _back_edges(out: dict[str, list[int]], flat: FlatGraph) -> set[int]:
+    back: set[int] = set()
+    state = {SOURCE: 1}
+    stack = [(SOURCE, iter(out.get(SOURCE, [])))]
+    while stack:
+        node, edges = stack[-1]
+        e = next(edges, None)
+        if e is None:
+            state[node] = 2
+            stack.pop()
+            continue
+        target = flat.edges[e].target
+        if state.get(target) == 1:
+            back.add(e)
+        elif target not in state:
+            state[target] = 1
+            stack.append((target, iter(out.get(target, []))))
+    return back

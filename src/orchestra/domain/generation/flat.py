@@ -1,0 +1,285 @@
+"""The flat token-game graph: a ProcessGraph with its subprocesses and events wired in.
+
+Generation never walks the BPMN graph directly. It walks this graph, where:
+
+* a virtual SOURCE leads to every process-level start event, and every process-level end event
+  (or activity without outgoing flow) leads to a virtual SINK;
+* an embedded subprocess `S` leads to its start events, and its end events lead to a synthetic
+  `S::exit` node that carries the subprocess's outgoing flows (the subprocess is inlined);
+* an interrupting boundary event `B` on activity `T` is an exclusive alternative `T -> B` (an
+  error end event inside a subprocess leads to the subprocess's error boundary event);
+* a non-interrupting boundary event is an ATTACH edge `T -> B`: a concurrent branch that may fire;
+* an event subprocess is entered from its scope (the subprocess node, or the process-level start
+  events): interrupting ones as an exclusive alternative, non-interrupting ones as ATTACH edges;
+* a gateway that both joins and splits is cut in two (`G` joins, `G::split` splits).
+
+Each edge keeps the id of the sequence flow it comes from, so coverage is counted on flows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from orchestra.domain.process import Flow, Node, NodeCategory, ProcessGraph
+
+SOURCE = "::source"
+SINK = "::sink"
+
+
+class Role(StrEnum):
+    ELEMENT = "element"  # a BPMN flow node
+    SOURCE = "source"
+    SINK = "sink"
+    SCOPE_EXIT = "scope-exit"  # where a subprocess's tokens meet before its outgoing flows
+    SPLIT_HALF = "split-half"  # the splitting half of a gateway that also joins
+
+
+class Gate(StrEnum):
+    """How a node takes its outgoing flows (split) or waits on its incoming ones (join)."""
+
+    XOR = "xor"
+    AND = "and"
+    OR = "or"
+
+
+class EdgeKind(StrEnum):
+    FLOW = "flow"  # a sequence flow of the model
+    START = "start"  # SOURCE -> start event
+    END = "end"  # end event -> SINK
+    ENTER = "enter"  # subprocess -> its start event
+    EXIT = "exit"  # end event inside a subprocess -> the subprocess's exit
+    BOUNDARY = "boundary"  # activity -> interrupting boundary event or event subprocess
+    ATTACH = "attach"  # activity -> non-interrupting boundary event or event subprocess
+    HALF = "half"  # joining half -> splitting half of a gateway
+    DONE = "done"  # synthetic: a block whose branches end -> where they end (not in `out`)
+    LOOP = "loop"  # synthetic: take back edge `via`, then the shortest way out (not in `out`)
+
+
+@dataclass(frozen=True)
+class FlatNode:
+    id: str
+    element: str | None  # the BPMN node id it stands for
+    role: Role
+    split: Gate = Gate.XOR
+    join: Gate = Gate.XOR
+
+
+@dataclass(frozen=True)
+class FlatEdge:
+    index: int
+    source: str
+    target: str
+    kind: EdgeKind
+    flow: Flow | None = None
+    via: int | None = None  # LOOP edges: the back edge taken
+
+    @property
+    def flow_id(self) -> str | None:
+        return self.flow.id if self.flow is not None else None
+
+
+@dataclass
+class FlatGraph:
+    graph: ProcessGraph
+    nodes: dict[str, FlatNode] = field(default_factory=dict)
+    edges: list[FlatEdge] = field(default_factory=list)
+    out: dict[str, list[int]] = field(default_factory=dict)
+    into: dict[str, list[int]] = field(default_factory=dict)
+
+    def add_node(self, node: FlatNode) -> None:
+        self.nodes[node.id] = node
+        self.out.setdefault(node.id, [])
+        self.into.setdefault(node.id, [])
+
+    def add_edge(self, source: str, target: str, kind: EdgeKind, flow: Flow | None = None) -> int:
+        edge = FlatEdge(len(self.edges), source, target, kind, flow)
+        self.edges.append(edge)
+        self.out[source].append(edge.index)
+        self.into[target].append(edge.index)
+        return edge.index
+
+    def add_synthetic(
+        self, source: str, target: str, kind: EdgeKind, via: int | None = None
+    ) -> int:
+        """An edge generation walks but the graph does not show (kept out of `out`/`into`)."""
+        edge = FlatEdge(len(self.edges), source, target, kind, None, via)
+        self.edges.append(edge)
+        return edge.index
+
+    def normal_out(self, node: str) -> list[int]:
+        """Outgoing edges without the non-interrupting attachments."""
+        return [e for e in self.out[node] if self.edges[e].kind is not EdgeKind.ATTACH]
+
+    def attach_out(self, node: str) -> list[int]:
+        return [e for e in self.out[node] if self.edges[e].kind is EdgeKind.ATTACH]
+
+    def is_split(self, node: str) -> bool:
+        """True when the node sends tokens down several outgoing edges at once."""
+        return self.nodes[node].split is not Gate.XOR and len(self.normal_out(node)) > 1
+
+
+def exit_id(scope: str) -> str:
+    return f"{scope}::exit"
+
+
+def flatten(graph: ProcessGraph) -> FlatGraph:
+    flat = FlatGraph(graph)
+    flat.add_node(FlatNode(SOURCE, None, Role.SOURCE))
+    flat.add_node(FlatNode(SINK, None, Role.SINK))
+    halves = _split_halves(graph)
+    for node in graph.nodes:
+        split, join = _gates(graph, node)
+        if node.category is NodeCategory.SUB_PROCESS:
+            flat.add_node(FlatNode(node.id, node.id, Role.ELEMENT, Gate.XOR, join))
+            flat.add_node(FlatNode(exit_id(node.id), node.id, Role.SCOPE_EXIT, split))
+        elif node.id in halves:
+            flat.add_node(FlatNode(node.id, node.id, Role.ELEMENT, Gate.XOR, join))
+            flat.add_node(FlatNode(halves[node.id], node.id, Role.SPLIT_HALF, split, Gate.XOR))
+        else:
+            flat.add_node(FlatNode(node.id, node.id, Role.ELEMENT, split, join))
+    for half_of, half in halves.items():
+        flat.add_edge(half_of, half, EdgeKind.HALF)
+    _wire_flows(flat, halves)
+    _wire_scopes(flat)
+    _wire_boundaries(flat)
+    return flat
+
+
+def _gates(graph: ProcessGraph, node: Node) -> tuple[Gate, Gate]:
+    category = node.category
+    if category is NodeCategory.PARALLEL_GATEWAY:
+        return Gate.AND, Gate.AND
+    if category in (NodeCategory.INCLUSIVE_GATEWAY, NodeCategory.COMPLEX_GATEWAY):
+        return Gate.OR, Gate.OR
+    if category.is_gateway:
+        return Gate.XOR, Gate.XOR
+    outgoing = graph.outgoing.get(node.id, ())
+    if len(outgoing) < 2:
+        return Gate.XOR, Gate.XOR
+    # several outgoing flows on an activity or event: unconditioned ones all fire (BPMN 13.2)
+    if any(flow.condition is not None for flow in outgoing):
+        return Gate.OR, Gate.XOR
+    return Gate.AND, Gate.XOR
+
+
+def _split_halves(graph: ProcessGraph) -> dict[str, str]:
+    """Gateways (and multi-flow activities) that both join and split: node id -> split half id."""
+    halves: dict[str, str] = {}
+    for node in graph.nodes:
+        if node.category is NodeCategory.SUB_PROCESS:
+            continue  # its exit node splits
+        many_in = len(graph.incoming.get(node.id, ())) > 1
+        many_out = len(graph.outgoing.get(node.id, ())) > 1
+        split, join = _gates(graph, node)
+        splits = many_out and split is not Gate.XOR
+        if (splits and (many_in or graph.boundary_events.get(node.id))) or (
+            many_in and many_out and join is not Gate.XOR
+        ):
+            halves[node.id] = f"{node.id}::split"
+    return halves
+
+
+def _wire_flows(flat: FlatGraph, halves: dict[str, str]) -> None:
+    nodes = flat.graph.node_by_id
+    for flow in flat.graph.flows:
+        if flow.source not in nodes or flow.target not in nodes:
+            continue  # dangling: the importer reports it
+        source = halves.get(flow.source, flow.source)
+        if nodes[flow.source].category is NodeCategory.SUB_PROCESS:
+            source = exit_id(flow.source)
+        flat.add_edge(source, flow.target, EdgeKind.FLOW, flow)
+
+
+def _wire_scopes(flat: FlatGraph) -> None:
+    """Entries and exits of the process and of every subprocess, event subprocesses included."""
+    graph = flat.graph
+    scopes: list[str | None] = [None]
+    scopes += [n.id for n in graph.nodes if n.category is NodeCategory.SUB_PROCESS]
+    for scope in scopes:
+        children = graph.children(scope)
+        starts = [c for c in children if _is_entry(graph, c)]
+        if scope is None:
+            for start in starts:
+                flat.add_edge(SOURCE, start.id, EdgeKind.START)
+        elif not graph.node_by_id[scope].triggered_by_event:
+            for start in starts:
+                flat.add_edge(scope, start.id, EdgeKind.ENTER)
+            if not children:
+                flat.add_edge(scope, exit_id(scope), EdgeKind.EXIT)
+        exit_node = SINK if scope is None else exit_id(scope)
+        for child in _ends(flat, children):
+            if not _error_to_boundary(flat, scope, child):
+                kind = EdgeKind.END if scope is None else EdgeKind.EXIT
+                flat.add_edge(child.id, exit_node, kind)
+        for child in children:
+            if child.category is NodeCategory.SUB_PROCESS and child.triggered_by_event:
+                _wire_event_subprocess(flat, scope, child, starts)
+
+
+def _is_entry(graph: ProcessGraph, node: Node) -> bool:
+    if node.category is NodeCategory.START_EVENT:
+        return not graph.incoming.get(node.id)
+    return False
+
+
+def _ends(flat: FlatGraph, children: Iterable[Node]) -> list[Node]:
+    """End events, and flow nodes that have no way out (implicit ends)."""
+    graph = flat.graph
+    ends: list[Node] = []
+    for child in children:
+        if child.category is NodeCategory.END_EVENT or (
+            not graph.outgoing.get(child.id) and _may_end(child)
+        ):
+            ends.append(child)
+    return ends
+
+
+def _may_end(node: Node) -> bool:
+    """A node without outgoing flow ends its scope, unless it is a start or an event subprocess."""
+    if node.category is NodeCategory.START_EVENT or node.attached_to is not None:
+        return False
+    return not (node.category is NodeCategory.SUB_PROCESS and node.triggered_by_event)
+
+
+def _error_to_boundary(flat: FlatGraph, scope: str | None, end: Node) -> bool:
+    """An error end event inside a subprocess continues at the subprocess's error boundary."""
+    if scope is None or "error" not in end.event_definitions:
+        return False
+    catchers = [
+        b
+        for b in flat.graph.boundary_events.get(scope, ())
+        if "error" in b.event_definitions and b.cancel_activity
+    ]
+    for catcher in catchers[:1]:
+        flat.add_edge(end.id, catcher.id, EdgeKind.BOUNDARY)
+    return bool(catchers)
+
+
+def _wire_event_subprocess(
+    flat: FlatGraph, scope: str | None, event_sub: Node, scope_starts: list[Node]
+) -> None:
+    graph = flat.graph
+    starts = [c for c in graph.children(event_sub.id) if c.category is NodeCategory.START_EVENT]
+    interrupting = all(start.is_interrupting for start in starts)
+    kind = EdgeKind.BOUNDARY if interrupting else EdgeKind.ATTACH
+    anchors = [scope] if scope is not None else [start.id for start in scope_starts]
+    for anchor in anchors:
+        flat.add_edge(anchor, event_sub.id, kind)
+    for start in starts:
+        flat.add_edge(event_sub.id, start.id, EdgeKind.ENTER)
+    after = SINK if scope is None else exit_id(scope)
+    flat.add_edge(exit_id(event_sub.id), after, EdgeKind.END if scope is None else EdgeKind.EXIT)
+
+
+def _wire_boundaries(flat: FlatGraph) -> None:
+    graph = flat.graph
+    for activity, events in graph.boundary_events.items():
+        if activity not in flat.nodes:
+            continue
+        for event in events:
+            if flat.into[event.id]:
+                continue  # already reached from an error end event
+            kind = EdgeKind.BOUNDARY if event.cancel_activity else EdgeKind.ATTACH
+            flat.add_edge(activity, event.id, kind)

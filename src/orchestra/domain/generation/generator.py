@@ -1,0 +1,128 @@
+"""`generate_suite`: a process graph and a coverage criterion in, a GeneratedSuite out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+
+from orchestra.domain.generation.fallback import token_game_plans
+from orchestra.domain.generation.flat import SINK, SOURCE, FlatGraph, flatten
+from orchestra.domain.generation.plans import Criterion, Enumerator, Expander, Plan, solve
+from orchestra.domain.generation.render import render
+from orchestra.domain.generation.structure import Analysis, Unstructured, analyse, prune
+from orchestra.domain.process import ProcessGraph
+from orchestra.domain.scenario import Coverage, GeneratedSuite, TestScenario
+from orchestra.errors import BpmnRefused, InputRefused
+
+DEFAULT_LOOP_BOUND = 1
+DEFAULT_MAX_SCENARIOS = 1000
+
+
+def generate_suite(
+    graph: ProcessGraph,
+    *,
+    process_key: str,
+    process_version: int,
+    criterion: Criterion = Criterion.ALL_FLOWS,
+    loop_bound: int = DEFAULT_LOOP_BOUND,
+    max_scenarios: int = DEFAULT_MAX_SCENARIOS,
+) -> GeneratedSuite:
+    """Deterministic: the same graph and options give the same suite, in the same order.
+
+    Raises GenerationLimit when all-paths exceeds `max_scenarios`, BpmnRefused when no start
+    event reaches an end event, InputRefused for all-paths on an unstructured model.
+    """
+    if loop_bound < 0 or max_scenarios < 1:
+        raise InputRefused("--loop-bound must be 0 or more and --max-scenarios 1 or more")
+    flat = flatten(graph)
+    analysis = prune(flat)
+    if SOURCE not in analysis.kept or SINK not in analysis.kept:
+        raise BpmnRefused(
+            f"process {graph.id}: no start event leads to an end event, nothing to generate"
+        )
+    parameters: dict[str, Any] = {"loop_bound": loop_bound, "max_scenarios": max_scenarios}
+    plans, method = _plans(analysis, criterion, loop_bound, max_scenarios)
+    parameters.update(method)
+    scenarios = render(flat, plans)
+    return GeneratedSuite(
+        process_key=process_key,
+        process_version=process_version,
+        criterion=criterion.value,
+        parameters=parameters,
+        scenarios=scenarios,
+        coverage=coverage(analysis, criterion, scenarios),
+    )
+
+
+def _plans(
+    analysis: Analysis, criterion: Criterion, loop_bound: int, cap: int
+) -> tuple[list[Plan], dict[str, Any]]:
+    flat = analysis.flat
+    try:
+        top = analyse(analysis)
+        if criterion is Criterion.ALL_PATHS:
+            return Enumerator(flat, loop_bound, cap).plans(top), {"method": "enumeration"}
+        solve(flat, top, criterion)
+        return Expander(flat).plans(top), {"method": "minimum-flow"}
+    except (Unstructured, nx.NetworkXException) as exc:
+        reason = exc.reason if isinstance(exc, Unstructured) else str(exc)
+        if criterion is Criterion.ALL_PATHS:
+            raise InputRefused(
+                f"process {flat.graph.id} is not block-structured ({reason}): all-paths needs "
+                "nested single-entry single-exit blocks; use --coverage all-flows or all-nodes",
+                details={"reason": reason},
+            ) from exc
+        return token_game_plans(analysis, criterion), {
+            "method": "token-game-heuristic",
+            "note": f"not block-structured ({reason}): scenarios come from a greedy token game, "
+            "complete but not guaranteed minimal, concurrent branches serialized",
+        }
+
+
+def coverage(
+    analysis: Analysis, criterion: Criterion, scenarios: tuple[TestScenario, ...]
+) -> Coverage:
+    graph = analysis.flat.graph
+    seen = {element for scenario in scenarios for element in scenario.path}
+    uncovered: list[dict[str, str]] = []
+    for node in graph.nodes:
+        if node.id not in seen:
+            uncovered.append(
+                {
+                    "element": node.id,
+                    "kind": "node",
+                    "reason": _reason(analysis, node.id, criterion),
+                }
+            )
+    for flow in graph.flows:
+        if flow.id not in seen:
+            reason = _reason(analysis, flow.source, criterion, flow_target=flow.target)
+            uncovered.append({"element": flow.id, "kind": "flow", "reason": reason})
+    return Coverage(
+        criterion=criterion.value,
+        flows_total=len(graph.flows),
+        flows_covered=sum(1 for flow in graph.flows if flow.id in seen),
+        nodes_total=len(graph.nodes),
+        nodes_covered=sum(1 for node in graph.nodes if node.id in seen),
+        uncovered=tuple(uncovered),
+    )
+
+
+def _reason(
+    analysis: Analysis, node: str, criterion: Criterion, flow_target: str | None = None
+) -> str:
+    ends = [node] if flow_target is None else [node, flow_target]
+    if any(n in analysis.unreachable for n in ends):
+        return "no start event reaches it"
+    if any(n in analysis.dead_ends for n in ends):
+        return "no end event can be reached from it"
+    if criterion is Criterion.ALL_NODES and flow_target is not None:
+        return "all-nodes does not require every flow"
+    if _is_container(analysis.flat, node):
+        return "a container with nothing to run"
+    return "no valid token game covers it (e.g. it leads to a deadlock)"
+
+
+def _is_container(flat: FlatGraph, node: str) -> bool:
+    return flat.nodes.get(node) is None
