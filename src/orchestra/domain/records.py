@@ -90,6 +90,8 @@ class TestRun(Frozen):
     heartbeat_at: datetime | None = None
     attempt: int = 0
     max_attempts: int = 3
+    lost_leases: int = 0
+    available_at: datetime | None = None
     created_at: datetime
     queued_at: datetime | None = None
     started_at: datetime | None = None

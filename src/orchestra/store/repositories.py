@@ -19,26 +19,11 @@ from orchestra.domain.records import (
     StoredSuite,
 )
 from orchestra.domain.scenario import GeneratedSuite, ScenarioStep, TestScenario
+from orchestra.store.base import Repository
 from orchestra.store.queries import sql
+from orchestra.store.runs import RunRepository
 
 Connection = psycopg.AsyncConnection[DictRow]
-
-
-class Repository:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-
-    async def _one(self, query: str, **params: Any) -> DictRow | None:
-        cursor = await self.conn.execute(sql(query), params)
-        return await cursor.fetchone()
-
-    async def _all(self, query: str, **params: Any) -> list[DictRow]:
-        cursor = await self.conn.execute(sql(query), params)
-        return await cursor.fetchall()
-
-    async def _execute(self, query: str, **params: Any) -> int:
-        cursor = await self.conn.execute(sql(query), params)
-        return cursor.rowcount
 
 
 class ProcessRepository(Repository):
@@ -263,3 +248,4 @@ class UnitOfWork:
         self.processes = ProcessRepository(conn)
         self.suites = SuiteRepository(conn)
         self.config = ConfigRepository(conn)
+        self.runs = RunRepository(conn)

@@ -116,8 +116,13 @@ CREATE TABLE test_run (
     locked_by         text,
     lock_until        timestamptz,
     heartbeat_at      timestamptz,
+    -- attempt: claims so far, the fencing token with locked_by; lost_leases: how many of
+    -- them ended with the lease expiring (a crashed or hung worker)
     attempt           integer NOT NULL DEFAULT 0 CHECK (attempt >= 0),
     max_attempts      integer NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
+    lost_leases       integer NOT NULL DEFAULT 0 CHECK (lost_leases >= 0),
+    -- a QUEUED run is claimable from this moment (runs parked at a barrier wait here)
+    available_at      timestamptz NOT NULL DEFAULT now(),
     created_at        timestamptz NOT NULL DEFAULT now(),
     queued_at         timestamptz,
     started_at        timestamptz,
@@ -127,9 +132,19 @@ CREATE TABLE test_run (
     CHECK (status <> 'RUNNING' OR (locked_by IS NOT NULL AND lock_until IS NOT NULL))
 );
 -- Serves the claim: "the next QUEUED run, or a RUNNING run whose lease expired".
-CREATE INDEX test_run_queued_idx ON test_run (id) WHERE status = 'QUEUED';
+CREATE INDEX test_run_queued_idx ON test_run (available_at, id) WHERE status = 'QUEUED';
 CREATE INDEX test_run_lease_idx ON test_run (lock_until) WHERE status = 'RUNNING';
 CREATE INDEX test_run_suite_run_idx ON test_run (suite_run_id, status);
+
+-- dependsOn resolved to runs: test_run_id may start once depends_on_id ended with `outcome`.
+CREATE TABLE test_run_dependency (
+    test_run_id   bigint NOT NULL REFERENCES test_run (id) ON DELETE CASCADE,
+    depends_on_id bigint NOT NULL REFERENCES test_run (id) ON DELETE CASCADE,
+    outcome       test_run_status NOT NULL DEFAULT 'PASSED',
+    PRIMARY KEY (test_run_id, depends_on_id),
+    CHECK (test_run_id <> depends_on_id)
+);
+CREATE INDEX test_run_dependency_reverse_idx ON test_run_dependency (depends_on_id);
 
 CREATE TABLE step_result (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -165,8 +180,8 @@ CREATE TABLE suite_barrier (
 """
 
 DROP = """
-DROP TABLE suite_barrier, step_result, test_run, suite_run, environment, test_data_set,
-    scenario_step, test_scenario, scenario_suite, process;
+DROP TABLE suite_barrier, step_result, test_run_dependency, test_run, suite_run, environment,
+    test_data_set, scenario_step, test_scenario, scenario_suite, process;
 DROP TYPE step_status, test_run_status, suite_run_status, step_kind, coverage_criterion;
 """
 
