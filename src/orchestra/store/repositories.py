@@ -159,6 +159,15 @@ class SuiteRepository(Repository):
         )
         return _suite(row, scenarios)
 
+    async def scenario(self, scenario_id: int) -> StoredScenario | None:
+        row = await self._one("get_scenario", id=scenario_id)
+        if row is None:
+            return None
+        steps = [
+            _step(step) for step in await self._all("get_scenario_steps", scenario_id=scenario_id)
+        ]
+        return _scenario(row, steps)
+
     async def list(self) -> list[StoredSuite]:
         return [_suite(row, ()) for row in await self._all("list_suites")]
 

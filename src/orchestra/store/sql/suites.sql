@@ -34,3 +34,11 @@ SELECT st.id, st.scenario_id, st.position, st.kind, st.element_id, st.name, st.b
 FROM scenario_step st JOIN test_scenario sc ON sc.id = st.scenario_id
 WHERE sc.suite_id = :suite_id
 ORDER BY st.scenario_id, st.position;
+
+-- name: get_scenario^
+SELECT id, suite_id, name, position, path, branch_paths, decisions, depends_on
+FROM test_scenario WHERE id = :id;
+
+-- name: get_scenario_steps
+SELECT id, scenario_id, position, kind, element_id, name, branch, spec, meta
+FROM scenario_step WHERE scenario_id = :scenario_id ORDER BY position;
