@@ -1,0 +1,119 @@
+"""`orchestra generate PROCESS[@VERSION]` and `orchestra suites show SUITE`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from orchestra.cli.output import emit, json_option
+from orchestra.config import Settings
+from orchestra.domain.generation import DEFAULT_LOOP_BOUND, DEFAULT_MAX_SCENARIOS, Criterion
+from orchestra.domain.records import StoredSuite
+from orchestra.services import generating
+from orchestra.store.database import Database, open_database
+
+T = TypeVar("T")
+
+
+def _with_database(use: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        async with open_database(Settings.from_env()) as db:
+            return await use(db)
+
+    return asyncio.run(run())
+
+
+@click.command()
+@click.argument("process_ref", metavar="PROCESS_KEY[@VERSION]")
+@click.option(
+    "--coverage",
+    "criterion",
+    type=click.Choice([c.value for c in Criterion]),
+    default=Criterion.ALL_FLOWS.value,
+    show_default=True,
+    help="all-flows: fewest scenarios covering every flow; all-nodes; all-paths.",
+)
+@click.option(
+    "--loop-bound",
+    type=click.IntRange(min=0),
+    default=DEFAULT_LOOP_BOUND,
+    show_default=True,
+    help="all-paths: times each loop may be taken.",
+)
+@click.option(
+    "--max-scenarios",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_SCENARIOS,
+    show_default=True,
+    help="all-paths: stop with an error above this count.",
+)
+@json_option
+def generate(
+    process_ref: str, criterion: str, loop_bound: int, max_scenarios: int, as_json: bool
+) -> None:
+    """Generate and store the test suite of an imported process."""
+    result = _with_database(
+        lambda db: generating.generate(
+            db,
+            process_ref,
+            criterion=Criterion(criterion),
+            loop_bound=loop_bound,
+            max_scenarios=max_scenarios,
+        )
+    )
+    emit(result, as_json=as_json, human=lambda out: _print_generated(out, result))
+
+
+def _print_generated(out: Console, result: dict[str, Any]) -> None:
+    cov = result["coverage"]
+    process = result["process"]
+    out.print(
+        f"suite {result['suite']}: {process['key']}@{process['version']}, {result['criterion']}"
+    )
+    out.print(f"scenarios: {result['scenarios']}")
+    out.print(f"flows:     {cov['flows_covered']} / {cov['flows_total']} covered")
+    out.print(f"nodes:     {cov['nodes_covered']} / {cov['nodes_total']} covered")
+    note = result["parameters"].get("note")
+    if note:
+        out.print(f"note:      {escape(note)}")
+    for item in cov["uncovered"]:
+        out.print(f"uncovered {item['kind']} {escape(item['element'])}: {escape(item['reason'])}")
+    if result["unbound"]:
+        out.print(f"unbound:   {len(result['unbound'])} elements without a binding yet")
+
+
+@click.group()
+def suites() -> None:
+    """Generated test suites."""
+
+
+@suites.command()
+@click.argument("suite_id", metavar="SUITE", type=int)
+@json_option
+def show(suite_id: int, as_json: bool) -> None:
+    """List a suite's scenarios with their paths and steps."""
+    suite = _with_database(lambda db: generating.show(db, suite_id))
+    emit(suite.model_dump(mode="json"), as_json=as_json, human=lambda out: _print_suite(out, suite))
+
+
+def _print_suite(out: Console, suite: StoredSuite) -> None:
+    cov = suite.coverage
+    out.print(
+        f"suite {suite.id}: {suite.process_key}@{suite.process_version}, {suite.criterion}, "
+        f"{len(suite.scenarios)} scenarios, flows {cov.flows_covered}/{cov.flows_total}, "
+        f"nodes {cov.nodes_covered}/{cov.nodes_total}"
+    )
+    for stored in suite.scenarios:
+        scenario = stored.scenario
+        out.print(f"\n[bold]{escape(scenario.name)}[/]")
+        out.print(f"  path: {escape(' '.join(scenario.path))}")
+        for step in scenario.steps:
+            where = f" [{escape(step.branch)}]" if step.branch else ""
+            out.print(
+                f"  {step.position:>3} {step.kind.value:<9} {escape(step.element_id or '')}{where}"
+            )

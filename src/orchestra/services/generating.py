@@ -1,0 +1,84 @@
+"""Use cases of generation: generate a suite for a stored process, show a stored suite."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from orchestra.domain.generation import Criterion, generate_suite
+from orchestra.domain.records import StoredSuite
+from orchestra.domain.scenario import GeneratedSuite
+from orchestra.errors import NotFound, UsageError
+from orchestra.store.database import Database
+
+
+def parse_process_ref(ref: str) -> tuple[str, int | None]:
+    """`KEY` or `KEY@VERSION` -> (key, version or None for the newest)."""
+    key, at, version = ref.rpartition("@")
+    if not at:
+        return ref, None
+    if not key or not version.isdigit():
+        raise UsageError(f"{ref!r} is not PROCESS_KEY or PROCESS_KEY@VERSION (a number)")
+    return key, int(version)
+
+
+async def generate(
+    db: Database,
+    process_ref: str,
+    *,
+    criterion: Criterion = Criterion.ALL_FLOWS,
+    loop_bound: int = 1,
+    max_scenarios: int = 1000,
+) -> dict[str, Any]:
+    """Generate the suite of a stored process version, store it, and summarize it."""
+    key, version = parse_process_ref(process_ref)
+    async with db.transaction() as uow:
+        process = await uow.processes.get(key, version)
+    if process is None:
+        at = f" version {version}" if version is not None else ""
+        raise NotFound(f"process {key}{at} is not imported", details={"process": process_ref})
+    suite = await asyncio.to_thread(
+        generate_suite,
+        process.graph,
+        process_key=process.key,
+        process_version=process.version,
+        criterion=criterion,
+        loop_bound=loop_bound,
+        max_scenarios=max_scenarios,
+    )
+    unbound = unbound_elements(suite)
+    async with db.transaction() as uow:
+        suite_id = await uow.suites.add(process.id, suite, unbound=unbound)
+    return summary(suite_id, suite, unbound)
+
+
+def unbound_elements(suite: GeneratedSuite) -> list[str]:
+    return sorted(
+        {
+            step.element_id
+            for scenario in suite.scenarios
+            for step in scenario.steps
+            if step.meta.get("unbound") and step.element_id is not None
+        }
+    )
+
+
+def summary(suite_id: int, suite: GeneratedSuite, unbound: list[str]) -> dict[str, Any]:
+    return {
+        "suite": suite_id,
+        "process": {"key": suite.process_key, "version": suite.process_version},
+        "criterion": suite.criterion,
+        "parameters": suite.parameters,
+        "scenarios": len(suite.scenarios),
+        "scenario_names": [scenario.name for scenario in suite.scenarios],
+        "coverage": suite.coverage.model_dump(mode="json"),
+        "unbound": unbound,
+    }
+
+
+async def show(db: Database, suite_id: int) -> StoredSuite:
+    async with db.transaction() as uow:
+        suite = await uow.suites.get(suite_id)
+    if suite is None:
+        raise NotFound(f"suite {suite_id} does not exist", details={"suite": suite_id})
+    return suite

@@ -1,0 +1,101 @@
+"""`generate` stores a suite with its scenarios and steps; `suites show` gives it back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from orchestra.config import Settings
+from orchestra.domain.generation import Criterion
+from orchestra.domain.statuses import StepKind
+from orchestra.errors import GenerationLimit, NotFound
+from orchestra.services import generating
+from orchestra.store.database import Database
+from tests.unit.generation.models import model
+
+ORDER = model(
+    "s>x1",
+    "x1>accept",
+    "x1>reject",
+    "accept>p1",
+    "p1>deliver",
+    "p1>bill",
+    "deliver>p2",
+    "bill>p2",
+    "p2>e1",
+    "reject>e2",
+)
+
+
+async def _import(db: Database) -> None:
+    async with db.transaction() as uow:
+        await uow.processes.add_version(ORDER, checksum="c1", source_xml="<x/>", source_name=None)
+
+
+async def test_generate_stores_the_suite_that_show_returns(db: Database) -> None:
+    await _import(db)
+    result = await generating.generate(db, "p")
+    stored = await generating.show(db, result["suite"])
+    assert result["scenarios"] == 2
+    assert result["coverage"]["flows_covered"] == result["coverage"]["flows_total"] == 10
+    assert [s.scenario.name for s in stored.scenarios] == result["scenario_names"]
+    first = stored.scenarios[0].scenario
+    assert [step.kind for step in first.steps].count(StepKind.BARRIER) == 1
+    assert {step.element_id for step in first.steps if step.meta.get("unbound")} == {
+        "accept",
+        "deliver",
+        "bill",
+    }
+    assert set(stored.unbound) == {"accept", "deliver", "bill", "reject"}
+
+
+async def test_generating_twice_gives_identical_scenarios(db: Database) -> None:
+    await _import(db)
+    first = await generating.show(db, (await generating.generate(db, "p@1"))["suite"])
+    second = await generating.show(db, (await generating.generate(db, "p@1"))["suite"])
+    assert [s.scenario for s in first.scenarios] == [s.scenario for s in second.scenarios]
+
+
+async def test_an_unknown_process_version_is_not_found(db: Database) -> None:
+    await _import(db)
+    with pytest.raises(NotFound, match="p version 7"):
+        await generating.generate(db, "p@7")
+
+
+async def test_all_paths_above_the_cap_stores_nothing_and_says_how_far_it_got(db: Database) -> None:
+    await _import(db)
+    with pytest.raises(GenerationLimit, match="stopped at 2 scenarios"):
+        await generating.generate(db, "p", criterion=Criterion.ALL_PATHS, max_scenarios=1)
+    async with db.transaction() as uow:
+        assert await uow.suites.list() == []
+
+
+async def test_cli_generate_then_show_as_json(db: Database, settings: Settings) -> None:
+    await _import(db)
+    env = {
+        "ORCHESTRA_DATABASE_URL": settings.database_url or "",
+        "ORCHESTRA_HOME": str(settings.home),
+    }
+    generated = _cli(["generate", "p", "--coverage", "all-nodes", "--json"], env)
+    shown = _cli(["suites", "show", str(generated["suite"]), "--json"], env)
+    assert generated["criterion"] == "all-nodes"
+    assert [s["scenario"]["name"] for s in shown["scenarios"]] == generated["scenario_names"]
+
+
+def _cli(args: list[str], env: dict[str, str]) -> dict[str, object]:
+    import os
+
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestra", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    payload: dict[str, object] = json.loads(done.stdout)
+    return payload
