@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -85,9 +87,7 @@ async def test_cli_generate_then_show_as_json(db: Database, settings: Settings) 
     assert [s["scenario"]["name"] for s in shown["scenarios"]] == generated["scenario_names"]
 
 
-def _cli(args: list[str], env: dict[str, str]) -> dict[str, object]:
-    import os
-
+def _cli(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-m", "orchestra", *args],
         env={**os.environ, **env},
@@ -97,5 +97,5 @@ def _cli(args: list[str], env: dict[str, str]) -> dict[str, object]:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    payload: dict[str, object] = json.loads(done.stdout)
+    payload: dict[str, Any] = json.loads(done.stdout)
     return payload
