@@ -13,8 +13,9 @@ from __future__ import annotations
 import random
 import time
 
-from orchestra.domain.generation import generate_suite
 from tests.unit.generation.blocks import minimum, random_tree, to_graph
+
+from orchestra.domain.generation import generate_suite
 
 SIZES = (100, 1_000, 10_000)
 
