@@ -6,6 +6,7 @@ enclosing subProcess in `Node.parent`. Boundary events are ordinary nodes with `
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -51,7 +52,9 @@ def extension_xml(element: etree._Element) -> str | None:
     found = element.find(model("extensionElements"))
     if found is None:
         return None
-    return etree.tostring(found, encoding="unicode", with_tail=False)
+    detached = copy.deepcopy(found)
+    etree.cleanup_namespaces(detached)  # keep only the namespaces it uses
+    return etree.tostring(detached, encoding="unicode", with_tail=False)
 
 
 def rebuilt(graph: ProcessGraph, **changes: Any) -> ProcessGraph:

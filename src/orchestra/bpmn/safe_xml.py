@@ -88,12 +88,14 @@ def _parse(data: bytes, source: str) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (exc.lineno, None)
         reason = _TRAILING_POSITION.sub("", exc.msg or "not well-formed")
+        code = "malformed-xml"
         if "Excessive depth" in reason:
             reason = "elements nest too deeply (refusing a document built to exhaust the parser)"
+            code = "too-deep"
         where = f"line {line}" + (f", column {column}" if column else "")
         raise BpmnRefused(
             f"{source}: malformed XML at {where}: {reason}",
-            details={"file": source, "code": "malformed-xml", "line": line, "column": column},
+            details={"file": source, "code": code, "line": line, "column": column},
         ) from exc
     except ValueError as exc:  # e.g. an encoding lxml cannot decode
         raise BpmnRefused(
