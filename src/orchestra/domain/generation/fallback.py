@@ -18,12 +18,14 @@ from collections.abc import Callable, Iterable
 from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, Gate, Role
 from orchestra.domain.generation.plans import Criterion, Hop, Plan
 from orchestra.domain.generation.structure import Analysis
+from orchestra.errors import BpmnRefused
 
 _FAR = 1 << 30
 _SYNTHETIC = (EdgeKind.DONE, EdgeKind.LOOP)
 
 
 def token_game_plans(analysis: Analysis, criterion: Criterion) -> list[Plan]:
+    """Raises BpmnRefused when every token game deadlocks."""
     game = _Game(analysis, criterion)
     plans: list[Plan] = []
     while len(plans) <= len(game.edges) + 1:
@@ -31,6 +33,14 @@ def token_game_plans(analysis: Analysis, criterion: Criterion) -> list[Plan]:
         if plan is None:
             break
         plans.append(plan)
+    if not plans:
+        graph = analysis.flat.graph
+        waiting = ", ".join(sorted(game.stuck)) or "no end event"
+        raise BpmnRefused(
+            f"process {graph.id}: every token game deadlocks (tokens wait at {waiting}): "
+            "no scenario can reach an end event",
+            details={"process": graph.id, "waiting_at": sorted(game.stuck)},
+        )
     return plans
 
 
@@ -54,6 +64,8 @@ class _Game:
         else:
             self.targets = {f"e:{e}" for e in self.edges if flat.edges[e].kind is EdgeKind.FLOW}
         self.back = _back_edges(self.out, flat)
+        self.generous = False  # take every inclusive branch and fire every attachment
+        self.stuck: set[str] = set()  # elements where the last deadlocked game's tokens wait
         self.to_sink = self._distances(lambda e: flat.edges[e].target == SINK)
 
     def _distances(self, goal: Callable[[int], bool]) -> dict[str, int]:
@@ -78,23 +90,35 @@ class _Game:
         return f"e:{e}" in self.targets or f"n:{self.flat.edges[e].target}" in self.targets
 
     def play(self) -> Plan | None:
-        self.to_target = self._distances(self._is_target)
-        if SOURCE not in self.to_target:
-            return None
+        """The next scenario that covers something new, or None when nothing more can be."""
+        while True:
+            self.to_target = self._distances(self._is_target)
+            if SOURCE not in self.to_target:
+                return None
+            plan, covered, finished = self._one_game(generous=False)
+            if not finished:  # perhaps a join waits for a branch the guide left out
+                plan, covered, finished = self._one_game(generous=True)
+            new = covered & self.targets
+            self.targets -= covered  # a deadlocking game gives up on what it reached
+            if finished and new:
+                return plan
+            if not new:
+                return None
+
+    def _one_game(self, *, generous: bool) -> tuple[Plan, set[str], bool]:
+        self.generous = generous
         covered: set[str] = set()
         plan: list[Hop] = []
         tokens: list[int] = []
         taken_back: set[int] = set()
         self._emit(SOURCE, tokens, taken_back, covered)
         for _ in range(20 * len(self.edges) + 20):
-            fired = self._fire_one(tokens, plan, taken_back, covered)
-            if not fired:
+            if not self._fire_one(tokens, plan, taken_back, covered):
                 break
-        if tokens or not covered & self.targets:
-            self.targets -= covered  # only a deadlocking game reaches them
-            return self.play() if covered else None
-        self.targets -= covered
-        return tuple(plan)
+        if tokens:
+            nodes = (self.flat.nodes[self.flat.edges[e].target] for e in tokens)
+            self.stuck = {node.element or node.id for node in nodes}
+        return tuple(plan), covered, not tokens
 
     def _fire_one(
         self, tokens: list[int], plan: list[Hop], taken_back: set[int], covered: set[str]
@@ -156,22 +180,31 @@ class _Game:
         ]
         gate = self.flat.nodes[node].split
         if gate is Gate.AND:
-            chosen = normal
+            chosen = list(normal)
         elif gate is Gate.OR:
-            chosen = [
-                e
-                for e in normal
-                if self.to_target.get(self.flat.edges[e].target, _FAR) < _FAR or self._is_target(e)
-            ]
+            chosen = (
+                list(normal)
+                if self.generous
+                else [
+                    e
+                    for e in normal
+                    if self.to_target.get(self.flat.edges[e].target, _FAR) < _FAR
+                    or self._is_target(e)
+                ]
+            )
             chosen = chosen or self._best(normal)
         else:
             chosen = self._best(normal)
         attach = [e for e in self.out[node] if self.flat.edges[e].kind is EdgeKind.ATTACH]
-        chosen += [
-            e
-            for e in attach
-            if self._is_target(e) or self.to_target.get(self.flat.edges[e].target, _FAR) < _FAR
-        ]
+        chosen += (
+            attach
+            if self.generous
+            else [
+                e
+                for e in attach
+                if self._is_target(e) or self.to_target.get(self.flat.edges[e].target, _FAR) < _FAR
+            ]
+        )
         for e in chosen:
             if e in self.back:
                 taken_back.add(e)

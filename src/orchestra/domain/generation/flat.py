@@ -53,6 +53,7 @@ class EdgeKind(StrEnum):
     BOUNDARY = "boundary"  # activity -> interrupting boundary event or event subprocess
     ATTACH = "attach"  # activity -> non-interrupting boundary event or event subprocess
     HALF = "half"  # joining half -> splitting half of a gateway
+    LINK = "link"  # link throw event -> the link catch event of the same name
     DONE = "done"  # synthetic: a block whose branches end -> where they end (not in `out`)
     LOOP = "loop"  # synthetic: take back edge `via`, then the shortest way out (not in `out`)
 
@@ -144,6 +145,8 @@ def flatten(graph: ProcessGraph) -> FlatGraph:
     _wire_flows(flat, halves)
     _wire_scopes(flat)
     _wire_boundaries(flat)
+    for source, target in links(graph).items():
+        flat.add_edge(source, target, EdgeKind.LINK)
     return flat
 
 
@@ -192,6 +195,24 @@ def _wire_flows(flat: FlatGraph, halves: dict[str, str]) -> None:
         flat.add_edge(source, flow.target, EdgeKind.FLOW, flow)
 
 
+def links(graph: ProcessGraph) -> dict[str, str]:
+    """Link throw event -> the catch event it jumps to (same name, same scope)."""
+    catches: dict[tuple[str | None, str | None], str] = {}
+    for node in graph.nodes:
+        if (
+            node.category is NodeCategory.INTERMEDIATE_CATCH_EVENT
+            and "link" in node.event_definitions
+        ):
+            catches.setdefault((node.parent, node.name), node.id)
+    return {
+        node.id: catches[(node.parent, node.name)]
+        for node in graph.nodes
+        if node.category is NodeCategory.INTERMEDIATE_THROW_EVENT
+        and "link" in node.event_definitions
+        and (node.parent, node.name) in catches
+    }
+
+
 def _wire_scopes(flat: FlatGraph) -> None:
     """Entries and exits of the process and of every subprocess, event subprocesses included."""
     graph = flat.graph
@@ -227,8 +248,11 @@ def _is_entry(graph: ProcessGraph, node: Node) -> bool:
 def _ends(flat: FlatGraph, children: Iterable[Node]) -> list[Node]:
     """End events, and flow nodes that have no way out (implicit ends)."""
     graph = flat.graph
+    linked = links(graph)
     ends: list[Node] = []
     for child in children:
+        if child.id in linked:
+            continue
         if child.category is NodeCategory.END_EVENT or (
             not graph.outgoing.get(child.id) and _may_end(child)
         ):

@@ -113,6 +113,8 @@ def _reason(
     analysis: Analysis, node: str, criterion: Criterion, flow_target: str | None = None
 ) -> str:
     ends = [node] if flow_target is None else [node, flow_target]
+    if any(_compensation(analysis, n) for n in ends):
+        return "compensation: only runs when an activity is compensated, not on a token's path"
     if any(n in analysis.unreachable for n in ends):
         return "no start event reaches it"
     if any(n in analysis.dead_ends for n in ends):
@@ -126,3 +128,14 @@ def _reason(
 
 def _is_container(flat: FlatGraph, node: str) -> bool:
     return flat.nodes.get(node) is None
+
+
+def _compensation(analysis: Analysis, node_id: str) -> bool:
+    """A compensation boundary event or a compensation handler."""
+    graph = analysis.flat.graph
+    node = graph.node_by_id.get(node_id)
+    if node is None:
+        return False
+    if "compensate" in node.event_definitions and node.attached_to is not None:
+        return True
+    return node.is_for_compensation

@@ -312,7 +312,8 @@ class Enumerator:
 
     def _limit(self) -> GenerationLimit:
         return GenerationLimit(
-            f"all-paths stopped at {self.cap + 1} scenarios, above --max-scenarios {self.cap}: "
+            f"process {self.flat.graph.id}: all-paths stopped at {self.cap + 1} scenarios, "
+            f"above --max-scenarios {self.cap}: "
             f"lower --loop-bound (now {self.loop_bound}), use --coverage all-flows, "
             "or raise --max-scenarios",
             details={"reached": self.cap + 1, "cap": self.cap, "loop_bound": self.loop_bound},

@@ -1,0 +1,85 @@
+"""Every importable model of the shared BPMN corpus generates, or says clearly why not."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestra.bpmn import read_bpmn
+from orchestra.domain.generation import Criterion, generate_suite
+from orchestra.domain.process import ProcessGraph
+from orchestra.errors import BpmnRefused, GenerationLimit, InputRefused, OrchestraError
+from tests.corpus import corpus_dir, corpus_files
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        corpus_dir() is None, reason="the BPMN corpus (shared/corpus/bpmn-miwg) is not here"
+    ),
+]
+
+
+def corpus_processes() -> list[tuple[str, ProcessGraph]]:
+    root = corpus_dir()
+    assert root is not None
+    found: list[tuple[str, ProcessGraph]] = []
+    for path in corpus_files():
+        try:
+            model = read_bpmn(path.read_bytes(), source=path.name)
+        except BpmnRefused:
+            continue
+        name = str(path.relative_to(root))
+        found += [(f"{name}#{graph.id}", graph) for graph in model.processes]
+    return found
+
+
+@pytest.mark.parametrize("criterion", list(Criterion))
+def test_every_corpus_process_generates_or_is_refused_with_a_message(criterion: Criterion) -> None:
+    outcomes: dict[str, int] = {}
+    messages: list[str] = []
+    for name, graph in corpus_processes():
+        try:
+            suite = generate_suite(
+                graph,
+                process_key=graph.id,
+                process_version=1,
+                criterion=criterion,
+                max_scenarios=200,
+            )
+        except (BpmnRefused, GenerationLimit, InputRefused) as refused:
+            outcomes[type(refused).__name__] = outcomes.get(type(refused).__name__, 0) + 1
+            messages.append(refused.message)
+            continue
+        cov = suite.coverage
+        assert cov.flows_total == len(graph.flows), name
+        assert cov.nodes_total == len(graph.nodes), name
+        uncovered = len(cov.uncovered)
+        assert (
+            uncovered == cov.flows_total - cov.flows_covered + cov.nodes_total - cov.nodes_covered
+        )
+        assert all(item["reason"] for item in cov.uncovered), name
+        assert suite.scenarios, name
+        outcomes[suite.parameters["method"]] = outcomes.get(suite.parameters["method"], 0) + 1
+    assert all(message.startswith("process ") for message in messages)
+    assert sum(outcomes.values()) >= 600
+    assert outcomes.get("minimum-flow", 0) + outcomes.get("enumeration", 0) >= 500
+
+
+def test_block_structured_corpus_processes_cover_every_reachable_flow() -> None:
+    for name, graph in corpus_processes():
+        try:
+            suite = generate_suite(graph, process_key=graph.id, process_version=1)
+        except OrchestraError:
+            continue
+        if suite.parameters["method"] != "minimum-flow":
+            continue
+        for item in suite.coverage.uncovered:
+            assert not item["reason"].startswith("no valid token game"), (name, item)
+
+
+def test_corpus_generation_is_deterministic() -> None:
+    for name, graph in corpus_processes()[::7]:
+        try:
+            first = generate_suite(graph, process_key=graph.id, process_version=1)
+        except OrchestraError:
+            continue
+        assert generate_suite(graph, process_key=graph.id, process_version=1) == first, name
