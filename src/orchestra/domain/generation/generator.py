@@ -6,9 +6,11 @@ from typing import Any
 
 import networkx as nx
 
+from orchestra.domain.generation.cover import Expander, solve
+from orchestra.domain.generation.enumeration import Enumerator
 from orchestra.domain.generation.fallback import token_game_plans
 from orchestra.domain.generation.flat import SINK, SOURCE, FlatGraph, flatten
-from orchestra.domain.generation.plans import Criterion, Enumerator, Expander, Plan, solve
+from orchestra.domain.generation.plans import Criterion, Plan
 from orchestra.domain.generation.render import render
 from orchestra.domain.generation.structure import Analysis, Unstructured, analyse, prune
 from orchestra.domain.process import ProcessGraph
