@@ -12,11 +12,12 @@ import pytest
 
 from orchestra.config import Settings
 from orchestra.domain.generation import Criterion
+from orchestra.domain.process import NodeCategory
 from orchestra.domain.statuses import StepKind
 from orchestra.errors import GenerationLimit, NotFound
 from orchestra.services import generating
 from orchestra.store.database import Database
-from tests.unit.generation.models import model
+from tests.unit.generation.models import model, node
 
 ORDER = model(
     "s>x1",
@@ -73,6 +74,25 @@ async def test_all_paths_above_the_cap_stores_nothing_and_says_how_far_it_got(db
         await generating.generate(db, "p", criterion=Criterion.ALL_PATHS, max_scenarios=1)
     async with db.transaction() as uow:
         assert await uow.suites.list() == []
+
+
+async def test_a_call_activity_inlines_the_newest_imported_called_process(db: Database) -> None:
+    call = node(
+        "c", category=NodeCategory.CALL_ACTIVITY, type="callActivity", called_element="bill"
+    )
+    caller = model("s>c", "c>e", extra=(call,)).model_copy(update={"id": "caller"})
+    billing = model("s>x1", "x1>charge", "x1>invoice", "charge>e", "invoice>e")
+    async with db.transaction() as uow:
+        await uow.processes.add_version(caller, checksum="c", source_xml="<x/>", source_name=None)
+        for checksum, graph in (("b1", billing), ("b2", billing)):
+            renamed = graph.model_copy(update={"id": "bill", "name": checksum})
+            await uow.processes.add_version(
+                renamed, checksum=checksum, source_xml="<x/>", source_name=None
+            )
+    result = await generating.generate(db, "caller")
+    assert result["scenarios"] == 2
+    assert result["parameters"]["inlined_calls"] == ["bill"]
+    assert result["unbound"] == ["c/charge", "c/invoice"]
 
 
 async def test_cli_generate_then_show_as_json(db: Database, settings: Settings) -> None:

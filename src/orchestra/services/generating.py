@@ -5,11 +5,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from orchestra.domain.generation import Criterion, generate_suite
+from orchestra.domain.generation import (
+    DEFAULT_CALL_DEPTH,
+    Criterion,
+    called_keys,
+    generate_suite,
+)
+from orchestra.domain.process import ProcessGraph
 from orchestra.domain.records import StoredSuite
 from orchestra.domain.scenario import GeneratedSuite
 from orchestra.errors import NotFound, UsageError
 from orchestra.store.database import Database
+from orchestra.store.repositories import UnitOfWork
 
 
 def parse_process_ref(ref: str) -> tuple[str, int | None]:
@@ -34,9 +41,10 @@ async def generate(
     key, version = parse_process_ref(process_ref)
     async with db.transaction() as uow:
         process = await uow.processes.get(key, version)
-    if process is None:
-        at = f" version {version}" if version is not None else ""
-        raise NotFound(f"process {key}{at} is not imported", details={"process": process_ref})
+        if process is None:
+            at = f" version {version}" if version is not None else ""
+            raise NotFound(f"process {key}{at} is not imported", details={"process": process_ref})
+        called = await _called_processes(uow, process.graph)
     suite = await asyncio.to_thread(
         generate_suite,
         process.graph,
@@ -45,11 +53,26 @@ async def generate(
         criterion=criterion,
         loop_bound=loop_bound,
         max_scenarios=max_scenarios,
+        called=called,
     )
     unbound = unbound_elements(suite)
     async with db.transaction() as uow:
         suite_id = await uow.suites.add(process.id, suite, unbound=unbound)
     return summary(suite_id, suite, unbound)
+
+
+async def _called_processes(uow: UnitOfWork, graph: ProcessGraph) -> dict[str, ProcessGraph]:
+    """The newest imported version of every process its call activities reach (to a depth)."""
+    found: dict[str, ProcessGraph] = {}
+    wanted = called_keys(graph)
+    for _ in range(DEFAULT_CALL_DEPTH):
+        missing = [key for key in wanted if key not in found]
+        for key in missing:
+            stored = await uow.processes.get(key)
+            if stored is not None:
+                found[key] = stored.graph
+        wanted = [k for key in missing if key in found for k in called_keys(found[key])]
+    return found
 
 
 def unbound_elements(suite: GeneratedSuite) -> list[str]:

@@ -14,9 +14,22 @@ from tests.unit.generation.models import model, node
 
 
 def generate(
-    graph: ProcessGraph, criterion: Criterion = Criterion.ALL_FLOWS, **options: int
+    graph: ProcessGraph,
+    criterion: Criterion = Criterion.ALL_FLOWS,
+    *,
+    loop_bound: int = 1,
+    max_scenarios: int = 1000,
+    called: dict[str, ProcessGraph] | None = None,
 ) -> GeneratedSuite:
-    return generate_suite(graph, process_key="p", process_version=1, criterion=criterion, **options)
+    return generate_suite(
+        graph,
+        process_key="p",
+        process_version=1,
+        criterion=criterion,
+        loop_bound=loop_bound,
+        max_scenarios=max_scenarios,
+        called=called,
+    )
 
 
 def paths(suite: GeneratedSuite) -> list[str]:
@@ -304,6 +317,36 @@ def test_a_call_activity_is_one_action_naming_the_called_process() -> None:
     )
     step = generate(model("s>c", "c>e", extra=(call,))).scenarios[0].steps[0]
     assert (step.kind, step.meta["calledElement"]) == (StepKind.ACTION, "billing")
+
+
+def test_an_imported_called_process_is_inlined_with_prefixed_ids() -> None:
+    call = node(
+        "c", category=NodeCategory.CALL_ACTIVITY, type="callActivity", called_element="bill"
+    )
+    billing = model("s>x1", "x1>charge", "x1>invoice", "charge>e", "invoice>e").model_copy(
+        update={"id": "bill"}
+    )
+    suite = generate(model("s>c", "c>e", extra=(call,)), called={"bill": billing})
+    assert paths(suite) == [
+        "s s-c c c/s c/s-x1 c/x1 c/x1-charge c/charge c/charge-e c/e c-e e",
+        "s s-c c c/s c/s-x1 c/x1 c/x1-invoice c/invoice c/invoice-e c/e c-e e",
+    ]
+    step = suite.scenarios[0].steps[0]
+    assert (step.element_id, step.meta["calledElementId"], step.meta["calledFrom"]) == (
+        "c/charge",
+        "charge",
+        "c",
+    )
+    assert suite.parameters["inlined_calls"] == ["bill"]
+    assert suite.coverage.flows_total == 2
+
+
+def test_a_recursive_call_stays_one_step() -> None:
+    call = node("c", category=NodeCategory.CALL_ACTIVITY, type="callActivity", called_element="p")
+    graph = model("s>c", "c>e", extra=(call,))
+    suite = generate(graph, called={"p": graph})
+    assert suite.scenarios[0].path == ("s", "s-c", "c", "c-e", "e")
+    assert suite.scenarios[0].steps[0].meta["calledElement"] == "p"
 
 
 def test_message_flows_to_other_pools_become_send_and_receive_steps() -> None:

@@ -9,6 +9,7 @@ render.py     plans into scenarios: steps, branch labels, BARRIERs, paths, decis
 generator.py  `generate_suite` and the coverage report
 """
 
+from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, called_keys, inline_calls
 from orchestra.domain.generation.generator import (
     DEFAULT_LOOP_BOUND,
     DEFAULT_MAX_SCENARIOS,
@@ -18,9 +19,12 @@ from orchestra.domain.generation.generator import (
 from orchestra.domain.generation.plans import Criterion
 
 __all__ = [
+    "DEFAULT_CALL_DEPTH",
     "DEFAULT_LOOP_BOUND",
     "DEFAULT_MAX_SCENARIOS",
     "Criterion",
+    "called_keys",
     "coverage",
     "generate_suite",
+    "inline_calls",
 ]

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import networkx as nx
 
+from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, inline_calls
 from orchestra.domain.generation.cover import Expander, solve
 from orchestra.domain.generation.enumeration import Enumerator
 from orchestra.domain.generation.fallback import token_game_plans
-from orchestra.domain.generation.flat import SINK, SOURCE, FlatGraph, flatten
+from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, flatten
 from orchestra.domain.generation.plans import Criterion, Plan
 from orchestra.domain.generation.render import render
 from orchestra.domain.generation.structure import Analysis, Unstructured, analyse, prune
 from orchestra.domain.process import ProcessGraph
 from orchestra.domain.scenario import Coverage, GeneratedSuite, TestScenario
-from orchestra.errors import BpmnRefused, InputRefused
+from orchestra.errors import BpmnRefused, GenerationLimit, InputRefused
 
 DEFAULT_LOOP_BOUND = 1
 DEFAULT_MAX_SCENARIOS = 1000
@@ -29,31 +31,45 @@ def generate_suite(
     criterion: Criterion = Criterion.ALL_FLOWS,
     loop_bound: int = DEFAULT_LOOP_BOUND,
     max_scenarios: int = DEFAULT_MAX_SCENARIOS,
+    called: Mapping[str, ProcessGraph] | None = None,
+    call_depth: int = DEFAULT_CALL_DEPTH,
 ) -> GeneratedSuite:
     """Deterministic: the same graph and options give the same suite, in the same order.
 
-    Raises GenerationLimit when all-paths exceeds `max_scenarios`, BpmnRefused when no start
-    event reaches an end event, InputRefused for all-paths on an unstructured model.
+    `called` maps process keys to imported processes that call activities may inline.
+    Raises GenerationLimit when all-paths exceeds `max_scenarios` (or blocks nest too deeply),
+    BpmnRefused when no scenario can go from a start event to an end event, InputRefused for
+    all-paths on a model that is not block-structured.
     """
     if loop_bound < 0 or max_scenarios < 1:
         raise InputRefused("--loop-bound must be 0 or more and --max-scenarios 1 or more")
-    flat = flatten(graph)
+    working, inlined = inline_calls(graph, called or {}, call_depth)
+    flat = flatten(working)
     analysis = prune(flat)
     if SOURCE not in analysis.kept or SINK not in analysis.kept:
         raise BpmnRefused(
             f"process {graph.id}: no start event leads to an end event, nothing to generate"
         )
     parameters: dict[str, Any] = {"loop_bound": loop_bound, "max_scenarios": max_scenarios}
-    plans, method = _plans(analysis, criterion, loop_bound, max_scenarios)
+    if inlined:
+        parameters["inlined_calls"] = inlined
+    try:
+        plans, method = _plans(analysis, criterion, loop_bound, max_scenarios)
+        if criterion is Criterion.ALL_NODES and _has_loops(flat):
+            flat, plans = _fewer(flat, plans, working, loop_bound, max_scenarios)
+        scenarios = render(flat, plans)
+    except RecursionError as exc:
+        raise GenerationLimit(
+            f"process {graph.id}: its blocks are nested too deeply to generate scenarios"
+        ) from exc
     parameters.update(method)
-    scenarios = render(flat, plans)
     return GeneratedSuite(
         process_key=process_key,
         process_version=process_version,
         criterion=criterion.value,
         parameters=parameters,
         scenarios=scenarios,
-        coverage=coverage(analysis, criterion, scenarios),
+        coverage=coverage(graph, analysis, criterion, scenarios),
     )
 
 
@@ -82,10 +98,27 @@ def _plans(
         }
 
 
+def _has_loops(flat: FlatGraph) -> bool:
+    return any(edge.kind is EdgeKind.LOOP for edge in flat.edges)
+
+
+def _fewer(
+    flat: FlatGraph, plans: list[Plan], graph: ProcessGraph, loop_bound: int, cap: int
+) -> tuple[FlatGraph, list[Plan]]:
+    """With loops, going around one can reach nodes another scenario would: all-flows, which
+    goes around every loop, may then need fewer scenarios than all-nodes' own solution."""
+    other = prune(flatten(graph))
+    flows, _ = _plans(other, Criterion.ALL_FLOWS, loop_bound, cap)
+    return (other.flat, flows) if len(flows) < len(plans) else (flat, plans)
+
+
 def coverage(
-    analysis: Analysis, criterion: Criterion, scenarios: tuple[TestScenario, ...]
+    graph: ProcessGraph,
+    analysis: Analysis,
+    criterion: Criterion,
+    scenarios: tuple[TestScenario, ...],
 ) -> Coverage:
-    graph = analysis.flat.graph
+    """What the scenarios cover of `graph` (inlined called processes are not counted)."""
     seen = {element for scenario in scenarios for element in scenario.path}
     uncovered: list[dict[str, str]] = []
     for node in graph.nodes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestra.domain.generation.calls import SEPARATOR
 from orchestra.domain.generation.flat import EdgeKind, FlatGraph, Gate, Role
 from orchestra.domain.generation.plans import Fork, Hop, Plan
 from orchestra.domain.process import Node, NodeCategory
@@ -149,6 +150,8 @@ class _Writer:
                 meta["calledElement"] = node.called_element
             if node.loop is not None:
                 meta["loop"] = node.loop.value
+        if SEPARATOR in node.id:  # inlined from a called process
+            meta["calledFrom"], meta["calledElementId"] = node.id.rsplit(SEPARATOR, 1)
         return ScenarioStep(
             position=len(self.steps) + 1,
             kind=kind,
