@@ -107,6 +107,38 @@ async def test_cli_generate_then_show_as_json(db: Database, settings: Settings) 
     assert [s["scenario"]["name"] for s in shown["scenarios"]] == generated["scenario_names"]
 
 
+async def test_cli_prints_counts_and_steps_and_refuses_above_the_cap(
+    db: Database, settings: Settings
+) -> None:
+    await _import(db)
+    env = {
+        "ORCHESTRA_DATABASE_URL": settings.database_url or "",
+        "ORCHESTRA_HOME": str(settings.home),
+    }
+    generated = _run(["generate", "p"], env)
+    assert generated.returncode == 0, generated.stderr
+    assert "scenarios: 2" in generated.stdout
+    assert "flows:     10 / 10 covered" in generated.stdout
+    shown = _run(["suites", "show", "1"], env)
+    assert "BARRIER   p2" in shown.stdout
+    capped = _run(["generate", "p", "--coverage", "all-paths", "--max-scenarios", "1"], env)
+    assert capped.returncode == 1
+    assert "stopped at 2 scenarios" in capped.stderr
+    missing = _run(["suites", "show", "99", "--json"], env)
+    assert (missing.returncode, json.loads(missing.stdout)["error"]) == (1, "NotFound")
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestra", *args],
+        env={**os.environ, **env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def _cli(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-m", "orchestra", *args],

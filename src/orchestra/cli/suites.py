@@ -113,7 +113,6 @@ def _print_suite(out: Console, suite: StoredSuite) -> None:
         out.print(f"\n[bold]{escape(scenario.name)}[/]")
         out.print(f"  path: {escape(' '.join(scenario.path))}")
         for step in scenario.steps:
-            where = f" [{escape(step.branch)}]" if step.branch else ""
-            out.print(
-                f"  {step.position:>3} {step.kind.value:<9} {escape(step.element_id or '')}{where}"
-            )
+            where = f" [{step.branch}]" if step.branch else ""
+            line = f"{step.position:>3} {step.kind.value:<9} {step.element_id or ''}{where}"
+            out.print(f"  {escape(line)}")
