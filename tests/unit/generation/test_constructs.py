@@ -241,6 +241,44 @@ def test_a_non_interrupting_boundary_event_adds_a_concurrent_branch() -> None:
     ]
 
 
+def test_a_boundary_event_inside_a_parallel_branch_nests_its_label() -> None:
+    message = node(
+        "bm",
+        category=NodeCategory.BOUNDARY_EVENT,
+        type="boundaryEvent",
+        attached_to="A",
+        cancel_activity=False,
+        event_definitions=("message",),
+    )
+    graph = model("s>p1", "p1>A", "p1>B", "A>p2", "B>p2", "p2>e", "bm>C", "C>e2", extra=(message,))
+    assert steps(generate(graph)) == [
+        ("ACTION", "A", "/p1#1"),
+        ("ACTION", "bm", "/p1#1/A#2"),
+        ("ACTION", "C", "/p1#1/A#2"),
+        ("ASSERTION", "e2", "/p1#1/A#2"),
+        ("ACTION", "B", "/p1#2"),
+        ("BARRIER", "p2", ""),
+        ("ASSERTION", "e", ""),
+    ]
+
+
+def test_a_boundary_event_that_loops_back_is_covered_going_around_once() -> None:
+    timer = node(
+        "bt",
+        category=NodeCategory.BOUNDARY_EVENT,
+        type="boundaryEvent",
+        attached_to="A",
+        event_definitions=("timer",),
+    )
+    graph = model("s>x1", "x1>A", "A>x2", "x2>x1", "x2>e", "bt>x1", extra=(timer,))
+    suite = generate(graph)
+    assert paths(suite) == [
+        "s s-x1 x1 x1-A A A-x2 x2 x2-x1 x1 x1-A A A-x2 x2 x2-e e",
+        "s s-x1 x1 x1-A A bt bt-x1 x1 x1-A A A-x2 x2 x2-e e",
+    ]
+    assert suite.coverage.uncovered == ()
+
+
 def _subprocess(*inner: str, **fields: object) -> tuple:  # type: ignore[type-arg]
     sub = node("sub", category=NodeCategory.SUB_PROCESS, type="subProcess", **fields)
     return (sub, *(node(n, parent="sub") for n in inner))

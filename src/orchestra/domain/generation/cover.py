@@ -28,11 +28,15 @@ def solve(flat: FlatGraph, region: Region, criterion: Criterion) -> int:
             _inner_demand(flat, region, node, criterion), _own(flat, node, criterion)
         )
     hops = _exit_hops(flat, region)
-    arcs = _arcs(flat, region, criterion, hops)
-    raw = min_flow_paths(region.entry, region.exits, arcs, node_lower)
-    region.paths = [_unloop(flat, region, path, hops) for path in raw]
-    if criterion is Criterion.ALL_FLOWS:
-        _cover_back_edges(flat, region)
+    forced: set[int] = set()  # back edges whose tail no path visits: a path must leave by them
+    while True:
+        arcs = _arcs(flat, region, criterion, hops, forced)
+        raw = min_flow_paths(region.entry, region.exits, arcs, node_lower)
+        region.paths = [_unloop(flat, region, path, hops) for path in raw]
+        missed = _cover_back_edges(flat, region) if criterion is Criterion.ALL_FLOWS else set()
+        if missed <= forced:
+            break
+        forced |= missed
     if region.back_edges:
         needed = {arc.key for arc in arcs if arc.lower > 0}
         if criterion is Criterion.ALL_FLOWS:
@@ -82,7 +86,9 @@ def _inner_demand(flat: FlatGraph, region: Region, node: str, criterion: Criteri
     return demand
 
 
-def _arcs(flat: FlatGraph, region: Region, criterion: Criterion, hops: dict[str, int]) -> list[Arc]:
+def _arcs(
+    flat: FlatGraph, region: Region, criterion: Criterion, hops: dict[str, int], forced: set[int]
+) -> list[Arc]:
     back = set(region.back_edges)
     first = set(region.first_edges) if flat.nodes[region.entry].role is not Role.SOURCE else set()
     arcs: list[Arc] = []
@@ -97,7 +103,8 @@ def _arcs(flat: FlatGraph, region: Region, criterion: Criterion, hops: dict[str,
         tail = region.source_of[e]
         way_out = _continuation(flat, region, flat.edges[e].target, hops)
         end = flat.edges[way_out[-1]].target
-        arcs.append(Arc(flat.add_synthetic(tail, end, EdgeKind.LOOP, e), tail, end, 0))
+        loop = flat.add_synthetic(tail, end, EdgeKind.LOOP, e)
+        arcs.append(Arc(loop, tail, end, int(e in forced)))
     return arcs
 
 
@@ -142,9 +149,11 @@ def _unloop(flat: FlatGraph, region: Region, path: list[int], hops: dict[str, in
     return result
 
 
-def _cover_back_edges(flat: FlatGraph, region: Region) -> None:
-    """Each back edge not yet walked goes around its loop once in the first path through it."""
+def _cover_back_edges(flat: FlatGraph, region: Region) -> set[int]:
+    """Each back edge not yet walked goes around its loop once in the first path through its
+    tail; returns the back edges whose tail no path visits."""
     walked = {e for path in region.paths for e in path}
+    missed: set[int] = set()
     for back in region.back_edges:
         if back in walked:
             continue
@@ -156,6 +165,9 @@ def _cover_back_edges(flat: FlatGraph, region: Region) -> None:
                 path[at:at] = around
                 walked.update(around)
                 break
+        else:
+            missed.add(back)
+    return missed
 
 
 def _position_after(flat: FlatGraph, region: Region, path: list[int], node: str) -> int | None:

@@ -173,4 +173,9 @@ def _compensation(analysis: Analysis, node_id: str) -> bool:
         return False
     if "compensate" in node.event_definitions and node.attached_to is not None:
         return True
-    return node.is_for_compensation
+    if node.is_for_compensation:
+        return True
+    # some tools drop isForCompensation: an activity no flow enters, in a model that compensates
+    orphan = node.category.is_activity and not graph.incoming.get(node_id)
+    compensates = any("compensate" in n.event_definitions for n in graph.nodes)
+    return orphan and compensates and node_id in analysis.unreachable

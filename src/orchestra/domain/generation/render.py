@@ -89,7 +89,7 @@ class _Writer:
         if step is not None:
             self.steps.append(step)
         if element.category is NodeCategory.END_EVENT and not label:
-            self.ends.append(element.name or element.id)
+            self.ends.append(_tidy(element.name) or element.id)
 
     def fork(self, fork: Fork, label: str) -> None:
         element = self.flat.nodes[fork.node].element or fork.node
@@ -156,14 +156,14 @@ class _Writer:
             position=len(self.steps) + 1,
             kind=kind,
             element_id=node.id,
-            name=node.name or node.id,
+            name=_tidy(node.name) or node.id,
             branch=label,
             meta=meta,
         )
 
     def _name(self, element_id: str) -> str:
         node = self.flat.graph.node_by_id.get(element_id)
-        return (node.name if node is not None else None) or element_id
+        return _tidy(node.name if node is not None else None) or element_id
 
     def _condition(self, flow_id: str) -> str | None:
         flow = self.flat.graph.flow_by_id.get(flow_id)
@@ -183,10 +183,15 @@ class _Writer:
         if flow is None:
             return self._name(element_id)
         if flow.name:
-            return flow.name
+            return _tidy(flow.name)
         if flow.condition is not None and flow.condition.text.strip():
-            return flow.condition.text.strip()
+            return _tidy(flow.condition.text)
         return self._name(flow.target)
+
+
+def _tidy(text: str | None) -> str:
+    """Names drawn on a diagram often hold line breaks: one line, single spaces."""
+    return " ".join(text.split()) if text else ""
 
 
 def _acts(node: Node) -> bool:
