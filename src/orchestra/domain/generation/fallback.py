@@ -182,33 +182,25 @@ class _Game:
         if gate is Gate.AND:
             chosen = list(normal)
         elif gate is Gate.OR:
-            chosen = (
-                list(normal)
-                if self.generous
-                else [
-                    e
-                    for e in normal
-                    if self.to_target.get(self.flat.edges[e].target, _FAR) < _FAR
-                    or self._is_target(e)
-                ]
-            )
-            chosen = chosen or self._best(normal)
+            chosen = self._useful(normal) or self._best(normal)
         else:
             chosen = self._best(normal)
         attach = [e for e in self.out[node] if self.flat.edges[e].kind is EdgeKind.ATTACH]
-        chosen += (
-            attach
-            if self.generous
-            else [
-                e
-                for e in attach
-                if self._is_target(e) or self.to_target.get(self.flat.edges[e].target, _FAR) < _FAR
-            ]
-        )
+        chosen += self._useful(attach)
         for e in chosen:
             if e in self.back:
                 taken_back.add(e)
             tokens.append(e)
+
+    def _useful(self, edges: list[int]) -> list[int]:
+        """Optional edges worth taking: all when generous, else those toward something new."""
+        if self.generous:
+            return list(edges)
+        return [
+            e
+            for e in edges
+            if self._is_target(e) or self.to_target.get(self.flat.edges[e].target, _FAR) < _FAR
+        ]
 
     def _allowed(self, e: int, taken_back: set[int]) -> bool:
         return e not in self.back or e not in taken_back

@@ -190,7 +190,13 @@ class _Builder:
         return inside
 
     def _check_block(self, block: Block, join: str) -> None:
-        flat = self.flat
+        inside = self._check_branches(block)
+        if join not in self.terminals:
+            self._check_join(block, join, inside)
+
+    def _check_branches(self, block: Block) -> set[str]:
+        """Branches share no element and are entered only from the split; returns them all."""
+        flat, kept = self.flat, self.analysis.kept
         element = flat.nodes[block.split].element
         seen: set[str] = set()
         for branch in block.branches:
@@ -199,30 +205,24 @@ class _Builder:
                 raise Unstructured(element, f"the branches of {element} share elements")
             seen |= mine
             for node in branch.members:
-                for e in flat.into[node]:
-                    source = flat.edges[e].source
-                    if (
-                        source not in mine
-                        and source != block.split
-                        and source in self.analysis.kept
-                    ):
-                        inner = flat.nodes[node].element
-                        message = f"{inner} is entered from outside the block of {element}"
-                        raise Unstructured(inner, message)
-        if join in self.terminals:
-            return
-        sources = [
-            flat.edges[e].source
-            for e in flat.into[join]
-            if flat.edges[e].source in self.analysis.kept
-        ]
-        if any(s not in seen and s != block.split for s in sources):
-            raise Unstructured(
-                element,
-                f"join {flat.nodes[join].element} is also fed from outside the block of {element}",
-            )
+                sources = (flat.edges[e].source for e in flat.into[node])
+                if any(s not in mine and s != block.split and s in kept for s in sources):
+                    inner = flat.nodes[node].element
+                    message = f"{inner} is entered from outside the block of {element}"
+                    raise Unstructured(inner, message)
+        return seen
+
+    def _check_join(self, block: Block, join: str, inside: set[str]) -> None:
+        """Only the branches feed the join; a parallel join gets one flow from each branch."""
+        flat = self.flat
+        element, joined = flat.nodes[block.split].element, flat.nodes[join].element
+        sources = [flat.edges[e].source for e in flat.into[join]]
+        sources = [s for s in sources if s in self.analysis.kept]
+        if any(s not in inside and s != block.split for s in sources):
+            message = f"join {joined} is also fed from outside the block of {element}"
+            raise Unstructured(element, message)
         if block.gate is Gate.AND and len(sources) != len(block.branches):
-            joined, count = flat.nodes[join].element, len(block.branches)
+            count = len(block.branches)
             message = (
                 f"parallel join {joined} has {len(sources)} incoming flows for {count} branches"
             )
