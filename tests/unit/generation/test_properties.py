@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from orchestra.domain.generation import Criterion, generate_suite
@@ -22,6 +22,7 @@ from tests.unit.generation.blocks import (
     token_games,
 )
 from tests.unit.generation.checks import assert_valid_token_game, covered_flows
+from tests.unit.generation.models import model
 
 
 def trees(loops: bool = False) -> st.SearchStrategy[Block]:
@@ -118,3 +119,43 @@ def test_all_nodes_covers_every_node_with_no_more_scenarios_than_all_flows(tree:
 def test_generation_is_deterministic(tree: Block) -> None:
     graph = to_graph(tree)
     assert _generate(graph) == _generate(graph)
+
+
+@st.composite
+def exclusive_dags(draw: st.DrawFn) -> ProcessGraph:
+    """Random acyclic graphs of exclusive gateways, not block-structured: s -> x0..xn -> e."""
+    count = draw(st.integers(min_value=2, max_value=5))
+    names = [*(f"x{i}" for i in range(count + 1)), "e"]
+    arrows = {"s>x0"} | {f"{names[i]}>{names[i + 1]}" for i in range(len(names) - 1)}
+    for i in range(len(names) - 1):
+        for j in range(i + 2, len(names)):
+            if draw(st.booleans()):
+                arrows.add(f"{names[i]}>{names[j]}")
+    order = ["s", *names]
+    return model(*sorted(arrows, key=lambda a: [order.index(n) for n in a.split(">")]))
+
+
+def all_paths_flows(graph: ProcessGraph) -> list[frozenset[str]]:
+    found: list[frozenset[str]] = []
+
+    def walk(node: str, taken: frozenset[str]) -> None:
+        if not graph.outgoing[node]:
+            found.append(taken)
+        for flow in graph.outgoing[node]:
+            walk(flow.target, taken | {flow.id})
+
+    walk("s", frozenset())
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(exclusive_dags())
+def test_all_flows_is_the_exact_minimum_on_unstructured_exclusive_graphs(
+    graph: ProcessGraph,
+) -> None:
+    games = all_paths_flows(graph)
+    assume(len(games) <= 12)  # keeps the brute force small
+    suite = _generate(graph)
+    assert suite.parameters["method"] == "minimum-flow"
+    assert covered_flows(suite, graph) == {f.id for f in graph.flows}
+    assert len(suite.scenarios) == brute_force_minimum(games)
