@@ -279,6 +279,34 @@ def test_a_boundary_event_that_loops_back_is_covered_going_around_once() -> None
     assert suite.coverage.uncovered == ()
 
 
+def test_all_paths_fires_a_non_interrupting_boundary_event_or_not() -> None:
+    message = node(
+        "bm",
+        category=NodeCategory.BOUNDARY_EVENT,
+        type="boundaryEvent",
+        attached_to="A",
+        cancel_activity=False,
+        event_definitions=("message",),
+    )
+    graph = model("s>A", "A>B", "B>e1", "bm>C", "C>e2", extra=(message,))
+    suite = generate(graph, Criterion.ALL_PATHS)
+    assert paths(suite) == ["s s-A A A-B B B-e1 e1", "s s-A A bm bm-C C C-e2 e2 A-B B B-e1 e1"]
+
+
+def test_a_non_interrupting_event_subprocess_runs_beside_the_process() -> None:
+    esp = node("esp", category=NodeCategory.SUB_PROCESS, type="subProcess", triggered_by_event=True)
+    start = node("s9", parent="esp", event_definitions=("message",), is_interrupting=False)
+    inner = (start, node("H", parent="esp"), node("e9", parent="esp"))
+    suite = generate(model("s>A", "A>e1", "s9>H", "H>e9", extra=(esp, *inner)))
+    assert steps(suite) == [
+        ("ACTION", "s9", "/s#2"),
+        ("ACTION", "H", "/s#2"),
+        ("ASSERTION", "e9", "/s#2"),
+        ("ACTION", "A", ""),
+        ("ASSERTION", "e1", ""),
+    ]
+
+
 def _subprocess(*inner: str, **fields: object) -> tuple:  # type: ignore[type-arg]
     sub = node("sub", category=NodeCategory.SUB_PROCESS, type="subProcess", **fields)
     return (sub, *(node(n, parent="sub") for n in inner))
