@@ -1,0 +1,143 @@
+"""The example SUT: the order service over HTTP (Starlette on uvicorn, 127.0.0.1 only).
+
+    POST /orders                     create (201; a repeated Idempotency-Key gives 200, same order)
+    GET  /orders/{id}                the order with its reservation, payment and shipment
+    POST /orders/{id}/reservation    reserve stock       (202, settles later)
+    POST /orders/{id}/payment        charge or retry     (202, {"card": "..."}, settles later)
+    POST /orders/{id}/shipment       ship                (202, settles later, may fail)
+    POST /orders/{id}/refund         refund              (202, settles later)
+    POST /orders/{id}/cancel         cancel              (202, settles later)
+    GET  /stock/{sku}                units available
+    GET  /health
+
+Run it alone with `python -m orchestra.examples.order.sut --port 8765`, or inside a program with
+`async with run_example_sut() as base_url: ...`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from orchestra.examples.order.service import CommandRefused, Order, OrderService
+
+_HOST = "127.0.0.1"
+
+
+def create_app(service: OrderService | None = None) -> Starlette:
+    """The HTTP application over `service` (a fresh one by default)."""
+    orders = service or OrderService()
+
+    async def create_order(request: Request) -> Response:
+        order, created = orders.create(await _json(request), request.headers.get("idempotency-key"))
+        return _order(order, 201 if created else 200)
+
+    async def get_order(request: Request) -> Response:
+        return _order(orders.order(request.path_params["order_id"]))
+
+    async def get_stock(request: Request) -> Response:
+        sku = request.path_params["sku"]
+        return JSONResponse({"sku": sku, "available": orders.stock(sku)})
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    def command(act: Callable[[str], Order]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            return _order(act(request.path_params["order_id"]), 202)
+
+        return endpoint
+
+    async def pay(request: Request) -> Response:
+        return _order(orders.pay(request.path_params["order_id"], await _json(request)), 202)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await orders.close()
+
+    routes = [
+        Route("/health", health),
+        Route("/orders", create_order, methods=["POST"]),
+        Route("/orders/{order_id}", get_order),
+        Route("/orders/{order_id}/reservation", command(orders.reserve), methods=["POST"]),
+        Route("/orders/{order_id}/payment", pay, methods=["POST"]),
+        Route("/orders/{order_id}/shipment", command(orders.ship), methods=["POST"]),
+        Route("/orders/{order_id}/refund", command(orders.refund), methods=["POST"]),
+        Route("/orders/{order_id}/cancel", command(orders.cancel), methods=["POST"]),
+        Route("/stock/{sku}", get_stock),
+    ]
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={CommandRefused: _refused},  # type: ignore[dict-item]
+    )
+
+
+@contextlib.asynccontextmanager
+async def run_example_sut(
+    port: int = 0, *, service: OrderService | None = None
+) -> AsyncIterator[str]:
+    """Serve the example SUT on 127.0.0.1 in this event loop; yields its base URL.
+
+    `port=0` picks a free port. The server stops (pending transitions cancelled) on exit.
+    """
+    config = uvicorn.Config(
+        create_app(service), host=_HOST, port=port, log_level="warning", access_log=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()  # re-raises why it could not start (port taken, ...)
+                raise RuntimeError("the example SUT stopped before it started")
+            await asyncio.sleep(0.01)
+        socket = server.servers[0].sockets[0]
+        yield f"http://{_HOST}:{socket.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return json.loads(await request.body() or b"null")
+    except ValueError:
+        raise CommandRefused(422, "the body is not JSON") from None
+
+
+def _order(order: Order, status: int = 200) -> Response:
+    return JSONResponse(order.to_json(), status_code=status)
+
+
+async def _refused(request: Request, exc: CommandRefused) -> Response:
+    return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve Orchestra's example order service.")
+    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
+    args = parser.parse_args(argv)
+
+    async def serve() -> None:
+        async with run_example_sut(args.port) as base_url:
+            print(f"example order service listening on {base_url} (Ctrl-C stops it)", flush=True)
+            await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())
+
+
+if __name__ == "__main__":
+    main()
