@@ -200,6 +200,44 @@ async def test_a_repeated_idempotency_key_returns_the_first_order(shop: Shop) ->
     assert first[1]["id"] == again[1]["id"]
 
 
+async def test_a_command_repeated_with_its_key_is_polled_not_run_again(shop: Shop) -> None:
+    order = await shop.new_order()
+    pay = f"/orders/{order['id']}/payment"
+    headers = {"Idempotency-Key": "charge-1"}
+    status, first = await shop.call("POST", pay, {"card": GOOD_CARD}, headers=headers)
+    assert (status, first["payment"]["state"]) == (202, "PENDING")
+    deadline = time.monotonic() + 3
+    while first["payment"]["state"] == "PENDING" and time.monotonic() < deadline:
+        status, first = await shop.call("POST", pay, {"card": GOOD_CARD}, headers=headers)
+        assert status == 200
+    assert first["payment"] == {"state": "ACCEPTED", "attempts": 1}
+
+
+async def test_a_refused_command_is_not_remembered_under_its_key(shop: Shop) -> None:
+    order = await shop.new_order()
+    headers = {"Idempotency-Key": "ship-1"}
+    ship = f"/orders/{order['id']}/shipment"
+    assert (await shop.call("POST", ship, headers=headers))[0] == 409
+    await shop.call("POST", f"/orders/{order['id']}/reservation")
+    await shop.call("POST", f"/orders/{order['id']}/payment", {"card": GOOD_CARD})
+    await shop.eventually(order["id"], _settled)
+    assert (await shop.call("POST", ship, headers=headers))[0] == 202
+
+
+async def test_with_a_token_every_route_but_health_wants_it() -> None:
+    async with run_example_sut(token="s3cret") as base_url, aiohttp.ClientSession() as session:
+        shop = Shop(session, base_url)
+        assert (await shop.call("GET", "/health"))[0] == 200
+        assert await shop.call("POST", "/orders", _order_body("FR", 1)) == (
+            401,
+            {"error": "a valid bearer token is required"},
+        )
+        authorized = {"Authorization": "Bearer s3cret"}
+        assert (await shop.call("POST", "/orders", _order_body("FR", 1), headers=authorized))[
+            0
+        ] == 201
+
+
 async def test_two_example_suts_get_two_free_ports() -> None:
     async with run_example_sut() as first, run_example_sut() as second:
         assert first.startswith("http://127.0.0.1:")

@@ -92,19 +92,27 @@ class OrderService:
 
     # -- commands -----------------------------------------------------------------------------
 
-    def create(self, payload: Any, idempotency_key: str | None) -> tuple[Order, bool]:
-        """Create an order; a repeated idempotency key returns the first order (created=False)."""
-        if idempotency_key and idempotency_key in self._by_idempotency_key:
-            return self._orders[self._by_idempotency_key[idempotency_key]], False
+    def replayed(self, idempotency_key: str | None, command: str) -> Order | None:
+        """The order a command with this key already acted on, as it is now; None if new.
+
+        A client may repeat a command with the same `Idempotency-Key` (a retry, or polling
+        until the command has settled): it is not executed twice.
+        """
+        order_id = self._by_idempotency_key.get(f"{command} {idempotency_key}")
+        return None if idempotency_key is None or order_id is None else self._orders[order_id]
+
+    def remember(self, idempotency_key: str | None, command: str, order: Order) -> None:
+        if idempotency_key:
+            self._by_idempotency_key[f"{command} {idempotency_key}"] = order.id
+
+    def create(self, payload: Any) -> Order:
         customer, items, address = _validated_order(payload)
         order = Order(
             id=f"ord-{next(self._ids):05d}", customer=customer, items=items, address=address
         )
         order.history.append("CREATED")
         self._orders[order.id] = order
-        if idempotency_key:
-            self._by_idempotency_key[idempotency_key] = order.id
-        return order, True
+        return order
 
     def reserve(self, order_id: str) -> Order:
         order = self._open_order(order_id)

@@ -1,6 +1,6 @@
 """The example SUT: the order service over HTTP (Starlette on uvicorn, 127.0.0.1 only).
 
-    POST /orders                     create (201; a repeated Idempotency-Key gives 200, same order)
+    POST /orders                     create (201)
     GET  /orders/{id}                the order with its reservation, payment and shipment
     POST /orders/{id}/reservation    reserve stock       (202, settles later)
     POST /orders/{id}/payment        charge or retry     (202, {"card": "..."}, settles later)
@@ -9,6 +9,10 @@
     POST /orders/{id}/cancel         cancel              (202, settles later)
     GET  /stock/{sku}                units available
     GET  /health
+
+Every POST is a command run once per `Idempotency-Key`: repeated with the same key it is not
+run again and answers 200 with the order as it is now, so a client can poll a command until it
+has settled (Orchestra's `eventually`). A refused command (409, 422) is not remembered.
 
 Run it alone with `python -m orchestra.examples.order.sut --port 8765`, or inside a program with
 `async with run_example_sut() as base_url: ...`.
@@ -34,32 +38,44 @@ from orchestra.examples.order.service import CommandRefused, Order, OrderService
 _HOST = "127.0.0.1"
 
 
-def create_app(service: OrderService | None = None) -> Starlette:
-    """The HTTP application over `service` (a fresh one by default)."""
+def create_app(service: OrderService | None = None, *, token: str | None = None) -> Starlette:
+    """The HTTP application over `service` (a fresh one by default).
+
+    With `token`, every route but /health wants `Authorization: Bearer <token>` (401 without).
+    """
     orders = service or OrderService()
 
-    async def create_order(request: Request) -> Response:
-        order, created = orders.create(await _json(request), request.headers.get("idempotency-key"))
-        return _order(order, 201 if created else 200)
+    def authorized(request: Request) -> None:
+        if token is not None and request.headers.get("authorization") != f"Bearer {token}":
+            raise CommandRefused(401, "a valid bearer token is required")
+
+    def command(name: str, act: Callable[[str, Any], Order]) -> Callable[[Request], Any]:
+        """An endpoint running `act(order_id, body)` once per Idempotency-Key."""
+
+        async def endpoint(request: Request) -> Response:
+            authorized(request)
+            order_id = request.path_params.get("order_id", "")
+            key, scope = request.headers.get("idempotency-key"), f"{name} {order_id}"
+            replayed = orders.replayed(key, scope)
+            if replayed is not None:
+                return _order(replayed, 200)
+            order = act(order_id, await _json(request))
+            orders.remember(key, scope, order)
+            return _order(order, 201 if name == "create" else 202)
+
+        return endpoint
 
     async def get_order(request: Request) -> Response:
+        authorized(request)
         return _order(orders.order(request.path_params["order_id"]))
 
     async def get_stock(request: Request) -> Response:
+        authorized(request)
         sku = request.path_params["sku"]
         return JSONResponse({"sku": sku, "available": orders.stock(sku)})
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
-
-    def command(act: Callable[[str], Order]) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            return _order(act(request.path_params["order_id"]), 202)
-
-        return endpoint
-
-    async def pay(request: Request) -> Response:
-        return _order(orders.pay(request.path_params["order_id"], await _json(request)), 202)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -68,13 +84,29 @@ def create_app(service: OrderService | None = None) -> Starlette:
 
     routes = [
         Route("/health", health),
-        Route("/orders", create_order, methods=["POST"]),
+        Route("/orders", command("create", lambda _, body: orders.create(body)), methods=["POST"]),
         Route("/orders/{order_id}", get_order),
-        Route("/orders/{order_id}/reservation", command(orders.reserve), methods=["POST"]),
-        Route("/orders/{order_id}/payment", pay, methods=["POST"]),
-        Route("/orders/{order_id}/shipment", command(orders.ship), methods=["POST"]),
-        Route("/orders/{order_id}/refund", command(orders.refund), methods=["POST"]),
-        Route("/orders/{order_id}/cancel", command(orders.cancel), methods=["POST"]),
+        Route(
+            "/orders/{order_id}/reservation",
+            command("reserve", lambda order_id, _: orders.reserve(order_id)),
+            methods=["POST"],
+        ),
+        Route("/orders/{order_id}/payment", command("pay", orders.pay), methods=["POST"]),
+        Route(
+            "/orders/{order_id}/shipment",
+            command("ship", lambda order_id, _: orders.ship(order_id)),
+            methods=["POST"],
+        ),
+        Route(
+            "/orders/{order_id}/refund",
+            command("refund", lambda order_id, _: orders.refund(order_id)),
+            methods=["POST"],
+        ),
+        Route(
+            "/orders/{order_id}/cancel",
+            command("cancel", lambda order_id, _: orders.cancel(order_id)),
+            methods=["POST"],
+        ),
         Route("/stock/{sku}", get_stock),
     ]
     return Starlette(
@@ -86,15 +118,15 @@ def create_app(service: OrderService | None = None) -> Starlette:
 
 @contextlib.asynccontextmanager
 async def run_example_sut(
-    port: int = 0, *, service: OrderService | None = None
+    port: int = 0, *, service: OrderService | None = None, token: str | None = None
 ) -> AsyncIterator[str]:
     """Serve the example SUT on 127.0.0.1 in this event loop; yields its base URL.
 
-    `port=0` picks a free port. The server stops (pending transitions cancelled) on exit.
+    `port=0` picks a free port; `token` makes it require that bearer token. The server stops
+    (pending transitions cancelled) on exit.
     """
-    config = uvicorn.Config(
-        create_app(service), host=_HOST, port=port, log_level="warning", access_log=False
-    )
+    app = create_app(service, token=token)
+    config = uvicorn.Config(app, host=_HOST, port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
@@ -128,10 +160,11 @@ async def _refused(request: Request, exc: CommandRefused) -> Response:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve Orchestra's example order service.")
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
+    parser.add_argument("--token", help="require this bearer token")
     args = parser.parse_args(argv)
 
     async def serve() -> None:
-        async with run_example_sut(args.port) as base_url:
+        async with run_example_sut(args.port, token=args.token) as base_url:
             print(f"example order service listening on {base_url} (Ctrl-C stops it)", flush=True)
             await asyncio.Event().wait()
 
