@@ -1,30 +1,18 @@
-"""Report fixtures built by hand: the example process graph and a suite run over it.
+"""Report fixtures built by hand: a suite run over the bundled example process.
 
-`order_graph()` reads the bundled order.bpmn with a deliberately minimal reader (tasks, events,
-gateways, flows, lanes, pool, BPMNDI), enough for reports; the real importer is `orchestra.bpmn`.
+`order_graph()` is the example's order.bpmn as the importer reads it (with its BPMNDI, or
+without it to exercise the automatic layout).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from lxml import etree
-
+from orchestra.bpmn.reader import read_bpmn
 from orchestra.domain.execution import CheckResult
-from orchestra.domain.process import (
-    Bounds,
-    Diagram,
-    Edge,
-    Flow,
-    Lane,
-    Node,
-    NodeCategory,
-    Participant,
-    Point,
-    ProcessGraph,
-    Shape,
-)
+from orchestra.domain.process import ProcessGraph
 from orchestra.domain.scenario import Coverage
 from orchestra.domain.statuses import StepKind, StepStatus, SuiteRunStatus, TestRunStatus
 from orchestra.examples.order import PROCESS_FILE, example_path
@@ -37,104 +25,18 @@ from orchestra.reports.model import (
     TestRunReport,
 )
 
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
-    "dc": "http://www.omg.org/spec/DD/20100524/DC",
-    "di": "http://www.omg.org/spec/DD/20100524/DI",
-}
-_CATEGORY = {
-    "startEvent": NodeCategory.START_EVENT,
-    "endEvent": NodeCategory.END_EVENT,
-    "boundaryEvent": NodeCategory.BOUNDARY_EVENT,
-    "serviceTask": NodeCategory.TASK,
-    "userTask": NodeCategory.TASK,
-    "exclusiveGateway": NodeCategory.EXCLUSIVE_GATEWAY,
-    "parallelGateway": NodeCategory.PARALLEL_GATEWAY,
-}
+
+@cache
+def _imported() -> ProcessGraph:
+    model = read_bpmn(example_path(PROCESS_FILE).read_bytes(), source=PROCESS_FILE)
+    assert model.errors == (), model.errors
+    (graph,) = model.processes
+    return graph
 
 
 def order_graph(*, with_diagram: bool = True) -> ProcessGraph:
-    root = etree.parse(str(example_path(PROCESS_FILE))).getroot()
-    process = root.find("bpmn:process", NS)
-    assert process is not None
-    lanes = tuple(
-        Lane(
-            id=lane.get("id", ""),
-            name=lane.get("name"),
-            node_ids=tuple(ref.text or "" for ref in lane.findall("bpmn:flowNodeRef", NS)),
-        )
-        for lane in process.iterfind("bpmn:laneSet/bpmn:lane", NS)
-    )
-    lane_of = {node: lane.id for lane in lanes for node in lane.node_ids}
-    nodes = tuple(_node(el, lane_of) for el in process if etree.QName(el).localname in _CATEGORY)
-    flows = tuple(
-        Flow(
-            id=el.get("id", ""),
-            source=el.get("sourceRef", ""),
-            target=el.get("targetRef", ""),
-            name=el.get("name"),
-        )
-        for el in process.iterfind("bpmn:sequenceFlow", NS)
-    )
-    pool = root.find("bpmn:collaboration/bpmn:participant", NS)
-    assert pool is not None
-    return ProcessGraph(
-        id=process.get("id", ""),
-        name=process.get("name"),
-        nodes=nodes,
-        flows=flows,
-        lanes=lanes,
-        participant=Participant(
-            id=pool.get("id", ""), name=pool.get("name"), process_ref="order_fulfilment"
-        ),
-        diagram=_diagram(root) if with_diagram else None,
-    )
-
-
-def _node(el: Any, lane_of: dict[str, str]) -> Node:
-    tag = etree.QName(el).localname
-    definitions = tuple(
-        etree.QName(child).localname.removesuffix("EventDefinition")
-        for child in el
-        if etree.QName(child).localname.endswith("EventDefinition")
-    )
-    return Node(
-        id=el.get("id"),
-        category=_CATEGORY[tag],
-        type=tag,
-        name=el.get("name"),
-        lane=lane_of.get(el.get("id")),
-        event_definitions=definitions,
-        attached_to=el.get("attachedToRef"),
-        default_flow=el.get("default"),
-    )
-
-
-def _diagram(root: Any) -> Diagram:
-    shapes = []
-    for shape in root.iterfind(".//bpmndi:BPMNShape", NS):
-        b = shape.find("dc:Bounds", NS)
-        bounds = Bounds(**{k: float(b.get(k)) for k in ("x", "y", "width", "height")})
-        horizontal = shape.get("isHorizontal")
-        shapes.append(
-            Shape(
-                element_id=shape.get("bpmnElement"),
-                bounds=bounds,
-                is_horizontal=None if horizontal is None else horizontal == "true",
-            )
-        )
-    edges = [
-        Edge(
-            element_id=edge.get("bpmnElement"),
-            waypoints=tuple(
-                Point(x=float(p.get("x")), y=float(p.get("y")))
-                for p in edge.iterfind("di:waypoint", NS)
-            ),
-        )
-        for edge in root.iterfind(".//bpmndi:BPMNEdge", NS)
-    ]
-    return Diagram(shapes=tuple(shapes), edges=tuple(edges))
+    graph = _imported()
+    return graph if with_diagram else graph.model_copy(update={"diagram": None})
 
 
 # -- a suite run over the example: two passes and the planted defect -------------------------
