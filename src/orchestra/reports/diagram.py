@@ -49,6 +49,10 @@ def render_svg(graph: ProcessGraph, outcomes: dict[str, ElementOutcome]) -> Mark
     for node in _drawing_order(graph):
         if node.id in shapes:
             parts.append(_node(node, shapes[node.id].bounds, outcomes))
+    messages = {flow.id for flow in graph.message_flows}
+    for edge in diagram.edges:
+        if edge.element_id in messages and len(edge.waypoints) >= 2:
+            parts.append(_message_flow(edge.element_id, edge.waypoints))
     box = _viewbox(diagram)
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="bpmn" role="img" viewBox="{box}"'
@@ -92,7 +96,12 @@ def _defs() -> str:
         '<path d="M0,0 L10,5 L0,10 z"/></marker>'
         for o in Outcome
     )
-    return f"<defs>{markers}</defs>"
+    message = (
+        '<marker id="arrow-message" class="arrow message" viewBox="0 0 10 10" refX="10"'
+        ' refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
+        '<path d="M0,0 L10,5 L0,10 z"/></marker>'
+    )
+    return f"<defs>{markers}{message}</defs>"
 
 
 def _attributes(element_id: str, kind: str, outcomes: dict[str, ElementOutcome]) -> str:
@@ -139,6 +148,15 @@ def _flow(
     return (
         f"<g {_attributes(element_id, 'flow', outcomes)}>{_title(element_id, name, outcomes)}"
         f'<polyline points="{coordinates}" marker-end="url(#arrow-{state})"/>{label}</g>'
+    )
+
+
+def _message_flow(element_id: str, points: Iterable[Point]) -> str:
+    """Message flows are drawn (dashed) but not coloured: scenarios do not cover them."""
+    coordinates = " ".join(f"{p.x:g},{p.y:g}" for p in points)
+    return (
+        f'<g class="message-flow" data-message-flow="{escape(element_id)}">'
+        f'<polyline points="{coordinates}" marker-end="url(#arrow-message)"/></g>'
     )
 
 
