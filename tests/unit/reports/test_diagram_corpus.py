@@ -7,9 +7,9 @@ from lxml import etree
 
 from orchestra.bpmn.reader import read_bpmn
 from orchestra.domain.process import ProcessGraph
+from orchestra.errors import BpmnRefused
 from orchestra.reports.diagram import diagram_of, render_svg
 from orchestra.reports.outcomes import ElementOutcome
-from orchestra.errors import BpmnRefused
 from tests.corpus import corpus_files
 
 SVG = "{http://www.w3.org/2000/svg}"
