@@ -11,9 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestra.domain.execution import CheckResult
+from orchestra.domain.execution import CheckResult, StepOutcome
 from orchestra.domain.process import ProcessGraph
-from orchestra.domain.scenario import Coverage
+from orchestra.domain.scenario import Coverage, ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus, SuiteRunStatus, TestRunStatus
 
 FAILING_STATUSES = frozenset(
@@ -76,6 +76,31 @@ class StepReport(Documented):
     error: str | None = None
     requests: int = 1
     """Requests made for this step, retries and polls included."""
+
+
+def step_report(step: ScenarioStep, outcome: StepOutcome | None, attempt: int = 1) -> StepReport:
+    """A scenario step with what executing it gave; SKIPPED if it never ran (no outcome)."""
+    identity: dict[str, Any] = {
+        "position": step.position,
+        "kind": step.kind,
+        "element_id": step.element_id,
+        "name": step.name,
+        "branch": step.branch,
+        "attempt": attempt,
+    }
+    if outcome is None:
+        return StepReport(**identity, status=StepStatus.SKIPPED, requests=0)
+    return StepReport(
+        **identity,
+        status=outcome.status,
+        started_at=outcome.started_at,
+        duration_ms=outcome.duration_ms,
+        request=outcome.request,
+        response=outcome.response,
+        checks=outcome.checks,
+        error=outcome.error,
+        requests=outcome.attempts,
+    )
 
 
 class TestRunReport(Documented):
