@@ -21,7 +21,7 @@ from orchestra.domain.statuses import TestRunStatus
 from orchestra.reports.diagram import diagram_of, render_svg
 from orchestra.reports.model import RunReport
 from orchestra.reports.outcomes import element_outcomes, outcome_counts
-from orchestra.reports.text import failure_message, format_ms, pretty, show, step_title
+from orchestra.reports.text import failure_message, format_ms, pretty, show, step_label
 
 
 def render_html(report: RunReport) -> str:
@@ -63,7 +63,7 @@ def _environment() -> Environment:
     )
     helpers: dict[str, Any] = {
         "why": failure_message,
-        "step_title": step_title,
+        "step_label": step_label,
         "show": show,
         "pretty": pretty,
         "ms": format_ms,

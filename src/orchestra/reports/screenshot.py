@@ -1,6 +1,6 @@
 """A PNG of an HTML report, taken by a real headless Chromium (for the README and CI artifacts).
 
-    python -m orchestra.reports.screenshot REPORT.json|REPORT.html -o report.png
+    python -m orchestra.reports.screenshot REPORT.json|REPORT.html -o report.png [--open-failure]
 
 A `.json` report (from `orchestra report --format json`) is rendered to HTML first. It needs
 Playwright's Python client (a dev dependency) and Debian's Chromium at /usr/bin/chromium (or
@@ -54,13 +54,31 @@ async def chromium(executable: Path = CHROMIUM) -> AsyncIterator[Any]:
             await browser.close()
 
 
+_OPEN_FIRST_FAILURE = """() => {
+  const run = document.querySelector("#runs > details.is-failure");
+  if (!run) return;
+  run.open = true;
+  run.querySelectorAll("details.step.FAILED, details.step.ERROR").forEach(s => { s.open = true; });
+}"""
+
+
 async def screenshot(
-    html_file: Path, png_file: Path, *, width: int = 1400, executable: Path = CHROMIUM
+    html_file: Path,
+    png_file: Path,
+    *,
+    width: int = 1400,
+    open_failure: bool = False,
+    executable: Path = CHROMIUM,
 ) -> Path:
-    """Open `html_file` from file:// and save a full-page PNG of it."""
+    """Open `html_file` from file:// and save a full-page PNG of it.
+
+    `open_failure` first unfolds the first failed run and its failed steps.
+    """
     async with chromium(executable) as browser:
         page = await browser.new_page(viewport={"width": width, "height": 900})
         await page.goto(file_url(html_file))
+        if open_failure:
+            await page.evaluate(_OPEN_FIRST_FAILURE)
         await page.screenshot(path=str(png_file), full_page=True)
     return png_file
 
@@ -95,9 +113,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("-o", "--output", type=Path, default=Path("report.png"))
     parser.add_argument("--width", type=int, default=1400)
     parser.add_argument("--chromium", type=Path, default=CHROMIUM)
+    parser.add_argument(
+        "--open-failure", action="store_true", help="unfold the first failed run and its steps"
+    )
     args = parser.parse_args(argv)
     html_file = html_for(args.report)
-    asyncio.run(screenshot(html_file, args.output, width=args.width, executable=args.chromium))
+    taking = screenshot(
+        html_file,
+        args.output,
+        width=args.width,
+        open_failure=args.open_failure,
+        executable=args.chromium,
+    )
+    asyncio.run(taking)
     print(f"wrote {args.output}")
 
 

@@ -30,11 +30,22 @@ def pretty(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more chars)"
 
 
+def _describe(step: StepReport) -> str:
+    if step.name and step.element_id and step.name != step.element_id:
+        label = f"{step.name} ({step.element_id})"
+    else:
+        label = step.name or step.element_id or step.kind.value.lower()
+    return f"{label} [{step.branch}]" if step.branch else label
+
+
+def step_label(step: StepReport) -> str:
+    """`#6 Order cancelled (EndEvent_OrderCancelled)`, with ` [branch]` on a parallel branch."""
+    return f"#{step.position} {_describe(step)}"
+
+
 def step_title(step: StepReport) -> str:
-    label = step.name or step.element_id or step.kind.value.lower()
-    element = f" {step.element_id}" if step.element_id and step.name else ""
-    branch = f" [{step.branch}]" if step.branch else ""
-    return f"#{step.position} {step.kind.value} {label}{element}{branch}"
+    """`#6 ASSERTION Order cancelled (EndEvent_OrderCancelled)`."""
+    return f"#{step.position} {step.kind.value} {_describe(step)}"
 
 
 def format_ms(duration_ms: float | None) -> str:
@@ -75,4 +86,4 @@ def failure_message(run: TestRunReport) -> str:
         why = f"{check.name}: expected {show(check.expected, 200)}, got {show(check.actual, 200)}"
     else:
         why = step.error or run.error or step.status.value
-    return f"{step_title(step)} {step.status.value}: {why}"
+    return f"{step_label(step)}: {why}"

@@ -41,7 +41,7 @@ def test_one_testcase_per_test_run_with_the_failure_message_naming_step_and_chec
     (failure,) = cases["declined, give up [row 0]"].result
     assert isinstance(failure, Failure)
     assert failure.message == (
-        "#5 ASSERTION OrderCancelled EndEvent_OrderCancelled FAILED:"
+        "#5 OrderCancelled (EndEvent_OrderCancelled):"
         " jsonpath $.reservation.state eq: expected RELEASED, got RESERVED"
     )
     assert cases["declined, give up [row 0]"].classname == "order_fulfilment.v1"
@@ -50,7 +50,7 @@ def test_one_testcase_per_test_run_with_the_failure_message_naming_step_and_chec
 def test_system_out_carries_every_step_with_request_response_and_checks(tmp_path: Path) -> None:
     cases = {case.name: case for case in next(iter(parsed(example_report(), tmp_path)))}
     out = cases["declined, give up [row 0]"].system_out or ""
-    assert "#1 ACTION CreateOrder Task_CreateOrder: PASSED" in out
+    assert "#1 ACTION CreateOrder (Task_CreateOrder): PASSED" in out
     assert '"url": "http://127.0.0.1:8765/orders/ord-1/cancel"' in out
     assert "FAIL jsonpath $.reservation.state eq: expected RELEASED, actual RESERVED" in out
 
