@@ -8,15 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 
 from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.reports.html import render_html
+from orchestra.reports.json_report import render_json
 from orchestra.reports.model import RunReport
-from orchestra.reports.screenshot import CHROMIUM, chromium, file_url
+from orchestra.reports.screenshot import CHROMIUM, chromium, file_url, html_for, screenshot
 from tests.support.example_report import example_report, make_run, step
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.asyncio(loop_scope="module"),  # one Chromium for the module
     pytest.mark.skipif(
         not CHROMIUM.exists(),
         reason=f"no Chromium at {CHROMIUM}: `apt-get install -y chromium chromium-driver`",
@@ -43,7 +46,7 @@ class Opened:
         )
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def browser() -> AsyncIterator[Any]:
     async with chromium() as launched:
         yield launched
@@ -52,7 +55,8 @@ async def browser() -> AsyncIterator[Any]:
 async def open_report(browser: Any, report: RunReport, tmp_path: Path) -> Opened:
     target = tmp_path / "report.html"
     target.write_text(render_html(report), encoding="utf-8")
-    page = await browser.new_page(viewport={"width": 1400, "height": 900})
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    page = await context.new_page()
     page.set_default_timeout(5000)
     problems: list[str] = []
     page.on(
@@ -75,10 +79,11 @@ async def test_the_report_opens_without_console_errors_and_a_screenshot_is_kept(
     assert (ARTIFACTS / "report-example.png").stat().st_size > 10_000
 
 
+@pytest.mark.parametrize("with_diagram", [True, False], ids=["bpmndi", "laid-out"])
 async def test_the_diagram_shows_every_element_coloured_by_its_outcome(
-    browser: Any, tmp_path: Path
+    browser: Any, tmp_path: Path, with_diagram: bool
 ) -> None:
-    opened = await open_report(browser, example_report(), tmp_path)
+    opened = await open_report(browser, example_report(with_diagram=with_diagram), tmp_path)
     count = "s => document.querySelectorAll(s).length"
     assert await opened.page.evaluate(count, "svg g.el[data-outcome=passed]") == 33
     assert await opened.page.evaluate(count, "svg g.el[data-outcome=failed]") == 1
@@ -162,3 +167,12 @@ async def test_a_thousand_runs_open_and_filter_quickly(browser: Any, tmp_path: P
     assert loaded < 15
     assert filtered < 2
     assert opened.problems == []
+
+
+async def test_the_screenshot_tool_turns_a_json_report_into_a_png(tmp_path: Path) -> None:
+    source = tmp_path / "report.json"
+    source.write_text(render_json(example_report()), encoding="utf-8")
+    html_file = html_for(source)
+    png = await screenshot(html_file, tmp_path / "report.png", open_failure=True)
+    assert html_file == tmp_path / "report.html"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
