@@ -53,9 +53,11 @@ def render_svg(graph: ProcessGraph, outcomes: dict[str, ElementOutcome]) -> Mark
     for edge in diagram.edges:
         if edge.element_id in messages and len(edge.waypoints) >= 2:
             parts.append(_message_flow(edge.element_id, edge.waypoints))
-    box = _viewbox(diagram)
-    return Markup(
+    left, top, width, height = _viewbox(diagram)
+    box = f"{left:g} {top:g} {width:g} {height:g}"
+    return Markup(  # drawn at its natural size: a wide process scrolls rather than shrinks
         f'<svg xmlns="http://www.w3.org/2000/svg" class="bpmn" role="img" viewBox="{box}"'
+        f' width="{width:g}" height="{height:g}"'
         f' aria-label="{escape(graph.name or graph.id)}">' + "".join(parts) + "</svg>"
     )
 
@@ -71,7 +73,7 @@ def _drawing_order(graph: ProcessGraph) -> list[Node]:
     return sorted(graph.nodes, key=rank)
 
 
-def _viewbox(diagram: Diagram) -> str:
+def _viewbox(diagram: Diagram) -> tuple[float, float, float, float]:
     xs: list[float] = []
     ys: list[float] = []
     for shape in diagram.shapes:
@@ -82,11 +84,10 @@ def _viewbox(diagram: Diagram) -> str:
         xs += [p.x for p in edge.waypoints]
         ys += [p.y for p in edge.waypoints]
     if not xs:
-        return "0 0 100 100"
+        return 0.0, 0.0, 100.0, 100.0
     # labels under events and gateways may be wider than their shape
     left, top = min(xs) - LABEL_OVERHANG, min(ys) - PADDING
-    width, height = max(xs) + LABEL_OVERHANG - left, max(ys) + PADDING - top
-    return f"{left:g} {top:g} {width:g} {height:g}"
+    return left, top, max(xs) + LABEL_OVERHANG - left, max(ys) + PADDING - top
 
 
 def _defs() -> str:

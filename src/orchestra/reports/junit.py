@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.reports.model import RunReport, TestRunReport
@@ -39,8 +40,15 @@ def _totals(report: RunReport, *, name: str) -> dict[str, str]:
         "errors": str(errors),
         "skipped": str(len(report.test_runs) - failures - errors - passed),
         "time": f"{report.duration_s or 0.0:.3f}",
-        "timestamp": report.suite_run.started_at.isoformat(timespec="seconds"),
+        "timestamp": _timestamp(report.suite_run.started_at),
     }
+
+
+def _timestamp(moment: datetime) -> str:
+    """UTC without offset: the JUnit schema's timestamp is an ISO 8601 local date-time."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds")
 
 
 def _testsuite(report: RunReport) -> ET.Element:

@@ -19,6 +19,7 @@ from orchestra.examples.order import (
     BINDINGS_FILE,
     DATASET_FILE,
     ENVIRONMENT_FILE,
+    EXPECTED,
     PROCESS_FILE,
     example_path,
 )
@@ -82,7 +83,7 @@ async def test_the_example_passes_everywhere_but_the_planted_defect() -> None:
     suite = m["orchestra.domain.generation"].generate_suite(
         graph, process_key=graph.id, process_version=1
     )
-    assert (suite.coverage.flows_covered, suite.coverage.flows_total) == (17, 17)
+    assert (suite.coverage.flows_covered, suite.coverage.flows_total) == (17, EXPECTED["flows"])
     bindings = m["orchestra.binding.loader"].load_bindings(example_path(BINDINGS_FILE), graph)
     suite, unbound = m["orchestra.binding.attach"].attach_bindings(suite, bindings)
     assert unbound == []
@@ -99,5 +100,9 @@ async def test_the_example_passes_everywhere_but_the_planted_defect() -> None:
             for index, row in enumerate(rows):
                 for n, scenario in enumerate(suite.scenarios):
                     outcomes[await _run_scenario(executor, scenario, row, (n, index))] += 1
-    assert len(suite.scenarios) == 3
-    assert outcomes == {"PASSED": 4, "FAILED at EndEvent_OrderCancelled": 2}
+    assert len(suite.scenarios) == EXPECTED["scenarios"]
+    assert len(rows) == EXPECTED["data_rows"]
+    assert outcomes == {
+        "PASSED": EXPECTED["passed"],
+        f"FAILED at {EXPECTED['failed_at']}": EXPECTED["failed"],
+    }

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from orchestra.examples.order import environment_text
 from orchestra.examples.order.service import DECLINED_CARD, UNDELIVERABLE_COUNTRY, OrderService
 from orchestra.examples.order.sut import run_example_sut
 
@@ -266,3 +267,9 @@ async def test_the_sut_runs_standalone_on_the_port_given() -> None:
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), timeout=10)
+
+
+def test_the_environment_can_carry_the_url_in_clear_and_keep_the_token_a_reference() -> None:
+    text = environment_text("http://127.0.0.1:8765")
+    assert 'base_url: "http://127.0.0.1:8765"' in text
+    assert 'token: "${ORCHESTRA_EXAMPLE_TOKEN}"' in text

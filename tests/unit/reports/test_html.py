@@ -104,3 +104,17 @@ def _overlap(a: Bounds, b: Bounds) -> bool:
         or a.y + a.height <= b.y
         or b.y + b.height <= a.y
     )
+
+
+def test_the_suites_uncovered_elements_and_the_context_keys_are_listed() -> None:
+    report = example_report()
+    coverage = report.suite.coverage.model_copy(
+        update={"uncovered": ({"element": "Flow_X", "kind": "flow", "reason": "unreachable"},)}
+    )
+    report = report.model_copy(
+        update={"suite": report.suite.model_copy(update={"coverage": coverage})}
+    )
+    html = render_html(report)
+    assert "1 element(s) the suite does not cover" in html
+    assert "<code>Flow_X</code> (flow): unreachable" in html
+    assert "context: order_id" in html

@@ -82,3 +82,8 @@ def test_bytes_xml_cannot_carry_are_replaced_not_fatal(tmp_path: Path) -> None:
     run = make_run(1, "x", TestRunStatus.FAILED, (hostile,))
     case = next(iter(next(iter(parsed(example_report((run,)), tmp_path)))))
     assert "body \ufffd\ufffd<]]>&" in (case.system_out or "")
+
+
+def test_the_timestamp_is_utc_without_offset_as_the_junit_schema_wants(tmp_path: Path) -> None:
+    suite = next(iter(parsed(example_report(), tmp_path)))
+    assert suite.timestamp == "2026-11-28T07:00:00"

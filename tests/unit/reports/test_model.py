@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from orchestra.domain.execution import CheckResult, StepOutcome
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
+from orchestra.errors import UsageError
+from orchestra.reports import render
 from orchestra.reports.model import step_report
 from tests.support.example_report import example_report, make_run, step
 
@@ -63,3 +67,14 @@ def test_the_report_counts_runs_by_status_and_times_the_suite_run() -> None:
     assert report.count(TestRunStatus.PASSED) == 2
     assert report.count(TestRunStatus.FAILED, TestRunStatus.ERROR) == 1
     assert report.duration_s == 9.0
+
+
+def test_render_dispatches_on_the_format_name_and_refuses_others() -> None:
+    report = example_report()
+    assert render(report, "JUnit").startswith('<?xml version="1.0" encoding="UTF-8"?>')
+    assert render(report, "json").startswith("{")
+    assert render(report, "html").startswith("<!DOCTYPE html>")
+    with pytest.raises(
+        UsageError, match=r"unknown report format 'pdf' \(one of junit, json, html\)"
+    ):
+        render(report, "pdf")
