@@ -1,17 +1,18 @@
 """What each BPMN element's colour on the report says: passed, failed or not covered.
 
 A run *fails at* the element of its first failed or errored step. It *passes* an element when it
-passed and the element is on its path, or when it failed later on its path (the element comes
-before the one it failed at). An element is failed if any run failed at it, passed if some run
-passed it, and otherwise not covered: on no run's path, or only on paths of runs that stopped
-before it or never ran. Pure functions over the report model.
+passed and the element is on its path, or when it failed later: the element comes before the
+one it failed at on its path, or has a step that passed (a parallel branch listed after it).
+An element is failed if any run failed at it, passed if some run passed it, and otherwise not
+covered: on no run's path, or only on paths of runs that stopped before it or never ran.
+Pure functions over the report model.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from orchestra.domain.statuses import TestRunStatus
+from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.reports.model import Documented, RunReport, TestRunReport
 
 
@@ -69,10 +70,12 @@ def failed_at(run: TestRunReport) -> str | None:
 def _passed_elements(run: TestRunReport) -> set[str]:
     if run.status is TestRunStatus.PASSED:
         return set(run.path)
+    # the elements of steps that passed (a parallel branch listed after the failing one)
+    passed = {s.element_id for s in run.steps if s.status is StepStatus.PASSED and s.element_id}
     culprit = failed_at(run)
     if culprit is None or culprit not in run.path:
-        return set()
-    return set(run.path[: run.path.index(culprit)])
+        return passed - {culprit}
+    return (passed | set(run.path[: run.path.index(culprit)])) - {culprit}
 
 
 def _outcome(passed: int, failed: int) -> Outcome:

@@ -54,3 +54,17 @@ def test_a_failed_run_without_steps_marks_nothing() -> None:
     outcomes = element_outcomes(example_report((stuck,)))
     assert {o.outcome for o in outcomes.values()} == {Outcome.NOT_COVERED}
     assert set(PATHS["declined, give up"]) <= set(outcomes)
+
+
+def test_a_parallel_branch_that_passed_stays_passed_when_the_other_branch_failed() -> None:
+    steps = (
+        step(1, "Task_CreateOrder"),
+        step(2, "Task_ReserveStock", StepStatus.FAILED),
+        step(3, "Task_ChargePayment"),
+    )
+    run = make_run(1, "declined, give up", TestRunStatus.FAILED, steps)
+    outcomes = element_outcomes(example_report((run,)))
+    assert outcomes["Task_ReserveStock"].outcome is Outcome.FAILED
+    assert outcomes["Task_ChargePayment"].outcome is Outcome.PASSED  # after it in the path
+    assert outcomes["Flow_PaymentCharged"].outcome is Outcome.NOT_COVERED
+    assert outcomes["Task_CancelOrder"].outcome is Outcome.NOT_COVERED
