@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -14,7 +17,7 @@ import pytest
 
 from orchestra.examples.order import environment_text
 from orchestra.examples.order.service import DECLINED_CARD, UNDELIVERABLE_COUNTRY, OrderService
-from orchestra.examples.order.sut import run_example_sut
+from orchestra.examples.order.sut import example_sut_in_thread, run_example_sut
 
 GOOD_CARD = "4242424242424242"
 
@@ -273,3 +276,13 @@ def test_the_environment_can_carry_the_url_in_clear_and_keep_the_token_a_referen
     text = environment_text("http://127.0.0.1:8765")
     assert 'base_url: "http://127.0.0.1:8765"' in text
     assert 'token: "${ORCHESTRA_EXAMPLE_TOKEN}"' in text
+
+
+def test_the_sut_also_runs_in_a_thread_of_its_own() -> None:
+    with (
+        example_sut_in_thread() as base_url,
+        urllib.request.urlopen(f"{base_url}/health", timeout=10) as answer,
+    ):
+        assert json.loads(answer.read()) == {"status": "ok"}
+    with pytest.raises(urllib.error.URLError, match="Connection refused"):
+        urllib.request.urlopen(f"{base_url}/health", timeout=2)  # stopped with the block

@@ -15,7 +15,8 @@ run again and answers 200 with the order as it is now, so a client can poll a co
 has settled (Orchestra's `eventually`). A refused command (409, 422) is not remembered.
 
 Run it alone with `python -m orchestra.examples.order.sut --port 8765`, or inside a program with
-`async with run_example_sut() as base_url: ...`.
+`async with run_example_sut() as base_url: ...` (or `with example_sut_in_thread() as base_url:`
+from code that blocks its event loop).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import argparse
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import uvicorn
@@ -140,6 +142,43 @@ async def run_example_sut(
     finally:
         server.should_exit = True
         await task
+
+
+@contextlib.contextmanager
+def example_sut_in_thread(
+    port: int = 0, *, service: OrderService | None = None, token: str | None = None
+) -> Iterator[str]:
+    """`run_example_sut` in a thread with its own event loop, for callers that block theirs."""
+    ready = threading.Event()
+    found: dict[str, Any] = {}
+
+    async def serve() -> None:
+        found["loop"], found["stop"] = asyncio.get_running_loop(), asyncio.Event()
+        try:
+            async with run_example_sut(port, service=service, token=token) as base_url:
+                found["url"] = base_url
+                ready.set()
+                await found["stop"].wait()
+        finally:
+            ready.set()
+
+    def run() -> None:
+        try:
+            asyncio.run(serve())
+        except BaseException as exc:  # handed to the caller below
+            found["error"] = exc
+
+    thread = threading.Thread(target=run, name="example-sut", daemon=True)
+    thread.start()
+    ready.wait(timeout=30)
+    if "url" not in found:
+        thread.join(timeout=5)
+        raise RuntimeError("the example SUT did not start") from found.get("error")
+    try:
+        yield found["url"]
+    finally:
+        found["loop"].call_soon_threadsafe(found["stop"].set)
+        thread.join(timeout=30)
 
 
 async def _json(request: Request) -> Any:
