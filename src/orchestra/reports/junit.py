@@ -104,7 +104,10 @@ def _outcome_element(run: TestRunReport) -> ET.Element | None:
     elif run.status in _ERRORS:
         element = ET.Element("error", {"message": message, "type": run.status.value})
     else:
-        reason = run.error or f"test run ended {run.status.value}"
+        unfinished = "the run had not finished when the report was made"
+        reason = run.error or (
+            f"test run ended {run.status.value}" if run.status.is_terminal else unfinished
+        )
         return ET.Element("skipped", {"message": xml_safe(f"{run.status.value}: {reason}")})
     step = run.failing_step()
     element.text = xml_safe("\n".join(step_lines(step)) if step else message)
