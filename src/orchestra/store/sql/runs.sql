@@ -11,8 +11,9 @@ RETURNING *;
 -- name: insert_test_run<!
 INSERT INTO test_run (suite_run_id, scenario_id, data_row_index, data_row, status,
                       max_attempts, queued_at)
-VALUES (:suite_run_id, :scenario_id, :data_row_index, :data_row, :status, :max_attempts,
-        CASE WHEN :status = 'QUEUED' THEN now() END)
+VALUES (:suite_run_id, :scenario_id, :data_row_index, :data_row,
+        CAST(:status AS test_run_status), :max_attempts,
+        CASE WHEN CAST(:status AS test_run_status) = 'QUEUED' THEN now() END)
 RETURNING id;
 
 -- name: insert_dependency*!
@@ -128,7 +129,7 @@ UPDATE test_run t
 SET status = 'SKIPPED', finished_at = now(), error = blocker.reason
 FROM (
     SELECT DISTINCT ON (d.test_run_id) d.test_run_id,
-           format('dependency %s (test run %s) ended %s, %s was required',
+           format('dependency %%s (test run %%s) ended %%s, %%s was required',
                   s.name, u.id, u.status, d.outcome) AS reason
     FROM test_run_dependency d
     JOIN test_run u ON u.id = d.depends_on_id
@@ -163,7 +164,7 @@ SELECT id FROM suite_run WHERE status = 'IN_PROGRESS' ORDER BY id;
 UPDATE test_run
 SET status = 'FAILED_STUCK', finished_at = now(), lock_until = NULL,
     lost_leases = lost_leases + 1,
-    error = format('lease lost %s times (last held by %s, heartbeat at %s); attempt limit %s',
+    error = format('lease lost %%s times (last held by %%s, heartbeat at %%s); attempt limit %%s',
                    lost_leases + 1, locked_by, heartbeat_at, max_attempts)
 WHERE status = 'RUNNING' AND lock_until < now() AND lost_leases + 1 >= max_attempts
 RETURNING id, suite_run_id;
