@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from orchestra.bpmn import checksum
+from orchestra.bpmn import Limits, checksum
 from orchestra.errors import BpmnRefused, NotFound
 from orchestra.services import importing
 from orchestra.store.database import Database
@@ -148,3 +150,25 @@ async def test_the_summary_counts_elements_by_kind_and_problems(db: Database) ->
     assert summary["counts"]["sequenceFlow"] == 15
     assert summary["counts"]["messageFlow"] == 2
     assert (summary["errors"], summary["warnings"], summary["has_diagram"]) == (0, 0, True)
+
+
+def test_a_file_above_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.bpmn"
+    path.write_bytes(ORDER_BPMN)
+    with pytest.raises(BpmnRefused, match="above the limit of 100") as refused:
+        importing.read_source(path, Limits(max_bytes=100))
+    assert refused.value.details["code"] == "too-large"
+    assert importing.read_source(path) == ORDER_BPMN
+
+
+def test_an_unreadable_file_is_refused_with_the_reason(tmp_path: Path) -> None:
+    with pytest.raises(BpmnRefused, match="cannot read the file"):
+        importing.read_source(tmp_path / "missing.bpmn")
+
+
+def test_the_source_is_decoded_as_its_declaration_or_byte_order_mark_says() -> None:
+    text = '<?xml version="1.0" encoding="UTF-16"?><a name="é"/>'
+    assert importing.decode_source(text.encode("utf-16")) == text
+    latin = '<?xml version="1.0" encoding="ISO-8859-1"?><a name="é"/>'
+    assert importing.decode_source(latin.encode("latin-1")) == latin
+    assert importing.decode_source('<a name="é"/>'.encode()) == '<a name="é"/>'
