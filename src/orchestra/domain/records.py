@@ -102,6 +102,7 @@ class TestRun(Frozen):
 class StepResult(Frozen):
     id: int
     test_run_id: int
+    step_id: int | None = None
     position: int
     element_id: str | None
     branch: str
@@ -113,3 +114,4 @@ class StepResult(Frozen):
     response: dict[str, Any] | None = None
     checks: tuple[dict[str, Any], ...] = ()
     error: str | None = None
+    recorded_at: datetime | None = None

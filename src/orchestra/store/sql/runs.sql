@@ -11,8 +11,9 @@ RETURNING *;
 -- name: insert_test_run<!
 INSERT INTO test_run (suite_run_id, scenario_id, data_row_index, data_row, status,
                       max_attempts, queued_at)
-VALUES (:suite_run_id, :scenario_id, :data_row_index, :data_row, :status, :max_attempts,
-        CASE WHEN :status = 'QUEUED' THEN now() END)
+VALUES (:suite_run_id, :scenario_id, :data_row_index, :data_row,
+        CAST(:status AS test_run_status), :max_attempts,
+        CASE WHEN CAST(:status AS test_run_status) = 'QUEUED' THEN now() END)
 RETURNING id;
 
 -- name: insert_dependency*!
@@ -98,11 +99,32 @@ WITH fenced AS (
 SELECT (SELECT count(*) FROM fenced) AS fenced;
 
 -- name: complete_run
-UPDATE test_run
-SET status = :status, finished_at = now(), lock_until = NULL, error = :error,
-    execution_context = :execution_context
-WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt AND status = 'RUNNING'
-RETURNING id, suite_run_id;
+-- Finishes the run and, when it was the suite run's last one, the suite run too: one statement.
+-- (Every part sees the same snapshot, so this run is left out of the "all terminal" check.)
+WITH finished AS (
+    UPDATE test_run
+    SET status = CAST(:status AS test_run_status), finished_at = now(), lock_until = NULL,
+        error = :error, execution_context = :execution_context
+    WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
+      AND status = 'RUNNING'
+    RETURNING id, suite_run_id, status
+), closed AS (
+    UPDATE suite_run s
+    SET status = CASE WHEN f.status = 'PASSED' AND NOT EXISTS (
+                          SELECT 1 FROM test_run r
+                          WHERE r.suite_run_id = s.id AND r.id <> f.id AND r.status <> 'PASSED'
+                      ) THEN 'PASSED'::suite_run_status ELSE 'FAILED'::suite_run_status END,
+        finished_at = now()
+    FROM finished f
+    WHERE s.id = f.suite_run_id AND s.status = 'IN_PROGRESS' AND :close_suite_run
+      AND NOT EXISTS (
+          SELECT 1 FROM test_run r
+          WHERE r.suite_run_id = s.id AND r.id <> f.id
+            AND r.status IN ('PENDING', 'QUEUED', 'RUNNING')
+      )
+    RETURNING s.id
+)
+SELECT f.id, f.suite_run_id, (SELECT count(*) FROM closed) AS closed FROM finished f;
 
 -- name: release_run
 -- Back to the queue (graceful shutdown, or parked at a barrier until :available_at).
@@ -128,7 +150,7 @@ UPDATE test_run t
 SET status = 'SKIPPED', finished_at = now(), error = blocker.reason
 FROM (
     SELECT DISTINCT ON (d.test_run_id) d.test_run_id,
-           format('dependency %s (test run %s) ended %s, %s was required',
+           format('dependency %%s (test run %%s) ended %%s, %%s was required',
                   s.name, u.id, u.status, d.outcome) AS reason
     FROM test_run_dependency d
     JOIN test_run u ON u.id = d.depends_on_id
@@ -163,7 +185,7 @@ SELECT id FROM suite_run WHERE status = 'IN_PROGRESS' ORDER BY id;
 UPDATE test_run
 SET status = 'FAILED_STUCK', finished_at = now(), lock_until = NULL,
     lost_leases = lost_leases + 1,
-    error = format('lease lost %s times (last held by %s, heartbeat at %s); attempt limit %s',
+    error = format('lease lost %%s times (last held by %%s, heartbeat at %%s); attempt limit %%s',
                    lost_leases + 1, locked_by, heartbeat_at, max_attempts)
 WHERE status = 'RUNNING' AND lock_until < now() AND lost_leases + 1 >= max_attempts
 RETURNING id, suite_run_id;
