@@ -108,6 +108,8 @@ async def test_a_latin1_file_is_stored_as_the_text_it_declares(db: Database) -> 
         ),
         ("dangling flow", process(LINEAR + '<sequenceFlow id="F9" sourceRef="T" targetRef="X"/>')),
         ("not bpmn", b"<html/>"),
+        ("deeply nested", process("<x>" * 300 + "</x>" * 300)),
+        ("network xxe", b'<!DOCTYPE d SYSTEM "http://127.0.0.1:9/evil.dtd"><definitions/>'),
     ],
 )
 async def test_a_refused_file_leaves_the_database_unchanged(
@@ -119,6 +121,15 @@ async def test_a_refused_file_leaves_the_database_unchanged(
         await import_file(db, data, source=f"{label}.bpmn")
     assert refused.value.message.startswith(f"{label}.bpmn: ")
     assert await stored_rows(db) == before
+
+
+async def test_an_oversized_file_leaves_the_database_unchanged(db: Database) -> None:
+    with pytest.raises(BpmnRefused, match="above the limit"):
+        async with db.transaction() as uow:
+            await importing.import_bpmn(
+                uow, ORDER_BPMN, source="big.bpmn", limits=Limits(max_bytes=1000)
+            )
+    assert await stored_rows(db) == []
 
 
 async def test_a_model_with_errors_is_refused_with_every_problem(db: Database) -> None:
@@ -149,6 +160,7 @@ async def test_the_summary_counts_elements_by_kind_and_problems(db: Database) ->
     assert summary["counts"]["boundaryEvent"] == 2
     assert summary["counts"]["sequenceFlow"] == 15
     assert summary["counts"]["messageFlow"] == 2
+    assert summary["counts_by_type"]["userTask"] == 1
     assert (summary["errors"], summary["warnings"], summary["has_diagram"]) == (0, 0, True)
 
 
