@@ -125,7 +125,7 @@ def main() -> None:
         from orchestra.store import migrate
 
         migrate.upgrade(url)
-        with measure(url):
+        with measure(url) as bare:
             bare_elapsed = asyncio.run(bare_loop(url, N, CONCURRENCY))
         with measure(url) as orch:
             elapsed, finished = asyncio.run(orchestra_runs(url, N, CONCURRENCY))
