@@ -118,7 +118,7 @@ def step(
         element_id=element,
         name=element.split("_", 1)[1],
         status=status,
-        started_at=T0.timestamp() + position,
+        started_at=T0 + timedelta(seconds=position),
         duration_ms=12.5 * position,
         request={
             "method": method,

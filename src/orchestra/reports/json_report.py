@@ -3,7 +3,7 @@
 The document is `{"format", "summary", "elements", "report"}`: `report` is the `RunReport`
 model as is (runs, steps, checks, timings, coverage, the process graph), `elements` the outcome
 of every node and flow, `summary` the counts a dashboard wants first. Regenerate the shipped
-schema after changing a model with `python -m orchestra.reports.json_report`.
+schema after changing a model with `python -m orchestra.reports.schema`.
 """
 
 from __future__ import annotations
@@ -73,6 +73,6 @@ def shipped_schema() -> dict[str, Any]:
     return loaded
 
 
-if __name__ == "__main__":
+def write_schema() -> None:
+    """Regenerate the shipped schema file from the models."""
     SCHEMA_PATH.write_text(json.dumps(json_schema(), indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {SCHEMA_PATH}")

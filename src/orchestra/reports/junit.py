@@ -33,15 +33,17 @@ def _totals(report: RunReport, *, name: str) -> dict[str, str]:
     failures = report.count(TestRunStatus.FAILED)
     errors = report.count(*_ERRORS)
     passed = report.count(TestRunStatus.PASSED)
-    return {
+    totals = {
         "name": xml_safe(name),
         "tests": str(len(report.test_runs)),
         "failures": str(failures),
         "errors": str(errors),
         "skipped": str(len(report.test_runs) - failures - errors - passed),
         "time": f"{report.duration_s or 0.0:.3f}",
-        "timestamp": _timestamp(report.suite_run.started_at),
     }
+    if report.suite_run.started_at is not None:
+        totals["timestamp"] = _timestamp(report.suite_run.started_at)
+    return totals
 
 
 def _timestamp(moment: datetime) -> str:

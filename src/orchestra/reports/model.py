@@ -6,7 +6,7 @@ read it. Attribute docstrings become the descriptions of the published JSON Sche
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,7 +29,7 @@ class SuiteRunInfo(Documented):
     id: int
     """The suite run's id, as `orchestra report` takes it."""
     status: SuiteRunStatus
-    started_at: datetime
+    started_at: datetime | None = None
     finished_at: datetime | None = None
     environment: str | None = None
     """The environment's name the suite ran against."""
@@ -65,8 +65,7 @@ class StepReport(Documented):
     attempt: int = 1
     """The test run's attempt (lease) that executed this step."""
     status: StepStatus
-    started_at: float | None = None
-    """Unix seconds."""
+    started_at: datetime | None = None
     duration_ms: float | None = None
     request: dict[str, Any] | None = None
     """The request as sent, secrets redacted."""
@@ -74,8 +73,8 @@ class StepReport(Documented):
     """Status, headers and (truncated) body as received, secrets redacted."""
     checks: tuple[CheckResult, ...] = ()
     error: str | None = None
-    requests: int = 1
-    """Requests made for this step, retries and polls included."""
+    requests: int | None = None
+    """Requests made for this step, retries and polls included (None: not recorded)."""
 
 
 def step_report(step: ScenarioStep, outcome: StepOutcome | None, attempt: int = 1) -> StepReport:
@@ -93,7 +92,7 @@ def step_report(step: ScenarioStep, outcome: StepOutcome | None, attempt: int = 
     return StepReport(
         **identity,
         status=outcome.status,
-        started_at=outcome.started_at,
+        started_at=datetime.fromtimestamp(outcome.started_at, UTC),
         duration_ms=outcome.duration_ms,
         request=outcome.request,
         response=outcome.response,
@@ -154,8 +153,8 @@ class RunReport(Documented):
 
     @property
     def duration_s(self) -> float | None:
-        finished = self.suite_run.finished_at
-        return None if finished is None else (finished - self.suite_run.started_at).total_seconds()
+        started, finished = self.suite_run.started_at, self.suite_run.finished_at
+        return None if started is None or finished is None else (finished - started).total_seconds()
 
     def count(self, *statuses: TestRunStatus) -> int:
         return sum(1 for run in self.test_runs if run.status in statuses)

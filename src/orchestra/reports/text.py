@@ -56,9 +56,12 @@ def format_ms(duration_ms: float | None) -> str:
 
 def step_lines(step: StepReport) -> list[str]:
     """One step as readable lines: title and status, request, response, checks, error."""
+    requests = "" if step.requests is None else f", {step.requests} request"
+    if step.requests not in (None, 1):
+        requests += "s"
     lines = [
         f"{step_title(step)}: {step.status.value} in {format_ms(step.duration_ms)}"
-        f" (attempt {step.attempt}, {step.requests} request{'s' if step.requests != 1 else ''})"
+        f" (attempt {step.attempt}{requests})"
     ]
     if step.request is not None:
         lines.append(f"  request:  {show(step.request)}")

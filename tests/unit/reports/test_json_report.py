@@ -12,7 +12,7 @@ from tests.support.example_report import example_report
 
 
 def test_the_shipped_schema_is_the_one_the_models_generate() -> None:
-    assert shipped_schema() == json_schema(), "run: python -m orchestra.reports.json_report"
+    assert shipped_schema() == json_schema(), "run: python -m orchestra.reports.schema"
 
 
 def test_the_report_validates_against_the_shipped_schema() -> None:
