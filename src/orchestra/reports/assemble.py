@@ -1,7 +1,7 @@
 """Stored records into report parts: what a loader from the database calls. Pure functions.
 
-run_report(run, scenario, results)   a TestRun, its TestScenario and its StepResults
-step_from_result(result, step)            one StepResult, with its ScenarioStep if known
+    run_report(run, scenario, results)   a TestRun, its TestScenario and its StepResults
+    step_from_result(result, step)       one StepResult, with its ScenarioStep if known
 """
 
 from __future__ import annotations
