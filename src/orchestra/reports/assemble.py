@@ -1,7 +1,8 @@
-"""Stored records into report parts: what a loader from the database calls. Pure functions.
+"""Stored records into report parts, for the loader from the database. Pure functions.
 
-    run_report(run, scenario, results)   a TestRun, its TestScenario and its StepResults
-    step_from_result(result, step)       one StepResult, with its ScenarioStep if known
+`run_report(run, scenario, results)` turns a TestRun, its TestScenario and its StepResults into
+a TestRunReport; `step_from_result(result, step)` one StepResult (with its ScenarioStep if
+known) into a StepReport.
 """
 
 from __future__ import annotations
