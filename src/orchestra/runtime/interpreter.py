@@ -107,6 +107,7 @@ class RunInterpreter:
         main_line = [s.step.position for s in scenario.steps if not s.step.branch]
         self._last_position = max(main_line) if main_line else None
         self._final: Checkpoint | None = None
+        self.finishing = False  # its completion is being committed: the lease ends with it
         self._stop_branches = False
         self.identity = RunIdentity(
             suite_run_id=claimed.suite_run_id,
@@ -249,6 +250,7 @@ class RunInterpreter:
         raise Parked(float(arrival["timeout_at"]))
 
     async def _complete(self, status: TestRunStatus, error: str | None) -> None:
+        self.finishing = True
         self.state.outcome = {"status": status.value, "error": error}
         context = self.state.snapshot()
         claimed, worker = self.claimed, self.worker_id

@@ -62,6 +62,7 @@ class WorkerOptions:
 class _Active:
     claimed: ClaimedRun
     task: asyncio.Task[None]
+    interpreter: RunInterpreter | None = None
 
 
 @dataclass(slots=True)
@@ -191,6 +192,8 @@ class Worker:
                 self.id,
                 self._draining,
             )
+            if claimed.id in self._active:
+                self._active[claimed.id].interpreter = interpreter
             await interpreter.run()
             self.stats.finished += 1
         except LeaseLost:
@@ -264,7 +267,12 @@ class Worker:
                 continue
             for run_id in set(held) - kept:
                 active = self._active.get(run_id)
-                if active is not None and active.claimed.attempt == held[run_id]:
+                finishing = (
+                    active is not None
+                    and active.interpreter is not None
+                    and (active.interpreter.finishing)
+                )
+                if active is not None and not finishing:
                     active.task.cancel()  # not ours any more: stop before writing anything
 
     async def _sweep_loop(self) -> None:
