@@ -56,38 +56,16 @@ def suite(*scenarios: TestScenario) -> GeneratedSuite:
 
 YES = scenario(
     "approved",
-    (
-        "Start",
-        "F1",
-        "Task_Create",
-        "F2",
-        "Gw",
-        "Flow_yes",
-        "Task_Approve",
-        "F5",
-        "Task_NotifyOk",
-        "F7",
-        "End_Ok",
-    ),  # fmt: skip
+    tuple("Start F1 Task_Create F2 Gw Flow_yes Task_Approve F5 Task_NotifyOk F7 End_Ok".split()),
     "Flow_yes",
     ["Task_Create", "Task_Approve", "Task_NotifyOk"],
     "End_Ok",
 )
 NO = scenario(
     "rejected",
-    (
-        "Start",
-        "F1",
-        "Task_Create",
-        "F2",
-        "Gw",
-        "Flow_no",
-        "Task_Reject",
-        "F6",
-        "Task_NotifyKo",
-        "F8",
-        "End_Rejected",
-    ),  # fmt: skip
+    tuple(
+        "Start F1 Task_Create F2 Gw Flow_no Task_Reject F6 Task_NotifyKo F8 End_Rejected".split()
+    ),
     "Flow_no",
     ["Task_Create", "Task_Reject", "Task_NotifyKo"],
     "End_Rejected",
@@ -110,7 +88,8 @@ def test_bound_steps_carry_a_complete_spec_with_the_file_defaults() -> None:
         "/orders",
         "orders",
     )
-    assert spec.action.timeout == 5 and spec.action.headers == {"X-Suite": "demo"}
+    assert spec.action.timeout == 5
+    assert spec.action.headers == {"X-Suite": "demo"}
     assert [check.name for check in spec.checks] == ["status eq"]
     assert spec.save == {"order_id": "$.id"}
     assert create.meta == {"exportAs": {"lastOrder": "$.id"}}
@@ -120,8 +99,10 @@ def test_a_steps_own_settings_win_over_the_defaults() -> None:
     result, _ = attached()
     approve = StepSpec.model_validate(result.scenarios[0].steps[1].spec)
 
-    assert approve.action is not None and approve.action.timeout == 2
-    assert approve.eventually is not None and approve.eventually.interval == 0.5
+    assert approve.action is not None
+    assert approve.action.timeout == 2
+    assert approve.eventually is not None
+    assert approve.eventually.interval == 0.5
 
 
 def test_each_scenario_carries_the_data_of_its_branch() -> None:
@@ -146,7 +127,8 @@ def test_end_events_get_their_final_checks_and_unbound_ones_stay_empty() -> None
 
     end_ok = StepSpec.model_validate(result.scenarios[0].steps[3].spec)
     end_rejected = result.scenarios[1].steps[3]
-    assert end_ok.action is None and [c.kind for c in end_ok.checks] == ["that"]
+    assert end_ok.action is None
+    assert [c.kind for c in end_ok.checks] == ["that"]
     assert end_rejected.spec == {"data": {"amount": 5000}}
     assert "unbound" not in end_rejected.meta
 

@@ -90,7 +90,8 @@ def test_a_check_that_fails_says_what_it_expected_and_got(
 
     assert not result.passed
     assert (result.expected, result.actual) == (expected, actual)
-    assert result.message and result.name in result.message
+    assert result.message
+    assert result.name in result.message
 
 
 def test_an_ordering_on_a_non_number_fails_with_a_reason() -> None:

@@ -37,7 +37,8 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 def test_an_environment_keeps_its_secrets_as_references(tmp_path: Path) -> None:
     spec = load_environment(write(tmp_path, "staging.yaml", ENVIRONMENT))
 
-    assert spec.auth is not None and spec.auth.token == "${ORDERS_TOKEN}"
+    assert spec.auth is not None
+    assert spec.auth.token == "${ORDERS_TOKEN}"
     assert set(spec.references()) == {"ORDERS_TOKEN", "BILLING_SECRET", "ADMIN_PASSWORD"}
     assert spec.template_view()["tenant"] == "acme"
     assert "ORDERS_TOKEN" not in str(spec.template_view())
@@ -51,7 +52,8 @@ def test_secrets_resolve_from_the_process_environment(tmp_path: Path) -> None:
     usable = resolved_environment(spec, resolved)
 
     assert resolved == {**environ, "admin": "adm"}
-    assert usable.auth is not None and usable.auth.token == "t0k"
+    assert usable.auth is not None
+    assert usable.auth.token == "t0k"
 
 
 def test_a_missing_variable_is_named(tmp_path: Path) -> None:

@@ -52,7 +52,8 @@ def test_a_valid_file_resolves_names_to_element_ids() -> None:
     assert set(bindings.flows) == {"Flow_yes", "Flow_no"}
     assert set(bindings.events) == {"End_Ok"}
     create = bindings.tasks["Task_Create"]
-    assert create.action is not None and create.action.method == "POST"
+    assert create.action is not None
+    assert create.action.method == "POST"
     assert [check.name for check in create.checks] == ["status eq", "jsonpath $.state eq"]
     assert create.export_as == {"lastOrder": "{{ response.json.id }}"}
 
@@ -185,7 +186,8 @@ def test_bindings_in_extension_elements_are_read() -> None:
     bindings = bindings_from_extension_elements(graph)
 
     create = bindings.tasks["Task_Create"]
-    assert create.action is not None and create.action.method == "POST"
+    assert create.action is not None
+    assert create.action.method == "POST"
     assert [check.expected for check in create.checks] == [201]
 
 
@@ -197,7 +199,8 @@ def test_a_binding_file_overrides_the_embedded_bindings() -> None:
     merged = merge_bindings(embedded, from_file)
 
     action = merged.tasks["Task_Create"].action
-    assert action is not None and action.path == "/v2/orders"
+    assert action is not None
+    assert action.path == "/v2/orders"
 
 
 def test_an_invalid_embedded_binding_names_the_element() -> None:
