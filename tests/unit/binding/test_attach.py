@@ -33,6 +33,10 @@ def step(position: int, kind: StepKind, element: str | None, **extra: object) ->
     )
 
 
+def elements(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
 def scenario(
     name: str, path: tuple[str, ...], flow: str, tasks: list[str], end: str
 ) -> TestScenario:
@@ -56,7 +60,7 @@ def suite(*scenarios: TestScenario) -> GeneratedSuite:
 
 YES = scenario(
     "approved",
-    tuple("Start F1 Task_Create F2 Gw Flow_yes Task_Approve F5 Task_NotifyOk F7 End_Ok".split()),
+    elements("Start F1 Task_Create F2 Gw Flow_yes Task_Approve F5 Task_NotifyOk F7 End_Ok"),
     "Flow_yes",
     ["Task_Create", "Task_Approve", "Task_NotifyOk"],
     "End_Ok",
