@@ -67,9 +67,7 @@ YES = scenario(
 )
 NO = scenario(
     "rejected",
-    tuple(
-        "Start F1 Task_Create F2 Gw Flow_no Task_Reject F6 Task_NotifyKo F8 End_Rejected".split()
-    ),
+    elements("Start F1 Task_Create F2 Gw Flow_no Task_Reject F6 Task_NotifyKo F8 End_Rejected"),
     "Flow_no",
     ["Task_Create", "Task_Reject", "Task_NotifyKo"],
     "End_Rejected",
