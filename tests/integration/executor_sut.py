@@ -16,6 +16,12 @@ from typing import Any
 
 from aiohttp import web
 
+from orchestra.binding.environment import EnvironmentSpec
+from orchestra.binding.model import Defaults, StepBinding, spec_from_binding
+from orchestra.domain.execution import RunIdentity, StepContext
+from orchestra.domain.scenario import ScenarioStep
+from orchestra.domain.statuses import StepKind
+
 TOKEN = "tok-0123456789abcdef"
 
 
@@ -118,7 +124,7 @@ def _app(state: SutState) -> web.Application:
 @asynccontextmanager
 async def running_sut() -> AsyncIterator[SutState]:
     state = SutState()
-    runner = web.AppRunner(_app(state), access_log=None)
+    runner = web.AppRunner(_app(state), access_log=None, shutdown_timeout=0.1)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -128,3 +134,33 @@ async def running_sut() -> AsyncIterator[SutState]:
         yield state
     finally:
         await runner.cleanup()
+
+
+def bound_step(
+    binding: dict[str, Any],
+    *,
+    element: str = "Task_A",
+    position: int = 1,
+    branch: str = "",
+    data: dict[str, Any] | None = None,
+    kind: StepKind = StepKind.ACTION,
+) -> ScenarioStep:
+    """A step as `attach_bindings` leaves it, from a binding in the file's short form."""
+    parsed = StepBinding.model_validate(binding)
+    spec = spec_from_binding(parsed, Defaults(), data or {}).to_json()
+    meta = {"exportAs": dict(parsed.export_as)} if parsed.export_as else {}
+    return ScenarioStep(
+        position=position, kind=kind, element_id=element, name=element.lower(), branch=branch,
+        spec=spec, meta=meta,
+    )  # fmt: skip
+
+
+def context(**namespaces: Any) -> StepContext:
+    run = RunIdentity(suite_run_id=11, test_run_id=22, scenario="happy", attempt=1)
+    return StepContext(run=run, **namespaces)
+
+
+def environment(base_url: str, **extra: Any) -> EnvironmentSpec:
+    return EnvironmentSpec.model_validate(
+        {"name": "test", "services": {"api": {"base_url": base_url}}, **extra}
+    )

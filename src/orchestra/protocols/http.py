@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -40,7 +41,8 @@ class HttpProtocol:
 
     async def send(self, request: ProtocolRequest) -> ProtocolResponse:
         session = self._client()
-        where = f"{request.method} {request.url}"
+        query = f"?{urlencode(request.query)}" if request.query else ""
+        where = f"{request.method} {request.url}{query}"
         started = time.perf_counter()
         try:
             async with session.request(
