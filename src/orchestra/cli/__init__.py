@@ -11,7 +11,9 @@ import sys
 from collections.abc import Sequence
 
 import click
+from rich.markup import escape
 
+from orchestra.cli import db
 from orchestra.cli.output import console
 from orchestra.errors import OrchestraError
 
@@ -22,10 +24,13 @@ def cli() -> None:
     """Orchestra: BPMN processes in, durable end-to-end test suites out."""
 
 
+cli.add_command(db.db)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        cli.main(args=args, prog_name="orchestra", standalone_mode=False)
+        code = cli.main(args=args, prog_name="orchestra", standalone_mode=False)
     except click.exceptions.Abort:
         console(stderr=True).print("Aborted.")
         sys.exit(130)
@@ -37,6 +42,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except OrchestraError as exc:
         if "--json" in args:
             click.echo(json.dumps(exc.to_json(), indent=2, default=str))
-        console(stderr=True).print(f"[bold red]error:[/] {exc.message}", markup=True)
+        console(stderr=True).print(f"[bold red]error:[/] {escape(exc.message)}")
         sys.exit(exc.exit_code)
-    sys.exit(0)
+    # click returns the code of a `click.exceptions.Exit` raised by a command
+    sys.exit(code if isinstance(code, int) else 0)

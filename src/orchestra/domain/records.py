@@ -1,0 +1,117 @@
+"""Stored entities as the repositories hand them out: domain data plus identity and timestamps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from orchestra.domain.process import Frozen, Problem, ProcessGraph
+from orchestra.domain.scenario import Coverage, ScenarioStep, TestScenario
+from orchestra.domain.statuses import StepStatus, SuiteRunStatus, TestRunStatus
+
+
+class StoredProcess(Frozen):
+    id: int
+    key: str
+    version: int
+    name: str | None
+    checksum: str
+    graph: ProcessGraph
+    problems: tuple[Problem, ...] = ()
+    source_name: str | None = None
+    imported_at: datetime
+
+
+class StoredStep(Frozen):
+    id: int
+    step: ScenarioStep
+
+
+class StoredScenario(Frozen):
+    id: int
+    scenario: TestScenario
+    steps: tuple[StoredStep, ...] = ()
+
+
+class StoredSuite(Frozen):
+    id: int
+    process_id: int
+    process_key: str
+    process_version: int
+    criterion: str
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    coverage: Coverage
+    unbound: tuple[str, ...] = ()
+    created_at: datetime
+    scenarios: tuple[StoredScenario, ...] = ()
+
+
+class DataSet(Frozen):
+    id: int
+    name: str
+    rows: tuple[dict[str, Any], ...]
+
+
+class Environment(Frozen):
+    id: int
+    name: str
+    configuration: dict[str, Any]
+    secret_refs: tuple[str, ...] = ()
+
+
+class SuiteRun(Frozen):
+    id: int
+    suite_id: int
+    environment_id: int | None
+    data_set_id: int | None
+    status: SuiteRunStatus
+    context: dict[str, Any] = Field(default_factory=dict)
+    summary: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class TestRun(Frozen):
+    __test__ = False
+
+    id: int
+    suite_run_id: int
+    scenario_id: int
+    scenario_name: str
+    data_row_index: int | None
+    data_row: dict[str, Any] = Field(default_factory=dict)
+    status: TestRunStatus
+    execution_context: dict[str, Any] = Field(default_factory=dict)
+    locked_by: str | None = None
+    lock_until: datetime | None = None
+    heartbeat_at: datetime | None = None
+    attempt: int = 0
+    max_attempts: int = 3
+    lost_leases: int = 0
+    available_at: datetime | None = None
+    created_at: datetime
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+
+
+class StepResult(Frozen):
+    id: int
+    test_run_id: int
+    step_id: int | None = None
+    position: int
+    element_id: str | None
+    branch: str
+    attempt: int
+    status: StepStatus
+    started_at: datetime
+    duration_ms: float
+    request: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None
+    checks: tuple[dict[str, Any], ...] = ()
+    error: str | None = None
+    recorded_at: datetime | None = None

@@ -1,0 +1,93 @@
+"""Group commit: the writes of concurrent runs share transactions.
+
+A step counts as done only once its checkpoint has committed, and committing each one alone
+would cap a worker at the server's fsync rate. Writes are queued here and a single flusher
+applies everything queued so far in one transaction, then resolves each writer's future; while
+it commits, the next batch gathers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from orchestra.errors import StoreError
+from orchestra.store.base import Connection
+from orchestra.store.runs import RunRepository
+
+T = TypeVar("T")
+Write = Callable[[RunRepository], Awaitable[Any]]
+
+
+@dataclass(slots=True)
+class _Pending:
+    write: Write
+    done: asyncio.Future[Any]
+
+
+class GroupCommitter:
+    def __init__(self, pool: AsyncConnectionPool[Connection], *, max_batch: int = 256) -> None:
+        self._pool = pool
+        self._max_batch = max_batch
+        self._queue: list[_Pending] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.writes = 0
+
+    async def __aenter__(self) -> GroupCommitter:
+        self._task = asyncio.create_task(self._flush_forever(), name="group-commit")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        while self._queue:
+            await self._flush()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def submit(self, write: Callable[[RunRepository], Awaitable[T]]) -> T:
+        """Apply `write` in the next shared transaction; returns once that has committed."""
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(write, done))
+        self._wake.set()
+        return await done
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+        results: list[Any] = []
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                repo = RunRepository(conn)
+                for pending in batch:
+                    results.append(await pending.write(repo))
+        except (psycopg.Error, OSError) as exc:
+            error = StoreError(f"a shared checkpoint transaction failed: {exc}")
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_exception(error)
+            return
+        except BaseException as exc:  # a bug in a write, or cancellation: nobody waits forever
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_exception(exc)
+            raise
+        self.batches += 1
+        self.writes += len(batch)
+        for pending, result in zip(batch, results, strict=True):
+            if not pending.done.done():
+                pending.done.set_result(result)

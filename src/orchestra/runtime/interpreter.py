@@ -1,0 +1,285 @@
+"""Executes one claimed test run: walks its steps, branches concurrently, checkpoints each step.
+
+Resuming is reading the checkpoint: `execution_context["done"]` holds the positions of the steps
+that completed (their results are stored), so a re-claimed run skips them and re-executes only
+the step that was interrupted — with the same idempotency key, which the executor derives from
+the run and the step, never from the attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestra.domain.execution import RunIdentity, StepContext, StepOutcome
+from orchestra.domain.records import StoredScenario
+from orchestra.domain.scenario import ScenarioStep
+from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
+from orchestra.runtime.commits import GroupCommitter
+from orchestra.runtime.plan import Block, StepSequence, build_plan
+from orchestra.runtime.ports import Executor
+from orchestra.store.runs import Checkpoint, ClaimedRun, RunRepository
+
+
+class LeaseLost(Exception):
+    """The run's lease passed to another worker (or the run was cancelled): stop, write nothing."""
+
+
+class Parked(Exception):
+    """The run waits at a barrier shared with other runs; it is released until `available_at`."""
+
+    def __init__(self, available_at: float | None) -> None:
+        super().__init__(available_at)
+        self.available_at = available_at
+
+
+class StepStopped(Exception):
+    """A step ended FAILED or ERROR: the run ends with that status."""
+
+    def __init__(self, status: TestRunStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class Draining(Exception):
+    """The worker is shutting down: the run goes back to the queue after its current step."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunEnvironment:
+    """What the runs of one suite run share."""
+
+    executor: Executor
+    suite_context: dict[str, Any]
+    env: dict[str, Any]
+
+
+@dataclass(slots=True)
+class RunState:
+    """The checkpointed part: `execution_context` in the database."""
+
+    done: dict[str, str] = field(default_factory=dict)  # position -> step status
+    vars: dict[str, Any] = field(default_factory=dict)
+    steps: dict[str, Any] = field(default_factory=dict)  # element id -> result, for templates
+    outcome: dict[str, Any] | None = None
+
+    @classmethod
+    def load(cls, raw: dict[str, Any]) -> RunState:
+        return cls(
+            done=dict(raw.get("done", {})),
+            vars=dict(raw.get("vars", {})),
+            steps=dict(raw.get("steps", {})),
+            outcome=raw.get("outcome"),
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "done": dict(self.done),
+            "vars": dict(self.vars),
+            "steps": dict(self.steps),
+            "outcome": self.outcome,
+        }
+
+
+class RunInterpreter:
+    def __init__(
+        self,
+        claimed: ClaimedRun,
+        scenario: StoredScenario,
+        shared: RunEnvironment,
+        committer: GroupCommitter,
+        worker_id: str,
+        draining: asyncio.Event,
+    ) -> None:
+        self.claimed = claimed
+        self.scenario = scenario
+        self.shared = shared
+        self.committer = committer
+        self.worker_id = worker_id
+        self.draining = draining
+        self.state = RunState.load(claimed.execution_context)
+        self.step_ids = {s.step.position: s.id for s in scenario.steps}
+        self._stop_branches = False
+        self.identity = RunIdentity(
+            suite_run_id=claimed.suite_run_id,
+            test_run_id=claimed.id,
+            scenario=scenario.scenario.name,
+            attempt=claimed.attempt,
+            data_row_index=claimed.data_row_index,
+        )
+
+    async def run(self) -> None:
+        """Execute to the end, then complete the run (fenced). Raises LeaseLost, Parked,
+        Draining when the run must be left (released) rather than completed."""
+        plan = build_plan([s.step for s in self.scenario.steps])
+        try:
+            await self._sequence(plan)
+        except StepStopped as stopped:
+            await self._complete(stopped.status, stopped.message)
+            return
+        await self._complete(TestRunStatus.PASSED, None)
+
+    async def _sequence(self, sequence: StepSequence) -> None:
+        for item in sequence.items:
+            if self._stop_branches:
+                return
+            if isinstance(item, Block):
+                await self._block(item)
+            else:
+                await self._step(item)
+
+    async def _block(self, block: Block) -> None:
+        started = time.time()
+        results = await asyncio.gather(
+            *(self._sequence(branch) for branch in block.branches.values()),
+            return_exceptions=True,
+        )
+        for result in results:  # the first branch's failure wins; lease loss above all
+            if isinstance(result, LeaseLost):
+                raise result
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        if block.barrier is not None and str(block.barrier.position) not in self.state.done:
+            waited = StepOutcome(
+                status=StepStatus.PASSED,
+                started_at=started,
+                duration_ms=(time.time() - started) * 1000,
+                response={"joined": sorted(block.branches)},
+            )
+            await self._record(block.barrier, waited)
+
+    async def _step(self, step: ScenarioStep) -> None:
+        if str(step.position) in self.state.done:
+            return  # completed before a crash or a release: its result is stored
+        if self.draining.is_set():
+            raise Draining
+        if step.kind is StepKind.BARRIER:
+            outcome = await self._shared_barrier(step)
+        else:
+            outcome = await self._execute(step)
+        await self._record(step, outcome)
+        if outcome.status in (StepStatus.FAILED, StepStatus.ERROR):
+            self._stop_branches = True
+            status = (
+                TestRunStatus.FAILED if outcome.status is StepStatus.FAILED else TestRunStatus.ERROR
+            )
+            where = step.name or step.element_id or f"step {step.position}"
+            raise StepStopped(status, f"{where}: {outcome.error or outcome.status.value}")
+
+    async def _execute(self, step: ScenarioStep) -> StepOutcome:
+        started = time.time()
+        try:
+            return await self.shared.executor.execute(step, self._context())
+        except Exception as exc:  # an executor bug must end the run, not hang it
+            return StepOutcome(
+                status=StepStatus.ERROR,
+                started_at=started,
+                duration_ms=(time.time() - started) * 1000,
+                error=f"internal error in the executor: {type(exc).__name__}: {exc}",
+            )
+
+    def _context(self) -> StepContext:
+        return StepContext(
+            run=self.identity,
+            data=self.claimed.data_row,
+            vars=self.state.vars,
+            steps=self.state.steps,
+            suite=self.shared.suite_context,
+            env=self.shared.env,
+        )
+
+    async def _record(self, step: ScenarioStep, outcome: StepOutcome) -> None:
+        self.state.done[str(step.position)] = outcome.status.value
+        self.state.vars.update(outcome.saved)
+        if step.element_id is not None:
+            self.state.steps[step.element_id] = {
+                "status": outcome.status.value,
+                "response": outcome.response,
+                "saved": outcome.saved,
+            }
+        checkpoint = Checkpoint(
+            test_run_id=self.claimed.id,
+            worker=self.worker_id,
+            attempt=self.claimed.attempt,
+            step_id=self.step_ids.get(step.position),
+            step=step,
+            outcome=outcome,
+            execution_context=self.state.snapshot(),
+        )
+        if not await self.committer.submit(lambda repo: repo.checkpoint(checkpoint)):
+            raise LeaseLost(self.claimed.id)
+        if outcome.exports:
+            self.shared.suite_context.update(outcome.exports)
+
+    async def _shared_barrier(self, step: ScenarioStep) -> StepOutcome:
+        """A barrier several runs of the suite run meet at (`name`, `parties`, `timeout`)."""
+        started = time.time()
+        name = str(step.spec.get("name") or step.element_id or step.position)
+        if step.branch:
+            return _barrier_outcome(
+                started,
+                StepStatus.ERROR,
+                f"shared barrier {name!r} is on a parallel branch; shared barriers must be on "
+                "the scenario's main line",
+            )
+        parties = int(step.spec.get("parties", 1))
+        timeout = float(step.spec.get("timeout", 300))
+        arrival = await self.committer.submit(
+            lambda repo: _arrive(repo, self.claimed, name, parties, timeout)
+        )
+        if arrival["released"] or arrival["arrived"] >= parties:
+            return _barrier_outcome(started, StepStatus.PASSED, None, arrival)
+        if arrival["timed_out"]:
+            message = (
+                f"barrier {name!r} timed out after {timeout:g}s with "
+                f"{arrival['arrived']} of {parties} parties"
+            )
+            return _barrier_outcome(started, StepStatus.FAILED, message, arrival)
+        raise Parked(float(arrival["timeout_at"]))
+
+    async def _complete(self, status: TestRunStatus, error: str | None) -> None:
+        self.state.outcome = {"status": status.value, "error": error}
+        context = self.state.snapshot()
+        claimed, worker = self.claimed, self.worker_id
+
+        async def complete(repo: RunRepository) -> bool:
+            suite_run_id = await repo.complete(
+                claimed.id, worker, claimed.attempt, status, error, context
+            )
+            if suite_run_id is None:
+                return False
+            await repo.schedule(suite_run_id)
+            return True
+
+        if not await self.committer.submit(complete):
+            raise LeaseLost(self.claimed.id)
+
+
+async def _arrive(
+    repo: RunRepository, claimed: ClaimedRun, name: str, parties: int, wait_seconds: float
+) -> dict[str, Any]:
+    arrival = await repo.arrive_at_barrier(
+        claimed.suite_run_id, name, parties, claimed.id, wait_seconds
+    )
+    if arrival["arrived"] >= parties and not arrival["released"]:
+        await repo.release_barrier(claimed.suite_run_id, name)
+    return arrival
+
+
+def _barrier_outcome(
+    started: float, status: StepStatus, error: str | None, arrival: dict[str, Any] | None = None
+) -> StepOutcome:
+    response = None
+    if arrival is not None:
+        response = {"arrived": arrival["arrived"], "parties": arrival["parties"]}
+    return StepOutcome(
+        status=status,
+        started_at=started,
+        duration_ms=(time.time() - started) * 1000,
+        response=response,
+        error=error,
+    )

@@ -1,0 +1,302 @@
+"""A worker: claims runs, keeps their leases alive, executes them, and stops cleanly.
+
+One worker executes up to `concurrency` runs at once. Its loops:
+- claim: one `FOR UPDATE SKIP LOCKED` statement for as many runs as it has free slots; woken by
+  LISTEN/NOTIFY on `orchestra_runs`, with a polling fallback;
+- heartbeat: renews all its leases in one statement, well inside the lease time; a run whose
+  lease it no longer holds (expired and re-claimed, or cancelled) is abandoned at once;
+- sweep: the scheduler's periodic pass (queue ready runs, skip unreachable ones, close finished
+  suite runs) and the reaper (FAILED_STUCK), so no wake-up is ever lost.
+On `stop` (SIGTERM) it claims nothing more, lets each run finish its current step, checkpoints,
+releases the runs back to QUEUED, and returns within `drain_seconds`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from orchestra.domain.records import StoredScenario
+from orchestra.errors import StoreError
+from orchestra.runtime.commits import GroupCommitter
+from orchestra.runtime.interpreter import (
+    Draining,
+    LeaseLost,
+    Parked,
+    RunEnvironment,
+    RunInterpreter,
+    RunState,
+)
+from orchestra.runtime.ports import Executor, ExecutorFactory
+from orchestra.runtime.sweeper import sweep
+from orchestra.store.base import Connection
+from orchestra.store.repositories import UnitOfWork
+from orchestra.store.runs import ClaimedRun, RunRepository
+
+log = logging.getLogger("orchestra.worker")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    concurrency: int = 8
+    lease_seconds: float = 10.0
+    heartbeat_seconds: float | None = None  # default: a third of the lease
+    poll_seconds: float = 1.0
+    sweep_seconds: float = 1.0
+    drain_seconds: float = 10.0
+
+    @property
+    def heartbeat_every(self) -> float:
+        return self.heartbeat_seconds or self.lease_seconds / 3
+
+
+@dataclass(slots=True)
+class _Active:
+    claimed: ClaimedRun
+    task: asyncio.Task[None]
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    claimed: int = 0
+    finished: int = 0
+    released: int = 0
+    lost: int = 0
+    steps: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Worker:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Connection],
+        executor_factory: ExecutorFactory,
+        options: WorkerOptions | None = None,
+        *,
+        worker_id: str | None = None,
+        listen_url: str | None = None,
+    ) -> None:
+        self.pool = pool
+        self.executor_factory = executor_factory
+        self.options = options or WorkerOptions()
+        self.id = worker_id or new_worker_id()
+        self.listen_url = listen_url
+        self.stats = WorkerStats()
+        self._active: dict[int, _Active] = {}
+        self._wake = asyncio.Event()
+        self._draining = asyncio.Event()
+        self._scenarios: dict[int, StoredScenario] = {}
+        self._executors: dict[int | None, Executor] = {}
+        self._suite_runs: dict[int, RunEnvironment] = {}
+
+    async def run(self, stop: asyncio.Event) -> WorkerStats:
+        """Work until `stop` is set, then drain. Returns what this worker did."""
+        async with GroupCommitter(self.pool) as committer:
+            self._committer = committer
+            loops = [
+                asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
+                asyncio.create_task(self._sweep_loop(), name="sweep"),
+                asyncio.create_task(self._listen_loop(), name="listen"),
+            ]
+            try:
+                await self._claim_loop(stop)
+                await self._drain()
+            finally:
+                for task in loops:
+                    task.cancel()
+                for task in loops:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                for executor in self._executors.values():
+                    await executor.aclose()
+        return self.stats
+
+    # --- claiming -----------------------------------------------------------------------------
+
+    async def _claim_loop(self, stop: asyncio.Event) -> None:
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                free = self.options.concurrency - len(self._active)
+                claimed = await self._claim(free) if free > 0 else []
+                for run in claimed:
+                    self._start(run)
+                if claimed and len(claimed) == free:
+                    await self._wait_for_slot(stopping)
+                elif not claimed:
+                    await self._wait_for_work(stopping)
+        finally:
+            stopping.cancel()
+
+    async def _claim(self, limit: int) -> list[ClaimedRun]:
+        try:
+            async with self.pool.connection() as conn:
+                claimed = await RunRepository(conn).claim(
+                    self.id, limit, self.options.lease_seconds
+                )
+        except (psycopg.Error, StoreError) as exc:
+            log.warning("claim failed, retrying: %s", exc)
+            await asyncio.sleep(self.options.poll_seconds)
+            return []
+        self.stats.claimed += len(claimed)
+        return claimed
+
+    async def _wait_for_slot(self, stopping: asyncio.Task[bool]) -> None:
+        running = [a.task for a in self._active.values()]
+        await asyncio.wait([*running, stopping], return_when=asyncio.FIRST_COMPLETED)
+
+    async def _wait_for_work(self, stopping: asyncio.Task[bool]) -> None:
+        self._wake.clear()
+        waker = asyncio.create_task(self._wake.wait())
+        running = [a.task for a in self._active.values()]
+        try:
+            await asyncio.wait(
+                [waker, stopping, *running],
+                timeout=self.options.poll_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            waker.cancel()
+
+    def _start(self, claimed: ClaimedRun) -> None:
+        task = asyncio.create_task(self._execute(claimed), name=f"run-{claimed.id}")
+        self._active[claimed.id] = _Active(claimed, task)
+
+    # --- executing one run --------------------------------------------------------------------
+
+    async def _execute(self, claimed: ClaimedRun) -> None:
+        try:
+            interpreter = RunInterpreter(
+                claimed,
+                await self._scenario(claimed.scenario_id),
+                await self._environment(claimed.suite_run_id),
+                self._committer,
+                self.id,
+                self._draining,
+            )
+            await interpreter.run()
+            self.stats.finished += 1
+        except LeaseLost:
+            self.stats.lost += 1
+        except Parked as parked:
+            await self._release(claimed, interpreter.state, parked.available_at)
+        except Draining:
+            await self._release(claimed, interpreter.state, None)
+        except asyncio.CancelledError:
+            self.stats.lost += 1  # abandoned: the lease was lost, or the drain deadline passed
+        except (psycopg.Error, StoreError) as exc:
+            # the database is unreachable: the lease will expire and the run be re-claimed
+            log.warning("run %s left to expire: %s", claimed.id, exc)
+            self.stats.errors.append(f"run {claimed.id}: {exc}")
+        finally:
+            self._active.pop(claimed.id, None)
+            self._wake.set()
+
+    async def _release(
+        self, claimed: ClaimedRun, state: RunState, available_at: float | None
+    ) -> None:
+        context = state.snapshot()
+        await self._committer.submit(
+            lambda repo: repo.release(claimed.id, self.id, claimed.attempt, context, available_at)
+        )
+        self.stats.released += 1
+
+    async def _scenario(self, scenario_id: int) -> StoredScenario:
+        if scenario_id not in self._scenarios:
+            async with self.pool.connection() as conn:
+                scenario = await UnitOfWork(conn).suites.scenario(scenario_id)
+            if scenario is None:
+                raise StoreError(f"scenario {scenario_id} is gone")
+            self._scenarios[scenario_id] = scenario
+        return self._scenarios[scenario_id]
+
+    async def _environment(self, suite_run_id: int) -> RunEnvironment:
+        if suite_run_id not in self._suite_runs:
+            async with self.pool.connection() as conn:
+                uow = UnitOfWork(conn)
+                suite_run = await uow.runs.get(suite_run_id)
+                if suite_run is None:
+                    raise StoreError(f"suite run {suite_run_id} is gone")
+                env_id = suite_run.environment_id
+                environment = await uow.config.environment_by_id(env_id) if env_id else None
+            if env_id not in self._executors:
+                self._executors[env_id] = await self.executor_factory(environment)
+            self._suite_runs[suite_run_id] = RunEnvironment(
+                executor=self._executors[env_id],
+                suite_context=dict(suite_run.context),
+                env=environment.configuration if environment else {},
+            )
+        return self._suite_runs[suite_run_id]
+
+    # --- leases -------------------------------------------------------------------------------
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.heartbeat_every)
+            held = {run_id: a.claimed.attempt for run_id, a in self._active.items()}
+            if not held:
+                continue
+            try:
+                async with self.pool.connection() as conn:
+                    kept = await RunRepository(conn).heartbeat(
+                        self.id, list(held), self.options.lease_seconds
+                    )
+            except (psycopg.Error, StoreError) as exc:
+                log.warning("heartbeat failed: %s", exc)
+                continue
+            for run_id in set(held) - kept:
+                active = self._active.get(run_id)
+                if active is not None and active.claimed.attempt == held[run_id]:
+                    active.task.cancel()  # not ours any more: stop before writing anything
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            try:
+                async with self.pool.connection() as conn:
+                    changed = await sweep(conn)
+                if changed:
+                    self._wake.set()
+            except (psycopg.Error, StoreError) as exc:
+                log.warning("sweep failed: %s", exc)
+            await asyncio.sleep(self.options.sweep_seconds)
+
+    async def _listen_loop(self) -> None:
+        if self.listen_url is None:
+            return
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self.listen_url, autocommit=True
+                ) as conn:
+                    await conn.execute("LISTEN orchestra_runs")
+                    async for _ in conn.notifies():
+                        self._wake.set()
+            except psycopg.Error as exc:
+                log.warning("listen failed, polling meanwhile: %s", exc)
+                await asyncio.sleep(self.options.poll_seconds)
+
+    # --- stopping -----------------------------------------------------------------------------
+
+    async def _drain(self) -> None:
+        self._draining.set()
+        tasks = [a.task for a in self._active.values()]
+        if not tasks:
+            return
+        _, late = await asyncio.wait(tasks, timeout=self.options.drain_seconds)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        for run in [a.claimed for a in self._active.values()]:
+            await self._release(run, RunState.load(run.execution_context), None)

@@ -1,0 +1,100 @@
+"""The connection to PostgreSQL: which server, a bounded async pool, transactions.
+
+`open_database(settings)` picks the server (`ORCHESTRA_DATABASE_URL`, or the embedded one under
+`ORCHESTRA_HOME`), brings the schema to head and opens a small pool. `db.transaction()` yields
+a `UnitOfWork` whose repositories share one transaction, committed when the block exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from orchestra.config import Settings
+from orchestra.errors import StoreError
+from orchestra.store import migrate
+from orchestra.store.embedded import embedded_database_url
+from orchestra.store.migrate import redact_url
+from orchestra.store.repositories import UnitOfWork
+
+Connection = psycopg.AsyncConnection[DictRow]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    url: str
+    embedded: bool
+
+
+async def resolve_server(settings: Settings) -> ServerInfo:
+    if settings.database_url:
+        return ServerInfo(url=settings.database_url, embedded=False)
+    url = await asyncio.to_thread(embedded_database_url, settings.home)
+    return ServerInfo(url=url, embedded=True)
+
+
+class Database:
+    def __init__(self, pool: AsyncConnectionPool[Connection], server: ServerInfo) -> None:
+        self.pool = pool
+        self.server = server
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        try:
+            async with self.pool.connection() as conn:
+                yield conn
+        except psycopg.OperationalError as exc:
+            raise StoreError(f"PostgreSQL is unreachable: {exc}") from exc
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        async with self.connection() as conn, conn.transaction():
+            yield UnitOfWork(conn)
+
+
+@asynccontextmanager
+async def open_database(
+    settings: Settings, *, max_size: int = 4, upgrade: bool = True
+) -> AsyncIterator[Database]:
+    server = await resolve_server(settings)
+    async with connect_pool(server.url, max_size=max_size, upgrade=upgrade) as pool:
+        yield Database(pool, server)
+
+
+@asynccontextmanager
+async def connect_pool(
+    url: str, *, max_size: int = 4, upgrade: bool = True
+) -> AsyncIterator[AsyncConnectionPool[Connection]]:
+    if upgrade:
+        await asyncio.to_thread(_upgrade, url)
+    kwargs: dict[str, Any] = {"row_factory": dict_row, "autocommit": True}
+    pool = AsyncConnectionPool(
+        url,
+        min_size=1,
+        max_size=max_size,
+        kwargs=kwargs,
+        connection_class=psycopg.AsyncConnection[DictRow],
+        open=False,
+        reconnect_timeout=30,
+    )
+    try:
+        await pool.open(wait=True, timeout=15)
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}") from exc
+    except Exception as exc:  # psycopg_pool.PoolTimeout
+        raise StoreError(f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}") from exc
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+def _upgrade(url: str) -> None:
+    migrate.upgrade(url)

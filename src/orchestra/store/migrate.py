@@ -1,0 +1,91 @@
+"""Schema migrations through Alembic, applied on first use and by `orchestra db upgrade`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.resources import files
+
+import psycopg
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from orchestra.errors import StoreError
+
+# Serializes concurrent upgrades: two commands starting at once must not both migrate.
+_LOCK_KEY = 0x0C4E57A
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaStatus:
+    current: str | None
+    head: str
+
+    @property
+    def is_current(self) -> bool:
+        return self.current == self.head
+
+
+def upgrade(url: str) -> SchemaStatus:
+    """Bring the schema to head; a no-op when it is already there."""
+    with _connect(url) as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _LOCK_KEY})
+        try:
+            config = _config(conn)
+            if _current(conn) != _head(config):
+                command.upgrade(config, "head")
+                conn.commit()
+            return SchemaStatus(current=_current(conn), head=_head(config))
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+            conn.commit()
+
+
+def status(url: str) -> SchemaStatus:
+    with _connect(url) as conn:
+        return SchemaStatus(current=_current(conn), head=_head(_config(conn)))
+
+
+def _connect(url: str) -> Connection:
+    try:
+        # psycopg parses the URL (or key=value string) itself; SQLAlchemy only drives it
+        engine = create_engine(
+            "postgresql+psycopg://", creator=lambda: psycopg.connect(url), poolclass=NullPool
+        )
+        return engine.connect()
+    except (SQLAlchemyError, psycopg.Error, ValueError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StoreError(f"cannot connect to PostgreSQL at {redact_url(url)}: {reason}") from exc
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.Error:
+        return "(an unparsable URL)"
+    if info.get("password"):
+        info["password"] = "***"
+    return psycopg.conninfo.make_conninfo("", **info)
+
+
+def _config(conn: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(files("orchestra.store") / "migrations"))
+    config.attributes["connection"] = conn
+    return config
+
+
+def _current(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _head(config: Config) -> str:
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None, "the migrations folder has no revision"
+    return head

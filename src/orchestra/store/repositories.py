@@ -1,0 +1,260 @@
+"""Repositories: domain objects in, domain objects out, over one connection and transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import psycopg
+from psycopg.rows import DictRow
+from psycopg.types.json import Jsonb
+
+from orchestra.domain.process import Problem, ProcessGraph
+from orchestra.domain.records import (
+    DataSet,
+    Environment,
+    StoredProcess,
+    StoredScenario,
+    StoredStep,
+    StoredSuite,
+)
+from orchestra.domain.scenario import GeneratedSuite, ScenarioStep, TestScenario
+from orchestra.store.base import Repository
+from orchestra.store.queries import sql
+from orchestra.store.runs import RunRepository
+
+Connection = psycopg.AsyncConnection[DictRow]
+
+
+class ProcessRepository(Repository):
+    async def add_version(
+        self,
+        graph: ProcessGraph,
+        *,
+        checksum: str,
+        source_xml: str,
+        source_name: str | None,
+        problems: Sequence[Problem] = (),
+    ) -> tuple[StoredProcess, bool]:
+        """Store `graph` as the key's next version, unless this content is stored already.
+
+        Returns the process and whether it is new. Concurrent imports of one key are serialized.
+        """
+        await self._execute("lock_key", key=graph.id)
+        existing = await self.get_by_checksum(graph.id, checksum)
+        if existing is not None:
+            return existing, False
+        version_row = await self._one("next_version", key=graph.id)
+        assert version_row is not None
+        row = await self._one(
+            "insert_process",
+            key=graph.id,
+            version=version_row["version"],
+            name=graph.name,
+            source_name=source_name,
+            source_xml=source_xml,
+            checksum=checksum,
+            graph=Jsonb(graph.model_dump(mode="json", exclude_defaults=True)),
+            problems=Jsonb([p.model_dump(mode="json") for p in problems]),
+        )
+        assert row is not None
+        return _process(row), True
+
+    async def get_by_checksum(self, key: str, checksum: str) -> StoredProcess | None:
+        row = await self._one("get_by_checksum", key=key, checksum=checksum)
+        return _process(row) if row else None
+
+    async def get(self, key: str, version: int | None = None) -> StoredProcess | None:
+        if version is None:
+            row = await self._one("get_latest", key=key)
+        else:
+            row = await self._one("get_version", key=key, version=version)
+        return _process(row) if row else None
+
+    async def get_by_id(self, process_id: int) -> StoredProcess | None:
+        row = await self._one("get_by_id", id=process_id)
+        return _process(row) if row else None
+
+    async def list_latest(self) -> list[StoredProcess]:
+        return [_process(row) for row in await self._all("list_latest")]
+
+    async def source(self, process_id: int) -> str | None:
+        row = await self._one("get_source", id=process_id)
+        return None if row is None else str(row["source_xml"])
+
+
+def _process(row: DictRow) -> StoredProcess:
+    return StoredProcess(
+        id=row["id"],
+        key=row["key"],
+        version=row["version"],
+        name=row["name"],
+        checksum=row["checksum"],
+        graph=ProcessGraph.model_validate(row["graph"]),
+        problems=tuple(Problem.model_validate(p) for p in row["problems"]),
+        source_name=row["source_name"],
+        imported_at=row["imported_at"],
+    )
+
+
+class SuiteRepository(Repository):
+    async def add(
+        self, process_id: int, suite: GeneratedSuite, *, unbound: Iterable[str] = ()
+    ) -> int:
+        """Store a generated suite with its scenarios and steps; returns the suite id."""
+        row = await self._one(
+            "insert_suite",
+            process_id=process_id,
+            criterion=suite.criterion,
+            parameters=Jsonb(suite.parameters),
+            coverage=Jsonb(suite.coverage.model_dump(mode="json")),
+            unbound=Jsonb(sorted(set(unbound))),
+        )
+        assert row is not None
+        suite_id = int(row["id"])
+        for scenario in suite.scenarios:
+            await self._add_scenario(suite_id, scenario)
+        return suite_id
+
+    async def _add_scenario(self, suite_id: int, scenario: TestScenario) -> None:
+        dumped = scenario.model_dump(mode="json")
+        row = await self._one(
+            "insert_scenario",
+            suite_id=suite_id,
+            name=scenario.name,
+            position=scenario.position,
+            path=Jsonb(dumped["path"]),
+            branch_paths=Jsonb(dumped["branch_paths"]),
+            decisions=Jsonb(dumped["decisions"]),
+            depends_on=Jsonb(dumped["depends_on"]),
+        )
+        assert row is not None
+        params = [
+            {
+                "scenario_id": row["id"],
+                "position": step.position,
+                "kind": step.kind.value,
+                "element_id": step.element_id,
+                "name": step.name,
+                "branch": step.branch,
+                "spec": Jsonb(step.spec),
+                "meta": Jsonb(step.meta),
+            }
+            for step in scenario.steps
+        ]
+        if params:
+            async with self.conn.cursor() as cursor:
+                await cursor.executemany(sql("insert_step"), params)
+
+    async def get(self, suite_id: int) -> StoredSuite | None:
+        row = await self._one("get_suite", id=suite_id)
+        if row is None:
+            return None
+        steps: dict[int, list[StoredStep]] = {}
+        for step in await self._all("get_steps", suite_id=suite_id):
+            steps.setdefault(step["scenario_id"], []).append(_step(step))
+        scenarios = tuple(
+            _scenario(s, steps.get(s["id"], []))
+            for s in await self._all("get_scenarios", suite_id=suite_id)
+        )
+        return _suite(row, scenarios)
+
+    async def scenario(self, scenario_id: int) -> StoredScenario | None:
+        row = await self._one("get_scenario", id=scenario_id)
+        if row is None:
+            return None
+        steps = [
+            _step(step) for step in await self._all("get_scenario_steps", scenario_id=scenario_id)
+        ]
+        return _scenario(row, steps)
+
+    async def list(self) -> list[StoredSuite]:
+        return [_suite(row, ()) for row in await self._all("list_suites")]
+
+
+def _step(row: DictRow) -> StoredStep:
+    step = ScenarioStep(
+        position=row["position"],
+        kind=row["kind"],
+        element_id=row["element_id"],
+        name=row["name"],
+        branch=row["branch"],
+        spec=row["spec"],
+        meta=row["meta"],
+    )
+    return StoredStep(id=row["id"], step=step)
+
+
+def _scenario(row: DictRow, steps: list[StoredStep]) -> StoredScenario:
+    scenario = TestScenario.model_validate(
+        {
+            "name": row["name"],
+            "position": row["position"],
+            "path": row["path"],
+            "branch_paths": row["branch_paths"],
+            "decisions": row["decisions"],
+            "depends_on": row["depends_on"],
+            "steps": [s.step.model_dump() for s in steps],
+        }
+    )
+    return StoredScenario(id=row["id"], scenario=scenario, steps=tuple(steps))
+
+
+def _suite(row: DictRow, scenarios: tuple[StoredScenario, ...]) -> StoredSuite:
+    return StoredSuite.model_validate(
+        {**row, "unbound": tuple(row["unbound"]), "scenarios": scenarios}
+    )
+
+
+class ConfigRepository(Repository):
+    """Data sets and environments: named, replaced as a whole by a new import."""
+
+    async def upsert_data_set(self, name: str, rows: Sequence[dict[str, Any]]) -> DataSet:
+        row = await self._one("upsert_data_set", name=name, rows=Jsonb(list(rows)))
+        assert row is not None
+        return DataSet.model_validate(row)
+
+    async def data_set(self, name: str) -> DataSet | None:
+        row = await self._one("get_data_set", name=name)
+        return DataSet.model_validate(row) if row else None
+
+    async def data_set_by_id(self, data_set_id: int) -> DataSet | None:
+        row = await self._one("get_data_set_by_id", id=data_set_id)
+        return DataSet.model_validate(row) if row else None
+
+    async def data_sets(self) -> list[DataSet]:
+        return [DataSet.model_validate(row) for row in await self._all("list_data_sets")]
+
+    async def upsert_environment(
+        self, name: str, configuration: dict[str, Any], secret_refs: Sequence[str]
+    ) -> Environment:
+        row = await self._one(
+            "upsert_environment",
+            name=name,
+            configuration=Jsonb(configuration),
+            secret_refs=Jsonb(sorted(set(secret_refs))),
+        )
+        assert row is not None
+        return Environment.model_validate(row)
+
+    async def environment(self, name: str) -> Environment | None:
+        row = await self._one("get_environment", name=name)
+        return Environment.model_validate(row) if row else None
+
+    async def environment_by_id(self, environment_id: int) -> Environment | None:
+        row = await self._one("get_environment_by_id", id=environment_id)
+        return Environment.model_validate(row) if row else None
+
+    async def environments(self) -> list[Environment]:
+        return [Environment.model_validate(row) for row in await self._all("list_environments")]
+
+
+class UnitOfWork:
+    """The repositories of one transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.processes = ProcessRepository(conn)
+        self.suites = SuiteRepository(conn)
+        self.config = ConfigRepository(conn)
+        self.runs = RunRepository(conn)

@@ -1,0 +1,251 @@
+"""Suite runs and test runs in PostgreSQL: what the scheduler, the workers and reports need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from orchestra.domain.dependencies import RunKey, resolve_run_dependencies
+from orchestra.domain.execution import StepOutcome
+from orchestra.domain.records import DataSet, StepResult, StoredSuite, SuiteRun, TestRun
+from orchestra.domain.scenario import ScenarioStep
+from orchestra.domain.statuses import TestRunStatus
+from orchestra.store.base import Repository
+from orchestra.store.queries import sql
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedRun:
+    id: int
+    suite_run_id: int
+    scenario_id: int
+    data_row_index: int | None
+    data_row: dict[str, Any]
+    attempt: int
+    execution_context: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A completed step, fenced by the lease (`worker`, `attempt`) of the run it belongs to."""
+
+    test_run_id: int
+    worker: str
+    attempt: int
+    step_id: int | None
+    step: ScenarioStep
+    outcome: StepOutcome
+    execution_context: dict[str, Any]
+
+
+class RunRepository(Repository):
+    async def create(
+        self,
+        suite: StoredSuite,
+        *,
+        environment_id: int | None,
+        data_set: DataSet | None,
+        max_attempts: int = 3,
+    ) -> SuiteRun:
+        """A SuiteRun with one TestRun per scenario and data row, PENDING behind their deps."""
+        rows: list[int | None] = list(range(len(data_set.rows))) if data_set else [None]
+        scenarios = [s.scenario for s in suite.scenarios]
+        dependencies = resolve_run_dependencies(scenarios, rows)
+        waiting = {dep.run for dep in dependencies}
+        summary = {"total": len(scenarios) * len(rows), "has_dependencies": bool(dependencies)}
+        suite_run_row = await self._one(
+            "insert_suite_run",
+            suite_id=suite.id,
+            environment_id=environment_id,
+            data_set_id=data_set.id if data_set else None,
+            summary=Jsonb(summary),
+        )
+        assert suite_run_row is not None
+        ids: dict[RunKey, int] = {}
+        for stored in suite.scenarios:
+            for row in rows:
+                key = RunKey(stored.scenario.name, row)
+                status = TestRunStatus.PENDING if key in waiting else TestRunStatus.QUEUED
+                inserted = await self._one(
+                    "insert_test_run",
+                    suite_run_id=suite_run_row["id"],
+                    scenario_id=stored.id,
+                    data_row_index=row,
+                    data_row=Jsonb(data_set.rows[row] if data_set and row is not None else {}),
+                    status=status.value,
+                    max_attempts=max_attempts,
+                )
+                assert inserted is not None
+                ids[key] = int(inserted["id"])
+        if dependencies:
+            params = [
+                {
+                    "test_run_id": ids[d.run],
+                    "depends_on_id": ids[d.depends_on],
+                    "outcome": d.outcome.value,
+                }
+                for d in dependencies
+            ]
+            async with self.conn.cursor() as cursor:
+                await cursor.executemany(sql("insert_dependency"), params)
+        await self.notify()
+        return SuiteRun.model_validate(suite_run_row)
+
+    async def notify(self) -> None:
+        """Wake the workers (delivered when the transaction commits)."""
+        await self.conn.execute("SELECT pg_notify('orchestra_runs', '')")
+
+    async def get(self, suite_run_id: int) -> SuiteRun | None:
+        row = await self._one("get_suite_run", id=suite_run_id)
+        return SuiteRun.model_validate(row) if row else None
+
+    async def recent(self, limit: int = 50) -> list[SuiteRun]:
+        return [SuiteRun.model_validate(r) for r in await self._all("list_suite_runs", limit=limit)]
+
+    async def test_runs(self, suite_run_id: int) -> list[TestRun]:
+        rows = await self._all("get_test_runs", suite_run_id=suite_run_id)
+        return [TestRun.model_validate(row) for row in rows]
+
+    async def test_run(self, test_run_id: int) -> TestRun | None:
+        row = await self._one("get_test_run", id=test_run_id)
+        return TestRun.model_validate(row) if row else None
+
+    async def counts(self, suite_run_id: int) -> dict[TestRunStatus, int]:
+        rows = await self._all("count_test_runs", suite_run_id=suite_run_id)
+        return {TestRunStatus(row["status"]): int(row["n"]) for row in rows}
+
+    async def step_results(self, test_run_ids: Sequence[int]) -> list[StepResult]:
+        rows = await self._all("get_step_results", test_run_ids=list(test_run_ids))
+        return [StepResult.model_validate(row) for row in rows]
+
+    async def cancel(self, suite_run_id: int) -> bool:
+        cancelled = await self._one("cancel_suite_run", id=suite_run_id)
+        if cancelled is None:
+            return False
+        await self._execute("cancel_test_runs", suite_run_id=suite_run_id)
+        return True
+
+    # --- the worker's statements -------------------------------------------------------------
+
+    async def claim(
+        self, worker: str, limit: int, lease_seconds: float, suite_run_id: int | None = None
+    ) -> list[ClaimedRun]:
+        rows = await self._all(
+            "claim_runs", worker=worker, limit=limit, lease_seconds=lease_seconds
+        )
+        del suite_run_id  # every worker serves every suite run; kept for a later filter
+        return [ClaimedRun(**row) for row in rows]
+
+    async def heartbeat(self, worker: str, ids: Sequence[int], lease_seconds: float) -> set[int]:
+        rows = await self._all(
+            "heartbeat", worker=worker, ids=list(ids), lease_seconds=lease_seconds
+        )
+        return {int(row["id"]) for row in rows}
+
+    async def checkpoint(self, cp: Checkpoint) -> bool:
+        """Store a step's result and the run's context; False when the lease was lost."""
+        outcome = cp.outcome
+        row = await self._one(
+            "checkpoint",
+            test_run_id=cp.test_run_id,
+            worker=cp.worker,
+            attempt=cp.attempt,
+            execution_context=Jsonb(cp.execution_context),
+            step_id=cp.step_id,
+            position=cp.step.position,
+            element_id=cp.step.element_id,
+            branch=cp.step.branch,
+            status=outcome.status.value,
+            started_at=outcome.started_at,
+            duration_ms=outcome.duration_ms,
+            request=Jsonb(outcome.request) if outcome.request is not None else None,
+            response=Jsonb(outcome.response) if outcome.response is not None else None,
+            checks=Jsonb([c.model_dump(mode="json") for c in outcome.checks]),
+            error=outcome.error,
+            exports=Jsonb(outcome.exports),
+        )
+        return row is not None and int(row["fenced"]) == 1
+
+    async def complete(
+        self,
+        test_run_id: int,
+        worker: str,
+        attempt: int,
+        status: TestRunStatus,
+        error: str | None,
+        execution_context: dict[str, Any],
+    ) -> int | None:
+        """Finish a run; returns its suite run id, or None when the lease was lost."""
+        row = await self._one(
+            "complete_run",
+            test_run_id=test_run_id,
+            worker=worker,
+            attempt=attempt,
+            status=status.value,
+            error=error,
+            execution_context=Jsonb(execution_context),
+        )
+        return None if row is None else int(row["suite_run_id"])
+
+    async def release(
+        self,
+        test_run_id: int,
+        worker: str,
+        attempt: int,
+        execution_context: dict[str, Any],
+        available_at: float | None = None,
+    ) -> bool:
+        row = await self._one(
+            "release_run",
+            test_run_id=test_run_id,
+            worker=worker,
+            attempt=attempt,
+            execution_context=Jsonb(execution_context),
+            available_at=available_at,
+        )
+        return row is not None
+
+    # --- the scheduler's and the reaper's statements -----------------------------------------
+
+    async def schedule(self, suite_run_id: int) -> tuple[int, int, str | None]:
+        """Skip runs whose dependencies cannot be met (to a fixpoint), queue the ready ones,
+        and close the suite run when every run is terminal. Returns (queued, skipped, closed)."""
+        skipped = 0
+        while True:
+            newly = len(await self._all("skip_unreachable", suite_run_id=suite_run_id))
+            if newly == 0:
+                break
+            skipped += newly
+        queued = len(await self._all("promote_ready", suite_run_id=suite_run_id))
+        closed = await self._one("close_if_done", suite_run_id=suite_run_id)
+        if queued:
+            await self.notify()
+        return queued, skipped, None if closed is None else str(closed["status"])
+
+    async def open_suite_runs(self) -> list[int]:
+        return [int(row["id"]) for row in await self._all("open_suite_runs")]
+
+    async def reap_stuck(self) -> list[tuple[int, int]]:
+        rows = await self._all("reap_stuck")
+        return [(int(row["id"]), int(row["suite_run_id"])) for row in rows]
+
+    async def arrive_at_barrier(
+        self, suite_run_id: int, name: str, parties: int, test_run_id: int, timeout_seconds: float
+    ) -> dict[str, Any]:
+        row = await self._one(
+            "arrive_at_barrier",
+            suite_run_id=suite_run_id,
+            name=name,
+            parties=parties,
+            test_run_id=test_run_id,
+            timeout_seconds=timeout_seconds,
+        )
+        assert row is not None
+        return dict(row)
+
+    async def release_barrier(self, suite_run_id: int, name: str) -> None:
+        await self._execute("release_barrier", suite_run_id=suite_run_id, name=name)
+        await self.notify()

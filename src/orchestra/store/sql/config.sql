@@ -1,0 +1,29 @@
+-- name: upsert_data_set<!
+INSERT INTO test_data_set (name, rows) VALUES (:name, :rows)
+ON CONFLICT (name) DO UPDATE SET rows = excluded.rows, updated_at = now()
+RETURNING id, name, rows;
+
+-- name: get_data_set^
+SELECT id, name, rows FROM test_data_set WHERE name = :name;
+
+-- name: get_data_set_by_id^
+SELECT id, name, rows FROM test_data_set WHERE id = :id;
+
+-- name: list_data_sets
+SELECT id, name, rows FROM test_data_set ORDER BY name;
+
+-- name: upsert_environment<!
+INSERT INTO environment (name, configuration, secret_refs)
+VALUES (:name, :configuration, :secret_refs)
+ON CONFLICT (name) DO UPDATE
+SET configuration = excluded.configuration, secret_refs = excluded.secret_refs, updated_at = now()
+RETURNING id, name, configuration, secret_refs;
+
+-- name: get_environment^
+SELECT id, name, configuration, secret_refs FROM environment WHERE name = :name;
+
+-- name: get_environment_by_id^
+SELECT id, name, configuration, secret_refs FROM environment WHERE id = :id;
+
+-- name: list_environments
+SELECT id, name, configuration, secret_refs FROM environment ORDER BY name;

@@ -1,0 +1,36 @@
+-- name: insert_process<!
+-- A new version of a process (the caller computed the next version number).
+INSERT INTO process (key, version, name, source_name, source_xml, checksum, graph, problems)
+VALUES (:key, :version, :name, :source_name, :source_xml, :checksum, :graph, :problems)
+RETURNING id, key, version, name, checksum, graph, problems, source_name, imported_at;
+
+-- name: get_by_checksum^
+SELECT id, key, version, name, checksum, graph, problems, source_name, imported_at
+FROM process WHERE key = :key AND checksum = :checksum;
+
+-- name: get_version^
+SELECT id, key, version, name, checksum, graph, problems, source_name, imported_at
+FROM process WHERE key = :key AND version = :version;
+
+-- name: get_latest^
+SELECT id, key, version, name, checksum, graph, problems, source_name, imported_at
+FROM process WHERE key = :key ORDER BY version DESC LIMIT 1;
+
+-- name: get_by_id^
+SELECT id, key, version, name, checksum, graph, problems, source_name, imported_at
+FROM process WHERE id = :id;
+
+-- name: next_version$
+-- Locks the key's versions so two imports of the same key cannot pick the same number.
+SELECT coalesce(max(version), 0) + 1 AS version FROM process WHERE key = :key;
+
+-- name: lock_key!
+SELECT pg_advisory_xact_lock(hashtext('process:' || :key));
+
+-- name: list_latest
+SELECT DISTINCT ON (key) id, key, version, name, checksum, graph, problems, source_name,
+       imported_at
+FROM process ORDER BY key, version DESC;
+
+-- name: get_source$
+SELECT source_xml FROM process WHERE id = :id;

@@ -1,0 +1,208 @@
+-- Suite runs and test runs: creation, the worker's claim / heartbeat / checkpoint / complete,
+-- the scheduler's transitions and the reaper. Every write a worker makes to a run it holds is
+-- fenced by its lease: `locked_by = :worker AND attempt = :attempt AND status = 'RUNNING'`.
+-- Lease times are always computed with the database's clock, never the worker's.
+
+-- name: insert_suite_run<!
+INSERT INTO suite_run (suite_id, environment_id, data_set_id, summary, started_at)
+VALUES (:suite_id, :environment_id, :data_set_id, :summary, now())
+RETURNING *;
+
+-- name: insert_test_run<!
+INSERT INTO test_run (suite_run_id, scenario_id, data_row_index, data_row, status,
+                      max_attempts, queued_at)
+VALUES (:suite_run_id, :scenario_id, :data_row_index, :data_row,
+        CAST(:status AS test_run_status), :max_attempts,
+        CASE WHEN CAST(:status AS test_run_status) = 'QUEUED' THEN now() END)
+RETURNING id;
+
+-- name: insert_dependency*!
+INSERT INTO test_run_dependency (test_run_id, depends_on_id, outcome)
+VALUES (:test_run_id, :depends_on_id, :outcome);
+
+-- name: get_suite_run^
+SELECT * FROM suite_run WHERE id = :id;
+
+-- name: list_suite_runs
+SELECT * FROM suite_run ORDER BY id DESC LIMIT :limit;
+
+-- name: get_test_runs
+SELECT r.*, s.name AS scenario_name
+FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
+WHERE r.suite_run_id = :suite_run_id
+ORDER BY s.position, r.data_row_index NULLS FIRST, r.id;
+
+-- name: get_test_run^
+SELECT r.*, s.name AS scenario_name
+FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
+WHERE r.id = :id;
+
+-- name: count_test_runs
+SELECT status, count(*) AS n FROM test_run WHERE suite_run_id = :suite_run_id GROUP BY status;
+
+-- name: get_step_results
+SELECT * FROM step_result WHERE test_run_id = ANY(:test_run_ids)
+ORDER BY test_run_id, position;
+
+-- name: claim_runs
+-- QUEUED runs that are available, and RUNNING runs whose lease expired with attempts left.
+WITH candidates AS (
+    SELECT id FROM test_run
+    WHERE (status = 'QUEUED' AND available_at <= now())
+       OR (status = 'RUNNING' AND lock_until < now() AND lost_leases + 1 < max_attempts)
+    ORDER BY id
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE test_run t
+SET status = 'RUNNING',
+    lost_leases = t.lost_leases + (t.status = 'RUNNING')::int,
+    locked_by = :worker,
+    lock_until = now() + make_interval(secs => :lease_seconds),
+    heartbeat_at = now(),
+    attempt = t.attempt + 1,
+    started_at = coalesce(t.started_at, now())
+FROM candidates c
+WHERE t.id = c.id
+RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.data_row, t.attempt,
+          t.execution_context;
+
+-- name: heartbeat
+-- Renews every lease the worker holds; the runs not returned are no longer its own.
+UPDATE test_run
+SET lock_until = now() + make_interval(secs => :lease_seconds), heartbeat_at = now()
+WHERE locked_by = :worker AND status = 'RUNNING' AND id = ANY(:ids)
+RETURNING id, attempt;
+
+-- name: checkpoint
+-- The step's result, the run's new execution context and the step's exports, in one fenced
+-- statement: nothing is written unless the worker still holds the lease.
+WITH fenced AS (
+    UPDATE test_run
+    SET execution_context = :execution_context, heartbeat_at = now()
+    WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
+      AND status = 'RUNNING'
+    RETURNING id, suite_run_id
+), result AS (
+    INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
+                             status, started_at, duration_ms, request, response, checks, error)
+    SELECT id, :step_id, :position, :element_id, :branch, :attempt, :status,
+           to_timestamp(:started_at), :duration_ms, :request, :response, :checks, :error
+    FROM fenced
+    RETURNING test_run_id
+), exported AS (
+    UPDATE suite_run s SET context = s.context || :exports
+    FROM fenced f
+    WHERE s.id = f.suite_run_id AND :exports <> '{}'::jsonb
+    RETURNING s.id
+)
+SELECT (SELECT count(*) FROM fenced) AS fenced;
+
+-- name: complete_run
+UPDATE test_run
+SET status = :status, finished_at = now(), lock_until = NULL, error = :error,
+    execution_context = :execution_context
+WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt AND status = 'RUNNING'
+RETURNING id, suite_run_id;
+
+-- name: release_run
+-- Back to the queue (graceful shutdown, or parked at a barrier until :available_at).
+UPDATE test_run
+SET status = 'QUEUED', lock_until = NULL, queued_at = now(), execution_context = :execution_context,
+    available_at = coalesce(to_timestamp(:available_at), now())
+WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt AND status = 'RUNNING'
+RETURNING id;
+
+-- name: promote_ready
+-- PENDING runs of a suite run whose every dependency ended with its required outcome.
+UPDATE test_run t SET status = 'QUEUED', queued_at = now(), available_at = now()
+WHERE t.suite_run_id = :suite_run_id AND t.status = 'PENDING'
+  AND NOT EXISTS (
+      SELECT 1 FROM test_run_dependency d JOIN test_run u ON u.id = d.depends_on_id
+      WHERE d.test_run_id = t.id AND u.status <> d.outcome
+  )
+RETURNING t.id;
+
+-- name: skip_unreachable
+-- PENDING runs one of whose dependencies ended with another outcome than the one required.
+UPDATE test_run t
+SET status = 'SKIPPED', finished_at = now(), error = blocker.reason
+FROM (
+    SELECT DISTINCT ON (d.test_run_id) d.test_run_id,
+           format('dependency %%s (test run %%s) ended %%s, %%s was required',
+                  s.name, u.id, u.status, d.outcome) AS reason
+    FROM test_run_dependency d
+    JOIN test_run u ON u.id = d.depends_on_id
+    JOIN test_scenario s ON s.id = u.scenario_id
+    WHERE u.suite_run_id = :suite_run_id
+      AND u.status IN ('PASSED', 'FAILED', 'ERROR', 'SKIPPED', 'CANCELLED', 'FAILED_STUCK')
+      AND u.status <> d.outcome
+    ORDER BY d.test_run_id, u.id
+) blocker
+WHERE t.id = blocker.test_run_id AND t.status = 'PENDING'
+RETURNING t.id;
+
+-- name: close_if_done
+-- Ends a suite run whose runs are all terminal: PASSED when every run passed.
+UPDATE suite_run s
+SET status = CASE WHEN NOT EXISTS (
+                      SELECT 1 FROM test_run r WHERE r.suite_run_id = s.id AND r.status <> 'PASSED'
+                  ) THEN 'PASSED'::suite_run_status ELSE 'FAILED'::suite_run_status END,
+    finished_at = now()
+WHERE s.id = :suite_run_id AND s.status = 'IN_PROGRESS'
+  AND NOT EXISTS (
+      SELECT 1 FROM test_run r
+      WHERE r.suite_run_id = s.id AND r.status IN ('PENDING', 'QUEUED', 'RUNNING')
+  )
+RETURNING s.id, s.status;
+
+-- name: open_suite_runs
+SELECT id FROM suite_run WHERE status = 'IN_PROGRESS' ORDER BY id;
+
+-- name: reap_stuck
+-- Runs whose lease expired and that have no attempt left: FAILED_STUCK, with the reason.
+UPDATE test_run
+SET status = 'FAILED_STUCK', finished_at = now(), lock_until = NULL,
+    lost_leases = lost_leases + 1,
+    error = format('lease lost %%s times (last held by %%s, heartbeat at %%s); attempt limit %%s',
+                   lost_leases + 1, locked_by, heartbeat_at, max_attempts)
+WHERE status = 'RUNNING' AND lock_until < now() AND lost_leases + 1 >= max_attempts
+RETURNING id, suite_run_id;
+
+-- name: cancel_suite_run
+UPDATE suite_run SET status = 'CANCELLED', finished_at = now()
+WHERE id = :id AND status = 'IN_PROGRESS'
+RETURNING id;
+
+-- name: cancel_test_runs
+UPDATE test_run
+SET status = 'CANCELLED', finished_at = now(), lock_until = NULL,
+    error = 'the suite run was cancelled'
+WHERE suite_run_id = :suite_run_id AND status IN ('PENDING', 'QUEUED', 'RUNNING')
+RETURNING id;
+
+-- name: run_statuses
+-- The current status of some runs, for a worker to notice cancellations.
+SELECT id, status, attempt, locked_by FROM test_run WHERE id = ANY(:ids);
+
+-- name: arrive_at_barrier
+-- Registers a run at a barrier shared by several runs of a suite run (idempotent).
+INSERT INTO suite_barrier (suite_run_id, name, parties, arrived, timeout_at)
+VALUES (:suite_run_id, :name, :parties, ARRAY[:test_run_id]::bigint[],
+        now() + make_interval(secs => :timeout_seconds))
+ON CONFLICT (suite_run_id, name) DO UPDATE
+SET arrived = CASE WHEN :test_run_id = ANY(suite_barrier.arrived) THEN suite_barrier.arrived
+                   ELSE suite_barrier.arrived || :test_run_id::bigint END
+RETURNING parties, cardinality(arrived) AS arrived, released_at IS NOT NULL AS released,
+          extract(epoch FROM timeout_at) AS timeout_at, timeout_at < now() AS timed_out;
+
+-- name: release_barrier
+-- The last party arrived: wake every run parked on the barrier.
+WITH barrier AS (
+    UPDATE suite_barrier SET released_at = coalesce(released_at, now())
+    WHERE suite_run_id = :suite_run_id AND name = :name
+    RETURNING arrived
+)
+UPDATE test_run t SET available_at = now()
+FROM barrier b
+WHERE t.id = ANY(b.arrived) AND t.status = 'QUEUED';

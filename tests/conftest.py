@@ -1,0 +1,110 @@
+"""Shared fixtures: a real PostgreSQL for the whole session, a fresh database for each test.
+
+The server is an embedded one (pgserver) in a temporary directory, or the server named by
+ORCHESTRA_TEST_DATABASE_URL. The schema is migrated once into a template database; each test
+that asks for `database_url` gets its own copy (CREATE DATABASE ... TEMPLATE), so tests never
+see each other's rows and can run in any order.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from orchestra.config import Settings
+from orchestra.store import migrate
+from orchestra.store.database import Database, connect_pool
+
+TEMPLATE = "orchestra_test_template"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A maintenance URL (database `postgres`) of a server the tests may create databases on."""
+    external = os.environ.get("ORCHESTRA_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        root = Path(tempfile.mkdtemp(prefix="orchestra-test-pg-"))
+        root.chmod(0o755)  # pgserver runs the server as its own user when started by root
+        server = pgserver.get_server(root / "pgdata", cleanup_mode="stop")  # type: ignore[attr-defined]
+    try:
+        yield str(server.get_uri())
+    finally:
+        server.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def database_url_for(server_url: str, name: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(server_url)
+    info["dbname"] = name
+    return psycopg.conninfo.make_conninfo("", **info)
+
+
+@pytest.fixture(scope="session")
+def template_url(pg_server_url: str) -> str:
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}"')
+        conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    url = database_url_for(pg_server_url, TEMPLATE)
+    migrate.upgrade(url)
+    return url
+
+
+def create_database(pg_server_url: str, template: str | None) -> str:
+    name = f"orchestra_test_{os.getpid()}_{next(_counter)}"
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        clause = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{clause}')
+    return name
+
+
+def drop_database(pg_server_url: str, name: str) -> None:
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(pg_server_url: str, template_url: str) -> Iterator[str]:
+    """A fresh database with the schema at head, dropped after the test."""
+    name = create_database(pg_server_url, TEMPLATE)
+    try:
+        yield database_url_for(pg_server_url, name)
+    finally:
+        drop_database(pg_server_url, name)
+
+
+@pytest.fixture
+def empty_database_url(pg_server_url: str) -> Iterator[str]:
+    """A fresh database with no schema at all."""
+    name = create_database(pg_server_url, None)
+    try:
+        yield database_url_for(pg_server_url, name)
+    finally:
+        drop_database(pg_server_url, name)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=database_url)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    from orchestra.store.database import ServerInfo
+
+    async with connect_pool(database_url, max_size=4, upgrade=False) as pool:
+        yield Database(pool, ServerInfo(url=database_url, embedded=False))

@@ -1,0 +1,150 @@
+"""The schema holds every entity and field of the data model, with its invariants."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from orchestra.store import migrate
+
+# table -> {column: data_type as information_schema names it}
+SEED_FIELDS: dict[str, dict[str, str]] = {
+    "process": {
+        "key": "text",
+        "name": "text",
+        "version": "integer",
+        "source_xml": "text",
+        "checksum": "text",
+        "graph": "jsonb",
+    },
+    "scenario_suite": {
+        "process_id": "bigint",
+        "criterion": "USER-DEFINED",
+        "parameters": "jsonb",
+        "coverage": "jsonb",
+    },
+    "test_scenario": {
+        "suite_id": "bigint",
+        "name": "text",
+        "position": "integer",
+        "path": "jsonb",
+        "depends_on": "jsonb",
+    },
+    "scenario_step": {
+        "scenario_id": "bigint",
+        "position": "integer",
+        "kind": "USER-DEFINED",
+        "element_id": "text",
+        "branch": "text",
+        "spec": "jsonb",
+        "meta": "jsonb",
+    },
+    "test_data_set": {"name": "text", "rows": "jsonb"},
+    "environment": {"name": "text", "configuration": "jsonb", "secret_refs": "jsonb"},
+    "suite_run": {
+        "suite_id": "bigint",
+        "environment_id": "bigint",
+        "data_set_id": "bigint",
+        "status": "USER-DEFINED",
+        "context": "jsonb",
+        "summary": "jsonb",
+        "created_at": "timestamp with time zone",
+        "started_at": "timestamp with time zone",
+        "finished_at": "timestamp with time zone",
+    },
+    "test_run": {
+        "suite_run_id": "bigint",
+        "scenario_id": "bigint",
+        "data_row_index": "integer",
+        "status": "USER-DEFINED",
+        "execution_context": "jsonb",
+        "locked_by": "text",
+        "lock_until": "timestamp with time zone",
+        "heartbeat_at": "timestamp with time zone",
+        "attempt": "integer",
+        "max_attempts": "integer",
+        "created_at": "timestamp with time zone",
+        "started_at": "timestamp with time zone",
+        "finished_at": "timestamp with time zone",
+        "error": "text",
+    },
+    "step_result": {
+        "test_run_id": "bigint",
+        "position": "integer",
+        "attempt": "integer",
+        "status": "USER-DEFINED",
+        "started_at": "timestamp with time zone",
+        "duration_ms": "double precision",
+        "request": "jsonb",
+        "response": "jsonb",
+        "checks": "jsonb",
+        "error": "text",
+    },
+}
+
+ENUMS = {
+    "step_kind": ["ACTION", "ASSERTION", "BARRIER"],
+    "suite_run_status": ["IN_PROGRESS", "PASSED", "FAILED", "CANCELLED"],
+    "test_run_status": [
+        "PENDING",
+        "QUEUED",
+        "RUNNING",
+        "PASSED",
+        "FAILED",
+        "ERROR",
+        "SKIPPED",
+        "CANCELLED",
+        "FAILED_STUCK",
+    ],
+}
+
+
+def test_migrations_take_an_empty_database_to_head_and_a_second_upgrade_changes_nothing(
+    empty_database_url: str,
+) -> None:
+    assert migrate.status(empty_database_url).current is None
+    first = migrate.upgrade(empty_database_url)
+    assert first.is_current
+    with psycopg.connect(empty_database_url) as conn:
+        tables_before = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        ).fetchone()
+    second = migrate.upgrade(empty_database_url)
+    assert second == first
+    with psycopg.connect(empty_database_url) as conn:
+        tables_after = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+        ).fetchone()
+    assert tables_before == tables_after
+
+
+@pytest.mark.parametrize("table", sorted(SEED_FIELDS))
+def test_every_seed_field_exists_with_its_type(database_url: str, table: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s",
+            (table,),
+        ).fetchall()
+    columns: dict[str, str] = {str(k): str(v) for k, v in rows}
+    for column, data_type in SEED_FIELDS[table].items():
+        assert columns.get(column) == data_type, f"{table}.{column}"
+
+
+@pytest.mark.parametrize(("enum", "labels"), sorted(ENUMS.items()))
+def test_statuses_are_database_enums_matching_the_domain(
+    database_url: str, enum: str, labels: list[str]
+) -> None:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT enum_range(NULL::" + enum + ")::text[]").fetchone()
+    assert row is not None
+    assert row[0] == labels
+
+
+def test_the_claim_query_is_served_by_partial_indexes(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'test_run'"
+        ).fetchall()
+    defs: dict[str, str] = {str(k): str(v) for k, v in rows}
+    assert "WHERE (status = 'QUEUED'" in defs["test_run_queued_idx"]
+    assert "WHERE (status = 'RUNNING'" in defs["test_run_lease_idx"]
