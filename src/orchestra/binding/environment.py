@@ -93,7 +93,7 @@ class Service(Frozen):
 
 class EnvironmentSpec(Frozen):
     name: str = Field(min_length=1)
-    services: dict[str, Service] = Field(min_length=1)
+    services: dict[str, Service] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict)
     auth: Auth | None = None
     verify_tls: bool = True
@@ -134,9 +134,13 @@ def parse_environment(source: Source) -> EnvironmentSpec:
     if not isinstance(value, dict):
         raise refusal(source, [Problem("", locate(tree, (), source), "expected a mapping")])
     try:
-        return EnvironmentSpec.model_validate(value)
+        spec = EnvironmentSpec.model_validate(value)
     except ValidationError as exc:
         raise refusal(source, problems_of(exc, tree, source)) from exc
+    if not spec.services:
+        where = locate(tree, ["services"], source)
+        raise refusal(source, [Problem("services", where, "name at least one service")])
+    return spec
 
 
 def resolve_secrets(spec: EnvironmentSpec, environ: Mapping[str, str]) -> dict[str, str]:
