@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 
-from orchestra.binding.model import Check, compiled_jsonpath
+from orchestra.binding.model import Check, jsonpath_values
 from orchestra.binding.templates import Namespaces, Renderer, Templates
 from orchestra.domain.execution import CheckResult
 
@@ -144,7 +144,7 @@ def _header(check: Check, view: Any, ns: Namespaces, expected: Any) -> CheckResu
 
 
 def _jsonpath(check: Check, view: Any, ns: Namespaces, expected: Any) -> CheckResult:
-    found = [match.value for match in compiled_jsonpath(check.target or "$").find(view.json())]
+    found = jsonpath_values(check.target or "$", view.json())
     if check.op == "exists":
         return _result(check, bool(found) == bool(expected), bool(expected), bool(found))
     actual = found[0] if len(found) == 1 else (found or None)

@@ -17,9 +17,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
+import random
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
@@ -34,7 +33,7 @@ from orchestra.binding.checks import (
     default_status_result,
 )
 from orchestra.binding.environment import EnvironmentSpec, Service, resolved_environment
-from orchestra.binding.model import StepSpec, compiled_jsonpath
+from orchestra.binding.model import StepSpec, compiled_jsonpath, jsonpath_values
 from orchestra.binding.redaction import Redactor
 from orchestra.binding.templates import Namespaces, Renderer, TemplateFailure, Templates
 from orchestra.domain.execution import CheckResult, RunIdentity, StepContext, StepOutcome
@@ -49,7 +48,6 @@ from orchestra.protocols.base import (
 from orchestra.protocols.http import HttpProtocol
 
 BODY_LIMIT = 64 * 1024
-_IDEMPOTENCY_NAMESPACE = uuid.UUID("6f2b8c1e-3d4a-5b6c-8d7e-9f0a1b2c3d4e")
 _CACHE_SIZE = 4096
 
 
@@ -62,16 +60,22 @@ class StepError(Exception):
 
 
 def idempotency_key(run: RunIdentity, step: ScenarioStep) -> str:
+    """A UUID-shaped digest of the step's place in its run (no attempt: stable across crashes)."""
     name = (
-        f"{run.suite_run_id}/{run.test_run_id}/{run.data_row_index}/"
+        f"orchestra/{run.suite_run_id}/{run.test_run_id}/{run.data_row_index}/"
         f"{step.branch}/{step.position}/{step.element_id}"
     )
-    return str(uuid.uuid5(_IDEMPOTENCY_NAMESPACE, name))
+    digest = hashlib.blake2b(name.encode(), digest_size=16).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
 
 
 def trace_id(run: RunIdentity) -> str:
     """One W3C trace per test run: every step's request is a span of it."""
     return hashlib.sha256(f"{run.suite_run_id}/{run.test_run_id}".encode()).hexdigest()[:32]
+
+
+def _span_id() -> str:
+    return f"{random.getrandbits(64) or 1:016x}"  # W3C: 16 hex digits, not all zero
 
 
 def describe(step: ScenarioStep) -> str:
@@ -119,12 +123,12 @@ Extractor = Callable[[ResponseView | None, Namespaces], Any]
 
 def _extractor(text: str, templates: Templates) -> Extractor:
     if text.startswith("$"):
-        path = compiled_jsonpath(text)
+        compiled_jsonpath(text)  # refuses an invalid path now, not at the first response
 
         def by_jsonpath(view: ResponseView | None, ns: Namespaces) -> Any:
             if view is None:
                 raise StepError(f"{text} needs a response: the step has no action")
-            found = [match.value for match in path.find(view.json())]
+            found = jsonpath_values(text, view.json())
             if not found:
                 raise LookupError(f"{text} matched nothing in the response")
             return found[0] if len(found) == 1 else found
@@ -327,7 +331,7 @@ class StepExecutor:
         if "idempotency-key" not in lower:
             headers["Idempotency-Key"] = idempotency_key(ctx.run, step)
         if "traceparent" not in lower:
-            headers["traceparent"] = f"00-{trace_id(ctx.run)}-{os.urandom(8).hex()}-01"
+            headers["traceparent"] = f"00-{trace_id(ctx.run)}-{_span_id()}-01"
         query = self._render(rendered["query"], ns, where, "action.query")
         verify = service.verify_tls
         return ProtocolRequest(
@@ -509,16 +513,7 @@ class _Execution:
     def outcome(
         self, started_at: float, duration_ms: float, redactor: Redactor, limit: int
     ) -> StepOutcome:
-        checks = tuple(
-            c.model_copy(
-                update={
-                    "expected": redactor.value(c.expected),
-                    "actual": redactor.value(c.actual),
-                    "message": redactor.value(c.message),
-                }
-            )
-            for c in self.checks
-        )
+        checks = tuple(_redacted_check(check, redactor) for check in self.checks)
         return StepOutcome(
             status=self.status,
             started_at=started_at,
@@ -531,6 +526,15 @@ class _Execution:
             saved=redactor.value(self.saved),
             exports=redactor.value(self.exports),
         )
+
+
+def _redacted_check(check: CheckResult, redactor: Redactor) -> CheckResult:
+    expected = redactor.value(check.expected)
+    actual = redactor.value(check.actual)
+    message = redactor.value(check.message)
+    if expected is check.expected and actual is check.actual and message is check.message:
+        return check
+    return check.model_copy(update={"expected": expected, "actual": actual, "message": message})
 
 
 def _request_record(
@@ -565,7 +569,7 @@ def _response_record(
     body = response.body
     is_json = "json" in (view.header("content-type") or "")
     if is_json and len(body) <= limit and (parsed := view.json_or_none()) is not None:
-        record["json"] = redactor.value(parsed)
+        record["json"] = redactor.json_body(parsed, body)
     elif body:
         record["body"] = redactor.text(body[:limit].decode("utf-8", "replace"))
         if len(body) > limit:

@@ -72,6 +72,35 @@ def compiled_jsonpath(path: str) -> Any:
         raise ValueError(f"invalid JSONPath {path!r}: {exc}") from exc
 
 
+_SIMPLE_JSONPATH = re.compile(r"^\$((?:\.[A-Za-z_][\w-]*|\[\d+\]|\['[^'\]]*'\])*)$")
+_JSONPATH_PART = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\['([^']*)'\]")
+
+
+@lru_cache(maxsize=4096)
+def _simple_jsonpath(path: str) -> tuple[str | int, ...] | None:
+    match = _SIMPLE_JSONPATH.match(path)
+    if match is None:
+        return None
+    parts = _JSONPATH_PART.findall(match.group(1))
+    return tuple(int(index) if index else (name or quoted) for name, index, quoted in parts)
+
+
+def jsonpath_values(path: str, document: Any) -> list[Any]:
+    """The values `path` matches in `document`; `$.a.b[0]` is walked directly (the hot path)."""
+    simple = _simple_jsonpath(path)
+    if simple is None:
+        return [match.value for match in compiled_jsonpath(path).find(document)]
+    value = document
+    for part in simple:
+        if isinstance(part, int):
+            if not isinstance(value, list) or part >= len(value):
+                return []
+        elif not isinstance(value, dict) or part not in value:
+            return []
+        value = value[part]
+    return [value]
+
+
 def is_template(value: Any) -> bool:
     return isinstance(value, str) and ("{{" in value or "{%" in value)
 

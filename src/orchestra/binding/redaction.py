@@ -47,16 +47,36 @@ class Redactor:
         return self._pattern.sub(MASK, text)
 
     def value(self, value: Any) -> Any:
-        """Any JSON-like value with every secret masked in its strings (keys included)."""
+        """Any JSON-like value with every secret masked in its strings (keys included).
+
+        A value holding no secret comes back as the very same object, so callers can skip
+        copying what did not change.
+        """
         if self._pattern is None:
             return value
         if isinstance(value, str):
-            return self._pattern.sub(MASK, value)
+            return self._pattern.sub(MASK, value) if self._pattern.search(value) else value
         if isinstance(value, dict):
-            return {self.value(key): self.value(item) for key, item in value.items()}
+            changed = False
+            masked = {}
+            for key, item in value.items():
+                new_key, new_item = self.value(key), self.value(item)
+                changed = changed or new_key is not key or new_item is not item
+                masked[new_key] = new_item
+            return masked if changed else value
         if isinstance(value, list | tuple):
-            return [self.value(item) for item in value]
+            items = [self.value(item) for item in value]
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
         return value
+
+    def json_body(self, parsed: Any, raw: bytes) -> Any:
+        """A parsed JSON body: walked only when its raw text may hold a secret."""
+        if self._pattern is None:
+            return parsed
+        text = raw.decode("utf-8", "replace")
+        if "\\" not in text and self._pattern.search(text) is None:
+            return parsed  # no escape sequence could hide a secret from the raw search
+        return self.value(parsed)
 
     def headers(self, headers: dict[str, str]) -> dict[str, str]:
         return {

@@ -27,6 +27,12 @@ Namespaces = Mapping[str, Any]
 Renderer = Callable[[Namespaces], Any]
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{((?:(?!\}\}|\{\{|\{%).)*)\}\}\s*$", re.DOTALL)
+# `{{ vars.order.id }}`, `{{ data.items[0] }}`, `{{ response.headers['X-Id'] }}`: plain lookups
+# that need no Jinja machinery (the hot path), with Jinja as the fallback when one misses.
+_PATH = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\]|\['[^'\]]*'\]|\[\"[^\"\]]*\"\])*"
+_LOOKUP = re.compile(r"\{\{\s*(" + _PATH + r")\s*\}\}")
+_PART = re.compile(r"\.?([A-Za-z_]\w*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
+_MISSING: Any = object()
 
 
 class TemplateFailure(Exception):
@@ -86,6 +92,11 @@ class Templates:
         return cached
 
     def _compile_string(self, source: str) -> Renderer:
+        jinja = self._compile_jinja(source)
+        fast = _fast_renderer(source, jinja)
+        return fast or jinja
+
+    def _compile_jinja(self, source: str) -> Renderer:
         single = _SINGLE_EXPRESSION.match(source)
         try:
             if single:
@@ -130,6 +141,62 @@ class Templates:
                 else:
                     return _dotted(chain[: depth + 1])
         return None
+
+
+def _fast_renderer(source: str, fallback: Renderer) -> Renderer | None:
+    """A renderer doing plain lookups when `source` only interpolates dotted paths, else None."""
+    if "{%" in source or "{#" in source:
+        return None
+    pieces: list[str | list[str | int]] = []
+    end = 0
+    for match in _LOOKUP.finditer(source):
+        pieces += [source[end : match.start()], _parts(match.group(1))]
+        end = match.end()
+    pieces.append(source[end:])
+    if any("{{" in p or "}}" in p for p in pieces if isinstance(p, str)):
+        return None  # an expression that is more than a path
+    if len(pieces) == 3 and pieces[0].strip() == "" == pieces[2].strip():  # type: ignore[union-attr]
+        path = pieces[1]
+        assert isinstance(path, list)
+
+        def native(ns: Namespaces) -> Any:
+            value = _lookup(ns, path)
+            return fallback(ns) if value is _MISSING else value
+
+        return native
+
+    def text(ns: Namespaces) -> Any:
+        out = []
+        for piece in pieces:
+            if isinstance(piece, str):
+                out.append(piece)
+                continue
+            value = _lookup(ns, piece)
+            if value is _MISSING:
+                return fallback(ns)
+            out.append(str(value))
+        return "".join(out)
+
+    return text
+
+
+def _parts(path: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for name, index, single, double in _PART.findall(path):
+        parts.append(int(index) if index else (name or single or double))
+    return parts
+
+
+def _lookup(ns: Namespaces, path: list[str | int]) -> Any:
+    value: Any = ns
+    for part in path:
+        if isinstance(part, int):
+            if type(value) is not list or part >= len(value):
+                return _MISSING
+        elif not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
 
 
 def _constant(value: Any) -> Renderer:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from orchestra.binding.checks import InvalidJson, ResponseView, compare, compile_check
-from orchestra.binding.model import Check
+from orchestra.binding.model import Check, compiled_jsonpath, jsonpath_values
 from orchestra.binding.templates import Templates
 from orchestra.domain.execution import CheckResult
 
@@ -146,3 +146,12 @@ def test_expected_values_may_be_templates() -> None:
 def test_malformed_checks_are_refused(short_form: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Check.model_validate(short_form)
+
+
+@pytest.mark.parametrize(
+    "path", ["$.state", "$.items[1]", "$['name']", "$.items[7]", "$.nothing.deeper", "$"]
+)
+def test_simple_jsonpaths_find_what_jsonpath_ng_finds(path: str) -> None:
+    expected = [match.value for match in compiled_jsonpath(path).find(BODY)]
+
+    assert jsonpath_values(path, BODY) == expected

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from orchestra.binding.templates import TemplateFailure, Templates
 
-NS = {"data": {"amount": 12, "items": [1, 2]}, "vars": {"order": {"id": "o-1"}}, "secrets": {}}
+NS: dict[str, Any] = {
+    "data": {"amount": 12, "items": [1, 2]},
+    "vars": {"order": {"id": "o-1"}},
+    "secrets": {},
+}
 
 
 def render(value: object) -> object:
@@ -59,3 +65,21 @@ def test_a_syntax_error_fails_at_compile_time() -> None:
 def test_compiled_strings_are_cached() -> None:
     templates = Templates()
     assert templates.compile("{{ data.amount }}") is templates.compile("{{ data.amount }}")
+
+
+@pytest.mark.parametrize(
+    ("template", "rendered"),
+    [
+        ("{{ vars.order['id'] }}", "o-1"),
+        ('{{ vars.order["id"] }}', "o-1"),
+        ("{{data.items[1]}}", 2),
+        ("n={{ data.amount }};f={{ vars.flag }};z={{ vars.none }}", "n=12;f=True;z=None"),
+        ("{{ vars.none }}", None),
+        ("{{ data.amount + 1 }}", 13),
+        ("{{ data.items | length }} items", "2 items"),
+    ],
+)
+def test_plain_lookups_render_as_jinja_would(template: str, rendered: object) -> None:
+    ns = {**NS, "vars": {**NS["vars"], "flag": True, "none": None}}
+
+    assert Templates().compile(template)(ns) == rendered
