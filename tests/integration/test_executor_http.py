@@ -312,9 +312,9 @@ async def test_an_unbound_task_is_an_error_naming_it(executor: StepExecutor) -> 
     outcome = await executor.execute(step, context())
 
     assert outcome.status is StepStatus.ERROR
-    assert (
-        outcome.error
-        == "step 4 (Task_Pay 'Pay'): task Task_Pay has no binding (add it under `tasks:`)"
+    assert outcome.error == (
+        "step 4 (Task_Pay 'Pay'): Task_Pay has no binding (add it under `tasks:` in the binding "
+        "file)"
     )
 
 

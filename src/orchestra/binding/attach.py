@@ -1,9 +1,11 @@
 """Bindings onto a generated suite: each ACTION/ASSERTION step gets its complete spec.
 
-A bound step's `spec` becomes `StepSpec.to_json()` (action, checks, eventually, save, data) and
-its `meta["exportAs"]` the binding's exports; an unbound task's steps keep `meta["unbound"] =
-True` and its id is reported. Steps are matched to bindings by element id, then by step name
-(load the bindings with the process graph to resolve names to ids; flows match by id only).
+A bound step's `spec` gets `StepSpec.to_json()` (action, checks, eventually, save, data) and
+its `meta["exportAs"]` the binding's exports; an unbound ACTION step keeps `meta["unbound"] =
+True` and its element id is reported. Steps are matched to bindings by element id, then by step
+name (load the bindings with the process graph to resolve names to ids; flows match by id only).
+ACTION steps look in `tasks` then `events` (generation makes ACTION steps of message and timer
+events too), ASSERTION steps in `events` then `tasks`.
 
 Branch data: the `data` of every bound flow on a scenario's path reaches its steps in
 `spec["data"]`. Later flows win, except that the flows still ahead of a step win over those
@@ -42,8 +44,12 @@ def _attach_scenario(
         occurrence = seen.get((step.branch, step.element_id), 0)
         seen[(step.branch, step.element_id)] = occurrence + 1
         data = branch_data.for_step(step, occurrence)
-        section = bindings.tasks if step.kind is StepKind.ACTION else bindings.events
-        binding = _binding_of(step, section)
+        first, second = (
+            (bindings.tasks, bindings.events)
+            if step.kind is StepKind.ACTION
+            else (bindings.events, bindings.tasks)
+        )
+        binding = _binding_of(step, first) or _binding_of(step, second)
         if binding is not None:
             steps.append(_bound(step, binding, bindings, data))
         elif step.kind is StepKind.ACTION:
@@ -66,7 +72,7 @@ def _binding_of(step: ScenarioStep, section: dict[str, StepBinding]) -> StepBind
 def _bound(
     step: ScenarioStep, binding: StepBinding, bindings: Bindings, data: dict[str, Any]
 ) -> ScenarioStep:
-    spec = spec_from_binding(binding, bindings.defaults, data).to_json()
+    spec = {**step.spec, **spec_from_binding(binding, bindings.defaults, data).to_json()}
     meta = {key: value for key, value in step.meta.items() if key != "unbound"}
     if binding.export_as:
         meta["exportAs"] = dict(binding.export_as)

@@ -203,11 +203,11 @@ class StepExecutor:
         if step.kind is StepKind.BARRIER:
             return
         where = describe(step)
-        if step.meta.get("unbound") or (
-            step.kind is StepKind.ACTION and not step.spec.get("action")
-        ):
+        bare = not step.spec.get("action") and not step.spec.get("checks")
+        if step.meta.get("unbound") or (step.kind is StepKind.ACTION and bare):
             raise StepError(
-                f"{where}: task {step.element_id} has no binding (add it under `tasks:`)"
+                f"{where}: {step.element_id} has no binding (add it under `tasks:` in the "
+                "binding file)"
             )
         compiled = self._compile(step, where)
         ns = self._namespaces(ctx, compiled)
@@ -233,7 +233,8 @@ class StepExecutor:
         compiled = self._by_content.get(key)
         if compiled is None:
             try:
-                compiled = _Compiled(StepSpec.model_validate(step.spec), exports, self._templates)
+                known = {k: v for k, v in step.spec.items() if k in StepSpec.model_fields}
+                compiled = _Compiled(StepSpec.model_validate(known), exports, self._templates)
             except TemplateFailure as exc:
                 raise StepError(f"{where}: {exc.message}") from exc
             except ValueError as exc:

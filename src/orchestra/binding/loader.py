@@ -2,9 +2,11 @@
 
 `load_bindings(path_or_text, graph)` reads a binding file (see `orchestra.binding.model` for its
 format). With a process graph, keys are resolved to element ids (a key may be an id or a unique
-name) and each must be of the right kind: `tasks` are activities, `events` are events, `flows`
-are sequence flows. `bindings_from_extension_elements(graph)` reads bindings embedded in the
-BPMN (see `orchestra.binding.extension`); `merge_bindings` lets a file override them.
+name) and each must be of the right kind: `tasks` are activities and the events generation
+turns into ACTION steps (message, timer... events), `events` are events (end events: final
+checks), `flows` are sequence flows. `bindings_from_extension_elements(graph)` reads bindings
+embedded in the BPMN (see `orchestra.binding.extension`); `merge_bindings` lets a file override
+them, and `bindings_for(graph, file)` does both.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from orchestra.binding.extension import bindings_from_extension_elements
 from orchestra.binding.model import Bindings, StepBinding
 from orchestra.binding.templates import TemplateFailure, Templates
 from orchestra.binding.yamlsource import (
@@ -76,9 +79,24 @@ def _semantic_problems(bindings: Bindings, tree: Any, source: Source) -> list[Pr
         bound: dict[str, StepBinding] = getattr(bindings, section)
         for key, binding in bound.items():
             loc: list[str | int] = [section, key]
-            if section == "tasks" and binding.action is None:
-                problems.append(Problem(dotted(loc), locate(tree, loc, source), "missing `action`"))
+            if binding.action is None:
+                problems += _actionless_problems(section, binding, loc, tree, source)
             problems += _template_problems(binding, loc, tree, source)
+    return problems
+
+
+def _actionless_problems(
+    section: str, binding: StepBinding, loc: list[str | int], tree: Any, source: Source
+) -> list[Problem]:
+    """Without an action only `that` checks (over the run's values) have something to check."""
+    if section == "tasks" and not binding.checks:
+        return [Problem(dotted(loc), locate(tree, loc, source), "missing `action`")]
+    problems = []
+    for index, check in enumerate(binding.checks):
+        if check.kind != "that":
+            where: list[str | int] = [*loc, "checks", index]
+            message = f"a {check.kind} check needs an `action` (without one, use `that`)"
+            problems.append(Problem(dotted(where), locate(tree, where, source), message))
     return problems
 
 
@@ -150,7 +168,12 @@ def _element_id(section: str, key: str, graph: ProcessGraph) -> tuple[str | None
 
 
 def _fits(section: str, category: NodeCategory) -> bool:
-    return category.is_activity if section == "tasks" else category.is_event
+    """`tasks`: what becomes an ACTION step (activities, and events that wait or send)."""
+    if section == "tasks":
+        return category.is_activity or (
+            category.is_event and category is not NodeCategory.END_EVENT
+        )
+    return category.is_event
 
 
 def _unknown(section: str, key: str, candidates: dict[str, str | None]) -> str:
@@ -159,6 +182,14 @@ def _unknown(section: str, key: str, candidates: dict[str, str | None]) -> str:
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     kind = {"tasks": "task", "events": "event", "flows": "flow"}[section]
     return f"unknown {kind} {key!r}: no element of the process has this id or name{hint}"
+
+
+def bindings_for(graph: ProcessGraph, path_or_text: str | Path | None = None) -> Bindings:
+    """What `generate --bindings FILE` attaches: the BPMN's embedded bindings, then the file's."""
+    embedded = bindings_from_extension_elements(graph)
+    if path_or_text is None:
+        return embedded
+    return merge_bindings(embedded, load_bindings(path_or_text, graph))
 
 
 def merge_bindings(base: Bindings, override: Bindings) -> Bindings:

@@ -174,3 +174,19 @@ def test_attaching_leaves_the_input_suite_unchanged() -> None:
     attach_bindings(original, load_bindings(BINDINGS, order_process()))
 
     assert original.scenarios[0].steps[0].spec == {}
+
+
+def test_an_action_step_of_an_event_finds_its_binding_under_events() -> None:
+    bindings = load_bindings("events:\n  Msg_Paid: {checks: [{that: '{{ vars.paid }}'}]}\n")
+    waiting = TestScenario(
+        name="paid",
+        position=0,
+        path=elements("Start Msg_Paid End"),
+        steps=(step(0, StepKind.ACTION, "Msg_Paid", meta={"unbound": True, "type": "x"}),),
+    )
+
+    result, unbound = attach_bindings(suite(waiting), bindings)
+
+    assert unbound == []
+    assert result.scenarios[0].steps[0].meta == {"type": "x"}
+    assert result.scenarios[0].steps[0].spec["checks"][0]["kind"] == "that"

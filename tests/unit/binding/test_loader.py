@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from orchestra.binding.extension import bindings_from_extension_elements
-from orchestra.binding.loader import load_bindings, merge_bindings
+from orchestra.binding.loader import bindings_for, load_bindings, merge_bindings
 from orchestra.errors import BindingRefused
 from tests.unit.binding.graphs import EXTENSION, order_process
 
@@ -125,7 +125,7 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_a_task_without_action_is_refused() -> None:
-    error = refusal("tasks:\n  Task_Create: {checks: [{status: 200}]}\n")
+    error = refusal("tasks:\n  Task_Create: {eventually: {timeout: 1}}\n")
 
     assert "tasks.Task_Create: missing `action`" in error.message
 
@@ -207,3 +207,20 @@ def test_an_invalid_embedded_binding_names_the_element() -> None:
     bad = EXTENSION.replace("status: 201", "status: two hundred")
     with pytest.raises(BindingRefused, match=r"<orc:binding of Task_Create>:\d+: checks\[0\]"):
         bindings_from_extension_elements(order_process(extension=bad))
+
+
+def test_without_an_action_only_that_checks_are_allowed() -> None:
+    error = refusal("events:\n  End_Ok: {checks: [{that: '{{ true }}'}, {status: 200}]}\n")
+
+    assert (
+        "<bindings>:2: events.End_Ok.checks[1]: a status check needs an `action`" in error.message
+    )
+
+
+def test_bindings_for_a_graph_merge_embedded_and_file_bindings() -> None:
+    graph = order_process(extension=EXTENSION)
+
+    merged = bindings_for(graph, "tasks:\n  Approve: {action: {path: /approve}}\n")
+
+    assert set(merged.tasks) == {"Task_Create", "Task_Approve"}
+    assert bindings_for(graph).tasks.keys() == {"Task_Create"}
