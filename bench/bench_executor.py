@@ -4,18 +4,22 @@ The SUT runs in its own process (aiohttp on 127.0.0.1, a free port) so the clien
 here is only the client. Each executor step is a GET with a status check, a JSONPath check, a
 `save` and an export, plus the Idempotency-Key and traceparent headers and redaction; the bare
 loop does the GET and parses the JSON. Printed: requests/s and client CPU ms per request for
-each, and their ratio (executor / bare).
+each, and their ratio (executor / bare). When httpx is importable (it is not a dependency:
+`pip install httpx` to compare), a bare httpx loop with one shared AsyncClient is measured too,
+the alternative aiohttp was chosen over.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 
@@ -84,6 +88,22 @@ async def _bare(url: str) -> tuple[float, float]:
         return await _drive(one)
 
 
+async def _bare_httpx(url: str) -> tuple[float, float] | None:
+    try:
+        httpx: Any = importlib.import_module("httpx")
+    except ImportError:
+        return None
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(limits=limits) as client:
+
+        async def one(i: int) -> None:
+            response = await client.get(url, headers={"Idempotency-Key": str(i)})
+            assert response.status_code == 200
+            assert response.json()["state"] == "CREATED"
+
+        return await _drive(one)
+
+
 def _step() -> ScenarioStep:
     binding = StepBinding.model_validate({
         "action": {"path": "/ok", "headers": {"X-Run": "{{ run.test_run_id }}"}},
@@ -115,16 +135,26 @@ async def _executor(base_url: str) -> tuple[float, float]:
 async def _measure(base_url: str) -> None:
     await _wait_until_up(f"{base_url}/ok")
     await _bare(f"{base_url}/ok")  # warm up both sides
-    results: dict[str, list[tuple[float, float]]] = {"bare": [], "executor": []}
-    for _ in range(2):  # interleaved rounds: a noisy neighbour hurts both alike
+    results: dict[str, list[tuple[float, float]]] = {"bare": [], "executor": [], "httpx": []}
+    for _ in range(2):  # interleaved rounds: a noisy neighbour hurts all alike
         results["bare"].append(await _bare(f"{base_url}/ok"))
         results["executor"].append(await _executor(base_url))
+        with_httpx = await _bare_httpx(f"{base_url}/ok")
+        if with_httpx is not None:
+            results["httpx"].append(with_httpx)
+    if not results["httpx"]:
+        print("httpx       not installed: `pip install httpx` to compare it")
+        del results["httpx"]
     best = {name: max(rounds) for name, rounds in results.items()}
     for name, (rate, cpu_ms) in best.items():
         print(f"{name:9s} {rate:8.0f} requests/s  {cpu_ms:6.3f} ms client CPU per request")
     bare_rate, bare_cpu = best["bare"]
     rate, cpu = best["executor"]
     print(f"executor/bare: {rate / bare_rate:.2f}x throughput, {cpu / bare_cpu:.2f}x CPU per step")
+    if "httpx" in best:
+        httpx_rate, httpx_cpu = best["httpx"]
+        print(f"httpx/bare aiohttp: {httpx_rate / bare_rate:.2f}x throughput, "
+              f"{httpx_cpu / bare_cpu:.2f}x CPU per request")  # fmt: skip
     print(f"({REQUESTS} requests per round, concurrency {CONCURRENCY}, best of 2 rounds)")
 
 
