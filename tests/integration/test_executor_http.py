@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from orchestra.binding.environment import EnvironmentSpec
-from orchestra.binding.executor import StepExecutor, idempotency_key
+from orchestra.binding.executor import StepExecutor
+from orchestra.binding.requests import idempotency_key
 from orchestra.domain.execution import StepOutcome
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus
