@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import click
 from rich.console import Console
@@ -19,8 +19,11 @@ from orchestra.store.database import Database, open_database
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def _with_database(use: Callable[[Database], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
-    async def run() -> dict[str, Any]:
+T = TypeVar("T")
+
+
+def _with_database(use: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
         async with open_database(Settings.from_env()) as db:
             return await use(db)
 
@@ -49,6 +52,21 @@ def import_(name: str, file: Path, as_json: bool) -> None:
     emit(result, as_json=as_json, human=human)
 
 
+@dataset.command("list")
+@json_option
+def list_data_sets(as_json: bool) -> None:
+    """List the data sets."""
+    result = _with_database(config.list_data_sets)
+
+    def human(out: Console) -> None:
+        for found in result:
+            out.print(f"{escape(found['data_set'])}: {found['rows']} rows")
+        if not result:
+            out.print("no data sets: add one with `orchestra dataset import NAME FILE`")
+
+    emit(result, as_json=as_json, human=human)
+
+
 @click.group()
 def env() -> None:
     """Environments: where the SUT is, how to authenticate, which secrets to read."""
@@ -68,5 +86,21 @@ def apply(file: Path, as_json: bool) -> None:
         if result["secret_refs"]:
             refs = ", ".join(f"${{{ref}}}" for ref in result["secret_refs"])
             out.print(f"  secrets read at run time from: {escape(refs)}")
+
+    emit(result, as_json=as_json, human=human)
+
+
+@env.command("list")
+@json_option
+def list_environments(as_json: bool) -> None:
+    """List the environments and the variables their secrets are read from."""
+    result = _with_database(config.list_environments)
+
+    def human(out: Console) -> None:
+        for found in result:
+            services = ", ".join(f"{k} {v}" for k, v in found["services"].items())
+            out.print(f"{escape(found['environment'])}: {escape(services)}")
+        if not result:
+            out.print("no environments: add one with `orchestra env apply FILE`")
 
     emit(result, as_json=as_json, human=human)

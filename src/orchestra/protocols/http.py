@@ -34,7 +34,7 @@ class HttpProtocol:
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 auto_decompress=True,
-                skip_auto_headers=("User-Agent",),
+                headers={"User-Agent": "orchestra"},
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session

@@ -36,3 +36,26 @@ async def apply_environment(db: Database, path: Path) -> dict[str, Any]:
         "services": {name: svc.base_url for name, svc in spec.services.items()},
         "secret_refs": list(stored.secret_refs),
     }
+
+
+async def list_data_sets(db: Database) -> list[dict[str, Any]]:
+    async with db.transaction() as uow:
+        found = await uow.config.data_sets()
+    return [{"data_set": d.name, "id": d.id, "rows": len(d.rows)} for d in found]
+
+
+async def list_environments(db: Database) -> list[dict[str, Any]]:
+    async with db.transaction() as uow:
+        found = await uow.config.environments()
+    return [
+        {
+            "environment": e.name,
+            "id": e.id,
+            "services": {
+                name: service.get("base_url")
+                for name, service in e.configuration.get("services", {}).items()
+            },
+            "secret_refs": list(e.secret_refs),
+        }
+        for e in found
+    ]
