@@ -130,15 +130,20 @@ class Worker:
         try:
             while not stop.is_set():
                 free = self.options.concurrency - len(self._active)
-                claimed = await self._claim(free) if free > 0 else []
+                if free < self._claim_batch and self._active:
+                    await self._wait_for_slot(stopping)  # claim several at once, not one by one
+                    continue
+                claimed = await self._claim(free)
                 for run in claimed:
                     self._start(run)
-                if claimed and len(claimed) == free:
-                    await self._wait_for_slot(stopping)
-                elif not claimed:
+                if not claimed:
                     await self._wait_for_work(stopping)
         finally:
             stopping.cancel()
+
+    @property
+    def _claim_batch(self) -> int:
+        return max(1, self.options.concurrency // 4)
 
     async def _claim(self, limit: int) -> list[ClaimedRun]:
         try:
@@ -237,6 +242,7 @@ class Worker:
                 executor=self._executors[env_id],
                 suite_context=dict(suite_run.context),
                 env=environment.configuration if environment else {},
+                has_dependencies=bool(suite_run.summary.get("has_dependencies", True)),
             )
         return self._suite_runs[suite_run_id]
 

@@ -177,8 +177,11 @@ class RunRepository(Repository):
         status: TestRunStatus,
         error: str | None,
         execution_context: dict[str, Any],
+        *,
+        close_suite_run: bool = True,
     ) -> int | None:
-        """Finish a run; returns its suite run id, or None when the lease was lost."""
+        """Finish a run (and its suite run, if it was the last one and `close_suite_run`);
+        returns its suite run id, or None when the lease was lost."""
         row = await self._one(
             "complete_run",
             test_run_id=test_run_id,
@@ -187,6 +190,7 @@ class RunRepository(Repository):
             status=status.value,
             error=error,
             execution_context=Jsonb(execution_context),
+            close_suite_run=close_suite_run,
         )
         return None if row is None else int(row["suite_run_id"])
 
@@ -220,10 +224,14 @@ class RunRepository(Repository):
                 break
             skipped += newly
         queued = len(await self._all("promote_ready", suite_run_id=suite_run_id))
-        closed = await self._one("close_if_done", suite_run_id=suite_run_id)
+        closed = await self.close_if_done(suite_run_id)
         if queued:
             await self.notify()
-        return queued, skipped, None if closed is None else str(closed["status"])
+        return queued, skipped, closed
+
+    async def close_if_done(self, suite_run_id: int) -> str | None:
+        closed = await self._one("close_if_done", suite_run_id=suite_run_id)
+        return None if closed is None else str(closed["status"])
 
     async def open_suite_runs(self) -> list[int]:
         return [int(row["id"]) for row in await self._all("open_suite_runs")]

@@ -99,11 +99,32 @@ WITH fenced AS (
 SELECT (SELECT count(*) FROM fenced) AS fenced;
 
 -- name: complete_run
-UPDATE test_run
-SET status = :status, finished_at = now(), lock_until = NULL, error = :error,
-    execution_context = :execution_context
-WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt AND status = 'RUNNING'
-RETURNING id, suite_run_id;
+-- Finishes the run and, when it was the suite run's last one, the suite run too: one statement.
+-- (Every part sees the same snapshot, so this run is left out of the "all terminal" check.)
+WITH finished AS (
+    UPDATE test_run
+    SET status = CAST(:status AS test_run_status), finished_at = now(), lock_until = NULL,
+        error = :error, execution_context = :execution_context
+    WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
+      AND status = 'RUNNING'
+    RETURNING id, suite_run_id, status
+), closed AS (
+    UPDATE suite_run s
+    SET status = CASE WHEN f.status = 'PASSED' AND NOT EXISTS (
+                          SELECT 1 FROM test_run r
+                          WHERE r.suite_run_id = s.id AND r.id <> f.id AND r.status <> 'PASSED'
+                      ) THEN 'PASSED'::suite_run_status ELSE 'FAILED'::suite_run_status END,
+        finished_at = now()
+    FROM finished f
+    WHERE s.id = f.suite_run_id AND s.status = 'IN_PROGRESS' AND :close_suite_run
+      AND NOT EXISTS (
+          SELECT 1 FROM test_run r
+          WHERE r.suite_run_id = s.id AND r.id <> f.id
+            AND r.status IN ('PENDING', 'QUEUED', 'RUNNING')
+      )
+    RETURNING s.id
+)
+SELECT f.id, f.suite_run_id, (SELECT count(*) FROM closed) AS closed FROM finished f;
 
 -- name: release_run
 -- Back to the queue (graceful shutdown, or parked at a barrier until :available_at).
