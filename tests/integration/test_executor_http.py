@@ -159,7 +159,7 @@ async def test_eventually_gives_up_when_time_runs_out(executor: StepExecutor) ->
     assert outcome.status is StepStatus.FAILED
     assert outcome.checks[-1].actual == "PENDING"
     assert outcome.error is not None
-    assert "expected 'DONE', got 'PENDING' (still failing after" in outcome.error
+    assert "expected 'DONE', got 'PENDING' (still failing: " in outcome.error
     assert 2 <= outcome.attempts <= 6
 
 
@@ -238,6 +238,21 @@ async def test_a_refused_connection_is_an_error_after_the_retries() -> None:
 
 async def _no_sleep(seconds: float) -> None:
     return None
+
+
+async def test_polling_waits_through_refused_connections_then_errors() -> None:
+    async with running_sut() as sut:
+        base_url = sut.base_url
+    async with StepExecutor(environment(base_url), {}) as executor:
+        outcome = await run(executor, {
+            "action": {"path": "/ok"}, "eventually": {"timeout": 0.2, "interval": 0.05}
+        })  # fmt: skip
+
+    assert outcome.status is StepStatus.ERROR
+    assert outcome.attempts >= 3
+    assert outcome.error is not None
+    assert "cannot connect" in outcome.error
+    assert "polls in 0.2 s)" in outcome.error
 
 
 async def test_a_5xx_without_a_status_check_fails_the_step(executor: StepExecutor) -> None:

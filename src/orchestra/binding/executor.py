@@ -24,7 +24,7 @@ from typing import Any
 from orchestra.binding.checks import InvalidJson, ResponseView, default_status_result
 from orchestra.binding.compiled import CompiledStep, StepError, render
 from orchestra.binding.environment import EnvironmentSpec, resolved_environment
-from orchestra.binding.model import StepSpec
+from orchestra.binding.model import Eventually, StepSpec
 from orchestra.binding.records import Execution
 from orchestra.binding.redaction import Redactor
 from orchestra.binding.requests import RequestBuilder
@@ -52,6 +52,10 @@ def step_view(outcome: StepOutcome) -> dict[str, Any]:
         "saved": outcome.saved,
         "exports": outcome.exports,
     }
+
+
+def _polls(polls: int, eventually: Eventually) -> str:
+    return f"{polls} polls in {eventually.timeout:g} s"
 
 
 class StepExecutor:
@@ -190,14 +194,21 @@ class StepExecutor:
         polls = 0
         while True:
             polls += 1
-            view = await self._send(protocol, request, compiled, run, where)
+            out_of_time = eventually is None or self._clock() + eventually.interval > deadline
+            try:
+                view = await self._send(protocol, request, compiled, run, where)
+            except StepError as exc:  # no answer yet: polling waits for the SUT to come up too
+                if eventually is None:
+                    raise
+                if out_of_time:
+                    raise StepError(f"{exc.message} ({_polls(polls, eventually)})") from exc
+                await self._sleep(eventually.interval)
+                continue
             self._judge(compiled, view, ns, expected, run, where)
             if run.status is StepStatus.PASSED or eventually is None:
                 break
-            if self._clock() + eventually.interval > deadline:
-                run.error = (
-                    f"{run.error} (still failing after {polls} polls in {eventually.timeout:g} s)"
-                )
+            if out_of_time:
+                run.error = f"{run.error} (still failing: {_polls(polls, eventually)})"
                 break
             await self._sleep(eventually.interval)
 
