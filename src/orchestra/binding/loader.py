@@ -37,15 +37,22 @@ _SECTIONS = ("tasks", "events", "flows")
 
 def read_source(path_or_text: str | Path) -> Source:
     """A Path or an existing file name is read; any other string is the text itself."""
-    if isinstance(path_or_text, Path) or (
-        "\n" not in path_or_text and Path(path_or_text).is_file()
-    ):
+    if isinstance(path_or_text, Path) or _is_file(path_or_text):
         path = Path(path_or_text)
         try:
             return Source(str(path), path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise BindingRefused(f"{path}: cannot read binding file: {exc}") from exc
     return Source("<bindings>", str(path_or_text))
+
+
+def _is_file(text: str) -> bool:
+    if "\n" in text or len(text) > 4096:
+        return False
+    try:
+        return Path(text).is_file()
+    except OSError:  # a one-line text too long to be a file name
+        return False
 
 
 def load_bindings(path_or_text: str | Path, graph: ProcessGraph | None = None) -> Bindings:

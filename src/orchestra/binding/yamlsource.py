@@ -50,15 +50,30 @@ def parse(source: Source) -> tuple[Any, Any]:
         raise refusal(source, [problem]) from exc
     except YAMLError as exc:
         raise refusal(source, [Problem("", None, f"not valid YAML: {exc}")]) from exc
-    return plain(tree), tree
+    budget = [MAX_NODES]
+    try:
+        return plain(tree, budget), tree
+    except OverflowError as exc:
+        problem = Problem("", None, f"more than {MAX_NODES} values (aliases expanding?)")
+        raise refusal(source, [problem]) from exc
 
 
-def plain(node: Any) -> Any:
-    """ruamel's round-trip types (CommentedMap, ScalarFloat, ...) as plain Python values."""
+MAX_NODES = 1_000_000
+
+
+def plain(node: Any, budget: list[int] | None = None) -> Any:
+    """ruamel's round-trip types (CommentedMap, ScalarFloat, ...) as plain Python values.
+
+    `budget` counts the values built: YAML aliases can make a small file expand without end.
+    """
+    if budget is not None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise OverflowError
     if isinstance(node, dict):
-        return {str(key): plain(value) for key, value in node.items()}
+        return {str(key): plain(value, budget) for key, value in node.items()}
     if isinstance(node, list):
-        return [plain(item) for item in node]
+        return [plain(item, budget) for item in node]
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):

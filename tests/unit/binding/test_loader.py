@@ -224,3 +224,18 @@ def test_bindings_for_a_graph_merge_embedded_and_file_bindings() -> None:
 
     assert set(merged.tasks) == {"Task_Create", "Task_Approve"}
     assert bindings_for(graph).tasks.keys() == {"Task_Create"}
+
+
+def test_a_yaml_alias_bomb_is_refused() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, "
+              f"*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]" for i in range(1, 9)]  # fmt: skip
+
+    with pytest.raises(BindingRefused, match="aliases expanding"):
+        load_bindings("\n".join(lines) + "\n")
+
+
+def test_a_long_one_line_text_is_read_as_text_not_as_a_file_name() -> None:
+    text = '{"tasks": {"Task_Create": {"action": {"path": "/' + "x" * 5000 + '"}}}}'
+
+    assert set(load_bindings(text).tasks) == {"Task_Create"}
