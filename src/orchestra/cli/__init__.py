@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import click
 from rich.markup import escape
 
-from orchestra.cli import config, db
+from orchestra.cli import config, db, processes
 from orchestra.cli.output import console
 from orchestra.errors import OrchestraError
 
@@ -25,6 +25,8 @@ def cli() -> None:
 
 
 cli.add_command(db.db)
+cli.add_command(processes.import_command)
+cli.add_command(processes.processes)
 cli.add_command(config.dataset)
 cli.add_command(config.env)
 

@@ -72,6 +72,7 @@ class Node(Frozen):
     # events: "message", "timer", "error", "signal", "escalation", "conditional", "link",
     # "terminate", "compensate", "cancel" — in document order
     event_definitions: tuple[str, ...] = ()
+    link_name: str | None = None  # link events: a throw continues at the catch of this name
     attached_to: str | None = None  # boundary events: the activity they sit on
     cancel_activity: bool = True  # boundary events: interrupting or not
     is_interrupting: bool = True  # start events of event subprocesses
@@ -79,6 +80,7 @@ class Node(Frozen):
     default_flow: str | None = None  # gateways and activities
     loop: LoopKind | None = None
     called_element: str | None = None  # call activities
+    is_for_compensation: bool = False  # activities only started by a compensation event
     extension_xml: str | None = None  # raw <extensionElements>, bindings may live there
     line: int | None = None  # source line in the XML, for messages
 
@@ -91,6 +93,7 @@ class Flow(Frozen):
     target: str
     name: str | None = None
     condition: Condition | None = None
+    extension_xml: str | None = None  # raw <extensionElements>: a branch's data may live there
     line: int | None = None
 
 
@@ -113,6 +116,7 @@ class Lane(Frozen):
     id: str
     name: str | None = None
     node_ids: tuple[str, ...] = ()
+    parent: str | None = None  # the enclosing lane of a nested lane (childLaneSet)
 
 
 class Bounds(Frozen):
@@ -132,11 +136,13 @@ class Shape(Frozen):
     bounds: Bounds
     is_expanded: bool | None = None
     is_horizontal: bool | None = None
+    plane: str | None = None  # the element its BPMNPlane draws: a diagram page of its own
 
 
 class Edge(Frozen):
     element_id: str
     waypoints: tuple[Point, ...]
+    plane: str | None = None
 
 
 class Diagram(Frozen):

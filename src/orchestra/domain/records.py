@@ -69,6 +69,7 @@ class SuiteRun(Frozen):
     status: SuiteRunStatus
     context: dict[str, Any] = Field(default_factory=dict)
     summary: dict[str, Any] = Field(default_factory=dict)
+    unfinished: int = 0
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None

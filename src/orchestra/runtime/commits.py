@@ -34,7 +34,7 @@ class _Pending:
 
 class GroupCommitter:
     def __init__(
-        self, pool: AsyncConnectionPool[Connection], *, max_batch: int = 256, flushers: int = 4
+        self, pool: AsyncConnectionPool[Connection], *, max_batch: int = 16, flushers: int = 4
     ) -> None:
         self._pool = pool
         self._max_batch = max_batch
@@ -102,7 +102,7 @@ class GroupCommitter:
         for attempt in range(1, tries + 1):
             results: list[Any] = []
             try:
-                async with self._pool.connection() as conn, conn.pipeline(), conn.transaction():
+                async with self._pool.connection() as conn, conn.transaction():
                     repo = RunRepository(conn)
                     for pending in batch:
                         results.append(await pending.write(repo))

@@ -62,6 +62,7 @@ class RunRepository(Repository):
             environment_id=environment_id,
             data_set_id=data_set.id if data_set else None,
             summary=Jsonb(summary),
+            unfinished=summary["total"],
         )
         assert suite_run_row is not None
         ids: dict[RunKey, int] = {}
@@ -190,9 +191,13 @@ class RunRepository(Repository):
             status=status.value,
             error=error,
             execution_context=Jsonb(execution_context),
-            close_suite_run=close_suite_run,
         )
-        return None if row is None else int(row["suite_run_id"])
+        if row is None:
+            return None
+        suite_run_id = int(row["suite_run_id"])
+        if close_suite_run and row["unfinished"] <= 0:
+            await self.close_if_done(suite_run_id)
+        return suite_run_id
 
     async def release(
         self,
@@ -219,7 +224,8 @@ class RunRepository(Repository):
         and close the suite run when every run is terminal. Returns (queued, skipped, closed)."""
         skipped = 0
         while True:
-            newly = len(await self._all("skip_unreachable", suite_run_id=suite_run_id))
+            row = await self._one("skip_unreachable", suite_run_id=suite_run_id)
+            newly = int(row["skipped"]) if row else 0
             if newly == 0:
                 break
             skipped += newly

@@ -1,0 +1,154 @@
+"""Use cases: import a BPMN file as versioned Processes; list and show what is stored.
+
+A file is read and validated before anything is written; a file with errors is refused whole
+and nothing of it is stored. Each process of an accepted file becomes a version of the Process
+keyed by its BPMN id: the same content again is the same version, changed content the next.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestra.bpmn import Limits, checksum, read_bpmn
+from orchestra.domain.process import ImportedModel, Problem, ProcessGraph
+from orchestra.domain.records import StoredProcess
+from orchestra.errors import BpmnRefused, NotFound
+from orchestra.store.repositories import UnitOfWork
+
+_DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedProcess:
+    stored: StoredProcess
+    created: bool  # False: this very content was stored before, its version is returned
+
+
+@dataclass(frozen=True, slots=True)
+class FileImport:
+    source: str
+    processes: tuple[ImportedProcess, ...]
+    warnings: tuple[Problem, ...]
+
+
+def read_source(path: Path, limits: Limits | None = None) -> bytes:
+    """The bytes of a BPMN file, refusing one above the size limit without reading it all."""
+    limits = limits or Limits()
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise BpmnRefused(
+                f"{path}: the file is {size} bytes, above the limit of {limits.max_bytes}",
+                details={"file": str(path), "code": "too-large"},
+            )
+        with path.open("rb") as handle:
+            return handle.read(limits.max_bytes + 1)
+    except OSError as exc:
+        raise BpmnRefused(
+            f"{path}: cannot read the file: {exc.strerror or exc}",
+            details={"file": str(path), "code": "unreadable"},
+        ) from exc
+
+
+def validated_model(data: bytes, *, source: str, limits: Limits | None = None) -> ImportedModel:
+    """Parse and validate; refuse hostile, malformed or erroneous models with every problem."""
+    model = read_bpmn(data, source=source, limits=limits)
+    if model.errors:
+        count = len(model.errors)
+        first = model.errors[0].message
+        raise BpmnRefused(
+            f"{source}: refused, {count} error{'s' if count > 1 else ''} in the model "
+            f"(first: {first})",
+            details={
+                "file": source,
+                "code": "invalid-model",
+                "problems": [problem.model_dump(mode="json") for problem in model.problems],
+            },
+        )
+    return model
+
+
+async def import_bpmn(
+    uow: UnitOfWork, data: bytes, *, source: str, limits: Limits | None = None
+) -> FileImport:
+    """Store every process of one BPMN file, or refuse the file and store nothing."""
+    model = validated_model(data, source=source, limits=limits)
+    text = decode_source(data)
+    imported: list[ImportedProcess] = []
+    for graph in model.processes:
+        stored, created = await uow.processes.add_version(
+            graph,
+            checksum=checksum(graph),
+            source_xml=text,
+            source_name=source,
+            problems=_problems_of(graph, model),
+        )
+        imported.append(ImportedProcess(stored=stored, created=created))
+    return FileImport(source=source, processes=tuple(imported), warnings=model.warnings)
+
+
+async def list_processes(uow: UnitOfWork) -> list[StoredProcess]:
+    """The latest version of every stored process, by key."""
+    return await uow.processes.list_latest()
+
+
+async def show_process(uow: UnitOfWork, key: str, version: int | None = None) -> StoredProcess:
+    stored = await uow.processes.get(key, version)
+    if stored is None:
+        which = f"version {version} of " if version is not None else ""
+        raise NotFound(
+            f"there is no {which}process {key!r}; `orchestra processes list` shows what is stored",
+            details={"key": key, "version": version},
+        )
+    return stored
+
+
+def summary(stored: StoredProcess) -> dict[str, Any]:
+    """What `processes list/show` print: identity, counts by element kind, problems."""
+    graph = stored.graph
+    return {
+        "key": stored.key,
+        "version": stored.version,
+        "name": stored.name,
+        "checksum": stored.checksum,
+        "source": stored.source_name,
+        "imported_at": stored.imported_at.isoformat(),
+        "executable": graph.is_executable,
+        "exporter": graph.exporter,
+        "pool": graph.participant.name if graph.participant else None,
+        "lanes": len(graph.lanes),
+        "has_diagram": graph.diagram is not None,
+        "counts": graph.counts_by_category(),
+        "counts_by_type": dict(sorted(Counter(node.type for node in graph.nodes).items())),
+        "errors": sum(1 for p in stored.problems if p.severity.value == "error"),
+        "warnings": sum(1 for p in stored.problems if p.severity.value == "warning"),
+        "problems": [problem.model_dump(mode="json") for problem in stored.problems],
+    }
+
+
+def decode_source(data: bytes) -> str:
+    """The file as text, decoded as its XML declaration (or byte-order mark) says."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
+    declared = _DECLARED_ENCODING.match(data)
+    encoding = declared.group(1).decode("ascii") if declared else "utf-8"
+    try:
+        return data.decode(encoding, errors="replace")
+    except LookupError:  # an encoding libxml2 knows and Python does not
+        return data.decode("utf-8", errors="replace")
+
+
+def _problems_of(graph: ProcessGraph, model: ImportedModel) -> tuple[Problem, ...]:
+    return tuple(p for p in model.problems if p.process_id in (graph.id, None))
