@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import click
 from rich.markup import escape
 
-from orchestra.cli import db, processes
+from orchestra.cli import config, db, processes
 from orchestra.cli.output import console
 from orchestra.errors import OrchestraError
 
@@ -27,6 +27,8 @@ def cli() -> None:
 cli.add_command(db.db)
 cli.add_command(processes.import_command)
 cli.add_command(processes.processes)
+cli.add_command(config.dataset)
+cli.add_command(config.env)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
