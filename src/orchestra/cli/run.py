@@ -11,17 +11,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from orchestra.binding.factory import executor_factory
 from orchestra.cli.output import console, emit, json_option
 from orchestra.config import Settings
 from orchestra.domain.statuses import TestRunStatus
+from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.database import open_database
 
 
-def _executor_factory() -> Any:
-    from orchestra.binding.factory import executor_factory
-
+def _executor_factory() -> ExecutorFactory:
     return executor_factory()
 
 
