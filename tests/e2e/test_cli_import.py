@@ -110,6 +110,7 @@ def test_list_and_show_summarise_the_stored_versions(
     assert (described["version"], described["counts"]["boundaryEvent"]) == (1, 2)
     human = orchestra("processes", "show", "Order", url=database_url)
     assert "boundaryEvent" in human.stdout
+    assert "userTask 1" in human.stdout
     assert "Order version 2" in human.stdout
     missing = orchestra("processes", "show", "Order", "--version", "7", "--json", url=database_url)
     assert missing.returncode == 1

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from orchestra.bpmn import checksum
+from orchestra.bpmn import Limits, checksum
 from orchestra.errors import BpmnRefused, NotFound
 from orchestra.services import importing
 from orchestra.store.database import Database
@@ -106,6 +108,8 @@ async def test_a_latin1_file_is_stored_as_the_text_it_declares(db: Database) -> 
         ),
         ("dangling flow", process(LINEAR + '<sequenceFlow id="F9" sourceRef="T" targetRef="X"/>')),
         ("not bpmn", b"<html/>"),
+        ("deeply nested", process("<x>" * 300 + "</x>" * 300)),
+        ("network xxe", b'<!DOCTYPE d SYSTEM "http://127.0.0.1:9/evil.dtd"><definitions/>'),
     ],
 )
 async def test_a_refused_file_leaves_the_database_unchanged(
@@ -117,6 +121,15 @@ async def test_a_refused_file_leaves_the_database_unchanged(
         await import_file(db, data, source=f"{label}.bpmn")
     assert refused.value.message.startswith(f"{label}.bpmn: ")
     assert await stored_rows(db) == before
+
+
+async def test_an_oversized_file_leaves_the_database_unchanged(db: Database) -> None:
+    with pytest.raises(BpmnRefused, match="above the limit"):
+        async with db.transaction() as uow:
+            await importing.import_bpmn(
+                uow, ORDER_BPMN, source="big.bpmn", limits=Limits(max_bytes=1000)
+            )
+    assert await stored_rows(db) == []
 
 
 async def test_a_model_with_errors_is_refused_with_every_problem(db: Database) -> None:
@@ -147,4 +160,27 @@ async def test_the_summary_counts_elements_by_kind_and_problems(db: Database) ->
     assert summary["counts"]["boundaryEvent"] == 2
     assert summary["counts"]["sequenceFlow"] == 15
     assert summary["counts"]["messageFlow"] == 2
+    assert summary["counts_by_type"]["userTask"] == 1
     assert (summary["errors"], summary["warnings"], summary["has_diagram"]) == (0, 0, True)
+
+
+def test_a_file_above_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.bpmn"
+    path.write_bytes(ORDER_BPMN)
+    with pytest.raises(BpmnRefused, match="above the limit of 100") as refused:
+        importing.read_source(path, Limits(max_bytes=100))
+    assert refused.value.details["code"] == "too-large"
+    assert importing.read_source(path) == ORDER_BPMN
+
+
+def test_an_unreadable_file_is_refused_with_the_reason(tmp_path: Path) -> None:
+    with pytest.raises(BpmnRefused, match="cannot read the file"):
+        importing.read_source(tmp_path / "missing.bpmn")
+
+
+def test_the_source_is_decoded_as_its_declaration_or_byte_order_mark_says() -> None:
+    text = '<?xml version="1.0" encoding="UTF-16"?><a name="é"/>'
+    assert importing.decode_source(text.encode("utf-16")) == text
+    latin = '<?xml version="1.0" encoding="ISO-8859-1"?><a name="é"/>'
+    assert importing.decode_source(latin.encode("latin-1")) == latin
+    assert importing.decode_source('<a name="é"/>'.encode()) == '<a name="é"/>'

@@ -1,0 +1,14 @@
+"""Bindings: what each BPMN element does against the system under test, and running it.
+
+The public entry points, in the order a suite goes through them:
+
+* `loader.load_bindings(path_or_text, graph)` / `loader.bindings_for(graph, file)`: a binding
+  file (format in `model`) and bindings embedded in the BPMN (`extension`), validated, errors
+  naming the YAML path and line;
+* `attach.attach_bindings(suite, bindings)`: step specs onto a generated suite, plus the ids of
+  the elements left unbound;
+* `environment.load_environment(path)`, `environment.resolve_secrets(spec, environ)`,
+  `datasets.load_dataset(path)`: what `orchestra env apply` and `dataset import` store;
+* `executor.StepExecutor(environment, secrets)`: one step in, one redacted StepOutcome out;
+  `factory.executor_factory()` builds one per stored environment for the runtime's workers.
+"""

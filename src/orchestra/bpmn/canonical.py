@@ -8,17 +8,19 @@ from typing import Any
 
 from orchestra.domain.process import ProcessGraph
 
-# Where an element sits in the file is not what the process is: reformatting the XML, or
-# editing another process of the same file, moves lines without changing this process.
-_POSITIONS: Any = {
+# Where an element sits in the file, and which tool version saved it, is not what the process
+# is: reformatting the XML, editing another process of the same file or saving it again with a
+# newer modeller changes neither the process nor its tests.
+_NOT_CONTENT: Any = {
+    "exporter": True,
     "nodes": {"__all__": {"line"}},
     "flows": {"__all__": {"line"}},
 }
 
 
 def canonical_json(graph: ProcessGraph) -> str:
-    """The graph as compact JSON with sorted keys and without source positions."""
-    payload = graph.model_dump(mode="json", exclude=_POSITIONS)
+    """The graph as compact JSON with sorted keys, without source positions or exporter."""
+    payload = graph.model_dump(mode="json", exclude=_NOT_CONTENT)
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

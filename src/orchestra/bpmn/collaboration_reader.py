@@ -86,3 +86,20 @@ def with_pools(
     return rebuilt(
         graph, participant=participant, message_flows=touching, other_participants=others
     )
+
+
+def check_message_flows(
+    collaboration: Collaboration, graphs: list[ProcessGraph], findings: Findings
+) -> None:
+    """Warn about message flows whose ends are neither a flow node nor a pool of the file."""
+    known = {participant.id for participant in collaboration.participants}
+    known.update(node_id for graph in graphs for node_id in graph.node_by_id)
+    for flow in collaboration.message_flows:
+        missing = [end for end in (flow.source, flow.target) if end not in known]
+        if missing:
+            findings.warning(
+                "dangling-message-flow",
+                f"message flow {flow.id!r} points at {', '.join(map(repr, missing))}, which is "
+                "neither a flow node nor a pool of this file; no process shows it",
+                element_id=flow.id,
+            )

@@ -90,7 +90,7 @@ class ProcessReader:
             id=self._process_id,
             name=self._process.get("name") or None,
             is_executable=_optional_boolean(self._process.get("isExecutable")),
-            nodes=tuple(self._nodes),
+            nodes=_with_host_lanes(self._nodes),
             flows=tuple(self._flows),
             lanes=tuple(self._lanes),
         )
@@ -171,6 +171,7 @@ class ProcessReader:
                 parent=parent,
                 lane=lane,
                 event_definitions=self._read_event_definitions(element),
+                link_name=_link_name(element),
                 attached_to=reference(element.get("attachedToRef")),
                 cancel_activity=boolean(element.get("cancelActivity"), default=True),
                 is_interrupting=boolean(element.get("isInterrupting"), default=True),
@@ -239,6 +240,22 @@ class ProcessReader:
             process_id=self._process_id,
             line=line,
         )
+
+
+def _link_name(event: etree._Element) -> str | None:
+    link = event.find(model("linkEventDefinition"))
+    return None if link is None else (link.get("name") or None)
+
+
+def _with_host_lanes(nodes: list[Node]) -> tuple[Node, ...]:
+    """Boundary events are seldom listed in a lane: they sit in the lane of their activity."""
+    lane_of = {node.id: node.lane for node in nodes}
+    return tuple(
+        node.model_copy(update={"lane": lane_of.get(node.attached_to or "")})
+        if node.lane is None and node.attached_to is not None
+        else node
+        for node in nodes
+    )
 
 
 def _condition(flow: etree._Element) -> Condition | None:

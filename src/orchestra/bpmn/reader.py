@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from lxml import etree
 
-from orchestra.bpmn.collaboration_reader import Collaboration, read_collaborations, with_pools
+from orchestra.bpmn.collaboration_reader import (
+    Collaboration,
+    check_message_flows,
+    read_collaborations,
+    with_pools,
+)
 from orchestra.bpmn.diagram_reader import diagram_of, read_diagram
 from orchestra.bpmn.findings import Findings
 from orchestra.bpmn.process_reader import ProcessReader, model_children, rebuilt
@@ -38,6 +43,7 @@ def read_bpmn(data: bytes, *, source: str, limits: Limits | None = None) -> Impo
             line=line_of(definitions),
         )
     collaboration = read_collaborations(definitions, findings)
+    check_message_flows(collaboration, graphs, findings)
     diagram = read_diagram(definitions, findings)
     graphs = _stand_alone(graphs, collaboration, diagram, _exporter(definitions))
     for graph in graphs:

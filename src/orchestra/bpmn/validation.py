@@ -9,6 +9,7 @@ a start event, lane-only pools, splits without conditions, no diagram) is a warn
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 
 from orchestra.bpmn.findings import Findings
 from orchestra.domain.process import Node, NodeCategory, ProcessGraph
@@ -198,10 +199,7 @@ def _started_by_event(node: Node) -> bool:
         node.category in _EVENT_TRIGGERED
         or node.triggered_by_event
         or node.is_for_compensation
-        or (
-            node.category is NodeCategory.INTERMEDIATE_CATCH_EVENT
-            and "link" in node.event_definitions
-        )
+        or _is_link(node, NodeCategory.INTERMEDIATE_CATCH_EVENT)
     )
 
 
@@ -215,7 +213,14 @@ def _starts(graph: ProcessGraph, container: str | None) -> list[Node]:
 
 
 def _reachable(graph: ProcessGraph, starts: list[Node]) -> set[str]:
-    roots = [n for n in graph.nodes if _started_by_event(n) and n.attached_to is None]
+    link_catches = _link_catches(graph)
+    roots = [
+        n
+        for n in graph.nodes
+        if _started_by_event(n)
+        and n.attached_to is None
+        and not _is_link(n, NodeCategory.INTERMEDIATE_CATCH_EVENT)
+    ]
     queue = deque(node.id for node in [*starts, *roots])
     reached: set[str] = set()
     while queue:
@@ -223,9 +228,43 @@ def _reachable(graph: ProcessGraph, starts: list[Node]) -> set[str]:
         if node_id in reached or node_id not in graph.node_by_id:
             continue
         reached.add(node_id)
-        queue.extend(flow.target for flow in graph.outgoing.get(node_id, ()))
-        queue.extend(event.id for event in graph.boundary_events.get(node_id, ()))
-        if graph.node_by_id[node_id].category is NodeCategory.SUB_PROCESS:
-            queue.extend(n.id for n in _starts(graph, node_id))
-            queue.extend(n.id for n in graph.children(node_id) if _started_by_event(n))
+        queue.extend(_successors(graph, graph.node_by_id[node_id], link_catches))
     return reached
+
+
+def _successors(
+    graph: ProcessGraph, node: Node, link_catches: dict[str | None, list[str]]
+) -> Iterator[str]:
+    """Where a token goes next: flows, boundary events, a subprocess's starts, a link's catch."""
+    yield from (flow.target for flow in graph.outgoing.get(node.id, ()))
+    yield from (event.id for event in graph.boundary_events.get(node.id, ()))
+    if node.category is NodeCategory.SUB_PROCESS:
+        yield from (n.id for n in _starts(graph, node.id))
+        yield from (n.id for n in graph.children(node.id) if _started_by_event(n))
+    if _is_link(node, NodeCategory.INTERMEDIATE_THROW_EVENT):
+        key = node.link_name or node.name
+        yield from link_catches.get(key, link_catches.get(_UNPAIRED, ()))
+
+
+_UNPAIRED = "\0unpaired"
+
+
+def _link_catches(graph: ProcessGraph) -> dict[str | None, list[str]]:
+    """Link catch events by link name (or event name, which tools often use instead).
+
+    Real exports leave link names empty and name the two events differently; a throw whose
+    name no catch carries continues at the catches no throw names (`_UNPAIRED`).
+    """
+    catches: dict[str | None, list[str]] = {}
+    throws: set[str | None] = set()
+    for node in graph.nodes:
+        if _is_link(node, NodeCategory.INTERMEDIATE_CATCH_EVENT):
+            catches.setdefault(node.link_name or node.name, []).append(node.id)
+        elif _is_link(node, NodeCategory.INTERMEDIATE_THROW_EVENT):
+            throws.add(node.link_name or node.name)
+    unpaired = [node_id for key, ids in catches.items() if key not in throws for node_id in ids]
+    return catches | {_UNPAIRED: unpaired}
+
+
+def _is_link(node: Node, category: NodeCategory) -> bool:
+    return node.category is category and "link" in node.event_definitions

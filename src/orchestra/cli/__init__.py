@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import click
 from rich.markup import escape
 
-from orchestra.cli import db, processes, suites
+from orchestra.cli import config, db, processes, run, suites
 from orchestra.cli.output import console
 from orchestra.errors import OrchestraError
 
@@ -29,6 +29,12 @@ cli.add_command(processes.import_command)
 cli.add_command(processes.processes)
 cli.add_command(suites.generate)
 cli.add_command(suites.suites)
+cli.add_command(config.dataset)
+cli.add_command(config.env)
+cli.add_command(run.run)
+cli.add_command(run.worker)
+cli.add_command(run.status)
+cli.add_command(run.cancel)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -166,5 +166,7 @@ def _print_show(out: Console, item: dict[str, Any]) -> None:
     for kind, count in sorted(item["counts"].items()):
         table.add_row(kind, str(count))
     out.print(table)
+    types = ", ".join(f"{kind} {count}" for kind, count in item["counts_by_type"].items())
+    out.print(f"  BPMN types: {types or '-'}")
     out.print(f"  {item['errors']} errors, {item['warnings']} warnings")
     _print_problems(out, item["problems"])

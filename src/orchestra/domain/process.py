@@ -72,6 +72,7 @@ class Node(Frozen):
     # events: "message", "timer", "error", "signal", "escalation", "conditional", "link",
     # "terminate", "compensate", "cancel" — in document order
     event_definitions: tuple[str, ...] = ()
+    link_name: str | None = None  # link events: a throw continues at the catch of this name
     attached_to: str | None = None  # boundary events: the activity they sit on
     cancel_activity: bool = True  # boundary events: interrupting or not
     is_interrupting: bool = True  # start events of event subprocesses

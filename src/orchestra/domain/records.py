@@ -69,6 +69,7 @@ class SuiteRun(Frozen):
     status: SuiteRunStatus
     context: dict[str, Any] = Field(default_factory=dict)
     summary: dict[str, Any] = Field(default_factory=dict)
+    unfinished: int = 0
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -102,6 +103,7 @@ class TestRun(Frozen):
 class StepResult(Frozen):
     id: int
     test_run_id: int
+    step_id: int | None = None
     position: int
     element_id: str | None
     branch: str
@@ -113,3 +115,4 @@ class StepResult(Frozen):
     response: dict[str, Any] | None = None
     checks: tuple[dict[str, Any], ...] = ()
     error: str | None = None
+    recorded_at: datetime | None = None

@@ -1,9 +1,10 @@
 """Group commit: the writes of concurrent runs share transactions.
 
 A step counts as done only once its checkpoint has committed, and committing each one alone
-would cap a worker at the server's fsync rate. Writes are queued here and a single flusher
-applies everything queued so far in one transaction, then resolves each writer's future; while
-it commits, the next batch gathers.
+would cap a worker at the server's fsync rate. Writes are queued here; a few flushers each take
+everything queued so far, apply it in one transaction and resolve each writer's future once it
+has committed, so while one batch commits the next gathers. A batch that hits a deadlock or a
+serialization failure was rolled back whole and is applied again.
 """
 
 from __future__ import annotations
@@ -32,26 +33,33 @@ class _Pending:
 
 
 class GroupCommitter:
-    def __init__(self, pool: AsyncConnectionPool[Connection], *, max_batch: int = 256) -> None:
+    def __init__(
+        self, pool: AsyncConnectionPool[Connection], *, max_batch: int = 16, flushers: int = 4
+    ) -> None:
         self._pool = pool
         self._max_batch = max_batch
+        self._flushers = flushers
         self._queue: list[_Pending] = []
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self.batches = 0
         self.writes = 0
 
     async def __aenter__(self) -> GroupCommitter:
-        self._task = asyncio.create_task(self._flush_forever(), name="group-commit")
+        self._tasks = [
+            asyncio.create_task(self._flush_forever(), name=f"group-commit-{i}")
+            for i in range(self._flushers)
+        ]
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         while self._queue:
             await self._flush()
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
 
     async def submit(self, write: Callable[[RunRepository], Awaitable[T]]) -> T:
         """Apply `write` in the next shared transaction; returns once that has committed."""
@@ -69,12 +77,10 @@ class GroupCommitter:
 
     async def _flush(self) -> None:
         batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-        results: list[Any] = []
+        if self._queue:
+            self._wake.set()  # more than one batch waits: let another flusher take it
         try:
-            async with self._pool.connection() as conn, conn.transaction():
-                repo = RunRepository(conn)
-                for pending in batch:
-                    results.append(await pending.write(repo))
+            results = await self._apply(batch)
         except (psycopg.Error, OSError) as exc:
             error = StoreError(f"a shared checkpoint transaction failed: {exc}")
             for pending in batch:
@@ -91,3 +97,19 @@ class GroupCommitter:
         for pending, result in zip(batch, results, strict=True):
             if not pending.done.done():
                 pending.done.set_result(result)
+
+    async def _apply(self, batch: list[_Pending], tries: int = 3) -> list[Any]:
+        for attempt in range(1, tries + 1):
+            results: list[Any] = []
+            try:
+                async with self._pool.connection() as conn, conn.transaction():
+                    repo = RunRepository(conn)
+                    for pending in batch:
+                        results.append(await pending.write(repo))
+            except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
+                if attempt == tries:
+                    raise
+                await asyncio.sleep(0.01 * attempt)  # rolled back whole: apply it again
+                continue
+            return results
+        raise AssertionError("unreachable")

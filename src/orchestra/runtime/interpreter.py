@@ -55,6 +55,7 @@ class RunEnvironment:
     executor: Executor
     suite_context: dict[str, Any]
     env: dict[str, Any]
+    has_dependencies: bool = True  # False: a completion has no dependent to queue or skip
 
 
 @dataclass(slots=True)
@@ -102,6 +103,11 @@ class RunInterpreter:
         self.draining = draining
         self.state = RunState.load(claimed.execution_context)
         self.step_ids = {s.step.position: s.id for s in scenario.steps}
+        # the last step's checkpoint commits together with the run's completion
+        main_line = [s.step.position for s in scenario.steps if not s.step.branch]
+        self._last_position = max(main_line) if main_line else None
+        self._final: Checkpoint | None = None
+        self.finishing = False  # its completion is being committed: the lease ends with it
         self._stop_branches = False
         self.identity = RunIdentity(
             suite_run_id=claimed.suite_run_id,
@@ -210,7 +216,9 @@ class RunInterpreter:
             outcome=outcome,
             execution_context=self.state.snapshot(),
         )
-        if not await self.committer.submit(lambda repo: repo.checkpoint(checkpoint)):
+        if step.position == self._last_position and not step.branch:
+            self._final = checkpoint  # written with the completion, in one transaction
+        elif not await self.committer.submit(lambda repo: repo.checkpoint(checkpoint)):
             raise LeaseLost(self.claimed.id)
         if outcome.exports:
             self.shared.suite_context.update(outcome.exports)
@@ -242,17 +250,30 @@ class RunInterpreter:
         raise Parked(float(arrival["timeout_at"]))
 
     async def _complete(self, status: TestRunStatus, error: str | None) -> None:
+        self.finishing = True
         self.state.outcome = {"status": status.value, "error": error}
         context = self.state.snapshot()
         claimed, worker = self.claimed, self.worker_id
+        dependents = self.shared.has_dependencies
+        final = self._final
 
         async def complete(repo: RunRepository) -> bool:
+            if final is not None and not await repo.checkpoint(final):
+                return False
+            # with dependents, `schedule` queues or skips them and then closes the suite run
             suite_run_id = await repo.complete(
-                claimed.id, worker, claimed.attempt, status, error, context
+                claimed.id,
+                worker,
+                claimed.attempt,
+                status,
+                error,
+                context,
+                close_suite_run=not dependents,
             )
             if suite_run_id is None:
                 return False
-            await repo.schedule(suite_run_id)
+            if dependents:
+                await repo.schedule(suite_run_id)
             return True
 
         if not await self.committer.submit(complete):

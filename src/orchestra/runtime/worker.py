@@ -62,6 +62,7 @@ class WorkerOptions:
 class _Active:
     claimed: ClaimedRun
     task: asyncio.Task[None]
+    interpreter: RunInterpreter | None = None
 
 
 @dataclass(slots=True)
@@ -130,15 +131,20 @@ class Worker:
         try:
             while not stop.is_set():
                 free = self.options.concurrency - len(self._active)
-                claimed = await self._claim(free) if free > 0 else []
+                if free < self._claim_batch and self._active:
+                    await self._wait_for_slot(stopping)  # claim several at once, not one by one
+                    continue
+                claimed = await self._claim(free)
                 for run in claimed:
                     self._start(run)
-                if claimed and len(claimed) == free:
-                    await self._wait_for_slot(stopping)
-                elif not claimed:
+                if not claimed:
                     await self._wait_for_work(stopping)
         finally:
             stopping.cancel()
+
+    @property
+    def _claim_batch(self) -> int:
+        return max(1, self.options.concurrency // 4)
 
     async def _claim(self, limit: int) -> list[ClaimedRun]:
         try:
@@ -186,6 +192,8 @@ class Worker:
                 self.id,
                 self._draining,
             )
+            if claimed.id in self._active:
+                self._active[claimed.id].interpreter = interpreter
             await interpreter.run()
             self.stats.finished += 1
         except LeaseLost:
@@ -237,6 +245,7 @@ class Worker:
                 executor=self._executors[env_id],
                 suite_context=dict(suite_run.context),
                 env=environment.configuration if environment else {},
+                has_dependencies=bool(suite_run.summary.get("has_dependencies", True)),
             )
         return self._suite_runs[suite_run_id]
 
@@ -258,7 +267,12 @@ class Worker:
                 continue
             for run_id in set(held) - kept:
                 active = self._active.get(run_id)
-                if active is not None and active.claimed.attempt == held[run_id]:
+                finishing = (
+                    active is not None
+                    and active.interpreter is not None
+                    and (active.interpreter.finishing)
+                )
+                if active is not None and not finishing:
                     active.task.cancel()  # not ours any more: stop before writing anything
 
     async def _sweep_loop(self) -> None:

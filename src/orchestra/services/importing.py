@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,7 @@ def summary(stored: StoredProcess) -> dict[str, Any]:
         "lanes": len(graph.lanes),
         "has_diagram": graph.diagram is not None,
         "counts": graph.counts_by_category(),
+        "counts_by_type": dict(sorted(Counter(node.type for node in graph.nodes).items())),
         "errors": sum(1 for p in stored.problems if p.severity.value == "error"),
         "warnings": sum(1 for p in stored.problems if p.severity.value == "warning"),
         "problems": [problem.model_dump(mode="json") for problem in stored.problems],

@@ -62,6 +62,7 @@ class RunRepository(Repository):
             environment_id=environment_id,
             data_set_id=data_set.id if data_set else None,
             summary=Jsonb(summary),
+            unfinished=summary["total"],
         )
         assert suite_run_row is not None
         ids: dict[RunKey, int] = {}
@@ -177,8 +178,11 @@ class RunRepository(Repository):
         status: TestRunStatus,
         error: str | None,
         execution_context: dict[str, Any],
+        *,
+        close_suite_run: bool = True,
     ) -> int | None:
-        """Finish a run; returns its suite run id, or None when the lease was lost."""
+        """Finish a run (and its suite run, if it was the last one and `close_suite_run`);
+        returns its suite run id, or None when the lease was lost."""
         row = await self._one(
             "complete_run",
             test_run_id=test_run_id,
@@ -188,7 +192,12 @@ class RunRepository(Repository):
             error=error,
             execution_context=Jsonb(execution_context),
         )
-        return None if row is None else int(row["suite_run_id"])
+        if row is None:
+            return None
+        suite_run_id = int(row["suite_run_id"])
+        if close_suite_run and row["unfinished"] <= 0:
+            await self.close_if_done(suite_run_id)
+        return suite_run_id
 
     async def release(
         self,
@@ -215,15 +224,20 @@ class RunRepository(Repository):
         and close the suite run when every run is terminal. Returns (queued, skipped, closed)."""
         skipped = 0
         while True:
-            newly = len(await self._all("skip_unreachable", suite_run_id=suite_run_id))
+            row = await self._one("skip_unreachable", suite_run_id=suite_run_id)
+            newly = int(row["skipped"]) if row else 0
             if newly == 0:
                 break
             skipped += newly
         queued = len(await self._all("promote_ready", suite_run_id=suite_run_id))
-        closed = await self._one("close_if_done", suite_run_id=suite_run_id)
+        closed = await self.close_if_done(suite_run_id)
         if queued:
             await self.notify()
-        return queued, skipped, None if closed is None else str(closed["status"])
+        return queued, skipped, closed
+
+    async def close_if_done(self, suite_run_id: int) -> str | None:
+        closed = await self._one("close_if_done", suite_run_id=suite_run_id)
+        return None if closed is None else str(closed["status"])
 
     async def open_suite_runs(self) -> list[int]:
         return [int(row["id"]) for row in await self._all("open_suite_runs")]

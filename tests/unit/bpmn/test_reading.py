@@ -229,3 +229,18 @@ def test_source_lines_are_recorded_for_messages() -> None:
 def test_the_graph_survives_a_round_trip_through_json() -> None:
     graph = order()
     assert ProcessGraph.model_validate_json(graph.model_dump_json()) == graph
+
+
+def test_link_events_keep_their_link_name() -> None:
+    graph = only_process(
+        process("""<intermediateThrowEvent id="S"><linkEventDefinition name="Go"/>
+        </intermediateThrowEvent>
+        <intermediateCatchEvent id="C" name="label"><linkEventDefinition name="Go"/>
+        </intermediateCatchEvent>""")
+    )
+    assert [node.link_name for node in graph.nodes] == ["Go", "Go"]
+
+
+def test_boundary_events_sit_in_the_lane_of_their_activity() -> None:
+    nodes = order().node_by_id
+    assert nodes["Check_Timeout"].lane == nodes["Check"].lane == "Lane_Desk"

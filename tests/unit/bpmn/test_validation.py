@@ -119,9 +119,7 @@ def test_nodes_reached_by_events_are_not_unreachable() -> None:
             + """<boundaryEvent id="B" attachedToRef="T"/><endEvent id="E2"/>
             <sequenceFlow id="F3" sourceRef="B" targetRef="E2"/>
             <subProcess id="Ev" triggeredByEvent="true"><startEvent id="ES"/></subProcess>
-            <task id="Undo" isForCompensation="true"/>
-            <intermediateCatchEvent id="L"><linkEventDefinition/></intermediateCatchEvent>
-            <sequenceFlow id="F4" sourceRef="L" targetRef="E2"/>"""
+            <task id="Undo" isForCompensation="true"/>"""
         )
     )
     assert "unreachable-node" not in codes(model)
@@ -224,3 +222,43 @@ def test_flows_written_into_the_process_of_neither_end_are_moved() -> None:
     assert "F" in by_id["P"].flow_by_id
     assert by_id["Q"].flows == ()
     assert model.errors == ()
+
+
+def test_a_message_flow_to_nothing_in_the_file_is_a_warning() -> None:
+    model = read(
+        definitions(
+            f"""<collaboration id="C"><participant id="Pool" processRef="P"/>
+            <messageFlow id="M" sourceRef="T" targetRef="Elsewhere"/></collaboration>
+            <process id="P" isExecutable="true">{LINEAR}</process>"""
+        )
+    )
+    found = problem(model, "dangling-message-flow")
+    assert (found.severity, found.element_id) == (ProblemSeverity.WARNING, "M")
+    assert "'Elsewhere'" in found.message
+
+
+def test_a_link_catch_is_reached_through_the_throw_of_the_same_link() -> None:
+    links = """<startEvent id="S"/>
+        <intermediateThrowEvent id="Jump"><linkEventDefinition name="A"/></intermediateThrowEvent>
+        <intermediateCatchEvent id="Land"><linkEventDefinition name="A"/></intermediateCatchEvent>
+        <intermediateCatchEvent id="Lost"><linkEventDefinition name="B"/></intermediateCatchEvent>
+        <endEvent id="E"/><endEvent id="E2"/>
+        <sequenceFlow id="F1" sourceRef="S" targetRef="Jump"/>
+        <sequenceFlow id="F2" sourceRef="Land" targetRef="E"/>
+        <sequenceFlow id="F3" sourceRef="Lost" targetRef="E2"/>"""
+    model = read(process(links))
+    unreachable = {p.element_id for p in model.problems if p.code == "unreachable-node"}
+    assert unreachable == {"Lost", "E2"}
+    assert model.errors == ()
+
+
+def test_a_link_throw_no_catch_names_continues_at_the_catch_no_throw_names() -> None:
+    links = """<startEvent id="S"/>
+        <intermediateThrowEvent id="Jump" name="Go on"><linkEventDefinition name=""/>
+        </intermediateThrowEvent>
+        <intermediateCatchEvent id="Land" name="GoOn"><linkEventDefinition name=""/>
+        </intermediateCatchEvent>
+        <endEvent id="E"/>
+        <sequenceFlow id="F1" sourceRef="S" targetRef="Jump"/>
+        <sequenceFlow id="F2" sourceRef="Land" targetRef="E"/>"""
+    assert "unreachable-node" not in codes(read(process(links)))

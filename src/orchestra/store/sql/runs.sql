@@ -4,15 +4,16 @@
 -- Lease times are always computed with the database's clock, never the worker's.
 
 -- name: insert_suite_run<!
-INSERT INTO suite_run (suite_id, environment_id, data_set_id, summary, started_at)
-VALUES (:suite_id, :environment_id, :data_set_id, :summary, now())
+INSERT INTO suite_run (suite_id, environment_id, data_set_id, summary, unfinished, started_at)
+VALUES (:suite_id, :environment_id, :data_set_id, :summary, :unfinished, now())
 RETURNING *;
 
 -- name: insert_test_run<!
 INSERT INTO test_run (suite_run_id, scenario_id, data_row_index, data_row, status,
                       max_attempts, queued_at)
-VALUES (:suite_run_id, :scenario_id, :data_row_index, :data_row, :status, :max_attempts,
-        CASE WHEN :status = 'QUEUED' THEN now() END)
+VALUES (:suite_run_id, :scenario_id, :data_row_index, :data_row,
+        CAST(:status AS test_run_status), :max_attempts,
+        CASE WHEN CAST(:status AS test_run_status) = 'QUEUED' THEN now() END)
 RETURNING id;
 
 -- name: insert_dependency*!
@@ -44,14 +45,23 @@ SELECT * FROM step_result WHERE test_run_id = ANY(:test_run_ids)
 ORDER BY test_run_id, position;
 
 -- name: claim_runs
--- QUEUED runs that are available, and RUNNING runs whose lease expired with attempts left.
-WITH candidates AS (
+-- QUEUED runs that are available (oldest first), and RUNNING runs whose lease expired with
+-- attempts left. Each part walks its own partial index, so a claim costs the same whether the
+-- suite run has ten runs done or ten thousand.
+WITH queued AS (
     SELECT id FROM test_run
-    WHERE (status = 'QUEUED' AND available_at <= now())
-       OR (status = 'RUNNING' AND lock_until < now() AND lost_leases + 1 < max_attempts)
-    ORDER BY id
+    WHERE status = 'QUEUED' AND available_at <= now()
+    ORDER BY available_at, id
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
+), expired AS (
+    SELECT id FROM test_run
+    WHERE status = 'RUNNING' AND lock_until < now() AND lost_leases + 1 < max_attempts
+    ORDER BY lock_until
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+), candidates AS (
+    (SELECT id FROM expired) UNION ALL (SELECT id FROM queued) LIMIT :limit
 )
 UPDATE test_run t
 SET status = 'RUNNING',
@@ -98,11 +108,20 @@ WITH fenced AS (
 SELECT (SELECT count(*) FROM fenced) AS fenced;
 
 -- name: complete_run
-UPDATE test_run
-SET status = :status, finished_at = now(), lock_until = NULL, error = :error,
-    execution_context = :execution_context
-WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt AND status = 'RUNNING'
-RETURNING id, suite_run_id;
+-- Finishes the run and counts it off its suite run; the caller closes the suite run when the
+-- count reaches zero (`close_if_done`, which checks the runs themselves).
+WITH finished AS (
+    UPDATE test_run
+    SET status = CAST(:status AS test_run_status), finished_at = now(), lock_until = NULL,
+        error = :error, execution_context = :execution_context
+    WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
+      AND status = 'RUNNING'
+    RETURNING id, suite_run_id
+)
+UPDATE suite_run s SET unfinished = s.unfinished - 1
+FROM finished f
+WHERE s.id = f.suite_run_id
+RETURNING f.id, f.suite_run_id, s.unfinished;
 
 -- name: release_run
 -- Back to the queue (graceful shutdown, or parked at a barrier until :available_at).
@@ -124,11 +143,12 @@ RETURNING t.id;
 
 -- name: skip_unreachable
 -- PENDING runs one of whose dependencies ended with another outcome than the one required.
+WITH skipped AS (
 UPDATE test_run t
 SET status = 'SKIPPED', finished_at = now(), error = blocker.reason
 FROM (
     SELECT DISTINCT ON (d.test_run_id) d.test_run_id,
-           format('dependency %s (test run %s) ended %s, %s was required',
+           format('dependency %%s (test run %%s) ended %%s, %%s was required',
                   s.name, u.id, u.status, d.outcome) AS reason
     FROM test_run_dependency d
     JOIN test_run u ON u.id = d.depends_on_id
@@ -139,7 +159,11 @@ FROM (
     ORDER BY d.test_run_id, u.id
 ) blocker
 WHERE t.id = blocker.test_run_id AND t.status = 'PENDING'
-RETURNING t.id;
+RETURNING t.id
+)
+UPDATE suite_run SET unfinished = unfinished - (SELECT count(*) FROM skipped)
+WHERE id = :suite_run_id
+RETURNING (SELECT count(*) FROM skipped) AS skipped;
 
 -- name: close_if_done
 -- Ends a suite run whose runs are all terminal: PASSED when every run passed.
@@ -160,16 +184,23 @@ SELECT id FROM suite_run WHERE status = 'IN_PROGRESS' ORDER BY id;
 
 -- name: reap_stuck
 -- Runs whose lease expired and that have no attempt left: FAILED_STUCK, with the reason.
+WITH reaped AS (
 UPDATE test_run
 SET status = 'FAILED_STUCK', finished_at = now(), lock_until = NULL,
     lost_leases = lost_leases + 1,
-    error = format('lease lost %s times (last held by %s, heartbeat at %s); attempt limit %s',
+    error = format('lease lost %%s times (last held by %%s, heartbeat at %%s); attempt limit %%s',
                    lost_leases + 1, locked_by, heartbeat_at, max_attempts)
 WHERE status = 'RUNNING' AND lock_until < now() AND lost_leases + 1 >= max_attempts
-RETURNING id, suite_run_id;
+RETURNING id, suite_run_id
+), counted AS (
+    UPDATE suite_run s SET unfinished = s.unfinished - c.n
+    FROM (SELECT suite_run_id, count(*) AS n FROM reaped GROUP BY suite_run_id) c
+    WHERE s.id = c.suite_run_id
+)
+SELECT id, suite_run_id FROM reaped;
 
 -- name: cancel_suite_run
-UPDATE suite_run SET status = 'CANCELLED', finished_at = now()
+UPDATE suite_run SET status = 'CANCELLED', finished_at = now(), unfinished = 0
 WHERE id = :id AND status = 'IN_PROGRESS'
 RETURNING id;
 

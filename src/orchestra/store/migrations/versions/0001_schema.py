@@ -97,6 +97,9 @@ CREATE TABLE suite_run (
     status         suite_run_status NOT NULL DEFAULT 'IN_PROGRESS',
     context        jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(context) = 'object'),
     summary        jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(summary) = 'object'),
+    -- how many of its test runs are not terminal yet: a hint that spares each completion a
+    -- scan; the suite run is only closed after checking its runs themselves
+    unfinished     integer NOT NULL DEFAULT 0,
     created_at     timestamptz NOT NULL DEFAULT now(),
     started_at     timestamptz,
     finished_at    timestamptz,
@@ -135,6 +138,9 @@ CREATE TABLE test_run (
 CREATE INDEX test_run_queued_idx ON test_run (available_at, id) WHERE status = 'QUEUED';
 CREATE INDEX test_run_lease_idx ON test_run (lock_until) WHERE status = 'RUNNING';
 CREATE INDEX test_run_suite_run_idx ON test_run (suite_run_id, status);
+-- Serves "is every run of this suite run terminal?", asked at each completion.
+CREATE INDEX test_run_unfinished_idx ON test_run (suite_run_id)
+    WHERE status IN ('PENDING', 'QUEUED', 'RUNNING');
 
 -- dependsOn resolved to runs: test_run_id may start once depends_on_id ended with `outcome`.
 CREATE TABLE test_run_dependency (

@@ -1,0 +1,114 @@
+"""Bindings onto a generated suite: each ACTION/ASSERTION step gets its complete spec.
+
+A bound step's `spec` gets `StepSpec.to_json()` (action, checks, eventually, save, data) and
+its `meta["exportAs"]` the binding's exports; an unbound ACTION step keeps `meta["unbound"] =
+True` and its element id is reported. Steps are matched to bindings by element id, then by step
+name (load the bindings with the process graph to resolve names to ids; flows match by id only).
+ACTION steps look in `tasks` then `events` (generation makes ACTION steps of message and timer
+events too), ASSERTION steps in `events` then `tasks`.
+
+Branch data: the `data` of every bound flow on a scenario's path reaches its steps in
+`spec["data"]`. Later flows win, except that the flows still ahead of a step win over those
+behind it (nearest first): in a loop, the task before a gateway sees the data of the flow that
+gateway takes next, not of an earlier pass. The executor lays `spec["data"]` over the data row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orchestra.binding.model import Bindings, StepBinding, spec_from_binding
+from orchestra.domain.scenario import GeneratedSuite, ScenarioStep, TestScenario
+from orchestra.domain.statuses import StepKind
+
+
+def attach_bindings(suite: GeneratedSuite, bindings: Bindings) -> tuple[GeneratedSuite, list[str]]:
+    unbound: dict[str, None] = {}  # ordered set
+    scenarios = []
+    for scenario in suite.scenarios:
+        steps = _attach_scenario(scenario, bindings, unbound)
+        scenarios.append(scenario.model_copy(update={"steps": steps}))
+    return suite.model_copy(update={"scenarios": tuple(scenarios)}), list(unbound)
+
+
+def _attach_scenario(
+    scenario: TestScenario, bindings: Bindings, unbound: dict[str, None]
+) -> tuple[ScenarioStep, ...]:
+    branch_data = _BranchData(scenario, bindings)
+    seen: dict[tuple[str, str | None], int] = {}
+    steps = []
+    for step in scenario.steps:
+        if step.kind is StepKind.BARRIER:
+            steps.append(step)
+            continue
+        occurrence = seen.get((step.branch, step.element_id), 0)
+        seen[(step.branch, step.element_id)] = occurrence + 1
+        data = branch_data.for_step(step, occurrence)
+        first, second = (
+            (bindings.tasks, bindings.events)
+            if step.kind is StepKind.ACTION
+            else (bindings.events, bindings.tasks)
+        )
+        binding = _binding_of(step, first) or _binding_of(step, second)
+        if binding is not None:
+            steps.append(_bound(step, binding, bindings, data))
+        elif step.kind is StepKind.ACTION:
+            unbound[step.element_id or f"step {step.position}"] = None
+            steps.append(step.model_copy(update={"meta": {**step.meta, "unbound": True}}))
+        else:
+            spec = {**step.spec, "data": data} if data else step.spec
+            steps.append(step.model_copy(update={"spec": spec}))
+    return tuple(steps)
+
+
+def _binding_of(step: ScenarioStep, section: dict[str, StepBinding]) -> StepBinding | None:
+    if step.element_id is not None and step.element_id in section:
+        return section[step.element_id]
+    if step.name is not None:
+        return section.get(step.name)
+    return None
+
+
+def _bound(
+    step: ScenarioStep, binding: StepBinding, bindings: Bindings, data: dict[str, Any]
+) -> ScenarioStep:
+    spec = {**step.spec, **spec_from_binding(binding, bindings.defaults, data).to_json()}
+    meta = {key: value for key, value in step.meta.items() if key != "unbound"}
+    if binding.export_as:
+        meta["exportAs"] = dict(binding.export_as)
+    return step.model_copy(update={"spec": spec, "meta": meta})
+
+
+class _BranchData:
+    """The bound flows of a scenario's path (and of each parallel branch's path)."""
+
+    def __init__(self, scenario: TestScenario, bindings: Bindings) -> None:
+        self._scenario = scenario
+        self._flows = {key: flow.data for key, flow in bindings.flows.items() if flow.data}
+        self._base = self._merge(self._all_flows())
+
+    def _all_flows(self) -> list[str]:
+        ordered = [e for e in self._scenario.path if e in self._flows]
+        for branch_path in self._scenario.branch_paths.values():
+            ordered += [e for e in branch_path if e in self._flows and e not in ordered]
+        for decision in self._scenario.decisions:
+            ordered += [f for f in decision.flows if f in self._flows and f not in ordered]
+        return ordered
+
+    def _merge(self, flows: list[str]) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for flow in flows:
+            merged.update(self._flows[flow])
+        return merged
+
+    def for_step(self, step: ScenarioStep, occurrence: int) -> dict[str, Any]:
+        if not self._flows:
+            return {}
+        sequence = self._scenario.branch_paths.get(step.branch, ()) if step.branch else ()
+        if step.element_id not in sequence:
+            sequence = self._scenario.path
+        positions = [i for i, element in enumerate(sequence) if element == step.element_id]
+        if occurrence >= len(positions):
+            return dict(self._base)
+        ahead = [e for e in sequence[positions[occurrence] + 1 :] if e in self._flows]
+        return {**self._base, **self._merge(list(reversed(ahead)))}

@@ -1,0 +1,235 @@
+"""Checks evaluated against a response: each gives a CheckResult with expected and actual.
+
+A check that does not hold is a result with `passed=False` (the step is FAILED); a response
+that is not JSON where a check needs JSON raises `InvalidJson` (the step is ERROR).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import jsonschema
+
+from orchestra.binding.model import Check, jsonpath_values
+from orchestra.binding.templates import Namespaces, Renderer, Templates
+from orchestra.domain.execution import CheckResult
+
+_UNPARSED: Any = object()
+_MAX_REPR = 200
+
+
+class InvalidJson(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(slots=True)
+class ResponseView:
+    """A response as checks and extractors see it; the body is parsed as JSON at most once."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    elapsed_ms: float
+    _json: Any = field(default=_UNPARSED)
+    _lower: dict[str, str] | None = None
+
+    def header(self, name: str) -> str | None:
+        if self._lower is None:
+            self._lower = {key.lower(): value for key, value in self.headers.items()}
+        return self._lower.get(name.lower())
+
+    def json(self) -> Any:
+        if self._json is _UNPARSED:
+            try:
+                self._json = json.loads(self.body)
+            except (ValueError, UnicodeDecodeError) as exc:
+                kind = self.header("content-type") or "no content type"
+                raise InvalidJson(
+                    f"response body is not valid JSON ({kind}, {len(self.body)} bytes): {exc}"
+                ) from exc
+        return self._json
+
+    def json_or_none(self) -> Any:
+        try:
+            return self.json()
+        except InvalidJson:
+            return None
+
+    def namespace(self) -> dict[str, Any]:
+        """`response` in templates."""
+        return {
+            "status": self.status,
+            "headers": self.headers,
+            "json": self.json_or_none(),
+            "body": self.body.decode("utf-8", "replace"),
+            "elapsed_ms": self.elapsed_ms,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledCheck:
+    check: Check
+    expected: Renderer  # rendered once per execution
+    needs_response: bool
+
+    def evaluate(self, view: ResponseView | None, ns: Namespaces, expected: Any) -> CheckResult:
+        return _EVALUATORS[self.check.kind](self.check, view, ns, expected)
+
+
+def compile_check(check: Check, templates: Templates) -> CompiledCheck:
+    # The executor renders `expected` once per execution, except for `that`: it is rendered after
+    # each response, with `response` in scope.
+    return CompiledCheck(check, templates.compile(check.expected), check.kind != "that")
+
+
+DEFAULT_STATUS_CHECK = Check(kind="status", op="lt", expected=400)
+
+
+def default_status_result(view: ResponseView) -> CheckResult:
+    passed = view.status < 400
+    message = None if passed else f"HTTP {view.status} (no status check given: expected < 400)"
+    return CheckResult(
+        name="status < 400 (default)", passed=passed, expected="< 400", actual=view.status,
+        message=message,
+    )  # fmt: skip
+
+
+def _result(check: Check, passed: bool, expected: Any, actual: Any, why: str = "") -> CheckResult:
+    message = None
+    if not passed:
+        message = why or f"{check.name}: expected {_short(expected)}, got {_short(actual)}"
+    return CheckResult(
+        name=check.name, passed=passed, expected=expected, actual=actual, message=message
+    )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
+
+
+def _status(check: Check, view: Any, ns: Namespaces, expected: Any) -> CheckResult:
+    actual = view.status
+    if check.op == "eq" and isinstance(expected, str) and re.fullmatch(r"[1-5]xx", expected):
+        return _result(check, actual // 100 == int(expected[0]), expected, actual)
+    if check.op in ("eq", "ne") and isinstance(expected, str) and expected.isdigit():
+        expected = int(expected)
+    passed, why = compare(check.op or "eq", actual, expected)
+    return _result(check, passed, expected, actual, why and f"{check.name}: {why}")
+
+
+def _latency(check: Check, view: Any, ns: Namespaces, expected: Any) -> CheckResult:
+    actual = round(view.elapsed_ms, 1)
+    passed, why = compare(check.op or "lt", actual, expected)
+    return _result(check, passed, expected, actual, why and f"{check.name}: {why}")
+
+
+def _header(check: Check, view: Any, ns: Namespaces, expected: Any) -> CheckResult:
+    actual = view.header(check.target or "")
+    if check.op == "exists":
+        return _result(
+            check, (actual is not None) == bool(expected), bool(expected), actual is not None
+        )
+    if isinstance(expected, int | float) and not isinstance(expected, bool):
+        expected = str(expected)
+    passed, why = compare(check.op or "eq", actual, expected)
+    return _result(check, passed, expected, actual, why and f"{check.name}: {why}")
+
+
+def _jsonpath(check: Check, view: Any, ns: Namespaces, expected: Any) -> CheckResult:
+    found = jsonpath_values(check.target or "$", view.json())
+    if check.op == "exists":
+        return _result(check, bool(found) == bool(expected), bool(expected), bool(found))
+    actual = found[0] if len(found) == 1 else (found or None)
+    passed, why = compare(check.op or "eq", actual, expected)
+    return _result(check, passed, expected, actual, why and f"{check.name}: {why}")
+
+
+@lru_cache(maxsize=256)
+def _validator(schema_json: str) -> Any:
+    schema = json.loads(schema_json)
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+def _schema(check: Check, view: Any, ns: Namespaces, expected: Any) -> CheckResult:
+    validator = _validator(json.dumps(expected, sort_keys=True))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(view.json()))
+    if error is None:
+        return _result(check, True, "valid against the schema", "valid")
+    where = error.json_path
+    actual = f"at {where}: {error.message}"
+    return _result(check, False, "valid against the schema", actual, f"schema: {actual}")
+
+
+def _that(check: Check, view: Any, ns: Namespaces, expected: Any) -> CheckResult:
+    value = expected  # the executor renders `that` with `response` in scope
+    return _result(check, bool(value), True, value, f"that {check.expected}: got {_short(value)}")
+
+
+_EVALUATORS: dict[str, Callable[[Check, Any, Namespaces, Any], CheckResult]] = {
+    "status": _status,
+    "latency_ms": _latency,
+    "header": _header,
+    "jsonpath": _jsonpath,
+    "schema": _schema,
+    "that": _that,
+}
+
+
+def compare(op: str, actual: Any, expected: Any) -> tuple[bool, str]:
+    """(holds, why not); `why` is empty when the default message says it well."""
+    try:
+        return _compare(op, actual, expected)
+    except TypeError:
+        return False, f"cannot compare {_short(actual)} {op} {_short(expected)}"
+
+
+def _compare(op: str, actual: Any, expected: Any) -> tuple[bool, str]:
+    if op == "eq":
+        return actual == expected, ""
+    if op == "ne":
+        return actual != expected, ""
+    if op == "in":
+        return isinstance(expected, list) and actual in expected, ""
+    if op == "contains":
+        return _contains(actual, expected)
+    if op == "matches":
+        found = actual is not None and re.search(str(expected), str(actual)) is not None
+        return found, ""
+    if op == "length":
+        if not hasattr(actual, "__len__"):
+            return False, f"length: {_short(actual)} has no length"
+        return len(actual) == expected, f"length: expected {expected}, got {len(actual)}"
+    if op in ("gt", "lt", "ge", "le"):
+        return _order(op, actual, expected)
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def _contains(actual: Any, expected: Any) -> tuple[bool, str]:
+    if isinstance(actual, str):
+        return str(expected) in actual, ""
+    if isinstance(actual, list | dict):
+        return expected in actual, ""
+    return False, f"contains: {_short(actual)} is not a string, list or object"
+
+
+def _order(op: str, actual: Any, expected: Any) -> tuple[bool, str]:
+    numbers = (int, float)
+    if isinstance(actual, bool) or not isinstance(actual, numbers):
+        return False, f"{op}: {_short(actual)} is not a number"
+    if isinstance(expected, bool) or not isinstance(expected, numbers):
+        return False, f"{op}: the expected value {_short(expected)} is not a number"
+    holds = {
+        "gt": actual > expected,
+        "lt": actual < expected,
+        "ge": actual >= expected,
+        "le": actual <= expected,
+    }
+    return holds[op], ""

@@ -1,0 +1,71 @@
+"""A step spec made ready to run: templates, checks and extractors compiled once per spec."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from orchestra.binding.checks import CompiledCheck, ResponseView, compile_check
+from orchestra.binding.model import StepSpec, compiled_jsonpath, jsonpath_values
+from orchestra.binding.templates import Namespaces, Renderer, TemplateFailure, Templates
+
+
+class StepError(Exception):
+    """Ends a step with ERROR; `message` names the step and the culprit."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def render(renderer: Renderer, ns: Namespaces, where: str, what: str) -> Any:
+    """Render, turning a template failure into a StepError naming the step and the field."""
+    try:
+        return renderer(ns)
+    except TemplateFailure as exc:
+        raise StepError(f"{where}: {what}: {exc.message}") from exc
+
+
+class CompiledStep:
+    """A step spec made ready to run: renderers, checks and extractors built once."""
+
+    __slots__ = ("checks", "data", "exports", "request", "save", "spec", "status_checked")
+
+    def __init__(self, spec: StepSpec, exports: dict[str, str], templates: Templates) -> None:
+        self.spec = spec
+        self.data = spec.data
+        action = spec.action
+        self.request: dict[str, Renderer] = {}
+        if action is not None:
+            self.request = {
+                "path": templates.compile(action.path),
+                "headers": templates.compile(action.headers),
+                "query": templates.compile(action.query),
+                "json": templates.compile(action.json_body),
+                "form": templates.compile(action.form),
+                "body": templates.compile(action.body),
+            }
+        self.checks: list[CompiledCheck] = [compile_check(c, templates) for c in spec.checks]
+        self.status_checked = any(c.kind == "status" for c in spec.checks)
+        self.save = [(name, extractor(text, templates)) for name, text in spec.save.items()]
+        self.exports = [(name, extractor(text, templates)) for name, text in exports.items()]
+
+
+Extractor = Callable[[ResponseView | None, Namespaces], Any]
+
+
+def extractor(text: str, templates: Templates) -> Extractor:
+    if text.startswith("$"):
+        compiled_jsonpath(text)  # refuses an invalid path now, not at the first response
+
+        def by_jsonpath(view: ResponseView | None, ns: Namespaces) -> Any:
+            if view is None:
+                raise StepError(f"{text} needs a response: the step has no action")
+            found = jsonpath_values(text, view.json())
+            if not found:
+                raise LookupError(f"{text} matched nothing in the response")
+            return found[0] if len(found) == 1 else found
+
+        return by_jsonpath
+    renderer = templates.compile(text)
+    return lambda view, ns: renderer(ns)

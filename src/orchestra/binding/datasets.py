@@ -1,0 +1,82 @@
+"""Test data sets from YAML, JSON or CSV files: a list of rows, each a mapping.
+
+YAML and JSON files hold a list of mappings, or a mapping with a `rows` list. CSV files have a
+header line; their values stay strings (`"{{ data.amount | int }}"` converts in a template).
+A scenario runs once per row when a suite run names a data set.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from orchestra.binding.yamlsource import Problem, Source, locate, parse, refusal
+from orchestra.errors import BindingRefused
+
+MAX_ROWS = 100_000
+
+
+def load_dataset(path: str | Path) -> list[dict[str, Any]]:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BindingRefused(f"{path}: cannot read data set: {exc}") from exc
+    return parse_dataset(text, path.name)
+
+
+def parse_dataset(text: str, name: str) -> list[dict[str, Any]]:
+    """Rows of a data set file's text; the format comes from the name's suffix."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".csv":
+        rows = _csv_rows(text, name)
+    elif suffix in (".yaml", ".yml", ".json"):
+        rows = _structured_rows(text, name, suffix)
+    else:
+        raise BindingRefused(f"{name}: a data set is a .yaml, .yml, .json or .csv file")
+    if not rows:
+        raise BindingRefused(f"{name}: the data set has no rows")
+    if len(rows) > MAX_ROWS:
+        raise BindingRefused(f"{name}: {len(rows)} rows, more than the {MAX_ROWS} allowed")
+    return rows
+
+
+def _csv_rows(text: str, name: str) -> list[dict[str, Any]]:
+    reader = csv.DictReader(io.StringIO(text))
+    rows: list[dict[str, Any]] = []
+    for row in reader:
+        if None in row or any(value is None for value in row.values()):
+            line = reader.line_num
+            raise BindingRefused(f"{name}:{line}: the row has not as many values as the header")
+        rows.append(dict(row))
+    if reader.fieldnames and len(set(reader.fieldnames)) != len(reader.fieldnames):
+        raise BindingRefused(f"{name}:1: the header repeats a column name")
+    return rows
+
+
+def _structured_rows(text: str, name: str, suffix: str) -> list[dict[str, Any]]:
+    source = Source(name, text)
+    if suffix == ".json":
+        try:
+            value: Any = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise BindingRefused(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+        tree = None
+    else:
+        value, tree = parse(source)
+    prefix: list[str | int] = []
+    if isinstance(value, dict) and "rows" in value:
+        value, prefix = value["rows"], ["rows"]
+    if not isinstance(value, list):
+        problem = Problem("", None, "expected a list of rows (or a mapping with a `rows` list)")
+        raise refusal(source, [problem])
+    for index, row in enumerate(value):
+        if not isinstance(row, dict):
+            loc = [*prefix, index]
+            line = locate(tree, loc, source) if tree is not None else None
+            where = f"rows[{index}]"
+            raise refusal(source, [Problem(where, line, "a row must be a mapping")])
+    return value

@@ -1,0 +1,180 @@
+"""Environments: how to reach the SUT, with secrets kept as references until run time.
+
+    name: staging
+    timeout: 10                      # seconds per request (default 30)
+    verify_tls: true
+    headers: {X-Client: orchestra}   # sent to every service
+    auth: {type: bearer, token: "${ORDERS_TOKEN}"}
+    services:
+      orders: {base_url: "https://orders.staging.example", timeout: 5}
+      billing:
+        base_url: https://billing.staging.example
+        auth: {type: oauth2_client_credentials, token_url: https://idp/token,
+               client_id: orchestra, client_secret: "${BILLING_SECRET}", scope: billing}
+    variables: {tenant: acme}        # templates: {{ env.tenant }}
+    secrets: {admin_password: "${ADMIN_PASSWORD}"}   # templates: {{ secrets.admin_password }}
+
+A `${NAME}` anywhere is a reference to the process environment variable NAME. Secret fields
+(auth tokens, passwords, API keys, client secrets, and every `secrets` entry) must be
+references: a literal secret in the file is refused, so the file and the database never hold
+one. `resolve_secrets` reads the variables at run time; `resolved_environment` substitutes them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from orchestra.binding.yamlsource import Problem, Source, locate, parse, problems_of, refusal
+from orchestra.domain.process import Frozen
+from orchestra.errors import BindingRefused, ConfigurationError
+
+REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SECRET_FIELDS = ("token", "password", "value", "client_secret")
+
+
+def _reference_only(field: str, value: str | None) -> None:
+    if value is not None and not REFERENCE.search(value):
+        raise ValueError(f"`{field}` is a secret: write a reference such as ${{MY_VARIABLE}}")
+
+
+def _is_resolved(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("resolved"))
+
+
+class Auth(Frozen):
+    type: Literal["bearer", "basic", "api_key", "oauth2_client_credentials"]
+    token: str | None = None  # bearer
+    username: str | None = None  # basic
+    password: str | None = None  # basic
+    header: str = "X-API-Key"  # api_key
+    value: str | None = None  # api_key
+    token_url: str | None = None  # oauth2
+    client_id: str | None = None
+    client_secret: str | None = None
+    scope: str | None = None
+    audience: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self, info: ValidationInfo) -> Auth:
+        required = {
+            "bearer": ("token",),
+            "basic": ("username", "password"),
+            "api_key": ("value",),
+            "oauth2_client_credentials": ("token_url", "client_id", "client_secret"),
+        }[self.type]
+        missing = [name for name in required if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"{self.type} auth needs {', '.join(missing)}")
+        if not _is_resolved(info):
+            for name in _SECRET_FIELDS:
+                _reference_only(name, getattr(self, name))
+        return self
+
+
+class Service(Frozen):
+    base_url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    auth: Auth | None = None
+    verify_tls: bool | None = None
+    timeout: float | None = Field(default=None, gt=0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not re.match(r"^(https?://|\$\{)", value):
+            raise ValueError(f"base_url {value!r} must start with http:// or https://")
+        return value
+
+
+class EnvironmentSpec(Frozen):
+    name: str = Field(min_length=1)
+    services: dict[str, Service] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict)
+    auth: Auth | None = None
+    verify_tls: bool = True
+    timeout: float = Field(default=30.0, gt=0)
+    variables: dict[str, Any] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("secrets")
+    @classmethod
+    def _references(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        if not _is_resolved(info):
+            for name, text in value.items():
+                _reference_only(f"secrets.{name}", text)
+        return value
+
+    def references(self) -> list[str]:
+        """Every environment variable the spec refers to, in order of first appearance."""
+        found = REFERENCE.findall(self.model_dump_json())
+        return list(dict.fromkeys(found))
+
+    def template_view(self) -> dict[str, Any]:
+        """The `env` template namespace: variables, name and services' base URLs, no secrets."""
+        services = {name: {"base_url": svc.base_url} for name, svc in self.services.items()}
+        return {**self.variables, "name": self.name, "services": services}
+
+
+def load_environment(path: str | Path) -> EnvironmentSpec:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BindingRefused(f"{path}: cannot read environment file: {exc}") from exc
+    return parse_environment(Source(str(path), text))
+
+
+def parse_environment(source: Source) -> EnvironmentSpec:
+    value, tree = parse(source)
+    if not isinstance(value, dict):
+        raise refusal(source, [Problem("", locate(tree, (), source), "expected a mapping")])
+    try:
+        spec = EnvironmentSpec.model_validate(value)
+    except ValidationError as exc:
+        raise refusal(source, problems_of(exc, tree, source)) from exc
+    if not spec.services:
+        where = locate(tree, ["services"], source)
+        raise refusal(source, [Problem("services", where, "name at least one service")])
+    return spec
+
+
+def resolve_secrets(spec: EnvironmentSpec, environ: Mapping[str, str]) -> dict[str, str]:
+    """{variable name: value} for every reference, plus {secret name: value} for `secrets`."""
+    missing = [name for name in spec.references() if name not in environ]
+    if missing:
+        listed = ", ".join(f"${{{name}}}" for name in missing)
+        raise ConfigurationError(
+            f"environment {spec.name!r}: {listed} not set in the process environment",
+            details={"environment": spec.name, "missing": missing},
+        )
+    resolved = {name: environ[name] for name in spec.references()}
+    for name, text in spec.secrets.items():
+        resolved[name] = substitute(text, resolved)
+    return resolved
+
+
+def substitute(text: str, resolved: Mapping[str, str]) -> str:
+    return REFERENCE.sub(lambda match: resolved[match.group(1)], text)
+
+
+def resolved_environment(spec: EnvironmentSpec, resolved: Mapping[str, str]) -> EnvironmentSpec:
+    """The spec with every reference replaced by its value: for the executor's memory only."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return substitute(value, resolved)
+        if isinstance(value, dict):
+            return {key: walk(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [walk(item) for item in value]
+        return value
+
+    try:
+        return EnvironmentSpec.model_validate(walk(spec.model_dump()), context={"resolved": True})
+    except KeyError as exc:
+        raise ConfigurationError(f"environment {spec.name!r}: ${{{exc.args[0]}}} not set") from exc

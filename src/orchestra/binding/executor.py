@@ -1,0 +1,287 @@
+"""The step executor: one ScenarioStep and its StepContext in, one StepOutcome out.
+
+FAILED means the SUT answered and a check did not hold; ERROR means Orchestra could not judge:
+an unbound task, a template naming a missing variable, a transport error or timeout, a body
+that is not JSON where a check needs JSON. Every request carries a stable `Idempotency-Key`
+(suite run, test run, data row, branch, position and element: not the attempt, so re-running
+a step after a crash sends the same key) and a W3C `traceparent` whose trace is the test run.
+Everything returned is redacted: no secret value leaves the executor in clear.
+
+Per-step work is kept small: a spec is compiled once (templates, JSONPaths, schemas) and found
+again by the step's identity or its content; one protocol client with a keep-alive pool serves
+every step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+from orchestra.binding.checks import InvalidJson, ResponseView, default_status_result
+from orchestra.binding.compiled import CompiledStep, StepError, render
+from orchestra.binding.environment import EnvironmentSpec, resolved_environment
+from orchestra.binding.model import Eventually, StepSpec
+from orchestra.binding.records import Execution
+from orchestra.binding.redaction import Redactor
+from orchestra.binding.requests import RequestBuilder
+from orchestra.binding.templates import Namespaces, TemplateFailure, Templates
+from orchestra.domain.execution import CheckResult, StepContext, StepOutcome
+from orchestra.domain.scenario import ScenarioStep
+from orchestra.domain.statuses import StepKind, StepStatus
+from orchestra.protocols.base import ActionProtocol, ProtocolRequest, TransportError
+from orchestra.protocols.http import HttpProtocol
+
+BODY_LIMIT = 64 * 1024
+_CACHE_SIZE = 4096
+
+
+def describe(step: ScenarioStep) -> str:
+    name = f" {step.name!r}" if step.name else ""
+    return f"step {step.position} ({step.element_id or step.kind.value}{name})"
+
+
+def step_view(outcome: StepOutcome) -> dict[str, Any]:
+    """What `steps.<element id>` shows to later templates."""
+    return {
+        "status": outcome.status.value,
+        "response": outcome.response,
+        "saved": outcome.saved,
+        "exports": outcome.exports,
+    }
+
+
+def _polls(polls: int, eventually: Eventually) -> str:
+    return f"{polls} polls in {eventually.timeout:g} s"
+
+
+class StepExecutor:
+    """Runs steps against one environment. Share one per worker: its client pools connections."""
+
+    def __init__(
+        self,
+        environment: EnvironmentSpec,
+        secrets: Mapping[str, str],
+        *,
+        protocols: Mapping[str, ActionProtocol] | None = None,
+        body_limit: int = BODY_LIMIT,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._environment = resolved_environment(environment, secrets)
+        self._secrets = dict(secrets)
+        self._env_view = environment.template_view()
+        headers_to_mask = [a.header for a in self._auths() if a.type == "api_key"]
+        self._redactor = Redactor(self._secrets.values(), headers_to_mask)
+        self._protocols: dict[str, ActionProtocol] = dict(protocols or {"http": HttpProtocol()})
+        self._body_limit = body_limit
+        self._sleep = sleep
+        self._clock = clock
+        self._templates = Templates()
+        self._by_identity: dict[int, tuple[ScenarioStep, CompiledStep]] = {}
+        self._by_content: dict[str, CompiledStep] = {}
+        self._requests = RequestBuilder(self._environment, self._protocols, self._redactor, clock)
+
+    def _auths(self) -> list[Any]:
+        env = self._environment
+        return [a for a in (env.auth, *(s.auth for s in env.services.values())) if a]
+
+    async def __aenter__(self) -> StepExecutor:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        for protocol in self._protocols.values():
+            await protocol.aclose()
+
+    async def execute(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
+        started_at = time.time()
+        started = time.perf_counter()
+        run = Execution()
+        try:
+            await self._run(step, ctx, run)
+        except StepError as exc:
+            run.status, run.error = StepStatus.ERROR, exc.message
+        # Built after the step: an OAuth2 token fetched by it is a secret too.
+        redactor = (
+            self._redactor.with_secrets(ctx.secrets.values()) if ctx.secrets else self._redactor
+        )
+        duration_ms = (time.perf_counter() - started) * 1000.0
+        return run.outcome(started_at, duration_ms, redactor, self._body_limit)
+
+    async def _run(self, step: ScenarioStep, ctx: StepContext, run: Execution) -> None:
+        if step.kind is StepKind.BARRIER:
+            return
+        where = describe(step)
+        bare = not step.spec.get("action") and not step.spec.get("checks")
+        if step.meta.get("unbound") or (step.kind is StepKind.ACTION and bare):
+            raise StepError(
+                f"{where}: {step.element_id} has no binding (add it under `tasks:` in the "
+                "binding file)"
+            )
+        compiled = self._compile(step, where)
+        ns = self._namespaces(ctx, compiled)
+        expected = [
+            render(check.expected, ns, where, check.check.name) if check.needs_response else None
+            for check in compiled.checks
+        ]
+        if compiled.spec.action is None:
+            self._judge(compiled, None, ns, expected, run, where)
+        else:
+            await self._act(step, ctx, compiled, ns, expected, run, where)
+        if run.status is StepStatus.PASSED:
+            self._extract(compiled, ns, run, where)
+
+    def _compile(self, step: ScenarioStep, where: str) -> CompiledStep:
+        cached = self._by_identity.get(id(step))
+        if cached is not None and cached[0] is step:
+            return cached[1]
+        exports = step.meta.get("exportAs") or {}
+        key = json.dumps([step.spec, exports], sort_keys=True, default=str)
+        compiled = self._by_content.get(key)
+        if compiled is None:
+            try:
+                known = {k: v for k, v in step.spec.items() if k in StepSpec.model_fields}
+                compiled = CompiledStep(StepSpec.model_validate(known), exports, self._templates)
+            except TemplateFailure as exc:
+                raise StepError(f"{where}: {exc.message}") from exc
+            except ValueError as exc:
+                raise StepError(f"{where}: invalid step spec: {exc}") from exc
+            if len(self._by_content) >= _CACHE_SIZE:
+                self._by_content.clear()
+            self._by_content[key] = compiled
+        if len(self._by_identity) >= _CACHE_SIZE:
+            self._by_identity.clear()
+        self._by_identity[id(step)] = (step, compiled)
+        return compiled
+
+    def _namespaces(self, ctx: StepContext, compiled: CompiledStep) -> dict[str, Any]:
+        return {
+            "data": {**ctx.data, **compiled.data} if compiled.data else ctx.data,
+            "vars": ctx.vars,
+            "steps": ctx.steps,
+            "suite": ctx.suite,
+            "env": {**self._env_view, **ctx.env} if ctx.env else self._env_view,
+            "secrets": {**self._secrets, **ctx.secrets} if ctx.secrets else self._secrets,
+            "run": ctx.run.model_dump(),
+        }
+
+    async def _act(
+        self,
+        step: ScenarioStep,
+        ctx: StepContext,
+        compiled: CompiledStep,
+        ns: dict[str, Any],
+        expected: list[Any],
+        run: Execution,
+        where: str,
+    ) -> None:
+        request = await self._requests.build(step, ctx.run, compiled, ns, where)
+        run.request = request
+        protocol = self._protocols[compiled.spec.action.protocol]  # type: ignore[union-attr]
+        eventually = compiled.spec.eventually
+        deadline = self._clock() + eventually.timeout if eventually else 0.0
+        polls = 0
+        while True:
+            polls += 1
+            out_of_time = eventually is None or self._clock() + eventually.interval > deadline
+            try:
+                view = await self._send(protocol, request, compiled, run, where)
+            except StepError as exc:  # no answer yet: polling waits for the SUT to come up too
+                if eventually is None:
+                    raise
+                if out_of_time:
+                    raise StepError(f"{exc.message} ({_polls(polls, eventually)})") from exc
+                await self._sleep(eventually.interval)
+                continue
+            self._judge(compiled, view, ns, expected, run, where)
+            if run.status is StepStatus.PASSED or eventually is None:
+                break
+            if out_of_time:
+                run.error = f"{run.error} (still failing: {_polls(polls, eventually)})"
+                break
+            await self._sleep(eventually.interval)
+
+    async def _send(
+        self,
+        protocol: ActionProtocol,
+        request: ProtocolRequest,
+        compiled: CompiledStep,
+        run: Execution,
+        where: str,
+    ) -> ResponseView:
+        retries = compiled.spec.action.retries if compiled.spec.action else 0
+        for attempt in range(retries + 1):
+            run.attempts += 1
+            try:
+                response = await protocol.send(request)
+                break
+            except TransportError as exc:
+                if attempt == retries:
+                    tries = f" (after {retries + 1} attempts)" if retries else ""
+                    raise StepError(f"{where}: {exc.message}{tries}") from exc
+                await self._sleep(min(0.1 * 2**attempt, 2.0))
+        run.response = response
+        run.view = ResponseView(
+            response.status, response.headers, response.body, response.elapsed_ms
+        )
+        return run.view
+
+    def _judge(
+        self,
+        compiled: CompiledStep,
+        view: ResponseView | None,
+        ns: Namespaces,
+        expected: list[Any],
+        run: Execution,
+        where: str,
+    ) -> None:
+        results: list[CheckResult] = []
+        if view is not None and not compiled.status_checked:
+            results.append(default_status_result(view))
+        with_response: Namespaces | None = None
+        for check, value in zip(compiled.checks, expected, strict=True):
+            if check.needs_response and view is None:
+                raise StepError(f"{where}: check {check.check.name} needs an action to check")
+            if not check.needs_response:
+                if with_response is None:
+                    with_response = {**ns, "response": view.namespace()} if view else ns
+                value = render(check.expected, with_response, where, f"check {check.check.name}")
+            try:
+                results.append(check.evaluate(view, ns, value))
+            except InvalidJson as exc:
+                raise StepError(f"{where}: check {check.check.name}: {exc.message}") from exc
+        run.checks = results
+        failed = [result.message or result.name for result in results if not result.passed]
+        run.status = StepStatus.FAILED if failed else StepStatus.PASSED
+        run.error = f"{where}: {'; '.join(failed)}" if failed else None
+
+    def _extract(self, compiled: CompiledStep, ns: Namespaces, run: Execution, where: str) -> None:
+        if not compiled.save and not compiled.exports:
+            return
+        view = run.view
+        scope = {**ns, "response": view.namespace()} if view is not None else ns
+        for target, label, extractors in (
+            (run.saved, "save", compiled.save),
+            (run.exports, "exportAs", compiled.exports),
+        ):
+            for name, extract in extractors:
+                try:
+                    target[name] = extract(view, scope)
+                except LookupError as exc:
+                    run.status, run.error = StepStatus.FAILED, f"{where}: {label} {name}: {exc}"
+                    return
+                except InvalidJson as exc:
+                    raise StepError(f"{where}: {label} {name}: {exc.message}") from exc
+                except TemplateFailure as exc:
+                    raise StepError(f"{where}: {label} {name}: {exc.message}") from exc

@@ -1,0 +1,209 @@
+"""Binding files in, validated `Bindings` out; every error names the YAML path and line.
+
+`load_bindings(path_or_text, graph)` reads a binding file (see `orchestra.binding.model` for its
+format). With a process graph, keys are resolved to element ids (a key may be an id or a unique
+name) and each must be of the right kind: `tasks` are activities and the events generation
+turns into ACTION steps (message, timer... events), `events` are events (end events: final
+checks), `flows` are sequence flows. `bindings_from_extension_elements(graph)` reads bindings
+embedded in the BPMN (see `orchestra.binding.extension`); `merge_bindings` lets a file override
+them, and `bindings_for(graph, file)` does both.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from orchestra.binding.extension import bindings_from_extension_elements
+from orchestra.binding.model import Bindings, StepBinding
+from orchestra.binding.templates import TemplateFailure, Templates
+from orchestra.binding.yamlsource import (
+    Problem,
+    Source,
+    dotted,
+    locate,
+    parse,
+    problems_of,
+    refusal,
+)
+from orchestra.domain.process import NodeCategory, ProcessGraph
+from orchestra.errors import BindingRefused
+
+_SECTIONS = ("tasks", "events", "flows")
+
+
+def read_source(path_or_text: str | Path) -> Source:
+    """A Path or an existing file name is read; any other string is the text itself."""
+    if isinstance(path_or_text, Path) or _is_file(path_or_text):
+        path = Path(path_or_text)
+        try:
+            return Source(str(path), path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BindingRefused(f"{path}: cannot read binding file: {exc}") from exc
+    return Source("<bindings>", str(path_or_text))
+
+
+def _is_file(text: str) -> bool:
+    if "\n" in text or len(text) > 4096:
+        return False
+    try:
+        return Path(text).is_file()
+    except OSError:  # a one-line text too long to be a file name
+        return False
+
+
+def load_bindings(path_or_text: str | Path, graph: ProcessGraph | None = None) -> Bindings:
+    source = read_source(path_or_text)
+    return parse_bindings(source, graph)
+
+
+def parse_bindings(source: Source, graph: ProcessGraph | None = None) -> Bindings:
+    value, tree = parse(source)
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise refusal(source, [Problem("", locate(tree, (), source), "expected a mapping")])
+    try:
+        bindings = Bindings.model_validate(value)
+    except ValidationError as exc:
+        raise refusal(source, problems_of(exc, tree, source)) from exc
+    problems = _semantic_problems(bindings, tree, source)
+    if graph is not None:
+        bindings, unresolved = _resolve(bindings, graph, tree, source)
+        problems += unresolved
+    if problems:
+        raise refusal(source, problems)
+    return bindings
+
+
+def _semantic_problems(bindings: Bindings, tree: Any, source: Source) -> list[Problem]:
+    """What the schema cannot say: tasks need an action, templates must compile."""
+    problems = []
+    for section in ("tasks", "events"):
+        bound: dict[str, StepBinding] = getattr(bindings, section)
+        for key, binding in bound.items():
+            loc: list[str | int] = [section, key]
+            if binding.action is None:
+                problems += _actionless_problems(section, binding, loc, tree, source)
+            problems += _template_problems(binding, loc, tree, source)
+    return problems
+
+
+def _actionless_problems(
+    section: str, binding: StepBinding, loc: list[str | int], tree: Any, source: Source
+) -> list[Problem]:
+    """Without an action only `that` checks (over the run's values) have something to check."""
+    if section == "tasks" and not binding.checks:
+        return [Problem(dotted(loc), locate(tree, loc, source), "missing `action`")]
+    problems = []
+    for index, check in enumerate(binding.checks):
+        if check.kind != "that":
+            where: list[str | int] = [*loc, "checks", index]
+            message = f"a {check.kind} check needs an `action` (without one, use `that`)"
+            problems.append(Problem(dotted(where), locate(tree, where, source), message))
+    return problems
+
+
+def _template_problems(
+    binding: StepBinding, loc: list[str | int], tree: Any, source: Source
+) -> list[Problem]:
+    templates = Templates()
+    raw = binding.model_dump(mode="json", by_alias=True, exclude_none=True)
+    problems = []
+    for path, text in _strings(raw, loc):
+        try:
+            templates.compile(text)
+        except TemplateFailure as exc:
+            problems.append(Problem(dotted(path), locate(tree, path, source), exc.message))
+    return problems
+
+
+def _strings(value: Any, loc: list[str | int]) -> list[tuple[list[str | int], str]]:
+    if isinstance(value, str):
+        return [(loc, value)] if ("{{" in value or "{%" in value) else []
+    if isinstance(value, dict):
+        return [pair for key, item in value.items() for pair in _strings(item, [*loc, key])]
+    if isinstance(value, list):
+        return [pair for i, item in enumerate(value) for pair in _strings(item, [*loc, i])]
+    return []
+
+
+def _resolve(
+    bindings: Bindings, graph: ProcessGraph, tree: Any, source: Source
+) -> tuple[Bindings, list[Problem]]:
+    problems: list[Problem] = []
+    resolved: dict[str, dict[str, Any]] = {}
+    for section in _SECTIONS:
+        resolved[section] = {}
+        for key, binding in getattr(bindings, section).items():
+            element_id, message = _element_id(section, key, graph)
+            loc = [section, key]
+            if element_id is None or message:
+                problems.append(Problem(dotted(loc), locate(tree, loc, source), message or ""))
+            elif element_id in resolved[section]:
+                duplicate = f"binds {element_id} a second time (by id and by name)"
+                problems.append(Problem(dotted(loc), locate(tree, loc, source), duplicate))
+            else:
+                resolved[section][element_id] = binding
+    return bindings.model_copy(update=resolved), problems
+
+
+def _element_id(section: str, key: str, graph: ProcessGraph) -> tuple[str | None, str | None]:
+    """The element a key names, or why it names none."""
+    if section == "flows":
+        candidates = {flow.id: flow.name for flow in graph.flows}
+        kinds = {flow.id: "sequenceFlow" for flow in graph.flows}
+    else:
+        candidates = {node.id: node.name for node in graph.nodes}
+        kinds = {node.id: node.type for node in graph.nodes}
+    if key in candidates:
+        element_id = key
+    else:
+        named = [eid for eid, name in candidates.items() if name == key]
+        if len(named) > 1:
+            return None, f"name {key!r} is ambiguous: use one of the ids {', '.join(named)}"
+        if not named:
+            return None, _unknown(section, key, candidates)
+        element_id = named[0]
+    if section != "flows" and not _fits(section, graph.node_by_id[element_id].category):
+        expected = "a task" if section == "tasks" else "an event"
+        return None, f"{element_id} is a {kinds[element_id]}, not {expected}"
+    return element_id, None
+
+
+def _fits(section: str, category: NodeCategory) -> bool:
+    """`tasks`: what becomes an ACTION step (activities, and events that wait or send)."""
+    if section == "tasks":
+        return category.is_activity or (
+            category.is_event and category is not NodeCategory.END_EVENT
+        )
+    return category.is_event
+
+
+def _unknown(section: str, key: str, candidates: dict[str, str | None]) -> str:
+    known = [*candidates, *(name for name in candidates.values() if name)]
+    close = difflib.get_close_matches(key, known, n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    kind = {"tasks": "task", "events": "event", "flows": "flow"}[section]
+    return f"unknown {kind} {key!r}: no element of the process has this id or name{hint}"
+
+
+def bindings_for(graph: ProcessGraph, path_or_text: str | Path | None = None) -> Bindings:
+    """What `generate --bindings FILE` attaches: the BPMN's embedded bindings, then the file's."""
+    embedded = bindings_from_extension_elements(graph)
+    if path_or_text is None:
+        return embedded
+    return merge_bindings(embedded, load_bindings(path_or_text, graph))
+
+
+def merge_bindings(base: Bindings, override: Bindings) -> Bindings:
+    """`override` (a binding file) wins over `base` (bindings embedded in the BPMN), per element."""
+    return Bindings(
+        defaults=override.defaults if override.defaults.model_fields_set else base.defaults,
+        tasks={**base.tasks, **override.tasks},
+        events={**base.events, **override.events},
+        flows={**base.flows, **override.flows},
+    )

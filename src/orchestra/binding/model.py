@@ -1,0 +1,324 @@
+"""What a binding says, as validated data: the file's shape and the step specs it becomes.
+
+A binding file (YAML) maps BPMN elements to what they do against the SUT:
+
+    defaults: {service: orders, timeout: 10}
+    tasks:                                  # keyed by task id, or by a unique task name
+      Task_CreateOrder:
+        action: {method: POST, path: /orders, json: {amount: "{{ data.amount }}"}}
+        checks:
+          - status: 201
+          - jsonpath: $.state
+            eq: CREATED
+        save: {order_id: $.id}              # into the run's vars
+        exportAs: {lastOrder: $.id}         # into SuiteRun.context
+      Task_WaitShipped:
+        action: {path: "/orders/{{ vars.order_id }}"}
+        checks: [{jsonpath: $.state, eq: SHIPPED}]
+        eventually: {timeout: 30, interval: 0.5}
+    flows:                                  # data that makes the SUT take a gateway's flow
+      Flow_big: {data: {amount: 5000}}
+    events:                                 # end events: final checks (action optional)
+      End_Shipped: {checks: [{that: "{{ vars.order_id is defined }}"}]}
+
+Checks name one subject (status, header, jsonpath, schema, latency_ms, that) and at most one
+operator (eq, ne, contains, matches, exists, gt, lt, ge, le, length, in). A `save`/`exportAs`
+value starting with `$` is a JSONPath into the response body; anything else is a template with
+`response` ({status, headers, json, body, elapsed_ms}) in scope.
+
+`StepSpec` is what `attach_bindings` writes into `ScenarioStep.spec` (JSON) and what the
+executor reads back; `Check` accepts both the file's short form and the normalized form.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Literal
+
+import jsonschema
+from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+from jsonpath_ng.ext.parser import parse as parse_jsonpath
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from orchestra.domain.process import Frozen
+
+CheckKind = Literal["status", "header", "jsonpath", "schema", "latency_ms", "that"]
+Operator = Literal[
+    "eq", "ne", "contains", "matches", "exists", "gt", "lt", "ge", "le", "length", "in"
+]
+
+SUBJECTS: tuple[str, ...] = ("status", "header", "jsonpath", "schema", "latency_ms", "that")
+OPERATORS: tuple[str, ...] = (
+    "eq", "ne", "contains", "matches", "exists", "gt", "lt", "ge", "le", "length", "in"
+)  # fmt: skip
+_OPERATORS_OF: dict[str, frozenset[str]] = {
+    "status": frozenset({"eq", "ne", "in", "gt", "lt", "ge", "le"}),
+    "latency_ms": frozenset({"lt", "le"}),
+    "header": frozenset({"eq", "ne", "contains", "matches", "exists", "in"}),
+    "jsonpath": frozenset(OPERATORS),
+    "schema": frozenset(),
+    "that": frozenset(),
+}
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+
+
+@lru_cache(maxsize=4096)
+def compiled_jsonpath(path: str) -> Any:
+    """A JSONPath parsed once (jsonpath-ng's parser is slow); ValueError names the path."""
+    try:
+        return parse_jsonpath(path)
+    except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
+        raise ValueError(f"invalid JSONPath {path!r}: {exc}") from exc
+
+
+_SIMPLE_JSONPATH = re.compile(r"^\$((?:\.[A-Za-z_][\w-]*|\[\d+\]|\['[^'\]]*'\])*)$")
+_JSONPATH_PART = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\['([^']*)'\]")
+
+
+@lru_cache(maxsize=4096)
+def _simple_jsonpath(path: str) -> tuple[str | int, ...] | None:
+    match = _SIMPLE_JSONPATH.match(path)
+    if match is None:
+        return None
+    parts = _JSONPATH_PART.findall(match.group(1))
+    return tuple(int(index) if index else (name or quoted) for name, index, quoted in parts)
+
+
+def jsonpath_values(path: str, document: Any) -> list[Any]:
+    """The values `path` matches in `document`; `$.a.b[0]` is walked directly (the hot path)."""
+    simple = _simple_jsonpath(path)
+    if simple is None:
+        return [match.value for match in compiled_jsonpath(path).find(document)]
+    value = document
+    for part in simple:
+        if isinstance(part, int):
+            if not isinstance(value, list) or part >= len(value):
+                return []
+        elif not isinstance(value, dict) or part not in value:
+            return []
+        value = value[part]
+    return [value]
+
+
+def is_template(value: Any) -> bool:
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+class Check(Frozen):
+    """One check, normalized: what it looks at, how it compares, against what."""
+
+    kind: CheckKind
+    target: str | None = None  # the header name or the JSONPath
+    op: Operator | None = None  # None for schema and that
+    expected: Any = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_short_form(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "kind" not in value:
+            return _normalize_check(value)
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Check:
+        allowed = _OPERATORS_OF[self.kind]
+        if self.op is not None and self.op not in allowed:
+            raise ValueError(f"operator {self.op!r} does not apply to {self.kind}")
+        if self.kind == "jsonpath":
+            compiled_jsonpath(self.target or "")
+        if self.op == "matches" and not is_template(self.expected):
+            try:
+                re.compile(str(self.expected))
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {self.expected!r}: {exc}") from exc
+        if self.kind == "schema":
+            _check_schema(self.expected)
+        if self.kind == "that" and not is_template(self.expected):
+            raise ValueError("`that` needs a template such as '{{ vars.total > 0 }}'")
+        return self
+
+    @property
+    def name(self) -> str:
+        subject = f"{self.kind} {self.target}" if self.target else self.kind
+        return f"{subject} {self.op}" if self.op else subject
+
+
+def _check_schema(schema: Any) -> None:
+    if not isinstance(schema, dict | bool):
+        raise ValueError("`schema` must be a JSON Schema object")
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)  # type: ignore[arg-type]
+    except jsonschema.SchemaError as exc:
+        raise ValueError(f"invalid JSON Schema: {exc.message}") from exc
+
+
+def _normalize_check(raw: dict[str, Any]) -> dict[str, Any]:
+    subjects = [key for key in raw if key in SUBJECTS]
+    if len(subjects) != 1:
+        found = ", ".join(map(str, raw)) or "nothing"
+        raise ValueError(f"a check names exactly one of {', '.join(SUBJECTS)} (found: {found})")
+    kind = subjects[0]
+    ops = [key for key in raw if key != kind]
+    for op in ops:
+        if op not in OPERATORS:
+            raise ValueError(f"unknown operator {op!r} (one of {', '.join(OPERATORS)})")
+    if len(ops) > 1:
+        raise ValueError(f"one operator per check (found: {', '.join(ops)})")
+    subject = raw[kind]
+    if kind in ("status", "latency_ms"):
+        if ops:
+            raise ValueError(f"write `{kind}: {{{ops[0]}: ...}}`")
+        return _comparison(kind, subject)
+    if kind in ("schema", "that"):
+        if ops:
+            raise ValueError(f"`{kind}` takes no operator (found: {ops[0]})")
+        return {"kind": kind, "expected": subject}
+    if not isinstance(subject, str):
+        raise ValueError(f"`{kind}` must be a string")
+    if not ops:
+        return {"kind": kind, "target": subject, "op": "exists", "expected": True}
+    return {"kind": kind, "target": subject, "op": ops[0], "expected": raw[ops[0]]}
+
+
+def _comparison(kind: str, subject: Any) -> dict[str, Any]:
+    """`status: 201`, `status: [200, 201]`, `status: 2xx`, `latency_ms: 500`, `{lt: 400}`."""
+    if isinstance(subject, dict):
+        if len(subject) != 1:
+            raise ValueError(f"`{kind}` takes one comparison such as {{lt: 400}}")
+        ((op, expected),) = subject.items()
+        if op not in OPERATORS:
+            raise ValueError(f"unknown operator {op!r} (one of {', '.join(OPERATORS)})")
+        return {"kind": kind, "op": op, "expected": expected}
+    if kind == "latency_ms":
+        return {"kind": kind, "op": "lt", "expected": subject}
+    if isinstance(subject, list):
+        return {"kind": kind, "op": "in", "expected": subject}
+    pattern = r"[1-5]xx|\d{3}"
+    if isinstance(subject, str) and not re.fullmatch(pattern, subject) and not is_template(subject):
+        raise ValueError(f"status {subject!r} is neither a code nor a class like 2xx")
+    return {"kind": kind, "op": "eq", "expected": subject}
+
+
+class HttpAction(Frozen):
+    """An HTTP request relative to a named service of the environment."""
+
+    protocol: Literal["http"] = "http"
+    service: str | None = None  # None: the binding's default, else the environment's only one
+    method: str = "GET"
+    path: str = "/"  # relative to the service's base URL (an absolute URL is used as is)
+    headers: dict[str, str] = Field(default_factory=dict)
+    query: dict[str, Any] = Field(default_factory=dict)
+    json_body: Any = Field(default=None, alias="json")
+    form: dict[str, Any] | None = None
+    body: str | None = None  # raw text
+    timeout: float | None = Field(default=None, gt=0)  # seconds, per request
+    retries: int = Field(default=0, ge=0, le=10)  # on transport errors only
+    follow_redirects: bool = True
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        if value.upper() not in METHODS:
+            raise ValueError(f"unknown HTTP method {value!r} (one of {', '.join(sorted(METHODS))})")
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _one_body(self) -> HttpAction:
+        bodies = (("json", self.json_body), ("form", self.form), ("body", self.body))
+        given = [name for name, value in bodies if value is not None]
+        if len(given) > 1:
+            raise ValueError(f"one body per request (found: {', '.join(given)})")
+        return self
+
+
+class Eventually(Frozen):
+    """Repeat the action until its checks hold, every `interval` s, for at most `timeout` s."""
+
+    timeout: float = Field(gt=0)
+    interval: float = Field(default=1.0, gt=0)
+
+
+def _valid_extractor(value: str) -> str:
+    if value.startswith("$"):
+        compiled_jsonpath(value)
+    elif not is_template(value):
+        raise ValueError(f"{value!r} is neither a JSONPath ($...) nor a template ({{{{ ... }}}})")
+    return value
+
+
+class StepBinding(Frozen):
+    """A task's (or an end event's) binding as written in the file."""
+
+    action: HttpAction | None = None
+    checks: tuple[Check, ...] = ()
+    eventually: Eventually | None = None
+    save: dict[str, str] = Field(default_factory=dict)
+    export_as: dict[str, str] = Field(default_factory=dict, alias="exportAs")
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @field_validator("save", "export_as")
+    @classmethod
+    def _extractors(cls, value: dict[str, str]) -> dict[str, str]:
+        for extractor in value.values():
+            _valid_extractor(extractor)
+        return value
+
+
+class FlowBinding(Frozen):
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Defaults(Frozen):
+    service: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    timeout: float | None = Field(default=None, gt=0)
+    retries: int | None = Field(default=None, ge=0, le=10)
+    eventually: Eventually | None = None
+
+
+class Bindings(Frozen):
+    """A whole binding file; keys are element ids once resolved against a process graph."""
+
+    version: Literal[1] = 1
+    defaults: Defaults = Field(default_factory=Defaults)
+    tasks: dict[str, StepBinding] = Field(default_factory=dict)
+    events: dict[str, StepBinding] = Field(default_factory=dict)
+    flows: dict[str, FlowBinding] = Field(default_factory=dict)
+
+
+class StepSpec(Frozen):
+    """What `ScenarioStep.spec` holds for a bound ACTION or ASSERTION step."""
+
+    action: HttpAction | None = None
+    checks: tuple[Check, ...] = ()
+    eventually: Eventually | None = None
+    save: dict[str, str] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)  # branch data for this step
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def spec_from_binding(binding: StepBinding, defaults: Defaults, data: dict[str, Any]) -> StepSpec:
+    """The binding with the file's defaults applied: what the executor needs and nothing else."""
+    action = binding.action
+    if action is not None:
+        updates: dict[str, Any] = {"headers": {**defaults.headers, **action.headers}}
+        if action.service is None and defaults.service is not None:
+            updates["service"] = defaults.service
+        if action.timeout is None and defaults.timeout is not None:
+            updates["timeout"] = defaults.timeout
+        if "retries" not in action.model_fields_set and defaults.retries is not None:
+            updates["retries"] = defaults.retries
+        action = action.model_copy(update=updates)
+    return StepSpec(
+        action=action,
+        checks=binding.checks,
+        eventually=binding.eventually or (defaults.eventually if action else None),
+        save=binding.save,
+        data=data,
+    )

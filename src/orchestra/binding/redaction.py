@@ -1,0 +1,85 @@
+"""Secrets out of everything the executor returns: each secret value becomes "***".
+
+Applied to the request as sent, the response, error messages, saved values and exports, so
+nothing stored or reported can hold a secret in clear. Credentials headers are masked whatever
+their value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "***"
+SENSITIVE_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
+)
+
+
+class Redactor:
+    def __init__(self, secrets: Iterable[str] = (), headers: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = {value for value in secrets if value}
+        self._headers = SENSITIVE_HEADERS | {name.lower() for name in headers}
+        self._pattern: re.Pattern[str] | None = None
+        self._compile()
+
+    def _compile(self) -> None:
+        # Longest first, so a secret containing another is masked whole.
+        ordered = sorted(self._secrets, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def add(self, secret: str) -> None:
+        """A secret learnt at run time (an OAuth2 access token)."""
+        if secret and secret not in self._secrets:
+            self._secrets.add(secret)
+            self._compile()
+
+    def with_secrets(self, secrets: Iterable[str]) -> Redactor:
+        extra = {value for value in secrets if value} - self._secrets
+        if not extra:
+            return self
+        return Redactor(self._secrets | extra, self._headers)
+
+    def text(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(MASK, text)
+
+    def value(self, value: Any) -> Any:
+        """Any JSON-like value with every secret masked in its strings (keys included).
+
+        A value holding no secret comes back as the very same object, so callers can skip
+        copying what did not change.
+        """
+        if self._pattern is None:
+            return value
+        if isinstance(value, str):
+            return self._pattern.sub(MASK, value) if self._pattern.search(value) else value
+        if isinstance(value, dict):
+            changed = False
+            masked = {}
+            for key, item in value.items():
+                new_key, new_item = self.value(key), self.value(item)
+                changed = changed or new_key is not key or new_item is not item
+                masked[new_key] = new_item
+            return masked if changed else value
+        if isinstance(value, list | tuple):
+            items = [self.value(item) for item in value]
+            return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+        return value
+
+    def json_body(self, parsed: Any, raw: bytes) -> Any:
+        """A parsed JSON body: walked only when its raw text may hold a secret."""
+        if self._pattern is None:
+            return parsed
+        text = raw.decode("utf-8", "replace")
+        if "\\" not in text and self._pattern.search(text) is None:
+            return parsed  # no escape sequence could hide a secret from the raw search
+        return self.value(parsed)
+
+    def headers(self, headers: dict[str, str]) -> dict[str, str]:
+        return {
+            key: MASK if key.lower() in self._headers else self.text(value)
+            for key, value in headers.items()
+        }

@@ -1,0 +1,181 @@
+"""Rendering a step's action into the request a protocol sends.
+
+Headers are layered: the environment's, the service's, its credentials, then the action's own;
+`Idempotency-Key` and `traceparent` are added unless the action sets them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from orchestra.binding.auth import Authenticator, AuthFailure
+from orchestra.binding.compiled import CompiledStep, StepError, render
+from orchestra.binding.environment import EnvironmentSpec, Service
+from orchestra.binding.redaction import Redactor
+from orchestra.binding.templates import Namespaces
+from orchestra.domain.execution import RunIdentity
+from orchestra.domain.scenario import ScenarioStep
+from orchestra.protocols.base import ActionProtocol, ProtocolRequest
+
+
+def idempotency_key(run: RunIdentity, step: ScenarioStep) -> str:
+    """A UUID-shaped digest of the step's place in its run (no attempt: stable across crashes)."""
+    name = (
+        f"orchestra/{run.suite_run_id}/{run.test_run_id}/{run.data_row_index}/"
+        f"{step.branch}/{step.position}/{step.element_id}"
+    )
+    digest = hashlib.blake2b(name.encode(), digest_size=16).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
+
+
+def trace_id(run: RunIdentity) -> str:
+    """One W3C trace per test run: every step's request is a span of it."""
+    return hashlib.sha256(f"{run.suite_run_id}/{run.test_run_id}".encode()).hexdigest()[:32]
+
+
+def _span_id() -> str:
+    return f"{random.getrandbits(64) or 1:016x}"  # W3C: 16 hex digits, not all zero
+
+
+class RequestBuilder:
+    """Builds requests for one (resolved) environment; caches one Authenticator per auth."""
+
+    def __init__(
+        self,
+        environment: EnvironmentSpec,
+        protocols: Mapping[str, ActionProtocol],
+        redactor: Redactor,
+        clock: Callable[[], float],
+    ) -> None:
+        self._environment = environment
+        self._protocols = protocols
+        self._redactor = redactor
+        self._clock = clock
+        self._authenticators: dict[str, Authenticator] = {}
+
+    async def build(
+        self,
+        step: ScenarioStep,
+        run: RunIdentity,
+        compiled: CompiledStep,
+        ns: Namespaces,
+        where: str,
+    ) -> ProtocolRequest:
+        action = compiled.spec.action
+        assert action is not None
+        service_name, service = self._service(action.service, where)
+        rendered = compiled.request
+        path = str(render(rendered["path"], ns, where, "action.path"))
+        if path.startswith(("http://", "https://")):
+            url = path
+        else:
+            url = f"{service.base_url.rstrip('/')}/{path.lstrip('/')}"
+        headers = {**self._environment.headers, **service.headers}
+        auth = service.auth or self._environment.auth
+        if auth is not None:
+            key = service_name if service.auth is not None else ""
+            try:
+                headers.update(
+                    await self._authenticator(key, service).headers(
+                        self._protocols[action.protocol]
+                    )
+                )
+            except AuthFailure as exc:
+                raise StepError(f"{where}: {exc.message}") from exc
+        for name, value in render(rendered["headers"], ns, where, "action.headers").items():
+            headers[name] = _text(value)
+        body, content_type = self._body(compiled, ns, where)
+        lower = {name.lower() for name in headers}
+        if content_type and "content-type" not in lower:
+            headers["Content-Type"] = content_type
+        if "idempotency-key" not in lower:
+            headers["Idempotency-Key"] = idempotency_key(run, step)
+        if "traceparent" not in lower:
+            headers["traceparent"] = f"00-{trace_id(run)}-{_span_id()}-01"
+        query = render(rendered["query"], ns, where, "action.query")
+        verify = service.verify_tls
+        return ProtocolRequest(
+            method=action.method,
+            url=url,
+            headers=headers,
+            query=_pairs(query),
+            body=body,
+            timeout_s=action.timeout or service.timeout or self._environment.timeout,
+            verify_tls=self._environment.verify_tls if verify is None else verify,
+            follow_redirects=action.follow_redirects,
+        )
+
+    def _service(self, name: str | None, where: str) -> tuple[str, Service]:
+        services = self._environment.services
+        if name is None:
+            if len(services) == 1:
+                return next(iter(services.items()))
+            raise StepError(
+                f"{where}: the action names no service and environment "
+                f"{self._environment.name!r} has several ({', '.join(services)})"
+            )
+        if name not in services:
+            raise StepError(
+                f"{where}: environment {self._environment.name!r} has no service {name!r} "
+                f"(it has {', '.join(services)})"
+            )
+        return name, services[name]
+
+    def _authenticator(self, key: str, service: Service) -> Authenticator:
+        found = self._authenticators.get(key)
+        if found is None:
+            auth = service.auth if key else self._environment.auth
+            assert auth is not None
+            verify = service.verify_tls
+            found = self._authenticators[key] = Authenticator(
+                auth,
+                self._redactor,
+                verify_tls=self._environment.verify_tls if verify is None else verify,
+                timeout_s=service.timeout or self._environment.timeout,
+                clock=self._clock,
+            )
+        return found
+
+    def _body(
+        self, compiled: CompiledStep, ns: Namespaces, where: str
+    ) -> tuple[bytes | None, str | None]:
+        action = compiled.spec.action
+        assert action is not None
+        rendered = compiled.request
+        if action.json_body is not None:
+            value = render(rendered["json"], ns, where, "action.json")
+            return json.dumps(value, default=str).encode(), "application/json"
+        if action.form is not None:
+            form = render(rendered["form"], ns, where, "action.form")
+            return urlencode(_pairs(form)).encode(), "application/x-www-form-urlencoded"
+        if action.body is not None:
+            text = render(rendered["body"], ns, where, "action.body")
+            return _text(text).encode(), "text/plain; charset=utf-8"
+        return None, None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return (
+        value
+        if isinstance(value, str)
+        else json.dumps(value)
+        if isinstance(value, dict | list)
+        else str(value)
+    )
+
+
+def _pairs(mapping: Any) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for key, value in (mapping or {}).items():
+        if value is None:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            pairs.append((str(key), _text(item)))
+    return pairs

@@ -1,0 +1,230 @@
+"""Templates in step specs: Jinja2's immutable sandbox with strict undefined variables.
+
+A spec value is compiled once into a `Renderer` (a plain callable over the namespaces) and
+cached by the executor. A string that is exactly one `{{ expression }}` renders to the
+expression's native value (`{{ data.amount }}` stays a number in a JSON body); any other string
+with `{{`/`{%` renders to text; everything else is a constant returned as is.
+
+The namespaces are `data` (data row and branch data), `vars`, `steps`, `suite`, `env`,
+`secrets`, `run`, plus `response` in `save` and `exportAs`. A variable that is not there raises
+`TemplateFailure` naming it (`vars.order_id is undefined`), found by walking the failing
+template's syntax tree against the namespaces: free on the happy path.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+Namespaces = Mapping[str, Any]
+Renderer = Callable[[Namespaces], Any]
+
+_SINGLE_EXPRESSION = re.compile(r"^\s*\{\{((?:(?!\}\}|\{\{|\{%).)*)\}\}\s*$", re.DOTALL)
+# `{{ vars.order.id }}`, `{{ data.items[0] }}`, `{{ response.headers['X-Id'] }}`: plain lookups
+# that need no Jinja machinery (the hot path), with Jinja as the fallback when one misses.
+_PATH = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\]|\['[^'\]]*'\]|\[\"[^\"\]]*\"\])*"
+_LOOKUP = re.compile(r"\{\{\s*(" + _PATH + r")\s*\}\}")
+_PART = re.compile(r"\.?([A-Za-z_]\w*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
+_MISSING: Any = object()
+
+
+class TemplateFailure(Exception):
+    """A template that does not compile or render; `message` names the culprit."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        # `data.items` means the key "items" of a data row, not dict.items.
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+class Templates:
+    """Compiles spec values into renderers; one per executor (its caches are per instance)."""
+
+    def __init__(self) -> None:
+        self._env = _Sandbox(
+            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+        )
+        self._env.globals.update(uuid=_uuid, now=_now)
+        self._strings: dict[str, Renderer] = {}
+
+    def compile(self, value: Any) -> Renderer:
+        """A renderer for any JSON-like value; raises TemplateFailure on a syntax error."""
+        if isinstance(value, str):
+            return self._string(value) if ("{{" in value or "{%" in value) else _constant(value)
+        if isinstance(value, dict):
+            parts = {key: self.compile(item) for key, item in value.items()}
+            if all(getattr(r, "constant", False) for r in parts.values()):
+                return _constant(value)
+            return lambda ns: {key: render(ns) for key, render in parts.items()}
+        if isinstance(value, list | tuple):
+            items = [self.compile(item) for item in value]
+            if all(getattr(r, "constant", False) for r in items):
+                return _constant(value)
+            return lambda ns: [render(ns) for render in items]
+        return _constant(value)
+
+    def _string(self, source: str) -> Renderer:
+        cached = self._strings.get(source)
+        if cached is None:
+            cached = self._strings[source] = self._compile_string(source)
+        return cached
+
+    def _compile_string(self, source: str) -> Renderer:
+        jinja = self._compile_jinja(source)
+        fast = _fast_renderer(source, jinja)
+        return fast or jinja
+
+    def _compile_jinja(self, source: str) -> Renderer:
+        single = _SINGLE_EXPRESSION.match(source)
+        try:
+            if single:
+                expression = self._env.compile_expression(single.group(1), undefined_to_none=False)
+            else:
+                template = self._env.from_string(source)
+        except TemplateSyntaxError as exc:
+            raise TemplateFailure(f"template {source!r} is invalid: {exc.message}") from exc
+
+        def render(ns: Namespaces) -> Any:
+            try:
+                if single:
+                    result = expression(**ns)
+                    if isinstance(result, Undefined):
+                        str(result)  # StrictUndefined raises, naming what is missing
+                    return result
+                return template.render(ns)
+            except UndefinedError as exc:
+                missing = self._missing_variable(source, ns)
+                what = f"{missing} is undefined" if missing else exc.message
+                raise TemplateFailure(f"template {source!r}: {what}") from exc
+            except SecurityError as exc:
+                raise TemplateFailure(f"template {source!r}: not allowed: {exc}") from exc
+            except Exception as exc:  # an expression error such as 1 + 'a': the user's
+                raise TemplateFailure(f"template {source!r}: {type(exc).__name__}: {exc}") from exc
+
+        return render
+
+    def _missing_variable(self, source: str, ns: Namespaces) -> str | None:
+        """The shortest dotted path of the template that the namespaces do not have."""
+        tree = self._env.parse(source)
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+            chain = _chain(node)
+            if chain is None:
+                continue
+            value: Any = ns
+            for depth, part in enumerate(chain):
+                in_mapping = isinstance(value, Mapping) and part in value
+                in_list = isinstance(value, list) and isinstance(part, int) and part < len(value)
+                if in_mapping or in_list:
+                    value = value[part]
+                else:
+                    return _dotted(chain[: depth + 1])
+        return None
+
+
+def _fast_renderer(source: str, fallback: Renderer) -> Renderer | None:
+    """A renderer doing plain lookups when `source` only interpolates dotted paths, else None."""
+    if "{%" in source or "{#" in source:
+        return None
+    pieces: list[str | list[str | int]] = []
+    end = 0
+    for match in _LOOKUP.finditer(source):
+        pieces += [source[end : match.start()], _parts(match.group(1))]
+        end = match.end()
+    pieces.append(source[end:])
+    if any("{{" in p or "}}" in p for p in pieces if isinstance(p, str)):
+        return None  # an expression that is more than a path
+    if len(pieces) == 3 and pieces[0].strip() == "" == pieces[2].strip():  # type: ignore[union-attr]
+        path = pieces[1]
+        assert isinstance(path, list)
+
+        def native(ns: Namespaces) -> Any:
+            value = _lookup(ns, path)
+            return fallback(ns) if value is _MISSING else value
+
+        return native
+
+    def text(ns: Namespaces) -> Any:
+        out = []
+        for piece in pieces:
+            if isinstance(piece, str):
+                out.append(piece)
+                continue
+            value = _lookup(ns, piece)
+            if value is _MISSING:
+                return fallback(ns)
+            out.append(str(value))
+        return "".join(out)
+
+    return text
+
+
+def _parts(path: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for name, index, single, double in _PART.findall(path):
+        parts.append(int(index) if index else (name or single or double))
+    return parts
+
+
+def _lookup(ns: Namespaces, path: list[str | int]) -> Any:
+    value: Any = ns
+    for part in path:
+        if isinstance(part, int):
+            if type(value) is not list or part >= len(value):
+                return _MISSING
+        elif not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+def _constant(value: Any) -> Renderer:
+    def render(ns: Namespaces) -> Any:
+        return value
+
+    render.constant = True  # type: ignore[attr-defined]
+    return render
+
+
+def _chain(node: nodes.Node) -> list[str | int] | None:
+    """`vars.order["id"]` as ["vars", "order", "id"]; None for anything less simple."""
+    parts: list[str | int] = []
+    while True:
+        if isinstance(node, nodes.Name):
+            return [node.name, *reversed(parts)]
+        if isinstance(node, nodes.Getattr):
+            parts.append(node.attr)
+            node = node.node
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            parts.append(node.arg.value)
+            node = node.node
+        else:
+            return None
+
+
+def _dotted(chain: list[str | int]) -> str:
+    text = str(chain[0])
+    for part in chain[1:]:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text

@@ -1,0 +1,106 @@
+"""`orchestra dataset import NAME FILE` and `orchestra env apply FILE`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from orchestra.cli.output import emit, json_option
+from orchestra.config import Settings
+from orchestra.services import config
+from orchestra.store.database import Database, open_database
+
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+T = TypeVar("T")
+
+
+def _with_database(use: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        async with open_database(Settings.from_env()) as db:
+            return await use(db)
+
+    return asyncio.run(run())
+
+
+@click.group()
+def dataset() -> None:
+    """Test data sets: a scenario runs once per row when a suite run names one."""
+
+
+@dataset.command("import")
+@click.argument("name")
+@click.argument("file", type=_FILE)
+@json_option
+def import_(name: str, file: Path, as_json: bool) -> None:
+    """Import FILE (YAML, JSON or CSV rows) as data set NAME, replacing one of that name."""
+    result = _with_database(lambda db: config.import_data_set(db, name, file))
+
+    def human(out: Console) -> None:
+        columns = ", ".join(result["columns"])
+        out.print(
+            f"data set {escape(result['data_set'])}: {result['rows']} rows ({escape(columns)})"
+        )
+
+    emit(result, as_json=as_json, human=human)
+
+
+@dataset.command("list")
+@json_option
+def list_data_sets(as_json: bool) -> None:
+    """List the data sets."""
+    result = _with_database(config.list_data_sets)
+
+    def human(out: Console) -> None:
+        for found in result:
+            out.print(f"{escape(found['data_set'])}: {found['rows']} rows")
+        if not result:
+            out.print("no data sets: add one with `orchestra dataset import NAME FILE`")
+
+    emit(result, as_json=as_json, human=human)
+
+
+@click.group()
+def env() -> None:
+    """Environments: where the SUT is, how to authenticate, which secrets to read."""
+
+
+@env.command()
+@click.argument("file", type=_FILE)
+@json_option
+def apply(file: Path, as_json: bool) -> None:
+    """Create or replace the environment FILE describes (secrets stay references)."""
+    result = _with_database(lambda db: config.apply_environment(db, file))
+
+    def human(out: Console) -> None:
+        out.print(f"environment {escape(result['environment'])}")
+        for name, url in result["services"].items():
+            out.print(f"  {escape(name)}: {escape(url)}")
+        if result["secret_refs"]:
+            refs = ", ".join(f"${{{ref}}}" for ref in result["secret_refs"])
+            out.print(f"  secrets read at run time from: {escape(refs)}")
+
+    emit(result, as_json=as_json, human=human)
+
+
+@env.command("list")
+@json_option
+def list_environments(as_json: bool) -> None:
+    """List the environments and the variables their secrets are read from."""
+    result = _with_database(config.list_environments)
+
+    def human(out: Console) -> None:
+        for found in result:
+            services = ", ".join(f"{k} {v}" for k, v in found["services"].items())
+            out.print(f"{escape(found['environment'])}: {escape(services)}")
+        if not result:
+            out.print("no environments: add one with `orchestra env apply FILE`")
+
+    emit(result, as_json=as_json, human=human)

@@ -1,0 +1,222 @@
+"""`orchestra run`, `orchestra worker`, `orchestra status`, `orchestra cancel`."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from orchestra.binding.factory import executor_factory
+from orchestra.cli.output import console, emit, json_option
+from orchestra.config import Settings
+from orchestra.domain.statuses import TestRunStatus
+from orchestra.runtime.ports import ExecutorFactory
+from orchestra.runtime.worker import Worker, WorkerOptions
+from orchestra.services import running
+from orchestra.store.database import open_database
+
+
+def _executor_factory() -> ExecutorFactory:
+    return executor_factory()
+
+
+@click.command()
+@click.argument("suite_id", type=int)
+@click.option("--env", "environment", help="The environment to run against (orchestra env apply).")
+@click.option("--data-set", help="Run each scenario once per row of this data set.")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 1024),
+    default=8,
+    show_default=True,
+    help="Runs each worker executes at once.",
+)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(1, 100),
+    default=3,
+    show_default=True,
+    help="Leases a run may lose (crashed or hung workers) before it is FAILED_STUCK.",
+)
+@click.option(
+    "--wait/--no-wait",
+    default=False,
+    help="Run workers here until the suite run ends, with a progress bar.",
+)
+@json_option
+def run(
+    suite_id: int,
+    environment: str | None,
+    data_set: str | None,
+    workers: int,
+    concurrency: int,
+    max_attempts: int,
+    wait: bool,
+    as_json: bool,
+) -> None:
+    """Start a suite run of SUITE_ID; with --wait, execute it here and exit 1 if it failed."""
+    result = asyncio.run(
+        _run(suite_id, environment, data_set, workers, concurrency, max_attempts, wait, as_json)
+    )
+    emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
+    if wait and result["status"] != "PASSED":
+        raise click.exceptions.Exit(1)
+
+
+async def _run(
+    suite_id: int,
+    environment: str | None,
+    data_set: str | None,
+    workers: int,
+    concurrency: int,
+    max_attempts: int,
+    wait: bool,
+    as_json: bool,
+) -> dict[str, Any]:
+    settings = Settings.from_env()
+    async with open_database(settings, max_size=2 + 3 * workers) as db:
+        suite_run = await running.start_suite_run(
+            db, suite_id, environment=environment, data_set=data_set, max_attempts=max_attempts
+        )
+        if not wait:
+            return (await running.progress(db, suite_run.id)).to_json()
+        options = WorkerOptions(concurrency=concurrency)
+        with _progress_bar(disable=as_json) as bar:
+            task = bar.add_task(f"suite run {suite_run.id}", total=None, stats="")
+
+            def show(current: running.Progress, elapsed: float) -> None:
+                counts = current.counts
+                stats = (
+                    f"[green]{counts.get(TestRunStatus.PASSED, 0)} passed[/] "
+                    f"[red]{_failed(counts)} failed[/]"
+                )
+                bar.update(task, total=current.total, completed=current.done, stats=stats)
+
+            final, _ = await running.work_until_done(
+                db,
+                suite_run.id,
+                _executor_factory(),
+                workers=workers,
+                options=options,
+                on_progress=show,
+            )
+        return final.to_json()
+
+
+def _failed(counts: dict[TestRunStatus, int]) -> int:
+    return sum(
+        n
+        for status, n in counts.items()
+        if status.is_terminal and status is not TestRunStatus.PASSED
+    )
+
+
+def _progress_bar(*, disable: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[stats]}"),
+        TimeElapsedColumn(),
+        console=console(stderr=True),
+        disable=disable,
+        transient=False,
+    )
+
+
+def _print_progress(out: Console, result: dict[str, Any]) -> None:
+    table = Table(title=f"suite run {result['suite_run']}: {result['status']}")
+    table.add_column("status")
+    table.add_column("runs", justify="right")
+    for status, n in result["counts"].items():
+        table.add_row(status, str(n))
+    out.print(table)
+    out.print(f"{result['done']} of {result['total']} runs finished")
+
+
+@click.command()
+@click.argument("suite_run_id", type=int)
+@json_option
+def status(suite_run_id: int, as_json: bool) -> None:
+    """Show how far a suite run is."""
+
+    async def look() -> dict[str, Any]:
+        async with open_database(Settings.from_env()) as db:
+            return (await running.progress(db, suite_run_id)).to_json()
+
+    result = asyncio.run(look())
+    emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
+
+
+@click.command()
+@click.argument("suite_run_id", type=int)
+@json_option
+def cancel(suite_run_id: int, as_json: bool) -> None:
+    """Cancel a suite run: its unfinished runs end CANCELLED, workers drop them."""
+
+    async def stop() -> dict[str, Any]:
+        async with open_database(Settings.from_env()) as db:
+            return (await running.cancel(db, suite_run_id)).to_json()
+
+    result = asyncio.run(stop())
+    emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
+
+
+@click.command()
+@click.option("--concurrency", type=click.IntRange(1, 1024), default=8, show_default=True)
+@click.option(
+    "--lease",
+    "lease_seconds",
+    type=click.FloatRange(1, 3600),
+    default=10,
+    show_default=True,
+    help="Seconds a claim holds a run between heartbeats.",
+)
+@click.option(
+    "--drain",
+    "drain_seconds",
+    type=click.FloatRange(0, 3600),
+    default=10,
+    show_default=True,
+    help="Seconds given to running steps on SIGTERM.",
+)
+@json_option
+def worker(concurrency: int, lease_seconds: float, drain_seconds: float, as_json: bool) -> None:
+    """Execute queued runs until SIGTERM or SIGINT, then drain and exit 0."""
+    options = WorkerOptions(
+        concurrency=concurrency, lease_seconds=lease_seconds, drain_seconds=drain_seconds
+    )
+
+    async def work() -> dict[str, Any]:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        async with open_database(Settings.from_env(), max_size=4) as db:
+            w = Worker(db.pool, _executor_factory(), options, listen_url=db.server.url)
+            if not as_json:
+                console(stderr=True).print(f"worker {w.id}: waiting for runs (Ctrl-C to stop)")
+            stats = await w.run(stop)
+        return {
+            "worker": w.id,
+            "claimed": stats.claimed,
+            "finished": stats.finished,
+            "released": stats.released,
+            "lost": stats.lost,
+        }
+
+    result = asyncio.run(work())
+    emit(
+        result,
+        as_json=as_json,
+        human=lambda out: out.print(
+            f"worker {result['worker']} stopped: {result['finished']} runs finished, "
+            f"{result['released']} released, {result['lost']} lost"
+        ),
+    )

@@ -1,0 +1,99 @@
+"""Stored records into report parts, for the loader from the database. Pure functions.
+
+`run_report(run, scenario, results)` turns a TestRun, its TestScenario and its StepResults into
+a TestRunReport; `step_from_result(result, step)` one StepResult (with its ScenarioStep if
+known) into a StepReport.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from orchestra.domain.execution import CheckResult
+from orchestra.domain.records import StepResult, TestRun
+from orchestra.domain.scenario import ScenarioStep, TestScenario
+from orchestra.domain.statuses import StepKind, StepStatus
+from orchestra.reports.model import StepReport, TestRunReport
+
+_CHECK_FIELDS = frozenset(CheckResult.model_fields)
+
+
+def run_report(
+    run: TestRun, scenario: TestScenario | None, results: Sequence[StepResult]
+) -> TestRunReport:
+    """The run with one step report per scenario step, in position order.
+
+    A step with a result shows it; one without (the run stopped before it) is SKIPPED, except
+    BARRIER steps, which are left out. Results of steps the scenario no longer lists are kept.
+    """
+    by_position = {result.position: result for result in results}
+    steps = scenario.steps if scenario is not None else ()
+    listed = {step.position for step in steps}
+    reports = [
+        step_from_result(by_position[step.position], step)
+        if step.position in by_position
+        else _never_ran(step)
+        for step in steps
+        if step.position in by_position or step.kind is not StepKind.BARRIER
+    ]
+    reports += [step_from_result(r, None) for r in results if r.position not in listed]
+    return TestRunReport(
+        id=run.id,
+        scenario=run.scenario_name,
+        data_row_index=run.data_row_index,
+        status=run.status,
+        attempts=max(run.attempt, 1),
+        error=run.error,
+        queued_at=run.queued_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        path=scenario.path if scenario is not None else (),
+        steps=tuple(sorted(reports, key=lambda report: report.position)),
+    )
+
+
+def step_from_result(result: StepResult, step: ScenarioStep | None) -> StepReport:
+    return StepReport(
+        position=result.position,
+        kind=step.kind if step is not None else StepKind.ACTION,
+        element_id=result.element_id,
+        name=step.name if step is not None else None,
+        branch=result.branch,
+        attempt=result.attempt,
+        status=result.status,
+        started_at=result.started_at,
+        duration_ms=result.duration_ms,
+        request=result.request,
+        response=result.response,
+        checks=tuple(_check(raw) for raw in result.checks),
+        error=result.error,
+    )
+
+
+def _never_ran(step: ScenarioStep) -> StepReport:
+    return StepReport(
+        position=step.position,
+        kind=step.kind,
+        element_id=step.element_id,
+        name=step.name,
+        branch=step.branch,
+        status=StepStatus.SKIPPED,
+        requests=0,
+    )
+
+
+def _check(raw: dict[str, Any]) -> CheckResult:
+    """A stored check; one that does not fit the model is shown, not dropped."""
+    known = {key: value for key, value in raw.items() if key in _CHECK_FIELDS}
+    try:
+        return CheckResult.model_validate(known)
+    except ValidationError:
+        return CheckResult(
+            name=str(raw.get("name", "check")),
+            passed=bool(raw.get("passed")),
+            actual=raw,
+            message="stored check in an unexpected shape",
+        )

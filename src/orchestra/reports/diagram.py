@@ -1,0 +1,314 @@
+"""The BPMN diagram as inline SVG, each node and flow coloured by its outcome.
+
+Drawn from the model's BPMNDI (or `layout.auto_layout` when it has none): pools and lanes as
+labelled bands, tasks as rounded rectangles, events as circles (end events thick, intermediate
+and boundary ones double) with a glyph for timer / error / message / signal / terminate,
+gateways as diamonds with their marker, flows as polylines with arrowheads. Every element is a
+`<g data-element=ID data-outcome=passed|failed|not-covered>` with a `<title>` giving its counts.
+Every text from the model is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from markupsafe import Markup, escape
+
+from orchestra.domain.process import Bounds, Diagram, Node, NodeCategory, Point, ProcessGraph
+from orchestra.reports.layout import auto_layout
+from orchestra.reports.outcomes import ElementOutcome, Outcome
+
+PADDING = 20.0
+LABEL_OVERHANG = 40.0
+
+
+def diagram_of(graph: ProcessGraph) -> tuple[Diagram, bool]:
+    """The diagram to draw and whether it came from the model (False: laid out here)."""
+    node_ids = {node.id for node in graph.nodes}
+    drawn = graph.diagram
+    if drawn is not None and any(shape.element_id in node_ids for shape in drawn.shapes):
+        return drawn, True
+    return auto_layout(graph), False
+
+
+def render_svg(graph: ProcessGraph, outcomes: dict[str, ElementOutcome]) -> Markup:
+    diagram, _ = diagram_of(graph)
+    shapes = {shape.element_id: shape for shape in diagram.shapes}
+    parts: list[str] = [_defs()]
+    containers = [graph.participant, *graph.other_participants]
+    for pool in containers:
+        if pool is not None and pool.id in shapes:
+            parts.append(_band(shapes[pool.id].bounds, pool.name, "pool"))
+    for lane in graph.lanes:
+        if lane.id in shapes:
+            parts.append(_band(shapes[lane.id].bounds, lane.name, "lane"))
+    for edge in diagram.edges:
+        flow = graph.flow_by_id.get(edge.element_id)
+        if flow is not None and len(edge.waypoints) >= 2:
+            parts.append(_flow(edge.element_id, flow.name, edge.waypoints, outcomes))
+    for node in _drawing_order(graph):
+        if node.id in shapes:
+            parts.append(_node(node, shapes[node.id].bounds, outcomes))
+    messages = {flow.id for flow in graph.message_flows}
+    for edge in diagram.edges:
+        if edge.element_id in messages and len(edge.waypoints) >= 2:
+            parts.append(_message_flow(edge.element_id, edge.waypoints))
+    left, top, width, height = _viewbox(diagram)
+    box = f"{left:g} {top:g} {width:g} {height:g}"
+    return Markup(  # drawn at its natural size: a wide process scrolls rather than shrinks
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="bpmn" role="img" viewBox="{box}"'
+        f' width="{width:g}" height="{height:g}"'
+        f' aria-label="{escape(graph.name or graph.id)}">' + "".join(parts) + "</svg>"
+    )
+
+
+def _drawing_order(graph: ProcessGraph) -> list[Node]:
+    """Containers first (subprocesses), boundary events last so they sit on their activity."""
+
+    def rank(node: Node) -> int:
+        if node.category is NodeCategory.SUB_PROCESS:
+            return 0
+        return 2 if node.category is NodeCategory.BOUNDARY_EVENT else 1
+
+    return sorted(graph.nodes, key=rank)
+
+
+def _viewbox(diagram: Diagram) -> tuple[float, float, float, float]:
+    xs: list[float] = []
+    ys: list[float] = []
+    for shape in diagram.shapes:
+        b = shape.bounds
+        xs += [b.x, b.x + b.width]
+        ys += [b.y, b.y + b.height + 16]  # room for labels under events and gateways
+    for edge in diagram.edges:
+        xs += [p.x for p in edge.waypoints]
+        ys += [p.y for p in edge.waypoints]
+    if not xs:
+        return 0.0, 0.0, 100.0, 100.0
+    # labels under events and gateways may be wider than their shape
+    left, top = min(xs) - LABEL_OVERHANG, min(ys) - PADDING
+    return left, top, max(xs) + LABEL_OVERHANG - left, max(ys) + PADDING - top
+
+
+def _defs() -> str:
+    markers = "".join(
+        f'<marker id="arrow-{o.value}" class="arrow {o.value}" viewBox="0 0 10 10" refX="10"'
+        ' refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+        '<path d="M0,0 L10,5 L0,10 z"/></marker>'
+        for o in Outcome
+    )
+    message = (
+        '<marker id="arrow-message" class="arrow message" viewBox="0 0 10 10" refX="10"'
+        ' refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
+        '<path d="M0,0 L10,5 L0,10 z"/></marker>'
+    )
+    return f"<defs>{markers}{message}</defs>"
+
+
+def _attributes(element_id: str, kind: str, outcomes: dict[str, ElementOutcome]) -> str:
+    outcome = outcomes.get(element_id)
+    state = outcome.outcome.value if outcome else Outcome.NOT_COVERED.value
+    return (
+        f'class="el {kind} {state}" data-element="{escape(element_id)}" data-outcome="{state}"'
+        f' tabindex="0"'
+    )
+
+
+def _title(element_id: str, name: str | None, outcomes: dict[str, ElementOutcome]) -> str:
+    outcome = outcomes.get(element_id)
+    counts = f"{outcome.passed} passed, {outcome.failed} failed" if outcome else "not covered"
+    label = f"{name} ({element_id})" if name else element_id
+    return f"<title>{escape(label)} — {escape(counts)}</title>"
+
+
+def _band(bounds: Bounds, name: str | None, kind: str) -> str:
+    x, y, w, h = bounds.x, bounds.y, bounds.width, bounds.height
+    label_x, label_y = x + 15, y + h / 2
+    text = (
+        f'<text class="band-label" x="{label_x:g}" y="{label_y:g}"'
+        f' transform="rotate(-90 {label_x:g} {label_y:g})">{escape(name or "")}</text>'
+    )
+    line = f'<line x1="{x + 30:g}" y1="{y:g}" x2="{x + 30:g}" y2="{y + h:g}"/>'
+    rect = f'<rect x="{x:g}" y="{y:g}" width="{w:g}" height="{h:g}"/>'
+    return f'<g class="{kind}">{rect}{line}{text}</g>'
+
+
+def _flow(
+    element_id: str,
+    name: str | None,
+    points: Iterable[Point],
+    outcomes: dict[str, ElementOutcome],
+) -> str:
+    waypoints = list(points)
+    state = outcomes[element_id].outcome.value if element_id in outcomes else "not-covered"
+    coordinates = " ".join(f"{p.x:g},{p.y:g}" for p in waypoints)
+    label = ""
+    if name:
+        x, y = _label_position(waypoints)
+        label = f'<text class="flow-label" x="{x:g}" y="{y:g}">{escape(name)}</text>'
+    return (
+        f"<g {_attributes(element_id, 'flow', outcomes)}>{_title(element_id, name, outcomes)}"
+        f'<polyline points="{coordinates}" marker-end="url(#arrow-{state})"/>{label}</g>'
+    )
+
+
+def _message_flow(element_id: str, points: Iterable[Point]) -> str:
+    """Message flows are drawn (dashed) but not coloured: scenarios do not cover them."""
+    coordinates = " ".join(f"{p.x:g},{p.y:g}" for p in points)
+    return (
+        f'<g class="message-flow" data-message-flow="{escape(element_id)}">'
+        f'<polyline points="{coordinates}" marker-end="url(#arrow-message)"/></g>'
+    )
+
+
+def _label_position(points: list[Point]) -> tuple[float, float]:
+    """Beside the first segment: above it near its left end, or right of its middle."""
+    a, b = points[0], points[1]
+    if abs(a.y - b.y) < abs(a.x - b.x):  # horizontal
+        return min(a.x, b.x) + 5, a.y - 5
+    return a.x + 6, (a.y + b.y) / 2
+
+
+def _node(node: Node, bounds: Bounds, outcomes: dict[str, ElementOutcome]) -> str:
+    if node.category.is_event:
+        body = _event(node, bounds)
+    elif node.category.is_gateway:
+        body = _gateway(node, bounds)
+    else:
+        body = _activity(node, bounds)
+    kind = "event" if node.category.is_event else "gateway" if node.category.is_gateway else "task"
+    badge = _badge(outcomes.get(node.id), bounds)
+    return (
+        f"<g {_attributes(node.id, kind, outcomes)}>{_title(node.id, node.name, outcomes)}"
+        f"{body}{badge}</g>"
+    )
+
+
+def _activity(node: Node, b: Bounds) -> str:
+    rect = (
+        f'<rect class="shape" x="{b.x:g}" y="{b.y:g}" width="{b.width:g}" height="{b.height:g}"'
+        ' rx="10" ry="10"/>'
+    )
+    if node.category is NodeCategory.SUB_PROCESS and b.height > 120:
+        text = (
+            f'<text class="label" x="{b.x + 8:g}" y="{b.y + 16:g}">{escape(node.name or "")}</text>'
+        )
+        return rect + text
+    if node.category is NodeCategory.CALL_ACTIVITY:
+        rect = rect.replace('class="shape"', 'class="shape call"')
+    return rect + _wrapped(node.name or node.id, b.x + b.width / 2, b.y + b.height / 2, b.width)
+
+
+def _event(node: Node, b: Bounds) -> str:
+    cx, cy, r = b.x + b.width / 2, b.y + b.height / 2, b.width / 2
+    style = {
+        NodeCategory.START_EVENT: "start",
+        NodeCategory.END_EVENT: "end",
+    }.get(node.category, "intermediate")
+    if style == "intermediate" and not node.cancel_activity:
+        style += " non-interrupting"
+    circle = f'<circle class="shape {style}" cx="{cx:g}" cy="{cy:g}" r="{r:g}"/>'
+    if style.startswith("intermediate"):
+        circle += f'<circle class="inner {style}" cx="{cx:g}" cy="{cy:g}" r="{r - 3:g}"/>'
+    glyph = _event_glyph(node.event_definitions[0] if node.event_definitions else "", cx, cy, r)
+    label = _label_below(node.name, cx, b.y + b.height)
+    return circle + glyph + label
+
+
+def _event_glyph(kind: str, cx: float, cy: float, r: float) -> str:
+    s = r * 0.5
+    if kind == "timer":
+        return (
+            f'<circle class="glyph" cx="{cx:g}" cy="{cy:g}" r="{s:g}"/>'
+            f'<path class="glyph" d="M{cx:g},{cy - s * 0.8:g} L{cx:g},{cy:g}'
+            f' L{cx + s * 0.6:g},{cy:g}"/>'
+        )
+    if kind == "error":
+        return (
+            f'<path class="glyph" d="M{cx - s:g},{cy + s:g} L{cx - s * 0.4:g},{cy - s:g}'
+            f" L{cx + s * 0.2:g},{cy + s * 0.2:g} L{cx + s:g},{cy - s:g}"
+            f' L{cx + s * 0.4:g},{cy + s:g} L{cx - s * 0.2:g},{cy - s * 0.2:g} z"/>'
+        )
+    if kind == "message":
+        return (
+            f'<rect class="glyph" x="{cx - s:g}" y="{cy - s * 0.7:g}" width="{2 * s:g}"'
+            f' height="{1.4 * s:g}"/><path class="glyph" d="M{cx - s:g},{cy - s * 0.7:g}'
+            f' L{cx:g},{cy:g} L{cx + s:g},{cy - s * 0.7:g}"/>'
+        )
+    if kind in ("signal", "escalation"):
+        return (
+            f'<path class="glyph" d="M{cx:g},{cy - s:g} L{cx + s:g},{cy + s * 0.8:g}'
+            f' L{cx - s:g},{cy + s * 0.8:g} z"/>'
+        )
+    if kind == "terminate":
+        return f'<circle class="glyph filled" cx="{cx:g}" cy="{cy:g}" r="{s * 1.2:g}"/>'
+    return ""
+
+
+def _gateway(node: Node, b: Bounds) -> str:
+    cx, cy, hw, hh = b.x + b.width / 2, b.y + b.height / 2, b.width / 2, b.height / 2
+    diamond = (
+        f'<path class="shape" d="M{cx:g},{cy - hh:g} L{cx + hw:g},{cy:g} L{cx:g},{cy + hh:g}'
+        f' L{cx - hw:g},{cy:g} z"/>'
+    )
+    m = hw * 0.4
+    markers = {
+        NodeCategory.EXCLUSIVE_GATEWAY: (
+            f'<path class="marker" d="M{cx - m:g},{cy - m:g} L{cx + m:g},{cy + m:g}'
+            f' M{cx + m:g},{cy - m:g} L{cx - m:g},{cy + m:g}"/>'
+        ),
+        NodeCategory.PARALLEL_GATEWAY: (
+            f'<path class="marker" d="M{cx:g},{cy - m * 1.2:g} L{cx:g},{cy + m * 1.2:g}'
+            f' M{cx - m * 1.2:g},{cy:g} L{cx + m * 1.2:g},{cy:g}"/>'
+        ),
+        NodeCategory.INCLUSIVE_GATEWAY: (
+            f'<circle class="marker" cx="{cx:g}" cy="{cy:g}" r="{m * 1.1:g}"/>'
+        ),
+        NodeCategory.EVENT_BASED_GATEWAY: (
+            f'<circle class="marker thin" cx="{cx:g}" cy="{cy:g}" r="{m * 1.2:g}"/>'
+            f'<circle class="marker thin" cx="{cx:g}" cy="{cy:g}" r="{m:g}"/>'
+        ),
+        NodeCategory.COMPLEX_GATEWAY: (
+            f'<path class="marker" d="M{cx:g},{cy - m:g} L{cx:g},{cy + m:g} M{cx - m:g},{cy:g}'
+            f" L{cx + m:g},{cy:g} M{cx - m * 0.7:g},{cy - m * 0.7:g}"
+            f" L{cx + m * 0.7:g},{cy + m * 0.7:g}"
+            f' M{cx + m * 0.7:g},{cy - m * 0.7:g} L{cx - m * 0.7:g},{cy + m * 0.7:g}"/>'
+        ),
+    }
+    return diamond + markers.get(node.category, "") + _label_below(node.name, cx, b.y + b.height)
+
+
+def _label_below(name: str | None, cx: float, bottom: float) -> str:
+    if not name:
+        return ""
+    return f'<text class="label small" x="{cx:g}" y="{bottom + 14:g}">{escape(name)}</text>'
+
+
+def _wrapped(text: str, cx: float, cy: float, width: float) -> str:
+    """`text` centred on (cx, cy), broken into lines that fit `width` (at most 4 lines)."""
+    per_line = max(6, int(width / 7))
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= per_line:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    lines = lines[:4] or [""]
+    first = cy - (len(lines) - 1) * 7
+    spans = "".join(
+        f'<tspan x="{cx:g}" y="{first + 14 * i + 4:g}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
+    return f'<text class="label">{spans}</text>'
+
+
+def _badge(outcome: ElementOutcome | None, b: Bounds) -> str:
+    """Small run counts at the top right corner: passed ✓ and failed ✗."""
+    if outcome is None or (outcome.passed == 0 and outcome.failed == 0):
+        return ""
+    parts = []
+    if outcome.passed:
+        parts.append(f'<tspan class="count-passed">{outcome.passed}✓</tspan>')
+    if outcome.failed:
+        parts.append(f'<tspan class="count-failed"> {outcome.failed}✗</tspan>')
+    return f'<text class="badge" x="{b.x + b.width:g}" y="{b.y - 3:g}">{"".join(parts)}</text>'

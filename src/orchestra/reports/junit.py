@@ -1,0 +1,129 @@
+"""JUnit XML in the schema CI systems read (Jenkins, GitLab, GitHub Actions reporters, ...).
+
+<testsuites>                       all of it
+  <testsuite>                      the suite run (properties: process, suite, coverage)
+    <testcase>                     one test run (scenario × data row)
+      <failure>|<error>|<skipped>  FAILED | ERROR, FAILED_STUCK | anything else not PASSED
+      <system-out>                 every step: request, response, checks, error
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+from orchestra.domain.statuses import TestRunStatus
+from orchestra.reports.model import RunReport, TestRunReport
+from orchestra.reports.text import failure_message, step_lines, xml_safe
+
+_ERRORS = frozenset({TestRunStatus.ERROR, TestRunStatus.FAILED_STUCK})
+
+
+def render_junit(report: RunReport) -> str:
+    """The suite run as a JUnit XML document (UTF-8, with its declaration)."""
+    suite = _testsuite(report)
+    root = ET.Element("testsuites", _totals(report, name="orchestra"))
+    root.append(suite)
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+def _totals(report: RunReport, *, name: str) -> dict[str, str]:
+    failures = report.count(TestRunStatus.FAILED)
+    errors = report.count(*_ERRORS)
+    passed = report.count(TestRunStatus.PASSED)
+    totals = {
+        "name": xml_safe(name),
+        "tests": str(len(report.test_runs)),
+        "failures": str(failures),
+        "errors": str(errors),
+        "skipped": str(len(report.test_runs) - failures - errors - passed),
+        "time": f"{report.duration_s or 0.0:.3f}",
+    }
+    if report.suite_run.started_at is not None:
+        totals["timestamp"] = _timestamp(report.suite_run.started_at)
+    return totals
+
+
+def _timestamp(moment: datetime) -> str:
+    """UTC without offset: the JUnit schema's timestamp is an ISO 8601 local date-time."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds")
+
+
+def _testsuite(report: RunReport) -> ET.Element:
+    process = report.process
+    name = f"{process.name or process.key} v{process.version} — suite run {report.suite_run.id}"
+    suite = ET.Element("testsuite", {**_totals(report, name=name), "id": str(report.suite_run.id)})
+    properties = ET.SubElement(suite, "properties")
+    for key, value in _properties(report).items():
+        ET.SubElement(properties, "property", {"name": key, "value": xml_safe(value)})
+    classname = f"{process.key}.v{process.version}"
+    for run in report.test_runs:
+        suite.append(_testcase(run, classname))
+    return suite
+
+
+def _properties(report: RunReport) -> dict[str, str]:
+    coverage = report.suite.coverage
+    return {
+        "orchestra.process.key": report.process.key,
+        "orchestra.process.version": str(report.process.version),
+        "orchestra.suite.id": str(report.suite.id),
+        "orchestra.suite.criterion": report.suite.criterion,
+        "orchestra.suite_run.status": report.suite_run.status.value,
+        "orchestra.environment": report.suite_run.environment or "",
+        "orchestra.coverage.flows": f"{coverage.flows_covered}/{coverage.flows_total}",
+        "orchestra.coverage.nodes": f"{coverage.nodes_covered}/{coverage.nodes_total}",
+    }
+
+
+def _testcase(run: TestRunReport, classname: str) -> ET.Element:
+    case = ET.Element(
+        "testcase",
+        {
+            "name": xml_safe(run.display_name),
+            "classname": xml_safe(classname),
+            "time": f"{run.duration_s or 0.0:.3f}",
+        },
+    )
+    outcome = _outcome_element(run)
+    if outcome is not None:
+        case.append(outcome)
+    out = ET.SubElement(case, "system-out")
+    out.text = xml_safe(_step_log(run))
+    return case
+
+
+def _outcome_element(run: TestRunReport) -> ET.Element | None:
+    if run.status is TestRunStatus.PASSED:
+        return None
+    message = xml_safe(failure_message(run))
+    if run.status is TestRunStatus.FAILED:
+        element = ET.Element("failure", {"message": message, "type": run.status.value})
+    elif run.status in _ERRORS:
+        element = ET.Element("error", {"message": message, "type": run.status.value})
+    else:
+        unfinished = "the run had not finished when the report was made"
+        reason = run.error or (
+            f"test run ended {run.status.value}" if run.status.is_terminal else unfinished
+        )
+        return ET.Element("skipped", {"message": xml_safe(f"{run.status.value}: {reason}")})
+    step = run.failing_step()
+    element.text = xml_safe("\n".join(step_lines(step)) if step else message)
+    return element
+
+
+def _step_log(run: TestRunReport) -> str:
+    header = (
+        f"test run {run.id}: {run.display_name} — {run.status.value}"
+        f" after {run.attempts} attempt{'s' if run.attempts != 1 else ''}"
+    )
+    lines = [header, f"path: {' -> '.join(run.path)}" if run.path else "path: -"]
+    for step in run.steps:
+        lines.extend(step_lines(step))
+    if run.error:
+        lines.append(f"error: {run.error}")
+    return "\n".join(lines)

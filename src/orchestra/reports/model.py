@@ -1,0 +1,160 @@
+"""One suite run, everything a report shows: the model every renderer reads.
+
+The store's loader fills it from the database; renderers (`junit`, `json_report`, `html`) only
+read it. Attribute docstrings become the descriptions of the published JSON Schema.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestra.domain.execution import CheckResult, StepOutcome
+from orchestra.domain.process import ProcessGraph
+from orchestra.domain.scenario import Coverage, ScenarioStep
+from orchestra.domain.statuses import StepKind, StepStatus, SuiteRunStatus, TestRunStatus
+
+FAILING_STATUSES = frozenset(
+    {TestRunStatus.FAILED, TestRunStatus.ERROR, TestRunStatus.FAILED_STUCK}
+)
+
+
+class Documented(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class SuiteRunInfo(Documented):
+    id: int
+    """The suite run's id, as `orchestra report` takes it."""
+    status: SuiteRunStatus
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    environment: str | None = None
+    """The environment's name the suite ran against."""
+    context_keys: tuple[str, ...] = ()
+    """Names exported into the suite run's shared context (values are not reported)."""
+
+
+class ProcessInfo(Documented):
+    key: str
+    """The BPMN process id."""
+    version: int
+    name: str | None = None
+    graph: ProcessGraph
+    """The normalized process graph, with its diagram (BPMNDI) when the model has one."""
+
+
+class SuiteInfo(Documented):
+    id: int
+    criterion: str
+    """Coverage criterion of the generation: all-nodes, all-flows or all-paths."""
+    coverage: Coverage
+
+
+class StepReport(Documented):
+    position: int
+    """Position of the step in its scenario."""
+    kind: StepKind
+    element_id: str | None = None
+    """The BPMN element the step comes from."""
+    name: str | None = None
+    branch: str = ""
+    """The parallel branch label; empty on the scenario's main line."""
+    attempt: int = 1
+    """The test run's attempt (lease) that executed this step."""
+    status: StepStatus
+    started_at: datetime | None = None
+    duration_ms: float | None = None
+    request: dict[str, Any] | None = None
+    """The request as sent, secrets redacted."""
+    response: dict[str, Any] | None = None
+    """Status, headers and (truncated) body as received, secrets redacted."""
+    checks: tuple[CheckResult, ...] = ()
+    error: str | None = None
+    requests: int | None = None
+    """Requests made for this step, retries and polls included (None: not recorded)."""
+
+
+def step_report(step: ScenarioStep, outcome: StepOutcome | None, attempt: int = 1) -> StepReport:
+    """A scenario step with what executing it gave; SKIPPED if it never ran (no outcome)."""
+    identity: dict[str, Any] = {
+        "position": step.position,
+        "kind": step.kind,
+        "element_id": step.element_id,
+        "name": step.name,
+        "branch": step.branch,
+        "attempt": attempt,
+    }
+    if outcome is None:
+        return StepReport(**identity, status=StepStatus.SKIPPED, requests=0)
+    return StepReport(
+        **identity,
+        status=outcome.status,
+        started_at=datetime.fromtimestamp(outcome.started_at, UTC),
+        duration_ms=outcome.duration_ms,
+        request=outcome.request,
+        response=outcome.response,
+        checks=outcome.checks,
+        error=outcome.error,
+        requests=outcome.attempts,
+    )
+
+
+class TestRunReport(Documented):
+    __test__ = False
+
+    id: int
+    scenario: str
+    data_row_index: int | None = None
+    status: TestRunStatus
+    attempts: int = 1
+    error: str | None = None
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    path: tuple[str, ...] = ()
+    """Element ids (nodes and flows) of the scenario's path, in token-game order."""
+    steps: tuple[StepReport, ...] = ()
+
+    @property
+    def is_failure(self) -> bool:
+        return self.status in FAILING_STATUSES
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def display_name(self) -> str:
+        row = "" if self.data_row_index is None else f" [row {self.data_row_index}]"
+        return f"{self.scenario}{row}"
+
+    def failing_step(self) -> StepReport | None:
+        """The first step that failed or errored, in execution order."""
+        return next((s for s in self.steps if s.status in _BAD_STEPS), None)
+
+
+_BAD_STEPS = frozenset({StepStatus.FAILED, StepStatus.ERROR})
+
+
+class RunReport(Documented):
+    """One suite run of one suite of one process version, with every test run and step."""
+
+    suite_run: SuiteRunInfo
+    process: ProcessInfo
+    suite: SuiteInfo
+    test_runs: tuple[TestRunReport, ...] = Field(default_factory=tuple)
+    generated_at: datetime | None = None
+    """When the report was built."""
+
+    @property
+    def duration_s(self) -> float | None:
+        started, finished = self.suite_run.started_at, self.suite_run.finished_at
+        return None if started is None or finished is None else (finished - started).total_seconds()
+
+    def count(self, *statuses: TestRunStatus) -> int:
+        return sum(1 for run in self.test_runs if run.status in statuses)

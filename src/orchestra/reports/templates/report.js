@@ -1,0 +1,46 @@
+(function () {
+  "use strict";
+  var runs = document.getElementById("runs");
+  var failuresOnly = document.getElementById("failures-only");
+  var note = document.getElementById("filter-note");
+  var clear = document.getElementById("clear-element");
+  var selected = null;
+
+  function describe() {
+    var total = Number(runs.dataset.total), failures = Number(runs.dataset.failures);
+    var parts = [];
+    if (failuresOnly.checked) parts.push(failures + " of " + total + " runs failed");
+    if (selected) parts.push("runs through " + selected.getAttribute("data-element"));
+    note.textContent = parts.length ? "Showing " + parts.join(", ") : "Showing all " + total + " runs";
+    clear.hidden = !selected;
+  }
+
+  failuresOnly.addEventListener("change", function () {
+    runs.classList.toggle("failures-only", failuresOnly.checked);
+    describe();
+  });
+
+  function selectElement(group) {
+    var marked = runs.querySelectorAll(".on-element");
+    for (var i = 0; i < marked.length; i++) marked[i].classList.remove("on-element");
+    if (selected) selected.classList.remove("selected");
+    selected = group;
+    if (group) {
+      var id = " " + group.getAttribute("data-element") + " ";
+      var all = runs.children;
+      for (var j = 0; j < all.length; j++) {
+        if ((" " + all[j].getAttribute("data-path") + " ").indexOf(id) >= 0) all[j].classList.add("on-element");
+      }
+      group.classList.add("selected");
+    }
+    runs.classList.toggle("by-element", !!group);
+    describe();
+  }
+
+  document.querySelector("svg.bpmn").addEventListener("click", function (event) {
+    var group = event.target.closest ? event.target.closest("g.el") : null;
+    selectElement(group && group !== selected ? group : null);
+  });
+  clear.addEventListener("click", function () { selectElement(null); });
+  describe();
+})();

@@ -1,0 +1,92 @@
+"""Plain-text pieces shared by the renderers: values, steps and failure messages."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from orchestra.reports.model import StepReport, TestRunReport
+
+MAX_VALUE_CHARS = 4000
+# Characters XML 1.0 cannot carry at all (a SUT's body may contain them).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` with the characters XML 1.0 forbids replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def show(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
+    """A value as compact JSON (strings as they are), cut at `limit` characters."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more chars)"
+
+
+def pretty(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
+    """A value as indented JSON, cut at `limit` characters."""
+    text = json.dumps(value, default=str, ensure_ascii=False, indent=2)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more chars)"
+
+
+def _describe(step: StepReport) -> str:
+    if step.name and step.element_id and step.name != step.element_id:
+        label = f"{step.name} ({step.element_id})"
+    else:
+        label = step.name or step.element_id or step.kind.value.lower()
+    return f"{label} [{step.branch}]" if step.branch else label
+
+
+def step_label(step: StepReport) -> str:
+    """`#6 Order cancelled (EndEvent_OrderCancelled)`, with ` [branch]` on a parallel branch."""
+    return f"#{step.position} {_describe(step)}"
+
+
+def step_title(step: StepReport) -> str:
+    """`#6 ASSERTION Order cancelled (EndEvent_OrderCancelled)`."""
+    return f"#{step.position} {step.kind.value} {_describe(step)}"
+
+
+def format_ms(duration_ms: float | None) -> str:
+    if duration_ms is None:
+        return "-"
+    return f"{duration_ms:.0f} ms" if duration_ms < 10_000 else f"{duration_ms / 1000:.1f} s"
+
+
+def step_lines(step: StepReport) -> list[str]:
+    """One step as readable lines: title and status, request, response, checks, error."""
+    requests = "" if step.requests is None else f", {step.requests} request"
+    if step.requests not in (None, 1):
+        requests += "s"
+    lines = [
+        f"{step_title(step)}: {step.status.value} in {format_ms(step.duration_ms)}"
+        f" (attempt {step.attempt}{requests})"
+    ]
+    if step.request is not None:
+        lines.append(f"  request:  {show(step.request)}")
+    if step.response is not None:
+        lines.append(f"  response: {show(step.response)}")
+    for check in step.checks:
+        verdict = "ok  " if check.passed else "FAIL"
+        lines.append(
+            f"  {verdict} {check.name}: expected {show(check.expected, 500)},"
+            f" actual {show(check.actual, 500)}" + (f" ({check.message})" if check.message else "")
+        )
+    if step.error:
+        lines.append(f"  error: {step.error}")
+    return lines
+
+
+def failure_message(run: TestRunReport) -> str:
+    """Why a run did not pass, in one line naming the step and the check or error."""
+    step = run.failing_step()
+    if step is None:
+        return run.error or f"test run {run.id} ended {run.status.value}"
+    failed = [check for check in step.checks if not check.passed]
+    if failed:
+        check = failed[0]
+        why = f"{check.name}: expected {show(check.expected, 200)}, got {show(check.actual, 200)}"
+    else:
+        why = step.error or run.error or step.status.value
+    return f"{step_label(step)}: {why}"

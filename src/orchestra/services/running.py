@@ -1,0 +1,121 @@
+"""Use cases of running suites: start a suite run, look at it, cancel it, work on it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from orchestra.domain.records import SuiteRun
+from orchestra.domain.statuses import TestRunStatus
+from orchestra.errors import Conflict, NotFound, UsageError
+from orchestra.runtime.ports import ExecutorFactory
+from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
+from orchestra.store.database import Database
+
+
+async def start_suite_run(
+    db: Database,
+    suite_id: int,
+    *,
+    environment: str | None = None,
+    data_set: str | None = None,
+    max_attempts: int = 3,
+) -> SuiteRun:
+    """Create a SuiteRun and its TestRuns; refuses a cyclic dependsOn, naming the cycle."""
+    if max_attempts < 1:
+        raise UsageError("--max-attempts must be at least 1")
+    async with db.transaction() as uow:
+        suite = await uow.suites.get(suite_id)
+        if suite is None:
+            raise NotFound(f"no suite {suite_id}; `orchestra suites list` shows the suites")
+        env = None
+        if environment is not None:
+            env = await uow.config.environment(environment)
+            if env is None:
+                raise NotFound(f"no environment {environment!r}; add it with `orchestra env apply`")
+        rows = None
+        if data_set is not None:
+            rows = await uow.config.data_set(data_set)
+            if rows is None:
+                raise NotFound(f"no data set {data_set!r}; add it with `orchestra dataset import`")
+            if not rows.rows:
+                raise UsageError(f"data set {data_set!r} has no rows")
+        return await uow.runs.create(
+            suite, environment_id=env.id if env else None, data_set=rows, max_attempts=max_attempts
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    suite_run: SuiteRun
+    counts: dict[TestRunStatus, int]
+    total: int
+
+    @property
+    def done(self) -> int:
+        return sum(n for status, n in self.counts.items() if status.is_terminal)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "suite_run": self.suite_run.id,
+            "status": self.suite_run.status.value,
+            "total": self.total,
+            "done": self.done,
+            "counts": {status.value: n for status, n in sorted(self.counts.items())},
+        }
+
+
+async def progress(db: Database, suite_run_id: int) -> Progress:
+    async with db.transaction() as uow:
+        suite_run = await uow.runs.get(suite_run_id)
+        if suite_run is None:
+            raise NotFound(f"no suite run {suite_run_id}")
+        counts = await uow.runs.counts(suite_run_id)
+    return Progress(suite_run, counts, sum(counts.values()))
+
+
+async def cancel(db: Database, suite_run_id: int) -> Progress:
+    async with db.transaction() as uow:
+        suite_run = await uow.runs.get(suite_run_id)
+        if suite_run is None:
+            raise NotFound(f"no suite run {suite_run_id}")
+        if not await uow.runs.cancel(suite_run_id):
+            raise Conflict(f"suite run {suite_run_id} has already ended {suite_run.status.value}")
+    return await progress(db, suite_run_id)
+
+
+async def work_until_done(
+    db: Database,
+    suite_run_id: int,
+    executor_factory: ExecutorFactory,
+    *,
+    workers: int = 2,
+    options: WorkerOptions | None = None,
+    on_progress: Callable[[Progress, float], None] | None = None,
+    poll_seconds: float = 0.3,
+) -> tuple[Progress, list[WorkerStats]]:
+    """Run `workers` workers in this process until the suite run has ended."""
+    stop = asyncio.Event()
+    pool_workers = [
+        Worker(db.pool, executor_factory, options, listen_url=db.server.url) for _ in range(workers)
+    ]
+    tasks = [asyncio.create_task(w.run(stop)) for w in pool_workers]
+    started = time.monotonic()
+    try:
+        while True:
+            current = await progress(db, suite_run_id)
+            if on_progress is not None:
+                on_progress(current, time.monotonic() - started)
+            if current.suite_run.status.is_terminal:
+                break
+            failed = [t for t in tasks if t.done()]
+            if failed:  # a worker died: surface its exception
+                await failed[0]
+            await asyncio.sleep(poll_seconds)
+    finally:
+        stop.set()
+        stats = await asyncio.gather(*tasks)
+    return current, list(stats)

@@ -1,0 +1,140 @@
+"""Helpers for runtime tests: suites built in code, and an executor double driven by step specs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from orchestra.domain.execution import StepContext, StepOutcome
+from orchestra.domain.process import Flow, Node, NodeCategory, ProcessGraph
+from orchestra.domain.records import Environment, StoredSuite
+from orchestra.domain.scenario import (
+    Coverage,
+    DependsOn,
+    GeneratedSuite,
+    ScenarioStep,
+    TestScenario,
+)
+from orchestra.domain.statuses import StepKind, StepStatus
+from orchestra.store.database import Database
+
+
+def step(position: int, element: str, branch: str = "", **spec: Any) -> ScenarioStep:
+    return ScenarioStep(
+        position=position, kind=StepKind.ACTION, element_id=element, branch=branch, spec=spec
+    )
+
+
+def join(position: int, branches: list[str], branch: str = "") -> ScenarioStep:
+    return ScenarioStep(
+        position=position,
+        kind=StepKind.BARRIER,
+        element_id="join",
+        branch=branch,
+        spec={"gateway": "join", "branches": branches},
+    )
+
+
+def shared_barrier(position: int, name: str, parties: int, timeout: float) -> ScenarioStep:
+    return ScenarioStep(
+        position=position,
+        kind=StepKind.BARRIER,
+        element_id=f"barrier-{name}",
+        spec={"name": name, "parties": parties, "timeout": timeout},
+    )
+
+
+def scenario(
+    name: str, steps: Sequence[ScenarioStep], *deps: str, position: int = 0, outcome: str = "PASSED"
+) -> TestScenario:
+    return TestScenario(
+        name=name,
+        position=position,
+        path=tuple(s.element_id or "" for s in steps),
+        steps=tuple(steps),
+        depends_on=tuple(DependsOn(scenario=d, outcome=outcome) for d in deps),
+    )
+
+
+async def store_suite(db: Database, scenarios: Sequence[TestScenario]) -> StoredSuite:
+    graph = ProcessGraph(
+        id="p",
+        nodes=(Node(id="s", category=NodeCategory.START_EVENT, type="startEvent"),),
+        flows=(Flow(id="f", source="s", target="s"),),
+    )
+    suite = GeneratedSuite(
+        process_key="p",
+        process_version=1,
+        criterion="all-flows",
+        scenarios=tuple(s.model_copy(update={"position": i}) for i, s in enumerate(scenarios)),
+        coverage=Coverage(
+            criterion="all-flows", flows_total=1, flows_covered=1, nodes_total=1, nodes_covered=1
+        ),
+    )
+    async with db.transaction() as uow:
+        process, _ = await uow.processes.add_version(
+            graph, checksum="c", source_xml="<x/>", source_name=None
+        )
+        suite_id = await uow.suites.add(process.id, suite)
+        stored = await uow.suites.get(suite_id)
+    assert stored is not None
+    return stored
+
+
+@dataclass
+class Call:
+    test_run_id: int
+    position: int
+    attempt: int
+    started: float
+    ended: float = 0.0
+    suite: dict[str, Any] = field(default_factory=dict)
+    vars: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class ScriptedExecutor:
+    """Does what each step's spec says: `sleep` seconds, end `result`, `save`, `export`."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.closed = False
+
+    async def execute(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
+        call = Call(
+            ctx.run.test_run_id,
+            step.position,
+            ctx.run.attempt,
+            time.monotonic(),
+            suite=dict(ctx.suite),
+            vars=dict(ctx.vars),
+            data=dict(ctx.data),
+        )
+        self.calls.append(call)
+        started = time.time()
+        await asyncio.sleep(float(step.spec.get("sleep", 0)))
+        call.ended = time.monotonic()
+        result = StepStatus(step.spec.get("result", "PASSED"))
+        return StepOutcome(
+            status=result,
+            started_at=started,
+            duration_ms=(time.time() - started) * 1000,
+            response={"step": step.element_id},
+            error=None if result is StepStatus.PASSED else f"scripted {result.value}",
+            saved=dict(step.spec.get("save", {})),
+            exports=dict(step.spec.get("export", {})),
+        )
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def factory_for(executor: ScriptedExecutor):  # type: ignore[no-untyped-def]
+    async def build(environment: Environment | None) -> ScriptedExecutor:
+        del environment
+        return executor
+
+    return build

@@ -1,0 +1,197 @@
+"""Workers execute suite runs: order, data passing, branches, barriers, failures, cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from orchestra.domain.statuses import StepStatus, SuiteRunStatus, TestRunStatus
+from orchestra.errors import DependencyCycle
+from orchestra.runtime.worker import WorkerOptions
+from orchestra.services import running
+from orchestra.store.database import Database
+from tests.integration.runtime.support import (
+    ScriptedExecutor,
+    factory_for,
+    join,
+    scenario,
+    shared_barrier,
+    step,
+    store_suite,
+)
+
+FAST = WorkerOptions(concurrency=8, lease_seconds=5, poll_seconds=0.05, sweep_seconds=0.1)
+
+
+async def run_suite(db: Database, suite_id: int, executor: ScriptedExecutor, **kwargs: object):  # type: ignore[no-untyped-def]
+    suite_run = await running.start_suite_run(db, suite_id, **kwargs)  # type: ignore[arg-type]
+    result, _ = await asyncio.wait_for(
+        running.work_until_done(
+            db, suite_run.id, factory_for(executor), workers=2, options=FAST, poll_seconds=0.05
+        ),
+        timeout=30,
+    )
+    async with db.transaction() as uow:
+        runs = {r.scenario_name: r for r in await uow.runs.test_runs(suite_run.id)}
+        results = await uow.runs.step_results([r.id for r in runs.values()])
+        final = await uow.runs.get(suite_run.id)
+    assert final is not None
+    return final, runs, results, result
+
+
+async def test_every_run_passes_and_each_step_result_is_recorded_once(db: Database) -> None:
+    suite = await store_suite(
+        db, [scenario(f"s{i}", [step(0, "a"), step(1, "b"), step(2, "c")]) for i in range(10)]
+    )
+    executor = ScriptedExecutor()
+    final, runs, results, progress = await run_suite(db, suite.id, executor)
+    assert final.status is SuiteRunStatus.PASSED
+    assert final.finished_at is not None
+    assert {r.status for r in runs.values()} == {TestRunStatus.PASSED}
+    assert len(results) == 30
+    assert {(r.test_run_id, r.position) for r in results} == {
+        (run.id, pos) for run in runs.values() for pos in range(3)
+    }
+    assert progress.done == 10
+    assert len(executor.calls) == 30
+
+
+async def test_a_failing_step_fails_its_run_and_the_suite_and_stops_the_run(db: Database) -> None:
+    suite = await store_suite(
+        db,
+        [
+            scenario("ok", [step(0, "a")]),
+            scenario("broken", [step(0, "a"), step(1, "pay", result="FAILED"), step(2, "never")]),
+            scenario("down", [step(0, "a", result="ERROR")]),
+        ],
+    )
+    final, runs, results, _ = await run_suite(db, suite.id, ScriptedExecutor())
+    assert final.status is SuiteRunStatus.FAILED
+    assert runs["ok"].status is TestRunStatus.PASSED
+    assert runs["broken"].status is TestRunStatus.FAILED
+    assert runs["broken"].error == "pay: scripted FAILED"
+    assert runs["down"].status is TestRunStatus.ERROR
+    broken = [r for r in results if r.test_run_id == runs["broken"].id]
+    assert [(r.position, r.status) for r in broken] == [
+        (0, StepStatus.PASSED),
+        (1, StepStatus.FAILED),
+    ]
+
+
+async def test_depends_on_orders_runs_and_exports_reach_the_dependent(db: Database) -> None:
+    suite = await store_suite(
+        db,
+        [
+            scenario("cancel", [step(0, "cancel")], "create"),
+            scenario("create", [step(0, "create", sleep=0.2, export={"orderId": "o-42"})]),
+        ],
+    )
+    executor = ScriptedExecutor()
+    final, runs, _, _ = await run_suite(db, suite.id, executor)
+    assert final.status is SuiteRunStatus.PASSED
+    assert final.context == {"orderId": "o-42"}
+    create = next(c for c in executor.calls if c.test_run_id == runs["create"].id)
+    cancel = next(c for c in executor.calls if c.test_run_id == runs["cancel"].id)
+    assert cancel.started >= create.ended
+    assert cancel.suite == {"orderId": "o-42"}
+
+
+async def test_a_failed_dependency_skips_its_dependents_transitively(db: Database) -> None:
+    suite = await store_suite(
+        db,
+        [
+            scenario("create", [step(0, "create", result="FAILED")]),
+            scenario("pay", [step(0, "pay")], "create"),
+            scenario("ship", [step(0, "ship")], "pay"),
+            scenario("cleanup", [step(0, "cleanup")], "create", outcome="FAILED"),
+        ],
+    )
+    final, runs, _, _ = await run_suite(db, suite.id, ScriptedExecutor())
+    assert final.status is SuiteRunStatus.FAILED
+    assert runs["pay"].status is TestRunStatus.SKIPPED
+    assert runs["pay"].error is not None
+    assert "create" in runs["pay"].error
+    assert "FAILED" in runs["pay"].error
+    assert runs["ship"].status is TestRunStatus.SKIPPED
+    assert runs["cleanup"].status is TestRunStatus.PASSED
+
+
+async def test_a_cyclic_depends_on_is_refused_and_nothing_is_created(db: Database) -> None:
+    suite = await store_suite(
+        db, [scenario("a", [step(0, "a")], "b"), scenario("b", [step(0, "b")], "a")]
+    )
+    with pytest.raises(DependencyCycle, match=r"a -> b -> a|b -> a -> b"):
+        await running.start_suite_run(db, suite.id)
+    async with db.transaction() as uow:
+        assert await uow.runs.recent() == []
+
+
+async def test_parallel_branches_run_concurrently_and_meet_at_their_barrier(db: Database) -> None:
+    steps = [
+        step(0, "start"),
+        step(1, "reserve", "/G#1", sleep=0.3),
+        step(2, "charge", "/G#2", sleep=0.3),
+        join(3, ["/G#1", "/G#2"]),
+        step(4, "ship"),
+    ]
+    executor = ScriptedExecutor()
+    final, runs, results, _ = await run_suite(
+        db, (await store_suite(db, [scenario("s", steps)])).id, executor
+    )
+    assert final.status is SuiteRunStatus.PASSED
+    by_position = {c.position: c for c in executor.calls}
+    reserve, charge, ship = by_position[1], by_position[2], by_position[4]
+    assert abs(reserve.started - charge.started) < 0.2  # concurrent, not one after the other
+    assert ship.started >= max(reserve.ended, charge.ended)
+    assert [r.position for r in results] == [0, 1, 2, 3, 4]
+    assert runs["s"].status is TestRunStatus.PASSED
+
+
+async def test_a_shared_barrier_parks_early_runs_until_the_last_party_arrives(
+    db: Database,
+) -> None:
+    suite = await store_suite(
+        db,
+        [
+            scenario("early", [step(0, "a"), shared_barrier(1, "sync", 2, 10), step(2, "after")]),
+            scenario("late", [step(0, "b", sleep=0.5), shared_barrier(1, "sync", 2, 10)]),
+        ],
+    )
+    executor = ScriptedExecutor()
+    final, runs, _, _ = await run_suite(db, suite.id, executor)
+    assert final.status is SuiteRunStatus.PASSED
+    late_b = next(c for c in executor.calls if c.test_run_id == runs["late"].id)
+    after = next(c for c in executor.calls if c.position == 2)
+    assert after.started >= late_b.ended
+    assert runs["early"].attempt >= 2  # parked (released) and claimed again
+
+
+async def test_a_shared_barrier_times_out_with_the_reason(db: Database) -> None:
+    suite = await store_suite(
+        db, [scenario("alone", [step(0, "a"), shared_barrier(1, "sync", 2, 0.5)])]
+    )
+    final, runs, _, _ = await run_suite(db, suite.id, ScriptedExecutor())
+    assert final.status is SuiteRunStatus.FAILED
+    assert runs["alone"].status is TestRunStatus.FAILED
+    assert runs["alone"].error is not None
+    assert "timed out" in runs["alone"].error
+    assert "1 of 2" in runs["alone"].error
+
+
+async def test_data_rows_give_one_run_each_with_its_data(db: Database) -> None:
+    suite = await store_suite(db, [scenario("s", [step(0, "a")])])
+    async with db.transaction() as uow:
+        await uow.config.upsert_data_set("people", [{"name": "Ann"}, {"name": "Bob"}])
+    executor = ScriptedExecutor()
+    suite_run = await running.start_suite_run(db, suite.id, data_set="people")
+    await running.work_until_done(db, suite_run.id, factory_for(executor), options=FAST)
+    assert sorted(c.data["name"] for c in executor.calls) == ["Ann", "Bob"]
+
+
+async def test_cancelling_a_suite_run_cancels_its_unfinished_runs(db: Database) -> None:
+    suite = await store_suite(db, [scenario(f"s{i}", [step(0, "a")]) for i in range(3)])
+    suite_run = await running.start_suite_run(db, suite.id)
+    cancelled = await running.cancel(db, suite_run.id)
+    assert cancelled.suite_run.status is SuiteRunStatus.CANCELLED
+    assert cancelled.counts == {TestRunStatus.CANCELLED: 3}

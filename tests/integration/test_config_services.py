@@ -1,0 +1,110 @@
+"""`dataset import` and `env apply` against a real PostgreSQL: upsert by name, no secret stored."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from orchestra.binding.factory import executor_factory
+from orchestra.errors import BindingRefused, ConfigurationError
+from orchestra.services.config import apply_environment, import_data_set
+from orchestra.store.database import Database
+
+SECRET = "sup3r-s3cret-value"
+
+ENVIRONMENT = """\
+name: staging
+auth: {type: bearer, token: "${ORDERS_TOKEN}"}
+services:
+  orders: {base_url: "http://127.0.0.1:9/api"}
+secrets: {admin: "${ADMIN_PASSWORD}"}
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+async def everything_stored(db: Database) -> str:
+    """Every row of every table as text: what a secret must never be found in."""
+    async with db.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        )
+        tables = [row["table_name"] for row in await cursor.fetchall()]
+        dumped = []
+        for table in tables:
+            rows = await conn.execute(f'SELECT t::text AS row FROM "{table}" t')
+            dumped += [row["row"] for row in await rows.fetchall()]
+    return "\n".join(dumped)
+
+
+async def test_a_data_set_is_imported_and_replaced_by_name(db: Database, tmp_path: Path) -> None:
+    first = await import_data_set(db, "customers", write(tmp_path, "a.csv", "name,amount\nann,5\n"))
+    second = await import_data_set(
+        db, "customers", write(tmp_path, "b.yaml", "- {name: bob, amount: 7}\n- {name: cy}\n")
+    )
+
+    assert first["id"] == second["id"]
+    assert second == {"data_set": "customers", "id": first["id"], "rows": 2,
+                      "columns": ["amount", "name"]}  # fmt: skip
+    async with db.transaction() as uow:
+        stored = await uow.config.data_set("customers")
+    assert stored is not None
+    assert stored.rows == ({"name": "bob", "amount": 7}, {"name": "cy"})
+
+
+async def test_an_environment_is_stored_with_its_secrets_as_references_only(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDERS_TOKEN", SECRET)
+    monkeypatch.setenv("ADMIN_PASSWORD", SECRET + "-admin")
+
+    result = await apply_environment(db, write(tmp_path, "staging.yaml", ENVIRONMENT))
+
+    assert result["secret_refs"] == ["ADMIN_PASSWORD", "ORDERS_TOKEN"]
+    stored = await everything_stored(db)
+    assert "${ORDERS_TOKEN}" in stored
+    assert SECRET not in stored
+
+
+async def test_applying_an_environment_again_replaces_it(db: Database, tmp_path: Path) -> None:
+    first = await apply_environment(db, write(tmp_path, "a.yaml", ENVIRONMENT))
+    changed = ENVIRONMENT.replace("127.0.0.1:9/api", "127.0.0.1:10/v2")
+    second = await apply_environment(db, write(tmp_path, "b.yaml", changed))
+
+    assert first["id"] == second["id"]
+    async with db.transaction() as uow:
+        environments = await uow.config.environments()
+    assert [e.configuration["services"]["orders"]["base_url"] for e in environments] == [
+        "http://127.0.0.1:10/v2"
+    ]
+
+
+async def test_an_environment_with_a_secret_in_clear_is_refused_and_not_stored(
+    db: Database, tmp_path: Path
+) -> None:
+    clear = ENVIRONMENT.replace('"${ORDERS_TOKEN}"', SECRET)
+
+    with pytest.raises(BindingRefused, match="`token` is a secret"):
+        await apply_environment(db, write(tmp_path, "clear.yaml", clear))
+
+    assert SECRET not in await everything_stored(db)
+
+
+async def test_a_stored_environment_builds_an_executor_with_resolved_secrets(
+    db: Database, tmp_path: Path
+) -> None:
+    await apply_environment(db, write(tmp_path, "staging.yaml", ENVIRONMENT))
+    async with db.transaction() as uow:
+        stored = await uow.config.environment("staging")
+    build = executor_factory({"ORDERS_TOKEN": SECRET, "ADMIN_PASSWORD": "x"})
+
+    executor = await build(stored)
+    await executor.aclose()
+    with pytest.raises(ConfigurationError, match=r"\$\{ORDERS_TOKEN\} not set"):
+        await executor_factory({"ADMIN_PASSWORD": "x"})(stored)

@@ -1,0 +1,157 @@
+"""Every check operator, holding and not holding, with expected and actual recorded."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from orchestra.binding.checks import InvalidJson, ResponseView, compare, compile_check
+from orchestra.binding.model import Check, compiled_jsonpath, jsonpath_values
+from orchestra.binding.templates import Templates
+from orchestra.domain.execution import CheckResult
+
+BODY = {"state": "DONE", "id": 42, "items": [1, 2, 3], "name": "alpha", "total": 9.5, "none": None}
+
+
+def view(body: Any = BODY, status: int = 200, elapsed_ms: float = 12.0) -> ResponseView:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", "X-Trace": "abc-123"}
+    return ResponseView(status, headers, raw, elapsed_ms)
+
+
+def run(short_form: dict[str, Any], response: ResponseView | None = None) -> CheckResult:
+    compiled = compile_check(Check.model_validate(short_form), Templates())
+    expected = compiled.expected({})
+    return compiled.evaluate(response or view(), {}, expected)
+
+
+@pytest.mark.parametrize(
+    ("check", "actual"),
+    [
+        ({"jsonpath": "$.state", "eq": "DONE"}, "DONE"),
+        ({"jsonpath": "$.state", "ne": "FAILED"}, "DONE"),
+        ({"jsonpath": "$.name", "contains": "lph"}, "alpha"),
+        ({"jsonpath": "$.items", "contains": 2}, [1, 2, 3]),
+        ({"jsonpath": "$.name", "matches": "^al.*a$"}, "alpha"),
+        ({"jsonpath": "$.id", "exists": True}, True),
+        ({"jsonpath": "$.missing", "exists": False}, False),
+        ({"jsonpath": "$.id", "gt": 41}, 42),
+        ({"jsonpath": "$.total", "lt": 10}, 9.5),
+        ({"jsonpath": "$.id", "ge": 42}, 42),
+        ({"jsonpath": "$.id", "le": 42}, 42),
+        ({"jsonpath": "$.items", "length": 3}, [1, 2, 3]),
+        ({"jsonpath": "$.state", "in": ["DONE", "CLOSED"]}, "DONE"),
+        ({"jsonpath": "$.items[*]", "eq": [1, 2, 3]}, [1, 2, 3]),
+        ({"header": "x-trace", "eq": "abc-123"}, "abc-123"),
+        ({"header": "X-Trace", "matches": "^abc"}, "abc-123"),
+        ({"header": "Content-Type"}, True),
+        ({"status": 200}, 200),
+        ({"status": "2xx"}, 200),
+        ({"status": [200, 204]}, 200),
+        ({"status": {"lt": 300}}, 200),
+        ({"latency_ms": 500}, 12.0),
+    ],
+)
+def test_a_check_that_holds_records_what_it_saw(check: dict[str, Any], actual: Any) -> None:
+    result = run(check)
+
+    assert result.passed, result.message
+    assert result.actual == actual
+    assert result.message is None
+
+
+@pytest.mark.parametrize(
+    ("check", "expected", "actual"),
+    [
+        ({"jsonpath": "$.state", "eq": "PENDING"}, "PENDING", "DONE"),
+        ({"jsonpath": "$.state", "ne": "DONE"}, "DONE", "DONE"),
+        ({"jsonpath": "$.name", "contains": "z"}, "z", "alpha"),
+        ({"jsonpath": "$.name", "matches": "^b"}, "^b", "alpha"),
+        ({"jsonpath": "$.missing", "exists": True}, True, False),
+        ({"jsonpath": "$.id", "gt": 42}, 42, 42),
+        ({"jsonpath": "$.id", "lt": 42}, 42, 42),
+        ({"jsonpath": "$.id", "ge": 43}, 43, 42),
+        ({"jsonpath": "$.id", "le": 41}, 41, 42),
+        ({"jsonpath": "$.items", "length": 2}, 2, [1, 2, 3]),
+        ({"jsonpath": "$.state", "in": ["NEW"]}, ["NEW"], "DONE"),
+        ({"header": "X-Trace", "eq": "zzz"}, "zzz", "abc-123"),
+        ({"header": "X-Missing"}, True, False),
+        ({"status": 201}, 201, 200),
+        ({"status": "4xx"}, "4xx", 200),
+        ({"latency_ms": 5}, 5, 12.0),
+    ],
+)
+def test_a_check_that_fails_says_what_it_expected_and_got(
+    check: dict[str, Any], expected: Any, actual: Any
+) -> None:
+    result = run(check)
+
+    assert not result.passed
+    assert (result.expected, result.actual) == (expected, actual)
+    assert result.message
+    assert result.name in result.message
+
+
+def test_an_ordering_on_a_non_number_fails_with_a_reason() -> None:
+    result = run({"jsonpath": "$.state", "gt": 3})
+
+    assert not result.passed
+    assert result.message == "jsonpath $.state gt: gt: 'DONE' is not a number"
+
+
+def test_contains_on_a_number_fails_with_a_reason() -> None:
+    assert compare("contains", 42, 4) == (False, "contains: 42 is not a string, list or object")
+
+
+def test_a_schema_check_reports_where_the_body_departs_from_it() -> None:
+    schema = {"type": "object", "properties": {"id": {"type": "string"}}}
+    passing = run({"schema": {"type": "object", "required": ["id"]}})
+    failing = run({"schema": schema})
+
+    assert passing.passed
+    assert not failing.passed
+    assert failing.actual == "at $.id: 42 is not of type 'string'"
+
+
+def test_a_jsonpath_check_on_a_body_that_is_not_json_raises_invalid_json() -> None:
+    with pytest.raises(InvalidJson, match="not valid JSON"):
+        run({"jsonpath": "$.state", "eq": "DONE"}, view(b"<html>"))
+
+
+def test_expected_values_may_be_templates() -> None:
+    compiled = compile_check(
+        Check.model_validate({"jsonpath": "$.id", "eq": "{{ vars.id }}"}), Templates()
+    )
+
+    expected = compiled.expected({"vars": {"id": 42}})
+
+    assert compiled.evaluate(view(), {}, expected).passed
+
+
+@pytest.mark.parametrize(
+    ("short_form", "message"),
+    [
+        ({"jsonpath": "$.a", "equals": 1}, "unknown operator 'equals'"),
+        ({"jsonpath": "$.a", "eq": 1, "ne": 2}, "one operator per check"),
+        ({"status": 200, "jsonpath": "$.a"}, "exactly one of"),
+        ({"status": "ok"}, "neither a code nor a class"),
+        ({"latency_ms": {"gt": 5}}, "operator 'gt' does not apply to latency_ms"),
+        ({"header": "X", "length": 3}, "operator 'length' does not apply to header"),
+        ({"that": "true"}, "needs a template"),
+        ({"jsonpath": "$.a", "matches": "("}, "invalid regular expression"),
+    ],
+)
+def test_malformed_checks_are_refused(short_form: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Check.model_validate(short_form)
+
+
+@pytest.mark.parametrize(
+    "path", ["$.state", "$.items[1]", "$['name']", "$.items[7]", "$.nothing.deeper", "$"]
+)
+def test_simple_jsonpaths_find_what_jsonpath_ng_finds(path: str) -> None:
+    expected = [match.value for match in compiled_jsonpath(path).find(BODY)]
+
+    assert jsonpath_values(path, BODY) == expected

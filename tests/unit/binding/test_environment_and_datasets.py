@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from orchestra.binding.datasets import load_dataset
+from orchestra.binding.environment import load_environment, resolve_secrets, resolved_environment
+from orchestra.errors import BindingRefused, ConfigurationError
+
+ENVIRONMENT = """\
+name: staging
+timeout: 5
+headers: {X-Client: orchestra}
+auth: {type: bearer, token: "${ORDERS_TOKEN}"}
+services:
+  orders: {base_url: "http://127.0.0.1:8080/api"}
+  billing:
+    base_url: http://127.0.0.1:8081
+    auth:
+      type: oauth2_client_credentials
+      token_url: http://127.0.0.1:8081/token
+      client_id: orchestra
+      client_secret: "${BILLING_SECRET}"
+variables: {tenant: acme}
+secrets: {admin: "${ADMIN_PASSWORD}"}
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_an_environment_keeps_its_secrets_as_references(tmp_path: Path) -> None:
+    spec = load_environment(write(tmp_path, "staging.yaml", ENVIRONMENT))
+
+    assert spec.auth is not None
+    assert spec.auth.token == "${ORDERS_TOKEN}"
+    assert set(spec.references()) == {"ORDERS_TOKEN", "BILLING_SECRET", "ADMIN_PASSWORD"}
+    assert spec.template_view()["tenant"] == "acme"
+    assert "ORDERS_TOKEN" not in str(spec.template_view())
+
+
+def test_secrets_resolve_from_the_process_environment(tmp_path: Path) -> None:
+    spec = load_environment(write(tmp_path, "staging.yaml", ENVIRONMENT))
+    environ = {"ORDERS_TOKEN": "t0k", "BILLING_SECRET": "b1ll", "ADMIN_PASSWORD": "adm"}
+
+    resolved = resolve_secrets(spec, environ)
+    usable = resolved_environment(spec, resolved)
+
+    assert resolved == {**environ, "admin": "adm"}
+    assert usable.auth is not None
+    assert usable.auth.token == "t0k"
+
+
+def test_a_missing_variable_is_named(tmp_path: Path) -> None:
+    spec = load_environment(write(tmp_path, "staging.yaml", ENVIRONMENT))
+
+    with pytest.raises(ConfigurationError) as caught:
+        resolve_secrets(spec, {"ORDERS_TOKEN": "t0k"})
+
+    assert "${BILLING_SECRET}, ${ADMIN_PASSWORD} not set" in caught.value.message
+    assert caught.value.details["missing"] == ["BILLING_SECRET", "ADMIN_PASSWORD"]
+
+
+def test_a_secret_written_in_clear_is_refused_with_its_line(tmp_path: Path) -> None:
+    clear = ENVIRONMENT.replace('"${BILLING_SECRET}"', "hunter2")
+    with pytest.raises(BindingRefused) as caught:
+        load_environment(write(tmp_path, "staging.yaml", clear))
+
+    assert ":9: services.billing.auth: `client_secret` is a secret" in caught.value.message
+    assert "hunter2" not in caught.value.message
+
+
+def test_an_environment_needs_a_service(tmp_path: Path) -> None:
+    with pytest.raises(BindingRefused, match="services"):
+        load_environment(write(tmp_path, "e.yaml", "name: x\nservices: {}\n"))
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("rows.yaml", "- {amount: 5, customer: ann}\n- {amount: 7, customer: bob}\n"),
+        (
+            "rows.json",
+            '{"rows": [{"amount": 5, "customer": "ann"}, {"amount": 7, "customer": "bob"}]}',
+        ),
+    ],
+)
+def test_a_data_set_is_a_list_of_rows(tmp_path: Path, name: str, text: str) -> None:
+    rows = load_dataset(write(tmp_path, name, text))
+
+    assert rows == [{"amount": 5, "customer": "ann"}, {"amount": 7, "customer": "bob"}]
+
+
+def test_csv_rows_keep_their_values_as_text(tmp_path: Path) -> None:
+    rows = load_dataset(write(tmp_path, "rows.csv", "amount,customer\n5,ann\n7,bob\n"))
+
+    assert rows == [{"amount": "5", "customer": "ann"}, {"amount": "7", "customer": "bob"}]
+
+
+def test_a_short_csv_row_names_its_line(tmp_path: Path) -> None:
+    with pytest.raises(BindingRefused, match=r"rows.csv:3: the row has not as many values"):
+        load_dataset(write(tmp_path, "rows.csv", "amount,customer\n5,ann\n7\n"))
+
+
+def test_a_row_that_is_not_a_mapping_names_its_line(tmp_path: Path) -> None:
+    with pytest.raises(BindingRefused, match=r"rows.yaml:2: rows\[1\]: a row must be a mapping"):
+        load_dataset(write(tmp_path, "rows.yaml", "- {a: 1}\n- 3\n"))
+
+
+def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(BindingRefused, match="a data set is a"):
+        load_dataset(write(tmp_path, "rows.txt", "a"))

@@ -1,0 +1,98 @@
+"""The executor over a hand-written protocol double: retries and token expiry, without I/O."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from orchestra.binding.environment import EnvironmentSpec
+from orchestra.binding.executor import StepExecutor
+from orchestra.binding.model import Defaults, StepBinding, spec_from_binding
+from orchestra.domain.execution import RunIdentity, StepContext
+from orchestra.domain.scenario import ScenarioStep
+from orchestra.domain.statuses import StepKind, StepStatus
+from orchestra.protocols.base import ProtocolRequest, ProtocolResponse, TransportError
+
+Answer = ProtocolResponse | TransportError
+
+
+class ScriptedProtocol:
+    """Answers each request with the next scripted answer; remembers what it was sent."""
+
+    name = "http"
+
+    def __init__(self, answer: Callable[[ProtocolRequest], Answer]) -> None:
+        self.answer = answer
+        self.sent: list[ProtocolRequest] = []
+
+    async def send(self, request: ProtocolRequest) -> ProtocolResponse:
+        self.sent.append(request)
+        answer = self.answer(request)
+        if isinstance(answer, TransportError):
+            raise answer
+        return answer
+
+    async def aclose(self) -> None:
+        return None
+
+
+def ok(payload: object, status: int = 200) -> ProtocolResponse:
+    body = json.dumps(payload).encode()
+    return ProtocolResponse(status, {"Content-Type": "application/json"}, body, 1.0, "http://x/")
+
+
+def step(binding: dict[str, object]) -> ScenarioStep:
+    spec = spec_from_binding(StepBinding.model_validate(binding), Defaults(), {}).to_json()
+    return ScenarioStep(position=1, kind=StepKind.ACTION, element_id="T", spec=spec)
+
+
+CTX = StepContext(run=RunIdentity(suite_run_id=1, test_run_id=2, scenario="s", attempt=1))
+
+
+async def _instant(seconds: float) -> None:
+    return None
+
+
+async def test_a_transport_error_is_retried_with_the_same_request() -> None:
+    answers: list[Answer] = [TransportError("GET http://x/: cannot connect"), ok({"a": 1})]
+    protocol = ScriptedProtocol(lambda request: answers.pop(0))
+    env = EnvironmentSpec.model_validate({"name": "e", "services": {"s": {"base_url": "http://x"}}})
+    executor = StepExecutor(env, {}, protocols={"http": protocol}, sleep=_instant)
+
+    outcome = await executor.execute(step({"action": {"path": "/", "retries": 1}}), CTX)
+
+    assert outcome.status is StepStatus.PASSED
+    assert outcome.attempts == 2
+    first, second = protocol.sent
+    assert first is second
+
+
+async def test_an_expired_oauth2_token_is_fetched_again() -> None:
+    now = [0.0]
+    tokens = iter(["t1", "t2"])
+
+    def answer(request: ProtocolRequest) -> Answer:
+        if request.url.endswith("/token"):
+            return ok({"access_token": next(tokens), "expires_in": 120})
+        return ok({"auth": request.headers["Authorization"]})
+
+    protocol = ScriptedProtocol(answer)
+    env = EnvironmentSpec.model_validate({
+        "name": "e",
+        "services": {"s": {"base_url": "http://x"}},
+        "auth": {"type": "oauth2_client_credentials", "token_url": "http://idp/token",
+                 "client_id": "c", "client_secret": "${SECRET}"},
+    })  # fmt: skip
+    executor = StepExecutor(
+        env, {"SECRET": "k"}, protocols={"http": protocol}, clock=lambda: now[0]
+    )
+    who = step({"action": {"path": "/me"}, "save": {"auth": "$.auth"}})
+
+    first = await executor.execute(who, CTX)
+    cached = await executor.execute(who, CTX)
+    now[0] = 100.0  # past expires_in minus the safety margin
+    renewed = await executor.execute(who, CTX)
+
+    sent_auth = [r.headers["Authorization"] for r in protocol.sent if r.url == "http://x/me"]
+    assert sent_auth == ["Bearer t1", "Bearer t1", "Bearer t2"]
+    assert [o.saved for o in (first, cached, renewed)] == [{"auth": "Bearer ***"}] * 3

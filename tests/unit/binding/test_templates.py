@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from orchestra.binding.templates import TemplateFailure, Templates
+
+NS: dict[str, Any] = {
+    "data": {"amount": 12, "items": [1, 2]},
+    "vars": {"order": {"id": "o-1"}},
+    "secrets": {},
+}
+
+
+def render(value: object) -> object:
+    return Templates().compile(value)(NS)
+
+
+def test_a_lone_expression_keeps_its_native_type() -> None:
+    assert render("{{ data.amount }}") == 12
+    assert render({"n": ["{{ data.amount * 2 }}"]}) == {"n": [24]}
+
+
+def test_text_around_an_expression_renders_to_text() -> None:
+    assert render("order {{ vars.order.id }}!") == "order o-1!"
+
+
+def test_a_data_key_named_like_a_dict_method_is_the_key() -> None:
+    assert render("{{ data.items | length }}") == 2
+
+
+def test_values_without_templates_come_back_as_they_are() -> None:
+    value = {"a": [1, "b", None]}
+    assert Templates().compile(value)(NS) is value
+
+
+@pytest.mark.parametrize(
+    ("template", "missing"),
+    [
+        ("{{ vars.order_id }}", "vars.order_id is undefined"),
+        ("/orders/{{ vars.order.ref }}", "vars.order.ref is undefined"),
+        ("{{ data.items[5] }}", "data.items[5] is undefined"),
+        ("{{ nothing }}", "nothing is undefined"),
+    ],
+)
+def test_a_missing_variable_is_named(template: str, missing: str) -> None:
+    with pytest.raises(TemplateFailure) as caught:
+        render(template)
+
+    assert missing in caught.value.message
+    assert template in caught.value.message
+
+
+def test_the_sandbox_refuses_python_internals() -> None:
+    with pytest.raises(TemplateFailure, match="not allowed"):
+        render("{{ vars.__class__.__mro__ }}")
+
+
+def test_a_syntax_error_fails_at_compile_time() -> None:
+    with pytest.raises(TemplateFailure, match="is invalid"):
+        Templates().compile("{{ data.amount ")
+
+
+def test_compiled_strings_are_cached() -> None:
+    templates = Templates()
+    assert templates.compile("{{ data.amount }}") is templates.compile("{{ data.amount }}")
+
+
+@pytest.mark.parametrize(
+    ("template", "rendered"),
+    [
+        ("{{ vars.order['id'] }}", "o-1"),
+        ('{{ vars.order["id"] }}', "o-1"),
+        ("{{data.items[1]}}", 2),
+        ("n={{ data.amount }};f={{ vars.flag }};z={{ vars.none }}", "n=12;f=True;z=None"),
+        ("{{ vars.none }}", None),
+        ("{{ data.amount + 1 }}", 13),
+        ("{{ data.items | length }} items", "2 items"),
+    ],
+)
+def test_plain_lookups_render_as_jinja_would(template: str, rendered: object) -> None:
+    ns = {**NS, "vars": {**NS["vars"], "flag": True, "none": None}}
+
+    assert Templates().compile(template)(ns) == rendered

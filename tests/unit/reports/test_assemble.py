@@ -1,0 +1,77 @@
+"""Stored records become report parts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from orchestra.domain.records import StepResult, TestRun
+from orchestra.domain.scenario import ScenarioStep, TestScenario
+from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
+from orchestra.reports.assemble import run_report, step_from_result
+
+T = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
+STEPS = (
+    ScenarioStep(position=1, kind=StepKind.ACTION, element_id="Task_A", name="A"),
+    ScenarioStep(position=2, kind=StepKind.BARRIER, element_id="Join", name="Join"),
+    ScenarioStep(position=3, kind=StepKind.ACTION, element_id="Task_B", name="B"),
+    ScenarioStep(position=4, kind=StepKind.ASSERTION, element_id="End", name="End"),
+)
+SCENARIO = TestScenario(name="S01", position=1, path=("Start", "Task_A", "End"), steps=STEPS)
+RUN = TestRun(
+    id=9,
+    suite_run_id=1,
+    scenario_id=3,
+    scenario_name="S01",
+    data_row_index=1,
+    status=TestRunStatus.FAILED,
+    attempt=2,
+    created_at=T,
+    started_at=T,
+    finished_at=T,
+    error="step 3 failed",
+)
+
+
+def result(position: int, status: StepStatus, **kw: object) -> StepResult:
+    return StepResult.model_validate(
+        {
+            "id": position,
+            "test_run_id": 9,
+            "position": position,
+            "element_id": f"E{position}",
+            "branch": "",
+            "attempt": 2,
+            "status": status,
+            "started_at": T,
+            "duration_ms": 5.0,
+            **kw,
+        }
+    )
+
+
+def test_a_stored_run_becomes_a_report_with_steps_in_order_and_the_rest_skipped() -> None:
+    results = [
+        result(
+            3,
+            StepStatus.FAILED,
+            checks=({"name": "status", "passed": False, "expected": 200, "actual": 500},),
+        ),
+        result(1, StepStatus.PASSED),
+    ]
+    report = run_report(RUN, SCENARIO, results)
+    assert [(s.position, s.name, s.status) for s in report.steps] == [
+        (1, "A", StepStatus.PASSED),
+        (3, "B", StepStatus.FAILED),
+        (4, "End", StepStatus.SKIPPED),
+    ]
+    assert report.steps[1].checks[0].actual == 500
+    assert (report.scenario, report.data_row_index, report.attempts) == ("S01", 1, 2)
+    assert report.path == ("Start", "Task_A", "End")
+    assert report.failing_step() == report.steps[1]
+
+
+def test_a_check_stored_in_another_shape_is_shown_not_dropped() -> None:
+    step = step_from_result(result(1, StepStatus.FAILED, checks=({"weird": True},)), None)
+    assert step.checks[0].message == "stored check in an unexpected shape"
+    assert step.checks[0].actual == {"weird": True}
+    assert step.kind is StepKind.ACTION

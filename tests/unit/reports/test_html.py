@@ -1,0 +1,120 @@
+"""The HTML report as a document: self-contained, escaped, one group per coloured element."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import time
+
+from orchestra.domain.process import Bounds
+from orchestra.domain.statuses import StepStatus, TestRunStatus
+from orchestra.reports.diagram import diagram_of
+from orchestra.reports.html import render_html
+from orchestra.reports.layout import auto_layout
+from tests.support.example_report import example_report, make_run, order_graph, step
+
+HOSTILE = '</pre><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+
+
+def test_every_node_and_flow_is_one_group_carrying_its_outcome() -> None:
+    html = render_html(example_report())
+    outcomes = re.findall(r'data-element="[^"]+" data-outcome="([a-z-]+)"', html)
+    assert len(outcomes) == 17 + 17
+    assert outcomes.count("failed") == 1
+    assert 'data-element="EndEvent_OrderCancelled" data-outcome="failed"' in html
+
+
+def test_nothing_is_fetched_the_page_carries_its_own_style_script_and_drawing() -> None:
+    html = render_html(example_report())
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert "<svg" in html
+    assert "<link" not in html
+
+
+def test_the_content_security_policy_allows_exactly_the_inline_script() -> None:
+    html = render_html(example_report())
+    script = html.rsplit("<script>", 1)[1].split("</script>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in html
+    assert "default-src 'none'" in html
+
+
+def test_bodies_from_the_sut_and_names_from_the_model_are_escaped() -> None:
+    hostile_step = step(1, "Task_CreateOrder", StepStatus.FAILED, error=HOSTILE)
+    hostile_step = hostile_step.model_copy(update={"response": {"status": 500, "body": HOSTILE}})
+    run = make_run(1, f"scenario {HOSTILE}", TestRunStatus.FAILED, (hostile_step,))
+    html = render_html(example_report((run,)))
+    assert "<script>window.pwned" not in html
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in html
+
+
+def test_a_model_without_diagram_is_laid_out_automatically_without_overlaps() -> None:
+    graph = order_graph(with_diagram=False)
+    diagram, from_model = diagram_of(graph)
+    assert not from_model
+    shapes = {s.element_id: s.bounds for s in diagram.shapes}
+    assert set(shapes) == {node.id for node in graph.nodes}
+    assert {e.element_id for e in diagram.edges} == {flow.id for flow in graph.flows}
+    placed = [b for node_id, b in shapes.items() if not node_id.startswith("BoundaryEvent")]
+    for index, first in enumerate(placed):
+        for second in placed[index + 1 :]:
+            assert not _overlap(first, second), (first, second)
+
+
+def test_the_automatic_layout_flows_left_to_right_except_loops() -> None:
+    diagram = auto_layout(order_graph(with_diagram=False))
+    x = {s.element_id: s.bounds.x for s in diagram.shapes}
+    assert x["StartEvent_OrderReceived"] < x["Task_CreateOrder"] < x["Gateway_SplitFulfilment"]
+    assert x["Task_ReserveStock"] == x["Task_ChargePayment"]
+    assert x["Gateway_PaymentMerge"] < x["Task_RetryPayment"]  # the retry loop goes back
+    assert auto_layout(order_graph(with_diagram=False)) == diagram
+
+
+def test_the_drawn_diagram_uses_the_models_bounds() -> None:
+    html = render_html(example_report())
+    assert '<rect class="shape" x="250" y="160" width="100" height="80"' in html  # Create order
+    assert 'points="208,200 250,200"' in html  # Flow_ToCreateOrder
+
+
+def test_a_thousand_runs_render_in_well_under_a_few_seconds() -> None:
+    runs = tuple(
+        make_run(
+            n,
+            "declined, give up",
+            TestRunStatus.PASSED if n % 10 else TestRunStatus.FAILED,
+            tuple(step(k, "Task_CreateOrder") for k in range(1, 9)),
+        )
+        for n in range(1, 1001)
+    )
+    report = example_report(runs)
+    started = time.perf_counter()
+    html = render_html(report)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 10, elapsed
+    assert html.count('<details class="run') == 1000
+    assert html.count('<details class="run is-failure') == 100
+
+
+def _overlap(a: Bounds, b: Bounds) -> bool:
+    return not (
+        a.x + a.width <= b.x
+        or b.x + b.width <= a.x
+        or a.y + a.height <= b.y
+        or b.y + b.height <= a.y
+    )
+
+
+def test_the_suites_uncovered_elements_and_the_context_keys_are_listed() -> None:
+    report = example_report()
+    coverage = report.suite.coverage.model_copy(
+        update={"uncovered": ({"element": "Flow_X", "kind": "flow", "reason": "unreachable"},)}
+    )
+    report = report.model_copy(
+        update={"suite": report.suite.model_copy(update={"coverage": coverage})}
+    )
+    html = render_html(report)
+    assert "1 element(s) the suite does not cover" in html
+    assert "<code>Flow_X</code> (flow): unreachable" in html
+    assert "context: order_id" in html

@@ -1,0 +1,80 @@
+"""The report model: built from what the runtime stores."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestra.domain.execution import CheckResult, StepOutcome
+from orchestra.domain.scenario import ScenarioStep
+from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
+from orchestra.errors import UsageError
+from orchestra.reports import render
+from orchestra.reports.model import step_report
+from tests.support.example_report import example_report, make_run, step
+
+SHIP = ScenarioStep(
+    position=5, kind=StepKind.ACTION, element_id="Task_ShipOrder", name="Ship order", branch=""
+)
+
+
+def test_a_step_report_carries_the_step_and_its_outcome() -> None:
+    outcome = StepOutcome(
+        status=StepStatus.FAILED,
+        started_at=1.5,
+        duration_ms=20.0,
+        request={"method": "POST"},
+        response={"status": 409},
+        checks=(CheckResult(name="status", passed=False, expected=202, actual=409),),
+        error="status: expected 202, got 409",
+        attempts=4,
+    )
+    report = step_report(SHIP, outcome, attempt=2)
+    assert (report.position, report.element_id, report.name, report.attempt) == (
+        5,
+        "Task_ShipOrder",
+        "Ship order",
+        2,
+    )
+    assert (report.status, report.requests, report.error) == (
+        StepStatus.FAILED,
+        4,
+        "status: expected 202, got 409",
+    )
+    assert report.checks == outcome.checks
+
+
+def test_a_step_that_never_ran_is_reported_skipped_without_requests() -> None:
+    report = step_report(SHIP, None)
+    assert (report.status, report.requests, report.request) == (StepStatus.SKIPPED, 0, None)
+
+
+def test_a_run_names_its_first_failed_or_errored_step() -> None:
+    steps = (
+        step(1, "Task_CreateOrder"),
+        step(2, "Task_ReserveStock", StepStatus.ERROR),
+        step(3, "Task_ChargePayment", StepStatus.FAILED),
+    )
+    run = make_run(1, "x", TestRunStatus.ERROR, steps)
+    failing = run.failing_step()
+    assert failing is not None
+    assert failing.element_id == "Task_ReserveStock"
+    assert run.is_failure
+    assert run.display_name == "x [row 0]"
+
+
+def test_the_report_counts_runs_by_status_and_times_the_suite_run() -> None:
+    report = example_report()
+    assert report.count(TestRunStatus.PASSED) == 2
+    assert report.count(TestRunStatus.FAILED, TestRunStatus.ERROR) == 1
+    assert report.duration_s == 9.0
+
+
+def test_render_dispatches_on_the_format_name_and_refuses_others() -> None:
+    report = example_report()
+    assert render(report, "JUnit").startswith('<?xml version="1.0" encoding="UTF-8"?>')
+    assert render(report, "json").startswith("{")
+    assert render(report, "html").startswith("<!DOCTYPE html>")
+    with pytest.raises(
+        UsageError, match=r"unknown report format 'pdf' \(one of junit, json, html\)"
+    ):
+        render(report, "pdf")
