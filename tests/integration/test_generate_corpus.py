@@ -8,6 +8,7 @@ from orchestra.bpmn import read_bpmn
 from orchestra.domain.generation import Criterion, generate_suite
 from orchestra.domain.process import ProcessGraph
 from orchestra.errors import BpmnRefused, GenerationLimit, InputRefused, OrchestraError
+from orchestra.runtime.plan import all_steps, build_plan
 from tests.corpus import corpus_dir, corpus_files
 
 pytestmark = [
@@ -58,6 +59,8 @@ def test_every_corpus_process_generates_or_is_refused_with_a_message(criterion: 
         )
         assert all(item["reason"] for item in cov.uncovered), name
         assert suite.scenarios, name
+        for scenario in suite.scenarios:  # the runtime reads the branch encoding back
+            assert all_steps(build_plan(scenario.steps)) == list(scenario.steps), name
         outcomes[suite.parameters["method"]] = outcomes.get(suite.parameters["method"], 0) + 1
     assert all(message.startswith("process ") for message in messages)
     assert sum(outcomes.values()) >= 600

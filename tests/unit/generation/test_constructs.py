@@ -144,6 +144,12 @@ def test_a_parallel_split_inside_an_exclusive_branch() -> None:
     assert [s.kind for s in suite.scenarios[1].steps].count(StepKind.BARRIER) == 0
 
 
+def test_a_parallel_block_without_steps_needs_no_barrier() -> None:
+    suite = generate(model("s>p1", "p1>x1", "x1>p2", "p1>x2", "x2>p2", "p2>e"))
+    assert steps(suite) == [("ASSERTION", "e", "")]
+    assert set(suite.scenarios[0].branch_paths) == {"", "/p1#1", "/p1#2"}
+
+
 def test_parallel_branches_that_end_are_closed_by_the_end_of_the_scenario() -> None:
     suite = generate(model("s>p1", "p1>A", "p1>B", "A>e1", "B>e2"))
     assert steps(suite) == [

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from orchestra.domain.generation import Criterion, generate_suite
 from orchestra.domain.process import ProcessGraph
 from orchestra.domain.scenario import GeneratedSuite
+from orchestra.runtime.plan import all_steps, build_plan
 from tests.unit.generation.blocks import (
     And,
     Block,
@@ -102,6 +103,19 @@ def test_with_loops_every_flow_and_back_flow_is_covered_by_valid_token_games(tre
     assert len(suite.scenarios) <= minimum(tree)
     for scenario in suite.scenarios:
         assert_valid_token_game(scenario, graph)
+
+
+@settings(max_examples=80, deadline=None)
+@given(trees(loops=True), st.sampled_from([Criterion.ALL_FLOWS, Criterion.ALL_PATHS]))
+def test_the_runtime_reads_every_scenario_back_in_the_same_step_order(
+    tree: Block, criterion: Criterion
+) -> None:
+    graph = to_graph(tree)
+    suite = generate_suite(
+        graph, process_key="t", process_version=1, criterion=criterion, max_scenarios=5000
+    )
+    for scenario in suite.scenarios:
+        assert all_steps(build_plan(scenario.steps)) == list(scenario.steps)
 
 
 @settings(max_examples=60, deadline=None)

@@ -95,6 +95,7 @@ class _Writer:
         element = self.flat.nodes[fork.node].element or fork.node
         labels: list[str] = []
         firsts: list[str] = []
+        before = len(self.steps)
         for number, plan in fork.branches:
             branch = f"{label}/{element}#{number}"
             labels.append(branch)
@@ -114,7 +115,7 @@ class _Writer:
                     branch=label,
                 )
             )
-        if fork.barrier is not None:
+        if fork.barrier is not None and len(self.steps) > before:  # nothing to wait for otherwise
             self.steps.append(
                 ScenarioStep(
                     position=len(self.steps) + 1,
