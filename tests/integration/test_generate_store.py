@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -53,6 +54,30 @@ async def test_generate_stores_the_suite_that_show_returns(db: Database) -> None
         "bill",
     }
     assert set(stored.unbound) == {"accept", "deliver", "bill", "reject"}
+
+
+BINDINGS = """
+defaults: {service: shop}
+tasks:
+  accept:
+    action: {method: POST, path: /orders}
+    checks: [{status: 201}]
+"""
+
+
+async def test_a_binding_file_fills_the_steps_it_binds_and_the_rest_stay_unbound(
+    db: Database, tmp_path: Path
+) -> None:
+    await _import(db)
+    bindings = tmp_path / "bindings.yaml"
+    bindings.write_text(BINDINGS)
+    result = await generating.generate(db, "p", bindings=bindings)
+    stored = await generating.show(db, result["suite"])
+    accept = stored.scenarios[0].scenario.steps[0]
+    assert (accept.element_id, accept.spec["action"]["path"]) == ("accept", "/orders")
+    assert "unbound" not in accept.meta
+    assert result["unbound"] == ["deliver", "bill", "reject"]
+    assert list(stored.unbound) == sorted(result["unbound"])
 
 
 async def test_generating_twice_gives_identical_scenarios(db: Database) -> None:
@@ -103,8 +128,10 @@ async def test_cli_generate_then_show_as_json(db: Database, settings: Settings) 
     }
     generated = _cli(["generate", "p", "--coverage", "all-nodes", "--json"], env)
     shown = _cli(["suites", "show", str(generated["suite"]), "--json"], env)
+    listed = _cli(["suites", "list", "--json"], env)
     assert generated["criterion"] == "all-nodes"
     assert [s["scenario"]["name"] for s in shown["scenarios"]] == generated["scenario_names"]
+    assert [(s["id"], s["criterion"]) for s in listed] == [(generated["suite"], "all-nodes")]
 
 
 async def test_cli_prints_counts_and_steps_and_refuses_above_the_cap(
@@ -139,7 +166,7 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[st
     )
 
 
-def _cli(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+def _cli(args: list[str], env: dict[str, str]) -> Any:
     done = subprocess.run(
         [sys.executable, "-m", "orchestra", *args],
         env={**os.environ, **env},
@@ -149,5 +176,4 @@ def _cli(args: list[str], env: dict[str, str]) -> dict[str, Any]:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    payload: dict[str, Any] = json.loads(done.stdout)
-    return payload
+    return json.loads(done.stdout)

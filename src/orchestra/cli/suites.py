@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -52,9 +53,19 @@ def _with_database(use: Callable[[Database], Awaitable[T]]) -> T:
     show_default=True,
     help="all-paths: stop with an error above this count.",
 )
+@click.option(
+    "--bindings",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Binding file (YAML) to attach; bindings embedded in the BPMN are always attached.",
+)
 @json_option
 def generate(
-    process_ref: str, criterion: str, loop_bound: int, max_scenarios: int, as_json: bool
+    process_ref: str,
+    criterion: str,
+    loop_bound: int,
+    max_scenarios: int,
+    bindings: Path | None,
+    as_json: bool,
 ) -> None:
     """Generate and store the test suite of an imported process."""
     result = _with_database(
@@ -64,6 +75,7 @@ def generate(
             criterion=Criterion(criterion),
             loop_bound=loop_bound,
             max_scenarios=max_scenarios,
+            bindings=bindings,
         )
     )
     emit(result, as_json=as_json, human=lambda out: _print_generated(out, result))
@@ -90,6 +102,28 @@ def _print_generated(out: Console, result: dict[str, Any]) -> None:
 @click.group()
 def suites() -> None:
     """Generated test suites."""
+
+
+@suites.command("list")
+@json_option
+def list_command(as_json: bool) -> None:
+    """List the generated suites, newest last."""
+    found = _with_database(generating.list_suites)
+    payload = [suite.model_dump(mode="json", exclude={"scenarios"}) for suite in found]
+    emit(payload, as_json=as_json, human=lambda out: _print_suites(out, found))
+
+
+def _print_suites(out: Console, found: list[StoredSuite]) -> None:
+    if not found:
+        out.print("no suites yet: `orchestra generate PROCESS_KEY` makes one")
+    for suite in found:
+        cov = suite.coverage
+        out.print(
+            escape(
+                f"{suite.id:>4}  {suite.process_key}@{suite.process_version}  {suite.criterion}  "
+                f"flows {cov.flows_covered}/{cov.flows_total}  unbound {len(suite.unbound)}"
+            )
+        )
 
 
 @suites.command()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+from orchestra.binding.attach import attach_bindings
+from orchestra.binding.loader import bindings_for
 from orchestra.domain.generation import (
     DEFAULT_CALL_DEPTH,
     Criterion,
@@ -36,8 +39,10 @@ async def generate(
     criterion: Criterion = Criterion.ALL_FLOWS,
     loop_bound: int = 1,
     max_scenarios: int = 1000,
+    bindings: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Generate the suite of a stored process version, store it, and summarize it."""
+    """Generate the suite of a stored process version, attach its bindings (those embedded in
+    the BPMN, then the `bindings` file's), store it, and summarize it."""
     key, version = parse_process_ref(process_ref)
     async with db.transaction() as uow:
         process = await uow.processes.get(key, version)
@@ -45,7 +50,8 @@ async def generate(
             at = f" version {version}" if version is not None else ""
             raise NotFound(f"process {key}{at} is not imported", details={"process": process_ref})
         called = await _called_processes(uow, process.graph)
-    suite = await asyncio.to_thread(
+    bound = await asyncio.to_thread(bindings_for, process.graph, bindings)
+    generated = await asyncio.to_thread(
         generate_suite,
         process.graph,
         process_key=process.key,
@@ -55,7 +61,7 @@ async def generate(
         max_scenarios=max_scenarios,
         called=called,
     )
-    unbound = unbound_elements(suite)
+    suite, unbound = attach_bindings(generated, bound)
     async with db.transaction() as uow:
         suite_id = await uow.suites.add(process.id, suite, unbound=unbound)
     return summary(suite_id, suite, unbound)
@@ -75,17 +81,6 @@ async def _called_processes(uow: UnitOfWork, graph: ProcessGraph) -> dict[str, P
     return found
 
 
-def unbound_elements(suite: GeneratedSuite) -> list[str]:
-    return sorted(
-        {
-            step.element_id
-            for scenario in suite.scenarios
-            for step in scenario.steps
-            if step.meta.get("unbound") and step.element_id is not None
-        }
-    )
-
-
 def summary(suite_id: int, suite: GeneratedSuite, unbound: list[str]) -> dict[str, Any]:
     return {
         "suite": suite_id,
@@ -97,6 +92,11 @@ def summary(suite_id: int, suite: GeneratedSuite, unbound: list[str]) -> dict[st
         "coverage": suite.coverage.model_dump(mode="json"),
         "unbound": unbound,
     }
+
+
+async def list_suites(db: Database) -> list[StoredSuite]:
+    async with db.transaction() as uow:
+        return await uow.suites.list()
 
 
 async def show(db: Database, suite_id: int) -> StoredSuite:
