@@ -95,8 +95,12 @@ def _print_generated(out: Console, result: dict[str, Any]) -> None:
         out.print(f"note:      {escape(note)}")
     for item in cov["uncovered"]:
         out.print(f"uncovered {item['kind']} {escape(item['element'])}: {escape(item['reason'])}")
-    if result["unbound"]:
-        out.print(f"unbound:   {len(result['unbound'])} elements without a binding yet")
+    unbound = result["unbound"]
+    if unbound:
+        shown = ", ".join(unbound[:8]) + (
+            f" and {len(unbound) - 8} more" if len(unbound) > 8 else ""
+        )
+        out.print(f"unbound:   {len(unbound)} without a binding yet: {escape(shown)}")
 
 
 @click.group()

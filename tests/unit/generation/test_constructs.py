@@ -383,6 +383,25 @@ def test_an_interrupting_event_subprocess_is_an_alternative_path() -> None:
     assert paths(suite) == ["s s-A A A-e1 e1", "s esp s9 s9-H H H-e9 e9"]
 
 
+def test_a_link_throw_event_continues_at_the_catch_event_of_its_link_name() -> None:
+    throw = node(
+        "lt",
+        category=NodeCategory.INTERMEDIATE_THROW_EVENT,
+        type="intermediateThrowEvent",
+        event_definitions=("link",),
+        link_name="L",
+    )
+    catch = node(
+        "lc",
+        category=NodeCategory.INTERMEDIATE_CATCH_EVENT,
+        type="intermediateCatchEvent",
+        event_definitions=("link",),
+        link_name="L",
+    )
+    suite = generate(model("s>A", "A>lt", "lc>B", "B>e", extra=(throw, catch)))
+    assert paths(suite) == ["s s-A A A-lt lt lc lc-B B B-e e"]
+
+
 def test_a_call_activity_is_one_action_naming_the_called_process() -> None:
     call = node(
         "c", category=NodeCategory.CALL_ACTIVITY, type="callActivity", called_element="billing"

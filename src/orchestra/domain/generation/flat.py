@@ -196,21 +196,25 @@ def _wire_flows(flat: FlatGraph, halves: dict[str, str]) -> None:
 
 
 def links(graph: ProcessGraph) -> dict[str, str]:
-    """Link throw event -> the catch event it jumps to (same name, same scope)."""
+    """Link throw event -> the catch event it jumps to (same link name, same scope)."""
     catches: dict[tuple[str | None, str | None], str] = {}
     for node in graph.nodes:
         if (
             node.category is NodeCategory.INTERMEDIATE_CATCH_EVENT
             and "link" in node.event_definitions
         ):
-            catches.setdefault((node.parent, node.name), node.id)
+            catches.setdefault((node.parent, _link_name(node)), node.id)
     return {
-        node.id: catches[(node.parent, node.name)]
+        node.id: catches[(node.parent, _link_name(node))]
         for node in graph.nodes
         if node.category is NodeCategory.INTERMEDIATE_THROW_EVENT
         and "link" in node.event_definitions
-        and (node.parent, node.name) in catches
+        and (node.parent, _link_name(node)) in catches
     }
+
+
+def _link_name(node: Node) -> str | None:
+    return node.link_name or node.name
 
 
 def _wire_scopes(flat: FlatGraph) -> None:

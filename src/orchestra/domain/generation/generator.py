@@ -85,6 +85,7 @@ def _plans(
         return Expander(flat).plans(top), {"method": "minimum-flow"}
     except (Unstructured, nx.NetworkXException) as exc:
         reason = exc.reason if isinstance(exc, Unstructured) else str(exc)
+        reason = _with_names(flat.graph, reason)
         if criterion is Criterion.ALL_PATHS:
             raise InputRefused(
                 f"process {flat.graph.id} is not block-structured ({reason}): all-paths needs "
@@ -96,6 +97,16 @@ def _plans(
             "note": f"not block-structured ({reason}): scenarios come from a greedy token game, "
             "complete but not guaranteed minimal, concurrent branches serialized",
         }
+
+
+def _with_names(graph: ProcessGraph, text: str) -> str:
+    """Element ids in a message, followed by their names where they have one."""
+    words = []
+    for word in text.split(" "):
+        node = graph.node_by_id.get(word)
+        name = " ".join(node.name.split()) if node is not None and node.name else ""
+        words.append(f"{word} ({name})" if name else word)
+    return " ".join(words)
 
 
 def _has_loops(flat: FlatGraph) -> bool:
