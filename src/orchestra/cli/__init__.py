@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import click
 from rich.markup import escape
 
-from orchestra.cli import config, db, processes, run
+from orchestra.cli import config, db, processes, report, run
 from orchestra.cli.output import console
 from orchestra.errors import OrchestraError
 
@@ -33,6 +33,7 @@ cli.add_command(run.run)
 cli.add_command(run.worker)
 cli.add_command(run.status)
 cli.add_command(run.cancel)
+cli.add_command(report.report)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
