@@ -1,0 +1,70 @@
+"""Use case: a suite run's report, loaded from the store and rendered in one format."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from orchestra.domain.records import StepResult
+from orchestra.errors import NotFound, UsageError
+from orchestra.reports import ReportFormat, RunReport, render
+from orchestra.reports.assemble import run_report
+from orchestra.reports.model import ProcessInfo, SuiteInfo, SuiteRunInfo
+from orchestra.store.database import Database
+
+
+async def load_report(db: Database, suite_run_id: int) -> RunReport:
+    async with db.transaction() as uow:
+        suite_run = await uow.runs.get(suite_run_id)
+        if suite_run is None:
+            raise NotFound(f"no suite run {suite_run_id}")
+        suite = await uow.suites.get(suite_run.suite_id)
+        assert suite is not None, "a suite run keeps its suite (ON DELETE RESTRICT)"
+        process = await uow.processes.get_by_id(suite.process_id)
+        assert process is not None, "a suite keeps its process"
+        environment = None
+        if suite_run.environment_id is not None:
+            environment = await uow.config.environment_by_id(suite_run.environment_id)
+        runs = await uow.runs.test_runs(suite_run_id)
+        results = await uow.runs.step_results([run.id for run in runs])
+    scenarios = {stored.id: stored.scenario for stored in suite.scenarios}
+    by_run: dict[int, list[StepResult]] = {}
+    for result in results:
+        by_run.setdefault(result.test_run_id, []).append(result)
+    return RunReport(
+        suite_run=SuiteRunInfo(
+            id=suite_run.id,
+            status=suite_run.status,
+            started_at=suite_run.started_at,
+            finished_at=suite_run.finished_at,
+            environment=environment.name if environment else None,
+            context_keys=tuple(sorted(suite_run.context)),
+        ),
+        process=ProcessInfo(
+            key=process.key, version=process.version, name=process.name, graph=process.graph
+        ),
+        suite=SuiteInfo(id=suite.id, criterion=suite.criterion, coverage=suite.coverage),
+        test_runs=tuple(
+            run_report(run, scenarios.get(run.scenario_id), by_run.get(run.id, [])) for run in runs
+        ),
+        generated_at=datetime.now(UTC),
+    )
+
+
+def default_path(suite_run_id: int, format_name: str) -> Path:
+    try:
+        chosen = ReportFormat(format_name.lower())
+    except ValueError:
+        known = ", ".join(f.value for f in ReportFormat)
+        raise UsageError(f"unknown report format {format_name!r} (one of {known})") from None
+    return Path(f"orchestra-report-{suite_run_id}{chosen.suffix}")
+
+
+async def write_report(db: Database, suite_run_id: int, format_name: str, path: Path) -> Path:
+    """Render the suite run's report into `path` (written whole, then moved into place)."""
+    text = render(await load_report(db, suite_run_id), format_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+    return path

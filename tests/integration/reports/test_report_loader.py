@@ -1,0 +1,63 @@
+"""A stored suite run becomes a report: every run and step, in each format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+from junitparser import JUnitXml
+
+from orchestra.reports.json_report import shipped_schema
+from orchestra.runtime.worker import WorkerOptions
+from orchestra.services import reporting, running
+from orchestra.store.database import Database
+from tests.integration.runtime.support import (
+    ScriptedExecutor,
+    factory_for,
+    scenario,
+    step,
+    store_suite,
+)
+
+
+async def finished_suite_run(db: Database) -> int:
+    suite = await store_suite(
+        db,
+        [
+            scenario("good", [step(0, "a"), step(1, "b")]),
+            scenario("bad", [step(0, "a"), step(1, "b", result="FAILED"), step(2, "c")]),
+        ],
+    )
+    suite_run = await running.start_suite_run(db, suite.id)
+    await running.work_until_done(
+        db, suite_run.id, factory_for(ScriptedExecutor()), options=WorkerOptions(poll_seconds=0.05)
+    )
+    return suite_run.id
+
+
+async def test_the_report_holds_every_run_with_its_steps_and_outcomes(db: Database) -> None:
+    suite_run_id = await finished_suite_run(db)
+    report = await reporting.load_report(db, suite_run_id)
+    assert report.suite_run.id == suite_run_id
+    assert report.suite_run.status.value == "FAILED"
+    runs = {run.scenario: run for run in report.test_runs}
+    assert runs["good"].status.value == "PASSED"
+    assert [s.status.value for s in runs["good"].steps] == ["PASSED", "PASSED"]
+    assert [s.status.value for s in runs["bad"].steps] == ["PASSED", "FAILED", "SKIPPED"]
+    assert runs["bad"].error == "b: scripted FAILED"
+
+
+async def test_each_format_is_written_and_readable(db: Database, tmp_path: Path) -> None:
+    suite_run_id = await finished_suite_run(db)
+    junit = await reporting.write_report(db, suite_run_id, "junit", tmp_path / "r.xml")
+    suites = list(JUnitXml.fromfile(str(junit)))
+    cases = [case for suite in suites for case in suite]
+    assert len(cases) == 2
+    document = json.loads(
+        (await reporting.write_report(db, suite_run_id, "json", tmp_path / "r.json")).read_text()
+    )
+    jsonschema.validate(document, shipped_schema(), cls=jsonschema.Draft202012Validator)
+    html = (await reporting.write_report(db, suite_run_id, "html", tmp_path / "r.html")).read_text()
+    assert "<svg" in html
+    assert "scripted FAILED" in html
