@@ -87,14 +87,14 @@ async def _run(
         if not wait:
             return (await running.progress(db, suite_run.id)).to_json()
         options = WorkerOptions(concurrency=concurrency)
-        with _progress_bar(disable=as_json) as bar:
+        with progress_bar(disable=as_json) as bar:
             task = bar.add_task(f"suite run {suite_run.id}", total=None, stats="")
 
             def show(current: running.Progress, elapsed: float) -> None:
                 counts = current.counts
                 stats = (
                     f"[green]{counts.get(TestRunStatus.PASSED, 0)} passed[/] "
-                    f"[red]{_failed(counts)} failed[/]"
+                    f"[red]{failed_count(counts)} failed[/]"
                 )
                 bar.update(task, total=current.total, completed=current.done, stats=stats)
 
@@ -109,7 +109,7 @@ async def _run(
         return final.to_json()
 
 
-def _failed(counts: dict[TestRunStatus, int]) -> int:
+def failed_count(counts: dict[TestRunStatus, int]) -> int:
     return sum(
         n
         for status, n in counts.items()
@@ -117,7 +117,7 @@ def _failed(counts: dict[TestRunStatus, int]) -> int:
     )
 
 
-def _progress_bar(*, disable: bool) -> Progress:
+def progress_bar(*, disable: bool) -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),

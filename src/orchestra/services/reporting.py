@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -63,8 +64,12 @@ def default_path(suite_run_id: int, format_name: str) -> Path:
 async def write_report(db: Database, suite_run_id: int, format_name: str, path: Path) -> Path:
     """Render the suite run's report into `path` (written whole, then moved into place)."""
     text = render(await load_report(db, suite_run_id), format_name)
+    await asyncio.to_thread(_write_whole, path, text)
+    return path
+
+
+def _write_whole(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
-    return path

@@ -1,0 +1,45 @@
+"""`orchestra demo` on a fresh home: the embedded PostgreSQL, the example SUT, every report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from junitparser import JUnitXml
+
+from orchestra.examples.order import EXPECTED
+from tests.e2e.test_cli_db import clean_env, stop_embedded
+
+
+@pytest.mark.slow
+def test_the_demo_runs_end_to_end_and_shows_the_planted_failure(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    out = tmp_path / "reports"
+    env = clean_env(ORCHESTRA_HOME=str(home))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "orchestra", "demo", "--json", "-o", str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+    finally:
+        stop_embedded(home)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["server"] == "embedded"
+    assert result["scenarios"] == EXPECTED["scenarios"]
+    assert result["counts"] == {"PASSED": EXPECTED["passed"], "FAILED": EXPECTED["failed"]}
+    assert result["coverage"]["flows_covered"] == result["coverage"]["flows_total"] == 17
+    assert {f["failed_at"] for f in result["failures"]} == {EXPECTED["failed_at"]}
+    cases = [case for suite in JUnitXml.fromfile(result["reports"]["junit"]) for case in suite]
+    assert len(cases) == EXPECTED["test_runs"]
+    assert (
+        json.loads(Path(result["reports"]["json"]).read_text())["suite_run"]["status"] == "FAILED"
+    )
+    assert "<svg" in Path(result["reports"]["html"]).read_text()
