@@ -39,7 +39,6 @@ def test_the_demo_runs_end_to_end_and_shows_the_planted_failure(tmp_path: Path) 
     assert {f["failed_at"] for f in result["failures"]} == {EXPECTED["failed_at"]}
     cases = [case for suite in JUnitXml.fromfile(result["reports"]["junit"]) for case in suite]
     assert len(cases) == EXPECTED["test_runs"]
-    assert (
-        json.loads(Path(result["reports"]["json"]).read_text())["suite_run"]["status"] == "FAILED"
-    )
+    document = json.loads(Path(result["reports"]["json"]).read_text())
+    assert document["report"]["suite_run"]["status"] == "FAILED"
     assert "<svg" in Path(result["reports"]["html"]).read_text()
