@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.e2e.test_cli_db import clean_env, orchestra
+from tests.e2e.conftest import clean_env, orchestra
 
 
 def test_dataset_import_and_env_apply_print_what_they_stored(

@@ -3,41 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-
-def orchestra(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orchestra", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ORCHESTRA_")}
-    env["PYTHONPATH"] = str(Path(__file__).parents[2] / "src")
-    return {**env, **extra}
-
-
-@pytest.fixture
-def empty_home(tmp_path: Path) -> Path:
-    return tmp_path / "home"
-
-
-def stop_embedded(home: Path) -> None:
-    """The embedded server outlives commands on purpose; the test stops it."""
-    data = str(home / "pgdata")
-    code = f"import pgserver; pgserver.get_server({data!r}, cleanup_mode='stop').cleanup()"
-    subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, check=False)
+from tests.e2e.conftest import clean_env, orchestra, stop_embedded
 
 
 def test_upgrade_then_status_on_an_empty_home_starts_the_embedded_server(empty_home: Path) -> None:
@@ -74,3 +44,27 @@ def test_an_unreachable_server_is_a_clear_error_not_a_traceback(empty_home: Path
     assert status.returncode == 1
     assert "cannot connect to PostgreSQL" in status.stderr
     assert "Traceback" not in status.stderr
+
+
+def test_two_homes_at_once_get_two_servers_that_do_not_collide(home_root: Path) -> None:
+    homes = [home_root / "one", home_root / "two"]
+    try:
+        started = [
+            subprocess.Popen(
+                [sys.executable, "-m", "orchestra", "db", "upgrade", "--json"],
+                env=clean_env(ORCHESTRA_HOME=str(home)),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for home in homes
+        ]
+        outputs = [process.communicate(timeout=120) for process in started]
+        assert [p.returncode for p in started] == [0, 0], [err for _, err in outputs]
+        urls = {json.loads(out)["url"] for out, _ in outputs}
+        assert len(urls) == 2  # each home has its own server, on its own socket
+        for home in homes:
+            assert (home / "pgdata" / "PG_VERSION").exists()
+    finally:
+        for home in homes:
+            stop_embedded(home)

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.e2e.test_cli_db import clean_env
+from tests.e2e.conftest import clean_env
 from tests.unit.bpmn.documents import LINEAR, ORDER_BPMN, process
 
 

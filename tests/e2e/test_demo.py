@@ -11,13 +11,13 @@ import pytest
 from junitparser import JUnitXml
 
 from orchestra.examples.order import EXPECTED
-from tests.e2e.test_cli_db import clean_env, stop_embedded
+from tests.e2e.conftest import clean_env, stop_embedded
 
 
 @pytest.mark.slow
-def test_the_demo_runs_end_to_end_and_shows_the_planted_failure(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    out = tmp_path / "reports"
+def test_the_demo_runs_end_to_end_and_shows_the_planted_failure(home_root: Path) -> None:
+    home = home_root / "home"
+    out = home_root / "reports"
     env = clean_env(ORCHESTRA_HOME=str(home))
     try:
         done = subprocess.run(
