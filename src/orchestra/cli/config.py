@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
-from orchestra.cli.output import emit, json_option
-from orchestra.config import Settings
+from orchestra.cli.output import emit, json_option, with_database
 from orchestra.services import config
-from orchestra.store.database import Database, open_database
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
-
-
-T = TypeVar("T")
-
-
-def _with_database(use: Callable[[Database], Awaitable[T]]) -> T:
-    async def run() -> T:
-        async with open_database(Settings.from_env()) as db:
-            return await use(db)
-
-    return asyncio.run(run())
 
 
 @click.group()
@@ -41,7 +25,7 @@ def dataset() -> None:
 @json_option
 def import_(name: str, file: Path, as_json: bool) -> None:
     """Import FILE (YAML, JSON or CSV rows) as data set NAME, replacing one of that name."""
-    result = _with_database(lambda db: config.import_data_set(db, name, file))
+    result = with_database(lambda db: config.import_data_set(db, name, file))
 
     def human(out: Console) -> None:
         columns = ", ".join(result["columns"])
@@ -56,7 +40,7 @@ def import_(name: str, file: Path, as_json: bool) -> None:
 @json_option
 def list_data_sets(as_json: bool) -> None:
     """List the data sets."""
-    result = _with_database(config.list_data_sets)
+    result = with_database(config.list_data_sets)
 
     def human(out: Console) -> None:
         for found in result:
@@ -77,7 +61,7 @@ def env() -> None:
 @json_option
 def apply(file: Path, as_json: bool) -> None:
     """Create or replace the environment FILE describes (secrets stay references)."""
-    result = _with_database(lambda db: config.apply_environment(db, file))
+    result = with_database(lambda db: config.apply_environment(db, file))
 
     def human(out: Console) -> None:
         out.print(f"environment {escape(result['environment'])}")
@@ -94,7 +78,7 @@ def apply(file: Path, as_json: bool) -> None:
 @json_option
 def list_environments(as_json: bool) -> None:
     """List the environments and the variables their secrets are read from."""
-    result = _with_database(config.list_environments)
+    result = with_database(config.list_environments)
 
     def human(out: Console) -> None:
         for found in result:

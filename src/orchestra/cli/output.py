@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+
+from orchestra.config import Settings
+from orchestra.store.database import Database, open_database
+
+T = TypeVar("T")
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one machine-readable JSON document on stdout."
@@ -24,3 +30,13 @@ def emit(payload: Any, *, as_json: bool, human: Callable[[Console], None]) -> No
         click.echo(json.dumps(payload, indent=2, sort_keys=False, default=str))
     else:
         human(console())
+
+
+def with_database(use: Callable[[Database], Awaitable[T]]) -> T:
+    """Run one use case against the configured store, from a synchronous command."""
+
+    async def run() -> T:
+        async with open_database(Settings.from_env()) as db:
+            return await use(db)
+
+    return asyncio.run(run())

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
 
-from orchestra.cli.output import emit, json_option
-from orchestra.config import Settings
+from orchestra.cli.output import emit, json_option, with_database
 from orchestra.reports import ReportFormat
 from orchestra.services import reporting
-from orchestra.store.database import open_database
 
 
 @click.command()
@@ -34,11 +31,7 @@ def report(suite_run_id: int, format_name: str, output: Path | None, as_json: bo
     """Write the report of a suite run: JUnit XML, JSON, or a self-contained HTML page."""
     path = output or reporting.default_path(suite_run_id, format_name)
 
-    async def write() -> Path:
-        async with open_database(Settings.from_env()) as db:
-            return await reporting.write_report(db, suite_run_id, format_name, path)
-
-    written = asyncio.run(write())
+    written = with_database(lambda db: reporting.write_report(db, suite_run_id, format_name, path))
     emit(
         {"suite_run": suite_run_id, "format": format_name, "path": str(written.absolute())},
         as_json=as_json,

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from orchestra.binding.factory import executor_factory
-from orchestra.cli.output import console, emit, json_option
+from orchestra.cli.output import console, emit, json_option, with_database
 from orchestra.config import Settings
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.runtime.ports import ExecutorFactory
@@ -146,11 +146,7 @@ def _print_progress(out: Console, result: dict[str, Any]) -> None:
 def status(suite_run_id: int, as_json: bool) -> None:
     """Show how far a suite run is."""
 
-    async def look() -> dict[str, Any]:
-        async with open_database(Settings.from_env()) as db:
-            return (await running.progress(db, suite_run_id)).to_json()
-
-    result = asyncio.run(look())
+    result = with_database(lambda db: running.progress(db, suite_run_id)).to_json()
     emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
 
 
@@ -160,11 +156,7 @@ def status(suite_run_id: int, as_json: bool) -> None:
 def cancel(suite_run_id: int, as_json: bool) -> None:
     """Cancel a suite run: its unfinished runs end CANCELLED, workers drop them."""
 
-    async def stop() -> dict[str, Any]:
-        async with open_database(Settings.from_env()) as db:
-            return (await running.cancel(db, suite_run_id)).to_json()
-
-    result = asyncio.run(stop())
+    result = with_database(lambda db: running.cancel(db, suite_run_id)).to_json()
     emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
 
 

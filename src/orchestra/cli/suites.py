@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
-from orchestra.cli.output import emit, json_option
-from orchestra.config import Settings
+from orchestra.cli.output import emit, json_option, with_database
 from orchestra.domain.generation import DEFAULT_LOOP_BOUND, DEFAULT_MAX_SCENARIOS, Criterion
 from orchestra.domain.records import StoredSuite
 from orchestra.services import generating
-from orchestra.store.database import Database, open_database
-
-T = TypeVar("T")
-
-
-def _with_database(use: Callable[[Database], Awaitable[T]]) -> T:
-    async def run() -> T:
-        async with open_database(Settings.from_env()) as db:
-            return await use(db)
-
-    return asyncio.run(run())
 
 
 @click.command()
@@ -68,7 +54,7 @@ def generate(
     as_json: bool,
 ) -> None:
     """Generate and store the test suite of an imported process."""
-    result = _with_database(
+    result = with_database(
         lambda db: generating.generate(
             db,
             process_ref,
@@ -112,7 +98,7 @@ def suites() -> None:
 @json_option
 def list_command(as_json: bool) -> None:
     """List the generated suites, newest last."""
-    found = _with_database(generating.list_suites)
+    found = with_database(generating.list_suites)
     payload = [suite.model_dump(mode="json", exclude={"scenarios"}) for suite in found]
     emit(payload, as_json=as_json, human=lambda out: _print_suites(out, found))
 
@@ -135,7 +121,7 @@ def _print_suites(out: Console, found: list[StoredSuite]) -> None:
 @json_option
 def show(suite_id: int, as_json: bool) -> None:
     """List a suite's scenarios with their paths and steps."""
-    suite = _with_database(lambda db: generating.show(db, suite_id))
+    suite = with_database(lambda db: generating.show(db, suite_id))
     emit(suite.model_dump(mode="json"), as_json=as_json, human=lambda out: _print_suite(out, suite))
 
 
