@@ -11,9 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from orchestra.cli.output import console, emit, json_option
-from orchestra.cli.run import failed_count, progress_bar
+from orchestra.cli.run import progress_bar, progress_stats
 from orchestra.config import Settings
-from orchestra.domain.statuses import TestRunStatus
 from orchestra.services import demo as demo_service
 from orchestra.services.running import Progress
 
@@ -40,11 +39,7 @@ def demo(out_dir: Path, workers: int, concurrency: int, as_json: bool) -> None:
         task = bar.add_task("running", total=None, stats="")
 
         def show(current: Progress, elapsed: float) -> None:
-            counts = current.counts
-            stats = (
-                f"[green]{counts.get(TestRunStatus.PASSED, 0)} passed[/] "
-                f"[red]{failed_count(counts)} failed[/]"
-            )
+            stats = progress_stats(current, elapsed)
             bar.update(task, total=current.total, completed=current.done, stats=stats)
 
         result = asyncio.run(

@@ -91,12 +91,12 @@ async def _run(
             task = bar.add_task(f"suite run {suite_run.id}", total=None, stats="")
 
             def show(current: running.Progress, elapsed: float) -> None:
-                counts = current.counts
-                stats = (
-                    f"[green]{counts.get(TestRunStatus.PASSED, 0)} passed[/] "
-                    f"[red]{failed_count(counts)} failed[/]"
+                bar.update(
+                    task,
+                    total=current.total,
+                    completed=current.done,
+                    stats=progress_stats(current, elapsed),
                 )
-                bar.update(task, total=current.total, completed=current.done, stats=stats)
 
             final, _ = await running.work_until_done(
                 db,
@@ -107,6 +107,16 @@ async def _run(
                 on_progress=show,
             )
         return final.to_json()
+
+
+def progress_stats(current: running.Progress, elapsed: float) -> str:
+    """What the progress bar shows beside the runs done: passed, failed, steps/s."""
+    counts = current.counts
+    return (
+        f"[green]{counts.get(TestRunStatus.PASSED, 0)} passed[/] "
+        f"[red]{failed_count(counts)} failed[/] "
+        f"{(current.steps or 0) / max(elapsed, 1e-3):.0f} steps/s"
+    )
 
 
 def failed_count(counts: dict[TestRunStatus, int]) -> int:

@@ -108,6 +108,7 @@ class RunInterpreter:
         self._last_position = max(main_line) if main_line else None
         self._final: Checkpoint | None = None
         self.finishing = False  # its completion is being committed: the lease ends with it
+        self.steps_done = 0  # steps this interpreter executed and recorded
         self._stop_branches = False
         self.identity = RunIdentity(
             suite_run_id=claimed.suite_run_id,
@@ -220,6 +221,7 @@ class RunInterpreter:
             self._final = checkpoint  # written with the completion, in one transaction
         elif not await self.committer.submit(lambda repo: repo.checkpoint(checkpoint)):
             raise LeaseLost(self.claimed.id)
+        self.steps_done += 1
         if outcome.exports:
             self.shared.suite_context.update(outcome.exports)
 

@@ -102,6 +102,12 @@ class Worker:
         self._executors: dict[int | None, Executor] = {}
         self._suite_runs: dict[int, RunEnvironment] = {}
 
+    @property
+    def steps_done(self) -> int:
+        """Steps executed so far, those of the runs in progress included."""
+        running = sum(a.interpreter.steps_done for a in self._active.values() if a.interpreter)
+        return self.stats.steps + running
+
     async def run(self, stop: asyncio.Event) -> WorkerStats:
         """Work until `stop` is set, then drain. Returns what this worker did."""
         async with GroupCommitter(self.pool) as committer:
@@ -209,7 +215,9 @@ class Worker:
             log.warning("run %s left to expire: %s", claimed.id, exc)
             self.stats.errors.append(f"run {claimed.id}: {exc}")
         finally:
-            self._active.pop(claimed.id, None)
+            active = self._active.pop(claimed.id, None)
+            if active is not None and active.interpreter is not None:
+                self.stats.steps += active.interpreter.steps_done
             self._wake.set()
 
     async def _release(

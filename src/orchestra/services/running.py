@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from orchestra.domain.records import SuiteRun
@@ -53,6 +53,7 @@ class Progress:
     suite_run: SuiteRun
     counts: dict[TestRunStatus, int]
     total: int
+    steps: int | None = None  # steps executed by this process's workers, when it runs some
 
     @property
     def done(self) -> int:
@@ -107,6 +108,7 @@ async def work_until_done(
     try:
         while True:
             current = await progress(db, suite_run_id)
+            current = replace(current, steps=sum(w.steps_done for w in pool_workers))
             if on_progress is not None:
                 on_progress(current, time.monotonic() - started)
             if current.suite_run.status.is_terminal:
