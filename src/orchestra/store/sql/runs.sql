@@ -107,6 +107,43 @@ WITH fenced AS (
 )
 SELECT (SELECT count(*) FROM fenced) AS fenced;
 
+-- name: checkpoint_many
+-- The checkpoints of several runs in one statement (a group commit's batch), each row fenced by
+-- its own run's lease like `checkpoint`; exports are not taken here (use `checkpoint`). When a
+-- run has several rows (parallel branches), the last row's execution context is kept. Returns
+-- the 1-based ordinals of the rows written.
+WITH cp AS (
+    SELECT * FROM unnest(
+        CAST(:test_run_ids AS bigint[]), CAST(:workers AS text[]),
+        CAST(:attempts AS integer[]), CAST(:contexts AS jsonb[]),
+        CAST(:step_ids AS bigint[]), CAST(:positions AS integer[]),
+        CAST(:element_ids AS text[]), CAST(:branches AS text[]), CAST(:statuses AS text[]),
+        CAST(:started_ats AS double precision[]), CAST(:durations AS double precision[]),
+        CAST(:requests AS jsonb[]), CAST(:responses AS jsonb[]), CAST(:checks AS jsonb[]),
+        CAST(:errors AS text[])
+    ) WITH ORDINALITY AS x(test_run_id, worker, attempt, execution_context, step_id, position,
+                           element_id, branch, status, started_at, duration_ms, request,
+                           response, checks, error, n)
+), latest AS (
+    SELECT DISTINCT ON (test_run_id) * FROM cp ORDER BY test_run_id, n DESC
+), fenced AS (
+    UPDATE test_run t
+    SET execution_context = l.execution_context, heartbeat_at = now()
+    FROM latest l
+    WHERE t.id = l.test_run_id AND t.locked_by = l.worker AND t.attempt = l.attempt
+      AND t.status = 'RUNNING'
+    RETURNING t.id
+), result AS (
+    INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
+                             status, started_at, duration_ms, request, response, checks, error)
+    SELECT c.test_run_id, c.step_id, c.position, c.element_id, c.branch, c.attempt,
+           CAST(c.status AS step_status), to_timestamp(c.started_at), c.duration_ms,
+           c.request, c.response, c.checks, c.error
+    FROM cp c JOIN fenced f ON f.id = c.test_run_id
+    RETURNING test_run_id
+)
+SELECT c.n FROM cp c JOIN fenced f ON f.id = c.test_run_id;
+
 -- name: complete_run
 -- Finishes the run and counts it off its suite run; the caller closes the suite run when the
 -- count reaches zero (`close_if_done`, which checks the runs themselves).
