@@ -12,7 +12,8 @@ total concurrency (32), in interleaved rounds (the machine is shared: best and m
   checkpointed (a step counts only once its checkpoint committed);
 - orchestra processes: `python -m orchestra worker` subprocesses (1 x 32 and 2 x 16).
 CPU per step: the worker(s) plus every PostgreSQL process, for Orchestra; the client process
-for the bare loop. Peak RSS: VmHWM of a worker process at concurrency 32.
+for the bare loop. Peak RSS: VmHWM of a worker process at concurrency 32. Recovery: two worker
+processes with a 2 s lease, one SIGKILLed mid-run; the time until the other claims its runs.
 `BENCH_STEPS_RUNS` (scenario runs per round, default 1000) and `BENCH_STEPS_ROUNDS` (default 3).
 """
 
@@ -72,8 +73,7 @@ async def pay(request):
     return web.json_response(order)
 async def cancel(request):
     order = found(request)
-    order["status"] = "CANCELLED"
-    del orders[order["id"]]
+    order["status"] = "CANCELLED"  # kept: a cancel re-sent after a worker's crash still works
     return web.json_response(order)
 app = web.Application()
 app.router.add_post("/orders", create)
@@ -320,6 +320,82 @@ async def _watch(url: str, suite_id: int) -> float:
     return elapsed
 
 
+# --- recovery ---------------------------------------------------------------------------------
+
+LEASE = 2.0
+
+
+def measure_recovery(url: str, suite_id: int) -> tuple[int, float, float]:
+    """Two worker processes (lease 2 s) share a suite run; one is SIGKILLed mid-run. Returns
+    how many runs it held and the seconds from the kill until the first and the last of them
+    was claimed again by the other worker."""
+    env = {**os.environ, "ORCHESTRA_DATABASE_URL": url}
+    command = [sys.executable, "-m", "orchestra", "worker", "--concurrency=16", f"--lease={LEASE}"]
+    workers = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    victim, survivor = workers
+    try:
+        for worker in workers:
+            assert worker.stderr is not None
+            worker.stderr.readline()
+        return asyncio.run(_kill_and_watch(url, suite_id, victim))
+    finally:
+        survivor.send_signal(signal.SIGTERM)
+        survivor.wait(timeout=30)
+        victim.wait(timeout=30)
+
+
+async def _kill_and_watch(
+    url: str, suite_id: int, victim: subprocess.Popen[bytes]
+) -> tuple[int, float, float]:
+    async with connect_pool(url, max_size=2, upgrade=False) as pool:
+        db = Database(pool, ServerInfo(url=url, embedded=False))
+        suite_run_id = await _start(db, suite_id)
+        mine = f"%:{victim.pid}:%"
+        held: dict[int, int] = {}
+        while len(held) < 8:  # wait until the victim is well into its runs
+            await asyncio.sleep(0.05)
+            async with db.connection() as conn:
+                cursor = await conn.execute(
+                    "SELECT id, attempt FROM test_run WHERE suite_run_id = %s"
+                    " AND status = 'RUNNING' AND locked_by LIKE %s",
+                    (suite_run_id, mine),
+                )
+                held = {int(r["id"]): int(r["attempt"]) for r in await cursor.fetchall()}
+        victim.kill()
+        killed = time.perf_counter()
+        async with db.connection() as conn:  # what it held at the moment it died
+            cursor = await conn.execute(
+                "SELECT id, attempt FROM test_run WHERE suite_run_id = %s"
+                " AND status = 'RUNNING' AND locked_by LIKE %s",
+                (suite_run_id, mine),
+            )
+            held = {int(r["id"]): int(r["attempt"]) for r in await cursor.fetchall()}
+        first = last = 0.0
+        pending = dict(held)
+        while pending and time.perf_counter() - killed < 10 * LEASE:
+            async with db.connection() as conn:
+                cursor = await conn.execute(
+                    "SELECT id, attempt FROM test_run WHERE id = ANY(%s)", (list(pending),)
+                )
+                rows = await cursor.fetchall()
+            now = time.perf_counter() - killed
+            for row in rows:
+                if int(row["attempt"]) > pending[int(row["id"])]:
+                    del pending[int(row["id"])]
+                    first = first or now
+                    last = now
+            await asyncio.sleep(0.02)
+        assert not pending, f"runs {sorted(pending)} were not claimed again"
+        while True:  # let the survivor finish the suite run
+            if (await running.progress(db, suite_run_id)).suite_run.status.is_terminal:
+                break
+            await asyncio.sleep(0.1)
+    return len(held), first, last
+
+
 # --- the report -------------------------------------------------------------------------------
 
 
@@ -377,6 +453,7 @@ def main() -> None:
                         f"  CPU {figures.cpu_ms:.2f} + PG {figures.pg_ms:.2f} ms/step",
                         flush=True,
                     )
+            recovery = measure_recovery(url, suite_id)
     finally:
         sut.terminate()
         sut.wait(timeout=10)
@@ -387,6 +464,11 @@ def main() -> None:
     )
     for name, rounds in results.items():
         _summary(name, rounds, bare)
+    held, first, last = recovery
+    print(
+        f"  recovery: a SIGKILLed worker's {held} runs claimed again by the other worker"
+        f" {first:.2f}-{last:.2f} s after the kill (lease {LEASE:g} s; target <= lease + 1 s)"
+    )
     print(
         f"  ({RUNS} runs x {STEPS} steps per round, concurrency {CONCURRENCY}, {ROUNDS} rounds,"
         f" {_load()} at the end)"
