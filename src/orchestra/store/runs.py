@@ -173,24 +173,7 @@ class RunRepository(Repository):
     async def checkpoint_many(self, cps: Sequence[Checkpoint]) -> list[bool]:
         """`checkpoint` for several runs in one statement (no exports); for each, False when
         its run's lease was lost."""
-        rows = await self._all(
-            "checkpoint_many",
-            test_run_ids=[cp.test_run_id for cp in cps],
-            workers=[cp.worker for cp in cps],
-            attempts=[cp.attempt for cp in cps],
-            contexts=[Jsonb(cp.execution_context) for cp in cps],
-            step_ids=[cp.step_id for cp in cps],
-            positions=[cp.step.position for cp in cps],
-            element_ids=[cp.step.element_id for cp in cps],
-            branches=[cp.step.branch for cp in cps],
-            statuses=[cp.outcome.status.value for cp in cps],
-            started_ats=[cp.outcome.started_at for cp in cps],
-            durations=[cp.outcome.duration_ms for cp in cps],
-            requests=[_jsonb_or_none(cp.outcome.request) for cp in cps],
-            responses=[_jsonb_or_none(cp.outcome.response) for cp in cps],
-            checks=[Jsonb([c.model_dump(mode="json") for c in cp.outcome.checks]) for cp in cps],
-            errors=[cp.outcome.error for cp in cps],
-        )
+        rows = await self._all("checkpoint_many", rows=Jsonb([_checkpoint_row(cp) for cp in cps]))
         written = {int(row["n"]) for row in rows}
         return [n in written for n in range(1, len(cps) + 1)]
 
@@ -289,5 +272,24 @@ class RunRepository(Repository):
         await self.notify()
 
 
-def _jsonb_or_none(value: dict[str, Any] | None) -> Jsonb | None:
-    return None if value is None else Jsonb(value)
+def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:
+    """One row of `checkpoint_many`; None values left out, so they read as SQL NULL."""
+    outcome = cp.outcome
+    row = {
+        "test_run_id": cp.test_run_id,
+        "worker": cp.worker,
+        "attempt": cp.attempt,
+        "execution_context": cp.execution_context,
+        "step_id": cp.step_id,
+        "position": cp.step.position,
+        "element_id": cp.step.element_id,
+        "branch": cp.step.branch,
+        "status": outcome.status.value,
+        "started_at": outcome.started_at,
+        "duration_ms": outcome.duration_ms,
+        "request": outcome.request,
+        "response": outcome.response,
+        "checks": [c.model_dump(mode="json") for c in outcome.checks],
+        "error": outcome.error,
+    }
+    return {key: value for key, value in row.items() if value is not None}

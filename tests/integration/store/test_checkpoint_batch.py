@@ -51,6 +51,7 @@ async def test_a_batch_writes_the_runs_still_held_and_nothing_of_a_lost_one(
 
     assert written == [True, False, True]
     assert sorted((r.test_run_id, r.position) for r in results) == [(held.id, 0), (held.id, 1)]
+    assert [(r.request, r.response) for r in results] == [(None, batch[0].outcome.response)] * 2
     assert held_now is not None
     assert held_now.execution_context == {"done": "0,1"}
     assert lost_now is not None

@@ -111,19 +111,16 @@ SELECT (SELECT count(*) FROM fenced) AS fenced;
 -- The checkpoints of several runs in one statement (a group commit's batch), each row fenced by
 -- its own run's lease like `checkpoint`; exports are not taken here (use `checkpoint`). When a
 -- run has several rows (parallel branches), the last row's execution context is kept. Returns
--- the 1-based ordinals of the rows written.
+-- the 1-based ordinals of the rows written. The rows come as one JSON array: arrays of jsonb
+-- parameters would be escaped character by character on the client.
 WITH cp AS (
-    SELECT * FROM unnest(
-        CAST(:test_run_ids AS bigint[]), CAST(:workers AS text[]),
-        CAST(:attempts AS integer[]), CAST(:contexts AS jsonb[]),
-        CAST(:step_ids AS bigint[]), CAST(:positions AS integer[]),
-        CAST(:element_ids AS text[]), CAST(:branches AS text[]), CAST(:statuses AS text[]),
-        CAST(:started_ats AS double precision[]), CAST(:durations AS double precision[]),
-        CAST(:requests AS jsonb[]), CAST(:responses AS jsonb[]), CAST(:checks AS jsonb[]),
-        CAST(:errors AS text[])
-    ) WITH ORDINALITY AS x(test_run_id, worker, attempt, execution_context, step_id, position,
-                           element_id, branch, status, started_at, duration_ms, request,
-                           response, checks, error, n)
+    SELECT * FROM ROWS FROM (jsonb_to_recordset(:rows) AS (
+        test_run_id bigint, worker text, attempt integer, execution_context jsonb,
+        step_id bigint, position integer, element_id text, branch text, status text,
+        started_at double precision, duration_ms double precision, request jsonb,
+        response jsonb, checks jsonb, error text)) WITH ORDINALITY AS x(
+        test_run_id, worker, attempt, execution_context, step_id, position, element_id,
+        branch, status, started_at, duration_ms, request, response, checks, error, n)
 ), latest AS (
     SELECT DISTINCT ON (test_run_id) * FROM cp ORDER BY test_run_id, n DESC
 ), fenced AS (
