@@ -1,10 +1,19 @@
 """Group commit: the writes of concurrent runs share transactions.
 
 A step counts as done only once its checkpoint has committed, and committing each one alone
-would cap a worker at the server's fsync rate. Writes are queued here; a few flushers each take
-everything queued so far, apply it in one transaction and resolve each writer's future once it
-has committed, so while one batch commits the next gathers. A batch that hits a deadlock or a
-serialization failure was rolled back whole and is applied again.
+would cap a worker at the server's fsync rate. Writes are queued here; a flusher takes
+everything queued so far (up to `max_batch`), applies it in one transaction and resolves each
+writer's future once it has committed, so while one batch commits the next gathers. A batch that
+hits a deadlock or a serialization failure was rolled back whole and is applied again.
+
+Two flushers, batches of up to 64: with four (and batches of 16) each flusher took the one or
+two writes queued at that moment, paying BEGIN, COMMIT and a round trip per write; with one,
+every write waited for the batch in flight and then its own. Within a batch the checkpoints go
+in one statement (`checkpoint_many`), so a batch costs a few round trips, not one per write.
+Measured with `python -m bench bench_steps` (concurrency 32, 1000 runs of 5 steps): 4 x 16
+cost 0.73-0.75 ms CPU per step (worker + PostgreSQL) at ~1,400 steps/s; 2 x 64 with
+`checkpoint_many` 0.47-0.55 ms at ~1.7x
+the steps/s, measured back to back under the same load.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from orchestra.errors import StoreError
 from orchestra.store.base import Connection
-from orchestra.store.runs import RunRepository
+from orchestra.store.runs import Checkpoint, RunRepository
 
 T = TypeVar("T")
 Write = Callable[[RunRepository], Awaitable[Any]]
@@ -28,13 +37,14 @@ Write = Callable[[RunRepository], Awaitable[Any]]
 
 @dataclass(slots=True)
 class _Pending:
-    write: Write
+    write: Write | None  # None: `checkpoint` is applied with the batch's other checkpoints
     done: asyncio.Future[Any]
+    checkpoint: Checkpoint | None = None
 
 
 class GroupCommitter:
     def __init__(
-        self, pool: AsyncConnectionPool[Connection], *, max_batch: int = 16, flushers: int = 4
+        self, pool: AsyncConnectionPool[Connection], *, max_batch: int = 64, flushers: int = 2
     ) -> None:
         self._pool = pool
         self._max_batch = max_batch
@@ -65,6 +75,16 @@ class GroupCommitter:
         """Apply `write` in the next shared transaction; returns once that has committed."""
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(write, done))
+        self._wake.set()
+        return await done
+
+    async def checkpoint(self, checkpoint: Checkpoint) -> bool:
+        """`RunRepository.checkpoint` in the next shared transaction: the batch's checkpoints
+        go in one statement (`checkpoint_many`). False when the run's lease was lost."""
+        if checkpoint.outcome.exports:  # exports merge into the suite run: one by one
+            return await self.submit(lambda repo: repo.checkpoint(checkpoint))
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(None, done, checkpoint))
         self._wake.set()
         return await done
 
@@ -100,12 +120,10 @@ class GroupCommitter:
 
     async def _apply(self, batch: list[_Pending], tries: int = 3) -> list[Any]:
         for attempt in range(1, tries + 1):
-            results: list[Any] = []
             try:
                 async with self._pool.connection() as conn, conn.transaction():
                     repo = RunRepository(conn)
-                    for pending in batch:
-                        results.append(await pending.write(repo))
+                    results = await self._apply_in(repo, batch)
             except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
                 if attempt == tries:
                     raise
@@ -113,3 +131,18 @@ class GroupCommitter:
                 continue
             return results
         raise AssertionError("unreachable")
+
+    @staticmethod
+    async def _apply_in(repo: RunRepository, batch: list[_Pending]) -> list[Any]:
+        """The checkpoints first, in one statement, then the other writes in order. A run's
+        other writes (completion, release, barrier) wait for its checkpoints to commit, so
+        they are never in the same batch and this order changes nothing they see."""
+        checkpoints = [p.checkpoint for p in batch if p.checkpoint is not None]
+        fenced = iter(await repo.checkpoint_many(checkpoints) if checkpoints else [])
+        results: list[Any] = []
+        for pending in batch:
+            if pending.write is None:
+                results.append(next(fenced))
+            else:
+                results.append(await pending.write(repo))
+        return results

@@ -219,7 +219,7 @@ class RunInterpreter:
         )
         if step.position == self._last_position and not step.branch:
             self._final = checkpoint  # written with the completion, in one transaction
-        elif not await self.committer.submit(lambda repo: repo.checkpoint(checkpoint)):
+        elif not await self.committer.checkpoint(checkpoint):
             raise LeaseLost(self.claimed.id)
         self.steps_done += 1
         if outcome.exports:

@@ -266,10 +266,7 @@ class Worker:
             if not held:
                 continue
             try:
-                async with self.pool.connection() as conn:
-                    kept = await RunRepository(conn).heartbeat(
-                        self.id, list(held), self.options.lease_seconds
-                    )
+                kept = await self._renew(list(held))
             except (psycopg.Error, StoreError) as exc:
                 log.warning("heartbeat failed: %s", exc)
                 continue
@@ -282,6 +279,21 @@ class Worker:
                 )
                 if active is not None and not finishing:
                     active.task.cancel()  # not ours any more: stop before writing anything
+
+    async def _renew(self, ids: list[int]) -> set[int]:
+        """Renew the leases; a deadlock with a committing batch of checkpoints (which locks
+        the same rows in another order) is retried at once rather than at the next beat."""
+        for attempt in range(1, 4):
+            try:
+                async with self.pool.connection() as conn:
+                    return await RunRepository(conn).heartbeat(
+                        self.id, ids, self.options.lease_seconds
+                    )
+            except psycopg.errors.DeadlockDetected:
+                if attempt == 3:
+                    raise
+                await asyncio.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
 
     async def _sweep_loop(self) -> None:
         while True:

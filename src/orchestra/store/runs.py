@@ -170,6 +170,13 @@ class RunRepository(Repository):
         )
         return row is not None and int(row["fenced"]) == 1
 
+    async def checkpoint_many(self, cps: Sequence[Checkpoint]) -> list[bool]:
+        """`checkpoint` for several runs in one statement (no exports); for each, False when
+        its run's lease was lost."""
+        rows = await self._all("checkpoint_many", rows=Jsonb([_checkpoint_row(cp) for cp in cps]))
+        written = {int(row["n"]) for row in rows}
+        return [n in written for n in range(1, len(cps) + 1)]
+
     async def complete(
         self,
         test_run_id: int,
@@ -263,3 +270,26 @@ class RunRepository(Repository):
     async def release_barrier(self, suite_run_id: int, name: str) -> None:
         await self._execute("release_barrier", suite_run_id=suite_run_id, name=name)
         await self.notify()
+
+
+def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:
+    """One row of `checkpoint_many`; None values left out, so they read as SQL NULL."""
+    outcome = cp.outcome
+    row = {
+        "test_run_id": cp.test_run_id,
+        "worker": cp.worker,
+        "attempt": cp.attempt,
+        "execution_context": cp.execution_context,
+        "step_id": cp.step_id,
+        "position": cp.step.position,
+        "element_id": cp.step.element_id,
+        "branch": cp.step.branch,
+        "status": outcome.status.value,
+        "started_at": outcome.started_at,
+        "duration_ms": outcome.duration_ms,
+        "request": outcome.request,
+        "response": outcome.response,
+        "checks": [c.model_dump(mode="json") for c in outcome.checks],
+        "error": outcome.error,
+    }
+    return {key: value for key, value in row.items() if value is not None}

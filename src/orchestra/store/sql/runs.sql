@@ -107,6 +107,40 @@ WITH fenced AS (
 )
 SELECT (SELECT count(*) FROM fenced) AS fenced;
 
+-- name: checkpoint_many
+-- The checkpoints of several runs in one statement (a group commit's batch), each row fenced by
+-- its own run's lease like `checkpoint`; exports are not taken here (use `checkpoint`). When a
+-- run has several rows (parallel branches), the last row's execution context is kept. Returns
+-- the 1-based ordinals of the rows written. The rows come as one JSON array: arrays of jsonb
+-- parameters would be escaped character by character on the client.
+WITH cp AS (
+    SELECT * FROM ROWS FROM (jsonb_to_recordset(:rows) AS (
+        test_run_id bigint, worker text, attempt integer, execution_context jsonb,
+        step_id bigint, position integer, element_id text, branch text, status text,
+        started_at double precision, duration_ms double precision, request jsonb,
+        response jsonb, checks jsonb, error text)) WITH ORDINALITY AS x(
+        test_run_id, worker, attempt, execution_context, step_id, position, element_id,
+        branch, status, started_at, duration_ms, request, response, checks, error, n)
+), latest AS (
+    SELECT DISTINCT ON (test_run_id) * FROM cp ORDER BY test_run_id, n DESC
+), fenced AS (
+    UPDATE test_run t
+    SET execution_context = l.execution_context, heartbeat_at = now()
+    FROM latest l
+    WHERE t.id = l.test_run_id AND t.locked_by = l.worker AND t.attempt = l.attempt
+      AND t.status = 'RUNNING'
+    RETURNING t.id
+), result AS (
+    INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
+                             status, started_at, duration_ms, request, response, checks, error)
+    SELECT c.test_run_id, c.step_id, c.position, c.element_id, c.branch, c.attempt,
+           CAST(c.status AS step_status), to_timestamp(c.started_at), c.duration_ms,
+           c.request, c.response, c.checks, c.error
+    FROM cp c JOIN fenced f ON f.id = c.test_run_id
+    RETURNING test_run_id
+)
+SELECT c.n FROM cp c JOIN fenced f ON f.id = c.test_run_id;
+
 -- name: complete_run
 -- Finishes the run and counts it off its suite run; the caller closes the suite run when the
 -- count reaches zero (`close_if_done`, which checks the runs themselves).

@@ -1,0 +1,59 @@
+"""`checkpoint_many`: a group commit's checkpoints in one statement, each fenced by its lease."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from orchestra.domain.execution import StepOutcome
+from orchestra.domain.scenario import ScenarioStep
+from orchestra.domain.statuses import StepStatus
+from orchestra.services import running
+from orchestra.store.database import Database
+from orchestra.store.runs import Checkpoint
+from tests.integration.runtime.support import scenario, step, store_suite
+
+
+def checkpoint(run_id: int, attempt: int, s: ScenarioStep, context: dict[str, str]) -> Checkpoint:
+    outcome = StepOutcome(
+        status=StepStatus.PASSED,
+        started_at=time.time(),
+        duration_ms=1.0,
+        response={"status": 200, "json": {"id": run_id}},
+    )
+    return Checkpoint(run_id, "worker-a", attempt, None, s, outcome, context)
+
+
+async def test_a_batch_writes_the_runs_still_held_and_nothing_of_a_lost_one(
+    db: Database,
+) -> None:
+    steps = [step(0, "a"), step(1, "b")]
+    suite = await store_suite(db, [scenario("one", steps), scenario("two", steps)])
+    await running.start_suite_run(db, suite.id)
+    async with db.transaction() as uow:
+        held, lost = await uow.runs.claim("worker-a", 2, lease_seconds=0.2)
+    await asyncio.sleep(0.4)  # both leases expire; worker-a keeps one, worker-b takes the other
+    async with db.transaction() as uow:
+        assert await uow.runs.heartbeat("worker-a", [held.id], 30) == {held.id}
+        (taken,) = await uow.runs.claim("worker-b", 1, lease_seconds=30)
+    assert taken.id == lost.id
+    batch = [
+        checkpoint(held.id, held.attempt, steps[0], {"done": "0"}),
+        checkpoint(lost.id, lost.attempt, steps[0], {"done": "0"}),
+        checkpoint(held.id, held.attempt, steps[1], {"done": "0,1"}),
+    ]
+
+    async with db.transaction() as uow:
+        written = await uow.runs.checkpoint_many(batch)
+        results = await uow.runs.step_results([held.id, lost.id])
+        held_now = await uow.runs.test_run(held.id)
+        lost_now = await uow.runs.test_run(lost.id)
+
+    assert written == [True, False, True]
+    assert sorted((r.test_run_id, r.position) for r in results) == [(held.id, 0), (held.id, 1)]
+    assert [(r.request, r.response) for r in results] == [(None, batch[0].outcome.response)] * 2
+    assert held_now is not None
+    assert held_now.execution_context == {"done": "0,1"}
+    assert lost_now is not None
+    assert lost_now.execution_context != {"done": "0"}
+    assert lost_now.locked_by == "worker-b"
