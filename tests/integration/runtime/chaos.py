@@ -314,10 +314,14 @@ async def _async(value: T) -> T:
 async def wait_for(
     probe: Callable[[], Awaitable[T]], within: float, what: str, every: float = 0.05
 ) -> T:
-    """Poll `probe` until it returns something truthy; fail naming `what` after `within` s."""
+    """Poll `probe` until it returns something truthy; fail naming `what` after `within` s.
+    A probe that cannot reach the database (a restart) counts as not yet."""
     deadline = time.monotonic() + within
     while True:
-        value = await probe()
+        try:
+            value = await probe()
+        except psycopg.OperationalError:  # the server is restarting: ask again
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
