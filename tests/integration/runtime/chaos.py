@@ -55,15 +55,23 @@ class Seen:
 
 @dataclass
 class OrderSut:
-    """Orders: create (replayed by Idempotency-Key), read, pay, ship (which can be held)."""
+    """Orders: create (replayed by Idempotency-Key), read, pay, ship; any of them can be held."""
 
     base_url: str = ""
     delay: float = 0.0  # every answer takes this long
     seen: list[Seen] = field(default_factory=list)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
     created_by_key: dict[str, str] = field(default_factory=dict)
-    hold_next_ship: asyncio.Event | None = None  # the next ship request waits for this event
+    # route (create, read, pay, ship) -> an event the next request of that route waits for
+    hold_next: dict[str, asyncio.Event] = field(default_factory=dict)
     held: list[Seen] = field(default_factory=list)
+    gates: list[asyncio.Event] = field(default_factory=list)
+
+    def hold(self, route: str) -> asyncio.Event:
+        """The next `route` request waits (answers nothing) until the returned event is set."""
+        gate = self.hold_next[route] = asyncio.Event()
+        self.gates.append(gate)
+        return gate
 
     def keys(self) -> Counter[str]:
         return Counter(seen.key for seen in self.seen)
@@ -75,13 +83,17 @@ class OrderSut:
 def _sut_app(sut: OrderSut) -> web.Application:
     ids = itertools.count(1)
 
-    async def arrive(request: web.Request) -> Seen:
+    async def arrive(request: web.Request, route: str) -> Seen:
         seen = Seen(
             time.monotonic(), request.method, request.path, request.headers["Idempotency-Key"]
         )
         sut.seen.append(seen)
         if sut.delay:
             await asyncio.sleep(sut.delay)
+        gate = sut.hold_next.pop(route, None)
+        if gate is not None:
+            sut.held.append(seen)
+            await gate.wait()
         return seen
 
     def order_of(request: web.Request) -> dict[str, Any]:
@@ -91,7 +103,7 @@ def _sut_app(sut: OrderSut) -> web.Application:
         return order
 
     async def create(request: web.Request) -> web.Response:
-        seen = await arrive(request)
+        seen = await arrive(request, "create")
         body = await request.json()
         order_id = sut.created_by_key.get(seen.key)
         if order_id is None:  # a new command; a repeated key gets the order it created
@@ -100,21 +112,17 @@ def _sut_app(sut: OrderSut) -> web.Application:
         return web.json_response(sut.orders[order_id], status=201)
 
     async def read(request: web.Request) -> web.Response:
-        await arrive(request)
+        await arrive(request, "read")
         return web.json_response(order_of(request))
 
     async def pay(request: web.Request) -> web.Response:
-        await arrive(request)
+        await arrive(request, "pay")
         order = order_of(request)
         order["state"] = "PAID"
         return web.json_response(order)
 
     async def ship(request: web.Request) -> web.Response:
-        seen = await arrive(request)
-        gate, sut.hold_next_ship = sut.hold_next_ship, None
-        if gate is not None:
-            sut.held.append(seen)
-            await gate.wait()
+        await arrive(request, "ship")
         order = order_of(request)
         order["state"] = "SHIPPED"
         return web.json_response(order)
@@ -139,8 +147,8 @@ async def order_sut() -> AsyncIterator[OrderSut]:
     try:
         yield sut
     finally:
-        if sut.hold_next_ship is not None:
-            sut.hold_next_ship.set()
+        for gate in sut.gates:
+            gate.set()
         await runner.cleanup()
 
 

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import time
+from datetime import datetime
 from pathlib import Path
 
 from orchestra.store.database import Database
@@ -29,15 +29,27 @@ from tests.integration.runtime.chaos import (
 STEPS = len(ORDER_STEPS)
 
 
-async def in_held_step(sut: OrderSut) -> bool:
-    return bool(sut.held)
+async def in_held_step(sut: OrderSut, count: int = 1) -> bool:
+    return len(sut.held) >= count
+
+
+async def worked_since(url: str, worker: WorkerProcess, since: datetime) -> bool:
+    """Whether the worker has sent the database a statement since `since` (its clock)."""
+    rows = await query(
+        url,
+        "SELECT count(*) AS n FROM pg_stat_activity"
+        " WHERE application_name = %s AND query_start > %s AND query NOT LIKE 'LISTEN%%'",
+        worker.application_name,
+        since,
+    )
+    return bool(rows[0]["n"])
 
 
 async def test_a_worker_paused_past_its_lease_writes_nothing_when_it_resumes(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
     async with order_sut() as sut, worker_processes() as started:
-        gate = sut.hold_next_ship = asyncio.Event()
+        gate = sut.hold("ship")
         suite_run = await start_order_suite(db, sut, 1)
         paused = WorkerProcess(database_url, tmp_path, name="paused", concurrency=1, lease=1)
         started.append(paused)
@@ -56,17 +68,11 @@ async def test_a_worker_paused_past_its_lease_writes_nothing_when_it_resumes(
         gate.set()  # the paused worker's Ship request gets its answer
         paused.signal(signal.SIGCONT)
 
-        async def busy_again() -> bool:  # it has been to the database since it resumed
-            rows = await query(
-                database_url,
-                "SELECT count(*) AS n FROM pg_stat_activity"
-                " WHERE application_name = %s AND query_start > %s AND query NOT LIKE 'LISTEN%%'",
-                paused.application_name,
-                resumed_at["t"],
-            )
-            return bool(rows[0]["n"])
-
-        await wait_for(busy_again, 30, "the resumed worker is working again")
+        await wait_for(
+            lambda: worked_since(database_url, paused, resumed_at["t"]),
+            30,
+            "the resumed worker is working again",
+        )
         paused.signal(signal.SIGTERM)
         assert await paused.exited(within=30) == 0
         successor.signal(signal.SIGTERM)
@@ -94,6 +100,60 @@ async def test_a_worker_paused_past_its_lease_writes_nothing_when_it_resumes(
     (ship,) = [r for r in ledger.results if r["position"] == ORDER_STEPS.index("Ship")]
     assert ledger.repeated == {ship["key"]: 1}
     assert len(sut.arrivals("/ship")) == 2
+
+
+async def test_a_paused_worker_resumed_while_its_successor_holds_the_run_cannot_write(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    async with order_sut() as sut, worker_processes() as started:
+        first_gate = sut.hold("ship")
+        suite_run = await start_order_suite(db, sut, 1)
+        paused = WorkerProcess(database_url, tmp_path, name="paused", concurrency=1, lease=1)
+        started.append(paused)
+        await wait_for(lambda: in_held_step(sut), 30, "the first worker is inside its Ship step")
+        paused.signal(signal.SIGSTOP)
+        second_gate = sut.hold("ship")  # the successor resumes at Ship and waits in it too
+        successor = WorkerProcess(database_url, tmp_path, name="successor", concurrency=1, lease=1)
+        started.append(successor)
+        await wait_for(lambda: in_held_step(sut, 2), 30, "the successor is inside Ship")
+        (owned,) = await held_by(database_url, successor)
+        runs_before = await runs_of(database_url, suite_run.id)
+        results_before = await results_of(database_url, suite_run.id)
+        (resumed_at,) = await query(database_url, "SELECT now() AS t")
+
+        # the stale Ship answer reaches the paused worker as it resumes: nothing but the lease
+        # stops it recording Ship before the successor does
+        first_gate.set()
+        paused.signal(signal.SIGCONT)
+        await wait_for(
+            lambda: worked_since(database_url, paused, resumed_at["t"]),
+            30,
+            "the resumed worker is working again",
+        )
+        paused.signal(signal.SIGTERM)
+        assert await paused.exited(within=30) == 0
+        runs_meanwhile = await runs_of(database_url, suite_run.id)
+        results_meanwhile = await results_of(database_url, suite_run.id)
+
+        second_gate.set()
+        status = await wait_for(
+            lambda: suite_run_ended(database_url, suite_run.id), 30, "the successor completes it"
+        )
+        successor.signal(signal.SIGTERM)
+        assert await successor.exited(within=30) == 0
+        ledger = await audit(database_url, suite_run.id, sut, runs=1, steps=STEPS)
+
+    assert owned["attempt"] == 2
+    assert paused.result()["lost"] == 1
+    assert paused.result()["finished"] == 0
+    # while the successor held the run, the resumed worker changed nothing of it
+    assert runs_meanwhile == runs_before
+    assert results_meanwhile == results_before
+    assert status == "PASSED"
+    assert successor.result()["finished"] == 1
+    (ship,) = [r for r in ledger.results if r["position"] == ORDER_STEPS.index("Ship")]
+    assert ship["attempt"] == 2  # recorded by the successor, not by the stale worker
+    assert ledger.repeated == {ship["key"]: 1}
 
 
 async def test_sigterm_drains_a_worker_its_runs_go_back_to_the_queue_and_another_completes_them(
@@ -154,7 +214,7 @@ async def test_a_run_held_by_a_killed_worker_resumes_elsewhere_within_the_lease(
     lease = 2.0
     poll = 1.0  # the worker's polling fallback: an expired lease wakes no one
     async with order_sut() as sut, worker_processes() as started:
-        sut.hold_next_ship = asyncio.Event()
+        sut.hold("ship")
         suite_run = await start_order_suite(db, sut, 1)
         holder = WorkerProcess(database_url, tmp_path, name="holder", concurrency=1, lease=lease)
         started.append(holder)
