@@ -209,12 +209,20 @@ async def start_order_suite(
     rows: int,
     *,
     scenarios: int = 1,
+    chained: bool = False,
     elements: Sequence[str] = ORDER_STEPS,
     max_attempts: int = 3,
 ) -> SuiteRun:
-    """A suite run of `scenarios` × `rows` runs of the order steps against `sut`."""
+    """A suite run of `scenarios` × `rows` runs of the order steps against `sut`; `chained`:
+    each scenario dependsOn the one before it (run by run, for the same data row)."""
     suite = await store_suite(
-        db, [scenario(f"order-{i}", bound_steps(elements)) for i in range(scenarios)]
+        db,
+        [
+            scenario(
+                f"order-{i}", bound_steps(elements), *([f"order-{i - 1}"] if chained and i else [])
+            )
+            for i in range(scenarios)
+        ],
     )
     spec = EnvironmentSpec.model_validate(
         {"name": "sut", "timeout": 60, "services": {"api": {"base_url": sut.base_url}}}
@@ -405,8 +413,9 @@ async def orphans_of(url: str, worker: WorkerProcess) -> list[dict[str, Any]]:
 async def runs_of(url: str, suite_run_id: int) -> list[dict[str, Any]]:
     return await query(
         url,
-        "SELECT id, status::text AS status, attempt, lost_leases, locked_by, error,"
-        " execution_context, finished_at FROM test_run WHERE suite_run_id = %s ORDER BY id",
+        "SELECT id, scenario_id, data_row_index, status::text AS status, attempt, lost_leases,"
+        " locked_by, error, execution_context, finished_at"
+        " FROM test_run WHERE suite_run_id = %s ORDER BY id",
         suite_run_id,
     )
 
@@ -414,7 +423,7 @@ async def runs_of(url: str, suite_run_id: int) -> list[dict[str, Any]]:
 async def results_of(url: str, suite_run_id: int) -> list[dict[str, Any]]:
     return await query(
         url,
-        "SELECT r.id, r.test_run_id, r.position, r.attempt, r.status::text AS status,"
+        "SELECT r.id, r.test_run_id, r.position, r.attempt, r.status::text AS status, r.started_at,"
         " r.request -> 'headers' ->> 'Idempotency-Key' AS key, r.recorded_at"
         " FROM step_result r JOIN test_run t ON t.id = r.test_run_id"
         " WHERE t.suite_run_id = %s ORDER BY r.test_run_id, r.position",

@@ -1,12 +1,13 @@
 """Crash test: worker processes SIGKILLed at random moments during a suite of 200 runs.
 
 Three `orchestra worker` processes execute 200 runs of a five-step order scenario against a
-real HTTP SUT; at seeded random moments one of the workers holding runs is SIGKILLed (no
-drain, no release) and a fresh one started in its place. Afterwards every run has PASSED,
-none is lost, no step result is recorded twice, the SUT saw each step's Idempotency-Key with
-repeats only for steps a later claim re-executed, and every claim is accounted for: a run was
-re-claimed exactly as often as a killed worker left it behind. ORCHESTRA_CHAOS_SEED replays
-another schedule.
+real HTTP SUT (100 data rows × two scenarios, the second dependsOn the first). At seeded
+random moments one of the workers holding runs is SIGKILLed (no drain, no release) and a fresh
+one started in its place. Afterwards every run has PASSED, none is lost, no step result is
+recorded twice, the SUT saw each step's Idempotency-Key with repeats only for steps a later
+claim re-executed, dependents started after their dependency completed, and every claim is
+accounted for: a run was re-claimed exactly as often as a killed worker left it behind.
+ORCHESTRA_CHAOS_SEED replays another schedule.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import random
 import signal
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -61,7 +63,9 @@ async def test_workers_killed_at_random_lose_no_run_and_complete_no_step_twice(
             started.append(worker)
             return worker
 
-        suite_run = await start_order_suite(db, sut, RUNS, max_attempts=MAX_KILLS + 2)
+        suite_run = await start_order_suite(
+            db, sut, RUNS // 2, scenarios=2, chained=True, max_attempts=MAX_KILLS + 2
+        )
         begin = time.monotonic()
         live = [spawn() for _ in range(WORKERS)]
         kills = 0
@@ -107,5 +111,18 @@ async def test_workers_killed_at_random_lose_no_run_and_complete_no_step_twice(
         assert run["attempt"] == run["lost_leases"] + 1, run
     assert ledger.claims == RUNS + len(orphaned)
     assert sum(ledger.repeated.values()) <= len(orphaned)
+    # each follow-up run started after the run it depends on (same data row) had completed
+    first, follow_up = sorted({run["scenario_id"] for run in ledger.runs})
+    finished = {
+        r["data_row_index"]: r["finished_at"] for r in ledger.runs if r["scenario_id"] == first
+    }
+    began: dict[int, datetime] = {}
+    for result in ledger.results:
+        began[result["test_run_id"]] = min(
+            result["started_at"], began.get(result["test_run_id"], result["started_at"])
+        )
+    for run in ledger.runs:
+        if run["scenario_id"] == follow_up:
+            assert began[run["id"]] > finished[run["data_row_index"]], run
     for name, log in logs.items():
         assert "Traceback" not in log, f"worker {name} failed:\n{log}"
