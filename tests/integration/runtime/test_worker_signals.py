@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from datetime import datetime
@@ -247,3 +248,41 @@ async def test_a_run_held_by_a_killed_worker_resumes_elsewhere_within_the_lease(
     assert status == "PASSED"
     (run,) = ledger.runs
     assert (run["attempt"], run["lost_leases"]) == (2, 1)
+
+
+async def test_a_worker_paused_for_less_than_its_lease_keeps_its_run(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    lease = 4.0
+    pause = 1.0  # well inside the lease, even counting the heartbeat before it
+    async with order_sut() as sut, worker_processes() as started:
+        gate = sut.hold("ship")
+        suite_run = await start_order_suite(db, sut, 1)
+        holder = WorkerProcess(database_url, tmp_path, name="holder", concurrency=1, lease=lease)
+        started.append(holder)
+        await wait_for(lambda: in_held_step(sut), 30, "the holder is inside its Ship step")
+        standby = WorkerProcess(database_url, tmp_path, name="standby", concurrency=1, lease=lease)
+        started.append(standby)
+
+        async def both_listening() -> bool:
+            return await listening_workers(database_url) == 2
+
+        await wait_for(both_listening, 30, "the standby worker waits for work")
+        holder.signal(signal.SIGSTOP)
+        await asyncio.sleep(pause)  # the pause itself: the standby polls for work meanwhile
+        holder.signal(signal.SIGCONT)
+        gate.set()
+        status = await wait_for(
+            lambda: suite_run_ended(database_url, suite_run.id), 30, "the holder completes it"
+        )
+        for worker in started:
+            worker.signal(signal.SIGTERM)
+        assert [await w.exited(within=30) for w in started] == [0, 0]
+        ledger = await audit(database_url, suite_run.id, sut, runs=1, steps=STEPS)
+
+    assert status == "PASSED"
+    (run,) = ledger.runs
+    assert (run["attempt"], run["lost_leases"]) == (1, 0)
+    assert holder.result()["finished"] == 1
+    assert standby.result()["claimed"] == 0
+    assert ledger.repeated == {}
