@@ -174,8 +174,7 @@ class RunInterpreter:
             status = (
                 TestRunStatus.FAILED if outcome.status is StepStatus.FAILED else TestRunStatus.ERROR
             )
-            where = step.name or step.element_id or f"step {step.position}"
-            raise StepStopped(status, f"{where}: {outcome.error or outcome.status.value}")
+            raise StepStopped(status, _stop_message(step, outcome))
 
     async def _execute(self, step: ScenarioStep) -> StepOutcome:
         started = time.time()
@@ -306,3 +305,11 @@ def _barrier_outcome(
         response=response,
         error=error,
     )
+
+
+def _stop_message(step: ScenarioStep, outcome: StepOutcome) -> str:
+    """Why the run stopped, naming the step (executors' errors usually name it already)."""
+    error = outcome.error or outcome.status.value
+    if step.element_id and step.element_id in error:
+        return error
+    return f"{step.name or step.element_id or f'step {step.position}'}: {error}"
