@@ -20,7 +20,7 @@ from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.plan import Block, StepSequence, build_plan
 from orchestra.runtime.ports import Executor
-from orchestra.store.runs import Checkpoint, ClaimedRun, RunRepository
+from orchestra.store.runs import Checkpoint, ClaimedRun, Completion, RunRepository
 
 
 class LeaseLost(Exception):
@@ -254,31 +254,17 @@ class RunInterpreter:
     async def _complete(self, status: TestRunStatus, error: str | None) -> None:
         self.finishing = True
         self.state.outcome = {"status": status.value, "error": error}
-        context = self.state.snapshot()
-        claimed, worker = self.claimed, self.worker_id
-        dependents = self.shared.has_dependencies
-        final = self._final
-
-        async def complete(repo: RunRepository) -> bool:
-            if final is not None and not await repo.checkpoint(final):
-                return False
-            # with dependents, `schedule` queues or skips them and then closes the suite run
-            suite_run_id = await repo.complete(
-                claimed.id,
-                worker,
-                claimed.attempt,
-                status,
-                error,
-                context,
-                close_suite_run=not dependents,
-            )
-            if suite_run_id is None:
-                return False
-            if dependents:
-                await repo.schedule(suite_run_id)
-            return True
-
-        if not await self.committer.submit(complete):
+        completion = Completion(
+            test_run_id=self.claimed.id,
+            worker=self.worker_id,
+            attempt=self.claimed.attempt,
+            status=status,
+            error=error,
+            execution_context=self.state.snapshot(),
+            final=self._final,
+        )
+        # with dependents, `schedule` queues or skips them and then closes the suite run
+        if not await self.committer.complete(completion, schedule=self.shared.has_dependencies):
             raise LeaseLost(self.claimed.id)
 
 

@@ -41,6 +41,29 @@ class Checkpoint:
     execution_context: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A run's end, fenced by its lease like a checkpoint; `final` is its last step's
+    checkpoint when that is written together with the end (in the same statement)."""
+
+    test_run_id: int
+    worker: str
+    attempt: int
+    status: TestRunStatus
+    error: str | None
+    execution_context: dict[str, Any]
+    final: Checkpoint | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A row of `write_many` that was written: its run's suite run and, for a completion,
+    how many runs of that suite run are still unfinished."""
+
+    suite_run_id: int
+    unfinished: int | None
+
+
 class RunRepository(Repository):
     async def create(
         self,
@@ -173,9 +196,17 @@ class RunRepository(Repository):
     async def checkpoint_many(self, cps: Sequence[Checkpoint]) -> list[bool]:
         """`checkpoint` for several runs in one statement (no exports); for each, False when
         its run's lease was lost."""
-        rows = await self._all("checkpoint_many", rows=Jsonb([_checkpoint_row(cp) for cp in cps]))
-        written = {int(row["n"]) for row in rows}
-        return [n in written for n in range(1, len(cps) + 1)]
+        return [written is not None for written in await self.write_many(cps)]
+
+    async def write_many(self, writes: Sequence[Checkpoint | Completion]) -> list[Written | None]:
+        """Checkpoints (no exports) and completions of several runs in one statement, each
+        fenced by its run's lease; for each, None when that lease was lost. A completion's
+        suite run is not closed here: `close_if_done` or `schedule` it afterwards."""
+        rows = await self._all("checkpoint_many", rows=Jsonb([_write_row(w) for w in writes]))
+        written = {
+            int(row["n"]): Written(int(row["suite_run_id"]), row["unfinished"]) for row in rows
+        }
+        return [written.get(n) for n in range(1, len(writes) + 1)]
 
     async def complete(
         self,
@@ -270,6 +301,22 @@ class RunRepository(Repository):
     async def release_barrier(self, suite_run_id: int, name: str) -> None:
         await self._execute("release_barrier", suite_run_id=suite_run_id, name=name)
         await self.notify()
+
+
+def _write_row(write: Checkpoint | Completion) -> dict[str, Any]:
+    if isinstance(write, Checkpoint):
+        return _checkpoint_row(write)
+    row = _checkpoint_row(write.final) if write.final is not None else {}
+    row.update(
+        test_run_id=write.test_run_id,
+        worker=write.worker,
+        attempt=write.attempt,
+        execution_context=write.execution_context,
+        finish=write.status.value,
+    )
+    if write.error is not None:
+        row["finish_error"] = write.error
+    return row
 
 
 def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:
