@@ -163,6 +163,11 @@ class RunRepository(Repository):
         del suite_run_id  # every worker serves every suite run; kept for a later filter
         return [ClaimedRun(**row) for row in rows]
 
+    async def next_foreign_expiry(self, worker: str) -> float | None:
+        """Seconds until the first lease held by another worker expires; None when none is."""
+        row = await self._one("next_foreign_expiry", worker=worker)
+        return None if row is None or row["seconds"] is None else float(row["seconds"])
+
     async def heartbeat(self, worker: str, ids: Sequence[int], lease_seconds: float) -> set[int]:
         rows = await self._all(
             "heartbeat", worker=worker, ids=list(ids), lease_seconds=lease_seconds

@@ -76,6 +76,14 @@ WHERE t.id = c.id
 RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.data_row, t.attempt,
           t.execution_context;
 
+-- name: next_foreign_expiry^
+-- Seconds until the earliest lease another worker holds expires (NULL: none, negative: past),
+-- so an idle worker wakes as that run becomes claimable instead of at its next poll. Walks
+-- the lease index from its first entry.
+SELECT extract(epoch FROM min(lock_until) - now())::float8 AS seconds
+FROM test_run
+WHERE status = 'RUNNING' AND locked_by <> :worker AND lost_leases + 1 < max_attempts;
+
 -- name: heartbeat
 -- Renews every lease the worker holds; the runs not returned are no longer its own.
 UPDATE test_run
