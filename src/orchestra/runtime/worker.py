@@ -21,6 +21,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -220,6 +221,7 @@ class Worker:
                 self._committer,
                 self.id,
                 self._draining,
+                await self._responses(claimed),
             )
             if claimed.id in self._active:
                 self._active[claimed.id].interpreter = interpreter
@@ -242,6 +244,13 @@ class Worker:
             if active is not None and active.interpreter is not None:
                 self.stats.steps += active.interpreter.steps_done
             self._wake.set()
+
+    async def _responses(self, claimed: ClaimedRun) -> dict[str, Any] | None:
+        """A resumed run's recorded responses, for its templates (see `RunState`)."""
+        if not RunState.needs_responses(claimed.execution_context):
+            return None
+        async with self.pool.connection() as conn:
+            return await RunRepository(conn).step_responses(claimed.id)
 
     async def _release(
         self, claimed: ClaimedRun, state: RunState, available_at: float | None

@@ -213,6 +213,11 @@ class RunRepository(Repository):
         }
         return [written.get(n) for n in range(1, len(writes) + 1)]
 
+    async def step_responses(self, test_run_id: int) -> dict[str, Any]:
+        """Element id -> the response recorded for it (the last one), for a resumed run."""
+        rows = await self._all("step_responses", test_run_id=test_run_id)
+        return {str(row["element_id"]): row["response"] for row in rows}
+
     async def complete(
         self,
         test_run_id: int,

@@ -167,6 +167,15 @@ SELECT c.n, f.suite_run_id, k.unfinished
 FROM cp c JOIN fenced f ON f.id = c.test_run_id
 LEFT JOIN counted k ON f.finished AND k.id = f.suite_run_id;
 
+-- name: step_responses
+-- The responses of a run's recorded steps by element id (the last recorded wins), for a resumed
+-- run's templates (`steps.<id>.response`): its checkpoint keeps each step's status and saved
+-- values only, the response being stored here already.
+SELECT DISTINCT ON (element_id) element_id, response
+FROM step_result
+WHERE test_run_id = :test_run_id AND element_id IS NOT NULL
+ORDER BY element_id, id DESC;
+
 -- name: complete_run
 -- Finishes the run and counts it off its suite run; the caller closes the suite run when the
 -- count reaches zero (`close_if_done`, which checks the runs themselves).
