@@ -34,8 +34,7 @@ class Execution:
         self, started_at: float, duration_ms: float, redactor: Redactor, limit: int
     ) -> StepOutcome:
         checks = tuple(_redacted_check(check, redactor) for check in self.checks)
-        # built per step from values of the right types, none shared: nothing to validate
-        return StepOutcome.model_construct(
+        return StepOutcome(
             status=self.status,
             started_at=started_at,
             duration_ms=duration_ms,

@@ -210,17 +210,13 @@ class RunInterpreter:
             )
 
     def _context(self) -> StepContext:
-        # Not validated (the values are ours and of the right types); the mappings the run
-        # or its suite run change later are copied, as validation would have copied them, so
-        # a parallel branch recording its step cannot change what this step sees.
-        return StepContext.model_construct(
+        return StepContext(
             run=self.identity,
             data=self.claimed.data_row,
-            vars=dict(self.state.vars),
-            steps=dict(self.state.steps),
-            suite=dict(self.shared.suite_context),
+            vars=self.state.vars,
+            steps=self.state.steps,
+            suite=self.shared.suite_context,
             env=self.shared.env,
-            secrets={},
         )
 
     async def _record(self, step: ScenarioStep, outcome: StepOutcome) -> None:
