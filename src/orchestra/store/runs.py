@@ -287,8 +287,10 @@ class RunRepository(Repository):
         closed = await self._one("close_if_done", suite_run_id=suite_run_id)
         return None if closed is None else str(closed["status"])
 
-    async def open_suite_runs(self) -> list[int]:
-        return [int(row["id"]) for row in await self._all("open_suite_runs")]
+    async def open_suite_runs(self) -> list[tuple[int, bool]]:
+        """The suite runs in progress: (id, whether any of its runs depends on another)."""
+        rows = await self._all("open_suite_runs")
+        return [(int(row["id"]), bool(row["has_dependencies"])) for row in rows]
 
     async def reap_stuck(self) -> list[tuple[int, int]]:
         rows = await self._all("reap_stuck")

@@ -249,7 +249,10 @@ WHERE s.id = :suite_run_id AND s.status = 'IN_PROGRESS'
 RETURNING s.id, s.status;
 
 -- name: open_suite_runs
-SELECT id FROM suite_run WHERE status = 'IN_PROGRESS' ORDER BY id;
+-- With whether their runs depend on each other (suite runs created before that was counted
+-- are taken to).
+SELECT id, coalesce((summary ->> 'has_dependencies')::boolean, true) AS has_dependencies
+FROM suite_run WHERE status = 'IN_PROGRESS' ORDER BY id;
 
 -- name: reap_stuck
 -- Runs whose lease expired and that have no attempt left: FAILED_STUCK, with the reason.
