@@ -20,7 +20,7 @@ from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.plan import Block, StepSequence, build_plan
 from orchestra.runtime.ports import Executor
-from orchestra.store.runs import Checkpoint, ClaimedRun, RunRepository
+from orchestra.store.runs import Checkpoint, ClaimedRun, Completion, RunRepository
 
 
 class LeaseLost(Exception):
@@ -60,7 +60,14 @@ class RunEnvironment:
 
 @dataclass(slots=True)
 class RunState:
-    """The checkpointed part: `execution_context` in the database."""
+    """The checkpointed part: `execution_context` in the database.
+
+    `steps` (element id -> status, response and saved values, for templates) is checkpointed
+    without the responses: each is stored with its step's result already, and carrying every
+    earlier response in every checkpoint made each one re-send (and PostgreSQL re-parse and
+    re-log) the whole run so far. A resumed run gets them back from the step results
+    (`RunRepository.step_responses`), so templates see the same `steps.<id>.response`.
+    """
 
     done: dict[str, str] = field(default_factory=dict)  # position -> step status
     vars: dict[str, Any] = field(default_factory=dict)
@@ -68,19 +75,31 @@ class RunState:
     outcome: dict[str, Any] | None = None
 
     @classmethod
-    def load(cls, raw: dict[str, Any]) -> RunState:
+    def load(cls, raw: dict[str, Any], responses: dict[str, Any] | None = None) -> RunState:
+        steps = {key: dict(view) for key, view in raw.get("steps", {}).items()}
+        for element_id, response in (responses or {}).items():
+            if element_id in steps:
+                steps[element_id]["response"] = response
         return cls(
             done=dict(raw.get("done", {})),
             vars=dict(raw.get("vars", {})),
-            steps=dict(raw.get("steps", {})),
+            steps=steps,
             outcome=raw.get("outcome"),
         )
+
+    @staticmethod
+    def needs_responses(raw: dict[str, Any]) -> bool:
+        """Whether resuming from `raw` needs the recorded responses (`load`'s second part)."""
+        return any("response" not in view for view in raw.get("steps", {}).values())
 
     def snapshot(self) -> dict[str, Any]:
         return {
             "done": dict(self.done),
             "vars": dict(self.vars),
-            "steps": dict(self.steps),
+            "steps": {
+                key: {name: value for name, value in view.items() if name != "response"}
+                for key, view in self.steps.items()
+            },
             "outcome": self.outcome,
         }
 
@@ -94,6 +113,7 @@ class RunInterpreter:
         committer: GroupCommitter,
         worker_id: str,
         draining: asyncio.Event,
+        responses: dict[str, Any] | None = None,
     ) -> None:
         self.claimed = claimed
         self.scenario = scenario
@@ -101,7 +121,7 @@ class RunInterpreter:
         self.committer = committer
         self.worker_id = worker_id
         self.draining = draining
-        self.state = RunState.load(claimed.execution_context)
+        self.state = RunState.load(claimed.execution_context, responses)
         self.step_ids = {s.step.position: s.id for s in scenario.steps}
         # the last step's checkpoint commits together with the run's completion
         main_line = [s.step.position for s in scenario.steps if not s.step.branch]
@@ -253,31 +273,17 @@ class RunInterpreter:
     async def _complete(self, status: TestRunStatus, error: str | None) -> None:
         self.finishing = True
         self.state.outcome = {"status": status.value, "error": error}
-        context = self.state.snapshot()
-        claimed, worker = self.claimed, self.worker_id
-        dependents = self.shared.has_dependencies
-        final = self._final
-
-        async def complete(repo: RunRepository) -> bool:
-            if final is not None and not await repo.checkpoint(final):
-                return False
-            # with dependents, `schedule` queues or skips them and then closes the suite run
-            suite_run_id = await repo.complete(
-                claimed.id,
-                worker,
-                claimed.attempt,
-                status,
-                error,
-                context,
-                close_suite_run=not dependents,
-            )
-            if suite_run_id is None:
-                return False
-            if dependents:
-                await repo.schedule(suite_run_id)
-            return True
-
-        if not await self.committer.submit(complete):
+        completion = Completion(
+            test_run_id=self.claimed.id,
+            worker=self.worker_id,
+            attempt=self.claimed.attempt,
+            status=status,
+            error=error,
+            execution_context=self.state.snapshot(),
+            final=self._final,
+        )
+        # with dependents, `schedule` queues or skips them and then closes the suite run
+        if not await self.committer.complete(completion, schedule=self.shared.has_dependencies):
             raise LeaseLost(self.claimed.id)
 
 

@@ -2,7 +2,8 @@
 
 One worker executes up to `concurrency` runs at once. Its loops:
 - claim: one `FOR UPDATE SKIP LOCKED` statement for as many runs as it has free slots; woken by
-  LISTEN/NOTIFY on `orchestra_runs`, with a polling fallback;
+  LISTEN/NOTIFY on `orchestra_runs`, by the expiry of the first lease another worker holds (a
+  crashed worker notifies no one), with a polling fallback;
 - heartbeat: renews all its leases in one statement, well inside the lease time; a run whose
   lease it no longer holds (expired and re-claimed, or cancelled) is abandoned at once;
 - sweep: the scheduler's periodic pass (queue ready runs, skip unreachable ones, close finished
@@ -20,6 +21,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -101,6 +103,8 @@ class Worker:
         self._scenarios: dict[int, StoredScenario] = {}
         self._executors: dict[int | None, Executor] = {}
         self._suite_runs: dict[int, RunEnvironment] = {}
+        self._expiry_checked = float("-inf")  # loop time of the last look at foreign leases
+        self._next_expiry: float | None = None  # loop time the first foreign lease expires
 
     @property
     def steps_done(self) -> int:
@@ -176,11 +180,31 @@ class Worker:
         try:
             await asyncio.wait(
                 [waker, stopping, *running],
-                timeout=self.options.poll_seconds,
+                timeout=await self._idle_timeout(),
                 return_when=asyncio.FIRST_COMPLETED,
             )
         finally:
             waker.cancel()
+
+    async def _idle_timeout(self) -> float:
+        """The poll interval, or less: until the first lease another worker holds expires
+        (looked up at most once per poll interval), so a crashed worker's run is taken over
+        as soon as its lease ends rather than up to a poll later."""
+        poll = self.options.poll_seconds
+        now = asyncio.get_running_loop().time()
+        if now >= self._expiry_checked + poll:
+            self._expiry_checked = now
+            try:
+                async with self.pool.connection() as conn:
+                    seconds = await RunRepository(conn).next_foreign_expiry(self.id)
+            except (psycopg.Error, StoreError) as exc:
+                log.warning("looking up foreign leases failed: %s", exc)
+                seconds = None
+            # a little after the expiry: the claim compares with the database's clock
+            self._next_expiry = None if seconds is None else now + max(seconds, 0.0) + 0.02
+        if self._next_expiry is None or self._next_expiry <= now:
+            return poll
+        return min(poll, self._next_expiry - now)
 
     def _start(self, claimed: ClaimedRun) -> None:
         task = asyncio.create_task(self._execute(claimed), name=f"run-{claimed.id}")
@@ -197,6 +221,7 @@ class Worker:
                 self._committer,
                 self.id,
                 self._draining,
+                await self._responses(claimed),
             )
             if claimed.id in self._active:
                 self._active[claimed.id].interpreter = interpreter
@@ -219,6 +244,13 @@ class Worker:
             if active is not None and active.interpreter is not None:
                 self.stats.steps += active.interpreter.steps_done
             self._wake.set()
+
+    async def _responses(self, claimed: ClaimedRun) -> dict[str, Any] | None:
+        """A resumed run's recorded responses, for its templates (see `RunState`)."""
+        if not RunState.needs_responses(claimed.execution_context):
+            return None
+        async with self.pool.connection() as conn:
+            return await RunRepository(conn).step_responses(claimed.id)
 
     async def _release(
         self, claimed: ClaimedRun, state: RunState, available_at: float | None

@@ -94,6 +94,7 @@ class Call:
     suite: dict[str, Any] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    steps: dict[str, Any] = field(default_factory=dict)
 
 
 class ScriptedExecutor:
@@ -112,6 +113,7 @@ class ScriptedExecutor:
             suite=dict(ctx.suite),
             vars=dict(ctx.vars),
             data=dict(ctx.data),
+            steps={key: dict(view) for key, view in ctx.steps.items()},
         )
         self.calls.append(call)
         started = time.time()
