@@ -117,20 +117,35 @@ class GroupCommitter:
             self._wake.set()  # more than one batch waits: let another flusher take it
         try:
             results = await self._apply(batch)
-        except (psycopg.Error, OSError) as exc:
-            error = StoreError(f"a shared checkpoint transaction failed: {exc}")
-            for pending in batch:
-                if not pending.done.done():
-                    pending.done.set_exception(error)
+        except (psycopg.OperationalError, OSError) as exc:  # the server is out of reach
+            _fail(batch, StoreError(f"a shared checkpoint transaction failed: {exc}"))
             return
-        except BaseException as exc:  # a bug in a write, or cancellation: nobody waits forever
-            for pending in batch:
-                if not pending.done.done():
-                    pending.done.set_exception(exc)
+        except psycopg.Error as exc:  # one write the server refuses must not sink the others
+            if len(batch) == 1:
+                _fail(batch, exc)
+            else:
+                for pending in batch:
+                    await self._flush_one(pending)
+            return
+        except asyncio.CancelledError:
+            _fail(batch, StoreError("the worker stopped before the write committed"))
             raise
+        except Exception as exc:  # a bug in a write: its writers fail, the flusher goes on
+            log.exception("a shared checkpoint transaction failed")
+            _fail(batch, exc)
+            return
         self.batches += 1
         self.writes += len(batch)
         for pending, result in zip(batch, results, strict=True):
+            if not pending.done.done():
+                pending.done.set_result(result)
+
+    async def _flush_one(self, pending: _Pending) -> None:
+        try:
+            (result,) = await self._apply([pending])
+        except Exception as exc:
+            _fail([pending], exc)
+        else:
             if not pending.done.done():
                 pending.done.set_result(result)
 
@@ -231,3 +246,9 @@ async def _complete_alone(repo: RunRepository, completion: Completion, schedule:
     if schedule:
         await repo.schedule(suite_run_id)
     return True
+
+
+def _fail(batch: list[_Pending], error: BaseException) -> None:
+    for pending in batch:
+        if not pending.done.done():
+            pending.done.set_exception(error)

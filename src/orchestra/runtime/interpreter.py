@@ -53,7 +53,6 @@ class RunEnvironment:
     """What the runs of one suite run share."""
 
     executor: Executor
-    suite_context: dict[str, Any]
     env: dict[str, Any]
     has_dependencies: bool = True  # False: a completion has no dependent to queue or skip
 
@@ -127,6 +126,10 @@ class RunInterpreter:
         main_line = [s.step.position for s in scenario.steps if not s.step.branch]
         self._last_position = max(main_line) if main_line else None
         self._final: Checkpoint | None = None
+        # SuiteRun.context as of the claim (exports of finished runs included), plus this run's
+        self.suite_context = dict(claimed.suite_context)
+        # execution_context as last committed: what a drained run is released with
+        self.committed_context: dict[str, Any] = claimed.execution_context
         self.finishing = False  # its completion is being committed: the lease ends with it
         self.steps_done = 0  # steps this interpreter executed and recorded
         self._stop_branches = False
@@ -214,7 +217,7 @@ class RunInterpreter:
             data=self.claimed.data_row,
             vars=self.state.vars,
             steps=self.state.steps,
-            suite=self.shared.suite_context,
+            suite=self.suite_context,
             env=self.shared.env,
         )
 
@@ -238,11 +241,13 @@ class RunInterpreter:
         )
         if step.position == self._last_position and not step.branch:
             self._final = checkpoint  # written with the completion, in one transaction
-        elif not await self.committer.checkpoint(checkpoint):
+        elif await self.committer.checkpoint(checkpoint):
+            self.committed_context = checkpoint.execution_context
+        else:
             raise LeaseLost(self.claimed.id)
         self.steps_done += 1
         if outcome.exports:
-            self.shared.suite_context.update(outcome.exports)
+            self.suite_context.update(outcome.exports)
 
     async def _shared_barrier(self, step: ScenarioStep) -> StepOutcome:
         """A barrier several runs of the suite run meet at (`name`, `parties`, `timeout`)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ class ClaimedRun:
     data_row: dict[str, Any]
     attempt: int
     execution_context: dict[str, Any]
+    suite_context: dict[str, Any]  # SuiteRun.context when the run was claimed
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,10 +158,14 @@ class RunRepository(Repository):
     async def claim(
         self, worker: str, limit: int, lease_seconds: float, suite_run_id: int | None = None
     ) -> list[ClaimedRun]:
+        """Claim up to `limit` runs (of one suite run only, when `suite_run_id` is given)."""
         rows = await self._all(
-            "claim_runs", worker=worker, limit=limit, lease_seconds=lease_seconds
+            "claim_runs",
+            worker=worker,
+            limit=limit,
+            lease_seconds=lease_seconds,
+            suite_run_id=suite_run_id,
         )
-        del suite_run_id  # every worker serves every suite run; kept for a later filter
         return [ClaimedRun(**row) for row in rows]
 
     async def next_foreign_expiry(self, worker: str) -> float | None:
@@ -168,9 +173,16 @@ class RunRepository(Repository):
         row = await self._one("next_foreign_expiry", worker=worker)
         return None if row is None or row["seconds"] is None else float(row["seconds"])
 
-    async def heartbeat(self, worker: str, ids: Sequence[int], lease_seconds: float) -> set[int]:
+    async def heartbeat(
+        self, worker: str, held: Mapping[int, int], lease_seconds: float
+    ) -> set[int]:
+        """Renew the leases of `held` (run id -> attempt); returns the ids still held."""
         rows = await self._all(
-            "heartbeat", worker=worker, ids=list(ids), lease_seconds=lease_seconds
+            "heartbeat",
+            worker=worker,
+            ids=list(held),
+            attempts=list(held.values()),
+            lease_seconds=lease_seconds,
         )
         return {int(row["id"]) for row in rows}
 

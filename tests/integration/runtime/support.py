@@ -124,7 +124,7 @@ class ScriptedExecutor:
             status=result,
             started_at=started,
             duration_ms=(time.time() - started) * 1000,
-            response={"step": step.element_id},
+            response=dict(step.spec.get("response", {"step": step.element_id})),
             error=None if result is StepStatus.PASSED else f"scripted {result.value}",
             saved=dict(step.spec.get("save", {})),
             exports=dict(step.spec.get("export", {})),

@@ -53,7 +53,7 @@ async def test_a_worker_that_lost_its_lease_can_write_nothing(db: Database) -> N
             is None
         )
         assert await uow.runs.release(first.id, "worker-a", first.attempt, {}) is False
-        assert await uow.runs.heartbeat("worker-a", [first.id], 30) == set()
+        assert await uow.runs.heartbeat("worker-a", {first.id: first.attempt}, 30) == set()
         current = await uow.runs.step_results([first.id])
         run = await uow.runs.test_run(first.id)
     assert current == []

@@ -51,12 +51,14 @@ ORDER BY test_run_id, position;
 WITH queued AS (
     SELECT id FROM test_run
     WHERE status = 'QUEUED' AND available_at <= now()
+      AND (CAST(:suite_run_id AS bigint) IS NULL OR suite_run_id = :suite_run_id)
     ORDER BY available_at, id
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
 ), expired AS (
     SELECT id FROM test_run
     WHERE status = 'RUNNING' AND lock_until < now() AND lost_leases + 1 < max_attempts
+      AND (CAST(:suite_run_id AS bigint) IS NULL OR suite_run_id = :suite_run_id)
     ORDER BY lock_until
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
@@ -74,7 +76,9 @@ SET status = 'RUNNING',
 FROM candidates c
 WHERE t.id = c.id
 RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.data_row, t.attempt,
-          t.execution_context;
+          t.execution_context,
+          -- read now, not cached: exports of runs that finished since must be visible
+          (SELECT s.context FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context;
 
 -- name: next_foreign_expiry^
 -- Seconds until the earliest lease another worker holds expires (NULL: none, negative: past),
@@ -88,7 +92,8 @@ WHERE status = 'RUNNING' AND locked_by <> :worker AND lost_leases + 1 < max_atte
 -- Renews every lease the worker holds; the runs not returned are no longer its own.
 UPDATE test_run
 SET lock_until = now() + make_interval(secs => :lease_seconds), heartbeat_at = now()
-WHERE locked_by = :worker AND status = 'RUNNING' AND id = ANY(:ids)
+WHERE locked_by = :worker AND status = 'RUNNING'
+  AND (id, attempt) IN (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[])))
 RETURNING id, attempt;
 
 -- name: checkpoint
@@ -106,6 +111,9 @@ WITH fenced AS (
     SELECT id, :step_id, :position, :element_id, :branch, :attempt, :status,
            to_timestamp(:started_at), :duration_ms, :request, :response, :checks, :error
     FROM fenced
+    -- a step re-executed after its result was stored (a release that raced its commit) keeps
+    -- the first result: a step is recorded once
+    ON CONFLICT (test_run_id, position) DO NOTHING
     RETURNING test_run_id
 ), exported AS (
     UPDATE suite_run s SET context = s.context || :exports
@@ -153,8 +161,12 @@ WITH cp AS (
     SELECT c.test_run_id, c.step_id, c.position, c.element_id, c.branch, c.attempt,
            CAST(c.status AS step_status), to_timestamp(c.started_at), c.duration_ms,
            c.request, c.response, coalesce(c.checks, '[]'), c.error
-    FROM cp c JOIN fenced f ON f.id = c.test_run_id
+    FROM cp c
+    JOIN fenced f ON f.id = c.test_run_id
+    JOIN latest l ON l.test_run_id = c.test_run_id AND l.worker = c.worker
+                 AND l.attempt = c.attempt  -- every row fenced, not only the run's last one
     WHERE c.position IS NOT NULL
+    ON CONFLICT (test_run_id, position) DO NOTHING  -- as in `checkpoint`
     RETURNING test_run_id
 ), counted AS (
     UPDATE suite_run s SET unfinished = s.unfinished - k.finished
@@ -193,10 +205,20 @@ WHERE s.id = f.suite_run_id
 RETURNING f.id, f.suite_run_id, s.unfinished;
 
 -- name: release_run
--- Back to the queue (graceful shutdown, or parked at a barrier until :available_at).
-UPDATE test_run
-SET status = 'QUEUED', lock_until = NULL, queued_at = now(), execution_context = :execution_context,
-    available_at = coalesce(to_timestamp(:available_at), now())
+-- Back to the queue (graceful shutdown, or parked at a barrier until :available_at). A run
+-- parking at a barrier that its last party released meanwhile is available at once: the
+-- release only wakes runs already parked.
+UPDATE test_run t
+SET status = 'QUEUED', lock_until = NULL, queued_at = now(),
+    execution_context = :execution_context,
+    available_at = CASE
+        WHEN EXISTS (
+            SELECT 1 FROM suite_barrier b
+            WHERE b.suite_run_id = t.suite_run_id AND b.released_at IS NOT NULL
+              AND t.id = ANY(b.arrived)
+        ) THEN now()
+        ELSE coalesce(to_timestamp(:available_at), now())
+    END
 WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt AND status = 'RUNNING'
 RETURNING id;
 
