@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -45,6 +46,7 @@ from orchestra.store.repositories import UnitOfWork
 from orchestra.store.runs import ClaimedRun, RunRepository
 
 log = logging.getLogger("orchestra.worker")
+_SUITE_RUNS_CACHED = 256  # suite runs whose environment a long-running worker remembers
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +106,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
         self._scenarios: dict[int, StoredScenario] = {}
-        self._executors: dict[int | None, Executor] = {}
+        self._executors: dict[tuple[int | None, str], Executor] = {}
         self._suite_runs: dict[int, RunEnvironment] = {}
         # a run's execution context as last committed, kept for releasing it after a drain
         self._committed: dict[int, dict[str, Any]] = {}
@@ -314,10 +316,17 @@ class Worker:
                     raise StoreError(f"suite run {suite_run_id} is gone")
                 env_id = suite_run.environment_id
                 environment = await uow.config.environment_by_id(env_id) if env_id else None
-            if env_id not in self._executors:
-                self._executors[env_id] = await self.executor_factory(environment)
+            # keyed by content too: `env apply` keeps the id, and the next suite run must see it
+            key = (
+                env_id,
+                json.dumps(environment.configuration, sort_keys=True) if environment else "",
+            )
+            if key not in self._executors:
+                self._executors[key] = await self.executor_factory(environment)
+            if len(self._suite_runs) >= _SUITE_RUNS_CACHED:
+                self._suite_runs.pop(next(iter(self._suite_runs)))  # the oldest
             self._suite_runs[suite_run_id] = RunEnvironment(
-                executor=self._executors[env_id],
+                executor=self._executors[key],
                 env=environment.configuration if environment else {},
                 has_dependencies=bool(suite_run.summary.get("has_dependencies", True)),
             )
