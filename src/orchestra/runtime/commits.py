@@ -50,6 +50,7 @@ class GroupCommitter:
         self, pool: AsyncConnectionPool[Connection], *, max_batch: int = 64, flushers: int = 2
     ) -> None:
         self._pool = pool
+        self.reconnect_seconds = 8.0  # how long a batch waits for the server to come back
         self._max_batch = max_batch
         self._flushers = flushers
         self._queue: list[_Pending] = []
@@ -154,7 +155,11 @@ class GroupCommitter:
         round trip, no BEGIN and COMMIT. Other writes, and completions that schedule their
         dependents, share an explicit transaction with the rows."""
         alone = all(p.write is None and not p.schedule for p in batch)
-        for attempt in range(1, tries + 1):
+        loop = asyncio.get_running_loop()
+        reconnect_until = loop.time() + self.reconnect_seconds
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 async with self._pool.connection() as conn:
                     repo = RunRepository(conn)
@@ -169,10 +174,17 @@ class GroupCommitter:
                     raise
                 await asyncio.sleep(0.01 * attempt)  # rolled back whole: apply it again
                 continue
+            except psycopg.OperationalError:
+                # The server restarted or the connection broke. Applying the batch again is
+                # safe even if it did commit: every write is fenced by its lease and a stored
+                # step result is kept, so a run loses no attempt to a database restart.
+                if loop.time() > reconnect_until:
+                    raise
+                await asyncio.sleep(0.25)
+                continue
             if alone:
                 await self._close_finished(batch, written)
             return results
-        raise AssertionError("unreachable")
 
     @staticmethod
     async def _write_rows(repo: RunRepository, batch: list[_Pending]) -> list[Written | None]:
