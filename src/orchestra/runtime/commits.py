@@ -143,6 +143,7 @@ class GroupCommitter:
             try:
                 async with self._pool.connection() as conn:
                     repo = RunRepository(conn)
+                    alone = alone and conn.autocommit  # else it would not be committed
                     if alone:
                         written = await self._write_rows(repo, batch)
                         results = [w is not None for w in written]
