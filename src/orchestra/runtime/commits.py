@@ -8,12 +8,15 @@ hits a deadlock or a serialization failure was rolled back whole and is applied 
 
 Two flushers, batches of up to 64: with four (and batches of 16) each flusher took the one or
 two writes queued at that moment, paying BEGIN, COMMIT and a round trip per write; with one,
-every write waited for the batch in flight and then its own. Within a batch the checkpoints go
-in one statement (`checkpoint_many`), so a batch costs a few round trips, not one per write.
+every write waited for the batch in flight and then its own. Within a batch the checkpoints and
+the completions go in one statement (`write_many`: a run's last step is checkpointed with its
+completion, in the same row), and a batch of such rows alone is that one statement in
+autocommit, committed by itself: one round trip per batch, not BEGIN, statements, COMMIT.
 Measured with `python -m bench bench_steps` (concurrency 32, 1000 runs of 5 steps): 4 x 16
-cost 0.73-0.75 ms CPU per step (worker + PostgreSQL) at ~1,400 steps/s; 2 x 64 with
-`checkpoint_many` 0.47-0.55 ms at ~1.7x
-the steps/s, measured back to back under the same load.
+cost 0.73-0.75 ms CPU per step (worker + PostgreSQL); 2 x 64 with `checkpoint_many` 0.47-0.55
+ms; with completions in the statement, autocommit and compact checkpoints 0.34-0.39 ms (and
+`bench_claims` 0.27-0.29 ms per run instead of 0.60), back to back under the same load. Four
+flushers measured no better with one-statement batches either.
 """
 
 from __future__ import annotations
@@ -163,6 +166,7 @@ class GroupCommitter:
             try:
                 async with self._pool.connection() as conn:
                     repo = RunRepository(conn)
+                    alone = alone and conn.autocommit  # else it would not be committed
                     if alone:
                         written = await self._write_rows(repo, batch)
                         results = [w is not None for w in written]

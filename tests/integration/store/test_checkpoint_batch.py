@@ -7,10 +7,10 @@ import time
 
 from orchestra.domain.execution import StepOutcome
 from orchestra.domain.scenario import ScenarioStep
-from orchestra.domain.statuses import StepStatus
+from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.services import running
 from orchestra.store.database import Database
-from orchestra.store.runs import Checkpoint
+from orchestra.store.runs import Checkpoint, Completion, Written
 from tests.integration.runtime.support import scenario, step, store_suite
 
 
@@ -57,3 +57,46 @@ async def test_a_batch_writes_the_runs_still_held_and_nothing_of_a_lost_one(
     assert lost_now is not None
     assert lost_now.execution_context != {"done": "0"}
     assert lost_now.locked_by == "worker-b"
+
+
+async def test_a_completion_in_a_batch_ends_its_run_with_its_last_step_only_if_still_held(
+    db: Database,
+) -> None:
+    steps = [step(0, "a")]
+    suite = await store_suite(db, [scenario("one", steps), scenario("two", steps)])
+    suite_run = await running.start_suite_run(db, suite.id)
+    async with db.transaction() as uow:
+        held, lost = await uow.runs.claim("worker-a", 2, lease_seconds=0.2)
+    await asyncio.sleep(0.4)
+    async with db.transaction() as uow:
+        assert await uow.runs.heartbeat("worker-a", [held.id], 30) == {held.id}
+        (taken,) = await uow.runs.claim("worker-b", 1, lease_seconds=30)
+    assert taken.id == lost.id
+    done = {"done": {"0": "PASSED"}, "outcome": {"status": "PASSED", "error": None}}
+    batch = [
+        Completion(
+            held.id, "worker-a", held.attempt, TestRunStatus.PASSED, None, done,
+            final=checkpoint(held.id, held.attempt, steps[0], {}),
+        ),
+        Completion(lost.id, "worker-a", lost.attempt, TestRunStatus.FAILED, "late", done),
+    ]  # fmt: skip
+
+    async with db.transaction() as uow:
+        written = await uow.runs.write_many(batch)
+        results = await uow.runs.step_results([held.id, lost.id])
+        held_now = await uow.runs.test_run(held.id)
+        lost_now = await uow.runs.test_run(lost.id)
+        suite_run_now = await uow.runs.get(suite_run.id)
+
+    assert written == [Written(suite_run.id, 1), None]
+    assert [(r.test_run_id, r.position) for r in results] == [(held.id, 0)]
+    assert held_now is not None
+    assert lost_now is not None
+    assert suite_run_now is not None
+    assert (held_now.status, held_now.execution_context) == (TestRunStatus.PASSED, done)
+    assert held_now.finished_at is not None
+    assert held_now.lock_until is None
+    assert (lost_now.status, lost_now.locked_by, lost_now.error) == (
+        TestRunStatus.RUNNING, "worker-b", None
+    )  # fmt: skip
+    assert suite_run_now.unfinished == 1
