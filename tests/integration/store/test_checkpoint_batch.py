@@ -69,7 +69,7 @@ async def test_a_completion_in_a_batch_ends_its_run_with_its_last_step_only_if_s
         held, lost = await uow.runs.claim("worker-a", 2, lease_seconds=0.2)
     await asyncio.sleep(0.4)
     async with db.transaction() as uow:
-        assert await uow.runs.heartbeat("worker-a", [held.id], 30) == {held.id}
+        assert await uow.runs.heartbeat("worker-a", {held.id: held.attempt}, 30) == {held.id}
         (taken,) = await uow.runs.claim("worker-b", 1, lease_seconds=30)
     assert taken.id == lost.id
     done = {"done": {"0": "PASSED"}, "outcome": {"status": "PASSED", "error": None}}
