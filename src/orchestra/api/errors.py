@@ -24,6 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from orchestra.errors import InputRefused, OrchestraError
 
@@ -89,12 +90,30 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
     """Routing and framework refusals (404 unknown path, 405...)."""
     if isinstance(exc, Carried):
         return error_response(exc.error)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
     phrase = HTTPStatus(exc.status_code).phrase
     message = (
         exc.detail if exc.detail != phrase else f"{phrase}: {request.method} {request.url.path}"
     )
     body = {"error": phrase.title().replace(" ", "").replace("-", ""), "message": message}
-    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method a route of this path takes (Starlette names the first route's only)."""
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.routes
+        )
+    ]
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
 async def _unexpected(_: Request, __: Exception) -> JSONResponse:

@@ -17,6 +17,9 @@ from orchestra.services.importing import FileImport
 from orchestra.services.running import Progress
 
 MAX_BINDINGS_CHARS = 4 * 1024 * 1024
+# A server's bounds on what one request may ask generation for (the CLI has none).
+MAX_LOOP_BOUND = 50
+MAX_SCENARIOS = 100_000
 
 
 class Create(BaseModel):
@@ -80,10 +83,18 @@ class ProcessPublic(Public):
 
 
 class SuiteCreate(Create):
-    process: str = Field(description="PROCESS_KEY, or PROCESS_KEY@VERSION", examples=["order"])
+    process: str = Field(
+        pattern=r"^[^@]+(@[0-9]+)?$",  # a BPMN id (an XML NCName) has no "@"
+        description="PROCESS_KEY, or PROCESS_KEY@VERSION",
+        examples=["order_fulfilment", "order_fulfilment@2"],
+    )
     coverage: Criterion = Criterion.ALL_FLOWS
-    loop_bound: int = Field(DEFAULT_LOOP_BOUND, ge=0, description="all-paths: loop repetitions")
-    max_scenarios: int = Field(DEFAULT_MAX_SCENARIOS, ge=1, description="all-paths: hard cap")
+    loop_bound: int = Field(
+        DEFAULT_LOOP_BOUND, ge=0, le=MAX_LOOP_BOUND, description="all-paths: loop repetitions"
+    )
+    max_scenarios: int = Field(
+        DEFAULT_MAX_SCENARIOS, ge=1, le=MAX_SCENARIOS, description="all-paths: hard cap"
+    )
     bindings: str | None = Field(
         None, max_length=MAX_BINDINGS_CHARS, description="A binding file's YAML text"
     )

@@ -105,3 +105,11 @@ async def test_an_unknown_route_answers_404_in_the_error_shape(api: Client) -> N
 
     assert reply.status == 404
     assert reply.json() == {"error": "NotFound", "message": "Not Found: GET /nowhere"}
+
+
+async def test_a_method_not_allowed_names_every_method_of_the_path(api: Client) -> None:
+    reply = await api.request("DELETE", "/processes")
+
+    assert reply.status == 405
+    assert reply.headers["Allow"] == "GET, POST"
+    assert reply.json()["error"] == "MethodNotAllowed"

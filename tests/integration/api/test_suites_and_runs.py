@@ -100,6 +100,15 @@ async def test_a_request_body_that_does_not_validate_is_refused_naming_the_field
     assert refusal["message"].startswith("body.coverage:")
 
 
+async def test_a_process_reference_that_is_not_key_or_key_at_version_is_refused(
+    api: Client,
+) -> None:
+    reply = await api.post("/suites", json={"process": "order@latest"})
+
+    assert (reply.status, reply.json()["error"]) == (422, "RequestInvalid")
+    assert reply.json()["message"].startswith("body.process:")
+
+
 async def test_generating_for_a_process_not_imported_is_404(api: Client) -> None:
     reply = await api.post("/suites", json={"process": "ghost@2"})
 
@@ -196,7 +205,7 @@ async def test_reports_come_in_each_format_with_its_content_type(api: Client) ->
     default = await api.get(f"/suite-runs/{run}/report")
 
     assert junit.media_type == "application/xml"
-    tests = etree.fromstring(junit.body).xpath("//testcase")
+    tests = list(etree.fromstring(junit.body).iter("testcase"))
     assert len(tests) == EXPECTED["test_runs"]
     assert as_json.media_type == "application/json"
     assert json.loads(as_json.body)["summary"]["status"] == "CANCELLED"
