@@ -113,6 +113,8 @@ async def text_source(request: Request, name: str, accepted: dict[str, str]) -> 
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RequestInvalid(f"the body is not UTF-8 text: {exc.reason}") from exc
+    if "\x00" in text:
+        raise RequestInvalid("the body holds a NUL character, which no text file has")
     return Source(f"{name}{accepted[media]}", text)
 
 

@@ -12,7 +12,8 @@ The API adds three refusals of its own to the error tree:
     └── InputRefused
         ├── ContentTooLarge             HTTP 413  a body above the size limit
         ├── UnsupportedMediaType        HTTP 415  a body in a format the route does not read
-        └── RequestInvalid              HTTP 422  a body or query FastAPI could not validate
+        ├── RequestInvalid              HTTP 422  a body or query FastAPI could not validate
+        └── ValueRefused                HTTP 422  a value PostgreSQL cannot store
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -45,6 +47,10 @@ class RequestInvalid(InputRefused):
     pass
 
 
+class ValueRefused(InputRefused):
+    pass
+
+
 class Carried(HTTPException):
     """An OrchestraError raised where FastAPI lets only HTTPExceptions through as they are
     (while it reads a request body); answered as the error it carries."""
@@ -63,6 +69,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OrchestraError, _orchestra_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(psycopg.DataError, _unstorable)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -114,6 +121,15 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+async def _unstorable(_: Request, exc: psycopg.DataError) -> JSONResponse:
+    """A value PostgreSQL cannot hold (a NUL escaped in JSON, a number out of range): the
+    request's fault, though the store does not wrap this driver error yet."""
+    reason = exc.diag.message_primary or str(exc).splitlines()[0]
+    return error_response(
+        ValueRefused(f"PostgreSQL cannot store a value of this request: {reason}")
+    )
 
 
 async def _unexpected(_: Request, __: Exception) -> JSONResponse:

@@ -4,9 +4,9 @@ per answer. Answers are built from what the services return, never from database
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from orchestra.domain.generation import DEFAULT_LOOP_BOUND, DEFAULT_MAX_SCENARIOS, Criterion
 from orchestra.domain.process import Problem
@@ -17,6 +17,10 @@ from orchestra.services.importing import FileImport
 from orchestra.services.running import Progress
 
 MAX_BINDINGS_CHARS = 4 * 1024 * 1024
+# A name PostgreSQL can store as text: no NUL character.
+NAME_PATTERN = r"^[^\x00]+$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=512)]
+
 # A server's bounds on what one request may ask generation for (the CLI has none).
 MAX_LOOP_BOUND = 50
 MAX_SCENARIOS = 100_000
@@ -84,7 +88,7 @@ class ProcessPublic(Public):
 
 class SuiteCreate(Create):
     process: str = Field(
-        pattern=r"^[^@]+(@[0-9]+)?$",  # a BPMN id (an XML NCName) has no "@"
+        pattern=r"^[^@\x00]+(@[0-9]+)?$",  # a BPMN id (an XML NCName) has no "@"
         description="PROCESS_KEY, or PROCESS_KEY@VERSION",
         examples=["order_fulfilment", "order_fulfilment@2"],
     )
@@ -155,8 +159,8 @@ class DataSetPublic(Public):
 
 class SuiteRunCreate(Create):
     suite: int
-    environment: str | None = None
-    data_set: str | None = None
+    environment: Name | None = None
+    data_set: Name | None = None
     max_attempts: int = Field(3, ge=1, le=100, description="Leases a run may lose")
 
 

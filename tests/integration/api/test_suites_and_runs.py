@@ -249,3 +249,14 @@ async def test_a_run_started_through_the_api_is_executed_by_workers_and_reported
     assert progress["done"] == EXPECTED["test_runs"]
     assert progress["counts"] == {"PASSED": EXPECTED["passed"], "FAILED": EXPECTED["failed"]}
     assert report["summary"]["status"] == "FAILED"
+
+
+async def test_values_postgresql_cannot_store_are_refused_with_422_not_500(api: Client) -> None:
+    nul_in_ref = await api.post("/suites", json={"process": "order\u0000"})
+    nul_in_row = await api.post("/data-sets/rows", json=[{"customer": "Ada\u0000"}])
+    nul_in_name = await api.get("/processes/order%00")
+    nul_in_text = await api.post("/environments", data=b"name: a\x00", headers=YAML)
+
+    assert [r.status for r in (nul_in_ref, nul_in_row, nul_in_name, nul_in_text)] == [422] * 4
+    assert nul_in_row.json()["error"] == "ValueRefused"
+    assert (await api.get("/data-sets")).json() == []

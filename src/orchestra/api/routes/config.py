@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, status
 
 from orchestra.api.bodies import DATA_SET_TYPES, ENVIRONMENT_TYPES, text_body, text_source
 from orchestra.api.deps import DbDep
-from orchestra.api.schemas import DataSetPublic, EnvironmentPublic
+from orchestra.api.schemas import NAME_PATTERN, DataSetPublic, EnvironmentPublic
 from orchestra.services import config
 
 router = APIRouter(tags=["configuration"])
@@ -30,7 +32,9 @@ async def list_environments(db: DbDep) -> list[EnvironmentPublic]:
 
 
 @router.post("/data-sets/{name}", status_code=status.HTTP_201_CREATED, openapi_extra=_DATA_SET)
-async def import_data_set(name: str, request: Request, db: DbDep) -> DataSetPublic:
+async def import_data_set(
+    name: Annotated[str, Path(pattern=NAME_PATTERN, max_length=512)], request: Request, db: DbDep
+) -> DataSetPublic:
     """Create or replace data set `name`: a scenario runs once per row of it."""
     source = await text_source(request, name, DATA_SET_TYPES)
     return DataSetPublic.model_validate(await config.import_data_set(db, name, source))

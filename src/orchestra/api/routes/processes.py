@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response, status
 
 from orchestra.api.bodies import BPMN_BODY, bpmn_upload
 from orchestra.api.deps import DbDep, LimitsDep
-from orchestra.api.schemas import ImportPublic, ProcessPublic
+from orchestra.api.schemas import NAME_PATTERN, ImportPublic, ProcessPublic
 from orchestra.services import importing
 
 router = APIRouter(prefix="/processes", tags=["processes"])
@@ -43,7 +45,9 @@ async def list_processes(db: DbDep) -> list[ProcessPublic]:
 
 
 @router.get("/{key}")
-async def show_process(key: str, db: DbDep, version: int | None = None) -> ProcessPublic:
+async def show_process(
+    key: Annotated[str, Path(pattern=NAME_PATTERN)], db: DbDep, version: int | None = None
+) -> ProcessPublic:
     """One process: its latest version, or `version`."""
     async with db.transaction() as uow:
         stored = await importing.show_process(uow, key, version)
