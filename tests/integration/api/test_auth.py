@@ -98,6 +98,8 @@ async def test_openapi_lists_every_route_and_the_bearer_scheme(api: Client) -> N
     assert document["paths"]["/suites"]["get"]["security"] == [{"token": []}]
     upload = document["paths"]["/processes"]["post"]["requestBody"]["content"]
     assert {"application/xml", "multipart/form-data"} <= set(upload)
+    docs = await api.get("/docs", token=None)
+    assert (docs.status, docs.media_type) == (200, "text/html")
 
 
 async def test_an_unknown_route_answers_404_in_the_error_shape(api: Client) -> None:
