@@ -3,6 +3,7 @@
     OrchestraError                      exit 1, HTTP 400
     ├── UsageError                      exit 2, HTTP 400  a command or request that makes no sense
     ├── ConfigurationError              exit 2, HTTP 500  settings, environment, embedded server
+    │   └── DatabaseUnreachable         exit 2, HTTP 503  no PostgreSQL at the configured place
     ├── NotFound                        exit 1, HTTP 404  a process, suite, run... that is not there
     ├── Conflict                        exit 1, HTTP 409  a state that forbids the operation
     ├── InputRefused                    exit 1, HTTP 422  a user's file or payload that is invalid
@@ -42,6 +43,10 @@ class UsageError(OrchestraError):
 class ConfigurationError(OrchestraError):
     exit_code = 2
     http_status = 500
+
+
+class DatabaseUnreachable(ConfigurationError):
+    http_status = 503
 
 
 class NotFound(OrchestraError):

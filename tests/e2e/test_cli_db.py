@@ -41,7 +41,7 @@ def test_with_a_database_url_the_named_server_is_used_and_none_is_started(
 def test_an_unreachable_server_is_a_clear_error_not_a_traceback(empty_home: Path) -> None:
     env = clean_env(ORCHESTRA_DATABASE_URL="postgresql://nobody@127.0.0.1:1/none")
     status = orchestra("db", "status", env=env)
-    assert status.returncode == 1
+    assert status.returncode == 2  # a configuration error
     assert "cannot connect to PostgreSQL" in status.stderr
     assert "Traceback" not in status.stderr
 

@@ -76,8 +76,8 @@ def test_a_suite_run_from_the_command_line_fails_on_the_planted_defect(
 
 def test_running_a_suite_that_does_not_exist_is_refused_cleanly(database_url: str) -> None:
     done = orchestra("run", "424242", "--json", env=clean_env(ORCHESTRA_DATABASE_URL=database_url))
-    assert done.returncode == 1
-    assert json.loads(done.stdout)["error"] == "NotFound"
+    assert done.returncode == 2  # a usage error, not a failed suite
+    assert json.loads(done.stdout)["error"] == "UsageError"
     assert "Traceback" not in done.stderr
 
 
@@ -85,3 +85,23 @@ def test_cancelling_a_finished_or_missing_suite_run_says_why(database_url: str) 
     done = orchestra("cancel", "99", env=clean_env(ORCHESTRA_DATABASE_URL=database_url))
     assert done.returncode == 1
     assert "no suite run 99" in done.stderr
+
+
+def test_usage_errors_print_one_json_document_with_json(database_url: str) -> None:
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+    for args in (
+        ("run", "abc"),
+        ("import", "/nonexistent.bpmn"),
+        ("report", "1", "--format", "pdf"),
+    ):
+        done = orchestra(*args, "--json", env=env)
+        assert done.returncode == 2, args
+        assert json.loads(done.stdout)["error"] == "UsageError", args
+
+
+def test_an_unwritable_report_path_is_a_clear_error(database_url: str) -> None:
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+    done = orchestra("report", "1", "-o", "/proc/report.html", "--json", env=env)
+    assert done.returncode in (1, 2)
+    assert "Traceback" not in done.stderr
+    assert json.loads(done.stdout)["error"] in ("NotFound", "UsageError")

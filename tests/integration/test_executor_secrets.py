@@ -134,3 +134,22 @@ async def test_a_refused_oauth2_client_is_an_error_naming_the_token_endpoint(sut
     assert outcome.error == (
         f"step 1 (Task_A 'task_a'): OAuth2 token endpoint {sut.base_url}/token answered HTTP 401"
     )
+
+
+async def test_a_secret_with_reserved_characters_is_redacted_in_every_encoding(
+    sut: SutState,
+) -> None:
+    awkward = 'p@ss w/rd+"q\\z=='
+    spec = EnvironmentSpec.model_validate({
+        "name": "awkward", "services": {"api": {"base_url": sut.base_url}},
+        "secrets": {"key": "${AWKWARD}"},
+    })  # fmt: skip
+    for where in ("query", "form", "json"):
+        binding = {
+            "action": {"method": "POST", "path": "/echo", where: {"pw": "{{ secrets.key }}"}}
+        }
+        async with StepExecutor(spec, resolve_secrets(spec, {"AWKWARD": awkward})) as executor:
+            outcome = await executor.execute(bound_step(binding), context())
+        stored = outcome.model_dump_json()
+        for form in (awkward, "p%40ss", "p%40ss+w%2Frd", 'rd+\\"q', "rd%2B%22q"):
+            assert form not in stored, (where, form)

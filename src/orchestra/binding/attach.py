@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Any
 
 from orchestra.binding.model import Bindings, StepBinding, spec_from_binding
-from orchestra.domain.scenario import GeneratedSuite, ScenarioStep, TestScenario
+from orchestra.domain.dependencies import validate_dependencies
+from orchestra.domain.scenario import DependsOn, GeneratedSuite, ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind
 
 
@@ -27,8 +28,27 @@ def attach_bindings(suite: GeneratedSuite, bindings: Bindings) -> tuple[Generate
     scenarios = []
     for scenario in suite.scenarios:
         steps = _attach_scenario(scenario, bindings, unbound)
-        scenarios.append(scenario.model_copy(update={"steps": steps}))
+        depends_on = _depends_on(scenario, suite.scenarios, bindings)
+        scenarios.append(scenario.model_copy(update={"steps": steps, "depends_on": depends_on}))
+    validate_dependencies(scenarios)  # a cycle is refused now, naming it, not at run time
     return suite.model_copy(update={"scenarios": tuple(scenarios)}), list(unbound)
+
+
+def _depends_on(
+    scenario: TestScenario, every: tuple[TestScenario, ...], bindings: Bindings
+) -> tuple[DependsOn, ...]:
+    """`scenarios:` rules: this scenario waits for the others whose path reaches an element."""
+    found: dict[str, DependsOn] = {dep.scenario: dep for dep in scenario.depends_on}
+    for rule in bindings.scenarios:
+        if rule.reaching not in scenario.path:
+            continue
+        for dep in rule.depends_on:
+            for other in every:
+                if other.name != scenario.name and dep.reaching in other.path:
+                    found.setdefault(
+                        other.name, DependsOn(scenario=other.name, outcome=dep.outcome)
+                    )
+    return tuple(found.values())
 
 
 def _attach_scenario(

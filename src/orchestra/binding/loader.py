@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from orchestra.binding.extension import bindings_from_extension_elements
-from orchestra.binding.model import Bindings, StepBinding
+from orchestra.binding.model import Bindings, ScenarioRule, StepBinding
 from orchestra.binding.templates import TemplateFailure, Templates
 from orchestra.binding.yamlsource import (
     Problem,
@@ -148,7 +148,49 @@ def _resolve(
                 problems.append(Problem(dotted(loc), locate(tree, loc, source), duplicate))
             else:
                 resolved[section][element_id] = binding
-    return bindings.model_copy(update=resolved), problems
+    rules, rule_problems = _resolve_rules(bindings, graph, tree, source)
+    return bindings.model_copy(update={**resolved, "scenarios": rules}), problems + rule_problems
+
+
+def _resolve_rules(
+    bindings: Bindings, graph: ProcessGraph, tree: Any, source: Source
+) -> tuple[tuple[ScenarioRule, ...], list[Problem]]:
+    """`scenarios[i].reaching` and its dependencies' name any node or flow: ids once resolved."""
+    problems: list[Problem] = []
+    rules = []
+    for i, rule in enumerate(bindings.scenarios):
+        reaching = _any_element(rule.reaching, graph, ["scenarios", i, "reaching"], tree, source)
+        deps = []
+        for j, dep in enumerate(rule.depends_on):
+            loc: list[str | int] = ["scenarios", i, "dependsOn", j, "reaching"]
+            element = _any_element(dep.reaching, graph, loc, tree, source)
+            if isinstance(element, Problem):
+                problems.append(element)
+            else:
+                deps.append(dep.model_copy(update={"reaching": element}))
+        if isinstance(reaching, Problem):
+            problems.append(reaching)
+        else:
+            rules.append(rule.model_copy(update={"reaching": reaching, "depends_on": tuple(deps)}))
+    return tuple(rules), problems
+
+
+def _any_element(
+    key: str, graph: ProcessGraph, loc: list[str | int], tree: Any, source: Source
+) -> str | Problem:
+    for section in ("tasks", "events", "flows"):
+        element_id, message = _element_id(section, key, graph)
+        if element_id is not None and not message:
+            return element_id
+    if key in graph.node_by_id:  # a gateway or another node no section takes
+        return key
+    named = [n.id for n in graph.nodes if n.name == key]
+    if len(named) == 1:
+        return named[0]
+    why = f"unknown element {key!r}: no node or flow of the process has this id or name"
+    if len(named) > 1:
+        why = f"name {key!r} is ambiguous: use one of the ids {', '.join(named)}"
+    return Problem(dotted(loc), locate(tree, loc, source), why)
 
 
 def _element_id(section: str, key: str, graph: ProcessGraph) -> tuple[str | None, str | None]:
@@ -206,4 +248,5 @@ def merge_bindings(base: Bindings, override: Bindings) -> Bindings:
         tasks={**base.tasks, **override.tasks},
         events={**base.events, **override.events},
         flows={**base.flows, **override.flows},
+        scenarios=(*base.scenarios, *override.scenarios),
     )

@@ -20,6 +20,10 @@ A binding file (YAML) maps BPMN elements to what they do against the SUT:
       Flow_big: {data: {amount: 5000}}
     events:                                 # end events: final checks (action optional)
       End_Shipped: {checks: [{that: "{{ vars.order_id is defined }}"}]}
+    scenarios:                              # dependsOn between generated scenarios
+      - reaching: Task_CancelOrder          # every scenario whose path goes through this...
+        dependsOn:                          # ...waits for every other scenario through that
+          - {reaching: Task_CreateOrder, outcome: PASSED}
 
 Checks name one subject (status, header, jsonpath, schema, latency_ms, that) and at most one
 operator (eq, ne, contains, matches, exists, gt, lt, ge, le, length, in). A `save`/`exportAs`
@@ -280,6 +284,20 @@ class Defaults(Frozen):
     eventually: Eventually | None = None
 
 
+class ScenarioDependency(Frozen):
+    reaching: str = Field(min_length=1)  # an element id or unique name on the awaited paths
+    outcome: Literal["PASSED", "FAILED", "ERROR", "SKIPPED", "CANCELLED", "FAILED_STUCK"] = "PASSED"
+
+
+class ScenarioRule(Frozen):
+    """The scenarios whose path reaches `reaching` wait for those that reach each dependency."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    reaching: str = Field(min_length=1)
+    depends_on: tuple[ScenarioDependency, ...] = Field(alias="dependsOn", min_length=1)
+
+
 class Bindings(Frozen):
     """A whole binding file; keys are element ids once resolved against a process graph."""
 
@@ -288,6 +306,7 @@ class Bindings(Frozen):
     tasks: dict[str, StepBinding] = Field(default_factory=dict)
     events: dict[str, StepBinding] = Field(default_factory=dict)
     flows: dict[str, FlowBinding] = Field(default_factory=dict)
+    scenarios: tuple[ScenarioRule, ...] = ()
 
 
 class StepSpec(Frozen):

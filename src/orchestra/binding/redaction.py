@@ -7,14 +7,31 @@ their value.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote, quote_plus
+
+from yarl import URL
 
 MASK = "***"
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 )
+
+
+def encoded_forms(secret: str) -> set[str]:
+    """The secret as written, and as it appears once URL-encoded or JSON-escaped."""
+    return {
+        secret,
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        URL.build(query={"k": secret}).raw_query_string[2:],  # as the HTTP client sends it
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+    }
 
 
 class Redactor:
@@ -25,8 +42,10 @@ class Redactor:
         self._compile()
 
     def _compile(self) -> None:
-        # Longest first, so a secret containing another is masked whole.
-        ordered = sorted(self._secrets, key=len, reverse=True)
+        # Every form a secret takes on the wire (URL-encoded in a query or form, escaped in
+        # JSON), longest first, so a secret containing another is masked whole.
+        forms = {form for secret in self._secrets for form in encoded_forms(secret)}
+        ordered = sorted(forms, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
 
     def add(self, secret: str) -> None:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import random
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,7 +36,12 @@ def idempotency_key(run: RunIdentity, step: ScenarioStep) -> str:
 
 def trace_id(run: RunIdentity) -> str:
     """One W3C trace per test run: every step's request is a span of it."""
-    return hashlib.sha256(f"{run.suite_run_id}/{run.test_run_id}".encode()).hexdigest()[:32]
+    return _trace_id(run.suite_run_id, run.test_run_id)
+
+
+@lru_cache(maxsize=1024)
+def _trace_id(suite_run_id: int, test_run_id: int) -> str:
+    return hashlib.sha256(f"{suite_run_id}/{test_run_id}".encode()).hexdigest()[:32]
 
 
 def _span_id() -> str:

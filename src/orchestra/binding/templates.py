@@ -51,7 +51,34 @@ def _uuid() -> str:
     return str(uuid.uuid4())
 
 
+# Bindings may come from a BPMN file's extensionElements: a template must not be able to make
+# a worker build a value of gigabytes (`'a' * 10**9`, `10 ** 10**8`).
+MAX_SEQUENCE = 1_000_000  # items or characters a `*` may produce
+MAX_POWER_BITS = 4_096  # bits of an integer `**` may produce
+
+
+def _too_long(sequence: Any, times: Any) -> bool:
+    if not isinstance(sequence, str | list | tuple) or not isinstance(times, int):
+        return False
+    return len(sequence) * max(times, 0) > MAX_SEQUENCE
+
+
+def _too_big(base: Any, exponent: Any) -> bool:
+    if not isinstance(base, int) or not isinstance(exponent, int) or abs(base) < 2:
+        return False
+    return exponent > 0 and abs(base).bit_length() * exponent > MAX_POWER_BITS
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*" and (_too_long(left, right) or _too_long(right, left)):
+            raise SecurityError(f"a template repeats a value to more than {MAX_SEQUENCE:,} items")
+        if operator == "**" and _too_big(left, right):
+            raise SecurityError(f"a template raises a number beyond {MAX_POWER_BITS} bits")
+        return super().call_binop(context, operator, left, right)
+
     def getattr(self, obj: Any, attribute: str) -> Any:
         # `data.items` means the key "items" of a data row, not dict.items.
         if type(obj) is dict and attribute in obj:

@@ -49,7 +49,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(130)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except click.ClickException as exc:  # a usage error: bad option, missing file, unknown command
+        if "--json" in args:
+            payload = {"error": "UsageError", "message": exc.format_message()}
+            click.echo(json.dumps(payload, indent=2))
         exc.show()
         sys.exit(2)
     except OrchestraError as exc:

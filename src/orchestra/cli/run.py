@@ -15,6 +15,7 @@ from orchestra.binding.factory import executor_factory
 from orchestra.cli.output import console, emit, json_option, with_database
 from orchestra.config import Settings
 from orchestra.domain.statuses import TestRunStatus
+from orchestra.errors import NotFound, UsageError
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
@@ -80,13 +81,22 @@ async def _run(
     as_json: bool,
 ) -> dict[str, Any]:
     settings = Settings.from_env()
+    factory = _executor_factory()
     async with open_database(settings, max_size=2 + 3 * workers) as db:
-        suite_run = await running.start_suite_run(
-            db, suite_id, environment=environment, data_set=data_set, max_attempts=max_attempts
-        )
+        try:
+            if wait:  # a missing secret is this command's configuration error, not 6 ERRORs
+                await running.check_environment(db, environment, factory)
+            suite_run = await running.start_suite_run(
+                db, suite_id, environment=environment, data_set=data_set, max_attempts=max_attempts
+            )
+        except NotFound as exc:  # a suite, environment or data set named wrongly
+            raise UsageError(exc.message, details=exc.details) from exc
         if not wait:
             return (await running.progress(db, suite_run.id)).to_json()
-        options = WorkerOptions(concurrency=concurrency)
+        interrupt = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, interrupt.set)
         with progress_bar(disable=as_json) as bar:
             task = bar.add_task(f"suite run {suite_run.id}", total=None, stats="")
 
@@ -101,12 +111,16 @@ async def _run(
             final, _ = await running.work_until_done(
                 db,
                 suite_run.id,
-                _executor_factory(),
+                factory,
                 workers=workers,
-                options=options,
+                options=WorkerOptions(concurrency=concurrency),
                 on_progress=show,
+                interrupt=interrupt,
             )
-        return final.to_json()
+        result = final.to_json()
+        if interrupt.is_set():
+            result["interrupted"] = True  # runs released: `orchestra worker` finishes them
+        return result
 
 
 def progress_stats(current: running.Progress, elapsed: float) -> str:

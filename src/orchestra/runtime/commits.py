@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -29,17 +30,19 @@ from psycopg_pool import AsyncConnectionPool
 
 from orchestra.errors import StoreError
 from orchestra.store.base import Connection
-from orchestra.store.runs import Checkpoint, RunRepository
+from orchestra.store.runs import Checkpoint, Completion, RunRepository, Written
 
 T = TypeVar("T")
 Write = Callable[[RunRepository], Awaitable[Any]]
+log = logging.getLogger("orchestra.commits")
 
 
 @dataclass(slots=True)
 class _Pending:
-    write: Write | None  # None: `checkpoint` is applied with the batch's other checkpoints
+    write: Write | None  # None: `row` is applied with the batch's other rows, in one statement
     done: asyncio.Future[Any]
-    checkpoint: Checkpoint | None = None
+    row: Checkpoint | Completion | None = None
+    schedule: bool = False  # a completion whose dependents are queued or skipped with it
 
 
 class GroupCommitter:
@@ -47,6 +50,7 @@ class GroupCommitter:
         self, pool: AsyncConnectionPool[Connection], *, max_batch: int = 64, flushers: int = 2
     ) -> None:
         self._pool = pool
+        self.reconnect_seconds = 8.0  # how long a batch waits for the server to come back
         self._max_batch = max_batch
         self._flushers = flushers
         self._queue: list[_Pending] = []
@@ -80,11 +84,24 @@ class GroupCommitter:
 
     async def checkpoint(self, checkpoint: Checkpoint) -> bool:
         """`RunRepository.checkpoint` in the next shared transaction: the batch's checkpoints
-        go in one statement (`checkpoint_many`). False when the run's lease was lost."""
+        go in one statement (`write_many`). False when the run's lease was lost."""
         if checkpoint.outcome.exports:  # exports merge into the suite run: one by one
             return await self.submit(lambda repo: repo.checkpoint(checkpoint))
+        return await self._queue_row(checkpoint, schedule=False)
+
+    async def complete(self, completion: Completion, *, schedule: bool) -> bool:
+        """End a run (with its last step's checkpoint, if any) in the next shared transaction;
+        with `schedule`, its suite run's dependents are queued or skipped in that transaction.
+        Otherwise the suite run is closed, if that was its last run, right after the commit
+        (and by the sweep, should that fail). False when the run's lease was lost."""
+        final = completion.final
+        if final is not None and final.outcome.exports:
+            return await self.submit(lambda repo: _complete_alone(repo, completion, schedule))
+        return await self._queue_row(completion, schedule=schedule)
+
+    async def _queue_row(self, row: Checkpoint | Completion, *, schedule: bool) -> bool:
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(None, done, checkpoint))
+        self._queue.append(_Pending(None, done, row, schedule))
         self._wake.set()
         return await done
 
@@ -101,48 +118,149 @@ class GroupCommitter:
             self._wake.set()  # more than one batch waits: let another flusher take it
         try:
             results = await self._apply(batch)
-        except (psycopg.Error, OSError) as exc:
-            error = StoreError(f"a shared checkpoint transaction failed: {exc}")
-            for pending in batch:
-                if not pending.done.done():
-                    pending.done.set_exception(error)
+        except (psycopg.OperationalError, OSError) as exc:  # the server is out of reach
+            _fail(batch, StoreError(f"a shared checkpoint transaction failed: {exc}"))
             return
-        except BaseException as exc:  # a bug in a write, or cancellation: nobody waits forever
-            for pending in batch:
-                if not pending.done.done():
-                    pending.done.set_exception(exc)
+        except psycopg.Error as exc:  # one write the server refuses must not sink the others
+            if len(batch) == 1:
+                _fail(batch, exc)
+            else:
+                for pending in batch:
+                    await self._flush_one(pending)
+            return
+        except asyncio.CancelledError:
+            _fail(batch, StoreError("the worker stopped before the write committed"))
             raise
+        except Exception as exc:  # a bug in a write: its writers fail, the flusher goes on
+            log.exception("a shared checkpoint transaction failed")
+            _fail(batch, exc)
+            return
         self.batches += 1
         self.writes += len(batch)
         for pending, result in zip(batch, results, strict=True):
             if not pending.done.done():
                 pending.done.set_result(result)
 
+    async def _flush_one(self, pending: _Pending) -> None:
+        try:
+            (result,) = await self._apply([pending])
+        except Exception as exc:
+            _fail([pending], exc)
+        else:
+            if not pending.done.done():
+                pending.done.set_result(result)
+
     async def _apply(self, batch: list[_Pending], tries: int = 3) -> list[Any]:
-        for attempt in range(1, tries + 1):
+        """A batch of rows alone is one statement, committed on its own (autocommit): one
+        round trip, no BEGIN and COMMIT. Other writes, and completions that schedule their
+        dependents, share an explicit transaction with the rows."""
+        alone = all(p.write is None and not p.schedule for p in batch)
+        loop = asyncio.get_running_loop()
+        reconnect_until = loop.time() + self.reconnect_seconds
+        attempt = 0
+        while True:
+            attempt += 1
             try:
-                async with self._pool.connection() as conn, conn.transaction():
+                async with self._pool.connection() as conn:
                     repo = RunRepository(conn)
-                    results = await self._apply_in(repo, batch)
+                    if alone:
+                        written = await self._write_rows(repo, batch)
+                        results = [w is not None for w in written]
+                    else:
+                        async with conn.transaction():
+                            results, written = await self._apply_in(repo, batch)
             except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
                 if attempt == tries:
                     raise
                 await asyncio.sleep(0.01 * attempt)  # rolled back whole: apply it again
                 continue
+            except psycopg.OperationalError:
+                # The server restarted or the connection broke. Applying the batch again is
+                # safe even if it did commit: every write is fenced by its lease and a stored
+                # step result is kept, so a run loses no attempt to a database restart.
+                if loop.time() > reconnect_until:
+                    raise
+                await asyncio.sleep(0.25)
+                continue
+            if alone:
+                await self._close_finished(batch, written)
             return results
-        raise AssertionError("unreachable")
 
     @staticmethod
-    async def _apply_in(repo: RunRepository, batch: list[_Pending]) -> list[Any]:
-        """The checkpoints first, in one statement, then the other writes in order. A run's
-        other writes (completion, release, barrier) wait for its checkpoints to commit, so
-        they are never in the same batch and this order changes nothing they see."""
-        checkpoints = [p.checkpoint for p in batch if p.checkpoint is not None]
-        fenced = iter(await repo.checkpoint_many(checkpoints) if checkpoints else [])
+    async def _write_rows(repo: RunRepository, batch: list[_Pending]) -> list[Written | None]:
+        rows = [p.row for p in batch if p.row is not None]
+        return await repo.write_many(rows) if rows else []
+
+    async def _close_finished(self, batch: list[_Pending], written: list[Written | None]) -> None:
+        """Close the suite runs whose last run this batch completed (committed already; the
+        sweep closes them too, should this fail)."""
+        drained = {
+            w.suite_run_id
+            for p, w in zip(batch, written, strict=True)
+            if w is not None and w.unfinished is not None and w.unfinished <= 0
+        }
+        if not drained:
+            return
+        try:
+            async with self._pool.connection() as conn:
+                for suite_run_id in sorted(drained):
+                    await RunRepository(conn).close_if_done(suite_run_id)
+        except psycopg.Error as exc:
+            log.warning("closing suite runs %s left to the sweep: %s", sorted(drained), exc)
+
+    async def _apply_in(
+        self, repo: RunRepository, batch: list[_Pending]
+    ) -> tuple[list[Any], list[Written | None]]:
+        """The rows first, in one statement, then the other writes in order. A run's other
+        writes (release, barrier) wait for its checkpoints to commit, so they are never in the
+        same batch and this order changes nothing they see. Then the completed runs' suite
+        runs are scheduled (dependents) or closed (the last run)."""
+        written = await self._write_rows(repo, batch)
+        rows = iter(written)
         results: list[Any] = []
+        schedule: set[int] = set()
+        close: set[int] = set()
         for pending in batch:
-            if pending.write is None:
-                results.append(next(fenced))
-            else:
+            if pending.write is not None:
                 results.append(await pending.write(repo))
-        return results
+                continue
+            row = next(rows)
+            results.append(row is not None)
+            if row is not None and row.unfinished is not None:
+                if pending.schedule:
+                    schedule.add(row.suite_run_id)
+                elif row.unfinished <= 0:
+                    close.add(row.suite_run_id)
+        for suite_run_id in sorted(schedule):
+            await repo.schedule(suite_run_id)
+        for suite_run_id in sorted(close - schedule):
+            await repo.close_if_done(suite_run_id)
+        return results, written
+
+
+async def _complete_alone(repo: RunRepository, completion: Completion, schedule: bool) -> bool:
+    """A completion whose last step exports values: the checkpoint merges them into the suite
+    run, then the run ends, in the batch's transaction."""
+    c = completion
+    if c.final is not None and not await repo.checkpoint(c.final):
+        return False
+    suite_run_id = await repo.complete(
+        c.test_run_id,
+        c.worker,
+        c.attempt,
+        c.status,
+        c.error,
+        c.execution_context,
+        close_suite_run=not schedule,
+    )
+    if suite_run_id is None:
+        return False
+    if schedule:
+        await repo.schedule(suite_run_id)
+    return True
+
+
+def _fail(batch: list[_Pending], error: BaseException) -> None:
+    for pending in batch:
+        if not pending.done.done():
+            pending.done.set_exception(error)

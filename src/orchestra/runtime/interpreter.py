@@ -20,7 +20,7 @@ from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.plan import Block, StepSequence, build_plan
 from orchestra.runtime.ports import Executor
-from orchestra.store.runs import Checkpoint, ClaimedRun, RunRepository
+from orchestra.store.runs import Checkpoint, ClaimedRun, Completion, RunRepository
 
 
 class LeaseLost(Exception):
@@ -53,14 +53,20 @@ class RunEnvironment:
     """What the runs of one suite run share."""
 
     executor: Executor
-    suite_context: dict[str, Any]
     env: dict[str, Any]
     has_dependencies: bool = True  # False: a completion has no dependent to queue or skip
 
 
 @dataclass(slots=True)
 class RunState:
-    """The checkpointed part: `execution_context` in the database."""
+    """The checkpointed part: `execution_context` in the database.
+
+    `steps` (element id -> status, response and saved values, for templates) is checkpointed
+    without the responses: each is stored with its step's result already, and carrying every
+    earlier response in every checkpoint made each one re-send (and PostgreSQL re-parse and
+    re-log) the whole run so far. A resumed run gets them back from the step results
+    (`RunRepository.step_responses`), so templates see the same `steps.<id>.response`.
+    """
 
     done: dict[str, str] = field(default_factory=dict)  # position -> step status
     vars: dict[str, Any] = field(default_factory=dict)
@@ -68,19 +74,31 @@ class RunState:
     outcome: dict[str, Any] | None = None
 
     @classmethod
-    def load(cls, raw: dict[str, Any]) -> RunState:
+    def load(cls, raw: dict[str, Any], responses: dict[str, Any] | None = None) -> RunState:
+        steps = {key: dict(view) for key, view in raw.get("steps", {}).items()}
+        for element_id, response in (responses or {}).items():
+            if element_id in steps:
+                steps[element_id]["response"] = response
         return cls(
             done=dict(raw.get("done", {})),
             vars=dict(raw.get("vars", {})),
-            steps=dict(raw.get("steps", {})),
+            steps=steps,
             outcome=raw.get("outcome"),
         )
+
+    @staticmethod
+    def needs_responses(raw: dict[str, Any]) -> bool:
+        """Whether resuming from `raw` needs the recorded responses (`load`'s second part)."""
+        return any("response" not in view for view in raw.get("steps", {}).values())
 
     def snapshot(self) -> dict[str, Any]:
         return {
             "done": dict(self.done),
             "vars": dict(self.vars),
-            "steps": dict(self.steps),
+            "steps": {
+                key: {name: value for name, value in view.items() if name != "response"}
+                for key, view in self.steps.items()
+            },
             "outcome": self.outcome,
         }
 
@@ -94,6 +112,7 @@ class RunInterpreter:
         committer: GroupCommitter,
         worker_id: str,
         draining: asyncio.Event,
+        responses: dict[str, Any] | None = None,
     ) -> None:
         self.claimed = claimed
         self.scenario = scenario
@@ -101,12 +120,16 @@ class RunInterpreter:
         self.committer = committer
         self.worker_id = worker_id
         self.draining = draining
-        self.state = RunState.load(claimed.execution_context)
+        self.state = RunState.load(claimed.execution_context, responses)
         self.step_ids = {s.step.position: s.id for s in scenario.steps}
         # the last step's checkpoint commits together with the run's completion
         main_line = [s.step.position for s in scenario.steps if not s.step.branch]
         self._last_position = max(main_line) if main_line else None
         self._final: Checkpoint | None = None
+        # SuiteRun.context as of the claim (exports of finished runs included), plus this run's
+        self.suite_context = dict(claimed.suite_context)
+        # execution_context as last committed: what a drained run is released with
+        self.committed_context: dict[str, Any] = claimed.execution_context
         self.finishing = False  # its completion is being committed: the lease ends with it
         self.steps_done = 0  # steps this interpreter executed and recorded
         self._stop_branches = False
@@ -174,8 +197,7 @@ class RunInterpreter:
             status = (
                 TestRunStatus.FAILED if outcome.status is StepStatus.FAILED else TestRunStatus.ERROR
             )
-            where = step.name or step.element_id or f"step {step.position}"
-            raise StepStopped(status, f"{where}: {outcome.error or outcome.status.value}")
+            raise StepStopped(status, _stop_message(step, outcome))
 
     async def _execute(self, step: ScenarioStep) -> StepOutcome:
         started = time.time()
@@ -195,7 +217,7 @@ class RunInterpreter:
             data=self.claimed.data_row,
             vars=self.state.vars,
             steps=self.state.steps,
-            suite=self.shared.suite_context,
+            suite=self.suite_context,
             env=self.shared.env,
         )
 
@@ -219,11 +241,13 @@ class RunInterpreter:
         )
         if step.position == self._last_position and not step.branch:
             self._final = checkpoint  # written with the completion, in one transaction
-        elif not await self.committer.checkpoint(checkpoint):
+        elif await self.committer.checkpoint(checkpoint):
+            self.committed_context = checkpoint.execution_context
+        else:
             raise LeaseLost(self.claimed.id)
         self.steps_done += 1
         if outcome.exports:
-            self.shared.suite_context.update(outcome.exports)
+            self.suite_context.update(outcome.exports)
 
     async def _shared_barrier(self, step: ScenarioStep) -> StepOutcome:
         """A barrier several runs of the suite run meet at (`name`, `parties`, `timeout`)."""
@@ -254,31 +278,17 @@ class RunInterpreter:
     async def _complete(self, status: TestRunStatus, error: str | None) -> None:
         self.finishing = True
         self.state.outcome = {"status": status.value, "error": error}
-        context = self.state.snapshot()
-        claimed, worker = self.claimed, self.worker_id
-        dependents = self.shared.has_dependencies
-        final = self._final
-
-        async def complete(repo: RunRepository) -> bool:
-            if final is not None and not await repo.checkpoint(final):
-                return False
-            # with dependents, `schedule` queues or skips them and then closes the suite run
-            suite_run_id = await repo.complete(
-                claimed.id,
-                worker,
-                claimed.attempt,
-                status,
-                error,
-                context,
-                close_suite_run=not dependents,
-            )
-            if suite_run_id is None:
-                return False
-            if dependents:
-                await repo.schedule(suite_run_id)
-            return True
-
-        if not await self.committer.submit(complete):
+        completion = Completion(
+            test_run_id=self.claimed.id,
+            worker=self.worker_id,
+            attempt=self.claimed.attempt,
+            status=status,
+            error=error,
+            execution_context=self.state.snapshot(),
+            final=self._final,
+        )
+        # with dependents, `schedule` queues or skips them and then closes the suite run
+        if not await self.committer.complete(completion, schedule=self.shared.has_dependencies):
             raise LeaseLost(self.claimed.id)
 
 
@@ -306,3 +316,11 @@ def _barrier_outcome(
         response=response,
         error=error,
     )
+
+
+def _stop_message(step: ScenarioStep, outcome: StepOutcome) -> str:
+    """Why the run stopped, naming the step (executors' errors usually name it already)."""
+    error = outcome.error or outcome.status.value
+    if step.element_id and step.element_id in error:
+        return error
+    return f"{step.name or step.element_id or f'step {step.position}'}: {error}"

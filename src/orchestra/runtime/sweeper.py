@@ -25,7 +25,10 @@ async def sweep(conn: Connection) -> bool:
         runs = RunRepository(conn)
         if await runs.reap_stuck():
             changed = True
-        for suite_run_id in await runs.open_suite_runs():
+        for suite_run_id, has_dependencies in await runs.open_suite_runs():
+            if not has_dependencies:  # nothing waits: no run to queue or skip, every second
+                changed = await runs.close_if_done(suite_run_id) is not None or changed
+                continue
             queued, skipped, closed = await runs.schedule(suite_run_id)
             changed = changed or bool(queued or skipped or closed)
     return changed

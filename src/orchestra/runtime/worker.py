@@ -2,7 +2,8 @@
 
 One worker executes up to `concurrency` runs at once. Its loops:
 - claim: one `FOR UPDATE SKIP LOCKED` statement for as many runs as it has free slots; woken by
-  LISTEN/NOTIFY on `orchestra_runs`, with a polling fallback;
+  LISTEN/NOTIFY on `orchestra_runs`, by the expiry of the first lease another worker holds (a
+  crashed worker notifies no one), with a polling fallback;
 - heartbeat: renews all its leases in one statement, well inside the lease time; a run whose
   lease it no longer holds (expired and re-claimed, or cancelled) is abandoned at once;
 - sweep: the scheduler's periodic pass (queue ready runs, skip unreachable ones, close finished
@@ -15,16 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import socket
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from orchestra.domain.records import StoredScenario
+from orchestra.domain.statuses import TestRunStatus
 from orchestra.errors import StoreError
 from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.interpreter import (
@@ -42,6 +46,7 @@ from orchestra.store.repositories import UnitOfWork
 from orchestra.store.runs import ClaimedRun, RunRepository
 
 log = logging.getLogger("orchestra.worker")
+_SUITE_RUNS_CACHED = 256  # suite runs whose environment a long-running worker remembers
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +57,7 @@ class WorkerOptions:
     poll_seconds: float = 1.0
     sweep_seconds: float = 1.0
     drain_seconds: float = 10.0
+    suite_run_id: int | None = None  # serve only this suite run (`run --wait`), else all
 
     @property
     def heartbeat_every(self) -> float:
@@ -62,6 +68,7 @@ class WorkerOptions:
 class _Active:
     claimed: ClaimedRun
     task: asyncio.Task[None]
+    deadline: float  # loop time the lease ends unless a heartbeat renews it
     interpreter: RunInterpreter | None = None
 
 
@@ -99,8 +106,12 @@ class Worker:
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
         self._scenarios: dict[int, StoredScenario] = {}
-        self._executors: dict[int | None, Executor] = {}
+        self._executors: dict[tuple[int | None, str], Executor] = {}
         self._suite_runs: dict[int, RunEnvironment] = {}
+        # a run's execution context as last committed, kept for releasing it after a drain
+        self._committed: dict[int, dict[str, Any]] = {}
+        self._expiry_checked = float("-inf")  # loop time of the last look at foreign leases
+        self._next_expiry: float | None = None  # loop time the first foreign lease expires
 
     @property
     def steps_done(self) -> int:
@@ -156,7 +167,7 @@ class Worker:
         try:
             async with self.pool.connection() as conn:
                 claimed = await RunRepository(conn).claim(
-                    self.id, limit, self.options.lease_seconds
+                    self.id, limit, self.options.lease_seconds, self.options.suite_run_id
                 )
         except (psycopg.Error, StoreError) as exc:
             log.warning("claim failed, retrying: %s", exc)
@@ -176,15 +187,39 @@ class Worker:
         try:
             await asyncio.wait(
                 [waker, stopping, *running],
-                timeout=self.options.poll_seconds,
+                timeout=await self._idle_timeout(),
                 return_when=asyncio.FIRST_COMPLETED,
             )
         finally:
             waker.cancel()
 
+    async def _idle_timeout(self) -> float:
+        """The poll interval, or less: until the first lease another worker holds expires
+        (looked up at most once per poll interval), so a crashed worker's run is taken over
+        as soon as its lease ends rather than up to a poll later."""
+        poll = self.options.poll_seconds
+        now = asyncio.get_running_loop().time()
+        if now >= self._expiry_checked + poll:
+            self._expiry_checked = now
+            try:
+                async with self.pool.connection() as conn:
+                    seconds = await RunRepository(conn).next_foreign_expiry(self.id)
+            except (psycopg.Error, StoreError) as exc:
+                log.warning("looking up foreign leases failed: %s", exc)
+                seconds = None
+            # a little after the expiry: the claim compares with the database's clock
+            self._next_expiry = None if seconds is None else now + max(seconds, 0.0) + 0.02
+        if self._next_expiry is None or self._next_expiry <= now:
+            return poll
+        return min(poll, self._next_expiry - now)
+
     def _start(self, claimed: ClaimedRun) -> None:
+        stale = self._active.get(claimed.id)
+        if stale is not None:  # its lease expired (no heartbeat got through) and we re-claimed it
+            stale.task.cancel()
         task = asyncio.create_task(self._execute(claimed), name=f"run-{claimed.id}")
-        self._active[claimed.id] = _Active(claimed, task)
+        deadline = asyncio.get_running_loop().time() + self.options.lease_seconds
+        self._active[claimed.id] = _Active(claimed, task, deadline)
 
     # --- executing one run --------------------------------------------------------------------
 
@@ -197,6 +232,7 @@ class Worker:
                 self._committer,
                 self.id,
                 self._draining,
+                await self._responses(claimed),
             )
             if claimed.id in self._active:
                 self._active[claimed.id].interpreter = interpreter
@@ -210,15 +246,48 @@ class Worker:
             await self._release(claimed, interpreter.state, None)
         except asyncio.CancelledError:
             self.stats.lost += 1  # abandoned: the lease was lost, or the drain deadline passed
-        except (psycopg.Error, StoreError) as exc:
+        except (psycopg.OperationalError, StoreError) as exc:
             # the database is unreachable: the lease will expire and the run be re-claimed
             log.warning("run %s left to expire: %s", claimed.id, exc)
             self.stats.errors.append(f"run {claimed.id}: {exc}")
+        except Exception as exc:  # refused data, a missing secret, a bug: end it ERROR, fenced
+            await self._fail(claimed, exc)
         finally:
-            active = self._active.pop(claimed.id, None)
-            if active is not None and active.interpreter is not None:
-                self.stats.steps += active.interpreter.steps_done
+            active = self._active.get(claimed.id)
+            if active is not None and active.task is asyncio.current_task():
+                del self._active[claimed.id]
+                if active.interpreter is not None:
+                    self.stats.steps += active.interpreter.steps_done
+                    self._committed[claimed.id] = active.interpreter.committed_context
             self._wake.set()
+
+    async def _fail(self, claimed: ClaimedRun, exc: Exception) -> None:
+        """End a run that cannot go on ERROR, naming why; a write refused again is logged."""
+        message = f"{type(exc).__name__}: {exc}" if not str(exc).strip() else str(exc)
+        if isinstance(exc, psycopg.Error):
+            message = f"PostgreSQL refused the run's results: {message}"
+        log.warning("run %s ends ERROR: %s", claimed.id, message)
+        self.stats.errors.append(f"run {claimed.id}: {message}")
+        context = {**claimed.execution_context, "outcome": {"status": "ERROR", "error": message}}
+
+        async def end(repo: RunRepository) -> None:
+            suite_run_id = await repo.complete(
+                claimed.id, self.id, claimed.attempt, TestRunStatus.ERROR, message, context
+            )
+            if suite_run_id is not None:
+                await repo.schedule(suite_run_id)  # its dependents are skipped now, not later
+
+        try:
+            await self._committer.submit(end)
+        except (psycopg.Error, StoreError) as again:
+            log.warning("run %s left to expire: %s", claimed.id, again)
+
+    async def _responses(self, claimed: ClaimedRun) -> dict[str, Any] | None:
+        """A resumed run's recorded responses, for its templates (see `RunState`)."""
+        if not RunState.needs_responses(claimed.execution_context):
+            return None
+        async with self.pool.connection() as conn:
+            return await RunRepository(conn).step_responses(claimed.id)
 
     async def _release(
         self, claimed: ClaimedRun, state: RunState, available_at: float | None
@@ -247,11 +316,17 @@ class Worker:
                     raise StoreError(f"suite run {suite_run_id} is gone")
                 env_id = suite_run.environment_id
                 environment = await uow.config.environment_by_id(env_id) if env_id else None
-            if env_id not in self._executors:
-                self._executors[env_id] = await self.executor_factory(environment)
+            # keyed by content too: `env apply` keeps the id, and the next suite run must see it
+            key = (
+                env_id,
+                json.dumps(environment.configuration, sort_keys=True) if environment else "",
+            )
+            if key not in self._executors:
+                self._executors[key] = await self.executor_factory(environment)
+            if len(self._suite_runs) >= _SUITE_RUNS_CACHED:
+                self._suite_runs.pop(next(iter(self._suite_runs)))  # the oldest
             self._suite_runs[suite_run_id] = RunEnvironment(
-                executor=self._executors[env_id],
-                suite_context=dict(suite_run.context),
+                executor=self._executors[key],
                 env=environment.configuration if environment else {},
                 has_dependencies=bool(suite_run.summary.get("has_dependencies", True)),
             )
@@ -265,11 +340,19 @@ class Worker:
             held = {run_id: a.claimed.attempt for run_id, a in self._active.items()}
             if not held:
                 continue
+            started = asyncio.get_running_loop().time()
             try:
-                kept = await self._renew(list(held))
+                kept = await self._renew(held)
             except (psycopg.Error, StoreError) as exc:
                 log.warning("heartbeat failed: %s", exc)
-                continue
+                # no renewal got through: a run whose lease has ended by now may already be
+                # another worker's, so it stops here before it could act twice
+                now = asyncio.get_running_loop().time()
+                kept = {i for i, a in self._active.items() if i in held and a.deadline > now}
+            else:
+                for run_id in kept:
+                    if run_id in self._active:
+                        self._active[run_id].deadline = started + self.options.lease_seconds
             for run_id in set(held) - kept:
                 active = self._active.get(run_id)
                 finishing = (
@@ -280,14 +363,14 @@ class Worker:
                 if active is not None and not finishing:
                     active.task.cancel()  # not ours any more: stop before writing anything
 
-    async def _renew(self, ids: list[int]) -> set[int]:
+    async def _renew(self, held: dict[int, int]) -> set[int]:
         """Renew the leases; a deadlock with a committing batch of checkpoints (which locks
         the same rows in another order) is retried at once rather than at the next beat."""
         for attempt in range(1, 4):
             try:
                 async with self.pool.connection() as conn:
                     return await RunRepository(conn).heartbeat(
-                        self.id, ids, self.options.lease_seconds
+                        self.id, held, self.options.lease_seconds
                     )
             except psycopg.errors.DeadlockDetected:
                 if attempt == 3:
@@ -324,13 +407,19 @@ class Worker:
     # --- stopping -----------------------------------------------------------------------------
 
     async def _drain(self) -> None:
+        """Let each run finish its step and go back to the queue; past the deadline, stop the
+        late ones and release them as their last checkpoint left them."""
         self._draining.set()
-        tasks = [a.task for a in self._active.values()]
-        if not tasks:
+        active = list(self._active.values())
+        if not active:
             return
-        _, late = await asyncio.wait(tasks, timeout=self.options.drain_seconds)
+        _, late = await asyncio.wait([a.task for a in active], timeout=self.options.drain_seconds)
         for task in late:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
-        for run in [a.claimed for a in self._active.values()]:
-            await self._release(run, RunState.load(run.execution_context), None)
+        for entry in active:
+            if entry.task in late:
+                claimed = entry.claimed
+                context = self._committed.pop(claimed.id, claimed.execution_context)
+                await self._release(claimed, RunState.load(context), None)
+                self.stats.lost -= 1  # counted lost when cancelled; it was released instead

@@ -70,7 +70,10 @@ async def render_report(db: Database, suite_run_id: int, format_name: str) -> st
 async def write_report(db: Database, suite_run_id: int, format_name: str, path: Path) -> Path:
     """Render the suite run's report into `path` (written whole, then moved into place)."""
     text = await render_report(db, suite_run_id, format_name)
-    await asyncio.to_thread(_write_whole, path, text)
+    try:
+        await asyncio.to_thread(_write_whole, path, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from exc
     return path
 
 

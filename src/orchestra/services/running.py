@@ -97,11 +97,14 @@ async def work_until_done(
     options: WorkerOptions | None = None,
     on_progress: Callable[[Progress, float], None] | None = None,
     poll_seconds: float = 0.3,
+    interrupt: asyncio.Event | None = None,
 ) -> tuple[Progress, list[WorkerStats]]:
-    """Run `workers` workers in this process until the suite run has ended."""
+    """Run `workers` workers in this process on this suite run's runs (only those) until it
+    has ended, or until `interrupt` is set: then they drain and release what they hold."""
     stop = asyncio.Event()
+    scoped = replace(options or WorkerOptions(), suite_run_id=suite_run_id)
     pool_workers = [
-        Worker(db.pool, executor_factory, options, listen_url=db.server.url) for _ in range(workers)
+        Worker(db.pool, executor_factory, scoped, listen_url=db.server.url) for _ in range(workers)
     ]
     tasks = [asyncio.create_task(w.run(stop)) for w in pool_workers]
     started = time.monotonic()
@@ -111,7 +114,7 @@ async def work_until_done(
             current = replace(current, steps=sum(w.steps_done for w in pool_workers))
             if on_progress is not None:
                 on_progress(current, time.monotonic() - started)
-            if current.suite_run.status.is_terminal:
+            if current.suite_run.status.is_terminal or (interrupt and interrupt.is_set()):
                 break
             failed = [t for t in tasks if t.done()]
             if failed:  # a worker died: surface its exception
@@ -120,4 +123,21 @@ async def work_until_done(
     finally:
         stop.set()
         stats = await asyncio.gather(*tasks)
+    if not current.suite_run.status.is_terminal:
+        current = await progress(db, suite_run_id)  # as the drain left it
     return current, list(stats)
+
+
+async def check_environment(
+    db: Database, environment: str | None, executor_factory: ExecutorFactory
+) -> None:
+    """Build the environment's executor once, so a missing secret is a configuration error
+    now rather than an ERROR in every run."""
+    env = None
+    if environment is not None:
+        async with db.transaction() as uow:
+            env = await uow.config.environment(environment)
+        if env is None:
+            raise NotFound(f"no environment {environment!r}; add it with `orchestra env apply`")
+    executor = await executor_factory(env)
+    await executor.aclose()

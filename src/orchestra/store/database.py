@@ -8,6 +8,8 @@ a `UnitOfWork` whose repositories share one transaction, committed when the bloc
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,10 +17,11 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
+from psycopg.types.json import set_json_dumps
 from psycopg_pool import AsyncConnectionPool
 
 from orchestra.config import Settings
-from orchestra.errors import StoreError
+from orchestra.errors import DatabaseUnreachable, StoreError
 from orchestra.store import migrate
 from orchestra.store.embedded import embedded_database_url
 from orchestra.store.migrate import redact_url
@@ -83,17 +86,39 @@ async def connect_pool(
         connection_class=psycopg.AsyncConnection[DictRow],
         open=False,
         reconnect_timeout=30,
+        configure=_configure,
     )
     try:
         await pool.open(wait=True, timeout=15)
     except psycopg.Error as exc:
-        raise StoreError(f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}") from exc
+        raise DatabaseUnreachable(
+            f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}"
+        ) from exc
     except Exception as exc:  # psycopg_pool.PoolTimeout
-        raise StoreError(f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}") from exc
+        raise DatabaseUnreachable(
+            f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}"
+        ) from exc
     try:
         yield pool
     finally:
         await pool.close()
+
+
+async def _configure(conn: Connection) -> None:
+    set_json_dumps(json_dumps, conn)
+
+
+# A NUL character escaped in JSON, not preceded by an escaped backslash.
+_ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def json_dumps(value: Any) -> str:
+    """JSON for jsonb: PostgreSQL refuses NUL in jsonb text, and a SUT may well send one, so it
+    becomes U+FFFD (the replacement character) instead of failing the write."""
+    text = json.dumps(value)
+    if "\\u0000" in text:
+        text = _ESCAPED_NUL.sub(r"\1\\ufffd", text)
+    return text
 
 
 def _upgrade(url: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from orchestra.errors import StoreError
+from orchestra.errors import DatabaseUnreachable
 
 # Serializes concurrent upgrades: two commands starting at once must not both migrate.
 _LOCK_KEY = 0x0C4E57A
@@ -60,7 +60,9 @@ def _connect(url: str) -> Connection:
         return engine.connect()
     except (SQLAlchemyError, psycopg.Error, ValueError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise StoreError(f"cannot connect to PostgreSQL at {redact_url(url)}: {reason}") from exc
+        raise DatabaseUnreachable(
+            f"cannot connect to PostgreSQL at {redact_url(url)}: {reason}"
+        ) from exc
 
 
 def redact_url(url: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ class ClaimedRun:
     data_row: dict[str, Any]
     attempt: int
     execution_context: dict[str, Any]
+    suite_context: dict[str, Any]  # SuiteRun.context when the run was claimed
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,29 @@ class Checkpoint:
     step: ScenarioStep
     outcome: StepOutcome
     execution_context: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A run's end, fenced by its lease like a checkpoint; `final` is its last step's
+    checkpoint when that is written together with the end (in the same statement)."""
+
+    test_run_id: int
+    worker: str
+    attempt: int
+    status: TestRunStatus
+    error: str | None
+    execution_context: dict[str, Any]
+    final: Checkpoint | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A row of `write_many` that was written: its run's suite run and, for a completion,
+    how many runs of that suite run are still unfinished."""
+
+    suite_run_id: int
+    unfinished: int | None
 
 
 class RunRepository(Repository):
@@ -134,15 +158,31 @@ class RunRepository(Repository):
     async def claim(
         self, worker: str, limit: int, lease_seconds: float, suite_run_id: int | None = None
     ) -> list[ClaimedRun]:
+        """Claim up to `limit` runs (of one suite run only, when `suite_run_id` is given)."""
         rows = await self._all(
-            "claim_runs", worker=worker, limit=limit, lease_seconds=lease_seconds
+            "claim_runs",
+            worker=worker,
+            limit=limit,
+            lease_seconds=lease_seconds,
+            suite_run_id=suite_run_id,
         )
-        del suite_run_id  # every worker serves every suite run; kept for a later filter
         return [ClaimedRun(**row) for row in rows]
 
-    async def heartbeat(self, worker: str, ids: Sequence[int], lease_seconds: float) -> set[int]:
+    async def next_foreign_expiry(self, worker: str) -> float | None:
+        """Seconds until the first lease held by another worker expires; None when none is."""
+        row = await self._one("next_foreign_expiry", worker=worker)
+        return None if row is None or row["seconds"] is None else float(row["seconds"])
+
+    async def heartbeat(
+        self, worker: str, held: Mapping[int, int], lease_seconds: float
+    ) -> set[int]:
+        """Renew the leases of `held` (run id -> attempt); returns the ids still held."""
         rows = await self._all(
-            "heartbeat", worker=worker, ids=list(ids), lease_seconds=lease_seconds
+            "heartbeat",
+            worker=worker,
+            ids=list(held),
+            attempts=list(held.values()),
+            lease_seconds=lease_seconds,
         )
         return {int(row["id"]) for row in rows}
 
@@ -173,9 +213,22 @@ class RunRepository(Repository):
     async def checkpoint_many(self, cps: Sequence[Checkpoint]) -> list[bool]:
         """`checkpoint` for several runs in one statement (no exports); for each, False when
         its run's lease was lost."""
-        rows = await self._all("checkpoint_many", rows=Jsonb([_checkpoint_row(cp) for cp in cps]))
-        written = {int(row["n"]) for row in rows}
-        return [n in written for n in range(1, len(cps) + 1)]
+        return [written is not None for written in await self.write_many(cps)]
+
+    async def write_many(self, writes: Sequence[Checkpoint | Completion]) -> list[Written | None]:
+        """Checkpoints (no exports) and completions of several runs in one statement, each
+        fenced by its run's lease; for each, None when that lease was lost. A completion's
+        suite run is not closed here: `close_if_done` or `schedule` it afterwards."""
+        rows = await self._all("checkpoint_many", rows=Jsonb([_write_row(w) for w in writes]))
+        written = {
+            int(row["n"]): Written(int(row["suite_run_id"]), row["unfinished"]) for row in rows
+        }
+        return [written.get(n) for n in range(1, len(writes) + 1)]
+
+    async def step_responses(self, test_run_id: int) -> dict[str, Any]:
+        """Element id -> the response recorded for it (the last one), for a resumed run."""
+        rows = await self._all("step_responses", test_run_id=test_run_id)
+        return {str(row["element_id"]): row["response"] for row in rows}
 
     async def complete(
         self,
@@ -246,8 +299,10 @@ class RunRepository(Repository):
         closed = await self._one("close_if_done", suite_run_id=suite_run_id)
         return None if closed is None else str(closed["status"])
 
-    async def open_suite_runs(self) -> list[int]:
-        return [int(row["id"]) for row in await self._all("open_suite_runs")]
+    async def open_suite_runs(self) -> list[tuple[int, bool]]:
+        """The suite runs in progress: (id, whether any of its runs depends on another)."""
+        rows = await self._all("open_suite_runs")
+        return [(int(row["id"]), bool(row["has_dependencies"])) for row in rows]
 
     async def reap_stuck(self) -> list[tuple[int, int]]:
         rows = await self._all("reap_stuck")
@@ -270,6 +325,22 @@ class RunRepository(Repository):
     async def release_barrier(self, suite_run_id: int, name: str) -> None:
         await self._execute("release_barrier", suite_run_id=suite_run_id, name=name)
         await self.notify()
+
+
+def _write_row(write: Checkpoint | Completion) -> dict[str, Any]:
+    if isinstance(write, Checkpoint):
+        return _checkpoint_row(write)
+    row = _checkpoint_row(write.final) if write.final is not None else {}
+    row.update(
+        test_run_id=write.test_run_id,
+        worker=write.worker,
+        attempt=write.attempt,
+        execution_context=write.execution_context,
+        finish=write.status.value,
+    )
+    if write.error is not None:
+        row["finish_error"] = write.error
+    return row
 
 
 def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:

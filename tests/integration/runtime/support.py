@@ -94,6 +94,7 @@ class Call:
     suite: dict[str, Any] = field(default_factory=dict)
     vars: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
+    steps: dict[str, Any] = field(default_factory=dict)
 
 
 class ScriptedExecutor:
@@ -112,6 +113,7 @@ class ScriptedExecutor:
             suite=dict(ctx.suite),
             vars=dict(ctx.vars),
             data=dict(ctx.data),
+            steps={key: dict(view) for key, view in ctx.steps.items()},
         )
         self.calls.append(call)
         started = time.time()
@@ -122,7 +124,7 @@ class ScriptedExecutor:
             status=result,
             started_at=started,
             duration_ms=(time.time() - started) * 1000,
-            response={"step": step.element_id},
+            response=dict(step.spec.get("response", {"step": step.element_id})),
             error=None if result is StepStatus.PASSED else f"scripted {result.value}",
             saved=dict(step.spec.get("save", {})),
             exports=dict(step.spec.get("export", {})),

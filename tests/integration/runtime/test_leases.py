@@ -53,7 +53,7 @@ async def test_a_worker_that_lost_its_lease_can_write_nothing(db: Database) -> N
             is None
         )
         assert await uow.runs.release(first.id, "worker-a", first.attempt, {}) is False
-        assert await uow.runs.heartbeat("worker-a", [first.id], 30) == set()
+        assert await uow.runs.heartbeat("worker-a", {first.id: first.attempt}, 30) == set()
         current = await uow.runs.step_results([first.id])
         run = await uow.runs.test_run(first.id)
     assert current == []
@@ -119,10 +119,16 @@ async def test_a_draining_worker_releases_its_runs_and_another_resumes_them(db: 
     assert final.counts == {TestRunStatus.PASSED: 4}
     # the first step completed before the drain; the second worker resumed after it
     assert {c.position for c in second_executor.calls} == {1, 2}
+    # its templates see the first step's response, though checkpoints do not carry responses
+    resumed = [c for c in second_executor.calls if c.position == 1]
+    assert [c.steps["a"] for c in resumed] == [
+        {"status": "PASSED", "response": {"step": "a"}, "saved": {}}
+    ] * 4
     async with db.transaction() as uow:
         runs = await uow.runs.test_runs(suite_run.id)
         results = await uow.runs.step_results([r.id for r in runs])
     assert len(results) == 12
+    assert all("response" not in view for view in runs[0].execution_context["steps"].values())
     assert {(r.position, r.attempt) for r in results if r.test_run_id == runs[0].id} == {
         (0, 1),
         (1, 2),

@@ -213,7 +213,7 @@ async def test_a_run_held_by_a_killed_worker_resumes_elsewhere_within_the_lease(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
     lease = 2.0
-    poll = 1.0  # the worker's polling fallback: an expired lease wakes no one
+    # the standby polls every second (the default) but wakes when the holder's lease expires
     async with order_sut() as sut, worker_processes() as started:
         sut.hold("ship")
         suite_run = await start_order_suite(db, sut, 1)
@@ -244,7 +244,7 @@ async def test_a_run_held_by_a_killed_worker_resumes_elsewhere_within_the_lease(
 
     recovery = resumed_at - killed_at
     print(f"\nrecovery: {recovery:.2f}s from SIGKILL to the run resuming (lease {lease:g}s)")
-    assert recovery <= lease + poll + 2.0  # generous: a loaded machine, a cold claim
+    assert recovery <= lease + 1.5  # the target is lease + 1 s; a loaded machine, a cold claim
     assert status == "PASSED"
     (run,) = ledger.runs
     assert (run["attempt"], run["lost_leases"]) == (2, 1)

@@ -34,7 +34,7 @@ async def test_a_batch_writes_the_runs_still_held_and_nothing_of_a_lost_one(
         held, lost = await uow.runs.claim("worker-a", 2, lease_seconds=0.2)
     await asyncio.sleep(0.4)  # both leases expire; worker-a keeps one, worker-b takes the other
     async with db.transaction() as uow:
-        assert await uow.runs.heartbeat("worker-a", [held.id], 30) == {held.id}
+        assert await uow.runs.heartbeat("worker-a", {held.id: held.attempt}, 30) == {held.id}
         (taken,) = await uow.runs.claim("worker-b", 1, lease_seconds=30)
     assert taken.id == lost.id
     batch = [

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import pytest
+
 from orchestra.binding.attach import attach_bindings
 from orchestra.binding.loader import load_bindings
 from orchestra.binding.model import StepSpec
 from orchestra.domain.scenario import Coverage, Decision, GeneratedSuite, ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind
+from orchestra.errors import BindingRefused, DependencyCycle
 from tests.unit.binding.graphs import order_process
 
 BINDINGS = """\
@@ -190,3 +193,43 @@ def test_an_action_step_of_an_event_finds_its_binding_under_events() -> None:
     assert unbound == []
     assert result.scenarios[0].steps[0].meta == {"type": "x"}
     assert result.scenarios[0].steps[0].spec["checks"][0]["kind"] == "that"
+
+
+def test_scenario_rules_make_the_scenarios_reaching_one_element_wait_for_others() -> None:
+    rules = (
+        BINDINGS
+        + """\
+scenarios:
+  - reaching: Task_Reject
+    dependsOn: [{reaching: Flow_yes}]
+"""
+    )
+    result, _ = attach_bindings(suite(YES, NO), load_bindings(rules, order_process()))
+    approved, rejected = result.scenarios
+    assert approved.depends_on == ()
+    assert [(d.scenario, d.outcome) for d in rejected.depends_on] == [("approved", "PASSED")]
+
+
+def test_scenario_rules_that_loop_are_refused_naming_the_cycle() -> None:
+    rules = (
+        BINDINGS
+        + """\
+scenarios:
+  - {reaching: Task_Reject, dependsOn: [{reaching: Task_Approve}]}
+  - {reaching: Task_Approve, dependsOn: [{reaching: Task_Reject, outcome: FAILED}]}
+"""
+    )
+    with pytest.raises(DependencyCycle, match="approved"):
+        attach_bindings(suite(YES, NO), load_bindings(rules, order_process()))
+
+
+def test_a_scenario_rule_naming_an_unknown_element_is_refused_with_its_yaml_path() -> None:
+    rules = (
+        BINDINGS
+        + """\
+scenarios:
+  - {reaching: Task_Nowhere, dependsOn: [{reaching: Task_Approve}]}
+"""
+    )
+    with pytest.raises(BindingRefused, match=r":18: scenarios\[0\]\.reaching: unknown element"):
+        load_bindings(rules, order_process())

@@ -57,6 +57,20 @@ def test_the_sandbox_refuses_python_internals() -> None:
         render("{{ vars.__class__.__mro__ }}")
 
 
+@pytest.mark.parametrize(
+    "template", ["{{ ('a' * 200000000) | length }}", "{{ [1] * 10**8 }}", "{{ 7 ** 100000 }}"]
+)
+def test_the_sandbox_refuses_to_build_huge_values(template: str) -> None:
+    with pytest.raises(TemplateFailure, match="not allowed"):
+        render(template)
+
+
+def test_ordinary_arithmetic_still_works_in_the_sandbox() -> None:
+    assert render("{{ 'ab' * 3 }}") == "ababab"
+    assert render("{{ 2 ** 10 }}") == 1024
+    assert render("{{ data.amount * 2.5 }}") == 30.0
+
+
 def test_a_syntax_error_fails_at_compile_time() -> None:
     with pytest.raises(TemplateFailure, match="is invalid"):
         Templates().compile("{{ data.amount ")

@@ -102,6 +102,8 @@ def _arcs(
     for e in region.back_edges:
         tail = region.source_of[e]
         way_out = _continuation(flat, region, flat.edges[e].target, hops)
+        if way_out is None:
+            continue  # a loop with no way out: no finite scenario takes it (left uncovered)
         end = flat.edges[way_out[-1]].target
         loop = flat.add_synthetic(tail, end, EdgeKind.LOOP, e)
         arcs.append(Arc(loop, tail, end, int(e in forced)))
@@ -126,10 +128,15 @@ def _exit_hops(flat: FlatGraph, region: Region) -> dict[str, int]:
     return hops
 
 
-def _continuation(flat: FlatGraph, region: Region, start: str, hops: dict[str, int]) -> list[int]:
+def _continuation(
+    flat: FlatGraph, region: Region, start: str, hops: dict[str, int]
+) -> list[int] | None:
+    """The shortest way from `start` out of the region; None when there is none."""
     path: list[int] = []
     node = start
     while node not in region.exits:
+        if node not in hops:
+            return None
         e = hops[node]
         path.append(e)
         node = flat.edges[e].target
@@ -143,7 +150,9 @@ def _unloop(flat: FlatGraph, region: Region, path: list[int], hops: dict[str, in
         edge = flat.edges[e]
         if edge.kind is EdgeKind.LOOP and edge.via is not None:
             result.append(edge.via)
-            result += _continuation(flat, region, flat.edges[edge.via].target, hops)
+            way_out = _continuation(flat, region, flat.edges[edge.via].target, hops)
+            assert way_out is not None, "LOOP arcs are only made for loops with a way out"
+            result += way_out
         else:
             result.append(e)
     return result

@@ -58,6 +58,11 @@ def generate_suite(
         if criterion is Criterion.ALL_NODES and _has_loops(flat):
             flat, plans = _fewer(flat, plans, working, loop_bound, max_scenarios)
         scenarios = render(flat, plans)
+        if not scenarios:
+            raise BpmnRefused(
+                f"process {graph.id}: no token game goes from a start event to an end event "
+                "(every way loops or deadlocks), nothing to generate"
+            )
     except RecursionError as exc:
         raise GenerationLimit(
             f"process {graph.id}: its blocks are nested too deeply to generate scenarios"

@@ -51,12 +51,14 @@ ORDER BY test_run_id, position;
 WITH queued AS (
     SELECT id FROM test_run
     WHERE status = 'QUEUED' AND available_at <= now()
+      AND (CAST(:suite_run_id AS bigint) IS NULL OR suite_run_id = :suite_run_id)
     ORDER BY available_at, id
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
 ), expired AS (
     SELECT id FROM test_run
     WHERE status = 'RUNNING' AND lock_until < now() AND lost_leases + 1 < max_attempts
+      AND (CAST(:suite_run_id AS bigint) IS NULL OR suite_run_id = :suite_run_id)
     ORDER BY lock_until
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
@@ -74,13 +76,24 @@ SET status = 'RUNNING',
 FROM candidates c
 WHERE t.id = c.id
 RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.data_row, t.attempt,
-          t.execution_context;
+          t.execution_context,
+          -- read now, not cached: exports of runs that finished since must be visible
+          (SELECT s.context FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context;
+
+-- name: next_foreign_expiry^
+-- Seconds until the earliest lease another worker holds expires (NULL: none, negative: past),
+-- so an idle worker wakes as that run becomes claimable instead of at its next poll. Walks
+-- the lease index from its first entry.
+SELECT extract(epoch FROM min(lock_until) - now())::float8 AS seconds
+FROM test_run
+WHERE status = 'RUNNING' AND locked_by <> :worker AND lost_leases + 1 < max_attempts;
 
 -- name: heartbeat
 -- Renews every lease the worker holds; the runs not returned are no longer its own.
 UPDATE test_run
 SET lock_until = now() + make_interval(secs => :lease_seconds), heartbeat_at = now()
-WHERE locked_by = :worker AND status = 'RUNNING' AND id = ANY(:ids)
+WHERE locked_by = :worker AND status = 'RUNNING'
+  AND (id, attempt) IN (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[])))
 RETURNING id, attempt;
 
 -- name: checkpoint
@@ -98,6 +111,9 @@ WITH fenced AS (
     SELECT id, :step_id, :position, :element_id, :branch, :attempt, :status,
            to_timestamp(:started_at), :duration_ms, :request, :response, :checks, :error
     FROM fenced
+    -- a step re-executed after its result was stored (a release that raced its commit) keeps
+    -- the first result: a step is recorded once
+    ON CONFLICT (test_run_id, position) DO NOTHING
     RETURNING test_run_id
 ), exported AS (
     UPDATE suite_run s SET context = s.context || :exports
@@ -108,38 +124,69 @@ WITH fenced AS (
 SELECT (SELECT count(*) FROM fenced) AS fenced;
 
 -- name: checkpoint_many
--- The checkpoints of several runs in one statement (a group commit's batch), each row fenced by
--- its own run's lease like `checkpoint`; exports are not taken here (use `checkpoint`). When a
--- run has several rows (parallel branches), the last row's execution context is kept. Returns
--- the 1-based ordinals of the rows written. The rows come as one JSON array: arrays of jsonb
--- parameters would be escaped character by character on the client.
+-- The checkpoints and completions of several runs in one statement (a group commit's batch),
+-- each row fenced by its own run's lease like `checkpoint`; exports are not taken here (use
+-- `checkpoint`). A row with `finish` also ends its run with that status (and `finish_error`)
+-- and counts it off its suite run, like `complete_run`; a row without `position` stores no step
+-- result. When a run has several rows (parallel branches), the last row's execution context is
+-- kept. Returns the 1-based ordinals of the rows written, with the suite run's `unfinished`
+-- count for a finishing row. The rows come as one JSON array: arrays of jsonb parameters would
+-- be escaped character by character on the client.
 WITH cp AS (
     SELECT * FROM ROWS FROM (jsonb_to_recordset(:rows) AS (
         test_run_id bigint, worker text, attempt integer, execution_context jsonb,
         step_id bigint, position integer, element_id text, branch text, status text,
         started_at double precision, duration_ms double precision, request jsonb,
-        response jsonb, checks jsonb, error text)) WITH ORDINALITY AS x(
+        response jsonb, checks jsonb, error text, finish text, finish_error text))
+        WITH ORDINALITY AS x(
         test_run_id, worker, attempt, execution_context, step_id, position, element_id,
-        branch, status, started_at, duration_ms, request, response, checks, error, n)
+        branch, status, started_at, duration_ms, request, response, checks, error, finish,
+        finish_error, n)
 ), latest AS (
     SELECT DISTINCT ON (test_run_id) * FROM cp ORDER BY test_run_id, n DESC
 ), fenced AS (
     UPDATE test_run t
-    SET execution_context = l.execution_context, heartbeat_at = now()
+    SET execution_context = l.execution_context, heartbeat_at = now(),
+        status = coalesce(CAST(l.finish AS test_run_status), t.status),
+        finished_at = CASE WHEN l.finish IS NULL THEN t.finished_at ELSE now() END,
+        lock_until = CASE WHEN l.finish IS NULL THEN t.lock_until END,
+        error = CASE WHEN l.finish IS NULL THEN t.error ELSE l.finish_error END
     FROM latest l
     WHERE t.id = l.test_run_id AND t.locked_by = l.worker AND t.attempt = l.attempt
       AND t.status = 'RUNNING'
-    RETURNING t.id
+    RETURNING t.id, t.suite_run_id, l.finish IS NOT NULL AS finished
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error)
     SELECT c.test_run_id, c.step_id, c.position, c.element_id, c.branch, c.attempt,
            CAST(c.status AS step_status), to_timestamp(c.started_at), c.duration_ms,
-           c.request, c.response, c.checks, c.error
-    FROM cp c JOIN fenced f ON f.id = c.test_run_id
+           c.request, c.response, coalesce(c.checks, '[]'), c.error
+    FROM cp c
+    JOIN fenced f ON f.id = c.test_run_id
+    JOIN latest l ON l.test_run_id = c.test_run_id AND l.worker = c.worker
+                 AND l.attempt = c.attempt  -- every row fenced, not only the run's last one
+    WHERE c.position IS NOT NULL
+    ON CONFLICT (test_run_id, position) DO NOTHING  -- as in `checkpoint`
     RETURNING test_run_id
+), counted AS (
+    UPDATE suite_run s SET unfinished = s.unfinished - k.finished
+    FROM (SELECT suite_run_id, count(*) AS finished FROM fenced WHERE finished
+          GROUP BY suite_run_id) k
+    WHERE s.id = k.suite_run_id
+    RETURNING s.id, s.unfinished
 )
-SELECT c.n FROM cp c JOIN fenced f ON f.id = c.test_run_id;
+SELECT c.n, f.suite_run_id, k.unfinished
+FROM cp c JOIN fenced f ON f.id = c.test_run_id
+LEFT JOIN counted k ON f.finished AND k.id = f.suite_run_id;
+
+-- name: step_responses
+-- The responses of a run's recorded steps by element id (the last recorded wins), for a resumed
+-- run's templates (`steps.<id>.response`): its checkpoint keeps each step's status and saved
+-- values only, the response being stored here already.
+SELECT DISTINCT ON (element_id) element_id, response
+FROM step_result
+WHERE test_run_id = :test_run_id AND element_id IS NOT NULL
+ORDER BY element_id, id DESC;
 
 -- name: complete_run
 -- Finishes the run and counts it off its suite run; the caller closes the suite run when the
@@ -158,10 +205,20 @@ WHERE s.id = f.suite_run_id
 RETURNING f.id, f.suite_run_id, s.unfinished;
 
 -- name: release_run
--- Back to the queue (graceful shutdown, or parked at a barrier until :available_at).
-UPDATE test_run
-SET status = 'QUEUED', lock_until = NULL, queued_at = now(), execution_context = :execution_context,
-    available_at = coalesce(to_timestamp(:available_at), now())
+-- Back to the queue (graceful shutdown, or parked at a barrier until :available_at). A run
+-- parking at a barrier that its last party released meanwhile is available at once: the
+-- release only wakes runs already parked.
+UPDATE test_run t
+SET status = 'QUEUED', lock_until = NULL, queued_at = now(),
+    execution_context = :execution_context,
+    available_at = CASE
+        WHEN EXISTS (
+            SELECT 1 FROM suite_barrier b
+            WHERE b.suite_run_id = t.suite_run_id AND b.released_at IS NOT NULL
+              AND t.id = ANY(b.arrived)
+        ) THEN now()
+        ELSE coalesce(to_timestamp(:available_at), now())
+    END
 WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt AND status = 'RUNNING'
 RETURNING id;
 
@@ -214,7 +271,10 @@ WHERE s.id = :suite_run_id AND s.status = 'IN_PROGRESS'
 RETURNING s.id, s.status;
 
 -- name: open_suite_runs
-SELECT id FROM suite_run WHERE status = 'IN_PROGRESS' ORDER BY id;
+-- With whether their runs depend on each other (suite runs created before that was counted
+-- are taken to).
+SELECT id, coalesce((summary ->> 'has_dependencies')::boolean, true) AS has_dependencies
+FROM suite_run WHERE status = 'IN_PROGRESS' ORDER BY id;
 
 -- name: reap_stuck
 -- Runs whose lease expired and that have no attempt left: FAILED_STUCK, with the reason.
