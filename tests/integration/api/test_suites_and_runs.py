@@ -253,10 +253,14 @@ async def test_a_run_started_through_the_api_is_executed_by_workers_and_reported
 
 async def test_values_postgresql_cannot_store_are_refused_with_422_not_500(api: Client) -> None:
     nul_in_ref = await api.post("/suites", json={"process": "order\u0000"})
-    nul_in_row = await api.post("/data-sets/rows", json=[{"customer": "Ada\u0000"}])
     nul_in_name = await api.get("/processes/order%00")
     nul_in_text = await api.post("/environments", data=b"name: a\x00", headers=YAML)
+    escaped = 'name: "a\\0b"\nservices:\n  orders:\n    base_url: http://127.0.0.1:9\n'
+    nul_escaped_in_yaml = await api.post("/environments", data=escaped, headers=YAML)
 
-    assert [r.status for r in (nul_in_ref, nul_in_row, nul_in_name, nul_in_text)] == [422] * 4
-    assert nul_in_row.json()["error"] == "ValueRefused"
-    assert (await api.get("/data-sets")).json() == []
+    assert [r.status for r in (nul_in_ref, nul_in_name, nul_in_text)] == [422] * 3
+    assert (nul_escaped_in_yaml.status, nul_escaped_in_yaml.json()["error"]) == (
+        422,
+        "ValueRefused",
+    )
+    assert (await api.get("/environments")).json() == []
