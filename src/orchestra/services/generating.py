@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from orchestra.binding.attach import attach_bindings
-from orchestra.binding.loader import bindings_for
+from orchestra.binding.loader import bindings_for, merge_bindings, parse_bindings
+from orchestra.binding.model import Bindings
+from orchestra.binding.yamlsource import Source
 from orchestra.domain.generation import (
     DEFAULT_CALL_DEPTH,
     Criterion,
@@ -39,10 +41,10 @@ async def generate(
     criterion: Criterion = Criterion.ALL_FLOWS,
     loop_bound: int = 1,
     max_scenarios: int = 1000,
-    bindings: str | Path | None = None,
+    bindings: str | Path | Source | None = None,
 ) -> dict[str, Any]:
     """Generate the suite of a stored process version, attach its bindings (those embedded in
-    the BPMN, then the `bindings` file's), store it, and summarize it."""
+    the BPMN, then the `bindings` file's or text's), store it, and summarize it."""
     key, version = parse_process_ref(process_ref)
     async with db.transaction() as uow:
         process = await uow.processes.get(key, version)
@@ -50,7 +52,7 @@ async def generate(
             at = f" version {version}" if version is not None else ""
             raise NotFound(f"process {key}{at} is not imported", details={"process": process_ref})
         called = await _called_processes(uow, process.graph)
-    bound = await asyncio.to_thread(bindings_for, process.graph, bindings)
+    bound = await asyncio.to_thread(_bindings, process.graph, bindings)
     generated = await asyncio.to_thread(
         generate_suite,
         process.graph,
@@ -65,6 +67,13 @@ async def generate(
     async with db.transaction() as uow:
         suite_id = await uow.suites.add(process.id, suite, unbound=unbound)
     return summary(suite_id, suite, unbound)
+
+
+def _bindings(graph: ProcessGraph, bindings: str | Path | Source | None) -> Bindings:
+    """A Source is a text in hand (an API request): never read as a file name."""
+    if isinstance(bindings, Source):
+        return merge_bindings(bindings_for(graph), parse_bindings(bindings, graph))
+    return bindings_for(graph, bindings)
 
 
 async def _called_processes(uow: UnitOfWork, graph: ProcessGraph) -> dict[str, ProcessGraph]:

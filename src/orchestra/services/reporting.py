@@ -61,9 +61,15 @@ def default_path(suite_run_id: int, format_name: str) -> Path:
     return Path(f"orchestra-report-{suite_run_id}{chosen.suffix}")
 
 
+async def render_report(db: Database, suite_run_id: int, format_name: str) -> str:
+    """The suite run's report as text in one format (rendered off the event loop)."""
+    report = await load_report(db, suite_run_id)
+    return await asyncio.to_thread(render, report, format_name)
+
+
 async def write_report(db: Database, suite_run_id: int, format_name: str, path: Path) -> Path:
     """Render the suite run's report into `path` (written whole, then moved into place)."""
-    text = render(await load_report(db, suite_run_id), format_name)
+    text = await render_report(db, suite_run_id, format_name)
     try:
         await asyncio.to_thread(_write_whole, path, text)
     except OSError as exc:

@@ -1,0 +1,59 @@
+"""The app factory: `create_app(settings, token=...)` builds the FastAPI app; serving it opens
+the database (lifespan), so importing this module builds nothing.
+
+Authentication: every route but `/health` wants `Authorization: Bearer <token>`, compared in
+constant time. `token=None` turns authentication off; only `orchestra serve --no-auth` asks for
+that. `/openapi.json` and `/docs` (Swagger UI, loaded from a CDN by the browser) stay open: they
+describe the API and hold no data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+from typing import Any
+
+from fastapi import Depends, FastAPI
+
+from orchestra.api.bodies import MULTIPART_ROOM, BodyLimit
+from orchestra.api.deps import bearer_token
+from orchestra.api.errors import install_error_handlers
+from orchestra.api.routes import config, health, processes, suite_runs, suites
+from orchestra.api.schemas import ErrorPublic
+from orchestra.bpmn import Limits
+from orchestra.config import Settings
+from orchestra.errors import ConfigurationError
+from orchestra.store.database import open_database
+
+DESCRIPTION = """Import BPMN processes, generate test suites, start suite runs and read their
+reports. Suite runs are executed by `orchestra worker` processes sharing the same database.
+Errors answer `{"error": ..., "message": ..., ...details}` with the status their class says."""
+
+
+def create_app(
+    settings: Settings, *, token: str | None, limits: Limits | None = None, pool_size: int = 8
+) -> FastAPI:
+    if token is not None and not token.strip():
+        raise ConfigurationError("the API token is empty: set ORCHESTRA_API_TOKEN to a secret")
+    limits = limits or Limits()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        async with open_database(settings, max_size=pool_size) as database:
+            yield {"database": database, "limits": limits}
+
+    app = FastAPI(
+        title="Orchestra",
+        version=version("orchestra"),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={"default": {"model": ErrorPublic, "description": "A refusal"}},
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_bytes + MULTIPART_ROOM)
+    guarded = [Depends(bearer_token(token))] if token is not None else []
+    app.include_router(health.router)
+    for router in (processes.router, suites.router, config.router, suite_runs.router):
+        app.include_router(router, dependencies=guarded)
+    return app

@@ -1,0 +1,151 @@
+"""Request bodies that are files: a BPMN upload, an environment, a data set.
+
+A BPMN file comes as the raw body (`application/xml`) or as the part named `file` of a
+`multipart/form-data` upload; multipart is read with the standard library's MIME parser, the
+body being bounded already (the app's `max_body_size`, from the importer's `Limits`).
+Environments and data sets come as text: YAML, JSON or CSV, told apart by the content type.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import HTTP
+
+from fastapi import Request
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from orchestra.api.errors import (
+    Carried,
+    ContentTooLarge,
+    RequestInvalid,
+    UnsupportedMediaType,
+    error_response,
+)
+from orchestra.binding.yamlsource import Source
+
+XML = ("application/xml", "text/xml", "application/bpmn+xml")
+MULTIPART = "multipart/form-data"
+YAML = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml", "text/plain")
+JSON = "application/json"
+CSV = "text/csv"
+
+MULTIPART_ROOM = 64 * 1024  # what a multipart envelope may add to a file of the largest size
+
+
+class BodyLimit:
+    """Refuse (413) a request whose body is above `max_bytes`: at once when its Content-Length
+    says so, else as soon as the bytes received pass it. Either way the answer is in the API's
+    error shape (the framework's own limit answers in plain text)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            refusal = ContentTooLarge(self._message(int(declared)), details=self._details())
+            await error_response(refusal)(scope, receive, send)
+            return
+        received = 0
+
+        async def bounded() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise Carried(ContentTooLarge(self._message(received), details=self._details()))
+            return message
+
+        await self.app(scope, bounded, send)
+
+    def _message(self, size: int) -> str:
+        return f"the request body is {size} bytes or more, above the limit of {self.max_bytes}"
+
+    def _details(self) -> dict[str, int]:
+        return {"limit": self.max_bytes}
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def bpmn_upload(request: Request, filename: str | None) -> tuple[bytes, str]:
+    """(the BPMN bytes, the name to store as its source)."""
+    media = media_type(request)
+    body = await request.body()
+    if media in XML:
+        return body, filename or "request body"
+    if media == MULTIPART:
+        return _file_part(request.headers["content-type"], body)
+    raise UnsupportedMediaType(
+        f"a BPMN file is sent as {', '.join(XML)} or {MULTIPART}, not {media or 'no type'}",
+        details={"accepted": [*XML, MULTIPART]},
+    )
+
+
+def _file_part(content_type: str, body: bytes) -> tuple[bytes, str]:
+    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", errors="replace")
+    message = BytesParser(_class=EmailMessage, policy=HTTP).parsebytes(head + body)
+    if message.is_multipart():
+        for part in message.iter_parts():
+            if part.get_param("name", header="content-disposition") == "file":
+                payload = part.get_payload(decode=True)
+                if isinstance(payload, bytes):
+                    return payload, part.get_filename() or "upload.bpmn"
+    raise RequestInvalid("a multipart upload carries the BPMN file in a part named `file`")
+
+
+async def text_source(request: Request, name: str, accepted: dict[str, str]) -> Source:
+    """The body as a `Source` named `name` plus the suffix its content type maps to."""
+    media = media_type(request)
+    if media not in accepted:
+        raise UnsupportedMediaType(
+            f"this route reads {', '.join(accepted)}, not {media or 'no type'}",
+            details={"accepted": list(accepted)},
+        )
+    try:
+        text = (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RequestInvalid(f"the body is not UTF-8 text: {exc.reason}") from exc
+    if "\x00" in text:
+        raise RequestInvalid("the body holds a NUL character, which no text file has")
+    return Source(f"{name}{accepted[media]}", text)
+
+
+ENVIRONMENT_TYPES = {**dict.fromkeys(YAML, ".yaml"), JSON: ".json"}
+DATA_SET_TYPES = {**ENVIRONMENT_TYPES, CSV: ".csv"}
+
+
+def text_body(types: dict[str, str], description: str) -> dict[str, object]:
+    """The OpenAPI `requestBody` of a route reading its body with `text_source`."""
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {media: {"schema": {"type": "string"}} for media in types},
+        }
+    }
+
+
+BPMN_BODY: dict[str, object] = {
+    "requestBody": {
+        "required": True,
+        "description": "A BPMN 2.0 XML file: the raw body, or the part `file` of a form.",
+        "content": {
+            **{media: {"schema": {"type": "string"}} for media in XML},
+            MULTIPART: {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}

@@ -1,0 +1,55 @@
+"""What routes depend on, as typed aliases: the database, the upload limits, the bearer token.
+
+The database and the limits live in the lifespan state (`create_app` opens the database when
+the server starts); nothing here is built at import time.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from orchestra.api.errors import AuthenticationRefused
+from orchestra.bpmn import Limits
+from orchestra.store.database import Database
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="The server's ORCHESTRA_API_TOKEN, sent as `Authorization: Bearer <token>`.",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.state.database
+    return database
+
+
+def get_limits(request: Request) -> Limits:
+    limits: Limits = request.state.limits
+    return limits
+
+
+DbDep = Annotated[Database, Depends(get_database)]
+LimitsDep = Annotated[Limits, Depends(get_limits)]
+
+
+def bearer_token(token: str) -> Callable[[HTTPAuthorizationCredentials | None], Awaitable[None]]:
+    """A dependency refusing any request whose bearer token is not `token`."""
+    expected = token.encode()
+
+    async def require_token(credentials: Credentials) -> None:
+        if credentials is None:
+            raise AuthenticationRefused(
+                "this route needs `Authorization: Bearer <token>` with the server's token"
+            )
+        # constant time: how much of a guess matches must not show in the response time
+        if not hmac.compare_digest(credentials.credentials.encode(), expected):
+            raise AuthenticationRefused("the bearer token is not the server's token")
+
+    return require_token

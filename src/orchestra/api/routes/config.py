@@ -1,0 +1,45 @@
+"""Environments and data sets: POST (create or replace, by name) and GET (list)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, status
+
+from orchestra.api.bodies import DATA_SET_TYPES, ENVIRONMENT_TYPES, text_body, text_source
+from orchestra.api.deps import DbDep
+from orchestra.api.schemas import NAME_PATTERN, DataSetPublic, EnvironmentPublic
+from orchestra.services import config
+
+router = APIRouter(tags=["configuration"])
+
+_ENVIRONMENT = text_body(ENVIRONMENT_TYPES, "An environment file (YAML or JSON)")
+_DATA_SET = text_body(
+    DATA_SET_TYPES, "Rows: a JSON or YAML list (or a mapping with `rows`), or CSV with a header"
+)
+
+
+@router.post("/environments", status_code=status.HTTP_201_CREATED, openapi_extra=_ENVIRONMENT)
+async def apply_environment(request: Request, db: DbDep) -> EnvironmentPublic:
+    """Create or replace the environment the body describes; secrets stay `${VARIABLE}`."""
+    source = await text_source(request, "environment", ENVIRONMENT_TYPES)
+    return EnvironmentPublic.model_validate(await config.apply_environment(db, source))
+
+
+@router.get("/environments")
+async def list_environments(db: DbDep) -> list[EnvironmentPublic]:
+    return [EnvironmentPublic.model_validate(e) for e in await config.list_environments(db)]
+
+
+@router.post("/data-sets/{name}", status_code=status.HTTP_201_CREATED, openapi_extra=_DATA_SET)
+async def import_data_set(
+    name: Annotated[str, Path(pattern=NAME_PATTERN, max_length=512)], request: Request, db: DbDep
+) -> DataSetPublic:
+    """Create or replace data set `name`: a scenario runs once per row of it."""
+    source = await text_source(request, name, DATA_SET_TYPES)
+    return DataSetPublic.model_validate(await config.import_data_set(db, name, source))
+
+
+@router.get("/data-sets")
+async def list_data_sets(db: DbDep) -> list[DataSetPublic]:
+    return [DataSetPublic.model_validate(d) for d in await config.list_data_sets(db)]

@@ -1,0 +1,54 @@
+"""POST /processes (import a BPMN file), GET /processes, GET /processes/{key}."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response, status
+
+from orchestra.api.bodies import BPMN_BODY, bpmn_upload
+from orchestra.api.deps import DbDep, LimitsDep
+from orchestra.api.schemas import NAME_PATTERN, ImportPublic, ProcessPublic
+from orchestra.services import importing
+
+router = APIRouter(prefix="/processes", tags=["processes"])
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=BPMN_BODY,
+    responses={200: {"description": "Every process of the file was stored already"}},
+)
+async def import_processes(
+    request: Request, response: Response, db: DbDep, limits: LimitsDep, filename: str | None = None
+) -> ImportPublic:
+    """Import a BPMN file: each process becomes a new version unless this content is stored.
+
+    A file with errors is refused whole (422, every problem listed) and nothing is stored.
+    `filename` names the source of a raw XML body (a multipart upload names its own).
+    """
+    data, source = await bpmn_upload(request, filename)
+    async with db.transaction() as uow:
+        outcome = await importing.import_bpmn(uow, data, source=source, limits=limits)
+    if not any(item.created for item in outcome.processes):
+        response.status_code = status.HTTP_200_OK
+    return ImportPublic.of(outcome)
+
+
+@router.get("")
+async def list_processes(db: DbDep) -> list[ProcessPublic]:
+    """The latest version of every process."""
+    async with db.transaction() as uow:
+        found = await importing.list_processes(uow)
+    return [ProcessPublic.model_validate(importing.summary(stored)) for stored in found]
+
+
+@router.get("/{key}")
+async def show_process(
+    key: Annotated[str, Path(pattern=NAME_PATTERN)], db: DbDep, version: int | None = None
+) -> ProcessPublic:
+    """One process: its latest version, or `version`."""
+    async with db.transaction() as uow:
+        stored = await importing.show_process(uow, key, version)
+    return ProcessPublic.model_validate(importing.summary(stored))

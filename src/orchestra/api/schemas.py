@@ -1,0 +1,199 @@
+"""What the API reads and answers: a `...Create` model per request body, a `...Public` model
+per answer. Answers are built from what the services return, never from database rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from orchestra.domain.generation import DEFAULT_LOOP_BOUND, DEFAULT_MAX_SCENARIOS, Criterion
+from orchestra.domain.process import Problem
+from orchestra.domain.records import StoredScenario, StoredSuite
+from orchestra.domain.scenario import Coverage
+from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
+from orchestra.services.importing import FileImport
+from orchestra.services.running import Progress
+
+MAX_BINDINGS_CHARS = 4 * 1024 * 1024
+# A name PostgreSQL can store as text: no NUL character.
+NAME_PATTERN = r"^[^\x00]+$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=512)]
+
+# A server's bounds on what one request may ask generation for (the CLI has none).
+MAX_LOOP_BOUND = 50
+MAX_SCENARIOS = 100_000
+
+
+class Create(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Public(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Health(Public):
+    status: str
+    database: str
+
+
+class ProcessVersion(Public):
+    key: str
+    version: int
+    name: str | None
+    checksum: str
+    created: bool = Field(description="False: this very content was stored before")
+
+
+class ImportPublic(Public):
+    source: str
+    processes: list[ProcessVersion]
+    warnings: list[Problem]
+
+    @classmethod
+    def of(cls, outcome: FileImport) -> ImportPublic:
+        versions = [
+            ProcessVersion(
+                key=item.stored.key,
+                version=item.stored.version,
+                name=item.stored.name,
+                checksum=item.stored.checksum,
+                created=item.created,
+            )
+            for item in outcome.processes
+        ]
+        return cls(source=outcome.source, processes=versions, warnings=list(outcome.warnings))
+
+
+class ProcessPublic(Public):
+    key: str
+    version: int
+    name: str | None
+    checksum: str
+    source: str | None
+    imported_at: datetime
+    executable: bool | None
+    exporter: str | None
+    pool: str | None
+    lanes: int
+    has_diagram: bool
+    counts: dict[str, int]
+    counts_by_type: dict[str, int]
+    errors: int
+    warnings: int
+    problems: list[Problem]
+
+
+class SuiteCreate(Create):
+    process: str = Field(
+        pattern=r"^[^@\x00]+(@[0-9]+)?$",  # a BPMN id (an XML NCName) has no "@"
+        description="PROCESS_KEY, or PROCESS_KEY@VERSION",
+        examples=["order_fulfilment", "order_fulfilment@2"],
+    )
+    coverage: Criterion = Criterion.ALL_FLOWS
+    loop_bound: int = Field(
+        DEFAULT_LOOP_BOUND, ge=0, le=MAX_LOOP_BOUND, description="all-paths: loop repetitions"
+    )
+    max_scenarios: int = Field(
+        DEFAULT_MAX_SCENARIOS, ge=1, le=MAX_SCENARIOS, description="all-paths: hard cap"
+    )
+    bindings: str | None = Field(
+        None, max_length=MAX_BINDINGS_CHARS, description="A binding file's YAML text"
+    )
+
+
+class ProcessRef(Public):
+    key: str
+    version: int
+
+
+class SuiteGenerated(Public):
+    suite: int
+    process: ProcessRef
+    criterion: str
+    parameters: dict[str, Any]
+    scenarios: int
+    scenario_names: list[str]
+    coverage: Coverage
+    unbound: list[str] = Field(description="Elements executed without a binding yet")
+
+
+class SuitePublic(Public):
+    id: int
+    process_key: str
+    process_version: int
+    criterion: str
+    parameters: dict[str, Any]
+    coverage: Coverage
+    unbound: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, suite: StoredSuite) -> SuitePublic:
+        return cls.model_validate(suite.model_dump(exclude={"scenarios"}))
+
+
+class SuiteDetail(SuitePublic):
+    scenarios: list[StoredScenario]
+
+    @classmethod
+    def of(cls, suite: StoredSuite) -> SuiteDetail:
+        return cls.model_validate(suite.model_dump())
+
+
+class EnvironmentPublic(Public):
+    environment: str
+    id: int
+    services: dict[str, str | None]
+    secret_refs: list[str] = Field(description="Variables the secrets are read from at run time")
+
+
+class DataSetPublic(Public):
+    data_set: str
+    id: int
+    rows: int
+    columns: list[str] | None = None
+
+
+class SuiteRunCreate(Create):
+    suite: int
+    environment: Name | None = None
+    data_set: Name | None = None
+    max_attempts: int = Field(3, ge=1, le=100, description="Leases a run may lose")
+
+
+class SuiteRunPublic(Public):
+    suite_run: int
+    suite: int
+    status: SuiteRunStatus
+    total: int
+    done: int
+    counts: dict[TestRunStatus, int]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, progress: Progress) -> SuiteRunPublic:
+        run = progress.suite_run
+        return cls(
+            suite_run=run.id,
+            suite=run.suite_id,
+            status=run.status,
+            total=progress.total,
+            done=progress.done,
+            counts=dict(sorted(progress.counts.items())),
+            created_at=run.created_at,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+        )
+
+
+class ErrorPublic(Public):
+    """Every refusal: `error` names the class, `message` says what to fix; details may follow."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+    error: str
+    message: str

@@ -1,0 +1,55 @@
+"""Uvicorn, telling when it listens and where: `orchestra serve` and the tests both use it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+
+import uvicorn
+from fastapi import FastAPI
+
+
+class ApiServer(uvicorn.Server):
+    """A uvicorn server whose `listening` event is set once its socket accepts requests."""
+
+    def __init__(
+        self, app: FastAPI, host: str = "127.0.0.1", port: int = 8000, *, quiet: bool = False
+    ) -> None:
+        level = "warning" if quiet else "info"
+        config = uvicorn.Config(
+            app, host=host, port=port, lifespan="on", log_level=level, access_log=not quiet
+        )
+        super().__init__(config)
+        self.listening = asyncio.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.listening.set()
+
+    @property
+    def url(self) -> str:
+        """`http://host:port`, with the port really bound (a free one when asked for 0)."""
+        host, port = self.servers[0].sockets[0].getsockname()[:2]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """SIGINT and SIGTERM stop the server gracefully, and the process then exits normally
+        (uvicorn's own version raises the signal again once stopped, killing the process)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in _STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
