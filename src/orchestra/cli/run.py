@@ -169,7 +169,6 @@ def _print_progress(out: Console, result: dict[str, Any]) -> None:
 @json_option
 def status(suite_run_id: int, as_json: bool) -> None:
     """Show how far a suite run is."""
-
     result = with_database(lambda db: running.progress(db, suite_run_id)).to_json()
     emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
 
@@ -179,7 +178,6 @@ def status(suite_run_id: int, as_json: bool) -> None:
 @json_option
 def cancel(suite_run_id: int, as_json: bool) -> None:
     """Cancel a suite run: its unfinished runs end CANCELLED, workers drop them."""
-
     result = with_database(lambda db: running.cancel(db, suite_run_id)).to_json()
     emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
 
