@@ -253,6 +253,8 @@ class RunInterpreter:
         """A barrier several runs of the suite run meet at (`name`, `parties`, `timeout`)."""
         started = time.time()
         name = str(step.spec.get("name") or step.element_id or step.position)
+        if self.claimed.data_row_index is not None:
+            name = f"{name}@row{self.claimed.data_row_index}"  # the parties of one data row
         if step.branch:
             return _barrier_outcome(
                 started,

@@ -127,7 +127,10 @@ class ScriptedExecutor:
             response=dict(step.spec.get("response", {"step": step.element_id})),
             error=None if result is StepStatus.PASSED else f"scripted {result.value}",
             saved=dict(step.spec.get("save", {})),
-            exports=dict(step.spec.get("export", {})),
+            exports={
+                key: value.format(**ctx.data) if isinstance(value, str) else value
+                for key, value in step.spec.get("export", {}).items()
+            },
         )
 
     async def aclose(self) -> None:

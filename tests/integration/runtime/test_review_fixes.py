@@ -107,3 +107,25 @@ async def test_a_response_with_a_nul_character_is_stored_and_sinks_no_other_run(
         runs = {r.scenario_name: r for r in await uow.runs.test_runs(suite_run.id)}
         (first, _) = await uow.runs.step_results([runs["hostile"].id])
     assert first.response == {"note": "a\ufffdb"}
+
+
+async def test_with_a_data_set_each_row_sees_the_exports_of_its_own_row(
+    db: Database,
+) -> None:
+    suite = await store_suite(
+        db,
+        [
+            scenario("create", [step(0, "create", export={"orderId": "order-{name}"})]),
+            scenario("cancel", [step(0, "cancel", sleep=0.1)], "create"),
+        ],
+    )
+    async with db.transaction() as uow:
+        await uow.config.upsert_data_set("people", [{"name": "ann"}, {"name": "bob"}])
+    executor = ScriptedExecutor()
+    suite_run = await running.start_suite_run(db, suite.id, data_set="people")
+    final, _ = await running.work_until_done(
+        db, suite_run.id, factory_for(executor), workers=2, options=FAST
+    )
+    assert final.suite_run.status is SuiteRunStatus.PASSED
+    cancels = {c.data["name"]: c.suite for c in executor.calls if c.suite}
+    assert cancels == {"ann": {"orderId": "order-ann"}, "bob": {"orderId": "order-bob"}}

@@ -77,8 +77,11 @@ FROM candidates c
 WHERE t.id = c.id
 RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.data_row, t.attempt,
           t.execution_context,
-          -- read now, not cached: exports of runs that finished since must be visible
-          (SELECT s.context FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context;
+          -- read now, not cached: exports of runs that finished since must be visible; a
+          -- data row's own exports (`rows.<index>`) over the suite-wide ones
+          (SELECT (s.context - 'rows')
+                  || coalesce(s.context -> 'rows' -> (t.data_row_index::text), '{}')
+           FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context;
 
 -- name: next_foreign_expiry^
 -- Seconds until the earliest lease another worker holds expires (NULL: none, negative: past),
@@ -104,7 +107,7 @@ WITH fenced AS (
     SET execution_context = :execution_context, heartbeat_at = now()
     WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
       AND status = 'RUNNING'
-    RETURNING id, suite_run_id
+    RETURNING id, suite_run_id, data_row_index
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error)
@@ -116,7 +119,16 @@ WITH fenced AS (
     ON CONFLICT (test_run_id, position) DO NOTHING
     RETURNING test_run_id
 ), exported AS (
-    UPDATE suite_run s SET context = s.context || :exports
+    -- A run for a data row exports under `rows.<index>`: the runs of that row (which are the
+    -- ones that depend on it) see those values as `suite.*`, over the suite-wide ones.
+    UPDATE suite_run s
+    SET context = CASE
+        WHEN f.data_row_index IS NULL THEN s.context || :exports
+        ELSE s.context || jsonb_build_object('rows',
+            coalesce(s.context -> 'rows', '{}') || jsonb_build_object(
+                f.data_row_index::text,
+                coalesce(s.context -> 'rows' -> (f.data_row_index::text), '{}') || :exports))
+    END
     FROM fenced f
     WHERE s.id = f.suite_run_id AND :exports <> '{}'::jsonb
     RETURNING s.id
