@@ -122,7 +122,10 @@ async def test_a_bound_suite_runs_on_workers_with_data_exports_and_hidden_secret
 
     assert unbound == []
     assert progress.suite_run.status is SuiteRunStatus.PASSED, progress.to_json()
-    assert progress.suite_run.context == {"lastOrder": "order-7"}
+    assert progress.suite_run.context == {
+        "lastOrder": "order-7",
+        "rows": {"0": {"lastOrder": "order-7"}},  # the row's own exports, for its dependents
+    }
     created = next(seen for seen in sut.seen if seen["method"] == "POST")
     assert json.loads(created["body"]) == {"customer": "ann", "express": True}
     assert created["headers"]["X-Token"] == SECRET

@@ -119,12 +119,13 @@ WITH fenced AS (
     ON CONFLICT (test_run_id, position) DO NOTHING
     RETURNING test_run_id
 ), exported AS (
-    -- A run for a data row exports under `rows.<index>`: the runs of that row (which are the
-    -- ones that depend on it) see those values as `suite.*`, over the suite-wide ones.
+    -- Merged at the top (the last writer wins), and for a run of a data row also under
+    -- `rows.<index>`: the runs of that row (the ones depending on it) read their own row's
+    -- values as `suite.*`, over the top-level ones.
     UPDATE suite_run s
     SET context = CASE
         WHEN f.data_row_index IS NULL THEN s.context || :exports
-        ELSE s.context || jsonb_build_object('rows',
+        ELSE s.context || :exports || jsonb_build_object('rows',
             coalesce(s.context -> 'rows', '{}') || jsonb_build_object(
                 f.data_row_index::text,
                 coalesce(s.context -> 'rows' -> (f.data_row_index::text), '{}') || :exports))
