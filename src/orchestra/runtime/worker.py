@@ -110,6 +110,7 @@ class Worker:
         self._suite_runs: dict[int, RunEnvironment] = {}
         # a run's execution context as last committed, kept for releasing it after a drain
         self._committed: dict[int, dict[str, Any]] = {}
+        self._drained: set[int] = set()  # runs a drain stopped past its deadline, to release
         self._expiry_checked = float("-inf")  # loop time of the last look at foreign leases
         self._next_expiry: float | None = None  # loop time the first foreign lease expires
 
@@ -241,11 +242,12 @@ class Worker:
         except LeaseLost:
             self.stats.lost += 1
         except Parked as parked:
-            await self._release(claimed, interpreter.state, parked.available_at)
+            await self._release(claimed, interpreter.state.snapshot(), parked.available_at)
         except Draining:
-            await self._release(claimed, interpreter.state, None)
+            await self._release(claimed, interpreter.state.snapshot(), None)
         except asyncio.CancelledError:
-            self.stats.lost += 1  # abandoned: the lease was lost, or the drain deadline passed
+            if claimed.id not in self._drained:
+                self.stats.lost += 1  # abandoned: the lease was lost (a drain releases its own)
         except (psycopg.OperationalError, StoreError) as exc:
             # the database is unreachable: the lease will expire and the run be re-claimed
             log.warning("run %s left to expire: %s", claimed.id, exc)
@@ -290,9 +292,8 @@ class Worker:
             return await RunRepository(conn).step_responses(claimed.id)
 
     async def _release(
-        self, claimed: ClaimedRun, state: RunState, available_at: float | None
+        self, claimed: ClaimedRun, context: dict[str, Any], available_at: float | None
     ) -> None:
-        context = state.snapshot()
         await self._committer.submit(
             lambda repo: repo.release(claimed.id, self.id, claimed.attempt, context, available_at)
         )
@@ -414,6 +415,7 @@ class Worker:
         if not active:
             return
         _, late = await asyncio.wait([a.task for a in active], timeout=self.options.drain_seconds)
+        self._drained = {a.claimed.id for a in active if a.task in late}
         for task in late:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
@@ -421,5 +423,4 @@ class Worker:
             if entry.task in late:
                 claimed = entry.claimed
                 context = self._committed.pop(claimed.id, claimed.execution_context)
-                await self._release(claimed, RunState.load(context), None)
-                self.stats.lost -= 1  # counted lost when cancelled; it was released instead
+                await self._release(claimed, context, None)
