@@ -8,13 +8,22 @@ INSERT INTO suite_run (suite_id, environment_id, data_set_id, summary, unfinishe
 VALUES (:suite_id, :environment_id, :data_set_id, :summary, :unfinished, now())
 RETURNING *;
 
--- name: insert_test_run<!
+-- name: insert_test_runs
+-- Every test run of a new suite run in one statement: one row per (scenario, data row index)
+-- of the arrays, its data row taken from :data_rows (the data set's rows, a JSON array).
 INSERT INTO test_run (suite_run_id, scenario_id, data_row_index, data_row, status,
                       max_attempts, queued_at)
-VALUES (:suite_run_id, :scenario_id, :data_row_index, :data_row,
-        CAST(:status AS test_run_status), :max_attempts,
-        CASE WHEN CAST(:status AS test_run_status) = 'QUEUED' THEN now() END)
-RETURNING id;
+SELECT :suite_run_id, r.scenario_id, r.data_row_index,
+       coalesce(CAST(:data_rows AS jsonb) -> r.data_row_index, '{}'),
+       CAST(r.status AS test_run_status), :max_attempts,
+       CASE WHEN r.status = 'QUEUED' THEN now() END
+FROM unnest(CAST(:scenario_ids AS bigint[]), CAST(:row_indexes AS integer[]),
+            CAST(:statuses AS text[])) AS r(scenario_id, data_row_index, status)
+RETURNING id, scenario_id, data_row_index;
+
+-- name: test_run_estimate^
+-- The planner's idea of how many rows test_run has (-1: never analyzed).
+SELECT reltuples::float8 AS rows FROM pg_class WHERE oid = 'test_run'::regclass;
 
 -- name: insert_dependency*!
 INSERT INTO test_run_dependency (test_run_id, depends_on_id, outcome)

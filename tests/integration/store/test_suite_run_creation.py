@@ -1,0 +1,45 @@
+"""Creating a suite run: every test run in one statement, and statistics the claim can trust."""
+
+from __future__ import annotations
+
+from orchestra.services import running
+from orchestra.store.database import Database
+from orchestra.store.queries import sql
+from tests.integration.runtime.support import scenario, step, store_suite
+
+
+async def test_each_scenario_gets_a_run_per_data_row_with_that_rows_data(db: Database) -> None:
+    suite = await store_suite(
+        db, [scenario("first", [step(0, "a")]), scenario("second", [step(0, "b")], "first")]
+    )
+    async with db.transaction() as uow:
+        await uow.config.upsert_data_set("people", [{"name": "Ann"}, {"name": "Bob"}])
+    suite_run = await running.start_suite_run(db, suite.id, data_set="people")
+    async with db.transaction() as uow:
+        runs = await uow.runs.test_runs(suite_run.id)
+    by_key = {(r.scenario_name, r.data_row_index): r for r in runs}
+    assert sorted(by_key) == [("first", 0), ("first", 1), ("second", 0), ("second", 1)]
+    assert by_key[("second", 1)].data_row == {"name": "Bob"}
+    assert by_key[("first", 0)].status.value == "QUEUED"
+    assert by_key[("second", 0)].status.value == "PENDING"  # waits for "first" of row 0
+    async with db.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT count(*) AS n FROM test_run_dependency d"
+            " JOIN test_run r ON r.id = d.test_run_id WHERE r.suite_run_id = %s",
+            (suite_run.id,),
+        )
+        assert (await cursor.fetchone()) == {"n": 2}  # row by row, not across rows
+
+
+async def test_the_claim_walks_its_index_on_a_table_a_suite_run_just_filled(db: Database) -> None:
+    # On a table the planner never analyzed, it guessed a handful of queued runs and scanned
+    # and sorted all of them at every claim (O(n) per claim, 4 ms at 20,000 runs).
+    suite = await store_suite(db, [scenario("one", [step(0, "a")])])
+    async with db.transaction() as uow:
+        await uow.config.upsert_data_set("rows", [{"i": i} for i in range(2000)])
+    await running.start_suite_run(db, suite.id, data_set="rows")
+    params = {"worker": "w", "limit": 8, "lease_seconds": 30, "suite_run_id": None}
+    async with db.connection() as conn:
+        cursor = await conn.execute("EXPLAIN " + sql("claim_runs"), params)
+        plan = "\n".join(str(row["QUERY PLAN"]) for row in await cursor.fetchall())
+    assert "Index Scan using test_run_queued_idx" in plan, plan
