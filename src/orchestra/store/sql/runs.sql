@@ -191,8 +191,11 @@ WITH cp AS (
     ON CONFLICT (test_run_id, position) DO NOTHING  -- as in `checkpoint`
     RETURNING test_run_id
 ), counted AS (
+    -- Last, once the results are in (the sub-select makes it wait for them): the suite run's
+    -- row stays locked until the commit, and another batch of the same suite run waits for it.
     UPDATE suite_run s SET unfinished = s.unfinished - k.finished
-    FROM (SELECT suite_run_id, count(*) AS finished FROM fenced WHERE finished
+    FROM (SELECT suite_run_id, count(*) AS finished FROM fenced
+          WHERE finished AND (SELECT count(*) FROM result) >= 0
           GROUP BY suite_run_id) k
     WHERE s.id = k.suite_run_id
     RETURNING s.id, s.unfinished
