@@ -298,6 +298,46 @@ class ScenarioRule(Frozen):
     depends_on: tuple[ScenarioDependency, ...] = Field(alias="dependsOn", min_length=1)
 
 
+DEFAULT_BARRIER_TIMEOUT = 300.0  # seconds
+
+
+class BarrierRule(Frozen):
+    """A barrier shared by every scenario that reaches an element, placed before or after it."""
+
+    name: str = Field(min_length=1, max_length=200)
+    before: str | None = Field(default=None, min_length=1)
+    after: str | None = Field(default=None, min_length=1)
+    parties: int | None = Field(default=None, ge=1, strict=True)  # None: every scenario reached
+    timeout: float = Field(default=DEFAULT_BARRIER_TIMEOUT, gt=0)  # seconds, from the first party
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a barrier's name cannot be blank")
+        if "@" in value:  # the runtime names a data row's barrier `<name>@row<i>`
+            raise ValueError(f"a barrier's name cannot contain '@' (found {value!r})")
+        return value
+
+    @model_validator(mode="after")
+    def _one_anchor(self) -> BarrierRule:
+        if (self.before is None) == (self.after is None):
+            raise ValueError("a barrier names exactly one of `before` and `after`")
+        return self
+
+    @property
+    def side(self) -> Literal["before", "after"]:
+        return "before" if self.before is not None else "after"
+
+    @property
+    def element(self) -> str:
+        return self.before if self.before is not None else str(self.after)
+
+    def spec(self, parties: int) -> dict[str, Any]:
+        """What the BARRIER step's `spec` holds: what the runtime meets the runs at."""
+        return {"name": self.name, "parties": parties, "timeout": self.timeout}
+
+
 class Bindings(Frozen):
     """A whole binding file; keys are element ids once resolved against a process graph."""
 
@@ -307,6 +347,7 @@ class Bindings(Frozen):
     events: dict[str, StepBinding] = Field(default_factory=dict)
     flows: dict[str, FlowBinding] = Field(default_factory=dict)
     scenarios: tuple[ScenarioRule, ...] = ()
+    barriers: tuple[BarrierRule, ...] = ()
 
 
 class StepSpec(Frozen):
