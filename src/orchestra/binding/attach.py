@@ -35,8 +35,9 @@ def attach_bindings(suite: GeneratedSuite, bindings: Bindings) -> tuple[Generate
         steps = _attach_scenario(scenario, bindings, unbound)
         depends_on = _depends_on(scenario, suite.scenarios, bindings)
         scenarios.append(scenario.model_copy(update={"steps": steps, "depends_on": depends_on}))
-    validate_dependencies(scenarios)  # a cycle is refused now, naming it, not at run time
-    placed = place_barriers(scenarios, bindings.barriers)
+    # a cycle is refused now, naming it, not at run time
+    dependencies = validate_dependencies(scenarios)
+    placed = place_barriers(scenarios, bindings.barriers, dependencies)
     return suite.model_copy(update={"scenarios": placed}), list(unbound)
 
 

@@ -14,7 +14,11 @@ any goes on), at the price of waiting for the block's other branches too. The st
 main line (a non-interrupting boundary event's branch) has no "after": that is refused.
 
 Refused, naming the barrier: a barrier that lands in no scenario (it would silently not exist),
-and one whose `parties` exceed the scenarios it lands in (its runs could only time out).
+one whose `parties` exceed the scenarios it lands in (its runs could only time out), and one
+whose `parties` exceed how many of those scenarios can wait there at once: a scenario that
+`dependsOn` another only starts when that one has finished, so the two never meet (the most
+that can meet is the largest set of them none of which waits for another, by Dilworth's
+theorem: their number minus a maximum matching of the "waits for" pairs).
 
 Steps are renumbered in order after insertion, from the scenario's first position: positions
 stay unique and ordered, which is all the plan, the checkpoints (`done` by position) and the
@@ -25,6 +29,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import networkx as nx
 
 from orchestra.binding.model import BarrierRule
 from orchestra.domain.scenario import ScenarioStep, TestScenario
@@ -42,9 +48,15 @@ class _Placement:
 
 
 def place_barriers(
-    scenarios: Sequence[TestScenario], rules: Sequence[BarrierRule]
+    scenarios: Sequence[TestScenario],
+    rules: Sequence[BarrierRule],
+    dependencies: nx.DiGraph[str] | None = None,
 ) -> tuple[TestScenario, ...]:
-    """The scenarios with a BARRIER step for each rule that lands in them (see module doc)."""
+    """The scenarios with a BARRIER step for each rule that lands in them (see module doc).
+
+    `dependencies` is the suite's dependsOn graph (an edge from a scenario to each one waiting
+    for it), as `validate_dependencies` returns it."""
+    waits = nx.transitive_closure_dag(dependencies) if dependencies and rules else None
     placements: list[list[tuple[_Placement, int]]] = [[] for _ in scenarios]
     for rule in rules:
         landed = [
@@ -53,6 +65,8 @@ def place_barriers(
             if (placement := _placement(scenario, rule)) is not None
         ]
         parties = _parties(rule, [scenarios[i] for i, _ in landed])
+        if waits is not None:
+            _check_can_meet(rule, parties, [scenarios[i].name for i, _ in landed], waits)
         for i, placement in landed:
             placements[i].append((placement, parties))
     return tuple(
@@ -137,6 +151,31 @@ def _parties(rule: BarrierRule, landed: list[TestScenario]) -> int:
             },
         )
     return rule.parties if rule.parties is not None else len(landed)
+
+
+def _check_can_meet(
+    rule: BarrierRule, parties: int, landed: list[str], waits: nx.DiGraph[str]
+) -> None:
+    pairs = [(a, b) for a in landed for b in landed if a != b and waits.has_edge(a, b)]
+    if not pairs:
+        return
+    bipartite: nx.Graph[tuple[str, str]] = nx.Graph()
+    bipartite.add_nodes_from(("first", name) for name in landed)
+    bipartite.add_nodes_from(("then", name) for name in landed)
+    bipartite.add_edges_from((("first", a), ("then", b)) for a, b in pairs)
+    top = {("first", name) for name in landed}
+    matched = len(nx.bipartite.hopcroft_karp_matching(bipartite, top_nodes=top)) // 2
+    can_meet = len(landed) - matched
+    if parties <= can_meet:
+        return
+    first, then = pairs[0]
+    raise BindingRefused(
+        f"barrier {rule.name!r} ({rule.side} {rule.element}) needs {parties} parties, but of "
+        f"the {len(landed)} scenarios it lands in at most {can_meet} can wait there at once: "
+        f"{then!r} waits for {first!r} to finish (dependsOn), so {first!r} would time out at "
+        f"the barrier; set `parties` to at most {can_meet} or drop that dependency",
+        details={"barrier": rule.name, "parties": parties, "can_meet": can_meet},
+    )
 
 
 def _with_barriers(scenario: TestScenario, found: list[tuple[_Placement, int]]) -> TestScenario:
