@@ -4,9 +4,10 @@
 format). With a process graph, keys are resolved to element ids (a key may be an id or a unique
 name) and each must be of the right kind: `tasks` are activities and the events generation
 turns into ACTION steps (message, timer... events), `events` are events (end events: final
-checks), `flows` are sequence flows. `bindings_from_extension_elements(graph)` reads bindings
-embedded in the BPMN (see `orchestra.binding.extension`); `merge_bindings` lets a file override
-them, and `bindings_for(graph, file)` does both.
+checks), `flows` are sequence flows, and a barrier's `before`/`after` is a task or an event.
+`bindings_from_extension_elements(graph)` reads bindings embedded in the BPMN (see
+`orchestra.binding.extension`); `merge_bindings` lets a file override them, and
+`bindings_for(graph, file)` does both.
 """
 
 from __future__ import annotations

@@ -24,11 +24,26 @@ A binding file (YAML) maps BPMN elements to what they do against the SUT:
       - reaching: Task_CancelOrder          # every scenario whose path goes through this...
         dependsOn:                          # ...waits for every other scenario through that
           - {reaching: Task_CreateOrder, outcome: PASSED}
+    barriers:                               # shared by several scenarios of a suite run
+      - name: orders-created                # required, unique in the file, no '@'
+        before: Task_CancelOrder            # a task or event (id or unique name); or `after:`
+        parties: 2                          # optional: default, every scenario it lands in
+        timeout: 60                         # seconds from the first arrival; default 300
 
 Checks name one subject (status, header, jsonpath, schema, latency_ms, that) and at most one
 operator (eq, ne, contains, matches, exists, gt, lt, ge, le, length, in). A `save`/`exportAs`
 value starting with `$` is a JSONPath into the response body; anything else is a template with
 `response` ({status, headers, json, body, elapsed_ms}) in scope.
+
+A barrier lands in every generated scenario with a step of its element (the first, if a loop
+repeats it) as a BARRIER step on the main line, spec `{"name", "parties", "timeout"}`, just
+before or after that step; the runs of one suite run (and one data row) wait there until
+`parties` of them have arrived, parked without holding a worker, and a run still waiting at the
+timeout FAILS naming the barrier. An element on a parallel branch moves the barrier to the edge
+of the outermost block holding it (before the block, or after its join): the runtime meets
+shared barriers on the main line only. `generate` refuses a barrier that lands in no scenario
+or needs more parties than can meet there (scenarios it lands in, less those kept apart by
+`dependsOn`); see `orchestra.binding.barriers` and docs/barriers.md.
 
 `StepSpec` is what `attach_bindings` writes into `ScenarioStep.spec` (JSON) and what the
 executor reads back; `Check` accepts both the file's short form and the normalized form.
@@ -299,6 +314,7 @@ class ScenarioRule(Frozen):
 
 
 DEFAULT_BARRIER_TIMEOUT = 300.0  # seconds
+MAX_BARRIER_TIMEOUT = 7 * 24 * 3600.0
 
 
 class BarrierRule(Frozen):
@@ -308,7 +324,10 @@ class BarrierRule(Frozen):
     before: str | None = Field(default=None, min_length=1)
     after: str | None = Field(default=None, min_length=1)
     parties: int | None = Field(default=None, ge=1, strict=True)  # None: every scenario reached
-    timeout: float = Field(default=DEFAULT_BARRIER_TIMEOUT, gt=0)  # seconds, from the first party
+    # seconds from the first party's arrival; at most a week (PostgreSQL adds it to now())
+    timeout: float = Field(
+        default=DEFAULT_BARRIER_TIMEOUT, gt=0, le=MAX_BARRIER_TIMEOUT, allow_inf_nan=False
+    )
 
     @field_validator("name")
     @classmethod

@@ -33,6 +33,7 @@ from orchestra.examples.order import (
 )
 from orchestra.examples.order.service import OrderService
 from orchestra.examples.order.sut import run_example_sut
+from orchestra.reports import ReportFormat
 from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import config, generating, importing, reporting, running
 from orchestra.store.database import Database
@@ -156,6 +157,10 @@ async def test_a_party_that_never_arrives_fails_the_other_with_the_barrier_s_rea
     failing = failed.failing_step()
     assert failing is not None
     assert failing.name == "barrier ship-together"
+    for fmt in ReportFormat:  # every report renders a step that is no BPMN element
+        text = await reporting.render_report(db, suite_run_id, fmt.value)
+        assert "ship-together@row0" in text
+        assert "timed out after 1s with 1 of 2 parties" in text
 
 
 async def test_generate_refuses_a_barrier_that_could_never_be_met_and_stores_nothing(
