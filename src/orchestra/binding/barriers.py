@@ -135,8 +135,9 @@ def _parties(rule: BarrierRule, landed: list[TestScenario]) -> int:
     if not landed:
         raise BindingRefused(
             f"barrier {rule.name!r} ({where}) lands in no scenario: no scenario of the suite "
-            f"has a step of {rule.element} (is it covered by the criterion, and is it a task "
-            "or an event that becomes a step?)",
+            f"has a step of {rule.element}: either the criterion leaves it uncovered, or it "
+            "gives no step (a subprocess, a plain start or boundary event): place the barrier "
+            "at a task or an event the scenarios run",
             details={"barrier": rule.name, "element": rule.element, "scenarios": []},
         )
     if rule.parties is not None and rule.parties > len(landed):
