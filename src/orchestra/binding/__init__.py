@@ -5,8 +5,8 @@ The public entry points, in the order a suite goes through them:
 * `loader.load_bindings(path_or_text, graph)` / `loader.bindings_for(graph, file)`: a binding
   file (format in `model`) and bindings embedded in the BPMN (`extension`), validated, errors
   naming the YAML path and line;
-* `attach.attach_bindings(suite, bindings)`: step specs onto a generated suite, plus the ids of
-  the elements left unbound;
+* `attach.attach_bindings(suite, bindings)`: step specs onto a generated suite, shared barriers
+  placed into its scenarios (`barriers`), plus the ids of the elements left unbound;
 * `environment.load_environment(path)`, `environment.resolve_secrets(spec, environ)`,
   `datasets.load_dataset(path)`: what `orchestra env apply` and `dataset import` store;
 * `executor.StepExecutor(environment, secrets)`: one step in, one redacted StepOutcome out;

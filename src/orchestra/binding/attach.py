@@ -11,12 +11,17 @@ Branch data: the `data` of every bound flow on a scenario's path reaches its ste
 `spec["data"]`. Later flows win, except that the flows still ahead of a step win over those
 behind it (nearest first): in a loop, the task before a gateway sees the data of the flow that
 gateway takes next, not of an earlier pass. The executor lays `spec["data"]` over the data row.
+
+Shared barriers (`barriers:`): each lands as a BARRIER step in the scenarios that reach its
+element, and the steps are renumbered; see `orchestra.binding.barriers`. A barrier that lands
+nowhere, or needs more parties than the scenarios it lands in, is refused (BindingRefused).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from orchestra.binding.barriers import place_barriers
 from orchestra.binding.model import Bindings, StepBinding, spec_from_binding
 from orchestra.domain.dependencies import validate_dependencies
 from orchestra.domain.scenario import DependsOn, GeneratedSuite, ScenarioStep, TestScenario
@@ -30,8 +35,10 @@ def attach_bindings(suite: GeneratedSuite, bindings: Bindings) -> tuple[Generate
         steps = _attach_scenario(scenario, bindings, unbound)
         depends_on = _depends_on(scenario, suite.scenarios, bindings)
         scenarios.append(scenario.model_copy(update={"steps": steps, "depends_on": depends_on}))
-    validate_dependencies(scenarios)  # a cycle is refused now, naming it, not at run time
-    return suite.model_copy(update={"scenarios": tuple(scenarios)}), list(unbound)
+    # a cycle is refused now, naming it, not at run time
+    dependencies = validate_dependencies(scenarios)
+    placed = place_barriers(scenarios, bindings.barriers, dependencies)
+    return suite.model_copy(update={"scenarios": placed}), list(unbound)
 
 
 def _depends_on(

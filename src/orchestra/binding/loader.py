@@ -4,9 +4,10 @@
 format). With a process graph, keys are resolved to element ids (a key may be an id or a unique
 name) and each must be of the right kind: `tasks` are activities and the events generation
 turns into ACTION steps (message, timer... events), `events` are events (end events: final
-checks), `flows` are sequence flows. `bindings_from_extension_elements(graph)` reads bindings
-embedded in the BPMN (see `orchestra.binding.extension`); `merge_bindings` lets a file override
-them, and `bindings_for(graph, file)` does both.
+checks), `flows` are sequence flows, and a barrier's `before`/`after` is a task or an event.
+`bindings_from_extension_elements(graph)` reads bindings embedded in the BPMN (see
+`orchestra.binding.extension`); `merge_bindings` lets a file override them, and
+`bindings_for(graph, file)` does both.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from orchestra.binding.extension import bindings_from_extension_elements
-from orchestra.binding.model import Bindings, ScenarioRule, StepBinding
+from orchestra.binding.model import BarrierRule, Bindings, ScenarioRule, StepBinding
 from orchestra.binding.templates import TemplateFailure, Templates
 from orchestra.binding.yamlsource import (
     Problem,
@@ -89,6 +90,26 @@ def _semantic_problems(bindings: Bindings, tree: Any, source: Source) -> list[Pr
             if binding.action is None:
                 problems += _actionless_problems(section, binding, loc, tree, source)
             problems += _template_problems(binding, loc, tree, source)
+    return problems + _duplicate_barriers(bindings.barriers, tree, source)
+
+
+def _duplicate_barriers(
+    barriers: tuple[BarrierRule, ...], tree: Any, source: Source
+) -> list[Problem]:
+    """A barrier's name is what its runs meet by: two entries with one name would be one barrier."""
+    first: dict[str, int] = {}
+    problems = []
+    for i, barrier in enumerate(barriers):
+        if barrier.name not in first:
+            first[barrier.name] = i
+            continue
+        loc: list[str | int] = ["barriers", i, "name"]
+        earlier = locate(tree, ["barriers", first[barrier.name], "name"], source)
+        message = (
+            f"barrier name {barrier.name!r} is already used by barriers[{first[barrier.name]}]"
+        )
+        message += f" (line {earlier})" if earlier is not None else ""
+        problems.append(Problem(dotted(loc), locate(tree, loc, source), message))
     return problems
 
 
@@ -149,7 +170,53 @@ def _resolve(
             else:
                 resolved[section][element_id] = binding
     rules, rule_problems = _resolve_rules(bindings, graph, tree, source)
-    return bindings.model_copy(update={**resolved, "scenarios": rules}), problems + rule_problems
+    barriers, barrier_problems = _resolve_barriers(bindings, graph, tree, source)
+    update = {**resolved, "scenarios": rules, "barriers": barriers}
+    return bindings.model_copy(update=update), problems + rule_problems + barrier_problems
+
+
+def _resolve_barriers(
+    bindings: Bindings, graph: ProcessGraph, tree: Any, source: Source
+) -> tuple[tuple[BarrierRule, ...], list[Problem]]:
+    """`barriers[i].before` / `.after` name a task or an event (a step): ids once resolved."""
+    problems: list[Problem] = []
+    barriers = []
+    for i, barrier in enumerate(bindings.barriers):
+        element_id, why = _step_element(barrier.element, graph)
+        if element_id is None:
+            loc: list[str | int] = ["barriers", i, barrier.side]
+            problems.append(Problem(dotted(loc), locate(tree, loc, source), why))
+        else:
+            barriers.append(barrier.model_copy(update={barrier.side: element_id}))
+    return tuple(barriers), problems
+
+
+def _step_element(key: str, graph: ProcessGraph) -> tuple[str | None, str]:
+    """The task or event a barrier is placed at (by id or unique name), or why there is none."""
+    node = graph.node_by_id.get(key)
+    if node is None:
+        named = [n for n in graph.nodes if n.name == key]
+        if len(named) > 1:
+            ids = ", ".join(n.id for n in named)
+            return None, f"name {key!r} is ambiguous: use one of the ids {ids}"
+        if not named:
+            return None, _unknown_step_element(key, graph)
+        node = named[0]
+    if not (node.category.is_activity or node.category.is_event):
+        return (
+            None,
+            f"{node.id} is a {node.type}: a barrier goes before or after a task or an event",
+        )
+    return node.id, ""
+
+
+def _unknown_step_element(key: str, graph: ProcessGraph) -> str:
+    if key in graph.flow_by_id:
+        return f"{key} is a sequence flow: a barrier goes before or after a task or an event"
+    known = [*graph.node_by_id, *(node.name for node in graph.nodes if node.name)]
+    close = difflib.get_close_matches(key, known, n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    return f"unknown element {key!r}: no task or event of the process has this id or name{hint}"
 
 
 def _resolve_rules(
@@ -249,4 +316,5 @@ def merge_bindings(base: Bindings, override: Bindings) -> Bindings:
         events={**base.events, **override.events},
         flows={**base.flows, **override.flows},
         scenarios=(*base.scenarios, *override.scenarios),
+        barriers=(*base.barriers, *override.barriers),
     )

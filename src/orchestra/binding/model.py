@@ -24,11 +24,26 @@ A binding file (YAML) maps BPMN elements to what they do against the SUT:
       - reaching: Task_CancelOrder          # every scenario whose path goes through this...
         dependsOn:                          # ...waits for every other scenario through that
           - {reaching: Task_CreateOrder, outcome: PASSED}
+    barriers:                               # shared by several scenarios of a suite run
+      - name: orders-created                # required, unique in the file, no '@'
+        before: Task_CancelOrder            # a task or event (id or unique name); or `after:`
+        parties: 2                          # optional: default, every scenario it lands in
+        timeout: 60                         # seconds from the first arrival; default 300
 
 Checks name one subject (status, header, jsonpath, schema, latency_ms, that) and at most one
 operator (eq, ne, contains, matches, exists, gt, lt, ge, le, length, in). A `save`/`exportAs`
 value starting with `$` is a JSONPath into the response body; anything else is a template with
 `response` ({status, headers, json, body, elapsed_ms}) in scope.
+
+A barrier lands in every generated scenario with a step of its element (the first, if a loop
+repeats it) as a BARRIER step on the main line, spec `{"name", "parties", "timeout"}`, just
+before or after that step; the runs of one suite run (and one data row) wait there until
+`parties` of them have arrived, parked without holding a worker, and a run still waiting at the
+timeout FAILS naming the barrier. An element on a parallel branch moves the barrier to the edge
+of the outermost block holding it (before the block, or after its join): the runtime meets
+shared barriers on the main line only. `generate` refuses a barrier that lands in no scenario
+or needs more parties than can meet there (scenarios it lands in, less those kept apart by
+`dependsOn`); see `orchestra.binding.barriers` and docs/barriers.md.
 
 `StepSpec` is what `attach_bindings` writes into `ScenarioStep.spec` (JSON) and what the
 executor reads back; `Check` accepts both the file's short form and the normalized form.
@@ -298,6 +313,50 @@ class ScenarioRule(Frozen):
     depends_on: tuple[ScenarioDependency, ...] = Field(alias="dependsOn", min_length=1)
 
 
+DEFAULT_BARRIER_TIMEOUT = 300.0  # seconds
+MAX_BARRIER_TIMEOUT = 7 * 24 * 3600.0
+
+
+class BarrierRule(Frozen):
+    """A barrier shared by every scenario that reaches an element, placed before or after it."""
+
+    name: str = Field(min_length=1, max_length=200)
+    before: str | None = Field(default=None, min_length=1)
+    after: str | None = Field(default=None, min_length=1)
+    parties: int | None = Field(default=None, ge=1, strict=True)  # None: every scenario reached
+    # seconds from the first party's arrival; at most a week (PostgreSQL adds it to now())
+    timeout: float = Field(
+        default=DEFAULT_BARRIER_TIMEOUT, gt=0, le=MAX_BARRIER_TIMEOUT, allow_inf_nan=False
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a barrier's name cannot be blank")
+        if "@" in value:  # the runtime names a data row's barrier `<name>@row<i>`
+            raise ValueError(f"a barrier's name cannot contain '@' (found {value!r})")
+        return value
+
+    @model_validator(mode="after")
+    def _one_anchor(self) -> BarrierRule:
+        if (self.before is None) == (self.after is None):
+            raise ValueError("a barrier names exactly one of `before` and `after`")
+        return self
+
+    @property
+    def side(self) -> Literal["before", "after"]:
+        return "before" if self.before is not None else "after"
+
+    @property
+    def element(self) -> str:
+        return self.before if self.before is not None else str(self.after)
+
+    def spec(self, parties: int) -> dict[str, Any]:
+        """What the BARRIER step's `spec` holds: what the runtime meets the runs at."""
+        return {"name": self.name, "parties": parties, "timeout": self.timeout}
+
+
 class Bindings(Frozen):
     """A whole binding file; keys are element ids once resolved against a process graph."""
 
@@ -307,6 +366,7 @@ class Bindings(Frozen):
     events: dict[str, StepBinding] = Field(default_factory=dict)
     flows: dict[str, FlowBinding] = Field(default_factory=dict)
     scenarios: tuple[ScenarioRule, ...] = ()
+    barriers: tuple[BarrierRule, ...] = ()
 
 
 class StepSpec(Frozen):
