@@ -138,5 +138,6 @@ def _print_suite(out: Console, suite: StoredSuite) -> None:
         out.print(f"  path: {escape(' '.join(scenario.path))}")
         for step in scenario.steps:
             where = f" [{step.branch}]" if step.branch else ""
-            line = f"{step.position:>3} {step.kind.value:<9} {step.element_id or ''}{where}"
+            label = step.element_id or step.name or ""
+            line = f"{step.position:>3} {step.kind.value:<9} {label}{where}"
             out.print(f"  {escape(line)}")

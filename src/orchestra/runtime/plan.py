@@ -70,7 +70,9 @@ def _parse_block(steps: list[ScenarioStep], i: int, branch: str) -> tuple[Block,
 
 
 def _closes(step: ScenarioStep, branches: dict[str, StepSequence]) -> bool:
-    if step.kind is not StepKind.BARRIER:
+    """Whether `step` joins the block of `branches`; a barrier shared with other runs (it has
+    a `name`) never does, even right after a block whose branches never join."""
+    if step.kind is not StepKind.BARRIER or "name" in step.spec:
         return False
     named = step.spec.get("branches")
     return named is None or set(named) >= set(branches)

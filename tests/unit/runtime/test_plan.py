@@ -70,3 +70,18 @@ def test_branches_that_never_join_end_with_the_scenario() -> None:
     _, block = plan.items
     assert isinstance(block, Block)
     assert block.barrier is None
+
+
+def test_a_shared_barrier_after_branches_that_never_join_is_its_own_step() -> None:
+    shared = ScenarioStep(
+        position=2,
+        kind=StepKind.BARRIER,
+        element_id=None,
+        name="barrier sync",
+        spec={"name": "sync", "parties": 2, "timeout": 10},
+    )
+    plan = build_plan([action(0, "a"), action(1, "b", "/B#1"), shared])
+    _, block, last = plan.items
+    assert isinstance(block, Block)
+    assert block.barrier is None
+    assert last == shared
