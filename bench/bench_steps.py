@@ -113,10 +113,16 @@ class Figures:
     cpu_ms: float
     pg_ms: float = 0.0
     rss_mb: float | None = None
+    sut_ms: float = 0.0  # the SUT process, per step
 
     @property
     def total_ms(self) -> float:
         return self.cpu_ms + self.pg_ms
+
+    @property
+    def all_in_ms(self) -> float:
+        """Every process the measurement kept busy: client or workers, PostgreSQL, the SUT."""
+        return self.cpu_ms + self.pg_ms + self.sut_ms
 
 
 # --- the SUT and the bare loop ----------------------------------------------------------------
@@ -424,6 +430,22 @@ def _summary(name: str, rounds: list[Figures], bare: list[Figures]) -> None:
     )
 
 
+def _ceiling(orchestra: list[Figures], bare: list[Figures]) -> None:
+    """What the cores allow: all processes' CPU per step against the machine's cores. With
+    every step durably checkpointed, PostgreSQL's share alone is a floor no worker can go under."""
+    cores = os.cpu_count() or 1
+    best_bare = max(f.rate for f in bare)
+    all_in = min(f.all_in_ms for f in orchestra)
+    floor = min(f.pg_ms for f in orchestra) + min(f.cpu_ms + f.sut_ms for f in bare)
+    print(
+        f"  ceiling on {cores} cores: orchestra's {all_in:.2f} ms/step in all allows"
+        f" {1000 * cores / all_in:.0f} steps/s (ratio {1000 * cores / all_in / best_bare:.2f});"
+        f" a worker costing no more than the bare client, with PostgreSQL's checkpoints"
+        f" ({floor:.2f} ms/step), {1000 * cores / floor:.0f} (ratio"
+        f" {1000 * cores / floor / best_bare:.2f})"
+    )
+
+
 def main() -> None:
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -446,11 +468,14 @@ def main() -> None:
             for round_no in range(ROUNDS):
                 print(f"  round {round_no + 1}: {_load()}", flush=True)
                 for name, run in variants.items():
+                    sut_before = _cpu_seconds(sut.pid)
                     figures = run()
+                    figures.sut_ms = 1000 * (_cpu_seconds(sut.pid) - sut_before) / (RUNS * STEPS)
                     results.setdefault(name, []).append(figures)
                     print(
                         f"    {name:24s} {figures.rate:6.0f} steps/s"
-                        f"  CPU {figures.cpu_ms:.2f} + PG {figures.pg_ms:.2f} ms/step",
+                        f"  CPU {figures.cpu_ms:.2f} + PG {figures.pg_ms:.2f}"
+                        f" + SUT {figures.sut_ms:.2f} ms/step",
                         flush=True,
                     )
             recovery = measure_recovery(url, suite_id)
@@ -460,10 +485,12 @@ def main() -> None:
     bare = results.pop("bare aiohttp loop")
     print(
         f"  bare aiohttp loop      {max(f.rate for f in bare):6.0f} steps/s best,"
-        f" CPU {min(f.cpu_ms for f in bare):.2f} ms/step (client only)"
+        f" CPU {min(f.cpu_ms for f in bare):.2f} ms/step (client only),"
+        f" {min(f.all_in_ms for f in bare):.2f} with the SUT's"
     )
     for name, rounds in results.items():
         _summary(name, rounds, bare)
+    _ceiling(results["orchestra in-process"], bare)
     held, first, last = recovery
     print(
         f"  recovery: a SIGKILLed worker's {held} runs claimed again by the other worker"
