@@ -24,7 +24,22 @@ VALUES (:test_run_id, :depends_on_id, :outcome);
 SELECT * FROM suite_run WHERE id = :id;
 
 -- name: list_suite_runs
-SELECT * FROM suite_run ORDER BY id DESC LIMIT :limit;
+-- A page of suite runs, newest first, each with its test runs counted by status. A filter
+-- left NULL applies to none; `before` is the keyset cursor (ids below it). Served by the
+-- primary key, or by suite_run_suite_idx / suite_run_status_idx when filtered.
+SELECT r.*, c.counts
+FROM suite_run r
+CROSS JOIN LATERAL (
+    SELECT coalesce(jsonb_object_agg(status, n), '{}') AS counts
+    FROM (SELECT status, count(*) AS n FROM test_run
+          WHERE suite_run_id = r.id GROUP BY status) AS by_status
+) AS c
+WHERE (CAST(:suite_id AS bigint) IS NULL OR r.suite_id = CAST(:suite_id AS bigint))
+  AND (CAST(:statuses AS suite_run_status[]) IS NULL
+       OR r.status = ANY (CAST(:statuses AS suite_run_status[])))
+  AND (CAST(:before AS bigint) IS NULL OR r.id < CAST(:before AS bigint))
+ORDER BY r.id DESC
+LIMIT :limit;
 
 -- name: get_test_runs
 SELECT r.*, s.name AS scenario_name
