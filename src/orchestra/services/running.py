@@ -84,6 +84,7 @@ async def progress(db: Database, suite_run_id: int) -> Progress:
     return Progress(suite_run, counts, sum(counts.values()))
 
 
+DEFAULT_PAGE = 50
 MAX_PAGE = 200
 
 
@@ -108,7 +109,7 @@ async def list_suite_runs(
     suite_id: int | None = None,
     statuses: Sequence[SuiteRunStatus] = (),
     before: int | None = None,
-    limit: int = 50,
+    limit: int = DEFAULT_PAGE,
 ) -> SuiteRunPage:
     """A page of suite runs, newest first: of one suite, in some statuses, below an id."""
     if not 1 <= limit <= MAX_PAGE:

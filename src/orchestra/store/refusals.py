@@ -63,7 +63,7 @@ def refused(exc: psycopg.Error) -> ValueRefused:
         details["statement"] = refusal.statement
     if exc.sqlstate:
         details["sqlstate"] = exc.sqlstate
-    return ValueRefused(f"PostgreSQL cannot store {what}: {reason(exc)}", details=details)
+    return ValueRefused(f"PostgreSQL refused {what}: {reason(exc)}", details=details)
 
 
 def reason(exc: psycopg.Error) -> str:

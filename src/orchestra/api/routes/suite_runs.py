@@ -51,7 +51,7 @@ async def list_suite_runs(
     before: Annotated[
         int | None, Query(ge=1, description="Only runs with a smaller id: the next page's cursor")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=running.MAX_PAGE)] = 50,
+    limit: Annotated[int, Query(ge=1, le=running.MAX_PAGE)] = running.DEFAULT_PAGE,
 ) -> SuiteRunPagePublic:
     """Suite runs, newest first, each summarised as `GET /suite-runs/{id}` does; a page holds
     `limit` of them, and `next` (also a `Link: rel="next"` header) asks for the following one."""
