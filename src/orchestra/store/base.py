@@ -35,6 +35,13 @@ class Repository:
         cursor = await self._run(query, params)
         return cursor.rowcount
 
+    async def _filtered(self, query: str, **params: Any) -> list[DictRow]:
+        """`_all` for a query whose filters may each be NULL (`:x IS NULL OR ...`): planned
+        for its parameters every time, since a prepared statement's generic plan cannot use
+        the index of whichever filter is given and would scan past the others."""
+        cursor = await self._run(query, params, prepare=False)
+        return await cursor.fetchall()
+
     async def _many(self, query: str, params: Sequence[dict[str, Any]]) -> None:
         """`query` once per item of `params`, in one round trip (pipelined)."""
         try:
@@ -44,9 +51,11 @@ class Repository:
             mark(exc, query, params)
             raise
 
-    async def _run(self, query: str, params: dict[str, Any]) -> psycopg.AsyncCursor[DictRow]:
+    async def _run(
+        self, query: str, params: dict[str, Any], *, prepare: bool | None = None
+    ) -> psycopg.AsyncCursor[DictRow]:
         try:
-            return await self.conn.execute(sql(query), params)
+            return await self.conn.execute(sql(query), params, prepare=prepare)
         except REFUSALS as exc:
             mark(exc, query, [params])
             raise

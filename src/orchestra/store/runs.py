@@ -137,7 +137,7 @@ class RunRepository(Repository):
     ) -> list[tuple[SuiteRun, dict[TestRunStatus, int]]]:
         """Up to `limit` suite runs, newest first, with their test runs counted by status:
         of suite `suite_id`, in one of `statuses`, with ids below `before` (each when given)."""
-        rows = await self._all(
+        rows = await self._filtered(
             "list_suite_runs",
             suite_id=suite_id,
             statuses=[status.value for status in statuses] or None,
