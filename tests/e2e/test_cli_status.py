@@ -21,7 +21,7 @@ async def start_runs(db: Database, count: int) -> tuple[int, list[int]]:
     return suite.id, [(await running.start_suite_run(db, suite.id)).id for _ in range(count)]
 
 
-async def test_status_without_an_id_lists_suite_runs_as_the_api_summarises_them(
+async def test_status_without_an_id_lists_suite_runs_each_as_status_with_its_id_shows_it(
     db: Database, database_url: str
 ) -> None:
     suite, runs = await start_runs(db, 3)

@@ -72,6 +72,20 @@ async def test_runs_are_filtered_by_one_or_several_statuses(api: Client, db: Dat
     assert ids(passed) == []
 
 
+async def test_the_next_page_keeps_every_status_asked_for(api: Client, db: Database) -> None:
+    _, runs = await start_runs(db, 3)
+    await api.post(f"/suite-runs/{runs[0]}/cancel")
+
+    first = (await api.get("/suite-runs?status=CANCELLED&status=IN_PROGRESS&limit=2")).json()
+    second = (await api.get(first["next"])).json()
+
+    assert first["next"] == (
+        f"/suite-runs?status=CANCELLED&status=IN_PROGRESS&limit=2&before={runs[1]}"
+    )
+    assert ids(first) + ids(second) == runs[::-1]
+    assert second["next"] is None
+
+
 async def test_a_wrong_filter_or_page_size_is_refused_naming_the_parameter(api: Client) -> None:
     unknown_status = await api.get("/suite-runs?status=DONE")
     too_many = await api.get(f"/suite-runs?limit={running.MAX_PAGE + 1}")
