@@ -9,7 +9,8 @@
     ├── InputRefused                    exit 1, HTTP 422  a user's file or payload that is invalid
     │   ├── BpmnRefused                 hostile, malformed or untestable BPMN
     │   ├── BindingRefused              a binding, data set or environment file that is invalid
-    │   └── DependencyCycle             `dependsOn` between scenarios that loops
+    │   ├── DependencyCycle             `dependsOn` between scenarios that loops
+    │   └── ValueRefused                a value PostgreSQL cannot store (NUL, NaN, out of range)
     ├── GenerationLimit                 exit 1, HTTP 422  all-paths above its cap
     └── StoreError                      exit 1, HTTP 503  PostgreSQL unreachable or failing
 
@@ -71,6 +72,12 @@ class BindingRefused(InputRefused):
 
 class DependencyCycle(InputRefused):
     pass
+
+
+class ValueRefused(InputRefused):
+    """A value the store refused (PostgreSQL or its driver): a NUL character in text, NaN or
+    Infinity in JSON, a number out of range. Raised by `store.database` at the unit of work's
+    edge, naming the parameter and the statement when they are known."""
 
 
 class GenerationLimit(OrchestraError):

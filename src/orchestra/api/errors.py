@@ -5,15 +5,15 @@ an `OrchestraError` takes its status from its class (`http_status`, see `orchest
 a request FastAPI itself refuses (a malformed JSON body, an unknown route, a body above the
 size limit) is dressed the same way, so a client reads one shape whatever went wrong.
 
-The API adds three refusals of its own to the error tree:
+The API adds the refusals only HTTP has to the error tree (a value PostgreSQL cannot store
+is `orchestra.errors.ValueRefused`, raised by the store, so this module knows no driver):
 
     OrchestraError
     ├── AuthenticationRefused           HTTP 401  no bearer token, or a wrong one
     └── InputRefused
         ├── ContentTooLarge             HTTP 413  a body above the size limit
         ├── UnsupportedMediaType        HTTP 415  a body in a format the route does not read
-        ├── RequestInvalid              HTTP 422  a body or query FastAPI could not validate
-        └── ValueRefused                HTTP 422  a value PostgreSQL cannot store
+        └── RequestInvalid              HTTP 422  a body or query FastAPI could not validate
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -47,10 +46,6 @@ class RequestInvalid(InputRefused):
     pass
 
 
-class ValueRefused(InputRefused):
-    pass
-
-
 class Carried(HTTPException):
     """An OrchestraError raised where FastAPI lets only HTTPExceptions through as they are
     (while it reads a request body); answered as the error it carries."""
@@ -69,7 +64,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OrchestraError, _orchestra_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(psycopg.DataError, _unstorable)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -121,15 +115,6 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-
-
-async def _unstorable(_: Request, exc: psycopg.DataError) -> JSONResponse:
-    """A value PostgreSQL cannot hold (a NUL escaped in JSON, a number out of range): the
-    request's fault, though the store does not wrap this driver error yet."""
-    reason = exc.diag.message_primary or str(exc).splitlines()[0]
-    return error_response(
-        ValueRefused(f"PostgreSQL cannot store a value of this request: {reason}")
-    )
 
 
 async def _unexpected(_: Request, __: Exception) -> JSONResponse:

@@ -14,7 +14,7 @@ from orchestra.domain.records import StoredScenario, StoredSuite
 from orchestra.domain.scenario import Coverage
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.services.importing import FileImport
-from orchestra.services.running import Progress
+from orchestra.services.running import Progress, SuiteRunPage
 
 MAX_BINDINGS_CHARS = 4 * 1024 * 1024
 # A name PostgreSQL can store as text: no NUL character.
@@ -188,6 +188,24 @@ class SuiteRunPublic(Public):
             created_at=run.created_at,
             started_at=run.started_at,
             finished_at=run.finished_at,
+        )
+
+
+class SuiteRunPagePublic(Public):
+    suite_runs: list[SuiteRunPublic] = Field(description="Newest first")
+    next_before: int | None = Field(
+        description="The `before` that asks for the next page; null: this page is the last"
+    )
+    next: str | None = Field(
+        description="The next page's path and query (the filters kept); null: the last page"
+    )
+
+    @classmethod
+    def of(cls, page: SuiteRunPage, next_url: str | None) -> SuiteRunPagePublic:
+        return cls(
+            suite_runs=[SuiteRunPublic.of(progress) for progress in page.suite_runs],
+            next_before=page.next_before,
+            next=next_url,
         )
 
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from orchestra.binding.factory import executor_factory
 from orchestra.cli.output import console, emit, json_option, with_database
 from orchestra.config import Settings
-from orchestra.domain.statuses import TestRunStatus
+from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.errors import NotFound, UsageError
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions
@@ -165,12 +165,74 @@ def _print_progress(out: Console, result: dict[str, Any]) -> None:
 
 
 @click.command()
-@click.argument("suite_run_id", type=int)
+@click.argument("suite_run_id", type=int, required=False)
+@click.option("--suite", "suite_id", type=int, help="List only the runs of this suite.")
+@click.option(
+    "--status",
+    "statuses",
+    type=click.Choice([s.value for s in SuiteRunStatus], case_sensitive=False),
+    multiple=True,
+    help="List only runs in this status (repeat for several).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, running.MAX_PAGE),
+    help=f"Suite runs to list  [default: {running.DEFAULT_PAGE}]",
+)
+@click.option("--before", type=int, help="List only runs with a smaller id: the next page.")
 @json_option
-def status(suite_run_id: int, as_json: bool) -> None:
-    """Show how far a suite run is."""
+def status(
+    suite_run_id: int | None,
+    suite_id: int | None,
+    statuses: tuple[str, ...],
+    limit: int | None,
+    before: int | None,
+    as_json: bool,
+) -> None:
+    """Show how far suite run SUITE_RUN_ID is; without it, list suite runs, newest first."""
+    if suite_run_id is None:
+        chosen = [SuiteRunStatus(s.upper()) for s in statuses]
+        page = with_database(
+            lambda db: running.list_suite_runs(
+                db,
+                suite_id=suite_id,
+                statuses=chosen,
+                before=before,
+                limit=limit or running.DEFAULT_PAGE,
+            )
+        )
+        listed = page.to_json()
+        emit(listed, as_json=as_json, human=lambda out: _print_page(out, listed))
+        return
+    if suite_id is not None or statuses or limit is not None or before is not None:
+        raise UsageError("--suite, --status, --limit and --before list suite runs: drop the id")
     result = with_database(lambda db: running.progress(db, suite_run_id)).to_json()
     emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
+
+
+def _print_page(out: Console, page: dict[str, Any]) -> None:
+    if not page["suite_runs"]:
+        out.print("no suite runs")
+        return
+    table = Table()
+    for column in ("suite run", "suite", "status", "done", "created", "finished"):
+        table.add_column(column)
+    for run in page["suite_runs"]:
+        table.add_row(
+            str(run["suite_run"]),
+            str(run["suite"]),
+            run["status"],
+            f"{run['done']}/{run['total']}",
+            _when(run["created_at"]),
+            _when(run["finished_at"]),
+        )
+    out.print(table)
+    if page["next_before"] is not None:
+        out.print(f"more: add --before {page['next_before']}")
+
+
+def _when(iso: str | None) -> str:
+    return "" if iso is None else iso[:19].replace("T", " ")
 
 
 @click.command()

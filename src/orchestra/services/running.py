@@ -1,15 +1,15 @@
-"""Use cases of running suites: start a suite run, look at it, cancel it, work on it."""
+"""Use cases of running suites: start one, look at it, list them, cancel it, work on it."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from orchestra.domain.records import SuiteRun
-from orchestra.domain.statuses import TestRunStatus
+from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.errors import Conflict, NotFound, UsageError
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
@@ -60,12 +60,18 @@ class Progress:
         return sum(n for status, n in self.counts.items() if status.is_terminal)
 
     def to_json(self) -> dict[str, Any]:
+        """The summary `GET /suite-runs/{id}` answers too (`api.schemas.SuiteRunPublic`)."""
+        run = self.suite_run
         return {
-            "suite_run": self.suite_run.id,
-            "status": self.suite_run.status.value,
+            "suite_run": run.id,
+            "suite": run.suite_id,
+            "status": run.status.value,
             "total": self.total,
             "done": self.done,
             "counts": {status.value: n for status, n in sorted(self.counts.items())},
+            "created_at": run.created_at.isoformat(),
+            "started_at": run.started_at.isoformat() if run.started_at else None,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         }
 
 
@@ -76,6 +82,45 @@ async def progress(db: Database, suite_run_id: int) -> Progress:
             raise NotFound(f"no suite run {suite_run_id}")
         counts = await uow.runs.counts(suite_run_id)
     return Progress(suite_run, counts, sum(counts.values()))
+
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteRunPage:
+    """Suite runs, newest first; `next_before` is the `before` of the next page (None: this
+    page is the last)."""
+
+    suite_runs: list[Progress]
+    next_before: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "suite_runs": [progress.to_json() for progress in self.suite_runs],
+            "next_before": self.next_before,
+        }
+
+
+async def list_suite_runs(
+    db: Database,
+    *,
+    suite_id: int | None = None,
+    statuses: Sequence[SuiteRunStatus] = (),
+    before: int | None = None,
+    limit: int = DEFAULT_PAGE,
+) -> SuiteRunPage:
+    """A page of suite runs, newest first: of one suite, in some statuses, below an id."""
+    if not 1 <= limit <= MAX_PAGE:
+        raise UsageError(f"a page holds 1 to {MAX_PAGE} suite runs, not {limit}")
+    async with db.transaction() as uow:
+        found = await uow.runs.page(
+            suite_id=suite_id, statuses=statuses, before=before, limit=limit + 1
+        )
+    page = [Progress(run, counts, sum(counts.values())) for run, counts in found[:limit]]
+    next_before = page[-1].suite_run.id if len(found) > limit else None
+    return SuiteRunPage(page, next_before)
 
 
 async def cancel(db: Database, suite_run_id: int) -> Progress:

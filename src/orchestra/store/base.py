@@ -1,13 +1,20 @@
-"""What every repository shares: one connection, named queries, rows as dicts."""
+"""What every repository shares: one connection, named queries, rows as dicts.
+
+A statement PostgreSQL refuses for a value (see `store.refusals`) leaves here as the driver
+raised it, marked with the statement's name and its suspect parameters: the unit of work turns
+it into `ValueRefused`, and the worker, which uses repositories outside one, handles it itself.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 from psycopg.rows import DictRow
 
 from orchestra.store.queries import sql
+from orchestra.store.refusals import REFUSALS, mark
 
 Connection = psycopg.AsyncConnection[DictRow]
 
@@ -17,13 +24,38 @@ class Repository:
         self.conn = conn
 
     async def _one(self, query: str, **params: Any) -> DictRow | None:
-        cursor = await self.conn.execute(sql(query), params)
+        cursor = await self._run(query, params)
         return await cursor.fetchone()
 
     async def _all(self, query: str, **params: Any) -> list[DictRow]:
-        cursor = await self.conn.execute(sql(query), params)
+        cursor = await self._run(query, params)
         return await cursor.fetchall()
 
     async def _execute(self, query: str, **params: Any) -> int:
-        cursor = await self.conn.execute(sql(query), params)
+        cursor = await self._run(query, params)
         return cursor.rowcount
+
+    async def _filtered(self, query: str, **params: Any) -> list[DictRow]:
+        """`_all` for a query whose filters may each be NULL (`:x IS NULL OR ...`): planned
+        for its parameters every time, since a prepared statement's generic plan cannot use
+        the index of whichever filter is given and would scan past the others."""
+        cursor = await self._run(query, params, prepare=False)
+        return await cursor.fetchall()
+
+    async def _many(self, query: str, params: Sequence[dict[str, Any]]) -> None:
+        """`query` once per item of `params`, in one round trip (pipelined)."""
+        try:
+            async with self.conn.cursor() as cursor:
+                await cursor.executemany(sql(query), params)
+        except REFUSALS as exc:
+            mark(exc, query, params)
+            raise
+
+    async def _run(
+        self, query: str, params: dict[str, Any], *, prepare: bool | None = None
+    ) -> psycopg.AsyncCursor[DictRow]:
+        try:
+            return await self.conn.execute(sql(query), params, prepare=prepare)
+        except REFUSALS as exc:
+            mark(exc, query, [params])
+            raise

@@ -2,7 +2,8 @@
 
 `open_database(settings)` picks the server (`ORCHESTRA_DATABASE_URL`, or the embedded one under
 `ORCHESTRA_HOME`), brings the schema to head and opens a small pool. `db.transaction()` yields
-a `UnitOfWork` whose repositories share one transaction, committed when the block exits.
+a `UnitOfWork` whose repositories share one transaction, committed when the block exits, rolled
+back when it raises; a value PostgreSQL refuses (NUL, NaN, out of range) raises `ValueRefused`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from orchestra.errors import DatabaseUnreachable, StoreError
 from orchestra.store import migrate
 from orchestra.store.embedded import embedded_database_url
 from orchestra.store.migrate import redact_url
+from orchestra.store.refusals import REFUSALS, refused
 from orchestra.store.repositories import UnitOfWork
 
 Connection = psycopg.AsyncConnection[DictRow]
@@ -50,9 +52,13 @@ class Database:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection; a value PostgreSQL refuses in the block leaves it as
+        `ValueRefused` (the user's input), a lost server as `StoreError`."""
         try:
             async with self.pool.connection() as conn:
                 yield conn
+        except REFUSALS as exc:  # before OperationalError: a too-long key is one too
+            raise refused(exc) from exc
         except psycopg.OperationalError as exc:
             raise StoreError(f"PostgreSQL is unreachable: {exc}") from exc
 

@@ -20,7 +20,6 @@ from orchestra.domain.records import (
 )
 from orchestra.domain.scenario import GeneratedSuite, ScenarioStep, TestScenario
 from orchestra.store.base import Repository
-from orchestra.store.queries import sql
 from orchestra.store.runs import RunRepository
 
 Connection = psycopg.AsyncConnection[DictRow]
@@ -143,8 +142,7 @@ class SuiteRepository(Repository):
             for step in scenario.steps
         ]
         if params:
-            async with self.conn.cursor() as cursor:
-                await cursor.executemany(sql("insert_step"), params)
+            await self._many("insert_step", params)
 
     async def get(self, suite_id: int) -> StoredSuite | None:
         row = await self._one("get_suite", id=suite_id)

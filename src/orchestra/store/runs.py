@@ -12,7 +12,7 @@ from orchestra.domain.dependencies import RunKey, resolve_run_dependencies
 from orchestra.domain.execution import StepOutcome
 from orchestra.domain.records import DataSet, StepResult, StoredSuite, SuiteRun, TestRun
 from orchestra.domain.scenario import ScenarioStep
-from orchestra.domain.statuses import TestRunStatus
+from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.store.base import Repository
 from orchestra.store.queries import sql
 
@@ -146,8 +146,24 @@ class RunRepository(Repository):
         row = await self._one("get_suite_run", id=suite_run_id)
         return SuiteRun.model_validate(row) if row else None
 
-    async def recent(self, limit: int = 50) -> list[SuiteRun]:
-        return [SuiteRun.model_validate(r) for r in await self._all("list_suite_runs", limit=limit)]
+    async def page(
+        self,
+        *,
+        suite_id: int | None = None,
+        statuses: Sequence[SuiteRunStatus] = (),
+        before: int | None = None,
+        limit: int = 50,
+    ) -> list[tuple[SuiteRun, dict[TestRunStatus, int]]]:
+        """Up to `limit` suite runs, newest first, with their test runs counted by status:
+        of suite `suite_id`, in one of `statuses`, with ids below `before` (each when given)."""
+        rows = await self._filtered(
+            "list_suite_runs",
+            suite_id=suite_id,
+            statuses=[status.value for status in statuses] or None,
+            before=before,
+            limit=limit,
+        )
+        return [_with_counts(row) for row in rows]
 
     async def test_runs(self, suite_run_id: int) -> list[TestRun]:
         rows = await self._all("get_test_runs", suite_run_id=suite_run_id)
@@ -344,6 +360,11 @@ class RunRepository(Repository):
     async def release_barrier(self, suite_run_id: int, name: str) -> None:
         await self._execute("release_barrier", suite_run_id=suite_run_id, name=name)
         await self.notify()
+
+
+def _with_counts(row: dict[str, Any]) -> tuple[SuiteRun, dict[TestRunStatus, int]]:
+    counts = row.pop("counts")
+    return SuiteRun.model_validate(row), {TestRunStatus(k): int(n) for k, n in counts.items()}
 
 
 def _write_row(write: Checkpoint | Completion) -> dict[str, Any]:

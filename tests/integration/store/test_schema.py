@@ -148,3 +148,13 @@ def test_the_claim_query_is_served_by_partial_indexes(database_url: str) -> None
     defs: dict[str, str] = {str(k): str(v) for k, v in rows}
     assert "WHERE (status = 'QUEUED'" in defs["test_run_queued_idx"]
     assert "WHERE (status = 'RUNNING'" in defs["test_run_lease_idx"]
+
+
+def test_listing_suite_runs_by_suite_or_status_is_served_by_indexes(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'suite_run'"
+        ).fetchall()
+    defs: dict[str, str] = {str(k): str(v) for k, v in rows}
+    assert defs["suite_run_suite_idx"].endswith("(suite_id, id)")
+    assert defs["suite_run_status_idx"].endswith("(status, id)")

@@ -1,4 +1,4 @@
-"""Suite runs: start one, follow it, cancel it, fetch its report.
+"""Suite runs: start one, list them, follow one, cancel it, fetch its report.
 
 The API only creates runs; `orchestra worker` processes, sharing the database, execute them.
 """
@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from orchestra.api.deps import DbDep
-from orchestra.api.schemas import SuiteRunCreate, SuiteRunPublic
+from orchestra.api.schemas import SuiteRunCreate, SuiteRunPagePublic, SuiteRunPublic
+from orchestra.domain.statuses import SuiteRunStatus
 from orchestra.reports import ReportFormat
 from orchestra.services import reporting, running
 
@@ -35,6 +36,34 @@ async def start_suite_run(body: SuiteRunCreate, db: DbDep, response: Response) -
     )
     response.headers["Location"] = f"{router.prefix}/{suite_run.id}"
     return SuiteRunPublic.of(await running.progress(db, suite_run.id))
+
+
+@router.get("")
+async def list_suite_runs(
+    request: Request,
+    response: Response,
+    db: DbDep,
+    suite: Annotated[int | None, Query(ge=1, description="Only the runs of this suite")] = None,
+    status_in: Annotated[
+        list[SuiteRunStatus] | None,
+        Query(alias="status", description="Only runs in this status (repeat for several)"),
+    ] = None,
+    before: Annotated[
+        int | None, Query(ge=1, description="Only runs with a smaller id: the next page's cursor")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=running.MAX_PAGE)] = running.DEFAULT_PAGE,
+) -> SuiteRunPagePublic:
+    """Suite runs, newest first, each summarised as `GET /suite-runs/{id}` does; a page holds
+    `limit` of them, and `next` (also a `Link: rel="next"` header) asks for the following one."""
+    page = await running.list_suite_runs(
+        db, suite_id=suite, statuses=status_in or (), before=before, limit=limit
+    )
+    next_url = None
+    if page.next_before is not None:
+        following = request.url.include_query_params(before=page.next_before)
+        next_url = f"{following.path}?{following.query}"
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return SuiteRunPagePublic.of(page, next_url)
 
 
 @router.get("/{suite_run_id}")

@@ -33,7 +33,27 @@ VALUES (:test_run_id, :depends_on_id, :outcome);
 SELECT * FROM suite_run WHERE id = :id;
 
 -- name: list_suite_runs
-SELECT * FROM suite_run ORDER BY id DESC LIMIT :limit;
+-- A page of suite runs, newest first, each with its test runs counted by status. A filter
+-- left NULL applies to none; `before` is the keyset cursor (ids below it). The page is chosen
+-- first, by the primary key or suite_run_suite_idx / suite_run_status_idx / suite_run_open_idx,
+-- then only its runs are counted. The repository has it planned for its parameters each time.
+WITH page AS (
+    SELECT * FROM suite_run
+    WHERE (CAST(:suite_id AS bigint) IS NULL OR suite_id = CAST(:suite_id AS bigint))
+      AND (CAST(:statuses AS suite_run_status[]) IS NULL
+           OR status = ANY (CAST(:statuses AS suite_run_status[])))
+      AND (CAST(:before AS bigint) IS NULL OR id < CAST(:before AS bigint))
+    ORDER BY id DESC
+    LIMIT :limit
+)
+SELECT page.*, c.counts
+FROM page
+CROSS JOIN LATERAL (
+    SELECT coalesce(jsonb_object_agg(status, n), '{}') AS counts
+    FROM (SELECT status, count(*) AS n FROM test_run
+          WHERE suite_run_id = page.id GROUP BY status) AS by_status
+) AS c
+ORDER BY page.id DESC;
 
 -- name: get_test_runs
 SELECT r.*, s.name AS scenario_name

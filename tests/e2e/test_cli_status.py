@@ -1,0 +1,119 @@
+"""`orchestra status` without an id lists suite runs; values PostgreSQL refuses exit 1 with a
+message naming them, no traceback, and what was stored before stays."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from orchestra.services import running
+from orchestra.store.database import Database
+from tests.e2e.conftest import clean_env, orchestra
+from tests.integration.runtime.support import scenario, step, store_suite
+
+ENVIRONMENT = "name: {name}\nservices:\n  orders:\n    base_url: http://127.0.0.1:9\n"
+SERVICES = {"services": {"orders": {"base_url": "http://127.0.0.1:9"}}}
+
+
+async def start_runs(db: Database, count: int) -> tuple[int, list[int]]:
+    suite = await store_suite(db, [scenario("a", [step(0, "a")])])
+    return suite.id, [(await running.start_suite_run(db, suite.id)).id for _ in range(count)]
+
+
+async def test_status_without_an_id_lists_suite_runs_each_as_status_with_its_id_shows_it(
+    db: Database, database_url: str
+) -> None:
+    suite, runs = await start_runs(db, 3)
+    await running.cancel(db, runs[0])
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+
+    listed = await asyncio.to_thread(orchestra, "status", "--json", env=env)
+    one = await asyncio.to_thread(orchestra, "status", str(runs[0]), "--json", env=env)
+
+    assert listed.returncode == 0, listed.stderr
+    page = json.loads(listed.stdout)
+    assert [r["suite_run"] for r in page["suite_runs"]] == runs[::-1]
+    assert page["suite_runs"][-1] == json.loads(one.stdout)
+    assert json.loads(one.stdout)["suite"] == suite
+    assert page["next_before"] is None
+
+
+async def test_status_filters_and_pages_and_says_how_to_get_more(
+    db: Database, database_url: str
+) -> None:
+    _, runs = await start_runs(db, 3)
+    await running.cancel(db, runs[2])
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+
+    first = await asyncio.to_thread(
+        orchestra, "status", "--status", "in_progress", "--limit", "1", env=env
+    )
+    second = await asyncio.to_thread(
+        orchestra, "status", "--status", "IN_PROGRESS", "--before", str(runs[1]), "--json", env=env
+    )
+
+    assert first.returncode == 0, first.stderr
+    assert f"more: add --before {runs[1]}" in first.stdout
+    assert "CANCELLED" not in first.stdout
+    assert [r["suite_run"] for r in json.loads(second.stdout)["suite_runs"]] == [runs[0]]
+
+
+def test_status_with_an_id_and_listing_options_is_a_usage_error(database_url: str) -> None:
+    done = orchestra(
+        "status", "1", "--suite", "2", env=clean_env(ORCHESTRA_DATABASE_URL=database_url)
+    )
+
+    assert done.returncode == 2
+    assert "drop the id" in done.stderr
+
+
+def test_a_suite_id_out_of_range_for_postgresql_exits_1_naming_it(database_url: str) -> None:
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+
+    done = orchestra("status", "--suite", str(2**70), "--json", env=env)
+
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    refusal = json.loads(done.stdout)
+    assert refusal["error"] == "ValueRefused"
+    assert "`suite_id`" in refusal["message"]
+    assert "bigint out of range" in done.stderr
+
+
+async def test_a_nul_in_an_environment_name_exits_1_and_the_stored_environment_stays(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    async with db.transaction() as uow:
+        stored = await uow.config.upsert_environment("local", SERVICES, [])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(ENVIRONMENT.format(name='"lo\\0cal"'))
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+
+    done = await asyncio.to_thread(orchestra, "env", "apply", str(bad), env=env)
+
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "error: PostgreSQL refused `name` (a NUL character)" in done.stderr
+    async with db.transaction() as uow:
+        assert await uow.config.environments() == [stored]
+
+
+async def test_nan_in_a_data_set_exits_1_and_the_rows_stored_before_stay(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    async with db.transaction() as uow:
+        stored = await uow.config.upsert_data_set("amounts", [{"amount": 5}, {"amount": 7}])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- {amount: .inf}\n")
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+
+    done = await asyncio.to_thread(
+        orchestra, "dataset", "import", "amounts", str(bad), "--json", env=env
+    )
+
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "`rows` (inf, which JSON cannot hold)" in json.loads(done.stdout)["message"]
+    async with db.transaction() as uow:
+        assert await uow.config.data_sets() == [stored]
