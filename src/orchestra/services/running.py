@@ -155,11 +155,14 @@ async def work_until_done(
     started = time.monotonic()
     try:
         while True:
-            current = await progress(db, suite_run_id)
-            current = replace(current, steps=sum(w.steps_done for w in pool_workers))
-            if on_progress is not None:
+            if on_progress is None:  # the suite run's status is enough (counting is not free)
+                ended = await _has_ended(db, suite_run_id)
+            else:
+                current = await progress(db, suite_run_id)
+                current = replace(current, steps=sum(w.steps_done for w in pool_workers))
                 on_progress(current, time.monotonic() - started)
-            if current.suite_run.status.is_terminal or (interrupt and interrupt.is_set()):
+                ended = current.suite_run.status.is_terminal
+            if ended or (interrupt and interrupt.is_set()):
                 break
             failed = [t for t in tasks if t.done()]
             if failed:  # a worker died: surface its exception
@@ -168,9 +171,16 @@ async def work_until_done(
     finally:
         stop.set()
         stats = await asyncio.gather(*tasks)
-    if not current.suite_run.status.is_terminal:
-        current = await progress(db, suite_run_id)  # as the drain left it
-    return current, list(stats)
+    current = await progress(db, suite_run_id)  # as it ended, or as the drain left it
+    return replace(current, steps=sum(w.steps_done for w in pool_workers)), list(stats)
+
+
+async def _has_ended(db: Database, suite_run_id: int) -> bool:
+    async with db.transaction() as uow:
+        suite_run = await uow.runs.get(suite_run_id)
+    if suite_run is None:
+        raise NotFound(f"no suite run {suite_run_id}")
+    return suite_run.status.is_terminal
 
 
 async def check_environment(
