@@ -16,7 +16,7 @@ from orchestra.domain.execution import CheckResult
 from orchestra.domain.records import StepResult, TestRun
 from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind, StepStatus
-from orchestra.reports.model import StepReport, TestRunReport
+from orchestra.reports.model import StepReport, TestRunReport, barrier_anchor
 
 _CHECK_FIELDS = frozenset(CheckResult.model_fields)
 
@@ -60,6 +60,7 @@ def step_from_result(result: StepResult, step: ScenarioStep | None) -> StepRepor
         position=result.position,
         kind=step.kind if step is not None else StepKind.ACTION,
         element_id=result.element_id,
+        at=barrier_anchor(step),
         name=step.name if step is not None else None,
         branch=result.branch,
         attempt=result.attempt,
@@ -78,6 +79,7 @@ def _never_ran(step: ScenarioStep) -> StepReport:
         position=step.position,
         kind=step.kind,
         element_id=step.element_id,
+        at=barrier_anchor(step),
         name=step.name,
         branch=step.branch,
         status=StepStatus.SKIPPED,

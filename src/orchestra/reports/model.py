@@ -59,6 +59,9 @@ class StepReport(Documented):
     kind: StepKind
     element_id: str | None = None
     """The BPMN element the step comes from."""
+    at: str | None = None
+    """For a barrier shared with other runs (`barriers:` of the bindings), which comes from no
+    element: the element it waits before or after."""
     name: str | None = None
     branch: str = ""
     """The parallel branch label; empty on the scenario's main line."""
@@ -77,12 +80,21 @@ class StepReport(Documented):
     """Requests made for this step, retries and polls included (None: not recorded)."""
 
 
+def barrier_anchor(step: ScenarioStep | None) -> str | None:
+    """The element a shared barrier step waits before or after (None for any other step)."""
+    if step is None or not step.meta.get("sharedBarrier"):
+        return None
+    anchor = step.meta.get("before") or step.meta.get("after")
+    return str(anchor) if anchor else None
+
+
 def step_report(step: ScenarioStep, outcome: StepOutcome | None, attempt: int = 1) -> StepReport:
     """A scenario step with what executing it gave; SKIPPED if it never ran (no outcome)."""
     identity: dict[str, Any] = {
         "position": step.position,
         "kind": step.kind,
         "element_id": step.element_id,
+        "at": barrier_anchor(step),
         "name": step.name,
         "branch": step.branch,
         "attempt": attempt,

@@ -34,6 +34,7 @@ from orchestra.examples.order import (
 from orchestra.examples.order.service import OrderService
 from orchestra.examples.order.sut import run_example_sut
 from orchestra.reports import ReportFormat
+from orchestra.reports.outcomes import element_outcomes, failed_at
 from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import config, generating, importing, reporting, running
 from orchestra.store.database import Database
@@ -157,6 +158,9 @@ async def test_a_party_that_never_arrives_fails_the_other_with_the_barrier_s_rea
     failing = failed.failing_step()
     assert failing is not None
     assert failing.name == "barrier ship-together"
+    assert failing.at == "Task_ShipOrder"
+    assert failed_at(failed) == "Task_ShipOrder"  # the diagram shows where it stopped
+    assert element_outcomes(report)["Task_ShipOrder"].failed >= 1
     for fmt in ReportFormat:  # every report renders a step that is no BPMN element
         text = await reporting.render_report(db, suite_run_id, fmt.value)
         assert "ship-together@row0" in text
