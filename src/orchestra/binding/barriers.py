@@ -18,7 +18,10 @@ one whose `parties` exceed the scenarios it lands in (its runs could only time o
 whose `parties` exceed how many of those scenarios can wait there at once: a scenario that
 `dependsOn` another only starts when that one has finished, so the two never meet (the most
 that can meet is the largest set of them none of which waits for another, by Dilworth's
-theorem: their number minus a maximum matching of the "waits for" pairs).
+theorem: their number minus a maximum matching of the "waits for" pairs), and barriers that
+wait for each other: each needs every scenario it lands in, and one scenario meets the first
+before the second while another meets the second before the first (or waits, by `dependsOn`,
+for a scenario that meets it).
 
 Steps are renumbered in order after insertion, from the scenario's first position: positions
 stay unique and ordered, which is all the plan, the checkpoints (`done` by position) and the
@@ -58,6 +61,7 @@ def place_barriers(
     for it), as `validate_dependencies` returns it."""
     waits = nx.transitive_closure_dag(dependencies) if dependencies and rules else None
     placements: list[list[tuple[_Placement, int]]] = [[] for _ in scenarios]
+    everyone: set[str] = set()  # the barriers that wait for every scenario they land in
     for rule in rules:
         landed = [
             (i, placement)
@@ -69,6 +73,9 @@ def place_barriers(
             _check_can_meet(rule, parties, [scenarios[i].name for i, _ in landed], waits)
         for i, placement in landed:
             placements[i].append((placement, parties))
+        if parties == len(landed):
+            everyone.add(rule.name)
+    _check_order(scenarios, rules, placements, everyone, waits)
     return tuple(
         _with_barriers(scenario, found) if found else scenario
         for scenario, found in zip(scenarios, placements, strict=True)
@@ -176,6 +183,47 @@ def _check_can_meet(
         f"{then!r} waits for {first!r} to finish (dependsOn), so {first!r} would time out at "
         f"the barrier; set `parties` to at most {can_meet} or drop that dependency",
         details={"barrier": rule.name, "parties": parties, "can_meet": can_meet},
+    )
+
+
+def _check_order(
+    scenarios: Sequence[TestScenario],
+    rules: Sequence[BarrierRule],
+    placements: list[list[tuple[_Placement, int]]],
+    everyone: set[str],
+    waits: nx.DiGraph[str] | None,
+) -> None:
+    """Refuses barriers that wait for each other: each waits for every party, and a party of
+    one meets the other first (or waits, by dependsOn, for a scenario meeting it), both ways."""
+    rank = {rule.name: n for n, rule in enumerate(rules)}
+    met: dict[str, list[str]] = {}  # scenario -> the barriers it meets, in order
+    for scenario, found in zip(scenarios, placements, strict=True):
+        ordered = sorted(found, key=lambda pp: (pp[0].index, rank[pp[0].rule.name]))
+        met[scenario.name] = [p.rule.name for p, _ in ordered if p.rule.name in everyone]
+    graph: nx.DiGraph[str] = nx.DiGraph()  # barrier -> a barrier it waits for
+    for name, barriers in met.items():
+        for k, later in enumerate(barriers):
+            for earlier in barriers[:k]:
+                graph.add_edge(later, earlier, why=f"{name!r} meets {earlier!r} before {later!r}")
+        awaited = list(waits.predecessors(name)) if waits is not None else []
+        for barrier in barriers:
+            for first in sorted(awaited):
+                for other in met.get(first, []):
+                    why = f"{name!r} waits for {first!r} (dependsOn), which meets {other!r}"
+                    graph.add_edge(barrier, other, why=why)
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return
+    start = min(range(len(cycle)), key=lambda n: rank[cycle[n][0]])  # the file's first
+    cycle = cycle[start:] + cycle[:start]
+    names = [repr(a) for a, _ in cycle]
+    listed = f"{', '.join(names[:-1])} and {names[-1]}"
+    reasons = "; ".join(str(graph.edges[a, b]["why"]) for a, b in cycle)
+    raise BindingRefused(
+        f"barriers {listed} wait for each other: {reasons}; each needs every scenario it lands "
+        "in, so their runs could only time out: set a smaller `parties` or move one of them",
+        details={"barriers": [a for a, _ in cycle]},
     )
 
 

@@ -314,3 +314,47 @@ def test_without_barriers_the_scenarios_keep_their_steps() -> None:
     placed, _ = attach_bindings(suite(parallel("p")), load_bindings("{}", order_process()))
 
     assert layout(placed.scenarios[0]) == layout(parallel("p"))
+
+
+def ordered(name: str, *elements: str, deps: tuple[str, ...] = ()) -> TestScenario:
+    """A main line of the given ACTION steps, in that order."""
+    steps = tuple(step(i, StepKind.ACTION, e) for i, e in enumerate(elements, 1))
+    depends_on = tuple(DependsOn(scenario=dep) for dep in deps)
+    return TestScenario(name=name, position=0, path=("Start",), steps=steps, depends_on=depends_on)
+
+
+TWO_BARRIERS = """\
+    barriers:
+      - {name: x, before: Task_Approve}
+      - {name: y, before: Task_Reject%s}
+    """
+
+
+def test_two_barriers_met_in_opposite_orders_by_their_parties_are_refused() -> None:
+    # 'ab' waits at x for 'ba', which waits at y for 'ab': both would only time out
+    generated = suite(
+        ordered("ab", "Task_Approve", "Task_Reject"), ordered("ba", "Task_Reject", "Task_Approve")
+    )
+
+    with pytest.raises(BindingRefused) as caught:
+        place(TWO_BARRIERS % "", generated)
+    fits = place(TWO_BARRIERS % ", parties: 1", generated)  # y no longer waits for everyone
+
+    assert caught.value.message.startswith("barriers 'x' and 'y' wait for each other")
+    assert "'ba' meets 'y' before 'x'" in caught.value.message
+    assert "'ab' meets 'x' before 'y'" in caught.value.message
+    assert [len(barriers_of(s)) for s in fits.scenarios] == [2, 2]
+
+
+def test_barriers_kept_apart_by_depends_on_through_another_scenario_are_refused() -> None:
+    # 'first' waits at x for 'both', which waits at y for 'second', which waits for 'first'
+    generated = suite(
+        ordered("first", "Task_Create", "Task_Approve"),
+        ordered("second", "Task_Create", "Task_Reject", deps=("first",)),
+        ordered("both", "Task_Reject", "Task_Approve"),
+    )
+
+    with pytest.raises(BindingRefused) as caught:
+        place(TWO_BARRIERS % "", generated)
+
+    assert "'second' waits for 'first' (dependsOn), which meets 'x'" in caught.value.message
