@@ -130,13 +130,15 @@ class RunRepository(Repository):
         a handful and scans and sorts every queued run at each claim instead (4 ms a claim with
         20,000 queued), and a worker's prepared claim keeps that plan. So the statistics are
         refreshed here, in the creating transaction (whose own rows ANALYZE counts), when the
-        new runs are many compared with what the planner last counted."""
+        new runs are many compared with what the planner last counted. ANALYZE keeps its lock
+        on test_run until the transaction ends and the lock excludes another ANALYZE (or a
+        VACUUM): SKIP_LOCKED leaves the refresh to whoever holds it rather than wait for it."""
         if created < _ANALYZE_FROM:
             return
         row = await self._one("test_run_estimate")
         known = float(row["rows"]) if row is not None else -1.0
         if known < 0 or created > known / 5:
-            await self.conn.execute("ANALYZE test_run")
+            await self.conn.execute("ANALYZE (SKIP_LOCKED) test_run")
 
     async def notify(self) -> None:
         """Wake the workers (delivered when the transaction commits)."""

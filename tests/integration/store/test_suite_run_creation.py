@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from orchestra.services import running
 from orchestra.store.database import Database
 from orchestra.store.queries import sql
@@ -43,3 +45,23 @@ async def test_the_claim_walks_its_index_on_a_table_a_suite_run_just_filled(db: 
         cursor = await conn.execute("EXPLAIN " + sql("claim_runs"), params)
         plan = "\n".join(str(row["QUERY PLAN"]) for row in await cursor.fetchall())
     assert "Index Scan using test_run_queued_idx" in plan, plan
+
+
+async def test_a_creation_never_waits_for_another_creation_s_statistics_lock(db: Database) -> None:
+    # ANALYZE holds its lock on test_run until its transaction ends: a second creation (or an
+    # autovacuum that cannot be cancelled) must not make a suite run's creation wait on it.
+    suite = await store_suite(db, [scenario("one", [step(0, "a")])])
+    async with db.transaction() as uow:
+        await uow.config.upsert_data_set("rows", [{"i": i} for i in range(300)])
+    async with db.transaction() as uow:
+        rows = await uow.config.data_set("rows")
+        stored = await uow.suites.get(suite.id)
+        assert rows is not None
+        assert stored is not None
+        first = await uow.runs.create(stored, environment_id=None, data_set=rows)  # analyzes
+        second = await asyncio.wait_for(
+            running.start_suite_run(db, suite.id, data_set="rows"), timeout=10
+        )
+    async with db.transaction() as uow:
+        assert len(await uow.runs.test_runs(first.id)) == 300
+        assert len(await uow.runs.test_runs(second.id)) == 300
