@@ -179,6 +179,33 @@ async def test_a_shared_barrier_times_out_with_the_reason(db: Database) -> None:
     assert "1 of 2" in runs["alone"].error
 
 
+async def test_a_run_past_one_released_barrier_stays_parked_at_the_next_one(
+    db: Database,
+) -> None:
+    # "both" passes "first" with "other", then waits alone at "second" until it times out:
+    # parked there, not woken again and again because "first" was released
+    suite = await store_suite(
+        db,
+        [
+            scenario(
+                "both",
+                [
+                    step(0, "a"),
+                    shared_barrier(1, "first", 2, 10),
+                    shared_barrier(2, "second", 2, 1),
+                ],
+            ),
+            scenario("other", [step(0, "b"), shared_barrier(1, "first", 2, 10)]),
+        ],
+    )
+    final, runs, _, _ = await run_suite(db, suite.id, ScriptedExecutor())
+    assert final.status is SuiteRunStatus.FAILED
+    assert runs["other"].status is TestRunStatus.PASSED
+    assert runs["both"].error is not None
+    assert "barrier 'second' timed out after 1s with 1 of 2 parties" in runs["both"].error
+    assert runs["both"].attempt <= 3  # claimed, maybe parked at "first", parked at "second"
+
+
 async def test_data_rows_give_one_run_each_with_its_data(db: Database) -> None:
     suite = await store_suite(db, [scenario("s", [step(0, "a")])])
     async with db.transaction() as uow:

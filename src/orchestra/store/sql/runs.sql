@@ -252,7 +252,8 @@ RETURNING f.id, f.suite_run_id, s.unfinished;
 -- name: release_run
 -- Back to the queue (graceful shutdown, or parked at a barrier until :available_at). A run
 -- parking at a barrier that its last party released meanwhile is available at once: the
--- release only wakes runs already parked.
+-- release only wakes runs already parked. The barriers it passed before were released too, so
+-- it is woken only when none it arrived at is still waiting (else it would spin until then).
 UPDATE test_run t
 SET status = 'QUEUED', lock_until = NULL, queued_at = now(),
     execution_context = :execution_context,
@@ -260,6 +261,10 @@ SET status = 'QUEUED', lock_until = NULL, queued_at = now(),
         WHEN EXISTS (
             SELECT 1 FROM suite_barrier b
             WHERE b.suite_run_id = t.suite_run_id AND b.released_at IS NOT NULL
+              AND t.id = ANY(b.arrived)
+        ) AND NOT EXISTS (
+            SELECT 1 FROM suite_barrier b
+            WHERE b.suite_run_id = t.suite_run_id AND b.released_at IS NULL
               AND t.id = ANY(b.arrived)
         ) THEN now()
         ELSE coalesce(to_timestamp(:available_at), now())
