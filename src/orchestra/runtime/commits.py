@@ -33,6 +33,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from orchestra.errors import StoreError
 from orchestra.store.base import Connection
+from orchestra.store.refusals import REFUSALS
 from orchestra.store.runs import Checkpoint, Completion, RunRepository, Written
 
 T = TypeVar("T")
@@ -122,14 +123,13 @@ class GroupCommitter:
         try:
             results = await self._apply(batch)
         except (psycopg.OperationalError, OSError) as exc:  # the server is out of reach
+            if isinstance(exc, REFUSALS):  # or a value too large (class 54 is filed here too)
+                await self._one_by_one(batch, exc)
+                return
             _fail(batch, StoreError(f"a shared checkpoint transaction failed: {exc}"))
             return
         except psycopg.Error as exc:  # one write the server refuses must not sink the others
-            if len(batch) == 1:
-                _fail(batch, exc)
-            else:
-                for pending in batch:
-                    await self._flush_one(pending)
+            await self._one_by_one(batch, exc)
             return
         except asyncio.CancelledError:
             _fail(batch, StoreError("the worker stopped before the write committed"))
@@ -143,6 +143,13 @@ class GroupCommitter:
         for pending, result in zip(batch, results, strict=True):
             if not pending.done.done():
                 pending.done.set_result(result)
+
+    async def _one_by_one(self, batch: list[_Pending], exc: psycopg.Error) -> None:
+        if len(batch) == 1:
+            _fail(batch, exc)
+        else:
+            for pending in batch:
+                await self._flush_one(pending)
 
     async def _flush_one(self, pending: _Pending) -> None:
         try:
@@ -178,11 +185,11 @@ class GroupCommitter:
                     raise
                 await asyncio.sleep(0.01 * attempt)  # rolled back whole: apply it again
                 continue
-            except psycopg.OperationalError:
+            except psycopg.OperationalError as exc:
                 # The server restarted or the connection broke. Applying the batch again is
                 # safe even if it did commit: every write is fenced by its lease and a stored
                 # step result is kept, so a run loses no attempt to a database restart.
-                if loop.time() > reconnect_until:
+                if isinstance(exc, REFUSALS) or loop.time() > reconnect_until:
                     raise
                 await asyncio.sleep(0.25)
                 continue
