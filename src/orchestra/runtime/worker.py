@@ -42,6 +42,7 @@ from orchestra.runtime.interpreter import (
 from orchestra.runtime.ports import Executor, ExecutorFactory
 from orchestra.runtime.sweeper import sweep
 from orchestra.store.base import Connection
+from orchestra.store.refusals import REFUSALS
 from orchestra.store.repositories import UnitOfWork
 from orchestra.store.runs import ClaimedRun, RunRepository
 
@@ -248,6 +249,8 @@ class Worker:
         except asyncio.CancelledError:
             if claimed.id not in self._drained:
                 self.stats.lost += 1  # abandoned: the lease was lost (a drain releases its own)
+        except REFUSALS as exc:  # before OperationalError: a value too large is filed there
+            await self._fail(claimed, exc)
         except (psycopg.OperationalError, StoreError) as exc:
             # the database is unreachable: the lease will expire and the run be re-claimed
             log.warning("run %s left to expire: %s", claimed.id, exc)

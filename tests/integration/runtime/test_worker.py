@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import random
+import string
 
 import pytest
 
@@ -204,6 +206,21 @@ async def test_a_run_past_one_released_barrier_stays_parked_at_the_next_one(
     assert runs["both"].error is not None
     assert "barrier 'second' timed out after 1s with 1 of 2 parties" in runs["both"].error
     assert runs["both"].attempt <= 3  # claimed, maybe parked at "first", parked at "second"
+
+
+async def test_a_barrier_name_too_large_for_its_index_ends_the_run_error_not_stuck(
+    db: Database,
+) -> None:
+    # PostgreSQL refuses the key (class 54, which psycopg files under OperationalError): the
+    # run's data, not a lost server, so the run ends ERROR at once instead of left to expire
+    name = "".join(random.choices(string.ascii_letters, k=20_000))  # incompressible
+    suite = await store_suite(db, [scenario("s", [step(0, "a"), shared_barrier(1, name, 2, 5)])])
+    final, runs, _, _ = await run_suite(db, suite.id, ScriptedExecutor())
+    assert final.status is SuiteRunStatus.FAILED
+    assert runs["s"].status is TestRunStatus.ERROR
+    assert runs["s"].error is not None
+    assert "PostgreSQL refused" in runs["s"].error
+    assert runs["s"].attempt == 1
 
 
 async def test_data_rows_give_one_run_each_with_its_data(db: Database) -> None:
