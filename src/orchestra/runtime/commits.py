@@ -39,6 +39,8 @@ from orchestra.store.runs import Checkpoint, Completion, RunRepository, Written
 T = TypeVar("T")
 Write = Callable[[RunRepository], Awaitable[Any]]
 log = logging.getLogger("orchestra.commits")
+# a batch rolled back whole by a conflict with another transaction: applied again
+_CONFLICTS = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
 
 @dataclass(slots=True)
@@ -123,7 +125,10 @@ class GroupCommitter:
         try:
             results = await self._apply(batch)
         except (psycopg.OperationalError, OSError) as exc:  # the server is out of reach
-            if isinstance(exc, REFUSALS):  # or a value too large (class 54 is filed here too)
+            # a value too large (class 54 is filed here too), or a deadlock still there after
+            # the retries (batches finishing runs of the same suite runs lock their rows in any
+            # order): the server is there, so the writes go one by one
+            if isinstance(exc, (*REFUSALS, *_CONFLICTS)):
                 await self._one_by_one(batch, exc)
                 return
             _fail(batch, StoreError(f"a shared checkpoint transaction failed: {exc}"))
@@ -180,7 +185,7 @@ class GroupCommitter:
                     else:
                         async with conn.transaction():
                             results, written = await self._apply_in(repo, batch)
-            except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure):
+            except _CONFLICTS:
                 if attempt == tries:
                     raise
                 await asyncio.sleep(0.01 * attempt)  # rolled back whole: apply it again

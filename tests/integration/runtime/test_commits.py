@@ -45,3 +45,25 @@ async def test_a_server_out_of_reach_still_fails_the_batch_as_a_store_error(db: 
         committer.reconnect_seconds = 0.3
         with pytest.raises(Exception, match="shared checkpoint transaction failed"):
             await committer.submit(lost)
+
+
+async def test_a_batch_still_deadlocked_after_its_retries_is_applied_write_by_write(
+    db: Database,
+) -> None:
+    # Batches finishing runs of the same suite runs lock those rows in any order; one that
+    # keeps losing the deadlock is no lost server: its writes go one by one.
+    async def first(repo: RunRepository) -> int:
+        await repo.conn.execute("SET LOCAL application_name = 'first-was-here'")
+        return await answer(repo)
+
+    async def second(repo: RunRepository) -> str:
+        cursor = await repo.conn.execute("SELECT current_setting('application_name') AS name")
+        row = await cursor.fetchone()
+        assert row is not None
+        if row["name"] == "first-was-here":  # in the same transaction as `first`
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+        return "applied"
+
+    async with GroupCommitter(db.pool) as committer:
+        results = await asyncio.gather(committer.submit(first), committer.submit(second))
+    assert results == [42, "applied"]
