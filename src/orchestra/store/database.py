@@ -22,7 +22,7 @@ from psycopg.types.json import set_json_dumps
 from psycopg_pool import AsyncConnectionPool
 
 from orchestra.config import Settings
-from orchestra.errors import DatabaseUnreachable, StoreError
+from orchestra.errors import Conflict, DatabaseUnreachable, StoreError
 from orchestra.store import migrate
 from orchestra.store.embedded import embedded_database_url
 from orchestra.store.migrate import redact_url
@@ -45,6 +45,10 @@ async def resolve_server(settings: Settings) -> ServerInfo:
     return ServerInfo(url=url, embedded=True)
 
 
+# transactions PostgreSQL rolls back for a conflict with a concurrent one
+_CONFLICTS = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+
+
 class Database:
     def __init__(self, pool: AsyncConnectionPool[Connection], server: ServerInfo) -> None:
         self.pool = pool
@@ -53,12 +57,18 @@ class Database:
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
         """A pooled connection; a value PostgreSQL refuses in the block leaves it as
-        `ValueRefused` (the user's input), a lost server as `StoreError`."""
+        `ValueRefused` (the user's input), a deadlock with a concurrent transaction as
+        `Conflict` (rolled back, worth trying again), a lost server as `StoreError`."""
         try:
             async with self.pool.connection() as conn:
                 yield conn
         except REFUSALS as exc:  # before OperationalError: a too-long key is one too
             raise refused(exc) from exc
+        except _CONFLICTS as exc:  # a deadlock: the server is there, nothing changed
+            raise Conflict(
+                f"the change conflicted with a concurrent one ({exc.diag.message_primary or exc})"
+                " and was rolled back: nothing changed; try again"
+            ) from exc
         except psycopg.OperationalError as exc:
             raise StoreError(f"PostgreSQL is unreachable: {exc}") from exc
 

@@ -66,4 +66,4 @@ async def test_a_batch_still_deadlocked_after_its_retries_is_applied_write_by_wr
 
     async with GroupCommitter(db.pool) as committer:
         results = await asyncio.gather(committer.submit(first), committer.submit(second))
-    assert results == [42, "applied"]
+    assert list(results) == [42, "applied"]

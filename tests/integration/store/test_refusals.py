@@ -1,15 +1,17 @@
 """Values PostgreSQL cannot store leave a unit of work as ValueRefused, naming what was refused;
-the transaction rolls back; repositories used outside one (the worker) keep the driver's error."""
+the transaction rolls back; repositories used outside one (the worker) keep the driver's error.
+A deadlock with a concurrent transaction is a Conflict, not a lost server."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import string
 
 import psycopg
 import pytest
 
-from orchestra.errors import InputRefused, ValueRefused
+from orchestra.errors import Conflict, InputRefused, ValueRefused
 from orchestra.services import running
 from orchestra.store.database import Database
 from orchestra.store.runs import RunRepository
@@ -101,3 +103,23 @@ async def test_repositories_outside_a_unit_of_work_keep_the_drivers_error_for_th
     async with db.pool.connection() as conn:
         with pytest.raises(psycopg.DataError):
             await RunRepository(conn).page(suite_id=2**70)
+
+
+async def test_a_deadlock_with_a_concurrent_transaction_is_a_conflict_not_a_lost_server(
+    db: Database,
+) -> None:
+    both_hold_one = asyncio.Barrier(2)
+
+    async def lock(first: int, then: int) -> None:
+        async with db.transaction() as uow:
+            await uow.conn.execute("SELECT pg_advisory_xact_lock(%s)", (first,))
+            await both_hold_one.wait()
+            await uow.conn.execute("SELECT pg_advisory_xact_lock(%s)", (then,))
+
+    outcomes = await asyncio.gather(lock(1, 2), lock(2, 1), return_exceptions=True)
+
+    conflicts = [o for o in outcomes if isinstance(o, Conflict)]
+    assert len(conflicts) == 1, outcomes  # PostgreSQL rolled one back; the other went on
+    assert "deadlock detected" in str(conflicts[0])
+    assert "try again" in str(conflicts[0])
+    assert None in outcomes
