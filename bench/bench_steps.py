@@ -1,6 +1,8 @@
 """Steps/s and CPU per step: Orchestra running 5-step HTTP scenarios vs a bare aiohttp loop.
 
-The SUT is a small in-memory order API (aiohttp, its own process, 127.0.0.1, a free port):
+The SUT is a small in-memory order API in its own process (127.0.0.1, a free port), measured
+twice: on aiohttp's server (the fastest Python SUT: the ratio is Orchestra's whole overhead) and
+on Starlette under uvicorn (the bundled example's stack, a typical Python service). Its API:
 POST /orders -> {id}, GET /orders/{id}, POST /orders/{id}/pay, POST /orders/{id}/cancel.
 Each scenario creates, reads, pays, reads and cancels an order, the id captured with `save`
 and used in the later URLs, every step checking its status and the order's JSON state.
@@ -14,7 +16,8 @@ total concurrency (32), in interleaved rounds (the machine is shared: best and m
 CPU per step: the worker(s) plus every PostgreSQL process, for Orchestra; the client process
 for the bare loop. Peak RSS: VmHWM of a worker process at concurrency 32. Recovery: two worker
 processes with a 2 s lease, one SIGKILLed mid-run; the time until the other claims its runs.
-`BENCH_STEPS_RUNS` (scenario runs per round, default 1000) and `BENCH_STEPS_ROUNDS` (default 3).
+`BENCH_STEPS_RUNS` (scenario runs per round, default 1000), `BENCH_STEPS_ROUNDS` (default 3) and
+`BENCH_STEPS_SUT` (default `aiohttp,starlette`) tune it.
 """
 
 from __future__ import annotations
@@ -82,6 +85,46 @@ app.router.add_post("/orders/{id}/pay", pay)
 app.router.add_post("/orders/{id}/cancel", cancel)
 web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
 """
+
+# The same API on the stack the bundled example SUT uses (Starlette on uvicorn, h11): what a
+# typical Python service costs per request, closer to the ~1 ms/step the issue measured.
+SUT_STARLETTE = """
+import itertools, sys
+import uvicorn
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+orders, ids = {}, itertools.count(1)
+def found(request):
+    order = orders.get(request.path_params["id"])
+    if order is None:
+        raise HTTPException(404)
+    return order
+async def create(request):
+    body = await request.json()
+    order = {"id": next(ids), "status": "CREATED", "amount": body.get("amount")}
+    orders[order["id"]] = order
+    return JSONResponse({"id": order["id"]}, status_code=201)
+async def read(request):
+    return JSONResponse(found(request))
+async def pay(request):
+    order = found(request)
+    order["status"] = "PAID"
+    return JSONResponse(order)
+async def cancel(request):
+    order = found(request)
+    order["status"] = "CANCELLED"
+    return JSONResponse(order)
+app = Starlette(routes=[
+    Route("/orders", create, methods=["POST"]),
+    Route("/orders/{id:int}", read),
+    Route("/orders/{id:int}/pay", pay, methods=["POST"]),
+    Route("/orders/{id:int}/cancel", cancel, methods=["POST"]),
+])
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+"""
+SUTS = {"aiohttp": SUT, "starlette": SUT_STARLETTE}
 
 BINDINGS = """\
 defaults: {service: api}
@@ -228,6 +271,15 @@ async def prepare(url: str, base_url: str) -> int:
             await uow.config.upsert_environment("bench", configuration, [])
             await uow.config.upsert_data_set("orders", [{"amount": i} for i in range(RUNS)])
         return suite_id
+
+
+async def point_environment(url: str, base_url: str) -> None:
+    """The benchmark's environment at another SUT (workers key executors by its content)."""
+    async with connect_pool(url, max_size=1, upgrade=False) as pool:
+        db = Database(pool, ServerInfo(url=url, embedded=False))
+        configuration = {"name": "bench", "services": {"api": {"base_url": base_url}}}
+        async with db.transaction() as uow:
+            await uow.config.upsert_environment("bench", configuration, [])
 
 
 async def _start(db: Database, suite_id: int) -> int:
@@ -446,43 +498,34 @@ def _ceiling(orchestra: list[Figures], bare: list[Figures]) -> None:
     )
 
 
-def main() -> None:
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    sut = subprocess.Popen([sys.executable, "-c", SUT, str(port)])
+def _rounds(url: str, suite_id: int, base_url: str, sut_pid: int) -> dict[str, list[Figures]]:
+    asyncio.run(bare_loop(base_url, 64))  # warm up the SUT
+    variants: dict[str, Callable[[], Figures]] = {
+        "bare aiohttp loop": lambda: measure_bare(url, base_url),
+        "orchestra in-process": lambda: measure_in_process(url, suite_id),
+        "orchestra 1 process x32": lambda: measure_processes(url, suite_id, 1),
+        "orchestra 2 process x16": lambda: measure_processes(url, suite_id, 2),
+    }
     results: dict[str, list[Figures]] = {}
-    try:
-        asyncio.run(_wait_until_up(base_url))
-        with scratch_postgres() as url:
-            from orchestra.store import migrate
+    for round_no in range(ROUNDS):
+        print(f"  round {round_no + 1}: {_load()}", flush=True)
+        for name, run in variants.items():
+            sut_before = _cpu_seconds(sut_pid)
+            figures = run()
+            figures.sut_ms = 1000 * (_cpu_seconds(sut_pid) - sut_before) / (RUNS * STEPS)
+            results.setdefault(name, []).append(figures)
+            print(
+                f"    {name:24s} {figures.rate:6.0f} steps/s"
+                f"  CPU {figures.cpu_ms:.2f} + PG {figures.pg_ms:.2f}"
+                f" + SUT {figures.sut_ms:.2f} ms/step",
+                flush=True,
+            )
+    return results
 
-            migrate.upgrade(url)
-            suite_id = asyncio.run(prepare(url, base_url))
-            asyncio.run(bare_loop(base_url, 64))  # warm up the SUT
-            variants: dict[str, Callable[[], Figures]] = {
-                "bare aiohttp loop": lambda: measure_bare(url, base_url),
-                "orchestra in-process": lambda: measure_in_process(url, suite_id),
-                "orchestra 1 process x32": lambda: measure_processes(url, suite_id, 1),
-                "orchestra 2 process x16": lambda: measure_processes(url, suite_id, 2),
-            }
-            for round_no in range(ROUNDS):
-                print(f"  round {round_no + 1}: {_load()}", flush=True)
-                for name, run in variants.items():
-                    sut_before = _cpu_seconds(sut.pid)
-                    figures = run()
-                    figures.sut_ms = 1000 * (_cpu_seconds(sut.pid) - sut_before) / (RUNS * STEPS)
-                    results.setdefault(name, []).append(figures)
-                    print(
-                        f"    {name:24s} {figures.rate:6.0f} steps/s"
-                        f"  CPU {figures.cpu_ms:.2f} + PG {figures.pg_ms:.2f}"
-                        f" + SUT {figures.sut_ms:.2f} ms/step",
-                        flush=True,
-                    )
-            recovery = measure_recovery(url, suite_id)
-    finally:
-        sut.terminate()
-        sut.wait(timeout=10)
+
+def _report(kind: str, results: dict[str, list[Figures]]) -> None:
     bare = results.pop("bare aiohttp loop")
+    print(f"  -- SUT: {kind}")
     print(
         f"  bare aiohttp loop      {max(f.rate for f in bare):6.0f} steps/s best,"
         f" CPU {min(f.cpu_ms for f in bare):.2f} ms/step (client only),"
@@ -491,11 +534,44 @@ def main() -> None:
     for name, rounds in results.items():
         _summary(name, rounds, bare)
     _ceiling(results["orchestra in-process"], bare)
-    held, first, last = recovery
-    print(
-        f"  recovery: a SIGKILLed worker's {held} runs claimed again by the other worker"
-        f" {first:.2f}-{last:.2f} s after the kill (lease {LEASE:g} s; target <= lease + 1 s)"
-    )
+
+
+def main() -> None:
+    """Every SUT of `BENCH_STEPS_SUT` (default: aiohttp,starlette) in turn, on one PostgreSQL;
+    the recovery measurement on the first."""
+    kinds = [k.strip() for k in os.environ.get("BENCH_STEPS_SUT", "aiohttp,starlette").split(",")]
+    reports: list[tuple[str, dict[str, list[Figures]]]] = []
+    recovery: tuple[int, float, float] | None = None
+    with scratch_postgres() as url:
+        from orchestra.store import migrate
+
+        migrate.upgrade(url)
+        suite_id: int | None = None
+        for kind in kinds:
+            port = _free_port()
+            base_url = f"http://127.0.0.1:{port}"
+            sut = subprocess.Popen([sys.executable, "-c", SUTS[kind], str(port)])
+            try:
+                asyncio.run(_wait_until_up(base_url))
+                print(f"  SUT {kind} on {base_url}", flush=True)
+                if suite_id is None:
+                    suite_id = asyncio.run(prepare(url, base_url))
+                else:
+                    asyncio.run(point_environment(url, base_url))
+                reports.append((kind, _rounds(url, suite_id, base_url, sut.pid)))
+                if recovery is None:
+                    recovery = measure_recovery(url, suite_id)
+            finally:
+                sut.terminate()
+                sut.wait(timeout=10)
+    for kind, results in reports:
+        _report(kind, results)
+    if recovery is not None:
+        held, first, last = recovery
+        print(
+            f"  recovery: a SIGKILLed worker's {held} runs claimed again by the other worker"
+            f" {first:.2f}-{last:.2f} s after the kill (lease {LEASE:g} s; target <= lease + 1 s)"
+        )
     print(
         f"  ({RUNS} runs x {STEPS} steps per round, concurrency {CONCURRENCY}, {ROUNDS} rounds,"
         f" {_load()} at the end)"
