@@ -29,7 +29,9 @@ def render(renderer: Renderer, ns: Namespaces, where: str, what: str) -> Any:
 class CompiledStep:
     """A step spec made ready to run: renderers, checks and extractors built once."""
 
-    __slots__ = ("checks", "data", "exports", "request", "save", "spec", "status_checked")
+    __slots__ = (
+        "checks", "data", "exports", "request", "save", "spec", "status_checked", "target"
+    )  # fmt: skip
 
     def __init__(self, spec: StepSpec, exports: dict[str, str], templates: Templates) -> None:
         self.spec = spec
@@ -49,6 +51,7 @@ class CompiledStep:
         self.status_checked = any(c.kind == "status" for c in spec.checks)
         self.save = [(name, extractor(text, templates)) for name, text in spec.save.items()]
         self.exports = [(name, extractor(text, templates)) for name, text in exports.items()]
+        self.target: object | None = None  # the RequestBuilder's, set at the first request
 
 
 Extractor = Callable[[ResponseView | None, Namespaces], Any]
