@@ -16,6 +16,7 @@ from urllib.parse import quote, quote_plus
 from yarl import URL
 
 MASK = "***"
+_PLAIN = frozenset({int, float, bool, type(None)})  # no secret can hide in these
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 )
@@ -71,7 +72,7 @@ class Redactor:
         A value holding no secret comes back as the very same object, so callers can skip
         copying what did not change.
         """
-        if self._pattern is None:
+        if self._pattern is None or type(value) in _PLAIN:
             return value
         if isinstance(value, str):
             return self._pattern.sub(MASK, value) if self._pattern.search(value) else value
@@ -98,7 +99,14 @@ class Redactor:
         return self.value(parsed)
 
     def headers(self, headers: dict[str, str]) -> dict[str, str]:
+        sensitive = self._headers
+        masked = {
+            key: MASK if key.lower() in sensitive else value for key, value in headers.items()
+        }
+        # One search over every value: a secret found in none of them is found in their join.
+        if self._pattern is None or self._pattern.search("\n".join(masked.values())) is None:
+            return masked
         return {
-            key: MASK if key.lower() in self._headers else self.text(value)
+            key: MASK if key.lower() in sensitive else self._pattern.sub(MASK, value)
             for key, value in headers.items()
         }
