@@ -81,7 +81,7 @@ class StepExecutor:
         self._sleep = sleep
         self._clock = clock
         self._templates = Templates()
-        self._by_identity: dict[int, tuple[ScenarioStep, CompiledStep]] = {}
+        self._by_identity: dict[int, tuple[ScenarioStep, CompiledStep, str]] = {}
         self._by_content: dict[str, CompiledStep] = {}
         self._requests = RequestBuilder(self._environment, self._protocols, self._redactor, clock)
 
@@ -122,17 +122,14 @@ class StepExecutor:
     async def _run(self, step: ScenarioStep, ctx: StepContext, run: Execution) -> None:
         if step.kind is StepKind.BARRIER:
             return
-        where = describe(step)
-        bare = not step.spec.get("action") and not step.spec.get("checks")
-        if step.meta.get("unbound") or (step.kind is StepKind.ACTION and bare):
-            raise StepError(
-                f"{where}: {step.element_id} has no binding (add it under `tasks:` in the "
-                "binding file)"
-            )
-        compiled = self._compile(step, where)
+        cached = self._by_identity.get(id(step))
+        if cached is not None and cached[0] is step:
+            compiled, where = cached[1], cached[2]
+        else:
+            compiled, where = self._compile(step)
         ns = self._namespaces(ctx, compiled)
         expected = [
-            render(check.expected, ns, where, check.check.name) if check.needs_response else None
+            render(check.expected, ns, where, check.name) if check.needs_response else None
             for check in compiled.checks
         ]
         if compiled.spec.action is None:
@@ -142,10 +139,15 @@ class StepExecutor:
         if run.status is StepStatus.PASSED:
             self._extract(compiled, ns, run, where)
 
-    def _compile(self, step: ScenarioStep, where: str) -> CompiledStep:
-        cached = self._by_identity.get(id(step))
-        if cached is not None and cached[0] is step:
-            return cached[1]
+    def _compile(self, step: ScenarioStep) -> tuple[CompiledStep, str]:
+        """The step compiled, and how errors name it; kept by the step's identity."""
+        where = describe(step)
+        bare = not step.spec.get("action") and not step.spec.get("checks")
+        if step.meta.get("unbound") or (step.kind is StepKind.ACTION and bare):
+            raise StepError(
+                f"{where}: {step.element_id} has no binding (add it under `tasks:` in the "
+                "binding file)"
+            )
         exports = step.meta.get("exportAs") or {}
         key = json.dumps([step.spec, exports], sort_keys=True, default=str)
         compiled = self._by_content.get(key)
@@ -162,8 +164,8 @@ class StepExecutor:
             self._by_content[key] = compiled
         if len(self._by_identity) >= _CACHE_SIZE:
             self._by_identity.clear()
-        self._by_identity[id(step)] = (step, compiled)
-        return compiled
+        self._by_identity[id(step)] = (step, compiled, where)
+        return compiled, where
 
     def _namespaces(self, ctx: StepContext, compiled: CompiledStep) -> dict[str, Any]:
         return {
@@ -252,15 +254,15 @@ class StepExecutor:
         with_response: Namespaces | None = None
         for check, value in zip(compiled.checks, expected, strict=True):
             if check.needs_response and view is None:
-                raise StepError(f"{where}: check {check.check.name} needs an action to check")
+                raise StepError(f"{where}: check {check.name} needs an action to check")
             if not check.needs_response:
                 if with_response is None:
                     with_response = {**ns, "response": view.namespace()} if view else ns
-                value = render(check.expected, with_response, where, f"check {check.check.name}")
+                value = render(check.expected, with_response, where, f"check {check.name}")
             try:
                 results.append(check.evaluate(view, ns, value))
             except InvalidJson as exc:
-                raise StepError(f"{where}: check {check.check.name}: {exc.message}") from exc
+                raise StepError(f"{where}: check {check.name}: {exc.message}") from exc
         run.checks = results
         failed = [result.message or result.name for result in results if not result.passed]
         run.status = StepStatus.FAILED if failed else StepStatus.PASSED
