@@ -20,7 +20,7 @@ from orchestra.binding.compiled import CompiledStep, StepError, render
 from orchestra.binding.environment import EnvironmentSpec, Service
 from orchestra.binding.model import HttpAction
 from orchestra.binding.redaction import Redactor
-from orchestra.binding.templates import Namespaces
+from orchestra.binding.templates import Namespaces, Renderer
 from orchestra.domain.execution import RunIdentity
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.protocols.base import ActionProtocol, ProtocolRequest
@@ -55,6 +55,8 @@ class _Target:
     """What every request of one compiled step shares: built at its first request."""
 
     base_url: str  # without its trailing slash
+    url: str | None  # when the path is no template
+    query: list[tuple[str, str]] | None  # when the query holds no template
     headers: dict[str, str]  # the environment's, the service's and static credentials
     authenticator: Authenticator | None  # credentials fetched at run time (OAuth2)
     content_type: str | None  # added unless the action sets it
@@ -95,11 +97,9 @@ class RequestBuilder:
             target = compiled.target = self._target(compiled, where)
         assert isinstance(target, _Target)
         rendered = compiled.request
-        path = str(render(rendered["path"], ns, where, "action.path"))
-        if path.startswith(("http://", "https://")):
-            url = path
-        else:
-            url = f"{target.base_url}/{path.lstrip('/')}"
+        url = target.url
+        if url is None:
+            url = _url(target.base_url, render(rendered["path"], ns, where, "action.path"))
         headers = dict(target.headers)
         if target.authenticator is not None:
             try:
@@ -115,12 +115,15 @@ class RequestBuilder:
             headers["Idempotency-Key"] = idempotency_key(run, step)
         if target.traceparent:
             headers["traceparent"] = f"00-{trace_id(run)}-{_span_id()}-01"
-        query = render(rendered["query"], ns, where, "action.query")
+        if target.query is not None:
+            query = list(target.query)
+        else:
+            query = _pairs(render(rendered["query"], ns, where, "action.query"))
         return ProtocolRequest(
             method=action.method,
             url=url,
             headers=headers,
-            query=_pairs(query),
+            query=query,
             body=body,
             timeout_s=target.timeout_s,
             verify_tls=target.verify_tls,
@@ -144,8 +147,12 @@ class RequestBuilder:
         names = [*headers, *action.headers, *(["Authorization"] if authenticator else [])]
         lower = {name.lower() for name in names}
         verify = service.verify_tls
+        base_url = service.base_url.rstrip("/")
+        path, query = compiled.request["path"], compiled.request["query"]
         return _Target(
-            base_url=service.base_url.rstrip("/"),
+            base_url=base_url,
+            url=_url(base_url, path({})) if _is_constant(path) else None,
+            query=_pairs(query({})) if _is_constant(query) else None,
             headers=headers,
             authenticator=authenticator,
             content_type=None if "content-type" in lower else _content_type(action),
@@ -210,6 +217,17 @@ def _content_type(action: HttpAction) -> str | None:
     if action.body is not None:
         return "text/plain; charset=utf-8"
     return None
+
+
+def _is_constant(renderer: Renderer) -> bool:
+    return getattr(renderer, "constant", False) is True
+
+
+def _url(base_url: str, rendered_path: Any) -> str:
+    path = str(rendered_path)
+    if path.startswith(("http://", "https://")):
+        return path
+    return f"{base_url}/{path.lstrip('/')}"
 
 
 def _text(value: Any) -> str:
