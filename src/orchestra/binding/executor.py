@@ -128,10 +128,12 @@ class StepExecutor:
         else:
             compiled, where = self._compile(step)
         ns = self._namespaces(ctx, compiled)
-        expected = [
-            render(check.expected, ns, where, check.name) if check.needs_response else None
-            for check in compiled.checks
-        ]
+        expected = compiled.expected
+        if expected is None:
+            expected = [
+                render(check.expected, ns, where, check.name) if check.needs_response else None
+                for check in compiled.checks
+            ]
         if compiled.spec.action is None:
             self._judge(compiled, None, ns, expected, run, where)
         else:

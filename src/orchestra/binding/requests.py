@@ -20,7 +20,7 @@ from orchestra.binding.compiled import CompiledStep, StepError, render
 from orchestra.binding.environment import EnvironmentSpec, Service
 from orchestra.binding.model import HttpAction
 from orchestra.binding.redaction import Redactor
-from orchestra.binding.templates import Namespaces, Renderer
+from orchestra.binding.templates import Namespaces, is_constant
 from orchestra.domain.execution import RunIdentity
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.protocols.base import ActionProtocol, ProtocolRequest
@@ -151,8 +151,8 @@ class RequestBuilder:
         path, query = compiled.request["path"], compiled.request["query"]
         return _Target(
             base_url=base_url,
-            url=_url(base_url, path({})) if _is_constant(path) else None,
-            query=_pairs(query({})) if _is_constant(query) else None,
+            url=_url(base_url, path({})) if is_constant(path) else None,
+            query=_pairs(query({})) if is_constant(query) else None,
             headers=headers,
             authenticator=authenticator,
             content_type=None if "content-type" in lower else _content_type(action),
@@ -217,10 +217,6 @@ def _content_type(action: HttpAction) -> str | None:
     if action.body is not None:
         return "text/plain; charset=utf-8"
     return None
-
-
-def _is_constant(renderer: Renderer) -> bool:
-    return getattr(renderer, "constant", False) is True
 
 
 def _url(base_url: str, rendered_path: Any) -> str:
