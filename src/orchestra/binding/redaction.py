@@ -16,6 +16,7 @@ from urllib.parse import quote, quote_plus
 from yarl import URL
 
 MASK = "***"
+_NAMES_KEPT = 1024
 _PLAIN = frozenset({int, float, bool, type(None)})  # no secret can hide in these
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
@@ -39,6 +40,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = (), headers: Iterable[str] = ()) -> None:
         self._secrets: set[str] = {value for value in secrets if value}
         self._headers = SENSITIVE_HEADERS | {name.lower() for name in headers}
+        self._names: dict[str, bool] = {}  # header name as written -> masked whatever its value
         self._pattern: re.Pattern[str] | None = None
         self._compile()
 
@@ -99,14 +101,19 @@ class Redactor:
         return self.value(parsed)
 
     def headers(self, headers: dict[str, str]) -> dict[str, str]:
-        sensitive = self._headers
-        masked = {
-            key: MASK if key.lower() in sensitive else value for key, value in headers.items()
-        }
+        masked = {key: MASK if self._sensitive(key) else value for key, value in headers.items()}
         # One search over every value: a secret found in none of them is found in their join.
         if self._pattern is None or self._pattern.search("\n".join(masked.values())) is None:
             return masked
         return {
-            key: MASK if key.lower() in sensitive else self._pattern.sub(MASK, value)
+            key: MASK if self._sensitive(key) else self._pattern.sub(MASK, value)
             for key, value in headers.items()
         }
+
+    def _sensitive(self, name: str) -> bool:
+        found = self._names.get(name)
+        if found is None:
+            if len(self._names) >= _NAMES_KEPT:
+                self._names.clear()
+            found = self._names[name] = name.lower() in self._headers
+        return found
