@@ -8,8 +8,9 @@ a step after a crash sends the same key) and a W3C `traceparent` whose trace is 
 Everything returned is redacted: no secret value leaves the executor in clear.
 
 Per-step work is kept small: a spec is compiled once (templates, JSONPaths, schemas) and found
-again by the step's identity or its content; one protocol client with a keep-alive pool serves
-every step.
+again by the step's identity or its content; what all its requests share (service, static headers
+and credentials, a constant path or query) is worked out at its first request; one protocol client
+with a keep-alive pool serves every step.
 """
 
 from __future__ import annotations
