@@ -101,19 +101,24 @@ class Redactor:
         return self.value(parsed)
 
     def headers(self, headers: dict[str, str]) -> dict[str, str]:
-        masked = {key: MASK if self._sensitive(key) else value for key, value in headers.items()}
+        masked = self._by_name(headers)
         # One search over every value: a secret found in none of them is found in their join.
         if self._pattern is None or self._pattern.search("\n".join(masked.values())) is None:
             return masked
         return {
-            key: MASK if self._sensitive(key) else self._pattern.sub(MASK, value)
+            key: MASK if self._names[key] else self._pattern.sub(MASK, value)
             for key, value in headers.items()
         }
 
-    def _sensitive(self, name: str) -> bool:
-        found = self._names.get(name)
-        if found is None:
-            if len(self._names) >= _NAMES_KEPT:
-                self._names.clear()
-            found = self._names[name] = name.lower() in self._headers
-        return found
+    def _by_name(self, headers: dict[str, str]) -> dict[str, str]:
+        """Credentials headers masked whatever their value (each name is looked at once)."""
+        names = self._names
+        if len(names) >= _NAMES_KEPT:
+            names.clear()
+        masked = {}
+        for key, value in headers.items():
+            hidden = names.get(key)
+            if hidden is None:
+                hidden = names[key] = key.lower() in self._headers
+            masked[key] = MASK if hidden else value
+        return masked
