@@ -212,6 +212,24 @@ async def test_every_request_carries_a_w3c_traceparent_of_its_test_run(
     assert parents[0][2] != parents[1][2]
 
 
+async def test_headers_an_action_sets_itself_in_any_case_are_sent_as_written_every_time(
+    executor: StepExecutor,
+) -> None:
+    own = {
+        "content-type": "application/vnd.orders+json",
+        "IDEMPOTENCY-KEY": "mine-1",
+        "TraceParent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    }
+    step = bound_step({"action": {"method": "POST", "path": "/echo", "headers": own, "json": {}}})
+
+    for _ in range(2):  # the second request reuses what the first one worked out
+        outcome = await executor.execute(step, context())
+
+        assert outcome.request is not None
+        sent = outcome.request["headers"]
+        assert {k: v for k, v in sent.items() if k.lower() in {n.lower() for n in own}} == own
+
+
 async def test_a_timeout_is_an_error_naming_the_request(executor: StepExecutor) -> None:
     outcome = await run(
         executor, {"action": {"path": "/slow", "query": {"delay": 2}, "timeout": 0.1}}

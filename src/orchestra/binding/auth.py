@@ -43,7 +43,7 @@ class Authenticator:
         self._verify_tls = verify_tls
         self._timeout_s = timeout_s
         self._clock = clock
-        self._static = self._static_headers(auth)
+        self.static_headers = self._static_headers(auth)  # None: fetched (OAuth2)
         self._token: str | None = None
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
@@ -61,8 +61,8 @@ class Authenticator:
         return None
 
     async def headers(self, protocol: ActionProtocol) -> dict[str, str]:
-        if self._static is not None:
-            return self._static
+        if self.static_headers is not None:
+            return self.static_headers
         if self._token is None or self._clock() >= self._expires_at:
             async with self._lock:
                 if self._token is None or self._clock() >= self._expires_at:

@@ -21,6 +21,7 @@ from orchestra.domain.execution import CheckResult
 
 _UNPARSED: Any = object()
 _MAX_REPR = 200
+_SCALARS = frozenset({int, bool, type(None)})  # not float: -0.0 == 0.0
 
 
 class InvalidJson(Exception):
@@ -78,15 +79,16 @@ class CompiledCheck:
     check: Check
     expected: Renderer  # rendered once per execution
     needs_response: bool
+    name: str  # the check's name, worked out once
 
     def evaluate(self, view: ResponseView | None, ns: Namespaces, expected: Any) -> CheckResult:
-        return _EVALUATORS[self.check.kind](self.check, view, ns, expected)
+        return _EVALUATORS[self.check.kind](self.check, self.name, view, expected)
 
 
 def compile_check(check: Check, templates: Templates) -> CompiledCheck:
     # The executor renders `expected` once per execution, except for `that`: it is rendered after
     # each response, with `response` in scope.
-    return CompiledCheck(check, templates.compile(check.expected), check.kind != "that")
+    return CompiledCheck(check, templates.compile(check.expected), check.kind != "that", check.name)
 
 
 DEFAULT_STATUS_CHECK = Check(kind="status", op="lt", expected=400)
@@ -101,13 +103,24 @@ def default_status_result(view: ResponseView) -> CheckResult:
     )  # fmt: skip
 
 
-def _result(check: Check, passed: bool, expected: Any, actual: Any, why: str = "") -> CheckResult:
+def _result(name: str, passed: bool, expected: Any, actual: Any, why: str = "") -> CheckResult:
+    if passed and _shareable(expected) and _shareable(actual):
+        return _passed(name, expected, actual)
     message = None
     if not passed:
-        message = why or f"{check.name}: expected {_short(expected)}, got {_short(actual)}"
-    return CheckResult(
-        name=check.name, passed=passed, expected=expected, actual=actual, message=message
-    )
+        message = why or f"{name}: expected {_short(expected)}, got {_short(actual)}"
+    return CheckResult(name=name, passed=passed, expected=expected, actual=actual, message=message)
+
+
+def _shareable(value: Any) -> bool:
+    kind = type(value)
+    return kind in _SCALARS or (kind is str and len(value) <= _MAX_REPR)
+
+
+@lru_cache(maxsize=1024, typed=True)
+def _passed(name: str, expected: Any, actual: Any) -> CheckResult:
+    """A check that held: the same frozen result for the same name and values, built once."""
+    return CheckResult(name=name, passed=True, expected=expected, actual=actual, message=None)
 
 
 def _short(value: Any) -> str:
@@ -115,41 +128,41 @@ def _short(value: Any) -> str:
     return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
 
 
-def _status(check: Check, view: Any, ns: Namespaces, expected: Any) -> CheckResult:
+def _status(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     actual = view.status
     if check.op == "eq" and isinstance(expected, str) and re.fullmatch(r"[1-5]xx", expected):
-        return _result(check, actual // 100 == int(expected[0]), expected, actual)
+        return _result(name, actual // 100 == int(expected[0]), expected, actual)
     if check.op in ("eq", "ne") and isinstance(expected, str) and expected.isdigit():
         expected = int(expected)
     passed, why = compare(check.op or "eq", actual, expected)
-    return _result(check, passed, expected, actual, why and f"{check.name}: {why}")
+    return _result(name, passed, expected, actual, why and f"{name}: {why}")
 
 
-def _latency(check: Check, view: Any, ns: Namespaces, expected: Any) -> CheckResult:
+def _latency(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     actual = round(view.elapsed_ms, 1)
     passed, why = compare(check.op or "lt", actual, expected)
-    return _result(check, passed, expected, actual, why and f"{check.name}: {why}")
+    return _result(name, passed, expected, actual, why and f"{name}: {why}")
 
 
-def _header(check: Check, view: Any, ns: Namespaces, expected: Any) -> CheckResult:
+def _header(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     actual = view.header(check.target or "")
     if check.op == "exists":
         return _result(
-            check, (actual is not None) == bool(expected), bool(expected), actual is not None
+            name, (actual is not None) == bool(expected), bool(expected), actual is not None
         )
     if isinstance(expected, int | float) and not isinstance(expected, bool):
         expected = str(expected)
     passed, why = compare(check.op or "eq", actual, expected)
-    return _result(check, passed, expected, actual, why and f"{check.name}: {why}")
+    return _result(name, passed, expected, actual, why and f"{name}: {why}")
 
 
-def _jsonpath(check: Check, view: Any, ns: Namespaces, expected: Any) -> CheckResult:
+def _jsonpath(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     found = jsonpath_values(check.target or "$", view.json())
     if check.op == "exists":
-        return _result(check, bool(found) == bool(expected), bool(expected), bool(found))
+        return _result(name, bool(found) == bool(expected), bool(expected), bool(found))
     actual = found[0] if len(found) == 1 else (found or None)
     passed, why = compare(check.op or "eq", actual, expected)
-    return _result(check, passed, expected, actual, why and f"{check.name}: {why}")
+    return _result(name, passed, expected, actual, why and f"{name}: {why}")
 
 
 @lru_cache(maxsize=256)
@@ -158,22 +171,22 @@ def _validator(schema_json: str) -> Any:
     return jsonschema.validators.validator_for(schema)(schema)
 
 
-def _schema(check: Check, view: Any, ns: Namespaces, expected: Any) -> CheckResult:
+def _schema(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     validator = _validator(json.dumps(expected, sort_keys=True))
     error = jsonschema.exceptions.best_match(validator.iter_errors(view.json()))
     if error is None:
-        return _result(check, True, "valid against the schema", "valid")
+        return _result(name, True, "valid against the schema", "valid")
     where = error.json_path
     actual = f"at {where}: {error.message}"
-    return _result(check, False, "valid against the schema", actual, f"schema: {actual}")
+    return _result(name, False, "valid against the schema", actual, f"schema: {actual}")
 
 
-def _that(check: Check, view: Any, ns: Namespaces, expected: Any) -> CheckResult:
+def _that(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     value = expected  # the executor renders `that` with `response` in scope
-    return _result(check, bool(value), True, value, f"that {check.expected}: got {_short(value)}")
+    return _result(name, bool(value), True, value, f"that {check.expected}: got {_short(value)}")
 
 
-_EVALUATORS: dict[str, Callable[[Check, Any, Namespaces, Any], CheckResult]] = {
+_EVALUATORS: dict[str, Callable[[Check, str, Any, Any], CheckResult]] = {
     "status": _status,
     "latency_ms": _latency,
     "header": _header,

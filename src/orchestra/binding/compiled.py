@@ -7,7 +7,13 @@ from typing import Any
 
 from orchestra.binding.checks import CompiledCheck, ResponseView, compile_check
 from orchestra.binding.model import StepSpec, compiled_jsonpath, jsonpath_values
-from orchestra.binding.templates import Namespaces, Renderer, TemplateFailure, Templates
+from orchestra.binding.templates import (
+    Namespaces,
+    Renderer,
+    TemplateFailure,
+    Templates,
+    is_constant,
+)
 
 
 class StepError(Exception):
@@ -29,7 +35,10 @@ def render(renderer: Renderer, ns: Namespaces, where: str, what: str) -> Any:
 class CompiledStep:
     """A step spec made ready to run: renderers, checks and extractors built once."""
 
-    __slots__ = ("checks", "data", "exports", "request", "save", "spec", "status_checked")
+    __slots__ = (
+        "checks", "data", "expected", "exports", "request", "save", "spec", "status_checked",
+        "target",
+    )  # fmt: skip
 
     def __init__(self, spec: StepSpec, exports: dict[str, str], templates: Templates) -> None:
         self.spec = spec
@@ -47,8 +56,13 @@ class CompiledStep:
             }
         self.checks: list[CompiledCheck] = [compile_check(c, templates) for c in spec.checks]
         self.status_checked = any(c.kind == "status" for c in spec.checks)
+        # The checks' expected values when none is a template (`that` is rendered later).
+        self.expected: list[Any] | None = None
+        if all(not c.needs_response or is_constant(c.expected) for c in self.checks):
+            self.expected = [c.expected({}) if c.needs_response else None for c in self.checks]
         self.save = [(name, extractor(text, templates)) for name, text in spec.save.items()]
         self.exports = [(name, extractor(text, templates)) for name, text in exports.items()]
+        self.target: object | None = None  # the RequestBuilder's, set at the first request
 
 
 Extractor = Callable[[ResponseView | None, Namespaces], Any]

@@ -16,6 +16,8 @@ from urllib.parse import quote, quote_plus
 from yarl import URL
 
 MASK = "***"
+_NAMES_KEPT = 1024
+_PLAIN = frozenset({int, float, bool, type(None)})  # no secret can hide in these
 SENSITIVE_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 )
@@ -38,6 +40,7 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = (), headers: Iterable[str] = ()) -> None:
         self._secrets: set[str] = {value for value in secrets if value}
         self._headers = SENSITIVE_HEADERS | {name.lower() for name in headers}
+        self._names: dict[str, bool] = {}  # header name as written -> masked whatever its value
         self._pattern: re.Pattern[str] | None = None
         self._compile()
 
@@ -71,7 +74,7 @@ class Redactor:
         A value holding no secret comes back as the very same object, so callers can skip
         copying what did not change.
         """
-        if self._pattern is None:
+        if self._pattern is None or type(value) in _PLAIN:
             return value
         if isinstance(value, str):
             return self._pattern.sub(MASK, value) if self._pattern.search(value) else value
@@ -98,7 +101,24 @@ class Redactor:
         return self.value(parsed)
 
     def headers(self, headers: dict[str, str]) -> dict[str, str]:
+        masked = self._by_name(headers)
+        # One search over every value: a secret found in none of them is found in their join.
+        if self._pattern is None or self._pattern.search("\n".join(masked.values())) is None:
+            return masked
         return {
-            key: MASK if key.lower() in self._headers else self.text(value)
+            key: MASK if self._names[key] else self._pattern.sub(MASK, value)
             for key, value in headers.items()
         }
+
+    def _by_name(self, headers: dict[str, str]) -> dict[str, str]:
+        """Credentials headers masked whatever their value (each name is looked at once)."""
+        names = self._names
+        if len(names) >= _NAMES_KEPT:
+            names.clear()
+        masked = {}
+        for key, value in headers.items():
+            hidden = names.get(key)
+            if hidden is None:
+                hidden = names[key] = key.lower() in self._headers
+            masked[key] = MASK if hidden else value
+        return masked

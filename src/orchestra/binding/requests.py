@@ -10,6 +10,7 @@ import hashlib
 import json
 import random
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
@@ -17,8 +18,9 @@ from urllib.parse import urlencode
 from orchestra.binding.auth import Authenticator, AuthFailure
 from orchestra.binding.compiled import CompiledStep, StepError, render
 from orchestra.binding.environment import EnvironmentSpec, Service
+from orchestra.binding.model import HttpAction
 from orchestra.binding.redaction import Redactor
-from orchestra.binding.templates import Namespaces
+from orchestra.binding.templates import Namespaces, is_constant
 from orchestra.domain.execution import RunIdentity
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.protocols.base import ActionProtocol, ProtocolRequest
@@ -48,6 +50,22 @@ def _span_id() -> str:
     return f"{random.getrandbits(64) or 1:016x}"  # W3C: 16 hex digits, not all zero
 
 
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What every request of one compiled step shares: built at its first request."""
+
+    base_url: str  # without its trailing slash
+    url: str | None  # when the path is no template
+    query: list[tuple[str, str]] | None  # when the query holds no template
+    headers: dict[str, str]  # the environment's, the service's and static credentials
+    authenticator: Authenticator | None  # credentials fetched at run time (OAuth2)
+    content_type: str | None  # added unless the action sets it
+    idempotency_key: bool  # added: the action does not set it
+    traceparent: bool
+    timeout_s: float
+    verify_tls: bool
+
+
 class RequestBuilder:
     """Builds requests for one (resolved) environment; caches one Authenticator per auth."""
 
@@ -74,46 +92,74 @@ class RequestBuilder:
     ) -> ProtocolRequest:
         action = compiled.spec.action
         assert action is not None
-        service_name, service = self._service(action.service, where)
+        target = compiled.target
+        if target is None:
+            target = compiled.target = self._target(compiled, where)
+        assert isinstance(target, _Target)
         rendered = compiled.request
-        path = str(render(rendered["path"], ns, where, "action.path"))
-        if path.startswith(("http://", "https://")):
-            url = path
-        else:
-            url = f"{service.base_url.rstrip('/')}/{path.lstrip('/')}"
-        headers = {**self._environment.headers, **service.headers}
-        auth = service.auth or self._environment.auth
-        if auth is not None:
-            key = service_name if service.auth is not None else ""
+        url = target.url
+        if url is None:
+            url = _url(target.base_url, render(rendered["path"], ns, where, "action.path"))
+        headers = dict(target.headers)
+        if target.authenticator is not None:
             try:
-                headers.update(
-                    await self._authenticator(key, service).headers(
-                        self._protocols[action.protocol]
-                    )
-                )
+                headers.update(await target.authenticator.headers(self._protocols[action.protocol]))
             except AuthFailure as exc:
                 raise StepError(f"{where}: {exc.message}") from exc
         for name, value in render(rendered["headers"], ns, where, "action.headers").items():
             headers[name] = _text(value)
-        body, content_type = self._body(compiled, ns, where)
-        lower = {name.lower() for name in headers}
-        if content_type and "content-type" not in lower:
-            headers["Content-Type"] = content_type
-        if "idempotency-key" not in lower:
+        body = self._body(compiled, ns, where)
+        if target.content_type is not None:
+            headers["Content-Type"] = target.content_type
+        if target.idempotency_key:
             headers["Idempotency-Key"] = idempotency_key(run, step)
-        if "traceparent" not in lower:
+        if target.traceparent:
             headers["traceparent"] = f"00-{trace_id(run)}-{_span_id()}-01"
-        query = render(rendered["query"], ns, where, "action.query")
-        verify = service.verify_tls
+        if target.query is not None:
+            query = list(target.query)
+        else:
+            query = _pairs(render(rendered["query"], ns, where, "action.query"))
         return ProtocolRequest(
             method=action.method,
             url=url,
             headers=headers,
-            query=_pairs(query),
+            query=query,
             body=body,
+            timeout_s=target.timeout_s,
+            verify_tls=target.verify_tls,
+            follow_redirects=action.follow_redirects,
+        )
+
+    def _target(self, compiled: CompiledStep, where: str) -> _Target:
+        """What a compiled step's requests share, worked out at its first request."""
+        action = compiled.spec.action
+        assert action is not None
+        service_name, service = self._service(action.service, where)
+        headers = {**self._environment.headers, **service.headers}
+        authenticator = None
+        if (service.auth or self._environment.auth) is not None:
+            key = service_name if service.auth is not None else ""
+            authenticator = self._authenticator(key, service)
+            if authenticator.static_headers is not None:
+                headers.update(authenticator.static_headers)
+                authenticator = None
+        # Header names are fixed per step (only values are templates); OAuth2 adds Authorization.
+        names = [*headers, *action.headers, *(["Authorization"] if authenticator else [])]
+        lower = {name.lower() for name in names}
+        verify = service.verify_tls
+        base_url = service.base_url.rstrip("/")
+        path, query = compiled.request["path"], compiled.request["query"]
+        return _Target(
+            base_url=base_url,
+            url=_url(base_url, path({})) if is_constant(path) else None,
+            query=_pairs(query({})) if is_constant(query) else None,
+            headers=headers,
+            authenticator=authenticator,
+            content_type=None if "content-type" in lower else _content_type(action),
+            idempotency_key="idempotency-key" not in lower,
+            traceparent="traceparent" not in lower,
             timeout_s=action.timeout or service.timeout or self._environment.timeout,
             verify_tls=self._environment.verify_tls if verify is None else verify,
-            follow_redirects=action.follow_redirects,
         )
 
     def _service(self, name: str | None, where: str) -> tuple[str, Service]:
@@ -147,22 +193,37 @@ class RequestBuilder:
             )
         return found
 
-    def _body(
-        self, compiled: CompiledStep, ns: Namespaces, where: str
-    ) -> tuple[bytes | None, str | None]:
+    def _body(self, compiled: CompiledStep, ns: Namespaces, where: str) -> bytes | None:
         action = compiled.spec.action
         assert action is not None
         rendered = compiled.request
         if action.json_body is not None:
             value = render(rendered["json"], ns, where, "action.json")
-            return json.dumps(value, default=str).encode(), "application/json"
+            return json.dumps(value, default=str).encode()
         if action.form is not None:
             form = render(rendered["form"], ns, where, "action.form")
-            return urlencode(_pairs(form)).encode(), "application/x-www-form-urlencoded"
+            return urlencode(_pairs(form)).encode()
         if action.body is not None:
             text = render(rendered["body"], ns, where, "action.body")
-            return _text(text).encode(), "text/plain; charset=utf-8"
-        return None, None
+            return _text(text).encode()
+        return None
+
+
+def _content_type(action: HttpAction) -> str | None:
+    if action.json_body is not None:
+        return "application/json"
+    if action.form is not None:
+        return "application/x-www-form-urlencoded"
+    if action.body is not None:
+        return "text/plain; charset=utf-8"
+    return None
+
+
+def _url(base_url: str, rendered_path: Any) -> str:
+    path = str(rendered_path)
+    if path.startswith(("http://", "https://")):
+        return path
+    return f"{base_url}/{path.lstrip('/')}"
 
 
 def _text(value: Any) -> str:

@@ -226,6 +226,11 @@ def _lookup(ns: Namespaces, path: list[str | int]) -> Any:
     return value
 
 
+def is_constant(renderer: Renderer) -> bool:
+    """Whether the renderer gives the same value whatever the namespaces (no template)."""
+    return getattr(renderer, "constant", False) is True
+
+
 def _constant(value: Any) -> Renderer:
     def render(ns: Namespaces) -> Any:
         return value

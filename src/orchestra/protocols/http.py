@@ -24,6 +24,7 @@ class HttpProtocol:
     def __init__(self, *, max_connections: int = 256) -> None:
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         # Built lazily: aiohttp wants a running event loop when the session is created.
@@ -41,8 +42,11 @@ class HttpProtocol:
 
     async def send(self, request: ProtocolRequest) -> ProtocolResponse:
         session = self._client()
-        query = f"?{urlencode(request.query)}" if request.query else ""
-        where = f"{request.method} {request.url}{query}"
+        timeout = self._timeouts.get(request.timeout_s)
+        if timeout is None:
+            timeout = self._timeouts[request.timeout_s] = aiohttp.ClientTimeout(
+                total=request.timeout_s
+            )
         started = time.perf_counter()
         try:
             async with session.request(
@@ -51,7 +55,7 @@ class HttpProtocol:
                 headers=request.headers,
                 params=request.query or None,
                 data=request.body,
-                timeout=aiohttp.ClientTimeout(total=request.timeout_s),
+                timeout=timeout,
                 ssl=request.verify_tls,
                 allow_redirects=request.follow_redirects,
                 max_redirects=MAX_REDIRECTS,
@@ -66,18 +70,23 @@ class HttpProtocol:
                 )
         except TimeoutError as exc:
             raise TransportError(
-                f"{where}: no response within {request.timeout_s:g} s", timeout=True
+                f"{_where(request)}: no response within {request.timeout_s:g} s", timeout=True
             ) from exc
         except aiohttp.TooManyRedirects as exc:
-            raise TransportError(f"{where}: more than {MAX_REDIRECTS} redirects") from exc
+            raise TransportError(f"{_where(request)}: more than {MAX_REDIRECTS} redirects") from exc
         except aiohttp.InvalidURL as exc:
-            raise TransportError(f"{where}: invalid URL") from exc
+            raise TransportError(f"{_where(request)}: invalid URL") from exc
         except aiohttp.ClientConnectorError as exc:
-            raise TransportError(f"{where}: cannot connect ({exc.os_error})") from exc
+            raise TransportError(f"{_where(request)}: cannot connect ({exc.os_error})") from exc
         except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError) as exc:
-            raise TransportError(f"{where}: {type(exc).__name__}: {exc}") from exc
+            raise TransportError(f"{_where(request)}: {type(exc).__name__}: {exc}") from exc
 
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _where(request: ProtocolRequest) -> str:
+    query = f"?{urlencode(request.query)}" if request.query else ""
+    return f"{request.method} {request.url}{query}"

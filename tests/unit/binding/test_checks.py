@@ -155,3 +155,14 @@ def test_simple_jsonpaths_find_what_jsonpath_ng_finds(path: str) -> None:
     expected = [match.value for match in compiled_jsonpath(path).find(BODY)]
 
     assert jsonpath_values(path, BODY) == expected
+
+
+def test_checks_that_held_keep_the_exact_types_of_their_values_when_run_again() -> None:
+    for _ in range(2):  # a result that held may be shared: equal values of other types are not
+        as_bool = run({"jsonpath": "$.flag", "eq": True}, view({"flag": True}))
+        as_int = run({"jsonpath": "$.flag", "eq": 1}, view({"flag": 1}))
+
+        assert as_bool.passed
+        assert as_int.passed
+        assert (type(as_bool.expected), type(as_bool.actual)) == (bool, bool)
+        assert (type(as_int.expected), type(as_int.actual)) == (int, int)

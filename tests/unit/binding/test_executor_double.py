@@ -96,3 +96,15 @@ async def test_an_expired_oauth2_token_is_fetched_again() -> None:
     sent_auth = [r.headers["Authorization"] for r in protocol.sent if r.url == "http://x/me"]
     assert sent_auth == ["Bearer t1", "Bearer t1", "Bearer t2"]
     assert [o.saved for o in (first, cached, renewed)] == [{"auth": "Bearer ***"}] * 3
+
+
+async def test_templates_see_run_as_the_plain_fields_of_the_run_identity() -> None:
+    env = EnvironmentSpec.model_validate({"name": "e", "services": {"s": {"base_url": "http://x"}}})
+    executor = StepExecutor(env, {}, protocols={"http": ScriptedProtocol(lambda r: ok({}))})
+    run = RunIdentity(suite_run_id=1, test_run_id=2, scenario="s", attempt=3, data_row_index=4)
+    saving = step({"action": {"path": "/"}, "save": {"who": "{{ run }}"}})
+
+    outcome = await executor.execute(saving, StepContext(run=run))
+
+    assert outcome.saved["who"] == run.model_dump()
+    assert outcome.saved["who"] is not run.__dict__
