@@ -250,7 +250,9 @@ class RunInterpreter:
             self.suite_context.update(outcome.exports)
 
     async def _shared_barrier(self, step: ScenarioStep) -> StepOutcome:
-        """A barrier several runs of the suite run meet at (`name`, `parties`, `timeout`)."""
+        """A barrier several runs of the suite run meet at (`name`, `parties`, `timeout`). It
+        fails when it times out, or as soon as it can no longer be met: a run that would have
+        been a party ended without arriving, and too few may still come."""
         started = time.time()
         name = str(step.spec.get("name") or step.element_id or step.position)
         if self.claimed.data_row_index is not None:
@@ -273,6 +275,12 @@ class RunInterpreter:
             message = (
                 f"barrier {name!r} timed out after {timeout:g}s with "
                 f"{arrival['arrived']} of {parties} parties"
+            )
+            return _barrier_outcome(started, StepStatus.FAILED, message, arrival)
+        if arrival["ended"] and arrival["arrived"] + arrival["may_arrive"] < parties:
+            message = (
+                f"barrier {name!r} can no longer be met: {arrival['arrived']} of {parties} "
+                f"parties arrived and {', '.join(arrival['ended'])} without reaching it"
             )
             return _barrier_outcome(started, StepStatus.FAILED, message, arrival)
         raise Parked(float(arrival["timeout_at"]))
@@ -302,6 +310,11 @@ async def _arrive(
     )
     if arrival["arrived"] >= parties and not arrival["released"]:
         await repo.release_barrier(claimed.suite_run_id, name)
+    arrival["may_arrive"], arrival["ended"] = 0, []
+    if not arrival["released"] and arrival["arrived"] < parties:  # who else may still come
+        arrival["may_arrive"], arrival["ended"] = await repo.barrier_outlook(
+            claimed.suite_run_id, name
+        )
     return arrival
 
 

@@ -2,7 +2,9 @@
 
 Completions already queue dependents and close suite runs in their own transaction; this pass
 catches what concurrent completions could not see of each other, marks runs whose leases keep
-expiring FAILED_STUCK, and closes the suite runs those leave finished. One worker at a time
+expiring FAILED_STUCK, wakes the runs parked at a shared barrier that can no longer be met (so
+they fail now, naming the party that ended without arriving, not at the timeout), and closes
+the suite runs those leave finished. One worker at a time
 sweeps (an advisory lock); the others skip.
 """
 
@@ -24,6 +26,8 @@ async def sweep(conn: Connection) -> bool:
             return False
         runs = RunRepository(conn)
         if await runs.reap_stuck():
+            changed = True
+        if await runs.wake_doomed_barriers():
             changed = True
         for suite_run_id, has_dependencies in await runs.open_suite_runs():
             if not has_dependencies:  # nothing waits: no run to queue or skip, every second

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import string
+import time
 
 import pytest
 
@@ -179,6 +180,51 @@ async def test_a_shared_barrier_times_out_with_the_reason(db: Database) -> None:
     assert runs["alone"].error is not None
     assert "timed out" in runs["alone"].error
     assert "1 of 2" in runs["alone"].error
+
+
+async def test_a_run_arriving_after_another_party_failed_fails_at_once_naming_it(
+    db: Database,
+) -> None:
+    suite = await store_suite(
+        db,
+        [
+            scenario("broken", [step(0, "a", result="FAILED"), shared_barrier(1, "sync", 2, 60)]),
+            scenario("waiting", [step(0, "b", sleep=0.5), shared_barrier(1, "sync", 2, 60)]),
+        ],
+    )
+    started = time.monotonic()
+    final, runs, _, _ = await run_suite(db, suite.id, ScriptedExecutor())
+    assert time.monotonic() - started < 20  # not the 60 s timeout
+    assert final.status is SuiteRunStatus.FAILED
+    waiting = runs["waiting"]
+    assert waiting.status is TestRunStatus.FAILED
+    assert waiting.error is not None
+    assert "barrier 'sync' can no longer be met: 1 of 2 parties arrived" in waiting.error
+    assert f"broken (test run {runs['broken'].id}) ended FAILED" in waiting.error
+
+
+async def test_a_parked_run_is_woken_to_fail_when_the_last_party_fails_before_arriving(
+    db: Database,
+) -> None:
+    suite = await store_suite(
+        db,
+        [
+            scenario("early", [step(0, "a"), shared_barrier(1, "sync", 2, 60)]),
+            scenario(
+                "broken",
+                [step(0, "b", sleep=1.0, result="ERROR"), shared_barrier(1, "sync", 2, 60)],
+            ),
+        ],
+    )
+    started = time.monotonic()
+    final, runs, _, _ = await run_suite(db, suite.id, ScriptedExecutor())
+    assert time.monotonic() - started < 20  # the sweep woke it, not the 60 s timeout
+    early = runs["early"]
+    assert early.status is TestRunStatus.FAILED
+    assert early.attempt >= 2  # it parked, then was woken and claimed again
+    assert early.error is not None
+    assert f"broken (test run {runs['broken'].id}) ended ERROR without reaching it" in early.error
+    assert final.status is SuiteRunStatus.FAILED
 
 
 async def test_a_run_past_one_released_barrier_stays_parked_at_the_next_one(

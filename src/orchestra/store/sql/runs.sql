@@ -370,6 +370,51 @@ SET arrived = CASE WHEN :test_run_id = ANY(suite_barrier.arrived) THEN suite_bar
 RETURNING parties, cardinality(arrived) AS arrived, released_at IS NOT NULL AS released,
           extract(epoch FROM timeout_at) AS timeout_at, timeout_at < now() AS timed_out;
 
+-- name: barrier_outlook^
+-- Who else could still arrive at a shared barrier: the runs of the suite run whose scenario has
+-- it on its main line (a data row's barrier, `name@row<i>`, counts that row's runs only) and
+-- that have not arrived: how many may yet (not ended), and which ended without arriving.
+WITH barrier AS (
+    SELECT b.suite_run_id, b.arrived, split_part(b.name, '@row', 1) AS base,
+           CAST(nullif(split_part(b.name, '@row', 2), '') AS integer) AS row_index
+    FROM suite_barrier b
+    WHERE b.suite_run_id = :suite_run_id AND b.name = :name
+), parties AS (
+    SELECT r.id, r.status, sc.name AS scenario
+    FROM barrier b
+    JOIN suite_run s ON s.id = b.suite_run_id
+    JOIN test_scenario sc ON sc.suite_id = s.suite_id
+    JOIN test_run r ON r.suite_run_id = b.suite_run_id AND r.scenario_id = sc.id
+                   AND (b.row_index IS NULL OR r.data_row_index = b.row_index)
+    WHERE NOT r.id = ANY(b.arrived)
+      AND EXISTS (
+          SELECT 1 FROM scenario_step st
+          WHERE st.scenario_id = sc.id AND st.kind = 'BARRIER' AND st.branch = ''
+            AND coalesce(st.spec ->> 'name', st.element_id) = b.base
+      )
+)
+SELECT count(*) FILTER (WHERE status IN ('PENDING', 'QUEUED', 'RUNNING')) AS may_arrive,
+       coalesce(array_agg(format('%%s (test run %%s) ended %%s', scenario, id, status)
+                          ORDER BY id)
+                FILTER (WHERE status NOT IN ('PENDING', 'QUEUED', 'RUNNING')),
+                '{}') AS ended
+FROM parties;
+
+-- name: waiting_barriers
+-- Barriers of suite runs in progress that runs are parked at, neither met nor timed out.
+SELECT b.suite_run_id, b.name, b.parties, cardinality(b.arrived) AS arrived
+FROM suite_barrier b JOIN suite_run s ON s.id = b.suite_run_id
+WHERE s.status = 'IN_PROGRESS' AND b.released_at IS NULL AND b.timeout_at > now()
+ORDER BY b.suite_run_id, b.name;
+
+-- name: wake_parked
+-- The runs parked at a barrier, available again now (to find it can no longer be met).
+UPDATE test_run t SET available_at = now()
+FROM suite_barrier b
+WHERE b.suite_run_id = :suite_run_id AND b.name = :name AND t.id = ANY(b.arrived)
+  AND t.status = 'QUEUED' AND t.available_at > now()
+RETURNING t.id;
+
 -- name: release_barrier
 -- The last party arrived: wake every run parked on the barrier.
 WITH barrier AS (
