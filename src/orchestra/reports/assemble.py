@@ -32,10 +32,11 @@ def run_report(
     by_position = {result.position: result for result in results}
     steps = scenario.steps if scenario is not None else ()
     listed = {step.position for step in steps}
+    ahead = _next_elements(steps)
     reports = [
-        step_from_result(by_position[step.position], step)
+        step_from_result(by_position[step.position], step, ahead.get(step.position))
         if step.position in by_position
-        else _never_ran(step)
+        else _never_ran(step, ahead.get(step.position))
         for step in steps
         if step.position in by_position or step.kind is not StepKind.BARRIER
     ]
@@ -55,12 +56,28 @@ def run_report(
     )
 
 
-def step_from_result(result: StepResult, step: ScenarioStep | None) -> StepReport:
+def _next_elements(steps: Sequence[ScenarioStep]) -> dict[int, str]:
+    """For each main-line step, the element of the next main-line step that has one."""
+    found: dict[int, str] = {}
+    following: str | None = None
+    for step in sorted(steps, key=lambda s: s.position, reverse=True):
+        if step.branch:
+            continue
+        if following is not None:
+            found[step.position] = following
+        if step.element_id is not None:
+            following = step.element_id
+    return found
+
+
+def step_from_result(
+    result: StepResult, step: ScenarioStep | None, next_element: str | None = None
+) -> StepReport:
     return StepReport(
         position=result.position,
         kind=step.kind if step is not None else StepKind.ACTION,
         element_id=result.element_id,
-        at=barrier_anchor(step),
+        at=barrier_anchor(step, next_element),
         name=step.name if step is not None else None,
         branch=result.branch,
         attempt=result.attempt,
@@ -74,12 +91,12 @@ def step_from_result(result: StepResult, step: ScenarioStep | None) -> StepRepor
     )
 
 
-def _never_ran(step: ScenarioStep) -> StepReport:
+def _never_ran(step: ScenarioStep, next_element: str | None = None) -> StepReport:
     return StepReport(
         position=step.position,
         kind=step.kind,
         element_id=step.element_id,
-        at=barrier_anchor(step),
+        at=barrier_anchor(step, next_element),
         name=step.name,
         branch=step.branch,
         status=StepStatus.SKIPPED,

@@ -61,7 +61,8 @@ class StepReport(Documented):
     """The BPMN element the step comes from."""
     at: str | None = None
     """For a barrier shared with other runs (`barriers:` of the bindings), which comes from no
-    element: the element it waits before or after."""
+    element: the element a run stopping there did not reach (the one it waits before, or the
+    one after the element it waits after)."""
     name: str | None = None
     branch: str = ""
     """The parallel branch label; empty on the scenario's main line."""
@@ -80,11 +81,14 @@ class StepReport(Documented):
     """Requests made for this step, retries and polls included (None: not recorded)."""
 
 
-def barrier_anchor(step: ScenarioStep | None) -> str | None:
-    """The element a shared barrier step waits before or after (None for any other step)."""
+def barrier_anchor(step: ScenarioStep | None, next_element: str | None = None) -> str | None:
+    """Where a run stopped at a shared barrier step (None for any other step): the element it
+    waits before; for one waiting after an element, the next element the scenario has
+    (`next_element`, when known), which the run did not reach, else that element."""
     if step is None or not step.meta.get("sharedBarrier"):
         return None
-    anchor = step.meta.get("before") or step.meta.get("after")
+    before, after = step.meta.get("before"), step.meta.get("after")
+    anchor = before or next_element or after
     return str(anchor) if anchor else None
 
 

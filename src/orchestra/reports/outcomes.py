@@ -1,7 +1,7 @@
 """What each BPMN element's colour on the report says: passed, failed or not covered.
 
-A run *fails at* the element of its first failed or errored step (for a shared barrier that timed
-out, the element it waits before or after). It *passes* an element when it
+A run *fails at* the element of its first failed or errored step (for a shared barrier, the
+element the run did not reach: `StepReport.at`). It *passes* an element when it
 passed and the element is on its path, or when it failed later: the element comes before the
 one it failed at on its path, or has a step that passed (a parallel branch listed after it).
 An element is failed if any run failed at it, passed if some run passed it, and otherwise not
@@ -61,8 +61,8 @@ def element_outcomes(report: RunReport) -> dict[str, ElementOutcome]:
 
 
 def failed_at(run: TestRunReport) -> str | None:
-    """The element a failing run failed at, if its steps say which: for a shared barrier that
-    timed out, the element it waited before or after."""
+    """The element a failing run failed at, if its steps say which: for a shared barrier, the
+    element the run did not reach (`StepReport.at`)."""
     if not run.is_failure:
         return None
     step = run.failing_step()

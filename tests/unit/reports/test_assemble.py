@@ -75,3 +75,36 @@ def test_a_check_stored_in_another_shape_is_shown_not_dropped() -> None:
     assert step.checks[0].message == "stored check in an unexpected shape"
     assert step.checks[0].actual == {"weird": True}
     assert step.kind is StepKind.ACTION
+
+
+def shared_barrier_step(position: int, side: str, element: str) -> ScenarioStep:
+    return ScenarioStep(
+        position=position,
+        kind=StepKind.BARRIER,
+        element_id=None,
+        name="barrier sync",
+        spec={"name": "sync", "parties": 2, "timeout": 60},
+        meta={"sharedBarrier": True, side: element},
+    )
+
+
+def test_a_run_failing_at_a_shared_barrier_stops_at_the_element_it_did_not_reach() -> None:
+    def failed_at_barrier(side: str) -> str | None:
+        steps = (
+            ScenarioStep(position=1, kind=StepKind.ACTION, element_id="Task_A", name="A"),
+            shared_barrier_step(2, side, "Task_A" if side == "after" else "Task_B"),
+            ScenarioStep(position=3, kind=StepKind.ACTION, element_id="Task_B", name="B"),
+        )
+        scenario = SCENARIO.model_copy(update={"steps": steps})
+        results = [
+            result(1, StepStatus.PASSED, element_id="Task_A"),
+            result(2, StepStatus.FAILED, element_id=None, error="barrier 'sync' timed out"),
+        ]
+        report = run_report(RUN, scenario, results)
+        failing = report.failing_step()
+        assert failing is not None
+        assert failing.name == "barrier sync"
+        return failing.at
+
+    assert failed_at_barrier("before") == "Task_B"
+    assert failed_at_barrier("after") == "Task_B"  # Task_A passed; Task_B was never reached
