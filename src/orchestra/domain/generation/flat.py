@@ -236,7 +236,7 @@ def _wire_scopes(flat: FlatGraph) -> None:
                 flat.add_edge(scope, exit_id(scope), EdgeKind.EXIT)
         exit_node = SINK if scope is None else exit_id(scope)
         for child in _ends(flat, children):
-            if not _error_to_boundary(flat, scope, child):
+            if not _thrown_to_boundary(flat, scope, child):
                 kind = EdgeKind.END if scope is None else EdgeKind.EXIT
                 flat.add_edge(child.id, exit_node, kind)
         for child in children:
@@ -272,7 +272,7 @@ def _may_end(node: Node) -> bool:
     return not (node.category is NodeCategory.SUB_PROCESS and node.triggered_by_event)
 
 
-def _error_to_boundary(flat: FlatGraph, scope: str | None, end: Node) -> bool:
+def _thrown_to_boundary(flat: FlatGraph, scope: str | None, end: Node) -> bool:
     """An error (or escalation) end event inside a subprocess continues at the boundary event
     of the subprocess that catches it."""
     if scope is None:
@@ -294,7 +294,7 @@ def _catching_boundary(graph: ProcessGraph, scope: str, thrower: Node, kind: str
     """The interrupting `kind` boundary event on `scope` that catches what `thrower` throws.
 
     One whose ref or code is the thrown one's, else one without a ref (it catches every error
-    or escalation, BPMN 10.5.4); None when none does. A throw that names nothing can't be told
+    or escalation); None when none does. A throw that names nothing can't be told
     apart: the first such boundary catches it, as before event details were kept.
     """
     catchers = [
