@@ -108,8 +108,12 @@ def test_list_and_show_summarise_the_stored_versions(
     shown = orchestra("processes", "show", "Order", "--version", "1", "--json", url=database_url)
     described = json.loads(shown.stdout)
     assert (described["version"], described["counts"]["boundaryEvent"]) == (1, 2)
+    timers = [e for e in described["events"] if e["id"] == "Check_Timeout"]
+    assert timers[0]["details"] == [{"kind": "timer", "timer": "timeDuration", "expression": "P1D"}]
     human = orchestra("processes", "show", "Order", url=database_url)
     assert "boundaryEvent" in human.stdout
+    assert "timer timeDuration P1D" in human.stdout
+    assert "message Msg_Order 'order'" in human.stdout
     assert "userTask 1" in human.stdout
     assert "Order version 2" in human.stdout
     missing = orchestra("processes", "show", "Order", "--version", "7", "--json", url=database_url)

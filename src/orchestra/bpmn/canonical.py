@@ -21,6 +21,11 @@ _NOT_CONTENT: Any = {
 def canonical_json(graph: ProcessGraph) -> str:
     """The graph as compact JSON with sorted keys, without source positions or exporter."""
     payload = graph.model_dump(mode="json", exclude=_NOT_CONTENT)
+    for node in payload["nodes"]:
+        # Added after processes were stored: a node without details is written as before, so
+        # re-importing an unchanged file without timers or refs finds its stored version.
+        if not node["event_details"]:
+            del node["event_details"]
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -7,11 +7,12 @@ enclosing subProcess in `Node.parent`. Boundary events are ordinary nodes with `
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 from lxml import etree
 
+from orchestra.bpmn.event_details import Owner, RootDefinitions, read_detail
 from orchestra.bpmn.findings import Findings
 from orchestra.bpmn.vocabulary import (
     EVENT_DEFINITIONS,
@@ -26,6 +27,7 @@ from orchestra.bpmn.vocabulary import (
 )
 from orchestra.domain.process import (
     Condition,
+    EventDetail,
     Flow,
     Lane,
     LoopKind,
@@ -70,13 +72,13 @@ class ProcessReader:
         self,
         process: etree._Element,
         *,
-        event_definitions: Mapping[str, str],
+        root: RootDefinitions,
         findings: Findings,
         seen_ids: set[str],
     ) -> None:
         self._process = process
         self._process_id = process.get("id") or ""
-        self._event_definitions = event_definitions
+        self._root = root
         self._findings = findings
         self._seen_ids = seen_ids
         self._nodes: list[Node] = []
@@ -162,6 +164,9 @@ class ProcessReader:
             return
         category = FLOW_NODE_CATEGORIES[local]
         lane = self._lane_of.get(node_id, parent_lane)
+        kinds, details = self._read_event_definitions(
+            element, Owner(node_id, local, self._process_id)
+        )
         self._nodes.append(
             Node(
                 id=node_id,
@@ -170,7 +175,8 @@ class ProcessReader:
                 name=element.get("name") or None,
                 parent=parent,
                 lane=lane,
-                event_definitions=self._read_event_definitions(element),
+                event_definitions=kinds,
+                event_details=details,
                 link_name=_link_name(element),
                 attached_to=reference(element.get("attachedToRef")),
                 cancel_activity=boolean(element.get("cancelActivity"), default=True),
@@ -187,16 +193,23 @@ class ProcessReader:
         if category is NodeCategory.SUB_PROCESS:
             self._read_container(element, parent=node_id, parent_lane=lane)
 
-    def _read_event_definitions(self, element: etree._Element) -> tuple[str, ...]:
+    def _read_event_definitions(
+        self, element: etree._Element, owner: Owner
+    ) -> tuple[tuple[str, ...], tuple[EventDetail, ...]]:
+        """The kinds of the event's definitions, and the details of those that have some."""
         kinds: list[str] = []
+        details: list[EventDetail] = []
         for local, child in model_children(element):
-            if local in EVENT_DEFINITIONS:
-                kinds.append(EVENT_DEFINITIONS[local])
-            elif local == "eventDefinitionRef":
-                ref = reference(text_of(child))
-                if ref is not None and ref in self._event_definitions:
-                    kinds.append(self._event_definitions[ref])
-        return tuple(kinds)
+            definition: etree._Element | None = child if local in EVENT_DEFINITIONS else None
+            if local == "eventDefinitionRef":
+                definition = self._root.event_definitions.get(reference(text_of(child)) or "")
+            if definition is None:
+                continue
+            kinds.append(EVENT_DEFINITIONS[local_name(str(definition.tag))])
+            detail = read_detail(definition, self._root, self._findings, owner=owner)
+            if detail is not None:
+                details.append(detail)
+        return tuple(kinds), tuple(details)
 
     def _read_flow(self, element: etree._Element) -> None:
         flow_id = self._identify(element, "sequenceFlow")

@@ -11,12 +11,13 @@ from orchestra.bpmn.collaboration_reader import (
     with_pools,
 )
 from orchestra.bpmn.diagram_reader import diagram_of, read_diagram
+from orchestra.bpmn.event_details import read_root_definitions
 from orchestra.bpmn.findings import Findings
 from orchestra.bpmn.process_reader import ProcessReader, model_children, rebuilt
 from orchestra.bpmn.repair import restore_cross_process_elements
 from orchestra.bpmn.safe_xml import Limits, parse_xml
 from orchestra.bpmn.validation import validate
-from orchestra.bpmn.vocabulary import EVENT_DEFINITIONS, MODEL, line_of, model
+from orchestra.bpmn.vocabulary import MODEL, line_of, model
 from orchestra.domain.process import Diagram, ImportedModel, ProcessGraph
 from orchestra.errors import BpmnRefused
 
@@ -52,7 +53,7 @@ def read_bpmn(data: bytes, *, source: str, limits: Limits | None = None) -> Impo
 
 
 def _read_processes(definitions: etree._Element, findings: Findings) -> list[ProcessGraph]:
-    event_definitions = _root_event_definitions(definitions)
+    root = read_root_definitions(definitions)
     seen_ids: set[str] = set()
     graphs: list[ProcessGraph] = []
     for local, element in model_children(definitions):
@@ -69,21 +70,9 @@ def _read_processes(definitions: etree._Element, findings: Findings) -> list[Pro
             )
             continue
         seen_ids.add(process_id)
-        reader = ProcessReader(
-            element, event_definitions=event_definitions, findings=findings, seen_ids=seen_ids
-        )
+        reader = ProcessReader(element, root=root, findings=findings, seen_ids=seen_ids)
         graphs.append(reader.read())
     return graphs
-
-
-def _root_event_definitions(definitions: etree._Element) -> dict[str, str]:
-    """Event definitions declared at the top level and referenced by `eventDefinitionRef`."""
-    found: dict[str, str] = {}
-    for local, element in model_children(definitions):
-        element_id = element.get("id")
-        if local in EVENT_DEFINITIONS and element_id:
-            found[element_id] = EVENT_DEFINITIONS[local]
-    return found
 
 
 def _stand_alone(

@@ -141,7 +141,8 @@ def _print_list(out: Console, result: dict[str, Any]) -> None:
 @click.option("--version", "version", type=click.IntRange(min=1), help="Default: the latest.")
 @json_option
 def show_command(key: str, version: int | None, as_json: bool) -> None:
-    """One process version: counts by element kind, pool, diagram and problems."""
+    """One process version: counts by element kind, pool, diagram, timers and refs of its
+    events, and problems."""
     result = asyncio.run(_show(Settings.from_env(), key, version))
     emit(result, as_json=as_json, human=lambda out: _print_show(out, result))
 
@@ -149,7 +150,7 @@ def show_command(key: str, version: int | None, as_json: bool) -> None:
 async def _show(settings: Settings, key: str, version: int | None) -> dict[str, Any]:
     async with open_database(settings) as db, db.transaction() as uow:
         stored = await importing.show_process(uow, key, version)
-    return importing.summary(stored)
+    return {**importing.summary(stored), "events": importing.event_details(stored.graph)}
 
 
 def _print_show(out: Console, item: dict[str, Any]) -> None:
@@ -168,5 +169,27 @@ def _print_show(out: Console, item: dict[str, Any]) -> None:
     out.print(table)
     types = ", ".join(f"{kind} {count}" for kind, count in item["counts_by_type"].items())
     out.print(f"  BPMN types: {types or '-'}")
+    _print_events(out, item["events"])
     out.print(f"  {item['errors']} errors, {item['warnings']} warnings")
     _print_problems(out, item["problems"])
+
+
+def _print_events(out: Console, events: list[dict[str, Any]]) -> None:
+    if events:
+        out.print("  events with timers or refs:")
+    for event in events:
+        name = f" {event['name']!r}" if event["name"] else ""
+        described = "; ".join(_describe_detail(detail) for detail in event["details"])
+        out.print(f"    {escape(event['id'])} ({event['type']}{escape(name)}): {escape(described)}")
+
+
+def _describe_detail(detail: dict[str, Any]) -> str:
+    """`timer timeDuration PT5M`, `error Error_Pay code PAY-402 'PaymentFailed'`."""
+    if "timer" in detail:
+        return f"timer {detail['timer']} {detail.get('expression', '(no expression)')}"
+    text = f"{detail['kind']} {detail['ref']}"
+    if "code" in detail:
+        text += f" code {detail['code']}"
+    if "name" in detail:
+        text += f" {detail['name']!r}"
+    return text

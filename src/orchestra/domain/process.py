@@ -60,6 +60,29 @@ class Condition(Frozen):
     language: str | None = None
 
 
+class TimerKind(StrEnum):
+    """Which of a timer event definition's three expressions it holds."""
+
+    DURATION = "timeDuration"
+    DATE = "timeDate"
+    CYCLE = "timeCycle"
+
+
+class EventDetail(Frozen):
+    """What one event definition says beyond its kind: the definition it refers to, its timer.
+
+    `ref` is the id in errorRef/escalationRef/messageRef/signalRef (namespace prefix dropped);
+    `code` and `name` come from the root-level <error>/<escalation>/<message>/<signal> it names.
+    """
+
+    kind: str  # as in Node.event_definitions: "error", "timer", ...
+    ref: str | None = None
+    code: str | None = None  # errorCode / escalationCode of the referenced definition
+    name: str | None = None  # name of the referenced definition
+    timer: TimerKind | None = None
+    expression: str | None = None  # the timer's expression, verbatim: "PT5M", "R3/PT1H", ...
+
+
 class Node(Frozen):
     """One flow node of a process (or of a subprocess nested in it)."""
 
@@ -72,6 +95,9 @@ class Node(Frozen):
     # events: "message", "timer", "error", "signal", "escalation", "conditional", "link",
     # "terminate", "compensate", "cancel" — in document order
     event_definitions: tuple[str, ...] = ()
+    # the event definitions that say more than their kind (a ref, a timer), in document order;
+    # empty for all others, so graphs stored before it existed load and keep their checksum
+    event_details: tuple[EventDetail, ...] = ()
     link_name: str | None = None  # link events: a throw continues at the catch of this name
     attached_to: str | None = None  # boundary events: the activity they sit on
     cancel_activity: bool = True  # boundary events: interrupting or not
@@ -83,6 +109,10 @@ class Node(Frozen):
     is_for_compensation: bool = False  # activities only started by a compensation event
     extension_xml: str | None = None  # raw <extensionElements>, bindings may live there
     line: int | None = None  # source line in the XML, for messages
+
+    def event_detail(self, kind: str) -> EventDetail | None:
+        """The details of this node's first event definition of `kind`, if it has any."""
+        return next((detail for detail in self.event_details if detail.kind == kind), None)
 
 
 class Flow(Frozen):

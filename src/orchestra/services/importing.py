@@ -137,6 +137,20 @@ def summary(stored: StoredProcess) -> dict[str, Any]:
     }
 
 
+def event_details(graph: ProcessGraph) -> list[dict[str, Any]]:
+    """What `processes show` lists of the events: those with timer expressions or refs."""
+    return [
+        {
+            "id": node.id,
+            "type": node.type,
+            "name": node.name,
+            "details": [d.model_dump(mode="json", exclude_none=True) for d in node.event_details],
+        }
+        for node in graph.nodes
+        if node.event_details
+    ]
+
+
 def decode_source(data: bytes) -> str:
     """The file as text, decoded as its XML declaration (or byte-order mark) says."""
     for bom, encoding in _BOMS:

@@ -7,7 +7,8 @@ Generation never walks the BPMN graph directly. It walks this graph, where:
 * an embedded subprocess `S` leads to its start events, and its end events lead to a synthetic
   `S::exit` node that carries the subprocess's outgoing flows (the subprocess is inlined);
 * an interrupting boundary event `B` on activity `T` is an exclusive alternative `T -> B` (an
-  error end event inside a subprocess leads to the subprocess's error boundary event);
+  error or escalation end event inside a subprocess leads to the boundary event of the
+  subprocess that catches its error or escalation: same ref or code, else one without a ref);
 * a non-interrupting boundary event is an ATTACH edge `T -> B`: a concurrent branch that may fire;
 * an event subprocess is entered from its scope (the subprocess node, or the process-level start
   events): interrupting ones as an exclusive alternative, non-interrupting ones as ATTACH edges;
@@ -22,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from orchestra.domain.process import Flow, Node, NodeCategory, ProcessGraph
+from orchestra.domain.process import EventDetail, Flow, Node, NodeCategory, ProcessGraph
 
 SOURCE = "::source"
 SINK = "::sink"
@@ -235,7 +236,7 @@ def _wire_scopes(flat: FlatGraph) -> None:
                 flat.add_edge(scope, exit_id(scope), EdgeKind.EXIT)
         exit_node = SINK if scope is None else exit_id(scope)
         for child in _ends(flat, children):
-            if not _error_to_boundary(flat, scope, child):
+            if not _thrown_to_boundary(flat, scope, child):
                 kind = EdgeKind.END if scope is None else EdgeKind.EXIT
                 flat.add_edge(child.id, exit_node, kind)
         for child in children:
@@ -271,18 +272,52 @@ def _may_end(node: Node) -> bool:
     return not (node.category is NodeCategory.SUB_PROCESS and node.triggered_by_event)
 
 
-def _error_to_boundary(flat: FlatGraph, scope: str | None, end: Node) -> bool:
-    """An error end event inside a subprocess continues at the subprocess's error boundary."""
-    if scope is None or "error" not in end.event_definitions:
+def _thrown_to_boundary(flat: FlatGraph, scope: str | None, end: Node) -> bool:
+    """An error (or escalation) end event inside a subprocess continues at the boundary event
+    of the subprocess that catches it."""
+    if scope is None:
         return False
+    for kind in _CAUGHT_AT_BOUNDARY:
+        if kind not in end.event_definitions:
+            continue
+        catcher = _catching_boundary(flat.graph, scope, end, kind)
+        if catcher is not None:
+            flat.add_edge(end.id, catcher.id, EdgeKind.BOUNDARY)
+            return True
+    return False
+
+
+_CAUGHT_AT_BOUNDARY = ("error", "escalation")
+
+
+def _catching_boundary(graph: ProcessGraph, scope: str, thrower: Node, kind: str) -> Node | None:
+    """The interrupting `kind` boundary event on `scope` that catches what `thrower` throws.
+
+    One whose ref or code is the thrown one's, else one without a ref (it catches every error
+    or escalation); None when none does. A throw that names nothing can't be told
+    apart: the first such boundary catches it, as before event details were kept.
+    """
     catchers = [
         b
-        for b in flat.graph.boundary_events.get(scope, ())
-        if "error" in b.event_definitions and b.cancel_activity
+        for b in graph.boundary_events.get(scope, ())
+        if kind in b.event_definitions and b.cancel_activity
     ]
-    for catcher in catchers[:1]:
-        flat.add_edge(end.id, catcher.id, EdgeKind.BOUNDARY)
-    return bool(catchers)
+    thrown = thrower.event_detail(kind)
+    if thrown is None or thrown.ref is None:
+        return next(iter(catchers), None)
+    matching = [b for b in catchers if _matches(thrown, b.event_detail(kind))]
+    catch_all = [b for b in catchers if _catches_all(b.event_detail(kind))]
+    return next(iter(matching + catch_all), None)
+
+
+def _matches(thrown: EventDetail, caught: EventDetail | None) -> bool:
+    if caught is None or caught.ref is None:
+        return False
+    return thrown.ref == caught.ref or (thrown.code is not None and thrown.code == caught.code)
+
+
+def _catches_all(caught: EventDetail | None) -> bool:
+    return caught is None or caught.ref is None
 
 
 def _wire_event_subprocess(
