@@ -32,15 +32,13 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from orchestra.errors import StoreError
-from orchestra.store.base import Connection
+from orchestra.store.base import CONFLICTS, Connection
 from orchestra.store.refusals import REFUSALS
 from orchestra.store.runs import Checkpoint, Completion, RunRepository, Written
 
 T = TypeVar("T")
 Write = Callable[[RunRepository], Awaitable[Any]]
 log = logging.getLogger("orchestra.commits")
-# a batch rolled back whole by a conflict with another transaction: applied again
-_CONFLICTS = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
 
 @dataclass(slots=True)
@@ -128,7 +126,7 @@ class GroupCommitter:
             # a value too large (class 54 is filed here too), or a deadlock still there after
             # the retries (batches finishing runs of the same suite runs lock their rows in any
             # order): the server is there, so the writes go one by one
-            if isinstance(exc, (*REFUSALS, *_CONFLICTS)):
+            if isinstance(exc, (*REFUSALS, *CONFLICTS)):
                 await self._one_by_one(batch, exc)
                 return
             _fail(batch, StoreError(f"a shared checkpoint transaction failed: {exc}"))
@@ -185,7 +183,7 @@ class GroupCommitter:
                     else:
                         async with conn.transaction():
                             results, written = await self._apply_in(repo, batch)
-            except _CONFLICTS:
+            except CONFLICTS:
                 if attempt == tries:
                     raise
                 await asyncio.sleep(0.01 * attempt)  # rolled back whole: apply it again

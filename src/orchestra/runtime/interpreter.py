@@ -277,10 +277,10 @@ class RunInterpreter:
                 f"{arrival['arrived']} of {parties} parties"
             )
             return _barrier_outcome(started, StepStatus.FAILED, message, arrival)
-        if arrival["ended"] and arrival["arrived"] + arrival["may_arrive"] < parties:
+        if arrival["doomed_by"]:
             message = (
                 f"barrier {name!r} can no longer be met: {arrival['arrived']} of {parties} "
-                f"parties arrived and {', '.join(arrival['ended'])} without reaching it"
+                f"parties arrived and {', '.join(arrival['doomed_by'])} without reaching it"
             )
             return _barrier_outcome(started, StepStatus.FAILED, message, arrival)
         raise Parked(float(arrival["timeout_at"]))
@@ -310,11 +310,10 @@ async def _arrive(
     )
     if arrival["arrived"] >= parties and not arrival["released"]:
         await repo.release_barrier(claimed.suite_run_id, name)
-    arrival["may_arrive"], arrival["ended"] = 0, []
-    if not arrival["released"] and arrival["arrived"] < parties:  # who else may still come
-        arrival["may_arrive"], arrival["ended"] = await repo.barrier_outlook(
-            claimed.suite_run_id, name
-        )
+    waiting = not arrival["released"] and arrival["arrived"] < parties
+    arrival["doomed_by"] = (
+        await repo.barrier_doomed_by(claimed.suite_run_id, name) if waiting else []
+    )
     return arrival
 
 

@@ -17,6 +17,9 @@ from orchestra.store.queries import sql
 from orchestra.store.refusals import REFUSALS, mark
 
 Connection = psycopg.AsyncConnection[DictRow]
+# a transaction PostgreSQL rolled back whole for a conflict with a concurrent one: the server
+# is there and nothing was changed, so it may be tried again
+CONFLICTS = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
 
 class Repository:

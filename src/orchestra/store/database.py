@@ -24,12 +24,11 @@ from psycopg_pool import AsyncConnectionPool
 from orchestra.config import Settings
 from orchestra.errors import Conflict, DatabaseUnreachable, StoreError
 from orchestra.store import migrate
+from orchestra.store.base import CONFLICTS, Connection
 from orchestra.store.embedded import embedded_database_url
 from orchestra.store.migrate import redact_url
 from orchestra.store.refusals import REFUSALS, refused
 from orchestra.store.repositories import UnitOfWork
-
-Connection = psycopg.AsyncConnection[DictRow]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +42,6 @@ async def resolve_server(settings: Settings) -> ServerInfo:
         return ServerInfo(url=settings.database_url, embedded=False)
     url = await asyncio.to_thread(embedded_database_url, settings.home)
     return ServerInfo(url=url, embedded=True)
-
-
-# transactions PostgreSQL rolls back for a conflict with a concurrent one
-_CONFLICTS = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 
 
 class Database:
@@ -64,7 +59,7 @@ class Database:
                 yield conn
         except REFUSALS as exc:  # before OperationalError: a too-long key is one too
             raise refused(exc) from exc
-        except _CONFLICTS as exc:  # a deadlock: the server is there, nothing changed
+        except CONFLICTS as exc:  # a deadlock: the server is there, nothing changed
             raise Conflict(
                 f"the change conflicted with a concurrent one ({exc.diag.message_primary or exc})"
                 " and was rolled back: nothing changed; try again"

@@ -359,13 +359,13 @@ class RunRepository(Repository):
         assert row is not None
         return dict(row)
 
-    async def barrier_outlook(self, suite_run_id: int, name: str) -> tuple[int, list[str]]:
-        """How many runs may still arrive at a barrier, and those that ended without arriving
-        (e.g. "S02 (test run 17) ended FAILED")."""
+    async def barrier_doomed_by(self, suite_run_id: int, name: str) -> list[str]:
+        """The runs whose ending without arriving means a barrier can no longer be met (e.g.
+        "S02 (test run 17) ended FAILED"); empty while it still can."""
         row = await self._one("barrier_outlook", suite_run_id=suite_run_id, name=name)
-        if row is None:
-            return 0, []
-        return int(row["may_arrive"]), [str(ended) for ended in row["ended"]]
+        if row is None or not row["doomed"]:
+            return []
+        return [str(ended) for ended in row["ended"]]
 
     async def wake_doomed_barriers(self) -> int:
         """Wake the runs parked at barriers that can no longer be met (a party ended without
@@ -374,8 +374,7 @@ class RunRepository(Repository):
         woken = 0
         for barrier in await self._all("waiting_barriers"):
             suite_run_id, name = int(barrier["suite_run_id"]), str(barrier["name"])
-            may_arrive, ended = await self.barrier_outlook(suite_run_id, name)
-            if ended and int(barrier["arrived"]) + may_arrive < int(barrier["parties"]):
+            if await self.barrier_doomed_by(suite_run_id, name):
                 woken += len(await self._all("wake_parked", suite_run_id=suite_run_id, name=name))
         if woken:
             await self.notify()

@@ -373,9 +373,10 @@ RETURNING parties, cardinality(arrived) AS arrived, released_at IS NOT NULL AS r
 -- name: barrier_outlook^
 -- Who else could still arrive at a shared barrier: the runs of the suite run whose scenario has
 -- it on its main line (a data row's barrier, `name@row<i>`, counts that row's runs only) and
--- that have not arrived: how many may yet (not ended), and which ended without arriving.
+-- that have not arrived. `doomed`: it can no longer be met, as one of them ended without
+-- arriving (`ended` names them) and too few may still come.
 WITH barrier AS (
-    SELECT b.suite_run_id, b.arrived, split_part(b.name, '@row', 1) AS base,
+    SELECT b.suite_run_id, b.arrived, b.parties, split_part(b.name, '@row', 1) AS base,
            CAST(nullif(split_part(b.name, '@row', 2), '') AS integer) AS row_index
     FROM suite_barrier b
     WHERE b.suite_run_id = :suite_run_id AND b.name = :name
@@ -393,16 +394,20 @@ WITH barrier AS (
             AND coalesce(st.spec ->> 'name', st.element_id) = b.base
       )
 )
-SELECT count(*) FILTER (WHERE status IN ('PENDING', 'QUEUED', 'RUNNING')) AS may_arrive,
-       coalesce(array_agg(format('%%s (test run %%s) ended %%s', scenario, id, status)
-                          ORDER BY id)
-                FILTER (WHERE status NOT IN ('PENDING', 'QUEUED', 'RUNNING')),
+SELECT coalesce(bool_or(p.status NOT IN ('PENDING', 'QUEUED', 'RUNNING')), false)
+       AND cardinality(b.arrived)
+           + count(*) FILTER (WHERE p.status IN ('PENDING', 'QUEUED', 'RUNNING')) < b.parties
+           AS doomed,
+       coalesce(array_agg(format('%%s (test run %%s) ended %%s', p.scenario, p.id, p.status)
+                          ORDER BY p.id)
+                FILTER (WHERE p.status NOT IN ('PENDING', 'QUEUED', 'RUNNING')),
                 '{}') AS ended
-FROM parties;
+FROM barrier b LEFT JOIN parties p ON true
+GROUP BY b.arrived, b.parties;
 
 -- name: waiting_barriers
 -- Barriers of suite runs in progress that runs are parked at, neither met nor timed out.
-SELECT b.suite_run_id, b.name, b.parties, cardinality(b.arrived) AS arrived
+SELECT b.suite_run_id, b.name
 FROM suite_barrier b JOIN suite_run s ON s.id = b.suite_run_id
 WHERE s.status = 'IN_PROGRESS' AND b.released_at IS NULL AND b.timeout_at > now()
 ORDER BY b.suite_run_id, b.name;
