@@ -15,7 +15,7 @@ from orchestra.config import Settings
 from orchestra.domain.generation import Criterion
 from orchestra.domain.process import NodeCategory
 from orchestra.domain.statuses import StepKind
-from orchestra.errors import GenerationLimit, NotFound
+from orchestra.errors import BindingRefused, GenerationLimit, NotFound
 from orchestra.services import generating
 from orchestra.store.database import Database
 from tests.unit.generation.models import model, node
@@ -118,6 +118,63 @@ async def test_a_call_activity_inlines_the_newest_imported_called_process(db: Da
     assert result["scenarios"] == 2
     assert result["parameters"]["inlined_calls"] == ["bill"]
     assert result["unbound"] == ["c/charge", "c/invoice"]
+
+
+async def _import_caller_and_billing(db: Database) -> None:
+    call = node(
+        "c", category=NodeCategory.CALL_ACTIVITY, type="callActivity", called_element="bill"
+    )
+    caller = model("s>c", "c>e", extra=(call,)).model_copy(update={"id": "caller"})
+    billing = model(
+        "s>x1", "x1>charge", "x1>invoice", "charge>e", "invoice>e",
+        extra=(node("invoice", name="Send invoice"),),
+    ).model_copy(update={"id": "bill"})  # fmt: skip
+    async with db.transaction() as uow:
+        for graph in (caller, billing):
+            await uow.processes.add_version(
+                graph, checksum=graph.id, source_xml="<x/>", source_name=None
+            )
+
+
+CALLED_BINDINGS = """\
+defaults: {service: shop}
+tasks:
+  c/charge: {action: {method: POST, path: /charges}}
+  Send invoice: {action: {method: POST, path: /invoices}}
+"""
+
+
+async def test_a_called_process_inlined_with_a_binding_file_has_its_tasks_bound(
+    db: Database, tmp_path: Path
+) -> None:
+    await _import_caller_and_billing(db)
+    bindings = tmp_path / "bindings.yaml"
+    bindings.write_text(CALLED_BINDINGS)
+    result = await generating.generate(db, "caller", bindings=bindings)
+    assert result["parameters"]["inlined_calls"] == ["bill"]
+    assert result["unbound"] == []
+    stored = await generating.show(db, result["suite"])
+    bound = {
+        step.element_id: step.spec["action"]["path"]
+        for scenario in stored.scenarios
+        for step in scenario.scenario.steps
+        if step.kind is StepKind.ACTION
+    }
+    assert bound == {"c/charge": "/charges", "c/invoice": "/invoices"}
+
+
+async def test_a_called_process_task_named_by_its_own_id_is_refused_naming_the_call(
+    db: Database, tmp_path: Path
+) -> None:
+    await _import_caller_and_billing(db)
+    bindings = tmp_path / "bindings.yaml"
+    bindings.write_text(CALLED_BINDINGS.replace("c/charge:", "charge:"))
+    with pytest.raises(
+        BindingRefused, match=r"'charge' is a task of a called process: .* c/charge"
+    ):
+        await generating.generate(db, "caller", bindings=bindings)
+    async with db.transaction() as uow:
+        assert await uow.suites.list() == []
 
 
 async def test_cli_generate_then_show_as_json(db: Database, settings: Settings) -> None:

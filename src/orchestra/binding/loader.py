@@ -30,6 +30,7 @@ from orchestra.binding.yamlsource import (
     problems_of,
     refusal,
 )
+from orchestra.domain.generation.calls import SEPARATOR
 from orchestra.domain.process import NodeCategory, ProcessGraph
 from orchestra.errors import BindingRefused
 
@@ -293,10 +294,14 @@ def _fits(section: str, category: NodeCategory) -> bool:
 
 
 def _unknown(section: str, key: str, candidates: dict[str, str | None]) -> str:
+    kind = {"tasks": "task", "events": "event", "flows": "flow"}[section]
+    called = [element for element in candidates if element.endswith(f"{SEPARATOR}{key}")]
+    if called:  # an inlined called process's element, named by its own id
+        ids = ", ".join(called)
+        return f"{key!r} is a {kind} of a called process: name it through its call, as {ids}"
     known = [*candidates, *(name for name in candidates.values() if name)]
     close = difflib.get_close_matches(key, known, n=3)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    kind = {"tasks": "task", "events": "event", "flows": "flow"}[section]
     return f"unknown {kind} {key!r}: no element of the process has this id or name{hint}"
 
 

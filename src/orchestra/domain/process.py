@@ -7,8 +7,10 @@ pydantic, so `ProcessGraph.model_validate(row["graph"])` gives the same object b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -201,6 +203,14 @@ class ProcessGraph(Frozen):
     diagram: Diagram | None = None
     exporter: str | None = None  # the modelling tool that wrote the file
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy whose lookups (`node_by_id`, `outgoing`, ...) are worked out anew from its
+        own nodes and flows: pydantic would copy the cached ones of this graph along."""
+        copy = super().model_copy(update=update, deep=deep)
+        for name in _LOOKUPS:
+            copy.__dict__.pop(name, None)
+        return copy
+
     @cached_property
     def node_by_id(self) -> dict[str, Node]:
         return {node.id: node for node in self.nodes}
@@ -243,6 +253,11 @@ class ProcessGraph(Frozen):
         counts["sequenceFlow"] = len(self.flows)
         counts["messageFlow"] = len(self.message_flows)
         return counts
+
+
+_LOOKUPS = tuple(
+    name for name, value in vars(ProcessGraph).items() if isinstance(value, cached_property)
+)
 
 
 class ProblemSeverity(StrEnum):

@@ -15,6 +15,7 @@ from orchestra.domain.generation import (
     Criterion,
     called_keys,
     generate_suite,
+    inline_calls,
 )
 from orchestra.domain.process import ProcessGraph
 from orchestra.domain.records import StoredSuite
@@ -44,7 +45,8 @@ async def generate(
     bindings: str | Path | Source | None = None,
 ) -> dict[str, Any]:
     """Generate the suite of a stored process version, attach its bindings (those embedded in
-    the BPMN, then the `bindings` file's or text's), store it, and summarize it."""
+    the BPMN, the called processes' included, then the `bindings` file's or text's), store it,
+    and summarize it."""
     key, version = parse_process_ref(process_ref)
     async with db.transaction() as uow:
         process = await uow.processes.get(key, version)
@@ -52,7 +54,10 @@ async def generate(
             at = f" version {version}" if version is not None else ""
             raise NotFound(f"process {key}{at} is not imported", details={"process": process_ref})
         called = await _called_processes(uow, process.graph)
-    bound = await asyncio.to_thread(_bindings, process.graph, bindings)
+    # bound against the graph with its calls inlined: the tasks of a called process are bound
+    # by their ids there (`call/task`) or their names, like the caller's own
+    inlined, _ = inline_calls(process.graph, called)
+    bound = await asyncio.to_thread(_bindings, inlined, bindings)
     generated = await asyncio.to_thread(
         generate_suite,
         process.graph,

@@ -432,6 +432,29 @@ def test_an_imported_called_process_is_inlined_with_prefixed_ids() -> None:
     assert suite.coverage.flows_total == 2
 
 
+def test_a_called_process_is_inlined_even_when_the_graph_was_looked_up_before() -> None:
+    # resolving a binding file reads `node_by_id` before generation inlines the calls
+    call = node(
+        "c", category=NodeCategory.CALL_ACTIVITY, type="callActivity", called_element="bill"
+    )
+    caller = model("s>c", "c>e", extra=(call,))
+    assert set(caller.node_by_id) == {"s", "c", "e"}
+    billing = model("s>charge", "charge>e").model_copy(update={"id": "bill"})
+    suite = generate(caller, called={"bill": billing})
+    assert [step.element_id for step in suite.scenarios[0].steps] == ["c/charge", "c/e", "e"]
+
+
+def test_a_copied_graph_looks_up_its_own_nodes_and_flows() -> None:
+    graph = model("s>a", "a>e")
+    assert "b" not in graph.node_by_id
+    assert graph.outgoing["a"][0].target == "e"
+    copy = graph.model_copy(update={"nodes": (*graph.nodes, node("b")), "flows": ()})
+    assert "b" in copy.node_by_id
+    assert copy.outgoing["a"] == ()
+    assert copy.flow_by_id == {}
+    assert graph.outgoing["a"][0].target == "e"  # the original keeps its own
+
+
 def test_a_recursive_call_stays_one_step() -> None:
     call = node("c", category=NodeCategory.CALL_ACTIVITY, type="callActivity", called_element="p")
     graph = model("s>c", "c>e", extra=(call,))
