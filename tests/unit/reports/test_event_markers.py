@@ -11,6 +11,7 @@ from orchestra.domain.process import Node, NodeCategory
 from orchestra.reports.diagram import render_svg
 from orchestra.reports.events import event_marker
 from orchestra.reports.html import render_html
+from orchestra.reports.layout import auto_layout
 from tests.support.event_process import events_graph, events_report
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -196,3 +197,11 @@ def _points(drawn: etree._Element) -> list[tuple[float, float]]:
             cx, cy, r = (float(shape.get(name, "0")) for name in ("cx", "cy", "r"))
             points += [(cx + r, cy), (cx - r, cy), (cx, cy + r), (cx, cy - r)]
     return points
+
+
+def test_boundary_events_laid_out_on_one_activity_do_not_overlap() -> None:
+    shapes = {s.element_id: s.bounds for s in auto_layout(events_graph()).shapes}
+    first, second = shapes["Boundary_PayFailed"], shapes["Boundary_Late"]
+    assert first.x + first.width < second.x
+    host = shapes["Task_Charge"]
+    assert first.y + first.height / 2 == second.y + second.height / 2 == host.y + host.height
