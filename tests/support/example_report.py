@@ -193,9 +193,13 @@ def example_runs() -> tuple[TestRunReport, ...]:
 
 
 def example_report(
-    runs: tuple[TestRunReport, ...] | None = None, *, with_diagram: bool = True
+    runs: tuple[TestRunReport, ...] | None = None,
+    *,
+    with_diagram: bool = True,
+    graph: ProcessGraph | None = None,
 ) -> RunReport:
-    graph = order_graph(with_diagram=with_diagram)
+    """The example's suite run; over `graph` instead of the example's process when given."""
+    graph = graph or order_graph(with_diagram=with_diagram)
     return RunReport(
         suite_run=SuiteRunInfo(
             id=7,

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from orchestra.cli.output import emit, json_option
 from orchestra.config import Settings
+from orchestra.domain.process import EventDetail
 from orchestra.errors import BpmnRefused
 from orchestra.services import importing
 from orchestra.store.database import open_database
@@ -179,17 +180,6 @@ def _print_events(out: Console, events: list[dict[str, Any]]) -> None:
         out.print("  events with timers or refs:")
     for event in events:
         name = f" {event['name']!r}" if event["name"] else ""
-        described = "; ".join(_describe_detail(detail) for detail in event["details"])
+        details = [EventDetail.model_validate(detail) for detail in event["details"]]
+        described = "; ".join(detail.describe() for detail in details)
         out.print(f"    {escape(event['id'])} ({event['type']}{escape(name)}): {escape(described)}")
-
-
-def _describe_detail(detail: dict[str, Any]) -> str:
-    """`timer timeDuration PT5M`, `error Error_Pay code PAY-402 'PaymentFailed'`."""
-    if "timer" in detail:
-        return f"timer {detail['timer']} {detail.get('expression', '(no expression)')}"
-    text = f"{detail['kind']} {detail['ref']}"
-    if "code" in detail:
-        text += f" code {detail['code']}"
-    if "name" in detail:
-        text += f" {detail['name']!r}"
-    return text

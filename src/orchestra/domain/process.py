@@ -84,6 +84,18 @@ class EventDetail(Frozen):
     timer: TimerKind | None = None
     expression: str | None = None  # the timer's expression, verbatim: "PT5M", "R3/PT1H", ...
 
+    def describe(self) -> str:
+        """In words, as `processes show` and the report give it: `timer timeDuration PT5M`,
+        `error Error_Pay code PAY-402 'PaymentFailed'`."""
+        if self.timer is not None:
+            return f"timer {self.timer.value} {self.expression or '(no expression)'}"
+        text = self.kind if self.ref is None else f"{self.kind} {self.ref}"
+        if self.code is not None:
+            text += f" code {self.code}"
+        if self.name is not None:
+            text += f" {self.name!r}"
+        return text
+
 
 class Node(Frozen):
     """One flow node of a process (or of a subprocess nested in it)."""

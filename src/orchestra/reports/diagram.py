@@ -2,10 +2,11 @@
 
 Drawn from the model's BPMNDI (or `layout.auto_layout` when it has none): pools and lanes as
 labelled bands, tasks as rounded rectangles, events as circles (end events thick, intermediate
-and boundary ones double) with a glyph for timer / error / message / signal / terminate,
-gateways as diamonds with their marker, flows as polylines with arrowheads. Every element is a
-`<g data-element=ID data-outcome=passed|failed|not-covered>` with a `<title>` giving its counts.
-Every text from the model is escaped.
+and boundary ones double, non-interrupting ones dashed) with the marker of their definition
+(`events.event_marker`), gateways as diamonds with their marker, flows as polylines with
+arrowheads. Every element is a `<g data-element=ID data-outcome=passed|failed|not-covered>` with
+a `<title>` giving its counts and, for an event, its timer or refs. Every text from the model is
+escaped.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 from markupsafe import Markup, escape
 
 from orchestra.domain.process import Bounds, Diagram, Node, NodeCategory, Point, ProcessGraph
+from orchestra.reports.events import details_text, event_marker
 from orchestra.reports.layout import auto_layout
 from orchestra.reports.outcomes import ElementOutcome, Outcome
 
@@ -114,11 +116,15 @@ def _attributes(element_id: str, kind: str, outcomes: dict[str, ElementOutcome])
     )
 
 
-def _title(element_id: str, name: str | None, outcomes: dict[str, ElementOutcome]) -> str:
+def _title(
+    element_id: str, name: str | None, outcomes: dict[str, ElementOutcome], details: str = ""
+) -> str:
+    """`Name (id) — 2 passed, 0 failed`, then an event's details, one per line."""
     outcome = outcomes.get(element_id)
     counts = f"{outcome.passed} passed, {outcome.failed} failed" if outcome else "not covered"
     label = f"{name} ({element_id})" if name else element_id
-    return f"<title>{escape(label)} — {escape(counts)}</title>"
+    more = f"\n{details}" if details else ""
+    return f"<title>{escape(label)} — {escape(counts)}{escape(more)}</title>"
 
 
 def _band(bounds: Bounds, name: str | None, kind: str) -> str:
@@ -178,10 +184,8 @@ def _node(node: Node, bounds: Bounds, outcomes: dict[str, ElementOutcome]) -> st
         body = _activity(node, bounds)
     kind = "event" if node.category.is_event else "gateway" if node.category.is_gateway else "task"
     badge = _badge(outcomes.get(node.id), bounds)
-    return (
-        f"<g {_attributes(node.id, kind, outcomes)}>{_title(node.id, node.name, outcomes)}"
-        f"{body}{badge}</g>"
-    )
+    title = _title(node.id, node.name, outcomes, details_text(node, separator="\n"))
+    return f"<g {_attributes(node.id, kind, outcomes)}>{title}{body}{badge}</g>"
 
 
 def _activity(node: Node, b: Bounds) -> str:
@@ -205,44 +209,13 @@ def _event(node: Node, b: Bounds) -> str:
         NodeCategory.START_EVENT: "start",
         NodeCategory.END_EVENT: "end",
     }.get(node.category, "intermediate")
-    if style == "intermediate" and not node.cancel_activity:
-        style += " non-interrupting"
+    if not (node.cancel_activity and node.is_interrupting):
+        style += " non-interrupting"  # a boundary or an event subprocess's start event
     circle = f'<circle class="shape {style}" cx="{cx:g}" cy="{cy:g}" r="{r:g}"/>'
     if style.startswith("intermediate"):
         circle += f'<circle class="inner {style}" cx="{cx:g}" cy="{cy:g}" r="{r - 3:g}"/>'
-    glyph = _event_glyph(node.event_definitions[0] if node.event_definitions else "", cx, cy, r)
     label = _label_below(node.name, cx, b.y + b.height)
-    return circle + glyph + label
-
-
-def _event_glyph(kind: str, cx: float, cy: float, r: float) -> str:
-    s = r * 0.5
-    if kind == "timer":
-        return (
-            f'<circle class="glyph" cx="{cx:g}" cy="{cy:g}" r="{s:g}"/>'
-            f'<path class="glyph" d="M{cx:g},{cy - s * 0.8:g} L{cx:g},{cy:g}'
-            f' L{cx + s * 0.6:g},{cy:g}"/>'
-        )
-    if kind == "error":
-        return (
-            f'<path class="glyph" d="M{cx - s:g},{cy + s:g} L{cx - s * 0.4:g},{cy - s:g}'
-            f" L{cx + s * 0.2:g},{cy + s * 0.2:g} L{cx + s:g},{cy - s:g}"
-            f' L{cx + s * 0.4:g},{cy + s:g} L{cx - s * 0.2:g},{cy - s * 0.2:g} z"/>'
-        )
-    if kind == "message":
-        return (
-            f'<rect class="glyph" x="{cx - s:g}" y="{cy - s * 0.7:g}" width="{2 * s:g}"'
-            f' height="{1.4 * s:g}"/><path class="glyph" d="M{cx - s:g},{cy - s * 0.7:g}'
-            f' L{cx:g},{cy:g} L{cx + s:g},{cy - s * 0.7:g}"/>'
-        )
-    if kind in ("signal", "escalation"):
-        return (
-            f'<path class="glyph" d="M{cx:g},{cy - s:g} L{cx + s:g},{cy + s * 0.8:g}'
-            f' L{cx - s:g},{cy + s * 0.8:g} z"/>'
-        )
-    if kind == "terminate":
-        return f'<circle class="glyph filled" cx="{cx:g}" cy="{cy:g}" r="{s * 1.2:g}"/>'
-    return ""
+    return circle + event_marker(node, cx, cy, r) + label
 
 
 def _gateway(node: Node, b: Bounds) -> str:

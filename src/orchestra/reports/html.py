@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.reports.diagram import diagram_of, render_svg
+from orchestra.reports.events import event_texts
 from orchestra.reports.model import RunReport
 from orchestra.reports.outcomes import element_outcomes, outcome_counts
 from orchestra.reports.text import failure_message, format_ms, pretty, show, step_label
@@ -46,6 +47,7 @@ def render_html(report: RunReport) -> str:
         elements=outcome_counts(outcomes),
         from_model=diagram_of(process.graph)[1],
         svg=render_svg(process.graph, outcomes),
+        events=event_texts(process.graph),
         style=Markup(style),
         script=Markup(script),
         style_hash=_csp_hash(style),

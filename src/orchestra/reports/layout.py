@@ -24,6 +24,7 @@ from orchestra.domain.process import (
 COLUMN_WIDTH = 170.0
 ROW_HEIGHT = 130.0
 MARGIN = 60.0
+BOUNDARY_GAP = 42.0  # between the centres of boundary events on one activity: 36 wide, apart
 
 
 def node_size(node: Node) -> tuple[float, float]:
@@ -51,7 +52,7 @@ def auto_layout(graph: ProcessGraph) -> Diagram:
         host = shapes.get(node.attached_to or "")
         if host is not None:
             siblings = [b.id for b in graph.boundary_events.get(node.attached_to or "", ())]
-            offset = (siblings.index(node.id) + 1) * host.bounds.width / (len(siblings) + 1)
+            offset = _boundary_offset(siblings.index(node.id), len(siblings), host.bounds.width)
             shapes[node.id] = _shape(
                 node.id, host.bounds.x + offset, host.bounds.y + host.bounds.height, 36.0, 36.0
             )
@@ -62,6 +63,13 @@ def auto_layout(graph: ProcessGraph) -> Diagram:
         if flow.source in shapes and flow.target in shapes
     )
     return Diagram(shapes=tuple(shapes.values()), edges=edges)
+
+
+def _boundary_offset(index: int, count: int, width: float) -> float:
+    """Centre of the `index`-th of `count` boundary events along an activity's bottom edge:
+    spread evenly, but never closer than BOUNDARY_GAP (they may then overhang the corners)."""
+    step = max(width / (count + 1), BOUNDARY_GAP)
+    return width / 2 + (index - (count - 1) / 2) * step
 
 
 def _shape(element_id: str, cx: float, cy: float, width: float, height: float) -> Shape:

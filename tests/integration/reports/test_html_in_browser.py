@@ -15,6 +15,7 @@ from orchestra.reports.html import render_html
 from orchestra.reports.json_report import render_json
 from orchestra.reports.model import RunReport
 from orchestra.reports.screenshot import CHROMIUM, chromium, file_url, html_for, screenshot
+from tests.support.event_process import events_report
 from tests.support.example_report import example_report, make_run, step
 
 pytestmark = [
@@ -92,6 +93,28 @@ async def test_the_diagram_shows_every_element_coloured_by_its_outcome(
     failed = "[data-element=EndEvent_OrderCancelled] .shape"
     assert await opened.page.evaluate(stroke, failed) == RED
     assert await opened.page.evaluate(stroke, "[data-element=Task_CreateOrder] .shape") == GREEN
+
+
+async def test_thrown_event_markers_are_filled_caught_ones_outlined_and_titles_say_the_refs(
+    browser: Any, tmp_path: Path
+) -> None:
+    opened = await open_report(browser, events_report(), tmp_path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    await opened.page.locator("svg.bpmn").screenshot(path=str(ARTIFACTS / "report-events.png"))
+    style = "([s, p]) => getComputedStyle(document.querySelector(s))[p]"
+    thrown = "[data-element=Signal_Done] .event-marker .glyph"
+    caught = "[data-element=Message_Paid] .event-marker .glyph"
+    assert await opened.page.evaluate(style, [thrown, "fill"]) == GREEN  # on the passed path
+    assert await opened.page.evaluate(style, [caught, "fill"]) == "none"
+    dashed = "[data-element=Boundary_Late] .shape"
+    assert await opened.page.evaluate(style, [dashed, "strokeDasharray"]) != "none"
+    solid = "[data-element=Boundary_PayFailed] .shape"
+    assert await opened.page.evaluate(style, [solid, "strokeDasharray"]) == "none"
+    title = "[data-element=Boundary_PayFailed] > title"
+    assert (await opened.page.text_content(title) or "").endswith(
+        "\nerror Error_Pay code PAY_ERR 'Payment failed'"
+    )
+    assert opened.problems == []
 
 
 async def test_the_failure_filter_shows_only_the_failed_runs_and_back(
