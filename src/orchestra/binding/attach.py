@@ -44,14 +44,17 @@ def attach_bindings(suite: GeneratedSuite, bindings: Bindings) -> tuple[Generate
 def _depends_on(
     scenario: TestScenario, every: tuple[TestScenario, ...], bindings: Bindings
 ) -> tuple[DependsOn, ...]:
-    """`scenarios:` rules: this scenario waits for the others whose path reaches an element."""
+    """`scenarios:` rules: this scenario waits for the others whose path reaches an element,
+    but not for its peers, those the same rule matches too (two scenarios that both create and
+    cancel an order would otherwise wait for each other)."""
     found: dict[str, DependsOn] = {dep.scenario: dep for dep in scenario.depends_on}
     for rule in bindings.scenarios:
         if rule.reaching not in scenario.path:
             continue
+        others = [o for o in every if o.name != scenario.name and rule.reaching not in o.path]
         for dep in rule.depends_on:
-            for other in every:
-                if other.name != scenario.name and dep.reaching in other.path:
+            for other in others:
+                if dep.reaching in other.path:
                     found.setdefault(
                         other.name, DependsOn(scenario=other.name, outcome=dep.outcome)
                     )

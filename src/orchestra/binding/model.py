@@ -23,6 +23,7 @@ A binding file (YAML) maps BPMN elements to what they do against the SUT:
     scenarios:                              # dependsOn between generated scenarios
       - reaching: Task_CancelOrder          # every scenario whose path goes through this...
         dependsOn:                          # ...waits for every other scenario through that
+                                            # (not for those through this one too)
           - {reaching: Task_CreateOrder, outcome: PASSED}
     barriers:                               # shared by several scenarios of a suite run
       - name: orders-created                # required, unique in the file, no '@'

@@ -210,6 +210,17 @@ scenarios:
     assert [(d.scenario, d.outcome) for d in rejected.depends_on] == [("approved", "PASSED")]
 
 
+def test_scenarios_a_rule_matches_do_not_wait_for_each_other() -> None:
+    # reject after create: the two rejecting scenarios create too, yet wait only for the other
+    rules = (
+        BINDINGS + "scenarios:\n  - {reaching: Task_Reject, dependsOn: [{reaching: Task_Create}]}\n"
+    )
+    again = NO.model_copy(update={"name": "rejected again", "position": 2})
+    result, _ = attach_bindings(suite(YES, NO, again), load_bindings(rules, order_process()))
+    waits = {s.name: [d.scenario for d in s.depends_on] for s in result.scenarios}
+    assert waits == {"approved": [], "rejected": ["approved"], "rejected again": ["approved"]}
+
+
 def test_scenario_rules_that_loop_are_refused_naming_the_cycle() -> None:
     rules = (
         BINDINGS
