@@ -3,12 +3,16 @@
 Started on first use, reused by later commands (it keeps running after a command exits), and
 reached through a Unix socket inside its data directory, so two homes never collide: no TCP
 port is opened. The binaries come from the `pgserver` wheel; where it has no wheel (Python
-3.13+), `initdb` and `pg_ctl` found on the PATH are used instead.
+3.13+), PostgreSQL's own `initdb` and `pg_ctl` are used instead (on the PATH, or where the
+distributions install them), as an ordinary user: PostgreSQL does not run as root.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
+import os
+import re
 import shutil
 import subprocess
 import warnings
@@ -49,28 +53,71 @@ def _start_server(data: Path) -> str:
     return str(server.get_uri())
 
 
-def _start_from_path(data: Path) -> str:
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+def _start_from_path(data: Path, installed: tuple[str, ...] | None = None) -> str:
+    """The server from PostgreSQL's own `initdb` and `pg_ctl`: on the PATH, else where the
+    distributions install them (`installed`: Debian's /usr/lib/postgresql/N/bin is not on the
+    PATH)."""
+    installed = INSTALLED if installed is None else installed
+    initdb, pg_ctl = _binary("initdb", installed), _binary("pg_ctl", installed)
     if initdb is None or pg_ctl is None:
         raise ConfigurationError(
             "no embedded PostgreSQL for this Python (the pgserver wheel exists for 3.9-3.12) and "
-            "no initdb/pg_ctl on the PATH: install PostgreSQL (e.g. apt-get install postgresql) "
-            "or set ORCHESTRA_DATABASE_URL"
+            "no initdb/pg_ctl on the PATH or in /usr/lib/postgresql/*/bin: install the "
+            "PostgreSQL server (e.g. apt-get install postgresql) or set ORCHESTRA_DATABASE_URL"
+        )
+    if os.geteuid() == 0:
+        raise ConfigurationError(
+            f"PostgreSQL refuses to run as root, so {pg_ctl} cannot start the embedded server: "
+            "run orchestra as an ordinary user or set ORCHESTRA_DATABASE_URL"
         )
     if not (data / "PG_VERSION").exists():
-        subprocess.run(
-            [initdb, "-D", str(data), "-U", "postgres", "--auth=trust"],
-            check=True,
-            capture_output=True,
-        )
-    if not (data / "postmaster.pid").exists():
+        _run(data, [initdb, "-D", str(data), "-U", "postgres", "--auth=trust"])
+    # Not running (status 3), or a postmaster.pid left by a crash or a reboot: postgres itself
+    # tells a stale pid file from a live server when it starts.
+    status = subprocess.run([pg_ctl, "-D", str(data), "status"], capture_output=True, check=False)
+    if status.returncode != 0:
         options = f"-c listen_addresses='' -c unix_socket_directories='{data}'"
-        subprocess.run(
-            [pg_ctl, "-D", str(data), "-w", "-o", options, "-l", str(data / "server.log"), "start"],
-            check=True,
-            capture_output=True,
-        )
+        log = str(data / "server.log")
+        _run(data, [pg_ctl, "-D", str(data), "-w", "-o", options, "-l", log, "start"])
     return f"postgresql://postgres:@/postgres?host={quote(str(data))}"
+
+
+def _binary(name: str, installed: tuple[str, ...]) -> str | None:
+    found = shutil.which(name)
+    if found is not None:
+        return found
+    for pattern in installed:
+        candidates = sorted(glob.glob(pattern.format(name=name)), key=_version, reverse=True)
+        if candidates:
+            return candidates[0]
+    return None
+
+
+INSTALLED = (
+    "/usr/lib/postgresql/*/bin/{name}",  # Debian, Ubuntu
+    "/usr/pgsql-*/bin/{name}",  # RHEL, Fedora (PGDG)
+    "/opt/homebrew/opt/postgresql@*/bin/{name}",  # macOS, Homebrew
+    "/usr/local/opt/postgresql@*/bin/{name}",
+)
+
+
+def _version(path: str) -> tuple[int, ...]:
+    """The newest installed server first: 16 above 9.6, by the numbers in its path."""
+    return tuple(int(part) for part in re.findall(r"\d+", path))
+
+
+def _run(data: Path, command: list[str]) -> None:
+    try:
+        subprocess.run(command, check=True, capture_output=True, text=True)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        said = getattr(exc, "stderr", None) or str(exc)
+        log = data / "server.log"
+        more = f" (its log: {log})" if log.exists() else ""
+        raise ConfigurationError(
+            f"could not start the embedded PostgreSQL in {data}: {Path(command[0]).name} "
+            f"failed: {said.strip()}{more}. Set ORCHESTRA_DATABASE_URL to use an existing "
+            "server instead."
+        ) from exc
 
 
 def _ensure_database(url: str) -> None:
