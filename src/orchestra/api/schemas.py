@@ -161,7 +161,13 @@ class SuiteRunCreate(Create):
     suite: int
     environment: Name | None = None
     data_set: Name | None = None
-    max_attempts: int = Field(3, ge=1, le=100, description="Leases a run may lose")
+    max_attempts: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="Attempts a run gets: each lost lease costs one; FAILED_STUCK when the"
+        " last is lost",
+    )
 
 
 class SuiteRunPublic(Public):

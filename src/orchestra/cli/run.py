@@ -43,7 +43,8 @@ def _executor_factory() -> ExecutorFactory:
     type=click.IntRange(1, 100),
     default=3,
     show_default=True,
-    help="Leases a run may lose (crashed or hung workers) before it is FAILED_STUCK.",
+    help="Attempts a run gets: each lease it loses (a crashed or hung worker) costs one, "
+    "and it is FAILED_STUCK when it loses the last.",
 )
 @click.option(
     "--wait/--no-wait",

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from orchestra.domain.execution import CheckResult
 from orchestra.domain.records import StepResult, TestRun
 from orchestra.domain.scenario import ScenarioStep, TestScenario
-from orchestra.domain.statuses import StepKind, StepStatus
+from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.reports.model import StepReport, TestRunReport, barrier_anchor
 
 _CHECK_FIELDS = frozenset(CheckResult.model_fields)
@@ -46,7 +46,7 @@ def run_report(
         scenario=run.scenario_name,
         data_row_index=run.data_row_index,
         status=run.status,
-        attempts=max(run.attempt, 1),
+        attempts=_attempts(run),
         error=run.error,
         queued_at=run.queued_at,
         started_at=run.started_at,
@@ -54,6 +54,14 @@ def run_report(
         path=scenario.path if scenario is not None else (),
         steps=tuple(sorted(reports, key=lambda report: report.position)),
     )
+
+
+def _attempts(run: TestRun) -> int:
+    """Tries, not claims: a run is claimed again after waiting at a shared barrier or a
+    worker's drain too; only a lost lease costs it an attempt (a FAILED_STUCK run lost its
+    last one as well)."""
+    lost = run.lost_leases
+    return max(lost if run.status is TestRunStatus.FAILED_STUCK else lost + 1, 1)
 
 
 def _next_elements(steps: Sequence[ScenarioStep]) -> dict[int, str]:

@@ -59,12 +59,12 @@ def data_root() -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _as_ordinary_user() -> dict[str, object]:
+def _ordinary_user() -> tuple[int | None, int | None]:
     """Root (CI) runs the script as nobody: PostgreSQL does not run as root."""
     if os.geteuid() != 0:
-        return {}
+        return None, None
     nobody = pwd.getpwnam("nobody")
-    return {"user": nobody.pw_uid, "group": nobody.pw_gid}
+    return nobody.pw_uid, nobody.pw_gid
 
 
 def test_without_pgserver_the_server_starts_from_the_path_and_again_after_a_crash(
@@ -76,6 +76,7 @@ def test_without_pgserver_the_server_starts_from_the_path_and_again_after_a_cras
         "PYTHONPATH": str(Path(__file__).parents[3] / "src"),
         "HOME": str(data_root),
     }
+    user, group = _ordinary_user()
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(data_root / "pgdata")],
         env=env,
@@ -83,7 +84,8 @@ def test_without_pgserver_the_server_starts_from_the_path_and_again_after_a_cras
         text=True,
         timeout=120,
         check=False,
-        **_as_ordinary_user(),  # type: ignore[arg-type]
+        user=user,
+        group=group,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["first orchestra", "after a crash orchestra"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from orchestra.domain.records import StepResult, TestRun
 from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
@@ -25,6 +27,7 @@ RUN = TestRun(
     data_row_index=1,
     status=TestRunStatus.FAILED,
     attempt=2,
+    lost_leases=1,
     created_at=T,
     started_at=T,
     finished_at=T,
@@ -68,6 +71,22 @@ def test_a_stored_run_becomes_a_report_with_steps_in_order_and_the_rest_skipped(
     assert (report.scenario, report.data_row_index, report.attempts) == ("S01", 1, 2)
     assert report.path == ("Start", "Task_A", "End")
     assert report.failing_step() == report.steps[1]
+
+
+@pytest.mark.parametrize(
+    ("status", "claims", "lost", "attempts"),
+    [
+        (TestRunStatus.PASSED, 3, 0, 1),  # claimed again after a shared barrier and a drain
+        (TestRunStatus.PASSED, 3, 1, 2),
+        (TestRunStatus.FAILED_STUCK, 3, 3, 3),  # the third lease lost too
+        (TestRunStatus.SKIPPED, 0, 0, 1),
+    ],
+)
+def test_a_run_counts_its_attempts_by_the_leases_it_lost_not_its_claims(
+    status: TestRunStatus, claims: int, lost: int, attempts: int
+) -> None:
+    run = RUN.model_copy(update={"status": status, "attempt": claims, "lost_leases": lost})
+    assert run_report(run, SCENARIO, []).attempts == attempts
 
 
 def test_a_check_stored_in_another_shape_is_shown_not_dropped() -> None:
