@@ -32,6 +32,9 @@ def files(tmp_path: Path) -> dict[str, Path]:
         "changed": ORDER_BPMN.replace(b"Check order", b"Check the order"),
         "broken": process(LINEAR + '<sequenceFlow id="F9" sourceRef="T" targetRef="Gone"/>'),
         "hostile": b'<!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/hostname">]><d>&x;</d>',
+        "orphan": process(
+            LINEAR + '<task id="Orphan"/><sequenceFlow id="F3" sourceRef="Orphan" targetRef="E"/>'
+        ),
     }
     for name, data in written.items():
         (tmp_path / f"{name}.bpmn").write_bytes(data)
@@ -88,6 +91,22 @@ def test_good_files_are_kept_when_another_is_refused_and_json_says_which(
     (refused,) = payload["refused"]
     assert refused["code"] == "invalid-model"
     assert [p["code"] for p in refused["problems"] if p["severity"] == "error"] == ["dangling-flow"]
+    assert rows(database_url) == 1
+
+
+def test_strict_refuses_a_model_only_partly_testable_that_is_otherwise_a_warning(
+    database_url: str, files: dict[str, Path]
+) -> None:
+    strict = orchestra("import", str(files["orphan"]), "--strict", "--json", url=database_url)
+    assert strict.returncode == 1
+    (refused,) = json.loads(strict.stdout)["refused"]
+    errors = [(p["code"], p["element_id"]) for p in refused["problems"] if p["severity"] == "error"]
+    assert errors == [("unreachable-node", "Orphan")]
+    assert rows(database_url) == 0
+    lenient = orchestra("import", str(files["orphan"]), "--json", url=database_url)
+    assert lenient.returncode == 0
+    (imported,) = json.loads(lenient.stdout)["imported"]
+    assert [w["code"] for w in imported["warnings"]] == ["unreachable-node"]
     assert rows(database_url) == 1
 
 

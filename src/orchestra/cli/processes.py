@@ -23,20 +23,28 @@ from orchestra.store.database import open_database
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse models only partly testable too: no start event, unreachable nodes, "
+    "gateways leading nowhere (otherwise warnings).",
+)
 @json_option
-def import_command(files: tuple[Path, ...], as_json: bool) -> None:
+def import_command(files: tuple[Path, ...], strict: bool, as_json: bool) -> None:
     """Import BPMN files; each process becomes a new version unless its content is stored.
 
     Each file is imported on its own: a refused file stores nothing, the others are kept.
     Exit 1 when any file is refused.
     """
-    result = asyncio.run(_import_files(Settings.from_env(), files))
+    result = asyncio.run(_import_files(Settings.from_env(), files, strict=strict))
     emit(result, as_json=as_json, human=lambda out: _print_import(out, result))
     if result["refused"]:
         raise click.exceptions.Exit(1)
 
 
-async def _import_files(settings: Settings, files: tuple[Path, ...]) -> dict[str, Any]:
+async def _import_files(
+    settings: Settings, files: tuple[Path, ...], *, strict: bool
+) -> dict[str, Any]:
     imported: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
     async with open_database(settings) as db:
@@ -44,7 +52,9 @@ async def _import_files(settings: Settings, files: tuple[Path, ...]) -> dict[str
             try:
                 data = importing.read_source(path)
                 async with db.transaction() as uow:
-                    outcome = await importing.import_bpmn(uow, data, source=str(path))
+                    outcome = await importing.import_bpmn(
+                        uow, data, source=str(path), strict=strict
+                    )
             except BpmnRefused as exc:
                 refused.append({"file": str(path), **exc.to_json()})
                 continue

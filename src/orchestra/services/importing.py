@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestra.bpmn import Limits, checksum, read_bpmn
-from orchestra.domain.process import ImportedModel, Problem, ProcessGraph
+from orchestra.domain.process import ImportedModel, Problem, ProblemSeverity, ProcessGraph
 from orchestra.domain.records import StoredProcess
 from orchestra.errors import BpmnRefused, NotFound
 from orchestra.store.repositories import UnitOfWork
@@ -61,9 +61,18 @@ def read_source(path: Path, limits: Limits | None = None) -> bytes:
         ) from exc
 
 
-def validated_model(data: bytes, *, source: str, limits: Limits | None = None) -> ImportedModel:
-    """Parse and validate; refuse hostile, malformed or erroneous models with every problem."""
+# Warnings that leave part of a model untestable; `strict` refuses them like errors.
+UNTESTABLE = frozenset({"no-start-event", "unreachable-node", "dead-end-gateway"})
+
+
+def validated_model(
+    data: bytes, *, source: str, limits: Limits | None = None, strict: bool = False
+) -> ImportedModel:
+    """Parse and validate; refuse hostile, malformed or erroneous models with every problem.
+    With `strict`, the models only partly testable too (`UNTESTABLE`)."""
     model = read_bpmn(data, source=source, limits=limits)
+    if strict:
+        model = _untestable_as_errors(model)
     if model.errors:
         count = len(model.errors)
         first = model.errors[0].message
@@ -79,11 +88,26 @@ def validated_model(data: bytes, *, source: str, limits: Limits | None = None) -
     return model
 
 
+def _untestable_as_errors(model: ImportedModel) -> ImportedModel:
+    problems = tuple(
+        problem.model_copy(update={"severity": ProblemSeverity.ERROR})
+        if problem.code in UNTESTABLE
+        else problem
+        for problem in model.problems
+    )
+    return model.model_copy(update={"problems": problems})
+
+
 async def import_bpmn(
-    uow: UnitOfWork, data: bytes, *, source: str, limits: Limits | None = None
+    uow: UnitOfWork,
+    data: bytes,
+    *,
+    source: str,
+    limits: Limits | None = None,
+    strict: bool = False,
 ) -> FileImport:
     """Store every process of one BPMN file, or refuse the file and store nothing."""
-    model = validated_model(data, source=source, limits=limits)
+    model = validated_model(data, source=source, limits=limits, strict=strict)
     text = decode_source(data)
     imported: list[ImportedProcess] = []
     for graph in model.processes:

@@ -102,6 +102,19 @@ async def test_an_untestable_model_is_refused_with_every_problem_listed(api: Cli
     assert (await api.get("/processes")).json() == []
 
 
+async def test_strict_refuses_a_model_with_an_unreachable_task(api: Client) -> None:
+    orphan = DANGLING_FLOW.replace(b'targetRef="Nowhere"', b'targetRef="End"').replace(
+        b'<endEvent id="End"/>', b'<endEvent id="End"/><task id="Orphan"/>'
+    )
+    reply = await api.post("/processes?strict=true", data=orphan, headers=XML)
+
+    assert reply.status == 422
+    [error] = [p for p in reply.json()["problems"] if p["severity"] == "error"]
+    assert (error["code"], error["element_id"]) == ("unreachable-node", "Orphan")
+    assert (await api.get("/processes")).json() == []
+    assert (await api.post("/processes", data=orphan, headers=XML)).status == 201
+
+
 async def test_a_body_above_the_size_limit_is_refused_with_413(settings: Settings) -> None:
     async with serving(settings, token=None, limits=Limits(max_bytes=1024)) as client:
         reply = await client.post("/processes", data=b" " * 200_000, headers=XML)

@@ -21,16 +21,25 @@ router = APIRouter(prefix="/processes", tags=["processes"])
     responses={200: {"description": "Every process of the file was stored already"}},
 )
 async def import_processes(
-    request: Request, response: Response, db: DbDep, limits: LimitsDep, filename: str | None = None
+    request: Request,
+    response: Response,
+    db: DbDep,
+    limits: LimitsDep,
+    filename: str | None = None,
+    strict: bool = False,
 ) -> ImportPublic:
     """Import a BPMN file: each process becomes a new version unless this content is stored.
 
-    A file with errors is refused whole (422, every problem listed) and nothing is stored.
-    `filename` names the source of a raw XML body (a multipart upload names its own).
+    A file with errors is refused whole (422, every problem listed) and nothing is stored;
+    with `strict`, so is a model only partly testable (no start event, unreachable nodes,
+    gateways leading nowhere). `filename` names the source of a raw XML body (a multipart
+    upload names its own).
     """
     data, source = await bpmn_upload(request, filename)
     async with db.transaction() as uow:
-        outcome = await importing.import_bpmn(uow, data, source=source, limits=limits)
+        outcome = await importing.import_bpmn(
+            uow, data, source=source, limits=limits, strict=strict
+        )
     if not any(item.created for item in outcome.processes):
         response.status_code = status.HTTP_200_OK
     return ImportPublic.of(outcome)
