@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import sys
 from pathlib import Path
 
+from orchestra.binding.factory import executor_factory
 from orchestra.services import running
 from orchestra.store.database import Database
 from tests.e2e.conftest import clean_env, orchestra
@@ -117,3 +120,64 @@ async def test_nan_in_a_data_set_exits_1_and_the_rows_stored_before_stay(
     assert "`rows` (inf, which JSON cannot hold)" in json.loads(done.stdout)["message"]
     async with db.transaction() as uow:
         assert await uow.config.data_sets() == [stored]
+
+
+async def test_watch_follows_a_suite_run_until_it_ends_and_exits_1_unless_it_passed(
+    db: Database, database_url: str
+) -> None:
+    suite = await store_suite(db, [scenario("a", [step(0, "a")])])  # unbound: ends ERROR
+    suite_run = await running.start_suite_run(db, suite.id)
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+    args = ("status", str(suite_run.id), "--watch", "--interval", "0.2", "--json")
+    watching = asyncio.create_task(asyncio.to_thread(orchestra, *args, env=env))
+    await asyncio.sleep(1.5)
+    assert not watching.done()  # nothing executes it yet
+
+    await running.work_until_done(db, suite_run.id, executor_factory({}), workers=1)
+    done = await asyncio.wait_for(watching, 30)
+
+    assert done.returncode == 1, done.stderr
+    final = json.loads(done.stdout)
+    assert (final["status"], final["done"], final["counts"]) == ("FAILED", 1, {"ERROR": 1})
+
+
+async def test_watch_stops_on_ctrl_c_saying_it_was_interrupted_and_the_run_goes_on(
+    db: Database, database_url: str
+) -> None:
+    _, (suite_run,) = await start_runs(db, 1)
+    before = await _sessions(db)
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "orchestra", "status", str(suite_run), "--watch", "--json"),
+        env=clean_env(ORCHESTRA_DATABASE_URL=database_url),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    for _ in range(300):  # until it has connected: watching, then
+        if await _sessions(db) > before:
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+
+    assert process.returncode == 130, stderr
+    shown = json.loads(stdout)
+    assert (shown["status"], shown["interrupted"]) == ("IN_PROGRESS", True)
+    assert (await running.progress(db, suite_run)).suite_run.status.value == "IN_PROGRESS"
+
+
+async def _sessions(db: Database) -> int:
+    async with db.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()"
+        )
+        row = await cursor.fetchone()
+    assert row is not None
+    return int(row["n"])
+
+
+def test_watch_without_an_id_is_a_usage_error(database_url: str) -> None:
+    done = orchestra("status", "--watch", env=clean_env(ORCHESTRA_DATABASE_URL=database_url))
+
+    assert done.returncode == 2
+    assert "give its id" in done.stderr

@@ -11,10 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from orchestra.cli.output import console, emit, json_option
-from orchestra.cli.run import progress_bar, progress_stats
+from orchestra.cli.run import showing_progress
 from orchestra.config import Settings
 from orchestra.services import demo as demo_service
-from orchestra.services.running import Progress
 
 
 @click.command()
@@ -35,13 +34,7 @@ def demo(out_dir: Path, workers: int, concurrency: int, as_json: bool) -> None:
     service on several workers, and write JUnit, JSON and HTML reports."""
     err = console(stderr=True)
     say = (lambda _: None) if as_json else (lambda line: err.print(f"[cyan]•[/] {escape(line)}"))
-    with progress_bar(disable=as_json) as bar:
-        task = bar.add_task("running", total=None, stats="")
-
-        def show(current: Progress, elapsed: float) -> None:
-            stats = progress_stats(current, elapsed)
-            bar.update(task, total=current.total, completed=current.done, stats=stats)
-
+    with showing_progress("running", disable=as_json) as show:
         result = asyncio.run(
             demo_service.run_demo(
                 Settings.from_env(),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -19,7 +21,9 @@ from orchestra.errors import NotFound, UsageError
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
-from orchestra.store.database import open_database
+from orchestra.store.database import Database, open_database
+
+ShowProgress = Callable[[running.Progress, float], None]
 
 
 def _executor_factory() -> ExecutorFactory:
@@ -98,17 +102,7 @@ async def _run(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, interrupt.set)
-        with progress_bar(disable=as_json) as bar:
-            task = bar.add_task(f"suite run {suite_run.id}", total=None, stats="")
-
-            def show(current: running.Progress, elapsed: float) -> None:
-                bar.update(
-                    task,
-                    total=current.total,
-                    completed=current.done,
-                    stats=progress_stats(current, elapsed),
-                )
-
+        with showing_progress(f"suite run {suite_run.id}", disable=as_json) as show:
             final, _ = await running.work_until_done(
                 db,
                 suite_run.id,
@@ -125,12 +119,13 @@ async def _run(
 
 
 def progress_stats(current: running.Progress, elapsed: float) -> str:
-    """What the progress bar shows beside the runs done: passed, failed, steps/s."""
+    """What the progress bar shows beside the runs done: passed, failed, and steps/s when
+    this process's workers execute them."""
     counts = current.counts
+    rate = "" if current.steps is None else f" {current.steps / max(elapsed, 1e-3):.0f} steps/s"
     return (
         f"[green]{counts.get(TestRunStatus.PASSED, 0)} passed[/] "
-        f"[red]{failed_count(counts)} failed[/] "
-        f"{(current.steps or 0) / max(elapsed, 1e-3):.0f} steps/s"
+        f"[red]{failed_count(counts)} failed[/]{rate}"
     )
 
 
@@ -140,6 +135,19 @@ def failed_count(counts: dict[TestRunStatus, int]) -> int:
         for status, n in counts.items()
         if status.is_terminal and status is not TestRunStatus.PASSED
     )
+
+
+@contextmanager
+def showing_progress(title: str, *, disable: bool) -> Iterator[ShowProgress]:
+    """A progress bar on stderr; what it yields shows a suite run's progress on it."""
+    with progress_bar(disable=disable) as bar:
+        task = bar.add_task(title, total=None, stats="")
+
+        def show(current: running.Progress, elapsed: float) -> None:
+            stats = progress_stats(current, elapsed)
+            bar.update(task, total=current.total, completed=current.done, stats=stats)
+
+        yield show
 
 
 def progress_bar(*, disable: bool) -> Progress:
@@ -181,6 +189,18 @@ def _print_progress(out: Console, result: dict[str, Any]) -> None:
     help=f"Suite runs to list  [default: {running.DEFAULT_PAGE}]",
 )
 @click.option("--before", type=int, help="List only runs with a smaller id: the next page.")
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Follow SUITE_RUN_ID with a progress bar until it ends; exit 1 unless it PASSED.",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.1, 60),
+    default=1.0,
+    show_default=True,
+    help="Seconds between looks, with --watch.",
+)
 @json_option
 def status(
     suite_run_id: int | None,
@@ -188,9 +208,16 @@ def status(
     statuses: tuple[str, ...],
     limit: int | None,
     before: int | None,
+    watch: bool,
+    interval: float,
     as_json: bool,
 ) -> None:
     """Show how far suite run SUITE_RUN_ID is; without it, list suite runs, newest first."""
+    if watch:
+        if suite_run_id is None:
+            raise UsageError("--watch follows one suite run: give its id")
+        _watch(suite_run_id, interval, as_json)
+        return
     if suite_run_id is None:
         chosen = [SuiteRunStatus(s.upper()) for s in statuses]
         page = with_database(
@@ -209,6 +236,29 @@ def status(
         raise UsageError("--suite, --status, --limit and --before list suite runs: drop the id")
     result = with_database(lambda db: running.progress(db, suite_run_id)).to_json()
     emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
+
+
+def _watch(suite_run_id: int, interval: float, as_json: bool) -> None:
+    async def follow(db: Database) -> dict[str, Any]:
+        interrupt = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, interrupt.set)
+        with showing_progress(f"suite run {suite_run_id}", disable=as_json) as show:
+            final = await running.watch(
+                db, suite_run_id, show, poll_seconds=interval, interrupt=interrupt
+            )
+        result = final.to_json()
+        if not final.suite_run.status.is_terminal:
+            result["interrupted"] = True  # the suite run goes on; only the watching stopped
+        return result
+
+    result = with_database(follow)
+    emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
+    if result.get("interrupted"):
+        raise click.exceptions.Exit(130)
+    if result["status"] != SuiteRunStatus.PASSED.value:
+        raise click.exceptions.Exit(1)
 
 
 def _print_page(out: Console, page: dict[str, Any]) -> None:

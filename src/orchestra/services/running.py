@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -82,6 +83,27 @@ async def progress(db: Database, suite_run_id: int) -> Progress:
             raise NotFound(f"no suite run {suite_run_id}")
         counts = await uow.runs.counts(suite_run_id)
     return Progress(suite_run, counts, sum(counts.values()))
+
+
+async def watch(
+    db: Database,
+    suite_run_id: int,
+    on_progress: Callable[[Progress, float], None],
+    *,
+    poll_seconds: float = 1.0,
+    interrupt: asyncio.Event | None = None,
+) -> Progress:
+    """Follow a suite run that workers elsewhere execute until it has ended (or `interrupt` is
+    set); returns how it stands then."""
+    interrupt = interrupt or asyncio.Event()
+    started = time.monotonic()
+    while True:
+        current = await progress(db, suite_run_id)
+        on_progress(current, time.monotonic() - started)
+        if current.suite_run.status.is_terminal or interrupt.is_set():
+            return current
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(interrupt.wait(), poll_seconds)
 
 
 DEFAULT_PAGE = 50
