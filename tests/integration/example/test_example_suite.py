@@ -1,19 +1,21 @@
 """The bundled example end to end without the runtime: import, generate all-flows, bind, and
-execute every scenario's steps in order against the example SUT.
-
-It needs the importer (`orchestra.bpmn`), generation and the binding executor, written on other
-branches: until they are merged here it is skipped, naming what is missing.
-"""
+execute every scenario's steps in order against the example SUT."""
 
 from __future__ import annotations
 
-import importlib
 from collections import Counter
 from typing import Any
 
 import pytest
 
+from orchestra.binding.attach import attach_bindings
+from orchestra.binding.datasets import load_dataset
+from orchestra.binding.environment import load_environment, resolve_secrets
+from orchestra.binding.executor import StepExecutor, step_view
+from orchestra.binding.loader import load_bindings
+from orchestra.bpmn.reader import read_bpmn
 from orchestra.domain.execution import RunIdentity, StepContext
+from orchestra.domain.generation import generate_suite
 from orchestra.domain.statuses import StepKind, StepStatus
 from orchestra.examples.order import (
     BINDINGS_FILE,
@@ -26,31 +28,11 @@ from orchestra.examples.order import (
 from orchestra.examples.order.service import OrderService
 from orchestra.examples.order.sut import run_example_sut
 
-_NEEDED = (
-    "orchestra.bpmn.reader",
-    "orchestra.domain.generation",
-    "orchestra.binding.loader",
-    "orchestra.binding.attach",
-    "orchestra.binding.environment",
-    "orchestra.binding.datasets",
-    "orchestra.binding.executor",
-)
-
-
-def _modules() -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for name in _NEEDED:
-        try:
-            found[name] = importlib.import_module(name)
-        except ImportError as exc:
-            pytest.skip(f"{name} is not on this branch yet ({exc})")
-    return found
-
 
 async def _run_scenario(
     executor: Any, scenario: Any, row: dict[str, Any], ids: tuple[int, int]
 ) -> str:
-    view = importlib.import_module("orchestra.binding.executor").step_view
+    view = step_view
     saved: dict[str, Any] = {}
     steps: dict[str, Any] = {}
     for step in scenario.steps:
@@ -74,28 +56,21 @@ async def _run_scenario(
 
 @pytest.mark.slow
 async def test_the_example_passes_everywhere_but_the_planted_defect() -> None:
-    m = _modules()
-    model = m["orchestra.bpmn.reader"].read_bpmn(
-        example_path(PROCESS_FILE).read_bytes(), source=PROCESS_FILE
-    )
+    model = read_bpmn(example_path(PROCESS_FILE).read_bytes(), source=PROCESS_FILE)
     assert model.errors == ()
     graph = model.processes[0]
-    suite = m["orchestra.domain.generation"].generate_suite(
-        graph, process_key=graph.id, process_version=1
-    )
+    suite = generate_suite(graph, process_key=graph.id, process_version=1)
     assert (suite.coverage.flows_covered, suite.coverage.flows_total) == (17, EXPECTED["flows"])
-    bindings = m["orchestra.binding.loader"].load_bindings(example_path(BINDINGS_FILE), graph)
-    suite, unbound = m["orchestra.binding.attach"].attach_bindings(suite, bindings)
+    bindings = load_bindings(example_path(BINDINGS_FILE), graph)
+    suite, unbound = attach_bindings(suite, bindings)
     assert unbound == []
-    rows = m["orchestra.binding.datasets"].load_dataset(example_path(DATASET_FILE))
-    environments = m["orchestra.binding.environment"]
-    environment = environments.load_environment(example_path(ENVIRONMENT_FILE))
+    rows = load_dataset(example_path(DATASET_FILE))
+    environment = load_environment(example_path(ENVIRONMENT_FILE))
     service = OrderService(delay_s=(0.01, 0.05))
     async with run_example_sut(service=service, token="demo") as url:
         variables = {"ORCHESTRA_EXAMPLE_URL": url, "ORCHESTRA_EXAMPLE_TOKEN": "demo"}
-        secrets = environments.resolve_secrets(environment, variables)
-        executor_type = m["orchestra.binding.executor"].StepExecutor
-        async with executor_type(environment, secrets) as executor:
+        secrets = resolve_secrets(environment, variables)
+        async with StepExecutor(environment, secrets) as executor:
             outcomes: Counter[str] = Counter()
             for index, row in enumerate(rows):
                 for n, scenario in enumerate(suite.scenarios):
