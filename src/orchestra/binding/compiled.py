@@ -32,27 +32,40 @@ def render(renderer: Renderer, ns: Namespaces, where: str, what: str) -> Any:
         raise StepError(f"{where}: {what}: {exc.message}") from exc
 
 
+def render_action(compiled: CompiledStep, ns: Namespaces, where: str) -> dict[str, Any]:
+    """The action's own fields rendered; a failure names the field (`action.path`)."""
+    assert compiled.request is not None
+    try:
+        rendered: dict[str, Any] = compiled.request(ns)
+    except TemplateFailure as exc:
+        for name, renderer in compiled.fields.items():
+            render(renderer, ns, where, f"action.{name}")
+        raise StepError(f"{where}: action: {exc.message}") from exc
+    return rendered
+
+
 class CompiledStep:
     """A step spec made ready to run: renderers, checks and extractors built once."""
 
     __slots__ = (
-        "checks", "data", "expected", "exports", "request", "save", "spec", "status_checked",
-        "target",
+        "checks", "data", "expected", "exports", "fields", "request", "save", "spec",
+        "status_checked", "target",
     )  # fmt: skip
 
     def __init__(self, spec: StepSpec, exports: dict[str, str], templates: Templates) -> None:
         self.spec = spec
         self.data = spec.data
         action = spec.action
-        self.request: dict[str, Renderer] = {}
+        # The protocol's own fields, rendered in one call (a constant when none is a template).
+        self.request: Renderer | None = None
+        self.fields: dict[str, Renderer] = {}  # each field's: which one failed, and how it is named
         if action is not None:
-            self.request = {
-                "path": templates.compile(action.path),
-                "headers": templates.compile(action.headers),
-                "query": templates.compile(action.query),
-                "json": templates.compile(action.json_body),
-                "form": templates.compile(action.form),
-                "body": templates.compile(action.body),
+            fields = action.protocol_fields()
+            self.request = templates.compile(fields)
+            model_fields = type(action).model_fields
+            self.fields = {
+                model_fields[name].alias or name: templates.compile(value)
+                for name, value in fields.items()
             }
         self.checks: list[CompiledCheck] = [compile_check(c, templates) for c in spec.checks]
         self.status_checked = any(c.kind == "status" for c in spec.checks)
