@@ -52,7 +52,11 @@ class ProtocolEntry:
         if self.plugin is not None:
             model = self.plugin.action_model
             found["action"] = f"{model.__module__}.{model.__qualname__}"
-            found["fields"] = [n for n in model.model_fields if n not in ActionSpec.COMMON]
+            found["fields"] = [
+                field.alias or name
+                for name, field in model.model_fields.items()
+                if name not in ActionSpec.COMMON
+            ]
         if self.error is not None:
             found["error"] = self.error
         return found
