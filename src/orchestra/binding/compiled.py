@@ -56,17 +56,14 @@ class CompiledStep:
         self.spec = spec
         self.data = spec.data
         action = spec.action
-        # The protocol's own fields, rendered in one call (a constant when none is a template).
+        # The protocol's own fields, rendered in one call; `fields` names each for errors.
         self.request: Renderer | None = None
-        self.fields: dict[str, Renderer] = {}  # each field's: which one failed, and how it is named
+        self.fields: dict[str, Renderer] = {}
         if action is not None:
-            fields = action.protocol_fields()
-            self.request = templates.compile(fields)
+            renderers = {name: templates.compile(v) for name, v in action.protocol_fields().items()}
+            self.request = _fields_renderer(renderers)
             model_fields = type(action).model_fields
-            self.fields = {
-                model_fields[name].alias or name: templates.compile(value)
-                for name, value in fields.items()
-            }
+            self.fields = {model_fields[n].alias or n: r for n, r in renderers.items()}
         self.checks: list[CompiledCheck] = [compile_check(c, templates) for c in spec.checks]
         self.status_checked = any(c.kind == "status" for c in spec.checks)
         # The checks' expected values when none is a template (`that` is rendered later).
@@ -76,6 +73,20 @@ class CompiledStep:
         self.save = [(name, extractor(text, templates)) for name, text in spec.save.items()]
         self.exports = [(name, extractor(text, templates)) for name, text in exports.items()]
         self.target: object | None = None  # the RequestBuilder's, set at the first request
+
+
+def _fields_renderer(renderers: dict[str, Renderer]) -> Renderer:
+    """Renders only the fields holding a template, over a copy of the constant ones."""
+    constant = {name: r({}) for name, r in renderers.items() if is_constant(r)}
+    templated = [(name, r) for name, r in renderers.items() if not is_constant(r)]
+
+    def render_fields(ns: Namespaces) -> dict[str, Any]:
+        fields = constant.copy()
+        for name, renderer in templated:
+            fields[name] = renderer(ns)
+        return fields
+
+    return render_fields
 
 
 Extractor = Callable[[ResponseView | None, Namespaces], Any]

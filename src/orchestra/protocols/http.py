@@ -113,7 +113,9 @@ def url_of(base_url: str, rendered_path: Any) -> str:
 def pairs(mapping: Any) -> list[tuple[str, str]]:
     """A rendered query or form as pairs: None left out, a list repeats its key."""
     found: list[tuple[str, str]] = []
-    for key, value in (mapping or {}).items():
+    if not mapping:
+        return found
+    for key, value in mapping.items():
         if value is None:
             continue
         for item in value if isinstance(value, list) else [value]:
