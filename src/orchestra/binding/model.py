@@ -30,6 +30,10 @@ A binding file (YAML) maps BPMN elements to what they do against the SUT:
         parties: 2                          # optional: default, every scenario it lands in
         timeout: 60                         # seconds from the first arrival; default 300
 
+An action without `protocol` is HTTP (`orchestra.protocols.http.HttpAction`); `protocol: NAME`
+picks a plug-in's action model (`orchestra.protocols.registry`, docs/protocols.md), and the
+action is validated by it.
+
 Checks name one subject (status, header, jsonpath, schema, latency_ms, that) and at most one
 operator (eq, ne, contains, matches, exists, gt, lt, ge, le, length, in). A `save`/`exportAs`
 value starting with `$` is a JSONPath into the response body; anything else is a template with

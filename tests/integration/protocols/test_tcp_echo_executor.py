@@ -110,3 +110,15 @@ async def test_a_plug_in_server_that_is_down_is_an_error_after_the_retries(
     assert outcome.error is not None
     assert outcome.error.startswith(f"step 1 (Task_Echo): SEND {base_url}: cannot connect")
     assert outcome.error.endswith("(after 2 attempts)")
+
+
+async def test_a_stored_step_of_a_protocol_not_installed_here_is_an_error_naming_it() -> None:
+    spec = {"action": {"protocol": "tcp-echo", "send": "hello"}}
+    step = ScenarioStep(position=1, kind=StepKind.ACTION, element_id="Task_Echo", spec=spec)
+    async with StepExecutor(_environment("http://127.0.0.1:9"), {}) as executor:
+        outcome = await executor.execute(step, StepContext(run=RUN))
+
+    assert outcome.status is StepStatus.ERROR
+    assert outcome.error is not None
+    assert outcome.error.startswith("step 1 (Task_Echo): invalid step spec:")
+    assert "unknown protocol 'tcp-echo' (available: http)" in outcome.error
