@@ -32,28 +32,38 @@ def render(renderer: Renderer, ns: Namespaces, where: str, what: str) -> Any:
         raise StepError(f"{where}: {what}: {exc.message}") from exc
 
 
+def render_action(compiled: CompiledStep, ns: Namespaces, where: str) -> dict[str, Any]:
+    """The action's own fields rendered; a failure names the field (`action.path`)."""
+    assert compiled.request is not None
+    try:
+        rendered: dict[str, Any] = compiled.request(ns)
+    except TemplateFailure as exc:
+        for name, renderer in compiled.fields.items():
+            render(renderer, ns, where, f"action.{name}")
+        raise StepError(f"{where}: action: {exc.message}") from exc
+    return rendered
+
+
 class CompiledStep:
     """A step spec made ready to run: renderers, checks and extractors built once."""
 
     __slots__ = (
-        "checks", "data", "expected", "exports", "request", "save", "spec", "status_checked",
-        "target",
+        "checks", "data", "expected", "exports", "fields", "request", "save", "spec",
+        "status_checked", "target",
     )  # fmt: skip
 
     def __init__(self, spec: StepSpec, exports: dict[str, str], templates: Templates) -> None:
         self.spec = spec
         self.data = spec.data
         action = spec.action
-        self.request: dict[str, Renderer] = {}
+        # The protocol's own fields, rendered in one call; `fields` names each for errors.
+        self.request: Renderer | None = None
+        self.fields: dict[str, Renderer] = {}
         if action is not None:
-            self.request = {
-                "path": templates.compile(action.path),
-                "headers": templates.compile(action.headers),
-                "query": templates.compile(action.query),
-                "json": templates.compile(action.json_body),
-                "form": templates.compile(action.form),
-                "body": templates.compile(action.body),
-            }
+            renderers = {name: templates.compile(v) for name, v in action.protocol_fields().items()}
+            self.request = _fields_renderer(renderers)
+            model_fields = type(action).model_fields
+            self.fields = {model_fields[n].alias or n: r for n, r in renderers.items()}
         self.checks: list[CompiledCheck] = [compile_check(c, templates) for c in spec.checks]
         self.status_checked = any(c.kind == "status" for c in spec.checks)
         # The checks' expected values when none is a template (`that` is rendered later).
@@ -63,6 +73,20 @@ class CompiledStep:
         self.save = [(name, extractor(text, templates)) for name, text in spec.save.items()]
         self.exports = [(name, extractor(text, templates)) for name, text in exports.items()]
         self.target: object | None = None  # the RequestBuilder's, set at the first request
+
+
+def _fields_renderer(renderers: dict[str, Renderer]) -> Renderer:
+    """Renders only the fields holding a template, over a copy of the constant ones."""
+    constant = {name: r({}) for name, r in renderers.items() if is_constant(r)}
+    templated = [(name, r) for name, r in renderers.items() if not is_constant(r)]
+
+    def render_fields(ns: Namespaces) -> dict[str, Any]:
+        fields = constant.copy()
+        for name, renderer in templated:
+            fields[name] = renderer(ns)
+        return fields
+
+    return render_fields
 
 
 Extractor = Callable[[ResponseView | None, Namespaces], Any]

@@ -32,6 +32,7 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 from orchestra.binding.yamlsource import Problem, Source, locate, parse, problems_of, refusal
 from orchestra.domain.process import Frozen
 from orchestra.errors import BindingRefused, ConfigurationError
+from orchestra.protocols.registry import protocol_registry
 
 REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SECRET_FIELDS = ("token", "password", "value", "client_secret")
@@ -86,8 +87,14 @@ class Service(Frozen):
     @field_validator("base_url")
     @classmethod
     def _absolute(cls, value: str) -> str:
-        if not re.match(r"^(https?://|\$\{)", value):
-            raise ValueError(f"base_url {value!r} must start with http:// or https://")
+        """http(s)://..., or a plug-in protocol's name as the scheme (`tcp-echo://host:port`)."""
+        if re.match(r"^(https?://|\$\{)", value):
+            return value
+        scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", value)
+        available = protocol_registry().available
+        if scheme is None or scheme.group(1) not in available:
+            plugged = "".join(f", {name}://" for name in available if name != "http")
+            raise ValueError(f"base_url {value!r} must start with http://, https://{plugged}")
         return value
 
 

@@ -33,8 +33,9 @@ from orchestra.binding.templates import Namespaces, TemplateFailure, Templates
 from orchestra.domain.execution import CheckResult, StepContext, StepOutcome
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus
+from orchestra.errors import ConfigurationError
 from orchestra.protocols.base import ActionProtocol, ProtocolRequest, TransportError
-from orchestra.protocols.http import HttpProtocol
+from orchestra.protocols.registry import ProtocolRegistry, protocol_registry
 
 BODY_LIMIT = 64 * 1024
 _CACHE_SIZE = 4096
@@ -68,6 +69,7 @@ class StepExecutor:
         secrets: Mapping[str, str],
         *,
         protocols: Mapping[str, ActionProtocol] | None = None,
+        registry: ProtocolRegistry | None = None,
         body_limit: int = BODY_LIMIT,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -77,14 +79,18 @@ class StepExecutor:
         self._env_view = environment.template_view()
         headers_to_mask = [a.header for a in self._auths() if a.type == "api_key"]
         self._redactor = Redactor(self._secrets.values(), headers_to_mask)
-        self._protocols: dict[str, ActionProtocol] = dict(protocols or {"http": HttpProtocol()})
+        # Clients by protocol name, each connected at its first use; `protocols` supplies some.
+        self._registry = registry or protocol_registry()
+        self._clients: dict[str, ActionProtocol] = dict(protocols or {})
         self._body_limit = body_limit
         self._sleep = sleep
         self._clock = clock
         self._templates = Templates()
         self._by_identity: dict[int, tuple[ScenarioStep, CompiledStep, str]] = {}
         self._by_content: dict[str, CompiledStep] = {}
-        self._requests = RequestBuilder(self._environment, self._protocols, self._redactor, clock)
+        self._requests = RequestBuilder(
+            self._environment, self._registry, self._client, self._redactor, clock
+        )
 
     def _auths(self) -> list[Any]:
         env = self._environment
@@ -102,8 +108,14 @@ class StepExecutor:
         await self.aclose()
 
     async def aclose(self) -> None:
-        for protocol in self._protocols.values():
-            await protocol.aclose()
+        for client in self._clients.values():
+            await client.aclose()
+
+    def _client(self, name: str) -> ActionProtocol:
+        client = self._clients.get(name)
+        if client is None:
+            client = self._clients[name] = self._registry.plugin(name).connect()
+        return client
 
     async def execute(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
         started_at = time.time()
@@ -162,6 +174,8 @@ class StepExecutor:
                 raise StepError(f"{where}: {exc.message}") from exc
             except ValueError as exc:
                 raise StepError(f"{where}: invalid step spec: {exc}") from exc
+            except ConfigurationError as exc:  # a broken protocol plug-in
+                raise StepError(f"{where}: {exc.message}") from exc
             if len(self._by_content) >= _CACHE_SIZE:
                 self._by_content.clear()
             self._by_content[key] = compiled
@@ -193,7 +207,7 @@ class StepExecutor:
     ) -> None:
         request = await self._requests.build(step, ctx.run, compiled, ns, where)
         run.request = request
-        protocol = self._protocols[compiled.spec.action.protocol]  # type: ignore[union-attr]
+        protocol = self._client(compiled.spec.action.protocol)  # type: ignore[union-attr]
         eventually = compiled.spec.eventually
         deadline = self._clock() + eventually.timeout if eventually else 0.0
         polls = 0

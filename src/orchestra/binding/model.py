@@ -31,6 +31,10 @@ A binding file (YAML) maps BPMN elements to what they do against the SUT:
         parties: 2                          # optional: default, every scenario it lands in
         timeout: 60                         # seconds from the first arrival; default 300
 
+An action without `protocol` is HTTP (`orchestra.protocols.http.HttpAction`); `protocol: NAME`
+picks a plug-in's action model (`orchestra.protocols.registry`, docs/protocols.md), and the
+action is validated by it.
+
 Checks name one subject (status, header, jsonpath, schema, latency_ms, that) and at most one
 operator (eq, ne, contains, matches, exists, gt, lt, ge, le, length, in). A `save`/`exportAs`
 value starting with `$` is a JSONPath into the response body; anything else is a template with
@@ -54,14 +58,25 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import jsonschema
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from orchestra.domain.process import Frozen
+from orchestra.protocols.base import ActionSpec
+from orchestra.protocols.registry import UnknownProtocol, protocol_registry
 
 CheckKind = Literal["status", "header", "jsonpath", "schema", "latency_ms", "that"]
 Operator = Literal[
@@ -80,7 +95,6 @@ _OPERATORS_OF: dict[str, frozenset[str]] = {
     "schema": frozenset(),
     "that": frozenset(),
 }
-METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
 @lru_cache(maxsize=4096)
@@ -220,38 +234,36 @@ def _comparison(kind: str, subject: Any) -> dict[str, Any]:
     return {"kind": kind, "op": "eq", "expected": subject}
 
 
-class HttpAction(Frozen):
-    """An HTTP request relative to a named service of the environment."""
+def action_by_protocol(value: Any) -> Any:
+    """An action validated by its protocol's model (`http` when it names none).
 
-    protocol: Literal["http"] = "http"
-    service: str | None = None  # None: the binding's default, else the environment's only one
-    method: str = "GET"
-    path: str = "/"  # relative to the service's base URL (an absolute URL is used as is)
-    headers: dict[str, str] = Field(default_factory=dict)
-    query: dict[str, Any] = Field(default_factory=dict)
-    json_body: Any = Field(default=None, alias="json")
-    form: dict[str, Any] | None = None
-    body: str | None = None  # raw text
-    timeout: float | None = Field(default=None, gt=0)  # seconds, per request
-    retries: int = Field(default=0, ge=0, le=10)  # on transport errors only
-    follow_redirects: bool = True
+    An unknown protocol is a validation error on `action.protocol` listing those available;
+    a protocol whose plug-in is broken raises ConfigurationError naming its entry point.
+    """
+    if value is None or isinstance(value, ActionSpec):
+        return value
+    if not isinstance(value, dict):
+        raise ValueError("an action is a mapping such as {method: GET, path: /orders}")
+    name = value.get("protocol", "http")
+    registry = protocol_registry()
+    try:
+        plugin = registry.plugin(name) if isinstance(name, str) else None
+    except UnknownProtocol as exc:
+        raise _protocol_error(value, exc.message) from exc
+    if plugin is None:
+        raise _protocol_error(value, f"a protocol is a name such as http (found {name!r})")
+    return plugin.action_model.model_validate(value)
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    @field_validator("method")
-    @classmethod
-    def _known_method(cls, value: str) -> str:
-        if value.upper() not in METHODS:
-            raise ValueError(f"unknown HTTP method {value!r} (one of {', '.join(sorted(METHODS))})")
-        return value.upper()
+def _protocol_error(value: Any, message: str) -> ValidationError:
+    error = PydanticCustomError("unknown_protocol", "{message}", {"message": message})
+    return ValidationError.from_exception_data(
+        "action", [{"type": error, "loc": ("protocol",), "input": value}]
+    )
 
-    @model_validator(mode="after")
-    def _one_body(self) -> HttpAction:
-        bodies = (("json", self.json_body), ("form", self.form), ("body", self.body))
-        given = [name for name, value in bodies if value is not None]
-        if len(given) > 1:
-            raise ValueError(f"one body per request (found: {', '.join(given)})")
-        return self
+
+# An action of any protocol: validated by its model, dumped with all of that model's fields.
+Action = Annotated[SerializeAsAny[ActionSpec] | None, BeforeValidator(action_by_protocol)]
 
 
 class Eventually(Frozen):
@@ -272,7 +284,7 @@ def _valid_extractor(value: str) -> str:
 class StepBinding(Frozen):
     """A task's (or an end event's) binding as written in the file."""
 
-    action: HttpAction | None = None
+    action: Action = None
     checks: tuple[Check, ...] = ()
     eventually: Eventually | None = None
     save: dict[str, str] = Field(default_factory=dict)
@@ -373,7 +385,7 @@ class Bindings(Frozen):
 class StepSpec(Frozen):
     """What `ScenarioStep.spec` holds for a bound ACTION or ASSERTION step."""
 
-    action: HttpAction | None = None
+    action: Action = None
     checks: tuple[Check, ...] = ()
     eventually: Eventually | None = None
     save: dict[str, str] = Field(default_factory=dict)
@@ -387,7 +399,9 @@ def spec_from_binding(binding: StepBinding, defaults: Defaults, data: dict[str, 
     """The binding with the file's defaults applied: what the executor needs and nothing else."""
     action = binding.action
     if action is not None:
-        updates: dict[str, Any] = {"headers": {**defaults.headers, **action.headers}}
+        updates: dict[str, Any] = {}
+        if "headers" in type(action).model_fields:  # a protocol with headers gets the defaults'
+            updates["headers"] = {**defaults.headers, **getattr(action, "headers", {})}
         if action.service is None and defaults.service is not None:
             updates["service"] = defaults.service
         if action.timeout is None and defaults.timeout is not None:

@@ -1,29 +1,36 @@
-"""Rendering a step's action into the request a protocol sends.
+"""Rendering a step's action into the request its protocol sends.
 
-Headers are layered: the environment's, the service's, its credentials, then the action's own;
-`Idempotency-Key` and `traceparent` are added unless the action sets them.
+What is the same for every protocol is done here: the action's service is found in the
+environment, its fields are rendered (templates, once compiled), and headers are layered: the
+environment's, the service's, its credentials, then the action's own (when its protocol has
+`headers`); `Idempotency-Key` and `traceparent` are added unless the action sets them. The
+protocol's plug-in turns that `RenderedAction` into a `ProtocolRequest`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-from urllib.parse import urlencode
 
 from orchestra.binding.auth import Authenticator, AuthFailure
-from orchestra.binding.compiled import CompiledStep, StepError, render
+from orchestra.binding.compiled import CompiledStep, StepError, render_action
 from orchestra.binding.environment import EnvironmentSpec, Service
-from orchestra.binding.model import HttpAction
 from orchestra.binding.redaction import Redactor
-from orchestra.binding.templates import Namespaces, is_constant
+from orchestra.binding.templates import Namespaces
 from orchestra.domain.execution import RunIdentity
 from orchestra.domain.scenario import ScenarioStep
-from orchestra.protocols.base import ActionProtocol, ProtocolRequest
+from orchestra.errors import ConfigurationError
+from orchestra.protocols.base import (
+    ActionProtocol,
+    ProtocolPlugin,
+    ProtocolRequest,
+    RenderedAction,
+    as_text,
+)
+from orchestra.protocols.registry import ProtocolRegistry, UnknownProtocol
 
 
 def idempotency_key(run: RunIdentity, step: ScenarioStep) -> str:
@@ -54,12 +61,11 @@ def _span_id() -> str:
 class _Target:
     """What every request of one compiled step shares: built at its first request."""
 
+    plugin: ProtocolPlugin
     base_url: str  # without its trailing slash
-    url: str | None  # when the path is no template
-    query: list[tuple[str, str]] | None  # when the query holds no template
     headers: dict[str, str]  # the environment's, the service's and static credentials
     authenticator: Authenticator | None  # credentials fetched at run time (OAuth2)
-    content_type: str | None  # added unless the action sets it
+    action_headers: bool  # the protocol has `headers`: the action's are layered on top
     idempotency_key: bool  # added: the action does not set it
     traceparent: bool
     timeout_s: float
@@ -72,12 +78,14 @@ class RequestBuilder:
     def __init__(
         self,
         environment: EnvironmentSpec,
-        protocols: Mapping[str, ActionProtocol],
+        registry: ProtocolRegistry,
+        client: Callable[[str], ActionProtocol],
         redactor: Redactor,
         clock: Callable[[], float],
     ) -> None:
         self._environment = environment
-        self._protocols = protocols
+        self._registry = registry
+        self._client = client  # OAuth2 tokens are fetched over HTTP
         self._redactor = redactor
         self._clock = clock
         self._authenticators: dict[str, Authenticator] = {}
@@ -96,44 +104,34 @@ class RequestBuilder:
         if target is None:
             target = compiled.target = self._target(compiled, where)
         assert isinstance(target, _Target)
-        rendered = compiled.request
-        url = target.url
-        if url is None:
-            url = _url(target.base_url, render(rendered["path"], ns, where, "action.path"))
+        fields = render_action(compiled, ns, where)
         headers = dict(target.headers)
         if target.authenticator is not None:
             try:
-                headers.update(await target.authenticator.headers(self._protocols[action.protocol]))
+                headers.update(await target.authenticator.headers(self._client("http")))
             except AuthFailure as exc:
                 raise StepError(f"{where}: {exc.message}") from exc
-        for name, value in render(rendered["headers"], ns, where, "action.headers").items():
-            headers[name] = _text(value)
-        body = self._body(compiled, ns, where)
-        if target.content_type is not None:
-            headers["Content-Type"] = target.content_type
+        if target.action_headers:
+            for name, value in fields["headers"].items():
+                headers[name] = as_text(value)
+        key = idempotency_key(run, step)
         if target.idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key(run, step)
+            headers["Idempotency-Key"] = key
         if target.traceparent:
             headers["traceparent"] = f"00-{trace_id(run)}-{_span_id()}-01"
-        if target.query is not None:
-            query = list(target.query)
-        else:
-            query = _pairs(render(rendered["query"], ns, where, "action.query"))
-        return ProtocolRequest(
-            method=action.method,
-            url=url,
-            headers=headers,
-            query=query,
-            body=body,
-            timeout_s=target.timeout_s,
-            verify_tls=target.verify_tls,
-            follow_redirects=action.follow_redirects,
+        rendered = RenderedAction(
+            action, fields, target.base_url, headers, target.timeout_s, target.verify_tls, key
         )
+        try:
+            return target.plugin.request(rendered)
+        except (ValueError, TypeError, LookupError) as exc:  # a rendered value it cannot use
+            raise StepError(f"{where}: action ({action.protocol}): {exc}") from exc
 
     def _target(self, compiled: CompiledStep, where: str) -> _Target:
         """What a compiled step's requests share, worked out at its first request."""
         action = compiled.spec.action
         assert action is not None
+        plugin = self._plugin(action.protocol, where)
         service_name, service = self._service(action.service, where)
         headers = {**self._environment.headers, **service.headers}
         authenticator = None
@@ -144,23 +142,27 @@ class RequestBuilder:
                 headers.update(authenticator.static_headers)
                 authenticator = None
         # Header names are fixed per step (only values are templates); OAuth2 adds Authorization.
-        names = [*headers, *action.headers, *(["Authorization"] if authenticator else [])]
+        own: dict[str, str] = getattr(action, "headers", {})
+        names = [*headers, *own, *(["Authorization"] if authenticator else [])]
         lower = {name.lower() for name in names}
         verify = service.verify_tls
-        base_url = service.base_url.rstrip("/")
-        path, query = compiled.request["path"], compiled.request["query"]
         return _Target(
-            base_url=base_url,
-            url=_url(base_url, path({})) if is_constant(path) else None,
-            query=_pairs(query({})) if is_constant(query) else None,
+            plugin=plugin,
+            base_url=service.base_url.rstrip("/"),
             headers=headers,
             authenticator=authenticator,
-            content_type=None if "content-type" in lower else _content_type(action),
+            action_headers="headers" in type(action).model_fields,
             idempotency_key="idempotency-key" not in lower,
             traceparent="traceparent" not in lower,
             timeout_s=action.timeout or service.timeout or self._environment.timeout,
             verify_tls=self._environment.verify_tls if verify is None else verify,
         )
+
+    def _plugin(self, name: str, where: str) -> ProtocolPlugin:
+        try:
+            return self._registry.plugin(name)
+        except (UnknownProtocol, ConfigurationError) as exc:
+            raise StepError(f"{where}: {exc}") from exc
 
     def _service(self, name: str | None, where: str) -> tuple[str, Service]:
         services = self._environment.services
@@ -192,57 +194,3 @@ class RequestBuilder:
                 clock=self._clock,
             )
         return found
-
-    def _body(self, compiled: CompiledStep, ns: Namespaces, where: str) -> bytes | None:
-        action = compiled.spec.action
-        assert action is not None
-        rendered = compiled.request
-        if action.json_body is not None:
-            value = render(rendered["json"], ns, where, "action.json")
-            return json.dumps(value, default=str).encode()
-        if action.form is not None:
-            form = render(rendered["form"], ns, where, "action.form")
-            return urlencode(_pairs(form)).encode()
-        if action.body is not None:
-            text = render(rendered["body"], ns, where, "action.body")
-            return _text(text).encode()
-        return None
-
-
-def _content_type(action: HttpAction) -> str | None:
-    if action.json_body is not None:
-        return "application/json"
-    if action.form is not None:
-        return "application/x-www-form-urlencoded"
-    if action.body is not None:
-        return "text/plain; charset=utf-8"
-    return None
-
-
-def _url(base_url: str, rendered_path: Any) -> str:
-    path = str(rendered_path)
-    if path.startswith(("http://", "https://")):
-        return path
-    return f"{base_url}/{path.lstrip('/')}"
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return (
-        value
-        if isinstance(value, str)
-        else json.dumps(value)
-        if isinstance(value, dict | list)
-        else str(value)
-    )
-
-
-def _pairs(mapping: Any) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    for key, value in (mapping or {}).items():
-        if value is None:
-            continue
-        for item in value if isinstance(value, list) else [value]:
-            pairs.append((str(key), _text(item)))
-    return pairs

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import click
 from rich.markup import escape
 
-from orchestra.cli import config, db, demo, processes, report, run, serve, suites
+from orchestra.cli import config, db, demo, processes, protocols, report, run, serve, suites
 from orchestra.cli.output import console
 from orchestra.errors import OrchestraError
 
@@ -38,6 +38,7 @@ cli.add_command(run.cancel)
 cli.add_command(report.report)
 cli.add_command(demo.demo)
 cli.add_command(serve.serve)
+cli.add_command(protocols.protocols)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,5 +1,6 @@
 """Action protocols: how a step's action reaches the system under test.
 
-Each protocol is one module behind the small interface of `orchestra.protocols.base`; HTTP
-(`orchestra.protocols.http`, on aiohttp) is the first.
+Each protocol is a plug-in behind the small interface of `orchestra.protocols.base`: HTTP
+(`orchestra.protocols.http`, on aiohttp) is built in; others are found through the entry-point
+group `orchestra.protocols` by `orchestra.protocols.registry`. See docs/protocols.md.
 """

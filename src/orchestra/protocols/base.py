@@ -1,15 +1,30 @@
-"""The interface every action protocol implements: one request in, one response out.
+"""The interface every action protocol implements, built in (HTTP) or plugged in.
 
-A protocol knows nothing of templates, checks or secrets: the executor renders a
-`ProtocolRequest`, the protocol sends it and gives back a `ProtocolResponse`, or raises
-`TransportError` when no response came (refused connection, timeout, TLS failure, too many
-redirects). A response with any status is a response: judging it is the checks' business.
+A protocol plug-in is a small object (see `ProtocolPlugin`) that Orchestra finds through the
+entry-point group `orchestra.protocols` (`orchestra.protocols.registry`). It brings:
+
+- `name`: what a binding's `action.protocol` says (`http` when it says nothing);
+- `action_model`: a pydantic model of its action, a subclass of `ActionSpec`, so binding files
+  are validated per protocol and errors name the file, line and field;
+- `request(action)`: the action with its templates rendered (by the executor, the same way for
+  every protocol) and what the environment says about its service, turned into one
+  `ProtocolRequest`;
+- `connect()`: one client (`ActionProtocol`) per executor, whose `send` is called concurrently
+  by many steps and raises `TransportError` when no response came (refused connection, timeout,
+  TLS failure, too many redirects).
+
+A response with any status is a response: judging it is the checks' business. Checks see a
+response as status, headers, body and elapsed time; a protocol without statuses of its own
+answers 200 for a reply (the default check is `status < 400`, as in HTTP).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class TransportError(Exception):
@@ -21,10 +36,57 @@ class TransportError(Exception):
         self.timeout = timeout
 
 
+class ActionSpec(BaseModel):
+    """What every protocol's action has; a plug-in's action model adds its own fields.
+
+    The fields declared here are the executor's (which service, how long, how many retries);
+    every other field is the protocol's, and any string in it may be a template. A field that
+    may hold a template must accept a string: validation happens before rendering.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    COMMON: ClassVar[frozenset[str]] = frozenset({"protocol", "service", "timeout", "retries"})
+
+    protocol: str
+    service: str | None = None  # None: the binding's default, else the environment's only one
+    timeout: float | None = Field(default=None, gt=0)  # seconds, per request
+    retries: int = Field(default=0, ge=0, le=10)  # on transport errors only
+
+    def protocol_fields(self) -> dict[str, Any]:
+        """The protocol's own fields (by field name), as the executor renders them."""
+        fields = type(self).model_fields
+        return {name: getattr(self, name) for name in fields if name not in ActionSpec.COMMON}
+
+
+@dataclass(slots=True)
+class RenderedAction:
+    """An action ready to become a request: its own fields rendered, its service resolved."""
+
+    spec: ActionSpec  # the action as validated, templates not rendered
+    fields: dict[str, Any]  # the action model's own fields, by field name, templates rendered
+    base_url: str  # the service's base URL in the environment, without a trailing slash
+    headers: dict[str, str]  # environment, service, credentials, the action's, Idempotency-Key
+    timeout_s: float
+    verify_tls: bool
+    idempotency_key: str  # stable across re-executions of the step (see binding.requests)
+
+
+def as_text(value: Any) -> str:
+    """A rendered value as text: strings as they are, objects and lists as JSON, true/false."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
 @dataclass(slots=True)
 class ProtocolRequest:
-    method: str
-    url: str
+    method: str  # HTTP's method; another protocol's operation (what reports show first)
+    url: str  # where the request goes (reports show it, redacted)
     headers: dict[str, str] = field(default_factory=dict)
     query: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | None = None
@@ -50,3 +112,17 @@ class ActionProtocol(Protocol):
     async def send(self, request: ProtocolRequest) -> ProtocolResponse: ...
 
     async def aclose(self) -> None: ...
+
+
+class ProtocolPlugin(Protocol):
+    """What an `orchestra.protocols` entry point names: a module-level object (or a class)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def action_model(self) -> type[ActionSpec]: ...
+
+    def request(self, action: RenderedAction) -> ProtocolRequest: ...
+
+    def connect(self) -> ActionProtocol: ...

@@ -8,6 +8,7 @@ from orchestra.binding.model import StepSpec
 from orchestra.domain.scenario import Coverage, Decision, GeneratedSuite, ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind
 from orchestra.errors import BindingRefused, DependencyCycle
+from orchestra.protocols.http import HttpAction
 from tests.unit.binding.graphs import order_process
 
 BINDINGS = """\
@@ -87,7 +88,7 @@ def test_bound_steps_carry_a_complete_spec_with_the_file_defaults() -> None:
 
     spec = StepSpec.model_validate(create.spec)
 
-    assert spec.action is not None
+    assert isinstance(spec.action, HttpAction)
     assert (spec.action.method, spec.action.path, spec.action.service) == (
         "POST",
         "/orders",

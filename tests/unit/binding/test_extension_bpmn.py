@@ -8,6 +8,7 @@ from orchestra.binding.extension import bindings_from_extension_elements
 from orchestra.bpmn.reader import read_bpmn
 from orchestra.domain.process import ProcessGraph
 from orchestra.errors import BindingRefused
+from orchestra.protocols.http import HttpAction
 
 BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -52,7 +53,7 @@ def test_tasks_flows_and_end_events_carry_their_embedded_bindings() -> None:
     bindings = bindings_from_extension_elements(graph())
 
     create = bindings.tasks["Task_Create"]
-    assert create.action is not None
+    assert isinstance(create.action, HttpAction)
     assert (create.action.method, create.action.path) == ("POST", "/orders")
     assert bindings.flows["Flow_big"].data == {"amount": 5000}
     assert [check.kind for check in bindings.events["End"].checks] == ["that"]

@@ -8,6 +8,7 @@ import pytest
 from orchestra.binding.extension import bindings_from_extension_elements
 from orchestra.binding.loader import bindings_for, load_bindings, merge_bindings
 from orchestra.errors import BindingRefused
+from orchestra.protocols.http import HttpAction
 from tests.unit.binding.graphs import EXTENSION, order_process
 
 VALID = """\
@@ -52,7 +53,7 @@ def test_a_valid_file_resolves_names_to_element_ids() -> None:
     assert set(bindings.flows) == {"Flow_yes", "Flow_no"}
     assert set(bindings.events) == {"End_Ok"}
     create = bindings.tasks["Task_Create"]
-    assert create.action is not None
+    assert isinstance(create.action, HttpAction)
     assert create.action.method == "POST"
     assert [check.name for check in create.checks] == ["status eq", "jsonpath $.state eq"]
     assert create.export_as == {"lastOrder": "{{ response.json.id }}"}
@@ -186,7 +187,7 @@ def test_bindings_in_extension_elements_are_read() -> None:
     bindings = bindings_from_extension_elements(graph)
 
     create = bindings.tasks["Task_Create"]
-    assert create.action is not None
+    assert isinstance(create.action, HttpAction)
     assert create.action.method == "POST"
     assert [check.expected for check in create.checks] == [201]
 
@@ -199,7 +200,7 @@ def test_a_binding_file_overrides_the_embedded_bindings() -> None:
     merged = merge_bindings(embedded, from_file)
 
     action = merged.tasks["Task_Create"].action
-    assert action is not None
+    assert isinstance(action, HttpAction)
     assert action.path == "/v2/orders"
 
 
