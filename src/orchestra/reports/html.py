@@ -34,6 +34,8 @@ def render_html(report: RunReport) -> str:
     return template.render(
         r=report,
         title=f"{process.name or process.key} — suite run {report.suite_run.id}",
+        noun="runs",
+        total=len(report.test_runs),
         duration=_seconds(report.duration_s) if report.duration_s is not None else None,
         counts={status.value: report.count(status) for status in TestRunStatus},
         failures=sum(1 for run in report.test_runs if run.is_failure),
