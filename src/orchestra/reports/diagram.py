@@ -6,7 +6,8 @@ and boundary ones double, non-interrupting ones dashed) with the marker of their
 (`events.event_marker`), gateways as diamonds with their marker, flows as polylines with
 arrowheads. Every element is a `<g data-element=ID data-outcome=passed|failed|not-covered>` with
 a `<title>` giving its counts and, for an event, its timer or refs. Every text from the model is
-escaped.
+escaped. What marks an element is a `Marking`: `OutcomeMarking` for a suite run's report
+(`render_svg`), `coverage.CoverageMarking` for a suite's coverage page (`draw_svg`).
 """
 
 from __future__ import annotations
