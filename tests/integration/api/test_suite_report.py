@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lxml import html as lxml_html
 
 from tests.integration.api.conftest import Client
@@ -30,7 +32,7 @@ async def test_a_suites_coverage_page_is_served_as_html_with_its_diagram(api: Cl
     assert reply.status == 200
     assert reply.media_type == "text/html"
     assert f'filename="orchestra-suite-{suite}.html"' in reply.headers["Content-Disposition"]
-    document = lxml_html.fromstring(reply.body)
+    document: Any = lxml_html.fromstring(reply.body)
     coverage = {
         g.get("data-element"): (g.get("data-coverage"), g.get("data-scenarios"))
         for g in document.xpath("//svg//g[@data-element]")

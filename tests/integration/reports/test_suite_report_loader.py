@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import html as lxml_html
@@ -54,7 +55,7 @@ async def test_writing_the_page_gives_its_figures_and_the_path(
     assert written["format"] == "html"
     assert (written["scenarios"], written["unbound"]) == (2, ["Task_Notify"])
     assert written["coverage"]["flows_covered"] == 8
-    document = lxml_html.fromstring(target.read_text(encoding="utf-8"))
+    document: Any = lxml_html.fromstring(target.read_text(encoding="utf-8"))
     skip = document.xpath("//svg//g[@data-element='Flow_Skip']")[0]
     assert skip.get("data-coverage") == "not-covered"
     assert names_in(target.parent) == ["suite.html"]  # written whole, no partial file left
