@@ -22,6 +22,7 @@ from orchestra.services import reporting
     "--suite",
     "suite_id",
     type=int,
+    metavar="SUITE",
     help="Instead of a suite run: the suite's coverage on the diagram, before any run (HTML).",
 )
 @click.option(

@@ -1,4 +1,4 @@
-"""The BPMN diagram as inline SVG, each node and flow coloured by its outcome.
+"""The BPMN diagram as inline SVG, each node and flow coloured by its outcome or coverage.
 
 Drawn from the model's BPMNDI (or `layout.auto_layout` when it has none): pools and lanes as
 labelled bands, tasks as rounded rectangles, events as circles (end events thick, intermediate
@@ -51,7 +51,9 @@ class Marking(Protocol):
         """The group's data attributes saying its state (and counts)."""
         ...
 
-    def extra_classes(self, element_id: str) -> str: ...
+    def extra_classes(self, element_id: str) -> str:
+        """Classes the group gets after its state, each after a space ("" for none)."""
+        ...
 
     def counts(self, element_id: str) -> str:
         """What the title says after the element's name: `2 passed, 0 failed`."""
