@@ -1,18 +1,30 @@
-"""`orchestra report SUITE_RUN --format junit|json|html [-o PATH]`."""
+"""`orchestra report SUITE_RUN --format junit|json|html [-o PATH]`: a suite run's report;
+`orchestra report --suite SUITE [-o PATH]`: a suite's coverage page (HTML), before any run."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.console import Console
+from rich.markup import escape
 
 from orchestra.cli.output import emit, json_option, with_database
+from orchestra.errors import UsageError
 from orchestra.reports import ReportFormat
 from orchestra.services import reporting
 
 
 @click.command()
-@click.argument("suite_run_id", type=int)
+@click.argument("suite_run_id", type=int, required=False)
+@click.option(
+    "--suite",
+    "suite_id",
+    type=int,
+    metavar="SUITE",
+    help="Instead of a suite run: the suite's coverage on the diagram, before any run (HTML).",
+)
 @click.option(
     "--format",
     "format_name",
@@ -24,16 +36,50 @@ from orchestra.services import reporting
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Where to write it (default: orchestra-report-ID.xml|.json|.html here).",
+    help="Where to write it (default: orchestra-report-ID.xml|.json|.html, or"
+    " orchestra-suite-ID.html, here).",
 )
 @json_option
-def report(suite_run_id: int, format_name: str, output: Path | None, as_json: bool) -> None:
-    """Write the report of a suite run: JUnit XML, JSON, or a self-contained HTML page."""
-    path = output or reporting.default_path(suite_run_id, format_name)
+def report(
+    suite_run_id: int | None,
+    suite_id: int | None,
+    format_name: str,
+    output: Path | None,
+    as_json: bool,
+) -> None:
+    """Write the report of a suite run (JUnit XML, JSON, or a self-contained HTML page), or with
+    --suite the coverage page of a suite: its diagram coloured by the scenarios through each
+    element, the uncovered and unbound ones marked, and its scenarios."""
+    if suite_id is not None and suite_run_id is None:
+        _suite_page(suite_id, format_name, output, as_json)
+    elif suite_run_id is not None and suite_id is None:
+        _run_report(suite_run_id, format_name, output, as_json)
+    else:
+        raise UsageError("give a SUITE_RUN id, or --suite SUITE for a suite's coverage page")
 
+
+def _run_report(suite_run_id: int, format_name: str, output: Path | None, as_json: bool) -> None:
+    path = output or reporting.default_path(suite_run_id, format_name)
     written = with_database(lambda db: reporting.write_report(db, suite_run_id, format_name, path))
     emit(
         {"suite_run": suite_run_id, "format": format_name, "path": str(written.absolute())},
         as_json=as_json,
         human=lambda out: out.print(f"{format_name} report written to {written}"),
+    )
+
+
+def _suite_page(suite_id: int, format_name: str, output: Path | None, as_json: bool) -> None:
+    if format_name != ReportFormat.HTML.value:
+        raise UsageError(f"a suite's coverage page is HTML only, not {format_name}")
+    path = (output or reporting.default_suite_path(suite_id)).absolute()
+    written = with_database(lambda db: reporting.write_suite_report(db, suite_id, path))
+    emit(written, as_json=as_json, human=lambda out: _print_written(out, written))
+
+
+def _print_written(out: Console, written: dict[str, Any]) -> None:
+    cov = written["coverage"]
+    out.print(f"suite {written['suite']} coverage page written to {escape(written['path'])}")
+    out.print(
+        f"{written['scenarios']} scenarios, flows {cov['flows_covered']}/{cov['flows_total']},"
+        f" nodes {cov['nodes_covered']}/{cov['nodes_total']}, {len(written['unbound'])} unbound"
     )

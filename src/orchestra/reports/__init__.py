@@ -1,6 +1,7 @@
 """Reports of one suite run, all rendered from `RunReport`: JUnit XML, JSON, self-contained HTML.
 
-`render(report, "junit" | "json" | "html")` is what `orchestra report --format` calls.
+`render(report, "junit" | "json" | "html")` is what `orchestra report --format` calls;
+`render_suite_html(SuiteReport)` is a suite's coverage page before any run (`report --suite`).
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from orchestra.errors import UsageError
-from orchestra.reports.html import render_html
+from orchestra.reports.html import render_html, render_suite_html
 from orchestra.reports.json_report import render_json
 from orchestra.reports.junit import render_junit
-from orchestra.reports.model import RunReport, step_report
+from orchestra.reports.model import RunReport, SuiteReport, step_report
 
 
 class ReportFormat(StrEnum):
@@ -45,9 +46,11 @@ def render(report: RunReport, format_name: str) -> str:
 __all__ = [
     "ReportFormat",
     "RunReport",
+    "SuiteReport",
     "render",
     "render_html",
     "render_json",
     "render_junit",
+    "render_suite_html",
     "step_report",
 ]

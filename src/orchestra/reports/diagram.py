@@ -1,4 +1,4 @@
-"""The BPMN diagram as inline SVG, each node and flow coloured by its outcome.
+"""The BPMN diagram as inline SVG, each node and flow coloured by its outcome or coverage.
 
 Drawn from the model's BPMNDI (or `layout.auto_layout` when it has none): pools and lanes as
 labelled bands, tasks as rounded rectangles, events as circles (end events thick, intermediate
@@ -6,12 +6,15 @@ and boundary ones double, non-interrupting ones dashed) with the marker of their
 (`events.event_marker`), gateways as diamonds with their marker, flows as polylines with
 arrowheads. Every element is a `<g data-element=ID data-outcome=passed|failed|not-covered>` with
 a `<title>` giving its counts and, for an event, its timer or refs. Every text from the model is
-escaped.
+escaped. What marks an element is a `Marking`: `OutcomeMarking` for a suite run's report
+(`render_svg`), `coverage.CoverageMarking` for a suite's coverage page (`draw_svg`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
 
 from markupsafe import Markup, escape
 
@@ -33,10 +36,81 @@ def diagram_of(graph: ProcessGraph) -> tuple[Diagram, bool]:
     return auto_layout(graph), False
 
 
+class Marking(Protocol):
+    """How the elements are marked: by their runs' outcomes (a suite run's report) or by the
+    scenarios through them (a suite's coverage, `coverage.CoverageMarking`)."""
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        """Every state an element can be in: one arrowhead marker each."""
+        ...
+
+    def state(self, element_id: str) -> str: ...
+
+    def data(self, element_id: str) -> str:
+        """The group's data attributes saying its state (and counts)."""
+        ...
+
+    def extra_classes(self, element_id: str) -> str:
+        """Classes the group gets after its state, each after a space ("" for none)."""
+        ...
+
+    def counts(self, element_id: str) -> str:
+        """What the title says after the element's name: `2 passed, 0 failed`."""
+        ...
+
+    def badge(self, element_id: str, bounds: Bounds) -> str: ...
+
+
+@dataclass(frozen=True)
+class OutcomeMarking:
+    """A suite run's elements: passed, failed or not covered, with their runs counted."""
+
+    outcomes: Mapping[str, ElementOutcome]
+    states: tuple[str, ...] = tuple(o.value for o in Outcome)
+
+    def state(self, element_id: str) -> str:
+        outcome = self.outcomes.get(element_id)
+        return outcome.outcome.value if outcome else Outcome.NOT_COVERED.value
+
+    def data(self, element_id: str) -> str:
+        return f'data-outcome="{self.state(element_id)}"'
+
+    def extra_classes(self, element_id: str) -> str:
+        return ""
+
+    def counts(self, element_id: str) -> str:
+        outcome = self.outcomes.get(element_id)
+        return f"{outcome.passed} passed, {outcome.failed} failed" if outcome else "not covered"
+
+    def badge(self, element_id: str, bounds: Bounds) -> str:
+        """Small run counts at the top right corner: passed ✓ and failed ✗."""
+        outcome = self.outcomes.get(element_id)
+        if outcome is None or (outcome.passed == 0 and outcome.failed == 0):
+            return ""
+        parts = []
+        if outcome.passed:
+            parts.append(f'<tspan class="count-passed">{outcome.passed}✓</tspan>')
+        if outcome.failed:
+            parts.append(f'<tspan class="count-failed"> {outcome.failed}✗</tspan>')
+        return badge_text("".join(parts), bounds)
+
+
+def badge_text(spans: str, b: Bounds) -> str:
+    """A badge of `spans` at the top right corner of `b`."""
+    return f'<text class="badge" x="{b.x + b.width:g}" y="{b.y - 3:g}">{spans}</text>'
+
+
 def render_svg(graph: ProcessGraph, outcomes: dict[str, ElementOutcome]) -> Markup:
+    """The diagram coloured by the runs' outcomes."""
+    return draw_svg(graph, OutcomeMarking(outcomes))
+
+
+def draw_svg(graph: ProcessGraph, marking: Marking) -> Markup:
+    """The diagram, each node and flow a group marked by `marking`."""
     diagram, _ = diagram_of(graph)
     shapes = {shape.element_id: shape for shape in diagram.shapes}
-    parts: list[str] = [_defs()]
+    parts: list[str] = [_defs(marking.states)]
     containers = [graph.participant, *graph.other_participants]
     for pool in containers:
         if pool is not None and pool.id in shapes:
@@ -47,10 +121,10 @@ def render_svg(graph: ProcessGraph, outcomes: dict[str, ElementOutcome]) -> Mark
     for edge in diagram.edges:
         flow = graph.flow_by_id.get(edge.element_id)
         if flow is not None and len(edge.waypoints) >= 2:
-            parts.append(_flow(edge.element_id, flow.name, edge.waypoints, outcomes))
+            parts.append(_flow(edge.element_id, flow.name, edge.waypoints, marking))
     for node in _drawing_order(graph):
         if node.id in shapes:
-            parts.append(_node(node, shapes[node.id].bounds, outcomes))
+            parts.append(_node(node, shapes[node.id].bounds, marking))
     messages = {flow.id for flow in graph.message_flows}
     for edge in diagram.edges:
         if edge.element_id in messages and len(edge.waypoints) >= 2:
@@ -92,12 +166,12 @@ def _viewbox(diagram: Diagram) -> tuple[float, float, float, float]:
     return left, top, max(xs) + LABEL_OVERHANG - left, max(ys) + PADDING - top
 
 
-def _defs() -> str:
+def _defs(states: Iterable[str]) -> str:
     markers = "".join(
-        f'<marker id="arrow-{o.value}" class="arrow {o.value}" viewBox="0 0 10 10" refX="10"'
+        f'<marker id="arrow-{state}" class="arrow {state}" viewBox="0 0 10 10" refX="10"'
         ' refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
         '<path d="M0,0 L10,5 L0,10 z"/></marker>'
-        for o in Outcome
+        for state in states
     )
     message = (
         '<marker id="arrow-message" class="arrow message" viewBox="0 0 10 10" refX="10"'
@@ -107,21 +181,17 @@ def _defs() -> str:
     return f"<defs>{markers}{message}</defs>"
 
 
-def _attributes(element_id: str, kind: str, outcomes: dict[str, ElementOutcome]) -> str:
-    outcome = outcomes.get(element_id)
-    state = outcome.outcome.value if outcome else Outcome.NOT_COVERED.value
+def _attributes(element_id: str, kind: str, marking: Marking) -> str:
+    state = marking.state(element_id) + marking.extra_classes(element_id)
     return (
-        f'class="el {kind} {state}" data-element="{escape(element_id)}" data-outcome="{state}"'
+        f'class="el {kind} {state}" data-element="{escape(element_id)}" {marking.data(element_id)}'
         f' tabindex="0"'
     )
 
 
-def _title(
-    element_id: str, name: str | None, outcomes: dict[str, ElementOutcome], details: str = ""
-) -> str:
+def _title(element_id: str, name: str | None, marking: Marking, details: str = "") -> str:
     """`Name (id) — 2 passed, 0 failed`, then an event's details, one per line."""
-    outcome = outcomes.get(element_id)
-    counts = f"{outcome.passed} passed, {outcome.failed} failed" if outcome else "not covered"
+    counts = marking.counts(element_id)
     label = f"{name} ({element_id})" if name else element_id
     more = f"\n{details}" if details else ""
     return f"<title>{escape(label)} — {escape(counts)}{escape(more)}</title>"
@@ -143,17 +213,17 @@ def _flow(
     element_id: str,
     name: str | None,
     points: Iterable[Point],
-    outcomes: dict[str, ElementOutcome],
+    marking: Marking,
 ) -> str:
     waypoints = list(points)
-    state = outcomes[element_id].outcome.value if element_id in outcomes else "not-covered"
+    state = marking.state(element_id)
     coordinates = " ".join(f"{p.x:g},{p.y:g}" for p in waypoints)
     label = ""
     if name:
         x, y = _label_position(waypoints)
         label = f'<text class="flow-label" x="{x:g}" y="{y:g}">{escape(name)}</text>'
     return (
-        f"<g {_attributes(element_id, 'flow', outcomes)}>{_title(element_id, name, outcomes)}"
+        f"<g {_attributes(element_id, 'flow', marking)}>{_title(element_id, name, marking)}"
         f'<polyline points="{coordinates}" marker-end="url(#arrow-{state})"/>{label}</g>'
     )
 
@@ -175,7 +245,7 @@ def _label_position(points: list[Point]) -> tuple[float, float]:
     return a.x + 6, (a.y + b.y) / 2
 
 
-def _node(node: Node, bounds: Bounds, outcomes: dict[str, ElementOutcome]) -> str:
+def _node(node: Node, bounds: Bounds, marking: Marking) -> str:
     if node.category.is_event:
         body = _event(node, bounds)
     elif node.category.is_gateway:
@@ -183,9 +253,9 @@ def _node(node: Node, bounds: Bounds, outcomes: dict[str, ElementOutcome]) -> st
     else:
         body = _activity(node, bounds)
     kind = "event" if node.category.is_event else "gateway" if node.category.is_gateway else "task"
-    badge = _badge(outcomes.get(node.id), bounds)
-    title = _title(node.id, node.name, outcomes, details_text(node, separator="\n"))
-    return f"<g {_attributes(node.id, kind, outcomes)}>{title}{body}{badge}</g>"
+    badge = marking.badge(node.id, bounds)
+    title = _title(node.id, node.name, marking, details_text(node, separator="\n"))
+    return f"<g {_attributes(node.id, kind, marking)}>{title}{body}{badge}</g>"
 
 
 def _activity(node: Node, b: Bounds) -> str:
@@ -273,15 +343,3 @@ def _wrapped(text: str, cx: float, cy: float, width: float) -> str:
         for i, line in enumerate(lines)
     )
     return f'<text class="label">{spans}</text>'
-
-
-def _badge(outcome: ElementOutcome | None, b: Bounds) -> str:
-    """Small run counts at the top right corner: passed ✓ and failed ✗."""
-    if outcome is None or (outcome.passed == 0 and outcome.failed == 0):
-        return ""
-    parts = []
-    if outcome.passed:
-        parts.append(f'<tspan class="count-passed">{outcome.passed}✓</tspan>')
-    if outcome.failed:
-        parts.append(f'<tspan class="count-failed"> {outcome.failed}✗</tspan>')
-    return f'<text class="badge" x="{b.x + b.width:g}" y="{b.y - 3:g}">{"".join(parts)}</text>'

@@ -2,6 +2,8 @@
 
 The store's loader fills it from the database; renderers (`junit`, `json_report`, `html`) only
 read it. Attribute docstrings become the descriptions of the published JSON Schema.
+`SuiteReport` is a suite before any run (its coverage page): the same process and suite parts,
+its scenarios as generated, and no outcomes.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from orchestra.domain.execution import CheckResult, StepOutcome
 from orchestra.domain.process import ProcessGraph
-from orchestra.domain.scenario import Coverage, ScenarioStep
+from orchestra.domain.scenario import Coverage, ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind, StepStatus, SuiteRunStatus, TestRunStatus
 
 FAILING_STATUSES = frozenset(
@@ -174,3 +176,24 @@ class RunReport(Documented):
 
     def count(self, *statuses: TestRunStatus) -> int:
         return sum(1 for run in self.test_runs if run.status in statuses)
+
+
+class SuiteReport(Documented):
+    """One generated suite before any run: its scenarios and what they cover of the process."""
+
+    process: ProcessInfo
+    suite: SuiteInfo
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    """The generation's parameters (loop bound, cap, a note on the choice made)."""
+    unbound: tuple[str, ...] = ()
+    """Elements with no binding yet: a run reaching one ends in ERROR naming it."""
+    scenarios: tuple[TestScenario, ...] = ()
+    created_at: datetime | None = None
+    """When the suite was generated."""
+    generated_at: datetime | None = None
+    """When the report was built."""
+
+
+def unbound_steps(scenario: TestScenario) -> tuple[ScenarioStep, ...]:
+    """The scenario's steps that have no binding yet."""
+    return tuple(step for step in scenario.steps if step.meta.get("unbound"))

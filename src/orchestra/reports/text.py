@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from orchestra.domain.scenario import ScenarioStep
 from orchestra.reports.model import StepReport, TestRunReport
 
 MAX_VALUE_CHARS = 4000
@@ -30,7 +31,7 @@ def pretty(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more chars)"
 
 
-def _describe(step: StepReport) -> str:
+def _describe(step: StepReport | ScenarioStep) -> str:
     if step.name and step.element_id and step.name != step.element_id:
         label = f"{step.name} ({step.element_id})"
     else:
@@ -38,7 +39,7 @@ def _describe(step: StepReport) -> str:
     return f"{label} [{step.branch}]" if step.branch else label
 
 
-def step_label(step: StepReport) -> str:
+def step_label(step: StepReport | ScenarioStep) -> str:
     """`#6 Order cancelled (EndEvent_OrderCancelled)`, with ` [branch]` on a parallel branch."""
     return f"#{step.position} {_describe(step)}"
 

@@ -1,16 +1,20 @@
-"""Use case: a suite run's report, loaded from the store and rendered in one format."""
+"""Use cases: a suite run's report, loaded from the store and rendered in one format; a suite's
+coverage page (HTML), before any run."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from orchestra.domain.records import StepResult
 from orchestra.errors import NotFound, UsageError
 from orchestra.reports import ReportFormat, RunReport, render
 from orchestra.reports.assemble import run_report
-from orchestra.reports.model import ProcessInfo, SuiteInfo, SuiteRunInfo
+from orchestra.reports.coverage import coverage_summary
+from orchestra.reports.html import render_suite_html
+from orchestra.reports.model import ProcessInfo, SuiteInfo, SuiteReport, SuiteRunInfo
 from orchestra.store.database import Database
 
 
@@ -70,11 +74,54 @@ async def render_report(db: Database, suite_run_id: int, format_name: str) -> st
 async def write_report(db: Database, suite_run_id: int, format_name: str, path: Path) -> Path:
     """Render the suite run's report into `path` (written whole, then moved into place)."""
     text = await render_report(db, suite_run_id, format_name)
+    await _write(path, text)
+    return path
+
+
+async def load_suite_report(db: Database, suite_id: int) -> SuiteReport:
+    async with db.transaction() as uow:
+        suite = await uow.suites.get(suite_id)
+        if suite is None:
+            raise NotFound(f"suite {suite_id} does not exist", details={"suite": suite_id})
+        process = await uow.processes.get_by_id(suite.process_id)
+        assert process is not None, "a suite keeps its process"
+    return SuiteReport(
+        process=ProcessInfo(
+            key=process.key, version=process.version, name=process.name, graph=process.graph
+        ),
+        suite=SuiteInfo(id=suite.id, criterion=suite.criterion, coverage=suite.coverage),
+        parameters=suite.parameters,
+        unbound=suite.unbound,
+        scenarios=tuple(stored.scenario for stored in suite.scenarios),
+        created_at=suite.created_at,
+        generated_at=datetime.now(UTC),
+    )
+
+
+def default_suite_path(suite_id: int) -> Path:
+    return Path(f"orchestra-suite-{suite_id}.html")
+
+
+async def render_suite_report(db: Database, suite_id: int) -> str:
+    """The suite's coverage page as HTML (rendered off the event loop)."""
+    report = await load_suite_report(db, suite_id)
+    return await asyncio.to_thread(render_suite_html, report)
+
+
+async def write_suite_report(db: Database, suite_id: int, path: Path) -> dict[str, Any]:
+    """Write the suite's coverage page into `path`; its figures, with the path written."""
+    report = await load_suite_report(db, suite_id)
+    text = await asyncio.to_thread(render_suite_html, report)
+    await _write(path, text)
+    summary = coverage_summary(report)
+    return {**summary, "format": ReportFormat.HTML.value, "path": str(path)}
+
+
+async def _write(path: Path, text: str) -> None:
     try:
         await asyncio.to_thread(_write_whole, path, text)
     except OSError as exc:
         raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from exc
-    return path
 
 
 def _write_whole(path: Path, text: str) -> None:

@@ -84,6 +84,7 @@ async def test_openapi_lists_every_route_and_the_bearer_scheme(api: Client) -> N
         ("/suites", "POST"),
         ("/suites", "GET"),
         ("/suites/{suite_id}", "GET"),
+        ("/suites/{suite_id}/report", "GET"),
         ("/environments", "POST"),
         ("/environments", "GET"),
         ("/data-sets/{name}", "POST"),

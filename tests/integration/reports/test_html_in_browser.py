@@ -11,10 +11,11 @@ import pytest
 import pytest_asyncio
 
 from orchestra.domain.statuses import StepStatus, TestRunStatus
-from orchestra.reports.html import render_html
+from orchestra.reports.html import render_html, render_suite_html
 from orchestra.reports.json_report import render_json
 from orchestra.reports.model import RunReport
 from orchestra.reports.screenshot import CHROMIUM, chromium, file_url, html_for, screenshot
+from tests.support.coverage_suite import refund_suite_report
 from tests.support.event_process import events_report
 from tests.support.example_report import example_report, make_run, step
 
@@ -29,6 +30,7 @@ pytestmark = [
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
 RED = "rgb(198, 40, 40)"
 GREEN = "rgb(46, 133, 64)"
+BLUE = "rgb(9, 105, 218)"
 
 
 class Opened:
@@ -54,8 +56,12 @@ async def browser() -> AsyncIterator[Any]:
 
 
 async def open_report(browser: Any, report: RunReport, tmp_path: Path) -> Opened:
+    return await open_page(browser, render_html(report), tmp_path)
+
+
+async def open_page(browser: Any, page_html: str, tmp_path: Path) -> Opened:
     target = tmp_path / "report.html"
-    target.write_text(render_html(report), encoding="utf-8")
+    target.write_text(page_html, encoding="utf-8")
     context = await browser.new_context(viewport={"width": 1400, "height": 900})
     page = await context.new_page()
     page.set_default_timeout(5000)
@@ -199,3 +205,25 @@ async def test_the_screenshot_tool_turns_a_json_report_into_a_png(tmp_path: Path
     png = await screenshot(html_file, tmp_path / "report.png", open_failure=True)
     assert html_file == tmp_path / "report.html"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def test_a_suites_coverage_page_opens_clean_and_its_elements_list_their_scenarios(
+    browser: Any, tmp_path: Path
+) -> None:
+    opened = await open_page(browser, render_suite_html(refund_suite_report()), tmp_path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    await opened.page.screenshot(path=str(ARTIFACTS / "suite-coverage.png"), full_page=True)
+    style = "([s, p]) => getComputedStyle(document.querySelector(s))[p]"
+    skip = "[data-element=Flow_Skip] polyline"
+    assert await opened.page.evaluate(style, [skip, "stroke"]) == RED
+    assert await opened.page.evaluate(style, [skip, "strokeDasharray"]) != "none"
+    assert await opened.page.evaluate(style, ["[data-element=Task_Check] .shape", "stroke"]) == BLUE
+    assert await opened.page.text_content("#filter-note") == "Showing all 2 scenarios"
+    await opened.page.click("g[data-element=Task_Approve]")
+    assert await opened.visible_runs() == 1
+    assert await opened.page.text_content("#filter-note") == (
+        "Showing scenarios through Task_Approve"
+    )
+    await opened.page.click("#clear-element")
+    assert await opened.visible_runs() == 2
+    assert opened.problems == []

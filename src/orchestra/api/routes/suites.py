@@ -1,13 +1,13 @@
-"""POST /suites (generate), GET /suites, GET /suites/{suite_id}."""
+"""POST /suites (generate), GET /suites, GET /suites/{suite_id}, GET /suites/{suite_id}/report."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from orchestra.api.deps import DbDep
 from orchestra.api.schemas import SuiteCreate, SuiteDetail, SuiteGenerated, SuitePublic
 from orchestra.binding.yamlsource import Source
-from orchestra.services import generating
+from orchestra.services import generating, reporting
 
 router = APIRouter(prefix="/suites", tags=["suites"])
 
@@ -37,3 +37,26 @@ async def list_suites(db: DbDep) -> list[SuitePublic]:
 async def show_suite(suite_id: int, db: DbDep) -> SuiteDetail:
     """One suite with its scenarios and their steps."""
     return SuiteDetail.of(await generating.show(db, suite_id))
+
+
+@router.get(
+    "/{suite_id}/report",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The suite's coverage page: a self-contained HTML page",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        404: {"description": "No such suite"},
+    },
+)
+async def suite_report(suite_id: int, db: DbDep) -> Response:
+    """The suite's coverage before any run: its diagram coloured by the scenarios through each
+    element (uncovered ones and tasks without a binding marked), and its scenarios."""
+    text = await reporting.render_suite_report(db, suite_id)
+    filename = reporting.default_suite_path(suite_id).name
+    return Response(
+        text,
+        media_type="text/html",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )

@@ -4,18 +4,19 @@
   var failuresOnly = document.getElementById("failures-only");
   var note = document.getElementById("filter-note");
   var clear = document.getElementById("clear-element");
+  var noun = runs.dataset.noun || "runs"; // a suite's page lists scenarios, with no failures
   var selected = null;
 
   function describe() {
     var total = Number(runs.dataset.total), failures = Number(runs.dataset.failures);
     var parts = [];
-    if (failuresOnly.checked) parts.push(failures + " of " + total + " runs failed");
-    if (selected) parts.push("runs through " + selected.getAttribute("data-element"));
-    note.textContent = parts.length ? "Showing " + parts.join(", ") : "Showing all " + total + " runs";
+    if (failuresOnly && failuresOnly.checked) parts.push(failures + " of " + total + " " + noun + " failed");
+    if (selected) parts.push(noun + " through " + selected.getAttribute("data-element"));
+    note.textContent = parts.length ? "Showing " + parts.join(", ") : "Showing all " + total + " " + noun;
     clear.hidden = !selected;
   }
 
-  failuresOnly.addEventListener("change", function () {
+  if (failuresOnly) failuresOnly.addEventListener("change", function () {
     runs.classList.toggle("failures-only", failuresOnly.checked);
     describe();
   });
