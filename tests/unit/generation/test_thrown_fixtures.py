@@ -69,3 +69,21 @@ def test_escalations_leave_the_review_at_the_throw_or_run_beside_it(criterion: C
     ]
     for scenario in suite.scenarios:
         assert all_steps(build_plan(scenario.steps)) == list(scenario.steps)
+
+
+def test_errors_of_an_inlined_called_process_reach_the_call_activity_or_end_the_process() -> None:
+    model = read_bpmn((FIXTURES / "called_errors.bpmn").read_bytes(), source="called_errors.bpmn")
+    processes = {graph.id: graph for graph in model.processes}
+    suite = generate_suite(
+        processes["checkout"],
+        process_key="checkout",
+        process_version=1,
+        called={"payment": processes["payment"]},
+    )
+    charged = "start f_start pay pay/pay_start pay/f_pay_start pay/charge pay/f_charge pay/outcome"
+    assert main_lines(suite) == [
+        f"{charged} pay/f_paid pay/paid f_pay done",
+        f"{charged} pay/f_to_broken pay/broken",
+        f"{charged} pay/f_to_declined pay/declined pay_declined f_declined notify f_notify failed",
+    ]
+    assert suite.coverage.flows_covered == suite.coverage.flows_total == 4
