@@ -186,3 +186,30 @@ def test_an_escalation_end_event_nothing_catches_ends_its_subprocess_normally() 
     )
     graph = model("s>sub", "sub>e1", "s2>eLate", extra=inner)
     assert paths(graph) == ["s s-sub sub s2 s2-eLate eLate sub-e1 e1"]
+
+
+def test_a_non_interrupting_escalation_event_subprocess_runs_beside_the_throw_it_catches() -> None:
+    handler = (
+        node("sub", category=NodeCategory.SUB_PROCESS, type="subProcess"),
+        *(node(n, parent="sub") for n in ("s2", "A", "B", "e3")),
+        throw("t1", "sub"),
+        node(
+            "ES",
+            category=NodeCategory.SUB_PROCESS,
+            type="subProcess",
+            parent="sub",
+            triggered_by_event=True,
+        ),
+        node(
+            "sE",
+            parent="ES",
+            event_definitions=("escalation",),
+            event_details=(LATE,),
+            is_interrupting=False,
+        ),
+        *(node(n, parent="ES") for n in ("H", "eH")),
+    )
+    graph = model("s>sub", "sub>e1", "s2>A", "A>t1", "t1>B", "B>e3", "sE>H", "H>eH", extra=handler)
+    (scenario,) = generate(graph).scenarios
+    assert scenario.branch_paths[""] == walk(f"{BEFORE} t1-B B B-e3 e3 sub-e1 e1")
+    assert scenario.branch_paths["/t1#2"] == walk("ES sE sE-H H H-eH eH")
