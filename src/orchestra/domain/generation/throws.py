@@ -48,10 +48,24 @@ class Catch:
 def catches(graph: ProcessGraph) -> dict[str, Catch]:
     """Every thrower of the graph -> where its throw goes, in document order."""
     found: dict[str, Catch] = {}
+    handlers = _handlers(graph)
     for node in graph.nodes:
         kind = _thrown_kind(node)
         if kind is not None:
-            found[node.id] = _resolve(graph, node, kind)
+            found[node.id] = _resolve(graph, handlers, node, kind)
+    return found
+
+
+Handlers = dict[str | None, list[tuple[str, Node]]]  # scope -> (event subprocess, its start)
+
+
+def _handlers(graph: ProcessGraph) -> Handlers:
+    """The start events of the event subprocesses of each scope, in document order."""
+    subprocesses = {n.id: n.parent for n in graph.nodes if n.triggered_by_event}
+    found: Handlers = {}
+    for node in graph.nodes:
+        if node.category is NodeCategory.START_EVENT and node.parent in subprocesses:
+            found.setdefault(subprocesses[node.parent], []).append((node.parent, node))
     return found
 
 
@@ -66,10 +80,10 @@ def _thrown_kind(node: Node) -> str | None:
     return next((kind for kind in kinds if kind in node.event_definitions), None)
 
 
-def _resolve(graph: ProcessGraph, thrower: Node, kind: str) -> Catch:
+def _resolve(graph: ProcessGraph, handlers: Handlers, thrower: Node, kind: str) -> Catch:
     ancestors = _ancestors(graph, thrower)
     for scope in [*ancestors, None]:
-        catcher = _event_subprocess_catcher(graph, scope, thrower, kind, ancestors)
+        catcher = _event_subprocess_catcher(handlers, scope, thrower, kind, ancestors)
         if catcher is None and scope is not None:
             catcher = _boundary_catcher(graph, scope, thrower, kind)
         if catcher is not None:
@@ -90,17 +104,15 @@ def _ancestors(graph: ProcessGraph, node: Node) -> list[str]:
 
 
 def _event_subprocess_catcher(
-    graph: ProcessGraph, scope: str | None, thrower: Node, kind: str, ancestors: list[str]
+    handlers: Handlers, scope: str | None, thrower: Node, kind: str, ancestors: list[str]
 ) -> tuple[str, bool] | None:
+    """Not an event subprocess the thrower is itself inside: it does not catch its own throw."""
     starts: list[Node] = []
     owner: dict[str, str] = {}
-    for child in graph.children(scope):
-        if not child.triggered_by_event or child.id in ancestors:
-            continue
-        for start in graph.children(child.id):
-            if start.category is NodeCategory.START_EVENT and kind in start.event_definitions:
-                starts.append(start)
-                owner[start.id] = child.id
+    for handler, start in handlers.get(scope, []):
+        if handler not in ancestors and kind in start.event_definitions:
+            starts.append(start)
+            owner[start.id] = handler
     caught = _catcher(starts, thrower, kind)
     if caught is None:
         return None
