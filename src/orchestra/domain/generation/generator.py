@@ -15,6 +15,7 @@ from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, 
 from orchestra.domain.generation.plans import Criterion, Plan
 from orchestra.domain.generation.render import render
 from orchestra.domain.generation.structure import Analysis, Unstructured, analyse, prune
+from orchestra.domain.generation.throws import inside
 from orchestra.domain.process import Flow, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import Coverage, GeneratedSuite, TestScenario
 from orchestra.errors import BpmnRefused, GenerationLimit, InputRefused
@@ -186,13 +187,18 @@ def _cut_reason(flat: FlatGraph, flow: Flow) -> str | None:
     if thrower is not None:
         return _cut_after(flat, thrower)
     node = flat.graph.node_by_id.get(flow.source)
-    if node is not None and node.category is NodeCategory.SUB_PROCESS:
-        scope_exit = exit_id(flow.source)
-        if scope_exit in flat.nodes and not flat.into[scope_exit]:
-            return (
-                f"subprocess {flow.source} never completes normally: "
-                "each way through it throws an error or escalation that leaves it"
-            )
+    if node is None or node.category is not NodeCategory.SUB_PROCESS:
+        return None
+    scope_exit = exit_id(flow.source)
+    throws = any(
+        not catch.continues and inside(flat.graph, catch.thrower, flow.source)
+        for catch in flat.catches.values()
+    )
+    if throws and scope_exit in flat.nodes and not flat.into[scope_exit]:
+        return (
+            f"subprocess {flow.source} never completes normally: "
+            "each way through it throws an error or escalation that leaves it"
+        )
     return None
 
 
