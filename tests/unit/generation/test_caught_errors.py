@@ -1,5 +1,6 @@
 """An error or escalation thrown inside a subprocess leaves it through the boundary event that
-catches that error: same ref or code, else one catching every error; nothing else."""
+catches that error: same ref or code, else one catching every error; nothing else. Not caught
+there, an error goes on outward, level by level; caught nowhere, it ends the process."""
 
 from __future__ import annotations
 
@@ -109,11 +110,11 @@ def test_a_boundary_event_without_an_error_ref_catches_what_no_specific_one_catc
     assert not any("ePay bAny" in path for path in found)
 
 
-def test_an_error_no_boundary_event_catches_leaves_the_subprocess_as_its_end() -> None:
+def test_an_error_nothing_catches_ends_the_process_at_its_end_event() -> None:
     graph = order(thrower("eStock", STOCK), boundary("bPay", PAY))
     found = paths(graph)
-    assert f"{INSIDE} x-eStock eStock sub-e1 e1" in found
-    assert not any("eStock bPay" in path for path in found)
+    assert f"{INSIDE} x-eStock eStock" in found
+    assert not any("eStock sub-e1" in path or "eStock bPay" in path for path in found)
 
 
 def test_an_error_end_event_that_names_no_error_is_caught_by_the_first_boundary_as_before() -> None:
@@ -172,3 +173,149 @@ def test_an_imported_model_routes_each_error_to_the_boundary_event_of_its_error_
         "s f1 sub s2 f3 x f4 ePay bPay f6 eRefund",
         "s f1 sub s2 f3 x f5 eStock bStock f7 eRestock",
     ]
+
+
+def nested(*nodes: Node) -> ProcessGraph:
+    """s -> outer -> e1; outer holds s2 -> inner -> e2; inner holds s3 -> T -> x, and x decides
+    between ending (e3) and the throwers given with parent "inner"; boundary events bX on inner
+    or outer continue at task X and end event eAfterX."""
+    containers = (
+        node("outer", category=NodeCategory.SUB_PROCESS, type="subProcess"),
+        node("inner", category=NodeCategory.SUB_PROCESS, type="subProcess", parent="outer"),
+        *(node(n, parent="outer") for n in ("s2", "e2")),
+        *(node(n, parent="inner") for n in ("s3", "T", "x", "e3")),
+    )
+    arrows = ["s>outer", "outer>e1", "s2>inner", "inner>e2", "s3>T", "T>x", "x>e3"]
+    arrows += [f"x>{n.id}" for n in nodes if n.parent == "inner"]
+    for caught in (n for n in nodes if n.attached_to is not None):
+        task = caught.id.removeprefix("b")
+        arrows += [f"{caught.id}>{task}", f"{task}>eAfter{task}"]
+    return model(*arrows, extra=(*containers, *nodes))
+
+
+def on(scope: str, caught: Node) -> Node:
+    parent = "outer" if scope == "inner" else None
+    return caught.model_copy(update={"attached_to": scope, "parent": parent})
+
+
+def deep(node_id: str, *details: EventDetail) -> Node:
+    return thrower(node_id, *details).model_copy(update={"parent": "inner"})
+
+
+NESTED = "s s-outer outer s2 s2-inner inner s3 s3-T T T-x x"
+
+
+def test_an_error_the_inner_subprocess_does_not_catch_reaches_the_outer_boundary_event() -> None:
+    graph = nested(
+        deep("ePay", PAY),
+        on("inner", boundary("bStock", STOCK)),
+        on("outer", boundary("bPay", PAY)),
+    )
+    found = paths(graph)
+    assert f"{NESTED} x-ePay ePay bPay bPay-Pay Pay Pay-eAfterPay eAfterPay" in found
+    assert f"{NESTED} x-e3 e3 inner-e2 e2 outer-e1 e1" in found
+    assert not any("ePay inner-e2" in path or "ePay bStock" in path for path in found)
+
+
+def test_the_innermost_catching_level_wins_even_with_a_boundary_event_catching_every_error() -> (
+    None
+):
+    graph = nested(
+        deep("ePay", PAY), on("inner", boundary("bAny")), on("outer", boundary("bPay", PAY))
+    )
+    found = paths(graph)
+    assert f"{NESTED} x-ePay ePay bAny bAny-Any Any Any-eAfterAny eAfterAny" in found
+    assert not any("ePay bPay" in path for path in found)
+
+
+def test_an_error_no_level_catches_ends_the_process_there_not_at_a_subprocess_exit() -> None:
+    graph = nested(deep("ePay", PAY), on("outer", boundary("bStock", STOCK)))
+    found = paths(graph)
+    assert f"{NESTED} x-ePay ePay" in found
+    assert not any("ePay inner-e2" in path for path in found)
+
+
+def test_a_subprocess_every_way_through_which_throws_says_so_for_its_outgoing_flow() -> None:
+    inner = (
+        node("sub", category=NodeCategory.SUB_PROCESS, type="subProcess"),
+        node("s2", parent="sub"),
+        thrower("eStock", STOCK),
+    )
+    graph = model("s>sub", "sub>e1", "s2>eStock", extra=inner)
+    suite = generate_suite(graph, process_key="p", process_version=1)
+    assert [" ".join(s.path) for s in suite.scenarios] == ["s s-sub sub s2 s2-eStock eStock"]
+    reasons = {item["element"]: item["reason"] for item in suite.coverage.uncovered}
+    assert reasons["sub-e1"].startswith("subprocess sub never completes normally")
+
+
+def event_subprocess(node_id: str, parent: str | None, *details: EventDetail) -> tuple[Node, ...]:
+    """An error event subprocess `node_id` whose start event catches `details` and goes on to
+    task H<node_id> and end event eH<node_id>."""
+    return (
+        node(
+            node_id,
+            category=NodeCategory.SUB_PROCESS,
+            type="subProcess",
+            parent=parent,
+            triggered_by_event=True,
+        ),
+        node(f"s{node_id}", parent=node_id, event_definitions=("error",), event_details=details),
+        node(f"H{node_id}", parent=node_id),
+        node(f"eH{node_id}", parent=node_id),
+    )
+
+
+def with_event_subprocess(graph: ProcessGraph, nodes: tuple[Node, ...]) -> ProcessGraph:
+    handler = nodes[0].id
+    flows = (f"s{handler}>H{handler}", f"H{handler}>eH{handler}")
+    extra = model(*flows, extra=nodes)
+    return graph.model_copy(
+        update={"nodes": graph.nodes + extra.nodes, "flows": graph.flows + extra.flows}
+    )
+
+
+def test_an_error_event_subprocess_of_the_process_catches_what_no_boundary_event_does() -> None:
+    graph = with_event_subprocess(
+        order(thrower("eStock", STOCK), boundary("bPay", PAY)), event_subprocess("ES", None, STOCK)
+    )
+    found = paths(graph)
+    assert f"{INSIDE} x-eStock eStock ES sES sES-HES HES HES-eHES eHES" in found
+    assert not any(path.startswith("s ES") for path in found)  # not entered at the start
+
+
+def test_an_error_event_subprocess_inside_the_subprocess_catches_before_its_boundary_event() -> (
+    None
+):
+    graph = with_event_subprocess(
+        order(thrower("eStock", STOCK), boundary("bStock", STOCK)),
+        event_subprocess("ES", "sub", STOCK),
+    )
+    found = paths(graph)
+    assert f"{INSIDE} x-eStock eStock ES sES sES-HES HES HES-eHES eHES sub-e1 e1" in found
+    assert not any("eStock bStock" in path for path in found)
+
+
+def test_an_uncaught_error_in_one_parallel_branch_ends_the_other_branch_too() -> None:
+    inner = (
+        node("sub", category=NodeCategory.SUB_PROCESS, type="subProcess"),
+        *(node(n, parent="sub") for n in ("s2", "x", "e3")),
+        thrower("eStock", STOCK),
+    )
+    graph = model(
+        "s>p1",
+        "p1>sub",
+        "p1>A",
+        "sub>p2",
+        "A>p2",
+        "p2>e1",
+        "s2>x",
+        "x>e3",
+        "x>eStock",
+        extra=inner,
+    )
+    suite = generate_suite(graph, process_key="p", process_version=1)
+    ends = {scenario.path[-1] for scenario in suite.scenarios}
+    assert ends == {"e1", "eStock"}
+    aborted = next(s for s in suite.scenarios if s.path[-1] == "eStock")
+    assert "p2" not in aborted.path
+    assert suite.coverage.flows_covered == suite.coverage.flows_total

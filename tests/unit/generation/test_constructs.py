@@ -564,6 +564,19 @@ def test_a_terminate_end_event_ends_every_branch() -> None:
     assert any(s.path[-1] == "e2" for s in suite.scenarios)
 
 
+def test_a_token_game_that_deadlocks_is_played_again_around_the_join_it_waited_at() -> None:
+    # from s2 the guide first heads for the uncovered xW-p2, where the token waits for a
+    # parallel branch that never comes; played again, it takes xW-eZ instead and covers s2-X
+    graph = model(
+        "s1>p1", "p1>B", "p1>C", "B>p2", "C>xW", "xW>p2", "p2>e1", "s2>X", "X>xW", "s3>xW",
+        "xW>eZ",
+    )  # fmt: skip
+    suite = generate(graph)
+    assert suite.parameters["method"] == "token-game-heuristic"
+    assert "s2 s2-X X X-xW xW xW-eZ eZ" in paths(suite)
+    assert covered_flows(suite, graph) == {f.id for f in graph.flows}
+
+
 def test_unreachable_elements_are_reported_uncovered_with_the_reason() -> None:
     suite = generate(model("s>A", "A>e", "Z>e"))
     assert suite.coverage.uncovered == (

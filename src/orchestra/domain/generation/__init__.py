@@ -1,6 +1,7 @@
 """Coverage-driven scenario generation: pure functions from a ProcessGraph to a GeneratedSuite.
 
-flat.py       the token-game graph (subprocesses inlined, boundary events wired)
+throws.py     where each thrown error or escalation goes: its catcher, what it interrupts
+flat.py       the token-game graph (subprocesses inlined, boundary events and throws wired)
 structure.py  regions and parallel/inclusive blocks; `Unstructured` when there are none
 minflow.py    minimum flow with lower bounds (networkx network simplex) and its paths
 plans.py      all-flows / all-nodes plans from minimum flows, all-paths enumeration

@@ -2,12 +2,13 @@
 
 Inner regions are solved first: a parallel block's demand is the largest of its branches' (an
 inclusive block with a default flow: the default branch's plus the largest other), an
-attachment's is its branch's. In the enclosing region the block's split node must then be
-walked at least that many times (a node lower bound), every flow once (all-flows) or every
-node once (all-nodes). Each back edge gets a LOOP arc (take it, then the shortest way out) so
-while-loop bodies can be left; in all-flows a back edge no path takes is then inserted into the
-first path through its tail, going around the loop once. `Expander` spreads the walks of each
-block over its branches' paths, so every branch path is used.
+attachment's is its branch's (one that always fires, a caught throw, rides along every walk). In
+the enclosing region the block's split node must then be walked at least that many times (a node
+lower bound), every flow once (all-flows) or every node once (all-nodes). Each back edge gets a
+LOOP arc (take it, then the shortest way out) so while-loop bodies can be left; in all-flows a
+back edge no path takes is then inserted into the first path through its tail, going around the
+loop once. `Expander` spreads the walks of each block over its branches' paths, so every branch
+path is used.
 """
 
 from __future__ import annotations
@@ -263,13 +264,16 @@ class Expander:
         )
 
     def _attach(self, region: Region, node: str) -> Fork | None:
+        """The attachments fired on this walk through `node`: each may-fire one until its
+        paths are used up, each always-firing one (a caught throw) every time."""
         use = self._use(region, node)
         branches = tuple(
-            (label, self.expand(attached, attached.paths[use]))
+            (label, self.expand(attached, _pick(attached.paths, use)))
             for label, attached in zip(
                 region.attach_labels[node], region.attachments[node], strict=True
             )
             if use < len(attached.paths)
+            or (attached.paths and self.flat.fires_always(attached.first_edges[0]))
         )
         return Fork(node, branches, None, None, attached=True) if branches else None
 

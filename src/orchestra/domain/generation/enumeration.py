@@ -2,7 +2,8 @@
 
 Choices in different parallel branches multiply (each combination is its own scenario), an
 inclusive block takes every non-empty subset of its branches (its default flow alone), and a
-non-interrupting attachment fires or not. Above the cap, GenerationLimit says how far it got.
+non-interrupting attachment fires or not (the catcher of a caught throw always fires). Above the
+cap, GenerationLimit says how far it got.
 """
 
 from __future__ import annotations
@@ -107,7 +108,10 @@ class Enumerator:
 
     def _attach_options(self, region: Region, node: str) -> list[tuple[Hop | Fork, ...]]:
         labels = region.attach_labels[node]
-        choices = [[None, *self.plans(attached)] for attached in region.attachments[node]]
+        choices = [
+            [*self._unfired(attached), *self.plans(attached)]
+            for attached in region.attachments[node]
+        ]
         options: list[tuple[Hop | Fork, ...]] = []
         for combo in product(*choices):
             branches = tuple(
@@ -115,6 +119,10 @@ class Enumerator:
             )
             options.append((Fork(node, branches, None, None, attached=True),) if branches else ())
         return options
+
+    def _unfired(self, attached: Region) -> list[None]:
+        """Not firing is an option, except for a caught throw's catcher, which always fires."""
+        return [] if self.flat.fires_always(attached.first_edges[0]) else [None]
 
 
 def _subsets(block: Block) -> Iterator[list[int]]:

@@ -2,12 +2,15 @@
 
 Each scenario plays the BPMN token game from SOURCE: parallel splits send a token down every
 flow, a parallel join waits for one on each incoming flow, an inclusive join waits until no
-other token can still reach it, a terminate end event removes every token. At each exclusive
-choice the token goes toward the nearest element still uncovered (then toward the end), each back
-edge at most once per scenario. A game that deadlocks is dropped and what only it covered is
-reported uncovered. Games are played until nothing uncovered is reachable, so the coverage is
-complete up to deadlocks, but the count is not guaranteed minimal, and the steps of concurrent
-tokens are serialized on the main line (a valid interleaving) instead of branch labels.
+other token can still reach it, a terminate end event removes every token, and an interrupting
+throw (see `throws`) the tokens of the scope it leaves (an uncaught error: every token). At each
+exclusive choice the token goes toward the nearest element still uncovered (then toward the
+end), each back edge at most once per scenario. A game that deadlocks is played again with the
+guide steering clear of the flows where its tokens waited; once that finds nothing new it is
+dropped and what only it covered is reported uncovered. Games are played until nothing uncovered
+is reachable, so the coverage is complete up to deadlocks, but the count is not guaranteed
+minimal, and the steps of concurrent tokens are serialized on the main line (a valid
+interleaving) instead of branch labels.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Callable, Iterable
 from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, Gate, Role
 from orchestra.domain.generation.plans import Criterion, Hop, Plan
 from orchestra.domain.generation.structure import Analysis
+from orchestra.domain.generation.throws import inside
 from orchestra.errors import BpmnRefused
 
 _FAR = 1 << 30
@@ -66,6 +70,8 @@ class _Game:
         self.back = _back_edges(self.out, flat)
         self.generous = False  # take every inclusive branch and fire every attachment
         self.stuck: set[str] = set()  # elements where the last deadlocked game's tokens wait
+        self.blocked: set[int] = set()  # the edges they wait on
+        self.avoid: set[int] = set()  # edges the guide takes only when there is no other
         self.to_sink = self._distances(lambda e: flat.edges[e].target == SINK)
 
     def _distances(self, goal: Callable[[int], bool]) -> dict[str, int]:
@@ -99,11 +105,17 @@ class _Game:
             if not finished:  # perhaps a join waits for a branch the guide left out
                 plan, covered, finished = self._one_game(generous=True)
             new = covered & self.targets
-            self.targets -= covered  # a deadlocking game gives up on what it reached
             if finished and new:
+                self.targets -= covered
+                self.avoid.clear()
                 return plan
             if not new:
                 return None
+            fresh = self.blocked - self.avoid
+            if fresh:  # play again, steering clear of the flows where tokens waited
+                self.avoid |= fresh
+                continue
+            self.targets -= covered  # a deadlocking game gives up on what it reached
 
     def _one_game(self, *, generous: bool) -> tuple[Plan, set[str], bool]:
         self.generous = generous
@@ -116,8 +128,9 @@ class _Game:
             if not self._fire_one(tokens, plan, taken_back, covered):
                 break
         if tokens:
-            nodes = (self.flat.nodes[self.flat.edges[e].target] for e in tokens)
-            self.stuck = {node.element or node.id for node in nodes}
+            nodes = [self.flat.edges[e].target for e in tokens]
+            self.stuck = {self.flat.nodes[n].element or n for n in nodes}
+            self.blocked = set(tokens)
         return tuple(plan), covered, not tokens
 
     def _fire_one(
@@ -169,6 +182,18 @@ class _Game:
         element = self.flat.graph.node_by_id.get(self.flat.nodes[node].element or "")
         if element is not None and "terminate" in element.event_definitions:
             tokens.clear()
+        catch = self.flat.catches.get(node)
+        if catch is not None and catch.interrupting:
+            tokens[:] = [e for e in tokens if not self._inside(e, catch.scope)]
+
+    def _inside(self, token: int, scope: str | None) -> bool:
+        """True when the token waits at a node of `scope` (its exit included)."""
+        target = self.flat.nodes[self.flat.edges[token].target]
+        if target.element is None:
+            return scope is None
+        if target.role is Role.SCOPE_EXIT and target.element == scope:
+            return True
+        return inside(self.flat.graph, target.element, scope)
 
     def _emit(self, node: str, tokens: list[int], taken_back: set[int], covered: set[str]) -> None:
         if node == SINK:
@@ -186,7 +211,8 @@ class _Game:
         else:
             chosen = self._best(normal)
         attach = [e for e in self.out[node] if self.flat.edges[e].kind is EdgeKind.ATTACH]
-        chosen += self._useful(attach)
+        chosen += [e for e in attach if self.flat.fires_always(e)]
+        chosen += self._useful([e for e in attach if not self.flat.fires_always(e)])
         for e in chosen:
             if e in self.back:
                 taken_back.add(e)
@@ -206,10 +232,11 @@ class _Game:
         return e not in self.back or e not in taken_back
 
     def _best(self, edges: Iterable[int]) -> list[int]:
-        def cost(e: int) -> tuple[int, int, int]:
+        def cost(e: int) -> tuple[bool, int, int, int]:
             target = self.flat.edges[e].target
             near = 0 if self._is_target(e) else 1 + self.to_target.get(target, _FAR)
-            return (min(near, _FAR), self.to_sink.get(target, 0 if target == SINK else _FAR), e)
+            sink = self.to_sink.get(target, 0 if target == SINK else _FAR)
+            return (e in self.avoid, min(near, _FAR), sink, e)
 
         ranked = sorted(edges, key=cost)
         return ranked[:1]

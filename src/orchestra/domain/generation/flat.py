@@ -6,10 +6,13 @@ Generation never walks the BPMN graph directly. It walks this graph, where:
   (or activity without outgoing flow) leads to a virtual SINK;
 * an embedded subprocess `S` leads to its start events, and its end events lead to a synthetic
   `S::exit` node that carries the subprocess's outgoing flows (the subprocess is inlined);
-* an interrupting boundary event `B` on activity `T` is an exclusive alternative `T -> B` (an
-  error or escalation end event inside a subprocess leads to the boundary event of the
-  subprocess that catches its error or escalation: same ref or code, else one without a ref);
+* an interrupting boundary event `B` on activity `T` is an exclusive alternative `T -> B`;
 * a non-interrupting boundary event is an ATTACH edge `T -> B`: a concurrent branch that may fire;
+* a thrown error or escalation (see `throws`) leads from its thrower to the boundary event or
+  event subprocess catching it: interrupting, a BOUNDARY edge replacing the thrower's own way on
+  (its outgoing flows, or its scope's exit); non-interrupting, an ATTACH edge beside it, which
+  always fires. An error nothing catches leads to SINK: the process ends there. A catcher
+  reached from a thrower is not also wired to its activity or scope;
 * an event subprocess is entered from its scope (the subprocess node, or the process-level start
   events): interrupting ones as an exclusive alternative, non-interrupting ones as ATTACH edges;
 * a gateway that both joins and splits is cut in two (`G` joins, `G::split` splits).
@@ -23,7 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from orchestra.domain.process import EventDetail, Flow, Node, NodeCategory, ProcessGraph
+from orchestra.domain.generation.throws import Catch, catches
+from orchestra.domain.process import Flow, Node, NodeCategory, ProcessGraph
 
 SOURCE = "::source"
 SINK = "::sink"
@@ -89,6 +93,8 @@ class FlatGraph:
     edges: list[FlatEdge] = field(default_factory=list)
     out: dict[str, list[int]] = field(default_factory=dict)
     into: dict[str, list[int]] = field(default_factory=dict)
+    catches: dict[str, Catch] = field(default_factory=dict)  # thrower -> where its throw goes
+    cut: dict[str, str] = field(default_factory=dict)  # flow id -> the thrower it is cut after
 
     def add_node(self, node: FlatNode) -> None:
         self.nodes[node.id] = node
@@ -117,6 +123,12 @@ class FlatGraph:
     def attach_out(self, node: str) -> list[int]:
         return [e for e in self.out[node] if self.edges[e].kind is EdgeKind.ATTACH]
 
+    def fires_always(self, edge: int) -> bool:
+        """True for an ATTACH edge from a thrower: the catcher's path is taken whenever the
+        throw is, not just possibly as for a boundary timer or message."""
+        found = self.edges[edge]
+        return found.kind is EdgeKind.ATTACH and found.source in self.catches
+
     def is_split(self, node: str) -> bool:
         """True when the node sends tokens down several outgoing edges at once."""
         return self.nodes[node].split is not Gate.XOR and len(self.normal_out(node)) > 1
@@ -127,7 +139,7 @@ def exit_id(scope: str) -> str:
 
 
 def flatten(graph: ProcessGraph) -> FlatGraph:
-    flat = FlatGraph(graph)
+    flat = FlatGraph(graph, catches=catches(graph))
     flat.add_node(FlatNode(SOURCE, None, Role.SOURCE))
     flat.add_node(FlatNode(SINK, None, Role.SINK))
     halves = _split_halves(graph)
@@ -145,6 +157,7 @@ def flatten(graph: ProcessGraph) -> FlatGraph:
         flat.add_edge(half_of, half, EdgeKind.HALF)
     _wire_flows(flat, halves)
     _wire_scopes(flat)
+    _wire_throws(flat)
     _wire_boundaries(flat)
     for source, target in links(graph).items():
         flat.add_edge(source, target, EdgeKind.LINK)
@@ -190,6 +203,9 @@ def _wire_flows(flat: FlatGraph, halves: dict[str, str]) -> None:
     for flow in flat.graph.flows:
         if flow.source not in nodes or flow.target not in nodes:
             continue  # dangling: the importer reports it
+        if not _goes_on(flat, flow.source):
+            flat.cut[flow.id] = flow.source
+            continue
         source = halves.get(flow.source, flow.source)
         if nodes[flow.source].category is NodeCategory.SUB_PROCESS:
             source = exit_id(flow.source)
@@ -236,9 +252,11 @@ def _wire_scopes(flat: FlatGraph) -> None:
                 flat.add_edge(scope, exit_id(scope), EdgeKind.EXIT)
         exit_node = SINK if scope is None else exit_id(scope)
         for child in _ends(flat, children):
-            if not _thrown_to_boundary(flat, scope, child):
+            if _goes_on(flat, child.id):
                 kind = EdgeKind.END if scope is None else EdgeKind.EXIT
                 flat.add_edge(child.id, exit_node, kind)
+            if child.category is NodeCategory.END_EVENT:
+                _wire_throw(flat, child.id)
         for child in children:
             if child.category is NodeCategory.SUB_PROCESS and child.triggered_by_event:
                 _wire_event_subprocess(flat, scope, child, starts)
@@ -272,52 +290,35 @@ def _may_end(node: Node) -> bool:
     return not (node.category is NodeCategory.SUB_PROCESS and node.triggered_by_event)
 
 
-def _thrown_to_boundary(flat: FlatGraph, scope: str | None, end: Node) -> bool:
-    """An error (or escalation) end event inside a subprocess continues at the boundary event
-    of the subprocess that catches it."""
-    if scope is None:
-        return False
-    for kind in _CAUGHT_AT_BOUNDARY:
-        if kind not in end.event_definitions:
-            continue
-        catcher = _catching_boundary(flat.graph, scope, end, kind)
-        if catcher is not None:
-            flat.add_edge(end.id, catcher.id, EdgeKind.BOUNDARY)
-            return True
-    return False
+def _goes_on(flat: FlatGraph, node: str) -> bool:
+    """False for a thrower whose throw cuts its own way on (an interrupting catch, or an
+    uncaught error)."""
+    catch = flat.catches.get(node)
+    return catch is None or catch.continues
 
 
-_CAUGHT_AT_BOUNDARY = ("error", "escalation")
+def _wire_throw(flat: FlatGraph, thrower: str) -> None:
+    catch = flat.catches.get(thrower)
+    if catch is None:
+        return
+    if catch.catcher is not None:
+        kind = EdgeKind.BOUNDARY if catch.interrupting else EdgeKind.ATTACH
+        flat.add_edge(thrower, catch.catcher, kind)
+    elif catch.interrupting:  # an error nothing catches: the process ends here
+        flat.add_edge(thrower, SINK, EdgeKind.END)
 
 
-def _catching_boundary(graph: ProcessGraph, scope: str, thrower: Node, kind: str) -> Node | None:
-    """The interrupting `kind` boundary event on `scope` that catches what `thrower` throws.
-
-    One whose ref or code is the thrown one's, else one without a ref (it catches every error
-    or escalation); None when none does. A throw that names nothing can't be told
-    apart: the first such boundary catches it, as before event details were kept.
-    """
-    catchers = [
-        b
-        for b in graph.boundary_events.get(scope, ())
-        if kind in b.event_definitions and b.cancel_activity
-    ]
-    thrown = thrower.event_detail(kind)
-    if thrown is None or thrown.ref is None:
-        return next(iter(catchers), None)
-    matching = [b for b in catchers if _matches(thrown, b.event_detail(kind))]
-    catch_all = [b for b in catchers if _catches_all(b.event_detail(kind))]
-    return next(iter(matching + catch_all), None)
+def _wire_throws(flat: FlatGraph) -> None:
+    """Intermediate throw events (end events are wired with their scope's ends)."""
+    nodes = flat.graph.node_by_id
+    for thrower in flat.catches:
+        if nodes[thrower].category is not NodeCategory.END_EVENT:
+            _wire_throw(flat, thrower)
 
 
-def _matches(thrown: EventDetail, caught: EventDetail | None) -> bool:
-    if caught is None or caught.ref is None:
-        return False
-    return thrown.ref == caught.ref or (thrown.code is not None and thrown.code == caught.code)
-
-
-def _catches_all(caught: EventDetail | None) -> bool:
-    return caught is None or caught.ref is None
+def _caught(flat: FlatGraph) -> set[str]:
+    """Boundary events and event subprocesses some thrower leads to."""
+    return {c.catcher for c in flat.catches.values() if c.catcher is not None}
 
 
 def _wire_event_subprocess(
@@ -328,6 +329,8 @@ def _wire_event_subprocess(
     interrupting = all(start.is_interrupting for start in starts)
     kind = EdgeKind.BOUNDARY if interrupting else EdgeKind.ATTACH
     anchors = [scope] if scope is not None else [start.id for start in scope_starts]
+    if event_sub.id in _caught(flat):
+        anchors = []  # entered from the throws it catches
     for anchor in anchors:
         flat.add_edge(anchor, event_sub.id, kind)
     for start in starts:
@@ -338,11 +341,12 @@ def _wire_event_subprocess(
 
 def _wire_boundaries(flat: FlatGraph) -> None:
     graph = flat.graph
+    caught = _caught(flat)
     for activity, events in graph.boundary_events.items():
         if activity not in flat.nodes:
             continue
         for event in events:
-            if flat.into[event.id]:
-                continue  # already reached from an error end event
+            if event.id in caught:
+                continue  # entered from the throws it catches
             kind = EdgeKind.BOUNDARY if event.cancel_activity else EdgeKind.ATTACH
             flat.add_edge(activity, event.id, kind)

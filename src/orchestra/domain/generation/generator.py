@@ -11,11 +11,12 @@ from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, inline_calls
 from orchestra.domain.generation.cover import Expander, solve
 from orchestra.domain.generation.enumeration import Enumerator
 from orchestra.domain.generation.fallback import token_game_plans
-from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, flatten
+from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, exit_id, flatten
 from orchestra.domain.generation.plans import Criterion, Plan
 from orchestra.domain.generation.render import render
 from orchestra.domain.generation.structure import Analysis, Unstructured, analyse, prune
-from orchestra.domain.process import ProcessGraph
+from orchestra.domain.generation.throws import inside
+from orchestra.domain.process import Flow, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import Coverage, GeneratedSuite, TestScenario
 from orchestra.errors import BpmnRefused, GenerationLimit, InputRefused
 
@@ -148,7 +149,9 @@ def coverage(
             )
     for flow in graph.flows:
         if flow.id not in seen:
-            reason = _reason(analysis, flow.source, criterion, flow_target=flow.target)
+            reason = _cut_reason(analysis.flat, flow) or _reason(
+                analysis, flow.source, criterion, flow_target=flow.target
+            )
             uncovered.append({"element": flow.id, "kind": "flow", "reason": reason})
     return Coverage(
         criterion=criterion.value,
@@ -167,7 +170,7 @@ def _reason(
     if any(_compensation(analysis, n) for n in ends):
         return "compensation: only runs when an activity is compensated, not on a token's path"
     if any(n in analysis.unreachable for n in ends):
-        return "no start event reaches it"
+        return _unreached_reason(analysis, ends)
     if any(n in analysis.dead_ends for n in ends):
         return "no end event can be reached from it"
     if criterion is Criterion.ALL_NODES and flow_target is not None:
@@ -175,6 +178,62 @@ def _reason(
     if _is_container(analysis.flat, node):
         return "a container with nothing to run"
     return "no valid token game covers it (e.g. it leads to a deadlock)"
+
+
+def _cut_reason(flat: FlatGraph, flow: Flow) -> str | None:
+    """Why a flow after an interrupting throw, or out of a scope never left normally, is not
+    taken; None for any other flow."""
+    thrower = flat.cut.get(flow.id)
+    if thrower is not None:
+        return _cut_after(flat, thrower)
+    node = flat.graph.node_by_id.get(flow.source)
+    if node is None or node.category is not NodeCategory.SUB_PROCESS:
+        return None
+    scope_exit = exit_id(flow.source)
+    throws = any(
+        not catch.continues and inside(flat.graph, catch.thrower, flow.source)
+        for catch in flat.catches.values()
+    )
+    if throws and scope_exit in flat.nodes and not flat.into[scope_exit]:
+        return (
+            f"subprocess {flow.source} never completes normally: "
+            "each way through it throws an error or escalation that leaves it"
+        )
+    return None
+
+
+def _cut_after(flat: FlatGraph, thrower: str) -> str:
+    catch = flat.catches[thrower]
+    if catch.catcher is None:
+        return f"the {catch.kind} thrown at {thrower} is caught nowhere: the process ends there"
+    return (
+        f"the {catch.kind} thrown at {thrower} is caught by {catch.catcher}, which interrupts: "
+        "the way on after the throw is never taken"
+    )
+
+
+def _unreached_reason(analysis: Analysis, ends: list[str]) -> str:
+    """Elements only reached through flows cut after a throw say which throw cuts them."""
+    flat = analysis.flat
+    for flow_id, thrower in flat.cut.items():
+        flow = flat.graph.flow_by_id[flow_id]
+        behind = _reach_within(flat, flow.target, analysis.unreachable)
+        if any(n in behind for n in ends):
+            return f"only reached after {thrower}: {_cut_after(flat, thrower)}"
+    return "no start event reaches it"
+
+
+def _reach_within(flat: FlatGraph, start: str, allowed: set[str]) -> set[str]:
+    seen = {start} if start in allowed else set()
+    stack = list(seen)
+    while stack:
+        node = stack.pop()
+        for e in flat.out[node]:
+            target = flat.edges[e].target
+            if target in allowed and target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return seen
 
 
 def _is_container(flat: FlatGraph, node: str) -> bool:
