@@ -21,6 +21,7 @@ from orchestra.binding.environment import EnvironmentSpec, Service
 from orchestra.binding.model import HttpAction
 from orchestra.binding.redaction import Redactor
 from orchestra.binding.templates import Namespaces, is_constant
+from orchestra.binding.tls import Connection, TlsContexts, merged
 from orchestra.domain.execution import RunIdentity
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.protocols.base import ActionProtocol, ProtocolRequest
@@ -64,6 +65,7 @@ class _Target:
     traceparent: bool
     timeout_s: float
     verify_tls: bool
+    tls: Connection
 
 
 class RequestBuilder:
@@ -81,6 +83,17 @@ class RequestBuilder:
         self._redactor = redactor
         self._clock = clock
         self._authenticators: dict[str, Authenticator] = {}
+        self._tls = TlsContexts(environment.name)
+        self._connections = {name: self._connection(name) for name in environment.services}
+
+    def _connection(self, service_name: str) -> Connection:
+        """A service's TLS: its SSLContext, built now so a bad key file is found at once."""
+        service = self._environment.services[service_name]
+        tls = merged(self._environment.tls, service.tls)
+        return self._tls.connection(tls, verify=self._verify(service), service=service_name)
+
+    def _verify(self, service: Service) -> bool:
+        return self._environment.verify_tls if service.verify_tls is None else service.verify_tls
 
     async def build(
         self,
@@ -127,6 +140,8 @@ class RequestBuilder:
             body=body,
             timeout_s=target.timeout_s,
             verify_tls=target.verify_tls,
+            ssl_context=target.tls.ssl_context,
+            server_hostname=target.tls.server_hostname,
             follow_redirects=action.follow_redirects,
         )
 
@@ -139,14 +154,13 @@ class RequestBuilder:
         authenticator = None
         if (service.auth or self._environment.auth) is not None:
             key = service_name if service.auth is not None else ""
-            authenticator = self._authenticator(key, service)
+            authenticator = self._authenticator(key, service_name, service)
             if authenticator.static_headers is not None:
                 headers.update(authenticator.static_headers)
                 authenticator = None
         # Header names are fixed per step (only values are templates); OAuth2 adds Authorization.
         names = [*headers, *action.headers, *(["Authorization"] if authenticator else [])]
         lower = {name.lower() for name in names}
-        verify = service.verify_tls
         base_url = service.base_url.rstrip("/")
         path, query = compiled.request["path"], compiled.request["query"]
         return _Target(
@@ -159,7 +173,8 @@ class RequestBuilder:
             idempotency_key="idempotency-key" not in lower,
             traceparent="traceparent" not in lower,
             timeout_s=action.timeout or service.timeout or self._environment.timeout,
-            verify_tls=self._environment.verify_tls if verify is None else verify,
+            verify_tls=self._verify(service),
+            tls=self._connections[service_name],
         )
 
     def _service(self, name: str | None, where: str) -> tuple[str, Service]:
@@ -178,16 +193,18 @@ class RequestBuilder:
             )
         return name, services[name]
 
-    def _authenticator(self, key: str, service: Service) -> Authenticator:
+    def _authenticator(self, key: str, service_name: str, service: Service) -> Authenticator:
         found = self._authenticators.get(key)
         if found is None:
             auth = service.auth if key else self._environment.auth
             assert auth is not None
-            verify = service.verify_tls
             found = self._authenticators[key] = Authenticator(
                 auth,
                 self._redactor,
-                verify_tls=self._environment.verify_tls if verify is None else verify,
+                verify_tls=self._verify(service),
+                # the service's trust and client certificate, not its server_hostname: the
+                # token endpoint is another host
+                ssl_context=self._connections[service_name].ssl_context,
                 timeout_s=service.timeout or self._environment.timeout,
                 clock=self._clock,
             )

@@ -8,6 +8,7 @@ redirects). A response with any status is a response: judging it is the checks' 
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -30,6 +31,8 @@ class ProtocolRequest:
     body: bytes | None = None
     timeout_s: float = 30.0
     verify_tls: bool = True
+    ssl_context: ssl.SSLContext | None = None  # when set, it decides (verify_tls included)
+    server_hostname: str | None = None  # the name sent (SNI) and verified, if not the URL's
     follow_redirects: bool = True
 
 

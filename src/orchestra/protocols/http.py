@@ -8,8 +8,9 @@ httpx's pooled AsyncClient, and the executor adds little on top of it.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
@@ -56,7 +57,8 @@ class HttpProtocol:
                 params=request.query or None,
                 data=request.body,
                 timeout=timeout,
-                ssl=request.verify_tls,
+                ssl=request.verify_tls if request.ssl_context is None else request.ssl_context,
+                server_hostname=request.server_hostname,
                 allow_redirects=request.follow_redirects,
                 max_redirects=MAX_REDIRECTS,
             ) as response:
@@ -76,8 +78,18 @@ class HttpProtocol:
             raise TransportError(f"{_where(request)}: more than {MAX_REDIRECTS} redirects") from exc
         except aiohttp.InvalidURL as exc:
             raise TransportError(f"{_where(request)}: invalid URL") from exc
+        except aiohttp.ClientSSLError as exc:
+            raise TransportError(f"{_where(request)}: {_handshake_failure(request, exc)}") from exc
         except aiohttp.ClientConnectorError as exc:
-            raise TransportError(f"{_where(request)}: cannot connect ({exc.os_error})") from exc
+            reason = f"cannot connect ({exc.os_error})"
+            if request.url.startswith("https:") and isinstance(exc.os_error, ConnectionResetError):
+                reason = f"TLS handshake with {_host(request)} failed: {_CLOSED}"
+            raise TransportError(f"{_where(request)}: {reason}") from exc
+        except aiohttp.ServerDisconnectedError as exc:
+            reason = "the server closed the connection without answering"
+            if request.url.startswith("https:"):
+                reason = _CLOSED
+            raise TransportError(f"{_where(request)}: {reason}") from exc
         except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError) as exc:
             raise TransportError(f"{_where(request)}: {type(exc).__name__}: {exc}") from exc
 
@@ -85,6 +97,32 @@ class HttpProtocol:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+_CLOSED = (
+    "the server closed the TLS connection without answering (one requiring a client "
+    "certificate does so when none, or one it does not trust, is shown: see tls.client_cert)"
+)
+
+
+def _handshake_failure(request: ProtocolRequest, exc: aiohttp.ClientSSLError) -> str:
+    """`TLS handshake with HOST failed: REASON`, the reason as OpenSSL puts it, untangled."""
+    error = exc.os_error
+    if isinstance(error, ssl.SSLCertVerificationError):
+        reason = f"certificate verify failed: {error.verify_message}"
+    elif isinstance(error, ssl.SSLError):
+        reason = error.reason or str(error)
+        reason = reason.replace("_", " ").lower()
+    else:
+        reason = str(error)
+    return f"TLS handshake with {_host(request)} failed: {reason}"
+
+
+def _host(request: ProtocolRequest) -> str:
+    host = urlsplit(request.url).netloc
+    if request.server_hostname is not None:
+        return f"{host} (verified as {request.server_hostname})"
+    return host
 
 
 def _where(request: ProtocolRequest) -> str:
