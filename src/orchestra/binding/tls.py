@@ -21,6 +21,7 @@ inherited); a service giving a client certificate gives its key too. `TlsContext
 
 from __future__ import annotations
 
+import re
 import ssl
 import tempfile
 from dataclasses import dataclass
@@ -44,8 +45,14 @@ def certificates_problem(text: str) -> str | None:
     try:
         ssl.create_default_context(cadata=text)
     except (ssl.SSLError, ValueError) as exc:
-        return f"is not a valid PEM certificate bundle ({exc})"
+        return f"is not a valid PEM certificate bundle ({openssl_reason(exc)})"
     return None
+
+
+def openssl_reason(exc: Exception) -> str:
+    """OpenSSL's words without its `[LIB: CODE]` prefix and `(_ssl.c:NNN)` suffix."""
+    text = str(exc.args[1]) if isinstance(exc, ssl.SSLError) and len(exc.args) > 1 else str(exc)
+    return re.sub(r"^\[[^\]]*\]\s*|\s*\(_ssl\.c:\d+\)$", "", text)
 
 
 class Tls(Frozen):
@@ -187,6 +194,7 @@ class TlsContexts:
                     raise ConfigurationError(message, details=details) from exc
                 message = (
                     f"{where}: not a PEM private key matching client_cert "
-                    f"{tls.client_cert or '(inline)'}, or a wrong client_key_password ({exc})"
+                    f"{tls.client_cert or '(inline)'}, or a wrong client_key_password "
+                    f"({openssl_reason(exc)})"
                 )
                 raise ConfigurationError(message, details=details) from exc
