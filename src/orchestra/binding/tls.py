@@ -21,6 +21,7 @@ inherited); a service giving a client certificate gives its key too. `TlsContext
 
 from __future__ import annotations
 
+import hashlib
 import re
 import ssl
 import tempfile
@@ -111,6 +112,44 @@ class Tls(Frozen):
             )
             raise ValueError(f"{given} needs {missing}: mutual TLS takes both")
         return self
+
+
+def describe(tls: Tls) -> dict[str, Any]:
+    """The options to show: paths and references as written, certificates by fingerprint."""
+    shown: dict[str, Any] = tls.model_dump(exclude_none=True, exclude={"ca_pem", "client_cert_pem"})
+    if tls.ca_pem is not None:
+        shown["ca_certificates"] = certificates(tls.ca_pem)
+    if tls.client_cert_pem is not None:
+        shown["client_certificate"] = certificates(tls.client_cert_pem)
+    return shown
+
+
+def certificates(pem: str) -> list[dict[str, str]]:
+    """Each certificate of a bundle: its SHA-256 fingerprint, and for a CA its subject and end."""
+    blocks = re.findall(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", pem, re.S)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.load_verify_locations(cadata=pem)
+    known = {  # OpenSSL decodes only the CAs it holds
+        hashlib.sha256(der).hexdigest(): info
+        for der, info in zip(
+            context.get_ca_certs(binary_form=True), context.get_ca_certs(), strict=True
+        )
+    }
+    found = []
+    for block in blocks:
+        fingerprint = hashlib.sha256(ssl.PEM_cert_to_DER_cert(block)).hexdigest()
+        shown = {"sha256": fingerprint}
+        info = known.get(fingerprint)
+        if info is not None:
+            shown.update(subject=_subject(info["subject"]), not_after=str(info["notAfter"]))
+        found.append(shown)
+    return found
+
+
+def _subject(names: Any) -> str:
+    """OpenSSL's ((("commonName", "x"),), ...) as `CN=x, O=y`."""
+    short = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU"}
+    return ", ".join(f"{short.get(key, key)}={value}" for rdn in names for key, value in rdn)
 
 
 def merged(environment: Tls | None, service: Tls | None) -> Tls | None:
