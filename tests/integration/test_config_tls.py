@@ -57,10 +57,13 @@ async def test_a_stored_environment_reaches_a_mutual_tls_service_from_a_worker(
         async with db.transaction() as uow:
             stored = await uow.config.environment("staging")
         build = executor_factory({"ORCHESTRA_CLIENT_KEY_FILE": str(pki.client_key)})
-        async with await build(stored) as executor:
+        executor = await build(stored)
+        try:
             outcome = await executor.execute(
                 bound_step({"action": {"path": "/ok"}, "checks": [{"status": 200}]}), context()
             )
+        finally:
+            await executor.aclose()
 
     assert outcome.status is StepStatus.PASSED, outcome.error
     assert outcome.response is not None
