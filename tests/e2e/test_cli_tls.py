@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestra.examples.order import BINDINGS_FILE, PROCESS_FILE, example_path
 from tests.e2e.conftest import clean_env, orchestra
 from tests.support.certificates import Pki, make_pki
 
@@ -92,3 +93,33 @@ def test_env_show_of_an_unknown_environment_exits_1(tmp_path: Path, database_url
 
     assert missing.returncode == 1
     assert "environment 'nope' does not exist" in missing.stderr
+
+
+@pytest.mark.slow
+def test_run_wait_with_an_unreadable_client_key_exits_2_before_starting(
+    repo: Path, tmp_path: Path, database_url: str
+) -> None:
+    env = clean_env(
+        ORCHESTRA_DATABASE_URL=database_url,
+        ORCHESTRA_HOME=str(tmp_path / "home"),
+        ORCHESTRA_CLIENT_KEY_FILE=str(tmp_path / "gone.key"),
+    )
+    steps = [
+        ("import", str(example_path(PROCESS_FILE))),
+        ("env", "apply", str(repo / "staging.yaml")),
+        ("generate", "order_fulfilment", "--bindings", str(example_path(BINDINGS_FILE))),
+    ]
+    for args in steps:
+        done = orchestra(*args, "--json", env=env)
+        assert done.returncode == 0, done.stderr
+    suite = json.loads(done.stdout)["suite"]
+
+    ran = orchestra("run", str(suite), "--env", "staging", "--wait", "--json", env=env)
+
+    assert ran.returncode == 2, ran.stderr
+    error = json.loads(ran.stdout)
+    assert error["error"] == "ConfigurationError"
+    assert "environment 'staging', service 'orders'" in error["message"]
+    assert f"{tmp_path / 'gone.key'}: cannot read the key file" in error["message"]
+    status = orchestra("status", "--json", env=env)
+    assert json.loads(status.stdout)["suite_runs"] == []  # no suite run was started
