@@ -34,7 +34,15 @@ from pydantic import Field, ValidationError, ValidationInfo, field_validator, mo
 
 from orchestra.binding.tls import Tls
 from orchestra.binding.tls_files import embed_certificates
-from orchestra.binding.yamlsource import Problem, Source, locate, parse, problems_of, refusal
+from orchestra.binding.yamlsource import (
+    Problem,
+    Source,
+    dotted,
+    locate,
+    parse,
+    problems_of,
+    refusal,
+)
 from orchestra.domain.process import Frozen
 from orchestra.errors import BindingRefused, ConfigurationError
 
@@ -189,3 +197,12 @@ def resolved_environment(spec: EnvironmentSpec, resolved: Mapping[str, str]) -> 
         return EnvironmentSpec.model_validate(walk(spec.model_dump()), context={"resolved": True})
     except KeyError as exc:
         raise ConfigurationError(f"environment {spec.name!r}: ${{{exc.args[0]}}} not set") from exc
+    except ValidationError as exc:  # a variable's value that does not fit (never shown: secret)
+        problems = "; ".join(
+            f"{dotted(error['loc'])}: {str(error['msg']).removeprefix('Value error, ')}"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(
+            f"environment {spec.name!r}, once its variables are substituted: {problems}",
+            details={"environment": spec.name},
+        ) from None

@@ -44,7 +44,7 @@ def certificates_problem(text: str) -> str | None:
     if _BEGIN_CERTIFICATE not in text:
         return "holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
     try:
-        ssl.create_default_context(cadata=text)
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=text)
     except (ssl.SSLError, ValueError) as exc:
         return f"is not a valid PEM certificate bundle ({openssl_reason(exc)})"
     return None
@@ -101,10 +101,12 @@ class Tls(Frozen):
 
     @model_validator(mode="after")
     def _complete(self) -> Tls:
-        if self.ca_file is not None and self.ca_pem is None:
-            raise ValueError(f"ca_file {self.ca_file!r} was not read: apply the file with it")
-        if self.client_cert is not None and self.client_cert_pem is None:
-            raise ValueError(f"client_cert {self.client_cert!r} was not read: apply the file")
+        for path, pem in (("ca_file", self.ca_pem), ("client_cert", self.client_cert_pem)):
+            if getattr(self, path) is not None and pem is None:
+                raise ValueError(
+                    f"{path} {getattr(self, path)!r} has not been read: files are read when "
+                    "an environment file is loaded (`orchestra env apply`)"
+                )
         has_cert, has_key = self.client_cert_pem is not None, self.client_key is not None
         if has_cert != has_key:
             given, missing = (

@@ -17,7 +17,7 @@ from orchestra.binding.environment import (
 )
 from orchestra.binding.tls import Tls, TlsContexts, merged
 from orchestra.binding.yamlsource import Source
-from orchestra.errors import BindingRefused
+from orchestra.errors import BindingRefused, ConfigurationError
 from tests.support.certificates import Pki, make_pki
 
 
@@ -229,3 +229,19 @@ def test_one_ssl_context_is_built_per_distinct_configuration(pki: Pki) -> None:
     )
     assert contexts.connection(None, verify=True, service="d").ssl_context is None
     assert len(contexts) == 2
+
+
+def test_a_key_variable_holding_the_key_itself_is_a_configuration_error_not_showing_it(
+    certs: Path, pki: Pki
+) -> None:
+    spec = load_environment(write(certs, STAGING))
+    key = pki.client_key.read_text()
+
+    with pytest.raises(ConfigurationError) as caught:
+        resolved_environment(spec, resolve_secrets(spec, {"ORCHESTRA_CLIENT_KEY_FILE": key}))
+
+    message = caught.value.message
+    assert "environment 'staging', once its variables are substituted" in message
+    assert "services.orders.tls.client_key: a key given inline is refused" in message
+    assert key.splitlines()[1] not in message
+    assert caught.value.__cause__ is None
