@@ -100,8 +100,9 @@ class HttpProtocol:
 
 
 _CLOSED = (
-    "the server closed the TLS connection without answering (one requiring a client "
-    "certificate does so when none, or one it does not trust, is shown: see tls.client_cert)"
+    "the server closed the TLS connection without answering (a server requiring a client "
+    "certificate does so when shown none or one it does not trust, see tls.client_cert; "
+    "one that allows no TLS version at or above tls.min_version too)"
 )
 
 
