@@ -238,7 +238,7 @@ async def test_the_oauth2_token_is_fetched_with_the_services_trust_and_certifica
     }
     service = {"base_url": mutual_tls_url, "auth": auth, "tls": tls}
 
-    status, error = await fetch({"services": {"api": service}}, {"SECRET": "s"})
+    status, error = await fetch({"services": {"api": service}}, {"SECRET": "a-client-secret"})
 
     assert status is StepStatus.PASSED, error
 
@@ -288,3 +288,26 @@ async def test_an_encrypted_key_without_its_password_is_refused_not_prompted_for
 
     with pytest.raises(ConfigurationError, match="wrong client_key_password"):
         StepExecutor(spec, {})
+
+
+async def test_the_environments_own_oauth2_uses_the_environments_tls_not_a_services(
+    https_url: str, mutual_tls_url: str, pki: Pki
+) -> None:
+    auth = {
+        "type": "oauth2_client_credentials",
+        "token_url": f"{mutual_tls_url}/token",
+        "client_id": "orchestra",
+        "client_secret": "${SECRET}",
+    }
+    client = {"client_cert_pem": pki.client_cert.read_text(), "client_key": str(pki.client_key)}
+    # the service shows a certificate the token endpoint refuses (made for a server)
+    other = {"client_cert_pem": pki.server_cert.read_text(), "client_key": str(pki.server_key)}
+    environment = {
+        "auth": auth,
+        "tls": {"ca_pem": pki.ca.read_text(), **client},
+        "services": {"api": {"base_url": https_url, "tls": other}},
+    }
+
+    status, error = await fetch(environment, {"SECRET": "a-client-secret"})
+
+    assert status is StepStatus.PASSED, error

@@ -85,6 +85,10 @@ class RequestBuilder:
         self._authenticators: dict[str, Authenticator] = {}
         self._tls = TlsContexts(environment.name)
         self._connections = {name: self._connection(name) for name in environment.services}
+        # the environment's own auth fetches its tokens with the environment's TLS options
+        self._environment_connection = self._tls.connection(
+            environment.tls, verify=environment.verify_tls, service="(environment auth)"
+        )
 
     def _connection(self, service_name: str) -> Connection:
         """A service's TLS: its SSLContext, built now so a bad key file is found at once."""
@@ -154,7 +158,7 @@ class RequestBuilder:
         authenticator = None
         if (service.auth or self._environment.auth) is not None:
             key = service_name if service.auth is not None else ""
-            authenticator = self._authenticator(key, service_name, service)
+            authenticator = self._authenticator(key, service)
             if authenticator.static_headers is not None:
                 headers.update(authenticator.static_headers)
                 authenticator = None
@@ -193,7 +197,8 @@ class RequestBuilder:
             )
         return name, services[name]
 
-    def _authenticator(self, key: str, service_name: str, service: Service) -> Authenticator:
+    def _authenticator(self, key: str, service: Service) -> Authenticator:
+        """One per auth: a service's own (key: its name) or the environment's (key "")."""
         found = self._authenticators.get(key)
         if found is None:
             auth = service.auth if key else self._environment.auth
@@ -201,10 +206,12 @@ class RequestBuilder:
             found = self._authenticators[key] = Authenticator(
                 auth,
                 self._redactor,
-                verify_tls=self._verify(service),
-                # the service's trust and client certificate, not its server_hostname: the
-                # token endpoint is another host
-                ssl_context=self._connections[service_name].ssl_context,
+                verify_tls=self._verify(service) if key else self._environment.verify_tls,
+                # trust, client certificate and version floor; not server_hostname: the token
+                # endpoint is another host
+                ssl_context=(
+                    self._connections[key] if key else self._environment_connection
+                ).ssl_context,
                 timeout_s=service.timeout or self._environment.timeout,
                 clock=self._clock,
             )

@@ -8,6 +8,7 @@ httpx's pooled AsyncClient, and the executor adds little on top of it.
 from __future__ import annotations
 
 import asyncio
+import errno
 import ssl
 import time
 from urllib.parse import urlencode, urlsplit
@@ -81,17 +82,15 @@ class HttpProtocol:
         except aiohttp.ClientSSLError as exc:
             raise TransportError(f"{_where(request)}: {_handshake_failure(request, exc)}") from exc
         except aiohttp.ClientConnectorError as exc:
-            reason = f"cannot connect ({exc.os_error})"
-            if request.url.startswith("https:") and isinstance(exc.os_error, ConnectionResetError):
-                reason = f"TLS handshake with {_host(request)} failed: {_CLOSED}"
-            raise TransportError(f"{_where(request)}: {reason}") from exc
-        except aiohttp.ServerDisconnectedError as exc:
-            reason = "the server closed the connection without answering"
-            if request.url.startswith("https:"):
-                reason = _CLOSED
+            closed = _closed(request, exc.os_error)
+            reason = (
+                f"TLS handshake with {closed}" if closed else f"cannot connect ({exc.os_error})"
+            )
             raise TransportError(f"{_where(request)}: {reason}") from exc
         except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError) as exc:
-            raise TransportError(f"{_where(request)}: {type(exc).__name__}: {exc}") from exc
+            closed = _closed(request, exc)
+            reason = f"TLS connection to {closed}" if closed else f"{type(exc).__name__}: {exc}"
+            raise TransportError(f"{_where(request)}: {reason}") from exc
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -99,11 +98,19 @@ class HttpProtocol:
             self._session = None
 
 
-_CLOSED = (
-    "the server closed the TLS connection without answering (a server requiring a client "
-    "certificate does so when shown none or one it does not trust, see tls.client_cert; "
-    "one that allows no TLS version at or above tls.min_version too)"
-)
+def _closed(request: ProtocolRequest, error: BaseException) -> str | None:
+    """`HOST failed: ...`: why an HTTPS server may have hung up without a word (OpenSSL's alert
+    is lost by then)."""
+    reset = isinstance(error, ConnectionResetError | aiohttp.ServerDisconnectedError) or (
+        isinstance(error, OSError) and error.errno == errno.ECONNRESET
+    )
+    if not (reset and request.url.startswith("https:")):
+        return None
+    return (
+        f"{_host(request)} failed: the server closed it without answering (one requiring a "
+        "client certificate does so when shown none or one it does not trust, see "
+        "tls.client_cert; one allowing no TLS version at or above tls.min_version too)"
+    )
 
 
 def _handshake_failure(request: ProtocolRequest, exc: aiohttp.ClientSSLError) -> str:
