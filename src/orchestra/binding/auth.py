@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import ssl
 import time
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -35,12 +36,14 @@ class Authenticator:
         redactor: Redactor,
         *,
         verify_tls: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
         timeout_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._auth = auth
         self._redactor = redactor
         self._verify_tls = verify_tls
+        self._ssl_context = ssl_context
         self._timeout_s = timeout_s
         self._clock = clock
         self.static_headers = self._static_headers(auth)  # None: fetched (OAuth2)
@@ -87,6 +90,7 @@ class Authenticator:
             body=urlencode(form).encode(),
             timeout_s=self._timeout_s,
             verify_tls=self._verify_tls,
+            ssl_context=self._ssl_context,
         )
         self.token_requests += 1
         try:

@@ -3,6 +3,7 @@
     name: staging
     timeout: 10                      # seconds per request (default 30)
     verify_tls: true
+    tls: {ca_file: ./certs/internal-ca.pem}   # see binding/tls.py: extra CAs, mutual TLS...
     headers: {X-Client: orchestra}   # sent to every service
     auth: {type: bearer, token: "${ORDERS_TOKEN}"}
     services:
@@ -17,7 +18,9 @@
 A `${NAME}` anywhere is a reference to the process environment variable NAME. Secret fields
 (auth tokens, passwords, API keys, client secrets, and every `secrets` entry) must be
 references: a literal secret in the file is refused, so the file and the database never hold
-one. `resolve_secrets` reads the variables at run time; `resolved_environment` substitutes them.
+one. Certificates named by `tls` are read when the file is loaded and kept as PEM text (they
+are public); a private key never is (see `orchestra.binding.tls`). `resolve_secrets` reads the
+variables at run time; `resolved_environment` substitutes them.
 """
 
 from __future__ import annotations
@@ -29,7 +32,17 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from orchestra.binding.yamlsource import Problem, Source, locate, parse, problems_of, refusal
+from orchestra.binding.tls import Tls
+from orchestra.binding.tls_files import embed_certificates
+from orchestra.binding.yamlsource import (
+    Problem,
+    Source,
+    dotted,
+    locate,
+    parse,
+    problems_of,
+    refusal,
+)
 from orchestra.domain.process import Frozen
 from orchestra.errors import BindingRefused, ConfigurationError
 from orchestra.protocols.registry import protocol_registry
@@ -82,6 +95,7 @@ class Service(Frozen):
     headers: dict[str, str] = Field(default_factory=dict)
     auth: Auth | None = None
     verify_tls: bool | None = None
+    tls: Tls | None = None  # over the environment's, field by field
     timeout: float | None = Field(default=None, gt=0)
 
     @field_validator("base_url")
@@ -104,6 +118,7 @@ class EnvironmentSpec(Frozen):
     headers: dict[str, str] = Field(default_factory=dict)
     auth: Auth | None = None
     verify_tls: bool = True
+    tls: Tls | None = None
     timeout: float = Field(default=30.0, gt=0)
     variables: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
@@ -133,13 +148,17 @@ def load_environment(path: str | Path) -> EnvironmentSpec:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise BindingRefused(f"{path}: cannot read environment file: {exc}") from exc
-    return parse_environment(Source(str(path), text))
+    return parse_environment(Source(str(path), text), base_dir=path.parent)
 
 
-def parse_environment(source: Source) -> EnvironmentSpec:
+def parse_environment(source: Source, base_dir: Path | None = None) -> EnvironmentSpec:
+    """The environment a text describes; its TLS files are read from `base_dir` (none: refused)."""
     value, tree = parse(source)
     if not isinstance(value, dict):
         raise refusal(source, [Problem("", locate(tree, (), source), "expected a mapping")])
+    problems = embed_certificates(value, tree, source, base_dir)
+    if problems:
+        raise refusal(source, problems)
     try:
         spec = EnvironmentSpec.model_validate(value)
     except ValidationError as exc:
@@ -185,3 +204,12 @@ def resolved_environment(spec: EnvironmentSpec, resolved: Mapping[str, str]) -> 
         return EnvironmentSpec.model_validate(walk(spec.model_dump()), context={"resolved": True})
     except KeyError as exc:
         raise ConfigurationError(f"environment {spec.name!r}: ${{{exc.args[0]}}} not set") from exc
+    except ValidationError as exc:  # a variable's value that does not fit (never shown: secret)
+        problems = "; ".join(
+            f"{dotted(error['loc'])}: {str(error['msg']).removeprefix('Value error, ')}"
+            for error in exc.errors()
+        )
+        raise ConfigurationError(
+            f"environment {spec.name!r}, once its variables are substituted: {problems}",
+            details={"environment": spec.name},
+        ) from None

@@ -20,6 +20,7 @@ from orchestra.binding.compiled import CompiledStep, StepError, render_action
 from orchestra.binding.environment import EnvironmentSpec, Service
 from orchestra.binding.redaction import Redactor
 from orchestra.binding.templates import Namespaces
+from orchestra.binding.tls import Connection, TlsContexts, merged
 from orchestra.domain.execution import RunIdentity
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.errors import ConfigurationError
@@ -70,6 +71,7 @@ class _Target:
     traceparent: bool
     timeout_s: float
     verify_tls: bool
+    tls: Connection
 
 
 class RequestBuilder:
@@ -89,6 +91,21 @@ class RequestBuilder:
         self._redactor = redactor
         self._clock = clock
         self._authenticators: dict[str, Authenticator] = {}
+        self._tls = TlsContexts(environment.name)
+        self._connections = {name: self._connection(name) for name in environment.services}
+        # the environment's own auth fetches its tokens with the environment's TLS options
+        self._environment_connection = self._tls.connection(
+            environment.tls, verify=environment.verify_tls, service="(environment auth)"
+        )
+
+    def _connection(self, service_name: str) -> Connection:
+        """A service's TLS: its SSLContext, built now so a bad key file is found at once."""
+        service = self._environment.services[service_name]
+        tls = merged(self._environment.tls, service.tls)
+        return self._tls.connection(tls, verify=self._verify(service), service=service_name)
+
+    def _verify(self, service: Service) -> bool:
+        return self._environment.verify_tls if service.verify_tls is None else service.verify_tls
 
     async def build(
         self,
@@ -120,7 +137,15 @@ class RequestBuilder:
         if target.traceparent:
             headers["traceparent"] = f"00-{trace_id(run)}-{_span_id()}-01"
         rendered = RenderedAction(
-            action, fields, target.base_url, headers, target.timeout_s, target.verify_tls, key
+            action,
+            fields,
+            target.base_url,
+            headers,
+            target.timeout_s,
+            target.verify_tls,
+            key,
+            ssl_context=target.tls.ssl_context,
+            server_hostname=target.tls.server_hostname,
         )
         try:
             return target.plugin.request(rendered)
@@ -145,7 +170,6 @@ class RequestBuilder:
         own: dict[str, str] = getattr(action, "headers", {})
         names = [*headers, *own, *(["Authorization"] if authenticator else [])]
         lower = {name.lower() for name in names}
-        verify = service.verify_tls
         return _Target(
             plugin=plugin,
             base_url=service.base_url.rstrip("/"),
@@ -155,7 +179,8 @@ class RequestBuilder:
             idempotency_key="idempotency-key" not in lower,
             traceparent="traceparent" not in lower,
             timeout_s=action.timeout or service.timeout or self._environment.timeout,
-            verify_tls=self._environment.verify_tls if verify is None else verify,
+            verify_tls=self._verify(service),
+            tls=self._connections[service_name],
         )
 
     def _plugin(self, name: str, where: str) -> ProtocolPlugin:
@@ -181,15 +206,20 @@ class RequestBuilder:
         return name, services[name]
 
     def _authenticator(self, key: str, service: Service) -> Authenticator:
+        """One per auth: a service's own (key: its name) or the environment's (key "")."""
         found = self._authenticators.get(key)
         if found is None:
             auth = service.auth if key else self._environment.auth
             assert auth is not None
-            verify = service.verify_tls
             found = self._authenticators[key] = Authenticator(
                 auth,
                 self._redactor,
-                verify_tls=self._environment.verify_tls if verify is None else verify,
+                verify_tls=self._verify(service) if key else self._environment.verify_tls,
+                # trust, client certificate and version floor; not server_hostname: the token
+                # endpoint is another host
+                ssl_context=(
+                    self._connections[key] if key else self._environment_connection
+                ).ssl_context,
                 timeout_s=service.timeout or self._environment.timeout,
                 clock=self._clock,
             )

@@ -1,8 +1,9 @@
-"""`orchestra dataset import NAME FILE` and `orchestra env apply FILE`."""
+"""`orchestra dataset import|list` and `orchestra env apply|list|show`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -67,11 +68,55 @@ def apply(file: Path, as_json: bool) -> None:
         out.print(f"environment {escape(result['environment'])}")
         for name, url in result["services"].items():
             out.print(f"  {escape(name)}: {escape(url)}")
+        for name, tls in result["tls"].items():
+            out.print(f"  tls{f' ({escape(name)})' if name else ''}: {escape(tls_text(tls))}")
         if result["secret_refs"]:
             refs = ", ".join(f"${{{ref}}}" for ref in result["secret_refs"])
             out.print(f"  secrets read at run time from: {escape(refs)}")
 
     emit(result, as_json=as_json, human=human)
+
+
+@env.command()
+@click.argument("name")
+@json_option
+def show(name: str, as_json: bool) -> None:
+    """Show environment NAME as stored: references as written, certificates by fingerprint."""
+    result = with_database(lambda db: config.show_environment(db, name))
+
+    def human(out: Console) -> None:
+        out.print(f"environment {escape(result['environment'])} (id {result['id']})")
+        verify = "verified" if result["verify_tls"] else "NOT verified"
+        out.print(f"  timeout {result['timeout']:g} s, certificates {verify}")
+        if "tls" in result:
+            out.print(f"  tls: {escape(tls_text(result['tls']))}")
+        for service_name, service in result["services"].items():
+            out.print(f"  {escape(service_name)}: {escape(service['base_url'])}")
+            if "tls" in service:
+                out.print(f"    tls: {escape(tls_text(service['tls']))}")
+        if result["secret_refs"]:
+            refs = ", ".join(f"${{{ref}}}" for ref in result["secret_refs"])
+            out.print(f"  secrets read at run time from: {escape(refs)}")
+
+    emit(result, as_json=as_json, human=human)
+
+
+def tls_text(tls: dict[str, Any]) -> str:
+    """One line for a described `tls` block (see `orchestra.binding.tls.describe`)."""
+    parts = []
+    if "ca_certificates" in tls:
+        names = [c.get("subject") or c["sha256"][:16] for c in tls["ca_certificates"]]
+        parts.append(f"trusts {tls.get('ca_file', 'inline CAs')} ({'; '.join(names)})")
+    if "client_certificate" in tls:
+        fingerprint = tls["client_certificate"][0]["sha256"][:16]
+        where = tls.get("client_cert", "inline")
+        parts.append(f"client certificate {where} (sha256 {fingerprint}...)")
+        parts.append(f"key file {tls['client_key']}")
+    if "server_hostname" in tls:
+        parts.append(f"verified as {tls['server_hostname']}")
+    if "min_version" in tls:
+        parts.append(f"TLS {tls['min_version']} or newer")
+    return ", ".join(parts) or "defaults"
 
 
 @env.command("list")

@@ -21,6 +21,7 @@ answers 200 for a reply (the default check is `status < 400`, as in HTTP).
 from __future__ import annotations
 
 import json
+import ssl
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -70,6 +71,8 @@ class RenderedAction:
     timeout_s: float
     verify_tls: bool
     idempotency_key: str  # stable across re-executions of the step (see binding.requests)
+    ssl_context: ssl.SSLContext | None = None  # the service's TLS options, when it has some
+    server_hostname: str | None = None  # the name sent (SNI) and verified, if not the URL's
 
 
 def as_text(value: Any) -> str:
@@ -92,6 +95,8 @@ class ProtocolRequest:
     body: bytes | None = None
     timeout_s: float = 30.0
     verify_tls: bool = True
+    ssl_context: ssl.SSLContext | None = None  # when set, it decides (verify_tls included)
+    server_hostname: str | None = None  # the name sent (SNI) and verified, if not the URL's
     follow_redirects: bool = True
 
 

@@ -9,10 +9,12 @@ httpx's pooled AsyncClient, and the executor adds little on top of it.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import ssl
 import time
 from typing import Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 from pydantic import Field, field_validator, model_validator
@@ -80,6 +82,8 @@ class HttpPlugin:
             body=body,
             timeout_s=action.timeout_s,
             verify_tls=action.verify_tls,
+            ssl_context=action.ssl_context,
+            server_hostname=action.server_hostname,
             follow_redirects=spec.follow_redirects,
         )
 
@@ -163,7 +167,8 @@ class HttpProtocol:
                 params=request.query or None,
                 data=request.body,
                 timeout=timeout,
-                ssl=request.verify_tls,
+                ssl=request.verify_tls if request.ssl_context is None else request.ssl_context,
+                server_hostname=request.server_hostname,
                 allow_redirects=request.follow_redirects,
                 max_redirects=MAX_REDIRECTS,
             ) as response:
@@ -183,15 +188,58 @@ class HttpProtocol:
             raise TransportError(f"{_where(request)}: more than {MAX_REDIRECTS} redirects") from exc
         except aiohttp.InvalidURL as exc:
             raise TransportError(f"{_where(request)}: invalid URL") from exc
+        except aiohttp.ClientSSLError as exc:
+            raise TransportError(f"{_where(request)}: {_handshake_failure(request, exc)}") from exc
         except aiohttp.ClientConnectorError as exc:
-            raise TransportError(f"{_where(request)}: cannot connect ({exc.os_error})") from exc
+            closed = _closed(request, exc.os_error)
+            reason = (
+                f"TLS handshake with {closed}" if closed else f"cannot connect ({exc.os_error})"
+            )
+            raise TransportError(f"{_where(request)}: {reason}") from exc
         except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError) as exc:
-            raise TransportError(f"{_where(request)}: {type(exc).__name__}: {exc}") from exc
+            closed = _closed(request, exc)
+            reason = f"TLS connection to {closed}" if closed else f"{type(exc).__name__}: {exc}"
+            raise TransportError(f"{_where(request)}: {reason}") from exc
 
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _closed(request: ProtocolRequest, error: BaseException) -> str | None:
+    """`HOST failed: ...`: why an HTTPS server may have hung up without a word (OpenSSL's alert
+    is lost by then)."""
+    reset = isinstance(error, ConnectionResetError | aiohttp.ServerDisconnectedError) or (
+        isinstance(error, OSError) and error.errno == errno.ECONNRESET
+    )
+    if not (reset and request.url.startswith("https:")):
+        return None
+    return (
+        f"{_host(request)} failed: the server closed it without answering (one requiring a "
+        "client certificate does so when shown none or one it does not trust, see "
+        "tls.client_cert; one allowing no TLS version at or above tls.min_version too)"
+    )
+
+
+def _handshake_failure(request: ProtocolRequest, exc: aiohttp.ClientSSLError) -> str:
+    """`TLS handshake with HOST failed: REASON`, the reason as OpenSSL puts it, untangled."""
+    error = exc.os_error
+    if isinstance(error, ssl.SSLCertVerificationError):
+        reason = f"certificate verify failed: {error.verify_message}"
+    elif isinstance(error, ssl.SSLError):
+        reason = error.reason or str(error)
+        reason = reason.replace("_", " ").lower()
+    else:
+        reason = str(error)
+    return f"TLS handshake with {_host(request)} failed: {reason}"
+
+
+def _host(request: ProtocolRequest) -> str:
+    host = urlsplit(request.url).netloc
+    if request.server_hostname is not None:
+        return f"{host} (verified as {request.server_hostname})"
+    return host
 
 
 def _where(request: ProtocolRequest) -> str:

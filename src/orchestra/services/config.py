@@ -1,7 +1,8 @@
 """Use cases for what runs need besides suites: data sets and environments.
 
 Both are named and replaced as a whole (upsert by name). An environment is stored as written:
-its secrets stay `${VARIABLE}` references, resolved by each worker at run time. Each comes from
+its secrets stay `${VARIABLE}` references, resolved by each worker at run time, and the
+certificates its `tls` names are kept as PEM text (a private key never is). Each comes from
 a file (a `Path`, the CLI) or from a text already in hand (a `Source`, the API): a text is never
 taken for a file name.
 """
@@ -12,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from orchestra.binding.datasets import load_dataset, parse_dataset
-from orchestra.binding.environment import load_environment, parse_environment
+from orchestra.binding.environment import EnvironmentSpec, load_environment, parse_environment
+from orchestra.binding.tls import describe
 from orchestra.binding.yamlsource import Source
-from orchestra.errors import UsageError
+from orchestra.errors import NotFound, UsageError
 from orchestra.store.database import Database
 
 
@@ -39,7 +41,35 @@ async def apply_environment(db: Database, path: Path | Source) -> dict[str, Any]
         "id": stored.id,
         "services": {name: svc.base_url for name, svc in spec.services.items()},
         "secret_refs": list(stored.secret_refs),
+        "tls": _tls_blocks(spec),
     }
+
+
+async def show_environment(db: Database, name: str) -> dict[str, Any]:
+    """An environment as stored: references as written, certificates by fingerprint."""
+    async with db.transaction() as uow:
+        found = await uow.config.environment(name)
+    if found is None:
+        raise NotFound(f"environment {name!r} does not exist", details={"environment": name})
+    spec = EnvironmentSpec.model_validate(found.configuration)
+    shown = spec.model_dump(mode="json", exclude_none=True, exclude={"name"})
+    if spec.tls is not None:
+        shown["tls"] = describe(spec.tls)
+    for service_name, service in spec.services.items():
+        if service.tls is not None:
+            shown["services"][service_name]["tls"] = describe(service.tls)
+    return {
+        "environment": found.name,
+        "id": found.id,
+        **shown,
+        "secret_refs": list(found.secret_refs),
+    }
+
+
+def _tls_blocks(spec: EnvironmentSpec) -> dict[str, Any]:
+    """{"": the environment's TLS options, service name: its own}, for those that have some."""
+    blocks = {"": spec.tls} | {name: svc.tls for name, svc in spec.services.items()}
+    return {name: describe(tls) for name, tls in blocks.items() if tls is not None}
 
 
 async def list_data_sets(db: Database) -> list[dict[str, Any]]:
