@@ -42,3 +42,4 @@ def test_the_demo_runs_end_to_end_and_shows_the_planted_failure(home_root: Path)
     document = json.loads(Path(result["reports"]["json"]).read_text())
     assert document["report"]["suite_run"]["status"] == "FAILED"
     assert "<svg" in Path(result["reports"]["html"]).read_text()
+    assert 'data-coverage="covered"' in Path(result["reports"]["coverage"]).read_text()

@@ -31,7 +31,7 @@ from orchestra.services import demo as demo_service
 @json_option
 def demo(out_dir: Path, workers: int, concurrency: int, as_json: bool) -> None:
     """Import the example order process, generate a covering suite, run it against the example
-    service on several workers, and write JUnit, JSON and HTML reports."""
+    service on several workers, and write JUnit, JSON and HTML reports and a coverage page."""
     err = console(stderr=True)
     say = (lambda _: None) if as_json else (lambda line: err.print(f"[cyan]•[/] {escape(line)}"))
     with showing_progress("running", disable=as_json) as show:
@@ -64,4 +64,4 @@ def _summary(out: Console, result: demo_service.DemoResult) -> None:
     if result.failures:
         out.print("  (the example's planted defect: cancelling an order keeps its stock reserved)")
     for fmt, path in result.reports.items():
-        out.print(f"{fmt:>5} report: {path}")
+        out.print(f"{fmt:>8} report: {path}")

@@ -2,8 +2,9 @@
 
 It starts the example SUT on 127.0.0.1, imports the process, applies the environment and the
 data set, generates an all-flows suite with the bindings, runs it on several workers, and writes
-the three reports. The example carries one deliberate defect, so the demo shows a real failure
-next to the passes; it checks that it saw exactly what the example should give.
+the three reports and the suite's coverage page. The example carries one deliberate defect, so
+the demo shows a real failure next to the passes; it checks that it saw exactly what the
+example should give.
 """
 
 from __future__ import annotations
@@ -106,6 +107,9 @@ async def run_demo(
             )
             for fmt in ReportFormat
         }
+        coverage_page = out_dir / "coverage.html"  # the suite's coverage, before any outcome
+        await reporting.write_suite_report(db, suite_id, coverage_page)
+        reports["coverage"] = str(coverage_page)
         report = await reporting.load_report(db, suite_run.id)
     failures = [
         {
