@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from orchestra.binding.references import REFERENCE, is_resolved, reference_only
 from orchestra.binding.tls import Tls
 from orchestra.binding.tls_files import embed_certificates
 from orchestra.binding.yamlsource import (
@@ -47,17 +48,7 @@ from orchestra.domain.process import Frozen
 from orchestra.errors import BindingRefused, ConfigurationError
 from orchestra.protocols.registry import protocol_registry
 
-REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SECRET_FIELDS = ("token", "password", "value", "client_secret")
-
-
-def _reference_only(field: str, value: str | None) -> None:
-    if value is not None and not REFERENCE.search(value):
-        raise ValueError(f"`{field}` is a secret: write a reference such as ${{MY_VARIABLE}}")
-
-
-def _is_resolved(info: ValidationInfo) -> bool:
-    return bool(info.context and info.context.get("resolved"))
 
 
 class Auth(Frozen):
@@ -84,9 +75,9 @@ class Auth(Frozen):
         missing = [name for name in required if getattr(self, name) is None]
         if missing:
             raise ValueError(f"{self.type} auth needs {', '.join(missing)}")
-        if not _is_resolved(info):
+        if not is_resolved(info):
             for name in _SECRET_FIELDS:
-                _reference_only(name, getattr(self, name))
+                reference_only(name, getattr(self, name))
         return self
 
 
@@ -126,9 +117,9 @@ class EnvironmentSpec(Frozen):
     @field_validator("secrets")
     @classmethod
     def _references(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-        if not _is_resolved(info):
+        if not is_resolved(info):
             for name, text in value.items():
-                _reference_only(f"secrets.{name}", text)
+                reference_only(f"secrets.{name}", text)
         return value
 
     def references(self) -> list[str]:

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationInfo, field_validator, model_validator
 
+from orchestra.binding.references import is_resolved, reference_only
 from orchestra.domain.process import Frozen
 from orchestra.errors import ConfigurationError
 
@@ -92,11 +93,8 @@ class Tls(Frozen):
     @field_validator("client_key_password")
     @classmethod
     def _a_reference(cls, value: str | None, info: ValidationInfo) -> str | None:
-        resolved = bool(info.context and info.context.get("resolved"))
-        if value is not None and not resolved and "${" not in value:
-            raise ValueError(
-                "`client_key_password` is a secret: write a reference such as ${MY_VARIABLE}"
-            )
+        if not is_resolved(info):
+            reference_only("client_key_password", value)
         return value
 
     @model_validator(mode="after")

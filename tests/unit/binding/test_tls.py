@@ -167,9 +167,10 @@ def test_a_client_certificate_without_its_key_is_refused(certs: Path) -> None:
         load_environment(write(certs, text))
 
 
-def test_a_key_password_written_in_clear_is_refused(certs: Path) -> None:
+@pytest.mark.parametrize("password", ["hunter2", "hunter2${", "${not a name}"])
+def test_a_key_password_written_in_clear_is_refused(certs: Path, password: str) -> None:
     text = STAGING.replace(
-        "server_hostname:", "client_key_password: hunter2\n      server_hostname:"
+        "server_hostname:", f"client_key_password: '{password}'\n      server_hostname:"
     )
 
     with pytest.raises(BindingRefused, match="`client_key_password` is a secret"):
