@@ -99,7 +99,10 @@ class Service(Frozen):
         available = protocol_registry().available
         if scheme is None or scheme.group(1) not in available:
             plugged = "".join(f", {name}://" for name in available if name != "http")
-            raise ValueError(f"base_url {value!r} must start with http://, https://{plugged}")
+            raise ValueError(
+                f"base_url {value!r} must start with http://, https://{plugged}"
+                " (a plug-in protocol's name, once installed: `orchestra protocols` lists them)"
+            )
         return value
 
 
@@ -196,11 +199,27 @@ def resolved_environment(spec: EnvironmentSpec, resolved: Mapping[str, str]) -> 
     except KeyError as exc:
         raise ConfigurationError(f"environment {spec.name!r}: ${{{exc.args[0]}}} not set") from exc
     except ValidationError as exc:  # a variable's value that does not fit (never shown: secret)
-        problems = "; ".join(
-            f"{dotted(error['loc'])}: {str(error['msg']).removeprefix('Value error, ')}"
-            for error in exc.errors()
-        )
         raise ConfigurationError(
-            f"environment {spec.name!r}, once its variables are substituted: {problems}",
+            f"environment {spec.name!r}, once its variables are substituted: {_problems(exc)}",
             details={"environment": spec.name},
         ) from None
+
+
+def stored_environment(name: str, configuration: Mapping[str, Any]) -> EnvironmentSpec:
+    """An environment read back from the database, validated again on this machine: one that
+    no longer fits it (a plug-in protocol its URLs name is not installed here) is a
+    configuration error naming the environment, not a crash."""
+    try:
+        return EnvironmentSpec.model_validate(configuration)
+    except ValidationError as exc:
+        raise ConfigurationError(
+            f"environment {name!r} as stored does not fit this machine: {_problems(exc)}",
+            details={"environment": name},
+        ) from None
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{dotted(error['loc'])}: {str(error['msg']).removeprefix('Value error, ')}"
+        for error in exc.errors(include_input=False)
+    )

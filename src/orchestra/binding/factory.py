@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from orchestra.binding.environment import EnvironmentSpec, resolve_secrets
+from orchestra.binding.environment import EnvironmentSpec, resolve_secrets, stored_environment
 from orchestra.binding.executor import StepExecutor
 from orchestra.domain.records import Environment
 from orchestra.runtime.ports import ExecutorFactory
@@ -25,7 +25,7 @@ def executor_factory(environ: Mapping[str, str] | None = None) -> ExecutorFactor
         if environment is None:
             # Without an environment only absolute URLs can be reached.
             return StepExecutor(NO_ENVIRONMENT, {})
-        spec = EnvironmentSpec.model_validate(environment.configuration)
+        spec = stored_environment(environment.name, environment.configuration)
         return StepExecutor(spec, resolve_secrets(spec, variables))
 
     return build

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from orchestra.binding.datasets import load_dataset, parse_dataset
-from orchestra.binding.environment import EnvironmentSpec, load_environment, parse_environment
+from orchestra.binding.environment import (
+    EnvironmentSpec,
+    load_environment,
+    parse_environment,
+    stored_environment,
+)
 from orchestra.binding.tls import describe
 from orchestra.binding.yamlsource import Source
 from orchestra.errors import NotFound, UsageError
@@ -51,7 +56,7 @@ async def show_environment(db: Database, name: str) -> dict[str, Any]:
         found = await uow.config.environment(name)
     if found is None:
         raise NotFound(f"environment {name!r} does not exist", details={"environment": name})
-    spec = EnvironmentSpec.model_validate(found.configuration)
+    spec = stored_environment(found.name, found.configuration)
     shown = spec.model_dump(mode="json", exclude_none=True, exclude={"name"})
     if spec.tls is not None:
         shown["tls"] = describe(spec.tls)

@@ -9,8 +9,10 @@ import pytest
 
 from orchestra.binding.attach import attach_bindings
 from orchestra.binding.environment import EnvironmentSpec
+from orchestra.binding.factory import executor_factory
 from orchestra.binding.loader import load_bindings
 from orchestra.binding.model import StepSpec
+from orchestra.domain.records import Environment
 from orchestra.errors import BindingRefused, ConfigurationError
 from orchestra.protocols.http import HttpAction
 from orchestra.protocols.registry import ProtocolRegistry
@@ -117,3 +119,18 @@ def test_a_service_may_be_reached_by_a_plug_in_protocols_scheme(tcp_echo: Protoc
         EnvironmentSpec.model_validate(
             {"name": "e", "services": {"echo": {"base_url": "ftp://127.0.0.1:9"}}}
         )
+
+
+async def test_a_stored_environment_with_a_protocol_not_installed_is_a_configuration_error() -> (
+    None
+):
+    # applied where the plug-in is installed, read by a worker where it is not
+    configuration = {"name": "e", "services": {"echo": {"base_url": "tcp-echo://127.0.0.1:9"}}}
+    stored = Environment(id=1, name="e", configuration=configuration)
+
+    with pytest.raises(ConfigurationError) as caught:
+        await executor_factory({})(stored)
+
+    assert caught.value.message.startswith("environment 'e' as stored does not fit this machine:")
+    assert "services.echo.base_url: base_url 'tcp-echo://127.0.0.1:9'" in caught.value.message
+    assert "`orchestra protocols` lists them" in caught.value.message
