@@ -222,6 +222,30 @@ async def test_services_with_the_same_tls_share_one_ssl_context_across_steps(
     assert recording.sent[2].server_hostname == "127.0.0.1"
 
 
+async def test_an_absolute_url_elsewhere_is_verified_by_its_own_name_not_the_services(
+    pki: Pki,
+) -> None:
+    tls = {"ca_pem": pki.ca.read_text(), "server_hostname": "orders.internal"}
+    other_name = server_context(pki.other_name_cert, pki.other_name_key)
+    async with (
+        https_server(other_name) as service_url,
+        https_server(server_context(pki.server_cert, pki.server_key)) as elsewhere,
+    ):
+        spec = EnvironmentSpec.model_validate(
+            {"name": "e", "services": {"api": {"base_url": service_url, "tls": tls}}}
+        )
+        recording = Recording()
+        async with StepExecutor(spec, {}, protocols={"http": recording}) as executor:
+            outcomes = [
+                await executor.execute(bound_step({"action": {"path": path}}), context())
+                for path in ("/ok", f"{elsewhere}/ok", f"{service_url}/ok")
+            ]
+
+    assert [o.status for o in outcomes] == [StepStatus.PASSED] * 3, [o.error for o in outcomes]
+    names = [request.server_hostname for request in recording.sent]
+    assert names == ["orders.internal", None, "orders.internal"]
+
+
 async def test_the_oauth2_token_is_fetched_with_the_services_trust_and_certificate(
     mutual_tls_url: str, pki: Pki
 ) -> None:

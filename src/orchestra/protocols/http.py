@@ -74,16 +74,18 @@ class HttpPlugin:
         body, content_type = _body(spec, fields)
         if content_type is not None and not _has_header(headers, "content-type"):
             headers["Content-Type"] = content_type
+        url = url_of(action.base_url, fields["path"])
         return ProtocolRequest(
             method=spec.method,
-            url=url_of(action.base_url, fields["path"]),
+            url=url,
             headers=headers,
             query=pairs(fields["query"]),
             body=body,
             timeout_s=action.timeout_s,
             verify_tls=action.verify_tls,
             ssl_context=action.ssl_context,
-            server_hostname=action.server_hostname,
+            # the name to verify is the service's: an absolute URL elsewhere is verified by its own
+            server_hostname=action.server_hostname if _same_origin(url, action.base_url) else None,
             follow_redirects=spec.follow_redirects,
         )
 
@@ -105,6 +107,11 @@ def _body(spec: HttpAction, fields: dict[str, Any]) -> tuple[bytes | None, str |
 
 def _has_header(headers: dict[str, str], lower_name: str) -> bool:
     return any(name.lower() == lower_name for name in headers)
+
+
+def _same_origin(url: str, base_url: str) -> bool:
+    one, other = urlsplit(url), urlsplit(base_url)
+    return (one.scheme, one.netloc.lower()) == (other.scheme, other.netloc.lower())
 
 
 def url_of(base_url: str, rendered_path: Any) -> str:

@@ -4,6 +4,7 @@ templates rendered as for HTTP, checks and `save` on its reply, transport errors
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from orchestra.binding.environment import EnvironmentSpec
@@ -12,8 +13,12 @@ from orchestra.binding.model import Defaults, StepBinding, spec_from_binding
 from orchestra.domain.execution import RunIdentity, StepContext
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus
-from orchestra.protocols.registry import ProtocolRegistry
+from orchestra.protocols.base import ProtocolRequest, RenderedAction
+from orchestra.protocols.http import HttpPlugin
+from orchestra.protocols.registry import BUILT_IN, ProtocolEntry, ProtocolRegistry
+from tests.support.certificates import make_pki
 from tests.support.plugins.echo_server import echo_server
+from tests.support.plugins.tcp_echo import TcpEchoPlugin
 
 RUN = RunIdentity(suite_run_id=7, test_run_id=8, scenario="s", attempt=1)
 
@@ -122,3 +127,37 @@ async def test_a_stored_step_of_a_protocol_not_installed_here_is_an_error_naming
     assert outcome.error is not None
     assert outcome.error.startswith("step 1 (Task_Echo): invalid step spec:")
     assert "unknown protocol 'tcp-echo' (available: http)" in outcome.error
+
+
+class _Seeing(TcpEchoPlugin):
+    """tcp-echo, remembering the rendered actions it was given."""
+
+    def __init__(self) -> None:
+        self.seen: list[RenderedAction] = []
+
+    def request(self, action: RenderedAction) -> ProtocolRequest:
+        self.seen.append(action)
+        return super().request(action)
+
+
+async def test_a_plug_in_action_gets_its_services_tls_options(
+    tcp_echo: ProtocolRegistry, tmp_path: Path
+) -> None:
+    pki = make_pki(tmp_path)
+    seeing = _Seeing()
+    registry = ProtocolRegistry(
+        [ProtocolEntry("http", BUILT_IN, HttpPlugin()), ProtocolEntry("tcp-echo", "test", seeing)]
+    )
+    tls = {"ca_pem": pki.ca.read_text(), "server_hostname": "orders.internal"}
+    with echo_server() as (base_url, _):
+        services = {"echo": {"base_url": base_url, "tls": tls}}
+        spec = EnvironmentSpec.model_validate({"name": "local", "services": services})
+        async with StepExecutor(spec, {}, registry=registry) as executor:
+            outcome = await executor.execute(_step({"send": "hi"}), StepContext(run=RUN))
+
+    assert outcome.status is StepStatus.PASSED, outcome.error
+    (action,) = seeing.seen
+    assert action.server_hostname == "orders.internal"
+    assert action.ssl_context is not None
+    trusted = [str(ca["subject"]) for ca in action.ssl_context.get_ca_certs()]
+    assert "((('commonName', 'test-ca'),),)" in trusted  # beside the system's
