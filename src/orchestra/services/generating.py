@@ -54,10 +54,7 @@ async def generate(
             at = f" version {version}" if version is not None else ""
             raise NotFound(f"process {key}{at} is not imported", details={"process": process_ref})
         called = await _called_processes(uow, process.graph)
-    # bound against the graph with its calls inlined: the tasks of a called process are bound
-    # by their ids there (`call/task`) or their names, like the caller's own
-    inlined, _ = inline_calls(process.graph, called)
-    bound = await asyncio.to_thread(_bindings, inlined, bindings)
+    bound = await asyncio.to_thread(_bindings, process.graph, called, bindings)
     generated = await asyncio.to_thread(
         generate_suite,
         process.graph,
@@ -74,8 +71,15 @@ async def generate(
     return summary(suite_id, suite, unbound)
 
 
-def _bindings(graph: ProcessGraph, bindings: str | Path | Source | None) -> Bindings:
-    """A Source is a text in hand (an API request): never read as a file name."""
+def _bindings(
+    graph: ProcessGraph,
+    called: dict[str, ProcessGraph],
+    bindings: str | Path | Source | None,
+) -> Bindings:
+    """Bound against the graph with its calls inlined: the tasks of a called process are bound
+    by their ids there (`call/task`) or their names, like the caller's own. A Source is a text
+    in hand (an API request): never read as a file name."""
+    graph, _ = inline_calls(graph, called)
     if isinstance(bindings, Source):
         return merge_bindings(bindings_for(graph), parse_bindings(bindings, graph))
     return bindings_for(graph, bindings)

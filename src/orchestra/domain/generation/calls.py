@@ -58,9 +58,7 @@ def _inline(
         nodes.append(node.model_copy(update={"category": NodeCategory.SUB_PROCESS}))
         nodes += [_moved_node(n, node.id) for n in inner.nodes]
         flows += [_moved_flow(f, node.id) for f in inner.flows]
-    # a new graph: model_copy would keep the cached node_by_id, outgoing, ... of the caller's
-    fields = {name: getattr(graph, name) for name in ProcessGraph.model_fields}
-    return ProcessGraph(**(fields | {"nodes": tuple(nodes), "flows": tuple(flows)}))
+    return graph.model_copy(update={"nodes": tuple(nodes), "flows": tuple(flows)})
 
 
 def _prefixed(prefix: str, element: str) -> str:
