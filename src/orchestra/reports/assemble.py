@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from orchestra.domain.execution import CheckResult
 from orchestra.domain.records import StepResult, TestRun
 from orchestra.domain.scenario import ScenarioStep, TestScenario
-from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
-from orchestra.reports.model import StepReport, TestRunReport, barrier_anchor
+from orchestra.domain.statuses import StepKind, TestRunStatus
+from orchestra.reports.model import StepReport, TestRunReport, barrier_anchor, step_report
 
 _CHECK_FIELDS = frozenset(CheckResult.model_fields)
 
@@ -100,16 +100,7 @@ def step_from_result(
 
 
 def _never_ran(step: ScenarioStep, next_element: str | None = None) -> StepReport:
-    return StepReport(
-        position=step.position,
-        kind=step.kind,
-        element_id=step.element_id,
-        at=barrier_anchor(step, next_element),
-        name=step.name,
-        branch=step.branch,
-        status=StepStatus.SKIPPED,
-        requests=0,
-    )
+    return step_report(step, None, next_element=next_element)
 
 
 def _check(raw: dict[str, Any]) -> CheckResult:

@@ -94,13 +94,20 @@ def barrier_anchor(step: ScenarioStep | None, next_element: str | None = None) -
     return str(anchor) if anchor else None
 
 
-def step_report(step: ScenarioStep, outcome: StepOutcome | None, attempt: int = 1) -> StepReport:
-    """A scenario step with what executing it gave; SKIPPED if it never ran (no outcome)."""
+def step_report(
+    step: ScenarioStep,
+    outcome: StepOutcome | None,
+    attempt: int = 1,
+    *,
+    next_element: str | None = None,
+) -> StepReport:
+    """A scenario step with what executing it gave; SKIPPED if it never ran (no outcome).
+    `next_element`: the element of the next main-line step (where a shared barrier waits)."""
     identity: dict[str, Any] = {
         "position": step.position,
         "kind": step.kind,
         "element_id": step.element_id,
-        "at": barrier_anchor(step),
+        "at": barrier_anchor(step, next_element),
         "name": step.name,
         "branch": step.branch,
         "attempt": attempt,
