@@ -69,7 +69,8 @@ class StepReport(Documented):
     branch: str = ""
     """The parallel branch label; empty on the scenario's main line."""
     attempt: int = 1
-    """The test run's attempt (lease) that executed this step."""
+    """The claim (lease) of the test run that executed this step. It counts claims, so after a
+    shared barrier or a worker's drain it grows without a lost try (see `attempts`)."""
     status: StepStatus
     started_at: datetime | None = None
     duration_ms: float | None = None
@@ -135,6 +136,8 @@ class TestRunReport(Documented):
     data_row_index: int | None = None
     status: TestRunStatus
     attempts: int = 1
+    """Tries: 1 and one more per lease the run lost (a FAILED_STUCK run lost its last one too).
+    Being claimed again after waiting at a shared barrier or a worker's drain is no new try."""
     error: str | None = None
     queued_at: datetime | None = None
     started_at: datetime | None = None
