@@ -19,7 +19,7 @@ from fastapi import Depends, FastAPI
 from orchestra.api.bodies import MULTIPART_ROOM, BodyLimit
 from orchestra.api.deps import bearer_token
 from orchestra.api.errors import install_error_handlers
-from orchestra.api.routes import config, health, processes, suite_runs, suites
+from orchestra.api.routes import config, health, processes, protocols, suite_runs, suites
 from orchestra.api.schemas import ErrorPublic
 from orchestra.bpmn import Limits
 from orchestra.config import Settings
@@ -54,6 +54,6 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=limits.max_bytes + MULTIPART_ROOM)
     guarded = [Depends(bearer_token(token))] if token is not None else []
     app.include_router(health.router)
-    for router in (processes.router, suites.router, config.router, suite_runs.router):
-        app.include_router(router, dependencies=guarded)
+    for area in (processes, suites, config, suite_runs, protocols):
+        app.include_router(area.router, dependencies=guarded)
     return app

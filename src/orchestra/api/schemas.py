@@ -4,7 +4,7 @@ per answer. Answers are built from what the services return, never from database
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -37,6 +37,24 @@ class Public(BaseModel):
 class Health(Public):
     status: str
     database: str
+
+
+class ProtocolPublic(Public):
+    name: str
+    origin: str = Field(description='"built-in", or the entry point and its distribution')
+    status: Literal["ok", "broken"]
+    action: str | None = Field(None, description="The model validating its binding actions")
+    fields: list[str] = Field(default_factory=list, description="Its actions' own fields")
+    error: str | None = None
+
+
+class ProtocolsPublic(Public):
+    """The action protocols binding files may name here: built in and plugged in."""
+
+    entry_point_group: str
+    available: list[str]
+    protocols: list[ProtocolPublic]
+    broken: int
 
 
 class ProcessVersion(Public):

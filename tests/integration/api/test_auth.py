@@ -94,6 +94,7 @@ async def test_openapi_lists_every_route_and_the_bearer_scheme(api: Client) -> N
         ("/suite-runs/{suite_run_id}", "GET"),
         ("/suite-runs/{suite_run_id}/cancel", "POST"),
         ("/suite-runs/{suite_run_id}/report", "GET"),
+        ("/protocols", "GET"),
     }
     assert document["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
     assert "security" not in document["paths"]["/health"]["get"]
