@@ -96,8 +96,12 @@ class Worker:
         *,
         worker_id: str | None = None,
         listen_url: str | None = None,
+        committer: GroupCommitter | None = None,
     ) -> None:
+        """`committer`: one shared with the other workers of this process (their checkpoints
+        then share transactions too), open for as long as they run; by default its own."""
         self.pool = pool
+        self._shared_committer = committer
         self.executor_factory = executor_factory
         self.options = options or WorkerOptions()
         self.id = worker_id or new_worker_id()
@@ -123,7 +127,10 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> WorkerStats:
         """Work until `stop` is set, then drain. Returns what this worker did."""
-        async with GroupCommitter(self.pool) as committer:
+        async with contextlib.AsyncExitStack() as stack:
+            committer = self._shared_committer
+            if committer is None:
+                committer = await stack.enter_async_context(GroupCommitter(self.pool))
             self._committer = committer
             loops = [
                 asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),

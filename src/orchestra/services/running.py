@@ -12,6 +12,7 @@ from typing import Any
 from orchestra.domain.records import SuiteRun
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.errors import Conflict, NotFound, UsageError
+from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
 from orchestra.store.database import Database
@@ -170,29 +171,33 @@ async def work_until_done(
     has ended, or until `interrupt` is set: then they drain and release what they hold."""
     stop = asyncio.Event()
     scoped = replace(options or WorkerOptions(), suite_run_id=suite_run_id)
-    pool_workers = [
-        Worker(db.pool, executor_factory, scoped, listen_url=db.server.url) for _ in range(workers)
-    ]
-    tasks = [asyncio.create_task(w.run(stop)) for w in pool_workers]
-    started = time.monotonic()
-    try:
-        while True:
-            if on_progress is None:  # the suite run's status is enough (counting is not free)
-                ended = await _has_ended(db, suite_run_id)
-            else:
-                current = await progress(db, suite_run_id)
-                current = replace(current, steps=sum(w.steps_done for w in pool_workers))
-                on_progress(current, time.monotonic() - started)
-                ended = current.suite_run.status.is_terminal
-            if ended or (interrupt and interrupt.is_set()):
-                break
-            failed = [t for t in tasks if t.done()]
-            if failed:  # a worker died: surface its exception
-                await failed[0]
-            await asyncio.sleep(poll_seconds)
-    finally:
-        stop.set()
-        stats = await asyncio.gather(*tasks)
+    # One group committer for them all: per worker, each would commit smaller batches (4 x 8
+    # cost 2.4x the PostgreSQL CPU per step of 1 x 32, and 35% of the steps/s).
+    async with GroupCommitter(db.pool) as committer:
+        pool_workers = [
+            Worker(db.pool, executor_factory, scoped, listen_url=db.server.url, committer=committer)
+            for _ in range(workers)
+        ]
+        tasks = [asyncio.create_task(w.run(stop)) for w in pool_workers]
+        started = time.monotonic()
+        try:
+            while True:
+                if on_progress is None:  # the suite run's status is enough (counting is not free)
+                    ended = await _has_ended(db, suite_run_id)
+                else:
+                    current = await progress(db, suite_run_id)
+                    current = replace(current, steps=sum(w.steps_done for w in pool_workers))
+                    on_progress(current, time.monotonic() - started)
+                    ended = current.suite_run.status.is_terminal
+                if ended or (interrupt and interrupt.is_set()):
+                    break
+                failed = [t for t in tasks if t.done()]
+                if failed:  # a worker died: surface its exception
+                    await failed[0]
+                await asyncio.sleep(poll_seconds)
+        finally:
+            stop.set()
+            stats = await asyncio.gather(*tasks)
     current = await progress(db, suite_run_id)  # as it ended, or as the drain left it
     return replace(current, steps=sum(w.steps_done for w in pool_workers)), list(stats)
 

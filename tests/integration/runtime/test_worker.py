@@ -6,12 +6,14 @@ import asyncio
 import random
 import string
 import time
+from dataclasses import replace
 
 import pytest
 
 from orchestra.domain.statuses import StepStatus, SuiteRunStatus, TestRunStatus
 from orchestra.errors import DependencyCycle
-from orchestra.runtime.worker import WorkerOptions
+from orchestra.runtime.commits import GroupCommitter
+from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.database import Database
 from tests.integration.runtime.support import (
@@ -285,3 +287,28 @@ async def test_cancelling_a_suite_run_cancels_its_unfinished_runs(db: Database) 
     cancelled = await running.cancel(db, suite_run.id)
     assert cancelled.suite_run.status is SuiteRunStatus.CANCELLED
     assert cancelled.counts == {TestRunStatus.CANCELLED: 3}
+
+
+async def test_workers_of_one_process_can_share_one_group_committer(db: Database) -> None:
+    steps = [step(0, "a", sleep=0.02), step(1, "b", sleep=0.02)]
+    suite = await store_suite(db, [scenario(f"s{i}", steps) for i in range(12)])
+    suite_run = await running.start_suite_run(db, suite.id)
+    executor = ScriptedExecutor()
+    stop = asyncio.Event()
+    options = replace(FAST, suite_run_id=suite_run.id, concurrency=3)
+    async with GroupCommitter(db.pool) as committer:
+        workers = [
+            Worker(db.pool, factory_for(executor), options, committer=committer) for _ in range(2)
+        ]
+        tasks = [asyncio.create_task(w.run(stop)) for w in workers]
+        for _ in range(300):
+            if (await running.progress(db, suite_run.id)).suite_run.status.is_terminal:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        stats = await asyncio.gather(*tasks)
+
+    assert (await running.progress(db, suite_run.id)).suite_run.status is SuiteRunStatus.PASSED
+    assert all(s.finished > 0 for s in stats)  # both worked
+    # every step's checkpoint (the last one with its run's completion) went through it
+    assert committer.writes == 12 * 2
