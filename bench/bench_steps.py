@@ -13,7 +13,8 @@ Measured side by side in one run, on one fresh PostgreSQL (synchronous_commit on
 total concurrency (32), in interleaved rounds (the machine is shared: best and median printed):
 - bare: one aiohttp session, 32 tasks doing the same 5 requests and checks per scenario;
 - orchestra in-process: `work_until_done` with one worker at concurrency 32, every step
-  checkpointed (a step counts only once its checkpoint committed);
+  checkpointed (a step counts only once its checkpoint committed), and with 4 workers x 8
+  (as `run --wait --workers 4`: they share one group committer);
 - orchestra processes: `python -m orchestra worker` subprocesses (1 x 32 and 2 x 16).
 CPU per step: the worker(s) plus every PostgreSQL process, for Orchestra; the client process
 for the bare loop; the SUT's process (and its own PostgreSQL) apart. Peak RSS: VmHWM of a
@@ -340,23 +341,26 @@ async def _start(db: Database, suite_id: int) -> int:
     return suite_run.id
 
 
-async def orchestra_in_process(url: str, suite_id: int) -> float:
-    async with connect_pool(url, max_size=8, upgrade=False) as pool:
+async def orchestra_in_process(url: str, suite_id: int, workers: int = 1) -> float:
+    """`workers` in-process workers sharing the concurrency (as `run --wait --workers N`)."""
+    async with connect_pool(url, max_size=2 + 3 * workers, upgrade=False) as pool:
         db = Database(pool, ServerInfo(url=url, embedded=False))
         suite_run_id = await _start(db, suite_id)
-        options = WorkerOptions(concurrency=CONCURRENCY, lease_seconds=30, poll_seconds=0.2)
+        concurrency = CONCURRENCY // workers
+        options = WorkerOptions(concurrency=concurrency, lease_seconds=30, poll_seconds=0.2)
         started = time.perf_counter()
         final, _ = await running.work_until_done(
-            db, suite_run_id, executor_factory({}), workers=1, options=options, poll_seconds=0.05
-        )
+            db, suite_run_id, executor_factory({}), workers=workers, options=options,
+            poll_seconds=0.05,
+        )  # fmt: skip
         elapsed = time.perf_counter() - started
     _assert_passed(final)
     return elapsed
 
 
-def measure_in_process(url: str, suite_id: int) -> Figures:
+def measure_in_process(url: str, suite_id: int, workers: int = 1) -> Figures:
     with measure(url) as m:
-        elapsed = asyncio.run(orchestra_in_process(url, suite_id))
+        elapsed = asyncio.run(orchestra_in_process(url, suite_id, workers))
     steps = RUNS * STEPS
     return Figures(
         rate=steps / elapsed,
@@ -563,6 +567,7 @@ def _rounds(
     variants: dict[str, Callable[[], Figures]] = {
         "bare aiohttp loop": lambda: measure_bare(url, base_url),
         "orchestra in-process": lambda: measure_in_process(url, suite_id),
+        "orchestra in-process 4x8": lambda: measure_in_process(url, suite_id, workers=4),
         "orchestra 1 process x32": lambda: measure_processes(url, suite_id, 1),
         "orchestra 2 process x16": lambda: measure_processes(url, suite_id, 2),
     }
