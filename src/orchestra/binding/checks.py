@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 
-from orchestra.binding.model import Check, jsonpath_values
+from orchestra.binding.model import Check, compiled_jmespath, jsonpath_values
 from orchestra.binding.templates import Namespaces, Renderer, Templates
 from orchestra.domain.execution import CheckResult
 
@@ -165,6 +165,15 @@ def _jsonpath(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     return _result(name, passed, expected, actual, why and f"{name}: {why}")
 
 
+def _jmespath(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
+    actual = compiled_jmespath(check.target or "@").search(view.json())
+    if check.op == "exists":  # JMESPath gives null for what is not there
+        present = actual is not None
+        return _result(name, present == bool(expected), bool(expected), present)
+    passed, why = compare(check.op or "eq", actual, expected)
+    return _result(name, passed, expected, actual, why and f"{name}: {why}")
+
+
 @lru_cache(maxsize=256)
 def _validator(schema_json: str) -> Any:
     schema = json.loads(schema_json)
@@ -191,6 +200,7 @@ _EVALUATORS: dict[str, Callable[[Check, str, Any, Any], CheckResult]] = {
     "latency_ms": _latency,
     "header": _header,
     "jsonpath": _jsonpath,
+    "jmespath": _jmespath,
     "schema": _schema,
     "that": _that,
 }

@@ -35,8 +35,10 @@ An action without `protocol` is HTTP (`orchestra.protocols.http.HttpAction`); `p
 picks a plug-in's action model (`orchestra.protocols.registry`, docs/protocols.md), and the
 action is validated by it.
 
-Checks name one subject (status, header, jsonpath, schema, latency_ms, that) and at most one
-operator (eq, ne, contains, matches, exists, gt, lt, ge, le, length, in). A `save`/`exportAs`
+Checks name one subject (status, header, jsonpath, jmespath, schema, latency_ms, that) and at
+most one operator (eq, ne, contains, matches, exists, gt, lt, ge, le, length, in); a JSONPath
+gives the value it matches (a list when several), a JMESPath expression what it evaluates to,
+e.g. `{jmespath: "length(items[?state=='PAID'])", ge: 1}` (null: not there). A `save`/`exportAs`
 value starting with `$` is a JSONPath into the response body; anything else is a template with
 `response` ({status, headers, json, body, elapsed_ms}) in scope.
 
@@ -60,6 +62,9 @@ import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
+import jmespath
+import jmespath.exceptions
+import jmespath.parser
 import jsonschema
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
@@ -78,12 +83,14 @@ from orchestra.domain.process import Frozen
 from orchestra.protocols.base import ActionSpec
 from orchestra.protocols.registry import UnknownProtocol, protocol_registry
 
-CheckKind = Literal["status", "header", "jsonpath", "schema", "latency_ms", "that"]
+CheckKind = Literal["status", "header", "jsonpath", "jmespath", "schema", "latency_ms", "that"]
 Operator = Literal[
     "eq", "ne", "contains", "matches", "exists", "gt", "lt", "ge", "le", "length", "in"
 ]
 
-SUBJECTS: tuple[str, ...] = ("status", "header", "jsonpath", "schema", "latency_ms", "that")
+SUBJECTS: tuple[str, ...] = (
+    "status", "header", "jsonpath", "jmespath", "schema", "latency_ms", "that"
+)  # fmt: skip
 OPERATORS: tuple[str, ...] = (
     "eq", "ne", "contains", "matches", "exists", "gt", "lt", "ge", "le", "length", "in"
 )  # fmt: skip
@@ -92,6 +99,7 @@ _OPERATORS_OF: dict[str, frozenset[str]] = {
     "latency_ms": frozenset({"lt", "le"}),
     "header": frozenset({"eq", "ne", "contains", "matches", "exists", "in"}),
     "jsonpath": frozenset(OPERATORS),
+    "jmespath": frozenset(OPERATORS),
     "schema": frozenset(),
     "that": frozenset(),
 }
@@ -104,6 +112,15 @@ def compiled_jsonpath(path: str) -> Any:
         return parse_jsonpath(path)
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
         raise ValueError(f"invalid JSONPath {path!r}: {exc}") from exc
+
+
+@lru_cache(maxsize=4096)
+def compiled_jmespath(expression: str) -> jmespath.parser.ParsedResult:
+    """A JMESPath expression parsed once; ValueError names it."""
+    try:
+        return jmespath.compile(expression)
+    except jmespath.exceptions.JMESPathError as exc:
+        raise ValueError(f"invalid JMESPath {expression!r}: {exc}") from exc
 
 
 _SIMPLE_JSONPATH = re.compile(r"^\$((?:\.[A-Za-z_][\w-]*|\[\d+\]|\['[^'\]]*'\])*)$")
@@ -143,7 +160,7 @@ class Check(Frozen):
     """One check, normalized: what it looks at, how it compares, against what."""
 
     kind: CheckKind
-    target: str | None = None  # the header name or the JSONPath
+    target: str | None = None  # the header name, the JSONPath or the JMESPath expression
     op: Operator | None = None  # None for schema and that
     expected: Any = None
 
@@ -161,6 +178,8 @@ class Check(Frozen):
             raise ValueError(f"operator {self.op!r} does not apply to {self.kind}")
         if self.kind == "jsonpath":
             compiled_jsonpath(self.target or "")
+        if self.kind == "jmespath":
+            compiled_jmespath(self.target or "")
         if self.op == "matches" and not is_template(self.expected):
             try:
                 re.compile(str(self.expected))

@@ -115,6 +115,34 @@ def test_a_schema_check_reports_where_the_body_departs_from_it() -> None:
     assert failing.actual == "at $.id: 42 is not of type 'string'"
 
 
+@pytest.mark.parametrize(
+    ("check", "passed", "actual"),
+    [
+        ({"jmespath": "state", "eq": "DONE"}, True, "DONE"),
+        ({"jmespath": "items[-1]", "eq": 3}, True, 3),
+        ({"jmespath": "length(items)", "ge": 3}, True, 3),
+        ({"jmespath": "items[?@ > `1`]", "eq": [2, 3]}, True, [2, 3]),
+        ({"jmespath": "id"}, True, True),  # exists, by default
+        ({"jmespath": "missing", "exists": False}, True, False),
+        ({"jmespath": "none", "exists": True}, False, False),  # null is not there
+        ({"jmespath": "state", "in": ["NEW"]}, False, "DONE"),
+        ({"jmespath": "name", "matches": "^b"}, False, "alpha"),
+    ],
+)
+def test_a_jmespath_check_compares_what_its_expression_selects(
+    check: dict[str, Any], passed: bool, actual: Any
+) -> None:
+    result = run(check)
+
+    assert (result.passed, result.actual) == (passed, actual), result.message
+    assert (result.message is None) == passed
+
+
+def test_an_invalid_jmespath_is_refused_naming_it() -> None:
+    with pytest.raises(ValueError, match=r"invalid JMESPath 'items\[\?'"):
+        Check.model_validate({"jmespath": "items[?", "eq": 1})
+
+
 def test_a_jsonpath_check_on_a_body_that_is_not_json_raises_invalid_json() -> None:
     with pytest.raises(InvalidJson, match="not valid JSON"):
         run({"jsonpath": "$.state", "eq": "DONE"}, view(b"<html>"))

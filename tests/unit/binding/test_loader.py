@@ -170,6 +170,17 @@ def test_an_invalid_json_schema_is_refused() -> None:
     assert "tasks.Task_Create.checks[0]: invalid JSON Schema" in error.message
 
 
+def test_an_invalid_jmespath_is_refused_with_its_line() -> None:
+    error = refusal("""\
+        tasks:
+          Task_Create:
+            action: {path: /x}
+            checks: [{jmespath: "items[?", eq: 1}]
+        """)
+
+    assert ":4: tasks.Task_Create.checks[0]: invalid JMESPath 'items[?'" in error.message
+
+
 def test_an_invalid_jsonpath_is_refused() -> None:
     error = refusal("""\
         tasks:
