@@ -9,8 +9,9 @@ Everything returned is redacted: no secret value leaves the executor in clear.
 
 Per-step work is kept small: a spec is compiled once (templates, JSONPaths, schemas) and found
 again by the step's identity or its content; what all its requests share (service, static headers
-and credentials, a constant path or query) is worked out at its first request; one protocol client
-with a keep-alive pool serves every step.
+and credentials, the protocol's plug-in, TLS) is worked out at its first request, and only the
+action's templated fields are rendered per request; one client per protocol, with a keep-alive
+pool, serves every step.
 """
 
 from __future__ import annotations

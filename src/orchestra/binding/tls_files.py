@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from orchestra.binding.references import REFERENCE
 from orchestra.binding.tls import certificates_problem
 from orchestra.binding.yamlsource import Loc, Problem, Source, dotted, locate
 
@@ -39,7 +40,7 @@ def embed_certificates(
                     Problem(dotted(where), locate(tree, where, source), prefix + message)
                 )
         key = block.get("client_key")
-        if isinstance(key, str) and base_dir is not None and "${" not in key:
+        if isinstance(key, str) and base_dir is not None and not REFERENCE.search(key):
             block["client_key"] = str((base_dir / key).absolute())
     return problems
 

@@ -98,10 +98,7 @@ async def _run(
             raise UsageError(exc.message, details=exc.details) from exc
         if not wait:
             return (await running.progress(db, suite_run.id)).to_json()
-        interrupt = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, interrupt.set)
+        interrupt = set_on_signals()
         with showing_progress(f"suite run {suite_run.id}", disable=as_json) as show:
             final, _ = await running.work_until_done(
                 db,
@@ -116,6 +113,15 @@ async def _run(
         if interrupt.is_set():
             result["interrupted"] = True  # runs released: `orchestra worker` finishes them
         return result
+
+
+def set_on_signals() -> asyncio.Event:
+    """An event SIGTERM or SIGINT sets (instead of ending the process) while the loop runs."""
+    event = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, event.set)
+    return event
 
 
 def progress_stats(current: running.Progress, elapsed: float) -> str:
@@ -240,10 +246,7 @@ def status(
 
 def _watch(suite_run_id: int, interval: float, as_json: bool) -> None:
     async def follow(db: Database) -> dict[str, Any]:
-        interrupt = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, interrupt.set)
+        interrupt = set_on_signals()
         with showing_progress(f"suite run {suite_run_id}", disable=as_json) as show:
             final = await running.watch(
                 db, suite_run_id, show, poll_seconds=interval, interrupt=interrupt
@@ -321,10 +324,7 @@ def worker(concurrency: int, lease_seconds: float, drain_seconds: float, as_json
     )
 
     async def work() -> dict[str, Any]:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
+        stop = set_on_signals()
         async with open_database(Settings.from_env(), max_size=4) as db:
             w = Worker(db.pool, _executor_factory(), options, listen_url=db.server.url)
             if not as_json:
