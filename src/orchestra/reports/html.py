@@ -26,7 +26,14 @@ from orchestra.reports.diagram import diagram_of, draw_svg, render_svg
 from orchestra.reports.events import event_texts
 from orchestra.reports.model import RunReport, SuiteReport, unbound_steps
 from orchestra.reports.outcomes import element_outcomes, outcome_counts
-from orchestra.reports.text import failure_message, format_ms, pretty, show, step_label
+from orchestra.reports.text import (
+    failure_message,
+    format_ms,
+    lost_lease_text,
+    pretty,
+    show,
+    step_label,
+)
 
 
 def render_html(report: RunReport) -> str:
@@ -103,6 +110,7 @@ def _environment() -> Environment:
     helpers: dict[str, Any] = {
         "why": failure_message,
         "step_label": step_label,
+        "lost_lease_text": lost_lease_text,
         "show": show,
         "pretty": pretty,
         "ms": format_ms,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.reports.model import RunReport, TestRunReport
-from orchestra.reports.text import failure_message, step_lines, xml_safe
+from orchestra.reports.text import failure_message, lost_lease_text, step_lines, xml_safe
 
 _ERRORS = frozenset({TestRunStatus.ERROR, TestRunStatus.FAILED_STUCK})
 
@@ -122,6 +122,7 @@ def _step_log(run: TestRunReport) -> str:
         f" after {run.attempts} attempt{'s' if run.attempts != 1 else ''}"
     )
     lines = [header, f"path: {' -> '.join(run.path)}" if run.path else "path: -"]
+    lines.extend(lost_lease_text(run, lease) for lease in run.lost_leases)
     for step in run.steps:
         lines.extend(step_lines(step))
     if run.error:

@@ -128,6 +128,28 @@ def step_report(
     )
 
 
+class LostLeaseReport(Documented):
+    """A try of the test run that ended with its lease expiring: its worker crashed, hung or
+    lost the database, and the run was claimed again (or marked FAILED_STUCK)."""
+
+    attempt: int
+    """The claim that lost the lease (as `StepReport.attempt` counts claims)."""
+    worker: str
+    """The worker that held it."""
+    heartbeat_at: datetime | None = None
+    """Its last heartbeat."""
+    expired_at: datetime
+    """When the lease ran out."""
+    noticed_at: datetime
+    """When another worker claimed the run again, or the reaper gave up on it."""
+    steps_done: int = 0
+    """Steps checkpointed by then (kept: the next try did not execute them again)."""
+    in_flight: tuple[int, ...] = ()
+    """Positions of the steps the lost try was executing or about to (one per running
+    branch): each may or may not have reached the SUT; the next try executed it again with
+    the same idempotency key, and its result is the one recorded."""
+
+
 class TestRunReport(Documented):
     __test__ = False
 
@@ -145,6 +167,8 @@ class TestRunReport(Documented):
     path: tuple[str, ...] = ()
     """Element ids (nodes and flows) of the scenario's path, in token-game order."""
     steps: tuple[StepReport, ...] = ()
+    lost_leases: tuple[LostLeaseReport, ...] = ()
+    """The tries that ended with a lost lease, oldest first (recorded since schema 0003)."""
 
     @property
     def is_failure(self) -> bool:
