@@ -70,7 +70,8 @@ class StepReport(Documented):
     """The parallel branch label; empty on the scenario's main line."""
     attempt: int = 1
     """The claim (lease) of the test run that executed this step. It counts claims, so after a
-    shared barrier or a worker's drain it grows without a lost try (see `attempts`)."""
+    shared barrier or a worker's drain it grows without a lost try; which try it was: one more
+    than the `lost_leases` of earlier claims (`TestRunReport.try_of`)."""
     status: StepStatus
     started_at: datetime | None = None
     duration_ms: float | None = None
@@ -184,6 +185,12 @@ class TestRunReport(Documented):
     def display_name(self) -> str:
         row = "" if self.data_row_index is None else f" [row {self.data_row_index}]"
         return f"{self.scenario}{row}"
+
+    def try_of(self, claim: int) -> int:
+        """Which try of the run a claim (`StepReport.attempt`, `LostLeaseReport.attempt`)
+        belonged to: 1 and one more per lease lost by an earlier claim. Waiting at a shared
+        barrier or a worker's drain takes a new claim but is the same try."""
+        return 1 + sum(1 for lease in self.lost_leases if lease.attempt < claim)
 
     def failing_step(self) -> StepReport | None:
         """The first step that failed or errored, in execution order."""

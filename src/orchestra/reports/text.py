@@ -57,14 +57,15 @@ def format_ms(duration_ms: float | None) -> str:
     return f"{duration_ms:.0f} ms" if duration_ms < 10_000 else f"{duration_ms / 1000:.1f} s"
 
 
-def step_lines(step: StepReport) -> list[str]:
-    """One step as readable lines: title and status, request, response, checks, error."""
+def step_lines(step: StepReport, try_number: int = 1) -> list[str]:
+    """One step as readable lines: title and status, request, response, checks, error;
+    `try_number`: the run's try that executed it (`TestRunReport.try_of`)."""
     requests = "" if step.requests is None else f", {step.requests} request"
     if step.requests not in (None, 1):
         requests += "s"
     lines = [
         f"{step_title(step)}: {step.status.value} in {format_ms(step.duration_ms)}"
-        f" (attempt {step.attempt}{requests})"
+        f" (try {try_number}{requests})"
     ]
     if step.request is not None:
         lines.append(f"  request:  {show(step.request)}")
@@ -101,7 +102,7 @@ def lost_lease_text(run: TestRunReport, lease: LostLeaseReport) -> str:
     given_up = run.status is TestRunStatus.FAILED_STUCK and lease == run.lost_leases[-1]
     ended = "given up on" if given_up else "claimed again"
     text = (
-        f"attempt {lease.attempt} lost its lease: worker {lease.worker}, last heartbeat"
+        f"try {run.try_of(lease.attempt)} lost its lease: worker {lease.worker}, last heartbeat"
         f" {heartbeat}, lease expired {_clock(lease.expired_at)}, {ended}"
         f" {_clock(lease.noticed_at)}; {lease.steps_done} step"
         f"{'s' if lease.steps_done != 1 else ''} checkpointed"

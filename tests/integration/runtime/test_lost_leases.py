@@ -77,7 +77,7 @@ async def test_claiming_an_expired_run_records_the_lease_it_lost(db: Database) -
         (1,),
     )
     (line,) = lost_lease_lines(render(report, "html"))
-    assert line.startswith("attempt 1 lost its lease: worker worker-a, last heartbeat ")
+    assert line.startswith("try 1 lost its lease: worker worker-a, last heartbeat ")
     assert "claimed again" in line
     assert "1 step checkpointed; in flight: #1 b (may have reached the SUT" in line
     (case,) = [
