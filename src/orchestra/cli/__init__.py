@@ -13,7 +13,18 @@ from collections.abc import Sequence
 import click
 from rich.markup import escape
 
-from orchestra.cli import config, db, demo, processes, protocols, report, run, serve, suites
+from orchestra.cli import (
+    config,
+    db,
+    demo,
+    processes,
+    protocols,
+    prune,
+    report,
+    run,
+    serve,
+    suites,
+)
 from orchestra.cli.output import console
 from orchestra.errors import OrchestraError
 
@@ -35,6 +46,7 @@ cli.add_command(run.run)
 cli.add_command(run.worker)
 cli.add_command(run.status)
 cli.add_command(run.cancel)
+cli.add_command(prune.prune)
 cli.add_command(report.report)
 cli.add_command(demo.demo)
 cli.add_command(serve.serve)

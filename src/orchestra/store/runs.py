@@ -195,6 +195,31 @@ class RunRepository(Repository):
         rows = await self._all("get_lost_leases", test_run_ids=list(test_run_ids))
         return [LostLease.model_validate(row) for row in rows]
 
+    async def prunable(
+        self,
+        *,
+        suite_id: int | None = None,
+        older_than_seconds: float | None = None,
+        keep_last: int | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Ended suite runs matching every filter given (see `prunable_suite_runs`), with the
+        test runs and step results each holds."""
+        return [
+            dict(row)
+            for row in await self._filtered(
+                "prunable_suite_runs",
+                suite_id=suite_id,
+                older_than=older_than_seconds,
+                keep_last=keep_last,
+                ids=None if ids is None else list(ids),
+            )
+        ]
+
+    async def delete_suite_runs(self, ids: Sequence[int]) -> list[int]:
+        """Delete these suite runs (ended ones only) and all that is theirs; the ids deleted."""
+        return [int(row["id"]) for row in await self._all("delete_suite_runs", ids=list(ids))]
+
     async def cancel(self, suite_run_id: int) -> bool:
         cancelled = await self._one("cancel_suite_run", id=suite_run_id)
         if cancelled is None:

@@ -1,4 +1,4 @@
-"""Suite runs: start one, list them, follow one, cancel it, fetch its report.
+"""Suite runs: start one, list them, follow one, cancel it, fetch its report, delete it.
 
 The API only creates runs; `orchestra worker` processes, sharing the database, execute them.
 """
@@ -13,7 +13,7 @@ from orchestra.api.deps import DbDep
 from orchestra.api.schemas import SuiteRunCreate, SuiteRunPagePublic, SuiteRunPublic
 from orchestra.domain.statuses import SuiteRunStatus
 from orchestra.reports import ReportFormat
-from orchestra.services import reporting, running
+from orchestra.services import reporting, retention, running
 
 router = APIRouter(prefix="/suite-runs", tags=["suite runs"])
 
@@ -76,6 +76,17 @@ async def suite_run_progress(suite_run_id: int, db: DbDep) -> SuiteRunPublic:
 async def cancel_suite_run(suite_run_id: int, db: DbDep) -> SuiteRunPublic:
     """Cancel the suite run: its unfinished test runs end CANCELLED, workers drop them."""
     return SuiteRunPublic.of(await running.cancel(db, suite_run_id))
+
+
+@router.delete(
+    "/{suite_run_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "It is in progress: cancel it first"}},
+)
+async def delete_suite_run(suite_run_id: int, db: DbDep) -> Response:
+    """Delete an ended suite run with its test runs, step results and lost leases."""
+    await retention.prune(db, ids=[suite_run_id])
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(

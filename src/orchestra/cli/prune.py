@@ -1,0 +1,102 @@
+"""`orchestra prune`: delete ended suite runs and all that is theirs."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from orchestra.cli.output import emit, json_option, with_database
+from orchestra.services import retention
+
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+SHOWN = 20  # suite runs listed in the human output; the JSON has them all
+
+
+class Duration(click.ParamType[timedelta]):
+    """`30d`, `12h`, `90m`, `45s`, `2w`, or parts together: `1d12h`."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip().lower()
+        parts = _PART.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            self.fail(
+                f"{value!r} is not a duration like 30d, 12h, 90m, 45s, 2w or 1d12h", param, ctx
+            )
+        return sum((timedelta(**{_UNITS[unit]: float(n)}) for n, unit in parts), timedelta())
+
+
+@click.command()
+@click.option(
+    "--older-than",
+    type=Duration(),
+    help="Suite runs that ended longer ago than this (30d, 12h, 1d12h), by the server's clock.",
+)
+@click.option(
+    "--keep-last",
+    type=click.IntRange(min=0),
+    help="Keep the N newest ended suite runs of each suite.",
+)
+@click.option("--suite", "suite_id", type=int, help="Only the suite runs of this suite.")
+@click.option(
+    "--suite-run", "ids", type=int, multiple=True, help="This suite run (repeat for more)."
+)
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+@json_option
+def prune(
+    older_than: timedelta | None,
+    keep_last: int | None,
+    suite_id: int | None,
+    ids: tuple[int, ...],
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Delete ended suite runs with their test runs, step results and lost leases: those older
+    than --older-than, beyond the --keep-last newest of each suite, or named by --suite-run
+    (filters given together must all hold). Suite runs in progress are never deleted."""
+    pruned = with_database(
+        lambda db: retention.prune(
+            db,
+            older_than=older_than,
+            keep_last=keep_last,
+            suite_id=suite_id,
+            ids=ids,
+            dry_run=dry_run,
+        )
+    )
+    emit(pruned.to_json(), as_json=as_json, human=lambda out: _print(out, pruned))
+
+
+def _print(out: Console, pruned: retention.Pruned) -> None:
+    totals = pruned.totals()
+    verb = "Would delete" if pruned.dry_run else "Deleted"
+    out.print(
+        f"{verb} {totals['suite_runs']} suite run{'s' if totals['suite_runs'] != 1 else ''}"
+        f" ({totals['test_runs']} test runs, {totals['step_results']} step results)"
+    )
+    if not pruned.suite_runs:
+        return
+    table = Table("suite run", "suite", "status", "finished", "test runs", "step results")
+    for run in pruned.suite_runs[:SHOWN]:
+        table.add_row(
+            str(run["id"]),
+            str(run["suite_id"]),
+            run["status"],
+            run["finished_at"].isoformat(timespec="seconds"),
+            str(run["test_runs"]),
+            str(run["step_results"]),
+        )
+    out.print(table)
+    if len(pruned.suite_runs) > SHOWN:
+        out.print(f"and {len(pruned.suite_runs) - SHOWN} more (--json lists them all)")
