@@ -79,7 +79,7 @@ async def test_the_coverage_page_draws_the_version_the_suite_inlined(db: Databas
         ("Call_Pay", "Payment", 1),
         ("Call_Pay/Call_Fraud", "FraudCheck", 1),
     ]
-    document = lxml_html.fromstring(render_suite_html(report))
+    document: Any = lxml_html.fromstring(render_suite_html(report))
     capture = group(document, "Call_Pay", CAPTURE)
     assert capture.get("data-coverage") == "covered"
     assert "Capture funds" not in capture.xpath("./title")[0].text
@@ -102,7 +102,7 @@ async def test_a_run_against_the_sut_shows_where_inside_the_call_it_failed(
     assert progress.suite_run.status is SuiteRunStatus.FAILED
 
     report = await reporting.load_report(db, suite_run.id)
-    document = lxml_html.fromstring(render_html(report))
+    document: Any = lxml_html.fromstring(render_html(report))
 
     main_svg = document.xpath("//main/div[@class='diagram']/svg")[0]
     (pay,) = main_svg.xpath(".//g[@data-element='Call_Pay']")
