@@ -22,7 +22,7 @@ from orchestra.domain.generation import Criterion, generate_suite, inline_calls
 from orchestra.domain.process import ProcessGraph
 from orchestra.domain.scenario import GeneratedSuite
 from orchestra.domain.statuses import StepStatus, SuiteRunStatus, TestRunStatus
-from orchestra.reports.calls import Imported, inlined_calls
+from orchestra.reports.calls import Imported, called_processes
 from orchestra.reports.model import (
     ProcessInfo,
     RunReport,
@@ -194,7 +194,7 @@ def checkout_info() -> ProcessInfo:
         version=1,
         name=caller.name,
         graph=caller,
-        calls=inlined_calls(caller, _called()),
+        calls=called_processes(caller, _called()),
     )
 
 

@@ -34,7 +34,7 @@ from orchestra.reports.model import CalledProcess
 
 @dataclass(frozen=True)
 class Imported:
-    """A called process as stored: what `inlined_calls` needs of it."""
+    """A called process as stored: what `called_processes` needs of it."""
 
     key: str
     version: int
@@ -42,7 +42,7 @@ class Imported:
     graph: ProcessGraph
 
 
-def inlined_calls(
+def called_processes(
     graph: ProcessGraph, called: Mapping[str, Imported], depth: int = DEFAULT_CALL_DEPTH
 ) -> tuple[CalledProcess, ...]:
     """Every call activity of `graph` that generation inlines with `called` (at any depth, by

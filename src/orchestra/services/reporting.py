@@ -12,7 +12,7 @@ from orchestra.domain.records import StepResult, StoredProcess, StoredSuite
 from orchestra.errors import NotFound, UsageError
 from orchestra.reports import ReportFormat, RunReport, render
 from orchestra.reports.assemble import run_report
-from orchestra.reports.calls import Imported, inlined_calls
+from orchestra.reports.calls import Imported, called_processes
 from orchestra.reports.coverage import coverage_summary
 from orchestra.reports.html import render_suite_html
 from orchestra.reports.model import ProcessInfo, SuiteInfo, SuiteReport, SuiteRunInfo
@@ -58,9 +58,9 @@ async def load_report(db: Database, suite_run_id: int) -> RunReport:
 
 
 async def _process_info(uow: UnitOfWork, process: StoredProcess, suite: StoredSuite) -> ProcessInfo:
-    """The suite's process with the processes its generation inlined (`inlined_calls`), each in
-    the version it inlined (`called_versions`; the newest for suites generated before those
-    were kept, or when that version is gone)."""
+    """The suite's process with the processes its generation inlined (the suite's parameters
+    `inlined_calls`), each in the version it inlined (`called_versions`; the newest for suites
+    generated before those were kept, or when that version is gone)."""
     versions: dict[str, int] = suite.parameters.get("called_versions") or {}
     called: dict[str, Imported] = {}
     for key in suite.parameters.get("inlined_calls") or []:
@@ -74,7 +74,7 @@ async def _process_info(uow: UnitOfWork, process: StoredProcess, suite: StoredSu
         version=process.version,
         name=process.name,
         graph=process.graph,
-        calls=inlined_calls(process.graph, called) if called else (),
+        calls=called_processes(process.graph, called) if called else (),
     )
 
 
