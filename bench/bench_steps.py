@@ -12,6 +12,8 @@ and used in the later URLs, every step checking its status and the order's JSON 
 Measured side by side in one run, on one fresh PostgreSQL (synchronous_commit on), at the same
 total concurrency (32), in interleaved rounds (the machine is shared: best and median printed):
 - bare: one aiohttp session, 32 tasks doing the same 5 requests and checks per scenario;
+- bare + durable commits: the same, each step's response committed (grouped) before the next
+  step: the ceiling of any runner that checkpoints every step (`bench.durable_loop`);
 - orchestra in-process: `work_until_done` with one worker at concurrency 32, every step
   checkpointed (a step counts only once its checkpoint committed), and with 4 workers x 8
   (as `run --wait --workers 4`: they share one group committer);
@@ -42,6 +44,7 @@ from typing import Any
 
 import aiohttp
 
+from bench.durable_loop import measure_durable
 from bench.support import measure, postgres_cpu_seconds, scratch_postgres
 from orchestra.binding.attach import attach_bindings
 from orchestra.binding.factory import executor_factory
@@ -58,6 +61,7 @@ RUNS = int(os.environ.get("BENCH_STEPS_RUNS", "1000"))
 ROUNDS = int(os.environ.get("BENCH_STEPS_ROUNDS", "3"))
 STEPS = 5
 TASKS = ("Create", "Read1", "Pay", "Read2", "Cancel")
+DURABLE = "bare + durable commits"
 
 SUT = """
 import itertools, sys
@@ -281,6 +285,13 @@ def measure_bare(url: str, base_url: str) -> Figures:
         elapsed = asyncio.run(bare_loop(base_url, RUNS))
     steps = RUNS * STEPS
     return Figures(rate=steps / elapsed, cpu_ms=1000 * m.cpu / steps)
+
+
+def measure_durable_bare(url: str, base_url: str) -> Figures:
+    """The bare loop plus the least a durable runner writes (`bench.durable_loop`)."""
+    elapsed, m = measure_durable(url, base_url, RUNS, CONCURRENCY)
+    steps = RUNS * STEPS
+    return Figures(rate=steps / elapsed, cpu_ms=1000 * m.cpu / steps, pg_ms=1000 * m.pg_cpu / steps)
 
 
 # --- Orchestra --------------------------------------------------------------------------------
@@ -566,6 +577,7 @@ def _rounds(
     asyncio.run(bare_loop(base_url, 64))  # warm up the SUT
     variants: dict[str, Callable[[], Figures]] = {
         "bare aiohttp loop": lambda: measure_bare(url, base_url),
+        DURABLE: lambda: measure_durable_bare(url, base_url),
         "orchestra in-process": lambda: measure_in_process(url, suite_id),
         "orchestra in-process 4x8": lambda: measure_in_process(url, suite_id, workers=4),
         "orchestra 1 process x32": lambda: measure_processes(url, suite_id, 1),
@@ -596,9 +608,30 @@ def _report(kind: str, results: dict[str, list[Figures]]) -> None:
         f" CPU {min(f.cpu_ms for f in bare):.2f} ms/step (client only),"
         f" {min(f.all_in_ms for f in bare):.2f} with the SUT's"
     )
+    durable = results.pop(DURABLE)
+    _durable_summary(durable, bare)
     for name, rounds in results.items():
         _summary(name, rounds, bare)
+        print(f"  {'':22s} vs the durable bare loop: {_median_ratio(rounds, durable):.2f} median")
     _ceiling(results["orchestra in-process"], bare)
+
+
+def _median_ratio(rounds: list[Figures], baseline: list[Figures]) -> float:
+    return statistics.median(f.rate / b.rate for f, b in zip(rounds, baseline, strict=True))
+
+
+def _durable_summary(durable: list[Figures], bare: list[Figures]) -> None:
+    """The bare loop with every step durably committed: what no per-step-durable runner on
+    this machine and SUT can beat, whatever its own code costs."""
+    best = max(durable, key=lambda f: f.rate)
+    print(
+        f"  {DURABLE:22s} {best.rate:6.0f} steps/s best,"
+        f" {statistics.median(f.rate for f in durable):6.0f} median;"
+        f" ratio/bare {_median_ratio(durable, bare):.2f} median: the ceiling of any runner that"
+        " commits every step (CPU"
+        f" {min(f.cpu_ms for f in durable):.2f} + PostgreSQL {min(f.pg_ms for f in durable):.2f}"
+        " ms/step)"
+    )
 
 
 def main() -> None:

@@ -116,3 +116,16 @@ class StepResult(Frozen):
     checks: tuple[dict[str, Any], ...] = ()
     error: str | None = None
     recorded_at: datetime | None = None
+
+
+class LostLease(Frozen):
+    """A claim of a test run that ended with its lease expiring (its worker crashed, hung or
+    lost the database), recorded when the run was claimed again or marked FAILED_STUCK."""
+
+    test_run_id: int
+    attempt: int  # the claim that lost it
+    worker: str
+    heartbeat_at: datetime | None = None
+    expired_at: datetime
+    noticed_at: datetime
+    done: dict[str, str] = Field(default_factory=dict)  # position -> status, checkpointed by then

@@ -13,16 +13,27 @@ from typing import Any
 from pydantic import ValidationError
 
 from orchestra.domain.execution import CheckResult
-from orchestra.domain.records import StepResult, TestRun
+from orchestra.domain.records import LostLease, StepResult, TestRun
 from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind, TestRunStatus
-from orchestra.reports.model import StepReport, TestRunReport, barrier_anchor, step_report
+from orchestra.errors import InputRefused
+from orchestra.reports.model import (
+    LostLeaseReport,
+    StepReport,
+    TestRunReport,
+    barrier_anchor,
+    step_report,
+)
+from orchestra.runtime.plan import build_plan, next_steps
 
 _CHECK_FIELDS = frozenset(CheckResult.model_fields)
 
 
 def run_report(
-    run: TestRun, scenario: TestScenario | None, results: Sequence[StepResult]
+    run: TestRun,
+    scenario: TestScenario | None,
+    results: Sequence[StepResult],
+    lost: Sequence[LostLease] = (),
 ) -> TestRunReport:
     """The run with one step report per scenario step, in position order.
 
@@ -53,6 +64,26 @@ def run_report(
         finished_at=run.finished_at,
         path=scenario.path if scenario is not None else (),
         steps=tuple(sorted(reports, key=lambda report: report.position)),
+        lost_leases=tuple(lost_lease_report(lease, steps) for lease in lost),
+    )
+
+
+def lost_lease_report(lease: LostLease, steps: Sequence[ScenarioStep]) -> LostLeaseReport:
+    """A lost lease with the steps it had in flight: those the run would execute next after
+    what it had checkpointed (none known when the scenario is gone or its steps are refused)."""
+    done = {int(position) for position in lease.done}
+    try:
+        in_flight = tuple(step.position for step in next_steps(build_plan(steps), done))
+    except InputRefused:
+        in_flight = ()
+    return LostLeaseReport(
+        attempt=lease.attempt,
+        worker=lease.worker,
+        heartbeat_at=lease.heartbeat_at,
+        expired_at=lease.expired_at,
+        noticed_at=lease.noticed_at,
+        steps_done=len(done),
+        in_flight=in_flight,
     )
 
 

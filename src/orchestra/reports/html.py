@@ -34,7 +34,14 @@ from orchestra.reports.diagram import Marking, OutcomeMarking, diagram_of, draw_
 from orchestra.reports.events import event_texts
 from orchestra.reports.model import CalledProcess, RunReport, SuiteReport, unbound_steps
 from orchestra.reports.outcomes import element_outcomes, outcome_counts
-from orchestra.reports.text import failure_message, format_ms, pretty, show, step_label
+from orchestra.reports.text import (
+    failure_message,
+    format_ms,
+    lost_lease_text,
+    pretty,
+    show,
+    step_label,
+)
 
 Counts = dict[str, dict[str, int]]
 MarkingFor = Callable[[ProcessGraph | None], tuple[Marking, Counts]]
@@ -179,6 +186,7 @@ def _environment() -> Environment:
     helpers: dict[str, Any] = {
         "why": failure_message,
         "step_label": step_label,
+        "lost_lease_text": lost_lease_text,
         "show": show,
         "pretty": pretty,
         "ms": format_ms,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.reports.model import RunReport, TestRunReport
-from orchestra.reports.text import failure_message, step_lines, xml_safe
+from orchestra.reports.text import failure_message, lost_lease_text, step_lines, xml_safe
 
 _ERRORS = frozenset({TestRunStatus.ERROR, TestRunStatus.FAILED_STUCK})
 
@@ -112,18 +112,20 @@ def _outcome_element(run: TestRunReport) -> ET.Element | None:
         )
         return ET.Element("skipped", {"message": xml_safe(f"{run.status.value}: {reason}")})
     step = run.failing_step()
-    element.text = xml_safe("\n".join(step_lines(step)) if step else message)
+    lines = step_lines(step, run.try_of(step.attempt)) if step else [message]
+    element.text = xml_safe("\n".join(lines))
     return element
 
 
 def _step_log(run: TestRunReport) -> str:
     header = (
         f"test run {run.id}: {run.display_name} — {run.status.value}"
-        f" after {run.attempts} attempt{'s' if run.attempts != 1 else ''}"
+        f" after {run.attempts} {'try' if run.attempts == 1 else 'tries'}"
     )
     lines = [header, f"path: {' -> '.join(run.path)}" if run.path else "path: -"]
+    lines.extend(lost_lease_text(run, lease) for lease in run.lost_leases)
     for step in run.steps:
-        lines.extend(step_lines(step))
+        lines.extend(step_lines(step, run.try_of(step.attempt)))
     if run.error:
         lines.append(f"error: {run.error}")
     return "\n".join(lines)

@@ -91,7 +91,8 @@ class StepReport(Documented):
     """The parallel branch label; empty on the scenario's main line."""
     attempt: int = 1
     """The claim (lease) of the test run that executed this step. It counts claims, so after a
-    shared barrier or a worker's drain it grows without a lost try (see `attempts`)."""
+    shared barrier or a worker's drain it grows without a lost try; which try it was: one more
+    than the `lost_leases` of earlier claims (`TestRunReport.try_of`)."""
     status: StepStatus
     started_at: datetime | None = None
     duration_ms: float | None = None
@@ -149,6 +150,28 @@ def step_report(
     )
 
 
+class LostLeaseReport(Documented):
+    """A try of the test run that ended with its lease expiring: its worker crashed, hung or
+    lost the database, and the run was claimed again (or marked FAILED_STUCK)."""
+
+    attempt: int
+    """The claim that lost the lease (as `StepReport.attempt` counts claims)."""
+    worker: str
+    """The worker that held it."""
+    heartbeat_at: datetime | None = None
+    """Its last heartbeat."""
+    expired_at: datetime
+    """When the lease ran out."""
+    noticed_at: datetime
+    """When another worker claimed the run again, or the reaper gave up on it."""
+    steps_done: int = 0
+    """Steps checkpointed by then (kept: the next try did not execute them again)."""
+    in_flight: tuple[int, ...] = ()
+    """Positions of the steps the lost try was executing or about to (one per running
+    branch): each may or may not have reached the SUT; the next try executed it again with
+    the same idempotency key, and its result is the one recorded."""
+
+
 class TestRunReport(Documented):
     __test__ = False
 
@@ -166,6 +189,8 @@ class TestRunReport(Documented):
     path: tuple[str, ...] = ()
     """Element ids (nodes and flows) of the scenario's path, in token-game order."""
     steps: tuple[StepReport, ...] = ()
+    lost_leases: tuple[LostLeaseReport, ...] = ()
+    """The tries that ended with a lost lease, oldest first (recorded since schema 0003)."""
 
     @property
     def is_failure(self) -> bool:
@@ -181,6 +206,12 @@ class TestRunReport(Documented):
     def display_name(self) -> str:
         row = "" if self.data_row_index is None else f" [row {self.data_row_index}]"
         return f"{self.scenario}{row}"
+
+    def try_of(self, claim: int) -> int:
+        """Which try of the run a claim (`StepReport.attempt`, `LostLeaseReport.attempt`)
+        belonged to: 1 and one more per lease lost by an earlier claim. Waiting at a shared
+        barrier or a worker's drain takes a new claim but is the same try."""
+        return 1 + sum(1 for lease in self.lost_leases if lease.attempt < claim)
 
     def failing_step(self) -> StepReport | None:
         """The first step that failed or errored, in execution order."""

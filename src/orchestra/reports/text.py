@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 from orchestra.domain.scenario import ScenarioStep
-from orchestra.reports.model import StepReport, TestRunReport
+from orchestra.domain.statuses import TestRunStatus
+from orchestra.reports.model import LostLeaseReport, StepReport, TestRunReport
 
 MAX_VALUE_CHARS = 4000
 # Characters XML 1.0 cannot carry at all (a SUT's body may contain them).
@@ -55,14 +57,15 @@ def format_ms(duration_ms: float | None) -> str:
     return f"{duration_ms:.0f} ms" if duration_ms < 10_000 else f"{duration_ms / 1000:.1f} s"
 
 
-def step_lines(step: StepReport) -> list[str]:
-    """One step as readable lines: title and status, request, response, checks, error."""
+def step_lines(step: StepReport, try_number: int = 1) -> list[str]:
+    """One step as readable lines: title and status, request, response, checks, error;
+    `try_number`: the run's try that executed it (`TestRunReport.try_of`)."""
     requests = "" if step.requests is None else f", {step.requests} request"
     if step.requests not in (None, 1):
         requests += "s"
     lines = [
         f"{step_title(step)}: {step.status.value} in {format_ms(step.duration_ms)}"
-        f" (attempt {step.attempt}{requests})"
+        f" (try {try_number}{requests})"
     ]
     if step.request is not None:
         lines.append(f"  request:  {show(step.request)}")
@@ -91,3 +94,28 @@ def failure_message(run: TestRunReport) -> str:
     else:
         why = step.error or run.error or step.status.value
     return f"{step_label(step)}: {why}"
+
+
+def lost_lease_text(run: TestRunReport, lease: LostLeaseReport) -> str:
+    """One lost lease in a sentence: who held it, when it ran out, what it had in flight."""
+    heartbeat = _clock(lease.heartbeat_at) if lease.heartbeat_at else "none"
+    given_up = run.status is TestRunStatus.FAILED_STUCK and lease == run.lost_leases[-1]
+    ended = "given up on" if given_up else "claimed again"
+    text = (
+        f"try {run.try_of(lease.attempt)} lost its lease: worker {lease.worker}, last heartbeat"
+        f" {heartbeat}, lease expired {_clock(lease.expired_at)}, {ended}"
+        f" {_clock(lease.noticed_at)}; {lease.steps_done} step"
+        f"{'s' if lease.steps_done != 1 else ''} checkpointed"
+    )
+    by_position = {step.position: step for step in run.steps}
+    flying = [step_label(by_position[p]) if p in by_position else f"#{p}" for p in lease.in_flight]
+    if flying:
+        text += (
+            f"; in flight: {', '.join(flying)} (may have reached the SUT; executed again with"
+            " the same idempotency key)"
+        )
+    return text
+
+
+def _clock(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")

@@ -8,7 +8,7 @@ a step or a `Block` of concurrent sequences followed by its barrier.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from orchestra.domain.scenario import ScenarioStep
@@ -98,3 +98,18 @@ def all_steps(sequence: StepSequence) -> list[ScenarioStep]:
         else:
             found.append(item)
     return found
+
+
+def next_steps(sequence: StepSequence, done: Collection[int]) -> list[ScenarioStep]:
+    """The steps a run whose checkpoint holds `done` (positions) executes next: one step, or
+    the next one on each branch of a parallel block running at once; [] when all are done."""
+    for item in sequence.items:
+        if isinstance(item, Block):
+            heads = [step for branch in item.branches.values() for step in next_steps(branch, done)]
+            if heads:
+                return heads
+            if item.barrier is not None and item.barrier.position not in done:
+                return [item.barrier]
+        elif item.position not in done:
+            return [item]
+    return []

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from orchestra.domain.records import StepResult, StoredProcess, StoredSuite
+from orchestra.domain.records import LostLease, StepResult, StoredProcess, StoredSuite
 from orchestra.errors import NotFound, UsageError
 from orchestra.reports import ReportFormat, RunReport, render
 from orchestra.reports.assemble import run_report
@@ -34,11 +34,15 @@ async def load_report(db: Database, suite_run_id: int) -> RunReport:
             environment = await uow.config.environment_by_id(suite_run.environment_id)
         runs = await uow.runs.test_runs(suite_run_id)
         results = await uow.runs.step_results([run.id for run in runs])
+        lost = await uow.runs.lost_leases([run.id for run in runs])
         info = await _process_info(uow, process, suite)
     scenarios = {stored.id: stored.scenario for stored in suite.scenarios}
     by_run: dict[int, list[StepResult]] = {}
     for result in results:
         by_run.setdefault(result.test_run_id, []).append(result)
+    lost_by_run: dict[int, list[LostLease]] = {}
+    for lease in lost:
+        lost_by_run.setdefault(lease.test_run_id, []).append(lease)
     return RunReport(
         suite_run=SuiteRunInfo(
             id=suite_run.id,
@@ -51,7 +55,13 @@ async def load_report(db: Database, suite_run_id: int) -> RunReport:
         process=info,
         suite=SuiteInfo(id=suite.id, criterion=suite.criterion, coverage=suite.coverage),
         test_runs=tuple(
-            run_report(run, scenarios.get(run.scenario_id), by_run.get(run.id, [])) for run in runs
+            run_report(
+                run,
+                scenarios.get(run.scenario_id),
+                by_run.get(run.id, []),
+                lost_by_run.get(run.id, []),
+            )
+            for run in runs
         ),
         generated_at=datetime.now(UTC),
     )

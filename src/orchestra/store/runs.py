@@ -10,7 +10,14 @@ from psycopg.types.json import Jsonb
 
 from orchestra.domain.dependencies import RunKey, resolve_run_dependencies
 from orchestra.domain.execution import StepOutcome
-from orchestra.domain.records import DataSet, StepResult, StoredSuite, SuiteRun, TestRun
+from orchestra.domain.records import (
+    DataSet,
+    LostLease,
+    StepResult,
+    StoredSuite,
+    SuiteRun,
+    TestRun,
+)
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.store.base import Repository
@@ -182,6 +189,11 @@ class RunRepository(Repository):
     async def step_results(self, test_run_ids: Sequence[int]) -> list[StepResult]:
         rows = await self._all("get_step_results", test_run_ids=list(test_run_ids))
         return [StepResult.model_validate(row) for row in rows]
+
+    async def lost_leases(self, test_run_ids: Sequence[int]) -> list[LostLease]:
+        """The leases these runs lost, by run and claim."""
+        rows = await self._all("get_lost_leases", test_run_ids=list(test_run_ids))
+        return [LostLease.model_validate(row) for row in rows]
 
     async def cancel(self, suite_run_id: int) -> bool:
         cancelled = await self._one("cancel_suite_run", id=suite_run_id)

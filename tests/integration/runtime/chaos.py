@@ -431,6 +431,16 @@ async def results_of(url: str, suite_run_id: int) -> list[dict[str, Any]]:
     )
 
 
+async def lost_leases_of(url: str, suite_run_id: int) -> list[dict[str, Any]]:
+    return await query(
+        url,
+        "SELECT l.test_run_id, l.attempt, l.worker, l.heartbeat_at, l.expired_at, l.noticed_at,"
+        " l.done FROM lost_lease l JOIN test_run t ON t.id = l.test_run_id"
+        " WHERE t.suite_run_id = %s ORDER BY l.test_run_id, l.attempt",
+        suite_run_id,
+    )
+
+
 # --- the audit ----------------------------------------------------------------------------------
 
 
@@ -439,6 +449,7 @@ class Ledger:
     runs: list[dict[str, Any]]
     results: list[dict[str, Any]]
     repeated: dict[str, int]  # idempotency key -> deliveries beyond the first
+    lost: list[dict[str, Any]]  # the lost_lease rows
 
     @property
     def claims(self) -> int:
@@ -484,4 +495,38 @@ async def audit(url: str, suite_run_id: int, sut: OrderSut, *, runs: int, steps:
     for run_id, extra in extra_by_run.items():
         # a sequential scenario is interrupted in one step at most per lost claim
         assert extra <= by_id[run_id]["attempt"] - 1, (by_id[run_id], extra)
-    return Ledger(found, results, repeated)
+    lost = await lost_leases_of(url, suite_run_id)
+    _audit_lost_leases(found, results, repeated, lost)
+    return Ledger(found, results, repeated, lost)
+
+
+def _audit_lost_leases(
+    runs: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    repeated: dict[str, int],
+    lost: list[dict[str, Any]],
+) -> None:
+    """Every lost lease recorded once, with what its claim had checkpointed; every re-sent
+    request is the step a recorded lost lease had in flight (the first one not done)."""
+    by_run: dict[int, list[dict[str, Any]]] = {}
+    for lease in lost:
+        by_run.setdefault(lease["test_run_id"], []).append(lease)
+    recorded = {(r["test_run_id"], r["position"]): r for r in results}
+    for run in runs:
+        leases = by_run.get(run["id"], [])
+        assert len(leases) == run["lost_leases"], (run, leases)
+        for lease in leases:
+            assert lease["attempt"] < run["attempt"], (run, lease)
+            assert lease["expired_at"] <= lease["noticed_at"], lease
+            for position in lease["done"]:  # checkpointed by that claim or an earlier one
+                assert recorded[(run["id"], int(position))]["attempt"] <= lease["attempt"], lease
+    for key in repeated:
+        result = next(r for r in results if r["key"] == key)
+        in_flight = [
+            lease
+            for lease in by_run.get(result["test_run_id"], [])
+            if lease["attempt"] < result["attempt"]
+            and min(set(range(len(ORDER_STEPS))) - {int(p) for p in lease["done"]})
+            == result["position"]
+        ]
+        assert in_flight, f"re-sent step {result} was in flight in no recorded lost lease"

@@ -114,6 +114,8 @@ async def test_workers_killed_at_random_lose_no_run_and_complete_no_step_twice(
             f"the surviving workers report {stats}"
         )
         assert run["attempt"] == run["lost_leases"] + 1, run
+    # and recorded: each claim a kill left behind is a lost lease naming the killed worker
+    assert {(lease["test_run_id"], lease["attempt"]) for lease in ledger.lost} == set(orphaned)
     assert ledger.claims == RUNS + len(orphaned)
     assert sum(ledger.repeated.values()) <= len(orphaned)
     # each follow-up run started after the run it depends on (same data row) had completed

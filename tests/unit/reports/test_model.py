@@ -9,8 +9,9 @@ from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.errors import UsageError
 from orchestra.reports import render
-from orchestra.reports.model import step_report
-from tests.support.example_report import example_report, make_run, step
+from orchestra.reports.model import LostLeaseReport, step_report
+from orchestra.reports.text import step_lines
+from tests.support.example_report import T0, example_report, make_run, step
 
 SHIP = ScenarioStep(
     position=5, kind=StepKind.ACTION, element_id="Task_ShipOrder", name="Ship order", branch=""
@@ -78,3 +79,18 @@ def test_render_dispatches_on_the_format_name_and_refuses_others() -> None:
         UsageError, match=r"unknown report format 'pdf' \(one of junit, json, html\)"
     ):
         render(report, "pdf")
+
+
+def lost(claim: int) -> LostLeaseReport:
+    return LostLeaseReport(attempt=claim, worker=f"w{claim}", expired_at=T0, noticed_at=T0)
+
+
+def test_a_steps_try_counts_the_leases_lost_before_its_claim_not_the_claims() -> None:
+    # claim 1 parked at a shared barrier, claim 2 lost its lease, claim 3 finished the run
+    steps = (step(1, "Task_CreateOrder", attempt=1), step(2, "Task_ShipOrder", attempt=3))
+    run = make_run(1, "x", TestRunStatus.PASSED, steps, attempts=2, lost_leases=(lost(2),))
+    assert [run.try_of(s.attempt) for s in run.steps] == [1, 2]
+    assert run.try_of(2) == 1  # the claim that lost its lease was the first try
+    assert step_lines(run.steps[1], run.try_of(3))[0].endswith("(try 2)")
+    page = render(example_report((run,)), "html")
+    assert page.count("· try 2") == 1

@@ -1,6 +1,6 @@
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind
-from orchestra.runtime.plan import Block, all_steps, build_plan
+from orchestra.runtime.plan import Block, all_steps, build_plan, next_steps
 
 
 def action(position: int, element: str, branch: str = "") -> ScenarioStep:
@@ -22,8 +22,9 @@ def test_a_sequence_without_branches_is_one_flat_sequence() -> None:
     assert [s.element_id for s in plan.items if not isinstance(s, Block)] == ["a", "b"]
 
 
-def test_a_parallel_block_groups_each_branch_and_ends_at_its_barrier() -> None:
-    steps = [
+def two_branches() -> list[ScenarioStep]:
+    """a, then b1 b2 on one branch beside c1 on another, joined at 4, then z."""
+    return [
         action(0, "a"),
         action(1, "b1", "/G#1"),
         action(2, "b2", "/G#1"),
@@ -31,7 +32,10 @@ def test_a_parallel_block_groups_each_branch_and_ends_at_its_barrier() -> None:
         barrier(4, ["/G#1", "/G#2"]),
         action(5, "z"),
     ]
-    plan = build_plan(steps)
+
+
+def test_a_parallel_block_groups_each_branch_and_ends_at_its_barrier() -> None:
+    plan = build_plan(two_branches())
     first, block, last = plan.items
     assert isinstance(block, Block)
     assert list(block.branches) == ["/G#1", "/G#2"]
@@ -85,3 +89,22 @@ def test_a_shared_barrier_after_branches_that_never_join_is_its_own_step() -> No
     assert isinstance(block, Block)
     assert block.barrier is None
     assert last == shared
+
+
+def positions(steps: list[ScenarioStep]) -> list[int]:
+    return [step.position for step in steps]
+
+
+def test_the_next_steps_of_a_sequence_are_its_first_step_not_done() -> None:
+    plan = build_plan([action(0, "a"), action(1, "b"), action(2, "c")])
+    assert positions(next_steps(plan, set())) == [0]
+    assert positions(next_steps(plan, {0, 1})) == [2]
+    assert next_steps(plan, {0, 1, 2}) == []
+
+
+def test_inside_a_parallel_block_each_unfinished_branch_has_a_next_step() -> None:
+    plan = build_plan(two_branches())
+    assert positions(next_steps(plan, {0})) == [1, 3]  # both branches run at once
+    assert positions(next_steps(plan, {0, 1, 3})) == [2]  # one branch is finished
+    assert positions(next_steps(plan, {0, 1, 2, 3})) == [4]  # the branches wait to join
+    assert positions(next_steps(plan, {0, 1, 2, 3, 4})) == [5]

@@ -73,10 +73,16 @@ SELECT status, count(*) AS n FROM test_run WHERE suite_run_id = :suite_run_id GR
 SELECT * FROM step_result WHERE test_run_id = ANY(:test_run_ids)
 ORDER BY test_run_id, position;
 
+-- name: get_lost_leases
+SELECT * FROM lost_lease WHERE test_run_id = ANY(:test_run_ids)
+ORDER BY test_run_id, attempt;
+
 -- name: claim_runs
 -- QUEUED runs that are available (oldest first), and RUNNING runs whose lease expired with
 -- attempts left. Each part walks its own partial index, so a claim costs the same whether the
--- suite run has ten runs done or ten thousand.
+-- suite run has ten runs done or ten thousand. An expired lease is recorded in `lost_lease` as
+-- its row stood when locked (FOR UPDATE reads the newest version): who held it and what it had
+-- checkpointed.
 WITH queued AS (
     SELECT id FROM test_run
     WHERE status = 'QUEUED' AND available_at <= now()
@@ -85,7 +91,9 @@ WITH queued AS (
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
 ), expired AS (
-    SELECT id FROM test_run
+    SELECT id, attempt, locked_by, heartbeat_at, lock_until,
+           coalesce(execution_context -> 'done', '{}') AS done
+    FROM test_run
     WHERE status = 'RUNNING' AND lock_until < now() AND lost_leases + 1 < max_attempts
       AND (CAST(:suite_run_id AS bigint) IS NULL OR suite_run_id = :suite_run_id)
     ORDER BY lock_until
@@ -93,6 +101,11 @@ WITH queued AS (
     FOR UPDATE SKIP LOCKED
 ), candidates AS (
     (SELECT id FROM expired) UNION ALL (SELECT id FROM queued) LIMIT :limit
+), lost AS (
+    INSERT INTO lost_lease (test_run_id, attempt, worker, heartbeat_at, expired_at, done)
+    SELECT e.id, e.attempt, e.locked_by, e.heartbeat_at, e.lock_until, e.done
+    FROM expired e JOIN candidates c ON c.id = e.id
+    ON CONFLICT DO NOTHING
 )
 UPDATE test_run t
 SET status = 'RUNNING',
@@ -327,15 +340,27 @@ SELECT id, coalesce((summary ->> 'has_dependencies')::boolean, true) AS has_depe
 FROM suite_run WHERE status = 'IN_PROGRESS' ORDER BY id;
 
 -- name: reap_stuck
--- Runs whose lease expired and that have no attempt left: FAILED_STUCK, with the reason.
-WITH reaped AS (
-UPDATE test_run
+-- Runs whose lease expired and that have no attempt left: FAILED_STUCK, with the reason; the
+-- last lost lease is recorded like the claim records the others.
+WITH stuck AS (
+    SELECT id, attempt, locked_by, heartbeat_at, lock_until,
+           coalesce(execution_context -> 'done', '{}') AS done
+    FROM test_run
+    WHERE status = 'RUNNING' AND lock_until < now() AND lost_leases + 1 >= max_attempts
+    FOR UPDATE SKIP LOCKED
+), reaped AS (
+UPDATE test_run t
 SET status = 'FAILED_STUCK', finished_at = now(), lock_until = NULL,
-    lost_leases = lost_leases + 1,
+    lost_leases = t.lost_leases + 1,
     error = format('lease lost %%s times (last held by %%s, heartbeat at %%s); attempt limit %%s',
-                   lost_leases + 1, locked_by, heartbeat_at, max_attempts)
-WHERE status = 'RUNNING' AND lock_until < now() AND lost_leases + 1 >= max_attempts
-RETURNING id, suite_run_id
+                   t.lost_leases + 1, t.locked_by, t.heartbeat_at, t.max_attempts)
+FROM stuck
+WHERE t.id = stuck.id
+RETURNING t.id, t.suite_run_id
+), lost AS (
+    INSERT INTO lost_lease (test_run_id, attempt, worker, heartbeat_at, expired_at, done)
+    SELECT id, attempt, locked_by, heartbeat_at, lock_until, done FROM stuck
+    ON CONFLICT DO NOTHING
 ), counted AS (
     UPDATE suite_run s SET unfinished = s.unfinished - c.n
     FROM (SELECT suite_run_id, count(*) AS n FROM reaped GROUP BY suite_run_id) c

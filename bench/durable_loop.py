@@ -1,0 +1,128 @@
+"""The least a durable runner must add to the bare aiohttp loop: each step's result committed
+before the scenario's next step, the commits of concurrent scenarios grouped into shared
+transactions. No templates, no checks beyond the bare loop's, no leases, no scheduling.
+
+Measured beside Orchestra and the bare loop in `bench_steps`: its steps/s over the bare loop's is
+the ratio any runner that checkpoints every step durably could reach on this machine and SUT,
+whatever its own code costs. Each step writes one row (run, position, status, response) and
+moves its run's cursor, in one transaction per group, `synchronous_commit` on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import aiohttp
+import psycopg
+from psycopg.types.json import Jsonb
+
+from bench.support import Measure, measure
+
+SCHEMA = """
+DROP TABLE IF EXISTS bench_step, bench_cursor;
+CREATE TABLE bench_cursor (run integer PRIMARY KEY, position integer NOT NULL);
+CREATE TABLE bench_step (
+    run integer NOT NULL, position integer NOT NULL, status integer NOT NULL,
+    response jsonb NOT NULL, PRIMARY KEY (run, position)
+);
+"""
+
+WRITE = """
+WITH steps AS (
+    INSERT INTO bench_step (run, position, status, response)
+    SELECT * FROM unnest(%(runs)s::int[], %(positions)s::int[], %(statuses)s::int[],
+                         %(responses)s::jsonb[])
+)
+INSERT INTO bench_cursor (run, position)
+SELECT * FROM unnest(%(runs)s::int[], %(positions)s::int[])
+ON CONFLICT (run) DO UPDATE SET position = excluded.position
+"""
+
+
+class GroupCommit:
+    """Rows waiting for the next transaction; one flusher commits them all at once."""
+
+    def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self.conn = conn
+        self.pending: list[tuple[int, int, int, Any, asyncio.Future[None]]] = []
+        self.wake = asyncio.Event()
+        self.closed = False
+
+    async def record(self, run: int, position: int, status: int, response: Any) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pending.append((run, position, status, Jsonb(response), done))
+        self.wake.set()
+        await done
+
+    async def flusher(self) -> None:
+        while not self.closed or self.pending:
+            await self.wake.wait()
+            self.wake.clear()
+            batch, self.pending = self.pending, []
+            if not batch:
+                continue
+            async with self.conn.transaction():
+                await self.conn.execute(
+                    WRITE,
+                    {
+                        "runs": [row[0] for row in batch],
+                        "positions": [row[1] for row in batch],
+                        "statuses": [row[2] for row in batch],
+                        "responses": [row[3] for row in batch],
+                    },
+                )
+            for row in batch:
+                row[4].set_result(None)
+
+
+async def durable_loop(base_url: str, url: str, runs: int, concurrency: int) -> float:
+    """The bare loop's scenarios, each step's response committed before the next step."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute(SCHEMA)
+        committer = GroupCommit(conn)
+        flushing = asyncio.create_task(committer.flusher())
+        connector = aiohttp.TCPConnector(limit=256)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def call(
+                i: int, position: int, method: str, path: str, body: object = None
+            ) -> dict[str, Any]:
+                headers = {"Idempotency-Key": f"{i}-{position}"}
+                async with session.request(
+                    method, base_url + path, headers=headers, json=body
+                ) as response:
+                    payload: dict[str, Any] = await response.json()
+                    assert response.status in (200, 201), response.status
+                await committer.record(i, position, response.status, payload)
+                return payload
+
+            async def scenario(i: int) -> None:
+                created = await call(i, 0, "POST", "/orders", {"amount": i})
+                order = f"/orders/{created['id']}"
+                assert (await call(i, 1, "GET", order))["status"] == "CREATED"
+                assert (await call(i, 2, "POST", f"{order}/pay"))["status"] == "PAID"
+                assert (await call(i, 3, "GET", order))["status"] == "PAID"
+                assert (await call(i, 4, "POST", f"{order}/cancel"))["status"] == "CANCELLED"
+
+            counter = iter(range(runs))
+
+            async def worker() -> None:
+                for i in counter:
+                    await scenario(i)
+
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            elapsed = time.perf_counter() - started
+        committer.closed = True
+        committer.wake.set()
+        await flushing
+        return elapsed
+
+
+def measure_durable(url: str, base_url: str, runs: int, concurrency: int) -> tuple[float, Measure]:
+    """Elapsed seconds and the CPU it cost (this process, PostgreSQL)."""
+    with measure(url) as m:
+        elapsed = asyncio.run(durable_loop(base_url, url, runs, concurrency))
+    return elapsed, m
