@@ -10,6 +10,7 @@ from typing import Any
 from lxml import html as lxml_html
 
 from orchestra.domain.generation import inline_calls
+from orchestra.domain.statuses import StepStatus
 from orchestra.reports.calls import call_view
 from orchestra.reports.html import render_html, render_suite_html
 from orchestra.reports.json_report import build_document, render_json
@@ -102,7 +103,7 @@ def test_a_failure_inside_a_nested_call_fails_every_call_around_it() -> None:
     report = checkout_run_report()
     (run,) = report.test_runs
     steps = tuple(
-        step.model_copy(update={"status": "FAILED"})
+        step.model_copy(update={"status": StepStatus.FAILED})
         if step.element_id == "Call_Pay/Call_Fraud/Task_Score"
         else step
         for step in run.steps
