@@ -3,7 +3,8 @@
 An element is *covered* when at least one scenario's path goes through it (counted once per
 scenario, however often a loop takes it), *not covered* otherwise — the same rule as the suite's
 `Coverage`, so the page and `suites show` agree. A task is *unbound* when the suite lists it
-without a binding; a call activity is unbound too when a task of the process it inlines is.
+without a binding; a call activity is unbound too when a task of the process it inlines is
+(at any depth: `A/B/task` makes the calls `A` and `A/B` unbound).
 `CoverageMarking` tells the diagram how to draw each state.
 """
 
@@ -15,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from orchestra.domain.generation.calls import SEPARATOR
-from orchestra.domain.process import Bounds
+from orchestra.domain.process import Bounds, ProcessGraph
 from orchestra.reports.diagram import badge_text
 from orchestra.reports.model import Documented, SuiteReport, unbound_steps
 
@@ -39,15 +40,20 @@ class ElementCoverage(Documented):
         return Covered.COVERED if self.scenarios else Covered.NOT_COVERED
 
 
-def element_coverage(report: SuiteReport) -> dict[str, ElementCoverage]:
-    """Every node and sequence flow of the suite's process with its scenarios, keyed by id."""
-    graph = report.process.graph
+def element_coverage(
+    report: SuiteReport, graph: ProcessGraph | None = None
+) -> dict[str, ElementCoverage]:
+    """Every node and sequence flow of the suite's process (or of `graph`: a called process as
+    `calls.call_view` gives it) with its scenarios, keyed by id."""
+    graph = report.process.graph if graph is None else graph
     through: dict[str, int] = {}
     for scenario in report.scenarios:
         for element in set(scenario.path):
             through[element] = through.get(element, 0) + 1
-    unbound = set(report.unbound) | {
-        element.split(SEPARATOR, 1)[0] for element in report.unbound if SEPARATOR in element
+    unbound = {
+        SEPARATOR.join(parts[:end])
+        for parts in (element.split(SEPARATOR) for element in report.unbound)
+        for end in range(1, len(parts) + 1)
     }
     kinds = [(node.id, "node") for node in graph.nodes] + [
         (flow.id, "flow") for flow in graph.flows

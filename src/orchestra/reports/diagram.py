@@ -4,10 +4,11 @@ Drawn from the model's BPMNDI (or `layout.auto_layout` when it has none): pools 
 labelled bands, tasks as rounded rectangles, events as circles (end events thick, intermediate
 and boundary ones double, non-interrupting ones dashed) with the marker of their definition
 (`events.event_marker`), gateways as diamonds with their marker, flows as polylines with
-arrowheads. Every element is a `<g data-element=ID data-outcome=passed|failed|not-covered>` with
-a `<title>` giving its counts and, for an event, its timer or refs. Every text from the model is
-escaped. What marks an element is a `Marking`: `OutcomeMarking` for a suite run's report
-(`render_svg`), `coverage.CoverageMarking` for a suite's coverage page (`draw_svg`).
+arrowheads. Every element is a `<g data-element=ID data-outcome=passed|failed|not-covered
+id=el-ID>` with a `<title>` giving its counts and, for an event, its timer or refs. Every text
+from the model is escaped. What marks an element is a `Marking`: `OutcomeMarking` for a suite
+run's report (`render_svg`), `coverage.CoverageMarking` for a suite's coverage page
+(`draw_svg`); `calls.CallLinks` wraps either to link inlined call activities to their drawing.
 """
 
 from __future__ import annotations
@@ -106,11 +107,13 @@ def render_svg(graph: ProcessGraph, outcomes: dict[str, ElementOutcome]) -> Mark
     return draw_svg(graph, OutcomeMarking(outcomes))
 
 
-def draw_svg(graph: ProcessGraph, marking: Marking) -> Markup:
-    """The diagram, each node and flow a group marked by `marking`."""
+def draw_svg(graph: ProcessGraph, marking: Marking, *, scope: str = "") -> Markup:
+    """The diagram, each node and flow a group marked by `marking`. `scope` keeps the ids of
+    its arrowheads apart from those of the page's other drawings (`arrow-<scope>-passed`)."""
     diagram, _ = diagram_of(graph)
     shapes = {shape.element_id: shape for shape in diagram.shapes}
-    parts: list[str] = [_defs(marking.states)]
+    arrow = f"arrow-{scope}-" if scope else "arrow-"
+    parts: list[str] = [_defs(marking.states, arrow)]
     containers = [graph.participant, *graph.other_participants]
     for pool in containers:
         if pool is not None and pool.id in shapes:
@@ -121,14 +124,14 @@ def draw_svg(graph: ProcessGraph, marking: Marking) -> Markup:
     for edge in diagram.edges:
         flow = graph.flow_by_id.get(edge.element_id)
         if flow is not None and len(edge.waypoints) >= 2:
-            parts.append(_flow(edge.element_id, flow.name, edge.waypoints, marking))
+            parts.append(_flow(edge.element_id, flow.name, edge.waypoints, marking, arrow))
     for node in _drawing_order(graph):
         if node.id in shapes:
             parts.append(_node(node, shapes[node.id].bounds, marking))
     messages = {flow.id for flow in graph.message_flows}
     for edge in diagram.edges:
         if edge.element_id in messages and len(edge.waypoints) >= 2:
-            parts.append(_message_flow(edge.element_id, edge.waypoints))
+            parts.append(_message_flow(edge.element_id, edge.waypoints, arrow))
     left, top, width, height = _viewbox(diagram)
     box = f"{left:g} {top:g} {width:g} {height:g}"
     return Markup(  # drawn at its natural size: a wide process scrolls rather than shrinks
@@ -166,26 +169,31 @@ def _viewbox(diagram: Diagram) -> tuple[float, float, float, float]:
     return left, top, max(xs) + LABEL_OVERHANG - left, max(ys) + PADDING - top
 
 
-def _defs(states: Iterable[str]) -> str:
+def _defs(states: Iterable[str], arrow: str) -> str:
     markers = "".join(
-        f'<marker id="arrow-{state}" class="arrow {state}" viewBox="0 0 10 10" refX="10"'
+        f'<marker id="{arrow}{state}" class="arrow {state}" viewBox="0 0 10 10" refX="10"'
         ' refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
         '<path d="M0,0 L10,5 L0,10 z"/></marker>'
         for state in states
     )
     message = (
-        '<marker id="arrow-message" class="arrow message" viewBox="0 0 10 10" refX="10"'
+        f'<marker id="{arrow}message" class="arrow message" viewBox="0 0 10 10" refX="10"'
         ' refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">'
         '<path d="M0,0 L10,5 L0,10 z"/></marker>'
     )
     return f"<defs>{markers}{message}</defs>"
 
 
+def element_anchor(element_id: str) -> str:
+    """The id of an element's group: a link to `#el-<id>` shows the element."""
+    return f"el-{element_id}"
+
+
 def _attributes(element_id: str, kind: str, marking: Marking) -> str:
     state = marking.state(element_id) + marking.extra_classes(element_id)
     return (
         f'class="el {kind} {state}" data-element="{escape(element_id)}" {marking.data(element_id)}'
-        f' tabindex="0"'
+        f' tabindex="0" id="{escape(element_anchor(element_id))}"'
     )
 
 
@@ -214,6 +222,7 @@ def _flow(
     name: str | None,
     points: Iterable[Point],
     marking: Marking,
+    arrow: str,
 ) -> str:
     waypoints = list(points)
     state = marking.state(element_id)
@@ -224,16 +233,16 @@ def _flow(
         label = f'<text class="flow-label" x="{x:g}" y="{y:g}">{escape(name)}</text>'
     return (
         f"<g {_attributes(element_id, 'flow', marking)}>{_title(element_id, name, marking)}"
-        f'<polyline points="{coordinates}" marker-end="url(#arrow-{state})"/>{label}</g>'
+        f'<polyline points="{coordinates}" marker-end="url(#{arrow}{state})"/>{label}</g>'
     )
 
 
-def _message_flow(element_id: str, points: Iterable[Point]) -> str:
+def _message_flow(element_id: str, points: Iterable[Point], arrow: str) -> str:
     """Message flows are drawn (dashed) but not coloured: scenarios do not cover them."""
     coordinates = " ".join(f"{p.x:g},{p.y:g}" for p in points)
     return (
         f'<g class="message-flow" data-message-flow="{escape(element_id)}">'
-        f'<polyline points="{coordinates}" marker-end="url(#arrow-message)"/></g>'
+        f'<polyline points="{coordinates}" marker-end="url(#{arrow}message)"/></g>'
     )
 
 

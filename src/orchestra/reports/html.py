@@ -7,12 +7,18 @@ Nothing is fetched when it is viewed; a Content-Security-Policy allows only the 
 style and script (by hash), so even a body from the SUT that slipped past escaping could not
 run. Every run and step is a collapsed `<details>`: a suite of 1,000 runs opens at once, and
 the filters only toggle one class on the list.
+
+Each call activity whose process the suite inlined gets a section below the process: the called
+process drawn with the same marking, its elements under their inlined ids (`CALL/<id>`), the
+call's box linking to it; a step links to its element in whichever drawing shows it.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -20,11 +26,13 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from orchestra.domain.process import ProcessGraph
 from orchestra.domain.statuses import TestRunStatus
+from orchestra.reports.calls import CallLinks, call_anchor, call_view
 from orchestra.reports.coverage import CoverageMarking, coverage_counts, element_coverage
-from orchestra.reports.diagram import diagram_of, draw_svg, render_svg
+from orchestra.reports.diagram import Marking, OutcomeMarking, diagram_of, draw_svg, element_anchor
 from orchestra.reports.events import event_texts
-from orchestra.reports.model import RunReport, SuiteReport, unbound_steps
+from orchestra.reports.model import CalledProcess, RunReport, SuiteReport, unbound_steps
 from orchestra.reports.outcomes import element_outcomes, outcome_counts
 from orchestra.reports.text import (
     failure_message,
@@ -35,10 +43,33 @@ from orchestra.reports.text import (
     step_label,
 )
 
+Counts = dict[str, dict[str, int]]
+MarkingFor = Callable[[ProcessGraph | None], tuple[Marking, Counts]]
+"""A drawing's marking and its counts per kind and state, for the process (None) or a call's
+view of a called process."""
+
+
+@dataclass(frozen=True)
+class CallSection:
+    """One called process on the page, below the process."""
+
+    called: CalledProcess
+    view: ProcessGraph
+    """The called process under its inlined ids (`calls.call_view`)."""
+    anchor: str
+    svg: Markup
+    from_model: bool
+    states: tuple[str, ...]
+    counts: Counts
+
 
 def render_html(report: RunReport) -> str:
     """The report as one HTML document."""
-    outcomes = element_outcomes(report)
+
+    def marking_for(graph: ProcessGraph | None) -> tuple[Marking, Counts]:
+        outcomes = element_outcomes(report, graph)
+        return OutcomeMarking(outcomes), outcome_counts(outcomes)
+
     process = report.process
     return _page(
         "report.html.jinja",
@@ -56,15 +87,18 @@ def render_html(report: RunReport) -> str:
             TestRunStatus.QUEUED,
             TestRunStatus.RUNNING,
         ),
-        elements=outcome_counts(outcomes),
-        svg=render_svg(process.graph, outcomes),
+        marking_for=marking_for,
     )
 
 
 def render_suite_html(report: SuiteReport) -> str:
     """A suite's coverage page as one HTML document: the same page, its diagram coloured by the
     scenarios through each element, its scenarios listed instead of runs."""
-    elements = element_coverage(report)
+
+    def marking_for(graph: ProcessGraph | None) -> tuple[Marking, Counts]:
+        elements = element_coverage(report, graph)
+        return CoverageMarking(elements), coverage_counts(elements)
+
     process = report.process
     return _page(
         "suite.html.jinja",
@@ -73,21 +107,33 @@ def render_suite_html(report: SuiteReport) -> str:
         title=f"{process.name or process.key} — suite {report.suite.id} coverage",
         noun="scenarios",
         total=len(report.scenarios),
-        elements=coverage_counts(elements),
-        svg=draw_svg(process.graph, CoverageMarking(elements)),
+        marking_for=marking_for,
     )
 
 
 def _page(
-    template_name: str, *, r: RunReport | SuiteReport, extra_style: str = "", **values: Any
+    template_name: str,
+    *,
+    r: RunReport | SuiteReport,
+    marking_for: MarkingFor,
+    extra_style: str = "",
+    **values: Any,
 ) -> str:
     style = _asset("report.css") + (_asset(extra_style) if extra_style else "")
     script = _asset("report.js")
+    calls = r.process.calls
+    linked = frozenset(called.call for called in calls)
+    marking, counts = marking_for(None)
+    sections = [_section(n, called, linked, marking_for) for n, called in enumerate(calls, 1)]
     return (
         _environment()
         .get_template(template_name)
         .render(
             r=r,
+            svg=draw_svg(r.process.graph, CallLinks(marking, linked)),
+            elements=counts,
+            calls=sections,
+            targets=_targets(r.process.graph, sections),
             from_model=diagram_of(r.process.graph)[1],
             events=event_texts(r.process.graph),
             style=Markup(style),
@@ -97,6 +143,36 @@ def _page(
             **values,
         )
     )
+
+
+def _section(
+    number: int, called: CalledProcess, linked: frozenset[str], marking_for: MarkingFor
+) -> CallSection:
+    view = call_view(called)
+    marking, counts = marking_for(view)
+    return CallSection(
+        called=called,
+        view=view,
+        anchor=call_anchor(called.call),
+        svg=draw_svg(view, CallLinks(marking, linked), scope=f"call{number}"),
+        from_model=diagram_of(view)[1],
+        states=marking.states,
+        counts=counts,
+    )
+
+
+def _targets(graph: ProcessGraph, sections: list[CallSection]) -> Mapping[str, str]:
+    """Element id -> what a step's link to it says: the process's own elements `diagram`, a
+    called process's the call they sit in."""
+    targets = dict.fromkeys(_element_ids(graph), "diagram")
+    for section in sections:
+        said = f"in {section.called.call_name or section.called.call}"
+        targets |= dict.fromkeys(_element_ids(section.view), said)
+    return targets
+
+
+def _element_ids(graph: ProcessGraph) -> list[str]:
+    return [node.id for node in graph.nodes] + [flow.id for flow in graph.flows]
 
 
 @cache
@@ -116,6 +192,7 @@ def _environment() -> Environment:
         "ms": format_ms,
         "seconds": _seconds,
         "unbound_steps": unbound_steps,
+        "anchor": element_anchor,
     }
     environment.globals.update(helpers)
     return environment

@@ -1,8 +1,9 @@
 """The JSON report: the whole suite run as one document, described by `report.schema.json`.
 
 The document is `{"format", "summary", "elements", "report"}`: `report` is the `RunReport`
-model as is (runs, steps, checks, timings, coverage, the process graph), `elements` the outcome
-of every node and flow, `summary` the counts a dashboard wants first. Regenerate the shipped
+model as is (runs, steps, checks, timings, coverage, the process graph and the called processes
+it inlined), `elements` the outcome of every node and flow (the called processes' under their
+inlined ids), `summary` the counts a dashboard wants first. Regenerate the shipped
 schema after changing a model with `python -m orchestra.reports.schema`.
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from orchestra.domain.statuses import TestRunStatus
+from orchestra.reports.calls import call_view
 from orchestra.reports.model import Documented, RunReport
 from orchestra.reports.outcomes import ElementOutcome, element_outcomes, outcome_counts
 
@@ -29,7 +31,8 @@ class Summary(Documented):
     """Test runs per status, every status listed."""
     duration_s: float | None = None
     elements: dict[str, dict[str, int]]
-    """{"node"|"flow": {"passed"|"failed"|"not-covered": count}}."""
+    """{"node"|"flow": {"passed"|"failed"|"not-covered": count}}, of the process itself (not
+    of the called processes it inlined)."""
 
 
 class ReportDocument(Documented):
@@ -38,7 +41,8 @@ class ReportDocument(Documented):
     format: Literal["orchestra.report/1"]
     summary: Summary
     elements: tuple[ElementOutcome, ...]
-    """Every node and sequence flow of the process with its outcome."""
+    """Every node and sequence flow of the process with its outcome, then those of each called
+    process it inlined (`report.process.calls`), by their inlined ids (`CALL/<id>`)."""
     report: RunReport
 
 
@@ -51,8 +55,13 @@ def build_document(report: RunReport) -> ReportDocument:
         duration_s=report.duration_s,
         elements=outcome_counts(outcomes),
     )
+    called = [
+        outcome
+        for call in report.process.calls
+        for outcome in element_outcomes(report, call_view(call)).values()
+    ]
     return ReportDocument(
-        format=FORMAT, summary=summary, elements=tuple(outcomes.values()), report=report
+        format=FORMAT, summary=summary, elements=(*outcomes.values(), *called), report=report
     )
 
 

@@ -39,6 +39,24 @@ class SuiteRunInfo(Documented):
     """Names exported into the suite run's shared context (values are not reported)."""
 
 
+class CalledProcess(Documented):
+    """A process a call activity called, inlined into the scenarios at generation: its
+    elements are on their paths and steps with the call's id before theirs (`CALL/<id>`)."""
+
+    call: str
+    """The call activity's id, after those of the calls it sits in (`CALL`, `CALL/INNER`): the
+    prefix, before a `/`, of the ids the called process's elements have in the scenarios."""
+    call_name: str | None = None
+    """The call activity's name in the process that holds it."""
+    key: str
+    """The called process's BPMN id (the call activity's calledElement)."""
+    version: int
+    """The version of the called process that was inlined."""
+    name: str | None = None
+    graph: ProcessGraph
+    """The called process's graph as imported (its own ids), with its diagram when it has one."""
+
+
 class ProcessInfo(Documented):
     key: str
     """The BPMN process id."""
@@ -46,6 +64,9 @@ class ProcessInfo(Documented):
     name: str | None = None
     graph: ProcessGraph
     """The normalized process graph, with its diagram (BPMNDI) when the model has one."""
+    calls: tuple[CalledProcess, ...] = ()
+    """Every call activity whose called process the suite inlined, at any depth, each right
+    after the call that holds it: the report draws each called process below the process."""
 
 
 class SuiteInfo(Documented):

@@ -6,6 +6,8 @@ passed and the element is on its path, or when it failed later: the element come
 one it failed at on its path, or has a step that passed (a parallel branch listed after it).
 An element is failed if any run failed at it, passed if some run passed it, and otherwise not
 covered: on no run's path, or only on paths of runs that stopped before it or never ran.
+A run that failed inside an inlined call (at `CALL/<id>`) failed at the call activity `CALL`
+too (and at every call it sits in), so the box keeps the state of what happened inside it.
 Pure functions over the report model.
 """
 
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from orchestra.domain.generation.calls import SEPARATOR
+from orchestra.domain.process import ProcessGraph
 from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.reports.model import Documented, RunReport, TestRunReport
 
@@ -30,21 +34,23 @@ class ElementOutcome(Documented):
     passed: int = 0
     """Runs that went through the element without failing there."""
     failed: int = 0
-    """Runs that failed at the element."""
+    """Runs that failed at the element (for an inlined call activity: inside it)."""
     outcome: Outcome = Outcome.NOT_COVERED
 
 
-def element_outcomes(report: RunReport) -> dict[str, ElementOutcome]:
-    """Every node and sequence flow of the report's process, with its outcome, keyed by id."""
-    graph = report.process.graph
+def element_outcomes(
+    report: RunReport, graph: ProcessGraph | None = None
+) -> dict[str, ElementOutcome]:
+    """Every node and sequence flow of the report's process (or of `graph`: a called process
+    as `calls.call_view` gives it), with its outcome, keyed by id."""
+    graph = report.process.graph if graph is None else graph
     passed: dict[str, int] = {}
     failed: dict[str, int] = {}
     for run in report.test_runs:
         for element in _passed_elements(run):
             passed[element] = passed.get(element, 0) + 1
-        culprit = failed_at(run)
-        if culprit is not None:
-            failed[culprit] = failed.get(culprit, 0) + 1
+        for element in _failed_elements(run):
+            failed[element] = failed.get(element, 0) + 1
     kinds = [(node.id, "node") for node in graph.nodes] + [
         (flow.id, "flow") for flow in graph.flows
     ]
@@ -69,15 +75,25 @@ def failed_at(run: TestRunReport) -> str | None:
     return None if step is None else step.element_id or step.at
 
 
+def _failed_elements(run: TestRunReport) -> set[str]:
+    """The element the run failed at and the inlined calls it sits in (`A/B/x`: A, A/B)."""
+    culprit = failed_at(run)
+    if culprit is None:
+        return set()
+    parts = culprit.split(SEPARATOR)
+    return {SEPARATOR.join(parts[:end]) for end in range(1, len(parts) + 1)}
+
+
 def _passed_elements(run: TestRunReport) -> set[str]:
     if run.status is TestRunStatus.PASSED:
         return set(run.path)
     # the elements of steps that passed (a parallel branch listed after the failing one)
     passed = {s.element_id for s in run.steps if s.status is StepStatus.PASSED and s.element_id}
     culprit = failed_at(run)
+    failed = _failed_elements(run)
     if culprit is None or culprit not in run.path:
-        return passed - {culprit}
-    return (passed | set(run.path[: run.path.index(culprit)])) - {culprit}
+        return passed - failed
+    return (passed | set(run.path[: run.path.index(culprit)])) - failed
 
 
 def _outcome(passed: int, failed: int) -> Outcome:

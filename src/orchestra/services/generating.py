@@ -18,7 +18,7 @@ from orchestra.domain.generation import (
     inline_calls,
 )
 from orchestra.domain.process import ProcessGraph
-from orchestra.domain.records import StoredSuite
+from orchestra.domain.records import StoredProcess, StoredSuite
 from orchestra.domain.scenario import GeneratedSuite
 from orchestra.errors import NotFound, UsageError
 from orchestra.store.database import Database
@@ -53,7 +53,8 @@ async def generate(
         if process is None:
             at = f" version {version}" if version is not None else ""
             raise NotFound(f"process {key}{at} is not imported", details={"process": process_ref})
-        called = await _called_processes(uow, process.graph)
+        stored_calls = await _called_processes(uow, process.graph)
+    called = {key: stored.graph for key, stored in stored_calls.items()}
     bound = await asyncio.to_thread(_bindings, process.graph, called, bindings)
     generated = await asyncio.to_thread(
         generate_suite,
@@ -65,6 +66,7 @@ async def generate(
         max_scenarios=max_scenarios,
         called=called,
     )
+    generated = _with_called_versions(generated, stored_calls)
     suite, unbound = attach_bindings(generated, bound)
     async with db.transaction() as uow:
         suite_id = await uow.suites.add(process.id, suite, unbound=unbound)
@@ -85,18 +87,30 @@ def _bindings(
     return bindings_for(graph, bindings)
 
 
-async def _called_processes(uow: UnitOfWork, graph: ProcessGraph) -> dict[str, ProcessGraph]:
+async def _called_processes(uow: UnitOfWork, graph: ProcessGraph) -> dict[str, StoredProcess]:
     """The newest imported version of every process its call activities reach (to a depth)."""
-    found: dict[str, ProcessGraph] = {}
+    found: dict[str, StoredProcess] = {}
     wanted = called_keys(graph)
     for _ in range(DEFAULT_CALL_DEPTH):
         missing = [key for key in wanted if key not in found]
         for key in missing:
             stored = await uow.processes.get(key)
             if stored is not None:
-                found[key] = stored.graph
-        wanted = [k for key in missing if key in found for k in called_keys(found[key])]
+                found[key] = stored
+        wanted = [k for key in missing if key in found for k in called_keys(found[key].graph)]
     return found
+
+
+def _with_called_versions(
+    suite: GeneratedSuite, called: dict[str, StoredProcess]
+) -> GeneratedSuite:
+    """`called_versions`: the version of each inlined process, for the reports to draw it."""
+    inlined = suite.parameters.get("inlined_calls") or []
+    if not inlined:
+        return suite
+    versions = {key: called[key].version for key in inlined if key in called}
+    parameters = {**suite.parameters, "called_versions": versions}
+    return suite.model_copy(update={"parameters": parameters})
 
 
 def summary(suite_id: int, suite: GeneratedSuite, unbound: list[str]) -> dict[str, Any]:

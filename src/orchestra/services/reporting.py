@@ -8,14 +8,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from orchestra.domain.records import LostLease, StepResult
+from orchestra.domain.records import LostLease, StepResult, StoredProcess, StoredSuite
 from orchestra.errors import NotFound, UsageError
 from orchestra.reports import ReportFormat, RunReport, render
 from orchestra.reports.assemble import run_report
+from orchestra.reports.calls import Imported, called_processes
 from orchestra.reports.coverage import coverage_summary
 from orchestra.reports.html import render_suite_html
 from orchestra.reports.model import ProcessInfo, SuiteInfo, SuiteReport, SuiteRunInfo
 from orchestra.store.database import Database
+from orchestra.store.repositories import UnitOfWork
 
 
 async def load_report(db: Database, suite_run_id: int) -> RunReport:
@@ -33,6 +35,7 @@ async def load_report(db: Database, suite_run_id: int) -> RunReport:
         runs = await uow.runs.test_runs(suite_run_id)
         results = await uow.runs.step_results([run.id for run in runs])
         lost = await uow.runs.lost_leases([run.id for run in runs])
+        info = await _process_info(uow, process, suite)
     scenarios = {stored.id: stored.scenario for stored in suite.scenarios}
     by_run: dict[int, list[StepResult]] = {}
     for result in results:
@@ -49,9 +52,7 @@ async def load_report(db: Database, suite_run_id: int) -> RunReport:
             environment=environment.name if environment else None,
             context_keys=tuple(sorted(suite_run.context)),
         ),
-        process=ProcessInfo(
-            key=process.key, version=process.version, name=process.name, graph=process.graph
-        ),
+        process=info,
         suite=SuiteInfo(id=suite.id, criterion=suite.criterion, coverage=suite.coverage),
         test_runs=tuple(
             run_report(
@@ -63,6 +64,27 @@ async def load_report(db: Database, suite_run_id: int) -> RunReport:
             for run in runs
         ),
         generated_at=datetime.now(UTC),
+    )
+
+
+async def _process_info(uow: UnitOfWork, process: StoredProcess, suite: StoredSuite) -> ProcessInfo:
+    """The suite's process with the processes its generation inlined (the suite's parameters
+    `inlined_calls`), each in the version it inlined (`called_versions`; the newest for suites
+    generated before those were kept, or when that version is gone)."""
+    versions: dict[str, int] = suite.parameters.get("called_versions") or {}
+    called: dict[str, Imported] = {}
+    for key in suite.parameters.get("inlined_calls") or []:
+        stored = await uow.processes.get(key, versions.get(key))
+        if stored is None and key in versions:
+            stored = await uow.processes.get(key)
+        if stored is not None:
+            called[key] = Imported(stored.key, stored.version, stored.name, stored.graph)
+    return ProcessInfo(
+        key=process.key,
+        version=process.version,
+        name=process.name,
+        graph=process.graph,
+        calls=called_processes(process.graph, called) if called else (),
     )
 
 
@@ -95,10 +117,9 @@ async def load_suite_report(db: Database, suite_id: int) -> SuiteReport:
             raise NotFound(f"suite {suite_id} does not exist", details={"suite": suite_id})
         process = await uow.processes.get_by_id(suite.process_id)
         assert process is not None, "a suite keeps its process"
+        info = await _process_info(uow, process, suite)
     return SuiteReport(
-        process=ProcessInfo(
-            key=process.key, version=process.version, name=process.name, graph=process.graph
-        ),
+        process=info,
         suite=SuiteInfo(id=suite.id, criterion=suite.criterion, coverage=suite.coverage),
         parameters=suite.parameters,
         unbound=suite.unbound,

@@ -15,6 +15,7 @@ from orchestra.reports.html import render_html, render_suite_html
 from orchestra.reports.json_report import render_json
 from orchestra.reports.model import RunReport
 from orchestra.reports.screenshot import CHROMIUM, chromium, file_url, html_for, screenshot
+from tests.support.call_process import checkout_run_report
 from tests.support.coverage_suite import refund_suite_report
 from tests.support.event_process import events_report
 from tests.support.example_report import example_report, make_run, step
@@ -224,4 +225,30 @@ async def test_a_suites_coverage_page_opens_clean_and_its_elements_list_their_sc
     )
     await opened.page.click("#clear-element")
     assert await opened.visible_runs() == 2
+    assert opened.problems == []
+
+
+async def test_called_processes_are_drawn_below_and_steps_and_call_boxes_lead_to_them(
+    browser: Any, tmp_path: Path
+) -> None:
+    opened = await open_report(browser, checkout_run_report(), tmp_path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    await opened.page.screenshot(path=str(ARTIFACTS / "report-calls.png"), full_page=True)
+    page = opened.page
+    style = "([s, p]) => getComputedStyle(document.querySelector(s))[p]"
+    capture = '#call-Call_Pay [data-element="Call_Pay/Task_Capture"] .shape'
+    assert await page.evaluate(style, [capture, "stroke"]) == RED
+    assert await page.evaluate(style, ['[data-element="Call_Pay"] .shape', "stroke"]) == RED
+    await page.click('[data-element="Call_Pay"] a.call-link')
+    assert await page.evaluate("location.hash") == "#call-Call_Pay"
+    assert await page.is_hidden("#clear-element")  # following the link selects nothing
+    await page.click('g[data-element="Call_Pay/Task_Authorize"]')
+    assert await page.text_content("#filter-note") == (
+        "Showing runs through Call_Pay/Task_Authorize"
+    )
+    await page.click("#clear-element")
+    await page.click("#runs > details > summary")
+    await page.click("details.step.FAILED a.to-element")
+    target = "document.querySelector(':target').getAttribute('data-element')"
+    assert await page.evaluate(target) == "Call_Pay/Task_Capture"
     assert opened.problems == []

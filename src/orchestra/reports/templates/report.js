@@ -38,8 +38,12 @@
     describe();
   }
 
-  document.querySelector("svg.bpmn").addEventListener("click", function (event) {
-    var group = event.target.closest ? event.target.closest("g.el") : null;
+  // the process and each called process below it: their ids are unique on the page
+  var drawings = document.querySelectorAll("svg.bpmn");
+  for (var k = 0; k < drawings.length; k++) drawings[k].addEventListener("click", function (event) {
+    if (!event.target.closest) return;
+    if (event.target.closest("a")) return; // a call's link to its drawing: just go there
+    var group = event.target.closest("g.el");
     selectElement(group && group !== selected ? group : null);
   });
   clear.addEventListener("click", function () { selectElement(null); });
