@@ -1,0 +1,64 @@
+"""A run whose checkpoint already holds a failed step (its lease was lost, or it was drained,
+before its completion committed) ends with that failure when claimed again: it executes nothing
+after it and never passes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from orchestra.domain.execution import StepOutcome
+from orchestra.domain.statuses import StepStatus, TestRunStatus
+from orchestra.runtime.worker import WorkerOptions
+from orchestra.services import reporting, running
+from orchestra.store.database import Database
+from orchestra.store.runs import Checkpoint
+from tests.integration.runtime.support import (
+    ScriptedExecutor,
+    factory_for,
+    scenario,
+    step,
+    store_suite,
+)
+
+OPTIONS = WorkerOptions(poll_seconds=0.05)
+
+
+async def test_a_run_claimed_again_after_its_step_failed_ends_failed_not_passed(
+    db: Database,
+) -> None:
+    suite = await store_suite(
+        db, [scenario("s", [step(0, "pay"), step(1, "ship"), step(2, "notify")])]
+    )
+    suite_run = await running.start_suite_run(db, suite.id)
+    stored = suite.scenarios[0]
+    async with db.transaction() as uow:
+        (first,) = await uow.runs.claim("worker-a", 1, lease_seconds=0.2)
+        failed = Checkpoint(
+            test_run_id=first.id,
+            worker="worker-a",
+            attempt=first.attempt,
+            step_id=stored.steps[0].id,
+            step=stored.steps[0].step,
+            outcome=StepOutcome(
+                status=StepStatus.FAILED,
+                started_at=time.time(),
+                duration_ms=1.0,
+                error="status 500, 200 expected",
+            ),
+            execution_context={"done": {"0": "FAILED"}},
+        )
+        assert await uow.runs.checkpoint(failed)
+    await asyncio.sleep(0.4)  # worker-a dies before its completion commits: the lease runs out
+    executor = ScriptedExecutor()
+    await running.work_until_done(db, suite_run.id, factory_for(executor), options=OPTIONS)
+
+    assert [call.position for call in executor.calls] == []
+    report = await reporting.load_report(db, suite_run.id)
+    (run,) = report.test_runs
+    assert run.status is TestRunStatus.FAILED
+    assert run.error is not None
+    assert run.error.startswith("pay: FAILED")
+    assert [step.status.value for step in run.steps] == ["FAILED", "SKIPPED", "SKIPPED"]
+    (lease,) = run.lost_leases
+    assert lease.in_flight == ()  # it was ending the run: nothing was executed again
