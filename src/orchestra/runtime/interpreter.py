@@ -128,9 +128,8 @@ class RunInterpreter:
         self.draining = draining
         self.state = RunState.load(claimed.execution_context, responses)
         self.step_ids = {s.step.position: s.id for s in scenario.steps}
-        # the last step's checkpoint commits together with the run's completion
-        main_line = [s.step.position for s in scenario.steps if not s.step.branch]
-        self._last_position = max(main_line) if main_line else None
+        # the last step's checkpoint commits together with the run's completion (see `run`)
+        self._last_position: int | None = None
         self._final: Checkpoint | None = None
         # SuiteRun.context as of the claim (exports of finished runs included), plus this run's
         self.suite_context = dict(claimed.suite_context)
@@ -151,6 +150,7 @@ class RunInterpreter:
         """Execute to the end, then complete the run (fenced). Raises LeaseLost, Parked,
         Draining when the run must be left (released) rather than completed."""
         plan = build_plan([s.step for s in self.scenario.steps])
+        self._last_position = _final_position(plan)
         try:
             self._stop_if_failed_before()
             await self._sequence(plan)
@@ -347,6 +347,16 @@ def _barrier_outcome(
         response=response,
         error=error,
     )
+
+
+def _final_position(plan: StepSequence) -> int | None:
+    """The step that ends the scenario, whose checkpoint can wait for the completion: the last
+    main-line step or join; none after branches that never join (a step before them is
+    followed by theirs, whose checkpoints already hold it done)."""
+    last = plan.items[-1] if plan.items else None
+    if isinstance(last, Block):
+        return None if last.barrier is None else last.barrier.position
+    return None if last is None else last.position
 
 
 def _stop_message(step: ScenarioStep, error: str) -> str:

@@ -1,6 +1,6 @@
-"""A run whose checkpoint already holds a failed step (its lease was lost, or it was drained,
-before its completion committed) ends with that failure when claimed again: it executes nothing
-after it and never passes."""
+"""Resuming a run claimed again: one whose checkpoint holds a failed step (its lease was lost,
+or it was drained, before its completion committed) ends with that failure, executing nothing
+after it; a step before branches that never join keeps its result."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 
 from orchestra.domain.execution import StepOutcome
 from orchestra.domain.statuses import StepStatus, TestRunStatus
-from orchestra.runtime.worker import WorkerOptions
+from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import reporting, running
 from orchestra.store.database import Database
 from orchestra.store.runs import Checkpoint
@@ -62,3 +62,35 @@ async def test_a_run_claimed_again_after_its_step_failed_ends_failed_not_passed(
     assert [step.status.value for step in run.steps] == ["FAILED", "SKIPPED", "SKIPPED"]
     (lease,) = run.lost_leases
     assert lease.in_flight == ()  # it was ending the run: nothing was executed again
+
+
+async def test_a_main_line_step_before_branches_that_never_join_is_recorded_when_resumed(
+    db: Database,
+) -> None:
+    steps = [
+        step(0, "open"),
+        step(1, "ship", "/G#1", sleep=0.3),
+        step(2, "invoice", "/G#1"),
+        step(3, "notify", "/G#2", sleep=0.3),
+    ]  # the branches end at their own end events: no barrier
+    suite = await store_suite(db, [scenario("s", steps)])
+    suite_run = await running.start_suite_run(db, suite.id)
+    options = WorkerOptions(lease_seconds=5, poll_seconds=0.05, drain_seconds=5)
+    stop = asyncio.Event()
+    task = asyncio.create_task(Worker(db.pool, factory_for(ScriptedExecutor()), options).run(stop))
+    await asyncio.sleep(0.15)  # inside the branches' first steps
+    stop.set()
+    assert (await asyncio.wait_for(task, timeout=10)).released == 1
+    await running.work_until_done(
+        db, suite_run.id, factory_for(ScriptedExecutor()), options=options
+    )
+
+    report = await reporting.load_report(db, suite_run.id)
+    (run,) = report.test_runs
+    assert run.status is TestRunStatus.PASSED
+    assert [(s.position, s.status.value) for s in run.steps] == [
+        (0, "PASSED"),
+        (1, "PASSED"),
+        (2, "PASSED"),
+        (3, "PASSED"),
+    ]
