@@ -16,6 +16,7 @@ from orchestra.store.runs import Checkpoint
 from tests.integration.runtime.support import (
     ScriptedExecutor,
     factory_for,
+    join,
     scenario,
     step,
     store_suite,
@@ -94,3 +95,31 @@ async def test_a_main_line_step_before_branches_that_never_join_is_recorded_when
         (2, "PASSED"),
         (3, "PASSED"),
     ]
+
+
+async def test_a_run_drained_while_one_branch_failed_ends_failed_when_resumed(
+    db: Database,
+) -> None:
+    steps = [
+        step(0, "open"),
+        step(1, "ship", "/G#1", sleep=0.3),
+        step(2, "invoice", "/G#1"),
+        step(3, "charge", "/G#2", sleep=0.45, result="FAILED"),
+        join(4, ["/G#1", "/G#2"]),
+        step(5, "close"),
+    ]
+    suite = await store_suite(db, [scenario("s", steps)])
+    suite_run = await running.start_suite_run(db, suite.id)
+    options = WorkerOptions(lease_seconds=5, poll_seconds=0.05, drain_seconds=5)
+    stop = asyncio.Event()
+    task = asyncio.create_task(Worker(db.pool, factory_for(ScriptedExecutor()), options).run(stop))
+    await asyncio.sleep(0.15)
+    stop.set()  # ship ends first and stops for the drain; charge then ends FAILED
+    assert (await asyncio.wait_for(task, timeout=10)).released == 1
+    executor = ScriptedExecutor()
+    await running.work_until_done(db, suite_run.id, factory_for(executor), options=options)
+
+    assert executor.calls == []
+    (run,) = (await reporting.load_report(db, suite_run.id)).test_runs
+    assert run.status is TestRunStatus.FAILED
+    assert run.error == "charge: FAILED, recorded before the run was claimed again"
