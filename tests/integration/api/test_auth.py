@@ -92,6 +92,7 @@ async def test_openapi_lists_every_route_and_the_bearer_scheme(api: Client) -> N
         ("/suite-runs", "POST"),
         ("/suite-runs", "GET"),
         ("/suite-runs/{suite_run_id}", "GET"),
+        ("/suite-runs/{suite_run_id}", "DELETE"),
         ("/suite-runs/{suite_run_id}/cancel", "POST"),
         ("/suite-runs/{suite_run_id}/report", "GET"),
         ("/protocols", "GET"),
