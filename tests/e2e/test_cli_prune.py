@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+
 from orchestra.store.database import Database
 from tests.e2e.conftest import clean_env, orchestra
+from tests.e2e.test_cli_suite_report import run_main
 from tests.support.suite_runs import finished_runs, table_counts
 
 
@@ -37,3 +40,13 @@ async def test_orchestra_prune_prints_json_and_refuses_what_it_cannot_do(
     assert bad.returncode == 2
     assert "'soon' is not a duration like 30d" in bad.stderr
     assert "Traceback" not in bad.stderr + nothing.stderr
+
+
+def test_a_duration_too_long_for_a_date_is_a_usage_error_not_a_traceback(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ORCHESTRA_DATABASE_URL", database_url)
+    for too_long in ("99999999999d", "10000000d", "1000000w"):
+        code, out = run_main(capsys, "prune", "--older-than", too_long, "--json")
+        assert (code, json.loads(out)["error"]) == (2, "UsageError"), too_long
+        assert "too long" in json.loads(out)["message"], too_long

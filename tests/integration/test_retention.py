@@ -48,6 +48,7 @@ async def test_keep_last_keeps_the_newest_of_each_suite_and_filters_combine(
     assert [run["id"] for run in narrowed.suite_runs] == [ids[2], more[0]]
     by_suite = await retention.prune(db, keep_last=0, suite_id=second, dry_run=True)
     assert [run["id"] for run in by_suite.suite_runs] == [others[1]]
+    assert (await retention.prune(db, keep_last=2**40, dry_run=True)).suite_runs == []
     assert first != second
 
 

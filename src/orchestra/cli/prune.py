@@ -34,7 +34,10 @@ class Duration(click.ParamType[timedelta]):
             self.fail(
                 f"{value!r} is not a duration like 30d, 12h, 90m, 45s, 2w or 1d12h", param, ctx
             )
-        return sum((timedelta(**{_UNITS[unit]: float(n)}) for n, unit in parts), timedelta())
+        try:
+            return sum((timedelta(**{_UNITS[unit]: float(n)}) for n, unit in parts), timedelta())
+        except OverflowError:
+            self.fail(f"{value!r} is too long", param, ctx)
 
 
 @click.command()

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from orchestra.domain.execution import CheckResult
 from orchestra.domain.records import LostLease, StepResult, TestRun
 from orchestra.domain.scenario import ScenarioStep, TestScenario
-from orchestra.domain.statuses import StepKind, TestRunStatus
+from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.errors import InputRefused
 from orchestra.reports.model import (
     LostLeaseReport,
@@ -27,6 +27,7 @@ from orchestra.reports.model import (
 from orchestra.runtime.plan import build_plan, next_steps
 
 _CHECK_FIELDS = frozenset(CheckResult.model_fields)
+_STOPPED = frozenset({StepStatus.FAILED.value, StepStatus.ERROR.value})  # the run ends there
 
 
 def run_report(
@@ -70,10 +71,12 @@ def run_report(
 
 def lost_lease_report(lease: LostLease, steps: Sequence[ScenarioStep]) -> LostLeaseReport:
     """A lost lease with the steps it had in flight: those the run would execute next after
-    what it had checkpointed (none known when the scenario is gone or its steps are refused)."""
+    what it had checkpointed (none known when the scenario is gone or its steps are refused;
+    none when a step had failed: the claim was ending the run, and the next try ended it)."""
     done = {int(position) for position in lease.done}
+    failed = any(status in _STOPPED for status in lease.done.values())
     try:
-        in_flight = tuple(step.position for step in next_steps(build_plan(steps), done))
+        in_flight = () if failed else tuple(s.position for s in next_steps(build_plan(steps), done))
     except InputRefused:
         in_flight = ()
     return LostLeaseReport(

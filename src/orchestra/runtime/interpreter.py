@@ -22,6 +22,12 @@ from orchestra.runtime.plan import Block, StepSequence, build_plan
 from orchestra.runtime.ports import Executor
 from orchestra.store.runs import Checkpoint, ClaimedRun, Completion, RunRepository
 
+# a recorded step status that ends the run, and the status the run ends with
+_STOPPING = {
+    StepStatus.FAILED.value: TestRunStatus.FAILED,
+    StepStatus.ERROR.value: TestRunStatus.ERROR,
+}
+
 
 class LeaseLost(Exception):
     """The run's lease passed to another worker (or the run was cancelled): stop, write nothing."""
@@ -122,9 +128,8 @@ class RunInterpreter:
         self.draining = draining
         self.state = RunState.load(claimed.execution_context, responses)
         self.step_ids = {s.step.position: s.id for s in scenario.steps}
-        # the last step's checkpoint commits together with the run's completion
-        main_line = [s.step.position for s in scenario.steps if not s.step.branch]
-        self._last_position = max(main_line) if main_line else None
+        # the last step's checkpoint commits together with the run's completion (see `run`)
+        self._last_position: int | None = None
         self._final: Checkpoint | None = None
         # SuiteRun.context as of the claim (exports of finished runs included), plus this run's
         self.suite_context = dict(claimed.suite_context)
@@ -145,12 +150,24 @@ class RunInterpreter:
         """Execute to the end, then complete the run (fenced). Raises LeaseLost, Parked,
         Draining when the run must be left (released) rather than completed."""
         plan = build_plan([s.step for s in self.scenario.steps])
+        self._last_position = _final_position(plan)
         try:
+            self._stop_if_failed_before()
             await self._sequence(plan)
         except StepStopped as stopped:
             await self._complete(stopped.status, stopped.message)
             return
         await self._complete(TestRunStatus.PASSED, None)
+
+    def _stop_if_failed_before(self) -> None:
+        """A step the checkpoint holds as failed (a crash or a drain came between its result
+        and the run's completion) ends the run as it would have then: nothing more runs."""
+        steps = {stored.step.position: stored.step for stored in self.scenario.steps}
+        for position, status in sorted(self.state.done.items(), key=lambda item: int(item[0])):
+            step = steps.get(int(position))
+            if status in _STOPPING and step is not None:
+                why = f"{status}, recorded before the run was claimed again"
+                raise StepStopped(_STOPPING[status], _stop_message(step, why))
 
     async def _sequence(self, sequence: StepSequence) -> None:
         for item in sequence.items:
@@ -197,7 +214,7 @@ class RunInterpreter:
             status = (
                 TestRunStatus.FAILED if outcome.status is StepStatus.FAILED else TestRunStatus.ERROR
             )
-            raise StepStopped(status, _stop_message(step, outcome))
+            raise StepStopped(status, _stop_message(step, outcome.error or outcome.status.value))
 
     async def _execute(self, step: ScenarioStep) -> StepOutcome:
         started = time.time()
@@ -332,9 +349,18 @@ def _barrier_outcome(
     )
 
 
-def _stop_message(step: ScenarioStep, outcome: StepOutcome) -> str:
+def _final_position(plan: StepSequence) -> int | None:
+    """The step that ends the scenario, whose checkpoint can wait for the completion: the last
+    main-line step or join; none after branches that never join (a step before them is
+    followed by theirs, whose checkpoints already hold it done)."""
+    last = plan.items[-1] if plan.items else None
+    if isinstance(last, Block):
+        return None if last.barrier is None else last.barrier.position
+    return None if last is None else last.position
+
+
+def _stop_message(step: ScenarioStep, error: str) -> str:
     """Why the run stopped, naming the step (executors' errors usually name it already)."""
-    error = outcome.error or outcome.status.value
     if step.element_id and step.element_id in error:
         return error
     return f"{step.name or step.element_id or f'step {step.position}'}: {error}"

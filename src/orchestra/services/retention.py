@@ -12,6 +12,8 @@ from typing import Any
 from orchestra.errors import Conflict, NotFound, UsageError
 from orchestra.store.database import Database
 
+# the longest --older-than: now() minus more leaves PostgreSQL's range of dates (4713 BC)
+LONGEST = timedelta(days=1000 * 365)
 BATCH = 100  # suite runs per deleting transaction: locks held briefly, progress kept
 
 
@@ -88,5 +90,7 @@ def _check_filters(older_than: timedelta | None, keep_last: int | None, ids: Seq
         )
     if older_than is not None and older_than < timedelta(0):
         raise UsageError("--older-than must not be negative")
+    if older_than is not None and older_than > LONGEST:
+        raise UsageError(f"--older-than {older_than.days}d is too long: {LONGEST.days}d at most")
     if keep_last is not None and keep_last < 0:
         raise UsageError("--keep-last must not be negative")

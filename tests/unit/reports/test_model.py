@@ -10,7 +10,7 @@ from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.errors import UsageError
 from orchestra.reports import render
 from orchestra.reports.model import LostLeaseReport, step_report
-from orchestra.reports.text import step_lines
+from orchestra.reports.text import lost_lease_text, step_lines
 from tests.support.example_report import T0, example_report, make_run, step
 
 SHIP = ScenarioStep(
@@ -94,3 +94,28 @@ def test_a_steps_try_counts_the_leases_lost_before_its_claim_not_the_claims() ->
     assert step_lines(run.steps[1], run.try_of(3))[0].endswith("(try 2)")
     page = render(example_report((run,)), "html")
     assert page.count("· try 2") == 1
+
+
+def test_a_lost_lease_says_a_request_in_flight_was_sent_again_only_when_it_was() -> None:
+    def flying(claim: int, position: int) -> LostLeaseReport:
+        return lost(claim).model_copy(update={"in_flight": (position,)})
+
+    steps = (
+        step(1, "Task_CreateOrder", attempt=2),
+        step(2, "Gateway_Join", kind=StepKind.BARRIER, attempt=3),
+    )
+    run = make_run(
+        1,
+        "x",
+        TestRunStatus.FAILED_STUCK,
+        steps,
+        lost_leases=(flying(1, 1), flying(2, 2), flying(3, 1)),
+    )
+    resent, joined, given_up = (lost_lease_text(run, lease) for lease in run.lost_leases)
+    assert resent.endswith(
+        "(may have reached the SUT; executed again with the same idempotency key)"
+    )
+    assert joined.endswith(
+        "in flight: #2 Join (Gateway_Join) (a barrier: nothing was sent to the SUT)"
+    )
+    assert given_up.endswith("(may have reached the SUT; not executed again: the run was given up)")

@@ -474,7 +474,7 @@ SELECT e.id, e.suite_id, e.status::text AS status, e.finished_at,
 FROM ended e
 WHERE (CAST(:older_than AS float8) IS NULL
        OR e.finished_at < now() - make_interval(secs => :older_than))
-  AND (CAST(:keep_last AS integer) IS NULL OR e.newer > :keep_last)
+  AND (CAST(:keep_last AS bigint) IS NULL OR e.newer > CAST(:keep_last AS bigint))
   AND (CAST(:ids AS bigint[]) IS NULL OR e.id = ANY(:ids))
 ORDER BY e.id;
 
