@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from markupsafe import escape
 
@@ -30,6 +31,8 @@ from orchestra.domain.process import (
 )
 from orchestra.reports.diagram import Marking
 from orchestra.reports.model import CalledProcess
+
+EdgeT = TypeVar("EdgeT", Flow, MessageFlow)
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ def _prefixed_graph(graph: ProcessGraph, prefix: str) -> ProcessGraph:
             }
         )
 
-    def flow(item: Flow) -> Flow:
+    def edge(item: EdgeT) -> EdgeT:
+        """A sequence or message flow, with its ends."""
         return item.model_copy(
             update={
                 "id": prefix + item.id,
@@ -116,23 +120,14 @@ def _prefixed_graph(graph: ProcessGraph, prefix: str) -> ProcessGraph:
     def pool(item: Participant) -> Participant:
         return item.model_copy(update={"id": prefix + item.id})
 
-    def message(item: MessageFlow) -> MessageFlow:
-        return item.model_copy(
-            update={
-                "id": prefix + item.id,
-                "source": prefix + item.source,
-                "target": prefix + item.target,
-            }
-        )
-
     return graph.model_copy(
         update={
             "nodes": tuple(node(n) for n in graph.nodes),
-            "flows": tuple(flow(f) for f in graph.flows),
+            "flows": tuple(edge(f) for f in graph.flows),
             "lanes": tuple(lane(item) for item in graph.lanes),
             "participant": None if graph.participant is None else pool(graph.participant),
             "other_participants": tuple(pool(p) for p in graph.other_participants),
-            "message_flows": tuple(message(m) for m in graph.message_flows),
+            "message_flows": tuple(edge(m) for m in graph.message_flows),
             "diagram": None if graph.diagram is None else _prefixed_diagram(graph.diagram, prefix),
         }
     )
