@@ -60,10 +60,7 @@ def _csv_rows(text: str, name: str) -> list[dict[str, Any]]:
 def _structured_rows(text: str, name: str, suffix: str) -> list[dict[str, Any]]:
     source = Source(name, text)
     if suffix == ".json":
-        try:
-            value: Any = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BindingRefused(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+        value: Any = _json_value(text, name)
         tree = None
     else:
         value, tree = parse(source)
@@ -80,3 +77,23 @@ def _structured_rows(text: str, name: str, suffix: str) -> list[dict[str, Any]]:
             where = f"rows[{index}]"
             raise refusal(source, [Problem(where, line, "a row must be a mapping")])
     return value
+
+
+def _json_value(text: str, name: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise BindingRefused(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    except _NotJson as exc:
+        raise BindingRefused(f"{name}: not valid JSON: {exc} is not a JSON number") from exc
+    except RecursionError as exc:
+        raise BindingRefused(f"{name}: not valid JSON: nested too deeply") from exc
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _no_constant(constant: str) -> Any:
+    """Python's json reads NaN and Infinity, which neither JSON nor PostgreSQL has."""
+    raise _NotJson(constant)

@@ -7,7 +7,10 @@ BindingRefused whose message lists `file:line: path: what is wrong` for each pro
 
 from __future__ import annotations
 
+import datetime
+import math
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,19 +53,36 @@ def parse(source: Source) -> tuple[Any, Any]:
         raise refusal(source, [problem]) from exc
     except YAMLError as exc:
         raise refusal(source, [Problem("", None, f"not valid YAML: {exc}")]) from exc
-    budget = [MAX_NODES]
+    except RecursionError as exc:  # ruamel composes nested collections recursively
+        problem = Problem("", None, f"nested more than {MAX_DEPTH} levels deep")
+        raise refusal(source, [problem]) from exc
     try:
-        return plain(tree, budget), tree
+        return plain(tree, [MAX_NODES]), tree
     except OverflowError as exc:
         problem = Problem("", None, f"more than {MAX_NODES} values (aliases expanding?)")
+        raise refusal(source, [problem]) from exc
+    except UnfitValue as exc:
+        problem = Problem(dotted(exc.loc), locate(tree, exc.loc, source), exc.message)
         raise refusal(source, [problem]) from exc
 
 
 MAX_NODES = 1_000_000
+MAX_DEPTH = 100
 
 
-def plain(node: Any, budget: list[int] | None = None) -> Any:
-    """ruamel's round-trip types (CommentedMap, ScalarFloat, ...) as plain Python values.
+class UnfitValue(Exception):
+    """A YAML value JSON cannot hold (bytes, a set, a custom tag, NaN), or nesting too deep
+    (a recursive alias): refused at `loc` rather than failing where it is stored or used."""
+
+    def __init__(self, loc: Loc, message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+def plain(node: Any, budget: list[int] | None = None, loc: tuple[int | str, ...] = ()) -> Any:
+    """ruamel's round-trip types (CommentedMap, ScalarFloat, ...) as plain JSON values: a date
+    or a timestamp becomes its ISO text; what JSON has no place for raises UnfitValue.
 
     `budget` counts the values built: YAML aliases can make a small file expand without end.
     """
@@ -70,19 +90,35 @@ def plain(node: Any, budget: list[int] | None = None) -> Any:
         budget[0] -= 1
         if budget[0] < 0:
             raise OverflowError
+    if len(loc) > MAX_DEPTH:  # a recursive alias (`&a [*a]`) has no end
+        raise UnfitValue(loc[:3], f"nested more than {MAX_DEPTH} levels deep (a recursive alias?)")
     if isinstance(node, dict):
-        return {str(key): plain(value, budget) for key, value in node.items()}
+        return {str(k): plain(v, budget, (*loc, str(k))) for k, v in node.items()}
     if isinstance(node, list):
-        return [plain(item, budget) for item in node]
+        return [plain(item, budget, (*loc, index)) for index, item in enumerate(node)]
+    return _scalar(node, loc)
+
+
+def _scalar(node: Any, loc: tuple[int | str, ...]) -> Any:
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
         return int(node)
     if isinstance(node, float):
+        if not math.isfinite(node):
+            raise UnfitValue(loc, f"{node} is not a number JSON can hold")
         return float(node)
     if isinstance(node, str):
         return str(node)
-    return node
+    if isinstance(node, datetime.date):  # and datetime: `2026-01-01`, `2026-01-01T10:00:00Z`
+        return node.isoformat()
+    if isinstance(node, bytes):
+        kind = "!!binary"
+    elif isinstance(node, AbstractSet):
+        kind = "!!set"
+    else:  # a custom tag (`!secret x`)
+        kind = getattr(getattr(node, "tag", None), "value", None) or type(node).__name__
+    raise UnfitValue(loc, f"a {kind} value has no JSON form: write it as text, a list or a mapping")
 
 
 def dotted(loc: Loc) -> str:

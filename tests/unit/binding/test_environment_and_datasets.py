@@ -115,3 +115,22 @@ def test_a_row_that_is_not_a_mapping_names_its_line(tmp_path: Path) -> None:
 def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BindingRefused, match="a data set is a"):
         load_dataset(write(tmp_path, "rows.txt", "a"))
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_json_data_set_with_a_number_json_does_not_have_is_refused(
+    tmp_path: Path, constant: str
+) -> None:
+    with pytest.raises(BindingRefused, match=f"rows.json: not valid JSON: {constant} is not a"):
+        load_dataset(write(tmp_path, "rows.json", f'[{{"amount": {constant}}}]'))
+
+
+def test_a_json_data_set_nested_without_end_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(BindingRefused, match=r"rows\.json: not valid JSON: nested too deeply"):
+        load_dataset(write(tmp_path, "rows.json", "[" * 100_000 + "]" * 100_000))
+
+
+def test_a_yaml_data_set_keeps_its_dates_as_iso_text(tmp_path: Path) -> None:
+    rows = load_dataset(write(tmp_path, "rows.yaml", "- {born: 1815-12-10}\n"))
+
+    assert rows == [{"born": "1815-12-10"}]

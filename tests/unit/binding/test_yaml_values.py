@@ -1,0 +1,56 @@
+"""What a YAML file may hold: JSON values only, since every one ends up in PostgreSQL's jsonb."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestra.binding.yamlsource import Source, parse
+from orchestra.errors import BindingRefused
+
+
+def values(text: str) -> object:
+    return parse(Source("f.yaml", text))[0]
+
+
+def refused(text: str) -> str:
+    with pytest.raises(BindingRefused) as caught:
+        parse(Source("f.yaml", text))
+    return caught.value.message
+
+
+def test_dates_and_timestamps_become_their_iso_text() -> None:
+    assert values("a: 2026-01-01\nb: 2026-01-01T10:00:00Z\n") == {
+        "a": "2026-01-01",
+        "b": "2026-01-01T10:00:00+00:00",
+    }
+
+
+@pytest.mark.parametrize("literal", [".nan", ".inf", "-.inf", "1e400"])
+def test_a_number_json_cannot_hold_is_refused_with_its_line_and_path(literal: str) -> None:
+    message = refused(f"rows:\n  - {{a: 1}}\n  - {{a: {literal}}}\n")
+
+    assert message.startswith("f.yaml:3: rows[1].a: ")
+    assert "is not a number JSON can hold" in message
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [("!!binary aGVsbG8=", "!!binary"), ("!!set {x, y}", "!!set"), ("!secret token", "!secret")],
+)
+def test_a_value_without_a_json_form_is_refused_naming_its_tag(value: str, kind: str) -> None:
+    message = refused(f"name: x\nheaders:\n  X-Token: {value}\n")
+
+    assert message == (
+        f"f.yaml:3: headers.X-Token: a {kind} value has no JSON form: "
+        "write it as text, a list or a mapping"
+    )
+
+
+def test_a_recursive_alias_is_refused_instead_of_recursing_without_end() -> None:
+    assert "nested more than 100 levels deep (a recursive alias?)" in refused("&a [*a]\n")
+
+
+def test_nesting_deeper_than_the_parser_can_follow_is_refused() -> None:
+    assert (
+        refused("[" * 5000 + "]" * 5000) == "f.yaml: (top level): nested more than 100 levels deep"
+    )
