@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from yarl import URL
 
 from orchestra.binding.references import REFERENCE, is_resolved, reference_only
 from orchestra.binding.tls import Tls
@@ -93,7 +94,9 @@ class Service(Frozen):
     @classmethod
     def _absolute(cls, value: str) -> str:
         """http(s)://..., or a plug-in protocol's name as the scheme (`tcp-echo://host:port`)."""
-        if re.match(r"^(https?://|\$\{)", value):
+        if re.match(r"^https?://", value):
+            return value if REFERENCE.search(value) else _http_url(value)
+        if value.startswith("${"):
             return value
         scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", value)
         available = protocol_registry().available
@@ -104,6 +107,17 @@ class Service(Frozen):
                 " (a plug-in protocol's name, once installed: `orchestra protocols` lists them)"
             )
         return value
+
+
+def _http_url(value: str) -> str:
+    """An http(s) base URL aiohttp can reach: a host without spaces, a port in range."""
+    try:
+        host = URL(value).host
+    except ValueError as exc:  # a port out of range or not a number
+        raise ValueError(f"base_url {value!r} is not a valid URL: {exc}") from exc
+    if not host or any(char.isspace() for char in host):
+        raise ValueError(f"base_url {value!r} names no valid host")
+    return value
 
 
 class EnvironmentSpec(Frozen):

@@ -134,3 +134,32 @@ def test_a_yaml_data_set_keeps_its_dates_as_iso_text(tmp_path: Path) -> None:
     rows = load_dataset(write(tmp_path, "rows.yaml", "- {born: 1815-12-10}\n"))
 
     assert rows == [{"born": "1815-12-10"}]
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://127.0.0.1:99999", "is not a valid URL: Port out of range"),
+        ("https://orders:http/", "is not a valid URL"),
+        ("http://", "names no valid host"),
+        ("http://orders .internal/", "names no valid host"),
+    ],
+)
+def test_a_base_url_aiohttp_cannot_reach_is_refused_with_its_line(
+    tmp_path: Path, url: str, why: str
+) -> None:
+    text = f"name: x\nservices:\n  orders: {{base_url: '{url}'}}\n"
+
+    with pytest.raises(BindingRefused) as caught:
+        load_environment(write(tmp_path, "e.yaml", text))
+
+    assert f"e.yaml:3: services.orders.base_url: base_url {url!r}" in caught.value.message
+    assert why in caught.value.message
+
+
+def test_a_base_url_is_checked_again_once_its_variables_are_substituted(tmp_path: Path) -> None:
+    text = "name: x\nservices:\n  orders: {base_url: '${ORDERS_URL}'}\n"
+    spec = load_environment(write(tmp_path, "e.yaml", text))
+
+    with pytest.raises(ConfigurationError, match="Port out of range"):
+        resolved_environment(spec, {"ORDERS_URL": "http://127.0.0.1:70000"})
