@@ -102,7 +102,7 @@ async def test_a_nul_in_an_environment_name_exits_1_and_the_stored_environment_s
         assert await uow.config.environments() == [stored]
 
 
-async def test_nan_in_a_data_set_exits_1_and_the_rows_stored_before_stay(
+async def test_infinity_in_a_data_set_exits_1_naming_its_row_and_the_rows_stored_before_stay(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
     async with db.transaction() as uow:
@@ -117,7 +117,8 @@ async def test_nan_in_a_data_set_exits_1_and_the_rows_stored_before_stay(
 
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
-    assert "`rows` (inf, which JSON cannot hold)" in json.loads(done.stdout)["message"]
+    message = json.loads(done.stdout)["message"]
+    assert message == "bad.yaml:1: [0].amount: inf is not a number JSON can hold"
     async with db.transaction() as uow:
         assert await uow.config.data_sets() == [stored]
 
