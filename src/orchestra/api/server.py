@@ -25,9 +25,16 @@ class ApiServer(uvicorn.Server):
         )
         super().__init__(config)
         self.listening = asyncio.Event()
+        self.bind_error: OSError | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
+        try:
+            await super().startup(sockets)
+        except SystemExit as exc:  # uvicorn exits when it cannot bind or the app cannot start
+            self.should_exit = True  # `serve` then returns, `started` false, instead of raising
+            cause = exc.__context__
+            self.bind_error = cause if isinstance(cause, OSError) else None
+            return
         if self.started:
             self.listening.set()
 
