@@ -242,15 +242,41 @@ def _comparison(kind: str, subject: Any) -> dict[str, Any]:
         ((op, expected),) = subject.items()
         if op not in OPERATORS:
             raise ValueError(f"unknown operator {op!r} (one of {', '.join(OPERATORS)})")
-        return {"kind": kind, "op": op, "expected": expected}
+    elif kind == "latency_ms":
+        op, expected = "lt", subject
+    else:
+        op, expected = ("in" if isinstance(subject, list) else "eq"), subject
+    _check_expected(kind, op, expected)
+    return {"kind": kind, "op": op, "expected": expected}
+
+
+def _check_expected(kind: str, op: str, expected: Any) -> None:
+    """What a status or latency check compares with, refused here rather than failing every
+    run: a number for an order (`{lt: 400}`, `latency_ms: 500`), a code or class for a status."""
+    if is_template(expected) or (kind == "status" and op not in ("eq", "ne", "in")):
+        if not is_template(expected) and not _is_number(expected):
+            raise ValueError(f"`{kind}: {{{op}: ...}}` compares with a number, not {expected!r}")
+        return
     if kind == "latency_ms":
-        return {"kind": kind, "op": "lt", "expected": subject}
-    if isinstance(subject, list):
-        return {"kind": kind, "op": "in", "expected": subject}
-    pattern = r"[1-5]xx|\d{3}"
-    if isinstance(subject, str) and not re.fullmatch(pattern, subject) and not is_template(subject):
-        raise ValueError(f"status {subject!r} is neither a code nor a class like 2xx")
-    return {"kind": kind, "op": "eq", "expected": subject}
+        if not _is_number(expected) or expected <= 0:
+            raise ValueError(f"latency_ms {expected!r} is not a number of milliseconds above 0")
+        return
+    codes = expected if op == "in" else [expected]
+    if op == "in" and (not isinstance(expected, list) or not expected):
+        raise ValueError(f"`status: {{in: ...}}` takes a list of codes, not {expected!r}")
+    for code in codes:
+        if not _is_status(code):
+            raise ValueError(f"status {code!r} is neither a code nor a class like 2xx")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_status(value: Any) -> bool:
+    if isinstance(value, str):
+        return is_template(value) or re.fullmatch(r"[1-5]xx|[1-5]\d\d", value) is not None
+    return isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599
 
 
 def action_by_protocol(value: Any) -> Any:
