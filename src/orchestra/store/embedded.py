@@ -31,9 +31,10 @@ def embedded_database_url(home: Path) -> str:
     try:
         home.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a file where a folder should be, no permission, read-only
+        why = "is a file" if isinstance(exc, FileExistsError) else str(exc.strerror or exc).lower()
         raise ConfigurationError(
             f"ORCHESTRA_HOME {home} cannot hold the embedded PostgreSQL's data: {exc.filename} "
-            f"{'is a file' if isinstance(exc, FileExistsError) else str(exc.strerror or exc).lower()}. "
+            f"{why}. "
             "Set ORCHESTRA_HOME to a folder you can write, "
             "or ORCHESTRA_DATABASE_URL to use an existing server."
         ) from exc
