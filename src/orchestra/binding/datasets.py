@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from orchestra.binding.yamlsource import Problem, Source, locate, parse, refusal
+from orchestra.binding.yamlsource import Problem, Source, locate, parse, read_text_file, refusal
 from orchestra.errors import BindingRefused
 
 MAX_ROWS = 100_000
@@ -21,11 +21,7 @@ MAX_ROWS = 100_000
 
 def load_dataset(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BindingRefused(f"{path}: cannot read data set: {exc}") from exc
-    return parse_dataset(text, path.name)
+    return parse_dataset(read_text_file(path, "data set"), path.name)
 
 
 def parse_dataset(text: str, name: str) -> list[dict[str, Any]]:

@@ -43,10 +43,11 @@ from orchestra.binding.yamlsource import (
     locate,
     parse,
     problems_of,
+    read_text_file,
     refusal,
 )
 from orchestra.domain.process import Frozen
-from orchestra.errors import BindingRefused, ConfigurationError
+from orchestra.errors import ConfigurationError
 from orchestra.protocols.registry import protocol_registry
 
 _SECRET_FIELDS = ("token", "password", "value", "client_secret")
@@ -152,10 +153,7 @@ class EnvironmentSpec(Frozen):
 
 def load_environment(path: str | Path) -> EnvironmentSpec:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BindingRefused(f"{path}: cannot read environment file: {exc}") from exc
+    text = read_text_file(path, "environment file")
     return parse_environment(Source(str(path), text), base_dir=path.parent)
 
 

@@ -28,11 +28,11 @@ from orchestra.binding.yamlsource import (
     locate,
     parse,
     problems_of,
+    read_text_file,
     refusal,
 )
 from orchestra.domain.generation.calls import SEPARATOR
 from orchestra.domain.process import NodeCategory, ProcessGraph
-from orchestra.errors import BindingRefused
 
 _SECTIONS = ("tasks", "events", "flows")
 
@@ -41,10 +41,7 @@ def read_source(path_or_text: str | Path) -> Source:
     """A Path or an existing file name is read; any other string is the text itself."""
     if isinstance(path_or_text, Path) or _is_file(path_or_text):
         path = Path(path_or_text)
-        try:
-            return Source(str(path), path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BindingRefused(f"{path}: cannot read binding file: {exc}") from exc
+        return Source(str(path), read_text_file(path, "binding file"))
     return Source("<bindings>", str(path_or_text))
 
 

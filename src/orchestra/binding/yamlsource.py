@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -40,6 +41,28 @@ class Problem:
     def render(self, source: Source) -> str:
         where = f"{source.name}:{self.line}" if self.line is not None else source.name
         return f"{where}: {self.path or '(top level)'}: {self.message}"
+
+
+def read_text_file(path: Path, what: str) -> str:
+    """A binding, environment or data set file's text; refused naming the file when it cannot
+    be read, and its line when it is not UTF-8 (a UTF-8 byte order mark is dropped)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BindingRefused(f"{path}: cannot read {what}: {exc.strerror or exc}") from exc
+    return utf8_text(data, str(path))
+
+
+def utf8_text(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - data.rfind(b"\n", 0, exc.start)
+        raise BindingRefused(
+            f"{name}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column}):"
+            " save it as UTF-8"
+        ) from exc
 
 
 def parse(source: Source) -> tuple[Any, Any]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from orchestra.binding.yamlsource import Source, parse
+from orchestra.binding.yamlsource import Source, parse, read_text_file
 from orchestra.errors import BindingRefused
 
 
@@ -53,4 +55,32 @@ def test_a_recursive_alias_is_refused_instead_of_recursing_without_end() -> None
 def test_nesting_deeper_than_the_parser_can_follow_is_refused() -> None:
     assert (
         refused("[" * 5000 + "]" * 5000) == "f.yaml: (top level): nested more than 100 levels deep"
+    )
+
+
+def test_a_file_not_in_utf8_is_refused_naming_its_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "env.yaml"
+    path.write_bytes(b"name: x\nheaders: {X: caf\xe9}\n")
+
+    with pytest.raises(BindingRefused) as caught:
+        read_text_file(path, "environment file")
+
+    assert caught.value.message == (
+        f"{path}:2: not UTF-8 text (byte 0xe9 at column 17): save it as UTF-8"
+    )
+
+
+def test_a_utf8_byte_order_mark_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "env.yaml"
+    path.write_bytes(b"\xef\xbb\xbfname: x\n")
+
+    assert read_text_file(path, "environment file") == "name: x\n"
+
+
+def test_a_file_that_cannot_be_read_is_refused_naming_it_and_why(tmp_path: Path) -> None:
+    with pytest.raises(BindingRefused) as caught:
+        read_text_file(tmp_path / "gone.yaml", "binding file")
+
+    assert caught.value.message == (
+        f"{tmp_path / 'gone.yaml'}: cannot read binding file: No such file or directory"
     )
