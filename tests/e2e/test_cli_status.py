@@ -9,6 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from orchestra.binding.factory import executor_factory
 from orchestra.services import running
 from orchestra.store.database import Database
@@ -69,6 +71,20 @@ def test_status_with_an_id_and_listing_options_is_a_usage_error(database_url: st
 
     assert done.returncode == 2
     assert "drop the id" in done.stderr
+
+
+@pytest.mark.parametrize("listing", [["--suite", "2"], ["--status", "passed"], ["--limit", "3"]])
+def test_watch_with_listing_options_is_a_usage_error_not_ignored(
+    database_url: str, listing: list[str]
+) -> None:
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+
+    done = orchestra("status", "1", "--watch", *listing, "--json", env=env)
+
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["message"] == (
+        "--suite, --status, --limit and --before list suite runs: drop the id"
+    )
 
 
 def test_a_suite_id_out_of_range_for_postgresql_exits_1_naming_it(database_url: str) -> None:

@@ -219,6 +219,9 @@ def status(
     as_json: bool,
 ) -> None:
     """Show how far suite run SUITE_RUN_ID is; without it, list suite runs, newest first."""
+    listing = suite_id is not None or statuses or limit is not None or before is not None
+    if suite_run_id is not None and listing:
+        raise UsageError("--suite, --status, --limit and --before list suite runs: drop the id")
     if watch:
         if suite_run_id is None:
             raise UsageError("--watch follows one suite run: give its id")
@@ -238,8 +241,6 @@ def status(
         listed = page.to_json()
         emit(listed, as_json=as_json, human=lambda out: _print_page(out, listed))
         return
-    if suite_id is not None or statuses or limit is not None or before is not None:
-        raise UsageError("--suite, --status, --limit and --before list suite runs: drop the id")
     result = with_database(lambda db: running.progress(db, suite_run_id)).to_json()
     emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
 
