@@ -311,11 +311,16 @@ def _protocol_error(value: Any, message: str) -> ValidationError:
 Action = Annotated[SerializeAsAny[ActionSpec] | None, BeforeValidator(action_by_protocol)]
 
 
-class Eventually(Frozen):
-    """Repeat the action until its checks hold, every `interval` s, for at most `timeout` s."""
+MIN_EVENTUALLY_INTERVAL = 0.01
+MAX_EVENTUALLY_TIMEOUT = 7 * 24 * 3600.0
 
-    timeout: float = Field(gt=0)
-    interval: float = Field(default=1.0, gt=0)
+
+class Eventually(Frozen):
+    """Repeat the action until its checks hold, every `interval` s, for at most `timeout` s:
+    no faster than every 10 ms (a busy loop on the SUT otherwise), no longer than a week."""
+
+    timeout: float = Field(gt=0, le=MAX_EVENTUALLY_TIMEOUT)
+    interval: float = Field(default=1.0, ge=MIN_EVENTUALLY_INTERVAL, le=MAX_EVENTUALLY_TIMEOUT)
 
 
 def _valid_extractor(value: str) -> str:

@@ -251,3 +251,26 @@ def test_a_long_one_line_text_is_read_as_text_not_as_a_file_name() -> None:
     text = '{"tasks": {"Task_Create": {"action": {"path": "/' + "x" * 5000 + '"}}}}'
 
     assert set(load_bindings(text).tasks) == {"Task_Create"}
+
+
+@pytest.mark.parametrize(
+    ("eventually", "message"),
+    [
+        (
+            "{timeout: 10, interval: 0.001}",
+            "interval: Input should be greater than or equal to 0.01",
+        ),
+        ("{timeout: 1e300}", "timeout: Input should be less than or equal to 604800"),
+    ],
+)
+def test_polling_faster_than_10_ms_or_longer_than_a_week_is_refused_with_its_line(
+    eventually: str, message: str
+) -> None:
+    error = refusal(f"""\
+        tasks:
+          Task_Create:
+            action: {{path: /orders}}
+            eventually: {eventually}
+        """)
+
+    assert f"<bindings>:4: tasks.Task_Create.eventually.{message}" in error.message
