@@ -43,11 +43,15 @@ def parse_dataset(text: str, name: str) -> list[dict[str, Any]]:
 def _csv_rows(text: str, name: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     rows: list[dict[str, Any]] = []
-    for row in reader:
-        if None in row or any(value is None for value in row.values()):
-            line = reader.line_num
-            raise BindingRefused(f"{name}:{line}: the row has not as many values as the header")
-        rows.append(dict(row))
+    try:
+        for row in reader:
+            if None in row or any(value is None for value in row.values()):
+                line = reader.line_num
+                raise BindingRefused(f"{name}:{line}: the row has not as many values as the header")
+            rows.append(dict(row))
+    except csv.Error as exc:  # a field above the csv module's limit (128 KiB)
+        line = reader.line_num + 1  # the record being read when it failed
+        raise BindingRefused(f"{name}:{line}: not valid CSV: {exc}") from exc
     if reader.fieldnames and len(set(reader.fieldnames)) != len(reader.fieldnames):
         raise BindingRefused(f"{name}:1: the header repeats a column name")
     return rows

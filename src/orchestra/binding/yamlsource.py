@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from orchestra.errors import BindingRefused
 
@@ -73,6 +74,11 @@ def parse(source: Source) -> tuple[Any, Any]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 + source.line_offset if mark is not None else None
         problem = Problem("", line, f"not valid YAML: {exc.problem or exc.context}")
+        raise refusal(source, [problem]) from exc
+    except ReaderError as exc:  # a control character: say where, as for a syntax error
+        line = source.text.count("\n", 0, exc.position) + 1 + source.line_offset
+        what = f"character U+{exc.character:04X}" if isinstance(exc.character, int) else "byte"
+        problem = Problem("", line, f"not valid YAML: {what} is not allowed in YAML text")
         raise refusal(source, [problem]) from exc
     except YAMLError as exc:
         raise refusal(source, [Problem("", None, f"not valid YAML: {exc}")]) from exc

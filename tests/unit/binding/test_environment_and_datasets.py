@@ -163,3 +163,14 @@ def test_a_base_url_is_checked_again_once_its_variables_are_substituted(tmp_path
 
     with pytest.raises(ConfigurationError, match="Port out of range"):
         resolved_environment(spec, {"ORDERS_URL": "http://127.0.0.1:70000"})
+
+
+def test_a_csv_field_above_the_csv_modules_limit_is_refused_with_its_line(tmp_path: Path) -> None:
+    text = "amount,note\n5,short\n7," + "x" * 200_000 + "\n"
+
+    with pytest.raises(BindingRefused) as caught:
+        load_dataset(write(tmp_path, "rows.csv", text))
+
+    assert caught.value.message == (
+        "rows.csv:3: not valid CSV: field larger than field limit (131072)"
+    )

@@ -84,3 +84,13 @@ def test_a_file_that_cannot_be_read_is_refused_naming_it_and_why(tmp_path: Path)
     assert caught.value.message == (
         f"{tmp_path / 'gone.yaml'}: cannot read binding file: No such file or directory"
     )
+
+
+@pytest.mark.parametrize(("char", "code"), [("\x00", "U+0000"), ("\x07", "U+0007")])
+def test_a_control_character_is_refused_naming_its_line(char: str, code: str) -> None:
+    message = refused(f"name: x\nheaders:\n  X: 'a{char}b'\n")
+
+    assert (
+        message
+        == f"f.yaml:3: (top level): not valid YAML: character {code} is not allowed in YAML text"
+    )
