@@ -48,10 +48,18 @@ def read_text_file(path: Path, what: str) -> str:
     """A binding, environment or data set file's text; refused naming the file when it cannot
     be read, and its line when it is not UTF-8 (a UTF-8 byte order mark is dropped)."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:  # refused before reading it all into memory
+            raise BindingRefused(
+                f"{path}: the {what} is {size} bytes, above the limit of {MAX_FILE_BYTES}"
+            )
         data = path.read_bytes()
     except OSError as exc:
         raise BindingRefused(f"{path}: cannot read {what}: {exc.strerror or exc}") from exc
     return utf8_text(data, str(path))
+
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 def utf8_text(data: bytes, name: str) -> str:

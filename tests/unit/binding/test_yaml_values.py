@@ -94,3 +94,16 @@ def test_a_control_character_is_refused_naming_its_line(char: str, code: str) ->
         message
         == f"f.yaml:3: (top level): not valid YAML: character {code} is not allowed in YAML text"
     )
+
+
+def test_a_file_above_64_mib_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    with path.open("wb") as sparse:  # no bytes written: the size alone is above the limit
+        sparse.truncate(64 * 1024 * 1024 + 1)
+
+    with pytest.raises(BindingRefused) as caught:
+        read_text_file(path, "data set")
+
+    assert caught.value.message == (
+        f"{path}: the data set is 67108865 bytes, above the limit of 67108864"
+    )
