@@ -48,14 +48,12 @@ def read_text_file(path: Path, what: str) -> str:
     """A binding, environment or data set file's text; refused naming the file when it cannot
     be read, and its line when it is not UTF-8 (a UTF-8 byte order mark is dropped)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:  # refused before reading it all into memory
-            raise BindingRefused(
-                f"{path}: the {what} is {size} bytes, above the limit of {MAX_FILE_BYTES}"
-            )
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # bounded: a pipe or a device has no size to check
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise BindingRefused(f"{path}: cannot read {what}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise BindingRefused(f"{path}: the {what} is above the limit of {MAX_FILE_BYTES} bytes")
     return utf8_text(data, str(path))
 
 
