@@ -73,6 +73,16 @@ def test_status_with_an_id_and_listing_options_is_a_usage_error(database_url: st
     assert "drop the id" in done.stderr
 
 
+@pytest.mark.parametrize("option", ["--suite=0", "--before=-5"])
+def test_an_id_below_1_for_listing_is_a_usage_error_as_in_the_api(
+    database_url: str, option: str
+) -> None:
+    done = orchestra("status", option, "--json", env=clean_env(ORCHESTRA_DATABASE_URL=database_url))
+
+    assert done.returncode == 2
+    assert "is not in the range x>=1" in json.loads(done.stdout)["message"]
+
+
 @pytest.mark.parametrize("listing", [["--suite", "2"], ["--status", "passed"], ["--limit", "3"]])
 def test_watch_with_listing_options_is_a_usage_error_not_ignored(
     database_url: str, listing: list[str]

@@ -181,7 +181,9 @@ def _print_progress(out: Console, result: dict[str, Any]) -> None:
 
 @click.command()
 @click.argument("suite_run_id", type=int, required=False)
-@click.option("--suite", "suite_id", type=int, help="List only the runs of this suite.")
+@click.option(
+    "--suite", "suite_id", type=click.IntRange(min=1), help="List only the runs of this suite."
+)
 @click.option(
     "--status",
     "statuses",
@@ -194,7 +196,11 @@ def _print_progress(out: Console, result: dict[str, Any]) -> None:
     type=click.IntRange(1, running.MAX_PAGE),
     help=f"Suite runs to list  [default: {running.DEFAULT_PAGE}]",
 )
-@click.option("--before", type=int, help="List only runs with a smaller id: the next page.")
+@click.option(
+    "--before",
+    type=click.IntRange(min=1),
+    help="List only runs with a smaller id: the next page.",
+)
 @click.option(
     "--watch",
     is_flag=True,
