@@ -97,7 +97,7 @@ class Service(Frozen):
         """http(s)://..., or a plug-in protocol's name as the scheme (`tcp-echo://host:port`)."""
         if re.match(r"^https?://", value):
             return value if REFERENCE.search(value) else _http_url(value)
-        if value.startswith("${"):
+        if REFERENCE.match(value):  # `${ORDERS_URL}...`: checked again once substituted
             return value
         scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", value)
         available = protocol_registry().available

@@ -174,3 +174,11 @@ def test_a_csv_field_above_the_csv_modules_limit_is_refused_with_its_line(tmp_pa
     assert caught.value.message == (
         "rows.csv:3: not valid CSV: field larger than field limit (131072)"
     )
+
+
+@pytest.mark.parametrize("url", ["${}", "${1X}", "${ORDERS URL}"])
+def test_a_base_url_that_only_looks_like_a_reference_is_refused(tmp_path: Path, url: str) -> None:
+    text = f"name: x\nservices:\n  orders: {{base_url: '{url}'}}\n"
+
+    with pytest.raises(BindingRefused, match=r"e\.yaml:3: services\.orders\.base_url: base_url"):
+        load_environment(write(tmp_path, "e.yaml", text))
