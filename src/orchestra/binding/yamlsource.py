@@ -8,6 +8,7 @@ BindingRefused whose message lists `file:line: path: what is wrong` for each pro
 from __future__ import annotations
 
 import datetime
+import json
 import math
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
@@ -128,10 +129,20 @@ def plain(node: Any, budget: list[int] | None = None, loc: tuple[int | str, ...]
     if len(loc) > MAX_DEPTH:  # a recursive alias (`&a [*a]`) has no end
         raise UnfitValue(loc[:3], f"nested more than {MAX_DEPTH} levels deep (a recursive alias?)")
     if isinstance(node, dict):
-        return {str(k): plain(v, budget, (*loc, str(k))) for k, v in node.items()}
+        keys = [_key(k, loc) for k in node]
+        return {k: plain(v, budget, (*loc, k)) for k, v in zip(keys, node.values(), strict=True)}
     if isinstance(node, list):
         return [plain(item, budget, (*loc, index)) for index, item in enumerate(node)]
     return _scalar(node, loc)
+
+
+def _key(key: Any, loc: tuple[int | str, ...]) -> str:
+    """A mapping key as JSON's text: `null`, `true` and `1` as YAML wrote them."""
+    if key is None or isinstance(key, bool):
+        return json.dumps(key)
+    if isinstance(key, str | int | float):
+        return str(key)
+    raise UnfitValue(loc, "a key must be text or a number, not a list or a mapping")
 
 
 def _scalar(node: Any, loc: tuple[int | str, ...]) -> Any:

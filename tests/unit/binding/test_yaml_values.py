@@ -103,3 +103,18 @@ def test_a_file_above_64_mib_is_refused_without_reading_more() -> None:
         read_text_file(endless, "data set")
 
     assert caught.value.message == ("/dev/zero: the data set is above the limit of 67108864 bytes")
+
+
+def test_null_and_boolean_keys_are_written_as_yaml_and_json_write_them() -> None:
+    assert values("{1: a, null: b, false: c, 1.5: d}") == {
+        "1": "a",
+        "null": "b",
+        "false": "c",
+        "1.5": "d",
+    }
+
+
+def test_a_list_or_mapping_as_a_key_is_refused() -> None:
+    message = refused("rows:\n  ? [1, 2]\n  : 3\n")
+
+    assert message == "f.yaml:1: rows: a key must be text or a number, not a list or a mapping"
