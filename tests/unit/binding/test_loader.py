@@ -134,7 +134,7 @@ def test_a_task_without_action_is_refused() -> None:
 def test_an_element_of_the_wrong_kind_is_refused() -> None:
     error = refusal("tasks:\n  End_Ok: {action: {path: /x}}\n")
 
-    assert "End_Ok is a endEvent, not a task" in error.message
+    assert "End_Ok is an endEvent, not a task" in error.message
 
 
 def test_an_ambiguous_name_lists_the_ids() -> None:
@@ -274,3 +274,22 @@ def test_polling_faster_than_10_ms_or_longer_than_a_week_is_refused_with_its_lin
         """)
 
     assert f"<bindings>:4: tasks.Task_Create.eventually.{message}" in error.message
+
+
+def test_an_element_bound_in_the_wrong_section_says_which_section_it_belongs_in() -> None:
+    error = refusal("""\
+        tasks:
+          Flow_yes: {action: {path: /yes}}
+        events:
+          Flow_no: {checks: [{that: '{{ true }}'}]}
+        flows:
+          Task_Approve: {data: {approved: true}}
+          End_Ok: {data: {}}
+        """)
+
+    assert [p["message"] for p in error.details["problems"]] == [
+        "Flow_yes is a sequenceFlow, not a task: bind it under `flows:`",
+        "Flow_no is a sequenceFlow, not an event: bind it under `flows:`",
+        "Task_Approve is a task, not a flow: bind it under `tasks:`",
+        "End_Ok is an endEvent, not a flow: bind it under `events:`",
+    ]
