@@ -44,6 +44,7 @@ def _csv_rows(text: str, name: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     rows: list[dict[str, Any]] = []
     try:
+        _check_header(reader, name)
         for row in reader:
             if None in row or any(value is None for value in row.values()):
                 line = reader.line_num
@@ -52,9 +53,20 @@ def _csv_rows(text: str, name: str) -> list[dict[str, Any]]:
     except csv.Error as exc:  # a field above the csv module's limit (128 KiB)
         line = reader.line_num + 1  # the record being read when it failed
         raise BindingRefused(f"{name}:{line}: not valid CSV: {exc}") from exc
-    if reader.fieldnames and len(set(reader.fieldnames)) != len(reader.fieldnames):
-        raise BindingRefused(f"{name}:1: the header repeats a column name")
     return rows
+
+
+def _check_header(reader: csv.DictReader[str], name: str) -> None:
+    """Column names without the spaces around them (`amount, customer` names `customer`), each
+    named and named once: `{{ data.NAME }}` must find them."""
+    if reader.fieldnames is None:
+        return
+    names = [column.strip() for column in reader.fieldnames]
+    if "" in names:
+        raise BindingRefused(f"{name}:1: column {names.index('') + 1} of the header has no name")
+    if len(set(names)) != len(names):
+        raise BindingRefused(f"{name}:1: the header repeats a column name")
+    reader.fieldnames = names
 
 
 def _structured_rows(text: str, name: str, suffix: str) -> list[dict[str, Any]]:

@@ -182,3 +182,25 @@ def test_a_base_url_that_only_looks_like_a_reference_is_refused(tmp_path: Path, 
 
     with pytest.raises(BindingRefused, match=r"e\.yaml:3: services\.orders\.base_url: base_url"):
         load_environment(write(tmp_path, "e.yaml", text))
+
+
+def test_csv_column_names_lose_the_spaces_around_them(tmp_path: Path) -> None:
+    rows = load_dataset(write(tmp_path, "rows.csv", "amount, customer \n5, ann\n"))
+
+    assert rows == [{"amount": "5", "customer": " ann"}]
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("amount,,customer", "rows.csv:1: column 2 of the header has no name"),
+        ("amount, amount", "rows.csv:1: the header repeats a column name"),
+    ],
+)
+def test_a_csv_header_with_a_column_unnamed_or_named_twice_is_refused(
+    tmp_path: Path, header: str, message: str
+) -> None:
+    with pytest.raises(BindingRefused) as caught:
+        load_dataset(write(tmp_path, "rows.csv", f"{header}\n1,2,3\n"))
+
+    assert caught.value.message == message
