@@ -48,6 +48,7 @@ from orchestra.binding.yamlsource import (
 )
 from orchestra.domain.process import Frozen
 from orchestra.errors import ConfigurationError
+from orchestra.protocols.base import Headers
 from orchestra.protocols.registry import protocol_registry
 
 _SECRET_FIELDS = ("token", "password", "value", "client_secret")
@@ -85,7 +86,7 @@ class Auth(Frozen):
 
 class Service(Frozen):
     base_url: str
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: Headers = Field(default_factory=dict)
     auth: Auth | None = None
     verify_tls: bool | None = None
     tls: Tls | None = None  # over the environment's, field by field
@@ -124,7 +125,7 @@ def _http_url(value: str) -> str:
 class EnvironmentSpec(Frozen):
     name: str = Field(min_length=1)
     services: dict[str, Service] = Field(default_factory=dict)
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: Headers = Field(default_factory=dict)
     auth: Auth | None = None
     verify_tls: bool = True
     tls: Tls | None = None

@@ -80,7 +80,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from orchestra.domain.process import Frozen
-from orchestra.protocols.base import ActionSpec
+from orchestra.protocols.base import ActionSpec, Headers
 from orchestra.protocols.registry import UnknownProtocol, protocol_registry
 
 CheckKind = Literal["status", "header", "jsonpath", "jmespath", "schema", "latency_ms", "that"]
@@ -356,7 +356,7 @@ class FlowBinding(Frozen):
 
 class Defaults(Frozen):
     service: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: Headers = Field(default_factory=dict)
     timeout: float | None = Field(default=None, gt=0)
     retries: int | None = Field(default=None, ge=0, le=10)
     eventually: Eventually | None = None

@@ -21,6 +21,7 @@ from pydantic import Field, field_validator, model_validator
 
 from orchestra.protocols.base import (
     ActionSpec,
+    Headers,
     ProtocolRequest,
     ProtocolResponse,
     RenderedAction,
@@ -38,7 +39,7 @@ class HttpAction(ActionSpec):
     protocol: Literal["http"] = "http"
     method: str = "GET"
     path: str = "/"  # relative to the service's base URL (an absolute URL is used as is)
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: Headers = Field(default_factory=dict)
     query: dict[str, Any] = Field(default_factory=dict)
     json_body: Any = Field(default=None, alias="json")
     form: dict[str, Any] | None = None
@@ -195,6 +196,8 @@ class HttpProtocol:
             raise TransportError(f"{_where(request)}: more than {MAX_REDIRECTS} redirects") from exc
         except aiohttp.InvalidURL as exc:
             raise TransportError(f"{_where(request)}: invalid URL") from exc
+        except ValueError as exc:  # a rendered header aiohttp refuses to send (a line break)
+            raise TransportError(f"{_where(request)}: cannot send it: {exc}") from exc
         except aiohttp.ClientSSLError as exc:
             raise TransportError(f"{_where(request)}: {_handshake_failure(request, exc)}") from exc
         except aiohttp.ClientConnectorError as exc:

@@ -204,3 +204,22 @@ def test_a_csv_header_with_a_column_unnamed_or_named_twice_is_refused(
         load_dataset(write(tmp_path, "rows.csv", f"{header}\n1,2,3\n"))
 
     assert caught.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ('{X-Note: "a\\nb"}', "headers: header X-Note: a value cannot hold a line break or NUL"),
+        ('{"Bad Name": x}', "headers: header name 'Bad Name' is not an HTTP field name"),
+        ('{"": x}', "headers: header name '' is not an HTTP field name"),
+    ],
+)
+def test_a_header_that_cannot_be_sent_is_refused_with_its_line(
+    tmp_path: Path, headers: str, message: str
+) -> None:
+    text = f"name: x\nheaders: {headers}\nservices:\n  orders: {{base_url: 'http://a'}}\n"
+
+    with pytest.raises(BindingRefused) as caught:
+        load_environment(write(tmp_path, "e.yaml", text))
+
+    assert caught.value.message.endswith(f"e.yaml:2: {message}")

@@ -293,3 +293,16 @@ def test_an_element_bound_in_the_wrong_section_says_which_section_it_belongs_in(
         "Task_Approve is a task, not a flow: bind it under `tasks:`",
         "End_Ok is an endEvent, not a flow: bind it under `events:`",
     ]
+
+
+def test_headers_of_defaults_and_actions_that_cannot_be_sent_are_refused_with_their_line() -> None:
+    error = refusal("""\
+        defaults: {headers: {"X Y": "1"}}
+        tasks:
+          Task_Create: {action: {path: /x, headers: {X-Note: "a\\rb"}}}
+        """)
+
+    assert [(p["line"], p["message"]) for p in error.details["problems"]] == [
+        (1, "header name 'X Y' is not an HTTP field name"),
+        (3, "header X-Note: a value cannot hold a line break or NUL"),
+    ]
