@@ -48,7 +48,7 @@ from orchestra.binding.yamlsource import (
 )
 from orchestra.domain.process import Frozen
 from orchestra.errors import ConfigurationError
-from orchestra.protocols.base import Headers
+from orchestra.protocols.base import Headers, header_fields
 from orchestra.protocols.registry import protocol_registry
 
 _SECRET_FIELDS = ("token", "password", "value", "client_secret")
@@ -66,6 +66,12 @@ class Auth(Frozen):
     client_secret: str | None = None
     scope: str | None = None
     audience: str | None = None
+
+    @field_validator("header")
+    @classmethod
+    def _header_name(cls, value: str) -> str:
+        header_fields({value: ""})
+        return value
 
     @model_validator(mode="after")
     def _complete(self, info: ValidationInfo) -> Auth:

@@ -223,3 +223,19 @@ def test_a_header_that_cannot_be_sent_is_refused_with_its_line(
         load_environment(write(tmp_path, "e.yaml", text))
 
     assert caught.value.message.endswith(f"e.yaml:2: {message}")
+
+
+def test_an_api_key_header_name_that_cannot_be_sent_is_refused_with_its_line(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "name: x\nservices:\n  orders: {base_url: 'http://a'}\n"
+        "auth: {type: api_key, header: 'X Key', value: '${KEY}'}\n"
+    )
+
+    with pytest.raises(BindingRefused) as caught:
+        load_environment(write(tmp_path, "e.yaml", text))
+
+    assert caught.value.message.endswith(
+        "e.yaml:4: auth.header: header name 'X Key' is not an HTTP field name"
+    )
