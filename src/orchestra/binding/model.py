@@ -15,7 +15,7 @@ A binding file (YAML) maps BPMN elements to what they do against the SUT:
       Task_WaitShipped:
         action: {path: "/orders/{{ vars.order_id }}"}
         checks: [{jsonpath: $.state, eq: SHIPPED}]
-        eventually: {timeout: 30, interval: 0.5}
+        eventually: {timeout: 30, interval: 0.5}   # interval >= 0.01 s, timeout <= a week
     flows:                                  # data that makes the SUT take a gateway's flow
       Flow_big: {data: {amount: 5000}}
     events:                                 # end events: final checks (action optional)
