@@ -196,8 +196,6 @@ class HttpProtocol:
             raise TransportError(f"{_where(request)}: more than {MAX_REDIRECTS} redirects") from exc
         except aiohttp.InvalidURL as exc:
             raise TransportError(f"{_where(request)}: invalid URL") from exc
-        except ValueError as exc:  # a rendered header aiohttp refuses to send (a line break)
-            raise TransportError(f"{_where(request)}: cannot send it: {exc}") from exc
         except aiohttp.ClientSSLError as exc:
             raise TransportError(f"{_where(request)}: {_handshake_failure(request, exc)}") from exc
         except aiohttp.ClientConnectorError as exc:
@@ -210,6 +208,9 @@ class HttpProtocol:
             closed = _closed(request, exc)
             reason = f"TLS connection to {closed}" if closed else f"{type(exc).__name__}: {exc}"
             raise TransportError(f"{_where(request)}: {reason}") from exc
+        except ValueError as exc:  # last: certificate errors are ValueErrors too (ssl's)
+            # a rendered header aiohttp refuses to send (a line break)
+            raise TransportError(f"{_where(request)}: cannot send it: {exc}") from exc
 
     async def aclose(self) -> None:
         if self._session is not None:
