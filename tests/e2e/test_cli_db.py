@@ -68,3 +68,32 @@ def test_two_homes_at_once_get_two_servers_that_do_not_collide(home_root: Path) 
     finally:
         for home in homes:
             stop_embedded(home)
+
+
+def test_a_home_that_is_a_file_or_under_one_exits_2_naming_it(tmp_path: Path) -> None:
+    a_file = tmp_path / "home"
+    a_file.write_text("not a folder")
+
+    on_file = orchestra("db", "status", "--json", env=clean_env(ORCHESTRA_HOME=str(a_file)))
+    under_file = orchestra("status", env=clean_env(ORCHESTRA_HOME=str(a_file / "sub")))
+
+    assert (on_file.returncode, under_file.returncode) == (2, 2)
+    assert "Traceback" not in on_file.stderr + under_file.stderr
+    refusal = json.loads(on_file.stdout)
+    assert refusal["error"] == "ConfigurationError"
+    assert refusal["message"].startswith(f"ORCHESTRA_HOME {a_file} cannot hold the embedded")
+    assert f"{a_file} is a file" in refusal["message"]
+    assert f"{a_file / 'sub'} not a directory" in under_file.stderr
+
+
+def test_text_like_console_markup_in_a_printed_value_is_printed_as_it_is(database_url: str) -> None:
+    if "://" in database_url:  # a URL, or a conninfo string as the test server gives
+        separator = "&" if "?" in database_url else "?"
+        url = f"{database_url}{separator}application_name=%5B/x%5D%5Bred%5D"
+    else:
+        url = f"{database_url} application_name=[/x][red]"
+
+    status = orchestra("db", "status", env=clean_env(ORCHESTRA_DATABASE_URL=url))
+
+    assert status.returncode == 0, status.stderr
+    assert "application_name=[/x][red]" in status.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -67,3 +68,33 @@ async def _first_document(process: asyncio.subprocess.Process) -> Any:
 async def _status(url: str, headers: dict[str, str] | None = None) -> int:
     async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as reply:
         return reply.status
+
+
+def test_serve_on_a_port_in_use_exits_2_naming_it_without_a_traceback(database_url: str) -> None:
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url, ORCHESTRA_API_TOKEN=TOKEN)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        done = orchestra("serve", "--port", str(port), "--json", env=env)
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    refusal = json.loads(done.stdout)
+    assert refusal["error"] == "ConfigurationError"
+    assert refusal["message"].startswith(f"cannot listen on 127.0.0.1:{port}: ")
+    assert "address already in use" in refusal["message"]
+
+
+def test_serve_without_its_database_exits_2_saying_so_without_a_traceback() -> None:
+    unreachable = "postgresql://orchestra@127.0.0.1:1/orchestra?connect_timeout=2"
+    env = clean_env(ORCHESTRA_DATABASE_URL=unreachable, ORCHESTRA_API_TOKEN=TOKEN)
+
+    done = orchestra("serve", "--port", "0", "--json", env=env)
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    refusal = json.loads(done.stdout)
+    assert refusal["error"] == "DatabaseUnreachable"
+    assert "cannot connect to PostgreSQL at" in refusal["message"]

@@ -9,6 +9,8 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from orchestra.binding.factory import executor_factory
 from orchestra.services import running
 from orchestra.store.database import Database
@@ -71,6 +73,30 @@ def test_status_with_an_id_and_listing_options_is_a_usage_error(database_url: st
     assert "drop the id" in done.stderr
 
 
+@pytest.mark.parametrize("option", ["--suite=0", "--before=-5"])
+def test_an_id_below_1_for_listing_is_a_usage_error_as_in_the_api(
+    database_url: str, option: str
+) -> None:
+    done = orchestra("status", option, "--json", env=clean_env(ORCHESTRA_DATABASE_URL=database_url))
+
+    assert done.returncode == 2
+    assert "is not in the range x>=1" in json.loads(done.stdout)["message"]
+
+
+@pytest.mark.parametrize("listing", [["--suite", "2"], ["--status", "passed"], ["--limit", "3"]])
+def test_watch_with_listing_options_is_a_usage_error_not_ignored(
+    database_url: str, listing: list[str]
+) -> None:
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+
+    done = orchestra("status", "1", "--watch", *listing, "--json", env=env)
+
+    assert done.returncode == 2
+    assert json.loads(done.stdout)["message"] == (
+        "--suite, --status, --limit and --before list suite runs: drop the id"
+    )
+
+
 def test_a_suite_id_out_of_range_for_postgresql_exits_1_naming_it(database_url: str) -> None:
     env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
 
@@ -102,7 +128,7 @@ async def test_a_nul_in_an_environment_name_exits_1_and_the_stored_environment_s
         assert await uow.config.environments() == [stored]
 
 
-async def test_nan_in_a_data_set_exits_1_and_the_rows_stored_before_stay(
+async def test_infinity_in_a_data_set_exits_1_naming_its_row_and_the_rows_stored_before_stay(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
     async with db.transaction() as uow:
@@ -117,7 +143,8 @@ async def test_nan_in_a_data_set_exits_1_and_the_rows_stored_before_stay(
 
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
-    assert "`rows` (inf, which JSON cannot hold)" in json.loads(done.stdout)["message"]
+    message = json.loads(done.stdout)["message"]
+    assert message == "bad.yaml:1: [0].amount: inf is not a number JSON can hold"
     async with db.transaction() as uow:
         assert await uow.config.data_sets() == [stored]
 

@@ -11,7 +11,7 @@ import pytest
 from junitparser import JUnitXml
 
 from orchestra.examples.order import EXPECTED
-from tests.e2e.conftest import clean_env, stop_embedded
+from tests.e2e.conftest import clean_env, orchestra, stop_embedded
 
 
 @pytest.mark.slow
@@ -43,3 +43,22 @@ def test_the_demo_runs_end_to_end_and_shows_the_planted_failure(home_root: Path)
     assert document["report"]["suite_run"]["status"] == "FAILED"
     assert "<svg" in Path(result["reports"]["html"]).read_text()
     assert 'data-coverage="covered"' in Path(result["reports"]["coverage"]).read_text()
+
+
+def test_a_report_folder_that_cannot_be_made_exits_2_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    a_file = tmp_path / "reports"
+    a_file.write_text("not a folder")
+    home = tmp_path / "home"
+
+    done = orchestra(
+        "demo", "-o", str(a_file / "demo"), "--json", env=clean_env(ORCHESTRA_HOME=str(home))
+    )
+
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert json.loads(done.stdout)["message"] == (
+        f"cannot write the demo's reports to {a_file / 'demo'}: Not a directory"
+    )
+    assert not home.exists()  # no embedded server was started for it

@@ -339,6 +339,20 @@ async def test_a_missing_template_variable_is_an_error_naming_it_and_the_step(
     assert outcome.request is None
 
 
+async def test_a_header_rendered_with_a_line_break_is_an_error_naming_the_request(
+    executor: StepExecutor,
+) -> None:
+    binding = {"action": {"path": "/echo", "headers": {"X-Note": "{{ data.note }}"}}}
+
+    outcome = await run(executor, binding, data={"note": "one\r\nX-Injected: yes"})
+
+    assert outcome.status is StepStatus.ERROR
+    assert outcome.error is not None
+    assert outcome.error.startswith("step 1 (Task_A 'task_a'): GET http://127.0.0.1:")
+    assert "/echo: cannot send it: " in outcome.error
+    assert "internal error" not in outcome.error
+
+
 async def test_an_unbound_task_is_an_error_naming_it(executor: StepExecutor) -> None:
     step = ScenarioStep(position=4, kind=StepKind.ACTION, element_id="Task_Pay", name="Pay",
                         meta={"unbound": True})  # fmt: skip

@@ -75,6 +75,17 @@ def media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
+async def json_only(request: Request) -> None:
+    """For a route whose body is a JSON object: a body of another type, or of none (`curl -d`
+    sends a form), is refused with 415 as the file routes do, instead of FastAPI validating its
+    bytes into a puzzling 422 ("body: Input should be a valid dictionary")."""
+    media = media_type(request)
+    if media != JSON and not media.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"this route reads {JSON}, not {media or 'no type'}", details={"accepted": [JSON]}
+        )
+
+
 async def bpmn_upload(request: Request, filename: str | None) -> tuple[bytes, str]:
     """(the BPMN bytes, the name to store as its source)."""
     media = media_type(request)

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from orchestra.api.bodies import json_only
 from orchestra.api.errors import AuthenticationRefused
 from orchestra.bpmn import Limits
 from orchestra.store.database import Database
@@ -37,6 +38,7 @@ def get_limits(request: Request) -> Limits:
 
 DbDep = Annotated[Database, Depends(get_database)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]
+JsonOnly = Depends(json_only)  # `dependencies=[JsonOnly]`: a JSON-bodied route refuses others
 
 
 def bearer_token(token: str) -> Callable[[HTTPAuthorizationCredentials | None], Awaitable[None]]:

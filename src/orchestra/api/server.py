@@ -1,4 +1,5 @@
-"""Uvicorn, telling when it listens and where: `orchestra serve` and the tests both use it."""
+"""Uvicorn, telling when it listens and where, or why it could not: `orchestra serve`, the
+example SUT and the tests use it."""
 
 from __future__ import annotations
 
@@ -10,24 +11,40 @@ import threading
 from collections.abc import Iterator
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.applications import Starlette
 
 
 class ApiServer(uvicorn.Server):
-    """A uvicorn server whose `listening` event is set once its socket accepts requests."""
+    """A uvicorn server whose `listening` event is set once its socket accepts requests. When it
+    cannot start, `serve()` returns with `started` false (and `bind_error` saying why when the
+    address was the problem) instead of uvicorn's SystemExit, which would escape the loop."""
 
     def __init__(
-        self, app: FastAPI, host: str = "127.0.0.1", port: int = 8000, *, quiet: bool = False
+        self,
+        app: Starlette,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        *,
+        quiet: bool = False,
+        graceful_signals: bool = True,
     ) -> None:
+        self.graceful_signals = graceful_signals  # False: uvicorn's way (see capture_signals)
         level = "warning" if quiet else "info"
         config = uvicorn.Config(
             app, host=host, port=port, lifespan="on", log_level=level, access_log=not quiet
         )
         super().__init__(config)
         self.listening = asyncio.Event()
+        self.bind_error: OSError | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
+        try:
+            await super().startup(sockets)
+        except SystemExit as exc:  # uvicorn exits when it cannot bind or the app cannot start
+            self.should_exit = True  # `serve` then returns, `started` false, instead of raising
+            cause = exc.__context__
+            self.bind_error = cause if isinstance(cause, OSError) else None
+            return
         if self.started:
             self.listening.set()
 
@@ -40,7 +57,12 @@ class ApiServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         """SIGINT and SIGTERM stop the server gracefully, and the process then exits normally
-        (uvicorn's own version raises the signal again once stopped, killing the process)."""
+        (uvicorn's own version, kept with `graceful_signals=False`, raises the signal again once
+        stopped, ending a process that would otherwise wait on)."""
+        if not self.graceful_signals:
+            with super().capture_signals():
+                yield
+            return
         if threading.current_thread() is not threading.main_thread():
             yield
             return

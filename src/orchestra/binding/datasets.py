@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from orchestra.binding.yamlsource import Problem, Source, locate, parse, refusal
+from orchestra.binding.yamlsource import Problem, Source, locate, parse, read_text_file, refusal
 from orchestra.errors import BindingRefused
 
 MAX_ROWS = 100_000
@@ -21,11 +21,7 @@ MAX_ROWS = 100_000
 
 def load_dataset(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BindingRefused(f"{path}: cannot read data set: {exc}") from exc
-    return parse_dataset(text, path.name)
+    return parse_dataset(read_text_file(path, "data set"), path.name)
 
 
 def parse_dataset(text: str, name: str) -> list[dict[str, Any]]:
@@ -47,23 +43,36 @@ def parse_dataset(text: str, name: str) -> list[dict[str, Any]]:
 def _csv_rows(text: str, name: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     rows: list[dict[str, Any]] = []
-    for row in reader:
-        if None in row or any(value is None for value in row.values()):
-            line = reader.line_num
-            raise BindingRefused(f"{name}:{line}: the row has not as many values as the header")
-        rows.append(dict(row))
-    if reader.fieldnames and len(set(reader.fieldnames)) != len(reader.fieldnames):
-        raise BindingRefused(f"{name}:1: the header repeats a column name")
+    try:
+        _check_header(reader, name)
+        for row in reader:
+            if None in row or any(value is None for value in row.values()):
+                line = reader.line_num
+                raise BindingRefused(f"{name}:{line}: the row has not as many values as the header")
+            rows.append(dict(row))
+    except csv.Error as exc:  # a field above the csv module's limit (128 KiB)
+        line = reader.line_num + 1  # the record being read when it failed
+        raise BindingRefused(f"{name}:{line}: not valid CSV: {exc}") from exc
     return rows
+
+
+def _check_header(reader: csv.DictReader[str], name: str) -> None:
+    """Column names without the spaces around them (`amount, customer` names `customer`), each
+    named and named once: `{{ data.NAME }}` must find them."""
+    if reader.fieldnames is None:
+        return
+    names = [column.strip() for column in reader.fieldnames]
+    if "" in names:
+        raise BindingRefused(f"{name}:1: column {names.index('') + 1} of the header has no name")
+    if len(set(names)) != len(names):
+        raise BindingRefused(f"{name}:1: the header repeats a column name")
+    reader.fieldnames = names
 
 
 def _structured_rows(text: str, name: str, suffix: str) -> list[dict[str, Any]]:
     source = Source(name, text)
     if suffix == ".json":
-        try:
-            value: Any = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BindingRefused(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+        value: Any = _json_value(text, name)
         tree = None
     else:
         value, tree = parse(source)
@@ -80,3 +89,23 @@ def _structured_rows(text: str, name: str, suffix: str) -> list[dict[str, Any]]:
             where = f"rows[{index}]"
             raise refusal(source, [Problem(where, line, "a row must be a mapping")])
     return value
+
+
+def _json_value(text: str, name: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise BindingRefused(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}") from exc
+    except _NotJson as exc:
+        raise BindingRefused(f"{name}: not valid JSON: {exc} is not a JSON number") from exc
+    except RecursionError as exc:
+        raise BindingRefused(f"{name}: not valid JSON: nested too deeply") from exc
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _no_constant(constant: str) -> Any:
+    """Python's json reads NaN and Infinity, which neither JSON nor PostgreSQL has."""
+    raise _NotJson(constant)

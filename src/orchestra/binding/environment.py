@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from yarl import URL
 
 from orchestra.binding.references import REFERENCE, is_resolved, reference_only
 from orchestra.binding.tls import Tls
@@ -42,10 +43,12 @@ from orchestra.binding.yamlsource import (
     locate,
     parse,
     problems_of,
+    read_text_file,
     refusal,
 )
 from orchestra.domain.process import Frozen
-from orchestra.errors import BindingRefused, ConfigurationError
+from orchestra.errors import ConfigurationError
+from orchestra.protocols.base import Headers, header_fields
 from orchestra.protocols.registry import protocol_registry
 
 _SECRET_FIELDS = ("token", "password", "value", "client_secret")
@@ -63,6 +66,12 @@ class Auth(Frozen):
     client_secret: str | None = None
     scope: str | None = None
     audience: str | None = None
+
+    @field_validator("header")
+    @classmethod
+    def _header_name(cls, value: str) -> str:
+        header_fields({value: ""})
+        return value
 
     @model_validator(mode="after")
     def _complete(self, info: ValidationInfo) -> Auth:
@@ -83,7 +92,7 @@ class Auth(Frozen):
 
 class Service(Frozen):
     base_url: str
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: Headers = Field(default_factory=dict)
     auth: Auth | None = None
     verify_tls: bool | None = None
     tls: Tls | None = None  # over the environment's, field by field
@@ -93,7 +102,9 @@ class Service(Frozen):
     @classmethod
     def _absolute(cls, value: str) -> str:
         """http(s)://..., or a plug-in protocol's name as the scheme (`tcp-echo://host:port`)."""
-        if re.match(r"^(https?://|\$\{)", value):
+        if re.match(r"^https?://", value):
+            return value if REFERENCE.search(value) else _http_url(value)
+        if REFERENCE.match(value):  # `${ORDERS_URL}...`: checked again once substituted
             return value
         scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", value)
         available = protocol_registry().available
@@ -106,10 +117,21 @@ class Service(Frozen):
         return value
 
 
+def _http_url(value: str) -> str:
+    """An http(s) base URL aiohttp can reach: a host without spaces, a port in range."""
+    try:
+        host = URL(value).host
+    except ValueError as exc:  # a port out of range or not a number
+        raise ValueError(f"base_url {value!r} is not a valid URL: {exc}") from exc
+    if not host or any(char.isspace() for char in host):
+        raise ValueError(f"base_url {value!r} names no valid host")
+    return value
+
+
 class EnvironmentSpec(Frozen):
     name: str = Field(min_length=1)
     services: dict[str, Service] = Field(default_factory=dict)
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: Headers = Field(default_factory=dict)
     auth: Auth | None = None
     verify_tls: bool = True
     tls: Tls | None = None
@@ -138,10 +160,7 @@ class EnvironmentSpec(Frozen):
 
 def load_environment(path: str | Path) -> EnvironmentSpec:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BindingRefused(f"{path}: cannot read environment file: {exc}") from exc
+    text = read_text_file(path, "environment file")
     return parse_environment(Source(str(path), text), base_dir=path.parent)
 
 

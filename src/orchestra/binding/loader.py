@@ -28,11 +28,11 @@ from orchestra.binding.yamlsource import (
     locate,
     parse,
     problems_of,
+    read_text_file,
     refusal,
 )
 from orchestra.domain.generation.calls import SEPARATOR
 from orchestra.domain.process import NodeCategory, ProcessGraph
-from orchestra.errors import BindingRefused
 
 _SECTIONS = ("tasks", "events", "flows")
 
@@ -41,10 +41,7 @@ def read_source(path_or_text: str | Path) -> Source:
     """A Path or an existing file name is read; any other string is the text itself."""
     if isinstance(path_or_text, Path) or _is_file(path_or_text):
         path = Path(path_or_text)
-        try:
-            return Source(str(path), path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BindingRefused(f"{path}: cannot read binding file: {exc}") from exc
+        return Source(str(path), read_text_file(path, "binding file"))
     return Source("<bindings>", str(path_or_text))
 
 
@@ -276,12 +273,29 @@ def _element_id(section: str, key: str, graph: ProcessGraph) -> tuple[str | None
         if len(named) > 1:
             return None, f"name {key!r} is ambiguous: use one of the ids {', '.join(named)}"
         if not named:
-            return None, _unknown(section, key, candidates)
+            return None, _misplaced(section, key, graph) or _unknown(section, key, candidates)
         element_id = named[0]
     if section != "flows" and not _fits(section, graph.node_by_id[element_id].category):
         expected = "a task" if section == "tasks" else "an event"
-        return None, f"{element_id} is a {kinds[element_id]}, not {expected}"
+        return None, f"{element_id} is {_a(kinds[element_id])}, not {expected}"
     return element_id, None
+
+
+def _misplaced(section: str, key: str, graph: ProcessGraph) -> str | None:
+    """Why `key` is no element of `section` when it is an element of another kind by its id:
+    a flow under `tasks:`, a task under `flows:`."""
+    if section != "flows" and any(flow.id == key for flow in graph.flows):
+        expected = "a task" if section == "tasks" else "an event"
+        return f"{key} is a sequenceFlow, not {expected}: bind it under `flows:`"
+    node = graph.node_by_id.get(key) if section == "flows" else None
+    if node is None:
+        return None
+    place = "events" if node.category.is_event else "tasks"
+    return f"{key} is {_a(node.type)}, not a flow: bind it under `{place}:`"
+
+
+def _a(kind: str) -> str:
+    return f"{'an' if kind[:1].lower() in 'aeiou' else 'a'} {kind}"
 
 
 def _fits(section: str, category: NodeCategory) -> bool:

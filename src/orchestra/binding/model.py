@@ -15,7 +15,7 @@ A binding file (YAML) maps BPMN elements to what they do against the SUT:
       Task_WaitShipped:
         action: {path: "/orders/{{ vars.order_id }}"}
         checks: [{jsonpath: $.state, eq: SHIPPED}]
-        eventually: {timeout: 30, interval: 0.5}
+        eventually: {timeout: 30, interval: 0.5}   # interval >= 0.01 s, timeout <= a week
     flows:                                  # data that makes the SUT take a gateway's flow
       Flow_big: {data: {amount: 5000}}
     events:                                 # end events: final checks (action optional)
@@ -80,7 +80,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from orchestra.domain.process import Frozen
-from orchestra.protocols.base import ActionSpec
+from orchestra.protocols.base import ActionSpec, Headers
 from orchestra.protocols.registry import UnknownProtocol, protocol_registry
 
 CheckKind = Literal["status", "header", "jsonpath", "jmespath", "schema", "latency_ms", "that"]
@@ -242,15 +242,41 @@ def _comparison(kind: str, subject: Any) -> dict[str, Any]:
         ((op, expected),) = subject.items()
         if op not in OPERATORS:
             raise ValueError(f"unknown operator {op!r} (one of {', '.join(OPERATORS)})")
-        return {"kind": kind, "op": op, "expected": expected}
+    elif kind == "latency_ms":
+        op, expected = "lt", subject
+    else:
+        op, expected = ("in" if isinstance(subject, list) else "eq"), subject
+    _check_expected(kind, op, expected)
+    return {"kind": kind, "op": op, "expected": expected}
+
+
+def _check_expected(kind: str, op: str, expected: Any) -> None:
+    """What a status or latency check compares with, refused here rather than failing every
+    run: a number for an order (`{lt: 400}`, `latency_ms: 500`), a code or class for a status."""
+    if is_template(expected) or (kind == "status" and op not in ("eq", "ne", "in")):
+        if not is_template(expected) and not _is_number(expected):
+            raise ValueError(f"`{kind}: {{{op}: ...}}` compares with a number, not {expected!r}")
+        return
     if kind == "latency_ms":
-        return {"kind": kind, "op": "lt", "expected": subject}
-    if isinstance(subject, list):
-        return {"kind": kind, "op": "in", "expected": subject}
-    pattern = r"[1-5]xx|\d{3}"
-    if isinstance(subject, str) and not re.fullmatch(pattern, subject) and not is_template(subject):
-        raise ValueError(f"status {subject!r} is neither a code nor a class like 2xx")
-    return {"kind": kind, "op": "eq", "expected": subject}
+        if not _is_number(expected) or expected <= 0:
+            raise ValueError(f"latency_ms {expected!r} is not a number of milliseconds above 0")
+        return
+    codes = expected if op == "in" else [expected]
+    if op == "in" and (not isinstance(expected, list) or not expected):
+        raise ValueError(f"`status: {{in: ...}}` takes a list of codes, not {expected!r}")
+    for code in codes:
+        if not _is_status(code):
+            raise ValueError(f"status {code!r} is neither a code nor a class like 2xx")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_status(value: Any) -> bool:
+    if isinstance(value, str):
+        return is_template(value) or re.fullmatch(r"[1-5]xx|[1-5]\d\d", value) is not None
+    return isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599
 
 
 def action_by_protocol(value: Any) -> Any:
@@ -285,11 +311,16 @@ def _protocol_error(value: Any, message: str) -> ValidationError:
 Action = Annotated[SerializeAsAny[ActionSpec] | None, BeforeValidator(action_by_protocol)]
 
 
-class Eventually(Frozen):
-    """Repeat the action until its checks hold, every `interval` s, for at most `timeout` s."""
+MIN_EVENTUALLY_INTERVAL = 0.01
+MAX_EVENTUALLY_TIMEOUT = 7 * 24 * 3600.0
 
-    timeout: float = Field(gt=0)
-    interval: float = Field(default=1.0, gt=0)
+
+class Eventually(Frozen):
+    """Repeat the action until its checks hold, every `interval` s, for at most `timeout` s:
+    no faster than every 10 ms (a busy loop on the SUT otherwise), no longer than a week."""
+
+    timeout: float = Field(gt=0, le=MAX_EVENTUALLY_TIMEOUT)
+    interval: float = Field(default=1.0, ge=MIN_EVENTUALLY_INTERVAL, le=MAX_EVENTUALLY_TIMEOUT)
 
 
 def _valid_extractor(value: str) -> str:
@@ -325,7 +356,7 @@ class FlowBinding(Frozen):
 
 class Defaults(Frozen):
     service: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: Headers = Field(default_factory=dict)
     timeout: float | None = Field(default=None, gt=0)
     retries: int | None = Field(default=None, ge=0, le=10)
     eventually: Eventually | None = None

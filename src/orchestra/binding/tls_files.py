@@ -62,7 +62,7 @@ def _embed(
         return f"give {pem_field} or the file it comes from, not both"
     if base_dir is None:
         return f"a {what} cannot be read from a text without a directory: give {pem_field}"
-    path = base_dir / written
+    path = (base_dir / written).absolute()  # said in full: relative to the file, not here
     try:
         with path.open("rb") as pem_file:
             data = pem_file.read(MAX_PEM_BYTES + 1)

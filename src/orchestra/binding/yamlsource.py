@@ -7,14 +7,20 @@ BindingRefused whose message lists `file:line: path: what is wrong` for each pro
 
 from __future__ import annotations
 
+import datetime
+import json
+import math
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from orchestra.errors import BindingRefused
 
@@ -39,6 +45,34 @@ class Problem:
         return f"{where}: {self.path or '(top level)'}: {self.message}"
 
 
+def read_text_file(path: Path, what: str) -> str:
+    """A binding, environment or data set file's text; refused naming the file when it cannot
+    be read, and its line when it is not UTF-8 (a UTF-8 byte order mark is dropped)."""
+    try:
+        with path.open("rb") as handle:  # bounded: a pipe or a device has no size to check
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise BindingRefused(f"{path}: cannot read {what}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise BindingRefused(f"{path}: the {what} is above the limit of {MAX_FILE_BYTES} bytes")
+    return utf8_text(data, str(path))
+
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def utf8_text(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - data.rfind(b"\n", 0, exc.start)
+        raise BindingRefused(
+            f"{name}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column}):"
+            " save it as UTF-8"
+        ) from exc
+
+
 def parse(source: Source) -> tuple[Any, Any]:
     """(plain value, ruamel node tree) of a YAML (or JSON) text."""
     try:
@@ -48,21 +82,43 @@ def parse(source: Source) -> tuple[Any, Any]:
         line = mark.line + 1 + source.line_offset if mark is not None else None
         problem = Problem("", line, f"not valid YAML: {exc.problem or exc.context}")
         raise refusal(source, [problem]) from exc
+    except ReaderError as exc:  # a control character: say where, as for a syntax error
+        line = source.text.count("\n", 0, exc.position) + 1 + source.line_offset
+        what = f"character U+{exc.character:04X}" if isinstance(exc.character, int) else "byte"
+        problem = Problem("", line, f"not valid YAML: {what} is not allowed in YAML text")
+        raise refusal(source, [problem]) from exc
     except YAMLError as exc:
         raise refusal(source, [Problem("", None, f"not valid YAML: {exc}")]) from exc
-    budget = [MAX_NODES]
+    except RecursionError as exc:  # ruamel composes nested collections recursively
+        problem = Problem("", None, f"nested more than {MAX_DEPTH} levels deep")
+        raise refusal(source, [problem]) from exc
     try:
-        return plain(tree, budget), tree
+        return plain(tree, [MAX_NODES]), tree
     except OverflowError as exc:
         problem = Problem("", None, f"more than {MAX_NODES} values (aliases expanding?)")
+        raise refusal(source, [problem]) from exc
+    except UnfitValue as exc:
+        problem = Problem(dotted(exc.loc), locate(tree, exc.loc, source), exc.message)
         raise refusal(source, [problem]) from exc
 
 
 MAX_NODES = 1_000_000
+MAX_DEPTH = 100
 
 
-def plain(node: Any, budget: list[int] | None = None) -> Any:
-    """ruamel's round-trip types (CommentedMap, ScalarFloat, ...) as plain Python values.
+class UnfitValue(Exception):
+    """A YAML value JSON cannot hold (bytes, a set, a custom tag, NaN), or nesting too deep
+    (a recursive alias): refused at `loc` rather than failing where it is stored or used."""
+
+    def __init__(self, loc: Loc, message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+
+
+def plain(node: Any, budget: list[int] | None = None, loc: tuple[int | str, ...] = ()) -> Any:
+    """ruamel's round-trip types (CommentedMap, ScalarFloat, ...) as plain JSON values: a date
+    or a timestamp becomes its ISO text; what JSON has no place for raises UnfitValue.
 
     `budget` counts the values built: YAML aliases can make a small file expand without end.
     """
@@ -70,19 +126,45 @@ def plain(node: Any, budget: list[int] | None = None) -> Any:
         budget[0] -= 1
         if budget[0] < 0:
             raise OverflowError
+    if len(loc) > MAX_DEPTH:  # a recursive alias (`&a [*a]`) has no end
+        raise UnfitValue(loc[:3], f"nested more than {MAX_DEPTH} levels deep (a recursive alias?)")
     if isinstance(node, dict):
-        return {str(key): plain(value, budget) for key, value in node.items()}
+        keys = [_key(k, loc) for k in node]
+        return {k: plain(v, budget, (*loc, k)) for k, v in zip(keys, node.values(), strict=True)}
     if isinstance(node, list):
-        return [plain(item, budget) for item in node]
+        return [plain(item, budget, (*loc, index)) for index, item in enumerate(node)]
+    return _scalar(node, loc)
+
+
+def _key(key: Any, loc: tuple[int | str, ...]) -> str:
+    """A mapping key as JSON's text: `null`, `true` and `1` as YAML wrote them."""
+    if key is None or isinstance(key, bool):
+        return json.dumps(key)
+    if isinstance(key, str | int | float):
+        return str(key)
+    raise UnfitValue(loc, "a key must be text or a number, not a list or a mapping")
+
+
+def _scalar(node: Any, loc: tuple[int | str, ...]) -> Any:
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
         return int(node)
     if isinstance(node, float):
+        if not math.isfinite(node):
+            raise UnfitValue(loc, f"{node} is not a number JSON can hold")
         return float(node)
     if isinstance(node, str):
         return str(node)
-    return node
+    if isinstance(node, datetime.date):  # and datetime: `2026-01-01`, `2026-01-01T10:00:00Z`
+        return node.isoformat()
+    if isinstance(node, bytes):
+        kind = "!!binary"
+    elif isinstance(node, AbstractSet):
+        kind = "!!set"
+    else:  # a custom tag (`!secret x`)
+        kind = getattr(getattr(node, "tag", None), "value", None) or type(node).__name__
+    raise UnfitValue(loc, f"a {kind} value has no JSON form: write it as text, a list or a mapping")
 
 
 def dotted(loc: Loc) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from orchestra.cli.output import emit, json_option
 from orchestra.config import Settings
@@ -53,6 +54,6 @@ def upgrade(as_json: bool) -> None:
 
 
 def _describe(out: Console, result: dict[str, Any]) -> None:
-    out.print(f"server:   {result['server']} ({result['url']})")
+    out.print(f"server:   {result['server']} ({escape(result['url'])})")
     if "data_directory" in result:
-        out.print(f"data:     {result['data_directory']}")
+        out.print(f"data:     {escape(result['data_directory'])}")

@@ -64,4 +64,4 @@ def _summary(out: Console, result: demo_service.DemoResult) -> None:
     if result.failures:
         out.print("  (the example's planted defect: cancelling an order keeps its stock reserved)")
     for fmt, path in result.reports.items():
-        out.print(f"{fmt:>8} report: {path}")
+        out.print(f"{fmt:>8} report: {escape(str(path))}")

@@ -64,7 +64,7 @@ def _run_report(suite_run_id: int, format_name: str, output: Path | None, as_jso
     emit(
         {"suite_run": suite_run_id, "format": format_name, "path": str(written.absolute())},
         as_json=as_json,
-        human=lambda out: out.print(f"{format_name} report written to {written}"),
+        human=lambda out: out.print(f"{format_name} report written to {escape(str(written))}"),
     )
 
 

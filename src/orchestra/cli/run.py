@@ -181,7 +181,9 @@ def _print_progress(out: Console, result: dict[str, Any]) -> None:
 
 @click.command()
 @click.argument("suite_run_id", type=int, required=False)
-@click.option("--suite", "suite_id", type=int, help="List only the runs of this suite.")
+@click.option(
+    "--suite", "suite_id", type=click.IntRange(min=1), help="List only the runs of this suite."
+)
 @click.option(
     "--status",
     "statuses",
@@ -194,7 +196,11 @@ def _print_progress(out: Console, result: dict[str, Any]) -> None:
     type=click.IntRange(1, running.MAX_PAGE),
     help=f"Suite runs to list  [default: {running.DEFAULT_PAGE}]",
 )
-@click.option("--before", type=int, help="List only runs with a smaller id: the next page.")
+@click.option(
+    "--before",
+    type=click.IntRange(min=1),
+    help="List only runs with a smaller id: the next page.",
+)
 @click.option(
     "--watch",
     is_flag=True,
@@ -219,6 +225,9 @@ def status(
     as_json: bool,
 ) -> None:
     """Show how far suite run SUITE_RUN_ID is; without it, list suite runs, newest first."""
+    listing = suite_id is not None or statuses or limit is not None or before is not None
+    if suite_run_id is not None and listing:
+        raise UsageError("--suite, --status, --limit and --before list suite runs: drop the id")
     if watch:
         if suite_run_id is None:
             raise UsageError("--watch follows one suite run: give its id")
@@ -238,8 +247,6 @@ def status(
         listed = page.to_json()
         emit(listed, as_json=as_json, human=lambda out: _print_page(out, listed))
         return
-    if suite_id is not None or statuses or limit is not None or before is not None:
-        raise UsageError("--suite, --status, --limit and --before list suite runs: drop the id")
     result = with_database(lambda db: running.progress(db, suite_run_id)).to_json()
     emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
 

@@ -10,9 +10,10 @@ from fastapi import FastAPI
 
 from orchestra.api import create_app
 from orchestra.api.server import ApiServer
-from orchestra.cli.output import console, emit, json_option
+from orchestra.cli.output import console, emit, json_option, with_database
 from orchestra.config import Settings
 from orchestra.errors import ConfigurationError, StoreError
+from orchestra.store.database import Database
 
 TOKEN_VARIABLE = "ORCHESTRA_API_TOKEN"
 
@@ -43,8 +44,14 @@ def serve(host: str, port: int, no_auth: bool, as_json: bool) -> None:
         )
     if no_auth:
         console(stderr=True).print("[yellow]warning:[/] authentication is off (--no-auth)")
-    app = create_app(Settings.from_env(), token=None if no_auth else token)
+    settings = Settings.from_env()
+    app = create_app(settings, token=None if no_auth else token)
+    with_database(_reachable)  # PostgreSQL out of reach: exit 2 saying so, before uvicorn starts
     asyncio.run(_serve(app, host, port, as_json=as_json, auth=not no_auth))
+
+
+async def _reachable(_: Database) -> None:
+    """Nothing to do: opening the database (and migrating it) is the check."""
 
 
 async def _serve(app: FastAPI, host: str, port: int, *, as_json: bool, auth: bool) -> None:
@@ -61,5 +68,8 @@ async def _serve(app: FastAPI, host: str, port: int, *, as_json: bool, auth: boo
             human=lambda out: out.print(f"Orchestra API on {url} (docs: {url}/docs)"),
         )
     await serving
+    if server.bind_error is not None:
+        reason = server.bind_error.strerror or str(server.bind_error)
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {reason}")
     if not server.started:
         raise StoreError("the API did not start: the log above says why")

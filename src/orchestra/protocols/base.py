@@ -21,11 +21,28 @@ answers 200 for a reply (the default check is `status < 400`, as in HTTP).
 from __future__ import annotations
 
 import json
+import re
 import ssl
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Annotated, Any, ClassVar, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP field name (RFC 9110)
+
+
+def header_fields(value: dict[str, str]) -> dict[str, str]:
+    """Header names that are HTTP tokens and values without CR, LF or NUL: refused where they
+    are written rather than failing every request ("header injection") at run time."""
+    for name, text in value.items():
+        if not _TOKEN.fullmatch(name):
+            raise ValueError(f"header name {name!r} is not an HTTP field name")
+        if any(char in text for char in "\r\n\x00"):
+            raise ValueError(f"header {name}: a value cannot hold a line break or NUL")
+    return value
+
+
+Headers = Annotated[dict[str, str], AfterValidator(header_fields)]
 
 
 class TransportError(Exception):

@@ -21,6 +21,7 @@ from pydantic import Field, field_validator, model_validator
 
 from orchestra.protocols.base import (
     ActionSpec,
+    Headers,
     ProtocolRequest,
     ProtocolResponse,
     RenderedAction,
@@ -38,7 +39,7 @@ class HttpAction(ActionSpec):
     protocol: Literal["http"] = "http"
     method: str = "GET"
     path: str = "/"  # relative to the service's base URL (an absolute URL is used as is)
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: Headers = Field(default_factory=dict)
     query: dict[str, Any] = Field(default_factory=dict)
     json_body: Any = Field(default=None, alias="json")
     form: dict[str, Any] | None = None
@@ -207,6 +208,9 @@ class HttpProtocol:
             closed = _closed(request, exc)
             reason = f"TLS connection to {closed}" if closed else f"{type(exc).__name__}: {exc}"
             raise TransportError(f"{_where(request)}: {reason}") from exc
+        except ValueError as exc:  # last: certificate errors are ValueErrors too (ssl's)
+            # a rendered header aiohttp refuses to send (a line break)
+            raise TransportError(f"{_where(request)}: cannot send it: {exc}") from exc
 
     async def aclose(self) -> None:
         if self._session is not None:

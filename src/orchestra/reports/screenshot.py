@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from orchestra.errors import ConfigurationError, UsageError
+from orchestra.errors import ConfigurationError, InputRefused, OrchestraError, UsageError
 from orchestra.reports.html import render_html
 from orchestra.reports.model import RunReport
 
@@ -96,12 +96,21 @@ def file_url(path: Path) -> str:
 
 def html_for(source: Path) -> Path:
     """`source` if it is HTML; for a JSON report, the HTML rendered next to it."""
+    if not source.is_file():
+        raise UsageError(f"{source}: no such file")
     if source.suffix.lower() in (".html", ".htm"):
         return source
     if source.suffix.lower() != ".json":
         raise UsageError(f"{source}: give a .json or .html report")
-    document = json.loads(source.read_text(encoding="utf-8"))
-    report = RunReport.model_validate(document["report"])
+    try:
+        document = json.loads(source.read_text(encoding="utf-8"))
+        report = RunReport.model_validate(document["report"])
+    except OSError as exc:
+        raise UsageError(f"{source}: cannot read it: {exc.strerror}") from exc
+    except (ValueError, KeyError, TypeError) as exc:  # not JSON, or not a report
+        raise InputRefused(
+            f"{source}: not a JSON report (`orchestra report SUITE_RUN --format json` writes one)"
+        ) from exc
     target = source.with_suffix(".html")
     target.write_text(render_html(report), encoding="utf-8")
     return target
@@ -117,15 +126,18 @@ def main(argv: list[str] | None = None) -> None:
         "--open-failure", action="store_true", help="unfold the first failed run and its steps"
     )
     args = parser.parse_args(argv)
-    html_file = html_for(args.report)
-    taking = screenshot(
-        html_file,
-        args.output,
-        width=args.width,
-        open_failure=args.open_failure,
-        executable=args.chromium,
-    )
-    asyncio.run(taking)
+    try:
+        html_file = html_for(args.report)
+        taking = screenshot(
+            html_file,
+            args.output,
+            width=args.width,
+            open_failure=args.open_failure,
+            executable=args.chromium,
+        )
+        asyncio.run(taking)
+    except OrchestraError as exc:  # exit 2 usage or configuration, 1 a refused report
+        parser.exit(exc.exit_code, f"error: {exc.message}\n")
     print(f"wrote {args.output}")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from orchestra.binding.factory import executor_factory
 from orchestra.config import Settings
 from orchestra.domain.statuses import TestRunStatus
-from orchestra.errors import OrchestraError
+from orchestra.errors import OrchestraError, UsageError
 from orchestra.examples.order import (
     BINDINGS_FILE,
     DATASET_FILE,
@@ -80,7 +80,10 @@ async def run_demo(
     on_progress: Callable[[running.Progress, float], None] | None = None,
 ) -> DemoResult:
     started = time.monotonic()
-    await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    try:
+        await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
+    except OSError as exc:  # under a file, read-only, no permission: before anything starts
+        raise UsageError(f"cannot write the demo's reports to {out_dir}: {exc.strerror}") from exc
     token = secrets.token_urlsafe(16)
     async with open_database(settings, max_size=2 + 3 * workers) as db:
         say(f"PostgreSQL: {'embedded' if db.server.embedded else 'external'} server ready")

@@ -50,12 +50,13 @@ class Database:
         self.server = server
 
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[Connection]:
+    async def connection(self, *, wait_seconds: float | None = None) -> AsyncIterator[Connection]:
         """A pooled connection; a value PostgreSQL refuses in the block leaves it as
         `ValueRefused` (the user's input), a deadlock with a concurrent transaction as
-        `Conflict` (rolled back, worth trying again), a lost server as `StoreError`."""
+        `Conflict` (rolled back, worth trying again), a lost server as `StoreError`, and so
+        does no connection within `wait_seconds` (the pool's 30 by default)."""
         try:
-            async with self.pool.connection() as conn:
+            async with self.pool.connection(timeout=wait_seconds) as conn:
                 yield conn
         except REFUSALS as exc:  # before OperationalError: a too-long key is one too
             raise refused(exc) from exc

@@ -28,7 +28,16 @@ DATABASE = "orchestra"
 
 def embedded_database_url(home: Path) -> str:
     """Start (or find running) the embedded server under `home`; return its database URL."""
-    home.mkdir(parents=True, exist_ok=True)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a folder should be, no permission, read-only
+        why = "is a file" if isinstance(exc, FileExistsError) else str(exc.strerror or exc).lower()
+        raise ConfigurationError(
+            f"ORCHESTRA_HOME {home} cannot hold the embedded PostgreSQL's data: {exc.filename} "
+            f"{why}. "
+            "Set ORCHESTRA_HOME to a folder you can write, "
+            "or ORCHESTRA_DATABASE_URL to use an existing server."
+        ) from exc
     base = _start_server(home / "pgdata")
     _ensure_database(base)
     return base.replace("/postgres?", f"/{DATABASE}?", 1)

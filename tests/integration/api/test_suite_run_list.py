@@ -144,7 +144,7 @@ async def test_a_nul_in_an_environment_name_is_422_and_the_stored_one_is_intact(
     assert (await api.get("/environments")).json() == [stored.json()]
 
 
-async def test_nan_in_a_data_set_is_422_and_the_rows_stored_before_stay(
+async def test_nan_in_a_data_set_is_422_naming_its_row_and_the_rows_stored_before_stay(
     api: Client, db: Database
 ) -> None:
     first = await api.post("/data-sets/amounts", data="- {amount: 5}\n", headers=YAML)
@@ -152,8 +152,8 @@ async def test_nan_in_a_data_set_is_422_and_the_rows_stored_before_stay(
     reply = await api.post("/data-sets/amounts", data="- {amount: .nan}\n", headers=YAML)
 
     assert first.status == 201
-    assert (reply.status, reply.json()["error"]) == (422, "ValueRefused")
-    assert "`rows` (nan, which JSON cannot hold)" in reply.json()["message"]
+    assert (reply.status, reply.json()["error"]) == (422, "BindingRefused")
+    assert ":1: [0].amount: nan is not a number JSON can hold" in reply.json()["message"]
     async with db.transaction() as uow:
         kept = await uow.config.data_set("amounts")
     assert kept is not None

@@ -7,6 +7,7 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from lxml import etree
 
 from orchestra.binding.factory import executor_factory
@@ -98,6 +99,29 @@ async def test_a_request_body_that_does_not_validate_is_refused_naming_the_field
     refusal = reply.json()
     assert refusal["error"] == "RequestInvalid"
     assert refusal["message"].startswith("body.coverage:")
+
+
+@pytest.mark.parametrize("route", ["/suites", "/suite-runs"])
+@pytest.mark.parametrize(
+    "media", ["application/yaml", "text/plain", "application/x-www-form-urlencoded"]
+)
+async def test_a_json_route_refuses_a_body_of_another_type_with_415(
+    api: Client, route: str, media: str
+) -> None:
+    reply = await api.post(
+        route, data="process: order_fulfilment\n", headers={"Content-Type": media}
+    )
+
+    assert (reply.status, reply.json()["error"]) == (415, "UnsupportedMediaType")
+    assert reply.json()["message"] == f"this route reads application/json, not {media}"
+    assert reply.json()["accepted"] == ["application/json"]
+
+
+async def test_a_json_route_refuses_a_body_without_a_type_with_415(api: Client) -> None:
+    reply = await api.post("/suite-runs", data=b'{"suite": 1}', skip_auto_headers=["Content-Type"])
+
+    assert reply.status == 415
+    assert reply.json()["message"] == "this route reads application/json, not no type"
 
 
 async def test_a_process_reference_that_is_not_key_or_key_at_version_is_refused(

@@ -286,3 +286,34 @@ def test_the_sut_also_runs_in_a_thread_of_its_own() -> None:
         assert json.loads(answer.read()) == {"status": "ok"}
     with pytest.raises(urllib.error.URLError, match="Connection refused"):
         urllib.request.urlopen(f"{base_url}/health", timeout=2)  # stopped with the block
+
+
+async def test_a_port_taken_is_an_error_naming_it_not_a_system_exit() -> None:
+    async with run_example_sut() as first:
+        port = int(first.rsplit(":", 1)[1])
+
+        with pytest.raises(RuntimeError) as caught:
+            async with run_example_sut(port):
+                pass  # pragma: no cover - it cannot start
+
+    assert str(caught.value).startswith(f"the example SUT cannot listen on 127.0.0.1:{port}: ")
+    assert "address already in use" in str(caught.value)
+
+
+@pytest.mark.parametrize(("taken", "port"), [(True, None), (False, "70000")])
+async def test_standalone_a_port_taken_or_out_of_range_is_one_line_and_an_exit_code(
+    taken: bool, port: str | None
+) -> None:
+    async with run_example_sut() as first:
+        argument = first.rsplit(":", 1)[1] if taken else str(port)
+        done = await asyncio.create_subprocess_exec(
+            *[sys.executable, "-m", "orchestra.examples.order.sut", "--port", argument],
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(done.communicate(), 60)
+
+    assert done.returncode == (1 if taken else 2)
+    assert "Traceback" not in err.decode()
+    expected = "error: the example SUT cannot listen" if taken else "70000 is not a port"
+    assert expected in err.decode()

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import random
 import string
+import time
 
 import psycopg
 import pytest
 
-from orchestra.errors import Conflict, InputRefused, ValueRefused
+from orchestra.errors import Conflict, InputRefused, StoreError, ValueRefused
 from orchestra.services import running
 from orchestra.store.database import Database
 from orchestra.store.runs import RunRepository
@@ -123,3 +124,20 @@ async def test_a_deadlock_with_a_concurrent_transaction_is_a_conflict_not_a_lost
     assert "deadlock detected" in str(conflicts[0])
     assert "try again" in str(conflicts[0])
     assert None in outcomes
+
+
+async def test_no_connection_within_the_timeout_asked_is_a_store_error_that_soon(
+    db: Database,
+) -> None:
+    held = [await db.pool.getconn() for _ in range(db.pool.max_size)]  # the pool is empty
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreError, match="PostgreSQL is unreachable"):
+            async with db.connection(wait_seconds=0.2):
+                pass  # pragma: no cover - no connection comes
+        waited = time.monotonic() - started
+    finally:
+        for conn in held:
+            await db.pool.putconn(conn)
+
+    assert waited < 5

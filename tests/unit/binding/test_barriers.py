@@ -119,7 +119,7 @@ def test_a_barrier_names_exactly_one_of_before_and_after() -> None:
         ("parties: true", "barriers[0].parties", "valid integer"),
         ("timeout: 0", "barriers[0].timeout", "greater than 0"),
         ("timeout: -3", "barriers[0].timeout", "greater than 0"),
-        ("timeout: .inf", "barriers[0].timeout", "finite number"),
+        ("timeout: .inf", "barriers[0].timeout", "not a number JSON can hold"),
         ("timeout: 604801", "barriers[0].timeout", "less than or equal to 604800"),
         ("partys: 2", "barriers[0].partys", "unknown key 'partys'"),
     ],

@@ -169,6 +169,16 @@ def test_expected_values_may_be_templates() -> None:
         ({"header": "X", "length": 3}, "operator 'length' does not apply to header"),
         ({"that": "true"}, "needs a template"),
         ({"jsonpath": "$.a", "matches": "("}, "invalid regular expression"),
+        ({"status": True}, "status True is neither a code nor a class"),
+        ({"status": 42}, "status 42 is neither a code nor a class"),
+        ({"status": "999"}, "status '999' is neither a code nor a class"),
+        ({"status": []}, r"`status: \{in: ...\}` takes a list of codes, not \[\]"),
+        ({"status": [200, None]}, "status None is neither a code nor a class"),
+        ({"status": {"lt": "abc"}}, r"`status: \{lt: ...\}` compares with a number, not 'abc'"),
+        ({"latency_ms": True}, "latency_ms True is not a number of milliseconds above 0"),
+        ({"latency_ms": -5}, "latency_ms -5 is not a number of milliseconds above 0"),
+        ({"latency_ms": None}, "latency_ms None is not a number"),
+        ({"latency_ms": {"le": "fast"}}, "latency_ms 'fast' is not a number of milliseconds"),
     ],
 )
 def test_malformed_checks_are_refused(short_form: dict[str, Any], message: str) -> None:
@@ -194,3 +204,25 @@ def test_checks_that_held_keep_the_exact_types_of_their_values_when_run_again() 
         assert as_int.passed
         assert (type(as_bool.expected), type(as_bool.actual)) == (bool, bool)
         assert (type(as_int.expected), type(as_int.actual)) == (int, int)
+
+
+@pytest.mark.parametrize(
+    "short_form",
+    [
+        {"status": 201},
+        {"status": "2xx"},
+        {"status": "204"},
+        {"status": [200, "3xx"]},
+        {"status": {"ge": 200}},
+        {"status": {"in": [200, 201]}},
+        {"status": {"ne": 500}},
+        {"status": "{{ vars.code }}"},
+        {"latency_ms": 0.5},
+        {"latency_ms": {"le": 800}},
+        {"latency_ms": "{{ env.budget }}"},
+    ],
+)
+def test_status_and_latency_checks_take_codes_classes_numbers_and_templates(
+    short_form: dict[str, Any],
+) -> None:
+    assert Check.model_validate(short_form).kind in ("status", "latency_ms")

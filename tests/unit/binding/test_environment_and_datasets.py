@@ -115,3 +115,127 @@ def test_a_row_that_is_not_a_mapping_names_its_line(tmp_path: Path) -> None:
 def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BindingRefused, match="a data set is a"):
         load_dataset(write(tmp_path, "rows.txt", "a"))
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_json_data_set_with_a_number_json_does_not_have_is_refused(
+    tmp_path: Path, constant: str
+) -> None:
+    with pytest.raises(BindingRefused, match=f"rows.json: not valid JSON: {constant} is not a"):
+        load_dataset(write(tmp_path, "rows.json", f'[{{"amount": {constant}}}]'))
+
+
+def test_a_json_data_set_nested_without_end_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(BindingRefused, match=r"rows\.json: not valid JSON: nested too deeply"):
+        load_dataset(write(tmp_path, "rows.json", "[" * 100_000 + "]" * 100_000))
+
+
+def test_a_yaml_data_set_keeps_its_dates_as_iso_text(tmp_path: Path) -> None:
+    rows = load_dataset(write(tmp_path, "rows.yaml", "- {born: 1815-12-10}\n"))
+
+    assert rows == [{"born": "1815-12-10"}]
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://127.0.0.1:99999", "is not a valid URL: Port out of range"),
+        ("https://orders:http/", "is not a valid URL"),
+        ("http://", "names no valid host"),
+        ("http://orders .internal/", "names no valid host"),
+    ],
+)
+def test_a_base_url_aiohttp_cannot_reach_is_refused_with_its_line(
+    tmp_path: Path, url: str, why: str
+) -> None:
+    text = f"name: x\nservices:\n  orders: {{base_url: '{url}'}}\n"
+
+    with pytest.raises(BindingRefused) as caught:
+        load_environment(write(tmp_path, "e.yaml", text))
+
+    assert f"e.yaml:3: services.orders.base_url: base_url {url!r}" in caught.value.message
+    assert why in caught.value.message
+
+
+def test_a_base_url_is_checked_again_once_its_variables_are_substituted(tmp_path: Path) -> None:
+    text = "name: x\nservices:\n  orders: {base_url: '${ORDERS_URL}'}\n"
+    spec = load_environment(write(tmp_path, "e.yaml", text))
+
+    with pytest.raises(ConfigurationError, match="Port out of range"):
+        resolved_environment(spec, {"ORDERS_URL": "http://127.0.0.1:70000"})
+
+
+def test_a_csv_field_above_the_csv_modules_limit_is_refused_with_its_line(tmp_path: Path) -> None:
+    text = "amount,note\n5,short\n7," + "x" * 200_000 + "\n"
+
+    with pytest.raises(BindingRefused) as caught:
+        load_dataset(write(tmp_path, "rows.csv", text))
+
+    assert caught.value.message == (
+        "rows.csv:3: not valid CSV: field larger than field limit (131072)"
+    )
+
+
+@pytest.mark.parametrize("url", ["${}", "${1X}", "${ORDERS URL}"])
+def test_a_base_url_that_only_looks_like_a_reference_is_refused(tmp_path: Path, url: str) -> None:
+    text = f"name: x\nservices:\n  orders: {{base_url: '{url}'}}\n"
+
+    with pytest.raises(BindingRefused, match=r"e\.yaml:3: services\.orders\.base_url: base_url"):
+        load_environment(write(tmp_path, "e.yaml", text))
+
+
+def test_csv_column_names_lose_the_spaces_around_them(tmp_path: Path) -> None:
+    rows = load_dataset(write(tmp_path, "rows.csv", "amount, customer \n5, ann\n"))
+
+    assert rows == [{"amount": "5", "customer": " ann"}]
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("amount,,customer", "rows.csv:1: column 2 of the header has no name"),
+        ("amount, amount", "rows.csv:1: the header repeats a column name"),
+    ],
+)
+def test_a_csv_header_with_a_column_unnamed_or_named_twice_is_refused(
+    tmp_path: Path, header: str, message: str
+) -> None:
+    with pytest.raises(BindingRefused) as caught:
+        load_dataset(write(tmp_path, "rows.csv", f"{header}\n1,2,3\n"))
+
+    assert caught.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ('{X-Note: "a\\nb"}', "headers: header X-Note: a value cannot hold a line break or NUL"),
+        ('{"Bad Name": x}', "headers: header name 'Bad Name' is not an HTTP field name"),
+        ('{"": x}', "headers: header name '' is not an HTTP field name"),
+    ],
+)
+def test_a_header_that_cannot_be_sent_is_refused_with_its_line(
+    tmp_path: Path, headers: str, message: str
+) -> None:
+    text = f"name: x\nheaders: {headers}\nservices:\n  orders: {{base_url: 'http://a'}}\n"
+
+    with pytest.raises(BindingRefused) as caught:
+        load_environment(write(tmp_path, "e.yaml", text))
+
+    assert caught.value.message.endswith(f"e.yaml:2: {message}")
+
+
+def test_an_api_key_header_name_that_cannot_be_sent_is_refused_with_its_line(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "name: x\nservices:\n  orders: {base_url: 'http://a'}\n"
+        "auth: {type: api_key, header: 'X Key', value: '${KEY}'}\n"
+    )
+
+    with pytest.raises(BindingRefused) as caught:
+        load_environment(write(tmp_path, "e.yaml", text))
+
+    assert caught.value.message.endswith(
+        "e.yaml:4: auth.header: header name 'X Key' is not an HTTP field name"
+    )

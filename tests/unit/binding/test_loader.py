@@ -134,7 +134,7 @@ def test_a_task_without_action_is_refused() -> None:
 def test_an_element_of_the_wrong_kind_is_refused() -> None:
     error = refusal("tasks:\n  End_Ok: {action: {path: /x}}\n")
 
-    assert "End_Ok is a endEvent, not a task" in error.message
+    assert "End_Ok is an endEvent, not a task" in error.message
 
 
 def test_an_ambiguous_name_lists_the_ids() -> None:
@@ -251,3 +251,58 @@ def test_a_long_one_line_text_is_read_as_text_not_as_a_file_name() -> None:
     text = '{"tasks": {"Task_Create": {"action": {"path": "/' + "x" * 5000 + '"}}}}'
 
     assert set(load_bindings(text).tasks) == {"Task_Create"}
+
+
+@pytest.mark.parametrize(
+    ("eventually", "message"),
+    [
+        (
+            "{timeout: 10, interval: 0.001}",
+            "interval: Input should be greater than or equal to 0.01",
+        ),
+        ("{timeout: 1e300}", "timeout: Input should be less than or equal to 604800"),
+    ],
+)
+def test_polling_faster_than_10_ms_or_longer_than_a_week_is_refused_with_its_line(
+    eventually: str, message: str
+) -> None:
+    error = refusal(f"""\
+        tasks:
+          Task_Create:
+            action: {{path: /orders}}
+            eventually: {eventually}
+        """)
+
+    assert f"<bindings>:4: tasks.Task_Create.eventually.{message}" in error.message
+
+
+def test_an_element_bound_in_the_wrong_section_says_which_section_it_belongs_in() -> None:
+    error = refusal("""\
+        tasks:
+          Flow_yes: {action: {path: /yes}}
+        events:
+          Flow_no: {checks: [{that: '{{ true }}'}]}
+        flows:
+          Task_Approve: {data: {approved: true}}
+          End_Ok: {data: {}}
+        """)
+
+    assert [p["message"] for p in error.details["problems"]] == [
+        "Flow_yes is a sequenceFlow, not a task: bind it under `flows:`",
+        "Flow_no is a sequenceFlow, not an event: bind it under `flows:`",
+        "Task_Approve is a task, not a flow: bind it under `tasks:`",
+        "End_Ok is an endEvent, not a flow: bind it under `events:`",
+    ]
+
+
+def test_headers_of_defaults_and_actions_that_cannot_be_sent_are_refused_with_their_line() -> None:
+    error = refusal("""\
+        defaults: {headers: {"X Y": "1"}}
+        tasks:
+          Task_Create: {action: {path: /x, headers: {X-Note: "a\\rb"}}}
+        """)
+
+    assert [(p["line"], p["message"]) for p in error.details["problems"]] == [
+        (1, "header name 'X Y' is not an HTTP field name"),
+        (3, "header X-Note: a value cannot hold a line break or NUL"),
+    ]

@@ -246,3 +246,20 @@ def test_a_key_variable_holding_the_key_itself_is_a_configuration_error_not_show
     assert "services.orders.tls.client_key: a key given inline is refused" in message
     assert key.splitlines()[1] not in message
     assert caught.value.__cause__ is None
+
+
+def test_a_missing_ca_file_is_named_in_full_when_the_environment_file_was_named_relatively(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    envs = tmp_path / "envs"
+    envs.mkdir()
+    write(envs, STAGING)
+    monkeypatch.chdir(tmp_path)
+
+    with pytest.raises(BindingRefused) as caught:
+        load_environment(Path("envs") / "staging.yaml")
+
+    assert caught.value.message.startswith(
+        "envs/staging.yaml:3: tls.ca_file: environment 'staging': cannot read CA file "
+        f"{envs / 'certs' / 'internal-ca.pem'}: No such file or directory"
+    )

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from orchestra.api.deps import DbDep
+from orchestra.api.deps import DbDep, JsonOnly
 from orchestra.api.schemas import SuiteRunCreate, SuiteRunPagePublic, SuiteRunPublic
 from orchestra.domain.statuses import SuiteRunStatus
 from orchestra.reports import ReportFormat
@@ -24,7 +24,7 @@ MEDIA_TYPES = {
 }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[JsonOnly])
 async def start_suite_run(body: SuiteRunCreate, db: DbDep, response: Response) -> SuiteRunPublic:
     """Create a suite run and its test runs (scenario × data row); workers pick them up."""
     suite_run = await running.start_suite_run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from orchestra.api.deps import DbDep
+from orchestra.api.deps import DbDep, JsonOnly
 from orchestra.api.schemas import SuiteCreate, SuiteDetail, SuiteGenerated, SuitePublic
 from orchestra.binding.yamlsource import Source
 from orchestra.services import generating, reporting
@@ -12,7 +12,7 @@ from orchestra.services import generating, reporting
 router = APIRouter(prefix="/suites", tags=["suites"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[JsonOnly])
 async def generate_suite(body: SuiteCreate, db: DbDep) -> SuiteGenerated:
     """Generate and store the test suite of an imported process, with its bindings attached."""
     bindings = Source("bindings", body.bindings) if body.bindings is not None else None

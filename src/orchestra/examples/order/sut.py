@@ -29,12 +29,12 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from orchestra.api.server import ApiServer
 from orchestra.examples.order.service import CommandRefused, Order, OrderService
 
 _HOST = "127.0.0.1"
@@ -128,14 +128,14 @@ async def run_example_sut(
     (pending transitions cancelled) on exit.
     """
     app = create_app(service, token=token)
-    config = uvicorn.Config(app, host=_HOST, port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+    server = ApiServer(app, _HOST, port, quiet=True, graceful_signals=False)
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:
             if task.done():
-                task.result()  # re-raises why it could not start (port taken, ...)
-                raise RuntimeError("the example SUT stopped before it started")
+                task.result()  # re-raises what stopped it
+                why = server.bind_error or "it stopped before it started"
+                raise RuntimeError(f"the example SUT cannot listen on {_HOST}:{port}: {why}")
             await asyncio.sleep(0.01)
         socket = server.servers[0].sockets[0]
         yield f"http://{_HOST}:{socket.getsockname()[1]}"
@@ -201,14 +201,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
     parser.add_argument("--token", help="require this bearer token")
     args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"argument --port: {args.port} is not a port (0 to 65535)")
 
     async def serve() -> None:
         async with run_example_sut(args.port, token=args.token) as base_url:
             print(f"example order service listening on {base_url} (Ctrl-C stops it)", flush=True)
             await asyncio.Event().wait()
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve())
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve())
+    except RuntimeError as exc:  # a port taken: one line, exit 1
+        parser.exit(1, f"error: {exc}\n")
 
 
 if __name__ == "__main__":
