@@ -9,7 +9,7 @@ import pytest
 
 from orchestra.binding.factory import executor_factory
 from orchestra.errors import BindingRefused, ConfigurationError
-from orchestra.services.config import apply_environment, import_data_set
+from orchestra.services.config import apply_environment, import_data_set, list_data_sets
 from orchestra.store.database import Database
 
 SECRET = "sup3r-s3cret-value"
@@ -56,6 +56,7 @@ async def test_a_data_set_is_imported_and_replaced_by_name(db: Database, tmp_pat
         stored = await uow.config.data_set("customers")
     assert stored is not None
     assert stored.rows == ({"name": "bob", "amount": 7}, {"name": "cy"})
+    assert await list_data_sets(db) == [second]  # the listing names the columns too
 
 
 async def test_an_environment_is_stored_with_its_secrets_as_references_only(

@@ -30,6 +30,9 @@ from orchestra.protocols.base import (
 )
 
 MAX_REDIRECTS = 10
+# A response body larger than this ends the step in ERROR instead of filling the worker's memory
+# (32 runs at once may each be reading one); stored records keep a truncated copy anyway.
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
@@ -140,8 +143,11 @@ class HttpProtocol:
 
     name = "http"
 
-    def __init__(self, *, max_connections: int = 256) -> None:
+    def __init__(
+        self, *, max_connections: int = 256, max_response_bytes: int = MAX_RESPONSE_BYTES
+    ) -> None:
         self._max_connections = max_connections
+        self._max_response_bytes = max_response_bytes
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
 
@@ -180,7 +186,7 @@ class HttpProtocol:
                 allow_redirects=request.follow_redirects,
                 max_redirects=MAX_REDIRECTS,
             ) as response:
-                body = await response.read()
+                body = await self._body(request, response)
                 return ProtocolResponse(
                     status=response.status,
                     headers=dict(response.headers),
@@ -211,6 +217,32 @@ class HttpProtocol:
         except ValueError as exc:  # last: certificate errors are ValueErrors too (ssl's)
             # a rendered header aiohttp refuses to send (a line break)
             raise TransportError(f"{_where(request)}: cannot send it: {exc}") from exc
+
+    async def _body(self, request: ProtocolRequest, response: aiohttp.ClientResponse) -> bytes:
+        """The whole body, unless it is larger than the limit: said by Content-Length, or found
+        while reading one of unknown length, or compressed (a small gzip can inflate to
+        gigabytes: it is counted as it is decompressed)."""
+        limit = self._max_response_bytes
+        length = response.content_length
+        encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+        if encoded:
+            length = None
+        elif length is not None and length <= limit:
+            return await response.read()
+        chunks: list[bytes] = []
+        size = 0
+        if length is None:
+            async for chunk in response.content.iter_any():
+                size += len(chunk)
+                if size > limit:
+                    break
+                chunks.append(chunk)
+        if length is not None or size > limit:
+            raise TransportError(
+                f"{_where(request)}: the response body is larger than {_size(limit)}"
+                f" (status {response.status}); not read further"
+            )
+        return b"".join(chunks)
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -256,3 +288,8 @@ def _host(request: ProtocolRequest) -> str:
 def _where(request: ProtocolRequest) -> str:
     query = f"?{urlencode(request.query)}" if request.query else ""
     return f"{request.method} {request.url}{query}"
+
+
+def _size(limit: int) -> str:
+    mib = 1024 * 1024
+    return f"{limit / mib:g} MiB" if limit >= mib else f"{limit:,} bytes"

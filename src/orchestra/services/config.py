@@ -21,6 +21,7 @@ from orchestra.binding.environment import (
 )
 from orchestra.binding.tls import describe
 from orchestra.binding.yamlsource import Source
+from orchestra.domain.records import DataSet
 from orchestra.errors import NotFound, UsageError
 from orchestra.store.database import Database
 
@@ -32,7 +33,11 @@ async def import_data_set(db: Database, name: str, path: Path | Source) -> dict[
     rows = parse_dataset(path.text, path.name) if isinstance(path, Source) else load_dataset(path)
     async with db.transaction() as uow:
         stored = await uow.config.upsert_data_set(name, rows)
-    columns = sorted({key for row in rows for key in row})
+    return _data_set_summary(stored)
+
+
+def _data_set_summary(stored: DataSet) -> dict[str, Any]:
+    columns = sorted({key for row in stored.rows for key in row})
     return {"data_set": stored.name, "id": stored.id, "rows": len(stored.rows), "columns": columns}
 
 
@@ -80,7 +85,7 @@ def _tls_blocks(spec: EnvironmentSpec) -> dict[str, Any]:
 async def list_data_sets(db: Database) -> list[dict[str, Any]]:
     async with db.transaction() as uow:
         found = await uow.config.data_sets()
-    return [{"data_set": d.name, "id": d.id, "rows": len(d.rows)} for d in found]
+    return [_data_set_summary(stored) for stored in found]
 
 
 async def list_environments(db: Database) -> list[dict[str, Any]]:
