@@ -99,6 +99,21 @@ def test_usage_errors_print_one_json_document_with_json(database_url: str) -> No
         assert json.loads(done.stdout)["error"] == "UsageError", args
 
 
+def test_options_that_only_apply_with_wait_or_watch_are_refused_without_them(
+    database_url: str,
+) -> None:
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+    workers = orchestra("run", "1", "--workers", "4", "--concurrency", "2", "--json", env=env)
+    interval = orchestra("status", "1", "--interval", "5", env=env)
+
+    assert workers.returncode == 2
+    assert json.loads(workers.stdout)["message"].startswith(
+        "--workers and --concurrency only apply with --wait"
+    )
+    assert interval.returncode == 2
+    assert "--interval only applies with --watch" in interval.stderr
+
+
 def test_an_unwritable_report_path_is_a_clear_error(database_url: str) -> None:
     env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
     done = orchestra("report", "1", "-o", "/proc/report.html", "--json", env=env)

@@ -83,7 +83,12 @@ async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONRespo
 
 
 def _problem(error: Any) -> dict[str, str]:
-    where = ".".join(str(part) for part in error.get("loc", ())) or "request"
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":  # loc is ("body", character offset)
+        why = (error.get("ctx") or {}).get("error", "JSON decode error")
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return {"where": "body", "message": f"not valid JSON{at}: {why}"}
+    where = ".".join(str(part) for part in loc) or "request"
     return {"where": where, "message": str(error.get("msg", "invalid"))}
 
 

@@ -139,6 +139,17 @@ class EnvironmentSpec(Frozen):
     variables: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
 
+    @field_validator("services")
+    @classmethod
+    def _service_names(cls, value: dict[str, Service]) -> dict[str, Service]:
+        """What bindings name a service by (`service: orders`): not empty, no space around."""
+        for name in value:
+            if not name.strip() or name != name.strip():
+                raise ValueError(
+                    f"a service's name may not be empty or have spaces around it: {name!r}"
+                )
+        return value
+
     @field_validator("secrets")
     @classmethod
     def _references(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:

@@ -67,12 +67,28 @@ def run(
     as_json: bool,
 ) -> None:
     """Start a suite run of SUITE_ID; with --wait, execute it here and exit 1 if it failed."""
+    given = _given("workers", "concurrency")
+    if given and not wait:
+        raise UsageError(
+            f"{' and '.join(given)} only apply with --wait; without it, `orchestra worker"
+            " --concurrency C` processes execute the run"
+        )
     result = asyncio.run(
         _run(suite_id, environment, data_set, workers, concurrency, max_attempts, wait, as_json)
     )
     emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
     if wait and result["status"] != "PASSED":
         raise click.exceptions.Exit(1)
+
+
+def _given(*names: str) -> list[str]:
+    """The options among `names` the user set on the command line (not left at default)."""
+    context = click.get_current_context()
+    return [
+        f"--{name}"
+        for name in names
+        if context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+    ]
 
 
 async def _run(
@@ -228,6 +244,8 @@ def status(
     listing = suite_id is not None or statuses or limit is not None or before is not None
     if suite_run_id is not None and listing:
         raise UsageError("--suite, --status, --limit and --before list suite runs: drop the id")
+    if _given("interval") and not watch:
+        raise UsageError("--interval only applies with --watch")
     if watch:
         if suite_run_id is None:
             raise UsageError("--watch follows one suite run: give its id")

@@ -124,6 +124,17 @@ async def test_a_json_route_refuses_a_body_without_a_type_with_415(api: Client) 
     assert reply.json()["message"] == "this route reads application/json, not no type"
 
 
+async def test_a_body_that_is_not_json_is_refused_saying_where_and_why(api: Client) -> None:
+    reply = await api.post(
+        "/suite-runs", data=b'{"suite": 1,,}', headers={"Content-Type": "application/json"}
+    )
+
+    assert (reply.status, reply.json()["error"]) == (422, "RequestInvalid")
+    assert reply.json()["message"] == (
+        "body: not valid JSON at character 12: Expecting property name enclosed in double quotes"
+    )
+
+
 async def test_a_process_reference_that_is_not_key_or_key_at_version_is_refused(
     api: Client,
 ) -> None:

@@ -80,6 +80,18 @@ def test_an_environment_needs_a_service(tmp_path: Path) -> None:
         load_environment(write(tmp_path, "e.yaml", "name: x\nservices: {}\n"))
 
 
+@pytest.mark.parametrize("service", ['""', '" orders"', '"orders "'])
+def test_a_service_name_empty_or_with_spaces_around_is_refused(
+    tmp_path: Path, service: str
+) -> None:
+    text = f"name: x\nservices:\n  {service}:\n    base_url: http://127.0.0.1:9\n"
+    with pytest.raises(BindingRefused) as caught:
+        load_environment(write(tmp_path, "e.yaml", text))
+    assert ":2: services: a service's name may not be empty or have spaces around it" in (
+        caught.value.message
+    )
+
+
 @pytest.mark.parametrize(
     ("name", "text"),
     [
