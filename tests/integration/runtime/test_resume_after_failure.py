@@ -8,6 +8,7 @@ import asyncio
 import time
 
 from orchestra.domain.execution import StepOutcome
+from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import reporting, running
@@ -65,6 +66,23 @@ async def test_a_run_claimed_again_after_its_step_failed_ends_failed_not_passed(
     assert lease.in_flight == ()  # it was ending the run: nothing was executed again
 
 
+async def drained_then_resumed(
+    db: Database, steps: list[ScenarioStep], resumed_by: ScriptedExecutor
+) -> int:
+    """A suite run of one scenario of `steps`: a worker drained 0.15 s in (its run released),
+    then another, executing with `resumed_by`, until it ends. Its id."""
+    suite = await store_suite(db, [scenario("s", steps)])
+    suite_run = await running.start_suite_run(db, suite.id)
+    options = WorkerOptions(lease_seconds=5, poll_seconds=0.05, drain_seconds=5)
+    stop = asyncio.Event()
+    task = asyncio.create_task(Worker(db.pool, factory_for(ScriptedExecutor()), options).run(stop))
+    await asyncio.sleep(0.15)  # inside the branches' first steps
+    stop.set()
+    assert (await asyncio.wait_for(task, timeout=10)).released == 1
+    await running.work_until_done(db, suite_run.id, factory_for(resumed_by), options=options)
+    return suite_run.id
+
+
 async def test_a_main_line_step_before_branches_that_never_join_is_recorded_when_resumed(
     db: Database,
 ) -> None:
@@ -74,19 +92,9 @@ async def test_a_main_line_step_before_branches_that_never_join_is_recorded_when
         step(2, "invoice", "/G#1"),
         step(3, "notify", "/G#2", sleep=0.3),
     ]  # the branches end at their own end events: no barrier
-    suite = await store_suite(db, [scenario("s", steps)])
-    suite_run = await running.start_suite_run(db, suite.id)
-    options = WorkerOptions(lease_seconds=5, poll_seconds=0.05, drain_seconds=5)
-    stop = asyncio.Event()
-    task = asyncio.create_task(Worker(db.pool, factory_for(ScriptedExecutor()), options).run(stop))
-    await asyncio.sleep(0.15)  # inside the branches' first steps
-    stop.set()
-    assert (await asyncio.wait_for(task, timeout=10)).released == 1
-    await running.work_until_done(
-        db, suite_run.id, factory_for(ScriptedExecutor()), options=options
-    )
+    suite_run_id = await drained_then_resumed(db, steps, ScriptedExecutor())
 
-    report = await reporting.load_report(db, suite_run.id)
+    report = await reporting.load_report(db, suite_run_id)
     (run,) = report.test_runs
     assert run.status is TestRunStatus.PASSED
     assert [(s.position, s.status.value) for s in run.steps] == [
@@ -108,18 +116,11 @@ async def test_a_run_drained_while_one_branch_failed_ends_failed_when_resumed(
         join(4, ["/G#1", "/G#2"]),
         step(5, "close"),
     ]
-    suite = await store_suite(db, [scenario("s", steps)])
-    suite_run = await running.start_suite_run(db, suite.id)
-    options = WorkerOptions(lease_seconds=5, poll_seconds=0.05, drain_seconds=5)
-    stop = asyncio.Event()
-    task = asyncio.create_task(Worker(db.pool, factory_for(ScriptedExecutor()), options).run(stop))
-    await asyncio.sleep(0.15)
-    stop.set()  # ship ends first and stops for the drain; charge then ends FAILED
-    assert (await asyncio.wait_for(task, timeout=10)).released == 1
     executor = ScriptedExecutor()
-    await running.work_until_done(db, suite_run.id, factory_for(executor), options=options)
+    # ship ends first and stops for the drain; charge then ends FAILED
+    suite_run_id = await drained_then_resumed(db, steps, executor)
 
     assert executor.calls == []
-    (run,) = (await reporting.load_report(db, suite_run.id)).test_runs
+    (run,) = (await reporting.load_report(db, suite_run_id)).test_runs
     assert run.status is TestRunStatus.FAILED
     assert run.error == "charge: FAILED, recorded before the run was claimed again"
