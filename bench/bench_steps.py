@@ -12,9 +12,9 @@ and used in the later URLs, every step checking its status and the order's JSON 
 Measured side by side in one run, on one fresh PostgreSQL (synchronous_commit on), at the same
 total concurrency (32), in interleaved rounds (the machine is shared: best and median printed):
 - bare: one aiohttp session, 32 tasks doing the same 5 requests and checks per scenario;
-- bare + durable commits: the same, each step's response committed (grouped) before the next
-  step, one group commit at a time: a reference for per-step durability (`bench.durable_loop`;
-  not a bound, two flushers committing side by side can beat it);
+- bare + durable commits: the same, each step's response committed (grouped, two flushers
+  taking turns as in Orchestra's committer) before the next step: a reference for per-step
+  durability (`bench.durable_loop`; not a bound);
 - orchestra in-process: `work_until_done` with one worker at concurrency 32, every step
   checkpointed (a step counts only once its checkpoint committed), and with 4 workers x 8
   (as `run --wait --workers 4`: they share one group committer);
@@ -622,14 +622,14 @@ def _median_ratio(rounds: list[Figures], baseline: list[Figures]) -> float:
 
 
 def _durable_summary(durable: list[Figures], bare: list[Figures]) -> None:
-    """The bare loop with every step durably committed, one group at a time: a reference for
-    what per-step durability costs here (not a bound: see `bench.durable_loop`)."""
+    """The bare loop with every step durably committed in groups: a reference for what
+    per-step durability costs here (not a bound: see `bench.durable_loop`)."""
     best = max(durable, key=lambda f: f.rate)
     print(
         f"  {DURABLE:22s} {best.rate:6.0f} steps/s best,"
         f" {statistics.median(f.rate for f in durable):6.0f} median;"
         f" ratio/bare {_median_ratio(durable, bare):.2f} median: a reference for committing"
-        " every step, one group at a time (CPU"
+        " every step, in groups (CPU"
         f" {min(f.cpu_ms for f in durable):.2f} + PostgreSQL {min(f.pg_ms for f in durable):.2f}"
         " ms/step)"
     )

@@ -3,11 +3,11 @@ before the scenario's next step, the commits of concurrent scenarios grouped int
 transactions. No templates, no checks beyond the bare loop's, no leases, no scheduling.
 
 Measured beside Orchestra and the bare loop in `bench_steps`: its steps/s over the bare loop's is
-a reference for what checkpointing every step costs on this machine and SUT, not a bound: it
-commits one group at a time on one connection, and `runtime.commits` measured two flushers
-committing side by side faster than one (PostgreSQL shares a flush between concurrent commits),
-so a runner can beat it. Each step writes one row (run, position, status, response) and moves
-its run's cursor, in one transaction per group, `synchronous_commit` on.
+a reference for what checkpointing every step costs on this machine and SUT. Like Orchestra's
+group committer (`runtime.commits`), two flushers on two connections take turns, so one group
+fills while the other commits (PostgreSQL shares a flush between concurrent commits). Not a
+bound: a runner could group otherwise. Each step writes one row (run, position, status,
+response) and moves its run's cursor, in one transaction per group, `synchronous_commit` on.
 """
 
 from __future__ import annotations
@@ -44,10 +44,9 @@ ON CONFLICT (run) DO UPDATE SET position = excluded.position
 
 
 class GroupCommit:
-    """Rows waiting for the next transaction; one flusher commits them all at once."""
+    """Rows waiting for the next transaction; a free flusher commits all of them at once."""
 
-    def __init__(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        self.conn = conn
+    def __init__(self) -> None:
         self.pending: list[tuple[int, int, int, Any, asyncio.Future[None]]] = []
         self.wake = asyncio.Event()
         self.closed = False
@@ -58,15 +57,15 @@ class GroupCommit:
         self.wake.set()
         await done
 
-    async def flusher(self) -> None:
+    async def flusher(self, conn: psycopg.AsyncConnection[Any]) -> None:
         while not self.closed or self.pending:
             await self.wake.wait()
             self.wake.clear()
             batch, self.pending = self.pending, []
             if not batch:
                 continue
-            async with self.conn.transaction():
-                await self.conn.execute(
+            async with conn.transaction():
+                await conn.execute(
                     WRITE,
                     {
                         "runs": [row[0] for row in batch],
@@ -81,10 +80,13 @@ class GroupCommit:
 
 async def durable_loop(base_url: str, url: str, runs: int, concurrency: int) -> float:
     """The bare loop's scenarios, each step's response committed before the next step."""
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+    async with (
+        await psycopg.AsyncConnection.connect(url, autocommit=True) as conn,
+        await psycopg.AsyncConnection.connect(url, autocommit=True) as other,
+    ):
         await conn.execute(SCHEMA)
-        committer = GroupCommit(conn)
-        flushing = asyncio.create_task(committer.flusher())
+        committer = GroupCommit()
+        flushing = [asyncio.create_task(committer.flusher(c)) for c in (conn, other)]
         connector = aiohttp.TCPConnector(limit=256)
         async with aiohttp.ClientSession(connector=connector) as session:
 
@@ -119,7 +121,7 @@ async def durable_loop(base_url: str, url: str, runs: int, concurrency: int) -> 
             elapsed = time.perf_counter() - started
         committer.closed = True
         committer.wake.set()
-        await flushing
+        await asyncio.gather(*flushing)
         return elapsed
 
 
