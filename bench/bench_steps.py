@@ -41,11 +41,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 
 from bench.durable_loop import measure_durable
+from bench.order_loop import order_loop
 from bench.support import measure, postgres_cpu_seconds, scratch_postgres
 from orchestra.binding.attach import attach_bindings
 from orchestra.binding.factory import executor_factory
@@ -250,35 +250,7 @@ async def _wait_until_up(base_url: str) -> None:
 
 async def bare_loop(base_url: str, runs: int) -> float:
     """The same 5 requests and checks per scenario, 32 at a time; returns the elapsed time."""
-    connector = aiohttp.TCPConnector(limit=256)
-    async with aiohttp.ClientSession(connector=connector) as session:
-
-        async def call(method: str, path: str, key: str, body: object = None) -> dict[str, Any]:
-            headers = {"Idempotency-Key": key}
-            async with session.request(
-                method, base_url + path, headers=headers, json=body
-            ) as response:
-                payload: dict[str, Any] = await response.json()
-                assert response.status in (200, 201), response.status
-                return payload
-
-        async def scenario(i: int) -> None:
-            created = await call("POST", "/orders", f"{i}-0", {"amount": i})
-            order = f"/orders/{created['id']}"
-            assert (await call("GET", order, f"{i}-1"))["status"] == "CREATED"
-            assert (await call("POST", f"{order}/pay", f"{i}-2"))["status"] == "PAID"
-            assert (await call("GET", order, f"{i}-3"))["status"] == "PAID"
-            assert (await call("POST", f"{order}/cancel", f"{i}-4"))["status"] == "CANCELLED"
-
-        counter = iter(range(runs))
-
-        async def worker() -> None:
-            for i in counter:
-                await scenario(i)
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        return time.perf_counter() - started
+    return await order_loop(base_url, runs, CONCURRENCY)
 
 
 def measure_bare(url: str, base_url: str) -> Figures:

@@ -13,13 +13,12 @@ response) and moves its run's cursor, in one transaction per group, `synchronous
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
-import aiohttp
 import psycopg
 from psycopg.types.json import Jsonb
 
+from bench.order_loop import order_loop
 from bench.support import Measure, measure
 
 SCHEMA = """
@@ -87,38 +86,7 @@ async def durable_loop(base_url: str, url: str, runs: int, concurrency: int) -> 
         await conn.execute(SCHEMA)
         committer = GroupCommit()
         flushing = [asyncio.create_task(committer.flusher(c)) for c in (conn, other)]
-        connector = aiohttp.TCPConnector(limit=256)
-        async with aiohttp.ClientSession(connector=connector) as session:
-
-            async def call(
-                i: int, position: int, method: str, path: str, body: object = None
-            ) -> dict[str, Any]:
-                headers = {"Idempotency-Key": f"{i}-{position}"}
-                async with session.request(
-                    method, base_url + path, headers=headers, json=body
-                ) as response:
-                    payload: dict[str, Any] = await response.json()
-                    assert response.status in (200, 201), response.status
-                await committer.record(i, position, response.status, payload)
-                return payload
-
-            async def scenario(i: int) -> None:
-                created = await call(i, 0, "POST", "/orders", {"amount": i})
-                order = f"/orders/{created['id']}"
-                assert (await call(i, 1, "GET", order))["status"] == "CREATED"
-                assert (await call(i, 2, "POST", f"{order}/pay"))["status"] == "PAID"
-                assert (await call(i, 3, "GET", order))["status"] == "PAID"
-                assert (await call(i, 4, "POST", f"{order}/cancel"))["status"] == "CANCELLED"
-
-            counter = iter(range(runs))
-
-            async def worker() -> None:
-                for i in counter:
-                    await scenario(i)
-
-            started = time.perf_counter()
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-            elapsed = time.perf_counter() - started
+        elapsed = await order_loop(base_url, runs, concurrency, committer.record)
         committer.closed = True
         committer.wake.set()
         await asyncio.gather(*flushing)
