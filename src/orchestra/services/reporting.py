@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from orchestra.domain.records import LostLease, StepResult, StoredProcess, StoredSuite
 from orchestra.errors import NotFound, UsageError
@@ -37,12 +37,7 @@ async def load_report(db: Database, suite_run_id: int) -> RunReport:
         lost = await uow.runs.lost_leases([run.id for run in runs])
         info = await _process_info(uow, process, suite)
     scenarios = {stored.id: stored.scenario for stored in suite.scenarios}
-    by_run: dict[int, list[StepResult]] = {}
-    for result in results:
-        by_run.setdefault(result.test_run_id, []).append(result)
-    lost_by_run: dict[int, list[LostLease]] = {}
-    for lease in lost:
-        lost_by_run.setdefault(lease.test_run_id, []).append(lease)
+    by_run, lost_by_run = _by_run(results), _by_run(lost)
     return RunReport(
         suite_run=SuiteRunInfo(
             id=suite_run.id,
@@ -86,6 +81,17 @@ async def _process_info(uow: UnitOfWork, process: StoredProcess, suite: StoredSu
         graph=process.graph,
         calls=called_processes(process.graph, called) if called else (),
     )
+
+
+RecordT = TypeVar("RecordT", StepResult, LostLease)
+
+
+def _by_run(records: list[RecordT]) -> dict[int, list[RecordT]]:
+    """Records of several test runs, grouped by run (their order kept)."""
+    grouped: dict[int, list[RecordT]] = {}
+    for record in records:
+        grouped.setdefault(record.test_run_id, []).append(record)
+    return grouped
 
 
 def default_path(suite_run_id: int, format_name: str) -> Path:
