@@ -99,6 +99,14 @@ class StepStatus(StrEnum):
     ERROR = "ERROR"  # transport error, timeout, bad template, unbound task: not the SUT's verdict
     SKIPPED = "SKIPPED"
 
+    @property
+    def run_ending(self) -> TestRunStatus | None:
+        """The status a run ends with when one of its steps ends so; None: the run goes on."""
+        return _RUN_ENDING.get(self)
+
+
+_RUN_ENDING = {StepStatus.FAILED: TestRunStatus.FAILED, StepStatus.ERROR: TestRunStatus.ERROR}
+
 
 class StepKind(StrEnum):
     ACTION = "ACTION"

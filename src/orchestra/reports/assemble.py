@@ -27,7 +27,6 @@ from orchestra.reports.model import (
 from orchestra.runtime.plan import build_plan, next_steps
 
 _CHECK_FIELDS = frozenset(CheckResult.model_fields)
-_STOPPED = frozenset({StepStatus.FAILED.value, StepStatus.ERROR.value})  # the run ends there
 
 
 def run_report(
@@ -74,7 +73,7 @@ def lost_lease_report(lease: LostLease, steps: Sequence[ScenarioStep]) -> LostLe
     what it had checkpointed (none known when the scenario is gone or its steps are refused;
     none when a step had failed: the claim was ending the run, and the next try ended it)."""
     done = {int(position) for position in lease.done}
-    failed = any(status in _STOPPED for status in lease.done.values())
+    failed = any(StepStatus(status).run_ending is not None for status in lease.done.values())
     try:
         in_flight = () if failed else tuple(s.position for s in next_steps(build_plan(steps), done))
     except InputRefused:

@@ -215,10 +215,7 @@ class TestRunReport(Documented):
 
     def failing_step(self) -> StepReport | None:
         """The first step that failed or errored, in execution order."""
-        return next((s for s in self.steps if s.status in _BAD_STEPS), None)
-
-
-_BAD_STEPS = frozenset({StepStatus.FAILED, StepStatus.ERROR})
+        return next((s for s in self.steps if s.status.run_ending is not None), None)
 
 
 class RunReport(Documented):

@@ -110,15 +110,17 @@ def lost_lease_text(run: TestRunReport, lease: LostLeaseReport) -> str:
     by_position = {step.position: step for step in run.steps}
     flying = [step_label(by_position[p]) if p in by_position else f"#{p}" for p in lease.in_flight]
     if flying:
-        text += f"; in flight: {', '.join(flying)} ({_what_became_of(lease, run, given_up)})"
+        barriers = all(
+            p in by_position and by_position[p].kind is StepKind.BARRIER for p in lease.in_flight
+        )
+        text += f"; in flight: {', '.join(flying)} ({_what_became_of(barriers, given_up)})"
     return text
 
 
-def _what_became_of(lease: LostLeaseReport, run: TestRunReport, given_up: bool) -> str:
+def _what_became_of(barriers: bool, given_up: bool) -> str:
     """Of the steps a lost lease had in flight: a barrier sends nothing; a request may have
     reached the SUT, and was sent again unless the run was given up on."""
-    kinds = {step.position: step.kind for step in run.steps}
-    if all(kinds.get(p) is StepKind.BARRIER for p in lease.in_flight):
+    if barriers:
         return "a barrier: nothing was sent to the SUT"
     if given_up:
         return "may have reached the SUT; not executed again: the run was given up"

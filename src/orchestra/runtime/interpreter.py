@@ -22,12 +22,6 @@ from orchestra.runtime.plan import Block, StepSequence, build_plan
 from orchestra.runtime.ports import Executor
 from orchestra.store.runs import Checkpoint, ClaimedRun, Completion, RunRepository
 
-# a recorded step status that ends the run, and the status the run ends with
-_STOPPING = {
-    StepStatus.FAILED.value: TestRunStatus.FAILED,
-    StepStatus.ERROR.value: TestRunStatus.ERROR,
-}
-
 
 class LeaseLost(Exception):
     """The run's lease passed to another worker (or the run was cancelled): stop, write nothing."""
@@ -165,9 +159,10 @@ class RunInterpreter:
         steps = {stored.step.position: stored.step for stored in self.scenario.steps}
         for position, status in sorted(self.state.done.items(), key=lambda item: int(item[0])):
             step = steps.get(int(position))
-            if status in _STOPPING and step is not None:
+            ending = StepStatus(status).run_ending
+            if ending is not None and step is not None:
                 why = f"{status}, recorded before the run was claimed again"
-                raise StepStopped(_STOPPING[status], _stop_message(step, why))
+                raise StepStopped(ending, _stop_message(step, why))
 
     async def _sequence(self, sequence: StepSequence) -> None:
         for item in sequence.items:
@@ -209,12 +204,10 @@ class RunInterpreter:
         else:
             outcome = await self._execute(step)
         await self._record(step, outcome)
-        if outcome.status in (StepStatus.FAILED, StepStatus.ERROR):
+        ending = outcome.status.run_ending
+        if ending is not None:
             self._stop_branches = True
-            status = (
-                TestRunStatus.FAILED if outcome.status is StepStatus.FAILED else TestRunStatus.ERROR
-            )
-            raise StepStopped(status, _stop_message(step, outcome.error or outcome.status.value))
+            raise StepStopped(ending, _stop_message(step, outcome.error or outcome.status.value))
 
     async def _execute(self, step: ScenarioStep) -> StepOutcome:
         started = time.time()
