@@ -225,24 +225,23 @@ class HttpProtocol:
         limit = self._max_response_bytes
         length = response.content_length
         encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
-        if encoded:
-            length = None
-        elif length is not None and length <= limit:
-            return await response.read()
-        chunks: list[bytes] = []
-        size = 0
-        if length is None:
+        if length is not None and not encoded:
+            if length <= limit:
+                return await response.read()
+        else:
+            chunks: list[bytes] = []
+            size = 0
             async for chunk in response.content.iter_any():
                 size += len(chunk)
                 if size > limit:
                     break
                 chunks.append(chunk)
-        if length is not None or size > limit:
-            raise TransportError(
-                f"{_where(request)}: the response body is larger than {_size(limit)}"
-                f" (status {response.status}); not read further"
-            )
-        return b"".join(chunks)
+            else:
+                return b"".join(chunks)
+        raise TransportError(
+            f"{_where(request)}: the response body is larger than {_size(limit)}"
+            f" (status {response.status}); not read further"
+        )
 
     async def aclose(self) -> None:
         if self._session is not None:
