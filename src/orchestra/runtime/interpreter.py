@@ -277,8 +277,10 @@ class RunInterpreter:
         parties = int(step.spec.get("parties", 1))
         timeout = float(step.spec.get("timeout", 300))
         arrival = await self.committer.submit(
-            lambda repo: _arrive(repo, self.claimed, name, parties, timeout)
+            lambda repo: _arrive(repo, self.claimed, self.worker_id, name, parties, timeout)
         )
+        if arrival is None:  # the run was cancelled, claimed again or pruned meanwhile
+            raise LeaseLost(self.claimed.id)
         if arrival["released"] or arrival["arrived"] >= parties:
             return _barrier_outcome(started, StepStatus.PASSED, None, arrival)
         if arrival["timed_out"]:
@@ -313,11 +315,26 @@ class RunInterpreter:
 
 
 async def _arrive(
-    repo: RunRepository, claimed: ClaimedRun, name: str, parties: int, wait_seconds: float
-) -> dict[str, Any]:
+    repo: RunRepository,
+    claimed: ClaimedRun,
+    worker: str,
+    name: str,
+    parties: int,
+    wait_seconds: float,
+) -> dict[str, Any] | None:
+    """Arrive, fenced by the lease (None: lost), release the barrier if this was the last
+    party, and say who dooms it while it waits."""
     arrival = await repo.arrive_at_barrier(
-        claimed.suite_run_id, name, parties, claimed.id, wait_seconds
+        claimed.suite_run_id,
+        name,
+        parties,
+        claimed.id,
+        wait_seconds,
+        worker=worker,
+        attempt=claimed.attempt,
     )
+    if arrival is None:
+        return None
     if arrival["arrived"] >= parties and not arrival["released"]:
         await repo.release_barrier(claimed.suite_run_id, name)
     waiting = not arrival["released"] and arrival["arrived"] < parties

@@ -383,8 +383,18 @@ class RunRepository(Repository):
         return [(int(row["id"]), int(row["suite_run_id"])) for row in rows]
 
     async def arrive_at_barrier(
-        self, suite_run_id: int, name: str, parties: int, test_run_id: int, timeout_seconds: float
-    ) -> dict[str, Any]:
+        self,
+        suite_run_id: int,
+        name: str,
+        parties: int,
+        test_run_id: int,
+        timeout_seconds: float,
+        *,
+        worker: str,
+        attempt: int,
+    ) -> dict[str, Any] | None:
+        """Register the run at the barrier; None when the lease was lost (the run cancelled,
+        claimed again or deleted), and then nothing is written."""
         row = await self._one(
             "arrive_at_barrier",
             suite_run_id=suite_run_id,
@@ -392,9 +402,10 @@ class RunRepository(Repository):
             parties=parties,
             test_run_id=test_run_id,
             timeout_seconds=timeout_seconds,
+            worker=worker,
+            attempt=attempt,
         )
-        assert row is not None
-        return dict(row)
+        return None if row is None else dict(row)
 
     async def barrier_doomed_by(self, suite_run_id: int, name: str) -> list[str]:
         """The runs whose ending without arriving means a barrier can no longer be met (e.g.

@@ -385,10 +385,23 @@ RETURNING id;
 SELECT id, status, attempt, locked_by FROM test_run WHERE id = ANY(:ids);
 
 -- name: arrive_at_barrier
--- Registers a run at a barrier shared by several runs of a suite run (idempotent).
+-- Registers a run at a barrier shared by several runs of a suite run (idempotent), fenced by
+-- the run's lease: a run cancelled, claimed again or deleted with its suite run (a prune)
+-- arrives nowhere, and no row comes back. The suite run's row is locked first (KEY SHARE, as the
+-- barrier's foreign key would lock it), then the run's: the order a prune's delete takes them
+-- in, so an arrival and a prune wait for each other instead of deadlocking, and an arrival
+-- that waited for a prune finds its run gone rather than failing on the foreign key.
+WITH fenced AS (
+    SELECT s.id AS suite_run_id
+    FROM suite_run s JOIN test_run t ON t.suite_run_id = s.id
+    WHERE t.id = :test_run_id AND t.locked_by = :worker AND t.attempt = :attempt
+      AND t.status = 'RUNNING' AND s.id = :suite_run_id
+    FOR KEY SHARE OF s FOR SHARE OF t
+)
 INSERT INTO suite_barrier (suite_run_id, name, parties, arrived, timeout_at)
-VALUES (:suite_run_id, :name, :parties, ARRAY[:test_run_id]::bigint[],
-        now() + make_interval(secs => :timeout_seconds))
+SELECT suite_run_id, :name, :parties, ARRAY[:test_run_id]::bigint[],
+       now() + make_interval(secs => :timeout_seconds)
+FROM fenced
 ON CONFLICT (suite_run_id, name) DO UPDATE
 SET arrived = CASE WHEN :test_run_id = ANY(suite_barrier.arrived) THEN suite_barrier.arrived
                    ELSE suite_barrier.arrived || :test_run_id::bigint END
