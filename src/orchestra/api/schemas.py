@@ -8,7 +8,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from orchestra.domain.generation import DEFAULT_LOOP_BOUND, DEFAULT_MAX_SCENARIOS, Criterion
+from orchestra.domain.generation import (
+    DEFAULT_LOOP_BOUND,
+    DEFAULT_MAX_SCENARIOS,
+    MAX_LOOP_BOUND,
+    MAX_SCENARIOS,
+    Criterion,
+)
 from orchestra.domain.process import Problem
 from orchestra.domain.records import StoredScenario, StoredSuite
 from orchestra.domain.scenario import Coverage
@@ -20,10 +26,6 @@ MAX_BINDINGS_CHARS = 4 * 1024 * 1024
 # A name PostgreSQL can store as text: no NUL character.
 NAME_PATTERN = r"^[^\x00]+$"
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=512)]
-
-# A server's bounds on what one request may ask generation for (the CLI has none).
-MAX_LOOP_BOUND = 50
-MAX_SCENARIOS = 100_000
 
 
 class Create(BaseModel):

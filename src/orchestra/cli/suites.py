@@ -10,7 +10,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from orchestra.cli.output import emit, json_option, with_database
-from orchestra.domain.generation import DEFAULT_LOOP_BOUND, DEFAULT_MAX_SCENARIOS, Criterion
+from orchestra.domain.generation import (
+    DEFAULT_LOOP_BOUND,
+    DEFAULT_MAX_SCENARIOS,
+    MAX_LOOP_BOUND,
+    MAX_SCENARIOS,
+    Criterion,
+)
 from orchestra.domain.records import StoredSuite
 from orchestra.services import generating
 
@@ -27,14 +33,14 @@ from orchestra.services import generating
 )
 @click.option(
     "--loop-bound",
-    type=click.IntRange(min=0),
+    type=click.IntRange(0, MAX_LOOP_BOUND),
     default=DEFAULT_LOOP_BOUND,
     show_default=True,
     help="all-paths: times each loop may be taken.",
 )
 @click.option(
     "--max-scenarios",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_SCENARIOS),
     default=DEFAULT_MAX_SCENARIOS,
     show_default=True,
     help="all-paths: stop with an error above this count.",

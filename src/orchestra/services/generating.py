@@ -12,6 +12,8 @@ from orchestra.binding.model import Bindings
 from orchestra.binding.yamlsource import Source
 from orchestra.domain.generation import (
     DEFAULT_CALL_DEPTH,
+    DEFAULT_LOOP_BOUND,
+    DEFAULT_MAX_SCENARIOS,
     Criterion,
     called_keys,
     generate_suite,
@@ -40,8 +42,8 @@ async def generate(
     process_ref: str,
     *,
     criterion: Criterion = Criterion.ALL_FLOWS,
-    loop_bound: int = 1,
-    max_scenarios: int = 1000,
+    loop_bound: int = DEFAULT_LOOP_BOUND,
+    max_scenarios: int = DEFAULT_MAX_SCENARIOS,
     bindings: str | Path | Source | None = None,
 ) -> dict[str, Any]:
     """Generate the suite of a stored process version, attach its bindings (those embedded in

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestra.domain.generation import Criterion, generate_suite
+from orchestra.domain.generation import MAX_LOOP_BOUND, MAX_SCENARIOS, Criterion, generate_suite
 from orchestra.domain.process import MessageFlow, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import Decision, GeneratedSuite
 from orchestra.domain.statuses import StepKind
@@ -506,6 +506,18 @@ def test_all_paths_takes_each_back_flow_at_most_loop_bound_times() -> None:
     assert len(generate(DO_WHILE, Criterion.ALL_PATHS).scenarios) == 2
     assert len(generate(DO_WHILE, Criterion.ALL_PATHS, loop_bound=3).scenarios) == 4
     assert len(generate(DO_WHILE, Criterion.ALL_PATHS, loop_bound=0).scenarios) == 1
+
+
+@pytest.mark.parametrize(
+    ("loop_bound", "max_scenarios"),
+    [(-1, 1), (MAX_LOOP_BOUND + 1, 1), (1, 0), (1, MAX_SCENARIOS + 1)],
+)
+def test_generation_knobs_outside_their_bounds_are_refused_naming_both_ranges(
+    loop_bound: int, max_scenarios: int
+) -> None:
+    ranges = f"--loop-bound must be 0 to {MAX_LOOP_BOUND} and --max-scenarios 1 to {MAX_SCENARIOS}"
+    with pytest.raises(InputRefused, match=ranges):
+        generate(DO_WHILE, Criterion.ALL_PATHS, loop_bound=loop_bound, max_scenarios=max_scenarios)
 
 
 def test_all_paths_above_the_cap_stops_with_the_count_reached_and_how_to_narrow() -> None:

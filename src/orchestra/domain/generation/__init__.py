@@ -14,6 +14,8 @@ from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, called_keys, i
 from orchestra.domain.generation.generator import (
     DEFAULT_LOOP_BOUND,
     DEFAULT_MAX_SCENARIOS,
+    MAX_LOOP_BOUND,
+    MAX_SCENARIOS,
     coverage,
     generate_suite,
 )
@@ -23,6 +25,8 @@ __all__ = [
     "DEFAULT_CALL_DEPTH",
     "DEFAULT_LOOP_BOUND",
     "DEFAULT_MAX_SCENARIOS",
+    "MAX_LOOP_BOUND",
+    "MAX_SCENARIOS",
     "Criterion",
     "called_keys",
     "coverage",

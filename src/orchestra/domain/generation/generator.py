@@ -22,6 +22,10 @@ from orchestra.errors import BpmnRefused, GenerationLimit, InputRefused
 
 DEFAULT_LOOP_BOUND = 1
 DEFAULT_MAX_SCENARIOS = 1000
+# The most one generation may ask for, from the CLI and the API alike: each loop taken more
+# often multiplies the all-paths enumeration, which would run for minutes before any cap.
+MAX_LOOP_BOUND = 50
+MAX_SCENARIOS = 100_000
 
 
 def generate_suite(
@@ -42,8 +46,10 @@ def generate_suite(
     BpmnRefused when no scenario can go from a start event to an end event, InputRefused for
     all-paths on a model that is not block-structured.
     """
-    if loop_bound < 0 or max_scenarios < 1:
-        raise InputRefused("--loop-bound must be 0 or more and --max-scenarios 1 or more")
+    if not (0 <= loop_bound <= MAX_LOOP_BOUND and 1 <= max_scenarios <= MAX_SCENARIOS):
+        raise InputRefused(
+            f"--loop-bound must be 0 to {MAX_LOOP_BOUND} and --max-scenarios 1 to {MAX_SCENARIOS}"
+        )
     working, inlined = inline_calls(graph, called or {}, call_depth)
     flat = flatten(working)
     analysis = prune(flat)
