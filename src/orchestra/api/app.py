@@ -48,6 +48,9 @@ def create_app(
         version=version("orchestra"),
         description=DESCRIPTION,
         lifespan=lifespan,
+        # a path with a trailing slash is a 404 in the error shape, not a 307 to another route
+        # (`POST /data-sets/` was redirected to `/data-sets`, which takes GET only)
+        redirect_slashes=False,
         responses={"default": {"model": ErrorPublic, "description": "A refusal"}},
     )
     install_error_handlers(app)

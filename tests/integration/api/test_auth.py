@@ -119,3 +119,33 @@ async def test_a_method_not_allowed_names_every_method_of_the_path(api: Client) 
     assert reply.status == 405
     assert reply.headers["Allow"] == "GET, POST"
     assert reply.json()["error"] == "MethodNotAllowed"
+
+
+TRAILING_SLASHES = [
+    ("POST", "/data-sets/"),
+    ("GET", "/data-sets/"),
+    ("GET", "/environments/"),
+    ("POST", "/environments/"),
+    ("GET", "/processes/"),
+    ("POST", "/processes/"),
+    ("GET", "/suites/"),
+    ("POST", "/suites/"),
+    ("GET", "/suite-runs/"),
+    ("POST", "/suite-runs/"),
+    ("GET", "/suite-runs/1/"),
+    ("GET", "/protocols/"),
+    ("GET", "/health/"),
+]
+
+
+async def test_a_path_with_a_trailing_slash_is_404_in_the_error_shape_not_a_redirect(
+    api: Client,
+) -> None:
+    replies = [
+        await api.request(method, path, allow_redirects=False) for method, path in TRAILING_SLASHES
+    ]
+
+    assert [(reply.status, reply.json()) for reply in replies] == [
+        (404, {"error": "NotFound", "message": f"Not Found: {method} {path}"})
+        for method, path in TRAILING_SLASHES
+    ]
