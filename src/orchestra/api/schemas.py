@@ -16,7 +16,7 @@ from orchestra.domain.generation import (
     Criterion,
 )
 from orchestra.domain.process import Problem
-from orchestra.domain.records import StoredScenario, StoredSuite
+from orchestra.domain.records import MAX_NAME_LENGTH, StoredScenario, StoredSuite
 from orchestra.domain.scenario import Coverage
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.services.importing import FileImport
@@ -25,7 +25,7 @@ from orchestra.services.running import Progress, SuiteRunPage
 MAX_BINDINGS_CHARS = 4 * 1024 * 1024
 # A name PostgreSQL can store as text: no NUL character.
 NAME_PATTERN = r"^[^\x00]+$"
-Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=512)]
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN, max_length=MAX_NAME_LENGTH)]
 
 
 class Create(BaseModel):

@@ -47,6 +47,7 @@ from orchestra.binding.yamlsource import (
     refusal,
 )
 from orchestra.domain.process import Frozen
+from orchestra.domain.records import MAX_NAME_LENGTH
 from orchestra.errors import ConfigurationError
 from orchestra.protocols.base import Headers, header_fields
 from orchestra.protocols.registry import protocol_registry
@@ -129,7 +130,7 @@ def _http_url(value: str) -> str:
 
 
 class EnvironmentSpec(Frozen):
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
     services: dict[str, Service] = Field(default_factory=dict)
     headers: Headers = Field(default_factory=dict)
     auth: Auth | None = None
@@ -142,11 +143,17 @@ class EnvironmentSpec(Frozen):
     @field_validator("services")
     @classmethod
     def _service_names(cls, value: dict[str, Service]) -> dict[str, Service]:
-        """What bindings name a service by (`service: orders`): not empty, no space around."""
+        """What bindings name a service by (`service: orders`): not empty, no space around,
+        no longer than any name Orchestra takes."""
         for name in value:
             if not name.strip() or name != name.strip():
                 raise ValueError(
                     f"a service's name may not be empty or have spaces around it: {name!r}"
+                )
+            if len(name) > MAX_NAME_LENGTH:
+                raise ValueError(
+                    f"a service's name has at most {MAX_NAME_LENGTH} characters, not {len(name)}:"
+                    f" {name[:40]!r}..."
                 )
         return value
 

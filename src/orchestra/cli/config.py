@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from orchestra.cli.output import emit, json_option, with_database
+from orchestra.cli.params import NAME
 from orchestra.services import config
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -21,7 +22,7 @@ def dataset() -> None:
 
 
 @dataset.command("import")
-@click.argument("name")
+@click.argument("name", type=NAME)
 @click.argument("file", type=_FILE)
 @json_option
 def import_(name: str, file: Path, as_json: bool) -> None:
@@ -78,7 +79,7 @@ def apply(file: Path, as_json: bool) -> None:
 
 
 @env.command()
-@click.argument("name")
+@click.argument("name", type=NAME)
 @json_option
 def show(name: str, as_json: bool) -> None:
     """Show environment NAME as stored: references as written, certificates by fingerprint."""

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from orchestra.binding.factory import executor_factory
 from orchestra.cli.output import console, emit, json_option, with_database
+from orchestra.cli.params import NAME
 from orchestra.config import Settings
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.errors import NotFound, UsageError
@@ -32,8 +33,13 @@ def _executor_factory() -> ExecutorFactory:
 
 @click.command()
 @click.argument("suite_id", type=int)
-@click.option("--env", "environment", help="The environment to run against (orchestra env apply).")
-@click.option("--data-set", help="Run each scenario once per row of this data set.")
+@click.option(
+    "--env",
+    "environment",
+    type=NAME,
+    help="The environment to run against (orchestra env apply).",
+)
+@click.option("--data-set", type=NAME, help="Run each scenario once per row of this data set.")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option(
     "--concurrency",

@@ -11,6 +11,10 @@ from orchestra.domain.process import Frozen, Problem, ProcessGraph
 from orchestra.domain.scenario import Coverage, ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepStatus, SuiteRunStatus, TestRunStatus
 
+# The longest name of a data set, an environment or one of its services that Orchestra takes,
+# from the CLI, the API and environment files alike.
+MAX_NAME_LENGTH = 512
+
 
 class StoredProcess(Frozen):
     id: int

@@ -180,6 +180,18 @@ async def test_an_invalid_environment_is_refused_naming_the_line(api: Client) ->
     assert "environment.yaml:4" in reply.json()["message"]
 
 
+async def test_an_environment_name_longer_than_the_other_names_is_refused_as_in_the_cli(
+    api: Client,
+) -> None:
+    text = f"name: {'n' * 513}\nservices:\n  orders:\n    base_url: http://127.0.0.1:1\n"
+
+    reply = await api.post("/environments", data=text, headers=YAML)
+
+    assert (reply.status, reply.json()["error"]) == (422, "BindingRefused")
+    assert "environment.yaml:1: name: String should have at most 512" in reply.json()["message"]
+    assert (await api.get("/environments")).json() == []
+
+
 async def test_a_data_set_row_that_is_not_a_mapping_is_refused(api: Client) -> None:
     reply = await api.post("/data-sets/bad", json=[{"a": 1}, 2])
 

@@ -7,6 +7,7 @@ import pytest
 
 from orchestra.binding.datasets import load_dataset
 from orchestra.binding.environment import load_environment, resolve_secrets, resolved_environment
+from orchestra.domain.records import MAX_NAME_LENGTH
 from orchestra.errors import BindingRefused, ConfigurationError
 
 ENVIRONMENT = """\
@@ -251,3 +252,24 @@ def test_an_api_key_header_name_that_cannot_be_sent_is_refused_with_its_line(
     assert caught.value.message.endswith(
         "e.yaml:4: auth.header: header name 'X Key' is not an HTTP field name"
     )
+
+
+def test_an_environment_or_service_name_longer_than_the_api_takes_is_refused_with_its_line(
+    tmp_path: Path,
+) -> None:
+    long = "n" * (MAX_NAME_LENGTH + 1)
+    named = f"name: {long}\nservices:\n  orders: {{base_url: 'http://127.0.0.1:1'}}\n"
+    served = f"name: x\nservices:\n  {long}: {{base_url: 'http://127.0.0.1:1'}}\n"
+
+    with pytest.raises(BindingRefused) as too_long_name:
+        load_environment(write(tmp_path, "named.yaml", named))
+    with pytest.raises(BindingRefused) as too_long_service:
+        load_environment(write(tmp_path, "served.yaml", served))
+
+    assert too_long_name.value.message.endswith(
+        f"named.yaml:1: name: String should have at most {MAX_NAME_LENGTH} characters"
+    )
+    assert (
+        f"served.yaml:2: services: a service's name has at most {MAX_NAME_LENGTH} characters,"
+        f" not {MAX_NAME_LENGTH + 1}: 'nnnn"
+    ) in too_long_service.value.message

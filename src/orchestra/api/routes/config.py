@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Request, status
 from orchestra.api.bodies import DATA_SET_TYPES, ENVIRONMENT_TYPES, text_body, text_source
 from orchestra.api.deps import DbDep
 from orchestra.api.schemas import NAME_PATTERN, DataSetPublic, EnvironmentPublic
+from orchestra.domain.records import MAX_NAME_LENGTH
 from orchestra.services import config
 
 router = APIRouter(tags=["configuration"])
@@ -33,7 +34,9 @@ async def list_environments(db: DbDep) -> list[EnvironmentPublic]:
 
 @router.post("/data-sets/{name}", status_code=status.HTTP_201_CREATED, openapi_extra=_DATA_SET)
 async def import_data_set(
-    name: Annotated[str, Path(pattern=NAME_PATTERN, max_length=512)], request: Request, db: DbDep
+    name: Annotated[str, Path(pattern=NAME_PATTERN, max_length=MAX_NAME_LENGTH)],
+    request: Request,
+    db: DbDep,
 ) -> DataSetPublic:
     """Create or replace data set `name`: a scenario runs once per row of it."""
     source = await text_source(request, name, DATA_SET_TYPES)
