@@ -109,3 +109,32 @@ async def test_a_stored_environment_builds_an_executor_with_resolved_secrets(
     await executor.aclose()
     with pytest.raises(ConfigurationError, match=r"\$\{ORDERS_TOKEN\} not set"):
         await executor_factory({"ADMIN_PASSWORD": "x"})(stored)
+
+
+async def test_a_stored_base_url_that_does_not_fit_once_substituted_names_its_line_not_its_value(
+    db: Database, tmp_path: Path
+) -> None:
+    text = """\
+    name: staging
+    services:
+      orders: {base_url: "${ORDERS_URL}"}
+      billing: {base_url: "https://${BILLING_HOST}:99999/v1"}
+    """
+    await apply_environment(db, write(tmp_path, "staging.yaml", text))
+    async with db.transaction() as uow:
+        stored = await uow.config.environment("staging")
+    environ = {"ORDERS_URL": f"ftp://{SECRET}@orders", "BILLING_HOST": "billing-sekrit"}
+
+    with pytest.raises(ConfigurationError) as caught:
+        await executor_factory(environ)(stored)
+
+    where = tmp_path / "staging.yaml"
+    assert caught.value.message == (
+        "environment 'staging', once its variables are substituted: "
+        f"{where}:3: services.orders.base_url '${{ORDERS_URL}}': its value must start with"
+        " http://, https:// (a plug-in protocol's name, once installed: `orchestra protocols`"
+        f" lists them); {where}:4: services.billing.base_url"
+        " 'https://${BILLING_HOST}:99999/v1': its value is not a valid URL:"
+        " Port out of range 0-65535"
+    )
+    assert caught.value.__cause__ is None

@@ -53,6 +53,8 @@ from orchestra.protocols.base import Headers, header_fields
 from orchestra.protocols.registry import protocol_registry
 
 _SECRET_FIELDS = ("token", "password", "value", "client_secret")
+_Path = tuple[str | int, ...]
+_SUBSTITUTED = "its value"  # a base_url once substituted, in messages: never the value itself
 
 
 class Auth(Frozen):
@@ -101,10 +103,13 @@ class Service(Frozen):
 
     @field_validator("base_url")
     @classmethod
-    def _absolute(cls, value: str) -> str:
-        """http(s)://..., or a plug-in protocol's name as the scheme (`tcp-echo://host:port`)."""
+    def _absolute(cls, value: str, info: ValidationInfo) -> str:
+        """http(s)://..., or a plug-in protocol's name as the scheme (`tcp-echo://host:port`).
+        Once its variables are substituted the value may hold a secret: the message leaves it
+        out, and `resolved_environment` names the text as written instead."""
+        shown = _SUBSTITUTED if is_resolved(info) else f"base_url {value!r}"
         if re.match(r"^https?://", value):
-            return value if REFERENCE.search(value) else _http_url(value)
+            return value if REFERENCE.search(value) else _http_url(value, shown)
         if REFERENCE.match(value):  # `${ORDERS_URL}...`: checked again once substituted
             return value
         scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", value)
@@ -112,21 +117,35 @@ class Service(Frozen):
         if scheme is None or scheme.group(1) not in available:
             plugged = "".join(f", {name}://" for name in available if name != "http")
             raise ValueError(
-                f"base_url {value!r} must start with http://, https://{plugged}"
+                f"{shown} must start with http://, https://{plugged}"
                 " (a plug-in protocol's name, once installed: `orchestra protocols` lists them)"
             )
         return value
 
 
-def _http_url(value: str) -> str:
+def _http_url(value: str, shown: str) -> str:
     """An http(s) base URL aiohttp can reach: a host without spaces, a port in range."""
     try:
         host = URL(value).host
     except ValueError as exc:  # a port out of range or not a number
-        raise ValueError(f"base_url {value!r} is not a valid URL: {exc}") from exc
+        # the parser quotes the part it refused: left out, as `shown` leaves out the value
+        why = re.sub(r"'[^']*'", "'...'", str(exc)) if shown == _SUBSTITUTED else str(exc)
+        raise ValueError(f"{shown} is not a valid URL: {why}") from exc
     if not host or any(char.isspace() for char in host):
-        raise ValueError(f"base_url {value!r} names no valid host")
+        raise ValueError(f"{shown} names no valid host")
     return value
+
+
+class Origin(Frozen):
+    """Where an environment was written: its file and the line of each value holding a
+    `${VARIABLE}` (by dotted path), for the errors only substitution at run time can find."""
+
+    file: str
+    lines: dict[str, int] = Field(default_factory=dict)
+
+    def where(self, path: str) -> str:
+        line = self.lines.get(path)
+        return self.file if line is None else f"{self.file}:{line}"
 
 
 class EnvironmentSpec(Frozen):
@@ -139,6 +158,7 @@ class EnvironmentSpec(Frozen):
     timeout: float = Field(default=30.0, gt=0)
     variables: dict[str, Any] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
+    applied_from: Origin | None = None  # set when the file is read, never written in it
 
     @field_validator("services")
     @classmethod
@@ -167,7 +187,7 @@ class EnvironmentSpec(Frozen):
 
     def references(self) -> list[str]:
         """Every environment variable the spec refers to, in order of first appearance."""
-        found = REFERENCE.findall(self.model_dump_json())
+        found = REFERENCE.findall(self.model_dump_json(exclude={"applied_from"}))
         return list(dict.fromkeys(found))
 
     def template_view(self) -> dict[str, Any]:
@@ -187,6 +207,9 @@ def parse_environment(source: Source, base_dir: Path | None = None) -> Environme
     value, tree = parse(source)
     if not isinstance(value, dict):
         raise refusal(source, [Problem("", locate(tree, (), source), "expected a mapping")])
+    if "applied_from" in value:
+        where = locate(tree, ["applied_from"], source)
+        raise refusal(source, [Problem("applied_from", where, "is Orchestra's, not the file's")])
     problems = embed_certificates(value, tree, source, base_dir)
     if problems:
         raise refusal(source, problems)
@@ -197,7 +220,23 @@ def parse_environment(source: Source, base_dir: Path | None = None) -> Environme
     if not spec.services:
         where = locate(tree, ["services"], source)
         raise refusal(source, [Problem("services", where, "name at least one service")])
-    return spec
+    lines = {
+        dotted(loc): line
+        for loc, _ in _references_in(spec.model_dump(mode="json", exclude={"applied_from"}))
+        if (line := locate(tree, loc, source)) is not None
+    }
+    return spec.model_copy(update={"applied_from": Origin(file=source.name, lines=lines)})
+
+
+def _references_in(value: Any, loc: _Path = ()) -> list[tuple[_Path, str]]:
+    """(path, text) of every string in `value` that holds a `${VARIABLE}`."""
+    if isinstance(value, str):
+        return [(loc, value)] if REFERENCE.search(value) else []
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _references_in(item, (*loc, key))]
+    if isinstance(value, list):
+        return [found for i, item in enumerate(value) for found in _references_in(item, (*loc, i))]
+    return []
 
 
 def resolve_secrets(spec: EnvironmentSpec, environ: Mapping[str, str]) -> dict[str, str]:
@@ -232,14 +271,32 @@ def resolved_environment(spec: EnvironmentSpec, resolved: Mapping[str, str]) -> 
         return value
 
     try:
-        return EnvironmentSpec.model_validate(walk(spec.model_dump()), context={"resolved": True})
+        written = spec.model_dump(exclude={"applied_from"})
+        substituted = {**walk(written), "applied_from": spec.applied_from}
+        return EnvironmentSpec.model_validate(substituted, context={"resolved": True})
     except KeyError as exc:
         raise ConfigurationError(f"environment {spec.name!r}: ${{{exc.args[0]}}} not set") from exc
     except ValidationError as exc:  # a variable's value that does not fit (never shown: secret)
         raise ConfigurationError(
-            f"environment {spec.name!r}, once its variables are substituted: {_problems(exc)}",
+            f"environment {spec.name!r}, once its variables are substituted: "
+            + "; ".join(_as_written(spec, error, resolved) for error in exc.errors()),
             details={"environment": spec.name},
         ) from None
+
+
+def _as_written(spec: EnvironmentSpec, error: Any, resolved: Mapping[str, str]) -> str:
+    """One problem of a substituted environment, told by the text as written (`${VAR}`) and
+    where it was written; a variable's value left in the validator's words is masked too."""
+    path = dotted(error["loc"])
+    as_written = spec.model_dump(mode="json", exclude={"applied_from"})
+    written = dict(_references_in(as_written)).get(tuple(error["loc"]))
+    message = str(error["msg"]).removeprefix("Value error, ")
+    for name in REFERENCE.findall(written or ""):
+        if len(resolved[name]) >= 3:  # shorter ones would mask words of the message
+            message = message.replace(resolved[name], f"${{{name}}}")
+    where = f"{spec.applied_from.where(path)}: " if spec.applied_from is not None else ""
+    text = f" {written!r}" if written is not None else ""
+    return f"{where}{path}{text}: {message}"
 
 
 def stored_environment(name: str, configuration: Mapping[str, Any]) -> EnvironmentSpec:

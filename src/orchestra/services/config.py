@@ -62,7 +62,7 @@ async def show_environment(db: Database, name: str) -> dict[str, Any]:
     if found is None:
         raise NotFound(f"environment {name!r} does not exist", details={"environment": name})
     spec = stored_environment(found.name, found.configuration)
-    shown = spec.model_dump(mode="json", exclude_none=True, exclude={"name"})
+    shown = spec.model_dump(mode="json", exclude_none=True, exclude={"name", "applied_from"})
     if spec.tls is not None:
         shown["tls"] = describe(spec.tls)
     for service_name, service in spec.services.items():

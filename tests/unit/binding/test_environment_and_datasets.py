@@ -178,6 +178,53 @@ def test_a_base_url_is_checked_again_once_its_variables_are_substituted(tmp_path
         resolved_environment(spec, {"ORDERS_URL": "http://127.0.0.1:70000"})
 
 
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("ftp://user:pa55word@orders", "its value must start with http://, https://"),
+        ("http://user:pa55word@bad host", "its value names no valid host"),
+        ("http://pa55word:99999", "its value is not a valid URL: Port out of range 0-65535"),
+        ("http://pa55word\uff0f.example", "its value is not a valid URL: netloc '...' contains"),
+        ("http://[pa55word", "its value is not a valid URL: Invalid IPv6 URL"),
+    ],
+)
+def test_a_substituted_base_url_is_refused_by_its_text_as_written_never_its_value(
+    tmp_path: Path, url: str, why: str
+) -> None:
+    text = "name: x\nservices:\n  orders: {base_url: 'http://127.0.0.1:1'}\n"
+    text += "  billing:\n    base_url: '${BILLING_URL}'\n"
+    spec = load_environment(write(tmp_path, "e.yaml", text))
+
+    with pytest.raises(ConfigurationError) as caught:
+        resolved_environment(spec, {"BILLING_URL": url})
+
+    message = caught.value.message
+    assert f"e.yaml:5: services.billing.base_url '${{BILLING_URL}}': {why}" in message
+    assert "pa55word" not in message
+
+
+def test_a_variable_substituted_into_part_of_a_base_url_is_named_not_shown(
+    tmp_path: Path,
+) -> None:
+    text = "name: x\nservices:\n  orders: {base_url: 'https://${HOST}:99999/x'}\n"
+    spec = load_environment(write(tmp_path, "e.yaml", text))
+
+    with pytest.raises(ConfigurationError) as caught:
+        resolved_environment(spec, {"HOST": "internal-sekrit"})
+
+    assert "e.yaml:3: services.orders.base_url 'https://${HOST}:99999/x': its value is not" in (
+        caught.value.message
+    )
+    assert "sekrit" not in caught.value.message
+
+
+def test_applied_from_is_not_for_the_file_to_say(tmp_path: Path) -> None:
+    text = "name: x\napplied_from: {file: elsewhere.yaml}\nservices:\n  a: {base_url: 'http://h'}\n"
+
+    with pytest.raises(BindingRefused, match=r"e\.yaml:2: applied_from: is Orchestra's"):
+        load_environment(write(tmp_path, "e.yaml", text))
+
+
 def test_a_csv_field_above_the_csv_modules_limit_is_refused_with_its_line(tmp_path: Path) -> None:
     text = "amount,note\n5,short\n7," + "x" * 200_000 + "\n"
 

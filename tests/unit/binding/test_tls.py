@@ -243,7 +243,10 @@ def test_a_key_variable_holding_the_key_itself_is_a_configuration_error_not_show
 
     message = caught.value.message
     assert "environment 'staging', once its variables are substituted" in message
-    assert "services.orders.tls.client_key: a key given inline is refused" in message
+    assert (
+        "staging.yaml:10: services.orders.tls.client_key '${ORCHESTRA_CLIENT_KEY_FILE}':"
+        " a key given inline is refused"
+    ) in message
     assert key.splitlines()[1] not in message
     assert caught.value.__cause__ is None
 
