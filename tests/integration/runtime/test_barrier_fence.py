@@ -112,6 +112,26 @@ async def test_an_arrival_racing_a_prune_waits_for_it_and_arrives_nowhere(db: Da
     assert await barriers(db) == []
 
 
+async def test_an_arrival_waiting_for_the_suite_runs_lock_holds_none_on_its_run(
+    db: Database,
+) -> None:
+    """The suite run's row is locked before the run's, in the order a prune's delete takes
+    them: a prune holding the first can take the second, so the two never deadlock."""
+    claimed = await claimed_at_barrier(db)
+    async with db.pool.connection() as conn, db.pool.connection() as pruner:
+        async with pruner.transaction():
+            await pruner.execute(
+                "SELECT 1 FROM suite_run WHERE id = %s FOR UPDATE", [claimed.suite_run_id]
+            )
+            arrival = asyncio.create_task(arrive(conn, claimed))
+            await wait_for_a_lock_wait(db, "suite_barrier")
+            await pruner.execute("SET LOCAL lock_timeout = '1s'")
+            await pruner.execute("SELECT 1 FROM test_run WHERE id = %s FOR UPDATE", [claimed.id])
+        arrived = await asyncio.wait_for(arrival, timeout=10)
+    assert arrived is not None
+    assert arrived["arrived"] == 1
+
+
 async def test_a_suite_run_pruned_while_its_worker_arrives_is_a_quiet_lost_lease(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
