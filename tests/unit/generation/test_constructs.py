@@ -525,6 +525,15 @@ def test_all_paths_above_the_cap_stops_with_the_count_reached_and_how_to_narrow(
         generate(DO_WHILE, Criterion.ALL_PATHS, loop_bound=5, max_scenarios=2)
 
 
+def test_all_paths_above_the_cap_says_how_far_the_cap_may_be_raised() -> None:
+    with pytest.raises(GenerationLimit) as caught:
+        generate(DO_WHILE, Criterion.ALL_PATHS, loop_bound=5, max_scenarios=2)
+
+    assert caught.value.message.endswith(
+        f"use --coverage all-flows, or raise --max-scenarios (up to {MAX_SCENARIOS})"
+    )
+
+
 def test_all_paths_distinguishes_choices_in_different_parallel_branches() -> None:
     graph = model(
         "s>p1",

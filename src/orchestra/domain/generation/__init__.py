@@ -11,11 +11,10 @@ generator.py  `generate_suite` and the coverage report
 """
 
 from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, called_keys, inline_calls
+from orchestra.domain.generation.enumeration import MAX_LOOP_BOUND, MAX_SCENARIOS
 from orchestra.domain.generation.generator import (
     DEFAULT_LOOP_BOUND,
     DEFAULT_MAX_SCENARIOS,
-    MAX_LOOP_BOUND,
-    MAX_SCENARIOS,
     coverage,
     generate_suite,
 )

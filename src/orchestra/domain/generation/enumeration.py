@@ -16,6 +16,11 @@ from orchestra.domain.generation.plans import Fork, Hop, Plan
 from orchestra.domain.generation.structure import Block, Region
 from orchestra.errors import GenerationLimit
 
+# The most one generation may ask for, from the CLI and the API alike: each loop taken more
+# often multiplies the enumeration, which would run for minutes before any cap.
+MAX_LOOP_BOUND = 50
+MAX_SCENARIOS = 100_000
+
 
 class Enumerator:
     """Every plan with each back edge walked at most `loop_bound` times, up to `cap` plans."""
@@ -40,11 +45,12 @@ class Enumerator:
         return found
 
     def _limit(self) -> GenerationLimit:
+        higher = self.cap < MAX_SCENARIOS
         return GenerationLimit(
             f"process {self.flat.graph.id}: all-paths stopped at {self.cap + 1} scenarios, "
             f"above --max-scenarios {self.cap}: "
-            f"lower --loop-bound (now {self.loop_bound}), use --coverage all-flows, "
-            "or raise --max-scenarios",
+            f"lower --loop-bound (now {self.loop_bound}), use --coverage all-flows"
+            + (f", or raise --max-scenarios (up to {MAX_SCENARIOS})" if higher else ""),
             details={"reached": self.cap + 1, "cap": self.cap, "loop_bound": self.loop_bound},
         )
 

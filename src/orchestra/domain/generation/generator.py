@@ -9,7 +9,7 @@ import networkx as nx
 
 from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, inline_calls
 from orchestra.domain.generation.cover import Expander, solve
-from orchestra.domain.generation.enumeration import Enumerator
+from orchestra.domain.generation.enumeration import MAX_LOOP_BOUND, MAX_SCENARIOS, Enumerator
 from orchestra.domain.generation.fallback import token_game_plans
 from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, exit_id, flatten
 from orchestra.domain.generation.plans import Criterion, Plan
@@ -22,10 +22,6 @@ from orchestra.errors import BpmnRefused, GenerationLimit, InputRefused
 
 DEFAULT_LOOP_BOUND = 1
 DEFAULT_MAX_SCENARIOS = 1000
-# The most one generation may ask for, from the CLI and the API alike: each loop taken more
-# often multiplies the all-paths enumeration, which would run for minutes before any cap.
-MAX_LOOP_BOUND = 50
-MAX_SCENARIOS = 100_000
 
 
 def generate_suite(
