@@ -64,6 +64,12 @@ class Environment(Frozen):
     configuration: dict[str, Any]
     secret_refs: tuple[str, ...] = ()
 
+    @property
+    def template_values(self) -> dict[str, Any]:
+        """The configuration as templates see it (`env.*`): without `applied_from`, which
+        says where its file was read and is no value of the user's."""
+        return {key: value for key, value in self.configuration.items() if key != "applied_from"}
+
 
 class SuiteRun(Frozen):
     id: int

@@ -338,7 +338,7 @@ class Worker:
                 self._suite_runs.pop(next(iter(self._suite_runs)))  # the oldest
             self._suite_runs[suite_run_id] = RunEnvironment(
                 executor=self._executors[key],
-                env=environment.configuration if environment else {},
+                env=environment.template_values if environment else {},
                 has_dependencies=bool(suite_run.summary.get("has_dependencies", True)),
             )
         return self._suite_runs[suite_run_id]

@@ -95,6 +95,7 @@ class Call:
     vars: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     steps: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, Any] = field(default_factory=dict)
 
 
 class ScriptedExecutor:
@@ -114,6 +115,7 @@ class ScriptedExecutor:
             vars=dict(ctx.vars),
             data=dict(ctx.data),
             steps={key: dict(view) for key, view in ctx.steps.items()},
+            env=dict(ctx.env),
         )
         self.calls.append(call)
         started = time.time()

@@ -62,6 +62,26 @@ async def test_every_run_passes_and_each_step_result_is_recorded_once(db: Databa
     assert len(executor.calls) == 30
 
 
+async def test_templates_see_the_environment_without_where_its_file_was_read(
+    db: Database,
+) -> None:
+    configuration = {
+        "name": "staging",
+        "services": {"api": {"base_url": "http://127.0.0.1:9"}},
+        "variables": {"tenant": "t1"},
+        "applied_from": {"file": "staging.yaml", "lines": {}},
+    }
+    async with db.transaction() as uow:
+        await uow.config.upsert_environment("staging", configuration, [])
+    suite = await store_suite(db, [scenario("one", [step(0, "a")])])
+    executor = ScriptedExecutor()
+    final, _, _, _ = await run_suite(db, suite.id, executor, environment="staging")
+    assert final.status is SuiteRunStatus.PASSED
+    (call,) = executor.calls
+    assert call.env["variables"] == {"tenant": "t1"}
+    assert "applied_from" not in call.env
+
+
 async def test_a_failing_step_fails_its_run_and_the_suite_and_stops_the_run(db: Database) -> None:
     suite = await store_suite(
         db,
