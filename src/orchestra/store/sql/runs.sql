@@ -267,19 +267,24 @@ RETURNING f.id, f.suite_run_id, s.unfinished;
 -- parking at a barrier that its last party released meanwhile is available at once: the
 -- release only wakes runs already parked. The barriers it passed before were released too, so
 -- it is woken only when none it arrived at is still waiting (else it would spin until then).
+-- Those barriers are read locked (FOR SHARE): a last arrival committing meanwhile is waited for
+-- and seen, and one coming meanwhile waits for this release, then finds the run parked and
+-- wakes it. Unlocked, each saw the other as of before (read committed) and the run stayed
+-- parked until the barrier's timeout though every party had arrived.
+WITH arrived AS (
+    SELECT b.released_at IS NOT NULL AS released
+    FROM suite_barrier b
+    WHERE b.suite_run_id = (SELECT suite_run_id FROM test_run WHERE id = :test_run_id)
+      AND CAST(:test_run_id AS bigint) = ANY(b.arrived)
+    FOR SHARE
+), passed AS (
+    SELECT coalesce(bool_and(released), false) AS every FROM arrived
+)
 UPDATE test_run t
 SET status = 'QUEUED', lock_until = NULL, queued_at = now(),
     execution_context = :execution_context,
     available_at = CASE
-        WHEN EXISTS (
-            SELECT 1 FROM suite_barrier b
-            WHERE b.suite_run_id = t.suite_run_id AND b.released_at IS NOT NULL
-              AND t.id = ANY(b.arrived)
-        ) AND NOT EXISTS (
-            SELECT 1 FROM suite_barrier b
-            WHERE b.suite_run_id = t.suite_run_id AND b.released_at IS NULL
-              AND t.id = ANY(b.arrived)
-        ) THEN now()
+        WHEN (SELECT every FROM passed) THEN now()
         ELSE coalesce(to_timestamp(:available_at), now())
     END
 WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt AND status = 'RUNNING'
