@@ -12,11 +12,13 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
+from orchestra.domain.execution import StepOutcome
+from orchestra.domain.records import StoredSuite
+from orchestra.domain.statuses import StepStatus, SuiteRunStatus, TestRunStatus
 from orchestra.services import running
 from orchestra.store.base import Connection
 from orchestra.store.database import Database
-from orchestra.store.runs import ClaimedRun, RunRepository
+from orchestra.store.runs import Checkpoint, ClaimedRun, RunRepository
 from tests.integration.runtime.support import scenario, shared_barrier, step, store_suite
 
 BARRIER_TIMEOUT = 300.0  # the barrier is met long before: a run parked until then was forgotten
@@ -28,19 +30,18 @@ async def connect(database_url: str) -> Connection:
     )
 
 
-async def blocked_or_done(db: Database, conn: Connection, task: asyncio.Task[Any]) -> None:
-    """Until `task`, a statement on `conn`, has ended or waits for a lock (bounded)."""
-    pid = conn.info.backend_pid
+async def blocked_or_done(db: Database, task: asyncio.Task[Any]) -> None:
+    """Until `task` has ended or a statement of this database waits for a lock (bounded)."""
     for _ in range(500):
         if task.done():
             return
         async with db.pool.connection() as probe:
             cursor = await probe.execute(
-                "SELECT wait_event_type = 'Lock' AS waiting FROM pg_stat_activity WHERE pid = %s",
-                (pid,),
+                "SELECT count(*) AS n FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
             )
             row = await cursor.fetchone()
-        if row is not None and row["waiting"]:
+        if row is not None and row["n"] > 0:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("the concurrent statement neither ended nor waited for a lock")
@@ -97,7 +98,7 @@ async def overlap(
                     await second(two)
 
             task = asyncio.create_task(then())
-            await blocked_or_done(db, two, task)
+            await blocked_or_done(db, task)
         await asyncio.wait_for(task, timeout=30)
 
 
@@ -142,3 +143,46 @@ async def test_parked_then_released_the_ordinary_way_the_run_is_woken(db: Databa
     progress = await running.progress(db, suite_run_id)
     assert progress.counts == {TestRunStatus.RUNNING: 2}
     assert progress.suite_run.status is SuiteRunStatus.IN_PROGRESS
+
+
+def checkpoint_of(run: ClaimedRun, stored: StoredSuite, **exports: Any) -> Checkpoint:
+    """Step 0 of `run` done, as its worker 'w' commits it (with `exports`, if any)."""
+    first = next(s for s in stored.scenarios if s.id == run.scenario_id).steps[0]
+    outcome = StepOutcome(
+        status=StepStatus.PASSED, started_at=time.time(), duration_ms=1.0, exports=exports
+    )
+    return Checkpoint(
+        test_run_id=run.id,
+        worker="w",
+        attempt=run.attempt,
+        step_id=first.id,
+        step=first.step,
+        outcome=outcome,
+        execution_context={"done": {"0": "PASSED"}},
+    )
+
+
+async def test_a_cancel_meeting_a_batch_of_checkpoints_halfway_cancels_instead_of_409(
+    db: Database, database_url: str
+) -> None:
+    # A worker's batch checkpoints one run (locking its row), the cancel locks the suite run
+    # and waits for that row, then the batch's next write (a step exporting values) waits for
+    # the suite run: a deadlock the cancel, waiting first, loses. Answered 409 ("already
+    # ended", says the API) it left the suite run in progress.
+    stored = await store_suite(
+        db, [scenario(name, [step(0, name), step(1, "next")]) for name in ("one", "two")]
+    )
+    suite_run = await running.start_suite_run(db, stored.id)
+    async with db.pool.connection() as conn:
+        one, two = sorted(await RunRepository(conn).claim("w", 2, 30), key=lambda r: r.id)
+    async with await connect(database_url) as batch:
+        async with batch.transaction():
+            assert await RunRepository(batch).checkpoint(checkpoint_of(one, stored))
+            cancelling = asyncio.create_task(running.cancel(db, suite_run.id))
+            await blocked_or_done(db, cancelling)
+            exporting = RunRepository(batch).checkpoint(checkpoint_of(two, stored, order="o-1"))
+            await asyncio.wait_for(exporting, timeout=30)  # the deadlock's other side
+        cancelled = await asyncio.wait_for(cancelling, timeout=30)
+
+    assert cancelled.suite_run.status is SuiteRunStatus.CANCELLED
+    assert cancelled.counts == {TestRunStatus.CANCELLED: 2}
