@@ -169,7 +169,8 @@ async def _cancel(db: Database, suite_run_id: int) -> Progress:
         if suite_run is None:
             raise NotFound(f"no suite run {suite_run_id}")
         if not await uow.runs.cancel(suite_run_id):
-            raise Conflict(f"suite run {suite_run_id} has already ended {suite_run.status.value}")
+            ended = await uow.runs.get(suite_run_id) or suite_run  # as the cancel found it
+            raise Conflict(f"suite run {suite_run_id} has already ended {ended.status.value}")
     return await progress(db, suite_run_id)
 
 

@@ -10,11 +10,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg.rows import dict_row
 
 from orchestra.domain.execution import StepOutcome
 from orchestra.domain.records import StoredSuite
 from orchestra.domain.statuses import StepStatus, SuiteRunStatus, TestRunStatus
+from orchestra.errors import Conflict
 from orchestra.services import running
 from orchestra.store.base import Connection
 from orchestra.store.database import Database
@@ -186,3 +188,24 @@ async def test_a_cancel_meeting_a_batch_of_checkpoints_halfway_cancels_instead_o
 
     assert cancelled.suite_run.status is SuiteRunStatus.CANCELLED
     assert cancelled.counts == {TestRunStatus.CANCELLED: 2}
+
+
+async def test_a_cancel_waiting_for_the_last_completion_says_how_the_suite_run_ended(
+    db: Database, database_url: str
+) -> None:
+    stored = await store_suite(db, [scenario("only", [step(0, "a")])])
+    suite_run = await running.start_suite_run(db, stored.id)
+    async with db.pool.connection() as conn:
+        (run,) = await RunRepository(conn).claim("w", 1, 30)
+    async with await connect(database_url) as worker:
+        async with worker.transaction():  # the last run ends, and with it the suite run
+            ended = await RunRepository(worker).complete(
+                run.id, "w", run.attempt, TestRunStatus.PASSED, None, {}
+            )
+            assert ended == suite_run.id
+            cancelling = asyncio.create_task(running.cancel(db, suite_run.id))
+            await blocked_or_done(db, cancelling)
+        with pytest.raises(Conflict) as refused:
+            await asyncio.wait_for(cancelling, timeout=30)
+
+    assert refused.value.message == f"suite run {suite_run.id} has already ended PASSED"
