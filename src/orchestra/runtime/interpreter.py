@@ -186,6 +186,8 @@ class RunInterpreter:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+        if self._stop_branches:
+            return  # a step failed on another branch: these stopped short of their join
         if block.barrier is not None and str(block.barrier.position) not in self.state.done:
             waited = StepOutcome(
                 status=StepStatus.PASSED,

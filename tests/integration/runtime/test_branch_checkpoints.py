@@ -13,13 +13,20 @@ import psycopg
 from orchestra.domain.execution import StepContext, StepOutcome
 from orchestra.domain.records import Environment
 from orchestra.domain.scenario import ScenarioStep
-from orchestra.domain.statuses import StepStatus, SuiteRunStatus
+from orchestra.domain.statuses import StepStatus, SuiteRunStatus, TestRunStatus
 from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.database import Database
 from orchestra.store.runs import RunRepository
-from tests.integration.runtime.support import join, scenario, step, store_suite
+from tests.integration.runtime.support import (
+    ScriptedExecutor,
+    factory_for,
+    join,
+    scenario,
+    step,
+    store_suite,
+)
 
 OPTIONS = WorkerOptions(concurrency=2, lease_seconds=30, poll_seconds=0.05, sweep_seconds=0.1)
 
@@ -117,3 +124,41 @@ async def test_a_branch_checkpoint_committed_again_after_a_conflict_keeps_the_ot
     assert done == {"0", "1", "3"}, "a step whose result is stored is not held done"
     final = await running.progress(db, suite_run.id)
     assert final.suite_run.status is SuiteRunStatus.PASSED
+
+
+async def test_a_nested_join_is_not_recorded_when_a_failure_elsewhere_stopped_its_branches(
+    db: Database,
+) -> None:
+    # /G#1 fails while both branches of H (nested in /G#2) are mid-request; they stop after
+    # it, H#1 short of "confirm": H's join was not reached and must not be recorded PASSED
+    steps = [
+        step(0, "open"),
+        step(1, "pay", "/G#1", sleep=0.1, result="FAILED"),
+        step(2, "pick", "/G#2/H#1", sleep=0.4),
+        step(3, "confirm", "/G#2/H#1"),
+        step(4, "pack", "/G#2/H#2", sleep=0.4),
+        join(5, ["/G#2/H#1", "/G#2/H#2"], branch="/G#2"),
+        step(6, "label", "/G#2"),
+        join(7, ["/G#1", "/G#2"]),
+        step(8, "close"),
+    ]
+    suite = await store_suite(db, [scenario("s", steps)])
+    suite_run = await running.start_suite_run(db, suite.id)
+    executor = ScriptedExecutor()
+    final, _ = await asyncio.wait_for(
+        running.work_until_done(db, suite_run.id, factory_for(executor), options=OPTIONS),
+        timeout=30,
+    )
+
+    assert final.counts == {TestRunStatus.FAILED: 1}
+    assert sorted(call.position for call in executor.calls) == [0, 1, 2, 4]
+    async with db.transaction() as uow:
+        (run,) = await uow.runs.test_runs(suite_run.id)
+        results = await uow.runs.step_results([run.id])
+    assert [(r.position, r.status) for r in results] == [
+        (0, StepStatus.PASSED),
+        (1, StepStatus.FAILED),
+        (2, StepStatus.PASSED),
+        (4, StepStatus.PASSED),
+    ]
+    assert run.error == "pay: scripted FAILED"
