@@ -290,14 +290,17 @@ class RunInterpreter:
         arrival = await self.committer.submit(
             lambda repo: _arrive(repo, self.claimed, name, parties, timeout)
         )
-        if arrival["released"] or arrival["arrived"] >= parties:
+        if arrival["released"]:
             return _barrier_outcome(started, StepStatus.PASSED, None, arrival)
-        if arrival["timed_out"]:
-            message = (
-                f"barrier {name!r} timed out after {timeout:g}s with "
+        if arrival["timed_out"]:  # broken for every party: one arriving late fails too
+            message = f"barrier {name!r} timed out after {timeout:g}s with " + (
                 f"{arrival['arrived']} of {parties} parties"
+                if arrival["arrived"] < parties
+                else f"all {parties} parties arrived, the last too late"
             )
             return _barrier_outcome(started, StepStatus.FAILED, message, arrival)
+        if arrival["arrived"] >= parties:
+            return _barrier_outcome(started, StepStatus.PASSED, None, arrival)
         if arrival["doomed_by"]:
             message = (
                 f"barrier {name!r} can no longer be met: {arrival['arrived']} of {parties} "
@@ -329,7 +332,7 @@ async def _arrive(
     arrival = await repo.arrive_at_barrier(
         claimed.suite_run_id, name, parties, claimed.id, wait_seconds
     )
-    if arrival["arrived"] >= parties and not arrival["released"]:
+    if arrival["arrived"] >= parties and not arrival["released"] and not arrival["timed_out"]:
         await repo.release_barrier(claimed.suite_run_id, name)
     waiting = not arrival["released"] and arrival["arrived"] < parties
     arrival["doomed_by"] = (
