@@ -184,9 +184,10 @@ SELECT (SELECT count(*) FROM fenced) AS fenced;
 -- `checkpoint`). A row with `finish` also ends its run with that status (and `finish_error`)
 -- and counts it off its suite run, like `complete_run`; a row without `position` stores no step
 -- result. When a run has several rows (parallel branches), the last row's execution context is
--- kept. Returns the 1-based ordinals of the rows written, with the suite run's `unfinished`
--- count for a finishing row. The rows come as one JSON array: arrays of jsonb parameters would
--- be escaped character by character on the client.
+-- kept, the last of the lease that holds the run: a row of a lost lease queued after them (by a
+-- worker sharing the committer) hides none. Returns the 1-based ordinals of the rows written,
+-- with the suite run's `unfinished` count for a finishing row. The rows come as one JSON array:
+-- arrays of jsonb parameters would be escaped character by character on the client.
 WITH cp AS (
     SELECT * FROM ROWS FROM (jsonb_to_recordset(:rows) AS (
         test_run_id bigint, worker text, attempt integer, execution_context jsonb,
@@ -198,7 +199,8 @@ WITH cp AS (
         branch, status, started_at, duration_ms, request, response, checks, error, finish,
         finish_error, n)
 ), latest AS (
-    SELECT DISTINCT ON (test_run_id) * FROM cp ORDER BY test_run_id, n DESC
+    SELECT DISTINCT ON (test_run_id, worker, attempt) * FROM cp
+    ORDER BY test_run_id, worker, attempt, n DESC
 ), fenced AS (
     UPDATE test_run t
     SET execution_context = l.execution_context, heartbeat_at = now(),
@@ -209,7 +211,7 @@ WITH cp AS (
     FROM latest l
     WHERE t.id = l.test_run_id AND t.locked_by = l.worker AND t.attempt = l.attempt
       AND t.status = 'RUNNING'
-    RETURNING t.id, t.suite_run_id, l.finish IS NOT NULL AS finished
+    RETURNING t.id, t.suite_run_id, l.finish IS NOT NULL AS finished, l.worker, l.attempt
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error)
@@ -217,9 +219,8 @@ WITH cp AS (
            CAST(c.status AS step_status), to_timestamp(c.started_at), c.duration_ms,
            c.request, c.response, coalesce(c.checks, '[]'), c.error
     FROM cp c
-    JOIN fenced f ON f.id = c.test_run_id
-    JOIN latest l ON l.test_run_id = c.test_run_id AND l.worker = c.worker
-                 AND l.attempt = c.attempt  -- every row fenced, not only the run's last one
+    JOIN fenced f ON f.id = c.test_run_id AND f.worker = c.worker
+                 AND f.attempt = c.attempt  -- every row fenced, not only the run's last one
     WHERE c.position IS NOT NULL
     ON CONFLICT (test_run_id, position) DO NOTHING  -- as in `checkpoint`
     RETURNING test_run_id
@@ -234,7 +235,7 @@ WITH cp AS (
     RETURNING s.id, s.unfinished
 )
 SELECT c.n, f.suite_run_id, k.unfinished
-FROM cp c JOIN fenced f ON f.id = c.test_run_id
+FROM cp c JOIN fenced f ON f.id = c.test_run_id AND f.worker = c.worker AND f.attempt = c.attempt
 LEFT JOIN counted k ON f.finished AND k.id = f.suite_run_id;
 
 -- name: step_responses
