@@ -120,9 +120,11 @@ WHERE t.id = c.id
 RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.data_row, t.attempt,
           t.execution_context,
           -- read now, not cached: exports of runs that finished since must be visible; a
-          -- data row's own exports (`rows.<index>`) over the suite-wide ones
-          (SELECT (s.context - 'rows')
-                  || coalesce(s.context -> 'rows' -> (t.data_row_index::text), '{}')
+          -- data row's run reads its own row's exports (`rows.<index>`) only: at the top are
+          -- the other rows' too, and a value its row never exported must not be another's
+          (SELECT CASE WHEN t.data_row_index IS NULL THEN s.context - 'rows'
+                       ELSE coalesce(s.context -> 'rows' -> (t.data_row_index::text), '{}')
+                  END
            FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context;
 
 -- name: next_foreign_expiry^
@@ -163,7 +165,7 @@ WITH fenced AS (
 ), exported AS (
     -- Merged at the top (the last writer wins), and for a run of a data row also under
     -- `rows.<index>`: the runs of that row (the ones depending on it) read their own row's
-    -- values as `suite.*`, over the top-level ones.
+    -- values as `suite.*`, and only those (see `claim_runs`).
     UPDATE suite_run s
     SET context = CASE
         WHEN f.data_row_index IS NULL THEN s.context || :exports
