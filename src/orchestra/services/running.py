@@ -168,9 +168,10 @@ async def _cancel(db: Database, suite_run_id: int) -> Progress:
         suite_run = await uow.runs.get(suite_run_id)
         if suite_run is None:
             raise NotFound(f"no suite run {suite_run_id}")
-        if not await uow.runs.cancel(suite_run_id):
-            ended = await uow.runs.get(suite_run_id) or suite_run  # as the cancel found it
-            raise Conflict(f"suite run {suite_run_id} has already ended {ended.status.value}")
+        cancelled = await uow.runs.cancel(suite_run_id)
+        ended = await uow.runs.get(suite_run_id) or suite_run  # as the cancel found it
+    if not cancelled:  # raised once committed: the cancel may have closed it as it ended
+        raise Conflict(f"suite run {suite_run_id} has already ended {ended.status.value}")
     return await progress(db, suite_run_id)
 
 

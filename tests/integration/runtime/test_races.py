@@ -209,3 +209,24 @@ async def test_a_cancel_waiting_for_the_last_completion_says_how_the_suite_run_e
             await asyncio.wait_for(cancelling, timeout=30)
 
     assert refused.value.message == f"suite run {suite_run.id} has already ended PASSED"
+
+
+async def test_a_cancel_after_the_last_run_ended_closes_the_suite_run_as_its_runs_ended(
+    db: Database,
+) -> None:
+    # The last completion is committed, and the suite run closed right after it (by the
+    # committer, or the sweep): a cancel in between finds nothing left to cancel.
+    stored = await store_suite(db, [scenario("only", [step(0, "a")])])
+    suite_run = await running.start_suite_run(db, stored.id)
+    async with db.pool.connection() as conn:
+        (run,) = await RunRepository(conn).claim("w", 1, 30)
+        ended = await RunRepository(conn).complete(
+            run.id, "w", run.attempt, TestRunStatus.PASSED, None, {}, close_suite_run=False
+        )
+    assert ended == suite_run.id
+
+    with pytest.raises(Conflict, match="has already ended PASSED"):
+        await running.cancel(db, suite_run.id)
+    final = await running.progress(db, suite_run.id)
+    assert final.suite_run.status is SuiteRunStatus.PASSED
+    assert final.counts == {TestRunStatus.PASSED: 1}
