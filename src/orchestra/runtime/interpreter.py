@@ -132,6 +132,7 @@ class RunInterpreter:
         self.finishing = False  # its completion is being committed: the lease ends with it
         self.steps_done = 0  # steps this interpreter executed and recorded
         self._stop_branches = False
+        self._checkpointing = asyncio.Lock()  # a run's checkpoints commit in order
         self.identity = RunIdentity(
             suite_run_id=claimed.suite_run_id,
             test_run_id=claimed.id,
@@ -185,6 +186,8 @@ class RunInterpreter:
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+        if self._stop_branches:
+            return  # a step failed on another branch: these stopped short of their join
         if block.barrier is not None and str(block.barrier.position) not in self.state.done:
             waited = StepOutcome(
                 status=StepStatus.PASSED,
@@ -232,6 +235,23 @@ class RunInterpreter:
         )
 
     async def _record(self, step: ScenarioStep, outcome: StepOutcome) -> None:
+        if step.position == self._last_position and not step.branch:
+            self._final = self._note(step, outcome)  # written with the completion
+        else:
+            # One at a time, each holding what the others committed: concurrent branches'
+            # checkpoints in two batches could commit in either order (a batch rolled back for
+            # a deadlock is applied again after the other), the older context undoing the newer.
+            async with self._checkpointing:
+                checkpoint = self._note(step, outcome)
+                if not await self.committer.checkpoint(checkpoint):
+                    raise LeaseLost(self.claimed.id)
+                self.committed_context = checkpoint.execution_context
+        self.steps_done += 1
+        if outcome.exports:
+            self.suite_context.update(outcome.exports)
+
+    def _note(self, step: ScenarioStep, outcome: StepOutcome) -> Checkpoint:
+        """The step's result in the run's state, and the checkpoint of that state."""
         self.state.done[str(step.position)] = outcome.status.value
         self.state.vars.update(outcome.saved)
         if step.element_id is not None:
@@ -240,7 +260,7 @@ class RunInterpreter:
                 "response": outcome.response,
                 "saved": outcome.saved,
             }
-        checkpoint = Checkpoint(
+        return Checkpoint(
             test_run_id=self.claimed.id,
             worker=self.worker_id,
             attempt=self.claimed.attempt,
@@ -249,15 +269,6 @@ class RunInterpreter:
             outcome=outcome,
             execution_context=self.state.snapshot(),
         )
-        if step.position == self._last_position and not step.branch:
-            self._final = checkpoint  # written with the completion, in one transaction
-        elif await self.committer.checkpoint(checkpoint):
-            self.committed_context = checkpoint.execution_context
-        else:
-            raise LeaseLost(self.claimed.id)
-        self.steps_done += 1
-        if outcome.exports:
-            self.suite_context.update(outcome.exports)
 
     async def _shared_barrier(self, step: ScenarioStep) -> StepOutcome:
         """A barrier several runs of the suite run meet at (`name`, `parties`, `timeout`). It
@@ -281,14 +292,17 @@ class RunInterpreter:
         )
         if arrival is None:  # the run was cancelled, claimed again or pruned meanwhile
             raise LeaseLost(self.claimed.id)
-        if arrival["released"] or arrival["arrived"] >= parties:
+        if arrival["released"]:
             return _barrier_outcome(started, StepStatus.PASSED, None, arrival)
-        if arrival["timed_out"]:
-            message = (
-                f"barrier {name!r} timed out after {timeout:g}s with "
+        if arrival["timed_out"]:  # broken for every party: one arriving late fails too
+            message = f"barrier {name!r} timed out after {timeout:g}s with " + (
                 f"{arrival['arrived']} of {parties} parties"
+                if arrival["arrived"] < parties
+                else f"all {parties} parties arrived, the last too late"
             )
             return _barrier_outcome(started, StepStatus.FAILED, message, arrival)
+        if arrival["arrived"] >= parties:
+            return _barrier_outcome(started, StepStatus.PASSED, None, arrival)
         if arrival["doomed_by"]:
             message = (
                 f"barrier {name!r} can no longer be met: {arrival['arrived']} of {parties} "
@@ -335,7 +349,7 @@ async def _arrive(
     )
     if arrival is None:
         return None
-    if arrival["arrived"] >= parties and not arrival["released"]:
+    if arrival["arrived"] >= parties and not arrival["released"] and not arrival["timed_out"]:
         await repo.release_barrier(claimed.suite_run_id, name)
     waiting = not arrival["released"] and arrival["arrived"] < parties
     arrival["doomed_by"] = (

@@ -113,7 +113,7 @@ class Worker:
         self._scenarios: dict[int, StoredScenario] = {}
         self._executors: dict[tuple[int | None, str], Executor] = {}
         self._suite_runs: dict[int, RunEnvironment] = {}
-        # a run's execution context as last committed, kept for releasing it after a drain
+        # a late run's execution context as last committed, for releasing it after a drain
         self._committed: dict[int, dict[str, Any]] = {}
         self._drained: set[int] = set()  # runs a drain stopped past its deadline, to release
         self._expiry_checked = float("-inf")  # loop time of the last look at foreign leases
@@ -270,7 +270,8 @@ class Worker:
                 del self._active[claimed.id]
                 if active.interpreter is not None:
                     self.stats.steps += active.interpreter.steps_done
-                    self._committed[claimed.id] = active.interpreter.committed_context
+                    if claimed.id in self._drained:  # only these are released from it
+                        self._committed[claimed.id] = active.interpreter.committed_context
             self._wake.set()
 
     async def _fail(self, claimed: ClaimedRun, exc: Exception) -> None:

@@ -15,6 +15,7 @@ from orchestra.errors import Conflict, NotFound, UsageError
 from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
+from orchestra.store.base import CONFLICTS
 from orchestra.store.database import Database
 
 
@@ -146,13 +147,31 @@ async def list_suite_runs(
     return SuiteRunPage(page, next_before)
 
 
+_CANCEL_TRIES = 3
+
+
 async def cancel(db: Database, suite_run_id: int) -> Progress:
+    """Cancel a suite run. A worker's batch locks a run's row, then the suite run's; the
+    cancel locks them in the other order, so the two may deadlock: the cancel, rolled back
+    whole, is tried again (and then waits for the batch) rather than refused."""
+    for attempt in range(1, _CANCEL_TRIES + 1):
+        try:
+            return await _cancel(db, suite_run_id)
+        except Conflict as exc:
+            if not isinstance(exc.__cause__, CONFLICTS) or attempt == _CANCEL_TRIES:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _cancel(db: Database, suite_run_id: int) -> Progress:
     async with db.transaction() as uow:
         suite_run = await uow.runs.get(suite_run_id)
         if suite_run is None:
             raise NotFound(f"no suite run {suite_run_id}")
-        if not await uow.runs.cancel(suite_run_id):
-            raise Conflict(f"suite run {suite_run_id} has already ended {suite_run.status.value}")
+        cancelled = await uow.runs.cancel(suite_run_id)
+        ended = await uow.runs.get(suite_run_id) or suite_run  # as the cancel found it
+    if not cancelled:  # raised once committed: the cancel may have closed it as it ended
+        raise Conflict(f"suite run {suite_run_id} has already ended {ended.status.value}")
     return await progress(db, suite_run_id)
 
 

@@ -221,6 +221,11 @@ class RunRepository(Repository):
         return [int(row["id"]) for row in await self._all("delete_suite_runs", ids=list(ids))]
 
     async def cancel(self, suite_run_id: int) -> bool:
+        """Cancel the suite run and its unfinished runs; False when it has ended, or when
+        none of its runs is left unfinished (its last completion committed, its closing to
+        follow): then it is closed now, as they ended, not CANCELLED."""
+        if await self.close_if_done(suite_run_id) is not None:
+            return False
         cancelled = await self._one("cancel_suite_run", id=suite_run_id)
         if cancelled is None:
             return False

@@ -4,9 +4,12 @@ end a run ERROR instead of sinking it, drains past their deadline, hostile respo
 from __future__ import annotations
 
 import asyncio
+import time
 
+from orchestra.domain.execution import StepContext, StepOutcome
 from orchestra.domain.records import Environment
-from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
+from orchestra.domain.scenario import ScenarioStep
+from orchestra.domain.statuses import StepStatus, SuiteRunStatus, TestRunStatus
 from orchestra.errors import ConfigurationError
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
@@ -129,3 +132,48 @@ async def test_with_a_data_set_each_row_sees_the_exports_of_its_own_row(
     assert final.suite_run.status is SuiteRunStatus.PASSED
     cancels = {c.data["name"]: c.suite for c in executor.calls if c.suite}
     assert cancels == {"ann": {"orderId": "order-ann"}, "bob": {"orderId": "order-bob"}}
+
+
+class RowExecutor:
+    """'create' exports the row's order, or fails before it can for a row that `fails`."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, dict[str, object]] = {}
+
+    async def execute(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
+        name = str(ctx.data["name"])
+        started = time.time()
+        if step.element_id == "create" and ctx.data.get("fails"):
+            await asyncio.sleep(0.5)  # the other row's order exists by then
+            return StepOutcome(status=StepStatus.FAILED, started_at=started, duration_ms=1.0)
+        exports = {"orderId": f"order-{name}"} if step.element_id == "create" else {}
+        if step.element_id == "cleanup":
+            self.seen[name] = dict(ctx.suite)
+        return StepOutcome(
+            status=StepStatus.PASSED, started_at=started, duration_ms=1.0, exports=exports
+        )
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_a_row_never_reads_the_exports_of_another_row(db: Database) -> None:
+    # bob's order was never created: his cleanup must not see (and cancel) ann's
+    suite = await store_suite(
+        db,
+        [
+            scenario("create", [step(0, "create")]),
+            scenario("cleanup", [step(0, "cleanup")], "create", outcome="FAILED"),
+        ],
+    )
+    async with db.transaction() as uow:
+        await uow.config.upsert_data_set("people", [{"name": "ann"}, {"name": "bob", "fails": 1}])
+    executor = RowExecutor()
+
+    async def build(environment: Environment | None) -> RowExecutor:
+        return executor
+
+    suite_run = await running.start_suite_run(db, suite.id, data_set="people")
+    await running.work_until_done(db, suite_run.id, build, workers=2, options=FAST)
+
+    assert executor.seen == {"bob": {}}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 from orchestra.domain.execution import StepOutcome
 from orchestra.domain.scenario import ScenarioStep
@@ -100,3 +101,32 @@ async def test_a_completion_in_a_batch_ends_its_run_with_its_last_step_only_if_s
         TestRunStatus.RUNNING, "worker-b", None
     )  # fmt: skip
     assert suite_run_now.unfinished == 1
+
+
+async def test_a_stale_checkpoint_after_the_live_one_in_a_batch_does_not_hide_it(
+    db: Database,
+) -> None:
+    # Workers of one process share a group committer: the worker whose lease ran out may
+    # queue a last checkpoint of the run right after the one of the worker that took it over.
+    steps = [step(0, "a"), step(1, "b")]
+    suite = await store_suite(db, [scenario("one", steps)])
+    await running.start_suite_run(db, suite.id)
+    async with db.transaction() as uow:
+        (stale,) = await uow.runs.claim("worker-a", 1, lease_seconds=0.2)
+    await asyncio.sleep(0.4)
+    async with db.transaction() as uow:
+        (live,) = await uow.runs.claim("worker-b", 1, lease_seconds=30)
+    batch = [
+        replace(checkpoint(live.id, live.attempt, steps[0], {"done": "0"}), worker="worker-b"),
+        checkpoint(stale.id, stale.attempt, steps[1], {"done": "0,1"}),
+    ]
+
+    async with db.transaction() as uow:
+        written = await uow.runs.checkpoint_many(batch)
+        results = await uow.runs.step_results([live.id])
+        run = await uow.runs.test_run(live.id)
+
+    assert written == [True, False]
+    assert [(r.position, r.attempt) for r in results] == [(0, live.attempt)]
+    assert run is not None
+    assert run.execution_context == {"done": "0"}

@@ -120,9 +120,11 @@ WHERE t.id = c.id
 RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.data_row, t.attempt,
           t.execution_context,
           -- read now, not cached: exports of runs that finished since must be visible; a
-          -- data row's own exports (`rows.<index>`) over the suite-wide ones
-          (SELECT (s.context - 'rows')
-                  || coalesce(s.context -> 'rows' -> (t.data_row_index::text), '{}')
+          -- data row's run reads its own row's exports (`rows.<index>`) only: at the top are
+          -- the other rows' too, and a value its row never exported must not be another's
+          (SELECT CASE WHEN t.data_row_index IS NULL THEN s.context - 'rows'
+                       ELSE coalesce(s.context -> 'rows' -> (t.data_row_index::text), '{}')
+                  END
            FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context;
 
 -- name: next_foreign_expiry^
@@ -163,7 +165,7 @@ WITH fenced AS (
 ), exported AS (
     -- Merged at the top (the last writer wins), and for a run of a data row also under
     -- `rows.<index>`: the runs of that row (the ones depending on it) read their own row's
-    -- values as `suite.*`, over the top-level ones.
+    -- values as `suite.*`, and only those (see `claim_runs`).
     UPDATE suite_run s
     SET context = CASE
         WHEN f.data_row_index IS NULL THEN s.context || :exports
@@ -184,9 +186,10 @@ SELECT (SELECT count(*) FROM fenced) AS fenced;
 -- `checkpoint`). A row with `finish` also ends its run with that status (and `finish_error`)
 -- and counts it off its suite run, like `complete_run`; a row without `position` stores no step
 -- result. When a run has several rows (parallel branches), the last row's execution context is
--- kept. Returns the 1-based ordinals of the rows written, with the suite run's `unfinished`
--- count for a finishing row. The rows come as one JSON array: arrays of jsonb parameters would
--- be escaped character by character on the client.
+-- kept, the last of the lease that holds the run: a row of a lost lease queued after them (by a
+-- worker sharing the committer) hides none. Returns the 1-based ordinals of the rows written,
+-- with the suite run's `unfinished` count for a finishing row. The rows come as one JSON array:
+-- arrays of jsonb parameters would be escaped character by character on the client.
 WITH cp AS (
     SELECT * FROM ROWS FROM (jsonb_to_recordset(:rows) AS (
         test_run_id bigint, worker text, attempt integer, execution_context jsonb,
@@ -198,7 +201,8 @@ WITH cp AS (
         branch, status, started_at, duration_ms, request, response, checks, error, finish,
         finish_error, n)
 ), latest AS (
-    SELECT DISTINCT ON (test_run_id) * FROM cp ORDER BY test_run_id, n DESC
+    SELECT DISTINCT ON (test_run_id, worker, attempt) * FROM cp
+    ORDER BY test_run_id, worker, attempt, n DESC
 ), fenced AS (
     UPDATE test_run t
     SET execution_context = l.execution_context, heartbeat_at = now(),
@@ -209,7 +213,7 @@ WITH cp AS (
     FROM latest l
     WHERE t.id = l.test_run_id AND t.locked_by = l.worker AND t.attempt = l.attempt
       AND t.status = 'RUNNING'
-    RETURNING t.id, t.suite_run_id, l.finish IS NOT NULL AS finished
+    RETURNING t.id, t.suite_run_id, l.finish IS NOT NULL AS finished, l.worker, l.attempt
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error)
@@ -217,9 +221,8 @@ WITH cp AS (
            CAST(c.status AS step_status), to_timestamp(c.started_at), c.duration_ms,
            c.request, c.response, coalesce(c.checks, '[]'), c.error
     FROM cp c
-    JOIN fenced f ON f.id = c.test_run_id
-    JOIN latest l ON l.test_run_id = c.test_run_id AND l.worker = c.worker
-                 AND l.attempt = c.attempt  -- every row fenced, not only the run's last one
+    JOIN fenced f ON f.id = c.test_run_id AND f.worker = c.worker
+                 AND f.attempt = c.attempt  -- every row fenced, not only the run's last one
     WHERE c.position IS NOT NULL
     ON CONFLICT (test_run_id, position) DO NOTHING  -- as in `checkpoint`
     RETURNING test_run_id
@@ -234,7 +237,7 @@ WITH cp AS (
     RETURNING s.id, s.unfinished
 )
 SELECT c.n, f.suite_run_id, k.unfinished
-FROM cp c JOIN fenced f ON f.id = c.test_run_id
+FROM cp c JOIN fenced f ON f.id = c.test_run_id AND f.worker = c.worker AND f.attempt = c.attempt
 LEFT JOIN counted k ON f.finished AND k.id = f.suite_run_id;
 
 -- name: step_responses
@@ -267,19 +270,24 @@ RETURNING f.id, f.suite_run_id, s.unfinished;
 -- parking at a barrier that its last party released meanwhile is available at once: the
 -- release only wakes runs already parked. The barriers it passed before were released too, so
 -- it is woken only when none it arrived at is still waiting (else it would spin until then).
+-- Those barriers are read locked (FOR SHARE): a last arrival committing meanwhile is waited for
+-- and seen, and one coming meanwhile waits for this release, then finds the run parked and
+-- wakes it. Unlocked, each saw the other as of before (read committed) and the run stayed
+-- parked until the barrier's timeout though every party had arrived.
+WITH arrived AS (
+    SELECT b.released_at IS NOT NULL AS released
+    FROM suite_barrier b
+    WHERE b.suite_run_id = (SELECT suite_run_id FROM test_run WHERE id = :test_run_id)
+      AND CAST(:test_run_id AS bigint) = ANY(b.arrived)
+    FOR SHARE
+), passed AS (
+    SELECT coalesce(bool_and(released), false) AS every FROM arrived
+)
 UPDATE test_run t
 SET status = 'QUEUED', lock_until = NULL, queued_at = now(),
     execution_context = :execution_context,
     available_at = CASE
-        WHEN EXISTS (
-            SELECT 1 FROM suite_barrier b
-            WHERE b.suite_run_id = t.suite_run_id AND b.released_at IS NOT NULL
-              AND t.id = ANY(b.arrived)
-        ) AND NOT EXISTS (
-            SELECT 1 FROM suite_barrier b
-            WHERE b.suite_run_id = t.suite_run_id AND b.released_at IS NULL
-              AND t.id = ANY(b.arrived)
-        ) THEN now()
+        WHEN (SELECT every FROM passed) THEN now()
         ELSE coalesce(to_timestamp(:available_at), now())
     END
 WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt AND status = 'RUNNING'
