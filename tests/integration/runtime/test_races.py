@@ -62,7 +62,7 @@ async def barrier_parties(db: Database) -> tuple[int, ClaimedRun, ClaimedRun]:
         claimed = await RunRepository(conn).claim("w", 2, lease_seconds=30)
         early, late = sorted(claimed, key=lambda run: run.id)
         await RunRepository(conn).arrive_at_barrier(
-            suite_run.id, "sync", 2, early.id, BARRIER_TIMEOUT
+            suite_run.id, "sync", 2, early.id, BARRIER_TIMEOUT, worker="w", attempt=early.attempt
         )
     return suite_run.id, early, late
 
@@ -78,7 +78,10 @@ async def park(conn: Connection, run: ClaimedRun) -> None:
 async def arrive_last(conn: Connection, suite_run_id: int, run: ClaimedRun) -> None:
     """What the worker does for the last party: arrive, and release the barrier."""
     repo = RunRepository(conn)
-    arrival = await repo.arrive_at_barrier(suite_run_id, "sync", 2, run.id, BARRIER_TIMEOUT)
+    arrival = await repo.arrive_at_barrier(
+        suite_run_id, "sync", 2, run.id, BARRIER_TIMEOUT, worker="w", attempt=run.attempt
+    )
+    assert arrival is not None
     assert arrival["arrived"] == 2
     await repo.release_barrier(suite_run_id, "sync")
 
