@@ -15,6 +15,7 @@ releases the runs back to QUEUED, and returns within `drain_seconds`.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import logging
@@ -48,6 +49,7 @@ from orchestra.store.runs import ClaimedRun, RunRepository
 
 log = logging.getLogger("orchestra.worker")
 _SUITE_RUNS_CACHED = 256  # suite runs whose environment a long-running worker remembers
+_SCENARIOS_CACHED = 1024  # scenarios it remembers
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,7 @@ class Worker:
         self._draining = asyncio.Event()
         self._scenarios: dict[int, StoredScenario] = {}
         self._executors: dict[tuple[int | None, str], Executor] = {}
+        self._in_use: collections.Counter[int] = collections.Counter()  # id(executor) -> runs
         self._suite_runs: dict[int, RunEnvironment] = {}
         # a late run's execution context as last committed, for releasing it after a drain
         self._committed: dict[int, dict[str, Any]] = {}
@@ -160,6 +163,7 @@ class Worker:
                 if free < self._claim_batch and self._active:
                     await self._wait_for_slot(stopping)  # claim several at once, not one by one
                     continue
+                self._wake.clear()  # a wake-up from now on is for after this claim
                 claimed = await self._claim(free)
                 for run in claimed:
                     self._start(run)
@@ -190,7 +194,6 @@ class Worker:
         await asyncio.wait([*running, stopping], return_when=asyncio.FIRST_COMPLETED)
 
     async def _wait_for_work(self, stopping: asyncio.Task[bool]) -> None:
-        self._wake.clear()
         waker = asyncio.create_task(self._wake.wait())
         running = [a.task for a in self._active.values()]
         try:
@@ -233,11 +236,15 @@ class Worker:
     # --- executing one run --------------------------------------------------------------------
 
     async def _execute(self, claimed: ClaimedRun) -> None:
+        held: Executor | None = None  # the environment's executor, while this run uses it
         try:
+            shared = await self._environment(claimed.suite_run_id)
+            held = shared.executor
+            self._in_use[id(held)] += 1
             interpreter = RunInterpreter(
                 claimed,
                 await self._scenario(claimed.scenario_id),
-                await self._environment(claimed.suite_run_id),
+                shared,
                 self._committer,
                 self.id,
                 self._draining,
@@ -273,6 +280,9 @@ class Worker:
                     if claimed.id in self._drained:  # only these are released from it
                         self._committed[claimed.id] = active.interpreter.committed_context
             self._wake.set()
+            if held is not None:
+                self._in_use[id(held)] -= 1
+                await self._retire_superseded()
 
     async def _fail(self, claimed: ClaimedRun, exc: Exception) -> None:
         """End a run that cannot go on ERROR, naming why; a write refused again is logged."""
@@ -305,9 +315,18 @@ class Worker:
     async def _release(
         self, claimed: ClaimedRun, context: dict[str, Any], available_at: float | None
     ) -> None:
-        await self._committer.submit(
-            lambda repo: repo.release(claimed.id, self.id, claimed.attempt, context, available_at)
-        )
+        """Back to the queue; when the database cannot take it (gone while the worker stops),
+        the run is left to its lease, which expires, and another worker resumes it."""
+        try:
+            await self._committer.submit(
+                lambda repo: repo.release(
+                    claimed.id, self.id, claimed.attempt, context, available_at
+                )
+            )
+        except (psycopg.Error, StoreError) as exc:
+            log.warning("run %s left to expire, its release failed: %s", claimed.id, exc)
+            self.stats.errors.append(f"run {claimed.id}: release failed: {exc}")
+            return
         self.stats.released += 1
 
     async def _scenario(self, scenario_id: int) -> StoredScenario:
@@ -316,6 +335,8 @@ class Worker:
                 scenario = await UnitOfWork(conn).suites.scenario(scenario_id)
             if scenario is None:
                 raise StoreError(f"scenario {scenario_id} is gone")
+            if len(self._scenarios) >= _SCENARIOS_CACHED:
+                self._scenarios.pop(next(iter(self._scenarios)))  # the oldest
             self._scenarios[scenario_id] = scenario
         return self._scenarios[scenario_id]
 
@@ -335,6 +356,7 @@ class Worker:
             )
             if key not in self._executors:
                 self._executors[key] = await self.executor_factory(environment)
+                await self._retire_superseded()
             if len(self._suite_runs) >= _SUITE_RUNS_CACHED:
                 self._suite_runs.pop(next(iter(self._suite_runs)))  # the oldest
             self._suite_runs[suite_run_id] = RunEnvironment(
@@ -343,6 +365,26 @@ class Worker:
                 has_dependencies=bool(suite_run.summary.get("has_dependencies", True)),
             )
         return self._suite_runs[suite_run_id]
+
+    async def _retire_superseded(self) -> None:
+        """Close the executors of environments applied anew since (same id, other content)
+        that no run holds any more, so a long-running worker keeps one HTTP client per
+        environment, not one per `env apply`. The suite runs that used them look their
+        environment up again, should they have runs left."""
+        newest = {key[0]: key for key in self._executors}  # insertion order: the last wins
+        for key in [key for key in self._executors if newest[key[0]] != key]:
+            executor = self._executors[key]
+            if self._in_use[id(executor)] > 0:
+                continue
+            del self._executors[key]
+            self._in_use.pop(id(executor), None)
+            for suite_run_id, shared in list(self._suite_runs.items()):
+                if shared.executor is executor:
+                    del self._suite_runs[suite_run_id]
+            try:
+                await executor.aclose()
+            except Exception:  # a plug-in's client failing to close must not stop a run's end
+                log.exception("closing the client of a superseded environment failed")
 
     # --- leases -------------------------------------------------------------------------------
 
@@ -363,17 +405,11 @@ class Worker:
                 kept = {i for i, a in self._active.items() if i in held and a.deadline > now}
             else:
                 for run_id in kept:
-                    if run_id in self._active:
-                        self._active[run_id].deadline = started + self.options.lease_seconds
-            for run_id in set(held) - kept:
-                active = self._active.get(run_id)
-                finishing = (
-                    active is not None
-                    and active.interpreter is not None
-                    and (active.interpreter.finishing)
-                )
-                if active is not None and not finishing:
-                    active.task.cancel()  # not ours any more: stop before writing anything
+                    active = self._active.get(run_id)
+                    if active is not None and active.claimed.attempt == held[run_id]:
+                        active.deadline = started + self.options.lease_seconds
+            for active in _abandoned(self._active, held, kept):
+                active.task.cancel()  # not ours any more: stop before writing anything
 
     async def _renew(self, held: dict[int, int]) -> set[int]:
         """Renew the leases; a deadlock with a committing batch of checkpoints (which locks
@@ -435,3 +471,18 @@ class Worker:
                 claimed = entry.claimed
                 context = self._committed.pop(claimed.id, claimed.execution_context)
                 await self._release(claimed, context, None)
+
+
+def _abandoned(active: dict[int, _Active], held: dict[int, int], kept: set[int]) -> list[_Active]:
+    """The runs a heartbeat found no longer held (`held`: run id -> the attempt renewed),
+    except those whose completion is being committed (the lease ends with it) and those
+    claimed again by this worker while the renewal was in flight (a new attempt: its own)."""
+    lost: list[_Active] = []
+    for run_id in set(held) - kept:
+        entry = active.get(run_id)
+        if entry is None or entry.claimed.attempt != held[run_id]:
+            continue
+        if entry.interpreter is not None and entry.interpreter.finishing:
+            continue
+        lost.append(entry)
+    return lost
