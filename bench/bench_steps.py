@@ -15,13 +15,17 @@ total concurrency (32), in interleaved rounds (the machine is shared: best and m
 - bare + durable commits: the same, each step's response committed (grouped, two flushers
   taking turns as in Orchestra's committer) before the next step: a reference for per-step
   durability (`bench.durable_loop`; not a bound);
+- bare + orchestra checkpoints: the same, each step followed by the very checkpoint Orchestra
+  writes for it (its records, the run's execution context, the lease's fence, Orchestra's
+  statement and committer): Orchestra without its step execution (`bench.checkpoint_loop`);
 - orchestra in-process: `work_until_done` with one worker at concurrency 32, every step
   checkpointed (a step counts only once its checkpoint committed), and with 4 workers x 8
   (as `run --wait --workers 4`: they share one group committer);
 - orchestra processes: `python -m orchestra worker` subprocesses (1 x 32 and 2 x 16).
 CPU per step: the worker(s) plus every PostgreSQL process, for Orchestra; the client process
 for the bare loop; the SUT's process (and its own PostgreSQL) apart. Peak RSS: VmHWM of a
-worker process at concurrency 32. Recovery: two worker processes with a 2 s lease, one
+worker process at concurrency 32. The budget line: the CPU per step that 0.6 x the bare loop
+leaves on this machine's cores, every process counted, against what each loop spent. Recovery: two worker processes with a 2 s lease, one
 SIGKILLed mid-run; the time until the other claims its runs.
 `BENCH_STEPS_RUNS` (scenario runs per round, default 1000), `BENCH_STEPS_ROUNDS` (default 3) and
 `BENCH_STEPS_SUT` (default `aiohttp,starlette,postgres`) tune it.
