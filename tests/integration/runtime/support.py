@@ -19,6 +19,7 @@ from orchestra.domain.scenario import (
     TestScenario,
 )
 from orchestra.domain.statuses import StepKind, StepStatus
+from orchestra.store.base import Connection
 from orchestra.store.database import Database
 
 
@@ -145,3 +146,13 @@ def factory_for(executor: ScriptedExecutor):  # type: ignore[no-untyped-def]
         return executor
 
     return build
+
+
+async def lock_waiters(conn: Connection) -> int:
+    """How many statements of this database wait for a lock now (a race test's cue)."""
+    cursor = await conn.execute(
+        "SELECT count(*) AS n FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    row = await cursor.fetchone()
+    return 0 if row is None else int(row["n"])

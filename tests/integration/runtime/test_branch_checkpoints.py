@@ -23,6 +23,7 @@ from tests.integration.runtime.support import (
     ScriptedExecutor,
     factory_for,
     join,
+    lock_waiters,
     scenario,
     step,
     store_suite,
@@ -44,12 +45,7 @@ class RolledBackOnce:
         if self.calls > 1:
             return
         for _ in range(100):  # until branch 2's checkpoint waits for this batch's lock
-            cursor = await repo.conn.execute(
-                "SELECT count(*) AS n FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            row = await cursor.fetchone()
-            if row is not None and row["n"] > 0:
+            if await lock_waiters(repo.conn):
                 break
             await asyncio.sleep(0.01)
         raise psycopg.errors.DeadlockDetected("deadlock detected")

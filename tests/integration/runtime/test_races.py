@@ -21,7 +21,13 @@ from orchestra.services import running
 from orchestra.store.base import Connection
 from orchestra.store.database import Database
 from orchestra.store.runs import Checkpoint, ClaimedRun, RunRepository
-from tests.integration.runtime.support import scenario, shared_barrier, step, store_suite
+from tests.integration.runtime.support import (
+    lock_waiters,
+    scenario,
+    shared_barrier,
+    step,
+    store_suite,
+)
 
 BARRIER_TIMEOUT = 300.0  # the barrier is met long before: a run parked until then was forgotten
 
@@ -38,13 +44,8 @@ async def blocked_or_done(db: Database, task: asyncio.Task[Any]) -> None:
         if task.done():
             return
         async with db.pool.connection() as probe:
-            cursor = await probe.execute(
-                "SELECT count(*) AS n FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            row = await cursor.fetchone()
-        if row is not None and row["n"] > 0:
-            return
+            if await lock_waiters(probe):
+                return
         await asyncio.sleep(0.01)
     raise AssertionError("the concurrent statement neither ended nor waited for a lock")
 
@@ -112,29 +113,21 @@ async def woken(db: Database, run: ClaimedRun) -> bool:
         return run.id in [c.id for c in await RunRepository(conn).claim("w2", 2, 30)]
 
 
+@pytest.mark.parametrize("parked_first", [True, False], ids=["parked-first", "arrived-first"])
 async def test_a_run_parking_while_the_last_party_arrives_is_woken_once_both_commit(
-    db: Database, database_url: str
+    db: Database, database_url: str, parked_first: bool
 ) -> None:
+    """Whichever of the two transactions is left open while the other runs."""
     suite_run_id, early, late = await barrier_parties(db)
-    await overlap(
-        db,
-        database_url,
-        lambda conn: park(conn, early),
-        lambda conn: arrive_last(conn, suite_run_id, late),
-    )
-    assert await woken(db, early)
 
+    async def parking(conn: Connection) -> None:
+        await park(conn, early)
 
-async def test_a_run_parking_while_the_last_arrival_is_uncommitted_is_woken_once_both_commit(
-    db: Database, database_url: str
-) -> None:
-    suite_run_id, early, late = await barrier_parties(db)
-    await overlap(
-        db,
-        database_url,
-        lambda conn: arrive_last(conn, suite_run_id, late),
-        lambda conn: park(conn, early),
-    )
+    async def arriving(conn: Connection) -> None:
+        await arrive_last(conn, suite_run_id, late)
+
+    first, second = (parking, arriving) if parked_first else (arriving, parking)
+    await overlap(db, database_url, first, second)
     assert await woken(db, early)
 
 
