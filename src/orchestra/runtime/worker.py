@@ -121,6 +121,7 @@ class Worker:
         self._drained: set[int] = set()  # runs a drain stopped past its deadline, to release
         self._expiry_checked = float("-inf")  # loop time of the last look at foreign leases
         self._next_expiry: float | None = None  # loop time the first foreign lease expires
+        self._orphans = False  # runs may be leased to it that it does not execute (see _claim)
 
     @property
     def steps_done(self) -> int:
@@ -179,10 +180,17 @@ class Worker:
     async def _claim(self, limit: int) -> list[ClaimedRun]:
         try:
             async with self.pool.connection() as conn:
-                claimed = await RunRepository(conn).claim(
+                runs = RunRepository(conn)
+                if self._orphans:
+                    await runs.release_orphans(self.id, list(self._active))
+                    self._orphans = False
+                claimed = await runs.claim(
                     self.id, limit, self.options.lease_seconds, self.options.suite_run_id
                 )
         except (psycopg.Error, StoreError) as exc:
+            # the claim may have committed though its answer never came: those runs are leased
+            # to this worker, which does not execute them; the next claim releases them first
+            self._orphans = True
             log.warning("claim failed, retrying: %s", exc)
             await asyncio.sleep(self.options.poll_seconds)
             return []

@@ -247,6 +247,13 @@ class RunRepository(Repository):
         )
         return [ClaimedRun(**row) for row in rows]
 
+    async def release_orphans(self, worker: str, held: Sequence[int]) -> list[int]:
+        """Release the runs leased to `worker` other than `held` (see `release_orphans`)."""
+        rows = await self._all("release_orphans", worker=worker, held=list(held))
+        if rows:
+            await self.notify()
+        return [int(row["id"]) for row in rows]
+
     async def next_foreign_expiry(self, worker: str) -> float | None:
         """Seconds until the first lease held by another worker expires; None when none is."""
         row = await self._one("next_foreign_expiry", worker=worker)

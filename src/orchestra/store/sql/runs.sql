@@ -127,6 +127,16 @@ RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.data_row, t.a
                   END
            FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context;
 
+-- name: release_orphans
+-- Runs leased to :worker that it does not execute (:held are those it does): a claim that
+-- committed but whose answer never came back (the connection broke). Back to the queue as
+-- they were, at once and without losing an attempt, instead of waiting for their lease to
+-- expire (then counted lost, and FAILED_STUCK at the attempt limit, never executed).
+UPDATE test_run
+SET status = 'QUEUED', lock_until = NULL, queued_at = now(), available_at = now()
+WHERE locked_by = :worker AND status = 'RUNNING' AND NOT id = ANY(CAST(:held AS bigint[]))
+RETURNING id;
+
 -- name: next_foreign_expiry^
 -- Seconds until the earliest lease another worker holds expires (NULL: none, negative: past),
 -- so an idle worker wakes as that run becomes claimable instead of at its next poll. Walks

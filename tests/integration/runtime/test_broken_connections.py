@@ -1,0 +1,100 @@
+"""A connection breaking right after a statement committed: the server did the work, the worker
+never heard back. The worker's pool is a double of psycopg's pool that hands out real
+connections and breaks one once, as a PostgreSQL restart or a network cut between the commit
+and its answer would."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool
+
+from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
+from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
+from orchestra.services import running
+from orchestra.store.base import Connection
+from orchestra.store.database import Database
+from tests.integration.runtime.support import (
+    ScriptedExecutor,
+    factory_for,
+    scenario,
+    step,
+    store_suite,
+)
+
+FAST = WorkerOptions(concurrency=2, lease_seconds=2, poll_seconds=0.05, sweep_seconds=0.1)
+CLAIM = "candidates AS"  # only `claim_runs` has it
+WRITE_MANY = "jsonb_to_recordset"  # only `checkpoint_many` has it
+
+
+class BreakingPool:
+    """psycopg's pool, whose connection breaks once, right after the first statement holding
+    `marker` was executed (and committed: the pool's connections are in autocommit)."""
+
+    def __init__(self, pool: AsyncConnectionPool[Connection], marker: str) -> None:
+        self.pool = pool
+        self.marker = marker
+        self.broken = 0
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        async with self.pool.connection() as conn:
+            yield _BreakingConnection(conn, self)
+
+
+class _BreakingConnection:
+    def __init__(self, conn: Connection, pool: BreakingPool) -> None:
+        self._conn = conn
+        self._pool = pool
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        cursor = await self._conn.execute(query, params, **kwargs)
+        if not self._pool.broken and self._pool.marker in str(query):
+            self._pool.broken += 1
+            await self._conn.close()
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return cursor
+
+
+async def _work_until_ended(
+    db: Database, pool: BreakingPool, suite_run_id: int, executor: ScriptedExecutor
+) -> WorkerStats:
+    worker = Worker(cast(AsyncConnectionPool[Connection], pool), factory_for(executor), FAST)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        for _ in range(500):  # bounded: 10 s, the lease is 2 s
+            if (await running.progress(db, suite_run_id)).suite_run.status.is_terminal:
+                break
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        stats = await asyncio.wait_for(task, timeout=10)
+    return stats
+
+
+async def test_a_claim_committed_but_never_answered_costs_its_runs_no_attempt(
+    db: Database,
+) -> None:
+    suite = await store_suite(db, [scenario("one", [step(0, "a")])])
+    suite_run = await running.start_suite_run(db, suite.id, max_attempts=1)
+    pool = BreakingPool(db.pool, CLAIM)
+    executor = ScriptedExecutor()
+
+    await _work_until_ended(db, pool, suite_run.id, executor)
+
+    assert pool.broken == 1
+    final = await running.progress(db, suite_run.id)
+    assert final.suite_run.status is SuiteRunStatus.PASSED, final.counts
+    async with db.transaction() as uow:
+        (run,) = await uow.runs.test_runs(suite_run.id)
+        assert run.status is TestRunStatus.PASSED
+        assert await uow.runs.lost_leases([run.id]) == []
+    assert len(executor.calls) == 1
