@@ -98,3 +98,17 @@ async def test_a_claim_committed_but_never_answered_costs_its_runs_no_attempt(
         assert run.status is TestRunStatus.PASSED
         assert await uow.runs.lost_leases([run.id]) == []
     assert len(executor.calls) == 1
+
+
+async def test_a_completion_committed_but_never_answered_counts_its_run_finished_not_lost(
+    db: Database,
+) -> None:
+    suite = await store_suite(db, [scenario("one", [step(0, "a")])])
+    suite_run = await running.start_suite_run(db, suite.id)
+    pool = BreakingPool(db.pool, WRITE_MANY)  # the batch with the run's completion
+
+    stats = await _work_until_ended(db, pool, suite_run.id, ScriptedExecutor())
+
+    assert pool.broken == 1
+    assert (await running.progress(db, suite_run.id)).suite_run.status is SuiteRunStatus.PASSED
+    assert (stats.finished, stats.lost) == (1, 0)

@@ -197,8 +197,9 @@ SELECT (SELECT count(*) FROM fenced) AS fenced;
 -- and counts it off its suite run, like `complete_run`; a row without `position` stores no step
 -- result. When a run has several rows (parallel branches), the last row's execution context is
 -- kept, the last of the lease that holds the run: a row of a lost lease queued after them (by a
--- worker sharing the committer) hides none. Returns the 1-based ordinals of the rows written,
--- with the suite run's `unfinished` count for a finishing row. The rows come as one JSON array:
+-- worker sharing the committer) hides none. A completion applied again (see `applied`) reads as
+-- written. Returns the 1-based ordinals of the rows written, with the suite run's `unfinished`
+-- count for a finishing row. The rows come as one JSON array:
 -- arrays of jsonb parameters would be escaped character by character on the client.
 WITH cp AS (
     SELECT * FROM ROWS FROM (jsonb_to_recordset(:rows) AS (
@@ -224,6 +225,13 @@ WITH cp AS (
     WHERE t.id = l.test_run_id AND t.locked_by = l.worker AND t.attempt = l.attempt
       AND t.status = 'RUNNING'
     RETURNING t.id, t.suite_run_id, l.finish IS NOT NULL AS finished, l.worker, l.attempt
+), applied AS (
+    -- A completion this lease wrote already: its batch committed but the answer was lost (the
+    -- connection broke) and the committer applies the batch again. Written, counted off once.
+    SELECT t.id, t.suite_run_id, l.worker, l.attempt
+    FROM latest l JOIN test_run t ON t.id = l.test_run_id
+    WHERE t.locked_by = l.worker AND t.attempt = l.attempt
+      AND t.status = CAST(l.finish AS test_run_status)
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error)
@@ -248,7 +256,11 @@ WITH cp AS (
 )
 SELECT c.n, f.suite_run_id, k.unfinished
 FROM cp c JOIN fenced f ON f.id = c.test_run_id AND f.worker = c.worker AND f.attempt = c.attempt
-LEFT JOIN counted k ON f.finished AND k.id = f.suite_run_id;
+LEFT JOIN counted k ON f.finished AND k.id = f.suite_run_id
+UNION ALL
+SELECT c.n, a.suite_run_id, s.unfinished
+FROM cp c JOIN applied a ON a.id = c.test_run_id AND a.worker = c.worker AND a.attempt = c.attempt
+JOIN suite_run s ON s.id = a.suite_run_id;
 
 -- name: step_responses
 -- The responses of a run's recorded steps by element id (the last recorded wins), for a resumed
