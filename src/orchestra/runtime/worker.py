@@ -121,7 +121,8 @@ class Worker:
         self._drained: set[int] = set()  # runs a drain stopped past its deadline, to release
         self._expiry_checked = float("-inf")  # loop time of the last look at foreign leases
         self._next_expiry: float | None = None  # loop time the first foreign lease expires
-        self._orphans = False  # runs may be leased to it that it does not execute (see _claim)
+        self._orphans = False  # runs may be leased to it that it does not execute: released
+        # by the next claim (one whose answer was lost, one left while the database was away)
 
     @property
     def steps_done(self) -> int:
@@ -274,8 +275,10 @@ class Worker:
         except REFUSALS as exc:  # before OperationalError: a value too large is filed there
             await self._fail(claimed, exc)
         except (psycopg.OperationalError, StoreError) as exc:
-            # the database is unreachable: the lease will expire and the run be re-claimed
-            log.warning("run %s left to expire: %s", claimed.id, exc)
+            # the database is unreachable: the next claim that gets through releases the run
+            # (still leased to this worker if no one took it meanwhile) to be resumed at once
+            self._orphans = True
+            log.warning("run %s left, released once the database is back: %s", claimed.id, exc)
             self.stats.errors.append(f"run {claimed.id}: {exc}")
         except Exception as exc:  # refused data, a missing secret, a bug: end it ERROR, fenced
             await self._fail(claimed, exc)

@@ -14,6 +14,7 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
+from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
 from orchestra.services import running
 from orchestra.store.base import Connection
@@ -64,9 +65,18 @@ class _BreakingConnection:
 
 
 async def _work_until_ended(
-    db: Database, pool: BreakingPool, suite_run_id: int, executor: ScriptedExecutor
+    db: Database,
+    pool: BreakingPool,
+    suite_run_id: int,
+    executor: ScriptedExecutor,
+    committer: GroupCommitter | None = None,
 ) -> WorkerStats:
-    worker = Worker(cast(AsyncConnectionPool[Connection], pool), factory_for(executor), FAST)
+    worker = Worker(
+        cast(AsyncConnectionPool[Connection], pool),
+        factory_for(executor),
+        FAST,
+        committer=committer,
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     try:
@@ -112,3 +122,21 @@ async def test_a_completion_committed_but_never_answered_counts_its_run_finished
     assert pool.broken == 1
     assert (await running.progress(db, suite_run.id)).suite_run.status is SuiteRunStatus.PASSED
     assert (stats.finished, stats.lost) == (1, 0)
+
+
+async def test_a_run_left_while_the_database_was_out_of_reach_goes_back_to_the_queue_on_its_return(
+    db: Database,
+) -> None:
+    suite = await store_suite(db, [scenario("one", [step(0, "a"), step(1, "b")])])
+    suite_run = await running.start_suite_run(db, suite.id, max_attempts=1)
+    pool = BreakingPool(db.pool, WRITE_MANY)  # step a's checkpoint commits, unanswered
+    executor = ScriptedExecutor()
+    async with GroupCommitter(cast(AsyncConnectionPool[Connection], pool)) as committer:
+        committer.reconnect_seconds = 0  # the server stays away longer than the batch waits
+
+        await _work_until_ended(db, pool, suite_run.id, executor, committer)
+
+    assert pool.broken == 1
+    final = await running.progress(db, suite_run.id)
+    assert final.suite_run.status is SuiteRunStatus.PASSED, final.counts
+    assert [call.position for call in executor.calls] == [0, 1]  # resumed after step a

@@ -129,9 +129,10 @@ RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.data_row, t.a
 
 -- name: release_orphans
 -- Runs leased to :worker that it does not execute (:held are those it does): a claim that
--- committed but whose answer never came back (the connection broke). Back to the queue as
--- they were, at once and without losing an attempt, instead of waiting for their lease to
--- expire (then counted lost, and FAILED_STUCK at the attempt limit, never executed).
+-- committed but whose answer never came back (the connection broke), a run whose checkpoint
+-- the worker could not write while the database was out of reach. Back to the queue as their
+-- last checkpoint left them, at once and without losing an attempt, instead of waiting for
+-- their lease to expire (then counted lost, and FAILED_STUCK at the attempt limit).
 UPDATE test_run
 SET status = 'QUEUED', lock_until = NULL, queued_at = now(), available_at = now()
 WHERE locked_by = :worker AND status = 'RUNNING' AND NOT id = ANY(CAST(:held AS bigint[]))
