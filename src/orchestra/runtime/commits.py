@@ -256,8 +256,10 @@ async def _complete_alone(repo: RunRepository, completion: Completion, schedule:
     """A completion whose last step exports values: the checkpoint merges them into the suite
     run, then the run ends, in the batch's transaction."""
     c = completion
-    if c.final is not None and not await repo.checkpoint(c.final):
-        return False
+    if c.final is not None:
+        # refused when the lease was lost, and when this transaction was applied already (it
+        # committed, its answer was lost): `complete` tells which
+        await repo.checkpoint(c.final)
     suite_run_id = await repo.complete(
         c.test_run_id,
         c.worker,

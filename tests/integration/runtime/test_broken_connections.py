@@ -30,11 +30,12 @@ from tests.integration.runtime.support import (
 FAST = WorkerOptions(concurrency=2, lease_seconds=2, poll_seconds=0.05, sweep_seconds=0.1)
 CLAIM = "candidates AS"  # only `claim_runs` has it
 WRITE_MANY = "jsonb_to_recordset"  # only `checkpoint_many` has it
+EXPORTS = "exported AS"  # only `checkpoint` (a step exporting values) has it
 
 
 class BreakingPool:
     """psycopg's pool, whose connection breaks once, right after the first statement holding
-    `marker` was executed (and committed: the pool's connections are in autocommit)."""
+    `marker` was committed: at once in autocommit, else as its transaction commits."""
 
     def __init__(self, pool: AsyncConnectionPool[Connection], marker: str) -> None:
         self.pool = pool
@@ -51,6 +52,7 @@ class _BreakingConnection:
     def __init__(self, conn: Connection, pool: BreakingPool) -> None:
         self._conn = conn
         self._pool = pool
+        self._break = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._conn, name)
@@ -59,9 +61,22 @@ class _BreakingConnection:
         cursor = await self._conn.execute(query, params, **kwargs)
         if not self._pool.broken and self._pool.marker in str(query):
             self._pool.broken += 1
-            await self._conn.close()
-            raise psycopg.OperationalError("server closed the connection unexpectedly")
+            self._break = True
+            if self._conn.info.transaction_status is psycopg.pq.TransactionStatus.IDLE:
+                await self._break_now()
         return cursor
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        async with self._conn.transaction() as tx:
+            yield tx
+        if self._break:
+            await self._break_now()
+
+    async def _break_now(self) -> None:
+        self._break = False
+        await self._conn.close()
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
 
 
 async def _work_until_ended(
@@ -140,3 +155,19 @@ async def test_a_run_left_while_the_database_was_out_of_reach_goes_back_to_the_q
     final = await running.progress(db, suite_run.id)
     assert final.suite_run.status is SuiteRunStatus.PASSED, final.counts
     assert [call.position for call in executor.calls] == [0, 1]  # resumed after step a
+
+
+async def test_a_completion_exporting_values_committed_but_never_answered_counts_its_run_finished(
+    db: Database,
+) -> None:
+    suite = await store_suite(db, [scenario("one", [step(0, "a", export={"order": "o1"})])])
+    suite_run = await running.start_suite_run(db, suite.id)
+    pool = BreakingPool(db.pool, EXPORTS)  # the run's last step and its completion, one commit
+
+    stats = await _work_until_ended(db, pool, suite_run.id, ScriptedExecutor())
+
+    assert pool.broken == 1
+    final = await running.progress(db, suite_run.id)
+    assert final.suite_run.status is SuiteRunStatus.PASSED
+    assert final.suite_run.context == {"order": "o1"}
+    assert (stats.finished, stats.lost) == (1, 0)

@@ -274,7 +274,9 @@ ORDER BY element_id, id DESC;
 
 -- name: complete_run
 -- Finishes the run and counts it off its suite run; the caller closes the suite run when the
--- count reaches zero (`close_if_done`, which checks the runs themselves).
+-- count reaches zero (`close_if_done`, which checks the runs themselves). A run this lease
+-- ended so already (its transaction committed, the answer was lost, and it is applied again)
+-- comes back too, counted off once.
 WITH finished AS (
     UPDATE test_run
     SET status = CAST(:status AS test_run_status), finished_at = now(), lock_until = NULL,
@@ -282,11 +284,18 @@ WITH finished AS (
     WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
       AND status = 'RUNNING'
     RETURNING id, suite_run_id
+), counted AS (
+    UPDATE suite_run s SET unfinished = s.unfinished - 1
+    FROM finished f
+    WHERE s.id = f.suite_run_id
+    RETURNING f.id, f.suite_run_id, s.unfinished
 )
-UPDATE suite_run s SET unfinished = s.unfinished - 1
-FROM finished f
-WHERE s.id = f.suite_run_id
-RETURNING f.id, f.suite_run_id, s.unfinished;
+SELECT * FROM counted
+UNION ALL
+SELECT t.id, t.suite_run_id, s.unfinished
+FROM test_run t JOIN suite_run s ON s.id = t.suite_run_id
+WHERE t.id = :test_run_id AND t.locked_by = :worker AND t.attempt = :attempt
+  AND t.status = CAST(:status AS test_run_status);
 
 -- name: release_run
 -- Back to the queue (graceful shutdown, or parked at a barrier until :available_at). A run
