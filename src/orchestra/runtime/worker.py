@@ -50,6 +50,7 @@ from orchestra.store.runs import ClaimedRun, RunRepository
 log = logging.getLogger("orchestra.worker")
 _SUITE_RUNS_CACHED = 256  # suite runs whose environment a long-running worker remembers
 _SCENARIOS_CACHED = 1024  # scenarios it remembers
+_LEFT_REMEMBERED = 1024  # runs left while the database was away that it remembers
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +124,7 @@ class Worker:
         self._next_expiry: float | None = None  # loop time the first foreign lease expires
         self._orphans = False  # runs may be leased to it that it does not execute: released
         # by the next claim (one whose answer was lost, one left while the database was away)
+        self._left: dict[int, int] = {}  # run id -> times it was left so (the last ones)
 
     @property
     def steps_done(self) -> int:
@@ -183,7 +185,8 @@ class Worker:
             async with self.pool.connection() as conn:
                 runs = RunRepository(conn)
                 if self._orphans:
-                    await runs.release_orphans(self.id, list(self._active))
+                    again = [run_id for run_id, times in self._left.items() if times > 1]
+                    await runs.release_orphans(self.id, [*self._active, *again])
                     self._orphans = False
                 claimed = await runs.claim(
                     self.id, limit, self.options.lease_seconds, self.options.suite_run_id
@@ -276,7 +279,12 @@ class Worker:
             await self._fail(claimed, exc)
         except (psycopg.OperationalError, StoreError) as exc:
             # the database is unreachable: the next claim that gets through releases the run
-            # (still leased to this worker if no one took it meanwhile) to be resumed at once
+            # (still leased to this worker if no one took it meanwhile) to be resumed at once;
+            # a run left again (a write that always times out) is left to its lease, which
+            # counts the attempts, rather than released and executed again without end
+            self._left[claimed.id] = self._left.pop(claimed.id, 0) + 1
+            if len(self._left) > _LEFT_REMEMBERED:
+                self._left.pop(next(iter(self._left)))  # the oldest
             self._orphans = True
             log.warning("run %s left, released once the database is back: %s", claimed.id, exc)
             self.stats.errors.append(f"run {claimed.id}: {exc}")

@@ -34,12 +34,16 @@ EXPORTS = "exported AS"  # only `checkpoint` (a step exporting values) has it
 
 
 class BreakingPool:
-    """psycopg's pool, whose connection breaks once, right after the first statement holding
-    `marker` was committed: at once in autocommit, else as its transaction commits."""
+    """psycopg's pool, whose connection breaks right after the first statement holding
+    `marker` was committed: at once in autocommit, else as its transaction commits. With
+    `committed=False`, before each such statement is sent instead (nothing is written)."""
 
-    def __init__(self, pool: AsyncConnectionPool[Connection], marker: str) -> None:
+    def __init__(
+        self, pool: AsyncConnectionPool[Connection], marker: str, *, committed: bool = True
+    ) -> None:
         self.pool = pool
         self.marker = marker
+        self.committed = committed
         self.broken = 0
 
     @asynccontextmanager
@@ -58,6 +62,9 @@ class _BreakingConnection:
         return getattr(self._conn, name)
 
     async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        if not self._pool.committed and self._pool.marker in str(query):
+            self._pool.broken += 1
+            await self._break_now()
         cursor = await self._conn.execute(query, params, **kwargs)
         if not self._pool.broken and self._pool.marker in str(query):
             self._pool.broken += 1
@@ -171,3 +178,21 @@ async def test_a_completion_exporting_values_committed_but_never_answered_counts
     assert final.suite_run.status is SuiteRunStatus.PASSED
     assert final.suite_run.context == {"order": "o1"}
     assert (stats.finished, stats.lost) == (1, 0)
+
+
+async def test_a_run_whose_checkpoint_never_gets_through_is_left_to_its_lease_the_second_time(
+    db: Database,
+) -> None:
+    suite = await store_suite(db, [scenario("one", [step(0, "a"), step(1, "b")])])
+    suite_run = await running.start_suite_run(db, suite.id, max_attempts=2)
+    pool = BreakingPool(db.pool, WRITE_MANY, committed=False)  # as a write timing out each time
+    executor = ScriptedExecutor()
+    async with GroupCommitter(cast(AsyncConnectionPool[Connection], pool)) as committer:
+        committer.reconnect_seconds = 0
+
+        await _work_until_ended(db, pool, suite_run.id, executor, committer)
+
+    final = await running.progress(db, suite_run.id)
+    assert final.counts == {TestRunStatus.FAILED_STUCK: 1}
+    # released once (no attempt lost), then left to its lease: two leases, then the limit
+    assert [call.attempt for call in executor.calls] == [1, 2, 3]
