@@ -121,8 +121,9 @@ RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.data_row, t.a
           t.execution_context,
           -- read now, not cached: exports of runs that finished since must be visible; a
           -- data row's run reads its own row's exports (`rows.<index>`) only: at the top are
-          -- the other rows' too, and a value its row never exported must not be another's
-          (SELECT CASE WHEN t.data_row_index IS NULL THEN s.context - 'rows'
+          -- the other rows' too, and a value its row never exported must not be another's.
+          -- Without a data set there is no `rows.<index>`: a `rows` at the top is an export.
+          (SELECT CASE WHEN t.data_row_index IS NULL THEN s.context
                        ELSE coalesce(s.context -> 'rows' -> (t.data_row_index::text), '{}')
                   END
            FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context;
