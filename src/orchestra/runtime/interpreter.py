@@ -127,8 +127,6 @@ class RunInterpreter:
         self._final: Checkpoint | None = None
         # SuiteRun.context as of the claim (exports of finished runs included), plus this run's
         self.suite_context = dict(claimed.suite_context)
-        # execution_context as last committed: what a drained run is released with
-        self.committed_context: dict[str, Any] = claimed.execution_context
         self.finishing = False  # its completion is being committed: the lease ends with it
         self.steps_done = 0  # steps this interpreter executed and recorded
         self._stop_branches = False
@@ -245,7 +243,6 @@ class RunInterpreter:
                 checkpoint = self._note(step, outcome)
                 if not await self.committer.checkpoint(checkpoint):
                     raise LeaseLost(self.claimed.id)
-                self.committed_context = checkpoint.execution_context
         self.steps_done += 1
         if outcome.exports:
             self.suite_context.update(outcome.exports)

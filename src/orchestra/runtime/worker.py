@@ -117,8 +117,6 @@ class Worker:
         self._executors: dict[tuple[int | None, str], Executor] = {}
         self._in_use: collections.Counter[int] = collections.Counter()  # id(executor) -> runs
         self._suite_runs: dict[int, RunEnvironment] = {}
-        # a late run's execution context as last committed, for releasing it after a drain
-        self._committed: dict[int, dict[str, Any]] = {}
         self._drained: set[int] = set()  # runs a drain stopped past its deadline, to release
         self._expiry_checked = float("-inf")  # loop time of the last look at foreign leases
         self._next_expiry: float | None = None  # loop time the first foreign lease expires
@@ -296,8 +294,6 @@ class Worker:
                 del self._active[claimed.id]
                 if active.interpreter is not None:
                     self.stats.steps += active.interpreter.steps_done
-                    if claimed.id in self._drained:  # only these are released from it
-                        self._committed[claimed.id] = active.interpreter.committed_context
             self._wake.set()
             if held is not None:
                 self._in_use[id(held)] -= 1
@@ -332,10 +328,11 @@ class Worker:
             return await RunRepository(conn).step_responses(claimed.id)
 
     async def _release(
-        self, claimed: ClaimedRun, context: dict[str, Any], available_at: float | None
+        self, claimed: ClaimedRun, context: dict[str, Any] | None, available_at: float | None
     ) -> None:
-        """Back to the queue; when the database cannot take it (gone while the worker stops),
-        the run is left to its lease, which expires, and another worker resumes it."""
+        """Back to the queue (with `context`, None: as stored); when the database cannot take
+        it (gone while the worker stops), the run is left to its lease, which expires, and
+        another worker resumes it."""
         try:
             await self._committer.submit(
                 lambda repo: repo.release(
@@ -475,7 +472,9 @@ class Worker:
 
     async def _drain(self) -> None:
         """Let each run finish its step and go back to the queue; past the deadline, stop the
-        late ones and release them as their last checkpoint left them."""
+        late ones and release them as their last checkpoint left them: as the database holds
+        it, which a checkpoint on its way when the run was stopped may still have reached (the
+        worker's last acknowledged one would undo it, and its step would run again)."""
         self._draining.set()
         active = list(self._active.values())
         if not active:
@@ -487,9 +486,7 @@ class Worker:
         await asyncio.gather(*late, return_exceptions=True)
         for entry in active:
             if entry.task in late:
-                claimed = entry.claimed
-                context = self._committed.pop(claimed.id, claimed.execution_context)
-                await self._release(claimed, context, None)
+                await self._release(entry.claimed, None, None)
 
 
 def _abandoned(active: dict[int, _Active], held: dict[int, int], kept: set[int]) -> list[_Active]:

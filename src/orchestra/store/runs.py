@@ -350,15 +350,17 @@ class RunRepository(Repository):
         test_run_id: int,
         worker: str,
         attempt: int,
-        execution_context: dict[str, Any],
+        execution_context: dict[str, Any] | None,
         available_at: float | None = None,
     ) -> bool:
+        """Back to the queue with `execution_context` (None: the one stored, its last
+        checkpoint's); False when the lease was lost."""
         row = await self._one(
             "release_run",
             test_run_id=test_run_id,
             worker=worker,
             attempt=attempt,
-            execution_context=Jsonb(execution_context),
+            execution_context=None if execution_context is None else Jsonb(execution_context),
             available_at=available_at,
         )
         return row is not None

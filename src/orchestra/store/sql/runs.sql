@@ -299,7 +299,9 @@ WHERE t.id = :test_run_id AND t.locked_by = :worker AND t.attempt = :attempt
   AND t.status = CAST(:status AS test_run_status);
 
 -- name: release_run
--- Back to the queue (graceful shutdown, or parked at a barrier until :available_at). A run
+-- Back to the queue (graceful shutdown, or parked at a barrier until :available_at), with
+-- :execution_context, or as its last checkpoint left it (NULL: a run a drain stopped mid-step,
+-- whose last checkpoint may have committed after the worker stopped waiting for it). A run
 -- parking at a barrier that its last party released meanwhile is available at once: the
 -- release only wakes runs already parked. The barriers it passed before were released too, so
 -- it is woken only when none it arrived at is still waiting (else it would spin until then).
@@ -318,7 +320,7 @@ WITH arrived AS (
 )
 UPDATE test_run t
 SET status = 'QUEUED', lock_until = NULL, queued_at = now(),
-    execution_context = :execution_context,
+    execution_context = coalesce(:execution_context, t.execution_context),
     available_at = CASE
         WHEN (SELECT every FROM passed) THEN now()
         ELSE coalesce(to_timestamp(:available_at), now())
