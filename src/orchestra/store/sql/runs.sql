@@ -489,7 +489,7 @@ WITH barrier AS (
            CAST(nullif(split_part(b.name, '@row', 2), '') AS integer) AS row_index
     FROM suite_barrier b JOIN suite_run s ON s.id = b.suite_run_id
     WHERE s.status = 'IN_PROGRESS' AND b.released_at IS NULL AND b.timeout_at > now()
-), doomed AS (
+), doomed AS MATERIALIZED (  -- first: else the planner may try each parked run on each barrier
     SELECT b.arrived
     FROM barrier b
     CROSS JOIN LATERAL (
@@ -515,8 +515,8 @@ WITH barrier AS (
     WHERE parties.ended > 0 AND cardinality(b.arrived) + parties.live < b.parties
 )
 UPDATE test_run t SET available_at = now()
-FROM doomed d
-WHERE t.id = ANY(d.arrived) AND t.status = 'QUEUED' AND t.available_at > now()
+FROM (SELECT DISTINCT unnest(arrived) AS id FROM doomed) parked
+WHERE t.id = parked.id AND t.status = 'QUEUED' AND t.available_at > now()
 RETURNING t.id;
 
 -- name: release_barrier
