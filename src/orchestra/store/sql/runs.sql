@@ -481,15 +481,19 @@ GROUP BY b.arrived, b.parties;
 -- Wakes the runs parked at every barrier that can no longer be met (as `barrier_outlook` says
 -- of one: a party ended without arriving and too few may still come), in one statement
 -- whatever the number of barriers: those of suite runs in progress, neither met nor timed
--- out. A data row's barrier (`name@row<i>`) looks its parties up by their row (the unique
--- index), a barrier of the whole suite run by their scenario.
+-- out. Each barrier looks up its own suite run and parties by key (sub-selects, whatever the
+-- planner's statistics say): a data row's barrier (`name@row<i>`) its row's runs through the
+-- unique index, a barrier of the whole suite run the runs of its scenarios. The runs parked at
+-- the doomed ones are then woken by id.
 WITH barrier AS (
-    SELECT b.suite_run_id, b.arrived, b.parties, s.suite_id,
+    SELECT b.arrived, b.parties, b.suite_run_id,
+           (SELECT s.suite_id FROM suite_run s
+            WHERE s.id = b.suite_run_id AND s.status = 'IN_PROGRESS') AS suite_id,
            split_part(b.name, '@row', 1) AS base,
            CAST(nullif(split_part(b.name, '@row', 2), '') AS integer) AS row_index
-    FROM suite_barrier b JOIN suite_run s ON s.id = b.suite_run_id
-    WHERE s.status = 'IN_PROGRESS' AND b.released_at IS NULL AND b.timeout_at > now()
-), doomed AS MATERIALIZED (  -- first: else the planner may try each parked run on each barrier
+    FROM suite_barrier b
+    WHERE b.released_at IS NULL AND b.timeout_at > now()
+), doomed AS (
     SELECT b.arrived
     FROM barrier b
     CROSS JOIN LATERAL (
@@ -512,11 +516,12 @@ WITH barrier AS (
                 AND coalesce(st.spec ->> 'name', st.element_id) = b.base
           )
     ) parties
-    WHERE parties.ended > 0 AND cardinality(b.arrived) + parties.live < b.parties
+    WHERE b.suite_id IS NOT NULL  -- its suite run is in progress
+      AND parties.ended > 0 AND cardinality(b.arrived) + parties.live < b.parties
 )
 UPDATE test_run t SET available_at = now()
-FROM (SELECT DISTINCT unnest(arrived) AS id FROM doomed) parked
-WHERE t.id = parked.id AND t.status = 'QUEUED' AND t.available_at > now()
+WHERE t.id = ANY (ARRAY(SELECT unnest(arrived) FROM doomed))
+  AND t.status = 'QUEUED' AND t.available_at > now()
 RETURNING t.id;
 
 -- name: release_barrier
