@@ -270,3 +270,14 @@ async def test_only_the_barriers_a_party_left_without_arriving_are_woken(db: Dat
         assert await RunRepository(conn).wake_doomed_barriers() == 1  # row 1's only
     claimable = await claim_all(db, worker="w2")
     assert [(name, row) for _, name, row in claimable] == [("left", 1)]
+
+
+async def test_a_data_row_barrier_is_doomed_by_its_own_row_only(db: Database) -> None:
+    runs = await barrier_rows(db, rows=3)
+    gone = runs["right", 0]
+    await end(db, gone, TestRunStatus.ERROR)
+    async with db.pool.connection() as conn:
+        repo = RunRepository(conn)
+        doomed = await repo.barrier_doomed_by(gone.suite_run_id, "sync@row0")
+        assert doomed == [f"right (test run {gone.id}) ended ERROR"]
+        assert await repo.barrier_doomed_by(gone.suite_run_id, "sync@row1") == []

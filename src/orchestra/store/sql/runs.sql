@@ -457,8 +457,14 @@ WITH barrier AS (
     FROM barrier b
     JOIN suite_run s ON s.id = b.suite_run_id
     JOIN test_scenario sc ON sc.suite_id = s.suite_id
-    JOIN test_run r ON r.suite_run_id = b.suite_run_id AND r.scenario_id = sc.id
-                   AND (b.row_index IS NULL OR r.data_row_index = b.row_index)
+    CROSS JOIN LATERAL (  -- a row's runs through the unique index, not every run of the scenario
+        SELECT t.id, t.status FROM test_run t
+        WHERE t.suite_run_id = b.suite_run_id AND t.scenario_id = sc.id
+          AND t.data_row_index = b.row_index
+        UNION ALL
+        SELECT t.id, t.status FROM test_run t
+        WHERE b.row_index IS NULL AND t.suite_run_id = b.suite_run_id AND t.scenario_id = sc.id
+    ) r
     WHERE NOT r.id = ANY(b.arrived)
       AND EXISTS (
           SELECT 1 FROM scenario_step st
