@@ -107,6 +107,16 @@ async def lock_waits(db: Database) -> int:
     return 0 if row is None else int(row["n"])
 
 
+async def advisory_locks(db: Database) -> int:
+    async with db.pool.connection() as probe:
+        cursor = await probe.execute(
+            "SELECT count(*) AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
+            " WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()"
+        )
+        row = await cursor.fetchone()
+    return 0 if row is None else int(row["n"])
+
+
 async def done_or_blocked(db: Database, task: asyncio.Task[Any]) -> None:
     """Until `task` has ended or a statement of this database waits for a lock (bounded)."""
     for _ in range(500):
@@ -191,9 +201,12 @@ async def test_a_completion_is_not_blocked_by_a_sweep_busy_with_another_suite_ru
         )
         await done_or_blocked(db, completing)
         blocked = not completing.done()
+        async with db.pool.connection() as other:
+            assert not await sweep(other)  # one sweeper at a time: the other skips its turn
         PausingConnection.go.set()
         assert await asyncio.wait_for(sweeping, timeout=10)
         await asyncio.wait_for(completing, timeout=10)
+        assert await advisory_locks(db) == 0  # given back, the connection still open
 
     assert not blocked
     first = await running.progress(db, swept_first.id)
