@@ -294,3 +294,28 @@ async def test_a_data_row_barrier_is_doomed_by_its_own_row_only(db: Database) ->
         doomed = await repo.barrier_doomed_by(gone.suite_run_id, "sync@row0")
         assert doomed == [f"right (test run {gone.id}) ended ERROR"]
         assert await repo.barrier_doomed_by(gone.suite_run_id, "sync@row1") == []
+
+
+async def test_a_sweep_cancelled_midway_gives_its_lock_back(
+    db: Database, database_url: str
+) -> None:
+    suite = await chained_suite(db)
+    suite_run = await running.start_suite_run(db, suite.id)
+    runs = await claim_all(db)
+    await end(db, runs[suite_run.id, "first", None], TestRunStatus.PASSED)
+    PausingConnection.pause_at = suite_run.id
+    PausingConnection.reached, PausingConnection.go = asyncio.Event(), asyncio.Event()
+
+    async with await PausingConnection.connect(
+        database_url, autocommit=True, row_factory=dict_row
+    ) as conn:
+        sweeping = asyncio.create_task(sweep(conn))
+        await asyncio.wait_for(PausingConnection.reached.wait(), timeout=10)
+        sweeping.cancel()  # a worker stopping
+        await asyncio.wait_for(asyncio.wait([sweeping]), timeout=10)
+        assert sweeping.cancelled()
+        assert await advisory_locks(db) == 0
+
+    async with db.pool.connection() as conn:
+        assert await sweep(conn)  # another sweeper takes the turn, and queues `then`
+    assert (await running.progress(db, suite_run.id)).counts[TestRunStatus.QUEUED] == 1
