@@ -38,9 +38,8 @@ async def sweep(conn: Connection) -> bool:
 
 
 async def _sweep(runs: RunRepository) -> bool:
-    async with runs.conn.transaction():
-        changed = bool(await runs.reap_stuck())
-    async with runs.conn.transaction():
+    changed = bool(await runs.reap_stuck())  # one statement: a transaction of its own
+    async with runs.conn.transaction():  # the wake-up and its notification
         changed = await runs.wake_doomed_barriers() > 0 or changed
     for suite_run_id, action in await runs.suite_runs_to_sweep():
         async with runs.conn.transaction():
