@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -72,6 +73,13 @@ class Written:
 
     suite_run_id: int
     unfinished: int | None
+
+
+class SweepAction(StrEnum):
+    """What the sweep does for a suite run in progress."""
+
+    CLOSE = "close"  # none of its runs is left unfinished
+    SCHEDULE = "schedule"  # a PENDING run can be queued or skipped
 
 
 class RunRepository(Repository):
@@ -387,10 +395,11 @@ class RunRepository(Repository):
         closed = await self._one("close_if_done", suite_run_id=suite_run_id)
         return None if closed is None else str(closed["status"])
 
-    async def open_suite_runs(self) -> list[tuple[int, bool]]:
-        """The suite runs in progress: (id, whether any of its runs depends on another)."""
-        rows = await self._all("open_suite_runs")
-        return [(int(row["id"]), bool(row["has_dependencies"])) for row in rows]
+    async def suite_runs_to_sweep(self) -> list[tuple[int, SweepAction]]:
+        """The suite runs in progress the sweep has something to do for, and what (only
+        reads: the others are left alone, their rows neither written nor locked)."""
+        rows = await self._all("suite_runs_to_sweep")
+        return [(int(row["id"]), SweepAction(row["action"])) for row in rows]
 
     async def reap_stuck(self) -> list[tuple[int, int]]:
         rows = await self._all("reap_stuck")
@@ -431,13 +440,10 @@ class RunRepository(Repository):
 
     async def wake_doomed_barriers(self) -> int:
         """Wake the runs parked at barriers that can no longer be met (a party ended without
-        arriving and too few may still come), so they fail now rather than at the timeout.
-        Returns how many runs were woken."""
-        woken = 0
-        for barrier in await self._all("waiting_barriers"):
-            suite_run_id, name = int(barrier["suite_run_id"]), str(barrier["name"])
-            if await self.barrier_doomed_by(suite_run_id, name):
-                woken += len(await self._all("wake_parked", suite_run_id=suite_run_id, name=name))
+        arriving and too few may still come), so they fail now rather than at the timeout:
+        one statement for every barrier waiting (and a notification when any woke). Returns
+        how many runs were woken."""
+        woken = len(await self._all("wake_doomed_barriers"))
         if woken:
             await self.notify()
         return woken

@@ -339,28 +339,33 @@ WHERE t.suite_run_id = :suite_run_id AND t.status = 'PENDING'
 RETURNING t.id;
 
 -- name: skip_unreachable
--- PENDING runs one of whose dependencies ended with another outcome than the one required.
-WITH skipped AS (
-UPDATE test_run t
-SET status = 'SKIPPED', finished_at = now(), error = blocker.reason
-FROM (
+-- PENDING runs one of whose dependencies ended with another outcome than the one required,
+-- counted off their suite run. Walks the suite run's PENDING runs and their dependencies only
+-- (not every run that ended), and when none is skipped the suite run's row is neither written
+-- nor locked: a completion of that suite run, which updates it, need not wait for the caller.
+WITH blocker AS (
     SELECT DISTINCT ON (d.test_run_id) d.test_run_id,
            format('dependency %%s (test run %%s) ended %%s, %%s was required',
                   s.name, u.id, u.status, d.outcome) AS reason
-    FROM test_run_dependency d
+    FROM test_run t
+    JOIN test_run_dependency d ON d.test_run_id = t.id
     JOIN test_run u ON u.id = d.depends_on_id
     JOIN test_scenario s ON s.id = u.scenario_id
-    WHERE u.suite_run_id = :suite_run_id
+    WHERE t.suite_run_id = :suite_run_id AND t.status = 'PENDING'
       AND u.status IN ('PASSED', 'FAILED', 'ERROR', 'SKIPPED', 'CANCELLED', 'FAILED_STUCK')
       AND u.status <> d.outcome
     ORDER BY d.test_run_id, u.id
-) blocker
-WHERE t.id = blocker.test_run_id AND t.status = 'PENDING'
-RETURNING t.id
+), skipped AS (
+    UPDATE test_run t
+    SET status = 'SKIPPED', finished_at = now(), error = blocker.reason
+    FROM blocker
+    WHERE t.id = blocker.test_run_id AND t.status = 'PENDING'
+    RETURNING t.id
+), counted AS (
+    UPDATE suite_run SET unfinished = unfinished - (SELECT count(*) FROM skipped)
+    WHERE id = :suite_run_id AND EXISTS (SELECT 1 FROM skipped)
 )
-UPDATE suite_run SET unfinished = unfinished - (SELECT count(*) FROM skipped)
-WHERE id = :suite_run_id
-RETURNING (SELECT count(*) FROM skipped) AS skipped;
+SELECT count(*) AS skipped FROM skipped;
 
 -- name: close_if_done
 -- Ends a suite run whose runs are all terminal: PASSED when every run passed.
@@ -376,11 +381,32 @@ WHERE s.id = :suite_run_id AND s.status = 'IN_PROGRESS'
   )
 RETURNING s.id, s.status;
 
--- name: open_suite_runs
--- With whether their runs depend on each other (suite runs created before that was counted
--- are taken to).
-SELECT id, coalesce((summary ->> 'has_dependencies')::boolean, true) AS has_dependencies
-FROM suite_run WHERE status = 'IN_PROGRESS' ORDER BY id;
+-- name: suite_runs_to_sweep
+-- The suite runs in progress that the sweep has something to do for, with what: `close` when
+-- none of its runs is left unfinished, `schedule` when a PENDING run can be queued (every
+-- dependency ended as required) or skipped (one ended otherwise). Only reads: a suite run
+-- with nothing to do is not returned, and the sweep neither writes nor locks its row.
+SELECT s.id,
+       CASE WHEN NOT EXISTS (
+                SELECT 1 FROM test_run r
+                WHERE r.suite_run_id = s.id AND r.status IN ('PENDING', 'QUEUED', 'RUNNING')
+            ) THEN 'close' ELSE 'schedule' END AS action
+FROM suite_run s
+WHERE s.status = 'IN_PROGRESS'
+  AND (NOT EXISTS (
+           SELECT 1 FROM test_run r
+           WHERE r.suite_run_id = s.id AND r.status IN ('PENDING', 'QUEUED', 'RUNNING'))
+       OR EXISTS (
+           SELECT 1 FROM test_run t
+           WHERE t.suite_run_id = s.id AND t.status = 'PENDING'
+             AND (NOT EXISTS (  -- ready
+                      SELECT 1 FROM test_run_dependency d JOIN test_run u ON u.id = d.depends_on_id
+                      WHERE d.test_run_id = t.id AND u.status <> d.outcome)
+                  OR EXISTS (  -- unreachable
+                      SELECT 1 FROM test_run_dependency d JOIN test_run u ON u.id = d.depends_on_id
+                      WHERE d.test_run_id = t.id AND u.status <> d.outcome
+                        AND u.status NOT IN ('PENDING', 'QUEUED', 'RUNNING')))))
+ORDER BY s.id;
 
 -- name: reap_stuck
 -- Runs whose lease expired and that have no attempt left: FAILED_STUCK, with the reason; the
@@ -466,8 +492,14 @@ WITH barrier AS (
     FROM barrier b
     JOIN suite_run s ON s.id = b.suite_run_id
     JOIN test_scenario sc ON sc.suite_id = s.suite_id
-    JOIN test_run r ON r.suite_run_id = b.suite_run_id AND r.scenario_id = sc.id
-                   AND (b.row_index IS NULL OR r.data_row_index = b.row_index)
+    CROSS JOIN LATERAL (  -- a row's runs through the unique index, not every run of the scenario
+        SELECT t.id, t.status FROM test_run t
+        WHERE t.suite_run_id = b.suite_run_id AND t.scenario_id = sc.id
+          AND t.data_row_index = b.row_index
+        UNION ALL
+        SELECT t.id, t.status FROM test_run t
+        WHERE b.row_index IS NULL AND t.suite_run_id = b.suite_run_id AND t.scenario_id = sc.id
+    ) r
     WHERE NOT r.id = ANY(b.arrived)
       AND EXISTS (
           SELECT 1 FROM scenario_step st
@@ -486,18 +518,50 @@ SELECT coalesce(bool_or(p.status NOT IN ('PENDING', 'QUEUED', 'RUNNING')), false
 FROM barrier b LEFT JOIN parties p ON true
 GROUP BY b.arrived, b.parties;
 
--- name: waiting_barriers
--- Barriers of suite runs in progress that runs are parked at, neither met nor timed out.
-SELECT b.suite_run_id, b.name
-FROM suite_barrier b JOIN suite_run s ON s.id = b.suite_run_id
-WHERE s.status = 'IN_PROGRESS' AND b.released_at IS NULL AND b.timeout_at > now()
-ORDER BY b.suite_run_id, b.name;
-
--- name: wake_parked
--- The runs parked at a barrier, available again now (to find it can no longer be met).
+-- name: wake_doomed_barriers
+-- Wakes the runs parked at every barrier that can no longer be met (as `barrier_outlook` says
+-- of one: a party ended without arriving and too few may still come), in one statement
+-- whatever the number of barriers: those of suite runs in progress, neither met nor timed
+-- out. Each barrier looks up its own suite run and parties by key (sub-selects, whatever the
+-- planner's statistics say): a data row's barrier (`name@row<i>`) its row's runs through the
+-- unique index, a barrier of the whole suite run the runs of its scenarios. The runs parked at
+-- the doomed ones are then woken by id.
+WITH barrier AS (
+    SELECT b.arrived, b.parties, b.suite_run_id,
+           (SELECT s.suite_id FROM suite_run s
+            WHERE s.id = b.suite_run_id AND s.status = 'IN_PROGRESS') AS suite_id,
+           split_part(b.name, '@row', 1) AS base,
+           CAST(nullif(split_part(b.name, '@row', 2), '') AS integer) AS row_index
+    FROM suite_barrier b
+    WHERE b.released_at IS NULL AND b.timeout_at > now()
+), doomed AS (
+    SELECT b.arrived
+    FROM barrier b
+    CROSS JOIN LATERAL (
+        SELECT count(*) FILTER (WHERE p.status IN ('PENDING', 'QUEUED', 'RUNNING')) AS live,
+               count(*) FILTER (WHERE p.status NOT IN ('PENDING', 'QUEUED', 'RUNNING')) AS ended
+        FROM test_scenario sc
+        CROSS JOIN LATERAL (
+            SELECT r.id, r.status FROM test_run r
+            WHERE r.suite_run_id = b.suite_run_id AND r.scenario_id = sc.id
+              AND r.data_row_index = b.row_index
+            UNION ALL
+            SELECT r.id, r.status FROM test_run r
+            WHERE b.row_index IS NULL AND r.suite_run_id = b.suite_run_id
+              AND r.scenario_id = sc.id
+        ) p
+        WHERE sc.suite_id = b.suite_id AND NOT p.id = ANY(b.arrived)
+          AND EXISTS (
+              SELECT 1 FROM scenario_step st
+              WHERE st.scenario_id = sc.id AND st.kind = 'BARRIER' AND st.branch = ''
+                AND coalesce(st.spec ->> 'name', st.element_id) = b.base
+          )
+    ) parties
+    WHERE b.suite_id IS NOT NULL  -- its suite run is in progress
+      AND parties.ended > 0 AND cardinality(b.arrived) + parties.live < b.parties
+)
 UPDATE test_run t SET available_at = now()
-FROM suite_barrier b
-WHERE b.suite_run_id = :suite_run_id AND b.name = :name AND t.id = ANY(b.arrived)
+WHERE t.id = ANY (ARRAY(SELECT unnest(arrived) FROM doomed))
   AND t.status = 'QUEUED' AND t.available_at > now()
 RETURNING t.id;
 

@@ -1,0 +1,321 @@
+"""The sweep costs what there is to do: over idle suite runs it writes nothing, it never holds a
+suite run's row while working on another one, and the barriers that can no longer be met are
+found and woken in a constant number of statements."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import psycopg
+from psycopg.rows import DictRow, dict_row
+
+from orchestra.domain.records import StoredSuite
+from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
+from orchestra.runtime.sweeper import sweep
+from orchestra.services import running
+from orchestra.store.database import Database
+from orchestra.store.runs import ClaimedRun, RunRepository
+from tests.integration.runtime.support import scenario, shared_barrier, step, store_suite
+
+PARKED_FOR = 3600.0
+
+
+class CountingConnection(psycopg.AsyncConnection[DictRow]):
+    """Counts the statements its repositories send (they all go through `execute`)."""
+
+    statements = 0
+
+    async def execute(
+        self, query: Any, params: Any = None, **kwargs: Any
+    ) -> psycopg.AsyncCursor[DictRow]:
+        type(self).statements += 1
+        return await super().execute(query, params, **kwargs)
+
+
+class PausingConnection(psycopg.AsyncConnection[DictRow]):
+    """Stops before its first statement about suite run `pause_at` until `go` is set."""
+
+    pause_at: int | None = None
+    reached: asyncio.Event
+    go: asyncio.Event
+
+    async def execute(
+        self, query: Any, params: Any = None, **kwargs: Any
+    ) -> psycopg.AsyncCursor[DictRow]:
+        cls = type(self)
+        if isinstance(params, dict) and params.get("suite_run_id") == cls.pause_at:
+            cls.pause_at = None
+            cls.reached.set()
+            await cls.go.wait()
+        return await super().execute(query, params, **kwargs)
+
+
+async def chained_suite(db: Database) -> StoredSuite:
+    """`then` waits for `first` to pass; `other` depends on nothing."""
+    return await store_suite(
+        db,
+        [
+            scenario("first", [step(0, "a")]),
+            scenario("then", [step(0, "b")], "first"),
+            scenario("other", [step(0, "c")]),
+        ],
+    )
+
+
+Key = tuple[int, str, int | None]  # suite run id, scenario name, data row index
+
+
+async def claim_all(db: Database, worker: str = "w") -> dict[Key, ClaimedRun]:
+    """Every claimable run, by suite run, scenario name and data row index."""
+    async with db.pool.connection() as conn:
+        claimed = await RunRepository(conn).claim(worker, 1000, lease_seconds=60)
+        names = {}
+        for run in claimed:
+            stored = await RunRepository(conn).test_run(run.id)
+            assert stored is not None
+            names[run.id] = stored.scenario_name
+    return {(run.suite_run_id, names[run.id], run.data_row_index): run for run in claimed}
+
+
+async def end(db: Database, run: ClaimedRun, status: TestRunStatus) -> None:
+    """A completion that leaves its dependents and its suite run to the sweep."""
+    async with db.pool.connection() as conn:
+        ended = await RunRepository(conn).complete(
+            run.id, "w", run.attempt, status, None, {}, close_suite_run=False
+        )
+    assert ended == run.suite_run_id
+
+
+async def row_versions(db: Database) -> list[tuple[str, int, str]]:
+    async with db.pool.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT 'suite_run' AS t, id, xmin::text AS v FROM suite_run"
+            " UNION ALL SELECT 'test_run', id, xmin::text FROM test_run ORDER BY 1, 2"
+        )
+        return [(row["t"], row["id"], row["v"]) for row in await cursor.fetchall()]
+
+
+async def lock_waits(db: Database) -> int:
+    async with db.pool.connection() as probe:
+        cursor = await probe.execute(
+            "SELECT count(*) AS n FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        row = await cursor.fetchone()
+    return 0 if row is None else int(row["n"])
+
+
+async def advisory_locks(db: Database) -> int:
+    async with db.pool.connection() as probe:
+        cursor = await probe.execute(
+            "SELECT count(*) AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
+            " WHERE l.locktype = 'advisory' AND l.granted AND d.datname = current_database()"
+        )
+        row = await cursor.fetchone()
+    return 0 if row is None else int(row["n"])
+
+
+async def done_or_blocked(db: Database, task: asyncio.Task[Any]) -> None:
+    """Until `task` has ended or a statement of this database waits for a lock (bounded)."""
+    for _ in range(500):
+        if task.done() or await lock_waits(db) > 0:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the completion neither ended nor waited for a lock")
+
+
+async def test_a_sweep_over_idle_suite_runs_with_dependencies_writes_nothing(
+    db: Database, database_url: str
+) -> None:
+    suite = await chained_suite(db)
+    for _ in range(5):
+        await running.start_suite_run(db, suite.id)  # `then` waits for `first`, still queued
+    before = await row_versions(db)
+
+    async with await CountingConnection.connect(
+        database_url, autocommit=True, row_factory=dict_row
+    ) as conn:
+        assert not await sweep(conn)
+        assert not await sweep(conn)
+
+    assert await row_versions(db) == before  # not one row version more
+
+
+async def test_the_sweep_queues_skips_and_closes_what_completions_left_to_it(
+    db: Database,
+) -> None:
+    suite = await chained_suite(db)
+    passing = await running.start_suite_run(db, suite.id)
+    failing = await running.start_suite_run(db, suite.id)
+    idle = await running.start_suite_run(db, suite.id)
+    by_suite_run = {(sid, name): run for (sid, name, _), run in (await claim_all(db)).items()}
+    await end(db, by_suite_run[passing.id, "first"], TestRunStatus.PASSED)
+    await end(db, by_suite_run[failing.id, "first"], TestRunStatus.FAILED)
+    await end(db, by_suite_run[failing.id, "other"], TestRunStatus.PASSED)
+
+    async with db.pool.connection() as conn:
+        assert await sweep(conn)
+        assert not await sweep(conn)  # done: the next pass finds nothing
+
+    queued = await running.progress(db, passing.id)
+    assert queued.counts == {
+        TestRunStatus.PASSED: 1,
+        TestRunStatus.QUEUED: 1,
+        TestRunStatus.RUNNING: 1,
+    }
+    closed = await running.progress(db, failing.id)
+    assert closed.suite_run.status is SuiteRunStatus.FAILED
+    assert closed.suite_run.unfinished == 0
+    assert closed.counts == {
+        TestRunStatus.FAILED: 1,
+        TestRunStatus.SKIPPED: 1,
+        TestRunStatus.PASSED: 1,
+    }
+    untouched = await running.progress(db, idle.id)
+    assert untouched.counts == {TestRunStatus.PENDING: 1, TestRunStatus.RUNNING: 2}
+
+
+async def test_a_completion_is_not_blocked_by_a_sweep_busy_with_another_suite_run(
+    db: Database, database_url: str
+) -> None:
+    suite = await chained_suite(db)
+    swept_first = await running.start_suite_run(db, suite.id)
+    swept_next = await running.start_suite_run(db, suite.id)
+    by_suite_run = {(sid, name): run for (sid, name, _), run in (await claim_all(db)).items()}
+    # the sweep has to skip `then` of the first (its row is written) and queue that of the next
+    await end(db, by_suite_run[swept_first.id, "first"], TestRunStatus.FAILED)
+    await end(db, by_suite_run[swept_next.id, "first"], TestRunStatus.PASSED)
+    PausingConnection.pause_at = swept_next.id
+    PausingConnection.reached, PausingConnection.go = asyncio.Event(), asyncio.Event()
+
+    async with await PausingConnection.connect(
+        database_url, autocommit=True, row_factory=dict_row
+    ) as conn:
+        sweeping = asyncio.create_task(sweep(conn))
+        await asyncio.wait_for(PausingConnection.reached.wait(), timeout=10)
+        # the sweep is inside the next suite run's transaction: the first one's last run ends
+        completing = asyncio.create_task(
+            end(db, by_suite_run[swept_first.id, "other"], TestRunStatus.PASSED)
+        )
+        await done_or_blocked(db, completing)
+        blocked = not completing.done()
+        async with db.pool.connection() as other:
+            assert not await sweep(other)  # one sweeper at a time: the other skips its turn
+        PausingConnection.go.set()
+        assert await asyncio.wait_for(sweeping, timeout=10)
+        await asyncio.wait_for(completing, timeout=10)
+        assert await advisory_locks(db) == 0  # given back, the connection still open
+
+    assert not blocked
+    first = await running.progress(db, swept_first.id)
+    assert first.suite_run.unfinished == 0
+    assert first.counts == {
+        TestRunStatus.FAILED: 1,
+        TestRunStatus.SKIPPED: 1,
+        TestRunStatus.PASSED: 1,
+    }
+    assert (await running.progress(db, swept_next.id)).counts[TestRunStatus.QUEUED] == 1
+
+
+async def barrier_rows(db: Database, rows: int) -> dict[tuple[str, int | None], ClaimedRun]:
+    """A suite run of `rows` data rows whose `left` and `right` runs meet at barrier 'sync'
+    (one per row), every run claimed by 'w' and every `left` run parked at its row's barrier."""
+    barrier = shared_barrier(1, "sync", 2, PARKED_FOR)
+    suite = await store_suite(
+        db,
+        [scenario("left", [step(0, "l"), barrier]), scenario("right", [step(0, "r"), barrier])],
+    )
+    async with db.transaction() as uow:
+        await uow.config.upsert_data_set("rows", [{"i": i} for i in range(rows)])
+    suite_run = await running.start_suite_run(db, suite.id, data_set="rows")
+    runs = {(name, row): run for (_, name, row), run in (await claim_all(db)).items()}
+    async with db.pool.connection() as conn:
+        repo = RunRepository(conn)
+        for (name, row), run in runs.items():
+            if name != "left":
+                continue
+            arrived = await repo.arrive_at_barrier(
+                suite_run.id, f"sync@row{row}", 2, run.id, PARKED_FOR, worker="w", attempt=1
+            )
+            assert arrived is not None
+            parked = await repo.release(run.id, "w", 1, {}, time.time() + PARKED_FOR)
+            assert parked
+    return runs
+
+
+async def test_doomed_barriers_are_all_woken_in_a_constant_number_of_statements(
+    db: Database, database_url: str
+) -> None:
+    runs = await barrier_rows(db, rows=30)
+    doomed_rows = set(range(0, 30, 3))
+    for row in doomed_rows:  # the other party of these rows ends without arriving
+        await end(db, runs["right", row], TestRunStatus.FAILED)
+
+    async with await CountingConnection.connect(
+        database_url, autocommit=True, row_factory=dict_row
+    ) as conn:
+        CountingConnection.statements = 0
+        assert await RunRepository(conn).wake_doomed_barriers() == len(doomed_rows)
+        assert CountingConnection.statements == 2  # the wake-up and its notification
+        CountingConnection.statements = 0
+        assert await RunRepository(conn).wake_doomed_barriers() == 0  # woken already
+        assert CountingConnection.statements == 1
+
+    claimable = await claim_all(db, worker="w2")
+    assert {(name, row) for _, name, row in claimable} == {("left", row) for row in doomed_rows}
+
+
+async def test_only_the_barriers_a_party_left_without_arriving_are_woken(db: Database) -> None:
+    runs = await barrier_rows(db, rows=3)
+    await end(db, runs["right", 1], TestRunStatus.PASSED)  # arrived first, then ended
+    async with db.pool.connection() as conn:
+        await RunRepository(conn).arrive_at_barrier(
+            runs["right", 1].suite_run_id,
+            "sync@row2",
+            2,
+            runs["right", 2].id,
+            60,
+            worker="w",
+            attempt=1,
+        )
+        assert await RunRepository(conn).wake_doomed_barriers() == 1  # row 1's only
+    claimable = await claim_all(db, worker="w2")
+    assert [(name, row) for _, name, row in claimable] == [("left", 1)]
+
+
+async def test_a_data_row_barrier_is_doomed_by_its_own_row_only(db: Database) -> None:
+    runs = await barrier_rows(db, rows=3)
+    gone = runs["right", 0]
+    await end(db, gone, TestRunStatus.ERROR)
+    async with db.pool.connection() as conn:
+        repo = RunRepository(conn)
+        doomed = await repo.barrier_doomed_by(gone.suite_run_id, "sync@row0")
+        assert doomed == [f"right (test run {gone.id}) ended ERROR"]
+        assert await repo.barrier_doomed_by(gone.suite_run_id, "sync@row1") == []
+
+
+async def test_a_sweep_cancelled_midway_gives_its_lock_back(
+    db: Database, database_url: str
+) -> None:
+    suite = await chained_suite(db)
+    suite_run = await running.start_suite_run(db, suite.id)
+    runs = await claim_all(db)
+    await end(db, runs[suite_run.id, "first", None], TestRunStatus.PASSED)
+    PausingConnection.pause_at = suite_run.id
+    PausingConnection.reached, PausingConnection.go = asyncio.Event(), asyncio.Event()
+
+    async with await PausingConnection.connect(
+        database_url, autocommit=True, row_factory=dict_row
+    ) as conn:
+        sweeping = asyncio.create_task(sweep(conn))
+        await asyncio.wait_for(PausingConnection.reached.wait(), timeout=10)
+        sweeping.cancel()  # a worker stopping
+        await asyncio.wait_for(asyncio.wait([sweeping]), timeout=10)
+        assert sweeping.cancelled()
+        assert await advisory_locks(db) == 0
+
+    async with db.pool.connection() as conn:
+        assert await sweep(conn)  # another sweeper takes the turn, and queues `then`
+    assert (await running.progress(db, suite_run.id)).counts[TestRunStatus.QUEUED] == 1
