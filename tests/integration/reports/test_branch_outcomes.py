@@ -1,0 +1,89 @@
+"""Runs executed by the runtime, then reported: what the diagram colours after a failure on
+one parallel branch stopped the others short."""
+
+from __future__ import annotations
+
+import asyncio
+
+from orchestra.domain.process import Flow, Node, NodeCategory, ProcessGraph
+from orchestra.domain.scenario import ScenarioStep
+from orchestra.domain.statuses import StepKind, StepStatus
+from orchestra.reports.outcomes import Outcome, element_outcomes
+from orchestra.runtime.worker import WorkerOptions
+from orchestra.services import reporting, running
+from orchestra.store.database import Database
+from tests.integration.runtime.support import (
+    ScriptedExecutor,
+    factory_for,
+    scenario,
+    step,
+    store_suite,
+)
+
+OPTIONS = WorkerOptions(concurrency=2, lease_seconds=30, poll_seconds=0.05, sweep_seconds=0.1)
+
+
+def _join(position: int, gateway: str, branches: list[str], branch: str = "") -> ScenarioStep:
+    return ScenarioStep(
+        position=position,
+        kind=StepKind.BARRIER,
+        element_id=gateway,
+        branch=branch,
+        spec={"gateway": gateway, "branches": branches},
+    )
+
+
+def _graph(elements: list[str]) -> ProcessGraph:
+    """A graph holding the scenario's elements (only their ids matter to the colouring)."""
+    nodes = tuple(Node(id=e, category=NodeCategory.TASK, type="task") for e in elements)
+    return ProcessGraph(id="p", nodes=nodes, flows=(Flow(id="f", source="open", target="open"),))
+
+
+async def test_a_failure_on_the_last_branch_colours_no_element_the_other_branches_never_reached(
+    db: Database,
+) -> None:
+    # /G#2 ("pay") fails while /G#1's nested block H is mid-request: "confirm" after "pick"
+    # never runs, H's join is never reached, nor is "label" after it; all of them come before
+    # "pay" in the scenario's path, which lists branch after branch
+    steps = [
+        step(0, "open"),
+        step(1, "pick", "/G#1/H#1", sleep=0.3),
+        step(2, "confirm", "/G#1/H#1"),
+        step(3, "pack", "/G#1/H#2", sleep=0.3),
+        _join(4, "H", ["/G#1/H#1", "/G#1/H#2"], branch="/G#1"),
+        step(5, "label", "/G#1"),
+        step(6, "pay", "/G#2", sleep=0.05, result="FAILED"),
+        _join(7, "G", ["/G#1", "/G#2"]),
+        step(8, "close"),
+    ]
+    suite = await store_suite(db, [scenario("s", steps)])
+    suite_run = await running.start_suite_run(db, suite.id)
+    await asyncio.wait_for(
+        running.work_until_done(db, suite_run.id, factory_for(ScriptedExecutor()), options=OPTIONS),
+        timeout=30,
+    )
+    report = await reporting.load_report(db, suite_run.id)
+    (run,) = report.test_runs
+    assert {s.element_id: s.status for s in run.steps} == {
+        "open": StepStatus.PASSED,
+        "pick": StepStatus.PASSED,
+        "confirm": StepStatus.SKIPPED,
+        "pack": StepStatus.PASSED,
+        "label": StepStatus.SKIPPED,
+        "pay": StepStatus.FAILED,
+        "close": StepStatus.SKIPPED,
+    }, "joins never reached have no step"
+
+    graph = _graph(["open", "pick", "confirm", "pack", "H", "label", "pay", "G", "close"])
+    outcomes = {e: o.outcome for e, o in element_outcomes(report, graph).items() if e != "f"}
+    assert outcomes == {
+        "open": Outcome.PASSED,
+        "pick": Outcome.PASSED,
+        "confirm": Outcome.NOT_COVERED,
+        "pack": Outcome.PASSED,
+        "H": Outcome.NOT_COVERED,
+        "label": Outcome.NOT_COVERED,
+        "pay": Outcome.FAILED,
+        "G": Outcome.NOT_COVERED,
+        "close": Outcome.NOT_COVERED,
+    }
