@@ -12,6 +12,8 @@ from orchestra.domain.statuses import StepKind, TestRunStatus
 from orchestra.reports.model import LostLeaseReport, StepReport, TestRunReport
 
 MAX_VALUE_CHARS = 4000
+MAX_MESSAGE_CHARS = 500
+"""A one-line message (JUnit's `message`, the HTML run's summary): the rest is in the steps."""
 # Characters XML 1.0 cannot carry at all (a SUT's body may contain them).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -82,18 +84,24 @@ def step_lines(step: StepReport, try_number: int = 1) -> list[str]:
     return lines
 
 
+def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """`text` on one line (each run of whitespace one space), cut at `limit` characters."""
+    return show(" ".join(text.split()), limit)
+
+
 def failure_message(run: TestRunReport) -> str:
-    """Why a run did not pass, in one line naming the step and the check or error."""
+    """Why a run did not pass, in one line naming the step and the check or error (at most
+    `MAX_MESSAGE_CHARS`: the whole error is in the step's lines)."""
     step = run.failing_step()
     if step is None:
-        return run.error or f"test run {run.id} ended {run.status.value}"
+        return one_line(run.error or f"test run {run.id} ended {run.status.value}")
     failed = [check for check in step.checks if not check.passed]
     if failed:
         check = failed[0]
         why = f"{check.name}: expected {show(check.expected, 200)}, got {show(check.actual, 200)}"
     else:
         why = step.error or run.error or step.status.value
-    return f"{step_label(step)}: {why}"
+    return one_line(f"{step_label(step)}: {why}")
 
 
 def lost_lease_text(run: TestRunReport, lease: LostLeaseReport) -> str:
