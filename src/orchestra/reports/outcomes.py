@@ -1,7 +1,8 @@
 """What each BPMN element's colour on the report says: passed, failed or not covered.
 
 A run *fails at* the element of its first failed or errored step (for a shared barrier, the
-element the run did not reach: `StepReport.at`). It *passes* an element when it
+element the run did not reach: `StepReport.at`), and at those of its other steps that failed or
+errored (a parallel branch's, in flight when the first failed). It *passes* an element when it
 passed and the element is on its path, or when it failed later: the element comes before the
 one it failed at on its path and before any step that did not pass (a parallel branch listed
 before the failing one may have been stopped short), or has a step that passed (a parallel
@@ -79,12 +80,22 @@ def failed_at(run: TestRunReport) -> str | None:
 
 
 def _failed_elements(run: TestRunReport) -> set[str]:
-    """The element the run failed at and the inlined calls it sits in (`A/B/x`: A, A/B)."""
+    """The element the run failed at, those of its other steps that failed or errored (on
+    parallel branches in flight when the first failed), and the inlined calls each sits in
+    (`A/B/x`: A, A/B)."""
     culprit = failed_at(run)
     if culprit is None:
         return set()
-    parts = culprit.split(SEPARATOR)
-    return {SEPARATOR.join(parts[:end]) for end in range(1, len(parts) + 1)}
+    culprits = {culprit} | {
+        element
+        for step in run.steps
+        if step.status.run_ending is not None and (element := step.element_id or step.at)
+    }
+    return {
+        SEPARATOR.join(parts[:end])
+        for parts in (element.split(SEPARATOR) for element in culprits)
+        for end in range(1, len(parts) + 1)
+    }
 
 
 def _passed_elements(run: TestRunReport) -> set[str]:

@@ -87,3 +87,41 @@ async def test_a_failure_on_the_last_branch_colours_no_element_the_other_branche
         "G": Outcome.NOT_COVERED,
         "close": Outcome.NOT_COVERED,
     }
+
+
+async def test_every_step_that_failed_on_its_branch_colours_its_element_failed(
+    db: Database,
+) -> None:
+    # both branches fail while the other is mid-request: each failure is recorded, and the
+    # run names the first branch's
+    steps = [
+        step(0, "open"),
+        step(1, "reserve", "/G#1", sleep=0.2, result="FAILED"),
+        step(2, "charge", "/G#2", sleep=0.2, result="ERROR"),
+        _join(3, "G", ["/G#1", "/G#2"]),
+        step(4, "close"),
+    ]
+    suite = await store_suite(db, [scenario("s", steps)])
+    suite_run = await running.start_suite_run(db, suite.id)
+    await asyncio.wait_for(
+        running.work_until_done(db, suite_run.id, factory_for(ScriptedExecutor()), options=OPTIONS),
+        timeout=30,
+    )
+    report = await reporting.load_report(db, suite_run.id)
+    (run,) = report.test_runs
+    assert [(s.element_id, s.status) for s in run.steps] == [
+        ("open", StepStatus.PASSED),
+        ("reserve", StepStatus.FAILED),
+        ("charge", StepStatus.ERROR),
+        ("close", StepStatus.SKIPPED),
+    ]
+
+    graph = _graph(["open", "reserve", "charge", "G", "close"])
+    outcomes = {e: o.outcome for e, o in element_outcomes(report, graph).items() if e != "f"}
+    assert outcomes == {
+        "open": Outcome.PASSED,
+        "reserve": Outcome.FAILED,
+        "charge": Outcome.FAILED,
+        "G": Outcome.NOT_COVERED,
+        "close": Outcome.NOT_COVERED,
+    }
