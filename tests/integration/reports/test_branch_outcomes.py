@@ -4,10 +4,16 @@ one parallel branch stopped the others short."""
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
+
+import jsonschema
+from junitparser import JUnitXml
 
 from orchestra.domain.process import Flow, Node, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus
+from orchestra.reports.json_report import shipped_schema
 from orchestra.reports.outcomes import Outcome, element_outcomes
 from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import reporting, running
@@ -125,3 +131,67 @@ async def test_every_step_that_failed_on_its_branch_colours_its_element_failed(
         "G": Outcome.NOT_COVERED,
         "close": Outcome.NOT_COVERED,
     }
+
+
+def _shared_barrier(position: int, before: str) -> ScenarioStep:
+    """A `barriers:` rule's step as the bindings attach it: no element, waiting before one."""
+    return ScenarioStep(
+        position=position,
+        kind=StepKind.BARRIER,
+        element_id=None,
+        name="sync",
+        spec={"name": "sync", "parties": 2, "timeout": 0.5},
+        meta={"sharedBarrier": True, "before": before},
+    )
+
+
+async def test_a_shared_barrier_that_timed_out_fails_both_parties_at_the_element_they_waited_before(
+    db: Database, tmp_path: Path
+) -> None:
+    suite = await store_suite(
+        db,
+        [
+            scenario("early", [step(0, "a"), _shared_barrier(1, "on"), step(2, "on")]),
+            scenario(
+                "late", [step(0, "b", sleep=2.0), _shared_barrier(1, "after"), step(2, "after")]
+            ),
+        ],
+    )
+    suite_run = await running.start_suite_run(db, suite.id)
+    options = WorkerOptions(concurrency=4, lease_seconds=5, poll_seconds=0.05, sweep_seconds=0.1)
+    await asyncio.wait_for(
+        running.work_until_done(db, suite_run.id, factory_for(ScriptedExecutor()), options=options),
+        timeout=30,
+    )
+    report = await reporting.load_report(db, suite_run.id)
+    runs = {run.scenario: run for run in report.test_runs}
+    for name, waited_before in (("early", "on"), ("late", "after")):
+        barrier = runs[name].steps[1]
+        assert (barrier.status, barrier.at, runs[name].try_of(barrier.attempt)) == (
+            StepStatus.FAILED,
+            waited_before,
+            1,
+        )
+        assert runs[name].attempts == 1, "waiting at a barrier is no new try"
+
+    graph = _graph(["a", "b", "on", "after"])
+    outcomes = {e: o.outcome for e, o in element_outcomes(report, graph).items() if e != "f"}
+    assert outcomes == {
+        "a": Outcome.PASSED,
+        "b": Outcome.PASSED,
+        "on": Outcome.FAILED,
+        "after": Outcome.FAILED,
+    }
+    junit = await reporting.write_report(db, suite_run.id, "junit", tmp_path / "r.xml")
+    (suite_xml,) = list(JUnitXml.fromfile(str(junit)))
+    assert (suite_xml.tests, suite_xml.failures, suite_xml.errors, suite_xml.skipped) == (
+        2,
+        2,
+        0,
+        0,
+    )
+    messages = {case.name: case.result[0].message or "" for case in suite_xml}
+    assert "timed out" in messages["late"], messages
+    document = json.loads(await reporting.render_report(db, suite_run.id, "json"))
+    jsonschema.validate(document, shipped_schema(), cls=jsonschema.Draft202012Validator)
+    assert document["summary"]["by_status"]["FAILED"] == 2
