@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from orchestra.domain.scenario import ScenarioStep
-from orchestra.domain.statuses import StepKind, TestRunStatus
+from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.reports.model import LostLeaseReport, StepReport, TestRunReport
 
 MAX_VALUE_CHARS = 4000
@@ -116,23 +116,34 @@ def lost_lease_text(run: TestRunReport, lease: LostLeaseReport) -> str:
         f"{'s' if lease.steps_done != 1 else ''} checkpointed"
     )
     by_position = {step.position: step for step in run.steps}
-    flying = [step_label(by_position[p]) if p in by_position else f"#{p}" for p in lease.in_flight]
+    flying = [by_position.get(p) for p in lease.in_flight]
     if flying:
-        barriers = all(
-            p in by_position and by_position[p].kind is StepKind.BARRIER for p in lease.in_flight
-        )
-        text += f"; in flight: {', '.join(flying)} ({_what_became_of(barriers, given_up)})"
+        labels = [
+            step_label(s) if s else f"#{p}" for s, p in zip(flying, lease.in_flight, strict=True)
+        ]
+        became = _what_became_of(flying, given_up, run.status.is_terminal)
+        text += f"; in flight: {', '.join(labels)} ({became})"
     return text
 
 
-def _what_became_of(barriers: bool, given_up: bool) -> str:
+def _what_became_of(flying: list[StepReport | None], given_up: bool, finished: bool) -> str:
     """Of the steps a lost lease had in flight: a barrier sends nothing; a request may have
-    reached the SUT, and was sent again unless the run was given up on."""
-    if barriers:
+    reached the SUT, and was sent again if a later try has its result (not when the run was
+    given up on, nor when it ended first: cancelled, or failed on another branch)."""
+    if all(s is not None and s.kind is StepKind.BARRIER for s in flying):
         return "a barrier: nothing was sent to the SUT"
     if given_up:
         return "may have reached the SUT; not executed again: the run was given up"
-    return "may have reached the SUT; executed again with the same idempotency key"
+    again = [s for s in flying if s is not None and s.status is not StepStatus.SKIPPED]
+    if len(again) == len(flying):
+        return "may have reached the SUT; executed again with the same idempotency key"
+    later = ": the run ended first" if finished else " yet"
+    if not again:
+        return f"may have reached the SUT; not executed again{later}"
+    return (
+        f"may have reached the SUT; {', '.join(f'#{s.position}' for s in again)} executed again"
+        f" with the same idempotency key, the others not{later}"
+    )
 
 
 def _clock(moment: datetime) -> str:
