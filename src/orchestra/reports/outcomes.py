@@ -2,11 +2,12 @@
 
 A run *fails at* the element of its first failed or errored step (for a shared barrier, the
 element the run did not reach: `StepReport.at`), and at those of its other steps that failed or
-errored (a parallel branch's, in flight when the first failed). It *passes* an element when it
-passed and the element is on its path, or when it failed later: the element comes before the
-one it failed at on its path and before any step that did not pass (a parallel branch listed
-before the failing one may have been stopped short), or has a step that passed (a parallel
-branch listed after it).
+errored (a parallel branch's, in flight when the first failed). A run given up on (FAILED_STUCK)
+with no such step fails at the first step its last lost lease had in flight: where it hung.
+It *passes* an element when it passed and the element is on its path, or when it failed later:
+the element comes before the one it failed at on its path and before any step that did not
+pass (a parallel branch listed before the failing one may have been stopped short), or has a
+step that passed (a parallel branch listed after it).
 An element is failed if any run failed at it, passed if some run passed it, and otherwise not
 covered: on no run's path, or only on paths of runs that stopped before it or never ran.
 A run that failed inside an inlined call (at `CALL/<id>`) failed at the call activity `CALL`
@@ -72,10 +73,11 @@ def element_outcomes(
 
 def failed_at(run: TestRunReport) -> str | None:
     """The element a failing run failed at, if its steps say which: for a shared barrier, the
-    element the run did not reach (`StepReport.at`)."""
+    element the run did not reach (`StepReport.at`); for a run given up on (FAILED_STUCK)
+    without a failed step, the first step its last lost lease had in flight (where it hung)."""
     if not run.is_failure:
         return None
-    step = run.failing_step()
+    step = run.failing_step() or run.stuck_step()
     return None if step is None else step.element_id or step.at
 
 

@@ -94,7 +94,9 @@ def failure_message(run: TestRunReport) -> str:
     `MAX_MESSAGE_CHARS`: the whole error is in the step's lines)."""
     step = run.failing_step()
     if step is None:
-        return one_line(run.error or f"test run {run.id} ended {run.status.value}")
+        why = run.error or f"test run {run.id} ended {run.status.value}"
+        stuck = run.stuck_step()
+        return one_line(f"{step_label(stuck)}: {why}" if stuck else why)
     failed = [check for check in step.checks if not check.passed]
     if failed:
         check = failed[0]
