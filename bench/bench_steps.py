@@ -25,8 +25,9 @@ total concurrency (32), in interleaved rounds (the machine is shared: best and m
 CPU per step: the worker(s) plus every PostgreSQL process, for Orchestra; the client process
 for the bare loop; the SUT's process (and its own PostgreSQL) apart. Peak RSS: VmHWM of a
 worker process at concurrency 32. The budget line: the CPU per step that 0.6 x the bare loop
-leaves on this machine's cores, every process counted, against what each loop spent. Recovery: two worker processes with a 2 s lease, one
-SIGKILLed mid-run; the time until the other claims its runs.
+leaves on this machine's cores, every process counted, against what each loop spent.
+Recovery: two worker processes with a 2 s lease, one SIGKILLed mid-run; the time until the
+other claims its runs.
 `BENCH_STEPS_RUNS` (scenario runs per round, default 1000), `BENCH_STEPS_ROUNDS` (default 3) and
 `BENCH_STEPS_SUT` (default `aiohttp,starlette,postgres`) tune it.
 """
