@@ -122,6 +122,9 @@ def test_the_steps_of_failures_come_first_when_the_page_shows_only_some_runs() -
     assert html.count('<details class="step') == 3 * 8
     assert html.count("8 steps left out of this page") == 3
     assert "3 of 6 runs are listed without their steps" in html
+    stepless = (*runs, make_run(7, "declined, give up", TestRunStatus.SKIPPED, ()))
+    html = render_html(example_report(stepless), detailed_runs=3)
+    assert "0 steps left out" not in html
 
 
 @pytest.mark.slow
