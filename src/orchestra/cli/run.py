@@ -19,6 +19,7 @@ from orchestra.cli.params import NAME
 from orchestra.config import Settings
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.errors import NotFound, UsageError
+from orchestra.reports.model import FAILING_STATUSES
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
@@ -147,22 +148,26 @@ def set_on_signals() -> asyncio.Event:
 
 
 def progress_stats(current: running.Progress, elapsed: float) -> str:
-    """What the progress bar shows beside the runs done: passed, failed, and steps/s when
-    this process's workers execute them."""
+    """What the progress bar shows beside the runs done: passed, failed (FAILED, ERROR,
+    FAILED_STUCK, as the reports count failures), skipped (SKIPPED, CANCELLED) when any, and
+    steps/s when this process's workers execute them."""
     counts = current.counts
     rate = "" if current.steps is None else f" {current.steps / max(elapsed, 1e-3):.0f} steps/s"
+    skipped = sum(counts.get(status, 0) for status in _NOT_RUN)
     return (
         f"[green]{counts.get(TestRunStatus.PASSED, 0)} passed[/] "
-        f"[red]{failed_count(counts)} failed[/]{rate}"
+        f"[red]{failed_count(counts)} failed[/]"
+        + (f" [yellow]{skipped} skipped[/]" if skipped else "")
+        + rate
     )
+
+
+_NOT_RUN = (TestRunStatus.SKIPPED, TestRunStatus.CANCELLED)
 
 
 def failed_count(counts: dict[TestRunStatus, int]) -> int:
-    return sum(
-        n
-        for status, n in counts.items()
-        if status.is_terminal and status is not TestRunStatus.PASSED
-    )
+    """Runs that failed as the reports count them: a skipped or cancelled run did not fail."""
+    return sum(n for status, n in counts.items() if status in FAILING_STATUSES)
 
 
 @contextmanager

@@ -38,10 +38,13 @@ def run_report(
     """The run with one step report per scenario step, in position order.
 
     A step with a result shows it; one without (the run stopped before it) is SKIPPED, except
-    BARRIER steps, which are left out. Results of steps the scenario no longer lists are kept.
+    BARRIER steps, which are left out unless a lost lease had one in flight (its line names
+    it). Results of steps the scenario no longer lists are kept.
     """
     by_position = {result.position: result for result in results}
     steps = scenario.steps if scenario is not None else ()
+    leases = tuple(lost_lease_report(lease, steps) for lease in lost)
+    shown = set(by_position) | {p for lease in leases for p in lease.in_flight}
     listed = {step.position for step in steps}
     ahead = _next_elements(steps)
     reports = [
@@ -49,7 +52,7 @@ def run_report(
         if step.position in by_position
         else _never_ran(step, ahead.get(step.position))
         for step in steps
-        if step.position in by_position or step.kind is not StepKind.BARRIER
+        if step.position in shown or step.kind is not StepKind.BARRIER
     ]
     reports += [step_from_result(r, None) for r in results if r.position not in listed]
     return TestRunReport(
@@ -64,7 +67,7 @@ def run_report(
         finished_at=run.finished_at,
         path=scenario.path if scenario is not None else (),
         steps=tuple(sorted(reports, key=lambda report: report.position)),
-        lost_leases=tuple(lost_lease_report(lease, steps) for lease in lost),
+        lost_leases=leases,
     )
 
 

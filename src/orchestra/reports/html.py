@@ -63,8 +63,14 @@ class CallSection:
     counts: Counts
 
 
-def render_html(report: RunReport) -> str:
-    """The report as one HTML document."""
+MAX_DETAILED_RUNS = 1_000
+"""Runs whose steps (requests, responses, checks) the page shows: failures first, then the
+others in order. Beyond them a run is its summary line: 10,000 runs of 10 steps would otherwise
+make a page of hundreds of MB. The JSON report holds every step."""
+
+
+def render_html(report: RunReport, *, detailed_runs: int = MAX_DETAILED_RUNS) -> str:
+    """The report as one HTML document, the steps of at most `detailed_runs` runs in it."""
 
     def marking_for(graph: ProcessGraph | None) -> tuple[Marking, Counts]:
         outcomes = element_outcomes(report, graph)
@@ -88,7 +94,14 @@ def render_html(report: RunReport) -> str:
             TestRunStatus.RUNNING,
         ),
         marking_for=marking_for,
+        detailed=_detailed(report, detailed_runs),
     )
+
+
+def _detailed(report: RunReport, limit: int) -> frozenset[int]:
+    """The ids of the runs whose steps the page shows: failures first, then in order."""
+    ordered = sorted(report.test_runs, key=lambda run: not run.is_failure)
+    return frozenset(run.id for run in ordered[: max(limit, 0)])
 
 
 def render_suite_html(report: SuiteReport) -> str:

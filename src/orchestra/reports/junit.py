@@ -14,7 +14,13 @@ from datetime import UTC, datetime
 
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.reports.model import RunReport, TestRunReport
-from orchestra.reports.text import failure_message, lost_lease_text, step_lines, xml_safe
+from orchestra.reports.text import (
+    failure_message,
+    lost_lease_text,
+    one_line,
+    step_lines,
+    xml_safe,
+)
 
 _ERRORS = frozenset({TestRunStatus.ERROR, TestRunStatus.FAILED_STUCK})
 
@@ -110,7 +116,9 @@ def _outcome_element(run: TestRunReport) -> ET.Element | None:
         reason = run.error or (
             f"test run ended {run.status.value}" if run.status.is_terminal else unfinished
         )
-        return ET.Element("skipped", {"message": xml_safe(f"{run.status.value}: {reason}")})
+        return ET.Element(
+            "skipped", {"message": xml_safe(one_line(f"{run.status.value}: {reason}"))}
+        )
     step = run.failing_step()
     lines = step_lines(step, run.try_of(step.attempt)) if step else [message]
     element.text = xml_safe("\n".join(lines))

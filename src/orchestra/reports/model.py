@@ -217,6 +217,15 @@ class TestRunReport(Documented):
         """The first step that failed or errored, in execution order."""
         return next((s for s in self.steps if s.status.run_ending is not None), None)
 
+    def stuck_step(self) -> StepReport | None:
+        """For a run given up on (FAILED_STUCK): the first step its last lost lease had in
+        flight, where it hung (None for any other run, or when none is known)."""
+        if self.status is not TestRunStatus.FAILED_STUCK or not self.lost_leases:
+            return None
+        by_position = {step.position: step for step in self.steps}
+        flying = (by_position.get(p) for p in self.lost_leases[-1].in_flight)
+        return next((s for s in flying if s is not None and (s.element_id or s.at)), None)
+
 
 class RunReport(Documented):
     """One suite run of one suite of one process version, with every test run and step."""

@@ -1,9 +1,13 @@
 """What each BPMN element's colour on the report says: passed, failed or not covered.
 
 A run *fails at* the element of its first failed or errored step (for a shared barrier, the
-element the run did not reach: `StepReport.at`). It *passes* an element when it
-passed and the element is on its path, or when it failed later: the element comes before the
-one it failed at on its path, or has a step that passed (a parallel branch listed after it).
+element the run did not reach: `StepReport.at`), and at those of its other steps that failed or
+errored (a parallel branch's, in flight when the first failed). A run given up on (FAILED_STUCK)
+with no such step fails at the first step its last lost lease had in flight: where it hung.
+It *passes* an element when it passed and the element is on its path, or when it failed later:
+the element comes before the one it failed at on its path and before any step that did not
+pass (a parallel branch listed before the failing one may have been stopped short), or has a
+step that passed (a parallel branch listed after it).
 An element is failed if any run failed at it, passed if some run passed it, and otherwise not
 covered: on no run's path, or only on paths of runs that stopped before it or never ran.
 A run that failed inside an inlined call (at `CALL/<id>`) failed at the call activity `CALL`
@@ -13,6 +17,7 @@ Pure functions over the report model.
 
 from __future__ import annotations
 
+from collections import deque
 from enum import StrEnum
 
 from orchestra.domain.generation.calls import SEPARATOR
@@ -68,20 +73,31 @@ def element_outcomes(
 
 def failed_at(run: TestRunReport) -> str | None:
     """The element a failing run failed at, if its steps say which: for a shared barrier, the
-    element the run did not reach (`StepReport.at`)."""
+    element the run did not reach (`StepReport.at`); for a run given up on (FAILED_STUCK)
+    without a failed step, the first step its last lost lease had in flight (where it hung)."""
     if not run.is_failure:
         return None
-    step = run.failing_step()
+    step = run.failing_step() or run.stuck_step()
     return None if step is None else step.element_id or step.at
 
 
 def _failed_elements(run: TestRunReport) -> set[str]:
-    """The element the run failed at and the inlined calls it sits in (`A/B/x`: A, A/B)."""
+    """The element the run failed at, those of its other steps that failed or errored (on
+    parallel branches in flight when the first failed), and the inlined calls each sits in
+    (`A/B/x`: A, A/B)."""
     culprit = failed_at(run)
     if culprit is None:
         return set()
-    parts = culprit.split(SEPARATOR)
-    return {SEPARATOR.join(parts[:end]) for end in range(1, len(parts) + 1)}
+    culprits = {culprit} | {
+        element
+        for step in run.steps
+        if step.status.run_ending is not None and (element := step.element_id or step.at)
+    }
+    return {
+        SEPARATOR.join(parts[:end])
+        for parts in (element.split(SEPARATOR) for element in culprits)
+        for end in range(1, len(parts) + 1)
+    }
 
 
 def _passed_elements(run: TestRunReport) -> set[str]:
@@ -93,7 +109,27 @@ def _passed_elements(run: TestRunReport) -> set[str]:
     failed = _failed_elements(run)
     if culprit is None or culprit not in run.path:
         return passed - failed
-    return (passed | set(run.path[: run.path.index(culprit)])) - failed
+    return (passed | _reached(run, culprit)) - failed
+
+
+def _reached(run: TestRunReport, culprit: str) -> set[str]:
+    """The elements of the path before the first whose step did not pass, or the culprit: the
+    path lists parallel branches one after the other, so a branch listed before the failing
+    one may hold steps a failure stopped it short of (and the join it never reached)."""
+    pending: dict[str, deque[StepStatus]] = {}
+    for step in run.steps:  # in position order: a looped element's steps as the path has them
+        if step.element_id:
+            pending.setdefault(step.element_id, deque()).append(step.status)
+    reached: set[str] = set()
+    for element in run.path:
+        statuses = pending.get(element)
+        if statuses:
+            if statuses.popleft() is not StepStatus.PASSED:
+                break
+        elif element == culprit:
+            break
+        reached.add(element)
+    return reached
 
 
 def _outcome(passed: int, failed: int) -> Outcome:

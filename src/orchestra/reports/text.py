@@ -8,10 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from orchestra.domain.scenario import ScenarioStep
-from orchestra.domain.statuses import StepKind, TestRunStatus
+from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.reports.model import LostLeaseReport, StepReport, TestRunReport
 
 MAX_VALUE_CHARS = 4000
+MAX_MESSAGE_CHARS = 500
+"""A one-line message (JUnit's `message`, the HTML run's summary): the rest is in the steps."""
 # Characters XML 1.0 cannot carry at all (a SUT's body may contain them).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -82,18 +84,26 @@ def step_lines(step: StepReport, try_number: int = 1) -> list[str]:
     return lines
 
 
+def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """`text` on one line (each run of whitespace one space), cut at `limit` characters."""
+    return show(" ".join(text.split()), limit)
+
+
 def failure_message(run: TestRunReport) -> str:
-    """Why a run did not pass, in one line naming the step and the check or error."""
+    """Why a run did not pass, in one line naming the step and the check or error (at most
+    `MAX_MESSAGE_CHARS`: the whole error is in the step's lines)."""
     step = run.failing_step()
     if step is None:
-        return run.error or f"test run {run.id} ended {run.status.value}"
+        why = run.error or f"test run {run.id} ended {run.status.value}"
+        stuck = run.stuck_step()
+        return one_line(f"{step_label(stuck)}: {why}" if stuck else why)
     failed = [check for check in step.checks if not check.passed]
     if failed:
         check = failed[0]
         why = f"{check.name}: expected {show(check.expected, 200)}, got {show(check.actual, 200)}"
     else:
         why = step.error or run.error or step.status.value
-    return f"{step_label(step)}: {why}"
+    return one_line(f"{step_label(step)}: {why}")
 
 
 def lost_lease_text(run: TestRunReport, lease: LostLeaseReport) -> str:
@@ -108,23 +118,34 @@ def lost_lease_text(run: TestRunReport, lease: LostLeaseReport) -> str:
         f"{'s' if lease.steps_done != 1 else ''} checkpointed"
     )
     by_position = {step.position: step for step in run.steps}
-    flying = [step_label(by_position[p]) if p in by_position else f"#{p}" for p in lease.in_flight]
+    flying = [by_position.get(p) for p in lease.in_flight]
     if flying:
-        barriers = all(
-            p in by_position and by_position[p].kind is StepKind.BARRIER for p in lease.in_flight
-        )
-        text += f"; in flight: {', '.join(flying)} ({_what_became_of(barriers, given_up)})"
+        labels = [
+            step_label(s) if s else f"#{p}" for s, p in zip(flying, lease.in_flight, strict=True)
+        ]
+        became = _what_became_of(flying, given_up, run.status.is_terminal)
+        text += f"; in flight: {', '.join(labels)} ({became})"
     return text
 
 
-def _what_became_of(barriers: bool, given_up: bool) -> str:
+def _what_became_of(flying: list[StepReport | None], given_up: bool, finished: bool) -> str:
     """Of the steps a lost lease had in flight: a barrier sends nothing; a request may have
-    reached the SUT, and was sent again unless the run was given up on."""
-    if barriers:
+    reached the SUT, and was sent again if a later try has its result (not when the run was
+    given up on, nor when it ended first: cancelled, or failed on another branch)."""
+    if all(s is not None and s.kind is StepKind.BARRIER for s in flying):
         return "a barrier: nothing was sent to the SUT"
     if given_up:
         return "may have reached the SUT; not executed again: the run was given up"
-    return "may have reached the SUT; executed again with the same idempotency key"
+    again = [s for s in flying if s is not None and s.status is not StepStatus.SKIPPED]
+    if len(again) == len(flying):
+        return "may have reached the SUT; executed again with the same idempotency key"
+    later = ": the run ended first" if finished else " yet"
+    if not again:
+        return f"may have reached the SUT; not executed again{later}"
+    return (
+        f"may have reached the SUT; {', '.join(f'#{s.position}' for s in again)} executed again"
+        f" with the same idempotency key, the others not{later}"
+    )
 
 
 def _clock(moment: datetime) -> str:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from orchestra.domain.records import LostLease, StepResult, StoredProcess, StoredSuite
+from orchestra.domain.records import LostLease, StepResult, StoredProcess, StoredSuite, SuiteRun
 from orchestra.errors import NotFound, UsageError
 from orchestra.reports import ReportFormat, RunReport, render
 from orchestra.reports.assemble import run_report
@@ -18,6 +18,9 @@ from orchestra.reports.html import render_suite_html
 from orchestra.reports.model import ProcessInfo, SuiteInfo, SuiteReport, SuiteRunInfo
 from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
+
+ROWS_KEY = "rows"
+"""Where a suite run's context keeps each data row's exports (`rows.<index>`, see runs.sql)."""
 
 
 async def load_report(db: Database, suite_run_id: int) -> RunReport:
@@ -45,7 +48,7 @@ async def load_report(db: Database, suite_run_id: int) -> RunReport:
             started_at=suite_run.started_at,
             finished_at=suite_run.finished_at,
             environment=environment.name if environment else None,
-            context_keys=tuple(sorted(suite_run.context)),
+            context_keys=_exported_names(suite_run),
         ),
         process=info,
         suite=SuiteInfo(id=suite.id, criterion=suite.criterion, coverage=suite.coverage),
@@ -60,6 +63,15 @@ async def load_report(db: Database, suite_run_id: int) -> RunReport:
         ),
         generated_at=datetime.now(UTC),
     )
+
+
+def _exported_names(suite_run: SuiteRun) -> tuple[str, ...]:
+    """The names the runs exported: with a data set, `rows` holds each row's own values (the
+    store's `rows.<index>`), no name a run exported."""
+    names = set(suite_run.context)
+    if suite_run.data_set_id is not None:
+        names.discard(ROWS_KEY)
+    return tuple(sorted(names))
 
 
 async def _process_info(uow: UnitOfWork, process: StoredProcess, suite: StoredSuite) -> ProcessInfo:

@@ -122,14 +122,20 @@ async def _configure(conn: Connection) -> None:
 
 # A NUL character escaped in JSON, not preceded by an escaped backslash.
 _ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+# A lone surrogate: what Python makes of bytes that are not UTF-8 (`surrogateescape`, as
+# aiohttp decodes a header value); no UTF-8 text holds one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def json_dumps(value: Any) -> str:
     """JSON for jsonb: PostgreSQL refuses NUL in jsonb text, and a SUT may well send one, so it
-    becomes U+FFFD (the replacement character) instead of failing the write."""
-    text = json.dumps(value)
+    becomes U+FFFD (the replacement character) instead of failing the write; so does a lone
+    surrogate (a header's bytes that are not UTF-8), which PostgreSQL refuses too."""
+    text = json.dumps(value, ensure_ascii=False)
     if "\\u0000" in text:
         text = _ESCAPED_NUL.sub(r"\1\\ufffd", text)
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub("\ufffd", text)
     return text
 
 

@@ -90,7 +90,8 @@ def suspect(value: Any) -> str | None:
 
 
 def _json_suspect(value: Any) -> str | None:
-    """In JSON only a number can be refused (`database.json_dumps` replaces NUL characters)."""
+    """In JSON only a number can be refused (`database.json_dumps` replaces NUL characters and
+    lone surrogates)."""
     if isinstance(value, float):
         return None if math.isfinite(value) else f"{value!r}, which JSON cannot hold"
     if isinstance(value, Mapping):

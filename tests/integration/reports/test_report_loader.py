@@ -61,3 +61,20 @@ async def test_each_format_is_written_and_readable(db: Database, tmp_path: Path)
     html = (await reporting.write_report(db, suite_run_id, "html", tmp_path / "r.html")).read_text()
     assert "<svg" in html
     assert "scripted FAILED" in html
+
+
+async def test_the_context_lists_the_names_exported_not_where_each_rows_values_are_kept(
+    db: Database,
+) -> None:
+    suite = await store_suite(
+        db, [scenario("create", [step(0, "create", export={"orderId": "o-{name}"})])]
+    )
+    async with db.transaction() as uow:
+        await uow.config.upsert_data_set("people", [{"name": "ann"}, {"name": "bob"}])
+    suite_run = await running.start_suite_run(db, suite.id, data_set="people")
+    await running.work_until_done(
+        db, suite_run.id, factory_for(ScriptedExecutor()), options=WorkerOptions(poll_seconds=0.05)
+    )
+    report = await reporting.load_report(db, suite_run.id)
+    assert [run.status.value for run in report.test_runs] == ["PASSED", "PASSED"]
+    assert report.suite_run.context_keys == ("orderId",)

@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orchestra.domain.records import StepResult, TestRun
+from orchestra.domain.records import LostLease, StepResult, TestRun
 from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.reports.assemble import run_report, step_from_result
+from orchestra.reports.text import lost_lease_text
 
 T = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
 STEPS = (
@@ -127,3 +128,46 @@ def test_a_run_failing_at_a_shared_barrier_stops_at_the_element_it_did_not_reach
 
     assert failed_at_barrier("before") == "Task_B"
     assert failed_at_barrier("after") == "Task_B"  # Task_A passed; Task_B was never reached
+
+
+def test_a_join_a_lost_lease_had_in_flight_is_listed_and_said_to_send_nothing() -> None:
+    # claim 1 checkpointed both branches and lost its lease before the join; the suite run
+    # was cancelled before the next try reached it
+    steps = (
+        ScenarioStep(position=1, kind=StepKind.ACTION, element_id="Task_A", branch="/G#1"),
+        ScenarioStep(position=2, kind=StepKind.ACTION, element_id="Task_B", branch="/G#2"),
+        ScenarioStep(
+            position=3,
+            kind=StepKind.BARRIER,
+            element_id="Join",
+            name="Join",
+            spec={"gateway": "Join", "branches": ["/G#1", "/G#2"]},
+        ),
+        ScenarioStep(position=4, kind=StepKind.ACTION, element_id="Task_C", name="C"),
+    )
+    scenario = SCENARIO.model_copy(update={"steps": steps})
+    results = [
+        result(1, StepStatus.PASSED, element_id="Task_A", branch="/G#1", attempt=1),
+        result(2, StepStatus.PASSED, element_id="Task_B", branch="/G#2", attempt=1),
+    ]
+    lease = LostLease(
+        test_run_id=9,
+        attempt=1,
+        worker="w1",
+        expired_at=T,
+        noticed_at=T,
+        done={"1": "PASSED", "2": "PASSED"},
+    )
+    run = RUN.model_copy(update={"status": TestRunStatus.CANCELLED, "error": None})
+    report = run_report(run, scenario, results, [lease])
+    (lost,) = report.lost_leases
+    assert lost.in_flight == (3,)
+    assert [(s.position, s.kind, s.status) for s in report.steps] == [
+        (1, StepKind.ACTION, StepStatus.PASSED),
+        (2, StepKind.ACTION, StepStatus.PASSED),
+        (3, StepKind.BARRIER, StepStatus.SKIPPED),
+        (4, StepKind.ACTION, StepStatus.SKIPPED),
+    ]
+    assert lost_lease_text(report, lost).endswith(
+        "in flight: #3 Join (a barrier: nothing was sent to the SUT)"
+    )

@@ -7,11 +7,14 @@ import hashlib
 import re
 import time
 
+import pytest
+
 from orchestra.domain.process import Bounds
 from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.reports.diagram import diagram_of
-from orchestra.reports.html import render_html
+from orchestra.reports.html import MAX_DETAILED_RUNS, render_html
 from orchestra.reports.layout import auto_layout
+from orchestra.reports.model import TestRunReport
 from tests.support.example_report import example_report, make_run, order_graph, step
 
 HOSTILE = '</pre><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
@@ -95,6 +98,42 @@ def test_a_thousand_runs_render_in_well_under_a_few_seconds() -> None:
     assert elapsed < 10, elapsed
     assert html.count('<details class="run') == 1000
     assert html.count('<details class="run is-failure') == 100
+
+
+def _runs_of_eight_steps(count: int, failing_every: int) -> tuple[TestRunReport, ...]:
+    return tuple(
+        make_run(
+            n,
+            "declined, give up",
+            TestRunStatus.FAILED if n % failing_every == 0 else TestRunStatus.PASSED,
+            tuple(step(k, "Task_CreateOrder") for k in range(1, 9)),
+        )
+        for n in range(1, count + 1)
+    )
+
+
+def test_the_steps_of_failures_come_first_when_the_page_shows_only_some_runs() -> None:
+    runs = _runs_of_eight_steps(6, failing_every=3)  # runs 3 and 6 failed
+    html = render_html(example_report(runs), detailed_runs=3)
+    detailed = re.findall(
+        r'data-run="(\d+)"[^>]*>(?:(?!data-run=).)*?<details class="step', html, re.S
+    )
+    assert detailed == ["1", "3", "6"]
+    assert html.count('<details class="step') == 3 * 8
+    assert html.count("8 steps left out of this page") == 3
+    assert "3 of 6 runs are listed without their steps" in html
+    stepless = (*runs, make_run(7, "declined, give up", TestRunStatus.SKIPPED, ()))
+    html = render_html(example_report(stepless), detailed_runs=3)
+    assert "0 steps left out" not in html
+
+
+@pytest.mark.slow
+def test_ten_thousand_runs_make_a_page_of_bounded_size_every_run_listed() -> None:
+    html = render_html(example_report(_runs_of_eight_steps(10_000, failing_every=10)))
+    assert html.count('<details class="run') == 10_000
+    assert html.count('<details class="step') == MAX_DETAILED_RUNS * 8
+    assert html.count('<details class="run is-failure') == 1_000
+    assert len(html.encode()) < 30_000_000, len(html.encode())  # was 72 MB with every step
 
 
 def _overlap(a: Bounds, b: Bounds) -> bool:

@@ -10,6 +10,7 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.reports.junit import render_junit
 from orchestra.reports.model import RunReport
+from orchestra.reports.text import MAX_MESSAGE_CHARS
 from tests.support.example_report import example_report, make_run, step
 
 
@@ -87,3 +88,19 @@ def test_bytes_xml_cannot_carry_are_replaced_not_fatal(tmp_path: Path) -> None:
 def test_the_timestamp_is_utc_without_offset_as_the_junit_schema_wants(tmp_path: Path) -> None:
     suite = next(iter(parsed(example_report(), tmp_path)))
     assert suite.timestamp == "2026-11-28T07:00:00"
+
+
+def test_a_long_error_is_a_one_line_message_its_whole_text_in_the_failure(
+    tmp_path: Path,
+) -> None:
+    error = "Traceback (most recent call last):\n" + "  frame\n" * 20_000 + "ValueError: bad"
+    failing = step(1, "Task_CreateOrder", StepStatus.ERROR, error=error)
+    run = make_run(1, "x", TestRunStatus.ERROR, (failing,), error=f"CreateOrder: {error}")
+    case = next(iter(next(iter(parsed(example_report((run,)), tmp_path)))))
+    (result,) = case.result
+    message = result.message or ""
+    assert message.startswith("#1 CreateOrder (Task_CreateOrder): Traceback (most recent call")
+    assert "\n" not in message
+    assert len(message) <= MAX_MESSAGE_CHARS + 30  # the cut and how much it left out
+    assert "ValueError: bad" in (result.text or "")
+    assert "ValueError: bad" in (case.system_out or "")

@@ -119,3 +119,34 @@ def test_a_lost_lease_says_a_request_in_flight_was_sent_again_only_when_it_was()
         "in flight: #2 Join (Gateway_Join) (a barrier: nothing was sent to the SUT)"
     )
     assert given_up.endswith("(may have reached the SUT; not executed again: the run was given up)")
+
+
+def test_a_request_in_flight_is_not_said_sent_again_when_the_run_ended_before_it() -> None:
+    # claim 1 lost its lease with #2 and #3 in flight; claim 2 sent #2 again, then the suite
+    # run was cancelled: #3 never ran again
+    lease = lost(1).model_copy(update={"in_flight": (2, 3)})
+    steps = (
+        step(1, "Task_CreateOrder", attempt=1),
+        step(2, "Task_ReserveStock", attempt=2),
+        step(3, "Task_ChargePayment", StepStatus.SKIPPED),
+    )
+    run = make_run(1, "x", TestRunStatus.CANCELLED, steps, attempts=2, lost_leases=(lease,))
+    assert lost_lease_text(run, lease).endswith(
+        "(may have reached the SUT; #2 executed again with the same idempotency key,"
+        " the others not: the run ended first)"
+    )
+    neither = run.model_copy(
+        update={
+            "steps": (
+                steps[0],
+                *(s.model_copy(update={"status": StepStatus.SKIPPED}) for s in steps[1:]),
+            )
+        }
+    )
+    assert lost_lease_text(neither, lease).endswith(
+        "(may have reached the SUT; not executed again: the run ended first)"
+    )
+    running = neither.model_copy(update={"status": TestRunStatus.RUNNING})
+    assert lost_lease_text(running, lease).endswith(
+        "(may have reached the SUT; not executed again yet)"
+    )
