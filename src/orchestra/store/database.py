@@ -134,7 +134,7 @@ def json_dumps(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
     if "\\u0000" in text:
         text = _ESCAPED_NUL.sub(r"\1\\ufffd", text)
-    if _SURROGATE.search(text):
+    if not text.isascii() and _SURROGATE.search(text):  # isascii: a flag, no scan
         text = _SURROGATE.sub("\ufffd", text)
     return text
 
