@@ -8,6 +8,7 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -208,3 +209,52 @@ def test_watch_without_an_id_is_a_usage_error(database_url: str) -> None:
 
     assert done.returncode == 2
     assert "give its id" in done.stderr
+
+
+async def test_run_wait_stopped_by_ctrl_c_exits_130_like_watch_and_releases_what_is_left(
+    db: Database, database_url: str
+) -> None:
+    polling: dict[str, Any] = {  # a step polling an address where nothing listens, for 3 s
+        "action": {"path": "/order"},
+        "checks": [{"status": 200}],
+        "eventually": {"timeout": 3, "interval": 0.1},
+    }
+    suite = await store_suite(
+        db, [scenario(name, [step(0, "a", **polling)]) for name in ("first", "second")]
+    )
+    async with db.transaction() as uow:
+        await uow.config.upsert_environment("local", {"name": "local", **SERVICES}, [])
+    args = (
+        "run",
+        str(suite.id),
+        "--env",
+        "local",
+        "--wait",
+        "--workers",
+        "1",
+        "--concurrency",
+        "1",
+    )
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "orchestra", *args, "--json"),
+        env=clean_env(ORCHESTRA_DATABASE_URL=database_url),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    for _ in range(300):  # bounded: until its first run is being executed
+        assert process.returncode is None, await process.communicate()
+        async with db.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT count(*) AS n FROM test_run WHERE status = 'RUNNING'"
+            )
+            row = await cursor.fetchone()
+        if row is not None and row["n"] > 0:
+            break
+        await asyncio.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+
+    assert process.returncode == 130, stderr
+    shown = json.loads(stdout)
+    assert (shown["status"], shown["interrupted"]) == ("IN_PROGRESS", True)
+    assert shown["done"] < 2  # the other run is left for `orchestra worker`

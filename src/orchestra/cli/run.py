@@ -73,7 +73,8 @@ def run(
     wait: bool,
     as_json: bool,
 ) -> None:
-    """Start a suite run of SUITE_ID; with --wait, execute it here and exit 1 if it failed."""
+    """Start a suite run of SUITE_ID; with --wait, execute it here and exit 1 if it failed
+    (130 if stopped by SIGINT or SIGTERM first: its runs are released for other workers)."""
     given = _given("workers", "concurrency")
     if given and not wait:
         raise UsageError(
@@ -84,6 +85,8 @@ def run(
         _run(suite_id, environment, data_set, workers, concurrency, max_attempts, wait, as_json)
     )
     emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
+    if result.get("interrupted"):  # as `status --watch` and any command stopped by Ctrl-C
+        raise click.exceptions.Exit(130)
     if wait and result["status"] != "PASSED":
         raise click.exceptions.Exit(1)
 

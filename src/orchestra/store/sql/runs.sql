@@ -232,7 +232,8 @@ WITH cp AS (
     -- connection broke) and the committer applies the batch again. Written, counted off once.
     SELECT t.id, t.suite_run_id, l.worker, l.attempt
     FROM latest l JOIN test_run t ON t.id = l.test_run_id
-    WHERE t.locked_by = l.worker AND t.attempt = l.attempt
+    WHERE l.finish IS NOT NULL  -- completions only: a checkpoint's run is not looked up again
+      AND t.locked_by = l.worker AND t.attempt = l.attempt
       AND t.status = CAST(l.finish AS test_run_status)
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
