@@ -14,6 +14,7 @@ from orchestra.domain.process import Flow, Node, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus
 from orchestra.reports.json_report import shipped_schema
+from orchestra.reports.model import RunReport
 from orchestra.reports.outcomes import Outcome, element_outcomes
 from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import reporting, running
@@ -39,6 +40,17 @@ def _join(position: int, gateway: str, branches: list[str], branch: str = "") ->
     )
 
 
+async def run_and_report(db: Database, steps: list[ScenarioStep]) -> RunReport:
+    """One scenario of `steps`, run to its end by the real runtime, and its report."""
+    suite = await store_suite(db, [scenario("s", steps)])
+    suite_run = await running.start_suite_run(db, suite.id)
+    await asyncio.wait_for(
+        running.work_until_done(db, suite_run.id, factory_for(ScriptedExecutor()), options=OPTIONS),
+        timeout=30,
+    )
+    return await reporting.load_report(db, suite_run.id)
+
+
 def _graph(elements: list[str]) -> ProcessGraph:
     """A graph holding the scenario's elements (only their ids matter to the colouring)."""
     nodes = tuple(Node(id=e, category=NodeCategory.TASK, type="task") for e in elements)
@@ -62,13 +74,7 @@ async def test_a_failure_on_the_last_branch_colours_no_element_the_other_branche
         _join(7, "G", ["/G#1", "/G#2"]),
         step(8, "close"),
     ]
-    suite = await store_suite(db, [scenario("s", steps)])
-    suite_run = await running.start_suite_run(db, suite.id)
-    await asyncio.wait_for(
-        running.work_until_done(db, suite_run.id, factory_for(ScriptedExecutor()), options=OPTIONS),
-        timeout=30,
-    )
-    report = await reporting.load_report(db, suite_run.id)
+    report = await run_and_report(db, steps)
     (run,) = report.test_runs
     assert {s.element_id: s.status for s in run.steps} == {
         "open": StepStatus.PASSED,
@@ -107,13 +113,7 @@ async def test_every_step_that_failed_on_its_branch_colours_its_element_failed(
         _join(3, "G", ["/G#1", "/G#2"]),
         step(4, "close"),
     ]
-    suite = await store_suite(db, [scenario("s", steps)])
-    suite_run = await running.start_suite_run(db, suite.id)
-    await asyncio.wait_for(
-        running.work_until_done(db, suite_run.id, factory_for(ScriptedExecutor()), options=OPTIONS),
-        timeout=30,
-    )
-    report = await reporting.load_report(db, suite_run.id)
+    report = await run_and_report(db, steps)
     (run,) = report.test_runs
     assert [(s.element_id, s.status) for s in run.steps] == [
         ("open", StepStatus.PASSED),

@@ -17,7 +17,13 @@ from orchestra.runtime.sweeper import sweep
 from orchestra.services import running
 from orchestra.store.database import Database
 from orchestra.store.runs import ClaimedRun, RunRepository
-from tests.integration.runtime.support import scenario, shared_barrier, step, store_suite
+from tests.integration.runtime.support import (
+    lock_waiters,
+    scenario,
+    shared_barrier,
+    step,
+    store_suite,
+)
 
 PARKED_FOR = 3600.0
 
@@ -99,12 +105,7 @@ async def row_versions(db: Database) -> list[tuple[str, int, str]]:
 
 async def lock_waits(db: Database) -> int:
     async with db.pool.connection() as probe:
-        cursor = await probe.execute(
-            "SELECT count(*) AS n FROM pg_stat_activity"
-            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        row = await cursor.fetchone()
-    return 0 if row is None else int(row["n"])
+        return await lock_waiters(probe)
 
 
 async def advisory_locks(db: Database) -> int:
