@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 from orchestra.domain.execution import StepOutcome
@@ -10,11 +9,15 @@ from orchestra.domain.process import Flow, Node, NodeCategory, ProcessGraph
 from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.reports.outcomes import Outcome, element_outcomes, failed_at
 from orchestra.reports.text import failure_message
-from orchestra.runtime.sweeper import sweep
 from orchestra.services import reporting, running
 from orchestra.store.database import Database
 from orchestra.store.runs import Checkpoint
-from tests.integration.runtime.support import scenario, step, store_suite
+from tests.integration.runtime.support import (
+    expire_again_and_reap,
+    scenario,
+    step,
+    store_suite,
+)
 
 
 async def test_a_run_given_up_on_fails_at_the_step_its_last_lease_had_in_flight(
@@ -36,12 +39,7 @@ async def test_a_run_given_up_on_fails_at_the_step_its_last_lease_had_in_flight(
             execution_context={"done": {"0": "PASSED"}},
         )
         assert await uow.runs.checkpoint(done)
-    await asyncio.sleep(0.2)
-    async with db.transaction() as uow:
-        assert await uow.runs.claim("w2", 1, lease_seconds=0.1)
-    await asyncio.sleep(0.2)
-    async with db.pool.connection() as conn:
-        assert await sweep(conn)
+    await expire_again_and_reap(db)
 
     report = await reporting.load_report(db, suite_run.id)
     (run,) = report.test_runs

@@ -19,6 +19,7 @@ from orchestra.domain.scenario import (
     TestScenario,
 )
 from orchestra.domain.statuses import StepKind, StepStatus
+from orchestra.runtime.sweeper import sweep
 from orchestra.store.base import Connection
 from orchestra.store.database import Database
 
@@ -156,3 +157,14 @@ async def lock_waiters(conn: Connection) -> int:
     )
     row = await cursor.fetchone()
     return 0 if row is None else int(row["n"])
+
+
+async def expire_again_and_reap(db: Database) -> None:
+    """A run claimed by "w1" with a 0.1 s lease (and `max_attempts=2`) loses it, is claimed by
+    "w2" and loses that one too; the sweep's reaper then gives it up (FAILED_STUCK)."""
+    await asyncio.sleep(0.2)
+    async with db.transaction() as uow:
+        assert await uow.runs.claim("w2", 1, lease_seconds=0.1)
+    await asyncio.sleep(0.2)
+    async with db.pool.connection() as conn:
+        assert await sweep(conn)

@@ -20,6 +20,7 @@ from orchestra.store.database import Database
 from orchestra.store.runs import Checkpoint
 from tests.integration.runtime.support import (
     ScriptedExecutor,
+    expire_again_and_reap,
     factory_for,
     scenario,
     step,
@@ -109,12 +110,7 @@ async def test_the_reaper_records_the_last_lease_of_a_stuck_run(db: Database) ->
     suite_run = await running.start_suite_run(db, suite.id, max_attempts=2)
     async with db.transaction() as uow:
         (claimed,) = await uow.runs.claim("w1", 1, lease_seconds=0.1)
-    await asyncio.sleep(0.2)
-    async with db.transaction() as uow:
-        assert await uow.runs.claim("w2", 1, lease_seconds=0.1)
-    await asyncio.sleep(0.2)
-    async with db.pool.connection() as conn:
-        assert await sweep(conn)
+    await expire_again_and_reap(db)
     report = await reporting.load_report(db, suite_run.id)
     (run,) = report.test_runs
     assert run.status is TestRunStatus.FAILED_STUCK
