@@ -49,7 +49,7 @@ class ResponseView:
     def json(self) -> Any:
         if self._json is _UNPARSED:
             try:
-                self._json = json.loads(self.body)
+                self._json = json.loads(self.body, parse_constant=_not_json)
             except (ValueError, UnicodeDecodeError) as exc:
                 kind = self.header("content-type") or "no content type"
                 raise InvalidJson(
@@ -83,6 +83,11 @@ class CompiledCheck:
 
     def evaluate(self, view: ResponseView | None, ns: Namespaces, expected: Any) -> CheckResult:
         return _EVALUATORS[self.check.kind](self.check, self.name, view, expected)
+
+
+def _not_json(constant: str) -> Any:
+    """Python's json reads NaN and Infinity, which JSON does not have (nor jsonb)."""
+    raise ValueError(f"{constant} is not a JSON number")
 
 
 def compile_check(check: Check, templates: Templates) -> CompiledCheck:

@@ -9,8 +9,6 @@ back when it raises; a value PostgreSQL refuses (NUL, NaN, out of range) raises 
 from __future__ import annotations
 
 import asyncio
-import json
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from orchestra.errors import Conflict, DatabaseUnreachable, StoreError
 from orchestra.store import migrate
 from orchestra.store.base import CONFLICTS, Connection
 from orchestra.store.embedded import embedded_database_url
+from orchestra.store.jsontext import json_dumps
 from orchestra.store.migrate import redact_url
 from orchestra.store.refusals import REFUSALS, refused
 from orchestra.store.repositories import UnitOfWork
@@ -118,25 +117,6 @@ async def connect_pool(
 
 async def _configure(conn: Connection) -> None:
     set_json_dumps(json_dumps, conn)
-
-
-# A NUL character escaped in JSON, not preceded by an escaped backslash.
-_ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
-# A lone surrogate: what Python makes of bytes that are not UTF-8 (`surrogateescape`, as
-# aiohttp decodes a header value); no UTF-8 text holds one.
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def json_dumps(value: Any) -> str:
-    """JSON for jsonb: PostgreSQL refuses NUL in jsonb text, and a SUT may well send one, so it
-    becomes U+FFFD (the replacement character) instead of failing the write; so does a lone
-    surrogate (a header's bytes that are not UTF-8), which PostgreSQL refuses too."""
-    text = json.dumps(value, ensure_ascii=False)
-    if "\\u0000" in text:
-        text = _ESCAPED_NUL.sub(r"\1\\ufffd", text)
-    if not text.isascii() and _SURROGATE.search(text):  # isascii: a flag, no scan
-        text = _SURROGATE.sub("\ufffd", text)
-    return text
 
 
 def _upgrade(url: str) -> None:

@@ -22,6 +22,7 @@ from orchestra.domain.records import (
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.store.base import Repository
+from orchestra.store.jsontext import checkpoint_dumps
 from orchestra.store.queries import sql
 
 _ANALYZE_FROM = 100  # runs created at once that may make the planner's statistics misleading
@@ -313,7 +314,8 @@ class RunRepository(Repository):
         """Checkpoints (no exports) and completions of several runs in one statement, each
         fenced by its run's lease; for each, None when that lease was lost. A completion's
         suite run is not closed here: `close_if_done` or `schedule` it afterwards."""
-        rows = await self._all("checkpoint_many", rows=Jsonb([_write_row(w) for w in writes]))
+        rows = [_write_row(w) for w in writes]
+        rows = await self._all("checkpoint_many", rows=Jsonb(rows, dumps=checkpoint_dumps))
         written = {
             int(row["n"]): Written(int(row["suite_run_id"]), row["unfinished"]) for row in rows
         }

@@ -148,6 +148,15 @@ def test_a_jsonpath_check_on_a_body_that_is_not_json_raises_invalid_json() -> No
         run({"jsonpath": "$.state", "eq": "DONE"}, view(b"<html>"))
 
 
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_body_with_a_number_json_does_not_have_is_not_json(constant: str) -> None:
+    body = f'{{"amount": {constant}}}'.encode()
+
+    with pytest.raises(InvalidJson, match=f"not valid JSON .*{constant} is not a JSON number"):
+        run({"jsonpath": "$.amount", "exists": True}, view(body))
+    assert view(body).json_or_none() is None  # recorded as the body's text, not as JSON
+
+
 def test_expected_values_may_be_templates() -> None:
     compiled = compile_check(
         Check.model_validate({"jsonpath": "$.id", "eq": "{{ vars.id }}"}), Templates()

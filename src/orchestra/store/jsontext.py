@@ -1,0 +1,49 @@
+"""JSON text for jsonb parameters: what PostgreSQL would refuse is mended or refused here.
+
+PostgreSQL refuses NUL in jsonb text, and a SUT may well send one, so it becomes U+FFFD (the
+replacement character) instead of failing the write; so does a lone surrogate (a header's bytes
+that are not UTF-8, as aiohttp decodes them), which PostgreSQL refuses too.
+
+`json_dumps` serves every jsonb parameter (set on each connection) and keeps NaN and the
+infinities as Python writes them, so PostgreSQL refuses them and `refusals` names the value: a
+data set or a step's spec holding one is refused, not stored changed. `checkpoint_dumps` serves
+the checkpoints, a step's records and the run's context written after every step: orjson writes
+them in C, three to five times faster than `json`. There a non-finite number, which only a SUT's
+non-standard JSON could bring in and which `ResponseView.json` refuses, would be stored as null.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import orjson
+
+# A NUL character escaped in JSON, not preceded by an escaped backslash.
+_ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+# A lone surrogate: what Python makes of bytes that are not UTF-8 (`surrogateescape`, as
+# aiohttp decodes a header value); no UTF-8 text holds one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_dumps(value: Any) -> str:
+    """JSON for jsonb, NUL and lone surrogates made U+FFFD (see above)."""
+    text = json.dumps(value, ensure_ascii=False)
+    if "\\u0000" in text:
+        text = _ESCAPED_NUL.sub(r"\1\\ufffd", text)
+    if not text.isascii() and _SURROGATE.search(text):  # isascii: a flag, no scan
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def checkpoint_dumps(value: Any) -> bytes | str:
+    """`json_dumps` in C for the checkpoints' rows; what orjson does not take (a lone
+    surrogate, an integer beyond 64 bits) goes through `json_dumps`."""
+    try:
+        data = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        return json_dumps(value)
+    if b"\\u0000" in data:
+        return _ESCAPED_NUL.sub(r"\1\\ufffd", data.decode())
+    return data
