@@ -132,6 +132,7 @@ def step_from_result(
         response=result.response,
         checks=tuple(_check(raw) for raw in result.checks),
         error=result.error,
+        requests=result.attempts,
     )
 
 

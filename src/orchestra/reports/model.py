@@ -103,7 +103,9 @@ class StepReport(Documented):
     checks: tuple[CheckResult, ...] = ()
     error: str | None = None
     requests: int | None = None
-    """Requests made for this step, retries and polls included (None: not recorded)."""
+    """Requests made for this step, retries and `eventually` polls included (stored since
+    schema 0004; a result stored before reads 1); 0 for a step that never ran, None when not
+    known."""
 
 
 def barrier_anchor(step: ScenarioStep | None, next_element: str | None = None) -> str | None:
