@@ -115,7 +115,8 @@ def _passed_elements(run: TestRunReport) -> set[str]:
 def _reached(run: TestRunReport, culprit: str) -> set[str]:
     """The elements of the path before the first whose step did not pass, or the culprit: the
     path lists parallel branches one after the other, so a branch listed before the failing
-    one may hold steps a failure stopped it short of (and the join it never reached)."""
+    one may hold steps a failure stopped it short of (and the join it never reached: a join
+    whose branches all passed has its SKIPPED step for it, `assemble.stopped_joins`)."""
     pending: dict[str, deque[StepStatus]] = {}
     for step in run.steps:  # in position order: a looped element's steps as the path has them
         if step.element_id:
