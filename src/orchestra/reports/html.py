@@ -32,8 +32,14 @@ from orchestra.reports.calls import CallLinks, call_anchor, call_view
 from orchestra.reports.coverage import CoverageMarking, coverage_counts, element_coverage
 from orchestra.reports.diagram import Marking, OutcomeMarking, diagram_of, draw_svg, element_anchor
 from orchestra.reports.events import event_texts
-from orchestra.reports.model import CalledProcess, RunReport, SuiteReport, unbound_steps
-from orchestra.reports.outcomes import element_outcomes, outcome_counts
+from orchestra.reports.model import (
+    CalledProcess,
+    RunReport,
+    SuiteReport,
+    TestRunReport,
+    unbound_steps,
+)
+from orchestra.reports.outcomes import element_outcomes, outcome_counts, reached_elements
 from orchestra.reports.text import (
     failure_message,
     format_ms,
@@ -206,9 +212,18 @@ def _environment() -> Environment:
         "seconds": _seconds,
         "unbound_steps": unbound_steps,
         "anchor": element_anchor,
+        "reached": _reached,
     }
     environment.globals.update(helpers)
     return environment
+
+
+def _reached(run: TestRunReport) -> str:
+    """The elements a run reached, in its path's order, for the element filter: a run that
+    stopped early is not listed under the elements it was to reach (see report.js)."""
+    reached = reached_elements(run)
+    ordered = dict.fromkeys(e for e in run.path if e in reached)
+    return " ".join([*ordered, *sorted(reached - set(ordered))])
 
 
 @cache

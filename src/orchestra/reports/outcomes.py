@@ -71,6 +71,12 @@ def element_outcomes(
     }
 
 
+def reached_elements(run: TestRunReport) -> set[str]:
+    """The elements the run reached, as the colouring counts it: those it passed and those it
+    failed at (its whole path when it passed; none when it never ran)."""
+    return _passed_elements(run) | _failed_elements(run)
+
+
 def failed_at(run: TestRunReport) -> str | None:
     """The element a failing run failed at, if its steps say which: for a shared barrier, the
     element the run did not reach (`StepReport.at`); for a run given up on (FAILED_STUCK)
