@@ -33,10 +33,12 @@ from orchestra.reports.coverage import CoverageMarking, coverage_counts, element
 from orchestra.reports.diagram import Marking, OutcomeMarking, diagram_of, draw_svg, element_anchor
 from orchestra.reports.events import event_texts
 from orchestra.reports.model import (
+    MAX_DETAILED_RUNS,
     CalledProcess,
     RunReport,
     SuiteReport,
     TestRunReport,
+    runs_to_detail,
     unbound_steps,
 )
 from orchestra.reports.outcomes import element_outcomes, outcome_counts, reached_elements
@@ -69,14 +71,9 @@ class CallSection:
     counts: Counts
 
 
-MAX_DETAILED_RUNS = 1_000
-"""Runs whose steps (requests, responses, checks) the page shows: failures first, then the
-others in order. Beyond them a run is its summary line: 10,000 runs of 10 steps would otherwise
-make a page of hundreds of MB. The JSON report holds every step."""
-
-
 def render_html(report: RunReport, *, detailed_runs: int = MAX_DETAILED_RUNS) -> str:
-    """The report as one HTML document, the steps of at most `detailed_runs` runs in it."""
+    """The report as one HTML document, the steps of at most `detailed_runs` runs in it
+    (`model.MAX_DETAILED_RUNS`: failures first); every run has its summary line."""
 
     def marking_for(graph: ProcessGraph | None) -> tuple[Marking, Counts]:
         outcomes = element_outcomes(report, graph)
@@ -106,8 +103,7 @@ def render_html(report: RunReport, *, detailed_runs: int = MAX_DETAILED_RUNS) ->
 
 def _detailed(report: RunReport, limit: int) -> frozenset[int]:
     """The ids of the runs whose steps the page shows: failures first, then in order."""
-    ordered = sorted(report.test_runs, key=lambda run: not run.is_failure)
-    return frozenset(run.id for run in ordered[: max(limit, 0)])
+    return frozenset(run.id for run in runs_to_detail(report, limit))
 
 
 def render_suite_html(report: SuiteReport) -> str:

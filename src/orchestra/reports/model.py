@@ -248,6 +248,22 @@ class RunReport(Documented):
         return sum(1 for run in self.test_runs if run.status in statuses)
 
 
+MAX_DETAILED_RUNS = 1_000
+"""Runs whose steps (requests, responses, checks) the HTML and JSON reports detail: failures
+first, then the others in order. 10,000 runs of 8 steps would otherwise make a page of hundreds
+of MB and a JSON document of 72 MB; beyond them the page lists a run by its summary line, and
+the document counts the runs it leaves out per status. `orchestra report --all-runs` (the API's
+`all_runs=true`) details every run."""
+
+
+def runs_to_detail(report: RunReport, limit: int = MAX_DETAILED_RUNS) -> tuple[TestRunReport, ...]:
+    """The runs a report bounded to `limit` details, in the report's order: the failures first
+    (all of them when there are fewer than `limit`), then the others, in order, to the limit."""
+    ordered = sorted(report.test_runs, key=lambda run: not run.is_failure)  # stable
+    chosen = {run.id for run in ordered[: max(limit, 0)]}
+    return tuple(run for run in report.test_runs if run.id in chosen)
+
+
 class SuiteReport(Documented):
     """One generated suite before any run: its scenarios and what they cover of the process."""
 

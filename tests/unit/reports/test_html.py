@@ -12,9 +12,9 @@ import pytest
 from orchestra.domain.process import Bounds
 from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.reports.diagram import diagram_of
-from orchestra.reports.html import MAX_DETAILED_RUNS, render_html
+from orchestra.reports.html import render_html
 from orchestra.reports.layout import auto_layout
-from orchestra.reports.model import TestRunReport
+from orchestra.reports.model import MAX_DETAILED_RUNS, TestRunReport
 from orchestra.reports.outcomes import element_outcomes
 from tests.support.example_report import example_report, make_run, order_graph, step
 
