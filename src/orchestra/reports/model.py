@@ -250,8 +250,8 @@ class RunReport(Documented):
 
 MAX_DETAILED_RUNS = 1_000
 """Runs whose steps (requests, responses, checks) the HTML and JSON reports detail: failures
-first, then the others in order. 10,000 runs of 8 steps would otherwise make a page of hundreds
-of MB and a JSON document of 72 MB; beyond them the page lists a run by its summary line, and
+first, then the others in order. 10,000 runs of 8 steps would otherwise make a page of 72 MB
+and a JSON document of 94 MB; beyond them the page lists a run by its summary line, and
 the document counts the runs it leaves out per status. `orchestra report --all-runs` (the API's
 `all_runs=true`) details every run."""
 
