@@ -1,4 +1,5 @@
-"""`orchestra report SUITE_RUN --format junit|json|html [-o PATH]`: a suite run's report;
+"""`orchestra report SUITE_RUN --format junit|json|html [-o PATH] [--all-runs]`: a suite run's
+report;
 `orchestra report --suite SUITE [-o PATH]`: a suite's coverage page (HTML), before any run."""
 
 from __future__ import annotations
@@ -39,28 +40,41 @@ from orchestra.services import reporting
     help="Where to write it (default: orchestra-report-ID.xml|.json|.html, or"
     " orchestra-suite-ID.html, here).",
 )
+@click.option(
+    "--all-runs",
+    is_flag=True,
+    help="Detail the steps of every run: the HTML and JSON reports detail 1,000 runs, failures"
+    " first, and count or list the others without their steps.",
+)
 @json_option
 def report(
     suite_run_id: int | None,
     suite_id: int | None,
     format_name: str,
     output: Path | None,
+    all_runs: bool,
     as_json: bool,
 ) -> None:
     """Write the report of a suite run (JUnit XML, JSON, or a self-contained HTML page), or with
     --suite the coverage page of a suite: its diagram coloured by the scenarios through each
     element, the uncovered and unbound ones marked, and its scenarios."""
     if suite_id is not None and suite_run_id is None:
+        if all_runs:
+            raise UsageError("--all-runs is for a suite run's report; a suite's page has no runs")
         _suite_page(suite_id, format_name, output, as_json)
     elif suite_run_id is not None and suite_id is None:
-        _run_report(suite_run_id, format_name, output, as_json)
+        _run_report(suite_run_id, format_name, output, as_json, all_runs=all_runs)
     else:
         raise UsageError("give a SUITE_RUN id, or --suite SUITE for a suite's coverage page")
 
 
-def _run_report(suite_run_id: int, format_name: str, output: Path | None, as_json: bool) -> None:
+def _run_report(
+    suite_run_id: int, format_name: str, output: Path | None, as_json: bool, *, all_runs: bool
+) -> None:
     path = output or reporting.default_path(suite_run_id, format_name)
-    written = with_database(lambda db: reporting.write_report(db, suite_run_id, format_name, path))
+    written = with_database(
+        lambda db: reporting.write_report(db, suite_run_id, format_name, path, all_runs=all_runs)
+    )
     emit(
         {"suite_run": suite_run_id, "format": format_name, "path": str(written.absolute())},
         as_json=as_json,

@@ -125,6 +125,7 @@ class StepResult(Frozen):
     response: dict[str, Any] | None = None
     checks: tuple[dict[str, Any], ...] = ()
     error: str | None = None
+    attempts: int = 1  # requests made: retries and `eventually` polls (StepOutcome.attempts)
     recorded_at: datetime | None = None
 
 

@@ -1,6 +1,7 @@
 """Reports of one suite run, all rendered from `RunReport`: JUnit XML, JSON, self-contained HTML.
 
-`render(report, "junit" | "json" | "html")` is what `orchestra report --format` calls;
+`render(report, "junit" | "json" | "html", all_runs=False)` is what `orchestra report --format`
+calls (the HTML and JSON detail `MAX_DETAILED_RUNS` runs, failures first, unless `all_runs`);
 `render_suite_html(SuiteReport)` is a suite's coverage page before any run (`report --suite`).
 """
 
@@ -13,7 +14,7 @@ from orchestra.errors import UsageError
 from orchestra.reports.html import render_html, render_suite_html
 from orchestra.reports.json_report import render_json
 from orchestra.reports.junit import render_junit
-from orchestra.reports.model import RunReport, SuiteReport, step_report
+from orchestra.reports.model import MAX_DETAILED_RUNS, RunReport, SuiteReport, step_report
 
 
 class ReportFormat(StrEnum):
@@ -26,24 +27,28 @@ class ReportFormat(StrEnum):
         return ".xml" if self is ReportFormat.JUNIT else f".{self.value}"
 
 
-_RENDERERS: dict[ReportFormat, Callable[[RunReport], str]] = {
-    ReportFormat.JUNIT: render_junit,
-    ReportFormat.JSON: render_json,
-    ReportFormat.HTML: render_html,
+_RENDERERS: dict[ReportFormat, Callable[[RunReport, int], str]] = {
+    ReportFormat.JUNIT: lambda report, _detailed: render_junit(report),  # always every run
+    ReportFormat.JSON: lambda report, detailed: render_json(report, detailed_runs=detailed),
+    ReportFormat.HTML: lambda report, detailed: render_html(report, detailed_runs=detailed),
 }
 
 
-def render(report: RunReport, format_name: str) -> str:
-    """The report in one format; UsageError naming the formats for an unknown one."""
+def render(report: RunReport, format_name: str, *, all_runs: bool = False) -> str:
+    """The report in one format, detailing every run's steps with `all_runs` (the HTML and
+    JSON reports otherwise detail `MAX_DETAILED_RUNS`, failures first); UsageError naming the
+    formats for an unknown one."""
     try:
         chosen = ReportFormat(format_name.lower())
     except ValueError:
         known = ", ".join(f.value for f in ReportFormat)
         raise UsageError(f"unknown report format {format_name!r} (one of {known})") from None
-    return _RENDERERS[chosen](report)
+    detailed = len(report.test_runs) if all_runs else MAX_DETAILED_RUNS
+    return _RENDERERS[chosen](report, detailed)
 
 
 __all__ = [
+    "MAX_DETAILED_RUNS",
     "ReportFormat",
     "RunReport",
     "SuiteReport",

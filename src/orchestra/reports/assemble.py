@@ -24,7 +24,7 @@ from orchestra.reports.model import (
     barrier_anchor,
     step_report,
 )
-from orchestra.runtime.plan import build_plan, next_steps
+from orchestra.runtime.plan import Block, StepSequence, build_plan, next_steps
 
 _CHECK_FIELDS = frozenset(CheckResult.model_fields)
 
@@ -39,12 +39,17 @@ def run_report(
 
     A step with a result shows it; one without (the run stopped before it) is SKIPPED, except
     BARRIER steps, which are left out unless a lost lease had one in flight (its line names
-    it). Results of steps the scenario no longer lists are kept.
+    it) or they are joins the run was stopped short of (`stopped_joins`). Results of steps the
+    scenario no longer lists are kept.
     """
     by_position = {result.position: result for result in results}
     steps = scenario.steps if scenario is not None else ()
     leases = tuple(lost_lease_report(lease, steps) for lease in lost)
-    shown = set(by_position) | {p for lease in leases for p in lease.in_flight}
+    shown = (
+        set(by_position)
+        | {p for lease in leases for p in lease.in_flight}
+        | stopped_joins(steps, results)
+    )
     listed = {step.position for step in steps}
     ahead = _next_elements(steps)
     reports = [
@@ -92,6 +97,39 @@ def lost_lease_report(lease: LostLease, steps: Sequence[ScenarioStep]) -> LostLe
     )
 
 
+def stopped_joins(steps: Sequence[ScenarioStep], results: Sequence[StepResult]) -> set[int]:
+    """Positions of the joins whose branches all passed but which have no result: a step that
+    failed elsewhere (on another branch) stopped the run before it joined them, so the join
+    was not reached, and is listed SKIPPED like any step after a failure. A join whose own
+    branches did not all pass stays out: the step they stopped at says where the run did."""
+    passed = {result.position for result in results if result.status is StepStatus.PASSED}
+    try:
+        plan = build_plan(steps)
+    except InputRefused:
+        return set()
+    stopped: set[int] = set()
+    _passed_through(plan, passed, stopped)
+    return stopped
+
+
+def _passed_through(sequence: StepSequence, passed: set[int], stopped: set[int]) -> bool:
+    """Whether every step of `sequence` passed, joins included, as the interpreter walks it;
+    adds to `stopped` each join whose branches all passed and that did not."""
+    for item in sequence.items:
+        if not isinstance(item, Block):
+            if item.position not in passed:
+                return False
+            continue
+        # every branch walked, a nested join in a later one may have been stopped short too
+        branches = [_passed_through(branch, passed, stopped) for branch in item.branches.values()]
+        if not all(branches):
+            return False
+        if item.barrier is not None and item.barrier.position not in passed:
+            stopped.add(item.barrier.position)
+            return False
+    return True
+
+
 def _attempts(run: TestRun) -> int:
     """Tries, not claims: a run is claimed again after waiting at a shared barrier or a
     worker's drain too; only a lost lease costs it an attempt (a FAILED_STUCK run lost its
@@ -132,6 +170,7 @@ def step_from_result(
         response=result.response,
         checks=tuple(_check(raw) for raw in result.checks),
         error=result.error,
+        requests=result.attempts,
     )
 
 

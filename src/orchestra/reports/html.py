@@ -32,8 +32,16 @@ from orchestra.reports.calls import CallLinks, call_anchor, call_view
 from orchestra.reports.coverage import CoverageMarking, coverage_counts, element_coverage
 from orchestra.reports.diagram import Marking, OutcomeMarking, diagram_of, draw_svg, element_anchor
 from orchestra.reports.events import event_texts
-from orchestra.reports.model import CalledProcess, RunReport, SuiteReport, unbound_steps
-from orchestra.reports.outcomes import element_outcomes, outcome_counts
+from orchestra.reports.model import (
+    MAX_DETAILED_RUNS,
+    CalledProcess,
+    RunReport,
+    SuiteReport,
+    TestRunReport,
+    runs_to_detail,
+    unbound_steps,
+)
+from orchestra.reports.outcomes import element_outcomes, outcome_counts, reached_elements
 from orchestra.reports.text import (
     failure_message,
     format_ms,
@@ -63,14 +71,9 @@ class CallSection:
     counts: Counts
 
 
-MAX_DETAILED_RUNS = 1_000
-"""Runs whose steps (requests, responses, checks) the page shows: failures first, then the
-others in order. Beyond them a run is its summary line: 10,000 runs of 10 steps would otherwise
-make a page of hundreds of MB. The JSON report holds every step."""
-
-
 def render_html(report: RunReport, *, detailed_runs: int = MAX_DETAILED_RUNS) -> str:
-    """The report as one HTML document, the steps of at most `detailed_runs` runs in it."""
+    """The report as one HTML document, the steps of at most `detailed_runs` runs in it
+    (`model.MAX_DETAILED_RUNS`: failures first); every run has its summary line."""
 
     def marking_for(graph: ProcessGraph | None) -> tuple[Marking, Counts]:
         outcomes = element_outcomes(report, graph)
@@ -100,8 +103,7 @@ def render_html(report: RunReport, *, detailed_runs: int = MAX_DETAILED_RUNS) ->
 
 def _detailed(report: RunReport, limit: int) -> frozenset[int]:
     """The ids of the runs whose steps the page shows: failures first, then in order."""
-    ordered = sorted(report.test_runs, key=lambda run: not run.is_failure)
-    return frozenset(run.id for run in ordered[: max(limit, 0)])
+    return frozenset(run.id for run in runs_to_detail(report, limit))
 
 
 def render_suite_html(report: SuiteReport) -> str:
@@ -206,9 +208,18 @@ def _environment() -> Environment:
         "seconds": _seconds,
         "unbound_steps": unbound_steps,
         "anchor": element_anchor,
+        "reached": _reached,
     }
     environment.globals.update(helpers)
     return environment
+
+
+def _reached(run: TestRunReport) -> str:
+    """The elements a run reached, in its path's order, for the element filter: a run that
+    stopped early is not listed under the elements it was to reach (see report.js)."""
+    reached = reached_elements(run)
+    ordered = dict.fromkeys(e for e in run.path if e in reached)
+    return " ".join([*ordered, *sorted(reached - set(ordered))])
 
 
 @cache

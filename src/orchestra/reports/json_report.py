@@ -1,10 +1,13 @@
-"""The JSON report: the whole suite run as one document, described by `report.schema.json`.
+"""The JSON report: the suite run as one document, described by `report.schema.json`.
 
-The document is `{"format", "summary", "elements", "report"}`: `report` is the `RunReport`
-model as is (runs, steps, checks, timings, coverage, the process graph and the called processes
-it inlined), `elements` the outcome of every node and flow (the called processes' under their
-inlined ids), `summary` the counts a dashboard wants first. Regenerate the shipped
-schema after changing a model with `python -m orchestra.reports.schema`.
+The document is `{"format", "summary", "elements", "report", "left_out"}`: `report` is the
+`RunReport` model (runs, steps, checks, timings, coverage, the process graph and the called
+processes it inlined), `elements` the outcome of every node and flow (the called processes'
+under their inlined ids), `summary` the counts a dashboard wants first. Like the HTML page, it
+details at most `MAX_DETAILED_RUNS` runs, failures first: `report.test_runs` lists those, and
+`left_out` counts the others per status and says how to get them all; `summary` and `elements`
+count every run. Regenerate the shipped schema after changing a model with
+`python -m orchestra.reports.schema`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ from typing import Any, Literal
 
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.reports.calls import call_view
-from orchestra.reports.model import Documented, RunReport
+from orchestra.reports.model import (
+    MAX_DETAILED_RUNS,
+    Documented,
+    RunReport,
+    TestRunReport,
+    runs_to_detail,
+)
 from orchestra.reports.outcomes import ElementOutcome, element_outcomes, outcome_counts
 
 FORMAT = "orchestra.report/1"
@@ -35,6 +44,20 @@ class Summary(Documented):
     of the called processes it inlined)."""
 
 
+class LeftOut(Documented):
+    """The runs beyond the document's bound: counted, not listed in `report.test_runs`."""
+
+    test_runs: int
+    """How many runs of the suite run `report.test_runs` leaves out."""
+    by_status: dict[str, int]
+    """The runs left out, per status (the statuses they have)."""
+    detailed: int
+    """How many runs `report.test_runs` details, with their steps: the failures first, then
+    the others in order, up to the bound."""
+    get_all: str
+    """How to get a document that details every run."""
+
+
 class ReportDocument(Documented):
     """Orchestra's JSON report of one suite run."""
 
@@ -42,11 +65,17 @@ class ReportDocument(Documented):
     summary: Summary
     elements: tuple[ElementOutcome, ...]
     """Every node and sequence flow of the process with its outcome, then those of each called
-    process it inlined (`report.process.calls`), by their inlined ids (`CALL/<id>`)."""
+    process it inlined (`report.process.calls`), by their inlined ids (`CALL/<id>`), counting
+    every run (those left out too)."""
     report: RunReport
+    """The suite run, with the runs the document details (all of them unless `left_out`)."""
+    left_out: LeftOut | None = None
+    """Beyond the bound (1,000 runs by default), the runs not listed in `report.test_runs`;
+    null when every run is."""
 
 
-def build_document(report: RunReport) -> ReportDocument:
+def build_document(report: RunReport, *, detailed_runs: int = MAX_DETAILED_RUNS) -> ReportDocument:
+    """The document of `report`, detailing at most `detailed_runs` runs (failures first)."""
     outcomes = element_outcomes(report)
     summary = Summary(
         status=report.suite_run.status.value,
@@ -60,14 +89,44 @@ def build_document(report: RunReport) -> ReportDocument:
         for call in report.process.calls
         for outcome in element_outcomes(report, call_view(call)).values()
     ]
+    detailed = runs_to_detail(report, detailed_runs)
+    left_out = _left_out(report, detailed)
+    if left_out is not None:
+        report = report.model_copy(update={"test_runs": detailed})
     return ReportDocument(
-        format=FORMAT, summary=summary, elements=(*outcomes.values(), *called), report=report
+        format=FORMAT,
+        summary=summary,
+        elements=(*outcomes.values(), *called),
+        report=report,
+        left_out=left_out,
     )
 
 
-def render_json(report: RunReport) -> str:
-    """The JSON report, valid against `report.schema.json`."""
-    return build_document(report).model_dump_json(indent=2) + "\n"
+def _left_out(report: RunReport, detailed: tuple[TestRunReport, ...]) -> LeftOut | None:
+    if len(detailed) == len(report.test_runs):
+        return None
+    listed = {run.id for run in detailed}
+    by_status: dict[str, int] = {}
+    for run in report.test_runs:
+        if run.id not in listed:
+            by_status[run.status.value] = by_status.get(run.status.value, 0) + 1
+    suite_run = report.suite_run.id
+    return LeftOut(
+        test_runs=len(report.test_runs) - len(detailed),
+        by_status=by_status,
+        detailed=len(detailed),
+        get_all=(
+            f"orchestra report {suite_run} --format json --all-runs, or"
+            f" GET /suite-runs/{suite_run}/report?format=json&all_runs=true"
+        ),
+    )
+
+
+def render_json(report: RunReport, *, detailed_runs: int = MAX_DETAILED_RUNS) -> str:
+    """The JSON report, valid against `report.schema.json`, detailing at most `detailed_runs`
+    runs (failures first; `left_out` counts the others)."""
+    document = build_document(report, detailed_runs=detailed_runs)
+    return document.model_dump_json(indent=2) + "\n"
 
 
 def json_schema() -> dict[str, Any]:

@@ -103,7 +103,9 @@ class StepReport(Documented):
     checks: tuple[CheckResult, ...] = ()
     error: str | None = None
     requests: int | None = None
-    """Requests made for this step, retries and polls included (None: not recorded)."""
+    """Requests made for this step, retries and `eventually` polls included (stored since
+    schema 0004; a result stored before reads 1); 0 for a step that never ran, None when not
+    known."""
 
 
 def barrier_anchor(step: ScenarioStep | None, next_element: str | None = None) -> str | None:
@@ -244,6 +246,22 @@ class RunReport(Documented):
 
     def count(self, *statuses: TestRunStatus) -> int:
         return sum(1 for run in self.test_runs if run.status in statuses)
+
+
+MAX_DETAILED_RUNS = 1_000
+"""Runs whose steps (requests, responses, checks) the HTML and JSON reports detail: failures
+first, then the others in order. 10,000 runs of 8 steps would otherwise make a page of 72 MB
+and a JSON document of 94 MB; beyond them the page lists a run by its summary line, and
+the document counts the runs it leaves out per status. `orchestra report --all-runs` (the API's
+`all_runs=true`) details every run."""
+
+
+def runs_to_detail(report: RunReport, limit: int = MAX_DETAILED_RUNS) -> tuple[TestRunReport, ...]:
+    """The runs a report bounded to `limit` details, in the report's order: the failures first
+    (all of them when there are fewer than `limit`), then the others, in order, to the limit."""
+    ordered = sorted(report.test_runs, key=lambda run: not run.is_failure)  # stable
+    chosen = {run.id for run in ordered[: max(limit, 0)]}
+    return tuple(run for run in report.test_runs if run.id in chosen)
 
 
 class SuiteReport(Documented):

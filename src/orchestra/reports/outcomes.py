@@ -71,6 +71,12 @@ def element_outcomes(
     }
 
 
+def reached_elements(run: TestRunReport) -> set[str]:
+    """The elements the run reached, as the colouring counts it: those it passed and those it
+    failed at (its whole path when it passed; none when it never ran)."""
+    return _passed_elements(run) | _failed_elements(run)
+
+
 def failed_at(run: TestRunReport) -> str | None:
     """The element a failing run failed at, if its steps say which: for a shared barrier, the
     element the run did not reach (`StepReport.at`); for a run given up on (FAILED_STUCK)
@@ -115,7 +121,8 @@ def _passed_elements(run: TestRunReport) -> set[str]:
 def _reached(run: TestRunReport, culprit: str) -> set[str]:
     """The elements of the path before the first whose step did not pass, or the culprit: the
     path lists parallel branches one after the other, so a branch listed before the failing
-    one may hold steps a failure stopped it short of (and the join it never reached)."""
+    one may hold steps a failure stopped it short of (and the join it never reached: a join
+    whose branches all passed has its SKIPPED step for it, `assemble.stopped_joins`)."""
     pending: dict[str, deque[StepStatus]] = {}
     for step in run.steps:  # in position order: a looped element's steps as the path has them
         if step.element_id:

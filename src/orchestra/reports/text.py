@@ -62,9 +62,8 @@ def format_ms(duration_ms: float | None) -> str:
 def step_lines(step: StepReport, try_number: int = 1) -> list[str]:
     """One step as readable lines: title and status, request, response, checks, error;
     `try_number`: the run's try that executed it (`TestRunReport.try_of`)."""
-    requests = "" if step.requests is None else f", {step.requests} request"
-    if step.requests not in (None, 1):
-        requests += "s"
+    # said only when retries or polls made more than one (a step that never ran says so)
+    requests = f", {step.requests} requests" if step.requests and step.requests > 1 else ""
     lines = [
         f"{step_title(step)}: {step.status.value} in {format_ms(step.duration_ms)}"
         f" (try {try_number}{requests})"

@@ -115,15 +115,20 @@ def default_path(suite_run_id: int, format_name: str) -> Path:
     return Path(f"orchestra-report-{suite_run_id}{chosen.suffix}")
 
 
-async def render_report(db: Database, suite_run_id: int, format_name: str) -> str:
-    """The suite run's report as text in one format (rendered off the event loop)."""
+async def render_report(
+    db: Database, suite_run_id: int, format_name: str, *, all_runs: bool = False
+) -> str:
+    """The suite run's report as text in one format (rendered off the event loop); the HTML
+    and JSON detail the steps of 1,000 runs, failures first, or of every run with `all_runs`."""
     report = await load_report(db, suite_run_id)
-    return await asyncio.to_thread(render, report, format_name)
+    return await asyncio.to_thread(lambda: render(report, format_name, all_runs=all_runs))
 
 
-async def write_report(db: Database, suite_run_id: int, format_name: str, path: Path) -> Path:
+async def write_report(
+    db: Database, suite_run_id: int, format_name: str, path: Path, *, all_runs: bool = False
+) -> Path:
     """Render the suite run's report into `path` (written whole, then moved into place)."""
-    text = await render_report(db, suite_run_id, format_name)
+    text = await render_report(db, suite_run_id, format_name, all_runs=all_runs)
     await _write(path, text)
     return path
 

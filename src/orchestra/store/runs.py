@@ -301,6 +301,7 @@ class RunRepository(Repository):
             response=Jsonb(outcome.response) if outcome.response is not None else None,
             checks=Jsonb([c.model_dump(mode="json") for c in outcome.checks]),
             error=outcome.error,
+            attempts=outcome.attempts,
             exports=Jsonb(outcome.exports),
         )
         return row is not None and int(row["fenced"]) == 1
@@ -495,5 +496,6 @@ def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:
         "response": outcome.response,
         "checks": [c.model_dump(mode="json") for c in outcome.checks],
         "error": outcome.error,
+        "attempts": outcome.attempts if outcome.attempts != 1 else None,  # SQL's default: 1
     }
     return {key: value for key, value in row.items() if value is not None}

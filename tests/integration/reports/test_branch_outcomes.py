@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -13,6 +14,7 @@ from junitparser import JUnitXml
 from orchestra.domain.process import Flow, Node, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus
+from orchestra.reports import render
 from orchestra.reports.json_report import shipped_schema
 from orchestra.reports.model import RunReport
 from orchestra.reports.outcomes import Outcome, element_outcomes
@@ -195,3 +197,61 @@ async def test_a_shared_barrier_that_timed_out_fails_both_parties_at_the_element
     document = json.loads(await reporting.render_report(db, suite_run.id, "json"))
     jsonschema.validate(document, shipped_schema(), cls=jsonschema.Draft202012Validator)
     assert document["summary"]["by_status"]["FAILED"] == 2
+
+
+async def test_a_join_whose_branches_passed_but_a_failure_elsewhere_stopped_reads_not_reached(
+    db: Database,
+) -> None:
+    # both branches of /G#1's nested block H pass, but "pay" on /G#2 failed while they were
+    # mid-request: the run stopped before joining them at H, and never ran "label" after it
+    steps = [
+        step(0, "open"),
+        step(1, "pick", "/G#1/H#1", sleep=0.3),
+        step(2, "pack", "/G#1/H#2", sleep=0.3),
+        _join(3, "H", ["/G#1/H#1", "/G#1/H#2"], branch="/G#1"),
+        step(4, "label", "/G#1"),
+        step(5, "pay", "/G#2", sleep=0.05, result="FAILED"),
+        _join(6, "G", ["/G#1", "/G#2"]),
+        step(7, "close"),
+    ]
+    elements = ["open", "pick", "pack", "H", "label", "pay", "G", "close"]
+    report = await run_and_report(db, steps)
+    graph = _graph(elements)
+    report = report.model_copy(
+        update={"process": report.process.model_copy(update={"graph": graph})}
+    )
+    (run,) = report.test_runs
+    assert [(s.element_id, s.status) for s in run.steps] == [
+        ("open", StepStatus.PASSED),
+        ("pick", StepStatus.PASSED),
+        ("pack", StepStatus.PASSED),
+        ("H", StepStatus.SKIPPED),
+        ("label", StepStatus.SKIPPED),
+        ("pay", StepStatus.FAILED),
+        ("close", StepStatus.SKIPPED),
+    ], "G's branches did not all pass: it stays out"
+
+    expected = {
+        "open": Outcome.PASSED,
+        "pick": Outcome.PASSED,
+        "pack": Outcome.PASSED,
+        "H": Outcome.NOT_COVERED,
+        "label": Outcome.NOT_COVERED,
+        "pay": Outcome.FAILED,
+        "G": Outcome.NOT_COVERED,
+        "close": Outcome.NOT_COVERED,
+    }
+    outcomes = {e: o.outcome for e, o in element_outcomes(report).items() if e != "f"}
+    assert outcomes == expected
+    html = render(report, "html")
+    drawn = dict(re.findall(r'data-element="([^"]+)" data-outcome="([a-z-]+)"', html))
+    assert {e: Outcome(drawn[e]) for e in elements} == expected
+    assert re.search(r'SKIPPED</span>\s*<span class="step-kind">BARRIER</span> #3 H \[/G#1\]', html)
+    document = json.loads(render(report, "json"))
+    listed = {e["element_id"]: Outcome(e["outcome"]) for e in document["elements"]}
+    assert {e: listed[e] for e in elements} == expected
+    (published,) = document["report"]["test_runs"]
+    assert [s["status"] for s in published["steps"] if s["element_id"] == "H"] == ["SKIPPED"]
+    (suite_xml,) = list(JUnitXml.fromstring(render(report, "junit").encode()))
+    (case,) = list(suite_xml)
+    assert "\n#3 BARRIER H [/G#1]: SKIPPED in - (try 1)\n" in (case.system_out or "")

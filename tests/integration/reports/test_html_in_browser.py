@@ -146,6 +146,31 @@ async def test_clicking_an_element_lists_the_runs_through_it(browser: Any, tmp_p
     assert await opened.visible_runs() == 3
 
 
+async def test_an_element_lists_only_the_runs_that_reached_it_and_says_how_many_stopped_before(
+    browser: Any, tmp_path: Path
+) -> None:
+    stopped = make_run(
+        4,
+        "declined, give up",
+        TestRunStatus.FAILED,
+        (step(1, "Task_CreateOrder", StepStatus.ERROR),),
+    )
+    opened = await open_report(
+        browser, example_report((*example_report().test_runs, stopped)), tmp_path
+    )
+    await opened.page.click("g[data-element=Task_CancelOrder]")
+    assert await opened.visible_runs() == 1
+    assert await opened.page.is_visible("details[data-run='3']")
+    assert await opened.page.text_content("#filter-note") == (
+        "Showing runs through Task_CancelOrder"
+        " (not the 1 that had it on their path but stopped before it)"
+    )
+    await opened.page.click("g[data-element=Task_CreateOrder]")
+    assert await opened.visible_runs() == 4
+    assert await opened.page.text_content("#filter-note") == "Showing runs through Task_CreateOrder"
+    assert opened.problems == []
+
+
 async def test_a_failed_step_opens_on_its_expected_and_actual_values(
     browser: Any, tmp_path: Path
 ) -> None:

@@ -9,6 +9,7 @@ import jsonschema
 from junitparser import JUnitXml
 
 from orchestra.reports.json_report import shipped_schema
+from orchestra.reports.model import MAX_DETAILED_RUNS
 from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import reporting, running
 from orchestra.store.database import Database
@@ -78,3 +79,25 @@ async def test_the_context_lists_the_names_exported_not_where_each_rows_values_a
     report = await reporting.load_report(db, suite_run.id)
     assert [run.status.value for run in report.test_runs] == ["PASSED", "PASSED"]
     assert report.suite_run.context_keys == ("orderId",)
+
+
+async def test_a_suite_run_beyond_the_bound_is_reported_in_part_unless_all_runs_are_asked_for(
+    db: Database, tmp_path: Path
+) -> None:
+    suite = await store_suite(db, [scenario("create", [step(0, "create")])])
+    rows = [{"n": n} for n in range(MAX_DETAILED_RUNS + 1)]
+    async with db.transaction() as uow:
+        await uow.config.upsert_data_set("many", rows)
+    suite_run = await running.start_suite_run(db, suite.id, data_set="many")  # none run yet
+    bounded = json.loads(await reporting.render_report(db, suite_run.id, "json"))
+    jsonschema.validate(bounded, shipped_schema(), cls=jsonschema.Draft202012Validator)
+    assert len(bounded["report"]["test_runs"]) == MAX_DETAILED_RUNS
+    assert bounded["left_out"]["test_runs"] == 1
+    assert (
+        f"orchestra report {suite_run.id} --format json --all-runs"
+        in (bounded["left_out"]["get_all"])
+    )
+    path = tmp_path / "all.json"
+    await reporting.write_report(db, suite_run.id, "json", path, all_runs=True)
+    everything = json.loads(path.read_text())
+    assert (len(everything["report"]["test_runs"]), everything["left_out"]) == (len(rows), None)

@@ -171,3 +171,73 @@ def test_a_join_a_lost_lease_had_in_flight_is_listed_and_said_to_send_nothing() 
     assert lost_lease_text(report, lost).endswith(
         "in flight: #3 Join (a barrier: nothing was sent to the SUT)"
     )
+
+
+def _branching_scenario() -> TestScenario:
+    """A, then G's branches /G#1 (B) and /G#2 (H's branches C and D, H's join, then E), G's
+    join, F."""
+
+    def action(position: int, element: str, branch: str = "") -> ScenarioStep:
+        return ScenarioStep(
+            position=position, kind=StepKind.ACTION, element_id=element, branch=branch
+        )
+
+    def join(position: int, gateway: str, branches: list[str], branch: str = "") -> ScenarioStep:
+        spec = {"gateway": gateway, "branches": branches}
+        return ScenarioStep(
+            position=position, kind=StepKind.BARRIER, element_id=gateway, branch=branch, spec=spec
+        )
+
+    steps = (
+        action(0, "A"),
+        action(1, "B", "/G#1"),
+        action(2, "C", "/G#2/H#1"),
+        action(3, "D", "/G#2/H#2"),
+        join(4, "H", ["/G#2/H#1", "/G#2/H#2"], "/G#2"),
+        action(5, "E", "/G#2"),
+        join(6, "G", ["/G#1", "/G#2"]),
+        action(7, "F"),
+    )
+    return SCENARIO.model_copy(update={"steps": steps})
+
+
+@pytest.mark.parametrize(
+    ("recorded", "listed"),
+    [
+        # B failed while C and D were in flight: they passed, H was never joined
+        (
+            {
+                0: StepStatus.PASSED,
+                1: StepStatus.FAILED,
+                2: StepStatus.PASSED,
+                3: StepStatus.PASSED,
+            },
+            {4},
+        ),
+        # D failed: H's own branches did not all pass, the step D says where the run stopped
+        (
+            {
+                0: StepStatus.PASSED,
+                1: StepStatus.PASSED,
+                2: StepStatus.PASSED,
+                3: StepStatus.FAILED,
+            },
+            set(),
+        ),
+        # B failed before C: H never had its branches done
+        ({0: StepStatus.PASSED, 1: StepStatus.FAILED, 2: StepStatus.PASSED}, set()),
+        # E failed after H joined: G's branches did not all pass
+        ({**dict.fromkeys(range(5), StepStatus.PASSED), 5: StepStatus.FAILED}, set()),
+    ],
+)
+def test_an_unrecorded_join_is_listed_skipped_only_when_its_branches_all_passed(
+    recorded: dict[int, StepStatus], listed: set[int]
+) -> None:
+    results = [result(p, status, element_id=None, attempt=1) for p, status in recorded.items()]
+    report = run_report(
+        RUN.model_copy(update={"attempt": 1, "lost_leases": 0}), _branching_scenario(), results
+    )
+    joins = {s.position: s.status for s in report.steps if s.kind is StepKind.BARRIER}
+    shown = {p for p, status in joins.items() if status is StepStatus.SKIPPED}
+    assert shown == listed
+    assert set(joins) - shown == {p for p in (4, 6) if p in recorded}

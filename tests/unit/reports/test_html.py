@@ -12,9 +12,10 @@ import pytest
 from orchestra.domain.process import Bounds
 from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.reports.diagram import diagram_of
-from orchestra.reports.html import MAX_DETAILED_RUNS, render_html
+from orchestra.reports.html import render_html
 from orchestra.reports.layout import auto_layout
-from orchestra.reports.model import TestRunReport
+from orchestra.reports.model import MAX_DETAILED_RUNS, TestRunReport
+from orchestra.reports.outcomes import element_outcomes
 from tests.support.example_report import example_report, make_run, order_graph, step
 
 HOSTILE = '</pre><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
@@ -157,3 +158,36 @@ def test_the_suites_uncovered_elements_and_the_context_keys_are_listed() -> None
     assert "1 element(s) the suite does not cover" in html
     assert "<code>Flow_X</code> (flow): unreachable" in html
     assert "context: order_id" in html
+
+
+def test_a_run_that_stopped_early_is_filed_under_the_elements_it_reached_not_its_whole_path() -> (
+    None
+):
+    stopped = make_run(
+        4,
+        "declined, give up",
+        TestRunStatus.FAILED,
+        (step(1, "Task_CreateOrder", StepStatus.ERROR),),
+    )
+    report = example_report((*example_report().test_runs, stopped))
+    html = render_html(report)
+    runs = {
+        int(run.group(1)): (run.group(2).split(), run.group(3))
+        for run in re.finditer(
+            r'data-run="(\d+)" data-path="([^"]*)"(?: data-reached="([^"]*)")?>', html
+        )
+    }
+    path, reached = runs[4]
+    assert "Task_CancelOrder" in path
+    assert reached is not None
+    assert reached.split() == ["StartEvent_OrderReceived", "Flow_ToCreateOrder", "Task_CreateOrder"]
+    outcomes = element_outcomes(report)
+    for element in ("Task_CreateOrder", "Task_CancelOrder", "EndEvent_OrderCancelled"):
+        through = [
+            number
+            for number, (path, reached) in runs.items()
+            if element in (path if reached is None else reached.split())
+        ]
+        counted = outcomes[element].passed + outcomes[element].failed
+        assert len(through) == counted, (element, through)
+    assert runs[1][1] is None, "a passed run reached its whole path"

@@ -103,9 +103,16 @@ async def suite_run_report(
     suite_run_id: int,
     db: DbDep,
     format_name: Annotated[ReportFormat, Query(alias="format")] = ReportFormat.JSON,
+    all_runs: Annotated[
+        bool,
+        Query(
+            description="Detail every run's steps (the HTML and JSON reports detail 1,000 runs,"
+            " failures first, by default)"
+        ),
+    ] = False,
 ) -> Response:
     """The suite run's report in one format, at any time (a running suite gives a partial one)."""
-    text = await reporting.render_report(db, suite_run_id, format_name.value)
+    text = await reporting.render_report(db, suite_run_id, format_name.value, all_runs=all_runs)
     filename = f"orchestra-report-{suite_run_id}{format_name.suffix}"
     return Response(
         text,

@@ -6,15 +6,23 @@
   var clear = document.getElementById("clear-element");
   var noun = runs.dataset.noun || "runs"; // a suite's page lists scenarios, with no failures
   var selected = null;
+  var stoppedBefore = 0; // runs with the selected element on their path that stopped before it
 
   function describe() {
     var total = Number(runs.dataset.total), failures = Number(runs.dataset.failures);
     var parts = [];
     if (failuresOnly && failuresOnly.checked) parts.push(failures + " of " + total + " " + noun + " failed");
     if (selected) parts.push(noun + " through " + selected.getAttribute("data-element"));
-    note.textContent = parts.length ? "Showing " + parts.join(", ") : "Showing all " + total + " " + noun;
+    var text = parts.length ? "Showing " + parts.join(", ") : "Showing all " + total + " " + noun;
+    if (selected && stoppedBefore) {
+      text += " (not the " + stoppedBefore + " that had it on their path but stopped before it)";
+    }
+    note.textContent = text;
     clear.hidden = !selected;
   }
+
+  // whether the space-separated `list` holds `id`, given with a space on each side
+  function holds(list, id) { return list !== null && (" " + list + " ").indexOf(id) >= 0; }
 
   if (failuresOnly) failuresOnly.addEventListener("change", function () {
     runs.classList.toggle("failures-only", failuresOnly.checked);
@@ -26,11 +34,16 @@
     for (var i = 0; i < marked.length; i++) marked[i].classList.remove("on-element");
     if (selected) selected.classList.remove("selected");
     selected = group;
+    stoppedBefore = 0;
     if (group) {
       var id = " " + group.getAttribute("data-element") + " ";
       var all = runs.children;
       for (var j = 0; j < all.length; j++) {
-        if ((" " + all[j].getAttribute("data-path") + " ").indexOf(id) >= 0) all[j].classList.add("on-element");
+        // a run lists the elements it reached when they may differ from its path (it did not
+        // pass), as the diagram's colours count them; a scenario (or a passed run) its path
+        var path = all[j].getAttribute("data-path"), reached = all[j].getAttribute("data-reached");
+        if (holds(reached === null ? path : reached, id)) all[j].classList.add("on-element");
+        else if (holds(path, id)) stoppedBefore++;
       }
       group.classList.add("selected");
     }

@@ -166,9 +166,11 @@ WITH fenced AS (
     RETURNING id, suite_run_id, data_row_index
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
-                             status, started_at, duration_ms, request, response, checks, error)
+                             status, started_at, duration_ms, request, response, checks, error,
+                             attempts)
     SELECT id, :step_id, :position, :element_id, :branch, :attempt, :status,
-           to_timestamp(:started_at), :duration_ms, :request, :response, :checks, :error
+           to_timestamp(:started_at), :duration_ms, :request, :response, :checks, :error,
+           :attempts
     FROM fenced
     -- a step re-executed after its result was stored (a release that raced its commit) keeps
     -- the first result: a step is recorded once
@@ -208,11 +210,12 @@ WITH cp AS (
         test_run_id bigint, worker text, attempt integer, execution_context jsonb,
         step_id bigint, position integer, element_id text, branch text, status text,
         started_at double precision, duration_ms double precision, request jsonb,
-        response jsonb, checks jsonb, error text, finish text, finish_error text))
+        response jsonb, checks jsonb, error text, attempts integer, finish text,
+        finish_error text))
         WITH ORDINALITY AS x(
         test_run_id, worker, attempt, execution_context, step_id, position, element_id,
-        branch, status, started_at, duration_ms, request, response, checks, error, finish,
-        finish_error, n)
+        branch, status, started_at, duration_ms, request, response, checks, error, attempts,
+        finish, finish_error, n)
 ), latest AS (
     SELECT DISTINCT ON (test_run_id, worker, attempt) * FROM cp
     ORDER BY test_run_id, worker, attempt, n DESC
@@ -237,10 +240,12 @@ WITH cp AS (
       AND t.status = CAST(l.finish AS test_run_status)
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
-                             status, started_at, duration_ms, request, response, checks, error)
+                             status, started_at, duration_ms, request, response, checks, error,
+                             attempts)
     SELECT c.test_run_id, c.step_id, c.position, c.element_id, c.branch, c.attempt,
            CAST(c.status AS step_status), to_timestamp(c.started_at), c.duration_ms,
-           c.request, c.response, coalesce(c.checks, '[]'), c.error
+           c.request, c.response, coalesce(c.checks, '[]'), c.error,
+           coalesce(c.attempts, 1)  -- a row leaves it out for one request
     FROM cp c
     JOIN fenced f ON f.id = c.test_run_id AND f.worker = c.worker
                  AND f.attempt = c.attempt  -- every row fenced, not only the run's last one
