@@ -257,11 +257,14 @@ async def test_doomed_barriers_are_all_woken_in_a_constant_number_of_statements(
     async with await CountingConnection.connect(
         database_url, autocommit=True, row_factory=dict_row
     ) as conn:
+        suite_run_ids = [runs["left", 0].suite_run_id]
         CountingConnection.statements = 0
-        assert await RunRepository(conn).wake_doomed_barriers() == len(doomed_rows)
+        woken = await RunRepository(conn).wake_doomed_barriers(suite_run_ids)
+        assert woken.woken == len(doomed_rows)
         assert CountingConnection.statements == 2  # the wake-up and its notification
         CountingConnection.statements = 0
-        assert await RunRepository(conn).wake_doomed_barriers() == 0  # woken already
+        woken = await RunRepository(conn).wake_doomed_barriers(suite_run_ids)
+        assert woken.woken == 0  # woken already
         assert CountingConnection.statements == 1
 
     claimable = await claim_all(db, worker="w2")
@@ -281,7 +284,8 @@ async def test_only_the_barriers_a_party_left_without_arriving_are_woken(db: Dat
             worker="w",
             attempt=1,
         )
-        assert await RunRepository(conn).wake_doomed_barriers() == 1  # row 1's only
+        woken = await RunRepository(conn).wake_doomed_barriers([runs["right", 1].suite_run_id])
+        assert woken.woken == 1  # row 1's only
     claimable = await claim_all(db, worker="w2")
     assert [(name, row) for _, name, row in claimable] == [("left", 1)]
 
