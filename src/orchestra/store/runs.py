@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -425,7 +425,9 @@ class RunRepository(Repository):
         count when the sweeper last looked): new ones, changed ones (a run of theirs ended)
         with what to do for each, and known ones no longer in progress. Only reads."""
         rows = await self._all(
-            "suite_runs_to_sweep", known_ids=list(known), known_unfinished=list(known.values())
+            "suite_runs_to_sweep",
+            known_ids=_int_array(known),
+            known_unfinished=_int_array(known.values()),
         )
         return [
             SweepChange(int(row["id"]), row["unfinished"], SweepAction(row["action"]))
@@ -489,6 +491,13 @@ class RunRepository(Repository):
     async def release_barrier(self, suite_run_id: int, name: str) -> None:
         await self._execute("release_barrier", suite_run_id=suite_run_id, name=name)
         await self.notify()
+
+
+def _int_array(values: Iterable[int]) -> str:
+    """Integers as the text form of a PostgreSQL array (`{1,2,3}`), for a parameter cast to
+    one: psycopg adapts a list element by element (about 0.5 us each, 1 ms for the 2,000 open
+    suite runs a sweep sends), this is a join."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def _with_counts(row: dict[str, Any]) -> tuple[SuiteRun, dict[TestRunStatus, int]]:

@@ -558,9 +558,22 @@ WITH barrier AS (
     FROM suite_barrier b
     WHERE b.suite_run_id = ANY(CAST(:suite_run_ids AS bigint[]))
       AND b.released_at IS NULL AND b.timeout_at > now()
+), ended AS (
+    -- Only a party that ended can doom a barrier: the parties of the others are not looked up
+    -- (each is several index probes), so a suite run with thousands of barriers waiting costs
+    -- a scan of its barriers and of its ended runs, not a look-up of every barrier's parties.
+    SELECT DISTINCT r.suite_run_id, r.data_row_index
+    FROM test_run r
+    WHERE r.suite_run_id = ANY(CAST(:suite_run_ids AS bigint[]))
+      AND r.status IN ('PASSED', 'FAILED', 'ERROR', 'SKIPPED', 'CANCELLED', 'FAILED_STUCK')
+), suspect AS (
+    SELECT b.* FROM barrier b
+    WHERE (b.row_index IS NOT NULL
+           AND (b.suite_run_id, b.row_index) IN (SELECT suite_run_id, data_row_index FROM ended))
+       OR (b.row_index IS NULL AND b.suite_run_id IN (SELECT suite_run_id FROM ended))
 ), doomed AS (
     SELECT b.suite_run_id, b.arrived
-    FROM barrier b
+    FROM suspect b
     CROSS JOIN LATERAL (
         SELECT count(*) FILTER (WHERE p.status IN ('PENDING', 'QUEUED', 'RUNNING')) AS live,
                count(*) FILTER (WHERE p.status NOT IN ('PENDING', 'QUEUED', 'RUNNING')) AS ended
