@@ -476,7 +476,7 @@ class RunRepository(Repository):
         (a party ended without arriving and too few may still come), so they fail now rather
         than at the timeout: one statement for every barrier (and a notification when any
         woke)."""
-        row = await self._one("wake_doomed_barriers", suite_run_ids=list(suite_run_ids))
+        row = await self._one("wake_doomed_barriers", suite_run_ids=_int_array(suite_run_ids))
         assert row is not None  # an aggregate: one row
         wake = BarrierWake(
             woken=int(row["woken"]),

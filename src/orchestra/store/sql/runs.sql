@@ -541,39 +541,40 @@ GROUP BY b.arrived, b.parties;
 -- Wakes the runs parked at every barrier of the suite runs :suite_run_ids that can no longer be
 -- met (as `barrier_outlook` says of one: a party ended without arriving and too few may still
 -- come), in one statement whatever the number of barriers: those of suite runs in progress,
--- neither met nor timed out. Each barrier looks up its own suite run and parties by key
--- (sub-selects, whatever the planner's statistics say): a data row's barrier (`name@row<i>`)
--- its row's runs through the unique index, a barrier of the whole suite run the runs of its
--- scenarios. The runs parked at the doomed ones are then woken by id. Says how many woke, the
--- suite runs with a doomed barrier that a party arrived at but is not parked at yet (still
--- RUNNING: it parks after this statement, and is to be woken by a later one), and the
--- statement's snapshot (`xmin`: every transaction below it had ended; `xmax`: every one in
--- progress is below it), for the sweeper to know when an arrival it could not see has ended.
-WITH barrier AS (
-    SELECT b.arrived, b.parties, b.suite_run_id,
-           (SELECT s.suite_id FROM suite_run s
-            WHERE s.id = b.suite_run_id AND s.status = 'IN_PROGRESS') AS suite_id,
-           split_part(b.name, '@row', 1) AS base,
+-- neither met nor timed out. Only a party that ended can doom a barrier, so the parties of a
+-- barrier are looked up only when a run of its data row (of its suite run, for a barrier of
+-- the whole suite run) ended: a suite run with thousands of barriers waiting costs a scan of
+-- them and of its ended runs, not several index probes for each. Each barrier looked at finds
+-- its own suite run and parties by key (sub-selects, whatever the planner's statistics say): a
+-- data row's barrier (`name@row<i>`) its row's runs through the unique index, a barrier of
+-- the whole suite run the runs of its scenarios. The runs parked at the doomed ones are then
+-- woken by id. Says how many woke, the suite runs with a doomed barrier that a party arrived
+-- at but is not parked at yet (still RUNNING: it parks after this statement, and is to be
+-- woken by a later one), and the statement's snapshot (`xmin`: every transaction below it had
+-- ended; `xmax`: every one in progress is below it), for the sweeper to know when an arrival
+-- it could not see has ended.
+WITH waiting AS (
+    SELECT b.suite_run_id, b.arrived, b.parties, split_part(b.name, '@row', 1) AS base,
            CAST(nullif(split_part(b.name, '@row', 2), '') AS integer) AS row_index
     FROM suite_barrier b
     WHERE b.suite_run_id = ANY(CAST(:suite_run_ids AS bigint[]))
       AND b.released_at IS NULL AND b.timeout_at > now()
 ), ended AS (
-    -- Only a party that ended can doom a barrier: the parties of the others are not looked up
-    -- (each is several index probes), so a suite run with thousands of barriers waiting costs
-    -- a scan of its barriers and of its ended runs, not a look-up of every barrier's parties.
     SELECT DISTINCT r.suite_run_id, r.data_row_index
     FROM test_run r
-    WHERE r.suite_run_id = ANY(CAST(:suite_run_ids AS bigint[]))
+    WHERE r.suite_run_id = ANY(ARRAY(SELECT DISTINCT suite_run_id FROM waiting))
       AND r.status IN ('PASSED', 'FAILED', 'ERROR', 'SKIPPED', 'CANCELLED', 'FAILED_STUCK')
-), suspect AS (
-    SELECT b.* FROM barrier b
-    WHERE (b.row_index IS NOT NULL
-           AND (b.suite_run_id, b.row_index) IN (SELECT suite_run_id, data_row_index FROM ended))
-       OR (b.row_index IS NULL AND b.suite_run_id IN (SELECT suite_run_id FROM ended))
+), barrier AS (
+    SELECT w.*,
+           (SELECT s.suite_id FROM suite_run s
+            WHERE s.id = w.suite_run_id AND s.status = 'IN_PROGRESS') AS suite_id
+    FROM waiting w
+    WHERE (w.row_index IS NOT NULL
+           AND (w.suite_run_id, w.row_index) IN (SELECT suite_run_id, data_row_index FROM ended))
+       OR (w.row_index IS NULL AND w.suite_run_id IN (SELECT suite_run_id FROM ended))
 ), doomed AS (
     SELECT b.suite_run_id, b.arrived
-    FROM suspect b
+    FROM barrier b
     CROSS JOIN LATERAL (
         SELECT count(*) FILTER (WHERE p.status IN ('PENDING', 'QUEUED', 'RUNNING')) AS live,
                count(*) FILTER (WHERE p.status NOT IN ('PENDING', 'QUEUED', 'RUNNING')) AS ended
