@@ -1,6 +1,9 @@
-"""What one idle sweep costs: N open suite runs whose runs depend on each other (none ready),
-and M runs parked at per-row barriers that can still be met. Prints the sweep's wall time
-(median of a few), the statements it sent and the rows it updated.
+"""What one sweep costs: N open suite runs whose runs depend on each other (none ready), and M
+runs parked at per-row barriers (of one data-driven suite run) that can still be met. Prints,
+for three kinds of pass, the wall time (median of a few), the statements sent and the rows
+updated: a new sweeper's first pass (it looks at everything), an idle pass (a sweeper that
+swept before; nothing changed since), and a pass after one run of the barriers' suite run
+ended (a party of one barrier, which it dooms: one run woken).
 
     python -m bench.sweep_cost [N] [M]
 """
@@ -22,7 +25,7 @@ from orchestra.domain.process import Flow, Node, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import Coverage, DependsOn, GeneratedSuite, ScenarioStep
 from orchestra.domain.scenario import TestScenario as Scenario
 from orchestra.domain.statuses import StepKind
-from orchestra.runtime.sweeper import sweep
+from orchestra.runtime.sweeper import SweepMemory, sweep
 from orchestra.services import running
 from orchestra.store import migrate
 from orchestra.store.database import Database, ServerInfo, connect_pool
@@ -127,27 +130,56 @@ async def _updated_rows(conn: psycopg.AsyncConnection[DictRow]) -> int:
     return int(row["n"] or 0) if row else 0
 
 
+_END_ONE_PARTY: LiteralString = """
+    WITH gone AS (
+        UPDATE test_run SET status = 'FAILED', finished_at = now()
+        WHERE id = (SELECT r.id FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
+                    WHERE s.name = 'right' AND r.status = 'QUEUED' ORDER BY r.id LIMIT 1)
+        RETURNING suite_run_id
+    )
+    UPDATE suite_run SET unfinished = unfinished - 1 WHERE id = (SELECT suite_run_id FROM gone)"""
+
+
+async def _passes(
+    conn: CountingConnection, memory: SweepMemory | None, between: LiteralString | None
+) -> str:
+    """SWEEPS passes (`between` run before each, untimed): median time, statements, updates."""
+    times: list[float] = []
+    statements = updated = 0
+    for _ in range(SWEEPS):
+        if between is not None:
+            await conn.execute(between)
+        before = await _updated_rows(conn)
+        CountingConnection.statements = 0
+        started = time.perf_counter()
+        await sweep(conn, memory)
+        times.append(time.perf_counter() - started)
+        statements += CountingConnection.statements
+        updated += await _updated_rows(conn) - before
+    return (
+        f"{statistics.median(times) * 1000:.1f} ms (median of {SWEEPS}), "
+        f"{statements / SWEEPS:.0f} statements, {updated / SWEEPS:.0f} rows updated"
+    )
+
+
 async def measure(url: str, open_runs: int, barriers: int) -> None:
     async with connect_pool(url, max_size=2, upgrade=False) as pool:
         await _populate(Database(pool, ServerInfo(url=url, embedded=False)), open_runs, barriers)
     conn = await CountingConnection.connect(url, autocommit=True, row_factory=dict_row)
     async with conn:
         await sweep(conn)  # warm: plans, caches
-        times: list[float] = []
-        before = await _updated_rows(conn)
-        CountingConnection.statements = 0
-        for _ in range(SWEEPS):
-            started = time.perf_counter()
-            await sweep(conn)
-            times.append(time.perf_counter() - started)
-        statements = CountingConnection.statements / SWEEPS
-        updated = (await _updated_rows(conn) - before) / SWEEPS
-    print(
-        f"N={open_runs} open suite runs with dependencies, M={barriers} waiting barriers: "
-        f"sweep {statistics.median(times) * 1000:.1f} ms (median of {SWEEPS}), "
-        f"{statements:.0f} statements, {updated:.0f} rows updated per sweep",
-        flush=True,
-    )
+        print(
+            f"N={open_runs} open suite runs with dependencies, M={barriers} waiting barriers:",
+            flush=True,
+        )
+        print(f"  a new sweeper's pass:        {await _passes(conn, None, None)}", flush=True)
+        memory = SweepMemory()
+        await sweep(conn, memory)
+        await sweep(conn, memory)  # what the first pass saw in flight has settled
+        print(f"  an idle pass:                {await _passes(conn, memory, None)}", flush=True)
+        if barriers:
+            ended = await _passes(conn, memory, _END_ONE_PARTY)
+            print(f"  a pass after one run ended:  {ended}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -41,7 +41,7 @@ from orchestra.runtime.interpreter import (
     RunState,
 )
 from orchestra.runtime.ports import Executor, ExecutorFactory
-from orchestra.runtime.sweeper import sweep
+from orchestra.runtime.sweeper import SweepMemory, sweep
 from orchestra.store.base import Connection
 from orchestra.store.refusals import REFUSALS
 from orchestra.store.repositories import UnitOfWork
@@ -113,6 +113,7 @@ class Worker:
         self._active: dict[int, _Active] = {}
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
+        self._swept = SweepMemory()  # what this worker's sweeps saw: the next looks at news
         self._scenarios: dict[int, StoredScenario] = {}
         self._executors: dict[tuple[int | None, str], Executor] = {}
         self._in_use: collections.Counter[int] = collections.Counter()  # id(executor) -> runs
@@ -446,7 +447,7 @@ class Worker:
         while True:
             try:
                 async with self.pool.connection() as conn:
-                    changed = await sweep(conn)
+                    changed = await sweep(conn, self._swept)
                 if changed:
                     self._wake.set()
             except (psycopg.Error, StoreError) as exc:

@@ -5,39 +5,25 @@ found and woken in a constant number of statements."""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
 
-from orchestra.domain.records import StoredSuite
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
-from orchestra.runtime.sweeper import sweep
+from orchestra.runtime.sweeper import SweepMemory, sweep
 from orchestra.services import running
 from orchestra.store.database import Database
-from orchestra.store.runs import ClaimedRun, RunRepository
-from tests.integration.runtime.support import (
-    lock_waiters,
-    scenario,
-    shared_barrier,
-    step,
-    store_suite,
+from orchestra.store.queries import sql
+from orchestra.store.runs import RunRepository
+from tests.integration.runtime.support import lock_waiters
+from tests.integration.runtime.sweeps import (
+    CountingConnection,
+    barrier_rows,
+    chained_suite,
+    claim_all,
+    end,
 )
-
-PARKED_FOR = 3600.0
-
-
-class CountingConnection(psycopg.AsyncConnection[DictRow]):
-    """Counts the statements its repositories send (they all go through `execute`)."""
-
-    statements = 0
-
-    async def execute(
-        self, query: Any, params: Any = None, **kwargs: Any
-    ) -> psycopg.AsyncCursor[DictRow]:
-        type(self).statements += 1
-        return await super().execute(query, params, **kwargs)
 
 
 class PausingConnection(psycopg.AsyncConnection[DictRow]):
@@ -56,42 +42,6 @@ class PausingConnection(psycopg.AsyncConnection[DictRow]):
             cls.reached.set()
             await cls.go.wait()
         return await super().execute(query, params, **kwargs)
-
-
-async def chained_suite(db: Database) -> StoredSuite:
-    """`then` waits for `first` to pass; `other` depends on nothing."""
-    return await store_suite(
-        db,
-        [
-            scenario("first", [step(0, "a")]),
-            scenario("then", [step(0, "b")], "first"),
-            scenario("other", [step(0, "c")]),
-        ],
-    )
-
-
-Key = tuple[int, str, int | None]  # suite run id, scenario name, data row index
-
-
-async def claim_all(db: Database, worker: str = "w") -> dict[Key, ClaimedRun]:
-    """Every claimable run, by suite run, scenario name and data row index."""
-    async with db.pool.connection() as conn:
-        claimed = await RunRepository(conn).claim(worker, 1000, lease_seconds=60)
-        names = {}
-        for run in claimed:
-            stored = await RunRepository(conn).test_run(run.id)
-            assert stored is not None
-            names[run.id] = stored.scenario_name
-    return {(run.suite_run_id, names[run.id], run.data_row_index): run for run in claimed}
-
-
-async def end(db: Database, run: ClaimedRun, status: TestRunStatus) -> None:
-    """A completion that leaves its dependents and its suite run to the sweep."""
-    async with db.pool.connection() as conn:
-        ended = await RunRepository(conn).complete(
-            run.id, "w", run.attempt, status, None, {}, close_suite_run=False
-        )
-    assert ended == run.suite_run_id
 
 
 async def row_versions(db: Database) -> list[tuple[str, int, str]]:
@@ -220,32 +170,6 @@ async def test_a_completion_is_not_blocked_by_a_sweep_busy_with_another_suite_ru
     assert (await running.progress(db, swept_next.id)).counts[TestRunStatus.QUEUED] == 1
 
 
-async def barrier_rows(db: Database, rows: int) -> dict[tuple[str, int | None], ClaimedRun]:
-    """A suite run of `rows` data rows whose `left` and `right` runs meet at barrier 'sync'
-    (one per row), every run claimed by 'w' and every `left` run parked at its row's barrier."""
-    barrier = shared_barrier(1, "sync", 2, PARKED_FOR)
-    suite = await store_suite(
-        db,
-        [scenario("left", [step(0, "l"), barrier]), scenario("right", [step(0, "r"), barrier])],
-    )
-    async with db.transaction() as uow:
-        await uow.config.upsert_data_set("rows", [{"i": i} for i in range(rows)])
-    suite_run = await running.start_suite_run(db, suite.id, data_set="rows")
-    runs = {(name, row): run for (_, name, row), run in (await claim_all(db)).items()}
-    async with db.pool.connection() as conn:
-        repo = RunRepository(conn)
-        for (name, row), run in runs.items():
-            if name != "left":
-                continue
-            arrived = await repo.arrive_at_barrier(
-                suite_run.id, f"sync@row{row}", 2, run.id, PARKED_FOR, worker="w", attempt=1
-            )
-            assert arrived is not None
-            parked = await repo.release(run.id, "w", 1, {}, time.time() + PARKED_FOR)
-            assert parked
-    return runs
-
-
 async def test_doomed_barriers_are_all_woken_in_a_constant_number_of_statements(
     db: Database, database_url: str
 ) -> None:
@@ -257,11 +181,14 @@ async def test_doomed_barriers_are_all_woken_in_a_constant_number_of_statements(
     async with await CountingConnection.connect(
         database_url, autocommit=True, row_factory=dict_row
     ) as conn:
+        suite_run_ids = [runs["left", 0].suite_run_id]
         CountingConnection.statements = 0
-        assert await RunRepository(conn).wake_doomed_barriers() == len(doomed_rows)
+        woken = await RunRepository(conn).wake_doomed_barriers(suite_run_ids)
+        assert woken.woken == len(doomed_rows)
         assert CountingConnection.statements == 2  # the wake-up and its notification
         CountingConnection.statements = 0
-        assert await RunRepository(conn).wake_doomed_barriers() == 0  # woken already
+        woken = await RunRepository(conn).wake_doomed_barriers(suite_run_ids)
+        assert woken.woken == 0  # woken already
         assert CountingConnection.statements == 1
 
     claimable = await claim_all(db, worker="w2")
@@ -281,7 +208,8 @@ async def test_only_the_barriers_a_party_left_without_arriving_are_woken(db: Dat
             worker="w",
             attempt=1,
         )
-        assert await RunRepository(conn).wake_doomed_barriers() == 1  # row 1's only
+        woken = await RunRepository(conn).wake_doomed_barriers([runs["right", 1].suite_run_id])
+        assert woken.woken == 1  # row 1's only
     claimable = await claim_all(db, worker="w2")
     assert [(name, row) for _, name, row in claimable] == [("left", 1)]
 
@@ -320,3 +248,69 @@ async def test_a_sweep_cancelled_midway_gives_its_lock_back(
     async with db.pool.connection() as conn:
         assert await sweep(conn)  # another sweeper takes the turn, and queues `then`
     assert (await running.progress(db, suite_run.id)).counts[TestRunStatus.QUEUED] == 1
+
+
+async def explain(conn: psycopg.AsyncConnection[DictRow], name: str, **params: Any) -> Any:
+    """The plan of named statement `name` run with `params`, with what each node did (the
+    statement is executed: EXPLAIN ANALYZE)."""
+    cursor = await conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql(name), params)
+    row = await cursor.fetchone()
+    assert row is not None
+    return row["QUERY PLAN"][0]["Plan"]
+
+
+def nodes(plan: Any) -> list[Any]:
+    return [plan, *(node for child in plan.get("Plans", []) for node in nodes(child))]
+
+
+def loops(plan: Any, *, relations: frozenset[str] = frozenset(), alias: str = "") -> int:
+    """How many times the plan's nodes on `relations` (or under `alias`) were run."""
+    return sum(
+        int(node["Actual Loops"])
+        for node in nodes(plan)
+        if node.get("Relation Name") in relations or (alias and node.get("Alias") == alias)
+    )
+
+
+async def test_an_idle_pass_of_a_sweeper_that_remembers_reads_no_run_and_no_barrier(
+    db: Database, database_url: str
+) -> None:
+    suite = await chained_suite(db)
+    for _ in range(5):
+        await running.start_suite_run(db, suite.id)  # `then` waits for `first`, still queued
+    await barrier_rows(db, rows=10)  # ten runs parked at barriers that can still be met
+    memory = SweepMemory()
+
+    async with await CountingConnection.connect(
+        database_url, autocommit=True, row_factory=dict_row
+    ) as conn:
+        assert not await sweep(conn, memory)  # a new sweeper's pass looks at everything
+        CountingConnection.statements = 0
+        assert not await sweep(conn, memory)
+        # the lock, the stuck runs, what changed, the unlock: no barrier is looked at
+        assert CountingConnection.statements == 4
+        plan = await explain(
+            conn,
+            "suite_runs_to_sweep",
+            known_ids=list(memory.seen),
+            known_unfinished=list(memory.seen.values()),
+        )
+
+    assert (
+        loops(plan, relations=frozenset({"test_run", "test_run_dependency"})) == 0
+    )  # no run is read
+    assert len(memory.seen) == 6
+
+
+async def test_the_parties_of_a_barrier_are_looked_up_only_when_a_run_of_its_row_ended(
+    db: Database,
+) -> None:
+    runs = await barrier_rows(db, rows=30)
+    await end(db, runs["right", 7], TestRunStatus.FAILED)
+
+    async with db.pool.connection() as conn:
+        plan = await explain(
+            conn, "wake_doomed_barriers", suite_run_ids=[runs["left", 7].suite_run_id]
+        )
+
+    assert loops(plan, alias="parties") == 1  # row 7's barrier, not the 29 others

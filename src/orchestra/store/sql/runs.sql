@@ -388,31 +388,49 @@ WHERE s.id = :suite_run_id AND s.status = 'IN_PROGRESS'
 RETURNING s.id, s.status;
 
 -- name: suite_runs_to_sweep
--- The suite runs in progress that the sweep has something to do for, with what: `close` when
--- none of its runs is left unfinished, `schedule` when a PENDING run can be queued (every
--- dependency ended as required) or skipped (one ended otherwise). Only reads: a suite run
--- with nothing to do is not returned, and the sweep neither writes nor locks its row.
-SELECT s.id,
-       CASE WHEN NOT EXISTS (
+-- The suite runs in progress whose state changed since the sweeper last looked, with what the
+-- sweep has to do for each. :known_ids are the suite runs it looked at, :known_unfinished their
+-- `unfinished` counts then. Every end of a run counts it off its suite run in the same
+-- transaction, and only an end can make a PENDING run ready (every dependency ended as required)
+-- or unreachable (one ended otherwise) or leave no run unfinished: a suite run whose count is
+-- as known has nothing new to do, and its runs are not read. So a pass reads the open suite
+-- runs' rows (no run of theirs) and the runs of the changed ones only. `action`: `close` when
+-- none of its runs is left unfinished, `schedule` when a PENDING run can be queued or skipped,
+-- `idle` for nothing (it changed though: its barriers are to be looked at), and `gone` for a
+-- known one no longer in progress. Only reads: no suite run's row is written or locked.
+WITH known AS (
+    SELECT * FROM unnest(CAST(:known_ids AS bigint[]), CAST(:known_unfinished AS integer[]))
+        AS k(id, unfinished)
+), open AS (
+    SELECT id, unfinished FROM suite_run WHERE status = 'IN_PROGRESS'
+), changed AS (
+    SELECT coalesce(o.id, k.id) AS id, o.unfinished, o.id IS NULL AS gone
+    FROM open o FULL JOIN known k ON k.id = o.id
+    WHERE o.unfinished IS DISTINCT FROM k.unfinished
+)
+SELECT c.id, c.unfinished,
+       CASE WHEN c.gone THEN 'gone'
+            WHEN NOT EXISTS (
                 SELECT 1 FROM test_run r
-                WHERE r.suite_run_id = s.id AND r.status IN ('PENDING', 'QUEUED', 'RUNNING')
-            ) THEN 'close' ELSE 'schedule' END AS action
-FROM suite_run s
-WHERE s.status = 'IN_PROGRESS'
-  AND (NOT EXISTS (
-           SELECT 1 FROM test_run r
-           WHERE r.suite_run_id = s.id AND r.status IN ('PENDING', 'QUEUED', 'RUNNING'))
-       OR EXISTS (
-           SELECT 1 FROM test_run t
-           WHERE t.suite_run_id = s.id AND t.status = 'PENDING'
-             AND (NOT EXISTS (  -- ready
-                      SELECT 1 FROM test_run_dependency d JOIN test_run u ON u.id = d.depends_on_id
-                      WHERE d.test_run_id = t.id AND u.status <> d.outcome)
-                  OR EXISTS (  -- unreachable
-                      SELECT 1 FROM test_run_dependency d JOIN test_run u ON u.id = d.depends_on_id
-                      WHERE d.test_run_id = t.id AND u.status <> d.outcome
-                        AND u.status NOT IN ('PENDING', 'QUEUED', 'RUNNING')))))
-ORDER BY s.id;
+                WHERE r.suite_run_id = c.id AND r.status IN ('PENDING', 'QUEUED', 'RUNNING'))
+            THEN 'close'
+            WHEN EXISTS (
+                SELECT 1 FROM test_run t
+                WHERE t.suite_run_id = c.id AND t.status = 'PENDING'
+                  AND (NOT EXISTS (  -- ready
+                           SELECT 1 FROM test_run_dependency d
+                           JOIN test_run u ON u.id = d.depends_on_id
+                           WHERE d.test_run_id = t.id AND u.status <> d.outcome)
+                       OR EXISTS (  -- unreachable
+                           SELECT 1 FROM test_run_dependency d
+                           JOIN test_run u ON u.id = d.depends_on_id
+                           WHERE d.test_run_id = t.id AND u.status <> d.outcome
+                             AND u.status NOT IN ('PENDING', 'QUEUED', 'RUNNING'))))
+            THEN 'schedule'
+            ELSE 'idle'
+       END AS action
+FROM changed c
+ORDER BY c.id;
 
 -- name: reap_stuck
 -- Runs whose lease expired and that have no attempt left: FAILED_STUCK, with the reason; the
@@ -524,24 +542,43 @@ SELECT coalesce(bool_or(p.status NOT IN ('PENDING', 'QUEUED', 'RUNNING')), false
 FROM barrier b LEFT JOIN parties p ON true
 GROUP BY b.arrived, b.parties;
 
--- name: wake_doomed_barriers
--- Wakes the runs parked at every barrier that can no longer be met (as `barrier_outlook` says
--- of one: a party ended without arriving and too few may still come), in one statement
--- whatever the number of barriers: those of suite runs in progress, neither met nor timed
--- out. Each barrier looks up its own suite run and parties by key (sub-selects, whatever the
--- planner's statistics say): a data row's barrier (`name@row<i>`) its row's runs through the
--- unique index, a barrier of the whole suite run the runs of its scenarios. The runs parked at
--- the doomed ones are then woken by id.
-WITH barrier AS (
-    SELECT b.arrived, b.parties, b.suite_run_id,
-           (SELECT s.suite_id FROM suite_run s
-            WHERE s.id = b.suite_run_id AND s.status = 'IN_PROGRESS') AS suite_id,
-           split_part(b.name, '@row', 1) AS base,
+-- name: wake_doomed_barriers^
+-- Wakes the runs parked at every barrier of the suite runs :suite_run_ids that can no longer be
+-- met (as `barrier_outlook` says of one: a party ended without arriving and too few may still
+-- come), in one statement whatever the number of barriers: those of suite runs in progress,
+-- neither met nor timed out. Only a party that ended can doom a barrier, so the parties of a
+-- barrier are looked up only when a run of its data row (of its suite run, for a barrier of
+-- the whole suite run) ended: a suite run with thousands of barriers waiting costs a scan of
+-- them and of its ended runs, not several index probes for each. Each barrier looked at finds
+-- its own suite run and parties by key (sub-selects, whatever the planner's statistics say): a
+-- data row's barrier (`name@row<i>`) its row's runs through the unique index, a barrier of
+-- the whole suite run the runs of its scenarios. The runs parked at the doomed ones are then
+-- woken by id. Says how many woke, the suite runs with a doomed barrier that a party arrived
+-- at but is not parked at yet (still RUNNING: it parks after this statement, and is to be
+-- woken by a later one), and the statement's snapshot (`xmin`: every transaction below it had
+-- ended; `xmax`: every one in progress is below it), for the sweeper to know when an arrival
+-- it could not see has ended.
+WITH waiting AS (
+    SELECT b.suite_run_id, b.arrived, b.parties, split_part(b.name, '@row', 1) AS base,
            CAST(nullif(split_part(b.name, '@row', 2), '') AS integer) AS row_index
     FROM suite_barrier b
-    WHERE b.released_at IS NULL AND b.timeout_at > now()
+    WHERE b.suite_run_id = ANY(CAST(:suite_run_ids AS bigint[]))
+      AND b.released_at IS NULL AND b.timeout_at > now()
+), ended AS (
+    SELECT DISTINCT r.suite_run_id, r.data_row_index
+    FROM test_run r
+    WHERE r.suite_run_id = ANY(ARRAY(SELECT DISTINCT suite_run_id FROM waiting))
+      AND r.status IN ('PASSED', 'FAILED', 'ERROR', 'SKIPPED', 'CANCELLED', 'FAILED_STUCK')
+), barrier AS (
+    SELECT w.*,
+           (SELECT s.suite_id FROM suite_run s
+            WHERE s.id = w.suite_run_id AND s.status = 'IN_PROGRESS') AS suite_id
+    FROM waiting w
+    WHERE (w.row_index IS NOT NULL
+           AND (w.suite_run_id, w.row_index) IN (SELECT suite_run_id, data_row_index FROM ended))
+       OR (w.row_index IS NULL AND w.suite_run_id IN (SELECT suite_run_id FROM ended))
 ), doomed AS (
-    SELECT b.arrived
+    SELECT b.suite_run_id, b.arrived
     FROM barrier b
     CROSS JOIN LATERAL (
         SELECT count(*) FILTER (WHERE p.status IN ('PENDING', 'QUEUED', 'RUNNING')) AS live,
@@ -565,11 +602,18 @@ WITH barrier AS (
     ) parties
     WHERE b.suite_id IS NOT NULL  -- its suite run is in progress
       AND parties.ended > 0 AND cardinality(b.arrived) + parties.live < b.parties
+), woken AS (
+    UPDATE test_run t SET available_at = now()
+    WHERE t.id = ANY (ARRAY(SELECT unnest(arrived) FROM doomed))
+      AND t.status = 'QUEUED' AND t.available_at > now()
+    RETURNING t.id
 )
-UPDATE test_run t SET available_at = now()
-WHERE t.id = ANY (ARRAY(SELECT unnest(arrived) FROM doomed))
-  AND t.status = 'QUEUED' AND t.available_at > now()
-RETURNING t.id;
+SELECT (SELECT count(*) FROM woken) AS woken,
+       ARRAY(SELECT DISTINCT d.suite_run_id FROM doomed d
+             WHERE EXISTS (SELECT 1 FROM test_run r
+                           WHERE r.id = ANY(d.arrived) AND r.status = 'RUNNING')) AS arriving,
+       CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text) AS bigint) AS xmin,
+       CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text) AS bigint) AS xmax;
 
 -- name: release_barrier
 -- The last party arrived: wake every run parked on the barrier.
