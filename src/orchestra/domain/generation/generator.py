@@ -77,7 +77,7 @@ def generate_suite(
         criterion=criterion.value,
         parameters=parameters,
         scenarios=scenarios,
-        coverage=coverage(graph, analysis, criterion, scenarios),
+        coverage=coverage(graph, analysis, criterion, scenarios, loop_bound=loop_bound),
     )
 
 
@@ -136,9 +136,12 @@ def coverage(
     analysis: Analysis,
     criterion: Criterion,
     scenarios: tuple[TestScenario, ...],
+    *,
+    loop_bound: int = DEFAULT_LOOP_BOUND,
 ) -> Coverage:
     """What the scenarios cover of `graph` (inlined called processes are not counted)."""
     seen = {element for scenario in scenarios for element in scenario.path}
+    no_loops = criterion is Criterion.ALL_PATHS and loop_bound == 0
     uncovered: list[dict[str, str]] = []
     for node in graph.nodes:
         if node.id not in seen:
@@ -146,13 +149,13 @@ def coverage(
                 {
                     "element": node.id,
                     "kind": "node",
-                    "reason": _reason(analysis, node.id, criterion),
+                    "reason": _reason(analysis, node.id, criterion, no_loops=no_loops),
                 }
             )
     for flow in graph.flows:
         if flow.id not in seen:
             reason = _cut_reason(analysis.flat, flow) or _reason(
-                analysis, flow.source, criterion, flow_target=flow.target
+                analysis, flow.source, criterion, flow_target=flow.target, no_loops=no_loops
             )
             uncovered.append({"element": flow.id, "kind": "flow", "reason": reason})
     return Coverage(
@@ -166,7 +169,12 @@ def coverage(
 
 
 def _reason(
-    analysis: Analysis, node: str, criterion: Criterion, flow_target: str | None = None
+    analysis: Analysis,
+    node: str,
+    criterion: Criterion,
+    flow_target: str | None = None,
+    *,
+    no_loops: bool = False,
 ) -> str:
     ends = [node] if flow_target is None else [node, flow_target]
     if any(_compensation(analysis, n) for n in ends):
@@ -179,6 +187,8 @@ def _reason(
         return "all-nodes does not require every flow"
     if _is_container(analysis.flat, node):
         return "a container with nothing to run"
+    if no_loops and _on_a_loop(analysis, ends):
+        return "only reached by going around a loop, which all-paths with --loop-bound 0 never does"
     return "no valid token game covers it (e.g. it leads to a deadlock)"
 
 
@@ -236,6 +246,17 @@ def _reach_within(flat: FlatGraph, start: str, allowed: set[str]) -> set[str]:
                 seen.add(target)
                 stack.append(target)
     return seen
+
+
+def _on_a_loop(analysis: Analysis, ends: list[str]) -> bool:
+    """True when the node (or the flow between `ends`) lies on a cycle of the kept graph."""
+    flat = analysis.flat
+    cycles: nx.DiGraph[str] = nx.DiGraph()
+    for edge in flat.edges:
+        if edge.kind not in (EdgeKind.DONE, EdgeKind.LOOP) and edge.target in analysis.kept:
+            cycles.add_edge(edge.source, edge.target)
+    component = next((c for c in nx.strongly_connected_components(cycles) if ends[0] in c), set())
+    return len(component) > 1 and all(n in component for n in ends)
 
 
 def _is_container(flat: FlatGraph, node: str) -> bool:
