@@ -141,7 +141,8 @@ def coverage(
 ) -> Coverage:
     """What the scenarios cover of `graph` (inlined called processes are not counted)."""
     seen = {element for scenario in scenarios for element in scenario.path}
-    no_loops = criterion is Criterion.ALL_PATHS and loop_bound == 0
+    # all-paths with loop bound 0 leaves out what only going around a loop reaches
+    loops = _loops(analysis) if criterion is Criterion.ALL_PATHS and loop_bound == 0 else {}
     uncovered: list[dict[str, str]] = []
     for node in graph.nodes:
         if node.id not in seen:
@@ -149,13 +150,13 @@ def coverage(
                 {
                     "element": node.id,
                     "kind": "node",
-                    "reason": _reason(analysis, node.id, criterion, no_loops=no_loops),
+                    "reason": _reason(analysis, node.id, criterion, loops=loops),
                 }
             )
     for flow in graph.flows:
         if flow.id not in seen:
             reason = _cut_reason(analysis.flat, flow) or _reason(
-                analysis, flow.source, criterion, flow_target=flow.target, no_loops=no_loops
+                analysis, flow.source, criterion, flow_target=flow.target, loops=loops
             )
             uncovered.append({"element": flow.id, "kind": "flow", "reason": reason})
     return Coverage(
@@ -174,7 +175,7 @@ def _reason(
     criterion: Criterion,
     flow_target: str | None = None,
     *,
-    no_loops: bool = False,
+    loops: Mapping[str, int] | None = None,
 ) -> str:
     ends = [node] if flow_target is None else [node, flow_target]
     if any(_compensation(analysis, n) for n in ends):
@@ -187,7 +188,7 @@ def _reason(
         return "all-nodes does not require every flow"
     if _is_container(analysis.flat, node):
         return "a container with nothing to run"
-    if no_loops and _on_a_loop(analysis, ends):
+    if loops and len({loops.get(n, -1 - i) for i, n in enumerate(ends)}) == 1:
         return "only reached by going around a loop, which all-paths with --loop-bound 0 never does"
     return "no valid token game covers it (e.g. it leads to a deadlock)"
 
@@ -248,15 +249,16 @@ def _reach_within(flat: FlatGraph, start: str, allowed: set[str]) -> set[str]:
     return seen
 
 
-def _on_a_loop(analysis: Analysis, ends: list[str]) -> bool:
-    """True when the node (or the flow between `ends`) lies on a cycle of the kept graph."""
+def _loops(analysis: Analysis) -> dict[str, int]:
+    """Flat nodes on a cycle of the kept graph -> the number of their strongly connected
+    component (an element, or a flow between two of them, is on a loop when it is in one)."""
     flat = analysis.flat
-    cycles: nx.DiGraph[str] = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     for edge in flat.edges:
         if edge.kind not in (EdgeKind.DONE, EdgeKind.LOOP) and edge.target in analysis.kept:
-            cycles.add_edge(edge.source, edge.target)
-    component = next((c for c in nx.strongly_connected_components(cycles) if ends[0] in c), set())
-    return len(component) > 1 and all(n in component for n in ends)
+            graph.add_edge(edge.source, edge.target)
+    components = sorted(sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1)
+    return {node: number for number, nodes in enumerate(components) for node in nodes}
 
 
 def _is_container(flat: FlatGraph, node: str) -> bool:
