@@ -231,7 +231,9 @@ def links(graph: ProcessGraph) -> dict[str, str]:
 
 
 def _link_name(node: Node) -> str | None:
-    return node.link_name or node.name
+    """Spacing and line breaks in a drawn label are layout, not part of the link's name."""
+    name = node.link_name or node.name
+    return " ".join(name.split()) if name is not None else None
 
 
 def _wire_scopes(flat: FlatGraph) -> None:
