@@ -86,3 +86,30 @@ def test_corpus_generation_is_deterministic() -> None:
         except OrchestraError:
             continue
         assert generate_suite(graph, process_key=graph.id, process_version=1) == first, name
+
+
+def test_corpus_scenarios_name_and_decide_on_model_elements_only() -> None:
+    for name, graph in corpus_processes():
+        for criterion in Criterion:
+            try:
+                suite = generate_suite(
+                    graph, process_key=graph.id, process_version=1, criterion=criterion
+                )
+            except OrchestraError:
+                continue
+            for scenario in suite.scenarios:
+                assert "::" not in scenario.name, (name, criterion, scenario.name)
+                known = graph.node_by_id.keys() | graph.flow_by_id.keys()
+                taken = {flow for decision in scenario.decisions for flow in decision.flows}
+                assert taken <= known, (name, criterion, taken - known)
+
+
+def test_every_corpus_process_with_flow_nodes_gets_an_all_flows_suite() -> None:
+    refused = []
+    for name, graph in corpus_processes():
+        try:
+            generate_suite(graph, process_key=graph.id, process_version=1)
+        except BpmnRefused as exc:
+            if graph.nodes:
+                refused.append((name, exc.message))
+    assert refused == []

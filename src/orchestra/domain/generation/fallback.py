@@ -6,7 +6,8 @@ other token can still reach it, a terminate end event removes every token, and a
 throw (see `throws`) the tokens of the scope it leaves (an uncaught error: every token). At each
 exclusive choice the token goes toward the nearest element still uncovered (then toward the
 end), each back edge at most once per scenario. A game that deadlocks is played again with the
-guide steering clear of the flows where its tokens waited; once that finds nothing new it is
+guide steering clear of the flows where its tokens waited (an inclusive split leaves out the
+branches that cannot end without them); once that finds nothing new it is
 dropped and what only it covered is reported uncovered. Games are played until nothing uncovered
 is reachable, so the coverage is complete up to deadlocks, but the count is not guaranteed
 minimal, and the steps of concurrent tokens are serialized on the main line (a valid
@@ -73,21 +74,24 @@ class _Game:
         self.blocked: set[int] = set()  # the edges they wait on
         self.avoid: set[int] = set()  # edges the guide takes only when there is no other
         self.to_sink = self._distances(lambda e: flat.edges[e].target == SINK)
+        self.clear = self.to_sink  # the same, not through `avoid`
 
-    def _distances(self, goal: Callable[[int], bool]) -> dict[str, int]:
-        """Fewest edges from each node to an edge satisfying `goal`."""
+    def _distances(
+        self, goal: Callable[[int], bool], skip: frozenset[int] = frozenset()
+    ) -> dict[str, int]:
+        """Fewest edges from each node to an edge satisfying `goal`, not through `skip`."""
         dist: dict[str, int] = {}
         queue: deque[str] = deque()
         for e in self.edges:
             source = self.flat.edges[e].source
-            if goal(e) and source not in dist:
+            if goal(e) and e not in skip and source not in dist:
                 dist[source] = 0
                 queue.append(source)
         while queue:
             node = queue.popleft()
             for e in self.into[node]:
                 source = self.flat.edges[e].source
-                if source not in dist:
+                if source not in dist and e not in skip:
                     dist[source] = dist[node] + 1
                     queue.append(source)
         return dist
@@ -101,6 +105,9 @@ class _Game:
             self.to_target = self._distances(self._is_target)
             if SOURCE not in self.to_target:
                 return None
+            self.clear = self._distances(
+                lambda e: self.flat.edges[e].target == SINK, frozenset(self.avoid)
+            )
             plan, covered, finished = self._one_game(generous=False)
             if not finished:  # perhaps a join waits for a branch the guide left out
                 plan, covered, finished = self._one_game(generous=True)
@@ -207,7 +214,7 @@ class _Game:
         if gate is Gate.AND:
             chosen = list(normal)
         elif gate is Gate.OR:
-            chosen = self._useful(normal) or self._best(normal)
+            chosen = self._clear(self._useful(normal)) or self._best(normal)
         else:
             chosen = self._best(normal)
         attach = [e for e in self.out[node] if self.flat.edges[e].kind is EdgeKind.ATTACH]
@@ -227,6 +234,19 @@ class _Game:
             for e in edges
             if self._is_target(e) or self.to_target.get(self.flat.edges[e].target, _FAR) < _FAR
         ]
+
+    def _clear(self, edges: list[int]) -> list[int]:
+        """Replaying a deadlocked game, an inclusive split leaves out the branches that cannot
+        end without the flows its tokens waited on (if it keeps any)."""
+        if not self.avoid:
+            return edges
+        clear = [
+            e
+            for e in edges
+            if e not in self.avoid
+            and (self.flat.edges[e].target == SINK or self.flat.edges[e].target in self.clear)
+        ]
+        return clear or edges
 
     def _allowed(self, e: int, taken_back: set[int]) -> bool:
         return e not in self.back or e not in taken_back

@@ -213,25 +213,41 @@ def _wire_flows(flat: FlatGraph, halves: dict[str, str]) -> None:
 
 
 def links(graph: ProcessGraph) -> dict[str, str]:
-    """Link throw event -> the catch event it jumps to (same link name, same scope)."""
+    """Link throw event -> the catch event it jumps to (same link name, same scope).
+
+    Real exports leave link names empty and name the two events differently (as the importer's
+    validation also assumes): in a scope with one catch whose name no throw carries, the throws
+    whose name no catch carries jump to it.
+    """
+    throws = [n for n in graph.nodes if _is_link(n, NodeCategory.INTERMEDIATE_THROW_EVENT)]
     catches: dict[tuple[str | None, str | None], str] = {}
     for node in graph.nodes:
-        if (
-            node.category is NodeCategory.INTERMEDIATE_CATCH_EVENT
-            and "link" in node.event_definitions
-        ):
+        if _is_link(node, NodeCategory.INTERMEDIATE_CATCH_EVENT):
             catches.setdefault((node.parent, _link_name(node)), node.id)
-    return {
-        node.id: catches[(node.parent, _link_name(node))]
-        for node in graph.nodes
-        if node.category is NodeCategory.INTERMEDIATE_THROW_EVENT
-        and "link" in node.event_definitions
-        and (node.parent, _link_name(node)) in catches
-    }
+    named = {(n.parent, _link_name(n)) for n in throws}
+    unpaired: dict[str | None, list[str]] = {}
+    for (scope, name), catch in catches.items():
+        if (scope, name) not in named:
+            unpaired.setdefault(scope, []).append(catch)
+    found: dict[str, str] = {}
+    for node in throws:
+        key = (node.parent, _link_name(node))
+        alone = unpaired.get(node.parent, [])
+        if key in catches:
+            found[node.id] = catches[key]
+        elif len(alone) == 1:
+            found[node.id] = alone[0]
+    return found
+
+
+def _is_link(node: Node, category: NodeCategory) -> bool:
+    return node.category is category and "link" in node.event_definitions
 
 
 def _link_name(node: Node) -> str | None:
-    return node.link_name or node.name
+    """Spacing and line breaks in a drawn label are layout, not part of the link's name."""
+    name = node.link_name or node.name
+    return " ".join(name.split()) if name is not None else None
 
 
 def _wire_scopes(flat: FlatGraph) -> None:

@@ -77,7 +77,7 @@ def generate_suite(
         criterion=criterion.value,
         parameters=parameters,
         scenarios=scenarios,
-        coverage=coverage(graph, analysis, criterion, scenarios),
+        coverage=coverage(graph, analysis, criterion, scenarios, loop_bound=loop_bound),
     )
 
 
@@ -136,9 +136,13 @@ def coverage(
     analysis: Analysis,
     criterion: Criterion,
     scenarios: tuple[TestScenario, ...],
+    *,
+    loop_bound: int = DEFAULT_LOOP_BOUND,
 ) -> Coverage:
     """What the scenarios cover of `graph` (inlined called processes are not counted)."""
     seen = {element for scenario in scenarios for element in scenario.path}
+    # all-paths with loop bound 0 leaves out what only going around a loop reaches
+    loops = _loops(analysis) if criterion is Criterion.ALL_PATHS and loop_bound == 0 else {}
     uncovered: list[dict[str, str]] = []
     for node in graph.nodes:
         if node.id not in seen:
@@ -146,13 +150,13 @@ def coverage(
                 {
                     "element": node.id,
                     "kind": "node",
-                    "reason": _reason(analysis, node.id, criterion),
+                    "reason": _reason(analysis, node.id, criterion, loops=loops),
                 }
             )
     for flow in graph.flows:
         if flow.id not in seen:
             reason = _cut_reason(analysis.flat, flow) or _reason(
-                analysis, flow.source, criterion, flow_target=flow.target
+                analysis, flow.source, criterion, flow_target=flow.target, loops=loops
             )
             uncovered.append({"element": flow.id, "kind": "flow", "reason": reason})
     return Coverage(
@@ -166,7 +170,12 @@ def coverage(
 
 
 def _reason(
-    analysis: Analysis, node: str, criterion: Criterion, flow_target: str | None = None
+    analysis: Analysis,
+    node: str,
+    criterion: Criterion,
+    flow_target: str | None = None,
+    *,
+    loops: Mapping[str, int] | None = None,
 ) -> str:
     ends = [node] if flow_target is None else [node, flow_target]
     if any(_compensation(analysis, n) for n in ends):
@@ -179,6 +188,8 @@ def _reason(
         return "all-nodes does not require every flow"
     if _is_container(analysis.flat, node):
         return "a container with nothing to run"
+    if loops and len({loops.get(n, -1 - i) for i, n in enumerate(ends)}) == 1:
+        return "only reached by going around a loop, which all-paths with --loop-bound 0 never does"
     return "no valid token game covers it (e.g. it leads to a deadlock)"
 
 
@@ -236,6 +247,18 @@ def _reach_within(flat: FlatGraph, start: str, allowed: set[str]) -> set[str]:
                 seen.add(target)
                 stack.append(target)
     return seen
+
+
+def _loops(analysis: Analysis) -> dict[str, int]:
+    """Flat nodes on a cycle of the kept graph -> the number of their strongly connected
+    component (an element, or a flow between two of them, is on a loop when it is in one)."""
+    flat = analysis.flat
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    for edge in flat.edges:
+        if edge.kind not in (EdgeKind.DONE, EdgeKind.LOOP) and edge.target in analysis.kept:
+            graph.add_edge(edge.source, edge.target)
+    components = sorted(sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1)
+    return {node: number for number, nodes in enumerate(components) for node in nodes}
 
 
 def _is_container(flat: FlatGraph, node: str) -> bool:

@@ -67,7 +67,7 @@ class _Writer:
         source = self.flat.nodes[edge.source]
         choices = self.flat.normal_out(edge.source)
         if source.split is Gate.XOR and len(choices) > 1 and source.element is not None:
-            taken = edge.flow_id or self.flat.nodes[edge.target].element or edge.target
+            taken = edge.flow_id or self._element_entered(edge.target) or source.element
             condition = edge.flow.condition.text if edge.flow and edge.flow.condition else None
             self.decisions.append(
                 Decision(
@@ -161,6 +161,12 @@ class _Writer:
             branch=label,
             meta=meta,
         )
+
+    def _element_entered(self, node_id: str) -> str | None:
+        """The BPMN element a flat node stands for; None for SINK and a scope's exit, where an
+        activity without outgoing flow ends (the choice is then that activity completing)."""
+        node = self.flat.nodes[node_id]
+        return node.element if node.role is Role.ELEMENT else None
 
     def _name(self, element_id: str) -> str:
         node = self.flat.graph.node_by_id.get(element_id)
