@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,3 +168,12 @@ async def expire_again_and_reap(db: Database) -> None:
     await asyncio.sleep(0.2)
     async with db.pool.connection() as conn:
         assert await sweep(conn)
+
+
+async def until(condition: Callable[[], object], what: str, tries: int = 500) -> None:
+    """Poll `condition` (every 20 ms, `tries` times at most) until it holds; fail naming it."""
+    for _ in range(tries):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"gave up waiting until {what}")
