@@ -227,7 +227,7 @@ class Worker:
         by another worker meanwhile, or left to their lease)."""
         self._orphans = False  # a run left from now on sets it again
         left = dict(self._unsettled)
-        held = [(run_id, a.claimed.attempt) for run_id, a in self._active.items()]
+        held = [(i, a.claimed.attempt) for i, a in self._active.items() if a.dropped is None]
         held += [(run_id, attempt) for run_id, (times, attempt) in self._left.items() if times > 1]
         released = set(await runs.release_orphans(self.id, held))
         for run_id, attempt in left.items():
@@ -287,17 +287,17 @@ class Worker:
     async def _execute(self, claimed: ClaimedRun) -> None:
         """Execute the run and write how it ended; counted once, whatever stops it (the
         heartbeat may cancel it at any await, its ending's write included)."""
+        me = self._own(claimed)  # its entry, even once a newer claim of the run replaced it
         async with contextlib.AsyncExitStack() as holding:  # its executor, while it runs
             try:
                 await self._attempt(claimed, holding)
             except asyncio.CancelledError:
-                self._count_stopped(claimed)
+                self._count_stopped(claimed, me)
             finally:
-                active = self._own(claimed)
-                if active is not None:
+                if me is not None and self._active.get(claimed.id) is me:
                     del self._active[claimed.id]
-                    if active.interpreter is not None:
-                        self.stats.steps += active.interpreter.steps_done
+                if me is not None and me.interpreter is not None:
+                    self.stats.steps += me.interpreter.steps_done
                 self._wake.set()
 
     async def _attempt(self, claimed: ClaimedRun, holding: contextlib.AsyncExitStack) -> None:
@@ -349,20 +349,16 @@ class Worker:
             self._in_use[id(shared.executor)] -= 1
             await self._retire_superseded()
 
-    def _count_stopped(self, claimed: ClaimedRun) -> None:
-        """Count a run cancelled mid-way: by the heartbeat (`_Dropped` says why), by a claim
-        of the run anew (its lease expired: lost), or by a drain past its deadline (which
-        releases the run and counts it)."""
+    def _count_stopped(self, claimed: ClaimedRun, me: _Active | None) -> None:
+        """Count a run cancelled mid-way: by the heartbeat (`_Dropped` says why; a run it left
+        is counted once released), by a claim of the run anew (its lease expired: lost), or
+        by a drain past its deadline (which releases the run and counts it)."""
         if claimed.id in self._drained:
             return
-        active = self._own(claimed)
-        dropped = active.dropped if active is not None else None
+        dropped = me.dropped if me is not None else None
         if dropped is _Dropped.CANCELLED:
             self.stats.cancelled += 1
-        elif dropped is _Dropped.UNREACHABLE:
-            log.warning("run %s left, released once the database is back", claimed.id)
-            self._leave(claimed)
-        else:
+        elif dropped is not _Dropped.UNREACHABLE:
             self.stats.lost += 1
 
     async def _count_refused(self, claimed: ClaimedRun) -> None:
@@ -530,11 +526,12 @@ class Worker:
                 renewal = await self._renew(held)
             except (psycopg.Error, StoreError) as exc:
                 log.warning("heartbeat failed: %s", exc)
-                # no renewal got through: a run whose lease has ended by now may already be
-                # another worker's, so it stops here before it could act twice; it is
-                # released once the database is back, if still leased to this worker
-                now = asyncio.get_running_loop().time()
-                kept = {i for i, a in self._active.items() if i in held and a.deadline > now}
+                # no renewal got through: a run whose lease ends before the next heartbeat
+                # could renew it may be another worker's by then, so it stops here before it
+                # could act twice, and is left (`_leave`) while still leased to this worker:
+                # released as soon as the database takes it, no attempt lost
+                horizon = asyncio.get_running_loop().time() + self.options.heartbeat_every
+                kept = {i for i, a in self._active.items() if i in held and a.deadline > horizon}
                 renewal = Renewal(kept=frozenset(kept))
                 why = _Dropped.UNREACHABLE
             else:
@@ -544,10 +541,17 @@ class Worker:
                         active.deadline = started + self.options.lease_seconds
                 why = _Dropped.LOST
             for active in _abandoned(self._active, held, renewal.kept):
-                # not ours any more: stop before writing anything
                 cancelled = active.claimed.id in renewal.cancelled
-                active.dropped = _Dropped.CANCELLED if cancelled else why
-                active.task.cancel()
+                self._drop(active, _Dropped.CANCELLED if cancelled else why)
+
+    def _drop(self, active: _Active, why: _Dropped) -> None:
+        """Stop a run the heartbeat no longer holds, before it writes anything; one whose
+        lease it could not renew is left (`_leave`), still leased to this worker."""
+        active.dropped = why
+        active.task.cancel()
+        if why is _Dropped.UNREACHABLE:
+            log.warning("run %s left, released once the database is back", active.claimed.id)
+            self._leave(active.claimed)
 
     async def _renew(self, held: dict[int, int]) -> Renewal:
         """Renew the leases; a deadlock with a committing batch of checkpoints (which locks

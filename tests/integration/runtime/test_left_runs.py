@@ -41,18 +41,21 @@ SHORT_LEASE = WorkerOptions(concurrency=2, lease_seconds=1, poll_seconds=0.05, s
 
 class OutagePool:
     """psycopg's pool, out of reach while `away` is set: each connection is refused (the
-    server down, the network cut), or with `hang` never answers."""
+    server down, the network cut), or with `hang` never answers; with `only`, just those of
+    the worker's task of that name (e.g. its "heartbeat", whose statement keeps timing out)."""
 
-    def __init__(self, pool: AsyncConnectionPool[Connection]) -> None:
+    def __init__(self, pool: AsyncConnectionPool[Connection], only: str | None = None) -> None:
         self.pool = pool
+        self.only = only
         self.away = False
         self.hang = False
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
-        if self.away and self.hang:
-            await asyncio.Event().wait()
-        if self.away:
+        task = asyncio.current_task()
+        if self.away and (self.only is None or (task and task.get_name() == self.only)):
+            if self.hang:
+                await asyncio.Event().wait()
             raise psycopg.OperationalError("connection refused: the database is away")
         async with self.pool.connection() as conn:
             yield conn
@@ -62,7 +65,7 @@ def pool_of(double: OutagePool | BreakingPool) -> AsyncConnectionPool[Connection
     return cast(AsyncConnectionPool[Connection], double)
 
 
-async def test_a_run_no_heartbeat_kept_for_a_lease_resumes_at_once_when_the_database_is_back(
+async def test_a_run_dropped_in_an_outage_longer_than_its_lease_resumes_once_the_database_is_back(
     db: Database,
 ) -> None:
     async with order_sut() as sut:
@@ -90,6 +93,33 @@ async def test_a_run_no_heartbeat_kept_for_a_lease_resumes_at_once_when_the_data
     # released at once, claimed again: no lease counted lost, resumed at its Ship step
     assert (run.attempt, run.lost_leases) == (2, 0)
     assert ships == 2
+    assert (stats.claimed, stats.released, stats.finished, stats.lost) == (2, 1, 1, 0)
+
+
+async def test_a_run_dropped_as_its_heartbeats_failed_for_a_lease_is_released_by_the_next_claim(
+    db: Database,
+) -> None:
+    async with order_sut() as sut:
+        sut.hold("ship")
+        suite_run = await start_order_suite(db, sut, 1)
+        outage = OutagePool(db.pool, only="heartbeat")  # claims get through, renewals do not
+        worker = Worker(pool_of(outage), executor_factory(), SHORT_LEASE)
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop))
+        try:
+            await until(lambda: sut.held, "the run is inside its Ship step")
+            outage.away = True
+            await until(lambda: worker.stats.released or worker.stats.lost, "the run is dropped")
+            outage.away = False
+            final = await ended(db, suite_run.id)
+        finally:
+            stop.set()
+            stats = await asyncio.wait_for(task, timeout=10)
+
+    assert final.suite_run.status is SuiteRunStatus.PASSED
+    async with db.transaction() as uow:
+        (run,) = await uow.runs.test_runs(suite_run.id)
+    assert (run.attempt, run.lost_leases) == (2, 0)  # not left to expire, no attempt lost
     assert (stats.claimed, stats.released, stats.finished, stats.lost) == (2, 1, 1, 0)
 
 
