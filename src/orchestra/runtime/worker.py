@@ -6,7 +6,7 @@ One worker executes up to `concurrency` runs at once. Its loops:
   crashed worker notifies no one), with a polling fallback;
 - heartbeat: renews all its leases in one statement, well inside the lease time; a run whose
   lease it no longer holds (expired and re-claimed, or cancelled) is abandoned at once, and so
-  is one whose lease no heartbeat could renew for a whole lease (the database out of reach):
+  is one whose lease would end before a heartbeat could renew it (the database out of reach):
   that one goes back to the queue once the database is back, if no one took it meanwhile;
 - sweep: the scheduler's periodic pass (queue ready runs, skip unreachable ones, close finished
   suite runs) and the reaper (FAILED_STUCK), so no wake-up is ever lost.
@@ -82,7 +82,7 @@ class _Dropped(enum.Enum):
 
     LOST = "lost"  # its lease passed to another worker (expired and claimed again)
     CANCELLED = "cancelled"  # its suite run was cancelled
-    UNREACHABLE = "unreachable"  # no renewal got through for a whole lease: left (`_leave`)
+    UNREACHABLE = "unreachable"  # no renewal got through before its lease ends: left (`_leave`)
 
 
 @dataclass(slots=True)
@@ -639,14 +639,17 @@ def _abandoned(
 ) -> list[_Active]:
     """The runs a heartbeat found no longer held (`held`: run id -> the attempt renewed),
     except those whose completion, release or end ERROR is being committed (the lease ends
-    with it, and its answer says whether it still held) and those claimed again by this
-    worker while the renewal was in flight (a new attempt: its own)."""
+    with it, and its answer says whether it still held), those claimed again by this worker
+    while the renewal was in flight (a new attempt: its own), and those being stopped already
+    (dropped by a beat before, or by a drain past its deadline: counted so)."""
     lost: list[_Active] = []
     for run_id in set(held).difference(kept):
         entry = active.get(run_id)
         if entry is None or entry.claimed.attempt != held[run_id]:
             continue
         if entry.ending or (entry.interpreter is not None and entry.interpreter.finishing):
+            continue
+        if entry.dropped is not None or entry.task.cancelling():
             continue
         lost.append(entry)
     return lost

@@ -23,10 +23,10 @@ from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.base import Connection
 from orchestra.store.database import Database
-from orchestra.store.runs import ClaimedRun, RunRepository
 from tests.integration.runtime.chaos import order_sut, start_order_suite
 from tests.integration.runtime.support import (
     ScriptedExecutor,
+    claimed_by_another,
     factory_for,
     scenario,
     step,
@@ -245,17 +245,6 @@ async def test_the_release_at_stop_waits_for_a_database_that_does_not_answer_unt
     deadline = asyncio.get_running_loop().time() + 0.2
     await asyncio.wait_for(worker._release_left(deadline), timeout=10)
     assert (worker.stats.released, worker.stats.lost) == (0, 1)
-
-
-async def claimed_by_another(db: Database, worker: str) -> ClaimedRun:
-    """The one run, claimed by `worker` as soon as its lease has expired."""
-    for _ in range(500):  # bounded: 10 s
-        async with db.pool.connection() as conn:
-            claimed = await RunRepository(conn).claim(worker, 1, lease_seconds=30)
-        if claimed:
-            return claimed[0]
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{worker} could not claim the run")
 
 
 async def ended(db: Database, suite_run_id: int) -> running.Progress:

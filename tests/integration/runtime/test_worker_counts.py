@@ -18,6 +18,7 @@ from orchestra.store.runs import Checkpoint, Completion, Renewal, RunRepository
 from tests.integration.runtime.chaos import order_sut, start_order_suite
 from tests.integration.runtime.support import (
     ScriptedExecutor,
+    claimed_by_another,
     factory_for,
     scenario,
     shared_barrier,
@@ -25,7 +26,6 @@ from tests.integration.runtime.support import (
     store_suite,
     until,
 )
-from tests.integration.runtime.test_left_runs import claimed_by_another
 
 T = TypeVar("T")
 LONG_LEASE = WorkerOptions(concurrency=2, lease_seconds=30, poll_seconds=0.05, sweep_seconds=0.1)
