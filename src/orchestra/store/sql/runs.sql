@@ -167,10 +167,12 @@ WITH renewed AS (
     RETURNING id
 )
 SELECT id, false AS cancelled FROM renewed
-UNION ALL
-SELECT id, true AS cancelled FROM test_run
-WHERE locked_by = :worker AND status = 'CANCELLED'
-  AND (id, attempt) IN (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[])));
+UNION ALL  -- looks up (by key) only the runs not renewed: usually none
+SELECT h.id, true AS cancelled
+FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[])) AS h(id, attempt)
+WHERE h.id NOT IN (SELECT id FROM renewed)
+  AND (SELECT t.status = 'CANCELLED' AND t.locked_by = :worker AND t.attempt = h.attempt
+       FROM test_run t WHERE t.id = h.id);
 
 -- name: checkpoint
 -- The step's result, the run's new execution context and the step's exports, in one fenced
