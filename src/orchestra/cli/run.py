@@ -375,6 +375,7 @@ def worker(concurrency: int, lease_seconds: float, drain_seconds: float, as_json
             "finished": stats.finished,
             "released": stats.released,
             "lost": stats.lost,
+            "cancelled": stats.cancelled,
         }
 
     result = asyncio.run(work())
@@ -383,6 +384,7 @@ def worker(concurrency: int, lease_seconds: float, drain_seconds: float, as_json
         as_json=as_json,
         human=lambda out: out.print(
             f"worker {result['worker']} stopped: {result['finished']} runs finished, "
-            f"{result['released']} released, {result['lost']} lost"
+            f"{result['released']} released, {result['lost']} lost, "
+            f"{result['cancelled']} cancelled"
         ),
     )

@@ -5,11 +5,18 @@ One worker executes up to `concurrency` runs at once. Its loops:
   LISTEN/NOTIFY on `orchestra_runs`, by the expiry of the first lease another worker holds (a
   crashed worker notifies no one), with a polling fallback;
 - heartbeat: renews all its leases in one statement, well inside the lease time; a run whose
-  lease it no longer holds (expired and re-claimed, or cancelled) is abandoned at once;
+  lease it no longer holds (expired and re-claimed, or cancelled) is abandoned at once, and so
+  is one whose lease would end before a heartbeat could renew it (the database out of reach):
+  that one goes back to the queue once the database is back, if no one took it meanwhile;
 - sweep: the scheduler's periodic pass (queue ready runs, skip unreachable ones, close finished
   suite runs) and the reaper (FAILED_STUCK), so no wake-up is ever lost.
 On `stop` (SIGTERM) it claims nothing more, lets each run finish its current step, checkpoints,
-releases the runs back to QUEUED, and returns within `drain_seconds`.
+releases the runs back to QUEUED (and those it left while the database was away), and returns
+within `drain_seconds`.
+
+Each run it claimed is counted once in `WorkerStats`, as it ends here: finished (PASSED, FAILED,
+ERROR), released (back to the queue), cancelled (its suite run was) or lost (its lease passed
+on); a run left while the database was away is counted once the next release tells which.
 """
 
 from __future__ import annotations
@@ -17,11 +24,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import enum
 import json
 import logging
 import os
 import socket
 import uuid
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,7 +54,7 @@ from orchestra.runtime.sweeper import SweepMemory, sweep
 from orchestra.store.base import Connection
 from orchestra.store.refusals import REFUSALS
 from orchestra.store.repositories import UnitOfWork
-from orchestra.store.runs import ClaimedRun, RunRepository
+from orchestra.store.runs import ClaimedRun, Renewal, RunRepository
 
 log = logging.getLogger("orchestra.worker")
 _SUITE_RUNS_CACHED = 256  # suite runs whose environment a long-running worker remembers
@@ -68,20 +77,31 @@ class WorkerOptions:
         return self.heartbeat_seconds or self.lease_seconds / 3
 
 
+class _Dropped(enum.Enum):
+    """Why the heartbeat stopped a run."""
+
+    LOST = "lost"  # its lease passed to another worker (expired and claimed again)
+    CANCELLED = "cancelled"  # its suite run was cancelled
+    UNREACHABLE = "unreachable"  # no renewal got through before its lease ends: left (`_leave`)
+
+
 @dataclass(slots=True)
 class _Active:
     claimed: ClaimedRun
     task: asyncio.Task[None]
     deadline: float  # loop time the lease ends unless a heartbeat renews it
     interpreter: RunInterpreter | None = None
+    ending: bool = False  # its release or its end ERROR is being committed: the lease ends with it
+    dropped: _Dropped | None = None  # set by the heartbeat as it cancels the run
 
 
 @dataclass(slots=True)
 class WorkerStats:
     claimed: int = 0
-    finished: int = 0
-    released: int = 0
-    lost: int = 0
+    finished: int = 0  # ended here: PASSED, FAILED, ERROR
+    released: int = 0  # back to the queue: drained, parked at a barrier, left and released
+    lost: int = 0  # its lease passed on (expired, claimed again) or left to expire
+    cancelled: int = 0  # its suite run was cancelled while this worker held it
     steps: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -123,7 +143,9 @@ class Worker:
         self._next_expiry: float | None = None  # loop time the first foreign lease expires
         self._orphans = False  # runs may be leased to it that it does not execute: released
         # by the next claim (one whose answer was lost, one left while the database was away)
-        self._left: dict[int, int] = {}  # run id -> times it was left so (the last ones)
+        # run id -> (times it was left so, the attempt it was last left under), the last ones
+        self._left: dict[int, tuple[int, int]] = {}
+        self._unsettled: dict[int, int] = {}  # left, not counted yet: run id -> attempt
 
     @property
     def steps_done(self) -> int:
@@ -145,7 +167,9 @@ class Worker:
             ]
             try:
                 await self._claim_loop(stop)
+                deadline = asyncio.get_running_loop().time() + self.options.drain_seconds
                 await self._drain()
+                await self._release_left(deadline)
             finally:
                 for task in loops:
                     task.cancel()
@@ -184,9 +208,7 @@ class Worker:
             async with self.pool.connection() as conn:
                 runs = RunRepository(conn)
                 if self._orphans:
-                    again = [run_id for run_id, times in self._left.items() if times > 1]
-                    await runs.release_orphans(self.id, [*self._active, *again])
-                    self._orphans = False
+                    await self._release_orphans(runs)
                 claimed = await runs.claim(
                     self.id, limit, self.options.lease_seconds, self.options.suite_run_id
                 )
@@ -199,6 +221,23 @@ class Worker:
             return []
         self.stats.claimed += len(claimed)
         return claimed
+
+    async def _release_orphans(self, runs: RunRepository) -> None:
+        """Release the runs leased to this worker that it does not execute, but those it left
+        more than once (see `_leave`), and count the runs it left: released, else lost (taken
+        by another worker meanwhile, or left to their lease)."""
+        self._orphans = False  # a run left from now on sets it again
+        left = dict(self._unsettled)
+        held = [(i, a.claimed.attempt) for i, a in self._active.items() if a.dropped is None]
+        held += [(run_id, attempt) for run_id, (times, attempt) in self._left.items() if times > 1]
+        released = set(await runs.release_orphans(self.id, held))
+        for run_id, attempt in left.items():
+            if self._unsettled.get(run_id) == attempt:
+                del self._unsettled[run_id]
+            if run_id in released:
+                self.stats.released += 1
+            else:
+                self.stats.lost += 1
 
     async def _wait_for_slot(self, stopping: asyncio.Task[bool]) -> None:
         running = [a.task for a in self._active.values()]
@@ -247,11 +286,25 @@ class Worker:
     # --- executing one run --------------------------------------------------------------------
 
     async def _execute(self, claimed: ClaimedRun) -> None:
-        held: Executor | None = None  # the environment's executor, while this run uses it
+        """Execute the run and write how it ended; counted once, whatever stops it (the
+        heartbeat may cancel it at any await, its ending's write included)."""
+        me = self._own(claimed)  # its entry, even once a newer claim of the run replaced it
+        async with contextlib.AsyncExitStack() as holding:  # its executor, while it runs
+            try:
+                await self._attempt(claimed, holding)
+            except asyncio.CancelledError:
+                self._count_stopped(claimed, me)
+            finally:
+                if me is not None and self._active.get(claimed.id) is me:
+                    del self._active[claimed.id]
+                if me is not None and me.interpreter is not None:
+                    self.stats.steps += me.interpreter.steps_done
+                self._wake.set()
+
+    async def _attempt(self, claimed: ClaimedRun, holding: contextlib.AsyncExitStack) -> None:
+        """Execute the run, then end it: completed, released, ERROR, or left; counted."""
         try:
-            shared = await self._environment(claimed.suite_run_id)
-            held = shared.executor
-            self._in_use[id(held)] += 1
+            shared = await holding.enter_async_context(self._using(claimed.suite_run_id))
             interpreter = RunInterpreter(
                 claimed,
                 await self._scenario(claimed.scenario_id),
@@ -261,44 +314,82 @@ class Worker:
                 self._draining,
                 await self._responses(claimed),
             )
-            if claimed.id in self._active:
-                self._active[claimed.id].interpreter = interpreter
+            active = self._own(claimed)
+            if active is not None:
+                active.interpreter = interpreter
             await interpreter.run()
             self.stats.finished += 1
         except LeaseLost:
-            self.stats.lost += 1
+            await self._count_refused(claimed)
         except Parked as parked:
             await self._release(claimed, interpreter.state.snapshot(), parked.available_at)
         except Draining:
             await self._release(claimed, interpreter.state.snapshot(), None)
-        except asyncio.CancelledError:
-            if claimed.id not in self._drained:
-                self.stats.lost += 1  # abandoned: the lease was lost (a drain releases its own)
         except REFUSALS as exc:  # before OperationalError: a value too large is filed there
             await self._fail(claimed, exc)
         except (psycopg.OperationalError, StoreError) as exc:
-            # the database is unreachable: the next claim that gets through releases the run
-            # (still leased to this worker if no one took it meanwhile) to be resumed at once;
-            # a run left again (a write that always times out) is left to its lease, which
-            # counts the attempts, rather than released and executed again without end
-            self._left[claimed.id] = self._left.pop(claimed.id, 0) + 1
-            if len(self._left) > _LEFT_REMEMBERED:
-                self._left.pop(next(iter(self._left)))  # the oldest
-            self._orphans = True
             log.warning("run %s left, released once the database is back: %s", claimed.id, exc)
             self.stats.errors.append(f"run {claimed.id}: {exc}")
+            self._leave(claimed)
         except Exception as exc:  # refused data, a missing secret, a bug: end it ERROR, fenced
             await self._fail(claimed, exc)
+
+    def _own(self, claimed: ClaimedRun) -> _Active | None:
+        """The run's entry while the current task executes it (not a newer claim's)."""
+        active = self._active.get(claimed.id)
+        return active if active is not None and active.task is asyncio.current_task() else None
+
+    @contextlib.asynccontextmanager
+    async def _using(self, suite_run_id: int) -> AsyncIterator[RunEnvironment]:
+        """The suite run's environment, its executor held (not retired) meanwhile."""
+        shared = await self._environment(suite_run_id)
+        self._in_use[id(shared.executor)] += 1
+        try:
+            yield shared
         finally:
-            active = self._active.get(claimed.id)
-            if active is not None and active.task is asyncio.current_task():
-                del self._active[claimed.id]
-                if active.interpreter is not None:
-                    self.stats.steps += active.interpreter.steps_done
-            self._wake.set()
-            if held is not None:
-                self._in_use[id(held)] -= 1
-                await self._retire_superseded()
+            self._in_use[id(shared.executor)] -= 1
+            await self._retire_superseded()
+
+    def _count_stopped(self, claimed: ClaimedRun, me: _Active | None) -> None:
+        """Count a run cancelled mid-way: by the heartbeat (`_Dropped` says why; a run it left
+        is counted once released), by a claim of the run anew (its lease expired: lost), or
+        by a drain past its deadline (which releases the run and counts it)."""
+        if claimed.id in self._drained:
+            return
+        dropped = me.dropped if me is not None else None
+        if dropped is _Dropped.CANCELLED:
+            self.stats.cancelled += 1
+        elif dropped is not _Dropped.UNREACHABLE:
+            self.stats.lost += 1
+
+    async def _count_refused(self, claimed: ClaimedRun) -> None:
+        """Count a run whose lease a write found gone: cancelled when its suite run was
+        cancelled under this lease, else lost. One look-up, made only when a lease is lost."""
+        try:
+            async with self.pool.connection() as conn:
+                cancelled = await RunRepository(conn).cancelled_under(
+                    claimed.id, self.id, claimed.attempt
+                )
+        except (psycopg.Error, StoreError) as exc:
+            log.warning("run %s lost its lease; looking up why failed: %s", claimed.id, exc)
+            cancelled = False
+        if cancelled:
+            self.stats.cancelled += 1
+        else:
+            self.stats.lost += 1
+
+    def _leave(self, claimed: ClaimedRun) -> None:
+        """Note a run stopped without the database: the next claim that gets through (or the
+        drain's end) releases it, still leased to this worker under this attempt if no one
+        took it meanwhile, to be resumed at once and lose no attempt. A run left again (a
+        write that always times out) is left to its lease, which counts the attempts, rather
+        than released and executed again without end. Counted once that release tells."""
+        times = self._left.pop(claimed.id, (0, 0))[0] + 1
+        self._left[claimed.id] = (times, claimed.attempt)
+        if len(self._left) > _LEFT_REMEMBERED:
+            self._left.pop(next(iter(self._left)))  # the oldest
+        self._unsettled[claimed.id] = claimed.attempt
+        self._orphans = True
 
     async def _fail(self, claimed: ClaimedRun, exc: Exception) -> None:
         """End a run that cannot go on ERROR, naming why; a write refused again is logged."""
@@ -309,17 +400,32 @@ class Worker:
         self.stats.errors.append(f"run {claimed.id}: {message}")
         context = {**claimed.execution_context, "outcome": {"status": "ERROR", "error": message}}
 
-        async def end(repo: RunRepository) -> None:
+        async def end(repo: RunRepository) -> bool:
             suite_run_id = await repo.complete(
                 claimed.id, self.id, claimed.attempt, TestRunStatus.ERROR, message, context
             )
             if suite_run_id is not None:
                 await repo.schedule(suite_run_id)  # its dependents are skipped now, not later
+            return suite_run_id is not None
 
+        self._ending(claimed)
         try:
-            await self._committer.submit(end)
+            ended = await self._committer.submit(end)
         except (psycopg.Error, StoreError) as again:
-            log.warning("run %s left to expire: %s", claimed.id, again)
+            log.warning("run %s left, its end failed: %s", claimed.id, again)
+            self._leave(claimed)
+            return
+        if ended:
+            self.stats.finished += 1
+        else:
+            await self._count_refused(claimed)
+
+    def _ending(self, claimed: ClaimedRun) -> None:
+        """The run's lease ends with the write about to be committed (its release, its end):
+        the heartbeat leaves it to that write, whose answer says whether it still held."""
+        active = self._own(claimed)
+        if active is not None:
+            active.ending = True
 
     async def _responses(self, claimed: ClaimedRun) -> dict[str, Any] | None:
         """A resumed run's recorded responses, for its templates (see `RunState`)."""
@@ -331,20 +437,25 @@ class Worker:
     async def _release(
         self, claimed: ClaimedRun, context: dict[str, Any] | None, available_at: float | None
     ) -> None:
-        """Back to the queue (with `context`, None: as stored); when the database cannot take
-        it (gone while the worker stops), the run is left to its lease, which expires, and
-        another worker resumes it."""
+        """Back to the queue (with `context`, None: as stored); counted released only when
+        it still held the lease. When the database cannot take it (gone while the worker
+        stops), the run is left (`_leave`): released when it is back, else to its lease."""
+        self._ending(claimed)
         try:
-            await self._committer.submit(
+            released = await self._committer.submit(
                 lambda repo: repo.release(
                     claimed.id, self.id, claimed.attempt, context, available_at
                 )
             )
         except (psycopg.Error, StoreError) as exc:
-            log.warning("run %s left to expire, its release failed: %s", claimed.id, exc)
+            log.warning("run %s left, its release failed: %s", claimed.id, exc)
             self.stats.errors.append(f"run {claimed.id}: release failed: {exc}")
+            self._leave(claimed)
             return
-        self.stats.released += 1
+        if released:
+            self.stats.released += 1
+        else:
+            await self._count_refused(claimed)
 
     async def _scenario(self, scenario_id: int) -> StoredScenario:
         if scenario_id not in self._scenarios:
@@ -413,22 +524,37 @@ class Worker:
                 continue
             started = asyncio.get_running_loop().time()
             try:
-                kept = await self._renew(held)
+                renewal = await self._renew(held)
             except (psycopg.Error, StoreError) as exc:
                 log.warning("heartbeat failed: %s", exc)
-                # no renewal got through: a run whose lease has ended by now may already be
-                # another worker's, so it stops here before it could act twice
-                now = asyncio.get_running_loop().time()
-                kept = {i for i, a in self._active.items() if i in held and a.deadline > now}
+                # no renewal got through: a run whose lease ends before the next heartbeat
+                # could renew it may be another worker's by then, so it stops here before it
+                # could act twice, and is left (`_leave`) while still leased to this worker:
+                # released as soon as the database takes it, no attempt lost
+                horizon = asyncio.get_running_loop().time() + self.options.heartbeat_every
+                kept = {i for i, a in self._active.items() if i in held and a.deadline > horizon}
+                renewal = Renewal(kept=frozenset(kept))
+                why = _Dropped.UNREACHABLE
             else:
-                for run_id in kept:
+                for run_id in renewal.kept:
                     active = self._active.get(run_id)
                     if active is not None and active.claimed.attempt == held[run_id]:
                         active.deadline = started + self.options.lease_seconds
-            for active in _abandoned(self._active, held, kept):
-                active.task.cancel()  # not ours any more: stop before writing anything
+                why = _Dropped.LOST
+            for active in _abandoned(self._active, held, renewal.kept):
+                cancelled = active.claimed.id in renewal.cancelled
+                self._drop(active, _Dropped.CANCELLED if cancelled else why)
 
-    async def _renew(self, held: dict[int, int]) -> set[int]:
+    def _drop(self, active: _Active, why: _Dropped) -> None:
+        """Stop a run the heartbeat no longer holds, before it writes anything; one whose
+        lease it could not renew is left (`_leave`), still leased to this worker."""
+        active.dropped = why
+        active.task.cancel()
+        if why is _Dropped.UNREACHABLE:
+            log.warning("run %s left, released once the database is back", active.claimed.id)
+            self._leave(active.claimed)
+
+    async def _renew(self, held: dict[int, int]) -> Renewal:
         """Renew the leases; a deadlock with a committing batch of checkpoints (which locks
         the same rows in another order) is retried at once rather than at the next beat."""
         for attempt in range(1, 4):
@@ -489,17 +615,42 @@ class Worker:
             if entry.task in late:
                 await self._release(entry.claimed, None, None)
 
+    async def _release_left(self, deadline: float) -> None:
+        """After the drain, release the runs left while the database was away (no claim
+        comes to release them now), by the drain's deadline; those it cannot release are
+        left to their lease, and counted lost."""
+        remaining = deadline - asyncio.get_running_loop().time()
+        if self._orphans and remaining <= 0:
+            log.warning("runs left to their lease: the drain's deadline has passed")
+        elif self._orphans:
+            try:
+                async with asyncio.timeout(remaining):
+                    async with self.pool.connection() as conn:
+                        await self._release_orphans(RunRepository(conn))
+            except TimeoutError:
+                log.warning("runs left to their lease: the drain's deadline passed")
+            except (psycopg.Error, StoreError) as exc:
+                log.warning("runs left to their lease, their release failed: %s", exc)
+        self.stats.lost += len(self._unsettled)
+        self._unsettled.clear()
 
-def _abandoned(active: dict[int, _Active], held: dict[int, int], kept: set[int]) -> list[_Active]:
+
+def _abandoned(
+    active: dict[int, _Active], held: dict[int, int], kept: Collection[int]
+) -> list[_Active]:
     """The runs a heartbeat found no longer held (`held`: run id -> the attempt renewed),
-    except those whose completion is being committed (the lease ends with it) and those
-    claimed again by this worker while the renewal was in flight (a new attempt: its own)."""
+    except those whose completion, release or end ERROR is being committed (the lease ends
+    with it, and its answer says whether it still held), those claimed again by this worker
+    while the renewal was in flight (a new attempt: its own), and those being stopped already
+    (dropped by a beat before, or by a drain past its deadline: counted so)."""
     lost: list[_Active] = []
-    for run_id in set(held) - kept:
+    for run_id in set(held).difference(kept):
         entry = active.get(run_id)
         if entry is None or entry.claimed.attempt != held[run_id]:
             continue
-        if entry.interpreter is not None and entry.interpreter.finishing:
+        if entry.ending or (entry.interpreter is not None and entry.interpreter.finishing):
+            continue
+        if entry.dropped is not None or entry.task.cancelling():
             continue
         lost.append(entry)
     return lost

@@ -68,6 +68,15 @@ class Completion:
 
 
 @dataclass(frozen=True, slots=True)
+class Renewal:
+    """What a heartbeat found: the runs whose lease it renewed, and those cancelled under it
+    (their suite run cancelled); any other run it was asked to renew is no longer held."""
+
+    kept: frozenset[int]
+    cancelled: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class Written:
     """A row of `write_many` that was written: its run's suite run and, for a completion,
     how many runs of that suite run are still unfinished."""
@@ -281,9 +290,15 @@ class RunRepository(Repository):
         )
         return [ClaimedRun(**row) for row in rows]
 
-    async def release_orphans(self, worker: str, held: Sequence[int]) -> list[int]:
-        """Release the runs leased to `worker` other than `held` (see `release_orphans`)."""
-        rows = await self._all("release_orphans", worker=worker, held=list(held))
+    async def release_orphans(self, worker: str, held: Sequence[tuple[int, int]]) -> list[int]:
+        """Release the runs leased to `worker` other than `held` (run id, attempt): see
+        `release_orphans`. Returns the ids released."""
+        rows = await self._all(
+            "release_orphans",
+            worker=worker,
+            ids=[run_id for run_id, _ in held],
+            attempts=[attempt for _, attempt in held],
+        )
         if rows:
             await self.notify()
         return [int(row["id"]) for row in rows]
@@ -295,8 +310,9 @@ class RunRepository(Repository):
 
     async def heartbeat(
         self, worker: str, held: Mapping[int, int], lease_seconds: float
-    ) -> set[int]:
-        """Renew the leases of `held` (run id -> attempt); returns the ids still held."""
+    ) -> Renewal:
+        """Renew the leases of `held` (run id -> attempt): which are still held, and which
+        runs were cancelled under theirs."""
         rows = await self._all(
             "heartbeat",
             worker=worker,
@@ -304,7 +320,21 @@ class RunRepository(Repository):
             attempts=list(held.values()),
             lease_seconds=lease_seconds,
         )
-        return {int(row["id"]) for row in rows}
+        return Renewal(
+            kept=frozenset(int(row["id"]) for row in rows if not row["cancelled"]),
+            cancelled=frozenset(int(row["id"]) for row in rows if row["cancelled"]),
+        )
+
+    async def cancelled_under(self, test_run_id: int, worker: str, attempt: int) -> bool:
+        """Whether the run was cancelled (its suite run) while `worker` held it under
+        `attempt`: why a write of that lease was refused, unless another worker took it."""
+        rows = await self._all("run_statuses", ids=[test_run_id])
+        return any(
+            row["status"] == TestRunStatus.CANCELLED.value
+            and row["locked_by"] == worker
+            and row["attempt"] == attempt
+            for row in rows
+        )
 
     async def checkpoint(self, cp: Checkpoint) -> bool:
         """Store a step's result and the run's context; False when the lease was lost."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from orchestra.domain.statuses import StepKind, StepStatus
 from orchestra.runtime.sweeper import sweep
 from orchestra.store.base import Connection
 from orchestra.store.database import Database
+from orchestra.store.runs import ClaimedRun, RunRepository
 
 
 def step(position: int, element: str, branch: str = "", **spec: Any) -> ScenarioStep:
@@ -168,3 +169,23 @@ async def expire_again_and_reap(db: Database) -> None:
     await asyncio.sleep(0.2)
     async with db.pool.connection() as conn:
         assert await sweep(conn)
+
+
+async def until(condition: Callable[[], object], what: str, tries: int = 500) -> None:
+    """Poll `condition` (every 20 ms, `tries` times at most) until it holds; fail naming it."""
+    for _ in range(tries):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"gave up waiting until {what}")
+
+
+async def claimed_by_another(db: Database, worker: str) -> ClaimedRun:
+    """The one run, claimed by `worker` as soon as its lease has expired."""
+    for _ in range(500):  # bounded: 10 s
+        async with db.pool.connection() as conn:
+            claimed = await RunRepository(conn).claim(worker, 1, lease_seconds=30)
+        if claimed:
+            return claimed[0]
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{worker} could not claim the run")

@@ -105,7 +105,10 @@ async def test_a_branch_checkpoint_committed_again_after_a_conflict_keeps_the_ot
                 if 3 in stored:
                     break
             await asyncio.sleep(0.02)
-        # while 'invoice' runs: a worker resuming now would start from this
+        # while 'invoice' runs: a worker resuming now would start from this (read once charge's
+        # result is seen stored: its checkpoint may have committed between the two reads above)
+        async with db.transaction() as uow:
+            (run,) = await uow.runs.test_runs(suite_run.id)
         done = set(run.execution_context["done"])
         executor.go_on.set()
         for _ in range(300):

@@ -53,7 +53,8 @@ async def test_a_worker_that_lost_its_lease_can_write_nothing(db: Database) -> N
             is None
         )
         assert await uow.runs.release(first.id, "worker-a", first.attempt, {}) is False
-        assert await uow.runs.heartbeat("worker-a", {first.id: first.attempt}, 30) == set()
+        renewal = await uow.runs.heartbeat("worker-a", {first.id: first.attempt}, 30)
+        assert renewal.kept == set()
         current = await uow.runs.step_results([first.id])
         run = await uow.runs.test_run(first.id)
     assert current == []

@@ -90,6 +90,7 @@ async def test_a_worker_paused_past_its_lease_writes_nothing_when_it_resumes(
         "finished": 0,
         "released": 0,
         "lost": 1,  # abandoned: it noticed the lease had passed on
+        "cancelled": 0,
     }
     assert successor.result()["finished"] == 1
     assert runs_after == runs_before  # status, context, attempt, owner, finish time: untouched

@@ -35,7 +35,8 @@ async def test_a_batch_writes_the_runs_still_held_and_nothing_of_a_lost_one(
         held, lost = await uow.runs.claim("worker-a", 2, lease_seconds=0.2)
     await asyncio.sleep(0.4)  # both leases expire; worker-a keeps one, worker-b takes the other
     async with db.transaction() as uow:
-        assert await uow.runs.heartbeat("worker-a", {held.id: held.attempt}, 30) == {held.id}
+        renewal = await uow.runs.heartbeat("worker-a", {held.id: held.attempt}, 30)
+        assert renewal.kept == {held.id}
         (taken,) = await uow.runs.claim("worker-b", 1, lease_seconds=30)
     assert taken.id == lost.id
     batch = [
@@ -70,7 +71,8 @@ async def test_a_completion_in_a_batch_ends_its_run_with_its_last_step_only_if_s
         held, lost = await uow.runs.claim("worker-a", 2, lease_seconds=0.2)
     await asyncio.sleep(0.4)
     async with db.transaction() as uow:
-        assert await uow.runs.heartbeat("worker-a", {held.id: held.attempt}, 30) == {held.id}
+        renewal = await uow.runs.heartbeat("worker-a", {held.id: held.attempt}, 30)
+        assert renewal.kept == {held.id}
         (taken,) = await uow.runs.claim("worker-b", 1, lease_seconds=30)
     assert taken.id == lost.id
     done = {"done": {"0": "PASSED"}, "outcome": {"status": "PASSED", "error": None}}

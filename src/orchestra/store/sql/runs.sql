@@ -129,14 +129,19 @@ RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.data_row, t.a
            FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context;
 
 -- name: release_orphans
--- Runs leased to :worker that it does not execute (:held are those it does): a claim that
--- committed but whose answer never came back (the connection broke), a run whose checkpoint
--- the worker could not write while the database was out of reach. Back to the queue as their
--- last checkpoint left them, at once and without losing an attempt, instead of waiting for
--- their lease to expire (then counted lost, and FAILED_STUCK at the attempt limit).
+-- Runs leased to :worker that it does not execute (:ids with their :attempts are those it
+-- does, or leaves to their lease): a claim that committed but whose answer never came back
+-- (the connection broke), a run whose checkpoint the worker could not write, or whose lease it
+-- could not renew, while the database was out of reach. Back to the queue as their last
+-- checkpoint left them, at once and without losing an attempt, instead of waiting for their
+-- lease to expire (then counted lost, and FAILED_STUCK at the attempt limit). Matched by
+-- (id, attempt): a run the worker executes under one attempt and claimed again under a newer
+-- one (that claim's answer lost) is leased to it under the newer, which nobody executes.
 UPDATE test_run
 SET status = 'QUEUED', lock_until = NULL, queued_at = now(), available_at = now()
-WHERE locked_by = :worker AND status = 'RUNNING' AND NOT id = ANY(CAST(:held AS bigint[]))
+WHERE locked_by = :worker AND status = 'RUNNING'
+  AND (id, attempt) NOT IN (
+      SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[])))
 RETURNING id;
 
 -- name: next_foreign_expiry^
@@ -148,12 +153,26 @@ FROM test_run
 WHERE status = 'RUNNING' AND locked_by <> :worker AND lost_leases + 1 < max_attempts;
 
 -- name: heartbeat
--- Renews every lease the worker holds; the runs not returned are no longer its own.
-UPDATE test_run
-SET lock_until = now() + make_interval(secs => :lease_seconds), heartbeat_at = now()
-WHERE locked_by = :worker AND status = 'RUNNING'
-  AND (id, attempt) IN (SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[])))
-RETURNING id, attempt;
+-- Renews every lease the worker holds; the runs not returned are no longer its own. A run
+-- cancelled under the lease (its suite run cancelled: the cancel keeps `locked_by` and
+-- `attempt`) comes back too, `cancelled` and not renewed, so the worker can tell it from a
+-- lease another worker took. Read as of the statement's start: a cancel committing while the
+-- renewal waits for the row is seen by neither part, and the run reads as lost.
+WITH renewed AS (
+    UPDATE test_run
+    SET lock_until = now() + make_interval(secs => :lease_seconds), heartbeat_at = now()
+    WHERE locked_by = :worker AND status = 'RUNNING'
+      AND (id, attempt) IN (
+          SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[])))
+    RETURNING id
+)
+SELECT id, false AS cancelled FROM renewed
+UNION ALL  -- looks up (by key) only the runs not renewed: usually none
+SELECT h.id, true AS cancelled
+FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[])) AS h(id, attempt)
+WHERE h.id NOT IN (SELECT id FROM renewed)
+  AND (SELECT t.status = 'CANCELLED' AND t.locked_by = :worker AND t.attempt = h.attempt
+       FROM test_run t WHERE t.id = h.id);
 
 -- name: checkpoint
 -- The step's result, the run's new execution context and the step's exports, in one fenced
@@ -474,7 +493,8 @@ WHERE suite_run_id = :suite_run_id AND status IN ('PENDING', 'QUEUED', 'RUNNING'
 RETURNING id;
 
 -- name: run_statuses
--- The current status of some runs, for a worker to notice cancellations.
+-- The current status of some runs, for a worker to tell a lease refused on a write because
+-- the run was cancelled from one another worker took.
 SELECT id, status, attempt, locked_by FROM test_run WHERE id = ANY(:ids);
 
 -- name: arrive_at_barrier
