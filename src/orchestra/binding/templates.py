@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from datetime import UTC, datetime
 from typing import Any
 
@@ -136,10 +136,7 @@ class Templates:
         def render(ns: Namespaces) -> Any:
             try:
                 if single:
-                    result = expression(**ns)
-                    if isinstance(result, Undefined):
-                        str(result)  # StrictUndefined raises, naming what is missing
-                    return result
+                    return _json_like(expression(**ns))
                 return template.render(ns)
             except UndefinedError as exc:
                 missing = self._missing_variable(source, ns)
@@ -147,6 +144,8 @@ class Templates:
                 raise TemplateFailure(f"template {source!r}: {what}") from exc
             except SecurityError as exc:
                 raise TemplateFailure(f"template {source!r}: not allowed: {exc}") from exc
+            except NotJson as exc:
+                raise TemplateFailure(f"template {source!r} gives {exc}, not a JSON value") from exc
             except Exception as exc:  # an expression error such as 1 + 'a': the user's
                 raise TemplateFailure(f"template {source!r}: {type(exc).__name__}: {exc}") from exc
 
@@ -168,6 +167,33 @@ class Templates:
                 else:
                     return _dotted(chain[: depth + 1])
         return None
+
+
+class NotJson(Exception):
+    """A lone expression's value that no JSON value stands for (a function, an object)."""
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+_SEQUENCES = (list, tuple, set, frozenset, range, Iterator, KeysView, ValuesView, ItemsView)
+
+
+def _json_like(value: Any) -> Any:
+    """A lone expression's value as JSON-like data, for bodies, checks, `save` and `exportAs`.
+
+    Jinja filters such as `map`, `select` and `unique` give generators, and `range` or
+    `.items()` views: made lists (a generator is read once, and is truthy even when empty).
+    A missing variable inside a list or mapping (`{{ [vars.a] }}`) raises here, where it can
+    be named, not when the body is encoded or the checkpoint written.
+    """
+    if isinstance(value, _JSON_SCALARS):
+        return value
+    if isinstance(value, Undefined):
+        str(value)  # StrictUndefined raises, naming what is missing
+    if isinstance(value, dict):
+        return {key: _json_like(item) for key, item in value.items()}
+    if isinstance(value, _SEQUENCES):
+        return [_json_like(item) for item in value]
+    raise NotJson(f"a {type(value).__name__}")
 
 
 def _fast_renderer(source: str, fallback: Renderer) -> Renderer | None:

@@ -1,0 +1,97 @@
+"""The executor at the edges a demanding binding meets: odd templates, odd responses, time.
+
+Each test runs a real aiohttp server on 127.0.0.1 whose handlers answer the way real SUTs do
+at the edges (repeated headers, legacy charsets, slow answers, URLs with queries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from orchestra.binding.executor import StepExecutor
+from orchestra.domain.execution import StepOutcome
+from orchestra.domain.statuses import StepStatus
+from tests.integration.executor_sut import bound_step, context, environment
+
+
+def _app(seen: list[web.Request]) -> web.Application:
+    async def items(request: web.Request) -> web.Response:
+        seen.append(request)
+        response = web.json_response({"items": [{"id": 1}, {"id": 2}], "path": request.raw_path})
+        response.headers.add("X-Multi", "one")
+        response.headers.add("X-Multi", "two")
+        return response
+
+    async def slow(request: web.Request) -> web.Response:
+        seen.append(request)
+        await asyncio.sleep(float(request.query["delay"]))
+        return web.json_response({"state": "PENDING"})
+
+    app = web.Application()
+    app.router.add_get("/items", items)
+    app.router.add_get("/slow", slow)
+    app.router.add_get("/{tail:.*}", items)
+    return app
+
+
+@pytest.fixture
+async def sut() -> AsyncIterator[tuple[str, list[web.Request]]]:
+    seen: list[web.Request] = []
+    runner = web.AppRunner(_app(seen), access_log=None, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield f"http://{host}:{port}", seen
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def executor(sut: tuple[str, list[web.Request]]) -> AsyncIterator[StepExecutor]:
+    async with StepExecutor(environment(sut[0]), {}) as running:
+        yield running
+
+
+async def run(executor: StepExecutor, binding: dict[str, Any], **ctx: Any) -> StepOutcome:
+    return await executor.execute(bound_step(binding), context(**ctx))
+
+
+async def test_a_missing_variable_inside_a_json_literal_is_an_error_naming_it(
+    executor: StepExecutor,
+) -> None:
+    outcome = await run(
+        executor, {"action": {"method": "POST", "path": "/items", "json": "{{ [vars.a, 1] }}"}}
+    )
+
+    assert outcome.status is StepStatus.ERROR
+    assert outcome.error is not None
+    assert "vars.a is undefined" in outcome.error
+
+
+async def test_an_export_made_with_a_jinja_filter_is_stored_as_a_list(
+    executor: StepExecutor,
+) -> None:
+    outcome = await run(executor, {
+        "action": {"path": "/items"},
+        "exportAs": {"ids": "{{ response.json['items'] | map(attribute='id') }}"},
+    })  # fmt: skip
+
+    assert outcome.exports == {"ids": [1, 2]}
+    assert '"ids":[1,2]' in outcome.model_dump_json()  # what the checkpoint writes
+
+
+async def test_a_that_check_selecting_nothing_fails(executor: StepExecutor) -> None:
+    outcome = await run(executor, {
+        "action": {"path": "/items"},
+        "checks": [{"that": "{{ response.json['items'] | selectattr('id', 'gt', 5) }}"}],
+    })  # fmt: skip
+
+    assert outcome.status is StepStatus.FAILED
+    assert outcome.checks[-1].actual == []
