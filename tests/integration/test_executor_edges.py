@@ -95,3 +95,27 @@ async def test_a_that_check_selecting_nothing_fails(executor: StepExecutor) -> N
 
     assert outcome.status is StepStatus.FAILED
     assert outcome.checks[-1].actual == []
+
+
+@pytest.mark.parametrize("ref", ["#/definitions/nowhere", "http://127.0.0.1:9/item.json"])
+async def test_a_schema_whose_ref_leads_nowhere_is_an_error_naming_the_ref(
+    executor: StepExecutor, ref: str
+) -> None:
+    outcome = await run(
+        executor, {"action": {"path": "/items"}, "checks": [{"schema": {"$ref": ref}}]}
+    )
+
+    assert outcome.status is StepStatus.ERROR
+    assert outcome.error is not None
+    assert "check schema: the schema's $ref cannot be resolved" in outcome.error
+    assert ref.lstrip("#") in outcome.error
+
+
+async def test_a_schema_with_a_local_ref_is_checked(executor: StepExecutor) -> None:
+    schema = {
+        "$defs": {"item": {"type": "object", "required": ["id"]}},
+        "properties": {"items": {"type": "array", "items": {"$ref": "#/$defs/item"}}},
+    }
+    outcome = await run(executor, {"action": {"path": "/items"}, "checks": [{"schema": schema}]})
+
+    assert outcome.status is StepStatus.PASSED, outcome.error

@@ -1,7 +1,8 @@
 """Checks evaluated against a response: each gives a CheckResult with expected and actual.
 
-A check that does not hold is a result with `passed=False` (the step is FAILED); a response
-that is not JSON where a check needs JSON raises `InvalidJson` (the step is ERROR).
+A check that does not hold is a result with `passed=False` (the step is FAILED); a check that
+cannot be judged raises `CheckError` (the step is ERROR): a response that is not JSON where a
+check needs JSON (`InvalidJson`), a schema whose `$ref` leads nowhere.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 import jsonschema
+from referencing.exceptions import Unresolvable
 
 from orchestra.binding.model import Check, compiled_jmespath, jsonpath_values
 from orchestra.binding.templates import Namespaces, Renderer, Templates
@@ -24,10 +26,16 @@ _MAX_REPR = 200
 _SCALARS = frozenset({int, bool, type(None)})  # not float: -0.0 == 0.0
 
 
-class InvalidJson(Exception):
+class CheckError(Exception):
+    """A check that cannot be judged; `message` says why."""
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class InvalidJson(CheckError):
+    pass
 
 
 @dataclass(slots=True)
@@ -187,7 +195,10 @@ def _validator(schema_json: str) -> Any:
 
 def _schema(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     validator = _validator(json.dumps(expected, sort_keys=True))
-    error = jsonschema.exceptions.best_match(validator.iter_errors(view.json()))
+    try:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(view.json()))
+    except Unresolvable as exc:  # a `$ref` to nowhere, or to a URL: nothing is fetched
+        raise CheckError(f"the schema's $ref cannot be resolved: {exc}") from exc
     if error is None:
         return _result(name, True, "valid against the schema", "valid")
     where = error.json_path

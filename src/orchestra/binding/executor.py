@@ -23,7 +23,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
-from orchestra.binding.checks import InvalidJson, ResponseView, default_status_result
+from orchestra.binding.checks import (
+    CheckError,
+    InvalidJson,
+    ResponseView,
+    default_status_result,
+)
 from orchestra.binding.compiled import CompiledStep, StepError, render
 from orchestra.binding.environment import EnvironmentSpec, resolved_environment
 from orchestra.binding.model import Eventually, StepSpec
@@ -279,7 +284,7 @@ class StepExecutor:
                 value = render(check.expected, with_response, where, f"check {check.name}")
             try:
                 results.append(check.evaluate(view, ns, value))
-            except InvalidJson as exc:
+            except CheckError as exc:
                 raise StepError(f"{where}: check {check.name}: {exc.message}") from exc
         run.checks = results
         failed = [result.message or result.name for result in results if not result.passed]
