@@ -119,3 +119,32 @@ async def test_a_schema_with_a_local_ref_is_checked(executor: StepExecutor) -> N
     outcome = await run(executor, {"action": {"path": "/items"}, "checks": [{"schema": schema}]})
 
     assert outcome.status is StepStatus.PASSED, outcome.error
+
+
+async def test_a_poll_answered_after_the_eventually_timeout_is_the_last(
+    executor: StepExecutor,
+) -> None:
+    outcome = await run(executor, {
+        "action": {"path": "/slow", "query": {"delay": 0.4}},
+        "checks": [{"jsonpath": "$.state", "eq": "DONE"}],
+        "eventually": {"timeout": 0.3, "interval": 0.05},
+    })  # fmt: skip
+
+    assert outcome.status is StepStatus.FAILED
+    assert outcome.attempts == 1
+    assert outcome.error is not None
+    assert outcome.error.endswith("(still failing: 1 polls in 0.3 s)")
+
+
+async def test_polling_stops_when_a_poll_ends_with_no_interval_left_before_the_timeout(
+    executor: StepExecutor,
+) -> None:
+    outcome = await run(executor, {
+        "action": {"path": "/slow", "query": {"delay": 0.2}},
+        "checks": [{"jsonpath": "$.state", "eq": "DONE"}],
+        "eventually": {"timeout": 0.7, "interval": 0.05},
+    })  # fmt: skip
+
+    assert outcome.status is StepStatus.FAILED
+    # polls end at 0.2, 0.45 and 0.7 s: after the third, no room is left for a fourth
+    assert outcome.attempts == 3

@@ -219,23 +219,26 @@ class StepExecutor:
         polls = 0
         while True:
             polls += 1
-            out_of_time = eventually is None or self._clock() + eventually.interval > deadline
             try:
                 view = await self._send(protocol, request, compiled, run, where)
             except StepError as exc:  # no answer yet: polling waits for the SUT to come up too
                 if eventually is None:
                     raise
-                if out_of_time:
+                if self._no_time_for_another_poll(eventually, deadline):
                     raise StepError(f"{exc.message} ({_polls(polls, eventually)})") from exc
                 await self._sleep(eventually.interval)
                 continue
             self._judge(compiled, view, ns, expected, run, where)
             if run.status is StepStatus.PASSED or eventually is None:
                 break
-            if out_of_time:
+            if self._no_time_for_another_poll(eventually, deadline):
                 run.error = f"{run.error} (still failing: {_polls(polls, eventually)})"
                 break
             await self._sleep(eventually.interval)
+
+    def _no_time_for_another_poll(self, eventually: Eventually, deadline: float) -> bool:
+        """Asked once a poll has ended, as a slow answer may have used up the time left."""
+        return self._clock() + eventually.interval > deadline
 
     async def _send(
         self,
