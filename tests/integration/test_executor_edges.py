@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from orchestra.binding.environment import EnvironmentSpec, resolve_secrets
 from orchestra.binding.executor import StepExecutor
 from orchestra.domain.execution import StepOutcome
 from orchestra.domain.statuses import StepStatus
@@ -148,3 +149,20 @@ async def test_polling_stops_when_a_poll_ends_with_no_interval_left_before_the_t
     assert outcome.status is StepStatus.FAILED
     # polls end at 0.2, 0.45 and 0.7 s: after the third, no room is left for a fourth
     assert outcome.attempts == 3
+
+
+async def test_a_secret_in_the_path_is_redacted_in_the_url_the_response_came_from(
+    sut: tuple[str, list[web.Request]],
+) -> None:
+    secret = "pä:ss w@rd"  # ':' and '@' stay as they are in a path, 'ä' and ' ' do not
+    spec = EnvironmentSpec.model_validate({
+        "name": "t", "services": {"api": {"base_url": sut[0]}}, "secrets": {"key": "${KEY}"},
+    })  # fmt: skip
+    binding = {"action": {"path": "/reset/{{ secrets.key }}"}}
+    async with StepExecutor(spec, resolve_secrets(spec, {"KEY": secret})) as executor:
+        outcome = await executor.execute(bound_step(binding), context())
+
+    assert outcome.status is StepStatus.PASSED, outcome.error
+    assert outcome.response is not None
+    assert outcome.response["url"].endswith("/reset/***")
+    assert "p%C3%A4:ss%20w@rd" not in outcome.model_dump_json()
