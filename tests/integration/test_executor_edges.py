@@ -166,3 +166,15 @@ async def test_a_secret_in_the_path_is_redacted_in_the_url_the_response_came_fro
     assert outcome.response is not None
     assert outcome.response["url"].endswith("/reset/***")
     assert "p%C3%A4:ss%20w@rd" not in outcome.model_dump_json()
+
+
+async def test_a_header_sent_twice_is_checked_and_recorded_with_both_values(
+    executor: StepExecutor,
+) -> None:
+    outcome = await run(executor, {
+        "action": {"path": "/items"}, "checks": [{"header": "x-multi", "contains": "two"}]
+    })  # fmt: skip
+
+    assert outcome.status is StepStatus.PASSED, outcome.error
+    assert outcome.response is not None
+    assert outcome.response["headers"]["X-Multi"] == "one, two"

@@ -13,6 +13,7 @@ import errno
 import json
 import ssl
 import time
+from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
@@ -189,7 +190,7 @@ class HttpProtocol:
                 body = await self._body(request, response)
                 return ProtocolResponse(
                     status=response.status,
-                    headers=dict(response.headers),
+                    headers=_joined(response.headers),
                     body=body,
                     elapsed_ms=(time.perf_counter() - started) * 1000.0,
                     url=str(response.url),
@@ -247,6 +248,17 @@ class HttpProtocol:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _joined(headers: Mapping[str, str]) -> dict[str, str]:
+    """Each header once, as first named; a repeated one's values joined by ", " (RFC 9110,
+    5.3), so a check or a template sees every value, not the first alone."""
+    joined: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for name, value in headers.items():
+        first = names.setdefault(name.lower(), name)
+        joined[first] = f"{joined[first]}, {value}" if first in joined else value
+    return joined
 
 
 def _closed(request: ProtocolRequest, error: BaseException) -> str | None:
