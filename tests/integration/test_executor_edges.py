@@ -178,3 +178,23 @@ async def test_a_header_sent_twice_is_checked_and_recorded_with_both_values(
     assert outcome.status is StepStatus.PASSED, outcome.error
     assert outcome.response is not None
     assert outcome.response["headers"]["X-Multi"] == "one, two"
+
+
+async def test_query_pairs_added_to_a_path_with_a_query_are_recorded_as_sent(
+    sut: tuple[str, list[web.Request]], executor: StepExecutor
+) -> None:
+    outcome = await run(executor, {"action": {"path": "/items?expand=all", "query": {"page": 2}}})
+
+    assert sut[1][-1].raw_path == "/items?expand=all&page=2"
+    assert outcome.request is not None
+    assert outcome.request["url"] == f"{sut[0]}/items?expand=all&page=2"
+
+
+async def test_an_error_names_the_url_with_both_queries(executor: StepExecutor) -> None:
+    outcome = await run(
+        executor, {"action": {"path": "/slow?delay=1", "query": {"page": 2}, "timeout": 0.05}}
+    )
+
+    assert outcome.status is StepStatus.ERROR
+    assert outcome.error is not None
+    assert "/slow?delay=1&page=2: no response within 0.05 s" in outcome.error

@@ -25,6 +25,7 @@ import re
 import ssl
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Protocol
+from urllib.parse import urlencode
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -101,6 +102,13 @@ def as_text(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value)
     return str(value)
+
+
+def with_query(url: str, query: list[tuple[str, str]]) -> str:
+    """The URL with the query pairs added, after those its path may already have."""
+    if not query:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(query)}"
 
 
 @dataclass(slots=True)

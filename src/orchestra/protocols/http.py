@@ -28,6 +28,7 @@ from orchestra.protocols.base import (
     RenderedAction,
     TransportError,
     as_text,
+    with_query,
 )
 
 MAX_REDIRECTS = 10
@@ -297,8 +298,7 @@ def _host(request: ProtocolRequest) -> str:
 
 
 def _where(request: ProtocolRequest) -> str:
-    query = f"?{urlencode(request.query)}" if request.query else ""
-    return f"{request.method} {request.url}{query}"
+    return f"{request.method} {with_query(request.url, request.query)}"
 
 
 def _size(limit: int) -> str:
