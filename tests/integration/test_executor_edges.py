@@ -33,8 +33,14 @@ def _app(seen: list[web.Request]) -> web.Application:
         await asyncio.sleep(float(request.query["delay"]))
         return web.json_response({"state": "PENDING"})
 
+    async def legacy(request: web.Request) -> web.Response:
+        charset = request.query["charset"]
+        body = "Bestellung für Müller".encode("latin-1")
+        return web.Response(body=body, headers={"Content-Type": f"text/plain; charset={charset}"})
+
     app = web.Application()
     app.router.add_get("/items", items)
+    app.router.add_get("/legacy", legacy)
     app.router.add_get("/slow", slow)
     app.router.add_get("/{tail:.*}", items)
     return app
@@ -198,3 +204,27 @@ async def test_an_error_names_the_url_with_both_queries(executor: StepExecutor) 
     assert outcome.status is StepStatus.ERROR
     assert outcome.error is not None
     assert "/slow?delay=1&page=2: no response within 0.05 s" in outcome.error
+
+
+async def test_a_text_body_is_read_in_the_charset_its_content_type_names(
+    executor: StepExecutor,
+) -> None:
+    outcome = await run(executor, {
+        "action": {"path": "/legacy", "query": {"charset": "ISO-8859-1"}},
+        "checks": [{"that": "{{ 'für Müller' in response.body }}"}],
+    })  # fmt: skip
+
+    assert outcome.status is StepStatus.PASSED, outcome.error
+    assert outcome.response is not None
+    assert outcome.response["body"] == "Bestellung für Müller"
+
+
+@pytest.mark.parametrize("charset", ["no-such-charset", "rot13", "base64"])
+async def test_a_charset_python_cannot_decode_text_with_is_read_as_utf_8(
+    executor: StepExecutor, charset: str
+) -> None:
+    outcome = await run(executor, {"action": {"path": "/legacy", "query": {"charset": charset}}})
+
+    assert outcome.status is StepStatus.PASSED, outcome.error
+    assert outcome.response is not None
+    assert outcome.response["body"] == "Bestellung f\ufffdr M\ufffdller"

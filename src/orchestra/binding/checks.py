@@ -7,6 +7,7 @@ check needs JSON (`InvalidJson`), a schema whose `$ref` leads nowhere.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Callable
@@ -71,13 +72,18 @@ class ResponseView:
         except InvalidJson:
             return None
 
+    def text(self, limit: int | None = None) -> str:
+        """The body (its first `limit` bytes) as text, in the charset its Content-Type names,
+        UTF-8 when it names none or one Python does not know."""
+        return self.body[:limit].decode(_charset(self.header("content-type")), "replace")
+
     def namespace(self) -> dict[str, Any]:
         """`response` in templates."""
         return {
             "status": self.status,
             "headers": self.headers,
             "json": self.json_or_none(),
-            "body": self.body.decode("utf-8", "replace"),
+            "body": self.text(),
             "elapsed_ms": self.elapsed_ms,
         }
 
@@ -91,6 +97,22 @@ class CompiledCheck:
 
     def evaluate(self, view: ResponseView | None, ns: Namespaces, expected: Any) -> CheckResult:
         return _EVALUATORS[self.check.kind](self.check, self.name, view, expected)
+
+
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _charset(content_type: str | None) -> str:
+    found = _CHARSET.search(content_type or "")
+    if found is None:
+        return "utf-8"
+    try:
+        codec = codecs.lookup(found.group(1))
+    except LookupError:
+        return "utf-8"
+    # `bytes.decode` refuses the codecs that are not text encodings (base64, rot13)
+    return codec.name if getattr(codec, "_is_text_encoding", True) else "utf-8"
 
 
 def _not_json(constant: str) -> Any:

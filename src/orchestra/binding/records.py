@@ -90,7 +90,7 @@ def _response_record(
     if is_json and len(body) <= limit and (parsed := view.json_or_none()) is not None:
         record["json"] = redactor.json_body(parsed, body)
     elif body:
-        record["body"] = redactor.text(body[:limit].decode("utf-8", "replace"))
+        record["body"] = redactor.text(view.text(limit))
         if len(body) > limit:
             record["truncated"] = True
             record["size"] = len(body)
