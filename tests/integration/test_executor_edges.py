@@ -228,3 +228,21 @@ async def test_a_charset_python_cannot_decode_text_with_is_read_as_utf_8(
     assert outcome.status is StepStatus.PASSED, outcome.error
     assert outcome.response is not None
     assert outcome.response["body"] == "Bestellung f\ufffdr M\ufffdller"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ response.headers['x-multi'] }}",
+        "{{ response.headers.get('X-MULTI') }}",
+        "multi: {{ response.headers['x-multi'] }}",
+        "{{ response.headers['x-multi'] if 'x-multi' in response.headers else 'none' }}",
+    ],
+)
+async def test_templates_find_a_response_header_by_its_name_in_any_case(
+    executor: StepExecutor, template: str
+) -> None:
+    outcome = await run(executor, {"action": {"path": "/items"}, "save": {"multi": template}})
+
+    assert outcome.status is StepStatus.PASSED, outcome.error
+    assert outcome.saved["multi"].endswith("one, two")

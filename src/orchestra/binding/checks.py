@@ -81,11 +81,34 @@ class ResponseView:
         """`response` in templates."""
         return {
             "status": self.status,
-            "headers": self.headers,
+            "headers": AnyCaseHeaders(self.headers),
             "json": self.json_or_none(),
             "body": self.text(),
             "elapsed_ms": self.elapsed_ms,
         }
+
+
+class AnyCaseHeaders(dict[str, str]):
+    """`response.headers` in templates: a name in any case finds its header, as in HTTP
+    (`response.headers['location']` when the SUT wrote `Location`)."""
+
+    __slots__ = ("_lower",)
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__(headers)
+        self._lower = {name.lower(): value for name, value in headers.items()}
+
+    def __missing__(self, name: object) -> str:
+        if isinstance(name, str) and name.lower() in self._lower:
+            return self._lower[name.lower()]
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(name) or (isinstance(name, str) and name.lower() in self._lower)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        found = super().get(name)
+        return found if found is not None else self._lower.get(name.lower(), default)
 
 
 @dataclass(frozen=True, slots=True)

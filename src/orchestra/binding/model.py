@@ -40,7 +40,7 @@ most one operator (eq, ne, contains, matches, exists, gt, lt, ge, le, length, in
 gives the value it matches (a list when several), a JMESPath expression what it evaluates to,
 e.g. `{jmespath: "length(items[?state=='PAID'])", ge: 1}` (null: not there). A `save`/`exportAs`
 value starting with `$` is a JSONPath into the response body; anything else is a template with
-`response` ({status, headers, json, body, elapsed_ms}) in scope.
+`response` ({status, headers (names in any case), json, body, elapsed_ms}) in scope.
 
 A barrier lands in every generated scenario with a step of its element (the first, if a loop
 repeats it) as a BARRIER step on the main line, spec `{"name", "parties", "timeout"}`, just
