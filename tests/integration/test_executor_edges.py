@@ -15,8 +15,10 @@ from aiohttp import web
 
 from orchestra.binding.environment import EnvironmentSpec, resolve_secrets
 from orchestra.binding.executor import StepExecutor
+from orchestra.binding.model import Defaults, StepBinding, spec_from_binding
 from orchestra.domain.execution import StepOutcome
-from orchestra.domain.statuses import StepStatus
+from orchestra.domain.scenario import ScenarioStep
+from orchestra.domain.statuses import StepKind, StepStatus
 from tests.integration.executor_sut import bound_step, context, environment
 
 
@@ -39,7 +41,7 @@ def _app(seen: list[web.Request]) -> web.Application:
         return web.Response(body=body, headers={"Content-Type": f"text/plain; charset={charset}"})
 
     app = web.Application()
-    app.router.add_get("/items", items)
+    app.router.add_route("*", "/items", items)
     app.router.add_get("/legacy", legacy)
     app.router.add_get("/slow", slow)
     app.router.add_get("/{tail:.*}", items)
@@ -246,3 +248,35 @@ async def test_templates_find_a_response_header_by_its_name_in_any_case(
 
     assert outcome.status is StepStatus.PASSED, outcome.error
     assert outcome.saved["multi"].endswith("one, two")
+
+
+async def test_a_header_set_again_in_another_case_replaces_the_one_beneath_it(
+    sut: tuple[str, list[web.Request]],
+) -> None:
+    spec = EnvironmentSpec.model_validate({
+        "name": "t", "headers": {"Accept": "application/json", "X-Team": "env"},
+        "services": {"api": {"base_url": sut[0], "headers": {"x-team": "service"}}},
+    })  # fmt: skip
+    own = {"accept": "text/csv", "content-type": "application/merge-patch+json"}
+    binding = StepBinding.model_validate(
+        {"action": {"method": "PATCH", "path": "/items", "json": {"a": 1}, "headers": own}}
+    )
+    defaults = Defaults(headers={"Content-Type": "application/json"})
+    step = ScenarioStep(
+        position=1, kind=StepKind.ACTION, element_id="Task_A",
+        spec=spec_from_binding(binding, defaults, {}).to_json(),
+    )  # fmt: skip
+    async with StepExecutor(spec, {}) as executor:
+        outcome = await executor.execute(step, context())
+
+    assert outcome.request is not None
+    recorded = {k.lower(): v for k, v in outcome.request["headers"].items()}
+    assert len(recorded) == len(outcome.request["headers"])  # each name once
+    received = sut[1][-1].headers
+    for name, value in [
+        ("accept", "text/csv"),
+        ("x-team", "service"),
+        ("content-type", "application/merge-patch+json"),
+    ]:
+        assert recorded[name] == value
+        assert received.getall(name) == [value]

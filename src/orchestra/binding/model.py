@@ -80,7 +80,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from orchestra.domain.process import Frozen
-from orchestra.protocols.base import ActionSpec, Headers
+from orchestra.protocols.base import ActionSpec, Headers, layered
 from orchestra.protocols.registry import UnknownProtocol, protocol_registry
 
 CheckKind = Literal["status", "header", "jsonpath", "jmespath", "schema", "latency_ms", "that"]
@@ -451,7 +451,7 @@ def spec_from_binding(binding: StepBinding, defaults: Defaults, data: dict[str, 
     if action is not None:
         updates: dict[str, Any] = {}
         if "headers" in type(action).model_fields:  # a protocol with headers gets the defaults'
-            updates["headers"] = {**defaults.headers, **getattr(action, "headers", {})}
+            updates["headers"] = layered(defaults.headers, getattr(action, "headers", {}))
         if action.service is None and defaults.service is not None:
             updates["service"] = defaults.service
         if action.timeout is None and defaults.timeout is not None:
