@@ -224,6 +224,8 @@ class HttpProtocol:
         """The whole body, unless it is larger than the limit: said by Content-Length, or found
         while reading one of unknown length, or compressed (a small gzip can inflate to
         gigabytes: it is counted as it is decompressed)."""
+        if request.method == "HEAD":  # its Content-Length is a GET's: no body comes
+            return await response.read()
         limit = self._max_response_bytes
         length = response.content_length
         encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
