@@ -280,3 +280,37 @@ async def test_a_header_set_again_in_another_case_replaces_the_one_beneath_it(
     ]:
         assert recorded[name] == value
         assert received.getall(name) == [value]
+
+
+async def test_an_environment_variable_holding_a_reference_renders_its_value_unmasked(
+    sut: tuple[str, list[web.Request]],
+) -> None:
+    spec = EnvironmentSpec.model_validate({
+        "name": "t", "services": {"api": {"base_url": sut[0]}},
+        "variables": {"tenant": "${TENANT}"}, "secrets": {"key": "${KEY}"},
+    })  # fmt: skip
+    binding = {"action": {"path": "/items/{{ env.tenant }}", "query": {"k": "{{ secrets.key }}"}}}
+    environ = {"TENANT": "a", "KEY": "k3y-9f2c"}
+    async with StepExecutor(spec, resolve_secrets(spec, environ)) as executor:
+        outcome = await executor.execute(bound_step(binding), context())
+
+    assert sut[1][-1].path == "/items/a"
+    assert outcome.request is not None
+    assert outcome.request["url"] == f"{sut[0]}/items/a?k=***"  # the secret still masked
+    assert outcome.response is not None
+    assert outcome.response["headers"]["Content-Type"] == "application/json; charset=utf-8"
+
+
+async def test_a_variable_referenced_by_a_secret_field_too_stays_masked(
+    sut: tuple[str, list[web.Request]],
+) -> None:
+    spec = EnvironmentSpec.model_validate({
+        "name": "t", "services": {"api": {"base_url": sut[0]}},
+        "variables": {"who": "${TOKEN}"}, "auth": {"type": "bearer", "token": "${TOKEN}"},
+    })  # fmt: skip
+    binding = {"action": {"path": "/items/{{ env.who }}"}}
+    async with StepExecutor(spec, resolve_secrets(spec, {"TOKEN": "t0k-5e"})) as executor:
+        outcome = await executor.execute(bound_step(binding), context())
+
+    assert outcome.request is not None
+    assert outcome.request["url"] == f"{sut[0]}/items/***"

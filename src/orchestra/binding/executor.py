@@ -82,9 +82,11 @@ class StepExecutor:
     ) -> None:
         self._environment = resolved_environment(environment, secrets)
         self._secrets = dict(secrets)
-        self._env_view = environment.template_view()
+        self._env_view = self._environment.template_view()  # its variables substituted
         headers_to_mask = [a.header for a in self._auths() if a.type == "api_key"]
-        self._redactor = Redactor(self._secrets.values(), headers_to_mask)
+        public = environment.public_references()
+        masked = [value for name, value in self._secrets.items() if name not in public]
+        self._redactor = Redactor(masked, headers_to_mask)
         # Clients by protocol name, each connected at its first use; `protocols` supplies some.
         self._registry = registry or protocol_registry()
         self._clients: dict[str, ActionProtocol] = dict(protocols or {})
