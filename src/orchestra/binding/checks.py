@@ -188,12 +188,23 @@ def _short(value: Any) -> str:
 
 def _status(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     actual = view.status
-    if check.op == "eq" and isinstance(expected, str) and re.fullmatch(r"[1-5]xx", expected):
-        return _result(name, actual // 100 == int(expected[0]), expected, actual)
-    if check.op in ("eq", "ne") and isinstance(expected, str) and expected.isdigit():
-        expected = int(expected)
+    if check.op in ("eq", "ne"):
+        if isinstance(expected, str) and expected.isdigit():
+            expected = int(expected)
+        return _result(name, _is_code(actual, expected) == (check.op == "eq"), expected, actual)
+    if check.op == "in" and isinstance(expected, list):
+        return _result(name, any(_is_code(actual, code) for code in expected), expected, actual)
     passed, why = compare(check.op or "eq", actual, expected)
     return _result(name, passed, expected, actual, why and f"{name}: {why}")
+
+
+def _is_code(actual: int, code: Any) -> bool:
+    """Whether a status is `code`: a number, its digits (a template's text), or a class (2xx)."""
+    if isinstance(code, str):
+        if re.fullmatch(r"[1-5]xx", code):
+            return actual // 100 == int(code[0])
+        return code.isdigit() and actual == int(code)
+    return bool(actual == code)
 
 
 def _latency(check: Check, name: str, view: Any, expected: Any) -> CheckResult:

@@ -235,3 +235,22 @@ def test_status_and_latency_checks_take_codes_classes_numbers_and_templates(
     short_form: dict[str, Any],
 ) -> None:
     assert Check.model_validate(short_form).kind in ("status", "latency_ms")
+
+
+@pytest.mark.parametrize(
+    ("check", "status", "passed"),
+    [
+        ({"status": {"ne": "5xx"}}, 503, False),
+        ({"status": {"ne": "5xx"}}, 201, True),
+        ({"status": ["2xx", 404]}, 201, True),
+        ({"status": ["2xx", 404]}, 404, True),
+        ({"status": ["2xx", 404]}, 500, False),
+        ({"status": {"in": ["201", 202]}}, 201, True),
+        ({"status": {"ne": "201"}}, 201, False),
+        ({"status": "2xx"}, 302, False),
+    ],
+)
+def test_status_classes_and_codes_as_text_hold_for_eq_ne_and_in_alike(
+    check: dict[str, Any], status: int, passed: bool
+) -> None:
+    assert run(check, view(status=status)).passed is passed
