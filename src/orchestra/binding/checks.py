@@ -288,11 +288,11 @@ def compare(op: str, actual: Any, expected: Any) -> tuple[bool, str]:
 
 def _compare(op: str, actual: Any, expected: Any) -> tuple[bool, str]:
     if op == "eq":
-        return actual == expected, ""
+        return json_equal(actual, expected), ""
     if op == "ne":
-        return actual != expected, ""
+        return not json_equal(actual, expected), ""
     if op == "in":
-        return isinstance(expected, list) and actual in expected, ""
+        return isinstance(expected, list) and any(json_equal(actual, e) for e in expected), ""
     if op == "contains":
         return _contains(actual, expected)
     if op == "matches":
@@ -307,10 +307,23 @@ def _compare(op: str, actual: Any, expected: Any) -> tuple[bool, str]:
     raise ValueError(f"unknown operator {op!r}")
 
 
+def json_equal(one: Any, other: Any) -> bool:
+    """Equality as JSON has it: true is not 1 and false is not 0 (Python says they are)."""
+    if isinstance(one, bool) or isinstance(other, bool):
+        return one is other
+    if isinstance(one, list) and isinstance(other, list):
+        return len(one) == len(other) and all(map(json_equal, one, other))
+    if isinstance(one, dict) and isinstance(other, dict):
+        return one.keys() == other.keys() and all(json_equal(v, other[k]) for k, v in one.items())
+    return bool(one == other)
+
+
 def _contains(actual: Any, expected: Any) -> tuple[bool, str]:
     if isinstance(actual, str):
         return str(expected) in actual, ""
-    if isinstance(actual, list | dict):
+    if isinstance(actual, list):
+        return any(json_equal(item, expected) for item in actual), ""
+    if isinstance(actual, dict):
         return expected in actual, ""
     return False, f"contains: {_short(actual)} is not a string, list or object"
 

@@ -254,3 +254,22 @@ def test_status_classes_and_codes_as_text_hold_for_eq_ne_and_in_alike(
     check: dict[str, Any], status: int, passed: bool
 ) -> None:
     assert run(check, view(status=status)).passed is passed
+
+
+@pytest.mark.parametrize(
+    ("check", "body", "passed"),
+    [
+        ({"jsonpath": "$.flag", "eq": 1}, {"flag": True}, False),
+        ({"jsonpath": "$.count", "eq": True}, {"count": 1}, False),
+        ({"jsonpath": "$.count", "ne": False}, {"count": 0}, True),
+        ({"jsonpath": "$.count", "in": [True, 2]}, {"count": 1}, False),
+        ({"jsonpath": "$.flags", "contains": 1}, {"flags": [True]}, False),
+        ({"jsonpath": "$.row", "eq": [1, {"a": 0}]}, {"row": [True, {"a": False}]}, False),
+        ({"jsonpath": "$.row", "eq": [1, {"a": 0}]}, {"row": [1.0, {"a": 0}]}, True),
+        ({"jsonpath": "$.flag", "eq": True}, {"flag": True}, True),
+    ],
+)
+def test_true_and_false_are_not_the_numbers_1_and_0(
+    check: dict[str, Any], body: Any, passed: bool
+) -> None:
+    assert run(check, view(body)).passed is passed
