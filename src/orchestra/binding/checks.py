@@ -219,10 +219,17 @@ def _header(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
         return _result(
             name, (actual is not None) == bool(expected), bool(expected), actual is not None
         )
-    if isinstance(expected, int | float) and not isinstance(expected, bool):
-        expected = str(expected)
+    # a header's value is text: `eq: 3` and `in: [1, 2]` mean the digits
+    if isinstance(expected, list):
+        expected = [_header_text(item) for item in expected]
+    else:
+        expected = _header_text(expected)
     passed, why = compare(check.op or "eq", actual, expected)
     return _result(name, passed, expected, actual, why and f"{name}: {why}")
+
+
+def _header_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 def _jsonpath(check: Check, name: str, view: Any, expected: Any) -> CheckResult:

@@ -273,3 +273,10 @@ def test_true_and_false_are_not_the_numbers_1_and_0(
     check: dict[str, Any], body: Any, passed: bool
 ) -> None:
     assert run(check, view(body)).passed is passed
+
+
+def test_a_header_in_a_list_of_numbers_compares_their_digits() -> None:
+    response = ResponseView(200, {"X-Page": "2"}, b"{}", 1.0)
+
+    assert run({"header": "x-page", "in": [1, 2]}, response).passed
+    assert not run({"header": "x-page", "in": [3, 4]}, response).passed
