@@ -124,10 +124,10 @@ class Templates:
         return fast or jinja
 
     def _compile_jinja(self, source: str) -> Renderer:
-        single = _SINGLE_EXPRESSION.match(source)
         try:
-            if single:
-                expression = self._env.compile_expression(single.group(1), undefined_to_none=False)
+            single = self._lone_expression(source)
+            if single is not None:
+                expression = self._env.compile_expression(single, undefined_to_none=False)
             else:
                 template = self._env.from_string(source)
         except TemplateSyntaxError as exc:
@@ -135,7 +135,7 @@ class Templates:
 
         def render(ns: Namespaces) -> Any:
             try:
-                if single:
+                if single is not None:
                     return _json_like(expression(**ns))
                 return template.render(ns)
             except UndefinedError as exc:
@@ -150,6 +150,22 @@ class Templates:
                 raise TemplateFailure(f"template {source!r}: {type(exc).__name__}: {exc}") from exc
 
         return render
+
+    def _lone_expression(self, source: str) -> str | None:
+        """The expression when `source` is one `{{ ... }}` and nothing else: the pattern says
+        so at once, the parser when the expression itself holds `}}` (`{'a': {'b': 1}}`)."""
+        single = _SINGLE_EXPRESSION.match(source)
+        if single is not None:
+            return single.group(1)
+        text = source.strip()
+        if not (text.startswith("{{") and text.endswith("}}")) or "{%" in text:
+            return None
+        body = self._env.parse(text).body
+        if len(body) != 1 or not isinstance(body[0], nodes.Output):
+            return None
+        if len(body[0].nodes) != 1 or isinstance(body[0].nodes[0], nodes.TemplateData):
+            return None
+        return text[2:-2]
 
     def _missing_variable(self, source: str, ns: Namespaces) -> str | None:
         """The shortest dotted path of the template that the namespaces do not have."""

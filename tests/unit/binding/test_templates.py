@@ -135,3 +135,19 @@ def test_a_lone_expression_giving_a_generator_or_view_renders_to_a_list(
 def test_a_lone_expression_giving_what_json_cannot_hold_is_refused() -> None:
     with pytest.raises(TemplateFailure, match="gives a function, not a JSON value"):
         render("{{ uuid }}")
+
+
+@pytest.mark.parametrize(
+    ("template", "value"),
+    [
+        ("{{ {'order': {'amount': data.amount}} }}", {"order": {"amount": 12}}),
+        (" {{ [{'n': {'m': 1}}] }} ", [{"n": {"m": 1}}]),
+        ("{{ '}}' }}", "}}"),
+        ("{{ data.amount }}{{ data.amount }}", "1212"),
+        ("{{ data.amount }} }}", "12 }}"),
+    ],
+)
+def test_a_lone_expression_ending_in_braces_keeps_its_native_type(
+    template: str, value: object
+) -> None:
+    assert render(template) == value
