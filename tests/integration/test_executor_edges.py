@@ -40,7 +40,12 @@ def _app(seen: list[web.Request]) -> web.Application:
         body = "Bestellung für Müller".encode("latin-1")
         return web.Response(body=body, headers={"Content-Type": f"text/plain; charset={charset}"})
 
+    async def deep(request: web.Request) -> web.Response:
+        depth = 100_000
+        return web.Response(body=b"[" * depth + b"]" * depth, content_type="application/json")
+
     app = web.Application()
+    app.router.add_get("/deep", deep)
     app.router.add_route("*", "/items", items)
     app.router.add_get("/legacy", legacy)
     app.router.add_get("/slow", slow)
@@ -314,3 +319,17 @@ async def test_a_variable_referenced_by_a_secret_field_too_stays_masked(
 
     assert outcome.request is not None
     assert outcome.request["url"] == f"{sut[0]}/items/***"
+
+
+async def test_json_nested_too_deeply_is_an_error_where_json_is_needed_and_a_body_otherwise(
+    executor: StepExecutor,
+) -> None:
+    checked = await run(executor, {"action": {"path": "/deep"}, "checks": [{"jsonpath": "$[0]"}]})
+    unchecked = await run(executor, {"action": {"path": "/deep"}})
+
+    assert checked.status is StepStatus.ERROR
+    assert checked.error is not None
+    assert "response body is JSON nested too deeply to read (200000 bytes)" in checked.error
+    assert unchecked.status is StepStatus.PASSED, unchecked.error
+    assert unchecked.response is not None
+    assert "body" in unchecked.response

@@ -64,6 +64,10 @@ class ResponseView:
                 raise InvalidJson(
                     f"response body is not valid JSON ({kind}, {len(self.body)} bytes): {exc}"
                 ) from exc
+            except RecursionError as exc:  # json's parser recurses per level
+                raise InvalidJson(
+                    f"response body is JSON nested too deeply to read ({len(self.body)} bytes)"
+                ) from exc
         return self._json
 
     def json_or_none(self) -> Any:
