@@ -333,3 +333,16 @@ async def test_json_nested_too_deeply_is_an_error_where_json_is_needed_and_a_bod
     assert unchecked.status is StepStatus.PASSED, unchecked.error
     assert unchecked.response is not None
     assert "body" in unchecked.response
+
+
+async def test_a_data_value_encoded_into_the_path_reaches_the_sut_as_one_segment(
+    sut: tuple[str, list[web.Request]],
+) -> None:
+    environment_with_prefix = environment(f"{sut[0]}/api/v1//")
+    binding = {"action": {"path": "/users/{{ data.name | urlencode | replace('/', '%2F') }}"}}
+    async with StepExecutor(environment_with_prefix, {}) as executor:
+        outcome = await run(executor, binding, data={"name": "a b/c?d#e%"})
+
+    assert outcome.status is StepStatus.PASSED, outcome.error
+    assert sut[1][-1].raw_path == "/api/v1/users/a%20b%2Fc%3Fd%23e%25"
+    assert sut[1][-1].match_info["tail"] == "api/v1/users/a b/c?d#e%"

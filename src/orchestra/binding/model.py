@@ -31,6 +31,12 @@ A binding file (YAML) maps BPMN elements to what they do against the SUT:
         parties: 2                          # optional: default, every scenario it lands in
         timeout: 60                         # seconds from the first arrival; default 300
 
+An HTTP action's `path` is relative to its service's base URL (a path prefix in it is kept,
+slashes between them are made one); the values under `query:` and `form:` are percent-encoded,
+but a value written into `path` goes in as it is: a `?`, `#` or `/` in a data row's value
+changes the URL, so encode it (`/users/{{ data.name | urlencode }}`; Jinja's filter leaves `/`,
+`| replace('/', '%2F')` after it encodes that too).
+
 An action without `protocol` is HTTP (`orchestra.protocols.http.HttpAction`); `protocol: NAME`
 picks a plug-in's action model (`orchestra.protocols.registry`, docs/protocols.md), and the
 action is validated by it.
