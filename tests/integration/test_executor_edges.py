@@ -346,3 +346,17 @@ async def test_a_data_value_encoded_into_the_path_reaches_the_sut_as_one_segment
     assert outcome.status is StepStatus.PASSED, outcome.error
     assert sut[1][-1].raw_path == "/api/v1/users/a%20b%2Fc%3Fd%23e%25"
     assert sut[1][-1].match_info["tail"] == "api/v1/users/a b/c?d#e%"
+
+
+async def test_a_regular_expression_a_template_made_invalid_is_an_error_naming_it(
+    executor: StepExecutor,
+) -> None:
+    binding = {
+        "action": {"path": "/items"},
+        "checks": [{"header": "X-Multi", "matches": "^{{ data.prefix }}"}],
+    }
+    outcome = await run(executor, binding, data={"prefix": "+1 (555"})
+
+    assert outcome.status is StepStatus.ERROR
+    assert outcome.error is not None
+    assert "check header X-Multi matches: invalid regular expression '^+1 (555'" in outcome.error

@@ -307,8 +307,7 @@ def _compare(op: str, actual: Any, expected: Any) -> tuple[bool, str]:
     if op == "contains":
         return _contains(actual, expected)
     if op == "matches":
-        found = actual is not None and re.search(str(expected), str(actual)) is not None
-        return found, ""
+        return actual is not None and _pattern(expected).search(str(actual)) is not None, ""
     if op == "length":
         if not hasattr(actual, "__len__"):
             return False, f"length: {_short(actual)} has no length"
@@ -327,6 +326,14 @@ def json_equal(one: Any, other: Any) -> bool:
     if isinstance(one, dict) and isinstance(other, dict):
         return one.keys() == other.keys() and all(json_equal(v, other[k]) for k, v in one.items())
     return bool(one == other)
+
+
+def _pattern(expected: Any) -> re.Pattern[str]:
+    """The expression to match; one a template made invalid cannot judge: CheckError."""
+    try:
+        return re.compile(str(expected))
+    except re.error as exc:
+        raise CheckError(f"invalid regular expression {_short(expected)}: {exc}") from exc
 
 
 def _contains(actual: Any, expected: Any) -> tuple[bool, str]:
