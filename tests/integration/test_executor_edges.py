@@ -44,7 +44,13 @@ def _app(seen: list[web.Request]) -> web.Application:
         depth = 100_000
         return web.Response(body=b"[" * depth + b"]" * depth, content_type="application/json")
 
+    async def filling(request: web.Request) -> web.Response:
+        seen.append(request)
+        filled = len([r for r in seen if r.path == "/filling"]) >= 3
+        return web.json_response({"items": [1] if filled else None})
+
     app = web.Application()
+    app.router.add_get("/filling", filling)
     app.router.add_get("/deep", deep)
     app.router.add_route("*", "/items", items)
     app.router.add_get("/legacy", legacy)
@@ -360,3 +366,17 @@ async def test_a_regular_expression_a_template_made_invalid_is_an_error_naming_i
     assert outcome.status is StepStatus.ERROR
     assert outcome.error is not None
     assert "check header X-Multi matches: invalid regular expression '^+1 (555'" in outcome.error
+
+
+async def test_a_jmespath_function_given_the_wrong_type_fails_the_check_and_polling_goes_on(
+    executor: StepExecutor,
+) -> None:
+    binding = {"action": {"path": "/filling"}, "checks": [{"jmespath": "length(items)", "ge": 1}]}
+    once = await run(executor, binding)
+    polled = await run(executor, binding | {"eventually": {"timeout": 5, "interval": 0.01}})
+
+    assert once.status is StepStatus.FAILED
+    assert once.error is not None
+    assert "jmespath length(items) ge: In function length(), invalid type" in once.error
+    assert polled.status is StepStatus.PASSED, polled.error
+    assert polled.attempts == 2

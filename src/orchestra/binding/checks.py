@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import jmespath.exceptions
 import jsonschema
 from referencing.exceptions import Unresolvable
 
@@ -246,7 +247,10 @@ def _jsonpath(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
 
 
 def _jmespath(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
-    actual = compiled_jmespath(check.target or "@").search(view.json())
+    try:
+        actual = compiled_jmespath(check.target or "@").search(view.json())
+    except jmespath.exceptions.JMESPathError as exc:  # `length(items)` while items is null
+        return _result(name, False, expected, None, f"{name}: {exc}")
     if check.op == "exists":  # JMESPath gives null for what is not there
         present = actual is not None
         return _result(name, present == bool(expected), bool(expected), present)
