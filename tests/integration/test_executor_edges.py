@@ -49,7 +49,17 @@ def _app(seen: list[web.Request]) -> web.Application:
         filled = len([r for r in seen if r.path == "/filling"]) >= 3
         return web.json_response({"items": [1] if filled else None})
 
+    async def starting(request: web.Request) -> web.Response:
+        seen.append(request)
+        calls = len([r for r in seen if r.path == request.path])
+        if calls == 1:
+            return web.Response(text="<html>502 Bad Gateway</html>", status=502)
+        if calls == 2:
+            return web.json_response({"error": "no such order"}, status=404)
+        return web.json_response({"state": "DONE"})
+
     app = web.Application()
+    app.router.add_get("/starting/{kind}", starting)
     app.router.add_get("/filling", filling)
     app.router.add_get("/deep", deep)
     app.router.add_route("*", "/items", items)
@@ -380,3 +390,38 @@ async def test_a_jmespath_function_given_the_wrong_type_fails_the_check_and_poll
     assert "jmespath length(items) ge: In function length(), invalid type" in once.error
     assert polled.status is StepStatus.PASSED, polled.error
     assert polled.attempts == 2
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        {"jsonpath": "$.state", "eq": "DONE"},
+        {"that": "{{ response.json.state == 'DONE' }}"},
+    ],
+)
+async def test_polling_waits_through_answers_that_cannot_be_judged_yet(
+    executor: StepExecutor, check: dict[str, Any]
+) -> None:
+    outcome = await run(executor, {
+        "action": {"path": f"/starting/{next(iter(check))}"}, "checks": [check],
+        "eventually": {"timeout": 5, "interval": 0.01},
+    })  # fmt: skip
+
+    assert outcome.status is StepStatus.PASSED, outcome.error
+    assert outcome.attempts == 3
+
+
+async def test_an_answer_that_never_can_be_judged_is_an_error_once_polling_ends(
+    executor: StepExecutor,
+) -> None:
+    outcome = await run(executor, {
+        "action": {"path": "/legacy", "query": {"charset": "utf-8"}},
+        "checks": [{"jsonpath": "$.state", "eq": "DONE"}],
+        "eventually": {"timeout": 0.1, "interval": 0.03},
+    })  # fmt: skip
+
+    assert outcome.status is StepStatus.ERROR
+    assert outcome.error is not None
+    assert "response body is not valid JSON" in outcome.error
+    assert outcome.error.endswith("polls in 0.1 s)")
+    assert outcome.attempts > 1

@@ -2,9 +2,11 @@
 
 FAILED means the SUT answered and a check did not hold; ERROR means Orchestra could not judge:
 an unbound task, a template naming a missing variable, a transport error or timeout, a body
-that is not JSON where a check needs JSON. Every request carries a stable `Idempotency-Key`
-(suite run, test run, data row, branch, position and element: not the attempt, so re-running
-a step after a crash sends the same key) and a W3C `traceparent` whose trace is the test run.
+that is not JSON where a check needs JSON; with `eventually`, an answer missing or not judged
+is polled again, ERROR only once the time is up. Every request carries a stable
+`Idempotency-Key` (suite run, test run, data row, branch, position and element: not the
+attempt, so re-running a step after a crash sends the same key) and a W3C `traceparent` whose
+trace is the test run.
 Everything returned is redacted: no secret value leaves the executor in clear.
 
 Per-step work is kept small: a spec is compiled once (templates, JSONPaths, schemas) and found
@@ -223,14 +225,16 @@ class StepExecutor:
             polls += 1
             try:
                 view = await self._send(protocol, request, compiled, run, where)
-            except StepError as exc:  # no answer yet: polling waits for the SUT to come up too
+                self._judge(compiled, view, ns, expected, run, where)
+            except StepError as exc:
+                # No answer yet, or one that cannot be judged yet (a gateway's HTML page, a
+                # field not there yet): polling waits for the SUT to come up too.
                 if eventually is None:
                     raise
                 if self._no_time_for_another_poll(eventually, deadline):
                     raise StepError(f"{exc.message} ({_polls(polls, eventually)})") from exc
                 await self._sleep(eventually.interval)
                 continue
-            self._judge(compiled, view, ns, expected, run, where)
             if run.status is StepStatus.PASSED or eventually is None:
                 break
             if self._no_time_for_another_poll(eventually, deadline):
