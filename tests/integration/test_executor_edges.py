@@ -425,3 +425,20 @@ async def test_an_answer_that_never_can_be_judged_is_an_error_once_polling_ends(
     assert "response body is not valid JSON" in outcome.error
     assert outcome.error.endswith("polls in 0.1 s)")
     assert outcome.attempts > 1
+
+
+async def test_a_header_rendered_to_null_is_left_out_like_a_query_value(
+    sut: tuple[str, list[web.Request]], executor: StepExecutor
+) -> None:
+    binding = {
+        "action": {
+            "path": "/items",
+            "headers": {"X-Tenant": "{{ data.tenant }}"},
+            "query": {"tenant": "{{ data.tenant }}"},
+        }
+    }
+    outcome = await run(executor, binding, data={"tenant": None})
+
+    assert outcome.status is StepStatus.PASSED, outcome.error
+    assert "X-Tenant" not in sut[1][-1].headers
+    assert sut[1][-1].query_string == ""

@@ -131,7 +131,8 @@ class RequestBuilder:
                 raise StepError(f"{where}: {exc.message}") from exc
         if target.action_headers:
             for name, value in fields["headers"].items():
-                headers[name] = as_text(value)
+                if value is not None:  # left out, as a query's None is (not sent as "None")
+                    headers[name] = as_text(value)
         key = idempotency_key(run, step)
         if target.idempotency_key:
             headers["Idempotency-Key"] = key
