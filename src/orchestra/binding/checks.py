@@ -1,11 +1,13 @@
 """Checks evaluated against a response: each gives a CheckResult with expected and actual.
 
-A check that does not hold is a result with `passed=False` (the step is FAILED); a response
-that is not JSON where a check needs JSON raises `InvalidJson` (the step is ERROR).
+A check that does not hold is a result with `passed=False` (the step is FAILED); a check that
+cannot be judged raises `CheckError` (the step is ERROR): a response that is not JSON where a
+check needs JSON (`InvalidJson`), a schema whose `$ref` leads nowhere.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Callable
@@ -13,7 +15,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import jmespath.exceptions
 import jsonschema
+from referencing.exceptions import Unresolvable
 
 from orchestra.binding.model import Check, compiled_jmespath, jsonpath_values
 from orchestra.binding.templates import Namespaces, Renderer, Templates
@@ -24,10 +28,16 @@ _MAX_REPR = 200
 _SCALARS = frozenset({int, bool, type(None)})  # not float: -0.0 == 0.0
 
 
-class InvalidJson(Exception):
+class CheckError(Exception):
+    """A check that cannot be judged; `message` says why."""
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class InvalidJson(CheckError):
+    pass
 
 
 @dataclass(slots=True)
@@ -55,6 +65,10 @@ class ResponseView:
                 raise InvalidJson(
                     f"response body is not valid JSON ({kind}, {len(self.body)} bytes): {exc}"
                 ) from exc
+            except RecursionError as exc:  # json's parser recurses per level
+                raise InvalidJson(
+                    f"response body is JSON nested too deeply to read ({len(self.body)} bytes)"
+                ) from exc
         return self._json
 
     def json_or_none(self) -> Any:
@@ -63,15 +77,43 @@ class ResponseView:
         except InvalidJson:
             return None
 
+    def text(self, limit: int | None = None) -> str:
+        """The body (its first `limit` bytes) as text, in the charset its Content-Type names,
+        UTF-8 when it names none or one Python does not know."""
+        return self.body[:limit].decode(_charset(self.header("content-type")), "replace")
+
     def namespace(self) -> dict[str, Any]:
         """`response` in templates."""
         return {
             "status": self.status,
-            "headers": self.headers,
+            "headers": AnyCaseHeaders(self.headers),
             "json": self.json_or_none(),
-            "body": self.body.decode("utf-8", "replace"),
+            "body": self.text(),
             "elapsed_ms": self.elapsed_ms,
         }
+
+
+class AnyCaseHeaders(dict[str, str]):
+    """`response.headers` in templates: a name in any case finds its header, as in HTTP
+    (`response.headers['location']` when the SUT wrote `Location`)."""
+
+    __slots__ = ("_lower",)
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        super().__init__(headers)
+        self._lower = {name.lower(): value for name, value in headers.items()}
+
+    def __missing__(self, name: object) -> str:
+        if isinstance(name, str) and name.lower() in self._lower:
+            return self._lower[name.lower()]
+        raise KeyError(name)
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(name) or (isinstance(name, str) and name.lower() in self._lower)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        found = super().get(name)
+        return found if found is not None else self._lower.get(name.lower(), default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +125,22 @@ class CompiledCheck:
 
     def evaluate(self, view: ResponseView | None, ns: Namespaces, expected: Any) -> CheckResult:
         return _EVALUATORS[self.check.kind](self.check, self.name, view, expected)
+
+
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _charset(content_type: str | None) -> str:
+    found = _CHARSET.search(content_type or "")
+    if found is None:
+        return "utf-8"
+    try:
+        codec = codecs.lookup(found.group(1))
+    except LookupError:
+        return "utf-8"
+    # `bytes.decode` refuses the codecs that are not text encodings (base64, rot13)
+    return codec.name if getattr(codec, "_is_text_encoding", True) else "utf-8"
 
 
 def _not_json(constant: str) -> Any:
@@ -135,12 +193,23 @@ def _short(value: Any) -> str:
 
 def _status(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     actual = view.status
-    if check.op == "eq" and isinstance(expected, str) and re.fullmatch(r"[1-5]xx", expected):
-        return _result(name, actual // 100 == int(expected[0]), expected, actual)
-    if check.op in ("eq", "ne") and isinstance(expected, str) and expected.isdigit():
-        expected = int(expected)
+    if check.op in ("eq", "ne"):
+        if isinstance(expected, str) and expected.isdigit():
+            expected = int(expected)
+        return _result(name, _is_code(actual, expected) == (check.op == "eq"), expected, actual)
+    if check.op == "in" and isinstance(expected, list):
+        return _result(name, any(_is_code(actual, code) for code in expected), expected, actual)
     passed, why = compare(check.op or "eq", actual, expected)
     return _result(name, passed, expected, actual, why and f"{name}: {why}")
+
+
+def _is_code(actual: int, code: Any) -> bool:
+    """Whether a status is `code`: a number, its digits (a template's text), or a class (2xx)."""
+    if isinstance(code, str):
+        if re.fullmatch(r"[1-5]xx", code):
+            return actual // 100 == int(code[0])
+        return code.isdigit() and actual == int(code)
+    return bool(actual == code)
 
 
 def _latency(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
@@ -155,10 +224,17 @@ def _header(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
         return _result(
             name, (actual is not None) == bool(expected), bool(expected), actual is not None
         )
-    if isinstance(expected, int | float) and not isinstance(expected, bool):
-        expected = str(expected)
+    # a header's value is text: `eq: 3` and `in: [1, 2]` mean the digits
+    if isinstance(expected, list):
+        expected = [_header_text(item) for item in expected]
+    else:
+        expected = _header_text(expected)
     passed, why = compare(check.op or "eq", actual, expected)
     return _result(name, passed, expected, actual, why and f"{name}: {why}")
+
+
+def _header_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 def _jsonpath(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
@@ -171,7 +247,10 @@ def _jsonpath(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
 
 
 def _jmespath(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
-    actual = compiled_jmespath(check.target or "@").search(view.json())
+    try:
+        actual = compiled_jmespath(check.target or "@").search(view.json())
+    except jmespath.exceptions.JMESPathError as exc:  # `length(items)` while items is null
+        return _result(name, False, expected, None, f"{name}: {exc}")
     if check.op == "exists":  # JMESPath gives null for what is not there
         present = actual is not None
         return _result(name, present == bool(expected), bool(expected), present)
@@ -187,7 +266,10 @@ def _validator(schema_json: str) -> Any:
 
 def _schema(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     validator = _validator(json.dumps(expected, sort_keys=True))
-    error = jsonschema.exceptions.best_match(validator.iter_errors(view.json()))
+    try:
+        error = jsonschema.exceptions.best_match(validator.iter_errors(view.json()))
+    except Unresolvable as exc:  # a `$ref` to nowhere, or to a URL: nothing is fetched
+        raise CheckError(f"the schema's $ref cannot be resolved: {exc}") from exc
     if error is None:
         return _result(name, True, "valid against the schema", "valid")
     where = error.json_path
@@ -221,16 +303,15 @@ def compare(op: str, actual: Any, expected: Any) -> tuple[bool, str]:
 
 def _compare(op: str, actual: Any, expected: Any) -> tuple[bool, str]:
     if op == "eq":
-        return actual == expected, ""
+        return json_equal(actual, expected), ""
     if op == "ne":
-        return actual != expected, ""
+        return not json_equal(actual, expected), ""
     if op == "in":
-        return isinstance(expected, list) and actual in expected, ""
+        return isinstance(expected, list) and any(json_equal(actual, e) for e in expected), ""
     if op == "contains":
         return _contains(actual, expected)
     if op == "matches":
-        found = actual is not None and re.search(str(expected), str(actual)) is not None
-        return found, ""
+        return actual is not None and _pattern(expected).search(str(actual)) is not None, ""
     if op == "length":
         if not hasattr(actual, "__len__"):
             return False, f"length: {_short(actual)} has no length"
@@ -240,10 +321,31 @@ def _compare(op: str, actual: Any, expected: Any) -> tuple[bool, str]:
     raise ValueError(f"unknown operator {op!r}")
 
 
+def json_equal(one: Any, other: Any) -> bool:
+    """Equality as JSON has it: true is not 1 and false is not 0 (Python says they are)."""
+    if isinstance(one, bool) or isinstance(other, bool):
+        return one is other
+    if isinstance(one, list) and isinstance(other, list):
+        return len(one) == len(other) and all(map(json_equal, one, other))
+    if isinstance(one, dict) and isinstance(other, dict):
+        return one.keys() == other.keys() and all(json_equal(v, other[k]) for k, v in one.items())
+    return bool(one == other)
+
+
+def _pattern(expected: Any) -> re.Pattern[str]:
+    """The expression to match; one a template made invalid cannot judge: CheckError."""
+    try:
+        return re.compile(str(expected))
+    except re.error as exc:
+        raise CheckError(f"invalid regular expression {_short(expected)}: {exc}") from exc
+
+
 def _contains(actual: Any, expected: Any) -> tuple[bool, str]:
     if isinstance(actual, str):
         return str(expected) in actual, ""
-    if isinstance(actual, list | dict):
+    if isinstance(actual, list):
+        return any(json_equal(item, expected) for item in actual), ""
+    if isinstance(actual, dict):
         return expected in actual, ""
     return False, f"contains: {_short(actual)} is not a string, list or object"
 

@@ -20,7 +20,9 @@ A `${NAME}` anywhere is a reference to the process environment variable NAME. Se
 references: a literal secret in the file is refused, so the file and the database never hold
 one. Certificates named by `tls` are read when the file is loaded and kept as PEM text (they
 are public); a private key never is (see `orchestra.binding.tls`). `resolve_secrets` reads the
-variables at run time; `resolved_environment` substitutes them.
+variables at run time; `resolved_environment` substitutes them. Every value substituted is
+masked in results, except those referenced only under `variables` (`public_references`):
+`{{ env.NAME }}` shows them.
 """
 
 from __future__ import annotations
@@ -189,6 +191,14 @@ class EnvironmentSpec(Frozen):
         """Every environment variable the spec refers to, in order of first appearance."""
         found = REFERENCE.findall(self.model_dump_json(exclude={"applied_from"}))
         return list(dict.fromkeys(found))
+
+    def public_references(self) -> frozenset[str]:
+        """The variables referenced under `variables` and nowhere else: `{{ env.NAME }}` shows
+        them (the namespace holds no secrets), so results do not mask their values; a short
+        one ("a", "1") would otherwise mask those characters in every record."""
+        everywhere = set(self.references())
+        dumped = self.model_dump_json(exclude={"applied_from", "variables"})
+        return frozenset(everywhere - set(REFERENCE.findall(dumped)) - set(self.secrets))
 
     def template_view(self) -> dict[str, Any]:
         """The `env` template namespace: variables, name and services' base URLs, no secrets."""

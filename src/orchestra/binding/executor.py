@@ -2,9 +2,11 @@
 
 FAILED means the SUT answered and a check did not hold; ERROR means Orchestra could not judge:
 an unbound task, a template naming a missing variable, a transport error or timeout, a body
-that is not JSON where a check needs JSON. Every request carries a stable `Idempotency-Key`
-(suite run, test run, data row, branch, position and element: not the attempt, so re-running
-a step after a crash sends the same key) and a W3C `traceparent` whose trace is the test run.
+that is not JSON where a check needs JSON; with `eventually`, an answer missing or not judged
+is polled again, ERROR only once the time is up. Every request carries a stable
+`Idempotency-Key` (suite run, test run, data row, branch, position and element: not the
+attempt, so re-running a step after a crash sends the same key) and a W3C `traceparent` whose
+trace is the test run.
 Everything returned is redacted: no secret value leaves the executor in clear.
 
 Per-step work is kept small: a spec is compiled once (templates, JSONPaths, schemas) and found
@@ -23,7 +25,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
-from orchestra.binding.checks import InvalidJson, ResponseView, default_status_result
+from orchestra.binding.checks import (
+    CheckError,
+    InvalidJson,
+    ResponseView,
+    default_status_result,
+)
 from orchestra.binding.compiled import CompiledStep, StepError, render
 from orchestra.binding.environment import EnvironmentSpec, resolved_environment
 from orchestra.binding.model import Eventually, StepSpec
@@ -77,9 +84,11 @@ class StepExecutor:
     ) -> None:
         self._environment = resolved_environment(environment, secrets)
         self._secrets = dict(secrets)
-        self._env_view = environment.template_view()
+        self._env_view = self._environment.template_view()  # its variables substituted
         headers_to_mask = [a.header for a in self._auths() if a.type == "api_key"]
-        self._redactor = Redactor(self._secrets.values(), headers_to_mask)
+        public = environment.public_references()
+        masked = [value for name, value in self._secrets.items() if name not in public]
+        self._redactor = Redactor(masked, headers_to_mask)
         # Clients by protocol name, each connected at its first use; `protocols` supplies some.
         self._registry = registry or protocol_registry()
         self._clients: dict[str, ActionProtocol] = dict(protocols or {})
@@ -214,23 +223,28 @@ class StepExecutor:
         polls = 0
         while True:
             polls += 1
-            out_of_time = eventually is None or self._clock() + eventually.interval > deadline
             try:
                 view = await self._send(protocol, request, compiled, run, where)
-            except StepError as exc:  # no answer yet: polling waits for the SUT to come up too
+                self._judge(compiled, view, ns, expected, run, where)
+            except StepError as exc:
+                # No answer yet, or one that cannot be judged yet (a gateway's HTML page, a
+                # field not there yet): polling waits for the SUT to come up too.
                 if eventually is None:
                     raise
-                if out_of_time:
+                if self._no_time_for_another_poll(eventually, deadline):
                     raise StepError(f"{exc.message} ({_polls(polls, eventually)})") from exc
                 await self._sleep(eventually.interval)
                 continue
-            self._judge(compiled, view, ns, expected, run, where)
             if run.status is StepStatus.PASSED or eventually is None:
                 break
-            if out_of_time:
+            if self._no_time_for_another_poll(eventually, deadline):
                 run.error = f"{run.error} (still failing: {_polls(polls, eventually)})"
                 break
             await self._sleep(eventually.interval)
+
+    def _no_time_for_another_poll(self, eventually: Eventually, deadline: float) -> bool:
+        """Asked once a poll has ended, as a slow answer may have used up the time left."""
+        return self._clock() + eventually.interval > deadline
 
     async def _send(
         self,
@@ -279,7 +293,7 @@ class StepExecutor:
                 value = render(check.expected, with_response, where, f"check {check.name}")
             try:
                 results.append(check.evaluate(view, ns, value))
-            except InvalidJson as exc:
+            except CheckError as exc:
                 raise StepError(f"{where}: check {check.name}: {exc.message}") from exc
         run.checks = results
         failed = [result.message or result.name for result in results if not result.passed]

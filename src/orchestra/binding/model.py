@@ -31,6 +31,12 @@ A binding file (YAML) maps BPMN elements to what they do against the SUT:
         parties: 2                          # optional: default, every scenario it lands in
         timeout: 60                         # seconds from the first arrival; default 300
 
+An HTTP action's `path` is relative to its service's base URL (a path prefix in it is kept,
+slashes between them are made one); the values under `query:` and `form:` are percent-encoded,
+but a value written into `path` goes in as it is: a `?`, `#` or `/` in a data row's value
+changes the URL, so encode it (`/users/{{ data.name | urlencode }}`; Jinja's filter leaves `/`,
+`| replace('/', '%2F')` after it encodes that too).
+
 An action without `protocol` is HTTP (`orchestra.protocols.http.HttpAction`); `protocol: NAME`
 picks a plug-in's action model (`orchestra.protocols.registry`, docs/protocols.md), and the
 action is validated by it.
@@ -40,7 +46,7 @@ most one operator (eq, ne, contains, matches, exists, gt, lt, ge, le, length, in
 gives the value it matches (a list when several), a JMESPath expression what it evaluates to,
 e.g. `{jmespath: "length(items[?state=='PAID'])", ge: 1}` (null: not there). A `save`/`exportAs`
 value starting with `$` is a JSONPath into the response body; anything else is a template with
-`response` ({status, headers, json, body, elapsed_ms}) in scope.
+`response` ({status, headers (names in any case), json, body, elapsed_ms}) in scope.
 
 A barrier lands in every generated scenario with a step of its element (the first, if a loop
 repeats it) as a BARRIER step on the main line, spec `{"name", "parties", "timeout"}`, just
@@ -80,7 +86,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from orchestra.domain.process import Frozen
-from orchestra.protocols.base import ActionSpec, Headers
+from orchestra.protocols.base import ActionSpec, Headers, layered
 from orchestra.protocols.registry import UnknownProtocol, protocol_registry
 
 CheckKind = Literal["status", "header", "jsonpath", "jmespath", "schema", "latency_ms", "that"]
@@ -451,7 +457,7 @@ def spec_from_binding(binding: StepBinding, defaults: Defaults, data: dict[str, 
     if action is not None:
         updates: dict[str, Any] = {}
         if "headers" in type(action).model_fields:  # a protocol with headers gets the defaults'
-            updates["headers"] = {**defaults.headers, **getattr(action, "headers", {})}
+            updates["headers"] = layered(defaults.headers, getattr(action, "headers", {}))
         if action.service is None and defaults.service is not None:
             updates["service"] = defaults.service
         if action.timeout is None and defaults.timeout is not None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from orchestra.binding.checks import ResponseView
 from orchestra.binding.redaction import Redactor
 from orchestra.domain.execution import CheckResult, StepOutcome
 from orchestra.domain.statuses import StepStatus
-from orchestra.protocols.base import ProtocolRequest, ProtocolResponse
+from orchestra.protocols.base import ProtocolRequest, ProtocolResponse, with_query
 
 
 class Execution:
@@ -62,7 +61,7 @@ def _request_record(
 ) -> dict[str, Any] | None:
     if request is None:
         return None
-    url = f"{request.url}?{urlencode(request.query)}" if request.query else request.url
+    url = with_query(request.url, request.query)
     record: dict[str, Any] = {
         "method": request.method,
         "url": redactor.text(url),
@@ -91,7 +90,7 @@ def _response_record(
     if is_json and len(body) <= limit and (parsed := view.json_or_none()) is not None:
         record["json"] = redactor.json_body(parsed, body)
     elif body:
-        record["body"] = redactor.text(body[:limit].decode("utf-8", "replace"))
+        record["body"] = redactor.text(view.text(limit))
         if len(body) > limit:
             record["truncated"] = True
             record["size"] = len(body)

@@ -31,6 +31,7 @@ def encoded_forms(secret: str) -> set[str]:
         quote(secret),
         quote_plus(secret),
         URL.build(query={"k": secret}).raw_query_string[2:],  # as the HTTP client sends it
+        URL.build(path=f"/{secret}").raw_path[1:],  # in a path, where it keeps : @ + = ...
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
     }

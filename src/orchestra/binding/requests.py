@@ -30,6 +30,7 @@ from orchestra.protocols.base import (
     ProtocolRequest,
     RenderedAction,
     as_text,
+    layered,
 )
 from orchestra.protocols.registry import ProtocolRegistry, UnknownProtocol
 
@@ -130,7 +131,8 @@ class RequestBuilder:
                 raise StepError(f"{where}: {exc.message}") from exc
         if target.action_headers:
             for name, value in fields["headers"].items():
-                headers[name] = as_text(value)
+                if value is not None:  # left out, as a query's None is (not sent as "None")
+                    headers[name] = as_text(value)
         key = idempotency_key(run, step)
         if target.idempotency_key:
             headers["Idempotency-Key"] = key
@@ -158,22 +160,23 @@ class RequestBuilder:
         assert action is not None
         plugin = self._plugin(action.protocol, where)
         service_name, service = self._service(action.service, where)
-        headers = {**self._environment.headers, **service.headers}
+        headers = layered(self._environment.headers, service.headers)
         authenticator = None
         if (service.auth or self._environment.auth) is not None:
             key = service_name if service.auth is not None else ""
             authenticator = self._authenticator(key, service)
             if authenticator.static_headers is not None:
-                headers.update(authenticator.static_headers)
+                headers = layered(headers, authenticator.static_headers)
                 authenticator = None
         # Header names are fixed per step (only values are templates); OAuth2 adds Authorization.
         own: dict[str, str] = getattr(action, "headers", {})
-        names = [*headers, *own, *(["Authorization"] if authenticator else [])]
-        lower = {name.lower() for name in names}
+        later = {name.lower() for name in [*own, *(["Authorization"] if authenticator else [])]}
+        lower = {name.lower() for name in headers} | later
         return _Target(
             plugin=plugin,
             base_url=service.base_url.rstrip("/"),
-            headers=headers,
+            # what each request sets again is left out, whatever the case of its name
+            headers={name: v for name, v in headers.items() if name.lower() not in later},
             authenticator=authenticator,
             action_headers="headers" in type(action).model_fields,
             idempotency_key="idempotency-key" not in lower,

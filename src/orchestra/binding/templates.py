@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from datetime import UTC, datetime
 from typing import Any
 
@@ -124,10 +124,10 @@ class Templates:
         return fast or jinja
 
     def _compile_jinja(self, source: str) -> Renderer:
-        single = _SINGLE_EXPRESSION.match(source)
         try:
-            if single:
-                expression = self._env.compile_expression(single.group(1), undefined_to_none=False)
+            single = self._lone_expression(source)
+            if single is not None:
+                expression = self._env.compile_expression(single, undefined_to_none=False)
             else:
                 template = self._env.from_string(source)
         except TemplateSyntaxError as exc:
@@ -135,11 +135,8 @@ class Templates:
 
         def render(ns: Namespaces) -> Any:
             try:
-                if single:
-                    result = expression(**ns)
-                    if isinstance(result, Undefined):
-                        str(result)  # StrictUndefined raises, naming what is missing
-                    return result
+                if single is not None:
+                    return _json_like(expression(**ns))
                 return template.render(ns)
             except UndefinedError as exc:
                 missing = self._missing_variable(source, ns)
@@ -147,10 +144,28 @@ class Templates:
                 raise TemplateFailure(f"template {source!r}: {what}") from exc
             except SecurityError as exc:
                 raise TemplateFailure(f"template {source!r}: not allowed: {exc}") from exc
+            except NotJson as exc:
+                raise TemplateFailure(f"template {source!r} gives {exc}, not a JSON value") from exc
             except Exception as exc:  # an expression error such as 1 + 'a': the user's
                 raise TemplateFailure(f"template {source!r}: {type(exc).__name__}: {exc}") from exc
 
         return render
+
+    def _lone_expression(self, source: str) -> str | None:
+        """The expression when `source` is one `{{ ... }}` and nothing else: the pattern says
+        so at once, the parser when the expression itself holds `}}` (`{'a': {'b': 1}}`)."""
+        single = _SINGLE_EXPRESSION.match(source)
+        if single is not None:
+            return single.group(1)
+        text = source.strip()
+        if not (text.startswith("{{") and text.endswith("}}")) or "{%" in text:
+            return None
+        body = self._env.parse(text).body
+        if len(body) != 1 or not isinstance(body[0], nodes.Output):
+            return None
+        if len(body[0].nodes) != 1 or isinstance(body[0].nodes[0], nodes.TemplateData):
+            return None
+        return text[2:-2]
 
     def _missing_variable(self, source: str, ns: Namespaces) -> str | None:
         """The shortest dotted path of the template that the namespaces do not have."""
@@ -168,6 +183,33 @@ class Templates:
                 else:
                     return _dotted(chain[: depth + 1])
         return None
+
+
+class NotJson(Exception):
+    """A lone expression's value that no JSON value stands for (a function, an object)."""
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+_SEQUENCES = (list, tuple, set, frozenset, range, Iterator, KeysView, ValuesView, ItemsView)
+
+
+def _json_like(value: Any) -> Any:
+    """A lone expression's value as JSON-like data, for bodies, checks, `save` and `exportAs`.
+
+    Jinja filters such as `map`, `select` and `unique` give generators, and `range` or
+    `.items()` views: made lists (a generator is read once, and is truthy even when empty).
+    A missing variable inside a list or mapping (`{{ [vars.a] }}`) raises here, where it can
+    be named, not when the body is encoded or the checkpoint written.
+    """
+    if isinstance(value, _JSON_SCALARS):
+        return value
+    if isinstance(value, Undefined):
+        str(value)  # StrictUndefined raises, naming what is missing
+    if isinstance(value, dict):
+        return {key: _json_like(item) for key, item in value.items()}
+    if isinstance(value, _SEQUENCES):
+        return [_json_like(item) for item in value]
+    raise NotJson(f"a {type(value).__name__}")
 
 
 def _fast_renderer(source: str, fallback: Renderer) -> Renderer | None:

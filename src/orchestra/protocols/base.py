@@ -23,8 +23,10 @@ from __future__ import annotations
 import json
 import re
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Protocol
+from urllib.parse import urlencode
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -43,6 +45,15 @@ def header_fields(value: dict[str, str]) -> dict[str, str]:
 
 
 Headers = Annotated[dict[str, str], AfterValidator(header_fields)]
+
+
+def layered(under: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Headers `over` laid on headers `under`, names compared in any case as in HTTP: an
+    `accept` over an `Accept` replaces it, rather than both being recorded and one sent."""
+    if not over:
+        return dict(under)
+    names = {name.lower() for name in over}
+    return {**{k: v for k, v in under.items() if k.lower() not in names}, **over}
 
 
 class TransportError(Exception):
@@ -101,6 +112,13 @@ def as_text(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value)
     return str(value)
+
+
+def with_query(url: str, query: list[tuple[str, str]]) -> str:
+    """The URL with the query pairs added, after those its path may already have."""
+    if not query:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(query)}"
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ import errno
 import json
 import ssl
 import time
+from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
@@ -27,6 +28,7 @@ from orchestra.protocols.base import (
     RenderedAction,
     TransportError,
     as_text,
+    with_query,
 )
 
 MAX_REDIRECTS = 10
@@ -189,7 +191,7 @@ class HttpProtocol:
                 body = await self._body(request, response)
                 return ProtocolResponse(
                     status=response.status,
-                    headers=dict(response.headers),
+                    headers=_joined(response.headers),
                     body=body,
                     elapsed_ms=(time.perf_counter() - started) * 1000.0,
                     url=str(response.url),
@@ -222,6 +224,8 @@ class HttpProtocol:
         """The whole body, unless it is larger than the limit: said by Content-Length, or found
         while reading one of unknown length, or compressed (a small gzip can inflate to
         gigabytes: it is counted as it is decompressed)."""
+        if request.method == "HEAD":  # its Content-Length is a GET's: no body comes
+            return await response.read()
         limit = self._max_response_bytes
         length = response.content_length
         encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
@@ -247,6 +251,17 @@ class HttpProtocol:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _joined(headers: Mapping[str, str]) -> dict[str, str]:
+    """Each header once, as first named; a repeated one's values joined by ", " (RFC 9110,
+    5.3), so a check or a template sees every value, not the first alone."""
+    joined: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for name, value in headers.items():
+        first = names.setdefault(name.lower(), name)
+        joined[first] = f"{joined[first]}, {value}" if first in joined else value
+    return joined
 
 
 def _closed(request: ProtocolRequest, error: BaseException) -> str | None:
@@ -285,8 +300,7 @@ def _host(request: ProtocolRequest) -> str:
 
 
 def _where(request: ProtocolRequest) -> str:
-    query = f"?{urlencode(request.query)}" if request.query else ""
-    return f"{request.method} {request.url}{query}"
+    return f"{request.method} {with_query(request.url, request.query)}"
 
 
 def _size(limit: int) -> str:

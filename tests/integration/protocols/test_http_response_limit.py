@@ -49,10 +49,10 @@ async def base_url() -> AsyncIterator[str]:
     await runner.cleanup()
 
 
-async def fetch(base_url: str, path: str) -> bytes:
+async def fetch(base_url: str, path: str, method: str = "GET") -> bytes:
     http = HttpProtocol(max_response_bytes=LIMIT)
     try:
-        response = await http.send(ProtocolRequest(method="GET", url=base_url + path))
+        response = await http.send(ProtocolRequest(method=method, url=base_url + path))
         return response.body
     finally:
         await http.aclose()
@@ -75,3 +75,7 @@ async def test_a_body_over_the_limit_is_an_error_naming_the_request(
     message = raised.value.message
     assert f"GET {base_url}{path.split('?')[0]}" in message
     assert "the response body is larger than 1,000 bytes (status 200)" in message
+
+
+async def test_a_head_of_a_resource_over_the_limit_is_answered(base_url: str) -> None:
+    assert await fetch(base_url, f"/sized?n={LIMIT * 10}", method="HEAD") == b""

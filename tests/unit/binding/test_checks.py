@@ -235,3 +235,48 @@ def test_status_and_latency_checks_take_codes_classes_numbers_and_templates(
     short_form: dict[str, Any],
 ) -> None:
     assert Check.model_validate(short_form).kind in ("status", "latency_ms")
+
+
+@pytest.mark.parametrize(
+    ("check", "status", "passed"),
+    [
+        ({"status": {"ne": "5xx"}}, 503, False),
+        ({"status": {"ne": "5xx"}}, 201, True),
+        ({"status": ["2xx", 404]}, 201, True),
+        ({"status": ["2xx", 404]}, 404, True),
+        ({"status": ["2xx", 404]}, 500, False),
+        ({"status": {"in": ["201", 202]}}, 201, True),
+        ({"status": {"ne": "201"}}, 201, False),
+        ({"status": "2xx"}, 302, False),
+    ],
+)
+def test_status_classes_and_codes_as_text_hold_for_eq_ne_and_in_alike(
+    check: dict[str, Any], status: int, passed: bool
+) -> None:
+    assert run(check, view(status=status)).passed is passed
+
+
+@pytest.mark.parametrize(
+    ("check", "body", "passed"),
+    [
+        ({"jsonpath": "$.flag", "eq": 1}, {"flag": True}, False),
+        ({"jsonpath": "$.count", "eq": True}, {"count": 1}, False),
+        ({"jsonpath": "$.count", "ne": False}, {"count": 0}, True),
+        ({"jsonpath": "$.count", "in": [True, 2]}, {"count": 1}, False),
+        ({"jsonpath": "$.flags", "contains": 1}, {"flags": [True]}, False),
+        ({"jsonpath": "$.row", "eq": [1, {"a": 0}]}, {"row": [True, {"a": False}]}, False),
+        ({"jsonpath": "$.row", "eq": [1, {"a": 0}]}, {"row": [1.0, {"a": 0}]}, True),
+        ({"jsonpath": "$.flag", "eq": True}, {"flag": True}, True),
+    ],
+)
+def test_true_and_false_are_not_the_numbers_1_and_0(
+    check: dict[str, Any], body: Any, passed: bool
+) -> None:
+    assert run(check, view(body)).passed is passed
+
+
+def test_a_header_in_a_list_of_numbers_compares_their_digits() -> None:
+    response = ResponseView(200, {"X-Page": "2"}, b"{}", 1.0)
+
+    assert run({"header": "x-page", "in": [1, 2]}, response).passed
+    assert not run({"header": "x-page", "in": [3, 4]}, response).passed

@@ -97,3 +97,57 @@ def test_plain_lookups_render_as_jinja_would(template: str, rendered: object) ->
     ns = {**NS, "vars": {**NS["vars"], "flag": True, "none": None}}
 
     assert Templates().compile(template)(ns) == rendered
+
+
+@pytest.mark.parametrize(
+    ("template", "missing"),
+    [
+        ("{{ [vars.order_id, 1] }}", "vars.order_id is undefined"),
+        ("{{ {'order': {'id': vars.order.ref} } }}", "vars.order.ref is undefined"),
+    ],
+)
+def test_a_missing_variable_inside_a_list_or_mapping_is_named_too(
+    template: str, missing: str
+) -> None:
+    with pytest.raises(TemplateFailure) as caught:
+        render(template)
+
+    assert missing in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("template", "value"),
+    [
+        ("{{ data.items | map('string') }}", ["1", "2"]),
+        ("{{ data.items | select('gt', 5) }}", []),
+        ("{{ data.items | unique }}", [1, 2]),
+        ("{{ range(3) }}", [0, 1, 2]),
+        ("{{ {'a': 1}.items() }}", [["a", 1]]),
+        ("{{ (1, 2) }}", [1, 2]),
+    ],
+)
+def test_a_lone_expression_giving_a_generator_or_view_renders_to_a_list(
+    template: str, value: object
+) -> None:
+    assert render(template) == value
+
+
+def test_a_lone_expression_giving_what_json_cannot_hold_is_refused() -> None:
+    with pytest.raises(TemplateFailure, match="gives a function, not a JSON value"):
+        render("{{ uuid }}")
+
+
+@pytest.mark.parametrize(
+    ("template", "value"),
+    [
+        ("{{ {'order': {'amount': data.amount}} }}", {"order": {"amount": 12}}),
+        (" {{ [{'n': {'m': 1}}] }} ", [{"n": {"m": 1}}]),
+        ("{{ '}}' }}", "}}"),
+        ("{{ data.amount }}{{ data.amount }}", "1212"),
+        ("{{ data.amount }} }}", "12 }}"),
+    ],
+)
+def test_a_lone_expression_ending_in_braces_keeps_its_native_type(
+    template: str, value: object
+) -> None:
+    assert render(template) == value
