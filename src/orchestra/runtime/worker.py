@@ -30,7 +30,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -408,17 +408,8 @@ class Worker:
                 await repo.schedule(suite_run_id)  # its dependents are skipped now, not later
             return suite_run_id is not None
 
-        self._ending(claimed)
-        try:
-            ended = await self._committer.submit(end)
-        except (psycopg.Error, StoreError) as again:
-            log.warning("run %s left, its end failed: %s", claimed.id, again)
-            self._leave(claimed)
-            return
-        if ended:
+        if await self._last_write(claimed, end, "end"):
             self.stats.finished += 1
-        else:
-            await self._count_refused(claimed)
 
     def _ending(self, claimed: ClaimedRun) -> None:
         """The run's lease ends with the write about to be committed (its release, its end):
@@ -440,22 +431,31 @@ class Worker:
         """Back to the queue (with `context`, None: as stored); counted released only when
         it still held the lease. When the database cannot take it (gone while the worker
         stops), the run is left (`_leave`): released when it is back, else to its lease."""
-        self._ending(claimed)
-        try:
-            released = await self._committer.submit(
-                lambda repo: repo.release(
-                    claimed.id, self.id, claimed.attempt, context, available_at
-                )
-            )
-        except (psycopg.Error, StoreError) as exc:
-            log.warning("run %s left, its release failed: %s", claimed.id, exc)
-            self.stats.errors.append(f"run {claimed.id}: release failed: {exc}")
-            self._leave(claimed)
-            return
+        released = await self._last_write(
+            claimed,
+            lambda repo: repo.release(claimed.id, self.id, claimed.attempt, context, available_at),
+            "release",
+        )
         if released:
             self.stats.released += 1
-        else:
+
+    async def _last_write(
+        self, claimed: ClaimedRun, write: Callable[[RunRepository], Awaitable[bool]], what: str
+    ) -> bool:
+        """The write that ends the worker's hold on a run (its release, its end), fenced by the
+        lease: True when it held. A refusal is counted (`_count_refused`); a database that
+        cannot take it leaves the run (`_leave`)."""
+        self._ending(claimed)
+        try:
+            written = bool(await self._committer.submit(write))
+        except (psycopg.Error, StoreError) as exc:
+            log.warning("run %s left, its %s failed: %s", claimed.id, what, exc)
+            self.stats.errors.append(f"run {claimed.id}: {what} failed: {exc}")
+            self._leave(claimed)
+            return False
+        if not written:
             await self._count_refused(claimed)
+        return written
 
     async def _scenario(self, scenario_id: int) -> StoredScenario:
         if scenario_id not in self._scenarios:
