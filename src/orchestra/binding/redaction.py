@@ -111,6 +111,17 @@ class Redactor:
             for key, value in headers.items()
         }
 
+    def credentials(self, headers: dict[str, str]) -> frozenset[str]:
+        """The lower-case names of the headers that carry a credential: by name (Authorization,
+        an API key's header) or by value (one holding a secret)."""
+        self._by_name(headers)  # notes each name's verdict in `_names`
+        named = {key.lower() for key in headers if self._names.get(key)}
+        if self._pattern is not None:
+            named.update(
+                key.lower() for key, value in headers.items() if self._pattern.search(value)
+            )
+        return frozenset(named)
+
     def _by_name(self, headers: dict[str, str]) -> dict[str, str]:
         """Credentials headers masked whatever their value (each name is looked at once)."""
         names = self._names

@@ -148,6 +148,7 @@ class RequestBuilder:
             key,
             ssl_context=target.tls.ssl_context,
             server_hostname=target.tls.server_hostname,
+            credential_headers=self._redactor.credentials(headers),
         )
         try:
             return target.plugin.request(rendered)

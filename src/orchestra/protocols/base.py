@@ -101,6 +101,8 @@ class RenderedAction:
     idempotency_key: str  # stable across re-executions of the step (see binding.requests)
     ssl_context: ssl.SSLContext | None = None  # the service's TLS options, when it has some
     server_hostname: str | None = None  # the name sent (SNI) and verified, if not the URL's
+    # lower-case names of the headers carrying credentials (see ProtocolRequest)
+    credential_headers: frozenset[str] = frozenset()
 
 
 def as_text(value: Any) -> str:
@@ -133,6 +135,9 @@ class ProtocolRequest:
     ssl_context: ssl.SSLContext | None = None  # when set, it decides (verify_tls included)
     server_hostname: str | None = None  # the name sent (SNI) and verified, if not the URL's
     follow_redirects: bool = True
+    # Lower-case names of the headers carrying credentials: a redirect to another origin does
+    # not take them along (the environment's secrets stay with the service they are for).
+    credential_headers: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)

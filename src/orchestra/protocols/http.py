@@ -9,6 +9,7 @@ httpx's pooled AsyncClient, and the executor adds little on top of it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import errno
 import json
 import ssl
@@ -18,6 +19,7 @@ from typing import Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
+import yarl
 from pydantic import Field, field_validator, model_validator
 
 from orchestra.protocols.base import (
@@ -93,6 +95,7 @@ class HttpPlugin:
             # the name to verify is the service's: an absolute URL elsewhere is verified by its own
             server_hostname=action.server_hostname if _same_origin(url, action.base_url) else None,
             follow_redirects=spec.follow_redirects,
+            credential_headers=action.credential_headers,
         )
 
     def connect(self) -> HttpProtocol:
@@ -113,6 +116,46 @@ def _body(spec: HttpAction, fields: dict[str, Any]) -> tuple[bytes | None, str |
 
 def _has_header(headers: dict[str, str], lower_name: str) -> bool:
     return any(name.lower() == lower_name for name in headers)
+
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def _redirect(request: ProtocolRequest, response: aiohttp.ClientResponse) -> ProtocolRequest | None:
+    """The request a redirect asks for, followed here rather than by aiohttp, which takes
+    every header but `Authorization` and cookies to another origin: there the credentials are
+    left out, the environment's API key as much as `Authorization`. Methods change as HTTP
+    clients change them (a 303, or a 301/302 after a POST, is a GET without the body and its
+    headers). None: the response is the answer."""
+    location = response.headers.get("Location")
+    if not (request.follow_redirects and location):
+        return None
+    if response.status not in _REDIRECTS:
+        return None
+    target = response.url.join(yarl.URL(location))
+    if target.scheme not in ("http", "https"):
+        return None  # nothing this protocol can follow: the 3xx is the answer
+    method, body, headers = request.method, request.body, dict(request.headers)
+    if (response.status == 303 and method != "HEAD") or (
+        response.status in (301, 302) and method == "POST"
+    ):
+        method, body = "GET", None
+        headers = {k: v for k, v in headers.items() if k.lower() not in _BODY_HEADERS}
+    same = target.origin() == response.url.origin()
+    if not same:
+        headers = {k: v for k, v in headers.items() if k.lower() not in request.credential_headers}
+    return dataclasses.replace(
+        request,
+        method=method,
+        url=str(target.with_fragment(None)),
+        headers=headers,
+        query=[],
+        body=body,
+        server_hostname=request.server_hostname if same else None,
+    )
+
+
+_BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
 
 
 def _same_origin(url: str, base_url: str) -> bool:
@@ -176,32 +219,39 @@ class HttpProtocol:
             )
         started = time.perf_counter()
         try:
-            async with session.request(
-                request.method,
-                request.url,
-                headers=request.headers,
-                params=request.query or None,
-                data=request.body,
-                timeout=timeout,
-                ssl=request.verify_tls if request.ssl_context is None else request.ssl_context,
-                server_hostname=request.server_hostname,
-                allow_redirects=request.follow_redirects,
-                max_redirects=MAX_REDIRECTS,
-            ) as response:
-                body = await self._body(request, response)
-                return ProtocolResponse(
-                    status=response.status,
-                    headers=_joined(response.headers),
-                    body=body,
-                    elapsed_ms=(time.perf_counter() - started) * 1000.0,
-                    url=str(response.url),
-                )
+            hop = request
+            for _ in range(MAX_REDIRECTS + 1):
+                async with session.request(
+                    hop.method,
+                    hop.url,
+                    headers=hop.headers,
+                    params=hop.query or None,
+                    data=hop.body,
+                    timeout=timeout,
+                    ssl=hop.verify_tls if hop.ssl_context is None else hop.ssl_context,
+                    server_hostname=hop.server_hostname,
+                    allow_redirects=False,  # followed here: see `_redirect`
+                ) as response:
+                    following = _redirect(hop, response)
+                    if following is None:
+                        body = await self._body(request, response)
+                        return ProtocolResponse(
+                            status=response.status,
+                            headers=_joined(response.headers),
+                            body=body,
+                            elapsed_ms=(time.perf_counter() - started) * 1000.0,
+                            url=str(response.url),
+                        )
+                hop = following
+                left = request.timeout_s - (time.perf_counter() - started)
+                if left <= 0:
+                    raise TimeoutError
+                timeout = aiohttp.ClientTimeout(total=left)  # the redirects share the time
+            raise TransportError(f"{_where(request)}: more than {MAX_REDIRECTS} redirects")
         except TimeoutError as exc:
             raise TransportError(
                 f"{_where(request)}: no response within {request.timeout_s:g} s", timeout=True
             ) from exc
-        except aiohttp.TooManyRedirects as exc:
-            raise TransportError(f"{_where(request)}: more than {MAX_REDIRECTS} redirects") from exc
         except aiohttp.InvalidURL as exc:
             raise TransportError(f"{_where(request)}: invalid URL") from exc
         except aiohttp.ClientSSLError as exc:
