@@ -115,10 +115,15 @@ class Redactor:
         """The lower-case names of the headers that carry a credential: by name (Authorization,
         an API key's header) or by value (one holding a secret)."""
         self._by_name(headers)  # notes each name's verdict in `_names`
-        named = {key.lower() for key in headers if self._names.get(key)}
-        if self._pattern is not None:
+        by_name = self._names
+        named = {key.lower() for key in headers if by_name.get(key)}
+        rest = [value for key, value in headers.items() if not by_name.get(key)]
+        # one search over the others' values: most requests carry no secret there
+        if self._pattern is not None and self._pattern.search("\n".join(rest)):
             named.update(
-                key.lower() for key, value in headers.items() if self._pattern.search(value)
+                key.lower()
+                for key, value in headers.items()
+                if not by_name.get(key) and self._pattern.search(value)
             )
         return frozenset(named)
 
