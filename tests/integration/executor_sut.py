@@ -21,6 +21,7 @@ from orchestra.binding.model import Defaults, StepBinding, spec_from_binding
 from orchestra.domain.execution import RunIdentity, StepContext
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind
+from tests.support.servers import served
 
 TOKEN = "tok-0123456789abcdef"
 
@@ -124,16 +125,9 @@ def _app(state: SutState) -> web.Application:
 @asynccontextmanager
 async def running_sut() -> AsyncIterator[SutState]:
     state = SutState()
-    runner = web.AppRunner(_app(state), access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    state.base_url = f"http://{host}:{port}"
-    try:
+    async with served(_app(state)) as base_url:
+        state.base_url = base_url
         yield state
-    finally:
-        await runner.cleanup()
 
 
 def bound_step(

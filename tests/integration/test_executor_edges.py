@@ -20,6 +20,7 @@ from orchestra.domain.execution import StepOutcome
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus
 from tests.integration.executor_sut import bound_step, context, environment
+from tests.support.servers import served
 
 
 def _app(seen: list[web.Request]) -> web.Application:
@@ -72,15 +73,8 @@ def _app(seen: list[web.Request]) -> web.Application:
 @pytest.fixture
 async def sut() -> AsyncIterator[tuple[str, list[web.Request]]]:
     seen: list[web.Request] = []
-    runner = web.AppRunner(_app(seen), access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"http://{host}:{port}", seen
-    finally:
-        await runner.cleanup()
+    async with served(_app(seen)) as base_url:
+        yield base_url, seen
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ itself and to the other one, which records what it received.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -17,17 +17,11 @@ from orchestra.binding.executor import StepExecutor
 from orchestra.domain.execution import StepOutcome
 from orchestra.domain.statuses import StepStatus
 from tests.integration.executor_sut import bound_step, context
+from tests.support.servers import served
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 KEY = "k3y-7d1e-secret"
-
-
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
 
 
 @pytest.fixture
@@ -42,7 +36,14 @@ async def origins() -> AsyncIterator[tuple[str, str, list[web.Request]]]:
 
     other_app = web.Application()
     other_app.router.add_route("*", "/{tail:.*}", echo)
-    other, other_url = await _serve(other_app)
+    async with served(other_app) as other_url:
+        app = _service(other_url, seen, echo)
+        async with served(app) as service_url:
+            yield service_url, other_url, seen
+
+
+def _service(other_url: str, seen: list[web.Request], echo: Handler) -> web.Application:
+    """Redirects within its origin (`/moved`) and to the other one (`/elsewhere`)."""
 
     async def moved(request: web.Request) -> web.Response:
         seen.append(request)
@@ -58,12 +59,7 @@ async def origins() -> AsyncIterator[tuple[str, str, list[web.Request]]]:
     app.router.add_route("*", "/moved", moved)
     app.router.add_route("*", "/elsewhere", elsewhere)
     app.router.add_route("*", "/{tail:.*}", echo)
-    service, service_url = await _serve(app)
-    try:
-        yield service_url, other_url, seen
-    finally:
-        await service.cleanup()
-        await other.cleanup()
+    return app
 
 
 def _spec(base_url: str, **extra: Any) -> EnvironmentSpec:

@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from tests.support.servers import served
+
 KEY_PASSWORD = "s3cret-pass"
 
 
@@ -118,15 +120,8 @@ async def https_server(context: ssl.SSLContext) -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_get("/ok", ok)
     app.router.add_post("/token", token)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.1)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield f"https://{host}:{port}"
-    finally:
-        await runner.cleanup()
+    async with served(app, tls=context) as base_url:
+        yield base_url
 
 
 async def token(request: web.Request) -> web.Response:
