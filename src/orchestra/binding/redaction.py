@@ -115,17 +115,12 @@ class Redactor:
         """The lower-case names of the headers that carry a credential: by name (Authorization,
         an API key's header) or by value (one holding a secret)."""
         self._by_name(headers)  # notes each name's verdict in `_names`
-        by_name = self._names
-        named = {key.lower() for key in headers if by_name.get(key)}
-        rest = [value for key, value in headers.items() if not by_name.get(key)]
+        named = {key for key in headers if self._names.get(key)}
+        rest = {key: value for key, value in headers.items() if key not in named}
         # one search over the others' values: most requests carry no secret there
-        if self._pattern is not None and self._pattern.search("\n".join(rest)):
-            named.update(
-                key.lower()
-                for key, value in headers.items()
-                if not by_name.get(key) and self._pattern.search(value)
-            )
-        return frozenset(named)
+        if self._pattern is not None and self._pattern.search("\n".join(rest.values())):
+            named.update(key for key, value in rest.items() if self._pattern.search(value))
+        return frozenset(key.lower() for key in named)
 
     def _by_name(self, headers: dict[str, str]) -> dict[str, str]:
         """Credentials headers masked whatever their value (each name is looked at once)."""

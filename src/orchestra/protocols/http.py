@@ -119,6 +119,7 @@ def _has_header(headers: dict[str, str], lower_name: str) -> bool:
 
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
 
 
 def _redirect(request: ProtocolRequest, response: aiohttp.ClientResponse) -> ProtocolRequest | None:
@@ -135,27 +136,25 @@ def _redirect(request: ProtocolRequest, response: aiohttp.ClientResponse) -> Pro
     target = response.url.join(yarl.URL(location))
     if target.scheme not in ("http", "https"):
         return None  # nothing this protocol can follow: the 3xx is the answer
-    method, body, headers = request.method, request.body, dict(request.headers)
+    method, body = request.method, request.body
+    left_out: set[str] = set()
     if (response.status == 303 and method != "HEAD") or (
         response.status in (301, 302) and method == "POST"
     ):
         method, body = "GET", None
-        headers = {k: v for k, v in headers.items() if k.lower() not in _BODY_HEADERS}
+        left_out |= _BODY_HEADERS
     same = target.origin() == response.url.origin()
     if not same:
-        headers = {k: v for k, v in headers.items() if k.lower() not in request.credential_headers}
+        left_out |= request.credential_headers
     return dataclasses.replace(
         request,
         method=method,
         url=str(target.with_fragment(None)),
-        headers=headers,
+        headers={k: v for k, v in request.headers.items() if k.lower() not in left_out},
         query=[],
         body=body,
         server_hostname=request.server_hostname if same else None,
     )
-
-
-_BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
 
 
 def _same_origin(url: str, base_url: str) -> bool:
@@ -234,7 +233,7 @@ class HttpProtocol:
                 ) as response:
                     following = _redirect(hop, response)
                     if following is None:
-                        body = await self._body(request, response)
+                        body = await self._body(hop, response)
                         return ProtocolResponse(
                             status=response.status,
                             headers=_joined(response.headers),

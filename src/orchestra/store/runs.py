@@ -370,8 +370,8 @@ class RunRepository(Repository):
         """Checkpoints (no exports) and completions of several runs in one statement, each
         fenced by its run's lease; for each, None when that lease was lost. A completion's
         suite run is not closed here: `close_if_done` or `schedule` it afterwards."""
-        rows = [_write_row(w) for w in writes]
-        rows = await self._all("checkpoint_many", rows=Jsonb(rows, dumps=checkpoint_dumps))
+        payload = Jsonb([_write_row(w) for w in writes], dumps=checkpoint_dumps)
+        rows = await self._all("checkpoint_many", rows=payload)
         written = {
             int(row["n"]): Written(int(row["suite_run_id"]), row["unfinished"]) for row in rows
         }
