@@ -20,7 +20,8 @@ from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
 
 ROWS_KEY = "rows"
-"""Where a suite run's context keeps each data row's exports (`rows.<index>`, see runs.sql)."""
+"""Where a suite run's context keeps each data row's and repeat's exports (`rows.<index>`,
+`rows.<index>#<repeat>`, see runs.sql)."""
 
 
 async def load_report(db: Database, suite_run_id: int) -> RunReport:
@@ -66,10 +67,10 @@ async def load_report(db: Database, suite_run_id: int) -> RunReport:
 
 
 def _exported_names(suite_run: SuiteRun) -> tuple[str, ...]:
-    """The names the runs exported: with a data set, `rows` holds each row's own values (the
-    store's `rows.<index>`), no name a run exported."""
+    """The names the runs exported: with a data set or repeats, `rows` holds each row's or
+    repeat's own values (the store's `rows.<lane>`), no name a run exported."""
     names = set(suite_run.context)
-    if suite_run.data_set_id is not None:
+    if suite_run.data_set_id is not None or suite_run.summary.get("repeat"):
         names.discard(ROWS_KEY)
     return tuple(sorted(names))
 

@@ -34,6 +34,7 @@ class ClaimedRun:
     suite_run_id: int
     scenario_id: int
     data_row_index: int | None
+    repeat_index: int
     data_row: dict[str, Any]
     attempt: int
     execution_context: dict[str, Any]
@@ -117,6 +118,26 @@ class BarrierWake:
     xmax: int
 
 
+@dataclass(frozen=True, slots=True)
+class RunSelection:
+    """Which runs a new suite run gets: the scenarios named (None: all; their dependencies
+    must be among them), the data rows by index (None: every row), each `repeat` times."""
+
+    scenarios: frozenset[str] | None = None
+    row_indexes: tuple[int, ...] | None = None
+    repeat: int = 1
+
+    def keeps(self, scenario: str) -> bool:
+        return self.scenarios is None or scenario in self.scenarios
+
+    def rows(self, data_set: DataSet | None) -> list[int | None]:
+        if data_set is None:
+            return [None]
+        if self.row_indexes is None:
+            return list(range(len(data_set.rows)))
+        return list(self.row_indexes)
+
+
 class RunRepository(Repository):
     async def create(
         self,
@@ -125,40 +146,50 @@ class RunRepository(Repository):
         environment_id: int | None,
         data_set: DataSet | None,
         max_attempts: int = 3,
+        selection: RunSelection | None = None,
     ) -> SuiteRun:
-        """A SuiteRun with one TestRun per scenario and data row, PENDING behind their deps."""
-        rows: list[int | None] = list(range(len(data_set.rows))) if data_set else [None]
-        scenarios = [s.scenario for s in suite.scenarios]
-        dependencies = resolve_run_dependencies(scenarios, rows)
+        """A SuiteRun with one TestRun per scenario, data row and repeat (of those `selection`
+        keeps), PENDING behind their deps."""
+        selection = selection or RunSelection()
+        rows = selection.rows(data_set)
+        kept = [s for s in suite.scenarios if selection.keeps(s.scenario.name)]
+        scenarios = [s.scenario for s in kept]
+        repeats = range(selection.repeat)
+        dependencies = resolve_run_dependencies(scenarios, rows, selection.repeat)
         waiting = {dep.run for dep in dependencies}
-        summary = {"total": len(scenarios) * len(rows), "has_dependencies": bool(dependencies)}
+        total = len(scenarios) * len(rows) * selection.repeat
+        summary = {"total": total, "has_dependencies": bool(dependencies)}
+        if selection.repeat > 1:
+            summary["repeat"] = selection.repeat
         suite_run_row = await self._one(
             "insert_suite_run",
             suite_id=suite.id,
             environment_id=environment_id,
             data_set_id=data_set.id if data_set else None,
             summary=Jsonb(summary),
-            unfinished=summary["total"],
+            unfinished=total,
         )
         assert suite_run_row is not None
-        keys = [(stored, row) for stored in suite.scenarios for row in rows]
-        statuses = [
-            TestRunStatus.PENDING
-            if RunKey(stored.scenario.name, row) in waiting
-            else TestRunStatus.QUEUED
-            for stored, row in keys
-        ]
+        keys = [RunKey(s.scenario.name, row, r) for s in kept for row in rows for r in repeats]
+        ids_by_name = {stored.scenario.name: stored.id for stored in kept}
         inserted = await self._all(
             "insert_test_runs",
             suite_run_id=suite_run_row["id"],
-            scenario_ids=[stored.id for stored, _ in keys],
-            row_indexes=[row for _, row in keys],
-            statuses=[status.value for status in statuses],
+            scenario_ids=[ids_by_name[key.scenario] for key in keys],
+            row_indexes=[key.row for key in keys],
+            repeat_indexes=[key.repeat for key in keys],
+            statuses=[
+                (TestRunStatus.PENDING if key in waiting else TestRunStatus.QUEUED).value
+                for key in keys
+            ],
             data_rows=Jsonb(data_set.rows if data_set else []),
             max_attempts=max_attempts,
         )
-        names = {stored.id: stored.scenario.name for stored in suite.scenarios}
-        ids = {RunKey(names[r["scenario_id"]], r["data_row_index"]): int(r["id"]) for r in inserted}
+        names = {stored.id: stored.scenario.name for stored in kept}
+        ids = {
+            RunKey(names[r["scenario_id"]], r["data_row_index"], r["repeat_index"]): int(r["id"])
+            for r in inserted
+        }
         await self._refresh_statistics(len(ids))
         if dependencies:
             params = [
