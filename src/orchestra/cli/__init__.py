@@ -24,6 +24,7 @@ from orchestra.cli import (
     run,
     serve,
     suites,
+    test,
 )
 from orchestra.cli.output import console
 from orchestra.errors import OrchestraError
@@ -35,6 +36,7 @@ def cli() -> None:
     """Orchestra: BPMN processes in, durable end-to-end test suites out."""
 
 
+cli.add_command(test.test)
 cli.add_command(db.db)
 cli.add_command(processes.import_command)
 cli.add_command(processes.processes)
