@@ -143,7 +143,7 @@ def main() -> None:
 
 
 def _median(rounds: list[Figures], value: str) -> float:
-    return statistics.median(getattr(f, value) for f in rounds)
+    return float(statistics.median(getattr(f, value) for f in rounds))
 
 
 def _report(

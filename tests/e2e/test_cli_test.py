@@ -289,3 +289,30 @@ def _until(condition: object, what: str, seconds: float = 60) -> None:
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, f"waited too long for {what}"
         time.sleep(0.05)
+
+
+TWO_PROCESSES = """<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d2" targetNamespace="t">
+  <process id="shop_a" isExecutable="true">
+    <startEvent id="A0"/><sequenceFlow id="fa" sourceRef="A0" targetRef="A1"/><endEvent id="A1"/>
+  </process>
+  <process id="shop_b" isExecutable="true">
+    <startEvent id="B0"/><sequenceFlow id="fb" sourceRef="B0" targetRef="B1"/><endEvent id="B1"/>
+  </process>
+</definitions>
+"""
+
+
+def test_a_first_model_of_several_processes_needs_process_to_say_which(
+    project: dict[str, Path], env: dict[str, str]
+) -> None:
+    model = project["model"].parent / "two.bpmn"
+    model.write_text(TWO_PROCESSES, encoding="utf-8")
+    base = ["test", str(model), "--env", str(project["env"]), "--json"]
+    unsaid = orchestra(*base, env=env)
+    assert unsaid.returncode == 2
+    message = json.loads(unsaid.stdout)["message"]
+    assert "holds the processes shop_a, shop_b: say which to test with --process KEY" in message
+    said = orchestra(*base, "--process", "shop_b", env=env)
+    assert said.returncode == 0, said.stderr
+    assert json.loads(said.stdout)["process"]["key"] == "shop_b"

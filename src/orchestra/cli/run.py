@@ -318,10 +318,13 @@ def _watch(suite_run_id: int, interval: float, as_json: bool) -> None:
         result = final.to_json()
         if not final.suite_run.status.is_terminal:
             result["interrupted"] = True  # the suite run goes on; only the watching stopped
+        else:
+            failures = await executing.failures_if_any(db, final)
+            result["failures"] = [failure.to_json() for failure in failures]
         return result
 
     result = with_database(follow)
-    emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
+    emit(result, as_json=as_json, human=lambda out: print_outcome(out, result))
     if result.get("interrupted"):
         raise click.exceptions.Exit(130)
     if result["status"] != SuiteRunStatus.PASSED.value:

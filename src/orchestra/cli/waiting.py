@@ -89,12 +89,17 @@ def print_failures(out: Console, failures: list[dict[str, Any]]) -> None:
 
 def print_interrupt(out: Console, result: dict[str, Any]) -> None:
     suite_run = result["suite_run"]
-    if result.get("on_interrupt") == "leave" and result["status"] == "IN_PROGRESS":
+    if result["status"] == "IN_PROGRESS" and result.get("on_interrupt") == "leave":
         left = result["total"] - result["done"]
         out.print(
             f"interrupted: suite run {suite_run} is still in progress with {left} runs "
             f"unfinished. Continue it with `orchestra worker` (any machine, same database), "
             f"or cancel it with `orchestra cancel {suite_run}`."
+        )
+    elif result["status"] == "IN_PROGRESS":  # only the watching stopped
+        out.print(
+            f"stopped watching: suite run {suite_run} goes on (`orchestra status {suite_run} "
+            "--watch` follows it again)."
         )
     elif result.get("cancelled"):
         out.print(
