@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from orchestra.domain.statuses import TestRunStatus
+from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.errors import Conflict
 from orchestra.reports.model import FAILING_STATUSES
 from orchestra.runtime.ports import ExecutorFactory
@@ -45,7 +45,7 @@ class Execution:
 
     @property
     def passed(self) -> bool:
-        return self.progress.suite_run.status.value == "PASSED"
+        return self.progress.suite_run.status is SuiteRunStatus.PASSED
 
     @property
     def left_running(self) -> bool:

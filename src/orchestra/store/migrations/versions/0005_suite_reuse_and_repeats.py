@@ -5,7 +5,8 @@ process version, the bindings' content, the processes inlined, the criterion and
 parameters (a hash of them, `services.generating.fingerprint`). Suites generated before this
 migration have none and are never reused. `--repeat N` runs every scenario (and data row) N
 times in one suite run: the repeat index joins the run's identity in the unique key. Existing
-runs are repeat 0; adding a column with a constant default rewrites no rows.
+runs are repeat 0; adding a column with a constant default rewrites no rows. The downgrade
+deletes the repeats beyond the first, which the old key cannot hold.
 
 Revision ID: 0005
 Revises: 0004
