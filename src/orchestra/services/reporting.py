@@ -20,8 +20,8 @@ from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
 
 ROWS_KEY = "rows"
-"""Where a suite run's context keeps each data row's and repeat's exports (`rows.<index>`,
-`rows.<index>#<repeat>`, see runs.sql)."""
+"""Where a suite run's context keeps each data row's and repeat's exports (`rows.<index>`; in
+a suite run that repeats its runs `rows.<index>#<repeat>`, `rows.#<repeat>`: see runs.sql)."""
 
 
 async def load_report(db: Database, suite_run_id: int) -> RunReport:

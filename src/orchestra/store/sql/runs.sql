@@ -124,14 +124,16 @@ RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.repeat_index,
           -- read now, not cached: exports of runs that finished since must be visible; a
           -- data row's run reads its own row's exports (`rows.<index>`) only: at the top are
           -- the other rows' too, and a value its row never exported must not be another's.
-          -- A repeat r > 0 reads its own lane likewise (`rows.<index>#<r>`, `rows.#<r>`
-          -- without a data set). Without a data set or repeats there is no `rows.<lane>`: a
-          -- `rows` at the top is an export.
-          (SELECT CASE WHEN t.data_row_index IS NULL AND t.repeat_index = 0 THEN s.context
-                       ELSE coalesce(s.context -> 'rows' -> (
-                           coalesce(t.data_row_index::text, '')
-                           || CASE WHEN t.repeat_index > 0 THEN '#' || t.repeat_index
-                                   ELSE '' END), '{}')
+          -- In a suite run that repeats its runs (`summary.repeat`), every run reads its own
+          -- row's and repeat's lane likewise (`rows.<index>#<r>`, `rows.#<r>` without a data
+          -- set). Without a data set or repeats there is no `rows.<lane>`: a `rows` at the top
+          -- is an export.
+          (SELECT CASE
+                      WHEN s.summary -> 'repeat' IS NOT NULL
+                      THEN coalesce(s.context -> 'rows' -> (
+                          coalesce(t.data_row_index::text, '') || '#' || t.repeat_index), '{}')
+                      WHEN t.data_row_index IS NULL THEN s.context
+                      ELSE coalesce(s.context -> 'rows' -> (t.data_row_index::text), '{}')
                   END
            FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context;
 
@@ -190,10 +192,12 @@ WITH fenced AS (
     WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
       AND status = 'RUNNING'
     RETURNING id, suite_run_id,
-              CASE WHEN data_row_index IS NOT NULL OR repeat_index > 0
-                   THEN coalesce(data_row_index::text, '')
-                        || CASE WHEN repeat_index > 0 THEN '#' || repeat_index ELSE '' END
-              END AS lane
+              -- the run's lane of the context, as `claim_runs` reads it (NULL: the top)
+              (SELECT CASE WHEN s.summary -> 'repeat' IS NOT NULL
+                           THEN coalesce(test_run.data_row_index::text, '') || '#'
+                                || test_run.repeat_index
+                           ELSE test_run.data_row_index::text END
+               FROM suite_run s WHERE s.id = test_run.suite_run_id) AS lane
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error,
@@ -207,9 +211,10 @@ WITH fenced AS (
     ON CONFLICT (test_run_id, position) DO NOTHING
     RETURNING test_run_id
 ), exported AS (
-    -- Merged at the top (the last writer wins), and for a run of a data row or a repeat also
-    -- under `rows.<lane>`: the runs of that row and repeat (the ones depending on it) read
-    -- their own lane's values as `suite.*`, and only those (see `claim_runs`).
+    -- Merged at the top (the last writer wins), and for a run of a data row or of a suite run
+    -- that repeats its runs also under `rows.<lane>`: the runs of that row and repeat (the
+    -- ones depending on it) read their own lane's values as `suite.*`, and only those (see
+    -- `claim_runs`).
     UPDATE suite_run s
     SET context = CASE
         WHEN f.lane IS NULL THEN s.context || :exports
