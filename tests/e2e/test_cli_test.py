@@ -162,6 +162,7 @@ def test_repeat_runs_every_scenario_and_row_n_times_told_apart_in_the_reports(
         (("--scenario", "S99"), "no scenario 'S99'"),
         (("--process", "other"), "no process 'other' in the models"),
         (("--row", "0"), "--row picks rows of a data set"),
+        (("--junit", "/proc/out/junit.xml"), "cannot write a report to /proc/out/junit.xml"),
     ],
 )
 def test_a_usage_or_configuration_error_exits_2_saying_what_is_wrong(

@@ -4,6 +4,7 @@ coverage page (HTML), before any run."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -132,6 +133,21 @@ async def write_report(
     text = await render_report(db, suite_run_id, format_name, all_runs=all_runs)
     await _write(path, text)
     return path
+
+
+async def write_reports(
+    db: Database, suite_run_id: int, paths: Mapping[str, Path]
+) -> dict[str, str]:
+    """The suite run's report in several formats (format: path), loaded once."""
+    if not paths:
+        return {}
+    report = await load_report(db, suite_run_id)
+    written: dict[str, str] = {}
+    for format_name, path in paths.items():
+        text = await asyncio.to_thread(render, report, format_name)
+        await _write(path, text)
+        written[format_name] = str(path)
+    return written
 
 
 async def load_suite_report(db: Database, suite_id: int) -> SuiteReport:

@@ -120,10 +120,7 @@ async def run_test(
         interrupt=interrupt,
         on_interrupt=plan.on_interrupt,
     )
-    reports = {
-        fmt: str(await reporting.write_report(db, suite_run.id, fmt, path))
-        for fmt, path in plan.reports.items()
-    }
+    reports = await reporting.write_reports(db, suite_run.id, plan.reports)
     return TestResult(process, suite, scenarios, execution, reports, time.monotonic() - started)
 
 
@@ -138,6 +135,11 @@ def _check_files(plan: TestPlan) -> None:
     for what, value in (("environment", plan.env), ("data set", plan.data)):
         if value is not None and _looks_like_file(value) and not Path(value).is_file():
             raise UsageError(f"no such {what} file: {value}", details={"missing": [value]})
+    for path in plan.reports.values():  # before the run, not after it
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot write a report to {path}: {exc.strerror}") from exc
 
 
 def _looks_like_file(value: str) -> bool:
