@@ -121,17 +121,21 @@ def prepare_moved_home(data: Path) -> None:
     pgdata.clear_stale_pid(data)
     if os.geteuid() != 0:
         return
-    user = _server_user()
+    user = server_user()
     made = (data, data / "PG_VERSION", data / "global")
     if any(p.exists() and p.stat().st_uid != user.pw_uid for p in made):
-        for folder, _, names in os.walk(data):
-            os.chown(folder, user.pw_uid, user.pw_gid)
-            for name in names:
-                path = os.path.join(folder, name)
-                os.chown(path, user.pw_uid, user.pw_gid, follow_symlinks=False)
+        give_to(data, user)
 
 
-def _server_user() -> pwd.struct_passwd:
+def give_to(data: Path, user: pwd.struct_passwd) -> None:
+    for folder, _, names in os.walk(data):
+        os.chown(folder, user.pw_uid, user.pw_gid)
+        for name in names:
+            os.chown(os.path.join(folder, name), user.pw_uid, user.pw_gid, follow_symlinks=False)
+
+
+def server_user() -> pwd.struct_passwd:
+    """The system user the server runs as when root starts it."""
     try:
         return pwd.getpwnam(SERVER_USER)
     except KeyError:  # the wheel creates it on its first start, which a copied home skips

@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,13 @@ import psycopg
 
 from orchestra.errors import ConfigurationError
 from orchestra.store import pgdata
-from orchestra.store.embedded import INSTALLED, bundled_pg_ctl, prepare_moved_home
+from orchestra.store.embedded import (
+    INSTALLED,
+    bundled_pg_ctl,
+    give_to,
+    prepare_moved_home,
+    server_user,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +115,8 @@ def _old_server(data: Path, major: int, work: Path) -> Iterator[str]:
 def _old_pg_ctl(major: int) -> Path | None:
     """`pg_ctl` of `major`: pgserver's wheel (PostgreSQL 16), the PATH, the distributions'."""
     candidates: list[Path] = []
-    with contextlib.suppress(ImportError):
+    with contextlib.suppress(ImportError), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
         import pgserver  # a home of the pgserver era: the wheel may still be installed
 
         candidates.append(Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_ctl")
@@ -138,16 +146,15 @@ def _no_old_binaries(data: Path, major: int) -> str:
 
 
 def _owner(data: Path) -> int | None:
-    """Who runs the old server: the data's owner when root (PostgreSQL refuses root)."""
+    """Who runs the old server when root, whom PostgreSQL refuses: the data's owner."""
     if os.geteuid() != 0:
         return None
     owner = data.stat().st_uid
-    if owner == 0:
-        raise ConfigurationError(
-            f"{data} belongs to root, and PostgreSQL refuses to run as root: give it to an "
-            f"ordinary user (chown -R USER {data}), then run `orchestra db migrate-home` again"
-        )
-    return owner
+    if owner != 0:
+        return owner
+    user = server_user()  # a copy made by root: PostgreSQL refuses to run as root
+    give_to(data, user)
+    return user.pw_uid
 
 
 def _dump(url: str, bin_dir: Path, work: Path) -> tuple[str, ...]:
