@@ -71,6 +71,11 @@ def running_postmaster(data: Path) -> Postmaster | None:
         lines = (data / "postmaster.pid").read_text().splitlines()
     except FileNotFoundError:
         return None
+    except OSError as exc:  # another user's home (the folder is 0700)
+        raise ConfigurationError(
+            f"cannot read {data / 'postmaster.pid'}: {exc.strerror}; the embedded PostgreSQL "
+            "there belongs to another user: act on it as that user or as root"
+        ) from exc
     if len(lines) < 5 or not lines[0].strip().isdigit():
         return None
     pid = int(lines[0])
