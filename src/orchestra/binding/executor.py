@@ -30,6 +30,7 @@ from orchestra.binding.checks import (
     InvalidJson,
     ResponseView,
     default_status_result,
+    not_judged,
 )
 from orchestra.binding.compiled import CompiledStep, StepError, render
 from orchestra.binding.environment import EnvironmentSpec, resolved_environment
@@ -280,23 +281,32 @@ class StepExecutor:
         run: Execution,
         where: str,
     ) -> None:
+        """Every check judged, each on its own: a status that does not hold FAILS the step
+        even when the body cannot be read as JSON (an HTML 404 page); a check that cannot be
+        judged ends it in ERROR only when every check that could be judged held."""
         results: list[CheckResult] = []
         if view is not None and not compiled.status_checked:
             results.append(default_status_result(view))
         with_response: Namespaces | None = None
+        unjudged: list[str] = []  # why each check that could not be judged was not
         for check, value in zip(compiled.checks, expected, strict=True):
             if check.needs_response and view is None:
                 raise StepError(f"{where}: check {check.name} needs an action to check")
+            scope = ns
             if not check.needs_response:
                 if with_response is None:
                     with_response = {**ns, "response": view.namespace()} if view else ns
-                value = render(check.expected, with_response, where, f"check {check.name}")
+                scope = with_response
+                value = render(check.expected, scope, where, f"check {check.name}")
             try:
-                results.append(check.evaluate(view, ns, value))
+                results.append(check.evaluate(view, scope, value))
             except CheckError as exc:
-                raise StepError(f"{where}: check {check.name}: {exc.message}") from exc
+                unjudged.append(f"check {check.name}: {exc.message}")
+                results.append(not_judged(check.name, value, exc.message))
         run.checks = results
-        failed = [result.message or result.name for result in results if not result.passed]
+        failed = [r.message or r.name for r in results if not r.passed]
+        if unjudged and len(failed) == len(unjudged):  # nothing judged failed: cannot say
+            raise StepError(f"{where}: {'; '.join(unjudged)}")
         run.status = StepStatus.FAILED if failed else StepStatus.PASSED
         run.error = f"{where}: {'; '.join(failed)}" if failed else None
 
