@@ -43,8 +43,14 @@ from orchestra.domain.execution import CheckResult, StepContext, StepOutcome
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus
 from orchestra.errors import ConfigurationError
-from orchestra.protocols.base import ActionProtocol, ProtocolRequest, TransportError
+from orchestra.protocols.base import (
+    ActionProtocol,
+    ProtocolRequest,
+    ProtocolResponse,
+    TransportError,
+)
 from orchestra.protocols.registry import ProtocolRegistry, protocol_registry
+from orchestra.protocols.retry import RetryPolicy, retry_after
 
 BODY_LIMIT = 64 * 1024
 _CACHE_SIZE = 4096
@@ -225,7 +231,9 @@ class StepExecutor:
         while True:
             polls += 1
             try:
-                view = await self._send(protocol, request, compiled, run, where)
+                view = await self._send(
+                    protocol, request, compiled, run, where, deadline if eventually else None
+                )
                 self._judge(compiled, view, ns, expected, run, where)
             except StepError as exc:
                 # No answer yet, or one that cannot be judged yet (a gateway's HTML page, a
@@ -254,23 +262,59 @@ class StepExecutor:
         compiled: CompiledStep,
         run: Execution,
         where: str,
+        deadline: float | None = None,
     ) -> ResponseView:
-        retries = compiled.spec.action.retries if compiled.spec.action else 0
-        for attempt in range(retries + 1):
+        """One request, sent again on a transient failure as the action's retry policy says
+        (each counted in `run.attempts`) until the step's deadline (`eventually`'s, else the
+        request's timeout from now); the last answer is the step's."""
+        action = compiled.spec.action
+        policy = action.retry_policy() if action is not None else None
+        if deadline is None:
+            deadline = self._clock() + request.timeout_s
+        attempt = 0
+        while True:
+            attempt += 1
             run.attempts += 1
             try:
                 response = await protocol.send(request)
-                break
             except TransportError as exc:
-                if attempt == retries:
-                    tries = f" (after {retries + 1} attempts)" if retries else ""
+                wait = self._retry_wait(policy, attempt, deadline, exc, None)
+                if wait is None:
+                    tries = f" (after {attempt} attempts)" if attempt > 1 else ""
                     raise StepError(f"{where}: {exc.message}{tries}") from exc
-                await self._sleep(min(0.1 * 2**attempt, 2.0))
+            else:
+                wait = self._retry_wait(policy, attempt, deadline, None, response)
+                if wait is None:
+                    break
+            await self._sleep(wait)
         run.response = response
         run.view = ResponseView(
             response.status, response.headers, response.body, response.elapsed_ms
         )
         return run.view
+
+    def _retry_wait(
+        self,
+        policy: RetryPolicy | None,
+        attempt: int,
+        deadline: float,
+        failure: TransportError | None,
+        response: ProtocolResponse | None,
+    ) -> float | None:
+        """How long to wait before sending again; None: do not (not transient, no attempts
+        or no time left: a `Retry-After` is honoured up to the step's deadline)."""
+        if policy is None or attempt >= policy.attempts:
+            return None
+        if response is not None:
+            if not policy.retries_status(response.status):
+                return None
+            asked = retry_after(response.headers)
+        elif failure is not None and policy.retries_failure(failure.timeout):
+            asked = None
+        else:
+            return None
+        wait = policy.wait(attempt) if asked is None else asked
+        return wait if self._clock() + wait <= deadline else None
 
     def _judge(
         self,

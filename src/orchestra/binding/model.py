@@ -88,6 +88,7 @@ from pydantic_core import PydanticCustomError
 from orchestra.domain.process import Frozen
 from orchestra.protocols.base import ActionSpec, Headers, layered
 from orchestra.protocols.registry import UnknownProtocol, protocol_registry
+from orchestra.protocols.retry import RetryPolicy
 
 CheckKind = Literal["status", "header", "jsonpath", "jmespath", "schema", "latency_ms", "that"]
 Operator = Literal[
@@ -365,7 +366,14 @@ class Defaults(Frozen):
     headers: Headers = Field(default_factory=dict)
     timeout: float | None = Field(default=None, gt=0)
     retries: int | None = Field(default=None, ge=0, le=10)
+    retry: RetryPolicy | None = None  # for every action that gives neither retry nor retries
     eventually: Eventually | None = None
+
+    @model_validator(mode="after")
+    def _one_retry_form(self) -> Defaults:
+        if self.retry is not None and self.retries is not None:
+            raise ValueError("give `retry` or `retries`, not both (`retry` says more)")
+        return self
 
 
 class ScenarioDependency(Frozen):
@@ -462,7 +470,10 @@ def spec_from_binding(binding: StepBinding, defaults: Defaults, data: dict[str, 
             updates["service"] = defaults.service
         if action.timeout is None and defaults.timeout is not None:
             updates["timeout"] = defaults.timeout
-        if "retries" not in action.model_fields_set and defaults.retries is not None:
+        own_retry = {"retries", "retry"} & action.model_fields_set
+        if not own_retry and defaults.retry is not None:
+            updates["retry"] = defaults.retry
+        elif not own_retry and defaults.retries is not None:
             updates["retries"] = defaults.retries
         action = action.model_copy(update=updates)
     return StepSpec(
