@@ -36,9 +36,7 @@ class RowsDocument(BaseModel):
 @cache
 def data_set_adapter() -> TypeAdapter[Any]:
     """What a YAML or JSON data set file holds: a list of rows, or a mapping with `rows`."""
-    return TypeAdapter(
-        Annotated[Rows | RowsDocument, Field(title="Data set", description=_DOC)]
-    )
+    return TypeAdapter(Annotated[Rows | RowsDocument, Field(title="Data set", description=_DOC)])
 
 
 _DOC = "Rows of test data: each a mapping of column to value, `{{ data.COLUMN }}` in templates."

@@ -1,5 +1,8 @@
 """What a binding says, as validated data: the file's shape and the step specs it becomes.
 
+Users' reference: docs/bindings.md (every key, tested); its JSON Schema is generated from
+these models (`orchestra.schemas`).
+
 A binding file (YAML) maps BPMN elements to what they do against the SUT:
 
     defaults: {service: orders, timeout: 10}
