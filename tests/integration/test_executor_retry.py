@@ -13,6 +13,7 @@ from aiohttp import web
 from orchestra.binding.executor import StepExecutor
 from orchestra.domain.execution import StepOutcome
 from orchestra.domain.statuses import StepStatus
+from orchestra.protocols.http import HttpProtocol
 from tests.integration.executor_sut import bound_step, context, environment
 from tests.support.servers import served
 
@@ -35,8 +36,13 @@ def _app(flaky: Flaky) -> web.Application:
             return web.Response(text="<h1>503</h1>", status=503, headers=headers)
         return web.json_response({"id": "o-1"}, status=201)
 
+    async def big(request: web.Request) -> web.Response:
+        flaky.seen.append(request.method)
+        return web.Response(text="x" * 1000)
+
     app = web.Application()
     app.router.add_post("/orders", orders)
+    app.router.add_post("/big", big)
     return app
 
 
@@ -143,3 +149,16 @@ async def test_a_refused_connection_is_retried_when_connect_is_listed() -> None:
     assert outcome.attempts == 3
     assert outcome.error is not None
     assert outcome.error.endswith("(after 3 attempts)")
+
+
+async def test_a_failure_that_would_fail_again_is_not_retried(flaky: Flaky) -> None:
+    small = HttpProtocol(max_response_bytes=100)
+    binding = {"action": {"method": "POST", "path": "/big", "retry": RETRY}}
+    async with StepExecutor(environment(flaky.base_url), {}, protocols={"http": small}) as ex:
+        outcome = await ex.execute(bound_step(binding), context())
+
+    assert outcome.status is StepStatus.ERROR
+    assert outcome.attempts == 1
+    assert flaky.seen == ["POST"]
+    assert outcome.error is not None
+    assert "larger than" in outcome.error

@@ -309,7 +309,9 @@ class StepExecutor:
             if not policy.retries_status(response.status):
                 return None
             asked = retry_after(response.headers)
-        elif failure is not None and policy.retries_failure(failure.timeout):
+        elif failure is not None and policy.retries_failure(
+            timeout=failure.timeout, transient=failure.transient
+        ):
             asked = None
         else:
             return None

@@ -59,12 +59,18 @@ def layered(under: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
 
 
 class TransportError(Exception):
-    """No response: the message says what went wrong and where (method and URL)."""
+    """No response: the message says what went wrong and where (method and URL).
 
-    def __init__(self, message: str, *, timeout: bool = False) -> None:
+    `timeout`: none came in time. `transient`: sending again may get one (a refused or reset
+    connection); False for what would fail the same way again (an invalid URL, a body over the
+    limit, too many redirects): an action's `retry: {on: [connect]}` does not send it again.
+    """
+
+    def __init__(self, message: str, *, timeout: bool = False, transient: bool = True) -> None:
         super().__init__(message)
         self.message = message
         self.timeout = timeout
+        self.transient = transient
 
 
 class ActionSpec(BaseModel):

@@ -2,8 +2,9 @@
 
     retry: {on: [connect, 502, 503, 504], attempts: 3, backoff: exponential, jitter: true}
 
-`on` lists what is transient: `connect` (no answer: refused, reset, DNS, TLS), `timeout` (no
-answer in the request's time) and HTTP statuses. `attempts` counts every request, the first
+`on` lists what is transient: `connect` (no answer: refused, reset, DNS, TLS; not what would
+fail the same way again, such as an invalid URL), `timeout` (no answer in the request's time)
+and HTTP statuses. `attempts` counts every request, the first
 included. The wait before attempt n+1 is `delay` (constant) or `delay * 2**(n-1)`
 (exponential), at most `max_delay`; with `jitter` a random part of it (between half and all)
 so many runs failing together do not come back together. A `Retry-After` the answer carries
@@ -51,8 +52,12 @@ class RetryPolicy(BaseModel):
     def retries_status(self, status: int) -> bool:
         return status in self.on
 
-    def retries_failure(self, timeout: bool) -> bool:
-        return ("timeout" if timeout else "connect") in self.on
+    def retries_failure(self, *, timeout: bool, transient: bool = True) -> bool:
+        """Whether a request that got no answer is sent again: `timeout` when none came in
+        time, `connect` when sending again may get one."""
+        if timeout:
+            return "timeout" in self.on
+        return transient and "connect" in self.on
 
     def wait(self, attempt: int, rng: random.Random | None = None) -> float:
         """Seconds to wait after the `attempt`-th request (1 for the first) failed."""

@@ -31,6 +31,7 @@ def test_the_default_policy_retries_connect_and_gateway_statuses_three_times() -
     assert not policy.retries_status(500)
     assert policy.retries_failure(timeout=False)
     assert not policy.retries_failure(timeout=True)
+    assert not policy.retries_failure(timeout=False, transient=False)  # an invalid URL
 
 
 def test_waits_grow_up_to_max_delay_and_jitter_stays_between_half_and_all() -> None:
