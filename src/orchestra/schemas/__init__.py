@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from orchestra.errors import UsageError
+from orchestra.schemas.descriptions import BINDINGS, ENVIRONMENT, describe
 
 SchemaName = Literal["bindings", "environment", "data-set"]
 NAMES: tuple[str, ...] = get_args(SchemaName)
@@ -92,7 +93,7 @@ def _bindings(action_models: Sequence[type[Any]] | None) -> dict[str, Any]:
         "names a plug-in's (docs/bindings.md#actions, docs/protocols.md).",
         "anyOf": choices,
     }
-    return schema
+    return describe(schema, BINDINGS)
 
 
 def _environment(action_models: Sequence[type[Any]] | None) -> dict[str, Any]:
@@ -101,7 +102,7 @@ def _environment(action_models: Sequence[type[Any]] | None) -> dict[str, Any]:
     schema = EnvironmentSpec.model_json_schema(mode="validation")
     del schema["properties"]["applied_from"]  # Orchestra's, never the file's
     del schema["$defs"]["Origin"]
-    return schema
+    return describe(schema, ENVIRONMENT)
 
 
 def _data_set(action_models: Sequence[type[Any]] | None) -> dict[str, Any]:

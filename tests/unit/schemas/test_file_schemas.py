@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -24,6 +26,7 @@ from orchestra.examples.order import (
     example_path,
 )
 from orchestra.schemas import NAMES, schema_of, schema_path, shipped_schema
+from orchestra.schemas.descriptions import BINDINGS, ENVIRONMENT
 
 EXAMPLES = {"bindings": BINDINGS_FILE, "environment": ENVIRONMENT_FILE, "data-set": DATASET_FILE}
 
@@ -143,3 +146,29 @@ def test_a_mutated_example_is_refused_by_the_schema_and_by_the_loader(
 def test_an_unknown_schema_is_a_usage_error_naming_those_there_are() -> None:
     with pytest.raises(UsageError, match="no schema 'project': one of bindings, environment"):
         schema_of("project")
+
+
+@pytest.mark.parametrize(("name", "words"), [("bindings", BINDINGS), ("environment", ENVIRONMENT)])
+def test_every_key_an_editor_shows_has_its_description(
+    name: str, words: dict[str, dict[str, str]]
+) -> None:
+    schema = shipped_schema(name)
+    for definition, described in words.items():
+        target = schema if not definition else schema["$defs"][definition]
+        assert set(target["properties"]) == set(described), f"describe {definition or 'top'}"
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_the_descriptions_link_to_headings_that_exist() -> None:
+    docs = Path(__file__).parents[3]
+    for words in (BINDINGS, ENVIRONMENT):
+        for text in (t for described in words.values() for t in described.values()):
+            for page, anchor in re.findall(r"(docs/[\w-]+\.md)#([\w-]+)", text):
+                lines = (docs / page).read_text(encoding="utf-8").splitlines()
+                anchors = {_anchor(line.lstrip("#")) for line in lines if line.startswith("#")}
+                assert anchor in anchors, f"{page}#{anchor}"
