@@ -3,6 +3,7 @@ the connection) a given number of times, then 201; each request is counted in th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,8 +41,15 @@ def _app(flaky: Flaky) -> web.Application:
         flaky.seen.append(request.method)
         return web.Response(text="x" * 1000)
 
+    async def slow_once(request: web.Request) -> web.Response:
+        flaky.seen.append(request.method)
+        if len(flaky.seen) == 1:
+            await asyncio.sleep(2)
+        return web.json_response({"id": "o-1"}, status=201)
+
     app = web.Application()
     app.router.add_post("/orders", orders)
+    app.router.add_post("/slow-once", slow_once)
     app.router.add_post("/big", big)
     return app
 
@@ -162,3 +170,16 @@ async def test_a_failure_that_would_fail_again_is_not_retried(flaky: Flaky) -> N
     assert flaky.seen == ["POST"]
     assert outcome.error is not None
     assert "larger than" in outcome.error
+
+
+async def test_a_request_that_timed_out_is_sent_again_when_timeout_is_listed(
+    flaky: Flaky,
+) -> None:
+    retry = RETRY | {"on": ["timeout"]}
+    binding = {"action": {"method": "POST", "path": "/slow-once", "timeout": 0.3, "retry": retry},
+               "checks": [{"status": 201}]}  # fmt: skip
+    async with StepExecutor(environment(flaky.base_url), {}) as executor:
+        outcome = await executor.execute(bound_step(binding), context())
+
+    assert outcome.status is StepStatus.PASSED, outcome.error
+    assert outcome.attempts == 2

@@ -265,12 +265,11 @@ class StepExecutor:
         deadline: float | None = None,
     ) -> ResponseView:
         """One request, sent again on a transient failure as the action's retry policy says
-        (each counted in `run.attempts`) until the step's deadline (`eventually`'s, else the
-        request's timeout from now); the last answer is the step's."""
+        (each counted in `run.attempts`); the last answer is the step's. A wait must end
+        before `deadline` (`eventually`'s) or, without one, be no longer than the request's
+        timeout: a `Retry-After: 3600` on a 10 s step is not waited for."""
         action = compiled.spec.action
         policy = action.retry_policy() if action is not None else None
-        if deadline is None:
-            deadline = self._clock() + request.timeout_s
         attempt = 0
         while True:
             attempt += 1
@@ -278,12 +277,12 @@ class StepExecutor:
             try:
                 response = await protocol.send(request)
             except TransportError as exc:
-                wait = self._retry_wait(policy, attempt, deadline, exc, None)
+                wait = self._retry_wait(policy, attempt, deadline, request, exc)
                 if wait is None:
                     tries = f" (after {attempt} attempts)" if attempt > 1 else ""
                     raise StepError(f"{where}: {exc.message}{tries}") from exc
             else:
-                wait = self._retry_wait(policy, attempt, deadline, None, response)
+                wait = self._retry_wait(policy, attempt, deadline, request, response)
                 if wait is None:
                     break
             await self._sleep(wait)
@@ -297,26 +296,27 @@ class StepExecutor:
         self,
         policy: RetryPolicy | None,
         attempt: int,
-        deadline: float,
-        failure: TransportError | None,
-        response: ProtocolResponse | None,
+        deadline: float | None,
+        request: ProtocolRequest,
+        outcome: ProtocolResponse | TransportError,
     ) -> float | None:
         """How long to wait before sending again; None: do not (not transient, no attempts
-        or no time left: a `Retry-After` is honoured up to the step's deadline)."""
+        left, or a wait, a `Retry-After` included, that the step has no time for)."""
         if policy is None or attempt >= policy.attempts:
             return None
-        if response is not None:
-            if not policy.retries_status(response.status):
+        asked = None
+        if isinstance(outcome, TransportError):
+            if not policy.retries_failure(timeout=outcome.timeout, transient=outcome.transient):
                 return None
-            asked = retry_after(response.headers)
-        elif failure is not None and policy.retries_failure(
-            timeout=failure.timeout, transient=failure.transient
-        ):
-            asked = None
+        elif policy.retries_status(outcome.status):
+            asked = retry_after(outcome.headers)
         else:
             return None
         wait = policy.wait(attempt) if asked is None else asked
-        return wait if self._clock() + wait <= deadline else None
+        fits = (
+            self._clock() + wait <= deadline if deadline is not None else wait <= request.timeout_s
+        )
+        return wait if fits else None
 
     def _judge(
         self,

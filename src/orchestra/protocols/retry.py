@@ -8,8 +8,9 @@ and HTTP statuses. `attempts` counts every request, the first
 included. The wait before attempt n+1 is `delay` (constant) or `delay * 2**(n-1)`
 (exponential), at most `max_delay`; with `jitter` a random part of it (between half and all)
 so many runs failing together do not come back together. A `Retry-After` the answer carries
-(seconds or an HTTP date) replaces the computed wait. The executor stops retrying when the wait
-would pass the step's deadline, and judges the last answer.
+(seconds or an HTTP date) replaces the computed wait. The executor stops retrying when a wait
+would pass the step's `eventually` deadline or, without one, is longer than the request's
+timeout, and judges the last answer.
 """
 
 from __future__ import annotations
