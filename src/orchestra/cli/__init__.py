@@ -22,6 +22,7 @@ from orchestra.cli import (
     prune,
     report,
     run,
+    schema,
     serve,
     suites,
 )
@@ -51,6 +52,7 @@ cli.add_command(report.report)
 cli.add_command(demo.demo)
 cli.add_command(serve.serve)
 cli.add_command(protocols.protocols)
+cli.add_command(schema.schema)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
