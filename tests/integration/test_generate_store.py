@@ -89,7 +89,7 @@ async def test_generating_twice_gives_identical_scenarios(db: Database) -> None:
 
 async def test_an_unknown_process_version_is_not_found(db: Database) -> None:
     await _import(db)
-    with pytest.raises(NotFound, match="p version 7"):
+    with pytest.raises(NotFound, match="no process 'p@7'"):
         await generating.generate(db, "p@7")
 
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from orchestra.cli.output import emit, json_option, with_database
+from orchestra.cli.params import SUITE
 from orchestra.domain.generation import (
     DEFAULT_LOOP_BOUND,
     DEFAULT_MAX_SCENARIOS,
@@ -18,7 +19,9 @@ from orchestra.domain.generation import (
     Criterion,
 )
 from orchestra.domain.records import StoredSuite
-from orchestra.services import generating
+from orchestra.domain.references import SuiteRef
+from orchestra.services import generating, references
+from orchestra.store.database import Database
 
 
 @click.command()
@@ -123,11 +126,16 @@ def _print_suites(out: Console, found: list[StoredSuite]) -> None:
 
 
 @suites.command()
-@click.argument("suite_id", metavar="SUITE", type=int)
+@click.argument("suite_ref", metavar="SUITE", type=SUITE)
 @json_option
-def show(suite_id: int, as_json: bool) -> None:
-    """List a suite's scenarios with their paths and steps."""
-    suite = with_database(lambda db: generating.show(db, suite_id))
+def show(suite_ref: SuiteRef, as_json: bool) -> None:
+    """List a suite's scenarios with their paths and steps. SUITE is an id, `latest`, or
+    PROCESS[@VERSION][:CRITERION] (the newest such suite)."""
+
+    async def look(db: Database) -> StoredSuite:
+        return await generating.show(db, await references.suite_id(db, suite_ref))
+
+    suite = with_database(look)
     emit(suite.model_dump(mode="json"), as_json=as_json, human=lambda out: _print_suite(out, suite))
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from orchestra.domain.timestamps import rfc3339
 from orchestra.errors import Conflict, NotFound, UsageError
 from orchestra.store.database import Database
 
@@ -36,7 +37,7 @@ class Pruned:
             "dry_run": self.dry_run,
             "totals": self.totals(),
             "suite_runs": [
-                {**run, "finished_at": run["finished_at"].isoformat()} for run in self.suite_runs
+                {**run, "finished_at": rfc3339(run["finished_at"])} for run in self.suite_runs
             ],
         }
 
@@ -55,15 +56,15 @@ async def prune(
     _check_filters(older_than, keep_last, ids)
     async with db.transaction() as uow:
         if suite_id is not None and await uow.suites.get(suite_id) is None:
-            raise NotFound(f"no suite {suite_id}; `orchestra suites list` shows the suites")
+            raise NotFound("suite", suite_id)
         for suite_run_id in ids:
             suite_run = await uow.runs.get(suite_run_id)
             if suite_run is None:
-                raise NotFound(f"no suite run {suite_run_id}")
+                raise NotFound("suite run", suite_run_id)
             if suite_run.finished_at is None:
                 raise Conflict(
-                    f"suite run {suite_run_id} is in progress: cancel it first"
-                    f" (`orchestra cancel {suite_run_id}`), then prune it"
+                    f"suite run {suite_run_id} is in progress: cancel it first, then prune it",
+                    details={"suite_run": suite_run_id},
                 )
         found = await uow.runs.prunable(
             suite_id=suite_id,
