@@ -85,7 +85,7 @@ async def test_prune_takes_names_for_its_suite_and_suite_runs(
     )
 
     assert code == 0, stderr
-    assert [run["id"] for run in pruned["suite_runs"]] == [ended]
+    assert [run["suite_run"] for run in pruned["suite_runs"]] == [ended]
 
 
 async def test_what_is_not_there_is_exit_1_not_found_said_one_way_with_where_it_looked(

@@ -13,6 +13,7 @@ from rich.table import Table
 from orchestra.cli.output import emit, json_option, with_database
 from orchestra.cli.params import SUITE, SUITE_RUN
 from orchestra.domain.references import SuiteRef, SuiteRunRef
+from orchestra.domain.timestamps import rfc3339
 from orchestra.services import references, retention
 from orchestra.store.database import Database
 
@@ -108,7 +109,7 @@ def _print(out: Console, pruned: retention.Pruned) -> None:
             str(run["id"]),
             str(run["suite_id"]),
             run["status"],
-            run["finished_at"].isoformat(timespec="seconds"),
+            rfc3339(run["finished_at"], timespec="seconds"),
             str(run["test_runs"]),
             str(run["step_results"]),
         )

@@ -108,7 +108,7 @@ def suites() -> None:
 def list_command(as_json: bool) -> None:
     """List the generated suites, newest last."""
     found = with_database(generating.list_suites)
-    payload = [suite.model_dump(mode="json", exclude={"scenarios"}) for suite in found]
+    payload = {"suites": [suite.model_dump(mode="json", exclude={"scenarios"}) for suite in found]}
     emit(payload, as_json=as_json, human=lambda out: _print_suites(out, found))
 
 

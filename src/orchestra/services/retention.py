@@ -36,10 +36,20 @@ class Pruned:
         return {
             "dry_run": self.dry_run,
             "totals": self.totals(),
-            "suite_runs": [
-                {**run, "finished_at": rfc3339(run["finished_at"])} for run in self.suite_runs
-            ],
+            "suite_runs": [_suite_run_json(run) for run in self.suite_runs],
         }
+
+
+def _suite_run_json(run: dict[str, Any]) -> dict[str, Any]:
+    """A suite run with the key names `orchestra status` gives it (`suite_run`, `suite`)."""
+    return {
+        "suite_run": run["id"],
+        "suite": run["suite_id"],
+        "status": run["status"],
+        "finished_at": rfc3339(run["finished_at"]),
+        "test_runs": run["test_runs"],
+        "step_results": run["step_results"],
+    }
 
 
 async def prune(
