@@ -24,7 +24,7 @@ from orchestra.errors import UsageError
 from orchestra.reports.model import FAILING_STATUSES
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions
-from orchestra.services import references, running
+from orchestra.services import references, rerunning, running
 from orchestra.store.database import Database, open_database
 
 ShowProgress = Callable[[running.Progress, float], None]
@@ -35,7 +35,15 @@ def _executor_factory() -> ExecutorFactory:
 
 
 @click.command()
-@click.argument("suite", type=SUITE)
+@click.argument("suite", type=SUITE, required=False)
+@click.option(
+    "--rerun-failed",
+    "rerun",
+    type=SUITE_RUN,
+    metavar="SUITE_RUN",
+    help="Instead of a SUITE: run the FAILED, ERROR and FAILED_STUCK runs of this ended suite"
+    " run again, each with its data row (and the runs they depend on), on its environment.",
+)
 @click.option(
     "--env",
     "environment",
@@ -66,7 +74,8 @@ def _executor_factory() -> ExecutorFactory:
 )
 @json_option
 def run(
-    suite: SuiteRef,
+    suite: SuiteRef | None,
+    rerun: SuiteRunRef | None,
     environment: str | None,
     data_set: str | None,
     workers: int,
@@ -78,6 +87,7 @@ def run(
     """Start a suite run of SUITE (an id, `latest`, or PROCESS[@VERSION][:CRITERION]: the
     newest such suite); with --wait, execute it here and exit 1 if it failed (130 if stopped
     by SIGINT or SIGTERM first: its runs are released for other workers)."""
+    _check_what_to_run(suite, rerun, data_set)
     given = _given("workers", "concurrency")
     if given and not wait:
         raise UsageError(
@@ -85,13 +95,37 @@ def run(
             " --concurrency C` processes execute the run"
         )
     result = asyncio.run(
-        _run(suite, environment, data_set, workers, concurrency, max_attempts, wait, as_json)
+        _run(suite, rerun, environment, data_set, workers, concurrency, max_attempts, wait, as_json)
     )
-    emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
+    emit(result, as_json=as_json, human=lambda out: _print_run(out, result))
     if result.get("interrupted"):  # as `status --watch` and any command stopped by Ctrl-C
         raise click.exceptions.Exit(130)
     if wait and result["status"] != "PASSED":
         raise click.exceptions.Exit(1)
+
+
+def _print_run(out: Console, result: dict[str, Any]) -> None:
+    rerun = result.get("rerun")
+    if rerun:
+        brought = rerun["dependencies"]
+        out.print(
+            f"suite run {result['suite_run']} runs again the {rerun['failed']} failed runs of"
+            f" suite run {rerun['of']}"
+            + (f", with the {brought} runs they depend on" if brought else "")
+        )
+    _print_progress(out, result)
+
+
+def _check_what_to_run(
+    suite: SuiteRef | None, rerun: SuiteRunRef | None, data_set: str | None
+) -> None:
+    if (suite is None) == (rerun is None):
+        raise UsageError("give a SUITE to run, or --rerun-failed SUITE_RUN (not both)")
+    if rerun is not None and data_set is not None:
+        raise UsageError(
+            "--data-set does not apply with --rerun-failed: each failed run runs again with"
+            " the data row it ran with"
+        )
 
 
 def _given(*names: str) -> list[str]:
@@ -105,7 +139,8 @@ def _given(*names: str) -> list[str]:
 
 
 async def _run(
-    suite: SuiteRef,
+    suite: SuiteRef | None,
+    rerun: SuiteRunRef | None,
     environment: str | None,
     data_set: str | None,
     workers: int,
@@ -117,14 +152,28 @@ async def _run(
     settings = Settings.from_env()
     factory = _executor_factory()
     async with open_database(settings, max_size=2 + 3 * workers) as db:
-        suite_id = await references.suite_id(db, suite)
+        if rerun is not None:
+            original = await references.suite_run_id(db, rerun)
+            environment = environment or await rerunning.environment_of(db, original)
         if wait:  # a missing secret is this command's configuration error, not 6 ERRORs
             await running.check_environment(db, environment, factory)
-        suite_run = await running.start_suite_run(
-            db, suite_id, environment=environment, data_set=data_set, max_attempts=max_attempts
-        )
+        if rerun is not None:
+            again = await rerunning.rerun_failed(
+                db, original, environment=environment, max_attempts=max_attempts
+            )
+            suite_run, started = again.suite_run, {"rerun": again.to_json()}
+        else:
+            assert suite is not None
+            suite_run = await running.start_suite_run(
+                db,
+                await references.suite_id(db, suite),
+                environment=environment,
+                data_set=data_set,
+                max_attempts=max_attempts,
+            )
+            started = {}
         if not wait:
-            return (await running.progress(db, suite_run.id)).to_json()
+            return (await running.progress(db, suite_run.id)).to_json() | started
         interrupt = set_on_signals()
         with showing_progress(f"suite run {suite_run.id}", disable=as_json) as show:
             final, _ = await running.work_until_done(
@@ -136,7 +185,7 @@ async def _run(
                 on_progress=show,
                 interrupt=interrupt,
             )
-        result = final.to_json()
+        result = final.to_json() | started
         if interrupt.is_set():
             result["interrupted"] = True  # runs released: `orchestra worker` finishes them
         return result
