@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from pathlib import Path
 from typing import Any
+
+from ruamel.yaml import YAML
 
 from orchestra.examples.order import BINDINGS_FILE, PROCESS_FILE, example_path
 from orchestra.services import generating, importing, running
@@ -16,25 +19,17 @@ from tests.e2e.conftest import clean_env, orchestra
 LONG_SOURCE = "/".join(["models"] * 20) + "/order.bpmn"  # a table far wider than 80 columns
 RFC3339_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
-# command -> the keys of its JSON document; the first names the items
-LISTS: dict[tuple[str, ...], set[str]] = {
-    ("processes", "list"): {"processes"},
-    ("suites", "list"): {"suites"},
-    ("status",): {"suite_runs", "next_before"},
-    ("dataset", "list"): {"data_sets"},
-    ("env", "list"): {"environments"},
-    ("protocols",): {"protocols", "available", "entry_point_group", "broken"},
-    ("prune", "--keep-last", "0", "--dry-run"): {"suite_runs", "dry_run", "totals"},
-}
-ITEMS = {
-    ("processes", "list"): "processes",
-    ("suites", "list"): "suites",
-    ("status",): "suite_runs",
-    ("dataset", "list"): "data_sets",
-    ("env", "list"): "environments",
-    ("protocols",): "protocols",
-    ("prune", "--keep-last", "0", "--dry-run"): "suite_runs",
-}
+DOCS = Path(__file__).parents[2] / "docs" / "cli.md"
+
+
+def documented_lists() -> dict[tuple[str, ...], list[str]]:
+    """docs/cli.md's block of list commands: command -> the keys of its JSON document, the
+    first naming the items."""
+    (block,) = re.findall(r"```yaml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL)
+    return {tuple(command.split()): keys for command, keys in YAML(typ="safe").load(block).items()}
+
+
+LISTS = documented_lists()
 TIMESTAMPS = {  # items' timestamps
     "processes": ["imported_at"],
     "suites": ["created_at"],
@@ -66,14 +61,15 @@ async def test_every_json_list_is_an_object_naming_its_items_with_z_timestamps(
         *(asyncio.to_thread(orchestra, *args, "--json", env=env) for args in LISTS)
     )
 
+    assert len(LISTS) == 7  # every list command
     for (args, keys), listed in zip(LISTS.items(), done, strict=True):
         assert listed.returncode == 0, (args, listed.stderr)
         document: dict[str, Any] = json.loads(listed.stdout)
-        assert set(document) == keys, args
-        items = document[ITEMS[args]]
+        assert set(document) == set(keys), args
+        items = document[keys[0]]
         assert isinstance(items, list), args
         assert items, args
-        for name in TIMESTAMPS.get(ITEMS[args], []):
+        for name in TIMESTAMPS.get(keys[0], []):
             for item in items:
                 assert RFC3339_Z.match(item.get(name) or "2026-01-01T00:00:00Z"), (args, item)
 
