@@ -55,6 +55,11 @@ async def test_every_json_list_is_an_object_naming_its_items_with_z_timestamps(
     db: Database, database_url: str
 ) -> None:
     await one_of_each(db)
+    async with db.connection() as conn:  # a server in another zone: still UTC, with Z
+        cursor = await conn.execute("SELECT current_database() AS name")
+        row = await cursor.fetchone()
+        assert row is not None
+        await conn.execute(f"ALTER DATABASE \"{row['name']}\" SET timezone = 'Asia/Kolkata'")
     env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
 
     done = await asyncio.gather(

@@ -311,3 +311,31 @@ async def test_values_postgresql_cannot_store_are_refused_with_422_not_500(api: 
         "ValueRefused",
     )
     assert (await api.get("/environments")).json() == []
+
+
+async def test_not_found_is_404_worded_as_in_the_cli_with_the_apis_own_field_names(
+    api: Client,
+) -> None:
+    suite_run = await api.get("/suite-runs/99")
+    report = await api.get("/suites/4242/report")
+    started = await api.post("/suite-runs", json={"suite": 4242})
+
+    assert (suite_run.status, suite_run.json()) == (
+        404,
+        {
+            "error": "NotFound",
+            "message": "no suite run 99",
+            "kind": "suite run",
+            "reference": 99,
+            "suite_run": 99,
+        },
+    )
+    assert (report.status, report.json()["message"], report.json()["suite"]) == (
+        404,
+        "no suite 4242",
+        4242,
+    )
+    assert (started.status, started.json()["message"]) == (404, "no suite 4242")
+    for reply in (suite_run, report, started):
+        assert "orchestra" not in reply.json()["message"]  # no CLI command quoted
+        assert "hint" not in reply.json()
