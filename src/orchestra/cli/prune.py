@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -14,8 +14,10 @@ from orchestra.cli.output import emit, json_option, with_database
 from orchestra.cli.params import SUITE, SUITE_RUN
 from orchestra.domain.references import SuiteRef, SuiteRunRef
 from orchestra.domain.timestamps import rfc3339
-from orchestra.services import references, retention
-from orchestra.store.database import Database
+from orchestra.services import retention
+
+if TYPE_CHECKING:
+    from orchestra.store.database import Database
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
@@ -79,6 +81,8 @@ def prune(
     A suite or suite run is named by its id, `latest` or its process (see `orchestra run`)."""
 
     async def prune_them(db: Database) -> retention.Pruned:
+        from orchestra.services import references
+
         suite_id = None if suite is None else await references.suite_id(db, suite)
         ids = [await references.suite_run_id(db, ref) for ref in suite_runs]
         return await retention.prune(

@@ -5,7 +5,7 @@ report (SUITE_RUN an id, `latest` or a suite's name);
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -16,8 +16,10 @@ from orchestra.cli.params import SUITE, SUITE_RUN
 from orchestra.domain.references import SuiteRef, SuiteRunRef
 from orchestra.errors import UsageError
 from orchestra.reports import ReportFormat
-from orchestra.services import references, reporting
-from orchestra.store.database import Database
+from orchestra.services import reporting
+
+if TYPE_CHECKING:
+    from orchestra.store.database import Database
 
 
 @click.command()
@@ -80,6 +82,8 @@ def _run_report(
     all_runs: bool,
 ) -> None:
     async def write(db: Database) -> tuple[int, Path]:
+        from orchestra.services import references
+
         suite_run_id = await references.suite_run_id(db, suite_run)
         path = output or reporting.default_path(suite_run_id, format_name)
         written = await reporting.write_report(
@@ -100,6 +104,8 @@ def _suite_page(suite: SuiteRef, format_name: str, output: Path | None, as_json:
         raise UsageError(f"a suite's coverage page is HTML only, not {format_name}")
 
     async def write(db: Database) -> dict[str, Any]:
+        from orchestra.services import references
+
         suite_id = await references.suite_id(db, suite)
         path = (output or reporting.default_suite_path(suite_id)).absolute()
         return await reporting.write_suite_report(db, suite_id, path)

@@ -24,7 +24,7 @@ from orchestra.errors import UsageError
 from orchestra.reports.model import FAILING_STATUSES
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions
-from orchestra.services import references, rerunning, running
+from orchestra.services import running
 from orchestra.store.database import Database, open_database
 
 ShowProgress = Callable[[running.Progress, float], None]
@@ -149,6 +149,8 @@ async def _run(
     wait: bool,
     as_json: bool,
 ) -> dict[str, Any]:
+    from orchestra.services import references, rerunning  # what the command uses only
+
     settings = Settings.from_env()
     factory = _executor_factory()
     async with open_database(settings, max_size=2 + 3 * workers) as db:
@@ -320,6 +322,8 @@ def status(
         return
 
     async def look(db: Database) -> running.Progress:
+        from orchestra.services import references
+
         return await running.progress(db, await references.suite_run_id(db, suite_run))
 
     result = with_database(look).to_json()
@@ -334,6 +338,8 @@ def _list(
     as_json: bool,
 ) -> None:
     async def page(db: Database) -> running.SuiteRunPage:
+        from orchestra.services import references
+
         suite_id = None if suite is None else await references.suite_id(db, suite)
         return await running.list_suite_runs(
             db, suite_id=suite_id, statuses=statuses, before=before, limit=limit
@@ -346,6 +352,8 @@ def _list(
 
 def _watch(suite_run: SuiteRunRef, interval: float, as_json: bool) -> None:
     async def follow(db: Database) -> dict[str, Any]:
+        from orchestra.services import references
+
         suite_run_id = await references.suite_run_id(db, suite_run)
         interrupt = set_on_signals()
         with showing_progress(f"suite run {suite_run_id}", disable=as_json) as show:
@@ -398,6 +406,8 @@ def cancel(suite_run: SuiteRunRef, as_json: bool) -> None:
     unfinished runs end CANCELLED, workers drop them."""
 
     async def cancel_it(db: Database) -> running.Progress:
+        from orchestra.services import references
+
         return await running.cancel(db, await references.suite_run_id(db, suite_run))
 
     result = with_database(cancel_it).to_json()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -20,8 +20,10 @@ from orchestra.domain.generation import (
 )
 from orchestra.domain.records import StoredSuite
 from orchestra.domain.references import SuiteRef
-from orchestra.services import generating, references
-from orchestra.store.database import Database
+from orchestra.services import generating
+
+if TYPE_CHECKING:
+    from orchestra.store.database import Database
 
 
 @click.command()
@@ -133,6 +135,8 @@ def show(suite_ref: SuiteRef, as_json: bool) -> None:
     PROCESS[@VERSION][:CRITERION] (the newest such suite)."""
 
     async def look(db: Database) -> StoredSuite:
+        from orchestra.services import references
+
         return await generating.show(db, await references.suite_id(db, suite_ref))
 
     suite = with_database(look)
