@@ -149,3 +149,20 @@ def test_status_and_report_on_an_empty_store_say_where_they_looked(database_url:
     assert report.returncode == 1
     assert "no suite run 'latest' (no suite run has been started)" in report.stderr
     assert "looked in the database " in report.stderr
+
+
+def test_rerun_failed_is_instead_of_a_suite_and_keeps_the_rows_it_ran_with(
+    database_url: str,
+) -> None:
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+
+    both = orchestra("run", "order", "--rerun-failed", "latest", "--json", env=env)
+    neither = orchestra("run", "--json", env=env)
+    rows = orchestra("run", "--rerun-failed", "7", "--data-set", "other", "--json", env=env)
+
+    assert [done.returncode for done in (both, neither, rows)] == [2, 2, 2]
+    assert json.loads(both.stdout)["message"] == (
+        "give a SUITE to run, or --rerun-failed SUITE_RUN (not both)"
+    )
+    assert json.loads(neither.stdout) == json.loads(both.stdout)
+    assert "each failed run runs again with the data row it ran with" in rows.stderr

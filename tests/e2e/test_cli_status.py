@@ -209,7 +209,7 @@ def test_watch_without_an_id_is_a_usage_error(database_url: str) -> None:
     done = orchestra("status", "--watch", env=clean_env(ORCHESTRA_DATABASE_URL=database_url))
 
     assert done.returncode == 2
-    assert "give its id" in done.stderr
+    assert "--watch follows one suite run: name it" in done.stderr
 
 
 async def test_run_wait_stopped_by_ctrl_c_exits_130_like_watch_and_releases_what_is_left(

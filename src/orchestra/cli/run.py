@@ -313,7 +313,7 @@ def status(
         raise UsageError("--interval only applies with --watch")
     if watch:
         if suite_run is None:
-            raise UsageError("--watch follows one suite run: give its id")
+            raise UsageError("--watch follows one suite run: name it (its id, `latest`...)")
         _watch(suite_run, interval, as_json)
         return
     if suite_run is None:
