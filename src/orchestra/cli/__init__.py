@@ -22,12 +22,13 @@ from orchestra.cli import (
     prune,
     report,
     run,
+    schema,
     serve,
     suites,
     test,
 )
-from orchestra.cli.output import console
-from orchestra.errors import OrchestraError
+from orchestra.cli.output import console, not_found_hint
+from orchestra.errors import NotFound, OrchestraError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,6 +54,7 @@ cli.add_command(report.report)
 cli.add_command(demo.demo)
 cli.add_command(serve.serve)
 cli.add_command(protocols.protocols)
+cli.add_command(schema.schema)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -71,9 +73,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         exc.show()
         sys.exit(2)
     except OrchestraError as exc:
+        hint = not_found_hint(exc) if isinstance(exc, NotFound) else None
         if "--json" in args:
-            click.echo(json.dumps(exc.to_json(), indent=2, default=str))
+            payload = exc.to_json() | ({"hint": hint} if hint else {})
+            click.echo(json.dumps(payload, indent=2, default=str))
         console(stderr=True).print(f"[bold red]error:[/] {escape(exc.message)}")
+        if hint:
+            console(stderr=True).print(escape(hint))
         sys.exit(exc.exit_code)
     # click returns the code of a `click.exceptions.Exit` raised by a command
     sys.exit(code if isinstance(code, int) else 0)

@@ -42,15 +42,15 @@ def import_(name: str, file: Path, as_json: bool) -> None:
 @json_option
 def list_data_sets(as_json: bool) -> None:
     """List the data sets."""
-    result = with_database(config.list_data_sets)
+    found = with_database(config.list_data_sets)
 
     def human(out: Console) -> None:
-        for found in result:
-            out.print(f"{escape(found['data_set'])}: {found['rows']} rows")
-        if not result:
+        for data_set in found:
+            out.print(f"{escape(data_set['data_set'])}: {data_set['rows']} rows")
+        if not found:
             out.print("no data sets: add one with `orchestra dataset import NAME FILE`")
 
-    emit(result, as_json=as_json, human=human)
+    emit({"data_sets": found}, as_json=as_json, human=human)
 
 
 @click.group()
@@ -71,9 +71,7 @@ def apply(file: Path, as_json: bool) -> None:
             out.print(f"  {escape(name)}: {escape(url)}")
         for name, tls in result["tls"].items():
             out.print(f"  tls{f' ({escape(name)})' if name else ''}: {escape(tls_text(tls))}")
-        if result["secret_refs"]:
-            refs = ", ".join(f"${{{ref}}}" for ref in result["secret_refs"])
-            out.print(f"  secrets read at run time from: {escape(refs)}")
+        _print_references(out, result)
 
     emit(result, as_json=as_json, human=human)
 
@@ -95,11 +93,18 @@ def show(name: str, as_json: bool) -> None:
             out.print(f"  {escape(service_name)}: {escape(service['base_url'])}")
             if "tls" in service:
                 out.print(f"    tls: {escape(tls_text(service['tls']))}")
-        if result["secret_refs"]:
-            refs = ", ".join(f"${{{ref}}}" for ref in result["secret_refs"])
-            out.print(f"  secrets read at run time from: {escape(refs)}")
+        _print_references(out, result)
 
     emit(result, as_json=as_json, human=human)
+
+
+def _print_references(out: Console, result: dict[str, Any]) -> None:
+    """Which variables are read at run time, and which of them reports mask."""
+    if result["secret_refs"]:
+        refs = ", ".join(f"${{{ref}}}" for ref in result["secret_refs"])
+        out.print(f"  variables read at run time from: {escape(refs)}")
+        masked = ", ".join(f"${{{ref}}}" for ref in result["masked"]) or "none"
+        out.print(f"  masked in reports (secrets): {escape(masked)}; the others are shown")
 
 
 def tls_text(tls: dict[str, Any]) -> str:
@@ -124,13 +129,13 @@ def tls_text(tls: dict[str, Any]) -> str:
 @json_option
 def list_environments(as_json: bool) -> None:
     """List the environments and the variables their secrets are read from."""
-    result = with_database(config.list_environments)
+    found = with_database(config.list_environments)
 
     def human(out: Console) -> None:
-        for found in result:
-            services = ", ".join(f"{k} {v}" for k, v in found["services"].items())
-            out.print(f"{escape(found['environment'])}: {escape(services)}")
-        if not result:
+        for environment in found:
+            services = ", ".join(f"{k} {v}" for k, v in environment["services"].items())
+            out.print(f"{escape(environment['environment'])}: {escape(services)}")
+        if not found:
             out.print("no environments: add one with `orchestra env apply FILE`")
 
-    emit(result, as_json=as_json, human=human)
+    emit({"environments": found}, as_json=as_json, human=human)

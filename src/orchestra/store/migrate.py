@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,10 +26,20 @@ _LOCK_KEY = 0x0C4E57A
 class SchemaStatus:
     current: str | None
     head: str
+    known: bool = True  # False: a revision this Orchestra has no migration for (a newer one's)
 
     @property
     def is_current(self) -> bool:
         return self.current == self.head
+
+    @property
+    def state(self) -> str:
+        """current | empty (made on first use) | behind (upgraded on first use) | unknown"""
+        if self.is_current:
+            return "current"
+        if self.current is None:
+            return "empty"
+        return "behind" if self.known else "unknown"
 
 
 def upgrade(url: str) -> SchemaStatus:
@@ -48,7 +59,9 @@ def upgrade(url: str) -> SchemaStatus:
 
 def status(url: str) -> SchemaStatus:
     with _connect(url) as conn:
-        return SchemaStatus(current=_current(conn), head=_head(_config(conn)))
+        config = _config(conn)
+        current = _current(conn)
+        return SchemaStatus(current=current, head=_head(config), known=_known(config, current))
 
 
 def _connect(url: str) -> Connection:
@@ -85,6 +98,15 @@ def _config(conn: Connection) -> Config:
 
 def _current(conn: Connection) -> str | None:
     return MigrationContext.configure(conn).get_current_revision()
+
+
+def _known(config: Config, revision: str | None) -> bool:
+    if revision is None:
+        return True
+    try:
+        return ScriptDirectory.from_config(config).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def _head(config: Config) -> str:

@@ -20,6 +20,7 @@ from orchestra.domain.records import (
 )
 from orchestra.domain.scenario import GeneratedSuite, ScenarioStep, TestScenario
 from orchestra.store.base import Repository
+from orchestra.store.references import ReferenceRepository
 from orchestra.store.runs import RunRepository
 
 Connection = psycopg.AsyncConnection[DictRow]
@@ -267,3 +268,4 @@ class UnitOfWork:
         self.suites = SuiteRepository(conn)
         self.config = ConfigRepository(conn)
         self.runs = RunRepository(conn)
+        self.references = ReferenceRepository(conn)

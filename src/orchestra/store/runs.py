@@ -152,26 +152,59 @@ class RunRepository(Repository):
         keeps), PENDING behind their deps."""
         selection = selection or RunSelection()
         rows = selection.rows(data_set)
-        kept = [s for s in suite.scenarios if selection.keeps(s.scenario.name)]
-        scenarios = [s.scenario for s in kept]
-        repeats = range(selection.repeat)
-        dependencies = resolve_run_dependencies(scenarios, rows, selection.repeat)
+        keys = [
+            RunKey(stored.scenario.name, row, repeat)
+            for stored in suite.scenarios
+            if selection.keeps(stored.scenario.name)
+            for row in rows
+            for repeat in range(selection.repeat)
+        ]
+        return await self.create_runs(
+            suite,
+            keys,
+            data_rows=data_set.rows if data_set else (),
+            environment_id=environment_id,
+            data_set_id=data_set.id if data_set else None,
+            max_attempts=max_attempts,
+        )
+
+    async def create_runs(
+        self,
+        suite: StoredSuite,
+        keys: Sequence[RunKey],
+        *,
+        data_rows: Sequence[dict[str, Any]],
+        environment_id: int | None,
+        data_set_id: int | None,
+        max_attempts: int = 3,
+        summary: Mapping[str, Any] | None = None,
+    ) -> SuiteRun:
+        """A SuiteRun with the TestRuns `keys` (a scenario for a row, whose values are
+        `data_rows[row]`, in a repeat), PENDING behind those of their deps among them;
+        `summary` is added to the suite run's (and `repeat`, the number of repeats, when the
+        keys have more than one: its runs then keep their exports apart per repeat)."""
+        scenarios = [s.scenario for s in suite.scenarios]
+        rows = sorted({key.row for key in keys}, key=lambda row: -1 if row is None else row)
+        repeats = 1 + max((key.repeat for key in keys), default=0)
+        chosen = set(keys)
+        dependencies = [
+            d
+            for d in resolve_run_dependencies(scenarios, rows, repeats)
+            if d.run in chosen and d.depends_on in chosen
+        ]
         waiting = {dep.run for dep in dependencies}
-        total = len(scenarios) * len(rows) * selection.repeat
-        summary = {"total": total, "has_dependencies": bool(dependencies)}
-        if selection.repeat > 1:
-            summary["repeat"] = selection.repeat
+        total = len(keys)
+        extra = {**(summary or {}), **({"repeat": repeats} if repeats > 1 else {})}
         suite_run_row = await self._one(
             "insert_suite_run",
             suite_id=suite.id,
             environment_id=environment_id,
-            data_set_id=data_set.id if data_set else None,
-            summary=Jsonb(summary),
+            data_set_id=data_set_id,
+            summary=Jsonb({"total": total, "has_dependencies": bool(dependencies), **extra}),
             unfinished=total,
         )
         assert suite_run_row is not None
-        keys = [RunKey(s.scenario.name, row, r) for s in kept for row in rows for r in repeats]
-        ids_by_name = {stored.scenario.name: stored.id for stored in kept}
+        ids_by_name = {stored.scenario.name: stored.id for stored in suite.scenarios}
         inserted = await self._all(
             "insert_test_runs",
             suite_run_id=suite_run_row["id"],
@@ -182,10 +215,10 @@ class RunRepository(Repository):
                 (TestRunStatus.PENDING if key in waiting else TestRunStatus.QUEUED).value
                 for key in keys
             ],
-            data_rows=Jsonb(data_set.rows if data_set else []),
+            data_rows=Jsonb(list(data_rows)),
             max_attempts=max_attempts,
         )
-        names = {stored.id: stored.scenario.name for stored in kept}
+        names = {stored.id: stored.scenario.name for stored in suite.scenarios}
         ids = {
             RunKey(names[r["scenario_id"]], r["data_row_index"], r["repeat_index"]): int(r["id"])
             for r in inserted
