@@ -317,3 +317,30 @@ def test_a_first_model_of_several_processes_needs_process_to_say_which(
     said = orchestra(*base, "--process", "shop_b", env=env)
     assert said.returncode == 0, said.stderr
     assert json.loads(said.stdout)["process"]["key"] == "shop_b"
+
+
+def test_the_examples_project_file_runs_it_as_a_ci_job_would(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from orchestra.examples.order import (
+        EXPECTED,
+        PROJECT_FILE,
+        TOKEN_VARIABLE,
+        URL_VARIABLE,
+        example_path,
+    )
+    from orchestra.examples.order.sut import example_sut_in_thread
+
+    with example_sut_in_thread(token="ci") as base_url:
+        example_env = {**env, URL_VARIABLE: base_url, TOKEN_VARIABLE: "ci"}
+        folder = tmp_path / "example"
+        folder.mkdir()
+        for name in ("order.bpmn", "bindings.yaml", "environment.yaml", "dataset.yaml"):
+            (folder / name).write_bytes(example_path(name).read_bytes())
+        (folder / PROJECT_FILE).write_bytes(example_path(PROJECT_FILE).read_bytes())
+        done = _in(folder, example_env, "--json")
+    assert done.returncode == 1, done.stderr  # the planted defect
+    result = json.loads(done.stdout)
+    assert result["counts"] == {"FAILED": EXPECTED["failed"], "PASSED": EXPECTED["passed"]}
+    assert {f["element_id"] for f in result["failures"]} == {EXPECTED["failed_at"]}
+    assert (folder / "orchestra-report" / "junit.xml").is_file()

@@ -40,7 +40,11 @@ from tests.support.plugins import TCP_ECHO, entry_point_distribution
 
 DOCS = Path(__file__).parents[2] / "docs"
 # Pages whose snippets another test loads (CI jobs are not Orchestra's files).
-TESTED_ELSEWHERE = {"ci.md": "tests/unit/test_docs_ci.py"}
+TESTED_ELSEWHERE = {
+    "ci.md": "tests/unit/test_docs_ci.py",
+    "testing.md": "tests/e2e/test_docs_testing.py",
+    "cli.md": "tests/e2e/test_cli_lists.py",  # its one yaml block: the --json list shapes
+}
 PLUGINS = {"tcp-echo": TCP_ECHO}
 _FENCE = re.compile(r"^```(\w*)\s*$")
 _MARKER = re.compile(r"^<!--\s*snippet:\s*(?P<kind>[\w-]+)(?P<flags>.*?)-->\s*$")

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from orchestra.errors import ConfigurationError
-from orchestra.project import SCHEMA_PATH, load_project, project_schema
+from orchestra.project import load_project, project_schema
+from orchestra.schemas import schema_path
 
 
 def test_the_shipped_schema_is_the_one_the_model_generates() -> None:
-    shipped = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    assert shipped == project_schema(), "run `python -m orchestra.project` after a change"
+    shipped = json.loads(schema_path("project").read_text(encoding="utf-8"))
+    assert shipped == project_schema(), "run `python -m orchestra.schemas` after a change"
 
 
 def test_paths_are_read_from_the_files_folder_and_a_name_stays_a_name(tmp_path: Path) -> None:
