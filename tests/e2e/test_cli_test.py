@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from junitparser import JUnitXml
 
 from tests.e2e.conftest import clean_env, orchestra
@@ -344,3 +345,45 @@ def test_the_examples_project_file_runs_it_as_a_ci_job_would(
     assert result["counts"] == {"FAILED": EXPECTED["failed"], "PASSED": EXPECTED["passed"]}
     assert {f["element_id"] for f in result["failures"]} == {EXPECTED["failed_at"]}
     assert (folder / "orchestra-report" / "junit.xml").is_file()
+
+
+class _Ok:
+    """A service whose `/ok` answers `{"state": "CREATED"}`."""
+
+    def app(self) -> web.Application:
+        async def ok(request: web.Request) -> web.Response:
+            return web.json_response({"state": "CREATED"})
+
+        app = web.Application()
+        app.router.add_get("/ok", ok)
+        return app
+
+
+def test_with_several_models_the_first_is_tested_and_the_processes_it_calls_are_inlined(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.support.call_process import (
+        CAPTURE,
+        CHECKOUT_BINDINGS,
+        CHECKOUT_BPMN,
+        FRAUD_BPMN,
+        PAYMENT_BPMN,
+    )
+
+    models = {"checkout": CHECKOUT_BPMN, "payment": PAYMENT_BPMN, "fraud": FRAUD_BPMN}
+    for name, xml in models.items():
+        (tmp_path / f"{name}.bpmn").write_bytes(xml)
+    (tmp_path / "bindings.yaml").write_text(CHECKOUT_BINDINGS, encoding="utf-8")
+    with sut_in_thread(_Ok()) as base_url:
+        (tmp_path / "env.yaml").write_text(
+            f"name: ok\nservices:\n  api:\n    base_url: {base_url}\n", encoding="utf-8"
+        )
+        files = ["--bindings", "bindings.yaml", "--env", "env.yaml", "--json"]
+        tested = _in(tmp_path, env, "checkout.bpmn", "payment.bpmn", "fraud.bpmn", *files)
+        called_first = _in(tmp_path, env, "payment.bpmn", "checkout.bpmn", *files)
+    assert tested.returncode == 1, tested.stderr  # Capture's check fails against /ok
+    result = json.loads(tested.stdout)
+    assert result["process"]["key"] == "Checkout"
+    assert [f["element_id"] for f in result["failures"]] == [CAPTURE]
+    assert called_first.returncode == 2
+    assert "say which to test with --process" in json.loads(called_first.stdout)["message"]

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -114,8 +114,12 @@ class Sut:
         return await self._answer(order)
 
 
+class Serving(Protocol):
+    def app(self) -> web.Application: ...
+
+
 @contextmanager
-def sut_in_thread(sut: Sut) -> Iterator[str]:
+def sut_in_thread(sut: Serving) -> Iterator[str]:
     """`sut` served on 127.0.0.1 from a thread with its own loop; yields its base URL."""
     ready = threading.Event()
     found: dict[str, Any] = {}
