@@ -38,9 +38,29 @@ def embedded_database_url(home: Path) -> str:
             "Set ORCHESTRA_HOME to a folder you can write, "
             "or ORCHESTRA_DATABASE_URL to use an existing server."
         ) from exc
-    base = _start_server(home / "pgdata")
-    _ensure_database(base)
+    base = _running_server(home / "pgdata")
+    if base is None:
+        base = _start_server(home / "pgdata")
+        _ensure_database(base)
     return base.replace("/postgres?", f"/{DATABASE}?", 1)
+
+
+def _running_server(data: Path) -> str | None:
+    """The URL of the server already running in `data`, found from its `postmaster.pid` without
+    importing pgserver (a tenth of a second a command); None when there is none to reach."""
+    try:
+        lines = (data / "postmaster.pid").read_text().splitlines()
+    except OSError:
+        return None
+    # postmaster.pid: pid, data directory, start time, port, socket directory, host, shmem, status
+    if len(lines) < 8 or lines[7].strip() != "ready" or not lines[4].strip():
+        return None
+    url = f"postgresql://postgres:@/postgres?host={quote(lines[4].strip())}"
+    try:
+        _ensure_database(url)
+    except psycopg.OperationalError:  # a file left by a crash or a reboot: pgserver starts it
+        return None
+    return url
 
 
 def _start_server(data: Path) -> str:
