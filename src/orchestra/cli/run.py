@@ -13,13 +13,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orchestra.binding.factory import executor_factory
 from orchestra.cli.output import console, emit, json_option, with_database
 from orchestra.cli.params import NAME
 from orchestra.config import Settings
-from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
+from orchestra.domain.statuses import FAILING_STATUSES, SuiteRunStatus, TestRunStatus
 from orchestra.errors import NotFound, UsageError
-from orchestra.reports.model import FAILING_STATUSES
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
@@ -29,6 +27,8 @@ ShowProgress = Callable[[running.Progress, float], None]
 
 
 def _executor_factory() -> ExecutorFactory:
+    from orchestra.binding.factory import executor_factory  # the HTTP client, templates, checks
+
     return executor_factory()
 
 

@@ -8,30 +8,42 @@ this parser does not understand) answers None, and the caller asks Alembic inste
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
 import psycopg
 
-_ASSIGNMENT = re.compile(r"""^(revision|down_revision)\s*=\s*(None|"[^"]*"|'[^']*')\s*$""", re.M)
+# `revision = "0004"`, `down_revision: str | None = "0003"`, `down_revision = None`
+_ASSIGNMENT = re.compile(
+    r"""^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(None|"[^"\n]*"|'[^'\n]*')\s*(?:#.*)?$""",
+    re.MULTILINE,
+)
 
 
 @cache
 def head_revision() -> str | None:
     """The one revision no migration revises, or None when that is not plain to see."""
+    versions = files("orchestra.store") / "migrations" / "versions"
+    return head_of(
+        entry.read_text(encoding="utf-8")
+        for entry in versions.iterdir()
+        if entry.name.endswith(".py") and not entry.name.startswith("__")
+    )
+
+
+def head_of(migrations: Iterable[str]) -> str | None:
+    """The head of these migration files' texts; None for a branch or an unreadable file."""
     revisions: set[str] = set()
     revised: set[str] = set()
-    versions = files("orchestra.store") / "migrations" / "versions"
-    for entry in versions.iterdir():
-        if not entry.name.endswith(".py") or entry.name.startswith("__"):
-            continue
-        found = dict(_ASSIGNMENT.findall(entry.read_text(encoding="utf-8")))
-        if "revision" not in found or "down_revision" not in found:
+    for text in migrations:
+        found = dict(_ASSIGNMENT.findall(text))
+        if "revision" not in found or "down_revision" not in found or found["revision"] == "None":
             return None
-        revisions.add(found["revision"].strip("\"'"))
+        revisions.add(found["revision"][1:-1])
         if found["down_revision"] != "None":
-            revised.add(found["down_revision"].strip("\"'"))
+            revised.add(found["down_revision"][1:-1])
     heads = revisions - revised
     return heads.pop() if len(heads) == 1 else None
 
