@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.rows import DictRow
@@ -20,7 +21,9 @@ from orchestra.domain.records import (
 )
 from orchestra.domain.scenario import GeneratedSuite, ScenarioStep, TestScenario
 from orchestra.store.base import Repository
-from orchestra.store.runs import RunRepository
+
+if TYPE_CHECKING:
+    from orchestra.store.runs import RunRepository
 
 Connection = psycopg.AsyncConnection[DictRow]
 
@@ -255,4 +258,10 @@ class UnitOfWork:
         self.processes = ProcessRepository(conn)
         self.suites = SuiteRepository(conn)
         self.config = ConfigRepository(conn)
-        self.runs = RunRepository(conn)
+
+    @cached_property
+    def runs(self) -> RunRepository:
+        # imported on first use: listing processes or suites needs no runs (nor their modules)
+        from orchestra.store.runs import RunRepository
+
+        return RunRepository(self.conn)
