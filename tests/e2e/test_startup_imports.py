@@ -90,6 +90,15 @@ def test_a_command_shows_its_own_help_importing_only_its_module(tmp_path: Path) 
     assert modules & command_modules() == {"orchestra.cli.processes"}
 
 
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_no_command_loads_the_api_server_or_the_migrations_to_show_its_help(
+    tmp_path: Path, name: str
+) -> None:
+    done, modules = imported(tmp_path, name, "--help")
+    assert done.returncode == 0, done.stderr
+    assert [m for m in ("fastapi", "uvicorn", "alembic", "sqlalchemy") if m in modules] == []
+
+
 @pytest.mark.parametrize("args", [["processes", "list"], ["db", "status"]])
 def test_listing_on_a_current_schema_imports_neither_the_api_nor_the_migrations_nor_the_runtime(
     tmp_path: Path, database_url: str, args: list[str]
