@@ -101,7 +101,14 @@ def test_no_command_loads_the_api_server_or_the_migrations_to_show_its_help(
 
 @pytest.mark.parametrize(
     "args",
-    [["processes", "list"], ["db", "status"], ["env", "list"], ["dataset", "list"], ["status"]],
+    [
+        ["processes", "list"],
+        ["db", "status"],
+        ["env", "list"],
+        ["dataset", "list"],
+        ["suites", "list"],
+        ["status"],
+    ],
 )
 def test_listing_on_a_current_schema_imports_neither_the_api_nor_the_migrations_nor_the_runtime(
     tmp_path: Path, database_url: str, args: list[str]
