@@ -49,3 +49,10 @@ def test_a_command_added_eagerly_is_listed_beside_the_lazy_ones() -> None:
 def test_a_target_that_is_not_a_command_is_refused() -> None:
     with pytest.raises(TypeError, match="not a click command"):
         load_command("orchestra.cli.lazy:SUMMARY_WIDTH")
+
+
+def test_a_misspelt_command_is_answered_with_the_command_meant() -> None:
+    fresh = LazyGroup("orchestra", lazy_commands=COMMANDS)  # no command loaded yet
+    done = CliRunner().invoke(fresh, ["proceses", "list"])
+    assert done.exit_code == 2
+    assert "Did you mean 'processes'?" in done.output

@@ -37,6 +37,17 @@ class LazyGroup(click.Group):
             self.add_command(load_command(target), cmd_name)
         return self.commands.get(cmd_name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:  # suggest among every command, not loaded
+            name = exc.command_name
+            raise click.exceptions.NoSuchCommand(
+                name, possibilities=self.list_commands(ctx), ctx=ctx
+            ) from None
+
     def summaries(self) -> list[tuple[str, str]]:
         """Every command's name and summary, without importing the lazy ones."""
         lazy = {name: summary for name, (_, summary) in self.lazy_commands.items()}
