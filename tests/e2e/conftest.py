@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestra.store import embedded
+
 
 def orchestra(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -48,6 +50,4 @@ def empty_home(home_root: Path) -> Path:
 
 def stop_embedded(home: Path) -> None:
     """The embedded server outlives commands on purpose; the test stops it."""
-    data = str(home / "pgdata")
-    code = f"import pgserver; pgserver.get_server({data!r}, cleanup_mode='stop').cleanup()"
-    subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, check=False)
+    embedded.stop_embedded(home)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
+
 from tests.e2e.conftest import clean_env, orchestra, stop_embedded
 
 
@@ -97,3 +99,87 @@ def test_text_like_console_markup_in_a_printed_value_is_printed_as_it_is(databas
 
     assert status.returncode == 0, status.stderr
     assert "application_name=[/x][red]" in status.stdout
+
+
+def test_status_on_a_fresh_home_starts_the_server_and_exits_0_saying_the_schema_comes_next(
+    empty_home: Path,
+) -> None:
+    env = clean_env(ORCHESTRA_HOME=str(empty_home))
+    try:
+        status = orchestra("db", "status", "--json", env=env)
+        said = orchestra("db", "status", env=env)
+    finally:
+        stop_embedded(empty_home)
+    assert status.returncode == 0, status.stderr
+    described = json.loads(status.stdout)
+    assert (described["server"], described["revision"], described["schema"]) == (
+        "embedded",
+        None,
+        "empty",
+    )
+    assert said.returncode == 0, said.stderr
+    assert "schema:   empty: created on first use (or now by `orchestra db upgrade`)" in said.stdout
+
+
+def test_stop_stops_the_embedded_server_and_the_next_command_starts_it_again(
+    empty_home: Path,
+) -> None:
+    env = clean_env(ORCHESTRA_HOME=str(empty_home))
+    data = empty_home / "pgdata"
+    try:
+        assert orchestra("db", "upgrade", env=env).returncode == 0
+        pid = int((data / "postmaster.pid").read_text().split()[0])
+
+        stopped = orchestra("db", "stop", "--json", env=env)
+        again = orchestra("db", "stop", env=env)
+        restarted = orchestra("db", "status", "--json", env=env)
+    finally:
+        stop_embedded(empty_home)
+    assert stopped.returncode == 0, stopped.stderr
+    assert json.loads(stopped.stdout) == {
+        "server": "embedded",
+        "data_directory": str(data),
+        "stopped": True,
+    }
+    assert not Path(f"/proc/{pid}").exists()
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == f"the embedded PostgreSQL in {data} was not running"
+    assert restarted.returncode == 0, restarted.stderr
+    assert json.loads(restarted.stdout)["schema"] == "current"  # the data outlived the stop
+
+
+def test_stop_with_a_database_url_says_there_is_no_embedded_server_and_exits_2(
+    empty_home: Path, database_url: str
+) -> None:
+    env = clean_env(ORCHESTRA_HOME=str(empty_home), ORCHESTRA_DATABASE_URL=database_url)
+    stop = orchestra("db", "stop", "--json", env=env)
+    assert stop.returncode == 2
+    assert "Traceback" not in stop.stderr
+    refusal = json.loads(stop.stdout)
+    assert refusal["error"] == "UsageError"
+    assert refusal["message"].startswith(
+        "ORCHESTRA_DATABASE_URL is set, so Orchestra uses the server it names and has no "
+        "embedded server to stop"
+    )
+    assert not (empty_home / "pgdata").exists()
+
+
+def test_status_of_a_schema_a_newer_orchestra_migrated_exits_1_naming_it(
+    database_url: str,
+) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    status = orchestra("db", "status", env=clean_env(ORCHESTRA_DATABASE_URL=database_url))
+    assert status.returncode == 1, status.stderr
+    assert "revision 9999, which this Orchestra does not know" in status.stdout
+
+
+def test_status_of_a_schema_behind_head_exits_0_saying_first_use_upgrades_it(
+    database_url: str,
+) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0003'")
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+    status = orchestra("db", "status", "--json", env=env)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["schema"] == "behind"

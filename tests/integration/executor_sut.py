@@ -86,6 +86,10 @@ def _app(state: SutState) -> web.Application:
     async def html(request: web.Request) -> web.Response:
         return web.Response(text="<html>hello</html>", content_type="text/html")
 
+    async def html_not_found(request: web.Request) -> web.Response:
+        page = "<html><body><h1>404 Not Found</h1></body></html>"
+        return web.Response(text=page, content_type="text/html", status=404)
+
     async def redirect(request: web.Request) -> web.Response:
         raise web.HTTPFound("/ok")
 
@@ -114,6 +118,7 @@ def _app(state: SutState) -> web.Application:
     app.router.add_get("/status/{code}", status)
     app.router.add_get("/bad-json", bad_json)
     app.router.add_get("/html", html)
+    app.router.add_route("*", "/html-404", html_not_found)
     app.router.add_get("/redirect", redirect)
     app.router.add_get("/loop", loop)
     app.router.add_get("/big", big)

@@ -9,7 +9,12 @@ import pytest
 
 from orchestra.binding.factory import executor_factory
 from orchestra.errors import BindingRefused, ConfigurationError
-from orchestra.services.config import apply_environment, import_data_set, list_data_sets
+from orchestra.services.config import (
+    apply_environment,
+    import_data_set,
+    list_data_sets,
+    show_environment,
+)
 from orchestra.store.database import Database
 
 SECRET = "sup3r-s3cret-value"
@@ -138,3 +143,20 @@ async def test_a_stored_base_url_that_does_not_fit_once_substituted_names_its_li
         " Port out of range 0-65535"
     )
     assert caught.value.__cause__ is None
+
+
+async def test_applying_and_showing_an_environment_say_which_variables_reports_mask(
+    db: Database, tmp_path: Path
+) -> None:
+    text = """\
+    name: local
+    services:
+      orders: {base_url: "${ORDERS_URL}", auth: {type: bearer, token: "${ORDERS_TOKEN}"}}
+      partner: {base_url: "https://${secret:PARTNER_HOST}/api"}
+    variables: {tenant: "${TENANT}"}
+    """
+    applied = await apply_environment(db, write(tmp_path, "local.yaml", text))
+    shown = await show_environment(db, "local")
+
+    assert applied["masked"] == shown["masked"] == ["ORDERS_TOKEN", "PARTNER_HOST"]
+    assert set(applied["secret_refs"]) == {"ORDERS_URL", "ORDERS_TOKEN", "PARTNER_HOST", "TENANT"}

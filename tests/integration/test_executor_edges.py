@@ -381,7 +381,10 @@ async def test_a_jmespath_function_given_the_wrong_type_fails_the_check_and_poll
 
     assert once.status is StepStatus.FAILED
     assert once.error is not None
-    assert "jmespath length(items) ge: In function length(), invalid type" in once.error
+    assert (
+        "jmespath length(items) ge: expected 1, got None (In function length(), invalid type"
+        in (once.error)
+    )
     assert polled.status is StepStatus.PASSED, polled.error
     assert polled.attempts == 2
 

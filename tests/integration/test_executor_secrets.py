@@ -153,3 +153,39 @@ async def test_a_secret_with_reserved_characters_is_redacted_in_every_encoding(
         stored = outcome.model_dump_json()
         for form in (awkward, "p%40ss", "p%40ss+w%2Frd", 'rd+\\"q', "rd%2B%22q"):
             assert form not in stored, (where, form)
+
+
+def url_env(base_url: str) -> EnvironmentSpec:
+    return EnvironmentSpec.model_validate({
+        "name": "vars", "auth": {"type": "bearer", "token": "${API_TOKEN}"},
+        "headers": {"X-Tenant-Key": "${TENANT_KEY}"},
+        "services": {"api": {"base_url": base_url}},
+    })  # fmt: skip
+
+
+async def test_a_base_url_variable_is_shown_while_tokens_and_header_values_stay_masked(
+    sut: SutState,
+) -> None:
+    spec = url_env("${API_URL}")
+    environ = {"API_URL": sut.base_url, "API_TOKEN": API_TOKEN, "TENANT_KEY": "tenant-k-91"}
+    async with StepExecutor(spec, resolve_secrets(spec, environ)) as executor:
+        outcome = await executor.execute(bound_step({"action": {"path": "/echo"}}), context())
+
+    assert outcome.request is not None
+    assert outcome.request["url"] == f"{sut.base_url}/echo"
+    assert outcome.response is not None
+    assert outcome.response["url"] == f"{sut.base_url}/echo"
+    assert outcome.request["headers"]["X-Tenant-Key"] == "***"
+    assert_clean(outcome, API_TOKEN, "tenant-k-91")
+
+
+async def test_a_base_url_declared_secret_is_masked(sut: SutState) -> None:
+    spec = url_env("${secret:API_URL}")
+    environ = {"API_URL": sut.base_url, "API_TOKEN": API_TOKEN, "TENANT_KEY": "tenant-k-91"}
+    async with StepExecutor(spec, resolve_secrets(spec, environ)) as executor:
+        outcome = await executor.execute(bound_step({"action": {"path": "/echo"}}), context())
+
+    assert outcome.status is StepStatus.PASSED, outcome.error
+    assert outcome.request is not None
+    assert outcome.request["url"] == "***/echo"
+    assert_clean(outcome, sut.base_url, API_TOKEN)

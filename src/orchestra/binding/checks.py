@@ -18,8 +18,8 @@ from typing import Any
 import jmespath.exceptions
 
 from orchestra.binding.model import Check, compiled_jmespath, jsonpath_values
-from orchestra.binding.templates import Namespaces, Renderer, Templates
-from orchestra.domain.execution import CheckResult
+from orchestra.binding.templates import Namespaces, Reads, Renderer, Templates
+from orchestra.domain.execution import NO_MATCH, READ_MARK, CheckResult
 
 _UNPARSED: Any = object()
 _MAX_REPR = 200
@@ -120,9 +120,17 @@ class CompiledCheck:
     expected: Renderer  # rendered once per execution
     needs_response: bool
     name: str  # the check's name, worked out once
+    reads: Reads | None = None  # `that`: the values its template reads, told when it fails
 
     def evaluate(self, view: ResponseView | None, ns: Namespaces, expected: Any) -> CheckResult:
-        return _EVALUATORS[self.check.kind](self.check, self.name, view, expected)
+        result = _EVALUATORS[self.check.kind](self.check, self.name, view, expected)
+        if result.passed or self.reads is None:
+            return result
+        read = self.reads(ns)
+        if not read:
+            return result
+        told = ", ".join(f"{path} = {_short(value)}" for path, value in read.items())
+        return result.model_copy(update={"message": f"{result.message}{READ_MARK}{told}"})
 
 
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
@@ -149,7 +157,10 @@ def _not_json(constant: str) -> Any:
 def compile_check(check: Check, templates: Templates) -> CompiledCheck:
     # The executor renders `expected` once per execution, except for `that`: it is rendered after
     # each response, with `response` in scope.
-    return CompiledCheck(check, templates.compile(check.expected), check.kind != "that", check.name)
+    reads = templates.reads(check.expected) if check.kind == "that" else None
+    return CompiledCheck(
+        check, templates.compile(check.expected), check.kind != "that", check.name, reads
+    )
 
 
 DEFAULT_STATUS_CHECK = Check(kind="status", op="lt", expected=400)
@@ -164,13 +175,28 @@ def default_status_result(view: ResponseView) -> CheckResult:
     )  # fmt: skip
 
 
-def _result(name: str, passed: bool, expected: Any, actual: Any, why: str = "") -> CheckResult:
-    if passed and _shareable(expected) and _shareable(actual):
+def _result(
+    name: str, passed: bool, expected: Any, actual: Any, why: str = "", *, found: bool = True
+) -> CheckResult:
+    """A check's result; a failed one's message names the check, the expected and the actual
+    value (`why` adds the reason when the comparison itself could not be made)."""
+    if passed and found and _shareable(expected) and _shareable(actual):
         return _passed(name, expected, actual)
     message = None
     if not passed:
-        message = why or f"{name}: expected {_short(expected)}, got {_short(actual)}"
-    return CheckResult(name=name, passed=passed, expected=expected, actual=actual, message=message)
+        got = NO_MATCH if not found else _short(actual)
+        message = f"{name}: expected {_short(expected)}, got {got}"
+        if why:
+            message += f" ({why})"
+    return CheckResult(
+        name=name, passed=passed, expected=expected, actual=actual, message=message, found=found
+    )
+
+
+def not_judged(name: str, expected: Any, why: str) -> CheckResult:
+    """A check that could not be judged (the body is not JSON): failed, saying why."""
+    message = f"{name}: not judged: {why}"
+    return CheckResult(name=name, passed=False, expected=expected, message=message)
 
 
 def _shareable(value: Any) -> bool:
@@ -198,7 +224,7 @@ def _status(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     if check.op == "in" and isinstance(expected, list):
         return _result(name, any(_is_code(actual, code) for code in expected), expected, actual)
     passed, why = compare(check.op or "eq", actual, expected)
-    return _result(name, passed, expected, actual, why and f"{name}: {why}")
+    return _result(name, passed, expected, actual, why)
 
 
 def _is_code(actual: int, code: Any) -> bool:
@@ -213,7 +239,7 @@ def _is_code(actual: int, code: Any) -> bool:
 def _latency(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     actual = round(view.elapsed_ms, 1)
     passed, why = compare(check.op or "lt", actual, expected)
-    return _result(name, passed, expected, actual, why and f"{name}: {why}")
+    return _result(name, passed, expected, actual, why)
 
 
 def _header(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
@@ -228,7 +254,7 @@ def _header(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     else:
         expected = _header_text(expected)
     passed, why = compare(check.op or "eq", actual, expected)
-    return _result(name, passed, expected, actual, why and f"{name}: {why}")
+    return _result(name, passed, expected, actual, why, found=actual is not None)
 
 
 def _header_text(value: Any) -> Any:
@@ -239,21 +265,23 @@ def _jsonpath(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     found = jsonpath_values(check.target or "$", view.json())
     if check.op == "exists":
         return _result(name, bool(found) == bool(expected), bool(expected), bool(found))
-    actual = found[0] if len(found) == 1 else (found or None)
+    if not found:  # nothing there is not JSON null: only `ne` holds (`eq: null` does not)
+        return _result(name, check.op == "ne", expected, None, found=False)
+    actual = found[0] if len(found) == 1 else found
     passed, why = compare(check.op or "eq", actual, expected)
-    return _result(name, passed, expected, actual, why and f"{name}: {why}")
+    return _result(name, passed, expected, actual, why)
 
 
 def _jmespath(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     try:
         actual = compiled_jmespath(check.target or "@").search(view.json())
     except jmespath.exceptions.JMESPathError as exc:  # `length(items)` while items is null
-        return _result(name, False, expected, None, f"{name}: {exc}")
+        return _result(name, False, expected, None, str(exc))
     if check.op == "exists":  # JMESPath gives null for what is not there
         present = actual is not None
         return _result(name, present == bool(expected), bool(expected), present)
     passed, why = compare(check.op or "eq", actual, expected)
-    return _result(name, passed, expected, actual, why and f"{name}: {why}")
+    return _result(name, passed, expected, actual, why)
 
 
 @lru_cache(maxsize=256)
@@ -277,12 +305,16 @@ def _schema(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
         return _result(name, True, "valid against the schema", "valid")
     where = error.json_path
     actual = f"at {where}: {error.message}"
-    return _result(name, False, "valid against the schema", actual, f"schema: {actual}")
+    return _result(name, False, "valid against the schema", actual)
 
 
 def _that(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
     value = expected  # the executor renders `that` with `response` in scope
-    return _result(name, bool(value), True, value, f"that {check.expected}: got {_short(value)}")
+    result = _result(name, bool(value), True, value)
+    if result.passed:
+        return result
+    message = f"that {check.expected}: expected true, got {_short(value)}"
+    return result.model_copy(update={"message": message})
 
 
 _EVALUATORS: dict[str, Callable[[Check, str, Any, Any], CheckResult]] = {
@@ -317,8 +349,8 @@ def _compare(op: str, actual: Any, expected: Any) -> tuple[bool, str]:
         return actual is not None and _pattern(expected).search(str(actual)) is not None, ""
     if op == "length":
         if not hasattr(actual, "__len__"):
-            return False, f"length: {_short(actual)} has no length"
-        return len(actual) == expected, f"length: expected {expected}, got {len(actual)}"
+            return False, f"{_short(actual)} has no length"
+        return len(actual) == expected, f"its length is {len(actual)}"
     if op in ("gt", "lt", "ge", "le"):
         return _order(op, actual, expected)
     raise ValueError(f"unknown operator {op!r}")
@@ -350,15 +382,15 @@ def _contains(actual: Any, expected: Any) -> tuple[bool, str]:
         return any(json_equal(item, expected) for item in actual), ""
     if isinstance(actual, dict):
         return expected in actual, ""
-    return False, f"contains: {_short(actual)} is not a string, list or object"
+    return False, f"{_short(actual)} is not a string, list or object"
 
 
 def _order(op: str, actual: Any, expected: Any) -> tuple[bool, str]:
     numbers = (int, float)
     if isinstance(actual, bool) or not isinstance(actual, numbers):
-        return False, f"{op}: {_short(actual)} is not a number"
+        return False, f"{_short(actual)} is not a number"
     if isinstance(expected, bool) or not isinstance(expected, numbers):
-        return False, f"{op}: the expected value {_short(expected)} is not a number"
+        return False, f"the expected value {_short(expected)} is not a number"
     holds = {
         "gt": actual > expected,
         "lt": actual < expected,

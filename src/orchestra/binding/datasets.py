@@ -10,13 +10,36 @@ from __future__ import annotations
 import csv
 import io
 import json
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from orchestra.binding.yamlsource import Problem, Source, locate, parse, read_text_file, refusal
 from orchestra.errors import BindingRefused
 
 MAX_ROWS = 100_000
+
+Row = dict[str, Any]
+Rows = Annotated[list[Row], Field(min_length=1, max_length=MAX_ROWS)]
+
+
+class RowsDocument(BaseModel):
+    """A data set written as a mapping: its `rows`, and anything else for people (a title)."""
+
+    model_config = ConfigDict(extra="allow", title="Data set with rows")
+
+    rows: Rows
+
+
+@cache
+def data_set_adapter() -> TypeAdapter[Any]:
+    """What a YAML or JSON data set file holds: a list of rows, or a mapping with `rows`."""
+    return TypeAdapter(Annotated[Rows | RowsDocument, Field(title="Data set", description=_DOC)])
+
+
+_DOC = "Rows of test data: each a mapping of column to value, `{{ data.COLUMN }}` in templates."
 
 
 def load_dataset(path: str | Path) -> list[dict[str, Any]]:
@@ -88,6 +111,7 @@ def _structured_rows(text: str, name: str, suffix: str) -> list[dict[str, Any]]:
             line = locate(tree, loc, source) if tree is not None else None
             where = f"rows[{index}]"
             raise refusal(source, [Problem(where, line, "a row must be a mapping")])
+    data_set_adapter().validate_python(value)  # what the shipped JSON Schema says, too
     return value
 
 

@@ -18,15 +18,17 @@
 A `${NAME}` anywhere is a reference to the process environment variable NAME. Secret fields
 (auth tokens, passwords, API keys, client secrets, and every `secrets` entry) must be
 references: a literal secret in the file is refused, so the file and the database never hold
-one. Certificates named by `tls` are read when the file is loaded and kept as PEM text (they
-are public); a private key never is (see `orchestra.binding.tls`). `resolve_secrets` reads the
-variables at run time; `resolved_environment` substitutes them. Every value substituted is
-masked in results, except those referenced only under `variables` (`public_references`):
-`{{ env.NAME }}` shows them.
+one. `${secret:NAME}` declares NAME a secret wherever it is written. Certificates named by
+`tls` are read when the file is loaded and kept as PEM text (they are public); a private key
+never is (see `orchestra.binding.tls`). `resolve_secrets` reads the
+variables at run time; `resolved_environment` substitutes them. Results mask the values of
+secrets (`secret_references`: declared, or referenced by auth, headers, `secrets`, a key's
+password) and show the others (`public_references`: a `${ORDERS_URL}` base URL, `variables`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -35,7 +37,12 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from yarl import URL
 
-from orchestra.binding.references import REFERENCE, is_resolved, reference_only
+from orchestra.binding.references import (
+    REFERENCE,
+    SECRET_REFERENCE,
+    is_resolved,
+    reference_only,
+)
 from orchestra.binding.tls import Tls
 from orchestra.binding.tls_files import embed_certificates
 from orchestra.binding.yamlsource import (
@@ -192,18 +199,31 @@ class EnvironmentSpec(Frozen):
         found = REFERENCE.findall(self.model_dump_json(exclude={"applied_from"}))
         return list(dict.fromkeys(found))
 
+    def secret_references(self) -> frozenset[str]:
+        """The variables whose values results mask: those written `${secret:NAME}` anywhere,
+        and those referenced where credentials go (any `auth`, any `headers`, `secrets`, a
+        TLS key's password)."""
+        dumped = self.model_dump(mode="json", exclude={"applied_from"})
+        places = [dumped["auth"], dumped["headers"], dumped["secrets"], _key_password(dumped)]
+        for service in dumped["services"].values():
+            places += [service["auth"], service["headers"], _key_password(service)]
+        declared = SECRET_REFERENCE.findall(json.dumps(dumped))
+        return frozenset(REFERENCE.findall(json.dumps(places))) | frozenset(declared)
+
     def public_references(self) -> frozenset[str]:
-        """The variables referenced under `variables` and nowhere else: `{{ env.NAME }}` shows
-        them (the namespace holds no secrets), so results do not mask their values; a short
-        one ("a", "1") would otherwise mask those characters in every record."""
+        """The variables that are no secret (a base URL, `variables`, a key file's path):
+        results show their values, so a URL reads as it was sent, not `***/orders`."""
         everywhere = set(self.references())
-        dumped = self.model_dump_json(exclude={"applied_from", "variables"})
-        return frozenset(everywhere - set(REFERENCE.findall(dumped)) - set(self.secrets))
+        return frozenset(everywhere - self.secret_references() - set(self.secrets))
 
     def template_view(self) -> dict[str, Any]:
         """The `env` template namespace: variables, name and services' base URLs, no secrets."""
         services = {name: {"base_url": svc.base_url} for name, svc in self.services.items()}
         return {**self.variables, "name": self.name, "services": services}
+
+
+def _key_password(block: dict[str, Any]) -> Any:
+    return (block.get("tls") or {}).get("client_key_password")
 
 
 def load_environment(path: str | Path) -> EnvironmentSpec:

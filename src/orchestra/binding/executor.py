@@ -30,6 +30,7 @@ from orchestra.binding.checks import (
     InvalidJson,
     ResponseView,
     default_status_result,
+    not_judged,
 )
 from orchestra.binding.compiled import CompiledStep, StepError, render
 from orchestra.binding.environment import EnvironmentSpec, resolved_environment
@@ -42,8 +43,14 @@ from orchestra.domain.execution import CheckResult, StepContext, StepOutcome
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus
 from orchestra.errors import ConfigurationError
-from orchestra.protocols.base import ActionProtocol, ProtocolRequest, TransportError
+from orchestra.protocols.base import (
+    ActionProtocol,
+    ProtocolRequest,
+    ProtocolResponse,
+    TransportError,
+)
 from orchestra.protocols.registry import ProtocolRegistry, protocol_registry
+from orchestra.protocols.retry import RetryPolicy, retry_after
 
 BODY_LIMIT = 64 * 1024
 _CACHE_SIZE = 4096
@@ -224,7 +231,9 @@ class StepExecutor:
         while True:
             polls += 1
             try:
-                view = await self._send(protocol, request, compiled, run, where)
+                view = await self._send(
+                    protocol, request, compiled, run, where, deadline if eventually else None
+                )
                 self._judge(compiled, view, ns, expected, run, where)
             except StepError as exc:
                 # No answer yet, or one that cannot be judged yet (a gateway's HTML page, a
@@ -253,23 +262,61 @@ class StepExecutor:
         compiled: CompiledStep,
         run: Execution,
         where: str,
+        deadline: float | None = None,
     ) -> ResponseView:
-        retries = compiled.spec.action.retries if compiled.spec.action else 0
-        for attempt in range(retries + 1):
+        """One request, sent again on a transient failure as the action's retry policy says
+        (each counted in `run.attempts`); the last answer is the step's. A wait must end
+        before `deadline` (`eventually`'s) or, without one, be no longer than the request's
+        timeout: a `Retry-After: 3600` on a 10 s step is not waited for."""
+        action = compiled.spec.action
+        policy = action.retry_policy() if action is not None else None
+        attempt = 0
+        while True:
+            attempt += 1
             run.attempts += 1
             try:
                 response = await protocol.send(request)
-                break
             except TransportError as exc:
-                if attempt == retries:
-                    tries = f" (after {retries + 1} attempts)" if retries else ""
+                wait = self._retry_wait(policy, attempt, deadline, request, exc)
+                if wait is None:
+                    tries = f" (after {attempt} attempts)" if attempt > 1 else ""
                     raise StepError(f"{where}: {exc.message}{tries}") from exc
-                await self._sleep(min(0.1 * 2**attempt, 2.0))
+            else:
+                wait = self._retry_wait(policy, attempt, deadline, request, response)
+                if wait is None:
+                    break
+            await self._sleep(wait)
         run.response = response
         run.view = ResponseView(
             response.status, response.headers, response.body, response.elapsed_ms
         )
         return run.view
+
+    def _retry_wait(
+        self,
+        policy: RetryPolicy | None,
+        attempt: int,
+        deadline: float | None,
+        request: ProtocolRequest,
+        outcome: ProtocolResponse | TransportError,
+    ) -> float | None:
+        """How long to wait before sending again; None: do not (not transient, no attempts
+        left, or a wait, a `Retry-After` included, that the step has no time for)."""
+        if policy is None or attempt >= policy.attempts:
+            return None
+        asked = None
+        if isinstance(outcome, TransportError):
+            if not policy.retries_failure(timeout=outcome.timeout, transient=outcome.transient):
+                return None
+        elif policy.retries_status(outcome.status):
+            asked = retry_after(outcome.headers)
+        else:
+            return None
+        wait = policy.wait(attempt) if asked is None else asked
+        fits = (
+            self._clock() + wait <= deadline if deadline is not None else wait <= request.timeout_s
+        )
+        return wait if fits else None
 
     def _judge(
         self,
@@ -280,23 +327,32 @@ class StepExecutor:
         run: Execution,
         where: str,
     ) -> None:
+        """Every check judged, each on its own: a status that does not hold FAILS the step
+        even when the body cannot be read as JSON (an HTML 404 page); a check that cannot be
+        judged ends it in ERROR only when every check that could be judged held."""
         results: list[CheckResult] = []
         if view is not None and not compiled.status_checked:
             results.append(default_status_result(view))
         with_response: Namespaces | None = None
+        unjudged: list[str] = []  # why each check that could not be judged was not
         for check, value in zip(compiled.checks, expected, strict=True):
             if check.needs_response and view is None:
                 raise StepError(f"{where}: check {check.name} needs an action to check")
+            scope = ns
             if not check.needs_response:
                 if with_response is None:
                     with_response = {**ns, "response": view.namespace()} if view else ns
-                value = render(check.expected, with_response, where, f"check {check.name}")
+                scope = with_response
+                value = render(check.expected, scope, where, f"check {check.name}")
             try:
-                results.append(check.evaluate(view, ns, value))
+                results.append(check.evaluate(view, scope, value))
             except CheckError as exc:
-                raise StepError(f"{where}: check {check.name}: {exc.message}") from exc
+                unjudged.append(f"check {check.name}: {exc.message}")
+                results.append(not_judged(check.name, value, exc.message))
         run.checks = results
-        failed = [result.message or result.name for result in results if not result.passed]
+        failed = [r.message or r.name for r in results if not r.passed]
+        if unjudged and len(failed) == len(unjudged):  # nothing judged failed: cannot say
+            raise StepError(f"{where}: {'; '.join(unjudged)}")
         run.status = StepStatus.FAILED if failed else StepStatus.PASSED
         run.error = f"{where}: {'; '.join(failed)}" if failed else None
 

@@ -1,5 +1,8 @@
 """What a binding says, as validated data: the file's shape and the step specs it becomes.
 
+Users' reference: docs/bindings.md (every key, tested); its JSON Schema is generated from
+these models (`orchestra.schemas`).
+
 A binding file (YAML) maps BPMN elements to what they do against the SUT:
 
     defaults: {service: orders, timeout: 10}
@@ -77,6 +80,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     SerializeAsAny,
     ValidationError,
     field_validator,
@@ -87,6 +91,7 @@ from pydantic_core import PydanticCustomError
 from orchestra.domain.process import Frozen
 from orchestra.protocols.base import ActionSpec, Headers, layered
 from orchestra.protocols.registry import UnknownProtocol, protocol_registry
+from orchestra.protocols.retry import RetryPolicy
 
 CheckKind = Literal["status", "header", "jsonpath", "jmespath", "schema", "latency_ms", "that"]
 Operator = Literal[
@@ -200,6 +205,89 @@ class Check(Frozen):
     def name(self) -> str:
         subject = f"{self.kind} {self.target}" if self.target else self.kind
         return f"{subject} {self.op}" if self.op else subject
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: Any, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        """The file's short form (`{status: 201}`, `{jsonpath: $.state, eq: PAID}`), which is
+        what people write; the normalized form is Orchestra's own."""
+        return check_json_schema()
+
+
+_TEMPLATE = {"type": "string", "pattern": r"\{\{|\{%"}
+_NUMBER_OR_TEMPLATE = {"anyOf": [{"type": "number"}, _TEMPLATE]}
+_STATUS_CODE = {
+    "anyOf": [
+        {"type": "integer", "minimum": 100, "maximum": 599},
+        {"type": "string", "pattern": r"^([1-5]xx|[1-5][0-9][0-9])$|\{\{|\{%"},
+    ]
+}
+
+
+def _comparison_schema(subject: str, value: dict[str, Any]) -> dict[str, Any]:
+    """`status: 201`, `[200, 201]`, `2xx`, `{lt: 400}`; `latency_ms: 500`, `{le: 800}`."""
+    ops = sorted(_OPERATORS_OF[subject])
+    one_op = {
+        "type": "object",
+        "minProperties": 1,
+        "maxProperties": 1,
+        "additionalProperties": False,
+        "properties": {
+            op: ({"type": "array", "items": _STATUS_CODE, "minItems": 1} if op == "in" else value)
+            for op in ops
+        },
+    }
+    forms = [value, one_op]
+    if subject == "status":
+        forms.insert(1, {"type": "array", "items": _STATUS_CODE, "minItems": 1})
+    return {"anyOf": forms}
+
+
+def _operator_schema(op: str) -> dict[str, Any]:
+    if op == "exists":
+        return {"type": "boolean"}
+    if op == "length":
+        return {"anyOf": [{"type": "integer", "minimum": 0}, _TEMPLATE]}
+    if op in ("gt", "lt", "ge", "le"):
+        return _NUMBER_OR_TEMPLATE
+    if op == "in":
+        return {"anyOf": [{"type": "array"}, _TEMPLATE]}
+    if op == "matches":
+        return {"type": "string"}
+    return {}
+
+
+def check_json_schema() -> dict[str, Any]:
+    """One check as a binding file writes it: exactly one subject, at most one operator."""
+    status_value = _STATUS_CODE
+    latency_value = {"anyOf": [{"type": "number", "exclusiveMinimum": 0}, _TEMPLATE]}
+    forms: list[dict[str, Any]] = [
+        _one_subject("status", _comparison_schema("status", status_value), ()),
+        _one_subject("latency_ms", _comparison_schema("latency_ms", latency_value), ()),
+        _one_subject("schema", {"type": ["object", "boolean"]}, ()),
+        _one_subject("that", _TEMPLATE, ()),
+    ]
+    for subject in ("header", "jsonpath", "jmespath"):
+        forms.append(_one_subject(subject, {"type": "string"}, sorted(_OPERATORS_OF[subject])))
+    return {
+        "title": "Check",
+        "description": "One check: a subject (status, header, jsonpath, jmespath, schema, "
+        "latency_ms, that) and at most one operator (eq, ne, contains, matches, exists, gt, "
+        "lt, ge, le, length, in). See docs/bindings.md#checks.",
+        "oneOf": forms,
+    }
+
+
+def _one_subject(subject: str, value: dict[str, Any], ops: list[str] | tuple[()]) -> dict[str, Any]:
+    properties = {subject: value, **{op: _operator_schema(op) for op in ops}}
+    return {
+        "type": "object",
+        "required": [subject],
+        "properties": properties,
+        "additionalProperties": False,
+        "maxProperties": 2 if ops else 1,
+    }
 
 
 def _check_schema(schema: Any) -> None:
@@ -366,7 +454,14 @@ class Defaults(Frozen):
     headers: Headers = Field(default_factory=dict)
     timeout: float | None = Field(default=None, gt=0)
     retries: int | None = Field(default=None, ge=0, le=10)
+    retry: RetryPolicy | None = None  # for every action that gives neither retry nor retries
     eventually: Eventually | None = None
+
+    @model_validator(mode="after")
+    def _one_retry_form(self) -> Defaults:
+        if self.retry is not None and self.retries is not None:
+            raise ValueError("give `retry` or `retries`, not both (`retry` says more)")
+        return self
 
 
 class ScenarioDependency(Frozen):
@@ -463,7 +558,10 @@ def spec_from_binding(binding: StepBinding, defaults: Defaults, data: dict[str, 
             updates["service"] = defaults.service
         if action.timeout is None and defaults.timeout is not None:
             updates["timeout"] = defaults.timeout
-        if "retries" not in action.model_fields_set and defaults.retries is not None:
+        own_retry = {"retries", "retry"} & action.model_fields_set
+        if not own_retry and defaults.retry is not None:
+            updates["retry"] = defaults.retry
+        elif not own_retry and defaults.retries is not None:
             updates["retries"] = defaults.retries
         action = action.model_copy(update=updates)
     return StepSpec(

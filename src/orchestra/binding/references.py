@@ -2,7 +2,8 @@
 
 Secret fields of environments (auth tokens, passwords, API keys, client secrets, `secrets`
 entries, a TLS key's password) must hold a reference, so neither a file nor the database ever
-holds the secret itself.
+holds the secret itself. `${secret:NAME}` is the same reference, declaring NAME's value a
+secret wherever it is written (a base URL's host, say): results and reports mask it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import re
 
 from pydantic import ValidationInfo
 
-REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+REFERENCE = re.compile(r"\$\{(?:secret:)?([A-Za-z_][A-Za-z0-9_]*)\}")
+SECRET_REFERENCE = re.compile(r"\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def reference_only(field: str, value: str | None) -> None:

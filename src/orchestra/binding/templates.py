@@ -25,6 +25,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 Namespaces = Mapping[str, Any]
 Renderer = Callable[[Namespaces], Any]
+Reads = Callable[[Namespaces], dict[str, Any]]
+# What a failed `that` may tell of the values it read: never `secrets`.
+_SHOWN_NAMESPACES = frozenset({"data", "vars", "steps", "suite", "env", "run", "response"})
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{((?:(?!\}\}|\{\{|\{%).)*)\}\}\s*$", re.DOTALL)
 # `{{ vars.order.id }}`, `{{ data.items[0] }}`, `{{ response.headers['X-Id'] }}`: plain lookups
@@ -166,6 +169,30 @@ class Templates:
         if len(body[0].nodes) != 1 or isinstance(body[0].nodes[0], nodes.TemplateData):
             return None
         return text[2:-2]
+
+    def reads(self, source: str) -> Reads:
+        """A function giving the values `source` reads, by dotted path (`vars.total`): each
+        longest plain lookup of the template found in the namespaces, in order, secrets left
+        out. A template that does not parse reads nothing."""
+        try:
+            tree = self._env.parse(source)
+        except TemplateSyntaxError:
+            return lambda ns: {}
+        chains: list[list[str | int]] = []
+        for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+            chain = _chain(node)
+            if chain is not None and chain[0] in _SHOWN_NAMESPACES and chain not in chains:
+                chains.append(chain)
+        longest = [
+            c for c in chains if not any(len(o) > len(c) and o[: len(c)] == c for o in chains)
+        ]
+        longest.sort(key=chains.index)
+
+        def values(ns: Namespaces) -> dict[str, Any]:
+            found = ((_dotted(chain), _lookup(ns, chain)) for chain in longest)
+            return {path: value for path, value in found if value is not _MISSING}
+
+        return values
 
     def _missing_variable(self, source: str, ns: Namespaces) -> str | None:
         """The shortest dotted path of the template that the namespaces do not have."""

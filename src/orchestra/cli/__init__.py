@@ -62,6 +62,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "orchestra.cli.run:run",
         "Start a suite run of SUITE_ID; with --wait, execute it here...",
     ),
+    "schema": (
+        "orchestra.cli.schema:schema",
+        "Print the JSON Schema of a bindings, environment or data-set...",
+    ),
     "serve": (
         "orchestra.cli.serve:serve",
         "Serve the REST API until SIGINT or SIGTERM: OpenAPI at...",

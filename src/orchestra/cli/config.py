@@ -71,9 +71,7 @@ def apply(file: Path, as_json: bool) -> None:
             out.print(f"  {escape(name)}: {escape(url)}")
         for name, tls in result["tls"].items():
             out.print(f"  tls{f' ({escape(name)})' if name else ''}: {escape(tls_text(tls))}")
-        if result["secret_refs"]:
-            refs = ", ".join(f"${{{ref}}}" for ref in result["secret_refs"])
-            out.print(f"  secrets read at run time from: {escape(refs)}")
+        _print_references(out, result)
 
     emit(result, as_json=as_json, human=human)
 
@@ -95,11 +93,18 @@ def show(name: str, as_json: bool) -> None:
             out.print(f"  {escape(service_name)}: {escape(service['base_url'])}")
             if "tls" in service:
                 out.print(f"    tls: {escape(tls_text(service['tls']))}")
-        if result["secret_refs"]:
-            refs = ", ".join(f"${{{ref}}}" for ref in result["secret_refs"])
-            out.print(f"  secrets read at run time from: {escape(refs)}")
+        _print_references(out, result)
 
     emit(result, as_json=as_json, human=human)
+
+
+def _print_references(out: Console, result: dict[str, Any]) -> None:
+    """Which variables are read at run time, and which of them reports mask."""
+    if result["secret_refs"]:
+        refs = ", ".join(f"${{{ref}}}" for ref in result["secret_refs"])
+        out.print(f"  variables read at run time from: {escape(refs)}")
+        masked = ", ".join(f"${{{ref}}}" for ref in result["masked"]) or "none"
+        out.print(f"  masked in reports (secrets): {escape(masked)}; the others are shown")
 
 
 def tls_text(tls: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""`orchestra db status | upgrade`."""
+"""`orchestra db status | upgrade | stop | migrate-home`."""
 
 from __future__ import annotations
 
@@ -22,17 +22,29 @@ def db() -> None:
 @db.command()
 @json_option
 def status(as_json: bool) -> None:
-    """Say which server is used and whether the schema is current."""
+    """Say which server is used and whether the schema is current.
+
+    Exit 0 also when the schema is empty or behind (the next command brings it to head), 1 when
+    a newer Orchestra migrated it past what this one knows."""
     result = asyncio.run(database.status(Settings.from_env()))
 
     def human(out: Console) -> None:
         _describe(out, result)
-        state = "current" if result["current"] else f"behind (head is {result['head']})"
-        out.print(f"schema:   revision {result['revision'] or 'none'}, {state}")
+        out.print(f"schema:   {_SCHEMA_STATES[result['schema']].format(**result)}")
 
     emit(result, as_json=as_json, human=human)
-    if not result["current"]:
+    if result["schema"] == "unknown":
         raise click.exceptions.Exit(1)
+
+
+_SCHEMA_STATES = {
+    "current": "revision {revision}, current",
+    "empty": "empty: created on first use (or now by `orchestra db upgrade`)",
+    "behind": "revision {revision}, behind {head}: upgraded on first use "
+    "(or now by `orchestra db upgrade`)",
+    "unknown": "revision {revision}, which this Orchestra does not know (its newest is {head}):"
+    " a newer Orchestra migrated it; use that one",
+}
 
 
 @db.command()
@@ -49,6 +61,45 @@ def upgrade(as_json: bool) -> None:
             )
         else:
             out.print(f"schema:   already at revision {result['revision']}")
+
+    emit(result, as_json=as_json, human=human)
+
+
+@db.command()
+@json_option
+def stop(as_json: bool) -> None:
+    """Stop the embedded PostgreSQL of ORCHESTRA_HOME (the next command starts it again)."""
+    result = asyncio.run(database.stop(Settings.from_env()))
+
+    def human(out: Console) -> None:
+        done = "stopped" if result["stopped"] else "was not running"
+        out.print(f"the embedded PostgreSQL in {escape(result['data_directory'])} {done}")
+
+    emit(result, as_json=as_json, human=human)
+
+
+@db.command(name="migrate-home")
+@json_option
+def migrate_home(as_json: bool) -> None:
+    """Carry ORCHESTRA_HOME's data over from an older PostgreSQL major version.
+
+    Every database is dumped from the old server and restored into a new data directory; the
+    old one is kept beside it, renamed pgdata-pgOLD. A no-op when the home is current."""
+    result = asyncio.run(database.migrate_home(Settings.from_env()))
+
+    def human(out: Console) -> None:
+        data = escape(result["data_directory"])
+        if not result["migrated"]:
+            made = result["from_major"]
+            state = f"is PostgreSQL {made}'s already" if made else "holds no data yet"
+            out.print(f"{data} {state}: nothing to migrate")
+            return
+        names = ", ".join(result["databases"])
+        out.print(
+            f"{data}: PostgreSQL {result['from_major']} -> {result['to_major']}, "
+            f"databases {escape(names)}; the old data is kept in {escape(result['kept_as'])} "
+            "(delete it once you are satisfied)"
+        )
 
     emit(result, as_json=as_json, human=human)
 

@@ -38,12 +38,19 @@ class StepContext(Frozen):
     secrets: dict[str, str] = Field(default_factory=dict)  # resolved at run time, never stored
 
 
+NO_MATCH = "no match"  # what reports show for a check whose subject is not there (`found`)
+READ_MARK = "; it read "  # in a failed `that` check's message, before the values it read
+
+
 class CheckResult(Frozen):
     name: str  # e.g. "status", "jsonpath $.state eq"
     passed: bool
     expected: Any = None
     actual: Any = None
     message: str | None = None
+    # False when what the check reads is not there: a JSONPath matching nothing, a header
+    # the response lacks. `actual` is then null, which reports show as "no match", not null.
+    found: bool = True
 
 
 class StepOutcome(Frozen):

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, Protocol
 from urllib.parse import urlencode
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from orchestra.protocols.retry import RetryPolicy, legacy_policy
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP field name (RFC 9110)
 
@@ -57,12 +59,18 @@ def layered(under: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
 
 
 class TransportError(Exception):
-    """No response: the message says what went wrong and where (method and URL)."""
+    """No response: the message says what went wrong and where (method and URL).
 
-    def __init__(self, message: str, *, timeout: bool = False) -> None:
+    `timeout`: none came in time. `transient`: sending again may get one (a refused or reset
+    connection); False for what would fail the same way again (an invalid URL, a body over the
+    limit, too many redirects): an action's `retry: {on: [connect]}` does not send it again.
+    """
+
+    def __init__(self, message: str, *, timeout: bool = False, transient: bool = True) -> None:
         super().__init__(message)
         self.message = message
         self.timeout = timeout
+        self.transient = transient
 
 
 class ActionSpec(BaseModel):
@@ -75,12 +83,25 @@ class ActionSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    COMMON: ClassVar[frozenset[str]] = frozenset({"protocol", "service", "timeout", "retries"})
+    COMMON: ClassVar[frozenset[str]] = frozenset(
+        {"protocol", "service", "timeout", "retries", "retry"}
+    )
 
     protocol: str
     service: str | None = None  # None: the binding's default, else the environment's only one
     timeout: float | None = Field(default=None, gt=0)  # seconds, per request
-    retries: int = Field(default=0, ge=0, le=10)  # on transport errors only
+    retries: int = Field(default=0, ge=0, le=10)  # on transport errors only (the older form)
+    retry: RetryPolicy | None = None  # transient failures sent again (see protocols.retry)
+
+    @model_validator(mode="after")
+    def _one_retry_form(self) -> ActionSpec:
+        if self.retry is not None and self.retries:
+            raise ValueError("give `retry` or `retries`, not both (`retry` says more)")
+        return self
+
+    def retry_policy(self) -> RetryPolicy | None:
+        """How this action's failures are retried: `retry`, else the older `retries: N`."""
+        return self.retry if self.retry is not None else legacy_policy(self.retries)
 
     def protocol_fields(self) -> dict[str, Any]:
         """The protocol's own fields (by field name), as the executor renders them."""

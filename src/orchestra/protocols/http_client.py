@@ -133,13 +133,15 @@ class HttpProtocol:
                 if left <= 0:
                     raise TimeoutError
                 timeout = aiohttp.ClientTimeout(total=left)  # the redirects share the time
-            raise TransportError(f"{_where(request)}: more than {MAX_REDIRECTS} redirects")
+            raise TransportError(
+                f"{_where(request)}: more than {MAX_REDIRECTS} redirects", transient=False
+            )
         except TimeoutError as exc:
             raise TransportError(
                 f"{_where(request)}: no response within {request.timeout_s:g} s", timeout=True
             ) from exc
         except aiohttp.InvalidURL as exc:
-            raise TransportError(f"{_where(request)}: invalid URL") from exc
+            raise TransportError(f"{_where(request)}: invalid URL", transient=False) from exc
         except aiohttp.ClientSSLError as exc:
             raise TransportError(f"{_where(request)}: {_handshake_failure(request, exc)}") from exc
         except aiohttp.ClientConnectorError as exc:
@@ -154,7 +156,9 @@ class HttpProtocol:
             raise TransportError(f"{_where(request)}: {reason}") from exc
         except ValueError as exc:  # last: certificate errors are ValueErrors too (ssl's)
             # a rendered header aiohttp refuses to send (a line break)
-            raise TransportError(f"{_where(request)}: cannot send it: {exc}") from exc
+            raise TransportError(
+                f"{_where(request)}: cannot send it: {exc}", transient=False
+            ) from exc
 
     async def _body(self, request: ProtocolRequest, response: aiohttp.ClientResponse) -> bytes:
         """The whole body, unless it is larger than the limit: said by Content-Length, or found
@@ -180,7 +184,8 @@ class HttpProtocol:
                 return b"".join(chunks)
         raise TransportError(
             f"{_where(request)}: the response body is larger than {_size(limit)}"
-            f" (status {response.status}); not read further"
+            f" (status {response.status}); not read further",
+            transient=False,
         )
 
     async def aclose(self) -> None:

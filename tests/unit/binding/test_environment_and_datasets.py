@@ -6,7 +6,12 @@ from pathlib import Path
 import pytest
 
 from orchestra.binding.datasets import load_dataset
-from orchestra.binding.environment import load_environment, resolve_secrets, resolved_environment
+from orchestra.binding.environment import (
+    EnvironmentSpec,
+    load_environment,
+    resolve_secrets,
+    resolved_environment,
+)
 from orchestra.domain.records import MAX_NAME_LENGTH
 from orchestra.errors import BindingRefused, ConfigurationError
 
@@ -320,3 +325,19 @@ def test_an_environment_or_service_name_longer_than_the_api_takes_is_refused_wit
         f"served.yaml:2: services: a service's name has at most {MAX_NAME_LENGTH} characters,"
         f" not {MAX_NAME_LENGTH + 1}: 'nnnn"
     ) in too_long_service.value.message
+
+
+def test_secrets_are_declared_or_credentials_and_the_other_variables_are_plain() -> None:
+    spec = EnvironmentSpec.model_validate({
+        "name": "x", "headers": {"X-Key": "${HEADER_KEY}"},
+        "services": {
+            "orders": {"base_url": "${ORDERS_URL}", "auth": {"type": "bearer", "token": "${T}"}},
+            "billing": {"base_url": "https://${secret:BILLING_HOST}/v1"},
+        },
+        "variables": {"tenant": "${TENANT}"}, "secrets": {"admin": "${ADMIN}"},
+    })  # fmt: skip
+
+    assert spec.secret_references() == {"HEADER_KEY", "T", "BILLING_HOST", "ADMIN"}
+    assert spec.public_references() == {"ORDERS_URL", "TENANT"}
+    values = dict.fromkeys(spec.references(), "h") | {"ORDERS_URL": "http://o"}
+    assert resolved_environment(spec, values).services["billing"].base_url == "https://h/v1"

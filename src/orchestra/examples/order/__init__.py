@@ -38,8 +38,8 @@ def example_path(name: str) -> Path:
 def environment_text(base_url: str) -> str:
     """environment.yaml with the SUT's URL written in, the token left a `${...}` reference.
 
-    Every `${...}` value is a secret to the executor and redacted from results, the URL too;
-    writing the URL in keeps it readable in reports.
+    The URL is a plain variable (shown in reports either way); writing it in lets the text be
+    applied without setting ORCHESTRA_EXAMPLE_URL.
     """
     text = example_path(ENVIRONMENT_FILE).read_text(encoding="utf-8")
     return text.replace("${" + URL_VARIABLE + "}", base_url)
