@@ -77,14 +77,13 @@ def interleaved(
 def embedded_home(pycache: Path) -> Iterator[Path]:
     """A home whose embedded server is running; stopped afterwards."""
     home = Path(tempfile.mkdtemp(prefix="orchestra-bench-home-"))
-    home.chmod(0o755)  # pgserver runs the server as its own user when started by root
+    home.chmod(0o755)  # the server runs as its own user when started by root
     env = _environment(pycache, ORCHESTRA_HOME=str(home))
     try:
         subprocess.run([*ORCHESTRA, "db", "upgrade"], env=env, check=True, capture_output=True)
         yield home
     finally:
-        stop = f"import pgserver; pgserver.get_server({str(home / 'pgdata')!r}).cleanup()"
-        subprocess.run([sys.executable, "-c", stop], env=env, capture_output=True, check=False)
+        subprocess.run([*ORCHESTRA, "db", "stop"], env=env, capture_output=True, check=False)
         shutil.rmtree(home, ignore_errors=True)
 
 
