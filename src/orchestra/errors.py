@@ -51,7 +51,22 @@ class DatabaseUnreachable(ConfigurationError):
 
 
 class NotFound(OrchestraError):
+    """Something named that is not there, said one way everywhere: `no KIND REFERENCE`, then
+    why in brackets when a name was looked up (`no suite 'order' (process 'order' is not
+    imported)`). The details carry the same facts for a program: `kind` (suite, suite run,
+    process, environment, data set), `reference` as given, and `reason` when there is one.
+    Each interface adds its own words (the CLI a command that lists what there is)."""
+
     http_status = 404
+
+    def __init__(self, kind: str, reference: int | str, *, reason: str | None = None) -> None:
+        shown = str(reference) if isinstance(reference, int) else repr(reference)
+        message = f"no {kind} {shown}" + (f" ({reason})" if reason else "")
+        details: dict[str, Any] = {"kind": kind, "reference": reference}
+        if reason:
+            details["reason"] = reason
+        super().__init__(message, details=details)
+        self.kind = kind
 
 
 class Conflict(OrchestraError):

@@ -29,10 +29,10 @@ def test_dataset_import_and_env_apply_print_what_they_stored(
     assert "environment staging" in applied.stdout
     assert "${TOKEN}" in applied.stdout
     listed = orchestra("env", "list", "--json", env=env)
-    assert json.loads(listed.stdout) == [
+    assert json.loads(listed.stdout) == {"environments": [
         {"environment": "staging", "id": 1, "services": {"orders": "http://127.0.0.1:9"},
          "secret_refs": ["TOKEN"]}
-    ]  # fmt: skip
+    ]}  # fmt: skip
 
 
 def test_an_invalid_environment_file_exits_1_naming_the_line(

@@ -30,7 +30,7 @@ async def test_orchestra_prune_prints_json_and_refuses_what_it_cannot_do(
     assert dry.returncode == 0, dry.stderr
     document = json.loads(dry.stdout)
     assert document["dry_run"] is True
-    assert [run["id"] for run in document["suite_runs"]] == [ids[0]]
+    assert [run["suite_run"] for run in document["suite_runs"]] == [ids[0]]
     assert document["totals"] == {"suite_runs": 1, "test_runs": 2, "step_results": 3}
     assert done.returncode == 0, done.stderr
     assert "Deleted 1 suite run (2 test runs, 3 step results)" in done.stdout

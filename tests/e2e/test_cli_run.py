@@ -76,8 +76,8 @@ def test_a_suite_run_from_the_command_line_fails_on_the_planted_defect(
 
 def test_running_a_suite_that_does_not_exist_is_refused_cleanly(database_url: str) -> None:
     done = orchestra("run", "424242", "--json", env=clean_env(ORCHESTRA_DATABASE_URL=database_url))
-    assert done.returncode == 2  # a usage error, not a failed suite
-    assert json.loads(done.stdout)["error"] == "UsageError"
+    assert done.returncode == 1  # not found, as in every command
+    assert json.loads(done.stdout)["message"] == "no suite 424242"
     assert "Traceback" not in done.stderr
 
 
@@ -90,7 +90,7 @@ def test_cancelling_a_finished_or_missing_suite_run_says_why(database_url: str) 
 def test_usage_errors_print_one_json_document_with_json(database_url: str) -> None:
     env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
     for args in (
-        ("run", "abc"),
+        ("run", "abc@def"),
         ("import", "/nonexistent.bpmn"),
         ("report", "1", "--format", "pdf"),
     ):

@@ -78,8 +78,11 @@ def test_the_page_of_a_missing_suite_is_refused_naming_it(
     code, out = run_main(capsys, "report", "--suite", "4242", "--json")
 
     assert code == 1
-    assert json.loads(out) == {
+    refusal = json.loads(out)
+    assert refusal.pop("hint").startswith("looked in the database ")
+    assert refusal == {
         "error": "NotFound",
-        "message": "suite 4242 does not exist",
-        "suite": 4242,
+        "message": "no suite 4242",
+        "kind": "suite",
+        "reference": 4242,
     }

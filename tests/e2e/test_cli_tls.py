@@ -92,7 +92,7 @@ def test_env_show_of_an_unknown_environment_exits_1(tmp_path: Path, database_url
     missing = orchestra("env", "show", "nope", env=env)
 
     assert missing.returncode == 1
-    assert "environment 'nope' does not exist" in missing.stderr
+    assert "error: no environment 'nope'" in missing.stderr
 
 
 @pytest.mark.slow

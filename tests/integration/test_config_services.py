@@ -137,8 +137,8 @@ async def test_a_stored_base_url_that_does_not_fit_once_substituted_names_its_li
     assert caught.value.message == (
         "environment 'staging', once its variables are substituted: "
         f"{where}:3: services.orders.base_url '${{ORDERS_URL}}': its value must start with"
-        " http://, https:// (a plug-in protocol's name, once installed: `orchestra protocols`"
-        f" lists them); {where}:4: services.billing.base_url"
+        " http://, https:// (or the name of a plug-in protocol installed here);"
+        f" {where}:4: services.billing.base_url"
         " 'https://${BILLING_HOST}:99999/v1': its value is not a valid URL:"
         " Port out of range 0-65535"
     )

@@ -97,5 +97,5 @@ async def test_show_names_the_certificates_by_fingerprint_and_the_key_by_referen
     assert len(orders["client_certificate"][0]["sha256"]) == 64
     assert orders["client_key"] == "${ORCHESTRA_CLIENT_KEY_FILE}"
     assert "BEGIN" not in str(shown)
-    with pytest.raises(NotFound, match="environment 'nope' does not exist"):
+    with pytest.raises(NotFound, match="no environment 'nope'"):
         await show_environment(db, "nope")

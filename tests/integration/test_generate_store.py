@@ -89,7 +89,7 @@ async def test_generating_twice_gives_identical_scenarios(db: Database) -> None:
 
 async def test_an_unknown_process_version_is_not_found(db: Database) -> None:
     await _import(db)
-    with pytest.raises(NotFound, match="p version 7"):
+    with pytest.raises(NotFound, match="no process 'p@7'"):
         await generating.generate(db, "p@7")
 
 
@@ -188,7 +188,8 @@ async def test_cli_generate_then_show_as_json(db: Database, settings: Settings) 
     listed = _cli(["suites", "list", "--json"], env)
     assert generated["criterion"] == "all-nodes"
     assert [s["scenario"]["name"] for s in shown["scenarios"]] == generated["scenario_names"]
-    assert [(s["id"], s["criterion"]) for s in listed] == [(generated["suite"], "all-nodes")]
+    suites = [(s["id"], s["criterion"]) for s in listed["suites"]]
+    assert suites == [(generated["suite"], "all-nodes")]
 
 
 async def test_cli_prints_counts_and_steps_and_refuses_above_the_cap(

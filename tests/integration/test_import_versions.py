@@ -148,9 +148,9 @@ async def test_a_model_with_errors_is_refused_with_every_problem(db: Database) -
 async def test_showing_a_missing_process_or_version_is_not_found(db: Database) -> None:
     await import_file(db, ORDER_BPMN)
     async with db.transaction() as uow:
-        with pytest.raises(NotFound, match="version 9 of process 'Order'"):
+        with pytest.raises(NotFound, match="no process 'Order@9'"):
             await importing.show_process(uow, "Order", 9)
-        with pytest.raises(NotFound, match="process 'Nope'"):
+        with pytest.raises(NotFound, match="no process 'Nope'"):
             await importing.show_process(uow, "Nope")
 
 

@@ -1,4 +1,5 @@
-"""What routes depend on, as typed aliases: the database, the upload limits, the bearer token.
+"""What routes depend on, as typed aliases: the database, the upload limits, the bearer token,
+the suite or suite run a path names (by id, `latest` or name: `orchestra.domain.references`).
 
 The database and the limits live in the lifespan state (`create_app` opens the database when
 the server starts); nothing here is built at import time.
@@ -10,12 +11,13 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from orchestra.api.bodies import json_only
 from orchestra.api.errors import AuthenticationRefused
 from orchestra.bpmn import Limits
+from orchestra.services import references
 from orchestra.store.database import Database
 
 _bearer = HTTPBearer(
@@ -37,6 +39,38 @@ def get_limits(request: Request) -> Limits:
 
 
 DbDep = Annotated[Database, Depends(get_database)]
+
+
+async def suite_from_path(
+    suite: Annotated[
+        str,
+        Path(
+            description="A suite: its id, `latest`, or PROCESS[@VERSION][:CRITERION] (the newest"
+            " such suite)",
+            examples=["42", "latest", "order_fulfilment@2:all-flows"],
+        ),
+    ],
+    db: DbDep,
+) -> int:
+    return await references.suite_id(db, suite)
+
+
+async def suite_run_from_path(
+    suite_run: Annotated[
+        str,
+        Path(
+            description="A suite run: its id, `latest`, or a suite's reference (its newest suite"
+            " run)",
+            examples=["42", "latest", "order_fulfilment"],
+        ),
+    ],
+    db: DbDep,
+) -> int:
+    return await references.suite_run_id(db, suite_run)
+
+
+SuiteId = Annotated[int, Depends(suite_from_path)]
+SuiteRunId = Annotated[int, Depends(suite_run_from_path)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]
 JsonOnly = Depends(json_only)  # `dependencies=[JsonOnly]`: a JSON-bodied route refuses others
 

@@ -1,6 +1,7 @@
 """Errors become HTTP responses here and only here.
 
-Every error answer has the same JSON body, `{"error": <name>, "message": <text>, ...details}`:
+Every error answer has the same JSON body, `{"error": <name>, "message": <text>, ...details}`
+(a `NotFound` adds `kind`, `reference` and the reference under the API's name for it):
 an `OrchestraError` takes its status from its class (`http_status`, see `orchestra.errors`);
 a request FastAPI itself refuses (a malformed JSON body, an unknown route, a body above the
 size limit) is dressed the same way, so a client reads one shape whatever went wrong.
@@ -27,7 +28,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from orchestra.errors import InputRefused, OrchestraError
+from orchestra.errors import InputRefused, NotFound, OrchestraError
 
 
 class AuthenticationRefused(OrchestraError):
@@ -57,7 +58,16 @@ class Carried(HTTPException):
 
 def error_response(exc: OrchestraError) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
-    return JSONResponse(exc.to_json(), status_code=exc.http_status, headers=headers)
+    return JSONResponse(_body(exc), status_code=exc.http_status, headers=headers)
+
+
+def _body(exc: OrchestraError) -> dict[str, Any]:
+    """The error's JSON; what was not found is also under the name the API gives it
+    (`suite_run`, `data_set`, `process`...), beside its `kind` and `reference`."""
+    body = exc.to_json()
+    if isinstance(exc, NotFound):
+        body[exc.kind.replace(" ", "_")] = exc.details["reference"]
+    return body
 
 
 def install_error_handlers(app: FastAPI) -> None:

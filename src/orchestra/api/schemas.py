@@ -178,7 +178,11 @@ class DataSetPublic(Public):
 
 
 class SuiteRunCreate(Create):
-    suite: int
+    suite: int | Name = Field(
+        description="The suite: its id, `latest`, or PROCESS[@VERSION][:CRITERION] (the newest"
+        " such suite)",
+        examples=[42, "order_fulfilment", "order_fulfilment@2:all-paths"],
+    )
     environment: Name | None = None
     data_set: Name | None = None
     max_attempts: int = Field(

@@ -127,7 +127,7 @@ class Service(Frozen):
             plugged = "".join(f", {name}://" for name in available if name != "http")
             raise ValueError(
                 f"{shown} must start with http://, https://{plugged}"
-                " (a plug-in protocol's name, once installed: `orchestra protocols` lists them)"
+                " (or the name of a plug-in protocol installed here)"
             )
         return value
 

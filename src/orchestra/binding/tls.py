@@ -103,7 +103,7 @@ class Tls(Frozen):
             if getattr(self, path) is not None and pem is None:
                 raise ValueError(
                     f"{path} {getattr(self, path)!r} has not been read: files are read when "
-                    "an environment file is loaded (`orchestra env apply`)"
+                    "an environment file is loaded"
                 )
         has_cert, has_key = self.client_cert_pem is not None, self.client_key is not None
         if has_cert != has_key:

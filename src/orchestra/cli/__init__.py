@@ -12,14 +12,14 @@ from collections.abc import Sequence
 import click
 
 from orchestra.cli.lazy import LazyGroup
-from orchestra.errors import OrchestraError
+from orchestra.errors import NotFound, OrchestraError
 
 # Each command is imported only when it is used: name -> ("module:attribute", summary). The
 # summary is what `orchestra --help` lists; tests/unit/test_cli_registry.py keeps it in step.
 COMMANDS: dict[str, tuple[str, str]] = {
     "cancel": (
         "orchestra.cli.run:cancel",
-        "Cancel a suite run: its unfinished runs end CANCELLED,...",
+        "Cancel SUITE_RUN (an id, `latest`, or a suite's reference:...",
     ),
     "dataset": (
         "orchestra.cli.config:dataset",
@@ -56,11 +56,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "report": (
         "orchestra.cli.report:report",
-        "Write the report of a suite run (JUnit XML, JSON, or a...",
+        "Write the report of SUITE_RUN (JUnit XML, JSON, or a...",
     ),
     "run": (
         "orchestra.cli.run:run",
-        "Start a suite run of SUITE_ID; with --wait, execute it here...",
+        "Start a suite run of SUITE (an id, `latest`, or...",
     ),
     "schema": (
         "orchestra.cli.schema:schema",
@@ -72,7 +72,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "status": (
         "orchestra.cli.run:status",
-        "Show how far suite run SUITE_RUN_ID is; without it, list...",
+        "Show how far SUITE_RUN is (an id, `latest`, or a suite's...",
     ),
     "suites": ("orchestra.cli.suites:suites", "Generated test suites."),
     "worker": (
@@ -107,9 +107,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         exc.show()
         sys.exit(2)
     except OrchestraError as exc:
+        hint = _not_found_hint(exc) if isinstance(exc, NotFound) else None
         if "--json" in args:
-            _print_json(exc.to_json())
+            _print_json(exc.to_json() | ({"hint": hint} if hint else {}))
         _print_error(exc.message, prefix="[bold red]error:[/] ")
+        if hint:
+            _print_error(hint)
         sys.exit(exc.exit_code)
     # click returns the code of a `click.exceptions.Exit` raised by a command
     sys.exit(code if isinstance(code, int) else 0)
@@ -120,6 +123,12 @@ def _print_json(payload: object) -> None:
     import json
 
     click.echo(json.dumps(payload, indent=2, default=str))
+
+
+def _not_found_hint(exc: NotFound) -> str:
+    from orchestra.cli.output import not_found_hint
+
+    return not_found_hint(exc)
 
 
 def _print_error(message: str, *, prefix: str = "") -> None:

@@ -42,15 +42,15 @@ def import_(name: str, file: Path, as_json: bool) -> None:
 @json_option
 def list_data_sets(as_json: bool) -> None:
     """List the data sets."""
-    result = with_database(config.list_data_sets)
+    found = with_database(config.list_data_sets)
 
     def human(out: Console) -> None:
-        for found in result:
-            out.print(f"{escape(found['data_set'])}: {found['rows']} rows")
-        if not result:
+        for data_set in found:
+            out.print(f"{escape(data_set['data_set'])}: {data_set['rows']} rows")
+        if not found:
             out.print("no data sets: add one with `orchestra dataset import NAME FILE`")
 
-    emit(result, as_json=as_json, human=human)
+    emit({"data_sets": found}, as_json=as_json, human=human)
 
 
 @click.group()
@@ -129,13 +129,13 @@ def tls_text(tls: dict[str, Any]) -> str:
 @json_option
 def list_environments(as_json: bool) -> None:
     """List the environments and the variables their secrets are read from."""
-    result = with_database(config.list_environments)
+    found = with_database(config.list_environments)
 
     def human(out: Console) -> None:
-        for found in result:
-            services = ", ".join(f"{k} {v}" for k, v in found["services"].items())
-            out.print(f"{escape(found['environment'])}: {escape(services)}")
-        if not result:
+        for environment in found:
+            services = ", ".join(f"{k} {v}" for k, v in environment["services"].items())
+            out.print(f"{escape(environment['environment'])}: {escape(services)}")
+        if not found:
             out.print("no environments: add one with `orchestra env apply FILE`")
 
-    emit(result, as_json=as_json, human=human)
+    emit({"environments": found}, as_json=as_json, human=human)

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from orchestra.cli.output import emit, json_option, with_database
+from orchestra.cli.params import SUITE, SUITE_RUN
+from orchestra.domain.references import SuiteRef, SuiteRunRef
+from orchestra.domain.timestamps import rfc3339
 from orchestra.services import retention
+
+if TYPE_CHECKING:
+    from orchestra.store.database import Database
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
@@ -51,25 +57,35 @@ class Duration(click.ParamType[timedelta]):
     type=click.IntRange(min=0),
     help="Keep the N newest ended suite runs of each suite.",
 )
-@click.option("--suite", "suite_id", type=int, help="Only the suite runs of this suite.")
+@click.option("--suite", type=SUITE, help="Only the suite runs of this suite.")
 @click.option(
-    "--suite-run", "ids", type=int, multiple=True, help="This suite run (repeat for more)."
+    "--suite-run",
+    "suite_runs",
+    type=SUITE_RUN,
+    multiple=True,
+    help="This suite run (repeat for more).",
 )
 @click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
 @json_option
 def prune(
     older_than: timedelta | None,
     keep_last: int | None,
-    suite_id: int | None,
-    ids: tuple[int, ...],
+    suite: SuiteRef | None,
+    suite_runs: tuple[SuiteRunRef, ...],
     dry_run: bool,
     as_json: bool,
 ) -> None:
     """Delete ended suite runs with their test runs, step results and lost leases: those older
     than --older-than, beyond the --keep-last newest of each suite, or named by --suite-run
-    (filters given together must all hold). Suite runs in progress are never deleted."""
-    pruned = with_database(
-        lambda db: retention.prune(
+    (filters given together must all hold). Suite runs in progress are never deleted.
+    A suite or suite run is named by its id, `latest` or its process (see `orchestra run`)."""
+
+    async def prune_them(db: Database) -> retention.Pruned:
+        from orchestra.services import references
+
+        suite_id = None if suite is None else await references.suite_id(db, suite)
+        ids = [await references.suite_run_id(db, ref) for ref in suite_runs]
+        return await retention.prune(
             db,
             older_than=older_than,
             keep_last=keep_last,
@@ -77,7 +93,8 @@ def prune(
             ids=ids,
             dry_run=dry_run,
         )
-    )
+
+    pruned = with_database(prune_them)
     emit(pruned.to_json(), as_json=as_json, human=lambda out: _print(out, pruned))
 
 
@@ -96,7 +113,7 @@ def _print(out: Console, pruned: retention.Pruned) -> None:
             str(run["id"]),
             str(run["suite_id"]),
             run["status"],
-            run["finished_at"].isoformat(timespec="seconds"),
+            rfc3339(run["finished_at"], timespec="seconds"),
             str(run["test_runs"]),
             str(run["step_results"]),
         )

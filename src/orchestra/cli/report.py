@@ -1,29 +1,32 @@
 """`orchestra report SUITE_RUN --format junit|json|html [-o PATH] [--all-runs]`: a suite run's
-report;
+report (SUITE_RUN an id, `latest` or a suite's name);
 `orchestra report --suite SUITE [-o PATH]`: a suite's coverage page (HTML), before any run."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
 from orchestra.cli.output import emit, json_option, with_database
+from orchestra.cli.params import SUITE, SUITE_RUN
+from orchestra.domain.references import SuiteRef, SuiteRunRef
 from orchestra.errors import UsageError
 from orchestra.reports import ReportFormat
 from orchestra.services import reporting
 
+if TYPE_CHECKING:
+    from orchestra.store.database import Database
+
 
 @click.command()
-@click.argument("suite_run_id", type=int, required=False)
+@click.argument("suite_run", type=SUITE_RUN, required=False)
 @click.option(
     "--suite",
-    "suite_id",
-    type=int,
-    metavar="SUITE",
+    type=SUITE,
     help="Instead of a suite run: the suite's coverage on the diagram, before any run (HTML).",
 )
 @click.option(
@@ -48,33 +51,47 @@ from orchestra.services import reporting
 )
 @json_option
 def report(
-    suite_run_id: int | None,
-    suite_id: int | None,
+    suite_run: SuiteRunRef | None,
+    suite: SuiteRef | None,
     format_name: str,
     output: Path | None,
     all_runs: bool,
     as_json: bool,
 ) -> None:
-    """Write the report of a suite run (JUnit XML, JSON, or a self-contained HTML page), or with
+    """Write the report of SUITE_RUN (JUnit XML, JSON, or a self-contained HTML page), or with
     --suite the coverage page of a suite: its diagram coloured by the scenarios through each
-    element, the uncovered and unbound ones marked, and its scenarios."""
-    if suite_id is not None and suite_run_id is None:
+    element, the uncovered and unbound ones marked, and its scenarios. SUITE_RUN is an id,
+    `latest`, or a suite's reference (its newest suite run); SUITE an id, `latest`, or
+    PROCESS[@VERSION][:CRITERION]."""
+    if suite is not None and suite_run is None:
         if all_runs:
             raise UsageError("--all-runs is for a suite run's report; a suite's page has no runs")
-        _suite_page(suite_id, format_name, output, as_json)
-    elif suite_run_id is not None and suite_id is None:
-        _run_report(suite_run_id, format_name, output, as_json, all_runs=all_runs)
+        _suite_page(suite, format_name, output, as_json)
+    elif suite_run is not None and suite is None:
+        _run_report(suite_run, format_name, output, as_json, all_runs=all_runs)
     else:
-        raise UsageError("give a SUITE_RUN id, or --suite SUITE for a suite's coverage page")
+        raise UsageError("give a SUITE_RUN, or --suite SUITE for a suite's coverage page")
 
 
 def _run_report(
-    suite_run_id: int, format_name: str, output: Path | None, as_json: bool, *, all_runs: bool
+    suite_run: SuiteRunRef,
+    format_name: str,
+    output: Path | None,
+    as_json: bool,
+    *,
+    all_runs: bool,
 ) -> None:
-    path = output or reporting.default_path(suite_run_id, format_name)
-    written = with_database(
-        lambda db: reporting.write_report(db, suite_run_id, format_name, path, all_runs=all_runs)
-    )
+    async def write(db: Database) -> tuple[int, Path]:
+        from orchestra.services import references
+
+        suite_run_id = await references.suite_run_id(db, suite_run)
+        path = output or reporting.default_path(suite_run_id, format_name)
+        written = await reporting.write_report(
+            db, suite_run_id, format_name, path, all_runs=all_runs
+        )
+        return suite_run_id, written
+
+    suite_run_id, written = with_database(write)
     emit(
         {"suite_run": suite_run_id, "format": format_name, "path": str(written.absolute())},
         as_json=as_json,
@@ -82,11 +99,18 @@ def _run_report(
     )
 
 
-def _suite_page(suite_id: int, format_name: str, output: Path | None, as_json: bool) -> None:
+def _suite_page(suite: SuiteRef, format_name: str, output: Path | None, as_json: bool) -> None:
     if format_name != ReportFormat.HTML.value:
         raise UsageError(f"a suite's coverage page is HTML only, not {format_name}")
-    path = (output or reporting.default_suite_path(suite_id)).absolute()
-    written = with_database(lambda db: reporting.write_suite_report(db, suite_id, path))
+
+    async def write(db: Database) -> dict[str, Any]:
+        from orchestra.services import references
+
+        suite_id = await references.suite_id(db, suite)
+        path = (output or reporting.default_suite_path(suite_id)).absolute()
+        return await reporting.write_suite_report(db, suite_id, path)
+
+    written = with_database(write)
     emit(written, as_json=as_json, human=lambda out: _print_written(out, written))
 
 

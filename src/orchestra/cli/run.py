@@ -10,14 +10,16 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orchestra.cli.output import console, emit, json_option, with_database
-from orchestra.cli.params import NAME
+from orchestra.cli.output import console, emit, json_option, store_description, with_database
+from orchestra.cli.params import NAME, SUITE, SUITE_RUN
 from orchestra.config import Settings
+from orchestra.domain.references import SuiteRef, SuiteRunRef
 from orchestra.domain.statuses import FAILING_STATUSES, SuiteRunStatus, TestRunStatus
-from orchestra.errors import NotFound, UsageError
+from orchestra.errors import UsageError
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
@@ -33,7 +35,15 @@ def _executor_factory() -> ExecutorFactory:
 
 
 @click.command()
-@click.argument("suite_id", type=int)
+@click.argument("suite", type=SUITE, required=False)
+@click.option(
+    "--rerun-failed",
+    "rerun",
+    type=SUITE_RUN,
+    metavar="SUITE_RUN",
+    help="Instead of a SUITE: run the FAILED, ERROR and FAILED_STUCK runs of this ended suite"
+    " run again, each with its data row (and the runs they depend on), on its environment.",
+)
 @click.option(
     "--env",
     "environment",
@@ -64,7 +74,8 @@ def _executor_factory() -> ExecutorFactory:
 )
 @json_option
 def run(
-    suite_id: int,
+    suite: SuiteRef | None,
+    rerun: SuiteRunRef | None,
     environment: str | None,
     data_set: str | None,
     workers: int,
@@ -73,8 +84,10 @@ def run(
     wait: bool,
     as_json: bool,
 ) -> None:
-    """Start a suite run of SUITE_ID; with --wait, execute it here and exit 1 if it failed
-    (130 if stopped by SIGINT or SIGTERM first: its runs are released for other workers)."""
+    """Start a suite run of SUITE (an id, `latest`, or PROCESS[@VERSION][:CRITERION]: the
+    newest such suite); with --wait, execute it here and exit 1 if it failed (130 if stopped
+    by SIGINT or SIGTERM first: its runs are released for other workers)."""
+    _check_what_to_run(suite, rerun, data_set)
     given = _given("workers", "concurrency")
     if given and not wait:
         raise UsageError(
@@ -82,13 +95,37 @@ def run(
             " --concurrency C` processes execute the run"
         )
     result = asyncio.run(
-        _run(suite_id, environment, data_set, workers, concurrency, max_attempts, wait, as_json)
+        _run(suite, rerun, environment, data_set, workers, concurrency, max_attempts, wait, as_json)
     )
-    emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
+    emit(result, as_json=as_json, human=lambda out: _print_run(out, result))
     if result.get("interrupted"):  # as `status --watch` and any command stopped by Ctrl-C
         raise click.exceptions.Exit(130)
     if wait and result["status"] != "PASSED":
         raise click.exceptions.Exit(1)
+
+
+def _print_run(out: Console, result: dict[str, Any]) -> None:
+    rerun = result.get("rerun")
+    if rerun:
+        brought = rerun["dependencies"]
+        out.print(
+            f"suite run {result['suite_run']} runs again the {rerun['failed']} failed runs of"
+            f" suite run {rerun['of']}"
+            + (f", with the {brought} runs they depend on" if brought else "")
+        )
+    _print_progress(out, result)
+
+
+def _check_what_to_run(
+    suite: SuiteRef | None, rerun: SuiteRunRef | None, data_set: str | None
+) -> None:
+    if (suite is None) == (rerun is None):
+        raise UsageError("give a SUITE to run, or --rerun-failed SUITE_RUN (not both)")
+    if rerun is not None and data_set is not None:
+        raise UsageError(
+            "--data-set does not apply with --rerun-failed: each failed run runs again with"
+            " the data row it ran with"
+        )
 
 
 def _given(*names: str) -> list[str]:
@@ -102,7 +139,8 @@ def _given(*names: str) -> list[str]:
 
 
 async def _run(
-    suite_id: int,
+    suite: SuiteRef | None,
+    rerun: SuiteRunRef | None,
     environment: str | None,
     data_set: str | None,
     workers: int,
@@ -111,19 +149,33 @@ async def _run(
     wait: bool,
     as_json: bool,
 ) -> dict[str, Any]:
+    from orchestra.services import references, rerunning  # what the command uses only
+
     settings = Settings.from_env()
     factory = _executor_factory()
     async with open_database(settings, max_size=2 + 3 * workers) as db:
-        try:
-            if wait:  # a missing secret is this command's configuration error, not 6 ERRORs
-                await running.check_environment(db, environment, factory)
-            suite_run = await running.start_suite_run(
-                db, suite_id, environment=environment, data_set=data_set, max_attempts=max_attempts
+        if rerun is not None:
+            original = await references.suite_run_id(db, rerun)
+            environment = environment or await rerunning.environment_of(db, original)
+        if wait:  # a missing secret is this command's configuration error, not 6 ERRORs
+            await running.check_environment(db, environment, factory)
+        if rerun is not None:
+            again = await rerunning.rerun_failed(
+                db, original, environment=environment, max_attempts=max_attempts
             )
-        except NotFound as exc:  # a suite, environment or data set named wrongly
-            raise UsageError(exc.message, details=exc.details) from exc
+            suite_run, started = again.suite_run, {"rerun": again.to_json()}
+        else:
+            assert suite is not None
+            suite_run = await running.start_suite_run(
+                db,
+                await references.suite_id(db, suite),
+                environment=environment,
+                data_set=data_set,
+                max_attempts=max_attempts,
+            )
+            started = {}
         if not wait:
-            return (await running.progress(db, suite_run.id)).to_json()
+            return (await running.progress(db, suite_run.id)).to_json() | started
         interrupt = set_on_signals()
         with showing_progress(f"suite run {suite_run.id}", disable=as_json) as show:
             final, _ = await running.work_until_done(
@@ -135,7 +187,7 @@ async def _run(
                 on_progress=show,
                 interrupt=interrupt,
             )
-        result = final.to_json()
+        result = final.to_json() | started
         if interrupt.is_set():
             result["interrupted"] = True  # runs released: `orchestra worker` finishes them
         return result
@@ -210,10 +262,8 @@ def _print_progress(out: Console, result: dict[str, Any]) -> None:
 
 
 @click.command()
-@click.argument("suite_run_id", type=int, required=False)
-@click.option(
-    "--suite", "suite_id", type=click.IntRange(min=1), help="List only the runs of this suite."
-)
+@click.argument("suite_run", type=SUITE_RUN, required=False)
+@click.option("--suite", type=SUITE, help="List only the runs of this suite.")
 @click.option(
     "--status",
     "statuses",
@@ -234,7 +284,7 @@ def _print_progress(out: Console, result: dict[str, Any]) -> None:
 @click.option(
     "--watch",
     is_flag=True,
-    help="Follow SUITE_RUN_ID with a progress bar until it ends; exit 1 unless it PASSED.",
+    help="Follow SUITE_RUN with a progress bar until it ends; exit 1 unless it PASSED.",
 )
 @click.option(
     "--interval",
@@ -245,8 +295,8 @@ def _print_progress(out: Console, result: dict[str, Any]) -> None:
 )
 @json_option
 def status(
-    suite_run_id: int | None,
-    suite_id: int | None,
+    suite_run: SuiteRunRef | None,
+    suite: SuiteRef | None,
     statuses: tuple[str, ...],
     limit: int | None,
     before: int | None,
@@ -254,37 +304,57 @@ def status(
     interval: float,
     as_json: bool,
 ) -> None:
-    """Show how far suite run SUITE_RUN_ID is; without it, list suite runs, newest first."""
-    listing = suite_id is not None or statuses or limit is not None or before is not None
-    if suite_run_id is not None and listing:
+    """Show how far SUITE_RUN is (an id, `latest`, or a suite's reference: its newest suite
+    run); without it, list suite runs, newest first."""
+    listing = suite is not None or statuses or limit is not None or before is not None
+    if suite_run is not None and listing:
         raise UsageError("--suite, --status, --limit and --before list suite runs: drop the id")
     if _given("interval") and not watch:
         raise UsageError("--interval only applies with --watch")
     if watch:
-        if suite_run_id is None:
-            raise UsageError("--watch follows one suite run: give its id")
-        _watch(suite_run_id, interval, as_json)
+        if suite_run is None:
+            raise UsageError("--watch follows one suite run: name it (its id, `latest`...)")
+        _watch(suite_run, interval, as_json)
         return
-    if suite_run_id is None:
+    if suite_run is None:
         chosen = [SuiteRunStatus(s.upper()) for s in statuses]
-        page = with_database(
-            lambda db: running.list_suite_runs(
-                db,
-                suite_id=suite_id,
-                statuses=chosen,
-                before=before,
-                limit=limit or running.DEFAULT_PAGE,
-            )
-        )
-        listed = page.to_json()
-        emit(listed, as_json=as_json, human=lambda out: _print_page(out, listed))
+        _list(suite, chosen, before, limit or running.DEFAULT_PAGE, as_json)
         return
-    result = with_database(lambda db: running.progress(db, suite_run_id)).to_json()
+
+    async def look(db: Database) -> running.Progress:
+        from orchestra.services import references
+
+        return await running.progress(db, await references.suite_run_id(db, suite_run))
+
+    result = with_database(look).to_json()
     emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
 
 
-def _watch(suite_run_id: int, interval: float, as_json: bool) -> None:
+def _list(
+    suite: SuiteRef | None,
+    statuses: list[SuiteRunStatus],
+    before: int | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    async def page(db: Database) -> running.SuiteRunPage:
+        from orchestra.services import references
+
+        suite_id = None if suite is None else await references.suite_id(db, suite)
+        return await running.list_suite_runs(
+            db, suite_id=suite_id, statuses=statuses, before=before, limit=limit
+        )
+
+    listed = with_database(page).to_json()
+    where = store_description(Settings.from_env())
+    emit(listed, as_json=as_json, human=lambda out: _print_page(out, listed, where))
+
+
+def _watch(suite_run: SuiteRunRef, interval: float, as_json: bool) -> None:
     async def follow(db: Database) -> dict[str, Any]:
+        from orchestra.services import references
+
+        suite_run_id = await references.suite_run_id(db, suite_run)
         interrupt = set_on_signals()
         with showing_progress(f"suite run {suite_run_id}", disable=as_json) as show:
             final = await running.watch(
@@ -303,9 +373,9 @@ def _watch(suite_run_id: int, interval: float, as_json: bool) -> None:
         raise click.exceptions.Exit(1)
 
 
-def _print_page(out: Console, page: dict[str, Any]) -> None:
+def _print_page(out: Console, page: dict[str, Any], where: str) -> None:
     if not page["suite_runs"]:
-        out.print("no suite runs")
+        out.print(escape(f"no suite runs in {where}"))
         return
     table = Table()
     for column in ("suite run", "suite", "status", "done", "created", "finished"):
@@ -325,15 +395,22 @@ def _print_page(out: Console, page: dict[str, Any]) -> None:
 
 
 def _when(iso: str | None) -> str:
-    return "" if iso is None else iso[:19].replace("T", " ")
+    return "" if iso is None else iso[:19] + "Z"  # RFC 3339, to the second
 
 
 @click.command()
-@click.argument("suite_run_id", type=int)
+@click.argument("suite_run", type=SUITE_RUN)
 @json_option
-def cancel(suite_run_id: int, as_json: bool) -> None:
-    """Cancel a suite run: its unfinished runs end CANCELLED, workers drop them."""
-    result = with_database(lambda db: running.cancel(db, suite_run_id)).to_json()
+def cancel(suite_run: SuiteRunRef, as_json: bool) -> None:
+    """Cancel SUITE_RUN (an id, `latest`, or a suite's reference: its newest suite run): its
+    unfinished runs end CANCELLED, workers drop them."""
+
+    async def cancel_it(db: Database) -> running.Progress:
+        from orchestra.services import references
+
+        return await running.cancel(db, await references.suite_run_id(db, suite_run))
+
+    result = with_database(cancel_it).to_json()
     emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
 
 

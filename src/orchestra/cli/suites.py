@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
 from orchestra.cli.output import emit, json_option, with_database
+from orchestra.cli.params import SUITE
 from orchestra.domain.generation import (
     DEFAULT_LOOP_BOUND,
     DEFAULT_MAX_SCENARIOS,
@@ -18,7 +19,11 @@ from orchestra.domain.generation import (
     Criterion,
 )
 from orchestra.domain.records import StoredSuite
+from orchestra.domain.references import SuiteRef
 from orchestra.services import generating
+
+if TYPE_CHECKING:
+    from orchestra.store.database import Database
 
 
 @click.command()
@@ -105,7 +110,7 @@ def suites() -> None:
 def list_command(as_json: bool) -> None:
     """List the generated suites, newest last."""
     found = with_database(generating.list_suites)
-    payload = [suite.model_dump(mode="json", exclude={"scenarios"}) for suite in found]
+    payload = {"suites": [suite.model_dump(mode="json", exclude={"scenarios"}) for suite in found]}
     emit(payload, as_json=as_json, human=lambda out: _print_suites(out, found))
 
 
@@ -123,11 +128,18 @@ def _print_suites(out: Console, found: list[StoredSuite]) -> None:
 
 
 @suites.command()
-@click.argument("suite_id", metavar="SUITE", type=int)
+@click.argument("suite_ref", metavar="SUITE", type=SUITE)
 @json_option
-def show(suite_id: int, as_json: bool) -> None:
-    """List a suite's scenarios with their paths and steps."""
-    suite = with_database(lambda db: generating.show(db, suite_id))
+def show(suite_ref: SuiteRef, as_json: bool) -> None:
+    """List a suite's scenarios with their paths and steps. SUITE is an id, `latest`, or
+    PROCESS[@VERSION][:CRITERION] (the newest such suite)."""
+
+    async def look(db: Database) -> StoredSuite:
+        from orchestra.services import references
+
+        return await generating.show(db, await references.suite_id(db, suite_ref))
+
+    suite = with_database(look)
     emit(suite.model_dump(mode="json"), as_json=as_json, human=lambda out: _print_suite(out, suite))
 
 

@@ -19,6 +19,7 @@ import base64
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -28,6 +29,7 @@ from markupsafe import Markup
 
 from orchestra.domain.process import ProcessGraph
 from orchestra.domain.statuses import TestRunStatus
+from orchestra.domain.timestamps import rfc3339
 from orchestra.reports.calls import CallLinks, call_anchor, call_view
 from orchestra.reports.coverage import CoverageMarking, coverage_counts, element_coverage
 from orchestra.reports.diagram import Marking, OutcomeMarking, diagram_of, draw_svg, element_anchor
@@ -211,9 +213,14 @@ def _environment() -> Environment:
         "unbound_steps": unbound_steps,
         "anchor": element_anchor,
         "reached": _reached,
+        "when": _when,
     }
     environment.globals.update(helpers)
     return environment
+
+
+def _when(moment: datetime) -> str:
+    return rfc3339(moment, timespec="seconds")
 
 
 def _reached(run: TestRunReport) -> str:

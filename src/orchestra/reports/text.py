@@ -10,6 +10,7 @@ from typing import Any
 from orchestra.domain.execution import NO_MATCH, READ_MARK, CheckResult
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
+from orchestra.domain.timestamps import rfc3339
 from orchestra.reports.model import LostLeaseReport, StepReport, TestRunReport
 
 MAX_VALUE_CHARS = 4000
@@ -157,4 +158,4 @@ def _what_became_of(flying: list[StepReport | None], given_up: bool, finished: b
 
 
 def _clock(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds")
+    return rfc3339(moment, timespec="milliseconds")

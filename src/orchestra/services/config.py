@@ -61,7 +61,7 @@ async def show_environment(db: Database, name: str) -> dict[str, Any]:
     async with db.transaction() as uow:
         found = await uow.config.environment(name)
     if found is None:
-        raise NotFound(f"environment {name!r} does not exist", details={"environment": name})
+        raise NotFound("environment", name)
     spec = stored_environment(found.name, found.configuration)
     shown = spec.model_dump(mode="json", exclude_none=True, exclude={"name", "applied_from"})
     if spec.tls is not None:

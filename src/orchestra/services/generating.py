@@ -55,8 +55,7 @@ async def generate(
     async with db.transaction() as uow:
         process = await uow.processes.get(key, version)
         if process is None:
-            at = f" version {version}" if version is not None else ""
-            raise NotFound(f"process {key}{at} is not imported", details={"process": process_ref})
+            raise NotFound("process", process_ref)
         stored_calls = await _called_processes(uow, process.graph)
     called = {key: stored.graph for key, stored in stored_calls.items()}
     bound = await asyncio.to_thread(_bindings, process.graph, called, bindings)
@@ -142,5 +141,5 @@ async def show(db: Database, suite_id: int) -> StoredSuite:
     async with db.transaction() as uow:
         suite = await uow.suites.get(suite_id)
     if suite is None:
-        raise NotFound(f"suite {suite_id} does not exist", details={"suite": suite_id})
+        raise NotFound("suite", suite_id)
     return suite

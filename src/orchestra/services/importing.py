@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from orchestra.domain.process import ImportedModel, Problem, ProblemSeverity, ProcessGraph
 from orchestra.domain.records import StoredProcess
+from orchestra.domain.timestamps import rfc3339
 from orchestra.errors import BpmnRefused, NotFound
 from orchestra.store.repositories import UnitOfWork
 
@@ -138,11 +139,7 @@ async def list_processes(uow: UnitOfWork) -> list[StoredProcess]:
 async def show_process(uow: UnitOfWork, key: str, version: int | None = None) -> StoredProcess:
     stored = await uow.processes.get(key, version)
     if stored is None:
-        which = f"version {version} of " if version is not None else ""
-        raise NotFound(
-            f"there is no {which}process {key!r}; `orchestra processes list` shows what is stored",
-            details={"key": key, "version": version},
-        )
+        raise NotFound("process", key if version is None else f"{key}@{version}")
     return stored
 
 
@@ -155,7 +152,7 @@ def summary(stored: StoredProcess) -> dict[str, Any]:
         "name": stored.name,
         "checksum": stored.checksum,
         "source": stored.source_name,
-        "imported_at": stored.imported_at.isoformat(),
+        "imported_at": rfc3339(stored.imported_at),
         "executable": graph.is_executable,
         "exporter": graph.exporter,
         "pool": graph.participant.name if graph.participant else None,

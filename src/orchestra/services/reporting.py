@@ -27,7 +27,7 @@ async def load_report(db: Database, suite_run_id: int) -> RunReport:
     async with db.transaction() as uow:
         suite_run = await uow.runs.get(suite_run_id)
         if suite_run is None:
-            raise NotFound(f"no suite run {suite_run_id}")
+            raise NotFound("suite run", suite_run_id)
         suite = await uow.suites.get(suite_run.suite_id)
         assert suite is not None, "a suite run keeps its suite (ON DELETE RESTRICT)"
         process = await uow.processes.get_by_id(suite.process_id)
@@ -137,7 +137,7 @@ async def load_suite_report(db: Database, suite_id: int) -> SuiteReport:
     async with db.transaction() as uow:
         suite = await uow.suites.get(suite_id)
         if suite is None:
-            raise NotFound(f"suite {suite_id} does not exist", details={"suite": suite_id})
+            raise NotFound("suite", suite_id)
         process = await uow.processes.get_by_id(suite.process_id)
         assert process is not None, "a suite keeps its process"
         info = await _process_info(uow, process, suite)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from orchestra.domain.timestamps import rfc3339
 from orchestra.errors import Conflict, NotFound, UsageError
 from orchestra.store.database import Database
 
@@ -35,10 +36,20 @@ class Pruned:
         return {
             "dry_run": self.dry_run,
             "totals": self.totals(),
-            "suite_runs": [
-                {**run, "finished_at": run["finished_at"].isoformat()} for run in self.suite_runs
-            ],
+            "suite_runs": [_suite_run_json(run) for run in self.suite_runs],
         }
+
+
+def _suite_run_json(run: dict[str, Any]) -> dict[str, Any]:
+    """A suite run with the key names `orchestra status` gives it (`suite_run`, `suite`)."""
+    return {
+        "suite_run": run["id"],
+        "suite": run["suite_id"],
+        "status": run["status"],
+        "finished_at": rfc3339(run["finished_at"]),
+        "test_runs": run["test_runs"],
+        "step_results": run["step_results"],
+    }
 
 
 async def prune(
@@ -55,15 +66,15 @@ async def prune(
     _check_filters(older_than, keep_last, ids)
     async with db.transaction() as uow:
         if suite_id is not None and await uow.suites.get(suite_id) is None:
-            raise NotFound(f"no suite {suite_id}; `orchestra suites list` shows the suites")
+            raise NotFound("suite", suite_id)
         for suite_run_id in ids:
             suite_run = await uow.runs.get(suite_run_id)
             if suite_run is None:
-                raise NotFound(f"no suite run {suite_run_id}")
+                raise NotFound("suite run", suite_run_id)
             if suite_run.finished_at is None:
                 raise Conflict(
-                    f"suite run {suite_run_id} is in progress: cancel it first"
-                    f" (`orchestra cancel {suite_run_id}`), then prune it"
+                    f"suite run {suite_run_id} is in progress: cancel it first, then prune it",
+                    details={"suite_run": suite_run_id},
                 )
         found = await uow.runs.prunable(
             suite_id=suite_id,

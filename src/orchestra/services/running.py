@@ -11,6 +11,7 @@ from typing import Any
 
 from orchestra.domain.records import SuiteRun
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
+from orchestra.domain.timestamps import rfc3339, rfc3339_or_none
 from orchestra.errors import Conflict, NotFound, UsageError
 from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.ports import ExecutorFactory
@@ -33,17 +34,17 @@ async def start_suite_run(
     async with db.transaction() as uow:
         suite = await uow.suites.get(suite_id)
         if suite is None:
-            raise NotFound(f"no suite {suite_id}; `orchestra suites list` shows the suites")
+            raise NotFound("suite", suite_id)
         env = None
         if environment is not None:
             env = await uow.config.environment(environment)
             if env is None:
-                raise NotFound(f"no environment {environment!r}; add it with `orchestra env apply`")
+                raise NotFound("environment", environment)
         rows = None
         if data_set is not None:
             rows = await uow.config.data_set(data_set)
             if rows is None:
-                raise NotFound(f"no data set {data_set!r}; add it with `orchestra dataset import`")
+                raise NotFound("data set", data_set)
             if not rows.rows:
                 raise UsageError(f"data set {data_set!r} has no rows")
         return await uow.runs.create(
@@ -72,9 +73,9 @@ class Progress:
             "total": self.total,
             "done": self.done,
             "counts": {status.value: n for status, n in sorted(self.counts.items())},
-            "created_at": run.created_at.isoformat(),
-            "started_at": run.started_at.isoformat() if run.started_at else None,
-            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "created_at": rfc3339(run.created_at),
+            "started_at": rfc3339_or_none(run.started_at),
+            "finished_at": rfc3339_or_none(run.finished_at),
         }
 
 
@@ -82,7 +83,7 @@ async def progress(db: Database, suite_run_id: int) -> Progress:
     async with db.transaction() as uow:
         suite_run = await uow.runs.get(suite_run_id)
         if suite_run is None:
-            raise NotFound(f"no suite run {suite_run_id}")
+            raise NotFound("suite run", suite_run_id)
         counts = await uow.runs.counts(suite_run_id)
     return Progress(suite_run, counts, sum(counts.values()))
 
@@ -167,7 +168,7 @@ async def _cancel(db: Database, suite_run_id: int) -> Progress:
     async with db.transaction() as uow:
         suite_run = await uow.runs.get(suite_run_id)
         if suite_run is None:
-            raise NotFound(f"no suite run {suite_run_id}")
+            raise NotFound("suite run", suite_run_id)
         cancelled = await uow.runs.cancel(suite_run_id)
         ended = await uow.runs.get(suite_run_id) or suite_run  # as the cancel found it
     if not cancelled:  # raised once committed: the cancel may have closed it as it ended
@@ -225,7 +226,7 @@ async def _has_ended(db: Database, suite_run_id: int) -> bool:
     async with db.transaction() as uow:
         suite_run = await uow.runs.get(suite_run_id)
     if suite_run is None:
-        raise NotFound(f"no suite run {suite_run_id}")
+        raise NotFound("suite run", suite_run_id)
     return suite_run.status.is_terminal
 
 
@@ -239,6 +240,6 @@ async def check_environment(
         async with db.transaction() as uow:
             env = await uow.config.environment(environment)
         if env is None:
-            raise NotFound(f"no environment {environment!r}; add it with `orchestra env apply`")
+            raise NotFound("environment", environment)
     executor = await executor_factory(env)
     await executor.aclose()

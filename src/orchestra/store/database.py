@@ -117,6 +117,9 @@ async def connect_pool(
 
 async def _configure(conn: Connection) -> None:
     set_json_dumps(json_dumps, conn)
+    # timestamps come back in UTC whatever the server's zone (an embedded server takes the
+    # machine's), so every interface writes them with `Z`
+    await conn.execute("SET TIME ZONE 'UTC'")
 
 
 def _upgrade(url: str) -> None:

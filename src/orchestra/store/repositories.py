@@ -21,6 +21,7 @@ from orchestra.domain.records import (
 )
 from orchestra.domain.scenario import GeneratedSuite, ScenarioStep, TestScenario
 from orchestra.store.base import Repository
+from orchestra.store.references import ReferenceRepository
 
 if TYPE_CHECKING:
     from orchestra.store.runs import RunRepository
@@ -258,6 +259,7 @@ class UnitOfWork:
         self.processes = ProcessRepository(conn)
         self.suites = SuiteRepository(conn)
         self.config = ConfigRepository(conn)
+        self.references = ReferenceRepository(conn)
 
     @cached_property
     def runs(self) -> RunRepository:

@@ -128,33 +128,62 @@ class RunRepository(Repository):
     ) -> SuiteRun:
         """A SuiteRun with one TestRun per scenario and data row, PENDING behind their deps."""
         rows: list[int | None] = list(range(len(data_set.rows))) if data_set else [None]
+        keys = [RunKey(stored.scenario.name, row) for stored in suite.scenarios for row in rows]
+        return await self.create_runs(
+            suite,
+            keys,
+            data_rows=data_set.rows if data_set else (),
+            environment_id=environment_id,
+            data_set_id=data_set.id if data_set else None,
+            max_attempts=max_attempts,
+        )
+
+    async def create_runs(
+        self,
+        suite: StoredSuite,
+        keys: Sequence[RunKey],
+        *,
+        data_rows: Sequence[dict[str, Any]],
+        environment_id: int | None,
+        data_set_id: int | None,
+        max_attempts: int = 3,
+        summary: Mapping[str, Any] | None = None,
+    ) -> SuiteRun:
+        """A SuiteRun with the TestRuns `keys` (a scenario for a row, whose values are
+        `data_rows[row]`), PENDING behind those of their deps among them; `summary` is added
+        to the suite run's."""
         scenarios = [s.scenario for s in suite.scenarios]
-        dependencies = resolve_run_dependencies(scenarios, rows)
+        rows = sorted({key.row for key in keys}, key=lambda row: -1 if row is None else row)
+        chosen = set(keys)
+        dependencies = [
+            d
+            for d in resolve_run_dependencies(scenarios, rows)
+            if d.run in chosen and d.depends_on in chosen
+        ]
         waiting = {dep.run for dep in dependencies}
-        summary = {"total": len(scenarios) * len(rows), "has_dependencies": bool(dependencies)}
+        total = len(keys)
         suite_run_row = await self._one(
             "insert_suite_run",
             suite_id=suite.id,
             environment_id=environment_id,
-            data_set_id=data_set.id if data_set else None,
-            summary=Jsonb(summary),
-            unfinished=summary["total"],
+            data_set_id=data_set_id,
+            summary=Jsonb(
+                {"total": total, "has_dependencies": bool(dependencies), **(summary or {})}
+            ),
+            unfinished=total,
         )
         assert suite_run_row is not None
-        keys = [(stored, row) for stored in suite.scenarios for row in rows]
-        statuses = [
-            TestRunStatus.PENDING
-            if RunKey(stored.scenario.name, row) in waiting
-            else TestRunStatus.QUEUED
-            for stored, row in keys
-        ]
+        ids_by_name = {stored.scenario.name: stored.id for stored in suite.scenarios}
         inserted = await self._all(
             "insert_test_runs",
             suite_run_id=suite_run_row["id"],
-            scenario_ids=[stored.id for stored, _ in keys],
-            row_indexes=[row for _, row in keys],
-            statuses=[status.value for status in statuses],
-            data_rows=Jsonb(data_set.rows if data_set else []),
+            scenario_ids=[ids_by_name[key.scenario] for key in keys],
+            row_indexes=[key.row for key in keys],
+            statuses=[
+                (TestRunStatus.PENDING if key in waiting else TestRunStatus.QUEUED).value
+                for key in keys
+            ],
+            data_rows=Jsonb(list(data_rows)),
             max_attempts=max_attempts,
         )
         names = {stored.id: stored.scenario.name for stored in suite.scenarios}

@@ -165,5 +165,5 @@ async def test_an_unknown_process_or_version_is_404(api: Client) -> None:
     missing = await api.get("/processes/Nope")
     no_version = await api.get("/processes/order_fulfilment?version=7")
 
-    assert (missing.status, missing.json()["key"]) == (404, "Nope")
-    assert (no_version.status, no_version.json()["version"]) == (404, 7)
+    assert (missing.status, missing.json()["message"]) == (404, "no process 'Nope'")
+    assert (no_version.status, no_version.json()["process"]) == (404, "order_fulfilment@7")

@@ -264,7 +264,10 @@ async def test_reports_come_in_each_format_with_its_content_type(api: Client) ->
 
 
 async def test_an_unknown_report_format_or_suite_run_is_refused(api: Client) -> None:
-    wrong_format = await api.get("/suite-runs/1/report?format=pdf")
+    suite = await generate(api)
+    await configure(api)
+    run = (await start_run(api, suite["suite"]))["suite_run"]
+    wrong_format = await api.get(f"/suite-runs/{run}/report?format=pdf")
     no_run = await api.get("/suite-runs/999/report")
     no_progress = await api.get("/suite-runs/999")
     no_cancel = await api.post("/suite-runs/999/cancel")
@@ -311,3 +314,56 @@ async def test_values_postgresql_cannot_store_are_refused_with_422_not_500(api: 
         "ValueRefused",
     )
     assert (await api.get("/environments")).json() == []
+
+
+async def test_not_found_is_404_worded_as_in_the_cli_with_the_apis_own_field_names(
+    api: Client,
+) -> None:
+    suite_run = await api.get("/suite-runs/99")
+    report = await api.get("/suites/4242/report")
+    started = await api.post("/suite-runs", json={"suite": 4242})
+
+    assert (suite_run.status, suite_run.json()) == (
+        404,
+        {
+            "error": "NotFound",
+            "message": "no suite run 99",
+            "kind": "suite run",
+            "reference": 99,
+            "suite_run": 99,
+        },
+    )
+    assert (report.status, report.json()["message"], report.json()["suite"]) == (
+        404,
+        "no suite 4242",
+        4242,
+    )
+    assert (started.status, started.json()["message"]) == (404, "no suite 4242")
+    for reply in (suite_run, report, started):
+        assert "orchestra" not in reply.json()["message"]  # no CLI command quoted
+        assert "hint" not in reply.json()
+
+
+async def test_paths_and_a_new_suite_run_name_suites_and_suite_runs_as_the_cli_does(
+    api: Client,
+) -> None:
+    suite = await generate(api)
+    await configure(api)
+    started = await api.post(
+        "/suite-runs",
+        json={"suite": "order_fulfilment:all-flows", "environment": "local"},
+    )
+
+    newest = await api.get("/suite-runs/latest")
+    of_suite = await api.get("/suite-runs/order_fulfilment@1")
+    shown = await api.get("/suites/order_fulfilment:all-flows")
+    cancelled = await api.post("/suite-runs/latest/cancel")
+    malformed = await api.get("/suites/order_fulfilment:every-flow")
+
+    assert (started.status, started.json()["suite"]) == (201, suite["suite"])
+    suite_run = started.json()["suite_run"]
+    assert newest.json()["suite_run"] == suite_run
+    assert of_suite.json()["suite_run"] == suite_run
+    assert shown.json()["id"] == suite["suite"]
+    assert (cancelled.status, cancelled.json()["suite_run"]) == (200, suite_run)
+    assert (malformed.status, malformed.json()["error"]) == (400, "UsageError")

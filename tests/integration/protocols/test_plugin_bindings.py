@@ -133,4 +133,4 @@ async def test_a_stored_environment_with_a_protocol_not_installed_is_a_configura
 
     assert caught.value.message.startswith("environment 'e' as stored does not fit this machine:")
     assert "services.echo.base_url: base_url 'tcp-echo://127.0.0.1:9'" in caught.value.message
-    assert "`orchestra protocols` lists them" in caught.value.message
+    assert "(or the name of a plug-in protocol installed here)" in caught.value.message

@@ -62,5 +62,5 @@ async def test_writing_the_page_gives_its_figures_and_the_path(
 
 
 async def test_a_suite_that_does_not_exist_is_not_found_by_its_id(db: Database) -> None:
-    with pytest.raises(NotFound, match="suite 4242 does not exist"):
+    with pytest.raises(NotFound, match="no suite 4242"):
         await reporting.load_suite_report(db, 4242)

@@ -1,6 +1,8 @@
 """Suite runs: start one, list them, follow one, cancel it, fetch its report, delete it.
 
 The API only creates runs; `orchestra worker` processes, sharing the database, execute them.
+A suite run in a path, and the suite of a new one, is named by its id, `latest` or its process
+(see `orchestra.domain.references`).
 """
 
 from __future__ import annotations
@@ -9,11 +11,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from orchestra.api.deps import DbDep, JsonOnly
+from orchestra.api.deps import DbDep, JsonOnly, SuiteRunId
 from orchestra.api.schemas import SuiteRunCreate, SuiteRunPagePublic, SuiteRunPublic
 from orchestra.domain.statuses import SuiteRunStatus
 from orchestra.reports import ReportFormat
-from orchestra.services import reporting, retention, running
+from orchestra.services import references, reporting, retention, running
 
 router = APIRouter(prefix="/suite-runs", tags=["suite runs"])
 
@@ -29,7 +31,7 @@ async def start_suite_run(body: SuiteRunCreate, db: DbDep, response: Response) -
     """Create a suite run and its test runs (scenario × data row); workers pick them up."""
     suite_run = await running.start_suite_run(
         db,
-        body.suite,
+        await references.suite_id(db, body.suite),
         environment=body.environment,
         data_set=body.data_set,
         max_attempts=body.max_attempts,
@@ -66,31 +68,31 @@ async def list_suite_runs(
     return SuiteRunPagePublic.of(page, next_url)
 
 
-@router.get("/{suite_run_id}")
-async def suite_run_progress(suite_run_id: int, db: DbDep) -> SuiteRunPublic:
+@router.get("/{suite_run}")
+async def suite_run_progress(suite_run_id: SuiteRunId, db: DbDep) -> SuiteRunPublic:
     """How far the suite run is: its status and its test runs counted by status."""
     return SuiteRunPublic.of(await running.progress(db, suite_run_id))
 
 
-@router.post("/{suite_run_id}/cancel", responses={409: {"description": "It has ended already"}})
-async def cancel_suite_run(suite_run_id: int, db: DbDep) -> SuiteRunPublic:
+@router.post("/{suite_run}/cancel", responses={409: {"description": "It has ended already"}})
+async def cancel_suite_run(suite_run_id: SuiteRunId, db: DbDep) -> SuiteRunPublic:
     """Cancel the suite run: its unfinished test runs end CANCELLED, workers drop them."""
     return SuiteRunPublic.of(await running.cancel(db, suite_run_id))
 
 
 @router.delete(
-    "/{suite_run_id}",
+    "/{suite_run}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={409: {"description": "It is in progress: cancel it first"}},
 )
-async def delete_suite_run(suite_run_id: int, db: DbDep) -> Response:
+async def delete_suite_run(suite_run_id: SuiteRunId, db: DbDep) -> Response:
     """Delete an ended suite run with its test runs, step results and lost leases."""
     await retention.prune(db, ids=[suite_run_id])
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(
-    "/{suite_run_id}/report",
+    "/{suite_run}/report",
     response_class=Response,
     responses={
         200: {
@@ -100,7 +102,7 @@ async def delete_suite_run(suite_run_id: int, db: DbDep) -> Response:
     },
 )
 async def suite_run_report(
-    suite_run_id: int,
+    suite_run_id: SuiteRunId,
     db: DbDep,
     format_name: Annotated[ReportFormat, Query(alias="format")] = ReportFormat.JSON,
     all_runs: Annotated[

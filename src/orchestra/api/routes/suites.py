@@ -1,10 +1,11 @@
-"""POST /suites (generate), GET /suites, GET /suites/{suite_id}, GET /suites/{suite_id}/report."""
+"""POST /suites (generate), GET /suites, GET /suites/{suite}, GET /suites/{suite}/report; a
+suite in a path is its id, `latest` or PROCESS[@VERSION][:CRITERION]."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from orchestra.api.deps import DbDep, JsonOnly
+from orchestra.api.deps import DbDep, JsonOnly, SuiteId
 from orchestra.api.schemas import SuiteCreate, SuiteDetail, SuiteGenerated, SuitePublic
 from orchestra.binding.yamlsource import Source
 from orchestra.services import generating, reporting
@@ -33,14 +34,14 @@ async def list_suites(db: DbDep) -> list[SuitePublic]:
     return [SuitePublic.of(suite) for suite in await generating.list_suites(db)]
 
 
-@router.get("/{suite_id}")
-async def show_suite(suite_id: int, db: DbDep) -> SuiteDetail:
+@router.get("/{suite}")
+async def show_suite(suite_id: SuiteId, db: DbDep) -> SuiteDetail:
     """One suite with its scenarios and their steps."""
     return SuiteDetail.of(await generating.show(db, suite_id))
 
 
 @router.get(
-    "/{suite_id}/report",
+    "/{suite}/report",
     response_class=Response,
     responses={
         200: {
@@ -50,7 +51,7 @@ async def show_suite(suite_id: int, db: DbDep) -> SuiteDetail:
         404: {"description": "No such suite"},
     },
 )
-async def suite_report(suite_id: int, db: DbDep) -> Response:
+async def suite_report(suite_id: SuiteId, db: DbDep) -> Response:
     """The suite's coverage before any run: its diagram coloured by the scenarios through each
     element (uncovered ones and tasks without a binding marked), and its scenarios."""
     text = await reporting.render_suite_report(db, suite_id)
