@@ -40,7 +40,10 @@ from tests.support.plugins import TCP_ECHO, entry_point_distribution
 
 DOCS = Path(__file__).parents[2] / "docs"
 # Pages whose snippets another test loads (CI jobs are not Orchestra's files).
-TESTED_ELSEWHERE = {"ci.md": "tests/unit/test_docs_ci.py"}
+TESTED_ELSEWHERE = {
+    "ci.md": "tests/unit/test_docs_ci.py",
+    "cli.md": "tests/e2e/test_cli_lists.py",
+}
 PLUGINS = {"tcp-echo": TCP_ECHO}
 _FENCE = re.compile(r"^```(\w*)\s*$")
 _MARKER = re.compile(r"^<!--\s*snippet:\s*(?P<kind>[\w-]+)(?P<flags>.*?)-->\s*$")
