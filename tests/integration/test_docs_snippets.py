@@ -43,7 +43,7 @@ DOCS = Path(__file__).parents[2] / "docs"
 TESTED_ELSEWHERE = {
     "ci.md": "tests/unit/test_docs_ci.py",
     "testing.md": "tests/e2e/test_docs_testing.py",
-    "cli.md": "tests/e2e/test_cli_lists.py",  # its one yaml block: the --json list shapes
+    "cli.md": "tests/e2e/test_cli_lists.py",
 }
 PLUGINS = {"tcp-echo": TCP_ECHO}
 _FENCE = re.compile(r"^```(\w*)\s*$")

@@ -14,7 +14,7 @@ from aiohttp import web
 from orchestra.binding.executor import StepExecutor
 from orchestra.domain.execution import StepOutcome
 from orchestra.domain.statuses import StepStatus
-from orchestra.protocols.http import HttpProtocol
+from orchestra.protocols.http_client import HttpProtocol
 from tests.integration.executor_sut import bound_step, context, environment
 from tests.support.servers import served
 

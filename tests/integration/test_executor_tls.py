@@ -16,7 +16,7 @@ from orchestra.binding.executor import StepExecutor
 from orchestra.domain.statuses import StepStatus
 from orchestra.errors import ConfigurationError
 from orchestra.protocols.base import ProtocolRequest, ProtocolResponse
-from orchestra.protocols.http import HttpProtocol
+from orchestra.protocols.http_client import HttpProtocol
 from tests.integration.executor_sut import bound_step, context
 from tests.support.certificates import KEY_PASSWORD, Pki, https_server, make_pki, server_context
 

@@ -16,8 +16,6 @@ from functools import lru_cache
 from typing import Any
 
 import jmespath.exceptions
-import jsonschema
-from referencing.exceptions import Unresolvable
 
 from orchestra.binding.model import Check, compiled_jmespath, jsonpath_values
 from orchestra.binding.templates import Namespaces, Reads, Renderer, Templates
@@ -288,11 +286,16 @@ def _jmespath(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
 
 @lru_cache(maxsize=256)
 def _validator(schema_json: str) -> Any:
+    import jsonschema  # only for schema checks: a worker rarely needs it
+
     schema = json.loads(schema_json)
     return jsonschema.validators.validator_for(schema)(schema)
 
 
 def _schema(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
+    import jsonschema
+    from referencing.exceptions import Unresolvable
+
     validator = _validator(json.dumps(expected, sort_keys=True))
     try:
         error = jsonschema.exceptions.best_match(validator.iter_errors(view.json()))

@@ -74,7 +74,6 @@ from typing import Annotated, Any, Literal
 import jmespath
 import jmespath.exceptions
 import jmespath.parser
-import jsonschema
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from pydantic import (
@@ -294,6 +293,8 @@ def _one_subject(subject: str, value: dict[str, Any], ops: list[str] | tuple[()]
 def _check_schema(schema: Any) -> None:
     if not isinstance(schema, dict | bool):
         raise ValueError("`schema` must be a JSON Schema object")
+    import jsonschema  # only for bindings with a schema check: a worker rarely needs it
+
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)  # type: ignore[arg-type]
     except jsonschema.SchemaError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -13,7 +14,9 @@ from rich.table import Table
 from orchestra.cli.output import console, emit, json_option
 from orchestra.cli.run import showing_progress
 from orchestra.config import Settings
-from orchestra.services import demo as demo_service
+
+if TYPE_CHECKING:
+    from orchestra.services import demo as demo_service
 
 
 @click.command()
@@ -32,6 +35,8 @@ from orchestra.services import demo as demo_service
 def demo(out_dir: Path, workers: int, concurrency: int, as_json: bool) -> None:
     """Import the example order process, generate a covering suite, run it against the example
     service on several workers, and write JUnit, JSON and HTML reports and a coverage page."""
+    from orchestra.services import demo as demo_service  # the example SUT: FastAPI, uvicorn
+
     err = console(stderr=True)
     say = (lambda _: None) if as_json else (lambda line: err.print(f"[cyan]•[/] {escape(line)}"))
     with showing_progress("running", disable=as_json) as show:

@@ -6,14 +6,16 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
 
 from orchestra.config import Settings
 from orchestra.errors import NotFound
-from orchestra.store.database import Database, open_database
+
+if TYPE_CHECKING:
+    from orchestra.store.database import Database
 
 T = TypeVar("T")
 
@@ -83,6 +85,7 @@ def emit(payload: Any, *, as_json: bool, human: Callable[[Console], None]) -> No
 
 def with_database(use: Callable[[Database], Awaitable[T]]) -> T:
     """Run one use case against the configured store, from a synchronous command."""
+    from orchestra.store.database import open_database
 
     async def run() -> T:
         async with open_database(Settings.from_env()) as db:

@@ -15,15 +15,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from orchestra.binding.factory import executor_factory
 from orchestra.cli.output import console, emit, json_option, store_description, with_database
 from orchestra.cli.params import NAME, SUITE, SUITE_RUN
 from orchestra.cli.waiting import INTERRUPTED, on_interrupt_option, print_outcome, stop_on_signals
 from orchestra.config import Settings
 from orchestra.domain.references import SuiteRef, SuiteRunRef
-from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
+from orchestra.domain.statuses import FAILING_STATUSES, SuiteRunStatus, TestRunStatus
 from orchestra.errors import UsageError
-from orchestra.reports.model import FAILING_STATUSES
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import executing, running
@@ -34,6 +32,8 @@ ShowProgress = Callable[[running.Progress, float], None]
 
 
 def _executor_factory() -> ExecutorFactory:
+    from orchestra.binding.factory import executor_factory  # the HTTP client, templates, checks
+
     return executor_factory()
 
 

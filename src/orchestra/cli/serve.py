@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+from typing import TYPE_CHECKING
 
 import click
-from fastapi import FastAPI
 
-from orchestra.api import create_app
-from orchestra.api.server import ApiServer
 from orchestra.cli.output import console, emit, json_option, with_database
 from orchestra.config import Settings
 from orchestra.errors import ConfigurationError, StoreError
-from orchestra.store.database import Database
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from orchestra.store.database import Database
 
 TOKEN_VARIABLE = "ORCHESTRA_API_TOKEN"
 
@@ -44,6 +46,8 @@ def serve(host: str, port: int, no_auth: bool, as_json: bool) -> None:
         )
     if no_auth:
         console(stderr=True).print("[yellow]warning:[/] authentication is off (--no-auth)")
+    from orchestra.api import create_app  # FastAPI and uvicorn: for this command only
+
     settings = Settings.from_env()
     app = create_app(settings, token=None if no_auth else token)
     with_database(_reachable)  # PostgreSQL out of reach: exit 2 saying so, before uvicorn starts
@@ -55,6 +59,8 @@ async def _reachable(_: Database) -> None:
 
 
 async def _serve(app: FastAPI, host: str, port: int, *, as_json: bool, auth: bool) -> None:
+    from orchestra.api.server import ApiServer
+
     server = ApiServer(app, host, port)
     serving = asyncio.create_task(server.serve())
     listening = asyncio.create_task(server.listening.wait())

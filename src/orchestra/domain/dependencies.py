@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from orchestra.domain.scenario import TestScenario
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.errors import DependencyCycle, InputRefused
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,8 @@ class RunDependency:
 
 def validate_dependencies(scenarios: Sequence[TestScenario]) -> nx.DiGraph[str]:
     """The scenario dependency graph; refuses unknown scenarios, bad outcomes and cycles."""
+    import networkx as nx  # here: the store imports this module, and starting a run needs no graph
+
     names = {s.name for s in scenarios}
     graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(sorted(names))

@@ -71,6 +71,11 @@ _TERMINAL = frozenset(
     }
 )
 
+# The runs a report counts as failed: a skipped or cancelled run did not fail.
+FAILING_STATUSES = frozenset(
+    {TestRunStatus.FAILED, TestRunStatus.ERROR, TestRunStatus.FAILED_STUCK}
+)
+
 _TEST_RUN_TRANSITIONS: dict[TestRunStatus, frozenset[TestRunStatus]] = {
     TestRunStatus.PENDING: frozenset(
         {TestRunStatus.QUEUED, TestRunStatus.SKIPPED, TestRunStatus.CANCELLED}

@@ -16,10 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from orchestra.domain.execution import CheckResult, StepOutcome
 from orchestra.domain.process import ProcessGraph
 from orchestra.domain.scenario import Coverage, ScenarioStep, TestScenario
-from orchestra.domain.statuses import StepKind, StepStatus, SuiteRunStatus, TestRunStatus
-
-FAILING_STATUSES = frozenset(
-    {TestRunStatus.FAILED, TestRunStatus.ERROR, TestRunStatus.FAILED_STUCK}
+from orchestra.domain.statuses import (
+    FAILING_STATUSES,
+    StepKind,
+    StepStatus,
+    SuiteRunStatus,
+    TestRunStatus,
 )
 
 

@@ -13,16 +13,17 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
+from orchestra.domain.statuses import FAILING_STATUSES, SuiteRunStatus, TestRunStatus
 from orchestra.errors import Conflict
-from orchestra.reports.model import FAILING_STATUSES
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import running
-from orchestra.services.failures import Failure, suite_run_failures
 from orchestra.store.database import Database
+
+if TYPE_CHECKING:  # the summary loads reports (renderers, templates): only when a run failed
+    from orchestra.services.failures import Failure
 
 
 class OnInterrupt(StrEnum):
@@ -107,4 +108,6 @@ async def failures_if_any(db: Database, progress: running.Progress) -> list[Fail
     """The failure summary, loading the report only when some run failed or errored."""
     if not any(progress.counts.get(status) for status in FAILING_STATUSES):
         return []
+    from orchestra.services.failures import suite_run_failures
+
     return await suite_run_failures(db, progress.suite_run.id)

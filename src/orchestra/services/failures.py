@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from orchestra.domain.statuses import TestRunStatus
-from orchestra.reports.model import FAILING_STATUSES, RunReport, StepReport, TestRunReport
+from orchestra.domain.statuses import FAILING_STATUSES, TestRunStatus
+from orchestra.reports.model import RunReport, StepReport, TestRunReport
 from orchestra.services import reporting
 from orchestra.store.database import Database
 

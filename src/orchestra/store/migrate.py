@@ -1,22 +1,23 @@
-"""Schema migrations through Alembic, applied on first use and by `orchestra db upgrade`."""
+"""Schema migrations through Alembic, applied on first use and by `orchestra db upgrade`.
+
+Alembic and SQLAlchemy are imported only to migrate: a schema already at head is recognised
+with psycopg alone (`orchestra.store.revision`), which every command does on start.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
 import psycopg
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import NullPool
 
 from orchestra.errors import DatabaseUnreachable
+from orchestra.store.revision import current_revision, head_revision, known_revisions
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.engine import Connection
 
 # Serializes concurrent upgrades: two commands starting at once must not both migrate.
 _LOCK_KEY = 0x0C4E57A
@@ -44,6 +45,12 @@ class SchemaStatus:
 
 def upgrade(url: str) -> SchemaStatus:
     """Bring the schema to head; a no-op when it is already there."""
+    known = _status_without_alembic(url)
+    if known is not None and known.is_current:
+        return known
+    from alembic import command
+    from sqlalchemy import text
+
     with _connect(url) as conn:
         conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _LOCK_KEY})
         try:
@@ -58,13 +65,33 @@ def upgrade(url: str) -> SchemaStatus:
 
 
 def status(url: str) -> SchemaStatus:
+    known = _status_without_alembic(url)
+    if known is not None:
+        return known
     with _connect(url) as conn:
         config = _config(conn)
         current = _current(conn)
         return SchemaStatus(current=current, head=_head(config), known=_known(config, current))
 
 
+def _status_without_alembic(url: str) -> SchemaStatus | None:
+    head = head_revision()
+    if head is None:
+        return None
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            current = current_revision(conn)
+    except (psycopg.Error, ValueError) as exc:
+        raise _unreachable(url, exc) from exc
+    known = current is None or current in known_revisions()
+    return SchemaStatus(current=current, head=head, known=known)
+
+
 def _connect(url: str) -> Connection:
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.pool import NullPool
+
     try:
         # psycopg parses the URL (or key=value string) itself; SQLAlchemy only drives it
         engine = create_engine(
@@ -72,10 +99,12 @@ def _connect(url: str) -> Connection:
         )
         return engine.connect()
     except (SQLAlchemyError, psycopg.Error, ValueError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise DatabaseUnreachable(
-            f"cannot connect to PostgreSQL at {redact_url(url)}: {reason}"
-        ) from exc
+        raise _unreachable(url, exc) from exc
+
+
+def _unreachable(url: str, exc: Exception) -> DatabaseUnreachable:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return DatabaseUnreachable(f"cannot connect to PostgreSQL at {redact_url(url)}: {reason}")
 
 
 def redact_url(url: str) -> str:
@@ -90,6 +119,8 @@ def redact_url(url: str) -> str:
 
 
 def _config(conn: Connection) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(files("orchestra.store") / "migrations"))
     config.attributes["connection"] = conn
@@ -97,10 +128,15 @@ def _config(conn: Connection) -> Config:
 
 
 def _current(conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(conn).get_current_revision()
 
 
 def _known(config: Config, revision: str | None) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
     if revision is None:
         return True
     try:
@@ -110,6 +146,8 @@ def _known(config: Config, revision: str | None) -> bool:
 
 
 def _head(config: Config) -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(config).get_current_head()
     assert head is not None, "the migrations folder has no revision"
     return head

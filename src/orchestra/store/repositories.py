@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.rows import DictRow
@@ -21,7 +22,9 @@ from orchestra.domain.records import (
 from orchestra.domain.scenario import GeneratedSuite, ScenarioStep, TestScenario
 from orchestra.store.base import Repository
 from orchestra.store.references import ReferenceRepository
-from orchestra.store.runs import RunRepository
+
+if TYPE_CHECKING:
+    from orchestra.store.runs import RunRepository
 
 Connection = psycopg.AsyncConnection[DictRow]
 
@@ -267,5 +270,11 @@ class UnitOfWork:
         self.processes = ProcessRepository(conn)
         self.suites = SuiteRepository(conn)
         self.config = ConfigRepository(conn)
-        self.runs = RunRepository(conn)
         self.references = ReferenceRepository(conn)
+
+    @cached_property
+    def runs(self) -> RunRepository:
+        # imported on first use: listing processes or suites needs no runs (nor their modules)
+        from orchestra.store.runs import RunRepository
+
+        return RunRepository(self.conn)

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from orchestra.protocols.base import ProtocolRequest, TransportError
-from orchestra.protocols.http import HttpProtocol
+from orchestra.protocols.http_client import HttpProtocol
 
 LIMIT = 1000
 

@@ -158,3 +158,28 @@ def test_listing_suite_runs_by_suite_or_status_is_served_by_indexes(database_url
     defs: dict[str, str] = {str(k): str(v) for k, v in rows}
     assert defs["suite_run_suite_idx"].endswith("(suite_id, id)")
     assert defs["suite_run_status_idx"].endswith("(status, id)")
+
+
+def test_the_status_reads_the_recorded_revision(database_url: str) -> None:
+    head = migrate.status(database_url).head
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        recorded = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        assert recorded == (head,)
+        conn.execute("UPDATE alembic_version SET version_num = '0001'")
+    behind = migrate.status(database_url)
+    assert behind.current == "0001"
+    assert not behind.is_current
+
+
+def test_upgrading_a_schema_one_revision_behind_applies_that_migration(
+    database_url: str,
+) -> None:
+    from alembic import command
+
+    status = migrate.status(database_url)
+    with migrate._connect(database_url) as conn:
+        config = migrate._config(conn)
+        command.downgrade(config, "-1")
+        conn.commit()
+    assert not migrate.status(database_url).is_current
+    assert migrate.upgrade(database_url) == status

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, inline_calls
 from orchestra.domain.generation.cover import Expander, solve
@@ -19,6 +17,9 @@ from orchestra.domain.generation.throws import inside
 from orchestra.domain.process import Flow, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import Coverage, GeneratedSuite, TestScenario
 from orchestra.errors import BpmnRefused, GenerationLimit, InputRefused
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 DEFAULT_LOOP_BOUND = 1
 DEFAULT_MAX_SCENARIOS = 1000
@@ -84,6 +85,8 @@ def generate_suite(
 def _plans(
     analysis: Analysis, criterion: Criterion, loop_bound: int, cap: int
 ) -> tuple[list[Plan], dict[str, Any]]:
+    import networkx as nx  # imported to generate: listing suites needs no graph library
+
     flat = analysis.flat
     try:
         top = analyse(analysis)
@@ -252,6 +255,8 @@ def _reach_within(flat: FlatGraph, start: str, allowed: set[str]) -> set[str]:
 def _loops(analysis: Analysis) -> dict[str, int]:
     """Flat nodes on a cycle of the kept graph -> the number of their strongly connected
     component (an element, or a flow between two of them, is on a loop when it is in one)."""
+    import networkx as nx
+
     flat = analysis.flat
     graph: nx.DiGraph[str] = nx.DiGraph()
     for edge in flat.edges:

