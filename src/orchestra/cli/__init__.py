@@ -64,7 +64,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "schema": (
         "orchestra.cli.schema:schema",
-        "Print the JSON Schema of a bindings, environment or data-set...",
+        "Print the JSON Schema of a bindings, environment, data-set...",
     ),
     "serve": (
         "orchestra.cli.serve:serve",
