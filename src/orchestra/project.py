@@ -21,7 +21,7 @@ Coverage = Literal["all-flows", "all-nodes", "all-paths"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Reports(_Strict):

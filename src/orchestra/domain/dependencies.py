@@ -70,7 +70,8 @@ def resolve_run_dependencies(
 ) -> list[RunDependency]:
     """Run-level edges: a scenario's run for row i (in repeat r) waits for its dependency's
     run for row i in the same repeat."""
-    validate_dependencies(scenarios)
+    if any(scenario.depends_on for scenario in scenarios):  # else nothing to refuse
+        validate_dependencies(scenarios)
     edges: list[RunDependency] = []
     for scenario in scenarios:
         for dep in scenario.depends_on:

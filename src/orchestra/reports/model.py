@@ -26,7 +26,7 @@ from orchestra.domain.statuses import (
 
 
 class Documented(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class SuiteRunInfo(Documented):

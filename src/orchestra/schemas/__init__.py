@@ -112,8 +112,10 @@ def _data_set(action_models: Sequence[type[Any]] | None) -> dict[str, Any]:
 
 def _project(action_models: Sequence[type[Any]] | None) -> dict[str, Any]:
     from orchestra.project import ProjectFile
+    from orchestra.schemas.attribute_docs import with_attribute_docs
 
-    return ProjectFile.model_json_schema(mode="validation", by_alias=True)
+    schema = ProjectFile.model_json_schema(mode="validation", by_alias=True)
+    return with_attribute_docs(schema, ProjectFile)
 
 
 _GENERATORS: dict[str, Callable[[Sequence[type[Any]] | None], dict[str, Any]]] = {

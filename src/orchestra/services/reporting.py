@@ -11,11 +11,10 @@ from typing import Any, TypeVar
 
 from orchestra.domain.records import LostLease, StepResult, StoredProcess, StoredSuite, SuiteRun
 from orchestra.errors import NotFound, UsageError
-from orchestra.reports import ReportFormat, RunReport, render
+from orchestra.reports import ReportFormat, RunReport, render, render_suite_html
 from orchestra.reports.assemble import run_report
 from orchestra.reports.calls import Imported, called_processes
 from orchestra.reports.coverage import coverage_summary
-from orchestra.reports.html import render_suite_html
 from orchestra.reports.model import ProcessInfo, SuiteInfo, SuiteReport, SuiteRunInfo
 from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
