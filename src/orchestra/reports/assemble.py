@@ -71,9 +71,15 @@ def run_report(
         started_at=run.started_at,
         finished_at=run.finished_at,
         path=scenario.path if scenario is not None else (),
+        race=_race_note(scenario),
         steps=tuple(sorted(reports, key=lambda report: report.position)),
         lost_leases=leases,
     )
+
+
+def _race_note(scenario: TestScenario | None) -> str | None:
+    race = scenario.race if scenario is not None else None
+    return str(race["note"]) if race is not None else None
 
 
 def lost_lease_report(lease: LostLease, steps: Sequence[ScenarioStep]) -> LostLeaseReport:

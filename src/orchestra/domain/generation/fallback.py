@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, Gate, Role
-from orchestra.domain.generation.plans import Criterion, Hop, Plan
+from orchestra.domain.generation.plans import Criterion, Hop, Plan, Race
 from orchestra.domain.generation.structure import Analysis
+from orchestra.domain.generation.terminate import terminate_scope
 from orchestra.domain.generation.throws import inside
 from orchestra.errors import BpmnRefused
 
@@ -153,7 +155,9 @@ class _Game:
                 plan.append(Hop(e, visit=position == len(consumed) - 1))
                 covered.add(f"e:{e}")
             covered.add(f"n:{node}")
-            self._after_visit(node, tokens)
+            cut = self._after_visit(node, tokens)
+            if cut:
+                plan[-1] = replace(plan[-1], race=Race(winner=node, cut=cut))
             self._emit(node, tokens, taken_back, covered)
             return True
         return False
@@ -185,13 +189,19 @@ class _Game:
                     queue.append(target)
         return False
 
-    def _after_visit(self, node: str, tokens: list[int]) -> None:
-        element = self.flat.graph.node_by_id.get(self.flat.nodes[node].element or "")
-        if element is not None and "terminate" in element.event_definitions:
-            tokens.clear()
+    def _after_visit(self, node: str, tokens: list[int]) -> tuple[str, ...]:
+        """Ends the tokens a terminate end or an interrupting throw ends; returns where those
+        a terminate end ends were waiting (a race: the SUT decides how far they got)."""
+        is_terminate, scope = terminate_scope(self.flat, node)
+        if is_terminate:
+            ended = [e for e in tokens if self._inside(e, scope)]
+            tokens[:] = [e for e in tokens if e not in ended]
+            waiting = (self.flat.nodes[self.flat.edges[e].target] for e in ended)
+            return tuple(sorted({n.element or n.id for n in waiting}))
         catch = self.flat.catches.get(node)
         if catch is not None and catch.interrupting:
             tokens[:] = [e for e in tokens if not self._inside(e, catch.scope)]
+        return ()
 
     def _inside(self, token: int, scope: str | None) -> bool:
         """True when the token waits at a node of `scope` (its exit included)."""

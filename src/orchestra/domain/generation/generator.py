@@ -15,6 +15,7 @@ from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, 
 from orchestra.domain.generation.plans import Criterion, Plan
 from orchestra.domain.generation.render import render
 from orchestra.domain.generation.structure import Analysis, Unstructured, analyse, prune
+from orchestra.domain.generation.terminate import races, settle
 from orchestra.domain.generation.throws import inside
 from orchestra.domain.process import Flow, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import Coverage, GeneratedSuite, TestScenario
@@ -60,7 +61,8 @@ def generate_suite(
         plans, method = _plans(analysis, criterion, loop_bound, max_scenarios)
         if criterion is Criterion.ALL_NODES and _has_loops(flat):
             flat, plans = _fewer(flat, plans, working, loop_bound, max_scenarios)
-        scenarios = render(flat, plans)
+        plans = settle(flat, plans)
+        scenarios = _without_spare_races(flat, plans, criterion)
         if not scenarios:
             raise BpmnRefused(
                 f"process {graph.id}: no token game goes from a start event to an end event "
@@ -105,6 +107,30 @@ def _plans(
             "note": f"not block-structured ({reason}): scenarios come from a greedy token game, "
             "complete but not guaranteed minimal, concurrent branches serialized",
         }
+
+
+def _without_spare_races(
+    flat: FlatGraph, plans: list[Plan], criterion: Criterion
+) -> tuple[TestScenario, ...]:
+    """The scenarios, less the race variants whose elements the others already cover
+    (all-paths keeps every one: each is a way the process can go)."""
+    scenarios = render(flat, plans)
+    if criterion is Criterion.ALL_PATHS or not any(s.race for s in scenarios):
+        return scenarios
+    graph = flat.graph
+    wanted = graph.flow_by_id if criterion is Criterion.ALL_FLOWS else graph.node_by_id
+    counts: dict[str, int] = {}
+    for scenario in scenarios:
+        for element in set(scenario.path) & wanted.keys():
+            counts[element] = counts.get(element, 0) + 1
+    kept = list(range(len(plans)))
+    for index in reversed(range(len(plans))):
+        mine = set(scenarios[index].path) & wanted.keys()
+        if any(True for _ in races(plans[index])) and all(counts[e] > 1 for e in mine):
+            kept.remove(index)
+            for element in mine:
+                counts[element] -= 1
+    return scenarios if len(kept) == len(plans) else render(flat, [plans[i] for i in kept])
 
 
 def _with_names(graph: ProcessGraph, text: str) -> str:
