@@ -14,9 +14,6 @@ from collections.abc import Iterator
 from orchestra.bpmn.findings import Findings
 from orchestra.domain.process import Node, NodeCategory, ProcessGraph
 
-# Nodes that need no incoming sequence flow to be legitimately reached.
-_EVENT_TRIGGERED = (NodeCategory.BOUNDARY_EVENT,)
-
 
 def validate(graph: ProcessGraph, findings: Findings) -> None:
     """Add the problems of one process to `findings`."""
@@ -194,22 +191,12 @@ def _check_start_and_reachability(graph: ProcessGraph, findings: Findings) -> se
 
 
 def _started_by_event(node: Node) -> bool:
-    """Nodes reached without an incoming sequence flow by the semantics of BPMN itself."""
-    return (
-        node.category in _EVENT_TRIGGERED
-        or node.triggered_by_event
-        or node.is_for_compensation
-        or _is_link(node, NodeCategory.INTERMEDIATE_CATCH_EVENT)
-    )
+    return node.is_started_by_event
 
 
 def _starts(graph: ProcessGraph, container: str | None) -> list[Node]:
-    """Where a token starts inside `container`: its start events, else nodes nothing flows into."""
-    children = [n for n in graph.children(container) if not _started_by_event(n)]
-    explicit = [n for n in children if n.category is NodeCategory.START_EVENT]
-    if explicit:
-        return explicit
-    return [n for n in children if not graph.incoming.get(n.id)]
+    """Where a token starts inside `container`, as generation starts it (`ProcessGraph.starts`)."""
+    return list(graph.starts(container)[0])
 
 
 def _reachable(graph: ProcessGraph, starts: list[Node]) -> set[str]:

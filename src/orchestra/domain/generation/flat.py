@@ -39,6 +39,7 @@ class Role(StrEnum):
     SINK = "sink"
     SCOPE_EXIT = "scope-exit"  # where a subprocess's tokens meet before its outgoing flows
     SPLIT_HALF = "split-half"  # the splitting half of a gateway that also joins
+    SCOPE_START = "scope-start"  # gives a token to each implicit start of a scope at once
 
 
 class Gate(StrEnum):
@@ -257,14 +258,10 @@ def _wire_scopes(flat: FlatGraph) -> None:
     scopes += [n.id for n in graph.nodes if n.category is NodeCategory.SUB_PROCESS]
     for scope in scopes:
         children = graph.children(scope)
-        starts = [c for c in children if _is_entry(graph, c)]
-        if scope is None:
-            for start in starts:
-                flat.add_edge(SOURCE, start.id, EdgeKind.START)
-        elif not graph.node_by_id[scope].triggered_by_event:
-            for start in starts:
-                flat.add_edge(scope, start.id, EdgeKind.ENTER)
-            if not children:
+        starts = _entries(graph, scope)
+        if scope is None or not graph.node_by_id[scope].triggered_by_event:
+            _wire_entries(flat, scope, starts)
+            if scope is not None and not children:
                 flat.add_edge(scope, exit_id(scope), EdgeKind.EXIT)
         exit_node = SINK if scope is None else exit_id(scope)
         for child in _ends(flat, children):
@@ -278,10 +275,28 @@ def _wire_scopes(flat: FlatGraph) -> None:
                 _wire_event_subprocess(flat, scope, child, starts)
 
 
-def _is_entry(graph: ProcessGraph, node: Node) -> bool:
-    if node.category is NodeCategory.START_EVENT:
-        return not graph.incoming.get(node.id)
-    return False
+def start_id(scope: str | None) -> str:
+    return f"{scope}::start" if scope is not None else "::start"
+
+
+def _entries(graph: ProcessGraph, scope: str | None) -> list[Node]:
+    """Start events no flow enters; without start events, the implicit starts."""
+    starts, implicit = graph.starts(scope)
+    return list(starts) if implicit else [s for s in starts if not graph.incoming.get(s.id)]
+
+
+def _wire_entries(flat: FlatGraph, scope: str | None, starts: list[Node]) -> None:
+    """Start events are alternatives; implicit starts all get a token at once, from a
+    parallel split of the scope's own (`S::start`)."""
+    anchor, kind = (SOURCE, EdgeKind.START) if scope is None else (scope, EdgeKind.ENTER)
+    implicit = flat.graph.starts(scope)[1]
+    if implicit and len(starts) > 1:
+        split = start_id(scope)
+        flat.add_node(FlatNode(split, scope, Role.SCOPE_START, Gate.AND))
+        flat.add_edge(anchor, split, kind)
+        anchor = split
+    for start in starts:
+        flat.add_edge(anchor, start.id, kind)
 
 
 def _ends(flat: FlatGraph, children: Iterable[Node]) -> list[Node]:

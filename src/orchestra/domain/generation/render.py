@@ -95,7 +95,7 @@ class _Writer:
             self.ends.append(_tidy(element.name) or element.id)
 
     def fork(self, fork: Fork, label: str) -> None:
-        element = self.flat.nodes[fork.node].element or fork.node
+        element = self._fork_label(fork.node)
         labels: list[str] = []
         firsts: list[str] = []
         before = len(self.steps)
@@ -194,6 +194,14 @@ class _Writer:
             "cut": list(race.cut),
             "note": note,
         }
+
+    def _fork_label(self, node_id: str) -> str:
+        """The element a fork's branch labels name; a scope's implicit start is `<scope>:start`
+        (a colon never occurs in a BPMN id)."""
+        node = self.flat.nodes[node_id]
+        if node.role is Role.SCOPE_START:
+            return f"{node.element or self.flat.graph.id}:start"
+        return node.element or node_id
 
     def _element_entered(self, node_id: str) -> str | None:
         """The BPMN element a flat node stands for; None for SINK and a scope's exit, where an
