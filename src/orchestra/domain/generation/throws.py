@@ -7,9 +7,10 @@ is asked in turn, as BPMN propagates a throw:
 1. an event subprocess inside `S` whose start event catches it (not one the thrower is in);
 2. a boundary event on `S` that catches it.
 
-A catcher catches a throw when its ref or code is the thrown one's; failing that, a catcher
-without a ref catches every error (or escalation). A throw that names nothing can't be told
-apart: the first catcher of its kind catches it.
+Within a scope, the event subprocesses inside it are asked before the boundary events on it,
+and of each: the catcher with the thrown ref, else one with the thrown error (escalation) code,
+else a catch-all (a catcher without a ref). A throw without a ref is caught by a catch-all
+only. The first scope with a catcher catches it (docs/semantics.md).
 
 What happens then (`Catch`):
 
@@ -130,19 +131,25 @@ def _boundary_catcher(
 
 
 def _catcher(candidates: list[Node], thrower: Node, kind: str) -> Node | None:
-    """The candidate whose ref or code is the thrown one's, else one without a ref."""
+    """The first candidate with the thrown ref, else with the thrown code, else one without a
+    ref (a catch-all); a throw without a ref is caught by a catch-all only."""
     thrown = thrower.event_detail(kind)
-    if thrown is None or thrown.ref is None:
-        return next(iter(candidates), None)
-    matching = [c for c in candidates if _matches(thrown, c.event_detail(kind))]
     catch_all = [c for c in candidates if _catches_all(c.event_detail(kind))]
-    return next(iter(matching + catch_all), None)
+    if thrown is None or thrown.ref is None:
+        return next(iter(catch_all), None)
+    same_ref = [c for c in candidates if _same_ref(thrown, c.event_detail(kind))]
+    same_code = [c for c in candidates if _same_code(thrown, c.event_detail(kind))]
+    return next(iter(same_ref + same_code + catch_all), None)
 
 
-def _matches(thrown: EventDetail, caught: EventDetail | None) -> bool:
-    if caught is None or caught.ref is None:
+def _same_ref(thrown: EventDetail, caught: EventDetail | None) -> bool:
+    return caught is not None and caught.ref is not None and caught.ref == thrown.ref
+
+
+def _same_code(thrown: EventDetail, caught: EventDetail | None) -> bool:
+    if caught is None or caught.ref is None or thrown.code is None:
         return False
-    return thrown.ref == caught.ref or (thrown.code is not None and thrown.code == caught.code)
+    return caught.code == thrown.code
 
 
 def _catches_all(caught: EventDetail | None) -> bool:
