@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, Gate, Role
+from orchestra.domain.generation.flat import (
+    SINK,
+    SOURCE,
+    EdgeKind,
+    FlatGraph,
+    Gate,
+    Role,
+    exit_id,
+)
 
 
 class Unstructured(Exception):
@@ -234,8 +242,21 @@ class _Builder:
         if not attach:
             return
         offset = len(flat.normal_out(node))
-        region.attachments[node] = [self.region(node, [e], self.terminals) for e in attach]
+        region.attachments[node] = [self.region(node, [e], self._ends(e)) for e in attach]
         region.attach_labels[node] = [offset + flat.attach_out(node).index(e) + 1 for e in attach]
+
+    def _ends(self, attach: int) -> frozenset[str]:
+        """Where an attached branch ends: at the exit of a scope enclosing the event it starts
+        at, or the process's end; a subprocess (or inlined call) on the way is gone through."""
+        flat = self.flat
+        target = flat.graph.node_by_id.get(flat.nodes[flat.edges[attach].target].element or "")
+        ends = {SINK}
+        parent = target.parent if target is not None else None
+        while parent is not None and exit_id(parent) not in ends:
+            ends.add(exit_id(parent))
+            enclosing = flat.graph.node_by_id.get(parent)
+            parent = enclosing.parent if enclosing is not None else None
+        return frozenset(ends)
 
     def _claim(self, node: str, owner: int) -> None:
         if self.owner.setdefault(node, owner) != owner:
