@@ -8,11 +8,12 @@ Generation never walks the BPMN graph directly. It walks this graph, where:
   `S::exit` node that carries the subprocess's outgoing flows (the subprocess is inlined);
 * an interrupting boundary event `B` on activity `T` is an exclusive alternative `T -> B`;
 * a non-interrupting boundary event is an ATTACH edge `T -> B`: a concurrent branch that may fire;
-* a thrown error or escalation (see `throws`) leads from its thrower to the boundary event or
-  event subprocess catching it: interrupting, a BOUNDARY edge replacing the thrower's own way on
-  (its outgoing flows, or its scope's exit); non-interrupting, an ATTACH edge beside it, which
-  always fires. An error nothing catches leads to SINK: the process ends there. A catcher
-  reached from a thrower is not also wired to its activity or scope;
+* a thrown error, escalation or cancel (see `throws`) leads from its thrower to the boundary
+  event or event subprocess catching it: interrupting, a BOUNDARY edge replacing the thrower's
+  own way on (its outgoing flows, or its scope's exit); non-interrupting, an ATTACH edge beside
+  it, which always fires. An error nothing catches leads to SINK: the process ends there. A
+  catcher reached from a thrower is not also wired to its activity or scope, and a cancel
+  boundary event is reached from its transaction's cancel end events only;
 * an event subprocess is entered from its scope (the subprocess node, or the process-level start
   events): interrupting ones as an exclusive alternative, non-interrupting ones as ATTACH edges;
 * a gateway that both joins and splits is cut in two (`G` joins, `G::split` splits).
@@ -377,7 +378,7 @@ def _wire_boundaries(flat: FlatGraph) -> None:
         if activity not in flat.nodes:
             continue
         for event in events:
-            if event.id in caught:
-                continue  # entered from the throws it catches
+            if event.id in caught or "cancel" in event.event_definitions:
+                continue  # entered from the throws it catches; a cancel only by a cancel end
             kind = EdgeKind.BOUNDARY if event.cancel_activity else EdgeKind.ATTACH
             flat.add_edge(activity, event.id, kind)

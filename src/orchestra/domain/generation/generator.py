@@ -206,6 +206,12 @@ def _reason(
     ends = [node] if flow_target is None else [node, flow_target]
     if any(_compensation(analysis, n) for n in ends):
         return "compensation: only runs when an activity is compensated, not on a token's path"
+    cancel = next((n for n in ends if _uncancelled(analysis.flat, n)), None)
+    if cancel is not None:
+        return (
+            f"cancel boundary event {cancel} fires only when a cancel end event inside its "
+            "transaction is reached, and none is"
+        )
     if any(n in analysis.unreachable for n in ends):
         return _unreached_reason(analysis, ends)
     if any(n in analysis.dead_ends for n in ends):
@@ -259,6 +265,11 @@ def _unreached_reason(analysis: Analysis, ends: list[str]) -> str:
         behind = _reach_within(flat, flow.target, analysis.unreachable)
         if any(n in behind for n in ends):
             return f"only reached after {thrower}: {_cut_after(flat, thrower)}"
+    for node in flat.graph.nodes:
+        if _uncancelled(flat, node.id) and any(
+            n in _reach_within(flat, node.id, analysis.unreachable) for n in ends
+        ):
+            return f"only reached after cancel boundary event {node.id}, which never fires"
     return "no start event reaches it"
 
 
@@ -289,6 +300,14 @@ def _loops(analysis: Analysis) -> dict[str, int]:
 
 def _is_container(flat: FlatGraph, node: str) -> bool:
     return flat.nodes.get(node) is None
+
+
+def _uncancelled(flat: FlatGraph, node_id: str) -> bool:
+    """A cancel boundary event no cancel end event leads to."""
+    node = flat.graph.node_by_id.get(node_id)
+    if node is None or node.attached_to is None or "cancel" not in node.event_definitions:
+        return False
+    return not flat.into.get(node_id)
 
 
 def _compensation(analysis: Analysis, node_id: str) -> bool:

@@ -1,6 +1,8 @@
 """Where a thrown error or escalation goes: which event catches it, and what it interrupts.
 
-Throwers are error and escalation end events, and intermediate escalation throw events. From
+Throwers are error, escalation and cancel end events, and intermediate escalation throw
+events. A cancel end event goes to the cancel boundary event of the innermost transaction
+enclosing it (`_cancelled`). For the others, from
 the thrower's own scope outward, each scope `S` (a subprocess, an inlined call, or the process)
 is asked in turn, as BPMN propagates a throw:
 
@@ -30,12 +32,13 @@ from orchestra.domain.process import EventDetail, Node, NodeCategory, ProcessGra
 
 ERROR = "error"
 ESCALATION = "escalation"
+CANCEL = "cancel"
 
 
 @dataclass(frozen=True)
 class Catch:
     thrower: str
-    kind: str  # ERROR or ESCALATION
+    kind: str  # ERROR, ESCALATION or CANCEL
     catcher: str | None  # the boundary event or event subprocess catching it; None: nothing does
     scope: str | None  # the subprocess whose boundary (or event subprocess) catches; None: process
     interrupting: bool  # the thrower's own way on is cut (an uncaught error: the process ends)
@@ -73,7 +76,7 @@ def _handlers(graph: ProcessGraph) -> Handlers:
 def _thrown_kind(node: Node) -> str | None:
     kinds: tuple[str, ...]
     if node.category is NodeCategory.END_EVENT:
-        kinds = (ERROR, ESCALATION)
+        kinds = (ERROR, ESCALATION, CANCEL)
     elif node.category is NodeCategory.INTERMEDIATE_THROW_EVENT:
         kinds = (ESCALATION,)  # BPMN throws errors only from end events
     else:
@@ -83,6 +86,8 @@ def _thrown_kind(node: Node) -> str | None:
 
 def _resolve(graph: ProcessGraph, handlers: Handlers, thrower: Node, kind: str) -> Catch:
     ancestors = _ancestors(graph, thrower)
+    if kind == CANCEL:
+        return _cancelled(graph, thrower, ancestors)
     for scope in [*ancestors, None]:
         catcher = _event_subprocess_catcher(handlers, scope, thrower, kind, ancestors)
         if catcher is None and scope is not None:
@@ -92,6 +97,18 @@ def _resolve(graph: ProcessGraph, handlers: Handlers, thrower: Node, kind: str) 
             return Catch(thrower.id, kind, caught, scope, interrupting)
     # nothing catches it: an error ends the process, an escalation is ignored
     return Catch(thrower.id, kind, None, None, interrupting=kind == ERROR)
+
+
+def _cancelled(graph: ProcessGraph, thrower: Node, ancestors: list[str]) -> Catch:
+    """A cancel end event cancels the innermost transaction enclosing it, which is left through
+    its cancel boundary event; without one (or outside any transaction) nothing goes on."""
+    for scope in ancestors:
+        if graph.node_by_id[scope].type != "transaction":
+            continue
+        boundaries = graph.boundary_events.get(scope, ())
+        catcher = next((b for b in boundaries if CANCEL in b.event_definitions), None)
+        return Catch(thrower.id, CANCEL, catcher.id if catcher else None, scope, True)
+    return Catch(thrower.id, CANCEL, None, None, interrupting=True)
 
 
 def _ancestors(graph: ProcessGraph, node: Node) -> list[str]:
