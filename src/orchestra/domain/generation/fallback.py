@@ -19,7 +19,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
+from orchestra.domain.generation.exhaustive import DEFAULT_BOUND, Search
 from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, Gate, Role
 from orchestra.domain.generation.plans import Criterion, Hop, Plan, Race
 from orchestra.domain.generation.structure import Analysis
@@ -31,15 +33,27 @@ _FAR = 1 << 30
 _SYNTHETIC = (EdgeKind.DONE, EdgeKind.LOOP)
 
 
-def token_game_plans(analysis: Analysis, criterion: Criterion) -> list[Plan]:
-    """Raises BpmnRefused when every token game deadlocks."""
+def token_game_plans(
+    analysis: Analysis, criterion: Criterion, bound: int = DEFAULT_BOUND
+) -> tuple[list[Plan], dict[str, Any]]:
+    """The plans, and what the exhaustive search for what they miss did (`search`: its
+    bound, the token-game states it explored, whether it explored them all).
+    Raises BpmnRefused when every token game deadlocks."""
     game = _Game(analysis, criterion)
+    wanted = set(game.targets)
     plans: list[Plan] = []
     while len(plans) <= len(game.edges) + 1:
         plan = game.play()
         if plan is None:
             break
         plans.append(plan)
+    missed = wanted - _covered(analysis.flat, plans)
+    search: dict[str, Any] = {"bound": bound, "states": 0, "complete": True}
+    if missed:
+        exhaustive = Search(game, bound)
+        found, _ = exhaustive.plans(missed)
+        plans += found
+        search.update(states=len(exhaustive.parent), complete=exhaustive.complete)
     if not plans:
         graph = analysis.flat.graph
         waiting = ", ".join(sorted(game.stuck)) or "no end event"
@@ -48,7 +62,18 @@ def token_game_plans(analysis: Analysis, criterion: Criterion) -> list[Plan]:
             "no scenario can reach an end event",
             details={"process": graph.id, "waiting_at": sorted(game.stuck)},
         )
-    return plans
+    return plans, search
+
+
+def _covered(flat: FlatGraph, plans: list[Plan]) -> set[str]:
+    covered: set[str] = set()
+    for plan in plans:
+        for hop in plan:
+            if isinstance(hop, Hop):
+                covered.add(f"e:{hop.edge}")
+                if hop.visit:
+                    covered.add(f"n:{flat.edges[hop.edge].target}")
+    return covered
 
 
 class _Game:
@@ -197,7 +222,8 @@ class _Game:
             ended = [e for e in tokens if self._inside(e, scope)]
             tokens[:] = [e for e in tokens if e not in ended]
             waiting = (self.flat.nodes[self.flat.edges[e].target] for e in ended)
-            return tuple(sorted({n.element or n.id for n in waiting}))
+            # a token on its way to the end has ended already: nothing of it is cut
+            return tuple(sorted({n.element or n.id for n in waiting if n.id != SINK}))
         catch = self.flat.catches.get(node)
         if catch is not None and catch.interrupting:
             tokens[:] = [e for e in tokens if not self._inside(e, catch.scope)]

@@ -10,6 +10,7 @@ import networkx as nx
 from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, inline_calls
 from orchestra.domain.generation.cover import Expander, solve
 from orchestra.domain.generation.enumeration import MAX_LOOP_BOUND, MAX_SCENARIOS, Enumerator
+from orchestra.domain.generation.exhaustive import DEFAULT_BOUND as DEFAULT_SEARCH_BOUND
 from orchestra.domain.generation.fallback import token_game_plans
 from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, exit_id, flatten
 from orchestra.domain.generation.plans import Criterion, Plan
@@ -35,10 +36,12 @@ def generate_suite(
     max_scenarios: int = DEFAULT_MAX_SCENARIOS,
     called: Mapping[str, ProcessGraph] | None = None,
     call_depth: int = DEFAULT_CALL_DEPTH,
+    search_bound: int = DEFAULT_SEARCH_BOUND,
 ) -> GeneratedSuite:
     """Deterministic: the same graph and options give the same suite, in the same order.
 
-    `called` maps process keys to imported processes that call activities may inline.
+    `called` maps process keys to imported processes that call activities may inline;
+    `search_bound` caps the token-game states searched for what a greedy token game missed.
     Raises GenerationLimit when all-paths exceeds `max_scenarios` (or blocks nest too deeply),
     BpmnRefused when no scenario can go from a start event to an end event, InputRefused for
     all-paths on a model that is not block-structured.
@@ -58,7 +61,7 @@ def generate_suite(
     if inlined:
         parameters["inlined_calls"] = inlined
     try:
-        plans, method = _plans(analysis, criterion, loop_bound, max_scenarios)
+        plans, method = _plans(analysis, criterion, loop_bound, max_scenarios, search_bound)
         if criterion is Criterion.ALL_NODES and _has_loops(flat):
             flat, plans = _fewer(flat, plans, working, loop_bound, max_scenarios)
         plans = settle(flat, plans)
@@ -79,12 +82,23 @@ def generate_suite(
         criterion=criterion.value,
         parameters=parameters,
         scenarios=scenarios,
-        coverage=coverage(graph, analysis, criterion, scenarios, loop_bound=loop_bound),
+        coverage=coverage(
+            graph,
+            analysis,
+            criterion,
+            scenarios,
+            loop_bound=loop_bound,
+            search=parameters.get("search"),
+        ),
     )
 
 
 def _plans(
-    analysis: Analysis, criterion: Criterion, loop_bound: int, cap: int
+    analysis: Analysis,
+    criterion: Criterion,
+    loop_bound: int,
+    cap: int,
+    search_bound: int = DEFAULT_SEARCH_BOUND,
 ) -> tuple[list[Plan], dict[str, Any]]:
     flat = analysis.flat
     try:
@@ -102,10 +116,12 @@ def _plans(
                 "nested single-entry single-exit blocks; use --coverage all-flows or all-nodes",
                 details={"reason": reason},
             ) from exc
-        return token_game_plans(analysis, criterion), {
+        plans, search = token_game_plans(analysis, criterion, search_bound)
+        return plans, {
             "method": "token-game-heuristic",
             "note": f"not block-structured ({reason}): scenarios come from a greedy token game, "
             "complete but not guaranteed minimal, concurrent branches serialized",
+            "search": search,
         }
 
 
@@ -164,8 +180,10 @@ def coverage(
     scenarios: tuple[TestScenario, ...],
     *,
     loop_bound: int = DEFAULT_LOOP_BOUND,
+    search: Mapping[str, Any] | None = None,
 ) -> Coverage:
-    """What the scenarios cover of `graph` (inlined called processes are not counted)."""
+    """What the scenarios cover of `graph` (inlined called processes are not counted).
+    `search`: what the exhaustive token-game search did, when the plans come from one."""
     seen = {element for scenario in scenarios for element in scenario.path}
     # all-paths with loop bound 0 leaves out what only going around a loop reaches
     loops = _loops(analysis) if criterion is Criterion.ALL_PATHS and loop_bound == 0 else {}
@@ -176,13 +194,18 @@ def coverage(
                 {
                     "element": node.id,
                     "kind": "node",
-                    "reason": _reason(analysis, node.id, criterion, loops=loops),
+                    "reason": _reason(analysis, node.id, criterion, loops=loops, search=search),
                 }
             )
     for flow in graph.flows:
         if flow.id not in seen:
             reason = _cut_reason(analysis.flat, flow) or _reason(
-                analysis, flow.source, criterion, flow_target=flow.target, loops=loops
+                analysis,
+                flow.source,
+                criterion,
+                flow_target=flow.target,
+                loops=loops,
+                search=search,
             )
             uncovered.append({"element": flow.id, "kind": "flow", "reason": reason})
     return Coverage(
@@ -202,6 +225,7 @@ def _reason(
     flow_target: str | None = None,
     *,
     loops: Mapping[str, int] | None = None,
+    search: Mapping[str, Any] | None = None,
 ) -> str:
     ends = [node] if flow_target is None else [node, flow_target]
     if any(_compensation(analysis, n) for n in ends):
@@ -222,6 +246,11 @@ def _reason(
         return "a container with nothing to run"
     if loops and len({loops.get(n, -1 - i) for i, n in enumerate(ends)}) == 1:
         return "only reached by going around a loop, which all-paths with --loop-bound 0 never does"
+    if search is not None and not search["complete"]:
+        return (
+            f"not found within the search bound {search['bound']} "
+            "(token-game states explored, every order of concurrent tokens)"
+        )
     return "no valid token game covers it (e.g. it leads to a deadlock)"
 
 
