@@ -137,7 +137,12 @@ class Search:
         if gate is Gate.AND or not normal:
             mains: list[tuple[int, ...]] = [tuple(normal)]
         elif gate is Gate.OR:
-            mains = _subsets(normal, empty=False)
+            default = _default_edge(flat, node, normal)
+            mains = [
+                chosen
+                for chosen in _subsets(normal, empty=False)
+                if default not in chosen or len(chosen) == 1  # the default only alone
+            ]
         else:
             mains = [(e,) for e in normal]
         for main, extra in itertools.product(mains, _subsets(optional, empty=True)):
@@ -182,6 +187,13 @@ class Search:
             path.append(step)
             marking = step.after
         return path
+
+
+def _default_edge(flat: FlatGraph, node: str, edges: list[int]) -> int | None:
+    element = flat.graph.node_by_id.get(flat.nodes[node].element or "")
+    if element is None or element.default_flow is None:
+        return None
+    return next((e for e in edges if flat.edges[e].flow_id == element.default_flow), None)
 
 
 def _without_spares(plans: list[tuple[Plan, set[str]]]) -> list[Plan]:

@@ -241,16 +241,17 @@ class _Game:
     def _emit(self, node: str, tokens: list[int], taken_back: set[int], covered: set[str]) -> None:
         if node == SINK:
             return
-        normal = [
-            e
-            for e in self.out[node]
-            if self.flat.edges[e].kind is not EdgeKind.ATTACH and self._allowed(e, taken_back)
-        ]
+        ways = [e for e in self.out[node] if self.flat.edges[e].kind is not EdgeKind.ATTACH]
+        # a back edge is taken once a game, unless it is the only way on: a token never vanishes
+        normal = [e for e in ways if self._allowed(e, taken_back)] or ways
         gate = self.flat.nodes[node].split
         if gate is Gate.AND:
             chosen = list(normal)
         elif gate is Gate.OR:
             chosen = self._clear(self._useful(normal)) or self._best(normal)
+            default = default_edge(self.flat, node, normal)
+            if default in chosen and len(chosen) > 1:  # taken only when no other is
+                chosen.remove(default)
         else:
             chosen = self._best(normal)
         attach = [e for e in self.out[node] if self.flat.edges[e].kind is EdgeKind.ATTACH]
@@ -296,6 +297,14 @@ class _Game:
 
         ranked = sorted(edges, key=cost)
         return ranked[:1]
+
+
+def default_edge(flat: FlatGraph, node: str, edges: list[int]) -> int | None:
+    """The edge of `edges` that is the default flow of the element `node` stands for."""
+    element = flat.graph.node_by_id.get(flat.nodes[node].element or "")
+    if element is None or element.default_flow is None:
+        return None
+    return next((e for e in edges if flat.edges[e].flow_id == element.default_flow), None)
 
 
 def _back_edges(out: dict[str, list[int]], flat: FlatGraph) -> set[int]:

@@ -1,0 +1,38 @@
+"""Every scenario generated for the shared corpus replays as a valid token game in the
+reference simulator (tests/support/token_game.py), for the models it knows."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestra.domain.generation import Criterion, generate_suite
+from orchestra.errors import OrchestraError
+from tests.corpus import corpus_dir
+from tests.integration.test_generate_corpus import corpus_processes
+from tests.support.token_game import replay, supported
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        corpus_dir() is None, reason="the BPMN corpus (shared/corpus/bpmn-miwg) is not here"
+    ),
+]
+
+
+def test_every_corpus_scenario_replays_as_a_token_game() -> None:
+    known = [(name, graph) for name, graph in corpus_processes() if supported(graph)]
+    assert len(known) >= 400  # of 680: the rest hold boundary events, throws or links
+    invalid = []
+    for name, graph in known:
+        for criterion in Criterion:
+            try:
+                suite = generate_suite(
+                    graph, process_key=graph.id, process_version=1, criterion=criterion
+                )
+            except OrchestraError:
+                continue
+            for scenario in suite.scenarios:
+                reason = replay(graph, scenario)
+                if reason is not None:
+                    invalid.append((name, criterion.value, scenario.name, reason))
+    assert invalid == []

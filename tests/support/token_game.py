@@ -1,0 +1,317 @@
+"""A reference BPMN token game that replays generated scenarios, written from the rules of
+docs/semantics.md and not from the generator's code.
+
+`replay(graph, scenario)` says why the scenario is not a valid token game, or None when it is.
+The scenario's branch paths are walks; each node on a walk fires once, in the walk's order,
+and walks run concurrently: the replay searches for one interleaving in which every firing is
+enabled, and after which no token is left. Tokens sit on sequence flows, or wait for a start
+event of a scope just entered. The rules:
+
+* the process starts with one token for its start events (one of them fires), or one token for
+  each implicit start (every flow node no sequence flow enters, without start events);
+* a node fires when its incoming tokens are there: a parallel join one on each incoming flow,
+  another join one at least (an inclusive join takes those there), anything else one;
+* a firing node sends tokens down the flows it takes: all outgoing flows of a parallel split
+  (and of an activity whose outgoing flows carry no condition), else the flows the scenario's
+  walks take next from it;
+* entering a subprocess gives it one start token (one per implicit start); it completes, and
+  sends tokens down its outgoing flows, when no token is left inside it;
+* a terminate end event removes every token of its scope (the process, or its subprocess);
+  nothing of that scope fires after it.
+
+Models with boundary events, event subprocesses, thrown errors, escalations or cancels, or link
+events are outside what this replay knows: `supported(graph)` says whether it knows a model.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass
+
+from orchestra.domain.process import Node, NodeCategory, ProcessGraph
+from orchestra.domain.scenario import TestScenario
+
+_THROWS = frozenset({"error", "escalation", "cancel", "link", "compensate"})
+
+Token = tuple[str, str | None]  # ("flow", id) | ("start", scope-or-node) ...
+
+
+def supported(graph: ProcessGraph) -> bool:
+    for node in graph.nodes:
+        if node.category is NodeCategory.BOUNDARY_EVENT or node.triggered_by_event:
+            return False
+        if node.is_for_compensation or _THROWS.intersection(node.event_definitions):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class _Firing:
+    kind: str  # "node": a node fires; "complete": a subprocess completes
+    node: str
+    takes: frozenset[str]  # flows the walks take next from it
+
+
+def replay(graph: ProcessGraph, scenario: TestScenario) -> str | None:
+    return _Replay(graph, scenario).run()
+
+
+class _Replay:
+    def __init__(self, graph: ProcessGraph, scenario: TestScenario) -> None:
+        self.graph = graph
+        self.scenario = scenario
+        self.walks = [self._firings(label) for label in sorted(scenario.branch_paths)]
+        self.seen: set[tuple[tuple[int, ...], tuple[tuple[Token, int], ...]]] = set()
+        self.reason = "no interleaving of the walks is a token game"
+        self.endless = _endless(graph)
+
+    def run(self) -> str | None:
+        tokens: Counter[Token] = Counter()
+        self._enter(None, tokens)
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 10_000))
+        try:
+            return None if self._search((0,) * len(self.walks), tokens) else self.reason
+        finally:
+            sys.setrecursionlimit(limit)
+
+    # the walks as firings
+
+    def _firings(self, label: str) -> list[_Firing]:
+        walk = self.scenario.branch_paths[label]
+        taken = self._assigned(walk)
+        firings: list[_Firing] = []
+        for position, element in enumerate(walk):
+            flow = self.graph.flow_by_id.get(element)
+            if flow is None:
+                takes = taken.get(position, set()) | self._forked(label, element)
+                firings.append(_Firing("node", element, frozenset(takes)))
+                continue
+            source = self.graph.node_by_id[flow.source]
+            if source.category is not NodeCategory.SUB_PROCESS:
+                continue
+            if position == 0 and self._sibling(label, source.id) is not None:
+                siblings = self._sibling(label, source.id)
+                if siblings:  # the first branch of a split at the exit completes it
+                    firings.append(_Firing("complete", source.id, siblings))
+            elif self._completes(walk, position):
+                firings.append(_Firing("complete", source.id, frozenset({flow.id})))
+        return firings
+
+    def _sibling(self, label: str, scope: str) -> frozenset[str] | None:
+        """For a branch of a split at subprocess `scope`'s exit: the first flows of all its
+        branches when it is the first of them, an empty set for the others; None otherwise."""
+        parent, _, last = label.rpartition("/")
+        if not last.startswith(f"{scope}#"):
+            return None
+        prefix = f"{parent}/{scope}#"
+        siblings = sorted(
+            (int(other[len(prefix) :]), path[0])
+            for other, path in self.scenario.branch_paths.items()
+            if other.startswith(prefix) and other[len(prefix) :].isdigit() and path
+        )
+        first = siblings[0][0] if siblings else None
+        if f"{prefix}{first}" != label:
+            return frozenset()
+        return frozenset(flow for _, flow in siblings)
+
+    def _completes(self, walk: tuple[str, ...], position: int) -> bool:
+        """A flow out of a subprocess on a walk: the subprocess completes before it (once for
+        the flows an inclusive or parallel exit takes together)."""
+        flow = self.graph.flow_by_id[walk[position]]
+        before = walk[position - 1] if position else None
+        other = self.graph.flow_by_id.get(before or "")
+        return not (other is not None and other.source == flow.source)
+
+    def _assigned(self, walk: tuple[str, ...]) -> dict[int, set[str]]:
+        """Which firing on the walk sent each flow of the walk: the earliest firing of its
+        source before it that has not sent that flow yet (and, for a firing that takes one
+        flow only, has sent none). A token game serialized on one walk lists a flow where its
+        token is taken, after other firings."""
+        taken: dict[int, set[str]] = {}
+        fired: dict[str, list[int]] = {}
+        for position, element in enumerate(walk):
+            flow = self.graph.flow_by_id.get(element)
+            if flow is None:
+                fired.setdefault(element, []).append(position)
+                continue
+            for firing in fired.get(flow.source, []):
+                sent = taken.setdefault(firing, set())
+                if element not in sent and (not sent or self._takes_many(flow.source)):
+                    sent.add(element)
+                    break
+        return taken
+
+    def _takes_many(self, node_id: str) -> bool:
+        node = self.graph.node_by_id[node_id]
+        return node.category not in (
+            NodeCategory.EXCLUSIVE_GATEWAY,
+            NodeCategory.EVENT_BASED_GATEWAY,
+        )
+
+    def _forked(self, label: str, node: str) -> set[str]:
+        """The first flows of the branches a split at `node` on `label` forks."""
+        taken: set[str] = set()
+        prefix = f"{label}/{node}#"
+        for other, path in self.scenario.branch_paths.items():
+            rest = other[len(prefix) :]
+            if other.startswith(prefix) and "/" not in rest and path:
+                taken.update(path[:1] if path[0] in self.graph.flow_by_id else ())
+        return taken
+
+    # the search
+
+    def _search(self, positions: tuple[int, ...], tokens: Counter[Token]) -> bool:
+        key = (positions, tuple(sorted((t, n) for t, n in tokens.items() if n)))
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        if all(p == len(w) for p, w in zip(positions, self.walks, strict=True)):
+            left = Counter({t: n for t, n in self._ended(tokens).items() if n > 0})
+            for token in list(left):
+                if (
+                    token[0] == "flow"
+                    and self.graph.flow_by_id[token[1] or ""].target in self.endless
+                ):
+                    del left[token]  # a token that can never end is no scenario's to wait for
+            if left:
+                self.reason = f"tokens left at the end: {sorted(left)}"
+            return not left
+        for index, walk in enumerate(self.walks):
+            if positions[index] == len(walk):
+                continue
+            after = self._fire(walk[positions[index]], tokens)
+            if after is None:
+                continue
+            moved = (*positions[:index], positions[index] + 1, *positions[index + 1 :])
+            if self._search(moved, after):
+                return True
+        return False
+
+    def _ended(self, tokens: Counter[Token]) -> Counter[Token]:
+        """Subprocesses without outgoing flows complete when nothing is left inside them."""
+        left = Counter(tokens)
+        for (kind, ident), count in tokens.items():
+            if kind != "active" or count <= 0 or ident is None:
+                continue
+            if not self.graph.outgoing.get(ident) and not self._inside(ident, left):
+                left[(kind, ident)] = 0
+        return left
+
+    def _fire(self, firing: _Firing, tokens: Counter[Token]) -> Counter[Token] | None:
+        node = self.graph.node_by_id.get(firing.node)
+        if node is None:
+            return None
+        after = Counter(tokens)
+        if firing.kind == "complete":
+            return self._complete(node, firing, after)
+        if not self._consume(node, after):
+            return None
+        if node.category is NodeCategory.SUB_PROCESS:
+            after[("active", node.id)] += 1
+            self._enter(node.id, after)
+            return after
+        if node.category is NodeCategory.END_EVENT and "terminate" in node.event_definitions:
+            self._terminate(node.parent, after)
+        produced = self._produced(node, firing)
+        if produced is None:
+            self.reason = f"{node.id} takes its default flow {node.default_flow} with another"
+            return None
+        for flow in produced:
+            after[("flow", flow)] += 1
+        return after
+
+    def _consume(self, node: Node, tokens: Counter[Token]) -> bool:
+        if node.category is NodeCategory.START_EVENT or self._implicit_start(node, tokens):
+            key = ("start", node.id) if tokens[("start", node.id)] else ("enter", node.parent)
+            if tokens[key] <= 0:
+                return False
+            tokens[key] -= 1
+            return True
+        incoming = [f.id for f in self.graph.incoming.get(node.id, ())]
+        present = [f for f in incoming if tokens[("flow", f)] > 0]
+        if node.category is NodeCategory.PARALLEL_GATEWAY and len(incoming) > 1:
+            needed = incoming
+        elif node.category in (NodeCategory.INCLUSIVE_GATEWAY, NodeCategory.COMPLEX_GATEWAY):
+            needed = present
+        else:
+            needed = present[:1]
+        if not needed or any(tokens[("flow", f)] <= 0 for f in needed):
+            return False
+        for flow in needed:
+            tokens[("flow", flow)] -= 1
+        return True
+
+    def _implicit_start(self, node: Node, tokens: Counter[Token]) -> bool:
+        return tokens[("start", node.id)] > 0
+
+    def _produced(self, node: Node, firing: _Firing) -> list[str] | None:
+        """The flows a firing node takes; None for a choice BPMN forbids (the default flow
+        together with another)."""
+        outgoing = self.graph.outgoing.get(node.id, ())
+        if node.category is NodeCategory.PARALLEL_GATEWAY:
+            return [f.id for f in outgoing]
+        if not node.category.is_gateway and all(f.condition is None for f in outgoing):
+            return [f.id for f in outgoing]
+        if node.default_flow in firing.takes and len(firing.takes) > 1:
+            return None
+        return sorted(firing.takes)
+
+    def _enter(self, scope: str | None, tokens: Counter[Token]) -> None:
+        starts, implicit = self.graph.starts(scope)
+        if implicit:
+            for start in starts:
+                tokens[("start", start.id)] += 1
+        elif starts:
+            tokens[("enter", scope)] += 1
+
+    def _complete(
+        self, node: Node, firing: _Firing, tokens: Counter[Token]
+    ) -> Counter[Token] | None:
+        if tokens[("active", node.id)] <= 0 or self._inside(node.id, tokens):
+            return None
+        tokens[("active", node.id)] -= 1
+        outgoing = self.graph.outgoing.get(node.id, ())
+        unconditioned = all(f.condition is None for f in outgoing)
+        for flow in [f.id for f in outgoing] if unconditioned else sorted(firing.takes):
+            tokens[("flow", flow)] += 1
+        return tokens
+
+    def _inside(self, scope: str, tokens: Counter[Token]) -> bool:
+        return any(n > 0 and self._within(token, scope) for token, n in tokens.items())
+
+    def _within(self, token: Token, scope: str | None) -> bool:
+        kind, ident = token
+        if kind == "flow":
+            flow = self.graph.flow_by_id[ident or ""]
+            where = self.graph.node_by_id[flow.source].parent
+        elif kind == "start":
+            where = self.graph.node_by_id[ident or ""].parent
+        else:  # "enter", "active": the scope itself lies in its parent
+            node = self.graph.node_by_id.get(ident or "")
+            where = ident if kind == "enter" else (node.parent if node else None)
+        while where is not None:
+            if where == scope:
+                return True
+            where = self.graph.node_by_id[where].parent
+        return scope is None
+
+    def _terminate(self, scope: str | None, tokens: Counter[Token]) -> None:
+        for token in list(tokens):
+            if tokens[token] > 0 and self._within(token, scope) and token != ("active", scope):
+                tokens[token] = 0
+
+
+def _endless(graph: ProcessGraph) -> set[str]:
+    """Nodes from which no sequence flow leads to a node without outgoing flows."""
+    ends = {n.id for n in graph.nodes if not graph.outgoing.get(n.id)}
+    reach = set(ends)
+    changed = True
+    while changed:
+        changed = False
+        for flow in graph.flows:
+            if flow.target in reach and flow.source not in reach:
+                reach.add(flow.source)
+                changed = True
+    return {n.id for n in graph.nodes} - reach

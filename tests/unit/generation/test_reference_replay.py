@@ -1,0 +1,175 @@
+"""Every scenario generated replays as a valid token game in the reference simulator of
+tests/support/token_game.py, written from the rules and not from the generator."""
+
+from __future__ import annotations
+
+import random
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orchestra.domain.generation import Criterion, generate_suite
+from orchestra.domain.process import NodeCategory, ProcessGraph
+from orchestra.domain.scenario import TestScenario
+from orchestra.errors import InputRefused, OrchestraError
+from tests.support.token_game import replay, supported
+from tests.unit.generation.blocks import random_tree, to_graph
+from tests.unit.generation.models import model, node
+from tests.unit.generation.test_robustness import arbitrary_graphs
+from tests.unit.generation.test_terminate import terminate
+
+
+def assert_replays(graph: ProcessGraph, criteria: tuple[Criterion, ...] = tuple(Criterion)) -> None:
+    assert supported(graph)
+    for criterion in criteria:
+        try:
+            suite = generate_suite(graph, process_key="p", process_version=1, criterion=criterion)
+        except InputRefused:  # all-paths on a model that is not block-structured
+            assert criterion is Criterion.ALL_PATHS
+            continue
+        for scenario in suite.scenarios:
+            assert replay(graph, scenario) is None, (criterion, scenario.name, scenario.path)
+
+
+SUB = node("S", category=NodeCategory.SUB_PROCESS, type="subProcess")
+
+MODELS = {
+    "first approval wins": model(
+        "s>p1", "p1>A", "p1>B", "A>e1", "B>e2", extra=(terminate("e1"), terminate("e2"))
+    ),
+    "terminate beside a normal end": model(
+        "s>p1", "p1>A", "p1>B", "A>e1", "B>C", "C>e3", extra=(terminate("e1"),)
+    ),
+    "terminate in an exclusive branch": model(
+        "s>p1", "p1>A", "p1>x", "A>e1", "x>B", "x>C", "B>t", "C>e2", extra=(terminate("t"),)
+    ),
+    "terminate in a subprocess": model(
+        "s>S", "S>T", "T>e", "s2>p1", "p1>A", "p1>B", "A>t1", "B>e2",
+        extra=(SUB, *(node(n, parent="S") for n in ("s2", "p1", "A", "B", "e2")),
+               terminate("t1", parent="S")),
+    ),
+    "terminate racing in a token game": model(
+        "s>p1", "p1>A", "p1>B", "A>tA", "B>C", "C>e2", "s2>A", extra=(terminate("tA"),)
+    ),
+    "implicit starts joined": model("A>p", "C>p", "p>e"),
+    "implicit starts apart": model("A>B", "C>D"),
+    "subprocess without a start event": model(
+        "s>S", "S>e", "A>B", extra=(SUB, node("A", parent="S"), node("B", parent="S"))
+    ),
+    "parallel exit of a subprocess": model(
+        "s>S", "S>A", "S>B", "A>p", "B>p", "p>e", "s2>T", "T>e2",
+        extra=(SUB, *(node(n, parent="S") for n in ("s2", "T", "e2"))),
+    ),
+    "default flow of a task beside a conditional one (token game)": model(
+        "s>p1", "p1>T", "p1>B", "T>e1", "T>C", "C>e2", "B>x", "x>e3", "s2>T",
+        extra=(node("T", default_flow="T-C"),), conditions={"T-e1": "${late}"},
+    ),
+    "a loop whose way back is its only way on (token game)": model(
+        "s>A0", "s>x1", "x1>A0", "x1>A2", "A2>x1"
+    ),
+}  # fmt: skip
+
+
+def test_the_scenarios_of_each_small_model_replay() -> None:
+    for name, graph in MODELS.items():
+        try:
+            assert_replays(graph)
+        except AssertionError as exc:
+            raise AssertionError(f"{name}: {exc}") from exc
+
+
+def test_the_replay_refuses_a_scenario_expecting_two_terminate_ends_of_one_scope() -> None:
+    graph = MODELS["first approval wins"]
+    both = TestScenario(
+        name="both",
+        position=1,
+        path=(),
+        branch_paths={
+            "": ("s", "s-p1", "p1"),
+            "/p1#1": ("p1-A", "A", "A-e1", "e1"),
+            "/p1#2": ("p1-B", "B", "B-e2", "e2"),
+        },
+    )
+    assert replay(graph, both) is not None
+
+
+def test_the_replay_refuses_steps_of_a_branch_after_a_terminate_of_their_scope() -> None:
+    graph = MODELS["terminate beside a normal end"]
+    after = TestScenario(
+        name="after",
+        position=1,
+        path=(),
+        branch_paths={"": ("s", "s-p1", "p1", "p1-A", "A", "A-e1", "e1", "p1-B", "B", "B-C", "C")},
+    )
+    assert replay(graph, after) is not None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=3, max_value=30))
+def test_the_scenarios_of_random_block_models_replay(seed: int, size: int) -> None:
+    graph = to_graph(random_tree(random.Random(seed), size, loops=False))
+    assert_replays(graph, (Criterion.ALL_FLOWS, Criterion.ALL_NODES))
+
+
+@settings(max_examples=150, deadline=None)
+@given(arbitrary_graphs(), st.sampled_from([Criterion.ALL_FLOWS, Criterion.ALL_NODES]))
+def test_the_scenarios_of_random_unstructured_models_replay(
+    graph: ProcessGraph, criterion: Criterion
+) -> None:
+    if not supported(graph) or _multiplies_tokens_in_a_loop(graph) or _dead_join(graph):
+        return
+    try:
+        suite = generate_suite(graph, process_key="p", process_version=1, criterion=criterion)
+    except OrchestraError:
+        return  # refused with a message: test_robustness checks that
+    for scenario in suite.scenarios:
+        assert replay(graph, scenario) is None, (scenario.name, scenario.branch_paths)
+
+
+def _multiplies_tokens_in_a_loop(graph: ProcessGraph) -> bool:
+    """A node sending tokens down several flows at once on a cycle: such a model never ends
+    (every round adds a token), so no scenario of it is a complete token game."""
+    for each in graph.nodes:
+        outgoing = graph.outgoing.get(each.id, ())
+        splits = each.category is NodeCategory.PARALLEL_GATEWAY or (
+            not each.category.is_gateway and len(outgoing) > 1
+        )
+        if splits and len(outgoing) > 1 and _on_cycle(graph, each.id):
+            return True
+    return False
+
+
+def _on_cycle(graph: ProcessGraph, start: str) -> bool:
+    seen: set[str] = set()
+    stack = [f.target for f in graph.outgoing.get(start, ())]
+    while stack:
+        current = stack.pop()
+        if current == start:
+            return True
+        if current not in seen:
+            seen.add(current)
+            stack += [f.target for f in graph.outgoing.get(current, ())]
+    return False
+
+
+def _dead_join(graph: ProcessGraph) -> bool:
+    """A parallel join fed by a node no start reaches, or joining a loop's way back: BPMN's
+    join waits forever for a token that cannot come first; the generator reads it as a merge
+    (a known gap)."""
+    starts = [n.id for n in graph.starts(None)[0]]
+    reached = set(starts)
+    stack = list(starts)
+    while stack:
+        for flow in graph.outgoing.get(stack.pop(), ()):
+            if flow.target not in reached:
+                reached.add(flow.target)
+                stack.append(flow.target)
+    return any(
+        node.category is NodeCategory.PARALLEL_GATEWAY
+        and (
+            any(f.source not in reached for f in graph.incoming.get(node.id, ()))
+            or (len(graph.incoming.get(node.id, ())) > 1 and _on_cycle(graph, node.id))
+        )
+        for node in graph.nodes
+        if node.id in reached
+    )
