@@ -25,8 +25,10 @@ events are outside what this replay knows: `supported(graph)` says whether it kn
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from orchestra.domain.process import Node, NodeCategory, ProcessGraph
@@ -64,7 +66,7 @@ class _Replay:
         self.walks = [self._firings(label) for label in sorted(scenario.branch_paths)]
         self.seen: set[tuple[tuple[int, ...], tuple[tuple[Token, int], ...]]] = set()
         self.reason = "no interleaving of the walks is a token game"
-        self.endless = _endless(graph)
+        self.endless = endless(graph)
 
     def run(self) -> str | None:
         tokens: Counter[Token] = Counter()
@@ -168,13 +170,7 @@ class _Replay:
             return False
         self.seen.add(key)
         if all(p == len(w) for p, w in zip(positions, self.walks, strict=True)):
-            left = Counter({t: n for t, n in self._ended(tokens).items() if n > 0})
-            for token in list(left):
-                if (
-                    token[0] == "flow"
-                    and self.graph.flow_by_id[token[1] or ""].target in self.endless
-                ):
-                    del left[token]  # a token that can never end is no scenario's to wait for
+            left = self._ended_left(tokens)
             if left:
                 self.reason = f"tokens left at the end: {sorted(left)}"
             return not left
@@ -188,6 +184,15 @@ class _Replay:
             if self._search(moved, after):
                 return True
         return False
+
+    def _ended_left(self, tokens: Counter[Token]) -> Counter[Token]:
+        """The tokens left that keep the process from having ended."""
+        left = Counter({t: n for t, n in self._ended(tokens).items() if n > 0})
+        for token in list(left):
+            flow = self.graph.flow_by_id.get(token[1] or "") if token[0] == "flow" else None
+            if flow is not None and flow.target in self.endless:
+                del left[token]  # a token that can never end is no scenario's to wait for
+        return left
 
     def _ended(self, tokens: Counter[Token]) -> Counter[Token]:
         """Subprocesses without outgoing flows complete when nothing is left inside them."""
@@ -303,7 +308,7 @@ class _Replay:
                 tokens[token] = 0
 
 
-def _endless(graph: ProcessGraph) -> set[str]:
+def endless(graph: ProcessGraph) -> set[str]:
     """Nodes from which no sequence flow leads to a node without outgoing flows."""
     ends = {n.id for n in graph.nodes if not graph.outgoing.get(n.id)}
     reach = set(ends)
@@ -315,3 +320,105 @@ def _endless(graph: ProcessGraph) -> set[str]:
                 reach.add(flow.source)
                 changed = True
     return {n.id for n in graph.nodes} - reach
+
+
+def coverable(graph: ProcessGraph, bound: int = 20_000) -> set[str] | None:
+    """Every node and flow some complete token game of `graph` goes through, by exhaustive
+    search with the same rules as `replay`; None when more than `bound` states exist."""
+    return _Explorer(graph, bound).coverable()
+
+
+State = tuple[tuple[Token, int], ...]
+
+
+class _Explorer:
+    def __init__(self, graph: ProcessGraph, bound: int) -> None:
+        self.graph = graph
+        self.bound = bound
+        empty = TestScenario(name="", position=1, path=(), branch_paths={"": ()})
+        self.rules = _Replay(graph, empty)
+
+    def coverable(self) -> set[str] | None:
+        start: Counter[Token] = Counter()
+        self.rules._enter(None, start)
+        initial = _state(start)
+        edges: dict[State, list[tuple[State, frozenset[str]]]] = {}
+        queue, seen = [initial], {initial}
+        while queue:
+            state = queue.pop()
+            edges[state] = list(self._moves(Counter(dict(state))))
+            for after, _ in edges[state]:
+                if after not in seen:
+                    if len(seen) >= self.bound:
+                        return None
+                    seen.add(after)
+                    queue.append(after)
+        ending = self._ending(edges)
+        return {
+            element
+            for state, moves in edges.items()
+            for after, covers in moves
+            if after in ending
+            for element in covers
+        }
+
+    def _ending(self, edges: dict[State, list[tuple[State, frozenset[str]]]]) -> set[State]:
+        """States from which every token can end."""
+        ending = {s for s in edges if not self.rules._ended_left(Counter(dict(s)))}
+        changed = True
+        while changed:
+            changed = False
+            for state, moves in edges.items():
+                if state not in ending and any(after in ending for after, _ in moves):
+                    ending.add(state)
+                    changed = True
+        return ending
+
+    def _moves(self, tokens: Counter[Token]) -> Iterator[tuple[State, frozenset[str]]]:
+        for node in self.graph.nodes:
+            for takes in self._choices(node):
+                after = self.rules._fire(_Firing("node", node.id, takes), tokens)
+                if after is not None:
+                    yield (
+                        _state(after),
+                        frozenset(
+                            {node.id, *self._consumed(tokens, after)}
+                            | set(takes if node.category is not NodeCategory.SUB_PROCESS else ())
+                        ),
+                    )
+            if node.category is NodeCategory.SUB_PROCESS:
+                for takes in self._choices(node):
+                    after = self.rules._complete(
+                        node, _Firing("complete", node.id, takes), Counter(tokens)
+                    )
+                    if after is not None:
+                        yield _state(after), frozenset(self._sent(node, takes))
+
+    def _sent(self, node: Node, takes: frozenset[str]) -> set[str]:
+        outgoing = self.graph.outgoing.get(node.id, ())
+        if all(f.condition is None for f in outgoing):
+            return {f.id for f in outgoing}
+        return set(takes)
+
+    def _consumed(self, before: Counter[Token], after: Counter[Token]) -> set[str]:
+        return {
+            ident or ""
+            for (kind, ident), count in before.items()
+            if kind == "flow" and after[(kind, ident)] < count
+        }
+
+    def _choices(self, node: Node) -> list[frozenset[str]]:
+        outgoing = [f.id for f in self.graph.outgoing.get(node.id, ())]
+        if len(outgoing) < 2:
+            return [frozenset(outgoing)]
+        if node.category in (NodeCategory.EXCLUSIVE_GATEWAY, NodeCategory.EVENT_BASED_GATEWAY):
+            return [frozenset({f}) for f in outgoing]
+        return [
+            frozenset(combo)
+            for size in range(1, len(outgoing) + 1)
+            for combo in itertools.combinations(outgoing, size)
+        ]
+
+
+def _state(tokens: Counter[Token]) -> State:
+    return tuple(sorted((t, n) for t, n in tokens.items() if n > 0))
