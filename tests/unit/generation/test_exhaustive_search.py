@@ -56,3 +56,20 @@ def test_an_element_no_token_game_covers_is_proven_so() -> None:
         assert suite.parameters["search"]["complete"] is True
         reasons = {u["element"]: u["reason"] for u in suite.coverage.uncovered}
         assert reasons.get("D", "").startswith("no valid token game covers it"), criterion
+
+
+def test_a_default_flow_is_taken_with_others_only_when_every_game_otherwise_deadlocks() -> None:
+    # the parallel join p waits for both branches of o1, whose default flow is o1-B
+    graph = model("s>o1", "o1>A", "o1>B", "A>p", "B>p", "p>e", "s2>A")
+    graph = graph.model_copy(
+        update={
+            "nodes": tuple(
+                n.model_copy(update={"default_flow": "o1-B"}) if n.id == "o1" else n
+                for n in graph.nodes
+            )
+        }
+    )
+    suite = generate(graph, Criterion.ALL_FLOWS)
+    assert "deadlocks at a join waiting for it" in suite.parameters["search"]["defaults"]
+    assert "default flows taken together with other flows" in suite.parameters["note"]
+    assert any({"o1-A", "o1-B"} <= set(s.path) for s in suite.scenarios)

@@ -12,7 +12,7 @@ from orchestra.domain.generation import Criterion, generate_suite
 from orchestra.domain.process import NodeCategory, ProcessGraph
 from orchestra.domain.scenario import TestScenario
 from orchestra.errors import InputRefused, OrchestraError
-from tests.support.token_game import coverable, endless, replay, supported
+from tests.support.token_game import coverable, known, replay, supported
 from tests.unit.generation.blocks import random_tree, to_graph
 from tests.unit.generation.models import model, node
 from tests.unit.generation.test_robustness import arbitrary_graphs
@@ -27,8 +27,10 @@ def assert_replays(graph: ProcessGraph, criteria: tuple[Criterion, ...] = tuple(
         except InputRefused:  # all-paths on a model that is not block-structured
             assert criterion is Criterion.ALL_PATHS
             continue
+        alone = "defaults" not in suite.parameters.get("search", {})
         for scenario in suite.scenarios:
-            assert replay(graph, scenario) is None, (criterion, scenario.name, scenario.path)
+            reason = replay(graph, scenario, default_alone=alone)
+            assert reason is None, (criterion, scenario.name, scenario.path, reason)
 
 
 SUB = node("S", category=NodeCategory.SUB_PROCESS, type="subProcess")
@@ -122,57 +124,10 @@ def test_the_scenarios_of_random_unstructured_models_replay(
         suite = generate_suite(graph, process_key="p", process_version=1, criterion=criterion)
     except OrchestraError:
         return  # refused with a message: test_robustness checks that
+    alone = "defaults" not in suite.parameters.get("search", {})
     for scenario in suite.scenarios:
-        assert replay(graph, scenario) is None, (scenario.name, scenario.branch_paths)
-
-
-def _multiplies_tokens_in_a_loop(graph: ProcessGraph) -> bool:
-    """A node sending tokens down several flows at once on a cycle: such a model never ends
-    (every round adds a token), so no scenario of it is a complete token game."""
-    for each in graph.nodes:
-        outgoing = graph.outgoing.get(each.id, ())
-        splits = each.category is NodeCategory.PARALLEL_GATEWAY or (
-            not each.category.is_gateway and len(outgoing) > 1
-        )
-        if splits and len(outgoing) > 1 and _on_cycle(graph, each.id):
-            return True
-    return False
-
-
-def _on_cycle(graph: ProcessGraph, start: str) -> bool:
-    seen: set[str] = set()
-    stack = [f.target for f in graph.outgoing.get(start, ())]
-    while stack:
-        current = stack.pop()
-        if current == start:
-            return True
-        if current not in seen:
-            seen.add(current)
-            stack += [f.target for f in graph.outgoing.get(current, ())]
-    return False
-
-
-def _dead_join(graph: ProcessGraph) -> bool:
-    """A parallel join fed by a node no start reaches, or joining a loop's way back: BPMN's
-    join waits forever for a token that cannot come first; the generator reads it as a merge
-    (a known gap)."""
-    starts = [n.id for n in graph.starts(None)[0]]
-    reached = set(starts)
-    stack = list(starts)
-    while stack:
-        for flow in graph.outgoing.get(stack.pop(), ()):
-            if flow.target not in reached:
-                reached.add(flow.target)
-                stack.append(flow.target)
-    return any(
-        node.category is NodeCategory.PARALLEL_GATEWAY
-        and (
-            any(f.source not in reached for f in graph.incoming.get(node.id, ()))
-            or (len(graph.incoming.get(node.id, ())) > 1 and _on_cycle(graph, node.id))
-        )
-        for node in graph.nodes
-        if node.id in reached
-    )
+        reason = replay(graph, scenario, default_alone=alone)
+        assert reason is None, (scenario.name, scenario.branch_paths, reason)
 
 
 def assert_exact(graph: ProcessGraph) -> None:
@@ -219,16 +174,3 @@ def test_each_small_model_is_covered_exactly() -> None:
 def test_random_unstructured_models_are_covered_exactly(graph: ProcessGraph) -> None:
     if known(graph):
         assert_exact(graph)
-
-
-def known(graph: ProcessGraph) -> bool:
-    """Random models both the replay and the generator read the same way. Known gaps left
-    out: a token looping forever beside the others (no game ends; the generator drops that
-    branch and, at a parallel split, reads the split after it as a choice), and the models of
-    `_multiplies_tokens_in_a_loop` and `_dead_join`."""
-    return (
-        supported(graph)
-        and not endless(graph)
-        and not _multiplies_tokens_in_a_loop(graph)
-        and not _dead_join(graph)
-    )

@@ -39,6 +39,7 @@ class Rules(Protocol):
 
     flat: FlatGraph
     out: dict[str, list[int]]
+    lenient: bool  # a default flow may be taken with other flows
 
     def _enabled(self, node: str, token: int, tokens: list[int]) -> list[int] | None: ...
 
@@ -141,7 +142,7 @@ class Search:
             mains = [
                 chosen
                 for chosen in _subsets(normal, empty=False)
-                if default not in chosen or len(chosen) == 1  # the default only alone
+                if default not in chosen or len(chosen) == 1 or self.rules.lenient
             ]
         else:
             mains = [(e,) for e in normal]

@@ -38,8 +38,27 @@ def token_game_plans(
 ) -> tuple[list[Plan], dict[str, Any]]:
     """The plans, and what the exhaustive search for what they miss did (`search`: its
     bound, the token-game states it explored, whether it explored them all).
-    Raises BpmnRefused when every token game deadlocks."""
+    Raises BpmnRefused when every token game deadlocks.
+
+    A default flow is taken alone. When every game doing so deadlocks (a model whose join
+    waits for the default flow beside the others), the games are played again taking it with
+    the others, and `search["defaults"]` says so."""
+    try:
+        return _play_all(analysis, criterion, bound, lenient=False)
+    except BpmnRefused:
+        plans, search = _play_all(analysis, criterion, bound, lenient=True)
+        search["defaults"] = (
+            "taken together with other flows: every token game taking a default flow alone "
+            "deadlocks at a join waiting for it"
+        )
+        return plans, search
+
+
+def _play_all(
+    analysis: Analysis, criterion: Criterion, bound: int, *, lenient: bool
+) -> tuple[list[Plan], dict[str, Any]]:
     game = _Game(analysis, criterion)
+    game.lenient = lenient
     wanted = set(game.targets)
     plans: list[Plan] = []
     while len(plans) <= len(game.edges) + 1:
@@ -97,6 +116,7 @@ class _Game:
             self.targets = {f"e:{e}" for e in self.edges if flat.edges[e].kind is EdgeKind.FLOW}
         self.back = _back_edges(self.out, flat)
         self.generous = False  # take every inclusive branch and fire every attachment
+        self.lenient = False  # take a default flow together with other flows
         self.stuck: set[str] = set()  # elements where the last deadlocked game's tokens wait
         self.blocked: set[int] = set()  # the edges they wait on
         self.avoid: set[int] = set()  # edges the guide takes only when there is no other
@@ -250,7 +270,7 @@ class _Game:
         elif gate is Gate.OR:
             chosen = self._clear(self._useful(normal)) or self._best(normal)
             default = default_edge(self.flat, node, normal)
-            if default in chosen and len(chosen) > 1:  # taken only when no other is
+            if default in chosen and len(chosen) > 1 and not self.lenient:  # only alone
                 chosen.remove(default)
         else:
             chosen = self._best(normal)

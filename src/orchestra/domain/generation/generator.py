@@ -117,12 +117,13 @@ def _plans(
                 details={"reason": reason},
             ) from exc
         plans, search = token_game_plans(analysis, criterion, search_bound)
-        return plans, {
-            "method": "token-game-heuristic",
-            "note": f"not block-structured ({reason}): scenarios come from a greedy token game, "
-            "complete but not guaranteed minimal, concurrent branches serialized",
-            "search": search,
-        }
+        note = (
+            f"not block-structured ({reason}): scenarios come from a greedy token game, "
+            "complete but not guaranteed minimal, concurrent branches serialized"
+        )
+        if "defaults" in search:
+            note += f"; default flows {search['defaults']}"
+        return plans, {"method": "token-game-heuristic", "note": note, "search": search}
 
 
 def _without_spare_races(
