@@ -19,8 +19,13 @@ event of a scope just entered. The rules:
 * a terminate end event removes every token of its scope (the process, or its subprocess);
   nothing of that scope fires after it.
 
-Models with boundary events, event subprocesses, thrown errors, escalations or cancels, or link
-events are outside what this replay knows: `supported(graph)` says whether it knows a model.
+* a boundary event on a task fires when the task does, instead of its outgoing flows when it
+  interrupts, beside them when it does not; on a subprocess it fires while the subprocess
+  runs, and an interrupting one ends the subprocess's tokens.
+
+Models with event subprocesses, thrown errors, escalations or cancels (and the boundary events
+catching them), compensation, link events, or flows crossing a subprocess's border are outside
+what this replay knows: `supported(graph)` says whether it knows a model.
 """
 
 from __future__ import annotations
@@ -40,12 +45,27 @@ Token = tuple[str, str | None]  # ("flow", id) | ("start", scope-or-node) ...
 
 
 def supported(graph: ProcessGraph) -> bool:
+    """Boundary events are known when their host fires them (no throw inside reaches them)."""
+    throws = any(
+        _THROWS.intersection(n.event_definitions)
+        for n in graph.nodes
+        if n.category is not NodeCategory.BOUNDARY_EVENT
+    )
     for node in graph.nodes:
-        if node.category is NodeCategory.BOUNDARY_EVENT or node.triggered_by_event:
+        if node.triggered_by_event or node.is_for_compensation:
             return False
-        if node.is_for_compensation or _THROWS.intersection(node.event_definitions):
+        if node.category is NodeCategory.BOUNDARY_EVENT:
+            caught = {"cancel", "compensate"} | ({"error", "escalation"} if throws else set())
+            if caught.intersection(node.event_definitions) or node.attached_to is None:
+                return False
+        elif _THROWS.intersection(node.event_definitions):
             return False
-    return True
+    nodes = graph.node_by_id
+    return all(  # a flow crossing a subprocess's border (the importer warns) has no reading
+        nodes[f.source].parent == nodes[f.target].parent
+        for f in graph.flows
+        if f.source in nodes and f.target in nodes
+    )
 
 
 @dataclass(frozen=True)
@@ -142,15 +162,33 @@ class _Replay:
         fired: dict[str, list[int]] = {}
         for position, element in enumerate(walk):
             flow = self.graph.flow_by_id.get(element)
-            if flow is None:
+            host = self._task_host(element)
+            if flow is None and host is None:
                 fired.setdefault(element, []).append(position)
                 continue
-            for firing in fired.get(flow.source, []):
+            if host is not None:  # a boundary event its host's firing fires
+                fired.setdefault(element, []).append(position)
+                source = host
+            else:
+                assert flow is not None
+                source = flow.source
+            for firing in fired.get(source, []):
                 sent = taken.setdefault(firing, set())
-                if element not in sent and (not sent or self._takes_many(flow.source)):
+                if element not in sent and (not sent or self._takes_many(source)):
                     sent.add(element)
                     break
         return taken
+
+    def _task_host(self, element: str) -> str | None:
+        """The host of a boundary event on anything but a subprocess (which fires it while it
+        runs, not when it fires)."""
+        node = self.graph.node_by_id.get(element)
+        if node is None or node.category is not NodeCategory.BOUNDARY_EVENT:
+            return None
+        host = self.graph.node_by_id.get(node.attached_to or "")
+        if host is None or host.category is NodeCategory.SUB_PROCESS:
+            return None
+        return host.id
 
     def _takes_many(self, node_id: str) -> bool:
         node = self.graph.node_by_id[node_id]
@@ -166,7 +204,9 @@ class _Replay:
         for other, path in self.scenario.branch_paths.items():
             rest = other[len(prefix) :]
             if other.startswith(prefix) and "/" not in rest and path:
-                taken.update(path[:1] if path[0] in self.graph.flow_by_id else ())
+                first = path[0]
+                if first in self.graph.flow_by_id or self._task_host(first) == node:
+                    taken.add(first)
         return taken
 
     # the search
@@ -218,6 +258,8 @@ class _Replay:
         after = Counter(tokens)
         if firing.kind == "complete":
             return self._complete(node, firing, after)
+        if node.category is NodeCategory.BOUNDARY_EVENT:
+            return self._boundary(node, after)
         if not self._consume(node, after):
             return None
         if node.category is NodeCategory.SUB_PROCESS:
@@ -226,6 +268,11 @@ class _Replay:
             return after
         if node.category is NodeCategory.END_EVENT and "terminate" in node.event_definitions:
             self._terminate(node.parent, after)
+        boundaries = [self.graph.node_by_id[b] for b in firing.takes if self._task_host(b)]
+        for event in boundaries:
+            after[("boundary", event.id)] += 1
+        if any(event.cancel_activity for event in boundaries):
+            return after  # interrupted: none of its own flows is taken
         produced = self._produced(node, firing)
         if produced is None:
             self.reason = f"{node.id} takes its default flow {node.default_flow} with another"
@@ -233,6 +280,24 @@ class _Replay:
         for flow in produced:
             after[("flow", flow)] += 1
         return after
+
+    def _boundary(self, event: Node, tokens: Counter[Token]) -> Counter[Token] | None:
+        """A boundary event fires when its host does (a task), or while it runs (a
+        subprocess: interrupting, the subprocess's tokens end with it)."""
+        host = event.attached_to or ""
+        if self._task_host(event.id) is not None:
+            if tokens[("boundary", event.id)] <= 0:
+                return None
+            tokens[("boundary", event.id)] -= 1
+        else:
+            if tokens[("active", host)] <= 0:
+                return None
+            if event.cancel_activity:
+                self._terminate(host, tokens)
+                tokens[("active", host)] -= 1
+        for flow in self.graph.outgoing.get(event.id, ()):
+            tokens[("flow", flow.id)] += 1
+        return tokens
 
     def _consume(self, node: Node, tokens: Counter[Token]) -> bool:
         if node.category is NodeCategory.START_EVENT or self._implicit_start(node, tokens):
@@ -266,6 +331,8 @@ class _Replay:
             return [f.id for f in outgoing]
         if not node.category.is_gateway and all(f.condition is None for f in outgoing):
             return [f.id for f in outgoing]
+        flows = firing.takes & {f.id for f in outgoing}
+        firing = _Firing(firing.kind, firing.node, frozenset(flows))
         if node.default_flow in firing.takes and len(firing.takes) > 1 and self.default_alone:
             return None
         return sorted(firing.takes)
@@ -298,7 +365,7 @@ class _Replay:
         if kind == "flow":
             flow = self.graph.flow_by_id[ident or ""]
             where = self.graph.node_by_id[flow.source].parent
-        elif kind == "start":
+        elif kind in ("start", "boundary"):
             where = self.graph.node_by_id[ident or ""].parent
         else:  # "enter", "active": the scope itself lies in its parent
             node = self.graph.node_by_id.get(ident or "")
@@ -415,6 +482,19 @@ class _Explorer:
         }
 
     def _choices(self, node: Node) -> list[frozenset[str]]:
+        normal = self._normal_choices(node)
+        events = [
+            b for b in self.graph.boundary_events.get(node.id, ()) if self.rules._task_host(b.id)
+        ]
+        found = list(normal)
+        for event in events:
+            if event.cancel_activity:
+                found.append(frozenset({event.id}))
+            else:
+                found += [choice | {event.id} for choice in normal]
+        return found
+
+    def _normal_choices(self, node: Node) -> list[frozenset[str]]:
         outgoing = [f.id for f in self.graph.outgoing.get(node.id, ())]
         if len(outgoing) < 2:
             return [frozenset(outgoing)]

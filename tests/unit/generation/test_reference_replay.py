@@ -66,6 +66,22 @@ MODELS = {
         "s>p1", "p1>T", "p1>B", "T>e1", "T>C", "C>e2", "B>x", "x>e3", "s2>T",
         extra=(node("T", default_flow="T-C"),), conditions={"T-e1": "${late}"},
     ),
+    "a subprocess whose branches end apart completes once (token game)": model(
+        "s>p0", "p0>S", "p0>C", "S>T", "T>x", "C>x", "x>e", "s2>p1", "p1>A", "p1>B", "A>e2",
+        "B>e3",
+        extra=(SUB, *(node(n, parent="S") for n in ("s2", "p1", "A", "B", "e2", "e3"))),
+    ),
+    "interrupting and non-interrupting boundary events on a subprocess (token game)": model(
+        "s>p0", "p0>S", "p0>C", "S>x", "C>x", "x>e", "bI>I", "I>eI", "bN>N", "N>eN", "s2>A",
+        "A>e2",
+        extra=(
+            SUB, node("s2", parent="S"), node("A", parent="S"), node("e2", parent="S"),
+            node("bI", category=NodeCategory.BOUNDARY_EVENT, type="boundaryEvent",
+                 attached_to="S", event_definitions=("timer",)),
+            node("bN", category=NodeCategory.BOUNDARY_EVENT, type="boundaryEvent",
+                 attached_to="S", cancel_activity=False, event_definitions=("message",)),
+        ),
+    ),
     "a loop whose way back is its only way on (token game)": model(
         "s>A0", "s>x1", "x1>A0", "x1>A2", "A2>x1"
     ),

@@ -208,6 +208,8 @@ class _Game:
         return False
 
     def _enabled(self, node: str, token: int, tokens: list[int]) -> list[int] | None:
+        if self.flat.nodes[node].role is Role.SCOPE_EXIT:
+            return self._completed(node, tokens)
         gate = self.flat.nodes[node].join
         if gate is Gate.AND and len(self.into[node]) > 1:
             needed = self.into[node]
@@ -219,6 +221,15 @@ class _Game:
                 return None
             return sorted(set(waiting), key=self.into[node].index)
         return [token]
+
+    def _completed(self, exit_node: str, tokens: list[int]) -> list[int] | None:
+        """A subprocess completes once, when no token is left inside it but those at its
+        exit: it takes them all."""
+        scope = self.flat.nodes[exit_node].element
+        here = [e for e in tokens if self.flat.edges[e].target == exit_node]
+        if any(self._inside(e, scope) for e in tokens if e not in here):
+            return None
+        return sorted(here, key=self.into[exit_node].index)
 
     def _reaches(self, start: str, goal: str) -> bool:
         seen = {start}
@@ -275,8 +286,10 @@ class _Game:
         else:
             chosen = self._best(normal)
         attach = [e for e in self.out[node] if self.flat.edges[e].kind is EdgeKind.ATTACH]
-        chosen += [e for e in attach if self.flat.fires_always(e)]
-        chosen += self._useful([e for e in attach if not self.flat.fires_always(e)])
+        fired = [e for e in attach if self.flat.fires_always(e)]
+        fired += self._useful([e for e in attach if not self.flat.fires_always(e)])
+        # what runs beside the node fires while it runs: before it completes or is interrupted
+        chosen = fired + chosen
         for e in chosen:
             if e in self.back:
                 taken_back.add(e)
