@@ -38,27 +38,26 @@ from dataclasses import dataclass
 
 from orchestra.domain.process import Node, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import TestScenario
+from tests.support.catching import catchers, caught, thrown_kind
 
-_THROWS = frozenset({"error", "escalation", "cancel", "link", "compensate"})
+_UNKNOWN = frozenset({"cancel", "link", "compensate"})
 
 Token = tuple[str, str | None]  # ("flow", id) | ("start", scope-or-node) ...
 
 
 def supported(graph: ProcessGraph) -> bool:
-    """Boundary events are known when their host fires them (no throw inside reaches them)."""
-    throws = any(
-        _THROWS.intersection(n.event_definitions)
-        for n in graph.nodes
-        if n.category is not NodeCategory.BOUNDARY_EVENT
-    )
+    """Errors and escalations thrown and caught are known (`catching`); cancel, compensation
+    and links are not."""
     for node in graph.nodes:
-        if node.triggered_by_event or node.is_for_compensation:
+        if node.is_for_compensation or _UNKNOWN.intersection(node.event_definitions):
             return False
-        if node.category is NodeCategory.BOUNDARY_EVENT:
-            caught = {"cancel", "compensate"} | ({"error", "escalation"} if throws else set())
-            if caught.intersection(node.event_definitions) or node.attached_to is None:
-                return False
-        elif _THROWS.intersection(node.event_definitions):
+        if node.category is NodeCategory.BOUNDARY_EVENT and (
+            node.attached_to is None or not graph.outgoing.get(node.id)
+        ):
+            return False  # BPMN wants one outgoing flow; the generator reads none as a dead end
+        if node.triggered_by_event and not any(
+            c.category is NodeCategory.START_EVENT for c in graph.children(node.id)
+        ):
             return False
     nodes = graph.node_by_id
     return all(  # a flow crossing a subprocess's border (the importer warns) has no reading
@@ -89,6 +88,7 @@ class _Replay:
     def __init__(self, graph: ProcessGraph, scenario: TestScenario) -> None:
         self.graph = graph
         self.scenario = scenario
+        self.catchers = catchers(graph)
         self.walks = [self._firings(label) for label in sorted(scenario.branch_paths)]
         self.seen: set[tuple[tuple[int, ...], tuple[tuple[Token, int], ...]]] = set()
         self.reason = "no interleaving of the walks is a token game"
@@ -185,6 +185,8 @@ class _Replay:
         node = self.graph.node_by_id.get(element)
         if node is None or node.category is not NodeCategory.BOUNDARY_EVENT:
             return None
+        if element in self.catchers:
+            return None
         host = self.graph.node_by_id.get(node.attached_to or "")
         if host is None or host.category is NodeCategory.SUB_PROCESS:
             return None
@@ -212,7 +214,7 @@ class _Replay:
     # the search
 
     def _search(self, positions: tuple[int, ...], tokens: Counter[Token]) -> bool:
-        key = (positions, tuple(sorted((t, n) for t, n in tokens.items() if n)))
+        key = (positions, _state(tokens))
         if key in self.seen:
             return False
         self.seen.add(key)
@@ -259,7 +261,9 @@ class _Replay:
         if firing.kind == "complete":
             return self._complete(node, firing, after)
         if node.category is NodeCategory.BOUNDARY_EVENT:
-            return self._boundary(node, after)
+            return self._settled(self._boundary(node, after))
+        if node.triggered_by_event:
+            return self._settled(self._event_subprocess(node, after))
         if not self._consume(node, after):
             return None
         if node.category is NodeCategory.SUB_PROCESS:
@@ -268,6 +272,8 @@ class _Replay:
             return after
         if node.category is NodeCategory.END_EVENT and "terminate" in node.event_definitions:
             self._terminate(node.parent, after)
+        if thrown_kind(node) is not None and not self._throw(node, after):
+            return self._settled(after)  # interrupted: the thrower's own way on is cut
         boundaries = [self.graph.node_by_id[b] for b in firing.takes if self._task_host(b)]
         for event in boundaries:
             after[("boundary", event.id)] += 1
@@ -279,13 +285,64 @@ class _Replay:
             return None
         for flow in produced:
             after[("flow", flow)] += 1
-        return after
+        return self._settled(after)
+
+    def _throw(self, thrower: Node, tokens: Counter[Token]) -> bool:
+        """Sends the throw to its catcher; True when the thrower goes on."""
+        found = caught(self.graph, thrower)
+        if found.catcher is None:
+            if found.interrupting:  # an error nothing catches ends the process
+                tokens.clear()
+            return not found.interrupting
+        tokens[("caught", found.catcher)] += 1
+        if found.interrupting:
+            catcher = self.graph.node_by_id[found.catcher]
+            self._terminate(found.scope, tokens)
+            if catcher.category is NodeCategory.BOUNDARY_EVENT and found.scope is not None:
+                tokens[("active", found.scope)] = max(0, tokens[("active", found.scope)] - 1)
+            tokens[("caught", found.catcher)] = 1
+        return not found.interrupting
+
+    def _event_subprocess(self, sub: Node, tokens: Counter[Token]) -> Counter[Token] | None:
+        """Started by a throw it catches, or by its own event while its scope runs."""
+        if tokens[("caught", sub.id)] > 0:
+            tokens[("caught", sub.id)] -= 1
+        elif sub.id in self.catchers:
+            return None
+        else:
+            running = +tokens if sub.parent is None else tokens[("active", sub.parent)]
+            if not running:
+                return None
+            starts = [
+                c for c in self.graph.children(sub.id) if c.category is NodeCategory.START_EVENT
+            ]
+            if all(start.is_interrupting for start in starts):
+                self._terminate(sub.parent, tokens)
+        tokens[("active", sub.id)] += 1
+        tokens[("enter", sub.id)] += 1
+        return tokens
+
+    def _settled(self, tokens: Counter[Token] | None) -> Counter[Token] | None:
+        """Subprocesses without outgoing flows (event subprocesses) complete as soon as
+        nothing is left inside them."""
+        if tokens is None:
+            return None
+        for (kind, ident), count in list(tokens.items()):
+            if kind != "active" or count <= 0 or ident is None:
+                continue
+            if not self.graph.outgoing.get(ident) and not self._inside(ident, tokens):
+                tokens[(kind, ident)] = 0
+        return tokens
 
     def _boundary(self, event: Node, tokens: Counter[Token]) -> Counter[Token] | None:
         """A boundary event fires when its host does (a task), or while it runs (a
         subprocess: interrupting, the subprocess's tokens end with it)."""
         host = event.attached_to or ""
-        if self._task_host(event.id) is not None:
+        if event.id in self.catchers:
+            if tokens[("caught", event.id)] <= 0:
+                return None
+            tokens[("caught", event.id)] -= 1
+        elif self._task_host(event.id) is not None:
             if tokens[("boundary", event.id)] <= 0:
                 return None
             tokens[("boundary", event.id)] -= 1
@@ -365,7 +422,7 @@ class _Replay:
         if kind == "flow":
             flow = self.graph.flow_by_id[ident or ""]
             where = self.graph.node_by_id[flow.source].parent
-        elif kind in ("start", "boundary"):
+        elif kind in ("start", "boundary", "caught"):
             where = self.graph.node_by_id[ident or ""].parent
         else:  # "enter", "active": the scope itself lies in its parent
             node = self.graph.node_by_id.get(ident or "")
@@ -508,7 +565,9 @@ class _Explorer:
 
 
 def _state(tokens: Counter[Token]) -> State:
-    return tuple(sorted((t, n) for t, n in tokens.items() if n > 0))
+    return tuple(
+        sorted(((t, n) for t, n in tokens.items() if n > 0), key=lambda i: (i[0][0], i[0][1] or ""))
+    )
 
 
 def known(graph: ProcessGraph) -> bool:
@@ -561,13 +620,19 @@ def _dead_join(graph: ProcessGraph) -> bool:
 
 
 def _on_cycle(graph: ProcessGraph, start: str) -> bool:
+    """Whether `start` lies on a cycle of flows (and of hosts to their boundary events)."""
+
+    def after(node: str) -> list[str]:
+        found = [f.target for f in graph.outgoing.get(node, ())]
+        return found + [b.id for b in graph.boundary_events.get(node, ())]
+
     seen: set[str] = set()
-    stack = [f.target for f in graph.outgoing.get(start, ())]
+    stack = after(start)
     while stack:
         current = stack.pop()
         if current == start:
             return True
         if current not in seen:
             seen.add(current)
-            stack += [f.target for f in graph.outgoing.get(current, ())]
+            stack += after(current)
     return False

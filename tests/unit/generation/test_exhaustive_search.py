@@ -73,3 +73,13 @@ def test_a_default_flow_is_taken_with_others_only_when_every_game_otherwise_dead
     assert "deadlocks at a join waiting for it" in suite.parameters["search"]["defaults"]
     assert "default flows taken together with other flows" in suite.parameters["note"]
     assert any({"o1-A", "o1-B"} <= set(s.path) for s in suite.scenarios)
+
+
+def test_a_parallel_join_of_exclusive_alternatives_is_played_as_a_token_game() -> None:
+    # p3 waits for x0's two flows, which an exclusive gateway never sends together
+    graph = model("s>x0", "x0>A2", "x0>p3", "A2>p3", "s2>B", "B>e")
+    suite = generate(graph, Criterion.ALL_FLOWS)
+    assert "p3 closes no parallel split" in suite.parameters["note"]
+    assert [s.path for s in suite.scenarios] == [("s2", "s2-B", "B", "B-e", "e")]
+    reasons = {u["element"]: u["reason"] for u in suite.coverage.uncovered}
+    assert reasons["p3"].startswith("no valid token game covers it")

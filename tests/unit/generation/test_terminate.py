@@ -144,3 +144,26 @@ def test_a_token_game_terminating_a_subprocess_keeps_the_tokens_outside_it() -> 
     for scenario in suite.scenarios:
         assert scenario.path[-1] == "e", scenario.path
         assert "C" in scenario.path
+
+
+def test_a_branch_beside_the_main_line_that_ends_the_process_wins_a_race_of_its_own() -> None:
+    # a non-interrupting event subprocess ending in an error nothing catches ends the process
+    graph = model(
+        "s>T", "T>e", "sv>F", "F>eF",
+        extra=(
+            node("ev", category=NodeCategory.SUB_PROCESS, type="subProcess",
+                 triggered_by_event=True),
+            node("sv", parent="ev", event_definitions=("message",), is_interrupting=False),
+            node("F", parent="ev"),
+            node("eF", category=NodeCategory.END_EVENT, type="endEvent", parent="ev",
+                 event_definitions=("error",)),
+        ),
+    )  # fmt: skip
+    suite = generate(graph)
+    paths = [s.path for s in suite.scenarios]
+    assert ("s", "s-T", "T", "T-e", "e") in paths  # the main line, the branch left out
+    (raced,) = [s for s in suite.scenarios if s.race is not None]
+    assert raced.path[-1] == "eF"
+    assert "T" not in raced.path  # the main line is cut where the branch forked
+    assert raced.race is not None
+    assert raced.race["winner"] == "eF"

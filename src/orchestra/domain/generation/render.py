@@ -95,6 +95,8 @@ class _Writer:
             self.ends.append(_tidy(element.name) or element.id)
 
     def fork(self, fork: Fork, label: str) -> None:
+        if not fork.branches:
+            return  # every branch beside the main line was left out (`terminate.settle`)
         element = self._fork_label(fork.node)
         labels: list[str] = []
         firsts: list[str] = []

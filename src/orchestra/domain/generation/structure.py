@@ -130,6 +130,7 @@ class _Builder:
         region.members = [m for m in members if m not in claimed]
         for node in region.members:
             self._claim(node, id(region))
+            self._check_lone_join(node)
             self._attach(region, node)
         self._collapse(region)
         self._find_back_edges(region)
@@ -257,6 +258,17 @@ class _Builder:
             enclosing = flat.graph.node_by_id.get(parent)
             parent = enclosing.parent if enclosing is not None else None
         return frozenset(ends)
+
+    def _check_lone_join(self, node: str) -> None:
+        """A parallel join that closes no parallel block waits for tokens exclusive choices
+        never send together: only a token game can tell whether it ever fires."""
+        flat = self.flat
+        if flat.nodes[node].join is not Gate.AND:
+            return
+        sources = {flat.edges[e].source for e in flat.into[node]}
+        if len(sources & self.analysis.kept) > 1:
+            element = flat.nodes[node].element
+            raise Unstructured(element, f"parallel join {element} closes no parallel split")
 
     def _claim(self, node: str, owner: int) -> None:
         if self.owner.setdefault(node, owner) != owner:

@@ -44,21 +44,23 @@ def settle(flat: FlatGraph, plans: list[Plan]) -> list[Plan]:
 
 
 def terminate_scope(flat: FlatGraph, node: str) -> tuple[bool, str | None]:
-    """(True, the scope it ends) for a flat node that is a terminate end event."""
+    """(True, the scope it ends) for a flat node that ends a scope at once: a terminate end
+    event (its scope), an error nothing catches (the process)."""
     element = flat.nodes[node].element if node in flat.nodes else None
     found = flat.graph.node_by_id.get(element or "")
     if found is None or flat.nodes[node].role is not Role.ELEMENT:
         return False, None
-    is_terminate = (
-        found.category is NodeCategory.END_EVENT and "terminate" in found.event_definitions
-    )
-    return is_terminate, found.parent
+    if found.category is NodeCategory.END_EVENT and "terminate" in found.event_definitions:
+        return True, found.parent
+    catch = flat.catches.get(found.id)
+    if catch is not None and catch.catcher is None and catch.interrupting:
+        return True, None
+    return False, None
 
 
 def _terminates(flat: FlatGraph) -> bool:
     return any(
-        node.category is NodeCategory.END_EVENT and "terminate" in node.event_definitions
-        for node in flat.graph.nodes
+        terminate_scope(flat, node.id)[0] for node in flat.graph.nodes if node.id in flat.nodes
     )
 
 
@@ -74,17 +76,36 @@ class _Settler:
     def __init__(self, flat: FlatGraph) -> None:
         self.flat = flat
 
-    def variants(self, plan: Plan) -> list[Plan]:
+    def variants(self, plan: Plan, *, top: bool = True) -> list[Plan]:
         """The plan's variants: item by item, each item's variants spread over as many plans
-        as the item with the most needs (every variant of every item is used once at least)."""
+        as the item with the most needs (every variant of every item is used once at least).
+        On the main line (`top`), a branch beside it that ends the process wins a race of its
+        own: the plan up to where it forks, then that branch alone."""
         options = [self._item_variants(item) for item in plan]
         count = min(_MAX_VARIANTS, max((len(o) for o in options), default=1))
-        return [tuple(o[i % len(o)] for o in options) for i in range(count)]
+        found = [tuple(o[i % len(o)] for o in options) for i in range(count)]
+        if top:
+            found += self._attached_winners(plan)
+        return found
+
+    def _attached_winners(self, plan: Plan) -> list[Plan]:
+        found: list[Plan] = []
+        for position, item in enumerate(plan):
+            if not isinstance(item, Fork) or not item.attached:
+                continue
+            for number, branch in item.branches:
+                ending = self._ending(branch, None)
+                if ending is None:
+                    continue
+                race = Race(winner=self._element(ending), cut=("the main line",))
+                alone = replace(item, branches=((number, branch),), race=race)
+                found.append((*plan[:position], alone))
+        return found
 
     def _item_variants(self, item: Hop | Fork) -> list[Hop | Fork]:
         if isinstance(item, Hop):
             return [item]
-        inner = [self.variants(plan) for _, plan in item.branches]
+        inner = [self.variants(plan, top=False) for _, plan in item.branches]
         count = min(_MAX_VARIANTS, max((len(v) for v in inner), default=1))
         found: list[Hop | Fork] = []
         for i in range(count):
@@ -95,8 +116,17 @@ class _Settler:
         return found[:_MAX_VARIANTS]
 
     def _races(self, fork: Fork) -> list[Fork]:
-        """One fork per winner when branches that do not join race to terminate ends."""
-        if fork.join is not None or fork.attached or len(fork.branches) < 2:
+        """One fork per winner when branches that do not join race to terminate ends; beside
+        the main line, a branch ending the process is left out (`_attached_winners` gives it
+        its own plan)."""
+        if fork.attached:
+            kept = tuple(
+                (number, branch)
+                for number, branch in fork.branches
+                if self._ending(branch, None) is None
+            )
+            return [replace(fork, branches=kept)] if kept != fork.branches else [fork]
+        if fork.join is not None or len(fork.branches) < 2:
             return [fork]
         scope = self._scope(fork.node)
         endings = [self._ending(plan, scope) for _, plan in fork.branches]
