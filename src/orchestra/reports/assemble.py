@@ -73,6 +73,7 @@ def run_report(
         started_at=run.started_at,
         finished_at=run.finished_at,
         path=scenario.path if scenario is not None else (),
+        race=_race_note(scenario),
         steps=tuple(sorted(reports, key=lambda report: report.position)),
         lost_leases=leases,
     )
@@ -102,6 +103,11 @@ def row_label(row: dict[str, Any]) -> str | None:
 
 def _scalar(value: Any) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool) and value != ""
+
+
+def _race_note(scenario: TestScenario | None) -> str | None:
+    race = scenario.race if scenario is not None else None
+    return str(race["note"]) if race is not None else None
 
 
 def lost_lease_report(lease: LostLease, steps: Sequence[ScenarioStep]) -> LostLeaseReport:

@@ -197,6 +197,9 @@ class TestRunReport(Documented):
     finished_at: datetime | None = None
     path: tuple[str, ...] = ()
     """Element ids (nodes and flows) of the scenario's path, in token-game order."""
+    race: str | None = None
+    """For a scenario expecting one outcome of concurrent branches racing to terminate end
+    events, which the SUT decides: what it expects (see docs/semantics.md); None otherwise."""
     steps: tuple[StepReport, ...] = ()
     lost_leases: tuple[LostLeaseReport, ...] = ()
     """The tries that ended with a lost lease, oldest first (recorded since schema 0003)."""
