@@ -11,8 +11,8 @@ without the little words (a, the, of...). For a task named N, documented D:
     doc   the share of D's words the operation has
 
 The best operation wins; the scaffold's comment gives its score, the shared words and the
-runner-up. A task sharing no word of its own with any operation (a method's verb alone is not
-enough), or tied between two operations, is left unmatched, saying why.
+runner-up. A task sharing no word but verbs (create, get, update...) with any operation, or tied
+between two operations, is left unmatched, saying why.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 
 def stem(word: str) -> str:
+    """`loans` -> loan, `borrowed` -> borrow, `entries` -> entry, `create` -> creat."""
     word = word.lower()
     for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("es", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
@@ -51,13 +52,22 @@ def _trim(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
-def words(*texts: str | None) -> frozenset[str]:
-    found: set[str] = set()
+def vocabulary(*texts: str | None) -> dict[str, str]:
+    """Each word's stem -> the word as first written (lower case), for showing."""
+    found: dict[str, str] = {}
     for text in texts:
         for part in _CAMEL.findall(text or ""):
             if part.lower() not in _STOP and len(part) > 1:
-                found.add(stem(part))
-    return frozenset(found)
+                found.setdefault(stem(part), part.lower())
+    return found
+
+
+def words(*texts: str | None) -> frozenset[str]:
+    return frozenset(vocabulary(*texts))
+
+
+def _all_verbs() -> frozenset[str]:
+    return frozenset().union(*(words(verbs) for verbs in _METHOD_WORDS.values()))
 
 
 def operation_words(operation: Operation) -> tuple[frozenset[str], frozenset[str]]:
@@ -74,7 +84,7 @@ class Candidate:
     name: tuple[str, ...]  # the name's words the operation has
     id: tuple[str, ...]  # the operationId's words the task has
     doc: tuple[str, ...]  # the documentation's words the operation has
-    own: bool  # a word shared that is not a method's verb
+    own: bool  # a word shared that is not a verb any method stands for
 
     def describe(self) -> str:
         parts = [f"name: {', '.join(self.name) or '-'}", f"id: {', '.join(self.id) or '-'}"]
@@ -99,17 +109,18 @@ class Match:
 
 
 def match(name: str, documentation: str | None, operations: Sequence[Operation]) -> Match:
+    shown = vocabulary(name, documentation)
     named, documented = words(name), words(documentation) - words(name)
     if not named and not documented:
         return Match(None, None, f"{name!r} has no word to compare with the operations")
     ranked = sorted(
-        (_candidate(named, documented, operation) for operation in operations),
+        (_candidate(named, documented, operation, shown) for operation in operations),
         key=lambda c: (-c.score, c.operation.label),
     )
     ranked = [c for c in ranked if c.own]
     if not ranked:
-        task = ", ".join(sorted(named | documented))
-        return Match(None, None, f"no operation shares a word with it ({task})")
+        task = ", ".join(sorted(shown.values()))
+        return Match(None, None, f"no operation shares a word but verbs with it ({task})")
     best, runner_up = ranked[0], (ranked[1] if len(ranked) > 1 else None)
     if runner_up is not None and round(runner_up.score, 6) == round(best.score, 6):
         tied = f"{best.describe()} and {runner_up.describe()}"
@@ -118,7 +129,7 @@ def match(name: str, documentation: str | None, operations: Sequence[Operation])
 
 
 def _candidate(
-    named: frozenset[str], documented: frozenset[str], operation: Operation
+    named: frozenset[str], documented: frozenset[str], operation: Operation, shown: dict[str, str]
 ) -> Candidate:
     own, verbs = operation_words(operation)
     identity = words(operation.operation_id) or words(
@@ -132,7 +143,15 @@ def _candidate(
         + (len(ids) / len(identity) if identity else 0.0) / 2
         + (len(doc) / len(documented) if documented else 0.0) / 4
     )
-    shared_own = bool((named | documented) & own)
+    shared_own = bool(((named | documented) & own) - _VERBS)
     return Candidate(
-        operation, score, tuple(sorted(name)), tuple(sorted(ids)), tuple(sorted(doc)), shared_own
+        operation,
+        score,
+        tuple(sorted(shown[word] for word in name)),
+        tuple(sorted(shown[word] for word in ids)),
+        tuple(sorted(shown[word] for word in doc)),
+        shared_own,
     )
+
+
+_VERBS = _all_verbs()
