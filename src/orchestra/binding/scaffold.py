@@ -161,20 +161,50 @@ def _acts(graph: ProcessGraph, node: Node) -> bool:
 
 
 def _order(graph: ProcessGraph) -> dict[str, int]:
-    """Nodes in the order a walk from the starts meets them; the others after, as drawn."""
-    seen: dict[str, int] = {}
-    queue = [n.id for n in graph.nodes if not graph.incoming.get(n.id) and n.attached_to is None]
-    queue.sort(key=lambda i: graph.node_by_id[i].category is not NodeCategory.START_EVENT)
-    while queue:
-        current = queue.pop(0)
-        if current in seen:
-            continue
-        seen[current] = len(seen)
-        queue += [f.target for f in graph.outgoing.get(current, ())]
-        queue += [b.id for b in graph.boundary_events.get(current, ())]
+    """Nodes in the order a process runs them (a reverse postorder of a depth-first walk from
+    the starts: a node before those it leads to, a subprocess's inside before what follows
+    it, a gateway's first flow first); the nodes no walk reaches after, as drawn."""
+    entries = _entries(graph, None)
+    entries.sort(key=lambda i: graph.node_by_id[i].category is not NodeCategory.START_EVENT)
+    done: set[str] = set()
+    finished: list[str] = []
+    for root in reversed(entries):
+        _walk(graph, root, done, finished)
+    order = {node_id: i for i, node_id in enumerate(reversed(finished))}
     for node in graph.nodes:
-        seen.setdefault(node.id, len(seen))
-    return seen
+        order.setdefault(node.id, len(order))
+    return order
+
+
+def _entries(graph: ProcessGraph, parent: str | None) -> list[str]:
+    return [
+        n.id
+        for n in graph.nodes
+        if n.parent == parent and not graph.incoming.get(n.id) and n.attached_to is None
+    ]
+
+
+def _walk(graph: ProcessGraph, root: str, done: set[str], finished: list[str]) -> None:
+    """Depth first without recursion; successors pushed last-first so the first comes first."""
+    if root in done:
+        return
+    done.add(root)
+    stack = [(root, iter(reversed(_successors(graph, root))))]
+    while stack:
+        node, successors = stack[-1]
+        following = next((s for s in successors if s not in done), None)
+        if following is None:
+            stack.pop()
+            finished.append(node)
+        else:
+            done.add(following)
+            stack.append((following, iter(reversed(_successors(graph, following)))))
+
+
+def _successors(graph: ProcessGraph, node_id: str) -> list[str]:
+    inside = _entries(graph, node_id)
+    flows = [f.target for f in graph.outgoing.get(node_id, ())]
+    return inside + flows + [b.id for b in graph.boundary_events.get(node_id, ())]
 
 
 def _must_precede(graph: ProcessGraph) -> dict[str, frozenset[str]]:

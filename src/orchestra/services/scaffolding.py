@@ -15,6 +15,7 @@ from orchestra.store.database import Database
 if TYPE_CHECKING:
     from orchestra.binding.openapi import Description
     from orchestra.binding.scaffold import Scaffold
+    from orchestra.domain.process import ProcessGraph
 
 MAX_DESCRIPTION_BYTES = 20 * 1024 * 1024
 
@@ -38,39 +39,63 @@ async def scaffold_bindings(
     db: Database, process_ref: str, *, openapi: Path | None = None
 ) -> ScaffoldedBindings:
     """The skeleton of PROCESS[@VERSION]'s bindings, matched to `openapi`'s operations if given;
-    it loads with the binding loader as written (checked here)."""
+    it loads with the binding loader as written (checked here). The processes its call
+    activities name are inlined when imported, as `generate` does: their tasks are bound as
+    `CALL/TASK`."""
+    from orchestra.domain.generation import inline_calls
+    from orchestra.services.generating import _called_processes  # what `generate` inlines
+
     key, version = parse_process_ref(process_ref)
     async with db.transaction() as uow:
         process = await uow.processes.get(key, version)
         if process is None:
             raise NotFound("process", process_ref)
-        source = await uow.processes.source(process.id)
+        stored_calls = await _called_processes(uow, process.graph)
+        sources = [await uow.processes.source(p.id) for p in (process, *stored_calls.values())]
     description = await asyncio.to_thread(read_openapi, openapi) if openapi else None
+    called = {called_key: stored.graph for called_key, stored in stored_calls.items()}
+    graph, _ = inline_calls(process.graph, called)
     label = f"{process.key}@{process.version}" + (f" ({process.name!r})" if process.name else "")
-    made = await asyncio.to_thread(
-        _scaffold, process.graph, source or "", label, description, openapi
-    )
+    texts = [text or "" for text in sources]
+    made = await asyncio.to_thread(_scaffold, graph, texts, label, description, openapi)
     return ScaffoldedBindings(process.key, process.version, made)
 
 
 def _scaffold(
-    graph: Any, source: str, label: str, description: Description | None, openapi: Path | None
+    graph: ProcessGraph,
+    sources: list[str],
+    label: str,
+    description: Description | None,
+    openapi: Path | None,
 ) -> Scaffold:
     from orchestra.binding.loader import parse_bindings
     from orchestra.binding.scaffold import scaffold
     from orchestra.binding.yamlsource import Source
-    from orchestra.bpmn.documentation import documentation_by_id
 
-    documentation = documentation_by_id(source.encode("utf-8"), source="the stored BPMN")
     made = scaffold(
         graph,
         label=label,
-        documentation=documentation,
+        documentation=_documentation(graph, sources),
         description=description,
         description_name=openapi.name if openapi else None,
     )
     parse_bindings(Source("<scaffold>", made.text), graph)  # it loads as written
     return made
+
+
+def _documentation(graph: ProcessGraph, sources: list[str]) -> dict[str, str]:
+    """Each node's documentation; an inlined node (`CALL/TASK`) has its called process's."""
+    from orchestra.bpmn.documentation import documentation_by_id
+    from orchestra.domain.generation.calls import SEPARATOR
+
+    found: dict[str, str] = {}
+    for source in reversed(sources):  # the process's own last: it wins
+        found |= documentation_by_id(source.encode("utf-8"), source="the stored BPMN")
+    return {
+        node.id: found[own]
+        for node in graph.nodes
+        if (own := node.id.rsplit(SEPARATOR, 1)[-1]) in found
+    }
 
 
 def read_openapi(path: Path) -> Description:
