@@ -67,6 +67,13 @@ def test_a_scaffold_without_a_description_loads_and_binds_every_step(
     generated = orchestra("generate", "book_loan", "--bindings", str(scaffold), "--json", env=env)
     assert generated.returncode == 0, generated.stderr
     assert json.loads(generated.stdout)["unbound"] == []
+    as_json = json.loads(orchestra("bindings", "init", "book_loan", "--json", env=env).stdout)
+    assert as_json["text"] == made.stdout
+    assert as_json["written"] is None
+    assert as_json["tasks"][0] == {
+        "element": "Task_RegisterMember", "name": "Register member", "operation": None,
+        "score": None, "runner_up": None, "unmatched": None, "todo": ["the request"],
+    }  # fmt: skip
 
 
 def test_an_existing_output_file_is_kept_unless_forced(database_url: str, tmp_path: Path) -> None:

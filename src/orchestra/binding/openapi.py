@@ -16,6 +16,8 @@ from typing import Any
 from orchestra.errors import InputRefused
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
+# schema nodes resolved in all: references may repeat a schema exponentially (YAML aliases too)
+MAX_SCHEMA_NODES = 200_000
 # `example` stays: an annotation JSON Schema ignores, and what an instance is made of
 _DROPPED = frozenset({"xml", "externalDocs", "discriminator", "nullable"})
 _JSON_MEDIA = re.compile(r"^application/(.+\+)?json\b")
@@ -69,6 +71,15 @@ def read_description(document: Any, source: str) -> Description:
             f"{source}: not an OpenAPI 3.0 or 3.1 description (no `openapi: 3.x` at its top)",
             details={"file": source},
         )
+    try:
+        return _read(document, source)
+    except RecursionError as exc:
+        raise InputRefused(
+            f"{source}: nested too deeply to be read", details={"file": source}
+        ) from exc
+
+
+def _read(document: dict[str, Any], source: str) -> Description:
     resolver = _Resolver(document, source)
     operations = []
     for path, item in (document.get("paths") or {}).items():
@@ -204,6 +215,7 @@ class _Resolver:
     def __init__(self, document: dict[str, Any], source: str) -> None:
         self.document = document
         self.source = source
+        self.nodes = 0
 
     def resolve(self, value: Any, where: str) -> Any:
         seen: set[str] = set()
@@ -217,6 +229,13 @@ class _Resolver:
 
     def schema(self, value: Any, where: str, visiting: frozenset[str] = frozenset()) -> Any:
         """A schema with every reference inlined, as JSON Schema."""
+        self.nodes += 1
+        if self.nodes > MAX_SCHEMA_NODES:
+            raise InputRefused(
+                f"{self.source}: its schemas are over {MAX_SCHEMA_NODES:,} nodes once their "
+                f"references are resolved (at {where})",
+                details={"file": self.source, "at": where},
+            )
         if isinstance(value, list):
             return [self.schema(item, where, visiting) for item in value]
         if not isinstance(value, dict):

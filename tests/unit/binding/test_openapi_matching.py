@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -13,6 +15,7 @@ from orchestra.binding.instances import example_instance
 from orchestra.binding.matching import match
 from orchestra.binding.openapi import Operation, read_description
 from orchestra.errors import InputRefused
+from orchestra.services.scaffolding import read_openapi
 from tests.support.library.service import OPENAPI
 
 
@@ -191,3 +194,42 @@ def test_the_example_instance_is_valid_against_its_schema(schema: dict[str, Any]
 def test_the_example_instance_holds_only_what_is_required_and_prefers_given_examples() -> None:
     assert example_instance(SCHEMAS[0]) == {"a": "text", "b": 3}
     assert example_instance(SCHEMAS[-1]) == {"n": "Ada"}
+
+
+def test_a_json_description_reads_as_the_yaml_one(tmp_path: Path) -> None:
+    written = tmp_path / "openapi.json"
+    written.write_text(json.dumps(library()))
+
+    assert read_openapi(written) == read_openapi(OPENAPI)
+
+
+def test_a_file_that_is_neither_json_nor_yaml_is_refused_naming_it(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("openapi: [3.1\n")
+
+    with pytest.raises(InputRefused, match=r"broken\.yaml: neither JSON nor YAML"):
+        read_openapi(broken)
+
+
+def test_references_that_multiply_a_schema_past_the_limit_are_refused() -> None:
+    document = library()
+    schemas = document["components"]["schemas"]
+    schemas["L0"] = {"type": "string"}
+    for level in range(1, 25):  # each level twice the one below: 2**24 nodes inlined
+        below = {"$ref": f"#/components/schemas/L{level - 1}"}
+        schemas[f"L{level}"] = {"type": "object", "properties": {"a": below, "b": below}}
+    schemas["Member"] = {"$ref": "#/components/schemas/L24"}
+
+    with pytest.raises(InputRefused, match="nodes once their references are resolved"):
+        read_description(document, "bomb.yaml")
+
+
+def test_a_description_nested_too_deeply_is_refused() -> None:
+    document = library()
+    deep: dict[str, Any] = {"type": "string"}
+    for _ in range(5000):
+        deep = {"type": "array", "items": deep}
+    document["components"]["schemas"]["Member"] = deep
+
+    with pytest.raises(InputRefused, match="nested too deeply"):
+        read_description(document, "deep.yaml")
