@@ -3,8 +3,10 @@ description, values passed on only from tasks every path has gone through."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+import jsonschema
 from ruamel.yaml import YAML
 
 from orchestra.binding.loader import parse_bindings
@@ -15,6 +17,7 @@ from orchestra.bpmn.documentation import documentation_by_id
 from orchestra.bpmn.reader import read_bpmn
 from orchestra.domain.generation import generate_suite
 from orchestra.domain.process import ProcessGraph
+from orchestra.schemas import shipped_schema
 
 MODEL = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D"
@@ -81,8 +84,10 @@ def graph() -> ProcessGraph:
 
 
 def loaded(text: str) -> dict[str, Any]:
+    """The scaffold as the loader takes it, checked by the schema its first line names too."""
     parse_bindings(Source("scaffold.yaml", text), graph())
     value: dict[str, Any] = YAML(typ="safe", pure=True).load(text)
+    jsonschema.Draft202012Validator(shipped_schema("bindings")).validate(value)
     return value
 
 
@@ -144,3 +149,17 @@ def test_a_path_parameter_nobody_saves_is_left_to_fill_saying_so() -> None:
     (reported,) = [task for task in made.tasks if task.element_id == "Task_Label"]
     assert reported.todo == ("parcelId: no earlier task saves it; vars.parcelId is undefined",)
     assert "    # TODO: parcelId: no earlier task saves it" in made.text
+
+
+def test_a_body_property_ending_in_id_is_read_from_the_task_that_saved_it() -> None:
+    body = {"application/json": {"example": {"parcelId": "p-1", "note": "fragile"}}}
+    api = copy.deepcopy(API)
+    api["paths"]["/returns"] = {
+        "post": {"operationId": "returnToSender", "requestBody": {"content": body},
+                 "responses": {"202": {"description": "taken"}}}
+    }  # fmt: skip
+    made = scaffold(graph(), label="P@1", description=read_description(api, "api.yaml"))
+    back = loaded(made.text)["tasks"]["Task_Return"]
+
+    assert back["action"]["json"] == {"parcelId": "{{ vars.parcelId }}", "note": "fragile"}
+    assert back["checks"] == [{"status": 202}]
