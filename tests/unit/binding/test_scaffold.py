@@ -11,7 +11,8 @@ from ruamel.yaml import YAML
 
 from orchestra.binding.loader import parse_bindings
 from orchestra.binding.openapi import read_description
-from orchestra.binding.scaffold import SCHEMA_LINE, scaffold
+from orchestra.binding.scaffold import scaffold
+from orchestra.binding.scaffold_text import SCHEMA_LINE
 from orchestra.binding.yamlsource import Source
 from orchestra.bpmn.documentation import documentation_by_id
 from orchestra.bpmn.reader import read_bpmn
