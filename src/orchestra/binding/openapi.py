@@ -62,6 +62,7 @@ class Description:
     operations: tuple[Operation, ...]
     servers: tuple[str, ...]
     title: str
+    auth: tuple[str, ...] = ()  # its security schemes, in words
 
 
 def read_description(document: Any, source: str) -> Description:
@@ -91,7 +92,25 @@ def _read(document: dict[str, Any], source: str) -> Description:
                 operations.append(_operation(resolver, path, method, item[method], shared, where))
     servers = tuple(str(s.get("url")) for s in document.get("servers") or [] if isinstance(s, dict))
     title = str((document.get("info") or {}).get("title") or source)
-    return Description(tuple(operations), servers, title)
+    return Description(tuple(operations), servers, title, _auth(resolver, document))
+
+
+def _auth(resolver: _Resolver, document: dict[str, Any]) -> tuple[str, ...]:
+    """Its security schemes in words: `bearer: http bearer`, `key: apiKey X-Key in header`."""
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    found = []
+    for name, raw in schemes.items():
+        scheme = resolver.resolve(raw, f"components.securitySchemes.{name}")
+        if not isinstance(scheme, dict):
+            continue
+        kind = str(scheme.get("type", "?"))
+        detail = {
+            "http": str(scheme.get("scheme", "")),
+            "apiKey": f"{scheme.get('name')} in {scheme.get('in')}",
+            "oauth2": " ".join(sorted(scheme.get("flows") or {})),
+        }.get(kind, "")
+        found.append(f"{name}: {kind} {detail}".strip())
+    return tuple(found)
 
 
 def _operation(

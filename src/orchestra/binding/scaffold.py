@@ -9,7 +9,7 @@ known is marked TODO, and the file loads as it is: a task's request left TODO ha
 branch data and end checks left TODO are empty (they hold).
 
 With a description, each task is matched to an operation (`orchestra.binding.matching`), its
-method and path are written, a path parameter (or a required query parameter, or a body
+method and path are written, a path parameter (or a required query or header parameter, or a body
 property ending in `Id`) is read from `vars`, saved by the nearest earlier task that every path
 to this one goes through and whose documented response has that property (or `id`, for
 `<resource>Id` when that task's path is the resource's), the body is the operation's example or
@@ -55,6 +55,7 @@ class TaskPlan:
     method: str = "POST"
     path: str = TODO_PATH
     query: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, Any] = field(default_factory=dict)
     body: Any = None
     has_body: bool = False
     checks: list[dict[str, Any]] = field(default_factory=list)
@@ -179,8 +180,10 @@ def _fill(
     task.method = operation.method
     task.path = _path(task, operation, savers)
     for parameter in operation.parameters:
-        if parameter.where == "query" and parameter.required:
-            task.query[parameter.name] = _parameter_value(task, parameter, savers, None)
+        if parameter.where in ("query", "header") and parameter.required:
+            value = _parameter_value(task, parameter, savers, None)
+            place = task.query if parameter.where == "query" else task.headers
+            place[parameter.name] = value if parameter.where == "query" else str(value)
     if operation.body_schema is not None:
         body = operation.body_example
         if not operation.has_body_example:
@@ -225,12 +228,12 @@ def _parameter_value(
     linked = _linked(task, parameter.name, savers, resource)
     if linked is not None:
         return linked
+    if parameter.has_example:
+        return parameter.example
     if parameter.where == "path":
         name = _variable(parameter.name, resource)
         task.todo.append(f"{parameter.name}: no earlier task saves it; vars.{name} is undefined")
         return "{{ vars." + name + " }}"
-    if parameter.has_example:
-        return parameter.example
     return example_instance(parameter.schema)
 
 

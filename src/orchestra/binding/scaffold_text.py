@@ -60,6 +60,9 @@ class ScaffoldWriter:
             "  timeout: 10",
             "  # service: NAME  # TODO when the environment has more than one service",
         ]
+        if description is not None and description.auth:
+            auth = "; ".join(description.auth)
+            self.lines.append(f"  # the description's auth ({auth}): the environment's `auth`")
         if description is not None and description.servers:
             servers = ", ".join(description.servers)
             self.lines.append(
@@ -107,6 +110,8 @@ class ScaffoldWriter:
         self.lines.append(f"      path: {_flow(task.path)}")
         if task.query:
             self.lines.append(f"      query: {_flow(task.query)}")
+        if task.headers:
+            self.lines.append(f"      headers: {_flow(task.headers)}")
         if task.has_body:
             self._value("json", task.body, 6)
         self.lines.append("    checks:")

@@ -164,3 +164,27 @@ def test_a_body_property_ending_in_id_is_read_from_the_task_that_saved_it() -> N
 
     assert back["action"]["json"] == {"parcelId": "{{ vars.parcelId }}", "note": "fragile"}
     assert back["checks"] == [{"status": 202}]
+
+
+def test_examples_fill_what_no_task_saves_and_required_headers_are_sent() -> None:
+    api = copy.deepcopy(API)
+    api["paths"] = {
+        "/depots/{depot}/returns": {"post": {"operationId": "returnToSender",
+            "parameters": [
+                {"name": "depot", "in": "path", "required": True, "example": "north 1"},
+                {"name": "X-Api-Version", "in": "header", "required": True, "example": 2},
+                {"name": "X-Trace", "in": "header"}],
+            "responses": {"202": {"description": "taken"}}}},
+    }  # fmt: skip
+    api["components"] = {
+        "securitySchemes": {
+            "token": {"type": "http", "scheme": "bearer"},
+            "key": {"type": "apiKey", "name": "X-Key", "in": "header"},
+        }
+    }
+    made = scaffold(graph(), label="P@1", description=read_description(api, "api.yaml"))
+    action = loaded(made.text)["tasks"]["Task_Return"]["action"]
+
+    assert action["path"] == "/depots/north%201/returns"
+    assert action["headers"] == {"X-Api-Version": "2"}
+    assert "# the description's auth (token: http bearer; key: apiKey X-Key in header)" in made.text
