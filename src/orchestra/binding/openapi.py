@@ -180,6 +180,7 @@ def _request_body(
     if media is None:
         return None, None, False
     schema = resolver.schema(media.get("schema") or {}, f"{where}.requestBody.schema")
+    schema = not_required(schema, "readOnly")  # an id is required in answers, not in requests
     example, has = _example_of(media, resolver, where)
     if not has:
         example, has = _schema_example(schema)
@@ -199,7 +200,23 @@ def _success(
     schema = None
     if media is not None and media.get("schema") is not None:
         schema = resolver.schema(media["schema"], f"{where}.responses.{key}.schema")
+        schema = not_required(schema, "writeOnly")  # a password is required in, never out
     return (str(key) if codes else "2xx"), schema
+
+
+def not_required(schema: Any, flag: str) -> Any:
+    """The schema with the properties marked `flag` (readOnly, writeOnly) no longer required,
+    as OpenAPI reads `required` on each side of an exchange."""
+    if isinstance(schema, list):
+        return [not_required(item, flag) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    copied = {key: not_required(value, flag) for key, value in schema.items()}
+    properties = schema.get("properties")
+    if isinstance(properties, dict) and isinstance(schema.get("required"), list):
+        marked = {n for n, p in properties.items() if isinstance(p, dict) and p.get(flag) is True}
+        copied["required"] = [name for name in schema["required"] if name not in marked]
+    return copied
 
 
 def _json_media(container: Any, resolver: _Resolver, where: str) -> dict[str, Any] | None:

@@ -233,3 +233,23 @@ def test_a_description_nested_too_deeply_is_refused() -> None:
 
     with pytest.raises(InputRefused, match="nested too deeply"):
         read_description(document, "deep.yaml")
+
+
+def test_read_only_properties_are_not_required_in_requests_nor_write_only_in_answers() -> None:
+    document = library()
+    schemas = document["components"]["schemas"]
+    schemas["NewMember"]["properties"]["id"] = {"type": "string", "readOnly": True}
+    schemas["NewMember"]["properties"]["password"] = {"type": "string", "writeOnly": True}
+    schemas["NewMember"]["required"] = ["id", "name", "email", "password"]
+    del document["paths"]["/members"]["post"]["requestBody"]["content"]["application/json"][
+        "example"
+    ]
+    (create,) = [
+        op for op in read_description(document, "x").operations if op.operation_id == "createMember"
+    ]
+
+    assert example_instance(create.body_schema) == {
+        "name": "text", "email": "user@example.org", "password": "text"
+    }  # fmt: skip
+    member = {"id": "m-1", "status": "ACTIVE", "name": "A", "email": "a@b"}
+    jsonschema.validate(member, create.response_schema or {})  # no password in the answer
