@@ -68,7 +68,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "schema": (
         "orchestra.cli.schema:schema",
-        "Print the JSON Schema of a bindings, environment or data-set...",
+        "Print the JSON Schema of a bindings, environment, data-set...",
     ),
     "serve": (
         "orchestra.cli.serve:serve",
@@ -79,6 +79,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Show how far SUITE_RUN is (an id, `latest`, or a suite's...",
     ),
     "suites": ("orchestra.cli.suites:suites", "Generated test suites."),
+    "test": (
+        "orchestra.cli.test:test",
+        "Import MODELs, generate (or reuse) a suite, run it here and...",
+    ),
     "worker": (
         "orchestra.cli.run:worker",
         "Execute queued runs until SIGTERM or SIGINT, then drain and...",

@@ -18,6 +18,7 @@ from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
 from orchestra.store.base import CONFLICTS
 from orchestra.store.database import Database
+from orchestra.store.runs import RunSelection
 
 
 async def start_suite_run(
@@ -27,8 +28,10 @@ async def start_suite_run(
     environment: str | None = None,
     data_set: str | None = None,
     max_attempts: int = 3,
+    selection: RunSelection | None = None,
 ) -> SuiteRun:
-    """Create a SuiteRun and its TestRuns; refuses a cyclic dependsOn, naming the cycle."""
+    """Create a SuiteRun and its TestRuns (those `selection` keeps: all by default); refuses
+    a cyclic dependsOn, naming the cycle."""
     if max_attempts < 1:
         raise UsageError("--max-attempts must be at least 1")
     async with db.transaction() as uow:
@@ -48,7 +51,11 @@ async def start_suite_run(
             if not rows.rows:
                 raise UsageError(f"data set {data_set!r} has no rows")
         return await uow.runs.create(
-            suite, environment_id=env.id if env else None, data_set=rows, max_attempts=max_attempts
+            suite,
+            environment_id=env.id if env else None,
+            data_set=rows,
+            max_attempts=max_attempts,
+            selection=selection,
         )
 
 
