@@ -73,6 +73,7 @@ def test_the_commands_shown_are_ones_the_cli_takes(
     shutil.copy(MODEL, tmp_path / "loans.bpmn")
     shutil.copy(OPENAPI, tmp_path / "openapi.yaml")
     (tmp_path / "bindings.yaml").write_text("")
+    (tmp_path / "environment.yaml").write_text("")
     monkeypatch.chdir(tmp_path)
     (commands,) = blocks("sh")
     lines = commands.strip().splitlines()
