@@ -63,10 +63,12 @@ def _print_written(out: Console, result: ScaffoldedBindings, output: Path | None
 
     tasks = result.scaffold.tasks
     matched = [task for task in tasks if task.operation is not None]
-    out.print(
-        f"wrote {escape(str(output))}: {len(tasks)} tasks, {len(result.scaffold.events)} end "
-        f"events, {len(result.scaffold.flows)} gateway flows"
+    counts = ", ".join(
+        _counted(len(items), what)
+        for items, what in ((tasks, "task"), (result.scaffold.events, "end event"))
     )
+    flows = _counted(len(result.scaffold.flows), "gateway flow")
+    out.print(f"wrote {escape(str(output))}: {counts}, {flows}")
     if any(task.why_unmatched for task in tasks) or matched:
         out.print(f"matched {len(matched)} of {len(tasks)} tasks to operations")
     for task in tasks:
@@ -74,3 +76,7 @@ def _print_written(out: Console, result: ScaffoldedBindings, output: Path | None
             out.print(f"  {escape(task.element_id)}: {escape(task.why_unmatched)}")
         for todo in task.todo:
             out.print(f"  {escape(task.element_id)}: TODO {escape(todo)}")
+
+
+def _counted(count: int, what: str) -> str:
+    return f"{count} {what}{'' if count == 1 else 's'}"
