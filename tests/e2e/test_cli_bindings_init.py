@@ -84,7 +84,10 @@ def test_an_existing_output_file_is_kept_unless_forced(database_url: str, tmp_pa
     assert refused.returncode == 2
     assert "--force" in json.loads(refused.stdout)["message"]
     assert forced.returncode == 0, forced.stderr
-    assert forced.stdout == f"wrote {kept}: 4 tasks, 1 end event, 2 gateway flows\n"
+    assert forced.stdout == (
+        f"wrote {kept}: 4 tasks, 1 end event, 2 gateway flows\n"
+        "TODO: each task's request (see the comments)\n"
+    )
     assert "Task_RegisterMember" in kept.read_text()
 
 

@@ -69,8 +69,10 @@ def _print_written(out: Console, result: ScaffoldedBindings, output: Path | None
     )
     flows = _counted(len(result.scaffold.flows), "gateway flow")
     out.print(f"wrote {escape(str(output))}: {counts}, {flows}")
-    if any(task.why_unmatched for task in tasks) or matched:
-        out.print(f"matched {len(matched)} of {len(tasks)} tasks to operations")
+    if not any(task.why_unmatched for task in tasks) and not matched:  # no description
+        out.print("TODO: each task's request (see the comments)")
+        return
+    out.print(f"matched {len(matched)} of {len(tasks)} tasks to operations")
     for task in tasks:
         if task.why_unmatched:
             out.print(f"  {escape(task.element_id)}: {escape(task.why_unmatched)}")
