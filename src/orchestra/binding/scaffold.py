@@ -174,7 +174,11 @@ def _fill(
         task.todo.append("the request: no operation of the description was matched")
         return
     savers = sorted(
-        (tasks[i] for i in before if i in tasks and tasks[i].operation is not None),
+        (
+            tasks[i]
+            for i in before
+            if i in tasks and i != task.node.id and tasks[i].operation is not None
+        ),
         key=lambda t: -order[t.node.id],
     )
     task.method = operation.method
@@ -267,18 +271,27 @@ def _extractor(saver: Operation, name: str, resource: str | None) -> str | None:
 
 
 def _resource_of(name: str, resource: str | None) -> str | None:
-    """`loanId`, `loan_id` -> loan; `id` under `/loans/{id}` -> loans."""
-    found = re.fullmatch(r"(.+?)[-_]?(Id|ID|id)", name)
+    """`loanId`, `loan_id` -> loan; `id` under `/loans/{id}` -> loans; `paid` -> none."""
+    found = re.fullmatch(r"(.+?)(Id|ID|[-_]id)", name)
     if found is not None:
         return found.group(1)
     return resource if name == "id" else None
 
 
 def _variable(name: str, resource: str | None) -> str:
+    """The `vars` name a value is saved under: the parameter's, `loanId` for `/loans/{id}`."""
     if name == "id" and resource:
-        name = f"{stem(resource)}Id"
+        name = f"{_singular(resource)}Id"
     name = _IDENTIFIER.sub("_", name)
     return name if not name[:1].isdigit() else f"_{name}"
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
 
 
 def _linked_body(task: TaskPlan, body: Any, savers: list[TaskPlan]) -> Any:
@@ -286,7 +299,7 @@ def _linked_body(task: TaskPlan, body: Any, savers: list[TaskPlan]) -> Any:
         return body
     linked = dict(body)
     for key in body:
-        if isinstance(key, str) and re.search(r"(Id|_id|ID)$", key):
+        if isinstance(key, str) and re.search(r".(Id|ID|[-_]id)$", key):
             value = _linked(task, key, savers, None)
             if value is not None:
                 linked[key] = value

@@ -188,3 +188,19 @@ def test_examples_fill_what_no_task_saves_and_required_headers_are_sent() -> Non
     assert action["path"] == "/depots/north%201/returns"
     assert action["headers"] == {"X-Api-Version": "2"}
     assert "# the description's auth (token: http bearer; key: apiKey X-Key in header)" in made.text
+
+
+def test_an_id_parameter_is_named_after_its_resource_and_read_from_its_creation() -> None:
+    api = copy.deepcopy(API)
+    api["paths"] = {
+        "/invoices": {"post": {"operationId": "createParcel", "responses": _ok("201", {
+            "type": "object", "properties": {"id": {"type": "string"}}})}},
+        "/invoices/{id}/label": {"post": {"operationId": "printLabel",
+            "parameters": [{"name": "id", "in": "path", "required": True}],
+            "responses": _ok("201", LABEL)}},
+    }  # fmt: skip
+    made = scaffold(graph(), label="P@1", description=read_description(api, "api.yaml"))
+    tasks = loaded(made.text)["tasks"]
+
+    assert tasks["Task_Create"]["save"] == {"invoiceId": "$.id"}
+    assert tasks["Task_Label"]["action"]["path"] == "/invoices/{{ vars.invoiceId }}/label"
