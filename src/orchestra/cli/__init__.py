@@ -17,6 +17,10 @@ from orchestra.errors import NotFound, OrchestraError
 # Each command is imported only when it is used: name -> ("module:attribute", summary). The
 # summary is what `orchestra --help` lists; tests/unit/test_cli_registry.py keeps it in step.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "bindings": (
+        "orchestra.cli.bindings:bindings",
+        "Binding files: what each element of a model does against the...",
+    ),
     "cancel": (
         "orchestra.cli.run:cancel",
         "Cancel SUITE_RUN (an id, `latest`, or a suite's reference:...",
