@@ -20,6 +20,7 @@ from orchestra.binding.yamlsource import Problem, Source, locate, parse, read_te
 from orchestra.errors import BindingRefused
 
 MAX_ROWS = 100_000
+MAX_COLUMNS = 1_000
 
 Row = dict[str, Any]
 Rows = Annotated[list[Row], Field(min_length=1, max_length=MAX_ROWS)]
@@ -69,6 +70,8 @@ def _csv_rows(text: str, name: str) -> list[dict[str, Any]]:
     try:
         _check_header(reader, name)
         for row in reader:
+            if len(rows) == MAX_ROWS:  # refused while reading, not once all is built
+                raise BindingRefused(f"{name}: more than the {MAX_ROWS} rows allowed")
             if None in row or any(value is None for value in row.values()):
                 line = reader.line_num
                 raise BindingRefused(f"{name}:{line}: the row has not as many values as the header")
@@ -85,6 +88,8 @@ def _check_header(reader: csv.DictReader[str], name: str) -> None:
     if reader.fieldnames is None:
         return
     names = [column.strip() for column in reader.fieldnames]
+    if len(names) > MAX_COLUMNS:
+        raise BindingRefused(f"{name}:1: {len(names)} columns, more than the {MAX_COLUMNS} allowed")
     if "" in names:
         raise BindingRefused(f"{name}:1: column {names.index('') + 1} of the header has no name")
     if len(set(names)) != len(names):
@@ -105,12 +110,16 @@ def _structured_rows(text: str, name: str, suffix: str) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         problem = Problem("", None, "expected a list of rows (or a mapping with a `rows` list)")
         raise refusal(source, [problem])
+    if len(value) > MAX_ROWS:
+        raise BindingRefused(f"{name}: {len(value)} rows, more than the {MAX_ROWS} allowed")
     for index, row in enumerate(value):
-        if not isinstance(row, dict):
+        if not isinstance(row, dict) or len(row) > MAX_COLUMNS:
             loc = [*prefix, index]
             line = locate(tree, loc, source) if tree is not None else None
-            where = f"rows[{index}]"
-            raise refusal(source, [Problem(where, line, "a row must be a mapping")])
+            why = "a row must be a mapping"
+            if isinstance(row, dict):
+                why = f"{len(row)} columns, more than the {MAX_COLUMNS} allowed"
+            raise refusal(source, [Problem(f"rows[{index}]", line, why)])
     data_set_adapter().validate_python(value)  # what the shipped JSON Schema says, too
     return value
 

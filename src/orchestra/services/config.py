@@ -9,6 +9,7 @@ taken for a file name.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,11 @@ async def import_data_set(db: Database, name: str, path: Path | Source) -> dict[
     """`path`'s rows as data set `name`; a Source's format comes from its name's suffix."""
     if not name.strip():
         raise UsageError("a data set needs a name")
-    rows = parse_dataset(path.text, path.name) if isinstance(path, Source) else load_dataset(path)
+    # parsed in a thread: a large file must not hold the event loop (the API's other requests)
+    if isinstance(path, Source):
+        rows = await asyncio.to_thread(parse_dataset, path.text, path.name)
+    else:
+        rows = await asyncio.to_thread(load_dataset, path)
     async with db.transaction() as uow:
         stored = await uow.config.upsert_data_set(name, rows)
     return _data_set_summary(stored)
@@ -42,7 +47,10 @@ def _data_set_summary(stored: DataSet) -> dict[str, Any]:
 
 
 async def apply_environment(db: Database, path: Path | Source) -> dict[str, Any]:
-    spec = parse_environment(path) if isinstance(path, Source) else load_environment(path)
+    if isinstance(path, Source):
+        spec = await asyncio.to_thread(parse_environment, path)
+    else:
+        spec = await asyncio.to_thread(load_environment, path)
     configuration = spec.model_dump(mode="json")
     async with db.transaction() as uow:
         stored = await uow.config.upsert_environment(spec.name, configuration, spec.references())
