@@ -8,8 +8,9 @@ A scenario runs once per row when a suite run names a data set.
 from __future__ import annotations
 
 import csv
-import io
 import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,6 +44,38 @@ def data_set_adapter() -> TypeAdapter[Any]:
 _DOC = "Rows of test data: each a mapping of column to value, `{{ data.COLUMN }}` in templates."
 
 
+@dataclass(frozen=True, slots=True)
+class DataSetText:
+    """A data set's rows as the JSON array text stored, with what a summary says of them."""
+
+    json: str
+    rows: int
+    columns: tuple[str, ...]
+
+
+def read_dataset_json(path: str | Path) -> DataSetText:
+    path = Path(path)
+    return dataset_json(read_text_file(path, "data set"), path.name)
+
+
+def dataset_json(text: str, name: str) -> DataSetText:
+    """`parse_dataset`, written as JSON text. A CSV's rows are written one by one as they
+    are read, never all held as Python values: the memory stays a small multiple of the
+    text's size (a YAML or JSON file is parsed whole first)."""
+    if Path(name).suffix.lower() == ".csv":
+        rows: Iterable[dict[str, Any]] = _csv_records(text, name)
+    else:
+        rows = parse_dataset(text, name)
+    parts: list[str] = []
+    columns: set[str] = set()
+    for row in rows:
+        parts.append(json.dumps(row, ensure_ascii=False, allow_nan=False))
+        columns.update(row)
+    if not parts:
+        raise BindingRefused(f"{name}: the data set has no rows")
+    return DataSetText("[" + ",".join(parts) + "]", len(parts), tuple(sorted(columns)))
+
+
 def load_dataset(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     return parse_dataset(read_text_file(path, "data set"), path.name)
@@ -65,21 +98,37 @@ def parse_dataset(text: str, name: str) -> list[dict[str, Any]]:
 
 
 def _csv_rows(text: str, name: str) -> list[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(text))
-    rows: list[dict[str, Any]] = []
+    return list(_csv_records(text, name))
+
+
+def _csv_records(text: str, name: str) -> Iterator[dict[str, Any]]:
+    """The rows of a CSV text one by one, refused as soon as one passes a limit."""
+    reader = csv.DictReader(_lines(text))
+    count = 0
     try:
         _check_header(reader, name)
         for row in reader:
-            if len(rows) == MAX_ROWS:  # refused while reading, not once all is built
+            if count == MAX_ROWS:  # refused while reading, not once all is built
                 raise BindingRefused(f"{name}: more than the {MAX_ROWS} rows allowed")
             if None in row or any(value is None for value in row.values()):
                 line = reader.line_num
                 raise BindingRefused(f"{name}:{line}: the row has not as many values as the header")
-            rows.append(dict(row))
+            count += 1
+            yield dict(row)
     except csv.Error as exc:  # a field above the csv module's limit (128 KiB)
         line = reader.line_num + 1  # the record being read when it failed
         raise BindingRefused(f"{name}:{line}: not valid CSV: {exc}") from exc
-    return rows
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text`, ends kept, one at a time: a StringIO would copy the whole text
+    (four bytes a character)."""
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        end = size if end == -1 else end + 1
+        yield text[start:end]
+        start = end
 
 
 def _check_header(reader: csv.DictReader[str], name: str) -> None:
