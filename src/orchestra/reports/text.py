@@ -119,8 +119,8 @@ def failure_message(run: TestRunReport) -> str:
         why += f"{READ_MARK}{read}" if read else ""
     else:
         why = step.error or run.error or step.status.value
-    if step.resent_after is not None:
-        why += f" (a re-send after claim {step.resent_after} lost its lease)"
+    if step.resent_after is not None:  # said before the detail the message may be cut in
+        why = f"(a re-send after claim {step.resent_after} lost its lease) {why}"
     return one_line(f"{step_label(step)}: {why}")
 
 
