@@ -83,3 +83,11 @@ async def test_a_wrong_token_is_refused_before_the_body_too(api: Client) -> None
     )
     assert reply.status == 401
     assert reply.json()["message"] == "the bearer token is not the server's token"
+
+
+async def test_an_environment_that_is_an_alias_bomb_is_refused_with_422(api: Client) -> None:
+    reply = await api.post(
+        "/environments", data=ALIAS_BOMB, headers={"Content-Type": "application/yaml"}
+    )
+    assert reply.status == 422
+    assert "aliases expanding" in reply.json()["message"]
