@@ -16,7 +16,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 
-from orchestra.api.bodies import MULTIPART_ROOM, BodyLimit
+from orchestra.api.bodies import MULTIPART_ROOM, BodyLimit, TokenGate
 from orchestra.api.deps import bearer_token
 from orchestra.api.errors import install_error_handlers
 from orchestra.api.routes import config, health, processes, protocols, suite_runs, suites
@@ -29,6 +29,9 @@ from orchestra.store.database import open_database
 DESCRIPTION = """Import BPMN processes, generate test suites, start suite runs and read their
 reports. Suite runs are executed by `orchestra worker` processes sharing the same database.
 Errors answer `{"error": ..., "message": ..., ...details}` with the status their class says."""
+
+
+OPEN_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 
 
 def create_app(
@@ -55,6 +58,8 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=limits.max_bytes + MULTIPART_ROOM)
+    if token is not None:  # added last, so it runs first: no body is read without the token
+        app.add_middleware(TokenGate, token=token, open_paths=OPEN_PATHS)
     guarded = [Depends(bearer_token(token))] if token is not None else []
     app.include_router(health.router)
     for area in (processes, suites, config, suite_runs, protocols):

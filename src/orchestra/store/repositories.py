@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -223,9 +224,15 @@ class ConfigRepository(Repository):
     """Data sets and environments: named, replaced as a whole by a new import."""
 
     async def upsert_data_set(self, name: str, rows: Sequence[dict[str, Any]]) -> DataSet:
-        row = await self._one("upsert_data_set", name=name, rows=Jsonb(list(rows)))
+        text = json.dumps(list(rows), ensure_ascii=False)
+        stored_id = await self.store_data_set_json(name, text)
+        return DataSet.model_construct(id=stored_id, name=name, rows=tuple(rows))
+
+    async def store_data_set_json(self, name: str, rows_json: str) -> int:
+        """Store data set `name` from its rows' JSON array text; its id."""
+        row = await self._one("upsert_data_set", name=name, rows=rows_json)
         assert row is not None
-        return DataSet.model_validate(row)
+        return int(row["id"])
 
     async def data_set(self, name: str) -> DataSet | None:
         row = await self._one("get_data_set", name=name)
