@@ -5,14 +5,14 @@ the same idempotency key. `resent_after` is the claim (`attempt`) that lost the 
 report can say which results answer a re-send; NULL for a first send. A nullable column with no
 default rewrites no rows.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 
 UPGRADE = """
 ALTER TABLE step_result ADD COLUMN resent_after integer CHECK (resent_after >= 1);
