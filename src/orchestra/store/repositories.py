@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -224,9 +223,10 @@ class ConfigRepository(Repository):
     """Data sets and environments: named, replaced as a whole by a new import."""
 
     async def upsert_data_set(self, name: str, rows: Sequence[dict[str, Any]]) -> DataSet:
-        text = json.dumps(list(rows), ensure_ascii=False)
-        stored_id = await self.store_data_set_json(name, text)
-        return DataSet.model_construct(id=stored_id, name=name, rows=tuple(rows))
+        # As Jsonb, not text: a value PostgreSQL refuses (NaN) is then named in the refusal.
+        row = await self._one("upsert_data_set", name=name, rows=Jsonb(list(rows)))
+        assert row is not None
+        return DataSet.model_construct(id=int(row["id"]), name=name, rows=tuple(rows))
 
     async def store_data_set_json(self, name: str, rows_json: str) -> int:
         """Store data set `name` from its rows' JSON array text; its id."""
