@@ -192,6 +192,11 @@ class SuiteRunCreate(Create):
         description="Attempts a run gets: each lost lease costs one; FAILED_STUCK when the"
         " last is lost",
     )
+    allow_unbound: bool = Field(
+        False,
+        description="Run even when tasks have no binding (their runs end in ERROR there); by"
+        " default such a suite is refused with 422 naming them",
+    )
 
 
 class SuiteRunPublic(Public):

@@ -55,6 +55,7 @@ class TestPlan:
     workers: int = 2
     concurrency: int = 8
     on_interrupt: OnInterrupt = OnInterrupt.CANCEL
+    allow_unbound: bool = False  # run even when tasks have no binding (else UnboundTasks)
     reports: dict[str, Path] = field(default_factory=dict)  # format (junit, json, html) -> file
 
 
@@ -107,7 +108,12 @@ async def run_test(
     selection, scenarios = await _selection(db, stored, plan, data_set)
     await _check_environment(db, environment, executor_factory)
     suite_run = await running.start_suite_run(
-        db, stored.id, environment=environment, data_set=data_set, selection=selection
+        db,
+        stored.id,
+        environment=environment,
+        data_set=data_set,
+        selection=selection,
+        allow_unbound=plan.allow_unbound,
     )
     say(f"suite run {suite_run.id}: {plan.workers} workers x {plan.concurrency} runs each")
     execution = await executing.execute(
