@@ -39,11 +39,19 @@ _MISSING: Any = object()
 
 
 class TemplateFailure(Exception):
-    """A template that does not compile or render; `message` names the culprit."""
+    """A template that does not compile or render; `message` names the culprit, `missing`
+    the undefined variable's dotted path when that is why (`vars.order_id`)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, missing: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.missing = missing
+
+    @property
+    def awaits_response(self) -> bool:
+        """Whether another answer of the SUT might make it render: only what is missing from
+        `response` may come; `vars`, `suite`, `data`... do not change while a step polls."""
+        return self.missing is None or _root(self.missing) == "response"
 
 
 def _now() -> str:
@@ -144,7 +152,7 @@ class Templates:
             except UndefinedError as exc:
                 missing = self._missing_variable(source, ns)
                 what = f"{missing} is undefined" if missing else exc.message
-                raise TemplateFailure(f"template {source!r}: {what}") from exc
+                raise TemplateFailure(f"template {source!r}: {what}", missing) from exc
             except SecurityError as exc:
                 raise TemplateFailure(f"template {source!r}: not allowed: {exc}") from exc
             except NotJson as exc:
@@ -322,6 +330,10 @@ def _chain(node: nodes.Node) -> list[str | int] | None:
             node = node.node
         else:
             return None
+
+
+def _root(dotted: str) -> str:
+    return re.split(r"[.\[]", dotted, maxsplit=1)[0]
 
 
 def _dotted(chain: list[str | int]) -> str:
