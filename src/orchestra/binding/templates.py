@@ -188,7 +188,7 @@ class Templates:
             return lambda ns: {}
         chains: list[list[str | int]] = []
         for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
-            chain = _chain(node)
+            chain = lookup_chain(node)
             if chain is not None and chain[0] in _SHOWN_NAMESPACES and chain not in chains:
                 chains.append(chain)
         longest = [
@@ -206,7 +206,7 @@ class Templates:
         """The shortest dotted path of the template that the namespaces do not have."""
         tree = self._env.parse(source)
         for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
-            chain = _chain(node)
+            chain = lookup_chain(node)
             if chain is None:
                 continue
             value: Any = ns
@@ -316,7 +316,7 @@ def _constant(value: Any) -> Renderer:
     return render
 
 
-def _chain(node: nodes.Node) -> list[str | int] | None:
+def lookup_chain(node: nodes.Node) -> list[str | int] | None:
     """`vars.order["id"]` as ["vars", "order", "id"]; None for anything less simple."""
     parts: list[str | int] = []
     while True:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orchestra.binding.variables import UnsetRead
 from orchestra.domain.dependencies import with_dependencies
 from orchestra.domain.generation import (
     DEFAULT_LOOP_BOUND,
@@ -84,6 +85,7 @@ class TestResult:
             "scenarios": list(self.scenarios),
             "coverage": self.suite["coverage"],
             "unbound": self.suite["unbound"],
+            "unset_variables": self.suite["unset_variables"],
             "reports": self.reports,
             "seconds": round(self.seconds, 3),
         }
@@ -234,6 +236,8 @@ async def _suite(db: Database, process: StoredProcess, plan: TestPlan, say: Say)
     say(f"suite {summary['suite']} {how}: {summary['scenarios']} scenarios ({plan.criterion})")
     if summary["unbound"]:
         say(f"warning: no binding for {', '.join(summary['unbound'])}")
+    for read in summary["unset_variables"]:
+        say(f"warning: {UnsetRead(**read).describe()}")
     return summary
 
 

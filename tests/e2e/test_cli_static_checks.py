@@ -1,5 +1,6 @@
-"""`run` and `test` refuse a suite with tasks left unbound before anything reaches the SUT,
-naming them, unless told to run anyway (`--allow-unbound`, `allow_unbound: true`)."""
+"""Static checks before anything runs: `run` and `test` refuse a suite with tasks left unbound
+before anything reaches the SUT, naming them, unless told to run anyway (`--allow-unbound`,
+`allow_unbound: true`); `generate` and `test` warn of a variable read before it is saved."""
 
 from __future__ import annotations
 
@@ -129,3 +130,51 @@ def test_run_refuses_unbound_tasks_unless_allowed(
     assert allowed.returncode == 1, allowed.stderr
     assert json.loads(allowed.stdout)["counts"] == {"ERROR": 2, "FAILED": 1}  # Bob: LOST
     assert sut.requests == 6
+
+
+# Task_Read reads a value no step saves (a typo for order_id), Task_Pay a suite value no
+# scenario exports.
+MISSPELT = BINDINGS.replace(
+    'path: "/orders/{{ vars.order_id }}"}', 'path: "/orders/{{ vars.orderId }}"}'
+).replace("/pay", "/pay?by={{ suite.payer }}")
+READ_WARNING = (
+    "S01 Basket full → Paid, step 2 Task_Read (Read order): action.path reads vars.orderId,"
+    " but no earlier step on its path saves it"
+)
+PAY_WARNING = (
+    "S01 Basket full → Paid, step 3 Task_Pay (Pay order): action.path reads suite.payer, but"
+    " no scenario it depends on exports it, nor an earlier step"
+)
+
+
+def test_generate_and_test_warn_of_variables_read_before_anything_provides_them(
+    project: dict[str, Path], env: dict[str, str], sut: Sut
+) -> None:
+    project["bindings"].write_text(MISSPELT, encoding="utf-8")
+    assert orchestra("import", str(project["model"]), env=env).returncode == 0
+    generated = orchestra("generate", "checkout", "--bindings", str(project["bindings"]), env=env)
+    assert generated.returncode == 0, generated.stderr
+    shown = " ".join(generated.stdout.split())
+    assert f"warning: {READ_WARNING}" in shown
+    assert f"warning: {PAY_WARNING}" in shown
+    as_json = orchestra(
+        "generate", "checkout", "--bindings", str(project["bindings"]), "--json", env=env
+    )
+    assert json.loads(as_json.stdout)["unset_variables"][0] == {
+        "scenario": "S01 Basket full → Paid",
+        "step": 2,
+        "element_id": "Task_Read",
+        "name": "Read order",
+        "field": "action.path",
+        "variable": "vars.orderId",
+    }
+
+    tested = _test(project, env)
+    assert tested.returncode == 1
+    assert READ_WARNING in " ".join(tested.stderr.split())
+    assert "vars.orderId is undefined" in tested.stdout
+    result = json.loads(_test(project, env, "--json").stdout)
+    assert [read["variable"] for read in result["unset_variables"]] == [
+        "vars.orderId",
+        "suite.payer",
+    ]
