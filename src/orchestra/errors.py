@@ -2,6 +2,7 @@
 
     OrchestraError                      exit 1, HTTP 400
     ├── UsageError                      exit 2, HTTP 400  a command or request that makes no sense
+    │   └── UnboundTasks                exit 2, HTTP 422  a run of tasks without a binding, unasked
     ├── ConfigurationError              exit 2, HTTP 500  settings, environment, embedded server
     │   └── DatabaseUnreachable         exit 2, HTTP 503  no PostgreSQL at the configured place
     ├── NotFound                        exit 1, HTTP 404  a process, suite, run... that is not there
@@ -39,6 +40,17 @@ class OrchestraError(Exception):
 
 class UsageError(OrchestraError):
     exit_code = 2
+
+
+class UnboundTasks(UsageError):
+    """A suite run refused because tasks it would execute have no binding; `details["unbound"]`
+    lists them ({"element_id", "name", "scenarios"}). Each interface says how to allow them."""
+
+    http_status = 422
+
+    def advised(self, advice: str) -> UnboundTasks:
+        """The same refusal, its message ending with an interface's own words."""
+        return UnboundTasks(f"{self.message}; {advice}", details=self.details)
 
 
 class ConfigurationError(OrchestraError):

@@ -65,6 +65,9 @@ class ProjectFile(_Strict):
     concurrency: int = Field(default=8, ge=1, le=1024)
     """Runs each worker executes at once."""
     on_interrupt: Literal["cancel", "leave"] = "cancel"
+    allow_unbound: bool = False
+    """Run even when tasks have no binding (their runs end in ERROR at the first one);
+    by default such a suite is refused before anything runs."""
     """What a Ctrl-C does to the suite run: cancel it, or leave it for `orchestra worker`."""
     reports: Reports = Field(default_factory=Reports)
 

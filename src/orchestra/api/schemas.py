@@ -129,6 +129,17 @@ class ProcessRef(Public):
     version: int
 
 
+class UnsetVariable(Public):
+    scenario: str
+    step: int
+    element_id: str | None
+    name: str | None
+    field: str = Field(description="Where in the step's binding, e.g. `action.path`")
+    variable: str = Field(
+        description="`vars.X` no earlier step saves, or `suite.X` no scenario it depends on exports"
+    )
+
+
 class SuiteGenerated(Public):
     suite: int
     process: ProcessRef
@@ -138,6 +149,9 @@ class SuiteGenerated(Public):
     scenario_names: list[str]
     coverage: Coverage
     unbound: list[str] = Field(description="Elements executed without a binding yet")
+    unset_variables: list[UnsetVariable] = Field(
+        description="Variables read before anything provides them: the step would end in ERROR"
+    )
 
 
 class SuitePublic(Public):
@@ -191,6 +205,11 @@ class SuiteRunCreate(Create):
         le=100,
         description="Attempts a run gets: each lost lease costs one; FAILED_STUCK when the"
         " last is lost",
+    )
+    allow_unbound: bool = Field(
+        False,
+        description="Run even when tasks have no binding (their runs end in ERROR there); by"
+        " default such a suite is refused with 422 naming them",
     )
 
 

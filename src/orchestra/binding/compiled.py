@@ -17,11 +17,13 @@ from orchestra.binding.templates import (
 
 
 class StepError(Exception):
-    """Ends a step with ERROR; `message` names the step and the culprit."""
+    """Ends a step with ERROR; `message` names the step and the culprit. `final`: polling
+    again cannot help (a variable no answer brings), so `eventually` does not poll for it."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, final: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.final = final
 
 
 def render(renderer: Renderer, ns: Namespaces, where: str, what: str) -> Any:
@@ -29,7 +31,7 @@ def render(renderer: Renderer, ns: Namespaces, where: str, what: str) -> Any:
     try:
         return renderer(ns)
     except TemplateFailure as exc:
-        raise StepError(f"{where}: {what}: {exc.message}") from exc
+        raise StepError(f"{where}: {what}: {exc.message}", final=not exc.awaits_response) from exc
 
 
 def render_action(compiled: CompiledStep, ns: Namespaces, where: str) -> dict[str, Any]:

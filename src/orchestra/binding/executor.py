@@ -3,7 +3,8 @@
 FAILED means the SUT answered and a check did not hold; ERROR means Orchestra could not judge:
 an unbound task, a template naming a missing variable, a transport error or timeout, a body
 that is not JSON where a check needs JSON; with `eventually`, an answer missing or not judged
-is polled again, ERROR only once the time is up. Every request carries a stable
+is polled again, ERROR only once the time is up (but at once for an undefined variable that
+no answer can bring, such as `vars.x`). Every request carries a stable
 `Idempotency-Key` (suite run, test run, data row, branch, position and element: not the
 attempt, so re-running a step after a crash sends the same key) and a W3C `traceparent` whose
 trace is the test run.
@@ -254,8 +255,9 @@ class StepExecutor:
                 self._judge(compiled, view, ns, expected, run, where, replaying)
             except StepError as exc:
                 # No answer yet, or one that cannot be judged yet (a gateway's HTML page, a
-                # field not there yet): polling waits for the SUT to come up too.
-                if eventually is None:
+                # field not there yet): polling waits for the SUT to come up too. A variable
+                # no answer brings (`vars.x`) is an error at once.
+                if eventually is None or exc.final:
                     raise
                 if self._no_time_for_another_poll(eventually, deadline):
                     raise StepError(f"{exc.message} ({_polls(polls, eventually)})") from exc

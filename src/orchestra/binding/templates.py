@@ -39,11 +39,19 @@ _MISSING: Any = object()
 
 
 class TemplateFailure(Exception):
-    """A template that does not compile or render; `message` names the culprit."""
+    """A template that does not compile or render; `message` names the culprit, `missing`
+    the undefined variable's dotted path when that is why (`vars.order_id`)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, missing: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.missing = missing
+
+    @property
+    def awaits_response(self) -> bool:
+        """Whether another answer of the SUT might make it render: only what is missing from
+        `response` may come; `vars`, `suite`, `data`... do not change while a step polls."""
+        return self.missing is None or _root(self.missing) == "response"
 
 
 def _now() -> str:
@@ -144,7 +152,7 @@ class Templates:
             except UndefinedError as exc:
                 missing = self._missing_variable(source, ns)
                 what = f"{missing} is undefined" if missing else exc.message
-                raise TemplateFailure(f"template {source!r}: {what}") from exc
+                raise TemplateFailure(f"template {source!r}: {what}", missing) from exc
             except SecurityError as exc:
                 raise TemplateFailure(f"template {source!r}: not allowed: {exc}") from exc
             except NotJson as exc:
@@ -180,7 +188,7 @@ class Templates:
             return lambda ns: {}
         chains: list[list[str | int]] = []
         for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
-            chain = _chain(node)
+            chain = lookup_chain(node)
             if chain is not None and chain[0] in _SHOWN_NAMESPACES and chain not in chains:
                 chains.append(chain)
         longest = [
@@ -198,7 +206,7 @@ class Templates:
         """The shortest dotted path of the template that the namespaces do not have."""
         tree = self._env.parse(source)
         for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
-            chain = _chain(node)
+            chain = lookup_chain(node)
             if chain is None:
                 continue
             value: Any = ns
@@ -308,7 +316,7 @@ def _constant(value: Any) -> Renderer:
     return render
 
 
-def _chain(node: nodes.Node) -> list[str | int] | None:
+def lookup_chain(node: nodes.Node) -> list[str | int] | None:
     """`vars.order["id"]` as ["vars", "order", "id"]; None for anything less simple."""
     parts: list[str | int] = []
     while True:
@@ -322,6 +330,10 @@ def _chain(node: nodes.Node) -> list[str | int] | None:
             node = node.node
         else:
             return None
+
+
+def _root(dotted: str) -> str:
+    return re.split(r"[.\[]", dotted, maxsplit=1)[0]
 
 
 def _dotted(chain: list[str | int]) -> str:

@@ -19,9 +19,10 @@ from orchestra.cli.output import console, emit, json_option, store_description, 
 from orchestra.cli.params import NAME, SUITE, SUITE_RUN
 from orchestra.cli.waiting import INTERRUPTED, on_interrupt_option, print_outcome, stop_on_signals
 from orchestra.config import Settings
+from orchestra.domain.records import SuiteRun
 from orchestra.domain.references import SuiteRef, SuiteRunRef
 from orchestra.domain.statuses import FAILING_STATUSES, SuiteRunStatus, TestRunStatus
-from orchestra.errors import UsageError
+from orchestra.errors import UnboundTasks, UsageError
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import executing, running
@@ -75,6 +76,11 @@ def _executor_factory() -> ExecutorFactory:
     default=False,
     help="Run workers here until the suite run ends, with a progress bar.",
 )
+@click.option(
+    "--allow-unbound",
+    is_flag=True,
+    help="Run even when tasks have no binding (their runs end in ERROR there).",
+)
 @on_interrupt_option
 @json_option
 def run(
@@ -86,13 +92,15 @@ def run(
     concurrency: int,
     max_attempts: int,
     wait: bool,
+    allow_unbound: bool,
     on_interrupt: str,
     as_json: bool,
 ) -> None:
     """Start a suite run of SUITE (an id, `latest`, or PROCESS[@VERSION][:CRITERION]: the
     newest such suite); with --wait, execute it here, print one line per failed or errored
     run and exit 1 if it failed (130 if stopped by Ctrl-C or SIGTERM first: the suite run is
-    cancelled, or with --on-interrupt leave its runs are released for other workers)."""
+    cancelled, or with --on-interrupt leave its runs are released for other workers).
+    A suite whose tasks are not all bound is refused (exit 2) unless --allow-unbound."""
     _check_what_to_run(suite, rerun, data_set)
     given = _given("workers", "concurrency", "on_interrupt")
     if given and not wait:
@@ -102,7 +110,7 @@ def run(
         )
     execution = _Execution(workers, concurrency, OnInterrupt(on_interrupt)) if wait else None
     result = asyncio.run(
-        _run(suite, rerun, environment, data_set, max_attempts, execution, as_json)
+        _run(suite, rerun, environment, data_set, max_attempts, execution, as_json, allow_unbound)
     )
     emit(result, as_json=as_json, human=lambda out: _print_run(out, result))
     if result.get("interrupted"):  # as `status --watch` and any command stopped by Ctrl-C
@@ -145,6 +153,29 @@ def _given(*names: str) -> list[str]:
     ]
 
 
+async def _start(
+    db: Database,
+    suite_id: int,
+    environment: str | None,
+    data_set: str | None,
+    max_attempts: int,
+    allow_unbound: bool,
+) -> SuiteRun:
+    try:
+        return await running.start_suite_run(
+            db,
+            suite_id,
+            environment=environment,
+            data_set=data_set,
+            max_attempts=max_attempts,
+            allow_unbound=allow_unbound,
+        )
+    except UnboundTasks as exc:
+        raise exc.advised(
+            "bind them in the binding file, or give --allow-unbound to run anyway"
+        ) from None
+
+
 @dataclass(frozen=True, slots=True)
 class _Execution:
     """How `run --wait` executes the suite run here."""
@@ -162,6 +193,7 @@ async def _run(
     max_attempts: int,
     execution: _Execution | None,
     as_json: bool,
+    allow_unbound: bool = False,
 ) -> dict[str, Any]:
     from orchestra.services import references, rerunning  # what the command uses only
 
@@ -181,13 +213,10 @@ async def _run(
             suite_run, started = again.suite_run, {"rerun": again.to_json()}
         else:
             assert suite is not None
-            suite_run = await running.start_suite_run(
-                db,
-                await references.suite_id(db, suite),
-                environment=environment,
-                data_set=data_set,
-                max_attempts=max_attempts,
-            )
+            suite_run = await _start(
+                db, await references.suite_id(db, suite), environment, data_set, max_attempts,
+                allow_unbound,
+            )  # fmt: skip
             started = {}
         if execution is None:
             return (await running.progress(db, suite_run.id)).to_json() | started

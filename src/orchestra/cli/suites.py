@@ -98,6 +98,15 @@ def _print_generated(out: Console, result: dict[str, Any]) -> None:
             f" and {len(unbound) - 8} more" if len(unbound) > 8 else ""
         )
         out.print(f"unbound:   {len(unbound)} without a binding yet: {escape(shown)}")
+    for line in unset_variable_lines(result):
+        out.print(f"[yellow]warning:[/] {escape(line)}")
+
+
+def unset_variable_lines(result: dict[str, Any]) -> list[str]:
+    """One line per variable a step reads before anything provides it (`generate`, `test`)."""
+    from orchestra.binding.variables import UnsetRead
+
+    return [UnsetRead(**read).describe() for read in result.get("unset_variables", ())]
 
 
 @click.group()

@@ -57,6 +57,12 @@ _COVERAGES = ("all-flows", "all-nodes", "all-paths")
     type=click.Path(dir_okay=False, path_type=Path),
     help="The project file [default: ./orchestra.yaml when there is one].",
 )
+@click.option(
+    "--allow-unbound",
+    is_flag=True,
+    default=None,
+    help="Run even when tasks have no binding (their runs end in ERROR there).",
+)
 @on_interrupt_option
 @json_option
 def test(config_file: Path | None, as_json: bool, **flags: Any) -> None:
@@ -64,6 +70,7 @@ def test(config_file: Path | None, as_json: bool, **flags: Any) -> None:
 
     Exit 0 when every run passed, 1 when any failed or errored, 2 on a usage or configuration
     error, 130 when stopped by Ctrl-C (the suite run is cancelled unless --on-interrupt leave).
+    A suite whose tasks are not all bound is refused (exit 2) unless --allow-unbound.
     """
     given = _given_flags(flags)
     plan = _plan(_project(config_file), given)
@@ -114,6 +121,7 @@ def _plan(project: ProjectFile, given: dict[str, Any]) -> TestPlan:
         workers=given.get("workers", project.workers),
         concurrency=given.get("concurrency", project.concurrency),
         on_interrupt=OnInterrupt(given.get("on_interrupt", project.on_interrupt)),
+        allow_unbound=bool(given.get("allow_unbound", project.allow_unbound)),
         reports=_reports(project, given),
     )
     loop_bound = given.get("loop_bound", project.loop_bound)
@@ -139,6 +147,18 @@ def _reports(project: ProjectFile, given: dict[str, Any]) -> dict[str, Path]:
 
 
 def _run(plan: TestPlan, as_json: bool) -> TestResult:
+    from orchestra.errors import UnboundTasks
+
+    try:
+        return _run_here(plan, as_json)
+    except UnboundTasks as exc:
+        raise exc.advised(
+            "bind them in the binding file, or give --allow-unbound"
+            " (`allow_unbound: true` in orchestra.yaml) to run anyway"
+        ) from None
+
+
+def _run_here(plan: TestPlan, as_json: bool) -> TestResult:
     from orchestra.binding.factory import executor_factory
     from orchestra.cli.run import showing_progress
     from orchestra.cli.waiting import stop_on_signals

@@ -20,7 +20,7 @@ from orchestra.domain.generation import (
 )
 from orchestra.domain.process import ProcessGraph
 from orchestra.domain.records import StoredProcess, StoredSuite
-from orchestra.domain.scenario import GeneratedSuite
+from orchestra.domain.scenario import GeneratedSuite, TestScenario
 from orchestra.errors import NotFound, UsageError
 from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
@@ -173,6 +173,7 @@ def summary(suite_id: int, suite: GeneratedSuite, unbound: list[str]) -> dict[st
         "scenario_names": [scenario.name for scenario in suite.scenarios],
         "coverage": suite.coverage.model_dump(mode="json"),
         "unbound": unbound,
+        "unset_variables": _unset_variables(suite.scenarios),
         "reused": False,
     }
 
@@ -188,8 +189,17 @@ def stored_summary(suite: StoredSuite) -> dict[str, Any]:
         "scenario_names": [stored.scenario.name for stored in suite.scenarios],
         "coverage": suite.coverage.model_dump(mode="json"),
         "unbound": list(suite.unbound),
+        "unset_variables": _unset_variables(tuple(stored.scenario for stored in suite.scenarios)),
         "reused": True,
     }
+
+
+def _unset_variables(scenarios: tuple[TestScenario, ...]) -> list[dict[str, Any]]:
+    """Each `vars.X` / `suite.X` a step reads that nothing before it provides (a warning:
+    the step would end in ERROR when it runs), as `binding.variables.UnsetRead.to_json`."""
+    from orchestra.binding.variables import unset_reads
+
+    return [read.to_json() for read in unset_reads(scenarios)]
 
 
 async def list_suites(db: Database) -> list[StoredSuite]:

@@ -9,10 +9,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from orchestra.domain.records import SuiteRun
+from orchestra.domain.records import StoredSuite, SuiteRun
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.domain.timestamps import rfc3339, rfc3339_or_none
-from orchestra.errors import Conflict, NotFound, UsageError
+from orchestra.domain.unbound import unbound_tasks
+from orchestra.errors import Conflict, NotFound, UnboundTasks, UsageError
 from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
@@ -29,15 +30,19 @@ async def start_suite_run(
     data_set: str | None = None,
     max_attempts: int = 3,
     selection: RunSelection | None = None,
+    allow_unbound: bool = False,
 ) -> SuiteRun:
     """Create a SuiteRun and its TestRuns (those `selection` keeps: all by default); refuses
-    a cyclic dependsOn, naming the cycle."""
+    a cyclic dependsOn, naming the cycle, and runs reaching tasks without a binding unless
+    `allow_unbound` (UnboundTasks, naming them)."""
     if max_attempts < 1:
         raise UsageError("--max-attempts must be at least 1")
     async with db.transaction() as uow:
         suite = await uow.suites.get(suite_id)
         if suite is None:
             raise NotFound("suite", suite_id)
+        if not allow_unbound:
+            refuse_unbound(suite, selection)
         env = None
         if environment is not None:
             env = await uow.config.environment(environment)
@@ -57,6 +62,25 @@ async def start_suite_run(
             max_attempts=max_attempts,
             selection=selection,
         )
+
+
+def refuse_unbound(suite: StoredSuite, selection: RunSelection | None = None) -> None:
+    """UnboundTasks when a scenario `selection` keeps reaches a task without a binding: its
+    runs would act on the SUT up to that task, then end in ERROR there."""
+    kept = [
+        stored.scenario
+        for stored in suite.scenarios
+        if selection is None or selection.keeps(stored.scenario.name)
+    ]
+    unbound = unbound_tasks(kept)
+    if not unbound:
+        return
+    count = f"{len(unbound)} tasks have" if len(unbound) > 1 else "1 task has"
+    raise UnboundTasks(
+        f"suite {suite.id}: {count} no binding, and runs would end in ERROR there: "
+        + ", ".join(task.label() for task in unbound),
+        details={"suite": suite.id, "unbound": [task.to_json() for task in unbound]},
+    )
 
 
 @dataclass(frozen=True, slots=True)

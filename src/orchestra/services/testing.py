@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from orchestra.binding.variables import UnsetRead
 from orchestra.domain.dependencies import with_dependencies
 from orchestra.domain.generation import (
     DEFAULT_LOOP_BOUND,
@@ -55,6 +56,7 @@ class TestPlan:
     workers: int = 2
     concurrency: int = 8
     on_interrupt: OnInterrupt = OnInterrupt.CANCEL
+    allow_unbound: bool = False  # run even when tasks have no binding (else UnboundTasks)
     reports: dict[str, Path] = field(default_factory=dict)  # format (junit, json, html) -> file
 
 
@@ -83,6 +85,7 @@ class TestResult:
             "scenarios": list(self.scenarios),
             "coverage": self.suite["coverage"],
             "unbound": self.suite["unbound"],
+            "unset_variables": self.suite["unset_variables"],
             "reports": self.reports,
             "seconds": round(self.seconds, 3),
         }
@@ -107,7 +110,12 @@ async def run_test(
     selection, scenarios = await _selection(db, stored, plan, data_set)
     await _check_environment(db, environment, executor_factory)
     suite_run = await running.start_suite_run(
-        db, stored.id, environment=environment, data_set=data_set, selection=selection
+        db,
+        stored.id,
+        environment=environment,
+        data_set=data_set,
+        selection=selection,
+        allow_unbound=plan.allow_unbound,
     )
     say(f"suite run {suite_run.id}: {plan.workers} workers x {plan.concurrency} runs each")
     execution = await executing.execute(
@@ -228,6 +236,8 @@ async def _suite(db: Database, process: StoredProcess, plan: TestPlan, say: Say)
     say(f"suite {summary['suite']} {how}: {summary['scenarios']} scenarios ({plan.criterion})")
     if summary["unbound"]:
         say(f"warning: no binding for {', '.join(summary['unbound'])}")
+    for read in summary["unset_variables"]:
+        say(f"warning: {UnsetRead(**read).describe()}")
     return summary
 
 

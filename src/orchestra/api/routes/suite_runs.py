@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from orchestra.api.deps import DbDep, JsonOnly, SuiteRunId
 from orchestra.api.schemas import SuiteRunCreate, SuiteRunPagePublic, SuiteRunPublic
 from orchestra.domain.statuses import SuiteRunStatus
+from orchestra.errors import UnboundTasks
 from orchestra.reports import ReportFormat
 from orchestra.services import references, reporting, retention, running
 
@@ -26,16 +27,25 @@ MEDIA_TYPES = {
 }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[JsonOnly])
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[JsonOnly],
+    responses={422: {"description": "Tasks without a binding, and `allow_unbound` not set"}},
+)
 async def start_suite_run(body: SuiteRunCreate, db: DbDep, response: Response) -> SuiteRunPublic:
     """Create a suite run and its test runs (scenario × data row); workers pick them up."""
-    suite_run = await running.start_suite_run(
-        db,
-        await references.suite_id(db, body.suite),
-        environment=body.environment,
-        data_set=body.data_set,
-        max_attempts=body.max_attempts,
-    )
+    try:
+        suite_run = await running.start_suite_run(
+            db,
+            await references.suite_id(db, body.suite),
+            environment=body.environment,
+            data_set=body.data_set,
+            max_attempts=body.max_attempts,
+            allow_unbound=body.allow_unbound,
+        )
+    except UnboundTasks as exc:
+        raise exc.advised("bind them, or set `allow_unbound: true` to run anyway") from None
     response.headers["Location"] = f"{router.prefix}/{suite_run.id}"
     return SuiteRunPublic.of(await running.progress(db, suite_run.id))
 
