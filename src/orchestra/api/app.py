@@ -19,12 +19,22 @@ from fastapi import Depends, FastAPI
 from orchestra.api.bodies import MULTIPART_ROOM, BodyLimit
 from orchestra.api.deps import bearer_token
 from orchestra.api.errors import install_error_handlers
-from orchestra.api.routes import config, health, processes, protocols, suite_runs, suites
+from orchestra.api.routes import (
+    config,
+    health,
+    processes,
+    protocols,
+    suite_runs,
+    suites,
+    test_runs,
+)
 from orchestra.api.schemas import ErrorPublic
 from orchestra.bpmn import Limits
 from orchestra.config import Settings
 from orchestra.errors import ConfigurationError
+from orchestra.services.watching import EventTimes
 from orchestra.store.database import open_database
+from orchestra.store.notifications import Wakeups
 
 DESCRIPTION = """Import BPMN processes, generate test suites, start suite runs and read their
 reports. Suite runs are executed by `orchestra worker` processes sharing the same database.
@@ -32,7 +42,12 @@ Errors answer `{"error": ..., "message": ..., ...details}` with the status their
 
 
 def create_app(
-    settings: Settings, *, token: str | None, limits: Limits | None = None, pool_size: int = 8
+    settings: Settings,
+    *,
+    token: str | None,
+    limits: Limits | None = None,
+    pool_size: int = 8,
+    event_times: EventTimes | None = None,
 ) -> FastAPI:
     if token is not None and not token.strip():
         raise ConfigurationError("the API token is empty: set ORCHESTRA_API_TOKEN to a secret")
@@ -40,8 +55,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        async with open_database(settings, max_size=pool_size) as database:
-            yield {"database": database, "limits": limits}
+        async with (
+            open_database(settings, max_size=pool_size) as database,
+            Wakeups.listening(database.server.url) as wakeups,
+        ):
+            yield {
+                "database": database,
+                "limits": limits,
+                "wakeups": wakeups,
+                "event_times": event_times or EventTimes(),
+            }
 
     app = FastAPI(
         title="Orchestra",
@@ -57,6 +80,6 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=limits.max_bytes + MULTIPART_ROOM)
     guarded = [Depends(bearer_token(token))] if token is not None else []
     app.include_router(health.router)
-    for area in (processes, suites, config, suite_runs, protocols):
+    for area in (processes, suites, config, suite_runs, test_runs, protocols):
         app.include_router(area.router, dependencies=guarded)
     return app

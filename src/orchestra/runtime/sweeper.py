@@ -93,6 +93,8 @@ async def _sweep(runs: RunRepository, memory: SweepMemory) -> bool:
             continue
         handled[change.suite_run_id] = change.unfinished
         changed = outcome or changed
+    if handled:
+        await _tell_watchers(runs, sorted(handled))
     looked_at = sorted(handled.keys() | failed | memory.unsettled.keys())
     if not looked_at:
         return changed
@@ -101,6 +103,17 @@ async def _sweep(runs: RunRepository, memory: SweepMemory) -> bool:
         memory.settle(handled, wake)
         changed = wake.woken > 0 or changed
     return changed
+
+
+async def _tell_watchers(runs: RunRepository, suite_run_ids: list[int]) -> None:
+    """Wake the event streams of the suite runs whose runs ended since the last pass: one
+    notification each per pass, rather than one per completion in the workers' batches."""
+    try:
+        await runs.notify_changed(suite_run_ids)
+    except psycopg.Error as exc:
+        if runs.conn.broken or runs.conn.closed:
+            raise
+        log.warning("sweep: notifying event streams failed (they poll): %s", exc)
 
 
 async def _reap(runs: RunRepository) -> bool:

@@ -52,6 +52,7 @@ from orchestra.runtime.interpreter import (
 from orchestra.runtime.ports import Executor, ExecutorFactory
 from orchestra.runtime.sweeper import SweepMemory, sweep
 from orchestra.store.base import Connection
+from orchestra.store.notifications import RUNS_CHANNEL, listen
 from orchestra.store.refusals import REFUSALS
 from orchestra.store.repositories import UnitOfWork
 from orchestra.store.runs import ClaimedRun, Renewal, RunRepository
@@ -583,17 +584,12 @@ class Worker:
     async def _listen_loop(self) -> None:
         if self.listen_url is None:
             return
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(
-                    self.listen_url, autocommit=True
-                ) as conn:
-                    await conn.execute("LISTEN orchestra_runs")
-                    async for _ in conn.notifies():
-                        self._wake.set()
-            except psycopg.Error as exc:
-                log.warning("listen failed, polling meanwhile: %s", exc)
-                await asyncio.sleep(self.options.poll_seconds)
+        await listen(
+            self.listen_url,
+            (RUNS_CHANNEL,),
+            lambda _channel, _payload: self._wake.set(),
+            retry_seconds=self.options.poll_seconds,
+        )
 
     # --- stopping -----------------------------------------------------------------------------
 

@@ -1,0 +1,182 @@
+"""Test runs as resources and a suite run's event stream, read through a real HTTP client
+from a real server while workers execute the example against its real SUT."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from orchestra.binding.factory import executor_factory
+from orchestra.config import Settings
+from orchestra.examples.order import (
+    DATASET_FILE,
+    EXPECTED,
+    TOKEN_VARIABLE,
+    environment_text,
+    example_path,
+)
+from orchestra.examples.order.sut import run_example_sut
+from orchestra.services import running
+from orchestra.services.watching import EventTimes
+from orchestra.store.database import Database
+from tests.integration.api.conftest import TOKEN, Client, serving
+from tests.integration.api.test_suites_and_runs import YAML, configure, generate, start_run
+
+SUT_TOKEN = "sut-token"
+
+
+async def run_example(api: Client, db: Database) -> int:
+    """The example's suite run, executed to its end: 4 runs PASSED, 2 FAILED."""
+    suite = await generate(api)
+    rows = example_path(DATASET_FILE).read_text(encoding="utf-8")
+    await api.post("/data-sets/customers", data=rows, headers=YAML)
+    async with run_example_sut(token=SUT_TOKEN) as sut_url:
+        await api.post("/environments", data=environment_text(sut_url), headers=YAML)
+        run: int = (await start_run(api, suite["suite"]))["suite_run"]
+        async with asyncio.timeout(120):
+            await running.work_until_done(
+                db, run, executor_factory({TOKEN_VARIABLE: SUT_TOKEN}), workers=1
+            )
+    return run
+
+
+async def test_a_suite_runs_test_runs_are_listed_in_pages_filtered_by_status(
+    api: Client, db: Database
+) -> None:
+    run = await run_example(api, db)
+
+    everything = (await api.get(f"/suite-runs/{run}/test-runs")).json()
+    failed = (await api.get(f"/suite-runs/{run}/test-runs?status=FAILED")).json()
+    first = await api.get(f"/suite-runs/{run}/test-runs?limit=4")
+    second = (await api.get(first.json()["next"])).json()
+
+    assert len(everything["test_runs"]) == EXPECTED["test_runs"]
+    assert everything["next"] is None
+    assert [r["status"] for r in failed["test_runs"]] == ["FAILED"] * EXPECTED["failed"]
+    assert first.headers["Link"] == f'<{first.json()["next"]}>; rel="next"'
+    paged = first.json()["test_runs"] + second["test_runs"]
+    assert [r["id"] for r in paged] == [r["id"] for r in everything["test_runs"]]
+    assert second["next_after"] is None
+    assert "steps" not in everything["test_runs"][0]
+
+
+async def test_a_test_run_shows_its_steps_with_each_checks_expected_and_actual(
+    api: Client, db: Database
+) -> None:
+    run = await run_example(api, db)
+    failed = (await api.get(f"/suite-runs/{run}/test-runs?status=FAILED")).json()
+
+    detail = (await api.get(f"/test-runs/{failed['test_runs'][0]['id']}")).json()
+
+    assert detail["suite_run"] == run
+    assert detail["status"] == "FAILED"
+    assert detail["lost_leases"] == []
+    failing = next(step for step in detail["steps"] if step["status"] == "FAILED")
+    assert failing["element_id"] == EXPECTED["failed_at"]
+    assert failing["request"]["method"] in {"GET", "POST"}
+    assert failing["response"]["status"] == 200
+    check = next(c for c in failing["checks"] if not c["passed"])
+    assert "expected" in check
+    assert "actual" in check
+    assert SUT_TOKEN not in json.dumps(detail)  # secrets masked as in the reports
+
+
+async def test_unknown_test_runs_and_suite_runs_are_404(api: Client) -> None:
+    assert (await api.get("/test-runs/999")).json()["message"] == "no test run 999"
+    assert (await api.get("/suite-runs/999/test-runs")).status == 404
+    assert (await api.get("/suite-runs/999/events")).status == 404
+    assert (await api.get("/test-runs/1", token=None)).status == 401
+
+
+async def server_sent(api: Client, path: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    headers = {"Authorization": f"Bearer {api.token}"}
+    async with api.session.get(api.url + path, headers=headers) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        name, data = "", ""
+        async for raw in response.content:
+            line = raw.decode().rstrip("\n")
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: "):
+                data = line.removeprefix("data: ")
+            elif not line and name:
+                yield name, json.loads(data)
+                name, data = "", ""
+
+
+async def test_the_event_stream_tells_each_status_change_live_until_the_run_ends(
+    api: Client, db: Database
+) -> None:
+    await configure(api)
+    suite = await generate(api)
+    events: list[tuple[str, dict[str, Any]]] = []
+    connected = asyncio.Event()
+    async with run_example_sut(token=SUT_TOKEN) as sut_url:
+        await api.post("/environments", data=environment_text(sut_url), headers=YAML)
+        run = (await start_run(api, suite["suite"]))["suite_run"]
+
+        async def follow() -> None:
+            async for event in server_sent(api, f"/suite-runs/{run}/events"):
+                events.append(event)
+                connected.set()
+
+        follower = asyncio.create_task(follow())
+        async with asyncio.timeout(120):
+            await connected.wait()
+            await running.work_until_done(
+                db, run, executor_factory({TOKEN_VARIABLE: SUT_TOKEN}), workers=1
+            )
+            await follower  # the stream closes after `end`
+
+    names = [name for name, _ in events]
+    assert names[0] == "progress"
+    assert events[0][1]["done"] == 0
+    assert names[-1] == "end"
+    assert events[-1][1]["status"] == "FAILED"
+    assert events[-1][1]["counts"] == {"PASSED": EXPECTED["passed"], "FAILED": EXPECTED["failed"]}
+    ends = {d["test_run"]: d["status"] for n, d in events if n == "test-run"}
+    assert sorted(ends.values()) == ["FAILED"] * 2 + ["PASSED"] * 4
+    assert all(d["suite_run"] == run for n, d in events if n == "test-run")
+
+
+async def test_a_stream_opened_on_an_ended_suite_run_sends_end_at_once(
+    api: Client, db: Database
+) -> None:
+    await configure(api)
+    suite = await generate(api)
+    run = (await start_run(api, suite["suite"]))["suite_run"]
+    await api.post(f"/suite-runs/{run}/cancel")
+
+    async with asyncio.timeout(10):
+        events = [event async for event in server_sent(api, f"/suite-runs/{run}/events")]
+
+    assert [name for name, _ in events] == ["end"]
+    assert events[0][1]["status"] == "CANCELLED"
+
+
+async def test_notifications_wake_the_stream_long_before_its_poll(
+    settings: Settings, db: Database
+) -> None:
+    slow_polls = EventTimes(poll_seconds=60)
+    async with serving(settings, token=TOKEN, event_times=slow_polls) as api:
+        await configure(api)
+        suite = await generate(api)
+        events: list[tuple[str, dict[str, Any]]] = []
+        async with run_example_sut(token=SUT_TOKEN) as sut_url:
+            await api.post("/environments", data=environment_text(sut_url), headers=YAML)
+            run = (await start_run(api, suite["suite"]))["suite_run"]
+            stream = server_sent(api, f"/suite-runs/{run}/events")
+            async with asyncio.timeout(20):  # a third of one poll: notifications, or it fails
+                events.append(await anext(stream))
+                work = running.work_until_done(
+                    db, run, executor_factory({TOKEN_VARIABLE: SUT_TOKEN}), workers=1
+                )
+                await work
+                events.extend([event async for event in stream])
+
+    ended = [d["test_run"] for n, d in events if n == "test-run" and d["previous"] is not None]
+    assert events[-1][0] == "end"
+    assert len(set(ended)) == EXPECTED["test_runs"]
