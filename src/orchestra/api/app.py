@@ -22,6 +22,7 @@ from orchestra.api.errors import install_error_handlers
 from orchestra.api.routes import (
     config,
     health,
+    metrics,
     processes,
     protocols,
     suite_runs,
@@ -80,6 +81,6 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=limits.max_bytes + MULTIPART_ROOM)
     guarded = [Depends(bearer_token(token))] if token is not None else []
     app.include_router(health.router)
-    for area in (processes, suites, config, suite_runs, test_runs, protocols):
+    for area in (processes, suites, config, suite_runs, test_runs, protocols, metrics):
         app.include_router(area.router, dependencies=guarded)
     return app

@@ -49,7 +49,7 @@ from orchestra.runtime.interpreter import (
     RunInterpreter,
     RunState,
 )
-from orchestra.runtime.ports import Executor, ExecutorFactory
+from orchestra.runtime.ports import Executor, ExecutorFactory, Observer, Unobserved
 from orchestra.runtime.sweeper import SweepMemory, sweep
 from orchestra.store.base import Connection
 from orchestra.store.notifications import RUNS_CHANNEL, listen
@@ -121,9 +121,11 @@ class Worker:
         worker_id: str | None = None,
         listen_url: str | None = None,
         committer: GroupCommitter | None = None,
+        observer: Observer | None = None,
     ) -> None:
         """`committer`: one shared with the other workers of this process (their checkpoints
-        then share transactions too), open for as long as they run; by default its own."""
+        then share transactions too), open for as long as they run; by default its own.
+        `observer`: told of claims, steps, ends and lost leases (a worker's metrics)."""
         self.pool = pool
         self._shared_committer = committer
         self.executor_factory = executor_factory
@@ -131,6 +133,7 @@ class Worker:
         self.id = worker_id or new_worker_id()
         self.listen_url = listen_url
         self.stats = WorkerStats()
+        self.observer: Observer = observer or Unobserved()
         self._active: dict[int, _Active] = {}
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
@@ -221,6 +224,7 @@ class Worker:
             await asyncio.sleep(self.options.poll_seconds)
             return []
         self.stats.claimed += len(claimed)
+        self.observer.claimed(len(claimed))
         return claimed
 
     async def _release_orphans(self, runs: RunRepository) -> None:
@@ -239,6 +243,7 @@ class Worker:
                 self.stats.released += 1
             else:
                 self.stats.lost += 1
+                self.observer.leases_lost(1)
 
     async def _wait_for_slot(self, stopping: asyncio.Task[bool]) -> None:
         running = [a.task for a in self._active.values()]
@@ -314,6 +319,7 @@ class Worker:
                 self.id,
                 self._draining,
                 await self._responses(claimed),
+                self.observer,
             )
             active = self._own(claimed)
             if active is not None:
@@ -362,6 +368,7 @@ class Worker:
             self.stats.cancelled += 1
         elif dropped is not _Dropped.UNREACHABLE:
             self.stats.lost += 1
+            self.observer.leases_lost(1)
 
     async def _count_refused(self, claimed: ClaimedRun) -> None:
         """Count a run whose lease a write found gone: cancelled when its suite run was
@@ -378,6 +385,7 @@ class Worker:
             self.stats.cancelled += 1
         else:
             self.stats.lost += 1
+            self.observer.leases_lost(1)
 
     def _leave(self, claimed: ClaimedRun) -> None:
         """Note a run stopped without the database: the next claim that gets through (or the
@@ -411,6 +419,7 @@ class Worker:
 
         if await self._last_write(claimed, end, "end"):
             self.stats.finished += 1
+            self.observer.run_ended(TestRunStatus.ERROR)
 
     def _ending(self, claimed: ClaimedRun) -> None:
         """The run's lease ends with the write about to be committed (its release, its end):
@@ -574,7 +583,7 @@ class Worker:
         while True:
             try:
                 async with self.pool.connection() as conn:
-                    changed = await sweep(conn, self._swept)
+                    changed = await sweep(conn, self._swept, on_stuck=self.observer.stuck)
                 if changed:
                     self._wake.set()
             except (psycopg.Error, StoreError) as exc:
@@ -628,6 +637,7 @@ class Worker:
             except (psycopg.Error, StoreError) as exc:
                 log.warning("runs left to their lease, their release failed: %s", exc)
         self.stats.lost += len(self._unsettled)
+        self.observer.leases_lost(len(self._unsettled))
         self._unsettled.clear()
 
 
