@@ -2,9 +2,10 @@
 the database (lifespan), so importing this module builds nothing.
 
 Authentication: every route but `/health` wants `Authorization: Bearer <token>`, compared in
-constant time. `token=None` turns authentication off; only `orchestra serve --no-auth` asks for
-that. `/openapi.json` and `/docs` (Swagger UI, loaded from a CDN by the browser) stay open: they
-describe the API and hold no data.
+constant time, `/openapi.json` and `/metrics` included. `token=None` turns authentication off;
+only `orchestra serve --no-auth` asks for that. The `/docs` page (Swagger UI, served from the
+package) is open, holding no data, and loads the description with a token it asks for
+(`orchestra.api.docs`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi import Depends, FastAPI
 
 from orchestra.api.bodies import MULTIPART_ROOM, BodyLimit
 from orchestra.api.deps import bearer_token
+from orchestra.api.docs import install_docs
 from orchestra.api.errors import install_error_handlers
 from orchestra.api.routes import (
     config,
@@ -76,6 +78,9 @@ def create_app(
         # (`POST /data-sets/` was redirected to `/data-sets`, which takes GET only)
         redirect_slashes=False,
         responses={"default": {"model": ErrorPublic, "description": "A refusal"}},
+        openapi_url=None,  # served by `install_docs`, behind the token
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=limits.max_bytes + MULTIPART_ROOM)
@@ -83,4 +88,5 @@ def create_app(
     app.include_router(health.router)
     for area in (processes, suites, config, suite_runs, test_runs, protocols, metrics):
         app.include_router(area.router, dependencies=guarded)
+    install_docs(app, guarded)
     return app
