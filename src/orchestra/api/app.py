@@ -10,6 +10,7 @@ package) is open, holding no data, and loads the description with a token it ask
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -82,6 +83,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
+    app.state.stopping = asyncio.Event()  # set by `ApiServer` as it stops: streams end
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=limits.max_bytes + MULTIPART_ROOM)
     guarded = [Depends(bearer_token(token))] if token is not None else []

@@ -103,11 +103,14 @@ async def suite_run_events(
     suite_run_id: int,
     wakeups: Wakeups | None = None,
     times: EventTimes = EventTimes(),
+    stopping: asyncio.Event | None = None,
 ) -> AsyncIterator[Event]:
     """The suite run's events from now until it has ended: first its `progress`, then a
     `test-run` for each status change and a `progress` after them, and `end`. Each look
     reads its test runs' statuses; a look comes when a notification names the suite run (a
-    hint: the sweeper sends one when runs of it ended) or after `poll_seconds`."""
+    hint: the sweeper sends one when runs of it ended) or after `poll_seconds`. When
+    `stopping` is set (the server stops), the events end without `end`."""
+    stopping = stopping or asyncio.Event()
     with contextlib.ExitStack() as stack:
         woken = stack.enter_context(wakeups.subscribe(suite_run_id)) if wakeups else None
         known: dict[int, TestRunStatus] | None = None
@@ -128,7 +131,9 @@ async def suite_run_events(
             if ended:
                 return
             known = {state.id: state.status for state in states}
-            await _wait(woken, times)
+            await _wait(woken, stopping, times)
+            if stopping.is_set():
+                return
 
 
 async def _look(db: Database, suite_run_id: int) -> tuple[Progress, list[RunState]] | None:
@@ -162,12 +167,17 @@ def _due(last_sent: float, times: EventTimes) -> bool:
     return time.monotonic() - last_sent >= times.keepalive_seconds
 
 
-async def _wait(woken: asyncio.Event | None, times: EventTimes) -> None:
-    if woken is None:
-        await asyncio.sleep(times.poll_seconds)
-        return
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(woken.wait(), times.poll_seconds)
-    if woken.is_set():
+async def _wait(woken: asyncio.Event | None, stopping: asyncio.Event, times: EventTimes) -> None:
+    """Until a notification (then a little more, for those coming with it), the server
+    stopping, or the poll interval."""
+    signals = [asyncio.ensure_future(stopping.wait())]
+    if woken is not None:
+        signals.append(asyncio.ensure_future(woken.wait()))
+    try:
+        await asyncio.wait(signals, timeout=times.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for signal in signals:
+            signal.cancel()
+    if woken is not None and woken.is_set() and not stopping.is_set():
         await asyncio.sleep(times.settle_seconds)
         woken.clear()

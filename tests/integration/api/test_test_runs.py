@@ -8,6 +8,10 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
+
+from orchestra.api import create_app
+from orchestra.api.server import ApiServer
 from orchestra.binding.factory import executor_factory
 from orchestra.config import Settings
 from orchestra.examples.order import (
@@ -180,3 +184,26 @@ async def test_notifications_wake_the_stream_long_before_its_poll(
     ended = [d["test_run"] for n, d in events if n == "test-run" and d["previous"] is not None]
     assert events[-1][0] == "end"
     assert len(set(ended)) == EXPECTED["test_runs"]
+
+
+async def test_a_server_stopping_ends_its_event_streams_rather_than_wait_for_them(
+    settings: Settings,
+) -> None:
+    app = create_app(settings, token=TOKEN, pool_size=4)
+    server = ApiServer(app, port=0, quiet=True)
+    serving_task = asyncio.create_task(server.serve())
+    await asyncio.wait_for(server.listening.wait(), 30)
+    async with aiohttp.ClientSession() as session:
+        api = Client(session, server.url, TOKEN)
+        await configure(api)
+        suite = await generate(api)
+        run = (await start_run(api, suite["suite"]))["suite_run"]  # no worker: it stays open
+        stream = server_sent(api, f"/suite-runs/{run}/events")
+        assert (await anext(stream))[0] == "progress"
+
+        server.should_exit = True
+        async with asyncio.timeout(5):  # the stream's poll and keep-alive would hold it longer
+            await serving_task
+            rest = [event async for event in stream]
+
+    assert rest == []

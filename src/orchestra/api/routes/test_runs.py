@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -81,7 +82,8 @@ async def suite_run_events(suite_run_id: SuiteRunId, request: Request, db: DbDep
     """The suite run's events as they happen, until it has ended (Server-Sent Events)."""
     wakeups: Wakeups = request.state.wakeups
     times: watching.EventTimes = request.state.event_times
-    events = watching.suite_run_events(db, suite_run_id, wakeups, times)
+    stopping: asyncio.Event = request.app.state.stopping
+    events = watching.suite_run_events(db, suite_run_id, wakeups, times, stopping)
     return StreamingResponse(
         _server_sent(events),
         media_type="text/event-stream",
