@@ -207,3 +207,24 @@ async def test_a_server_stopping_ends_its_event_streams_rather_than_wait_for_the
             rest = [event async for event in stream]
 
     assert rest == []
+
+
+async def test_a_test_run_shows_the_leases_it_lost_with_the_worker_that_held_each(
+    api: Client, db: Database
+) -> None:
+    await configure(api)
+    suite = await generate(api)
+    run = (await start_run(api, suite["suite"]))["suite_run"]
+    async with db.transaction() as uow:
+        (claimed,) = await uow.runs.claim("crashed-worker", 1, lease_seconds=30)
+        await uow.conn.execute(
+            "UPDATE test_run SET lock_until = now() - interval '1 s' WHERE id = %s", (claimed.id,)
+        )
+    async with db.transaction() as uow:
+        assert await uow.runs.claim("next-worker", 1, lease_seconds=30, suite_run_id=run)
+
+    detail = (await api.get(f"/test-runs/{claimed.id}")).json()
+
+    assert detail["status"] == "RUNNING"
+    assert [lease["worker"] for lease in detail["lost_leases"]] == ["crashed-worker"]
+    assert detail["attempts"] == 2
