@@ -64,8 +64,15 @@ def test_a_suite_run_from_the_command_line_fails_on_the_planted_defect(
     result = json.loads(ran.stdout)
     assert result["status"] == "FAILED"
     assert result["counts"] == {"FAILED": EXPECTED["failed"], "PASSED": EXPECTED["passed"]}
+    assert [(f["status"], f["element_id"]) for f in result["failures"]] == [
+        ("FAILED", EXPECTED["failed_at"])
+    ] * EXPECTED["failed"]
     status = orchestra("status", str(result["suite_run"]), "--json", env=env)
     assert json.loads(status.stdout)["done"] == EXPECTED["test_runs"]
+    assert json.loads(status.stdout)["failures"] == result["failures"]  # as it ended
+    shown = orchestra("status", str(result["suite_run"]), env=env)
+    assert "FAILED S03 declined → give up → Order cancelled [row 1: Alan Turing]" in shown.stdout
+    assert 'expected "RELEASED", got "RESERVED"' in shown.stdout
     junit = tmp_path / "junit.xml"
     reported = orchestra(
         "report", str(result["suite_run"]), "--format", "junit", "-o", str(junit), env=env

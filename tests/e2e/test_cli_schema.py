@@ -43,7 +43,7 @@ def test_the_bindings_schema_takes_the_actions_of_an_installed_plug_in(tmp_path:
 
 
 def test_an_unknown_schema_is_a_usage_error_with_exit_2() -> None:
-    done = orchestra("schema", "project", "--json", env=clean_env())
+    done = orchestra("schema", "report", "--json", env=clean_env())
 
     assert done.returncode == 2
     assert json.loads(done.stdout)["error"] == "UsageError"

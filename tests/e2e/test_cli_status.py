@@ -40,8 +40,10 @@ async def test_status_without_an_id_lists_suite_runs_each_as_status_with_its_id_
     assert listed.returncode == 0, listed.stderr
     page = json.loads(listed.stdout)
     assert [r["suite_run"] for r in page["suite_runs"]] == runs[::-1]
-    assert page["suite_runs"][-1] == json.loads(one.stdout)
-    assert json.loads(one.stdout)["suite"] == suite
+    shown = json.loads(one.stdout)
+    assert shown.pop("failures") == []  # an ended suite run's status lists its failures
+    assert page["suite_runs"][-1] == shown
+    assert shown["suite"] == suite
     assert page["next_before"] is None
 
 
@@ -212,7 +214,7 @@ def test_watch_without_an_id_is_a_usage_error(database_url: str) -> None:
     assert "--watch follows one suite run: name it" in done.stderr
 
 
-async def test_run_wait_stopped_by_ctrl_c_exits_130_like_watch_and_releases_what_is_left(
+async def test_run_wait_stopped_by_ctrl_c_to_leave_exits_130_and_releases_what_is_left(
     db: Database, database_url: str
 ) -> None:
     polling: dict[str, Any] = {  # a step polling an address where nothing listens, for 3 s
@@ -235,6 +237,8 @@ async def test_run_wait_stopped_by_ctrl_c_exits_130_like_watch_and_releases_what
         "1",
         "--concurrency",
         "1",
+        "--on-interrupt",
+        "leave",
     )
     process = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "orchestra", *args, "--json"),
@@ -258,4 +262,5 @@ async def test_run_wait_stopped_by_ctrl_c_exits_130_like_watch_and_releases_what
     assert process.returncode == 130, stderr
     shown = json.loads(stdout)
     assert (shown["status"], shown["interrupted"]) == ("IN_PROGRESS", True)
+    assert shown["on_interrupt"] == "leave"
     assert shown["done"] < 2  # the other run is left for `orchestra worker`

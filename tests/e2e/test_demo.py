@@ -36,7 +36,7 @@ def test_the_demo_runs_end_to_end_and_shows_the_planted_failure(home_root: Path)
     assert result["scenarios"] == EXPECTED["scenarios"]
     assert result["counts"] == {"PASSED": EXPECTED["passed"], "FAILED": EXPECTED["failed"]}
     assert result["coverage"]["flows_covered"] == result["coverage"]["flows_total"] == 17
-    assert {f["failed_at"] for f in result["failures"]} == {EXPECTED["failed_at"]}
+    assert {f["element_id"] for f in result["failures"]} == {EXPECTED["failed_at"]}
     cases = [case for suite in JUnitXml.fromfile(result["reports"]["junit"]) for case in suite]
     assert len(cases) == EXPECTED["test_runs"]
     document = json.loads(Path(result["reports"]["json"]).read_text())

@@ -42,6 +42,7 @@ DOCS = Path(__file__).parents[2] / "docs"
 # Pages whose snippets another test loads (CI jobs are not Orchestra's files).
 TESTED_ELSEWHERE = {
     "ci.md": "tests/unit/test_docs_ci.py",
+    "testing.md": "tests/e2e/test_docs_testing.py",
     "cli.md": "tests/e2e/test_cli_lists.py",
 }
 PLUGINS = {"tcp-echo": TCP_ECHO}

@@ -34,7 +34,14 @@ def test_skipped_and_cancelled_runs_are_not_counted_failed_as_the_reports_count_
     }
     assert failed_count(counts) == 3
     assert progress_stats(_progress(counts), 1.0) == (
-        "[green]2 passed[/] [red]3 failed[/] [yellow]7 skipped[/]"
+        "[green]2 passed[/] [red]1 failed[/] [magenta]2 errors[/] [yellow]7 skipped[/]"
+    )
+
+
+def test_errored_runs_are_counted_apart_from_failed_ones() -> None:
+    counts = {TestRunStatus.FAILED: 2, TestRunStatus.ERROR: 3}
+    assert progress_stats(_progress(counts), 1.0) == (
+        "[green]0 passed[/] [red]2 failed[/] [magenta]3 errors[/]"
     )
 
 

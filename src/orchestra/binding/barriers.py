@@ -32,13 +32,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from orchestra.binding.model import BarrierRule
 from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind
 from orchestra.errors import BindingRefused
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,8 @@ def place_barriers(
 
     `dependencies` is the suite's dependsOn graph (an edge from a scenario to each one waiting
     for it), as `validate_dependencies` returns it."""
+    import networkx as nx  # here: attaching bindings without barriers needs no graph library
+
     waits = nx.transitive_closure_dag(dependencies) if dependencies and rules else None
     placements: list[list[tuple[_Placement, int]]] = [[] for _ in scenarios]
     everyone: set[str] = set()  # the barriers that wait for every scenario they land in
@@ -167,6 +171,8 @@ def _check_can_meet(
     pairs = [(a, b) for a in landed for b in landed if a != b and waits.has_edge(a, b)]
     if not pairs:
         return
+    import networkx as nx
+
     bipartite: nx.Graph[tuple[str, str]] = nx.Graph()
     bipartite.add_nodes_from(("first", name) for name in landed)
     bipartite.add_nodes_from(("then", name) for name in landed)
@@ -195,6 +201,8 @@ def _check_order(
 ) -> None:
     """Refuses barriers that wait for each other: each waits for every party, and a party of
     one meets the other first (or waits, by dependsOn, for a scenario meeting it), both ways."""
+    import networkx as nx
+
     rank = {rule.name: n for n, rule in enumerate(rules)}
     met: dict[str, list[str]] = {}  # scenario -> the barriers it meets, in order
     for scenario, found in zip(scenarios, placements, strict=True):

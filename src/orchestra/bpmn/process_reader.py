@@ -74,7 +74,7 @@ class ProcessReader:
         *,
         root: RootDefinitions,
         findings: Findings,
-        seen_ids: set[str],
+        seen_ids: dict[str, int | None],
     ) -> None:
         self._process = process
         self._process_id = process.get("id") or ""
@@ -142,13 +142,14 @@ class ProcessReader:
         if element_id in self._seen_ids:
             self._findings.error(
                 "duplicate-id",
-                f"<{local} id={element_id!r}> at line {line} repeats an id already used",
+                f"<{local} id={element_id!r}> at line {line} repeats the id of line "
+                f"{self._seen_ids[element_id]}",
                 element_id=element_id,
                 process_id=self._process_id,
                 line=line,
             )
             return None
-        self._seen_ids.add(element_id)
+        self._seen_ids[element_id] = line
         return element_id
 
     def _read_node(

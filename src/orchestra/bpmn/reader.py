@@ -37,10 +37,22 @@ def read_bpmn(data: bytes, *, source: str, limits: Limits | None = None) -> Impo
         )
     findings = Findings()
     graphs = restore_cross_process_elements(_read_processes(definitions, findings), findings)
+    imported = _imports(definitions)
     if not graphs:
+        elsewhere = (
+            f"; its processes come from imported files ({', '.join(imported)}), which are not "
+            "read: import those files themselves"
+            if imported
+            else ": there is nothing to test in it"
+        )
         findings.error(
-            "no-process",
-            f"{source} defines no <process>: there is nothing to test in it",
+            "no-process", f"{source} defines no <process>{elsewhere}", line=line_of(definitions)
+        )
+    elif imported:
+        findings.warning(
+            "imports",
+            f"{source} imports {', '.join(imported)}; what is defined there (called processes, "
+            "errors, messages) is not read: import those files too",
             line=line_of(definitions),
         )
     collaboration = read_collaborations(definitions, findings)
@@ -54,14 +66,18 @@ def read_bpmn(data: bytes, *, source: str, limits: Limits | None = None) -> Impo
 
 def _read_processes(definitions: etree._Element, findings: Findings) -> list[ProcessGraph]:
     root = read_root_definitions(definitions)
-    seen_ids: set[str] = set()
+    seen_ids: dict[str, int | None] = {}
     graphs: list[ProcessGraph] = []
     for local, element in model_children(definitions):
         if local != "process":
             continue
         process_id = (element.get("id") or "").strip()
         if not process_id or process_id in seen_ids:
-            what = "has no id" if not process_id else f"repeats the id {process_id!r}"
+            what = (
+                "has no id"
+                if not process_id
+                else f"repeats the id {process_id!r} of line {seen_ids[process_id]}"
+            )
             findings.error(
                 "missing-id" if not process_id else "duplicate-id",
                 f"the <process> at line {line_of(element)} {what}",
@@ -69,10 +85,21 @@ def _read_processes(definitions: etree._Element, findings: Findings) -> list[Pro
                 line=line_of(element),
             )
             continue
-        seen_ids.add(process_id)
+        seen_ids[process_id] = line_of(element)
         reader = ProcessReader(element, root=root, findings=findings, seen_ids=seen_ids)
         graphs.append(reader.read())
     return graphs
+
+
+def _imports(definitions: etree._Element) -> list[str]:
+    """The locations (else namespaces) of the BPMN files an <import> names (not the XML
+    schemas or WSDL files some tools import for data types)."""
+    found = []
+    for local, element in model_children(definitions):
+        if local == "import" and element.get("importType", MODEL).strip() == MODEL:
+            where = element.get("location") or element.get("namespace") or "(unnamed)"
+            found.append(where.strip())
+    return found
 
 
 def _stand_alone(

@@ -14,14 +14,12 @@ from collections.abc import Iterator
 from orchestra.bpmn.findings import Findings
 from orchestra.domain.process import Node, NodeCategory, ProcessGraph
 
-# Nodes that need no incoming sequence flow to be legitimately reached.
-_EVENT_TRIGGERED = (NodeCategory.BOUNDARY_EVENT,)
-
 
 def validate(graph: ProcessGraph, findings: Findings) -> None:
     """Add the problems of one process to `findings`."""
     _check_flows(graph, findings)
     _check_boundary_events(graph, findings)
+    _check_structure(graph, findings)
     reached = _check_start_and_reachability(graph, findings)
     _check_gateways(graph, reached, findings)
     _check_call_activities(graph, findings)
@@ -137,6 +135,65 @@ def _check_boundary_events(graph: ProcessGraph, findings: Findings) -> None:
             )
 
 
+def _check_structure(graph: ProcessGraph, findings: Findings) -> None:
+    """What BPMN forbids but tools write: generation reads such a model in one way of many."""
+    for node in graph.nodes:
+        host = graph.node_by_id.get(node.attached_to or "")
+        if node.category is not NodeCategory.BOUNDARY_EVENT or host is None:
+            continue
+        for code, message in _boundary_faults(graph, node, host):
+            findings.warning(code, message, element_id=node.id, process_id=graph.id, line=node.line)
+    for flow in graph.flows:
+        source, target = graph.node_by_id.get(flow.source), graph.node_by_id.get(flow.target)
+        if source is None or target is None or source.parent == target.parent:
+            continue
+        findings.warning(
+            "flow-crosses-subprocess",
+            f"sequence flow {flow.id!r} goes from {source.id!r} ({_scope(source)}) to "
+            f"{target.id!r} ({_scope(target)}): a sequence flow cannot cross a subprocess's "
+            "border",
+            element_id=flow.id,
+            process_id=graph.id,
+            line=flow.line,
+        )
+
+
+def _boundary_faults(graph: ProcessGraph, event: Node, host: Node) -> Iterator[tuple[str, str]]:
+    if _within(graph, event, host.id):
+        yield (
+            "boundary-event-inside-host",
+            f"boundary event {event.id!r} lies inside {host.id!r}, the activity it is attached "
+            "to; it belongs on its border, in the scope around it",
+        )
+    if graph.incoming.get(event.id):
+        yield (
+            "boundary-event-with-incoming-flow",
+            f"boundary event {event.id!r} has incoming sequence flows; only the activity it "
+            "is attached to starts it, so they are ignored",
+        )
+    if "cancel" in event.event_definitions and host.type != "transaction":
+        yield (
+            "cancel-boundary-not-on-transaction",
+            f"cancel boundary event {event.id!r} is attached to {host.type} {host.id!r}, not "
+            "a transaction: no cancel end event can reach it",
+        )
+
+
+def _within(graph: ProcessGraph, node: Node, scope: str) -> bool:
+    parent, seen = node.parent, set()
+    while parent is not None and parent not in seen:
+        if parent == scope:
+            return True
+        seen.add(parent)
+        enclosing = graph.node_by_id.get(parent)
+        parent = enclosing.parent if enclosing is not None else None
+    return False
+
+
+def _scope(node: Node) -> str:
+    return "at process level" if node.parent is None else f"in {node.parent!r}"
+
+
 def _check_call_activities(graph: ProcessGraph, findings: Findings) -> None:
     for node in graph.nodes:
         if node.category is NodeCategory.CALL_ACTIVITY and node.called_element is None:
@@ -194,22 +251,12 @@ def _check_start_and_reachability(graph: ProcessGraph, findings: Findings) -> se
 
 
 def _started_by_event(node: Node) -> bool:
-    """Nodes reached without an incoming sequence flow by the semantics of BPMN itself."""
-    return (
-        node.category in _EVENT_TRIGGERED
-        or node.triggered_by_event
-        or node.is_for_compensation
-        or _is_link(node, NodeCategory.INTERMEDIATE_CATCH_EVENT)
-    )
+    return node.is_started_by_event
 
 
 def _starts(graph: ProcessGraph, container: str | None) -> list[Node]:
-    """Where a token starts inside `container`: its start events, else nodes nothing flows into."""
-    children = [n for n in graph.children(container) if not _started_by_event(n)]
-    explicit = [n for n in children if n.category is NodeCategory.START_EVENT]
-    if explicit:
-        return explicit
-    return [n for n in children if not graph.incoming.get(n.id)]
+    """Where a token starts inside `container`, as generation starts it (`ProcessGraph.starts`)."""
+    return list(graph.starts(container)[0])
 
 
 def _reachable(graph: ProcessGraph, starts: list[Node]) -> set[str]:

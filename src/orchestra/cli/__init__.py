@@ -17,6 +17,10 @@ from orchestra.errors import NotFound, OrchestraError
 # Each command is imported only when it is used: name -> ("module:attribute", summary). The
 # summary is what `orchestra --help` lists; tests/unit/test_cli_registry.py keeps it in step.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "bindings": (
+        "orchestra.cli.bindings:bindings",
+        "Binding files: what each element of a model does against the...",
+    ),
     "cancel": (
         "orchestra.cli.run:cancel",
         "Cancel SUITE_RUN (an id, `latest`, or a suite's reference:...",
@@ -64,7 +68,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "schema": (
         "orchestra.cli.schema:schema",
-        "Print the JSON Schema of a bindings, environment or data-set...",
+        "Print the JSON Schema of a bindings, environment, data-set...",
     ),
     "serve": (
         "orchestra.cli.serve:serve",
@@ -75,6 +79,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Show how far SUITE_RUN is (an id, `latest`, or a suite's...",
     ),
     "suites": ("orchestra.cli.suites:suites", "Generated test suites."),
+    "test": (
+        "orchestra.cli.test:test",
+        "Import MODELs, generate (or reuse) a suite, run it here and...",
+    ),
     "worker": (
         "orchestra.cli.run:worker",
         "Execute queued runs until SIGTERM or SIGINT, then drain and...",

@@ -65,7 +65,7 @@ def _summary(out: Console, result: demo_service.DemoResult) -> None:
     table.add_row("time", f"{result.seconds:.1f} s")
     out.print(table)
     for failure in result.failures:
-        out.print(f"[red]✗[/] {escape(failure['run'])}: {escape(str(failure['error']))}")
+        out.print(f"[red]✗[/] {escape(failure.line())}")
     if result.failures:
         out.print("  (the example's planted defect: cancelling an order keeps its stock reserved)")
     for fmt, path in result.reports.items():

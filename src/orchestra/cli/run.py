@@ -6,6 +6,7 @@ import asyncio
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -16,13 +17,15 @@ from rich.table import Table
 
 from orchestra.cli.output import console, emit, json_option, store_description, with_database
 from orchestra.cli.params import NAME, SUITE, SUITE_RUN
+from orchestra.cli.waiting import INTERRUPTED, on_interrupt_option, print_outcome, stop_on_signals
 from orchestra.config import Settings
 from orchestra.domain.references import SuiteRef, SuiteRunRef
 from orchestra.domain.statuses import FAILING_STATUSES, SuiteRunStatus, TestRunStatus
 from orchestra.errors import UsageError
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions
-from orchestra.services import running
+from orchestra.services import executing, running
+from orchestra.services.executing import OnInterrupt
 from orchestra.store.database import Database, open_database
 
 ShowProgress = Callable[[running.Progress, float], None]
@@ -77,6 +80,7 @@ def _executor_factory() -> ExecutorFactory:
     default=False,
     help="Run workers here until the suite run ends, with a progress bar.",
 )
+@on_interrupt_option
 @json_option
 def run(
     suite: SuiteRef | None,
@@ -87,24 +91,27 @@ def run(
     concurrency: int,
     max_attempts: int,
     wait: bool,
+    on_interrupt: str,
     as_json: bool,
 ) -> None:
     """Start a suite run of SUITE (an id, `latest`, or PROCESS[@VERSION][:CRITERION]: the
-    newest such suite); with --wait, execute it here and exit 1 if it failed (130 if stopped
-    by SIGINT or SIGTERM first: its runs are released for other workers)."""
+    newest such suite); with --wait, execute it here, print one line per failed or errored
+    run and exit 1 if it failed (130 if stopped by Ctrl-C or SIGTERM first: the suite run is
+    cancelled, or with --on-interrupt leave its runs are released for other workers)."""
     _check_what_to_run(suite, rerun, data_set)
-    given = _given("workers", "concurrency")
+    given = _given("workers", "concurrency", "on_interrupt")
     if given and not wait:
         raise UsageError(
             f"{' and '.join(given)} only apply with --wait; without it, `orchestra worker"
             " --concurrency C` processes execute the run"
         )
+    execution = _Execution(workers, concurrency, OnInterrupt(on_interrupt)) if wait else None
     result = asyncio.run(
-        _run(suite, rerun, environment, data_set, workers, concurrency, max_attempts, wait, as_json)
+        _run(suite, rerun, environment, data_set, max_attempts, execution, as_json)
     )
     emit(result, as_json=as_json, human=lambda out: _print_run(out, result))
     if result.get("interrupted"):  # as `status --watch` and any command stopped by Ctrl-C
-        raise click.exceptions.Exit(130)
+        raise click.exceptions.Exit(INTERRUPTED)
     if wait and result["status"] != "PASSED":
         raise click.exceptions.Exit(1)
 
@@ -118,7 +125,7 @@ def _print_run(out: Console, result: dict[str, Any]) -> None:
             f" suite run {rerun['of']}"
             + (f", with the {brought} runs they depend on" if brought else "")
         )
-    _print_progress(out, result)
+    print_outcome(out, result)
 
 
 def _check_what_to_run(
@@ -143,26 +150,34 @@ def _given(*names: str) -> list[str]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Execution:
+    """How `run --wait` executes the suite run here."""
+
+    workers: int
+    concurrency: int
+    on_interrupt: OnInterrupt
+
+
 async def _run(
     suite: SuiteRef | None,
     rerun: SuiteRunRef | None,
     environment: str | None,
     data_set: str | None,
-    workers: int,
-    concurrency: int,
     max_attempts: int,
-    wait: bool,
+    execution: _Execution | None,
     as_json: bool,
 ) -> dict[str, Any]:
     from orchestra.services import references, rerunning  # what the command uses only
 
     settings = Settings.from_env()
     factory = _executor_factory()
+    workers = execution.workers if execution else 1
     async with open_database(settings, max_size=2 + 3 * workers) as db:
         if rerun is not None:
             original = await references.suite_run_id(db, rerun)
             environment = environment or await rerunning.environment_of(db, original)
-        if wait:  # a missing secret is this command's configuration error, not 6 ERRORs
+        if execution:  # a missing secret is this command's configuration error, not ERRORs
             await running.check_environment(db, environment, factory)
         if rerun is not None:
             again = await rerunning.rerun_failed(
@@ -179,23 +194,21 @@ async def _run(
                 max_attempts=max_attempts,
             )
             started = {}
-        if not wait:
+        if execution is None:
             return (await running.progress(db, suite_run.id)).to_json() | started
-        interrupt = set_on_signals()
+        interrupt = stop_on_signals()
         with showing_progress(f"suite run {suite_run.id}", disable=as_json) as show:
-            final, _ = await running.work_until_done(
+            done = await executing.execute(
                 db,
                 suite_run.id,
                 factory,
-                workers=workers,
-                options=WorkerOptions(concurrency=concurrency),
+                workers=execution.workers,
+                options=WorkerOptions(concurrency=execution.concurrency),
                 on_progress=show,
                 interrupt=interrupt,
+                on_interrupt=execution.on_interrupt,
             )
-        result = final.to_json() | started
-        if interrupt.is_set():
-            result["interrupted"] = True  # runs released: `orchestra worker` finishes them
-        return result
+        return done.to_json() | started
 
 
 def set_on_signals() -> asyncio.Event:
@@ -208,21 +221,24 @@ def set_on_signals() -> asyncio.Event:
 
 
 def progress_stats(current: running.Progress, elapsed: float) -> str:
-    """What the progress bar shows beside the runs done: passed, failed (FAILED, ERROR,
-    FAILED_STUCK, as the reports count failures), skipped (SKIPPED, CANCELLED) when any, and
-    steps/s when this process's workers execute them."""
+    """What the progress bar shows beside the runs done: passed, failed (FAILED, a check said
+    no) and errors (ERROR, FAILED_STUCK: the run could not tell) apart, skipped (SKIPPED,
+    CANCELLED) when any, and steps/s when this process's workers execute them."""
     counts = current.counts
     rate = "" if current.steps is None else f" {current.steps / max(elapsed, 1e-3):.0f} steps/s"
     skipped = sum(counts.get(status, 0) for status in _NOT_RUN)
+    errors = sum(counts.get(status, 0) for status in _ERRORS)
     return (
         f"[green]{counts.get(TestRunStatus.PASSED, 0)} passed[/] "
-        f"[red]{failed_count(counts)} failed[/]"
+        f"[red]{counts.get(TestRunStatus.FAILED, 0)} failed[/]"
+        + (f" [magenta]{errors} errors[/]" if errors else "")
         + (f" [yellow]{skipped} skipped[/]" if skipped else "")
         + rate
     )
 
 
 _NOT_RUN = (TestRunStatus.SKIPPED, TestRunStatus.CANCELLED)
+_ERRORS = (TestRunStatus.ERROR, TestRunStatus.FAILED_STUCK)
 
 
 def failed_count(counts: dict[TestRunStatus, int]) -> int:
@@ -326,13 +342,23 @@ def status(
         _list(suite, chosen, before, limit or running.DEFAULT_PAGE, as_json)
         return
 
-    async def look(db: Database) -> running.Progress:
+    async def look(db: Database) -> dict[str, Any]:
         from orchestra.services import references
 
-        return await running.progress(db, await references.suite_run_id(db, suite_run))
+        return await _progress_with_failures(db, await references.suite_run_id(db, suite_run))
 
-    result = with_database(look).to_json()
-    emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
+    result = with_database(look)
+    emit(result, as_json=as_json, human=lambda out: print_outcome(out, result))
+
+
+async def _progress_with_failures(db: Database, suite_run_id: int) -> dict[str, Any]:
+    """A suite run's progress; once it has ended, with its `failures` too."""
+    current = await running.progress(db, suite_run_id)
+    result = current.to_json()
+    if current.suite_run.status.is_terminal:
+        failures = await executing.failures_if_any(db, current)
+        result["failures"] = [failure.to_json() for failure in failures]
+    return result
 
 
 def _list(
@@ -368,12 +394,15 @@ def _watch(suite_run: SuiteRunRef, interval: float, as_json: bool) -> None:
         result = final.to_json()
         if not final.suite_run.status.is_terminal:
             result["interrupted"] = True  # the suite run goes on; only the watching stopped
+        else:
+            failures = await executing.failures_if_any(db, final)
+            result["failures"] = [failure.to_json() for failure in failures]
         return result
 
     result = with_database(follow)
-    emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
+    emit(result, as_json=as_json, human=lambda out: print_outcome(out, result))
     if result.get("interrupted"):
-        raise click.exceptions.Exit(130)
+        raise click.exceptions.Exit(INTERRUPTED)
     if result["status"] != SuiteRunStatus.PASSED.value:
         raise click.exceptions.Exit(1)
 

@@ -9,14 +9,15 @@ import click
 from orchestra.cli.output import json_option
 
 # The names are repeated here so that `--help` needs no import of the models.
-_NAMES = ("bindings", "environment", "data-set")
+_NAMES = ("bindings", "environment", "data-set", "project")
 
 
 @click.command()
 @click.argument("name", type=click.Choice(_NAMES), metavar="NAME")
 @json_option
 def schema(name: str, as_json: bool) -> None:
-    """Print the JSON Schema of a bindings, environment or data-set file.
+    """Print the JSON Schema of a bindings, environment, data-set or project file
+    (`orchestra.yaml`).
 
     The schema is generated from the models that validate the files; for bindings it knows
     the actions of the protocol plug-ins installed here. Point an editor at it with a first

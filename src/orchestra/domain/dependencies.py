@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class RunKey:
-    """One test run of a suite run: a scenario for one data row (None: no data set)."""
+    """One test run of a suite run: a scenario for one data row (None: no data set), in one
+    of the suite run's repeats (0 unless it repeats every run)."""
 
     scenario: str
     row: int | None
+    repeat: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,19 +66,44 @@ def validate_dependencies(scenarios: Sequence[TestScenario]) -> nx.DiGraph[str]:
 
 
 def resolve_run_dependencies(
-    scenarios: Sequence[TestScenario], rows: Sequence[int | None]
+    scenarios: Sequence[TestScenario], rows: Sequence[int | None], repeats: int = 1
 ) -> list[RunDependency]:
-    """Run-level edges: a scenario's run for row i waits for its dependency's run for row i."""
-    validate_dependencies(scenarios)
+    """Run-level edges: a scenario's run for row i (in repeat r) waits for its dependency's
+    run for row i in the same repeat."""
+    if any(scenario.depends_on for scenario in scenarios):  # else nothing to refuse
+        validate_dependencies(scenarios)
     edges: list[RunDependency] = []
     for scenario in scenarios:
         for dep in scenario.depends_on:
             for row in rows:
-                edges.append(
-                    RunDependency(
-                        run=RunKey(scenario.name, row),
-                        depends_on=RunKey(dep.scenario, row),
-                        outcome=TestRunStatus(dep.outcome),
+                for repeat in range(repeats):
+                    edges.append(
+                        RunDependency(
+                            run=RunKey(scenario.name, row, repeat),
+                            depends_on=RunKey(dep.scenario, row, repeat),
+                            outcome=TestRunStatus(dep.outcome),
+                        )
                     )
-                )
     return edges
+
+
+def with_dependencies(scenarios: Sequence[TestScenario], wanted: Sequence[str]) -> list[str]:
+    """The scenarios named in `wanted` and every scenario they depend on, directly or not, in
+    the suite's order; refuses a name that is no scenario of the suite, listing them."""
+    by_name = {s.name: s for s in scenarios}
+    unknown = [name for name in wanted if name not in by_name]
+    if unknown:
+        raise InputRefused(
+            f"no scenario {', '.join(map(repr, unknown))} in the suite; its scenarios: "
+            + ", ".join(by_name),
+            details={"unknown": unknown, "scenarios": list(by_name)},
+        )
+    kept: set[str] = set()
+    todo = list(wanted)
+    while todo:
+        name = todo.pop()
+        if name in kept:
+            continue
+        kept.add(name)
+        todo.extend(dep.scenario for dep in by_name[name].depends_on if dep.scenario in by_name)
+    return [s.name for s in scenarios if s.name in kept]

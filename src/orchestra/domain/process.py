@@ -124,6 +124,20 @@ class Node(Frozen):
     extension_xml: str | None = None  # raw <extensionElements>, bindings may live there
     line: int | None = None  # source line in the XML, for messages
 
+    @property
+    def is_started_by_event(self) -> bool:
+        """Reached without an incoming sequence flow by BPMN's own semantics: a boundary event,
+        an event subprocess, a compensation handler, a link catch event."""
+        return (
+            self.category is NodeCategory.BOUNDARY_EVENT
+            or self.triggered_by_event
+            or self.is_for_compensation
+            or (
+                self.category is NodeCategory.INTERMEDIATE_CATCH_EVENT
+                and "link" in self.event_definitions
+            )
+        )
+
     def event_detail(self, kind: str) -> EventDetail | None:
         """The details of this node's first event definition of `kind`, if it has any."""
         return next((detail for detail in self.event_details if detail.kind == kind), None)
@@ -257,6 +271,17 @@ class ProcessGraph(Frozen):
     def children(self, parent: str | None) -> tuple[Node, ...]:
         """The nodes directly inside `parent` (a subProcess id), or at process level for None."""
         return tuple(node for node in self.nodes if node.parent == parent)
+
+    def starts(self, scope: str | None) -> tuple[tuple[Node, ...], bool]:
+        """Where tokens start in `scope` (a subprocess id, None for the process), and whether
+        the start is implicit. Its start events, each an alternative; without any (BPMN 2.0,
+        10.5.2 and 10.6.5), every flow node of the scope no sequence flow enters, all at once.
+        Nodes started by an event (`Node.is_started_by_event`) are neither."""
+        children = [n for n in self.children(scope) if not n.is_started_by_event]
+        explicit = tuple(n for n in children if n.category is NodeCategory.START_EVENT)
+        if explicit:
+            return explicit, False
+        return tuple(n for n in children if not self.incoming.get(n.id)), True
 
     def counts_by_category(self) -> dict[str, int]:
         counts: dict[str, int] = {}

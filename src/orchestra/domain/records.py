@@ -48,6 +48,7 @@ class StoredSuite(Frozen):
     parameters: dict[str, Any] = Field(default_factory=dict)
     coverage: Coverage
     unbound: tuple[str, ...] = ()
+    fingerprint: str | None = None
     created_at: datetime
     scenarios: tuple[StoredScenario, ...] = ()
 
@@ -93,6 +94,7 @@ class TestRun(Frozen):
     scenario_id: int
     scenario_name: str
     data_row_index: int | None
+    repeat_index: int = 0
     data_row: dict[str, Any] = Field(default_factory=dict)
     status: TestRunStatus
     execution_context: dict[str, Any] = Field(default_factory=dict)

@@ -1,9 +1,10 @@
 """Which runs a re-run of a suite run's failures executes: the runs that ended FAILED, ERROR or
-FAILED_STUCK, each for its own data row, and every run they depend on (`dependsOn`, for the
-same row), transitively, whatever it ended: a re-run starts from an empty suite-run context,
-so what a failed run reads of its dependencies' exports is made again, against the SUT as it
-is now, instead of reusing values (an order id, a token) whose state the failed run may have
-changed. SKIPPED and CANCELLED runs did not fail and are left out."""
+FAILED_STUCK, each for its own data row (and repeat), and every run they depend on
+(`dependsOn`, for the same row and repeat), transitively, whatever it ended: a re-run starts
+from an empty suite-run context, so what a failed run reads of its dependencies' exports is
+made again, against the SUT as it is now, instead of reusing values (an order id, a token)
+whose state the failed run may have changed. SKIPPED and CANCELLED runs did not fail and are
+left out."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def plan_rerun(
     while stack:
         run = stack.pop()
         for name in needs.get(run.scenario, []):
-            dependency = RunKey(name, run.row)
+            dependency = RunKey(name, run.row, run.repeat)
             if dependency not in wanted:
                 wanted.add(dependency)
                 stack.append(dependency)
@@ -48,11 +49,11 @@ def plan_rerun(
     return RerunPlan(failed=tuple(failed), dependencies=tuple(brought))
 
 
-def _order(scenarios: Sequence[TestScenario]) -> Callable[[RunKey], tuple[int, int]]:
-    """By scenario position, then data row (no row first)."""
+def _order(scenarios: Sequence[TestScenario]) -> Callable[[RunKey], tuple[int, int, int]]:
+    """By scenario position, then data row (no row first), then repeat."""
     position = {s.name: s.position for s in scenarios}
 
-    def key(run: RunKey) -> tuple[int, int]:
-        return position.get(run.scenario, 0), -1 if run.row is None else run.row
+    def key(run: RunKey) -> tuple[int, int, int]:
+        return position.get(run.scenario, 0), -1 if run.row is None else run.row, run.repeat
 
     return key

@@ -62,6 +62,12 @@ class TestScenario(Frozen):
     steps: tuple[ScenarioStep, ...] = ()
     depends_on: tuple[DependsOn, ...] = ()
 
+    @property
+    def race(self) -> dict[str, Any] | None:
+        """The race of concurrent branches to terminate end events this scenario expects one
+        outcome of (the SUT decides which), as its terminate end's step says; None for most."""
+        return next((step.meta["race"] for step in self.steps if "race" in step.meta), None)
+
 
 class Coverage(Frozen):
     """What a suite covers of its process."""

@@ -11,9 +11,6 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from orchestra.errors import UsageError
-from orchestra.reports.html import render_html, render_suite_html
-from orchestra.reports.json_report import render_json
-from orchestra.reports.junit import render_junit
 from orchestra.reports.model import MAX_DETAILED_RUNS, RunReport, SuiteReport, step_report
 
 
@@ -25,6 +22,31 @@ class ReportFormat(StrEnum):
     @property
     def suffix(self) -> str:
         return ".xml" if self is ReportFormat.JUNIT else f".{self.value}"
+
+
+# Each renderer is imported when its format is asked for: JUnit alone needs no Jinja2.
+def render_junit(report: RunReport) -> str:
+    from orchestra.reports.junit import render_junit
+
+    return render_junit(report)
+
+
+def render_json(report: RunReport, *, detailed_runs: int = MAX_DETAILED_RUNS) -> str:
+    from orchestra.reports.json_report import render_json
+
+    return render_json(report, detailed_runs=detailed_runs)
+
+
+def render_html(report: RunReport, *, detailed_runs: int = MAX_DETAILED_RUNS) -> str:
+    from orchestra.reports.html import render_html
+
+    return render_html(report, detailed_runs=detailed_runs)
+
+
+def render_suite_html(report: SuiteReport) -> str:
+    from orchestra.reports.html import render_suite_html
+
+    return render_suite_html(report)
 
 
 _RENDERERS: dict[ReportFormat, Callable[[RunReport, int], str]] = {

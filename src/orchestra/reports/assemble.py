@@ -64,6 +64,8 @@ def run_report(
         id=run.id,
         scenario=run.scenario_name,
         data_row_index=run.data_row_index,
+        data_row_label=row_label(run.data_row) if run.data_row_index is not None else None,
+        repeat_index=run.repeat_index,
         status=run.status,
         attempts=_attempts(run),
         error=run.error,
@@ -71,9 +73,41 @@ def run_report(
         started_at=run.started_at,
         finished_at=run.finished_at,
         path=scenario.path if scenario is not None else (),
+        race=_race_note(scenario),
         steps=tuple(sorted(reports, key=lambda report: report.position)),
         lost_leases=leases,
     )
+
+
+_LABEL_KEYS = ("name", "title", "label", "id", "key", "customer", "user", "username", "email")
+_MAX_LABEL = 60
+
+
+def row_label(row: dict[str, Any]) -> str | None:
+    """A data row by a value a person recognizes: its column `name`, `title`, `label`, `id`,
+    `key`, `customer`, `user`, `username` or `email` (in any case), else one whose name ends
+    in `name` or `id`, else its first text value by column name (a stored row keeps no column
+    order); None when it has no text."""
+    by_key = {str(key).lower(): value for key, value in sorted(row.items())}
+    chosen = next((by_key[k] for k in _LABEL_KEYS if _scalar(by_key.get(k))), None)
+    if chosen is None:
+        named = (v for k, v in by_key.items() if k.endswith(("name", "id")) and _scalar(v))
+        chosen = next(named, None)
+    if chosen is None:
+        chosen = next((v for v in by_key.values() if isinstance(v, str) and v.strip()), None)
+    if chosen is None:
+        return None
+    text = str(chosen)
+    return text if len(text) <= _MAX_LABEL else text[: _MAX_LABEL - 3] + "..."
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool) and value != ""
+
+
+def _race_note(scenario: TestScenario | None) -> str | None:
+    race = scenario.race if scenario is not None else None
+    return str(race["note"]) if race is not None else None
 
 
 def lost_lease_report(lease: LostLease, steps: Sequence[ScenarioStep]) -> LostLeaseReport:

@@ -92,6 +92,7 @@ def coverage_summary(report: SuiteReport) -> dict[str, Any]:
         "elements": coverage_counts(element_coverage(report)),
         "unbound": list(report.unbound),
         "scenarios_with_unbound": sum(1 for s in report.scenarios if unbound_steps(s)),
+        "races": [{"scenario": s.name, **s.race} for s in report.scenarios if s.race is not None],
     }
 
 

@@ -131,7 +131,10 @@ def render_json(report: RunReport, *, detailed_runs: int = MAX_DETAILED_RUNS) ->
 
 def json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the JSON report, as generated from the models."""
+    from orchestra.schemas.attribute_docs import with_attribute_docs
+
     schema = ReportDocument.model_json_schema(mode="serialization")
+    schema = with_attribute_docs(schema, ReportDocument)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
 
 

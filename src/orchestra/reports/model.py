@@ -26,7 +26,7 @@ from orchestra.domain.statuses import (
 
 
 class Documented(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class SuiteRunInfo(Documented):
@@ -182,6 +182,11 @@ class TestRunReport(Documented):
     id: int
     scenario: str
     data_row_index: int | None = None
+    data_row_label: str | None = None
+    """A readable value of its data row (its `name`, `id`, `key` or `title`, else its first
+    text value), when it has one."""
+    repeat_index: int = 0
+    """Which of the suite run's repeats (`orchestra test --repeat N`) it is, from 0."""
     status: TestRunStatus
     attempts: int = 1
     """Tries: 1 and one more per lease the run lost (a FAILED_STUCK run lost its last one too).
@@ -192,6 +197,9 @@ class TestRunReport(Documented):
     finished_at: datetime | None = None
     path: tuple[str, ...] = ()
     """Element ids (nodes and flows) of the scenario's path, in token-game order."""
+    race: str | None = None
+    """For a scenario expecting one outcome of concurrent branches racing to terminate end
+    events, which the SUT decides: what it expects (see docs/semantics.md); None otherwise."""
     steps: tuple[StepReport, ...] = ()
     lost_leases: tuple[LostLeaseReport, ...] = ()
     """The tries that ended with a lost lease, oldest first (recorded since schema 0003)."""
@@ -209,7 +217,8 @@ class TestRunReport(Documented):
     @property
     def display_name(self) -> str:
         row = "" if self.data_row_index is None else f" [row {self.data_row_index}]"
-        return f"{self.scenario}{row}"
+        repeat = f" #{self.repeat_index + 1}" if self.repeat_index else ""
+        return f"{self.scenario}{row}{repeat}"
 
     def try_of(self, claim: int) -> int:
         """Which try of the run a claim (`StepReport.attempt`, `LostLeaseReport.attempt`)

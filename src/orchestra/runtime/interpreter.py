@@ -279,6 +279,8 @@ class RunInterpreter:
         name = str(step.spec.get("name") or step.element_id or step.position)
         if self.claimed.data_row_index is not None:
             name = f"{name}@row{self.claimed.data_row_index}"  # the parties of one data row
+        if self.claimed.repeat_index:
+            name = f"{name}@rep{self.claimed.repeat_index}"  # ... of one repeat
         if step.branch:
             return _barrier_outcome(
                 started,

@@ -1,14 +1,13 @@
 """JSON Schemas of the files people write, generated from the models that validate them.
 
-`bindings`, `environment` and `data-set` are shipped beside this module as
+`bindings`, `environment`, `data-set` and `project` (`orchestra.yaml`, the settings of
+`orchestra test`) are shipped beside this module as
 `<name>.schema.json` (a test keeps them equal to what the models generate; regenerate with
 `python -m orchestra.schemas`) and printed by `orchestra schema NAME`. Editors use them through
 a first line such as `# yaml-language-server: $schema=<path or URL of the file>`.
 
 The shipped bindings schema knows the built-in `http` action; `schema_of("bindings",
 registry)` adds the actions of the plug-ins installed (`orchestra schema bindings` does).
-The project file (`orchestra.yaml`) gets its schema here once its model exists: add its name
-to `NAMES` and its generator to `_GENERATORS`.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from typing import Any, Literal, get_args
 from orchestra.errors import UsageError
 from orchestra.schemas.descriptions import BINDINGS, ENVIRONMENT, describe
 
-SchemaName = Literal["bindings", "environment", "data-set"]
+SchemaName = Literal["bindings", "environment", "data-set", "project"]
 NAMES: tuple[str, ...] = get_args(SchemaName)
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _FOLDER = Path(__file__).parent
@@ -111,8 +110,17 @@ def _data_set(action_models: Sequence[type[Any]] | None) -> dict[str, Any]:
     return data_set_adapter().json_schema(mode="validation")
 
 
+def _project(action_models: Sequence[type[Any]] | None) -> dict[str, Any]:
+    from orchestra.project import ProjectFile
+    from orchestra.schemas.attribute_docs import with_attribute_docs
+
+    schema = ProjectFile.model_json_schema(mode="validation", by_alias=True)
+    return with_attribute_docs(schema, ProjectFile)
+
+
 _GENERATORS: dict[str, Callable[[Sequence[type[Any]] | None], dict[str, Any]]] = {
     "bindings": _bindings,
     "environment": _environment,
     "data-set": _data_set,
+    "project": _project,
 }

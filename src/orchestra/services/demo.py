@@ -19,7 +19,6 @@ from typing import Any
 
 from orchestra.binding.factory import executor_factory
 from orchestra.config import Settings
-from orchestra.domain.statuses import TestRunStatus
 from orchestra.errors import OrchestraError, UsageError
 from orchestra.examples.order import (
     BINDINGS_FILE,
@@ -34,6 +33,7 @@ from orchestra.examples.order.sut import run_example_sut
 from orchestra.reports import ReportFormat
 from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import config, generating, importing, reporting, running
+from orchestra.services.failures import Failure, suite_run_failures
 from orchestra.store.database import Database, open_database
 
 DATA_SET = "order-demo"
@@ -52,7 +52,7 @@ class DemoResult:
     scenarios: int
     coverage: dict[str, Any]
     counts: dict[str, int]
-    failures: list[dict[str, Any]]
+    failures: list[Failure]
     seconds: float
     reports: dict[str, str]
 
@@ -64,7 +64,7 @@ class DemoResult:
             "scenarios": self.scenarios,
             "coverage": self.coverage,
             "counts": self.counts,
-            "failures": self.failures,
+            "failures": [failure.to_json() for failure in self.failures],
             "seconds": round(self.seconds, 2),
             "reports": self.reports,
         }
@@ -113,17 +113,7 @@ async def run_demo(
         coverage_page = out_dir / "coverage.html"  # the suite's coverage, before any outcome
         await reporting.write_suite_report(db, suite_id, coverage_page)
         reports["coverage"] = str(coverage_page)
-        report = await reporting.load_report(db, suite_run.id)
-    failures = [
-        {
-            "run": run.display_name,
-            "status": run.status.value,
-            "failed_at": step.element_id if (step := run.failing_step()) else None,
-            "error": run.error,
-        }
-        for run in report.test_runs
-        if run.status is not TestRunStatus.PASSED
-    ]
+        failures = await suite_run_failures(db, suite_run.id)
     result = DemoResult(
         server="embedded" if db.server.embedded else "external",
         suite_id=suite_id,
@@ -177,7 +167,7 @@ def _check(result: DemoResult) -> None:
         "flows": result.coverage["flows_covered"],
     }
     wanted = {key: EXPECTED[key] for key in seen}
-    failed_at = {str(f["failed_at"]) for f in result.failures}
+    failed_at = {str(f.element_id) for f in result.failures}
     if seen != wanted or (result.failures and failed_at != {EXPECTED["failed_at"]}):
         raise DemoBroken(
             f"the demo ran but did not show what the example gives: expected {wanted}, "

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,10 +48,13 @@ async def generate(
     loop_bound: int = DEFAULT_LOOP_BOUND,
     max_scenarios: int = DEFAULT_MAX_SCENARIOS,
     bindings: str | Path | Source | None = None,
+    reuse: bool = False,
 ) -> dict[str, Any]:
     """Generate the suite of a stored process version, attach its bindings (those embedded in
     the BPMN, the called processes' included, then the `bindings` file's or text's), store it,
-    and summarize it."""
+    and summarize it. With `reuse`, a suite stored with the same fingerprint (same process
+    version, called versions, bindings, criterion and parameters) is summarized instead of
+    adding an identical one (`"reused": true`)."""
     from orchestra.binding.attach import attach_bindings
 
     key, version = parse_process_ref(process_ref)
@@ -59,6 +65,14 @@ async def generate(
         stored_calls = await _called_processes(uow, process.graph)
     called = {key: stored.graph for key, stored in stored_calls.items()}
     bound = await asyncio.to_thread(_bindings, process.graph, called, bindings)
+    fingerprint = suite_fingerprint(
+        process, stored_calls, bound, criterion, {"loop_bound": loop_bound, "max": max_scenarios}
+    )
+    if reuse:
+        async with db.transaction() as uow:
+            existing = await uow.suites.by_fingerprint(fingerprint)
+        if existing is not None:
+            return stored_summary(existing)
     generated = await asyncio.to_thread(
         generate_suite,
         process.graph,
@@ -72,8 +86,38 @@ async def generate(
     generated = _with_called_versions(generated, stored_calls)
     suite, unbound = attach_bindings(generated, bound)
     async with db.transaction() as uow:
-        suite_id = await uow.suites.add(process.id, suite, unbound=unbound)
+        suite_id = await uow.suites.add(process.id, suite, unbound=unbound, fingerprint=fingerprint)
     return summary(suite_id, suite, unbound)
+
+
+def suite_fingerprint(
+    process: StoredProcess,
+    called: dict[str, StoredProcess],
+    bound: Bindings,
+    criterion: Criterion,
+    parameters: dict[str, int],
+) -> str:
+    """A hash of everything a generated suite depends on: the process version and those it
+    inlines (by their ids), the bindings as parsed (so comments and layout do not count), the
+    criterion, its parameters and Orchestra's version (a newer generator may generate
+    otherwise)."""
+    inputs = {
+        "process": process.id,
+        "called": sorted(stored.id for stored in called.values()),
+        "bindings": bound.model_dump(mode="json"),
+        "criterion": str(criterion),
+        "parameters": parameters,
+        "orchestra": _orchestra_version(),
+    }
+    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _orchestra_version() -> str:
+    try:
+        return metadata.version("orchestra")
+    except metadata.PackageNotFoundError:  # run from a source tree without installing
+        return "unknown"
 
 
 def _bindings(
@@ -129,6 +173,22 @@ def summary(suite_id: int, suite: GeneratedSuite, unbound: list[str]) -> dict[st
         "scenario_names": [scenario.name for scenario in suite.scenarios],
         "coverage": suite.coverage.model_dump(mode="json"),
         "unbound": unbound,
+        "reused": False,
+    }
+
+
+def stored_summary(suite: StoredSuite) -> dict[str, Any]:
+    """`summary` of a suite stored earlier, reused."""
+    return {
+        "suite": suite.id,
+        "process": {"key": suite.process_key, "version": suite.process_version},
+        "criterion": suite.criterion,
+        "parameters": suite.parameters,
+        "scenarios": len(suite.scenarios),
+        "scenario_names": [stored.scenario.name for stored in suite.scenarios],
+        "coverage": suite.coverage.model_dump(mode="json"),
+        "unbound": list(suite.unbound),
+        "reused": True,
     }
 
 

@@ -67,7 +67,17 @@ def read_source(path: Path, limits: Limits | None = None) -> bytes:
 
 
 # Warnings that leave part of a model untestable; `strict` refuses them like errors.
-UNTESTABLE = frozenset({"no-start-event", "unreachable-node", "dead-end-gateway"})
+UNTESTABLE = frozenset(
+    {
+        "no-start-event",
+        "unreachable-node",
+        "dead-end-gateway",
+        "boundary-event-inside-host",
+        "boundary-event-with-incoming-flow",
+        "cancel-boundary-not-on-transaction",
+        "flow-crosses-subprocess",
+    }
+)
 
 
 def validated_model(

@@ -4,23 +4,24 @@ coverage page (HTML), before any run."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from orchestra.domain.records import LostLease, StepResult, StoredProcess, StoredSuite, SuiteRun
 from orchestra.errors import NotFound, UsageError
-from orchestra.reports import ReportFormat, RunReport, render
+from orchestra.reports import ReportFormat, RunReport, render, render_suite_html
 from orchestra.reports.assemble import run_report
 from orchestra.reports.calls import Imported, called_processes
 from orchestra.reports.coverage import coverage_summary
-from orchestra.reports.html import render_suite_html
 from orchestra.reports.model import ProcessInfo, SuiteInfo, SuiteReport, SuiteRunInfo
 from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
 
 ROWS_KEY = "rows"
-"""Where a suite run's context keeps each data row's exports (`rows.<index>`, see runs.sql)."""
+"""Where a suite run's context keeps each data row's and repeat's exports (`rows.<index>`; in
+a suite run that repeats its runs `rows.<index>#<repeat>`, `rows.#<repeat>`: see runs.sql)."""
 
 
 async def load_report(db: Database, suite_run_id: int) -> RunReport:
@@ -66,10 +67,10 @@ async def load_report(db: Database, suite_run_id: int) -> RunReport:
 
 
 def _exported_names(suite_run: SuiteRun) -> tuple[str, ...]:
-    """The names the runs exported: with a data set, `rows` holds each row's own values (the
-    store's `rows.<index>`), no name a run exported."""
+    """The names the runs exported: with a data set or repeats, `rows` holds each row's or
+    repeat's own values (the store's `rows.<lane>`), no name a run exported."""
     names = set(suite_run.context)
-    if suite_run.data_set_id is not None:
+    if suite_run.data_set_id is not None or suite_run.summary.get("repeat"):
         names.discard(ROWS_KEY)
     return tuple(sorted(names))
 
@@ -131,6 +132,21 @@ async def write_report(
     text = await render_report(db, suite_run_id, format_name, all_runs=all_runs)
     await _write(path, text)
     return path
+
+
+async def write_reports(
+    db: Database, suite_run_id: int, paths: Mapping[str, Path]
+) -> dict[str, str]:
+    """The suite run's report in several formats (format: path), loaded once."""
+    if not paths:
+        return {}
+    report = await load_report(db, suite_run_id)
+    written: dict[str, str] = {}
+    for format_name, path in paths.items():
+        text = await asyncio.to_thread(render, report, format_name)
+        await _write(path, text)
+        written[format_name] = str(path)
+    return written
 
 
 async def load_suite_report(db: Database, suite_id: int) -> SuiteReport:

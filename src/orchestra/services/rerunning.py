@@ -65,7 +65,10 @@ async def rerun_failed(
         runs = await uow.runs.test_runs(suite_run_id)
         plan = plan_rerun(
             [s.scenario for s in suite.scenarios],
-            [(RunKey(run.scenario_name, run.data_row_index), run.status) for run in runs],
+            [
+                (RunKey(run.scenario_name, run.data_row_index, run.repeat_index), run.status)
+                for run in runs
+            ],
         )
         if not plan.failed:
             raise Conflict(

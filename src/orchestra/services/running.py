@@ -18,6 +18,7 @@ from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
 from orchestra.store.base import CONFLICTS
 from orchestra.store.database import Database
+from orchestra.store.runs import RunSelection
 
 
 async def start_suite_run(
@@ -27,8 +28,10 @@ async def start_suite_run(
     environment: str | None = None,
     data_set: str | None = None,
     max_attempts: int = 3,
+    selection: RunSelection | None = None,
 ) -> SuiteRun:
-    """Create a SuiteRun and its TestRuns; refuses a cyclic dependsOn, naming the cycle."""
+    """Create a SuiteRun and its TestRuns (those `selection` keeps: all by default); refuses
+    a cyclic dependsOn, naming the cycle."""
     if max_attempts < 1:
         raise UsageError("--max-attempts must be at least 1")
     async with db.transaction() as uow:
@@ -48,7 +51,11 @@ async def start_suite_run(
             if not rows.rows:
                 raise UsageError(f"data set {data_set!r} has no rows")
         return await uow.runs.create(
-            suite, environment_id=env.id if env else None, data_set=rows, max_attempts=max_attempts
+            suite,
+            environment_id=env.id if env else None,
+            data_set=rows,
+            max_attempts=max_attempts,
+            selection=selection,
         )
 
 
@@ -176,6 +183,9 @@ async def _cancel(db: Database, suite_run_id: int) -> Progress:
     return await progress(db, suite_run_id)
 
 
+_END_SECONDS = 0.05  # how soon the end of a suite run executed here is seen
+
+
 async def work_until_done(
     db: Database,
     suite_run_id: int,
@@ -199,27 +209,33 @@ async def work_until_done(
             for _ in range(workers)
         ]
         tasks = [asyncio.create_task(w.run(stop)) for w in pool_workers]
-        started = time.monotonic()
+        started = shown = time.monotonic()
         try:
             while True:
-                if on_progress is None:  # the suite run's status is enough (counting is not free)
-                    ended = await _has_ended(db, suite_run_id)
-                else:
+                # The progress every `poll_seconds` (counting is not free); in between, only
+                # the suite run's status, so that its end is seen within `_END_SECONDS`.
+                if on_progress is not None and time.monotonic() >= shown:
                     current = await progress(db, suite_run_id)
                     current = replace(current, steps=sum(w.steps_done for w in pool_workers))
                     on_progress(current, time.monotonic() - started)
                     ended = current.suite_run.status.is_terminal
+                    shown = time.monotonic() + poll_seconds
+                else:
+                    ended = await _has_ended(db, suite_run_id)
                 if ended or (interrupt and interrupt.is_set()):
                     break
                 failed = [t for t in tasks if t.done()]
                 if failed:  # a worker died: surface its exception
                     await failed[0]
-                await asyncio.sleep(poll_seconds)
+                await asyncio.sleep(min(poll_seconds, _END_SECONDS))
         finally:
             stop.set()
             stats = await asyncio.gather(*tasks)
     current = await progress(db, suite_run_id)  # as it ended, or as the drain left it
-    return replace(current, steps=sum(w.steps_done for w in pool_workers)), list(stats)
+    current = replace(current, steps=sum(w.steps_done for w in pool_workers))
+    if on_progress is not None:
+        on_progress(current, time.monotonic() - started)
+    return current, list(stats)
 
 
 async def _has_ended(db: Database, suite_run_id: int) -> bool:

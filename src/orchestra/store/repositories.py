@@ -103,12 +103,18 @@ def _process(row: DictRow) -> StoredProcess:
 
 class SuiteRepository(Repository):
     async def add(
-        self, process_id: int, suite: GeneratedSuite, *, unbound: Iterable[str] = ()
+        self,
+        process_id: int,
+        suite: GeneratedSuite,
+        *,
+        unbound: Iterable[str] = (),
+        fingerprint: str | None = None,
     ) -> int:
         """Store a generated suite with its scenarios and steps; returns the suite id."""
         row = await self._one(
             "insert_suite",
             process_id=process_id,
+            fingerprint=fingerprint,
             criterion=suite.criterion,
             parameters=Jsonb(suite.parameters),
             coverage=Jsonb(suite.coverage.model_dump(mode="json")),
@@ -170,6 +176,11 @@ class SuiteRepository(Repository):
             _step(step) for step in await self._all("get_scenario_steps", scenario_id=scenario_id)
         ]
         return _scenario(row, steps)
+
+    async def by_fingerprint(self, fingerprint: str) -> StoredSuite | None:
+        """The newest suite generated from the inputs `fingerprint` hashes, if any."""
+        row = await self._one("suite_by_fingerprint", fingerprint=fingerprint)
+        return None if row is None else await self.get(int(row["id"]))
 
     async def list(self) -> list[StoredSuite]:
         return [_suite(row, ()) for row in await self._all("list_suites")]

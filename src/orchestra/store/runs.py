@@ -34,6 +34,7 @@ class ClaimedRun:
     suite_run_id: int
     scenario_id: int
     data_row_index: int | None
+    repeat_index: int
     data_row: dict[str, Any]
     attempt: int
     execution_context: dict[str, Any]
@@ -117,6 +118,26 @@ class BarrierWake:
     xmax: int
 
 
+@dataclass(frozen=True, slots=True)
+class RunSelection:
+    """Which runs a new suite run gets: the scenarios named (None: all; their dependencies
+    must be among them), the data rows by index (None: every row), each `repeat` times."""
+
+    scenarios: frozenset[str] | None = None
+    row_indexes: tuple[int, ...] | None = None
+    repeat: int = 1
+
+    def keeps(self, scenario: str) -> bool:
+        return self.scenarios is None or scenario in self.scenarios
+
+    def rows(self, data_set: DataSet | None) -> list[int | None]:
+        if data_set is None:
+            return [None]
+        if self.row_indexes is None:
+            return list(range(len(data_set.rows)))
+        return list(self.row_indexes)
+
+
 class RunRepository(Repository):
     async def create(
         self,
@@ -125,10 +146,19 @@ class RunRepository(Repository):
         environment_id: int | None,
         data_set: DataSet | None,
         max_attempts: int = 3,
+        selection: RunSelection | None = None,
     ) -> SuiteRun:
-        """A SuiteRun with one TestRun per scenario and data row, PENDING behind their deps."""
-        rows: list[int | None] = list(range(len(data_set.rows))) if data_set else [None]
-        keys = [RunKey(stored.scenario.name, row) for stored in suite.scenarios for row in rows]
+        """A SuiteRun with one TestRun per scenario, data row and repeat (of those `selection`
+        keeps), PENDING behind their deps."""
+        selection = selection or RunSelection()
+        rows = selection.rows(data_set)
+        keys = [
+            RunKey(stored.scenario.name, row, repeat)
+            for stored in suite.scenarios
+            if selection.keeps(stored.scenario.name)
+            for row in rows
+            for repeat in range(selection.repeat)
+        ]
         return await self.create_runs(
             suite,
             keys,
@@ -150,26 +180,27 @@ class RunRepository(Repository):
         summary: Mapping[str, Any] | None = None,
     ) -> SuiteRun:
         """A SuiteRun with the TestRuns `keys` (a scenario for a row, whose values are
-        `data_rows[row]`), PENDING behind those of their deps among them; `summary` is added
-        to the suite run's."""
+        `data_rows[row]`, in a repeat), PENDING behind those of their deps among them;
+        `summary` is added to the suite run's (and `repeat`, the number of repeats, when the
+        keys have more than one: its runs then keep their exports apart per repeat)."""
         scenarios = [s.scenario for s in suite.scenarios]
         rows = sorted({key.row for key in keys}, key=lambda row: -1 if row is None else row)
+        repeats = 1 + max((key.repeat for key in keys), default=0)
         chosen = set(keys)
         dependencies = [
             d
-            for d in resolve_run_dependencies(scenarios, rows)
+            for d in resolve_run_dependencies(scenarios, rows, repeats)
             if d.run in chosen and d.depends_on in chosen
         ]
         waiting = {dep.run for dep in dependencies}
         total = len(keys)
+        extra = {**(summary or {}), **({"repeat": repeats} if repeats > 1 else {})}
         suite_run_row = await self._one(
             "insert_suite_run",
             suite_id=suite.id,
             environment_id=environment_id,
             data_set_id=data_set_id,
-            summary=Jsonb(
-                {"total": total, "has_dependencies": bool(dependencies), **(summary or {})}
-            ),
+            summary=Jsonb({"total": total, "has_dependencies": bool(dependencies), **extra}),
             unfinished=total,
         )
         assert suite_run_row is not None
@@ -179,6 +210,7 @@ class RunRepository(Repository):
             suite_run_id=suite_run_row["id"],
             scenario_ids=[ids_by_name[key.scenario] for key in keys],
             row_indexes=[key.row for key in keys],
+            repeat_indexes=[key.repeat for key in keys],
             statuses=[
                 (TestRunStatus.PENDING if key in waiting else TestRunStatus.QUEUED).value
                 for key in keys
@@ -187,7 +219,10 @@ class RunRepository(Repository):
             max_attempts=max_attempts,
         )
         names = {stored.id: stored.scenario.name for stored in suite.scenarios}
-        ids = {RunKey(names[r["scenario_id"]], r["data_row_index"]): int(r["id"]) for r in inserted}
+        ids = {
+            RunKey(names[r["scenario_id"]], r["data_row_index"], r["repeat_index"]): int(r["id"])
+            for r in inserted
+        }
         await self._refresh_statistics(len(ids))
         if dependencies:
             params = [

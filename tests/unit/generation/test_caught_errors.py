@@ -1,5 +1,6 @@
 """An error or escalation thrown inside a subprocess leaves it through the boundary event that
-catches that error: same ref or code, else one catching every error; nothing else. Not caught
+catches that error: same ref, else same code, else one catching every error (the only one that
+catches a throw naming no error); nothing else. Not caught
 there, an error goes on outward, level by level; caught nowhere, it ends the process."""
 
 from __future__ import annotations
@@ -117,9 +118,34 @@ def test_an_error_nothing_catches_ends_the_process_at_its_end_event() -> None:
     assert not any("eStock sub-e1" in path or "eStock bPay" in path for path in found)
 
 
-def test_an_error_end_event_that_names_no_error_is_caught_by_the_first_boundary_as_before() -> None:
+def test_an_error_end_event_that_names_no_error_is_caught_by_a_catch_all_only() -> None:
+    graph = order(thrower("eX"), boundary("bPay", PAY), boundary("bAny"))
+    found = paths(graph)
+    assert f"{INSIDE} x-eX eX bAny bAny-Any Any Any-eAfterAny eAfterAny" in found
+    assert not any("eX bPay" in path for path in found)
+
+
+def test_an_error_that_names_no_error_and_meets_only_specific_catchers_ends_the_process() -> None:
     graph = order(thrower("eX"), boundary("bPay", PAY), boundary("bStock", STOCK))
-    assert f"{INSIDE} x-eX eX bPay bPay-Pay Pay Pay-eAfterPay eAfterPay" in paths(graph)
+    found = paths(graph)
+    assert f"{INSIDE} x-eX eX" in found
+    assert not any("eX bPay" in path or "eX bStock" in path for path in found)
+
+
+def test_the_same_ref_is_preferred_to_the_same_code_whatever_their_order() -> None:
+    same_code = EventDetail(kind="error", ref="Error_Pay_Copy", code="PAY")
+    graph = order(thrower("ePay", PAY), boundary("bCopy", same_code), boundary("bPay", PAY))
+    found = paths(graph)
+    assert f"{INSIDE} x-ePay ePay bPay bPay-Pay Pay Pay-eAfterPay eAfterPay" in found
+    assert not any("ePay bCopy" in path for path in found)
+
+
+def test_the_same_code_is_preferred_to_a_catch_all_listed_before_it() -> None:
+    same_code = EventDetail(kind="error", ref="Error_Pay_Copy", code="PAY")
+    graph = order(thrower("ePay", same_code), boundary("bAny"), boundary("bPay", PAY))
+    found = paths(graph)
+    assert f"{INSIDE} x-ePay ePay bPay bPay-Pay Pay Pay-eAfterPay eAfterPay" in found
+    assert not any("ePay bAny" in path for path in found)
 
 
 def test_an_escalation_end_event_reaches_the_interrupting_boundary_of_its_escalation() -> None:
@@ -226,6 +252,13 @@ def test_the_innermost_catching_level_wins_even_with_a_boundary_event_catching_e
     found = paths(graph)
     assert f"{NESTED} x-ePay ePay bAny bAny-Any Any Any-eAfterAny eAfterAny" in found
     assert not any("ePay bPay" in path for path in found)
+
+
+def test_an_error_naming_no_error_passes_specific_catchers_on_to_an_outer_catch_all() -> None:
+    graph = nested(deep("eX"), on("inner", boundary("bPay", PAY)), on("outer", boundary("bAny")))
+    found = paths(graph)
+    assert f"{NESTED} x-eX eX bAny bAny-Any Any Any-eAfterAny eAfterAny" in found
+    assert not any("eX bPay" in path for path in found)
 
 
 def test_an_error_no_level_catches_ends_the_process_there_not_at_a_subprocess_exit() -> None:

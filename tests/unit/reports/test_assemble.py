@@ -241,3 +241,11 @@ def test_an_unrecorded_join_is_listed_skipped_only_when_its_branches_all_passed(
     shown = {p for p, status in joins.items() if status is StepStatus.SKIPPED}
     assert shown == listed
     assert set(joins) - shown == {p for p in (4, 6) if p in recorded}
+
+
+def test_a_race_scenarios_run_says_which_outcome_of_the_race_it_expects() -> None:
+    race = {"winner": "End", "rivals": ["End_2"], "note": "a race: End ends the process first"}
+    end = STEPS[3].model_copy(update={"meta": {"endEvent": True, "race": race}})
+    raced = SCENARIO.model_copy(update={"steps": (*STEPS[:3], end)})
+    assert run_report(RUN, raced, []).race == "a race: End ends the process first"
+    assert run_report(RUN, SCENARIO, []).race is None

@@ -209,3 +209,16 @@ def test_a_thousand_scenarios_are_each_listed_and_counted_on_the_diagram() -> No
     text = render_suite_html(report.model_copy(update={"scenarios": scenarios}))
     assert text.count('<details class="run scenario') == 1000
     assert 'data-element="Task_Approve" data-coverage="covered" data-scenarios="500"' in text
+
+
+def test_a_race_scenario_shows_its_race_on_the_page_and_in_the_summary() -> None:
+    report = refund_suite_report()
+    first = report.scenarios[0]
+    race = {"winner": "x", "rivals": [], "note": "a race: x ends the process, the SUT decides"}
+    last = first.steps[-1].model_copy(update={"meta": {**first.steps[-1].meta, "race": race}})
+    raced = first.model_copy(update={"steps": (*first.steps[:-1], last)})
+    report = report.model_copy(update={"scenarios": (raced, *report.scenarios[1:])})
+    document = page(report)
+    notes = document.xpath("//div[contains(@class, 'race')]/text()")
+    assert notes == ["a race: x ends the process, the SUT decides"]
+    assert coverage_summary(report)["races"] == [{"scenario": first.name, **race}]

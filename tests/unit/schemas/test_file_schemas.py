@@ -23,12 +23,19 @@ from orchestra.examples.order import (
     BINDINGS_FILE,
     DATASET_FILE,
     ENVIRONMENT_FILE,
+    PROJECT_FILE,
     example_path,
 )
+from orchestra.project import parse_project
 from orchestra.schemas import NAMES, schema_of, schema_path, shipped_schema
 from orchestra.schemas.descriptions import BINDINGS, ENVIRONMENT
 
-EXAMPLES = {"bindings": BINDINGS_FILE, "environment": ENVIRONMENT_FILE, "data-set": DATASET_FILE}
+EXAMPLES = {
+    "bindings": BINDINGS_FILE,
+    "environment": ENVIRONMENT_FILE,
+    "data-set": DATASET_FILE,
+    "project": PROJECT_FILE,
+}
 
 
 def validator(name: str) -> jsonschema.Draft202012Validator:
@@ -49,6 +56,7 @@ def loads(name: str, value: Any) -> bool:
         "bindings": lambda: parse_bindings(Source("f.yaml", text)),
         "environment": lambda: parse_environment(Source("f.yaml", text)),
         "data-set": lambda: parse_dataset(text, "f.yaml"),
+        "project": lambda: parse_project(text, "orchestra.yaml"),
     }
     try:
         load[name]()
@@ -126,6 +134,10 @@ MUTATIONS: list[tuple[str, str, Callable[[Any], Any]]] = [
     ("data-set", "a misspelt rows", lambda d: _rename(d, ("rows",), "row")),
     ("data-set", "rows that are text", lambda d: _set(d, ("rows",), "Ada")),
     ("data-set", "a row that is a list", lambda d: _set(d, ("rows", 0), ["Ada"])),
+    ("project", "a misspelt key", lambda d: _rename(d, ("workers",), "worker")),
+    ("project", "a criterion it does not know", lambda d: _set(d, ("coverage",), "every-flow")),
+    ("project", "a report format it does not know", lambda d: _set(d, ("reports", "pdf"), "r.pdf")),
+    ("project", "no repeat", lambda d: _set(d, ("repeat",), 0)),
 ]  # fmt: skip
 
 
@@ -144,8 +156,8 @@ def test_a_mutated_example_is_refused_by_the_schema_and_by_the_loader(
 
 
 def test_an_unknown_schema_is_a_usage_error_naming_those_there_are() -> None:
-    with pytest.raises(UsageError, match="no schema 'project': one of bindings, environment"):
-        schema_of("project")
+    with pytest.raises(UsageError, match="no schema 'report': one of bindings, environment"):
+        schema_of("report")
 
 
 @pytest.mark.parametrize(("name", "words"), [("bindings", BINDINGS), ("environment", ENVIRONMENT)])

@@ -18,10 +18,14 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any
 
+from orchestra.domain.generation.exhaustive import DEFAULT_BOUND, Search
 from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, Gate, Role
-from orchestra.domain.generation.plans import Criterion, Hop, Plan
+from orchestra.domain.generation.plans import Criterion, Hop, Plan, Race
 from orchestra.domain.generation.structure import Analysis
+from orchestra.domain.generation.terminate import terminate_scope
 from orchestra.domain.generation.throws import inside
 from orchestra.errors import BpmnRefused
 
@@ -29,15 +33,46 @@ _FAR = 1 << 30
 _SYNTHETIC = (EdgeKind.DONE, EdgeKind.LOOP)
 
 
-def token_game_plans(analysis: Analysis, criterion: Criterion) -> list[Plan]:
-    """Raises BpmnRefused when every token game deadlocks."""
+def token_game_plans(
+    analysis: Analysis, criterion: Criterion, bound: int = DEFAULT_BOUND
+) -> tuple[list[Plan], dict[str, Any]]:
+    """The plans, and what the exhaustive search for what they miss did (`search`: its
+    bound, the token-game states it explored, whether it explored them all).
+    Raises BpmnRefused when every token game deadlocks.
+
+    A default flow is taken alone. When every game doing so deadlocks (a model whose join
+    waits for the default flow beside the others), the games are played again taking it with
+    the others, and `search["defaults"]` says so."""
+    try:
+        return _play_all(analysis, criterion, bound, lenient=False)
+    except BpmnRefused:
+        plans, search = _play_all(analysis, criterion, bound, lenient=True)
+        search["defaults"] = (
+            "taken together with other flows: every token game taking a default flow alone "
+            "deadlocks at a join waiting for it"
+        )
+        return plans, search
+
+
+def _play_all(
+    analysis: Analysis, criterion: Criterion, bound: int, *, lenient: bool
+) -> tuple[list[Plan], dict[str, Any]]:
     game = _Game(analysis, criterion)
+    game.lenient = lenient
+    wanted = set(game.targets)
     plans: list[Plan] = []
     while len(plans) <= len(game.edges) + 1:
         plan = game.play()
         if plan is None:
             break
         plans.append(plan)
+    missed = wanted - _covered(analysis.flat, plans)
+    search: dict[str, Any] = {"bound": bound, "states": 0, "complete": True}
+    if missed:
+        exhaustive = Search(game, bound)
+        found, _ = exhaustive.plans(missed)
+        plans += found
+        search.update(states=len(exhaustive.parent), complete=exhaustive.complete)
     if not plans:
         graph = analysis.flat.graph
         waiting = ", ".join(sorted(game.stuck)) or "no end event"
@@ -46,7 +81,18 @@ def token_game_plans(analysis: Analysis, criterion: Criterion) -> list[Plan]:
             "no scenario can reach an end event",
             details={"process": graph.id, "waiting_at": sorted(game.stuck)},
         )
-    return plans
+    return plans, search
+
+
+def _covered(flat: FlatGraph, plans: list[Plan]) -> set[str]:
+    covered: set[str] = set()
+    for plan in plans:
+        for hop in plan:
+            if isinstance(hop, Hop):
+                covered.add(f"e:{hop.edge}")
+                if hop.visit:
+                    covered.add(f"n:{flat.edges[hop.edge].target}")
+    return covered
 
 
 class _Game:
@@ -70,6 +116,7 @@ class _Game:
             self.targets = {f"e:{e}" for e in self.edges if flat.edges[e].kind is EdgeKind.FLOW}
         self.back = _back_edges(self.out, flat)
         self.generous = False  # take every inclusive branch and fire every attachment
+        self.lenient = False  # take a default flow together with other flows
         self.stuck: set[str] = set()  # elements where the last deadlocked game's tokens wait
         self.blocked: set[int] = set()  # the edges they wait on
         self.avoid: set[int] = set()  # edges the guide takes only when there is no other
@@ -153,12 +200,16 @@ class _Game:
                 plan.append(Hop(e, visit=position == len(consumed) - 1))
                 covered.add(f"e:{e}")
             covered.add(f"n:{node}")
-            self._after_visit(node, tokens)
+            cut = self._after_visit(node, tokens)
+            if cut:
+                plan[-1] = replace(plan[-1], race=Race(winner=node, cut=cut))
             self._emit(node, tokens, taken_back, covered)
             return True
         return False
 
     def _enabled(self, node: str, token: int, tokens: list[int]) -> list[int] | None:
+        if self.flat.nodes[node].role is Role.SCOPE_EXIT:
+            return self._completed(node, tokens)
         gate = self.flat.nodes[node].join
         if gate is Gate.AND and len(self.into[node]) > 1:
             needed = self.into[node]
@@ -170,6 +221,15 @@ class _Game:
                 return None
             return sorted(set(waiting), key=self.into[node].index)
         return [token]
+
+    def _completed(self, exit_node: str, tokens: list[int]) -> list[int] | None:
+        """A subprocess completes once, when no token is left inside it but those at its
+        exit: it takes them all."""
+        scope = self.flat.nodes[exit_node].element
+        here = [e for e in tokens if self.flat.edges[e].target == exit_node]
+        if any(self._inside(e, scope) for e in tokens if e not in here):
+            return None
+        return sorted(here, key=self.into[exit_node].index)
 
     def _reaches(self, start: str, goal: str) -> bool:
         seen = {start}
@@ -185,13 +245,20 @@ class _Game:
                     queue.append(target)
         return False
 
-    def _after_visit(self, node: str, tokens: list[int]) -> None:
-        element = self.flat.graph.node_by_id.get(self.flat.nodes[node].element or "")
-        if element is not None and "terminate" in element.event_definitions:
-            tokens.clear()
+    def _after_visit(self, node: str, tokens: list[int]) -> tuple[str, ...]:
+        """Ends the tokens a terminate end or an interrupting throw ends; returns where those
+        a terminate end ends were waiting (a race: the SUT decides how far they got)."""
+        is_terminate, scope = terminate_scope(self.flat, node)
+        if is_terminate:
+            ended = [e for e in tokens if self._inside(e, scope)]
+            tokens[:] = [e for e in tokens if e not in ended]
+            waiting = (self.flat.nodes[self.flat.edges[e].target] for e in ended)
+            # a token on its way to the end has ended already: nothing of it is cut
+            return tuple(sorted({n.element or n.id for n in waiting if n.id != SINK}))
         catch = self.flat.catches.get(node)
         if catch is not None and catch.interrupting:
             tokens[:] = [e for e in tokens if not self._inside(e, catch.scope)]
+        return ()
 
     def _inside(self, token: int, scope: str | None) -> bool:
         """True when the token waits at a node of `scope` (its exit included)."""
@@ -205,21 +272,24 @@ class _Game:
     def _emit(self, node: str, tokens: list[int], taken_back: set[int], covered: set[str]) -> None:
         if node == SINK:
             return
-        normal = [
-            e
-            for e in self.out[node]
-            if self.flat.edges[e].kind is not EdgeKind.ATTACH and self._allowed(e, taken_back)
-        ]
+        ways = [e for e in self.out[node] if self.flat.edges[e].kind is not EdgeKind.ATTACH]
+        # a back edge is taken once a game, unless it is the only way on: a token never vanishes
+        normal = [e for e in ways if self._allowed(e, taken_back)] or ways
         gate = self.flat.nodes[node].split
         if gate is Gate.AND:
             chosen = list(normal)
         elif gate is Gate.OR:
             chosen = self._clear(self._useful(normal)) or self._best(normal)
+            default = default_edge(self.flat, node, normal)
+            if default in chosen and len(chosen) > 1 and not self.lenient:  # only alone
+                chosen.remove(default)
         else:
             chosen = self._best(normal)
         attach = [e for e in self.out[node] if self.flat.edges[e].kind is EdgeKind.ATTACH]
-        chosen += [e for e in attach if self.flat.fires_always(e)]
-        chosen += self._useful([e for e in attach if not self.flat.fires_always(e)])
+        fired = [e for e in attach if self.flat.fires_always(e)]
+        fired += self._useful([e for e in attach if not self.flat.fires_always(e)])
+        # what runs beside the node fires while it runs: before it completes or is interrupted
+        chosen = fired + chosen
         for e in chosen:
             if e in self.back:
                 taken_back.add(e)
@@ -260,6 +330,14 @@ class _Game:
 
         ranked = sorted(edges, key=cost)
         return ranked[:1]
+
+
+def default_edge(flat: FlatGraph, node: str, edges: list[int]) -> int | None:
+    """The edge of `edges` that is the default flow of the element `node` stands for."""
+    element = flat.graph.node_by_id.get(flat.nodes[node].element or "")
+    if element is None or element.default_flow is None:
+        return None
+    return next((e for e in edges if flat.edges[e].flow_id == element.default_flow), None)
 
 
 def _back_edges(out: dict[str, list[int]], flat: FlatGraph) -> set[int]:

@@ -8,11 +8,12 @@ Generation never walks the BPMN graph directly. It walks this graph, where:
   `S::exit` node that carries the subprocess's outgoing flows (the subprocess is inlined);
 * an interrupting boundary event `B` on activity `T` is an exclusive alternative `T -> B`;
 * a non-interrupting boundary event is an ATTACH edge `T -> B`: a concurrent branch that may fire;
-* a thrown error or escalation (see `throws`) leads from its thrower to the boundary event or
-  event subprocess catching it: interrupting, a BOUNDARY edge replacing the thrower's own way on
-  (its outgoing flows, or its scope's exit); non-interrupting, an ATTACH edge beside it, which
-  always fires. An error nothing catches leads to SINK: the process ends there. A catcher
-  reached from a thrower is not also wired to its activity or scope;
+* a thrown error, escalation or cancel (see `throws`) leads from its thrower to the boundary
+  event or event subprocess catching it: interrupting, a BOUNDARY edge replacing the thrower's
+  own way on (its outgoing flows, or its scope's exit); non-interrupting, an ATTACH edge beside
+  it, which always fires. An error nothing catches leads to SINK: the process ends there. A
+  catcher reached from a thrower is not also wired to its activity or scope, and a cancel
+  boundary event is reached from its transaction's cancel end events only;
 * an event subprocess is entered from its scope (the subprocess node, or the process-level start
   events): interrupting ones as an exclusive alternative, non-interrupting ones as ATTACH edges;
 * a gateway that both joins and splits is cut in two (`G` joins, `G::split` splits).
@@ -39,6 +40,7 @@ class Role(StrEnum):
     SINK = "sink"
     SCOPE_EXIT = "scope-exit"  # where a subprocess's tokens meet before its outgoing flows
     SPLIT_HALF = "split-half"  # the splitting half of a gateway that also joins
+    SCOPE_START = "scope-start"  # gives a token to each implicit start of a scope at once
 
 
 class Gate(StrEnum):
@@ -257,14 +259,10 @@ def _wire_scopes(flat: FlatGraph) -> None:
     scopes += [n.id for n in graph.nodes if n.category is NodeCategory.SUB_PROCESS]
     for scope in scopes:
         children = graph.children(scope)
-        starts = [c for c in children if _is_entry(graph, c)]
-        if scope is None:
-            for start in starts:
-                flat.add_edge(SOURCE, start.id, EdgeKind.START)
-        elif not graph.node_by_id[scope].triggered_by_event:
-            for start in starts:
-                flat.add_edge(scope, start.id, EdgeKind.ENTER)
-            if not children:
+        starts = _entries(graph, scope)
+        if scope is None or not graph.node_by_id[scope].triggered_by_event:
+            _wire_entries(flat, scope, starts)
+            if scope is not None and not children:
                 flat.add_edge(scope, exit_id(scope), EdgeKind.EXIT)
         exit_node = SINK if scope is None else exit_id(scope)
         for child in _ends(flat, children):
@@ -278,10 +276,28 @@ def _wire_scopes(flat: FlatGraph) -> None:
                 _wire_event_subprocess(flat, scope, child, starts)
 
 
-def _is_entry(graph: ProcessGraph, node: Node) -> bool:
-    if node.category is NodeCategory.START_EVENT:
-        return not graph.incoming.get(node.id)
-    return False
+def start_id(scope: str | None) -> str:
+    return f"{scope}::start" if scope is not None else "::start"
+
+
+def _entries(graph: ProcessGraph, scope: str | None) -> list[Node]:
+    """Start events no flow enters; without start events, the implicit starts."""
+    starts, implicit = graph.starts(scope)
+    return list(starts) if implicit else [s for s in starts if not graph.incoming.get(s.id)]
+
+
+def _wire_entries(flat: FlatGraph, scope: str | None, starts: list[Node]) -> None:
+    """Start events are alternatives; implicit starts all get a token at once, from a
+    parallel split of the scope's own (`S::start`)."""
+    anchor, kind = (SOURCE, EdgeKind.START) if scope is None else (scope, EdgeKind.ENTER)
+    implicit = flat.graph.starts(scope)[1]
+    if implicit and len(starts) > 1:
+        split = start_id(scope)
+        flat.add_node(FlatNode(split, scope, Role.SCOPE_START, Gate.AND))
+        flat.add_edge(anchor, split, kind)
+        anchor = split
+    for start in starts:
+        flat.add_edge(anchor, start.id, kind)
 
 
 def _ends(flat: FlatGraph, children: Iterable[Node]) -> list[Node]:
@@ -362,7 +378,7 @@ def _wire_boundaries(flat: FlatGraph) -> None:
         if activity not in flat.nodes:
             continue
         for event in events:
-            if event.id in caught:
-                continue  # entered from the throws it catches
+            if event.id in caught or "cancel" in event.event_definitions:
+                continue  # entered from the throws it catches; a cancel only by a cancel end
             kind = EdgeKind.BOUNDARY if event.cancel_activity else EdgeKind.ATTACH
             flat.add_edge(activity, event.id, kind)

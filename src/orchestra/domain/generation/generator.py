@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, inline_calls
 from orchestra.domain.generation.cover import Expander, solve
 from orchestra.domain.generation.enumeration import MAX_LOOP_BOUND, MAX_SCENARIOS, Enumerator
+from orchestra.domain.generation.exhaustive import DEFAULT_BOUND as DEFAULT_SEARCH_BOUND
 from orchestra.domain.generation.fallback import token_game_plans
 from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, exit_id, flatten
 from orchestra.domain.generation.plans import Criterion, Plan
 from orchestra.domain.generation.render import render
 from orchestra.domain.generation.structure import Analysis, Unstructured, analyse, prune
+from orchestra.domain.generation.terminate import races, settle
 from orchestra.domain.generation.throws import inside
 from orchestra.domain.process import Flow, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import Coverage, GeneratedSuite, TestScenario
@@ -35,10 +37,12 @@ def generate_suite(
     max_scenarios: int = DEFAULT_MAX_SCENARIOS,
     called: Mapping[str, ProcessGraph] | None = None,
     call_depth: int = DEFAULT_CALL_DEPTH,
+    search_bound: int = DEFAULT_SEARCH_BOUND,
 ) -> GeneratedSuite:
     """Deterministic: the same graph and options give the same suite, in the same order.
 
-    `called` maps process keys to imported processes that call activities may inline.
+    `called` maps process keys to imported processes that call activities may inline;
+    `search_bound` caps the token-game states searched for what a greedy token game missed.
     Raises GenerationLimit when all-paths exceeds `max_scenarios` (or blocks nest too deeply),
     BpmnRefused when no scenario can go from a start event to an end event, InputRefused for
     all-paths on a model that is not block-structured.
@@ -58,10 +62,11 @@ def generate_suite(
     if inlined:
         parameters["inlined_calls"] = inlined
     try:
-        plans, method = _plans(analysis, criterion, loop_bound, max_scenarios)
+        plans, method = _plans(analysis, criterion, loop_bound, max_scenarios, search_bound)
         if criterion is Criterion.ALL_NODES and _has_loops(flat):
             flat, plans = _fewer(flat, plans, working, loop_bound, max_scenarios)
-        scenarios = render(flat, plans)
+        plans = settle(flat, plans)
+        scenarios = _without_spare_races(flat, plans, criterion)
         if not scenarios:
             raise BpmnRefused(
                 f"process {graph.id}: no token game goes from a start event to an end event "
@@ -78,12 +83,23 @@ def generate_suite(
         criterion=criterion.value,
         parameters=parameters,
         scenarios=scenarios,
-        coverage=coverage(graph, analysis, criterion, scenarios, loop_bound=loop_bound),
+        coverage=coverage(
+            graph,
+            analysis,
+            criterion,
+            scenarios,
+            loop_bound=loop_bound,
+            search=parameters.get("search"),
+        ),
     )
 
 
 def _plans(
-    analysis: Analysis, criterion: Criterion, loop_bound: int, cap: int
+    analysis: Analysis,
+    criterion: Criterion,
+    loop_bound: int,
+    cap: int,
+    search_bound: int = DEFAULT_SEARCH_BOUND,
 ) -> tuple[list[Plan], dict[str, Any]]:
     import networkx as nx  # imported to generate: listing suites needs no graph library
 
@@ -103,11 +119,38 @@ def _plans(
                 "nested single-entry single-exit blocks; use --coverage all-flows or all-nodes",
                 details={"reason": reason},
             ) from exc
-        return token_game_plans(analysis, criterion), {
-            "method": "token-game-heuristic",
-            "note": f"not block-structured ({reason}): scenarios come from a greedy token game, "
-            "complete but not guaranteed minimal, concurrent branches serialized",
-        }
+        plans, search = token_game_plans(analysis, criterion, search_bound)
+        note = (
+            f"not block-structured ({reason}): scenarios come from a greedy token game, "
+            "complete but not guaranteed minimal, concurrent branches serialized"
+        )
+        if "defaults" in search:
+            note += f"; default flows {search['defaults']}"
+        return plans, {"method": "token-game-heuristic", "note": note, "search": search}
+
+
+def _without_spare_races(
+    flat: FlatGraph, plans: list[Plan], criterion: Criterion
+) -> tuple[TestScenario, ...]:
+    """The scenarios, less the race variants whose elements the others already cover
+    (all-paths keeps every one: each is a way the process can go)."""
+    scenarios = render(flat, plans)
+    if criterion is Criterion.ALL_PATHS or not any(s.race for s in scenarios):
+        return scenarios
+    graph = flat.graph
+    wanted = graph.flow_by_id if criterion is Criterion.ALL_FLOWS else graph.node_by_id
+    counts: dict[str, int] = {}
+    for scenario in scenarios:
+        for element in set(scenario.path) & wanted.keys():
+            counts[element] = counts.get(element, 0) + 1
+    kept = list(range(len(plans)))
+    for index in reversed(range(len(plans))):
+        mine = set(scenarios[index].path) & wanted.keys()
+        if any(True for _ in races(plans[index])) and all(counts[e] > 1 for e in mine):
+            kept.remove(index)
+            for element in mine:
+                counts[element] -= 1
+    return scenarios if len(kept) == len(plans) else render(flat, [plans[i] for i in kept])
 
 
 def _with_names(graph: ProcessGraph, text: str) -> str:
@@ -141,8 +184,10 @@ def coverage(
     scenarios: tuple[TestScenario, ...],
     *,
     loop_bound: int = DEFAULT_LOOP_BOUND,
+    search: Mapping[str, Any] | None = None,
 ) -> Coverage:
-    """What the scenarios cover of `graph` (inlined called processes are not counted)."""
+    """What the scenarios cover of `graph` (inlined called processes are not counted).
+    `search`: what the exhaustive token-game search did, when the plans come from one."""
     seen = {element for scenario in scenarios for element in scenario.path}
     # all-paths with loop bound 0 leaves out what only going around a loop reaches
     loops = _loops(analysis) if criterion is Criterion.ALL_PATHS and loop_bound == 0 else {}
@@ -153,13 +198,18 @@ def coverage(
                 {
                     "element": node.id,
                     "kind": "node",
-                    "reason": _reason(analysis, node.id, criterion, loops=loops),
+                    "reason": _reason(analysis, node.id, criterion, loops=loops, search=search),
                 }
             )
     for flow in graph.flows:
         if flow.id not in seen:
             reason = _cut_reason(analysis.flat, flow) or _reason(
-                analysis, flow.source, criterion, flow_target=flow.target, loops=loops
+                analysis,
+                flow.source,
+                criterion,
+                flow_target=flow.target,
+                loops=loops,
+                search=search,
             )
             uncovered.append({"element": flow.id, "kind": "flow", "reason": reason})
     return Coverage(
@@ -179,10 +229,17 @@ def _reason(
     flow_target: str | None = None,
     *,
     loops: Mapping[str, int] | None = None,
+    search: Mapping[str, Any] | None = None,
 ) -> str:
     ends = [node] if flow_target is None else [node, flow_target]
     if any(_compensation(analysis, n) for n in ends):
         return "compensation: only runs when an activity is compensated, not on a token's path"
+    cancel = next((n for n in ends if _uncancelled(analysis.flat, n)), None)
+    if cancel is not None:
+        return (
+            f"cancel boundary event {cancel} fires only when a cancel end event inside its "
+            "transaction is reached, and none is"
+        )
     if any(n in analysis.unreachable for n in ends):
         return _unreached_reason(analysis, ends)
     if any(n in analysis.dead_ends for n in ends):
@@ -193,6 +250,11 @@ def _reason(
         return "a container with nothing to run"
     if loops and len({loops.get(n, -1 - i) for i, n in enumerate(ends)}) == 1:
         return "only reached by going around a loop, which all-paths with --loop-bound 0 never does"
+    if search is not None and not search["complete"]:
+        return (
+            f"not found within the search bound {search['bound']} "
+            "(token-game states explored, every order of concurrent tokens)"
+        )
     return "no valid token game covers it (e.g. it leads to a deadlock)"
 
 
@@ -236,6 +298,11 @@ def _unreached_reason(analysis: Analysis, ends: list[str]) -> str:
         behind = _reach_within(flat, flow.target, analysis.unreachable)
         if any(n in behind for n in ends):
             return f"only reached after {thrower}: {_cut_after(flat, thrower)}"
+    for node in flat.graph.nodes:
+        if _uncancelled(flat, node.id) and any(
+            n in _reach_within(flat, node.id, analysis.unreachable) for n in ends
+        ):
+            return f"only reached after cancel boundary event {node.id}, which never fires"
     return "no start event reaches it"
 
 
@@ -268,6 +335,14 @@ def _loops(analysis: Analysis) -> dict[str, int]:
 
 def _is_container(flat: FlatGraph, node: str) -> bool:
     return flat.nodes.get(node) is None
+
+
+def _uncancelled(flat: FlatGraph, node_id: str) -> bool:
+    """A cancel boundary event no cancel end event leads to."""
+    node = flat.graph.node_by_id.get(node_id)
+    if node is None or node.attached_to is None or "cancel" not in node.event_definitions:
+        return False
+    return not flat.into.get(node_id)
 
 
 def _compensation(analysis: Analysis, node_id: str) -> bool:

@@ -20,9 +20,24 @@ class Criterion(StrEnum):
 
 
 @dataclass(frozen=True)
+class Race:
+    """Concurrent branches racing to terminate ends: which one wins is the SUT's to decide.
+
+    `winner` is the terminate end event this plan expects, `rivals` those of the branches it
+    beats (their steps are not expected); `waits` when the branches that end normally must
+    end before the winner terminates (a BARRIER closes them before its terminate end)."""
+
+    winner: str
+    rivals: tuple[str, ...] = ()
+    waits: bool = False
+    cut: tuple[str, ...] = ()  # a token game's: where the tokens it ends were waiting
+
+
+@dataclass(frozen=True)
 class Hop:
     edge: int
     visit: bool = True  # False when the target is a join still waiting for other tokens
+    race: Race | None = None  # a token game's hop into a terminate end that others race
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,7 @@ class Fork:
     barrier: str | None  # element id of the BARRIER step, None when closed by the scenario end
     attached: bool = False  # non-interrupting boundary events or event subprocesses
     inclusive: bool = False
+    race: Race | None = None  # set by `terminate.settle`: this fork's branches race
 
 
 Plan = tuple["Hop | Fork", ...]

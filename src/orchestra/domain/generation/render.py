@@ -16,7 +16,7 @@ from typing import Any
 
 from orchestra.domain.generation.calls import SEPARATOR
 from orchestra.domain.generation.flat import EdgeKind, FlatGraph, Gate, Role
-from orchestra.domain.generation.plans import Fork, Hop, Plan
+from orchestra.domain.generation.plans import Fork, Hop, Plan, Race
 from orchestra.domain.process import Node, NodeCategory
 from orchestra.domain.scenario import Decision, ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind
@@ -43,6 +43,7 @@ class _Writer:
         self.branch_paths: dict[str, list[str]] = {"": []}
         self.decisions: list[Decision] = []
         self.ends: list[str] = []
+        self.races: dict[str, Race] = {}  # terminate end -> the race it wins
         self.walk(plan, "", None)
         return TestScenario(
             name=f"S{position:0{width}d} {self._summary()}",
@@ -76,6 +77,8 @@ class _Writer:
             )
         if edge.flow_id is not None:
             self.record(edge.flow_id, label)
+        if hop.race is not None:
+            self.races[hop.race.winner] = hop.race
         if hop.visit and edge.target != stop_at:
             self.visit(edge.target, label)
 
@@ -92,10 +95,14 @@ class _Writer:
             self.ends.append(_tidy(element.name) or element.id)
 
     def fork(self, fork: Fork, label: str) -> None:
-        element = self.flat.nodes[fork.node].element or fork.node
+        if not fork.branches:
+            return  # every branch beside the main line was left out (`terminate.settle`)
+        element = self._fork_label(fork.node)
         labels: list[str] = []
         firsts: list[str] = []
         before = len(self.steps)
+        if fork.race is not None:
+            self.races[fork.race.winner] = fork.race
         for number, plan in fork.branches:
             branch = f"{label}/{element}#{number}"
             labels.append(branch)
@@ -139,6 +146,8 @@ class _Writer:
             meta["messages"] = self.messages[node.id]
         if node.category is NodeCategory.END_EVENT:
             kind, meta = StepKind.ASSERTION, {**meta, "endEvent": True}
+            if node.id in self.races:
+                meta["race"] = self._race(node, self.races[node.id], label)
         elif _acts(node) or meta:
             kind = StepKind.ACTION
         else:
@@ -162,6 +171,40 @@ class _Writer:
             meta=meta,
         )
 
+    def _race(self, node: Node, race: Race, label: str) -> dict[str, Any]:
+        scope = "the process" if node.parent is None else f"subprocess {node.parent}"
+        if race.rivals:
+            rivals = ", ".join(race.rivals)
+            note = (
+                f"a race: {node.id} ends {scope} before {rivals} can; which terminate end is "
+                "reached first is the SUT's to decide, the losing branches' steps are not expected"
+            )
+        elif race.cut:
+            note = (
+                f"a race: {node.id} ends {scope} while tokens still wait at "
+                f"{', '.join(race.cut)}; how far they get first is the SUT's to decide"
+            )
+        else:
+            note = f"a race: {node.id} ends {scope}, here after the other branches have ended"
+        if race.waits:
+            note += "; the branches that end normally end first (the BARRIER before it)"
+        return {
+            "winner": node.id,
+            "rivals": list(race.rivals),
+            "scope": node.parent,
+            "afterBranches": race.waits,
+            "cut": list(race.cut),
+            "note": note,
+        }
+
+    def _fork_label(self, node_id: str) -> str:
+        """The element a fork's branch labels name; a scope's implicit start is `<scope>:start`
+        (a colon never occurs in a BPMN id)."""
+        node = self.flat.nodes[node_id]
+        if node.role is Role.SCOPE_START:
+            return f"{node.element or self.flat.graph.id}:start"
+        return node.element or node_id
+
     def _element_entered(self, node_id: str) -> str | None:
         """The BPMN element a flat node stands for; None for SINK and a scope's exit, where an
         activity without outgoing flow ends (the choice is then that activity completing)."""
@@ -183,6 +226,9 @@ class _Writer:
             parts = starts
         parts += [end for end in self.ends[-1:] if not parts or parts[-1] != end]
         text = " → ".join(parts) or "path"
+        for winner in self.races:
+            name = self._name(winner)
+            text += " (race)" if parts and parts[-1] == name else f" → race won by {name}"
         return text if len(text) <= _NAME_LIMIT else text[: _NAME_LIMIT - 1] + "…"
 
     def _label(self, element_id: str) -> str:

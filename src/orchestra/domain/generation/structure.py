@@ -17,7 +17,15 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, Gate, Role
+from orchestra.domain.generation.flat import (
+    SINK,
+    SOURCE,
+    EdgeKind,
+    FlatGraph,
+    Gate,
+    Role,
+    exit_id,
+)
 
 
 class Unstructured(Exception):
@@ -120,6 +128,7 @@ class _Builder:
         region.members = [m for m in members if m not in claimed]
         for node in region.members:
             self._claim(node, id(region))
+            self._check_lone_join(node)
             self._attach(region, node)
         self._collapse(region)
         self._find_back_edges(region)
@@ -232,8 +241,32 @@ class _Builder:
         if not attach:
             return
         offset = len(flat.normal_out(node))
-        region.attachments[node] = [self.region(node, [e], self.terminals) for e in attach]
+        region.attachments[node] = [self.region(node, [e], self._ends(e)) for e in attach]
         region.attach_labels[node] = [offset + flat.attach_out(node).index(e) + 1 for e in attach]
+
+    def _ends(self, attach: int) -> frozenset[str]:
+        """Where an attached branch ends: at the exit of a scope enclosing the event it starts
+        at, or the process's end; a subprocess (or inlined call) on the way is gone through."""
+        flat = self.flat
+        target = flat.graph.node_by_id.get(flat.nodes[flat.edges[attach].target].element or "")
+        ends = {SINK}
+        parent = target.parent if target is not None else None
+        while parent is not None and exit_id(parent) not in ends:
+            ends.add(exit_id(parent))
+            enclosing = flat.graph.node_by_id.get(parent)
+            parent = enclosing.parent if enclosing is not None else None
+        return frozenset(ends)
+
+    def _check_lone_join(self, node: str) -> None:
+        """A parallel join that closes no parallel block waits for tokens exclusive choices
+        never send together: only a token game can tell whether it ever fires."""
+        flat = self.flat
+        if flat.nodes[node].join is not Gate.AND:
+            return
+        sources = {flat.edges[e].source for e in flat.into[node]}
+        if len(sources & self.analysis.kept) > 1:
+            element = flat.nodes[node].element
+            raise Unstructured(element, f"parallel join {element} closes no parallel split")
 
     def _claim(self, node: str, owner: int) -> None:
         if self.owner.setdefault(node, owner) != owner:

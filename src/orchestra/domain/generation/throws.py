@@ -1,15 +1,18 @@
 """Where a thrown error or escalation goes: which event catches it, and what it interrupts.
 
-Throwers are error and escalation end events, and intermediate escalation throw events. From
+Throwers are error, escalation and cancel end events, and intermediate escalation throw
+events. A cancel end event goes to the cancel boundary event of the innermost transaction
+enclosing it (`_cancelled`). For the others, from
 the thrower's own scope outward, each scope `S` (a subprocess, an inlined call, or the process)
 is asked in turn, as BPMN propagates a throw:
 
 1. an event subprocess inside `S` whose start event catches it (not one the thrower is in);
 2. a boundary event on `S` that catches it.
 
-A catcher catches a throw when its ref or code is the thrown one's; failing that, a catcher
-without a ref catches every error (or escalation). A throw that names nothing can't be told
-apart: the first catcher of its kind catches it.
+Within a scope, the event subprocesses inside it are asked before the boundary events on it,
+and of each: the catcher with the thrown ref, else one with the thrown error (escalation) code,
+else a catch-all (a catcher without a ref). A throw without a ref is caught by a catch-all
+only. The first scope with a catcher catches it (docs/semantics.md).
 
 What happens then (`Catch`):
 
@@ -29,12 +32,13 @@ from orchestra.domain.process import EventDetail, Node, NodeCategory, ProcessGra
 
 ERROR = "error"
 ESCALATION = "escalation"
+CANCEL = "cancel"
 
 
 @dataclass(frozen=True)
 class Catch:
     thrower: str
-    kind: str  # ERROR or ESCALATION
+    kind: str  # ERROR, ESCALATION or CANCEL
     catcher: str | None  # the boundary event or event subprocess catching it; None: nothing does
     scope: str | None  # the subprocess whose boundary (or event subprocess) catches; None: process
     interrupting: bool  # the thrower's own way on is cut (an uncaught error: the process ends)
@@ -72,7 +76,7 @@ def _handlers(graph: ProcessGraph) -> Handlers:
 def _thrown_kind(node: Node) -> str | None:
     kinds: tuple[str, ...]
     if node.category is NodeCategory.END_EVENT:
-        kinds = (ERROR, ESCALATION)
+        kinds = (ERROR, ESCALATION, CANCEL)
     elif node.category is NodeCategory.INTERMEDIATE_THROW_EVENT:
         kinds = (ESCALATION,)  # BPMN throws errors only from end events
     else:
@@ -82,6 +86,8 @@ def _thrown_kind(node: Node) -> str | None:
 
 def _resolve(graph: ProcessGraph, handlers: Handlers, thrower: Node, kind: str) -> Catch:
     ancestors = _ancestors(graph, thrower)
+    if kind == CANCEL:
+        return _cancelled(graph, thrower, ancestors)
     for scope in [*ancestors, None]:
         catcher = _event_subprocess_catcher(handlers, scope, thrower, kind, ancestors)
         if catcher is None and scope is not None:
@@ -91,6 +97,18 @@ def _resolve(graph: ProcessGraph, handlers: Handlers, thrower: Node, kind: str) 
             return Catch(thrower.id, kind, caught, scope, interrupting)
     # nothing catches it: an error ends the process, an escalation is ignored
     return Catch(thrower.id, kind, None, None, interrupting=kind == ERROR)
+
+
+def _cancelled(graph: ProcessGraph, thrower: Node, ancestors: list[str]) -> Catch:
+    """A cancel end event cancels the innermost transaction enclosing it, which is left through
+    its cancel boundary event; without one (or outside any transaction) nothing goes on."""
+    for scope in ancestors:
+        if graph.node_by_id[scope].type != "transaction":
+            continue
+        boundaries = graph.boundary_events.get(scope, ())
+        catcher = next((b for b in boundaries if CANCEL in b.event_definitions), None)
+        return Catch(thrower.id, CANCEL, catcher.id if catcher else None, scope, True)
+    return Catch(thrower.id, CANCEL, None, None, interrupting=True)
 
 
 def _ancestors(graph: ProcessGraph, node: Node) -> list[str]:
@@ -130,19 +148,25 @@ def _boundary_catcher(
 
 
 def _catcher(candidates: list[Node], thrower: Node, kind: str) -> Node | None:
-    """The candidate whose ref or code is the thrown one's, else one without a ref."""
+    """The first candidate with the thrown ref, else with the thrown code, else one without a
+    ref (a catch-all); a throw without a ref is caught by a catch-all only."""
     thrown = thrower.event_detail(kind)
-    if thrown is None or thrown.ref is None:
-        return next(iter(candidates), None)
-    matching = [c for c in candidates if _matches(thrown, c.event_detail(kind))]
     catch_all = [c for c in candidates if _catches_all(c.event_detail(kind))]
-    return next(iter(matching + catch_all), None)
+    if thrown is None or thrown.ref is None:
+        return next(iter(catch_all), None)
+    same_ref = [c for c in candidates if _same_ref(thrown, c.event_detail(kind))]
+    same_code = [c for c in candidates if _same_code(thrown, c.event_detail(kind))]
+    return next(iter(same_ref + same_code + catch_all), None)
 
 
-def _matches(thrown: EventDetail, caught: EventDetail | None) -> bool:
-    if caught is None or caught.ref is None:
+def _same_ref(thrown: EventDetail, caught: EventDetail | None) -> bool:
+    return caught is not None and caught.ref is not None and caught.ref == thrown.ref
+
+
+def _same_code(thrown: EventDetail, caught: EventDetail | None) -> bool:
+    if caught is None or caught.ref is None or thrown.code is None:
         return False
-    return thrown.ref == caught.ref or (thrown.code is not None and thrown.code == caught.code)
+    return caught.code == thrown.code
 
 
 def _catches_all(caught: EventDetail | None) -> bool:

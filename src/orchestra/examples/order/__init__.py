@@ -14,6 +14,7 @@ PROCESS_FILE = "order.bpmn"
 BINDINGS_FILE = "bindings.yaml"
 DATASET_FILE = "dataset.yaml"
 ENVIRONMENT_FILE = "environment.yaml"
+PROJECT_FILE = "orchestra.yaml"  # the settings of `orchestra test` for the example
 URL_VARIABLE = "ORCHESTRA_EXAMPLE_URL"
 TOKEN_VARIABLE = "ORCHESTRA_EXAMPLE_TOKEN"
 

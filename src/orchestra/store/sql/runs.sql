@@ -9,17 +9,19 @@ VALUES (:suite_id, :environment_id, :data_set_id, :summary, :unfinished, now())
 RETURNING *;
 
 -- name: insert_test_runs
--- Every test run of a new suite run in one statement: one row per (scenario, data row index)
--- of the arrays, its data row taken from :data_rows (the data set's rows, a JSON array).
-INSERT INTO test_run (suite_run_id, scenario_id, data_row_index, data_row, status,
-                      max_attempts, queued_at)
-SELECT :suite_run_id, r.scenario_id, r.data_row_index,
+-- Every test run of a new suite run in one statement: one row per (scenario, data row index,
+-- repeat index) of the arrays, its data row taken from :data_rows (the data set's rows, a
+-- JSON array).
+INSERT INTO test_run (suite_run_id, scenario_id, data_row_index, repeat_index, data_row,
+                      status, max_attempts, queued_at)
+SELECT :suite_run_id, r.scenario_id, r.data_row_index, r.repeat_index,
        coalesce(CAST(:data_rows AS jsonb) -> r.data_row_index, '{}'),
        CAST(r.status AS test_run_status), :max_attempts,
        CASE WHEN r.status = 'QUEUED' THEN now() END
 FROM unnest(CAST(:scenario_ids AS bigint[]), CAST(:row_indexes AS integer[]),
-            CAST(:statuses AS text[])) AS r(scenario_id, data_row_index, status)
-RETURNING id, scenario_id, data_row_index;
+            CAST(:repeat_indexes AS integer[]), CAST(:statuses AS text[]))
+     AS r(scenario_id, data_row_index, repeat_index, status)
+RETURNING id, scenario_id, data_row_index, repeat_index;
 
 -- name: test_run_estimate^
 -- The planner's idea of how many rows test_run has (-1: never analyzed).
@@ -59,7 +61,7 @@ ORDER BY page.id DESC;
 SELECT r.*, s.name AS scenario_name
 FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
 WHERE r.suite_run_id = :suite_run_id
-ORDER BY s.position, r.data_row_index NULLS FIRST, r.id;
+ORDER BY s.position, r.data_row_index NULLS FIRST, r.repeat_index, r.id;
 
 -- name: get_test_run^
 SELECT r.*, s.name AS scenario_name
@@ -117,14 +119,21 @@ SET status = 'RUNNING',
     started_at = coalesce(t.started_at, now())
 FROM candidates c
 WHERE t.id = c.id
-RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.data_row, t.attempt,
-          t.execution_context,
+RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.repeat_index, t.data_row,
+          t.attempt, t.execution_context,
           -- read now, not cached: exports of runs that finished since must be visible; a
           -- data row's run reads its own row's exports (`rows.<index>`) only: at the top are
           -- the other rows' too, and a value its row never exported must not be another's.
-          -- Without a data set there is no `rows.<index>`: a `rows` at the top is an export.
-          (SELECT CASE WHEN t.data_row_index IS NULL THEN s.context
-                       ELSE coalesce(s.context -> 'rows' -> (t.data_row_index::text), '{}')
+          -- In a suite run that repeats its runs (`summary.repeat`), every run reads its own
+          -- row's and repeat's lane likewise (`rows.<index>#<r>`, `rows.#<r>` without a data
+          -- set). Without a data set or repeats there is no `rows.<lane>`: a `rows` at the top
+          -- is an export.
+          (SELECT CASE
+                      WHEN s.summary -> 'repeat' IS NOT NULL
+                      THEN coalesce(s.context -> 'rows' -> (
+                          coalesce(t.data_row_index::text, '') || '#' || t.repeat_index), '{}')
+                      WHEN t.data_row_index IS NULL THEN s.context
+                      ELSE coalesce(s.context -> 'rows' -> (t.data_row_index::text), '{}')
                   END
            FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context;
 
@@ -182,7 +191,13 @@ WITH fenced AS (
     SET execution_context = :execution_context, heartbeat_at = now()
     WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
       AND status = 'RUNNING'
-    RETURNING id, suite_run_id, data_row_index
+    RETURNING id, suite_run_id,
+              -- the run's lane of the context, as `claim_runs` reads it (NULL: the top)
+              (SELECT CASE WHEN s.summary -> 'repeat' IS NOT NULL
+                           THEN coalesce(test_run.data_row_index::text, '') || '#'
+                                || test_run.repeat_index
+                           ELSE test_run.data_row_index::text END
+               FROM suite_run s WHERE s.id = test_run.suite_run_id) AS lane
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error,
@@ -196,16 +211,16 @@ WITH fenced AS (
     ON CONFLICT (test_run_id, position) DO NOTHING
     RETURNING test_run_id
 ), exported AS (
-    -- Merged at the top (the last writer wins), and for a run of a data row also under
-    -- `rows.<index>`: the runs of that row (the ones depending on it) read their own row's
-    -- values as `suite.*`, and only those (see `claim_runs`).
+    -- Merged at the top (the last writer wins), and for a run of a data row or of a suite run
+    -- that repeats its runs also under `rows.<lane>`: the runs of that row and repeat (the
+    -- ones depending on it) read their own lane's values as `suite.*`, and only those (see
+    -- `claim_runs`).
     UPDATE suite_run s
     SET context = CASE
-        WHEN f.data_row_index IS NULL THEN s.context || :exports
+        WHEN f.lane IS NULL THEN s.context || :exports
         ELSE s.context || :exports || jsonb_build_object('rows',
             coalesce(s.context -> 'rows', '{}') || jsonb_build_object(
-                f.data_row_index::text,
-                coalesce(s.context -> 'rows' -> (f.data_row_index::text), '{}') || :exports))
+                f.lane, coalesce(s.context -> 'rows' -> f.lane, '{}') || :exports))
     END
     FROM fenced f
     WHERE s.id = f.suite_run_id AND :exports <> '{}'::jsonb
@@ -523,12 +538,16 @@ RETURNING parties, cardinality(arrived) AS arrived, released_at IS NOT NULL AS r
 
 -- name: barrier_outlook^
 -- Who else could still arrive at a shared barrier: the runs of the suite run whose scenario has
--- it on its main line (a data row's barrier, `name@row<i>`, counts that row's runs only) and
+-- it on its main line (a data row's barrier, `name@row<i>`, counts that row's runs only, and
+-- a repeat's, `name[@row<i>]@rep<r>`, that repeat's) and
 -- that have not arrived. `doomed`: it can no longer be met, as one of them ended without
 -- arriving (`ended` names them) and too few may still come.
 WITH barrier AS (
-    SELECT b.suite_run_id, b.arrived, b.parties, split_part(b.name, '@row', 1) AS base,
-           CAST(nullif(split_part(b.name, '@row', 2), '') AS integer) AS row_index
+    SELECT b.suite_run_id, b.arrived, b.parties,
+           split_part(split_part(b.name, '@rep', 1), '@row', 1) AS base,
+           CAST(nullif(split_part(split_part(b.name, '@rep', 1), '@row', 2), '') AS integer)
+               AS row_index,
+           coalesce(CAST(nullif(split_part(b.name, '@rep', 2), '') AS integer), 0) AS repeat
     FROM suite_barrier b
     WHERE b.suite_run_id = :suite_run_id AND b.name = :name
 ), parties AS (
@@ -539,10 +558,11 @@ WITH barrier AS (
     CROSS JOIN LATERAL (  -- a row's runs through the unique index, not every run of the scenario
         SELECT t.id, t.status FROM test_run t
         WHERE t.suite_run_id = b.suite_run_id AND t.scenario_id = sc.id
-          AND t.data_row_index = b.row_index
+          AND t.data_row_index = b.row_index AND t.repeat_index = b.repeat
         UNION ALL
         SELECT t.id, t.status FROM test_run t
         WHERE b.row_index IS NULL AND t.suite_run_id = b.suite_run_id AND t.scenario_id = sc.id
+          AND t.repeat_index = b.repeat
     ) r
     WHERE NOT r.id = ANY(b.arrived)
       AND EXISTS (
@@ -571,7 +591,8 @@ GROUP BY b.arrived, b.parties;
 -- the whole suite run) ended: a suite run with thousands of barriers waiting costs a scan of
 -- them and of its ended runs, not several index probes for each. Each barrier looked at finds
 -- its own suite run and parties by key (sub-selects, whatever the planner's statistics say): a
--- data row's barrier (`name@row<i>`) its row's runs through the unique index, a barrier of
+-- data row's barrier (`name@row<i>`, of repeat r > 0 `name[@row<i>]@rep<r>`) its row's runs
+-- of its repeat through the unique index, a barrier of
 -- the whole suite run the runs of its scenarios. The runs parked at the doomed ones are then
 -- woken by id. Says how many woke, the suite runs with a doomed barrier that a party arrived
 -- at but is not parked at yet (still RUNNING: it parks after this statement, and is to be
@@ -579,13 +600,16 @@ GROUP BY b.arrived, b.parties;
 -- ended; `xmax`: every one in progress is below it), for the sweeper to know when an arrival
 -- it could not see has ended.
 WITH waiting AS (
-    SELECT b.suite_run_id, b.arrived, b.parties, split_part(b.name, '@row', 1) AS base,
-           CAST(nullif(split_part(b.name, '@row', 2), '') AS integer) AS row_index
+    SELECT b.suite_run_id, b.arrived, b.parties,
+           split_part(split_part(b.name, '@rep', 1), '@row', 1) AS base,
+           CAST(nullif(split_part(split_part(b.name, '@rep', 1), '@row', 2), '') AS integer)
+               AS row_index,
+           coalesce(CAST(nullif(split_part(b.name, '@rep', 2), '') AS integer), 0) AS repeat
     FROM suite_barrier b
     WHERE b.suite_run_id = ANY(CAST(:suite_run_ids AS bigint[]))
       AND b.released_at IS NULL AND b.timeout_at > now()
 ), ended AS (
-    SELECT DISTINCT r.suite_run_id, r.data_row_index
+    SELECT DISTINCT r.suite_run_id, r.data_row_index, r.repeat_index
     FROM test_run r
     WHERE r.suite_run_id = ANY(ARRAY(SELECT DISTINCT suite_run_id FROM waiting))
       AND r.status IN ('PASSED', 'FAILED', 'ERROR', 'SKIPPED', 'CANCELLED', 'FAILED_STUCK')
@@ -595,8 +619,10 @@ WITH waiting AS (
             WHERE s.id = w.suite_run_id AND s.status = 'IN_PROGRESS') AS suite_id
     FROM waiting w
     WHERE (w.row_index IS NOT NULL
-           AND (w.suite_run_id, w.row_index) IN (SELECT suite_run_id, data_row_index FROM ended))
-       OR (w.row_index IS NULL AND w.suite_run_id IN (SELECT suite_run_id FROM ended))
+           AND (w.suite_run_id, w.row_index, w.repeat)
+               IN (SELECT suite_run_id, data_row_index, repeat_index FROM ended))
+       OR (w.row_index IS NULL
+           AND (w.suite_run_id, w.repeat) IN (SELECT suite_run_id, repeat_index FROM ended))
 ), doomed AS (
     SELECT b.suite_run_id, b.arrived
     FROM barrier b
@@ -607,11 +633,11 @@ WITH waiting AS (
         CROSS JOIN LATERAL (
             SELECT r.id, r.status FROM test_run r
             WHERE r.suite_run_id = b.suite_run_id AND r.scenario_id = sc.id
-              AND r.data_row_index = b.row_index
+              AND r.data_row_index = b.row_index AND r.repeat_index = b.repeat
             UNION ALL
             SELECT r.id, r.status FROM test_run r
             WHERE b.row_index IS NULL AND r.suite_run_id = b.suite_run_id
-              AND r.scenario_id = sc.id
+              AND r.scenario_id = sc.id AND r.repeat_index = b.repeat
         ) p
         WHERE sc.suite_id = b.suite_id AND NOT p.id = ANY(b.arrived)
           AND EXISTS (

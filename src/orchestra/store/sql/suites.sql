@@ -1,6 +1,6 @@
 -- name: insert_suite<!
-INSERT INTO scenario_suite (process_id, criterion, parameters, coverage, unbound)
-VALUES (:process_id, :criterion, :parameters, :coverage, :unbound)
+INSERT INTO scenario_suite (process_id, criterion, parameters, coverage, unbound, fingerprint)
+VALUES (:process_id, :criterion, :parameters, :coverage, :unbound, :fingerprint)
 RETURNING id;
 
 -- name: insert_scenario<!
@@ -14,13 +14,13 @@ VALUES (:scenario_id, :position, :kind, :element_id, :name, :branch, :spec, :met
 
 -- name: get_suite^
 SELECT s.id, s.process_id, p.key AS process_key, p.version AS process_version, s.criterion,
-       s.parameters, s.coverage, s.unbound, s.created_at
+       s.parameters, s.coverage, s.unbound, s.fingerprint, s.created_at
 FROM scenario_suite s JOIN process p ON p.id = s.process_id
 WHERE s.id = :id;
 
 -- name: list_suites
 SELECT s.id, s.process_id, p.key AS process_key, p.version AS process_version, s.criterion,
-       s.parameters, s.coverage, s.unbound, s.created_at
+       s.parameters, s.coverage, s.unbound, s.fingerprint, s.created_at
 FROM scenario_suite s JOIN process p ON p.id = s.process_id
 ORDER BY s.id;
 
@@ -42,3 +42,7 @@ FROM test_scenario WHERE id = :id;
 -- name: get_scenario_steps
 SELECT id, scenario_id, position, kind, element_id, name, branch, spec, meta
 FROM scenario_step WHERE scenario_id = :scenario_id ORDER BY position;
+
+-- name: suite_by_fingerprint^
+-- The newest suite generated from the same inputs (`services.generating.fingerprint`).
+SELECT id FROM scenario_suite WHERE fingerprint = :fingerprint ORDER BY id DESC LIMIT 1;

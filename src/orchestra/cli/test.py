@@ -1,0 +1,171 @@
+"""`orchestra test`: from BPMN models to a CI verdict in one command.
+
+Flags win over the project file (`orchestra.yaml` in the working directory, or `-c FILE`).
+Heavy modules (the runtime, the executor, the reports) are imported inside the command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from orchestra.cli.output import console, emit, json_option
+from orchestra.cli.waiting import INTERRUPTED, on_interrupt_option, print_outcome
+
+if TYPE_CHECKING:
+    from orchestra.project import ProjectFile
+    from orchestra.services.testing import TestPlan, TestResult
+
+_COVERAGES = ("all-flows", "all-nodes", "all-paths")
+
+
+@click.command("test")
+@click.argument(
+    "models", nargs=-1, type=click.Path(dir_okay=False, path_type=Path), metavar="[MODEL.bpmn]..."
+)
+@click.option("--bindings", type=click.Path(dir_okay=False, path_type=Path), help="Binding file.")
+@click.option("--env", help="An environment file to apply, or the name of one applied before.")
+@click.option("--data", help="A data set file (imported as its file name's stem), or a name.")
+@click.option("--process", help="The process to test (BPMN id) when the models hold several.")
+@click.option("--coverage", type=click.Choice(_COVERAGES), help="[default: all-flows]")
+@click.option("--loop-bound", type=click.IntRange(0, 50), help="all-paths: loop bound.")
+@click.option("--max-scenarios", type=click.IntRange(1, 100_000), help="all-paths: cap.")
+@click.option("--repeat", type=click.IntRange(1, 10_000), help="Runs of each scenario (x row).")
+@click.option("--scenario", "scenarios", multiple=True, help="Only this scenario (repeat).")
+@click.option(
+    "--row", "rows", type=click.IntRange(min=0), multiple=True, help="Only this data row, from 0."
+)
+@click.option("--workers", type=click.IntRange(1, 64), help="[default: 2]")
+@click.option("--concurrency", type=click.IntRange(1, 1024), help="Runs per worker [default: 8].")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML.")
+@click.option(
+    "--html", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML report."
+)
+@click.option(
+    "--report-json", type=click.Path(dir_okay=False, path_type=Path), help="Write the JSON report."
+)
+@click.option(
+    "-c",
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The project file [default: ./orchestra.yaml when there is one].",
+)
+@on_interrupt_option
+@json_option
+def test(config_file: Path | None, as_json: bool, **flags: Any) -> None:
+    """Import MODELs, generate (or reuse) a suite, run it here and write the reports.
+
+    Exit 0 when every run passed, 1 when any failed or errored, 2 on a usage or configuration
+    error, 130 when stopped by Ctrl-C (the suite run is cancelled unless --on-interrupt leave).
+    """
+    given = _given_flags(flags)
+    plan = _plan(_project(config_file), given)
+    result = _run(plan, as_json)
+    emit(result.to_json(), as_json=as_json, human=lambda out: _print(out, result))
+    if result.exit_code:
+        raise click.exceptions.Exit(result.exit_code)
+
+
+def _given_flags(flags: dict[str, Any]) -> dict[str, Any]:
+    """The flags set on the command line (not left at their default)."""
+    context = click.get_current_context()
+    source = click.core.ParameterSource.COMMANDLINE
+    return {name: v for name, v in flags.items() if context.get_parameter_source(name) is source}
+
+
+def _project(config_file: Path | None) -> ProjectFile:
+    from orchestra.errors import UsageError
+    from orchestra.project import PROJECT_FILE, ProjectFile, load_project
+
+    if config_file is not None:
+        if not config_file.is_file():
+            raise UsageError(f"no project file {config_file}")
+        return load_project(config_file)
+    default = Path(PROJECT_FILE)
+    return load_project(default) if default.is_file() else ProjectFile()
+
+
+def _plan(project: ProjectFile, given: dict[str, Any]) -> TestPlan:
+    from orchestra.domain.generation import Criterion
+    from orchestra.errors import UsageError
+    from orchestra.services.executing import OnInterrupt
+    from orchestra.services.testing import TestPlan
+
+    env = given.get("env", project.env)
+    if env is None:
+        raise UsageError("no environment: give --env FILE|NAME or `env:` in orchestra.yaml")
+    plan = TestPlan(
+        models=tuple(given.get("models") or (Path(m) for m in project.models)),
+        bindings=given.get("bindings") or _path(project.bindings),
+        env=str(env),
+        data=given.get("data", project.data),
+        process=given.get("process", project.process),
+        criterion=Criterion(given.get("coverage", project.coverage)),
+        repeat=given.get("repeat", project.repeat),
+        scenarios=tuple(given.get("scenarios") or project.scenarios),
+        rows=tuple(given.get("rows") or project.rows),
+        workers=given.get("workers", project.workers),
+        concurrency=given.get("concurrency", project.concurrency),
+        on_interrupt=OnInterrupt(given.get("on_interrupt", project.on_interrupt)),
+        reports=_reports(project, given),
+    )
+    loop_bound = given.get("loop_bound", project.loop_bound)
+    max_scenarios = given.get("max_scenarios", project.max_scenarios)
+    if loop_bound is not None:
+        plan = replace(plan, loop_bound=loop_bound)
+    if max_scenarios is not None:
+        plan = replace(plan, max_scenarios=max_scenarios)
+    return plan
+
+
+def _path(value: str | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+def _reports(project: ProjectFile, given: dict[str, Any]) -> dict[str, Path]:
+    wanted = {
+        "junit": given.get("junit") or _path(project.reports.junit),
+        "html": given.get("html") or _path(project.reports.html),
+        "json": given.get("report_json") or _path(project.reports.json_report),
+    }
+    return {fmt: path for fmt, path in wanted.items() if path is not None}
+
+
+def _run(plan: TestPlan, as_json: bool) -> TestResult:
+    from orchestra.binding.factory import executor_factory
+    from orchestra.cli.run import showing_progress
+    from orchestra.cli.waiting import stop_on_signals
+    from orchestra.config import Settings
+    from orchestra.services.testing import run_test
+    from orchestra.store.database import open_database
+
+    err = console(stderr=True)
+    say = (lambda _: None) if as_json else (lambda line: err.print(f"[cyan]•[/] {escape(line)}"))
+
+    async def go() -> TestResult:
+        async with open_database(Settings.from_env(), max_size=2 + 3 * plan.workers) as db:
+            interrupt = stop_on_signals()
+            with showing_progress("running", disable=as_json) as show:
+                return await run_test(
+                    db, plan, executor_factory(), say=say, on_progress=show, interrupt=interrupt
+                )
+
+    return asyncio.run(go())
+
+
+def _print(out: Console, result: TestResult) -> None:
+    shown = result.to_json()
+    print_outcome(out, shown)
+    for fmt, path in result.reports.items():
+        out.print(f"{fmt:>6} report: {escape(path)}")
+    if result.exit_code == INTERRUPTED:
+        return
+    verdict = "[green]PASSED[/]" if result.exit_code == 0 else "[red]FAILED[/]"
+    out.print(f"{verdict} in {result.seconds:.1f} s")

@@ -1,0 +1,113 @@
+"""Use case: execute one suite run in this process until it ends, and say how it went.
+
+What `orchestra run --wait` and `orchestra test` share: in-process workers on the suite run's
+runs (`running.work_until_done`), and what to do when the person stops them (Ctrl-C): cancel
+the suite run, its in-flight steps finishing within the drain's deadline and its unfinished
+runs ending CANCELLED, or leave it in progress for other workers. Ended, it comes with its
+failure summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from orchestra.domain.statuses import FAILING_STATUSES, SuiteRunStatus, TestRunStatus
+from orchestra.errors import Conflict
+from orchestra.runtime.ports import ExecutorFactory
+from orchestra.runtime.worker import WorkerOptions
+from orchestra.services import running
+from orchestra.store.database import Database
+
+if TYPE_CHECKING:  # the summary loads reports (renderers, templates): only when a run failed
+    from orchestra.services.failures import Failure
+
+
+class OnInterrupt(StrEnum):
+    """What a Ctrl-C (or SIGTERM) does to the suite run being executed."""
+
+    CANCEL = "cancel"  # its unfinished runs end CANCELLED
+    LEAVE = "leave"  # its runs are released, for `orchestra worker` to finish
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """How a suite run executed here stands at the end: `interrupted` when stopped first,
+    with `cancelled` runs ended CANCELLED by the stop (LEAVE: none, it is still in progress)."""
+
+    progress: running.Progress
+    failures: list[Failure] = field(default_factory=list)
+    interrupted: bool = False
+    on_interrupt: OnInterrupt = OnInterrupt.CANCEL
+    cancelled: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return self.progress.suite_run.status is SuiteRunStatus.PASSED
+
+    @property
+    def left_running(self) -> bool:
+        return self.interrupted and not self.progress.suite_run.status.is_terminal
+
+    def to_json(self) -> dict[str, Any]:
+        result = self.progress.to_json()
+        result["failures"] = [failure.to_json() for failure in self.failures]
+        if self.interrupted:
+            result["interrupted"] = True
+            result["on_interrupt"] = self.on_interrupt.value
+            result["cancelled"] = self.cancelled
+        return result
+
+
+async def execute(
+    db: Database,
+    suite_run_id: int,
+    executor_factory: ExecutorFactory,
+    *,
+    workers: int,
+    options: WorkerOptions,
+    on_progress: Callable[[running.Progress, float], None] | None = None,
+    interrupt: asyncio.Event | None = None,
+    on_interrupt: OnInterrupt = OnInterrupt.CANCEL,
+) -> Execution:
+    """Work on the suite run here until it ends or `interrupt` is set; then, with CANCEL,
+    cancel what is left of it once the workers have drained."""
+    final, _ = await running.work_until_done(
+        db,
+        suite_run_id,
+        executor_factory,
+        workers=workers,
+        options=options,
+        on_progress=on_progress,
+        interrupt=interrupt,
+    )
+    interrupted = interrupt is not None and interrupt.is_set()
+    cancelled = 0
+    if interrupted and on_interrupt is OnInterrupt.CANCEL:
+        final, cancelled = await _cancel(db, final)
+    failures = await failures_if_any(db, final)
+    return Execution(final, failures, interrupted, on_interrupt, cancelled)
+
+
+async def _cancel(db: Database, before: running.Progress) -> tuple[running.Progress, int]:
+    """Cancel the suite run; how it stands then, and how many runs the cancel ended."""
+    if before.suite_run.status.is_terminal:
+        return before, 0
+    try:
+        after = await running.cancel(db, before.suite_run.id)
+    except Conflict:  # it ended on its own meanwhile
+        return await running.progress(db, before.suite_run.id), 0
+    was = before.counts.get(TestRunStatus.CANCELLED, 0)
+    return after, after.counts.get(TestRunStatus.CANCELLED, 0) - was
+
+
+async def failures_if_any(db: Database, progress: running.Progress) -> list[Failure]:
+    """The failure summary, loading the report only when some run failed or errored."""
+    if not any(progress.counts.get(status) for status in FAILING_STATUSES):
+        return []
+    from orchestra.services.failures import suite_run_failures
+
+    return await suite_run_failures(db, progress.suite_run.id)

@@ -1,0 +1,276 @@
+"""Use case: `orchestra test`, from BPMN models to a CI verdict in one call.
+
+It imports the models (the same content is the same version), applies the environment and
+imports the data set when given files (names are looked up), generates the suite, or reuses
+the stored one generated from the same inputs, starts a suite run of the scenarios, data rows
+and repeats asked for, executes it with workers in this process, and writes the reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orchestra.domain.dependencies import with_dependencies
+from orchestra.domain.generation import (
+    DEFAULT_LOOP_BOUND,
+    DEFAULT_MAX_SCENARIOS,
+    Criterion,
+    called_keys,
+)
+from orchestra.domain.records import StoredProcess, StoredSuite
+from orchestra.errors import InputRefused, UsageError
+from orchestra.runtime.ports import ExecutorFactory
+from orchestra.runtime.worker import WorkerOptions
+from orchestra.services import config, executing, generating, importing, reporting, running
+from orchestra.services.executing import Execution, OnInterrupt
+from orchestra.store.database import Database
+from orchestra.store.runs import RunSelection
+
+Say = Callable[[str], None]
+_FILE_SUFFIXES = (".yaml", ".yml", ".json", ".csv")
+
+
+@dataclass(frozen=True, slots=True)
+class TestPlan:
+    """What to test and how: `env` and `data` are each a file (applied, imported) or a name."""
+
+    __test__ = False
+
+    models: tuple[Path, ...]
+    bindings: Path | None
+    env: str
+    data: str | None = None
+    process: str | None = None
+    criterion: Criterion = Criterion.ALL_FLOWS
+    loop_bound: int = DEFAULT_LOOP_BOUND
+    max_scenarios: int = DEFAULT_MAX_SCENARIOS
+    repeat: int = 1
+    scenarios: tuple[str, ...] = ()
+    rows: tuple[int, ...] = ()
+    workers: int = 2
+    concurrency: int = 8
+    on_interrupt: OnInterrupt = OnInterrupt.CANCEL
+    reports: dict[str, Path] = field(default_factory=dict)  # format (junit, json, html) -> file
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    __test__ = False
+
+    process: StoredProcess
+    suite: dict[str, Any]  # generating.summary, with "reused"
+    scenarios: tuple[str, ...]  # the scenarios run (those asked for and their dependencies)
+    execution: Execution
+    reports: dict[str, str]
+    seconds: float
+
+    @property
+    def exit_code(self) -> int:
+        if self.execution.interrupted:
+            return 130
+        return 0 if self.execution.passed else 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.execution.to_json(),
+            "process": {"key": self.process.key, "version": self.process.version},
+            "suite_reused": self.suite["reused"],
+            "scenarios": list(self.scenarios),
+            "coverage": self.suite["coverage"],
+            "unbound": self.suite["unbound"],
+            "reports": self.reports,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+async def run_test(
+    db: Database,
+    plan: TestPlan,
+    executor_factory: ExecutorFactory,
+    *,
+    say: Say = lambda _: None,
+    on_progress: Callable[[running.Progress, float], None] | None = None,
+    interrupt: asyncio.Event | None = None,
+) -> TestResult:
+    started = time.monotonic()
+    _check_files(plan)
+    process = await _import_models(db, plan, say)
+    environment = await _environment(db, plan.env, say)
+    data_set = await _data_set(db, plan.data, say)
+    suite = await _suite(db, process, plan, say)
+    stored = await generating.show(db, int(suite["suite"]))
+    selection, scenarios = await _selection(db, stored, plan, data_set)
+    await _check_environment(db, environment, executor_factory)
+    suite_run = await running.start_suite_run(
+        db, stored.id, environment=environment, data_set=data_set, selection=selection
+    )
+    say(f"suite run {suite_run.id}: {plan.workers} workers x {plan.concurrency} runs each")
+    execution = await executing.execute(
+        db,
+        suite_run.id,
+        executor_factory,
+        workers=plan.workers,
+        options=WorkerOptions(concurrency=plan.concurrency),
+        on_progress=on_progress,
+        interrupt=interrupt,
+        on_interrupt=plan.on_interrupt,
+    )
+    reports = await reporting.write_reports(db, suite_run.id, plan.reports)
+    return TestResult(process, suite, scenarios, execution, reports, time.monotonic() - started)
+
+
+def _check_files(plan: TestPlan) -> None:
+    """Every file named must be there, before anything is stored: a usage error otherwise."""
+    if not plan.models:
+        raise UsageError("no BPMN model: give MODEL.bpmn or `models:` in orchestra.yaml")
+    named = [*plan.models, *([plan.bindings] if plan.bindings else [])]
+    missing = [str(path) for path in named if not path.is_file()]
+    if missing:
+        raise UsageError(f"no such file: {', '.join(missing)}", details={"missing": missing})
+    for what, value in (("environment", plan.env), ("data set", plan.data)):
+        if value is not None and _looks_like_file(value) and not Path(value).is_file():
+            raise UsageError(f"no such {what} file: {value}", details={"missing": [value]})
+    for path in plan.reports.values():  # before the run, not after it
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot write a report to {path}: {exc.strerror}") from exc
+
+
+def _looks_like_file(value: str) -> bool:
+    return "/" in value or value.lower().endswith(_FILE_SUFFIXES)
+
+
+async def _import_models(db: Database, plan: TestPlan, say: Say) -> StoredProcess:
+    """Import every model; the process tested: `plan.process`, or the first model's process
+    that no imported process calls (a usage error when that leaves several or none)."""
+    imported: list[list[StoredProcess]] = []
+    for path in plan.models:
+        data = await asyncio.to_thread(importing.read_source, path)
+        async with db.transaction() as uow:
+            outcome = await importing.import_bpmn(uow, data, source=str(path))
+        processes = [item.stored for item in outcome.processes]
+        imported.append(processes)
+        shown = ", ".join(f"{p.key}@{p.version}" for p in processes)
+        say(f"imported {path.name}: {shown}")
+    every = [p for processes in imported for p in processes]
+    return _tested_process(plan, imported[0], every)
+
+
+def _tested_process(
+    plan: TestPlan, first: list[StoredProcess], every: list[StoredProcess]
+) -> StoredProcess:
+    if plan.process is not None:
+        found = next((p for p in every if p.key == plan.process), None)
+        if found is None:
+            keys = ", ".join(p.key for p in every)
+            raise UsageError(f"no process {plan.process!r} in the models; they hold: {keys}")
+        return found
+    called = {key for p in every for key in called_keys(p.graph)}
+    candidates = [p for p in first if p.graph.nodes and p.key not in called]
+    if len(candidates) == 1:
+        return candidates[0]
+    keys = ", ".join(p.key for p in (candidates or first))
+    raise UsageError(
+        f"{plan.models[0]} holds the processes {keys}: say which to test with --process KEY"
+        " (or `process:` in orchestra.yaml)"
+    )
+
+
+async def _environment(db: Database, env: str, say: Say) -> str:
+    if await asyncio.to_thread(Path(env).is_file):
+        applied = await config.apply_environment(db, Path(env))
+        say(f"environment {applied['environment']!r} applied from {env}")
+        return str(applied["environment"])
+    async with db.transaction() as uow:
+        found = await uow.config.environment(env)
+    if found is None:
+        raise UsageError(
+            f"no environment file or applied environment named {env!r}",
+            details={"environment": env},
+        )
+    return env
+
+
+async def _data_set(db: Database, data: str | None, say: Say) -> str | None:
+    if data is None:
+        return None
+    path = Path(data)
+    if await asyncio.to_thread(path.is_file):
+        imported = await config.import_data_set(db, path.stem, path)
+        say(f"data set {path.stem!r} imported from {data}: {imported['rows']} rows")
+        return path.stem
+    async with db.transaction() as uow:
+        found = await uow.config.data_set(data)
+    if found is None:
+        raise UsageError(
+            f"no data set file or imported data set named {data!r}", details={"data_set": data}
+        )
+    return data
+
+
+async def _suite(db: Database, process: StoredProcess, plan: TestPlan, say: Say) -> dict[str, Any]:
+    summary = await generating.generate(
+        db,
+        f"{process.key}@{process.version}",
+        criterion=plan.criterion,
+        loop_bound=plan.loop_bound,
+        max_scenarios=plan.max_scenarios,
+        bindings=plan.bindings,
+        reuse=True,
+    )
+    how = "reused" if summary["reused"] else "generated"
+    say(f"suite {summary['suite']} {how}: {summary['scenarios']} scenarios ({plan.criterion})")
+    if summary["unbound"]:
+        say(f"warning: no binding for {', '.join(summary['unbound'])}")
+    return summary
+
+
+async def _selection(
+    db: Database, suite: StoredSuite, plan: TestPlan, data_set: str | None
+) -> tuple[RunSelection, tuple[str, ...]]:
+    scenarios = [stored.scenario for stored in suite.scenarios]
+    try:
+        kept = with_dependencies(scenarios, plan.scenarios) if plan.scenarios else None
+    except InputRefused as exc:
+        raise UsageError(exc.message, details=exc.details) from exc
+    rows = await _rows(db, plan.rows, data_set)
+    names = tuple(kept) if kept is not None else tuple(s.name for s in scenarios)
+    selection = RunSelection(
+        scenarios=frozenset(kept) if kept is not None else None,
+        row_indexes=rows,
+        repeat=plan.repeat,
+    )
+    return selection, names
+
+
+async def _rows(
+    db: Database, rows: tuple[int, ...], data_set: str | None
+) -> tuple[int, ...] | None:
+    """The data rows asked for, counted from 0, each checked against the data set."""
+    if not rows:
+        return None
+    if data_set is None:
+        raise UsageError("--row picks rows of a data set: give --data too")
+    async with db.transaction() as uow:
+        found = await uow.config.data_set(data_set)
+    count = len(found.rows) if found else 0
+    outside = [row for row in rows if not 0 <= row < count]
+    if outside:
+        raise UsageError(
+            f"data set {data_set!r} has {count} rows, numbered 0 to {count - 1}: no row "
+            + ", ".join(map(str, outside)),
+            details={"rows": count, "outside": outside},
+        )
+    return tuple(dict.fromkeys(rows))
+
+
+async def _check_environment(
+    db: Database, environment: str, executor_factory: ExecutorFactory
+) -> None:
+    await running.check_environment(db, environment, executor_factory)

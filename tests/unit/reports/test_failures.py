@@ -1,0 +1,67 @@
+"""The failure summary: one line per failed or errored run, naming where and why."""
+
+from __future__ import annotations
+
+from orchestra.domain.statuses import StepStatus, TestRunStatus
+from orchestra.reports.assemble import row_label
+from orchestra.services.failures import failure_line, failures_of
+from tests.support.example_report import example_report, example_runs, make_run, step
+
+
+def test_a_failed_check_is_summed_up_with_its_step_element_and_both_values() -> None:
+    (failure,) = failures_of(example_report())
+    assert failure.line() == (
+        "FAILED declined, give up [row 0] at step 5 EndEvent_OrderCancelled (OrderCancelled): "
+        'jsonpath $.reservation.state eq: expected "RELEASED", got "RESERVED"'
+    )
+    assert failure.to_json()["expected"] == "RELEASED"
+    assert failure.to_json()["actual"] == "RESERVED"
+
+
+def test_an_error_is_summed_up_with_its_reason_and_told_apart_from_a_failure() -> None:
+    errored = make_run(
+        9,
+        "retry then ship",
+        TestRunStatus.ERROR,
+        (step(1, "Task_CreateOrder", StepStatus.ERROR, checks=(), error="connection refused"),),
+        data_row_label="Ada",
+        repeat_index=1,
+    )
+    (failure,) = failures_of(example_report((*example_runs()[:2], errored)))
+    assert failure.status is TestRunStatus.ERROR
+    assert failure.line() == (
+        "ERROR retry then ship [row 0: Ada] #2 at step 1 Task_CreateOrder (CreateOrder): "
+        "connection refused"
+    )
+
+
+def test_passed_skipped_and_cancelled_runs_are_not_failures() -> None:
+    runs = (
+        *example_runs()[:2],
+        make_run(4, "declined, give up", TestRunStatus.SKIPPED, ()),
+        make_run(5, "declined, give up", TestRunStatus.CANCELLED, ()),
+    )
+    assert failures_of(example_report(runs)) == []
+
+
+def test_a_failure_without_a_step_says_the_run_error() -> None:
+    line = failure_line(
+        {
+            "scenario": "s",
+            "status": "FAILED_STUCK",
+            "data_row": None,
+            "repeat": 1,
+            "step": None,
+            "element_id": None,
+            "check": None,
+            "error": "lease expired 3 times",
+        }
+    )
+    assert line == "FAILED_STUCK s: lease expired 3 times"
+
+
+def test_a_data_row_is_named_by_a_name_like_column_else_its_first_text() -> None:
+    assert row_label({"sku": "B-1", "customer": "Ada Lovelace", "quantity": 2}) == "Ada Lovelace"
+    assert row_label({"order_id": 17, "note": "x"}) == "17"
+    assert row_label({"b": "second", "a": "first"}) == "first"
+    assert row_label({"quantity": 2, "flag": True}) is None
