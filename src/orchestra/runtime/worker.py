@@ -10,6 +10,8 @@ One worker executes up to `concurrency` runs at once. Its loops:
   that one goes back to the queue once the database is back, if no one took it meanwhile;
 - sweep: the scheduler's periodic pass (queue ready runs, skip unreachable ones, close finished
   suite runs) and the reaper (FAILED_STUCK), so no wake-up is ever lost.
+- announce: tells the API's event streams which suite runs had runs end here, at most ten
+  times a second (`runtime.announcer`).
 On `stop` (SIGTERM) it claims nothing more, lets each run finish its current step, checkpoints,
 releases the runs back to QUEUED (and those it left while the database was away), and returns
 within `drain_seconds`.
@@ -40,6 +42,7 @@ from psycopg_pool import AsyncConnectionPool
 from orchestra.domain.records import StoredScenario
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.errors import StoreError
+from orchestra.runtime.announcer import EndAnnouncer
 from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.interpreter import (
     Draining,
@@ -134,6 +137,7 @@ class Worker:
         self.listen_url = listen_url
         self.stats = WorkerStats()
         self.observer: Observer = observer or Unobserved()
+        self._announcer = EndAnnouncer(pool)
         self._active: dict[int, _Active] = {}
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
@@ -168,6 +172,7 @@ class Worker:
                 asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
                 asyncio.create_task(self._sweep_loop(), name="sweep"),
                 asyncio.create_task(self._listen_loop(), name="listen"),
+                asyncio.create_task(self._announcer.run(), name="announce"),
             ]
             try:
                 await self._claim_loop(stop)
@@ -326,6 +331,7 @@ class Worker:
                 active.interpreter = interpreter
             await interpreter.run()
             self.stats.finished += 1
+            self._announcer.ended(claimed.suite_run_id)
         except LeaseLost:
             await self._count_refused(claimed)
         except Parked as parked:
@@ -420,6 +426,7 @@ class Worker:
         if await self._last_write(claimed, end, "end"):
             self.stats.finished += 1
             self.observer.run_ended(TestRunStatus.ERROR)
+            self._announcer.ended(claimed.suite_run_id)
 
     def _ending(self, claimed: ClaimedRun) -> None:
         """The run's lease ends with the write about to be committed (its release, its end):

@@ -3,7 +3,8 @@ notification (a dropped connection, a server restart) costs a poll interval, nev
 
 Channels: `orchestra_runs` (runs to claim: a suite run created, runs queued or released, a
 barrier met) and `orchestra_events` (test runs of the suite run named by the payload ended,
-or it ended: what an event stream waits for). `listen` holds one connection for a caller;
+or it ended: what an event stream waits for; sent by the workers' `EndAnnouncer`, the sweeper,
+a suite run's closing and its cancel). `listen` holds one connection for a caller;
 `Wakeups` shares one among many waiters (the API's event streams).
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import aiohttp
@@ -22,11 +22,19 @@ from orchestra.examples.order import (
     example_path,
 )
 from orchestra.examples.order.sut import run_example_sut
+from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.services.watching import EventTimes
 from orchestra.store.database import Database
 from tests.integration.api.conftest import TOKEN, Client, serving
 from tests.integration.api.test_suites_and_runs import YAML, configure, generate, start_run
+from tests.integration.runtime.support import (
+    ScriptedExecutor,
+    factory_for,
+    scenario,
+    step,
+    store_suite,
+)
 
 SUT_TOKEN = "sut-token"
 
@@ -94,7 +102,7 @@ async def test_unknown_test_runs_and_suite_runs_are_404(api: Client) -> None:
     assert (await api.get("/test-runs/1", token=None)).status == 401
 
 
-async def server_sent(api: Client, path: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+async def server_sent(api: Client, path: str) -> AsyncGenerator[tuple[str, dict[str, Any]]]:
     headers = {"Authorization": f"Bearer {api.token}"}
     async with api.session.get(api.url + path, headers=headers) as response:
         assert response.status == 200
@@ -228,3 +236,31 @@ async def test_a_test_run_shows_the_leases_it_lost_with_the_worker_that_held_eac
     assert detail["status"] == "RUNNING"
     assert [lease["worker"] for lease in detail["lost_leases"]] == ["crashed-worker"]
     assert detail["attempts"] == 2
+
+
+async def test_a_run_ending_reaches_the_stream_at_once_while_the_others_still_run(
+    settings: Settings, db: Database
+) -> None:
+    suite = await store_suite(
+        db,
+        [scenario("quick", [step(0, "a", sleep=0.5)]), scenario("slow", [step(0, "b", sleep=5)])],
+    )
+    suite_run = await running.start_suite_run(db, suite.id)
+    # neither the stream's poll nor the sweeper's pass comes within the test: the worker's own
+    # announcement of the end has to wake the stream
+    options = WorkerOptions(concurrency=2, poll_seconds=0.05, sweep_seconds=60, drain_seconds=0)
+    async with serving(settings, token=TOKEN, event_times=EventTimes(poll_seconds=60)) as api:
+        stream = server_sent(api, f"/suite-runs/{suite_run.id}/events")
+        assert (await anext(stream))[0] == "progress"
+        worker = Worker(db.pool, factory_for(ScriptedExecutor()), options, listen_url=db.server.url)
+        stop = asyncio.Event()
+        working = asyncio.create_task(worker.run(stop))
+        try:
+            async with asyncio.timeout(3):  # the slow run is still in its step
+                async for name, data in stream:
+                    if name == "test-run" and data["status"] == "PASSED":
+                        break
+        finally:
+            stop.set()
+            await asyncio.wait_for(working, 10)
+        await stream.aclose()
