@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 
-from orchestra.api.bodies import MULTIPART_ROOM, BodyLimit
+from orchestra.api.bodies import MULTIPART_ROOM, BodyLimit, TokenGate
 from orchestra.api.deps import bearer_token
 from orchestra.api.docs import install_docs
 from orchestra.api.errors import install_error_handlers
@@ -43,6 +43,12 @@ from orchestra.store.notifications import Wakeups
 DESCRIPTION = """Import BPMN processes, generate test suites, start suite runs and read their
 reports. Suite runs are executed by `orchestra worker` processes sharing the same database.
 Errors answer `{"error": ..., "message": ..., ...details}` with the status their class says."""
+
+
+# without a token: the probe, and the /docs page with its assets (they hold no data; the page
+# asks for the token, then loads /openapi.json with it)
+OPEN_PATHS = frozenset({"/health", "/docs"})
+OPEN_PREFIXES = ("/docs/assets/",)
 
 
 def create_app(
@@ -86,6 +92,10 @@ def create_app(
     app.state.stopping = asyncio.Event()  # set by `ApiServer` as it stops: streams end
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=limits.max_bytes + MULTIPART_ROOM)
+    if token is not None:  # added last, so it runs first: no body is read without the token
+        app.add_middleware(
+            TokenGate, token=token, open_paths=OPEN_PATHS, open_prefixes=OPEN_PREFIXES
+        )
     guarded = [Depends(bearer_token(token))] if token is not None else []
     app.include_router(health.router)
     for area in (processes, suites, config, suite_runs, test_runs, protocols, metrics):

@@ -8,8 +8,9 @@ A scenario runs once per row when a suite run names a data set.
 from __future__ import annotations
 
 import csv
-import io
 import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from orchestra.binding.yamlsource import Problem, Source, locate, parse, read_te
 from orchestra.errors import BindingRefused
 
 MAX_ROWS = 100_000
+MAX_COLUMNS = 1_000
 
 Row = dict[str, Any]
 Rows = Annotated[list[Row], Field(min_length=1, max_length=MAX_ROWS)]
@@ -40,6 +42,38 @@ def data_set_adapter() -> TypeAdapter[Any]:
 
 
 _DOC = "Rows of test data: each a mapping of column to value, `{{ data.COLUMN }}` in templates."
+
+
+@dataclass(frozen=True, slots=True)
+class DataSetText:
+    """A data set's rows as the JSON array text stored, with what a summary says of them."""
+
+    json: str
+    rows: int
+    columns: tuple[str, ...]
+
+
+def read_dataset_json(path: str | Path) -> DataSetText:
+    path = Path(path)
+    return dataset_json(read_text_file(path, "data set"), path.name)
+
+
+def dataset_json(text: str, name: str) -> DataSetText:
+    """`parse_dataset`, written as JSON text. A CSV's rows are written one by one as they
+    are read, never all held as Python values: the memory stays a small multiple of the
+    text's size (a YAML or JSON file is parsed whole first)."""
+    if Path(name).suffix.lower() == ".csv":
+        rows: Iterable[dict[str, Any]] = _csv_records(text, name)
+    else:
+        rows = parse_dataset(text, name)
+    parts: list[str] = []
+    columns: set[str] = set()
+    for row in rows:
+        parts.append(json.dumps(row, ensure_ascii=False, allow_nan=False))
+        columns.update(row)
+    if not parts:
+        raise BindingRefused(f"{name}: the data set has no rows")
+    return DataSetText("[" + ",".join(parts) + "]", len(parts), tuple(sorted(columns)))
 
 
 def load_dataset(path: str | Path) -> list[dict[str, Any]]:
@@ -64,19 +98,37 @@ def parse_dataset(text: str, name: str) -> list[dict[str, Any]]:
 
 
 def _csv_rows(text: str, name: str) -> list[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(text))
-    rows: list[dict[str, Any]] = []
+    return list(_csv_records(text, name))
+
+
+def _csv_records(text: str, name: str) -> Iterator[dict[str, Any]]:
+    """The rows of a CSV text one by one, refused as soon as one passes a limit."""
+    reader = csv.DictReader(_lines(text))
+    count = 0
     try:
         _check_header(reader, name)
         for row in reader:
+            if count == MAX_ROWS:  # refused while reading, not once all is built
+                raise BindingRefused(f"{name}: more than the {MAX_ROWS} rows allowed")
             if None in row or any(value is None for value in row.values()):
                 line = reader.line_num
                 raise BindingRefused(f"{name}:{line}: the row has not as many values as the header")
-            rows.append(dict(row))
+            count += 1
+            yield dict(row)
     except csv.Error as exc:  # a field above the csv module's limit (128 KiB)
         line = reader.line_num + 1  # the record being read when it failed
         raise BindingRefused(f"{name}:{line}: not valid CSV: {exc}") from exc
-    return rows
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text`, ends kept, one at a time: a StringIO would copy the whole text
+    (four bytes a character)."""
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        end = size if end == -1 else end + 1
+        yield text[start:end]
+        start = end
 
 
 def _check_header(reader: csv.DictReader[str], name: str) -> None:
@@ -85,6 +137,8 @@ def _check_header(reader: csv.DictReader[str], name: str) -> None:
     if reader.fieldnames is None:
         return
     names = [column.strip() for column in reader.fieldnames]
+    if len(names) > MAX_COLUMNS:
+        raise BindingRefused(f"{name}:1: {len(names)} columns, more than the {MAX_COLUMNS} allowed")
     if "" in names:
         raise BindingRefused(f"{name}:1: column {names.index('') + 1} of the header has no name")
     if len(set(names)) != len(names):
@@ -105,12 +159,16 @@ def _structured_rows(text: str, name: str, suffix: str) -> list[dict[str, Any]]:
     if not isinstance(value, list):
         problem = Problem("", None, "expected a list of rows (or a mapping with a `rows` list)")
         raise refusal(source, [problem])
+    if len(value) > MAX_ROWS:
+        raise BindingRefused(f"{name}: {len(value)} rows, more than the {MAX_ROWS} allowed")
     for index, row in enumerate(value):
-        if not isinstance(row, dict):
+        if not isinstance(row, dict) or len(row) > MAX_COLUMNS:
             loc = [*prefix, index]
             line = locate(tree, loc, source) if tree is not None else None
-            where = f"rows[{index}]"
-            raise refusal(source, [Problem(where, line, "a row must be a mapping")])
+            why = "a row must be a mapping"
+            if isinstance(row, dict):
+                why = f"{len(row)} columns, more than the {MAX_COLUMNS} allowed"
+            raise refusal(source, [Problem(f"rows[{index}]", line, why)])
     data_set_adapter().validate_python(value)  # what the shipped JSON Schema says, too
     return value
 

@@ -50,6 +50,7 @@ from orchestra.protocols.base import (
     TransportError,
 )
 from orchestra.protocols.registry import ProtocolRegistry, protocol_registry
+from orchestra.protocols.replay import ReplayPolicy
 from orchestra.protocols.retry import RetryPolicy, retry_after
 
 BODY_LIMIT = 64 * 1024
@@ -69,6 +70,17 @@ def step_view(outcome: StepOutcome) -> dict[str, Any]:
         "saved": outcome.saved,
         "exports": outcome.exports,
     }
+
+
+def _as_replay(
+    result: CheckResult, view: ResponseView, replaying: ReplayPolicy | None
+) -> CheckResult:
+    """A failed status check of a re-send passes when the status is one of `replay.status`."""
+    if result.passed or replaying is None or not replaying.accepts(view.status):
+        return result
+    statuses = ", ".join(map(str, replaying.status))
+    why = f"accepted as the answer to a re-send (replay.status: [{statuses}])"
+    return result.model_copy(update={"passed": True, "message": why})
 
 
 def _polls(polls: int, eventually: Eventually) -> str:
@@ -147,7 +159,10 @@ class StepExecutor:
             self._redactor.with_secrets(ctx.secrets.values()) if ctx.secrets else self._redactor
         )
         duration_ms = (time.perf_counter() - started) * 1000.0
-        return run.outcome(started_at, duration_ms, redactor, self._body_limit)
+        outcome = run.outcome(started_at, duration_ms, redactor, self._body_limit)
+        if ctx.resending is not None and step.kind is not StepKind.BARRIER:
+            return outcome.model_copy(update={"resent_after": ctx.resending})
+        return outcome
 
     async def _run(self, step: ScenarioStep, ctx: StepContext, run: Execution) -> None:
         if step.kind is StepKind.BARRIER:
@@ -227,6 +242,8 @@ class StepExecutor:
         protocol = self._client(compiled.spec.action.protocol)  # type: ignore[union-attr]
         eventually = compiled.spec.eventually
         deadline = self._clock() + eventually.timeout if eventually else 0.0
+        action = compiled.spec.action
+        replaying = action.replay if action is not None and ctx.resending is not None else None
         polls = 0
         while True:
             polls += 1
@@ -234,7 +251,7 @@ class StepExecutor:
                 view = await self._send(
                     protocol, request, compiled, run, where, deadline if eventually else None
                 )
-                self._judge(compiled, view, ns, expected, run, where)
+                self._judge(compiled, view, ns, expected, run, where, replaying)
             except StepError as exc:
                 # No answer yet, or one that cannot be judged yet (a gateway's HTML page, a
                 # field not there yet): polling waits for the SUT to come up too.
@@ -326,13 +343,15 @@ class StepExecutor:
         expected: list[Any],
         run: Execution,
         where: str,
+        replaying: ReplayPolicy | None = None,
     ) -> None:
         """Every check judged, each on its own: a status that does not hold FAILS the step
         even when the body cannot be read as JSON (an HTML 404 page); a check that cannot be
-        judged ends it in ERROR only when every check that could be judged held."""
+        judged ends it in ERROR only when every check that could be judged held. A re-send
+        (`replaying`: its action's `replay`) also passes its status checks with a replay status."""
         results: list[CheckResult] = []
         if view is not None and not compiled.status_checked:
-            results.append(default_status_result(view))
+            results.append(_as_replay(default_status_result(view), view, replaying))
         with_response: Namespaces | None = None
         unjudged: list[str] = []  # why each check that could not be judged was not
         for check, value in zip(compiled.checks, expected, strict=True):
@@ -345,7 +364,10 @@ class StepExecutor:
                 scope = with_response
                 value = render(check.expected, scope, where, f"check {check.name}")
             try:
-                results.append(check.evaluate(view, scope, value))
+                result = check.evaluate(view, scope, value)
+                if check.check.kind == "status" and view is not None:
+                    result = _as_replay(result, view, replaying)
+                results.append(result)
             except CheckError as exc:
                 unjudged.append(f"check {check.name}: {exc.message}")
                 results.append(not_judged(check.name, value, exc.message))

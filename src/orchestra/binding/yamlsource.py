@@ -93,6 +93,7 @@ def parse(source: Source) -> tuple[Any, Any]:
         problem = Problem("", None, f"nested more than {MAX_DEPTH} levels deep")
         raise refusal(source, [problem]) from exc
     try:
+        _check_expansion(tree)  # before expanding: an alias bomb is refused at its size
         return plain(tree, [MAX_NODES]), tree
     except OverflowError as exc:
         problem = Problem("", None, f"more than {MAX_NODES} values (aliases expanding?)")
@@ -114,6 +115,39 @@ class UnfitValue(Exception):
         super().__init__(message)
         self.loc = loc
         self.message = message
+
+
+def _check_expansion(tree: Any) -> None:
+    """Raise OverflowError when the values `plain` would build pass MAX_NODES, counting each
+    node shared by aliases once per use but walking it once: a 359-byte file of nested aliases
+    (a "billion laughs") is refused after reading its few nodes, not after building millions.
+    A recursive alias is left to `plain`, which refuses it at MAX_DEPTH."""
+    sizes: dict[int, int] = {}
+    walking: set[int] = set()
+
+    def size(node: Any) -> int:
+        if not isinstance(node, dict | list):
+            return 1
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in walking:  # recursive: `plain` says where
+            return 1
+        walking.add(id(node))
+        children = node.values() if isinstance(node, dict) else node
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > MAX_NODES:
+                raise OverflowError
+        walking.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    try:
+        size(tree)
+    except RecursionError as exc:  # nesting beyond Python's stack: deeper than MAX_DEPTH
+        raise UnfitValue((), f"nested more than {MAX_DEPTH} levels deep") from exc
 
 
 def plain(node: Any, budget: list[int] | None = None, loc: tuple[int | str, ...] = ()) -> Any:

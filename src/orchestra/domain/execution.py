@@ -36,6 +36,8 @@ class StepContext(Frozen):
     suite: dict[str, Any] = Field(default_factory=dict)  # SuiteRun.context
     env: dict[str, Any] = Field(default_factory=dict)  # the environment's configuration
     secrets: dict[str, str] = Field(default_factory=dict)  # resolved at run time, never stored
+    # a re-send: the claim that lost its lease while this step may have reached the SUT
+    resending: int | None = None
 
 
 NO_MATCH = "no match"  # what reports show for a check whose subject is not there (`found`)
@@ -64,5 +66,6 @@ class StepOutcome(Frozen):
     checks: tuple[CheckResult, ...] = ()
     error: str | None = None  # why the step is FAILED or ERROR, naming the culprit
     attempts: int = 1  # requests made (retries and polls)
+    resent_after: int | None = None  # a re-send: the claim whose lease was lost (`resending`)
     saved: dict[str, Any] = Field(default_factory=dict)  # `save`: into the run's vars
     exports: dict[str, Any] = Field(default_factory=dict)  # `exportAs`: into SuiteRun.context

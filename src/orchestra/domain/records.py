@@ -128,6 +128,7 @@ class StepResult(Frozen):
     checks: tuple[dict[str, Any], ...] = ()
     error: str | None = None
     attempts: int = 1  # requests made: retries and `eventually` polls (StepOutcome.attempts)
+    resent_after: int | None = None  # a re-send: the claim that lost its lease (since 0005)
     recorded_at: datetime | None = None
 
 

@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from orchestra.protocols.replay import ReplayPolicy
 from orchestra.protocols.retry import RetryPolicy, legacy_policy
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP field name (RFC 9110)
@@ -84,7 +85,7 @@ class ActionSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     COMMON: ClassVar[frozenset[str]] = frozenset(
-        {"protocol", "service", "timeout", "retries", "retry"}
+        {"protocol", "service", "timeout", "retries", "retry", "replay"}
     )
 
     protocol: str
@@ -92,6 +93,7 @@ class ActionSpec(BaseModel):
     timeout: float | None = Field(default=None, gt=0)  # seconds, per request
     retries: int = Field(default=0, ge=0, le=10)  # on transport errors only (the older form)
     retry: RetryPolicy | None = None  # transient failures sent again (see protocols.retry)
+    replay: ReplayPolicy | None = None  # statuses accepted for a re-send (protocols.replay)
 
     @model_validator(mode="after")
     def _one_retry_form(self) -> ActionSpec:

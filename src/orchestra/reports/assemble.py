@@ -205,6 +205,7 @@ def step_from_result(
         checks=tuple(_check(raw) for raw in result.checks),
         error=result.error,
         requests=result.attempts,
+        resent_after=result.resent_after,
     )
 
 

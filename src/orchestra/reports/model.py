@@ -108,6 +108,10 @@ class StepReport(Documented):
     """Requests made for this step, retries and `eventually` polls included (stored since
     schema 0004; a result stored before reads 1); 0 for a step that never ran, None when not
     known."""
+    resent_after: int | None = None
+    """For a re-send, the claim (as `attempt` counts them) whose lease was lost while this
+    step was in flight: its request may have reached the SUT then, and this one was sent again
+    with the same idempotency key (stored since schema 0005); None for a first send."""
 
 
 def barrier_anchor(step: ScenarioStep | None, next_element: str | None = None) -> str | None:
@@ -151,6 +155,7 @@ def step_report(
         checks=outcome.checks,
         error=outcome.error,
         requests=outcome.attempts,
+        resent_after=outcome.resent_after,
     )
 
 

@@ -74,7 +74,7 @@ def step_lines(step: StepReport, try_number: int = 1) -> list[str]:
     requests = f", {step.requests} requests" if step.requests and step.requests > 1 else ""
     lines = [
         f"{step_title(step)}: {step.status.value} in {format_ms(step.duration_ms)}"
-        f" (try {try_number}{requests})"
+        f" (try {try_number}{requests}{resent(step)})"
     ]
     if step.request is not None:
         lines.append(f"  request:  {show(step.request)}")
@@ -89,6 +89,13 @@ def step_lines(step: StepReport, try_number: int = 1) -> list[str]:
     if step.error:
         lines.append(f"  error: {step.error}")
     return lines
+
+
+def resent(step: StepReport) -> str:
+    """`, re-sent after claim 1 lost its lease` for a re-send, else nothing."""
+    if step.resent_after is None:
+        return ""
+    return f", re-sent after claim {step.resent_after} lost its lease"
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -112,6 +119,8 @@ def failure_message(run: TestRunReport) -> str:
         why += f"{READ_MARK}{read}" if read else ""
     else:
         why = step.error or run.error or step.status.value
+    if step.resent_after is not None:  # said before the detail the message may be cut in
+        why = f"(a re-send after claim {step.resent_after} lost its lease) {why}"
     return one_line(f"{step_label(step)}: {why}")
 
 

@@ -18,7 +18,7 @@ from orchestra.domain.records import StoredScenario
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.runtime.commits import GroupCommitter
-from orchestra.runtime.plan import Block, StepSequence, build_plan
+from orchestra.runtime.plan import Block, StepSequence, build_plan, next_steps
 from orchestra.runtime.ports import Executor, Observer, Unobserved
 from orchestra.store.runs import Checkpoint, ClaimedRun, Completion, RunRepository
 
@@ -133,6 +133,7 @@ class RunInterpreter:
         self.steps_done = 0  # steps this interpreter executed and recorded
         self._stop_branches = False
         self._checkpointing = asyncio.Lock()  # a run's checkpoints commit in order
+        self._resends: dict[int, int] = {}  # position -> the lost claim it may have reached
         self.identity = RunIdentity(
             suite_run_id=claimed.suite_run_id,
             test_run_id=claimed.id,
@@ -146,6 +147,7 @@ class RunInterpreter:
         Draining when the run must be left (released) rather than completed."""
         plan = build_plan([s.step for s in self.scenario.steps])
         self._last_position = _final_position(plan)
+        self._resends = _resends(plan, self.claimed.lost, self.state.done)
         try:
             self._stop_if_failed_before()
             await self._sequence(plan)
@@ -215,17 +217,19 @@ class RunInterpreter:
     async def _execute(self, step: ScenarioStep) -> StepOutcome:
         started = time.time()
         try:
-            return await self.shared.executor.execute(step, self._context())
+            return await self.shared.executor.execute(step, self._context(step))
         except Exception as exc:  # an executor bug must end the run, not hang it
             return StepOutcome(
                 status=StepStatus.ERROR,
                 started_at=started,
                 duration_ms=(time.time() - started) * 1000,
                 error=f"internal error in the executor: {type(exc).__name__}: {exc}",
+                resent_after=self._resends.get(step.position),
             )
 
-    def _context(self) -> StepContext:
+    def _context(self, step: ScenarioStep) -> StepContext:
         return StepContext(
+            resending=self._resends.get(step.position),
             run=self.identity,
             data=self.claimed.data_row,
             vars=self.state.vars,
@@ -375,6 +379,19 @@ def _barrier_outcome(
         response=response,
         error=error,
     )
+
+
+def _resends(
+    plan: StepSequence, lost: dict[str, Any] | None, done: dict[str, str]
+) -> dict[int, int]:
+    """The steps that are re-sends (position -> the claim that lost its lease): those the lost
+    claim had in flight (next after what it had checkpointed) and not done since."""
+    if not lost:
+        return {}
+    lost_done = {int(position) for position in lost.get("done", {})}
+    attempt = int(lost["attempt"])
+    flying = next_steps(plan, lost_done)
+    return {s.position: attempt for s in flying if str(s.position) not in done}
 
 
 def _final_position(plan: StepSequence) -> int | None:

@@ -35,6 +35,7 @@ BINDINGS: dict[str, dict[str, str]] = {
         "timeout": "Seconds for one request (default: the service's, else the environment's).",
         "retries": "Older form of `retry`: transport errors only, 0-10 times.",
         "retry": f"Transient failures sent again: {{on, attempts, backoff, jitter}}. {_B}#retry",
+        "replay": f"Statuses also accepted when the step is a re-send after a crash: {{status}}. {_B}#replay",
         "method": "GET, POST, PUT, PATCH, DELETE, HEAD or OPTIONS.",
         "path": "Relative to the service's base_url (an absolute URL is used as it is); not encoded.",
         "headers": "Laid over the environment's, the service's and defaults.headers.",
@@ -51,6 +52,9 @@ BINDINGS: dict[str, dict[str, str]] = {
         "delay": "Seconds before the second attempt (default 0.5).",
         "max_delay": "The longest wait, in seconds (default 30). Retry-After wins, up to the step's deadline.",
         "jitter": "Wait a random half-to-all of the computed time (default true).",
+    },
+    "ReplayPolicy": {
+        "status": "HTTP statuses the SUT may answer a re-sent request with (only for a re-send).",
     },
     "Eventually": {
         "timeout": "Seconds to keep polling (required, at most a week).",

@@ -9,10 +9,11 @@ taken for a file name.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
-from orchestra.binding.datasets import load_dataset, parse_dataset
+from orchestra.binding.datasets import dataset_json, read_dataset_json
 from orchestra.binding.environment import (
     EnvironmentSpec,
     load_environment,
@@ -30,10 +31,14 @@ async def import_data_set(db: Database, name: str, path: Path | Source) -> dict[
     """`path`'s rows as data set `name`; a Source's format comes from its name's suffix."""
     if not name.strip():
         raise UsageError("a data set needs a name")
-    rows = parse_dataset(path.text, path.name) if isinstance(path, Source) else load_dataset(path)
+    # parsed and written as JSON in a thread: a large file must not hold the event loop
+    if isinstance(path, Source):
+        data = await asyncio.to_thread(dataset_json, path.text, path.name)
+    else:
+        data = await asyncio.to_thread(read_dataset_json, path)
     async with db.transaction() as uow:
-        stored = await uow.config.upsert_data_set(name, rows)
-    return _data_set_summary(stored)
+        stored_id = await uow.config.store_data_set_json(name, data.json)
+    return {"data_set": name, "id": stored_id, "rows": data.rows, "columns": list(data.columns)}
 
 
 def _data_set_summary(stored: DataSet) -> dict[str, Any]:
@@ -42,7 +47,10 @@ def _data_set_summary(stored: DataSet) -> dict[str, Any]:
 
 
 async def apply_environment(db: Database, path: Path | Source) -> dict[str, Any]:
-    spec = parse_environment(path) if isinstance(path, Source) else load_environment(path)
+    if isinstance(path, Source):
+        spec = await asyncio.to_thread(parse_environment, path)
+    else:
+        spec = await asyncio.to_thread(load_environment, path)
     configuration = spec.model_dump(mode="json")
     async with db.transaction() as uow:
         stored = await uow.config.upsert_environment(spec.name, configuration, spec.references())

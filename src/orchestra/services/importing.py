@@ -7,6 +7,7 @@ keyed by its BPMN id: the same content again is the same version, changed conten
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import re
 from collections import Counter
@@ -126,7 +127,10 @@ async def import_bpmn(
     """Store every process of one BPMN file, or refuse the file and store nothing."""
     from orchestra.bpmn import checksum
 
-    model = validated_model(data, source=source, limits=limits, strict=strict)
+    # parsed in a thread: a large model must not hold the event loop (the API's other requests)
+    model = await asyncio.to_thread(
+        validated_model, data, source=source, limits=limits, strict=strict
+    )
     text = decode_source(data)
     imported: list[ImportedProcess] = []
     for graph in model.processes:

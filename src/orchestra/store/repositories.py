@@ -224,9 +224,16 @@ class ConfigRepository(Repository):
     """Data sets and environments: named, replaced as a whole by a new import."""
 
     async def upsert_data_set(self, name: str, rows: Sequence[dict[str, Any]]) -> DataSet:
+        # As Jsonb, not text: a value PostgreSQL refuses (NaN) is then named in the refusal.
         row = await self._one("upsert_data_set", name=name, rows=Jsonb(list(rows)))
         assert row is not None
-        return DataSet.model_validate(row)
+        return DataSet.model_construct(id=int(row["id"]), name=name, rows=tuple(rows))
+
+    async def store_data_set_json(self, name: str, rows_json: str) -> int:
+        """Store data set `name` from its rows' JSON array text; its id."""
+        row = await self._one("upsert_data_set", name=name, rows=rows_json)
+        assert row is not None
+        return int(row["id"])
 
     async def data_set(self, name: str) -> DataSet | None:
         row = await self._one("get_data_set", name=name)

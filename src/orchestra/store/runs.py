@@ -39,6 +39,8 @@ class ClaimedRun:
     attempt: int
     execution_context: dict[str, Any]
     suite_context: dict[str, Any]  # SuiteRun.context when the run was claimed
+    # the last lease the run lost, {"attempt": claim, "done": position -> status}, if any
+    lost: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,6 +432,7 @@ class RunRepository(Repository):
             checks=Jsonb([c.model_dump(mode="json") for c in outcome.checks]),
             error=outcome.error,
             attempts=outcome.attempts,
+            resent_after=outcome.resent_after,
             exports=Jsonb(outcome.exports),
         )
         return row is not None and int(row["fenced"]) == 1
@@ -650,5 +653,6 @@ def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:
         "checks": [c.model_dump(mode="json") for c in outcome.checks],
         "error": outcome.error,
         "attempts": outcome.attempts if outcome.attempts != 1 else None,  # SQL's default: 1
+        "resent_after": outcome.resent_after,
     }
     return {key: value for key, value in row.items() if value is not None}

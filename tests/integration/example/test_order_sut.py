@@ -196,12 +196,20 @@ async def test_an_unknown_order_is_not_found(shop: Shop) -> None:
     assert (status, body) == (404, {"error": "no order 'ord-99999'"})
 
 
-async def test_a_repeated_idempotency_key_returns_the_first_order(shop: Shop) -> None:
+async def test_a_repeated_idempotency_key_replays_the_first_answer(shop: Shop) -> None:
     headers = {"Idempotency-Key": "run-1-step-2"}
     first = await shop.call("POST", "/orders", _order_body("FR", 1), headers=headers)
     again = await shop.call("POST", "/orders", _order_body("FR", 1), headers=headers)
-    assert (first[0], again[0]) == (201, 200)
-    assert first[1]["id"] == again[1]["id"]
+    assert (first[0], again[0]) == (201, 201)
+    assert first[1] == again[1]
+
+
+async def test_a_repeated_idempotency_key_with_another_payload_is_refused(shop: Shop) -> None:
+    headers = {"Idempotency-Key": "run-1-step-3"}
+    first = await shop.call("POST", "/orders", _order_body("FR", 1), headers=headers)
+    other = await shop.call("POST", "/orders", _order_body("FR", 2), headers=headers)
+    assert (first[0], other[0]) == (201, 422)
+    assert "another payload" in other[1]["error"]
 
 
 async def test_a_command_repeated_with_its_key_is_polled_not_run_again(shop: Shop) -> None:
@@ -213,7 +221,7 @@ async def test_a_command_repeated_with_its_key_is_polled_not_run_again(shop: Sho
     deadline = time.monotonic() + 3
     while first["payment"]["state"] == "PENDING" and time.monotonic() < deadline:
         status, first = await shop.call("POST", pay, {"card": GOOD_CARD}, headers=headers)
-        assert status == 200
+        assert status == 202  # the status first answered; the order as it is now
     assert first["payment"] == {"state": "ACCEPTED", "attempts": 1}
 
 

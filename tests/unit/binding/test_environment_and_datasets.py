@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestra.binding.datasets import load_dataset
+from orchestra.binding.datasets import MAX_COLUMNS, MAX_ROWS, load_dataset, parse_dataset
 from orchestra.binding.environment import (
     EnvironmentSpec,
     load_environment,
@@ -341,3 +341,18 @@ def test_secrets_are_declared_or_credentials_and_the_other_variables_are_plain()
     assert spec.public_references() == {"ORDERS_URL", "TENANT"}
     values = dict.fromkeys(spec.references(), "h") | {"ORDERS_URL": "http://o"}
     assert resolved_environment(spec, values).services["billing"].base_url == "https://h/v1"
+
+
+def test_a_csv_data_set_above_the_row_limit_is_refused_while_read() -> None:
+    text = "a\n" + "1\n" * (MAX_ROWS + 5)
+    with pytest.raises(BindingRefused, match=f"more than the {MAX_ROWS} rows allowed"):
+        parse_dataset(text, "many.csv")
+
+
+def test_a_data_set_wider_than_the_column_limit_is_refused() -> None:
+    header = ",".join(f"c{n}" for n in range(MAX_COLUMNS + 1))
+    with pytest.raises(BindingRefused, match=f"more than the {MAX_COLUMNS} allowed"):
+        parse_dataset(header + "\n" + ",".join(["1"] * (MAX_COLUMNS + 1)) + "\n", "wide.csv")
+    row = "{" + ",".join(f'"c{n}": 1' for n in range(MAX_COLUMNS + 1)) + "}"
+    with pytest.raises(BindingRefused, match=f"more than the {MAX_COLUMNS} allowed"):
+        parse_dataset(f"[{row}]", "wide.json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,21 @@ def test_a_list_or_mapping_as_a_key_is_refused() -> None:
     message = refused("rows:\n  ? [1, 2]\n  : 3\n")
 
     assert message == "f.yaml:1: rows: a key must be text or a number, not a list or a mapping"
+
+
+def test_an_alias_bomb_is_refused_before_it_is_expanded() -> None:
+    levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        levels.append(f"{name}: &{name} [{','.join([f'*{prev}'] * 9)}]")
+    text = "\n".join(levels) + "\n"
+    assert len(text) < 400
+
+    started = time.perf_counter()
+    with pytest.raises(BindingRefused, match="aliases expanding"):
+        parse(Source("bomb.yaml", text))
+    assert time.perf_counter() - started < 1.0  # 387 million values were never built
+
+
+def test_aliases_expanding_to_fewer_values_than_the_limit_are_kept() -> None:
+    value, _ = parse(Source("ok.yaml", "a: &a [1, 2]\nb: [*a, *a]\n"))
+    assert value == {"a": [1, 2], "b": [[1, 2], [1, 2]]}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,7 +74,8 @@ class OrderService:
         self._random = random.Random(seed)
         self._ids = itertools.count(1)
         self._orders: dict[str, Order] = {}
-        self._by_idempotency_key: dict[str, str] = {}
+        # "command key" -> (order id, status first answered, payload as canonical JSON)
+        self._by_idempotency_key: dict[str, tuple[str, int, str]] = {}
         self._stock = dict(CATALOG)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -92,18 +94,34 @@ class OrderService:
 
     # -- commands -----------------------------------------------------------------------------
 
-    def replayed(self, idempotency_key: str | None, command: str) -> Order | None:
-        """The order a command with this key already acted on, as it is now; None if new.
+    def replayed(
+        self, idempotency_key: str | None, command: str, payload: Any
+    ) -> tuple[Order, int] | None:
+        """The order a command with this key already acted on, as it is now, and the status
+        it first answered; None if new. The same key with another payload is refused (422).
 
-        A client may repeat a command with the same `Idempotency-Key` (a retry, or polling
-        until the command has settled): it is not executed twice.
+        A client may repeat a command with the same `Idempotency-Key` (a retry, a re-send
+        after a crash, or polling until the command has settled): it is not executed twice,
+        and the answer keeps the original status, as the IETF Idempotency-Key draft asks.
         """
-        order_id = self._by_idempotency_key.get(f"{command} {idempotency_key}")
-        return None if idempotency_key is None or order_id is None else self._orders[order_id]
+        if idempotency_key is None:
+            return None
+        first = self._by_idempotency_key.get(f"{command} {idempotency_key}")
+        if first is None:
+            return None
+        order_id, status, fingerprint = first
+        if fingerprint != _fingerprint(payload):
+            raise CommandRefused(
+                422, "this Idempotency-Key was used with another payload: use a new key"
+            )
+        return self._orders[order_id], status
 
-    def remember(self, idempotency_key: str | None, command: str, order: Order) -> None:
+    def remember(
+        self, idempotency_key: str | None, command: str, payload: Any, order: Order, status: int
+    ) -> None:
         if idempotency_key:
-            self._by_idempotency_key[f"{command} {idempotency_key}"] = order.id
+            remembered = (order.id, status, _fingerprint(payload))
+            self._by_idempotency_key[f"{command} {idempotency_key}"] = remembered
 
     def create(self, payload: Any) -> Order:
         customer, items, address = _validated_order(payload)
@@ -221,6 +239,10 @@ class OrderService:
 async def _after(delay: float, transition: Callable[..., None], *args: Any) -> None:
     await asyncio.sleep(delay)
     transition(*args)
+
+
+def _fingerprint(payload: Any) -> str:
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _validated_order(payload: Any) -> tuple[str, list[dict[str, Any]], dict[str, str]]:

@@ -10,9 +10,11 @@
     GET  /stock/{sku}                units available
     GET  /health
 
-Every POST is a command run once per `Idempotency-Key`: repeated with the same key it is not
-run again and answers 200 with the order as it is now, so a client can poll a command until it
-has settled (Orchestra's `eventually`). A refused command (409, 422) is not remembered.
+Every POST is a command run once per `Idempotency-Key`: repeated with the same key and payload
+it is not run again and answers with the status it first answered (201, 202) and the order as it
+is now, so a client can poll a command until it has settled (Orchestra's `eventually`) and a
+re-send after a crash gets the answer the lost request got; the same key with another payload
+is refused with 422. A refused command (409, 422) is not remembered.
 
 Run it alone with `python -m orchestra.examples.order.sut --port 8765`, or inside a program with
 `async with run_example_sut() as base_url: ...` (or `with example_sut_in_thread() as base_url:`
@@ -58,12 +60,13 @@ def create_app(service: OrderService | None = None, *, token: str | None = None)
             authorized(request)
             order_id = request.path_params.get("order_id", "")
             key, scope = request.headers.get("idempotency-key"), f"{name} {order_id}"
-            replayed = orders.replayed(key, scope)
+            body = await _json(request)
+            replayed = orders.replayed(key, scope, body)
             if replayed is not None:
-                return _order(replayed, 200)
-            order = act(order_id, await _json(request))
-            orders.remember(key, scope, order)
-            return _order(order, 201 if name == "create" else 202)
+                return _order(*replayed)
+            order, status = act(order_id, body), 201 if name == "create" else 202
+            orders.remember(key, scope, body, order, status)
+            return _order(order, status)
 
         return endpoint
 

@@ -1,7 +1,8 @@
 -- name: upsert_data_set<!
-INSERT INTO test_data_set (name, rows) VALUES (:name, :rows)
+-- The rows come as JSON text and are not returned: the caller has them.
+INSERT INTO test_data_set (name, rows) VALUES (:name, CAST(:rows AS jsonb))
 ON CONFLICT (name) DO UPDATE SET rows = excluded.rows, updated_at = now()
-RETURNING id, name, rows;
+RETURNING id, name;
 
 -- name: get_data_set^
 SELECT id, name, rows FROM test_data_set WHERE name = :name;

@@ -135,7 +135,15 @@ RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.repeat_index,
                       WHEN t.data_row_index IS NULL THEN s.context
                       ELSE coalesce(s.context -> 'rows' -> (t.data_row_index::text), '{}')
                   END
-           FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context;
+           FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context,
+          -- the last lease lost ({attempt, done}): the steps it had in flight are re-sends.
+          -- One expiring now is in `expired`: a CTE's insert is invisible to the statement.
+          CASE WHEN t.lost_leases > 0 THEN coalesce(
+              (SELECT jsonb_build_object('attempt', e.attempt, 'done', e.done)
+               FROM expired e WHERE e.id = t.id),
+              (SELECT jsonb_build_object('attempt', l.attempt, 'done', l.done)
+               FROM lost_lease l WHERE l.test_run_id = t.id ORDER BY l.attempt DESC LIMIT 1))
+          END AS lost;
 
 -- name: release_orphans
 -- Runs leased to :worker that it does not execute (:ids with their :attempts are those it
@@ -201,10 +209,10 @@ WITH fenced AS (
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error,
-                             attempts)
+                             attempts, resent_after)
     SELECT id, :step_id, :position, :element_id, :branch, :attempt, :status,
            to_timestamp(:started_at), :duration_ms, :request, :response, :checks, :error,
-           :attempts
+           :attempts, :resent_after
     FROM fenced
     -- a step re-executed after its result was stored (a release that raced its commit) keeps
     -- the first result: a step is recorded once
@@ -245,11 +253,11 @@ WITH cp AS (
         step_id bigint, position integer, element_id text, branch text, status text,
         started_at double precision, duration_ms double precision, request jsonb,
         response jsonb, checks jsonb, error text, attempts integer, finish text,
-        finish_error text))
+        finish_error text, resent_after integer))
         WITH ORDINALITY AS x(
         test_run_id, worker, attempt, execution_context, step_id, position, element_id,
         branch, status, started_at, duration_ms, request, response, checks, error, attempts,
-        finish, finish_error, n)
+        finish, finish_error, resent_after, n)
 ), latest AS (
     SELECT DISTINCT ON (test_run_id, worker, attempt) * FROM cp
     ORDER BY test_run_id, worker, attempt, n DESC
@@ -275,11 +283,12 @@ WITH cp AS (
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error,
-                             attempts)
+                             attempts, resent_after)
     SELECT c.test_run_id, c.step_id, c.position, c.element_id, c.branch, c.attempt,
            CAST(c.status AS step_status), to_timestamp(c.started_at), c.duration_ms,
            c.request, c.response, coalesce(c.checks, '[]'), c.error,
-           coalesce(c.attempts, 1)  -- a row leaves it out for one request
+           coalesce(c.attempts, 1),  -- a row leaves it out for one request
+           c.resent_after
     FROM cp c
     JOIN fenced f ON f.id = c.test_run_id AND f.worker = c.worker
                  AND f.attempt = c.attempt  -- every row fenced, not only the run's last one

@@ -1,0 +1,93 @@
+"""Uploads are parsed off the event loop with their limits applied while reading: the API keeps
+answering while a large data set is processed, an alias bomb is refused at once, and a request
+without the token is refused before its body is read."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+
+from orchestra.bpmn import Limits
+from orchestra.config import Settings
+from tests.integration.api.conftest import Client, serving
+
+MiB = 1024 * 1024
+ALIAS_BOMB = b"""\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+def large_csv(size: int, rows: int = 90_000) -> bytes:
+    columns = [f"c{n}" for n in range(8)]
+    width = size // rows // len(columns) - 1
+    line = ",".join("x" * width for _ in columns)
+    return ("\n".join([",".join(columns), *([line] * rows)]) + "\n").encode()
+
+
+async def test_health_answers_while_a_20_mib_data_set_is_processed(settings: Settings) -> None:
+    body = large_csv(20 * MiB)
+    assert len(body) > 19 * MiB
+    async with serving(settings, token="t0ken", limits=Limits(max_bytes=32 * MiB)) as api:
+        upload = asyncio.create_task(
+            api.post("/data-sets/big", data=io.BytesIO(body), headers={"Content-Type": "text/csv"})
+        )
+        answered_during: list[float] = []
+        while not upload.done():
+            asked = time.perf_counter()
+            reply = await api.get("/health", token=None)
+            assert reply.status == 200
+            if not upload.done():
+                answered_during.append(time.perf_counter() - asked)
+            await asyncio.sleep(0.02)
+        assert (await upload).status == 201
+    assert answered_during, "no /health answer while the upload was processed"
+    assert max(answered_during) < 1.0, answered_during  # generous: bench_uploads measures it
+
+
+async def test_a_yaml_alias_bomb_is_refused_at_once_with_422(api: Client) -> None:
+    assert len(ALIAS_BOMB) < 400
+    started = time.perf_counter()
+    reply = await api.post(
+        "/data-sets/bomb", data=ALIAS_BOMB, headers={"Content-Type": "application/yaml"}
+    )
+    elapsed = time.perf_counter() - started
+    assert reply.status == 422
+    assert "aliases expanding" in reply.json()["message"]
+    assert elapsed < 1.0  # a billion values were never built
+
+
+async def test_a_huge_body_without_a_token_is_refused_with_401_not_413(api: Client) -> None:
+    body = b"x" * (80 * MiB)  # above any limit
+    for path in ("/data-sets/big", "/processes", "/environments"):
+        data = io.BytesIO(body)
+        reply = await api.post(path, token=None, data=data, headers={"Content-Type": "text/csv"})
+        assert reply.status == 401, (path, reply.body[:200])
+        assert reply.json()["error"] == "AuthenticationRefused"
+
+
+async def test_a_wrong_token_is_refused_before_the_body_too(api: Client) -> None:
+    reply = await api.post(
+        "/data-sets/big",
+        token="wrong",
+        data=io.BytesIO(b"x" * (80 * MiB)),
+        headers={"Content-Type": "text/csv"},
+    )
+    assert reply.status == 401
+    assert reply.json()["message"] == "the bearer token is not the server's token"
+
+
+async def test_an_environment_that_is_an_alias_bomb_is_refused_with_422(api: Client) -> None:
+    reply = await api.post(
+        "/environments", data=ALIAS_BOMB, headers={"Content-Type": "application/yaml"}
+    )
+    assert reply.status == 422
+    assert "aliases expanding" in reply.json()["message"]

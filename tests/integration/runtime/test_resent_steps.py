@@ -1,0 +1,117 @@
+"""A step re-executed after a lost lease is a re-send: recorded with the claim that was lost,
+shown by every report, and judged as the SUT's replay of the first answer, never a false
+verdict blaming the SUT for the worker's crash."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from junitparser import JUnitXml
+
+from orchestra.binding.executor import StepExecutor
+from orchestra.domain.execution import RunIdentity, StepContext
+from orchestra.domain.records import Environment
+from orchestra.domain.statuses import StepStatus, TestRunStatus
+from orchestra.examples.order.sut import run_example_sut
+from orchestra.reports import render
+from orchestra.reports.text import step_lines
+from orchestra.runtime.worker import WorkerOptions
+from orchestra.services import reporting, running
+from orchestra.store.database import Database
+from tests.integration.executor_sut import bound_step, context, environment, running_sut
+from tests.integration.runtime.support import scenario, store_suite
+
+ORDER = {
+    "customer": "ada",
+    "items": [{"sku": "BOOK-1", "quantity": 1}],
+    "address": {"country": "FR"},
+}
+CREATE = {
+    "action": {"method": "POST", "service": "api", "path": "/orders", "json": ORDER},
+    "checks": [{"status": 201}],
+    "save": {"order_id": "$.id"},
+}
+READ = {
+    "action": {"service": "api", "path": "/orders/{{ vars.order_id }}"},
+    "checks": [{"status": 200}, {"jsonpath": "$.customer", "eq": "ada"}],
+}
+
+
+@pytest.fixture
+async def example_url() -> AsyncIterator[str]:
+    async with run_example_sut() as base_url:
+        yield base_url
+
+
+async def test_a_step_sent_again_after_a_lost_lease_is_a_re_send_that_passes(
+    db: Database, example_url: str
+) -> None:
+    steps = [
+        bound_step(CREATE, element="Task_Create", position=0),
+        bound_step(READ, element="Task_Read", position=1),
+    ]
+    suite = await store_suite(db, [scenario("create", steps)])
+    suite_run = await running.start_suite_run(db, suite.id)
+    async with db.transaction() as uow:
+        (lost,) = await uow.runs.claim("worker-a", 1, lease_seconds=60)
+    # worker-a sends the create (the SUT acts on it), then dies before its checkpoint
+    async with StepExecutor(environment(example_url), {}) as executor:
+        identity = RunIdentity(
+            suite_run_id=lost.suite_run_id, test_run_id=lost.id, scenario="create", attempt=1
+        )
+        sent = await executor.execute(suite.scenarios[0].steps[0].step, StepContext(run=identity))
+    assert sent.status is StepStatus.PASSED, sent.error
+    async with db.pool.connection() as conn:
+        await conn.execute(
+            "UPDATE test_run SET lock_until = now() - interval '1 s' WHERE id = %s", [lost.id]
+        )
+
+    async def real_executor(env: Environment | None) -> StepExecutor:
+        del env
+        return StepExecutor(environment(example_url), {})
+
+    await running.work_until_done(
+        db, suite_run.id, real_executor, options=WorkerOptions(poll_seconds=0.05)
+    )
+
+    report = await reporting.load_report(db, suite_run.id)
+    (run,) = report.test_runs
+    assert run.status is TestRunStatus.PASSED, run.error
+    create, read = run.steps
+    assert (create.resent_after, read.resent_after) == (1, None)
+    assert create.response is not None
+    assert sent.response is not None
+    assert create.response["json"]["id"] == sent.response["json"]["id"]  # one order, replayed
+    assert "re-sent after claim 1 lost its lease" in step_lines(create, 2)[0]
+    document = json.loads(render(report, "json", all_runs=True))
+    steps_json = document["report"]["test_runs"][0]["steps"]
+    assert [s["resent_after"] for s in steps_json] == [1, None]
+    assert ">re-sent</span>" in render(report, "html", all_runs=True)
+    (case,) = [c for s in JUnitXml.fromstring(render(report, "junit").encode()) for c in s]
+    assert "re-sent after claim 1 lost its lease" in case.system_out
+
+
+async def test_a_re_send_accepts_the_replay_statuses_of_its_action() -> None:
+    binding = {
+        "action": {"path": "/ok", "replay": {"status": [200]}},
+        "checks": [{"status": 201}],
+    }
+    async with running_sut() as sut, StepExecutor(environment(sut.base_url), {}) as executor:
+        first = await executor.execute(bound_step(binding), context())
+        again = await executor.execute(bound_step(binding), context(resending=1))
+    assert first.status is StepStatus.FAILED  # a first send is judged by its checks alone
+    assert first.resent_after is None
+    assert again.status is StepStatus.PASSED, again.error
+    assert again.resent_after == 1
+    (status,) = again.checks
+    assert status.message is not None
+    assert "replay.status: [200]" in status.message
+
+
+async def test_a_re_send_outside_the_replay_statuses_still_fails() -> None:
+    binding = {"action": {"path": "/ok", "replay": {"status": [409]}}, "checks": [{"status": 201}]}
+    async with running_sut() as sut, StepExecutor(environment(sut.base_url), {}) as executor:
+        again = await executor.execute(bound_step(binding), context(resending=1))
+    assert again.status is StepStatus.FAILED
