@@ -2,13 +2,15 @@
 the database (lifespan), so importing this module builds nothing.
 
 Authentication: every route but `/health` wants `Authorization: Bearer <token>`, compared in
-constant time. `token=None` turns authentication off; only `orchestra serve --no-auth` asks for
-that. `/openapi.json` and `/docs` (Swagger UI, loaded from a CDN by the browser) stay open: they
-describe the API and hold no data.
+constant time, `/openapi.json` and `/metrics` included. `token=None` turns authentication off;
+only `orchestra serve --no-auth` asks for that. The `/docs` page (Swagger UI, served from the
+package) is open, holding no data, and loads the description with a token it asks for
+(`orchestra.api.docs`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -18,24 +20,44 @@ from fastapi import Depends, FastAPI
 
 from orchestra.api.bodies import MULTIPART_ROOM, BodyLimit, TokenGate
 from orchestra.api.deps import bearer_token
+from orchestra.api.docs import install_docs
 from orchestra.api.errors import install_error_handlers
-from orchestra.api.routes import config, health, processes, protocols, suite_runs, suites
+from orchestra.api.routes import (
+    config,
+    health,
+    metrics,
+    processes,
+    protocols,
+    suite_runs,
+    suites,
+    test_runs,
+)
 from orchestra.api.schemas import ErrorPublic
 from orchestra.bpmn import Limits
 from orchestra.config import Settings
 from orchestra.errors import ConfigurationError
+from orchestra.services.watching import EventTimes
 from orchestra.store.database import open_database
+from orchestra.store.notifications import Wakeups
 
 DESCRIPTION = """Import BPMN processes, generate test suites, start suite runs and read their
 reports. Suite runs are executed by `orchestra worker` processes sharing the same database.
 Errors answer `{"error": ..., "message": ..., ...details}` with the status their class says."""
 
 
-OPEN_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+# without a token: the probe, and the /docs page with its assets (they hold no data; the page
+# asks for the token, then loads /openapi.json with it)
+OPEN_PATHS = frozenset({"/health", "/docs"})
+OPEN_PREFIXES = ("/docs/assets/",)
 
 
 def create_app(
-    settings: Settings, *, token: str | None, limits: Limits | None = None, pool_size: int = 8
+    settings: Settings,
+    *,
+    token: str | None,
+    limits: Limits | None = None,
+    pool_size: int = 8,
+    event_times: EventTimes | None = None,
 ) -> FastAPI:
     if token is not None and not token.strip():
         raise ConfigurationError("the API token is empty: set ORCHESTRA_API_TOKEN to a secret")
@@ -43,8 +65,16 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        async with open_database(settings, max_size=pool_size) as database:
-            yield {"database": database, "limits": limits}
+        async with (
+            open_database(settings, max_size=pool_size) as database,
+            Wakeups.listening(database.server.url) as wakeups,
+        ):
+            yield {
+                "database": database,
+                "limits": limits,
+                "wakeups": wakeups,
+                "event_times": event_times or EventTimes(),
+            }
 
     app = FastAPI(
         title="Orchestra",
@@ -55,13 +85,20 @@ def create_app(
         # (`POST /data-sets/` was redirected to `/data-sets`, which takes GET only)
         redirect_slashes=False,
         responses={"default": {"model": ErrorPublic, "description": "A refusal"}},
+        openapi_url=None,  # served by `install_docs`, behind the token
+        docs_url=None,
+        redoc_url=None,
     )
+    app.state.stopping = asyncio.Event()  # set by `ApiServer` as it stops: streams end
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=limits.max_bytes + MULTIPART_ROOM)
     if token is not None:  # added last, so it runs first: no body is read without the token
-        app.add_middleware(TokenGate, token=token, open_paths=OPEN_PATHS)
+        app.add_middleware(
+            TokenGate, token=token, open_paths=OPEN_PATHS, open_prefixes=OPEN_PREFIXES
+        )
     guarded = [Depends(bearer_token(token))] if token is not None else []
     app.include_router(health.router)
-    for area in (processes, suites, config, suite_runs, protocols):
+    for area in (processes, suites, config, suite_runs, test_runs, protocols, metrics):
         app.include_router(area.router, dependencies=guarded)
+    install_docs(app, guarded)
     return app

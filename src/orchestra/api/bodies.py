@@ -174,15 +174,28 @@ class TokenGate:
     """Refuse (401) a request without the server's bearer token before a byte of its body is
     read: a client without the token learns nothing about the size limit, and costs nothing
     to refuse. The routes check the token again (their OpenAPI security says so); the paths
-    `open_paths` names (`/health`, the API's description) need none."""
+    `open_paths` names (`/health`, the docs page) and those under `open_prefixes` (the docs
+    page's assets) need none."""
 
-    def __init__(self, app: ASGIApp, token: str, open_paths: frozenset[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        token: str,
+        open_paths: frozenset[str],
+        open_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.expected = token.encode()
         self.open_paths = open_paths
+        self.open_prefixes = open_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.open_paths:
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or path in self.open_paths
+            or path.startswith(self.open_prefixes)
+        ):
             await self.app(scope, receive, send)
             return
         refusal = self._refusal(Headers(scope=scope).get("authorization", ""))

@@ -19,8 +19,10 @@ from orchestra.domain.process import Problem
 from orchestra.domain.records import MAX_NAME_LENGTH, StoredScenario, StoredSuite
 from orchestra.domain.scenario import Coverage
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
+from orchestra.reports.model import TestRunReport
 from orchestra.services.importing import FileImport
 from orchestra.services.running import Progress, SuiteRunPage
+from orchestra.services.watching import TestRunDetail, TestRunPage
 
 MAX_BINDINGS_CHARS = 4 * 1024 * 1024
 # A name PostgreSQL can store as text: no NUL character.
@@ -264,3 +266,57 @@ class ErrorPublic(Public):
     model_config = ConfigDict(frozen=True, extra="allow")
     error: str
     message: str
+
+
+class TestRunPublic(Public):
+    """A test run without its steps, as a page of them lists it."""
+
+    __test__ = False
+    id: int
+    scenario: str
+    data_row_index: int | None
+    status: TestRunStatus
+    attempts: int = Field(description="Tries: 1 and one more per lease the run lost")
+    error: str | None
+    queued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, report: TestRunReport) -> TestRunPublic:
+        return cls.model_validate(
+            report.model_dump(exclude={"steps", "path", "lost_leases"}), from_attributes=False
+        )
+
+
+class TestRunPagePublic(Public):
+    __test__ = False
+    suite_run: int
+    test_runs: list[TestRunPublic] = Field(description="In id order: by scenario, then data row")
+    next_after: int | None = Field(
+        description="The `after` that asks for the next page; null: this page is the last"
+    )
+    next: str | None = Field(
+        description="The next page's path and query (the filters kept); null: the last page"
+    )
+
+    @classmethod
+    def of(cls, page: TestRunPage, next_url: str | None) -> TestRunPagePublic:
+        return cls(
+            suite_run=page.suite_run_id,
+            test_runs=[TestRunPublic.of(run) for run in page.test_runs],
+            next_after=page.next_after,
+            next=next_url,
+        )
+
+
+class TestRunDetailPublic(TestRunReport):
+    """A test run with its steps (request and response as sent and received, secrets masked;
+    each check's expected and actual) and the leases it lost, as the reports show it."""
+
+    __test__ = False
+    suite_run: int
+
+    @classmethod
+    def of(cls, detail: TestRunDetail) -> TestRunDetailPublic:
+        return cls(suite_run=detail.suite_run_id, **dict(detail.report))

@@ -34,6 +34,7 @@ class ApiServer(uvicorn.Server):
             app, host=host, port=port, lifespan="on", log_level=level, access_log=not quiet
         )
         super().__init__(config)
+        self.app = app
         self.listening = asyncio.Event()
         self.bind_error: OSError | None = None
 
@@ -47,6 +48,14 @@ class ApiServer(uvicorn.Server):
             return
         if self.started:
             self.listening.set()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """Stop: first tell the app's endless responses (event streams) to end, through its
+        `state.stopping` event when it has one; uvicorn waits for every open response."""
+        stopping = getattr(self.app.state, "stopping", None)
+        if isinstance(stopping, asyncio.Event):
+            stopping.set()
+        await super().shutdown(sockets)
 
     @property
     def url(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,11 @@ from orchestra.services.executing import OnInterrupt
 from orchestra.store.database import Database, open_database
 
 ShowProgress = Callable[[running.Progress, float], None]
+
+
+def _announce(worker_id: str, metrics_url: str | None) -> None:
+    metrics = f", metrics at {metrics_url}" if metrics_url else ""
+    console(stderr=True).print(f"worker {worker_id}: waiting for runs{metrics} (Ctrl-C to stop)")
 
 
 def _executor_factory() -> ExecutorFactory:
@@ -490,8 +495,27 @@ def cancel(suite_run: SuiteRunRef, as_json: bool) -> None:
     show_default=True,
     help="Seconds given to running steps on SIGTERM.",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve this worker's Prometheus metrics on this port (0: a free one).",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address --metrics-port listens on.",
+)
 @json_option
-def worker(concurrency: int, lease_seconds: float, drain_seconds: float, as_json: bool) -> None:
+def worker(
+    concurrency: int,
+    lease_seconds: float,
+    drain_seconds: float,
+    metrics_port: int | None,
+    metrics_host: str,
+    as_json: bool,
+) -> None:
     """Execute queued runs until SIGTERM or SIGINT, then drain and exit 0."""
     options = WorkerOptions(
         concurrency=concurrency, lease_seconds=lease_seconds, drain_seconds=drain_seconds
@@ -499,11 +523,24 @@ def worker(concurrency: int, lease_seconds: float, drain_seconds: float, as_json
 
     async def work() -> dict[str, Any]:
         stop = set_on_signals()
-        async with open_database(Settings.from_env(), max_size=4) as db:
-            w = Worker(db.pool, _executor_factory(), options, listen_url=db.server.url)
-            if not as_json:
-                console(stderr=True).print(f"worker {w.id}: waiting for runs (Ctrl-C to stop)")
-            stats = await w.run(stop)
+        with ExitStack() as stack:
+            observer, metrics_url = None, None
+            if metrics_port is not None:
+                from orchestra.metrics.worker import WorkerMetrics, serving
+
+                observer = WorkerMetrics()
+                metrics_url = stack.enter_context(serving(observer, metrics_host, metrics_port))
+            async with open_database(Settings.from_env(), max_size=4) as db:
+                w = Worker(
+                    db.pool,
+                    _executor_factory(),
+                    options,
+                    listen_url=db.server.url,
+                    observer=observer,
+                )
+                if not as_json:
+                    _announce(w.id, metrics_url)
+                stats = await w.run(stop)
         return {
             "worker": w.id,
             "claimed": stats.claimed,
@@ -511,6 +548,7 @@ def worker(concurrency: int, lease_seconds: float, drain_seconds: float, as_json
             "released": stats.released,
             "lost": stats.lost,
             "cancelled": stats.cancelled,
+            "metrics": metrics_url,
         }
 
     result = asyncio.run(work())

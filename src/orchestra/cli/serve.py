@@ -34,7 +34,8 @@ TOKEN_VARIABLE = "ORCHESTRA_API_TOKEN"
 def serve(host: str, port: int, no_auth: bool, as_json: bool) -> None:
     """Serve the REST API until SIGINT or SIGTERM: OpenAPI at /openapi.json, docs at /docs.
 
-    Every route but /health wants `Authorization: Bearer $ORCHESTRA_API_TOKEN`. The API starts
+    Every route but /health wants `Authorization: Bearer $ORCHESTRA_API_TOKEN`, /openapi.json
+    and /metrics (Prometheus) included; the /docs page asks for the token. The API starts
     suite runs; `orchestra worker` processes execute them. With --json, one JSON document
     saying where the API listens is printed once it does.
     """
@@ -69,7 +70,13 @@ async def _serve(app: FastAPI, host: str, port: int, *, as_json: bool, auth: boo
     if server.started:
         url = server.url
         emit(
-            {"url": url, "auth": auth, "openapi": f"{url}/openapi.json", "docs": f"{url}/docs"},
+            {
+                "url": url,
+                "auth": auth,
+                "openapi": f"{url}/openapi.json",
+                "docs": f"{url}/docs",
+                "metrics": f"{url}/metrics",
+            },
             as_json=as_json,
             human=lambda out: out.print(f"Orchestra API on {url} (docs: {url}/docs)"),
         )

@@ -19,7 +19,7 @@ from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.plan import Block, StepSequence, build_plan, next_steps
-from orchestra.runtime.ports import Executor
+from orchestra.runtime.ports import Executor, Observer, Unobserved
 from orchestra.store.runs import Checkpoint, ClaimedRun, Completion, RunRepository
 
 
@@ -113,8 +113,10 @@ class RunInterpreter:
         worker_id: str,
         draining: asyncio.Event,
         responses: dict[str, Any] | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self.claimed = claimed
+        self.observer: Observer = observer or Unobserved()
         self.scenario = scenario
         self.shared = shared
         self.committer = committer
@@ -248,6 +250,8 @@ class RunInterpreter:
                 if not await self.committer.checkpoint(checkpoint):
                     raise LeaseLost(self.claimed.id)
         self.steps_done += 1
+        seconds = None if outcome.duration_ms is None else outcome.duration_ms / 1000
+        self.observer.step_recorded(outcome.status, seconds)
         if outcome.exports:
             self.suite_context.update(outcome.exports)
 
@@ -329,6 +333,7 @@ class RunInterpreter:
         # with dependents, `schedule` queues or skips them and then closes the suite run
         if not await self.committer.complete(completion, schedule=self.shared.has_dependencies):
             raise LeaseLost(self.claimed.id)
+        self.observer.run_ended(status)
 
 
 async def _arrive(

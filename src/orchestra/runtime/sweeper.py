@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import psycopg
@@ -66,20 +67,32 @@ class SweepMemory:
                 del self.unsettled[suite_run_id]
 
 
-async def sweep(conn: Connection, memory: SweepMemory | None = None) -> bool:
+async def sweep(
+    conn: Connection,
+    memory: SweepMemory | None = None,
+    *,
+    on_stuck: Callable[[int], None] | None = None,
+) -> bool:
     """One pass; returns whether anything changed (new runs queued, runs ended or woken).
     Without `memory` (or with a new one) the pass looks at every open suite run; given the
-    same memory pass after pass, at what changed since."""
+    same memory pass after pass, at what changed since. `on_stuck` is told how many runs the
+    pass marked FAILED_STUCK."""
     if not await _try_lock(conn):
         return False
     try:
-        return await _sweep(RunRepository(conn), memory if memory is not None else SweepMemory())
+        memory = memory if memory is not None else SweepMemory()
+        return await _sweep(RunRepository(conn), memory, on_stuck)
     finally:
         await _unlock(conn)
 
 
-async def _sweep(runs: RunRepository, memory: SweepMemory) -> bool:
-    changed = await _reap(runs)
+async def _sweep(
+    runs: RunRepository, memory: SweepMemory, on_stuck: Callable[[int], None] | None
+) -> bool:
+    stuck = await _reap(runs)
+    if stuck and on_stuck is not None:
+        on_stuck(stuck)
+    changed = stuck > 0
     handled: dict[int, int] = {}
     failed: set[int] = set()
     for change in await runs.suite_runs_to_sweep(memory.seen):
@@ -93,6 +106,8 @@ async def _sweep(runs: RunRepository, memory: SweepMemory) -> bool:
             continue
         handled[change.suite_run_id] = change.unfinished
         changed = outcome or changed
+    if handled:
+        await _tell_watchers(runs, sorted(handled))
     looked_at = sorted(handled.keys() | failed | memory.unsettled.keys())
     if not looked_at:
         return changed
@@ -103,15 +118,26 @@ async def _sweep(runs: RunRepository, memory: SweepMemory) -> bool:
     return changed
 
 
-async def _reap(runs: RunRepository) -> bool:
-    """Mark the runs whose leases keep expiring FAILED_STUCK (one statement)."""
+async def _tell_watchers(runs: RunRepository, suite_run_ids: list[int]) -> None:
+    """Wake the event streams of the suite runs whose runs ended since the last pass: one
+    notification each per pass, rather than one per completion in the workers' batches."""
     try:
-        return bool(await runs.reap_stuck())
+        await runs.notify_changed(suite_run_ids)
+    except psycopg.Error as exc:
+        if runs.conn.broken or runs.conn.closed:
+            raise
+        log.warning("sweep: notifying event streams failed (they poll): %s", exc)
+
+
+async def _reap(runs: RunRepository) -> int:
+    """Mark the runs whose leases keep expiring FAILED_STUCK (one statement); how many."""
+    try:
+        return len(await runs.reap_stuck())
     except psycopg.Error as exc:
         if runs.conn.broken or runs.conn.closed:
             raise  # a pass goes on past a failed transaction, not past a lost connection
         log.warning("sweep: reaping stuck runs failed, left to the next pass: %s", exc)
-        return False
+        return 0
 
 
 async def _handle(runs: RunRepository, change: SweepChange) -> bool | None:

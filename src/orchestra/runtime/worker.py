@@ -10,6 +10,8 @@ One worker executes up to `concurrency` runs at once. Its loops:
   that one goes back to the queue once the database is back, if no one took it meanwhile;
 - sweep: the scheduler's periodic pass (queue ready runs, skip unreachable ones, close finished
   suite runs) and the reaper (FAILED_STUCK), so no wake-up is ever lost.
+- announce: tells the API's event streams which suite runs had runs end here, at most ten
+  times a second (`runtime.announcer`).
 On `stop` (SIGTERM) it claims nothing more, lets each run finish its current step, checkpoints,
 releases the runs back to QUEUED (and those it left while the database was away), and returns
 within `drain_seconds`.
@@ -40,6 +42,7 @@ from psycopg_pool import AsyncConnectionPool
 from orchestra.domain.records import StoredScenario
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.errors import StoreError
+from orchestra.runtime.announcer import EndAnnouncer
 from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.interpreter import (
     Draining,
@@ -49,9 +52,10 @@ from orchestra.runtime.interpreter import (
     RunInterpreter,
     RunState,
 )
-from orchestra.runtime.ports import Executor, ExecutorFactory
+from orchestra.runtime.ports import Executor, ExecutorFactory, Observer, Unobserved
 from orchestra.runtime.sweeper import SweepMemory, sweep
 from orchestra.store.base import Connection
+from orchestra.store.notifications import RUNS_CHANNEL, listen
 from orchestra.store.refusals import REFUSALS
 from orchestra.store.repositories import UnitOfWork
 from orchestra.store.runs import ClaimedRun, Renewal, RunRepository
@@ -120,9 +124,11 @@ class Worker:
         worker_id: str | None = None,
         listen_url: str | None = None,
         committer: GroupCommitter | None = None,
+        observer: Observer | None = None,
     ) -> None:
         """`committer`: one shared with the other workers of this process (their checkpoints
-        then share transactions too), open for as long as they run; by default its own."""
+        then share transactions too), open for as long as they run; by default its own.
+        `observer`: told of claims, steps, ends and lost leases (a worker's metrics)."""
         self.pool = pool
         self._shared_committer = committer
         self.executor_factory = executor_factory
@@ -130,6 +136,8 @@ class Worker:
         self.id = worker_id or new_worker_id()
         self.listen_url = listen_url
         self.stats = WorkerStats()
+        self.observer: Observer = observer or Unobserved()
+        self._announcer = EndAnnouncer(pool)
         self._active: dict[int, _Active] = {}
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
@@ -164,6 +172,7 @@ class Worker:
                 asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
                 asyncio.create_task(self._sweep_loop(), name="sweep"),
                 asyncio.create_task(self._listen_loop(), name="listen"),
+                asyncio.create_task(self._announcer.run(), name="announce"),
             ]
             try:
                 await self._claim_loop(stop)
@@ -220,6 +229,7 @@ class Worker:
             await asyncio.sleep(self.options.poll_seconds)
             return []
         self.stats.claimed += len(claimed)
+        self.observer.claimed(len(claimed))
         return claimed
 
     async def _release_orphans(self, runs: RunRepository) -> None:
@@ -238,6 +248,7 @@ class Worker:
                 self.stats.released += 1
             else:
                 self.stats.lost += 1
+                self.observer.leases_lost(1)
 
     async def _wait_for_slot(self, stopping: asyncio.Task[bool]) -> None:
         running = [a.task for a in self._active.values()]
@@ -313,12 +324,14 @@ class Worker:
                 self.id,
                 self._draining,
                 await self._responses(claimed),
+                self.observer,
             )
             active = self._own(claimed)
             if active is not None:
                 active.interpreter = interpreter
             await interpreter.run()
             self.stats.finished += 1
+            self._announcer.ended(claimed.suite_run_id)
         except LeaseLost:
             await self._count_refused(claimed)
         except Parked as parked:
@@ -361,6 +374,7 @@ class Worker:
             self.stats.cancelled += 1
         elif dropped is not _Dropped.UNREACHABLE:
             self.stats.lost += 1
+            self.observer.leases_lost(1)
 
     async def _count_refused(self, claimed: ClaimedRun) -> None:
         """Count a run whose lease a write found gone: cancelled when its suite run was
@@ -377,6 +391,7 @@ class Worker:
             self.stats.cancelled += 1
         else:
             self.stats.lost += 1
+            self.observer.leases_lost(1)
 
     def _leave(self, claimed: ClaimedRun) -> None:
         """Note a run stopped without the database: the next claim that gets through (or the
@@ -410,6 +425,8 @@ class Worker:
 
         if await self._last_write(claimed, end, "end"):
             self.stats.finished += 1
+            self.observer.run_ended(TestRunStatus.ERROR)
+            self._announcer.ended(claimed.suite_run_id)
 
     def _ending(self, claimed: ClaimedRun) -> None:
         """The run's lease ends with the write about to be committed (its release, its end):
@@ -573,7 +590,7 @@ class Worker:
         while True:
             try:
                 async with self.pool.connection() as conn:
-                    changed = await sweep(conn, self._swept)
+                    changed = await sweep(conn, self._swept, on_stuck=self.observer.stuck)
                 if changed:
                     self._wake.set()
             except (psycopg.Error, StoreError) as exc:
@@ -583,17 +600,12 @@ class Worker:
     async def _listen_loop(self) -> None:
         if self.listen_url is None:
             return
-        while True:
-            try:
-                async with await psycopg.AsyncConnection.connect(
-                    self.listen_url, autocommit=True
-                ) as conn:
-                    await conn.execute("LISTEN orchestra_runs")
-                    async for _ in conn.notifies():
-                        self._wake.set()
-            except psycopg.Error as exc:
-                log.warning("listen failed, polling meanwhile: %s", exc)
-                await asyncio.sleep(self.options.poll_seconds)
+        await listen(
+            self.listen_url,
+            (RUNS_CHANNEL,),
+            lambda _channel, _payload: self._wake.set(),
+            retry_seconds=self.options.poll_seconds,
+        )
 
     # --- stopping -----------------------------------------------------------------------------
 
@@ -632,6 +644,7 @@ class Worker:
             except (psycopg.Error, StoreError) as exc:
                 log.warning("runs left to their lease, their release failed: %s", exc)
         self.stats.lost += len(self._unsettled)
+        self.observer.leases_lost(len(self._unsettled))
         self._unsettled.clear()
 
 

@@ -25,6 +25,7 @@ from orchestra.store.references import ReferenceRepository
 
 if TYPE_CHECKING:
     from orchestra.store.runs import RunRepository
+    from orchestra.store.watching import WatchRepository
 
 Connection = psycopg.AsyncConnection[DictRow]
 
@@ -285,3 +286,9 @@ class UnitOfWork:
         from orchestra.store.runs import RunRepository
 
         return RunRepository(self.conn)
+
+    @cached_property
+    def watch(self) -> WatchRepository:
+        from orchestra.store.watching import WatchRepository
+
+        return WatchRepository(self.conn)

@@ -260,6 +260,14 @@ class RunRepository(Repository):
         """Wake the workers (delivered when the transaction commits)."""
         await self.conn.execute("SELECT pg_notify('orchestra_runs', '')")
 
+    async def notify_changed(self, suite_run_ids: Sequence[int]) -> None:
+        """Wake the event streams of these suite runs (delivered when the transaction
+        commits): runs of theirs ended, or they did."""
+        await self.conn.execute(
+            "SELECT pg_notify('orchestra_events', id::text) FROM unnest(%s::bigint[]) AS id",
+            (list(suite_run_ids),),
+        )
+
     async def get(self, suite_run_id: int) -> SuiteRun | None:
         row = await self._one("get_suite_run", id=suite_run_id)
         return SuiteRun.model_validate(row) if row else None
@@ -339,6 +347,7 @@ class RunRepository(Repository):
         if cancelled is None:
             return False
         await self._execute("cancel_test_runs", suite_run_id=suite_run_id)
+        await self.notify_changed([suite_run_id])
         return True
 
     # --- the worker's statements -------------------------------------------------------------
@@ -518,7 +527,10 @@ class RunRepository(Repository):
 
     async def close_if_done(self, suite_run_id: int) -> str | None:
         closed = await self._one("close_if_done", suite_run_id=suite_run_id)
-        return None if closed is None else str(closed["status"])
+        if closed is None:
+            return None
+        await self.notify_changed([suite_run_id])
+        return str(closed["status"])
 
     async def suite_runs_to_sweep(self, known: Mapping[int, int]) -> list[SweepChange]:
         """The suite runs whose `unfinished` count is not the one in `known` (suite run id ->

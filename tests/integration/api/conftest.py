@@ -18,6 +18,7 @@ from orchestra.api.server import ApiServer
 from orchestra.bpmn import Limits
 from orchestra.config import Settings
 from orchestra.examples.order import PROCESS_FILE, example_path
+from orchestra.services.watching import EventTimes
 
 TOKEN = "test-token-0123456789abcdef"
 
@@ -76,11 +77,14 @@ ServeApi = Callable[..., Awaitable[Client]]
 
 @asynccontextmanager
 async def serving(
-    settings: Settings, *, token: str | None, limits: Limits | None = None
+    settings: Settings,
+    *,
+    token: str | None,
+    limits: Limits | None = None,
+    event_times: EventTimes | None = None,
 ) -> AsyncIterator[Client]:
-    server = ApiServer(
-        create_app(settings, token=token, limits=limits, pool_size=4), port=0, quiet=True
-    )
+    app = create_app(settings, token=token, limits=limits, pool_size=4, event_times=event_times)
+    server = ApiServer(app, port=0, quiet=True)
     task = asyncio.create_task(server.serve())
     try:
         async with asyncio.timeout(30):

@@ -72,7 +72,7 @@ def test_an_empty_token_is_refused_when_the_app_is_created(settings: Settings) -
 
 
 async def test_openapi_lists_every_route_and_the_bearer_scheme(api: Client) -> None:
-    reply = await api.get("/openapi.json", token=None)
+    reply = await api.get("/openapi.json")
 
     document = reply.json()
     routes = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
@@ -95,15 +95,19 @@ async def test_openapi_lists_every_route_and_the_bearer_scheme(api: Client) -> N
         ("/suite-runs/{suite_run}", "DELETE"),
         ("/suite-runs/{suite_run}/cancel", "POST"),
         ("/suite-runs/{suite_run}/report", "GET"),
+        ("/suite-runs/{suite_run}/test-runs", "GET"),
+        ("/suite-runs/{suite_run}/events", "GET"),
+        ("/test-runs/{test_run}", "GET"),
         ("/protocols", "GET"),
+        ("/metrics", "GET"),
     }
     assert document["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
     assert "security" not in document["paths"]["/health"]["get"]
     assert document["paths"]["/suites"]["get"]["security"] == [{"token": []}]
     upload = document["paths"]["/processes"]["post"]["requestBody"]["content"]
     assert {"application/xml", "multipart/form-data"} <= set(upload)
-    docs = await api.get("/docs", token=None)
-    assert (docs.status, docs.media_type) == (200, "text/html")
+    events = document["paths"]["/suite-runs/{suite_run}/events"]["get"]["responses"]["200"]
+    assert set(events["content"]) == {"text/event-stream"}
 
 
 async def test_an_unknown_route_answers_404_in_the_error_shape(api: Client) -> None:

@@ -91,6 +91,7 @@ async def test_a_worker_paused_past_its_lease_writes_nothing_when_it_resumes(
         "released": 0,
         "lost": 1,  # abandoned: it noticed the lease had passed on
         "cancelled": 0,
+        "metrics": None,  # served with --metrics-port only
     }
     assert successor.result()["finished"] == 1
     assert runs_after == runs_before  # status, context, attempt, owner, finish time: untouched

@@ -1,0 +1,183 @@
+"""Use cases of watching suite runs: their test runs as resources, one test run with its steps
+(as the reports assemble it), the events of a suite run as they happen, and the gauges a
+metrics scrape reads."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from orchestra.domain.statuses import TestRunStatus
+from orchestra.errors import NotFound, UsageError
+from orchestra.reports.assemble import run_report
+from orchestra.reports.model import TestRunReport
+from orchestra.services.running import Progress
+from orchestra.store.database import Database
+from orchestra.store.notifications import Wakeups
+from orchestra.store.watching import Gauges, RunState
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class TestRunPage:
+    """Test runs of a suite run in id order, without their steps; `next_after` is the `after`
+    of the next page (None: this page is the last)."""
+
+    __test__ = False
+    suite_run_id: int
+    test_runs: list[TestRunReport]
+    next_after: int | None
+
+
+async def list_test_runs(
+    db: Database,
+    suite_run_id: int,
+    *,
+    statuses: Sequence[TestRunStatus] = (),
+    after: int | None = None,
+    limit: int = DEFAULT_PAGE,
+) -> TestRunPage:
+    if not 1 <= limit <= MAX_PAGE:
+        raise UsageError(f"a page holds 1 to {MAX_PAGE} test runs, not {limit}")
+    async with db.transaction() as uow:
+        if await uow.runs.get(suite_run_id) is None:
+            raise NotFound("suite run", suite_run_id)
+        found = await uow.watch.test_run_page(
+            suite_run_id, statuses=statuses, after=after, limit=limit + 1
+        )
+    page = [run_report(run, None, ()) for run in found[:limit]]
+    return TestRunPage(suite_run_id, page, page[-1].id if len(found) > limit else None)
+
+
+@dataclass(frozen=True, slots=True)
+class TestRunDetail:
+    """One test run as a report shows it: its steps (request, response, checks) and the
+    leases it lost."""
+
+    __test__ = False
+    suite_run_id: int
+    report: TestRunReport
+
+
+async def test_run(db: Database, test_run_id: int) -> TestRunDetail:
+    async with db.transaction() as uow:
+        run = await uow.runs.test_run(test_run_id)
+        if run is None:
+            raise NotFound("test run", test_run_id)
+        stored = await uow.suites.scenario(run.scenario_id)
+        results = await uow.runs.step_results([run.id])
+        lost = await uow.runs.lost_leases([run.id])
+    scenario = stored.scenario if stored is not None else None
+    return TestRunDetail(run.suite_run_id, run_report(run, scenario, results, lost))
+
+
+async def gauges(db: Database) -> Gauges:
+    async with db.transaction() as uow:
+        return await uow.watch.gauges()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event of a suite run's stream: `progress` (its status and counts), `test-run` (a
+    test run's status changed), `end` (it ended, or was deleted: the stream's last)."""
+
+    name: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class EventTimes:
+    poll_seconds: float = 1.0  # a look without a notification, at the latest
+    settle_seconds: float = 0.05  # notifications coming together are one look
+    keepalive_seconds: float = 15.0  # a `progress` even when nothing changed
+
+
+async def suite_run_events(
+    db: Database,
+    suite_run_id: int,
+    wakeups: Wakeups | None = None,
+    times: EventTimes = EventTimes(),
+    stopping: asyncio.Event | None = None,
+) -> AsyncIterator[Event]:
+    """The suite run's events from now until it has ended: first its `progress`, then a
+    `test-run` for each status change and a `progress` after them, and `end`. Each look
+    reads its test runs' statuses; a look comes when a notification names the suite run (a
+    hint: the sweeper sends one when runs of it ended) or after `poll_seconds`. When
+    `stopping` is set (the server stops), the events end without `end`."""
+    stopping = stopping or asyncio.Event()
+    with contextlib.ExitStack() as stack:
+        woken = stack.enter_context(wakeups.subscribe(suite_run_id)) if wakeups else None
+        known: dict[int, TestRunStatus] | None = None
+        last_sent = 0.0
+        while True:
+            look = await _look(db, suite_run_id)
+            if look is None:
+                yield Event("end", {"suite_run": suite_run_id, "deleted": True})
+                return
+            current, states = look
+            changes = [] if known is None else [s for s in states if known.get(s.id) != s.status]
+            for state in changes:
+                yield Event("test-run", _run_event(suite_run_id, state, known))
+            ended = current.suite_run.status.is_terminal
+            if known is None or changes or ended or _due(last_sent, times):
+                yield Event("end" if ended else "progress", current.to_json())
+                last_sent = time.monotonic()
+            if ended:
+                return
+            known = {state.id: state.status for state in states}
+            await _wait(woken, stopping, times)
+            if stopping.is_set():
+                return
+
+
+async def _look(db: Database, suite_run_id: int) -> tuple[Progress, list[RunState]] | None:
+    async with db.transaction() as uow:
+        suite_run = await uow.runs.get(suite_run_id)
+        if suite_run is None:
+            return None
+        states = await uow.watch.run_states(suite_run_id)
+    counts: dict[TestRunStatus, int] = {}
+    for state in states:
+        counts[state.status] = counts.get(state.status, 0) + 1
+    return Progress(suite_run, counts, len(states)), states
+
+
+def _run_event(
+    suite_run_id: int, state: RunState, known: dict[int, TestRunStatus] | None
+) -> dict[str, Any]:
+    previous = (known or {}).get(state.id)
+    return {
+        "test_run": state.id,
+        "suite_run": suite_run_id,
+        "scenario": state.scenario,
+        "data_row_index": state.data_row_index,
+        "status": state.status.value,
+        "previous": previous.value if previous is not None else None,
+        "error": state.error,
+    }
+
+
+def _due(last_sent: float, times: EventTimes) -> bool:
+    return time.monotonic() - last_sent >= times.keepalive_seconds
+
+
+async def _wait(woken: asyncio.Event | None, stopping: asyncio.Event, times: EventTimes) -> None:
+    """Until a notification (then a little more, for those coming with it), the server
+    stopping, or the poll interval."""
+    signals = [asyncio.ensure_future(stopping.wait())]
+    if woken is not None:
+        signals.append(asyncio.ensure_future(woken.wait()))
+    try:
+        await asyncio.wait(signals, timeout=times.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for signal in signals:
+            signal.cancel()
+    if woken is not None and woken.is_set() and not stopping.is_set():
+        await asyncio.sleep(times.settle_seconds)
+        woken.clear()

@@ -1,0 +1,35 @@
+-- What watching suite runs reads: test runs as resources, the changes an event stream sends,
+-- the gauges `/metrics` publishes. Only reads.
+
+-- name: list_test_runs
+-- A page of a suite run's test runs in id order (the order they were created in: by scenario,
+-- then data row), each without its steps. A filter left NULL applies to none; `after` is the
+-- keyset cursor (ids above it). Planned for its parameters each time by the repository.
+SELECT r.*, s.name AS scenario_name
+FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
+WHERE r.suite_run_id = :suite_run_id
+  AND (CAST(:statuses AS test_run_status[]) IS NULL
+       OR r.status = ANY (CAST(:statuses AS test_run_status[])))
+  AND (CAST(:after AS bigint) IS NULL OR r.id > CAST(:after AS bigint))
+ORDER BY r.id
+LIMIT :limit;
+
+-- name: test_run_states
+-- The status of every test run of a suite run, for an event stream to tell which changed.
+SELECT r.id, r.status::text AS status, r.data_row_index, r.error, s.name AS scenario
+FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
+WHERE r.suite_run_id = :suite_run_id
+ORDER BY r.id;
+
+-- name: gauges^
+-- What `/metrics` reads at each scrape, in one statement: the suite runs in progress, their
+-- test runs by status (through suite_run_open_idx and test_run_suite_run_idx, not a scan of
+-- every run ever), and the runs a worker could claim now (test_run_queued_idx).
+SELECT (SELECT count(*) FROM suite_run WHERE status = 'IN_PROGRESS') AS suite_runs_in_progress,
+       (SELECT coalesce(jsonb_object_agg(status, n), '{}')
+        FROM (SELECT t.status, count(*) AS n
+              FROM suite_run s JOIN test_run t ON t.suite_run_id = s.id
+              WHERE s.status = 'IN_PROGRESS'
+              GROUP BY t.status) AS by_status) AS open_test_runs,
+       (SELECT count(*) FROM test_run
+        WHERE status = 'QUEUED' AND available_at <= now()) AS claimable;

@@ -1,0 +1,77 @@
+"""What watching suite runs reads from PostgreSQL: pages of test runs, the states an event
+stream compares, the gauges `/metrics` publishes (`store/sql/watching.sql`). Only reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from orchestra.domain.records import TestRun
+from orchestra.domain.statuses import TestRunStatus
+from orchestra.store.base import Repository
+
+
+@dataclass(frozen=True, slots=True)
+class RunState:
+    """A test run as an event stream sees it."""
+
+    id: int
+    status: TestRunStatus
+    scenario: str
+    data_row_index: int | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Gauges:
+    """How things stand now: suite runs in progress, their test runs by status, and the runs
+    a worker could claim at once."""
+
+    suite_runs_in_progress: int
+    open_test_runs: dict[TestRunStatus, int]
+    claimable: int
+
+
+class WatchRepository(Repository):
+    async def test_run_page(
+        self,
+        suite_run_id: int,
+        *,
+        statuses: Sequence[TestRunStatus] = (),
+        after: int | None = None,
+        limit: int = 50,
+    ) -> list[TestRun]:
+        """Up to `limit` test runs of the suite run in id order, in one of `statuses` and with
+        ids above `after` (each when given)."""
+        rows = await self._filtered(
+            "list_test_runs",
+            suite_run_id=suite_run_id,
+            statuses=[status.value for status in statuses] or None,
+            after=after,
+            limit=limit,
+        )
+        return [TestRun.model_validate(row) for row in rows]
+
+    async def run_states(self, suite_run_id: int) -> list[RunState]:
+        rows = await self._all("test_run_states", suite_run_id=suite_run_id)
+        return [
+            RunState(
+                id=int(row["id"]),
+                status=TestRunStatus(row["status"]),
+                scenario=str(row["scenario"]),
+                data_row_index=row["data_row_index"],
+                error=row["error"],
+            )
+            for row in rows
+        ]
+
+    async def gauges(self) -> Gauges:
+        row = await self._one("gauges")
+        assert row is not None  # scalar sub-selects: one row
+        return Gauges(
+            suite_runs_in_progress=int(row["suite_runs_in_progress"]),
+            open_test_runs={
+                TestRunStatus(status): int(n) for status, n in row["open_test_runs"].items()
+            },
+            claimable=int(row["claimable"]),
+        )
