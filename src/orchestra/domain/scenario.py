@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, computed_field, model_serializer
 
 from orchestra.domain.process import Frozen
 from orchestra.domain.statuses import StepKind
@@ -32,6 +32,16 @@ class Decision(Frozen):
     flows: tuple[str, ...]  # the flow(s) taken: several for an inclusive split
     conditions: tuple[str | None, ...] = ()  # each flow's condition text, aligned with flows
     branch: str = ""
+    # the values of the variables its conditions read that make this choice (solved jointly
+    # with the scenario's other decisions); empty when it has none, and then not serialized
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_data(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        if not dumped.get("data"):
+            dumped.pop("data", None)
+        return dumped
 
 
 class ScenarioStep(Frozen):
@@ -61,6 +71,15 @@ class TestScenario(Frozen):
     decisions: tuple[Decision, ...] = ()
     steps: tuple[ScenarioStep, ...] = ()
     depends_on: tuple[DependsOn, ...] = ()
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def data(self) -> dict[str, Any]:
+        """The scenario's data from its gateway conditions: what its decisions need, merged."""
+        merged: dict[str, Any] = {}
+        for decision in self.decisions:
+            merged.update(decision.data)
+        return merged
 
     @property
     def race(self) -> dict[str, Any] | None:

@@ -43,6 +43,7 @@ class Goal:
     expr: Expr
     holds: bool = True
     required: bool = True
+    gateway: str = ""  # the gateway whose choice needs it
 
 
 @dataclass(frozen=True)
