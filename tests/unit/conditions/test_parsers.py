@@ -122,3 +122,14 @@ def test_python_reads_in_is_none_attributes_and_items() -> None:
 def test_what_is_outside_the_subset_is_not_understood(text: str) -> None:
     with pytest.raises(NotUnderstood):
         parse_condition(text, "groovy" if text.startswith("return") else None)
+
+
+def test_bpmn_xpath_reads_data_objects_and_xpath_over_el_is_el() -> None:
+    xpath = "http://www.w3.org/TR/XPath"
+    assert language_of("${approved}", xpath) == "juel"
+    assert parse_condition("not(bpmn:getDataObject('approved'))", xpath) == Not(
+        Compare(Op.EQ, Var(("approved",)), Const(True))
+    )
+    assert parse_condition("bpmn:getDataObject('clarified') = 'yes'") == Compare(
+        Op.EQ, Var(("clarified",)), Const("yes")
+    )

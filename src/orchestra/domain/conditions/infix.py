@@ -68,6 +68,15 @@ JUEL = Dialect(
     },
     single_quotes=True,
 )
+# BPMN's XPath conditions over data objects, with getDataObject('x') read as x beforehand
+XPATH = Dialect(
+    name="xpath",
+    or_words=("or",),
+    and_words=("and",),
+    not_words=(),
+    operators={"=": Op.EQ, "!=": Op.NE, "<": Op.LT, "<=": Op.LE, ">": Op.GT, ">=": Op.GE},
+    single_quotes=True,
+)
 _KEYWORDS = {"true": True, "false": False}
 
 
@@ -105,7 +114,7 @@ class _Parser:
             if not isinstance(var, Var):
                 raise NotUnderstood("`empty` of a constant", cursor.peek.position)
             return Or((Compare(Op.EQ, var, Const(None)), Compare(Op.EQ, var, Const(""))))
-        if self.dialect is FEEL and cursor.peek.text == "not":
+        if self.dialect in (FEEL, XPATH) and cursor.peek.text == "not":
             cursor.next()
             cursor.expect("(")
             inner = self.disjunction()
