@@ -138,6 +138,11 @@ class SuiteGenerated(Public):
     scenario_names: list[str]
     coverage: Coverage
     unbound: list[str] = Field(description="Elements executed without a binding yet")
+    conditions: dict[str, Any] | None = Field(
+        None,
+        description="Gateway conditions not understood, infeasible scenarios, loops"
+        " (docs/data.md); absent when a stored suite is reused",
+    )
 
 
 class SuitePublic(Public):

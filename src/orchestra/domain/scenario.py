@@ -19,7 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, SerializerFunctionWrapHandler, computed_field, model_serializer
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    computed_field,
+    model_serializer,
+    model_validator,
+)
 
 from orchestra.domain.process import Frozen
 from orchestra.domain.statuses import StepKind
@@ -71,6 +77,14 @@ class TestScenario(Frozen):
     decisions: tuple[Decision, ...] = ()
     steps: tuple[ScenarioStep, ...] = ()
     depends_on: tuple[DependsOn, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _without_derived_data(cls, value: Any) -> Any:
+        """A dump carries `data`, worked out from the decisions: read back, it is left out."""
+        if isinstance(value, dict) and "data" in value:
+            return {key: item for key, item in value.items() if key != "data"}
+        return value
 
     @computed_field  # type: ignore[prop-decorator]
     @property
