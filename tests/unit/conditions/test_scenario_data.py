@@ -108,3 +108,28 @@ def test_a_dead_branch_is_uncovered_with_the_reason_under_all_paths() -> None:
         "infeasible: not ${amount > 1000} (Big) and ${amount > 2000} (Rest) cannot all hold"
     )
     assert suite.coverage.flows_covered == suite.coverage.flows_total - 4
+
+
+LOOP = """
+    <startEvent id="S"/>
+    <task id="Try"/>
+    <exclusiveGateway id="Again" default="Done"/>
+    <endEvent id="E"/>
+    <sequenceFlow id="F1" sourceRef="S" targetRef="Try"/>
+    <sequenceFlow id="F2" sourceRef="Try" targetRef="Again"/>
+    <sequenceFlow id="Retry" sourceRef="Again" targetRef="Try">
+      <conditionExpression>attempts &lt; 3</conditionExpression>
+    </sequenceFlow>
+    <sequenceFlow id="Done" sourceRef="Again" targetRef="E"/>
+"""
+
+
+def test_a_gateway_passed_with_different_choices_is_left_out_and_reported() -> None:
+    graph = only_process(process(LOOP))
+    suite, report = derive_data(suite_of(graph, Criterion.ALL_PATHS), graph, graph)
+    looping = [s for s in suite.scenarios if "Retry" in s.path]
+    straight = [s for s in suite.scenarios if "Retry" not in s.path]
+    assert report.loops == {"Again": ["attempts"]}
+    assert [s.data for s in looping] == [{}]
+    assert [s.data for s in straight] == [{"attempts": 3}]
+    assert report.infeasible == []

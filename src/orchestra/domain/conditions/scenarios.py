@@ -15,7 +15,7 @@ from typing import Any
 
 from orchestra.domain.conditions.errors import NotUnderstood
 from orchestra.domain.conditions.language import parse_condition
-from orchestra.domain.conditions.solver import Goal, Infeasible, solve
+from orchestra.domain.conditions.solver import ConditionSolver, Goal, Infeasible
 from orchestra.domain.conditions.tree import Expr, variables
 from orchestra.domain.process import Flow, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import Decision, TestScenario
@@ -72,6 +72,13 @@ class ConditionReader:
         self.graph = graph
         self.report = report
         self._parsed: dict[str, Expr | None] = {}
+
+    def solver(self) -> ConditionSolver | None:
+        """One solver over every condition of the graph Orchestra reads; None without any
+        (and then z3 is not imported)."""
+        exprs = [self.expr(flow) for flow in self.graph.flows]
+        read = [expr for expr in exprs if expr is not None]
+        return ConditionSolver(read) if read else None
 
     def expr(self, flow: Flow) -> Expr | None:
         if flow.id not in self._parsed:
@@ -135,11 +142,13 @@ def _report_loop(gateway: str, reader: ConditionReader) -> None:
     reader.report.loops[gateway] = list(names)
 
 
-def with_data(scenario: TestScenario, goals: list[Goal]) -> TestScenario | Conflict:
+def with_data(
+    scenario: TestScenario, goals: list[Goal], solver: ConditionSolver
+) -> TestScenario | Conflict:
     """The scenario with each decision's data, or the conflict that makes its path infeasible."""
     if not goals:
         return scenario
-    solved = solve(goals)
+    solved = solver.solve(goals)
     if isinstance(solved, Infeasible):
         return Conflict(scenario.name, tuple((g.flow, g.text) for g in solved.conflicts))
     decisions = tuple(_decision_data(d, goals, solved) for d in scenario.decisions)

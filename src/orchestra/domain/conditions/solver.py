@@ -25,6 +25,7 @@ from orchestra.domain.conditions.tree import (
     Or,
     Value,
     Var,
+    variables,
 )
 from orchestra.domain.conditions.types import Kind, infer_kinds, kind_of
 
@@ -56,16 +57,28 @@ class Infeasible:
 def solve(goals: Sequence[Goal]) -> dict[str, Any] | Infeasible:
     """Variable values (nested along paths: `order.total` -> {"order": {"total": ...}}) that
     make every goal hold, or the goals that conflict."""
-    if not goals:
-        return {}
-    encoder = _Encoder([goal.expr for goal in goals])
-    conflict = encoder.conflict(goals)
-    if conflict is None:
-        return encoder.friendly_values(goals)
-    required = [goal for goal in goals if goal.required]
-    if len(required) < len(goals) and encoder.conflict(required) is None:
-        return encoder.friendly_values(required)
-    return Infeasible(encoder.conflict(required) or conflict)
+    return ConditionSolver([goal.expr for goal in goals]).solve(goals) if goals else {}
+
+
+class ConditionSolver:
+    """Solves goals over a fixed set of conditions (a process's), each encoded once: build one
+    for many scenarios. Variable kinds are inferred from all of `exprs` together."""
+
+    def __init__(self, exprs: Sequence[Expr]) -> None:
+        self._encoder = _Encoder(list(exprs))
+
+    def solve(self, goals: Sequence[Goal]) -> dict[str, Any] | Infeasible:
+        if not goals:
+            return {}
+        encoder = self._encoder
+        conflict = encoder.conflict(goals)
+        if conflict is None:
+            return encoder.friendly_values(goals)
+        required = [goal for goal in goals if goal.required]
+        if len(required) == len(goals):
+            return Infeasible(conflict)
+        conflict = encoder.conflict(required)
+        return encoder.friendly_values(required) if conflict is None else Infeasible(conflict)
 
 
 class _Encoder:
@@ -79,14 +92,19 @@ class _Encoder:
         )
         self.values: dict[Var, Any] = {}
         self.nulls: dict[Var, Any] = {}
+        self._formulas: dict[tuple[Expr, bool], Any] = {}
         sorts = {Kind.BOOL: z3.Bool, Kind.INT: z3.Int, Kind.REAL: z3.Real, Kind.STR: z3.String}
         for index, (var, kind) in enumerate(self.kinds.items()):
             self.values[var] = sorts[kind](f"v{index}")
             self.nulls[var] = z3.Bool(f"n{index}")
 
     def goal(self, goal: Goal) -> Any:
-        formula = self.expr(goal.expr)
-        return formula if goal.holds else self.z3.Not(formula)
+        key = (goal.expr, goal.holds)
+        formula = self._formulas.get(key)
+        if formula is None:
+            formula = self.expr(goal.expr)
+            formula = self._formulas[key] = formula if goal.holds else self.z3.Not(formula)
+        return formula
 
     def conflict(self, goals: Sequence[Goal]) -> tuple[Goal, ...] | None:
         solver = self.z3.Solver()
@@ -105,7 +123,8 @@ class _Encoder:
         optimize = z3.Optimize()
         for goal in goals:
             optimize.add(self.goal(goal))
-        for var, kind in self.kinds.items():
+        used = {var: self.kinds[var] for goal in goals for var in variables(goal.expr)}
+        for var, kind in used.items():
             optimize.add_soft(z3.Not(self.nulls[var]), 100)
             value = self.values[var]
             if kind is Kind.STR:
@@ -113,17 +132,17 @@ class _Encoder:
                 optimize.add_soft(z3.Or([value == z3.StringVal(s) for s in candidates]), 10)
             elif kind is Kind.REAL:
                 optimize.add_soft(z3.IsInt(value), 10)
-        for var, kind in self.kinds.items():
+        for var, kind in used.items():
             if kind in (Kind.INT, Kind.REAL):
                 value = self.values[var]
                 optimize.minimize(z3.If(value >= 0, value, -value))
         if optimize.check() != z3.sat:  # the solver proved them satisfiable a moment ago
             raise RuntimeError("z3 could not optimize satisfiable conditions")
-        return self._read(optimize.model())
+        return self._read(optimize.model(), used)
 
-    def _read(self, model: Any) -> dict[str, Any]:
+    def _read(self, model: Any, used: dict[Var, Kind]) -> dict[str, Any]:
         found: dict[str, Any] = {}
-        for var, kind in self.kinds.items():
+        for var, kind in used.items():
             is_null = self.z3.is_true(model.eval(self.nulls[var], model_completion=True))
             value = None if is_null else self._value(model, var, kind)
             _place(found, var.path, value)

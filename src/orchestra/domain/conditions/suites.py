@@ -24,10 +24,13 @@ def derive_data(
     it is kept, without data, and reported."""
     report = DataReport()
     reader = ConditionReader(working, report)
+    solver = reader.solver()
+    if solver is None:
+        return suite, report
     kept: list[TestScenario] = []
     dropped: list[Conflict] = []
     for scenario in suite.scenarios:
-        result = with_data(scenario, scenario_goals(scenario, reader))
+        result = with_data(scenario, scenario_goals(scenario, reader), solver)
         if isinstance(result, TestScenario):
             kept.append(result)
             continue
