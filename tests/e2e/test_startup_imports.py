@@ -17,7 +17,7 @@ import pytest
 from orchestra.cli import COMMANDS
 from tests.e2e.conftest import clean_env, stop_embedded
 
-HEAVY = ("fastapi", "uvicorn", "alembic", "sqlalchemy", "aiohttp", "networkx", "jinja2")
+HEAVY = ("fastapi", "uvicorn", "alembic", "sqlalchemy", "aiohttp", "networkx", "jinja2", "z3")
 
 # Runs `orchestra ARGS...` and writes sorted(sys.modules) to the file named first, at exit.
 PROBE = """
