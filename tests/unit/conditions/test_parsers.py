@@ -133,3 +133,9 @@ def test_bpmn_xpath_reads_data_objects_and_xpath_over_el_is_el() -> None:
     assert parse_condition("bpmn:getDataObject('clarified') = 'yes'") == Compare(
         Op.EQ, Var(("clarified",)), Const("yes")
     )
+
+
+def test_a_language_uri_is_not_taken_for_el_by_the_letters_el_in_it() -> None:
+    assert language_of("a == 1", "http://www.mvel.org/2.0") == "http://www.mvel.org/2.0"
+    with pytest.raises(NotUnderstood):
+        parse_condition("a == 1", "http://www.mvel.org/2.0")

@@ -34,7 +34,9 @@ def language_of(text: str, language: str | None) -> str:
     stripped = text.strip()
     if language:
         key = language.strip().lower()
-        named = _NAMES.get(key) or next((v for k, v in _NAMES.items() if k in key), key)
+        named = _NAMES.get(key) or next(
+            (v for k, v in _NAMES.items() if len(k) > 2 and k in key), key
+        )  # a URI names its language inside it; "el" alone would match "mvel" and "model"
         if named != "xpath" or _DATA_OBJECT.search(stripped):
             return named  # XPath is BPMN's default: exporters leave it over FEEL or EL
     if _DATA_OBJECT.search(stripped):
