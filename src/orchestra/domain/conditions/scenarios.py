@@ -96,6 +96,8 @@ class ConditionReader:
 
 
 def scenario_goals(scenario: TestScenario, reader: ConditionReader) -> list[Goal]:
+    """The goals of the choices a scenario makes at gateways (module docstring); those of a
+    gateway it passes with different choices are reported as a loop instead."""
     goals: list[Goal] = []
     choices: dict[str, set[tuple[str, ...]]] = {}
     for decision in scenario.decisions:
