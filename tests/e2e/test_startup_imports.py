@@ -26,6 +26,7 @@ HEAVY = (
     "networkx",
     "jinja2",
     "prometheus_client",
+    "z3",
 )
 
 # Runs `orchestra ARGS...` and writes sorted(sys.modules) to the file named first, at exit.

@@ -154,6 +154,11 @@ class SuiteGenerated(Public):
     unset_variables: list[UnsetVariable] = Field(
         description="Variables read before anything provides them: the step would end in ERROR"
     )
+    conditions: dict[str, Any] | None = Field(
+        None,
+        description="Gateway conditions not understood, infeasible scenarios, loops"
+        " (docs/data.md); absent when a stored suite is reused",
+    )
 
 
 class SuitePublic(Public):

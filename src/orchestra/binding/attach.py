@@ -7,6 +7,9 @@ name (load the bindings with the process graph to resolve names to ids; flows ma
 ACTION steps look in `tasks` then `events` (generation makes ACTION steps of message and timer
 events too), ASSERTION steps in `events` then `tasks`.
 
+Condition data: the scenario's `data` (solved from its gateway conditions) goes on every
+non-BARRIER step as `spec["given"]`; the executor lays the data row over it.
+
 Branch data: the `data` of every bound flow on a scenario's path reaches its steps in
 `spec["data"]`. Later flows win, except that the flows still ahead of a step win over those
 behind it (nearest first): in a loop, the task before a gateway sees the data of the flow that
@@ -74,6 +77,7 @@ def _attach_scenario(
         occurrence = seen.get((step.branch, step.element_id), 0)
         seen[(step.branch, step.element_id)] = occurrence + 1
         data = branch_data.for_step(step, occurrence)
+        step = _given(step, scenario)
         first, second = (
             (bindings.tasks, bindings.events)
             if step.kind is StepKind.ACTION
@@ -89,6 +93,12 @@ def _attach_scenario(
             spec = {**step.spec, "data": data} if data else step.spec
             steps.append(step.model_copy(update={"spec": spec}))
     return tuple(steps)
+
+
+def _given(step: ScenarioStep, scenario: TestScenario) -> ScenarioStep:
+    """The scenario's data from its gateway conditions, on every step that may render it."""
+    given = scenario.data
+    return step.model_copy(update={"spec": {**step.spec, "given": given}}) if given else step
 
 
 def _binding_of(step: ScenarioStep, section: dict[str, StepBinding]) -> StepBinding | None:

@@ -50,13 +50,14 @@ class CompiledStep:
     """A step spec made ready to run: renderers, checks and extractors built once."""
 
     __slots__ = (
-        "checks", "data", "expected", "exports", "fields", "request", "save", "spec",
+        "checks", "data", "expected", "exports", "fields", "given", "request", "save", "spec",
         "status_checked", "target",
     )  # fmt: skip
 
     def __init__(self, spec: StepSpec, exports: dict[str, str], templates: Templates) -> None:
         self.spec = spec
         self.data = spec.data
+        self.given = spec.given
         action = spec.action
         # The protocol's own fields, rendered in one call; `fields` names each for errors.
         self.request: Renderer | None = None

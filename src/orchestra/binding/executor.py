@@ -219,7 +219,7 @@ class StepExecutor:
 
     def _namespaces(self, ctx: StepContext, compiled: CompiledStep) -> dict[str, Any]:
         return {
-            "data": {**ctx.data, **compiled.data} if compiled.data else ctx.data,
+            "data": _data(ctx.data, compiled),
             "vars": ctx.vars,
             "steps": ctx.steps,
             "suite": ctx.suite,
@@ -399,3 +399,11 @@ class StepExecutor:
                     raise StepError(f"{where}: {label} {name}: {exc.message}") from exc
                 except TemplateFailure as exc:
                     raise StepError(f"{where}: {label} {name}: {exc.message}") from exc
+
+
+def _data(row: dict[str, Any], compiled: CompiledStep) -> dict[str, Any]:
+    """The `data.*` namespace: the scenario's data from its conditions, the data row over it,
+    the branch data of the bindings' flows over both."""
+    if not compiled.given:
+        return {**row, **compiled.data} if compiled.data else row
+    return {**compiled.given, **row, **compiled.data}

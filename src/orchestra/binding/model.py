@@ -542,9 +542,14 @@ class StepSpec(Frozen):
     eventually: Eventually | None = None
     save: dict[str, str] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)  # branch data for this step
+    # the scenario's data from its gateway conditions; the data row is laid over it
+    given: dict[str, Any] = Field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        dumped = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        if not dumped["given"]:
+            del dumped["given"]
+        return dumped
 
 
 def spec_from_binding(binding: StepBinding, defaults: Defaults, data: dict[str, Any]) -> StepSpec:

@@ -49,10 +49,11 @@ class RootDefinitions:
 
     event_definitions: dict[str, etree._Element] = field(default_factory=dict)  # by id
     referenced: dict[tuple[str, str], Referenced] = field(default_factory=dict)  # (kind, id)
+    expression_language: str | None = None  # <definitions expressionLanguage>, for conditions
 
 
 def read_root_definitions(definitions: etree._Element) -> RootDefinitions:
-    root = RootDefinitions()
+    root = RootDefinitions(expression_language=definitions.get("expressionLanguage") or None)
     for child in _model_children(definitions):
         local, element_id = _local(child), (child.get("id") or "").strip()
         if not element_id:

@@ -227,7 +227,7 @@ class ProcessReader:
                 source=source,
                 target=target,
                 name=element.get("name") or None,
-                condition=_condition(element),
+                condition=_condition(element, self._root.expression_language),
                 extension_xml=extension_xml(element),
                 line=line_of(element),
             )
@@ -272,14 +272,16 @@ def _with_host_lanes(nodes: list[Node]) -> tuple[Node, ...]:
     )
 
 
-def _condition(flow: etree._Element) -> Condition | None:
+def _condition(flow: etree._Element, default_language: str | None) -> Condition | None:
+    """The flow's condition; its language is the expression's own `language`, else the
+    definitions' `expressionLanguage` (BPMN's default, XPath, is read from the text)."""
     expression = flow.find(model("conditionExpression"))
     if expression is None:
         return None
     text = text_of(expression)
     if not text:
         return None  # an empty <conditionExpression/> says nothing a tester can use
-    return Condition(text=text, language=expression.get("language") or None)
+    return Condition(text=text, language=expression.get("language") or default_language)
 
 
 def _loop_kind(element: etree._Element) -> LoopKind | None:

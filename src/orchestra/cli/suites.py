@@ -100,6 +100,7 @@ def _print_generated(out: Console, result: dict[str, Any]) -> None:
         out.print(f"unbound:   {len(unbound)} without a binding yet: {escape(shown)}")
     for line in unset_variable_lines(result):
         out.print(f"[yellow]warning:[/] {escape(line)}")
+    _print_conditions(out, result.get("conditions") or {})
 
 
 def unset_variable_lines(result: dict[str, Any]) -> list[str]:
@@ -107,6 +108,19 @@ def unset_variable_lines(result: dict[str, Any]) -> list[str]:
     from orchestra.binding.variables import UnsetRead
 
     return [UnsetRead(**read).describe() for read in result.get("unset_variables", ())]
+
+
+def _print_conditions(out: Console, report: dict[str, Any]) -> None:
+    """What reading the gateway conditions found: the user binds `flows: data` for these."""
+    for item in report.get("not_understood", []):
+        out.print(f"condition not understood on {escape(item['flow'])}: {escape(item['reason'])}")
+    for item in report.get("infeasible", []):
+        text = " and ".join(f"{c['condition']} ({c['flow']})" for c in item["conflicts"])
+        verdict = "dropped" if item["dropped"] else "kept without data"
+        out.print(f"infeasible {escape(item['scenario'])} ({verdict}): {escape(text)}")
+    for item in report.get("loops", []):
+        names = ", ".join(item["unknown"])
+        out.print(f"loop at {escape(item['gateway'])}: its conditions are left out ({names})")
 
 
 @click.group()

@@ -19,7 +19,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import (
+    Field,
+    SerializerFunctionWrapHandler,
+    computed_field,
+    model_serializer,
+    model_validator,
+)
 
 from orchestra.domain.process import Frozen
 from orchestra.domain.statuses import StepKind
@@ -32,6 +38,16 @@ class Decision(Frozen):
     flows: tuple[str, ...]  # the flow(s) taken: several for an inclusive split
     conditions: tuple[str | None, ...] = ()  # each flow's condition text, aligned with flows
     branch: str = ""
+    # the values of the variables its conditions read that make this choice (solved jointly
+    # with the scenario's other decisions); empty when it has none, and then not serialized
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_data(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        if not dumped.get("data"):
+            dumped.pop("data", None)
+        return dumped
 
 
 class ScenarioStep(Frozen):
@@ -61,6 +77,23 @@ class TestScenario(Frozen):
     decisions: tuple[Decision, ...] = ()
     steps: tuple[ScenarioStep, ...] = ()
     depends_on: tuple[DependsOn, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _without_derived_data(cls, value: Any) -> Any:
+        """A dump carries `data`, worked out from the decisions: read back, it is left out."""
+        if isinstance(value, dict) and "data" in value:
+            return {key: item for key, item in value.items() if key != "data"}
+        return value
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def data(self) -> dict[str, Any]:
+        """The scenario's data from its gateway conditions: what its decisions need, merged."""
+        merged: dict[str, Any] = {}
+        for decision in self.decisions:
+            merged.update(decision.data)
+        return merged
 
     @property
     def race(self) -> dict[str, Any] | None:

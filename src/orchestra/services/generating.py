@@ -28,6 +28,7 @@ from orchestra.store.repositories import UnitOfWork
 if TYPE_CHECKING:  # bindings (templates, checks, YAML) are loaded to generate, not to list
     from orchestra.binding.model import Bindings
     from orchestra.binding.yamlsource import Source
+    from orchestra.domain.conditions.scenarios import DataReport
 
 
 def parse_process_ref(ref: str) -> tuple[str, int | None]:
@@ -84,10 +85,22 @@ async def generate(
         called=called,
     )
     generated = _with_called_versions(generated, stored_calls)
+    generated, report = await asyncio.to_thread(_with_data, generated, process.graph, called)
     suite, unbound = attach_bindings(generated, bound)
     async with db.transaction() as uow:
         suite_id = await uow.suites.add(process.id, suite, unbound=unbound, fingerprint=fingerprint)
-    return summary(suite_id, suite, unbound)
+    return {**summary(suite_id, suite, unbound), "conditions": report.to_json()}
+
+
+def _with_data(
+    suite: GeneratedSuite, graph: ProcessGraph, called: dict[str, ProcessGraph]
+) -> tuple[GeneratedSuite, DataReport]:
+    """Each scenario's data from the gateway conditions on its path (z3 loads only when a
+    condition is read)."""
+    from orchestra.domain.conditions.suites import derive_data
+
+    working, _ = inline_calls(graph, called)
+    return derive_data(suite, graph, working)
 
 
 def suite_fingerprint(

@@ -41,6 +41,8 @@ async def test_a_suites_coverage_page_is_served_as_html_with_its_diagram(api: Cl
     assert coverage["Task_Approve"] == ("covered", "1")
     assert coverage["Task_Notify"] == ("covered", "2")
     assert len(document.xpath("//div[@id='runs']/details")) == 2
+    data = [d.text_content() for d in document.xpath("//div[contains(@class, 'data')]/code")]
+    assert sorted(data) == ['{"valid": false}', '{"valid": true}']  # from ${valid}, ${!valid}
 
 
 async def test_a_missing_suites_page_is_404_naming_the_suite(api: Client) -> None:

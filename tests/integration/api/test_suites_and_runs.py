@@ -66,6 +66,10 @@ async def test_a_suite_generated_with_bindings_covers_every_flow(api: Client) ->
     shown = (await api.get(f"/suites/{suite['suite']}")).json()
     assert [s["scenario"]["name"] for s in shown["scenarios"]] == suite["scenario_names"]
     assert all(s["steps"] for s in shown["scenarios"])
+    # the data its gateway conditions need (docs/data.md)
+    assert suite["conditions"]["not_understood"] == []
+    payments = {s["scenario"]["data"].get("payment") for s in shown["scenarios"]}
+    assert {"ACCEPTED", "DECLINED"} <= payments
 
 
 async def test_bindings_are_read_as_text_never_as_a_file_name(api: Client) -> None:

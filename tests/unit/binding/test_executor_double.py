@@ -108,3 +108,19 @@ async def test_templates_see_run_as_the_plain_fields_of_the_run_identity() -> No
 
     assert outcome.saved["who"] == run.model_dump()
     assert outcome.saved["who"] is not run.__dict__
+
+
+async def test_the_data_row_goes_over_the_scenarios_condition_data_and_flow_data_over_both() -> (
+    None
+):
+    env = EnvironmentSpec.model_validate({"name": "e", "services": {"s": {"base_url": "http://x"}}})
+    executor = StepExecutor(env, {}, protocols={"http": ScriptedProtocol(lambda r: ok({}))})
+    binding = StepBinding.model_validate({"action": {"path": "/"}, "save": {"seen": "{{ data }}"}})
+    spec = spec_from_binding(binding, Defaults(), {"branch": "flow"}).to_json()
+    spec["given"] = {"amount": 1001, "country": "DE", "branch": "given"}
+    solved = ScenarioStep(position=1, kind=StepKind.ACTION, element_id="T", spec=spec)
+    run = RunIdentity(suite_run_id=1, test_run_id=2, scenario="s", attempt=1)
+
+    outcome = await executor.execute(solved, StepContext(run=run, data={"amount": 5}))
+
+    assert outcome.saved["seen"] == {"amount": 5, "country": "DE", "branch": "flow"}

@@ -244,3 +244,18 @@ def test_link_events_keep_their_link_name() -> None:
 def test_boundary_events_sit_in_the_lane_of_their_activity() -> None:
     nodes = order().node_by_id
     assert nodes["Check_Timeout"].lane == nodes["Check"].lane == "Lane_Desk"
+
+
+def test_a_condition_without_a_language_takes_the_definitions_expression_language() -> None:
+    flows = """
+    <startEvent id="S"/><endEvent id="E"/><endEvent id="E2"/>
+    <sequenceFlow id="Own" sourceRef="S" targetRef="E">
+      <conditionExpression language="python">x > 1</conditionExpression>
+    </sequenceFlow>
+    <sequenceFlow id="Inherited" sourceRef="S" targetRef="E2">
+      <conditionExpression>x &lt;= 1</conditionExpression>
+    </sequenceFlow>"""
+    document = process(flows).replace(b"<definitions ", b'<definitions expressionLanguage="FEEL" ')
+    graph = only_process(document)
+    assert graph.flow_by_id["Own"].condition == Condition(text="x > 1", language="python")
+    assert graph.flow_by_id["Inherited"].condition == Condition(text="x <= 1", language="FEEL")

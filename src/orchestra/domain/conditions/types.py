@@ -1,0 +1,69 @@
+"""The type of each variable, inferred from what the conditions compare it with."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from orchestra.domain.conditions.tree import And, Compare, Const, Expr, Not, Or, Value, Var
+
+
+class Kind(StrEnum):
+    BOOL = "bool"
+    INT = "int"
+    REAL = "real"
+    STR = "str"
+
+
+def kind_of(value: Value) -> Kind | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return Kind.BOOL
+    if isinstance(value, int):
+        return Kind.INT
+    if isinstance(value, float):
+        return Kind.REAL
+    return Kind.STR
+
+
+def infer_kinds(exprs: Iterable[Expr]) -> dict[Var, Kind]:
+    """Each variable's kind: that of the constants it is compared with (a real number makes
+    an integer variable real), shared along `a = b`; one compared with no constant (only
+    tested for null, say) is a string."""
+    seen: dict[Var, set[Kind]] = {}
+    pairs: list[tuple[Var, Var]] = []
+    for expr in exprs:
+        for compare in _compares(expr):
+            left, right = compare.left, compare.right
+            if isinstance(left, Var) and isinstance(right, Var):
+                pairs.append((left, right))
+            for var, other in ((left, right), (right, left)):
+                if isinstance(var, Var):
+                    kinds = seen.setdefault(var, set())
+                    if isinstance(other, Const) and (kind := kind_of(other.value)) is not None:
+                        kinds.add(kind)
+    for _ in range(len(pairs)):
+        for a, b in pairs:
+            merged = seen[a] | seen[b]
+            seen[a], seen[b] = merged, set(merged)
+    return {var: _pick(kinds) for var, kinds in seen.items()}
+
+
+def _pick(kinds: set[Kind]) -> Kind:
+    if Kind.REAL in kinds:
+        return Kind.REAL
+    for kind in (Kind.INT, Kind.STR, Kind.BOOL):
+        if kind in kinds:
+            return kind
+    return Kind.STR
+
+
+def _compares(expr: Expr) -> Iterable[Compare]:
+    if isinstance(expr, Compare):
+        yield expr
+    elif isinstance(expr, And | Or):
+        for item in expr.items:
+            yield from _compares(item)
+    elif isinstance(expr, Not):
+        yield from _compares(expr.item)

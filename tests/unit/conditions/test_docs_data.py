@@ -1,0 +1,51 @@
+"""docs/data.md: every row of its table of conditions and their data is what the solver gives,
+and every condition of its subset table parses."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from orchestra.domain.conditions import parse_condition
+from orchestra.domain.conditions.solver import Goal, solve
+
+PAGE = (Path(__file__).parents[3] / "docs" / "data.md").read_text(encoding="utf-8")
+ROW = re.compile(r"^\| `(?P<condition>[^|]+?)` \| `(?P<data>\{.*\})` \|$", re.MULTILINE)
+EXAMPLES = [(m["condition"], json.loads(m["data"])) for m in ROW.finditer(PAGE)]
+
+
+def test_the_page_has_its_examples() -> None:
+    assert len(EXAMPLES) >= 8
+
+
+@pytest.mark.parametrize(("condition", "data"), EXAMPLES, ids=[c for c, _ in EXAMPLES])
+def test_each_example_condition_solves_to_the_data_shown(
+    condition: str, data: dict[str, object]
+) -> None:
+    assert solve([Goal("F", condition, parse_condition(condition))]) == data
+
+
+def test_the_gateway_shown_gives_its_three_scenarios_the_data_the_page_says() -> None:
+    from orchestra.domain.conditions.suites import derive_data
+    from orchestra.domain.generation import generate_suite
+    from tests.unit.bpmn.documents import only_process, process
+
+    (gateway,) = re.findall(r"```xml\n(.*?)```", PAGE, re.DOTALL)
+    ends = "".join(
+        f'<task id="Task_{n}"/><sequenceFlow id="To_{n}" sourceRef="Task_{n}" targetRef="E"/>'
+        for n in ("Review", "Ship", "Export")
+    )
+    model = (
+        '<startEvent id="S"/><endEvent id="E"/>'
+        '<sequenceFlow id="In" sourceRef="S" targetRef="Route"/>' + gateway + ends
+    )
+    graph = only_process(process(model))
+    suite = generate_suite(graph, process_key="P", process_version=1)
+    solved, _ = derive_data(suite, graph, graph)
+    shown = dict(re.findall(r"`(\{\"amount\": \d+,\s+\"country\": \"\w+\"\})` \((\w+)", PAGE))
+    expected = {name: json.loads(data.replace("\n", " ")) for data, name in shown.items()}
+    found = {next(e for e in s.path if e.startswith("Task_"))[5:]: s.data for s in solved.scenarios}
+    assert found == expected
