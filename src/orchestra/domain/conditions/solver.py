@@ -9,6 +9,7 @@ taken from the conditions' own constants, else "other".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -157,7 +158,7 @@ class _Encoder:
         if kind is Kind.REAL:
             number = Fraction(value.as_fraction())
             return int(number) if number.denominator == 1 else float(number)
-        return str(value.as_string())
+        return _unescape(str(value.as_string()))
 
     def expr(self, expr: Expr) -> Any:
         z3 = self.z3
@@ -280,3 +281,11 @@ def _place(found: dict[str, Any], path: tuple[str, ...], value: Value) -> None:
             nested = here[part] = {}
         here = nested
     here[path[-1]] = value
+
+
+_Z3_ESCAPE = re.compile(r"\\u\{([0-9a-fA-F]{1,6})\}")
+
+
+def _unescape(text: str) -> str:
+    """z3 writes a character outside printable ASCII as `\\u{XXXX}`: the character itself."""
+    return _Z3_ESCAPE.sub(lambda found: chr(int(found.group(1), 16)), text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from enum import StrEnum
 
-from orchestra.domain.conditions.tree import And, Compare, Const, Expr, Not, Or, Value, Var
+from orchestra.domain.conditions.tree import And, Compare, Const, Expr, Not, Op, Or, Value, Var
 
 
 class Kind(StrEnum):
@@ -33,11 +33,14 @@ def infer_kinds(exprs: Iterable[Expr]) -> dict[Var, Kind]:
     tested for null, say) is a string."""
     seen: dict[Var, set[Kind]] = {}
     pairs: list[tuple[Var, Var]] = []
+    ordered: set[Var] = set()  # compared with <, <=, > or >=: a number unless a constant says
     for expr in exprs:
         for compare in _compares(expr):
             left, right = compare.left, compare.right
             if isinstance(left, Var) and isinstance(right, Var):
                 pairs.append((left, right))
+            if compare.op in _ORDERINGS:
+                ordered.update(side for side in (left, right) if isinstance(side, Var))
             for var, other in ((left, right), (right, left)):
                 if isinstance(var, Var):
                     kinds = seen.setdefault(var, set())
@@ -47,7 +50,13 @@ def infer_kinds(exprs: Iterable[Expr]) -> dict[Var, Kind]:
         for a, b in pairs:
             merged = seen[a] | seen[b]
             seen[a], seen[b] = merged, set(merged)
-    return {var: _pick(kinds) for var, kinds in seen.items()}
+    return {
+        var: _pick(kinds or ({Kind.INT} if var in ordered else set()))
+        for var, kinds in seen.items()
+    }
+
+
+_ORDERINGS = frozenset({Op.LT, Op.LE, Op.GT, Op.GE})
 
 
 def _pick(kinds: set[Kind]) -> Kind:
