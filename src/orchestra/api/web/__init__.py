@@ -26,3 +26,63 @@ a token) it redirects to the sign-in page. The JSON API accepts the same cookie 
 bearer token; a POST, PUT, PATCH or DELETE carried by the cookie, and every form the pages
 post, must come from this origin (`Origin`, else `Referer`) or is refused (403).
 """
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from importlib.resources import files
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from orchestra.api.errors import error_response
+from orchestra.api.web import auth, pages
+from orchestra.api.web.forms import HOME
+from orchestra.api.web.rendering import page
+from orchestra.errors import OrchestraError
+
+STATIC = Path(str(files("orchestra.api.web") / "static"))
+REPORT_STYLES = ("report.css", "suite.css")  # the reports' own, for the diagram and steps
+
+
+def install_web(app: FastAPI) -> None:
+    """Add the pages, their assets and their error pages to `app`."""
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    app.add_api_route("/", _home, include_in_schema=False)
+    for name in REPORT_STYLES:
+        app.add_api_route(f"/ui/static/report/{name}", _report_style(name), include_in_schema=False)
+    app.mount("/ui/static", StaticFiles(directory=STATIC), name="web-static")
+    _install_error_pages(app)
+
+
+async def _home() -> Response:
+    return RedirectResponse(HOME, status_code=303)
+
+
+def _report_style(name: str) -> Callable[[], Awaitable[Response]]:
+    text = files("orchestra.reports").joinpath("templates", name).read_text("utf-8")
+
+    async def style() -> Response:
+        return Response(text, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+
+    return style
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    """A refusal on a page is a page saying why, with the status its class says; elsewhere it
+    stays the API's JSON."""
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, auth.SignInNeeded):
+            return exc.redirect()
+        assert isinstance(exc, OrchestraError)
+        if not request.url.path.startswith("/ui/"):
+            return error_response(exc)
+        values = {"title": type(exc).__name__, "message": exc.message}
+        return page(request, "error.html.jinja", status_code=exc.http_status, **values)
+
+    app.add_exception_handler(OrchestraError, refused)
+    app.add_exception_handler(auth.SignInNeeded, refused)
