@@ -42,7 +42,7 @@ class Browser:
         self, path: str, fields: dict[str, str], *, origin: str | None = "", **kwargs: Any
     ) -> Reply:
         """`origin=""`: this server's; None: no Origin header; else that one."""
-        headers = self._headers() | FORM
+        headers = self._headers() | FORM | kwargs.pop("headers", {})
         if origin is not None:
             headers["Origin"] = origin or self.origin
         return await self.client.post(

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from orchestra.api.sessions import COOKIE
 from orchestra.config import Settings
+from orchestra.services import running
+from orchestra.store.database import Database
 from tests.integration.api.conftest import TOKEN, serving
+from tests.integration.runtime.support import scenario, step, store_suite
 from tests.integration.web.conftest import Browser, session_cookie
 
 
@@ -145,3 +148,27 @@ async def test_without_authentication_the_pages_need_no_sign_in(settings: Settin
     assert page.status == 200
     assert 'action="/ui/sign-out"' not in page.body.decode()
     assert sign_in.status == 303
+
+
+async def test_served_over_tls_the_cookie_is_secure(browser: Browser) -> None:
+    # a TLS-terminating proxy on this machine says so (uvicorn trusts 127.0.0.1's headers)
+    reply = await browser.post_form(
+        "/ui/sign-in",
+        {"token": TOKEN, "next": "/ui/suites"},
+        headers={"X-Forwarded-Proto": "https"},
+    )
+
+    assert reply.status == 303
+    assert session_cookie(reply)[COOKIE]["secure"] is True
+
+
+async def test_the_event_stream_takes_the_session_cookie(signed_in: Browser, db: Database) -> None:
+    suite = await store_suite(db, [scenario("a", [step(0, "a")])])
+    run = (await running.start_suite_run(db, suite.id)).id
+    await running.cancel(db, run)  # ended: the stream says so and closes
+
+    reply = await signed_in.get(f"/suite-runs/{run}/events")
+
+    assert reply.status == 200
+    assert reply.media_type == "text/event-stream"
+    assert b"event: end" in reply.body

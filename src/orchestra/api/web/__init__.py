@@ -20,11 +20,16 @@ Paths (the API owns `/suite-runs`, `/processes`...; the pages live under `/ui`):
     /ui/data-sets        GET            data sets with their first rows
     /ui/static/{file}    GET            web.css, web.js, ... (open: they hold no data)
 
-Pages extend `templates/base.html.jinja` (blocks `title`, `content`, `scripts`). A page
-handler depends on `Viewer` (`auth.signed_in`): without a session cookie (when the server has
-a token) it redirects to the sign-in page. The JSON API accepts the same cookie besides the
-bearer token; a POST, PUT, PATCH or DELETE carried by the cookie, and every form the pages
-post, must come from this origin (`Origin`, else `Referer`) or is refused (403).
+Pages extend `templates/base.html.jinja` (blocks `title`, `styles`, `content`, `scripts`;
+the reports' `report.css` is always loaded, `/ui/static/report/suite.css` on demand) and are
+answered by `rendering.page(request, template, **values)`. A page's router depends on
+`auth.signed_in`: without a session cookie (when the server has a token) it redirects to the
+sign-in page. `static/web.js` gives every page `Orchestra.api(path)` (fetch with the cookie,
+JSON back), `Orchestra.element(...)` and local times for `<time datetime>`.
+
+The JSON API accepts the same cookie besides the bearer token (`orchestra.api.sessions`); a
+POST, PUT, PATCH or DELETE carried by the cookie, and every form the pages post, must come
+from this origin (`Origin`, else `Referer`) or is refused (403).
 """
 
 from __future__ import annotations
