@@ -172,3 +172,22 @@ async def test_the_event_stream_takes_the_session_cookie(signed_in: Browser, db:
     assert reply.status == 200
     assert reply.media_type == "text/event-stream"
     assert b"event: end" in reply.body
+
+
+async def test_a_form_posted_without_a_session_signs_in_then_lists_the_runs(
+    browser: Browser,
+) -> None:
+    reply = await browser.post_form("/ui/suite-runs/1/cancel", {})
+
+    assert reply.status == 303
+    assert reply.headers["Location"] == "/ui/sign-in?next=%2Fui%2Fsuite-runs"
+
+
+async def test_an_unknown_page_is_a_page_saying_so(signed_in: Browser) -> None:
+    page = await signed_in.get("/ui/nowhere")
+    api = await signed_in.get("/nowhere")
+
+    assert page.status == 404
+    assert page.media_type == "text/html"
+    assert "There is no page at /ui/nowhere." in page.body.decode()
+    assert api.media_type == "application/json"  # the API's answers keep their shape

@@ -34,13 +34,16 @@ from this origin (`Origin`, else `Referer`) or is refused (403).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from importlib.resources import files
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from orchestra.api.errors import error_response
 from orchestra.api.web import auth, catalog, pages
@@ -90,5 +93,22 @@ def _install_error_pages(app: FastAPI) -> None:
         values = {"title": type(exc).__name__, "message": exc.message}
         return page(request, "error.html.jinja", status_code=exc.http_status, **values)
 
+    framework = app.exception_handlers[HTTPException]
+
+    async def not_routed(request: Request, exc: Exception) -> Response:
+        """An unknown page or a method a page lacks: said on a page too."""
+        if not request.url.path.startswith("/ui/") or not isinstance(exc, HTTPException):
+            answered = framework(request, exc)
+            return await answered if inspect.isawaitable(answered) else answered
+        values = {"title": HTTPStatus(exc.status_code).phrase, "message": _unrouted(request, exc)}
+        return page(request, "error.html.jinja", status_code=exc.status_code, **values)
+
     app.add_exception_handler(OrchestraError, refused)
     app.add_exception_handler(auth.SignInNeeded, refused)
+    app.add_exception_handler(HTTPException, not_routed)
+
+
+def _unrouted(request: Request, exc: HTTPException) -> str:
+    if exc.status_code == 404:
+        return f"There is no page at {request.url.path}."
+    return f"{request.method} {request.url.path}: {exc.detail}"

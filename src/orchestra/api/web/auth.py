@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from orchestra.api.sessions import COOKIE, Sessions
-from orchestra.api.web.forms import form_fields, local_path
+from orchestra.api.web.forms import HOME, form_fields, local_path
 from orchestra.api.web.rendering import page
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -42,10 +42,12 @@ def has_session(request: Request) -> bool:
 
 
 async def signed_in(request: Request) -> None:
-    """A page's dependency: no session (and authentication on), no page."""
+    """A page's dependency: no session (and authentication on), no page. Signed in, the
+    browser comes back to the page it asked for; after a form, to the suite runs (a form's
+    address answers POST only)."""
     if not has_session(request):
         wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise SignInNeeded(wanted)
+        raise SignInNeeded(wanted if request.method == "GET" else HOME)
 
 
 @router.get("/sign-in")
