@@ -183,11 +183,14 @@ async def test_a_form_posted_without_a_session_signs_in_then_lists_the_runs(
     assert reply.headers["Location"] == "/ui/sign-in?next=%2Fui%2Fsuite-runs"
 
 
-async def test_an_unknown_page_is_a_page_saying_so(signed_in: Browser) -> None:
+async def test_an_unknown_page_or_a_wrong_query_is_a_page_saying_so(signed_in: Browser) -> None:
     page = await signed_in.get("/ui/nowhere")
+    query = await signed_in.get("/ui/suite-runs?before=yesterday")
     api = await signed_in.get("/nowhere")
 
     assert page.status == 404
     assert page.media_type == "text/html"
     assert "There is no page at /ui/nowhere." in page.body.decode()
+    assert query.status == 422
+    assert "query.before" in query.body.decode()
     assert api.media_type == "application/json"  # the API's answers keep their shape

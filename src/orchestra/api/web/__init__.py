@@ -35,17 +35,19 @@ from this origin (`Origin`, else `Referer`) or is refused (403).
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from orchestra.api.errors import error_response
 from orchestra.api.web import auth, catalog, pages
 from orchestra.api.web.forms import HOME
 from orchestra.api.web.rendering import page
@@ -81,34 +83,31 @@ def _report_style(name: str) -> Callable[[], Awaitable[Response]]:
 
 
 def _install_error_pages(app: FastAPI) -> None:
-    """A refusal on a page is a page saying why, with the status its class says; elsewhere it
-    stays the API's JSON."""
+    """A refusal on a page (an OrchestraError, an unknown page, a query FastAPI could not
+    validate) is a page saying what the API's JSON would say, with the same status; elsewhere
+    it stays the API's JSON. A page asked for without a session leads to the sign-in page."""
 
-    async def refused(request: Request, exc: Exception) -> Response:
-        if isinstance(exc, auth.SignInNeeded):
-            return exc.redirect()
-        assert isinstance(exc, OrchestraError)
-        if not request.url.path.startswith("/ui/"):
-            return error_response(exc)
-        values = {"title": type(exc).__name__, "message": exc.message}
-        return page(request, "error.html.jinja", status_code=exc.http_status, **values)
+    async def signing_in(_: Request, exc: Exception) -> Response:
+        assert isinstance(exc, auth.SignInNeeded)
+        return exc.redirect()
 
-    framework = app.exception_handlers[HTTPException]
-
-    async def not_routed(request: Request, exc: Exception) -> Response:
-        """An unknown page or a method a page lacks: said on a page too."""
-        if not request.url.path.startswith("/ui/") or not isinstance(exc, HTTPException):
-            answered = framework(request, exc)
-            return await answered if inspect.isawaitable(answered) else answered
-        values = {"title": HTTPStatus(exc.status_code).phrase, "message": _unrouted(request, exc)}
-        return page(request, "error.html.jinja", status_code=exc.status_code, **values)
-
-    app.add_exception_handler(OrchestraError, refused)
-    app.add_exception_handler(auth.SignInNeeded, refused)
-    app.add_exception_handler(HTTPException, not_routed)
+    app.add_exception_handler(auth.SignInNeeded, signing_in)
+    for kind in (OrchestraError, HTTPException, RequestValidationError):
+        app.add_exception_handler(kind, _as_page(app.exception_handlers[kind]))
 
 
-def _unrouted(request: Request, exc: HTTPException) -> str:
-    if exc.status_code == 404:
-        return f"There is no page at {request.url.path}."
-    return f"{request.method} {request.url.path}: {exc.detail}"
+def _as_page(as_json: Callable[..., Any]) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handler(request: Request, exc: Exception) -> Response:
+        answered = as_json(request, exc)
+        response: Response = await answered if inspect.isawaitable(answered) else answered
+        if not request.url.path.startswith("/ui/") or not isinstance(response, JSONResponse):
+            return response
+        said = json.loads(bytes(response.body))
+        title = HTTPStatus(response.status_code).phrase
+        message = str(said.get("message", title))
+        if response.status_code == 404 and said.get("error") == "NotFound" and not said.get("kind"):
+            message = f"There is no page at {request.url.path}."
+        values = {"title": title, "message": message}
+        return page(request, "error.html.jinja", status_code=response.status_code, **values)
+
+    return handler
