@@ -166,13 +166,15 @@ async def list_suite_runs(
     statuses: Sequence[SuiteRunStatus] = (),
     before: int | None = None,
     limit: int = DEFAULT_PAGE,
+    process: str | None = None,
 ) -> SuiteRunPage:
-    """A page of suite runs, newest first: of one suite, in some statuses, below an id."""
+    """A page of suite runs, newest first: of one suite, in some statuses, of a process's
+    suites (its key), below an id."""
     if not 1 <= limit <= MAX_PAGE:
         raise UsageError(f"a page holds 1 to {MAX_PAGE} suite runs, not {limit}")
     async with db.transaction() as uow:
         found = await uow.runs.page(
-            suite_id=suite_id, statuses=statuses, before=before, limit=limit + 1
+            suite_id=suite_id, statuses=statuses, before=before, limit=limit + 1, process=process
         )
     page = [Progress(run, counts, sum(counts.values())) for run, counts in found[:limit]]
     next_before = page[-1].suite_run.id if len(found) > limit else None

@@ -279,12 +279,15 @@ class RunRepository(Repository):
         statuses: Sequence[SuiteRunStatus] = (),
         before: int | None = None,
         limit: int = 50,
+        process: str | None = None,
     ) -> list[tuple[SuiteRun, dict[TestRunStatus, int]]]:
         """Up to `limit` suite runs, newest first, with their test runs counted by status:
-        of suite `suite_id`, in one of `statuses`, with ids below `before` (each when given)."""
+        of suite `suite_id`, in one of `statuses`, of a suite of process key `process`, with
+        ids below `before` (each when given)."""
         rows = await self._filtered(
             "list_suite_runs",
             suite_id=suite_id,
+            process=process,
             statuses=[status.value for status in statuses] or None,
             before=before,
             limit=limit,

@@ -44,6 +44,9 @@ WITH page AS (
     WHERE (CAST(:suite_id AS bigint) IS NULL OR suite_id = CAST(:suite_id AS bigint))
       AND (CAST(:statuses AS suite_run_status[]) IS NULL
            OR status = ANY (CAST(:statuses AS suite_run_status[])))
+      AND (CAST(:process AS text) IS NULL OR suite_id IN (
+           SELECT s.id FROM scenario_suite s JOIN process p ON p.id = s.process_id
+           WHERE p.key = CAST(:process AS text)))
       AND (CAST(:before AS bigint) IS NULL OR id < CAST(:before AS bigint))
     ORDER BY id DESC
     LIMIT :limit
