@@ -68,7 +68,9 @@ class Watched:
 
 
 async def watched_page(browser: Any, width: int = 1280, height: int = 800) -> Watched:
-    context = await browser.new_context(viewport={"width": width, "height": height})
+    # reduced motion: a row that changed does not flash (a screenshot shows it settled)
+    size = {"width": width, "height": height}
+    context = await browser.new_context(viewport=size, reduced_motion="reduce")
     await context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = await context.new_page()
     page.set_default_timeout(20_000)

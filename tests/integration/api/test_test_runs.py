@@ -173,6 +173,8 @@ async def test_the_event_stream_tells_each_status_change_live_until_the_run_ends
     ends = {d["test_run"]: d["status"] for n, d in events if n == "test-run"}
     assert sorted(ends.values()) == ["FAILED"] * 2 + ["PASSED"] * 4
     assert all(d["suite_run"] == run for n, d in events if n == "test-run")
+    ended = [d for n, d in events if n == "test-run" and d["status"] in {"PASSED", "FAILED"}]
+    assert all(d["started_at"] < d["finished_at"] for d in ended)  # RFC 3339, both UTC
 
 
 async def test_a_stream_opened_on_an_ended_suite_run_sends_end_at_once(

@@ -92,3 +92,28 @@ async def test_the_live_page_turns_failed_as_the_example_runs_and_leads_to_the_f
     assert copied == curl
     assert watched.outside == []
     assert watched.problems == []
+
+
+async def test_the_cancel_button_cancels_the_suite_run_and_the_page_says_so_live(
+    settings: Settings, db: Database, browser: Any
+) -> None:
+    async with live_example(settings, db, TOKEN) as example:  # no worker: it stays in progress
+        watched = await watched_page(browser)
+        page = watched.page
+        await sign_in(page, example.api)
+        await page.goto(f"{example.api.url}/ui/suite-runs/{example.suite_run}")
+        await page.wait_for_selector("#live-note:text('live')")
+
+        await page.get_by_role("button", name="Cancel this suite run").click()
+        await page.wait_for_selector("#live[data-status=CANCELLED]")
+        statuses = await page.locator("#runs li").evaluate_all(
+            "rows => rows.map(r => r.getAttribute('data-status'))"
+        )
+        stored = (await example.api.get(f"/suite-runs/{example.suite_run}")).json()["status"]
+        cancel_hidden = await page.locator("#cancel").is_hidden()
+
+    assert stored == "CANCELLED"
+    assert statuses == ["CANCELLED"] * EXPECTED["test_runs"]
+    assert cancel_hidden
+    assert watched.outside == []
+    assert watched.problems == []

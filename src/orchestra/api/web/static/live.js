@@ -120,22 +120,27 @@
     place(row);
   }
 
-  // a run's counts: what GET /test-runs/{id} says of it now
+  // the run's share of the diagram's counts, its failure and its time, as they are now
+  function show(row, passedElements, failedElements, failure, run) {
+    count(row, -1);
+    var before = words(row.getAttribute("data-passed")).concat(words(row.getAttribute("data-failed")));
+    row.setAttribute("data-passed", passedElements.join(" "));
+    row.setAttribute("data-failed", failedElements.join(" "));
+    count(row, +1);
+    before.concat(passedElements, failedElements).forEach(paint);
+    row.querySelector(".run-why").textContent = failure || "";
+    var took = run.started_at && run.finished_at ? (Date.parse(run.finished_at) - Date.parse(run.started_at)) / 1000 : null;
+    row.querySelector(".run-time").textContent = took === null ? "" : took.toFixed(1) + " s";
+  }
+
+  // a run that did not pass: what GET /test-runs/{id} says of it now
   function refresh(id) {
     return fetch("/test-runs/" + id, {headers: {Accept: "application/json"}, credentials: "same-origin"})
       .then(function (reply) { if (!reply.ok) throw new Error("test run " + id + ": " + reply.status); return reply.json(); })
       .then(function (run) {
         var row = rowOf(run.id);
         if (!row) return;
-        count(row, -1);
-        var before = words(row.getAttribute("data-passed")).concat(words(row.getAttribute("data-failed")));
-        row.setAttribute("data-passed", run.passed_elements.join(" "));
-        row.setAttribute("data-failed", run.failed_elements.join(" "));
-        count(row, +1);
-        before.concat(run.passed_elements, run.failed_elements).forEach(paint);
-        row.querySelector(".run-why").textContent = run.failure || "";
-        var took = run.started_at && run.finished_at ? (Date.parse(run.finished_at) - Date.parse(run.started_at)) / 1000 : null;
-        row.querySelector(".run-time").textContent = took === null ? "" : took.toFixed(1) + " s";
+        show(row, run.passed_elements, run.failed_elements, run.failure, run);
         if (row.getAttribute("data-status") !== run.status) setStatus(row, run.status);
       })
       .catch(function (error) { note.textContent = "could not read a test run: " + error.message; });
@@ -145,7 +150,10 @@
     var row = rowOf(data.test_run);
     if (!row) return;
     if (row.getAttribute("data-status") !== data.status) setStatus(row, data.status);
-    if (TERMINAL.indexOf(data.status) >= 0) refresh(data.test_run);
+    if (data.status === "PASSED") {
+      // a run that passed went through its whole path, failing nowhere: nothing to read
+      show(row, words(row.getAttribute("data-path")), [], null, data);
+    } else if (TERMINAL.indexOf(data.status) >= 0) refresh(data.test_run);
   }
 
   function onProgress(data) {
@@ -176,7 +184,9 @@
       .then(function (page) {
         page.test_runs.forEach(function (run) {
           var row = rowOf(run.id);
-          if (row && row.getAttribute("data-status") !== run.status) onRunEvent({test_run: run.id, status: run.status});
+          if (row && row.getAttribute("data-status") !== run.status) {
+            onRunEvent({test_run: run.id, status: run.status, started_at: run.started_at, finished_at: run.finished_at});
+          }
         });
         if (page.next) readPage(page.next);
       });
