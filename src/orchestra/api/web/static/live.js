@@ -109,15 +109,29 @@
   }
 
   function setStatus(row, status) {
+    var moves = isFailure(status) !== isFailure(row.getAttribute("data-status"));
     row.setAttribute("data-status", status);
     row.classList.toggle("is-failure", isFailure(status));
     var badge = row.querySelector(".status");
     badge.className = "status " + status;
     badge.textContent = status;
-    row.classList.remove("changed");
-    void row.offsetWidth;  // restart the flash
-    row.classList.add("changed");
-    place(row);
+    row.classList.add("changed");  // flashes once; taken off when it has (animationend)
+    if (moves) place(row);
+  }
+  list.addEventListener("animationend", function (event) { event.target.classList.remove("changed"); });
+
+  // elements whose counts changed, painted once at the next frame however many runs ended
+  var dirty = {}, scheduled = false;
+  function repaint(elements) {
+    elements.forEach(function (e) { dirty[e] = true; });
+    if (scheduled) return;
+    scheduled = true;
+    window.requestAnimationFrame(function () {
+      var painting = Object.keys(dirty);
+      dirty = {};
+      scheduled = false;
+      painting.forEach(paint);
+    });
   }
 
   // the run's share of the diagram's counts, its failure and its time, as they are now
@@ -127,7 +141,7 @@
     row.setAttribute("data-passed", passedElements.join(" "));
     row.setAttribute("data-failed", failedElements.join(" "));
     count(row, +1);
-    before.concat(passedElements, failedElements).forEach(paint);
+    repaint(before.concat(passedElements, failedElements));
     row.querySelector(".run-why").textContent = failure || "";
     var took = run.started_at && run.finished_at ? (Date.parse(run.finished_at) - Date.parse(run.started_at)) / 1000 : null;
     row.querySelector(".run-time").textContent = took === null ? "" : took.toFixed(1) + " s";
