@@ -38,7 +38,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from orchestra.api.errors import error_response
-from orchestra.api.web import auth, live, pages
+from orchestra.api.web import auth, catalog, live, pages
 from orchestra.api.web.forms import HOME
 from orchestra.api.web.rendering import page
 from orchestra.errors import OrchestraError
@@ -51,6 +51,7 @@ def install_web(app: FastAPI) -> None:
     """Add the pages, their assets and their error pages to `app`."""
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(catalog.router)
     app.include_router(live.router)
     app.add_api_route("/", _home, include_in_schema=False)
     for name in REPORT_STYLES:

@@ -86,7 +86,7 @@ async def _suite_runs_page(
         processes=sorted({suite.process_key for suite in suites}),
         statuses=[s.value for s in SuiteRunStatus],
         environments=[e["environment"] for e in await config.list_environments(db)],
-        data_sets=[d["data_set"] for d in await config.list_data_sets(db)],
+        data_sets=await config.data_set_names(db),
         error=error,
     )
 

@@ -3,6 +3,7 @@ names, answered with a Content-Security-Policy allowing only this server's own f
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from importlib.metadata import version
 from typing import Any
@@ -54,6 +55,11 @@ def when(moment: Any) -> str:
     return "" if moment is None else rfc3339(moment, timespec="seconds")
 
 
+def cell(value: Any) -> str:
+    """A data row's value: text as it is, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 @cache
 def _version() -> str:
     return version("orchestra")
@@ -68,5 +74,5 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update({"static": static, "when": when})
+    environment.globals.update({"static": static, "when": when, "cell": cell})
     return environment

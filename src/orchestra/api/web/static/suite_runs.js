@@ -19,6 +19,14 @@
     }
   }
 
+  const FAILING = ["FAILED", "ERROR", "FAILED_STUCK"];
+
+  function rerunForm(run) {
+    const form = Orchestra.element("form", { method: "post", action: "/ui/suite-runs/" + run.suite_run + "/rerun" });
+    form.append(Orchestra.element("button", { type: "submit" }, "Re-run failed"));
+    return form;
+  }
+
   function update(row, run) {
     const badge = row.querySelector('[data-field="status"]');
     badge.textContent = run.status;
@@ -33,6 +41,7 @@
     if (run.status !== "IN_PROGRESS") {
       const cancel = row.querySelector('form[action$="/cancel"]');
       if (cancel) cancel.remove();
+      if (FAILING.some((status) => run.counts[status])) row.querySelector(".actions").append(rerunForm(run));
     }
   }
 
