@@ -3,9 +3,19 @@ recorded requests and responses of any shape."""
 
 from __future__ import annotations
 
-from orchestra.api.web.live import focused_step, request_view, response_view, shown_value
+import re
+
+from orchestra.api.web.live import (
+    drawings,
+    focused_step,
+    request_view,
+    response_view,
+    rows,
+    shown_value,
+)
 from orchestra.domain.statuses import StepStatus, TestRunStatus
-from tests.support.example_report import make_run, step
+from tests.support.call_process import checkout_run_report
+from tests.support.example_report import example_report, make_run, step
 
 
 def test_a_red_element_leads_to_the_step_that_failed_there_else_to_the_first_failure() -> None:
@@ -59,3 +69,27 @@ def test_requests_and_responses_of_any_shape_are_read_without_failing() -> None:
     assert response.notes == ("body cut at the recorded limit of 9 bytes",)
     assert (plugin.line, plugin.body) == ("", None)
     assert plugin.notes == ('{\n  "reply": "pong"\n}',)
+
+
+def test_the_live_page_draws_each_called_process_with_a_badge_on_every_node() -> None:
+    report = checkout_run_report()
+
+    found = drawings(report)
+
+    assert len(found) == 1 + len(report.process.calls)
+    for drawing in found:
+        nodes = re.findall(r'<g class="el (?:task|event|gateway)[^>]*>', drawing.svg)
+        assert nodes
+        assert drawing.svg.count('<text class="badge"') == len(nodes)
+    inner = {e for d in found[1:] for e in re.findall(r'data-element="([^"]+)"', d.svg)}
+    assert inner
+    assert all("/" in element for element in inner)  # under the call's ids, as runs name them
+
+
+def test_rows_put_failures_first_then_keep_id_order() -> None:
+    report = example_report()
+
+    listed = [(row.run.is_failure, row.run.id) for row in rows(report)]
+
+    assert listed == sorted(listed, key=lambda item: (not item[0], item[1]))
+    assert any(failing for failing, _ in listed)
