@@ -48,7 +48,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from orchestra.api.web import auth, catalog, pages
+from orchestra.api.web import auth, catalog, live, pages
 from orchestra.api.web.forms import HOME
 from orchestra.api.web.rendering import page
 from orchestra.errors import OrchestraError
@@ -62,6 +62,7 @@ def install_web(app: FastAPI) -> None:
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(catalog.router)
+    app.include_router(live.router)
     app.add_api_route("/", _home, include_in_schema=False)
     for name in REPORT_STYLES:
         app.add_api_route(f"/ui/static/report/{name}", _report_style(name), include_in_schema=False)
