@@ -218,6 +218,11 @@ class SuiteRunCreate(Create):
         description="Run even when tasks have no binding (their runs end in ERROR there); by"
         " default such a suite is refused with 422 naming them",
     )
+    force_rows: bool = Field(
+        False,
+        description="Run every data row, even one that contradicts a scenario's path; by"
+        " default that run is SKIPPED, its `error` saying which condition the row turns",
+    )
 
 
 class SuiteRunPublic(Public):

@@ -63,6 +63,13 @@ _COVERAGES = ("all-flows", "all-nodes", "all-paths")
     default=None,
     help="Run even when tasks have no binding (their runs end in ERROR there).",
 )
+@click.option(
+    "--force-rows",
+    is_flag=True,
+    default=None,
+    help="Run every data row, even one that contradicts a scenario's path (by default its "
+    "run is SKIPPED, saying which condition the row turns).",
+)
 @on_interrupt_option
 @json_option
 def test(config_file: Path | None, as_json: bool, **flags: Any) -> None:
@@ -122,6 +129,7 @@ def _plan(project: ProjectFile, given: dict[str, Any]) -> TestPlan:
         concurrency=given.get("concurrency", project.concurrency),
         on_interrupt=OnInterrupt(given.get("on_interrupt", project.on_interrupt)),
         allow_unbound=bool(given.get("allow_unbound", project.allow_unbound)),
+        force_rows=bool(given.get("force_rows", project.force_rows)),
         reports=_reports(project, given),
     )
     loop_bound = given.get("loop_bound", project.loop_bound)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,12 +51,14 @@ async def generate(
     max_scenarios: int = DEFAULT_MAX_SCENARIOS,
     bindings: str | Path | Source | None = None,
     reuse: bool = False,
+    data_rows: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Generate the suite of a stored process version, attach its bindings (those embedded in
     the BPMN, the called processes' included, then the `bindings` file's or text's), store it,
     and summarize it. With `reuse`, a suite stored with the same fingerprint (same process
     version, called versions, bindings, criterion and parameters) is summarized instead of
-    adding an identical one (`"reused": true`)."""
+    adding an identical one (`"reused": true`). With `data_rows`, `row_conflicts` lists each
+    row that contradicts a scenario's path (its run would be SKIPPED)."""
     from orchestra.binding.attach import attach_bindings
 
     key, version = parse_process_ref(process_ref)
@@ -73,7 +76,8 @@ async def generate(
         async with db.transaction() as uow:
             existing = await uow.suites.by_fingerprint(fingerprint)
         if existing is not None:
-            return stored_summary(existing)
+            scenarios = [stored.scenario for stored in existing.scenarios]
+            return {**stored_summary(existing), **_row_conflicts(scenarios, data_rows)}
     generated = await asyncio.to_thread(
         generate_suite,
         process.graph,
@@ -89,7 +93,36 @@ async def generate(
     suite, unbound = attach_bindings(generated, bound)
     async with db.transaction() as uow:
         suite_id = await uow.suites.add(process.id, suite, unbound=unbound, fingerprint=fingerprint)
-    return {**summary(suite_id, suite, unbound), "conditions": report.to_json()}
+    return {
+        **summary(suite_id, suite, unbound),
+        "conditions": report.to_json(),
+        **_row_conflicts(suite.scenarios, data_rows),
+    }
+
+
+def _row_conflicts(
+    scenarios: Sequence[TestScenario], rows: Sequence[Mapping[str, Any]] | None
+) -> dict[str, Any]:
+    """`row_conflicts`: the data rows that contradict a scenario's path, when rows are given."""
+    if rows is None:
+        return {}
+    from orchestra.services.running import row_conflicts
+
+    return {"row_conflicts": [c.to_json() for c in row_conflicts(scenarios, rows)]}
+
+
+async def data_set_rows(db: Database, data_set: str) -> tuple[dict[str, Any], ...]:
+    """The rows of a data set file (read, not imported), or of an imported data set."""
+    path = Path(data_set)
+    if await asyncio.to_thread(path.is_file):
+        from orchestra.binding.datasets import load_dataset
+
+        return tuple(await asyncio.to_thread(load_dataset, path))
+    async with db.transaction() as uow:
+        found = await uow.config.data_set(data_set)
+    if found is None:
+        raise NotFound("data set", data_set)
+    return found.rows
 
 
 def _with_data(

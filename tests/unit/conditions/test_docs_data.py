@@ -49,3 +49,36 @@ def test_the_gateway_shown_gives_its_three_scenarios_the_data_the_page_says() ->
     expected = {name: json.loads(data.replace("\n", " ")) for data, name in shown.items()}
     found = {next(e for e in s.path if e.startswith("Task_"))[5:]: s.data for s in solved.scenarios}
     assert found == expected
+
+
+def test_the_data_set_shown_contradicts_the_scenarios_the_page_says() -> None:
+    from orchestra.domain.conditions.rows import RowChecker
+    from orchestra.domain.conditions.suites import derive_data
+    from orchestra.domain.generation import generate_suite
+    from tests.integration.test_docs_snippets import yaml_value
+    from tests.unit.bpmn.documents import only_process, process
+
+    (gateway,) = re.findall(r"```xml\n(.*?)```", PAGE, re.DOTALL)
+    (rows_text,) = re.findall(r"<!-- snippet: data-set -->\n```yaml\n(.*?)```", PAGE, re.DOTALL)
+    rows = yaml_value(rows_text)
+    ends = "".join(
+        f'<task id="Task_{n}"/><sequenceFlow id="To_{n}" sourceRef="Task_{n}" targetRef="E"/>'
+        for n in ("Review", "Ship", "Export")
+    )
+    model = (
+        '<startEvent id="S"/><endEvent id="E"/>'
+        '<sequenceFlow id="In" sourceRef="S" targetRef="Route"/>' + gateway + ends
+    )
+    graph = only_process(process(model))
+    solved, _ = derive_data(generate_suite(graph, process_key="P", process_version=1), graph, graph)
+    checker = RowChecker()
+    found = {
+        (next(e for e in s.path if e.startswith("Task_"))[5:], index, conflict.condition)
+        for s in solved.scenarios
+        for index, row in enumerate(rows)
+        if (conflict := checker.conflict(s, index, row)) is not None
+    }
+    assert found == {
+        ("Ship", 0, "not = amount > 1000"),
+        ("Export", 0, "not = amount > 1000"),
+    }

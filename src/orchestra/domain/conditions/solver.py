@@ -46,6 +46,8 @@ class Goal:
     holds: bool = True
     required: bool = True
     gateway: str = ""  # the gateway whose choice needs it
+    source: str = ""  # the condition as written (`text` says "not ..." when negated)
+    language: str | None = None
 
 
 @dataclass(frozen=True)
