@@ -22,7 +22,7 @@ from orchestra.domain.generation import (
 from orchestra.domain.process import ProcessGraph
 from orchestra.domain.records import StoredProcess, StoredSuite
 from orchestra.domain.scenario import GeneratedSuite, TestScenario
-from orchestra.errors import NotFound, UsageError
+from orchestra.errors import NotFound, OrchestraError, UsageError
 from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
 
@@ -133,7 +133,27 @@ def _with_data(
     from orchestra.domain.conditions.suites import derive_data
 
     working, _ = inline_calls(graph, called)
-    return derive_data(suite, graph, working)
+    return derive_data(suite, graph, working, lambda: _every_path(suite, graph, called))
+
+
+def _every_path(
+    suite: GeneratedSuite, graph: ProcessGraph, called: dict[str, ProcessGraph]
+) -> tuple[TestScenario, ...] | None:
+    """The all-paths scenarios that all-flows and all-nodes plan around infeasible ones
+    with; None when there are too many or the model is not block-structured."""
+    try:
+        every = generate_suite(
+            graph,
+            process_key=suite.process_key,
+            process_version=suite.process_version,
+            criterion=Criterion.ALL_PATHS,
+            loop_bound=int(suite.parameters.get("loop_bound", DEFAULT_LOOP_BOUND)),
+            max_scenarios=DEFAULT_MAX_SCENARIOS,
+            called=called,
+        )
+    except OrchestraError:  # GenerationLimit, InputRefused (not block-structured)
+        return None
+    return every.scenarios
 
 
 def suite_fingerprint(
