@@ -51,6 +51,9 @@ class ProjectFile(_Strict):
     """A data set file (YAML, JSON or CSV) imported under its file name's stem, or the name
     of a data set imported before: every scenario runs once per row."""
     coverage: Coverage = "all-flows"
+    data_values: Literal["solved", "boundary"] = "solved"
+    """The data each scenario gets from its gateway conditions: `solved` (values that take
+    its path) or `boundary` (each scenario also at both sides of each bound on its path)."""
     loop_bound: int | None = Field(default=None, ge=0, le=50)
     """all-paths: how many times a path may go round a loop."""
     max_scenarios: int | None = Field(default=None, ge=1, le=100_000)

@@ -124,6 +124,11 @@ class SuiteCreate(Create):
     bindings: str | None = Field(
         None, max_length=MAX_BINDINGS_CHARS, description="A binding file's YAML text"
     )
+    data_values: Literal["solved", "boundary"] = Field(
+        "solved",
+        description="solved: each scenario's data takes its path; boundary: each scenario"
+        " also at both sides of each bound on its path (docs/data.md)",
+    )
 
 
 class ProcessRef(Public):

@@ -56,6 +56,16 @@ if TYPE_CHECKING:
     help="Binding file (YAML) to attach; bindings embedded in the BPMN are always attached.",
 )
 @click.option(
+    "--data",
+    "--data-values",
+    "data_values",
+    type=click.Choice(["solved", "boundary"]),
+    default="solved",
+    show_default=True,
+    help="The data each scenario gets from its gateway conditions: solved (values that take "
+    "its path), or boundary (each scenario also at both sides of each bound on its path).",
+)
+@click.option(
     "--data-set",
     metavar="FILE|NAME",
     help="Warn of each row of this data set (a file, or an imported one's name) that "
@@ -68,6 +78,7 @@ def generate(
     loop_bound: int,
     max_scenarios: int,
     bindings: Path | None,
+    data_values: str,
     data_set: str | None,
     as_json: bool,
 ) -> None:
@@ -83,6 +94,7 @@ def generate(
             max_scenarios=max_scenarios,
             bindings=bindings,
             data_rows=rows,
+            data_values=data_values,
         )
 
     result = with_database(run)

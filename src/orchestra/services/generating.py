@@ -32,6 +32,11 @@ if TYPE_CHECKING:  # bindings (templates, checks, YAML) are loaded to generate, 
     from orchestra.domain.conditions.scenarios import DataReport
 
 
+SOLVED = "solved"  # each scenario's data: the friendliest values that take its path
+BOUNDARY = "boundary"  # and each scenario again at both sides of each bound on its path
+DATA_VALUES = (SOLVED, BOUNDARY)
+
+
 def parse_process_ref(ref: str) -> tuple[str, int | None]:
     """`KEY` or `KEY@VERSION` -> (key, version or None for the newest)."""
     key, at, version = ref.rpartition("@")
@@ -52,13 +57,18 @@ async def generate(
     bindings: str | Path | Source | None = None,
     reuse: bool = False,
     data_rows: Sequence[Mapping[str, Any]] | None = None,
+    data_values: str = SOLVED,
 ) -> dict[str, Any]:
     """Generate the suite of a stored process version, attach its bindings (those embedded in
     the BPMN, the called processes' included, then the `bindings` file's or text's), store it,
     and summarize it. With `reuse`, a suite stored with the same fingerprint (same process
     version, called versions, bindings, criterion and parameters) is summarized instead of
     adding an identical one (`"reused": true`). With `data_rows`, `row_conflicts` lists each
-    row that contradicts a scenario's path (its run would be SKIPPED)."""
+    row that contradicts a scenario's path (its run would be SKIPPED). `data_values`
+    BOUNDARY follows each scenario with its boundary variants (docs/data.md)."""
+    if data_values not in DATA_VALUES:
+        raise UsageError(f"data values are {' or '.join(DATA_VALUES)}, not {data_values!r}")
+    boundary = data_values == BOUNDARY
     from orchestra.binding.attach import attach_bindings
 
     key, version = parse_process_ref(process_ref)
@@ -69,9 +79,10 @@ async def generate(
         stored_calls = await _called_processes(uow, process.graph)
     called = {key: stored.graph for key, stored in stored_calls.items()}
     bound = await asyncio.to_thread(_bindings, process.graph, called, bindings)
-    fingerprint = suite_fingerprint(
-        process, stored_calls, bound, criterion, {"loop_bound": loop_bound, "max": max_scenarios}
-    )
+    parameters: dict[str, Any] = {"loop_bound": loop_bound, "max": max_scenarios}
+    if boundary:  # only then: the suites generated before keep their fingerprints
+        parameters["data"] = BOUNDARY
+    fingerprint = suite_fingerprint(process, stored_calls, bound, criterion, parameters)
     if reuse:
         async with db.transaction() as uow:
             existing = await uow.suites.by_fingerprint(fingerprint)
@@ -89,7 +100,9 @@ async def generate(
         called=called,
     )
     generated = _with_called_versions(generated, stored_calls)
-    generated, report = await asyncio.to_thread(_with_data, generated, process.graph, called)
+    generated, report = await asyncio.to_thread(
+        _with_data, generated, process.graph, called, boundary
+    )
     suite, unbound = attach_bindings(generated, bound)
     async with db.transaction() as uow:
         suite_id = await uow.suites.add(process.id, suite, unbound=unbound, fingerprint=fingerprint)
@@ -126,14 +139,20 @@ async def data_set_rows(db: Database, data_set: str) -> tuple[dict[str, Any], ..
 
 
 def _with_data(
-    suite: GeneratedSuite, graph: ProcessGraph, called: dict[str, ProcessGraph]
+    suite: GeneratedSuite, graph: ProcessGraph, called: dict[str, ProcessGraph], boundary: bool
 ) -> tuple[GeneratedSuite, DataReport]:
     """Each scenario's data from the gateway conditions on its path (z3 loads only when a
-    condition is read)."""
+    condition is read); with `boundary`, its boundary variants after it."""
     from orchestra.domain.conditions.suites import derive_data
 
     working, _ = inline_calls(graph, called)
-    return derive_data(suite, graph, working, lambda: _every_path(suite, graph, called))
+    if boundary:
+        suite = suite.model_copy(update={"parameters": {**suite.parameters, "data": BOUNDARY}})
+
+    def every() -> tuple[TestScenario, ...] | None:
+        return _every_path(suite, graph, called)
+
+    return derive_data(suite, graph, working, every, boundary=boundary)
 
 
 def _every_path(

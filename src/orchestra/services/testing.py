@@ -59,6 +59,7 @@ class TestPlan:
     on_interrupt: OnInterrupt = OnInterrupt.CANCEL
     allow_unbound: bool = False  # run even when tasks have no binding (else UnboundTasks)
     force_rows: bool = False  # run data rows that contradict a scenario's path (else SKIPPED)
+    data_values: str = "solved"  # or "boundary": scenarios at both sides of each bound
     reports: dict[str, Path] = field(default_factory=dict)  # format (junit, json, html) -> file
 
 
@@ -239,6 +240,7 @@ async def _suite(
         bindings=plan.bindings,
         reuse=True,
         data_rows=rows,
+        data_values=plan.data_values,
     )
     how = "reused" if summary["reused"] else "generated"
     say(f"suite {summary['suite']} {how}: {summary['scenarios']} scenarios ({plan.criterion})")

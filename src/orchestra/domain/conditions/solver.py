@@ -70,6 +70,10 @@ class ConditionSolver:
     def __init__(self, exprs: Sequence[Expr]) -> None:
         self._encoder = _Encoder(list(exprs))
 
+    def kind(self, var: Var) -> Kind | None:
+        """The variable's kind as inferred from the conditions; None for one they do not read."""
+        return self._encoder.kinds.get(var)
+
     def solve(self, goals: Sequence[Goal]) -> dict[str, Any] | Infeasible:
         if not goals:
             return {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from orchestra.domain.conditions.boundaries import boundary_variants
 from orchestra.domain.conditions.scenarios import (
     ConditionReader,
     Conflict,
@@ -33,15 +34,47 @@ def derive_data(
     graph: ProcessGraph,
     working: ProcessGraph,
     alternatives: Alternatives | None = None,
+    *,
+    boundary: bool = False,
 ) -> tuple[GeneratedSuite, DataReport]:
     """`working` is the graph the suite was generated from (its calls inlined), `graph` the
     process itself, whose elements coverage counts; `alternatives` gives the candidate paths
-    that all-flows and all-nodes plan around infeasible scenarios with (module docstring)."""
+    that all-flows and all-nodes plan around infeasible scenarios with (module docstring).
+    With `boundary`, each scenario is followed by its boundary variants (`boundaries`)."""
     report = DataReport()
     reader = ConditionReader(working, report)
     solver = reader.solver()
     if solver is None:
         return suite, report
+    solved, report = _derive(suite, graph, reader, solver, alternatives)
+    if not boundary:
+        return solved, report
+    return _with_boundaries(solved, reader, solver), report
+
+
+def _with_boundaries(
+    suite: GeneratedSuite, reader: ConditionReader, solver: ConditionSolver
+) -> GeneratedSuite:
+    scenarios: list[TestScenario] = []
+    for scenario in suite.scenarios:
+        scenarios.append(scenario)
+        if scenario.data:  # solved: an infeasible one kept without data has no sides
+            scenarios += boundary_variants(scenario, scenario_goals(scenario, reader), solver)
+    if len(scenarios) == len(suite.scenarios):
+        return suite
+    first = suite.scenarios[0].position
+    renumbered = tuple(_renumbered(s, first + i) for i, s in enumerate(scenarios))
+    return suite.model_copy(update={"scenarios": renumbered})
+
+
+def _derive(
+    suite: GeneratedSuite,
+    graph: ProcessGraph,
+    reader: ConditionReader,
+    solver: ConditionSolver,
+    alternatives: Alternatives | None,
+) -> tuple[GeneratedSuite, DataReport]:
+    report = reader.report
     kept: list[TestScenario] = []
     dead: list[tuple[TestScenario, Conflict]] = []
     for scenario in suite.scenarios:
