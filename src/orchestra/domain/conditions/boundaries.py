@@ -3,7 +3,8 @@ of every comparison its path needs.
 
 For each comparison of a number variable with a number on a scenario's path (`amount > 1000`,
 in the conditions it needs to hold or not to hold), the two values on either side of the bound
-(1000 and 1001; 999 and 1000 for `>= 1000`; 0.01 apart for a real number) are each tried with
+(1000 and 1001; 999 and 1000 for `>= 1000`; 0.01 apart for a real number, a day apart for a
+date) are each tried with
 the scenario's other conditions. A side that keeps the path feasible, and whose data differs
 from the scenario's own and from the variants already made, becomes a scenario of its own,
 right after it, named `<scenario> [amount = 1000]`. A side that turns the path is another
@@ -13,6 +14,7 @@ scenario's (the sibling flow's) to test.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 
 from orchestra.domain.conditions.scenarios import with_data
@@ -22,6 +24,7 @@ from orchestra.domain.conditions.types import Kind
 from orchestra.domain.scenario import TestScenario
 
 Number = int | float
+Side = Number | date
 _ORDERINGS = (Op.LT, Op.LE, Op.GT, Op.GE)
 _REAL_STEP = Fraction(1, 100)
 
@@ -44,9 +47,9 @@ def boundary_variants(
     return made
 
 
-def _sides(goals: list[Goal], solver: ConditionSolver) -> Iterator[tuple[Var, Number]]:
+def _sides(goals: list[Goal], solver: ConditionSolver) -> Iterator[tuple[Var, Side]]:
     """Each (variable, value) at a side of a bound of the goals' comparisons, once."""
-    done: set[tuple[Var, Number]] = set()
+    done: set[tuple[Var, Side]] = set()
     for goal in goals:
         for compare in _compares(goal.expr):
             bound = _bound(compare, solver)
@@ -59,9 +62,10 @@ def _sides(goals: list[Goal], solver: ConditionSolver) -> Iterator[tuple[Var, Nu
                     yield var, value
 
 
-def _bound(compare: Compare, solver: ConditionSolver) -> tuple[Var, Number, Number] | None:
-    """The variable of an ordering of a number variable and a number, with the last value on
-    the lower side of its bound and the first on the upper side."""
+def _bound(compare: Compare, solver: ConditionSolver) -> tuple[Var, Side, Side] | None:
+    """The variable of an ordering of a number variable and a number (or a date variable and
+    a date), with the last value on the lower side of its bound and the first on the upper
+    side."""
     if compare.op not in _ORDERINGS:
         return None
     left, right, op = compare.left, compare.right, compare.op
@@ -71,6 +75,12 @@ def _bound(compare: Compare, solver: ConditionSolver) -> tuple[Var, Number, Numb
         return None
     constant = right.value
     kind = solver.kind(left)
+    if kind is Kind.DATE and isinstance(constant, date) and not isinstance(constant, datetime):
+        day = timedelta(days=1)
+        low, high = (
+            (constant, constant + day) if op in (Op.GT, Op.LE) else (constant - day, constant)
+        )
+        return left, low, high
     if isinstance(constant, bool) or not isinstance(constant, Number) or kind is None:
         return None
     if kind not in (Kind.INT, Kind.REAL):

@@ -8,6 +8,7 @@ one when it spells one (`"1500"`, `"true"`): a CSV data set's values are strings
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from typing import Any
 
 from orchestra.domain.conditions.tree import (
@@ -81,7 +82,19 @@ def _coerced(value: Any, other: Any) -> Any:
         return {"true": True, "false": False}.get(lowered, value)
     if isinstance(other, int | float):
         return _number(value)
+    if isinstance(other, date):
+        return _temporal(value, isinstance(other, datetime))
     return value
+
+
+def _temporal(text: str, timed: bool) -> Any:
+    try:
+        if not timed:
+            return date.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _number(text: str) -> Value:
@@ -103,4 +116,8 @@ def _family(value: Any) -> str:
         return "number"
     if isinstance(value, str):
         return "str"
+    if isinstance(value, datetime):
+        return "datetime"
+    if isinstance(value, date):
+        return "date"
     return "other"
