@@ -87,3 +87,19 @@ def test_generate_warns_of_the_rows_that_contradict_a_path(
     lines = [line for line in done.stdout.splitlines() if "contradicts" in line]
     assert len(lines) == 2
     assert all("(Review) is false with amount = 5000" in line for line in lines)
+
+
+def test_run_skips_a_contradicting_row_unless_force_rows(
+    project: dict[str, Path], database_url: str
+) -> None:
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+    assert orchestra("import", str(project["model"]), env=env).returncode == 0
+    bindings = ["--bindings", str(project["bindings"])]
+    assert orchestra("generate", "routing", *bindings, env=env).returncode == 0
+    assert orchestra("dataset", "import", "big", str(project["data"]), env=env).returncode == 0
+    counts = []
+    for more in ((), ("--force-rows",)):
+        done = orchestra("run", "routing", "--data-set", "big", *more, "--json", env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        counts.append(json.loads(done.stdout)["counts"])
+    assert counts == [{"QUEUED": 1, "SKIPPED": 2}, {"QUEUED": 3}]
