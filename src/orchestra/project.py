@@ -68,13 +68,13 @@ class ProjectFile(_Strict):
     concurrency: int = Field(default=8, ge=1, le=1024)
     """Runs each worker executes at once."""
     on_interrupt: Literal["cancel", "leave"] = "cancel"
+    """What a Ctrl-C does to the suite run: cancel it, or leave it for `orchestra worker`."""
     allow_unbound: bool = False
     """Run even when tasks have no binding (their runs end in ERROR at the first one);
     by default such a suite is refused before anything runs."""
     force_rows: bool = False
     """Run every data row, even one that contradicts a scenario's path; by default that
     run is SKIPPED, saying which condition the row turns."""
-    """What a Ctrl-C does to the suite run: cancel it, or leave it for `orchestra worker`."""
     reports: Reports = Field(default_factory=Reports)
 
 
