@@ -126,6 +126,11 @@ class SuiteCreate(Create):
     bindings: str | None = Field(
         None, max_length=MAX_BINDINGS_CHARS, description="A binding file's YAML text"
     )
+    data_values: Literal["solved", "boundary"] = Field(
+        "solved",
+        description="solved: each scenario's data takes its path; boundary: each scenario"
+        " also at both sides of each bound on its path (docs/data.md)",
+    )
 
 
 class ProcessRef(Public):
@@ -219,6 +224,11 @@ class SuiteRunCreate(Create):
         False,
         description="Run even when tasks have no binding (their runs end in ERROR there); by"
         " default such a suite is refused with 422 naming them",
+    )
+    force_rows: bool = Field(
+        False,
+        description="Run every data row, even one that contradicts a scenario's path; by"
+        " default that run is SKIPPED, its `error` saying which condition the row turns",
     )
 
 

@@ -135,7 +135,8 @@ class TestRun(Frozen):
     queued_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    error: str | None = None
+    error: str | None = None  # why it ended ERROR, FAILED_STUCK or SKIPPED
+    skipped_by_data: bool = False  # SKIPPED: its data row contradicts its scenario's path
 
 
 class StepResult(Frozen):

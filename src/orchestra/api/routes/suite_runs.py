@@ -43,6 +43,7 @@ async def start_suite_run(body: SuiteRunCreate, db: DbDep, response: Response) -
             data_set=body.data_set,
             max_attempts=body.max_attempts,
             allow_unbound=body.allow_unbound,
+            force_rows=body.force_rows,
         )
     except UnboundTasks as exc:
         raise exc.advised("bind them, or set `allow_unbound: true` to run anyway") from None
