@@ -27,6 +27,7 @@ from tests.integration.runtime.chaos import order_sut, start_order_suite
 from tests.integration.runtime.support import (
     ScriptedExecutor,
     claimed_by_another,
+    expire_leases,
     factory_for,
     scenario,
     step,
@@ -137,6 +138,7 @@ async def test_a_run_dropped_so_that_another_worker_took_meanwhile_is_left_to_it
         await until(lambda: executor.calls, "the run is inside its first step")
         outage.away = True
         await until(lambda: not worker._active, "the heartbeat drops the run")
+        await expire_leases(db)
         taken = await claimed_by_another(db, "w2")
         outage.away = False
         await until(lambda: worker.stats.lost, "the worker sees the run is no longer its own")
@@ -157,7 +159,8 @@ async def test_releasing_orphans_tells_a_newer_claim_of_a_run_from_the_attempt_i
     suite = await store_suite(db, [scenario("one", [step(0, "a")])])
     await running.start_suite_run(db, suite.id)
     async with db.transaction() as uow:
-        (first,) = await uow.runs.claim("w", 1, lease_seconds=0.1)
+        (first,) = await uow.runs.claim("w", 1, lease_seconds=30)
+    await expire_leases(db)
     # its lease expires and the same worker claims it again, that claim's answer lost
     again = await claimed_by_another(db, "w")
     assert again.attempt == first.attempt + 1

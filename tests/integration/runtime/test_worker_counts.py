@@ -19,6 +19,7 @@ from tests.integration.runtime.chaos import order_sut, start_order_suite
 from tests.integration.runtime.support import (
     ScriptedExecutor,
     claimed_by_another,
+    expire_leases,
     factory_for,
     scenario,
     shared_barrier,
@@ -63,7 +64,8 @@ async def test_a_release_that_finds_its_lease_taken_counts_the_run_lost_not_rele
     suite = await store_suite(db, [scenario("one", [step(0, "a")])])
     await running.start_suite_run(db, suite.id)
     async with db.pool.connection() as conn:
-        (claimed,) = await RunRepository(conn).claim("w", 1, lease_seconds=0.1)
+        (claimed,) = await RunRepository(conn).claim("w", 1, lease_seconds=30)
+    await expire_leases(db)
     await claimed_by_another(db, "w2")
     worker = Worker(db.pool, factory_for(ScriptedExecutor()), LONG_LEASE, worker_id="w")
     async with GroupCommitter(db.pool) as committer:
