@@ -36,12 +36,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from orchestra.domain.records import StoredScenario
 from orchestra.domain.statuses import TestRunStatus
-from orchestra.errors import StoreError
+from orchestra.errors import StatementRefused, ValueRefused
 from orchestra.runtime.announcer import EndAnnouncer
 from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.interpreter import (
@@ -56,9 +55,8 @@ from orchestra.runtime.ports import Executor, ExecutorFactory, Observer, Unobser
 from orchestra.runtime.sweeper import SweepMemory, sweep
 from orchestra.store.base import Connection
 from orchestra.store.notifications import RUNS_CHANNEL, listen
-from orchestra.store.refusals import REFUSALS
-from orchestra.store.repositories import UnitOfWork
 from orchestra.store.runs import ClaimedRun, Renewal, RunRepository
+from orchestra.store.worker_store import FAILURES, WorkerStore
 
 log = logging.getLogger("orchestra.worker")
 _SUITE_RUNS_CACHED = 256  # suite runs whose environment a long-running worker remembers
@@ -130,6 +128,7 @@ class Worker:
         then share transactions too), open for as long as they run; by default its own.
         `observer`: told of claims, steps, ends and lost leases (a worker's metrics)."""
         self.pool = pool
+        self.store = WorkerStore(pool)
         self._shared_committer = committer
         self.executor_factory = executor_factory
         self.options = options or WorkerOptions()
@@ -137,7 +136,7 @@ class Worker:
         self.listen_url = listen_url
         self.stats = WorkerStats()
         self.observer: Observer = observer or Unobserved()
-        self._announcer = EndAnnouncer(pool)
+        self._announcer = EndAnnouncer(self.store)
         self._active: dict[int, _Active] = {}
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
@@ -214,14 +213,12 @@ class Worker:
 
     async def _claim(self, limit: int) -> list[ClaimedRun]:
         try:
-            async with self.pool.connection() as conn:
-                runs = RunRepository(conn)
-                if self._orphans:
-                    await self._release_orphans(runs)
-                claimed = await runs.claim(
-                    self.id, limit, self.options.lease_seconds, self.options.suite_run_id
-                )
-        except (psycopg.Error, StoreError) as exc:
+            if self._orphans:
+                await self._release_orphans()
+            claimed = await self.store.claim(
+                self.id, limit, self.options.lease_seconds, self.options.suite_run_id
+            )
+        except FAILURES as exc:
             # the claim may have committed though its answer never came: those runs are leased
             # to this worker, which does not execute them; the next claim releases them first
             self._orphans = True
@@ -232,7 +229,7 @@ class Worker:
         self.observer.claimed(len(claimed))
         return claimed
 
-    async def _release_orphans(self, runs: RunRepository) -> None:
+    async def _release_orphans(self) -> None:
         """Release the runs leased to this worker that it does not execute, but those it left
         more than once (see `_leave`), and count the runs it left: released, else lost (taken
         by another worker meanwhile, or left to their lease)."""
@@ -240,7 +237,7 @@ class Worker:
         left = dict(self._unsettled)
         held = [(i, a.claimed.attempt) for i, a in self._active.items() if a.dropped is None]
         held += [(run_id, attempt) for run_id, (times, attempt) in self._left.items() if times > 1]
-        released = set(await runs.release_orphans(self.id, held))
+        released = set(await self.store.release_orphans(self.id, held))
         for run_id, attempt in left.items():
             if self._unsettled.get(run_id) == attempt:
                 del self._unsettled[run_id]
@@ -275,9 +272,8 @@ class Worker:
         if now >= self._expiry_checked + poll:
             self._expiry_checked = now
             try:
-                async with self.pool.connection() as conn:
-                    seconds = await RunRepository(conn).next_foreign_expiry(self.id)
-            except (psycopg.Error, StoreError) as exc:
+                seconds = await self.store.next_foreign_expiry(self.id)
+            except FAILURES as exc:
                 log.warning("looking up foreign leases failed: %s", exc)
                 seconds = None
             # a little after the expiry: the claim compares with the database's clock
@@ -338,9 +334,9 @@ class Worker:
             await self._release(claimed, interpreter.state.snapshot(), parked.available_at)
         except Draining:
             await self._release(claimed, interpreter.state.snapshot(), None)
-        except REFUSALS as exc:  # before OperationalError: a value too large is filed there
+        except (ValueRefused, StatementRefused) as exc:  # the server is there: retrying is useless
             await self._fail(claimed, exc)
-        except (psycopg.OperationalError, StoreError) as exc:
+        except FAILURES as exc:  # out of reach, or a conflict still there after the retries
             log.warning("run %s left, released once the database is back: %s", claimed.id, exc)
             self.stats.errors.append(f"run {claimed.id}: {exc}")
             self._leave(claimed)
@@ -380,11 +376,8 @@ class Worker:
         """Count a run whose lease a write found gone: cancelled when its suite run was
         cancelled under this lease, else lost. One look-up, made only when a lease is lost."""
         try:
-            async with self.pool.connection() as conn:
-                cancelled = await RunRepository(conn).cancelled_under(
-                    claimed.id, self.id, claimed.attempt
-                )
-        except (psycopg.Error, StoreError) as exc:
+            cancelled = await self.store.cancelled_under(claimed.id, self.id, claimed.attempt)
+        except FAILURES as exc:
             log.warning("run %s lost its lease; looking up why failed: %s", claimed.id, exc)
             cancelled = False
         if cancelled:
@@ -409,7 +402,7 @@ class Worker:
     async def _fail(self, claimed: ClaimedRun, exc: Exception) -> None:
         """End a run that cannot go on ERROR, naming why; a write refused again is logged."""
         message = f"{type(exc).__name__}: {exc}" if not str(exc).strip() else str(exc)
-        if isinstance(exc, psycopg.Error):
+        if isinstance(exc, (ValueRefused, StatementRefused)):
             message = f"PostgreSQL refused the run's results: {message}"
         log.warning("run %s ends ERROR: %s", claimed.id, message)
         self.stats.errors.append(f"run {claimed.id}: {message}")
@@ -439,8 +432,7 @@ class Worker:
         """A resumed run's recorded responses, for its templates (see `RunState`)."""
         if not RunState.needs_responses(claimed.execution_context):
             return None
-        async with self.pool.connection() as conn:
-            return await RunRepository(conn).step_responses(claimed.id)
+        return await self.store.step_responses(claimed.id)
 
     async def _release(
         self, claimed: ClaimedRun, context: dict[str, Any] | None, available_at: float | None
@@ -465,7 +457,7 @@ class Worker:
         self._ending(claimed)
         try:
             written = bool(await self._committer.submit(write))
-        except (psycopg.Error, StoreError) as exc:
+        except FAILURES as exc:
             log.warning("run %s left, its %s failed: %s", claimed.id, what, exc)
             self.stats.errors.append(f"run {claimed.id}: {what} failed: {exc}")
             self._leave(claimed)
@@ -476,10 +468,7 @@ class Worker:
 
     async def _scenario(self, scenario_id: int) -> StoredScenario:
         if scenario_id not in self._scenarios:
-            async with self.pool.connection() as conn:
-                scenario = await UnitOfWork(conn).suites.scenario(scenario_id)
-            if scenario is None:
-                raise StoreError(f"scenario {scenario_id} is gone")
+            scenario = await self.store.scenario(scenario_id)
             if len(self._scenarios) >= _SCENARIOS_CACHED:
                 self._scenarios.pop(next(iter(self._scenarios)))  # the oldest
             self._scenarios[scenario_id] = scenario
@@ -487,13 +476,9 @@ class Worker:
 
     async def _environment(self, suite_run_id: int) -> RunEnvironment:
         if suite_run_id not in self._suite_runs:
-            async with self.pool.connection() as conn:
-                uow = UnitOfWork(conn)
-                suite_run = await uow.runs.get(suite_run_id)
-                if suite_run is None:
-                    raise StoreError(f"suite run {suite_run_id} is gone")
-                env_id = suite_run.environment_id
-                environment = await uow.config.environment_by_id(env_id) if env_id else None
+            setting = await self.store.suite_run_setting(suite_run_id)
+            suite_run, environment = setting.suite_run, setting.environment
+            env_id = suite_run.environment_id
             # keyed by content too: `env apply` keeps the id, and the next suite run must see it
             key = (
                 env_id,
@@ -542,7 +527,7 @@ class Worker:
             started = asyncio.get_running_loop().time()
             try:
                 renewal = await self._renew(held)
-            except (psycopg.Error, StoreError) as exc:
+            except FAILURES as exc:
                 log.warning("heartbeat failed: %s", exc)
                 # no renewal got through: a run whose lease ends before the next heartbeat
                 # could renew it may be another worker's by then, so it stops here before it
@@ -572,28 +557,16 @@ class Worker:
             self._leave(active.claimed)
 
     async def _renew(self, held: dict[int, int]) -> Renewal:
-        """Renew the leases; a deadlock with a committing batch of checkpoints (which locks
-        the same rows in another order) is retried at once rather than at the next beat."""
-        for attempt in range(1, 4):
-            try:
-                async with self.pool.connection() as conn:
-                    return await RunRepository(conn).heartbeat(
-                        self.id, held, self.options.lease_seconds
-                    )
-            except psycopg.errors.DeadlockDetected:
-                if attempt == 3:
-                    raise
-                await asyncio.sleep(0.01 * attempt)
-        raise AssertionError("unreachable")
+        return await self.store.heartbeat(self.id, held, self.options.lease_seconds)
 
     async def _sweep_loop(self) -> None:
         while True:
             try:
-                async with self.pool.connection() as conn:
+                async with self.store.connection() as conn:
                     changed = await sweep(conn, self._swept, on_stuck=self.observer.stuck)
                 if changed:
                     self._wake.set()
-            except (psycopg.Error, StoreError) as exc:
+            except FAILURES as exc:
                 log.warning("sweep failed: %s", exc)
             await asyncio.sleep(self.options.sweep_seconds)
 
@@ -637,11 +610,10 @@ class Worker:
         elif self._orphans:
             try:
                 async with asyncio.timeout(remaining):
-                    async with self.pool.connection() as conn:
-                        await self._release_orphans(RunRepository(conn))
+                    await self._release_orphans()
             except TimeoutError:
                 log.warning("runs left to their lease: the drain's deadline passed")
-            except (psycopg.Error, StoreError) as exc:
+            except FAILURES as exc:
                 log.warning("runs left to their lease, their release failed: %s", exc)
         self.stats.lost += len(self._unsettled)
         self.observer.leases_lost(len(self._unsettled))

@@ -7,10 +7,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-import psycopg
-
 from orchestra.domain.records import Environment
 from orchestra.domain.statuses import SuiteRunStatus
+from orchestra.errors import StoreError
 from orchestra.runtime.worker import Worker, WorkerOptions, _abandoned, _Active
 from orchestra.services import running
 from orchestra.store.database import Database
@@ -93,11 +92,11 @@ async def test_a_heartbeat_abandons_the_lease_it_failed_to_renew_not_a_new_claim
 
 
 class FailingCommitter:
-    """A committer whose database has gone: every write fails."""
+    """A committer whose database has gone: every write fails, as the committer says it."""
 
     async def submit(self, write: Any) -> Any:
         del write
-        raise psycopg.OperationalError("the server closed the connection")
+        raise StoreError("the server closed the connection")
 
 
 async def test_a_release_the_database_cannot_take_leaves_the_run_to_its_lease(
