@@ -24,15 +24,13 @@ on); a run left while the database was away is counted once the next release tel
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import enum
-import json
 import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,16 +40,17 @@ from orchestra.domain.records import StoredScenario
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.errors import StatementRefused, ValueRefused
 from orchestra.runtime.announcer import EndAnnouncer
+from orchestra.runtime.bounded import Bounded
 from orchestra.runtime.commits import GroupCommitter
+from orchestra.runtime.executors import ExecutorCache
 from orchestra.runtime.interpreter import (
     Draining,
     LeaseLost,
     Parked,
-    RunEnvironment,
     RunInterpreter,
     RunState,
 )
-from orchestra.runtime.ports import Executor, ExecutorFactory, Observer, Unobserved
+from orchestra.runtime.ports import ExecutorFactory, Observer, Unobserved
 from orchestra.runtime.sweeper import SweepMemory, sweep
 from orchestra.store.base import Connection
 from orchestra.store.notifications import RUNS_CHANNEL, listen
@@ -59,7 +58,6 @@ from orchestra.store.runs import ClaimedRun, Renewal, RunRepository
 from orchestra.store.worker_store import FAILURES, WorkerStore
 
 log = logging.getLogger("orchestra.worker")
-_SUITE_RUNS_CACHED = 256  # suite runs whose environment a long-running worker remembers
 _SCENARIOS_CACHED = 1024  # scenarios it remembers
 _LEFT_REMEMBERED = 1024  # runs left while the database was away that it remembers
 
@@ -141,17 +139,15 @@ class Worker:
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
         self._swept = SweepMemory()  # what this worker's sweeps saw: the next looks at news
-        self._scenarios: dict[int, StoredScenario] = {}
-        self._executors: dict[tuple[int | None, str], Executor] = {}
-        self._in_use: collections.Counter[int] = collections.Counter()  # id(executor) -> runs
-        self._suite_runs: dict[int, RunEnvironment] = {}
+        self._scenarios: Bounded[int, StoredScenario] = Bounded(_SCENARIOS_CACHED)
+        self._executors = ExecutorCache(executor_factory, self.store)
         self._drained: set[int] = set()  # runs a drain stopped past its deadline, to release
         self._expiry_checked = float("-inf")  # loop time of the last look at foreign leases
         self._next_expiry: float | None = None  # loop time the first foreign lease expires
         self._orphans = False  # runs may be leased to it that it does not execute: released
         # by the next claim (one whose answer was lost, one left while the database was away)
         # run id -> (times it was left so, the attempt it was last left under), the last ones
-        self._left: dict[int, tuple[int, int]] = {}
+        self._left: Bounded[int, tuple[int, int]] = Bounded(_LEFT_REMEMBERED)
         self._unsettled: dict[int, int] = {}  # left, not counted yet: run id -> attempt
 
     @property
@@ -184,8 +180,7 @@ class Worker:
                 for task in loops:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
-                for executor in self._executors.values():
-                    await executor.aclose()
+                await self._executors.aclose()
         return self.stats
 
     # --- claiming -----------------------------------------------------------------------------
@@ -311,7 +306,7 @@ class Worker:
     async def _attempt(self, claimed: ClaimedRun, holding: contextlib.AsyncExitStack) -> None:
         """Execute the run, then end it: completed, released, ERROR, or left; counted."""
         try:
-            shared = await holding.enter_async_context(self._using(claimed.suite_run_id))
+            shared = await holding.enter_async_context(self._executors.using(claimed.suite_run_id))
             interpreter = RunInterpreter(
                 claimed,
                 await self._scenario(claimed.scenario_id),
@@ -348,17 +343,6 @@ class Worker:
         active = self._active.get(claimed.id)
         return active if active is not None and active.task is asyncio.current_task() else None
 
-    @contextlib.asynccontextmanager
-    async def _using(self, suite_run_id: int) -> AsyncIterator[RunEnvironment]:
-        """The suite run's environment, its executor held (not retired) meanwhile."""
-        shared = await self._environment(suite_run_id)
-        self._in_use[id(shared.executor)] += 1
-        try:
-            yield shared
-        finally:
-            self._in_use[id(shared.executor)] -= 1
-            await self._retire_superseded()
-
     def _count_stopped(self, claimed: ClaimedRun, me: _Active | None) -> None:
         """Count a run cancelled mid-way: by the heartbeat (`_Dropped` says why; a run it left
         is counted once released), by a claim of the run anew (its lease expired: lost), or
@@ -394,8 +378,6 @@ class Worker:
         than released and executed again without end. Counted once that release tells."""
         times = self._left.pop(claimed.id, (0, 0))[0] + 1
         self._left[claimed.id] = (times, claimed.attempt)
-        if len(self._left) > _LEFT_REMEMBERED:
-            self._left.pop(next(iter(self._left)))  # the oldest
         self._unsettled[claimed.id] = claimed.attempt
         self._orphans = True
 
@@ -468,53 +450,8 @@ class Worker:
 
     async def _scenario(self, scenario_id: int) -> StoredScenario:
         if scenario_id not in self._scenarios:
-            scenario = await self.store.scenario(scenario_id)
-            if len(self._scenarios) >= _SCENARIOS_CACHED:
-                self._scenarios.pop(next(iter(self._scenarios)))  # the oldest
-            self._scenarios[scenario_id] = scenario
+            self._scenarios[scenario_id] = await self.store.scenario(scenario_id)
         return self._scenarios[scenario_id]
-
-    async def _environment(self, suite_run_id: int) -> RunEnvironment:
-        if suite_run_id not in self._suite_runs:
-            setting = await self.store.suite_run_setting(suite_run_id)
-            suite_run, environment = setting.suite_run, setting.environment
-            env_id = suite_run.environment_id
-            # keyed by content too: `env apply` keeps the id, and the next suite run must see it
-            key = (
-                env_id,
-                json.dumps(environment.configuration, sort_keys=True) if environment else "",
-            )
-            if key not in self._executors:
-                self._executors[key] = await self.executor_factory(environment)
-                await self._retire_superseded()
-            if len(self._suite_runs) >= _SUITE_RUNS_CACHED:
-                self._suite_runs.pop(next(iter(self._suite_runs)))  # the oldest
-            self._suite_runs[suite_run_id] = RunEnvironment(
-                executor=self._executors[key],
-                env=environment.template_values if environment else {},
-                has_dependencies=bool(suite_run.summary.get("has_dependencies", True)),
-            )
-        return self._suite_runs[suite_run_id]
-
-    async def _retire_superseded(self) -> None:
-        """Close the executors of environments applied anew since (same id, other content)
-        that no run holds any more, so a long-running worker keeps one HTTP client per
-        environment, not one per `env apply`. The suite runs that used them look their
-        environment up again, should they have runs left."""
-        newest = {key[0]: key for key in self._executors}  # insertion order: the last wins
-        for key in [key for key in self._executors if newest[key[0]] != key]:
-            executor = self._executors[key]
-            if self._in_use[id(executor)] > 0:
-                continue
-            del self._executors[key]
-            self._in_use.pop(id(executor), None)
-            for suite_run_id, shared in list(self._suite_runs.items()):
-                if shared.executor is executor:
-                    del self._suite_runs[suite_run_id]
-            try:
-                await executor.aclose()
-            except Exception:  # a plug-in's client failing to close must not stop a run's end
-                log.exception("closing the client of a superseded environment failed")
 
     # --- leases -------------------------------------------------------------------------------
 
