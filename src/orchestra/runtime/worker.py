@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +42,7 @@ from orchestra.runtime.announcer import EndAnnouncer
 from orchestra.runtime.bounded import Bounded
 from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.executors import ExecutorCache
+from orchestra.runtime.held import Dropped, HeldRun, HeldRuns
 from orchestra.runtime.interpreter import (
     Draining,
     LeaseLost,
@@ -59,7 +59,6 @@ from orchestra.store.worker_store import FAILURES, WorkerStore
 
 log = logging.getLogger("orchestra.worker")
 _SCENARIOS_CACHED = 1024  # scenarios it remembers
-_LEFT_REMEMBERED = 1024  # runs left while the database was away that it remembers
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,24 +74,6 @@ class WorkerOptions:
     @property
     def heartbeat_every(self) -> float:
         return self.heartbeat_seconds or self.lease_seconds / 3
-
-
-class _Dropped(enum.Enum):
-    """Why the heartbeat stopped a run."""
-
-    LOST = "lost"  # its lease passed to another worker (expired and claimed again)
-    CANCELLED = "cancelled"  # its suite run was cancelled
-    UNREACHABLE = "unreachable"  # no renewal got through before its lease ends: left (`_leave`)
-
-
-@dataclass(slots=True)
-class _Active:
-    claimed: ClaimedRun
-    task: asyncio.Task[None]
-    deadline: float  # loop time the lease ends unless a heartbeat renews it
-    interpreter: RunInterpreter | None = None
-    ending: bool = False  # its release or its end ERROR is being committed: the lease ends with it
-    dropped: _Dropped | None = None  # set by the heartbeat as it cancels the run
 
 
 @dataclass(slots=True)
@@ -135,25 +116,19 @@ class Worker:
         self.stats = WorkerStats()
         self.observer: Observer = observer or Unobserved()
         self._announcer = EndAnnouncer(self.store)
-        self._active: dict[int, _Active] = {}
+        self.held = HeldRuns()
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
         self._swept = SweepMemory()  # what this worker's sweeps saw: the next looks at news
         self._scenarios: Bounded[int, StoredScenario] = Bounded(_SCENARIOS_CACHED)
         self._executors = ExecutorCache(executor_factory, self.store)
-        self._drained: set[int] = set()  # runs a drain stopped past its deadline, to release
         self._expiry_checked = float("-inf")  # loop time of the last look at foreign leases
         self._next_expiry: float | None = None  # loop time the first foreign lease expires
-        self._orphans = False  # runs may be leased to it that it does not execute: released
-        # by the next claim (one whose answer was lost, one left while the database was away)
-        # run id -> (times it was left so, the attempt it was last left under), the last ones
-        self._left: Bounded[int, tuple[int, int]] = Bounded(_LEFT_REMEMBERED)
-        self._unsettled: dict[int, int] = {}  # left, not counted yet: run id -> attempt
 
     @property
     def steps_done(self) -> int:
         """Steps executed so far, those of the runs in progress included."""
-        running = sum(a.interpreter.steps_done for a in self._active.values() if a.interpreter)
+        running = sum(a.interpreter.steps_done for a in self.held.active.values() if a.interpreter)
         return self.stats.steps + running
 
     async def run(self, stop: asyncio.Event) -> WorkerStats:
@@ -189,8 +164,8 @@ class Worker:
         stopping = asyncio.create_task(stop.wait())
         try:
             while not stop.is_set():
-                free = self.options.concurrency - len(self._active)
-                if free < self._claim_batch and self._active:
+                free = self.options.concurrency - len(self.held.active)
+                if free < self._claim_batch and self.held.active:
                     await self._wait_for_slot(stopping)  # claim several at once, not one by one
                     continue
                 self._wake.clear()  # a wake-up from now on is for after this claim
@@ -208,7 +183,7 @@ class Worker:
 
     async def _claim(self, limit: int) -> list[ClaimedRun]:
         try:
-            if self._orphans:
+            if self.held.orphans:
                 await self._release_orphans()
             claimed = await self.store.claim(
                 self.id, limit, self.options.lease_seconds, self.options.suite_run_id
@@ -216,7 +191,7 @@ class Worker:
         except FAILURES as exc:
             # the claim may have committed though its answer never came: those runs are leased
             # to this worker, which does not execute them; the next claim releases them first
-            self._orphans = True
+            self.held.orphans = True
             log.warning("claim failed, retrying: %s", exc)
             await asyncio.sleep(self.options.poll_seconds)
             return []
@@ -226,29 +201,23 @@ class Worker:
 
     async def _release_orphans(self) -> None:
         """Release the runs leased to this worker that it does not execute, but those it left
-        more than once (see `_leave`), and count the runs it left: released, else lost (taken
-        by another worker meanwhile, or left to their lease)."""
-        self._orphans = False  # a run left from now on sets it again
-        left = dict(self._unsettled)
-        held = [(i, a.claimed.attempt) for i, a in self._active.items() if a.dropped is None]
-        held += [(run_id, attempt) for run_id, (times, attempt) in self._left.items() if times > 1]
-        released = set(await self.store.release_orphans(self.id, held))
-        for run_id, attempt in left.items():
-            if self._unsettled.get(run_id) == attempt:
-                del self._unsettled[run_id]
-            if run_id in released:
-                self.stats.released += 1
-            else:
-                self.stats.lost += 1
-                self.observer.leases_lost(1)
+        more than once (see `HeldRuns.leave`), and count the runs it left: released, else lost
+        (taken by another worker meanwhile, or left to their lease)."""
+        release = self.held.orphan_release()
+        released = await self.store.release_orphans(self.id, release.keep)
+        back, lost = self.held.settle(release, released)
+        self.stats.released += back
+        self.stats.lost += lost
+        if lost:
+            self.observer.leases_lost(lost)
 
     async def _wait_for_slot(self, stopping: asyncio.Task[bool]) -> None:
-        running = [a.task for a in self._active.values()]
+        running = [a.task for a in self.held.active.values()]
         await asyncio.wait([*running, stopping], return_when=asyncio.FIRST_COMPLETED)
 
     async def _wait_for_work(self, stopping: asyncio.Task[bool]) -> None:
         waker = asyncio.create_task(self._wake.wait())
-        running = [a.task for a in self._active.values()]
+        running = [a.task for a in self.held.active.values()]
         try:
             await asyncio.wait(
                 [waker, stopping, *running],
@@ -278,27 +247,27 @@ class Worker:
         return min(poll, self._next_expiry - now)
 
     def _start(self, claimed: ClaimedRun) -> None:
-        stale = self._active.get(claimed.id)
+        stale = self.held.active.get(claimed.id)
         if stale is not None:  # its lease expired (no heartbeat got through) and we re-claimed it
             stale.task.cancel()
         task = asyncio.create_task(self._execute(claimed), name=f"run-{claimed.id}")
         deadline = asyncio.get_running_loop().time() + self.options.lease_seconds
-        self._active[claimed.id] = _Active(claimed, task, deadline)
+        self.held.active[claimed.id] = HeldRun(claimed, task, deadline)
 
     # --- executing one run --------------------------------------------------------------------
 
     async def _execute(self, claimed: ClaimedRun) -> None:
         """Execute the run and write how it ended; counted once, whatever stops it (the
         heartbeat may cancel it at any await, its ending's write included)."""
-        me = self._own(claimed)  # its entry, even once a newer claim of the run replaced it
+        me = self.held.own(claimed)  # its entry, even once a newer claim of the run replaced it
         async with contextlib.AsyncExitStack() as holding:  # its executor, while it runs
             try:
                 await self._attempt(claimed, holding)
             except asyncio.CancelledError:
                 self._count_stopped(claimed, me)
             finally:
-                if me is not None and self._active.get(claimed.id) is me:
-                    del self._active[claimed.id]
+                if me is not None and self.held.active.get(claimed.id) is me:
+                    del self.held.active[claimed.id]
                 if me is not None and me.interpreter is not None:
                     self.stats.steps += me.interpreter.steps_done
                 self._wake.set()
@@ -317,7 +286,7 @@ class Worker:
                 await self._responses(claimed),
                 self.observer,
             )
-            active = self._own(claimed)
+            active = self.held.own(claimed)
             if active is not None:
                 active.interpreter = interpreter
             await interpreter.run()
@@ -338,21 +307,16 @@ class Worker:
         except Exception as exc:  # refused data, a missing secret, a bug: end it ERROR, fenced
             await self._fail(claimed, exc)
 
-    def _own(self, claimed: ClaimedRun) -> _Active | None:
-        """The run's entry while the current task executes it (not a newer claim's)."""
-        active = self._active.get(claimed.id)
-        return active if active is not None and active.task is asyncio.current_task() else None
-
-    def _count_stopped(self, claimed: ClaimedRun, me: _Active | None) -> None:
-        """Count a run cancelled mid-way: by the heartbeat (`_Dropped` says why; a run it left
+    def _count_stopped(self, claimed: ClaimedRun, me: HeldRun | None) -> None:
+        """Count a run cancelled mid-way: by the heartbeat (`Dropped` says why; a run it left
         is counted once released), by a claim of the run anew (its lease expired: lost), or
         by a drain past its deadline (which releases the run and counts it)."""
-        if claimed.id in self._drained:
+        if claimed.id in self.held.drained:
             return
         dropped = me.dropped if me is not None else None
-        if dropped is _Dropped.CANCELLED:
+        if dropped is Dropped.CANCELLED:
             self.stats.cancelled += 1
-        elif dropped is not _Dropped.UNREACHABLE:
+        elif dropped is not Dropped.UNREACHABLE:
             self.stats.lost += 1
             self.observer.leases_lost(1)
 
@@ -376,10 +340,7 @@ class Worker:
         took it meanwhile, to be resumed at once and lose no attempt. A run left again (a
         write that always times out) is left to its lease, which counts the attempts, rather
         than released and executed again without end. Counted once that release tells."""
-        times = self._left.pop(claimed.id, (0, 0))[0] + 1
-        self._left[claimed.id] = (times, claimed.attempt)
-        self._unsettled[claimed.id] = claimed.attempt
-        self._orphans = True
+        self.held.leave(claimed)
 
     async def _fail(self, claimed: ClaimedRun, exc: Exception) -> None:
         """End a run that cannot go on ERROR, naming why; a write refused again is logged."""
@@ -406,7 +367,7 @@ class Worker:
     def _ending(self, claimed: ClaimedRun) -> None:
         """The run's lease ends with the write about to be committed (its release, its end):
         the heartbeat leaves it to that write, whose answer says whether it still held."""
-        active = self._own(claimed)
+        active = self.held.own(claimed)
         if active is not None:
             active.ending = True
 
@@ -458,7 +419,7 @@ class Worker:
     async def _heartbeat_loop(self) -> None:
         while True:
             await asyncio.sleep(self.options.heartbeat_every)
-            held = {run_id: a.claimed.attempt for run_id, a in self._active.items()}
+            held = {run_id: a.claimed.attempt for run_id, a in self.held.active.items()}
             if not held:
                 continue
             started = asyncio.get_running_loop().time()
@@ -471,25 +432,21 @@ class Worker:
                 # could act twice, and is left (`_leave`) while still leased to this worker:
                 # released as soon as the database takes it, no attempt lost
                 horizon = asyncio.get_running_loop().time() + self.options.heartbeat_every
-                kept = {i for i, a in self._active.items() if i in held and a.deadline > horizon}
-                renewal = Renewal(kept=frozenset(kept))
-                why = _Dropped.UNREACHABLE
+                renewal = Renewal(kept=self.held.lasting(held, horizon))
+                why = Dropped.UNREACHABLE
             else:
-                for run_id in renewal.kept:
-                    active = self._active.get(run_id)
-                    if active is not None and active.claimed.attempt == held[run_id]:
-                        active.deadline = started + self.options.lease_seconds
-                why = _Dropped.LOST
-            for active in _abandoned(self._active, held, renewal.kept):
+                self.held.renewed(held, renewal.kept, started + self.options.lease_seconds)
+                why = Dropped.LOST
+            for active in self.held.abandoned(held, renewal.kept):
                 cancelled = active.claimed.id in renewal.cancelled
-                self._drop(active, _Dropped.CANCELLED if cancelled else why)
+                self._drop(active, Dropped.CANCELLED if cancelled else why)
 
-    def _drop(self, active: _Active, why: _Dropped) -> None:
+    def _drop(self, active: HeldRun, why: Dropped) -> None:
         """Stop a run the heartbeat no longer holds, before it writes anything; one whose
         lease it could not renew is left (`_leave`), still leased to this worker."""
         active.dropped = why
         active.task.cancel()
-        if why is _Dropped.UNREACHABLE:
+        if why is Dropped.UNREACHABLE:
             log.warning("run %s left, released once the database is back", active.claimed.id)
             self._leave(active.claimed)
 
@@ -525,11 +482,11 @@ class Worker:
         it, which a checkpoint on its way when the run was stopped may still have reached (the
         worker's last acknowledged one would undo it, and its step would run again)."""
         self._draining.set()
-        active = list(self._active.values())
+        active = list(self.held.active.values())
         if not active:
             return
         _, late = await asyncio.wait([a.task for a in active], timeout=self.options.drain_seconds)
-        self._drained = {a.claimed.id for a in active if a.task in late}
+        self.held.drained = {a.claimed.id for a in active if a.task in late}
         for task in late:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
@@ -542,9 +499,9 @@ class Worker:
         comes to release them now), by the drain's deadline; those it cannot release are
         left to their lease, and counted lost."""
         remaining = deadline - asyncio.get_running_loop().time()
-        if self._orphans and remaining <= 0:
+        if self.held.orphans and remaining <= 0:
             log.warning("runs left to their lease: the drain's deadline has passed")
-        elif self._orphans:
+        elif self.held.orphans:
             try:
                 async with asyncio.timeout(remaining):
                     await self._release_orphans()
@@ -552,27 +509,6 @@ class Worker:
                 log.warning("runs left to their lease: the drain's deadline passed")
             except FAILURES as exc:
                 log.warning("runs left to their lease, their release failed: %s", exc)
-        self.stats.lost += len(self._unsettled)
-        self.observer.leases_lost(len(self._unsettled))
-        self._unsettled.clear()
-
-
-def _abandoned(
-    active: dict[int, _Active], held: dict[int, int], kept: Collection[int]
-) -> list[_Active]:
-    """The runs a heartbeat found no longer held (`held`: run id -> the attempt renewed),
-    except those whose completion, release or end ERROR is being committed (the lease ends
-    with it, and its answer says whether it still held), those claimed again by this worker
-    while the renewal was in flight (a new attempt: its own), and those being stopped already
-    (dropped by a beat before, or by a drain past its deadline: counted so)."""
-    lost: list[_Active] = []
-    for run_id in set(held).difference(kept):
-        entry = active.get(run_id)
-        if entry is None or entry.claimed.attempt != held[run_id]:
-            continue
-        if entry.ending or (entry.interpreter is not None and entry.interpreter.finishing):
-            continue
-        if entry.dropped is not None or entry.task.cancelling():
-            continue
-        lost.append(entry)
-    return lost
+        self.stats.lost += len(self.held.unsettled)
+        self.observer.leases_lost(len(self.held.unsettled))
+        self.held.unsettled.clear()

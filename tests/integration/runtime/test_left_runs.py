@@ -79,7 +79,7 @@ async def test_a_run_dropped_in_an_outage_longer_than_its_lease_resumes_once_the
         try:
             await until(lambda: sut.held, "the run is inside its Ship step")
             outage.away = True
-            await until(lambda: not worker._active, "the heartbeat drops the run")
+            await until(lambda: not worker.held.active, "the heartbeat drops the run")
             outage.away = False
             final = await ended(db, suite_run.id)
         finally:
@@ -137,7 +137,7 @@ async def test_a_run_dropped_so_that_another_worker_took_meanwhile_is_left_to_it
     try:
         await until(lambda: executor.calls, "the run is inside its first step")
         outage.away = True
-        await until(lambda: not worker._active, "the heartbeat drops the run")
+        await until(lambda: not worker.held.active, "the heartbeat drops the run")
         await expire_leases(db)
         taken = await claimed_by_another(db, "w2")
         outage.away = False

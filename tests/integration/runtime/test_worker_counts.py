@@ -129,7 +129,7 @@ async def test_a_run_parked_at_a_barrier_is_counted_released_though_a_heartbeat_
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))
         try:
-            await until(lambda: worker.stats.claimed and not worker._active, "the run parks")
+            await until(lambda: worker.stats.claimed and not worker.held.active, "the run parks")
         finally:
             stop.set()
             stats = await asyncio.wait_for(task, timeout=10)
@@ -150,7 +150,7 @@ async def test_a_run_whose_suite_run_is_cancelled_is_counted_cancelled_when_the_
     try:
         await until(lambda: executor.calls, "the run is inside its step")
         await running.cancel(db, suite_run.id)
-        await until(lambda: not worker._active, "the heartbeat drops the run")
+        await until(lambda: not worker.held.active, "the heartbeat drops the run")
     finally:
         stop.set()
         stats = await asyncio.wait_for(task, timeout=10)
@@ -171,7 +171,7 @@ async def test_a_run_whose_suite_run_is_cancelled_is_counted_cancelled_when_a_ch
             await until(lambda: sut.held, "the run is inside its Create step")
             await running.cancel(db, suite_run.id)
             gate.set()  # the step ends; its checkpoint finds the run cancelled
-            await until(lambda: not worker._active, "the run stops")
+            await until(lambda: not worker.held.active, "the run stops")
         finally:
             stop.set()
             stats = await asyncio.wait_for(task, timeout=10)

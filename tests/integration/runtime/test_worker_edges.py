@@ -10,7 +10,8 @@ from typing import Any
 from orchestra.domain.records import Environment
 from orchestra.domain.statuses import SuiteRunStatus
 from orchestra.errors import StoreError
-from orchestra.runtime.worker import Worker, WorkerOptions, _abandoned, _Active
+from orchestra.runtime.held import HeldRun, HeldRuns
+from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.database import Database
 from orchestra.store.runs import ClaimedRun, RunRepository
@@ -77,18 +78,19 @@ async def test_a_heartbeat_abandons_the_lease_it_failed_to_renew_not_a_new_claim
     async def idle() -> None:
         await asyncio.sleep(0)
 
-    def entry(run: ClaimedRun, attempt: int) -> _Active:
-        return _Active(replace(run, attempt=attempt), asyncio.create_task(idle()), deadline=0.0)
+    def entry(run: ClaimedRun, attempt: int) -> HeldRun:
+        return HeldRun(replace(run, attempt=attempt), asyncio.create_task(idle()), deadline=0.0)
 
-    active = {
+    runs = HeldRuns()
+    runs.active = {
         renewed.id: entry(renewed, 1),
         reclaimed.id: entry(reclaimed, 2),  # claimed again while the renewal was in flight
         lost.id: entry(lost, 1),
     }
     held = {renewed.id: 1, reclaimed.id: 1, lost.id: 1}
-    abandoned = _abandoned(active, held, kept={renewed.id})
+    abandoned = runs.abandoned(held, kept={renewed.id})
     assert [a.claimed.id for a in abandoned] == [lost.id]
-    await asyncio.gather(*(a.task for a in active.values()))
+    await asyncio.gather(*(a.task for a in runs.active.values()))
 
 
 class FailingCommitter:
