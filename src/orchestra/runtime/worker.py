@@ -19,6 +19,10 @@ within `drain_seconds`.
 Each run it claimed is counted once in `WorkerStats`, as it ends here: finished (PASSED, FAILED,
 ERROR), released (back to the queue), cancelled (its suite run was) or lost (its lease passed
 on); a run left while the database was away is counted once the next release tells which.
+
+Where the pieces live: the sweep, the notifications and the watch on foreign leases in
+`runtime.loops`; the bookkeeping of the runs held in `runtime.held`; the executors in
+`runtime.executors`; every statement outside the group committer in `store.worker_store`.
 """
 
 from __future__ import annotations
@@ -50,10 +54,9 @@ from orchestra.runtime.interpreter import (
     RunInterpreter,
     RunState,
 )
+from orchestra.runtime.loops import ExpiryWatch, listen_forever, sweep_forever
 from orchestra.runtime.ports import ExecutorFactory, Observer, Unobserved
-from orchestra.runtime.sweeper import SweepMemory, sweep
 from orchestra.store.base import Connection
-from orchestra.store.notifications import RUNS_CHANNEL, listen
 from orchestra.store.runs import ClaimedRun, Renewal, RunRepository
 from orchestra.store.worker_store import FAILURES, WorkerStore
 
@@ -119,11 +122,9 @@ class Worker:
         self.held = HeldRuns()
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
-        self._swept = SweepMemory()  # what this worker's sweeps saw: the next looks at news
         self._scenarios: Bounded[int, StoredScenario] = Bounded(_SCENARIOS_CACHED)
         self._executors = ExecutorCache(executor_factory, self.store)
-        self._expiry_checked = float("-inf")  # loop time of the last look at foreign leases
-        self._next_expiry: float | None = None  # loop time the first foreign lease expires
+        self._expiry = ExpiryWatch(self.store, self.id, self.options.poll_seconds)
 
     @property
     def steps_done(self) -> int:
@@ -140,8 +141,16 @@ class Worker:
             self._committer = committer
             loops = [
                 asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
-                asyncio.create_task(self._sweep_loop(), name="sweep"),
-                asyncio.create_task(self._listen_loop(), name="listen"),
+                asyncio.create_task(
+                    sweep_forever(
+                        self.store, self._wake, self.options.sweep_seconds, self.observer.stuck
+                    ),
+                    name="sweep",
+                ),
+                asyncio.create_task(
+                    listen_forever(self.listen_url, self._wake, self.options.poll_seconds),
+                    name="listen",
+                ),
                 asyncio.create_task(self._announcer.run(), name="announce"),
             ]
             try:
@@ -221,30 +230,11 @@ class Worker:
         try:
             await asyncio.wait(
                 [waker, stopping, *running],
-                timeout=await self._idle_timeout(),
+                timeout=await self._expiry.idle_timeout(),
                 return_when=asyncio.FIRST_COMPLETED,
             )
         finally:
             waker.cancel()
-
-    async def _idle_timeout(self) -> float:
-        """The poll interval, or less: until the first lease another worker holds expires
-        (looked up at most once per poll interval), so a crashed worker's run is taken over
-        as soon as its lease ends rather than up to a poll later."""
-        poll = self.options.poll_seconds
-        now = asyncio.get_running_loop().time()
-        if now >= self._expiry_checked + poll:
-            self._expiry_checked = now
-            try:
-                seconds = await self.store.next_foreign_expiry(self.id)
-            except FAILURES as exc:
-                log.warning("looking up foreign leases failed: %s", exc)
-                seconds = None
-            # a little after the expiry: the claim compares with the database's clock
-            self._next_expiry = None if seconds is None else now + max(seconds, 0.0) + 0.02
-        if self._next_expiry is None or self._next_expiry <= now:
-            return poll
-        return min(poll, self._next_expiry - now)
 
     def _start(self, claimed: ClaimedRun) -> None:
         stale = self.held.active.get(claimed.id)
@@ -452,27 +442,6 @@ class Worker:
 
     async def _renew(self, held: dict[int, int]) -> Renewal:
         return await self.store.heartbeat(self.id, held, self.options.lease_seconds)
-
-    async def _sweep_loop(self) -> None:
-        while True:
-            try:
-                async with self.store.connection() as conn:
-                    changed = await sweep(conn, self._swept, on_stuck=self.observer.stuck)
-                if changed:
-                    self._wake.set()
-            except FAILURES as exc:
-                log.warning("sweep failed: %s", exc)
-            await asyncio.sleep(self.options.sweep_seconds)
-
-    async def _listen_loop(self) -> None:
-        if self.listen_url is None:
-            return
-        await listen(
-            self.listen_url,
-            (RUNS_CHANNEL,),
-            lambda _channel, _payload: self._wake.set(),
-            retry_seconds=self.options.poll_seconds,
-        )
 
     # --- stopping -----------------------------------------------------------------------------
 
