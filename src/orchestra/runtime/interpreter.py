@@ -17,9 +17,9 @@ from orchestra.domain.execution import RunIdentity, StepContext, StepOutcome
 from orchestra.domain.records import StoredScenario
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.plan import Block, StepSequence, build_plan, next_steps
 from orchestra.runtime.ports import Executor, Observer, Unobserved
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.runs import BarrierArrival, Checkpoint, ClaimedRun, Completion, RunRepository
 
 

@@ -44,7 +44,6 @@ from orchestra.domain.statuses import TestRunStatus
 from orchestra.errors import StatementRefused, ValueRefused
 from orchestra.runtime.announcer import EndAnnouncer
 from orchestra.runtime.bounded import Bounded
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.executors import ExecutorCache
 from orchestra.runtime.held import Dropped, HeldRun, HeldRuns
 from orchestra.runtime.interpreter import (
@@ -57,6 +56,7 @@ from orchestra.runtime.interpreter import (
 from orchestra.runtime.loops import ExpiryWatch, listen_forever, sweep_forever
 from orchestra.runtime.ports import ExecutorFactory, Observer, Unobserved
 from orchestra.store.base import Connection
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.runs import ClaimedRun, Renewal, RunRepository
 from orchestra.store.worker_store import FAILURES, WorkerStore
 

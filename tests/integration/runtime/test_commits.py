@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from orchestra.errors import ValueRefused
-from orchestra.runtime.commits import GroupCommitter
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
 from orchestra.store.runs import RunRepository
 

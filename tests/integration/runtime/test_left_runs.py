@@ -18,10 +18,10 @@ from psycopg_pool import AsyncConnectionPool
 
 from orchestra.binding.factory import executor_factory
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.base import Connection
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
 from tests.integration.runtime.chaos import order_sut, start_order_suite
 from tests.integration.runtime.support import (

@@ -12,9 +12,9 @@ import pytest
 
 from orchestra.domain.statuses import StepStatus, SuiteRunStatus, TestRunStatus
 from orchestra.errors import DependencyCycle
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
 from tests.integration.runtime.support import (
     ScriptedExecutor,

@@ -10,9 +10,9 @@ from typing import Any, TypeVar, cast
 from orchestra.binding.factory import executor_factory
 from orchestra.domain.records import Environment
 from orchestra.errors import ConfigurationError
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
 from orchestra.services import running
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
 from orchestra.store.runs import Checkpoint, Completion, Renewal, RunRepository
 from tests.integration.runtime.chaos import order_sut, start_order_suite
