@@ -335,8 +335,8 @@ class Worker:
     async def _fail(self, claimed: ClaimedRun, exc: Exception) -> None:
         """End a run that cannot go on ERROR, naming why; a write refused again is logged."""
         message = f"{type(exc).__name__}: {exc}" if not str(exc).strip() else str(exc)
-        if isinstance(exc, (ValueRefused, StatementRefused)):
-            message = f"PostgreSQL refused the run's results: {message}"
+        if isinstance(exc, StatementRefused):  # a ValueRefused names the value and statement
+            message = f"PostgreSQL refused the run's results: {exc.__cause__ or exc}"
         log.warning("run %s ends ERROR: %s", claimed.id, message)
         self.stats.errors.append(f"run {claimed.id}: {message}")
         context = {**claimed.execution_context, "outcome": {"status": "ERROR", "error": message}}
