@@ -30,8 +30,10 @@ from tests.integration.runtime.support import (
 
 T = TypeVar("T")
 LONG_LEASE = WorkerOptions(concurrency=2, lease_seconds=30, poll_seconds=0.05, sweep_seconds=0.1)
-# heartbeats every 0.2 s
-SHORT_LEASE = WorkerOptions(concurrency=2, lease_seconds=0.6, poll_seconds=0.05, sweep_seconds=0.1)
+# heartbeats every 0.2 s, on a lease that a busy machine cannot let run out between two
+FREQUENT_BEATS = WorkerOptions(
+    concurrency=2, lease_seconds=30, heartbeat_seconds=0.2, poll_seconds=0.05, sweep_seconds=0.1
+)
 
 
 def counted_once(stats: WorkerStats) -> bool:
@@ -122,7 +124,7 @@ async def test_a_run_parked_at_a_barrier_is_counted_released_though_a_heartbeat_
         worker = CountingBeats(
             db.pool,
             factory_for(ScriptedExecutor()),
-            SHORT_LEASE,
+            FREQUENT_BEATS,
             committer=cast(GroupCommitter, late),
         )
         late.worker = worker
@@ -144,7 +146,7 @@ async def test_a_run_whose_suite_run_is_cancelled_is_counted_cancelled_when_the_
     suite = await store_suite(db, [scenario("slow", [step(0, "a", sleep=30)])])
     suite_run = await running.start_suite_run(db, suite.id)
     executor = ScriptedExecutor()
-    worker = Worker(db.pool, factory_for(executor), SHORT_LEASE)
+    worker = Worker(db.pool, factory_for(executor), FREQUENT_BEATS)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     try:
