@@ -28,10 +28,3 @@ def failure(exc: psycopg.Error) -> OrchestraError:
     if isinstance(exc, psycopg.OperationalError):
         return StoreError(f"PostgreSQL is unreachable: {exc}")
     return StatementRefused(f"PostgreSQL refused the statement: {exc}")
-
-
-def is_conflict(exc: BaseException) -> bool:
-    """A transaction rolled back whole for a conflict: the server is there, nothing changed."""
-    return isinstance(exc, CONFLICTS) or (
-        isinstance(exc, Conflict) and isinstance(exc.__cause__, CONFLICTS)
-    )
