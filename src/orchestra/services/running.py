@@ -16,10 +16,10 @@ from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.domain.timestamps import rfc3339, rfc3339_or_none
 from orchestra.domain.unbound import unbound_tasks
 from orchestra.errors import Conflict, NotFound, UnboundTasks, UsageError
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
 from orchestra.store.base import CONFLICTS
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
 from orchestra.store.runs import RunSelection
 
