@@ -161,9 +161,12 @@ class StepExecutor:
         )
         duration_ms = (time.perf_counter() - started) * 1000.0
         outcome = run.outcome(started_at, duration_ms, redactor, self._body_limit)
-        if ctx.resending is not None and step.kind is not StepKind.BARRIER:
-            return outcome.model_copy(update={"resent_after": ctx.resending})
-        return outcome
+        update: dict[str, Any] = {}
+        if ctx.is_resend and step.kind is not StepKind.BARRIER:
+            update.update(resent_after=ctx.resending, stalled_ms=ctx.stalled_ms)
+        if run.status is StepStatus.ERROR and run.timeout_ran_out is not None:
+            update["timeout_ran_out"] = run.timeout_ran_out
+        return outcome.model_copy(update=update) if update else outcome
 
     async def _run(self, step: ScenarioStep, ctx: StepContext, run: Execution) -> None:
         if step.kind is StepKind.BARRIER:
@@ -244,7 +247,7 @@ class StepExecutor:
         eventually = compiled.spec.eventually
         deadline = self._clock() + eventually.timeout if eventually else 0.0
         action = compiled.spec.action
-        replaying = action.replay if action is not None and ctx.resending is not None else None
+        replaying = action.replay if action is not None and ctx.is_resend else None
         polls = 0
         while True:
             polls += 1
@@ -293,11 +296,15 @@ class StepExecutor:
         while True:
             attempt += 1
             run.attempts += 1
+            run.timeout_ran_out = None
+            sent = self._clock()
             try:
                 response = await protocol.send(request)
             except TransportError as exc:
                 wait = self._retry_wait(policy, attempt, deadline, request, exc)
                 if wait is None:
+                    if exc.timeout:  # when, for the runtime to tell a stalled worker's doing
+                        run.timeout_ran_out = sent + request.timeout_s
                     tries = f" (after {attempt} attempts)" if attempt > 1 else ""
                     raise StepError(f"{where}: {exc.message}{tries}") from exc
             else:

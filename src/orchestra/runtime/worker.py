@@ -53,6 +53,7 @@ from orchestra.runtime.interpreter import (
     RunState,
 )
 from orchestra.runtime.ports import Executor, ExecutorFactory, Observer, Unobserved
+from orchestra.runtime.stalls import Stall, StallDetector, StallPolicy
 from orchestra.runtime.sweeper import SweepMemory, sweep
 from orchestra.store.base import Connection
 from orchestra.store.notifications import RUNS_CHANNEL, listen
@@ -138,6 +139,7 @@ class Worker:
         self.stats = WorkerStats()
         self.observer: Observer = observer or Unobserved()
         self._announcer = EndAnnouncer(pool)
+        self.stalls = StallDetector(on_stall=self._stalled)  # its own pauses, not the SUT's
         self._active: dict[int, _Active] = {}
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
@@ -173,6 +175,7 @@ class Worker:
                 asyncio.create_task(self._sweep_loop(), name="sweep"),
                 asyncio.create_task(self._listen_loop(), name="listen"),
                 asyncio.create_task(self._announcer.run(), name="announce"),
+                asyncio.create_task(self.stalls.run(), name="stalls"),
             ]
             try:
                 await self._claim_loop(stop)
@@ -325,6 +328,7 @@ class Worker:
                 self._draining,
                 await self._responses(claimed),
                 self.observer,
+                StallPolicy(self.stalls, self.options.lease_seconds),
             )
             active = self._own(claimed)
             if active is not None:
@@ -530,6 +534,10 @@ class Worker:
                 await executor.aclose()
             except Exception:  # a plug-in's client failing to close must not stop a run's end
                 log.exception("closing the client of a superseded environment failed")
+
+    def _stalled(self, stall: Stall) -> None:
+        log.warning("worker stalled for %.1f s (event loop or process paused)", stall.seconds)
+        self.observer.stalled(stall.seconds)
 
     # --- leases -------------------------------------------------------------------------------
 

@@ -124,3 +124,53 @@ async def test_the_data_row_goes_over_the_scenarios_condition_data_and_flow_data
     outcome = await executor.execute(solved, StepContext(run=run, data={"amount": 5}))
 
     assert outcome.saved["seen"] == {"amount": 5, "country": "DE", "branch": "flow"}
+
+
+def _timeout(request: ProtocolRequest) -> Answer:
+    return TransportError(f"GET {request.url}: no response within 2 s", timeout=True)
+
+
+async def test_a_step_that_timed_out_says_when_its_timeout_ran_out() -> None:
+    now = [50.0]
+    protocol = ScriptedProtocol(_timeout)
+    env = EnvironmentSpec.model_validate({"name": "e", "services": {"s": {"base_url": "http://x"}}})
+    executor = StepExecutor(env, {}, protocols={"http": protocol}, clock=lambda: now[0])
+
+    outcome = await executor.execute(step({"action": {"path": "/", "timeout": 2}}), CTX)
+
+    assert outcome.status is StepStatus.ERROR
+    assert outcome.timeout_ran_out == 52.0  # sent at 50 with 2 s: the runtime asks its stalls
+    assert "timeout_ran_out" not in outcome.model_dump()  # never stored
+
+
+async def test_a_step_that_failed_otherwise_has_no_timeout_moment() -> None:
+    protocol = ScriptedProtocol(lambda request: TransportError("GET /: cannot connect"))
+    env = EnvironmentSpec.model_validate({"name": "e", "services": {"s": {"base_url": "http://x"}}})
+    executor = StepExecutor(env, {}, protocols={"http": protocol})
+
+    outcome = await executor.execute(step({"action": {"path": "/"}}), CTX)
+
+    assert (outcome.status, outcome.timeout_ran_out) == (StepStatus.ERROR, None)
+
+
+async def test_a_re_send_after_a_stall_records_it_and_accepts_the_replay_statuses() -> None:
+    protocol = ScriptedProtocol(lambda request: ok({"id": 1}, status=200))
+    env = EnvironmentSpec.model_validate({"name": "e", "services": {"s": {"base_url": "http://x"}}})
+    executor = StepExecutor(env, {}, protocols={"http": protocol})
+    create = step({
+        "action": {"method": "POST", "path": "/", "replay": {"status": [200]}},
+        "checks": [{"status": 201}],
+    })  # fmt: skip
+
+    first = await executor.execute(create, CTX)
+    again = await executor.execute(create, CTX.model_copy(update={"stalled_ms": 9057.0}))
+
+    assert (first.status, first.stalled_ms) == (StepStatus.FAILED, None)
+    assert (again.status, again.stalled_ms, again.resent_after) == (
+        StepStatus.PASSED,
+        9057.0,
+        None,
+    )
+    assert (
+        protocol.sent[0].headers["Idempotency-Key"] == protocol.sent[1].headers["Idempotency-Key"]
+    )
