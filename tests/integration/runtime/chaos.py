@@ -252,7 +252,9 @@ class WorkerProcess:
         concurrency: int = 4,
         lease: float = 2.0,
         drain: float = 10.0,
+        environ: dict[str, str] | None = None,
     ) -> None:
+        """`environ`: variables added to its environment (secrets its environment names)."""
         self.name = name
         self.application_name = f"chaos-{name}"
         self.lease = lease
@@ -267,6 +269,7 @@ class WorkerProcess:
             PYTHONPATH=str(SRC),
             PGAPPNAME=self.application_name,  # libpq names the worker's connections after it
         )
+        env.update(environ or {})
         command = [sys.executable, "-m", "orchestra", "worker", "--json"]
         command += ["--concurrency", str(concurrency), "--lease", str(lease)]
         command += ["--drain", str(drain)]
