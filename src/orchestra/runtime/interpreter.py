@@ -242,6 +242,8 @@ class RunInterpreter:
             )
             self.observer.resent_after_stall()
             outcome = await self._send(step, self._context(step, stalled_ms))
+        if stalled_ms and outcome.stalled_ms != stalled_ms:  # an executor that left it out
+            outcome = outcome.model_copy(update={"stalled_ms": stalled_ms})
         return outcome
 
     def _stall_behind(self, outcome: StepOutcome) -> Stall | None:
