@@ -164,7 +164,7 @@ class StepExecutor:
         update: dict[str, Any] = {}
         if ctx.is_resend and step.kind is not StepKind.BARRIER:
             update.update(resent_after=ctx.resending, stalled_ms=ctx.stalled_ms)
-        if run.status is StepStatus.ERROR and run.timeout_ran_out is not None:
+        if run.status is not StepStatus.PASSED and run.timeout_ran_out is not None:
             update["timeout_ran_out"] = run.timeout_ran_out
         return outcome.model_copy(update=update) if update else outcome
 
@@ -263,6 +263,7 @@ class StepExecutor:
                 if eventually is None or exc.final:
                     raise
                 if self._no_time_for_another_poll(eventually, deadline):
+                    run.timeout_ran_out = deadline
                     raise StepError(f"{exc.message} ({_polls(polls, eventually)})") from exc
                 await self._sleep(eventually.interval)
                 continue
@@ -270,6 +271,7 @@ class StepExecutor:
                 break
             if self._no_time_for_another_poll(eventually, deadline):
                 run.error = f"{run.error} (still failing: {_polls(polls, eventually)})"
+                run.timeout_ran_out = deadline
                 break
             await self._sleep(eventually.interval)
 

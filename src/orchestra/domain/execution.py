@@ -75,8 +75,9 @@ class StepOutcome(Frozen):
     attempts: int = 1  # requests made (retries and polls)
     resent_after: int | None = None  # a re-send: the claim whose lease was lost (`resending`)
     stalled_ms: float | None = None  # a re-send: the worker's stall behind it (`stalled_ms`)
-    # ERROR for want of an answer in time: the monotonic moment the last request's timeout
-    # ran out, which the runtime compares with the worker's stalls; never stored
+    # FAILED or ERROR as its time ran out (no answer within the request's timeout, checks
+    # still failing when `eventually` ended): the monotonic moment it did, which the runtime
+    # compares with the worker's stalls; never stored
     timeout_ran_out: float | None = Field(default=None, exclude=True)
     saved: dict[str, Any] = Field(default_factory=dict)  # `save`: into the run's vars
     exports: dict[str, Any] = Field(default_factory=dict)  # `exportAs`: into SuiteRun.context

@@ -223,9 +223,10 @@ class RunInterpreter:
             raise StepStopped(ending, _stop_message(step, outcome.error or outcome.status.value))
 
     async def _execute(self, step: ScenarioStep) -> StepOutcome:
-        """The step's outcome; one whose request timed out while this worker was stalled
-        (not the SUT's doing: the timeout fired late, when the worker ran again, answer or no
-        answer) is sent again with the same idempotency key, the lease renewed first."""
+        """The step's outcome; one whose time ran out while this worker was stalled (not the
+        SUT's doing: a request's timeout fired late, when the worker ran again, answer or no
+        answer; an `eventually` lost its polls to the stall) is sent again with the same
+        idempotency key, the lease renewed first."""
         outcome = await self._send(step, self._context(step))
         stalled_ms = 0.0
         for _ in range(self.stalls.resends if self.stalls is not None else 0):
@@ -247,10 +248,11 @@ class RunInterpreter:
         return outcome
 
     def _stall_behind(self, outcome: StepOutcome) -> Stall | None:
-        """The worker's stall during which the outcome's request timed out, if it did so."""
-        if self.stalls is None or outcome.status is not StepStatus.ERROR:
+        """The worker's stall during which the step's time ran out (a request's timeout, an
+        `eventually`'s), when that is why it did not pass."""
+        if self.stalls is None or outcome.timeout_ran_out is None:
             return None
-        if outcome.timeout_ran_out is None:
+        if outcome.status not in (StepStatus.ERROR, StepStatus.FAILED):
             return None
         return self.stalls.detector.covering(outcome.timeout_ran_out)
 

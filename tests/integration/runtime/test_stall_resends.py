@@ -26,8 +26,11 @@ class TimingOut:
     """An executor whose first `stalls` sends block the event loop (the whole worker stalls)
     and time out meanwhile; `timeouts` more time out without a stall; then it answers."""
 
-    def __init__(self, *, stalls: int = 0, timeouts: int = 0) -> None:
-        self.stalls, self.timeouts = stalls, timeouts
+    def __init__(
+        self, *, stalls: int = 0, timeouts: int = 0, status: StepStatus = StepStatus.ERROR
+    ) -> None:
+        """`status`: what a timed-out send ends (FAILED: an `eventually` still failing)."""
+        self.stalls, self.timeouts, self.status = stalls, timeouts, status
         self.contexts: list[StepContext] = []
 
     async def execute(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
@@ -36,22 +39,24 @@ class TimingOut:
         if self.stalls:
             self.stalls -= 1
             time.sleep(BLOCKED)  # noqa: ASYNC251 - the point: the worker cannot run
-            return _timed_out(started, time.monotonic() - BLOCKED / 2)
+            return _timed_out(started, time.monotonic() - BLOCKED / 2, self.status)
         if self.timeouts:
             self.timeouts -= 1
-            return _timed_out(started, time.monotonic())
+            return _timed_out(started, time.monotonic(), self.status)
         return StepOutcome(status=StepStatus.PASSED, started_at=started, duration_ms=1.0)
 
     async def aclose(self) -> None:
         return None
 
 
-def _timed_out(started: float, ran_out: float) -> StepOutcome:
+def _timed_out(started: float, ran_out: float, status: StepStatus) -> StepOutcome:
     return StepOutcome(
-        status=StepStatus.ERROR,
+        status=status,
         started_at=started,
         duration_ms=(time.time() - started) * 1000,
-        error="GET http://sut/: no response within 2 s",
+        error="GET http://sut/: no response within 2 s"
+        if status is StepStatus.ERROR
+        else "check failed (still failing: 8 polls in 2 s)",
         timeout_ran_out=ran_out,
     )
 
@@ -122,3 +127,15 @@ async def test_a_step_stalling_at_every_send_is_sent_again_three_times_at_most(
     assert len(executor.contexts) == 4
     assert stalled_ms is not None
     assert stalled_ms >= 3 * (BLOCKED - 0.1) * 1000  # the three stalls behind it
+
+
+async def test_a_step_whose_polls_a_stall_cut_short_is_polled_again_and_passes(
+    db: Database,
+) -> None:
+    executor = TimingOut(stalls=1, status=StepStatus.FAILED)
+
+    status, stalled_ms = await _run_one_step(db, executor)
+
+    assert status is TestRunStatus.PASSED
+    assert len(executor.contexts) == 2
+    assert stalled_ms is not None

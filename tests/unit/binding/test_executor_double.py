@@ -174,3 +174,26 @@ async def test_a_re_send_after_a_stall_records_it_and_accepts_the_replay_statuse
     assert (
         protocol.sent[0].headers["Idempotency-Key"] == protocol.sent[1].headers["Idempotency-Key"]
     )
+
+
+async def test_a_step_still_failing_when_its_eventually_ends_says_when_that_was() -> None:
+    now = [10.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    protocol = ScriptedProtocol(lambda request: ok({"state": "NEW"}))
+    env = EnvironmentSpec.model_validate({"name": "e", "services": {"s": {"base_url": "http://x"}}})
+    executor = StepExecutor(
+        env, {}, protocols={"http": protocol}, sleep=sleep, clock=lambda: now[0]
+    )
+    polled = step({
+        "action": {"path": "/"},
+        "checks": [{"jsonpath": "$.state", "eq": "DONE"}],
+        "eventually": {"timeout": 1, "interval": 0.25},
+    })  # fmt: skip
+
+    outcome = await executor.execute(polled, CTX)
+
+    assert outcome.status is StepStatus.FAILED
+    assert outcome.timeout_ran_out == 11.0  # its polls' deadline: a stall may have eaten them
