@@ -45,12 +45,13 @@ def _executor_factory() -> ExecutorFactory:
 
 def _executor_factory_on_first_use() -> ExecutorFactory:
     """`_executor_factory()`, imported when a worker builds its first executor: a worker
-    claims its first run without paying for the HTTP client, templates and checks first."""
+    claims its first run without paying for the HTTP client, templates and checks first.
+    Imported in a thread, so the event loop keeps heartbeats going rather than stalling."""
     factories: list[ExecutorFactory] = []
 
     async def build(environment: Environment | None) -> Executor:
         if not factories:
-            factories.append(_executor_factory())
+            factories.append(await asyncio.to_thread(_executor_factory))
         return await factories[0](environment)
 
     return build
