@@ -9,6 +9,7 @@ the run and the step, never from the attempt.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -19,8 +20,11 @@ from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.runtime.plan import Block, StepSequence, build_plan, next_steps
 from orchestra.runtime.ports import Executor, Observer, Unobserved
+from orchestra.runtime.stalls import Stall, StallPolicy
 from orchestra.store.commits import GroupCommitter
 from orchestra.store.runs import BarrierArrival, Checkpoint, ClaimedRun, Completion, RunRepository
+
+log = logging.getLogger("orchestra.worker")
 
 
 class LeaseLost(Exception):
@@ -114,8 +118,12 @@ class RunInterpreter:
         draining: asyncio.Event,
         responses: dict[str, Any] | None = None,
         observer: Observer | None = None,
+        stalls: StallPolicy | None = None,
     ) -> None:
+        """`stalls`: a step that timed out while the worker stalled is sent again (see
+        `_execute`); None: it ends in ERROR as any timeout."""
         self.claimed = claimed
+        self.stalls = stalls
         self.observer: Observer = observer or Unobserved()
         self.scenario = scenario
         self.shared = shared
@@ -215,21 +223,69 @@ class RunInterpreter:
             raise StepStopped(ending, _stop_message(step, outcome.error or outcome.status.value))
 
     async def _execute(self, step: ScenarioStep) -> StepOutcome:
+        """The step's outcome; one whose time ran out while this worker was stalled (not the
+        SUT's doing: a request's timeout fired late, when the worker ran again, answer or no
+        answer; an `eventually` lost its polls to the stall) is sent again with the same
+        idempotency key, the lease renewed first."""
+        outcome = await self._send(step, self._context(step))
+        stalled_ms = 0.0
+        for _ in range(self.stalls.resends if self.stalls is not None else 0):
+            stall = self._stall_behind(outcome)
+            if stall is None:
+                break
+            await self._renew_lease()
+            stalled_ms += stall.seconds * 1000
+            log.warning(
+                "run %s: %s timed out while the worker stalled for %.1f s: sent again",
+                self.claimed.id,
+                step.element_id or f"step {step.position}",
+                stall.seconds,
+            )
+            self.observer.resent_after_stall()
+            outcome = await self._send(step, self._context(step, stalled_ms))
+        if stalled_ms and outcome.stalled_ms != stalled_ms:  # an executor that left it out
+            outcome = outcome.model_copy(update={"stalled_ms": stalled_ms})
+        return outcome
+
+    def _stall_behind(self, outcome: StepOutcome) -> Stall | None:
+        """The worker's stall during which the step's time ran out (a request's timeout, an
+        `eventually`'s), when that is why it did not pass."""
+        if self.stalls is None or outcome.timeout_ran_out is None:
+            return None
+        if outcome.status not in (StepStatus.ERROR, StepStatus.FAILED):
+            return None
+        return self.stalls.detector.covering(outcome.timeout_ran_out)
+
+    async def _renew_lease(self) -> None:
+        """Renew the run's lease before sending a step again: a stall that outlasted it
+        takes the lost-lease path (another worker may run the step by now)."""
+        assert self.stalls is not None
+        held = {self.claimed.id: self.claimed.attempt}
+        lease = self.stalls.lease_seconds
+        renewal = await self.committer.submit(
+            lambda repo: repo.heartbeat(self.worker_id, held, lease)
+        )
+        if self.claimed.id not in renewal.kept:
+            raise LeaseLost(self.claimed.id)
+
+    async def _send(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
         started = time.time()
         try:
-            return await self.shared.executor.execute(step, self._context(step))
+            return await self.shared.executor.execute(step, ctx)
         except Exception as exc:  # an executor bug must end the run, not hang it
             return StepOutcome(
                 status=StepStatus.ERROR,
                 started_at=started,
                 duration_ms=(time.time() - started) * 1000,
                 error=f"internal error in the executor: {type(exc).__name__}: {exc}",
-                resent_after=self._resends.get(step.position),
+                resent_after=ctx.resending,
+                stalled_ms=ctx.stalled_ms,
             )
 
-    def _context(self, step: ScenarioStep) -> StepContext:
+    def _context(self, step: ScenarioStep, stalled_ms: float | None = None) -> StepContext:
         return StepContext(
             resending=self._resends.get(step.position),
+            stalled_ms=stalled_ms,
             run=self.identity,
             data=self.claimed.data_row,
             vars=self.state.vars,

@@ -55,6 +55,7 @@ from orchestra.runtime.interpreter import (
 )
 from orchestra.runtime.loops import ExpiryWatch, listen_forever, sweep_forever
 from orchestra.runtime.ports import ExecutorFactory, Observer, Unobserved
+from orchestra.runtime.stalls import Stall, StallDetector, StallPolicy
 from orchestra.store.base import Connection
 from orchestra.store.commits import GroupCommitter
 from orchestra.store.runs import ClaimedRun, Renewal, RunRepository
@@ -119,6 +120,7 @@ class Worker:
         self.stats = WorkerStats()
         self.observer: Observer = observer or Unobserved()
         self._announcer = EndAnnouncer(self.store)
+        self.stalls = StallDetector(on_stall=self._stalled)  # its own pauses, not the SUT's
         self.held = HeldRuns()
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
@@ -152,6 +154,7 @@ class Worker:
                     name="listen",
                 ),
                 asyncio.create_task(self._announcer.run(), name="announce"),
+                asyncio.create_task(self.stalls.run(), name="stalls"),
             ]
             try:
                 await self._claim_loop(stop)
@@ -275,6 +278,7 @@ class Worker:
                 self._draining,
                 await self._responses(claimed),
                 self.observer,
+                StallPolicy(self.stalls, self.options.lease_seconds),
             )
             active = self.held.own(claimed)
             if active is not None:
@@ -403,6 +407,10 @@ class Worker:
         if scenario_id not in self._scenarios:
             self._scenarios[scenario_id] = await self.store.scenario(scenario_id)
         return self._scenarios[scenario_id]
+
+    def _stalled(self, stall: Stall) -> None:
+        log.warning("worker stalled for %.1f s (event loop or process paused)", stall.seconds)
+        self.observer.stalled(stall.seconds)
 
     # --- leases -------------------------------------------------------------------------------
 

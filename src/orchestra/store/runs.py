@@ -478,6 +478,7 @@ class RunRepository(Repository):
             error=outcome.error,
             attempts=outcome.attempts,
             resent_after=outcome.resent_after,
+            stalled_ms=outcome.stalled_ms,
             exports=Jsonb(outcome.exports),
         )
         return row is not None and int(row["fenced"]) == 1
@@ -707,5 +708,6 @@ def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:
         "error": outcome.error,
         "attempts": outcome.attempts if outcome.attempts != 1 else None,  # SQL's default: 1
         "resent_after": outcome.resent_after,
+        "stalled_ms": outcome.stalled_ms,
     }
     return {key: value for key, value in row.items() if value is not None}
