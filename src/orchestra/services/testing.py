@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestra.binding.variables import UnsetRead
 from orchestra.domain.dependencies import with_dependencies
 from orchestra.domain.generation import (
     DEFAULT_LOOP_BOUND,
@@ -236,8 +235,11 @@ async def _suite(db: Database, process: StoredProcess, plan: TestPlan, say: Say)
     say(f"suite {summary['suite']} {how}: {summary['scenarios']} scenarios ({plan.criterion})")
     if summary["unbound"]:
         say(f"warning: no binding for {', '.join(summary['unbound'])}")
-    for read in summary["unset_variables"]:
-        say(f"warning: {UnsetRead(**read).describe()}")
+    if summary["unset_variables"]:
+        from orchestra.binding.variables import UnsetRead  # Jinja's parser: only to word them
+
+        for read in summary["unset_variables"]:
+            say(f"warning: {UnsetRead(**read).describe()}")
     return summary
 
 
