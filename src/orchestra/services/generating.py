@@ -15,7 +15,6 @@ from orchestra.domain.generation import (
     DEFAULT_MAX_SCENARIOS,
     Criterion,
     called_keys,
-    generate_suite,
     inline_calls,
 )
 from orchestra.domain.process import ProcessGraph
@@ -74,6 +73,8 @@ async def generate(
             existing = await uow.suites.by_fingerprint(fingerprint)
         if existing is not None:
             return stored_summary(existing)
+    from orchestra.domain.generation import generate_suite
+
     generated = await asyncio.to_thread(
         generate_suite,
         process.graph,
