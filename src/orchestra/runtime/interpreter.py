@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from orchestra.domain.execution import RunIdentity, StepContext, StepOutcome
 from orchestra.domain.records import StoredScenario
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.plan import Block, StepSequence, build_plan, next_steps
 from orchestra.runtime.ports import Executor, Observer, Unobserved
-from orchestra.store.runs import Checkpoint, ClaimedRun, Completion, RunRepository
+from orchestra.store.commits import GroupCommitter
+from orchestra.store.runs import BarrierArrival, Checkpoint, ClaimedRun, Completion, RunRepository
 
 
 class LeaseLost(Exception):
@@ -299,24 +299,24 @@ class RunInterpreter:
         )
         if arrival is None:  # the run was cancelled, claimed again or pruned meanwhile
             raise LeaseLost(self.claimed.id)
-        if arrival["released"]:
+        if arrival.released:
             return _barrier_outcome(started, StepStatus.PASSED, None, arrival)
-        if arrival["timed_out"]:  # broken for every party: one arriving late fails too
+        if arrival.timed_out:  # broken for every party: one arriving late fails too
             message = f"barrier {name!r} timed out after {timeout:g}s with " + (
-                f"{arrival['arrived']} of {parties} parties"
-                if arrival["arrived"] < parties
+                f"{arrival.arrived} of {parties} parties"
+                if arrival.arrived < parties
                 else f"all {parties} parties arrived, the last too late"
             )
             return _barrier_outcome(started, StepStatus.FAILED, message, arrival)
-        if arrival["arrived"] >= parties:
+        if arrival.arrived >= parties:
             return _barrier_outcome(started, StepStatus.PASSED, None, arrival)
-        if arrival["doomed_by"]:
+        if arrival.doomed_by:
             message = (
-                f"barrier {name!r} can no longer be met: {arrival['arrived']} of {parties} "
-                f"parties arrived and {', '.join(arrival['doomed_by'])} without reaching it"
+                f"barrier {name!r} can no longer be met: {arrival.arrived} of {parties} "
+                f"parties arrived and {', '.join(arrival.doomed_by)} without reaching it"
             )
             return _barrier_outcome(started, StepStatus.FAILED, message, arrival)
-        raise Parked(float(arrival["timeout_at"]))
+        raise Parked(arrival.timeout_at)
 
     async def _complete(self, status: TestRunStatus, error: str | None) -> None:
         self.finishing = True
@@ -343,7 +343,7 @@ async def _arrive(
     name: str,
     parties: int,
     wait_seconds: float,
-) -> dict[str, Any] | None:
+) -> BarrierArrival | None:
     """Arrive, fenced by the lease (None: lost), release the barrier if this was the last
     party, and say who dooms it while it waits."""
     arrival = await repo.arrive_at_barrier(
@@ -357,21 +357,20 @@ async def _arrive(
     )
     if arrival is None:
         return None
-    if arrival["arrived"] >= parties and not arrival["released"] and not arrival["timed_out"]:
+    if arrival.complete and not arrival.released:
         await repo.release_barrier(claimed.suite_run_id, name)
-    waiting = not arrival["released"] and arrival["arrived"] < parties
-    arrival["doomed_by"] = (
-        await repo.barrier_doomed_by(claimed.suite_run_id, name) if waiting else []
-    )
-    return arrival
+    if not arrival.waiting:
+        return arrival
+    doomed_by = await repo.barrier_doomed_by(claimed.suite_run_id, name)
+    return replace(arrival, doomed_by=tuple(doomed_by))
 
 
 def _barrier_outcome(
-    started: float, status: StepStatus, error: str | None, arrival: dict[str, Any] | None = None
+    started: float, status: StepStatus, error: str | None, arrival: BarrierArrival | None = None
 ) -> StepOutcome:
     response = None
     if arrival is not None:
-        response = {"arrived": arrival["arrived"], "parties": arrival["parties"]}
+        response = {"arrived": arrival.arrived, "parties": arrival.parties}
     return StepOutcome(
         status=status,
         started_at=started,

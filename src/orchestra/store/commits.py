@@ -33,6 +33,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from orchestra.errors import StoreError
 from orchestra.store.base import CONFLICTS, Connection
+from orchestra.store.failures import failure
 from orchestra.store.refusals import REFUSALS
 from orchestra.store.runs import Checkpoint, Completion, RunRepository, Written
 
@@ -298,6 +299,11 @@ def _drained(written: list[Written | None]) -> set[int]:
 
 
 def _fail(batch: list[_Pending], error: BaseException) -> None:
+    """Fail the batch's writers, with Orchestra's error for a driver's (`store.failures`)."""
+    if isinstance(error, psycopg.Error):
+        wrapped = failure(error)
+        wrapped.__cause__ = error
+        error = wrapped
     for pending in batch:
         if not pending.done.done():
             pending.done.set_exception(error)
