@@ -31,6 +31,9 @@ from orchestra.domain.generation.throws import Catch, catches
 from orchestra.domain.process import Flow, Node, NodeCategory, ProcessGraph
 
 SOURCE = "::source"
+# boundary events the activity's running never fires: a cancel fires from a cancel of its
+# transaction (see `throws`), a compensation event when its activity is compensated
+_OWN_TRIGGER = frozenset({"cancel", "compensate"})
 SINK = "::sink"
 
 
@@ -378,7 +381,7 @@ def _wire_boundaries(flat: FlatGraph) -> None:
         if activity not in flat.nodes:
             continue
         for event in events:
-            if event.id in caught or "cancel" in event.event_definitions:
-                continue  # entered from the throws it catches; a cancel only by a cancel end
+            if event.id in caught or _OWN_TRIGGER.intersection(event.event_definitions):
+                continue  # entered from the throws it catches, or only by a cancel or compensation
             kind = EdgeKind.BOUNDARY if event.cancel_activity else EdgeKind.ATTACH
             flat.add_edge(activity, event.id, kind)

@@ -232,6 +232,14 @@ def _reason(
     search: Mapping[str, Any] | None = None,
 ) -> str:
     ends = [node] if flow_target is None else [node, flow_target]
+    graph = analysis.flat.graph
+    compensated = next((c for n in ends if (c := _compensated(graph, n)) is not None), None)
+    if compensated is not None:
+        return (
+            f"compensation handler of {compensated}: runs only when {compensated} is "
+            "compensated (its transaction cancelled, or a compensation event thrown after it), "
+            "and no scenario does"
+        )
     if any(_compensation(analysis, n) for n in ends):
         return "compensation: only runs when an activity is compensated, not on a token's path"
     cancel = next((n for n in ends if _uncancelled(analysis.flat, n)), None)
@@ -343,6 +351,15 @@ def _uncancelled(flat: FlatGraph, node_id: str) -> bool:
     if node is None or node.attached_to is None or "cancel" not in node.event_definitions:
         return False
     return not flat.into.get(node_id)
+
+
+def _compensated(graph: ProcessGraph, node_id: str) -> str | None:
+    """The activity a bound compensation boundary event, or its handler, compensates."""
+    for event in graph.nodes:
+        handler = event.compensation_handler
+        if handler is not None and node_id in (event.id, handler):
+            return event.attached_to
+    return None
 
 
 def _compensation(analysis: Analysis, node_id: str) -> bool:
