@@ -23,7 +23,7 @@ Each edge keeps the id of the sequence flow it comes from, so coverage is counte
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -143,8 +143,9 @@ def exit_id(scope: str) -> str:
     return f"{scope}::exit"
 
 
-def flatten(graph: ProcessGraph) -> FlatGraph:
-    flat = FlatGraph(graph, catches=catches(graph))
+def flatten(graph: ProcessGraph, cancels: Collection[str] = ()) -> FlatGraph:
+    """`cancels`: the tasks whose action cancels their transaction (a binding says so)."""
+    flat = FlatGraph(graph, catches=catches(graph, cancels))
     flat.add_node(FlatNode(SOURCE, None, Role.SOURCE))
     flat.add_node(FlatNode(SINK, None, Role.SINK))
     halves = _split_halves(graph)

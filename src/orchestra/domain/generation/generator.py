@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, inline_calls
@@ -15,7 +15,7 @@ from orchestra.domain.generation.plans import Criterion, Plan
 from orchestra.domain.generation.render import render
 from orchestra.domain.generation.structure import Analysis, Unstructured, analyse, prune
 from orchestra.domain.generation.terminate import races, settle
-from orchestra.domain.generation.throws import inside
+from orchestra.domain.generation.throws import CANCEL, inside
 from orchestra.domain.process import Flow, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import Coverage, GeneratedSuite, TestScenario
 from orchestra.errors import BpmnRefused, GenerationLimit, InputRefused
@@ -38,11 +38,14 @@ def generate_suite(
     called: Mapping[str, ProcessGraph] | None = None,
     call_depth: int = DEFAULT_CALL_DEPTH,
     search_bound: int = DEFAULT_SEARCH_BOUND,
+    cancels: Collection[str] = (),
 ) -> GeneratedSuite:
     """Deterministic: the same graph and options give the same suite, in the same order.
 
     `called` maps process keys to imported processes that call activities may inline;
-    `search_bound` caps the token-game states searched for what a greedy token game missed.
+    `search_bound` caps the token-game states searched for what a greedy token game missed;
+    `cancels` are the tasks whose action cancels their transaction (ids of the graph with its
+    calls inlined): each throws a cancel as it completes, like a cancel end event after it.
     Raises GenerationLimit when all-paths exceeds `max_scenarios` (or blocks nest too deeply),
     BpmnRefused when no scenario can go from a start event to an end event, InputRefused for
     all-paths on a model that is not block-structured.
@@ -52,7 +55,7 @@ def generate_suite(
             f"--loop-bound must be 0 to {MAX_LOOP_BOUND} and --max-scenarios 1 to {MAX_SCENARIOS}"
         )
     working, inlined = inline_calls(graph, called or {}, call_depth)
-    flat = flatten(working)
+    flat = flatten(working, cancels)
     analysis = prune(flat)
     if SOURCE not in analysis.kept or SINK not in analysis.kept:
         raise BpmnRefused(
@@ -64,7 +67,7 @@ def generate_suite(
     try:
         plans, method = _plans(analysis, criterion, loop_bound, max_scenarios, search_bound)
         if criterion is Criterion.ALL_NODES and _has_loops(flat):
-            flat, plans = _fewer(flat, plans, working, loop_bound, max_scenarios)
+            flat, plans = _fewer(flat, plans, working, loop_bound, max_scenarios, cancels)
         plans = settle(flat, plans)
         scenarios = _without_spare_races(flat, plans, criterion)
         if not scenarios:
@@ -168,11 +171,16 @@ def _has_loops(flat: FlatGraph) -> bool:
 
 
 def _fewer(
-    flat: FlatGraph, plans: list[Plan], graph: ProcessGraph, loop_bound: int, cap: int
+    flat: FlatGraph,
+    plans: list[Plan],
+    graph: ProcessGraph,
+    loop_bound: int,
+    cap: int,
+    cancels: Collection[str],
 ) -> tuple[FlatGraph, list[Plan]]:
     """With loops, going around one can reach nodes another scenario would: all-flows, which
     goes around every loop, may then need fewer scenarios than all-nodes' own solution."""
-    other = prune(flatten(graph))
+    other = prune(flatten(graph, cancels))
     flows, _ = _plans(other, Criterion.ALL_FLOWS, loop_bound, cap)
     return (other.flat, flows) if len(flows) < len(plans) else (flat, plans)
 
@@ -290,6 +298,10 @@ def _cut_reason(flat: FlatGraph, flow: Flow) -> str | None:
 
 def _cut_after(flat: FlatGraph, thrower: str) -> str:
     catch = flat.catches[thrower]
+    node = flat.graph.node_by_id.get(thrower)
+    if catch.kind == CANCEL and node is not None and node.category.is_activity:
+        where = f"transaction {catch.scope}" if catch.scope else "no transaction"
+        return f"the action bound to {thrower} cancels {where}: the way on after it is never taken"
     if catch.catcher is None:
         return f"the {catch.kind} thrown at {thrower} is caught nowhere: the process ends there"
     return (

@@ -192,6 +192,9 @@ class _Writer:
             return None
         if kind is StepKind.ACTION:
             meta = {"unbound": True, "type": node.type, **meta}
+            catch = self.flat.catches.get(node.id)
+            if catch is not None and catch.kind == CANCEL:  # its bound action cancels
+                meta["cancels"] = catch.scope
             if node.event_definitions:
                 meta["events"] = list(node.event_definitions)
             if node.called_element is not None:
