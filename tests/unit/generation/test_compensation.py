@@ -140,3 +140,49 @@ def test_a_compensation_throw_compensates_its_scope_and_goes_on() -> None:
 def test_a_compensation_throw_with_an_activity_ref_compensates_that_activity_only() -> None:
     suite = generate(only_process(process(THROWN.format(ref='activityRef="A"'))))
     assert paths(suite) == ["s f1 A f2 B f3 c cA UndoA f4 e"]
+
+
+# MIWG C.6.0, reduced: Booking (a subprocess) books a hotel; an event subprocess with a
+# compensation start event inside it would undo it; after Pay fails, a compensation throw
+# compensates what completed.
+HANDLED_BY_EVENT_SUBPROCESS = """
+    <startEvent id="s"/>
+    <subProcess id="Booking">
+      <startEvent id="s2"/>
+      <task id="Hotel"/>
+      <endEvent id="e2"/>
+      <task id="CancelHotel" isForCompensation="true"/>
+      <boundaryEvent id="cHotel" attachedToRef="Hotel"><compensateEventDefinition/></boundaryEvent>
+      <association id="a1" sourceRef="cHotel" targetRef="CancelHotel"/>
+      <subProcess id="Undo" triggeredByEvent="true">
+        <startEvent id="s3"><compensateEventDefinition/></startEvent>
+        <intermediateThrowEvent id="t3"><compensateEventDefinition/></intermediateThrowEvent>
+        <endEvent id="e3"/>
+        <sequenceFlow id="u1" sourceRef="s3" targetRef="t3"/>
+        <sequenceFlow id="u2" sourceRef="t3" targetRef="e3"/>
+      </subProcess>
+      <sequenceFlow id="f1" sourceRef="s2" targetRef="Hotel"/>
+      <sequenceFlow id="f2" sourceRef="Hotel" targetRef="e2"/>
+    </subProcess>
+    <task id="Pay"/>
+    <boundaryEvent id="failed" attachedToRef="Pay"><errorEventDefinition/></boundaryEvent>
+    <intermediateThrowEvent id="undo"><compensateEventDefinition/></intermediateThrowEvent>
+    <endEvent id="e"/>
+    <endEvent id="eFailed"/>
+    <sequenceFlow id="g1" sourceRef="s" targetRef="Booking"/>
+    <sequenceFlow id="g2" sourceRef="Booking" targetRef="Pay"/>
+    <sequenceFlow id="g3" sourceRef="Pay" targetRef="e"/>
+    <sequenceFlow id="g4" sourceRef="failed" targetRef="undo"/>
+    <sequenceFlow id="g5" sourceRef="undo" targetRef="eFailed"/>
+"""
+
+
+def test_an_event_subprocess_started_by_compensation_never_starts_while_its_scope_runs() -> None:
+    suite = generate(only_process(process(HANDLED_BY_EVENT_SUBPROCESS)))
+    booked = "s g1 Booking s2 f1 Hotel f2 e2 g2 Pay"
+    assert sorted(paths(suite)) == [
+        f"{booked} failed g4 undo cHotel CancelHotel g5 eFailed",
+        f"{booked} g3 e",
+    ]
+    reasons = {u["element"]: u["reason"] for u in suite.coverage.uncovered}
+    assert reasons["Undo"].startswith("compensation: an event subprocess started by compensating")

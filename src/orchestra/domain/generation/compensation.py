@@ -54,6 +54,16 @@ def compensable(graph: ProcessGraph) -> dict[str, Undo]:
     return found
 
 
+def compensation_event_subprocess(graph: ProcessGraph, node: Node) -> bool:
+    """An event subprocess started by compensating the subprocess holding it: never while that
+    subprocess runs. Generation does not play it: compensating that subprocess runs the
+    handlers of the activities completed inside it instead."""
+    if not node.triggered_by_event:
+        return False
+    starts = [c for c in graph.children(node.id) if c.category is NodeCategory.START_EVENT]
+    return bool(starts) and all(COMPENSATE in s.event_definitions for s in starts)
+
+
 def thrown_compensation(graph: ProcessGraph, node: Node) -> Request | None:
     """What a compensation throw event compensates; None for any other node."""
     throws = node.category in (NodeCategory.END_EVENT, NodeCategory.INTERMEDIATE_THROW_EVENT)

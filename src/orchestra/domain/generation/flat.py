@@ -27,6 +27,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from orchestra.domain.generation.compensation import compensation_event_subprocess
 from orchestra.domain.generation.throws import Catch, catches
 from orchestra.domain.process import Flow, Node, NodeCategory, ProcessGraph
 
@@ -276,7 +277,7 @@ def _wire_scopes(flat: FlatGraph) -> None:
             if child.category is NodeCategory.END_EVENT:
                 _wire_throw(flat, child.id)
         for child in children:
-            if child.category is NodeCategory.SUB_PROCESS and child.triggered_by_event:
+            if child.triggered_by_event and not compensation_event_subprocess(graph, child):
                 _wire_event_subprocess(flat, scope, child, starts)
 
 
@@ -320,8 +321,11 @@ def _ends(flat: FlatGraph, children: Iterable[Node]) -> list[Node]:
 
 
 def _may_end(node: Node) -> bool:
-    """A node without outgoing flow ends its scope, unless it is a start or an event subprocess."""
-    if node.category is NodeCategory.START_EVENT or node.attached_to is not None:
+    """A node without outgoing flow ends its scope, unless it is a start, an event subprocess or
+    a compensation boundary event (an association, not a flow, leads to its handler)."""
+    if node.category is NodeCategory.START_EVENT:
+        return False
+    if node.attached_to is not None and "compensate" in node.event_definitions:
         return False
     return not (node.category is NodeCategory.SUB_PROCESS and node.triggered_by_event)
 

@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, inline_calls
+from orchestra.domain.generation.compensation import compensation_event_subprocess
 from orchestra.domain.generation.cover import Expander, solve
 from orchestra.domain.generation.enumeration import MAX_LOOP_BOUND, MAX_SCENARIOS, Enumerator
 from orchestra.domain.generation.exhaustive import DEFAULT_BOUND as DEFAULT_SEARCH_BOUND
@@ -240,16 +241,9 @@ def _reason(
     search: Mapping[str, Any] | None = None,
 ) -> str:
     ends = [node] if flow_target is None else [node, flow_target]
-    graph = analysis.flat.graph
-    compensated = next((c for n in ends if (c := _compensated(graph, n)) is not None), None)
-    if compensated is not None:
-        return (
-            f"compensation handler of {compensated}: runs only when {compensated} is "
-            "compensated (its transaction cancelled, or a compensation event thrown after it), "
-            "and no scenario does"
-        )
-    if any(_compensation(analysis, n) for n in ends):
-        return "compensation: only runs when an activity is compensated, not on a token's path"
+    compensation = _compensation_reason(analysis, ends)
+    if compensation is not None:
+        return compensation
     cancel = next((n for n in ends if _uncancelled(analysis.flat, n)), None)
     if cancel is not None:
         return (
@@ -363,6 +357,38 @@ def _uncancelled(flat: FlatGraph, node_id: str) -> bool:
     if node is None or node.attached_to is None or "cancel" not in node.event_definitions:
         return False
     return not flat.into.get(node_id)
+
+
+def _compensation_reason(analysis: Analysis, ends: list[str]) -> str | None:
+    graph = analysis.flat.graph
+    compensated = next((c for n in ends if (c := _compensated(graph, n)) is not None), None)
+    if compensated is not None:
+        return (
+            f"compensation handler of {compensated}: runs only when {compensated} is "
+            "compensated (its transaction cancelled, or a compensation event thrown after it), "
+            "and no scenario does"
+        )
+    handler = next((h for n in ends for h in _compensation_subprocesses(graph, n)), None)
+    if handler is not None:
+        return (
+            f"compensation: an event subprocess started by compensating its subprocess "
+            f"({handler}), which generation does not play: the handlers of the activities "
+            "completed inside that subprocess run instead"
+        )
+    if any(_compensation(analysis, n) for n in ends):
+        return "compensation: only runs when an activity is compensated, not on a token's path"
+    return None
+
+
+def _compensation_subprocesses(graph: ProcessGraph, node_id: str) -> list[str]:
+    """The compensation event subprocesses `node_id` is, or lies in."""
+    found = []
+    node = graph.node_by_id.get(node_id)
+    while node is not None:
+        if compensation_event_subprocess(graph, node):
+            found.append(node.id)
+        node = graph.node_by_id.get(node.parent or "")
+    return found
 
 
 def _compensated(graph: ProcessGraph, node_id: str) -> str | None:
