@@ -1,5 +1,6 @@
-"""Which event catches a thrown error or escalation, from the rules of docs/semantics.md,
-written for the reference token game independently of the generator's `throws` module."""
+"""Which event catches a thrown error, escalation or cancel, from the rules of
+docs/semantics.md, written for the reference token game independently of the generator's
+`throws` module."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ class Caught:
 
 def thrown_kind(node: Node) -> str | None:
     if node.category is NodeCategory.END_EVENT:
-        return next((k for k in ("error", "escalation") if k in node.event_definitions), None)
+        kinds = ("error", "escalation", "cancel")
+        return next((k for k in kinds if k in node.event_definitions), None)
     if node.category is NodeCategory.INTERMEDIATE_THROW_EVENT:
         return "escalation" if "escalation" in node.event_definitions else None
     return None
@@ -26,6 +28,8 @@ def thrown_kind(node: Node) -> str | None:
 def caught(graph: ProcessGraph, thrower: Node) -> Caught:
     kind = thrown_kind(thrower)
     assert kind is not None
+    if kind == "cancel":
+        return _cancelled(graph, thrower)
     thrown = thrower.event_detail(kind)
     enclosing = _enclosing(graph, thrower)
     scope = thrower.parent
@@ -50,6 +54,20 @@ def caught(graph: ProcessGraph, thrower: Node) -> Caught:
         if boundary is not None:
             return Caught(boundary.id, scope, kind == "error" or boundary.cancel_activity)
         scope = graph.node_by_id[scope].parent
+
+
+def _cancelled(graph: ProcessGraph, thrower: Node) -> Caught:
+    """The innermost transaction around a cancel end event is left by its cancel boundary
+    event; without one, or outside any transaction, the process ends there."""
+    scope = thrower.parent
+    while scope is not None:
+        holder = graph.node_by_id[scope]
+        if holder.type == "transaction":
+            events = graph.boundary_events.get(scope, ())
+            catcher = next((b.id for b in events if "cancel" in b.event_definitions), None)
+            return Caught(catcher, scope if catcher else None, True)
+        scope = holder.parent
+    return Caught(None, None, True)
 
 
 def catchers(graph: ProcessGraph) -> set[str]:

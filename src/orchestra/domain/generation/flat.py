@@ -135,6 +135,14 @@ class FlatGraph:
         found = self.edges[edge]
         return found.kind is EdgeKind.ATTACH and found.source in self.catches
 
+    def flowless(self, node: str) -> bool:
+        """A BPMN element no sequence flow enters or leaves (a boundary event without outgoing
+        flow, say): all-flows must visit it for itself, no flow brings it along."""
+        if self.nodes[node].role is not Role.ELEMENT:
+            return False
+        edges = (self.edges[e] for e in (*self.into[node], *self.out[node]))
+        return not any(edge.kind is EdgeKind.FLOW for edge in edges)
+
     def is_split(self, node: str) -> bool:
         """True when the node sends tokens down several outgoing edges at once."""
         return self.nodes[node].split is not Gate.XOR and len(self.normal_out(node)) > 1
