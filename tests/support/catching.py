@@ -4,6 +4,7 @@ docs/semantics.md, written for the reference token game independently of the gen
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from orchestra.domain.process import EventDetail, Node, NodeCategory, ProcessGraph
@@ -16,7 +17,10 @@ class Caught:
     interrupting: bool
 
 
-def thrown_kind(node: Node) -> str | None:
+def thrown_kind(node: Node, cancels: Collection[str] = ()) -> str | None:
+    """`cancels`: the tasks whose bound action cancels their transaction as they complete."""
+    if node.id in cancels:
+        return "cancel"
     if node.category is NodeCategory.END_EVENT:
         kinds = ("error", "escalation", "cancel")
         return next((k for k in kinds if k in node.event_definitions), None)
@@ -25,8 +29,8 @@ def thrown_kind(node: Node) -> str | None:
     return None
 
 
-def caught(graph: ProcessGraph, thrower: Node) -> Caught:
-    kind = thrown_kind(thrower)
+def caught(graph: ProcessGraph, thrower: Node, cancels: Collection[str] = ()) -> Caught:
+    kind = thrown_kind(thrower, cancels)
     assert kind is not None
     if kind == "cancel":
         return _cancelled(graph, thrower)
@@ -70,12 +74,12 @@ def _cancelled(graph: ProcessGraph, thrower: Node) -> Caught:
     return Caught(None, None, True)
 
 
-def catchers(graph: ProcessGraph) -> set[str]:
+def catchers(graph: ProcessGraph, cancels: Collection[str] = ()) -> set[str]:
     return {
         found
         for node in graph.nodes
-        if thrown_kind(node) is not None
-        for found in [caught(graph, node).catcher]
+        if thrown_kind(node, cancels) is not None
+        for found in [caught(graph, node, cancels).catcher]
         if found is not None
     }
 

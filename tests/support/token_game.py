@@ -92,20 +92,28 @@ class _Firing:
 
 
 def replay(
-    graph: ProcessGraph, scenario: TestScenario, *, default_alone: bool = True
+    graph: ProcessGraph,
+    scenario: TestScenario,
+    *,
+    default_alone: bool = True,
+    cancels: frozenset[str] = frozenset(),
 ) -> str | None:
     """Why `scenario` is no valid token game of `graph`, or None. `default_alone=False`
-    lets a default flow be taken with others (a suite saying so in `search.defaults`)."""
-    game = _Replay(graph, scenario)
+    lets a default flow be taken with others (a suite saying so in `search.defaults`);
+    `cancels` are the tasks whose bound action cancels their transaction as they complete."""
+    game = _Replay(graph, scenario, cancels)
     game.default_alone = default_alone
     return game.run()
 
 
 class _Replay:
-    def __init__(self, graph: ProcessGraph, scenario: TestScenario) -> None:
+    def __init__(
+        self, graph: ProcessGraph, scenario: TestScenario, cancels: frozenset[str] = frozenset()
+    ) -> None:
         self.graph = graph
+        self.cancels = cancels
         self.scenario = scenario
-        self.catchers = catchers(graph)
+        self.catchers = catchers(graph, cancels)
         self.links = link_targets(graph)
         self.compensable = handlers(graph)
         self.handlers = {handler for _, handler in self.compensable.values()}
@@ -296,7 +304,7 @@ class _Replay:
             return after
         if node.category is NodeCategory.END_EVENT and "terminate" in node.event_definitions:
             self._terminate(node.parent, after)
-        if thrown_kind(node) is not None and not self._throw(node, after):
+        if thrown_kind(node, self.cancels) is not None and not self._throw(node, after):
             return self._settled(after)  # interrupted: the thrower's own way on is cut
         boundaries = [self.graph.node_by_id[b] for b in firing.takes if self._task_host(b)]
         for event in boundaries:
@@ -365,7 +373,7 @@ class _Replay:
 
     def _throw(self, thrower: Node, tokens: Counter[Token]) -> bool:
         """Sends the throw to its catcher; True when the thrower goes on."""
-        found = caught(self.graph, thrower)
+        found = caught(self.graph, thrower, self.cancels)
         if found.catcher is None:
             if found.interrupting:  # an error nothing catches ends the process
                 tokens.clear()
@@ -377,7 +385,7 @@ class _Replay:
             if catcher.category is NodeCategory.BOUNDARY_EVENT and found.scope is not None:
                 tokens[("active", found.scope)] = max(0, tokens[("active", found.scope)] - 1)
             tokens[("caught", found.catcher)] = 1
-            if thrown_kind(thrower) == "cancel":  # the transaction's completions first
+            if thrown_kind(thrower, self.cancels) == "cancel":  # its completions first
                 then = [f"caught:{found.catcher}"]
                 if self._compensate(Compensation(found.scope, None), then, tokens):
                     tokens[("caught", found.catcher)] = 0

@@ -165,6 +165,16 @@ def test_the_replay_refuses_steps_of_a_branch_after_a_terminate_of_their_scope()
     assert replay(graph, after) is not None
 
 
+def test_a_task_bound_to_cancel_replays_as_cancelling_its_transaction() -> None:
+    graph = only_process(process(TRANSACTION))
+    cancels = frozenset({"Pay"})
+    suite = generate_suite(graph, process_key="p", process_version=1, cancels=cancels)
+    assert suite.scenarios
+    for scenario in suite.scenarios:
+        assert replay(graph, scenario, cancels=cancels) is None, scenario.path
+        assert replay(graph, scenario) is not None  # without the binding, Pay goes on
+
+
 def _walk(text: str) -> tuple[str, ...]:
     return tuple(text.split(" "))
 
