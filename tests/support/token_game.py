@@ -717,10 +717,13 @@ def _dead_join(graph: ProcessGraph) -> bool:
     reached = set(starts)
     stack = list(starts)
     while stack:
-        for flow in graph.outgoing.get(stack.pop(), ()):
-            if flow.target not in reached:
-                reached.add(flow.target)
-                stack.append(flow.target)
+        node = stack.pop()
+        after = [f.target for f in graph.outgoing.get(node, ())]
+        after += [b.id for b in graph.boundary_events.get(node, ())]  # fired while it runs
+        for target in after:
+            if target not in reached:
+                reached.add(target)
+                stack.append(target)
     return any(
         node.category is NodeCategory.PARALLEL_GATEWAY
         and (

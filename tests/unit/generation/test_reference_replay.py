@@ -123,6 +123,11 @@ MODELS = {
                  type="intermediateCatchEvent", event_definitions=("link",), name="B"),
         ),
     ),
+    "a parallel join fed through a non-interrupting boundary event": model(
+        "s>A", "A>p", "bN>B", "B>p", "p>e",
+        extra=(node("bN", category=NodeCategory.BOUNDARY_EVENT, type="boundaryEvent",
+                    attached_to="A", cancel_activity=False, event_definitions=("message",)),),
+    ),
     "a boundary event without outgoing flow": model(
         "s>A", "A>e",
         extra=(node("bT", category=NodeCategory.BOUNDARY_EVENT, type="boundaryEvent",
