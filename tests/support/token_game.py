@@ -680,7 +680,7 @@ def known_gap(graph: ProcessGraph) -> str | None:
     if _dead_join(graph):
         return (
             "a parallel join waits for a flow no start reaches, or for a loop's way back: it "
-            "deadlocks, the generator reads it as a merge"
+            "never fires, and the generator leaves out a parallel branch toward it"
         )
     return None
 
@@ -711,8 +711,9 @@ def _multiplies_tokens_in_a_loop(graph: ProcessGraph) -> bool:
 
 def _dead_join(graph: ProcessGraph) -> bool:
     """A parallel join fed by a node no start reaches, or joining a loop's way back: BPMN's
-    join waits forever for a token that cannot come first; the generator reads it as a merge
-    (a known gap)."""
+    join waits forever for a token that cannot come first. The generator agrees it never
+    fires, but a parallel branch sending a token toward it is left out (a known gap) instead
+    of making the whole split deadlock."""
     starts = [n.id for n in graph.starts(None)[0]]
     reached = set(starts)
     stack = list(starts)

@@ -14,7 +14,13 @@ from orchestra.domain.generation.fallback import token_game_plans
 from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, exit_id, flatten
 from orchestra.domain.generation.plans import Criterion, Plan
 from orchestra.domain.generation.render import render
-from orchestra.domain.generation.structure import Analysis, Unstructured, analyse, prune
+from orchestra.domain.generation.structure import (
+    Analysis,
+    Unstructured,
+    analyse,
+    prune,
+    waits_for_all,
+)
 from orchestra.domain.generation.terminate import races, settle
 from orchestra.domain.generation.throws import CANCEL, inside
 from orchestra.domain.process import Flow, NodeCategory, ProcessGraph
@@ -59,8 +65,13 @@ def generate_suite(
     flat = flatten(working, cancels)
     analysis = prune(flat)
     if SOURCE not in analysis.kept or SINK not in analysis.kept:
+        dead = "".join(
+            f" (parallel join {flat.nodes[join].element} never fires: no token can come "
+            f"from {missing})"
+            for join, missing in _dead_joins(analysis)[:1]
+        )
         raise BpmnRefused(
-            f"process {graph.id}: no start event leads to an end event, nothing to generate"
+            f"process {graph.id}: no start event leads to an end event{dead}, nothing to generate"
         )
     parameters: dict[str, Any] = {"loop_bound": loop_bound, "max_scenarios": max_scenarios}
     if inlined:
@@ -253,7 +264,7 @@ def _reason(
     if any(n in analysis.unreachable for n in ends):
         return _unreached_reason(analysis, ends)
     if any(n in analysis.dead_ends for n in ends):
-        return "no end event can be reached from it"
+        return _join_ahead(analysis, ends) or "no end event can be reached from it"
     if criterion is Criterion.ALL_NODES and flow_target is not None:
         return "all-nodes does not require every flow"
     if _is_container(analysis.flat, node):
@@ -317,7 +328,42 @@ def _unreached_reason(analysis: Analysis, ends: list[str]) -> str:
             n in _reach_within(flat, node.id, analysis.unreachable) for n in ends
         ):
             return f"only reached after cancel boundary event {node.id}, which never fires"
+    for join, missing in _dead_joins(analysis):
+        if any(n in _reach_within(flat, join, analysis.unreachable) for n in ends):
+            return _never_fires(flat, join, missing)
     return "no start event reaches it"
+
+
+def _join_ahead(analysis: Analysis, ends: list[str]) -> str | None:
+    """Elements that lead only to a parallel join that never fires say which."""
+    flat = analysis.flat
+    stuck = analysis.dead_ends | analysis.unreachable
+    for join, missing in _dead_joins(analysis):
+        if any(join in _reach_within(flat, n, stuck) for n in ends if n in flat.nodes):
+            return _never_fires(flat, join, missing)
+    return None
+
+
+def _never_fires(flat: FlatGraph, join: str, missing: str) -> str:
+    return (
+        f"parallel join {flat.nodes[join].element} never fires: no token can come from "
+        f"{missing} (no start reaches it, or only through the join)"
+    )
+
+
+def _dead_joins(analysis: Analysis) -> list[tuple[str, str]]:
+    """Parallel joins some token reaches that wait for a flow no token can come down, each
+    with the element that flow comes from."""
+    flat = analysis.flat
+    found = []
+    for node in sorted(analysis.unreachable):
+        if not waits_for_all(flat, node):
+            continue
+        sources = [flat.edges[e].source for e in flat.into[node]]
+        if any(s not in analysis.unreachable for s in sources):
+            missing = next(s for s in sources if s in analysis.unreachable)
+            found.append((node, flat.nodes[missing].element or missing))
+    return found
 
 
 def _reach_within(flat: FlatGraph, start: str, allowed: set[str]) -> set[str]:
