@@ -105,6 +105,8 @@ def test_corpus_scenarios_name_and_decide_on_model_elements_only() -> None:
 
 
 def test_every_corpus_process_with_flow_nodes_gets_an_all_flows_suite() -> None:
+    """But one: Bonita's export of B.2.0 lost the boundary event feeding a parallel join, so
+    the join waits for a task nothing starts, and every token game deadlocks before an end."""
     refused = []
     for name, graph in corpus_processes():
         try:
@@ -112,4 +114,7 @@ def test_every_corpus_process_with_flow_nodes_gets_an_all_flows_suite() -> None:
         except BpmnRefused as exc:
             if graph.nodes:
                 refused.append((name, exc.message))
-    assert refused == []
+    assert [name for name, _ in refused] == [
+        "Bonita BPM 7.2.3/B.2.0-roundtrip.bpmn#_VvBk0LZ2EeawX8E3Bjsrfw"
+    ]
+    assert "parallel join _Vv02ELZ2EeawX8E3Bjsrfw never fires" in refused[0][1]

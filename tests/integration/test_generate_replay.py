@@ -1,7 +1,10 @@
 """Every scenario generated for the shared corpus replays as a valid token game in the
-reference simulator (tests/support/token_game.py), for the models it knows."""
+reference simulator (tests/support/token_game.py), for the models it knows; each model it
+does not replay is left out for a named reason, printed with its count."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pytest
 
@@ -9,7 +12,7 @@ from orchestra.domain.generation import Criterion, generate_suite
 from orchestra.errors import OrchestraError
 from tests.corpus import corpus_dir
 from tests.integration.test_generate_corpus import corpus_processes
-from tests.support.token_game import coverable, known, replay
+from tests.support.token_game import coverable, known, replay, unread
 
 pytestmark = [
     pytest.mark.slow,
@@ -19,9 +22,23 @@ pytestmark = [
 ]
 
 
+# Why a corpus process is not replayed -> how many are not, for that reason alone.
+SKIPPED = {
+    "a parallel join waits for a flow no start reaches, or for a loop's way back: it never "
+    "fires, and the generator leaves out a parallel branch toward it": 1,  # Bonita's B.2.0
+}
+
+
+def test_every_corpus_process_is_replayed_or_skipped_for_a_named_reason() -> None:
+    skipped = Counter(reason for _, graph in corpus_processes() if (reason := unread(graph)))
+    for reason, count in skipped.most_common():
+        print(f"not replayed, {count}: {reason}")
+    assert dict(skipped) == SKIPPED
+
+
 def test_every_corpus_scenario_replays_as_a_token_game() -> None:
     read = [(name, graph) for name, graph in corpus_processes() if known(graph)]
-    assert len(read) >= 400  # of 680: the rest hold boundary events, throws, links, known gaps
+    assert len(read) == 680 - sum(SKIPPED.values())
     invalid = []
     for name, graph in read:
         for criterion in Criterion:

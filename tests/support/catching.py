@@ -1,8 +1,10 @@
-"""Which event catches a thrown error or escalation, from the rules of docs/semantics.md,
-written for the reference token game independently of the generator's `throws` module."""
+"""Which event catches a thrown error, escalation or cancel, from the rules of
+docs/semantics.md, written for the reference token game independently of the generator's
+`throws` module."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from orchestra.domain.process import EventDetail, Node, NodeCategory, ProcessGraph
@@ -15,17 +17,23 @@ class Caught:
     interrupting: bool
 
 
-def thrown_kind(node: Node) -> str | None:
+def thrown_kind(node: Node, cancels: Collection[str] = ()) -> str | None:
+    """`cancels`: the tasks whose bound action cancels their transaction as they complete."""
+    if node.id in cancels:
+        return "cancel"
     if node.category is NodeCategory.END_EVENT:
-        return next((k for k in ("error", "escalation") if k in node.event_definitions), None)
+        kinds = ("error", "escalation", "cancel")
+        return next((k for k in kinds if k in node.event_definitions), None)
     if node.category is NodeCategory.INTERMEDIATE_THROW_EVENT:
         return "escalation" if "escalation" in node.event_definitions else None
     return None
 
 
-def caught(graph: ProcessGraph, thrower: Node) -> Caught:
-    kind = thrown_kind(thrower)
+def caught(graph: ProcessGraph, thrower: Node, cancels: Collection[str] = ()) -> Caught:
+    kind = thrown_kind(thrower, cancels)
     assert kind is not None
+    if kind == "cancel":
+        return _cancelled(graph, thrower)
     thrown = thrower.event_detail(kind)
     enclosing = _enclosing(graph, thrower)
     scope = thrower.parent
@@ -52,12 +60,26 @@ def caught(graph: ProcessGraph, thrower: Node) -> Caught:
         scope = graph.node_by_id[scope].parent
 
 
-def catchers(graph: ProcessGraph) -> set[str]:
+def _cancelled(graph: ProcessGraph, thrower: Node) -> Caught:
+    """The innermost transaction around a cancel end event is left by its cancel boundary
+    event; without one, or outside any transaction, the process ends there."""
+    scope = thrower.parent
+    while scope is not None:
+        holder = graph.node_by_id[scope]
+        if holder.type == "transaction":
+            events = graph.boundary_events.get(scope, ())
+            catcher = next((b.id for b in events if "cancel" in b.event_definitions), None)
+            return Caught(catcher, scope if catcher else None, True)
+        scope = holder.parent
+    return Caught(None, None, True)
+
+
+def catchers(graph: ProcessGraph, cancels: Collection[str] = ()) -> set[str]:
     return {
         found
         for node in graph.nodes
-        if thrown_kind(node) is not None
-        for found in [caught(graph, node).catcher]
+        if thrown_kind(node, cancels) is not None
+        for found in [caught(graph, node, cancels).catcher]
         if found is not None
     }
 

@@ -23,9 +23,16 @@ event of a scope just entered. The rules:
   interrupts, beside them when it does not; on a subprocess it fires while the subprocess
   runs, and an interrupting one ends the subprocess's tokens.
 
-Models with event subprocesses, thrown errors, escalations or cancels (and the boundary events
-catching them), compensation, link events, or flows crossing a subprocess's border are outside
-what this replay knows: `supported(graph)` says whether it knows a model.
+* a thrown error, escalation or cancel goes to its catcher (`catching`); a link throw event
+  sends its token to its link catch event (`linking`);
+* a cancel leaving its transaction by the cancel boundary event, and a compensation throw
+  event, compensate (`compensating`): the compensation boundary event and the handler of each
+  compensable activity completed in the scope fire, last completed first, before the game goes
+  on (the cancel boundary event, or the throw's outgoing flows).
+
+`skip_reason(graph)` names what keeps the replay from reading a model (a flow crossing a
+subprocess's border, a boundary event attached to nothing...), `known_gap(graph)` the models
+where the generator's reading is a known gap; None when there is none.
 """
 
 from __future__ import annotations
@@ -39,32 +46,42 @@ from dataclasses import dataclass
 from orchestra.domain.process import Node, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import TestScenario
 from tests.support.catching import catchers, caught, thrown_kind
-
-_UNKNOWN = frozenset({"cancel", "link", "compensate"})
+from tests.support.compensating import (
+    Compensation,
+    compensated,
+    handlers,
+    is_compensation_boundary,
+    started_by_compensation,
+    thrown,
+)
+from tests.support.linking import link_targets
 
 Token = tuple[str, str | None]  # ("flow", id) | ("start", scope-or-node) ...
+_SEP = "\x1f"  # between the elements of a history or a compensation's sequence
+_THEN = "\x1e"  # between a compensation's sequence and what goes on after it
 
 
-def supported(graph: ProcessGraph) -> bool:
-    """Errors and escalations thrown and caught are known (`catching`); cancel, compensation
-    and links are not."""
+def skip_reason(graph: ProcessGraph) -> str | None:
+    """Why the replay cannot read `graph`, or None when it can."""
+    nodes = graph.node_by_id
     for node in graph.nodes:
-        if node.is_for_compensation or _UNKNOWN.intersection(node.event_definitions):
-            return False
-        if node.category is NodeCategory.BOUNDARY_EVENT and (
-            node.attached_to is None or not graph.outgoing.get(node.id)
-        ):
-            return False  # BPMN wants one outgoing flow; the generator reads none as a dead end
+        if node.category is NodeCategory.BOUNDARY_EVENT and node.attached_to not in nodes:
+            return "a boundary event attached to no activity"
         if node.triggered_by_event and not any(
             c.category is NodeCategory.START_EVENT for c in graph.children(node.id)
         ):
-            return False
-    nodes = graph.node_by_id
-    return all(  # a flow crossing a subprocess's border (the importer warns) has no reading
-        nodes[f.source].parent == nodes[f.target].parent
+            return "an event subprocess without a start event"
+    if any(
+        nodes[f.source].parent != nodes[f.target].parent
         for f in graph.flows
         if f.source in nodes and f.target in nodes
-    )
+    ):
+        return "a flow crosses a subprocess's border (no BPMN reading; the import warns)"
+    return None
+
+
+def supported(graph: ProcessGraph) -> bool:
+    return skip_reason(graph) is None
 
 
 @dataclass(frozen=True)
@@ -75,20 +92,31 @@ class _Firing:
 
 
 def replay(
-    graph: ProcessGraph, scenario: TestScenario, *, default_alone: bool = True
+    graph: ProcessGraph,
+    scenario: TestScenario,
+    *,
+    default_alone: bool = True,
+    cancels: frozenset[str] = frozenset(),
 ) -> str | None:
     """Why `scenario` is no valid token game of `graph`, or None. `default_alone=False`
-    lets a default flow be taken with others (a suite saying so in `search.defaults`)."""
-    game = _Replay(graph, scenario)
+    lets a default flow be taken with others (a suite saying so in `search.defaults`);
+    `cancels` are the tasks whose bound action cancels their transaction as they complete."""
+    game = _Replay(graph, scenario, cancels)
     game.default_alone = default_alone
     return game.run()
 
 
 class _Replay:
-    def __init__(self, graph: ProcessGraph, scenario: TestScenario) -> None:
+    def __init__(
+        self, graph: ProcessGraph, scenario: TestScenario, cancels: frozenset[str] = frozenset()
+    ) -> None:
         self.graph = graph
+        self.cancels = cancels
         self.scenario = scenario
-        self.catchers = catchers(graph)
+        self.catchers = catchers(graph, cancels)
+        self.links = link_targets(graph)
+        self.compensable = handlers(graph)
+        self.handlers = {handler for _, handler in self.compensable.values()}
         self.walks = [self._firings(label) for label in sorted(scenario.branch_paths)]
         self.seen: set[tuple[tuple[int, ...], tuple[tuple[Token, int], ...]]] = set()
         self.reason = "no interleaving of the walks is a token game"
@@ -185,7 +213,7 @@ class _Replay:
         node = self.graph.node_by_id.get(element)
         if node is None or node.category is not NodeCategory.BOUNDARY_EVENT:
             return None
-        if element in self.catchers:
+        if element in self.catchers or is_compensation_boundary(node):
             return None
         host = self.graph.node_by_id.get(node.attached_to or "")
         if host is None or host.category is NodeCategory.SUB_PROCESS:
@@ -236,7 +264,9 @@ class _Replay:
 
     def _ended_left(self, tokens: Counter[Token]) -> Counter[Token]:
         """The tokens left that keep the process from having ended."""
-        left = Counter({t: n for t, n in self._ended(tokens).items() if n > 0})
+        left = Counter(
+            {t: n for t, n in self._ended(tokens).items() if n > 0 and t[0] != "history"}
+        )
         for token in list(left):
             flow = self.graph.flow_by_id.get(token[1] or "") if token[0] == "flow" else None
             if flow is not None and flow.target in self.endless:
@@ -260,6 +290,8 @@ class _Replay:
         after = Counter(tokens)
         if firing.kind == "complete":
             return self._complete(node, firing, after)
+        if is_compensation_boundary(node) or node.id in self.handlers:
+            return self._settled(self._compensating(node, after))
         if node.category is NodeCategory.BOUNDARY_EVENT:
             return self._settled(self._boundary(node, after))
         if node.triggered_by_event:
@@ -272,24 +304,76 @@ class _Replay:
             return after
         if node.category is NodeCategory.END_EVENT and "terminate" in node.event_definitions:
             self._terminate(node.parent, after)
-        if thrown_kind(node) is not None and not self._throw(node, after):
+        if thrown_kind(node, self.cancels) is not None and not self._throw(node, after):
             return self._settled(after)  # interrupted: the thrower's own way on is cut
         boundaries = [self.graph.node_by_id[b] for b in firing.takes if self._task_host(b)]
         for event in boundaries:
             after[("boundary", event.id)] += 1
         if any(event.cancel_activity for event in boundaries):
             return after  # interrupted: none of its own flows is taken
+        if node.id in self.links:
+            after[("start", self.links[node.id])] += 1
+            return self._settled(after)
         produced = self._produced(node, firing)
         if produced is None:
             self.reason = f"{node.id} takes its default flow {node.default_flow} with another"
             return None
-        for flow in produced:
-            after[("flow", flow)] += 1
+        self._completed(node.id, after)
+        request = thrown(self.graph, node)
+        then = [f"flow:{flow}" for flow in produced]
+        if request is None or not self._compensate(request, then, after):
+            for flow in produced:
+                after[("flow", flow)] += 1
         return self._settled(after)
+
+    # compensation
+
+    def _completed(self, activity: str, tokens: Counter[Token]) -> None:
+        """A compensable activity completing joins the history."""
+        if activity in self.compensable:
+            history = self._history(tokens)
+            tokens[("history", _SEP.join(history))] = 0
+            tokens[("history", _SEP.join((*history, activity)))] = 1
+
+    def _history(self, tokens: Counter[Token]) -> tuple[str, ...]:
+        found = next((k[1] for k, n in tokens.items() if k[0] == "history" and n > 0), None)
+        return tuple(found.split(_SEP)) if found else ()
+
+    def _compensate(self, request: Compensation, then: list[str], tokens: Counter[Token]) -> bool:
+        """Takes what `request` compensates out of the history; True when something is, and
+        what goes on after it (`then`: tokens "flow:ID" or "caught:ID") waits for it."""
+        history = self._history(tokens)
+        left, fire = compensated(self.graph, history, request)
+        if not fire:
+            return False
+        tokens[("history", _SEP.join(history))] = 0
+        tokens[("history", _SEP.join(left))] = 1
+        tokens[("compensate", _SEP.join(fire) + _THEN + _SEP.join(then))] += 1
+        return True
+
+    def _compensating(self, node: Node, tokens: Counter[Token]) -> Counter[Token] | None:
+        """A compensation boundary event or a handler fires when it is the next of a
+        compensation under way; the last one lets the game go on."""
+        for (kind, ident), count in list(tokens.items()):
+            if kind != "compensate" or count <= 0 or ident is None:
+                continue
+            sequence, _, then = ident.partition(_THEN)
+            head, *rest = sequence.split(_SEP)
+            if head != node.id:
+                continue
+            tokens[(kind, ident)] -= 1
+            if rest:
+                tokens[(kind, _SEP.join(rest) + _THEN + then)] += 1
+                return tokens
+            for item in filter(None, then.split(_SEP)):
+                what, _, element = item.partition(":")
+                tokens[(what, element)] += 1
+            return tokens
+        return None
 
     def _throw(self, thrower: Node, tokens: Counter[Token]) -> bool:
         """Sends the throw to its catcher; True when the thrower goes on."""
-        found = caught(self.graph, thrower)
+        found = caught(self.graph, thrower, self.cancels)
         if found.catcher is None:
             if found.interrupting:  # an error nothing catches ends the process
                 tokens.clear()
@@ -301,10 +385,17 @@ class _Replay:
             if catcher.category is NodeCategory.BOUNDARY_EVENT and found.scope is not None:
                 tokens[("active", found.scope)] = max(0, tokens[("active", found.scope)] - 1)
             tokens[("caught", found.catcher)] = 1
+            if thrown_kind(thrower, self.cancels) == "cancel":  # its completions first
+                then = [f"caught:{found.catcher}"]
+                if self._compensate(Compensation(found.scope, None), then, tokens):
+                    tokens[("caught", found.catcher)] = 0
         return not found.interrupting
 
     def _event_subprocess(self, sub: Node, tokens: Counter[Token]) -> Counter[Token] | None:
-        """Started by a throw it catches, or by its own event while its scope runs."""
+        """Started by a throw it catches, or by its own event while its scope runs (never
+        by compensation: the generator does not play that)."""
+        if started_by_compensation(self.graph, sub):
+            return None
         if tokens[("caught", sub.id)] > 0:
             tokens[("caught", sub.id)] -= 1
         elif sub.id in self.catchers:
@@ -338,6 +429,10 @@ class _Replay:
         """A boundary event fires when its host does (a task), or while it runs (a
         subprocess: interrupting, the subprocess's tokens end with it)."""
         host = event.attached_to or ""
+        if is_compensation_boundary(event):
+            return None  # only a compensation fires it
+        if "cancel" in event.event_definitions and event.id not in self.catchers:
+            return None  # only a cancel of its transaction fires it, and none is thrown
         if event.id in self.catchers:
             if tokens[("caught", event.id)] <= 0:
                 return None
@@ -408,6 +503,7 @@ class _Replay:
         if tokens[("active", node.id)] <= 0 or self._inside(node.id, tokens):
             return None
         tokens[("active", node.id)] -= 1
+        self._completed(node.id, tokens)
         outgoing = self.graph.outgoing.get(node.id, ())
         unconditioned = all(f.condition is None for f in outgoing)
         for flow in [f.id for f in outgoing] if unconditioned else sorted(firing.takes):
@@ -424,6 +520,8 @@ class _Replay:
             where = self.graph.node_by_id[flow.source].parent
         elif kind in ("start", "boundary", "caught"):
             where = self.graph.node_by_id[ident or ""].parent
+        elif kind in ("history", "compensate"):
+            where = None  # the process's, whatever the elements they name
         else:  # "enter", "active": the scope itself lies in its parent
             node = self.graph.node_by_id.get(ident or "")
             where = ident if kind == "enter" else (node.parent if node else None)
@@ -570,17 +668,32 @@ def _state(tokens: Counter[Token]) -> State:
     )
 
 
+def known_gap(graph: ProcessGraph) -> str | None:
+    """The known gap between the generator's reading of `graph` and BPMN's, if it has one."""
+    if endless(graph):
+        return (
+            "a token loops forever beside the others: no game ends (the generator drops that "
+            "branch)"
+        )
+    if _multiplies_tokens_in_a_loop(graph):
+        return "a split on a loop adds tokens every round: no game ends"
+    if _dead_join(graph):
+        return (
+            "a parallel join waits for a flow no start reaches, or for a loop's way back: it "
+            "never fires, and the generator leaves out a parallel branch toward it"
+        )
+    return None
+
+
+def unread(graph: ProcessGraph) -> str | None:
+    """Why generated scenarios of `graph` are not replayed: what the replay cannot read, or a
+    known gap; None when they are."""
+    return skip_reason(graph) or known_gap(graph)
+
+
 def known(graph: ProcessGraph) -> bool:
-    """Random models both the replay and the generator read the same way. Known gaps left
-    out: a token looping forever beside the others (no game ends; the generator drops that
-    branch and, at a parallel split, reads the split after it as a choice), and the models of
-    `_multiplies_tokens_in_a_loop` and `_dead_join`."""
-    return (
-        supported(graph)
-        and not endless(graph)
-        and not _multiplies_tokens_in_a_loop(graph)
-        and not _dead_join(graph)
-    )
+    """Models both the replay and the generator read the same way."""
+    return unread(graph) is None
 
 
 def _multiplies_tokens_in_a_loop(graph: ProcessGraph) -> bool:
@@ -598,16 +711,20 @@ def _multiplies_tokens_in_a_loop(graph: ProcessGraph) -> bool:
 
 def _dead_join(graph: ProcessGraph) -> bool:
     """A parallel join fed by a node no start reaches, or joining a loop's way back: BPMN's
-    join waits forever for a token that cannot come first; the generator reads it as a merge
-    (a known gap)."""
+    join waits forever for a token that cannot come first. The generator agrees it never
+    fires, but a parallel branch sending a token toward it is left out (a known gap) instead
+    of making the whole split deadlock."""
     starts = [n.id for n in graph.starts(None)[0]]
     reached = set(starts)
     stack = list(starts)
     while stack:
-        for flow in graph.outgoing.get(stack.pop(), ()):
-            if flow.target not in reached:
-                reached.add(flow.target)
-                stack.append(flow.target)
+        node = stack.pop()
+        after = [f.target for f in graph.outgoing.get(node, ())]
+        after += [b.id for b in graph.boundary_events.get(node, ())]  # fired while it runs
+        for target in after:
+            if target not in reached:
+                reached.add(target)
+                stack.append(target)
     return any(
         node.category is NodeCategory.PARALLEL_GATEWAY
         and (

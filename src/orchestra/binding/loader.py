@@ -87,6 +87,8 @@ def _semantic_problems(bindings: Bindings, tree: Any, source: Source) -> list[Pr
             loc: list[str | int] = [section, key]
             if binding.action is None:
                 problems += _actionless_problems(section, binding, loc, tree, source)
+            if binding.cancels_transaction:
+                problems += _cancel_problems(section, binding, loc, tree, source)
             problems += _template_problems(binding, loc, tree, source)
     return problems + _duplicate_barriers(bindings.barriers, tree, source)
 
@@ -124,6 +126,20 @@ def _actionless_problems(
             message = f"a {check.kind} check needs an `action` (without one, use `that`)"
             problems.append(Problem(dotted(where), locate(tree, where, source), message))
     return problems
+
+
+def _cancel_problems(
+    section: str, binding: StepBinding, loc: list[str | int], tree: Any, source: Source
+) -> list[Problem]:
+    """Only a task's action can cancel a transaction: an event has none to send."""
+    where: list[str | int] = [*loc, "cancelsTransaction"]
+    if section != "tasks":
+        message = "only a task's action can cancel its transaction: bind it under `tasks:`"
+    elif binding.action is None:
+        message = "`cancelsTransaction` needs the `action` that cancels"
+    else:
+        return []
+    return [Problem(dotted(where), locate(tree, where, source), message)]
 
 
 def _template_problems(
@@ -167,10 +183,29 @@ def _resolve(
                 problems.append(Problem(dotted(loc), locate(tree, loc, source), duplicate))
             else:
                 resolved[section][element_id] = binding
+                cancels = isinstance(binding, StepBinding) and binding.cancels_transaction
+                if cancels and not _in_transaction(graph, element_id):
+                    where = [*loc, "cancelsTransaction"]
+                    message = f"{element_id} lies in no transaction: there is nothing to cancel"
+                    problems.append(Problem(dotted(where), locate(tree, where, source), message))
     rules, rule_problems = _resolve_rules(bindings, graph, tree, source)
     barriers, barrier_problems = _resolve_barriers(bindings, graph, tree, source)
     update = {**resolved, "scenarios": rules, "barriers": barriers}
     return bindings.model_copy(update=update), problems + rule_problems + barrier_problems
+
+
+def _in_transaction(graph: ProcessGraph, element_id: str) -> bool:
+    """Whether an activity lies in a transaction, at any depth (events have no action)."""
+    node = graph.node_by_id[element_id]
+    if not node.category.is_activity:
+        return False
+    seen: set[str] = set()
+    while node.parent is not None and node.parent not in seen:
+        seen.add(node.parent)
+        node = graph.node_by_id[node.parent]
+        if node.type == "transaction":
+            return True
+    return False
 
 
 def _resolve_barriers(

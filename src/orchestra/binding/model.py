@@ -15,6 +15,9 @@ A binding file (YAML) maps BPMN elements to what they do against the SUT:
             eq: CREATED
         save: {order_id: $.id}              # into the run's vars
         exportAs: {lastOrder: $.id}         # into SuiteRun.context
+      Task_CancelBooking:                   # in a transaction: its action cancels it, so
+        action: {method: POST, path: /bookings/cancel}  # generation leaves the transaction
+        cancelsTransaction: true            # through its cancel boundary event after it
       Task_WaitShipped:
         action: {path: "/orders/{{ vars.order_id }}"}
         checks: [{jsonpath: $.state, eq: SHIPPED}]
@@ -434,6 +437,8 @@ class StepBinding(Frozen):
     eventually: Eventually | None = None
     save: dict[str, str] = Field(default_factory=dict)
     export_as: dict[str, str] = Field(default_factory=dict, alias="exportAs")
+    # a task's: its action cancels the transaction the task lies in (docs/semantics.md)
+    cancels_transaction: bool = Field(default=False, alias="cancelsTransaction", strict=True)
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 

@@ -26,6 +26,8 @@ def canonical_json(graph: ProcessGraph) -> str:
         # re-importing an unchanged file without timers or refs finds its stored version.
         if not node["event_details"]:
             del node["event_details"]
+        if node["compensation_handler"] is None:
+            del node["compensation_handler"]
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -32,6 +32,7 @@ _REFERENCES: Final[dict[str, tuple[str, str | None]]] = {
     "escalation": ("escalationRef", "escalationCode"),
     "message": ("messageRef", None),
     "signal": ("signalRef", None),
+    "compensate": ("activityRef", None),  # names an activity of the process, not a root element
 }
 
 
@@ -93,7 +94,7 @@ def read_detail(
     if ref is None and timer is None:
         return None
     referenced = root.referenced.get((kind, ref)) if ref is not None else None
-    if ref is not None and referenced is None:
+    if ref is not None and referenced is None and kind != "compensate":
         line = line_of(definition)
         findings.warning(
             "unknown-event-ref",

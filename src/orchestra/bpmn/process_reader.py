@@ -85,14 +85,16 @@ class ProcessReader:
         self._flows: list[Flow] = []
         self._lanes: list[Lane] = []
         self._lane_of: dict[str, str] = {}
+        self._associations: list[tuple[str, str]] = []  # (sourceRef, targetRef)
 
     def read(self) -> ProcessGraph:
         self._read_container(self._process, parent=None, parent_lane=None)
+        nodes = _with_handlers(_with_host_lanes(self._nodes), self._associations)
         return ProcessGraph(
             id=self._process_id,
             name=self._process.get("name") or None,
             is_executable=_optional_boolean(self._process.get("isExecutable")),
-            nodes=_with_host_lanes(self._nodes),
+            nodes=nodes,
             flows=tuple(self._flows),
             lanes=tuple(self._lanes),
         )
@@ -109,6 +111,13 @@ class ProcessReader:
                 self._read_node(child, local, parent=parent, parent_lane=parent_lane)
             elif local == "sequenceFlow":
                 self._read_flow(child)
+            elif local == "association":
+                source, target = (
+                    reference(child.get("sourceRef")),
+                    reference(child.get("targetRef")),
+                )
+                if source is not None and target is not None:
+                    self._associations.append((source, target))
 
     def _read_lane_set(self, lane_set: etree._Element, *, parent_lane: str | None) -> None:
         for local, lane in model_children(lane_set):
@@ -270,6 +279,30 @@ def _with_host_lanes(nodes: list[Node]) -> tuple[Node, ...]:
         else node
         for node in nodes
     )
+
+
+def _with_handlers(
+    nodes: tuple[Node, ...], associations: list[tuple[str, str]]
+) -> tuple[Node, ...]:
+    """A compensation boundary event is tied to its handler by an association, not a flow
+    (BPMN 2.0, 10.7.3); either end may be written first."""
+    by_id = {node.id: node for node in nodes}
+    handler: dict[str, str] = {}
+    for source, target in associations:
+        for event, other in ((source, target), (target, source)):
+            node = by_id.get(event)
+            if node is not None and _compensation_boundary(node) and other in by_id:
+                handler.setdefault(event, other)
+    return tuple(
+        node.model_copy(update={"compensation_handler": handler[node.id]})
+        if node.id in handler
+        else node
+        for node in nodes
+    )
+
+
+def _compensation_boundary(node: Node) -> bool:
+    return node.attached_to is not None and "compensate" in node.event_definitions
 
 
 def _condition(flow: etree._Element, default_language: str | None) -> Condition | None:

@@ -177,6 +177,14 @@ def _boundary_faults(graph: ProcessGraph, event: Node, host: Node) -> Iterator[t
             f"cancel boundary event {event.id!r} is attached to {host.type} {host.id!r}, not "
             "a transaction: no cancel end event can reach it",
         )
+    handler = graph.node_by_id.get(event.compensation_handler or "")
+    compensates = "compensate" in event.event_definitions
+    if compensates and (handler is None or not handler.category.is_activity):
+        yield (
+            "compensation-without-handler",
+            f"compensation boundary event {event.id!r} on {host.id!r} has no association to a "
+            f"handler activity: compensating {host.id!r} runs nothing",
+        )
 
 
 def _within(graph: ProcessGraph, node: Node, scope: str) -> bool:

@@ -121,6 +121,9 @@ class Node(Frozen):
     loop: LoopKind | None = None
     called_element: str | None = None  # call activities
     is_for_compensation: bool = False  # activities only started by a compensation event
+    # compensation boundary events: the activity their association names, which compensates
+    # the one they sit on (stored only when there is one, like `event_details`)
+    compensation_handler: str | None = None
     extension_xml: str | None = None  # raw <extensionElements>, bindings may live there
     line: int | None = None  # source line in the XML, for messages
 
@@ -276,8 +279,12 @@ class ProcessGraph(Frozen):
         """Where tokens start in `scope` (a subprocess id, None for the process), and whether
         the start is implicit. Its start events, each an alternative; without any (BPMN 2.0,
         10.5.2 and 10.6.5), every flow node of the scope no sequence flow enters, all at once.
-        Nodes started by an event (`Node.is_started_by_event`) are neither."""
-        children = [n for n in self.children(scope) if not n.is_started_by_event]
+        Nodes started by an event (`Node.is_started_by_event`, compensation handlers) are
+        neither."""
+        handlers = {n.compensation_handler for n in self.nodes if n.compensation_handler}
+        children = [
+            n for n in self.children(scope) if not n.is_started_by_event and n.id not in handlers
+        ]
         explicit = tuple(n for n in children if n.category is NodeCategory.START_EVENT)
         if explicit:
             return explicit, False

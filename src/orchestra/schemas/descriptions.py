@@ -28,6 +28,7 @@ BINDINGS: dict[str, dict[str, str]] = {
         "eventually": f"Send again until the checks hold: {{timeout, interval}}. {_B}#eventually",
         "save": f"name: $.jsonpath or template, kept in `vars` for later steps. {_B}#save-and-exportas",
         "exportAs": f"name: $.jsonpath or template, written to the suite run's context (`suite`). {_B}#save-and-exportas",
+        "cancelsTransaction": f"A task's action cancels the transaction it lies in (default false). {_B}#cancelstransaction",
     },
     "HttpAction": {
         "protocol": "The protocol carrying the action: http (the default) or a plug-in's name.",

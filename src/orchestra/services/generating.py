@@ -99,6 +99,7 @@ async def generate(
         loop_bound=loop_bound,
         max_scenarios=max_scenarios,
         called=called,
+        cancels=sorted(key for key, task in bound.tasks.items() if task.cancels_transaction),
     )
     generated = _with_called_versions(generated, stored_calls)
     generated, report = await asyncio.to_thread(

@@ -64,6 +64,19 @@ def test_a_cancel_boundary_on_a_plain_subprocess_is_a_warning() -> None:
     assert "not a transaction" in found.message
 
 
+def test_a_compensation_boundary_event_without_a_handler_is_a_warning() -> None:
+    inside = '<boundaryEvent id="B" attachedToRef="T"><compensateEventDefinition/></boundaryEvent>'
+    found = problem(read(model_with(inside=inside)), "compensation-without-handler")
+    assert found.severity is ProblemSeverity.WARNING
+    assert "'B' on 'T' has no association to a handler" in found.message
+    handled = inside + (
+        '<task id="Undo" isForCompensation="true"/>'
+        '<association id="A1" sourceRef="B" targetRef="Undo"/>'
+    )
+    codes = {p.code for p in read(model_with(inside=handled)).problems}
+    assert "compensation-without-handler" not in codes
+
+
 def test_a_flow_crossing_a_subprocess_border_is_a_warning_naming_both_scopes() -> None:
     outside = '<sequenceFlow id="F5" sourceRef="S" targetRef="T"/>'
     found = problem(read(model_with(outside=outside)), "flow-crosses-subprocess")

@@ -47,15 +47,23 @@ def test_a_search_stopped_by_its_bound_never_calls_an_element_uncoverable() -> N
 
 
 def test_an_element_no_token_game_covers_is_proven_so() -> None:
+    # the parallel join p waits for A and B, which the exclusive x never sends together
+    graph = model("s>x", "x>A", "x>B", "x>e1", "A>p", "B>p", "p>C", "C>e")
+    for criterion in (Criterion.ALL_FLOWS, Criterion.ALL_NODES):
+        suite = generate(graph, criterion)
+        assert suite.parameters["search"]["complete"] is True
+        reasons = {u["element"]: u["reason"] for u in suite.coverage.uncovered}
+        assert reasons.get("C", "").startswith("no valid token game covers it"), criterion
+
+
+def test_what_leads_only_to_a_join_fed_by_no_start_names_that_join() -> None:
     # after D, the parallel join p3 waits for a token from Z, which no start reaches
     graph = model(
         "s>p1", "p1>A", "p1>x", "A>p2", "x>p2", "x>D", "D>p3", "Z>p3", "p3>e2", "p2>e", "s2>A"
     )
     for criterion in (Criterion.ALL_FLOWS, Criterion.ALL_NODES):
-        suite = generate(graph, criterion)
-        assert suite.parameters["search"]["complete"] is True
-        reasons = {u["element"]: u["reason"] for u in suite.coverage.uncovered}
-        assert reasons.get("D", "").startswith("no valid token game covers it"), criterion
+        reasons = {u["element"]: u["reason"] for u in generate(graph, criterion).coverage.uncovered}
+        assert reasons.get("D", "").startswith("parallel join p3 never fires"), criterion
 
 
 def test_a_default_flow_is_taken_with_others_only_when_every_game_otherwise_deadlocks() -> None:

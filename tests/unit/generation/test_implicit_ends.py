@@ -55,3 +55,16 @@ def test_completing_an_activity_that_ends_a_subprocess_is_decided_on_the_activit
         (Decision(gateway="A", flows=("B",), conditions=(None,)),),
     ]
     assert [s.name for s in suite.scenarios] == ["S01 A → e", "S02 B → e"]
+
+
+def test_a_boundary_event_without_outgoing_flow_ends_its_path_where_it_fires() -> None:
+    timer = node(
+        "bT",
+        category=NodeCategory.BOUNDARY_EVENT,
+        type="boundaryEvent",
+        attached_to="A",
+        event_definitions=("timer",),
+    )
+    suite = generate(model("s>A", "A>e", extra=(timer,)), Criterion.ALL_NODES)
+    assert sorted(" ".join(s.path) for s in suite.scenarios) == ["s s-A A A-e e", "s s-A A bT"]
+    assert suite.coverage.uncovered == ()

@@ -13,10 +13,17 @@ from orchestra.domain.process import NodeCategory, ProcessGraph
 from orchestra.domain.scenario import TestScenario
 from orchestra.errors import InputRefused, OrchestraError
 from tests.support.token_game import coverable, known, replay, supported
+from tests.unit.bpmn.documents import only_process, process
 from tests.unit.generation.blocks import random_tree, to_graph
 from tests.unit.generation.models import model, node
+from tests.unit.generation.test_compensation import (
+    HANDLED_BY_EVENT_SUBPROCESS,
+    THROWN,
+    TRANSACTION,
+)
 from tests.unit.generation.test_robustness import arbitrary_graphs
 from tests.unit.generation.test_terminate import terminate
+from tests.unit.generation.test_transactions import transaction
 
 
 def assert_replays(graph: ProcessGraph, criteria: tuple[Criterion, ...] = tuple(Criterion)) -> None:
@@ -85,6 +92,47 @@ MODELS = {
     "a loop whose way back is its only way on (token game)": model(
         "s>A0", "s>x1", "x1>A0", "x1>A2", "A2>x1"
     ),
+    "a cancel end event in a transaction": transaction(),
+    "a transaction no cancel end event cancels": transaction(with_cancel_end=False),
+    "a cancel end event outside any transaction": model(
+        "s>x", "x>A", "x>eC", "A>e", extra=(node("eC", event_definitions=("cancel",)),)
+    ),
+    "a cancelled transaction compensates": only_process(process(TRANSACTION)),
+    "a compensation throw event": only_process(process(THROWN.format(ref=""))),
+    "a compensation throw naming its activity": only_process(
+        process(THROWN.format(ref='activityRef="A"'))
+    ),
+    "an event subprocess started by compensation": only_process(
+        process(HANDLED_BY_EVENT_SUBPROCESS)
+    ),
+    "link events": model(
+        "s>A", "A>x", "x>lt", "x>e1", "lc>B", "B>e2",
+        extra=(
+            node("lt", category=NodeCategory.INTERMEDIATE_THROW_EVENT,
+                 type="intermediateThrowEvent", event_definitions=("link",), link_name="L"),
+            node("lc", category=NodeCategory.INTERMEDIATE_CATCH_EVENT,
+                 type="intermediateCatchEvent", event_definitions=("link",), link_name="L"),
+        ),
+    ),
+    "link events whose names do not pair up": model(
+        "s>lt", "lc>B", "B>e",
+        extra=(
+            node("lt", category=NodeCategory.INTERMEDIATE_THROW_EVENT,
+                 type="intermediateThrowEvent", event_definitions=("link",), name="to B"),
+            node("lc", category=NodeCategory.INTERMEDIATE_CATCH_EVENT,
+                 type="intermediateCatchEvent", event_definitions=("link",), name="B"),
+        ),
+    ),
+    "a parallel join fed through a non-interrupting boundary event": model(
+        "s>A", "A>p", "bN>B", "B>p", "p>e",
+        extra=(node("bN", category=NodeCategory.BOUNDARY_EVENT, type="boundaryEvent",
+                    attached_to="A", cancel_activity=False, event_definitions=("message",)),),
+    ),
+    "a boundary event without outgoing flow": model(
+        "s>A", "A>e",
+        extra=(node("bT", category=NodeCategory.BOUNDARY_EVENT, type="boundaryEvent",
+                    attached_to="A", event_definitions=("timer",)),),
+    ),
 }  # fmt: skip
 
 
@@ -120,6 +168,42 @@ def test_the_replay_refuses_steps_of_a_branch_after_a_terminate_of_their_scope()
         branch_paths={"": ("s", "s-p1", "p1", "p1-A", "A", "A-e1", "e1", "p1-B", "B", "B-C", "C")},
     )
     assert replay(graph, after) is not None
+
+
+def test_a_task_bound_to_cancel_replays_as_cancelling_its_transaction() -> None:
+    graph = only_process(process(TRANSACTION))
+    cancels = frozenset({"Pay"})
+    suite = generate_suite(graph, process_key="p", process_version=1, cancels=cancels)
+    assert suite.scenarios
+    for scenario in suite.scenarios:
+        assert replay(graph, scenario, cancels=cancels) is None, scenario.path
+        assert replay(graph, scenario) is not None  # without the binding, Pay goes on
+
+
+def _walk(text: str) -> tuple[str, ...]:
+    return tuple(text.split(" "))
+
+
+def test_the_replay_refuses_handlers_run_first_completed_first() -> None:
+    graph = MODELS["a compensation throw event"]
+    scenario = TestScenario(
+        name="in order",
+        position=1,
+        path=(),
+        branch_paths={"": _walk("s f1 A f2 B f3 c cA UndoA cB UndoB f4 e")},
+    )
+    assert replay(graph, scenario) is not None
+    right = scenario.model_copy(
+        update={"branch_paths": {"": _walk("s f1 A f2 B f3 c cB UndoB cA UndoA f4 e")}}
+    )
+    assert replay(graph, right) is None
+
+
+def test_the_replay_refuses_the_cancel_boundary_path_before_the_handlers() -> None:
+    graph = MODELS["a cancelled transaction compensates"]
+    early = "s g1 tx s2 f1 Book f2 Pay f3 x f5 eC bC g3 Undo g4 eUndone cPay Refund cBook UnBook"
+    scenario = TestScenario(name="early", position=1, path=(), branch_paths={"": _walk(early)})
+    assert replay(graph, scenario) is not None
 
 
 @settings(max_examples=60, deadline=None)

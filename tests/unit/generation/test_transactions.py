@@ -3,7 +3,8 @@ never through the normal exit; the cancel boundary fires only after a cancel end
 
 from __future__ import annotations
 
-from orchestra.domain.process import Node, NodeCategory, ProcessGraph
+from orchestra.domain.generation import generate_suite
+from orchestra.domain.process import Flow, Node, NodeCategory, ProcessGraph
 from tests.unit.generation.models import model, node
 from tests.unit.generation.test_constructs import generate, paths
 
@@ -46,3 +47,44 @@ def test_the_cancel_boundary_fires_only_after_a_cancel_end_event() -> None:
     assert reasons["bC"].startswith("cancel boundary event bC fires only when a cancel end")
     assert reasons["bC-Undo"] == reasons["bC"]
     assert reasons["Undo"] == "only reached after cancel boundary event bC, which never fires"
+
+
+def test_a_task_whose_action_cancels_leaves_through_the_cancel_boundary() -> None:
+    suite = generate_suite(
+        transaction(with_cancel_end=False), process_key="p", process_version=1, cancels={"Book"}
+    )
+    assert paths(suite) == ["s s-tx tx s2 s2-Book Book bC bC-Undo Undo Undo-eUndone eUndone"]
+    book = suite.scenarios[0].steps[0]
+    assert (book.element_id, book.meta["cancels"]) == ("Book", "tx")
+    reasons = {u["element"]: u["reason"] for u in suite.coverage.uncovered}
+    assert reasons["Book-x"] == (
+        "the action bound to Book cancels transaction tx: the way on after it is never taken"
+    )
+    assert "bC" not in reasons
+
+
+def test_a_task_whose_action_cancels_is_compensated_only_for_what_completed_before_it() -> None:
+    graph = transaction(with_cancel_end=False)
+    compensable = (
+        node(
+            "cBook",
+            category=NodeCategory.BOUNDARY_EVENT,
+            type="boundaryEvent",
+            attached_to="Book",
+            event_definitions=("compensate",),
+            compensation_handler="UnBook",
+        ),
+        node("UnBook", parent="tx", is_for_compensation=True),
+        node("Check", parent="tx"),
+    )
+    flows = (
+        *(f for f in graph.flows if f.id != "Book-x"),
+        Flow(id="Book-Check", source="Book", target="Check"),
+        Flow(id="Check-x", source="Check", target="x"),
+    )
+    graph = graph.model_copy(update={"nodes": graph.nodes + compensable, "flows": flows})
+    suite = generate_suite(graph, process_key="p", process_version=1, cancels={"Check"})
+    assert paths(suite) == [
+        f"{INSIDE.removesuffix(' Book-x x')} Book-Check Check cBook UnBook "
+        "bC bC-Undo Undo Undo-eUndone eUndone"
+    ]

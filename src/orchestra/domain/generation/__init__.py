@@ -6,6 +6,7 @@ structure.py  regions and parallel/inclusive blocks; `Unstructured` when there a
 minflow.py    minimum flow with lower bounds (networkx network simplex) and its paths
 plans.py      all-flows / all-nodes plans from minimum flows, all-paths enumeration
 fallback.py   the guided token game for graphs that are not block-structured
+compensation.py  which handlers a cancel or a compensation throw runs, in which order
 render.py     plans into scenarios: steps, branch labels, BARRIERs, paths, decisions
 generator.py  `generate_suite` and the coverage report
 """

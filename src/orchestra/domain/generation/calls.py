@@ -74,6 +74,9 @@ def _moved_node(node: Node, call: str) -> Node:
             "default_flow": None
             if node.default_flow is None
             else _prefixed(call, node.default_flow),
+            "compensation_handler": None
+            if node.compensation_handler is None
+            else _prefixed(call, node.compensation_handler),
         }
     )
 

@@ -69,6 +69,8 @@ def _without_redundant(
 
 
 def _own(flat: FlatGraph, node: str, criterion: Criterion) -> int:
+    if criterion is Criterion.ALL_FLOWS:
+        return int(flat.flowless(node))
     return int(criterion is Criterion.ALL_NODES and flat.nodes[node].role is Role.ELEMENT)
 
 

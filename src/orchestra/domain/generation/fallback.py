@@ -112,8 +112,9 @@ class _Game:
             self.into[flat.edges[e].target].append(e)
         if criterion is Criterion.ALL_NODES:
             self.targets = {f"n:{n}" for n in kept if flat.nodes[n].role is Role.ELEMENT}
-        else:
+        else:  # every flow, and the nodes no flow brings along
             self.targets = {f"e:{e}" for e in self.edges if flat.edges[e].kind is EdgeKind.FLOW}
+            self.targets |= {f"n:{n}" for n in kept if flat.flowless(n)}
         self.back = _back_edges(self.out, flat)
         self.generous = False  # take every inclusive branch and fire every attachment
         self.lenient = False  # take a default flow together with other flows

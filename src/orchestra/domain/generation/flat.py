@@ -23,14 +23,18 @@ Each edge keeps the id of the sequence flow it comes from, so coverage is counte
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from orchestra.domain.generation.compensation import compensation_event_subprocess
 from orchestra.domain.generation.throws import Catch, catches
 from orchestra.domain.process import Flow, Node, NodeCategory, ProcessGraph
 
 SOURCE = "::source"
+# boundary events the activity's running never fires: a cancel fires from a cancel of its
+# transaction (see `throws`), a compensation event when its activity is compensated
+_OWN_TRIGGER = frozenset({"cancel", "compensate"})
 SINK = "::sink"
 
 
@@ -131,6 +135,14 @@ class FlatGraph:
         found = self.edges[edge]
         return found.kind is EdgeKind.ATTACH and found.source in self.catches
 
+    def flowless(self, node: str) -> bool:
+        """A BPMN element no sequence flow enters or leaves (a boundary event without outgoing
+        flow, say): all-flows must visit it for itself, no flow brings it along."""
+        if self.nodes[node].role is not Role.ELEMENT:
+            return False
+        edges = (self.edges[e] for e in (*self.into[node], *self.out[node]))
+        return not any(edge.kind is EdgeKind.FLOW for edge in edges)
+
     def is_split(self, node: str) -> bool:
         """True when the node sends tokens down several outgoing edges at once."""
         return self.nodes[node].split is not Gate.XOR and len(self.normal_out(node)) > 1
@@ -140,8 +152,9 @@ def exit_id(scope: str) -> str:
     return f"{scope}::exit"
 
 
-def flatten(graph: ProcessGraph) -> FlatGraph:
-    flat = FlatGraph(graph, catches=catches(graph))
+def flatten(graph: ProcessGraph, cancels: Collection[str] = ()) -> FlatGraph:
+    """`cancels`: the tasks whose action cancels their transaction (a binding says so)."""
+    flat = FlatGraph(graph, catches=catches(graph, cancels))
     flat.add_node(FlatNode(SOURCE, None, Role.SOURCE))
     flat.add_node(FlatNode(SINK, None, Role.SINK))
     halves = _split_halves(graph)
@@ -272,7 +285,7 @@ def _wire_scopes(flat: FlatGraph) -> None:
             if child.category is NodeCategory.END_EVENT:
                 _wire_throw(flat, child.id)
         for child in children:
-            if child.category is NodeCategory.SUB_PROCESS and child.triggered_by_event:
+            if child.triggered_by_event and not compensation_event_subprocess(graph, child):
                 _wire_event_subprocess(flat, scope, child, starts)
 
 
@@ -316,8 +329,11 @@ def _ends(flat: FlatGraph, children: Iterable[Node]) -> list[Node]:
 
 
 def _may_end(node: Node) -> bool:
-    """A node without outgoing flow ends its scope, unless it is a start or an event subprocess."""
-    if node.category is NodeCategory.START_EVENT or node.attached_to is not None:
+    """A node without outgoing flow ends its scope, unless it is a start, an event subprocess or
+    a compensation boundary event (an association, not a flow, leads to its handler)."""
+    if node.category is NodeCategory.START_EVENT:
+        return False
+    if node.attached_to is not None and "compensate" in node.event_definitions:
         return False
     return not (node.category is NodeCategory.SUB_PROCESS and node.triggered_by_event)
 
@@ -378,7 +394,7 @@ def _wire_boundaries(flat: FlatGraph) -> None:
         if activity not in flat.nodes:
             continue
         for event in events:
-            if event.id in caught or "cancel" in event.event_definitions:
-                continue  # entered from the throws it catches; a cancel only by a cancel end
+            if event.id in caught or _OWN_TRIGGER.intersection(event.event_definitions):
+                continue  # entered from the throws it catches, or only by a cancel or compensation
             kind = EdgeKind.BOUNDARY if event.cancel_activity else EdgeKind.ATTACH
             flat.add_edge(activity, event.id, kind)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, inline_calls
+from orchestra.domain.generation.compensation import compensation_event_subprocess
 from orchestra.domain.generation.cover import Expander, solve
 from orchestra.domain.generation.enumeration import Enumerator
 from orchestra.domain.generation.exhaustive import DEFAULT_BOUND as DEFAULT_SEARCH_BOUND
@@ -20,9 +21,15 @@ from orchestra.domain.generation.plans import (
     Plan,
 )
 from orchestra.domain.generation.render import render
-from orchestra.domain.generation.structure import Analysis, Unstructured, analyse, prune
+from orchestra.domain.generation.structure import (
+    Analysis,
+    Unstructured,
+    analyse,
+    prune,
+    waits_for_all,
+)
 from orchestra.domain.generation.terminate import races, settle
-from orchestra.domain.generation.throws import inside
+from orchestra.domain.generation.throws import CANCEL, inside
 from orchestra.domain.process import Flow, NodeCategory, ProcessGraph
 from orchestra.domain.scenario import Coverage, GeneratedSuite, TestScenario
 from orchestra.errors import BpmnRefused, GenerationLimit, InputRefused
@@ -42,11 +49,14 @@ def generate_suite(
     called: Mapping[str, ProcessGraph] | None = None,
     call_depth: int = DEFAULT_CALL_DEPTH,
     search_bound: int = DEFAULT_SEARCH_BOUND,
+    cancels: Collection[str] = (),
 ) -> GeneratedSuite:
     """Deterministic: the same graph and options give the same suite, in the same order.
 
     `called` maps process keys to imported processes that call activities may inline;
-    `search_bound` caps the token-game states searched for what a greedy token game missed.
+    `search_bound` caps the token-game states searched for what a greedy token game missed;
+    `cancels` are the tasks whose action cancels their transaction (ids of the graph with its
+    calls inlined): each throws a cancel as it completes, like a cancel end event after it.
     Raises GenerationLimit when all-paths exceeds `max_scenarios` (or blocks nest too deeply),
     BpmnRefused when no scenario can go from a start event to an end event, InputRefused for
     all-paths on a model that is not block-structured.
@@ -56,11 +66,16 @@ def generate_suite(
             f"--loop-bound must be 0 to {MAX_LOOP_BOUND} and --max-scenarios 1 to {MAX_SCENARIOS}"
         )
     working, inlined = inline_calls(graph, called or {}, call_depth)
-    flat = flatten(working)
+    flat = flatten(working, cancels)
     analysis = prune(flat)
     if SOURCE not in analysis.kept or SINK not in analysis.kept:
+        dead = "".join(
+            f" (parallel join {flat.nodes[join].element} never fires: no token can come "
+            f"from {missing})"
+            for join, missing in _dead_joins(analysis)[:1]
+        )
         raise BpmnRefused(
-            f"process {graph.id}: no start event leads to an end event, nothing to generate"
+            f"process {graph.id}: no start event leads to an end event{dead}, nothing to generate"
         )
     parameters: dict[str, Any] = {"loop_bound": loop_bound, "max_scenarios": max_scenarios}
     if inlined:
@@ -68,7 +83,7 @@ def generate_suite(
     try:
         plans, method = _plans(analysis, criterion, loop_bound, max_scenarios, search_bound)
         if criterion is Criterion.ALL_NODES and _has_loops(flat):
-            flat, plans = _fewer(flat, plans, working, loop_bound, max_scenarios)
+            flat, plans = _fewer(flat, plans, working, loop_bound, max_scenarios, cancels)
         plans = settle(flat, plans)
         scenarios = _without_spare_races(flat, plans, criterion)
         if not scenarios:
@@ -172,11 +187,16 @@ def _has_loops(flat: FlatGraph) -> bool:
 
 
 def _fewer(
-    flat: FlatGraph, plans: list[Plan], graph: ProcessGraph, loop_bound: int, cap: int
+    flat: FlatGraph,
+    plans: list[Plan],
+    graph: ProcessGraph,
+    loop_bound: int,
+    cap: int,
+    cancels: Collection[str],
 ) -> tuple[FlatGraph, list[Plan]]:
     """With loops, going around one can reach nodes another scenario would: all-flows, which
     goes around every loop, may then need fewer scenarios than all-nodes' own solution."""
-    other = prune(flatten(graph))
+    other = prune(flatten(graph, cancels))
     flows, _ = _plans(other, Criterion.ALL_FLOWS, loop_bound, cap)
     return (other.flat, flows) if len(flows) < len(plans) else (flat, plans)
 
@@ -236,8 +256,9 @@ def _reason(
     search: Mapping[str, Any] | None = None,
 ) -> str:
     ends = [node] if flow_target is None else [node, flow_target]
-    if any(_compensation(analysis, n) for n in ends):
-        return "compensation: only runs when an activity is compensated, not on a token's path"
+    compensation = _compensation_reason(analysis, ends)
+    if compensation is not None:
+        return compensation
     cancel = next((n for n in ends if _uncancelled(analysis.flat, n)), None)
     if cancel is not None:
         return (
@@ -247,7 +268,7 @@ def _reason(
     if any(n in analysis.unreachable for n in ends):
         return _unreached_reason(analysis, ends)
     if any(n in analysis.dead_ends for n in ends):
-        return "no end event can be reached from it"
+        return _join_ahead(analysis, ends) or "no end event can be reached from it"
     if criterion is Criterion.ALL_NODES and flow_target is not None:
         return "all-nodes does not require every flow"
     if _is_container(analysis.flat, node):
@@ -286,6 +307,10 @@ def _cut_reason(flat: FlatGraph, flow: Flow) -> str | None:
 
 def _cut_after(flat: FlatGraph, thrower: str) -> str:
     catch = flat.catches[thrower]
+    node = flat.graph.node_by_id.get(thrower)
+    if catch.kind == CANCEL and node is not None and node.category.is_activity:
+        where = f"transaction {catch.scope}" if catch.scope else "no transaction"
+        return f"the action bound to {thrower} cancels {where}: the way on after it is never taken"
     if catch.catcher is None:
         return f"the {catch.kind} thrown at {thrower} is caught nowhere: the process ends there"
     return (
@@ -307,7 +332,42 @@ def _unreached_reason(analysis: Analysis, ends: list[str]) -> str:
             n in _reach_within(flat, node.id, analysis.unreachable) for n in ends
         ):
             return f"only reached after cancel boundary event {node.id}, which never fires"
+    for join, missing in _dead_joins(analysis):
+        if any(n in _reach_within(flat, join, analysis.unreachable) for n in ends):
+            return _never_fires(flat, join, missing)
     return "no start event reaches it"
+
+
+def _join_ahead(analysis: Analysis, ends: list[str]) -> str | None:
+    """Elements that lead only to a parallel join that never fires say which."""
+    flat = analysis.flat
+    stuck = analysis.dead_ends | analysis.unreachable
+    for join, missing in _dead_joins(analysis):
+        if any(join in _reach_within(flat, n, stuck) for n in ends if n in flat.nodes):
+            return _never_fires(flat, join, missing)
+    return None
+
+
+def _never_fires(flat: FlatGraph, join: str, missing: str) -> str:
+    return (
+        f"parallel join {flat.nodes[join].element} never fires: no token can come from "
+        f"{missing} (no start reaches it, or only through the join)"
+    )
+
+
+def _dead_joins(analysis: Analysis) -> list[tuple[str, str]]:
+    """Parallel joins some token reaches that wait for a flow no token can come down, each
+    with the element that flow comes from."""
+    flat = analysis.flat
+    found = []
+    for node in sorted(analysis.unreachable):
+        if not waits_for_all(flat, node):
+            continue
+        sources = [flat.edges[e].source for e in flat.into[node]]
+        if any(s not in analysis.unreachable for s in sources):
+            missing = next(s for s in sources if s in analysis.unreachable)
+            found.append((node, flat.nodes[missing].element or missing))
+    return found
 
 
 def _reach_within(flat: FlatGraph, start: str, allowed: set[str]) -> set[str]:
@@ -347,6 +407,47 @@ def _uncancelled(flat: FlatGraph, node_id: str) -> bool:
     if node is None or node.attached_to is None or "cancel" not in node.event_definitions:
         return False
     return not flat.into.get(node_id)
+
+
+def _compensation_reason(analysis: Analysis, ends: list[str]) -> str | None:
+    graph = analysis.flat.graph
+    compensated = next((c for n in ends if (c := _compensated(graph, n)) is not None), None)
+    if compensated is not None:
+        return (
+            f"compensation handler of {compensated}: runs only when {compensated} is "
+            "compensated (its transaction cancelled, or a compensation event thrown after it), "
+            "and no scenario does"
+        )
+    handler = next((h for n in ends for h in _compensation_subprocesses(graph, n)), None)
+    if handler is not None:
+        return (
+            f"compensation: an event subprocess started by compensating its subprocess "
+            f"({handler}), which generation does not play: the handlers of the activities "
+            "completed inside that subprocess run instead"
+        )
+    if any(_compensation(analysis, n) for n in ends):
+        return "compensation: only runs when an activity is compensated, not on a token's path"
+    return None
+
+
+def _compensation_subprocesses(graph: ProcessGraph, node_id: str) -> list[str]:
+    """The compensation event subprocesses `node_id` is, or lies in."""
+    found = []
+    node = graph.node_by_id.get(node_id)
+    while node is not None:
+        if compensation_event_subprocess(graph, node):
+            found.append(node.id)
+        node = graph.node_by_id.get(node.parent or "")
+    return found
+
+
+def _compensated(graph: ProcessGraph, node_id: str) -> str | None:
+    """The activity a bound compensation boundary event, or its handler, compensates."""
+    for event in graph.nodes:
+        handler = event.compensation_handler
+        if handler is not None and node_id in (event.id, handler):
+            return event.attached_to
+    return None
 
 
 def _compensation(analysis: Analysis, node_id: str) -> bool:

@@ -15,8 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 from orchestra.domain.generation.calls import SEPARATOR
+from orchestra.domain.generation.compensation import (
+    Request,
+    compensable,
+    thrown_compensation,
+    to_compensate,
+)
 from orchestra.domain.generation.flat import EdgeKind, FlatGraph, Gate, Role
 from orchestra.domain.generation.plans import Fork, Hop, Plan, Race
+from orchestra.domain.generation.throws import CANCEL
 from orchestra.domain.process import Node, NodeCategory
 from orchestra.domain.scenario import Decision, ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind
@@ -36,6 +43,7 @@ class _Writer:
     def __init__(self, flat: FlatGraph) -> None:
         self.flat = flat
         self.messages = _messages(flat)
+        self.undos = compensable(flat.graph)
 
     def scenario(self, plan: Plan, position: int, width: int) -> TestScenario:
         self.steps: list[ScenarioStep] = []
@@ -44,6 +52,7 @@ class _Writer:
         self.decisions: list[Decision] = []
         self.ends: list[str] = []
         self.races: dict[str, Race] = {}  # terminate end -> the race it wins
+        self.compensated: set[int] = set()  # positions in `path` already compensated
         self.walk(plan, "", None)
         return TestScenario(
             name=f"S{position:0{width}d} {self._summary()}",
@@ -86,13 +95,42 @@ class _Writer:
         node = self.flat.nodes[node_id]
         if node.role is not Role.ELEMENT or node.element is None:
             return
+        before = len(self.path)
         self.record(node.element, label)
         element = self.flat.graph.node_by_id[node.element]
         step = self._step(element, label)
         if step is not None:
             self.steps.append(step)
+        request = self._compensation(element)
+        if request is not None:
+            self.compensate(request, before, label)
         if element.category is NodeCategory.END_EVENT and not label:
             self.ends.append(_tidy(element.name) or element.id)
+
+    def _compensation(self, element: Node) -> Request | None:
+        """What reaching `element` compensates: a cancel leaving through a cancel boundary
+        event its transaction, a compensation throw event its scope or activity."""
+        catch = self.flat.catches.get(element.id)
+        if catch is not None and catch.kind == CANCEL:
+            return Request(catch.scope) if catch.catcher is not None else None
+        return thrown_compensation(self.flat.graph, element)
+
+    def compensate(self, request: Request, before: int, label: str) -> None:
+        """The handlers of what `request` compensates among the first `before` elements of
+        the path, last completed first: the compensation boundary event, then its handler."""
+        graph = self.flat.graph
+        completed = self.path[:before]
+        for position, undo in to_compensate(
+            graph, self.undos, completed, request, self.compensated
+        ):
+            self.compensated.add(position)
+            self.record(undo.event, label)
+            self.record(undo.handler, label)
+            handler = graph.node_by_id[undo.handler]
+            step = self._step(handler, label)
+            if step is not None:
+                meta = {**step.meta, "compensates": undo.activity}
+                self.steps.append(step.model_copy(update={"meta": meta}))
 
     def fork(self, fork: Fork, label: str) -> None:
         if not fork.branches:
@@ -154,6 +192,9 @@ class _Writer:
             return None
         if kind is StepKind.ACTION:
             meta = {"unbound": True, "type": node.type, **meta}
+            catch = self.flat.catches.get(node.id)
+            if catch is not None and catch.kind == CANCEL:  # its bound action cancels
+                meta["cancels"] = catch.scope
             if node.event_definitions:
                 meta["events"] = list(node.event_definitions)
             if node.called_element is not None:

@@ -73,14 +73,44 @@ class Analysis:
 
 
 def prune(flat: FlatGraph) -> Analysis:
-    forward = _reach(flat, SOURCE, reverse=False)
-    backward = _reach(flat, SINK, reverse=True)
+    forward = _reach_forward(flat)
+    backward = _reach(flat, SINK, reverse=True, within=forward)
     kept = forward & backward
     unreachable = set(flat.nodes) - forward
     return Analysis(flat, kept, unreachable, forward - backward)
 
 
-def _reach(flat: FlatGraph, start: str, *, reverse: bool) -> set[str]:
+def _reach_forward(flat: FlatGraph) -> set[str]:
+    """The nodes a token can reach from SOURCE. A parallel join fires only once a token can
+    come down each of its incoming edges: one fed by a node no start reaches, or by its own
+    way on (a loop's way back), never fires, and nothing is reached through it."""
+    seen = {SOURCE}
+    queue = deque([SOURCE])
+    arrived: dict[str, set[int]] = {}
+    while queue:
+        node = queue.popleft()
+        for index in flat.out[node]:
+            target = flat.edges[index].target
+            if target in seen:
+                continue
+            if waits_for_all(flat, target):
+                arrived.setdefault(target, set()).add(index)
+                if len(arrived[target]) < len(flat.into[target]):
+                    continue
+            seen.add(target)
+            queue.append(target)
+    return seen
+
+
+def waits_for_all(flat: FlatGraph, node: str) -> bool:
+    """A parallel join: it waits for a token on each incoming edge."""
+    return flat.nodes[node].join is Gate.AND and len(flat.into[node]) > 1
+
+
+def _reach(
+    flat: FlatGraph, start: str, *, reverse: bool, within: set[str] | None = None
+) -> set[str]:
+    """What `start` reaches (reaches it, `reverse`), through the nodes of `within` only."""
     seen = {start}
     queue = deque([start])
     while queue:
@@ -88,7 +118,7 @@ def _reach(flat: FlatGraph, start: str, *, reverse: bool) -> set[str]:
         for index in flat.into[node] if reverse else flat.out[node]:
             edge = flat.edges[index]
             other = edge.source if reverse else edge.target
-            if other not in seen:
+            if other not in seen and (within is None or other in within):
                 seen.add(other)
                 queue.append(other)
     return seen

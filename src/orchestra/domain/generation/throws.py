@@ -1,7 +1,8 @@
 """Where a thrown error or escalation goes: which event catches it, and what it interrupts.
 
-Throwers are error, escalation and cancel end events, and intermediate escalation throw
-events. A cancel end event goes to the cancel boundary event of the innermost transaction
+Throwers are error, escalation and cancel end events, intermediate escalation throw events,
+and the tasks whose action is bound to cancel their transaction (`cancels`): those throw a
+cancel as they complete. A cancel goes to the cancel boundary event of the innermost transaction
 enclosing it (`_cancelled`). For the others, from
 the thrower's own scope outward, each scope `S` (a subprocess, an inlined call, or the process)
 is asked in turn, as BPMN propagates a throw:
@@ -26,6 +27,7 @@ What happens then (`Catch`):
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from orchestra.domain.process import EventDetail, Node, NodeCategory, ProcessGraph
@@ -49,12 +51,13 @@ class Catch:
         return not self.interrupting
 
 
-def catches(graph: ProcessGraph) -> dict[str, Catch]:
-    """Every thrower of the graph -> where its throw goes, in document order."""
+def catches(graph: ProcessGraph, cancels: Collection[str] = ()) -> dict[str, Catch]:
+    """Every thrower of the graph -> where its throw goes, in document order. `cancels`: the
+    tasks whose action cancels their transaction."""
     found: dict[str, Catch] = {}
     handlers = _handlers(graph)
     for node in graph.nodes:
-        kind = _thrown_kind(node)
+        kind = CANCEL if node.id in cancels else _thrown_kind(node)
         if kind is not None:
             found[node.id] = _resolve(graph, handlers, node, kind)
     return found
