@@ -54,3 +54,12 @@ def test_a_preference_is_dropped_when_it_conflicts_with_what_is_required() -> No
 def test_the_same_values_every_time() -> None:
     goals = [goal('= a > 3 and b != "x"'), goal("= c < 2.5", holds=False)]
     assert all(solve(goals) == solve(goals) for _ in range(3))
+
+
+def test_a_variable_equal_to_an_ordered_one_is_a_number_too() -> None:
+    # found by the property test: `b` was typed a string, `a` a number, so `a == b` never held
+    values = solve([goal("a == b and a <= a")])
+
+    assert not isinstance(values, Infeasible)
+    assert values["a"] == values["b"]
+    assert isinstance(values["b"], int)

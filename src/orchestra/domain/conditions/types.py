@@ -36,8 +36,8 @@ def kind_of(value: Value) -> Kind | None:
 
 def infer_kinds(exprs: Iterable[Expr]) -> dict[Var, Kind]:
     """Each variable's kind: that of the constants it is compared with (a real number makes
-    an integer variable real), shared along `a = b`; one compared with no constant (only
-    tested for null, say) is a string."""
+    an integer variable real), shared along `a = b` (as being ordered is); one compared with
+    no constant (only tested for null, say) is a string."""
     seen: dict[Var, set[Kind]] = {}
     pairs: list[tuple[Var, Var]] = []
     ordered: set[Var] = set()  # compared with <, <=, > or >=: a number unless a constant says
@@ -57,6 +57,8 @@ def infer_kinds(exprs: Iterable[Expr]) -> dict[Var, Kind]:
         for a, b in pairs:
             merged = seen[a] | seen[b]
             seen[a], seen[b] = merged, set(merged)
+            if a in ordered or b in ordered:  # `a = b` and `a <= 1`: both are numbers
+                ordered.update((a, b))
     return {
         var: _pick(kinds or ({Kind.INT} if var in ordered else set()))
         for var, kinds in seen.items()
