@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -110,6 +110,7 @@ class TestRun(Frozen):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     error: str | None = None
+    cleanup_pending: bool = False  # cancelled after it started: its cleanup is still owed
 
 
 class StepResult(Frozen):
@@ -130,6 +131,7 @@ class StepResult(Frozen):
     attempts: int = 1  # requests made: retries and `eventually` polls (StepOutcome.attempts)
     resent_after: int | None = None  # a re-send: the claim that lost its lease (since 0005)
     recorded_at: datetime | None = None
+    phase: Literal["main", "cleanup"] = "main"  # cleanup: an undo or cleanup action (0007)
 
 
 class LostLease(Frozen):

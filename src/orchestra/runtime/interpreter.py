@@ -4,6 +4,10 @@ Resuming is reading the checkpoint: `execution_context["done"]` holds the positi
 that completed (their results are stored), so a re-claimed run skips them and re-executes only
 the step that was interrupted — with the same idempotency key, which the executor derives from
 the run and the step, never from the attempt.
+
+Once the scenario's steps end, whatever the outcome, the run cleans up (`orchestra.runtime.
+cleanup`): each undo and cleanup action is checkpointed like a step, in `execution_context
+["cleanup"]` and as a step result of the cleanup phase, so a resumed run runs each once.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from orchestra.domain.execution import RunIdentity, StepContext, StepOutcome
 from orchestra.domain.records import StoredScenario
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
+from orchestra.runtime.cleanup import CLEANUP, CleanupStep, cleanup_steps, verdict
 from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.plan import Block, StepSequence, build_plan, next_steps
 from orchestra.runtime.ports import Executor, Observer, Unobserved
@@ -72,6 +77,7 @@ class RunState:
     vars: dict[str, Any] = field(default_factory=dict)
     steps: dict[str, Any] = field(default_factory=dict)  # element id -> result, for templates
     outcome: dict[str, Any] | None = None
+    cleanup: dict[str, str] = field(default_factory=dict)  # cleanup position -> its status
 
     @classmethod
     def load(cls, raw: dict[str, Any], responses: dict[str, Any] | None = None) -> RunState:
@@ -84,6 +90,7 @@ class RunState:
             vars=dict(raw.get("vars", {})),
             steps=steps,
             outcome=raw.get("outcome"),
+            cleanup=dict(raw.get("cleanup", {})),
         )
 
     @staticmethod
@@ -92,7 +99,7 @@ class RunState:
         return any("response" not in view for view in raw.get("steps", {}).values())
 
     def snapshot(self) -> dict[str, Any]:
-        return {
+        snapshot = {
             "done": dict(self.done),
             "vars": dict(self.vars),
             "steps": {
@@ -101,6 +108,9 @@ class RunState:
             },
             "outcome": self.outcome,
         }
+        if self.cleanup:
+            snapshot["cleanup"] = dict(self.cleanup)
+        return snapshot
 
 
 class RunInterpreter:
@@ -148,13 +158,65 @@ class RunInterpreter:
         plan = build_plan([s.step for s in self.scenario.steps])
         self._last_position = _final_position(plan)
         self._resends = _resends(plan, self.claimed.lost, self.state.done)
+        status, error = TestRunStatus.PASSED, None
         try:
             self._stop_if_failed_before()
             await self._sequence(plan)
         except StepStopped as stopped:
-            await self._complete(stopped.status, stopped.message)
-            return
-        await self._complete(TestRunStatus.PASSED, None)
+            status, error = stopped.status, stopped.message
+        status, error = await self.clean_up(status, error)
+        await self._complete(status, error)
+
+    async def clean_up(
+        self, status: TestRunStatus, error: str | None
+    ) -> tuple[TestRunStatus, str | None]:
+        """Run the undo and cleanup actions not run yet (each checkpointed); the run's status
+        and error as they leave them. Raises LeaseLost, Draining like the steps do."""
+        steps = [stored.step for stored in self.scenario.steps]
+        actions = cleanup_steps(self.scenario.scenario, steps, self.state.done)
+        if not actions:
+            return status, error
+        await self._write_final()  # the steps' last result is stored before any cleanup
+        ran = []
+        for action in actions:
+            recorded = self.state.cleanup.get(action.key)
+            if recorded is None:
+                if self.draining.is_set():
+                    raise Draining
+                outcome = await self._execute(action.step, None)
+                await self._record_cleanup(action, outcome)
+                ran.append((action, outcome.status, outcome.error))
+            else:
+                why = f"recorded before the run was claimed again ({recorded})"
+                ran.append((action, StepStatus(recorded), why))
+        return verdict(status, error, ran)
+
+    async def _write_final(self) -> None:
+        """The last step's checkpoint, kept for the completion, written now."""
+        final, self._final = self._final, None
+        if final is not None:
+            async with self._checkpointing:
+                if not await self.committer.checkpoint(final):
+                    raise LeaseLost(self.claimed.id)
+
+    async def _record_cleanup(self, action: CleanupStep, outcome: StepOutcome) -> None:
+        self.state.cleanup[action.key] = outcome.status.value
+        checkpoint = Checkpoint(
+            test_run_id=self.claimed.id,
+            worker=self.worker_id,
+            attempt=self.claimed.attempt,
+            step_id=None,
+            step=action.step,
+            outcome=outcome,
+            execution_context=self.state.snapshot(),
+            phase=CLEANUP,
+        )
+        async with self._checkpointing:
+            if not await self.committer.checkpoint(checkpoint):
+                raise LeaseLost(self.claimed.id)
+        self.steps_done += 1
+        seconds = None if outcome.duration_ms is None else outcome.duration_ms / 1000
+        self.observer.step_recorded(outcome.status, seconds)
 
     def _stop_if_failed_before(self) -> None:
         """A step the checkpoint holds as failed (a crash or a drain came between its result
@@ -207,29 +269,29 @@ class RunInterpreter:
         if step.kind is StepKind.BARRIER:
             outcome = await self._shared_barrier(step)
         else:
-            outcome = await self._execute(step)
+            outcome = await self._execute(step, self._resends.get(step.position))
         await self._record(step, outcome)
         ending = outcome.status.run_ending
         if ending is not None:
             self._stop_branches = True
             raise StepStopped(ending, _stop_message(step, outcome.error or outcome.status.value))
 
-    async def _execute(self, step: ScenarioStep) -> StepOutcome:
+    async def _execute(self, step: ScenarioStep, resending: int | None) -> StepOutcome:
         started = time.time()
         try:
-            return await self.shared.executor.execute(step, self._context(step))
+            return await self.shared.executor.execute(step, self._context(resending))
         except Exception as exc:  # an executor bug must end the run, not hang it
             return StepOutcome(
                 status=StepStatus.ERROR,
                 started_at=started,
                 duration_ms=(time.time() - started) * 1000,
                 error=f"internal error in the executor: {type(exc).__name__}: {exc}",
-                resent_after=self._resends.get(step.position),
+                resent_after=resending,
             )
 
-    def _context(self, step: ScenarioStep) -> StepContext:
+    def _context(self, resending: int | None) -> StepContext:
         return StepContext(
-            resending=self._resends.get(step.position),
+            resending=resending,
             run=self.identity,
             data=self.claimed.data_row,
             vars=self.state.vars,

@@ -105,9 +105,12 @@ async def _cancel(db: Database, before: running.Progress) -> tuple[running.Progr
 
 
 async def failures_if_any(db: Database, progress: running.Progress) -> list[Failure]:
-    """The failure summary, loading the report only when some run failed or errored."""
+    """The failure summary, loading the report only when some run failed or errored, or
+    some cleanup did not pass."""
     if not any(progress.counts.get(status) for status in FAILING_STATUSES):
-        return []
+        async with db.transaction() as uow:
+            if not await uow.runs.cleanup_failed(progress.suite_run.id):
+                return []
     from orchestra.services.failures import suite_run_failures
 
     return await suite_run_failures(db, progress.suite_run.id)

@@ -54,6 +54,7 @@ class Checkpoint:
     step: ScenarioStep
     outcome: StepOutcome
     execution_context: dict[str, Any]
+    phase: str = "main"  # or "cleanup": one of the actions run once the scenario ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,6 +308,11 @@ class RunRepository(Repository):
         rows = await self._all("get_step_results", test_run_ids=list(test_run_ids))
         return [StepResult.model_validate(row) for row in rows]
 
+    async def cleanup_failed(self, suite_run_id: int) -> bool:
+        """Whether an undo or cleanup action of one of the suite run's runs did not pass."""
+        row = await self._one("cleanup_failed", suite_run_id=suite_run_id)
+        return bool(row and row["failed"])
+
     async def lost_leases(self, test_run_ids: Sequence[int]) -> list[LostLease]:
         """The leases these runs lost, by run and claim."""
         rows = await self._all("get_lost_leases", test_run_ids=list(test_run_ids))
@@ -433,6 +439,7 @@ class RunRepository(Repository):
             error=outcome.error,
             attempts=outcome.attempts,
             resent_after=outcome.resent_after,
+            phase=cp.phase,
             exports=Jsonb(outcome.exports),
         )
         return row is not None and int(row["fenced"]) == 1
@@ -654,5 +661,6 @@ def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:
         "error": outcome.error,
         "attempts": outcome.attempts if outcome.attempts != 1 else None,  # SQL's default: 1
         "resent_after": outcome.resent_after,
+        "phase": cp.phase if cp.phase != "main" else None,  # SQL's default: main
     }
     return {key: value for key, value in row.items() if value is not None}

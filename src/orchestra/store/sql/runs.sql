@@ -72,8 +72,16 @@ WHERE r.id = :id;
 SELECT status, count(*) AS n FROM test_run WHERE suite_run_id = :suite_run_id GROUP BY status;
 
 -- name: get_step_results
+-- A run's main steps by position, then its cleanup steps in the order they ran.
 SELECT * FROM step_result WHERE test_run_id = ANY(:test_run_ids)
-ORDER BY test_run_id, position;
+ORDER BY test_run_id, phase = 'cleanup', position;
+
+-- name: cleanup_failed
+-- Whether a cleanup step of one of the suite run's runs did not pass.
+SELECT EXISTS (
+    SELECT 1 FROM test_run t JOIN step_result r ON r.test_run_id = t.id
+    WHERE t.suite_run_id = :suite_run_id AND r.phase = 'cleanup' AND r.status <> 'PASSED'
+) AS failed;
 
 -- name: get_lost_leases
 SELECT * FROM lost_lease WHERE test_run_id = ANY(:test_run_ids)
@@ -209,14 +217,14 @@ WITH fenced AS (
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error,
-                             attempts, resent_after)
+                             attempts, resent_after, phase)
     SELECT id, :step_id, :position, :element_id, :branch, :attempt, :status,
            to_timestamp(:started_at), :duration_ms, :request, :response, :checks, :error,
-           :attempts, :resent_after
+           :attempts, :resent_after, :phase
     FROM fenced
     -- a step re-executed after its result was stored (a release that raced its commit) keeps
     -- the first result: a step is recorded once
-    ON CONFLICT (test_run_id, position) DO NOTHING
+    ON CONFLICT (test_run_id, phase, position) DO NOTHING
     RETURNING test_run_id
 ), exported AS (
     -- Merged at the top (the last writer wins), and for a run of a data row or of a suite run
@@ -253,11 +261,11 @@ WITH cp AS (
         step_id bigint, position integer, element_id text, branch text, status text,
         started_at double precision, duration_ms double precision, request jsonb,
         response jsonb, checks jsonb, error text, attempts integer, finish text,
-        finish_error text, resent_after integer))
+        finish_error text, resent_after integer, phase text))
         WITH ORDINALITY AS x(
         test_run_id, worker, attempt, execution_context, step_id, position, element_id,
         branch, status, started_at, duration_ms, request, response, checks, error, attempts,
-        finish, finish_error, resent_after, n)
+        finish, finish_error, resent_after, phase, n)
 ), latest AS (
     SELECT DISTINCT ON (test_run_id, worker, attempt) * FROM cp
     ORDER BY test_run_id, worker, attempt, n DESC
@@ -283,17 +291,17 @@ WITH cp AS (
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error,
-                             attempts, resent_after)
+                             attempts, resent_after, phase)
     SELECT c.test_run_id, c.step_id, c.position, c.element_id, c.branch, c.attempt,
            CAST(c.status AS step_status), to_timestamp(c.started_at), c.duration_ms,
            c.request, c.response, coalesce(c.checks, '[]'), c.error,
            coalesce(c.attempts, 1),  -- a row leaves it out for one request
-           c.resent_after
+           c.resent_after, coalesce(c.phase, 'main')
     FROM cp c
     JOIN fenced f ON f.id = c.test_run_id AND f.worker = c.worker
                  AND f.attempt = c.attempt  -- every row fenced, not only the run's last one
     WHERE c.position IS NOT NULL
-    ON CONFLICT (test_run_id, position) DO NOTHING  -- as in `checkpoint`
+    ON CONFLICT (test_run_id, phase, position) DO NOTHING  -- as in `checkpoint`
     RETURNING test_run_id
 ), counted AS (
     -- Last, once the results are in (the sub-select makes it wait for them): the suite run's
@@ -319,7 +327,7 @@ JOIN suite_run s ON s.id = a.suite_run_id;
 -- values only, the response being stored here already.
 SELECT DISTINCT ON (element_id) element_id, response
 FROM step_result
-WHERE test_run_id = :test_run_id AND element_id IS NOT NULL
+WHERE test_run_id = :test_run_id AND element_id IS NOT NULL AND phase = 'main'
 ORDER BY element_id, id DESC;
 
 -- name: complete_run

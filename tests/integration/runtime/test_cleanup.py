@@ -1,0 +1,153 @@
+"""Teardown: a run's undo and cleanup actions run once its scenario ends, whatever the outcome,
+are recorded apart in every report, and change the verdict only when strict."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from junitparser import JUnitXml
+
+from orchestra.binding.factory import executor_factory
+from orchestra.domain.statuses import StepStatus, TestRunStatus
+from orchestra.reports import render
+from orchestra.reports.model import TestRunReport
+from orchestra.runtime.worker import WorkerOptions
+from orchestra.services import reporting, running
+from orchestra.services.failures import failures_of
+from orchestra.store.database import Database
+from tests.integration.runtime.cleanup_sut import (
+    BROKEN,
+    READ_FIRST,
+    RESET,
+    UNDEFINED,
+    ThingsSut,
+    create,
+    start,
+    things_sut,
+)
+
+OPTIONS = WorkerOptions(poll_seconds=0.05)
+
+
+async def run_to_the_end(
+    db: Database,
+    steps: Sequence[tuple[str, dict[str, Any]]],
+    *cleanups: dict[str, Any],
+    sut: ThingsSut,
+) -> TestRunReport:
+    suite_run = await start(db, sut, steps, *cleanups)
+    await running.work_until_done(db, suite_run.id, executor_factory({}), options=OPTIONS)
+    report = await reporting.load_report(db, suite_run.id)
+    (run,) = report.test_runs
+    return run
+
+
+async def test_a_passed_run_undoes_its_tasks_last_first_then_runs_the_scenario_cleanup(
+    db: Database,
+) -> None:
+    async with things_sut() as sut:
+        steps = [("first", create("first")), ("second", create("second")), ("read", READ_FIRST)]
+        run = await run_to_the_end(db, steps, RESET, sut=sut)
+
+    assert run.status is TestRunStatus.PASSED, run.error
+    assert sut.after_creates() == ["GET /things/t1", "DELETE /things/t2", "DELETE /things/t1",
+                                   "POST /reset"]  # fmt: skip
+    assert sut.things == {}
+    assert [(c.position, c.name, c.element_id, c.status) for c in run.cleanup] == [
+        (0, "undo second", "second", StepStatus.PASSED),
+        (1, "undo first", "first", StepStatus.PASSED),
+        (2, "reset", None, StepStatus.PASSED),
+    ]
+    assert [s.element_id for s in run.steps] == ["first", "second", "read"]  # kept apart
+    # each cleanup request has its own idempotency key, none a main step's
+    keys = [key for _, _, key in sut.seen]
+    assert len(set(keys)) == len(keys)
+
+
+async def test_a_failed_run_is_cleaned_up_and_keeps_its_verdict(db: Database) -> None:
+    async with things_sut() as sut:
+        steps = [("first", create("first")), ("second", create("second", status=200))]
+        run = await run_to_the_end(db, steps, RESET, sut=sut)
+
+    assert run.status is TestRunStatus.FAILED
+    assert run.error is not None
+    assert "expected 200" in run.error
+    # the failed create reached the SUT: undone too, from its response
+    assert sut.after_creates() == ["DELETE /things/t2", "DELETE /things/t1", "POST /reset"]
+    assert [c.status for c in run.cleanup] == [StepStatus.PASSED] * 3
+
+
+async def test_an_errored_step_gets_no_undo_but_the_tasks_before_it_do(db: Database) -> None:
+    async with things_sut() as sut:
+        steps = [("first", create("first")), ("lost", UNDEFINED), ("second", create("second"))]
+        run = await run_to_the_end(db, steps, RESET, sut=sut)
+
+    assert run.status is TestRunStatus.ERROR
+    assert run.error is not None
+    assert "never_saved" in run.error
+    assert sut.after_creates() == ["DELETE /things/t1", "POST /reset"]
+    assert [c.name for c in run.cleanup] == ["undo first", "reset"]
+
+
+async def test_a_failed_cleanup_is_reported_without_changing_the_verdict(db: Database) -> None:
+    async with things_sut() as sut:
+        broken = {"name": "check nothing is left", **BROKEN}
+        run = await run_to_the_end(db, [("first", create("first"))], broken, RESET, sut=sut)
+        suite_run_id = run.id  # one run: look the report up again below
+        report = await reporting.load_report(db, await _suite_run_of(db, suite_run_id))
+
+    assert run.status is TestRunStatus.PASSED
+    assert run.error is None
+    assert [(c.name, c.status, c.strict) for c in run.cleanup] == [
+        ("undo first", StepStatus.PASSED, False),
+        ("check nothing is left", StepStatus.FAILED, False),
+        ("reset", StepStatus.PASSED, False),  # one failing does not stop the others
+    ]
+    (failure,) = failures_of(report)
+    assert failure.line() == (
+        "PASSED things: cleanup: 1 of 3 actions did not pass (check nothing is left: FAILED)"
+    )
+    document = json.loads(render(report, "json", all_runs=True))
+    cleanup = document["report"]["test_runs"][0]["cleanup"]
+    assert [(c["name"], c["status"], c["strict"]) for c in cleanup] == [
+        ("undo first", "PASSED", False),
+        ("check nothing is left", "FAILED", False),
+        ("reset", "PASSED", False),
+    ]
+    (case,) = [c for s in JUnitXml.fromstring(render(report, "junit").encode()) for c in s]
+    assert case.is_passed  # not a test failure: only reported
+    assert "cleanup (3 actions):" in case.system_out
+    assert "cleanup: 1 of 3 actions did not pass" in case.system_out
+    html = render(report, "html", all_runs=True)
+    assert '<div class="cleanup-title">Cleanup</div>' in html
+    assert "check nothing is left: FAILED" in html
+
+
+async def test_a_strict_cleanup_that_fails_fails_a_run_that_passed(db: Database) -> None:
+    async with things_sut() as sut:
+        strict = {"name": "nothing left", "strict": True, **BROKEN}
+        run = await run_to_the_end(db, [("first", create("first"))], strict, sut=sut)
+        report = await reporting.load_report(db, await _suite_run_of(db, run.id))
+
+    assert run.status is TestRunStatus.FAILED
+    assert run.error is not None
+    assert run.error.startswith("strict cleanup did not pass: cleanup 1 (scenario 'nothing left')")
+    assert [(c.status, c.strict) for c in run.cleanup] == [
+        (StepStatus.PASSED, False),
+        (StepStatus.FAILED, True),
+    ]
+    (failure,) = failures_of(report)
+    assert failure.step == 1
+    assert failure.check == "status eq"
+    (case,) = [c for s in JUnitXml.fromstring(render(report, "junit").encode()) for c in s]
+    assert not case.is_passed
+    assert "nothing left" in case.result[0].message
+
+
+async def _suite_run_of(db: Database, test_run_id: int) -> int:
+    async with db.transaction() as uow:
+        run = await uow.runs.test_run(test_run_id)
+    assert run is not None
+    return run.suite_run_id
