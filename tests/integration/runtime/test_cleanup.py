@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from junitparser import JUnitXml
@@ -17,6 +18,13 @@ from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import reporting, running
 from orchestra.services.failures import failures_of
 from orchestra.store.database import Database
+from tests.integration.runtime.chaos import (
+    WorkerProcess,
+    orphans_of,
+    query,
+    wait_for,
+    worker_processes,
+)
 from tests.integration.runtime.cleanup_sut import (
     BROKEN,
     READ_FIRST,
@@ -151,3 +159,54 @@ async def _suite_run_of(db: Database, test_run_id: int) -> int:
         run = await uow.runs.test_run(test_run_id)
     assert run is not None
     return run.suite_run_id
+
+
+async def test_a_worker_killed_during_the_cleanup_leaves_the_rest_to_the_next_claim_once(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    async with things_sut() as sut, worker_processes() as started:
+        gate = sut.hold("reset")  # the scenario's cleanup hangs, after both undo actions
+        steps = [("first", create("first")), ("second", create("second"))]
+        suite_run = await start(db, sut, steps, RESET)
+        worker = WorkerProcess(database_url, tmp_path / "logs", name="doomed", lease=30)
+        started.append(worker)
+        await wait_for(lambda: _is_set(sut), 60, "the cleanup's reset reaches the SUT")
+        await worker.kill()
+        (orphan,) = await orphans_of(database_url, worker)
+        await query(
+            database_url,
+            "UPDATE test_run SET lock_until = now() - interval '1 s' WHERE id = %s RETURNING id",
+            orphan["id"],
+        )
+        gate.set()
+        await running.work_until_done(db, suite_run.id, executor_factory({}), options=OPTIONS)
+        report = await reporting.load_report(db, suite_run.id)
+
+    (run,) = report.test_runs
+    assert run.status is TestRunStatus.PASSED, run.error
+    assert run.attempts == 2
+    assert [s.status for s in run.steps] == [StepStatus.PASSED] * 2
+    # each undo ran once; the reset in flight was sent again, with the same key
+    assert sorted(path for _, path, _ in sut.requests("DELETE")) == ["/things/t1", "/things/t2"]
+    resets = sut.requests("POST", "/reset")
+    assert len(resets) == 2
+    assert resets[0][2] == resets[1][2]
+    assert [(c.name, c.status) for c in run.cleanup] == [
+        ("undo second", StepStatus.PASSED),
+        ("undo first", StepStatus.PASSED),
+        ("reset", StepStatus.PASSED),
+    ]
+    assert [c.attempt for c in run.cleanup] == [1, 1, 2]
+    rows = await query(
+        database_url,
+        "SELECT phase, position, count(*) AS n FROM step_result WHERE test_run_id = %s"
+        " GROUP BY phase, position ORDER BY phase, position",
+        run.id,
+    )
+    assert [(r["phase"], r["position"], r["n"]) for r in rows] == [
+        ("cleanup", 0, 1), ("cleanup", 1, 1), ("cleanup", 2, 1), ("main", 0, 1), ("main", 1, 1),
+    ]  # fmt: skip
+
+
+async def _is_set(sut: ThingsSut) -> bool:
+    return sut.held.is_set()
