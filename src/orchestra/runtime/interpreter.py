@@ -155,6 +155,9 @@ class RunInterpreter:
     async def run(self) -> None:
         """Execute to the end, then complete the run (fenced). Raises LeaseLost, Parked,
         Draining when the run must be left (released) rather than completed."""
+        if self.claimed.cleanup_only:
+            await self._clean_up_cancelled()
+            return
         plan = build_plan([s.step for s in self.scenario.steps])
         self._last_position = _final_position(plan)
         self._resends = _resends(plan, self.claimed.lost, self.state.done)
@@ -181,8 +184,8 @@ class RunInterpreter:
         for action in actions:
             recorded = self.state.cleanup.get(action.key)
             if recorded is None:
-                if self.draining.is_set():
-                    raise Draining
+                if self.draining.is_set() and not self.claimed.cleanup_only:
+                    raise Draining  # a cancelled run's cleanup is finished, not released
                 outcome = await self._execute(action.step, None)
                 await self._record_cleanup(action, outcome)
                 ran.append((action, outcome.status, outcome.error))
@@ -190,6 +193,21 @@ class RunInterpreter:
                 why = f"recorded before the run was claimed again ({recorded})"
                 ran.append((action, StepStatus(recorded), why))
         return verdict(status, error, ran)
+
+    async def _clean_up_cancelled(self) -> None:
+        """A cancelled run, claimed for its cleanup alone: run what is left of it, then say
+        it is done. Its status stays CANCELLED, whatever the cleanup gives."""
+        await self.clean_up(TestRunStatus.CANCELLED, None)
+        context = self.state.snapshot()
+
+        async def finish(repo: RunRepository) -> bool:
+            return await repo.finish_cleanup(
+                self.claimed.id, self.worker_id, self.claimed.attempt, context
+            )
+
+        self.finishing = True
+        if not await self.committer.submit(finish):
+            raise LeaseLost(self.claimed.id)
 
     async def _write_final(self) -> None:
         """The last step's checkpoint, kept for the completion, written now."""

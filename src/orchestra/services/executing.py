@@ -3,7 +3,8 @@
 What `orchestra run --wait` and `orchestra test` share: in-process workers on the suite run's
 runs (`running.work_until_done`), and what to do when the person stops them (Ctrl-C): cancel
 the suite run, its in-flight steps finishing within the drain's deadline and its unfinished
-runs ending CANCELLED, or leave it in progress for other workers. Ended, it comes with its
+runs ending CANCELLED (those that had started running their cleanup here), or leave it in
+progress for other workers. Ended, it comes with its
 failure summary.
 """
 
@@ -88,6 +89,10 @@ async def execute(
     cancelled = 0
     if interrupted and on_interrupt is OnInterrupt.CANCEL:
         final, cancelled = await _cancel(db, final)
+        # the runs that had started still clean up (their undo and cleanup actions)
+        await running.clean_up_cancelled(
+            db, suite_run_id, executor_factory, workers=workers, options=options
+        )
     failures = await failures_if_any(db, final)
     return Execution(final, failures, interrupted, on_interrupt, cancelled)
 

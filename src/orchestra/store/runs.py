@@ -41,6 +41,8 @@ class ClaimedRun:
     suite_context: dict[str, Any]  # SuiteRun.context when the run was claimed
     # the last lease the run lost, {"attempt": claim, "done": position -> status}, if any
     lost: dict[str, Any] | None = None
+    # a cancelled run claimed only to run its cleanup (it stays CANCELLED)
+    cleanup_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,9 +354,29 @@ class RunRepository(Repository):
         cancelled = await self._one("cancel_suite_run", id=suite_run_id)
         if cancelled is None:
             return False
-        await self._execute("cancel_test_runs", suite_run_id=suite_run_id)
+        runs = await self._all("cancel_test_runs", suite_run_id=suite_run_id)
+        if any(run["cleanup_pending"] for run in runs):
+            await self.notify()  # workers claim their cleanup
         await self.notify_changed([suite_run_id])
         return True
+
+    async def cleanup_pending(self, suite_run_id: int) -> int:
+        """How many cancelled runs of the suite run still owe their cleanup."""
+        row = await self._one("cleanup_pending", suite_run_id=suite_run_id)
+        return int(row["n"]) if row else 0
+
+    async def finish_cleanup(
+        self, test_run_id: int, worker: str, attempt: int, execution_context: dict[str, Any]
+    ) -> bool:
+        """A cancelled run's cleanup is done (fenced by the lease); False when it was lost."""
+        row = await self._one(
+            "finish_cleanup",
+            test_run_id=test_run_id,
+            worker=worker,
+            attempt=attempt,
+            execution_context=Jsonb(execution_context),
+        )
+        return row is not None
 
     # --- the worker's statements -------------------------------------------------------------
 

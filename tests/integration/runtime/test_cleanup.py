@@ -3,6 +3,7 @@ are recorded apart in every report, and change the verdict only when strict."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,12 +11,14 @@ from typing import Any
 
 from junitparser import JUnitXml
 
+from orchestra.binding.environment import EnvironmentSpec
 from orchestra.binding.factory import executor_factory
+from orchestra.domain.records import SuiteRun
 from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.reports import render
 from orchestra.reports.model import TestRunReport
 from orchestra.runtime.worker import WorkerOptions
-from orchestra.services import reporting, running
+from orchestra.services import executing, reporting, running
 from orchestra.services.failures import failures_of
 from orchestra.store.database import Database
 from tests.integration.runtime.chaos import (
@@ -31,10 +34,13 @@ from tests.integration.runtime.cleanup_sut import (
     RESET,
     UNDEFINED,
     ThingsSut,
+    bound,
     create,
     start,
     things_sut,
+    with_cleanup,
 )
+from tests.integration.runtime.support import scenario, store_suite
 
 OPTIONS = WorkerOptions(poll_seconds=0.05)
 
@@ -210,3 +216,95 @@ async def test_a_worker_killed_during_the_cleanup_leaves_the_rest_to_the_next_cl
 
 async def _is_set(sut: ThingsSut) -> bool:
     return sut.held.is_set()
+
+
+async def test_a_cancelled_run_that_had_started_still_cleans_up_and_one_queued_does_not(
+    db: Database,
+) -> None:
+    async with things_sut() as sut:
+        gate = sut.hold("read")  # the run is cancelled while it reads its thing
+        steps = bound([("first", create("first")), ("read", READ_FIRST)])
+        suite = await store_suite(
+            db,
+            [
+                with_cleanup(scenario("things", steps), RESET),
+                with_cleanup(scenario("later", steps, "things"), RESET),  # PENDING behind it
+            ],
+        )
+        suite_run = await _start_suite(db, suite.id, sut)
+        working = asyncio.create_task(
+            running.work_until_done(db, suite_run.id, executor_factory({}), options=OPTIONS)
+        )
+        await wait_for(lambda: _is_set(sut), 30, "the read reaches the SUT")
+        await running.cancel(db, suite_run.id)
+        gate.set()  # its answer comes too late: the run was cancelled
+        await working  # its workers may have claimed the cleanup before they stopped
+        left = await running.clean_up_cancelled(
+            db, suite_run.id, executor_factory({}), options=OPTIONS
+        )
+        report = await reporting.load_report(db, suite_run.id)
+
+    assert left == 0
+    first, later = report.test_runs
+    assert (first.status, later.status) == (TestRunStatus.CANCELLED, TestRunStatus.CANCELLED)
+    assert [(c.name, c.status) for c in first.cleanup] == [
+        ("undo first", StepStatus.PASSED),
+        ("reset", StepStatus.PASSED),
+    ]
+    assert [c.attempt for c in first.cleanup] == [2, 2]  # claimed again for its cleanup
+    assert later.cleanup == ()  # it never started: nothing to undo
+    assert [path for _, path, _ in sut.requests("DELETE")] == ["/things/t1"]
+    assert len(sut.requests("POST", "/reset")) == 1
+    rows = await _pending(db, suite_run.id)
+    assert rows == [False, False]
+
+
+async def test_a_run_stopped_by_ctrl_c_is_cancelled_and_cleaned_up_before_the_command_ends(
+    db: Database,
+) -> None:
+    async with things_sut() as sut:
+        gate = sut.hold("read")
+        steps = [("first", create("first")), ("read", READ_FIRST), ("again", READ_FIRST)]
+        suite_run = await start(db, sut, steps, RESET)
+        interrupt = asyncio.Event()
+        executing_task = asyncio.create_task(
+            executing.execute(
+                db,
+                suite_run.id,
+                executor_factory({}),
+                workers=1,
+                options=OPTIONS,
+                interrupt=interrupt,
+            )
+        )
+        await wait_for(lambda: _is_set(sut), 30, "the read reaches the SUT")
+        interrupt.set()  # Ctrl-C: the read finishes, the run is released, then cancelled
+        gate.set()
+        execution = await executing_task
+        report = await reporting.load_report(db, suite_run.id)
+
+    assert execution.interrupted
+    (run,) = report.test_runs
+    assert run.status is TestRunStatus.CANCELLED
+    assert [(c.name, c.status) for c in run.cleanup] == [
+        ("undo first", StepStatus.PASSED),
+        ("reset", StepStatus.PASSED),
+    ]
+    assert [c.attempt for c in run.cleanup] == [2, 2]
+    assert sut.things == {}
+
+
+async def _start_suite(db: Database, suite_id: int, sut: ThingsSut) -> SuiteRun:
+    spec = EnvironmentSpec.model_validate(
+        {"name": "things", "services": {"api": {"base_url": sut.base_url}}}
+    )
+    async with db.transaction() as uow:
+        await uow.config.upsert_environment(
+            "things", spec.model_dump(mode="json"), spec.references()
+        )
+    return await running.start_suite_run(db, suite_id, environment="things")
+
+
+async def _pending(db: Database, suite_run_id: int) -> list[bool]:
+    async with db.transaction() as uow:
+        return [run.cleanup_pending for run in await uow.runs.test_runs(suite_run_id)]

@@ -109,8 +109,19 @@ WITH queued AS (
     ORDER BY lock_until
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
+), cleaning AS (
+    -- cancelled runs that had started and still owe their cleanup (never claimed for it,
+    -- or their cleanup's lease expired): claimed for that alone, they stay CANCELLED
+    SELECT id FROM test_run
+    WHERE status = 'CANCELLED' AND cleanup_pending
+      AND (lock_until IS NULL OR lock_until < now()) AND lost_leases < max_attempts
+      AND (CAST(:suite_run_id AS bigint) IS NULL OR suite_run_id = :suite_run_id)
+    ORDER BY lock_until NULLS FIRST
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
 ), candidates AS (
-    (SELECT id FROM expired) UNION ALL (SELECT id FROM queued) LIMIT :limit
+    (SELECT id FROM expired) UNION ALL (SELECT id FROM cleaning) UNION ALL
+    (SELECT id FROM queued) LIMIT :limit
 ), lost AS (
     INSERT INTO lost_lease (test_run_id, attempt, worker, heartbeat_at, expired_at, done)
     SELECT e.id, e.attempt, e.locked_by, e.heartbeat_at, e.lock_until, e.done
@@ -118,8 +129,9 @@ WITH queued AS (
     ON CONFLICT DO NOTHING
 )
 UPDATE test_run t
-SET status = 'RUNNING',
-    lost_leases = t.lost_leases + (t.status = 'RUNNING')::int,
+SET status = CASE WHEN t.status = 'CANCELLED' THEN t.status ELSE 'RUNNING' END,
+    lost_leases = t.lost_leases
+                  + (t.status = 'RUNNING' OR t.status = 'CANCELLED' AND t.lock_until IS NOT NULL)::int,
     locked_by = :worker,
     lock_until = now() + make_interval(secs => :lease_seconds),
     heartbeat_at = now(),
@@ -128,7 +140,7 @@ SET status = 'RUNNING',
 FROM candidates c
 WHERE t.id = c.id
 RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.repeat_index, t.data_row,
-          t.attempt, t.execution_context,
+          t.attempt, t.execution_context, t.status = 'CANCELLED' AS cleanup_only,
           -- read now, not cached: exports of runs that finished since must be visible; a
           -- data row's run reads its own row's exports (`rows.<index>`) only: at the top are
           -- the other rows' too, and a value its row never exported must not be another's.
@@ -186,7 +198,9 @@ WHERE status = 'RUNNING' AND locked_by <> :worker AND lost_leases + 1 < max_atte
 WITH renewed AS (
     UPDATE test_run
     SET lock_until = now() + make_interval(secs => :lease_seconds), heartbeat_at = now()
-    WHERE locked_by = :worker AND status = 'RUNNING'
+    WHERE locked_by = :worker
+      AND (status = 'RUNNING'
+           OR status = 'CANCELLED' AND cleanup_pending AND lock_until IS NOT NULL)
       AND (id, attempt) IN (
           SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[])))
     RETURNING id
@@ -206,7 +220,8 @@ WITH fenced AS (
     UPDATE test_run
     SET execution_context = :execution_context, heartbeat_at = now()
     WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
-      AND status = 'RUNNING'
+      AND (status = 'RUNNING'
+           OR status = 'CANCELLED' AND cleanup_pending AND lock_until IS NOT NULL)
     RETURNING id, suite_run_id,
               -- the run's lane of the context, as `claim_runs` reads it (NULL: the top)
               (SELECT CASE WHEN s.summary -> 'repeat' IS NOT NULL
@@ -278,7 +293,9 @@ WITH cp AS (
         error = CASE WHEN l.finish IS NULL THEN t.error ELSE l.finish_error END
     FROM latest l
     WHERE t.id = l.test_run_id AND t.locked_by = l.worker AND t.attempt = l.attempt
-      AND t.status = 'RUNNING'
+      AND (t.status = 'RUNNING'  -- or the cleanup of a cancelled run (which never finishes)
+           OR t.status = 'CANCELLED' AND t.cleanup_pending AND t.lock_until IS NOT NULL
+              AND l.finish IS NULL)
     RETURNING t.id, t.suite_run_id, l.finish IS NOT NULL AS finished, l.worker, l.attempt
 ), applied AS (
     -- A completion this lease wrote already: its batch committed but the answer was lost (the
@@ -518,11 +535,31 @@ WHERE id = :id AND status = 'IN_PROGRESS'
 RETURNING id;
 
 -- name: cancel_test_runs
-UPDATE test_run
+-- A run that had started (running, or parked at a barrier) and whose scenario has undo or
+-- cleanup actions still owes its cleanup (`cleanup_pending`): `claim_runs` hands it out again.
+UPDATE test_run t
 SET status = 'CANCELLED', finished_at = now(), lock_until = NULL,
-    error = 'the suite run was cancelled'
-WHERE suite_run_id = :suite_run_id AND status IN ('PENDING', 'QUEUED', 'RUNNING')
+    error = 'the suite run was cancelled',
+    cleanup_pending = (t.status = 'RUNNING' OR t.attempt > 0) AND EXISTS (
+        SELECT 1 FROM test_scenario sc
+        WHERE sc.id = t.scenario_id
+          AND (sc.cleanup <> '[]' OR EXISTS (
+              SELECT 1 FROM scenario_step st WHERE st.scenario_id = sc.id AND st.spec ? 'undo')))
+WHERE t.suite_run_id = :suite_run_id AND t.status IN ('PENDING', 'QUEUED', 'RUNNING')
+RETURNING t.id, t.cleanup_pending;
+
+-- name: finish_cleanup
+-- The cleanup of a cancelled run is done: nothing is owed any more, the lease ends.
+UPDATE test_run
+SET cleanup_pending = false, lock_until = NULL, execution_context = :execution_context
+WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
+  AND status = 'CANCELLED' AND cleanup_pending AND lock_until IS NOT NULL
 RETURNING id;
+
+-- name: cleanup_pending
+-- How many runs of a suite run still owe their cleanup.
+SELECT count(*) AS n FROM test_run
+WHERE suite_run_id = :suite_run_id AND status = 'CANCELLED' AND cleanup_pending;
 
 -- name: run_statuses
 -- The current status of some runs, for a worker to tell a lease refused on a write because
