@@ -112,6 +112,7 @@ def test_a_failing_run_exits_1_with_one_summary_line_naming_row_step_and_values(
         "expected": "CREATED",
         "actual": "LOST",
         "error": failure["error"],
+        "cleanup": None,  # the scenario has no cleanup actions
     }
 
 

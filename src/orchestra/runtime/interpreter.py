@@ -167,10 +167,10 @@ class RunInterpreter:
             await self._sequence(plan)
         except StepStopped as stopped:
             status, error = stopped.status, stopped.message
-        status, error = await self.clean_up(status, error)
+        status, error = await self._clean_up(status, error)
         await self._complete(status, error)
 
-    async def clean_up(
+    async def _clean_up(
         self, status: TestRunStatus, error: str | None
     ) -> tuple[TestRunStatus, str | None]:
         """Run the undo and cleanup actions not run yet (each checkpointed); the run's status
@@ -190,14 +190,14 @@ class RunInterpreter:
                 await self._record_cleanup(action, outcome)
                 ran.append((action, outcome.status, outcome.error))
             else:
-                why = f"recorded before the run was claimed again ({recorded})"
+                why = f"{action.step.name}: {recorded}, recorded before the run was claimed again"
                 ran.append((action, StepStatus(recorded), why))
         return verdict(status, error, ran)
 
     async def _clean_up_cancelled(self) -> None:
         """A cancelled run, claimed for its cleanup alone: run what is left of it, then say
         it is done. Its status stays CANCELLED, whatever the cleanup gives."""
-        await self.clean_up(TestRunStatus.CANCELLED, None)
+        await self._clean_up(TestRunStatus.CANCELLED, None)
         context = self.state.snapshot()
 
         async def finish(repo: RunRepository) -> bool:
