@@ -18,7 +18,7 @@ from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.reports import render
 from orchestra.reports.model import TestRunReport
 from orchestra.runtime.worker import WorkerOptions
-from orchestra.services import executing, reporting, running
+from orchestra.services import executing, reporting, running, watching
 from orchestra.services.failures import failures_of
 from orchestra.store.database import Database
 from tests.integration.runtime.chaos import (
@@ -137,6 +137,8 @@ async def test_a_failed_cleanup_is_reported_without_changing_the_verdict(db: Dat
     html = render(report, "html", all_runs=True)
     assert '<div class="cleanup-title">Cleanup</div>' in html
     assert "check nothing is left: FAILED" in html
+    detail = await watching.test_run(db, run.id)  # GET /test-runs/ID
+    assert [c.name for c in detail.report.cleanup] == [c.name for c in run.cleanup]
 
 
 async def test_a_strict_cleanup_that_fails_fails_a_run_that_passed(db: Database) -> None:

@@ -142,3 +142,10 @@ def test_suite_values_come_from_dependencies_at_any_depth_or_earlier_steps() -> 
 
 def test_a_template_that_does_not_parse_reports_nothing_here() -> None:
     assert _variables(_scenario("S01", _step(0, "read", **_read("{{ vars.a ")))) == []
+
+
+def test_an_undo_may_read_what_its_own_task_saved_but_not_what_nothing_saves() -> None:
+    undo = {"action": {"method": "DELETE", "path": "/orders/{{ vars.order_id }}/{{ vars.nope }}"}}
+    scenario = _scenario("S01", _step(0, "create", save={"order_id": "$.id"}, undo=undo))
+
+    assert _variables(scenario) == [("S01", 0, "undo.action.path", "vars.nope")]
