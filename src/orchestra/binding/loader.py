@@ -362,4 +362,5 @@ def merge_bindings(base: Bindings, override: Bindings) -> Bindings:
         flows={**base.flows, **override.flows},
         scenarios=(*base.scenarios, *override.scenarios),
         barriers=(*base.barriers, *override.barriers),
+        cleanup=(*base.cleanup, *override.cleanup),
     )
