@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench constraints swagger-ui clean
+.PHONY: demo test lint typecheck pytest bench constraints swagger-ui screenshot-ui clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Orchestra needs Python 3.11 or newer")'
@@ -32,6 +32,11 @@ pytest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The live suite run page in the README: the example run by a worker on a throwaway PostgreSQL
+# while Debian's Chromium watches the page; the PNG is committed, run this after changing the page.
+screenshot-ui: $(STAMP)
+	$(BIN)/python -m tests.support.live_example docs/images/live-suite-run.png
 
 constraints: $(STAMP)
 	(echo "# Every transitive dependency, pinned. Regenerate with: make constraints"; \

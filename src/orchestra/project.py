@@ -51,6 +51,9 @@ class ProjectFile(_Strict):
     """A data set file (YAML, JSON or CSV) imported under its file name's stem, or the name
     of a data set imported before: every scenario runs once per row."""
     coverage: Coverage = "all-flows"
+    data_values: Literal["solved", "boundary"] = "solved"
+    """The data each scenario gets from its gateway conditions: `solved` (values that take
+    its path) or `boundary` (each scenario also at both sides of each bound on its path)."""
     loop_bound: int | None = Field(default=None, ge=0, le=50)
     """all-paths: how many times a path may go round a loop."""
     max_scenarios: int | None = Field(default=None, ge=1, le=100_000)
@@ -65,10 +68,13 @@ class ProjectFile(_Strict):
     concurrency: int = Field(default=8, ge=1, le=1024)
     """Runs each worker executes at once."""
     on_interrupt: Literal["cancel", "leave"] = "cancel"
+    """What a Ctrl-C does to the suite run: cancel it, or leave it for `orchestra worker`."""
     allow_unbound: bool = False
     """Run even when tasks have no binding (their runs end in ERROR at the first one);
     by default such a suite is refused before anything runs."""
-    """What a Ctrl-C does to the suite run: cancel it, or leave it for `orchestra worker`."""
+    force_rows: bool = False
+    """Run every data row, even one that contradicts a scenario's path; by default that
+    run is SKIPPED, saying which condition the row turns."""
     reports: Reports = Field(default_factory=Reports)
 
 

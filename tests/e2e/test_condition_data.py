@@ -127,3 +127,21 @@ def test_the_conditions_alone_take_the_service_down_every_branch(
         ],
         key=str,
     )
+
+
+def test_boundary_data_runs_each_branch_at_both_sides_of_its_bound(
+    project: dict[str, Path], service: RoutingService, database_url: str
+) -> None:
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+    args = ["--bindings", str(project["bindings"]), "--env", str(project["env"]), "--json"]
+    done = orchestra("test", str(project["model"]), *args, "--data-values", "boundary", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["counts"] == {"PASSED": 5}
+    # 1001 reviews; 1000, the other side of `> 1000`, ships (DE) or exports
+    routes = sorted(order["route"] for order in service.orders.values())
+    assert routes == ["export", "export", "review", "ship", "ship"]
+    shown = json.loads(orchestra("suites", "show", "latest", "--json", env=env).stdout)
+    assert shown["parameters"]["data"] == "boundary"
+    pinned = [s["scenario"] for s in shown["scenarios"] if s["scenario"]["name"].endswith("]")]
+    assert [s["name"].rpartition(" [")[2] for s in pinned] == ["amount = 1000]"] * 2
+    assert sorted(s["data"]["country"] for s in pinned) == ["DE", "other"]

@@ -5,7 +5,9 @@ Authentication: every route but `/health` wants `Authorization: Bearer <token>`,
 constant time, `/openapi.json` and `/metrics` included. `token=None` turns authentication off;
 only `orchestra serve --no-auth` asks for that. The `/docs` page (Swagger UI, served from the
 package) is open, holding no data, and loads the description with a token it asks for
-(`orchestra.api.docs`).
+(`orchestra.api.docs`). The web UI's pages (`/ui/...`, `orchestra.api.web`) send a browser
+without a session to their sign-in page, which takes the token and sets a session cookie; the
+API routes accept that cookie too (`orchestra.api.sessions`).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from orchestra.api.routes import (
     test_runs,
 )
 from orchestra.api.schemas import ErrorPublic
+from orchestra.api.sessions import Sessions
+from orchestra.api.web import install_web
 from orchestra.bpmn import Limits
 from orchestra.config import Settings
 from orchestra.errors import ConfigurationError
@@ -46,9 +50,10 @@ Errors answer `{"error": ..., "message": ..., ...details}` with the status their
 
 
 # without a token: the probe, and the /docs page with its assets (they hold no data; the page
-# asks for the token, then loads /openapi.json with it)
-OPEN_PATHS = frozenset({"/health", "/docs"})
-OPEN_PREFIXES = ("/docs/assets/",)
+# asks for the token, then loads /openapi.json with it); the web pages check their session
+# themselves, sending a browser without one to the sign-in page
+OPEN_PATHS = frozenset({"/health", "/docs", "/"})
+OPEN_PREFIXES = ("/docs/assets/", "/ui/")
 
 
 def create_app(
@@ -90,15 +95,18 @@ def create_app(
         redoc_url=None,
     )
     app.state.stopping = asyncio.Event()  # set by `ApiServer` as it stops: streams end
+    sessions = Sessions(token) if token is not None else None
+    app.state.sessions = sessions  # None: authentication is off (the pages need no sign-in)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=limits.max_bytes + MULTIPART_ROOM)
-    if token is not None:  # added last, so it runs first: no body is read without the token
+    if sessions is not None:  # added last, so it runs first: no body is read without the token
         app.add_middleware(
-            TokenGate, token=token, open_paths=OPEN_PATHS, open_prefixes=OPEN_PREFIXES
+            TokenGate, sessions=sessions, open_paths=OPEN_PATHS, open_prefixes=OPEN_PREFIXES
         )
-    guarded = [Depends(bearer_token(token))] if token is not None else []
+    guarded = [Depends(bearer_token(sessions))] if sessions is not None else []
     app.include_router(health.router)
     for area in (processes, suites, config, suite_runs, test_runs, protocols, metrics):
         app.include_router(area.router, dependencies=guarded)
     install_docs(app, guarded)
+    install_web(app)
     return app

@@ -9,7 +9,6 @@ Environments and data sets come as text: YAML, JSON or CSV, told apart by the co
 from __future__ import annotations
 
 import asyncio
-import hmac
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -22,11 +21,14 @@ from orchestra.api.errors import (
     AuthenticationRefused,
     Carried,
     ContentTooLarge,
+    CrossSiteRefused,
     RequestInvalid,
     UnsupportedMediaType,
     error_response,
 )
+from orchestra.api.sessions import UNSAFE_METHODS, Sessions, cookie_value, same_origin
 from orchestra.binding.yamlsource import Source
+from orchestra.errors import OrchestraError
 
 XML = ("application/xml", "text/xml", "application/bpmn+xml")
 MULTIPART = "multipart/form-data"
@@ -171,21 +173,23 @@ BPMN_BODY: dict[str, object] = {
 
 
 class TokenGate:
-    """Refuse (401) a request without the server's bearer token before a byte of its body is
-    read: a client without the token learns nothing about the size limit, and costs nothing
-    to refuse. The routes check the token again (their OpenAPI security says so); the paths
-    `open_paths` names (`/health`, the docs page) and those under `open_prefixes` (the docs
-    page's assets) need none."""
+    """Refuse (401) a request without the server's bearer token, or a browser's session cookie
+    (`orchestra.api.sessions`), before a byte of its body is read: a client without either
+    learns nothing about the size limit, and costs nothing to refuse. A POST, PUT, PATCH or
+    DELETE the cookie carries from another origin is refused (403). The routes check again
+    (their OpenAPI security says so); the paths `open_paths` names (`/health`, the docs page,
+    `/`) and those under `open_prefixes` (the docs page's assets, the web pages, which send a
+    browser without a session to their sign-in page) need neither."""
 
     def __init__(
         self,
         app: ASGIApp,
-        token: str,
+        sessions: Sessions,
         open_paths: frozenset[str],
         open_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
-        self.expected = token.encode()
+        self.sessions = sessions
         self.open_paths = open_paths
         self.open_prefixes = open_prefixes
 
@@ -198,20 +202,33 @@ class TokenGate:
         ):
             await self.app(scope, receive, send)
             return
-        refusal = self._refusal(Headers(scope=scope).get("authorization", ""))
+        refusal = self._refusal(Headers(scope=scope), scope.get("method", "GET"))
         if refusal is not None:
             await error_response(refusal)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
-    def _refusal(self, authorization: str) -> AuthenticationRefused | None:
+    def _refusal(self, headers: Headers, method: str) -> OrchestraError | None:
+        authorization = headers.get("authorization", "")
+        if not authorization and self.sessions.valid(cookie_value(headers)):
+            return session_refusal(headers, method)
         scheme, _, credentials = authorization.strip().partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
             return AuthenticationRefused(
                 "this route needs `Authorization: Bearer <token>` with the server's token"
             )
-        sent = credentials.strip().encode("utf-8", errors="replace")
         # constant time: how much of a guess matches must not show in the response time
-        if not hmac.compare_digest(sent, self.expected):
+        if not self.sessions.token_matches(credentials):
             return AuthenticationRefused("the bearer token is not the server's token")
         return None
+
+
+def session_refusal(headers: Headers, method: str) -> CrossSiteRefused | None:
+    """For a request the session cookie authenticates: a change (POST, PUT, PATCH, DELETE)
+    from a page of another origin is refused."""
+    if method.upper() in UNSAFE_METHODS and not same_origin(headers):
+        return CrossSiteRefused(
+            f"a {method.upper()} with the session cookie must come from a page of this server"
+            " (its Origin or Referer header names another, or none)"
+        )
+    return None

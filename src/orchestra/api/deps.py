@@ -7,15 +7,15 @@ the server starts); nothing here is built at import time.
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from orchestra.api.bodies import json_only
+from orchestra.api.bodies import json_only, session_refusal
 from orchestra.api.errors import AuthenticationRefused
+from orchestra.api.sessions import COOKIE, Sessions
 from orchestra.bpmn import Limits
 from orchestra.services import references
 from orchestra.store.database import Database
@@ -75,17 +75,24 @@ LimitsDep = Annotated[Limits, Depends(get_limits)]
 JsonOnly = Depends(json_only)  # `dependencies=[JsonOnly]`: a JSON-bodied route refuses others
 
 
-def bearer_token(token: str) -> Callable[[HTTPAuthorizationCredentials | None], Awaitable[None]]:
-    """A dependency refusing any request whose bearer token is not `token`."""
-    expected = token.encode()
+def bearer_token(
+    sessions: Sessions,
+) -> Callable[[Request, HTTPAuthorizationCredentials | None], Awaitable[None]]:
+    """A dependency refusing any request whose bearer token is not the server's, unless a
+    browser's session cookie stands for it (a change it carries from this origin only)."""
 
-    async def require_token(credentials: Credentials) -> None:
+    async def require_token(request: Request, credentials: Credentials) -> None:
         if credentials is None:
+            if sessions.valid(request.cookies.get(COOKIE)):
+                refusal = session_refusal(request.headers, request.method)
+                if refusal is not None:
+                    raise refusal
+                return
             raise AuthenticationRefused(
                 "this route needs `Authorization: Bearer <token>` with the server's token"
             )
         # constant time: how much of a guess matches must not show in the response time
-        if not hmac.compare_digest(credentials.credentials.encode(), expected):
+        if not sessions.token_matches(credentials.credentials):
             raise AuthenticationRefused("the bearer token is not the server's token")
 
     return require_token

@@ -11,6 +11,8 @@ is `orchestra.errors.ValueRefused`, raised by the store, so this module knows no
 
     OrchestraError
     ├── AuthenticationRefused           HTTP 401  no bearer token, or a wrong one
+    ├── CrossSiteRefused                HTTP 403  a change the session cookie carries from
+    │                                             a page of another origin
     └── InputRefused
         ├── ContentTooLarge             HTTP 413  a body above the size limit
         ├── UnsupportedMediaType        HTTP 415  a body in a format the route does not read
@@ -33,6 +35,10 @@ from orchestra.errors import InputRefused, NotFound, OrchestraError
 
 class AuthenticationRefused(OrchestraError):
     http_status = 401
+
+
+class CrossSiteRefused(OrchestraError):
+    http_status = 403
 
 
 class ContentTooLarge(InputRefused):

@@ -20,6 +20,8 @@ from orchestra.domain.records import MAX_NAME_LENGTH, StoredScenario, StoredSuit
 from orchestra.domain.scenario import Coverage
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.reports.model import TestRunReport
+from orchestra.reports.outcomes import run_elements
+from orchestra.reports.text import failure_message
 from orchestra.services.importing import FileImport
 from orchestra.services.running import Progress, SuiteRunPage
 from orchestra.services.watching import TestRunDetail, TestRunPage
@@ -124,6 +126,11 @@ class SuiteCreate(Create):
     bindings: str | None = Field(
         None, max_length=MAX_BINDINGS_CHARS, description="A binding file's YAML text"
     )
+    data_values: Literal["solved", "boundary"] = Field(
+        "solved",
+        description="solved: each scenario's data takes its path; boundary: each scenario"
+        " also at both sides of each bound on its path (docs/data.md)",
+    )
 
 
 class ProcessRef(Public):
@@ -217,6 +224,11 @@ class SuiteRunCreate(Create):
         False,
         description="Run even when tasks have no binding (their runs end in ERROR there); by"
         " default such a suite is refused with 422 naming them",
+    )
+    force_rows: bool = Field(
+        False,
+        description="Run every data row, even one that contradicts a scenario's path; by"
+        " default that run is SKIPPED, its `error` saying which condition the row turns",
     )
 
 
@@ -321,7 +333,28 @@ class TestRunDetailPublic(TestRunReport):
 
     __test__ = False
     suite_run: int
+    failure: str | None = Field(
+        description="Why it did not pass, in one line naming the step and the check or error"
+        " (the reports' summary line); null when it passed or has not ended"
+    )
+    passed_elements: list[str] = Field(
+        description="BPMN elements (nodes and flows) it went through without failing there:"
+        " its share of the counts on the report's diagram"
+    )
+    failed_elements: list[str] = Field(
+        description="BPMN elements it failed at (for a step inside an inlined call, the call"
+        " activities around it too): the diagram shows them red"
+    )
 
     @classmethod
     def of(cls, detail: TestRunDetail) -> TestRunDetailPublic:
-        return cls(suite_run=detail.suite_run_id, **dict(detail.report))
+        report = detail.report
+        passed, failed = run_elements(report)
+        ended = report.status.is_terminal and report.status is not TestRunStatus.PASSED
+        return cls(
+            suite_run=detail.suite_run_id,
+            failure=failure_message(report) if ended else None,
+            passed_elements=passed,
+            failed_elements=failed,
+            **dict(report),
+        )

@@ -41,6 +41,7 @@ from orchestra.binding.redaction import Redactor
 from orchestra.binding.requests import RequestBuilder
 from orchestra.binding.templates import Namespaces, TemplateFailure, Templates
 from orchestra.domain.execution import CheckResult, StepContext, StepOutcome
+from orchestra.domain.merging import deep_merge
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus
 from orchestra.errors import ConfigurationError
@@ -405,7 +406,7 @@ class StepExecutor:
 
 def _data(row: dict[str, Any], compiled: CompiledStep) -> dict[str, Any]:
     """The `data.*` namespace: the scenario's data from its conditions, the data row over it,
-    the branch data of the bindings' flows over both."""
-    if not compiled.given:
-        return {**row, **compiled.data} if compiled.data else row
-    return {**compiled.given, **row, **compiled.data}
+    the branch data of the bindings' flows over both, nested objects merged at every depth."""
+    if compiled.given:
+        row = deep_merge(compiled.given, row)
+    return deep_merge(row, compiled.data) if compiled.data else row

@@ -86,6 +86,12 @@ def _executor_factory() -> ExecutorFactory:
     is_flag=True,
     help="Run even when tasks have no binding (their runs end in ERROR there).",
 )
+@click.option(
+    "--force-rows",
+    is_flag=True,
+    help="Run every data row, even one that contradicts a scenario's path (by default its "
+    "run is SKIPPED, saying which condition the row turns).",
+)
 @on_interrupt_option
 @json_option
 def run(
@@ -98,6 +104,7 @@ def run(
     max_attempts: int,
     wait: bool,
     allow_unbound: bool,
+    force_rows: bool,
     on_interrupt: str,
     as_json: bool,
 ) -> None:
@@ -105,7 +112,8 @@ def run(
     newest such suite); with --wait, execute it here, print one line per failed or errored
     run and exit 1 if it failed (130 if stopped by Ctrl-C or SIGTERM first: the suite run is
     cancelled, or with --on-interrupt leave its runs are released for other workers).
-    A suite whose tasks are not all bound is refused (exit 2) unless --allow-unbound."""
+    A suite whose tasks are not all bound is refused (exit 2) unless --allow-unbound.
+    A data row that contradicts a scenario's path skips that run unless --force-rows."""
     _check_what_to_run(suite, rerun, data_set)
     given = _given("workers", "concurrency", "on_interrupt")
     if given and not wait:
@@ -114,9 +122,8 @@ def run(
             " --concurrency C` processes execute the run"
         )
     execution = _Execution(workers, concurrency, OnInterrupt(on_interrupt)) if wait else None
-    result = asyncio.run(
-        _run(suite, rerun, environment, data_set, max_attempts, execution, as_json, allow_unbound)
-    )
+    starting = _Starting(environment, data_set, max_attempts, allow_unbound, force_rows)
+    result = asyncio.run(_run(suite, rerun, starting, execution, as_json))
     emit(result, as_json=as_json, human=lambda out: _print_run(out, result))
     if result.get("interrupted"):  # as `status --watch` and any command stopped by Ctrl-C
         raise click.exceptions.Exit(INTERRUPTED)
@@ -158,22 +165,27 @@ def _given(*names: str) -> list[str]:
     ]
 
 
-async def _start(
-    db: Database,
-    suite_id: int,
-    environment: str | None,
-    data_set: str | None,
-    max_attempts: int,
-    allow_unbound: bool,
-) -> SuiteRun:
+@dataclass(frozen=True, slots=True)
+class _Starting:
+    """How `run` starts the suite run."""
+
+    environment: str | None
+    data_set: str | None
+    max_attempts: int
+    allow_unbound: bool = False
+    force_rows: bool = False
+
+
+async def _start(db: Database, suite_id: int, starting: _Starting) -> SuiteRun:
     try:
         return await running.start_suite_run(
             db,
             suite_id,
-            environment=environment,
-            data_set=data_set,
-            max_attempts=max_attempts,
-            allow_unbound=allow_unbound,
+            environment=starting.environment,
+            data_set=starting.data_set,
+            max_attempts=starting.max_attempts,
+            allow_unbound=starting.allow_unbound,
+            force_rows=starting.force_rows,
         )
     except UnboundTasks as exc:
         raise exc.advised(
@@ -193,18 +205,16 @@ class _Execution:
 async def _run(
     suite: SuiteRef | None,
     rerun: SuiteRunRef | None,
-    environment: str | None,
-    data_set: str | None,
-    max_attempts: int,
+    starting: _Starting,
     execution: _Execution | None,
     as_json: bool,
-    allow_unbound: bool = False,
 ) -> dict[str, Any]:
     from orchestra.services import references, rerunning  # what the command uses only
 
     settings = Settings.from_env()
     factory = _executor_factory()
     workers = execution.workers if execution else 1
+    environment, max_attempts = starting.environment, starting.max_attempts
     async with open_database(settings, max_size=2 + 3 * workers) as db:
         if rerun is not None:
             original = await references.suite_run_id(db, rerun)
@@ -218,10 +228,7 @@ async def _run(
             suite_run, started = again.suite_run, {"rerun": again.to_json()}
         else:
             assert suite is not None
-            suite_run = await _start(
-                db, await references.suite_id(db, suite), environment, data_set, max_attempts,
-                allow_unbound,
-            )  # fmt: skip
+            suite_run = await _start(db, await references.suite_id(db, suite), starting)
             started = {}
         if execution is None:
             return (await running.progress(db, suite_run.id)).to_json() | started

@@ -32,12 +32,14 @@ TOKEN_VARIABLE = "ORCHESTRA_API_TOKEN"
 )
 @json_option
 def serve(host: str, port: int, no_auth: bool, as_json: bool) -> None:
-    """Serve the REST API until SIGINT or SIGTERM: OpenAPI at /openapi.json, docs at /docs.
+    """Serve the REST API and the web UI until SIGINT or SIGTERM: the UI at /, OpenAPI at
+    /openapi.json, docs at /docs.
 
     Every route but /health wants `Authorization: Bearer $ORCHESTRA_API_TOKEN`, /openapi.json
-    and /metrics (Prometheus) included; the /docs page asks for the token. The API starts
-    suite runs; `orchestra worker` processes execute them. With --json, one JSON document
-    saying where the API listens is printed once it does.
+    and /metrics (Prometheus) included; the /docs page asks for the token, the web UI's
+    sign-in page too (then keeps a session cookie). The API starts suite runs; `orchestra
+    worker` processes execute them. With --json, one JSON document saying where the API
+    listens is printed once it does.
     """
     token = os.environ.get(TOKEN_VARIABLE) or None
     if token is None and not no_auth:
@@ -73,12 +75,15 @@ async def _serve(app: FastAPI, host: str, port: int, *, as_json: bool, auth: boo
             {
                 "url": url,
                 "auth": auth,
+                "ui": f"{url}/ui/suite-runs",
                 "openapi": f"{url}/openapi.json",
                 "docs": f"{url}/docs",
                 "metrics": f"{url}/metrics",
             },
             as_json=as_json,
-            human=lambda out: out.print(f"Orchestra API on {url} (docs: {url}/docs)"),
+            human=lambda out: out.print(
+                f"Orchestra API on {url} (web UI: {url}/ui/suite-runs, docs: {url}/docs)"
+            ),
         )
     await serving
     if server.bind_error is not None:

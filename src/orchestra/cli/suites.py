@@ -55,6 +55,22 @@ if TYPE_CHECKING:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Binding file (YAML) to attach; bindings embedded in the BPMN are always attached.",
 )
+@click.option(
+    "--data",
+    "--data-values",
+    "data_values",
+    type=click.Choice(["solved", "boundary"]),
+    default="solved",
+    show_default=True,
+    help="The data each scenario gets from its gateway conditions: solved (values that take "
+    "its path), or boundary (each scenario also at both sides of each bound on its path).",
+)
+@click.option(
+    "--data-set",
+    metavar="FILE|NAME",
+    help="Warn of each row of this data set (a file, or an imported one's name) that "
+    "contradicts a scenario's path: its run would be SKIPPED.",
+)
 @json_option
 def generate(
     process_ref: str,
@@ -62,19 +78,26 @@ def generate(
     loop_bound: int,
     max_scenarios: int,
     bindings: Path | None,
+    data_values: str,
+    data_set: str | None,
     as_json: bool,
 ) -> None:
     """Generate and store the test suite of an imported process."""
-    result = with_database(
-        lambda db: generating.generate(
+
+    async def run(db: Database) -> dict[str, Any]:
+        rows = None if data_set is None else await generating.data_set_rows(db, data_set)
+        return await generating.generate(
             db,
             process_ref,
             criterion=Criterion(criterion),
             loop_bound=loop_bound,
             max_scenarios=max_scenarios,
             bindings=bindings,
+            data_rows=rows,
+            data_values=data_values,
         )
-    )
+
+    result = with_database(run)
     emit(result, as_json=as_json, human=lambda out: _print_generated(out, result))
 
 
@@ -101,6 +124,18 @@ def _print_generated(out: Console, result: dict[str, Any]) -> None:
     for line in unset_variable_lines(result):
         out.print(f"[yellow]warning:[/] {escape(line)}")
     _print_conditions(out, result.get("conditions") or {})
+    for line in row_conflict_lines(result):
+        out.print(f"[yellow]warning:[/] {escape(line)}")
+
+
+def row_conflict_lines(result: dict[str, Any]) -> list[str]:
+    """One line per data row that contradicts a scenario's path (`generate`, `test`)."""
+    from orchestra.domain.conditions.rows import RowConflict
+
+    return [
+        f"{RowConflict(**item).describe()}: its run is SKIPPED unless --force-rows"
+        for item in result.get("row_conflicts", ())
+    ]
 
 
 def unset_variable_lines(result: dict[str, Any]) -> list[str]:

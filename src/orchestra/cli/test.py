@@ -32,6 +32,12 @@ _COVERAGES = ("all-flows", "all-nodes", "all-paths")
 @click.option("--bindings", type=click.Path(dir_okay=False, path_type=Path), help="Binding file.")
 @click.option("--env", help="An environment file to apply, or the name of one applied before.")
 @click.option("--data", help="A data set file (imported as its file name's stem), or a name.")
+@click.option(
+    "--data-values",
+    type=click.Choice(["solved", "boundary"]),
+    help="solved: each scenario's data takes its path; boundary: each scenario also at both "
+    "sides of each bound on its path [default: solved].",
+)
 @click.option("--process", help="The process to test (BPMN id) when the models hold several.")
 @click.option("--coverage", type=click.Choice(_COVERAGES), help="[default: all-flows]")
 @click.option("--loop-bound", type=click.IntRange(0, 50), help="all-paths: loop bound.")
@@ -62,6 +68,13 @@ _COVERAGES = ("all-flows", "all-nodes", "all-paths")
     is_flag=True,
     default=None,
     help="Run even when tasks have no binding (their runs end in ERROR there).",
+)
+@click.option(
+    "--force-rows",
+    is_flag=True,
+    default=None,
+    help="Run every data row, even one that contradicts a scenario's path (by default its "
+    "run is SKIPPED, saying which condition the row turns).",
 )
 @on_interrupt_option
 @json_option
@@ -122,6 +135,8 @@ def _plan(project: ProjectFile, given: dict[str, Any]) -> TestPlan:
         concurrency=given.get("concurrency", project.concurrency),
         on_interrupt=OnInterrupt(given.get("on_interrupt", project.on_interrupt)),
         allow_unbound=bool(given.get("allow_unbound", project.allow_unbound)),
+        force_rows=bool(given.get("force_rows", project.force_rows)),
+        data_values=given.get("data_values", project.data_values),
         reports=_reports(project, given),
     )
     loop_bound = given.get("loop_bound", project.loop_bound)

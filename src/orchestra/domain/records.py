@@ -28,6 +28,18 @@ class StoredProcess(Frozen):
     imported_at: datetime
 
 
+class ProcessVersion(Frozen):
+    """One stored version of a process, without its graph: what a list of versions shows."""
+
+    id: int
+    key: str
+    version: int
+    name: str | None
+    checksum: str
+    source_name: str | None = None
+    imported_at: datetime
+
+
 class StoredStep(Frozen):
     id: int
     step: ScenarioStep
@@ -57,6 +69,20 @@ class DataSet(Frozen):
     id: int
     name: str
     rows: tuple[dict[str, Any], ...]
+
+
+class DataSetHead(Frozen):
+    """A data set's first rows and how many it has in all."""
+
+    id: int
+    name: str
+    total: int
+    head: tuple[dict[str, Any], ...]
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns of the first rows, in the order they first appear."""
+        return list(dict.fromkeys(key for row in self.head for key in row))
 
 
 class Environment(Frozen):
@@ -109,7 +135,8 @@ class TestRun(Frozen):
     queued_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    error: str | None = None
+    error: str | None = None  # why it ended ERROR, FAILED_STUCK or SKIPPED
+    skipped_by_data: bool = False  # SKIPPED: its data row contradicts its scenario's path
     cleanup_pending: bool = False  # cancelled after it started: its cleanup is still owed
 
 

@@ -31,6 +31,19 @@ from orchestra.domain.process import Frozen
 from orchestra.domain.statuses import StepKind
 
 
+class PathCondition(Frozen):
+    """A condition a scenario's choice at a gateway needs to hold (`holds`) or not to hold:
+    kept with the scenario so a data row can be checked against its path without the model."""
+
+    flow: str
+    condition: str  # as written on the flow
+    language: str | None = None
+    holds: bool = True
+
+    def describe(self) -> str:
+        return self.condition if self.holds else f"not {self.condition}"
+
+
 class Decision(Frozen):
     """A gateway (or event-based / boundary) choice taken on a scenario's path."""
 
@@ -41,12 +54,16 @@ class Decision(Frozen):
     # the values of the variables its conditions read that make this choice (solved jointly
     # with the scenario's other decisions); empty when it has none, and then not serialized
     data: dict[str, Any] = Field(default_factory=dict)
+    # the conditions that choice needs (the taken flows', the siblings' an engine tries before
+    # them, negated); empty when none is read, and then not serialized
+    requires: tuple[PathCondition, ...] = ()
 
     @model_serializer(mode="wrap")
     def _without_empty_data(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
         dumped: dict[str, Any] = handler(self)
-        if not dumped.get("data"):
-            dumped.pop("data", None)
+        for key in ("data", "requires"):
+            if not dumped.get(key):
+                dumped.pop(key, None)
         return dumped
 
 

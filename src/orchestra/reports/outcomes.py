@@ -77,6 +77,12 @@ def reached_elements(run: TestRunReport) -> set[str]:
     return _passed_elements(run) | _failed_elements(run)
 
 
+def run_elements(run: TestRunReport) -> tuple[list[str], list[str]]:
+    """The elements (nodes and flows) the run passed and those it failed at, sorted: its share
+    of the diagram's counts (`element_outcomes` sums them over the runs)."""
+    return sorted(_passed_elements(run)), sorted(_failed_elements(run))
+
+
 def failed_at(run: TestRunReport) -> str | None:
     """The element a failing run failed at, if its steps say which: for a shared barrier, the
     element the run did not reach (`StepReport.at`); for a run given up on (FAILED_STUCK)

@@ -22,7 +22,7 @@ from orchestra.binding.environment import (
 )
 from orchestra.binding.tls import describe
 from orchestra.binding.yamlsource import Source
-from orchestra.domain.records import DataSet
+from orchestra.domain.records import DataSet, DataSetHead
 from orchestra.errors import NotFound, UsageError
 from orchestra.store.database import Database
 
@@ -102,6 +102,17 @@ async def list_data_sets(db: Database) -> list[dict[str, Any]]:
     async with db.transaction() as uow:
         found = await uow.config.data_sets()
     return [_data_set_summary(stored) for stored in found]
+
+
+async def data_set_names(db: Database) -> list[str]:
+    async with db.transaction() as uow:
+        return await uow.config.data_set_names()
+
+
+async def data_set_heads(db: Database, head: int) -> list[DataSetHead]:
+    """Every data set with its first `head` rows only (the others stay in PostgreSQL)."""
+    async with db.transaction() as uow:
+        return await uow.config.data_set_heads(head)
 
 
 async def list_environments(db: Database) -> list[dict[str, Any]]:

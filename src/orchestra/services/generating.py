@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from orchestra.domain.generation import (
 from orchestra.domain.process import ProcessGraph
 from orchestra.domain.records import StoredProcess, StoredSuite
 from orchestra.domain.scenario import GeneratedSuite, TestScenario
-from orchestra.errors import NotFound, UsageError
+from orchestra.errors import NotFound, OrchestraError, UsageError
 from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
 
@@ -29,6 +30,11 @@ if TYPE_CHECKING:  # bindings (templates, checks, YAML) are loaded to generate, 
     from orchestra.binding.model import Bindings
     from orchestra.binding.yamlsource import Source
     from orchestra.domain.conditions.scenarios import DataReport
+
+
+SOLVED = "solved"  # each scenario's data: the friendliest values that take its path
+BOUNDARY = "boundary"  # and each scenario again at both sides of each bound on its path
+DATA_VALUES = (SOLVED, BOUNDARY)
 
 
 def parse_process_ref(ref: str) -> tuple[str, int | None]:
@@ -50,12 +56,19 @@ async def generate(
     max_scenarios: int = DEFAULT_MAX_SCENARIOS,
     bindings: str | Path | Source | None = None,
     reuse: bool = False,
+    data_rows: Sequence[Mapping[str, Any]] | None = None,
+    data_values: str = SOLVED,
 ) -> dict[str, Any]:
     """Generate the suite of a stored process version, attach its bindings (those embedded in
     the BPMN, the called processes' included, then the `bindings` file's or text's), store it,
     and summarize it. With `reuse`, a suite stored with the same fingerprint (same process
     version, called versions, bindings, criterion and parameters) is summarized instead of
-    adding an identical one (`"reused": true`)."""
+    adding an identical one (`"reused": true`). With `data_rows`, `row_conflicts` lists each
+    row that contradicts a scenario's path (its run would be SKIPPED). `data_values`
+    BOUNDARY follows each scenario with its boundary variants (docs/data.md)."""
+    if data_values not in DATA_VALUES:
+        raise UsageError(f"data values are {' or '.join(DATA_VALUES)}, not {data_values!r}")
+    boundary = data_values == BOUNDARY
     from orchestra.binding.attach import attach_bindings
 
     key, version = parse_process_ref(process_ref)
@@ -66,14 +79,16 @@ async def generate(
         stored_calls = await _called_processes(uow, process.graph)
     called = {key: stored.graph for key, stored in stored_calls.items()}
     bound = await asyncio.to_thread(_bindings, process.graph, called, bindings)
-    fingerprint = suite_fingerprint(
-        process, stored_calls, bound, criterion, {"loop_bound": loop_bound, "max": max_scenarios}
-    )
+    parameters: dict[str, Any] = {"loop_bound": loop_bound, "max": max_scenarios}
+    if boundary:  # only then: the suites generated before keep their fingerprints
+        parameters["data"] = BOUNDARY
+    fingerprint = suite_fingerprint(process, stored_calls, bound, criterion, parameters)
     if reuse:
         async with db.transaction() as uow:
             existing = await uow.suites.by_fingerprint(fingerprint)
         if existing is not None:
-            return stored_summary(existing)
+            scenarios = [stored.scenario for stored in existing.scenarios]
+            return {**stored_summary(existing), **_row_conflicts(scenarios, data_rows)}
     generated = await asyncio.to_thread(
         generate_suite,
         process.graph,
@@ -85,22 +100,85 @@ async def generate(
         called=called,
     )
     generated = _with_called_versions(generated, stored_calls)
-    generated, report = await asyncio.to_thread(_with_data, generated, process.graph, called)
+    generated, report = await asyncio.to_thread(
+        _with_data, generated, process.graph, called, boundary
+    )
     suite, unbound = attach_bindings(generated, bound)
     async with db.transaction() as uow:
         suite_id = await uow.suites.add(process.id, suite, unbound=unbound, fingerprint=fingerprint)
-    return {**summary(suite_id, suite, unbound), "conditions": report.to_json()}
+    return {
+        **summary(suite_id, suite, unbound),
+        "conditions": report.to_json(),
+        **_row_conflicts(suite.scenarios, data_rows),
+    }
+
+
+def _row_conflicts(
+    scenarios: Sequence[TestScenario], rows: Sequence[Mapping[str, Any]] | None
+) -> dict[str, Any]:
+    """`row_conflicts`: the data rows that contradict a scenario's path, when rows are given."""
+    if rows is None:
+        return {}
+    from orchestra.services.running import row_conflicts
+
+    return {"row_conflicts": [c.to_json() for c in row_conflicts(scenarios, rows)]}
+
+
+async def data_set_rows(db: Database, data_set: str) -> tuple[dict[str, Any], ...]:
+    """The rows of a data set file (read, not imported), or of an imported data set."""
+    path = Path(data_set)
+    if await asyncio.to_thread(path.is_file):
+        from orchestra.binding.datasets import load_dataset
+
+        return tuple(await asyncio.to_thread(load_dataset, path))
+    async with db.transaction() as uow:
+        found = await uow.config.data_set(data_set)
+    if found is None:
+        raise NotFound("data set", data_set)
+    return found.rows
 
 
 def _with_data(
-    suite: GeneratedSuite, graph: ProcessGraph, called: dict[str, ProcessGraph]
+    suite: GeneratedSuite, graph: ProcessGraph, called: dict[str, ProcessGraph], boundary: bool
 ) -> tuple[GeneratedSuite, DataReport]:
     """Each scenario's data from the gateway conditions on its path (z3 loads only when a
-    condition is read)."""
+    condition is read); with `boundary`, its boundary variants after it."""
     from orchestra.domain.conditions.suites import derive_data
 
     working, _ = inline_calls(graph, called)
-    return derive_data(suite, graph, working)
+    if boundary:
+        suite = suite.model_copy(update={"parameters": {**suite.parameters, "data": BOUNDARY}})
+
+    def every() -> tuple[TestScenario, ...] | None:
+        return _every_path(suite, graph, called)
+
+    return derive_data(suite, graph, working, every, boundary=boundary)
+
+
+# The most paths all-flows and all-nodes plan around infeasible scenarios with. Enumerating
+# up to the cap costs little (0.1-0.6 s to give up on 1,000-node models) where a cap of
+# 300-1,000 took 10-15 s on the same models, which multiply parallel branches' paths.
+ALTERNATIVE_PATHS = 200
+
+
+def _every_path(
+    suite: GeneratedSuite, graph: ProcessGraph, called: dict[str, ProcessGraph]
+) -> tuple[TestScenario, ...] | None:
+    """The all-paths scenarios that all-flows and all-nodes plan around infeasible ones
+    with; None when there are too many or the model is not block-structured."""
+    try:
+        every = generate_suite(
+            graph,
+            process_key=suite.process_key,
+            process_version=suite.process_version,
+            criterion=Criterion.ALL_PATHS,
+            loop_bound=int(suite.parameters.get("loop_bound", DEFAULT_LOOP_BOUND)),
+            max_scenarios=ALTERNATIVE_PATHS,
+            called=called,
+        )
+    except OrchestraError:  # GenerationLimit, InputRefused (not block-structured)
+        return None
+    return every.scenarios
 
 
 def suite_fingerprint(

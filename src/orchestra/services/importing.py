@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestra.domain.process import ImportedModel, Problem, ProblemSeverity, ProcessGraph
-from orchestra.domain.records import StoredProcess
+from orchestra.domain.records import ProcessVersion, StoredProcess
 from orchestra.domain.timestamps import rfc3339
 from orchestra.errors import BpmnRefused, NotFound
 from orchestra.store.repositories import UnitOfWork
@@ -155,6 +155,14 @@ async def show_process(uow: UnitOfWork, key: str, version: int | None = None) ->
     if stored is None:
         raise NotFound("process", key if version is None else f"{key}@{version}")
     return stored
+
+
+async def process_versions(uow: UnitOfWork, key: str) -> list[ProcessVersion]:
+    """Every version of process `key`, newest first."""
+    versions = await uow.processes.versions(key)
+    if not versions:
+        raise NotFound("process", key)
+    return versions
 
 
 def summary(stored: StoredProcess) -> dict[str, Any]:

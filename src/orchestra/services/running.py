@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from orchestra.domain.records import StoredSuite, SuiteRun
+from orchestra.domain.conditions.rows import RowChecker, RowConflict
+from orchestra.domain.records import DataSet, StoredSuite, SuiteRun
+from orchestra.domain.scenario import TestScenario
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.domain.timestamps import rfc3339, rfc3339_or_none
 from orchestra.domain.unbound import unbound_tasks
@@ -31,10 +33,12 @@ async def start_suite_run(
     max_attempts: int = 3,
     selection: RunSelection | None = None,
     allow_unbound: bool = False,
+    force_rows: bool = False,
 ) -> SuiteRun:
     """Create a SuiteRun and its TestRuns (those `selection` keeps: all by default); refuses
     a cyclic dependsOn, naming the cycle, and runs reaching tasks without a binding unless
-    `allow_unbound` (UnboundTasks, naming them)."""
+    `allow_unbound` (UnboundTasks, naming them). A run whose data row contradicts its
+    scenario's path is created SKIPPED, saying why, unless `force_rows`."""
     if max_attempts < 1:
         raise UsageError("--max-attempts must be at least 1")
     async with db.transaction() as uow:
@@ -55,13 +59,46 @@ async def start_suite_run(
                 raise NotFound("data set", data_set)
             if not rows.rows:
                 raise UsageError(f"data set {data_set!r} has no rows")
+        skips = None if rows is None or force_rows else data_skips(suite, rows, selection)
         return await uow.runs.create(
             suite,
             environment_id=env.id if env else None,
             data_set=rows,
             max_attempts=max_attempts,
             selection=selection,
+            data_skips=skips,
         )
+
+
+def data_skips(
+    suite: StoredSuite, data_set: DataSet, selection: RunSelection | None = None
+) -> dict[tuple[str, int], str]:
+    """(scenario, row) -> why, for each data row that contradicts a scenario's path."""
+    scenarios = [stored.scenario for stored in suite.scenarios]
+    return {
+        (conflict.scenario, conflict.row): conflict.describe()
+        for conflict in row_conflicts(scenarios, data_set.rows, selection)
+    }
+
+
+def row_conflicts(
+    scenarios: Sequence[TestScenario],
+    rows: Sequence[Mapping[str, Any]],
+    selection: RunSelection | None = None,
+) -> list[RowConflict]:
+    """Each (scenario, row) pair, of those `selection` keeps, whose row contradicts the
+    scenario's path."""
+    checker = RowChecker()
+    indexes = (selection or RunSelection()).row_indexes or range(len(rows))
+    found = []
+    for scenario in scenarios:
+        if selection is not None and not selection.keeps(scenario.name):
+            continue
+        for index in indexes:
+            conflict = checker.conflict(scenario, index, rows[index])
+            if conflict is not None:
+                found.append(conflict)
+    return found
 
 
 def refuse_unbound(suite: StoredSuite, selection: RunSelection | None = None) -> None:
@@ -166,13 +203,15 @@ async def list_suite_runs(
     statuses: Sequence[SuiteRunStatus] = (),
     before: int | None = None,
     limit: int = DEFAULT_PAGE,
+    process: str | None = None,
 ) -> SuiteRunPage:
-    """A page of suite runs, newest first: of one suite, in some statuses, below an id."""
+    """A page of suite runs, newest first: of one suite, in some statuses, of a process's
+    suites (its key), below an id."""
     if not 1 <= limit <= MAX_PAGE:
         raise UsageError(f"a page holds 1 to {MAX_PAGE} suite runs, not {limit}")
     async with db.transaction() as uow:
         found = await uow.runs.page(
-            suite_id=suite_id, statuses=statuses, before=before, limit=limit + 1
+            suite_id=suite_id, statuses=statuses, before=before, limit=limit + 1, process=process
         )
     page = [Progress(run, counts, sum(counts.values())) for run, counts in found[:limit]]
     next_before = page[-1].suite_run.id if len(found) > limit else None

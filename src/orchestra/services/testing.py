@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestra.binding.variables import UnsetRead
+from orchestra.domain.conditions.rows import RowConflict
 from orchestra.domain.dependencies import with_dependencies
 from orchestra.domain.generation import (
     DEFAULT_LOOP_BOUND,
@@ -57,6 +58,8 @@ class TestPlan:
     concurrency: int = 8
     on_interrupt: OnInterrupt = OnInterrupt.CANCEL
     allow_unbound: bool = False  # run even when tasks have no binding (else UnboundTasks)
+    force_rows: bool = False  # run data rows that contradict a scenario's path (else SKIPPED)
+    data_values: str = "solved"  # or "boundary": scenarios at both sides of each bound
     reports: dict[str, Path] = field(default_factory=dict)  # format (junit, json, html) -> file
 
 
@@ -86,6 +89,7 @@ class TestResult:
             "coverage": self.suite["coverage"],
             "unbound": self.suite["unbound"],
             "unset_variables": self.suite["unset_variables"],
+            "row_conflicts": self.suite.get("row_conflicts", []),
             "reports": self.reports,
             "seconds": round(self.seconds, 3),
         }
@@ -105,7 +109,7 @@ async def run_test(
     process = await _import_models(db, plan, say)
     environment = await _environment(db, plan.env, say)
     data_set = await _data_set(db, plan.data, say)
-    suite = await _suite(db, process, plan, say)
+    suite = await _suite(db, process, plan, data_set, say)
     stored = await generating.show(db, int(suite["suite"]))
     selection, scenarios = await _selection(db, stored, plan, data_set)
     await _check_environment(db, environment, executor_factory)
@@ -116,6 +120,7 @@ async def run_test(
         data_set=data_set,
         selection=selection,
         allow_unbound=plan.allow_unbound,
+        force_rows=plan.force_rows,
     )
     say(f"suite run {suite_run.id}: {plan.workers} workers x {plan.concurrency} runs each")
     execution = await executing.execute(
@@ -222,7 +227,10 @@ async def _data_set(db: Database, data: str | None, say: Say) -> str | None:
     return data
 
 
-async def _suite(db: Database, process: StoredProcess, plan: TestPlan, say: Say) -> dict[str, Any]:
+async def _suite(
+    db: Database, process: StoredProcess, plan: TestPlan, data_set: str | None, say: Say
+) -> dict[str, Any]:
+    rows = None if data_set is None else await generating.data_set_rows(db, data_set)
     summary = await generating.generate(
         db,
         f"{process.key}@{process.version}",
@@ -231,6 +239,8 @@ async def _suite(db: Database, process: StoredProcess, plan: TestPlan, say: Say)
         max_scenarios=plan.max_scenarios,
         bindings=plan.bindings,
         reuse=True,
+        data_rows=rows,
+        data_values=plan.data_values,
     )
     how = "reused" if summary["reused"] else "generated"
     say(f"suite {summary['suite']} {how}: {summary['scenarios']} scenarios ({plan.criterion})")
@@ -238,6 +248,9 @@ async def _suite(db: Database, process: StoredProcess, plan: TestPlan, say: Say)
         say(f"warning: no binding for {', '.join(summary['unbound'])}")
     for read in summary["unset_variables"]:
         say(f"warning: {UnsetRead(**read).describe()}")
+    unless = "" if plan.force_rows else ": its run is SKIPPED unless --force-rows"
+    for conflict in summary.get("row_conflicts", ()):
+        say(f"warning: {RowConflict(**conflict).describe()}{unless}")
     return summary
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestra.domain.statuses import TestRunStatus
+from orchestra.domain.timestamps import rfc3339_or_none
 from orchestra.errors import NotFound, UsageError
 from orchestra.reports.assemble import run_report
 from orchestra.reports.model import TestRunReport
@@ -160,6 +161,8 @@ def _run_event(
         "status": state.status.value,
         "previous": previous.value if previous is not None else None,
         "error": state.error,
+        "started_at": rfc3339_or_none(state.started_at),
+        "finished_at": rfc3339_or_none(state.finished_at),
     }
 
 

@@ -13,7 +13,9 @@ from psycopg.types.json import Jsonb
 from orchestra.domain.process import Problem, ProcessGraph
 from orchestra.domain.records import (
     DataSet,
+    DataSetHead,
     Environment,
+    ProcessVersion,
     StoredProcess,
     StoredScenario,
     StoredStep,
@@ -81,6 +83,11 @@ class ProcessRepository(Repository):
 
     async def list_latest(self) -> list[StoredProcess]:
         return [_process(row) for row in await self._all("list_latest")]
+
+    async def versions(self, key: str) -> list[ProcessVersion]:
+        """Every version of process `key`, newest first (none: no such process)."""
+        rows = await self._all("list_versions", key=key)
+        return [ProcessVersion.model_validate(row) for row in rows]
 
     async def source(self, process_id: int) -> str | None:
         row = await self._one("get_source", id=process_id)
@@ -247,6 +254,14 @@ class ConfigRepository(Repository):
 
     async def data_sets(self) -> list[DataSet]:
         return [DataSet.model_validate(row) for row in await self._all("list_data_sets")]
+
+    async def data_set_names(self) -> list[str]:
+        return [str(row["name"]) for row in await self._all("list_data_set_names")]
+
+    async def data_set_heads(self, head: int) -> list[DataSetHead]:
+        """Every data set with its first `head` rows (at least 1) and its number of rows."""
+        rows = await self._all("list_data_set_heads", head=max(head, 1))
+        return [DataSetHead.model_validate(row) for row in rows]
 
     async def upsert_environment(
         self, name: str, configuration: dict[str, Any], secret_refs: Sequence[str]

@@ -143,6 +143,12 @@ class RunSelection:
         return list(self.row_indexes)
 
 
+def _created_status(key: RunKey, waiting: set[RunKey], error: str | None) -> TestRunStatus:
+    if error is not None:
+        return TestRunStatus.SKIPPED
+    return TestRunStatus.PENDING if key in waiting else TestRunStatus.QUEUED
+
+
 class RunRepository(Repository):
     async def create(
         self,
@@ -152,9 +158,11 @@ class RunRepository(Repository):
         data_set: DataSet | None,
         max_attempts: int = 3,
         selection: RunSelection | None = None,
+        data_skips: Mapping[tuple[str, int], str] | None = None,
     ) -> SuiteRun:
         """A SuiteRun with one TestRun per scenario, data row and repeat (of those `selection`
-        keeps), PENDING behind their deps."""
+        keeps), PENDING behind their deps; those `data_skips` names ((scenario, row) -> why)
+        are SKIPPED for their data row."""
         selection = selection or RunSelection()
         rows = selection.rows(data_set)
         keys = [
@@ -171,6 +179,7 @@ class RunRepository(Repository):
             environment_id=environment_id,
             data_set_id=data_set.id if data_set else None,
             max_attempts=max_attempts,
+            data_skips=data_skips,
         )
 
     async def create_runs(
@@ -183,11 +192,14 @@ class RunRepository(Repository):
         data_set_id: int | None,
         max_attempts: int = 3,
         summary: Mapping[str, Any] | None = None,
+        data_skips: Mapping[tuple[str, int], str] | None = None,
     ) -> SuiteRun:
         """A SuiteRun with the TestRuns `keys` (a scenario for a row, whose values are
         `data_rows[row]`, in a repeat), PENDING behind those of their deps among them;
         `summary` is added to the suite run's (and `repeat`, the number of repeats, when the
-        keys have more than one: its runs then keep their exports apart per repeat)."""
+        keys have more than one: its runs then keep their exports apart per repeat). A run
+        `data_skips` names by (scenario, row) is SKIPPED at once, with the reason given, and
+        those waiting on it are skipped in turn."""
         scenarios = [s.scenario for s in suite.scenarios]
         rows = sorted({key.row for key in keys}, key=lambda row: -1 if row is None else row)
         repeats = 1 + max((key.repeat for key in keys), default=0)
@@ -198,6 +210,8 @@ class RunRepository(Repository):
             if d.run in chosen and d.depends_on in chosen
         ]
         waiting = {dep.run for dep in dependencies}
+        skips = data_skips or {}
+        errors = [None if key.row is None else skips.get((key.scenario, key.row)) for key in keys]
         total = len(keys)
         extra = {**(summary or {}), **({"repeat": repeats} if repeats > 1 else {})}
         suite_run_row = await self._one(
@@ -206,7 +220,7 @@ class RunRepository(Repository):
             environment_id=environment_id,
             data_set_id=data_set_id,
             summary=Jsonb({"total": total, "has_dependencies": bool(dependencies), **extra}),
-            unfinished=total,
+            unfinished=total - sum(error is not None for error in errors),
         )
         assert suite_run_row is not None
         ids_by_name = {stored.scenario.name: stored.id for stored in suite.scenarios}
@@ -217,9 +231,10 @@ class RunRepository(Repository):
             row_indexes=[key.row for key in keys],
             repeat_indexes=[key.repeat for key in keys],
             statuses=[
-                (TestRunStatus.PENDING if key in waiting else TestRunStatus.QUEUED).value
-                for key in keys
+                _created_status(key, waiting, error).value
+                for key, error in zip(keys, errors, strict=True)
             ],
+            errors=errors,
             data_rows=Jsonb(list(data_rows)),
             max_attempts=max_attempts,
         )
@@ -240,6 +255,9 @@ class RunRepository(Repository):
             ]
             async with self.conn.cursor() as cursor:
                 await cursor.executemany(sql("insert_dependency"), params)
+        if any(error is not None for error in errors):
+            await self.schedule(suite_run_row["id"])  # skips those waiting; may close it
+            suite_run_row = await self._one("get_suite_run", id=suite_run_row["id"])
         await self.notify()
         return SuiteRun.model_validate(suite_run_row)
 
@@ -282,12 +300,15 @@ class RunRepository(Repository):
         statuses: Sequence[SuiteRunStatus] = (),
         before: int | None = None,
         limit: int = 50,
+        process: str | None = None,
     ) -> list[tuple[SuiteRun, dict[TestRunStatus, int]]]:
         """Up to `limit` suite runs, newest first, with their test runs counted by status:
-        of suite `suite_id`, in one of `statuses`, with ids below `before` (each when given)."""
+        of suite `suite_id`, in one of `statuses`, of a suite of process key `process`, with
+        ids below `before` (each when given)."""
         rows = await self._filtered(
             "list_suite_runs",
             suite_id=suite_id,
+            process=process,
             statuses=[status.value for status in statuses] or None,
             before=before,
             limit=limit,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from orchestra.domain.records import TestRun
 from orchestra.domain.statuses import TestRunStatus
@@ -20,6 +21,8 @@ class RunState:
     scenario: str
     data_row_index: int | None
     error: str | None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,8 @@ class WatchRepository(Repository):
                 scenario=str(row["scenario"]),
                 data_row_index=row["data_row_index"],
                 error=row["error"],
+                started_at=row["started_at"],
+                finished_at=row["finished_at"],
             )
             for row in rows
         ]

@@ -72,6 +72,16 @@ async def test_runs_are_filtered_by_one_or_several_statuses(api: Client, db: Dat
     assert ids(passed) == []
 
 
+async def test_runs_are_filtered_by_the_process_of_their_suite(api: Client, db: Database) -> None:
+    _, runs = await start_runs(db, 2)  # suites of process "p"
+
+    of_p = (await api.get("/suite-runs?process=p")).json()
+    of_other = (await api.get("/suite-runs?process=order_fulfilment")).json()
+
+    assert ids(of_p) == runs[::-1]
+    assert ids(of_other) == []
+
+
 async def test_the_next_page_keeps_every_status_asked_for(api: Client, db: Database) -> None:
     _, runs = await start_runs(db, 3)
     await api.post(f"/suite-runs/{runs[0]}/cancel")
@@ -110,7 +120,13 @@ async def test_the_listing_is_described_in_openapi(api: Client) -> None:
     spec = (await api.get("/openapi.json")).json()
 
     operation = spec["paths"]["/suite-runs"]["get"]
-    assert {p["name"] for p in operation["parameters"]} == {"suite", "status", "before", "limit"}
+    assert {p["name"] for p in operation["parameters"]} == {
+        "suite",
+        "status",
+        "before",
+        "limit",
+        "process",
+    }
     schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert schema["$ref"].endswith("/SuiteRunPagePublic")
 

@@ -95,6 +95,27 @@ async def test_a_test_run_shows_its_steps_with_each_checks_expected_and_actual(
     assert SUT_TOKEN not in json.dumps(detail)  # secrets masked as in the reports
 
 
+async def test_a_test_run_says_why_it_failed_and_which_elements_it_passed_and_failed_at(
+    api: Client, db: Database
+) -> None:
+    run = await run_example(api, db)
+    runs = (await api.get(f"/suite-runs/{run}/test-runs")).json()["test_runs"]
+    failed = next(r["id"] for r in runs if r["status"] == "FAILED")
+    passed = next(r["id"] for r in runs if r["status"] == "PASSED")
+
+    red = (await api.get(f"/test-runs/{failed}")).json()
+    green = (await api.get(f"/test-runs/{passed}")).json()
+
+    assert red["failed_elements"] == [EXPECTED["failed_at"]]
+    assert EXPECTED["failed_at"] not in red["passed_elements"]
+    assert "StartEvent_OrderReceived" in red["passed_elements"]
+    assert red["failure"].startswith("#")  # the step, then the check or the error
+    assert EXPECTED["failed_at"] in red["failure"]
+    assert green["failed_elements"] == []
+    assert sorted(green["passed_elements"]) == sorted(green["path"])
+    assert green["failure"] is None
+
+
 async def test_unknown_test_runs_and_suite_runs_are_404(api: Client) -> None:
     assert (await api.get("/test-runs/999")).json()["message"] == "no test run 999"
     assert (await api.get("/suite-runs/999/test-runs")).status == 404
@@ -152,6 +173,8 @@ async def test_the_event_stream_tells_each_status_change_live_until_the_run_ends
     ends = {d["test_run"]: d["status"] for n, d in events if n == "test-run"}
     assert sorted(ends.values()) == ["FAILED"] * 2 + ["PASSED"] * 4
     assert all(d["suite_run"] == run for n, d in events if n == "test-run")
+    ended = [d for n, d in events if n == "test-run" and d["status"] in {"PASSED", "FAILED"}]
+    assert all(d["started_at"] < d["finished_at"] for d in ended)  # RFC 3339, both UTC
 
 
 async def test_a_stream_opened_on_an_ended_suite_run_sends_end_at_once(

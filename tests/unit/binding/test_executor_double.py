@@ -124,3 +124,22 @@ async def test_the_data_row_goes_over_the_scenarios_condition_data_and_flow_data
     outcome = await executor.execute(solved, StepContext(run=run, data={"amount": 5}))
 
     assert outcome.saved["seen"] == {"amount": 5, "country": "DE", "branch": "flow"}
+
+
+async def test_nested_objects_of_the_data_row_merge_into_the_condition_data_at_every_depth() -> (
+    None
+):
+    env = EnvironmentSpec.model_validate({"name": "e", "services": {"s": {"base_url": "http://x"}}})
+    executor = StepExecutor(env, {}, protocols={"http": ScriptedProtocol(lambda r: ok({}))})
+    binding = StepBinding.model_validate({"action": {"path": "/"}, "save": {"seen": "{{ data }}"}})
+    spec = spec_from_binding(binding, Defaults(), {"order": {"channel": "web"}}).to_json()
+    spec["given"] = {"order": {"total": 11, "customer": {"tier": "gold", "age": 18}}}
+    solved = ScenarioStep(position=1, kind=StepKind.ACTION, element_id="T", spec=spec)
+    run = RunIdentity(suite_run_id=1, test_run_id=2, scenario="s", attempt=1)
+    row = {"order": {"customer": {"age": 40}}}
+
+    outcome = await executor.execute(solved, StepContext(run=run, data=row))
+
+    assert outcome.saved["seen"] == {
+        "order": {"total": 11, "customer": {"tier": "gold", "age": 40}, "channel": "web"}
+    }

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+
 from orchestra.domain.conditions.suites import derive_data
 from orchestra.domain.generation import Criterion, generate_suite
 from orchestra.domain.process import ProcessGraph
-from orchestra.domain.scenario import GeneratedSuite
+from orchestra.domain.scenario import GeneratedSuite, TestScenario
 from tests.unit.bpmn.documents import only_process, process
 
 ROUTING = """
@@ -133,3 +137,55 @@ def test_a_gateway_passed_with_different_choices_is_left_out_and_reported() -> N
     assert [s.data for s in looping] == [{}]
     assert [s.data for s in straight] == [{"attempts": 3}]
     assert report.infeasible == []
+
+
+def every_path(graph: ProcessGraph) -> Callable[[], tuple[TestScenario, ...]]:
+    return lambda: suite_of(graph, Criterion.ALL_PATHS).scenarios
+
+
+@pytest.mark.parametrize("criterion", [Criterion.ALL_FLOWS, Criterion.ALL_NODES])
+def test_all_flows_and_all_nodes_plan_around_an_infeasible_combination(
+    criterion: Criterion,
+) -> None:
+    graph = only_process(process(DEAD_BRANCH))
+    generated = suite_of(graph, criterion)
+    suite, report = derive_data(generated, graph, graph, every_path(graph))
+    assert report.dropped  # the generator paired Big with Tiny: the amount cannot be both
+    assert all(not ({"Big", "Tiny"} <= set(s.path)) for s in suite.scenarios)
+    assert all(s.data for s in suite.scenarios)
+    assert suite.coverage.uncovered == generated.coverage.uncovered
+    assert len(suite.scenarios) == 2  # Big then Other, Rest then Tiny
+    if criterion is Criterion.ALL_FLOWS:
+        assert suite.coverage.flows_covered == suite.coverage.flows_total
+    assert suite.coverage.nodes_covered == suite.coverage.nodes_total
+    assert [s.position for s in suite.scenarios] == list(range(1, len(suite.scenarios) + 1))
+
+
+def test_all_flows_reports_a_flow_no_satisfiable_path_reaches_as_a_dead_branch() -> None:
+    dead = DEAD_BRANCH.replace("${amount &lt;= 1000}", "${amount &gt; 2000}")
+    graph = only_process(process(dead))
+    suite, report = derive_data(
+        suite_of(graph, Criterion.ALL_FLOWS), graph, graph, every_path(graph)
+    )
+    reasons = {item["element"]: item["reason"] for item in suite.coverage.uncovered}
+    # an engine tries Big first: every amount over 2000 takes it, Rest is never taken, and
+    # after Big an amount under 500 cannot follow
+    assert set(reasons) == {"Rest", "B", "F3", "Tiny", "C", "F5"}
+    assert reasons["Rest"] == (
+        "infeasible: not ${amount > 1000} (Big) and ${amount > 2000} (Rest) cannot all hold"
+    )
+    assert reasons["Tiny"] == (
+        "infeasible: ${amount > 1000} (Big) and ${amount < 500} (Tiny) cannot all hold"
+    )
+    assert [s.data for s in suite.scenarios] == [{"amount": 1001}]
+    assert report.dropped  # the infeasible scenarios generated are reported, and replaced
+
+
+def test_without_the_paths_to_plan_with_an_infeasible_scenario_is_kept_without_data() -> None:
+    graph = only_process(process(DEAD_BRANCH))
+    generated = suite_of(graph, Criterion.ALL_FLOWS)
+    suite, report = derive_data(generated, graph, graph, lambda: None)
+    assert len(suite.scenarios) == len(generated.scenarios)
+    assert report.dropped == []
+    infeasible = {c.scenario for c in report.infeasible}
+    assert all(not s.data for s in suite.scenarios if s.name in infeasible)

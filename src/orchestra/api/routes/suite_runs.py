@@ -43,6 +43,7 @@ async def start_suite_run(body: SuiteRunCreate, db: DbDep, response: Response) -
             data_set=body.data_set,
             max_attempts=body.max_attempts,
             allow_unbound=body.allow_unbound,
+            force_rows=body.force_rows,
         )
     except UnboundTasks as exc:
         raise exc.advised("bind them, or set `allow_unbound: true` to run anyway") from None
@@ -64,11 +65,20 @@ async def list_suite_runs(
         int | None, Query(ge=1, description="Only runs with a smaller id: the next page's cursor")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=running.MAX_PAGE)] = running.DEFAULT_PAGE,
+    process: Annotated[
+        str | None,
+        Query(max_length=500, description="Only the runs of a suite of this process (its key)"),
+    ] = None,
 ) -> SuiteRunPagePublic:
     """Suite runs, newest first, each summarised as `GET /suite-runs/{id}` does; a page holds
     `limit` of them, and `next` (also a `Link: rel="next"` header) asks for the following one."""
     page = await running.list_suite_runs(
-        db, suite_id=suite, statuses=status_in or (), before=before, limit=limit
+        db,
+        suite_id=suite,
+        statuses=status_in or (),
+        before=before,
+        limit=limit,
+        process=process,
     )
     next_url = None
     if page.next_before is not None:

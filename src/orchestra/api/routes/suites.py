@@ -24,6 +24,7 @@ async def generate_suite(body: SuiteCreate, db: DbDep) -> SuiteGenerated:
         loop_bound=body.loop_bound,
         max_scenarios=body.max_scenarios,
         bindings=bindings,
+        data_values=body.data_values,
     )
     return SuiteGenerated.model_validate(summary)
 

@@ -23,12 +23,13 @@ router = APIRouter(tags=["test runs"])
 EVENTS_DESCRIPTION = """Server-Sent Events (`text/event-stream`), each `data` one JSON object:
 `progress` first (the suite run's summary, as `GET /suite-runs/{suite_run}` answers), then a
 `test-run` each time a test run's status changes (`test_run`, `scenario`, `data_row_index`,
-`status`, `previous`, `error`) followed by a `progress`, a `progress` every 15 s when nothing
-changes, and `end` (the summary as it ended, or `{"deleted": true}`) before the stream closes.
-A stream opened on an ended suite run sends `end` at once; a server stopping ends its streams
-without `end` (an EventSource reconnects). Changes are seen within a fraction of a second:
-PostgreSQL notifications wake the stream, a poll each second stands behind them. To list the
-runs and follow them without missing a change, open the stream first, then read the test runs."""
+`status`, `previous`, `error`, `started_at`, `finished_at`) followed by a `progress`, a
+`progress` every 15 s when nothing changes, and `end` (the summary as it ended, or
+`{"deleted": true}`) before the stream closes. A stream opened on an ended suite run sends
+`end` at once; a server stopping ends its streams without `end` (an EventSource reconnects).
+Changes are seen within a fraction of a second: PostgreSQL notifications wake the stream, a
+poll each second stands behind them. To list the runs and follow them without missing a
+change, open the stream first, then read the test runs."""
 
 
 @router.get("/suite-runs/{suite_run}/test-runs")

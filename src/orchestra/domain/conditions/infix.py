@@ -5,6 +5,7 @@ NotUnderstood."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from orchestra.domain.conditions.errors import NotUnderstood
 from orchestra.domain.conditions.tokens import (
@@ -190,6 +191,10 @@ class _Parser:
             return Const(_KEYWORDS[token.text])
         if token.text == "null":
             return Const(None)
+        if self.dialect is FEEL and token.text == "date":
+            temporal = self.temporal()
+            if temporal is not None:
+                return temporal
         path = [token.text]
         while self.cursor.accept("."):
             part = self.cursor.next()
@@ -199,6 +204,36 @@ class _Parser:
         if self.cursor.peek.text in ("(", "["):
             raise NotUnderstood("a function or method call", self.cursor.peek.position)
         return Var(tuple(path))
+
+    def temporal(self) -> Const | None:
+        """FEEL's `date("2024-01-01")` or `date and time("2024-01-01T10:00:00")` after the
+        name `date`; None when `date` is a variable's name."""
+        cursor = self.cursor
+        timed = cursor.peek.text == "and" and cursor.ahead(1).text == "time"
+        if timed and cursor.ahead(2).text == "(":
+            cursor.next()
+            cursor.next()
+        elif cursor.peek.text != "(":
+            return None
+        cursor.expect("(")
+        token = cursor.next()
+        if token.kind != "string":
+            raise NotUnderstood("a date from anything but a string", token.position)
+        cursor.expect(")")
+        return Const(temporal_value(string_value(token), timed, token.position))
+
+
+def temporal_value(text: str, timed: bool, position: int | None = None) -> date | datetime:
+    """A FEEL date or date and time literal's value; one with a zone offset is read in UTC."""
+    try:
+        if not timed:
+            return date.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise NotUnderstood(f"{text!r} is not an ISO 8601 date", position) from exc
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
 
 
 def _compare(op: Op, left: Operand, right: Operand) -> Compare:

@@ -18,7 +18,7 @@ from orchestra.domain.conditions.language import parse_condition
 from orchestra.domain.conditions.solver import ConditionSolver, Goal, Infeasible
 from orchestra.domain.conditions.tree import Expr, variables
 from orchestra.domain.process import Flow, NodeCategory, ProcessGraph
-from orchestra.domain.scenario import Decision, TestScenario
+from orchestra.domain.scenario import Decision, PathCondition, TestScenario
 
 _CHOOSING = (
     NodeCategory.EXCLUSIVE_GATEWAY,
@@ -124,14 +124,13 @@ def _gateway_goals(gateway: str, taken: tuple[str, ...], reader: ConditionReader
         expr = reader.expr(flow)
         if expr is None or flow.condition is None:
             continue
-        text = flow.condition.text.strip()
+        text, language = flow.condition.text.strip(), flow.condition.language
         if flow.id in taken:
-            goals.append(Goal(flow.id, text, expr, gateway=gateway))
+            goals.append(Goal(flow.id, text, expr, gateway=gateway, source=text, language=language))
         else:
             required = not exclusive or node.default_flow in taken or index < first_taken
-            goals.append(
-                Goal(flow.id, f"not {text}", expr, False, required=required, gateway=gateway)
-            )
+            negated = f"not {text}"
+            goals.append(Goal(flow.id, negated, expr, False, required, gateway, text, language))
     return goals
 
 
@@ -158,13 +157,21 @@ def with_data(
 
 
 def _decision_data(decision: Decision, goals: list[Goal], solved: dict[str, Any]) -> Decision:
-    """The solved values of the variables its gateway's goals read."""
+    """The solved values of the variables its gateway's goals read, and the conditions its
+    choice requires."""
     data: dict[str, Any] = {}
+    requires = []
     for goal in goals:
         if goal.gateway == decision.gateway:
             for var in variables(goal.expr):
                 _copy_path(solved, data, var.path)
-    return decision.model_copy(update={"data": data}) if data else decision
+            if goal.required:
+                requires.append(PathCondition(
+                    flow=goal.flow, condition=goal.source, language=goal.language, holds=goal.holds
+                ))  # fmt: skip
+    if not data and not requires:
+        return decision
+    return decision.model_copy(update={"data": data, "requires": tuple(requires)})
 
 
 def _copy_path(source: dict[str, Any], target: dict[str, Any], path: tuple[str, ...]) -> None:

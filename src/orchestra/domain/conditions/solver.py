@@ -4,7 +4,9 @@ Semantics, as FEEL, EL and Python agree on them for this subset: a null (absent)
 equals only null; ordering a null, or values of different kinds, is false; `!=` is the
 negation of `==`. Values are friendly and deterministic: present rather than null, numbers of
 the smallest magnitude (1001 for `> 1000`, 0 when free), whole where possible, and strings
-taken from the conditions' own constants, else "other".
+taken from the conditions' own constants, else "other". Dates are whole days (date and times
+whole seconds) counted from the earliest date constant, so they are chosen nearest to it
+(2024-01-02 for `> date("2024-01-01")`), and given as ISO 8601 text.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -46,6 +49,8 @@ class Goal:
     holds: bool = True
     required: bool = True
     gateway: str = ""  # the gateway whose choice needs it
+    source: str = ""  # the condition as written (`text` says "not ..." when negated)
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,10 @@ class ConditionSolver:
 
     def __init__(self, exprs: Sequence[Expr]) -> None:
         self._encoder = _Encoder(list(exprs))
+
+    def kind(self, var: Var) -> Kind | None:
+        """The variable's kind as inferred from the conditions; None for one they do not read."""
+        return self._encoder.kinds.get(var)
 
     def solve(self, goals: Sequence[Goal]) -> dict[str, Any] | Infeasible:
         if not goals:
@@ -91,10 +100,22 @@ class _Encoder:
         self.strings = sorted(
             {c.value for e in exprs for c in _constants(e) if isinstance(c.value, str)}
         )
+        constants = [c.value for e in exprs for c in _constants(e)]
+        days = [v for v in constants if isinstance(v, date) and not isinstance(v, datetime)]
+        moments = [v for v in constants if isinstance(v, datetime)]
+        self.day: date = min(days, default=date(1970, 1, 1))
+        self.moment: datetime = min(moments, default=datetime(1970, 1, 1))
         self.values: dict[Var, Any] = {}
         self.nulls: dict[Var, Any] = {}
         self._formulas: dict[tuple[Expr, bool], Any] = {}
-        sorts = {Kind.BOOL: z3.Bool, Kind.INT: z3.Int, Kind.REAL: z3.Real, Kind.STR: z3.String}
+        sorts = {
+            Kind.BOOL: z3.Bool,
+            Kind.INT: z3.Int,
+            Kind.REAL: z3.Real,
+            Kind.STR: z3.String,
+            Kind.DATE: z3.Int,  # days from self.day
+            Kind.DATETIME: z3.Int,  # seconds from self.moment
+        }
         for index, (var, kind) in enumerate(self.kinds.items()):
             self.values[var] = sorts[kind](f"v{index}")
             self.nulls[var] = z3.Bool(f"n{index}")
@@ -134,7 +155,7 @@ class _Encoder:
             elif kind is Kind.REAL:
                 optimize.add_soft(z3.IsInt(value), 10)
         for var, kind in used.items():
-            if kind in (Kind.INT, Kind.REAL):
+            if kind in (Kind.INT, Kind.REAL, Kind.DATE, Kind.DATETIME):
                 value = self.values[var]
                 optimize.minimize(z3.If(value >= 0, value, -value))
         if optimize.check() != z3.sat:  # the solver proved them satisfiable a moment ago
@@ -158,6 +179,10 @@ class _Encoder:
         if kind is Kind.REAL:
             number = Fraction(value.as_fraction())
             return int(number) if number.denominator == 1 else float(number)
+        if kind is Kind.DATE:
+            return (self.day + timedelta(days=value.as_long())).isoformat()
+        if kind is Kind.DATETIME:
+            return (self.moment + timedelta(seconds=value.as_long())).isoformat()
         return _unescape(str(value.as_string()))
 
     def expr(self, expr: Expr) -> Any:
@@ -193,7 +218,14 @@ class _Encoder:
             return null if op is Op.EQ else z3.BoolVal(False)
         if not _comparable(self.kinds[var], kind_of(value), op):
             return z3.BoolVal(False)
-        return z3.And(z3.Not(null), _relation(op, self.values[var], _z3_constant(z3, value)))
+        return z3.And(z3.Not(null), _relation(op, self.values[var], self._constant(value)))
+
+    def _constant(self, value: Value) -> Any:
+        if isinstance(value, datetime):
+            return self.z3.IntVal(int((value - self.moment).total_seconds()))
+        if isinstance(value, date):
+            return self.z3.IntVal((value - self.day).days)
+        return _z3_constant(self.z3, value)
 
     def _between_vars(self, op: Op, left: Var, right: Var) -> Any:
         z3 = self.z3

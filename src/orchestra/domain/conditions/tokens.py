@@ -62,6 +62,10 @@ class Cursor:
     def peek(self) -> Token:
         return self._tokens[self._index]
 
+    def ahead(self, offset: int) -> Token:
+        """The token `offset` places after the next one (the end token past the end)."""
+        return self._tokens[min(self._index + offset, len(self._tokens) - 1)]
+
     def next(self) -> Token:
         token = self._tokens[self._index]
         self._index = min(self._index + 1, len(self._tokens) - 1)

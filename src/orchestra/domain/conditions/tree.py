@@ -7,9 +7,11 @@ constraints. `Compare` with a `None` constant is a null test: `x is null`, `x ==
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 
-Value = bool | int | float | str | None
+# a FEEL `date("2024-01-01")` is a date, `date and time("2024-01-01T10:00:00")` a datetime
+Value = bool | int | float | str | date | datetime | None
 
 
 class Op(StrEnum):

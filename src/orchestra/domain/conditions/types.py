@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, datetime
 from enum import StrEnum
 
 from orchestra.domain.conditions.tree import And, Compare, Const, Expr, Not, Op, Or, Value, Var
@@ -13,6 +14,8 @@ class Kind(StrEnum):
     INT = "int"
     REAL = "real"
     STR = "str"
+    DATE = "date"
+    DATETIME = "datetime"
 
 
 def kind_of(value: Value) -> Kind | None:
@@ -24,6 +27,10 @@ def kind_of(value: Value) -> Kind | None:
         return Kind.INT
     if isinstance(value, float):
         return Kind.REAL
+    if isinstance(value, datetime):  # before date: a datetime is a date too
+        return Kind.DATETIME
+    if isinstance(value, date):
+        return Kind.DATE
     return Kind.STR
 
 
@@ -62,7 +69,7 @@ _ORDERINGS = frozenset({Op.LT, Op.LE, Op.GT, Op.GE})
 def _pick(kinds: set[Kind]) -> Kind:
     if Kind.REAL in kinds:
         return Kind.REAL
-    for kind in (Kind.INT, Kind.STR, Kind.BOOL):
+    for kind in (Kind.DATETIME, Kind.DATE, Kind.INT, Kind.STR, Kind.BOOL):
         if kind in kinds:
             return kind
     return Kind.STR

@@ -28,3 +28,14 @@ SELECT id, name, configuration, secret_refs FROM environment WHERE id = :id;
 
 -- name: list_environments
 SELECT id, name, configuration, secret_refs FROM environment ORDER BY name;
+
+-- name: list_data_set_names
+SELECT name FROM test_data_set ORDER BY name;
+
+-- name: list_data_set_heads
+-- Every data set with its number of rows and its first :head rows only (none sent past them).
+SELECT id, name, jsonb_array_length(rows) AS total,
+       jsonb_path_query_array(
+           rows, CAST('$[0 to ' || (CAST(:head AS integer) - 1) || ']' AS jsonpath)
+       ) AS head
+FROM test_data_set ORDER BY name;

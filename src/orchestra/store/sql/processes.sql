@@ -34,3 +34,8 @@ FROM process ORDER BY key, version DESC;
 
 -- name: get_source$
 SELECT source_xml FROM process WHERE id = :id;
+
+-- name: list_versions
+-- Every version of one process, newest first, without its graph or source.
+SELECT id, key, version, name, checksum, source_name, imported_at
+FROM process WHERE key = :key ORDER BY version DESC;

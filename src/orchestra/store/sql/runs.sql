@@ -11,16 +11,18 @@ RETURNING *;
 -- name: insert_test_runs
 -- Every test run of a new suite run in one statement: one row per (scenario, data row index,
 -- repeat index) of the arrays, its data row taken from :data_rows (the data set's rows, a
--- JSON array).
+-- JSON array). A run whose :errors entry is not NULL is SKIPPED for its data row, ended now.
 INSERT INTO test_run (suite_run_id, scenario_id, data_row_index, repeat_index, data_row,
-                      status, max_attempts, queued_at)
+                      status, max_attempts, queued_at, finished_at, error, skipped_by_data)
 SELECT :suite_run_id, r.scenario_id, r.data_row_index, r.repeat_index,
        coalesce(CAST(:data_rows AS jsonb) -> r.data_row_index, '{}'),
        CAST(r.status AS test_run_status), :max_attempts,
-       CASE WHEN r.status = 'QUEUED' THEN now() END
+       CASE WHEN r.status = 'QUEUED' THEN now() END,
+       CASE WHEN r.error IS NOT NULL THEN now() END, r.error, r.error IS NOT NULL
 FROM unnest(CAST(:scenario_ids AS bigint[]), CAST(:row_indexes AS integer[]),
-            CAST(:repeat_indexes AS integer[]), CAST(:statuses AS text[]))
-     AS r(scenario_id, data_row_index, repeat_index, status)
+            CAST(:repeat_indexes AS integer[]), CAST(:statuses AS text[]),
+            CAST(:errors AS text[]))
+     AS r(scenario_id, data_row_index, repeat_index, status, error)
 RETURNING id, scenario_id, data_row_index, repeat_index;
 
 -- name: test_run_estimate^
@@ -44,6 +46,9 @@ WITH page AS (
     WHERE (CAST(:suite_id AS bigint) IS NULL OR suite_id = CAST(:suite_id AS bigint))
       AND (CAST(:statuses AS suite_run_status[]) IS NULL
            OR status = ANY (CAST(:statuses AS suite_run_status[])))
+      AND (CAST(:process AS text) IS NULL OR suite_id IN (
+           SELECT s.id FROM scenario_suite s JOIN process p ON p.id = s.process_id
+           WHERE p.key = CAST(:process AS text)))
       AND (CAST(:before AS bigint) IS NULL OR id < CAST(:before AS bigint))
     ORDER BY id DESC
     LIMIT :limit
@@ -420,7 +425,9 @@ RETURNING t.id;
 WITH blocker AS (
     SELECT DISTINCT ON (d.test_run_id) d.test_run_id,
            format('dependency %%s (test run %%s) ended %%s, %%s was required',
-                  s.name, u.id, u.status, d.outcome) AS reason
+                  s.name, u.id, u.status, d.outcome)
+           || CASE WHEN u.skipped_by_data THEN ' (' || u.error || ')' ELSE '' END AS reason,
+           u.skipped_by_data
     FROM test_run t
     JOIN test_run_dependency d ON d.test_run_id = t.id
     JOIN test_run u ON u.id = d.depends_on_id
@@ -431,7 +438,8 @@ WITH blocker AS (
     ORDER BY d.test_run_id, u.id
 ), skipped AS (
     UPDATE test_run t
-    SET status = 'SKIPPED', finished_at = now(), error = blocker.reason
+    SET status = 'SKIPPED', finished_at = now(), error = blocker.reason,
+        skipped_by_data = blocker.skipped_by_data
     FROM blocker
     WHERE t.id = blocker.test_run_id AND t.status = 'PENDING'
     RETURNING t.id
@@ -442,10 +450,13 @@ WITH blocker AS (
 SELECT count(*) AS skipped FROM skipped;
 
 -- name: close_if_done
--- Ends a suite run whose runs are all terminal: PASSED when every run passed.
+-- Ends a suite run whose runs are all terminal: PASSED when every run passed, or was skipped
+-- because its data row contradicts its path (or waited on one that was).
 UPDATE suite_run s
 SET status = CASE WHEN NOT EXISTS (
-                      SELECT 1 FROM test_run r WHERE r.suite_run_id = s.id AND r.status <> 'PASSED'
+                      SELECT 1 FROM test_run r
+                      WHERE r.suite_run_id = s.id AND r.status <> 'PASSED'
+                        AND NOT r.skipped_by_data
                   ) THEN 'PASSED'::suite_run_status ELSE 'FAILED'::suite_run_status END,
     finished_at = now()
 WHERE s.id = :suite_run_id AND s.status = 'IN_PROGRESS'

@@ -16,7 +16,8 @@ LIMIT :limit;
 
 -- name: test_run_states
 -- The status of every test run of a suite run, for an event stream to tell which changed.
-SELECT r.id, r.status::text AS status, r.data_row_index, r.error, s.name AS scenario
+SELECT r.id, r.status::text AS status, r.data_row_index, r.error, s.name AS scenario,
+       r.started_at, r.finished_at
 FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
 WHERE r.suite_run_id = :suite_run_id
 ORDER BY r.id;

@@ -7,14 +7,14 @@ its cleanup actions (`test_scenario.cleanup`: the specs, in the order written). 
 that had started still owes its cleanup (`test_run.cleanup_pending`): a worker claims it for
 that alone. Columns with constant defaults rewrite no rows.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 
 UPGRADE = """
 ALTER TABLE step_result
