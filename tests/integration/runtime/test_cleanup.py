@@ -13,6 +13,7 @@ from junitparser import JUnitXml
 
 from orchestra.binding.environment import EnvironmentSpec
 from orchestra.binding.factory import executor_factory
+from orchestra.config import Settings
 from orchestra.domain.records import SuiteRun
 from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.reports import render
@@ -21,6 +22,7 @@ from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import executing, reporting, running, watching
 from orchestra.services.failures import failures_of
 from orchestra.store.database import Database
+from tests.integration.api.conftest import serving
 from tests.integration.runtime.chaos import (
     WorkerProcess,
     orphans_of,
@@ -139,6 +141,21 @@ async def test_a_failed_cleanup_is_reported_without_changing_the_verdict(db: Dat
     assert "check nothing is left: FAILED" in html
     detail = await watching.test_run(db, run.id)  # GET /test-runs/ID
     assert [c.name for c in detail.report.cleanup] == [c.name for c in run.cleanup]
+
+
+async def test_the_web_ui_shows_a_test_runs_cleanup_under_its_steps(
+    db: Database, settings: Settings
+) -> None:
+    async with things_sut() as sut:
+        audit = {"name": "audit", **BROKEN}
+        run = await run_to_the_end(db, [("first", create("first"))], audit, sut=sut)
+    async with serving(settings, token=None) as client:
+        page = (await client.get(f"/ui/test-runs/{run.id}")).body.decode()
+
+    cleanup = page[page.index("<h2>Cleanup</h2>") :]
+    assert "cleanup: 1 of 2 actions did not pass (audit: FAILED)" in cleanup
+    assert cleanup.index('id="cleanup-0"') < cleanup.index('id="cleanup-1"')
+    assert "undo first" in cleanup
 
 
 async def test_a_strict_cleanup_that_fails_fails_a_run_that_passed(db: Database) -> None:
