@@ -2,7 +2,7 @@
 loop (`bench.durable_loop`: the least a durable runner writes) and Orchestra.
 
 The suite run's test runs are claimed up front by one lease; then the bare loop runs its
-scenarios, and after each step it hands Orchestra's group committer (`runtime.commits`) the
+scenarios, and after each step it hands Orchestra's group committer (`store.commits`) the
 checkpoint Orchestra writes for it: the step's result (request and response records shaped as
 the executor's, its two checks) and the run's `execution_context` (`RunState`), fenced by the
 lease, in Orchestra's statement (`checkpoint_many`); the last step's checkpoint goes with the
@@ -25,10 +25,10 @@ from bench.support import Measure, measure
 from orchestra.domain.execution import CheckResult, StepOutcome
 from orchestra.domain.records import StoredStep
 from orchestra.domain.statuses import StepStatus, TestRunStatus
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.interpreter import RunState
 from orchestra.services import running
 from orchestra.store.base import Connection
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database, ServerInfo, connect_pool
 from orchestra.store.repositories import UnitOfWork
 from orchestra.store.runs import Checkpoint, ClaimedRun, Completion, RunRepository

@@ -4,7 +4,7 @@ transactions. No templates, no checks beyond the bare loop's, no leases, no sche
 
 Measured beside Orchestra and the bare loop in `bench_steps`: its steps/s over the bare loop's is
 a reference for what checkpointing every step costs on this machine and SUT. Like Orchestra's
-group committer (`runtime.commits`), two flushers on two connections take turns, so one group
+group committer (`store.commits`), two flushers on two connections take turns, so one group
 fills while the other commits (PostgreSQL shares a flush between concurrent commits). Not a
 bound: a runner could group otherwise. Each step writes one row (run, position, status,
 response) and moves its run's cursor, in one transaction per group, `synchronous_commit` on.

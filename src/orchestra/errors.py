@@ -14,6 +14,7 @@
     │   └── ValueRefused                a value PostgreSQL cannot store (NUL, NaN, out of range)
     ├── GenerationLimit                 exit 1, HTTP 422  all-paths above its cap
     └── StoreError                      exit 1, HTTP 503  PostgreSQL unreachable or failing
+        └── StatementRefused            a statement the server refused: trying again changes nothing
 
 Driver and library errors are wrapped (`raise ... from exc`) and every message names the
 element, file, line or run it is about. `cli.main` and the API's exception handler are the only
@@ -113,3 +114,8 @@ class GenerationLimit(OrchestraError):
 
 class StoreError(OrchestraError):
     http_status = 503
+
+
+class StatementRefused(StoreError):
+    """A statement PostgreSQL refused for another reason than a value (`ValueRefused`) or a
+    conflict (`Conflict`): a constraint, a bug. The server is there; trying again is useless."""

@@ -17,6 +17,7 @@ from aiohttp import web
 from junitparser import JUnitXml
 
 from tests.e2e.conftest import clean_env, orchestra
+from tests.e2e.test_startup_imports import imported
 from tests.support.linear_project import BINDINGS, Sut, sut_in_thread, write_project
 
 SCENARIO = "S01 Basket full → Paid"
@@ -130,6 +131,26 @@ def test_a_second_call_reuses_the_suite_instead_of_adding_one(
     assert len(suites) == 1
     criterion = _test(project, env, "--data", "people", "--coverage", "all-nodes", "--json")
     assert json.loads(criterion.stdout)["suite_reused"] is False  # another criterion
+
+
+def test_a_reused_suite_runs_without_what_only_generating_or_a_terminal_needs(
+    project: dict[str, Path], env: dict[str, str], tmp_path: Path, database_url: str
+) -> None:
+    first = _test(project, env, "--data", str(project["data"]), "--row", "0", "--json")
+    assert first.returncode == 0, first.stderr
+    args = [str(project["model"]), "--bindings", str(project["bindings"])]
+    args += ["--env", str(project["env"]), "--data", "people", "--row", "0", "--json"]
+    done, modules = imported(tmp_path, "test", *args, ORCHESTRA_DATABASE_URL=database_url)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["suite_reused"] is True
+    unneeded = {
+        "jinja2",  # its bindings only interpolate paths
+        "aiosql",
+        "orchestra.domain.generation.generator",
+        "rich.progress",  # --json: no progress bar
+        "rich.table",
+    }
+    assert unneeded & modules == set()
 
 
 def test_repeat_runs_every_scenario_and_row_n_times_told_apart_in_the_reports(

@@ -8,6 +8,7 @@ template libraries) must not be among them for commands that do not use them.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,28 @@ def test_a_running_embedded_server_is_reused_without_importing_the_wheels_python
         assert heavy_in(modules) == []
     finally:
         stop_embedded(home)
+
+
+def test_a_worker_claims_before_importing_the_http_client_templates_or_checks(
+    tmp_path: Path, database_url: str
+) -> None:
+    # they come with its first executor, after its first claim: an idle worker has none
+    out = tmp_path / "modules.json"
+    with subprocess.Popen(
+        [sys.executable, "-c", PROBE, str(out), "worker"],
+        env=clean_env(ORCHESTRA_DATABASE_URL=database_url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as worker:
+        try:
+            assert worker.stderr is not None
+            assert "waiting for runs" in worker.stderr.readline()
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=60) == 0
+    modules = set(json.loads(out.read_text()))
+
+    assert "orchestra.runtime.worker" in modules
+    assert heavy_in(modules) == []
+    assert [m for m in modules if m.startswith("orchestra.binding.")] == []

@@ -164,9 +164,12 @@ class StepExecutor:
         )
         duration_ms = (time.perf_counter() - started) * 1000.0
         outcome = run.outcome(started_at, duration_ms, redactor, self._body_limit)
-        if ctx.resending is not None and step.kind is not StepKind.BARRIER:
-            return outcome.model_copy(update={"resent_after": ctx.resending})
-        return outcome
+        update: dict[str, Any] = {}
+        if ctx.is_resend and step.kind is not StepKind.BARRIER:
+            update.update(resent_after=ctx.resending, stalled_ms=ctx.stalled_ms)
+        if run.status is not StepStatus.PASSED and run.timeout_ran_out is not None:
+            update["timeout_ran_out"] = run.timeout_ran_out
+        return outcome.model_copy(update=update) if update else outcome
 
     async def _run(self, step: ScenarioStep, ctx: StepContext, run: Execution) -> None:
         if step.kind is StepKind.BARRIER:
@@ -247,7 +250,7 @@ class StepExecutor:
         eventually = compiled.spec.eventually
         deadline = self._clock() + eventually.timeout if eventually else 0.0
         action = compiled.spec.action
-        replaying = action.replay if action is not None and ctx.resending is not None else None
+        replaying = action.replay if action is not None and ctx.is_resend else None
         polls = 0
         while True:
             polls += 1
@@ -263,6 +266,7 @@ class StepExecutor:
                 if eventually is None or exc.final:
                     raise
                 if self._no_time_for_another_poll(eventually, deadline):
+                    run.timeout_ran_out = deadline
                     raise StepError(f"{exc.message} ({_polls(polls, eventually)})") from exc
                 await self._sleep(eventually.interval)
                 continue
@@ -270,6 +274,7 @@ class StepExecutor:
                 break
             if self._no_time_for_another_poll(eventually, deadline):
                 run.error = f"{run.error} (still failing: {_polls(polls, eventually)})"
+                run.timeout_ran_out = deadline
                 break
             await self._sleep(eventually.interval)
 
@@ -296,11 +301,15 @@ class StepExecutor:
         while True:
             attempt += 1
             run.attempts += 1
+            run.timeout_ran_out = None
+            sent = self._clock()
             try:
                 response = await protocol.send(request)
             except TransportError as exc:
                 wait = self._retry_wait(policy, attempt, deadline, request, exc)
                 if wait is None:
+                    if exc.timeout:  # when, for the runtime to tell a stalled worker's doing
+                        run.timeout_ran_out = sent + request.timeout_s
                     tries = f" (after {attempt} attempts)" if attempt > 1 else ""
                     raise StepError(f"{where}: {exc.message}{tries}") from exc
             else:

@@ -15,7 +15,8 @@ class Execution:
     """What one execution of a step has gathered so far."""
 
     __slots__ = (
-        "attempts", "checks", "error", "exports", "request", "response", "saved", "status", "view"
+        "attempts", "checks", "error", "exports", "request", "response", "saved", "status",
+        "timeout_ran_out", "view",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -26,6 +27,7 @@ class Execution:
         self.view: ResponseView | None = None
         self.checks: list[CheckResult] = []
         self.attempts = 0
+        self.timeout_ran_out: float | None = None  # monotonic: the last request's timed out
         self.saved: dict[str, Any] = {}
         self.exports: dict[str, Any] = {}
 

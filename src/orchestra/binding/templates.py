@@ -9,6 +9,9 @@ The namespaces are `data` (data row and branch data), `vars`, `steps`, `suite`, 
 `secrets`, `run`, plus `response` in `save` and `exportAs`. A variable that is not there raises
 `TemplateFailure` naming it (`vars.order_id is undefined`), found by walking the failing
 template's syntax tree against the namespaces: free on the happy path.
+
+A string that only interpolates dotted paths (`/orders/{{ vars.order_id }}`) renders by plain
+lookups; Jinja (imported then) compiles it only if a lookup misses, to word the failure.
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ import re
 import uuid
 from collections.abc import Callable, ItemsView, Iterator, KeysView, Mapping, ValuesView
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, Undefined, UndefinedError, nodes
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+if TYPE_CHECKING:
+    from jinja2 import nodes
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 Namespaces = Mapping[str, Any]
 Renderer = Callable[[Namespaces], Any]
@@ -36,6 +39,7 @@ _PATH = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\]|\['[^'\]]*'\]|\[\"[^\"\]]*\"\])*
 _LOOKUP = re.compile(r"\{\{\s*(" + _PATH + r")\s*\}\}")
 _PART = re.compile(r"\.?([A-Za-z_]\w*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 _MISSING: Any = object()
+_NOT_FIRST = re.compile(r"\{\{\s*not\b")  # `{{ not }}` matches `_LOOKUP`, and Jinja refuses it
 
 
 class TemplateFailure(Exception):
@@ -62,50 +66,21 @@ def _uuid() -> str:
     return str(uuid.uuid4())
 
 
-# Bindings may come from a BPMN file's extensionElements: a template must not be able to make
-# a worker build a value of gigabytes (`'a' * 10**9`, `10 ** 10**8`).
-MAX_SEQUENCE = 1_000_000  # items or characters a `*` may produce
-MAX_POWER_BITS = 4_096  # bits of an integer `**` may produce
-
-
-def _too_long(sequence: Any, times: Any) -> bool:
-    if not isinstance(sequence, str | list | tuple) or not isinstance(times, int):
-        return False
-    return len(sequence) * max(times, 0) > MAX_SEQUENCE
-
-
-def _too_big(base: Any, exponent: Any) -> bool:
-    if not isinstance(base, int) or not isinstance(exponent, int) or abs(base) < 2:
-        return False
-    return exponent > 0 and abs(base).bit_length() * exponent > MAX_POWER_BITS
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "*" and (_too_long(left, right) or _too_long(right, left)):
-            raise SecurityError(f"a template repeats a value to more than {MAX_SEQUENCE:,} items")
-        if operator == "**" and _too_big(left, right):
-            raise SecurityError(f"a template raises a number beyond {MAX_POWER_BITS} bits")
-        return super().call_binop(context, operator, left, right)
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        # `data.items` means the key "items" of a data row, not dict.items.
-        if type(obj) is dict and attribute in obj:
-            return obj[attribute]
-        return super().getattr(obj, attribute)
-
-
 class Templates:
     """Compiles spec values into renderers; one per executor (its caches are per instance)."""
 
     def __init__(self) -> None:
-        self._env = _Sandbox(
-            undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-        )
-        self._env.globals.update(uuid=_uuid, now=_now)
+        self._sandbox: ImmutableSandboxedEnvironment | None = None
         self._strings: dict[str, Renderer] = {}
+
+    @property
+    def _env(self) -> ImmutableSandboxedEnvironment:
+        """Jinja's sandbox, built (and Jinja imported) when a template first needs it."""
+        if self._sandbox is None:
+            from orchestra.binding.sandbox import new_sandbox
+
+            self._sandbox = new_sandbox(globals_={"uuid": _uuid, "now": _now})
+        return self._sandbox
 
     def compile(self, value: Any) -> Renderer:
         """A renderer for any JSON-like value; raises TemplateFailure on a syntax error."""
@@ -130,11 +105,27 @@ class Templates:
         return cached
 
     def _compile_string(self, source: str) -> Renderer:
-        jinja = self._compile_jinja(source)
-        fast = _fast_renderer(source, jinja)
-        return fast or jinja
+        if _plainly_valid(source):  # a path template is valid Jinja: compiled to word a miss
+            return _fast_renderer(source, self._later(source)) or self._compile_jinja(source)
+        jinja = self._compile_jinja(source)  # a syntax error is refused now
+        return _fast_renderer(source, jinja) or jinja
+
+    def _later(self, source: str) -> Renderer:
+        """Jinja's renderer of `source`, compiled when first called: a path template only
+        needs it to word a lookup that missed (a plain path is valid Jinja)."""
+        compiled: list[Renderer] = []
+
+        def render(ns: Namespaces) -> Any:
+            if not compiled:
+                compiled.append(self._compile_jinja(source))
+            return compiled[0](ns)
+
+        return render
 
     def _compile_jinja(self, source: str) -> Renderer:
+        from jinja2 import TemplateSyntaxError, UndefinedError
+        from jinja2.exceptions import SecurityError
+
         try:
             single = self._lone_expression(source)
             if single is not None:
@@ -171,6 +162,8 @@ class Templates:
         text = source.strip()
         if not (text.startswith("{{") and text.endswith("}}")) or "{%" in text:
             return None
+        from jinja2 import nodes
+
         body = self._env.parse(text).body
         if len(body) != 1 or not isinstance(body[0], nodes.Output):
             return None
@@ -182,6 +175,8 @@ class Templates:
         """A function giving the values `source` reads, by dotted path (`vars.total`): each
         longest plain lookup of the template found in the namespaces, in order, secrets left
         out. A template that does not parse reads nothing."""
+        from jinja2 import TemplateSyntaxError, nodes
+
         try:
             tree = self._env.parse(source)
         except TemplateSyntaxError:
@@ -204,6 +199,8 @@ class Templates:
 
     def _missing_variable(self, source: str, ns: Namespaces) -> str | None:
         """The shortest dotted path of the template that the namespaces do not have."""
+        from jinja2 import nodes
+
         tree = self._env.parse(source)
         for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
             chain = lookup_chain(node)
@@ -238,6 +235,8 @@ def _json_like(value: Any) -> Any:
     """
     if isinstance(value, _JSON_SCALARS):
         return value
+    from jinja2 import Undefined
+
     if isinstance(value, Undefined):
         str(value)  # StrictUndefined raises, naming what is missing
     if isinstance(value, dict):
@@ -245,6 +244,23 @@ def _json_like(value: Any) -> Any:
     if isinstance(value, _SEQUENCES):
         return [_json_like(item) for item in value]
     raise NotJson(f"a {type(value).__name__}")
+
+
+def _plainly_valid(source: str) -> bool:
+    """Whether `source`, if it only interpolates paths (`_LOOKUP`), is valid Jinja too."""
+    return source.isascii() and "\\" not in source and not _NOT_FIRST.search(source)
+
+
+def path_lookups(source: str) -> list[list[str | int]] | None:
+    """The paths a template that only interpolates dotted paths looks up, as `lookup_chain`
+    gives them (`/orders/{{ vars.order.id }}`: [["vars", "order", "id"]]); None for any
+    other template, which takes Jinja's parser to read."""
+    if not _plainly_valid(source) or "{%" in source or "{#" in source:
+        return None
+    rest = _LOOKUP.sub("", source)
+    if "{{" in rest or "}}" in rest:
+        return None
+    return [_parts(match.group(1)) for match in _LOOKUP.finditer(source)]
 
 
 def _fast_renderer(source: str, fallback: Renderer) -> Renderer | None:
@@ -318,6 +334,8 @@ def _constant(value: Any) -> Renderer:
 
 def lookup_chain(node: nodes.Node) -> list[str | int] | None:
     """`vars.order["id"]` as ["vars", "order", "id"]; None for anything less simple."""
+    from jinja2 import nodes
+
     parts: list[str | int] = []
     while True:
         if isinstance(node, nodes.Name):

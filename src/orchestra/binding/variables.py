@@ -19,15 +19,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, TemplateSyntaxError, nodes
-
-from orchestra.binding.templates import lookup_chain
+from orchestra.binding.templates import path_lookups
 from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind
 
 _CHECKED = ("vars", "suite")
-_GUARDS = frozenset({"default", "d"})  # filters that make a missing value fine
-_TESTS = frozenset({"defined", "undefined"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,47 +168,17 @@ def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
 
 @lru_cache(maxsize=4096)
 def _reads(source: str) -> tuple[tuple[str, str], ...]:
-    """(namespace, key) of each unguarded `vars.X` / `suite.X` the template reads."""
-    try:
-        tree = _PARSER.parse(source)
-    except TemplateSyntaxError:
-        return ()  # said when the step is compiled
-    found: list[tuple[str, str]] = []
-    _walk(tree, found)
-    # `{% if vars.x is defined %}...{{ vars.x }}`: a value tested anywhere is guarded everywhere
-    tested: list[tuple[str, str]] = []
-    for test in tree.find_all(nodes.Test):
-        if test.name in _TESTS:
-            _walk(test.node, tested)
-    return tuple(read for read in dict.fromkeys(found) if read not in tested)
+    """(namespace, key) of each unguarded `vars.X` / `suite.X` the template reads: a template
+    of plain lookups guards none; any other is read by Jinja's parser."""
+    paths = path_lookups(source)
+    if paths is None:
+        from orchestra.binding.guarded_reads import unguarded_reads
+
+        return unguarded_reads(source, _CHECKED)
+    found = [(str(p[0]), str(p[1])) for p in paths if len(p) > 1 and _keyed(p)]
+    return tuple(dict.fromkeys(found))
 
 
-_PARSER = Environment(autoescape=False)
-
-
-def _walk(node: nodes.Node, found: list[tuple[str, str]]) -> None:
-    children: list[nodes.Node]
-    if isinstance(node, nodes.Filter) and node.name in _GUARDS:
-        children = [*node.args, *(kw.value for kw in node.kwargs)]
-    elif isinstance(node, nodes.Test) and node.name in _TESTS:
-        return
-    elif isinstance(node, nodes.Call) and _is_method(node.node):
-        children = [*node.args, *(kw.value for kw in node.kwargs)]  # vars.get('x')
-    else:
-        if isinstance(node, nodes.Getattr | nodes.Getitem):
-            chain = lookup_chain(node)
-            if chain and len(chain) > 1 and chain[0] in _CHECKED and isinstance(chain[1], str):
-                found.append((str(chain[0]), chain[1]))
-                return
-        children = list(node.iter_child_nodes())
-    for child in children:
-        _walk(child, found)
-
-
-def _is_method(node: nodes.Node) -> bool:
-    """`vars.get`, `suite.keys`: a namespace's method, not one of its values."""
-    return (
-        isinstance(node, nodes.Getattr)
-        and isinstance(node.node, nodes.Name)
-        and node.node.name in _CHECKED
-    )
+def _keyed(path: list[str | int]) -> bool:
+    """`vars.X`, `suite['X']`: a key of a namespace checked."""
+    return path[0] in _CHECKED and isinstance(path[1], str)

@@ -19,11 +19,11 @@ from orchestra.cli.output import console, emit, json_option, store_description, 
 from orchestra.cli.params import NAME, SUITE, SUITE_RUN
 from orchestra.cli.waiting import INTERRUPTED, on_interrupt_option, print_outcome, stop_on_signals
 from orchestra.config import Settings
-from orchestra.domain.records import SuiteRun
+from orchestra.domain.records import Environment, SuiteRun
 from orchestra.domain.references import SuiteRef, SuiteRunRef
 from orchestra.domain.statuses import FAILING_STATUSES, SuiteRunStatus, TestRunStatus
 from orchestra.errors import UnboundTasks, UsageError
-from orchestra.runtime.ports import ExecutorFactory
+from orchestra.runtime.ports import Executor, ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import executing, running
 from orchestra.services.executing import OnInterrupt
@@ -41,6 +41,20 @@ def _executor_factory() -> ExecutorFactory:
     from orchestra.binding.factory import executor_factory  # the HTTP client, templates, checks
 
     return executor_factory()
+
+
+def _executor_factory_on_first_use() -> ExecutorFactory:
+    """`_executor_factory()`, imported when a worker builds its first executor: a worker
+    claims its first run without paying for the HTTP client, templates and checks first.
+    Imported in a thread, so the event loop keeps heartbeats going rather than stalling."""
+    factories: list[ExecutorFactory] = []
+
+    async def build(environment: Environment | None) -> Executor:
+        if not factories:
+            factories.append(await asyncio.to_thread(_executor_factory))
+        return await factories[0](environment)
+
+    return build
 
 
 @click.command()
@@ -540,7 +554,7 @@ def worker(
             async with open_database(Settings.from_env(), max_size=4) as db:
                 w = Worker(
                     db.pool,
-                    _executor_factory(),
+                    _executor_factory_on_first_use(),
                     options,
                     listen_url=db.server.url,
                     observer=observer,

@@ -7,6 +7,8 @@ Heavy modules (the runtime, the executor, the reports) are imported inside the c
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +21,7 @@ from orchestra.cli.output import console, emit, json_option
 from orchestra.cli.waiting import INTERRUPTED, on_interrupt_option, print_outcome
 
 if TYPE_CHECKING:
+    from orchestra.cli.run import ShowProgress
     from orchestra.project import ProjectFile
     from orchestra.services.testing import TestPlan, TestResult
 
@@ -175,7 +178,6 @@ def _run(plan: TestPlan, as_json: bool) -> TestResult:
 
 def _run_here(plan: TestPlan, as_json: bool) -> TestResult:
     from orchestra.binding.factory import executor_factory
-    from orchestra.cli.run import showing_progress
     from orchestra.cli.waiting import stop_on_signals
     from orchestra.config import Settings
     from orchestra.services.testing import run_test
@@ -187,12 +189,24 @@ def _run_here(plan: TestPlan, as_json: bool) -> TestResult:
     async def go() -> TestResult:
         async with open_database(Settings.from_env(), max_size=2 + 3 * plan.workers) as db:
             interrupt = stop_on_signals()
-            with showing_progress("running", disable=as_json) as show:
+            with _progress(shown=not as_json) as show:
                 return await run_test(
                     db, plan, executor_factory(), say=say, on_progress=show, interrupt=interrupt
                 )
 
     return asyncio.run(go())
+
+
+@contextmanager
+def _progress(*, shown: bool) -> Iterator[ShowProgress | None]:
+    """The progress bar on stderr; none with --json (nor the counting that feeds it)."""
+    if not shown:
+        yield None
+        return
+    from orchestra.cli.run import showing_progress
+
+    with showing_progress("running", disable=False) as show:
+        yield show
 
 
 def _print(out: Console, result: TestResult) -> None:

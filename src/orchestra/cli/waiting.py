@@ -15,7 +15,6 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from orchestra.cli.output import console
 
@@ -67,6 +66,8 @@ def _stop_now() -> None:
 def print_outcome(out: Console, result: dict[str, Any]) -> None:
     """A suite run's counts by status (FAILED and ERROR apart), then one line per failed or
     errored run, then what an interrupt did."""
+    from rich.table import Table
+
     table = Table(title=f"suite run {result['suite_run']}: {result['status']}")
     table.add_column("status")
     table.add_column("runs", justify="right")

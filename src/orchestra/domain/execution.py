@@ -38,6 +38,13 @@ class StepContext(Frozen):
     secrets: dict[str, str] = Field(default_factory=dict)  # resolved at run time, never stored
     # a re-send: the claim that lost its lease while this step may have reached the SUT
     resending: int | None = None
+    # a re-send: how long the worker stalled while the first send's timeout ran out
+    stalled_ms: float | None = None
+
+    @property
+    def is_resend(self) -> bool:
+        """Whether an earlier send of this step may have reached the SUT."""
+        return self.resending is not None or self.stalled_ms is not None
 
 
 NO_MATCH = "no match"  # what reports show for a check whose subject is not there (`found`)
@@ -67,5 +74,10 @@ class StepOutcome(Frozen):
     error: str | None = None  # why the step is FAILED or ERROR, naming the culprit
     attempts: int = 1  # requests made (retries and polls)
     resent_after: int | None = None  # a re-send: the claim whose lease was lost (`resending`)
+    stalled_ms: float | None = None  # a re-send: the worker's stall behind it (`stalled_ms`)
+    # FAILED or ERROR as its time ran out (no answer within the request's timeout, checks
+    # still failing when `eventually` ended): the monotonic moment it did, which the runtime
+    # compares with the worker's stalls; never stored
+    timeout_ran_out: float | None = Field(default=None, exclude=True)
     saved: dict[str, Any] = Field(default_factory=dict)  # `save`: into the run's vars
     exports: dict[str, Any] = Field(default_factory=dict)  # `exportAs`: into SuiteRun.context

@@ -157,6 +157,7 @@ class StepResult(Frozen):
     error: str | None = None
     attempts: int = 1  # requests made: retries and `eventually` polls (StepOutcome.attempts)
     resent_after: int | None = None  # a re-send: the claim that lost its lease (since 0005)
+    stalled_ms: float | None = None  # a re-send: the worker's stall behind it (since 0007)
     recorded_at: datetime | None = None
     phase: Literal["main", "cleanup"] = "main"  # cleanup: an undo or cleanup action (0007)
 

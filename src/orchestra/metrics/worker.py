@@ -56,6 +56,21 @@ class WorkerMetrics:
             "Runs this worker's sweeps marked FAILED_STUCK",
             registry=registry,
         )
+        self._stalls = Counter(
+            "orchestra_stalls",
+            "Times this worker's event loop or process stalled (ticks 0.5 s late or more)",
+            registry=registry,
+        )
+        self._stall_seconds = Counter(
+            "orchestra_stall_seconds",
+            "Seconds this worker spent stalled",
+            registry=registry,
+        )
+        self._stall_resends = Counter(
+            "orchestra_stall_resends",
+            "Steps sent again because their request timed out while this worker stalled",
+            registry=registry,
+        )
         ProcessCollector(registry=registry)  # the worker's CPU, memory, open files
         for status in ENDED_BY_WORKERS:  # every series from the first scrape, at 0
             self._runs.labels(status.value)
@@ -79,6 +94,13 @@ class WorkerMetrics:
 
     def stuck(self, runs: int) -> None:
         self._stuck.inc(runs)
+
+    def stalled(self, seconds: float) -> None:
+        self._stalls.inc()
+        self._stall_seconds.inc(seconds)
+
+    def resent_after_stall(self) -> None:
+        self._stall_resends.inc()
 
 
 @contextlib.contextmanager

@@ -229,6 +229,7 @@ def step_from_result(
         error=result.error,
         requests=result.attempts,
         resent_after=result.resent_after,
+        stalled_ms=result.stalled_ms,
     )
 
 

@@ -112,6 +112,10 @@ class StepReport(Documented):
     """For a re-send, the claim (as `attempt` counts them) whose lease was lost while this
     step was in flight: its request may have reached the SUT then, and this one was sent again
     with the same idempotency key (stored since schema 0005); None for a first send."""
+    stalled_ms: float | None = None
+    """For a step sent again because its request timed out while the worker was stalled (its
+    process or event loop paused: not the SUT's doing), how long that stall lasted; the step
+    is this re-send, with the same idempotency key (stored since schema 0007); None otherwise."""
 
 
 class CleanupStepReport(StepReport):
@@ -165,6 +169,7 @@ def step_report(
         error=outcome.error,
         requests=outcome.attempts,
         resent_after=outcome.resent_after,
+        stalled_ms=outcome.stalled_ms,
     )
 
 

@@ -92,10 +92,14 @@ def step_lines(step: StepReport, try_number: int = 1) -> list[str]:
 
 
 def resent(step: StepReport) -> str:
-    """`, re-sent after claim 1 lost its lease` for a re-send, else nothing."""
-    if step.resent_after is None:
-        return ""
-    return f", re-sent after claim {step.resent_after} lost its lease"
+    """`, re-sent after claim 1 lost its lease` (or `after the worker stalled 9.1 s`) for a
+    re-send, else nothing."""
+    said = ""
+    if step.resent_after is not None:
+        said = f", re-sent after claim {step.resent_after} lost its lease"
+    if step.stalled_ms is not None:
+        said += f", re-sent after the worker stalled {format_ms(step.stalled_ms)}"
+    return said
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -121,6 +125,8 @@ def failure_message(run: TestRunReport) -> str:
         why = step.error or run.error or step.status.value
     if step.resent_after is not None:  # said before the detail the message may be cut in
         why = f"(a re-send after claim {step.resent_after} lost its lease) {why}"
+    elif step.stalled_ms is not None:
+        why = f"(a re-send after the worker stalled {format_ms(step.stalled_ms)}) {why}"
     return one_line(f"{step_label(step)}: {why}")
 
 

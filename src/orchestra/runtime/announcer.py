@@ -12,12 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import psycopg
-from psycopg_pool import AsyncConnectionPool
-
-from orchestra.errors import StoreError
-from orchestra.store.base import Connection
-from orchestra.store.runs import RunRepository
+from orchestra.store.worker_store import FAILURES, WorkerStore
 
 log = logging.getLogger("orchestra.worker")
 
@@ -25,10 +20,8 @@ INTERVAL_SECONDS = 0.1
 
 
 class EndAnnouncer:
-    def __init__(
-        self, pool: AsyncConnectionPool[Connection], interval: float = INTERVAL_SECONDS
-    ) -> None:
-        self.pool = pool
+    def __init__(self, store: WorkerStore, interval: float = INTERVAL_SECONDS) -> None:
+        self.store = store
         self.interval = interval
         self._ended: set[int] = set()
         self._news = asyncio.Event()
@@ -45,8 +38,7 @@ class EndAnnouncer:
             self._news.clear()
             ended, self._ended = sorted(self._ended), set()
             try:
-                async with self.pool.connection() as conn:
-                    await RunRepository(conn).notify_changed(ended)
-            except (psycopg.Error, StoreError) as exc:
+                await self.store.notify_changed(ended)
+            except FAILURES as exc:
                 log.warning("telling event streams failed (they poll): %s", exc)
             await asyncio.sleep(self.interval)

@@ -13,8 +13,9 @@ cleanup`): each undo and cleanup action is checkpointed like a step, in `executi
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from orchestra.domain.execution import RunIdentity, StepContext, StepOutcome
@@ -22,10 +23,13 @@ from orchestra.domain.records import StoredScenario
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.runtime.cleanup import CLEANUP, CleanupStep, cleanup_steps, verdict
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.plan import Block, StepSequence, build_plan, next_steps
 from orchestra.runtime.ports import Executor, Observer, Unobserved
-from orchestra.store.runs import Checkpoint, ClaimedRun, Completion, RunRepository
+from orchestra.runtime.stalls import Stall, StallPolicy
+from orchestra.store.commits import GroupCommitter
+from orchestra.store.runs import BarrierArrival, Checkpoint, ClaimedRun, Completion, RunRepository
+
+log = logging.getLogger("orchestra.worker")
 
 
 class LeaseLost(Exception):
@@ -124,8 +128,12 @@ class RunInterpreter:
         draining: asyncio.Event,
         responses: dict[str, Any] | None = None,
         observer: Observer | None = None,
+        stalls: StallPolicy | None = None,
     ) -> None:
+        """`stalls`: a step that timed out while the worker stalled is sent again (see
+        `_execute`); None: it ends in ERROR as any timeout."""
         self.claimed = claimed
+        self.stalls = stalls
         self.observer: Observer = observer or Unobserved()
         self.scenario = scenario
         self.shared = shared
@@ -186,7 +194,7 @@ class RunInterpreter:
             if recorded is None:
                 if self.draining.is_set() and not self.claimed.cleanup_only:
                     raise Draining  # a cancelled run's cleanup is finished, not released
-                outcome = await self._execute(action.step, None)
+                outcome = await self._execute(action.step)
                 await self._record_cleanup(action, outcome)
                 ran.append((action, outcome.status, outcome.error))
             else:
@@ -287,29 +295,79 @@ class RunInterpreter:
         if step.kind is StepKind.BARRIER:
             outcome = await self._shared_barrier(step)
         else:
-            outcome = await self._execute(step, self._resends.get(step.position))
+            outcome = await self._execute(step)
         await self._record(step, outcome)
         ending = outcome.status.run_ending
         if ending is not None:
             self._stop_branches = True
             raise StepStopped(ending, _stop_message(step, outcome.error or outcome.status.value))
 
-    async def _execute(self, step: ScenarioStep, resending: int | None) -> StepOutcome:
+    async def _execute(self, step: ScenarioStep) -> StepOutcome:
+        """The step's outcome; one whose time ran out while this worker was stalled (not the
+        SUT's doing: a request's timeout fired late, when the worker ran again, answer or no
+        answer; an `eventually` lost its polls to the stall) is sent again with the same
+        idempotency key, the lease renewed first."""
+        outcome = await self._send(step, self._context(step))
+        stalled_ms = 0.0
+        for _ in range(self.stalls.resends if self.stalls is not None else 0):
+            stall = self._stall_behind(outcome)
+            if stall is None:
+                break
+            await self._renew_lease()
+            stalled_ms += stall.seconds * 1000
+            log.warning(
+                "run %s: %s timed out while the worker stalled for %.1f s: sent again",
+                self.claimed.id,
+                step.element_id or f"step {step.position}",
+                stall.seconds,
+            )
+            self.observer.resent_after_stall()
+            outcome = await self._send(step, self._context(step, stalled_ms))
+        if stalled_ms and outcome.stalled_ms != stalled_ms:  # an executor that left it out
+            outcome = outcome.model_copy(update={"stalled_ms": stalled_ms})
+        return outcome
+
+    def _stall_behind(self, outcome: StepOutcome) -> Stall | None:
+        """The worker's stall during which the step's time ran out (a request's timeout, an
+        `eventually`'s), when that is why it did not pass."""
+        if self.stalls is None or outcome.timeout_ran_out is None:
+            return None
+        if outcome.status not in (StepStatus.ERROR, StepStatus.FAILED):
+            return None
+        return self.stalls.detector.covering(outcome.timeout_ran_out)
+
+    async def _renew_lease(self) -> None:
+        """Renew the run's lease before sending a step again: a stall that outlasted it
+        takes the lost-lease path (another worker may run the step by now)."""
+        assert self.stalls is not None
+        held = {self.claimed.id: self.claimed.attempt}
+        lease = self.stalls.lease_seconds
+        renewal = await self.committer.submit(
+            lambda repo: repo.heartbeat(self.worker_id, held, lease)
+        )
+        if self.claimed.id not in renewal.kept:
+            raise LeaseLost(self.claimed.id)
+
+    async def _send(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
         started = time.time()
         try:
-            return await self.shared.executor.execute(step, self._context(resending))
+            return await self.shared.executor.execute(step, ctx)
         except Exception as exc:  # an executor bug must end the run, not hang it
             return StepOutcome(
                 status=StepStatus.ERROR,
                 started_at=started,
                 duration_ms=(time.time() - started) * 1000,
                 error=f"internal error in the executor: {type(exc).__name__}: {exc}",
-                resent_after=resending,
+                resent_after=ctx.resending,
+                stalled_ms=ctx.stalled_ms,
             )
 
-    def _context(self, resending: int | None) -> StepContext:
+    def _context(self, step: ScenarioStep, stalled_ms: float | None = None) -> StepContext:
+        cleanup = step.meta.get("phase") == CLEANUP
         return StepContext(
-            resending=resending,
+            # a cleanup step is numbered apart: the lost claim's steps in flight are not it
+            resending=None if cleanup else self._resends.get(step.position),
+            stalled_ms=stalled_ms,
             run=self.identity,
             data=self.claimed.data_row,
             vars=self.state.vars,
@@ -379,24 +437,24 @@ class RunInterpreter:
         )
         if arrival is None:  # the run was cancelled, claimed again or pruned meanwhile
             raise LeaseLost(self.claimed.id)
-        if arrival["released"]:
+        if arrival.released:
             return _barrier_outcome(started, StepStatus.PASSED, None, arrival)
-        if arrival["timed_out"]:  # broken for every party: one arriving late fails too
+        if arrival.timed_out:  # broken for every party: one arriving late fails too
             message = f"barrier {name!r} timed out after {timeout:g}s with " + (
-                f"{arrival['arrived']} of {parties} parties"
-                if arrival["arrived"] < parties
+                f"{arrival.arrived} of {parties} parties"
+                if arrival.arrived < parties
                 else f"all {parties} parties arrived, the last too late"
             )
             return _barrier_outcome(started, StepStatus.FAILED, message, arrival)
-        if arrival["arrived"] >= parties:
+        if arrival.arrived >= parties:
             return _barrier_outcome(started, StepStatus.PASSED, None, arrival)
-        if arrival["doomed_by"]:
+        if arrival.doomed_by:
             message = (
-                f"barrier {name!r} can no longer be met: {arrival['arrived']} of {parties} "
-                f"parties arrived and {', '.join(arrival['doomed_by'])} without reaching it"
+                f"barrier {name!r} can no longer be met: {arrival.arrived} of {parties} "
+                f"parties arrived and {', '.join(arrival.doomed_by)} without reaching it"
             )
             return _barrier_outcome(started, StepStatus.FAILED, message, arrival)
-        raise Parked(float(arrival["timeout_at"]))
+        raise Parked(arrival.timeout_at)
 
     async def _complete(self, status: TestRunStatus, error: str | None) -> None:
         self.finishing = True
@@ -423,7 +481,7 @@ async def _arrive(
     name: str,
     parties: int,
     wait_seconds: float,
-) -> dict[str, Any] | None:
+) -> BarrierArrival | None:
     """Arrive, fenced by the lease (None: lost), release the barrier if this was the last
     party, and say who dooms it while it waits."""
     arrival = await repo.arrive_at_barrier(
@@ -437,21 +495,20 @@ async def _arrive(
     )
     if arrival is None:
         return None
-    if arrival["arrived"] >= parties and not arrival["released"] and not arrival["timed_out"]:
+    if arrival.complete and not arrival.released:
         await repo.release_barrier(claimed.suite_run_id, name)
-    waiting = not arrival["released"] and arrival["arrived"] < parties
-    arrival["doomed_by"] = (
-        await repo.barrier_doomed_by(claimed.suite_run_id, name) if waiting else []
-    )
-    return arrival
+    if not arrival.waiting:
+        return arrival
+    doomed_by = await repo.barrier_doomed_by(claimed.suite_run_id, name)
+    return replace(arrival, doomed_by=tuple(doomed_by))
 
 
 def _barrier_outcome(
-    started: float, status: StepStatus, error: str | None, arrival: dict[str, Any] | None = None
+    started: float, status: StepStatus, error: str | None, arrival: BarrierArrival | None = None
 ) -> StepOutcome:
     response = None
     if arrival is not None:
-        response = {"arrived": arrival["arrived"], "parties": arrival["parties"]}
+        response = {"arrived": arrival.arrived, "parties": arrival.parties}
     return StepOutcome(
         status=status,
         started_at=started,

@@ -38,6 +38,10 @@ class Observer(Protocol):
 
     def stuck(self, runs: int) -> None: ...
 
+    def stalled(self, seconds: float) -> None: ...
+
+    def resent_after_stall(self) -> None: ...
+
 
 class Unobserved:
     """An observer that keeps nothing."""
@@ -55,4 +59,10 @@ class Unobserved:
         pass
 
     def stuck(self, runs: int) -> None:
+        pass
+
+    def stalled(self, seconds: float) -> None:
+        pass
+
+    def resent_after_stall(self) -> None:
         pass

@@ -28,19 +28,16 @@ A memory lost (a worker restarting) costs one pass over everything, as a new swe
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import psycopg
-
+from orchestra.errors import StatementRefused
 from orchestra.store.base import Connection
 from orchestra.store.runs import BarrierWake, RunRepository, SweepAction, SweepChange
+from orchestra.store.sweeps import SweepSession
 
 log = logging.getLogger("orchestra.sweeper")
-
-_SWEEP_LOCK = 0x5EE9
 
 
 @dataclass(slots=True)
@@ -73,33 +70,38 @@ async def sweep(
     *,
     on_stuck: Callable[[int], None] | None = None,
 ) -> bool:
-    """One pass; returns whether anything changed (new runs queued, runs ended or woken).
-    Without `memory` (or with a new one) the pass looks at every open suite run; given the
-    same memory pass after pass, at what changed since. `on_stuck` is told how many runs the
-    pass marked FAILED_STUCK."""
-    if not await _try_lock(conn):
+    """One pass on `conn`; returns whether anything changed (new runs queued, runs ended or
+    woken). Without `memory` (or with a new one) the pass looks at every open suite run; given
+    the same memory pass after pass, at what changed since. `on_stuck` is told how many runs
+    the pass marked FAILED_STUCK. A lost connection ends the pass (`StoreError`); a step that
+    fails otherwise is logged and left to the next pass."""
+    session = SweepSession(conn)
+    if not await session.try_lock():
         return False
     try:
         memory = memory if memory is not None else SweepMemory()
-        return await _sweep(RunRepository(conn), memory, on_stuck)
+        return await _sweep(session, memory, on_stuck)
     finally:
-        await _unlock(conn)
+        await session.unlock()
 
 
 async def _sweep(
-    runs: RunRepository, memory: SweepMemory, on_stuck: Callable[[int], None] | None
+    session: SweepSession, memory: SweepMemory, on_stuck: Callable[[int], None] | None
 ) -> bool:
-    stuck = await _reap(runs)
+    stuck = await _reap(session)
     if stuck and on_stuck is not None:
         on_stuck(stuck)
     changed = stuck > 0
     handled: dict[int, int] = {}
     failed: set[int] = set()
-    for change in await runs.suite_runs_to_sweep(memory.seen):
+    changes = await session.step(
+        lambda runs: runs.suite_runs_to_sweep(memory.seen), transaction=False
+    )
+    for change in changes:
         if change.action is SweepAction.GONE or change.unfinished is None:
             memory.forget(change.suite_run_id)
             continue
-        outcome = await _handle(runs, change)
+        outcome = await _handle(session, change)
         if outcome is None:  # not remembered: the next pass finds it changed and tries again
             memory.seen.pop(change.suite_run_id, None)
             failed.add(change.suite_run_id)
@@ -107,88 +109,64 @@ async def _sweep(
         handled[change.suite_run_id] = change.unfinished
         changed = outcome or changed
     if handled:
-        await _tell_watchers(runs, sorted(handled))
+        await _tell_watchers(session, sorted(handled))
     looked_at = sorted(handled.keys() | failed | memory.unsettled.keys())
     if not looked_at:
         return changed
-    wake = await _wake(runs, looked_at)
+    wake = await _wake(session, looked_at)
     if wake is not None:
         memory.settle(handled, wake)
         changed = wake.woken > 0 or changed
     return changed
 
 
-async def _tell_watchers(runs: RunRepository, suite_run_ids: list[int]) -> None:
+async def _tell_watchers(session: SweepSession, suite_run_ids: list[int]) -> None:
     """Wake the event streams of the suite runs whose runs ended since the last pass: one
     notification each per pass, rather than one per completion in the workers' batches."""
     try:
-        await runs.notify_changed(suite_run_ids)
-    except psycopg.Error as exc:
-        if runs.conn.broken or runs.conn.closed:
-            raise
+        await session.step(lambda runs: runs.notify_changed(suite_run_ids), transaction=False)
+    except StatementRefused as exc:
         log.warning("sweep: notifying event streams failed (they poll): %s", exc)
 
 
-async def _reap(runs: RunRepository) -> int:
+async def _reap(session: SweepSession) -> int:
     """Mark the runs whose leases keep expiring FAILED_STUCK (one statement); how many."""
     try:
-        return len(await runs.reap_stuck())
-    except psycopg.Error as exc:
-        if runs.conn.broken or runs.conn.closed:
-            raise  # a pass goes on past a failed transaction, not past a lost connection
+        return len(await session.step(lambda runs: runs.reap_stuck(), transaction=False))
+    except StatementRefused as exc:
         log.warning("sweep: reaping stuck runs failed, left to the next pass: %s", exc)
         return 0
 
 
-async def _handle(runs: RunRepository, change: SweepChange) -> bool | None:
+async def _handle(session: SweepSession, change: SweepChange) -> bool | None:
     """Queue, skip or close what `change` needs, in a transaction of its own; whether anything
     changed, None when the transaction failed."""
     if change.action is SweepAction.IDLE:
         return False
     try:
-        async with runs.conn.transaction():
-            if change.action is SweepAction.CLOSE:
-                return await runs.close_if_done(change.suite_run_id) is not None
-            queued, skipped, closed = await runs.schedule(change.suite_run_id)
-            return bool(queued or skipped or closed)
-    except psycopg.Error as exc:
-        if runs.conn.broken or runs.conn.closed:
-            raise  # a pass goes on past a failed transaction, not past a lost connection
+        return await session.step(lambda runs: _apply(runs, change))
+    except StatementRefused as exc:
         log.warning(
             "sweep: suite run %s failed (%s), left to the next pass: %s",
             change.suite_run_id,
-            type(exc).__name__,
+            type(exc.__cause__).__name__,
             exc,
         )
         return None
 
 
-async def _wake(runs: RunRepository, suite_run_ids: list[int]) -> BarrierWake | None:
-    """Wake the runs parked at the doomed barriers of these suite runs; None when it failed."""
+async def _apply(runs: RunRepository, change: SweepChange) -> bool:
+    if change.action is SweepAction.CLOSE:
+        return await runs.close_if_done(change.suite_run_id) is not None
+    queued, skipped, closed = await runs.schedule(change.suite_run_id)
+    return bool(queued or skipped or closed)
+
+
+async def _wake(session: SweepSession, suite_run_ids: list[int]) -> BarrierWake | None:
+    """Wake the runs parked at the doomed barriers of these suite runs (the wake-up and its
+    notification in one transaction); None when it failed."""
     try:
-        async with runs.conn.transaction():  # the wake-up and its notification
-            return await runs.wake_doomed_barriers(suite_run_ids)
-    except psycopg.Error as exc:
-        if runs.conn.broken or runs.conn.closed:
-            raise  # a pass goes on past a failed transaction, not past a lost connection
+        return await session.step(lambda runs: runs.wake_doomed_barriers(suite_run_ids))
+    except StatementRefused as exc:
         log.warning("sweep: waking doomed barriers failed, left to the next pass: %s", exc)
         return None
-
-
-async def _try_lock(conn: Connection) -> bool:
-    locked = await conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (_SWEEP_LOCK,))
-    row = await locked.fetchone()
-    return row is not None and bool(row["ok"])
-
-
-async def _unlock(conn: Connection) -> None:
-    """Give the lock back before the connection goes back to its pool. Should that fail (the
-    server gone: the lock went with the session) or be cancelled, the connection is closed (its
-    pool discards it), so that no pooled session keeps the lock and stops every later sweep."""
-    try:
-        await conn.execute("SELECT pg_advisory_unlock(%s)", (_SWEEP_LOCK,))
-    except psycopg.Error:
-        await conn.close()
-    except asyncio.CancelledError:
-        await conn.close()
-        raise

@@ -19,51 +19,50 @@ within `drain_seconds`.
 Each run it claimed is counted once in `WorkerStats`, as it ends here: finished (PASSED, FAILED,
 ERROR), released (back to the queue), cancelled (its suite run was) or lost (its lease passed
 on); a run left while the database was away is counted once the next release tells which.
+
+Where the pieces live: the sweep, the notifications and the watch on foreign leases in
+`runtime.loops`; the bookkeeping of the runs held in `runtime.held`; the executors in
+`runtime.executors`; every statement outside the group committer in `store.worker_store`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
-import enum
-import json
 import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from orchestra.domain.records import StoredScenario
 from orchestra.domain.statuses import TestRunStatus
-from orchestra.errors import StoreError
+from orchestra.errors import StatementRefused, ValueRefused
 from orchestra.runtime.announcer import EndAnnouncer
-from orchestra.runtime.commits import GroupCommitter
+from orchestra.runtime.bounded import Bounded
+from orchestra.runtime.executors import ExecutorCache
+from orchestra.runtime.held import Dropped, HeldRun, HeldRuns
 from orchestra.runtime.interpreter import (
     Draining,
     LeaseLost,
     Parked,
-    RunEnvironment,
     RunInterpreter,
     RunState,
 )
-from orchestra.runtime.ports import Executor, ExecutorFactory, Observer, Unobserved
-from orchestra.runtime.sweeper import SweepMemory, sweep
+from orchestra.runtime.loops import ExpiryWatch, listen_forever, sweep_forever
+from orchestra.runtime.ports import ExecutorFactory, Observer, Unobserved
+from orchestra.runtime.stalls import Stall, StallDetector, StallPolicy
 from orchestra.store.base import Connection
-from orchestra.store.notifications import RUNS_CHANNEL, listen
-from orchestra.store.refusals import REFUSALS
-from orchestra.store.repositories import UnitOfWork
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.runs import ClaimedRun, Renewal, RunRepository
+from orchestra.store.worker_store import FAILURES, WorkerStore
 
 log = logging.getLogger("orchestra.worker")
-_SUITE_RUNS_CACHED = 256  # suite runs whose environment a long-running worker remembers
 _SCENARIOS_CACHED = 1024  # scenarios it remembers
-_LEFT_REMEMBERED = 1024  # runs left while the database was away that it remembers
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,24 +78,6 @@ class WorkerOptions:
     @property
     def heartbeat_every(self) -> float:
         return self.heartbeat_seconds or self.lease_seconds / 3
-
-
-class _Dropped(enum.Enum):
-    """Why the heartbeat stopped a run."""
-
-    LOST = "lost"  # its lease passed to another worker (expired and claimed again)
-    CANCELLED = "cancelled"  # its suite run was cancelled
-    UNREACHABLE = "unreachable"  # no renewal got through before its lease ends: left (`_leave`)
-
-
-@dataclass(slots=True)
-class _Active:
-    claimed: ClaimedRun
-    task: asyncio.Task[None]
-    deadline: float  # loop time the lease ends unless a heartbeat renews it
-    interpreter: RunInterpreter | None = None
-    ending: bool = False  # its release or its end ERROR is being committed: the lease ends with it
-    dropped: _Dropped | None = None  # set by the heartbeat as it cancels the run
 
 
 @dataclass(slots=True)
@@ -130,6 +111,7 @@ class Worker:
         then share transactions too), open for as long as they run; by default its own.
         `observer`: told of claims, steps, ends and lost leases (a worker's metrics)."""
         self.pool = pool
+        self.store = WorkerStore(pool)
         self._shared_committer = committer
         self.executor_factory = executor_factory
         self.options = options or WorkerOptions()
@@ -137,28 +119,19 @@ class Worker:
         self.listen_url = listen_url
         self.stats = WorkerStats()
         self.observer: Observer = observer or Unobserved()
-        self._announcer = EndAnnouncer(pool)
-        self._active: dict[int, _Active] = {}
+        self._announcer = EndAnnouncer(self.store)
+        self.stalls = StallDetector(on_stall=self._stalled)  # its own pauses, not the SUT's
+        self.held = HeldRuns()
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
-        self._swept = SweepMemory()  # what this worker's sweeps saw: the next looks at news
-        self._scenarios: dict[int, StoredScenario] = {}
-        self._executors: dict[tuple[int | None, str], Executor] = {}
-        self._in_use: collections.Counter[int] = collections.Counter()  # id(executor) -> runs
-        self._suite_runs: dict[int, RunEnvironment] = {}
-        self._drained: set[int] = set()  # runs a drain stopped past its deadline, to release
-        self._expiry_checked = float("-inf")  # loop time of the last look at foreign leases
-        self._next_expiry: float | None = None  # loop time the first foreign lease expires
-        self._orphans = False  # runs may be leased to it that it does not execute: released
-        # by the next claim (one whose answer was lost, one left while the database was away)
-        # run id -> (times it was left so, the attempt it was last left under), the last ones
-        self._left: dict[int, tuple[int, int]] = {}
-        self._unsettled: dict[int, int] = {}  # left, not counted yet: run id -> attempt
+        self._scenarios: Bounded[int, StoredScenario] = Bounded(_SCENARIOS_CACHED)
+        self._executors = ExecutorCache(executor_factory, self.store)
+        self._expiry = ExpiryWatch(self.store, self.id, self.options.poll_seconds)
 
     @property
     def steps_done(self) -> int:
         """Steps executed so far, those of the runs in progress included."""
-        running = sum(a.interpreter.steps_done for a in self._active.values() if a.interpreter)
+        running = sum(a.interpreter.steps_done for a in self.held.active.values() if a.interpreter)
         return self.stats.steps + running
 
     async def run(self, stop: asyncio.Event) -> WorkerStats:
@@ -170,9 +143,18 @@ class Worker:
             self._committer = committer
             loops = [
                 asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
-                asyncio.create_task(self._sweep_loop(), name="sweep"),
-                asyncio.create_task(self._listen_loop(), name="listen"),
+                asyncio.create_task(
+                    sweep_forever(
+                        self.store, self._wake, self.options.sweep_seconds, self.observer.stuck
+                    ),
+                    name="sweep",
+                ),
+                asyncio.create_task(
+                    listen_forever(self.listen_url, self._wake, self.options.poll_seconds),
+                    name="listen",
+                ),
                 asyncio.create_task(self._announcer.run(), name="announce"),
+                asyncio.create_task(self.stalls.run(), name="stalls"),
             ]
             try:
                 await self._claim_loop(stop)
@@ -185,8 +167,7 @@ class Worker:
                 for task in loops:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
-                for executor in self._executors.values():
-                    await executor.aclose()
+                await self._executors.aclose()
         return self.stats
 
     # --- claiming -----------------------------------------------------------------------------
@@ -195,8 +176,8 @@ class Worker:
         stopping = asyncio.create_task(stop.wait())
         try:
             while not stop.is_set():
-                free = self.options.concurrency - len(self._active)
-                if free < self._claim_batch and self._active:
+                free = self.options.concurrency - len(self.held.active)
+                if free < self._claim_batch and self.held.active:
                     await self._wait_for_slot(stopping)  # claim several at once, not one by one
                     continue
                 self._wake.clear()  # a wake-up from now on is for after this claim
@@ -214,17 +195,15 @@ class Worker:
 
     async def _claim(self, limit: int) -> list[ClaimedRun]:
         try:
-            async with self.pool.connection() as conn:
-                runs = RunRepository(conn)
-                if self._orphans:
-                    await self._release_orphans(runs)
-                claimed = await runs.claim(
-                    self.id, limit, self.options.lease_seconds, self.options.suite_run_id
-                )
-        except (psycopg.Error, StoreError) as exc:
+            if self.held.orphans:
+                await self._release_orphans()
+            claimed = await self.store.claim(
+                self.id, limit, self.options.lease_seconds, self.options.suite_run_id
+            )
+        except FAILURES as exc:
             # the claim may have committed though its answer never came: those runs are leased
             # to this worker, which does not execute them; the next claim releases them first
-            self._orphans = True
+            self.held.orphans = True
             log.warning("claim failed, retrying: %s", exc)
             await asyncio.sleep(self.options.poll_seconds)
             return []
@@ -232,82 +211,56 @@ class Worker:
         self.observer.claimed(len(claimed))
         return claimed
 
-    async def _release_orphans(self, runs: RunRepository) -> None:
+    async def _release_orphans(self) -> None:
         """Release the runs leased to this worker that it does not execute, but those it left
-        more than once (see `_leave`), and count the runs it left: released, else lost (taken
-        by another worker meanwhile, or left to their lease)."""
-        self._orphans = False  # a run left from now on sets it again
-        left = dict(self._unsettled)
-        held = [(i, a.claimed.attempt) for i, a in self._active.items() if a.dropped is None]
-        held += [(run_id, attempt) for run_id, (times, attempt) in self._left.items() if times > 1]
-        released = set(await runs.release_orphans(self.id, held))
-        for run_id, attempt in left.items():
-            if self._unsettled.get(run_id) == attempt:
-                del self._unsettled[run_id]
-            if run_id in released:
-                self.stats.released += 1
-            else:
-                self.stats.lost += 1
-                self.observer.leases_lost(1)
+        more than once (see `HeldRuns.leave`), and count the runs it left: released, else lost
+        (taken by another worker meanwhile, or left to their lease)."""
+        release = self.held.orphan_release()
+        released = await self.store.release_orphans(self.id, release.keep)
+        back, lost = self.held.settle(release, released)
+        self.stats.released += back
+        self.stats.lost += lost
+        if lost:
+            self.observer.leases_lost(lost)
 
     async def _wait_for_slot(self, stopping: asyncio.Task[bool]) -> None:
-        running = [a.task for a in self._active.values()]
+        running = [a.task for a in self.held.active.values()]
         await asyncio.wait([*running, stopping], return_when=asyncio.FIRST_COMPLETED)
 
     async def _wait_for_work(self, stopping: asyncio.Task[bool]) -> None:
         waker = asyncio.create_task(self._wake.wait())
-        running = [a.task for a in self._active.values()]
+        running = [a.task for a in self.held.active.values()]
         try:
             await asyncio.wait(
                 [waker, stopping, *running],
-                timeout=await self._idle_timeout(),
+                timeout=await self._expiry.idle_timeout(),
                 return_when=asyncio.FIRST_COMPLETED,
             )
         finally:
             waker.cancel()
 
-    async def _idle_timeout(self) -> float:
-        """The poll interval, or less: until the first lease another worker holds expires
-        (looked up at most once per poll interval), so a crashed worker's run is taken over
-        as soon as its lease ends rather than up to a poll later."""
-        poll = self.options.poll_seconds
-        now = asyncio.get_running_loop().time()
-        if now >= self._expiry_checked + poll:
-            self._expiry_checked = now
-            try:
-                async with self.pool.connection() as conn:
-                    seconds = await RunRepository(conn).next_foreign_expiry(self.id)
-            except (psycopg.Error, StoreError) as exc:
-                log.warning("looking up foreign leases failed: %s", exc)
-                seconds = None
-            # a little after the expiry: the claim compares with the database's clock
-            self._next_expiry = None if seconds is None else now + max(seconds, 0.0) + 0.02
-        if self._next_expiry is None or self._next_expiry <= now:
-            return poll
-        return min(poll, self._next_expiry - now)
-
     def _start(self, claimed: ClaimedRun) -> None:
-        stale = self._active.get(claimed.id)
+        stale = self.held.active.get(claimed.id)
         if stale is not None:  # its lease expired (no heartbeat got through) and we re-claimed it
             stale.task.cancel()
         task = asyncio.create_task(self._execute(claimed), name=f"run-{claimed.id}")
         deadline = asyncio.get_running_loop().time() + self.options.lease_seconds
-        self._active[claimed.id] = _Active(claimed, task, deadline)
+        self.held.active[claimed.id] = HeldRun(claimed, task, deadline)
 
     # --- executing one run --------------------------------------------------------------------
 
     async def _execute(self, claimed: ClaimedRun) -> None:
         """Execute the run and write how it ended; counted once, whatever stops it (the
         heartbeat may cancel it at any await, its ending's write included)."""
-        me = self._own(claimed)  # its entry, even once a newer claim of the run replaced it
+        me = self.held.own(claimed)  # its entry, even once a newer claim of the run replaced it
         async with contextlib.AsyncExitStack() as holding:  # its executor, while it runs
             try:
                 await self._attempt(claimed, holding)
             except asyncio.CancelledError:
                 self._count_stopped(claimed, me)
             finally:
-                if me is not None and self._active.get(claimed.id) is me:
-                    del self._active[claimed.id]
+                if me is not None and self.held.active.get(claimed.id) is me:
+                    del self.held.active[claimed.id]
                 if me is not None and me.interpreter is not None:
                     self.stats.steps += me.interpreter.steps_done
                 self._wake.set()
@@ -315,7 +268,7 @@ class Worker:
     async def _attempt(self, claimed: ClaimedRun, holding: contextlib.AsyncExitStack) -> None:
         """Execute the run, then end it: completed, released, ERROR, or left; counted."""
         try:
-            shared = await holding.enter_async_context(self._using(claimed.suite_run_id))
+            shared = await holding.enter_async_context(self._executors.using(claimed.suite_run_id))
             interpreter = RunInterpreter(
                 claimed,
                 await self._scenario(claimed.scenario_id),
@@ -325,8 +278,9 @@ class Worker:
                 self._draining,
                 await self._responses(claimed),
                 self.observer,
+                StallPolicy(self.stalls, self.options.lease_seconds),
             )
-            active = self._own(claimed)
+            active = self.held.own(claimed)
             if active is not None:
                 active.interpreter = interpreter
             await interpreter.run()
@@ -338,41 +292,25 @@ class Worker:
             await self._release(claimed, interpreter.state.snapshot(), parked.available_at)
         except Draining:
             await self._release(claimed, interpreter.state.snapshot(), None)
-        except REFUSALS as exc:  # before OperationalError: a value too large is filed there
+        except (ValueRefused, StatementRefused) as exc:  # the server is there: retrying is useless
             await self._fail(claimed, exc)
-        except (psycopg.OperationalError, StoreError) as exc:
+        except FAILURES as exc:  # out of reach, or a conflict still there after the retries
             log.warning("run %s left, released once the database is back: %s", claimed.id, exc)
             self.stats.errors.append(f"run {claimed.id}: {exc}")
             self._leave(claimed)
         except Exception as exc:  # refused data, a missing secret, a bug: end it ERROR, fenced
             await self._fail(claimed, exc)
 
-    def _own(self, claimed: ClaimedRun) -> _Active | None:
-        """The run's entry while the current task executes it (not a newer claim's)."""
-        active = self._active.get(claimed.id)
-        return active if active is not None and active.task is asyncio.current_task() else None
-
-    @contextlib.asynccontextmanager
-    async def _using(self, suite_run_id: int) -> AsyncIterator[RunEnvironment]:
-        """The suite run's environment, its executor held (not retired) meanwhile."""
-        shared = await self._environment(suite_run_id)
-        self._in_use[id(shared.executor)] += 1
-        try:
-            yield shared
-        finally:
-            self._in_use[id(shared.executor)] -= 1
-            await self._retire_superseded()
-
-    def _count_stopped(self, claimed: ClaimedRun, me: _Active | None) -> None:
-        """Count a run cancelled mid-way: by the heartbeat (`_Dropped` says why; a run it left
+    def _count_stopped(self, claimed: ClaimedRun, me: HeldRun | None) -> None:
+        """Count a run cancelled mid-way: by the heartbeat (`Dropped` says why; a run it left
         is counted once released), by a claim of the run anew (its lease expired: lost), or
         by a drain past its deadline (which releases the run and counts it)."""
-        if claimed.id in self._drained:
+        if claimed.id in self.held.drained:
             return
         dropped = me.dropped if me is not None else None
-        if dropped is _Dropped.CANCELLED:
+        if dropped is Dropped.CANCELLED:
             self.stats.cancelled += 1
-        elif dropped is not _Dropped.UNREACHABLE:
+        elif dropped is not Dropped.UNREACHABLE:
             self.stats.lost += 1
             self.observer.leases_lost(1)
 
@@ -380,11 +318,8 @@ class Worker:
         """Count a run whose lease a write found gone: cancelled when its suite run was
         cancelled under this lease, else lost. One look-up, made only when a lease is lost."""
         try:
-            async with self.pool.connection() as conn:
-                cancelled = await RunRepository(conn).cancelled_under(
-                    claimed.id, self.id, claimed.attempt
-                )
-        except (psycopg.Error, StoreError) as exc:
+            cancelled = await self.store.cancelled_under(claimed.id, self.id, claimed.attempt)
+        except FAILURES as exc:
             log.warning("run %s lost its lease; looking up why failed: %s", claimed.id, exc)
             cancelled = False
         if cancelled:
@@ -399,18 +334,13 @@ class Worker:
         took it meanwhile, to be resumed at once and lose no attempt. A run left again (a
         write that always times out) is left to its lease, which counts the attempts, rather
         than released and executed again without end. Counted once that release tells."""
-        times = self._left.pop(claimed.id, (0, 0))[0] + 1
-        self._left[claimed.id] = (times, claimed.attempt)
-        if len(self._left) > _LEFT_REMEMBERED:
-            self._left.pop(next(iter(self._left)))  # the oldest
-        self._unsettled[claimed.id] = claimed.attempt
-        self._orphans = True
+        self.held.leave(claimed)
 
     async def _fail(self, claimed: ClaimedRun, exc: Exception) -> None:
         """End a run that cannot go on ERROR, naming why; a write refused again is logged."""
         message = f"{type(exc).__name__}: {exc}" if not str(exc).strip() else str(exc)
-        if isinstance(exc, psycopg.Error):
-            message = f"PostgreSQL refused the run's results: {message}"
+        if isinstance(exc, StatementRefused):  # a ValueRefused names the value and statement
+            message = f"PostgreSQL refused the run's results: {exc.__cause__ or exc}"
         log.warning("run %s ends ERROR: %s", claimed.id, message)
         self.stats.errors.append(f"run {claimed.id}: {message}")
         context = {**claimed.execution_context, "outcome": {"status": "ERROR", "error": message}}
@@ -431,7 +361,7 @@ class Worker:
     def _ending(self, claimed: ClaimedRun) -> None:
         """The run's lease ends with the write about to be committed (its release, its end):
         the heartbeat leaves it to that write, whose answer says whether it still held."""
-        active = self._own(claimed)
+        active = self.held.own(claimed)
         if active is not None:
             active.ending = True
 
@@ -439,8 +369,7 @@ class Worker:
         """A resumed run's recorded responses, for its templates (see `RunState`)."""
         if not RunState.needs_responses(claimed.execution_context):
             return None
-        async with self.pool.connection() as conn:
-            return await RunRepository(conn).step_responses(claimed.id)
+        return await self.store.step_responses(claimed.id)
 
     async def _release(
         self, claimed: ClaimedRun, context: dict[str, Any] | None, available_at: float | None
@@ -465,7 +394,7 @@ class Worker:
         self._ending(claimed)
         try:
             written = bool(await self._committer.submit(write))
-        except (psycopg.Error, StoreError) as exc:
+        except FAILURES as exc:
             log.warning("run %s left, its %s failed: %s", claimed.id, what, exc)
             self.stats.errors.append(f"run {claimed.id}: {what} failed: {exc}")
             self._leave(claimed)
@@ -476,136 +405,51 @@ class Worker:
 
     async def _scenario(self, scenario_id: int) -> StoredScenario:
         if scenario_id not in self._scenarios:
-            async with self.pool.connection() as conn:
-                scenario = await UnitOfWork(conn).suites.scenario(scenario_id)
-            if scenario is None:
-                raise StoreError(f"scenario {scenario_id} is gone")
-            if len(self._scenarios) >= _SCENARIOS_CACHED:
-                self._scenarios.pop(next(iter(self._scenarios)))  # the oldest
-            self._scenarios[scenario_id] = scenario
+            self._scenarios[scenario_id] = await self.store.scenario(scenario_id)
         return self._scenarios[scenario_id]
 
-    async def _environment(self, suite_run_id: int) -> RunEnvironment:
-        if suite_run_id not in self._suite_runs:
-            async with self.pool.connection() as conn:
-                uow = UnitOfWork(conn)
-                suite_run = await uow.runs.get(suite_run_id)
-                if suite_run is None:
-                    raise StoreError(f"suite run {suite_run_id} is gone")
-                env_id = suite_run.environment_id
-                environment = await uow.config.environment_by_id(env_id) if env_id else None
-            # keyed by content too: `env apply` keeps the id, and the next suite run must see it
-            key = (
-                env_id,
-                json.dumps(environment.configuration, sort_keys=True) if environment else "",
-            )
-            if key not in self._executors:
-                self._executors[key] = await self.executor_factory(environment)
-                await self._retire_superseded()
-            if len(self._suite_runs) >= _SUITE_RUNS_CACHED:
-                self._suite_runs.pop(next(iter(self._suite_runs)))  # the oldest
-            self._suite_runs[suite_run_id] = RunEnvironment(
-                executor=self._executors[key],
-                env=environment.template_values if environment else {},
-                has_dependencies=bool(suite_run.summary.get("has_dependencies", True)),
-            )
-        return self._suite_runs[suite_run_id]
-
-    async def _retire_superseded(self) -> None:
-        """Close the executors of environments applied anew since (same id, other content)
-        that no run holds any more, so a long-running worker keeps one HTTP client per
-        environment, not one per `env apply`. The suite runs that used them look their
-        environment up again, should they have runs left."""
-        newest = {key[0]: key for key in self._executors}  # insertion order: the last wins
-        for key in [key for key in self._executors if newest[key[0]] != key]:
-            executor = self._executors[key]
-            if self._in_use[id(executor)] > 0:
-                continue
-            del self._executors[key]
-            self._in_use.pop(id(executor), None)
-            for suite_run_id, shared in list(self._suite_runs.items()):
-                if shared.executor is executor:
-                    del self._suite_runs[suite_run_id]
-            try:
-                await executor.aclose()
-            except Exception:  # a plug-in's client failing to close must not stop a run's end
-                log.exception("closing the client of a superseded environment failed")
+    def _stalled(self, stall: Stall) -> None:
+        log.warning("worker stalled for %.1f s (event loop or process paused)", stall.seconds)
+        self.observer.stalled(stall.seconds)
 
     # --- leases -------------------------------------------------------------------------------
 
     async def _heartbeat_loop(self) -> None:
         while True:
             await asyncio.sleep(self.options.heartbeat_every)
-            held = {run_id: a.claimed.attempt for run_id, a in self._active.items()}
+            held = {run_id: a.claimed.attempt for run_id, a in self.held.active.items()}
             if not held:
                 continue
             started = asyncio.get_running_loop().time()
             try:
                 renewal = await self._renew(held)
-            except (psycopg.Error, StoreError) as exc:
+            except FAILURES as exc:
                 log.warning("heartbeat failed: %s", exc)
                 # no renewal got through: a run whose lease ends before the next heartbeat
                 # could renew it may be another worker's by then, so it stops here before it
                 # could act twice, and is left (`_leave`) while still leased to this worker:
                 # released as soon as the database takes it, no attempt lost
                 horizon = asyncio.get_running_loop().time() + self.options.heartbeat_every
-                kept = {i for i, a in self._active.items() if i in held and a.deadline > horizon}
-                renewal = Renewal(kept=frozenset(kept))
-                why = _Dropped.UNREACHABLE
+                renewal = Renewal(kept=self.held.lasting(held, horizon))
+                why = Dropped.UNREACHABLE
             else:
-                for run_id in renewal.kept:
-                    active = self._active.get(run_id)
-                    if active is not None and active.claimed.attempt == held[run_id]:
-                        active.deadline = started + self.options.lease_seconds
-                why = _Dropped.LOST
-            for active in _abandoned(self._active, held, renewal.kept):
+                self.held.renewed(held, renewal.kept, started + self.options.lease_seconds)
+                why = Dropped.LOST
+            for active in self.held.abandoned(held, renewal.kept):
                 cancelled = active.claimed.id in renewal.cancelled
-                self._drop(active, _Dropped.CANCELLED if cancelled else why)
+                self._drop(active, Dropped.CANCELLED if cancelled else why)
 
-    def _drop(self, active: _Active, why: _Dropped) -> None:
+    def _drop(self, active: HeldRun, why: Dropped) -> None:
         """Stop a run the heartbeat no longer holds, before it writes anything; one whose
         lease it could not renew is left (`_leave`), still leased to this worker."""
         active.dropped = why
         active.task.cancel()
-        if why is _Dropped.UNREACHABLE:
+        if why is Dropped.UNREACHABLE:
             log.warning("run %s left, released once the database is back", active.claimed.id)
             self._leave(active.claimed)
 
     async def _renew(self, held: dict[int, int]) -> Renewal:
-        """Renew the leases; a deadlock with a committing batch of checkpoints (which locks
-        the same rows in another order) is retried at once rather than at the next beat."""
-        for attempt in range(1, 4):
-            try:
-                async with self.pool.connection() as conn:
-                    return await RunRepository(conn).heartbeat(
-                        self.id, held, self.options.lease_seconds
-                    )
-            except psycopg.errors.DeadlockDetected:
-                if attempt == 3:
-                    raise
-                await asyncio.sleep(0.01 * attempt)
-        raise AssertionError("unreachable")
-
-    async def _sweep_loop(self) -> None:
-        while True:
-            try:
-                async with self.pool.connection() as conn:
-                    changed = await sweep(conn, self._swept, on_stuck=self.observer.stuck)
-                if changed:
-                    self._wake.set()
-            except (psycopg.Error, StoreError) as exc:
-                log.warning("sweep failed: %s", exc)
-            await asyncio.sleep(self.options.sweep_seconds)
-
-    async def _listen_loop(self) -> None:
-        if self.listen_url is None:
-            return
-        await listen(
-            self.listen_url,
-            (RUNS_CHANNEL,),
-            lambda _channel, _payload: self._wake.set(),
-            retry_seconds=self.options.poll_seconds,
-        )
+        return await self.store.heartbeat(self.id, held, self.options.lease_seconds)
 
     # --- stopping -----------------------------------------------------------------------------
 
@@ -615,11 +459,11 @@ class Worker:
         it, which a checkpoint on its way when the run was stopped may still have reached (the
         worker's last acknowledged one would undo it, and its step would run again)."""
         self._draining.set()
-        active = list(self._active.values())
+        active = list(self.held.active.values())
         if not active:
             return
         _, late = await asyncio.wait([a.task for a in active], timeout=self.options.drain_seconds)
-        self._drained = {a.claimed.id for a in active if a.task in late}
+        self.held.drained = {a.claimed.id for a in active if a.task in late}
         for task in late:
             task.cancel()
         await asyncio.gather(*late, return_exceptions=True)
@@ -632,38 +476,16 @@ class Worker:
         comes to release them now), by the drain's deadline; those it cannot release are
         left to their lease, and counted lost."""
         remaining = deadline - asyncio.get_running_loop().time()
-        if self._orphans and remaining <= 0:
+        if self.held.orphans and remaining <= 0:
             log.warning("runs left to their lease: the drain's deadline has passed")
-        elif self._orphans:
+        elif self.held.orphans:
             try:
                 async with asyncio.timeout(remaining):
-                    async with self.pool.connection() as conn:
-                        await self._release_orphans(RunRepository(conn))
+                    await self._release_orphans()
             except TimeoutError:
                 log.warning("runs left to their lease: the drain's deadline passed")
-            except (psycopg.Error, StoreError) as exc:
+            except FAILURES as exc:
                 log.warning("runs left to their lease, their release failed: %s", exc)
-        self.stats.lost += len(self._unsettled)
-        self.observer.leases_lost(len(self._unsettled))
-        self._unsettled.clear()
-
-
-def _abandoned(
-    active: dict[int, _Active], held: dict[int, int], kept: Collection[int]
-) -> list[_Active]:
-    """The runs a heartbeat found no longer held (`held`: run id -> the attempt renewed),
-    except those whose completion, release or end ERROR is being committed (the lease ends
-    with it, and its answer says whether it still held), those claimed again by this worker
-    while the renewal was in flight (a new attempt: its own), and those being stopped already
-    (dropped by a beat before, or by a drain past its deadline: counted so)."""
-    lost: list[_Active] = []
-    for run_id in set(held).difference(kept):
-        entry = active.get(run_id)
-        if entry is None or entry.claimed.attempt != held[run_id]:
-            continue
-        if entry.ending or (entry.interpreter is not None and entry.interpreter.finishing):
-            continue
-        if entry.dropped is not None or entry.task.cancelling():
-            continue
-        lost.append(entry)
-    return lost
+        self.stats.lost += len(self.held.unsettled)
+        self.observer.leases_lost(len(self.held.unsettled))
+        self.held.unsettled.clear()

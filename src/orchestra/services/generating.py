@@ -16,7 +16,6 @@ from orchestra.domain.generation import (
     DEFAULT_MAX_SCENARIOS,
     Criterion,
     called_keys,
-    generate_suite,
     inline_calls,
 )
 from orchestra.domain.process import ProcessGraph
@@ -89,6 +88,8 @@ async def generate(
         if existing is not None:
             scenarios = [stored.scenario for stored in existing.scenarios]
             return {**stored_summary(existing), **_row_conflicts(scenarios, data_rows)}
+    from orchestra.domain.generation import generate_suite
+
     generated = await asyncio.to_thread(
         generate_suite,
         process.graph,
@@ -166,6 +167,8 @@ def _every_path(
 ) -> tuple[TestScenario, ...] | None:
     """The all-paths scenarios that all-flows and all-nodes plan around infeasible ones
     with; None when there are too many or the model is not block-structured."""
+    from orchestra.domain.generation import generate_suite
+
     try:
         every = generate_suite(
             graph,

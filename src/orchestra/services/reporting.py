@@ -21,7 +21,7 @@ from orchestra.store.repositories import UnitOfWork
 
 ROWS_KEY = "rows"
 """Where a suite run's context keeps each data row's and repeat's exports (`rows.<index>`; in
-a suite run that repeats its runs `rows.<index>#<repeat>`, `rows.#<repeat>`: see runs.sql)."""
+a suite run that repeats its runs `rows.<index>#<repeat>`, `rows.#<repeat>`: see claims.sql)."""
 
 
 async def load_report(db: Database, suite_run_id: int) -> RunReport:

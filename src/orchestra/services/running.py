@@ -16,10 +16,10 @@ from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.domain.timestamps import rfc3339, rfc3339_or_none
 from orchestra.domain.unbound import unbound_tasks
 from orchestra.errors import Conflict, NotFound, UnboundTasks, UsageError
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
 from orchestra.store.base import CONFLICTS
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
 from orchestra.store.runs import RunSelection
 
@@ -246,7 +246,7 @@ async def _cancel(db: Database, suite_run_id: int) -> Progress:
     return await progress(db, suite_run_id)
 
 
-_END_SECONDS = 0.05  # how soon the end of a suite run executed here is seen
+_END_SECONDS = 0.05  # how soon the end of a suite run is seen (at once: ended by a worker here)
 
 
 async def work_until_done(
@@ -263,10 +263,16 @@ async def work_until_done(
     """Run `workers` workers in this process on this suite run's runs (only those) until it
     has ended, or until `interrupt` is set: then they drain and release what they hold."""
     stop = asyncio.Event()
+    last_run = asyncio.Event()  # a hint that it may have ended: looked at at once
     scoped = replace(options or WorkerOptions(), suite_run_id=suite_run_id)
+
+    def ended_here(ended_id: int) -> None:
+        if ended_id == suite_run_id:
+            last_run.set()
+
     # One group committer for them all: per worker, each would commit smaller batches (4 x 8
     # cost 2.4x the PostgreSQL CPU per step of 1 x 32, and 35% of the steps/s).
-    async with GroupCommitter(db.pool) as committer:
+    async with GroupCommitter(db.pool, on_last_run=ended_here) as committer:
         pool_workers = [
             Worker(db.pool, executor_factory, scoped, listen_url=db.server.url, committer=committer)
             for _ in range(workers)
@@ -290,7 +296,9 @@ async def work_until_done(
                 failed = [t for t in tasks if t.done()]
                 if failed:  # a worker died: surface its exception
                     await failed[0]
-                await asyncio.sleep(min(poll_seconds, _END_SECONDS))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(last_run.wait(), min(poll_seconds, _END_SECONDS))
+                last_run.clear()
         finally:
             stop.set()
             stats = await asyncio.gather(*tasks)

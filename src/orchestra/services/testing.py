@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from orchestra.binding.variables import UnsetRead
 from orchestra.domain.conditions.rows import RowConflict
 from orchestra.domain.dependencies import with_dependencies
 from orchestra.domain.generation import (
@@ -246,8 +245,11 @@ async def _suite(
     say(f"suite {summary['suite']} {how}: {summary['scenarios']} scenarios ({plan.criterion})")
     if summary["unbound"]:
         say(f"warning: no binding for {', '.join(summary['unbound'])}")
-    for read in summary["unset_variables"]:
-        say(f"warning: {UnsetRead(**read).describe()}")
+    if summary["unset_variables"]:
+        from orchestra.binding.variables import UnsetRead  # Jinja's parser: only to word them
+
+        for read in summary["unset_variables"]:
+            say(f"warning: {UnsetRead(**read).describe()}")
     unless = "" if plan.force_rows else ": its run is SKIPPED unless --force-rows"
     for conflict in summary.get("row_conflicts", ()):
         say(f"warning: {RowConflict(**conflict).describe()}{unless}")

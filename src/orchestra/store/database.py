@@ -20,13 +20,14 @@ from psycopg.types.json import set_json_dumps
 from psycopg_pool import AsyncConnectionPool
 
 from orchestra.config import Settings
-from orchestra.errors import Conflict, DatabaseUnreachable, StoreError
+from orchestra.errors import DatabaseUnreachable
 from orchestra.store import migrate
 from orchestra.store.base import CONFLICTS, Connection
 from orchestra.store.embedded import embedded_database_url
+from orchestra.store.failures import failure
 from orchestra.store.jsontext import json_dumps
 from orchestra.store.migrate import redact_url
-from orchestra.store.refusals import REFUSALS, refused
+from orchestra.store.refusals import REFUSALS
 from orchestra.store.repositories import UnitOfWork
 
 
@@ -57,15 +58,8 @@ class Database:
         try:
             async with self.pool.connection(timeout=wait_seconds) as conn:
                 yield conn
-        except REFUSALS as exc:  # before OperationalError: a too-long key is one too
-            raise refused(exc) from exc
-        except CONFLICTS as exc:  # a deadlock: the server is there, nothing changed
-            raise Conflict(
-                f"the change conflicted with a concurrent one ({exc.diag.message_primary or exc})"
-                " and was rolled back: nothing changed; try again"
-            ) from exc
-        except psycopg.OperationalError as exc:
-            raise StoreError(f"PostgreSQL is unreachable: {exc}") from exc
+        except (*REFUSALS, *CONFLICTS, psycopg.OperationalError) as exc:
+            raise failure(exc) from exc  # worded in `store.failures`
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:

@@ -111,6 +111,30 @@ class SweepChange:
 
 
 @dataclass(frozen=True, slots=True)
+class BarrierArrival:
+    """A run's arrival at a shared barrier, as the barrier stood after it: how many of its
+    `parties` have arrived, whether the last one released it or it timed out (its deadline,
+    epoch seconds: the run parks until then), and the runs that doom it (`barrier_doomed_by`,
+    looked up only while it waits)."""
+
+    arrived: int
+    parties: int
+    released: bool
+    timed_out: bool
+    timeout_at: float
+    doomed_by: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Every party arrived in time: the barrier is (to be) released."""
+        return self.arrived >= self.parties and not self.timed_out
+
+    @property
+    def waiting(self) -> bool:
+        return not self.released and self.arrived < self.parties
+
+
+@dataclass(frozen=True, slots=True)
 class BarrierWake:
     """What `wake_doomed_barriers` did and saw: how many runs it woke, the suite runs with a
     doomed barrier that a party arrived at without having parked yet, and the bounds of the
@@ -482,6 +506,7 @@ class RunRepository(Repository):
             error=outcome.error,
             attempts=outcome.attempts,
             resent_after=outcome.resent_after,
+            stalled_ms=outcome.stalled_ms,
             phase=cp.phase,
             exports=Jsonb(outcome.exports),
         )
@@ -610,7 +635,7 @@ class RunRepository(Repository):
         *,
         worker: str,
         attempt: int,
-    ) -> dict[str, Any] | None:
+    ) -> BarrierArrival | None:
         """Register the run at the barrier; None when the lease was lost (the run cancelled,
         claimed again or deleted), and then nothing is written."""
         row = await self._one(
@@ -623,7 +648,15 @@ class RunRepository(Repository):
             worker=worker,
             attempt=attempt,
         )
-        return None if row is None else dict(row)
+        if row is None:
+            return None
+        return BarrierArrival(
+            arrived=int(row["arrived"]),
+            parties=int(row["parties"]),
+            released=bool(row["released"]),
+            timed_out=bool(row["timed_out"]),
+            timeout_at=float(row["timeout_at"]),
+        )
 
     async def barrier_doomed_by(self, suite_run_id: int, name: str) -> list[str]:
         """The runs whose ending without arriving means a barrier can no longer be met (e.g.
@@ -704,6 +737,7 @@ def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:
         "error": outcome.error,
         "attempts": outcome.attempts if outcome.attempts != 1 else None,  # SQL's default: 1
         "resent_after": outcome.resent_after,
+        "stalled_ms": outcome.stalled_ms,
         "phase": cp.phase if cp.phase != "main" else None,  # SQL's default: main
     }
     return {key: value for key, value in row.items() if value is not None}

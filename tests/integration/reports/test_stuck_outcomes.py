@@ -28,7 +28,7 @@ async def test_a_run_given_up_on_fails_at_the_step_its_last_lease_had_in_flight(
     suite_run = await running.start_suite_run(db, suite.id, max_attempts=2)
     stored = suite.scenarios[0]
     async with db.transaction() as uow:
-        (claimed,) = await uow.runs.claim("w1", 1, lease_seconds=0.1)
+        (claimed,) = await uow.runs.claim("w1", 1, lease_seconds=30)
         done = Checkpoint(
             test_run_id=claimed.id,
             worker="w1",

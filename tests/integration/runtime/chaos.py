@@ -212,9 +212,11 @@ async def start_order_suite(
     chained: bool = False,
     elements: Sequence[str] = ORDER_STEPS,
     max_attempts: int = 3,
+    request_timeout: float = 60,
 ) -> SuiteRun:
     """A suite run of `scenarios` × `rows` runs of the order steps against `sut`; `chained`:
-    each scenario dependsOn the one before it (run by run, for the same data row)."""
+    each scenario dependsOn the one before it (run by run, for the same data row);
+    `request_timeout`: each request's, in seconds."""
     suite = await store_suite(
         db,
         [
@@ -225,7 +227,7 @@ async def start_order_suite(
         ],
     )
     spec = EnvironmentSpec.model_validate(
-        {"name": "sut", "timeout": 60, "services": {"api": {"base_url": sut.base_url}}}
+        {"name": "sut", "timeout": request_timeout, "services": {"api": {"base_url": sut.base_url}}}
     )
     async with db.transaction() as uow:
         await uow.config.upsert_environment("sut", spec.model_dump(mode="json"), spec.references())
@@ -250,7 +252,9 @@ class WorkerProcess:
         concurrency: int = 4,
         lease: float = 2.0,
         drain: float = 10.0,
+        environ: dict[str, str] | None = None,
     ) -> None:
+        """`environ`: variables added to its environment (secrets its environment names)."""
         self.name = name
         self.application_name = f"chaos-{name}"
         self.lease = lease
@@ -265,6 +269,7 @@ class WorkerProcess:
             PYTHONPATH=str(SRC),
             PGAPPNAME=self.application_name,  # libpq names the worker's connections after it
         )
+        env.update(environ or {})
         command = [sys.executable, "-m", "orchestra", "worker", "--json"]
         command += ["--concurrency", str(concurrency), "--lease", str(lease)]
         command += ["--drain", str(drain)]

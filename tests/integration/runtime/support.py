@@ -160,13 +160,31 @@ async def lock_waiters(conn: Connection) -> int:
     return 0 if row is None else int(row["n"])
 
 
+_EXPIRE_LEASES = """
+UPDATE test_run
+SET heartbeat_at = heartbeat_at - (lock_until - now() + interval '10 milliseconds'),
+    lock_until = now() - interval '10 milliseconds'
+WHERE status = 'RUNNING' AND lock_until > now() - interval '10 milliseconds'
+  AND (CAST(%(ids)s AS bigint[]) IS NULL OR id = ANY(%(ids)s))
+"""
+
+
+async def expire_leases(db: Database, *run_ids: int) -> None:
+    """End the leases of these runs (of every RUNNING run when none is named) a moment ago by
+    the database's clock, as if their holders had stopped heartbeating that long ago: the
+    lease and its last heartbeat move back together, so a test sets the time with SQL
+    instead of sleeping until the lease runs out."""
+    async with db.pool.connection() as conn:
+        await conn.execute(_EXPIRE_LEASES, {"ids": list(run_ids) or None})
+
+
 async def expire_again_and_reap(db: Database) -> None:
-    """A run claimed by "w1" with a 0.1 s lease (and `max_attempts=2`) loses it, is claimed by
-    "w2" and loses that one too; the sweep's reaper then gives it up (FAILED_STUCK)."""
-    await asyncio.sleep(0.2)
+    """A run claimed by "w1" (with `max_attempts=2`) loses its lease, is claimed by "w2" and
+    loses that one too; the sweep's reaper then gives it up (FAILED_STUCK)."""
+    await expire_leases(db)
     async with db.transaction() as uow:
-        assert await uow.runs.claim("w2", 1, lease_seconds=0.1)
-    await asyncio.sleep(0.2)
+        assert await uow.runs.claim("w2", 1, lease_seconds=30)
+    await expire_leases(db)
     async with db.pool.connection() as conn:
         assert await sweep(conn)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
@@ -15,7 +14,7 @@ from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.base import Connection
 from orchestra.store.database import Database
-from orchestra.store.runs import ClaimedRun, RunRepository
+from orchestra.store.runs import BarrierArrival, ClaimedRun, RunRepository
 from tests.integration.runtime.support import (
     ScriptedExecutor,
     factory_for,
@@ -38,7 +37,7 @@ async def claimed_at_barrier(db: Database) -> ClaimedRun:
 
 async def arrive(
     conn: Connection, claimed: ClaimedRun, worker: str = "worker-a"
-) -> dict[str, Any] | None:
+) -> BarrierArrival | None:
     return await RunRepository(conn).arrive_at_barrier(
         claimed.suite_run_id, "sync", 2, claimed.id, 60, worker=worker, attempt=claimed.attempt
     )
@@ -74,7 +73,7 @@ async def test_the_lease_holder_arrives_and_is_counted_once(db: Database) -> Non
         again = await arrive(conn, claimed)
     assert first is not None
     assert again is not None
-    assert (first["arrived"], again["arrived"], again["parties"]) == (1, 1, 2)
+    assert (first.arrived, again.arrived, again.parties) == (1, 1, 2)
     assert await barriers(db) == [
         {"suite_run_id": claimed.suite_run_id, "name": "sync", "arrived": [claimed.id]}
     ]
@@ -129,7 +128,7 @@ async def test_an_arrival_waiting_for_the_suite_runs_lock_holds_none_on_its_run(
             await pruner.execute("SELECT 1 FROM test_run WHERE id = %s FOR UPDATE", [claimed.id])
         arrived = await asyncio.wait_for(arrival, timeout=10)
     assert arrived is not None
-    assert arrived["arrived"] == 1
+    assert arrived.arrived == 1
 
 
 async def test_a_suite_run_pruned_while_its_worker_arrives_is_a_quiet_lost_lease(

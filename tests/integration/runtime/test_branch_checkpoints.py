@@ -14,9 +14,9 @@ from orchestra.domain.execution import StepContext, StepOutcome
 from orchestra.domain.records import Environment
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepStatus, SuiteRunStatus, TestRunStatus
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
 from orchestra.store.runs import RunRepository
 from tests.integration.runtime.support import (

@@ -14,10 +14,10 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
 from orchestra.services import running
 from orchestra.store.base import Connection
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
 from tests.integration.runtime.support import (
     ScriptedExecutor,

@@ -8,7 +8,8 @@ import time
 import psycopg
 import pytest
 
-from orchestra.runtime.commits import GroupCommitter
+from orchestra.errors import ValueRefused
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
 from orchestra.store.runs import RunRepository
 
@@ -33,7 +34,8 @@ async def test_a_value_too_large_fails_its_own_write_at_once_not_its_batch(db: D
         )
 
     assert applied == 42  # applied on its own once the shared transaction failed
-    assert isinstance(refused, psycopg.errors.ProgramLimitExceeded)  # not a lost server
+    assert isinstance(refused, ValueRefused)  # not a lost server
+    assert isinstance(refused.__cause__, psycopg.errors.ProgramLimitExceeded)
     assert time.monotonic() - started < committer.reconnect_seconds / 2  # not retried as one
 
 

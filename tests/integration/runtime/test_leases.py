@@ -14,6 +14,7 @@ from orchestra.store.database import Database
 from orchestra.store.runs import Checkpoint
 from tests.integration.runtime.support import (
     ScriptedExecutor,
+    expire_leases,
     factory_for,
     scenario,
     step,
@@ -29,8 +30,8 @@ async def test_a_worker_that_lost_its_lease_can_write_nothing(db: Database) -> N
     suite = await store_suite(db, [scenario("s", [step(0, "a"), step(1, "b")])])
     suite_run = await running.start_suite_run(db, suite.id)
     async with db.transaction() as uow:
-        (first,) = await uow.runs.claim("worker-a", 1, lease_seconds=0.2)
-    await asyncio.sleep(0.4)  # worker-a is paused past its lease
+        (first,) = await uow.runs.claim("worker-a", 1, lease_seconds=30)
+    await expire_leases(db)  # worker-a is paused past its lease
     async with db.transaction() as uow:
         (second,) = await uow.runs.claim("worker-b", 1, lease_seconds=30)
     assert second.id == first.id
@@ -71,12 +72,12 @@ async def test_a_run_whose_lease_keeps_expiring_becomes_failed_stuck(db: Databas
     )
     suite_run = await running.start_suite_run(db, suite.id, max_attempts=2)
     async with db.transaction() as uow:
-        claimed = await uow.runs.claim("w1", 1, lease_seconds=0.1)
-    await asyncio.sleep(0.2)
+        claimed = await uow.runs.claim("w1", 1, lease_seconds=30)
+    await expire_leases(db)
     async with db.transaction() as uow:
-        again = await uow.runs.claim("w2", 1, lease_seconds=0.1)
+        again = await uow.runs.claim("w2", 1, lease_seconds=30)
     assert [c.id for c in again] == [c.id for c in claimed]  # one retry is allowed
-    await asyncio.sleep(0.2)
+    await expire_leases(db)
     async with db.transaction() as uow:
         third = await uow.runs.claim("w3", 5, lease_seconds=0.1)
     assert claimed[0].id not in [c.id for c in third]  # no attempt left: not claimable

@@ -18,15 +18,16 @@ from psycopg_pool import AsyncConnectionPool
 
 from orchestra.binding.factory import executor_factory
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.base import Connection
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
 from tests.integration.runtime.chaos import order_sut, start_order_suite
 from tests.integration.runtime.support import (
     ScriptedExecutor,
     claimed_by_another,
+    expire_leases,
     factory_for,
     scenario,
     step,
@@ -78,7 +79,7 @@ async def test_a_run_dropped_in_an_outage_longer_than_its_lease_resumes_once_the
         try:
             await until(lambda: sut.held, "the run is inside its Ship step")
             outage.away = True
-            await until(lambda: not worker._active, "the heartbeat drops the run")
+            await until(lambda: not worker.held.active, "the heartbeat drops the run")
             outage.away = False
             final = await ended(db, suite_run.id)
         finally:
@@ -136,7 +137,8 @@ async def test_a_run_dropped_so_that_another_worker_took_meanwhile_is_left_to_it
     try:
         await until(lambda: executor.calls, "the run is inside its first step")
         outage.away = True
-        await until(lambda: not worker._active, "the heartbeat drops the run")
+        await until(lambda: not worker.held.active, "the heartbeat drops the run")
+        await expire_leases(db)
         taken = await claimed_by_another(db, "w2")
         outage.away = False
         await until(lambda: worker.stats.lost, "the worker sees the run is no longer its own")
@@ -157,7 +159,8 @@ async def test_releasing_orphans_tells_a_newer_claim_of_a_run_from_the_attempt_i
     suite = await store_suite(db, [scenario("one", [step(0, "a")])])
     await running.start_suite_run(db, suite.id)
     async with db.transaction() as uow:
-        (first,) = await uow.runs.claim("w", 1, lease_seconds=0.1)
+        (first,) = await uow.runs.claim("w", 1, lease_seconds=30)
+    await expire_leases(db)
     # its lease expires and the same worker claims it again, that claim's answer lost
     again = await claimed_by_another(db, "w")
     assert again.attempt == first.attempt + 1

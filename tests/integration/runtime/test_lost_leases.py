@@ -21,6 +21,7 @@ from orchestra.store.runs import Checkpoint
 from tests.integration.runtime.support import (
     ScriptedExecutor,
     expire_again_and_reap,
+    expire_leases,
     factory_for,
     scenario,
     step,
@@ -43,7 +44,7 @@ async def test_claiming_an_expired_run_records_the_lease_it_lost(db: Database) -
     suite = await store_suite(db, [scenario("s", [step(0, "a"), step(1, "b"), step(2, "c")])])
     suite_run = await running.start_suite_run(db, suite.id)
     async with db.transaction() as uow:
-        (first,) = await uow.runs.claim("worker-a", 1, lease_seconds=0.2)
+        (first,) = await uow.runs.claim("worker-a", 1, lease_seconds=30)
         stored = suite.scenarios[0]
         done = Checkpoint(
             test_run_id=first.id,
@@ -55,7 +56,7 @@ async def test_claiming_an_expired_run_records_the_lease_it_lost(db: Database) -
             execution_context={"done": {"0": "PASSED"}},
         )
         assert await uow.runs.checkpoint(done)
-    await asyncio.sleep(0.4)  # worker-a stops heartbeating: its lease runs out
+    await expire_leases(db)  # worker-a stops heartbeating: its lease runs out
     # another worker claims the run again and finishes it
     await running.work_until_done(
         db, suite_run.id, factory_for(ScriptedExecutor()), options=OPTIONS
@@ -109,7 +110,7 @@ async def test_the_reaper_records_the_last_lease_of_a_stuck_run(db: Database) ->
     suite = await store_suite(db, [scenario("hangs", [step(0, "a"), step(1, "b")])])
     suite_run = await running.start_suite_run(db, suite.id, max_attempts=2)
     async with db.transaction() as uow:
-        (claimed,) = await uow.runs.claim("w1", 1, lease_seconds=0.1)
+        (claimed,) = await uow.runs.claim("w1", 1, lease_seconds=30)
     await expire_again_and_reap(db)
     report = await reporting.load_report(db, suite_run.id)
     (run,) = report.test_runs

@@ -83,7 +83,7 @@ async def arrive_last(conn: Connection, suite_run_id: int, run: ClaimedRun) -> N
         suite_run_id, "sync", 2, run.id, BARRIER_TIMEOUT, worker="w", attempt=run.attempt
     )
     assert arrival is not None
-    assert arrival["arrived"] == 2
+    assert arrival.arrived == 2
     await repo.release_barrier(suite_run_id, "sync")
 
 

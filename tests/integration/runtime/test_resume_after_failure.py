@@ -16,6 +16,7 @@ from orchestra.store.database import Database
 from orchestra.store.runs import Checkpoint
 from tests.integration.runtime.support import (
     ScriptedExecutor,
+    expire_leases,
     factory_for,
     join,
     scenario,
@@ -35,7 +36,7 @@ async def test_a_run_claimed_again_after_its_step_failed_ends_failed_not_passed(
     suite_run = await running.start_suite_run(db, suite.id)
     stored = suite.scenarios[0]
     async with db.transaction() as uow:
-        (first,) = await uow.runs.claim("worker-a", 1, lease_seconds=0.2)
+        (first,) = await uow.runs.claim("worker-a", 1, lease_seconds=30)
         failed = Checkpoint(
             test_run_id=first.id,
             worker="worker-a",
@@ -51,7 +52,7 @@ async def test_a_run_claimed_again_after_its_step_failed_ends_failed_not_passed(
             execution_context={"done": {"0": "FAILED"}},
         )
         assert await uow.runs.checkpoint(failed)
-    await asyncio.sleep(0.4)  # worker-a dies before its completion commits: the lease runs out
+    await expire_leases(db)  # worker-a dies before its completion commits: the lease runs out
     executor = ScriptedExecutor()
     await running.work_until_done(db, suite_run.id, factory_for(executor), options=OPTIONS)
 

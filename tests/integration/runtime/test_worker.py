@@ -12,9 +12,9 @@ import pytest
 
 from orchestra.domain.statuses import StepStatus, SuiteRunStatus, TestRunStatus
 from orchestra.errors import DependencyCycle
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
 from tests.integration.runtime.support import (
     ScriptedExecutor,
@@ -287,7 +287,8 @@ async def test_a_barrier_name_too_large_for_its_index_ends_the_run_error_not_stu
     assert final.status is SuiteRunStatus.FAILED
     assert runs["s"].status is TestRunStatus.ERROR
     assert runs["s"].error is not None
-    assert "PostgreSQL refused" in runs["s"].error
+    assert runs["s"].error.count("PostgreSQL refused") == 1
+    assert "in arrive_at_barrier" in runs["s"].error  # the statement, named once
     assert runs["s"].attempt == 1
 
 

@@ -10,15 +10,16 @@ from typing import Any, TypeVar, cast
 from orchestra.binding.factory import executor_factory
 from orchestra.domain.records import Environment
 from orchestra.errors import ConfigurationError
-from orchestra.runtime.commits import GroupCommitter
 from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
 from orchestra.services import running
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
 from orchestra.store.runs import Checkpoint, Completion, Renewal, RunRepository
 from tests.integration.runtime.chaos import order_sut, start_order_suite
 from tests.integration.runtime.support import (
     ScriptedExecutor,
     claimed_by_another,
+    expire_leases,
     factory_for,
     scenario,
     shared_barrier,
@@ -29,8 +30,10 @@ from tests.integration.runtime.support import (
 
 T = TypeVar("T")
 LONG_LEASE = WorkerOptions(concurrency=2, lease_seconds=30, poll_seconds=0.05, sweep_seconds=0.1)
-# heartbeats every 0.2 s
-SHORT_LEASE = WorkerOptions(concurrency=2, lease_seconds=0.6, poll_seconds=0.05, sweep_seconds=0.1)
+# heartbeats every 0.2 s, on a lease that a busy machine cannot let run out between two
+FREQUENT_BEATS = WorkerOptions(
+    concurrency=2, lease_seconds=30, heartbeat_seconds=0.2, poll_seconds=0.05, sweep_seconds=0.1
+)
 
 
 def counted_once(stats: WorkerStats) -> bool:
@@ -63,7 +66,8 @@ async def test_a_release_that_finds_its_lease_taken_counts_the_run_lost_not_rele
     suite = await store_suite(db, [scenario("one", [step(0, "a")])])
     await running.start_suite_run(db, suite.id)
     async with db.pool.connection() as conn:
-        (claimed,) = await RunRepository(conn).claim("w", 1, lease_seconds=0.1)
+        (claimed,) = await RunRepository(conn).claim("w", 1, lease_seconds=30)
+    await expire_leases(db)
     await claimed_by_another(db, "w2")
     worker = Worker(db.pool, factory_for(ScriptedExecutor()), LONG_LEASE, worker_id="w")
     async with GroupCommitter(db.pool) as committer:
@@ -120,14 +124,14 @@ async def test_a_run_parked_at_a_barrier_is_counted_released_though_a_heartbeat_
         worker = CountingBeats(
             db.pool,
             factory_for(ScriptedExecutor()),
-            SHORT_LEASE,
+            FREQUENT_BEATS,
             committer=cast(GroupCommitter, late),
         )
         late.worker = worker
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))
         try:
-            await until(lambda: worker.stats.claimed and not worker._active, "the run parks")
+            await until(lambda: worker.stats.claimed and not worker.held.active, "the run parks")
         finally:
             stop.set()
             stats = await asyncio.wait_for(task, timeout=10)
@@ -142,13 +146,13 @@ async def test_a_run_whose_suite_run_is_cancelled_is_counted_cancelled_when_the_
     suite = await store_suite(db, [scenario("slow", [step(0, "a", sleep=30)])])
     suite_run = await running.start_suite_run(db, suite.id)
     executor = ScriptedExecutor()
-    worker = Worker(db.pool, factory_for(executor), SHORT_LEASE)
+    worker = Worker(db.pool, factory_for(executor), FREQUENT_BEATS)
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     try:
         await until(lambda: executor.calls, "the run is inside its step")
         await running.cancel(db, suite_run.id)
-        await until(lambda: not worker._active, "the heartbeat drops the run")
+        await until(lambda: not worker.held.active, "the heartbeat drops the run")
     finally:
         stop.set()
         stats = await asyncio.wait_for(task, timeout=10)
@@ -169,7 +173,7 @@ async def test_a_run_whose_suite_run_is_cancelled_is_counted_cancelled_when_a_ch
             await until(lambda: sut.held, "the run is inside its Create step")
             await running.cancel(db, suite_run.id)
             gate.set()  # the step ends; its checkpoint finds the run cancelled
-            await until(lambda: not worker._active, "the run stops")
+            await until(lambda: not worker.held.active, "the run stops")
         finally:
             stop.set()
             stats = await asyncio.wait_for(task, timeout=10)

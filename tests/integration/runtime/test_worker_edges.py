@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-import psycopg
-
 from orchestra.domain.records import Environment
 from orchestra.domain.statuses import SuiteRunStatus
-from orchestra.runtime.worker import Worker, WorkerOptions, _abandoned, _Active
+from orchestra.errors import StoreError
+from orchestra.runtime.held import HeldRun, HeldRuns
+from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.database import Database
 from orchestra.store.runs import ClaimedRun, RunRepository
@@ -78,26 +78,27 @@ async def test_a_heartbeat_abandons_the_lease_it_failed_to_renew_not_a_new_claim
     async def idle() -> None:
         await asyncio.sleep(0)
 
-    def entry(run: ClaimedRun, attempt: int) -> _Active:
-        return _Active(replace(run, attempt=attempt), asyncio.create_task(idle()), deadline=0.0)
+    def entry(run: ClaimedRun, attempt: int) -> HeldRun:
+        return HeldRun(replace(run, attempt=attempt), asyncio.create_task(idle()), deadline=0.0)
 
-    active = {
+    runs = HeldRuns()
+    runs.active = {
         renewed.id: entry(renewed, 1),
         reclaimed.id: entry(reclaimed, 2),  # claimed again while the renewal was in flight
         lost.id: entry(lost, 1),
     }
     held = {renewed.id: 1, reclaimed.id: 1, lost.id: 1}
-    abandoned = _abandoned(active, held, kept={renewed.id})
+    abandoned = runs.abandoned(held, kept={renewed.id})
     assert [a.claimed.id for a in abandoned] == [lost.id]
-    await asyncio.gather(*(a.task for a in active.values()))
+    await asyncio.gather(*(a.task for a in runs.active.values()))
 
 
 class FailingCommitter:
-    """A committer whose database has gone: every write fails."""
+    """A committer whose database has gone: every write fails, as the committer says it."""
 
     async def submit(self, write: Any) -> Any:
         del write
-        raise psycopg.OperationalError("the server closed the connection")
+        raise StoreError("the server closed the connection")
 
 
 async def test_a_release_the_database_cannot_take_leaves_the_run_to_its_lease(

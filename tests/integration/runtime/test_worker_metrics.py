@@ -20,6 +20,7 @@ from orchestra.store.database import Database
 from tests.integration.runtime.support import (
     ScriptedExecutor,
     claimed_by_another,
+    expire_leases,
     factory_for,
     scenario,
     step,
@@ -100,8 +101,7 @@ async def test_a_lease_taken_over_is_counted_lost_by_the_worker_that_lost_it(
         task = asyncio.create_task(worker.run(stop))
         try:
             await until(lambda: executor.calls, "the run is inside its step")
-            async with db.pool.connection() as conn:  # its lease ran out: another takes it
-                await conn.execute("UPDATE test_run SET lock_until = now() - interval '1 s'")
+            await expire_leases(db)  # its lease ran out: another takes it
             await claimed_by_another(db, "thief")
             await until(lambda: worker.stats.lost, "the heartbeat sees the lease gone")
         finally:

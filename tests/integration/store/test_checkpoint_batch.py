@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import replace
 
@@ -12,7 +11,7 @@ from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.services import running
 from orchestra.store.database import Database
 from orchestra.store.runs import Checkpoint, Completion, Written
-from tests.integration.runtime.support import scenario, step, store_suite
+from tests.integration.runtime.support import expire_leases, scenario, step, store_suite
 
 
 def checkpoint(run_id: int, attempt: int, s: ScenarioStep, context: dict[str, str]) -> Checkpoint:
@@ -32,8 +31,8 @@ async def test_a_batch_writes_the_runs_still_held_and_nothing_of_a_lost_one(
     suite = await store_suite(db, [scenario("one", steps), scenario("two", steps)])
     await running.start_suite_run(db, suite.id)
     async with db.transaction() as uow:
-        held, lost = await uow.runs.claim("worker-a", 2, lease_seconds=0.2)
-    await asyncio.sleep(0.4)  # both leases expire; worker-a keeps one, worker-b takes the other
+        held, lost = await uow.runs.claim("worker-a", 2, lease_seconds=30)
+    await expire_leases(db)  # both leases expire; worker-a keeps one, worker-b takes the other
     async with db.transaction() as uow:
         renewal = await uow.runs.heartbeat("worker-a", {held.id: held.attempt}, 30)
         assert renewal.kept == {held.id}
@@ -68,8 +67,8 @@ async def test_a_completion_in_a_batch_ends_its_run_with_its_last_step_only_if_s
     suite = await store_suite(db, [scenario("one", steps), scenario("two", steps)])
     suite_run = await running.start_suite_run(db, suite.id)
     async with db.transaction() as uow:
-        held, lost = await uow.runs.claim("worker-a", 2, lease_seconds=0.2)
-    await asyncio.sleep(0.4)
+        held, lost = await uow.runs.claim("worker-a", 2, lease_seconds=30)
+    await expire_leases(db)
     async with db.transaction() as uow:
         renewal = await uow.runs.heartbeat("worker-a", {held.id: held.attempt}, 30)
         assert renewal.kept == {held.id}
@@ -114,8 +113,8 @@ async def test_a_stale_checkpoint_after_the_live_one_in_a_batch_does_not_hide_it
     suite = await store_suite(db, [scenario("one", steps)])
     await running.start_suite_run(db, suite.id)
     async with db.transaction() as uow:
-        (stale,) = await uow.runs.claim("worker-a", 1, lease_seconds=0.2)
-    await asyncio.sleep(0.4)
+        (stale,) = await uow.runs.claim("worker-a", 1, lease_seconds=30)
+    await expire_leases(db)
     async with db.transaction() as uow:
         (live,) = await uow.runs.claim("worker-b", 1, lease_seconds=30)
     batch = [

@@ -143,3 +143,76 @@ async def test_nested_objects_of_the_data_row_merge_into_the_condition_data_at_e
     assert outcome.saved["seen"] == {
         "order": {"total": 11, "customer": {"tier": "gold", "age": 40}, "channel": "web"}
     }
+
+
+def _timeout(request: ProtocolRequest) -> Answer:
+    return TransportError(f"GET {request.url}: no response within 2 s", timeout=True)
+
+
+async def test_a_step_that_timed_out_says_when_its_timeout_ran_out() -> None:
+    now = [50.0]
+    protocol = ScriptedProtocol(_timeout)
+    env = EnvironmentSpec.model_validate({"name": "e", "services": {"s": {"base_url": "http://x"}}})
+    executor = StepExecutor(env, {}, protocols={"http": protocol}, clock=lambda: now[0])
+
+    outcome = await executor.execute(step({"action": {"path": "/", "timeout": 2}}), CTX)
+
+    assert outcome.status is StepStatus.ERROR
+    assert outcome.timeout_ran_out == 52.0  # sent at 50 with 2 s: the runtime asks its stalls
+    assert "timeout_ran_out" not in outcome.model_dump()  # never stored
+
+
+async def test_a_step_that_failed_otherwise_has_no_timeout_moment() -> None:
+    protocol = ScriptedProtocol(lambda request: TransportError("GET /: cannot connect"))
+    env = EnvironmentSpec.model_validate({"name": "e", "services": {"s": {"base_url": "http://x"}}})
+    executor = StepExecutor(env, {}, protocols={"http": protocol})
+
+    outcome = await executor.execute(step({"action": {"path": "/"}}), CTX)
+
+    assert (outcome.status, outcome.timeout_ran_out) == (StepStatus.ERROR, None)
+
+
+async def test_a_re_send_after_a_stall_records_it_and_accepts_the_replay_statuses() -> None:
+    protocol = ScriptedProtocol(lambda request: ok({"id": 1}, status=200))
+    env = EnvironmentSpec.model_validate({"name": "e", "services": {"s": {"base_url": "http://x"}}})
+    executor = StepExecutor(env, {}, protocols={"http": protocol})
+    create = step({
+        "action": {"method": "POST", "path": "/", "replay": {"status": [200]}},
+        "checks": [{"status": 201}],
+    })  # fmt: skip
+
+    first = await executor.execute(create, CTX)
+    again = await executor.execute(create, CTX.model_copy(update={"stalled_ms": 9057.0}))
+
+    assert (first.status, first.stalled_ms) == (StepStatus.FAILED, None)
+    assert (again.status, again.stalled_ms, again.resent_after) == (
+        StepStatus.PASSED,
+        9057.0,
+        None,
+    )
+    assert (
+        protocol.sent[0].headers["Idempotency-Key"] == protocol.sent[1].headers["Idempotency-Key"]
+    )
+
+
+async def test_a_step_still_failing_when_its_eventually_ends_says_when_that_was() -> None:
+    now = [10.0]
+
+    async def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    protocol = ScriptedProtocol(lambda request: ok({"state": "NEW"}))
+    env = EnvironmentSpec.model_validate({"name": "e", "services": {"s": {"base_url": "http://x"}}})
+    executor = StepExecutor(
+        env, {}, protocols={"http": protocol}, sleep=sleep, clock=lambda: now[0]
+    )
+    polled = step({
+        "action": {"path": "/"},
+        "checks": [{"jsonpath": "$.state", "eq": "DONE"}],
+        "eventually": {"timeout": 1, "interval": 0.25},
+    })  # fmt: skip
+
+    outcome = await executor.execute(polled, CTX)
+
+    assert outcome.status is StepStatus.FAILED
+    assert outcome.timeout_ran_out == 11.0  # its polls' deadline: a stall may have eaten them

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -151,3 +153,35 @@ def test_a_lone_expression_ending_in_braces_keeps_its_native_type(
     template: str, value: object
 ) -> None:
     assert render(template) == value
+
+
+def test_path_templates_render_without_importing_jinja() -> None:
+    code = (
+        "import sys\n"
+        "from orchestra.binding.templates import Templates\n"
+        "t = Templates()\n"
+        "assert t.compile('/orders/{{ vars.id }}/pay')({'vars': {'id': 7}}) == '/orders/7/pay'\n"
+        "body = t.compile({'amount': '{{ data.amount }}'})\n"
+        "assert body({'data': {'amount': 3}}) == {'amount': 3}\n"
+        "assert 'jinja2' not in sys.modules, 'jinja2 imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{{ not }}", "x{{ not.x }}", "{{ data['\\'] }}", "{{ vars.a }"],
+)
+def test_a_template_that_looks_like_a_path_but_is_invalid_fails_at_compile_time(
+    template: str,
+) -> None:
+    with pytest.raises(TemplateFailure, match="invalid"):
+        Templates().compile(template)
+
+
+def test_a_path_template_that_misses_is_worded_by_jinja_compiled_then() -> None:
+    renderer = Templates().compile("/orders/{{ vars.order.number }}")
+    with pytest.raises(TemplateFailure, match=r"vars\.order\.number is undefined"):
+        renderer(NS)
+    with pytest.raises(TemplateFailure, match=r"vars\.order\.number is undefined"):
+        renderer(NS)  # the second miss reuses what the first compiled

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -142,6 +144,33 @@ def test_suite_values_come_from_dependencies_at_any_depth_or_earlier_steps() -> 
 
 def test_a_template_that_does_not_parse_reports_nothing_here() -> None:
     assert _variables(_scenario("S01", _step(0, "read", **_read("{{ vars.a ")))) == []
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "/orders/{{ vars.order_id }}/{{ suite.customer['id'] }}",
+        "{{ vars }}{{ vars[0] }}{{ suite.a.b }}{{ data.x }}",
+        "{{ vars['a b'] }} and {{ vars[\"c\"].d }}",
+        "{{ vars.x | default(1) }} {{ suite.y }}",
+        "{% if vars.x is defined %}{{ vars.x }}{% endif %}{{ vars.z }}",
+    ],
+)
+def test_a_template_s_reads_are_found_alike_with_or_without_jinja(template: str) -> None:
+    from orchestra.binding.guarded_reads import unguarded_reads
+    from orchestra.binding.variables import _reads
+
+    assert _reads(template) == unguarded_reads(template, ("vars", "suite"))
+
+
+def test_reads_of_path_templates_are_found_without_importing_jinja() -> None:
+    code = (
+        "import sys\n"
+        "from orchestra.binding.variables import _reads\n"
+        "assert _reads('/orders/{{ vars.id }}') == (('vars', 'id'),)\n"
+        "assert 'jinja2' not in sys.modules, 'jinja2 imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_an_undo_may_read_what_its_own_task_saved_but_not_what_nothing_saves() -> None:

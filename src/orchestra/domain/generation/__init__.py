@@ -10,15 +10,32 @@ render.py     plans into scenarios: steps, branch labels, BARRIERs, paths, decis
 generator.py  `generate_suite` and the coverage report
 """
 
+from typing import TYPE_CHECKING, Any
+
 from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, called_keys, inline_calls
-from orchestra.domain.generation.enumeration import MAX_LOOP_BOUND, MAX_SCENARIOS
-from orchestra.domain.generation.generator import (
+from orchestra.domain.generation.plans import (
     DEFAULT_LOOP_BOUND,
     DEFAULT_MAX_SCENARIOS,
-    coverage,
-    generate_suite,
+    MAX_LOOP_BOUND,
+    MAX_SCENARIOS,
+    Criterion,
 )
-from orchestra.domain.generation.plans import Criterion
+
+if TYPE_CHECKING:
+    from orchestra.domain.generation.generator import coverage, generate_suite
+
+_GENERATOR = frozenset({"coverage", "generate_suite"})
+
+
+def __getattr__(name: str) -> Any:
+    """The generator's functions, imported when first used: the criteria and their bounds
+    are read by commands that generate nothing (a suite reused, listed or named)."""
+    if name in _GENERATOR:
+        from orchestra.domain.generation import generator
+
+        return getattr(generator, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DEFAULT_CALL_DEPTH",

@@ -12,14 +12,12 @@ from collections.abc import Iterator
 from itertools import combinations, product
 
 from orchestra.domain.generation.flat import FlatGraph, Gate
-from orchestra.domain.generation.plans import Fork, Hop, Plan
+from orchestra.domain.generation.plans import MAX_SCENARIOS, Fork, Hop, Plan
 from orchestra.domain.generation.structure import Block, Region
 from orchestra.errors import GenerationLimit
 
 # The most one generation may ask for, from the CLI and the API alike: each loop taken more
 # often multiplies the enumeration, which would run for minutes before any cap.
-MAX_LOOP_BOUND = 50
-MAX_SCENARIOS = 100_000
 
 
 class Enumerator:

@@ -19,6 +19,13 @@ class Criterion(StrEnum):
     ALL_PATHS = "all-paths"
 
 
+# all-paths: how many times a path may go round a loop, and how many scenarios it may make
+DEFAULT_LOOP_BOUND = 1
+DEFAULT_MAX_SCENARIOS = 1000
+MAX_LOOP_BOUND = 50
+MAX_SCENARIOS = 100_000
+
+
 @dataclass(frozen=True)
 class Race:
     """Concurrent branches racing to terminate ends: which one wins is the SUT's to decide.

@@ -7,14 +7,14 @@ its cleanup actions (`test_scenario.cleanup`: the specs, in the order written). 
 that had started still owes its cleanup (`test_run.cleanup_pending`): a worker claims it for
 that alone. Columns with constant defaults rewrite no rows.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 
 UPGRADE = """
 ALTER TABLE step_result

@@ -33,6 +33,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from orchestra.errors import StoreError
 from orchestra.store.base import CONFLICTS, Connection
+from orchestra.store.failures import failure
 from orchestra.store.refusals import REFUSALS
 from orchestra.store.runs import Checkpoint, Completion, RunRepository, Written
 
@@ -51,9 +52,18 @@ class _Pending:
 
 class GroupCommitter:
     def __init__(
-        self, pool: AsyncConnectionPool[Connection], *, max_batch: int = 64, flushers: int = 2
+        self,
+        pool: AsyncConnectionPool[Connection],
+        *,
+        max_batch: int = 64,
+        flushers: int = 2,
+        on_last_run: Callable[[int], None] | None = None,
     ) -> None:
+        """`on_last_run` is told the id of each suite run whose last unfinished run a batch
+        completed, once that batch has committed and the suite run was closed (or, should the
+        closing fail, left to the sweep)."""
         self._pool = pool
+        self._on_last_run = on_last_run
         self.reconnect_seconds = 8.0  # how long a batch waits for the server to come back
         self._max_batch = max_batch
         self._flushers = flushers
@@ -197,22 +207,25 @@ class GroupCommitter:
                 await asyncio.sleep(0.25)
                 continue
             if alone:
-                await self._close_finished(batch, written)
+                await self._close_finished(written)
+            self._tell_last_runs(written)
             return results
+
+    def _tell_last_runs(self, written: list[Written | None]) -> None:
+        if self._on_last_run is None:
+            return
+        for suite_run_id in sorted(_drained(written)):
+            self._on_last_run(suite_run_id)
 
     @staticmethod
     async def _write_rows(repo: RunRepository, batch: list[_Pending]) -> list[Written | None]:
         rows = [p.row for p in batch if p.row is not None]
         return await repo.write_many(rows) if rows else []
 
-    async def _close_finished(self, batch: list[_Pending], written: list[Written | None]) -> None:
+    async def _close_finished(self, written: list[Written | None]) -> None:
         """Close the suite runs whose last run this batch completed (committed already; the
         sweep closes them too, should this fail)."""
-        drained = {
-            w.suite_run_id
-            for p, w in zip(batch, written, strict=True)
-            if w is not None and w.unfinished is not None and w.unfinished <= 0
-        }
+        drained = _drained(written)
         if not drained:
             return
         try:
@@ -276,7 +289,21 @@ async def _complete_alone(repo: RunRepository, completion: Completion, schedule:
     return True
 
 
+def _drained(written: list[Written | None]) -> set[int]:
+    """The suite runs whose last unfinished run these rows completed."""
+    return {
+        w.suite_run_id
+        for w in written
+        if w is not None and w.unfinished is not None and w.unfinished <= 0
+    }
+
+
 def _fail(batch: list[_Pending], error: BaseException) -> None:
+    """Fail the batch's writers, with Orchestra's error for a driver's (`store.failures`)."""
+    if isinstance(error, psycopg.Error):
+        wrapped = failure(error)
+        wrapped.__cause__ = error
+        error = wrapped
     for pending in batch:
         if not pending.done.done():
             pending.done.set_exception(error)
