@@ -18,7 +18,7 @@ from junitparser import JUnitXml
 
 from tests.e2e.conftest import clean_env, orchestra
 from tests.e2e.test_startup_imports import imported
-from tests.support.linear_project import Sut, sut_in_thread, write_project
+from tests.support.linear_project import BINDINGS, Sut, sut_in_thread, write_project
 
 SCENARIO = "S01 Basket full → Paid"
 BOB_FAILS = (
@@ -113,6 +113,7 @@ def test_a_failing_run_exits_1_with_one_summary_line_naming_row_step_and_values(
         "expected": "CREATED",
         "actual": "LOST",
         "error": failure["error"],
+        "cleanup": None,  # the scenario has no cleanup actions
     }
 
 
@@ -408,3 +409,41 @@ def test_with_several_models_the_first_is_tested_and_the_processes_it_calls_are_
     assert [f["element_id"] for f in result["failures"]] == [CAPTURE]
     assert called_first.returncode == 2
     assert "say which to test with --process" in json.loads(called_first.stdout)["message"]
+
+
+TEARDOWN = """\
+  Task_Create:
+    action: {method: POST, path: /orders, json: {amount: "{{ data.amount }}"}}
+    checks: [{status: 201}]
+    save: {order_id: $.id}
+    undo:
+      action: {method: DELETE, path: "/orders/{{ steps.Task_Create.response.json.id }}"}
+      checks: [{status: 204}]
+cleanup:
+  - name: audit
+    action: {path: /audit}
+"""
+
+
+def test_every_run_undoes_what_it_created_and_a_failed_cleanup_is_only_reported(
+    project: dict[str, Path], env: dict[str, str], sut: Sut, tmp_path: Path
+) -> None:
+    create = BINDINGS.index("  Task_Create:")
+    read = BINDINGS.index("  Task_Read:")
+    bindings = BINDINGS[:create] + TEARDOWN.split("cleanup:")[0] + BINDINGS[read:]
+    project["bindings"].write_text(bindings + "cleanup:" + TEARDOWN.split("cleanup:")[1])
+    report = tmp_path / "report.json"
+
+    done = _test(project, env, "--data", str(project["data"]), "--report-json", str(report))
+
+    assert done.returncode == 1, done.stderr  # Bob's run fails, as before
+    assert sut.orders == {}  # every order undone, Bob's too
+    assert BOB_FAILS + "; cleanup: 1 of 2 actions did not pass (audit: FAILED)" in done.stdout
+    assert (
+        "PASSED S01 Basket full → Paid [row 0: Ada]: cleanup: 1 of 2 actions did not pass"
+        " (audit: FAILED)"
+    ) in done.stdout
+    runs = json.loads(report.read_text())["report"]["test_runs"]
+    assert [[(c["name"], c["status"]) for c in run["cleanup"]] for run in runs] == [
+        [("undo Create order", "PASSED"), ("audit", "FAILED")]
+    ] * 3

@@ -1,9 +1,9 @@
 """A small project as a user writes one for `orchestra test`: a three-task BPMN, its bindings,
 an environment, a data set, and the HTTP service they test, served on 127.0.0.1 in a thread.
 
-The service keeps orders in memory; `Sut.delay` slows every answer (to interrupt a test run
-mid-way) and an order for `amount` 13 reads back `state: LOST` (a planted defect: the check
-on `Task_Read` fails for that data row).
+The service keeps orders in memory (`DELETE /orders/{id}` removes one); `Sut.delay` slows
+every answer (to interrupt a test run mid-way) and an order for `amount` 13 reads back
+`state: LOST` (a planted defect: the check on `Task_Read` fails for that data row).
 """
 
 from __future__ import annotations
@@ -90,6 +90,7 @@ class Sut:
         app.router.add_post("/orders", self._create)
         app.router.add_get("/orders/{id}", self._read)
         app.router.add_post("/orders/{id}/pay", self._pay)
+        app.router.add_delete("/orders/{id}", self._delete)
         return app
 
     async def _answer(self, payload: dict[str, Any], status: int = 200) -> web.Response:
@@ -107,6 +108,11 @@ class Sut:
 
     async def _read(self, request: web.Request) -> web.Response:
         return await self._answer(self.orders[request.match_info["id"]])
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        gone = self.orders.pop(request.match_info["id"], None)
+        return web.Response(status=204 if gone else 404)
 
     async def _pay(self, request: web.Request) -> web.Response:
         order = self.orders[request.match_info["id"]]

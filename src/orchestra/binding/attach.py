@@ -15,6 +15,10 @@ Branch data: the `data` of every bound flow on a scenario's path reaches its ste
 behind it (nearest first): in a loop, the task before a gateway sees the data of the flow that
 gateway takes next, not of an earlier pass. The executor lays `spec["data"]` over the data row.
 
+Cleanup: a task's `undo` goes into its step's `spec["undo"]` (a step spec with `strict`), and
+the file's `cleanup` actions that apply to a scenario (all, or those whose `reaching` is on its
+path) into `TestScenario.cleanup`; the runtime runs both once the scenario ends.
+
 Shared barriers (`barriers:`): each lands as a BARRIER step in the scenarios that reach its
 element, and the steps are renumbered; see `orchestra.binding.barriers`. A barrier that lands
 nowhere, or needs more parties than the scenarios it lands in, is refused (BindingRefused).
@@ -25,7 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestra.binding.barriers import place_barriers
-from orchestra.binding.model import Bindings, StepBinding, spec_from_binding
+from orchestra.binding.model import Bindings, StepBinding, cleanup_spec, spec_from_binding
 from orchestra.domain.dependencies import validate_dependencies
 from orchestra.domain.scenario import DependsOn, GeneratedSuite, ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind
@@ -37,7 +41,8 @@ def attach_bindings(suite: GeneratedSuite, bindings: Bindings) -> tuple[Generate
     for scenario in suite.scenarios:
         steps = _attach_scenario(scenario, bindings, unbound)
         depends_on = _depends_on(scenario, suite.scenarios, bindings)
-        scenarios.append(scenario.model_copy(update={"steps": steps, "depends_on": depends_on}))
+        update = {"steps": steps, "depends_on": depends_on, "cleanup": _cleanup(scenario, bindings)}
+        scenarios.append(scenario.model_copy(update=update))
     # a cycle is refused now, naming it, not at run time
     dependencies = validate_dependencies(scenarios)
     placed = place_barriers(scenarios, bindings.barriers, dependencies)
@@ -95,6 +100,17 @@ def _attach_scenario(
     return tuple(steps)
 
 
+def _cleanup(scenario: TestScenario, bindings: Bindings) -> tuple[dict[str, Any], ...]:
+    """The `cleanup` actions of the scenario: those for every scenario and those whose
+    `reaching` element is on its path (or on one of its branches)."""
+    on_path = set(scenario.path).union(*scenario.branch_paths.values())
+    return tuple(
+        cleanup_spec(action, bindings.defaults, name=action.name or f"cleanup {i + 1}")
+        for i, action in enumerate(bindings.cleanup)
+        if action.reaching is None or action.reaching in on_path
+    )
+
+
 def _given(step: ScenarioStep, scenario: TestScenario) -> ScenarioStep:
     """The scenario's data from its gateway conditions, on every step that may render it."""
     given = scenario.data
@@ -113,6 +129,8 @@ def _bound(
     step: ScenarioStep, binding: StepBinding, bindings: Bindings, data: dict[str, Any]
 ) -> ScenarioStep:
     spec = {**step.spec, **spec_from_binding(binding, bindings.defaults, data).to_json()}
+    if binding.undo is not None:
+        spec["undo"] = cleanup_spec(binding.undo, bindings.defaults)
     meta = {key: value for key, value in step.meta.items() if key != "unbound"}
     if binding.export_as:
         meta["exportAs"] = dict(binding.export_as)

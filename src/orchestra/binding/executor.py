@@ -61,6 +61,8 @@ _CACHE_SIZE = 4096
 
 def describe(step: ScenarioStep) -> str:
     name = f" {step.name!r}" if step.name else ""
+    if step.meta.get("phase") == "cleanup":
+        return f"cleanup {step.position} ({step.element_id or 'scenario'}{name})"
     return f"step {step.position} ({step.element_id or step.kind.value}{name})"
 
 

@@ -19,7 +19,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from orchestra.binding.extension import bindings_from_extension_elements
-from orchestra.binding.model import BarrierRule, Bindings, ScenarioRule, StepBinding
+from orchestra.binding.model import (
+    BarrierRule,
+    Bindings,
+    ScenarioCleanup,
+    ScenarioRule,
+    StepBinding,
+)
 from orchestra.binding.templates import TemplateFailure, Templates
 from orchestra.binding.yamlsource import (
     Problem,
@@ -190,8 +196,28 @@ def _resolve(
                     problems.append(Problem(dotted(where), locate(tree, where, source), message))
     rules, rule_problems = _resolve_rules(bindings, graph, tree, source)
     barriers, barrier_problems = _resolve_barriers(bindings, graph, tree, source)
-    update = {**resolved, "scenarios": rules, "barriers": barriers}
-    return bindings.model_copy(update=update), problems + rule_problems + barrier_problems
+    cleanup, cleanup_problems = _resolve_cleanup(bindings, graph, tree, source)
+    update = {**resolved, "scenarios": rules, "barriers": barriers, "cleanup": cleanup}
+    found = problems + rule_problems + barrier_problems + cleanup_problems
+    return bindings.model_copy(update=update), found
+
+
+def _resolve_cleanup(
+    bindings: Bindings, graph: ProcessGraph, tree: Any, source: Source
+) -> tuple[tuple[ScenarioCleanup, ...], list[Problem]]:
+    """`cleanup[i].reaching` names any node or flow: an id once resolved."""
+    problems: list[Problem] = []
+    cleanup = []
+    for i, action in enumerate(bindings.cleanup):
+        if action.reaching is None:
+            cleanup.append(action)
+            continue
+        element = _any_element(action.reaching, graph, ["cleanup", i, "reaching"], tree, source)
+        if isinstance(element, Problem):
+            problems.append(element)
+        else:
+            cleanup.append(action.model_copy(update={"reaching": element}))
+    return tuple(cleanup), problems
 
 
 def _in_transaction(graph: ProcessGraph, element_id: str) -> bool:
@@ -371,4 +397,5 @@ def merge_bindings(base: Bindings, override: Bindings) -> Bindings:
         flows={**base.flows, **override.flows},
         scenarios=(*base.scenarios, *override.scenarios),
         barriers=(*base.barriers, *override.barriers),
+        cleanup=(*base.cleanup, *override.cleanup),
     )

@@ -407,6 +407,7 @@ def _protocol_error(value: Any, message: str) -> ValidationError:
 
 # An action of any protocol: validated by its model, dumped with all of that model's fields.
 Action = Annotated[SerializeAsAny[ActionSpec] | None, BeforeValidator(action_by_protocol)]
+RequiredAction = Annotated[SerializeAsAny[ActionSpec], BeforeValidator(action_by_protocol)]
 
 
 MIN_EVENTUALLY_INTERVAL = 0.01
@@ -429,6 +430,24 @@ def _valid_extractor(value: str) -> str:
     return value
 
 
+class CleanupAction(Frozen):
+    """An action run once the scenario ends, whatever its outcome: a task's `undo`, or one of
+    the file's `cleanup` actions. Its failure is reported apart and changes the run's verdict
+    only when `strict`."""
+
+    action: RequiredAction
+    checks: tuple[Check, ...] = ()
+    eventually: Eventually | None = None
+    strict: bool = False
+
+
+class ScenarioCleanup(CleanupAction):
+    """A cleanup action of every scenario (or of those whose path reaches `reaching`)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    reaching: str | None = Field(default=None, min_length=1)
+
+
 class StepBinding(Frozen):
     """A task's (or an end event's) binding as written in the file."""
 
@@ -439,6 +458,7 @@ class StepBinding(Frozen):
     export_as: dict[str, str] = Field(default_factory=dict, alias="exportAs")
     # a task's: its action cancels the transaction the task lies in (docs/semantics.md)
     cancels_transaction: bool = Field(default=False, alias="cancelsTransaction", strict=True)
+    undo: CleanupAction | None = None
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
@@ -537,6 +557,7 @@ class Bindings(Frozen):
     flows: dict[str, FlowBinding] = Field(default_factory=dict)
     scenarios: tuple[ScenarioRule, ...] = ()
     barriers: tuple[BarrierRule, ...] = ()
+    cleanup: tuple[ScenarioCleanup, ...] = ()
 
 
 class StepSpec(Frozen):
@@ -555,6 +576,22 @@ class StepSpec(Frozen):
         if not dumped["given"]:
             del dumped["given"]
         return dumped
+
+
+def cleanup_spec(
+    cleanup: CleanupAction, defaults: Defaults, *, name: str | None = None
+) -> dict[str, Any]:
+    """What a cleanup action becomes: a step spec with the file's defaults, and `strict`
+    (and its `name`, for the reports) beside it."""
+    binding = StepBinding(
+        action=cleanup.action, checks=cleanup.checks, eventually=cleanup.eventually
+    )
+    spec = spec_from_binding(binding, defaults, {}).to_json()
+    del spec["data"]
+    spec["strict"] = cleanup.strict
+    if name is not None:
+        spec["name"] = name
+    return spec
 
 
 def spec_from_binding(binding: StepBinding, defaults: Defaults, data: dict[str, Any]) -> StepSpec:

@@ -41,6 +41,8 @@ def idempotency_key(run: RunIdentity, step: ScenarioStep) -> str:
         f"orchestra/{run.suite_run_id}/{run.test_run_id}/{run.data_row_index}/"
         f"{step.branch}/{step.position}/{step.element_id}"
     )
+    if step.meta.get("phase") == "cleanup":  # numbered apart from the main steps
+        name += "/cleanup"
     digest = hashlib.blake2b(name.encode(), digest_size=16).hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:]}"
 

@@ -8,7 +8,8 @@ ERROR when the step runs; `unset_reads` finds them when the suite is generated.
 "Before" follows the runtime: steps of the same branch (or of an enclosing one) that come
 first, and the branches of a parallel block once its BARRIER has joined them; a step of a
 sibling branch still running is not before. A read guarded by `default` or `is defined` is
-not counted.
+not counted. A task's `undo` runs once the scenario ends: it may read what the task itself
+saved too.
 """
 
 from __future__ import annotations
@@ -102,13 +103,27 @@ def _scenario_reads(scenario: TestScenario, exported: set[str]) -> list[UnsetRea
                     suite |= joined[1]
             continue
         provided = {"vars": saved, "suite": suite}
-        for field, source in _templates(step):
-            for namespace, key in _reads(source):
-                if key not in provided[namespace]:
-                    found.append(_unset(scenario, step, field, f"{namespace}.{key}"))
+        found += _unset_in(scenario, step, _templates(step), provided)
         saved.update(step.spec.get("save") or {})
         suite.update(step.meta.get("exportAs") or {})
+        # its undo runs once the scenario ends: it may read what the task itself saved
+        undo = _strings(step.spec.get("undo") or {}, "undo")
+        found += _unset_in(scenario, step, undo, provided)
     return _once(found)
+
+
+def _unset_in(
+    scenario: TestScenario,
+    step: ScenarioStep,
+    templates: Iterator[tuple[str, str]],
+    provided: dict[str, set[str]],
+) -> list[UnsetRead]:
+    return [
+        _unset(scenario, step, field, f"{namespace}.{key}")
+        for field, source in templates
+        for namespace, key in _reads(source)
+        if key not in provided[namespace]
+    ]
 
 
 def _known_on(
@@ -131,8 +146,9 @@ def _once(found: list[UnsetRead]) -> list[UnsetRead]:
 
 
 def _templates(step: ScenarioStep) -> Iterator[tuple[str, str]]:
-    """(field, template text) of every templated string of the step's spec and exports."""
-    spec = {key: value for key, value in step.spec.items() if key != "data"}
+    """(field, template text) of every templated string of the step's spec (its undo apart)
+    and exports."""
+    spec = {key: value for key, value in step.spec.items() if key not in ("data", "undo")}
     yield from _strings(spec, "")
     for name, text in (step.meta.get("exportAs") or {}).items():
         yield from _strings(text, f"exportAs.{name}")

@@ -72,7 +72,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "serve": (
         "orchestra.cli.serve:serve",
-        "Serve the REST API until SIGINT or SIGTERM: OpenAPI at...",
+        "Serve the REST API and the web UI until...",
     ),
     "status": (
         "orchestra.cli.run:status",

@@ -84,7 +84,7 @@ def print_failures(out: Console, failures: list[dict[str, Any]]) -> None:
     from orchestra.services.failures import failure_line
 
     for failure in failures:
-        colour = "red" if failure["status"] == "FAILED" else "magenta"
+        colour = {"FAILED": "red", "PASSED": "yellow"}.get(failure["status"], "magenta")
         out.print(f"[{colour}]✗[/] {escape(failure_line(failure))}")
 
 

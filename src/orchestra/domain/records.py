@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -137,6 +137,7 @@ class TestRun(Frozen):
     finished_at: datetime | None = None
     error: str | None = None  # why it ended ERROR, FAILED_STUCK or SKIPPED
     skipped_by_data: bool = False  # SKIPPED: its data row contradicts its scenario's path
+    cleanup_pending: bool = False  # cancelled after it started: its cleanup is still owed
 
 
 class StepResult(Frozen):
@@ -158,6 +159,7 @@ class StepResult(Frozen):
     resent_after: int | None = None  # a re-send: the claim that lost its lease (since 0005)
     stalled_ms: float | None = None  # a re-send: the worker's stall behind it (since 0007)
     recorded_at: datetime | None = None
+    phase: Literal["main", "cleanup"] = "main"  # cleanup: an undo or cleanup action (0007)
 
 
 class LostLease(Frozen):

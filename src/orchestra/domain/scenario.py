@@ -94,6 +94,16 @@ class TestScenario(Frozen):
     decisions: tuple[Decision, ...] = ()
     steps: tuple[ScenarioStep, ...] = ()
     depends_on: tuple[DependsOn, ...] = ()
+    # what runs once the scenario ends, after its tasks' undo actions: the bindings' `cleanup`
+    # actions that apply to it, as step specs (plus `strict` and `name`); not serialized empty
+    cleanup: tuple[dict[str, Any], ...] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_empty_cleanup(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        if not dumped.get("cleanup"):
+            dumped.pop("cleanup", None)
+        return dumped
 
     @model_validator(mode="before")
     @classmethod

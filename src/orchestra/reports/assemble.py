@@ -18,12 +18,14 @@ from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.errors import InputRefused
 from orchestra.reports.model import (
+    CleanupStepReport,
     LostLeaseReport,
     StepReport,
     TestRunReport,
     barrier_anchor,
     step_report,
 )
+from orchestra.runtime.cleanup import CLEANUP, CleanupStep, cleanup_steps
 from orchestra.runtime.plan import Block, StepSequence, build_plan, next_steps
 
 _CHECK_FIELDS = frozenset(CheckResult.model_fields)
@@ -42,6 +44,8 @@ def run_report(
     it) or they are joins the run was stopped short of (`stopped_joins`). Results of steps the
     scenario no longer lists are kept.
     """
+    cleanup = [result for result in results if result.phase == CLEANUP]
+    results = [result for result in results if result.phase != CLEANUP]
     by_position = {result.position: result for result in results}
     steps = scenario.steps if scenario is not None else ()
     leases = tuple(lost_lease_report(lease, steps) for lease in lost)
@@ -76,7 +80,26 @@ def run_report(
         race=_race_note(scenario),
         steps=tuple(sorted(reports, key=lambda report: report.position)),
         lost_leases=leases,
+        cleanup=cleanup_reports(run, scenario, cleanup),
     )
+
+
+def cleanup_reports(
+    run: TestRun, scenario: TestScenario | None, results: Sequence[StepResult]
+) -> tuple[CleanupStepReport, ...]:
+    """The run's cleanup results, each named as the runtime named it (worked out again from
+    the steps its checkpoint holds done)."""
+    planned: dict[int, CleanupStep] = {}
+    if scenario is not None and results:
+        done = run.execution_context.get("done", {})
+        planned = {c.step.position: c for c in cleanup_steps(scenario, scenario.steps, done)}
+    reports = []
+    for result in results:
+        action = planned.get(result.position)
+        step = step_from_result(result, action.step if action is not None else None)
+        strict = action is not None and action.strict
+        reports.append(CleanupStepReport(**step.model_dump(), strict=strict))
+    return tuple(sorted(reports, key=lambda report: report.position))
 
 
 _LABEL_KEYS = ("name", "title", "label", "id", "key", "customer", "user", "username", "email")

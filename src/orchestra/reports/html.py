@@ -45,6 +45,7 @@ from orchestra.reports.model import (
 )
 from orchestra.reports.outcomes import element_outcomes, outcome_counts, reached_elements
 from orchestra.reports.text import (
+    cleanup_summary,
     failure_message,
     format_ms,
     lost_lease_text,
@@ -203,6 +204,7 @@ def _environment() -> Environment:
     )
     helpers: dict[str, Any] = {
         "why": failure_message,
+        "cleanup_summary": cleanup_summary,
         "step_label": step_label,
         "lost_lease_text": lost_lease_text,
         "show": show,

@@ -4,7 +4,8 @@
   <testsuite>                      the suite run (properties: process, suite, coverage)
     <testcase>                     one test run (scenario × data row)
       <failure>|<error>|<skipped>  FAILED | ERROR, FAILED_STUCK | anything else not PASSED
-      <system-out>                 every step: request, response, checks, error
+      <system-out>                 every step: request, response, checks, error; then
+                                   the cleanup actions, which fail the case only when strict
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from datetime import UTC, datetime
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.reports.model import RunReport, TestRunReport
 from orchestra.reports.text import (
+    cleanup_lines,
+    cleanup_summary,
     failure_message,
     lost_lease_text,
     one_line,
     step_lines,
+    strict_cleanup_failed,
     xml_safe,
 )
 
@@ -119,7 +123,7 @@ def _outcome_element(run: TestRunReport) -> ET.Element | None:
         return ET.Element(
             "skipped", {"message": xml_safe(one_line(f"{run.status.value}: {reason}"))}
         )
-    step = run.failing_step()
+    step = run.failing_step() or strict_cleanup_failed(run)
     lines = step_lines(step, run.try_of(step.attempt)) if step else [message]
     element.text = xml_safe("\n".join(lines))
     return element
@@ -134,6 +138,10 @@ def _step_log(run: TestRunReport) -> str:
     lines.extend(lost_lease_text(run, lease) for lease in run.lost_leases)
     for step in run.steps:
         lines.extend(step_lines(step, run.try_of(step.attempt)))
+    lines.extend(cleanup_lines(run))
+    summary = cleanup_summary(run)
+    if summary:
+        lines.append(summary)
     if run.error:
         lines.append(f"error: {run.error}")
     return "\n".join(lines)

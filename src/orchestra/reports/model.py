@@ -118,6 +118,15 @@ class StepReport(Documented):
     is this re-send, with the same idempotency key (stored since schema 0007); None otherwise."""
 
 
+class CleanupStepReport(StepReport):
+    """An undo or cleanup action the run ran once its scenario ended (`undo:` of a task,
+    `cleanup:` of the bindings), numbered from 0 in the order they ran (`position`)."""
+
+    strict: bool = False
+    """Whether a failure of this action fails a run that had passed; otherwise it is only
+    reported here."""
+
+
 def barrier_anchor(step: ScenarioStep | None, next_element: str | None = None) -> str | None:
     """Where a run stopped at a shared barrier step (None for any other step): the element it
     waits before; for one waiting after an element, the next element the scenario has
@@ -213,6 +222,9 @@ class TestRunReport(Documented):
     steps: tuple[StepReport, ...] = ()
     lost_leases: tuple[LostLeaseReport, ...] = ()
     """The tries that ended with a lost lease, oldest first (recorded since schema 0003)."""
+    cleanup: tuple[CleanupStepReport, ...] = ()
+    """The undo and cleanup actions run once the scenario ended, in the order they ran
+    (recorded since schema 0007). A failed one changes `status` only when it is strict."""
 
     @property
     def is_failure(self) -> bool:
@@ -235,6 +247,10 @@ class TestRunReport(Documented):
         belonged to: 1 and one more per lease lost by an earlier claim. Waiting at a shared
         barrier or a worker's drain takes a new claim but is the same try."""
         return 1 + sum(1 for lease in self.lost_leases if lease.attempt < claim)
+
+    def failed_cleanup(self) -> tuple[CleanupStepReport, ...]:
+        """The cleanup actions that did not pass."""
+        return tuple(step for step in self.cleanup if step.status is not StepStatus.PASSED)
 
     def failing_step(self) -> StepReport | None:
         """The first step that failed or errored, in execution order."""

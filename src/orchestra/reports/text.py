@@ -110,7 +110,7 @@ def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 def failure_message(run: TestRunReport) -> str:
     """Why a run did not pass, in one line naming the step and the check or error (at most
     `MAX_MESSAGE_CHARS`: the whole error is in the step's lines)."""
-    step = run.failing_step()
+    step = run.failing_step() or strict_cleanup_failed(run)
     if step is None:
         why = run.error or f"test run {run.id} ended {run.status.value}"
         stuck = run.stuck_step()
@@ -128,6 +128,40 @@ def failure_message(run: TestRunReport) -> str:
     elif step.stalled_ms is not None:
         why = f"(a re-send after the worker stalled {format_ms(step.stalled_ms)}) {why}"
     return one_line(f"{step_label(step)}: {why}")
+
+
+def strict_cleanup_failed(run: TestRunReport) -> StepReport | None:
+    """The strict cleanup action that failed a run whose steps passed, if one did."""
+    if run.failing_step() is not None or run.status is TestRunStatus.PASSED:
+        return None
+    return next((step for step in run.failed_cleanup() if step.strict), None)
+
+
+def cleanup_summary(run: TestRunReport) -> str | None:
+    """`cleanup: 1 of 2 actions did not pass (undo Create order: FAILED)`; None when the
+    run's cleanup passed or it has none."""
+    failed = run.failed_cleanup()
+    if not failed:
+        return None
+    names = ", ".join(
+        f"{step.name or step.element_id or f'#{step.position}'}: {step.status.value}"
+        + (" (strict)" if step.strict else "")
+        for step in failed
+    )
+    return (
+        f"cleanup: {len(failed)} of {len(run.cleanup)} action"
+        f"{'s' if len(run.cleanup) != 1 else ''} did not pass ({names})"
+    )
+
+
+def cleanup_lines(run: TestRunReport) -> list[str]:
+    """The run's cleanup, as `step_lines` gives steps, under a heading."""
+    if not run.cleanup:
+        return []
+    lines = [f"cleanup ({len(run.cleanup)} action{'s' if len(run.cleanup) != 1 else ''}):"]
+    for step in run.cleanup:
+        lines.extend(step_lines(step, run.try_of(step.attempt)))
+    return lines
 
 
 def lost_lease_text(run: TestRunReport, lease: LostLeaseReport) -> str:

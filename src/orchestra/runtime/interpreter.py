@@ -4,6 +4,10 @@ Resuming is reading the checkpoint: `execution_context["done"]` holds the positi
 that completed (their results are stored), so a re-claimed run skips them and re-executes only
 the step that was interrupted — with the same idempotency key, which the executor derives from
 the run and the step, never from the attempt.
+
+Once the scenario's steps end, whatever the outcome, the run cleans up (`orchestra.runtime.
+cleanup`): each undo and cleanup action is checkpointed like a step, in `execution_context
+["cleanup"]` and as a step result of the cleanup phase, so a resumed run runs each once.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from orchestra.domain.execution import RunIdentity, StepContext, StepOutcome
 from orchestra.domain.records import StoredScenario
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
+from orchestra.runtime.cleanup import CLEANUP, CleanupStep, cleanup_steps, verdict
 from orchestra.runtime.plan import Block, StepSequence, build_plan, next_steps
 from orchestra.runtime.ports import Executor, Observer, Unobserved
 from orchestra.runtime.stalls import Stall, StallPolicy
@@ -76,6 +81,7 @@ class RunState:
     vars: dict[str, Any] = field(default_factory=dict)
     steps: dict[str, Any] = field(default_factory=dict)  # element id -> result, for templates
     outcome: dict[str, Any] | None = None
+    cleanup: dict[str, str] = field(default_factory=dict)  # cleanup position -> its status
 
     @classmethod
     def load(cls, raw: dict[str, Any], responses: dict[str, Any] | None = None) -> RunState:
@@ -88,6 +94,7 @@ class RunState:
             vars=dict(raw.get("vars", {})),
             steps=steps,
             outcome=raw.get("outcome"),
+            cleanup=dict(raw.get("cleanup", {})),
         )
 
     @staticmethod
@@ -96,7 +103,7 @@ class RunState:
         return any("response" not in view for view in raw.get("steps", {}).values())
 
     def snapshot(self) -> dict[str, Any]:
-        return {
+        snapshot = {
             "done": dict(self.done),
             "vars": dict(self.vars),
             "steps": {
@@ -105,6 +112,9 @@ class RunState:
             },
             "outcome": self.outcome,
         }
+        if self.cleanup:
+            snapshot["cleanup"] = dict(self.cleanup)
+        return snapshot
 
 
 class RunInterpreter:
@@ -153,16 +163,86 @@ class RunInterpreter:
     async def run(self) -> None:
         """Execute to the end, then complete the run (fenced). Raises LeaseLost, Parked,
         Draining when the run must be left (released) rather than completed."""
+        if self.claimed.cleanup_only:
+            await self._clean_up_cancelled()
+            return
         plan = build_plan([s.step for s in self.scenario.steps])
         self._last_position = _final_position(plan)
         self._resends = _resends(plan, self.claimed.lost, self.state.done)
+        status, error = TestRunStatus.PASSED, None
         try:
             self._stop_if_failed_before()
             await self._sequence(plan)
         except StepStopped as stopped:
-            await self._complete(stopped.status, stopped.message)
-            return
-        await self._complete(TestRunStatus.PASSED, None)
+            status, error = stopped.status, stopped.message
+        status, error = await self._clean_up(status, error)
+        await self._complete(status, error)
+
+    async def _clean_up(
+        self, status: TestRunStatus, error: str | None
+    ) -> tuple[TestRunStatus, str | None]:
+        """Run the undo and cleanup actions not run yet (each checkpointed); the run's status
+        and error as they leave them. Raises LeaseLost, Draining like the steps do."""
+        steps = [stored.step for stored in self.scenario.steps]
+        actions = cleanup_steps(self.scenario.scenario, steps, self.state.done)
+        if not actions:
+            return status, error
+        await self._write_final()  # the steps' last result is stored before any cleanup
+        ran = []
+        for action in actions:
+            recorded = self.state.cleanup.get(action.key)
+            if recorded is None:
+                if self.draining.is_set() and not self.claimed.cleanup_only:
+                    raise Draining  # a cancelled run's cleanup is finished, not released
+                outcome = await self._execute(action.step)
+                await self._record_cleanup(action, outcome)
+                ran.append((action, outcome.status, outcome.error))
+            else:
+                why = f"{action.step.name}: {recorded}, recorded before the run was claimed again"
+                ran.append((action, StepStatus(recorded), why))
+        return verdict(status, error, ran)
+
+    async def _clean_up_cancelled(self) -> None:
+        """A cancelled run, claimed for its cleanup alone: run what is left of it, then say
+        it is done. Its status stays CANCELLED, whatever the cleanup gives."""
+        await self._clean_up(TestRunStatus.CANCELLED, None)
+        context = self.state.snapshot()
+
+        async def finish(repo: RunRepository) -> bool:
+            return await repo.finish_cleanup(
+                self.claimed.id, self.worker_id, self.claimed.attempt, context
+            )
+
+        self.finishing = True
+        if not await self.committer.submit(finish):
+            raise LeaseLost(self.claimed.id)
+
+    async def _write_final(self) -> None:
+        """The last step's checkpoint, kept for the completion, written now."""
+        final, self._final = self._final, None
+        if final is not None:
+            async with self._checkpointing:
+                if not await self.committer.checkpoint(final):
+                    raise LeaseLost(self.claimed.id)
+
+    async def _record_cleanup(self, action: CleanupStep, outcome: StepOutcome) -> None:
+        self.state.cleanup[action.key] = outcome.status.value
+        checkpoint = Checkpoint(
+            test_run_id=self.claimed.id,
+            worker=self.worker_id,
+            attempt=self.claimed.attempt,
+            step_id=None,
+            step=action.step,
+            outcome=outcome,
+            execution_context=self.state.snapshot(),
+            phase=CLEANUP,
+        )
+        async with self._checkpointing:
+            if not await self.committer.checkpoint(checkpoint):
+                raise LeaseLost(self.claimed.id)
+        self.steps_done += 1
+        seconds = None if outcome.duration_ms is None else outcome.duration_ms / 1000
+        self.observer.step_recorded(outcome.status, seconds)
 
     def _stop_if_failed_before(self) -> None:
         """A step the checkpoint holds as failed (a crash or a drain came between its result
@@ -283,8 +363,10 @@ class RunInterpreter:
             )
 
     def _context(self, step: ScenarioStep, stalled_ms: float | None = None) -> StepContext:
+        cleanup = step.meta.get("phase") == CLEANUP
         return StepContext(
-            resending=self._resends.get(step.position),
+            # a cleanup step is numbered apart: the lost claim's steps in flight are not it
+            resending=None if cleanup else self._resends.get(step.position),
             stalled_ms=stalled_ms,
             run=self.identity,
             data=self.claimed.data_row,

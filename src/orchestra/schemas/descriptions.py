@@ -21,6 +21,7 @@ BINDINGS: dict[str, dict[str, str]] = {
         "flows": f"The data that makes the SUT take each sequence flow. {_B}#flows",
         "scenarios": f"Rules: scenarios reaching an element wait for others. {_B}#scenarios-dependson-between-scenarios",
         "barriers": f"Shared barriers: scenarios waiting for each other mid-way. {_B}#barriers",
+        "cleanup": f"Actions every scenario (or those reaching an element) runs once it ends, whatever the outcome. {_B}#cleanup",
     },
     "StepBinding": {
         "action": f"The request the step sends (HTTP unless `protocol` says). {_B}#actions",
@@ -29,6 +30,21 @@ BINDINGS: dict[str, dict[str, str]] = {
         "save": f"name: $.jsonpath or template, kept in `vars` for later steps. {_B}#save-and-exportas",
         "exportAs": f"name: $.jsonpath or template, written to the suite run's context (`suite`). {_B}#save-and-exportas",
         "cancelsTransaction": f"A task's action cancels the transaction it lies in (default false). {_B}#cancelstransaction",
+        "undo": f"The action undoing what the task created, run once the scenario ends if the SUT answered the task. {_B}#cleanup",
+    },
+    "CleanupAction": {
+        "action": "The request that cleans up (required).",
+        "checks": "What its answer must satisfy; without a status check, status < 400.",
+        "eventually": "Send again until the checks hold: {timeout, interval}.",
+        "strict": "true: a failure fails a run that passed (default false: only reported).",
+    },
+    "ScenarioCleanup": {
+        "name": "How reports name it (default: cleanup N).",
+        "reaching": "Only for the scenarios whose path goes through this element (id or unique name).",
+        "action": "The request that cleans up (required).",
+        "checks": "What its answer must satisfy; without a status check, status < 400.",
+        "eventually": "Send again until the checks hold: {timeout, interval}.",
+        "strict": "true: a failure fails a run that passed (default false: only reported).",
     },
     "HttpAction": {
         "protocol": "The protocol carrying the action: http (the default) or a plug-in's name.",

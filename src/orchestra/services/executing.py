@@ -3,7 +3,8 @@
 What `orchestra run --wait` and `orchestra test` share: in-process workers on the suite run's
 runs (`running.work_until_done`), and what to do when the person stops them (Ctrl-C): cancel
 the suite run, its in-flight steps finishing within the drain's deadline and its unfinished
-runs ending CANCELLED, or leave it in progress for other workers. Ended, it comes with its
+runs ending CANCELLED (those that had started running their cleanup here), or leave it in
+progress for other workers. Ended, it comes with its
 failure summary.
 """
 
@@ -88,6 +89,10 @@ async def execute(
     cancelled = 0
     if interrupted and on_interrupt is OnInterrupt.CANCEL:
         final, cancelled = await _cancel(db, final)
+        # the runs that had started still clean up (their undo and cleanup actions)
+        await running.clean_up_cancelled(
+            db, suite_run_id, executor_factory, workers=workers, options=options
+        )
     failures = await failures_if_any(db, final)
     return Execution(final, failures, interrupted, on_interrupt, cancelled)
 
@@ -105,9 +110,12 @@ async def _cancel(db: Database, before: running.Progress) -> tuple[running.Progr
 
 
 async def failures_if_any(db: Database, progress: running.Progress) -> list[Failure]:
-    """The failure summary, loading the report only when some run failed or errored."""
+    """The failure summary, loading the report only when some run failed or errored, or
+    some cleanup did not pass."""
     if not any(progress.counts.get(status) for status in FAILING_STATUSES):
-        return []
+        async with db.transaction() as uow:
+            if not await uow.runs.cleanup_failed(progress.suite_run.id):
+                return []
     from orchestra.services.failures import suite_run_failures
 
     return await suite_run_failures(db, progress.suite_run.id)

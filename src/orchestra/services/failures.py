@@ -1,4 +1,5 @@
-"""Use case: what went wrong in a suite run, one line per failed or errored run.
+"""Use case: what went wrong in a suite run, one line per failed or errored run, and per run
+whose cleanup (undo or cleanup actions) did not pass, whatever its status.
 
 `orchestra test`, `orchestra run --wait`, `orchestra status` of an ended suite run and the demo
 all print this summary, and their `--json` carries it as `failures` (the shape of
@@ -13,6 +14,7 @@ from typing import Any
 
 from orchestra.domain.statuses import FAILING_STATUSES, TestRunStatus
 from orchestra.reports.model import RunReport, StepReport, TestRunReport
+from orchestra.reports.text import cleanup_summary, strict_cleanup_failed
 from orchestra.services import reporting
 from orchestra.store.database import Database
 
@@ -36,6 +38,7 @@ class Failure:
     expected: Any
     actual: Any
     error: str | None
+    cleanup: str | None = None  # which of its cleanup actions did not pass
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +55,7 @@ class Failure:
             "expected": self.expected,
             "actual": self.actual,
             "error": self.error,
+            "cleanup": self.cleanup,
         }
 
     def line(self) -> str:
@@ -70,7 +74,10 @@ def failure_line(failure: dict[str, Any]) -> str:
     if failure["element_id"] is not None:
         named = f" ({failure['element_name']})" if failure.get("element_name") else ""
         where += f" {failure['element_id']}{named}"
-    return f"{failure['status']} {who}{where}: {_reason(failure)}"
+    if failure["status"] == TestRunStatus.PASSED.value:  # only its cleanup failed
+        return f"{failure['status']} {who}: {failure.get('cleanup')}"
+    cleanup = f"; {failure['cleanup']}" if failure.get("cleanup") else ""
+    return f"{failure['status']} {who}{where}: {_reason(failure)}{cleanup}"
 
 
 def _reason(failure: dict[str, Any]) -> str:
@@ -81,12 +88,17 @@ def _reason(failure: dict[str, Any]) -> str:
 
 
 def failures_of(report: RunReport) -> list[Failure]:
-    """The failed and errored runs of a report, in the report's order."""
-    return [_failure(run) for run in report.test_runs if run.status in FAILING_STATUSES]
+    """The failed and errored runs of a report, and those whose cleanup did not pass, in the
+    report's order."""
+    return [
+        _failure(run)
+        for run in report.test_runs
+        if run.status in FAILING_STATUSES or run.failed_cleanup()
+    ]
 
 
 def _failure(run: TestRunReport) -> Failure:
-    step = run.stuck_step() or run.failing_step()
+    step = run.stuck_step() or run.failing_step() or strict_cleanup_failed(run)
     check = _failed_check(step)
     return Failure(
         test_run=run.id,
@@ -102,6 +114,7 @@ def _failure(run: TestRunReport) -> Failure:
         expected=check.expected if check else None,
         actual=check.actual if check else None,
         error=(step.error if step and step.error else None) or run.error,
+        cleanup=cleanup_summary(run),
     )
 
 

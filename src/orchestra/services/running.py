@@ -309,6 +309,48 @@ async def work_until_done(
     return current, list(stats)
 
 
+async def clean_up_cancelled(
+    db: Database,
+    suite_run_id: int,
+    executor_factory: ExecutorFactory,
+    *,
+    workers: int = 1,
+    options: WorkerOptions | None = None,
+    within: float = 60.0,
+) -> int:
+    """Run here the cleanup that the cancelled runs of the suite run still owe, until none is
+    left or `within` seconds have passed (then `orchestra worker` finishes it); how many runs
+    still owe theirs."""
+    left = await _cleanup_left(db, suite_run_id)
+    if not left:
+        return 0
+    stop = asyncio.Event()
+    scoped = replace(options or WorkerOptions(), suite_run_id=suite_run_id)
+    deadline = time.monotonic() + within
+    async with GroupCommitter(db.pool) as committer:
+        pool_workers = [
+            Worker(db.pool, executor_factory, scoped, listen_url=db.server.url, committer=committer)
+            for _ in range(workers)
+        ]
+        tasks = [asyncio.create_task(w.run(stop)) for w in pool_workers]
+        try:
+            while left and time.monotonic() < deadline:
+                failed = [t for t in tasks if t.done()]
+                if failed:  # a worker died: surface its exception
+                    await failed[0]
+                await asyncio.sleep(_END_SECONDS)
+                left = await _cleanup_left(db, suite_run_id)
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks)
+    return left
+
+
+async def _cleanup_left(db: Database, suite_run_id: int) -> int:
+    async with db.transaction() as uow:
+        return await uow.runs.cleanup_pending(suite_run_id)
+
+
 async def _has_ended(db: Database, suite_run_id: int) -> bool:
     async with db.transaction() as uow:
         suite_run = await uow.runs.get(suite_run_id)

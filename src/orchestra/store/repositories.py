@@ -144,6 +144,7 @@ class SuiteRepository(Repository):
             branch_paths=Jsonb(dumped["branch_paths"]),
             decisions=Jsonb(dumped["decisions"]),
             depends_on=Jsonb(dumped["depends_on"]),
+            cleanup=Jsonb(list(scenario.cleanup)),
         )
         assert row is not None
         params = [
@@ -215,6 +216,7 @@ def _scenario(row: DictRow, steps: list[StoredStep]) -> StoredScenario:
             "branch_paths": row["branch_paths"],
             "decisions": row["decisions"],
             "depends_on": row["depends_on"],
+            "cleanup": row["cleanup"],
             "steps": [s.step.model_dump() for s in steps],
         }
     )

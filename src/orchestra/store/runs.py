@@ -41,6 +41,8 @@ class ClaimedRun:
     suite_context: dict[str, Any]  # SuiteRun.context when the run was claimed
     # the last lease the run lost, {"attempt": claim, "done": position -> status}, if any
     lost: dict[str, Any] | None = None
+    # a cancelled run claimed only to run its cleanup (it stays CANCELLED)
+    cleanup_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,7 @@ class Checkpoint:
     step: ScenarioStep
     outcome: StepOutcome
     execution_context: dict[str, Any]
+    phase: str = "main"  # or "cleanup": one of the actions run once the scenario ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,6 +355,11 @@ class RunRepository(Repository):
         rows = await self._all("get_step_results", test_run_ids=list(test_run_ids))
         return [StepResult.model_validate(row) for row in rows]
 
+    async def cleanup_failed(self, suite_run_id: int) -> bool:
+        """Whether an undo or cleanup action of one of the suite run's runs did not pass."""
+        row = await self._one("cleanup_failed", suite_run_id=suite_run_id)
+        return bool(row and row["failed"])
+
     async def lost_leases(self, test_run_ids: Sequence[int]) -> list[LostLease]:
         """The leases these runs lost, by run and claim."""
         rows = await self._all("get_lost_leases", test_run_ids=list(test_run_ids))
@@ -391,9 +399,29 @@ class RunRepository(Repository):
         cancelled = await self._one("cancel_suite_run", id=suite_run_id)
         if cancelled is None:
             return False
-        await self._execute("cancel_test_runs", suite_run_id=suite_run_id)
+        runs = await self._all("cancel_test_runs", suite_run_id=suite_run_id)
+        if any(run["cleanup_pending"] for run in runs):
+            await self.notify()  # workers claim their cleanup
         await self.notify_changed([suite_run_id])
         return True
+
+    async def cleanup_pending(self, suite_run_id: int) -> int:
+        """How many cancelled runs of the suite run still owe their cleanup."""
+        row = await self._one("cleanup_pending", suite_run_id=suite_run_id)
+        return int(row["n"]) if row else 0
+
+    async def finish_cleanup(
+        self, test_run_id: int, worker: str, attempt: int, execution_context: dict[str, Any]
+    ) -> bool:
+        """A cancelled run's cleanup is done (fenced by the lease); False when it was lost."""
+        row = await self._one(
+            "finish_cleanup",
+            test_run_id=test_run_id,
+            worker=worker,
+            attempt=attempt,
+            execution_context=Jsonb(execution_context),
+        )
+        return row is not None
 
     # --- the worker's statements -------------------------------------------------------------
 
@@ -479,6 +507,7 @@ class RunRepository(Repository):
             attempts=outcome.attempts,
             resent_after=outcome.resent_after,
             stalled_ms=outcome.stalled_ms,
+            phase=cp.phase,
             exports=Jsonb(outcome.exports),
         )
         return row is not None and int(row["fenced"]) == 1
@@ -709,5 +738,6 @@ def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:
         "attempts": outcome.attempts if outcome.attempts != 1 else None,  # SQL's default: 1
         "resent_after": outcome.resent_after,
         "stalled_ms": outcome.stalled_ms,
+        "phase": cp.phase if cp.phase != "main" else None,  # SQL's default: main
     }
     return {key: value for key, value in row.items() if value is not None}

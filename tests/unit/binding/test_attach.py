@@ -245,3 +245,52 @@ scenarios:
     )
     with pytest.raises(BindingRefused, match=r":18: scenarios\[0\]\.reaching: unknown element"):
         load_bindings(rules, order_process())
+
+
+CLEANUP = """\
+defaults: {service: orders, timeout: 5}
+tasks:
+  Task_Create:
+    action: {method: POST, path: /orders}
+    save: {order_id: $.id}
+    undo:
+      action: {method: DELETE, path: "/orders/{{ vars.order_id }}"}
+      checks: [{status: 204}]
+      strict: true
+cleanup:
+  - name: reset
+    action: {method: POST, path: /reset}
+  - reaching: "no"
+    action: {method: POST, path: /refunds/reset, service: payments}
+"""
+
+
+def test_an_undo_goes_into_its_tasks_spec_with_the_defaults_and_strict() -> None:
+    result, _ = attach_bindings(suite(YES, NO), load_bindings(CLEANUP, order_process()))
+
+    undo = result.scenarios[0].steps[0].spec["undo"]
+    action = undo["action"]
+    assert (action["method"], action["path"]) == ("DELETE", "/orders/{{ vars.order_id }}")
+    assert (action["service"], action["timeout"]) == ("orders", 5.0)  # the file's defaults
+    assert undo["checks"] == [{"kind": "status", "op": "eq", "expected": 204}]
+    assert undo["strict"] is True
+    assert "undo" not in result.scenarios[0].steps[1].spec  # Task_Approve has none
+    StepSpec.model_validate({k: v for k, v in undo.items() if k != "strict"})
+
+
+def test_cleanup_actions_go_to_every_scenario_or_to_those_reaching_their_element() -> None:
+    result, _ = attach_bindings(suite(YES, NO), load_bindings(CLEANUP, order_process()))
+
+    yes, no = result.scenarios
+    assert [c["name"] for c in yes.cleanup] == ["reset"]
+    assert [c["name"] for c in no.cleanup] == ["reset", "cleanup 2"]  # `no`: Flow_no's name
+    assert no.cleanup[1]["action"]["service"] == "payments"
+    assert no.cleanup[0]["strict"] is False
+    assert "cleanup" not in yes.model_copy(update={"cleanup": ()}).model_dump()
+
+
+def test_a_cleanup_reaching_an_unknown_element_is_refused_naming_it() -> None:
+    text = "cleanup:\n  - reaching: Task_Nowhere\n    action: {path: /reset}\n"
+
+    with pytest.raises(BindingRefused, match=r"cleanup\[0\]\.reaching.*Task_Nowhere"):
+        load_bindings(text, order_process())

@@ -215,6 +215,16 @@ def test_a_binding_file_overrides_the_embedded_bindings() -> None:
     assert action.path == "/v2/orders"
 
 
+def test_the_file_s_cleanup_actions_survive_the_merge_with_embedded_bindings() -> None:
+    graph = order_process(extension=EXTENSION)
+    from_file = load_bindings("cleanup:\n  - {name: reset, action: {path: /reset}}\n", graph)
+
+    merged = bindings_for(graph, "cleanup:\n  - {name: reset, action: {path: /reset}}\n")
+
+    assert merged.cleanup == from_file.cleanup
+    assert [action.name for action in merged.cleanup] == ["reset"]
+
+
 def test_an_invalid_embedded_binding_names_the_element() -> None:
     bad = EXTENSION.replace("status: 201", "status: two hundred")
     with pytest.raises(BindingRefused, match=r"<orc:binding of Task_Create>:\d+: checks\[0\]"):

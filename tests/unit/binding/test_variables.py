@@ -171,3 +171,10 @@ def test_reads_of_path_templates_are_found_without_importing_jinja() -> None:
         "assert 'jinja2' not in sys.modules, 'jinja2 imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_undo_may_read_what_its_own_task_saved_but_not_what_nothing_saves() -> None:
+    undo = {"action": {"method": "DELETE", "path": "/orders/{{ vars.order_id }}/{{ vars.nope }}"}}
+    scenario = _scenario("S01", _step(0, "create", save={"order_id": "$.id"}, undo=undo))
+
+    assert _variables(scenario) == [("S01", 0, "undo.action.path", "vars.nope")]

@@ -32,7 +32,14 @@ from orchestra.reports.curl import curl_command
 from orchestra.reports.diagram import OutcomeMarking, badge_text, draw_svg
 from orchestra.reports.model import RunReport, StepReport, TestRunReport
 from orchestra.reports.outcomes import element_outcomes, run_elements
-from orchestra.reports.text import failure_message, format_ms, lost_lease_text, show, show_actual
+from orchestra.reports.text import (
+    cleanup_summary,
+    failure_message,
+    format_ms,
+    lost_lease_text,
+    show,
+    show_actual,
+)
 from orchestra.services import reporting, watching
 
 router = APIRouter(prefix="/ui", include_in_schema=False, dependencies=[Depends(signed_in)])
@@ -131,6 +138,7 @@ async def run_page(
         focus=None if focus is None else focus.position,
         focus_anchor=FOCUS,
         leases=[lost_lease_text(run, lease) for lease in run.lost_leases],
+        cleanup_summary=cleanup_summary(run),
         shown=shown_value,
         show_actual=show_actual,
         request_view=request_view,

@@ -8,7 +8,8 @@ WITH fenced AS (
     UPDATE test_run
     SET execution_context = :execution_context, heartbeat_at = now()
     WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
-      AND status = 'RUNNING'
+      AND (status = 'RUNNING'
+           OR status = 'CANCELLED' AND cleanup_pending AND lock_until IS NOT NULL)
     RETURNING id, suite_run_id,
               -- the run's lane of the context, as `claim_runs` reads it (NULL: the top)
               (SELECT CASE WHEN s.summary -> 'repeat' IS NOT NULL
@@ -19,14 +20,14 @@ WITH fenced AS (
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error,
-                             attempts, resent_after, stalled_ms)
+                             attempts, resent_after, stalled_ms, phase)
     SELECT id, :step_id, :position, :element_id, :branch, :attempt, :status,
            to_timestamp(:started_at), :duration_ms, :request, :response, :checks, :error,
-           :attempts, :resent_after, :stalled_ms
+           :attempts, :resent_after, :stalled_ms, :phase
     FROM fenced
     -- a step re-executed after its result was stored (a release that raced its commit) keeps
     -- the first result: a step is recorded once
-    ON CONFLICT (test_run_id, position) DO NOTHING
+    ON CONFLICT (test_run_id, phase, position) DO NOTHING
     RETURNING test_run_id
 ), exported AS (
     -- Merged at the top (the last writer wins), and for a run of a data row or of a suite run
@@ -63,11 +64,11 @@ WITH cp AS (
         step_id bigint, position integer, element_id text, branch text, status text,
         started_at double precision, duration_ms double precision, request jsonb,
         response jsonb, checks jsonb, error text, attempts integer, finish text,
-        finish_error text, resent_after integer, stalled_ms double precision))
+        finish_error text, resent_after integer, stalled_ms double precision, phase text))
         WITH ORDINALITY AS x(
         test_run_id, worker, attempt, execution_context, step_id, position, element_id,
         branch, status, started_at, duration_ms, request, response, checks, error, attempts,
-        finish, finish_error, resent_after, stalled_ms, n)
+        finish, finish_error, resent_after, stalled_ms, phase, n)
 ), latest AS (
     SELECT DISTINCT ON (test_run_id, worker, attempt) * FROM cp
     ORDER BY test_run_id, worker, attempt, n DESC
@@ -80,7 +81,9 @@ WITH cp AS (
         error = CASE WHEN l.finish IS NULL THEN t.error ELSE l.finish_error END
     FROM latest l
     WHERE t.id = l.test_run_id AND t.locked_by = l.worker AND t.attempt = l.attempt
-      AND t.status = 'RUNNING'
+      AND (t.status = 'RUNNING'  -- or the cleanup of a cancelled run (which never finishes)
+           OR t.status = 'CANCELLED' AND t.cleanup_pending AND t.lock_until IS NOT NULL
+              AND l.finish IS NULL)
     RETURNING t.id, t.suite_run_id, l.finish IS NOT NULL AS finished, l.worker, l.attempt
 ), applied AS (
     -- A completion this lease wrote already: its batch committed but the answer was lost (the
@@ -93,17 +96,17 @@ WITH cp AS (
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error,
-                             attempts, resent_after, stalled_ms)
+                             attempts, resent_after, stalled_ms, phase)
     SELECT c.test_run_id, c.step_id, c.position, c.element_id, c.branch, c.attempt,
            CAST(c.status AS step_status), to_timestamp(c.started_at), c.duration_ms,
            c.request, c.response, coalesce(c.checks, '[]'), c.error,
            coalesce(c.attempts, 1),  -- a row leaves it out for one request
-           c.resent_after, c.stalled_ms
+           c.resent_after, c.stalled_ms, coalesce(c.phase, 'main')
     FROM cp c
     JOIN fenced f ON f.id = c.test_run_id AND f.worker = c.worker
                  AND f.attempt = c.attempt  -- every row fenced, not only the run's last one
     WHERE c.position IS NOT NULL
-    ON CONFLICT (test_run_id, position) DO NOTHING  -- as in `checkpoint`
+    ON CONFLICT (test_run_id, phase, position) DO NOTHING  -- as in `checkpoint`
     RETURNING test_run_id
 ), counted AS (
     -- Last, once the results are in (the sub-select makes it wait for them): the suite run's
@@ -129,8 +132,16 @@ JOIN suite_run s ON s.id = a.suite_run_id;
 -- values only, the response being stored here already.
 SELECT DISTINCT ON (element_id) element_id, response
 FROM step_result
-WHERE test_run_id = :test_run_id AND element_id IS NOT NULL
+WHERE test_run_id = :test_run_id AND element_id IS NOT NULL AND phase = 'main'
 ORDER BY element_id, id DESC;
+
+-- name: finish_cleanup
+-- The cleanup of a cancelled run is done: nothing is owed any more, the lease ends.
+UPDATE test_run
+SET cleanup_pending = false, lock_until = NULL, execution_context = :execution_context
+WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
+  AND status = 'CANCELLED' AND cleanup_pending AND lock_until IS NOT NULL
+RETURNING id;
 
 -- name: complete_run
 -- Finishes the run and counts it off its suite run; the caller closes the suite run when the

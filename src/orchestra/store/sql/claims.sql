@@ -25,8 +25,19 @@ WITH queued AS (
     ORDER BY lock_until
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
+), cleaning AS (
+    -- cancelled runs that had started and still owe their cleanup (never claimed for it,
+    -- or their cleanup's lease expired): claimed for that alone, they stay CANCELLED
+    SELECT id FROM test_run
+    WHERE status = 'CANCELLED' AND cleanup_pending
+      AND (lock_until IS NULL OR lock_until < now()) AND lost_leases < max_attempts
+      AND (CAST(:suite_run_id AS bigint) IS NULL OR suite_run_id = :suite_run_id)
+    ORDER BY lock_until NULLS FIRST
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
 ), candidates AS (
-    (SELECT id FROM expired) UNION ALL (SELECT id FROM queued) LIMIT :limit
+    (SELECT id FROM expired) UNION ALL (SELECT id FROM cleaning) UNION ALL
+    (SELECT id FROM queued) LIMIT :limit
 ), lost AS (
     INSERT INTO lost_lease (test_run_id, attempt, worker, heartbeat_at, expired_at, done)
     SELECT e.id, e.attempt, e.locked_by, e.heartbeat_at, e.lock_until, e.done
@@ -34,8 +45,9 @@ WITH queued AS (
     ON CONFLICT DO NOTHING
 )
 UPDATE test_run t
-SET status = 'RUNNING',
-    lost_leases = t.lost_leases + (t.status = 'RUNNING')::int,
+SET status = CASE WHEN t.status = 'CANCELLED' THEN t.status ELSE 'RUNNING' END,
+    lost_leases = t.lost_leases
+                  + (t.status = 'RUNNING' OR t.status = 'CANCELLED' AND t.lock_until IS NOT NULL)::int,
     locked_by = :worker,
     lock_until = now() + make_interval(secs => :lease_seconds),
     heartbeat_at = now(),
@@ -44,7 +56,7 @@ SET status = 'RUNNING',
 FROM candidates c
 WHERE t.id = c.id
 RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.repeat_index, t.data_row,
-          t.attempt, t.execution_context,
+          t.attempt, t.execution_context, t.status = 'CANCELLED' AS cleanup_only,
           -- read now, not cached: exports of runs that finished since must be visible; a
           -- data row's run reads its own row's exports (`rows.<index>`) only: at the top are
           -- the other rows' too, and a value its row never exported must not be another's.
@@ -102,7 +114,9 @@ WHERE status = 'RUNNING' AND locked_by <> :worker AND lost_leases + 1 < max_atte
 WITH renewed AS (
     UPDATE test_run
     SET lock_until = now() + make_interval(secs => :lease_seconds), heartbeat_at = now()
-    WHERE locked_by = :worker AND status = 'RUNNING'
+    WHERE locked_by = :worker
+      AND (status = 'RUNNING'
+           OR status = 'CANCELLED' AND cleanup_pending AND lock_until IS NOT NULL)
       AND (id, attempt) IN (
           SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[])))
     RETURNING id

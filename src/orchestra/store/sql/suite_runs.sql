@@ -81,9 +81,17 @@ WHERE r.id = :id;
 SELECT status, count(*) AS n FROM test_run WHERE suite_run_id = :suite_run_id GROUP BY status;
 
 -- name: get_step_results
--- The recorded steps of some runs, by run and position.
+-- The recorded steps of some runs, by run: its main steps by position, then its cleanup steps
+-- in the order they ran.
 SELECT * FROM step_result WHERE test_run_id = ANY(:test_run_ids)
-ORDER BY test_run_id, position;
+ORDER BY test_run_id, phase = 'cleanup', position;
+
+-- name: cleanup_failed
+-- Whether a cleanup step of one of the suite run's runs did not pass.
+SELECT EXISTS (
+    SELECT 1 FROM test_run t JOIN step_result r ON r.test_run_id = t.id
+    WHERE t.suite_run_id = :suite_run_id AND r.phase = 'cleanup' AND r.status <> 'PASSED'
+) AS failed;
 
 -- name: get_lost_leases
 -- The leases some runs lost, by run and claim.
@@ -98,9 +106,21 @@ RETURNING id;
 
 -- name: cancel_test_runs
 -- Cancels a cancelled suite run's unfinished runs; the lease fields stay, so a worker can
--- tell a cancel from a lease another worker took (see `heartbeat`, `run_statuses`).
-UPDATE test_run
+-- tell a cancel from a lease another worker took (see `heartbeat`, `run_statuses`). A run
+-- that had started (running, or parked at a barrier) and whose scenario has undo or cleanup
+-- actions still owes its cleanup (`cleanup_pending`): `claim_runs` hands it out again.
+UPDATE test_run t
 SET status = 'CANCELLED', finished_at = now(), lock_until = NULL,
-    error = 'the suite run was cancelled'
-WHERE suite_run_id = :suite_run_id AND status IN ('PENDING', 'QUEUED', 'RUNNING')
-RETURNING id;
+    error = 'the suite run was cancelled',
+    cleanup_pending = (t.status = 'RUNNING' OR t.attempt > 0) AND EXISTS (
+        SELECT 1 FROM test_scenario sc
+        WHERE sc.id = t.scenario_id
+          AND (sc.cleanup <> '[]' OR EXISTS (
+              SELECT 1 FROM scenario_step st WHERE st.scenario_id = sc.id AND st.spec ? 'undo')))
+WHERE t.suite_run_id = :suite_run_id AND t.status IN ('PENDING', 'QUEUED', 'RUNNING')
+RETURNING t.id, t.cleanup_pending;
+
+-- name: cleanup_pending
+-- How many runs of a suite run still owe their cleanup.
+SELECT count(*) AS n FROM test_run
+WHERE suite_run_id = :suite_run_id AND status = 'CANCELLED' AND cleanup_pending;

@@ -4,8 +4,9 @@ VALUES (:process_id, :criterion, :parameters, :coverage, :unbound, :fingerprint)
 RETURNING id;
 
 -- name: insert_scenario<!
-INSERT INTO test_scenario (suite_id, name, position, path, branch_paths, decisions, depends_on)
-VALUES (:suite_id, :name, :position, :path, :branch_paths, :decisions, :depends_on)
+INSERT INTO test_scenario (suite_id, name, position, path, branch_paths, decisions, depends_on,
+                           cleanup)
+VALUES (:suite_id, :name, :position, :path, :branch_paths, :decisions, :depends_on, :cleanup)
 RETURNING id;
 
 -- name: insert_step*!
@@ -25,7 +26,7 @@ FROM scenario_suite s JOIN process p ON p.id = s.process_id
 ORDER BY s.id;
 
 -- name: get_scenarios
-SELECT id, name, position, path, branch_paths, decisions, depends_on
+SELECT id, name, position, path, branch_paths, decisions, depends_on, cleanup
 FROM test_scenario WHERE suite_id = :suite_id ORDER BY position;
 
 -- name: get_steps
@@ -36,7 +37,7 @@ WHERE sc.suite_id = :suite_id
 ORDER BY st.scenario_id, st.position;
 
 -- name: get_scenario^
-SELECT id, suite_id, name, position, path, branch_paths, decisions, depends_on
+SELECT id, suite_id, name, position, path, branch_paths, decisions, depends_on, cleanup
 FROM test_scenario WHERE id = :id;
 
 -- name: get_scenario_steps
