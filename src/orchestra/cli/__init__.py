@@ -72,7 +72,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "serve": (
         "orchestra.cli.serve:serve",
-        "Serve the REST API and the web UI until...",
+        "Serve the REST API and the web UI until SIGINT or SIGTERM:...",
     ),
     "status": (
         "orchestra.cli.run:status",
