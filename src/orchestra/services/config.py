@@ -10,10 +10,11 @@ taken for a file name.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from orchestra.binding.datasets import dataset_json, read_dataset_json
+from orchestra.binding.datasets import DataSetText, dataset_json, read_dataset_json
 from orchestra.binding.environment import (
     EnvironmentSpec,
     load_environment,
@@ -27,13 +28,24 @@ from orchestra.errors import NotFound, UsageError
 from orchestra.store.database import Database
 
 
-async def import_data_set(db: Database, name: str, path: Path | Source) -> dict[str, Any]:
+class Offload(Protocol):
+    """How a CPU-heavy call runs off the event loop: `asyncio.to_thread`, or the API's parser
+    process (`orchestra.api.parsers`), where no GIL is shared with the loop."""
+
+    def __call__(
+        self, function: Callable[[str, str], DataSetText], text: str, name: str, /
+    ) -> Awaitable[DataSetText]: ...
+
+
+async def import_data_set(
+    db: Database, name: str, path: Path | Source, offload: Offload = asyncio.to_thread
+) -> dict[str, Any]:
     """`path`'s rows as data set `name`; a Source's format comes from its name's suffix."""
     if not name.strip():
         raise UsageError("a data set needs a name")
-    # parsed and written as JSON in a thread: a large file must not hold the event loop
+    # parsed and written as JSON off the loop: a large file must not hold the event loop
     if isinstance(path, Source):
-        data = await asyncio.to_thread(dataset_json, path.text, path.name)
+        data = await offload(dataset_json, path.text, path.name)
     else:
         data = await asyncio.to_thread(read_dataset_json, path)
     async with db.transaction() as uow:

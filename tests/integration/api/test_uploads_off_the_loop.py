@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import multiprocessing
 import time
 
 from orchestra.bpmn import Limits
@@ -13,6 +14,7 @@ from orchestra.config import Settings
 from tests.integration.api.conftest import Client, serving
 
 MiB = 1024 * 1024
+CSV = {"Content-Type": "text/csv"}
 ALIAS_BOMB = b"""\
 a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
 b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
@@ -49,8 +51,26 @@ async def test_health_answers_while_a_20_mib_data_set_is_processed(settings: Set
                 answered_during.append(time.perf_counter() - asked)
             await asyncio.sleep(0.02)
         assert (await upload).status == 201
+        assert len(multiprocessing.active_children()) == 1  # parsed in the parser process
     assert answered_during, "no /health answer while the upload was processed"
     assert max(answered_during) < 1.0, answered_during  # generous: bench_uploads measures it
+    await _stopped_children()
+
+
+async def test_a_small_data_set_is_parsed_without_starting_a_process(api: Client) -> None:
+    reply = await api.post("/data-sets/small", data=large_csv(64 * 1024, rows=1_000), headers=CSV)
+    assert reply.status == 201
+    assert reply.json()["rows"] == 1_000
+    assert multiprocessing.active_children() == []
+
+
+async def _stopped_children() -> None:
+    """The parser process stops with the server (asked to; it may take a moment to exit)."""
+    for _ in range(200):
+        if not multiprocessing.active_children():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"still running: {multiprocessing.active_children()}")
 
 
 async def test_a_yaml_alias_bomb_is_refused_at_once_with_422(api: Client) -> None:
