@@ -38,6 +38,7 @@ class ParserProcess:
     def __init__(self, in_process_from: int = IN_PROCESS_FROM) -> None:
         self.in_process_from = in_process_from
         self._pool: ProcessPoolExecutor | None = None
+        self._starting = asyncio.Lock()
 
     async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         if kwargs:
@@ -55,10 +56,10 @@ class ParserProcess:
         return self._pool is not None
 
     async def _in_process(self, function: Callable[..., T], *args: object) -> T:
-        if self._pool is None:
-            context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(PARSERS, mp_context=context)
-        pool = self._pool
+        async with self._starting:  # one pool, however many uploads come first
+            if self._pool is None:  # in a thread: ~20 ms of work the loop need not wait for
+                self._pool = await asyncio.to_thread(_started_pool)
+            pool = self._pool
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
         except BrokenProcessPool:
@@ -72,3 +73,9 @@ class ParserProcess:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _started_pool() -> ProcessPoolExecutor:
+    pool = ProcessPoolExecutor(PARSERS, mp_context=multiprocessing.get_context("spawn"))
+    pool.submit(int)  # spawns the process now, not in the first `run_in_executor`
+    return pool

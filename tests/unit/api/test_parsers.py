@@ -4,6 +4,7 @@ thread."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 
@@ -59,3 +60,12 @@ async def test_a_parser_that_died_is_replaced_and_the_upload_goes_on() -> None:
         parsers.close()
     assert second not in (first, os.getpid())
     assert third == second
+
+
+async def test_uploads_that_come_together_first_share_one_process() -> None:
+    parsers = ParserProcess(in_process_from=0)
+    try:
+        pids = await asyncio.gather(*(parsers.run(pid_of_parser, CSV) for _ in range(3)))
+    finally:
+        parsers.close()
+    assert len(set(pids)) == 1
