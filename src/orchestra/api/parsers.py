@@ -27,7 +27,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 PARSERS = 1  # one upload parses at a time; the others wait their turn, off the loop
-IN_PROCESS_FROM = 256 * 1024  # characters (or bytes) of arguments: a CSV of that parses in ~15 ms
+IN_PROCESS_FROM = 256 * 1024  # characters or bytes of arguments: a CSV of that parses in ~15 ms
 
 
 class ParserProcess:
@@ -40,7 +40,7 @@ class ParserProcess:
         self._pool: ProcessPoolExecutor | None = None
         self._starting = asyncio.Lock()
 
-    async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    async def run(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         if kwargs:
             raise TypeError("the parser process takes positional arguments only")
         size = sum(len(arg) for arg in args if isinstance(arg, str | bytes))

@@ -10,11 +10,10 @@ taken for a file name.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from orchestra.binding.datasets import DataSetText, dataset_json, read_dataset_json
+from orchestra.binding.datasets import dataset_json, read_dataset_json
 from orchestra.binding.environment import (
     EnvironmentSpec,
     load_environment,
@@ -25,16 +24,8 @@ from orchestra.binding.tls import describe
 from orchestra.binding.yamlsource import Source
 from orchestra.domain.records import DataSet, DataSetHead
 from orchestra.errors import NotFound, UsageError
+from orchestra.services.offload import Offload
 from orchestra.store.database import Database
-
-
-class Offload(Protocol):
-    """How a CPU-heavy call runs off the event loop: `asyncio.to_thread`, or the API's parser
-    process (`orchestra.api.parsers`), where no GIL is shared with the loop."""
-
-    def __call__(
-        self, function: Callable[[str, str], DataSetText], text: str, name: str, /
-    ) -> Awaitable[DataSetText]: ...
 
 
 async def import_data_set(

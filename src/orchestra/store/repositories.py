@@ -23,6 +23,7 @@ from orchestra.domain.records import (
 )
 from orchestra.domain.scenario import GeneratedSuite, ScenarioStep, TestScenario
 from orchestra.store.base import Repository
+from orchestra.store.jsontext import json_dumps
 from orchestra.store.references import ReferenceRepository
 
 if TYPE_CHECKING:
@@ -43,8 +44,10 @@ class ProcessRepository(Repository):
         source_xml: str,
         source_name: str | None,
         problems: Sequence[Problem] = (),
+        graph_json: str | None = None,
     ) -> tuple[StoredProcess, bool]:
-        """Store `graph` as the key's next version, unless this content is stored already.
+        """Store `graph` as the key's next version, unless this content is stored already;
+        `graph_json`, its dump (`graph_dump`) when the caller wrote it off the event loop.
 
         Returns the process and whether it is new. Concurrent imports of one key are serialized.
         """
@@ -62,11 +65,22 @@ class ProcessRepository(Repository):
             source_name=source_name,
             source_xml=source_xml,
             checksum=checksum,
-            graph=Jsonb(graph.model_dump(mode="json", exclude_defaults=True)),
+            graph=Jsonb(graph_json or graph_dump(graph), dumps=_as_is),
             problems=Jsonb([p.model_dump(mode="json") for p in problems]),
         )
         assert row is not None
-        return _process(row), True
+        stored = StoredProcess.model_construct(
+            id=row["id"],
+            key=graph.id,
+            version=version_row["version"],
+            name=graph.name,
+            checksum=checksum,
+            graph=graph,
+            problems=tuple(problems),
+            source_name=source_name,
+            imported_at=row["imported_at"],
+        )
+        return stored, True
 
     async def get_by_checksum(self, key: str, checksum: str) -> StoredProcess | None:
         row = await self._one("get_by_checksum", key=key, checksum=checksum)
@@ -94,6 +108,15 @@ class ProcessRepository(Repository):
     async def source(self, process_id: int) -> str | None:
         row = await self._one("get_source", id=process_id)
         return None if row is None else str(row["source_xml"])
+
+
+def graph_dump(graph: ProcessGraph) -> str:
+    """The JSON text a process's graph is stored as."""
+    return json_dumps(graph.model_dump(mode="json", exclude_defaults=True))
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 def _process(row: DictRow) -> StoredProcess:

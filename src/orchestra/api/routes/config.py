@@ -42,7 +42,7 @@ async def import_data_set(
     """Create or replace data set `name`: a scenario runs once per row of it."""
     source = await text_source(request, name, DATA_SET_TYPES)
     parsers: ParserProcess = request.state.parsers
-    stored = await config.import_data_set(db, name, source, parsers.run)
+    stored = await config.import_data_set(db, name, source, offload=parsers.run)
     return DataSetPublic.model_validate(stored)
 
 
