@@ -13,6 +13,7 @@ import pytest
 from orchestra.api.parsers import ParserProcess
 from orchestra.binding.datasets import dataset_json
 from orchestra.errors import BindingRefused
+from orchestra.services import config
 
 CSV = "name,amount\nann,5\nbob,7\n"
 
@@ -69,3 +70,17 @@ async def test_uploads_that_come_together_first_share_one_process() -> None:
     finally:
         parsers.close()
     assert len(set(pids)) == 1
+
+
+async def test_an_environment_is_parsed_in_the_process_its_refusals_with_their_problems() -> None:
+    parsers = ParserProcess(in_process_from=0)
+    text = "name: local\nservices:\n  shop: {base_url: 'http://127.0.0.1:${PORT}'}\n"
+    try:
+        spec, stored = await parsers.run(config._environment_text, text, "environment.yaml")
+        with pytest.raises(BindingRefused) as refused:
+            await parsers.run(config._environment_text, "name: x\nservices: 3\n", "env.yaml")
+    finally:
+        parsers.close()
+    assert spec.name == "local"
+    assert stored["services"]["shop"]["base_url"] == "http://127.0.0.1:${PORT}"
+    assert refused.value.details["problems"][0]["path"] == "services"

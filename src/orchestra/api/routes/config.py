@@ -25,7 +25,9 @@ _DATA_SET = text_body(
 async def apply_environment(request: Request, db: DbDep) -> EnvironmentPublic:
     """Create or replace the environment the body describes; secrets stay `${VARIABLE}`."""
     source = await text_source(request, "environment", ENVIRONMENT_TYPES)
-    return EnvironmentPublic.model_validate(await config.apply_environment(db, source))
+    parsers: ParserProcess = request.state.parsers
+    applied = await config.apply_environment(db, source, offload=parsers.run)
+    return EnvironmentPublic.model_validate(applied)
 
 
 @router.get("/environments")
