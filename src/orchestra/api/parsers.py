@@ -12,6 +12,10 @@ server. A parser that died (killed, out of memory) is replaced, and the upload t
 more in the new one. An upload
 below `IN_PROCESS_FROM` is parsed in a thread still: it holds the loop for less than the
 process would cost to start, and less than the 50 ms `/health` is allowed.
+
+As with any `spawn`ed process, the new interpreter imports the parent's main module under
+another name: `orchestra serve` and `python -m ...` are fine, and a script that serves
+`create_app` itself must do so under `if __name__ == "__main__":`.
 """
 
 from __future__ import annotations
