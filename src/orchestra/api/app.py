@@ -24,6 +24,7 @@ from orchestra.api.bodies import MULTIPART_ROOM, BodyLimit, TokenGate
 from orchestra.api.deps import bearer_token
 from orchestra.api.docs import install_docs
 from orchestra.api.errors import install_error_handlers
+from orchestra.api.parsers import ParserProcess
 from orchestra.api.routes import (
     config,
     health,
@@ -74,12 +75,17 @@ def create_app(
             open_database(settings, max_size=pool_size) as database,
             Wakeups.listening(database.server.url) as wakeups,
         ):
-            yield {
-                "database": database,
-                "limits": limits,
-                "wakeups": wakeups,
-                "event_times": event_times or EventTimes(),
-            }
+            parsers = ParserProcess()
+            try:
+                yield {
+                    "database": database,
+                    "limits": limits,
+                    "wakeups": wakeups,
+                    "event_times": event_times or EventTimes(),
+                    "parsers": parsers,
+                }
+            finally:
+                parsers.close()
 
     app = FastAPI(
         title="Orchestra",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import multiprocessing
 import time
 
 from orchestra.bpmn import Limits
@@ -13,6 +14,8 @@ from orchestra.config import Settings
 from tests.integration.api.conftest import Client, serving
 
 MiB = 1024 * 1024
+CSV = {"Content-Type": "text/csv"}
+XML = {"Content-Type": "application/xml"}
 ALIAS_BOMB = b"""\
 a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
 b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
@@ -49,8 +52,26 @@ async def test_health_answers_while_a_20_mib_data_set_is_processed(settings: Set
                 answered_during.append(time.perf_counter() - asked)
             await asyncio.sleep(0.02)
         assert (await upload).status == 201
+        assert len(multiprocessing.active_children()) == 1  # parsed in the parser process
     assert answered_during, "no /health answer while the upload was processed"
     assert max(answered_during) < 1.0, answered_during  # generous: bench_uploads measures it
+    await _stopped_children()
+
+
+async def test_a_small_data_set_is_parsed_without_starting_a_process(api: Client) -> None:
+    reply = await api.post("/data-sets/small", data=large_csv(64 * 1024, rows=1_000), headers=CSV)
+    assert reply.status == 201
+    assert reply.json()["rows"] == 1_000
+    assert multiprocessing.active_children() == []
+
+
+async def _stopped_children() -> None:
+    """The parser process stops with the server (asked to; it may take a moment to exit)."""
+    for _ in range(200):
+        if not multiprocessing.active_children():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"still running: {multiprocessing.active_children()}")
 
 
 async def test_a_yaml_alias_bomb_is_refused_at_once_with_422(api: Client) -> None:
@@ -91,3 +112,38 @@ async def test_an_environment_that_is_an_alias_bomb_is_refused_with_422(api: Cli
     )
     assert reply.status == 422
     assert "aliases expanding" in reply.json()["message"]
+
+
+def large_bpmn(tasks: int, target: str = "end") -> bytes:
+    """One process of `tasks` tasks in a row; its last flow goes to `target`."""
+    flows = [
+        '<startEvent id="start"/><task id="t0"/><sequenceFlow id="f0" sourceRef="start"'
+        ' targetRef="t0"/>'
+    ]
+    for n in range(1, tasks):
+        flows.append(
+            f'<task id="t{n}" name="Task {n}"/>'
+            f'<sequenceFlow id="f{n}" sourceRef="t{n - 1}" targetRef="t{n}"/>'
+        )
+    last = (
+        f'<endEvent id="end"/><sequenceFlow id="fe" sourceRef="t{tasks - 1}" targetRef="{target}"/>'
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><definitions id="d" targetNamespace="t"'
+        ' xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">'
+        '<process id="big" isExecutable="true">'
+        + "".join(flows)
+        + last
+        + "</process></definitions>"
+    ).encode()
+
+
+async def test_a_large_bpmn_file_is_parsed_in_the_parser_process(api: Client) -> None:
+    body = large_bpmn(3_000)
+    assert len(body) > 256 * 1024
+    reply = await api.post("/processes", data=body, headers=XML)
+    assert reply.status == 201, reply.body[:300]
+    assert len(multiprocessing.active_children()) == 1
+    refused = await api.post("/processes", data=large_bpmn(3_000, target="nowhere"), headers=XML)
+    assert refused.status == 422, refused.body[:300]
+    assert "nowhere" in refused.body.decode()

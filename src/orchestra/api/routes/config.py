@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Request, status
 
 from orchestra.api.bodies import DATA_SET_TYPES, ENVIRONMENT_TYPES, text_body, text_source
 from orchestra.api.deps import DbDep
+from orchestra.api.parsers import ParserProcess
 from orchestra.api.schemas import NAME_PATTERN, DataSetPublic, EnvironmentPublic
 from orchestra.domain.records import MAX_NAME_LENGTH
 from orchestra.services import config
@@ -24,7 +25,9 @@ _DATA_SET = text_body(
 async def apply_environment(request: Request, db: DbDep) -> EnvironmentPublic:
     """Create or replace the environment the body describes; secrets stay `${VARIABLE}`."""
     source = await text_source(request, "environment", ENVIRONMENT_TYPES)
-    return EnvironmentPublic.model_validate(await config.apply_environment(db, source))
+    parsers: ParserProcess = request.state.parsers
+    applied = await config.apply_environment(db, source, offload=parsers.run)
+    return EnvironmentPublic.model_validate(applied)
 
 
 @router.get("/environments")
@@ -40,7 +43,9 @@ async def import_data_set(
 ) -> DataSetPublic:
     """Create or replace data set `name`: a scenario runs once per row of it."""
     source = await text_source(request, name, DATA_SET_TYPES)
-    return DataSetPublic.model_validate(await config.import_data_set(db, name, source))
+    parsers: ParserProcess = request.state.parsers
+    stored = await config.import_data_set(db, name, source, offload=parsers.run)
+    return DataSetPublic.model_validate(stored)
 
 
 @router.get("/data-sets")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Request, Response, status
 
 from orchestra.api.bodies import BPMN_BODY, bpmn_upload
 from orchestra.api.deps import DbDep, LimitsDep
+from orchestra.api.parsers import ParserProcess
 from orchestra.api.schemas import NAME_PATTERN, ImportPublic, ProcessPublic
 from orchestra.services import importing
 
@@ -36,9 +37,10 @@ async def import_processes(
     upload names its own).
     """
     data, source = await bpmn_upload(request, filename)
+    parsers: ParserProcess = request.state.parsers
     async with db.transaction() as uow:
         outcome = await importing.import_bpmn(
-            uow, data, source=source, limits=limits, strict=strict
+            uow, data, source=source, limits=limits, strict=strict, offload=parsers.run
         )
     if not any(item.created for item in outcome.processes):
         response.status_code = status.HTTP_200_OK

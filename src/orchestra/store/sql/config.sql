@@ -4,6 +4,21 @@ INSERT INTO test_data_set (name, rows) VALUES (:name, CAST(:rows AS jsonb))
 ON CONFLICT (name) DO UPDATE SET rows = excluded.rows, updated_at = now()
 RETURNING id, name;
 
+-- name: create_data_set_parts!
+-- A large data set's JSON text is sent in parts (`store_data_set_json`), so that no one
+-- statement carries it whole: psycopg and libpq encode and copy a parameter at once on the
+-- caller's event loop. The table lives until the transaction ends.
+CREATE TEMPORARY TABLE data_set_part (n integer PRIMARY KEY, part text NOT NULL) ON COMMIT DROP;
+
+-- name: add_data_set_part!
+INSERT INTO data_set_part (n, part) VALUES (:n, :part);
+
+-- name: upsert_data_set_from_parts<!
+INSERT INTO test_data_set (name, rows)
+SELECT :name, CAST(string_agg(part, '' ORDER BY n) AS jsonb) FROM data_set_part
+ON CONFLICT (name) DO UPDATE SET rows = excluded.rows, updated_at = now()
+RETURNING id, name;
+
 -- name: get_data_set^
 SELECT id, name, rows FROM test_data_set WHERE name = :name;
 

@@ -1,8 +1,10 @@
 -- name: insert_process<!
--- A new version of a process (the caller computed the next version number).
+-- A new version of a process (the caller computed the next version number). The graph is not
+-- returned: the caller has it, and reading a large one back held the event loop (260 ms for
+-- 20,000 tasks).
 INSERT INTO process (key, version, name, source_name, source_xml, checksum, graph, problems)
 VALUES (:key, :version, :name, :source_name, :source_xml, :checksum, :graph, :problems)
-RETURNING id, key, version, name, checksum, graph, problems, source_name, imported_at;
+RETURNING id, imported_at;
 
 -- name: get_by_checksum^
 SELECT id, key, version, name, checksum, graph, problems, source_name, imported_at

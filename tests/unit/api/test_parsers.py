@@ -1,0 +1,86 @@
+"""The parser process: large uploads are parsed in a process of their own (no GIL shared with
+the API's event loop), started once at the first, replaced when it dies; small ones in a
+thread."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import pytest
+
+from orchestra.api.parsers import ParserProcess
+from orchestra.binding.datasets import dataset_json
+from orchestra.errors import BindingRefused
+from orchestra.services import config
+
+CSV = "name,amount\nann,5\nbob,7\n"
+
+
+def pid_of_parser(_text: str) -> int:
+    return os.getpid()
+
+
+async def test_a_large_text_is_parsed_in_one_process_started_once() -> None:
+    parsers = ParserProcess(in_process_from=len(CSV))
+    try:
+        parsed = await parsers.run(dataset_json, CSV, "rows.csv")
+        first = await parsers.run(pid_of_parser, CSV)
+        second = await parsers.run(pid_of_parser, CSV)
+    finally:
+        parsers.close()
+    assert parsed == dataset_json(CSV, "rows.csv")
+    assert first == second
+    assert first != os.getpid()
+
+
+async def test_a_small_text_is_parsed_in_a_thread_without_a_process() -> None:
+    parsers = ParserProcess(in_process_from=len(CSV) + 1)
+    assert await parsers.run(pid_of_parser, CSV) == os.getpid()
+    assert not parsers.started
+
+
+async def test_a_refusal_in_the_process_arrives_as_raised() -> None:
+    parsers = ParserProcess(in_process_from=0)
+    try:
+        with pytest.raises(BindingRefused, match=r"rows.csv:3: the row has not as many values"):
+            await parsers.run(dataset_json, "a,b\n1,2\n3\n", "rows.csv")
+    finally:
+        parsers.close()
+
+
+async def test_a_parser_that_died_is_replaced_and_the_upload_goes_on() -> None:
+    parsers = ParserProcess(in_process_from=0)
+    try:
+        first = await parsers.run(pid_of_parser, CSV)
+        os.kill(first, signal.SIGKILL)
+        second = await parsers.run(pid_of_parser, CSV)
+        third = await parsers.run(pid_of_parser, CSV)
+    finally:
+        parsers.close()
+    assert second not in (first, os.getpid())
+    assert third == second
+
+
+async def test_uploads_that_come_together_first_share_one_process() -> None:
+    parsers = ParserProcess(in_process_from=0)
+    try:
+        pids = await asyncio.gather(*(parsers.run(pid_of_parser, CSV) for _ in range(3)))
+    finally:
+        parsers.close()
+    assert len(set(pids)) == 1
+
+
+async def test_an_environment_is_parsed_in_the_process_its_refusals_with_their_problems() -> None:
+    parsers = ParserProcess(in_process_from=0)
+    text = "name: local\nservices:\n  shop: {base_url: 'http://127.0.0.1:${PORT}'}\n"
+    try:
+        spec, stored = await parsers.run(config._environment_text, text, "environment.yaml")
+        with pytest.raises(BindingRefused) as refused:
+            await parsers.run(config._environment_text, "name: x\nservices: 3\n", "env.yaml")
+    finally:
+        parsers.close()
+    assert spec.name == "local"
+    assert stored["services"]["shop"]["base_url"] == "http://127.0.0.1:${PORT}"
+    assert refused.value.details["problems"][0]["path"] == "services"
