@@ -19,7 +19,7 @@ from fractions import Fraction
 
 from orchestra.domain.conditions.scenarios import with_data
 from orchestra.domain.conditions.solver import ConditionSolver, Goal
-from orchestra.domain.conditions.tree import And, Compare, Const, Expr, Not, Op, Or, Var
+from orchestra.domain.conditions.tree import Compare, Const, Op, Var, comparisons
 from orchestra.domain.conditions.types import Kind
 from orchestra.domain.scenario import TestScenario
 
@@ -51,7 +51,7 @@ def _sides(goals: list[Goal], solver: ConditionSolver) -> Iterator[tuple[Var, Si
     """Each (variable, value) at a side of a bound of the goals' comparisons, once."""
     done: set[tuple[Var, Side]] = set()
     for goal in goals:
-        for compare in _compares(goal.expr):
+        for compare in comparisons(goal.expr):
             bound = _bound(compare, solver)
             if bound is None:
                 continue
@@ -94,13 +94,3 @@ def _bound(compare: Compare, solver: ConditionSolver) -> tuple[Var, Side, Side] 
 
 def _friendly(value: Fraction) -> Number:
     return int(value) if value.denominator == 1 else float(value)
-
-
-def _compares(expr: Expr) -> Iterator[Compare]:
-    if isinstance(expr, Compare):
-        yield expr
-    elif isinstance(expr, And | Or):
-        for item in expr.items:
-            yield from _compares(item)
-    elif isinstance(expr, Not):
-        yield from _compares(expr.item)

@@ -6,6 +6,7 @@ constraints. `Compare` with a `None` constant is a null test: `x is null`, `x ==
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -93,17 +94,19 @@ def truthy(var: Var) -> Compare:
 def variables(expr: Expr) -> list[Var]:
     """The variables of `expr`, each once, in order of appearance."""
     found: dict[Var, None] = {}
-    _collect(expr, found)
+    for compare in comparisons(expr):
+        for side in (compare.left, compare.right):
+            if isinstance(side, Var):
+                found.setdefault(side)
     return list(found)
 
 
-def _collect(expr: Expr, found: dict[Var, None]) -> None:
+def comparisons(expr: Expr) -> Iterator[Compare]:
+    """The comparisons of `expr`, in order of appearance, under any `and`, `or` and `not`."""
     if isinstance(expr, Compare):
-        for side in (expr.left, expr.right):
-            if isinstance(side, Var):
-                found.setdefault(side)
+        yield expr
     elif isinstance(expr, And | Or):
         for item in expr.items:
-            _collect(item, found)
+            yield from comparisons(item)
     elif isinstance(expr, Not):
-        _collect(expr.item, found)
+        yield from comparisons(expr.item)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
 
-from orchestra.domain.conditions.tree import And, Compare, Const, Expr, Not, Op, Or, Value, Var
+from orchestra.domain.conditions.tree import Const, Expr, Op, Value, Var, comparisons
 
 
 class Kind(StrEnum):
@@ -42,7 +42,7 @@ def infer_kinds(exprs: Iterable[Expr]) -> dict[Var, Kind]:
     pairs: list[tuple[Var, Var]] = []
     ordered: set[Var] = set()  # compared with <, <=, > or >=: a number unless a constant says
     for expr in exprs:
-        for compare in _compares(expr):
+        for compare in comparisons(expr):
             left, right = compare.left, compare.right
             if isinstance(left, Var) and isinstance(right, Var):
                 pairs.append((left, right))
@@ -75,13 +75,3 @@ def _pick(kinds: set[Kind]) -> Kind:
         if kind in kinds:
             return kind
     return Kind.STR
-
-
-def _compares(expr: Expr) -> Iterable[Compare]:
-    if isinstance(expr, Compare):
-        yield expr
-    elif isinstance(expr, And | Or):
-        for item in expr.items:
-            yield from _compares(item)
-    elif isinstance(expr, Not):
-        yield from _compares(expr.item)
