@@ -17,7 +17,13 @@ from rich.table import Table
 
 from orchestra.cli.output import console, emit, json_option, store_description, with_database
 from orchestra.cli.params import NAME, SUITE, SUITE_RUN
-from orchestra.cli.waiting import INTERRUPTED, on_interrupt_option, print_outcome, stop_on_signals
+from orchestra.cli.waiting import (
+    INTERRUPTED,
+    on_interrupt_option,
+    print_counts,
+    print_outcome,
+    stop_on_signals,
+)
 from orchestra.config import Settings
 from orchestra.domain.records import Environment, SuiteRun
 from orchestra.domain.references import SuiteRef, SuiteRunRef
@@ -322,16 +328,6 @@ def progress_bar(*, disable: bool) -> Progress:
     )
 
 
-def _print_progress(out: Console, result: dict[str, Any]) -> None:
-    table = Table(title=f"suite run {result['suite_run']}: {result['status']}")
-    table.add_column("status")
-    table.add_column("runs", justify="right")
-    for status, n in result["counts"].items():
-        table.add_row(status, str(n))
-    out.print(table)
-    out.print(f"{result['done']} of {result['total']} runs finished")
-
-
 @click.command()
 @click.argument("suite_run", type=SUITE_RUN, required=False)
 @click.option("--suite", type=SUITE, help="List only the runs of this suite.")
@@ -495,7 +491,7 @@ def cancel(suite_run: SuiteRunRef, as_json: bool) -> None:
         return await running.cancel(db, await references.suite_run_id(db, suite_run))
 
     result = with_database(cancel_it).to_json()
-    emit(result, as_json=as_json, human=lambda out: _print_progress(out, result))
+    emit(result, as_json=as_json, human=lambda out: print_counts(out, result))
 
 
 @click.command()

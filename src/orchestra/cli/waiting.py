@@ -63,9 +63,8 @@ def _stop_now() -> None:
     os._exit(INTERRUPTED)
 
 
-def print_outcome(out: Console, result: dict[str, Any]) -> None:
-    """A suite run's counts by status (FAILED and ERROR apart), then one line per failed or
-    errored run, then what an interrupt did."""
+def print_counts(out: Console, result: dict[str, Any]) -> None:
+    """A suite run's counts by status (FAILED and ERROR apart) and how many runs finished."""
     from rich.table import Table
 
     table = Table(title=f"suite run {result['suite_run']}: {result['status']}")
@@ -75,6 +74,12 @@ def print_outcome(out: Console, result: dict[str, Any]) -> None:
         table.add_row(status, str(n))
     out.print(table)
     out.print(f"{result['done']} of {result['total']} runs finished")
+
+
+def print_outcome(out: Console, result: dict[str, Any]) -> None:
+    """A suite run's counts, then one line per failed or errored run, then what an interrupt
+    did."""
+    print_counts(out, result)
     print_failures(out, result.get("failures") or [])
     if result.get("interrupted"):
         print_interrupt(out, result)
