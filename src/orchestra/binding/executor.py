@@ -292,7 +292,8 @@ class StepExecutor:
         run.status = StepStatus.FAILED
         request = run.request
         sent = f" {request.method} {request.url}" if request is not None else ""
-        run.error = f"{where}: command{sent} answered {view.status}, expected 2xx; not polled"
+        wanted = "2xx" if replaying is None else f"2xx or, on a re-send, {list(replaying.status)}"
+        run.error = f"{where}: command{sent} answered {view.status}, expected {wanted}; not polled"
         return False
 
     async def _until_checks_hold(

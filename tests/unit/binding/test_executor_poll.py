@@ -106,6 +106,11 @@ async def test_a_re_sent_command_may_answer_a_replay_status_and_the_step_still_p
 
     assert again.status is StepStatus.PASSED, again.error
     assert again.resent_after == 1
+    other = await StepExecutor(ENV, {}, protocols={"http": shop(410)}, sleep=_instant).execute(
+        replayed, RESEND
+    )
+    assert other.error is not None
+    assert "answered 410, expected 2xx or, on a re-send, [409]; not polled" in other.error
     taken = again.checks[0]
     assert (taken.name, taken.passed, taken.actual) == ("command status", True, 409)
     assert taken.message is not None
