@@ -417,3 +417,28 @@ async def test_one_executor_serves_many_concurrent_steps(
 
     assert {o.status for o in outcomes} == {StepStatus.PASSED}
     assert len({seen["headers"]["Idempotency-Key"] for seen in sut.seen}) == 50
+
+
+async def test_a_command_with_a_poll_is_sent_once_then_the_poll_repeated_until_the_checks_hold(
+    sut: SutState, executor: StepExecutor
+) -> None:
+    outcome = await run(executor, {
+        "action": {"method": "POST", "path": "/echo", "query": {"status": 202}, "json": {"a": 1}},
+        "checks": [{"status": 200}, {"jsonpath": "$.state", "eq": "DONE"}],
+        "eventually": {"timeout": 10, "interval": 0.01, "poll": {"path": "/ready/cmd?after=3"}},
+        "save": {"polls": "$.polls"},
+    })  # fmt: skip
+
+    assert outcome.status is StepStatus.PASSED, outcome.error
+    assert [(seen["method"], seen["path"]) for seen in sut.seen] == [
+        ("POST", "/echo?status=202"),
+        *[("GET", "/ready/cmd?after=3")] * 3,
+    ]
+    assert "Idempotency-Key" in sut.seen[0]["headers"]
+    assert all("Idempotency-Key" not in seen["headers"] for seen in sut.seen[1:])
+    assert (outcome.attempts, outcome.saved) == (4, {"polls": 3})
+    assert outcome.command is not None
+    assert outcome.command["response"]["status"] == 202
+    assert outcome.command["response"]["json"]["json"] == {"a": 1}
+    assert outcome.response is not None
+    assert outcome.response["json"] == {"state": "DONE", "polls": 3}

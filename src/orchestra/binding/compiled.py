@@ -14,6 +14,7 @@ from orchestra.binding.templates import (
     Templates,
     is_constant,
 )
+from orchestra.protocols.base import ActionSpec
 
 
 class StepError(Exception):
@@ -34,39 +35,50 @@ def render(renderer: Renderer, ns: Namespaces, where: str, what: str) -> Any:
         raise StepError(f"{where}: {what}: {exc.message}", final=not exc.awaits_response) from exc
 
 
-def render_action(compiled: CompiledStep, ns: Namespaces, where: str) -> dict[str, Any]:
+def render_action(action: CompiledAction, ns: Namespaces, where: str) -> dict[str, Any]:
     """The action's own fields rendered; a failure names the field (`action.path`)."""
-    assert compiled.request is not None
     try:
-        rendered: dict[str, Any] = compiled.request(ns)
+        rendered: dict[str, Any] = action.request(ns)
     except TemplateFailure as exc:
-        for name, renderer in compiled.fields.items():
-            render(renderer, ns, where, f"action.{name}")
-        raise StepError(f"{where}: action: {exc.message}") from exc
+        for name, renderer in action.fields.items():
+            render(renderer, ns, where, f"{action.label}.{name}")
+        raise StepError(f"{where}: {action.label}: {exc.message}") from exc
     return rendered
+
+
+class CompiledAction:
+    """An action's fields made ready to render; `label` is how errors name it (`action`,
+    `eventually.poll`)."""
+
+    __slots__ = ("fields", "label", "request", "spec", "target")
+
+    def __init__(self, spec: ActionSpec, templates: Templates, label: str) -> None:
+        self.spec = spec
+        self.label = label
+        renderers = {name: templates.compile(v) for name, v in spec.protocol_fields().items()}
+        # The protocol's own fields, rendered in one call; `fields` names each for errors.
+        self.request: Renderer = _fields_renderer(renderers)
+        model_fields = type(spec).model_fields
+        self.fields = {model_fields[n].alias or n: r for n, r in renderers.items()}
+        self.target: object | None = None  # the RequestBuilder's, set at the first request
 
 
 class CompiledStep:
     """A step spec made ready to run: renderers, checks and extractors built once."""
 
     __slots__ = (
-        "checks", "data", "expected", "exports", "fields", "given", "request", "save", "spec",
-        "status_checked", "target",
+        "action", "checks", "data", "expected", "exports", "given", "poll", "save", "spec",
+        "status_checked",
     )  # fmt: skip
 
     def __init__(self, spec: StepSpec, exports: dict[str, str], templates: Templates) -> None:
         self.spec = spec
         self.data = spec.data
         self.given = spec.given
-        action = spec.action
-        # The protocol's own fields, rendered in one call; `fields` names each for errors.
-        self.request: Renderer | None = None
-        self.fields: dict[str, Renderer] = {}
-        if action is not None:
-            renderers = {name: templates.compile(v) for name, v in action.protocol_fields().items()}
-            self.request = _fields_renderer(renderers)
-            model_fields = type(action).model_fields
-            self.fields = {model_fields[n].alias or n: r for n, r in renderers.items()}
+        action, eventually = spec.action, spec.eventually
+        self.action = CompiledAction(action, templates, "action") if action else None
+        poll = eventually.poll if eventually is not None else None
+        self.poll = CompiledAction(poll, templates, "eventually.poll") if poll else None
         self.checks: list[CompiledCheck] = [compile_check(c, templates) for c in spec.checks]
         self.status_checked = any(c.kind == "status" for c in spec.checks)
         # The checks' expected values when none is a template (`that` is rendered later).
@@ -75,7 +87,6 @@ class CompiledStep:
             self.expected = [c.expected({}) if c.needs_response else None for c in self.checks]
         self.save = [(name, extractor(text, templates)) for name, text in spec.save.items()]
         self.exports = [(name, extractor(text, templates)) for name, text in exports.items()]
-        self.target: object | None = None  # the RequestBuilder's, set at the first request
 
 
 def _fields_renderer(renderers: dict[str, Renderer]) -> Renderer:

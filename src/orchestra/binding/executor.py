@@ -47,6 +47,7 @@ from orchestra.domain.statuses import StepKind, StepStatus
 from orchestra.errors import ConfigurationError
 from orchestra.protocols.base import (
     ActionProtocol,
+    ActionSpec,
     ProtocolRequest,
     ProtocolResponse,
     TransportError,
@@ -85,6 +86,12 @@ def _as_replay(
     statuses = ", ".join(map(str, replaying.status))
     why = f"accepted as the answer to a re-send (replay.status: [{statuses}])"
     return result.model_copy(update={"passed": True, "message": why})
+
+
+def _command_check(status: int) -> CheckResult:
+    """A command followed by `eventually.poll` is taken when it answers 2xx."""
+    taken = 200 <= status < 300
+    return CheckResult(name="command status", passed=taken, expected="2xx", actual=status)
 
 
 def _polls(polls: int, eventually: Eventually) -> str:
@@ -244,33 +251,85 @@ class StepExecutor:
         run: Execution,
         where: str,
     ) -> None:
-        request = await self._requests.build(step, ctx.run, compiled, ns, where)
+        action = compiled.action
+        assert action is not None
+        request = await self._requests.build(step, ctx.run, action, ns, where)
         run.request = request
-        protocol = self._client(compiled.spec.action.protocol)  # type: ignore[union-attr]
+        protocol = self._client(action.spec.protocol)
         eventually = compiled.spec.eventually
-        deadline = self._clock() + eventually.timeout if eventually else 0.0
-        action = compiled.spec.action
-        replaying = action.replay if action is not None and ctx.is_resend else None
+        deadline = self._clock() + eventually.timeout if eventually else None
+        replaying = action.spec.replay if ctx.is_resend else None
+        if compiled.poll is not None:
+            assert eventually is not None
+            assert deadline is not None
+            command = await self._send(protocol, request, action.spec, run, where, deadline)
+            if not self._command_accepted(command, replaying, run, where):
+                return
+            run.keep_command()
+            # the poll's templates read the command's answer (a `Location` to watch)
+            ns = {**ns, "response": command.namespace()}
+            action, replaying = compiled.poll, None
+            request = await self._requests.build(step, ctx.run, action, ns, where, idempotent=False)
+            run.request = request
+            protocol = self._client(action.spec.protocol)
+        await self._until_checks_hold(
+            protocol, request, compiled, action.spec, ns, expected, run, where, deadline, replaying
+        )
+
+    def _command_accepted(
+        self,
+        view: ResponseView,
+        replaying: ReplayPolicy | None,
+        run: Execution,
+        where: str,
+    ) -> bool:
+        """Whether a command followed by `eventually.poll` was taken: a 2xx, or on a re-send
+        one of its `replay` statuses; otherwise the step FAILS naming its answer."""
+        run.command_check = _as_replay(_command_check(view.status), view, replaying)
+        if run.command_check.passed:
+            return True
+        run.checks = [run.command_check]
+        run.status = StepStatus.FAILED
+        request = run.request
+        sent = f" {request.method} {request.url}" if request is not None else ""
+        wanted = "2xx" if replaying is None else f"2xx or, on a re-send, {list(replaying.status)}"
+        run.error = f"{where}: command{sent} answered {view.status}, expected {wanted}; not polled"
+        return False
+
+    async def _until_checks_hold(
+        self,
+        protocol: ActionProtocol,
+        request: ProtocolRequest,
+        compiled: CompiledStep,
+        action: ActionSpec,
+        ns: dict[str, Any],
+        expected: list[Any],
+        run: Execution,
+        where: str,
+        deadline: float | None,
+        replaying: ReplayPolicy | None,
+    ) -> None:
+        """Send `request` and judge its answer; with `eventually`, again every `interval`
+        until the checks hold or the time is up."""
+        eventually = compiled.spec.eventually
         polls = 0
         while True:
             polls += 1
             try:
-                view = await self._send(
-                    protocol, request, compiled, run, where, deadline if eventually else None
-                )
+                view = await self._send(protocol, request, action, run, where, deadline)
                 self._judge(compiled, view, ns, expected, run, where, replaying)
             except StepError as exc:
                 # No answer yet, or one that cannot be judged yet (a gateway's HTML page, a
                 # field not there yet): polling waits for the SUT to come up too. A variable
                 # no answer brings (`vars.x`) is an error at once.
-                if eventually is None or exc.final:
+                if eventually is None or deadline is None or exc.final:
                     raise
                 if self._no_time_for_another_poll(eventually, deadline):
                     run.timeout_ran_out = deadline
                     raise StepError(f"{exc.message} ({_polls(polls, eventually)})") from exc
                 await self._sleep(eventually.interval)
                 continue
-            if run.status is StepStatus.PASSED or eventually is None:
+            if run.status is StepStatus.PASSED or eventually is None or deadline is None:
                 break
             if self._no_time_for_another_poll(eventually, deadline):
                 run.error = f"{run.error} (still failing: {_polls(polls, eventually)})"
@@ -286,7 +345,7 @@ class StepExecutor:
         self,
         protocol: ActionProtocol,
         request: ProtocolRequest,
-        compiled: CompiledStep,
+        action: ActionSpec,
         run: Execution,
         where: str,
         deadline: float | None = None,
@@ -295,8 +354,7 @@ class StepExecutor:
         (each counted in `run.attempts`); the last answer is the step's. A wait must end
         before `deadline` (`eventually`'s) or, without one, be no longer than the request's
         timeout: a `Retry-After: 3600` on a 10 s step is not waited for."""
-        action = compiled.spec.action
-        policy = action.retry_policy() if action is not None else None
+        policy = action.retry_policy()
         attempt = 0
         while True:
             attempt += 1
@@ -363,7 +421,8 @@ class StepExecutor:
         even when the body cannot be read as JSON (an HTML 404 page); a check that cannot be
         judged ends it in ERROR only when every check that could be judged held. A re-send
         (`replaying`: its action's `replay`) also passes its status checks with a replay status."""
-        results: list[CheckResult] = []
+        # a command followed by `eventually.poll`: whether it was taken, then the poll's checks
+        results: list[CheckResult] = [run.command_check] if run.command_check else []
         if view is not None and not compiled.status_checked:
             results.append(_as_replay(default_status_result(view), view, replaying))
         with_response: Namespaces | None = None

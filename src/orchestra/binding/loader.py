@@ -126,6 +126,10 @@ def _actionless_problems(
     if section == "tasks" and not binding.checks:
         return [Problem(dotted(loc), locate(tree, loc, source), "missing `action`")]
     problems = []
+    if binding.eventually is not None and binding.eventually.poll is not None:
+        where_poll: list[str | int] = [*loc, "eventually", "poll"]
+        message = "`eventually.poll` watches what the step's `action` did: it needs one"
+        problems.append(Problem(dotted(where_poll), locate(tree, where_poll, source), message))
     for index, check in enumerate(binding.checks):
         if check.kind != "that":
             where: list[str | int] = [*loc, "checks", index]

@@ -416,10 +416,23 @@ MAX_EVENTUALLY_TIMEOUT = 7 * 24 * 3600.0
 
 class Eventually(Frozen):
     """Repeat the action until its checks hold, every `interval` s, for at most `timeout` s:
-    no faster than every 10 ms (a busy loop on the SUT otherwise), no longer than a week."""
+    no faster than every 10 ms (a busy loop on the SUT otherwise), no longer than a week.
+
+    With `poll`, the action is a command sent once, and `poll` (another action, typically a
+    GET of the resource the command changes) is what is repeated and checked: a command is
+    not sent again to watch it settle, so a SUT replaying it for its Idempotency-Key can
+    answer with the original response (docs/bindings.md#eventually)."""
 
     timeout: float = Field(gt=0, le=MAX_EVENTUALLY_TIMEOUT)
     interval: float = Field(default=1.0, ge=MIN_EVENTUALLY_INTERVAL, le=MAX_EVENTUALLY_TIMEOUT)
+    poll: Action = None
+
+    @field_validator("poll")
+    @classmethod
+    def _poll_not_replayed(cls, value: ActionSpec | None) -> ActionSpec | None:
+        if value is not None and value.replay is not None:
+            raise ValueError("a poll is never a re-send: give `replay` on the step's action")
+        return value
 
 
 def _valid_extractor(value: str) -> str:
@@ -487,6 +500,13 @@ class Defaults(Frozen):
         if self.retry is not None and self.retries is not None:
             raise ValueError("give `retry` or `retries`, not both (`retry` says more)")
         return self
+
+    @field_validator("eventually")
+    @classmethod
+    def _no_poll(cls, value: Eventually | None) -> Eventually | None:
+        if value is not None and value.poll is not None:
+            raise ValueError("`poll` is one step's: give it in the step's `eventually`")
+        return value
 
 
 class ScenarioDependency(Frozen):
@@ -595,26 +615,36 @@ def cleanup_spec(
 
 
 def spec_from_binding(binding: StepBinding, defaults: Defaults, data: dict[str, Any]) -> StepSpec:
-    """The binding with the file's defaults applied: what the executor needs and nothing else."""
+    """The binding with the file's defaults applied: what the executor needs and nothing else.
+    An `eventually.poll` gets them too, and goes to the command's service unless it names one."""
     action = binding.action
     if action is not None:
-        updates: dict[str, Any] = {}
-        if "headers" in type(action).model_fields:  # a protocol with headers gets the defaults'
-            updates["headers"] = layered(defaults.headers, getattr(action, "headers", {}))
-        if action.service is None and defaults.service is not None:
-            updates["service"] = defaults.service
-        if action.timeout is None and defaults.timeout is not None:
-            updates["timeout"] = defaults.timeout
-        own_retry = {"retries", "retry"} & action.model_fields_set
-        if not own_retry and defaults.retry is not None:
-            updates["retry"] = defaults.retry
-        elif not own_retry and defaults.retries is not None:
-            updates["retries"] = defaults.retries
-        action = action.model_copy(update=updates)
+        action = _with_defaults(action, defaults, defaults.service)
+    eventually = binding.eventually or (defaults.eventually if action else None)
+    if eventually is not None and eventually.poll is not None:
+        service = action.service if action is not None else defaults.service
+        poll = _with_defaults(eventually.poll, defaults, service)
+        eventually = eventually.model_copy(update={"poll": poll})
     return StepSpec(
         action=action,
         checks=binding.checks,
-        eventually=binding.eventually or (defaults.eventually if action else None),
+        eventually=eventually,
         save=binding.save,
         data=data,
     )
+
+
+def _with_defaults(action: ActionSpec, defaults: Defaults, service: str | None) -> ActionSpec:
+    updates: dict[str, Any] = {}
+    if "headers" in type(action).model_fields:  # a protocol with headers gets the defaults'
+        updates["headers"] = layered(defaults.headers, getattr(action, "headers", {}))
+    if action.service is None and service is not None:
+        updates["service"] = service
+    if action.timeout is None and defaults.timeout is not None:
+        updates["timeout"] = defaults.timeout
+    own_retry = {"retries", "retry"} & action.model_fields_set
+    if not own_retry and defaults.retry is not None:
+        updates["retry"] = defaults.retry
+    elif not own_retry and defaults.retries is not None:
+        updates["retries"] = defaults.retries
+    return action.model_copy(update=updates)

@@ -15,8 +15,8 @@ class Execution:
     """What one execution of a step has gathered so far."""
 
     __slots__ = (
-        "attempts", "checks", "error", "exports", "request", "response", "saved", "status",
-        "timeout_ran_out", "view",
+        "attempts", "checks", "command", "command_check", "error", "exports", "request",
+        "response", "saved", "status", "timeout_ran_out", "view",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -30,17 +30,35 @@ class Execution:
         self.timeout_ran_out: float | None = None  # monotonic: the last request's timed out
         self.saved: dict[str, Any] = {}
         self.exports: dict[str, Any] = {}
+        # a command followed by `eventually.poll`: its request, answer, and whether it was taken
+        self.command: tuple[ProtocolRequest, ProtocolResponse, ResponseView] | None = None
+        self.command_check: CheckResult | None = None
+
+    def keep_command(self) -> None:
+        """The request sent and answer read so far are the command's: polls come next."""
+        assert self.request is not None
+        assert self.response is not None
+        assert self.view is not None
+        self.command = (self.request, self.response, self.view)
 
     def outcome(
         self, started_at: float, duration_ms: float, redactor: Redactor, limit: int
     ) -> StepOutcome:
         checks = tuple(_redacted_check(check, redactor) for check in self.checks)
+        command = None
+        if self.command is not None:
+            request, response, view = self.command
+            command = {
+                "request": _request_record(request, redactor, limit),
+                "response": _response_record(response, view, redactor, limit),
+            }
         return StepOutcome(
             status=self.status,
             started_at=started_at,
             duration_ms=duration_ms,
             request=_request_record(self.request, redactor, limit),
             response=_response_record(self.response, self.view, redactor, limit),
+            command=command,
             checks=checks,
             error=redactor.text(self.error) if self.error else None,
             attempts=max(self.attempts, 1),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from orchestra.binding.auth import Authenticator, AuthFailure
-from orchestra.binding.compiled import CompiledStep, StepError, render_action
+from orchestra.binding.compiled import CompiledAction, StepError, render_action
 from orchestra.binding.environment import EnvironmentSpec, Service
 from orchestra.binding.redaction import Redactor
 from orchestra.binding.templates import Namespaces
@@ -26,6 +26,7 @@ from orchestra.domain.scenario import ScenarioStep
 from orchestra.errors import ConfigurationError
 from orchestra.protocols.base import (
     ActionProtocol,
+    ActionSpec,
     ProtocolPlugin,
     ProtocolRequest,
     RenderedAction,
@@ -114,15 +115,18 @@ class RequestBuilder:
         self,
         step: ScenarioStep,
         run: RunIdentity,
-        compiled: CompiledStep,
+        compiled: CompiledAction,
         ns: Namespaces,
         where: str,
+        *,
+        idempotent: bool = True,
     ) -> ProtocolRequest:
-        action = compiled.spec.action
-        assert action is not None
+        """The request of one of the step's actions; `idempotent=False` (an `eventually.poll`,
+        which reads and must see what changed) sends no `Idempotency-Key` unless it sets one."""
+        action = compiled.spec
         target = compiled.target
         if target is None:
-            target = compiled.target = self._target(compiled, where)
+            target = compiled.target = self._target(action, where)
         assert isinstance(target, _Target)
         fields = render_action(compiled, ns, where)
         headers = dict(target.headers)
@@ -136,7 +140,7 @@ class RequestBuilder:
                 if value is not None:  # left out, as a query's None is (not sent as "None")
                     headers[name] = as_text(value)
         key = idempotency_key(run, step)
-        if target.idempotency_key:
+        if target.idempotency_key and idempotent:
             headers["Idempotency-Key"] = key
         if target.traceparent:
             headers["traceparent"] = f"00-{trace_id(run)}-{_span_id()}-01"
@@ -155,12 +159,10 @@ class RequestBuilder:
         try:
             return target.plugin.request(rendered)
         except (ValueError, TypeError, LookupError) as exc:  # a rendered value it cannot use
-            raise StepError(f"{where}: action ({action.protocol}): {exc}") from exc
+            raise StepError(f"{where}: {compiled.label} ({action.protocol}): {exc}") from exc
 
-    def _target(self, compiled: CompiledStep, where: str) -> _Target:
-        """What a compiled step's requests share, worked out at its first request."""
-        action = compiled.spec.action
-        assert action is not None
+    def _target(self, action: ActionSpec, where: str) -> _Target:
+        """What a compiled action's requests share, worked out at its first request."""
         plugin = self._plugin(action.protocol, where)
         service_name, service = self._service(action.service, where)
         headers = layered(self._environment.headers, service.headers)

@@ -70,6 +70,9 @@ class StepOutcome(Frozen):
     duration_ms: float
     request: dict[str, Any] | None = None  # as sent, secrets redacted
     response: dict[str, Any] | None = None  # status, headers, body (truncated), secrets redacted
+    # with `eventually.poll`: the command sent once, {"request", "response"} recorded as
+    # `request` and `response` are; those two are then the last poll's, which the checks read
+    command: dict[str, Any] | None = None
     checks: tuple[CheckResult, ...] = ()
     error: str | None = None  # why the step is FAILED or ERROR, naming the culprit
     attempts: int = 1  # requests made (retries and polls)

@@ -155,6 +155,8 @@ class StepResult(Frozen):
     response: dict[str, Any] | None = None
     checks: tuple[dict[str, Any], ...] = ()
     error: str | None = None
+    # with `eventually.poll`: the command sent once, {"request", "response"} (since 0010)
+    command: dict[str, Any] | None = None
     attempts: int = 1  # requests made: retries and `eventually` polls (StepOutcome.attempts)
     resent_after: int | None = None  # a re-send: the claim that lost its lease (since 0005)
     stalled_ms: float | None = None  # a re-send: the worker's stall behind it (since 0007)

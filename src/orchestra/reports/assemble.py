@@ -225,6 +225,7 @@ def step_from_result(
         duration_ms=result.duration_ms,
         request=result.request,
         response=result.response,
+        command=result.command,
         checks=tuple(_check(raw) for raw in result.checks),
         error=result.error,
         requests=result.attempts,

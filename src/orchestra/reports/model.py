@@ -102,6 +102,10 @@ class StepReport(Documented):
     """The request as sent, secrets redacted."""
     response: dict[str, Any] | None = None
     """Status, headers and (truncated) body as received, secrets redacted."""
+    command: dict[str, Any] | None = None
+    """For a step whose `eventually` has a `poll`: the command sent once, as `request` and
+    `response` (recorded as those two are); `request` and `response` above are then the last
+    poll's, which the checks read (stored since schema 0010). None for any other step."""
     checks: tuple[CheckResult, ...] = ()
     error: str | None = None
     requests: int | None = None
@@ -165,6 +169,7 @@ def step_report(
         duration_ms=outcome.duration_ms,
         request=outcome.request,
         response=outcome.response,
+        command=outcome.command,
         checks=outcome.checks,
         error=outcome.error,
         requests=outcome.attempts,

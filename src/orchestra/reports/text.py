@@ -76,10 +76,14 @@ def step_lines(step: StepReport, try_number: int = 1) -> list[str]:
         f"{step_title(step)}: {step.status.value} in {format_ms(step.duration_ms)}"
         f" (try {try_number}{requests}{resent(step)})"
     ]
+    if step.command is not None:  # sent once; `request` and `response` are the last poll's
+        lines.append(f"  command:  {show(step.command.get('request'))}")
+        lines.append(f"  answered: {show(step.command.get('response'))}")
+    polled = "last poll " if step.command is not None else ""
     if step.request is not None:
-        lines.append(f"  request:  {show(step.request)}")
+        lines.append(f"  {polled}request:  {show(step.request)}")
     if step.response is not None:
-        lines.append(f"  response: {show(step.response)}")
+        lines.append(f"  {polled}response: {show(step.response)}")
     for check in step.checks:
         verdict = "ok  " if check.passed else "FAIL"
         lines.append(

@@ -26,7 +26,7 @@ BINDINGS: dict[str, dict[str, str]] = {
     "StepBinding": {
         "action": f"The request the step sends (HTTP unless `protocol` says). {_B}#actions",
         "checks": f"What the answer must satisfy; without a status check, status < 400. {_B}#checks",
-        "eventually": f"Send again until the checks hold: {{timeout, interval}}. {_B}#eventually",
+        "eventually": f"Send again until the checks hold: {{timeout, interval, poll}}. {_B}#eventually",
         "save": f"name: $.jsonpath or template, kept in `vars` for later steps. {_B}#save-and-exportas",
         "exportAs": f"name: $.jsonpath or template, written to the suite run's context (`suite`). {_B}#save-and-exportas",
         "cancelsTransaction": f"A task's action cancels the transaction it lies in (default false). {_B}#cancelstransaction",
@@ -35,7 +35,7 @@ BINDINGS: dict[str, dict[str, str]] = {
     "CleanupAction": {
         "action": "The request that cleans up (required).",
         "checks": "What its answer must satisfy; without a status check, status < 400.",
-        "eventually": "Send again until the checks hold: {timeout, interval}.",
+        "eventually": "Send again until the checks hold: {timeout, interval, poll}.",
         "strict": "true: a failure fails a run that passed (default false: only reported).",
     },
     "ScenarioCleanup": {
@@ -43,7 +43,7 @@ BINDINGS: dict[str, dict[str, str]] = {
         "reaching": "Only for the scenarios whose path goes through this element (id or unique name).",
         "action": "The request that cleans up (required).",
         "checks": "What its answer must satisfy; without a status check, status < 400.",
-        "eventually": "Send again until the checks hold: {timeout, interval}.",
+        "eventually": "Send again until the checks hold: {timeout, interval, poll}.",
         "strict": "true: a failure fails a run that passed (default false: only reported).",
     },
     "HttpAction": {
@@ -76,6 +76,7 @@ BINDINGS: dict[str, dict[str, str]] = {
     "Eventually": {
         "timeout": "Seconds to keep polling (required, at most a week).",
         "interval": "Seconds between polls (default 1, at least 0.01).",
+        "poll": f"Send the action once (a command), then poll this request until the checks hold (not in defaults). {_B}#polling-another-request",
     },
     "FlowBinding": {"data": "Laid over the data row for the steps of scenarios taking this flow."},
     "Defaults": {

@@ -508,6 +508,7 @@ class RunRepository(Repository):
             resent_after=outcome.resent_after,
             stalled_ms=outcome.stalled_ms,
             phase=cp.phase,
+            command=Jsonb(outcome.command) if outcome.command is not None else None,
             exports=Jsonb(outcome.exports),
         )
         return row is not None and int(row["fenced"]) == 1
@@ -739,5 +740,6 @@ def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:
         "resent_after": outcome.resent_after,
         "stalled_ms": outcome.stalled_ms,
         "phase": cp.phase if cp.phase != "main" else None,  # SQL's default: main
+        "command": outcome.command,
     }
     return {key: value for key, value in row.items() if value is not None}

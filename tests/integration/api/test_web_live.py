@@ -70,6 +70,8 @@ async def test_the_test_run_page_opens_at_the_failed_step_with_expected_and_actu
     assert 'class="expected"' in step
     assert 'class="actual"' in step
     assert SUT_TOKEN not in page  # the secret masked, as in the reports
+    # a command polled until it settled (Charge payment): sent once, then the last poll
+    assert page.index("<h3>Command (sent once)</h3>") < page.index("<h3>Last poll: Request</h3>")
     curls = [html.unescape(c) for c in re.findall(r'class="curl-text">(.*?)</pre>', page, re.S)]
     assert curls
     assert all(c.startswith("curl") for c in curls)

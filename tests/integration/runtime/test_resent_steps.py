@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 from junitparser import JUnitXml
 
@@ -21,7 +22,7 @@ from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import reporting, running
 from orchestra.store.database import Database
 from tests.integration.executor_sut import bound_step, context, environment, running_sut
-from tests.integration.runtime.support import scenario, store_suite
+from tests.integration.runtime.support import expire_leases, scenario, store_suite
 
 ORDER = {
     "customer": "ada",
@@ -115,3 +116,65 @@ async def test_a_re_send_outside_the_replay_statuses_still_fails() -> None:
     async with running_sut() as sut, StepExecutor(environment(sut.base_url), {}) as executor:
         again = await executor.execute(bound_step(binding), context(resending=1))
     assert again.status is StepStatus.FAILED
+
+
+async def test_a_polled_command_re_sent_after_a_lost_lease_gets_its_original_answer_and_passes(
+    db: Database, example_url: str
+) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{example_url}/orders", json=ORDER) as created,
+    ):
+        order_id = (await created.json())["id"]
+    path = "/orders/{{ data.order_id }}"
+    reserve = {
+        "action": {"method": "POST", "service": "api", "path": path + "/reservation"},
+        "checks": [{"jsonpath": "$.reservation.state", "eq": "RESERVED"}],
+        "eventually": {"timeout": 10, "interval": 0.05,
+                       "poll": {"path": path}},
+    }  # fmt: skip
+    step = bound_step(reserve, element="Task_Reserve", position=0, data={"order_id": order_id})
+    suite = await store_suite(db, [scenario("reserve", [step])])
+    suite_run = await running.start_suite_run(db, suite.id)
+    async with db.transaction() as uow:
+        (lost,) = await uow.runs.claim("worker-a", 1, lease_seconds=60)
+    # worker-a sends the command and polls it to the end, then dies before its checkpoint
+    async with StepExecutor(environment(example_url), {}) as executor:
+        identity = RunIdentity(
+            suite_run_id=lost.suite_run_id, test_run_id=lost.id, scenario="reserve", attempt=1
+        )
+        sent = await executor.execute(suite.scenarios[0].steps[0].step, StepContext(run=identity))
+    assert sent.status is StepStatus.PASSED, sent.error
+    await expire_leases(db, lost.id)
+
+    async def real_executor(env: Environment | None) -> StepExecutor:
+        del env
+        return StepExecutor(environment(example_url), {})
+
+    await running.work_until_done(
+        db, suite_run.id, real_executor, options=WorkerOptions(poll_seconds=0.05)
+    )
+
+    report = await reporting.load_report(db, suite_run.id)
+    (run,) = report.test_runs
+    assert run.status is TestRunStatus.PASSED, run.error
+    (resent,) = run.steps
+    assert resent.resent_after == 1
+    assert resent.command is not None
+    assert sent.command is not None
+    # the SUT replayed the command's original answer, body included: 202 with PENDING
+    assert resent.command["response"]["status"] == 202
+    assert resent.command["response"]["json"] == sent.command["response"]["json"]
+    assert resent.command["response"]["json"]["reservation"]["state"] == "PENDING"
+    assert resent.response is not None
+    assert resent.response["json"]["reservation"]["state"] == "RESERVED"  # the last poll
+    assert resent.response["json"]["history"].count("reservation RESERVED") == 1  # acted once
+    lines = step_lines(resent, 2)
+    assert any(line.startswith("  command:  ") for line in lines)
+    assert any(line.startswith("  last poll response: ") for line in lines)
+    document = json.loads(render(report, "json", all_runs=True))
+    (step_json,) = document["report"]["test_runs"][0]["steps"]
+    assert step_json["command"]["response"]["status"] == 202
+    assert "command (sent once)" in render(report, "html", all_runs=True)
+    (case,) = [c for s in JUnitXml.fromstring(render(report, "junit").encode()) for c in s]
+    assert "  command:  " in case.system_out

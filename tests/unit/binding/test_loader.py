@@ -316,3 +316,52 @@ def test_headers_of_defaults_and_actions_that_cannot_be_sent_are_refused_with_th
         (1, "header name 'X Y' is not an HTTP field name"),
         (3, "header X-Note: a value cannot hold a line break or NUL"),
     ]
+
+
+def test_a_poll_gets_the_files_defaults_and_goes_to_the_commands_service() -> None:
+    from orchestra.binding.model import spec_from_binding
+
+    bindings = load_bindings("""\
+defaults: {service: orders, timeout: 5, headers: {Accept: application/json}}
+tasks:
+  Task_Create:
+    action: {method: POST, path: /orders, service: payments}
+    eventually:
+      timeout: 10
+      poll: {path: /orders/1}
+""")
+    spec = spec_from_binding(bindings.tasks["Task_Create"], bindings.defaults, {})
+
+    assert spec.eventually is not None
+    poll = spec.eventually.poll
+    assert isinstance(poll, HttpAction)
+    assert (poll.method, poll.service, poll.timeout) == ("GET", "payments", 5)
+    assert poll.headers == {"Accept": "application/json"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "defaults:\n  eventually: {timeout: 5, poll: {path: /x}}\n",
+            "defaults.eventually: `poll` is one step's",
+        ),
+        (
+            "events:\n  End_Ok:\n    checks: [{that: '{{ true }}'}]\n"
+            "    eventually: {timeout: 5, poll: {path: /x}}\n",
+            "events.End_Ok.eventually.poll: `eventually.poll` watches what the step's `action`"
+            " did: it needs one",
+        ),
+        (
+            "tasks:\n  Task_Create:\n    action: {method: POST, path: /x}\n"
+            "    eventually: {timeout: 5, poll: {path: /x, replay: {status: [200]}}}\n",
+            "tasks.Task_Create.eventually.poll: a poll is never a re-send",
+        ),
+    ],
+)
+def test_a_poll_in_the_defaults_without_a_command_or_with_a_replay_is_refused(
+    text: str, message: str
+) -> None:
+    error = refusal(text)
+
+    assert message in error.message

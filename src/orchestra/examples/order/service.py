@@ -2,7 +2,7 @@
 
 Every command (reserve, pay, ship, refund, cancel) answers at once with a PENDING state and
 settles after a short delay in a background task, as a real workflow engine would: a client
-has to poll, so the example exercises `eventually`.
+polls the order to see it settle, so the example exercises `eventually.poll`.
 
 The planted defect: cancelling an order (the "give up" branch after a declined payment) never
 releases its stock reservation. Every other branch behaves as the process says.
@@ -66,6 +66,14 @@ class Order:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A command's response as it was sent: what a repeated Idempotency-Key gets again."""
+
+    status: int
+    body: bytes  # JSON
+
+
 class OrderService:
     """All orders and stock of one SUT instance. Use from one event loop only."""
 
@@ -74,8 +82,8 @@ class OrderService:
         self._random = random.Random(seed)
         self._ids = itertools.count(1)
         self._orders: dict[str, Order] = {}
-        # "command key" -> (order id, status first answered, payload as canonical JSON)
-        self._by_idempotency_key: dict[str, tuple[str, int, str]] = {}
+        # "command key" -> (payload as canonical JSON, the answer first given)
+        self._by_idempotency_key: dict[str, tuple[str, Answer]] = {}
         self._stock = dict(CATALOG)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -94,33 +102,33 @@ class OrderService:
 
     # -- commands -----------------------------------------------------------------------------
 
-    def replayed(
-        self, idempotency_key: str | None, command: str, payload: Any
-    ) -> tuple[Order, int] | None:
-        """The order a command with this key already acted on, as it is now, and the status
-        it first answered; None if new. The same key with another payload is refused (422).
+    def replayed(self, idempotency_key: str | None, command: str, payload: Any) -> Answer | None:
+        """The answer a command with this key was first given, or None if the key is new. The
+        same key with another payload is refused (422).
 
-        A client may repeat a command with the same `Idempotency-Key` (a retry, a re-send
-        after a crash, or polling until the command has settled): it is not executed twice,
-        and the answer keeps the original status, as the IETF Idempotency-Key draft asks.
+        A client may repeat a command with the same `Idempotency-Key` (a retry, or a re-send
+        after a crash): it is not executed twice, and it gets the original response, status
+        and body, as the IETF Idempotency-Key draft asks. To see the order settle, a client
+        polls `GET /orders/{id}`.
         """
         if idempotency_key is None:
             return None
         first = self._by_idempotency_key.get(f"{command} {idempotency_key}")
         if first is None:
             return None
-        order_id, status, fingerprint = first
+        fingerprint, answer = first
         if fingerprint != _fingerprint(payload):
             raise CommandRefused(
                 422, "this Idempotency-Key was used with another payload: use a new key"
             )
-        return self._orders[order_id], status
+        return answer
 
     def remember(
-        self, idempotency_key: str | None, command: str, payload: Any, order: Order, status: int
+        self, idempotency_key: str | None, command: str, payload: Any, answer: Answer
     ) -> None:
+        """Keep the answer a command was given under its key, to replay it (see `replayed`)."""
         if idempotency_key:
-            remembered = (order.id, status, _fingerprint(payload))
+            remembered = (_fingerprint(payload), answer)
             self._by_idempotency_key[f"{command} {idempotency_key}"] = remembered
 
     def create(self, payload: Any) -> Order:

@@ -11,10 +11,11 @@
     GET  /health
 
 Every POST is a command run once per `Idempotency-Key`: repeated with the same key and payload
-it is not run again and answers with the status it first answered (201, 202) and the order as it
-is now, so a client can poll a command until it has settled (Orchestra's `eventually`) and a
-re-send after a crash gets the answer the lost request got; the same key with another payload
-is refused with 422. A refused command (409, 422) is not remembered.
+it is not run again and answers with the original response, status (201, 202) and body (the
+order as it was then), as the IETF Idempotency-Key draft asks, so a re-send after a crash gets
+the answer the lost request got; the same key with another payload is refused with 422. A
+refused command (409, 422) is not remembered. A client watches a command settle by polling
+`GET /orders/{id}` (Orchestra's `eventually.poll`).
 
 Run it alone with `python -m orchestra.examples.order.sut --port 8765`, or inside a program with
 `async with run_example_sut() as base_url: ...` (or `with example_sut_in_thread() as base_url:`
@@ -37,7 +38,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from orchestra.api.server import ApiServer
-from orchestra.examples.order.service import CommandRefused, Order, OrderService
+from orchestra.examples.order.service import Answer, CommandRefused, Order, OrderService
 
 _HOST = "127.0.0.1"
 
@@ -61,12 +62,12 @@ def create_app(service: OrderService | None = None, *, token: str | None = None)
             order_id = request.path_params.get("order_id", "")
             key, scope = request.headers.get("idempotency-key"), f"{name} {order_id}"
             body = await _json(request)
-            replayed = orders.replayed(key, scope, body)
-            if replayed is not None:
-                return _order(*replayed)
-            order, status = act(order_id, body), 201 if name == "create" else 202
-            orders.remember(key, scope, body, order, status)
-            return _order(order, status)
+            answer = orders.replayed(key, scope, body)
+            if answer is None:
+                order, status = act(order_id, body), 201 if name == "create" else 202
+                answer = Answer(status, _encoded(order.to_json()))
+                orders.remember(key, scope, body, answer)
+            return Response(answer.body, answer.status, media_type="application/json")
 
         return endpoint
 
@@ -191,8 +192,12 @@ async def _json(request: Request) -> Any:
         raise CommandRefused(422, "the body is not JSON") from None
 
 
-def _order(order: Order, status: int = 200) -> Response:
-    return JSONResponse(order.to_json(), status_code=status)
+def _encoded(document: Any) -> bytes:
+    return bytes(JSONResponse(document).body)  # encoded as every other answer is
+
+
+def _order(order: Order) -> Response:
+    return JSONResponse(order.to_json())
 
 
 async def _refused(request: Request, exc: CommandRefused) -> Response:

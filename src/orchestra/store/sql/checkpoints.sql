@@ -20,10 +20,10 @@ WITH fenced AS (
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error,
-                             attempts, resent_after, stalled_ms, phase)
+                             attempts, resent_after, stalled_ms, phase, command)
     SELECT id, :step_id, :position, :element_id, :branch, :attempt, :status,
            to_timestamp(:started_at), :duration_ms, :request, :response, :checks, :error,
-           :attempts, :resent_after, :stalled_ms, :phase
+           :attempts, :resent_after, :stalled_ms, :phase, :command
     FROM fenced
     -- a step re-executed after its result was stored (a release that raced its commit) keeps
     -- the first result: a step is recorded once
@@ -64,11 +64,12 @@ WITH cp AS (
         step_id bigint, position integer, element_id text, branch text, status text,
         started_at double precision, duration_ms double precision, request jsonb,
         response jsonb, checks jsonb, error text, attempts integer, finish text,
-        finish_error text, resent_after integer, stalled_ms double precision, phase text))
+        finish_error text, resent_after integer, stalled_ms double precision, phase text,
+        command jsonb))
         WITH ORDINALITY AS x(
         test_run_id, worker, attempt, execution_context, step_id, position, element_id,
         branch, status, started_at, duration_ms, request, response, checks, error, attempts,
-        finish, finish_error, resent_after, stalled_ms, phase, n)
+        finish, finish_error, resent_after, stalled_ms, phase, command, n)
 ), latest AS (
     SELECT DISTINCT ON (test_run_id, worker, attempt) * FROM cp
     ORDER BY test_run_id, worker, attempt, n DESC
@@ -96,12 +97,12 @@ WITH cp AS (
 ), result AS (
     INSERT INTO step_result (test_run_id, step_id, position, element_id, branch, attempt,
                              status, started_at, duration_ms, request, response, checks, error,
-                             attempts, resent_after, stalled_ms, phase)
+                             attempts, resent_after, stalled_ms, phase, command)
     SELECT c.test_run_id, c.step_id, c.position, c.element_id, c.branch, c.attempt,
            CAST(c.status AS step_status), to_timestamp(c.started_at), c.duration_ms,
            c.request, c.response, coalesce(c.checks, '[]'), c.error,
            coalesce(c.attempts, 1),  -- a row leaves it out for one request
-           c.resent_after, c.stalled_ms, coalesce(c.phase, 'main')
+           c.resent_after, c.stalled_ms, coalesce(c.phase, 'main'), c.command
     FROM cp c
     JOIN fenced f ON f.id = c.test_run_id AND f.worker = c.worker
                  AND f.attempt = c.attempt  -- every row fenced, not only the run's last one
