@@ -56,14 +56,17 @@ def _parser_peak() -> int:
 async def _idle_parser_peak() -> int:
     """The peak resident memory of a parser process that parsed a 3-row CSV: its imports."""
     from orchestra.api.parsers import ParserProcess
-    from orchestra.binding.datasets import dataset_json
+    from orchestra.binding.datasets import write_dataset_json
 
     parsers = ParserProcess(in_process_from=0)
-    try:
-        await parsers.run(dataset_json, "a,b\n1,2\n3,4\n5,6\n", "tiny.csv")
-        return _parser_peak()
-    finally:
-        parsers.close()
+    with tempfile.TemporaryDirectory(prefix="orchestra-bench-") as directory:
+        tiny = Path(directory) / "tiny.csv"
+        tiny.write_text("a,b\n1,2\n3,4\n5,6\n", encoding="utf-8")
+        try:
+            await parsers.run(write_dataset_json, tiny, tiny.name, Path(directory) / "rows.json")
+            return _parser_peak()
+        finally:
+            parsers.close()
 
 
 async def _round(url: str, body: bytes) -> tuple[float, list[float], int]:

@@ -119,14 +119,20 @@ def _file_part(content_type: str, body: bytes) -> tuple[bytes, str]:
 
 async def text_source(request: Request, name: str, accepted: dict[str, str]) -> Source:
     """The body as a `Source` named `name` plus the suffix its content type maps to."""
+    suffix = file_suffix(request, accepted)
+    text = await asyncio.to_thread(_utf8_text, await request.body())
+    return Source(f"{name}{suffix}", text)
+
+
+def file_suffix(request: Request, accepted: dict[str, str]) -> str:
+    """The suffix of a file of the body's content type, among those `accepted` (else 415)."""
     media = media_type(request)
     if media not in accepted:
         raise UnsupportedMediaType(
             f"this route reads {', '.join(accepted)}, not {media or 'no type'}",
             details={"accepted": list(accepted)},
         )
-    text = await asyncio.to_thread(_utf8_text, await request.body())
-    return Source(f"{name}{accepted[media]}", text)
+    return accepted[media]
 
 
 def _utf8_text(body: bytes) -> str:

@@ -45,9 +45,10 @@ class Problem:
         return f"{where}: {self.path or '(top level)'}: {self.message}"
 
 
-def read_text_file(path: Path, what: str) -> str:
+def read_text_file(path: Path, what: str, name: str | None = None) -> str:
     """A binding, environment or data set file's text; refused naming the file when it cannot
-    be read, and its line when it is not UTF-8 (a UTF-8 byte order mark is dropped)."""
+    be read, and its line when it is not UTF-8 (a UTF-8 byte order mark is dropped), the file
+    named `name` there if given (an upload's name, not its temporary file's)."""
     try:
         with path.open("rb") as handle:  # bounded: a pipe or a device has no size to check
             data = handle.read(MAX_FILE_BYTES + 1)
@@ -55,7 +56,7 @@ def read_text_file(path: Path, what: str) -> str:
         raise BindingRefused(f"{path}: cannot read {what}: {exc.strerror or exc}") from exc
     if len(data) > MAX_FILE_BYTES:
         raise BindingRefused(f"{path}: the {what} is above the limit of {MAX_FILE_BYTES} bytes")
-    return utf8_text(data, str(path))
+    return utf8_text(data, name or str(path))
 
 
 MAX_FILE_BYTES = 64 * 1024 * 1024

@@ -2,18 +2,21 @@
 
 Both are named and replaced as a whole (upsert by name). An environment is stored as written:
 its secrets stay `${VARIABLE}` references, resolved by each worker at run time, and the
-certificates its `tls` names are kept as PEM text (a private key never is). Each comes from
-a file (a `Path`, the CLI) or from a text already in hand (a `Source`, the API): a text is never
-taken for a file name.
+certificates its `tls` names are kept as PEM text (a private key never is). A data set comes
+from a file (the CLI's, or an upload the API spooled to one); an environment from a file (a
+`Path`, the CLI) or from a text already in hand (a `Source`, the API): a text is never taken
+for a file name.
 """
 
 from __future__ import annotations
 
 import asyncio
+import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from orchestra.binding.datasets import dataset_json, read_dataset_json
+from orchestra.binding.datasets import write_dataset_json
 from orchestra.binding.environment import (
     EnvironmentSpec,
     load_environment,
@@ -26,22 +29,36 @@ from orchestra.domain.records import DataSet, DataSetHead
 from orchestra.errors import NotFound, UsageError
 from orchestra.services.offload import Offload
 from orchestra.store.database import Database
+from orchestra.store.repositories import DATA_SET_PART
 
 
 async def import_data_set(
-    db: Database, name: str, path: Path | Source, offload: Offload = asyncio.to_thread
+    db: Database,
+    name: str,
+    path: Path,
+    offload: Offload = asyncio.to_thread,
+    scratch: Path | None = None,
 ) -> dict[str, Any]:
-    """`path`'s rows as data set `name`; a Source's format comes from its name's suffix."""
+    """File `path`'s rows as data set `name`; its format comes from the file's suffix. The rows
+    are written as JSON text to a file under `scratch` (the system's temporary directory by
+    default), deleted once stored."""
     if not name.strip():
         raise UsageError("a data set needs a name")
-    # parsed and written as JSON off the loop: a large file must not hold the event loop
-    if isinstance(path, Source):
-        data = await offload(dataset_json, path.text, path.name)
-    else:
-        data = await asyncio.to_thread(read_dataset_json, path)
-    async with db.transaction() as uow:
-        stored_id = await uow.config.store_data_set_json(name, data.json)
-    return {"data_set": name, "id": stored_id, "rows": data.rows, "columns": list(data.columns)}
+    with tempfile.TemporaryDirectory(prefix="data-set-", dir=scratch) as directory:
+        written = Path(directory) / "rows.json"
+        # off the loop, a row at a time: a large file must not hold the event loop, nor all
+        # of its rows be in memory together
+        summary = await offload(write_dataset_json, path, path.name, written)
+        with written.open(encoding="utf-8") as text:
+            parts = iter(partial(text.read, DATA_SET_PART), "")
+            async with db.transaction() as uow:
+                stored_id = await uow.config.store_data_set_parts(name, parts)
+    return {
+        "data_set": name,
+        "id": stored_id,
+        "rows": summary.rows,
+        "columns": list(summary.columns),
+    }
 
 
 def _data_set_summary(stored: DataSet) -> dict[str, Any]:

@@ -6,8 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 
-from orchestra.api.bodies import DATA_SET_TYPES, ENVIRONMENT_TYPES, text_body, text_source
-from orchestra.api.deps import DbDep
+from orchestra.api.bodies import (
+    DATA_SET_TYPES,
+    ENVIRONMENT_TYPES,
+    file_suffix,
+    text_body,
+    text_source,
+)
+from orchestra.api.deps import DbDep, UploadsDep
 from orchestra.api.parsers import ParserProcess
 from orchestra.api.schemas import NAME_PATTERN, DataSetPublic, EnvironmentPublic
 from orchestra.domain.records import MAX_NAME_LENGTH
@@ -40,11 +46,15 @@ async def import_data_set(
     name: Annotated[str, Path(pattern=NAME_PATTERN, max_length=MAX_NAME_LENGTH)],
     request: Request,
     db: DbDep,
+    uploads: UploadsDep,
 ) -> DataSetPublic:
     """Create or replace data set `name`: a scenario runs once per row of it."""
-    source = await text_source(request, name, DATA_SET_TYPES)
+    suffix = file_suffix(request, DATA_SET_TYPES)
     parsers: ParserProcess = request.state.parsers
-    stored = await config.import_data_set(db, name, source, offload=parsers.run)
+    async with uploads.spooled(request, f"{name}{suffix}") as path:
+        stored = await config.import_data_set(
+            db, name, path, offload=parsers.run, scratch=path.parent
+        )
     return DataSetPublic.model_validate(stored)
 
 

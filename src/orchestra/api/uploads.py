@@ -1,0 +1,50 @@
+"""Request bodies spooled to files, so that a large upload is never whole in the server's memory.
+
+`Uploads.spooled(request, filename)` writes the body, as it arrives, to a directory of its own
+under the server's upload directory and gives the file's path; the directory is deleted when
+the request ends, however it ends (answered, refused, the client gone). The body's size limit
+(`bodies.BodyLimit`) is enforced by the chunks the body arrives in, and the token checked
+(`bodies.TokenGate`) before any is read. The upload directory is the server's own, temporary,
+deleted when it stops.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+
+from fastapi import Request
+
+
+class Uploads:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @asynccontextmanager
+    async def spooled(self, request: Request, filename: str) -> AsyncIterator[Path]:
+        """The body of `request` as file `filename`, in a directory that is the request's own
+        (where the use case may write what it makes of the file, deleted with it)."""
+        own = Path(tempfile.mkdtemp(prefix="upload-", dir=self.directory))
+        try:
+            path = own / filename
+            # written as each chunk arrives (64 KiB at most from uvicorn, which stops reading
+            # the socket meanwhile): a write to the page cache, not worth a thread's hand-over
+            with path.open("wb") as sink:
+                async for chunk in request.stream():
+                    sink.write(chunk)
+            yield path
+        finally:
+            shutil.rmtree(own, ignore_errors=True)
+
+
+@contextmanager
+def upload_directory(chosen: Path | None) -> Iterator[Uploads]:
+    """Uploads spooled under `chosen`, or a temporary directory deleted when the server stops."""
+    if chosen is not None:
+        yield Uploads(chosen)
+        return
+    with tempfile.TemporaryDirectory(prefix="orchestra-uploads-") as directory:
+        yield Uploads(Path(directory))
