@@ -126,7 +126,7 @@ def main() -> None:
     parser_grown = parser - idle_parser
     print(
         f"  server: peak memory grew by {grown / MIB:.0f} MiB, {grown / len(body):.1f}x the"
-        f" upload; parser process: peak {parser / MIB:.0f} MiB, {parser_grown / MIB:.0f} MiB"
+        f" upload; parser process: peak {parser / MIB:.0f} MiB, {parser_grown / MIB:.1f} MiB"
         f" above an idle parser's {idle_parser / MIB:.0f} MiB, {parser_grown / len(body):.1f}x"
         " the upload"
     )

@@ -3,7 +3,8 @@
 A BPMN file comes as the raw body (`application/xml`) or as the part named `file` of a
 `multipart/form-data` upload; multipart is read with the standard library's MIME parser, the
 body being bounded already (the app's `max_body_size`, from the importer's `Limits`).
-Environments and data sets come as text: YAML, JSON or CSV, told apart by the content type.
+Environments and data sets come as text: YAML, JSON or CSV, told apart by the content type
+(`file_suffix`), and are spooled to a file (`orchestra.api.uploads`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from orchestra.api.errors import (
     error_response,
 )
 from orchestra.api.sessions import UNSAFE_METHODS, Sessions, cookie_value, same_origin
-from orchestra.binding.yamlsource import Source
 from orchestra.errors import OrchestraError
 
 XML = ("application/xml", "text/xml", "application/bpmn+xml")
@@ -117,13 +117,6 @@ def _file_part(content_type: str, body: bytes) -> tuple[bytes, str]:
     raise RequestInvalid("a multipart upload carries the BPMN file in a part named `file`")
 
 
-async def text_source(request: Request, name: str, accepted: dict[str, str]) -> Source:
-    """The body as a `Source` named `name` plus the suffix its content type maps to."""
-    suffix = file_suffix(request, accepted)
-    text = await asyncio.to_thread(_utf8_text, await request.body())
-    return Source(f"{name}{suffix}", text)
-
-
 def file_suffix(request: Request, accepted: dict[str, str]) -> str:
     """The suffix of a file of the body's content type, among those `accepted` (else 415)."""
     media = media_type(request)
@@ -135,22 +128,12 @@ def file_suffix(request: Request, accepted: dict[str, str]) -> str:
     return accepted[media]
 
 
-def _utf8_text(body: bytes) -> str:
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RequestInvalid(f"the body is not UTF-8 text: {exc.reason}") from exc
-    if "\x00" in text:
-        raise RequestInvalid("the body holds a NUL character, which no text file has")
-    return text
-
-
 ENVIRONMENT_TYPES = {**dict.fromkeys(YAML, ".yaml"), JSON: ".json"}
 DATA_SET_TYPES = {**ENVIRONMENT_TYPES, CSV: ".csv"}
 
 
 def text_body(types: dict[str, str], description: str) -> dict[str, object]:
-    """The OpenAPI `requestBody` of a route reading its body with `text_source`."""
+    """The OpenAPI `requestBody` of a route reading a text file of one of `types` as its body."""
     return {
         "requestBody": {
             "required": True,

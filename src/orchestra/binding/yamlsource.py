@@ -35,6 +35,16 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A file a client sent: its bytes at `path` (a temporary file), `name` its name in
+    refusals. Files it names (an environment's certificates) are not read: it has no
+    directory of its own."""
+
+    path: Path
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     path: str
     line: int | None

@@ -2,10 +2,9 @@
 
 Both are named and replaced as a whole (upsert by name). An environment is stored as written:
 its secrets stay `${VARIABLE}` references, resolved by each worker at run time, and the
-certificates its `tls` names are kept as PEM text (a private key never is). A data set comes
-from a file (the CLI's, or an upload the API spooled to one); an environment from a file (a
-`Path`, the CLI) or from a text already in hand (a `Source`, the API): a text is never taken
-for a file name.
+certificates its `tls` names are kept as PEM text (a private key never is). Each comes from
+a file: the CLI's (a `Path`), or an upload the API spooled to one (an `Upload`, whose
+certificates are not read from files).
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from orchestra.binding.environment import (
     stored_environment,
 )
 from orchestra.binding.tls import describe
-from orchestra.binding.yamlsource import Source
+from orchestra.binding.yamlsource import Source, Upload, read_text_file
 from orchestra.domain.records import DataSet, DataSetHead
 from orchestra.errors import NotFound, UsageError
 from orchestra.services.offload import Offload
@@ -67,12 +66,12 @@ def _data_set_summary(stored: DataSet) -> dict[str, Any]:
 
 
 async def apply_environment(
-    db: Database, path: Path | Source, offload: Offload = asyncio.to_thread
+    db: Database, path: Path | Upload, offload: Offload = asyncio.to_thread
 ) -> dict[str, Any]:
     # parsed off the loop: a YAML of 1 MiB takes 8 s of CPU (the API's parser process, where
     # it shares no GIL with the loop)
-    if isinstance(path, Source):
-        spec, configuration = await offload(_environment_text, path.text, path.name)
+    if isinstance(path, Upload):
+        spec, configuration = await offload(_uploaded_environment, path.path, path.name)
     else:
         spec, configuration = await asyncio.to_thread(_environment_file, path)
     async with db.transaction() as uow:
@@ -109,9 +108,9 @@ async def show_environment(db: Database, name: str) -> dict[str, Any]:
     }
 
 
-def _environment_text(text: str, name: str) -> tuple[EnvironmentSpec, dict[str, Any]]:
-    """The environment a text describes, and its configuration as stored."""
-    spec = parse_environment(Source(name, text))
+def _uploaded_environment(path: Path, name: str) -> tuple[EnvironmentSpec, dict[str, Any]]:
+    """The environment an uploaded file describes, and its configuration as stored."""
+    spec = parse_environment(Source(name, read_text_file(path, "environment file", name)))
     return spec, spec.model_dump(mode="json")
 
 

@@ -72,6 +72,21 @@ async def test_a_data_set_refused_for_its_content_leaves_no_file(
     assert left_in(tmp_path) == []
 
 
+async def test_an_environment_is_read_from_its_spooled_file_named_as_sent(
+    settings: Settings, tmp_path: Path
+) -> None:
+    yaml = {"Content-Type": "application/yaml"}
+    good = b"name: local\nservices: {shop: {base_url: 'http://127.0.0.1:1'}}\n"
+    async with serving(settings, token=TOKEN, upload_dir=tmp_path) as api:
+        applied = await api.post("/environments", data=good, headers=yaml)
+        refused = await api.post("/environments", data=b"name: x\nservices: 3\n", headers=yaml)
+
+    assert (applied.status, applied.json()["environment"]) == (201, "local")
+    assert refused.status == 422
+    assert refused.json()["message"].startswith("environment.yaml:2")
+    assert left_in(tmp_path) == []
+
+
 async def test_the_spooled_file_is_deleted_when_the_client_goes_mid_body(
     settings: Settings, tmp_path: Path
 ) -> None:

@@ -121,13 +121,17 @@ async def test_uploads_that_come_together_first_share_one_process() -> None:
     assert len(set(pids)) == 1
 
 
-async def test_an_environment_is_parsed_in_the_process_its_refusals_with_their_problems() -> None:
+async def test_an_environment_is_parsed_in_the_process_its_refusals_with_their_problems(
+    tmp_path: Path,
+) -> None:
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    good.write_text("name: local\nservices:\n  shop: {base_url: 'http://127.0.0.1:${PORT}'}\n")
+    bad.write_text("name: x\nservices: 3\n")
     parsers = ParserProcess(in_process_from=0)
-    text = "name: local\nservices:\n  shop: {base_url: 'http://127.0.0.1:${PORT}'}\n"
     try:
-        spec, stored = await parsers.run(config._environment_text, text, "environment.yaml")
-        with pytest.raises(BindingRefused) as refused:
-            await parsers.run(config._environment_text, "name: x\nservices: 3\n", "env.yaml")
+        spec, stored = await parsers.run(config._uploaded_environment, good, "environment.yaml")
+        with pytest.raises(BindingRefused, match=r"^env.yaml:2") as refused:
+            await parsers.run(config._uploaded_environment, bad, "env.yaml")
     finally:
         parsers.close()
     assert spec.name == "local"

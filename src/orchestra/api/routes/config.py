@@ -6,16 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 
-from orchestra.api.bodies import (
-    DATA_SET_TYPES,
-    ENVIRONMENT_TYPES,
-    file_suffix,
-    text_body,
-    text_source,
-)
+from orchestra.api.bodies import DATA_SET_TYPES, ENVIRONMENT_TYPES, file_suffix, text_body
 from orchestra.api.deps import DbDep, UploadsDep
 from orchestra.api.parsers import ParserProcess
 from orchestra.api.schemas import NAME_PATTERN, DataSetPublic, EnvironmentPublic
+from orchestra.binding.yamlsource import Upload
 from orchestra.domain.records import MAX_NAME_LENGTH
 from orchestra.services import config
 
@@ -28,11 +23,13 @@ _DATA_SET = text_body(
 
 
 @router.post("/environments", status_code=status.HTTP_201_CREATED, openapi_extra=_ENVIRONMENT)
-async def apply_environment(request: Request, db: DbDep) -> EnvironmentPublic:
+async def apply_environment(request: Request, db: DbDep, uploads: UploadsDep) -> EnvironmentPublic:
     """Create or replace the environment the body describes; secrets stay `${VARIABLE}`."""
-    source = await text_source(request, "environment", ENVIRONMENT_TYPES)
+    suffix = file_suffix(request, ENVIRONMENT_TYPES)
     parsers: ParserProcess = request.state.parsers
-    applied = await config.apply_environment(db, source, offload=parsers.run)
+    async with uploads.spooled(request, f"environment{suffix}") as path:
+        upload = Upload(path, path.name)
+        applied = await config.apply_environment(db, upload, offload=parsers.run)
     return EnvironmentPublic.model_validate(applied)
 
 
