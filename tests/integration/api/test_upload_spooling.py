@@ -12,11 +12,13 @@ import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
+
 from orchestra.api.bodies import MULTIPART_ROOM
 from orchestra.bpmn import Limits
 from orchestra.config import Settings
 from tests.integration.api.conftest import TOKEN, Client, serving
-from tests.integration.api.test_uploads_off_the_loop import large_csv
+from tests.integration.api.test_uploads_off_the_loop import large_bpmn, large_csv
 
 KiB = 1024
 CSV = {"Content-Type": "text/csv"}
@@ -84,6 +86,23 @@ async def test_an_environment_is_read_from_its_spooled_file_named_as_sent(
     assert (applied.status, applied.json()["environment"]) == (201, "local")
     assert refused.status == 422
     assert refused.json()["message"].startswith("environment.yaml:2")
+    assert left_in(tmp_path) == []
+
+
+async def test_a_large_bpmn_form_is_parsed_from_its_spooled_part_and_deleted(
+    settings: Settings, tmp_path: Path
+) -> None:
+    form = aiohttp.FormData()
+    form.add_field("file", large_bpmn(3_000), filename="big.bpmn", content_type="text/xml")
+    broken = large_bpmn(3_000, target="nowhere")
+    async with serving(settings, token=TOKEN, upload_dir=tmp_path) as api:
+        imported = await api.post("/processes", data=form)
+        refused = await api.post("/processes", data=broken, headers={"Content-Type": "text/xml"})
+        stored = await api.get("/processes/big")
+
+    assert (imported.status, imported.json()["source"]) == (201, "big.bpmn")
+    assert (stored.json()["source"], stored.json()["counts_by_type"]["task"]) == ("big.bpmn", 3_000)
+    assert refused.status == 422
     assert left_in(tmp_path) == []
 
 
