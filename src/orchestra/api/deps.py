@@ -1,6 +1,6 @@
 """What routes depend on, as typed aliases: the database, the upload limits and directory, the
-bearer token,
-the suite or suite run a path names (by id, `latest` or name: `orchestra.domain.references`).
+bearer token, the suite or suite run a path names (by id, `latest` or name:
+`orchestra.domain.references`).
 
 The database and the limits live in the lifespan state (`create_app` opens the database when
 the server starts); nothing here is built at import time.

@@ -34,20 +34,21 @@ from orchestra.store.repositories import DATA_SET_PART
 async def import_data_set(
     db: Database,
     name: str,
-    path: Path,
+    path: Path | Upload,
     offload: Offload = asyncio.to_thread,
     scratch: Path | None = None,
 ) -> dict[str, Any]:
-    """File `path`'s rows as data set `name`; its format comes from the file's suffix. The rows
-    are written as JSON text to a file under `scratch` (the system's temporary directory by
-    default), deleted once stored."""
+    """The rows of file `path` (or of an upload, by its name) as data set `name`; the format
+    comes from the file's suffix. The rows are written as JSON text to a file under `scratch`
+    (the system's temporary directory by default), deleted once stored."""
     if not name.strip():
         raise UsageError("a data set needs a name")
+    upload = path if isinstance(path, Upload) else Upload(path, path.name)
     with tempfile.TemporaryDirectory(prefix="data-set-", dir=scratch) as directory:
         written = Path(directory) / "rows.json"
         # off the loop, a row at a time: a large file must not hold the event loop, nor all
         # of its rows be in memory together
-        summary = await offload(write_dataset_json, path, path.name, written)
+        summary = await offload(write_dataset_json, upload.path, upload.name, written)
         with written.open(encoding="utf-8") as text:
             parts = iter(partial(text.read, DATA_SET_PART), "")
             async with db.transaction() as uow:

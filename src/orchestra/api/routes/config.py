@@ -27,8 +27,8 @@ async def apply_environment(request: Request, db: DbDep, uploads: UploadsDep) ->
     """Create or replace the environment the body describes; secrets stay `${VARIABLE}`."""
     suffix = file_suffix(request, ENVIRONMENT_TYPES)
     parsers: ParserProcess = request.state.parsers
-    async with uploads.spooled(request, f"environment{suffix}") as path:
-        upload = Upload(path, path.name)
+    async with uploads.spooled(request) as body:
+        upload = Upload(body, f"environment{suffix}")
         applied = await config.apply_environment(db, upload, offload=parsers.run)
     return EnvironmentPublic.model_validate(applied)
 
@@ -48,9 +48,10 @@ async def import_data_set(
     """Create or replace data set `name`: a scenario runs once per row of it."""
     suffix = file_suffix(request, DATA_SET_TYPES)
     parsers: ParserProcess = request.state.parsers
-    async with uploads.spooled(request, f"{name}{suffix}") as path:
+    async with uploads.spooled(request) as body:
+        upload = Upload(body, f"{name}{suffix}")
         stored = await config.import_data_set(
-            db, name, path, offload=parsers.run, scratch=path.parent
+            db, name, upload, offload=parsers.run, scratch=body.parent
         )
     return DataSetPublic.model_validate(stored)
 

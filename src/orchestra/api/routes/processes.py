@@ -39,7 +39,7 @@ async def import_processes(
     """
     bpmn_only(request)
     parsers: ParserProcess = request.state.parsers
-    async with uploads.spooled(request, "body") as body:
+    async with uploads.spooled(request) as body:
         path, source = await bpmn_file(request, body, filename)
         async with db.transaction() as uow:
             outcome = await importing.import_bpmn(
