@@ -2,8 +2,8 @@
 
 `Uploads.spooled(request)` writes the body, as it arrives, to a file in a directory of its own
 under the server's upload directory and gives the file's path (named `body`: a name the client
-chose, a data set's, is never a file's); the directory is deleted when
-the request ends, however it ends (answered, refused, the client gone). The body's size limit
+chose, a data set's, is never a file's); the directory is deleted when the request ends,
+however it ends (answered, refused, the client gone). The body's size limit
 (`bodies.BodyLimit`) is enforced by the chunks the body arrives in, and the token checked
 (`bodies.TokenGate`) before any is read. The upload directory is the server's own, temporary,
 deleted when it stops.
@@ -39,7 +39,7 @@ class Uploads:
                 async for chunk in request.stream():
                     sink.write(chunk)
             yield path
-        finally:  # in a thread: deleting tens of MiB held the loop for up to 12 ms
+        finally:  # in a thread: deleting tens of MiB takes milliseconds
             await asyncio.to_thread(shutil.rmtree, own, ignore_errors=True)
 
 

@@ -55,7 +55,7 @@ async def import_data_set(
             parts = iter(partial(text.read, DATA_SET_PART), "")
             async with db.transaction() as uow:
                 stored_id = await uow.config.store_data_set_parts(name, parts)
-    finally:  # in a thread: deleting tens of MiB held the loop for up to 12 ms
+    finally:  # in a thread: deleting tens of MiB takes milliseconds
         await asyncio.to_thread(shutil.rmtree, directory, ignore_errors=True)
     return {
         "data_set": name,
