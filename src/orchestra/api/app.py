@@ -16,6 +16,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -37,6 +38,7 @@ from orchestra.api.routes import (
 )
 from orchestra.api.schemas import ErrorPublic
 from orchestra.api.sessions import Sessions
+from orchestra.api.uploads import upload_directory
 from orchestra.api.web import install_web
 from orchestra.bpmn import Limits
 from orchestra.config import Settings
@@ -64,28 +66,33 @@ def create_app(
     limits: Limits | None = None,
     pool_size: int = 8,
     event_times: EventTimes | None = None,
+    upload_dir: Path | None = None,
 ) -> FastAPI:
+    """`upload_dir`: where upload bodies are spooled while processed (by default a temporary
+    directory of the server's own, deleted when it stops)."""
     if token is not None and not token.strip():
         raise ConfigurationError("the API token is empty: set ORCHESTRA_API_TOKEN to a secret")
     limits = limits or Limits()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[dict[str, Any]]:
-        async with (
-            open_database(settings, max_size=pool_size) as database,
-            Wakeups.listening(database.server.url) as wakeups,
-        ):
-            parsers = ParserProcess()
-            try:
-                yield {
-                    "database": database,
-                    "limits": limits,
-                    "wakeups": wakeups,
-                    "event_times": event_times or EventTimes(),
-                    "parsers": parsers,
-                }
-            finally:
-                parsers.close()
+        with upload_directory(upload_dir) as uploads:
+            async with (
+                open_database(settings, max_size=pool_size) as database,
+                Wakeups.listening(database.server.url) as wakeups,
+            ):
+                parsers = ParserProcess()
+                try:
+                    yield {
+                        "database": database,
+                        "limits": limits,
+                        "wakeups": wakeups,
+                        "event_times": event_times or EventTimes(),
+                        "parsers": parsers,
+                        "uploads": uploads,
+                    }
+                finally:
+                    parsers.close()
 
     app = FastAPI(
         title="Orchestra",

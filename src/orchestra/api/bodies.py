@@ -1,17 +1,21 @@
 """Request bodies that are files: a BPMN upload, an environment, a data set.
 
 A BPMN file comes as the raw body (`application/xml`) or as the part named `file` of a
-`multipart/form-data` upload; multipart is read with the standard library's MIME parser, the
-body being bounded already (the app's `max_body_size`, from the importer's `Limits`).
-Environments and data sets come as text: YAML, JSON or CSV, told apart by the content type.
+`multipart/form-data` upload; either is spooled to a file first (`orchestra.api.uploads`), and
+multipart is read from it with the standard library's MIME parser, the body being bounded
+already (the app's `max_body_size`, from the importer's `Limits`).
+Environments and data sets come as text: YAML, JSON or CSV, told apart by the content type
+(`file_suffix`), and are spooled to a file (`orchestra.api.uploads`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from email.feedparser import BytesFeedParser
 from email.message import EmailMessage
-from email.parser import BytesParser
 from email.policy import HTTP
+from functools import partial
+from pathlib import Path
 
 from fastapi import Request
 from starlette.datastructures import Headers
@@ -27,7 +31,6 @@ from orchestra.api.errors import (
     error_response,
 )
 from orchestra.api.sessions import UNSAFE_METHODS, Sessions, cookie_value, same_origin
-from orchestra.binding.yamlsource import Source
 from orchestra.errors import OrchestraError
 
 XML = ("application/xml", "text/xml", "application/bpmn+xml")
@@ -91,52 +94,51 @@ async def json_only(request: Request) -> None:
         )
 
 
-async def bpmn_upload(request: Request, filename: str | None) -> tuple[bytes, str]:
-    """(the BPMN bytes, the name to store as its source)."""
+def bpmn_only(request: Request) -> None:
+    """A body of a type a BPMN upload does not come in is refused (415) before it is read."""
     media = media_type(request)
-    body = await request.body()
-    if media in XML:
-        return body, filename or "request body"
-    if media == MULTIPART:
-        return await asyncio.to_thread(_file_part, request.headers["content-type"], body)
-    raise UnsupportedMediaType(
-        f"a BPMN file is sent as {', '.join(XML)} or {MULTIPART}, not {media or 'no type'}",
-        details={"accepted": [*XML, MULTIPART]},
-    )
+    if media not in (*XML, MULTIPART):
+        raise UnsupportedMediaType(
+            f"a BPMN file is sent as {', '.join(XML)} or {MULTIPART}, not {media or 'no type'}",
+            details={"accepted": [*XML, MULTIPART]},
+        )
 
 
-def _file_part(content_type: str, body: bytes) -> tuple[bytes, str]:
-    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", errors="replace")
-    message = BytesParser(_class=EmailMessage, policy=HTTP).parsebytes(head + body)
+async def bpmn_file(request: Request, body: Path, filename: str | None) -> tuple[Path, str]:
+    """(the BPMN file, the name to store as its source), from the `body` spooled: itself, or
+    the part `file` of a multipart body, written beside it."""
+    if media_type(request) == MULTIPART:
+        content_type = request.headers["content-type"]
+        return await asyncio.to_thread(_file_part, content_type, body, body.with_name("file"))
+    return body, filename or "request body"
+
+
+def _file_part(content_type: str, body: Path, out: Path) -> tuple[Path, str]:
+    parser = BytesFeedParser(_factory=EmailMessage, policy=HTTP)
+    parser.feed(f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", errors="replace"))
+    with body.open("rb") as chunks:
+        for chunk in iter(partial(chunks.read, 64 * 1024), b""):
+            parser.feed(chunk)
+    message = parser.close()
     if message.is_multipart():
         for part in message.iter_parts():
             if part.get_param("name", header="content-disposition") == "file":
                 payload = part.get_payload(decode=True)
                 if isinstance(payload, bytes):
-                    return payload, part.get_filename() or "upload.bpmn"
+                    out.write_bytes(payload)
+                    return out, part.get_filename() or "upload.bpmn"
     raise RequestInvalid("a multipart upload carries the BPMN file in a part named `file`")
 
 
-async def text_source(request: Request, name: str, accepted: dict[str, str]) -> Source:
-    """The body as a `Source` named `name` plus the suffix its content type maps to."""
+def file_suffix(request: Request, accepted: dict[str, str]) -> str:
+    """The suffix of a file of the body's content type, among those `accepted` (else 415)."""
     media = media_type(request)
     if media not in accepted:
         raise UnsupportedMediaType(
             f"this route reads {', '.join(accepted)}, not {media or 'no type'}",
             details={"accepted": list(accepted)},
         )
-    text = await asyncio.to_thread(_utf8_text, await request.body())
-    return Source(f"{name}{accepted[media]}", text)
-
-
-def _utf8_text(body: bytes) -> str:
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise RequestInvalid(f"the body is not UTF-8 text: {exc.reason}") from exc
-    if "\x00" in text:
-        raise RequestInvalid("the body holds a NUL character, which no text file has")
-    return text
+    return accepted[media]
 
 
 ENVIRONMENT_TYPES = {**dict.fromkeys(YAML, ".yaml"), JSON: ".json"}
@@ -144,7 +146,7 @@ DATA_SET_TYPES = {**ENVIRONMENT_TYPES, CSV: ".csv"}
 
 
 def text_body(types: dict[str, str], description: str) -> dict[str, object]:
-    """The OpenAPI `requestBody` of a route reading its body with `text_source`."""
+    """The OpenAPI `requestBody` of a route reading a text file of one of `types` as its body."""
     return {
         "requestBody": {
             "required": True,

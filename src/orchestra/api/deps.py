@@ -1,5 +1,6 @@
-"""What routes depend on, as typed aliases: the database, the upload limits, the bearer token,
-the suite or suite run a path names (by id, `latest` or name: `orchestra.domain.references`).
+"""What routes depend on, as typed aliases: the database, the upload limits and directory, the
+bearer token, the suite or suite run a path names (by id, `latest` or name:
+`orchestra.domain.references`).
 
 The database and the limits live in the lifespan state (`create_app` opens the database when
 the server starts); nothing here is built at import time.
@@ -16,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from orchestra.api.bodies import json_only, session_refusal
 from orchestra.api.errors import AuthenticationRefused
 from orchestra.api.sessions import COOKIE, Sessions
+from orchestra.api.uploads import Uploads
 from orchestra.bpmn import Limits
 from orchestra.services import references
 from orchestra.store.database import Database
@@ -36,6 +38,11 @@ def get_database(request: Request) -> Database:
 def get_limits(request: Request) -> Limits:
     limits: Limits = request.state.limits
     return limits
+
+
+def get_uploads(request: Request) -> Uploads:
+    uploads: Uploads = request.state.uploads
+    return uploads
 
 
 DbDep = Annotated[Database, Depends(get_database)]
@@ -72,6 +79,7 @@ async def suite_run_from_path(
 SuiteId = Annotated[int, Depends(suite_from_path)]
 SuiteRunId = Annotated[int, Depends(suite_run_from_path)]
 LimitsDep = Annotated[Limits, Depends(get_limits)]
+UploadsDep = Annotated[Uploads, Depends(get_uploads)]
 JsonOnly = Depends(json_only)  # `dependencies=[JsonOnly]`: a JSON-bodied route refuses others
 
 

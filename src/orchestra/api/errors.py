@@ -13,6 +13,7 @@ is `orchestra.errors.ValueRefused`, raised by the store, so this module knows no
     ├── AuthenticationRefused           HTTP 401  no bearer token, or a wrong one
     ├── CrossSiteRefused                HTTP 403  a change the session cookie carries from
     │                                             a page of another origin
+    ├── ParserUnavailable               HTTP 503  the parser process died parsing an upload
     └── InputRefused
         ├── ContentTooLarge             HTTP 413  a body above the size limit
         ├── UnsupportedMediaType        HTTP 415  a body in a format the route does not read
@@ -39,6 +40,14 @@ class AuthenticationRefused(OrchestraError):
 
 class CrossSiteRefused(OrchestraError):
     http_status = 403
+
+
+class ParserUnavailable(OrchestraError):
+    """The upload's parser process died (killed, out of memory) in its new process too; nothing
+    of the upload was stored. Sending it again may work; a file too large for the memory
+    will not."""
+
+    http_status = 503
 
 
 class ContentTooLarge(InputRefused):

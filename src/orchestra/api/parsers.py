@@ -9,9 +9,13 @@ The process is started at the first upload that needs it (never at the server's 
 not again for each upload: about half a second of CPU for its imports), with the `spawn`
 method (no copy of the server's threads, sockets or pool connections), and stopped with the
 server. A parser that died (killed, out of memory) is replaced, and the upload tried once
-more in the new one. An upload
-below `IN_PROCESS_FROM` is parsed in a thread still: it holds the loop for less than the
-process would cost to start, and less than the 50 ms `/health` is allowed.
+more in the new one; if that one dies too, the upload is refused (`ParserUnavailable`, 503).
+An upload below `IN_PROCESS_FROM` is parsed in a thread still: it holds the loop for less than
+the process would cost to start, and less than the 50 ms `/health` is allowed.
+
+An upload goes to the process as the path of the file it was spooled to
+(`orchestra.api.uploads`), and what the parser makes of it that is as large (a data set's
+JSON) comes back as a file too: neither travels pickled, whole, through the pipe.
 
 As with any `spawn`ed process, the new interpreter imports the parent's main module under
 another name: `orchestra serve` and `python -m ...` are fine, and a script that serves
@@ -25,7 +29,10 @@ import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import ParamSpec, TypeVar
+
+from orchestra.api.errors import ParserUnavailable
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -36,8 +43,9 @@ IN_PROCESS_FROM = 256 * 1024  # characters or bytes of arguments: a CSV of that 
 
 class ParserProcess:
     """`await parsers.run(function, *args)`: `function(*args)` in the parser process when its
-    text or bytes arguments are `in_process_from` long or more, else in a thread; in the
-    process, the function, its arguments, its result and its errors travel pickled."""
+    text, bytes and file (`Path`, by its size) arguments are `in_process_from` long or more,
+    else in a thread; in the process, the function, its arguments, its result and its errors
+    travel pickled."""
 
     def __init__(self, in_process_from: int = IN_PROCESS_FROM) -> None:
         self.in_process_from = in_process_from
@@ -47,13 +55,18 @@ class ParserProcess:
     async def run(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         if kwargs:
             raise TypeError("the parser process takes positional arguments only")
-        size = sum(len(arg) for arg in args if isinstance(arg, str | bytes))
-        if size < self.in_process_from:
+        if _size(args) < self.in_process_from:
             return await asyncio.to_thread(function, *args, **kwargs)
         try:
             return await self._in_process(function, *args)
         except BrokenProcessPool:  # the parser died (killed, out of memory): once more, anew
-            return await self._in_process(function, *args)
+            try:
+                return await self._in_process(function, *args)
+            except BrokenProcessPool as exc:
+                raise ParserUnavailable(
+                    "the upload's parser process died twice while parsing it (killed, or out"
+                    " of memory); nothing was stored"
+                ) from exc
 
     @property
     def started(self) -> bool:
@@ -77,6 +90,22 @@ class ParserProcess:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
+
+
+def _size(args: tuple[object, ...]) -> int:
+    """Characters, bytes, or a file's bytes on disk (none for one yet to be written)."""
+    return sum(
+        len(arg) if isinstance(arg, str | bytes) else _file_size(arg)
+        for arg in args
+        if isinstance(arg, str | bytes | Path)
+    )
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _started_pool() -> ProcessPoolExecutor:

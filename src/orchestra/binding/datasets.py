@@ -17,7 +17,15 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from orchestra.binding.yamlsource import Problem, Source, locate, parse, read_text_file, refusal
+from orchestra.binding.yamlsource import (
+    MAX_FILE_BYTES,
+    Problem,
+    Source,
+    locate,
+    parse,
+    read_text_file,
+    refusal,
+)
 from orchestra.errors import BindingRefused
 
 MAX_ROWS = 100_000
@@ -45,35 +53,38 @@ _DOC = "Rows of test data: each a mapping of column to value, `{{ data.COLUMN }}
 
 
 @dataclass(frozen=True, slots=True)
-class DataSetText:
-    """A data set's rows as the JSON array text stored, with what a summary says of them."""
+class DataSetWritten:
+    """What a summary says of a data set whose rows were written as JSON text."""
 
-    json: str
     rows: int
     columns: tuple[str, ...]
 
 
-def read_dataset_json(path: str | Path) -> DataSetText:
-    path = Path(path)
-    return dataset_json(read_text_file(path, "data set"), path.name)
-
-
-def dataset_json(text: str, name: str) -> DataSetText:
-    """`parse_dataset`, written as JSON text. A CSV's rows are written one by one as they
-    are read, never all held as Python values: the memory stays a small multiple of the
-    text's size (a YAML or JSON file is parsed whole first)."""
+def write_dataset_json(path: Path, name: str, out: Path) -> DataSetWritten:
+    """The rows of data set file `path` written to `out` as the JSON array text stored, UTF-8;
+    `name` (its suffix says the format) is the file's name in refusals. A CSV is read a line
+    at a time and each row written as it is read: the memory stays that of a row, whatever
+    the file's size (a YAML or JSON file is parsed whole first)."""
     if Path(name).suffix.lower() == ".csv":
-        rows: Iterable[dict[str, Any]] = _csv_records(text, name)
-    else:
-        rows = parse_dataset(text, name)
-    parts: list[str] = []
+        with path.open("rb") as lines:
+            return _write_rows(_csv_records(_utf8_lines(lines, name), name), name, out)
+    return _write_rows(parse_dataset(read_text_file(path, "data set", name), name), name, out)
+
+
+def _write_rows(rows: Iterable[Row], name: str, out: Path) -> DataSetWritten:
+    count = 0
     columns: set[str] = set()
-    for row in rows:
-        parts.append(json.dumps(row, ensure_ascii=False, allow_nan=False))
-        columns.update(row)
-    if not parts:
+    with out.open("w", encoding="utf-8") as sink:
+        sink.write("[")
+        for row in rows:
+            text = json.dumps(row, ensure_ascii=False, allow_nan=False)
+            sink.write("," + text if count else text)
+            columns.update(row)
+            count += 1
+        sink.write("]")
+    if not count:
         raise BindingRefused(f"{name}: the data set has no rows")
-    return DataSetText("[" + ",".join(parts) + "]", len(parts), tuple(sorted(columns)))
+    return DataSetWritten(count, tuple(sorted(columns)))
 
 
 def load_dataset(path: str | Path) -> list[dict[str, Any]]:
@@ -98,12 +109,12 @@ def parse_dataset(text: str, name: str) -> list[dict[str, Any]]:
 
 
 def _csv_rows(text: str, name: str) -> list[dict[str, Any]]:
-    return list(_csv_records(text, name))
+    return list(_csv_records(_lines(text), name))
 
 
-def _csv_records(text: str, name: str) -> Iterator[dict[str, Any]]:
-    """The rows of a CSV text one by one, refused as soon as one passes a limit."""
-    reader = csv.DictReader(_lines(text))
+def _csv_records(lines: Iterable[str], name: str) -> Iterator[dict[str, Any]]:
+    """The rows of a CSV's lines one by one, refused as soon as one passes a limit."""
+    reader = csv.DictReader(lines)
     count = 0
     try:
         _check_header(reader, name)
@@ -129,6 +140,29 @@ def _lines(text: str) -> Iterator[str]:
         end = size if end == -1 else end + 1
         yield text[start:end]
         start = end
+
+
+def _utf8_lines(lines: Iterable[bytes], name: str) -> Iterator[str]:
+    """A file's lines as text, one at a time (a UTF-8 byte order mark dropped); refused at the
+    first that is not UTF-8 or holds a NUL character (which PostgreSQL cannot store), and
+    past `MAX_FILE_BYTES`."""
+    size = 0
+    for number, line in enumerate(lines, start=1):
+        size += len(line)
+        if size > MAX_FILE_BYTES:
+            raise BindingRefused(
+                f"{name}: the data set is above the limit of {MAX_FILE_BYTES} bytes"
+            )
+        try:
+            text = line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise BindingRefused(
+                f"{name}:{number}: not UTF-8 text (byte 0x{line[exc.start]:02x} at column"
+                f" {exc.start + 1}): save it as UTF-8"
+            ) from exc
+        if "\x00" in text:
+            raise BindingRefused(f"{name}:{number}: a NUL character, which no text file has")
+        yield text
 
 
 def _check_header(reader: csv.DictReader[str], name: str) -> None:

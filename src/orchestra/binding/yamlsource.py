@@ -35,6 +35,16 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A file a client sent: its bytes at `path` (a temporary file), `name` its name in
+    refusals. Files it names (an environment's certificates) are not read: it has no
+    directory of its own."""
+
+    path: Path
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     path: str
     line: int | None
@@ -45,17 +55,19 @@ class Problem:
         return f"{where}: {self.path or '(top level)'}: {self.message}"
 
 
-def read_text_file(path: Path, what: str) -> str:
+def read_text_file(path: Path, what: str, name: str | None = None) -> str:
     """A binding, environment or data set file's text; refused naming the file when it cannot
-    be read, and its line when it is not UTF-8 (a UTF-8 byte order mark is dropped)."""
+    be read, and its line when it is not UTF-8 (a UTF-8 byte order mark is dropped). The file
+    is named `name` if given (an upload's name, not its temporary file's)."""
+    shown = name or str(path)
     try:
         with path.open("rb") as handle:  # bounded: a pipe or a device has no size to check
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise BindingRefused(f"{path}: cannot read {what}: {exc.strerror or exc}") from exc
+        raise BindingRefused(f"{shown}: cannot read {what}: {exc.strerror or exc}") from exc
     if len(data) > MAX_FILE_BYTES:
-        raise BindingRefused(f"{path}: the {what} is above the limit of {MAX_FILE_BYTES} bytes")
-    return utf8_text(data, str(path))
+        raise BindingRefused(f"{shown}: the {what} is above the limit of {MAX_FILE_BYTES} bytes")
+    return utf8_text(data, shown)
 
 
 MAX_FILE_BYTES = 64 * 1024 * 1024

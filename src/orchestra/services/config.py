@@ -3,17 +3,20 @@
 Both are named and replaced as a whole (upsert by name). An environment is stored as written:
 its secrets stay `${VARIABLE}` references, resolved by each worker at run time, and the
 certificates its `tls` names are kept as PEM text (a private key never is). Each comes from
-a file (a `Path`, the CLI) or from a text already in hand (a `Source`, the API): a text is never
-taken for a file name.
+a file: the CLI's (a `Path`), or an upload the API spooled to one (an `Upload`, whose
+certificates are not read from files).
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from orchestra.binding.datasets import dataset_json, read_dataset_json
+from orchestra.binding.datasets import write_dataset_json
 from orchestra.binding.environment import (
     EnvironmentSpec,
     load_environment,
@@ -21,27 +24,45 @@ from orchestra.binding.environment import (
     stored_environment,
 )
 from orchestra.binding.tls import describe
-from orchestra.binding.yamlsource import Source
+from orchestra.binding.yamlsource import Source, Upload, read_text_file
 from orchestra.domain.records import DataSet, DataSetHead
 from orchestra.errors import NotFound, UsageError
 from orchestra.services.offload import Offload
 from orchestra.store.database import Database
+from orchestra.store.repositories import DATA_SET_PART
 
 
 async def import_data_set(
-    db: Database, name: str, path: Path | Source, offload: Offload = asyncio.to_thread
+    db: Database,
+    name: str,
+    path: Path | Upload,
+    offload: Offload = asyncio.to_thread,
+    scratch: Path | None = None,
 ) -> dict[str, Any]:
-    """`path`'s rows as data set `name`; a Source's format comes from its name's suffix."""
+    """The rows of file `path` (or of an upload, by its name) as data set `name`; the format
+    comes from the file's suffix. The rows are written as JSON text to a file under `scratch`
+    (the system's temporary directory by default), deleted once stored."""
     if not name.strip():
         raise UsageError("a data set needs a name")
-    # parsed and written as JSON off the loop: a large file must not hold the event loop
-    if isinstance(path, Source):
-        data = await offload(dataset_json, path.text, path.name)
-    else:
-        data = await asyncio.to_thread(read_dataset_json, path)
-    async with db.transaction() as uow:
-        stored_id = await uow.config.store_data_set_json(name, data.json)
-    return {"data_set": name, "id": stored_id, "rows": data.rows, "columns": list(data.columns)}
+    upload = path if isinstance(path, Upload) else Upload(path, path.name)
+    directory = Path(tempfile.mkdtemp(prefix="data-set-", dir=scratch))
+    try:
+        written = directory / "rows.json"
+        # off the loop, a row at a time: a large file must not hold the event loop, nor all
+        # of its rows be in memory together
+        summary = await offload(write_dataset_json, upload.path, upload.name, written)
+        with written.open(encoding="utf-8") as text:
+            parts = iter(partial(text.read, DATA_SET_PART), "")
+            async with db.transaction() as uow:
+                stored_id = await uow.config.store_data_set_parts(name, parts)
+    finally:  # in a thread: deleting tens of MiB takes milliseconds
+        await asyncio.to_thread(shutil.rmtree, directory, ignore_errors=True)
+    return {
+        "data_set": name,
+        "id": stored_id,
+        "rows": summary.rows,
+        "columns": list(summary.columns),
+    }
 
 
 def _data_set_summary(stored: DataSet) -> dict[str, Any]:
@@ -50,12 +71,12 @@ def _data_set_summary(stored: DataSet) -> dict[str, Any]:
 
 
 async def apply_environment(
-    db: Database, path: Path | Source, offload: Offload = asyncio.to_thread
+    db: Database, path: Path | Upload, offload: Offload = asyncio.to_thread
 ) -> dict[str, Any]:
     # parsed off the loop: a YAML of 1 MiB takes 8 s of CPU (the API's parser process, where
     # it shares no GIL with the loop)
-    if isinstance(path, Source):
-        spec, configuration = await offload(_environment_text, path.text, path.name)
+    if isinstance(path, Upload):
+        spec, configuration = await offload(_uploaded_environment, path.path, path.name)
     else:
         spec, configuration = await asyncio.to_thread(_environment_file, path)
     async with db.transaction() as uow:
@@ -92,9 +113,9 @@ async def show_environment(db: Database, name: str) -> dict[str, Any]:
     }
 
 
-def _environment_text(text: str, name: str) -> tuple[EnvironmentSpec, dict[str, Any]]:
-    """The environment a text describes, and its configuration as stored."""
-    spec = parse_environment(Source(name, text))
+def _uploaded_environment(path: Path, name: str) -> tuple[EnvironmentSpec, dict[str, Any]]:
+    """The environment an uploaded file describes, and its configuration as stored."""
+    spec = parse_environment(Source(name, read_text_file(path, "environment file", name)))
     return spec, spec.model_dump(mode="json")
 
 

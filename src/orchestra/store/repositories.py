@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from orchestra.store.watching import WatchRepository
 
 Connection = psycopg.AsyncConnection[DictRow]
-# characters of a data set's JSON text sent in one statement (see `store_data_set_json`)
+# characters of a data set's JSON text sent in one statement (see `store_data_set_parts`)
 DATA_SET_PART = 1024 * 1024
 
 
@@ -263,21 +263,15 @@ class ConfigRepository(Repository):
         assert row is not None
         return DataSet.model_construct(id=int(row["id"]), name=name, rows=tuple(rows))
 
-    async def store_data_set_json(
-        self, name: str, rows_json: str, part_size: int = DATA_SET_PART
-    ) -> int:
-        """Store data set `name` from its rows' JSON array text; its id. A text longer than
-        `part_size` characters goes in parts, one statement each: psycopg encodes a parameter
-        and libpq copies (and re-copies while sending) it in single calls on the event loop,
-        which held the API's other requests for 30-150 ms for a 20 MiB data set."""
-        if len(rows_json) <= part_size:
-            row = await self._one("upsert_data_set", name=name, rows=rows_json)
-        else:
-            await self._run("create_data_set_parts", {}, prepare=False)
-            for n, start in enumerate(range(0, len(rows_json), part_size)):
-                part = rows_json[start : start + part_size]
-                await self._run("add_data_set_part", {"n": n, "part": part}, prepare=False)
-            row = await self._one("upsert_data_set_from_parts", name=name)
+    async def store_data_set_parts(self, name: str, parts: Iterable[str]) -> int:
+        """Store data set `name` from its rows' JSON array text in `parts` (together, the text),
+        one statement each; its id. psycopg encodes a parameter and libpq copies (and re-copies
+        while sending) it in single calls on the event loop: a part is what the loop is held
+        for, and what is in memory at once (`DATA_SET_PART` characters, from a file)."""
+        await self._run("create_data_set_parts", {}, prepare=False)
+        for n, part in enumerate(parts):
+            await self._run("add_data_set_part", {"n": n, "part": part}, prepare=False)
+        row = await self._one("upsert_data_set_from_parts", name=name)
         assert row is not None
         return int(row["id"])
 

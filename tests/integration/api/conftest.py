@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -82,8 +83,16 @@ async def serving(
     token: str | None,
     limits: Limits | None = None,
     event_times: EventTimes | None = None,
+    upload_dir: Path | None = None,
 ) -> AsyncIterator[Client]:
-    app = create_app(settings, token=token, limits=limits, pool_size=4, event_times=event_times)
+    app = create_app(
+        settings,
+        token=token,
+        limits=limits,
+        pool_size=4,
+        event_times=event_times,
+        upload_dir=upload_dir,
+    )
     server = ApiServer(app, port=0, quiet=True)
     task = asyncio.create_task(server.serve())
     try:

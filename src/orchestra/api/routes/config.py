@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, status
 
-from orchestra.api.bodies import DATA_SET_TYPES, ENVIRONMENT_TYPES, text_body, text_source
-from orchestra.api.deps import DbDep
+from orchestra.api.bodies import DATA_SET_TYPES, ENVIRONMENT_TYPES, file_suffix, text_body
+from orchestra.api.deps import DbDep, UploadsDep
 from orchestra.api.parsers import ParserProcess
 from orchestra.api.schemas import NAME_PATTERN, DataSetPublic, EnvironmentPublic
+from orchestra.binding.yamlsource import Upload
 from orchestra.domain.records import MAX_NAME_LENGTH
 from orchestra.services import config
 
@@ -22,11 +23,13 @@ _DATA_SET = text_body(
 
 
 @router.post("/environments", status_code=status.HTTP_201_CREATED, openapi_extra=_ENVIRONMENT)
-async def apply_environment(request: Request, db: DbDep) -> EnvironmentPublic:
+async def apply_environment(request: Request, db: DbDep, uploads: UploadsDep) -> EnvironmentPublic:
     """Create or replace the environment the body describes; secrets stay `${VARIABLE}`."""
-    source = await text_source(request, "environment", ENVIRONMENT_TYPES)
+    suffix = file_suffix(request, ENVIRONMENT_TYPES)
     parsers: ParserProcess = request.state.parsers
-    applied = await config.apply_environment(db, source, offload=parsers.run)
+    async with uploads.spooled(request) as body:
+        upload = Upload(body, f"environment{suffix}")
+        applied = await config.apply_environment(db, upload, offload=parsers.run)
     return EnvironmentPublic.model_validate(applied)
 
 
@@ -40,11 +43,16 @@ async def import_data_set(
     name: Annotated[str, Path(pattern=NAME_PATTERN, max_length=MAX_NAME_LENGTH)],
     request: Request,
     db: DbDep,
+    uploads: UploadsDep,
 ) -> DataSetPublic:
     """Create or replace data set `name`: a scenario runs once per row of it."""
-    source = await text_source(request, name, DATA_SET_TYPES)
+    suffix = file_suffix(request, DATA_SET_TYPES)
     parsers: ParserProcess = request.state.parsers
-    stored = await config.import_data_set(db, name, source, offload=parsers.run)
+    async with uploads.spooled(request) as body:
+        upload = Upload(body, f"{name}{suffix}")
+        stored = await config.import_data_set(
+            db, name, upload, offload=parsers.run, scratch=body.parent
+        )
     return DataSetPublic.model_validate(stored)
 
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response, status
 
-from orchestra.api.bodies import BPMN_BODY, bpmn_upload
-from orchestra.api.deps import DbDep, LimitsDep
+from orchestra.api.bodies import BPMN_BODY, bpmn_file, bpmn_only
+from orchestra.api.deps import DbDep, LimitsDep, UploadsDep
 from orchestra.api.parsers import ParserProcess
 from orchestra.api.schemas import NAME_PATTERN, ImportPublic, ProcessPublic
 from orchestra.services import importing
@@ -26,6 +26,7 @@ async def import_processes(
     response: Response,
     db: DbDep,
     limits: LimitsDep,
+    uploads: UploadsDep,
     filename: str | None = None,
     strict: bool = False,
 ) -> ImportPublic:
@@ -36,12 +37,14 @@ async def import_processes(
     gateways leading nowhere). `filename` names the source of a raw XML body (a multipart
     upload names its own).
     """
-    data, source = await bpmn_upload(request, filename)
+    bpmn_only(request)
     parsers: ParserProcess = request.state.parsers
-    async with db.transaction() as uow:
-        outcome = await importing.import_bpmn(
-            uow, data, source=source, limits=limits, strict=strict, offload=parsers.run
-        )
+    async with uploads.spooled(request) as body:
+        path, source = await bpmn_file(request, body, filename)
+        async with db.transaction() as uow:
+            outcome = await importing.import_bpmn(
+                uow, path, source=source, limits=limits, strict=strict, offload=parsers.run
+            )
     if not any(item.created for item in outcome.processes):
         response.status_code = status.HTTP_200_OK
     return ImportPublic.of(outcome)

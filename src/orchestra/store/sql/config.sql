@@ -5,7 +5,7 @@ ON CONFLICT (name) DO UPDATE SET rows = excluded.rows, updated_at = now()
 RETURNING id, name;
 
 -- name: create_data_set_parts!
--- A large data set's JSON text is sent in parts (`store_data_set_json`), so that no one
+-- A data set's JSON text is sent in parts (`store_data_set_parts`), so that no one
 -- statement carries it whole: psycopg and libpq encode and copy a parameter at once on the
 -- caller's event loop. The table lives until the transaction ends.
 CREATE TEMPORARY TABLE data_set_part (n integer PRIMARY KEY, part text NOT NULL) ON COMMIT DROP;
