@@ -158,10 +158,16 @@ async def test_watch_follows_a_suite_run_until_it_ends_and_exits_1_unless_it_pas
 ) -> None:
     suite = await store_suite(db, [scenario("a", [step(0, "a")])])  # unbound: ends ERROR
     suite_run = await running.start_suite_run(db, suite.id)
-    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url, PGAPPNAME="watch")
     args = ("status", str(suite_run.id), "--watch", "--interval", "0.2", "--json")
     watching = asyncio.create_task(asyncio.to_thread(orchestra, *args, env=env))
-    await asyncio.sleep(1.5)
+    first = None
+    for _ in range(300):  # bounded: 30 s, until it has read the suite run again
+        last = await _last_statement_of(db, "watch")
+        if watching.done() or (first is not None and last is not None and last > first):
+            break
+        first = first or last
+        await asyncio.sleep(0.1)
     assert not watching.done()  # nothing executes it yet
 
     await running.work_until_done(db, suite_run.id, executor_factory({}), workers=1)
@@ -195,6 +201,18 @@ async def test_watch_stops_on_ctrl_c_saying_it_was_interrupted_and_the_run_goes_
     shown = json.loads(stdout)
     assert (shown["status"], shown["interrupted"]) == ("IN_PROGRESS", True)
     assert (await running.progress(db, suite_run)).suite_run.status.value == "IN_PROGRESS"
+
+
+async def _last_statement_of(db: Database, application: str) -> Any:
+    """When the sessions of `application` last began a statement (None: no session yet)."""
+    async with db.connection() as conn:
+        cursor = await conn.execute(
+            "SELECT max(query_start) AS t FROM pg_stat_activity WHERE application_name = %s",
+            (application,),
+        )
+        row = await cursor.fetchone()
+    assert row is not None
+    return row["t"]
 
 
 async def _sessions(db: Database) -> int:

@@ -19,6 +19,7 @@ from tests.integration.runtime.support import (
     scenario,
     step,
     store_suite,
+    until,
 )
 
 
@@ -110,7 +111,7 @@ async def test_a_draining_worker_releases_its_runs_and_another_resumes_them(db: 
     stop = asyncio.Event()
     worker = Worker(db.pool, factory_for(first_executor), options)
     task = asyncio.create_task(worker.run(stop))
-    await asyncio.sleep(0.15)  # every run is inside its first step
+    await until(lambda: len(first_executor.calls) == 4, "every run is inside its first step")
     stop.set()
     stats = await asyncio.wait_for(task, timeout=10)
     assert stats.released == 4
