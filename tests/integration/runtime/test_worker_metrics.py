@@ -120,7 +120,7 @@ async def test_runs_a_sweep_gives_up_on_are_counted_failed_stuck(db: Database) -
     for worker in ("w1", "w2"):  # each loses its lease: the second loss is the last allowed
         async with db.transaction() as uow:
             assert await uow.runs.claim(worker, 1, lease_seconds=30)
-            await uow.conn.execute("UPDATE test_run SET lock_until = now() - interval '1 s'")
+        await expire_leases(db)
     with metrics_served() as (metrics, url):
         async with db.pool.connection() as conn:
             assert await sweep(conn, on_stuck=metrics.stuck)
