@@ -7,6 +7,7 @@ import asyncio
 import json
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,10 +159,10 @@ async def test_watch_follows_a_suite_run_until_it_ends_and_exits_1_unless_it_pas
 ) -> None:
     suite = await store_suite(db, [scenario("a", [step(0, "a")])])  # unbound: ends ERROR
     suite_run = await running.start_suite_run(db, suite.id)
-    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url, PGAPPNAME="watch")
     args = ("status", str(suite_run.id), "--watch", "--interval", "0.2", "--json")
     watching = asyncio.create_task(asyncio.to_thread(orchestra, *args, env=env))
-    await asyncio.sleep(1.5)
+    await _until_watching(db, watching.done)
     assert not watching.done()  # nothing executes it yet
 
     await running.work_until_done(db, suite_run.id, executor_factory({}), workers=1)
@@ -176,18 +177,14 @@ async def test_watch_stops_on_ctrl_c_saying_it_was_interrupted_and_the_run_goes_
     db: Database, database_url: str
 ) -> None:
     _, (suite_run,) = await start_runs(db, 1)
-    before = await _sessions(db)
+    args = ("status", str(suite_run), "--watch", "--interval", "0.2", "--json")
     process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "orchestra", "status", str(suite_run), "--watch", "--json"),
-        env=clean_env(ORCHESTRA_DATABASE_URL=database_url),
+        *(sys.executable, "-m", "orchestra", *args),
+        env=clean_env(ORCHESTRA_DATABASE_URL=database_url, PGAPPNAME="watch"),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    for _ in range(300):  # until it has connected: watching, then
-        if await _sessions(db) > before:
-            break
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(0.5)
+    await _until_watching(db, lambda: process.returncode is not None)
     process.send_signal(signal.SIGINT)
     stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
 
@@ -197,14 +194,24 @@ async def test_watch_stops_on_ctrl_c_saying_it_was_interrupted_and_the_run_goes_
     assert (await running.progress(db, suite_run)).suite_run.status.value == "IN_PROGRESS"
 
 
-async def _sessions(db: Database) -> int:
-    async with db.connection() as conn:
-        cursor = await conn.execute(
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()"
-        )
-        row = await cursor.fetchone()
-    assert row is not None
-    return int(row["n"])
+async def _until_watching(db: Database, ended: Callable[[], bool]) -> None:
+    """Until a `status --watch` (PGAPPNAME=watch) has committed two transactions: the one
+    finding its suite run, then at least one look at it (its watching has begun). Or until
+    `ended()`."""
+    first = None
+    for _ in range(300):  # bounded: 30 s
+        async with db.connection() as conn:
+            cursor = await conn.execute(
+                "SELECT max(query_start) AS t FROM pg_stat_activity"
+                " WHERE application_name = 'watch' AND state = 'idle' AND query = 'COMMIT'"
+            )
+            row = await cursor.fetchone()
+        committed = None if row is None else row["t"]
+        if ended() or (first is not None and committed is not None and committed > first):
+            return
+        first = first or committed
+        await asyncio.sleep(0.1)
+    raise AssertionError("the watch never looked at its suite run")
 
 
 def test_watch_without_an_id_is_a_usage_error(database_url: str) -> None:

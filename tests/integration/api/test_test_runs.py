@@ -30,6 +30,7 @@ from tests.integration.api.conftest import TOKEN, Client, serving
 from tests.integration.api.test_suites_and_runs import YAML, configure, generate, start_run
 from tests.integration.runtime.support import (
     ScriptedExecutor,
+    expire_leases,
     factory_for,
     scenario,
     step,
@@ -248,9 +249,7 @@ async def test_a_test_run_shows_the_leases_it_lost_with_the_worker_that_held_eac
     run = (await start_run(api, suite["suite"]))["suite_run"]
     async with db.transaction() as uow:
         (claimed,) = await uow.runs.claim("crashed-worker", 1, lease_seconds=30)
-        await uow.conn.execute(
-            "UPDATE test_run SET lock_until = now() - interval '1 s' WHERE id = %s", (claimed.id,)
-        )
+    await expire_leases(db, claimed.id)
     async with db.transaction() as uow:
         assert await uow.runs.claim("next-worker", 1, lease_seconds=30, suite_run_id=run)
 

@@ -36,7 +36,7 @@ from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind
 from orchestra.services import running
 from orchestra.store.database import Database
-from tests.integration.runtime.support import scenario, store_suite
+from tests.integration.runtime.support import expire_leases, scenario, store_suite
 
 T = TypeVar("T")
 SRC = Path(__file__).parents[3] / "src"
@@ -382,6 +382,28 @@ async def held_by(url: str, worker: WorkerProcess) -> list[dict[str, Any]]:
         " WHERE status = 'RUNNING' AND locked_by LIKE %s ORDER BY id",
         f"%:{worker.pid}:%",
     )
+
+
+async def quiet(url: str, worker: WorkerProcess) -> bool:
+    """Whether none of the worker's statements is under way (those it sent have landed)."""
+    rows = await query(
+        url,
+        "SELECT count(*) AS n FROM pg_stat_activity"
+        " WHERE application_name = %s AND state <> 'idle'",
+        worker.application_name,
+    )
+    return not rows[0]["n"]
+
+
+async def run_out_leases(db: Database, url: str, worker: WorkerProcess) -> list[dict[str, Any]]:
+    """End the leases of a stopped (SIGSTOP) worker now, as a stop longer than its lease
+    would: once the statements it sent before it stopped have landed (a renewal among them
+    would outlive the expiry), `expire_leases`. The runs it held (`held_by`)."""
+    await wait_for(lambda: quiet(url, worker), 30, f"the last statements of {worker} land")
+    held = await held_by(url, worker)
+    assert held, f"{worker} holds no run"
+    await expire_leases(db, *(run["id"] for run in held))
+    return held
 
 
 async def listening_workers(url: str) -> int:

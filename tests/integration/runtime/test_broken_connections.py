@@ -21,13 +21,14 @@ from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
 from tests.integration.runtime.support import (
     ScriptedExecutor,
+    expire_leases,
     factory_for,
     scenario,
     step,
     store_suite,
 )
 
-FAST = WorkerOptions(concurrency=2, lease_seconds=2, poll_seconds=0.05, sweep_seconds=0.1)
+FAST = WorkerOptions(concurrency=2, lease_seconds=30, poll_seconds=0.05, sweep_seconds=0.1)
 CLAIM = "candidates AS"  # only `claim_runs` has it
 WRITE_MANY = "jsonb_to_recordset"  # only `checkpoint_many` has it
 EXPORTS = "exported AS"  # only `checkpoint` (a step exporting values) has it
@@ -92,7 +93,11 @@ async def _work_until_ended(
     suite_run_id: int,
     executor: ScriptedExecutor,
     committer: GroupCommitter | None = None,
+    *,
+    expire_left: bool = False,
 ) -> WorkerStats:
+    """Work the suite run with `pool` until it ends. `expire_left`: a run the worker leaves to
+    its lease (counted lost, executed nowhere) has its lease end at once (`expire_leases`)."""
     worker = Worker(
         cast(AsyncConnectionPool[Connection], pool),
         factory_for(executor),
@@ -101,10 +106,14 @@ async def _work_until_ended(
     )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
+    expired = 0  # runs counted lost whose lease was ended
     try:
-        for _ in range(500):  # bounded: 10 s, the lease is 2 s
+        for _ in range(500):  # bounded: 10 s
             if (await running.progress(db, suite_run_id)).suite_run.status.is_terminal:
                 break
+            if expire_left and worker.stats.lost > expired and not worker.held.active:
+                await expire_leases(db)
+                expired = worker.stats.lost
             await asyncio.sleep(0.02)
     finally:
         stop.set()
@@ -190,7 +199,7 @@ async def test_a_run_whose_checkpoint_never_gets_through_is_left_to_its_lease_th
     async with GroupCommitter(cast(AsyncConnectionPool[Connection], pool)) as committer:
         committer.reconnect_seconds = 0
 
-        await _work_until_ended(db, pool, suite_run.id, executor, committer)
+        await _work_until_ended(db, pool, suite_run.id, executor, committer, expire_left=True)
 
     final = await running.progress(db, suite_run.id)
     assert final.counts == {TestRunStatus.FAILED_STUCK: 1}

@@ -42,7 +42,7 @@ from tests.integration.runtime.cleanup_sut import (
     things_sut,
     with_cleanup,
 )
-from tests.integration.runtime.support import scenario, store_suite
+from tests.integration.runtime.support import expire_leases, scenario, store_suite
 
 OPTIONS = WorkerOptions(poll_seconds=0.05)
 
@@ -198,11 +198,7 @@ async def test_a_worker_killed_during_the_cleanup_leaves_the_rest_to_the_next_cl
         await wait_for(lambda: _is_set(sut), 60, "the cleanup's reset reaches the SUT")
         await worker.kill()
         (orphan,) = await orphans_of(database_url, worker)
-        await query(
-            database_url,
-            "UPDATE test_run SET lock_until = now() - interval '1 s' WHERE id = %s RETURNING id",
-            orphan["id"],
-        )
+        await expire_leases(db, orphan["id"])
         gate.set()
         await running.work_until_done(db, suite_run.id, executor_factory({}), options=OPTIONS)
         report = await reporting.load_report(db, suite_run.id)

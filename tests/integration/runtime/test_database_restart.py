@@ -35,6 +35,9 @@ from tests.integration.runtime.chaos import (
 )
 
 RUNS = 60
+# renewed every 3.3 s: longer than a restart keeps a busy machine's heartbeats waiting, so the
+# runs in flight keep their leases across it (a 3 s lease lost 3-4 of them to every restart)
+LEASE = 10.0
 
 
 @pytest.fixture
@@ -78,7 +81,7 @@ async def test_workers_reconnect_after_postgresql_restarts_and_the_suite_complet
                 Database(pool, ServerInfo(url=url, embedded=False)), sut, RUNS
             )
         for name in ("a", "b"):
-            started.append(WorkerProcess(url, tmp_path, name=name, concurrency=4, lease=3))
+            started.append(WorkerProcess(url, tmp_path, name=name, concurrency=4, lease=LEASE))
 
         async def under_way() -> bool:
             return len(await results_of(url, suite_run.id)) >= RUNS  # a fifth of the steps

@@ -19,6 +19,7 @@ from tests.integration.runtime.support import (
     scenario,
     step,
     store_suite,
+    until,
 )
 
 
@@ -79,7 +80,7 @@ async def test_a_run_whose_lease_keeps_expiring_becomes_failed_stuck(db: Databas
     assert [c.id for c in again] == [c.id for c in claimed]  # one retry is allowed
     await expire_leases(db)
     async with db.transaction() as uow:
-        third = await uow.runs.claim("w3", 5, lease_seconds=0.1)
+        third = await uow.runs.claim("w3", 5, lease_seconds=30)
     assert claimed[0].id not in [c.id for c in third]  # no attempt left: not claimable
     async with db.pool.connection() as conn:
         assert await sweep(conn)
@@ -90,7 +91,9 @@ async def test_a_run_whose_lease_keeps_expiring_becomes_failed_stuck(db: Databas
     assert stuck.error is not None
     assert "lease lost 2 times" in stuck.error
     assert "w2" in stuck.error
-    # the rest of the suite carries on: the other run completes and the suite run closes
+    # the rest of the suite carries on: w3 stops too, the other run completes elsewhere once
+    # its lease has run out, and the suite run closes
+    await expire_leases(db, *(c.id for c in third))
     await running.work_until_done(
         db, suite_run.id, factory_for(ScriptedExecutor()), options=WorkerOptions(poll_seconds=0.05)
     )
@@ -108,7 +111,7 @@ async def test_a_draining_worker_releases_its_runs_and_another_resumes_them(db: 
     stop = asyncio.Event()
     worker = Worker(db.pool, factory_for(first_executor), options)
     task = asyncio.create_task(worker.run(stop))
-    await asyncio.sleep(0.15)  # every run is inside its first step
+    await until(lambda: len(first_executor.calls) == 4, "every run is inside its first step")
     stop.set()
     stats = await asyncio.wait_for(task, timeout=10)
     assert stats.released == 4

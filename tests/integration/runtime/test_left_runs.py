@@ -36,8 +36,14 @@ from tests.integration.runtime.support import (
 )
 from tests.integration.runtime.test_broken_connections import WRITE_MANY, BreakingPool
 
-# a short lease, so a heartbeat-less stretch outlasts it quickly
-SHORT_LEASE = WorkerOptions(concurrency=2, lease_seconds=1, poll_seconds=0.05, sweep_seconds=0.1)
+# The worker drops a run by its own clock, at the first failed heartbeat after which its lease
+# would end before the next one (which SQL cannot set): a short lease, so the tests wait for it
+# briefly (on a condition). Renewed every half lease, a run is dropped a whole beat before its
+# lease ends, when the outage begins right after a renewal (`after_a_renewal`): the next claim
+# then has that beat to release it before the lease runs out.
+SHORT_LEASE = WorkerOptions(
+    concurrency=2, lease_seconds=2, heartbeat_seconds=1, poll_seconds=0.05, sweep_seconds=0.1
+)
 
 
 class OutagePool:
@@ -50,6 +56,7 @@ class OutagePool:
         self.only = only
         self.away = False
         self.hang = False
+        self.renewals = 0  # connections the worker's heartbeat used and gave back
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
@@ -60,6 +67,14 @@ class OutagePool:
             raise psycopg.OperationalError("connection refused: the database is away")
         async with self.pool.connection() as conn:
             yield conn
+        if task is not None and task.get_name() == "heartbeat":
+            self.renewals += 1
+
+
+async def after_a_renewal(outage: OutagePool) -> None:
+    """Until the worker's heartbeat has renewed its leases once more."""
+    renewals = outage.renewals
+    await until(lambda: outage.renewals > renewals, "a heartbeat renews the leases")
 
 
 def pool_of(double: OutagePool | BreakingPool) -> AsyncConnectionPool[Connection]:
@@ -78,6 +93,7 @@ async def test_a_run_dropped_in_an_outage_longer_than_its_lease_resumes_once_the
         task = asyncio.create_task(worker.run(stop))
         try:
             await until(lambda: sut.held, "the run is inside its Ship step")
+            await after_a_renewal(outage)
             outage.away = True
             await until(lambda: not worker.held.active, "the heartbeat drops the run")
             outage.away = False
@@ -109,6 +125,7 @@ async def test_a_run_dropped_as_its_heartbeats_failed_for_a_lease_is_released_by
         task = asyncio.create_task(worker.run(stop))
         try:
             await until(lambda: sut.held, "the run is inside its Ship step")
+            await after_a_renewal(outage)
             outage.away = True
             await until(lambda: worker.stats.released or worker.stats.lost, "the run is dropped")
             outage.away = False

@@ -26,6 +26,7 @@ from tests.integration.runtime.support import (
     scenario,
     step,
     store_suite,
+    until,
 )
 
 OPTIONS = WorkerOptions(poll_seconds=0.05)
@@ -93,9 +94,10 @@ async def test_a_queued_or_released_run_loses_no_lease(db: Database) -> None:
     suite = await store_suite(db, [scenario(f"s{i}", steps) for i in range(2)])
     suite_run = await running.start_suite_run(db, suite.id)
     options = WorkerOptions(concurrency=2, lease_seconds=5, poll_seconds=0.05, drain_seconds=5)
+    drained = ScriptedExecutor()
     stop = asyncio.Event()
-    task = asyncio.create_task(Worker(db.pool, factory_for(ScriptedExecutor()), options).run(stop))
-    await asyncio.sleep(0.1)
+    task = asyncio.create_task(Worker(db.pool, factory_for(drained), options).run(stop))
+    await until(lambda: len(drained.calls) == 2, "both runs are inside their first step")
     stop.set()  # drained: released back to the queue, not lost
     assert (await asyncio.wait_for(task, timeout=10)).released == 2
     await running.work_until_done(

@@ -64,10 +64,7 @@ async def test_a_step_sent_again_after_a_lost_lease_is_a_re_send_that_passes(
         )
         sent = await executor.execute(suite.scenarios[0].steps[0].step, StepContext(run=identity))
     assert sent.status is StepStatus.PASSED, sent.error
-    async with db.pool.connection() as conn:
-        await conn.execute(
-            "UPDATE test_run SET lock_until = now() - interval '1 s' WHERE id = %s", [lost.id]
-        )
+    await expire_leases(db, lost.id)
 
     async def real_executor(env: Environment | None) -> StepExecutor:
         del env

@@ -22,6 +22,7 @@ from tests.integration.runtime.support import (
     scenario,
     step,
     store_suite,
+    until,
 )
 
 OPTIONS = WorkerOptions(poll_seconds=0.05)
@@ -70,14 +71,16 @@ async def test_a_run_claimed_again_after_its_step_failed_ends_failed_not_passed(
 async def drained_then_resumed(
     db: Database, steps: list[ScenarioStep], resumed_by: ScriptedExecutor
 ) -> int:
-    """A suite run of one scenario of `steps`: a worker drained 0.15 s in (its run released),
-    then another, executing with `resumed_by`, until it ends. Its id."""
+    """A suite run of one scenario of `steps` (a main-line step, then two branches): a worker
+    drained once inside both branches' first steps (its run released), then another, executing
+    with `resumed_by`, until it ends. Its id."""
     suite = await store_suite(db, [scenario("s", steps)])
     suite_run = await running.start_suite_run(db, suite.id)
     options = WorkerOptions(lease_seconds=5, poll_seconds=0.05, drain_seconds=5)
+    drained = ScriptedExecutor()
     stop = asyncio.Event()
-    task = asyncio.create_task(Worker(db.pool, factory_for(ScriptedExecutor()), options).run(stop))
-    await asyncio.sleep(0.15)  # inside the branches' first steps
+    task = asyncio.create_task(Worker(db.pool, factory_for(drained), options).run(stop))
+    await until(lambda: len(drained.calls) == 3, "the run is inside both branches' first steps")
     stop.set()
     assert (await asyncio.wait_for(task, timeout=10)).released == 1
     await running.work_until_done(db, suite_run.id, factory_for(resumed_by), options=options)

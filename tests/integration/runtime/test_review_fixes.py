@@ -135,16 +135,18 @@ async def test_with_a_data_set_each_row_sees_the_exports_of_its_own_row(
 
 
 class RowExecutor:
-    """'create' exports the row's order, or fails before it can for a row that `fails`."""
+    """'create' exports the row's order, or fails before it can for a row that `fails`, once
+    the other row's order exists (its run passed, its export stored)."""
 
-    def __init__(self) -> None:
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self.seen: dict[str, dict[str, object]] = {}
 
     async def execute(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
         name = str(ctx.data["name"])
         started = time.time()
         if step.element_id == "create" and ctx.data.get("fails"):
-            await asyncio.sleep(0.5)  # the other row's order exists by then
+            await self._a_run_passed(ctx.run.suite_run_id)
             return StepOutcome(status=StepStatus.FAILED, started_at=started, duration_ms=1.0)
         exports = {"orderId": f"order-{name}"} if step.element_id == "create" else {}
         if step.element_id == "cleanup":
@@ -155,6 +157,13 @@ class RowExecutor:
 
     async def aclose(self) -> None:
         pass
+
+    async def _a_run_passed(self, suite_run_id: int) -> None:
+        for _ in range(500):  # bounded: 10 s
+            if (await running.progress(self.db, suite_run_id)).counts.get(TestRunStatus.PASSED):
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no run of suite run {suite_run_id} passed")
 
 
 async def test_a_row_never_reads_the_exports_of_another_row(db: Database) -> None:
@@ -168,7 +177,7 @@ async def test_a_row_never_reads_the_exports_of_another_row(db: Database) -> Non
     )
     async with db.transaction() as uow:
         await uow.config.upsert_data_set("people", [{"name": "ann"}, {"name": "bob", "fails": 1}])
-    executor = RowExecutor()
+    executor = RowExecutor(db)
 
     async def build(environment: Environment | None) -> RowExecutor:
         return executor

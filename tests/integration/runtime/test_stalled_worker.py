@@ -16,6 +16,7 @@ from tests.integration.runtime.chaos import (
     WorkerProcess,
     order_sut,
     query,
+    run_out_leases,
     start_order_suite,
     suite_run_ended,
     wait_for,
@@ -57,6 +58,8 @@ async def step_results(url: str, suite_run_id: int) -> list[dict[str, object]]:
 async def test_a_step_timed_out_while_its_worker_was_stopped_is_sent_again_and_passes(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
+    """The fixed sleeps are the stop itself: the worker measures its stall on its own clocks,
+    and the request's timeout must run out while it is stopped."""
     async with order_sut() as sut, worker_processes() as started:
         gate = sut.hold("create")  # the SUT is slow: it answers when the test says
         suite_run = await start_order_suite(db, sut, 1, elements=STEPS, request_timeout=TIMEOUT)
@@ -101,16 +104,18 @@ async def test_a_step_timed_out_while_its_worker_was_stopped_is_sent_again_and_p
 async def test_a_worker_stopped_past_its_lease_does_not_send_the_timed_out_step_again(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
-    lease = 2.0
+    """The stop outlasts the lease: ended with SQL while the worker is stopped, it passes to
+    the successor, and the resumed worker's renewal before a re-send finds it gone."""
     async with order_sut() as sut, worker_processes() as started:
         gate = sut.hold("create")
         suite_run = await start_order_suite(db, sut, 1, elements=STEPS, request_timeout=1.0)
-        stopped = WorkerProcess(database_url, tmp_path, name="stopped", concurrency=1, lease=lease)
+        stopped = WorkerProcess(database_url, tmp_path, name="stopped", concurrency=1, lease=LEASE)
         started.append(stopped)
         await wait_for(lambda: in_held_step(sut), 60, "the worker's Create waits on the SUT")
         stopped.signal(signal.SIGSTOP)
+        await run_out_leases(db, database_url, stopped)
         gate.set()
-        successor = WorkerProcess(database_url, tmp_path, name="next", concurrency=1, lease=lease)
+        successor = WorkerProcess(database_url, tmp_path, name="next", concurrency=1, lease=LEASE)
         started.append(successor)
         status = await wait_for(
             lambda: suite_run_ended(database_url, suite_run.id), 60, "the successor ends it"

@@ -94,7 +94,9 @@ async def test_a_lease_taken_over_is_counted_lost_by_the_worker_that_lost_it(
     suite = await store_suite(db, [scenario("slow", [step(0, "a", sleep=30)])])
     await running.start_suite_run(db, suite.id)
     executor = ScriptedExecutor()
-    options = WorkerOptions(concurrency=1, lease_seconds=0.6, poll_seconds=0.05, drain_seconds=1)
+    options = WorkerOptions(
+        concurrency=1, lease_seconds=30, heartbeat_seconds=0.2, poll_seconds=0.05, drain_seconds=1
+    )  # a lease no busy machine lets run out by itself; heartbeats often, to see it taken
     with metrics_served() as (metrics, url):
         worker = Worker(db.pool, factory_for(executor), options, observer=metrics)
         stop = asyncio.Event()
@@ -118,7 +120,7 @@ async def test_runs_a_sweep_gives_up_on_are_counted_failed_stuck(db: Database) -
     for worker in ("w1", "w2"):  # each loses its lease: the second loss is the last allowed
         async with db.transaction() as uow:
             assert await uow.runs.claim(worker, 1, lease_seconds=30)
-            await uow.conn.execute("UPDATE test_run SET lock_until = now() - interval '1 s'")
+        await expire_leases(db)
     with metrics_served() as (metrics, url):
         async with db.pool.connection() as conn:
             assert await sweep(conn, on_stuck=metrics.stuck)

@@ -1,5 +1,8 @@
 """Worker processes under signals: paused past the lease (SIGSTOP), drained (SIGTERM), killed
-(SIGKILL) while holding a run, against a real HTTP SUT and a real PostgreSQL."""
+(SIGKILL) while holding a run, against a real HTTP SUT and a real PostgreSQL.
+
+A lease a test does not measure is long (`LEASE`: a busy machine never lets it run out by
+itself) and ended with SQL (`run_out_leases`) when the test pauses a worker past it."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from tests.integration.runtime.chaos import (
     order_sut,
     query,
     results_of,
+    run_out_leases,
     runs_of,
     start_order_suite,
     suite_run_ended,
@@ -28,6 +32,7 @@ from tests.integration.runtime.chaos import (
 )
 
 STEPS = len(ORDER_STEPS)
+LEASE = 30.0
 
 
 async def in_held_step(sut: OrderSut, count: int = 1) -> bool:
@@ -52,12 +57,14 @@ async def test_a_worker_paused_past_its_lease_writes_nothing_when_it_resumes(
     async with order_sut() as sut, worker_processes() as started:
         gate = sut.hold("ship")
         suite_run = await start_order_suite(db, sut, 1)
-        paused = WorkerProcess(database_url, tmp_path, name="paused", concurrency=1, lease=1)
+        paused = WorkerProcess(database_url, tmp_path, name="paused", concurrency=1, lease=LEASE)
         started.append(paused)
         await wait_for(lambda: in_held_step(sut), 30, "the first worker is inside its Ship step")
         paused.signal(signal.SIGSTOP)
-        (claim,) = await held_by(database_url, paused)
-        successor = WorkerProcess(database_url, tmp_path, name="successor", concurrency=1, lease=1)
+        (claim,) = await run_out_leases(db, database_url, paused)
+        successor = WorkerProcess(
+            database_url, tmp_path, name="successor", concurrency=1, lease=LEASE
+        )
         started.append(successor)
         status = await wait_for(
             lambda: suite_run_ended(database_url, suite_run.id), 30, "the successor completes it"
@@ -111,12 +118,15 @@ async def test_a_paused_worker_resumed_while_its_successor_holds_the_run_cannot_
     async with order_sut() as sut, worker_processes() as started:
         first_gate = sut.hold("ship")
         suite_run = await start_order_suite(db, sut, 1)
-        paused = WorkerProcess(database_url, tmp_path, name="paused", concurrency=1, lease=1)
+        paused = WorkerProcess(database_url, tmp_path, name="paused", concurrency=1, lease=LEASE)
         started.append(paused)
         await wait_for(lambda: in_held_step(sut), 30, "the first worker is inside its Ship step")
         paused.signal(signal.SIGSTOP)
+        await run_out_leases(db, database_url, paused)
         second_gate = sut.hold("ship")  # the successor resumes at Ship and waits in it too
-        successor = WorkerProcess(database_url, tmp_path, name="successor", concurrency=1, lease=1)
+        successor = WorkerProcess(
+            database_url, tmp_path, name="successor", concurrency=1, lease=LEASE
+        )
         started.append(successor)
         await wait_for(lambda: in_held_step(sut, 2), 30, "the successor is inside Ship")
         (owned,) = await held_by(database_url, successor)
@@ -214,6 +224,8 @@ async def test_sigterm_drains_a_worker_its_runs_go_back_to_the_queue_and_another
 async def test_a_run_held_by_a_killed_worker_resumes_elsewhere_within_the_lease(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
+    """The lease runs out in real time here: what is measured is how soon after it does the
+    standby takes the run over."""
     lease = 2.0
     # the standby polls every second (the default) but wakes when the holder's lease expires
     async with order_sut() as sut, worker_processes() as started:
@@ -255,6 +267,8 @@ async def test_a_run_held_by_a_killed_worker_resumes_elsewhere_within_the_lease(
 async def test_a_worker_paused_for_less_than_its_lease_keeps_its_run(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
+    """The one fixed sleep is the pause itself: a real stretch of time the worker's lease
+    must outlast while its heartbeats stop."""
     lease = 4.0
     pause = 1.0  # well inside the lease, even counting the heartbeat before it
     async with order_sut() as sut, worker_processes() as started:
