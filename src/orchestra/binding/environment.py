@@ -21,7 +21,8 @@ references: a literal secret in the file is refused, so the file and the databas
 one. `${secret:NAME}` declares NAME a secret wherever it is written. Certificates named by
 `tls` are read when the file is loaded and kept as PEM text (they are public); a private key
 never is (see `orchestra.binding.tls`). `resolve_secrets` reads the
-variables at run time; `resolved_environment` substitutes them. Results mask the values of
+variables at run time; `resolved_environment` substitutes them. `{{ secrets.NAME }}` reads the
+`secrets` entries only (a variable is not one). Results mask the values of
 secrets (`secret_references`: declared, or referenced by auth, headers, `secrets`, a key's
 password) and show the others (`public_references`: a `${ORDERS_URL}` base URL, `variables`).
 """
@@ -270,7 +271,9 @@ def _references_in(value: Any, loc: _Path = ()) -> list[tuple[_Path, str]]:
 
 
 def resolve_secrets(spec: EnvironmentSpec, environ: Mapping[str, str]) -> dict[str, str]:
-    """{variable name: value} for every reference, plus {secret name: value} for `secrets`."""
+    """{variable name: value} for every reference. The `secrets` entries are not among them:
+    they are the resolved environment's (`resolved_environment(...).secrets`), so an entry
+    named like a variable never stands for that variable."""
     missing = [name for name in spec.references() if name not in environ]
     if missing:
         listed = ", ".join(f"${{{name}}}" for name in missing)
@@ -278,10 +281,7 @@ def resolve_secrets(spec: EnvironmentSpec, environ: Mapping[str, str]) -> dict[s
             f"environment {spec.name!r}: {listed} not set in the process environment",
             details={"environment": spec.name, "missing": missing},
         )
-    resolved = {name: environ[name] for name in spec.references()}
-    for name, text in spec.secrets.items():
-        resolved[name] = substitute(text, resolved)
-    return resolved
+    return {name: environ[name] for name in spec.references()}
 
 
 def substitute(text: str, resolved: Mapping[str, str]) -> str:
