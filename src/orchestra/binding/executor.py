@@ -396,7 +396,9 @@ class StepExecutor:
             return None
         asked = None
         if isinstance(outcome, TransportError):
-            if not policy.retries_failure(timeout=outcome.timeout, transient=outcome.transient):
+            if not policy.retries_failure(
+                timeout=outcome.timeout, transient=outcome.transient, tls=outcome.tls
+            ):
                 return None
         elif policy.retries_status(outcome.status):
             asked = retry_after(outcome.headers)
