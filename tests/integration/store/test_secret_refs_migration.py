@@ -1,4 +1,4 @@
-"""Revision 0010: an environment's stored `secret_refs` are its secret variables only."""
+"""Revision 0011: an environment's stored `secret_refs` are its secret variables only."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def test_the_upgrade_keeps_the_secret_variables_and_the_downgrade_every_one(
             ("staging", json.dumps(CONFIGURATION), json.dumps(EVERY)),
         )
 
-    _migrate(database_url, "0009")
+    _migrate(database_url, "0010")
     assert _secret_refs(database_url) == EVERY
     _migrate(database_url, "head")
     assert _secret_refs(database_url) == SECRET

@@ -4,14 +4,14 @@ them (`test_run.cleanup_pending`), claimed once for that alone like a cancelled 
 The partial index that serves the claim of owed cleanups (and the reaper's look for a stuck
 run's cleanup whose lease expired) covers both statuses.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 
 UPGRADE = """
 DROP INDEX test_run_cleanup_idx;

@@ -6,8 +6,8 @@ environment by the rule of this revision (kept here, as the code's may change): 
 written `${secret:NAME}` anywhere, and those referenced where credentials go (any `auth`, any
 `headers`, `secrets`, a TLS key's password). The downgrade puts every variable back.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 import json
@@ -18,8 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 
 _REFERENCE = re.compile(r"\$\{(?:secret:)?([A-Za-z_][A-Za-z0-9_]*)\}")
 _DECLARED = re.compile(r"\$\{secret:([A-Za-z_][A-Za-z0-9_]*)\}")
