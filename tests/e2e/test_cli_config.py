@@ -31,7 +31,7 @@ def test_dataset_import_and_env_apply_print_what_they_stored(
     listed = orchestra("env", "list", "--json", env=env)
     assert json.loads(listed.stdout) == {"environments": [
         {"environment": "staging", "id": 1, "services": {"orders": "http://127.0.0.1:9"},
-         "secret_refs": ["TOKEN"]}
+         "secret_refs": ["TOKEN"], "variables": ["TOKEN"]}
     ]}  # fmt: skip
 
 

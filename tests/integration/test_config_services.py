@@ -13,6 +13,7 @@ from orchestra.services.config import (
     apply_environment,
     import_data_set,
     list_data_sets,
+    list_environments,
     show_environment,
 )
 from orchestra.store.database import Database
@@ -145,7 +146,7 @@ async def test_a_stored_base_url_that_does_not_fit_once_substituted_names_its_li
     assert caught.value.__cause__ is None
 
 
-async def test_applying_and_showing_an_environment_say_which_variables_reports_mask(
+async def test_secret_refs_are_the_secret_variables_and_variables_every_one_read(
     db: Database, tmp_path: Path
 ) -> None:
     text = """\
@@ -157,6 +158,9 @@ async def test_applying_and_showing_an_environment_say_which_variables_reports_m
     """
     applied = await apply_environment(db, write(tmp_path, "local.yaml", text))
     shown = await show_environment(db, "local")
+    listed = await list_environments(db)
 
-    assert applied["masked"] == shown["masked"] == ["ORDERS_TOKEN", "PARTNER_HOST"]
-    assert set(applied["secret_refs"]) == {"ORDERS_URL", "ORDERS_TOKEN", "PARTNER_HOST", "TENANT"}
+    secret = ["ORDERS_TOKEN", "PARTNER_HOST"]
+    every = ["ORDERS_TOKEN", "ORDERS_URL", "PARTNER_HOST", "TENANT"]
+    assert applied["secret_refs"] == shown["secret_refs"] == listed[0]["secret_refs"] == secret
+    assert applied["variables"] == shown["variables"] == listed[0]["variables"] == every

@@ -79,7 +79,8 @@ async def test_the_store_holds_the_certificates_but_never_the_key(
     assert "BEGIN CERTIFICATE" in stored
     assert "PRIVATE KEY" not in stored
     assert key_body(pki) not in stored
-    assert result["secret_refs"] == ["ORCHESTRA_CLIENT_KEY_FILE"]
+    assert result["secret_refs"] == []  # a key file's path is no secret: its password is
+    assert result["variables"] == ["ORCHESTRA_CLIENT_KEY_FILE"]
     assert result["tls"]["orders"]["client_key"] == "${ORCHESTRA_CLIENT_KEY_FILE}"
 
 

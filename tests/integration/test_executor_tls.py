@@ -335,3 +335,39 @@ async def test_the_environments_own_oauth2_uses_the_environments_tls_not_a_servi
     status, error = await fetch(environment, {"SECRET": "a-client-secret"})
 
     assert status is StepStatus.PASSED, error
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None
+
+
+async def send_retried(https_url: str, on: list[str]) -> tuple[Recording, str | None]:
+    """A step against the untrusted server retrying `on`, and what its protocol sent."""
+    spec = EnvironmentSpec.model_validate(
+        {"name": "e", "services": {"api": {"base_url": https_url}}}
+    )
+    recording = Recording()
+    retry = {"on": on, "attempts": 3, "delay": 0}
+    async with StepExecutor(spec, {}, protocols={"http": recording}, sleep=_no_sleep) as executor:
+        step = bound_step({"action": {"path": "/ok", "retry": retry}})
+        outcome = await executor.execute(step, context())
+    assert outcome.status is StepStatus.ERROR
+    return recording, outcome.error
+
+
+async def test_a_failed_handshake_is_not_sent_again_as_a_connection_failure(
+    https_url: str,
+) -> None:
+    recording, error = await send_retried(https_url, ["connect", "timeout"])
+
+    assert len(recording.sent) == 1
+    host = https_url.removeprefix("https://")
+    assert f"TLS handshake with {host} failed: certificate verify failed" in str(error)
+
+
+async def test_a_failed_handshake_is_sent_again_when_retry_names_tls(https_url: str) -> None:
+    recording, error = await send_retried(https_url, ["tls"])
+
+    assert len(recording.sent) == 3
+    assert "TLS handshake with" in str(error)
+    assert str(error).endswith("(after 3 attempts)")

@@ -195,7 +195,10 @@ class EnvironmentPublic(Public):
     environment: str
     id: int
     services: dict[str, str | None]
-    secret_refs: list[str] = Field(description="Variables the secrets are read from at run time")
+    secret_refs: list[str] = Field(
+        description="Variables whose values are secrets: read at run time, masked in results"
+    )
+    variables: list[str] = Field(description="Every variable read at run time, secret or not")
 
 
 class DataSetPublic(Public):

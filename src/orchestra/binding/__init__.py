@@ -10,7 +10,7 @@ The public entry points, in the order a suite goes through them:
 * `environment.load_environment(path)`, `environment.resolve_secrets(spec, environ)`,
   `datasets.load_dataset(path)`: what `orchestra env apply` and `dataset import` store (an
   environment's `tls` certificates read beside its file as PEM text: `tls`, `tls_files`);
-* `executor.StepExecutor(environment, secrets)`: one step in, one redacted StepOutcome out;
+* `executor.StepExecutor(environment, variables)`: one step in, one redacted StepOutcome out;
   `factory.executor_factory()` builds one per stored environment for the runtime's workers
   (each distinct TLS configuration's SSLContext built once, then, with its client key file).
 """

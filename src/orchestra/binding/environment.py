@@ -21,7 +21,8 @@ references: a literal secret in the file is refused, so the file and the databas
 one. `${secret:NAME}` declares NAME a secret wherever it is written. Certificates named by
 `tls` are read when the file is loaded and kept as PEM text (they are public); a private key
 never is (see `orchestra.binding.tls`). `resolve_secrets` reads the
-variables at run time; `resolved_environment` substitutes them. Results mask the values of
+variables at run time; `resolved_environment` substitutes them. `{{ secrets.NAME }}` reads the
+`secrets` entries only (a variable is not one). Results mask the values of
 secrets (`secret_references`: declared, or referenced by auth, headers, `secrets`, a key's
 password) and show the others (`public_references`: a `${ORDERS_URL}` base URL, `variables`).
 """
@@ -196,19 +197,11 @@ class EnvironmentSpec(Frozen):
 
     def references(self) -> list[str]:
         """Every environment variable the spec refers to, in order of first appearance."""
-        found = REFERENCE.findall(self.model_dump_json(exclude={"applied_from"}))
-        return list(dict.fromkeys(found))
+        return references_in(self.model_dump(mode="json"))
 
     def secret_references(self) -> frozenset[str]:
-        """The variables whose values results mask: those written `${secret:NAME}` anywhere,
-        and those referenced where credentials go (any `auth`, any `headers`, `secrets`, a
-        TLS key's password)."""
-        dumped = self.model_dump(mode="json", exclude={"applied_from"})
-        places = [dumped["auth"], dumped["headers"], dumped["secrets"], _key_password(dumped)]
-        for service in dumped["services"].values():
-            places += [service["auth"], service["headers"], _key_password(service)]
-        declared = SECRET_REFERENCE.findall(json.dumps(dumped))
-        return frozenset(REFERENCE.findall(json.dumps(places))) | frozenset(declared)
+        """The variables whose values results mask (see `secret_references_in`)."""
+        return frozenset(secret_references_in(self.model_dump(mode="json")))
 
     def public_references(self) -> frozenset[str]:
         """The variables that are no secret (a base URL, `variables`, a key file's path):
@@ -222,7 +215,31 @@ class EnvironmentSpec(Frozen):
         return {**self.variables, "name": self.name, "services": services}
 
 
-def _key_password(block: dict[str, Any]) -> Any:
+def references_in(configuration: Mapping[str, Any]) -> list[str]:
+    """Every variable an environment as stored (its JSON) refers to, in order of first
+    appearance: read without validating it, so one that no longer fits is listed too."""
+    return list(dict.fromkeys(REFERENCE.findall(_written(configuration))))
+
+
+def secret_references_in(configuration: Mapping[str, Any]) -> list[str]:
+    """The variables of an environment as stored whose values are secrets, in order of first
+    appearance: those written `${secret:NAME}` anywhere, and those referenced where
+    credentials go (any `auth`, any `headers`, `secrets`, a TLS key's password)."""
+    places: list[Any] = [configuration.get(key) for key in ("auth", "headers", "secrets")]
+    places.append(_key_password(configuration))
+    for service in (configuration.get("services") or {}).values():
+        places += [service.get("auth"), service.get("headers"), _key_password(service)]
+    declared = SECRET_REFERENCE.findall(_written(configuration))
+    secret = {*REFERENCE.findall(json.dumps(places)), *declared}
+    return [name for name in references_in(configuration) if name in secret]
+
+
+def _written(configuration: Mapping[str, Any]) -> str:
+    """The configuration's JSON as its file wrote it: without where it was read from."""
+    return json.dumps({key: value for key, value in configuration.items() if key != "applied_from"})
+
+
+def _key_password(block: Mapping[str, Any]) -> Any:
     return (block.get("tls") or {}).get("client_key_password")
 
 
@@ -270,7 +287,9 @@ def _references_in(value: Any, loc: _Path = ()) -> list[tuple[_Path, str]]:
 
 
 def resolve_secrets(spec: EnvironmentSpec, environ: Mapping[str, str]) -> dict[str, str]:
-    """{variable name: value} for every reference, plus {secret name: value} for `secrets`."""
+    """{variable name: value} for every reference. The `secrets` entries are not among them:
+    they are the resolved environment's (`resolved_environment(...).secrets`), so an entry
+    named like a variable never stands for that variable."""
     missing = [name for name in spec.references() if name not in environ]
     if missing:
         listed = ", ".join(f"${{{name}}}" for name in missing)
@@ -278,10 +297,7 @@ def resolve_secrets(spec: EnvironmentSpec, environ: Mapping[str, str]) -> dict[s
             f"environment {spec.name!r}: {listed} not set in the process environment",
             details={"environment": spec.name, "missing": missing},
         )
-    resolved = {name: environ[name] for name in spec.references()}
-    for name, text in spec.secrets.items():
-        resolved[name] = substitute(text, resolved)
-    return resolved
+    return {name: environ[name] for name in spec.references()}
 
 
 def substitute(text: str, resolved: Mapping[str, str]) -> str:

@@ -104,7 +104,7 @@ class StepExecutor:
     def __init__(
         self,
         environment: EnvironmentSpec,
-        secrets: Mapping[str, str],
+        variables: Mapping[str, str],
         *,
         protocols: Mapping[str, ActionProtocol] | None = None,
         registry: ProtocolRegistry | None = None,
@@ -112,13 +112,14 @@ class StepExecutor:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._environment = resolved_environment(environment, secrets)
-        self._secrets = dict(secrets)
+        self._environment = resolved_environment(environment, variables)
+        # `{{ secrets.NAME }}`: the `secrets` entries, never a variable the file names elsewhere
+        self._secrets = dict(self._environment.secrets)
         self._env_view = self._environment.template_view()  # its variables substituted
         headers_to_mask = [a.header for a in self._auths() if a.type == "api_key"]
         public = environment.public_references()
-        masked = [value for name, value in self._secrets.items() if name not in public]
-        self._redactor = Redactor(masked, headers_to_mask)
+        masked = [value for name, value in variables.items() if name not in public]
+        self._redactor = Redactor([*masked, *self._secrets.values()], headers_to_mask)
         # Clients by protocol name, each connected at its first use; `protocols` supplies some.
         self._registry = registry or protocol_registry()
         self._clients: dict[str, ActionProtocol] = dict(protocols or {})
@@ -395,7 +396,9 @@ class StepExecutor:
             return None
         asked = None
         if isinstance(outcome, TransportError):
-            if not policy.retries_failure(timeout=outcome.timeout, transient=outcome.transient):
+            if not policy.retries_failure(
+                timeout=outcome.timeout, transient=outcome.transient, tls=outcome.tls
+            ):
                 return None
         elif policy.retries_status(outcome.status):
             asked = retry_after(outcome.headers)

@@ -16,7 +16,7 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from orchestra.binding.extension import bindings_from_extension_elements
 from orchestra.binding.model import (
@@ -393,13 +393,24 @@ def bindings_for(graph: ProcessGraph, path_or_text: str | Path | None = None) ->
 
 
 def merge_bindings(base: Bindings, override: Bindings) -> Bindings:
-    """`override` (a binding file) wins over `base` (bindings embedded in the BPMN), per element."""
-    return Bindings(
-        defaults=override.defaults if override.defaults.model_fields_set else base.defaults,
-        tasks={**base.tasks, **override.tasks},
-        events={**base.events, **override.events},
-        flows={**base.flows, **override.flows},
-        scenarios=(*base.scenarios, *override.scenarios),
-        barriers=(*base.barriers, *override.barriers),
-        cleanup=(*base.cleanup, *override.cleanup),
-    )
+    """`override` (a binding file) laid over `base` (bindings embedded in the BPMN), key by
+    key of the format, whatever keys it has: a mapping (`tasks`...) merged per element, the
+    file's entry winning; a list (`scenarios`, `barriers`, `cleanup`...) the file's after
+    the embedded; a section (`defaults`) or a value the file's when it writes one."""
+    merged = {
+        field.alias or name: _merged(
+            getattr(base, name), getattr(override, name), name in override.model_fields_set
+        )
+        for name, field in Bindings.model_fields.items()
+    }
+    return Bindings.model_validate(merged)
+
+
+def _merged(base: Any, override: Any, written: bool) -> Any:
+    if isinstance(base, dict):
+        return {**base, **override}
+    if isinstance(base, tuple):
+        return (*base, *override)
+    if isinstance(base, BaseModel):
+        return override if override.model_fields_set else base
+    return override if written else base

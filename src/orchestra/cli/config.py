@@ -100,10 +100,10 @@ def show(name: str, as_json: bool) -> None:
 
 def _print_references(out: Console, result: dict[str, Any]) -> None:
     """Which variables are read at run time, and which of them reports mask."""
-    if result["secret_refs"]:
-        refs = ", ".join(f"${{{ref}}}" for ref in result["secret_refs"])
+    if result["variables"]:
+        refs = ", ".join(f"${{{ref}}}" for ref in result["variables"])
         out.print(f"  variables read at run time from: {escape(refs)}")
-        masked = ", ".join(f"${{{ref}}}" for ref in result["masked"]) or "none"
+        masked = ", ".join(f"${{{ref}}}" for ref in result["secret_refs"]) or "none"
         out.print(f"  masked in reports (secrets): {escape(masked)}; the others are shown")
 
 

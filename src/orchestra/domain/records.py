@@ -137,7 +137,7 @@ class TestRun(Frozen):
     finished_at: datetime | None = None
     error: str | None = None  # why it ended ERROR, FAILED_STUCK or SKIPPED
     skipped_by_data: bool = False  # SKIPPED: its data row contradicts its scenario's path
-    cleanup_pending: bool = False  # cancelled after it started: its cleanup is still owed
+    cleanup_pending: bool = False  # cancelled after it started, or stuck: its cleanup is owed
 
 
 class StepResult(Frozen):

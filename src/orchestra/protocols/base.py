@@ -62,16 +62,22 @@ def layered(under: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]
 class TransportError(Exception):
     """No response: the message says what went wrong and where (method and URL).
 
-    `timeout`: none came in time. `transient`: sending again may get one (a refused or reset
-    connection); False for what would fail the same way again (an invalid URL, a body over the
-    limit, too many redirects): an action's `retry: {on: [connect]}` does not send it again.
+    `timeout`: none came in time. `tls`: the TLS handshake failed (an untrusted or expired
+    certificate, another host's name, no common version, a client certificate refused): sent
+    again only by a `retry` whose `on` names `tls`, as it mostly fails the same way again.
+    `transient`: sending again may get one (a refused or reset connection); False for what
+    would fail the same way again (an invalid URL, a body over the limit, too many redirects):
+    an action's `retry: {on: [connect]}` does not send it again.
     """
 
-    def __init__(self, message: str, *, timeout: bool = False, transient: bool = True) -> None:
+    def __init__(
+        self, message: str, *, timeout: bool = False, transient: bool = True, tls: bool = False
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.timeout = timeout
         self.transient = transient
+        self.tls = tls
 
 
 class ActionSpec(BaseModel):

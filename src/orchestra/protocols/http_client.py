@@ -143,13 +143,14 @@ class HttpProtocol:
         except aiohttp.InvalidURL as exc:
             raise TransportError(f"{_where(request)}: invalid URL", transient=False) from exc
         except aiohttp.ClientSSLError as exc:
-            raise TransportError(f"{_where(request)}: {_handshake_failure(request, exc)}") from exc
+            reason = _handshake_failure(request, exc)
+            raise TransportError(f"{_where(request)}: {reason}", tls=True) from exc
         except aiohttp.ClientConnectorError as exc:
             closed = _closed(request, exc.os_error)
-            reason = (
-                f"TLS handshake with {closed}" if closed else f"cannot connect ({exc.os_error})"
-            )
-            raise TransportError(f"{_where(request)}: {reason}") from exc
+            if closed:
+                reason = f"TLS handshake with {closed}"
+                raise TransportError(f"{_where(request)}: {reason}", tls=True) from exc
+            raise TransportError(f"{_where(request)}: cannot connect ({exc.os_error})") from exc
         except (aiohttp.ClientError, OSError, asyncio.IncompleteReadError) as exc:
             closed = _closed(request, exc)
             reason = f"TLS connection to {closed}" if closed else f"{type(exc).__name__}: {exc}"

@@ -2,9 +2,10 @@
 
     retry: {on: [connect, 502, 503, 504], attempts: 3, backoff: exponential, jitter: true}
 
-`on` lists what is transient: `connect` (no answer: refused, reset, DNS, TLS; not what would
-fail the same way again, such as an invalid URL), `timeout` (no answer in the request's time)
-and HTTP statuses. `attempts` counts every request, the first
+`on` lists what is transient: `connect` (no answer: refused, reset, DNS; not what would fail
+the same way again, such as an invalid URL), `tls` (the TLS handshake failed: apart, as an
+untrusted certificate or another host's name fails again), `timeout` (no answer in the
+request's time) and HTTP statuses. `attempts` counts every request, the first
 included. The wait before attempt n+1 is `delay` (constant) or `delay * 2**(n-1)`
 (exponential), at most `max_delay`; with `jitter` a random part of it (between half and all)
 so many runs failing together do not come back together. A `Retry-After` the answer carries
@@ -23,8 +24,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Transient = Literal["connect", "timeout"] | int
-TRANSIENT_WORDS = ("connect", "timeout")
+Transient = Literal["connect", "tls", "timeout"] | int
+TRANSIENT_WORDS = ("connect", "tls", "timeout")
 MAX_ATTEMPTS = 10
 
 
@@ -46,18 +47,20 @@ class RetryPolicy(BaseModel):
         for item in value if isinstance(value, list | tuple) else ():
             if isinstance(item, bool) or (item not in TRANSIENT_WORDS and not _is_status(item)):
                 raise ValueError(
-                    f"{item!r} is neither connect, timeout nor an HTTP status (100-599)"
+                    f"{item!r} is neither connect, tls, timeout nor an HTTP status (100-599)"
                 )
         return value
 
     def retries_status(self, status: int) -> bool:
         return status in self.on
 
-    def retries_failure(self, *, timeout: bool, transient: bool = True) -> bool:
+    def retries_failure(self, *, timeout: bool, transient: bool = True, tls: bool = False) -> bool:
         """Whether a request that got no answer is sent again: `timeout` when none came in
-        time, `connect` when sending again may get one."""
+        time, `tls` when its TLS handshake failed, `connect` when sending again may get one."""
         if timeout:
             return "timeout" in self.on
+        if tls:
+            return "tls" in self.on
         return transient and "connect" in self.on
 
     def wait(self, attempt: int, rng: random.Random | None = None) -> float:

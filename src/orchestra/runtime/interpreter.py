@@ -203,8 +203,8 @@ class RunInterpreter:
         return verdict(status, error, ran)
 
     async def _clean_up_cancelled(self) -> None:
-        """A cancelled run, claimed for its cleanup alone: run what is left of it, then say
-        it is done. Its status stays CANCELLED, whatever the cleanup gives."""
+        """A run ended CANCELLED or FAILED_STUCK, claimed for its cleanup alone: run what is
+        left of it, then say it is done. Its status stays, whatever the cleanup gives."""
         await self._clean_up(TestRunStatus.CANCELLED, None)
         context = self.state.snapshot()
 

@@ -63,7 +63,7 @@ BINDINGS: dict[str, dict[str, str]] = {
         "follow_redirects": "Follow 3xx answers (default true); false keeps the 3xx as the answer.",
     },
     "RetryPolicy": {
-        "on": "What is transient: connect, timeout, HTTP statuses (default [connect, 502, 503, 504]).",
+        "on": "What is transient: connect, tls, timeout, HTTP statuses (default [connect, 502, 503, 504]).",
         "attempts": "Requests in all, the first included (default 3, at most 10).",
         "backoff": "exponential (the wait doubles) or constant.",
         "delay": "Seconds before the second attempt (default 0.5).",

@@ -21,11 +21,13 @@ from orchestra.binding.environment import (
     EnvironmentSpec,
     load_environment,
     parse_environment,
+    references_in,
+    secret_references_in,
     stored_environment,
 )
 from orchestra.binding.tls import describe
 from orchestra.binding.yamlsource import Source, Upload, read_text_file
-from orchestra.domain.records import DataSet, DataSetHead
+from orchestra.domain.records import DataSet, DataSetHead, Environment
 from orchestra.errors import NotFound, UsageError
 from orchestra.services.offload import Offload
 from orchestra.store.database import Database
@@ -79,14 +81,14 @@ async def apply_environment(
         spec, configuration = await offload(_uploaded_environment, path.path, path.name)
     else:
         spec, configuration = await asyncio.to_thread(_environment_file, path)
+    secret = secret_references_in(configuration)
     async with db.transaction() as uow:
-        stored = await uow.config.upsert_environment(spec.name, configuration, spec.references())
+        stored = await uow.config.upsert_environment(spec.name, configuration, secret)
     return {
         "environment": stored.name,
         "id": stored.id,
         "services": {name: svc.base_url for name, svc in spec.services.items()},
-        "secret_refs": list(stored.secret_refs),
-        "masked": masked_variables(spec),
+        **_references(stored),
         "tls": _tls_blocks(spec),
     }
 
@@ -108,8 +110,7 @@ async def show_environment(db: Database, name: str) -> dict[str, Any]:
         "environment": found.name,
         "id": found.id,
         **shown,
-        "secret_refs": list(found.secret_refs),
-        "masked": masked_variables(spec),
+        **_references(found),
     }
 
 
@@ -124,10 +125,13 @@ def _environment_file(path: Path) -> tuple[EnvironmentSpec, dict[str, Any]]:
     return spec, spec.model_dump(mode="json")
 
 
-def masked_variables(spec: EnvironmentSpec) -> list[str]:
-    """The variables whose values reports mask (the secrets); the others are shown."""
-    public = spec.public_references()
-    return [name for name in spec.references() if name not in public]
+def _references(stored: Environment) -> dict[str, list[str]]:
+    """`secret_refs`: the variables whose values are secrets, masked in results (stored with
+    the environment); `variables`: every variable read at run time, secret or not. Both sorted."""
+    return {
+        "secret_refs": list(stored.secret_refs),
+        "variables": sorted(references_in(stored.configuration)),
+    }
 
 
 def _tls_blocks(spec: EnvironmentSpec) -> dict[str, Any]:
@@ -164,7 +168,7 @@ async def list_environments(db: Database) -> list[dict[str, Any]]:
                 name: service.get("base_url")
                 for name, service in e.configuration.get("services", {}).items()
             },
-            "secret_refs": list(e.secret_refs),
+            **_references(e),
         }
         for e in found
     ]

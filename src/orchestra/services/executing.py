@@ -75,7 +75,9 @@ async def execute(
     on_interrupt: OnInterrupt = OnInterrupt.CANCEL,
 ) -> Execution:
     """Work on the suite run here until it ends or `interrupt` is set; then, with CANCEL,
-    cancel what is left of it once the workers have drained."""
+    cancel what is left of it once the workers have drained. The cleanup the runs still owe
+    (cancelled ones that had started, stuck ones) is run before it returns, unless the
+    interrupt leaves the runs to other workers."""
     final, _ = await running.work_until_done(
         db,
         suite_run_id,
@@ -89,8 +91,9 @@ async def execute(
     cancelled = 0
     if interrupted and on_interrupt is OnInterrupt.CANCEL:
         final, cancelled = await _cancel(db, final)
+    if not interrupted or on_interrupt is OnInterrupt.CANCEL:
         # the runs that had started still clean up (their undo and cleanup actions)
-        await running.clean_up_cancelled(
+        await running.clean_up_owed(
             db, suite_run_id, executor_factory, workers=workers, options=options
         )
     failures = await failures_if_any(db, final)

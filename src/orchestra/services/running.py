@@ -309,7 +309,7 @@ async def work_until_done(
     return current, list(stats)
 
 
-async def clean_up_cancelled(
+async def clean_up_owed(
     db: Database,
     suite_run_id: int,
     executor_factory: ExecutorFactory,
@@ -318,9 +318,9 @@ async def clean_up_cancelled(
     options: WorkerOptions | None = None,
     within: float = 60.0,
 ) -> int:
-    """Run here the cleanup that the cancelled runs of the suite run still owe, until none is
-    left or `within` seconds have passed (then `orchestra worker` finishes it); how many runs
-    still owe theirs."""
+    """Run here the cleanup that the ended runs of the suite run still owe (cancelled ones that
+    had started, stuck ones), until none is left or `within` seconds have passed (then
+    `orchestra worker` finishes it); how many runs still owe theirs."""
     left = await _cleanup_left(db, suite_run_id)
     if not left:
         return 0

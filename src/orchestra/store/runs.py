@@ -41,7 +41,7 @@ class ClaimedRun:
     suite_context: dict[str, Any]  # SuiteRun.context when the run was claimed
     # the last lease the run lost, {"attempt": claim, "done": position -> status}, if any
     lost: dict[str, Any] | None = None
-    # a cancelled run claimed only to run its cleanup (it stays CANCELLED)
+    # an ended run claimed only to run its cleanup (it stays CANCELLED or FAILED_STUCK)
     cleanup_only: bool = False
 
 
@@ -406,14 +406,14 @@ class RunRepository(Repository):
         return True
 
     async def cleanup_pending(self, suite_run_id: int) -> int:
-        """How many cancelled runs of the suite run still owe their cleanup."""
+        """How many ended runs of the suite run (cancelled or stuck) still owe their cleanup."""
         row = await self._one("cleanup_pending", suite_run_id=suite_run_id)
         return int(row["n"]) if row else 0
 
     async def finish_cleanup(
         self, test_run_id: int, worker: str, attempt: int, execution_context: dict[str, Any]
     ) -> bool:
-        """A cancelled run's cleanup is done (fenced by the lease); False when it was lost."""
+        """An ended run's cleanup is done (fenced by the lease); False when it was lost."""
         row = await self._one(
             "finish_cleanup",
             test_run_id=test_run_id,

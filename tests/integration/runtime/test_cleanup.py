@@ -254,9 +254,7 @@ async def test_a_cancelled_run_that_had_started_still_cleans_up_and_one_queued_d
         await running.cancel(db, suite_run.id)
         gate.set()  # its answer comes too late: the run was cancelled
         await working  # its workers may have claimed the cleanup before they stopped
-        left = await running.clean_up_cancelled(
-            db, suite_run.id, executor_factory({}), options=OPTIONS
-        )
+        left = await running.clean_up_owed(db, suite_run.id, executor_factory({}), options=OPTIONS)
         report = await reporting.load_report(db, suite_run.id)
 
     assert left == 0

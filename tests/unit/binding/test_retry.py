@@ -32,6 +32,13 @@ def test_the_default_policy_retries_connect_and_gateway_statuses_three_times() -
     assert policy.retries_failure(timeout=False)
     assert not policy.retries_failure(timeout=True)
     assert not policy.retries_failure(timeout=False, transient=False)  # an invalid URL
+    assert not policy.retries_failure(timeout=False, tls=True)  # a failed TLS handshake
+
+
+def test_a_failed_tls_handshake_is_retried_only_when_on_names_tls() -> None:
+    assert RetryPolicy(on=("tls",)).retries_failure(timeout=False, tls=True)
+    assert not RetryPolicy(on=("tls",)).retries_failure(timeout=False)
+    assert not RetryPolicy(on=("connect", "timeout")).retries_failure(timeout=False, tls=True)
 
 
 def test_waits_grow_up_to_max_delay_and_jitter_stays_between_half_and_all() -> None:
@@ -80,8 +87,8 @@ def test_an_action_retry_is_validated_and_defaults_reach_actions_without_their_o
 @pytest.mark.parametrize(
     ("action", "why"),
     [
-        ("{path: /a, retry: {on: [999]}}", "on: 999 is neither connect, timeout nor an HTTP"),
-        ("{path: /a, retry: {on: [reset]}}", "retry.on: 'reset' is neither connect, timeout"),
+        ("{path: /a, retry: {on: [999]}}", "on: 999 is neither connect, tls, timeout nor an"),
+        ("{path: /a, retry: {on: [reset]}}", "retry.on: 'reset' is neither connect, tls, time"),
         ("{path: /a, retry: {attempts: 0}}", "greater than or equal to 1"),
         ("{path: /a, retry: {tries: 3}}", "tasks.T.action.retry.tries"),
         ("{path: /a, retries: 2, retry: {attempts: 3}}", "give `retry` or `retries`, not both"),

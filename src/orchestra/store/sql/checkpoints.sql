@@ -8,8 +8,8 @@ WITH fenced AS (
     UPDATE test_run
     SET execution_context = :execution_context, heartbeat_at = now()
     WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
-      AND (status = 'RUNNING'
-           OR status = 'CANCELLED' AND cleanup_pending AND lock_until IS NOT NULL)
+      AND (status = 'RUNNING' OR status IN ('CANCELLED', 'FAILED_STUCK')
+                                 AND cleanup_pending AND lock_until IS NOT NULL)
     RETURNING id, suite_run_id,
               -- the run's lane of the context, as `claim_runs` reads it (NULL: the top)
               (SELECT CASE WHEN s.summary -> 'repeat' IS NOT NULL
@@ -82,9 +82,9 @@ WITH cp AS (
         error = CASE WHEN l.finish IS NULL THEN t.error ELSE l.finish_error END
     FROM latest l
     WHERE t.id = l.test_run_id AND t.locked_by = l.worker AND t.attempt = l.attempt
-      AND (t.status = 'RUNNING'  -- or the cleanup of a cancelled run (which never finishes)
-           OR t.status = 'CANCELLED' AND t.cleanup_pending AND t.lock_until IS NOT NULL
-              AND l.finish IS NULL)
+      AND (t.status = 'RUNNING'  -- or the cleanup of an ended run (which never finishes)
+           OR t.status IN ('CANCELLED', 'FAILED_STUCK') AND t.cleanup_pending
+              AND t.lock_until IS NOT NULL AND l.finish IS NULL)
     RETURNING t.id, t.suite_run_id, l.finish IS NOT NULL AS finished, l.worker, l.attempt
 ), applied AS (
     -- A completion this lease wrote already: its batch committed but the answer was lost (the
@@ -137,11 +137,12 @@ WHERE test_run_id = :test_run_id AND element_id IS NOT NULL AND phase = 'main'
 ORDER BY element_id, id DESC;
 
 -- name: finish_cleanup
--- The cleanup of a cancelled run is done: nothing is owed any more, the lease ends.
+-- The cleanup of an ended run (cancelled or stuck) is done: nothing is owed any more, the
+-- lease ends.
 UPDATE test_run
 SET cleanup_pending = false, lock_until = NULL, execution_context = :execution_context
 WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
-  AND status = 'CANCELLED' AND cleanup_pending AND lock_until IS NOT NULL
+  AND status IN ('CANCELLED', 'FAILED_STUCK') AND cleanup_pending AND lock_until IS NOT NULL
 RETURNING id;
 
 -- name: complete_run

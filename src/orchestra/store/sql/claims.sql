@@ -26,11 +26,14 @@ WITH queued AS (
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
 ), cleaning AS (
-    -- cancelled runs that had started and still owe their cleanup (never claimed for it,
-    -- or their cleanup's lease expired): claimed for that alone, they stay CANCELLED
+    -- ended runs that still owe their cleanup, claimed for that alone (they keep their
+    -- status): cancelled ones that had started (never claimed for it, or their cleanup's
+    -- lease expired), and stuck ones once (never claimed for it: see `reap_stuck`)
     SELECT id FROM test_run
-    WHERE status = 'CANCELLED' AND cleanup_pending
-      AND (lock_until IS NULL OR lock_until < now()) AND lost_leases < max_attempts
+    WHERE status IN ('CANCELLED', 'FAILED_STUCK') AND cleanup_pending
+      AND (status = 'CANCELLED' AND (lock_until IS NULL OR lock_until < now())
+               AND lost_leases < max_attempts
+           OR status = 'FAILED_STUCK' AND lock_until IS NULL)
       AND (CAST(:suite_run_id AS bigint) IS NULL OR suite_run_id = :suite_run_id)
     ORDER BY lock_until NULLS FIRST
     LIMIT :limit
@@ -45,7 +48,8 @@ WITH queued AS (
     ON CONFLICT DO NOTHING
 )
 UPDATE test_run t
-SET status = CASE WHEN t.status = 'CANCELLED' THEN t.status ELSE 'RUNNING' END,
+SET status = CASE WHEN t.status IN ('CANCELLED', 'FAILED_STUCK') THEN t.status
+                  ELSE 'RUNNING' END,
     lost_leases = t.lost_leases
                   + (t.status = 'RUNNING' OR t.status = 'CANCELLED' AND t.lock_until IS NOT NULL)::int,
     locked_by = :worker,
@@ -56,7 +60,8 @@ SET status = CASE WHEN t.status = 'CANCELLED' THEN t.status ELSE 'RUNNING' END,
 FROM candidates c
 WHERE t.id = c.id
 RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.repeat_index, t.data_row,
-          t.attempt, t.execution_context, t.status = 'CANCELLED' AS cleanup_only,
+          t.attempt, t.execution_context,
+          t.status IN ('CANCELLED', 'FAILED_STUCK') AS cleanup_only,
           -- read now, not cached: exports of runs that finished since must be visible; a
           -- data row's run reads its own row's exports (`rows.<index>`) only: at the top are
           -- the other rows' too, and a value its row never exported must not be another's.
@@ -106,7 +111,8 @@ FROM test_run
 WHERE status = 'RUNNING' AND locked_by <> :worker AND lost_leases + 1 < max_attempts;
 
 -- name: heartbeat
--- Renews every lease the worker holds; the runs not returned are no longer its own. A run
+-- Renews every lease the worker holds (a run's, or an ended run's cleanup's); the runs not
+-- returned are no longer its own. A run
 -- cancelled under the lease (its suite run cancelled: the cancel keeps `locked_by` and
 -- `attempt`) comes back too, `cancelled` and not renewed, so the worker can tell it from a
 -- lease another worker took. Read as of the statement's start: a cancel committing while the
@@ -115,8 +121,8 @@ WITH renewed AS (
     UPDATE test_run
     SET lock_until = now() + make_interval(secs => :lease_seconds), heartbeat_at = now()
     WHERE locked_by = :worker
-      AND (status = 'RUNNING'
-           OR status = 'CANCELLED' AND cleanup_pending AND lock_until IS NOT NULL)
+      AND (status = 'RUNNING' OR status IN ('CANCELLED', 'FAILED_STUCK')
+                                 AND cleanup_pending AND lock_until IS NOT NULL)
       AND (id, attempt) IN (
           SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[])))
     RETURNING id

@@ -107,9 +107,12 @@ ORDER BY c.id;
 
 -- name: reap_stuck
 -- Runs whose lease expired and that have no attempt left: FAILED_STUCK, with the reason; the
--- last lost lease is recorded like the claim records the others.
+-- last lost lease is recorded like the claim records the others. One whose scenario has undo
+-- or cleanup actions still owes them (`cleanup_pending`): `claim_runs` hands it out once more
+-- for that alone. When that claim's lease expires too, the cleanup is given up on here: the
+-- actions that kill its workers may be among them, so it is not claimed again.
 WITH stuck AS (
-    SELECT id, attempt, locked_by, heartbeat_at, lock_until,
+    SELECT id, scenario_id, attempt, locked_by, heartbeat_at, lock_until,
            coalesce(execution_context -> 'done', '{}') AS done
     FROM test_run
     WHERE status = 'RUNNING' AND lock_until < now() AND lost_leases + 1 >= max_attempts
@@ -118,11 +121,27 @@ WITH stuck AS (
 UPDATE test_run t
 SET status = 'FAILED_STUCK', finished_at = now(), lock_until = NULL,
     lost_leases = t.lost_leases + 1,
+    cleanup_pending = owes.cleanup,
     error = format('lease lost %%s times (last held by %%s, heartbeat at %%s); attempt limit %%s',
                    t.lost_leases + 1, t.locked_by, t.heartbeat_at, t.max_attempts)
-FROM stuck
+            || CASE WHEN owes.cleanup THEN '; its cleanup is left to one more claim' ELSE '' END
+FROM stuck, LATERAL (
+    SELECT EXISTS (
+        SELECT 1 FROM test_scenario sc
+        WHERE sc.id = stuck.scenario_id
+          AND (sc.cleanup <> '[]' OR EXISTS (
+              SELECT 1 FROM scenario_step st WHERE st.scenario_id = sc.id AND st.spec ? 'undo')))
+    AS cleanup
+) owes
 WHERE t.id = stuck.id
 RETURNING t.id, t.suite_run_id
+), given_up AS (
+    -- a stuck run's cleanup whose lease expired too: not claimed again
+    UPDATE test_run
+    SET cleanup_pending = false, lock_until = NULL,
+        error = error || format('; that claim''s lease expired too (held by %%s):', locked_by)
+                || ' its cleanup is not run again'
+    WHERE status = 'FAILED_STUCK' AND cleanup_pending AND lock_until < now()
 ), lost AS (
     INSERT INTO lost_lease (test_run_id, attempt, worker, heartbeat_at, expired_at, done)
     SELECT id, attempt, locked_by, heartbeat_at, lock_until, done FROM stuck

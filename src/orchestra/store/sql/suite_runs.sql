@@ -121,6 +121,7 @@ WHERE t.suite_run_id = :suite_run_id AND t.status IN ('PENDING', 'QUEUED', 'RUNN
 RETURNING t.id, t.cleanup_pending;
 
 -- name: cleanup_pending
--- How many runs of a suite run still owe their cleanup.
+-- How many runs of a suite run still owe their cleanup (cancelled or stuck ones).
 SELECT count(*) AS n FROM test_run
-WHERE suite_run_id = :suite_run_id AND status = 'CANCELLED' AND cleanup_pending;
+WHERE suite_run_id = :suite_run_id AND status IN ('CANCELLED', 'FAILED_STUCK')
+  AND cleanup_pending;
