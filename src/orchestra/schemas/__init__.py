@@ -52,12 +52,17 @@ def installed_action_models() -> list[type[Any]]:
     return [registry.plugin(name).action_model for name in _http_first(registry.available)]
 
 
+def schema_text(name: str) -> str:
+    """`schema_of(name)` as its shipped file holds it, byte for byte."""
+    return json.dumps(schema_of(name), indent=2) + "\n"
+
+
 def write_schemas() -> list[Path]:
     """Regenerate every shipped schema file from the models."""
     written = []
     for name in NAMES:
         path = schema_path(name)
-        path.write_text(json.dumps(schema_of(name), indent=2) + "\n", encoding="utf-8")
+        path.write_text(schema_text(name), encoding="utf-8")
         written.append(path)
     return written
 
