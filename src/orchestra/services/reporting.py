@@ -13,8 +13,6 @@ from orchestra.domain.records import LostLease, StepResult, StoredProcess, Store
 from orchestra.errors import NotFound, UsageError
 from orchestra.reports import ReportFormat, RunReport, render, render_suite_html
 from orchestra.reports.assemble import run_report
-from orchestra.reports.calls import Imported, called_processes
-from orchestra.reports.coverage import coverage_summary
 from orchestra.reports.model import ProcessInfo, SuiteInfo, SuiteReport, SuiteRunInfo
 from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
@@ -79,21 +77,25 @@ async def _process_info(uow: UnitOfWork, process: StoredProcess, suite: StoredSu
     """The suite's process with the processes its generation inlined (the suite's parameters
     `inlined_calls`), each in the version it inlined (`called_versions`; the newest for suites
     generated before those were kept, or when that version is gone)."""
+    info = ProcessInfo(
+        key=process.key, version=process.version, name=process.name, graph=process.graph
+    )
+    inlined = suite.parameters.get("inlined_calls") or []
+    if not inlined:
+        return info
+    from orchestra.reports.calls import Imported, called_processes
+
     versions: dict[str, int] = suite.parameters.get("called_versions") or {}
     called: dict[str, Imported] = {}
-    for key in suite.parameters.get("inlined_calls") or []:
+    for key in inlined:
         stored = await uow.processes.get(key, versions.get(key))
         if stored is None and key in versions:
             stored = await uow.processes.get(key)
         if stored is not None:
             called[key] = Imported(stored.key, stored.version, stored.name, stored.graph)
-    return ProcessInfo(
-        key=process.key,
-        version=process.version,
-        name=process.name,
-        graph=process.graph,
-        calls=called_processes(process.graph, called) if called else (),
-    )
+    if not called:
+        return info
+    return info.model_copy(update={"calls": called_processes(process.graph, called)})
 
 
 RecordT = TypeVar("RecordT", StepResult, LostLease)
@@ -183,6 +185,8 @@ async def write_suite_report(db: Database, suite_id: int, path: Path) -> dict[st
     report = await load_suite_report(db, suite_id)
     text = await asyncio.to_thread(render_suite_html, report)
     await _write(path, text)
+    from orchestra.reports.coverage import coverage_summary
+
     summary = coverage_summary(report)
     return {**summary, "format": ReportFormat.HTML.value, "path": str(path)}
 
