@@ -22,12 +22,16 @@ ROWS_KEY = "rows"
 a suite run that repeats its runs `rows.<index>#<repeat>`, `rows.#<repeat>`: see claims.sql)."""
 
 
-async def load_report(db: Database, suite_run_id: int) -> RunReport:
+async def load_report(
+    db: Database, suite_run_id: int, *, suite: StoredSuite | None = None
+) -> RunReport:
+    """The suite run's report; `suite`: its suite when the caller holds it (not read again)."""
     async with db.transaction() as uow:
         suite_run = await uow.runs.get(suite_run_id)
         if suite_run is None:
             raise NotFound("suite run", suite_run_id)
-        suite = await uow.suites.get(suite_run.suite_id)
+        if suite is None or suite.id != suite_run.suite_id:
+            suite = await uow.suites.get(suite_run.suite_id)
         assert suite is not None, "a suite run keeps its suite (ON DELETE RESTRICT)"
         process = await uow.processes.get_by_id(suite.process_id)
         assert process is not None, "a suite keeps its process"
@@ -137,12 +141,19 @@ async def write_report(
 
 
 async def write_reports(
-    db: Database, suite_run_id: int, paths: Mapping[str, Path]
+    db: Database,
+    suite_run_id: int,
+    paths: Mapping[str, Path],
+    *,
+    suite: StoredSuite | None = None,
+    report: RunReport | None = None,
 ) -> dict[str, str]:
-    """The suite run's report in several formats (format: path), loaded once."""
+    """The suite run's report in several formats (format: path), loaded once (`suite`: as
+    `load_report`), or not at all when the caller loaded it (`report`)."""
     if not paths:
         return {}
-    report = await load_report(db, suite_run_id)
+    if report is None or report.suite_run.id != suite_run_id:
+        report = await load_report(db, suite_run_id, suite=suite)
     written: dict[str, str] = {}
     for format_name, path in paths.items():
         text = await asyncio.to_thread(render, report, format_name)

@@ -28,6 +28,7 @@ async def start_suite_run(
     db: Database,
     suite_id: int,
     *,
+    suite: StoredSuite | None = None,
     environment: str | None = None,
     data_set: str | None = None,
     max_attempts: int = 3,
@@ -38,11 +39,13 @@ async def start_suite_run(
     """Create a SuiteRun and its TestRuns (those `selection` keeps: all by default); refuses
     a cyclic dependsOn, naming the cycle, and runs reaching tasks without a binding unless
     `allow_unbound` (UnboundTasks, naming them). A run whose data row contradicts its
-    scenario's path is created SKIPPED, saying why, unless `force_rows`."""
+    scenario's path is created SKIPPED, saying why, unless `force_rows`. `suite`: the suite
+    with id `suite_id` when the caller holds it already (not read again)."""
     if max_attempts < 1:
         raise UsageError("--max-attempts must be at least 1")
+    assert suite is None or suite.id == suite_id, "the suite given is the suite named"
     async with db.transaction() as uow:
-        suite = await uow.suites.get(suite_id)
+        suite = suite or await uow.suites.get(suite_id)
         if suite is None:
             raise NotFound("suite", suite_id)
         if not allow_unbound:
