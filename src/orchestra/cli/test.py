@@ -7,20 +7,20 @@ Heavy modules (the runtime, the executor, the reports) are imported inside the c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
 from orchestra.cli.output import console, emit, json_option
 from orchestra.cli.waiting import INTERRUPTED, on_interrupt_option, print_outcome
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from orchestra.cli.run import ShowProgress
     from orchestra.project import ProjectFile
     from orchestra.services.testing import TestPlan, TestResult
@@ -183,8 +183,7 @@ def _run_here(plan: TestPlan, as_json: bool) -> TestResult:
     from orchestra.services.testing import run_test
     from orchestra.store.database import open_database
 
-    err = console(stderr=True)
-    say = (lambda _: None) if as_json else (lambda line: err.print(f"[cyan]•[/] {escape(line)}"))
+    say = (lambda _: None) if as_json else _say_on_stderr()
 
     async def go() -> TestResult:
         async with open_database(Settings.from_env(), max_size=2 + 3 * plan.workers) as db:
@@ -195,6 +194,13 @@ def _run_here(plan: TestPlan, as_json: bool) -> TestResult:
                 )
 
     return asyncio.run(go())
+
+
+def _say_on_stderr() -> Callable[[str], None]:
+    from rich.markup import escape
+
+    err = console(stderr=True)
+    return lambda line: err.print(f"[cyan]•[/] {escape(line)}")
 
 
 @contextmanager
@@ -210,6 +216,8 @@ def _progress(*, shown: bool) -> Iterator[ShowProgress | None]:
 
 
 def _print(out: Console, result: TestResult) -> None:
+    from rich.markup import escape
+
     shown = result.to_json()
     print_outcome(out, shown)
     for fmt, path in result.reports.items():
