@@ -327,10 +327,8 @@ class _Wake:
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        if self._relay is not None:
+        if self._relay is not None:  # not awaited: a cancel of the caller is not swallowed
             self._relay.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._relay
 
     async def _relayed(self, interrupt: asyncio.Event) -> None:
         await interrupt.wait()
