@@ -169,3 +169,21 @@ def test_a_worker_claims_before_importing_the_http_client_templates_or_checks(
     assert "orchestra.runtime.worker" in modules
     assert heavy_in(modules) == []
     assert [m for m in modules if m.startswith("orchestra.binding.")] == []
+
+
+def test_the_test_command_draws_nothing_and_builds_no_report_model_before_a_report() -> None:
+    # `orchestra test` without --html, on a suite whose process calls none: no diagram, no
+    # layout, no templates; the report models are built when a report is, not at import
+    probe = (
+        "import json, sys; import orchestra.cli.test, orchestra.services.testing;"
+        " from orchestra.reports.model import RunReport;"
+        " print(json.dumps([sorted(sys.modules), RunReport.__pydantic_complete__]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    modules, built = json.loads(done.stdout)
+
+    drawing = ("orchestra.reports.diagram", "orchestra.reports.layout", "orchestra.reports.calls")
+    assert [m for m in (*drawing, "markupsafe", "jinja2") if m in modules] == []
+    assert built is False

@@ -164,3 +164,49 @@ async def test_secret_refs_are_the_secret_variables_and_variables_every_one_read
     every = ["ORDERS_TOKEN", "ORDERS_URL", "PARTNER_HOST", "TENANT"]
     assert applied["secret_refs"] == shown["secret_refs"] == listed[0]["secret_refs"] == secret
     assert applied["variables"] == shown["variables"] == listed[0]["variables"] == every
+
+
+async def _row_version(db: Database, table: str, name: str) -> str:
+    """The row's xmin: the transaction that last wrote it."""
+    async with db.connection() as conn:
+        cursor = await conn.execute(f"SELECT xmin::text AS x FROM {table} WHERE name = %s", [name])
+        row = await cursor.fetchone()
+    assert row is not None
+    return str(row["x"])
+
+
+async def test_applying_an_unchanged_environment_again_writes_nothing(
+    db: Database, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "env.yaml", ENVIRONMENT)
+    first = await apply_environment(db, path)
+    written = await _row_version(db, "environment", "staging")
+
+    again = await apply_environment(db, path)
+    assert again == first
+    assert await _row_version(db, "environment", "staging") == written
+
+    changed = ENVIRONMENT.replace("127.0.0.1:9", "127.0.0.1:10")
+    replaced = await apply_environment(db, write(tmp_path, "env.yaml", changed))
+    assert replaced["id"] == first["id"]
+    assert replaced["services"] == {"orders": "http://127.0.0.1:10/api"}
+    assert await _row_version(db, "environment", "staging") != written
+
+
+async def test_importing_an_unchanged_data_set_again_writes_nothing(
+    db: Database, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "people.csv", "name,amount\nann,5\n")
+    first = await import_data_set(db, "people", path)
+    written = await _row_version(db, "test_data_set", "people")
+
+    assert await import_data_set(db, "people", path) == first
+    assert await _row_version(db, "test_data_set", "people") == written
+
+    replaced = await import_data_set(db, "people", write(tmp_path, "people.csv", "name\nbo\n"))
+    assert replaced["id"] == first["id"]
+    assert await _row_version(db, "test_data_set", "people") != written
+    async with db.transaction() as uow:
+        stored = await uow.config.data_set("people")
+    assert stored is not None
+    assert stored.rows == ({"name": "bo"},)

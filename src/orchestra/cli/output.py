@@ -9,12 +9,13 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
 
 from orchestra.config import Settings
 from orchestra.errors import NotFound
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # rich is for a person: `--json` output does without it
+    from rich.console import Console
+
     from orchestra.store.database import Database
 
 T = TypeVar("T")
@@ -32,6 +33,8 @@ UNBOUNDED_WIDTH = 1_000_000
 def console(*, stderr: bool = False) -> Console:
     """Rich output to stdout (or stderr); to a terminal as wide as the terminal, elsewhere
     never truncated nor wrapped."""
+    from rich.console import Console
+
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else UNBOUNDED_WIDTH
     return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)

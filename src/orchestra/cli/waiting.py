@@ -10,13 +10,14 @@ import asyncio
 import os
 import signal
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
 from orchestra.cli.output import console
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 INTERRUPTED = 130
 
@@ -86,6 +87,8 @@ def print_outcome(out: Console, result: dict[str, Any]) -> None:
 
 
 def print_failures(out: Console, failures: list[dict[str, Any]]) -> None:
+    from rich.markup import escape
+
     from orchestra.services.failures import failure_line
 
     for failure in failures:

@@ -26,7 +26,7 @@ from orchestra.domain.statuses import (
 
 
 class Documented(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class SuiteRunInfo(Documented):

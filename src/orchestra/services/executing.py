@@ -24,6 +24,8 @@ from orchestra.services import running
 from orchestra.store.database import Database
 
 if TYPE_CHECKING:  # the summary loads reports (renderers, templates): only when a run failed
+    from orchestra.domain.records import StoredSuite
+    from orchestra.reports.model import RunReport
     from orchestra.services.failures import Failure
 
 
@@ -44,6 +46,7 @@ class Execution:
     interrupted: bool = False
     on_interrupt: OnInterrupt = OnInterrupt.CANCEL
     cancelled: int = 0
+    report: RunReport | None = None  # as the failure summary loaded it (none when none failed)
 
     @property
     def passed(self) -> bool:
@@ -73,11 +76,13 @@ async def execute(
     on_progress: Callable[[running.Progress, float], None] | None = None,
     interrupt: asyncio.Event | None = None,
     on_interrupt: OnInterrupt = OnInterrupt.CANCEL,
+    suite: StoredSuite | None = None,
 ) -> Execution:
     """Work on the suite run here until it ends or `interrupt` is set; then, with CANCEL,
     cancel what is left of it once the workers have drained. The cleanup the runs still owe
     (cancelled ones that had started, stuck ones) is run before it returns, unless the
-    interrupt leaves the runs to other workers."""
+    interrupt leaves the runs to other workers. `suite`: the suite run's suite when the caller
+    holds it (the failure summary's report does not read it again)."""
     final, _ = await running.work_until_done(
         db,
         suite_run_id,
@@ -96,8 +101,9 @@ async def execute(
         await running.clean_up_owed(
             db, suite_run_id, executor_factory, workers=workers, options=options
         )
-    failures = await failures_if_any(db, final)
-    return Execution(final, failures, interrupted, on_interrupt, cancelled)
+    report = await report_if_failing(db, final, suite=suite)
+    failures = [] if report is None else _failures_of(report)
+    return Execution(final, failures, interrupted, on_interrupt, cancelled, report)
 
 
 async def _cancel(db: Database, before: running.Progress) -> tuple[running.Progress, int]:
@@ -115,10 +121,25 @@ async def _cancel(db: Database, before: running.Progress) -> tuple[running.Progr
 async def failures_if_any(db: Database, progress: running.Progress) -> list[Failure]:
     """The failure summary, loading the report only when some run failed or errored, or
     some cleanup did not pass."""
+    report = await report_if_failing(db, progress)
+    return [] if report is None else _failures_of(report)
+
+
+async def report_if_failing(
+    db: Database, progress: running.Progress, *, suite: StoredSuite | None = None
+) -> RunReport | None:
+    """The suite run's report when some run failed or errored, or some cleanup did not pass
+    (what its failure summary reads); None otherwise."""
     if not any(progress.counts.get(status) for status in FAILING_STATUSES):
         async with db.transaction() as uow:
             if not await uow.runs.cleanup_failed(progress.suite_run.id):
-                return []
-    from orchestra.services.failures import suite_run_failures
+                return None
+    from orchestra.services.reporting import load_report
 
-    return await suite_run_failures(db, progress.suite_run.id)
+    return await load_report(db, progress.suite_run.id, suite=suite)
+
+
+def _failures_of(report: RunReport) -> list[Failure]:
+    from orchestra.services.failures import failures_of
+
+    return failures_of(report)

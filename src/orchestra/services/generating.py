@@ -65,6 +65,60 @@ async def generate(
     adding an identical one (`"reused": true`). With `data_rows`, `row_conflicts` lists each
     row that contradicts a scenario's path (its run would be SKIPPED). `data_values`
     BOUNDARY follows each scenario with its boundary variants (docs/data.md)."""
+    summary, _ = await _generate(
+        db,
+        process_ref,
+        criterion=criterion,
+        loop_bound=loop_bound,
+        max_scenarios=max_scenarios,
+        bindings=bindings,
+        reuse=reuse,
+        data_rows=data_rows,
+        data_values=data_values,
+    )
+    return summary
+
+
+async def generate_for_run(
+    db: Database,
+    process_ref: str,
+    *,
+    criterion: Criterion = Criterion.ALL_FLOWS,
+    loop_bound: int = DEFAULT_LOOP_BOUND,
+    max_scenarios: int = DEFAULT_MAX_SCENARIOS,
+    bindings: str | Path | Source | None = None,
+    data_rows: Sequence[Mapping[str, Any]] | None = None,
+    data_values: str = SOLVED,
+) -> tuple[dict[str, Any], StoredSuite]:
+    """`generate` reusing an identical suite, with the suite as stored, for a run to start:
+    the reused one as found, a new one read back once."""
+    summary, reused = await _generate(
+        db,
+        process_ref,
+        criterion=criterion,
+        loop_bound=loop_bound,
+        max_scenarios=max_scenarios,
+        bindings=bindings,
+        reuse=True,
+        data_rows=data_rows,
+        data_values=data_values,
+    )
+    return summary, reused or await show(db, int(summary["suite"]))
+
+
+async def _generate(
+    db: Database,
+    process_ref: str,
+    *,
+    criterion: Criterion,
+    loop_bound: int,
+    max_scenarios: int,
+    bindings: str | Path | Source | None,
+    reuse: bool,
+    data_rows: Sequence[Mapping[str, Any]] | None,
+    data_values: str,
+) -> tuple[dict[str, Any], StoredSuite | None]:
+    """`generate`'s summary, with the stored suite when one is reused."""
     if data_values not in DATA_VALUES:
         raise UsageError(f"data values are {' or '.join(DATA_VALUES)}, not {data_values!r}")
     boundary = data_values == BOUNDARY
@@ -87,7 +141,7 @@ async def generate(
             existing = await uow.suites.by_fingerprint(fingerprint)
         if existing is not None:
             scenarios = [stored.scenario for stored in existing.scenarios]
-            return {**stored_summary(existing), **_row_conflicts(scenarios, data_rows)}
+            return {**stored_summary(existing), **_row_conflicts(scenarios, data_rows)}, existing
     from orchestra.domain.generation import generate_suite
 
     generated = await asyncio.to_thread(
@@ -112,7 +166,7 @@ async def generate(
         **summary(suite_id, suite, unbound),
         "conditions": report.to_json(),
         **_row_conflicts(suite.scenarios, data_rows),
-    }
+    }, None
 
 
 def _row_conflicts(

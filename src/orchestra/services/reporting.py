@@ -13,8 +13,6 @@ from orchestra.domain.records import LostLease, StepResult, StoredProcess, Store
 from orchestra.errors import NotFound, UsageError
 from orchestra.reports import ReportFormat, RunReport, render, render_suite_html
 from orchestra.reports.assemble import run_report
-from orchestra.reports.calls import Imported, called_processes
-from orchestra.reports.coverage import coverage_summary
 from orchestra.reports.model import ProcessInfo, SuiteInfo, SuiteReport, SuiteRunInfo
 from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
@@ -24,12 +22,16 @@ ROWS_KEY = "rows"
 a suite run that repeats its runs `rows.<index>#<repeat>`, `rows.#<repeat>`: see claims.sql)."""
 
 
-async def load_report(db: Database, suite_run_id: int) -> RunReport:
+async def load_report(
+    db: Database, suite_run_id: int, *, suite: StoredSuite | None = None
+) -> RunReport:
+    """The suite run's report; `suite`: its suite when the caller holds it (not read again)."""
     async with db.transaction() as uow:
         suite_run = await uow.runs.get(suite_run_id)
         if suite_run is None:
             raise NotFound("suite run", suite_run_id)
-        suite = await uow.suites.get(suite_run.suite_id)
+        if suite is None or suite.id != suite_run.suite_id:
+            suite = await uow.suites.get(suite_run.suite_id)
         assert suite is not None, "a suite run keeps its suite (ON DELETE RESTRICT)"
         process = await uow.processes.get_by_id(suite.process_id)
         assert process is not None, "a suite keeps its process"
@@ -79,21 +81,25 @@ async def _process_info(uow: UnitOfWork, process: StoredProcess, suite: StoredSu
     """The suite's process with the processes its generation inlined (the suite's parameters
     `inlined_calls`), each in the version it inlined (`called_versions`; the newest for suites
     generated before those were kept, or when that version is gone)."""
+    info = ProcessInfo(
+        key=process.key, version=process.version, name=process.name, graph=process.graph
+    )
+    inlined = suite.parameters.get("inlined_calls") or []
+    if not inlined:
+        return info
+    from orchestra.reports.calls import Imported, called_processes
+
     versions: dict[str, int] = suite.parameters.get("called_versions") or {}
     called: dict[str, Imported] = {}
-    for key in suite.parameters.get("inlined_calls") or []:
+    for key in inlined:
         stored = await uow.processes.get(key, versions.get(key))
         if stored is None and key in versions:
             stored = await uow.processes.get(key)
         if stored is not None:
             called[key] = Imported(stored.key, stored.version, stored.name, stored.graph)
-    return ProcessInfo(
-        key=process.key,
-        version=process.version,
-        name=process.name,
-        graph=process.graph,
-        calls=called_processes(process.graph, called) if called else (),
-    )
+    if not called:
+        return info
+    return info.model_copy(update={"calls": called_processes(process.graph, called)})
 
 
 RecordT = TypeVar("RecordT", StepResult, LostLease)
@@ -135,12 +141,19 @@ async def write_report(
 
 
 async def write_reports(
-    db: Database, suite_run_id: int, paths: Mapping[str, Path]
+    db: Database,
+    suite_run_id: int,
+    paths: Mapping[str, Path],
+    *,
+    suite: StoredSuite | None = None,
+    report: RunReport | None = None,
 ) -> dict[str, str]:
-    """The suite run's report in several formats (format: path), loaded once."""
+    """The suite run's report in several formats (format: path), loaded once (`suite`: as
+    `load_report`), or not at all when the caller loaded it (`report`)."""
     if not paths:
         return {}
-    report = await load_report(db, suite_run_id)
+    if report is None or report.suite_run.id != suite_run_id:
+        report = await load_report(db, suite_run_id, suite=suite)
     written: dict[str, str] = {}
     for format_name, path in paths.items():
         text = await asyncio.to_thread(render, report, format_name)
@@ -183,6 +196,8 @@ async def write_suite_report(db: Database, suite_id: int, path: Path) -> dict[st
     report = await load_suite_report(db, suite_id)
     text = await asyncio.to_thread(render_suite_html, report)
     await _write(path, text)
+    from orchestra.reports.coverage import coverage_summary
+
     summary = coverage_summary(report)
     return {**summary, "format": ReportFormat.HTML.value, "path": str(path)}
 

@@ -28,6 +28,7 @@ async def start_suite_run(
     db: Database,
     suite_id: int,
     *,
+    suite: StoredSuite | None = None,
     environment: str | None = None,
     data_set: str | None = None,
     max_attempts: int = 3,
@@ -38,11 +39,13 @@ async def start_suite_run(
     """Create a SuiteRun and its TestRuns (those `selection` keeps: all by default); refuses
     a cyclic dependsOn, naming the cycle, and runs reaching tasks without a binding unless
     `allow_unbound` (UnboundTasks, naming them). A run whose data row contradicts its
-    scenario's path is created SKIPPED, saying why, unless `force_rows`."""
+    scenario's path is created SKIPPED, saying why, unless `force_rows`. `suite`: the suite
+    with id `suite_id` when the caller holds it already (not read again)."""
     if max_attempts < 1:
         raise UsageError("--max-attempts must be at least 1")
+    assert suite is None or suite.id == suite_id, "the suite given is the suite named"
     async with db.transaction() as uow:
-        suite = await uow.suites.get(suite_id)
+        suite = suite or await uow.suites.get(suite_id)
         if suite is None:
             raise NotFound("suite", suite_id)
         if not allow_unbound:
@@ -246,7 +249,7 @@ async def _cancel(db: Database, suite_run_id: int) -> Progress:
     return await progress(db, suite_run_id)
 
 
-_END_SECONDS = 0.05  # how soon the end of a suite run is seen (at once: ended by a worker here)
+_CLEANUP_POLL_SECONDS = 0.05  # how often the cleanup still owed is counted
 
 
 async def work_until_done(
@@ -261,34 +264,37 @@ async def work_until_done(
     interrupt: asyncio.Event | None = None,
 ) -> tuple[Progress, list[WorkerStats]]:
     """Run `workers` workers in this process on this suite run's runs (only those) until it
-    has ended, or until `interrupt` is set: then they drain and release what they hold."""
+    has ended, or until `interrupt` is set: then they drain and release what they hold.
+
+    The suite run is looked at when a worker here ended its last run, when `interrupt` is
+    set, when a worker stopped, and otherwise every `poll_seconds` (an end elsewhere: a
+    cancel, another process's workers, the reaper)."""
     stop = asyncio.Event()
-    last_run = asyncio.Event()  # a hint that it may have ended: looked at at once
+    wake = _Wake(interrupt)
     scoped = replace(options or WorkerOptions(), suite_run_id=suite_run_id)
 
     def ended_here(ended_id: int) -> None:
         if ended_id == suite_run_id:
-            last_run.set()
+            wake.set()
 
     # One group committer for them all: per worker, each would commit smaller batches (4 x 8
     # cost 2.4x the PostgreSQL CPU per step of 1 x 32, and 35% of the steps/s).
-    async with GroupCommitter(db.pool, on_last_run=ended_here) as committer:
+    async with GroupCommitter(db.pool, on_last_run=ended_here) as committer, wake:
         pool_workers = [
             Worker(db.pool, executor_factory, scoped, listen_url=db.server.url, committer=committer)
             for _ in range(workers)
         ]
         tasks = [asyncio.create_task(w.run(stop)) for w in pool_workers]
-        started = shown = time.monotonic()
+        for task in tasks:
+            task.add_done_callback(lambda _: wake.set())
+        started = time.monotonic()
         try:
             while True:
-                # The progress every `poll_seconds` (counting is not free); in between, only
-                # the suite run's status, so that its end is seen within `_END_SECONDS`.
-                if on_progress is not None and time.monotonic() >= shown:
+                if on_progress is not None:
                     current = await progress(db, suite_run_id)
                     current = replace(current, steps=sum(w.steps_done for w in pool_workers))
                     on_progress(current, time.monotonic() - started)
                     ended = current.suite_run.status.is_terminal
-                    shown = time.monotonic() + poll_seconds
                 else:
                     ended = await _has_ended(db, suite_run_id)
                 if ended or (interrupt and interrupt.is_set()):
@@ -296,9 +302,7 @@ async def work_until_done(
                 failed = [t for t in tasks if t.done()]
                 if failed:  # a worker died: surface its exception
                     await failed[0]
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(last_run.wait(), min(poll_seconds, _END_SECONDS))
-                last_run.clear()
+                await wake.wait(poll_seconds)
         finally:
             stop.set()
             stats = await asyncio.gather(*tasks)
@@ -307,6 +311,37 @@ async def work_until_done(
     if on_progress is not None:
         on_progress(current, time.monotonic() - started)
     return current, list(stats)
+
+
+class _Wake:
+    """What wakes `work_until_done` before its next look is due: `set()`, or `interrupt`."""
+
+    def __init__(self, interrupt: asyncio.Event | None) -> None:
+        self._event = asyncio.Event()
+        self._interrupt = interrupt
+        self._relay: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> _Wake:
+        if self._interrupt is not None:
+            self._relay = asyncio.create_task(self._relayed(self._interrupt))
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._relay is not None:  # not awaited: a cancel of the caller is not swallowed
+            self._relay.cancel()
+
+    async def _relayed(self, interrupt: asyncio.Event) -> None:
+        await interrupt.wait()
+        self._event.set()
+
+    def set(self) -> None:
+        self._event.set()
+
+    async def wait(self, seconds: float) -> None:
+        """Until set, or `seconds`; cleared for the next wait."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), seconds)
+        self._event.clear()
 
 
 async def clean_up_owed(
@@ -338,7 +373,7 @@ async def clean_up_owed(
                 failed = [t for t in tasks if t.done()]
                 if failed:  # a worker died: surface its exception
                     await failed[0]
-                await asyncio.sleep(_END_SECONDS)
+                await asyncio.sleep(_CLEANUP_POLL_SECONDS)
                 left = await _cleanup_left(db, suite_run_id)
         finally:
             stop.set()

@@ -108,13 +108,13 @@ async def run_test(
     process = await _import_models(db, plan, say)
     environment = await _environment(db, plan.env, say)
     data_set = await _data_set(db, plan.data, say)
-    suite = await _suite(db, process, plan, data_set, say)
-    stored = await generating.show(db, int(suite["suite"]))
+    suite, stored = await _suite(db, process, plan, data_set, say)
     selection, scenarios = await _selection(db, stored, plan, data_set)
     await _check_environment(db, environment, executor_factory)
     suite_run = await running.start_suite_run(
         db,
         stored.id,
+        suite=stored,
         environment=environment,
         data_set=data_set,
         selection=selection,
@@ -131,8 +131,12 @@ async def run_test(
         on_progress=on_progress,
         interrupt=interrupt,
         on_interrupt=plan.on_interrupt,
+        suite=stored,
     )
-    reports = await reporting.write_reports(db, suite_run.id, plan.reports)
+    ended = execution.progress.suite_run.status.is_terminal
+    reports = await reporting.write_reports(
+        db, suite_run.id, plan.reports, suite=stored, report=execution.report if ended else None
+    )
     return TestResult(process, suite, scenarios, execution, reports, time.monotonic() - started)
 
 
@@ -228,16 +232,16 @@ async def _data_set(db: Database, data: str | None, say: Say) -> str | None:
 
 async def _suite(
     db: Database, process: StoredProcess, plan: TestPlan, data_set: str | None, say: Say
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], StoredSuite]:
+    """The suite generated, or reused, with its summary."""
     rows = None if data_set is None else await generating.data_set_rows(db, data_set)
-    summary = await generating.generate(
+    summary, suite = await generating.generate_for_run(
         db,
         f"{process.key}@{process.version}",
         criterion=plan.criterion,
         loop_bound=plan.loop_bound,
         max_scenarios=plan.max_scenarios,
         bindings=plan.bindings,
-        reuse=True,
         data_rows=rows,
         data_values=plan.data_values,
     )
@@ -253,7 +257,7 @@ async def _suite(
     unless = "" if plan.force_rows else ": its run is SKIPPED unless --force-rows"
     for conflict in summary.get("row_conflicts", ()):
         say(f"warning: {RowConflict(**conflict).describe()}{unless}")
-    return summary
+    return summary, suite
 
 
 async def _selection(

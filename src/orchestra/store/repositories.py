@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -268,8 +269,15 @@ class ConfigRepository(Repository):
         one statement each; its id. psycopg encodes a parameter and libpq copies (and re-copies
         while sending) it in single calls on the event loop: a part is what the loop is held
         for, and what is in memory at once (`DATA_SET_PART` characters, from a file)."""
+        parts = iter(parts)
+        first = next(parts, "[]")
+        second = next(parts, None)
+        if second is None:  # one part: one statement, and none at all for unchanged rows
+            row = await self._one("upsert_data_set", name=name, rows=first)
+            assert row is not None
+            return int(row["id"])
         await self._run("create_data_set_parts", {}, prepare=False)
-        for n, part in enumerate(parts):
+        for n, part in enumerate(itertools.chain((first, second), parts)):
             await self._run("add_data_set_part", {"n": n, "part": part}, prepare=False)
         row = await self._one("upsert_data_set_from_parts", name=name)
         assert row is not None

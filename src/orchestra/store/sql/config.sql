@@ -1,8 +1,15 @@
 -- name: upsert_data_set<!
--- The rows come as JSON text and are not returned: the caller has them.
-INSERT INTO test_data_set (name, rows) VALUES (:name, CAST(:rows AS jsonb))
-ON CONFLICT (name) DO UPDATE SET rows = excluded.rows, updated_at = now()
-RETURNING id, name;
+-- The rows come as JSON text and are not returned: the caller has them. A data set stored
+-- with these very rows is left as it is: no write, so no flush of the log at commit.
+WITH same AS (
+    SELECT id, name FROM test_data_set WHERE name = :name AND rows = CAST(:rows AS jsonb)
+), written AS (
+    INSERT INTO test_data_set (name, rows)
+    SELECT :name, CAST(:rows AS jsonb) WHERE NOT EXISTS (SELECT FROM same)
+    ON CONFLICT (name) DO UPDATE SET rows = excluded.rows, updated_at = now()
+    RETURNING id, name
+)
+SELECT id, name FROM same UNION ALL SELECT id, name FROM written;
 
 -- name: create_data_set_parts!
 -- A data set's JSON text is sent in parts (`store_data_set_parts`), so that no one
@@ -14,10 +21,18 @@ CREATE TEMPORARY TABLE data_set_part (n integer PRIMARY KEY, part text NOT NULL)
 INSERT INTO data_set_part (n, part) VALUES (:n, :part);
 
 -- name: upsert_data_set_from_parts<!
-INSERT INTO test_data_set (name, rows)
-SELECT :name, CAST(string_agg(part, '' ORDER BY n) AS jsonb) FROM data_set_part
-ON CONFLICT (name) DO UPDATE SET rows = excluded.rows, updated_at = now()
-RETURNING id, name;
+-- Left as it is when stored with these very rows (see upsert_data_set).
+WITH given AS (
+    SELECT CAST(string_agg(part, '' ORDER BY n) AS jsonb) AS rows FROM data_set_part
+), same AS (
+    SELECT id, name FROM test_data_set WHERE name = :name AND rows = (SELECT rows FROM given)
+), written AS (
+    INSERT INTO test_data_set (name, rows)
+    SELECT :name, rows FROM given WHERE NOT EXISTS (SELECT FROM same)
+    ON CONFLICT (name) DO UPDATE SET rows = excluded.rows, updated_at = now()
+    RETURNING id, name
+)
+SELECT id, name FROM same UNION ALL SELECT id, name FROM written;
 
 -- name: get_data_set^
 SELECT id, name, rows FROM test_data_set WHERE name = :name;
@@ -29,11 +44,19 @@ SELECT id, name, rows FROM test_data_set WHERE id = :id;
 SELECT id, name, rows FROM test_data_set ORDER BY name;
 
 -- name: upsert_environment<!
-INSERT INTO environment (name, configuration, secret_refs)
-VALUES (:name, :configuration, :secret_refs)
-ON CONFLICT (name) DO UPDATE
-SET configuration = excluded.configuration, secret_refs = excluded.secret_refs, updated_at = now()
-RETURNING id, name, configuration, secret_refs;
+-- An environment stored with this very configuration is left as it is (see upsert_data_set).
+WITH same AS (
+    SELECT id, name, configuration, secret_refs FROM environment
+    WHERE name = :name AND configuration = :configuration AND secret_refs = :secret_refs
+), written AS (
+    INSERT INTO environment (name, configuration, secret_refs)
+    SELECT :name, :configuration, :secret_refs WHERE NOT EXISTS (SELECT FROM same)
+    ON CONFLICT (name) DO UPDATE
+    SET configuration = excluded.configuration, secret_refs = excluded.secret_refs,
+        updated_at = now()
+    RETURNING id, name, configuration, secret_refs
+)
+SELECT * FROM same UNION ALL SELECT * FROM written;
 
 -- name: get_environment^
 SELECT id, name, configuration, secret_refs FROM environment WHERE name = :name;
