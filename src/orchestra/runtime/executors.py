@@ -37,6 +37,7 @@ class ExecutorCache:
         self._suite_runs: Bounded[int, RunEnvironment] = Bounded(_SUITE_RUNS_CACHED)
         # the runs of one claim look their suite run's environment up once, not each
         self._lookups: SingleFlight[int, RunEnvironment] = SingleFlight()
+        self._builds: SingleFlight[EnvironmentKey, Executor] = SingleFlight()
 
     @contextlib.asynccontextmanager
     async def using(self, suite_run_id: int) -> AsyncIterator[RunEnvironment]:
@@ -67,8 +68,11 @@ class ExecutorCache:
             json.dumps(environment.configuration, sort_keys=True) if environment else "",
         )
         if key not in self._executors:
-            self._executors[key] = await self._factory(environment)
-            await self._retire_superseded()
+            # suite runs of one environment looked up at once share the executor built for it
+            executor = await self._builds.run(key, lambda: self._factory(environment))
+            if key not in self._executors:
+                self._executors[key] = executor
+                await self._retire_superseded()
         shared = RunEnvironment(
             executor=self._executors[key],
             env=environment.template_values if environment else {},
