@@ -16,12 +16,14 @@ from functools import lru_cache
 from typing import Any
 
 import jmespath.exceptions
+import orjson
 
 from orchestra.binding.model import Check, compiled_jmespath, jsonpath_values
 from orchestra.binding.templates import Namespaces, Reads, Renderer, Templates
 from orchestra.domain.execution import NO_MATCH, READ_MARK, CheckResult
 
 _UNPARSED: Any = object()
+_LONG_DIGITS = re.compile(rb"\d{19}")
 _MAX_REPR = 200
 _SCALARS = frozenset({int, bool, type(None)})  # not float: -0.0 == 0.0
 
@@ -55,6 +57,8 @@ class ResponseView:
         return self._lower.get(name.lower())
 
     def json(self) -> Any:
+        if self._json is _UNPARSED:
+            self._json = _parsed(self.body)
         if self._json is _UNPARSED:
             try:
                 self._json = json.loads(self.body, parse_constant=_not_json)
@@ -147,6 +151,19 @@ def _charset(content_type: str | None) -> str:
         return "utf-8"
     # `bytes.decode` refuses the codecs that are not text encodings (base64, rot13)
     return codec.name if getattr(codec, "_is_text_encoding", True) else "utf-8"
+
+
+def _parsed(body: bytes) -> Any:
+    """The body's JSON as orjson reads it (in C, several times faster); `_UNPARSED` for what
+    it refuses, which `json` then reads or refuses in its own words: NaN and Infinity, a lone
+    surrogate, UTF-16, nesting deeper than 1,024 levels. A body with 19 digits in a row is
+    left to `json` too: orjson reads an integer beyond 64 bits as an inexact float."""
+    if _LONG_DIGITS.search(body) is not None:
+        return _UNPARSED
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _UNPARSED
 
 
 def _not_json(constant: str) -> Any:

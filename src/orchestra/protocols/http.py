@@ -68,7 +68,10 @@ class HttpPlugin:
         body, content_type = _body(spec, fields)
         if content_type is not None and not _has_header(headers, "content-type"):
             headers["Content-Type"] = content_type
-        url = url_of(action.base_url, fields["path"])
+        path = str(fields["path"])
+        url = url_of(action.base_url, path)
+        # a path below the service's base URL is on its origin: no need to parse both URLs
+        same_origin = not _is_absolute(path) or _same_origin(url, action.base_url)
         return ProtocolRequest(
             method=spec.method,
             url=url,
@@ -79,7 +82,7 @@ class HttpPlugin:
             verify_tls=action.verify_tls,
             ssl_context=action.ssl_context,
             # the name to verify is the service's: an absolute URL elsewhere is verified by its own
-            server_hostname=action.server_hostname if _same_origin(url, action.base_url) else None,
+            server_hostname=action.server_hostname if same_origin else None,
             follow_redirects=spec.follow_redirects,
             credential_headers=action.credential_headers,
         )
@@ -111,9 +114,13 @@ def _same_origin(url: str, base_url: str) -> bool:
     return (one.scheme, one.netloc.lower()) == (other.scheme, other.netloc.lower())
 
 
+def _is_absolute(path: str) -> bool:
+    return path.startswith(("http://", "https://"))
+
+
 def url_of(base_url: str, rendered_path: Any) -> str:
     path = str(rendered_path)
-    if path.startswith(("http://", "https://")):
+    if _is_absolute(path):
         return path
     return f"{base_url}/{path.lstrip('/')}"
 

@@ -17,6 +17,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from orchestra.runtime.bounded import Bounded
+from orchestra.runtime.flights import SingleFlight
 from orchestra.runtime.interpreter import RunEnvironment
 from orchestra.runtime.ports import Executor, ExecutorFactory
 from orchestra.store.worker_store import WorkerStore
@@ -34,6 +35,9 @@ class ExecutorCache:
         self._executors: dict[EnvironmentKey, Executor] = {}
         self._in_use: collections.Counter[int] = collections.Counter()  # id(executor) -> runs
         self._suite_runs: Bounded[int, RunEnvironment] = Bounded(_SUITE_RUNS_CACHED)
+        # the runs of one claim look their suite run's environment up once, not each
+        self._lookups: SingleFlight[int, RunEnvironment] = SingleFlight()
+        self._builds: SingleFlight[EnvironmentKey, Executor] = SingleFlight()
 
     @contextlib.asynccontextmanager
     async def using(self, suite_run_id: int) -> AsyncIterator[RunEnvironment]:
@@ -51,22 +55,31 @@ class ExecutorCache:
             await executor.aclose()
 
     async def _environment(self, suite_run_id: int) -> RunEnvironment:
-        if suite_run_id not in self._suite_runs:
-            setting = await self._store.suite_run_setting(suite_run_id)
-            suite_run, environment = setting.suite_run, setting.environment
-            key = (
-                suite_run.environment_id,
-                json.dumps(environment.configuration, sort_keys=True) if environment else "",
-            )
+        shared = self._suite_runs.get(suite_run_id)
+        if shared is None:
+            shared = await self._lookups.run(suite_run_id, lambda: self._look_up(suite_run_id))
+        return shared
+
+    async def _look_up(self, suite_run_id: int) -> RunEnvironment:
+        setting = await self._store.suite_run_setting(suite_run_id)
+        suite_run, environment = setting.suite_run, setting.environment
+        key = (
+            suite_run.environment_id,
+            json.dumps(environment.configuration, sort_keys=True) if environment else "",
+        )
+        if key not in self._executors:
+            # suite runs of one environment looked up at once share the executor built for it
+            executor = await self._builds.run(key, lambda: self._factory(environment))
             if key not in self._executors:
-                self._executors[key] = await self._factory(environment)
+                self._executors[key] = executor
                 await self._retire_superseded()
-            self._suite_runs[suite_run_id] = RunEnvironment(
-                executor=self._executors[key],
-                env=environment.template_values if environment else {},
-                has_dependencies=bool(suite_run.summary.get("has_dependencies", True)),
-            )
-        return self._suite_runs[suite_run_id]
+        shared = RunEnvironment(
+            executor=self._executors[key],
+            env=environment.template_values if environment else {},
+            has_dependencies=bool(suite_run.summary.get("has_dependencies", True)),
+        )
+        self._suite_runs[suite_run_id] = shared
+        return shared
 
     async def _retire_superseded(self) -> None:
         """Close the executors of environments applied anew since (same id, other content)

@@ -45,6 +45,7 @@ from orchestra.errors import StatementRefused, ValueRefused
 from orchestra.runtime.announcer import EndAnnouncer
 from orchestra.runtime.bounded import Bounded
 from orchestra.runtime.executors import ExecutorCache
+from orchestra.runtime.flights import SingleFlight
 from orchestra.runtime.held import Dropped, HeldRun, HeldRuns
 from orchestra.runtime.interpreter import (
     Draining,
@@ -125,6 +126,7 @@ class Worker:
         self._wake = asyncio.Event()
         self._draining = asyncio.Event()
         self._scenarios: Bounded[int, StoredScenario] = Bounded(_SCENARIOS_CACHED)
+        self._scenario_lookups: SingleFlight[int, StoredScenario] = SingleFlight()
         self._executors = ExecutorCache(executor_factory, self.store)
         self._expiry = ExpiryWatch(self.store, self.id, self.options.poll_seconds)
 
@@ -404,9 +406,14 @@ class Worker:
         return written
 
     async def _scenario(self, scenario_id: int) -> StoredScenario:
-        if scenario_id not in self._scenarios:
-            self._scenarios[scenario_id] = await self.store.scenario(scenario_id)
-        return self._scenarios[scenario_id]
+        """The scenario, read once for the runs of a claim that all need it."""
+        found = self._scenarios.get(scenario_id)
+        if found is None:
+            found = await self._scenario_lookups.run(
+                scenario_id, lambda: self.store.scenario(scenario_id)
+            )
+            self._scenarios[scenario_id] = found
+        return found
 
     def _stalled(self, stall: Stall) -> None:
         log.warning("worker stalled for %.1f s (event loop or process paused)", stall.seconds)

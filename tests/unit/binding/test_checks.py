@@ -157,6 +157,22 @@ def test_a_body_with_a_number_json_does_not_have_is_not_json(constant: str) -> N
     assert view(body).json_or_none() is None  # recorded as the body's text, not as JSON
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"id": 123456789012345678901234567890}',  # beyond 64 bits: an exact integer
+        b'{"id": -9999999999999999999, "at": 18446744073709551616}',
+        b'\xef\xbb\xbf{"state": "DONE"}',  # a byte order mark
+        '{"state": "DONE"}'.encode("utf-16"),
+        b'{"name": "\\ud800"}',  # a lone surrogate, escaped
+        b'{"total": 1e400, "ratio": -0.0, "n": 1E2}',
+        b"[" * 500 + b"]" * 500,  # nested: orjson reads up to 1,024 levels
+    ],
+)
+def test_a_body_reads_as_json_reads_it(body: bytes) -> None:
+    assert repr(view(body).json()) == repr(json.loads(body))
+
+
 def test_expected_values_may_be_templates() -> None:
     compiled = compile_check(
         Check.model_validate({"jsonpath": "$.id", "eq": "{{ vars.id }}"}), Templates()
