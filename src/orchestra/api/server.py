@@ -9,6 +9,7 @@ import signal
 import socket
 import threading
 from collections.abc import Iterator
+from typing import Literal
 
 import uvicorn
 from starlette.applications import Starlette
@@ -27,11 +28,18 @@ class ApiServer(uvicorn.Server):
         *,
         quiet: bool = False,
         graceful_signals: bool = True,
+        http: Literal["h11", "httptools"] = "httptools",
     ) -> None:
         self.graceful_signals = graceful_signals  # False: uvicorn's way (see capture_signals)
         level = "warning" if quiet else "info"
         config = uvicorn.Config(
-            app, host=host, port=port, lifespan="on", log_level=level, access_log=not quiet
+            app,
+            host=host,
+            port=port,
+            lifespan="on",
+            log_level=level,
+            access_log=not quiet,
+            http=http,  # C, not h11's pure Python: a large body is read in fewer, shorter steps
         )
         super().__init__(config)
         self.app = app
