@@ -62,7 +62,7 @@ async def _reachable(_: Database) -> None:
 
 
 async def _serve(app: FastAPI, host: str, port: int, *, as_json: bool, auth: bool) -> None:
-    from orchestra.api.server import ApiServer
+    from orchestra.api.server import ApiServer, freeze_start_up_objects
 
     server = ApiServer(app, host, port)
     serving = asyncio.create_task(server.serve())
@@ -70,6 +70,7 @@ async def _serve(app: FastAPI, host: str, port: int, *, as_json: bool, auth: boo
     await asyncio.wait([serving, listening], return_when=asyncio.FIRST_COMPLETED)
     listening.cancel()
     if server.started:
+        freeze_start_up_objects()
         url = server.url
         emit(
             {

@@ -159,7 +159,8 @@ async def _generate(
     generated, report = await asyncio.to_thread(
         _with_data, generated, process.graph, called, boundary
     )
-    suite, unbound = attach_bindings(generated, bound)
+    # a copy of every step with its binding: off the loop, as the generation is
+    suite, unbound = await asyncio.to_thread(attach_bindings, generated, bound)
     async with db.transaction() as uow:
         suite_id = await uow.suites.add(process.id, suite, unbound=unbound, fingerprint=fingerprint)
     return {

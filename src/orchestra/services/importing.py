@@ -131,6 +131,53 @@ def _summed_model(
     return model, [(checksum(graph), graph_dump(graph)) for graph in model.processes]
 
 
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    """A BPMN file read and validated, ready to store: its model, each process's checksum
+    and stored JSON, and the file's text."""
+
+    source: str
+    model: ImportedModel
+    written: list[tuple[str, str]]
+    text: str
+
+
+async def parse_bpmn(
+    data: bytes | Path,
+    *,
+    source: str,
+    limits: Limits | None = None,
+    strict: bool = False,
+    offload: Offload = asyncio.to_thread,
+) -> ParsedFile:
+    """Read and validate a BPMN file (its bytes, or a file the API spooled an upload to),
+    needing no database: a server parses it before it takes a connection of its pool."""
+    # parsed, summed and written as JSON off the loop (the API's other requests): for 20,000
+    # tasks the checksum held it 440 ms, the JSON 260 ms, and in a thread the parse shared
+    # the GIL with it in turns (/health 40-370 ms)
+    summed = partial(_summed_model, source=source, limits=limits, strict=strict)
+    model, written = await offload(summed, data)
+    text = await asyncio.to_thread(_source_text, data)
+    return ParsedFile(source=source, model=model, written=written, text=text)
+
+
+async def store_bpmn(uow: UnitOfWork, parsed: ParsedFile) -> FileImport:
+    """Store every process of a parsed file, each a new version unless this content is."""
+    model = parsed.model
+    imported: list[ImportedProcess] = []
+    for graph, (graph_checksum, graph_json) in zip(model.processes, parsed.written, strict=True):
+        stored, created = await uow.processes.add_version(
+            graph,
+            checksum=graph_checksum,
+            graph_json=graph_json,
+            source_xml=parsed.text,
+            source_name=parsed.source,
+            problems=_problems_of(graph, model),
+        )
+        imported.append(ImportedProcess(stored=stored, created=created))
+    return FileImport(source=parsed.source, processes=tuple(imported), warnings=model.warnings)
+
+
 async def import_bpmn(
     uow: UnitOfWork,
     data: bytes | Path,
@@ -140,26 +187,10 @@ async def import_bpmn(
     strict: bool = False,
     offload: Offload = asyncio.to_thread,
 ) -> FileImport:
-    """Store every process of one BPMN file (its bytes, or a file the API spooled an upload
-    to), or refuse the file and store nothing."""
-    # parsed, summed and written as JSON off the loop (the API's other requests): for 20,000
-    # tasks the checksum held it 440 ms, the JSON 260 ms, and in a thread the parse shared
-    # the GIL with it in turns (/health 40-370 ms)
-    summed = partial(_summed_model, source=source, limits=limits, strict=strict)
-    model, written = await offload(summed, data)
-    text = await asyncio.to_thread(_source_text, data)
-    imported: list[ImportedProcess] = []
-    for graph, (graph_checksum, graph_json) in zip(model.processes, written, strict=True):
-        stored, created = await uow.processes.add_version(
-            graph,
-            checksum=graph_checksum,
-            graph_json=graph_json,
-            source_xml=text,
-            source_name=source,
-            problems=_problems_of(graph, model),
-        )
-        imported.append(ImportedProcess(stored=stored, created=created))
-    return FileImport(source=source, processes=tuple(imported), warnings=model.warnings)
+    """Store every process of one BPMN file, or refuse the file and store nothing
+    (`parse_bpmn`, then `store_bpmn`)."""
+    parsed = await parse_bpmn(data, source=source, limits=limits, strict=strict, offload=offload)
+    return await store_bpmn(uow, parsed)
 
 
 async def list_processes(uow: UnitOfWork) -> list[StoredProcess]:

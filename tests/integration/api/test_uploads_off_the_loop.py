@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import io
 import multiprocessing
+import os
+import signal
 import time
+from pathlib import Path
 
 from orchestra.bpmn import Limits
 from orchestra.config import Settings
@@ -147,3 +150,38 @@ async def test_a_large_bpmn_file_is_parsed_in_the_parser_process(api: Client) ->
     refused = await api.post("/processes", data=large_bpmn(3_000, target="nowhere"), headers=XML)
     assert refused.status == 422, refused.body[:300]
     assert "nowhere" in refused.body.decode()
+
+
+async def test_a_bpmn_file_being_parsed_holds_no_connection_of_the_pool(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """As many imports as the pool has connections (4), their parser paused: /health still
+    gets a connection (it waits 5 s for one, then answers 503)."""
+    body = large_bpmn(3_000)
+    async with serving(settings, token="t0ken", upload_dir=tmp_path) as api:
+        assert (await api.post("/processes", data=body, headers=XML)).status == 201
+        (parser,) = multiprocessing.active_children()
+        assert parser.pid is not None
+        os.kill(parser.pid, signal.SIGSTOP)
+        try:
+            imports = [
+                asyncio.create_task(api.post("/processes", data=body, headers=XML))
+                for _ in range(4)
+            ]
+            await _until_spooled(tmp_path, len(body), count=4)  # each now waits for the parser
+            assert (await api.get("/health", token=None)).status == 200
+        finally:
+            os.kill(parser.pid, signal.SIGCONT)
+        assert [(await imported).status for imported in imports] == [200] * 4
+
+
+async def _until_spooled(directory: Path, size: int, count: int) -> None:
+    for _ in range(1_000):
+        if _spooled(directory, size) == count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{count} bodies of {size} bytes were never spooled")
+
+
+def _spooled(directory: Path, size: int) -> int:
+    return sum(1 for path in directory.glob("*/body") if path.stat().st_size == size)

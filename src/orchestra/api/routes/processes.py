@@ -41,10 +41,11 @@ async def import_processes(
     parsers: ParserProcess = request.state.parsers
     async with uploads.spooled(request) as body:
         path, source = await bpmn_file(request, body, filename)
-        async with db.transaction() as uow:
-            outcome = await importing.import_bpmn(
-                uow, path, source=source, limits=limits, strict=strict, offload=parsers.run
-            )
+        parsed = await importing.parse_bpmn(
+            path, source=source, limits=limits, strict=strict, offload=parsers.run
+        )
+    async with db.transaction() as uow:  # a connection of the pool once parsed, not before
+        outcome = await importing.store_bpmn(uow, parsed)
     if not any(item.created for item in outcome.processes):
         response.status_code = status.HTTP_200_OK
     return ImportPublic.of(outcome)
