@@ -6,8 +6,9 @@ The suite run is `bench_steps`' 5-step suite over a data set of N rows; its runs
 SQL, not executed (what is measured is reading them back): one in 20 FAILED at its third step,
 the others PASSED, every recorded step with a request and a response of about 300 bytes each,
 as a small JSON API answers. The page is read `BENCH_LIVE_ROUNDS` times (default 5) after one
-warm-up; printed: the median and the slowest read, and the bytes. `BENCH_LIVE_SIZES` (default
-"1000,10000") sets the sizes.
+warm-up; printed: the median and the slowest read, and the bytes. So are the diagram's counts
+(`GET /suite-runs/{id}/elements`), which the page reads again while runs end (none on main).
+`BENCH_LIVE_SIZES` (default "1000,10000") sets the sizes.
 """
 
 from __future__ import annotations
@@ -96,26 +97,34 @@ async def read_page(api: str, path: str) -> tuple[float, int]:
         return time.perf_counter() - started, len(body)
 
 
-async def measure(runs: int) -> tuple[list[float], int]:
+async def reads(api: str, path: str) -> tuple[list[float], int]:
+    await read_page(api, path)  # warm: the server's first read, its templates
+    done = [await read_page(api, path) for _ in range(ROUNDS)]
+    return [seconds for seconds, _ in done], done[-1][1]
+
+
+async def measure(runs: int) -> dict[str, tuple[list[float], int]]:
     with scratch_postgres() as url:
         await asyncio.to_thread(migrate.upgrade, url)
         suite_run = await ended_suite_run(url, runs)
         async with api_server(url) as api:
-            path = f"/ui/suite-runs/{suite_run}"
-            await read_page(api, path)  # warm: the server's first page, its templates
-            reads = [await read_page(api, path) for _ in range(ROUNDS)]
-    return [seconds for seconds, _ in reads], reads[-1][1]
+            found = {"page": await reads(api, f"/ui/suite-runs/{suite_run}")}
+            async with aiohttp.ClientSession() as session:
+                counts = await session.get(f"{api}/suite-runs/{suite_run}/elements")
+            if counts.status == 200:  # not on main
+                found["counts"] = await reads(api, f"/suite-runs/{suite_run}/elements")
+    return found
 
 
 def main() -> None:
     print(f"live suite run page, {ROUNDS} reads each ({FAIL_EVERY - 1} in {FAIL_EVERY} PASSED)")
     for runs in SIZES:
-        times, size = asyncio.run(measure(runs))
-        print(
-            f"  {runs:>6} runs: median {statistics.median(times) * 1000:8.0f} ms,"
-            f" slowest {max(times) * 1000:8.0f} ms, {size / 1024:9.0f} KiB",
-            flush=True,
-        )
+        for name, (times, size) in asyncio.run(measure(runs)).items():
+            print(
+                f"  {runs:>6} runs, {name:>6}: median {statistics.median(times) * 1000:8.0f} ms,"
+                f" slowest {max(times) * 1000:8.0f} ms, {size / 1024:9.0f} KiB",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
