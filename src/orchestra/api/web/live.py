@@ -1,16 +1,21 @@
 """The live pages: one suite run as it runs (`/ui/suite-runs/{id}`) and one test run with its
 steps (`/ui/test-runs/{id}`).
 
-The suite run's page is drawn once from its report (the HTML report's diagram, every node with
-a badge to count on, and its test runs, failures first); then `static/live.js` follows the
-suite run's event stream (`GET /suite-runs/{id}/events`): a `test-run` event changes its row at
-once, and for a run that ended it fetches that run (`GET /test-runs/{id}`) for its share of the
-diagram's counts (`passed_elements`, `failed_elements`) and its failure. A red element links to
-the step that failed there: `/ui/test-runs/{id}?element=ID#failed-step`.
+The suite run's page is drawn from its overview (`reporting.load_overview`: the HTML report's
+diagram coloured by counts over every run, every node with a badge to count on, and its first
+runs, failures first; `?runs=N` lists more), whatever the suite run's size; then
+`static/live.js` follows the suite run's event stream (`GET /suite-runs/{id}/events`): a
+`test-run` event changes its row at once (a run that failed joins the list), for a run that
+ended unpassed it fetches that run (`GET /test-runs/{id}`) for its failure, and while runs end
+it reads the diagram's counts again (`GET /suite-runs/{id}/elements`). A red element leads,
+through `/ui/suite-runs/{id}/failed-at?element=ID`, to the step that failed there in the first
+run that failed there: `/ui/test-runs/{id}?element=ID#failed-step`.
 
 The test run's page shows each step's request and response (JSON indented, other text as it
 came), each check's expected and actual, its re-sends and lost leases, and the request as a
-curl command: all as recorded, so secrets are masked as the reports mask them.
+curl command: all as recorded, so secrets are masked as the reports mask them. While the run
+is in progress, `static/live.js` follows its event stream (`GET /test-runs/{id}/events`) and
+draws the page again from the server when a step is recorded or its status changes.
 """
 
 from __future__ import annotations
