@@ -27,6 +27,7 @@ pytestmark = [
 ]
 FAILED_AT = EXPECTED["failed_at"]
 RED = "rgb(198, 40, 40)"
+FAILED_SELECTOR = f"svg.bpmn g.el.failed[data-element={FAILED_AT}]"
 
 
 @pytest_asyncio.fixture
@@ -87,6 +88,42 @@ async def test_the_live_page_turns_failed_as_the_example_runs_and_leads_to_the_f
     assert curl.startswith("curl")
     assert "Authorization: ***" in curl
     assert copied == curl
+    assert watched.outside == []
+    assert watched.problems == []
+
+
+async def test_a_page_listing_the_first_run_adds_the_runs_that_fail_and_counts_every_run(
+    settings: Settings, db: Database, browser: Any
+) -> None:
+    async with live_example(settings, db, TOKEN) as example:
+        watched = await watched_page(browser)
+        page = watched.page
+        await sign_in(page, example.api)
+        await page.goto(f"{example.api.url}/ui/suite-runs/{example.suite_run}?runs=1")
+        await page.wait_for_selector("#live-note:text('live')")
+        listed_at_open = await page.locator("#runs li").count()
+
+        await example.work()
+        await page.wait_for_selector("#live[data-status=FAILED]")
+        failed = page.locator(FAILED_SELECTOR)
+        counted = f"{FAILED_SELECTOR} text.badge:has-text('{EXPECTED['failed']}✗')"
+        await page.locator(counted).wait_for()  # read again from the server as runs ended
+        await (
+            page.locator("#runs li[data-status=FAILED] .run-why:not(:empty)")
+            .nth(EXPECTED["failed"] - 1)
+            .wait_for()
+        )
+        statuses = await page.locator("#runs li").evaluate_all(
+            "rows => rows.map(r => r.getAttribute('data-status'))"
+        )
+        more = await page.locator("#more-runs").get_attribute("href")
+        await failed.click()
+        await page.wait_for_url("**/ui/test-runs/*#failed-step")
+
+    assert listed_at_open == 1
+    assert statuses[: EXPECTED["failed"]] == ["FAILED"] * EXPECTED["failed"]
+    assert len(statuses) == EXPECTED["failed"] + 1
+    assert more == f"/ui/suite-runs/{example.suite_run}?runs=101#runs"
     assert watched.outside == []
     assert watched.problems == []
 

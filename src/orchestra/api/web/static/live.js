@@ -209,6 +209,7 @@
     row.setAttribute("data-run", data.test_run);
     row.setAttribute("data-status", "");
     var status = document.createElement("span");
+    status.className = "status";
     var name = document.createElement("a");
     name.className = "run-name";
     name.href = "/ui/test-runs/" + data.test_run;
