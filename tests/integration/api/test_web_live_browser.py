@@ -184,6 +184,8 @@ async def test_a_test_run_page_shows_steps_as_they_are_recorded_and_its_final_st
             status_at_open = await page.get_attribute("#test-run", "data-status")
             steps_at_open = await page.locator("details.step:not(.SKIPPED)").count()
             await page.wait_for_selector("#live-note:text('live')")  # the stream is open
+            first_step = await page.locator("details.step").first.get_attribute("id")
+            await page.locator(f"#{first_step} summary").focus()  # the keyboard on a step
 
             ended = "#test-run:is([data-status=PASSED], [data-status=FAILED])"
             await page.wait_for_selector(ended, timeout=60_000)
@@ -191,6 +193,7 @@ async def test_a_test_run_page_shows_steps_as_they_are_recorded_and_its_final_st
             status = await page.locator("#test-run-status").text_content()
             await page.wait_for_selector("#live-note:text('ended')")  # the stream closed
             not_reloaded = await page.evaluate("() => window.notReloaded === true")
+            focused = await page.evaluate("() => document.activeElement.closest('details')?.id")
         finally:
             await working
         stored = (await example.api.get(f"/test-runs/{run}")).json()
@@ -200,5 +203,6 @@ async def test_a_test_run_page_shows_steps_as_they_are_recorded_and_its_final_st
     assert steps_at_end == len([s for s in stored["steps"] if s["status"] != "SKIPPED"])
     assert status == stored["status"]
     assert not_reloaded
+    assert focused == first_step  # kept on its step however often the page was drawn again
     assert watched.outside == []
     assert watched.problems == []

@@ -2,7 +2,8 @@
 // as soon as its status changes (a run that failed joins the list), keep failures first, and
 // recolour the diagram from the counts the server keeps (GET /suite-runs/{id}/elements). On a
 // test run's page (#test-run): "Copy as cURL", and while the run is in progress, follow its
-// event stream and draw the page again (as the server renders it) when a step is recorded.
+// event stream and draw the page again (as the server renders it) when a step is recorded,
+// the steps opened kept open and the keyboard's focus kept on its step.
 (function () {
   "use strict";
   var TERMINAL = ["PASSED", "FAILED", "ERROR", "SKIPPED", "CANCELLED", "FAILED_STUCK"];
@@ -86,7 +87,12 @@
             var same = fresh.querySelector("#" + opened[i].id);
             if (same) same.open = true;
           }
+          // the keyboard's focus stays on the step it was on (its summary)
+          var focused = document.activeElement;
+          var within = focused && current.contains(focused) && focused.closest("details[id]");
           current.parentNode.replaceChild(document.importNode(fresh, true), current);
+          var refocus = within && document.getElementById(within.id);
+          if (refocus && refocus.querySelector("summary")) refocus.querySelector("summary").focus();
         })
         .catch(function (error) { document.getElementById("live-note").textContent = error.message; })
         .then(function () { reading = false; if (again) { again = false; redraw(); } });
