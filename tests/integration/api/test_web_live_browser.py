@@ -54,6 +54,10 @@ async def test_the_live_page_turns_failed_as_the_example_runs_and_leads_to_the_f
         # waits by selector: the page's CSP refuses the eval a wait_for_function would need
         await page.wait_for_selector(f"svg.bpmn g.el.failed[data-element={FAILED_AT}]")
         stroke = await failed.locator(".shape").evaluate("s => getComputedStyle(s).stroke")
+        # the counts are read again from the server at most once a second as runs end
+        await page.locator(
+            f"{FAILED_SELECTOR} text.badge:has-text('{EXPECTED['failed']}✗')"
+        ).wait_for()
         badge = await failed.locator("text.badge").text_content()
         statuses = await page.locator("#runs li").evaluate_all(
             "rows => rows.map(r => r.getAttribute('data-status'))"
