@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from orchestra.binding.factory import executor_factory
 from orchestra.config import Settings
 from orchestra.examples.order import DATASET_FILE, TOKEN_VARIABLE, environment_text, example_path
+from orchestra.examples.order.service import OrderService
 from orchestra.examples.order.sut import run_example_sut
 from orchestra.services import running
 from orchestra.store.database import Database, ServerInfo, connect_pool
@@ -46,9 +47,11 @@ class LiveExample:
 
 @contextlib.asynccontextmanager
 async def live_example(
-    settings: Settings, db: Database, token: str | None
+    settings: Settings, db: Database, token: str | None, service: OrderService | None = None
 ) -> AsyncIterator[LiveExample]:
-    async with serving(settings, token=token) as api, run_example_sut(token=SUT_TOKEN) as sut:
+    """`service`: the SUT's orders (one that settles them slowly keeps runs running longer)."""
+    sut_up = run_example_sut(token=SUT_TOKEN, service=service)
+    async with serving(settings, token=token) as api, sut_up as sut:
         suite = await generate(api)
         rows = example_path(DATASET_FILE).read_text(encoding="utf-8")
         assert (await api.post("/data-sets/customers", data=rows, headers=YAML)).status == 201
@@ -124,9 +127,7 @@ async def screenshot(target: Path) -> None:
             await watched.page.goto(f"{example.api.url}/ui/suite-runs/{example.suite_run}")
             await example.work()
             await watched.page.wait_for_selector("#live[data-status=FAILED]")
-            await watched.page.wait_for_function(
-                "document.querySelectorAll('#runs .run-why:not(:empty)').length >= 2"
-            )
+            await watched.page.locator("#runs .run-why:not(:empty)").nth(1).wait_for()
             await watched.page.screenshot(path=str(target), full_page=True)
             if watched.outside or watched.problems:
                 raise AssertionError(f"left 127.0.0.1: {watched.outside}; {watched.problems}")

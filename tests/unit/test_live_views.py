@@ -10,10 +10,10 @@ from orchestra.api.web.live import (
     focused_step,
     request_view,
     response_view,
-    rows,
     shown_value,
 )
 from orchestra.domain.statuses import StepStatus, TestRunStatus
+from orchestra.reports.outcomes import element_outcomes, tallied_outcomes, tally
 from tests.support.call_process import checkout_run_report
 from tests.support.example_report import example_report, make_run, step
 
@@ -74,7 +74,7 @@ def test_requests_and_responses_of_any_shape_are_read_without_failing() -> None:
 def test_the_live_page_draws_each_called_process_with_a_badge_on_every_node() -> None:
     report = checkout_run_report()
 
-    found = drawings(report)
+    found = drawings(report.process, tally((run, 1) for run in report.test_runs))
 
     assert len(found) == 1 + len(report.process.calls)
     for drawing in found:
@@ -86,10 +86,14 @@ def test_the_live_page_draws_each_called_process_with_a_badge_on_every_node() ->
     assert all("/" in element for element in inner)  # under the call's ids, as runs name them
 
 
-def test_rows_put_failures_first_then_keep_id_order() -> None:
+def test_a_run_standing_for_its_group_counts_as_many_runs_as_the_group_holds() -> None:
     report = example_report()
+    doubled = report.model_copy(update={"test_runs": report.test_runs * 2})
 
-    listed = [(row.run.is_failure, row.run.id) for row in rows(report)]
+    counted = tally((run, 2) for run in report.test_runs)
 
-    assert listed == sorted(listed, key=lambda item: (not item[0], item[1]))
-    assert any(failing for failing, _ in listed)
+    assert tallied_outcomes(counted, report.process.graph) == element_outcomes(doubled)
+    failing = [run.id for run in report.test_runs if run.is_failure]
+    assert failing
+    assert set(counted.first_failed.values()) <= set(failing)
+    assert min(failing) in counted.first_failed.values()

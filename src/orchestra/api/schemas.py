@@ -20,7 +20,7 @@ from orchestra.domain.records import MAX_NAME_LENGTH, StoredScenario, StoredSuit
 from orchestra.domain.scenario import Coverage
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.reports.model import TestRunReport
-from orchestra.reports.outcomes import run_elements
+from orchestra.reports.outcomes import Tally, run_elements
 from orchestra.reports.text import failure_message
 from orchestra.services.importing import FileImport
 from orchestra.services.running import Progress, SuiteRunPage
@@ -327,6 +327,37 @@ class TestRunPagePublic(Public):
             test_runs=[TestRunPublic.of(run) for run in page.test_runs],
             next_after=page.next_after,
             next=next_url,
+        )
+
+
+class ElementCountPublic(Public):
+    passed: int = Field(description="Runs that went through the element without failing there")
+    failed: int = Field(description="Runs that failed at the element")
+    first_failed: int | None = Field(
+        description="The first test run (lowest id) that failed at it; null when none did"
+    )
+
+
+class ElementCountsPublic(Public):
+    suite_run: int
+    elements: dict[str, ElementCountPublic] = Field(
+        description="By BPMN element id (nodes and flows; `CALL/<id>` inside an inlined call),"
+        " each element some run reached: the counts on the report's diagram"
+    )
+
+    @classmethod
+    def of(cls, suite_run_id: int, counted: Tally) -> ElementCountsPublic:
+        reached = sorted(set(counted.passed) | set(counted.failed))
+        return cls(
+            suite_run=suite_run_id,
+            elements={
+                element: ElementCountPublic(
+                    passed=counted.passed.get(element, 0),
+                    failed=counted.failed.get(element, 0),
+                    first_failed=counted.first_failed.get(element),
+                )
+                for element in reached
+            },
         )
 
 

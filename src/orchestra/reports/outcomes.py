@@ -18,6 +18,8 @@ Pure functions over the report model.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from orchestra.domain.generation.calls import SEPARATOR
@@ -43,19 +45,42 @@ class ElementOutcome(Documented):
     outcome: Outcome = Outcome.NOT_COVERED
 
 
+@dataclass(frozen=True)
+class Tally:
+    """Runs counted per element: those that passed it, those that failed at it, and the first
+    run (lowest id) that failed at it."""
+
+    passed: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+    first_failed: dict[str, int] = field(default_factory=dict)
+
+
+def tally(runs: Iterable[tuple[TestRunReport, int]]) -> Tally:
+    """The counts of runs given each with a weight: how many runs colour the diagram as it
+    does (a run standing for its group, `store.watching.outcome_groups`)."""
+    counted = Tally()
+    for run, weight in runs:
+        for element in _passed_elements(run):
+            counted.passed[element] = counted.passed.get(element, 0) + weight
+        for element in _failed_elements(run):
+            counted.failed[element] = counted.failed.get(element, 0) + weight
+            first = counted.first_failed.get(element)
+            counted.first_failed[element] = run.id if first is None else min(first, run.id)
+    return counted
+
+
 def element_outcomes(
     report: RunReport, graph: ProcessGraph | None = None
 ) -> dict[str, ElementOutcome]:
     """Every node and sequence flow of the report's process (or of `graph`: a called process
     as `calls.call_view` gives it), with its outcome, keyed by id."""
     graph = report.process.graph if graph is None else graph
-    passed: dict[str, int] = {}
-    failed: dict[str, int] = {}
-    for run in report.test_runs:
-        for element in _passed_elements(run):
-            passed[element] = passed.get(element, 0) + 1
-        for element in _failed_elements(run):
-            failed[element] = failed.get(element, 0) + 1
+    return tallied_outcomes(tally((run, 1) for run in report.test_runs), graph)
+
+
+def tallied_outcomes(counted: Tally, graph: ProcessGraph) -> dict[str, ElementOutcome]:
+    """Every node and sequence flow of `graph` with its outcome from the counts, keyed by id."""
+    passed, failed = counted.passed, counted.failed
     kinds = [(node.id, "node") for node in graph.nodes] + [
         (flow.id, "flow") for flow in graph.flows
     ]

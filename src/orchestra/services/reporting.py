@@ -4,16 +4,33 @@ coverage page (HTML), before any run."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from orchestra.domain.records import LostLease, StepResult, StoredProcess, StoredSuite, SuiteRun
+from orchestra.domain.records import (
+    LostLease,
+    StepResult,
+    StoredProcess,
+    StoredSuite,
+    SuiteRun,
+    TestRun,
+)
+from orchestra.domain.scenario import TestScenario
+from orchestra.domain.statuses import TestRunStatus
 from orchestra.errors import NotFound, UsageError
 from orchestra.reports import ReportFormat, RunReport, render, render_suite_html
 from orchestra.reports.assemble import run_report
-from orchestra.reports.model import ProcessInfo, SuiteInfo, SuiteReport, SuiteRunInfo
+from orchestra.reports.model import (
+    ProcessInfo,
+    SuiteInfo,
+    SuiteReport,
+    SuiteRunInfo,
+    TestRunReport,
+)
+from orchestra.reports.outcomes import Tally, tally
 from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
 
@@ -27,24 +44,59 @@ async def load_report(
 ) -> RunReport:
     """The suite run's report; `suite`: its suite when the caller holds it (not read again)."""
     async with db.transaction() as uow:
-        suite_run = await uow.runs.get(suite_run_id)
-        if suite_run is None:
-            raise NotFound("suite run", suite_run_id)
-        if suite is None or suite.id != suite_run.suite_id:
-            suite = await uow.suites.get(suite_run.suite_id)
-        assert suite is not None, "a suite run keeps its suite (ON DELETE RESTRICT)"
-        process = await uow.processes.get_by_id(suite.process_id)
-        assert process is not None, "a suite keeps its process"
-        environment = None
-        if suite_run.environment_id is not None:
-            environment = await uow.config.environment_by_id(suite_run.environment_id)
+        header = await _header(uow, suite_run_id, suite=suite)
         runs = await uow.runs.test_runs(suite_run_id)
         results = await uow.runs.step_results([run.id for run in runs])
         lost = await uow.runs.lost_leases([run.id for run in runs])
-        info = await _process_info(uow, process, suite)
-    scenarios = {stored.id: stored.scenario for stored in suite.scenarios}
-    by_run, lost_by_run = _by_run(results), _by_run(lost)
     return RunReport(
+        suite_run=header.suite_run,
+        process=header.process,
+        suite=header.suite,
+        test_runs=header.reports(runs, results, lost),
+        generated_at=datetime.now(UTC),
+    )
+
+
+@dataclass(frozen=True)
+class Header:
+    """What a report says of a suite run before its test runs, and its suite's scenarios."""
+
+    suite_run: SuiteRunInfo
+    process: ProcessInfo
+    suite: SuiteInfo
+    scenarios: dict[int, TestScenario]
+
+    def reports(
+        self, runs: Sequence[TestRun], results: list[StepResult], lost: list[LostLease]
+    ) -> tuple[TestRunReport, ...]:
+        by_run, lost_by_run = _by_run(results), _by_run(lost)
+        return tuple(
+            run_report(
+                run,
+                self.scenarios.get(run.scenario_id),
+                by_run.get(run.id, []),
+                lost_by_run.get(run.id, []),
+            )
+            for run in runs
+        )
+
+
+async def _header(
+    uow: UnitOfWork, suite_run_id: int, *, suite: StoredSuite | None = None
+) -> Header:
+    """`suite`: the suite run's suite when the caller holds it (not read again)."""
+    suite_run = await uow.runs.get(suite_run_id)
+    if suite_run is None:
+        raise NotFound("suite run", suite_run_id)
+    if suite is None or suite.id != suite_run.suite_id:
+        suite = await uow.suites.get(suite_run.suite_id)
+    assert suite is not None, "a suite run keeps its suite (ON DELETE RESTRICT)"
+    process = await uow.processes.get_by_id(suite.process_id)
+    assert process is not None, "a suite keeps its process"
+    environment = None
+    if suite_run.environment_id is not None:
+        environment = await uow.config.environment_by_id(suite_run.environment_id)
+    return Header(
         suite_run=SuiteRunInfo(
             id=suite_run.id,
             status=suite_run.status,
@@ -53,19 +105,59 @@ async def load_report(
             environment=environment.name if environment else None,
             context_keys=_exported_names(suite_run),
         ),
-        process=info,
+        process=await _process_info(uow, process, suite),
         suite=SuiteInfo(id=suite.id, criterion=suite.criterion, coverage=suite.coverage),
-        test_runs=tuple(
-            run_report(
-                run,
-                scenarios.get(run.scenario_id),
-                by_run.get(run.id, []),
-                lost_by_run.get(run.id, []),
-            )
-            for run in runs
-        ),
-        generated_at=datetime.now(UTC),
+        scenarios={stored.id: stored.scenario for stored in suite.scenarios},
     )
+
+
+@dataclass(frozen=True)
+class Overview:
+    """A suite run at a glance, whatever its size: its header, its test runs counted by
+    status, its diagram's counts, and its first test runs, those that failed first."""
+
+    header: Header
+    counts: dict[TestRunStatus, int]
+    elements: Tally
+    test_runs: tuple[TestRunReport, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+async def load_overview(db: Database, suite_run_id: int, *, runs: int) -> Overview:
+    """The suite run's overview with its first `runs` test runs (those ended unpassed with
+    their steps, for their failure). Nothing in it grows with the suite run but the counts:
+    the diagram is counted over one run per group of runs that colour it alike."""
+    async with db.transaction() as uow:
+        header = await _header(uow, suite_run_id)
+        counts = await uow.runs.counts(suite_run_id)
+        elements = await _tally(uow, header, suite_run_id)
+        shown = await uow.watch.failures_first(suite_run_id, runs)
+        passed = TestRunStatus.PASSED
+        unpassed = [r.id for r in shown if r.status.is_terminal and r.status is not passed]
+        results = await uow.runs.step_results(unpassed)
+        lost = await uow.runs.lost_leases(unpassed)
+    return Overview(header, counts, elements, header.reports(shown, results, lost))
+
+
+async def element_tally(db: Database, suite_run_id: int) -> Tally:
+    """The suite run's diagram's counts: the runs that passed and failed at each element."""
+    async with db.transaction() as uow:
+        return await _tally(uow, await _header(uow, suite_run_id), suite_run_id)
+
+
+async def _tally(uow: UnitOfWork, header: Header, suite_run_id: int) -> Tally:
+    groups = await uow.watch.outcome_groups(suite_run_id)
+    ids = [group.test_run_id for group in groups]
+    firsts = header.reports(
+        await uow.watch.test_runs(ids),
+        await uow.runs.step_results(ids),
+        await uow.runs.lost_leases(ids),
+    )
+    sizes = {group.test_run_id: group.runs for group in groups}
+    return tally((run, sizes[run.id]) for run in firsts)
 
 
 def _exported_names(suite_run: SuiteRun) -> tuple[str, ...]:

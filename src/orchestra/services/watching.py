@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.domain.timestamps import rfc3339_or_none
@@ -19,10 +19,11 @@ from orchestra.reports.model import TestRunReport
 from orchestra.services.running import Progress
 from orchestra.store.database import Database
 from orchestra.store.notifications import Wakeups
-from orchestra.store.watching import Gauges, RunState
+from orchestra.store.watching import Gauges, RunState, StepsState
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 500
+LookT = TypeVar("LookT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,8 @@ class TestRunDetail:
     __test__ = False
     suite_run_id: int
     report: TestRunReport
+    recorded: int = 0
+    """Its step results (cleanup included): what its event stream counts as `steps`."""
 
 
 async def test_run(db: Database, test_run_id: int) -> TestRunDetail:
@@ -75,7 +78,8 @@ async def test_run(db: Database, test_run_id: int) -> TestRunDetail:
         results = await uow.runs.step_results([run.id])
         lost = await uow.runs.lost_leases([run.id])
     scenario = stored.scenario if stored is not None else None
-    return TestRunDetail(run.suite_run_id, run_report(run, scenario, results, lost))
+    report = run_report(run, scenario, results, lost)
+    return TestRunDetail(run.suite_run_id, report, len(results))
 
 
 async def gauges(db: Database) -> Gauges:
@@ -108,16 +112,13 @@ async def suite_run_events(
 ) -> AsyncIterator[Event]:
     """The suite run's events from now until it has ended: first its `progress`, then a
     `test-run` for each status change and a `progress` after them, and `end`. Each look
-    reads its test runs' statuses; a look comes when a notification names the suite run (a
-    hint: the sweeper sends one when runs of it ended) or after `poll_seconds`. When
-    `stopping` is set (the server stops), the events end without `end`."""
-    stopping = stopping or asyncio.Event()
-    with contextlib.ExitStack() as stack:
-        woken = stack.enter_context(wakeups.subscribe(suite_run_id)) if wakeups else None
-        known: dict[int, TestRunStatus] | None = None
-        last_sent = 0.0
-        while True:
-            look = await _look(db, suite_run_id)
+    reads its test runs' statuses (`_looks` says when). When `stopping` is set (the server
+    stops), the events end without `end`."""
+    known: dict[int, TestRunStatus] | None = None
+    last_sent = 0.0
+    looks = _looks(lambda: _look(db, suite_run_id), suite_run_id, wakeups, times, stopping)
+    async with contextlib.aclosing(looks):
+        async for look in looks:
             if look is None:
                 yield Event("end", {"suite_run": suite_run_id, "deleted": True})
                 return
@@ -132,6 +133,80 @@ async def suite_run_events(
             if ended:
                 return
             known = {state.id: state.status for state in states}
+
+
+async def step_state(db: Database, test_run_id: int) -> StepsState:
+    """The test run's status and how many steps it recorded."""
+    async with db.transaction() as uow:
+        state = await uow.watch.steps_state(test_run_id)
+    if state is None:
+        raise NotFound("test run", test_run_id)
+    return state
+
+
+async def step_events(
+    db: Database,
+    test_run_id: int,
+    wakeups: Wakeups | None = None,
+    times: EventTimes = EventTimes(),
+    stopping: asyncio.Event | None = None,
+) -> AsyncIterator[Event]:
+    """The test run's events from now until it has ended: `progress` (its status and its
+    recorded steps) first and whenever either changes, then `end`. It is looked at as its
+    suite run's stream looks at the suite run (woken by the same notifications)."""
+    try:
+        first = await step_state(db, test_run_id)
+    except NotFound:
+        yield Event("end", {"test_run": test_run_id, "deleted": True})
+        return
+    known: StepsState | None = None
+    last_sent = 0.0
+    looks = _looks(
+        lambda: _steps_look(db, test_run_id), first.suite_run_id, wakeups, times, stopping
+    )
+    async with contextlib.aclosing(looks):
+        async for state in looks:
+            if state is None:
+                yield Event("end", {"test_run": test_run_id, "deleted": True})
+                return
+            ended = state.status.is_terminal
+            if state != known or ended or _due(last_sent, times):
+                yield Event("end" if ended else "progress", _steps_event(test_run_id, state))
+                last_sent = time.monotonic()
+            if ended:
+                return
+            known = state
+
+
+async def _steps_look(db: Database, test_run_id: int) -> StepsState | None:
+    async with db.transaction() as uow:
+        return await uow.watch.steps_state(test_run_id)
+
+
+def _steps_event(test_run_id: int, state: StepsState) -> dict[str, Any]:
+    return {
+        "test_run": test_run_id,
+        "suite_run": state.suite_run_id,
+        "status": state.status.value,
+        "steps": state.steps,
+    }
+
+
+async def _looks(
+    look: Callable[[], Awaitable[LookT]],
+    suite_run_id: int,
+    wakeups: Wakeups | None,
+    times: EventTimes,
+    stopping: asyncio.Event | None,
+) -> AsyncGenerator[LookT, None]:
+    """`look()` now, then each time a notification names the suite run (a hint: the sweeper
+    sends one when runs of it ended) or after `poll_seconds`, until the consumer stops or
+    `stopping` is set (the server stops)."""
+    stopping = stopping or asyncio.Event()
+    with contextlib.ExitStack() as stack:
+        woken = stack.enter_context(wakeups.subscribe(suite_run_id)) if wakeups else None
+        while True:
+            yield await look()
             await _wait(woken, stopping, times)
             if stopping.is_set():
                 return

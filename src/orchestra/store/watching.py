@@ -26,6 +26,23 @@ class RunState:
 
 
 @dataclass(frozen=True, slots=True)
+class OutcomeGroup:
+    """Test runs that colour a suite run's diagram alike: the first of them, and how many."""
+
+    test_run_id: int
+    runs: int
+
+
+@dataclass(frozen=True, slots=True)
+class StepsState:
+    """A test run as its event stream sees it: its status and its recorded steps."""
+
+    suite_run_id: int
+    status: TestRunStatus
+    steps: int
+
+
+@dataclass(frozen=True, slots=True)
 class Gauges:
     """How things stand now: suite runs in progress, their test runs by status, and the runs
     a worker could claim at once."""
@@ -69,6 +86,25 @@ class WatchRepository(Repository):
             )
             for row in rows
         ]
+
+    async def outcome_groups(self, suite_run_id: int) -> list[OutcomeGroup]:
+        rows = await self._all("outcome_groups", suite_run_id=suite_run_id)
+        return [OutcomeGroup(int(row["test_run_id"]), int(row["runs"])) for row in rows]
+
+    async def failures_first(self, suite_run_id: int, limit: int) -> list[TestRun]:
+        """The first `limit` test runs of the suite run, those that failed first."""
+        rows = await self._all("failures_first", suite_run_id=suite_run_id, limit=limit)
+        return [TestRun.model_validate(row) for row in rows]
+
+    async def test_runs(self, ids: Sequence[int]) -> list[TestRun]:
+        rows = await self._all("test_runs_by_id", ids=list(ids))
+        return [TestRun.model_validate(row) for row in rows]
+
+    async def steps_state(self, test_run_id: int) -> StepsState | None:
+        row = await self._one("test_run_state", id=test_run_id)
+        if row is None:
+            return None
+        return StepsState(int(row["suite_run_id"]), TestRunStatus(row["status"]), int(row["steps"]))
 
     async def gauges(self) -> Gauges:
         row = await self._one("gauges")

@@ -97,7 +97,9 @@ async def test_openapi_lists_every_route_and_the_bearer_scheme(api: Client) -> N
         ("/suite-runs/{suite_run}/report", "GET"),
         ("/suite-runs/{suite_run}/test-runs", "GET"),
         ("/suite-runs/{suite_run}/events", "GET"),
+        ("/suite-runs/{suite_run}/elements", "GET"),
         ("/test-runs/{test_run}", "GET"),
+        ("/test-runs/{test_run}/events", "GET"),
         ("/protocols", "GET"),
         ("/metrics", "GET"),
     }
@@ -108,6 +110,8 @@ async def test_openapi_lists_every_route_and_the_bearer_scheme(api: Client) -> N
     assert {"application/xml", "multipart/form-data"} <= set(upload)
     events = document["paths"]["/suite-runs/{suite_run}/events"]["get"]["responses"]["200"]
     assert set(events["content"]) == {"text/event-stream"}
+    steps = document["paths"]["/test-runs/{test_run}/events"]["get"]["responses"]["200"]
+    assert set(steps["content"]) == {"text/event-stream"}
 
 
 async def test_an_unknown_route_answers_404_in_the_error_shape(api: Client) -> None:

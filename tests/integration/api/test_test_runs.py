@@ -178,6 +178,61 @@ async def test_the_event_stream_tells_each_status_change_live_until_the_run_ends
     assert all(d["started_at"] < d["finished_at"] for d in ended)  # RFC 3339, both UTC
 
 
+async def test_a_test_runs_stream_tells_its_status_and_steps_as_they_change_until_it_ends(
+    api: Client, db: Database
+) -> None:
+    await configure(api)
+    suite = await generate(api)
+    events: list[tuple[str, dict[str, Any]]] = []
+    connected = asyncio.Event()
+    async with run_example_sut(token=SUT_TOKEN) as sut_url:
+        await api.post("/environments", data=environment_text(sut_url), headers=YAML)
+        run = (await start_run(api, suite["suite"]))["suite_run"]
+        first = (await api.get(f"/suite-runs/{run}/test-runs?limit=1")).json()["test_runs"][0]
+
+        async def follow() -> None:
+            async for event in server_sent(api, f"/test-runs/{first['id']}/events"):
+                events.append(event)
+                connected.set()
+
+        follower = asyncio.create_task(follow())
+        async with asyncio.timeout(120):
+            await connected.wait()
+            await running.work_until_done(
+                db, run, executor_factory({TOKEN_VARIABLE: SUT_TOKEN}), workers=1
+            )
+            await follower  # the stream closes after `end`
+    stored = (await api.get(f"/test-runs/{first['id']}")).json()
+
+    assert events[0][0] == "progress"
+    assert events[0][1] == {
+        "test_run": first["id"],
+        "suite_run": run,
+        "status": "QUEUED",
+        "steps": 0,
+    }
+    assert events[-1][0] == "end"
+    assert events[-1][1]["status"] == stored["status"]
+    recorded = [data["steps"] for _, data in events]
+    assert recorded == sorted(recorded)
+    assert recorded[-1] == len([s for s in stored["steps"] if s["status"] != "SKIPPED"])
+    assert len(events) == len({(d["status"], d["steps"]) for _, d in events})  # changes only
+
+
+async def test_a_test_runs_stream_on_an_ended_run_sends_end_at_once_and_none_for_no_run(
+    api: Client, db: Database
+) -> None:
+    run = await run_example(api, db)
+    ended = (await api.get(f"/suite-runs/{run}/test-runs?limit=1")).json()["test_runs"][0]
+
+    async with asyncio.timeout(30):
+        events = [event async for event in server_sent(api, f"/test-runs/{ended['id']}/events")]
+
+    assert [name for name, _ in events] == ["end"]
+    assert events[0][1]["status"] == ended["status"]
+    assert (await api.get("/test-runs/999999/events")).status == 404
+
+
 async def test_a_stream_opened_on_an_ended_suite_run_sends_end_at_once(
     api: Client, db: Database
 ) -> None:

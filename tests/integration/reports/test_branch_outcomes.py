@@ -17,7 +17,7 @@ from orchestra.domain.statuses import StepKind, StepStatus
 from orchestra.reports import render
 from orchestra.reports.json_report import shipped_schema
 from orchestra.reports.model import RunReport
-from orchestra.reports.outcomes import Outcome, element_outcomes
+from orchestra.reports.outcomes import ElementOutcome, Outcome, element_outcomes, tallied_outcomes
 from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import reporting, running
 from orchestra.store.database import Database
@@ -90,6 +90,7 @@ async def test_a_failure_on_the_last_branch_colours_no_element_the_other_branche
 
     graph = _graph(["open", "pick", "confirm", "pack", "H", "label", "pay", "G", "close"])
     outcomes = {e: o.outcome for e, o in element_outcomes(report, graph).items() if e != "f"}
+    assert await counted_in_sql(db, report, graph) == element_outcomes(report, graph)
     assert outcomes == {
         "open": Outcome.PASSED,
         "pick": Outcome.PASSED,
@@ -126,6 +127,7 @@ async def test_every_step_that_failed_on_its_branch_colours_its_element_failed(
 
     graph = _graph(["open", "reserve", "charge", "G", "close"])
     outcomes = {e: o.outcome for e, o in element_outcomes(report, graph).items() if e != "f"}
+    assert await counted_in_sql(db, report, graph) == element_outcomes(report, graph)
     assert outcomes == {
         "open": Outcome.PASSED,
         "reserve": Outcome.FAILED,
@@ -178,6 +180,7 @@ async def test_a_shared_barrier_that_timed_out_fails_both_parties_at_the_element
 
     graph = _graph(["a", "b", "on", "after"])
     outcomes = {e: o.outcome for e, o in element_outcomes(report, graph).items() if e != "f"}
+    assert await counted_in_sql(db, report, graph) == element_outcomes(report, graph)
     assert outcomes == {
         "a": Outcome.PASSED,
         "b": Outcome.PASSED,
@@ -255,3 +258,10 @@ async def test_a_join_whose_branches_passed_but_a_failure_elsewhere_stopped_read
     (suite_xml,) = list(JUnitXml.fromstring(render(report, "junit").encode()))
     (case,) = list(suite_xml)
     assert "\n#3 BARRIER H [/G#1]: SKIPPED in - (try 1)\n" in (case.system_out or "")
+
+
+async def counted_in_sql(
+    db: Database, report: RunReport, graph: ProcessGraph
+) -> dict[str, ElementOutcome]:
+    """The outcomes the live page draws: counted over one run per group in PostgreSQL."""
+    return tallied_outcomes(await reporting.element_tally(db, report.suite_run.id), graph)

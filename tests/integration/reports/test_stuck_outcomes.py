@@ -12,6 +12,7 @@ from orchestra.reports.text import failure_message
 from orchestra.services import reporting, running
 from orchestra.store.database import Database
 from orchestra.store.runs import Checkpoint
+from tests.integration.reports.test_branch_outcomes import counted_in_sql
 from tests.integration.runtime.support import (
     expire_again_and_reap,
     scenario,
@@ -49,5 +50,6 @@ async def test_a_run_given_up_on_fails_at_the_step_its_last_lease_had_in_flight(
     nodes = tuple(Node(id=e, category=NodeCategory.TASK, type="task") for e in "abc")
     graph = ProcessGraph(id="p", nodes=nodes, flows=(Flow(id="f", source="a", target="b"),))
     outcomes = {e: o.outcome for e, o in element_outcomes(report, graph).items() if e != "f"}
+    assert await counted_in_sql(db, report, graph) == element_outcomes(report, graph)
     assert outcomes == {"a": Outcome.PASSED, "b": Outcome.FAILED, "c": Outcome.NOT_COVERED}
     assert failure_message(run).startswith("#1 b: lease lost 2 times (last held by w2")

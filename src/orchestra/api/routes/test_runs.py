@@ -1,6 +1,7 @@
-"""A suite run's test runs as resources, and its event stream:
-`GET /suite-runs/{suite_run}/test-runs` (paged), `GET /test-runs/{id}` (with its steps),
-`GET /suite-runs/{suite_run}/events` (Server-Sent Events)."""
+"""A suite run's test runs as resources, and the event streams:
+`GET /suite-runs/{suite_run}/test-runs` (paged), `GET /suite-runs/{suite_run}/elements` (the
+diagram's counts), `GET /test-runs/{id}` (with its steps), `GET /suite-runs/{suite_run}/events`
+and `GET /test-runs/{id}/events` (Server-Sent Events)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from orchestra.api.deps import DbDep, SuiteRunId
-from orchestra.api.schemas import TestRunDetailPublic, TestRunPagePublic
+from orchestra.api.schemas import ElementCountsPublic, TestRunDetailPublic, TestRunPagePublic
 from orchestra.domain.statuses import TestRunStatus
-from orchestra.services import watching
+from orchestra.services import reporting, watching
 from orchestra.store.notifications import Wakeups
 
 router = APIRouter(tags=["test runs"])
@@ -61,6 +62,14 @@ async def list_test_runs(
     return TestRunPagePublic.of(page, next_url)
 
 
+@router.get("/suite-runs/{suite_run}/elements")
+async def element_counts(suite_run_id: SuiteRunId, db: DbDep) -> ElementCountsPublic:
+    """For each BPMN element some test run reached, the runs that passed it and those that
+    failed there: the counts and colours of the report's diagram, over every run so far
+    (counted in PostgreSQL by groups of runs that went alike, whatever the suite run's size)."""
+    return ElementCountsPublic.of(suite_run_id, await reporting.element_tally(db, suite_run_id))
+
+
 @router.get("/test-runs/{test_run}")
 async def show_test_run(
     test_run: Annotated[int, Path(ge=1, description="The test run's id")], db: DbDep
@@ -86,6 +95,40 @@ async def suite_run_events(suite_run_id: SuiteRunId, request: Request, db: DbDep
     times: watching.EventTimes = request.state.event_times
     stopping: asyncio.Event = request.app.state.stopping
     events = watching.suite_run_events(db, suite_run_id, wakeups, times, stopping)
+    return StreamingResponse(
+        _server_sent(events),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+TEST_RUN_EVENTS_DESCRIPTION = """Server-Sent Events (`text/event-stream`), each `data` one JSON
+object `{"test_run", "suite_run", "status", "steps"}` (`steps`: the step results it recorded):
+`progress` first, again each time its status or its steps change (and every 15 s when nothing
+does), and `end` when it has ended (or `{"deleted": true}`), before the stream closes."""
+
+
+@router.get(
+    "/test-runs/{test_run}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": TEST_RUN_EVENTS_DESCRIPTION,
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def follow_test_run(
+    test_run: Annotated[int, Path(ge=1, description="The test run's id")],
+    request: Request,
+    db: DbDep,
+) -> Response:
+    """The test run's events as it runs, until it has ended (Server-Sent Events)."""
+    await watching.step_state(db, test_run)  # a 404 before the stream opens
+    wakeups: Wakeups = request.state.wakeups
+    times: watching.EventTimes = request.state.event_times
+    stopping: asyncio.Event = request.app.state.stopping
+    events = watching.step_events(db, test_run, wakeups, times, stopping)
     return StreamingResponse(
         _server_sent(events),
         media_type="text/event-stream",

@@ -8,10 +8,11 @@ Paths (the API owns `/suite-runs`, `/processes`...; the pages live under `/ui`):
     /ui/sign-out         POST           drops the session cookie
     /ui/suite-runs       GET            suite runs, newest first (?status=&suite=&process=&before=)
     /ui/suite-runs       POST           start a run (form: suite, environment, data_set)
-    /ui/suite-runs/{id}  GET            one suite run, live (ui-b: live.py)
+    /ui/suite-runs/{id}  GET            one suite run, live (?runs=N: its first N runs; live.py)
+    /ui/suite-runs/{id}/failed-at  GET  303 to the step that failed at ?element= first
     /ui/suite-runs/{id}/cancel  POST    cancel it, back to where the form said (`next`)
     /ui/suite-runs/{id}/rerun   POST    run its failures again, to the new run's page
-    /ui/test-runs/{id}   GET            one test run with its steps (ui-b: live.py)
+    /ui/test-runs/{id}   GET            one test run with its steps, live (live.py)
     /ui/processes        GET            processes, latest version of each
     /ui/processes/{key}  GET            one process (?version=N): versions, diagram
     /ui/suites           GET            suites with their coverage figures

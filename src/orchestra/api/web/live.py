@@ -1,16 +1,21 @@
 """The live pages: one suite run as it runs (`/ui/suite-runs/{id}`) and one test run with its
 steps (`/ui/test-runs/{id}`).
 
-The suite run's page is drawn once from its report (the HTML report's diagram, every node with
-a badge to count on, and its test runs, failures first); then `static/live.js` follows the
-suite run's event stream (`GET /suite-runs/{id}/events`): a `test-run` event changes its row at
-once, and for a run that ended it fetches that run (`GET /test-runs/{id}`) for its share of the
-diagram's counts (`passed_elements`, `failed_elements`) and its failure. A red element links to
-the step that failed there: `/ui/test-runs/{id}?element=ID#failed-step`.
+The suite run's page is drawn from its overview (`reporting.load_overview`: the HTML report's
+diagram coloured by counts over every run, every node with a badge to count on, and its first
+runs, failures first; `?runs=N` lists more), whatever the suite run's size; then
+`static/live.js` follows the suite run's event stream (`GET /suite-runs/{id}/events`): a
+`test-run` event changes its row at once (a run that failed joins the list), for a run that
+ended unpassed it fetches that run (`GET /test-runs/{id}`) for its failure, and while runs end
+it reads the diagram's counts again (`GET /suite-runs/{id}/elements`). A red element leads,
+through `/ui/suite-runs/{id}/failed-at?element=ID`, to the step that failed there in the first
+run that failed there: `/ui/test-runs/{id}?element=ID#failed-step`.
 
 The test run's page shows each step's request and response (JSON indented, other text as it
 came), each check's expected and actual, its re-sends and lost leases, and the request as a
-curl command: all as recorded, so secrets are masked as the reports mask them.
+curl command: all as recorded, so secrets are masked as the reports mask them. While the run
+is in progress, `static/live.js` follows its event stream (`GET /test-runs/{id}/events`) and
+draws the page again from the server when a step is recorded or its status changes.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from markupsafe import Markup
 
 from orchestra.api.deps import DbDep, SuiteRunId
@@ -30,8 +37,8 @@ from orchestra.domain.statuses import TestRunStatus
 from orchestra.reports.calls import CallLinks, call_anchor, call_view
 from orchestra.reports.curl import curl_command
 from orchestra.reports.diagram import OutcomeMarking, badge_text, draw_svg
-from orchestra.reports.model import RunReport, StepReport, TestRunReport
-from orchestra.reports.outcomes import element_outcomes, run_elements
+from orchestra.reports.model import ProcessInfo, StepReport, TestRunReport
+from orchestra.reports.outcomes import Tally, run_elements, tallied_outcomes
 from orchestra.reports.text import (
     cleanup_summary,
     failure_message,
@@ -76,41 +83,60 @@ class RunRow:
     failed: str
 
 
+RUNS_SHOWN = 100
+"""Test runs listed when the suite run's page opens; *Show more* adds as many each time."""
+MAX_RUNS_SHOWN = 10_000
+
+
 @router.get("/suite-runs/{suite_run}")
-async def suite_run_page(request: Request, suite_run_id: SuiteRunId, db: DbDep) -> Response:
-    report = await reporting.load_report(db, suite_run_id)
-    counts = {status.value: report.count(status) for status in TestRunStatus}
+async def suite_run_page(
+    request: Request,
+    suite_run_id: SuiteRunId,
+    db: DbDep,
+    runs: Annotated[int, Query(ge=1, le=MAX_RUNS_SHOWN)] = RUNS_SHOWN,
+) -> Response:
+    overview = await reporting.load_overview(db, suite_run_id, runs=runs)
+    counts = {status.value: overview.counts.get(status, 0) for status in TestRunStatus}
+    shown = len(overview.test_runs)
     return page(
         request,
         "suite_run.html.jinja",
-        r=report,
-        drawings=drawings(report),
-        rows=rows(report),
+        r=overview.header,
+        total=overview.total,
+        drawings=drawings(overview.header.process, overview.elements),
+        rows=[_row(run) for run in overview.test_runs],
+        more=min(shown + RUNS_SHOWN, MAX_RUNS_SHOWN) if shown < overview.total else None,
         counts=counts,
         done=sum(n for status, n in counts.items() if TestRunStatus(status).is_terminal),
     )
 
 
-def drawings(report: RunReport) -> list[Drawing]:
+@router.get("/suite-runs/{suite_run}/failed-at")
+async def failed_at_page(
+    suite_run_id: SuiteRunId, db: DbDep, element: Annotated[str, Query(max_length=1000)]
+) -> Response:
+    """The step that failed at `element` in the first run that failed there (a red element
+    of the diagram leads here); the suite run's page when none did."""
+    elements = await reporting.element_tally(db, suite_run_id)
+    run = elements.first_failed.get(element)
+    if run is None:
+        return RedirectResponse(f"/ui/suite-runs/{suite_run_id}", status_code=303)
+    where = urlencode({"element": element})
+    return RedirectResponse(f"/ui/test-runs/{run}?{where}#{FOCUS}", status_code=303)
+
+
+def drawings(process: ProcessInfo, elements: Tally) -> list[Drawing]:
     """The process, then each process its calls inlined, coloured by the runs so far."""
-    process = report.process
     linked = frozenset(called.call for called in process.calls)
-    marking = LiveMarking(element_outcomes(report))
+    marking = LiveMarking(tallied_outcomes(elements, process.graph))
     found = [Drawing(None, None, draw_svg(process.graph, CallLinks(marking, linked)))]
     for number, called in enumerate(process.calls, 1):
         view = call_view(called)
-        svg = draw_svg(
-            view, CallLinks(LiveMarking(element_outcomes(report, view)), linked), scope=f"c{number}"
-        )
+        marked = CallLinks(LiveMarking(tallied_outcomes(elements, view)), linked)
+        svg = draw_svg(view, marked, scope=f"c{number}")
         title = f"{called.call_name or called.call} calls {called.name or called.key}"
         found.append(Drawing(title, call_anchor(called.call), svg))
     return found
-
-
-def rows(report: RunReport) -> list[RunRow]:
-    """Every test run, failures first, then in id order."""
-    ordered = sorted(report.test_runs, key=lambda run: (not run.is_failure, run.id))
-    return [_row(run) for run in ordered]
 
 
 def _row(run: TestRunReport) -> RunRow:
@@ -133,6 +159,7 @@ async def run_page(
         request,
         "test_run.html.jinja",
         run=run,
+        recorded=detail.recorded,
         suite_run=detail.suite_run_id,
         failure=failure_message(run) if run.is_failure or run.error else None,
         focus=None if focus is None else focus.position,

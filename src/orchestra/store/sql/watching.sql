@@ -34,3 +34,42 @@ SELECT (SELECT count(*) FROM suite_run WHERE status = 'IN_PROGRESS') AS suite_ru
               GROUP BY t.status) AS by_status) AS open_test_runs,
        (SELECT count(*) FROM test_run
         WHERE status = 'QUEUED' AND available_at <= now()) AS claimable;
+
+-- name: outcome_groups
+-- A suite run's test runs in groups that colour its diagram alike, each with its first run
+-- and its size: the same scenario, status and main steps' outcomes (a PASSED run's are its
+-- path's; a run that lost a lease is a group alone: its leases say where it hung).
+SELECT min(r.id) AS test_run_id, count(*) AS runs
+FROM test_run r
+LEFT JOIN LATERAL (
+    SELECT jsonb_agg(jsonb_build_array(s.position, s.element_id, s.status) ORDER BY s.position)
+           AS steps
+    FROM step_result s
+    WHERE s.test_run_id = r.id AND s.phase = 'main' AND r.status <> 'PASSED'
+) AS recorded ON true
+WHERE r.suite_run_id = :suite_run_id
+GROUP BY r.scenario_id, r.status, recorded.steps, CASE WHEN r.lost_leases > 0 THEN r.id END
+ORDER BY test_run_id;
+
+-- name: failures_first
+-- A page of a suite run's test runs as its live page lists them: those that failed (FAILED,
+-- ERROR, FAILED_STUCK) first, then in id order, each without its steps.
+SELECT r.*, s.name AS scenario_name
+FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
+WHERE r.suite_run_id = :suite_run_id
+ORDER BY r.status IN ('FAILED', 'ERROR', 'FAILED_STUCK') DESC, r.id
+LIMIT :limit;
+
+-- name: test_runs_by_id
+-- Some test runs by id, with their scenario's name.
+SELECT r.*, s.name AS scenario_name
+FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
+WHERE r.id = ANY(:ids)
+ORDER BY r.id;
+
+-- name: test_run_state^
+-- A test run as its event stream sees it: its status and how many steps it recorded.
+SELECT r.suite_run_id, r.status::text AS status,
+       (SELECT count(*) FROM step_result s WHERE s.test_run_id = r.id) AS steps
+FROM test_run r
+WHERE r.id = :id;
