@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from orchestra.domain.records import LostLease, StepResult, StoredProcess, StoredSuite, SuiteRun
+from orchestra.domain.records import (
+    LostLease,
+    ReleasedClaim,
+    StepResult,
+    StoredProcess,
+    StoredSuite,
+    SuiteRun,
+)
 from orchestra.errors import NotFound, UsageError
 from orchestra.reports import ReportFormat, RunReport, render, render_suite_html
 from orchestra.reports.assemble import run_report
@@ -41,9 +48,10 @@ async def load_report(
         runs = await uow.runs.test_runs(suite_run_id)
         results = await uow.runs.step_results([run.id for run in runs])
         lost = await uow.runs.lost_leases([run.id for run in runs])
+        released = await uow.runs.released_claims([run.id for run in runs])
         info = await _process_info(uow, process, suite)
     scenarios = {stored.id: stored.scenario for stored in suite.scenarios}
-    by_run, lost_by_run = _by_run(results), _by_run(lost)
+    by_run, lost_by_run, released_by_run = _by_run(results), _by_run(lost), _by_run(released)
     return RunReport(
         suite_run=SuiteRunInfo(
             id=suite_run.id,
@@ -61,6 +69,7 @@ async def load_report(
                 scenarios.get(run.scenario_id),
                 by_run.get(run.id, []),
                 lost_by_run.get(run.id, []),
+                released_by_run.get(run.id, []),
             )
             for run in runs
         ),
@@ -102,7 +111,7 @@ async def _process_info(uow: UnitOfWork, process: StoredProcess, suite: StoredSu
     return info.model_copy(update={"calls": called_processes(process.graph, called)})
 
 
-RecordT = TypeVar("RecordT", StepResult, LostLease)
+RecordT = TypeVar("RecordT", StepResult, LostLease, ReleasedClaim)
 
 
 def _by_run(records: list[RecordT]) -> dict[int, list[RecordT]]:

@@ -74,8 +74,9 @@ async def test_run(db: Database, test_run_id: int) -> TestRunDetail:
         stored = await uow.suites.scenario(run.scenario_id)
         results = await uow.runs.step_results([run.id])
         lost = await uow.runs.lost_leases([run.id])
+        released = await uow.runs.released_claims([run.id])
     scenario = stored.scenario if stored is not None else None
-    return TestRunDetail(run.suite_run_id, run_report(run, scenario, results, lost))
+    return TestRunDetail(run.suite_run_id, run_report(run, scenario, results, lost, released))
 
 
 async def gauges(db: Database) -> Gauges:
