@@ -79,15 +79,18 @@ RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.repeat_index,
            FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context,
           -- the last claim that left a step in flight ({attempt, done}): its lease lost, or
           -- released by its worker mid-step; the steps it had in flight are re-sends. One
-          -- expiring now is in `expired`: a CTE's insert is invisible to the statement.
-          (SELECT jsonb_build_object('attempt', x.attempt, 'done', x.done)
-           FROM (SELECT e.attempt, e.done FROM expired e WHERE e.id = t.id
-                 UNION ALL
-                 SELECT l.attempt, l.done FROM lost_lease l
-                 WHERE t.lost_leases > 0 AND l.test_run_id = t.id
-                 UNION ALL
-                 SELECT r.attempt, r.done FROM released_claim r WHERE r.test_run_id = t.id) x
-           ORDER BY x.attempt DESC LIMIT 1) AS lost;
+          -- expiring now is in `expired`: a CTE's insert is invisible to the statement. A
+          -- first claim (the attempt as updated: 1) has none, and looks nothing up.
+          CASE WHEN t.attempt > 1 THEN (
+              SELECT jsonb_build_object('attempt', x.attempt, 'done', x.done)
+              FROM (SELECT e.attempt, e.done FROM expired e WHERE e.id = t.id
+                    UNION ALL
+                    SELECT l.attempt, l.done FROM lost_lease l
+                    WHERE t.lost_leases > 0 AND l.test_run_id = t.id
+                    UNION ALL
+                    SELECT r.attempt, r.done FROM released_claim r WHERE r.test_run_id = t.id) x
+              ORDER BY x.attempt DESC LIMIT 1)
+          END AS lost;
 
 -- name: release_orphans
 -- Runs leased to :worker that it does not execute (:ids with their :attempts are those it
