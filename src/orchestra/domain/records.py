@@ -158,7 +158,8 @@ class StepResult(Frozen):
     # with `eventually.poll`: the command sent once, {"request", "response"} (since 0010)
     command: dict[str, Any] | None = None
     attempts: int = 1  # requests made: retries and `eventually` polls (StepOutcome.attempts)
-    resent_after: int | None = None  # a re-send: the claim that lost its lease (since 0005)
+    # a re-send: the claim that lost its lease (since 0005) or was released mid-step (0013)
+    resent_after: int | None = None
     stalled_ms: float | None = None  # a re-send: the worker's stall behind it (since 0007)
     recorded_at: datetime | None = None
     phase: Literal["main", "cleanup"] = "main"  # cleanup: an undo or cleanup action (0007)
@@ -174,4 +175,17 @@ class LostLease(Frozen):
     heartbeat_at: datetime | None = None
     expired_at: datetime
     noticed_at: datetime
+    done: dict[str, str] = Field(default_factory=dict)  # position -> status, checkpointed by then
+
+
+class ReleasedClaim(Frozen):
+    """A claim of a test run that its worker released with a step possibly in flight (since
+    0013): `unreachable`, stopped while the database was out of reach and released once it was
+    back; `drained`, stopped mid-step as the worker shut down past its drain deadline."""
+
+    test_run_id: int
+    attempt: int  # the claim released
+    worker: str
+    why: Literal["unreachable", "drained"]
+    released_at: datetime
     done: dict[str, str] = Field(default_factory=dict)  # position -> status, checkpointed by then

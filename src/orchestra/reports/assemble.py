@@ -13,13 +13,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from orchestra.domain.execution import CheckResult
-from orchestra.domain.records import LostLease, StepResult, TestRun
+from orchestra.domain.records import LostLease, ReleasedClaim, StepResult, TestRun
 from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.errors import InputRefused
 from orchestra.reports.model import (
     CleanupStepReport,
     LostLeaseReport,
+    ResendCause,
     StepReport,
     TestRunReport,
     barrier_anchor,
@@ -36,6 +37,7 @@ def run_report(
     scenario: TestScenario | None,
     results: Sequence[StepResult],
     lost: Sequence[LostLease] = (),
+    released: Sequence[ReleasedClaim] = (),
 ) -> TestRunReport:
     """The run with one step report per scenario step, in position order.
 
@@ -64,6 +66,8 @@ def run_report(
         if step.position in shown or step.kind is not StepKind.BARRIER
     ]
     reports += [step_from_result(r, None) for r in results if r.position not in listed]
+    causes = resend_causes(lost, released)
+    reports = [_with_cause(report, causes) for report in reports]
     return TestRunReport(
         id=run.id,
         scenario=run.scenario_name,
@@ -152,6 +156,26 @@ def lost_lease_report(lease: LostLease, steps: Sequence[ScenarioStep]) -> LostLe
         steps_done=len(done),
         in_flight=in_flight,
     )
+
+
+def resend_causes(
+    lost: Sequence[LostLease], released: Sequence[ReleasedClaim]
+) -> dict[int, tuple[ResendCause, str]]:
+    """What ended each claim that left a step in flight (claim -> cause, its worker)."""
+    causes: dict[int, tuple[ResendCause, str]] = {
+        lease.attempt: ("lost_lease", lease.worker) for lease in lost
+    }
+    causes.update((claim.attempt, (claim.why, claim.worker)) for claim in released)
+    return causes
+
+
+def _with_cause(step: StepReport, causes: dict[int, tuple[ResendCause, str]]) -> StepReport:
+    """A re-sent step with what ended the claim it was re-sent after; a lost lease when that
+    is not recorded (a re-send meant only that before schema 0013)."""
+    if step.resent_after is None:
+        return step
+    cause, worker = causes.get(step.resent_after, ("lost_lease", None))
+    return step.model_copy(update={"resent_cause": cause, "resent_by": worker})
 
 
 def stopped_joins(steps: Sequence[ScenarioStep], results: Sequence[StepResult]) -> set[int]:

@@ -9,7 +9,7 @@ its scenarios as generated, and no outcomes.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +23,8 @@ from orchestra.domain.statuses import (
     SuiteRunStatus,
     TestRunStatus,
 )
+
+ResendCause = Literal["lost_lease", "unreachable", "drained"]
 
 
 class Documented(BaseModel):
@@ -113,9 +115,17 @@ class StepReport(Documented):
     schema 0004; a result stored before reads 1); 0 for a step that never ran, None when not
     known."""
     resent_after: int | None = None
-    """For a re-send, the claim (as `attempt` counts them) whose lease was lost while this
-    step was in flight: its request may have reached the SUT then, and this one was sent again
+    """For a re-send, the claim (as `attempt` counts them) that left this step in flight (see
+    `resent_cause`): its request may have reached the SUT then, and this one was sent again
     with the same idempotency key (stored since schema 0005); None for a first send."""
+    resent_cause: ResendCause | None = None
+    """For a re-send, what ended the claim `resent_after`: `lost_lease`, its lease expired (its
+    worker crashed, hung or lost the database for longer than the lease); `unreachable`, its
+    worker could not reach the database, stopped the run and released it once it was back
+    (recorded since schema 0013); `drained`, its worker was shutting down and stopped the run
+    mid-step past its drain deadline (since 0013). None for a first send."""
+    resent_by: str | None = None
+    """For a re-send, the worker that held the claim `resent_after`, when known."""
     stalled_ms: float | None = None
     """For a step sent again because its request timed out while the worker was stalled (its
     process or event loop paused: not the SUT's doing), how long that stall lasted; the step

@@ -96,14 +96,27 @@ def step_lines(step: StepReport, try_number: int = 1) -> list[str]:
 
 
 def resent(step: StepReport) -> str:
-    """`, re-sent after claim 1 lost its lease` (or `after the worker stalled 9.1 s`) for a
-    re-send, else nothing."""
+    """`, re-sent after claim 1 lost its lease` (or `after worker W released claim 1, the
+    database out of reach`, `after the worker stalled 9.1 s`) for a re-send, else nothing."""
     said = ""
     if step.resent_after is not None:
-        said = f", re-sent after claim {step.resent_after} lost its lease"
+        said = f", re-sent after {resent_after(step)}"
     if step.stalled_ms is not None:
         said += f", re-sent after the worker stalled {format_ms(step.stalled_ms)}"
     return said
+
+
+def resent_after(step: StepReport) -> str:
+    """What ended the claim a step was re-sent after: `claim 1 lost its lease`, `worker W
+    released claim 1, the database out of reach`, `worker W stopped claim 1 mid-step as it
+    shut down`."""
+    claim = f"claim {step.resent_after}"
+    worker = f"worker {step.resent_by}" if step.resent_by else "its worker"
+    if step.resent_cause == "unreachable":
+        return f"{worker} released {claim}, the database out of reach"
+    if step.resent_cause == "drained":
+        return f"{worker} stopped {claim} mid-step as it shut down"
+    return f"{claim} lost its lease"
 
 
 def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -128,7 +141,7 @@ def failure_message(run: TestRunReport) -> str:
     else:
         why = step.error or run.error or step.status.value
     if step.resent_after is not None:  # said before the detail the message may be cut in
-        why = f"(a re-send after claim {step.resent_after} lost its lease) {why}"
+        why = f"(a re-send after {resent_after(step)}) {why}"
     elif step.stalled_ms is not None:
         why = f"(a re-send after the worker stalled {format_ms(step.stalled_ms)}) {why}"
     return one_line(f"{step_label(step)}: {why}")

@@ -349,9 +349,11 @@ class RunInterpreter:
             raise LeaseLost(self.claimed.id)
 
     async def _send(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
+        """The executor's outcome, marked a re-send when it is one: the run's record of what
+        it sent again does not rest on an executor (a plug-in's) saying so."""
         started = time.time()
         try:
-            return await self.shared.executor.execute(step, ctx)
+            outcome = await self.shared.executor.execute(step, ctx)
         except Exception as exc:  # an executor bug must end the run, not hang it
             return StepOutcome(
                 status=StepStatus.ERROR,
@@ -361,6 +363,9 @@ class RunInterpreter:
                 resent_after=ctx.resending,
                 stalled_ms=ctx.stalled_ms,
             )
+        if ctx.resending is not None and outcome.resent_after is None:
+            outcome = outcome.model_copy(update={"resent_after": ctx.resending})
+        return outcome
 
     def _context(self, step: ScenarioStep, stalled_ms: float | None = None) -> StepContext:
         cleanup = step.meta.get("phase") == CLEANUP

@@ -218,7 +218,7 @@ class Worker:
         more than once (see `HeldRuns.leave`), and count the runs it left: released, else lost
         (taken by another worker meanwhile, or left to their lease)."""
         release = self.held.orphan_release()
-        released = await self.store.release_orphans(self.id, release.keep)
+        released = await self.store.release_orphans(self.id, release.keep, release.left)
         back, lost = self.held.settle(release, released)
         self.stats.released += back
         self.stats.lost += lost

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from orchestra.domain.records import (
     LostLease,
+    ReleasedClaim,
     StepResult,
     StoredProcess,
     StoredSuite,
@@ -48,11 +49,12 @@ async def load_report(
         runs = await uow.runs.test_runs(suite_run_id)
         results = await uow.runs.step_results([run.id for run in runs])
         lost = await uow.runs.lost_leases([run.id for run in runs])
+        released = await uow.runs.released_claims([run.id for run in runs])
     return RunReport(
         suite_run=header.suite_run,
         process=header.process,
         suite=header.suite,
-        test_runs=header.reports(runs, results, lost),
+        test_runs=header.reports(runs, results, lost, released),
         generated_at=datetime.now(UTC),
     )
 
@@ -67,15 +69,20 @@ class Header:
     scenarios: dict[int, TestScenario]
 
     def reports(
-        self, runs: Sequence[TestRun], results: list[StepResult], lost: list[LostLease]
+        self,
+        runs: Sequence[TestRun],
+        results: list[StepResult],
+        lost: list[LostLease],
+        released: list[ReleasedClaim],
     ) -> tuple[TestRunReport, ...]:
-        by_run, lost_by_run = _by_run(results), _by_run(lost)
+        by_run, lost_by_run, released_by_run = _by_run(results), _by_run(lost), _by_run(released)
         return tuple(
             run_report(
                 run,
                 self.scenarios.get(run.scenario_id),
                 by_run.get(run.id, []),
                 lost_by_run.get(run.id, []),
+                released_by_run.get(run.id, []),
             )
             for run in runs
         )
@@ -139,7 +146,8 @@ async def load_overview(db: Database, suite_run_id: int, *, runs: int) -> Overvi
         unpassed = [r.id for r in shown if r.status.is_terminal and r.status is not passed]
         results = await uow.runs.step_results(unpassed)
         lost = await uow.runs.lost_leases(unpassed)
-    return Overview(header, counts, elements, header.reports(shown, results, lost))
+        released = await uow.runs.released_claims(unpassed)
+    return Overview(header, counts, elements, header.reports(shown, results, lost, released))
 
 
 async def element_tally(db: Database, suite_run_id: int) -> Tally:
@@ -155,6 +163,7 @@ async def _tally(uow: UnitOfWork, header: Header, suite_run_id: int) -> Tally:
         await uow.watch.test_runs(ids),
         await uow.runs.step_results(ids),
         await uow.runs.lost_leases(ids),
+        await uow.runs.released_claims(ids),
     )
     sizes = {group.test_run_id: group.runs for group in groups}
     return tally((run, sizes[run.id]) for run in firsts)
@@ -194,7 +203,7 @@ async def _process_info(uow: UnitOfWork, process: StoredProcess, suite: StoredSu
     return info.model_copy(update={"calls": called_processes(process.graph, called)})
 
 
-RecordT = TypeVar("RecordT", StepResult, LostLease)
+RecordT = TypeVar("RecordT", StepResult, LostLease, ReleasedClaim)
 
 
 def _by_run(records: list[RecordT]) -> dict[int, list[RecordT]]:

@@ -77,8 +77,9 @@ async def test_run(db: Database, test_run_id: int) -> TestRunDetail:
         stored = await uow.suites.scenario(run.scenario_id)
         results = await uow.runs.step_results([run.id])
         lost = await uow.runs.lost_leases([run.id])
+        released = await uow.runs.released_claims([run.id])
     scenario = stored.scenario if stored is not None else None
-    report = run_report(run, scenario, results, lost)
+    report = run_report(run, scenario, results, lost, released)
     return TestRunDetail(run.suite_run_id, report, len(results))
 
 

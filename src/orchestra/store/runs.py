@@ -14,6 +14,7 @@ from orchestra.domain.execution import StepOutcome
 from orchestra.domain.records import (
     DataSet,
     LostLease,
+    ReleasedClaim,
     StepResult,
     StoredSuite,
     SuiteRun,
@@ -365,6 +366,11 @@ class RunRepository(Repository):
         rows = await self._all("get_lost_leases", test_run_ids=list(test_run_ids))
         return [LostLease.model_validate(row) for row in rows]
 
+    async def released_claims(self, test_run_ids: Sequence[int]) -> list[ReleasedClaim]:
+        """The claims of these runs their workers released mid-step, by run and claim."""
+        rows = await self._all("get_released_claims", test_run_ids=list(test_run_ids))
+        return [ReleasedClaim.model_validate(row) for row in rows]
+
     async def prunable(
         self,
         *,
@@ -438,14 +444,23 @@ class RunRepository(Repository):
         )
         return [ClaimedRun(**row) for row in rows]
 
-    async def release_orphans(self, worker: str, held: Sequence[tuple[int, int]]) -> list[int]:
+    async def release_orphans(
+        self,
+        worker: str,
+        held: Sequence[tuple[int, int]],
+        left: Mapping[int, int] | None = None,
+    ) -> list[int]:
         """Release the runs leased to `worker` other than `held` (run id, attempt): see
-        `release_orphans`. Returns the ids released."""
+        `release_orphans`; those of `left` (run id -> attempt: stopped with a step possibly in
+        flight) are recorded as released claims. Returns the ids released."""
+        left = left or {}
         rows = await self._all(
             "release_orphans",
             worker=worker,
             ids=[run_id for run_id, _ in held],
             attempts=[attempt for _, attempt in held],
+            left_ids=list(left),
+            left_attempts=list(left.values()),
         )
         if rows:
             await self.notify()

@@ -53,9 +53,12 @@ class WorkerStore:
             lambda runs: runs.claim(worker, limit, lease_seconds, suite_run_id)
         )
 
-    async def release_orphans(self, worker: str, held: Sequence[tuple[int, int]]) -> list[int]:
-        """Release the runs leased to `worker` but `held` (run id, attempt): the ids released."""
-        return await self._apply(lambda runs: runs.release_orphans(worker, held))
+    async def release_orphans(
+        self, worker: str, held: Sequence[tuple[int, int]], left: Mapping[int, int]
+    ) -> list[int]:
+        """Release the runs leased to `worker` but `held` (run id, attempt), recording those
+        `left` (run id -> attempt) as released claims: the ids released."""
+        return await self._apply(lambda runs: runs.release_orphans(worker, held, left))
 
     async def next_foreign_expiry(self, worker: str) -> float | None:
         """Seconds until the first lease another worker holds expires; None when none is."""

@@ -451,7 +451,7 @@ async def results_of(url: str, suite_run_id: int) -> list[dict[str, Any]]:
     return await query(
         url,
         "SELECT r.id, r.test_run_id, r.position, r.attempt, r.status::text AS status, r.started_at,"
-        " r.request -> 'headers' ->> 'Idempotency-Key' AS key, r.recorded_at"
+        " r.request -> 'headers' ->> 'Idempotency-Key' AS key, r.recorded_at, r.resent_after"
         " FROM step_result r JOIN test_run t ON t.id = r.test_run_id"
         " WHERE t.suite_run_id = %s ORDER BY r.test_run_id, r.position",
         suite_run_id,
@@ -464,6 +464,16 @@ async def lost_leases_of(url: str, suite_run_id: int) -> list[dict[str, Any]]:
         "SELECT l.test_run_id, l.attempt, l.worker, l.heartbeat_at, l.expired_at, l.noticed_at,"
         " l.done FROM lost_lease l JOIN test_run t ON t.id = l.test_run_id"
         " WHERE t.suite_run_id = %s ORDER BY l.test_run_id, l.attempt",
+        suite_run_id,
+    )
+
+
+async def released_claims_of(url: str, suite_run_id: int) -> list[dict[str, Any]]:
+    return await query(
+        url,
+        "SELECT c.test_run_id, c.attempt, c.worker, c.why, c.released_at, c.done"
+        " FROM released_claim c JOIN test_run t ON t.id = c.test_run_id"
+        " WHERE t.suite_run_id = %s ORDER BY c.test_run_id, c.attempt",
         suite_run_id,
     )
 
@@ -523,18 +533,15 @@ async def audit(url: str, suite_run_id: int, sut: OrderSut, *, runs: int, steps:
         # a sequential scenario is interrupted in one step at most per lost claim
         assert extra <= by_id[run_id]["attempt"] - 1, (by_id[run_id], extra)
     lost = await lost_leases_of(url, suite_run_id)
-    _audit_lost_leases(found, results, repeated, lost)
+    _audit_lost_leases(found, results, lost)
+    _audit_resends(results, repeated, [*lost, *await released_claims_of(url, suite_run_id)])
     return Ledger(found, results, repeated, lost)
 
 
 def _audit_lost_leases(
-    runs: list[dict[str, Any]],
-    results: list[dict[str, Any]],
-    repeated: dict[str, int],
-    lost: list[dict[str, Any]],
+    runs: list[dict[str, Any]], results: list[dict[str, Any]], lost: list[dict[str, Any]]
 ) -> None:
-    """Every lost lease recorded once, with what its claim had checkpointed; every re-sent
-    request is the step a recorded lost lease had in flight (the first one not done)."""
+    """Every lost lease recorded once, with what its claim had checkpointed."""
     by_run: dict[int, list[dict[str, Any]]] = {}
     for lease in lost:
         by_run.setdefault(lease["test_run_id"], []).append(lease)
@@ -547,13 +554,21 @@ def _audit_lost_leases(
             assert lease["expired_at"] <= lease["noticed_at"], lease
             for position in lease["done"]:  # checkpointed by that claim or an earlier one
                 assert recorded[(run["id"], int(position))]["attempt"] <= lease["attempt"], lease
+
+
+def _audit_resends(
+    results: list[dict[str, Any]], repeated: dict[str, int], left: list[dict[str, Any]]
+) -> None:
+    """Every re-sent request is recorded as a re-send, after the claim that left it in
+    flight (the first step not done): one that lost its lease, or that its worker released
+    mid-step (`left`: the lost_lease and released_claim rows)."""
+    by_run: dict[int, dict[int, dict[str, Any]]] = {}
+    for row in left:
+        by_run.setdefault(row["test_run_id"], {})[row["attempt"]] = row
     for key in repeated:
         result = next(r for r in results if r["key"] == key)
-        in_flight = [
-            lease
-            for lease in by_run.get(result["test_run_id"], [])
-            if lease["attempt"] < result["attempt"]
-            and min(set(range(len(ORDER_STEPS))) - {int(p) for p in lease["done"]})
-            == result["position"]
-        ]
-        assert in_flight, f"re-sent step {result} was in flight in no recorded lost lease"
+        claim = by_run.get(result["test_run_id"], {}).get(result["resent_after"])
+        assert claim is not None, f"re-sent step {result} names no claim that left it"
+        assert claim["attempt"] < result["attempt"], (result, claim)
+        not_done = set(range(len(ORDER_STEPS))) - {int(p) for p in claim["done"]}
+        assert min(not_done) == result["position"], (result, claim)

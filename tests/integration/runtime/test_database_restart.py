@@ -105,5 +105,7 @@ async def test_workers_reconnect_after_postgresql_restarts_and_the_suite_complet
     assert exits == [0, 0]
     assert len(sut.seen) > steps_before  # work went on after the restart
     assert all("Traceback" not in log for log in logs), logs
+    # every executor's HTTP client closed at exit (aiohttp warns of one left open)
+    assert all("Unclosed" not in log for log in logs), logs
     # the restart aborted what was in flight: at most the runs then running lost a lease
     assert ledger.lost_leases <= 8

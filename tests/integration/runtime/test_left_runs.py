@@ -7,6 +7,7 @@ connection while it lasts. The SUT is a real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,12 +15,15 @@ from typing import Any, cast
 
 import psycopg
 import pytest
+from junitparser import JUnitXml
 from psycopg_pool import AsyncConnectionPool
 
 from orchestra.binding.factory import executor_factory
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
+from orchestra.reports import render
+from orchestra.reports.text import step_lines
 from orchestra.runtime.worker import Worker, WorkerOptions
-from orchestra.services import running
+from orchestra.services import reporting, running
 from orchestra.store.base import Connection
 from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
@@ -111,6 +115,44 @@ async def test_a_run_dropped_in_an_outage_longer_than_its_lease_resumes_once_the
     assert (run.attempt, run.lost_leases) == (2, 0)
     assert ships == 2
     assert (stats.claimed, stats.released, stats.finished, stats.lost) == (2, 1, 1, 0)
+
+
+async def test_a_step_in_flight_when_its_run_was_released_is_recorded_as_re_sent(
+    db: Database,
+) -> None:
+    async with order_sut() as sut:
+        sut.hold("ship")  # the run waits in its Ship step while the database goes away
+        suite_run = await start_order_suite(db, sut, 1)
+        outage = OutagePool(db.pool)
+        worker = Worker(pool_of(outage), executor_factory(), SHORT_LEASE, worker_id="w1")
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop))
+        try:
+            await until(lambda: sut.held, "the run is inside its Ship step")
+            await after_a_renewal(outage)
+            outage.away = True
+            await until(lambda: not worker.held.active, "the heartbeat drops the run")
+            outage.away = False
+            await ended(db, suite_run.id)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=10)
+
+    report = await reporting.load_report(db, suite_run.id)
+    (run,) = report.test_runs
+    assert run.status is TestRunStatus.PASSED, run.error
+    resent = {step.element_id: step.resent_after for step in run.steps if step.resent_after}
+    assert resent == {"Ship": 1}  # sent by claim 1, which its worker released
+    ship = next(step for step in run.steps if step.element_id == "Ship")
+    assert (ship.attempt, ship.resent_cause, ship.resent_by) == (2, "unreachable", "w1")
+    said = "re-sent after worker w1 released claim 1, the database out of reach"
+    assert said in step_lines(ship)[0]
+    document = json.loads(render(report, "json", all_runs=True))
+    (ship_json,) = [s for s in document["report"]["test_runs"][0]["steps"] if s["resent_after"]]
+    assert (ship_json["resent_cause"], ship_json["resent_by"]) == ("unreachable", "w1")
+    assert ">re-sent</span>" in render(report, "html", all_runs=True)
+    (case,) = [c for s in JUnitXml.fromstring(render(report, "junit").encode()) for c in s]
+    assert said in case.system_out
 
 
 async def test_a_run_dropped_as_its_heartbeats_failed_for_a_lease_is_released_by_the_next_claim(

@@ -1,9 +1,12 @@
-"""A step re-executed after a lost lease is a re-send: recorded with the claim that was lost,
-shown by every report, and judged as the SUT's replay of the first answer, never a false
-verdict blaming the SUT for the worker's crash."""
+"""A step re-executed after a lost lease, or after its worker stopped the run mid-step and
+released it (a drain past its deadline, the database out of reach: see test_left_runs), is a
+re-send: recorded with the claim that left it in flight and what ended it, shown by every
+report, and judged as the SUT's replay of the first answer, never a false verdict blaming the
+SUT for the worker's crash."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -12,17 +15,26 @@ import pytest
 from junitparser import JUnitXml
 
 from orchestra.binding.executor import StepExecutor
-from orchestra.domain.execution import RunIdentity, StepContext
+from orchestra.domain.execution import RunIdentity, StepContext, StepOutcome
 from orchestra.domain.records import Environment
+from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.examples.order.sut import run_example_sut
 from orchestra.reports import render
 from orchestra.reports.text import step_lines
-from orchestra.runtime.worker import WorkerOptions
+from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import reporting, running
 from orchestra.store.database import Database
 from tests.integration.executor_sut import bound_step, context, environment, running_sut
-from tests.integration.runtime.support import expire_leases, scenario, store_suite
+from tests.integration.runtime.support import (
+    ScriptedExecutor,
+    expire_leases,
+    factory_for,
+    scenario,
+    step,
+    store_suite,
+    until,
+)
 
 ORDER = {
     "customer": "ada",
@@ -175,3 +187,43 @@ async def test_a_polled_command_re_sent_after_a_lost_lease_gets_its_original_ans
     assert "command (sent once)" in render(report, "html", all_runs=True)
     (case,) = [c for s in JUnitXml.fromstring(render(report, "junit").encode()) for c in s]
     assert "  command:  " in case.system_out
+
+
+class HangsUnderTheFirstClaim(ScriptedExecutor):
+    """Step 1 never answers under the run's first claim (a drain must cut it short)."""
+
+    hung = False
+
+    async def execute(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
+        if step.position == 1 and ctx.run.attempt == 1:
+            self.hung = True
+            await asyncio.Event().wait()
+        return await super().execute(step, ctx)
+
+
+async def test_a_step_a_drain_cut_short_is_a_re_send_when_its_run_is_claimed_again(
+    db: Database,
+) -> None:
+    suite = await store_suite(db, [scenario("slow", [step(0, "a"), step(1, "b"), step(2, "c")])])
+    suite_run = await running.start_suite_run(db, suite.id)
+    executor = HangsUnderTheFirstClaim()
+    options = WorkerOptions(concurrency=2, lease_seconds=30, poll_seconds=0.05, drain_seconds=0.3)
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        Worker(db.pool, factory_for(executor), options, worker_id="w1").run(stop)
+    )
+    await until(lambda: executor.hung, "step b is sent")
+    stop.set()  # the drain's deadline passes with step b in flight: stopped, released
+    assert (await asyncio.wait_for(task, timeout=10)).released == 1
+
+    await running.work_until_done(db, suite_run.id, factory_for(executor), options=options)
+    report = await reporting.load_report(db, suite_run.id)
+    (run,) = report.test_runs
+    assert run.status is TestRunStatus.PASSED, run.error
+    resent = [(s.position, s.resent_after, s.resent_cause, s.resent_by) for s in run.steps]
+    assert resent == [(0, None, None, None), (1, 1, "drained", "w1"), (2, None, None, None)]
+    assert (
+        "re-sent after worker w1 stopped claim 1 mid-step as it shut down"
+        in step_lines(run.steps[1], run.try_of(run.steps[1].attempt))[0]
+    )
+    assert run.attempts == 1  # no lease lost: the same try

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from orchestra.domain.records import LostLease, StepResult, TestRun
+from orchestra.domain.records import LostLease, ReleasedClaim, StepResult, TestRun
 from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.reports.assemble import run_report, step_from_result
@@ -249,3 +249,21 @@ def test_a_race_scenarios_run_says_which_outcome_of_the_race_it_expects() -> Non
     raced = SCENARIO.model_copy(update={"steps": (*STEPS[:3], end)})
     assert run_report(RUN, raced, []).race == "a race: End ends the process first"
     assert run_report(RUN, SCENARIO, []).race is None
+
+
+def test_a_re_sent_step_says_what_ended_the_claim_it_was_re_sent_after() -> None:
+    results = [
+        result(1, StepStatus.PASSED, attempt=2, resent_after=1),
+        result(3, StepStatus.PASSED, attempt=3, resent_after=2),
+        result(4, StepStatus.PASSED, attempt=4, resent_after=3),  # stored before schema 0013
+    ]
+    lease = LostLease(test_run_id=9, attempt=1, worker="w1", expired_at=T, noticed_at=T)
+    released = ReleasedClaim(test_run_id=9, attempt=2, worker="w2", why="unreachable",
+                             released_at=T, done={"1": "PASSED"})  # fmt: skip
+    run = RUN.model_copy(update={"status": TestRunStatus.PASSED, "attempt": 4})
+    report = run_report(run, SCENARIO, results, [lease], [released])
+    assert [(s.resent_after, s.resent_cause, s.resent_by) for s in report.steps] == [
+        (1, "lost_lease", "w1"),
+        (2, "unreachable", "w2"),
+        (3, "lost_lease", None),
+    ]

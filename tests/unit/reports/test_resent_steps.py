@@ -42,3 +42,27 @@ def test_a_first_send_says_nothing_of_re_sending() -> None:
                                                             checks=(STATUS,)),))  # fmt: skip
     assert "re-send" not in failure_message(run)
     assert "re-sent" not in step_lines(run.steps[0])[0]
+
+
+def test_a_re_send_after_its_run_was_released_names_the_worker_and_why() -> None:
+    cut_off = step(0, "Task_CreateOrder", StepStatus.FAILED, checks=(STATUS,), resent_after=1,
+                   resent_cause="unreachable", resent_by="w1")  # fmt: skip
+    drained = step(1, "Task_ReserveStock", resent_after=2, resent_cause="drained", resent_by="w2")
+    run = make_run(9, "happy", TestRunStatus.FAILED, (cut_off, drained))
+
+    assert failure_message(run).startswith("#0 CreateOrder (Task_CreateOrder): (a re-send")
+    assert "(a re-send after worker w1 released claim 1, the database out of reach)" in (
+        failure_message(run)
+    )
+    assert (
+        "re-sent after worker w2 stopped claim 2 mid-step as it shut down"
+        in (step_lines(run.steps[1])[0])
+    )
+    report = example_report((run,))
+    steps = json.loads(render_json(report))["report"]["test_runs"][0]["steps"]
+    assert [(s["resent_cause"], s["resent_by"]) for s in steps] == [
+        ("unreachable", "w1"),
+        ("drained", "w2"),
+    ]
+    assert "before worker w1 released claim 1, the database out of reach" in render_html(report)
+    assert "worker w1 released claim 1, the database out of reach" in render_junit(report)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from orchestra.domain.timestamps import rfc3339
+from orchestra.reports.text import resent_after
 
 # nothing from another origin, no inline script or style: the pages load /ui/static/ files
 POLICY = (
@@ -74,5 +75,7 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.globals.update({"static": static, "when": when, "cell": cell})
+    environment.globals.update(
+        {"static": static, "when": when, "cell": cell, "resent_after": resent_after}
+    )
     return environment

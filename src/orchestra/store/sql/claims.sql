@@ -77,13 +77,19 @@ RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.repeat_index,
                       ELSE coalesce(s.context -> 'rows' -> (t.data_row_index::text), '{}')
                   END
            FROM suite_run s WHERE s.id = t.suite_run_id) AS suite_context,
-          -- the last lease lost ({attempt, done}): the steps it had in flight are re-sends.
-          -- One expiring now is in `expired`: a CTE's insert is invisible to the statement.
-          CASE WHEN t.lost_leases > 0 THEN coalesce(
-              (SELECT jsonb_build_object('attempt', e.attempt, 'done', e.done)
-               FROM expired e WHERE e.id = t.id),
-              (SELECT jsonb_build_object('attempt', l.attempt, 'done', l.done)
-               FROM lost_lease l WHERE l.test_run_id = t.id ORDER BY l.attempt DESC LIMIT 1))
+          -- the last claim that left a step in flight ({attempt, done}): its lease lost, or
+          -- released by its worker mid-step; the steps it had in flight are re-sends. One
+          -- expiring now is in `expired`: a CTE's insert is invisible to the statement. A
+          -- first claim (the attempt as updated: 1) has none, and looks nothing up.
+          CASE WHEN t.attempt > 1 THEN (
+              SELECT jsonb_build_object('attempt', x.attempt, 'done', x.done)
+              FROM (SELECT e.attempt, e.done FROM expired e WHERE e.id = t.id
+                    UNION ALL
+                    SELECT l.attempt, l.done FROM lost_lease l
+                    WHERE t.lost_leases > 0 AND l.test_run_id = t.id
+                    UNION ALL
+                    SELECT r.attempt, r.done FROM released_claim r WHERE r.test_run_id = t.id) x
+              ORDER BY x.attempt DESC LIMIT 1)
           END AS lost;
 
 -- name: release_orphans
@@ -95,12 +101,25 @@ RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.repeat_index,
 -- lease to expire (then counted lost, and FAILED_STUCK at the attempt limit). Matched by
 -- (id, attempt): a run the worker executes under one attempt and claimed again under a newer
 -- one (that claim's answer lost) is leased to it under the newer, which nobody executes.
-UPDATE test_run
-SET status = 'QUEUED', lock_until = NULL, queued_at = now(), available_at = now()
-WHERE locked_by = :worker AND status = 'RUNNING'
-  AND (id, attempt) NOT IN (
-      SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[])))
-RETURNING id;
+-- A run it left (:left_ids with :left_attempts: stopped mid-step, or its checkpoint lost) is
+-- recorded in `released_claim`, so the step it had in flight is marked re-sent when executed
+-- again; a claim whose answer was lost sent nothing and is not.
+WITH released AS (
+    UPDATE test_run
+    SET status = 'QUEUED', lock_until = NULL, queued_at = now(), available_at = now()
+    WHERE locked_by = :worker AND status = 'RUNNING'
+      AND (id, attempt) NOT IN (
+          SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[])))
+    RETURNING id, attempt, coalesce(execution_context -> 'done', '{}') AS done
+), recorded AS (
+    INSERT INTO released_claim (test_run_id, attempt, worker, why, done)
+    SELECT r.id, r.attempt, :worker, 'unreachable', r.done
+    FROM released r
+    WHERE (r.id, r.attempt) IN (
+        SELECT * FROM unnest(CAST(:left_ids AS bigint[]), CAST(:left_attempts AS int[])))
+    ON CONFLICT DO NOTHING
+)
+SELECT id FROM released;
 
 -- name: next_foreign_expiry^
 -- Seconds until the earliest lease another worker holds expires (NULL: none, negative: past),
@@ -138,7 +157,8 @@ WHERE h.id NOT IN (SELECT id FROM renewed)
 -- name: release_run
 -- Back to the queue (graceful shutdown, or parked at a barrier until :available_at), with
 -- :execution_context, or as its last checkpoint left it (NULL: a run a drain stopped mid-step,
--- whose last checkpoint may have committed after the worker stopped waiting for it). A run
+-- whose last checkpoint may have committed after the worker stopped waiting for it: recorded in
+-- `released_claim`, its step in flight may have reached the SUT). A run
 -- parking at a barrier that its last party released meanwhile is available at once: the
 -- release only wakes runs already parked. The barriers it passed before were released too, so
 -- it is woken only when none it arrived at is still waiting (else it would spin until then).
@@ -154,16 +174,26 @@ WITH arrived AS (
     FOR SHARE
 ), passed AS (
     SELECT coalesce(bool_and(released), false) AS every FROM arrived
+), released AS (
+    UPDATE test_run t
+    SET status = 'QUEUED', lock_until = NULL, queued_at = now(),
+        execution_context = coalesce(:execution_context, t.execution_context),
+        available_at = CASE
+            WHEN (SELECT every FROM passed) THEN now()
+            ELSE coalesce(to_timestamp(:available_at), now())
+        END
+    WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
+      AND status = 'RUNNING'
+    RETURNING t.id, t.attempt, coalesce(t.execution_context -> 'done', '{}') AS done
+), recorded AS (
+    -- stopped mid-step (no context): the step it had in flight is a re-send when run again
+    INSERT INTO released_claim (test_run_id, attempt, worker, why, done)
+    SELECT r.id, r.attempt, :worker, 'drained', r.done
+    FROM released r
+    WHERE CAST(:execution_context AS jsonb) IS NULL
+    ON CONFLICT DO NOTHING
 )
-UPDATE test_run t
-SET status = 'QUEUED', lock_until = NULL, queued_at = now(),
-    execution_context = coalesce(:execution_context, t.execution_context),
-    available_at = CASE
-        WHEN (SELECT every FROM passed) THEN now()
-        ELSE coalesce(to_timestamp(:available_at), now())
-    END
-WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt AND status = 'RUNNING'
-RETURNING id;
+SELECT id FROM released;
 
 -- name: run_statuses
 -- The current status of some runs, for a worker to tell a lease refused on a write because

@@ -98,6 +98,12 @@ SELECT EXISTS (
 SELECT * FROM lost_lease WHERE test_run_id = ANY(:test_run_ids)
 ORDER BY test_run_id, attempt;
 
+-- name: get_released_claims
+-- The claims of some runs their workers released with a step possibly in flight, by run and
+-- claim.
+SELECT * FROM released_claim WHERE test_run_id = ANY(:test_run_ids)
+ORDER BY test_run_id, attempt;
+
 -- name: cancel_suite_run
 -- Cancels a suite run still in progress (none of its runs is left unfinished after it).
 UPDATE suite_run SET status = 'CANCELLED', finished_at = now(), unfinished = 0
