@@ -82,6 +82,49 @@ async def test_each_process_of_a_collaboration_is_its_own_process(db: Database) 
     assert [(p.key, p.version) for p in listed] == [("A", 1), ("B", 1)]
 
 
+async def processes_of(db: Database, data: bytes) -> list[tuple[int, str, int]]:
+    async with db.transaction() as uow:
+        stored = await importing.import_processes(uow, data, source="order.bpmn")
+    return [(p.id, p.key, p.version) for p in stored]
+
+
+async def test_a_file_imported_before_gives_the_processes_stored_from_it(db: Database) -> None:
+    data = definitions(
+        '<process id="B"><task id="TB"/></process><process id="A"><task id="TA"/></process>',
+        diagram_of=None,
+    )
+    first = await processes_of(db, data)
+    async with db.transaction() as uow:
+        assert await uow.processes.stored_from_source(data.decode()) != []
+    again = await processes_of(db, data)
+    assert [key for _, key, _ in first] == ["B", "A"]
+    assert again == first
+    assert await stored_rows(db) == [("A", 1), ("B", 1)]
+
+
+async def test_a_file_sharing_a_process_stored_from_another_file_gives_all_its_processes(
+    db: Database,
+) -> None:
+    shared = '<process id="A"><task id="TA"/></process>'
+    await processes_of(db, definitions(shared, diagram_of=None))
+    both = definitions(f'{shared}<process id="B"><task id="TB"/></process>', diagram_of=None)
+    first = await processes_of(db, both)
+    again = await processes_of(db, both)
+    assert [(key, version) for _, key, version in first] == [("A", 1), ("B", 1)]
+    assert again == first
+
+
+async def test_a_file_imported_before_and_changed_since_is_the_next_version(
+    db: Database,
+) -> None:
+    await processes_of(db, ORDER_BPMN)
+    ((_, key, version),) = await processes_of(
+        db, ORDER_BPMN.replace(b"approved = true", b"approved")
+    )
+    assert (key, version) == ("Order", 2)
+    assert [v for _, _, v in await processes_of(db, ORDER_BPMN)] == [1]
+
+
 async def test_a_latin1_file_is_stored_as_the_text_it_declares(db: Database) -> None:
     data = process(LINEAR.replace('<task id="T"/>', '<task id="T" name="Prüfung"/>'))
     data = data.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"').decode().encode("latin-1")

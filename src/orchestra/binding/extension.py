@@ -22,9 +22,9 @@ events go to `events`, every other node to `tasks`. A binding file wins element 
 from __future__ import annotations
 
 import textwrap
-from typing import TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, TypeVar
 
-from lxml import etree
 from pydantic import BaseModel, ValidationError
 
 from orchestra.binding.model import Bindings, FlowBinding, StepBinding
@@ -32,11 +32,24 @@ from orchestra.binding.yamlsource import Problem, Source, parse, problems_of, re
 from orchestra.domain.process import NodeCategory, ProcessGraph
 from orchestra.errors import BindingRefused
 
+if TYPE_CHECKING:  # lxml is imported for a model that embeds a binding: most embed none
+    from lxml import etree
+
 NAMESPACE = "https://orchestra.dev/bpmn"
 _TAG = f"{{{NAMESPACE}}}binding"
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, remove_comments=True
-)
+
+
+@cache
+def _parser() -> etree.XMLParser:
+    from lxml import etree
+
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+    )
 
 
 def bindings_from_extension_elements(graph: ProcessGraph) -> Bindings:
@@ -64,8 +77,10 @@ def bindings_from_extension_elements(graph: ProcessGraph) -> Bindings:
 def _binding_text(element_id: str, xml: str | None, line: int | None) -> str | None:
     if not xml or NAMESPACE not in xml:
         return None
+    from lxml import etree
+
     try:
-        root = etree.fromstring(xml.encode("utf-8"), _PARSER)
+        root = etree.fromstring(xml.encode("utf-8"), _parser())
     except etree.XMLSyntaxError as exc:
         where = f"line {line}" if line else "the BPMN file"
         raise BindingRefused(

@@ -10,29 +10,20 @@ column, never a traceback.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from lxml import etree
 
 from orchestra.bpmn.vocabulary import line_of
+from orchestra.domain.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, Limits
 from orchestra.errors import BpmnRefused
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-DEFAULT_MAX_DEPTH = 200
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_DEPTH", "Limits", "parse_xml"]
 
 # What may precede the root element: an XML declaration, processing instructions, comments.
 _PROLOG_ITEM = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
 _DECLARATION = re.compile(rb"\s*<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)", re.IGNORECASE)
 _TRAILING_POSITION = re.compile(r"(, line \d+, column \d+)?( \(<string>, line \d+\))?$")
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """How much a single BPMN file may weigh and how deep its elements may nest."""
-
-    max_bytes: int = DEFAULT_MAX_BYTES
-    max_depth: int = DEFAULT_MAX_DEPTH
 
 
 def parse_xml(data: bytes, *, source: str, limits: Limits | None = None) -> etree._Element:

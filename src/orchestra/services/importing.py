@@ -14,17 +14,15 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from orchestra.domain.limits import Limits
 from orchestra.domain.process import ImportedModel, Problem, ProblemSeverity, ProcessGraph
 from orchestra.domain.records import ProcessVersion, StoredProcess
 from orchestra.domain.timestamps import rfc3339
 from orchestra.errors import BpmnRefused, NotFound
 from orchestra.services.offload import Offload
 from orchestra.store.repositories import UnitOfWork, graph_dump
-
-if TYPE_CHECKING:  # the parser (lxml) is imported only to import: listing processes needs none
-    from orchestra.bpmn import Limits
 
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
@@ -50,8 +48,6 @@ class FileImport:
 
 def read_source(path: Path, limits: Limits | None = None) -> bytes:
     """The bytes of a BPMN file, refusing one above the size limit without reading it all."""
-    from orchestra.bpmn import Limits
-
     limits = limits or Limits()
     try:
         size = path.stat().st_size
@@ -191,6 +187,35 @@ async def import_bpmn(
     (`parse_bpmn`, then `store_bpmn`)."""
     parsed = await parse_bpmn(data, source=source, limits=limits, strict=strict, offload=offload)
     return await store_bpmn(uow, parsed)
+
+
+async def import_processes(uow: UnitOfWork, data: bytes, *, source: str) -> list[StoredProcess]:
+    """The processes of one BPMN file as `import_bpmn` stores them, its warnings left out. When
+    these very contents were imported before, the processes stored from them (what parsing
+    them again would find) without parsing: nor the parser imported."""
+    stored = await _stored_from(uow, data)
+    if stored:
+        return stored
+    outcome = await import_bpmn(uow, data, source=source)
+    return [item.stored for item in outcome.processes]
+
+
+# An opening tag of a process element, whatever its prefix; in a comment or CDATA section too,
+# which makes the count larger than the processes parsed, never smaller (a stored file
+# declares no entity: the parser refuses one).
+_PROCESS_TAG = re.compile(r"<(?:[\w.-]+:)?process[\s/>]")
+
+
+async def _stored_from(uow: UnitOfWork, data: bytes) -> list[StoredProcess]:
+    """The processes first stored from the file's text, when they are all of its processes;
+    none otherwise. A process the file shares with another file imported before was stored
+    from that one: the file's other processes are then not the whole file, and its count of
+    process tags says so."""
+    text = decode_source(data)
+    if "\ufffd" in text:  # bytes undecodable in the encoding declared, not the text stored
+        return []
+    stored = await uow.processes.stored_from_source(text)
+    return stored if len(stored) == len(_PROCESS_TAG.findall(text)) else []
 
 
 async def list_processes(uow: UnitOfWork) -> list[StoredProcess]:

@@ -169,8 +169,7 @@ async def _import_models(db: Database, plan: TestPlan, say: Say) -> StoredProces
     for path in plan.models:
         data = await asyncio.to_thread(importing.read_source, path)
         async with db.transaction() as uow:
-            outcome = await importing.import_bpmn(uow, data, source=str(path))
-        processes = [item.stored for item in outcome.processes]
+            processes = await importing.import_processes(uow, data, source=str(path))
         imported.append(processes)
         shown = ", ".join(f"{p.key}@{p.version}" for p in processes)
         say(f"imported {path.name}: {shown}")

@@ -87,6 +87,10 @@ class ProcessRepository(Repository):
         row = await self._one("get_by_checksum", key=key, checksum=checksum)
         return _process(row) if row else None
 
+    async def stored_from_source(self, source_xml: str) -> list[StoredProcess]:
+        """The processes stored from this very file text, in the order they were stored."""
+        return [_process(row) for row in await self._all("get_by_source", source_xml=source_xml)]
+
     async def get(self, key: str, version: int | None = None) -> StoredProcess | None:
         if version is None:
             row = await self._one("get_latest", key=key)

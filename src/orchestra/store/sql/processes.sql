@@ -10,6 +10,12 @@ RETURNING id, imported_at;
 SELECT id, key, version, name, checksum, graph, problems, source_name, imported_at
 FROM process WHERE key = :key AND checksum = :checksum;
 
+-- name: get_by_source
+-- The processes stored from one file's text: each the first version of its content, so the
+-- one an import of the same text finds by checksum.
+SELECT id, key, version, name, checksum, graph, problems, source_name, imported_at
+FROM process WHERE source_xml = :source_xml ORDER BY id;
+
 -- name: get_version^
 SELECT id, key, version, name, checksum, graph, problems, source_name, imported_at
 FROM process WHERE key = :key AND version = :version;
