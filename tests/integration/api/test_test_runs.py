@@ -141,29 +141,38 @@ async def server_sent(api: Client, path: str) -> AsyncGenerator[tuple[str, dict[
                 name, data = "", ""
 
 
+async def events_while_worked(
+    api: Client, db: Database, run: int, path: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """The events of the stream at `path`, opened before a worker works suite run `run` to its
+    end, until the stream closes after `end`."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    connected = asyncio.Event()
+
+    async def follow() -> None:
+        async for event in server_sent(api, path):
+            events.append(event)
+            connected.set()
+
+    follower = asyncio.create_task(follow())
+    async with asyncio.timeout(120):
+        await connected.wait()
+        await running.work_until_done(
+            db, run, executor_factory({TOKEN_VARIABLE: SUT_TOKEN}), workers=1
+        )
+        await follower  # the stream closes after `end`
+    return events
+
+
 async def test_the_event_stream_tells_each_status_change_live_until_the_run_ends(
     api: Client, db: Database
 ) -> None:
     await configure(api)
     suite = await generate(api)
-    events: list[tuple[str, dict[str, Any]]] = []
-    connected = asyncio.Event()
     async with run_example_sut(token=SUT_TOKEN) as sut_url:
         await api.post("/environments", data=environment_text(sut_url), headers=YAML)
         run = (await start_run(api, suite["suite"]))["suite_run"]
-
-        async def follow() -> None:
-            async for event in server_sent(api, f"/suite-runs/{run}/events"):
-                events.append(event)
-                connected.set()
-
-        follower = asyncio.create_task(follow())
-        async with asyncio.timeout(120):
-            await connected.wait()
-            await running.work_until_done(
-                db, run, executor_factory({TOKEN_VARIABLE: SUT_TOKEN}), workers=1
-            )
-            await follower  # the stream closes after `end`
+        events = await events_while_worked(api, db, run, f"/suite-runs/{run}/events")
 
     names = [name for name, _ in events]
     assert names[0] == "progress"
@@ -183,25 +192,11 @@ async def test_a_test_runs_stream_tells_its_status_and_steps_as_they_change_unti
 ) -> None:
     await configure(api)
     suite = await generate(api)
-    events: list[tuple[str, dict[str, Any]]] = []
-    connected = asyncio.Event()
     async with run_example_sut(token=SUT_TOKEN) as sut_url:
         await api.post("/environments", data=environment_text(sut_url), headers=YAML)
         run = (await start_run(api, suite["suite"]))["suite_run"]
         first = (await api.get(f"/suite-runs/{run}/test-runs?limit=1")).json()["test_runs"][0]
-
-        async def follow() -> None:
-            async for event in server_sent(api, f"/test-runs/{first['id']}/events"):
-                events.append(event)
-                connected.set()
-
-        follower = asyncio.create_task(follow())
-        async with asyncio.timeout(120):
-            await connected.wait()
-            await running.work_until_done(
-                db, run, executor_factory({TOKEN_VARIABLE: SUT_TOKEN}), workers=1
-            )
-            await follower  # the stream closes after `end`
+        events = await events_while_worked(api, db, run, f"/test-runs/{first['id']}/events")
     stored = (await api.get(f"/test-runs/{first['id']}")).json()
 
     assert events[0][0] == "progress"
