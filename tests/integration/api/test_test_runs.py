@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -141,6 +142,16 @@ async def server_sent(api: Client, path: str) -> AsyncGenerator[tuple[str, dict[
                 name, data = "", ""
 
 
+@asynccontextmanager
+async def example_run_started(api: Client) -> AsyncIterator[int]:
+    """The example configured, its SUT up and a suite run of it started (no worker yet)."""
+    await configure(api)
+    suite = await generate(api)
+    async with run_example_sut(token=SUT_TOKEN) as sut_url:
+        await api.post("/environments", data=environment_text(sut_url), headers=YAML)
+        yield (await start_run(api, suite["suite"]))["suite_run"]
+
+
 async def events_while_worked(
     api: Client, db: Database, run: int, path: str
 ) -> list[tuple[str, dict[str, Any]]]:
@@ -167,11 +178,7 @@ async def events_while_worked(
 async def test_the_event_stream_tells_each_status_change_live_until_the_run_ends(
     api: Client, db: Database
 ) -> None:
-    await configure(api)
-    suite = await generate(api)
-    async with run_example_sut(token=SUT_TOKEN) as sut_url:
-        await api.post("/environments", data=environment_text(sut_url), headers=YAML)
-        run = (await start_run(api, suite["suite"]))["suite_run"]
+    async with example_run_started(api) as run:
         events = await events_while_worked(api, db, run, f"/suite-runs/{run}/events")
 
     names = [name for name, _ in events]
@@ -190,11 +197,7 @@ async def test_the_event_stream_tells_each_status_change_live_until_the_run_ends
 async def test_a_test_runs_stream_tells_its_status_and_steps_as_they_change_until_it_ends(
     api: Client, db: Database
 ) -> None:
-    await configure(api)
-    suite = await generate(api)
-    async with run_example_sut(token=SUT_TOKEN) as sut_url:
-        await api.post("/environments", data=environment_text(sut_url), headers=YAML)
-        run = (await start_run(api, suite["suite"]))["suite_run"]
+    async with example_run_started(api) as run:
         first = (await api.get(f"/suite-runs/{run}/test-runs?limit=1")).json()["test_runs"][0]
         events = await events_while_worked(api, db, run, f"/test-runs/{first['id']}/events")
     stored = (await api.get(f"/test-runs/{first['id']}")).json()
@@ -248,12 +251,8 @@ async def test_notifications_wake_the_stream_long_before_its_poll(
 ) -> None:
     slow_polls = EventTimes(poll_seconds=60)
     async with serving(settings, token=TOKEN, event_times=slow_polls) as api:
-        await configure(api)
-        suite = await generate(api)
         events: list[tuple[str, dict[str, Any]]] = []
-        async with run_example_sut(token=SUT_TOKEN) as sut_url:
-            await api.post("/environments", data=environment_text(sut_url), headers=YAML)
-            run = (await start_run(api, suite["suite"]))["suite_run"]
+        async with example_run_started(api) as run:
             stream = server_sent(api, f"/suite-runs/{run}/events")
             async with asyncio.timeout(20):  # a third of one poll: notifications, or it fails
                 events.append(await anext(stream))
