@@ -38,8 +38,9 @@ from typing import Literal
 
 from bench.support import scratch_postgres
 from orchestra.api import create_app
-from orchestra.api.server import ApiServer, freeze_start_up_objects
+from orchestra.api.server import ApiServer
 from orchestra.bpmn import Limits
+from orchestra.collector import freeze_start_up_objects
 from orchestra.config import Settings
 
 MIB = 1024 * 1024

@@ -44,6 +44,15 @@ class LiveExample:
         async with asyncio.timeout(120):
             await running.work_until_done(self.db, self.suite_run, factory, workers=1)
 
+    async def watched_live_page(self, browser: Any, query: str = "") -> Watched:
+        """A signed-in page on the suite run's live page (`query` added to its URL), once its
+        event stream is open."""
+        watched = await watched_page(browser)
+        await sign_in(watched.page, self.api)
+        await watched.page.goto(f"{self.api.url}/ui/suite-runs/{self.suite_run}{query}")
+        await watched.page.wait_for_selector("#live-note:text('live')")
+        return watched
+
 
 @contextlib.asynccontextmanager
 async def live_example(

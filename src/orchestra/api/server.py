@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import signal
 import socket
 import threading
@@ -93,11 +92,3 @@ class ApiServer(uvicorn.Server):
 
 
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-def freeze_start_up_objects() -> None:
-    """Move every object alive (the imports, the app, the pool) out of the collector's sight:
-    a full collection then walks only what requests made, not the whole server, and pauses
-    the loop that much less. Once the server listens, in a process that serves it only."""
-    gc.collect()
-    gc.freeze()

@@ -22,8 +22,7 @@ events go to `events`, every other node to `tasks`. A binding file wins element 
 from __future__ import annotations
 
 import textwrap
-from functools import cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -32,24 +31,8 @@ from orchestra.binding.yamlsource import Problem, Source, parse, problems_of, re
 from orchestra.domain.process import NodeCategory, ProcessGraph
 from orchestra.errors import BindingRefused
 
-if TYPE_CHECKING:  # lxml is imported for a model that embeds a binding: most embed none
-    from lxml import etree
-
 NAMESPACE = "https://orchestra.dev/bpmn"
 _TAG = f"{{{NAMESPACE}}}binding"
-
-
-@cache
-def _parser() -> etree.XMLParser:
-    from lxml import etree
-
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-    )
 
 
 def bindings_from_extension_elements(graph: ProcessGraph) -> Bindings:
@@ -77,10 +60,13 @@ def bindings_from_extension_elements(graph: ProcessGraph) -> Bindings:
 def _binding_text(element_id: str, xml: str | None, line: int | None) -> str | None:
     if not xml or NAMESPACE not in xml:
         return None
+    # lxml is imported for a model that embeds a binding only: most embed none
     from lxml import etree
 
+    from orchestra.bpmn.safe_xml import hardened_parser
+
     try:
-        root = etree.fromstring(xml.encode("utf-8"), _parser())
+        root = etree.fromstring(xml.encode("utf-8"), hardened_parser())
     except etree.XMLSyntaxError as exc:
         where = f"line {line}" if line else "the BPMN file"
         raise BindingRefused(

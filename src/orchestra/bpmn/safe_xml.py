@@ -17,7 +17,7 @@ from orchestra.bpmn.vocabulary import line_of
 from orchestra.domain.limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_DEPTH, Limits
 from orchestra.errors import BpmnRefused
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_DEPTH", "Limits", "parse_xml"]
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_DEPTH", "Limits", "hardened_parser", "parse_xml"]
 
 # What may precede the root element: an XML declaration, processing instructions, comments.
 _PROLOG_ITEM = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->)", re.DOTALL)
@@ -41,8 +41,10 @@ def parse_xml(data: bytes, *, source: str, limits: Limits | None = None) -> etre
     return root
 
 
-def _hardened_parser() -> etree.XMLParser:
-    # A fresh parser per document: its error log is per instance and not thread-safe.
+def hardened_parser() -> etree.XMLParser:
+    """A parser that loads no DTD, resolves no entity, touches no network and drops comments
+    and processing instructions. A fresh one per document: its error log is per instance and
+    not thread-safe."""
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -75,7 +77,7 @@ def _refuse_dtd(source: str, what: str) -> None:
 
 def _parse(data: bytes, source: str) -> etree._Element:
     try:
-        return etree.fromstring(data, _hardened_parser())
+        return etree.fromstring(data, hardened_parser())
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (exc.lineno, None)
         reason = _TRAILING_POSITION.sub("", exc.msg or "not well-formed")

@@ -62,7 +62,8 @@ async def _reachable(_: Database) -> None:
 
 
 async def _serve(app: FastAPI, host: str, port: int, *, as_json: bool, auth: bool) -> None:
-    from orchestra.api.server import ApiServer, freeze_start_up_objects
+    from orchestra.api.server import ApiServer
+    from orchestra.collector import freeze_start_up_objects
 
     server = ApiServer(app, host, port)
     serving = asyncio.create_task(server.serve())

@@ -7,7 +7,6 @@ Heavy modules (the runtime, the executor, the reports) are imported inside the c
 from __future__ import annotations
 
 import asyncio
-import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from orchestra import collector
 from orchestra.cli.output import console, emit, json_option
 from orchestra.cli.waiting import INTERRUPTED, on_interrupt_option, print_outcome
 
@@ -89,7 +89,7 @@ def test(config_file: Path | None, as_json: bool, **flags: Any) -> None:
     error, 130 when stopped by Ctrl-C (the suite run is cancelled unless --on-interrupt leave).
     A suite whose tasks are not all bound is refused (exit 2) unless --allow-unbound.
     """
-    with _collected_after_imports():
+    with collector.paused_during_start_up():
         given = _given_flags(flags)
         plan = _plan(_project(config_file), given)
         result = _run(plan, as_json)
@@ -185,7 +185,7 @@ def _run_here(plan: TestPlan, as_json: bool) -> TestResult:
     from orchestra.services.testing import run_test
     from orchestra.store.database import open_database
 
-    _collect_from_here()  # every module the run needs is in, but the HTTP client's
+    collector.resume_after_start_up()  # every module the run needs is in, but the HTTP client's
     say = (lambda _: None) if as_json else _say_on_stderr()
 
     async def go() -> TestResult:
@@ -197,36 +197,6 @@ def _run_here(plan: TestPlan, as_json: bool) -> TestResult:
                 )
 
     return asyncio.run(go())
-
-
-# Objects the cyclic garbage collector's youngest generation holds before it looks at them: 700
-# by default, where the run's modules make some 400,000 objects, none of them garbage.
-_YOUNG_OBJECTS = 5_000
-
-
-@contextmanager
-def _collected_after_imports() -> Iterator[None]:
-    """The cyclic garbage collector off while the command imports the modules of the run (it
-    would walk their classes and functions over and over, freeing nothing), back on from
-    `_collect_from_here` for the run; as it was on the way out."""
-    enabled, threshold = gc.isenabled(), gc.get_threshold()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-        gc.set_threshold(*threshold)
-        if enabled:
-            gc.enable()
-
-
-def _collect_from_here() -> None:
-    """The collector on, what the imports made set apart for good (`gc.freeze`), and the
-    young generation larger: the run's own garbage is still collected."""
-    gc.freeze()
-    threshold = gc.get_threshold()
-    gc.set_threshold(max(threshold[0], _YOUNG_OBJECTS), *threshold[1:])
-    gc.enable()
 
 
 def _say_on_stderr() -> Callable[[str], None]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -141,29 +142,44 @@ async def server_sent(api: Client, path: str) -> AsyncGenerator[tuple[str, dict[
                 name, data = "", ""
 
 
+@asynccontextmanager
+async def example_run_started(api: Client) -> AsyncIterator[int]:
+    """The example configured, its SUT up and a suite run of it started (no worker yet)."""
+    await configure(api)
+    suite = await generate(api)
+    async with run_example_sut(token=SUT_TOKEN) as sut_url:
+        await api.post("/environments", data=environment_text(sut_url), headers=YAML)
+        yield (await start_run(api, suite["suite"]))["suite_run"]
+
+
+async def events_while_worked(
+    api: Client, db: Database, run: int, path: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """The events of the stream at `path`, opened before a worker works suite run `run` to its
+    end, until the stream closes after `end`."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    connected = asyncio.Event()
+
+    async def follow() -> None:
+        async for event in server_sent(api, path):
+            events.append(event)
+            connected.set()
+
+    follower = asyncio.create_task(follow())
+    async with asyncio.timeout(120):
+        await connected.wait()
+        await running.work_until_done(
+            db, run, executor_factory({TOKEN_VARIABLE: SUT_TOKEN}), workers=1
+        )
+        await follower  # the stream closes after `end`
+    return events
+
+
 async def test_the_event_stream_tells_each_status_change_live_until_the_run_ends(
     api: Client, db: Database
 ) -> None:
-    await configure(api)
-    suite = await generate(api)
-    events: list[tuple[str, dict[str, Any]]] = []
-    connected = asyncio.Event()
-    async with run_example_sut(token=SUT_TOKEN) as sut_url:
-        await api.post("/environments", data=environment_text(sut_url), headers=YAML)
-        run = (await start_run(api, suite["suite"]))["suite_run"]
-
-        async def follow() -> None:
-            async for event in server_sent(api, f"/suite-runs/{run}/events"):
-                events.append(event)
-                connected.set()
-
-        follower = asyncio.create_task(follow())
-        async with asyncio.timeout(120):
-            await connected.wait()
-            await running.work_until_done(
-                db, run, executor_factory({TOKEN_VARIABLE: SUT_TOKEN}), workers=1
-            )
-            await follower  # the stream closes after `end`
+    async with example_run_started(api) as run:
+        events = await events_while_worked(api, db, run, f"/suite-runs/{run}/events")
 
     names = [name for name, _ in events]
     assert names[0] == "progress"
@@ -181,27 +197,9 @@ async def test_the_event_stream_tells_each_status_change_live_until_the_run_ends
 async def test_a_test_runs_stream_tells_its_status_and_steps_as_they_change_until_it_ends(
     api: Client, db: Database
 ) -> None:
-    await configure(api)
-    suite = await generate(api)
-    events: list[tuple[str, dict[str, Any]]] = []
-    connected = asyncio.Event()
-    async with run_example_sut(token=SUT_TOKEN) as sut_url:
-        await api.post("/environments", data=environment_text(sut_url), headers=YAML)
-        run = (await start_run(api, suite["suite"]))["suite_run"]
+    async with example_run_started(api) as run:
         first = (await api.get(f"/suite-runs/{run}/test-runs?limit=1")).json()["test_runs"][0]
-
-        async def follow() -> None:
-            async for event in server_sent(api, f"/test-runs/{first['id']}/events"):
-                events.append(event)
-                connected.set()
-
-        follower = asyncio.create_task(follow())
-        async with asyncio.timeout(120):
-            await connected.wait()
-            await running.work_until_done(
-                db, run, executor_factory({TOKEN_VARIABLE: SUT_TOKEN}), workers=1
-            )
-            await follower  # the stream closes after `end`
+        events = await events_while_worked(api, db, run, f"/test-runs/{first['id']}/events")
     stored = (await api.get(f"/test-runs/{first['id']}")).json()
 
     assert events[0][0] == "progress"
@@ -253,12 +251,8 @@ async def test_notifications_wake_the_stream_long_before_its_poll(
 ) -> None:
     slow_polls = EventTimes(poll_seconds=60)
     async with serving(settings, token=TOKEN, event_times=slow_polls) as api:
-        await configure(api)
-        suite = await generate(api)
         events: list[tuple[str, dict[str, Any]]] = []
-        async with run_example_sut(token=SUT_TOKEN) as sut_url:
-            await api.post("/environments", data=environment_text(sut_url), headers=YAML)
-            run = (await start_run(api, suite["suite"]))["suite_run"]
+        async with example_run_started(api) as run:
             stream = server_sent(api, f"/suite-runs/{run}/events")
             async with asyncio.timeout(20):  # a third of one poll: notifications, or it fails
                 events.append(await anext(stream))

@@ -40,11 +40,8 @@ async def test_the_live_page_turns_failed_as_the_example_runs_and_leads_to_the_f
     settings: Settings, db: Database, browser: Any
 ) -> None:
     async with live_example(settings, db, TOKEN) as example:
-        watched = await watched_page(browser)
+        watched = await example.watched_live_page(browser)
         page = watched.page
-        await sign_in(page, example.api)
-        await page.goto(f"{example.api.url}/ui/suite-runs/{example.suite_run}")
-        await page.wait_for_selector("#live-note:text('live')")  # the stream is open
         before = await page.get_attribute("#live", "data-status")
         queued = await page.locator("#runs li[data-status=QUEUED]").count()
 
@@ -100,11 +97,8 @@ async def test_a_page_listing_the_first_run_adds_the_runs_that_fail_and_counts_e
     settings: Settings, db: Database, browser: Any
 ) -> None:
     async with live_example(settings, db, TOKEN) as example:
-        watched = await watched_page(browser)
+        watched = await example.watched_live_page(browser, "?runs=1")
         page = watched.page
-        await sign_in(page, example.api)
-        await page.goto(f"{example.api.url}/ui/suite-runs/{example.suite_run}?runs=1")
-        await page.wait_for_selector("#live-note:text('live')")
         listed_at_open = await page.locator("#runs li").count()
 
         await example.work()
@@ -136,11 +130,8 @@ async def test_the_cancel_button_cancels_the_suite_run_and_the_page_says_so_live
     settings: Settings, db: Database, browser: Any
 ) -> None:
     async with live_example(settings, db, TOKEN) as example:  # no worker: it stays in progress
-        watched = await watched_page(browser)
+        watched = await example.watched_live_page(browser)
         page = watched.page
-        await sign_in(page, example.api)
-        await page.goto(f"{example.api.url}/ui/suite-runs/{example.suite_run}")
-        await page.wait_for_selector("#live-note:text('live')")
 
         await page.get_by_role("button", name="Cancel this suite run").click()
         await page.wait_for_selector("#live[data-status=CANCELLED]")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
@@ -19,15 +19,16 @@ from junitparser import JUnitXml
 from psycopg_pool import AsyncConnectionPool
 
 from orchestra.binding.factory import executor_factory
+from orchestra.domain.records import SuiteRun
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.reports import render
 from orchestra.reports.text import step_lines
-from orchestra.runtime.worker import Worker, WorkerOptions
+from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
 from orchestra.services import reporting, running
 from orchestra.store.base import Connection
 from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
-from tests.integration.runtime.chaos import order_sut, start_order_suite
+from tests.integration.runtime.chaos import OrderSut, order_sut, start_order_suite
 from tests.integration.runtime.support import (
     ScriptedExecutor,
     claimed_by_another,
@@ -81,6 +82,34 @@ async def after_a_renewal(outage: OutagePool) -> None:
     await until(lambda: outage.renewals > renewals, "a heartbeat renews the leases")
 
 
+async def held_through_an_outage(
+    db: Database, sut: OrderSut, outage: OutagePool, *, dropped: Callable[[Worker], object]
+) -> tuple[SuiteRun, running.Progress, WorkerStats]:
+    """An order run waits in its Ship step while the database goes away (`outage`, from just
+    after a renewal) until its worker has `dropped` it, then comes back: the suite run, how it
+    ended and what the worker (`w1`) did."""
+    sut.hold("ship")
+    suite_run = await start_order_suite(db, sut, 1)
+    worker = Worker(pool_of(outage), executor_factory(), SHORT_LEASE, worker_id="w1")
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await until(lambda: sut.held, "the run is inside its Ship step")
+        await after_a_renewal(outage)
+        outage.away = True
+        await until(lambda: dropped(worker), "the worker drops the run")
+        outage.away = False
+        final = await ended(db, suite_run.id)
+    finally:
+        stop.set()
+        stats = await asyncio.wait_for(task, timeout=10)
+    return suite_run, final, stats
+
+
+def _heartbeat_dropped(worker: Worker) -> bool:
+    return not worker.held.active
+
+
 def pool_of(double: OutagePool | BreakingPool) -> AsyncConnectionPool[Connection]:
     return cast(AsyncConnectionPool[Connection], double)
 
@@ -89,22 +118,9 @@ async def test_a_run_dropped_in_an_outage_longer_than_its_lease_resumes_once_the
     db: Database,
 ) -> None:
     async with order_sut() as sut:
-        sut.hold("ship")  # the run waits in its Ship step while the database goes away
-        suite_run = await start_order_suite(db, sut, 1)
-        outage = OutagePool(db.pool)
-        worker = Worker(pool_of(outage), executor_factory(), SHORT_LEASE)
-        stop = asyncio.Event()
-        task = asyncio.create_task(worker.run(stop))
-        try:
-            await until(lambda: sut.held, "the run is inside its Ship step")
-            await after_a_renewal(outage)
-            outage.away = True
-            await until(lambda: not worker.held.active, "the heartbeat drops the run")
-            outage.away = False
-            final = await ended(db, suite_run.id)
-        finally:
-            stop.set()
-            stats = await asyncio.wait_for(task, timeout=10)
+        suite_run, final, stats = await held_through_an_outage(
+            db, sut, OutagePool(db.pool), dropped=_heartbeat_dropped
+        )
         ships = len(sut.arrivals("/ship"))
 
     assert final.suite_run.status is SuiteRunStatus.PASSED
@@ -121,22 +137,9 @@ async def test_a_step_in_flight_when_its_run_was_released_is_recorded_as_re_sent
     db: Database,
 ) -> None:
     async with order_sut() as sut:
-        sut.hold("ship")  # the run waits in its Ship step while the database goes away
-        suite_run = await start_order_suite(db, sut, 1)
-        outage = OutagePool(db.pool)
-        worker = Worker(pool_of(outage), executor_factory(), SHORT_LEASE, worker_id="w1")
-        stop = asyncio.Event()
-        task = asyncio.create_task(worker.run(stop))
-        try:
-            await until(lambda: sut.held, "the run is inside its Ship step")
-            await after_a_renewal(outage)
-            outage.away = True
-            await until(lambda: not worker.held.active, "the heartbeat drops the run")
-            outage.away = False
-            await ended(db, suite_run.id)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, timeout=10)
+        suite_run, _, _ = await held_through_an_outage(
+            db, sut, OutagePool(db.pool), dropped=_heartbeat_dropped
+        )
 
     report = await reporting.load_report(db, suite_run.id)
     (run,) = report.test_runs
@@ -158,23 +161,11 @@ async def test_a_step_in_flight_when_its_run_was_released_is_recorded_as_re_sent
 async def test_a_run_dropped_as_its_heartbeats_failed_for_a_lease_is_released_by_the_next_claim(
     db: Database,
 ) -> None:
+    outage = OutagePool(db.pool, only="heartbeat")  # claims get through, renewals do not
     async with order_sut() as sut:
-        sut.hold("ship")
-        suite_run = await start_order_suite(db, sut, 1)
-        outage = OutagePool(db.pool, only="heartbeat")  # claims get through, renewals do not
-        worker = Worker(pool_of(outage), executor_factory(), SHORT_LEASE)
-        stop = asyncio.Event()
-        task = asyncio.create_task(worker.run(stop))
-        try:
-            await until(lambda: sut.held, "the run is inside its Ship step")
-            await after_a_renewal(outage)
-            outage.away = True
-            await until(lambda: worker.stats.released or worker.stats.lost, "the run is dropped")
-            outage.away = False
-            final = await ended(db, suite_run.id)
-        finally:
-            stop.set()
-            stats = await asyncio.wait_for(task, timeout=10)
+        suite_run, final, stats = await held_through_an_outage(
+            db, sut, outage, dropped=lambda worker: worker.stats.released or worker.stats.lost
+        )
 
     assert final.suite_run.status is SuiteRunStatus.PASSED
     async with db.transaction() as uow:

@@ -17,10 +17,11 @@ from junitparser import JUnitXml
 from orchestra.binding.executor import StepExecutor
 from orchestra.domain.execution import RunIdentity, StepContext, StepOutcome
 from orchestra.domain.records import Environment
-from orchestra.domain.scenario import ScenarioStep
+from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.examples.order.sut import run_example_sut
 from orchestra.reports import render
+from orchestra.reports.model import RunReport
 from orchestra.reports.text import step_lines
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import reporting, running
@@ -58,21 +59,19 @@ async def example_url() -> AsyncIterator[str]:
         yield base_url
 
 
-async def test_a_step_sent_again_after_a_lost_lease_is_a_re_send_that_passes(
-    db: Database, example_url: str
-) -> None:
-    steps = [
-        bound_step(CREATE, element="Task_Create", position=0),
-        bound_step(READ, element="Task_Read", position=1),
-    ]
-    suite = await store_suite(db, [scenario("create", steps)])
+async def sent_then_lost_then_finished(
+    db: Database, example_url: str, only: TestScenario
+) -> tuple[StepOutcome, RunReport]:
+    """Worker-a claims the suite's one run and sends its first step (the SUT acts on it), then
+    dies before its checkpoint; once its lease has expired, a worker finishes the run, which
+    passes. What worker-a's send got back, and the suite run's report."""
+    suite = await store_suite(db, [only])
     suite_run = await running.start_suite_run(db, suite.id)
     async with db.transaction() as uow:
         (lost,) = await uow.runs.claim("worker-a", 1, lease_seconds=60)
-    # worker-a sends the create (the SUT acts on it), then dies before its checkpoint
     async with StepExecutor(environment(example_url), {}) as executor:
         identity = RunIdentity(
-            suite_run_id=lost.suite_run_id, test_run_id=lost.id, scenario="create", attempt=1
+            suite_run_id=lost.suite_run_id, test_run_id=lost.id, scenario=only.name, attempt=1
         )
         sent = await executor.execute(suite.scenarios[0].steps[0].step, StepContext(run=identity))
     assert sent.status is StepStatus.PASSED, sent.error
@@ -85,10 +84,21 @@ async def test_a_step_sent_again_after_a_lost_lease_is_a_re_send_that_passes(
     await running.work_until_done(
         db, suite_run.id, real_executor, options=WorkerOptions(poll_seconds=0.05)
     )
-
     report = await reporting.load_report(db, suite_run.id)
     (run,) = report.test_runs
     assert run.status is TestRunStatus.PASSED, run.error
+    return sent, report
+
+
+async def test_a_step_sent_again_after_a_lost_lease_is_a_re_send_that_passes(
+    db: Database, example_url: str
+) -> None:
+    steps = [
+        bound_step(CREATE, element="Task_Create", position=0),
+        bound_step(READ, element="Task_Read", position=1),
+    ]
+    sent, report = await sent_then_lost_then_finished(db, example_url, scenario("create", steps))
+    (run,) = report.test_runs
     create, read = run.steps
     assert (create.resent_after, read.resent_after) == (1, None)
     assert create.response is not None
@@ -143,30 +153,9 @@ async def test_a_polled_command_re_sent_after_a_lost_lease_gets_its_original_ans
                        "poll": {"path": path}},
     }  # fmt: skip
     step = bound_step(reserve, element="Task_Reserve", position=0, data={"order_id": order_id})
-    suite = await store_suite(db, [scenario("reserve", [step])])
-    suite_run = await running.start_suite_run(db, suite.id)
-    async with db.transaction() as uow:
-        (lost,) = await uow.runs.claim("worker-a", 1, lease_seconds=60)
-    # worker-a sends the command and polls it to the end, then dies before its checkpoint
-    async with StepExecutor(environment(example_url), {}) as executor:
-        identity = RunIdentity(
-            suite_run_id=lost.suite_run_id, test_run_id=lost.id, scenario="reserve", attempt=1
-        )
-        sent = await executor.execute(suite.scenarios[0].steps[0].step, StepContext(run=identity))
-    assert sent.status is StepStatus.PASSED, sent.error
-    await expire_leases(db, lost.id)
-
-    async def real_executor(env: Environment | None) -> StepExecutor:
-        del env
-        return StepExecutor(environment(example_url), {})
-
-    await running.work_until_done(
-        db, suite_run.id, real_executor, options=WorkerOptions(poll_seconds=0.05)
-    )
-
-    report = await reporting.load_report(db, suite_run.id)
+    # worker-a sends the command and polls it to the end before it dies
+    sent, report = await sent_then_lost_then_finished(db, example_url, scenario("reserve", [step]))
     (run,) = report.test_runs
-    assert run.status is TestRunStatus.PASSED, run.error
     (resent,) = run.steps
     assert resent.resent_after == 1
     assert resent.command is not None

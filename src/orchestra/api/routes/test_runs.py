@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -20,6 +20,17 @@ from orchestra.services import reporting, watching
 from orchestra.store.notifications import Wakeups
 
 router = APIRouter(tags=["test runs"])
+
+
+def _event_stream_responses(description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answer of an event stream: `description` and a `text/event-stream` body."""
+    return {
+        200: {
+            "description": description,
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    }
+
 
 EVENTS_DESCRIPTION = """Server-Sent Events (`text/event-stream`), each `data` one JSON object:
 `progress` first (the suite run's summary, as `GET /suite-runs/{suite_run}` answers), then a
@@ -82,24 +93,11 @@ async def show_test_run(
 @router.get(
     "/suite-runs/{suite_run}/events",
     response_class=StreamingResponse,
-    responses={
-        200: {
-            "description": EVENTS_DESCRIPTION,
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-        }
-    },
+    responses=_event_stream_responses(EVENTS_DESCRIPTION),
 )
 async def suite_run_events(suite_run_id: SuiteRunId, request: Request, db: DbDep) -> Response:
     """The suite run's events as they happen, until it has ended (Server-Sent Events)."""
-    wakeups: Wakeups = request.state.wakeups
-    times: watching.EventTimes = request.state.event_times
-    stopping: asyncio.Event = request.app.state.stopping
-    events = watching.suite_run_events(db, suite_run_id, wakeups, times, stopping)
-    return StreamingResponse(
-        _server_sent(events),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return _event_stream(watching.suite_run_events(db, suite_run_id, *_followed_by(request)))
 
 
 TEST_RUN_EVENTS_DESCRIPTION = """Server-Sent Events (`text/event-stream`), each `data` one JSON
@@ -111,12 +109,7 @@ does), and `end` when it has ended (or `{"deleted": true}`), before the stream c
 @router.get(
     "/test-runs/{test_run}/events",
     response_class=StreamingResponse,
-    responses={
-        200: {
-            "description": TEST_RUN_EVENTS_DESCRIPTION,
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-        }
-    },
+    responses=_event_stream_responses(TEST_RUN_EVENTS_DESCRIPTION),
 )
 async def follow_test_run(
     test_run: Annotated[int, Path(ge=1, description="The test run's id")],
@@ -125,10 +118,16 @@ async def follow_test_run(
 ) -> Response:
     """The test run's events as it runs, until it has ended (Server-Sent Events)."""
     await watching.step_state(db, test_run)  # a 404 before the stream opens
-    wakeups: Wakeups = request.state.wakeups
-    times: watching.EventTimes = request.state.event_times
-    stopping: asyncio.Event = request.app.state.stopping
-    events = watching.step_events(db, test_run, wakeups, times, stopping)
+    return _event_stream(watching.step_events(db, test_run, *_followed_by(request)))
+
+
+def _followed_by(request: Request) -> tuple[Wakeups, watching.EventTimes, asyncio.Event]:
+    """What wakes an event stream (the server's notifications), paces it, and ends it (the
+    server stopping)."""
+    return request.state.wakeups, request.state.event_times, request.app.state.stopping
+
+
+def _event_stream(events: AsyncIterator[watching.Event]) -> StreamingResponse:
     return StreamingResponse(
         _server_sent(events),
         media_type="text/event-stream",
