@@ -273,3 +273,22 @@ async def test_a_suite_reused_in_the_parser_process_is_the_stored_one(db: Databa
         parsers.close()
     assert (first["reused"], again["reused"]) == (False, True)
     assert again["suite"] == suite.id == first["suite"]
+
+
+async def test_a_refusal_in_the_parser_process_comes_back_with_its_details(db: Database) -> None:
+    from orchestra.api.parsers import ParserProcess
+
+    await _import(db)
+    parsers = ParserProcess(in_process_from=0)
+    try:
+        with pytest.raises(GenerationLimit, match="stopped at 2 scenarios") as refused:
+            await generating.generate(
+                db, "p", criterion=Criterion.ALL_PATHS, max_scenarios=1, offload=parsers.run
+            )
+    finally:
+        parsers.close()
+    with pytest.raises(GenerationLimit) as here:
+        await generating.generate(db, "p", criterion=Criterion.ALL_PATHS, max_scenarios=1)
+    assert refused.value.to_json() == here.value.to_json()
+    async with db.transaction() as uow:
+        assert await uow.suites.list() == []
