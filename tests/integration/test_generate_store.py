@@ -235,3 +235,60 @@ def _cli(args: list[str], env: dict[str, str]) -> Any:
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+async def test_a_suite_generated_in_the_parser_process_is_stored_as_one_generated_in_a_thread(
+    db: Database, tmp_path: Path
+) -> None:
+    from orchestra.api.parsers import ParserProcess
+
+    await _import_caller_and_billing(db)
+    bindings = tmp_path / "bindings.yaml"
+    bindings.write_text(CALLED_BINDINGS)
+    parsers = ParserProcess(in_process_from=0)  # every graph, however small, in the process
+    try:
+        apart = await generating.generate(db, "caller", bindings=bindings, offload=parsers.run)
+        assert parsers.started
+    finally:
+        parsers.close()
+    here = await generating.generate(db, "caller", bindings=bindings)
+    assert {**apart, "suite": here["suite"]} == here
+    stored_apart = await generating.show(db, apart["suite"])
+    stored_here = await generating.show(db, here["suite"])
+    assert [s.scenario for s in stored_apart.scenarios] == [
+        s.scenario for s in stored_here.scenarios
+    ]
+    assert stored_apart.fingerprint == stored_here.fingerprint
+
+
+async def test_a_suite_reused_in_the_parser_process_is_the_stored_one(db: Database) -> None:
+    from orchestra.api.parsers import ParserProcess
+
+    await _import(db)
+    parsers = ParserProcess(in_process_from=0)
+    try:
+        first, _ = await generating.generate_for_run(db, "p", offload=parsers.run)
+        again, suite = await generating.generate_for_run(db, "p", offload=parsers.run)
+    finally:
+        parsers.close()
+    assert (first["reused"], again["reused"]) == (False, True)
+    assert again["suite"] == suite.id == first["suite"]
+
+
+async def test_a_refusal_in_the_parser_process_comes_back_with_its_details(db: Database) -> None:
+    from orchestra.api.parsers import ParserProcess
+
+    await _import(db)
+    parsers = ParserProcess(in_process_from=0)
+    try:
+        with pytest.raises(GenerationLimit, match="stopped at 2 scenarios") as refused:
+            await generating.generate(
+                db, "p", criterion=Criterion.ALL_PATHS, max_scenarios=1, offload=parsers.run
+            )
+    finally:
+        parsers.close()
+    with pytest.raises(GenerationLimit) as here:
+        await generating.generate(db, "p", criterion=Criterion.ALL_PATHS, max_scenarios=1)
+    assert refused.value.to_json() == here.value.to_json()
+    async with db.transaction() as uow:
+        assert await uow.suites.list() == []

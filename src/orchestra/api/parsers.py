@@ -1,5 +1,9 @@
 """A process that parses large uploads, so that the API's own process keeps answering.
 
+It generates the suites of large processes too (`services.generating.generated_rows`, from the
+stored graph's JSON text to the rows' JSON text): validating a 20,000-task graph is one
+pydantic-core call of 300-600 ms that holds the GIL, which a thread would share with the loop.
+
 A thread was not enough: parsing a 20 MiB, 90,000-row CSV holds the GIL in turns with the event
 loop, and each of the dozen hand-overs a request needs (accept, read, the database's round
 trip, write) waited for the parser's next switch, so `/health` took 40-110 ms meanwhile on a

@@ -28,6 +28,17 @@ class StoredProcess(Frozen):
     imported_at: datetime
 
 
+class ProcessText(Frozen):
+    """A stored process version with its graph as the JSON text it is stored as, unparsed (a
+    large graph is parsed off the event loop), and the keys its call activities name."""
+
+    id: int
+    key: str
+    version: int
+    graph_json: str
+    called: tuple[str, ...] = ()
+
+
 class ProcessVersion(Frozen):
     """One stored version of a process, without its graph: what a list of versions shows."""
 

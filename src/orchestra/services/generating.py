@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,11 +20,13 @@ from orchestra.domain.generation import (
     inline_calls,
 )
 from orchestra.domain.process import ProcessGraph
-from orchestra.domain.records import StoredProcess, StoredSuite
+from orchestra.domain.records import ProcessText, StoredProcess, StoredSuite
 from orchestra.domain.scenario import GeneratedSuite, TestScenario
 from orchestra.errors import NotFound, OrchestraError, UsageError
+from orchestra.services.offload import Offload
 from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
+from orchestra.store.suiterows import SuiteRows, suite_rows
 
 if TYPE_CHECKING:  # bindings (templates, checks, YAML) are loaded to generate, not to list
     from orchestra.binding.model import Bindings
@@ -57,6 +60,7 @@ async def generate(
     reuse: bool = False,
     data_rows: Sequence[Mapping[str, Any]] | None = None,
     data_values: str = SOLVED,
+    offload: Offload = asyncio.to_thread,
 ) -> dict[str, Any]:
     """Generate the suite of a stored process version, attach its bindings (those embedded in
     the BPMN, the called processes' included, then the `bindings` file's or text's), store it,
@@ -64,7 +68,9 @@ async def generate(
     version, called versions, bindings, criterion and parameters) is summarized instead of
     adding an identical one (`"reused": true`). With `data_rows`, `row_conflicts` lists each
     row that contradicts a scenario's path (its run would be SKIPPED). `data_values`
-    BOUNDARY follows each scenario with its boundary variants (docs/data.md)."""
+    BOUNDARY follows each scenario with its boundary variants (docs/data.md). The generation,
+    from the stored graph's text to the rows', runs through `offload` (the API's parser
+    process for a large process)."""
     summary, _ = await _generate(
         db,
         process_ref,
@@ -75,6 +81,7 @@ async def generate(
         reuse=reuse,
         data_rows=data_rows,
         data_values=data_values,
+        offload=offload,
     )
     return summary
 
@@ -89,6 +96,7 @@ async def generate_for_run(
     bindings: str | Path | Source | None = None,
     data_rows: Sequence[Mapping[str, Any]] | None = None,
     data_values: str = SOLVED,
+    offload: Offload = asyncio.to_thread,
 ) -> tuple[dict[str, Any], StoredSuite]:
     """`generate` reusing an identical suite, with the suite as stored, for a run to start:
     the reused one as found, a new one read back once."""
@@ -102,6 +110,7 @@ async def generate_for_run(
         reuse=True,
         data_rows=data_rows,
         data_values=data_values,
+        offload=offload,
     )
     return summary, reused or await show(db, int(summary["suite"]))
 
@@ -117,57 +126,124 @@ async def _generate(
     reuse: bool,
     data_rows: Sequence[Mapping[str, Any]] | None,
     data_values: str,
+    offload: Offload,
 ) -> tuple[dict[str, Any], StoredSuite | None]:
     """`generate`'s summary, with the stored suite when one is reused."""
     if data_values not in DATA_VALUES:
         raise UsageError(f"data values are {' or '.join(DATA_VALUES)}, not {data_values!r}")
-    boundary = data_values == BOUNDARY
-    from orchestra.binding.attach import attach_bindings
-
     key, version = parse_process_ref(process_ref)
     async with db.transaction() as uow:
-        process = await uow.processes.get(key, version)
+        process = await uow.processes.get_text(key, version)
         if process is None:
             raise NotFound("process", process_ref)
-        stored_calls = await _called_processes(uow, process.graph)
-    called = {key: stored.graph for key, stored in stored_calls.items()}
-    bound = await asyncio.to_thread(_bindings, process.graph, called, bindings)
+        called = await _called_texts(uow, process)
     parameters: dict[str, Any] = {"loop_bound": loop_bound, "max": max_scenarios}
-    if boundary:  # only then: the suites generated before keep their fingerprints
+    if data_values == BOUNDARY:  # only then: the suites generated before keep their fingerprints
         parameters["data"] = BOUNDARY
-    fingerprint = suite_fingerprint(process, stored_calls, bound, criterion, parameters)
+    request = SuiteRequest(
+        process_id=process.id,
+        process_key=process.key,
+        process_version=process.version,
+        called=called,
+        bindings=bindings,
+        criterion=criterion,
+        parameters=parameters,
+        data_rows=None if data_rows is None else tuple(data_rows),
+    )
     if reuse:
+        fingerprint = await offload(request_fingerprint, process.graph_json, request)
         async with db.transaction() as uow:
             existing = await uow.suites.by_fingerprint(fingerprint)
         if existing is not None:
             scenarios = [stored.scenario for stored in existing.scenarios]
             return {**stored_summary(existing), **_row_conflicts(scenarios, data_rows)}, existing
+    generated = await offload(generated_rows, process.graph_json, request)
+    async with db.transaction() as uow:
+        suite_id = await uow.suites.add_rows(process.id, generated.rows)
+    return {"suite": suite_id, **generated.summary}, None
+
+
+@dataclass(frozen=True)
+class SuiteRequest:
+    """What generating a suite takes besides the process's graph text, which travels apart
+    (so that `Offload` sees its size): picklable, for the API's parser process."""
+
+    process_id: int
+    process_key: str
+    process_version: int
+    called: dict[str, ProcessText]
+    bindings: str | Path | Source | None
+    criterion: Criterion
+    parameters: dict[str, Any]
+    data_rows: tuple[Mapping[str, Any], ...] | None
+
+
+@dataclass(frozen=True)
+class GeneratedRows:
+    """A generated suite's summary (but its id) and its rows' JSON text, to store."""
+
+    summary: dict[str, Any]
+    rows: SuiteRows
+
+
+def request_fingerprint(graph_json: str, request: SuiteRequest) -> str:
+    """The fingerprint of the suite `request` would generate (`suite_fingerprint`)."""
+    graph, called = _graphs(graph_json, request)
+    return suite_fingerprint(
+        request.process_id,
+        [stored.id for stored in request.called.values()],
+        _bindings(graph, called, request.bindings),
+        request.criterion,
+        request.parameters,
+    )
+
+
+def generated_rows(graph_json: str, request: SuiteRequest) -> GeneratedRows:
+    """Generate the suite, attach its bindings and derive its data: the whole CPU-bound part
+    of `generate`, from the graph's JSON text to the rows' (run off the event loop)."""
+    from orchestra.binding.attach import attach_bindings
     from orchestra.domain.generation import generate_suite
 
-    generated = await asyncio.to_thread(
-        generate_suite,
-        process.graph,
-        process_key=process.key,
-        process_version=process.version,
-        criterion=criterion,
-        loop_bound=loop_bound,
-        max_scenarios=max_scenarios,
+    graph, called = _graphs(graph_json, request)
+    bound = _bindings(graph, called, request.bindings)
+    fingerprint = suite_fingerprint(
+        request.process_id,
+        [stored.id for stored in request.called.values()],
+        bound,
+        request.criterion,
+        request.parameters,
+    )
+    generated = generate_suite(
+        graph,
+        process_key=request.process_key,
+        process_version=request.process_version,
+        criterion=request.criterion,
+        loop_bound=request.parameters["loop_bound"],
+        max_scenarios=request.parameters["max"],
         called=called,
         cancels=sorted(key for key, task in bound.tasks.items() if task.cancels_transaction),
     )
-    generated = _with_called_versions(generated, stored_calls)
-    generated, report = await asyncio.to_thread(
-        _with_data, generated, process.graph, called, boundary
-    )
-    # a copy of every step with its binding: off the loop, as the generation is
-    suite, unbound = await asyncio.to_thread(attach_bindings, generated, bound)
-    async with db.transaction() as uow:
-        suite_id = await uow.suites.add(process.id, suite, unbound=unbound, fingerprint=fingerprint)
-    return {
-        **summary(suite_id, suite, unbound),
+    generated = _with_called_versions(generated, request.called)
+    boundary = request.parameters.get("data") == BOUNDARY
+    generated, report = _with_data(generated, graph, called, boundary)
+    suite, unbound = attach_bindings(generated, bound)
+    summarized = {
+        **summary(0, suite, unbound),
         "conditions": report.to_json(),
-        **_row_conflicts(suite.scenarios, data_rows),
-    }, None
+        **_row_conflicts(suite.scenarios, request.data_rows),
+    }
+    del summarized["suite"]  # its id: given once stored
+    rows = suite_rows(suite, unbound=unbound, fingerprint=fingerprint)
+    return GeneratedRows(summarized, rows)
+
+
+def _graphs(graph_json: str, request: SuiteRequest) -> tuple[ProcessGraph, dict[str, ProcessGraph]]:
+    """The process's graph and its called processes', parsed and validated from their text."""
+    called = {
+        key: ProcessGraph.model_validate_json(stored.graph_json)
+        for key, stored in request.called.items()
+    }
+    return ProcessGraph.model_validate_json(graph_json), called
 
 
 def _row_conflicts(
@@ -241,8 +317,8 @@ def _every_path(
 
 
 def suite_fingerprint(
-    process: StoredProcess,
-    called: dict[str, StoredProcess],
+    process_id: int,
+    called_ids: Iterable[int],
     bound: Bindings,
     criterion: Criterion,
     parameters: dict[str, int],
@@ -252,8 +328,8 @@ def suite_fingerprint(
     criterion, its parameters and Orchestra's version (a newer generator may generate
     otherwise)."""
     inputs = {
-        "process": process.id,
-        "called": sorted(stored.id for stored in called.values()),
+        "process": process_id,
+        "called": sorted(called_ids),
         "bindings": bound.model_dump(mode="json"),
         "criterion": str(criterion),
         "parameters": parameters,
@@ -301,8 +377,22 @@ async def _called_processes(uow: UnitOfWork, graph: ProcessGraph) -> dict[str, S
     return found
 
 
+async def _called_texts(uow: UnitOfWork, process: ProcessText) -> dict[str, ProcessText]:
+    """`_called_processes`, their graphs left as text."""
+    found: dict[str, ProcessText] = {}
+    wanted = list(process.called)
+    for _ in range(DEFAULT_CALL_DEPTH):
+        missing = [key for key in wanted if key not in found]
+        for key in missing:
+            stored = await uow.processes.get_text(key)
+            if stored is not None:
+                found[key] = stored
+        wanted = [k for key in missing if key in found for k in found[key].called]
+    return found
+
+
 def _with_called_versions(
-    suite: GeneratedSuite, called: dict[str, StoredProcess]
+    suite: GeneratedSuite, called: Mapping[str, ProcessText]
 ) -> GeneratedSuite:
     """`called_versions`: the version of each inlined process, for the reports to draw it."""
     inlined = suite.parameters.get("inlined_calls") or []

@@ -16,6 +16,7 @@ from orchestra.domain.records import (
     DataSet,
     DataSetHead,
     Environment,
+    ProcessText,
     ProcessVersion,
     StoredProcess,
     StoredScenario,
@@ -26,6 +27,7 @@ from orchestra.domain.scenario import GeneratedSuite, ScenarioStep, TestScenario
 from orchestra.store.base import Repository
 from orchestra.store.jsontext import json_dumps
 from orchestra.store.references import ReferenceRepository
+from orchestra.store.suiterows import SuiteRows, suite_rows
 
 if TYPE_CHECKING:
     from orchestra.store.runs import RunRepository
@@ -98,6 +100,20 @@ class ProcessRepository(Repository):
             row = await self._one("get_version", key=key, version=version)
         return _process(row) if row else None
 
+    async def get_text(self, key: str, version: int | None = None) -> ProcessText | None:
+        """`get`, the graph left as JSON text (no parse, no validation on the event loop)."""
+        cursor = await self._run("get_unparsed", {"key": key, "version": version}, prepare=False)
+        row = await cursor.fetchone()
+        if row is None:
+            return None
+        return ProcessText(
+            id=row["id"],
+            key=row["key"],
+            version=row["version"],
+            graph_json=row["graph_json"],
+            called=tuple(dict.fromkeys(row["called"])),
+        )
+
     async def get_by_id(self, process_id: int) -> StoredProcess | None:
         row = await self._one("get_by_id", id=process_id)
         return _process(row) if row else None
@@ -148,50 +164,28 @@ class SuiteRepository(Repository):
         fingerprint: str | None = None,
     ) -> int:
         """Store a generated suite with its scenarios and steps; returns the suite id."""
+        rows = suite_rows(suite, unbound=unbound, fingerprint=fingerprint)
+        return await self.add_rows(process_id, rows)
+
+    async def add_rows(self, process_id: int, rows: SuiteRows) -> int:
+        """Store a suite from its rows' JSON text (`store.suiterows`); returns the suite id."""
         row = await self._one(
             "insert_suite",
             process_id=process_id,
-            fingerprint=fingerprint,
-            criterion=suite.criterion,
-            parameters=Jsonb(suite.parameters),
-            coverage=Jsonb(suite.coverage.model_dump(mode="json")),
-            unbound=Jsonb(sorted(set(unbound))),
+            fingerprint=rows.fingerprint,
+            criterion=rows.criterion,
+            parameters=Jsonb(rows.parameters, dumps=_as_is),
+            coverage=Jsonb(rows.coverage, dumps=_as_is),
+            unbound=Jsonb(rows.unbound, dumps=_as_is),
         )
         assert row is not None
         suite_id = int(row["id"])
-        for scenario in suite.scenarios:
-            await self._add_scenario(suite_id, scenario)
-        return suite_id
-
-    async def _add_scenario(self, suite_id: int, scenario: TestScenario) -> None:
-        dumped = scenario.model_dump(mode="json")
-        row = await self._one(
-            "insert_scenario",
-            suite_id=suite_id,
-            name=scenario.name,
-            position=scenario.position,
-            path=Jsonb(dumped["path"]),
-            branch_paths=Jsonb(dumped["branch_paths"]),
-            decisions=Jsonb(dumped["decisions"]),
-            depends_on=Jsonb(dumped["depends_on"]),
-            cleanup=Jsonb(list(scenario.cleanup)),
+        await self._run(
+            "insert_scenarios", {"suite_id": suite_id, "scenarios": rows.scenarios}, prepare=False
         )
-        assert row is not None
-        params = [
-            {
-                "scenario_id": row["id"],
-                "position": step.position,
-                "kind": step.kind.value,
-                "element_id": step.element_id,
-                "name": step.name,
-                "branch": step.branch,
-                "spec": Jsonb(step.spec),
-                "meta": Jsonb(step.meta),
-            }
-            for step in scenario.steps
-        ]
-        if params:
-            await self._many("insert_step", params)
+        for part in rows.steps:
+            await self._run("insert_steps", {"suite_id": suite_id, "steps": part}, prepare=False)
+        return suite_id
 
     async def get(self, suite_id: int) -> StoredSuite | None:
         row = await self._one("get_suite", id=suite_id)

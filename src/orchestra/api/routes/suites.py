@@ -3,9 +3,10 @@ suite in a path is its id, `latest` or PROCESS[@VERSION][:CRITERION]."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from orchestra.api.deps import DbDep, JsonOnly, SuiteId
+from orchestra.api.parsers import ParserProcess
 from orchestra.api.schemas import SuiteCreate, SuiteDetail, SuiteGenerated, SuitePublic
 from orchestra.binding.yamlsource import Source
 from orchestra.services import generating, reporting
@@ -14,8 +15,14 @@ router = APIRouter(prefix="/suites", tags=["suites"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[JsonOnly])
-async def generate_suite(body: SuiteCreate, db: DbDep) -> SuiteGenerated:
-    """Generate and store the test suite of an imported process, with its bindings attached."""
+async def generate_suite(request: Request, body: SuiteCreate, db: DbDep) -> SuiteGenerated:
+    """Generate and store the test suite of an imported process, with its bindings attached.
+
+    A large process (a graph of 256 KiB of JSON or more, some thousands of elements) is
+    generated in the server's parser process, as a large upload is parsed: if that process
+    dies twice while generating, the answer is 503 (`ParserUnavailable`) and nothing is stored.
+    """
+    parsers: ParserProcess = request.state.parsers  # a large process is generated there
     bindings = Source("bindings", body.bindings) if body.bindings is not None else None
     summary = await generating.generate(
         db,
@@ -25,6 +32,7 @@ async def generate_suite(body: SuiteCreate, db: DbDep) -> SuiteGenerated:
         max_scenarios=body.max_scenarios,
         bindings=bindings,
         data_values=body.data_values,
+        offload=parsers.run,
     )
     return SuiteGenerated.model_validate(summary)
 

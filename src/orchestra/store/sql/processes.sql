@@ -47,3 +47,18 @@ SELECT source_xml FROM process WHERE id = :id;
 -- Every version of one process, newest first, without its graph or source.
 SELECT id, key, version, name, checksum, source_name, imported_at
 FROM process WHERE key = :key ORDER BY version DESC;
+
+-- name: get_unparsed^
+-- A process version (the newest when :version is NULL) with its graph as JSON text, to be
+-- parsed off the event loop, and the keys its call activities name, in document order.
+SELECT id, key, version, CAST(graph AS text) AS graph_json,
+       ARRAY(
+           SELECT n.node ->> 'called_element'
+           FROM jsonb_array_elements(graph -> 'nodes') WITH ORDINALITY AS n(node, i)
+           WHERE n.node ->> 'category' = 'callActivity'
+             AND coalesce(n.node ->> 'called_element', '') <> ''
+           ORDER BY n.i
+       ) AS called
+FROM process
+WHERE key = :key AND (CAST(:version AS integer) IS NULL OR version = :version)
+ORDER BY version DESC LIMIT 1;

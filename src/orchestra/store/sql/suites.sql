@@ -47,3 +47,27 @@ FROM scenario_step WHERE scenario_id = :scenario_id ORDER BY position;
 -- name: suite_by_fingerprint^
 -- The newest suite generated from the same inputs (`services.generating.fingerprint`).
 SELECT id FROM scenario_suite WHERE fingerprint = :fingerprint ORDER BY id DESC LIMIT 1;
+
+-- name: insert_scenarios!
+-- Every scenario of a suite from a JSON array of rows (`store.suiterows`), in their order.
+INSERT INTO test_scenario (suite_id, name, position, path, branch_paths, decisions, depends_on,
+                           cleanup)
+SELECT :suite_id, s.name, s.position, s.path, s.branch_paths, s.decisions, s.depends_on,
+       s.cleanup
+FROM ROWS FROM (jsonb_to_recordset(CAST(:scenarios AS jsonb)) AS (
+    name text, position integer, path jsonb, branch_paths jsonb, decisions jsonb,
+    depends_on jsonb, cleanup jsonb
+)) AS s
+ORDER BY s.position;
+
+-- name: insert_steps!
+-- A part of a suite's steps from a JSON array of rows, each naming its scenario's position.
+INSERT INTO scenario_step (scenario_id, position, kind, element_id, name, branch, spec, meta)
+SELECT sc.id, s.position, CAST(s.kind AS step_kind), s.element_id, s.name, s.branch, s.spec,
+       s.meta
+FROM ROWS FROM (jsonb_to_recordset(CAST(:steps AS jsonb)) AS (
+    scenario integer, position integer, kind text, element_id text, name text, branch text,
+    spec jsonb, meta jsonb
+)) AS s
+JOIN test_scenario sc ON sc.suite_id = :suite_id AND sc.position = s.scenario
+ORDER BY s.scenario, s.position;
