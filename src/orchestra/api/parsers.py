@@ -68,8 +68,8 @@ class ParserProcess:
                 return await self._in_process(function, *args)
             except BrokenProcessPool as exc:
                 raise ParserUnavailable(
-                    "the upload's parser process died twice while parsing it (killed, or out"
-                    " of memory); nothing was stored"
+                    "the parser process died twice on this request (killed, or out of"
+                    " memory); nothing was stored"
                 ) from exc
 
     @property

@@ -141,8 +141,8 @@ async def test_a_parser_dying_mid_upload_is_answered_503_and_the_stored_rows_sta
     assert reply.status == 503
     assert reply.json() == {
         "error": "ParserUnavailable",
-        "message": "the upload's parser process died twice while parsing it (killed, or out"
-        " of memory); nothing was stored",
+        "message": "the parser process died twice on this request (killed, or out of"
+        " memory); nothing was stored",
     }
     assert left_in(tmp_path) == []
 

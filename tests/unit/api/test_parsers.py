@@ -104,7 +104,7 @@ async def test_a_parser_that_died_is_replaced_and_the_upload_goes_on() -> None:
 async def test_a_parser_that_dies_again_refuses_the_upload_with_503() -> None:
     parsers = ParserProcess(in_process_from=0)
     try:
-        with pytest.raises(ParserUnavailable, match="died twice while parsing it") as refused:
+        with pytest.raises(ParserUnavailable, match="died twice on this request") as refused:
             await parsers.run(killed_while_parsing, CSV)
         assert await parsers.run(pid_of_parser, CSV) != os.getpid()  # a new one, for the next
     finally:
