@@ -124,7 +124,7 @@ class Worker:
         self.stalls = StallDetector(on_stall=self._stalled)  # its own pauses, not the SUT's
         self.held = HeldRuns()
         self._wake = asyncio.Event()
-        self._draining = asyncio.Event()
+        self._draining = asyncio.Event()  # `run`'s stop once it runs (see there)
         self._scenarios: Bounded[int, StoredScenario] = Bounded(_SCENARIOS_CACHED)
         self._scenario_lookups: SingleFlight[int, StoredScenario] = SingleFlight()
         self._executors = ExecutorCache(executor_factory, self.store)
@@ -138,6 +138,9 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> WorkerStats:
         """Work until `stop` is set, then drain. Returns what this worker did."""
+        # the runs look at `stop` itself before each step: none starts once it is set, though
+        # the claim loop sees it only when its claim (a database round trip) has returned
+        self._draining = stop
         async with contextlib.AsyncExitStack() as stack:
             committer = self._shared_committer
             if committer is None:
@@ -465,7 +468,6 @@ class Worker:
         late ones and release them as their last checkpoint left them: as the database holds
         it, which a checkpoint on its way when the run was stopped may still have reached (the
         worker's last acknowledged one would undo it, and its step would run again)."""
-        self._draining.set()
         active = list(self.held.active.values())
         if not active:
             return
