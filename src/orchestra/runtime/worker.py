@@ -165,6 +165,7 @@ class Worker:
                 await self._claim_loop(stop)
                 deadline = asyncio.get_running_loop().time() + self.options.drain_seconds
                 await self._drain()
+                await self._await_replaced(deadline)
                 await self._release_left(deadline)
             finally:
                 for task in loops:
@@ -245,9 +246,7 @@ class Worker:
             waker.cancel()
 
     def _start(self, claimed: ClaimedRun) -> None:
-        stale = self.held.active.get(claimed.id)
-        if stale is not None:  # its lease expired (no heartbeat got through) and we re-claimed it
-            stale.task.cancel()
+        self.held.replace(claimed.id)
         task = asyncio.create_task(self._execute(claimed), name=f"run-{claimed.id}")
         deadline = asyncio.get_running_loop().time() + self.options.lease_seconds
         self.held.active[claimed.id] = HeldRun(claimed, task, deadline)
@@ -479,6 +478,18 @@ class Worker:
         for entry in active:
             if entry.task in late:
                 await self._release(entry.claimed, None, None)
+
+    async def _await_replaced(self, deadline: float) -> None:
+        """Wait, by the drain's deadline, for the tasks of runs claimed anew (cancelled, see
+        `HeldRuns.replace`) to end: a cancelled step may still await its executor, which is
+        closed next. One still running then is logged and left."""
+        replaced = list(self.held.replaced)
+        if not replaced:
+            return
+        remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+        _, late = await asyncio.wait(replaced, timeout=remaining)
+        if late:
+            log.warning("%d cancelled runs still stopping at the drain's deadline", len(late))
 
     async def _release_left(self, deadline: float) -> None:
         """After the drain, release the runs left while the database was away (no claim
