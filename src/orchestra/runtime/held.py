@@ -5,6 +5,7 @@ heartbeat renews it, and why the heartbeat stopped it, if it did. `left`: the ru
 without the database (a checkpoint, a release or a renewal that could not get through): still
 leased to it, they are released by the next claim that gets through (or by the drain's end), to
 be resumed at once and lose no attempt, and counted once that release tells whether it held.
+`replaced`: the tasks of runs it claimed anew while they executed, cancelled, until they end.
 """
 
 from __future__ import annotations
@@ -58,6 +59,18 @@ class HeldRuns:
         # run id -> (times it was left so, the attempt it was last left under), the last ones
         self._left: Bounded[int, tuple[int, int]] = Bounded(_LEFT_REMEMBERED)
         self.unsettled: dict[int, int] = {}  # left, not counted yet: run id -> attempt
+        self.replaced: set[asyncio.Task[None]] = set()
+
+    def replace(self, run_id: int) -> None:
+        """Cancel the task executing the run, if any: its lease expired (no heartbeat got
+        through) and this worker claimed it anew. Kept in `replaced` until it ends, for the
+        drain to await before the executors it uses are closed."""
+        stale = self.active.get(run_id)
+        if stale is None:
+            return
+        stale.task.cancel()
+        self.replaced.add(stale.task)
+        stale.task.add_done_callback(self.replaced.discard)
 
     def own(self, claimed: ClaimedRun) -> HeldRun | None:
         """The run's entry while the current task executes it (not a newer claim's)."""

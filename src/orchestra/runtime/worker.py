@@ -124,7 +124,7 @@ class Worker:
         self.stalls = StallDetector(on_stall=self._stalled)  # its own pauses, not the SUT's
         self.held = HeldRuns()
         self._wake = asyncio.Event()
-        self._draining = asyncio.Event()
+        self._draining = asyncio.Event()  # `run`'s stop once it runs (see there)
         self._scenarios: Bounded[int, StoredScenario] = Bounded(_SCENARIOS_CACHED)
         self._scenario_lookups: SingleFlight[int, StoredScenario] = SingleFlight()
         self._executors = ExecutorCache(executor_factory, self.store)
@@ -138,6 +138,9 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> WorkerStats:
         """Work until `stop` is set, then drain. Returns what this worker did."""
+        # the runs look at `stop` itself before each step: none starts once it is set, though
+        # the claim loop sees it only when its claim (a database round trip) has returned
+        self._draining = stop
         async with contextlib.AsyncExitStack() as stack:
             committer = self._shared_committer
             if committer is None:
@@ -162,6 +165,7 @@ class Worker:
                 await self._claim_loop(stop)
                 deadline = asyncio.get_running_loop().time() + self.options.drain_seconds
                 await self._drain()
+                await self._await_replaced(deadline)
                 await self._release_left(deadline)
             finally:
                 for task in loops:
@@ -242,9 +246,7 @@ class Worker:
             waker.cancel()
 
     def _start(self, claimed: ClaimedRun) -> None:
-        stale = self.held.active.get(claimed.id)
-        if stale is not None:  # its lease expired (no heartbeat got through) and we re-claimed it
-            stale.task.cancel()
+        self.held.replace(claimed.id)
         task = asyncio.create_task(self._execute(claimed), name=f"run-{claimed.id}")
         deadline = asyncio.get_running_loop().time() + self.options.lease_seconds
         self.held.active[claimed.id] = HeldRun(claimed, task, deadline)
@@ -465,7 +467,6 @@ class Worker:
         late ones and release them as their last checkpoint left them: as the database holds
         it, which a checkpoint on its way when the run was stopped may still have reached (the
         worker's last acknowledged one would undo it, and its step would run again)."""
-        self._draining.set()
         active = list(self.held.active.values())
         if not active:
             return
@@ -477,6 +478,18 @@ class Worker:
         for entry in active:
             if entry.task in late:
                 await self._release(entry.claimed, None, None)
+
+    async def _await_replaced(self, deadline: float) -> None:
+        """Wait, by the drain's deadline, for the tasks of runs claimed anew (cancelled, see
+        `HeldRuns.replace`) to end: a cancelled step may still await its executor, which is
+        closed next. One still running then is logged and left."""
+        replaced = list(self.held.replaced)
+        if not replaced:
+            return
+        remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+        _, late = await asyncio.wait(replaced, timeout=remaining)
+        if late:
+            log.warning("%d cancelled runs still stopping at the drain's deadline", len(late))
 
     async def _release_left(self, deadline: float) -> None:
         """After the drain, release the runs left while the database was away (no claim

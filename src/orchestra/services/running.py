@@ -264,13 +264,14 @@ async def work_until_done(
     interrupt: asyncio.Event | None = None,
 ) -> tuple[Progress, list[WorkerStats]]:
     """Run `workers` workers in this process on this suite run's runs (only those) until it
-    has ended, or until `interrupt` is set: then they drain and release what they hold.
+    has ended, or until `interrupt` is set: then they drain and release what they hold, no
+    run starting a step after the interrupt.
 
     The suite run is looked at when a worker here ended its last run, when `interrupt` is
     set, when a worker stopped, and otherwise every `poll_seconds` (an end elsewhere: a
     cancel, another process's workers, the reaper)."""
     stop = asyncio.Event()
-    wake = _Wake(interrupt)
+    wake = _Wake(interrupt, stop)
     scoped = replace(options or WorkerOptions(), suite_run_id=suite_run_id)
 
     def ended_here(ended_id: int) -> None:
@@ -314,11 +315,14 @@ async def work_until_done(
 
 
 class _Wake:
-    """What wakes `work_until_done` before its next look is due: `set()`, or `interrupt`."""
+    """What wakes `work_until_done` before its next look is due: `set()`, or `interrupt`,
+    which also sets the workers' `stop` at once: a step ending while the suite run is looked
+    at must not start the next one."""
 
-    def __init__(self, interrupt: asyncio.Event | None) -> None:
+    def __init__(self, interrupt: asyncio.Event | None, stop: asyncio.Event) -> None:
         self._event = asyncio.Event()
         self._interrupt = interrupt
+        self._stop = stop
         self._relay: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> _Wake:
@@ -332,6 +336,7 @@ class _Wake:
 
     async def _relayed(self, interrupt: asyncio.Event) -> None:
         await interrupt.wait()
+        self._stop.set()
         self._event.set()
 
     def set(self) -> None:

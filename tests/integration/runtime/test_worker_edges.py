@@ -1,4 +1,5 @@
-"""A worker's edges: a wake-up during a claim, a heartbeat racing a claim, a release that fails."""
+"""A worker's edges: a wake-up during a claim, a heartbeat racing a claim, a release that fails,
+a run claimed anew by its own worker."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
+from orchestra.domain.execution import StepContext, StepOutcome
 from orchestra.domain.records import Environment
+from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import SuiteRunStatus
 from orchestra.errors import StoreError
 from orchestra.runtime.held import HeldRun, HeldRuns
@@ -17,10 +20,12 @@ from orchestra.store.database import Database
 from orchestra.store.runs import ClaimedRun, RunRepository
 from tests.integration.runtime.support import (
     ScriptedExecutor,
+    expire_leases,
     factory_for,
     scenario,
     step,
     store_suite,
+    until,
 )
 
 # polls so rare that only a wake-up gets a waiting worker to claim within the test's bound
@@ -157,3 +162,48 @@ async def test_a_long_running_worker_closes_the_client_of_an_environment_applied
         stop.set()
         await asyncio.wait_for(task, timeout=10)
     assert [executor.closed for executor in made] == [True, True]
+
+
+class SlowToStop(ScriptedExecutor):
+    """Its first attempt's step waits until cancelled, then takes a second to stop (as a client
+    closing its connection may): it notes whether the executor was closed by then."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_started = asyncio.Event()
+        self.stopped_after_close: list[bool] = []
+
+    async def execute(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
+        if ctx.run.attempt > 1:
+            return await super().execute(step, ctx)
+        self.first_started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await asyncio.sleep(1.0)
+            self.stopped_after_close.append(self.closed)
+            raise
+        raise AssertionError("a never-set event was set")
+
+
+async def test_the_attempt_a_worker_replaced_by_claiming_its_run_anew_ends_before_it_stops(
+    db: Database,
+) -> None:
+    suite = await store_suite(db, [scenario("one", [step(0, "a")])])
+    suite_run = await running.start_suite_run(db, suite.id)
+    executor = SlowToStop()
+    options = WorkerOptions(concurrency=2, lease_seconds=30, poll_seconds=0.05, drain_seconds=10)
+    worker = Worker(db.pool, factory_for(executor), options)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await until(executor.first_started.is_set, "the first attempt is inside its step")
+        await expire_leases(db)  # no heartbeat got through: the worker claims its run anew
+        assert await ended(db, suite_run.id) is SuiteRunStatus.PASSED
+    finally:
+        stop.set()
+        stats = await asyncio.wait_for(task, timeout=20)
+    # the first attempt, cancelled by the claim anew, stopped before the executor was closed
+    assert executor.stopped_after_close == [False]
+    assert executor.closed
+    assert (stats.claimed, stats.finished, stats.lost) == (2, 1, 1)
