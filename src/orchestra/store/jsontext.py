@@ -27,9 +27,10 @@ _ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def json_dumps(value: Any) -> str:
-    """JSON for jsonb, NUL and lone surrogates made U+FFFD (see above)."""
-    text = json.dumps(value, ensure_ascii=False)
+def json_dumps(value: Any, *, allow_nan: bool = True) -> str:
+    """JSON for jsonb, NUL and lone surrogates made U+FFFD (see above); `allow_nan=False`
+    raises ValueError at a non-finite number instead of writing what PostgreSQL refuses."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=allow_nan)
     if "\\u0000" in text:
         text = _ESCAPED_NUL.sub(r"\1\\ufffd", text)
     if not text.isascii() and _SURROGATE.search(text):  # isascii: a flag, no scan

@@ -66,6 +66,18 @@ def refused(exc: psycopg.Error) -> ValueRefused:
     return ValueRefused(f"PostgreSQL refused {what}: {reason(exc)}", details=details)
 
 
+def refused_before_sending(statement: str, row: Mapping[str, Any]) -> ValueRefused:
+    """The `ValueRefused` for a row of JSON values PostgreSQL would refuse, named as `refused`
+    names a refusal, for rows made into JSON text before any statement is sent."""
+    suspects = {name: why for name, value in row.items() if (why := _json_suspect(value))}
+    what = " and ".join(f"`{name}` ({why})" for name, why in suspects.items()) or "a value"
+    details = {"statement": statement, "parameters": sorted(suspects)}
+    return ValueRefused(
+        f"PostgreSQL refused {what} in {statement}: JSON holds no NaN or Infinity",
+        details=details,
+    )
+
+
 def reason(exc: psycopg.Error) -> str:
     primary = exc.diag.message_primary
     if not primary:  # refused by psycopg itself, before sending

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from orchestra.domain.scenario import GeneratedSuite, TestScenario
 from orchestra.store.jsontext import json_dumps
+from orchestra.store.refusals import refused_before_sending
 
 STEP_PART = 1024 * 1024  # characters of steps' JSON text sent in one statement
 
@@ -65,18 +66,20 @@ def _scenario_row(scenario: TestScenario) -> dict[str, object]:
 def _step_texts(scenarios: Iterable[TestScenario]) -> Iterator[str]:
     for scenario in scenarios:
         for step in scenario.steps:
-            yield json_dumps(
-                {
-                    "scenario": scenario.position,
-                    "position": step.position,
-                    "kind": step.kind.value,
-                    "element_id": step.element_id,
-                    "name": step.name,
-                    "branch": step.branch,
-                    "spec": step.spec,
-                    "meta": step.meta,
-                }
-            )
+            row = {
+                "scenario": scenario.position,
+                "position": step.position,
+                "kind": step.kind.value,
+                "element_id": step.element_id,
+                "name": step.name,
+                "branch": step.branch,
+                "spec": step.spec,
+                "meta": step.meta,
+            }
+            try:  # a spec holding NaN or Infinity (a binding's timeout: .inf) is the user's
+                yield json_dumps(row, allow_nan=False)
+            except ValueError:
+                raise refused_before_sending("insert_steps", row) from None
 
 
 def _parts(texts: Iterable[str], part: int) -> Iterator[str]:
