@@ -166,12 +166,8 @@ class StepExecutor:
             await self._run(step, ctx, run)
         except StepError as exc:
             run.status, run.error = StepStatus.ERROR, exc.message
-        # Built after the step: an OAuth2 token fetched by it is a secret too.
-        redactor = (
-            self._redactor.with_secrets(ctx.secrets.values()) if ctx.secrets else self._redactor
-        )
         duration_ms = (time.perf_counter() - started) * 1000.0
-        outcome = run.outcome(started_at, duration_ms, redactor, self._body_limit)
+        outcome = run.outcome(started_at, duration_ms, self._redactor, self._body_limit)
         update: dict[str, Any] = {}
         if ctx.is_resend and step.kind is not StepKind.BARRIER:
             update.update(resent_after=ctx.resending, stalled_ms=ctx.stalled_ms)
@@ -238,7 +234,7 @@ class StepExecutor:
             "steps": ctx.steps,
             "suite": ctx.suite,
             "env": {**self._env_view, **ctx.env} if ctx.env else self._env_view,
-            "secrets": {**self._secrets, **ctx.secrets} if ctx.secrets else self._secrets,
+            "secrets": self._secrets,
             "run": dict(ctx.run.__dict__),  # model_dump() of its scalar fields, 7x cheaper
         }
 

@@ -58,12 +58,6 @@ class Redactor:
             self._secrets.add(secret)
             self._compile()
 
-    def with_secrets(self, secrets: Iterable[str]) -> Redactor:
-        extra = {value for value in secrets if value} - self._secrets
-        if not extra:
-            return self
-        return Redactor(self._secrets | extra, self._headers)
-
     def text(self, text: str) -> str:
         if self._pattern is None:
             return text

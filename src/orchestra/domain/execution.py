@@ -35,7 +35,6 @@ class StepContext(Frozen):
     steps: dict[str, Any] = Field(default_factory=dict)  # element id -> earlier step's result
     suite: dict[str, Any] = Field(default_factory=dict)  # SuiteRun.context
     env: dict[str, Any] = Field(default_factory=dict)  # the environment's configuration
-    secrets: dict[str, str] = Field(default_factory=dict)  # resolved at run time, never stored
     # a re-send: the claim that lost its lease while this step may have reached the SUT
     resending: int | None = None
     # a re-send: how long the worker stalled while the first send's timeout ran out
