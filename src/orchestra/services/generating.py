@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from orchestra.domain.generation import (
     DEFAULT_CALL_DEPTH,
@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # bindings (templates, checks, YAML) are loaded to generate, 
 SOLVED = "solved"  # each scenario's data: the friendliest values that take its path
 BOUNDARY = "boundary"  # and each scenario again at both sides of each bound on its path
 DATA_VALUES = (SOLVED, BOUNDARY)
+StoredT = TypeVar("StoredT", StoredProcess, ProcessText)
 
 
 def parse_process_ref(ref: str) -> tuple[str, int | None]:
@@ -189,12 +190,13 @@ class GeneratedRows:
 def request_fingerprint(graph_json: str, request: SuiteRequest) -> str:
     """The fingerprint of the suite `request` would generate (`suite_fingerprint`)."""
     graph, called = _graphs(graph_json, request)
+    return _fingerprint(request, _bindings(graph, called, request.bindings))
+
+
+def _fingerprint(request: SuiteRequest, bound: Bindings) -> str:
+    called_ids = [stored.id for stored in request.called.values()]
     return suite_fingerprint(
-        request.process_id,
-        [stored.id for stored in request.called.values()],
-        _bindings(graph, called, request.bindings),
-        request.criterion,
-        request.parameters,
+        request.process_id, called_ids, bound, request.criterion, request.parameters
     )
 
 
@@ -206,13 +208,7 @@ def generated_rows(graph_json: str, request: SuiteRequest) -> GeneratedRows:
 
     graph, called = _graphs(graph_json, request)
     bound = _bindings(graph, called, request.bindings)
-    fingerprint = suite_fingerprint(
-        request.process_id,
-        [stored.id for stored in request.called.values()],
-        bound,
-        request.criterion,
-        request.parameters,
-    )
+    fingerprint = _fingerprint(request, bound)
     generated = generate_suite(
         graph,
         process_key=request.process_key,
@@ -365,29 +361,29 @@ def _bindings(
 
 async def _called_processes(uow: UnitOfWork, graph: ProcessGraph) -> dict[str, StoredProcess]:
     """The newest imported version of every process its call activities reach (to a depth)."""
-    found: dict[str, StoredProcess] = {}
-    wanted = called_keys(graph)
-    for _ in range(DEFAULT_CALL_DEPTH):
-        missing = [key for key in wanted if key not in found]
-        for key in missing:
-            stored = await uow.processes.get(key)
-            if stored is not None:
-                found[key] = stored
-        wanted = [k for key in missing if key in found for k in called_keys(found[key].graph)]
-    return found
+    return await _reached(called_keys(graph), uow.processes.get, lambda p: called_keys(p.graph))
 
 
 async def _called_texts(uow: UnitOfWork, process: ProcessText) -> dict[str, ProcessText]:
     """`_called_processes`, their graphs left as text."""
-    found: dict[str, ProcessText] = {}
-    wanted = list(process.called)
+    return await _reached(list(process.called), uow.processes.get_text, lambda p: p.called)
+
+
+async def _reached(
+    wanted: Sequence[str],
+    newest: Callable[[str], Awaitable[StoredT | None]],
+    calls: Callable[[StoredT], Iterable[str]],
+) -> dict[str, StoredT]:
+    """The `newest` stored version of each process `wanted` and, to a depth, of those its
+    versions' `calls` name."""
+    found: dict[str, StoredT] = {}
     for _ in range(DEFAULT_CALL_DEPTH):
         missing = [key for key in wanted if key not in found]
         for key in missing:
-            stored = await uow.processes.get_text(key)
+            stored = await newest(key)
             if stored is not None:
                 found[key] = stored
-        wanted = [k for key in missing if key in found for k in found[key].called]
+        wanted = [k for key in missing if key in found for k in calls(found[key])]
     return found
 
 
