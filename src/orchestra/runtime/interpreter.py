@@ -164,7 +164,7 @@ class RunInterpreter:
         """Execute to the end, then complete the run (fenced). Raises LeaseLost, Parked,
         Draining when the run must be left (released) rather than completed."""
         if self.claimed.cleanup_only:
-            await self._clean_up_cancelled()
+            await self._clean_up_owed()
             return
         plan = build_plan([s.step for s in self.scenario.steps])
         self._last_position = _final_position(plan)
@@ -202,7 +202,7 @@ class RunInterpreter:
                 ran.append((action, StepStatus(recorded), why))
         return verdict(status, error, ran)
 
-    async def _clean_up_cancelled(self) -> None:
+    async def _clean_up_owed(self) -> None:
         """A run ended CANCELLED or FAILED_STUCK, claimed for its cleanup alone: run what is
         left of it, then say it is done. Its status stays, whatever the cleanup gives."""
         await self._clean_up(TestRunStatus.CANCELLED, None)
