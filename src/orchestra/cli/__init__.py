@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import click
 
+from orchestra import collector
 from orchestra.cli.lazy import LazyGroup
 from orchestra.errors import NotFound, OrchestraError
 
@@ -102,6 +103,7 @@ def cli() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
+    collector.frozen_at_exit()
     try:
         code = cli.main(args=args, prog_name="orchestra", standalone_mode=False)
     except click.exceptions.Abort:
