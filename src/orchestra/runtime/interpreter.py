@@ -82,10 +82,14 @@ class RunState:
     steps: dict[str, Any] = field(default_factory=dict)  # element id -> result, for templates
     outcome: dict[str, Any] | None = None
     cleanup: dict[str, str] = field(default_factory=dict)  # cleanup position -> its status
+    # `steps` as checkpointed, without the responses; a view is replaced, never changed, so a
+    # snapshot copies this dict alone rather than every view in it
+    checkpointed_steps: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, raw: dict[str, Any], responses: dict[str, Any] | None = None) -> RunState:
-        steps = {key: dict(view) for key, view in raw.get("steps", {}).items()}
+        views = raw.get("steps", {})
+        steps = {key: dict(view) for key, view in views.items()}
         for element_id, response in (responses or {}).items():
             if element_id in steps:
                 steps[element_id]["response"] = response
@@ -95,7 +99,25 @@ class RunState:
             steps=steps,
             outcome=raw.get("outcome"),
             cleanup=dict(raw.get("cleanup", {})),
+            checkpointed_steps={
+                key: {name: value for name, value in view.items() if name != "response"}
+                for key, view in views.items()
+            },
         )
+
+    def note(self, step: ScenarioStep, outcome: StepOutcome) -> None:
+        """A step's result: done, its saved values, and its view for later templates."""
+        status = outcome.status.value
+        self.done[str(step.position)] = status
+        self.vars.update(outcome.saved)
+        if step.element_id is not None:
+            saved = outcome.saved
+            self.steps[step.element_id] = {
+                "status": status,
+                "response": outcome.response,
+                "saved": saved,
+            }
+            self.checkpointed_steps[step.element_id] = {"status": status, "saved": saved}
 
     @staticmethod
     def needs_responses(raw: dict[str, Any]) -> bool:
@@ -106,10 +128,7 @@ class RunState:
         snapshot = {
             "done": dict(self.done),
             "vars": dict(self.vars),
-            "steps": {
-                key: {name: value for name, value in view.items() if name != "response"}
-                for key, view in self.steps.items()
-            },
+            "steps": dict(self.checkpointed_steps),
             "outcome": self.outcome,
         }
         if self.cleanup:
@@ -400,14 +419,7 @@ class RunInterpreter:
 
     def _note(self, step: ScenarioStep, outcome: StepOutcome) -> Checkpoint:
         """The step's result in the run's state, and the checkpoint of that state."""
-        self.state.done[str(step.position)] = outcome.status.value
-        self.state.vars.update(outcome.saved)
-        if step.element_id is not None:
-            self.state.steps[step.element_id] = {
-                "status": outcome.status.value,
-                "response": outcome.response,
-                "saved": outcome.saved,
-            }
+        self.state.note(step, outcome)
         return Checkpoint(
             test_run_id=self.claimed.id,
             worker=self.worker_id,
