@@ -64,6 +64,9 @@ class RunEnvironment:
     executor: Executor
     env: dict[str, Any]
     has_dependencies: bool = True  # False: a completion has no dependent to queue or skip
+    # scenario id -> the scenario, its plan (read only) and the step whose checkpoint waits
+    # for the completion, worked out at its first run (again for a scenario loaded anew)
+    plans: dict[int, tuple[StoredScenario, StepSequence, int | None]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -185,8 +188,7 @@ class RunInterpreter:
         if self.claimed.cleanup_only:
             await self._clean_up_owed()
             return
-        plan = build_plan([s.step for s in self.scenario.steps])
-        self._last_position = _final_position(plan)
+        plan, self._last_position = self._plan()
         self._resends = _resends(plan, self.claimed.lost, self.state.done)
         status, error = TestRunStatus.PASSED, None
         try:
@@ -196,6 +198,14 @@ class RunInterpreter:
             status, error = stopped.status, stopped.message
         status, error = await self._clean_up(status, error)
         await self._complete(status, error)
+
+    def _plan(self) -> tuple[StepSequence, int | None]:
+        scenario = self.scenario
+        found = self.shared.plans.get(scenario.id)
+        if found is None or found[0] is not scenario:
+            plan = build_plan([s.step for s in scenario.steps])
+            found = self.shared.plans[scenario.id] = (scenario, plan, _final_position(plan))
+        return found[1], found[2]
 
     async def _clean_up(
         self, status: TestRunStatus, error: str | None
@@ -266,6 +276,8 @@ class RunInterpreter:
     def _stop_if_failed_before(self) -> None:
         """A step the checkpoint holds as failed (a crash or a drain came between its result
         and the run's completion) ends the run as it would have then: nothing more runs."""
+        if not self.state.done:
+            return
         steps = {stored.step.position: stored.step for stored in self.scenario.steps}
         for position, status in sorted(self.state.done.items(), key=lambda item: int(item[0])):
             step = steps.get(int(position))
