@@ -751,27 +751,31 @@ def _check_row(check: CheckResult) -> dict[str, Any]:
 
 def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:
     """One row of `checkpoint_many`; None values left out, so they read as SQL NULL."""
-    outcome = cp.outcome
+    outcome, step = cp.outcome, cp.step
     row = {
         "test_run_id": cp.test_run_id,
         "worker": cp.worker,
         "attempt": cp.attempt,
         "execution_context": cp.execution_context,
-        "step_id": cp.step_id,
-        "position": cp.step.position,
-        "element_id": cp.step.element_id,
-        "branch": cp.step.branch,
+        "position": step.position,
+        "branch": step.branch,
         "status": outcome.status.value,
         "started_at": outcome.started_at,
-        "duration_ms": outcome.duration_ms,
-        "request": outcome.request,
-        "response": outcome.response,
         "checks": [_check_row(check) for check in outcome.checks],
-        "error": outcome.error,
-        "attempts": outcome.attempts if outcome.attempts != 1 else None,  # SQL's default: 1
-        "resent_after": outcome.resent_after,
-        "stalled_ms": outcome.stalled_ms,
-        "phase": cp.phase if cp.phase != "main" else None,  # SQL's default: main
-        "command": outcome.command,
     }
-    return {key: value for key, value in row.items() if value is not None}
+    for key, value in (
+        ("step_id", cp.step_id),
+        ("element_id", step.element_id),
+        ("duration_ms", outcome.duration_ms),
+        ("request", outcome.request),
+        ("response", outcome.response),
+        ("error", outcome.error),
+        ("attempts", outcome.attempts if outcome.attempts != 1 else None),  # SQL's default: 1
+        ("resent_after", outcome.resent_after),
+        ("stalled_ms", outcome.stalled_ms),
+        ("phase", cp.phase if cp.phase != "main" else None),  # SQL's default: main
+        ("command", outcome.command),
+    ):
+        if value is not None:
+            row[key] = value
+    return row
