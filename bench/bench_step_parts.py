@@ -119,17 +119,22 @@ class RecordedExecutor:
 
 
 class RowsOnly:
-    """A committer that builds each write's row and writes nothing."""
+    """A committer that builds each write's row and writes nothing. It keeps none of them, as
+    the group committer drops its rows once written: 2,000 rows kept made the collector walk
+    them again and again, a quarter of what this part measured."""
 
     def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
+        self.rows = 0
+        self.last: dict[str, Any] = {}
 
     async def checkpoint(self, checkpoint: Checkpoint) -> bool:
-        self.rows.append(_write_row(checkpoint))
+        self.last = _write_row(checkpoint)
+        self.rows += 1
         return True
 
     async def complete(self, completion: Completion, *, schedule: bool) -> bool:
-        self.rows.append(_write_row(completion))
+        self.last = _write_row(completion)
+        self.rows += 1
         return True
 
 
@@ -154,7 +159,7 @@ async def interpreter_us() -> float:
             writes = cast(GroupCommitter, committer)  # what the interpreter calls of one
             await RunInterpreter(claimed, stored, shared, writes, "bench", asyncio.Event()).run()
         best = min(best, (time.process_time() - started) / (RUNS * STEPS))
-        assert len(committer.rows) == RUNS * (STEPS - 1) + RUNS  # 4 checkpoints, 1 completion
+        assert committer.rows == RUNS * (STEPS - 1) + RUNS  # 4 checkpoints, 1 completion
     return best * 1e6
 
 

@@ -75,14 +75,7 @@ class Checkpointer:
         state = self.states.setdefault(i, RunState())
         step = stored.step
         outcome = _outcome(claimed, position, status, payload)
-        state.done[str(position)] = outcome.status.value
-        state.vars.update(outcome.saved)
-        if step.element_id is not None:
-            state.steps[step.element_id] = {
-                "status": outcome.status.value,
-                "response": outcome.response,
-                "saved": outcome.saved,
-            }
+        state.note(step, outcome)
         checkpoint = Checkpoint(
             test_run_id=claimed.id,
             worker=WORKER,

@@ -44,7 +44,9 @@ class Execution:
     def outcome(
         self, started_at: float, duration_ms: float, redactor: Redactor, limit: int
     ) -> StepOutcome:
-        checks = tuple(_redacted_check(check, redactor) for check in self.checks)
+        checks = tuple(self.checks)
+        if redactor.masks_values:
+            checks = tuple(_redacted_check(check, redactor) for check in checks)
         command = None
         if self.command is not None:
             request, response, view = self.command
@@ -62,8 +64,8 @@ class Execution:
             checks=checks,
             error=redactor.text(self.error) if self.error else None,
             attempts=max(self.attempts, 1),
-            saved=redactor.value(self.saved),
-            exports=redactor.value(self.exports),
+            saved=redactor.value(self.saved) if self.saved else self.saved,
+            exports=redactor.value(self.exports) if self.exports else self.exports,
         )
 
 

@@ -41,7 +41,9 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = (), headers: Iterable[str] = ()) -> None:
         self._secrets: set[str] = {value for value in secrets if value}
         self._headers = SENSITIVE_HEADERS | {name.lower() for name in headers}
-        self._names: dict[str, bool] = {}  # header name as written -> masked whatever its value
+        # the header names of a request or response, as written -> those masked whatever
+        # their value, and their lower-case names: most share a few sets of names
+        self._names: dict[tuple[str, ...], tuple[frozenset[str], frozenset[str]]] = {}
         self._pattern: re.Pattern[str] | None = None
         self._compile()
 
@@ -57,6 +59,11 @@ class Redactor:
         if secret and secret not in self._secrets:
             self._secrets.add(secret)
             self._compile()
+
+    @property
+    def masks_values(self) -> bool:
+        """Whether any secret value is known: without one, only headers are masked, by name."""
+        return self._pattern is not None
 
     def text(self, text: str) -> str:
         if self._pattern is None:
@@ -96,35 +103,40 @@ class Redactor:
         return self.value(parsed)
 
     def headers(self, headers: dict[str, str]) -> dict[str, str]:
-        masked = self._by_name(headers)
+        hidden = self._by_name(headers)[0]
+        if hidden:
+            masked = {key: MASK if key in hidden else value for key, value in headers.items()}
+        else:
+            masked = dict(headers)
         # One search over every value: a secret found in none of them is found in their join.
         if self._pattern is None or self._pattern.search("\n".join(masked.values())) is None:
             return masked
         return {
-            key: MASK if self._names[key] else self._pattern.sub(MASK, value)
+            key: MASK if key in hidden else self._pattern.sub(MASK, value)
             for key, value in headers.items()
         }
 
     def credentials(self, headers: dict[str, str]) -> frozenset[str]:
         """The lower-case names of the headers that carry a credential: by name (Authorization,
         an API key's header) or by value (one holding a secret)."""
-        self._by_name(headers)  # notes each name's verdict in `_names`
-        named = {key for key in headers if self._names.get(key)}
-        rest = {key: value for key, value in headers.items() if key not in named}
+        hidden, lower = self._by_name(headers)
+        if self._pattern is None:
+            return lower
+        rest = {key: value for key, value in headers.items() if key not in hidden}
         # one search over the others' values: most requests carry no secret there
-        if self._pattern is not None and self._pattern.search("\n".join(rest.values())):
-            named.update(key for key, value in rest.items() if self._pattern.search(value))
-        return frozenset(key.lower() for key in named)
+        if self._pattern.search("\n".join(rest.values())) is None:
+            return lower
+        found = {key for key, value in rest.items() if self._pattern.search(value)}
+        return lower | {key.lower() for key in found}
 
-    def _by_name(self, headers: dict[str, str]) -> dict[str, str]:
-        """Credentials headers masked whatever their value (each name is looked at once)."""
-        names = self._names
-        if len(names) >= _NAMES_KEPT:
-            names.clear()
-        masked = {}
-        for key, value in headers.items():
-            hidden = names.get(key)
-            if hidden is None:
-                hidden = names[key] = key.lower() in self._headers
-            masked[key] = MASK if hidden else value
-        return masked
+    def _by_name(self, headers: dict[str, str]) -> tuple[frozenset[str], frozenset[str]]:
+        """The names of the credentials headers, masked whatever their value, as written and
+        in lower case (each set of names is looked at once)."""
+        names = tuple(headers)
+        found = self._names.get(names)
+        if found is None:
+            if len(self._names) >= _NAMES_KEPT:
+                self._names.clear()
+            hidden = frozenset(key for key in names if key.lower() in self._headers)
+            found = self._names[names] = (hidden, frozenset(key.lower() for key in hidden))
+        return found

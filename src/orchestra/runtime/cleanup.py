@@ -43,13 +43,17 @@ def cleanup_steps(
 ) -> list[CleanupStep]:
     """The undo actions of the task steps done and answered (last first), then the
     scenario's cleanup actions."""
-    undone = [
-        step
-        for step in sorted(steps, key=lambda s: s.position, reverse=True)
-        if step.kind is StepKind.ACTION
-        and "undo" in step.spec
-        and done.get(str(step.position)) in _ANSWERED
-    ]
+    undone = sorted(
+        (
+            step
+            for step in steps
+            if step.kind is StepKind.ACTION
+            and "undo" in step.spec
+            and done.get(str(step.position)) in _ANSWERED
+        ),
+        key=lambda s: s.position,
+        reverse=True,
+    )
     found = [_undo(position, step) for position, step in enumerate(undone)]
     for spec in scenario.cleanup:
         found.append(_scenario_cleanup(len(found), spec, scenario.data))

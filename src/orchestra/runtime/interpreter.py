@@ -64,6 +64,9 @@ class RunEnvironment:
     executor: Executor
     env: dict[str, Any]
     has_dependencies: bool = True  # False: a completion has no dependent to queue or skip
+    # scenario id -> the scenario, its plan (read only) and the step whose checkpoint waits
+    # for the completion, worked out at its first run (again for a scenario loaded anew)
+    plans: dict[int, tuple[StoredScenario, StepSequence, int | None]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -82,10 +85,14 @@ class RunState:
     steps: dict[str, Any] = field(default_factory=dict)  # element id -> result, for templates
     outcome: dict[str, Any] | None = None
     cleanup: dict[str, str] = field(default_factory=dict)  # cleanup position -> its status
+    # `steps` as checkpointed, without the responses; a view is replaced, never changed, so a
+    # snapshot copies this dict alone rather than every view in it
+    checkpointed_steps: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, raw: dict[str, Any], responses: dict[str, Any] | None = None) -> RunState:
-        steps = {key: dict(view) for key, view in raw.get("steps", {}).items()}
+        views = raw.get("steps", {})
+        steps = {key: dict(view) for key, view in views.items()}
         for element_id, response in (responses or {}).items():
             if element_id in steps:
                 steps[element_id]["response"] = response
@@ -95,7 +102,25 @@ class RunState:
             steps=steps,
             outcome=raw.get("outcome"),
             cleanup=dict(raw.get("cleanup", {})),
+            checkpointed_steps={
+                key: {name: value for name, value in view.items() if name != "response"}
+                for key, view in views.items()
+            },
         )
+
+    def note(self, step: ScenarioStep, outcome: StepOutcome) -> None:
+        """A step's result: done, its saved values, and its view for later templates."""
+        status = outcome.status.value
+        self.done[str(step.position)] = status
+        self.vars.update(outcome.saved)
+        if step.element_id is not None:
+            saved = outcome.saved
+            self.steps[step.element_id] = {
+                "status": status,
+                "response": outcome.response,
+                "saved": saved,
+            }
+            self.checkpointed_steps[step.element_id] = {"status": status, "saved": saved}
 
     @staticmethod
     def needs_responses(raw: dict[str, Any]) -> bool:
@@ -106,10 +131,7 @@ class RunState:
         snapshot = {
             "done": dict(self.done),
             "vars": dict(self.vars),
-            "steps": {
-                key: {name: value for name, value in view.items() if name != "response"}
-                for key, view in self.steps.items()
-            },
+            "steps": dict(self.checkpointed_steps),
             "outcome": self.outcome,
         }
         if self.cleanup:
@@ -166,8 +188,7 @@ class RunInterpreter:
         if self.claimed.cleanup_only:
             await self._clean_up_owed()
             return
-        plan = build_plan([s.step for s in self.scenario.steps])
-        self._last_position = _final_position(plan)
+        plan, self._last_position = self._plan()
         self._resends = _resends(plan, self.claimed.lost, self.state.done)
         status, error = TestRunStatus.PASSED, None
         try:
@@ -177,6 +198,14 @@ class RunInterpreter:
             status, error = stopped.status, stopped.message
         status, error = await self._clean_up(status, error)
         await self._complete(status, error)
+
+    def _plan(self) -> tuple[StepSequence, int | None]:
+        scenario = self.scenario
+        found = self.shared.plans.get(scenario.id)
+        if found is None or found[0] is not scenario:
+            plan = build_plan([s.step for s in scenario.steps])
+            found = self.shared.plans[scenario.id] = (scenario, plan, _final_position(plan))
+        return found[1], found[2]
 
     async def _clean_up(
         self, status: TestRunStatus, error: str | None
@@ -247,6 +276,8 @@ class RunInterpreter:
     def _stop_if_failed_before(self) -> None:
         """A step the checkpoint holds as failed (a crash or a drain came between its result
         and the run's completion) ends the run as it would have then: nothing more runs."""
+        if not self.state.done:
+            return
         steps = {stored.step.position: stored.step for stored in self.scenario.steps}
         for position, status in sorted(self.state.done.items(), key=lambda item: int(item[0])):
             step = steps.get(int(position))
@@ -400,14 +431,7 @@ class RunInterpreter:
 
     def _note(self, step: ScenarioStep, outcome: StepOutcome) -> Checkpoint:
         """The step's result in the run's state, and the checkpoint of that state."""
-        self.state.done[str(step.position)] = outcome.status.value
-        self.state.vars.update(outcome.saved)
-        if step.element_id is not None:
-            self.state.steps[step.element_id] = {
-                "status": outcome.status.value,
-                "response": outcome.response,
-                "saved": outcome.saved,
-            }
+        self.state.note(step, outcome)
         return Checkpoint(
             test_run_id=self.claimed.id,
             worker=self.worker_id,

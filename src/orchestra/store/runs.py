@@ -10,7 +10,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from orchestra.domain.dependencies import RunKey, resolve_run_dependencies
-from orchestra.domain.execution import StepOutcome
+from orchestra.domain.execution import CheckResult, StepOutcome
 from orchestra.domain.records import (
     DataSet,
     LostLease,
@@ -732,29 +732,50 @@ def _write_row(write: Checkpoint | Completion) -> dict[str, Any]:
     return row
 
 
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})  # not float: NaN is dumped as null
+
+
+def _check_row(check: CheckResult) -> dict[str, Any]:
+    """`check.model_dump(mode="json")`, built directly when the values compared are plain."""
+    if type(check.expected) in _JSON_SCALARS and type(check.actual) in _JSON_SCALARS:
+        return {
+            "name": check.name,
+            "passed": check.passed,
+            "expected": check.expected,
+            "actual": check.actual,
+            "message": check.message,
+            "found": check.found,
+        }
+    return check.model_dump(mode="json")
+
+
 def _checkpoint_row(cp: Checkpoint) -> dict[str, Any]:
     """One row of `checkpoint_many`; None values left out, so they read as SQL NULL."""
-    outcome = cp.outcome
+    outcome, step = cp.outcome, cp.step
     row = {
         "test_run_id": cp.test_run_id,
         "worker": cp.worker,
         "attempt": cp.attempt,
         "execution_context": cp.execution_context,
-        "step_id": cp.step_id,
-        "position": cp.step.position,
-        "element_id": cp.step.element_id,
-        "branch": cp.step.branch,
+        "position": step.position,
+        "branch": step.branch,
         "status": outcome.status.value,
         "started_at": outcome.started_at,
-        "duration_ms": outcome.duration_ms,
-        "request": outcome.request,
-        "response": outcome.response,
-        "checks": [c.model_dump(mode="json") for c in outcome.checks],
-        "error": outcome.error,
-        "attempts": outcome.attempts if outcome.attempts != 1 else None,  # SQL's default: 1
-        "resent_after": outcome.resent_after,
-        "stalled_ms": outcome.stalled_ms,
-        "phase": cp.phase if cp.phase != "main" else None,  # SQL's default: main
-        "command": outcome.command,
+        "checks": [_check_row(check) for check in outcome.checks],
     }
-    return {key: value for key, value in row.items() if value is not None}
+    for key, value in (
+        ("step_id", cp.step_id),
+        ("element_id", step.element_id),
+        ("duration_ms", outcome.duration_ms),
+        ("request", outcome.request),
+        ("response", outcome.response),
+        ("error", outcome.error),
+        ("attempts", outcome.attempts if outcome.attempts != 1 else None),  # SQL's default: 1
+        ("resent_after", outcome.resent_after),
+        ("stalled_ms", outcome.stalled_ms),
+        ("phase", cp.phase if cp.phase != "main" else None),  # SQL's default: main
+        ("command", outcome.command),
+    ):
+        if value is not None:
+            row[key] = value
+    return row
