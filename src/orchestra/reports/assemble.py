@@ -277,16 +277,25 @@ def _never_ran(step: ScenarioStep, next_element: str | None = None) -> StepRepor
 
 def _check(raw: dict[str, Any]) -> CheckResult:
     """A stored check; one that does not fit the model is shown, not dropped."""
-    if raw.keys() <= _CHECK_FIELDS and _as_stored(raw):
+    name, passed, message = raw.get("name"), raw.get("passed"), raw.get("message")
+    found = raw.get("found", True)
+    # as the executor stores it (each value of its field's type): nothing to validate
+    if (
+        type(name) is str
+        and type(passed) is bool
+        and type(found) is bool
+        and (message is None or type(message) is str)
+        and raw.keys() <= _CHECK_FIELDS
+    ):
         return trusted(
             CheckResult,
             {
-                "name": raw["name"],
-                "passed": raw["passed"],
+                "name": name,
+                "passed": passed,
                 "expected": raw.get("expected"),
                 "actual": raw.get("actual"),
-                "message": raw.get("message"),
-                "found": raw.get("found", True),
+                "message": message,
+                "found": found,
             },
         )
     known = {key: value for key, value in raw.items() if key in _CHECK_FIELDS}
@@ -299,15 +308,3 @@ def _check(raw: dict[str, Any]) -> CheckResult:
             actual=raw,
             message="stored check in an unexpected shape",
         )
-
-
-def _as_stored(raw: dict[str, Any]) -> bool:
-    """Whether a stored check holds what the executor writes, each value of its field's type
-    (nothing that validation would convert or refuse)."""
-    message = raw.get("message")
-    return (
-        type(raw.get("name")) is str
-        and type(raw.get("passed")) is bool
-        and type(raw.get("found", True)) is bool
-        and (message is None or type(message) is str)
-    )

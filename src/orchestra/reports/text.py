@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from orchestra.domain.execution import NO_MATCH, READ_MARK, CheckResult
@@ -16,8 +17,13 @@ from orchestra.reports.model import LostLeaseReport, StepReport, TestRunReport
 MAX_VALUE_CHARS = 4000
 MAX_MESSAGE_CHARS = 500
 """A one-line message (JUnit's `message`, the HTML run's summary): the rest is in the steps."""
-# Characters XML 1.0 cannot carry at all (a SUT's body may contain them).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+@cache
+def _not_xml() -> re.Pattern[str]:
+    """Characters XML 1.0 cannot carry at all (a SUT's body may contain them); compiled when
+    first met (a millisecond: the class spans the surrogates)."""
+    return re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 # The control characters among them, as UTF-8 bytes: looked for in bytes, the usual text
@@ -30,11 +36,11 @@ def xml_safe(text: str) -> str:
     try:
         data = text.encode()  # a lone surrogate, which XML forbids, does not encode
     except UnicodeEncodeError:
-        return _NOT_XML.sub("\ufffd", text)
+        return _not_xml().sub("\ufffd", text)
     if len(data.translate(None, _NOT_XML_ASCII)) != len(data):
-        return _NOT_XML.sub("\ufffd", text)
+        return _not_xml().sub("\ufffd", text)
     if "\ufffe" in text or "\uffff" in text:
-        return _NOT_XML.sub("\ufffd", text)
+        return _not_xml().sub("\ufffd", text)
     return text
 
 
