@@ -16,6 +16,7 @@ from orchestra.domain.execution import CheckResult
 from orchestra.domain.records import LostLease, ReleasedClaim, StepResult, TestRun
 from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
+from orchestra.domain.trusted import trusted
 from orchestra.errors import InputRefused
 from orchestra.reports.model import (
     CleanupStepReport,
@@ -68,24 +69,31 @@ def run_report(
     reports += [step_from_result(r, None) for r in results if r.position not in listed]
     causes = resend_causes(lost, released)
     reports = [_with_cause(report, causes) for report in reports]
-    return TestRunReport(
-        id=run.id,
-        scenario=run.scenario_name,
-        data_row_index=run.data_row_index,
-        data_row_label=row_label(run.data_row) if run.data_row_index is not None else None,
-        repeat_index=run.repeat_index,
-        status=run.status,
-        attempts=_attempts(run),
-        error=run.error,
-        queued_at=run.queued_at,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        path=scenario.path if scenario is not None else (),
-        race=_race_note(scenario),
-        steps=tuple(sorted(reports, key=lambda report: report.position)),
-        lost_leases=leases,
-        cleanup=cleanup_reports(run, scenario, cleanup),
+    return trusted(
+        TestRunReport,
+        {
+            "id": run.id,
+            "scenario": run.scenario_name,
+            "data_row_index": run.data_row_index,
+            "data_row_label": row_label(run.data_row) if run.data_row_index is not None else None,
+            "repeat_index": run.repeat_index,
+            "status": run.status,
+            "attempts": _attempts(run),
+            "error": run.error,
+            "queued_at": run.queued_at,
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "path": scenario.path if scenario is not None else (),
+            "race": _race_note(scenario),
+            "steps": tuple(sorted(reports, key=_by_position)),
+            "lost_leases": leases,
+            "cleanup": cleanup_reports(run, scenario, cleanup),
+        },
     )
+
+
+def _by_position(report: StepReport) -> int:
+    return report.position
 
 
 def cleanup_reports(
@@ -236,25 +244,30 @@ def _next_elements(steps: Sequence[ScenarioStep]) -> dict[int, str]:
 def step_from_result(
     result: StepResult, step: ScenarioStep | None, next_element: str | None = None
 ) -> StepReport:
-    return StepReport(
-        position=result.position,
-        kind=step.kind if step is not None else StepKind.ACTION,
-        element_id=result.element_id,
-        at=barrier_anchor(step, next_element),
-        name=step.name if step is not None else None,
-        branch=result.branch,
-        attempt=result.attempt,
-        status=result.status,
-        started_at=result.started_at,
-        duration_ms=result.duration_ms,
-        request=result.request,
-        response=result.response,
-        command=result.command,
-        checks=tuple(_check(raw) for raw in result.checks),
-        error=result.error,
-        requests=result.attempts,
-        resent_after=result.resent_after,
-        stalled_ms=result.stalled_ms,
+    return trusted(
+        StepReport,
+        {
+            "position": result.position,
+            "kind": step.kind if step is not None else StepKind.ACTION,
+            "element_id": result.element_id,
+            "at": barrier_anchor(step, next_element),
+            "name": step.name if step is not None else None,
+            "branch": result.branch,
+            "attempt": result.attempt,
+            "status": result.status,
+            "started_at": result.started_at,
+            "duration_ms": result.duration_ms,
+            "request": result.request,
+            "response": result.response,
+            "command": result.command,
+            "checks": tuple(_check(raw) for raw in result.checks),
+            "error": result.error,
+            "requests": result.attempts,
+            "resent_after": result.resent_after,
+            "resent_cause": None,
+            "resent_by": None,
+            "stalled_ms": result.stalled_ms,
+        },
     )
 
 
@@ -264,6 +277,27 @@ def _never_ran(step: ScenarioStep, next_element: str | None = None) -> StepRepor
 
 def _check(raw: dict[str, Any]) -> CheckResult:
     """A stored check; one that does not fit the model is shown, not dropped."""
+    name, passed, message = raw.get("name"), raw.get("passed"), raw.get("message")
+    found = raw.get("found", True)
+    # as the executor stores it (each value of its field's type): nothing to validate
+    if (
+        type(name) is str
+        and type(passed) is bool
+        and type(found) is bool
+        and (message is None or type(message) is str)
+        and raw.keys() <= _CHECK_FIELDS
+    ):
+        return trusted(
+            CheckResult,
+            {
+                "name": name,
+                "passed": passed,
+                "expected": raw.get("expected"),
+                "actual": raw.get("actual"),
+                "message": message,
+                "found": found,
+            },
+        )
     known = {key: value for key, value in raw.items() if key in _CHECK_FIELDS}
     try:
         return CheckResult.model_validate(known)

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 from orchestra.domain.statuses import TestRunStatus
@@ -27,16 +26,14 @@ from orchestra.reports.text import (
 )
 
 _ERRORS = frozenset({TestRunStatus.ERROR, TestRunStatus.FAILED_STUCK})
+_INDENT = "  "
 
 
 def render_junit(report: RunReport) -> str:
     """The suite run as a JUnit XML document (UTF-8, with its declaration)."""
     suite = _testsuite(report)
-    root = ET.Element("testsuites", _totals(report, name="orchestra"))
-    root.append(suite)
-    ET.indent(root)
-    body = ET.tostring(root, encoding="unicode")
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+    root = _parent("testsuites", _totals(report, name="orchestra"), [suite], level=0)
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{root}\n'
 
 
 def _totals(report: RunReport, *, name: str) -> dict[str, str]:
@@ -63,17 +60,23 @@ def _timestamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def _testsuite(report: RunReport) -> ET.Element:
+def _testsuite(report: RunReport) -> str:
     process = report.process
     name = f"{process.name or process.key} v{process.version} — suite run {report.suite_run.id}"
-    suite = ET.Element("testsuite", {**_totals(report, name=name), "id": str(report.suite_run.id)})
-    properties = ET.SubElement(suite, "properties")
-    for key, value in _properties(report).items():
-        ET.SubElement(properties, "property", {"name": key, "value": xml_safe(value)})
+    properties = [
+        _leaf("property", {"name": key, "value": xml_safe(value)})
+        for key, value in _properties(report).items()
+    ]
     classname = f"{process.key}.v{process.version}"
-    for run in report.test_runs:
-        suite.append(_testcase(run, classname))
-    return suite
+    return _parent(
+        "testsuite",
+        {**_totals(report, name=name), "id": str(report.suite_run.id)},
+        [
+            _parent("properties", {}, properties, level=2),
+            *(_testcase(run, classname) for run in report.test_runs),
+        ],
+        level=1,
+    )
 
 
 def _properties(report: RunReport) -> dict[str, str]:
@@ -90,43 +93,39 @@ def _properties(report: RunReport) -> dict[str, str]:
     }
 
 
-def _testcase(run: TestRunReport, classname: str) -> ET.Element:
-    case = ET.Element(
+def _testcase(run: TestRunReport, classname: str) -> str:
+    outcome = _outcome_element(run)
+    out = _leaf("system-out", {}, xml_safe(_step_log(run)))
+    return _parent(
         "testcase",
         {
             "name": xml_safe(run.display_name),
             "classname": xml_safe(classname),
             "time": f"{run.duration_s or 0.0:.3f}",
         },
+        [out] if outcome is None else [outcome, out],
+        level=2,
     )
-    outcome = _outcome_element(run)
-    if outcome is not None:
-        case.append(outcome)
-    out = ET.SubElement(case, "system-out")
-    out.text = xml_safe(_step_log(run))
-    return case
 
 
-def _outcome_element(run: TestRunReport) -> ET.Element | None:
+def _outcome_element(run: TestRunReport) -> str | None:
     if run.status is TestRunStatus.PASSED:
         return None
     message = xml_safe(failure_message(run))
     if run.status is TestRunStatus.FAILED:
-        element = ET.Element("failure", {"message": message, "type": run.status.value})
+        tag = "failure"
     elif run.status in _ERRORS:
-        element = ET.Element("error", {"message": message, "type": run.status.value})
+        tag = "error"
     else:
         unfinished = "the run had not finished when the report was made"
         reason = run.error or (
             f"test run ended {run.status.value}" if run.status.is_terminal else unfinished
         )
-        return ET.Element(
-            "skipped", {"message": xml_safe(one_line(f"{run.status.value}: {reason}"))}
-        )
+        return _leaf("skipped", {"message": xml_safe(one_line(f"{run.status.value}: {reason}"))})
     step = run.failing_step() or strict_cleanup_failed(run)
     lines = step_lines(step, run.try_of(step.attempt)) if step else [message]
-    element.text = xml_safe("\n".join(lines))
-    return element
+    attributes = {"message": message, "type": run.status.value}
+    return _leaf(tag, attributes, xml_safe("\n".join(lines)))
 
 
 def _step_log(run: TestRunReport) -> str:
@@ -145,3 +144,51 @@ def _step_log(run: TestRunReport) -> str:
     if run.error:
         lines.append(f"error: {run.error}")
     return "\n".join(lines)
+
+
+# The document is written as ElementTree writes an indented tree (`ET.indent`, then
+# `ET.tostring`), to the byte, without building one: an element of 200 runs' steps is text.
+
+
+def _parent(tag: str, attributes: dict[str, str], children: list[str], *, level: int) -> str:
+    """An element holding `children` (each written already), each on a line of its own one
+    level deeper than the element's (`level`)."""
+    if not children:
+        return _leaf(tag, attributes)
+    inner = "\n" + _INDENT * (level + 1)
+    return f"{_start(tag, attributes)}>{inner}{inner.join(children)}\n{_INDENT * level}</{tag}>"
+
+
+def _leaf(tag: str, attributes: dict[str, str], text: str = "") -> str:
+    if not text:
+        return f"{_start(tag, attributes)} />"
+    return f"{_start(tag, attributes)}>{_escape_text(text)}</{tag}>"
+
+
+def _start(tag: str, attributes: dict[str, str]) -> str:
+    return f"<{tag}" + "".join(f' {k}="{_escape_attribute(v)}"' for k, v in attributes.items())
+
+
+def _escape_text(text: str) -> str:
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _escape_attribute(value: str) -> str:
+    """`_escape_text`, with quotes escaped, and the line breaks and tabs as character
+    references (a parser would make them spaces)."""
+    value = _escape_text(value)
+    if '"' in value:
+        value = value.replace('"', "&quot;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    if "\n" in value:
+        value = value.replace("\n", "&#10;")
+    if "\t" in value:
+        value = value.replace("\t", "&#09;")
+    return value

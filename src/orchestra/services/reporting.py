@@ -4,7 +4,9 @@ coverage page (HTML), before any run."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +23,7 @@ from orchestra.domain.records import (
 )
 from orchestra.domain.scenario import TestScenario
 from orchestra.domain.statuses import TestRunStatus
+from orchestra.domain.trusted import trusted
 from orchestra.errors import NotFound, UsageError
 from orchestra.reports import ReportFormat, RunReport, render, render_suite_html
 from orchestra.reports.assemble import run_report
@@ -44,18 +47,32 @@ async def load_report(
     db: Database, suite_run_id: int, *, suite: StoredSuite | None = None
 ) -> RunReport:
     """The suite run's report; `suite`: its suite when the caller holds it (not read again)."""
-    async with db.transaction() as uow:
-        header = await _header(uow, suite_run_id, suite=suite)
-        runs = await uow.runs.test_runs(suite_run_id)
-        results = await uow.runs.step_results([run.id for run in runs])
-        lost = await uow.runs.lost_leases([run.id for run in runs])
-        released = await uow.runs.released_claims([run.id for run in runs])
-    return RunReport(
-        suite_run=header.suite_run,
-        process=header.process,
-        suite=header.suite,
-        test_runs=header.reports(runs, results, lost, released),
-        generated_at=datetime.now(UTC),
+    with collection_paused():
+        async with db.transaction() as uow:
+            header = await _header(uow, suite_run_id, suite=suite)
+            runs = await uow.runs.test_runs(suite_run_id)
+            results = await uow.runs.step_results([run.id for run in runs])
+            lost = await uow.runs.lost_leases([run.id for run in runs])
+            released = await uow.runs.released_claims([run.id for run in runs])
+        return _report(header, runs, results, lost, released)
+
+
+def _report(
+    header: Header,
+    runs: Sequence[TestRun],
+    results: list[StepResult],
+    lost: list[LostLease],
+    released: list[ReleasedClaim],
+) -> RunReport:
+    return trusted(
+        RunReport,
+        {
+            "suite_run": header.suite_run,
+            "process": header.process,
+            "suite": header.suite,
+            "test_runs": header.reports(runs, results, lost, released),
+            "generated_at": datetime.now(UTC),
+        },
     )
 
 
@@ -104,17 +121,26 @@ async def _header(
     if suite_run.environment_id is not None:
         environment = await uow.config.environment_by_id(suite_run.environment_id)
     return Header(
-        suite_run=SuiteRunInfo(
-            id=suite_run.id,
-            status=suite_run.status,
-            started_at=suite_run.started_at,
-            finished_at=suite_run.finished_at,
-            environment=environment.name if environment else None,
-            context_keys=_exported_names(suite_run),
+        suite_run=trusted(
+            SuiteRunInfo,
+            {
+                "id": suite_run.id,
+                "status": suite_run.status,
+                "started_at": suite_run.started_at,
+                "finished_at": suite_run.finished_at,
+                "environment": environment.name if environment else None,
+                "context_keys": _exported_names(suite_run),
+            },
         ),
         process=await _process_info(uow, process, suite),
-        suite=SuiteInfo(id=suite.id, criterion=suite.criterion, coverage=suite.coverage),
+        suite=_suite_info(suite),
         scenarios={stored.id: stored.scenario for stored in suite.scenarios},
+    )
+
+
+def _suite_info(suite: StoredSuite) -> SuiteInfo:
+    return trusted(
+        SuiteInfo, {"id": suite.id, "criterion": suite.criterion, "coverage": suite.coverage}
     )
 
 
@@ -182,8 +208,15 @@ async def _process_info(uow: UnitOfWork, process: StoredProcess, suite: StoredSu
     """The suite's process with the processes its generation inlined (the suite's parameters
     `inlined_calls`), each in the version it inlined (`called_versions`; the newest for suites
     generated before those were kept, or when that version is gone)."""
-    info = ProcessInfo(
-        key=process.key, version=process.version, name=process.name, graph=process.graph
+    info = trusted(
+        ProcessInfo,
+        {
+            "key": process.key,
+            "version": process.version,
+            "name": process.name,
+            "graph": process.graph,
+            "calls": (),
+        },
     )
     inlined = suite.parameters.get("inlined_calls") or []
     if not inlined:
@@ -253,14 +286,31 @@ async def write_reports(
     `load_report`), or not at all when the caller loaded it (`report`)."""
     if not paths:
         return {}
-    if report is None or report.suite_run.id != suite_run_id:
-        report = await load_report(db, suite_run_id, suite=suite)
-    written: dict[str, str] = {}
-    for format_name, path in paths.items():
-        text = await asyncio.to_thread(render, report, format_name)
-        await _write(path, text)
-        written[format_name] = str(path)
+    with collection_paused():
+        if report is None or report.suite_run.id != suite_run_id:
+            report = await load_report(db, suite_run_id, suite=suite)
+        written: dict[str, str] = {}
+        for format_name, path in paths.items():
+            text = await asyncio.to_thread(render, report, format_name)
+            await _write(path, text)
+            written[format_name] = str(path)
     return written
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector held off while a report is loaded and rendered: the
+    tens of thousands of objects it makes (rows, records, report parts, none in a cycle)
+    would otherwise set off collections that walk the whole process's heap, for nothing.
+    They are collected afterwards like any; a block within another leaves it to the outer."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 async def load_suite_report(db: Database, suite_id: int) -> SuiteReport:
@@ -273,7 +323,7 @@ async def load_suite_report(db: Database, suite_id: int) -> SuiteReport:
         info = await _process_info(uow, process, suite)
     return SuiteReport(
         process=info,
-        suite=SuiteInfo(id=suite.id, criterion=suite.criterion, coverage=suite.coverage),
+        suite=_suite_info(suite),
         parameters=suite.parameters,
         unbound=suite.unbound,
         scenarios=tuple(stored.scenario for stored in suite.scenarios),

@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
-from psycopg.types.json import set_json_dumps
+from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
 from orchestra.config import Settings
@@ -25,7 +25,7 @@ from orchestra.store import migrate
 from orchestra.store.base import CONFLICTS, Connection
 from orchestra.store.embedded import embedded_database_url
 from orchestra.store.failures import failure
-from orchestra.store.jsontext import json_dumps
+from orchestra.store.jsontext import json_dumps, json_loads
 from orchestra.store.migrate import redact_url
 from orchestra.store.refusals import REFUSALS
 from orchestra.store.repositories import UnitOfWork
@@ -111,6 +111,7 @@ async def connect_pool(
 
 async def _configure(conn: Connection) -> None:
     set_json_dumps(json_dumps, conn)
+    set_json_loads(json_loads, conn)
     # timestamps come back in UTC whatever the server's zone (an embedded server takes the
     # machine's), so every interface writes them with `Z`
     await conn.execute("SET TIME ZONE 'UTC'")

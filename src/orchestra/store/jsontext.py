@@ -10,6 +10,11 @@ data set or a step's spec holding one is refused, not stored changed. `checkpoin
 the checkpoints, a step's records and the run's context written after every step: orjson writes
 them in C, three to five times faster than `json`. There a non-finite number, which only a SUT's
 non-standard JSON could bring in and which `ResponseView.json` refuses, would be stored as null.
+
+`json_loads` reads every json and jsonb value back (set on each connection): orjson, in C,
+except where it would read a value otherwise than `json` does (an integer beyond 64 bits,
+which it makes an inexact float; a number beyond a double's range; nesting deeper than 1,024
+levels): `json` reads those.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from typing import Any
 
 import orjson
 
+# 19 digits in a row, maybe an integer beyond 64 bits, which orjson reads as an inexact float,
+# are 19 nines once every digit is made a nine (four times faster than a regular expression).
+_DIGITS_AS_NINES = bytes.maketrans(b"0123456789", b"9999999999")
+_LONG_DIGITS = b"9" * 19
 # A NUL character escaped in JSON, not preceded by an escaped backslash.
 _ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
 # A lone surrogate: what Python makes of bytes that are not UTF-8 (`surrogateescape`, as
@@ -49,3 +58,14 @@ def checkpoint_dumps(value: Any) -> bytes | str:
     if b"\\u0000" in data:
         return _ESCAPED_NUL.sub(r"\1\\ufffd", data.decode())
     return data
+
+
+def json_loads(data: bytes | str) -> Any:
+    """A json or jsonb value's text as `json.loads` reads it (see above)."""
+    raw = data if isinstance(data, bytes) else data.encode()
+    if _LONG_DIGITS not in raw.translate(_DIGITS_AS_NINES):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(data)

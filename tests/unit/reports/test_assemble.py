@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
+from orchestra.domain.execution import CheckResult
 from orchestra.domain.records import LostLease, ReleasedClaim, StepResult, TestRun
 from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.reports.assemble import run_report, step_from_result
+from orchestra.reports.model import TestRunReport
 from orchestra.reports.text import lost_lease_text
 
 T = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
@@ -267,3 +270,32 @@ def test_a_re_sent_step_says_what_ended_the_claim_it_was_re_sent_after() -> None
         (2, "unreachable", "w2"),
         (3, "lost_lease", None),
     ]
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        {"name": "status eq", "passed": True, "expected": 200, "actual": 200},
+        {"name": "s", "passed": False, "expected": None, "actual": None, "found": False},
+        {"name": "s", "passed": False, "message": "bad", "expected": [1], "actual": {"a": 1}},
+        {"name": "s", "passed": 1, "expected": 2, "actual": 3},  # validation makes it a bool
+        {"name": "s", "passed": True, "message": 5},  # not a message: shown as stored
+    ],
+)
+def test_a_stored_check_reads_as_validating_it_reads(stored: dict[str, object]) -> None:
+    read = step_from_result(result(1, StepStatus.PASSED, checks=(stored,)), None).checks[0]
+    try:
+        validated = CheckResult.model_validate(stored)
+    except ValidationError:
+        assert read.message == "stored check in an unexpected shape"
+        return
+    assert read == validated
+    assert type(read.passed) is bool
+
+
+def test_report_parts_built_from_stored_records_are_what_validation_builds() -> None:
+    checks = ({"name": "status", "passed": False, "expected": 200, "actual": 500},)
+    report = run_report(RUN, SCENARIO, [result(3, StepStatus.FAILED, checks=checks)])
+
+    assert TestRunReport.model_validate(report.model_dump()) == report
+    assert report.model_fields_set == set(TestRunReport.model_fields)

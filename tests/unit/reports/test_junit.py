@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 from orchestra.domain.statuses import StepStatus, TestRunStatus
 from orchestra.reports.junit import render_junit
 from orchestra.reports.model import RunReport
-from orchestra.reports.text import MAX_MESSAGE_CHARS
+from orchestra.reports.text import MAX_MESSAGE_CHARS, xml_safe
 from tests.support.example_report import example_report, make_run, step
 
 
@@ -104,3 +105,36 @@ def test_a_long_error_is_a_one_line_message_its_whole_text_in_the_failure(
     assert len(message) <= MAX_MESSAGE_CHARS + 30  # the cut and how much it left out
     assert "ValueError: bad" in (result.text or "")
     assert "ValueError: bad" in (case.system_out or "")
+
+
+def test_the_document_is_laid_out_and_escaped_as_elementtree_writes_it() -> None:
+    awkward = "a & b < c > \"d\" 'e' \t tab\nline \x00 é — 😀"
+    runs = tuple(
+        make_run(
+            number,
+            f"{awkward} {status.value}",
+            status,
+            (step(1, "Task_CreateOrder", StepStatus.FAILED, error=awkward),),
+            error=awkward,
+        )
+        for number, status in enumerate(TestRunStatus, 1)
+    )
+    for report in (example_report(), example_report(runs), example_report(())):
+        text = render_junit(report)
+        declaration, _, body = text.partition("\n")
+        tree = ET.fromstring(body)
+        ET.indent(tree)
+        assert declaration == '<?xml version="1.0" encoding="UTF-8"?>'
+        assert body == ET.tostring(tree, encoding="unicode") + "\n"
+
+
+def test_only_the_characters_xml_forbids_are_replaced() -> None:
+    forbidden = [chr(c) for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)]
+    forbidden += ["\ufffe", "\uffff", "\ud800", "\udfff"]
+    allowed = ["\t", "\n", "\r", " ", "\x7f", "é", "—", "\ufffd", "\U0001f600", "\u2028"]
+
+    for char in forbidden:
+        assert xml_safe(f"a{char}é") == "a\ufffdé"
+        assert xml_safe(f"ascii {char}") == "ascii \ufffd"
+    for char in allowed:
+        assert xml_safe(f"a{char}é") == f"a{char}é"

@@ -82,8 +82,11 @@ SELECT status, count(*) AS n FROM test_run WHERE suite_run_id = :suite_run_id GR
 
 -- name: get_step_results
 -- The recorded steps of some runs, by run: its main steps by position, then its cleanup steps
--- in the order they ran.
-SELECT * FROM step_result WHERE test_run_id = ANY(:test_run_ids)
+-- in the order they ran. The columns in the order of StepResult's fields: each row is one.
+SELECT id, test_run_id, step_id, position, element_id, branch, attempt, status, started_at,
+       duration_ms, request, response, checks, error, command, attempts, resent_after,
+       stalled_ms, recorded_at, phase
+FROM step_result WHERE test_run_id = ANY(:test_run_ids)
 ORDER BY test_run_id, phase = 'cleanup', position;
 
 -- name: cleanup_failed
