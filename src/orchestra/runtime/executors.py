@@ -50,6 +50,14 @@ class ExecutorCache:
             self._in_use[id(shared.executor)] -= 1
             await self._retire_superseded()
 
+    async def prepare(self, suite_run_id: int) -> None:
+        """Look the suite run's environment up, and build its executor, ahead of its runs
+        (those starting meanwhile share the look-up). A failure is left to them to meet."""
+        try:
+            await self._environment(suite_run_id)
+        except Exception as exc:
+            log.debug("preparing suite run %s's environment failed: %s", suite_run_id, exc)
+
     async def aclose(self) -> None:
         for executor in self._executors.values():
             await executor.aclose()

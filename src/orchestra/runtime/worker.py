@@ -161,6 +161,9 @@ class Worker:
                 asyncio.create_task(self._announcer.run(), name="announce"),
                 asyncio.create_task(self.stalls.run(), name="stalls"),
             ]
+            if self.options.suite_run_id is not None:  # its runs' environment, during the claim
+                prepare = self._executors.prepare(self.options.suite_run_id)
+                loops.append(asyncio.create_task(prepare, name="prepare"))
             try:
                 await self._claim_loop(stop)
                 deadline = asyncio.get_running_loop().time() + self.options.drain_seconds

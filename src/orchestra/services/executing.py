@@ -96,7 +96,7 @@ async def execute(
     cancelled = 0
     if interrupted and on_interrupt is OnInterrupt.CANCEL:
         final, cancelled = await _cancel(db, final)
-    if not interrupted or on_interrupt is OnInterrupt.CANCEL:
+    if (not interrupted or on_interrupt is OnInterrupt.CANCEL) and _may_owe_cleanup(final):
         # the runs that had started still clean up (their undo and cleanup actions)
         await running.clean_up_owed(
             db, suite_run_id, executor_factory, workers=workers, options=options
@@ -104,6 +104,14 @@ async def execute(
     report = await report_if_failing(db, final, suite=suite)
     failures = [] if report is None else _failures_of(report)
     return Execution(final, failures, interrupted, on_interrupt, cancelled, report)
+
+
+def _may_owe_cleanup(progress: running.Progress) -> bool:
+    """Whether some run may still owe its cleanup: only cancelled and stuck ones do."""
+    return any(progress.counts.get(status) for status in _OWING_CLEANUP)
+
+
+_OWING_CLEANUP = (TestRunStatus.CANCELLED, TestRunStatus.FAILED_STUCK)
 
 
 async def _cancel(db: Database, before: running.Progress) -> tuple[running.Progress, int]:
@@ -131,12 +139,26 @@ async def report_if_failing(
     """The suite run's report when some run failed or errored, or some cleanup did not pass
     (what its failure summary reads); None otherwise."""
     if not any(progress.counts.get(status) for status in FAILING_STATUSES):
-        async with db.transaction() as uow:
+        if suite is not None and not _has_cleanup(suite):
+            return None  # no run had an undo or cleanup action to fail
+        async with db.reading() as uow:
             if not await uow.runs.cleanup_failed(progress.suite_run.id):
                 return None
     from orchestra.services.reporting import load_report
 
     return await load_report(db, progress.suite_run.id, suite=suite)
+
+
+def _has_cleanup(suite: StoredSuite) -> bool:
+    """Whether a scenario of the suite has cleanup actions, or a step with an undo (as the
+    suite is held: one without its scenarios may have)."""
+    if not suite.scenarios:
+        return True
+    for stored in suite.scenarios:
+        steps = [*stored.scenario.steps, *(s.step for s in stored.steps)]
+        if stored.scenario.cleanup or any("undo" in step.spec for step in steps):
+            return True
+    return False
 
 
 def _failures_of(report: RunReport) -> list[Failure]:

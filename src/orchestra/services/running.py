@@ -151,7 +151,7 @@ class Progress:
 
 
 async def progress(db: Database, suite_run_id: int) -> Progress:
-    async with db.transaction() as uow:
+    async with db.reading() as uow:
         suite_run = await uow.runs.get(suite_run_id)
         if suite_run is None:
             raise NotFound("suite run", suite_run_id)
@@ -387,12 +387,12 @@ async def clean_up_owed(
 
 
 async def _cleanup_left(db: Database, suite_run_id: int) -> int:
-    async with db.transaction() as uow:
+    async with db.reading() as uow:
         return await uow.runs.cleanup_pending(suite_run_id)
 
 
 async def _has_ended(db: Database, suite_run_id: int) -> bool:
-    async with db.transaction() as uow:
+    async with db.reading() as uow:
         suite_run = await uow.runs.get(suite_run_id)
     if suite_run is None:
         raise NotFound("suite run", suite_run_id)
@@ -406,7 +406,7 @@ async def check_environment(
     now rather than an ERROR in every run."""
     env = None
     if environment is not None:
-        async with db.transaction() as uow:
+        async with db.reading() as uow:
             env = await uow.config.environment(environment)
         if env is None:
             raise NotFound("environment", environment)

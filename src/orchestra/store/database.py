@@ -66,6 +66,14 @@ class Database:
         async with self.connection() as conn, conn.transaction():
             yield UnitOfWork(conn)
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[UnitOfWork]:
+        """Repositories for reads, each statement on its own (autocommit): no BEGIN and COMMIT
+        round trips. Its statements share no snapshot, nor would they in a transaction (read
+        committed); a use case needing one reads in one statement, or in a transaction."""
+        async with self.connection() as conn:
+            yield UnitOfWork(conn)
+
 
 @asynccontextmanager
 async def open_database(

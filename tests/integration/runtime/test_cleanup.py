@@ -143,6 +143,24 @@ async def test_a_failed_cleanup_is_reported_without_changing_the_verdict(db: Dat
     assert [c.name for c in detail.report.cleanup] == [c.name for c in run.cleanup]
 
 
+async def test_a_failed_cleanup_of_a_passed_run_is_in_the_execution_of_its_suite_run(
+    db: Database,
+) -> None:
+    async with things_sut() as sut:
+        broken = {"name": "check nothing is left", **BROKEN}
+        suite_run = await start(db, sut, [("first", create("first"))], broken)
+        async with db.transaction() as uow:
+            suite = await uow.suites.get(suite_run.suite_id)
+        execution = await executing.execute(
+            db, suite_run.id, executor_factory({}), workers=1, options=OPTIONS, suite=suite
+        )
+
+    assert execution.passed
+    assert [failure.line() for failure in execution.failures] == [
+        "PASSED things: cleanup: 1 of 2 actions did not pass (check nothing is left: FAILED)"
+    ]
+
+
 async def test_the_web_ui_shows_a_test_runs_cleanup_under_its_steps(
     db: Database, settings: Settings
 ) -> None:
