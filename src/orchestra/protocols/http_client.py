@@ -197,11 +197,13 @@ class HttpProtocol:
 
 def _joined(headers: Mapping[str, str]) -> dict[str, str]:
     """Each header once, as first named; a repeated one's values joined by ", " (RFC 9110,
-    5.3), so a check or a template sees every value, not the first alone."""
+    5.3), so a check or a template sees every value, not the first alone. The names are plain
+    `str`: aiohttp's are partly multidict's `istr`, which orjson refuses as keys, and every
+    checkpoint then went through the slower `json` (see `store.jsontext.checkpoint_dumps`)."""
     joined: dict[str, str] = {}
     names: dict[str, str] = {}
     for name, value in headers.items():
-        first = names.setdefault(name.lower(), name)
+        first = names.setdefault(name.lower(), str(name))
         joined[first] = f"{joined[first]}, {value}" if first in joined else value
     return joined
 
