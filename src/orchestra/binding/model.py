@@ -72,11 +72,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import jmespath
-import jmespath.exceptions
-import jmespath.parser
 from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from pydantic import (
@@ -95,6 +92,9 @@ from orchestra.domain.process import Frozen
 from orchestra.protocols.base import ActionSpec, Headers, layered
 from orchestra.protocols.registry import UnknownProtocol, protocol_registry
 from orchestra.protocols.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    import jmespath.parser
 
 CheckKind = Literal["status", "header", "jsonpath", "jmespath", "schema", "latency_ms", "that"]
 Operator = Literal[
@@ -130,6 +130,9 @@ def compiled_jsonpath(path: str) -> Any:
 @lru_cache(maxsize=4096)
 def compiled_jmespath(expression: str) -> jmespath.parser.ParsedResult:
     """A JMESPath expression parsed once; ValueError names it."""
+    import jmespath  # only for bindings that check with it
+    import jmespath.exceptions
+
     try:
         return jmespath.compile(expression)
     except jmespath.exceptions.JMESPathError as exc:
