@@ -222,3 +222,28 @@ def test_the_test_command_run_path_reads_no_condition_and_no_project_file_it_was
     )
     assert [m for m in unused if m in modules] == []
     assert built is False
+
+
+BINDINGS = """\
+tasks:
+  Pay:
+    action: {method: POST, path: /pay}
+    checks: [{status: 200}, {jsonpath: "$.items[0].state", eq: PAID}]
+    save: {order_id: $.id}
+"""
+
+
+def test_bindings_with_plain_jsonpaths_load_without_a_jsonpath_or_jmespath_parser() -> None:
+    probe = (
+        "import sys; from orchestra.binding.loader import load_bindings;"
+        " load_bindings(sys.argv[1]);"
+        " print(sorted(m for m in ('jsonpath_ng', 'jmespath') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, BINDINGS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
