@@ -21,7 +21,8 @@ Coverage = Literal["all-flows", "all-nodes", "all-paths"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # built when a file is first validated: a repository without one builds no validator
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Reports(_Strict):
@@ -76,6 +77,12 @@ class ProjectFile(_Strict):
     """Run every data row, even one that contradicts a scenario's path; by default that
     run is SKIPPED, saying which condition the row turns."""
     reports: Reports = Field(default_factory=Reports)
+
+
+def project_defaults() -> ProjectFile:
+    """The settings of a repository without a project file: every key at its default,
+    constructed without validation (defaults need none, and so no validator is built)."""
+    return ProjectFile.model_construct()
 
 
 def load_project(path: Path) -> ProjectFile:

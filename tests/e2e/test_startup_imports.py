@@ -187,3 +187,63 @@ def test_the_test_command_draws_nothing_and_builds_no_report_model_before_a_repo
     drawing = ("orchestra.reports.diagram", "orchestra.reports.layout", "orchestra.reports.calls")
     assert [m for m in (*drawing, "markupsafe", "jinja2") if m in modules] == []
     assert built is False
+
+
+def test_the_test_command_run_path_reads_no_condition_and_no_project_file_it_was_not_given(
+    tmp_path: Path,
+) -> None:
+    # what `_run_here` imports, and the defaults taken without an orchestra.yaml: the condition
+    # parsers come with a scenario that takes a conditioned flow, JMESPath with a binding that
+    # checks with it, the embedded server's files without ORCHESTRA_DATABASE_URL
+    probe = (
+        "import json, sys; import orchestra.cli.test as t; from pathlib import Path;"
+        " import orchestra.services.testing, orchestra.binding.factory;"
+        " from orchestra.project import ProjectFile;"
+        " t._plan(t._project(None), {'models': (Path('m.bpmn'),), 'env': 'e'});"
+        " print(json.dumps([sorted(sys.modules), ProjectFile.__pydantic_complete__]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=tmp_path,
+        env=clean_env(),
+    )
+    modules, built = json.loads(done.stdout)
+
+    unused = (
+        "orchestra.domain.conditions.language",
+        "orchestra.domain.conditions.tree",
+        "jmespath",
+        "orchestra.store.embedded",
+        "click.shell_completion",
+    )
+    assert [m for m in unused if m in modules] == []
+    assert built is False
+
+
+BINDINGS = """\
+tasks:
+  Pay:
+    action: {method: POST, path: /pay}
+    checks: [{status: 200}, {jsonpath: "$.items[0].state", eq: PAID}]
+    save: {order_id: $.id}
+"""
+
+
+def test_bindings_with_plain_jsonpaths_load_without_a_jsonpath_or_jmespath_parser() -> None:
+    probe = (
+        "import sys; from orchestra.binding.loader import load_bindings;"
+        " load_bindings(sys.argv[1]);"
+        " print(sorted(m for m in ('jsonpath_ng', 'jmespath') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, BINDINGS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"

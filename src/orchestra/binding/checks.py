@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import jmespath.exceptions
 import orjson
 
 from orchestra.binding.model import Check, compiled_jmespath, jsonpath_values
@@ -290,6 +289,8 @@ def _jsonpath(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
 
 
 def _jmespath(check: Check, name: str, view: Any, expected: Any) -> CheckResult:
+    import jmespath.exceptions  # loaded with the binding's expression (compiled_jmespath)
+
     try:
         actual = compiled_jmespath(check.target or "@").search(view.json())
     except jmespath.exceptions.JMESPathError as exc:  # `length(items)` while items is null

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from orchestra.binding.checks import CompiledCheck, ResponseView, compile_check
-from orchestra.binding.model import StepSpec, compiled_jsonpath, jsonpath_values
+from orchestra.binding.model import StepSpec, check_jsonpath, jsonpath_values
 from orchestra.binding.templates import (
     Namespaces,
     Renderer,
@@ -108,7 +108,7 @@ Extractor = Callable[[ResponseView | None, Namespaces], Any]
 
 def extractor(text: str, templates: Templates) -> Extractor:
     if text.startswith("$"):
-        compiled_jsonpath(text)  # refuses an invalid path now, not at the first response
+        check_jsonpath(text)  # refuses an invalid path now, not at the first response
 
         def by_jsonpath(view: ResponseView | None, ns: Namespaces) -> Any:
             if view is None:

@@ -72,13 +72,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import jmespath
-import jmespath.exceptions
-import jmespath.parser
-from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from pydantic import (
     BeforeValidator,
     ConfigDict,
@@ -95,6 +90,9 @@ from orchestra.domain.process import Frozen
 from orchestra.protocols.base import ActionSpec, Headers, layered
 from orchestra.protocols.registry import UnknownProtocol, protocol_registry
 from orchestra.protocols.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    import jmespath.parser
 
 CheckKind = Literal["status", "header", "jsonpath", "jmespath", "schema", "latency_ms", "that"]
 Operator = Literal[
@@ -121,6 +119,9 @@ _OPERATORS_OF: dict[str, frozenset[str]] = {
 @lru_cache(maxsize=4096)
 def compiled_jsonpath(path: str) -> Any:
     """A JSONPath parsed once (jsonpath-ng's parser is slow); ValueError names the path."""
+    from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+    from jsonpath_ng.ext.parser import parse as parse_jsonpath
+
     try:
         return parse_jsonpath(path)
     except (JsonPathLexerError, JsonPathParserError, Exception) as exc:
@@ -130,12 +131,27 @@ def compiled_jsonpath(path: str) -> Any:
 @lru_cache(maxsize=4096)
 def compiled_jmespath(expression: str) -> jmespath.parser.ParsedResult:
     """A JMESPath expression parsed once; ValueError names it."""
+    import jmespath  # only for bindings that check with it
+    import jmespath.exceptions
+
     try:
         return jmespath.compile(expression)
     except jmespath.exceptions.JMESPathError as exc:
         raise ValueError(f"invalid JMESPath {expression!r}: {exc}") from exc
 
 
+def check_jsonpath(path: str) -> None:
+    """Refuses (ValueError) a path jsonpath-ng cannot parse. A plain one parses, so its parser
+    is not even imported: `$`, then `.name` (ASCII letters, digits, `_`, none of jsonpath-ng's
+    words) and `[index]` parts; a test holds jsonpath-ng to that."""
+    plain = _PLAIN_JSONPATH.match(path) and _JSONPATH_WORDS.isdisjoint(_PLAIN_NAME.findall(path))
+    if not plain:
+        compiled_jsonpath(path)
+
+
+_PLAIN_JSONPATH = re.compile(r"\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\])*\Z")
+_PLAIN_NAME = re.compile(r"\.([A-Za-z0-9_]+)")
+_JSONPATH_WORDS = frozenset({"where", "wherenot", "true", "false", "null"})
 _SIMPLE_JSONPATH = re.compile(r"^\$((?:\.[A-Za-z_][\w-]*|\[\d+\]|\['[^'\]]*'\])*)$")
 _JSONPATH_PART = re.compile(r"\.([A-Za-z_][\w-]*)|\[(\d+)\]|\['([^']*)'\]")
 
@@ -190,7 +206,7 @@ class Check(Frozen):
         if self.op is not None and self.op not in allowed:
             raise ValueError(f"operator {self.op!r} does not apply to {self.kind}")
         if self.kind == "jsonpath":
-            compiled_jsonpath(self.target or "")
+            check_jsonpath(self.target or "")
         if self.kind == "jmespath":
             compiled_jmespath(self.target or "")
         if self.op == "matches" and not is_template(self.expected):
@@ -437,7 +453,7 @@ class Eventually(Frozen):
 
 def _valid_extractor(value: str) -> str:
     if value.startswith("$"):
-        compiled_jsonpath(value)
+        check_jsonpath(value)
     elif not is_template(value):
         raise ValueError(f"{value!r} is neither a JSONPath ($...) nor a template ({{{{ ... }}}})")
     return value

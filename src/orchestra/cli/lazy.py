@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from click.shell_completion import CompletionItem
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
 # The summary in the registry is the command's short help as click cuts it at this width (the
 # width of the listing on a terminal of 80 columns or more); a test keeps the two in step.
@@ -67,6 +69,8 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, _fit(summary, limit)) for name, summary in rows])
 
     def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        from click.shell_completion import CompletionItem
+
         items = [
             CompletionItem(name, help=summary)
             for name, summary in self.summaries()

@@ -107,14 +107,14 @@ def _given_flags(flags: dict[str, Any]) -> dict[str, Any]:
 
 def _project(config_file: Path | None) -> ProjectFile:
     from orchestra.errors import UsageError
-    from orchestra.project import PROJECT_FILE, ProjectFile, load_project
+    from orchestra.project import PROJECT_FILE, load_project, project_defaults
 
     if config_file is not None:
         if not config_file.is_file():
             raise UsageError(f"no project file {config_file}")
         return load_project(config_file)
     default = Path(PROJECT_FILE)
-    return load_project(default) if default.is_file() else ProjectFile()
+    return load_project(default) if default.is_file() else project_defaults()
 
 
 def _plan(project: ProjectFile, given: dict[str, Any]) -> TestPlan:

@@ -23,7 +23,6 @@ from orchestra.config import Settings
 from orchestra.errors import DatabaseUnreachable
 from orchestra.store import migrate
 from orchestra.store.base import CONFLICTS, Connection
-from orchestra.store.embedded import embedded_database_url
 from orchestra.store.failures import failure
 from orchestra.store.jsontext import json_dumps, json_loads
 from orchestra.store.migrate import redact_url
@@ -40,6 +39,8 @@ class ServerInfo:
 async def resolve_server(settings: Settings) -> ServerInfo:
     if settings.database_url:
         return ServerInfo(url=settings.database_url, embedded=False)
+    from orchestra.store.embedded import embedded_database_url  # its server's own files
+
     url = await asyncio.to_thread(embedded_database_url, settings.home)
     return ServerInfo(url=url, embedded=True)
 

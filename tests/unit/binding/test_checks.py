@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
+import string
 from typing import Any
 
 import pytest
 
 from orchestra.binding.checks import InvalidJson, ResponseView, compare, compile_check
-from orchestra.binding.model import Check, compiled_jsonpath, jsonpath_values
+from orchestra.binding.model import Check, check_jsonpath, compiled_jsonpath, jsonpath_values
 from orchestra.binding.templates import Templates
 from orchestra.domain.execution import CheckResult
 
@@ -218,6 +220,45 @@ def test_simple_jsonpaths_find_what_jsonpath_ng_finds(path: str) -> None:
     expected = [match.value for match in compiled_jsonpath(path).find(BODY)]
 
     assert jsonpath_values(path, BODY) == expected
+
+
+def plain_paths() -> list[str]:
+    """`$.name` and `[index]` parts: names every ASCII character a name may start and go on
+    with, jsonpath-ng's words, and a seeded sample of mixes."""
+    first, rest = string.ascii_letters + "_", string.ascii_letters + string.digits + "_"
+    words = ["where", "wherenot", "true", "false", "null", "and", "or", "not", "in", "len"]
+    paths = ["$", "$[0]", "$[00]", "$.a[0][1]", *(f"$.{c}" for c in first), f"$.a{rest}"]
+    paths += [p for w in words for p in (f"$.{w}", f"$.a.{w}[0]", f"$[1].{w}.b")]
+    draw = random.Random(15)
+    for _ in range(500):
+        parts = [
+            f"[{draw.randint(0, 120)}]"
+            if draw.random() < 0.3
+            else "." + draw.choice(first) + "".join(draw.choices(rest, k=draw.randint(0, 8)))
+            for _ in range(draw.randint(1, 4))
+        ]
+        paths.append("$" + "".join(parts))
+    return paths
+
+
+def test_a_plain_jsonpath_accepted_without_jsonpath_ng_is_one_jsonpath_ng_parses() -> None:
+    # check_jsonpath takes plain paths without importing jsonpath-ng: it must refuse none
+    for path in plain_paths():
+        try:
+            check_jsonpath(path)
+        except ValueError:
+            with pytest.raises(ValueError, match="invalid JSONPath"):
+                compiled_jsonpath(path)
+            continue
+        compiled_jsonpath(path)  # raises if jsonpath-ng refuses what was accepted
+
+
+@pytest.mark.parametrize("path", ["$.where", "$.a.wherenot", "$.a[", "$.a b"])
+def test_a_path_jsonpath_ng_refuses_is_refused_whether_plain_or_not(path: str) -> None:
+    with pytest.raises(ValueError, match="invalid JSONPath"):
+        compiled_jsonpath(path)
+    with pytest.raises(ValueError, match="invalid JSONPath"):
+        check_jsonpath(path)
 
 
 def test_checks_that_held_keep_the_exact_types_of_their_values_when_run_again() -> None:

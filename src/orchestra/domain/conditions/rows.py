@@ -11,15 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestra.domain.conditions.errors import NotUnderstood
-from orchestra.domain.conditions.evaluate import holds, value_of
-from orchestra.domain.conditions.language import parse_condition
-from orchestra.domain.conditions.tree import Expr, variables
 from orchestra.domain.merging import deep_merge
 from orchestra.domain.scenario import PathCondition, TestScenario
 from orchestra.domain.statuses import StepKind
+
+if TYPE_CHECKING:
+    from orchestra.domain.conditions.tree import Expr
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,10 @@ class RowChecker:
         requires = [required for d in scenario.decisions for required in d.requires]
         if not requires or not row:
             return None
+        # the parsers and the evaluator only for a scenario that takes a conditioned flow
+        from orchestra.domain.conditions.evaluate import holds, value_of
+        from orchestra.domain.conditions.tree import variables
+
         bound = bound_data(scenario)
         alone = deep_merge(scenario.data, bound)
         values = deep_merge(deep_merge(scenario.data, row), bound)
@@ -80,6 +84,8 @@ class RowChecker:
     def _expr(self, required: PathCondition) -> Expr | None:
         key = (required.condition, required.language)
         if key not in self._parsed:
+            from orchestra.domain.conditions.language import parse_condition
+
             try:
                 self._parsed[key] = parse_condition(required.condition, required.language)
             except NotUnderstood:  # read when the suite was generated: an older Orchestra's
