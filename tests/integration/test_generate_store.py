@@ -292,3 +292,70 @@ async def test_a_refusal_in_the_parser_process_comes_back_with_its_details(db: D
     assert refused.value.to_json() == here.value.to_json()
     async with db.transaction() as uow:
         assert await uow.suites.list() == []
+
+
+def _refuse_to_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on, a request whose bindings would be parsed again fails the test."""
+
+    def parsed(*_: Any) -> Any:
+        raise AssertionError("the bindings were parsed again")
+
+    monkeypatch.setattr(generating, "request_fingerprint", parsed)
+    monkeypatch.setattr(generating, "generated_rows", parsed)
+
+
+async def test_a_request_seen_before_reuses_its_suite_without_parsing_its_bindings(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _import(db)
+    bindings = tmp_path / "bindings.yaml"
+    bindings.write_text(BINDINGS)
+    first, _ = await generating.generate_for_run(db, "p", bindings=bindings)
+    _refuse_to_parse(monkeypatch)
+    again, suite = await generating.generate_for_run(db, "p", bindings=str(bindings))
+    assert (first["reused"], again["reused"]) == (False, True)
+    assert again["suite"] == suite.id == first["suite"]
+    assert again["scenario_names"] == first["scenario_names"]
+
+
+async def test_bindings_rewritten_with_the_same_meaning_reuse_the_suite_then_unparsed(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _import(db)
+    bindings = tmp_path / "bindings.yaml"
+    bindings.write_text(BINDINGS)
+    first, _ = await generating.generate_for_run(db, "p", bindings=bindings)
+    bindings.write_text("# the shop's order bindings\n" + BINDINGS)
+    parsed, _ = await generating.generate_for_run(db, "p", bindings=bindings)
+    _refuse_to_parse(monkeypatch)
+    unparsed, _ = await generating.generate_for_run(db, "p", bindings=bindings)
+    assert (parsed["reused"], unparsed["reused"]) == (True, True)
+    assert parsed["suite"] == unparsed["suite"] == first["suite"]
+
+
+async def test_bindings_changed_in_meaning_generate_a_new_suite(
+    db: Database, tmp_path: Path
+) -> None:
+    await _import(db)
+    bindings = tmp_path / "bindings.yaml"
+    bindings.write_text(BINDINGS)
+    first, _ = await generating.generate_for_run(db, "p", bindings=bindings)
+    bindings.write_text(BINDINGS.replace("/orders", "/orders/new"))
+    changed, suite = await generating.generate_for_run(db, "p", bindings=bindings)
+    assert changed["reused"] is False
+    assert changed["suite"] != first["suite"]
+    accept = suite.scenarios[0].scenario.steps[0]
+    assert accept.spec["action"]["path"] == "/orders/new"
+
+
+async def test_a_request_seen_before_reuses_the_newest_suite_of_its_fingerprint(
+    db: Database, tmp_path: Path
+) -> None:
+    await _import(db)
+    bindings = tmp_path / "bindings.yaml"
+    bindings.write_text(BINDINGS)
+    await generating.generate_for_run(db, "p", bindings=bindings)
+    newer = await generating.generate(db, "p", bindings=bindings)  # an identical suite added
+    again, _ = await generating.generate_for_run(db, "p", bindings=bindings)
+    assert again["reused"] is True
+    assert again["suite"] == newer["suite"]

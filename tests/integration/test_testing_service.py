@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from psycopg.rows import DictRow
 
 from orchestra.binding.factory import executor_factory
 from orchestra.domain.records import StoredSuite
@@ -18,14 +19,14 @@ from tests.support.linear_project import Sut, sut_in_thread, write_project
 async def test_a_test_run_reads_its_suite_once_from_generation_to_report(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reused: bool
 ) -> None:
-    reads: list[int] = []  # `by_fingerprint` reads the suite it finds with `get`
-    get = SuiteRepository.get
+    reads: list[int] = []  # every read of a whole suite loads its scenarios here
+    load = SuiteRepository._with_scenarios
 
-    async def counted(self: SuiteRepository, suite_id: int) -> StoredSuite | None:
-        reads.append(suite_id)
-        return await get(self, suite_id)
+    async def counted(self: SuiteRepository, row: DictRow) -> StoredSuite:
+        reads.append(row["id"])
+        return await load(self, row)
 
-    monkeypatch.setattr(SuiteRepository, "get", counted)
+    monkeypatch.setattr(SuiteRepository, "_with_scenarios", counted)
     with sut_in_thread(Sut()) as base_url:
         project = write_project(tmp_path / "shop", base_url)
         plan = TestPlan(

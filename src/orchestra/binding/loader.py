@@ -34,30 +34,13 @@ from orchestra.binding.yamlsource import (
     locate,
     parse,
     problems_of,
-    read_text_file,
+    read_source,
     refusal,
 )
 from orchestra.domain.generation.calls import SEPARATOR
 from orchestra.domain.process import NodeCategory, ProcessGraph
 
 _SECTIONS = ("tasks", "events", "flows")
-
-
-def read_source(path_or_text: str | Path) -> Source:
-    """A Path or an existing file name is read; any other string is the text itself."""
-    if isinstance(path_or_text, Path) or _is_file(path_or_text):
-        path = Path(path_or_text)
-        return Source(str(path), read_text_file(path, "binding file"))
-    return Source("<bindings>", str(path_or_text))
-
-
-def _is_file(text: str) -> bool:
-    if "\n" in text or len(text) > 4096:
-        return False
-    try:
-        return Path(text).is_file()
-    except OSError:  # a one-line text too long to be a file name
-        return False
 
 
 def load_bindings(path_or_text: str | Path, graph: ProcessGraph | None = None) -> Bindings:

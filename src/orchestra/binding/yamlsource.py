@@ -73,6 +73,24 @@ def read_text_file(path: Path, what: str, name: str | None = None) -> str:
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
+def read_source(path_or_text: str | Path) -> Source:
+    """A binding file's text: a Path or an existing file name is read; any other string is
+    the text itself."""
+    if isinstance(path_or_text, Path) or _is_file(path_or_text):
+        path = Path(path_or_text)
+        return Source(str(path), read_text_file(path, "binding file"))
+    return Source("<bindings>", str(path_or_text))
+
+
+def _is_file(text: str) -> bool:
+    if "\n" in text or len(text) > 4096:
+        return False
+    try:
+        return Path(text).is_file()
+    except OSError:  # a one-line text too long to be a file name
+        return False
+
+
 def utf8_text(data: bytes, name: str) -> str:
     try:
         return data.decode("utf-8-sig")

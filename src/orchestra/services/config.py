@@ -75,6 +75,21 @@ def _data_set_summary(stored: DataSet) -> dict[str, Any]:
 async def apply_environment(
     db: Database, path: Path | Upload, offload: Offload = asyncio.to_thread
 ) -> dict[str, Any]:
+    spec, stored = await store_environment(db, path, offload)
+    return {
+        "environment": stored.name,
+        "id": stored.id,
+        "services": {name: svc.base_url for name, svc in spec.services.items()},
+        **_references(stored),
+        "tls": _tls_blocks(spec),
+    }
+
+
+async def store_environment(
+    db: Database, path: Path | Upload, offload: Offload = asyncio.to_thread
+) -> tuple[EnvironmentSpec, Environment]:
+    """The environment a file describes, parsed, and as stored (left as it is when stored
+    with this very configuration)."""
     # parsed off the loop: a YAML of 1 MiB takes 8 s of CPU (the API's parser process, where
     # it shares no GIL with the loop)
     if isinstance(path, Upload):
@@ -84,13 +99,7 @@ async def apply_environment(
     secret = secret_references_in(configuration)
     async with db.transaction() as uow:
         stored = await uow.config.upsert_environment(spec.name, configuration, secret)
-    return {
-        "environment": stored.name,
-        "id": stored.id,
-        "services": {name: svc.base_url for name, svc in spec.services.items()},
-        **_references(stored),
-        "tls": _tls_blocks(spec),
-    }
+    return spec, stored
 
 
 async def show_environment(db: Database, name: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -133,35 +134,54 @@ async def _generate(
     if data_values not in DATA_VALUES:
         raise UsageError(f"data values are {' or '.join(DATA_VALUES)}, not {data_values!r}")
     key, version = parse_process_ref(process_ref)
-    async with db.transaction() as uow:
-        process = await uow.processes.get_text(key, version)
-        if process is None:
-            raise NotFound("process", process_ref)
-        called = await _called_texts(uow, process)
     parameters: dict[str, Any] = {"loop_bound": loop_bound, "max": max_scenarios}
     if data_values == BOUNDARY:  # only then: the suites generated before keep their fingerprints
         parameters["data"] = BOUNDARY
-    request = SuiteRequest(
-        process_id=process.id,
-        process_key=process.key,
-        process_version=process.version,
-        called=called,
-        bindings=bindings,
-        criterion=criterion,
-        parameters=parameters,
-        data_rows=None if data_rows is None else tuple(data_rows),
-    )
-    if reuse:
-        fingerprint = await offload(request_fingerprint, process.graph_json, request)
-        async with db.transaction() as uow:
-            existing = await uow.suites.by_fingerprint(fingerprint)
-        if existing is not None:
-            scenarios = [stored.scenario for stored in existing.scenarios]
-            return {**stored_summary(existing), **_row_conflicts(scenarios, data_rows)}, existing
+    digest = None
+    existing = None
+    async with db.reading() as uow:
+        process = await uow.processes.get_text(key, version)
+        if process is None:
+            raise NotFound("process", process_ref)
+        if reuse:  # read once: the text digested is the text parsed, should it need to be
+            bindings = await asyncio.to_thread(_bindings_source, bindings)
+        request = SuiteRequest(
+            process_id=process.id,
+            process_key=process.key,
+            process_version=process.version,
+            called=await _called_texts(uow, process),
+            bindings=bindings,
+            criterion=criterion,
+            parameters=parameters,
+            data_rows=None if data_rows is None else tuple(data_rows),
+        )
+        if reuse:
+            digest = request_digest(request)
+            existing = await uow.suites.by_request(digest)
+    if digest is not None and existing is None:
+        existing = await _by_fingerprint(db, process.graph_json, request, digest, offload)
+    if existing is not None:
+        scenarios = [stored.scenario for stored in existing.scenarios]
+        return {**stored_summary(existing), **_row_conflicts(scenarios, data_rows)}, existing
     generated = await offload(generated_rows, process.graph_json, request)
     async with db.transaction() as uow:
         suite_id = await uow.suites.add_rows(process.id, generated.rows)
+        if digest is not None and generated.rows.fingerprint is not None:
+            await uow.suites.remember_request(digest, generated.rows.fingerprint)
     return {"suite": suite_id, **generated.summary}, None
+
+
+async def _by_fingerprint(
+    db: Database, graph_json: str, request: SuiteRequest, digest: str, offload: Offload
+) -> StoredSuite | None:
+    """The suite stored with the fingerprint of `request`, its bindings parsed to hash them;
+    the request's `digest` remembered to have it when there is one."""
+    fingerprint = await offload(request_fingerprint, graph_json, request)
+    async with db.transaction() as uow:
+        existing = await uow.suites.by_fingerprint(fingerprint)
+        if existing is not None:
+            await uow.suites.remember_request(digest, fingerprint)
+    return existing
 
 
 @dataclass(frozen=True)
@@ -191,6 +211,37 @@ def request_fingerprint(graph_json: str, request: SuiteRequest) -> str:
     """The fingerprint of the suite `request` would generate (`suite_fingerprint`)."""
     graph, called = _graphs(graph_json, request)
     return _fingerprint(request, _bindings(graph, called, request.bindings))
+
+
+def request_digest(request: SuiteRequest) -> str:
+    """A hash of `request` as given, its bindings read (a `Source`, or None): the inputs
+    `suite_fingerprint` hashes, but the bindings' text for the bindings as parsed, with the
+    protocols installed, whose plug-ins parse the bindings' actions. Equal digests mean equal
+    fingerprints, so a request seen before is looked up without parsing its bindings."""
+    from orchestra.binding.yamlsource import Source
+    from orchestra.protocols.registry import protocol_registry
+
+    assert request.bindings is None or isinstance(request.bindings, Source), "read first"
+    inputs = {
+        "process": request.process_id,
+        "called": sorted(stored.id for stored in request.called.values()),
+        "bindings": None if request.bindings is None else request.bindings.text,
+        "criterion": str(request.criterion),
+        "parameters": request.parameters,
+        "orchestra": _orchestra_version(),
+        "protocols": [[entry.origin, entry.error] for entry in protocol_registry().entries],
+    }
+    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _bindings_source(bindings: str | Path | Source | None) -> Source | None:
+    """A binding file or text as `Source`, read (a Source is a text in hand already)."""
+    from orchestra.binding.yamlsource import Source, read_source
+
+    if bindings is None or isinstance(bindings, Source):
+        return bindings
+    return read_source(bindings)
 
 
 def _fingerprint(request: SuiteRequest, bound: Bindings) -> str:
@@ -335,6 +386,7 @@ def suite_fingerprint(
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@cache
 def _orchestra_version() -> str:
     try:
         return metadata.version("orchestra")

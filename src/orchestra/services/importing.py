@@ -193,7 +193,7 @@ async def import_processes(uow: UnitOfWork, data: bytes, *, source: str) -> list
     """The processes of one BPMN file as `import_bpmn` stores them, its warnings left out. When
     these very contents were imported before, the processes stored from them (what parsing
     them again would find) without parsing: nor the parser imported."""
-    stored = await _stored_from(uow, data)
+    stored = await stored_from(uow, data)
     if stored:
         return stored
     outcome = await import_bpmn(uow, data, source=source)
@@ -206,7 +206,7 @@ async def import_processes(uow: UnitOfWork, data: bytes, *, source: str) -> list
 _PROCESS_TAG = re.compile(r"<(?:[\w.-]+:)?process[\s/>]")
 
 
-async def _stored_from(uow: UnitOfWork, data: bytes) -> list[StoredProcess]:
+async def stored_from(uow: UnitOfWork, data: bytes) -> list[StoredProcess]:
     """The processes first stored from the file's text, when they are all of its processes;
     none otherwise. A process the file shares with another file imported before was stored
     from that one: the file's other processes are then not the whole file, and its count of

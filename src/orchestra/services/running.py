@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from orchestra.domain.conditions.rows import RowChecker, RowConflict
-from orchestra.domain.records import DataSet, StoredSuite, SuiteRun
+from orchestra.domain.records import DataSet, Environment, StoredSuite, SuiteRun
 from orchestra.domain.scenario import TestScenario
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.domain.timestamps import rfc3339, rfc3339_or_none
@@ -21,6 +21,7 @@ from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
 from orchestra.store.base import CONFLICTS
 from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
+from orchestra.store.repositories import UnitOfWork
 from orchestra.store.runs import RunSelection
 
 
@@ -29,8 +30,8 @@ async def start_suite_run(
     suite_id: int,
     *,
     suite: StoredSuite | None = None,
-    environment: str | None = None,
-    data_set: str | None = None,
+    environment: str | Environment | None = None,
+    data_set: str | DataSet | None = None,
     max_attempts: int = 3,
     selection: RunSelection | None = None,
     allow_unbound: bool = False,
@@ -40,7 +41,8 @@ async def start_suite_run(
     a cyclic dependsOn, naming the cycle, and runs reaching tasks without a binding unless
     `allow_unbound` (UnboundTasks, naming them). A run whose data row contradicts its
     scenario's path is created SKIPPED, saying why, unless `force_rows`. `suite`: the suite
-    with id `suite_id` when the caller holds it already (not read again)."""
+    with id `suite_id` when the caller holds it already (not read again); `environment` and
+    `data_set` likewise, each by its name or as the caller holds it."""
     if max_attempts < 1:
         raise UsageError("--max-attempts must be at least 1")
     assert suite is None or suite.id == suite_id, "the suite given is the suite named"
@@ -50,18 +52,10 @@ async def start_suite_run(
             raise NotFound("suite", suite_id)
         if not allow_unbound:
             refuse_unbound(suite, selection)
-        env = None
-        if environment is not None:
-            env = await uow.config.environment(environment)
-            if env is None:
-                raise NotFound("environment", environment)
-        rows = None
-        if data_set is not None:
-            rows = await uow.config.data_set(data_set)
-            if rows is None:
-                raise NotFound("data set", data_set)
-            if not rows.rows:
-                raise UsageError(f"data set {data_set!r} has no rows")
+        env = await _environment(uow, environment)
+        rows = await _data_set(uow, data_set)
+        if rows is not None and not rows.rows:
+            raise UsageError(f"data set {rows.name!r} has no rows")
         skips = None if rows is None or force_rows else data_skips(suite, rows, selection)
         return await uow.runs.create(
             suite,
@@ -71,6 +65,26 @@ async def start_suite_run(
             selection=selection,
             data_skips=skips,
         )
+
+
+async def _environment(
+    uow: UnitOfWork, environment: str | Environment | None
+) -> Environment | None:
+    if environment is None or isinstance(environment, Environment):
+        return environment
+    found = await uow.config.environment(environment)
+    if found is None:
+        raise NotFound("environment", environment)
+    return found
+
+
+async def _data_set(uow: UnitOfWork, data_set: str | DataSet | None) -> DataSet | None:
+    if data_set is None or isinstance(data_set, DataSet):
+        return data_set
+    found = await uow.config.data_set(data_set)
+    if found is None:
+        raise NotFound("data set", data_set)
+    return found
 
 
 def data_skips(
@@ -400,15 +414,13 @@ async def _has_ended(db: Database, suite_run_id: int) -> bool:
 
 
 async def check_environment(
-    db: Database, environment: str | None, executor_factory: ExecutorFactory
+    db: Database, environment: str | Environment | None, executor_factory: ExecutorFactory
 ) -> None:
-    """Build the environment's executor once, so a missing secret is a configuration error
-    now rather than an ERROR in every run."""
-    env = None
-    if environment is not None:
+    """Build the environment's executor once (the environment by its name, or as the caller
+    holds it), so a missing secret is a configuration error now rather than an ERROR in every
+    run."""
+    if isinstance(environment, str):
         async with db.reading() as uow:
-            env = await uow.config.environment(environment)
-        if env is None:
-            raise NotFound("environment", environment)
-    executor = await executor_factory(env)
+            environment = await _environment(uow, environment)
+    executor = await executor_factory(environment)
     await executor.aclose()

@@ -23,7 +23,7 @@ from orchestra.domain.generation import (
     Criterion,
     called_keys,
 )
-from orchestra.domain.records import StoredProcess, StoredSuite
+from orchestra.domain.records import DataSet, Environment, StoredProcess, StoredSuite
 from orchestra.errors import InputRefused, UsageError
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import WorkerOptions
@@ -109,7 +109,7 @@ async def run_test(
     environment = await _environment(db, plan.env, say)
     data_set = await _data_set(db, plan.data, say)
     suite, stored = await _suite(db, process, plan, data_set, say)
-    selection, scenarios = await _selection(db, stored, plan, data_set)
+    selection, scenarios = await _selection(stored, plan, data_set)
     await _check_environment(db, environment, executor_factory)
     suite_run = await running.start_suite_run(
         db,
@@ -168,8 +168,11 @@ async def _import_models(db: Database, plan: TestPlan, say: Say) -> StoredProces
     imported: list[list[StoredProcess]] = []
     for path in plan.models:
         data = await asyncio.to_thread(importing.read_source, path)
-        async with db.transaction() as uow:
-            processes = await importing.import_processes(uow, data, source=str(path))
+        async with db.reading() as uow:  # one statement finds a file imported before
+            processes = await importing.stored_from(uow, data)
+        if not processes:
+            async with db.transaction() as uow:
+                processes = await importing.import_processes(uow, data, source=str(path))
         imported.append(processes)
         shown = ", ".join(f"{p.key}@{p.version}" for p in processes)
         say(f"imported {path.name}: {shown}")
@@ -197,43 +200,45 @@ def _tested_process(
     )
 
 
-async def _environment(db: Database, env: str, say: Say) -> str:
+async def _environment(db: Database, env: str, say: Say) -> Environment:
     if await asyncio.to_thread(Path(env).is_file):
-        applied = await config.apply_environment(db, Path(env))
-        say(f"environment {applied['environment']!r} applied from {env}")
-        return str(applied["environment"])
-    async with db.transaction() as uow:
+        _, applied = await config.store_environment(db, Path(env))
+        say(f"environment {applied.name!r} applied from {env}")
+        return applied
+    async with db.reading() as uow:
         found = await uow.config.environment(env)
     if found is None:
         raise UsageError(
             f"no environment file or applied environment named {env!r}",
             details={"environment": env},
         )
-    return env
+    return found
 
 
-async def _data_set(db: Database, data: str | None, say: Say) -> str | None:
+async def _data_set(db: Database, data: str | None, say: Say) -> DataSet | None:
+    """The data set imported from file `data` (named after its stem), or named `data`."""
     if data is None:
         return None
     path = Path(data)
+    name = data
     if await asyncio.to_thread(path.is_file):
-        imported = await config.import_data_set(db, path.stem, path)
-        say(f"data set {path.stem!r} imported from {data}: {imported['rows']} rows")
-        return path.stem
-    async with db.transaction() as uow:
-        found = await uow.config.data_set(data)
+        name = path.stem
+        imported = await config.import_data_set(db, name, path)
+        say(f"data set {name!r} imported from {data}: {imported['rows']} rows")
+    async with db.reading() as uow:
+        found = await uow.config.data_set(name)
     if found is None:
         raise UsageError(
             f"no data set file or imported data set named {data!r}", details={"data_set": data}
         )
-    return data
+    return found
 
 
 async def _suite(
-    db: Database, process: StoredProcess, plan: TestPlan, data_set: str | None, say: Say
+    db: Database, process: StoredProcess, plan: TestPlan, data_set: DataSet | None, say: Say
 ) -> tuple[dict[str, Any], StoredSuite]:
     """The suite generated, or reused, with its summary."""
-    rows = None if data_set is None else await generating.data_set_rows(db, data_set)
+    rows = None if data_set is None else data_set.rows
     summary, suite = await generating.generate_for_run(
         db,
         f"{process.key}@{process.version}",
@@ -259,15 +264,15 @@ async def _suite(
     return summary, suite
 
 
-async def _selection(
-    db: Database, suite: StoredSuite, plan: TestPlan, data_set: str | None
+async def _selection(  # a coroutine as the other phases are, which tools time alike
+    suite: StoredSuite, plan: TestPlan, data_set: DataSet | None
 ) -> tuple[RunSelection, tuple[str, ...]]:
     scenarios = [stored.scenario for stored in suite.scenarios]
     try:
         kept = with_dependencies(scenarios, plan.scenarios) if plan.scenarios else None
     except InputRefused as exc:
         raise UsageError(exc.message, details=exc.details) from exc
-    rows = await _rows(db, plan.rows, data_set)
+    rows = _rows(plan.rows, data_set)
     names = tuple(kept) if kept is not None else tuple(s.name for s in scenarios)
     selection = RunSelection(
         scenarios=frozenset(kept) if kept is not None else None,
@@ -277,21 +282,17 @@ async def _selection(
     return selection, names
 
 
-async def _rows(
-    db: Database, rows: tuple[int, ...], data_set: str | None
-) -> tuple[int, ...] | None:
+def _rows(rows: tuple[int, ...], data_set: DataSet | None) -> tuple[int, ...] | None:
     """The data rows asked for, counted from 0, each checked against the data set."""
     if not rows:
         return None
     if data_set is None:
         raise UsageError("--row picks rows of a data set: give --data too")
-    async with db.transaction() as uow:
-        found = await uow.config.data_set(data_set)
-    count = len(found.rows) if found else 0
+    count = len(data_set.rows)
     outside = [row for row in rows if not 0 <= row < count]
     if outside:
         raise UsageError(
-            f"data set {data_set!r} has {count} rows, numbered 0 to {count - 1}: no row "
+            f"data set {data_set.name!r} has {count} rows, numbered 0 to {count - 1}: no row "
             + ", ".join(map(str, outside)),
             details={"rows": count, "outside": outside},
         )
@@ -299,6 +300,6 @@ async def _rows(
 
 
 async def _check_environment(
-    db: Database, environment: str, executor_factory: ExecutorFactory
+    db: Database, environment: Environment, executor_factory: ExecutorFactory
 ) -> None:
     await running.check_environment(db, environment, executor_factory)

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self, cast
 
 import psycopg
 from psycopg.rows import DictRow, dict_row
@@ -28,6 +28,7 @@ from orchestra.store.jsontext import json_dumps, json_loads
 from orchestra.store.migrate import redact_url
 from orchestra.store.refusals import REFUSALS
 from orchestra.store.repositories import UnitOfWork
+from orchestra.store.revision import head_revision, recorded_revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,26 +90,24 @@ async def open_database(
 async def connect_pool(
     url: str, *, max_size: int = 4, upgrade: bool = True
 ) -> AsyncIterator[AsyncConnectionPool[Connection]]:
-    if upgrade:
-        await asyncio.to_thread(_upgrade, url)
     kwargs: dict[str, Any] = {"row_factory": dict_row, "autocommit": True}
+    first = await _upgraded(url, kwargs) if upgrade else None
     pool = AsyncConnectionPool(
         url,
         min_size=1,
         max_size=max_size,
         kwargs=kwargs,
-        connection_class=psycopg.AsyncConnection[DictRow],
+        connection_class=_handing_over(first),
         open=False,
         reconnect_timeout=30,
         configure=_configure,
     )
     try:
         await pool.open(wait=True, timeout=15)
-    except psycopg.Error as exc:
-        raise DatabaseUnreachable(
-            f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}"
-        ) from exc
-    except Exception as exc:  # psycopg_pool.PoolTimeout
+    except Exception as exc:  # psycopg.Error, psycopg_pool.PoolTimeout
+        await pool.close()
+        if first is not None:  # not taken by the pool, or closed with it
+            await first.close()
         raise DatabaseUnreachable(
             f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}"
         ) from exc
@@ -126,5 +125,39 @@ async def _configure(conn: Connection) -> None:
     await conn.execute("SET TIME ZONE 'UTC'")
 
 
-def _upgrade(url: str) -> None:
-    migrate.upgrade(url)
+async def _upgraded(url: str, kwargs: dict[str, Any]) -> Connection:
+    """A connection to the server, its schema brought to head: checked on this connection,
+    which the pool then takes as its first (one backend started, not two), migrated on another
+    (Alembic's, in a thread) when behind. Unreachable, it fails at once rather than after the
+    pool's retries."""
+    try:
+        conn = await psycopg.AsyncConnection[DictRow].connect(url, **kwargs)
+    except (psycopg.Error, ValueError) as exc:
+        raise migrate.unreachable(url, exc) from exc
+    try:
+        head = head_revision()
+        current = None if head is None else await recorded_revision(conn)
+        if head is None or current != head:
+            await asyncio.to_thread(migrate.upgrade, url)
+    except psycopg.Error as exc:
+        await conn.close()
+        raise migrate.unreachable(url, exc) from exc
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
+
+
+def _handing_over(first: Connection | None) -> type[Connection]:
+    """The pool's connection class: its first connection is `first` when given (the one the
+    schema was checked on), the others are new."""
+    handed = [first] if first is not None else []
+
+    class PoolConnection(psycopg.AsyncConnection[DictRow]):
+        @classmethod
+        async def connect(cls, conninfo: str = "", **kwargs: Any) -> Self:
+            if handed:
+                return cast(Self, handed.pop())
+            return await super().connect(conninfo, **kwargs)
+
+    return PoolConnection

@@ -82,7 +82,7 @@ def _status_without_alembic(url: str) -> SchemaStatus | None:
         with psycopg.connect(url, autocommit=True) as conn:
             current = current_revision(conn)
     except (psycopg.Error, ValueError) as exc:
-        raise _unreachable(url, exc) from exc
+        raise unreachable(url, exc) from exc
     known = current is None or current in known_revisions()
     return SchemaStatus(current=current, head=head, known=known)
 
@@ -99,10 +99,11 @@ def _connect(url: str) -> Connection:
         )
         return engine.connect()
     except (SQLAlchemyError, psycopg.Error, ValueError) as exc:
-        raise _unreachable(url, exc) from exc
+        raise unreachable(url, exc) from exc
 
 
-def _unreachable(url: str, exc: Exception) -> DatabaseUnreachable:
+def unreachable(url: str, exc: Exception) -> DatabaseUnreachable:
+    """The error of a server that refused or could not take a connection, the URL redacted."""
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
     return DatabaseUnreachable(f"cannot connect to PostgreSQL at {redact_url(url)}: {reason}")
 

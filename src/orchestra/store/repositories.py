@@ -189,8 +189,11 @@ class SuiteRepository(Repository):
 
     async def get(self, suite_id: int) -> StoredSuite | None:
         row = await self._one("get_suite", id=suite_id)
-        if row is None:
-            return None
+        return None if row is None else await self._with_scenarios(row)
+
+    async def _with_scenarios(self, row: DictRow) -> StoredSuite:
+        """The suite of `row` (as `get_suite` reads it) with its scenarios and steps."""
+        suite_id = row["id"]
         steps: dict[int, list[StoredStep]] = {}
         for step in await self._all("get_steps", suite_id=suite_id):
             steps.setdefault(step["scenario_id"], []).append(_step(step))
@@ -213,6 +216,15 @@ class SuiteRepository(Repository):
         """The newest suite generated from the inputs `fingerprint` hashes, if any."""
         row = await self._one("suite_by_fingerprint", fingerprint=fingerprint)
         return None if row is None else await self.get(int(row["id"]))
+
+    async def by_request(self, digest: str) -> StoredSuite | None:
+        """The newest suite of the fingerprint a request with `digest` was found to have."""
+        row = await self._one("suite_by_request", digest=digest)
+        return None if row is None else await self._with_scenarios(row)
+
+    async def remember_request(self, digest: str, fingerprint: str) -> None:
+        """That a request with `digest` has `fingerprint` (`by_request` then finds its suite)."""
+        await self._execute("remember_request", digest=digest, fingerprint=fingerprint)
 
     async def list(self) -> list[StoredSuite]:
         return [_suite(row, ()) for row in await self._all("list_suites")]

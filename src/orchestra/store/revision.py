@@ -14,6 +14,7 @@ from importlib.resources import files
 from typing import Any
 
 import psycopg
+from psycopg.rows import tuple_row
 
 # `revision = "0004"`, `down_revision: str | None = "0003"`, `down_revision = None`
 _ASSIGNMENT = re.compile(
@@ -65,11 +66,27 @@ def head_of(migrations: Iterable[str]) -> str | None:
     return heads.pop() if len(heads) == 1 else None
 
 
+_TABLE = "SELECT to_regclass('alembic_version') IS NOT NULL"
+_RECORDED = "SELECT version_num FROM alembic_version"
+
+
 def current_revision(conn: psycopg.Connection[Any]) -> str | None:
     """The revision recorded in the database; None before the first migration or when the
     database records more than one (branches: Alembic's business)."""
-    exists = conn.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()
+    exists = conn.execute(_TABLE).fetchone()
     if not exists or not exists[0]:
         return None
-    rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    return _one_revision(conn.execute(_RECORDED).fetchall())
+
+
+async def recorded_revision(conn: psycopg.AsyncConnection[Any]) -> str | None:
+    """`current_revision` on the event loop's connection (the one a pool is opened with)."""
+    async with conn.cursor(row_factory=tuple_row) as cursor:
+        exists = await (await cursor.execute(_TABLE)).fetchone()
+        if not exists or not exists[0]:
+            return None
+        return _one_revision(await (await cursor.execute(_RECORDED)).fetchall())
+
+
+def _one_revision(rows: list[tuple[Any, ...]]) -> str | None:
     return str(rows[0][0]) if len(rows) == 1 else None

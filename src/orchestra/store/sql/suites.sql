@@ -71,3 +71,20 @@ FROM ROWS FROM (jsonb_to_recordset(CAST(:steps AS jsonb)) AS (
 )) AS s
 JOIN test_scenario sc ON sc.suite_id = :suite_id AND sc.position = s.scenario
 ORDER BY s.scenario, s.position;
+
+-- name: suite_by_request^
+-- The newest suite of the fingerprint a request with this digest was found to have
+-- (`services.generating.request_digest`): no parse of the request's bindings.
+SELECT s.id, s.process_id, p.key AS process_key, p.version AS process_version, s.criterion,
+       s.parameters, s.coverage, s.unbound, s.fingerprint, s.created_at
+FROM suite_request r
+JOIN scenario_suite s ON s.fingerprint = r.fingerprint
+JOIN process p ON p.id = s.process_id
+WHERE r.digest = :digest
+ORDER BY s.id DESC LIMIT 1;
+
+-- name: remember_request!
+-- The fingerprint a request with this digest has, as its inputs were just parsed.
+INSERT INTO suite_request (digest, fingerprint) VALUES (:digest, :fingerprint)
+ON CONFLICT (digest) DO UPDATE SET fingerprint = excluded.fingerprint
+WHERE suite_request.fingerprint <> excluded.fingerprint;
