@@ -195,15 +195,16 @@ async def test_watch_stops_on_ctrl_c_saying_it_was_interrupted_and_the_run_goes_
 
 
 async def _until_watching(db: Database, ended: Callable[[], bool]) -> None:
-    """Until a `status --watch` (PGAPPNAME=watch) has committed two transactions: the one
-    finding its suite run, then at least one look at it (its watching has begun). Or until
-    `ended()`."""
+    """Until a `status --watch` (PGAPPNAME=watch) has counted its suite run's runs twice (its
+    watching has begun: the first count may be the one finding the suite run). Or until
+    `ended()`. A look reads outside a transaction: its counting statement is what shows."""
     first = None
     for _ in range(300):  # bounded: 30 s
         async with db.connection() as conn:
             cursor = await conn.execute(
                 "SELECT max(query_start) AS t FROM pg_stat_activity"
-                " WHERE application_name = 'watch' AND state = 'idle' AND query = 'COMMIT'"
+                " WHERE application_name = 'watch' AND state = 'idle'"
+                " AND query LIKE 'SELECT status, count(*) AS n FROM test_run%'"
             )
             row = await cursor.fetchone()
         committed = None if row is None else row["t"]
