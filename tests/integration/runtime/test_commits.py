@@ -8,10 +8,13 @@ import time
 import psycopg
 import pytest
 
+from orchestra.domain.execution import StepOutcome
+from orchestra.domain.statuses import StepStatus
 from orchestra.errors import ValueRefused
 from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
-from orchestra.store.runs import RunRepository
+from orchestra.store.runs import Checkpoint, RunRepository
+from tests.integration.runtime.support import step
 
 
 async def too_large(repo: RunRepository) -> None:
@@ -69,3 +72,28 @@ async def test_a_batch_still_deadlocked_after_its_retries_is_applied_write_by_wr
     async with GroupCommitter(db.pool) as committer:
         results = await asyncio.gather(committer.submit(first), committer.submit(second))
     assert list(results) == [42, "applied"]
+
+
+async def test_checkpoints_are_not_held_behind_a_batch_that_may_lock_suite_runs(
+    db: Database,
+) -> None:
+    # A batch counting runs off their suite runs keeps those rows locked until it commits: a
+    # second one would wait for it. While it is in flight, the other flusher takes only the
+    # checkpoints queued behind it; the writes that may lock a suite run wait their turn.
+    gate = asyncio.Event()
+
+    async def completing(repo: RunRepository) -> str:
+        await gate.wait()
+        return "first"
+
+    outcome = StepOutcome(status=StepStatus.PASSED, started_at=time.time(), duration_ms=1.0)
+    lost = Checkpoint(-1, "worker-a", 1, None, step(0, "a"), outcome, {})  # no such run
+    async with GroupCommitter(db.pool) as committer:
+        first = asyncio.create_task(committer.submit(completing))
+        await asyncio.sleep(0)  # a flusher takes it
+        later = asyncio.create_task(committer.submit(answer))
+        assert await asyncio.wait_for(committer.checkpoint(lost), 5) is False  # not held
+        assert not later.done()  # left queued while the first may hold suite run rows
+        gate.set()
+        assert await first == "first"
+        assert await later == 42
