@@ -122,6 +122,7 @@ async def run_test(
         force_rows=plan.force_rows,
     )
     say(f"suite run {suite_run.id}: {plan.workers} workers x {plan.concurrency} runs each")
+    held = reporting.Held(suite=stored, process=process, environment=environment)
     execution = await executing.execute(
         db,
         suite_run.id,
@@ -131,11 +132,11 @@ async def run_test(
         on_progress=on_progress,
         interrupt=interrupt,
         on_interrupt=plan.on_interrupt,
-        suite=stored,
+        held=held,
     )
     ended = execution.progress.suite_run.status.is_terminal
     reports = await reporting.write_reports(
-        db, suite_run.id, plan.reports, suite=stored, report=execution.report if ended else None
+        db, suite_run.id, plan.reports, held=held, report=execution.report if ended else None
     )
     return TestResult(process, suite, scenarios, execution, reports, time.monotonic() - started)
 
