@@ -203,7 +203,7 @@ def _tested_process(
 
 async def _environment(db: Database, env: str, say: Say) -> Environment:
     if await asyncio.to_thread(Path(env).is_file):
-        _, applied = await config.store_environment(db, Path(env))
+        applied = await config.environment_from_file(db, Path(env))
         say(f"environment {applied.name!r} applied from {env}")
         return applied
     async with db.reading() as uow:
@@ -224,8 +224,9 @@ async def _data_set(db: Database, data: str | None, say: Say) -> DataSet | None:
     name = data
     if await asyncio.to_thread(path.is_file):
         name = path.stem
-        imported = await config.import_data_set(db, name, path)
-        say(f"data set {name!r} imported from {data}: {imported['rows']} rows")
+        imported = await config.data_set_from_file(db, name, path)
+        say(f"data set {name!r} imported from {data}: {len(imported.rows)} rows")
+        return imported
     async with db.reading() as uow:
         found = await uow.config.data_set(name)
     if found is None:
