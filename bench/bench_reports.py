@@ -42,11 +42,11 @@ async def _measure(url: str, folder: Path) -> dict[str, list[tuple[float, float]
         paths = {"junit": folder / "again.xml"}
         for _ in range(1 + ROUNDS):
             wall, cpu = time.perf_counter(), time.process_time()
-            await reporting.write_reports(db, row["id"], paths, suite=suite)
+            await reporting.write_reports(db, row["id"], paths, held=reporting.Held(suite=suite))
             figures["write"].append((time.perf_counter() - wall, time.process_time() - cpu))
         for _ in range(ROUNDS):
             wall, cpu = time.perf_counter(), time.process_time()
-            report = await reporting.load_report(db, row["id"], suite=suite)
+            report = await reporting.load_report(db, row["id"], held=reporting.Held(suite=suite))
             figures["load"].append((time.perf_counter() - wall, time.process_time() - cpu))
             wall, cpu = time.perf_counter(), time.process_time()
             render(report, "junit")

@@ -78,3 +78,21 @@ def _embed(
         return f"{what} {path} {problem}"
     block[pem_field] = text
     return None
+
+
+def certificates_unchanged(stored: dict[str, Any], base_dir: Path) -> bool:
+    """Whether each file an environment's stored configuration names (read from `base_dir`)
+    still holds the PEM text stored from it."""
+    for _, block in _tls_blocks(stored):
+        for path_field, pem_field, _ in _FILES:
+            written = block.get(path_field)
+            if not isinstance(written, str):
+                continue
+            try:
+                with (base_dir / written).absolute().open("rb") as pem_file:
+                    data = pem_file.read(MAX_PEM_BYTES + 1)
+            except OSError:
+                return False
+            if data != str(block.get(pem_field)).encode("ascii", "replace"):
+                return False
+    return True

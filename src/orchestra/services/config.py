@@ -10,6 +10,7 @@ certificates are not read from files).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import shutil
 import tempfile
 from functools import partial
@@ -26,6 +27,7 @@ from orchestra.binding.environment import (
     stored_environment,
 )
 from orchestra.binding.tls import describe
+from orchestra.binding.tls_files import certificates_unchanged
 from orchestra.binding.yamlsource import Source, Upload, read_text_file
 from orchestra.domain.records import DataSet, DataSetHead, Environment
 from orchestra.errors import NotFound, UsageError
@@ -40,10 +42,12 @@ async def import_data_set(
     path: Path | Upload,
     offload: Offload = asyncio.to_thread,
     scratch: Path | None = None,
+    digest: str | None = None,
 ) -> dict[str, Any]:
     """The rows of file `path` (or of an upload, by its name) as data set `name`; the format
     comes from the file's suffix. The rows are written as JSON text to a file under `scratch`
-    (the system's temporary directory by default), deleted once stored."""
+    (the system's temporary directory by default), deleted once stored. `digest`: the file's
+    `source_digest`, stored with the rows."""
     if not name.strip():
         raise UsageError("a data set needs a name")
     upload = path if isinstance(path, Upload) else Upload(path, path.name)
@@ -56,7 +60,7 @@ async def import_data_set(
         with written.open(encoding="utf-8") as text:
             parts = iter(partial(text.read, DATA_SET_PART), "")
             async with db.transaction() as uow:
-                stored_id = await uow.config.store_data_set_parts(name, parts)
+                stored_id = await uow.config.store_data_set_parts(name, parts, digest)
     finally:  # in a thread: deleting tens of MiB takes milliseconds
         await asyncio.to_thread(shutil.rmtree, directory, ignore_errors=True)
     return {
@@ -65,6 +69,55 @@ async def import_data_set(
         "rows": summary.rows,
         "columns": list(summary.columns),
     }
+
+
+async def data_set_from_file(db: Database, name: str, path: Path) -> DataSet:
+    """File `path` imported as data set `name`, unless that data set was stored from this very
+    file content: then as stored, the file not converted again."""
+    digest = await asyncio.to_thread(source_digest, path, path.name)
+    if digest is not None:
+        async with db.reading() as uow:
+            found = await uow.config.data_set_from(name, digest)
+        if found is not None:
+            return found
+    await import_data_set(db, name, path, digest=digest)
+    async with db.reading() as uow:
+        found = await uow.config.data_set(name)
+    if found is None:  # deleted meanwhile
+        raise NotFound("data set", name)
+    return found
+
+
+async def environment_from_file(db: Database, path: Path) -> Environment:
+    """Environment file `path` applied (as `store_environment`), unless the environment was
+    stored from this very file content, read from this place, and the certificate files it
+    names still hold the text stored: then as stored, the file not parsed again."""
+    where = str(path.parent.absolute())  # relative paths in the file are taken from there
+    digest = await asyncio.to_thread(source_digest, path, str(path), where)
+    if digest is not None:
+        async with db.reading() as uow:
+            found = await uow.config.environment_from(digest)
+        if found is not None and await asyncio.to_thread(
+            certificates_unchanged, found.configuration, path.parent
+        ):
+            return found
+    _, stored = await store_environment(db, path, digest=digest)
+    return stored
+
+
+def source_digest(path: Path, *given: str) -> str | None:
+    """A digest of file `path`'s content and what else the value stored from it depends on
+    (`given`); None when the file cannot be read (its import says why)."""
+    digest = hashlib.sha256()
+    for part in given:
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    try:
+        with path.open("rb") as file:
+            while chunk := file.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
 def _data_set_summary(stored: DataSet) -> dict[str, Any]:
@@ -86,10 +139,13 @@ async def apply_environment(
 
 
 async def store_environment(
-    db: Database, path: Path | Upload, offload: Offload = asyncio.to_thread
+    db: Database,
+    path: Path | Upload,
+    offload: Offload = asyncio.to_thread,
+    digest: str | None = None,
 ) -> tuple[EnvironmentSpec, Environment]:
     """The environment a file describes, parsed, and as stored (left as it is when stored
-    with this very configuration)."""
+    with this very configuration); `digest`: the file's, stored with it."""
     # parsed off the loop: a YAML of 1 MiB takes 8 s of CPU (the API's parser process, where
     # it shares no GIL with the loop)
     if isinstance(path, Upload):
@@ -98,7 +154,7 @@ async def store_environment(
         spec, configuration = await asyncio.to_thread(_environment_file, path)
     secret = secret_references_in(configuration)
     async with db.transaction() as uow:
-        stored = await uow.config.upsert_environment(spec.name, configuration, secret)
+        stored = await uow.config.upsert_environment(spec.name, configuration, secret, digest)
     return spec, stored
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the summary loads reports (renderers, templates): only when
     from orchestra.domain.records import StoredSuite
     from orchestra.reports.model import RunReport
     from orchestra.services.failures import Failure
+    from orchestra.services.reporting import Held
 
 
 class OnInterrupt(StrEnum):
@@ -76,13 +77,13 @@ async def execute(
     on_progress: Callable[[running.Progress, float], None] | None = None,
     interrupt: asyncio.Event | None = None,
     on_interrupt: OnInterrupt = OnInterrupt.CANCEL,
-    suite: StoredSuite | None = None,
+    held: Held | None = None,
 ) -> Execution:
     """Work on the suite run here until it ends or `interrupt` is set; then, with CANCEL,
     cancel what is left of it once the workers have drained. The cleanup the runs still owe
     (cancelled ones that had started, stuck ones) is run before it returns, unless the
-    interrupt leaves the runs to other workers. `suite`: the suite run's suite when the caller
-    holds it (the failure summary's report does not read it again)."""
+    interrupt leaves the runs to other workers. `held`: what the caller holds of the suite run
+    (its suite, process, environment: the failure summary's report does not read them again)."""
     final, _ = await running.work_until_done(
         db,
         suite_run_id,
@@ -101,7 +102,7 @@ async def execute(
         await running.clean_up_owed(
             db, suite_run_id, executor_factory, workers=workers, options=options
         )
-    report = await report_if_failing(db, final, suite=suite)
+    report = await report_if_failing(db, final, held=held)
     failures = [] if report is None else _failures_of(report)
     return Execution(final, failures, interrupted, on_interrupt, cancelled, report)
 
@@ -134,19 +135,19 @@ async def failures_if_any(db: Database, progress: running.Progress) -> list[Fail
 
 
 async def report_if_failing(
-    db: Database, progress: running.Progress, *, suite: StoredSuite | None = None
+    db: Database, progress: running.Progress, *, held: Held | None = None
 ) -> RunReport | None:
     """The suite run's report when some run failed or errored, or some cleanup did not pass
     (what its failure summary reads); None otherwise."""
     if not any(progress.counts.get(status) for status in FAILING_STATUSES):
-        if suite is not None and not _has_cleanup(suite):
+        if held is not None and held.suite is not None and not _has_cleanup(held.suite):
             return None  # no run had an undo or cleanup action to fail
         async with db.reading() as uow:
             if not await uow.runs.cleanup_failed(progress.suite_run.id):
                 return None
     from orchestra.services.reporting import load_report
 
-    return await load_report(db, progress.suite_run.id, suite=suite)
+    return await load_report(db, progress.suite_run.id, held=held)
 
 
 def _has_cleanup(suite: StoredSuite) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from orchestra.domain.records import (
+    Environment,
     LostLease,
     ReleasedClaim,
     StepResult,
@@ -43,13 +44,21 @@ ROWS_KEY = "rows"
 a suite run that repeats its runs `rows.<index>#<repeat>`, `rows.#<repeat>`: see claims.sql)."""
 
 
-async def load_report(
-    db: Database, suite_run_id: int, *, suite: StoredSuite | None = None
-) -> RunReport:
-    """The suite run's report; `suite`: its suite when the caller holds it (not read again)."""
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What the caller holds of a suite run, not read again for its report: its suite, the
+    suite's process, its environment (each used only when the suite run names it)."""
+
+    suite: StoredSuite | None = None
+    process: StoredProcess | None = None
+    environment: Environment | None = None
+
+
+async def load_report(db: Database, suite_run_id: int, *, held: Held | None = None) -> RunReport:
+    """The suite run's report; `held`: what the caller holds of it (not read again)."""
     with collection_paused():
         async with db.transaction() as uow:
-            header = await _header(uow, suite_run_id, suite=suite)
+            header = await _header(uow, suite_run_id, held=held)
             runs = await uow.runs.test_runs(suite_run_id)
             results = await uow.runs.step_results([run.id for run in runs])
             lost = await uow.runs.lost_leases([run.id for run in runs])
@@ -105,20 +114,24 @@ class Header:
         )
 
 
-async def _header(
-    uow: UnitOfWork, suite_run_id: int, *, suite: StoredSuite | None = None
-) -> Header:
-    """`suite`: the suite run's suite when the caller holds it (not read again)."""
+async def _header(uow: UnitOfWork, suite_run_id: int, *, held: Held | None = None) -> Header:
+    """`held`: what the caller holds of the suite run (not read again)."""
+    held = held or Held()
     suite_run = await uow.runs.get(suite_run_id)
     if suite_run is None:
         raise NotFound("suite run", suite_run_id)
+    suite = held.suite
     if suite is None or suite.id != suite_run.suite_id:
         suite = await uow.suites.get(suite_run.suite_id)
     assert suite is not None, "a suite run keeps its suite (ON DELETE RESTRICT)"
-    process = await uow.processes.get_by_id(suite.process_id)
+    process = held.process
+    if process is None or process.id != suite.process_id:
+        process = await uow.processes.get_by_id(suite.process_id)
     assert process is not None, "a suite keeps its process"
-    environment = None
-    if suite_run.environment_id is not None:
+    environment = held.environment
+    if suite_run.environment_id is None:
+        environment = None
+    elif environment is None or environment.id != suite_run.environment_id:
         environment = await uow.config.environment_by_id(suite_run.environment_id)
     return Header(
         suite_run=trusted(
@@ -279,16 +292,16 @@ async def write_reports(
     suite_run_id: int,
     paths: Mapping[str, Path],
     *,
-    suite: StoredSuite | None = None,
+    held: Held | None = None,
     report: RunReport | None = None,
 ) -> dict[str, str]:
-    """The suite run's report in several formats (format: path), loaded once (`suite`: as
+    """The suite run's report in several formats (format: path), loaded once (`held`: as
     `load_report`), or not at all when the caller loaded it (`report`)."""
     if not paths:
         return {}
     with collection_paused():
         if report is None or report.suite_run.id != suite_run_id:
-            report = await load_report(db, suite_run_id, suite=suite)
+            report = await load_report(db, suite_run_id, held=held)
         written: dict[str, str] = {}
         for format_name, path in paths.items():
             text = await asyncio.to_thread(render, report, format_name)

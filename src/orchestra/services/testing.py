@@ -122,6 +122,7 @@ async def run_test(
         force_rows=plan.force_rows,
     )
     say(f"suite run {suite_run.id}: {plan.workers} workers x {plan.concurrency} runs each")
+    held = reporting.Held(suite=stored, process=process, environment=environment)
     execution = await executing.execute(
         db,
         suite_run.id,
@@ -131,11 +132,11 @@ async def run_test(
         on_progress=on_progress,
         interrupt=interrupt,
         on_interrupt=plan.on_interrupt,
-        suite=stored,
+        held=held,
     )
     ended = execution.progress.suite_run.status.is_terminal
     reports = await reporting.write_reports(
-        db, suite_run.id, plan.reports, suite=stored, report=execution.report if ended else None
+        db, suite_run.id, plan.reports, held=held, report=execution.report if ended else None
     )
     return TestResult(process, suite, scenarios, execution, reports, time.monotonic() - started)
 
@@ -202,7 +203,7 @@ def _tested_process(
 
 async def _environment(db: Database, env: str, say: Say) -> Environment:
     if await asyncio.to_thread(Path(env).is_file):
-        _, applied = await config.store_environment(db, Path(env))
+        applied = await config.environment_from_file(db, Path(env))
         say(f"environment {applied.name!r} applied from {env}")
         return applied
     async with db.reading() as uow:
@@ -223,8 +224,9 @@ async def _data_set(db: Database, data: str | None, say: Say) -> DataSet | None:
     name = data
     if await asyncio.to_thread(path.is_file):
         name = path.stem
-        imported = await config.import_data_set(db, name, path)
-        say(f"data set {name!r} imported from {data}: {imported['rows']} rows")
+        imported = await config.data_set_from_file(db, name, path)
+        say(f"data set {name!r} imported from {data}: {len(imported.rows)} rows")
+        return imported
     async with db.reading() as uow:
         found = await uow.config.data_set(name)
     if found is None:

@@ -270,31 +270,42 @@ class ConfigRepository(Repository):
 
     async def upsert_data_set(self, name: str, rows: Sequence[dict[str, Any]]) -> DataSet:
         # As Jsonb, not text: a value PostgreSQL refuses (NaN) is then named in the refusal.
-        row = await self._one("upsert_data_set", name=name, rows=Jsonb(list(rows)))
+        row = await self._one(
+            "upsert_data_set", name=name, rows=Jsonb(list(rows)), source_digest=None
+        )
         assert row is not None
         return DataSet.model_construct(id=int(row["id"]), name=name, rows=tuple(rows))
 
-    async def store_data_set_parts(self, name: str, parts: Iterable[str]) -> int:
+    async def store_data_set_parts(
+        self, name: str, parts: Iterable[str], source_digest: str | None = None
+    ) -> int:
         """Store data set `name` from its rows' JSON array text in `parts` (together, the text),
         one statement each; its id. psycopg encodes a parameter and libpq copies (and re-copies
         while sending) it in single calls on the event loop: a part is what the loop is held
-        for, and what is in memory at once (`DATA_SET_PART` characters, from a file)."""
+        for, and what is in memory at once (`DATA_SET_PART` characters, from a file).
+        `source_digest`: the digest of the file content the rows come from."""
         parts = iter(parts)
         first = next(parts, "[]")
         second = next(parts, None)
+        digest = source_digest
         if second is None:  # one part: one statement, and none at all for unchanged rows
-            row = await self._one("upsert_data_set", name=name, rows=first)
+            row = await self._one("upsert_data_set", name=name, rows=first, source_digest=digest)
             assert row is not None
             return int(row["id"])
         await self._run("create_data_set_parts", {}, prepare=False)
         for n, part in enumerate(itertools.chain((first, second), parts)):
             await self._run("add_data_set_part", {"n": n, "part": part}, prepare=False)
-        row = await self._one("upsert_data_set_from_parts", name=name)
+        row = await self._one("upsert_data_set_from_parts", name=name, source_digest=digest)
         assert row is not None
         return int(row["id"])
 
     async def data_set(self, name: str) -> DataSet | None:
         row = await self._one("get_data_set", name=name)
+        return DataSet.model_validate(row) if row else None
+
+    async def data_set_from(self, name: str, source_digest: str) -> DataSet | None:
+        """Data set `name` when last stored from the file content with this digest."""
+        row = await self._one("get_data_set_from", name=name, source_digest=source_digest)
         return DataSet.model_validate(row) if row else None
 
     async def data_set_by_id(self, data_set_id: int) -> DataSet | None:
@@ -313,19 +324,30 @@ class ConfigRepository(Repository):
         return [DataSetHead.model_validate(row) for row in rows]
 
     async def upsert_environment(
-        self, name: str, configuration: dict[str, Any], secret_refs: Sequence[str]
+        self,
+        name: str,
+        configuration: dict[str, Any],
+        secret_refs: Sequence[str],
+        source_digest: str | None = None,
     ) -> Environment:
+        """`source_digest`: the digest of the file content the configuration comes from."""
         row = await self._one(
             "upsert_environment",
             name=name,
             configuration=Jsonb(configuration),
             secret_refs=Jsonb(sorted(set(secret_refs))),
+            source_digest=source_digest,
         )
         assert row is not None
         return Environment.model_validate(row)
 
     async def environment(self, name: str) -> Environment | None:
         row = await self._one("get_environment", name=name)
+        return Environment.model_validate(row) if row else None
+
+    async def environment_from(self, source_digest: str) -> Environment | None:
+        """The environment last stored from the file content with this digest."""
+        row = await self._one("get_environment_from", source_digest=source_digest)
         return Environment.model_validate(row) if row else None
 
     async def environment_by_id(self, environment_id: int) -> Environment | None:

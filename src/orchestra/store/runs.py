@@ -269,7 +269,7 @@ class RunRepository(Repository):
             RunKey(names[r["scenario_id"]], r["data_row_index"], r["repeat_index"]): int(r["id"])
             for r in inserted
         }
-        await self._refresh_statistics(len(ids))
+        await self._refresh_statistics(len(ids), inserted[0]["estimate"] if inserted else -1.0)
         if dependencies:
             params = [
                 {
@@ -284,10 +284,9 @@ class RunRepository(Repository):
         if any(error is not None for error in errors):
             await self.schedule(suite_run_row["id"])  # skips those waiting; may close it
             suite_run_row = await self._one("get_suite_run", id=suite_run_row["id"])
-        await self.notify()
-        return SuiteRun.model_validate(suite_run_row)
+        return SuiteRun.model_validate(suite_run_row)  # insert_suite_run woke the workers
 
-    async def _refresh_statistics(self, created: int) -> None:
+    async def _refresh_statistics(self, created: int, known: float) -> None:
         """The claim walks its partial index in order only while the planner knows roughly how
         many runs there are: on a table it never analyzed, or that just grew a lot, it guesses
         a handful and scans and sorts every queued run at each claim instead (4 ms a claim with
@@ -295,12 +294,11 @@ class RunRepository(Repository):
         refreshed here, in the creating transaction (whose own rows ANALYZE counts), when the
         new runs are many compared with what the planner last counted. ANALYZE keeps its lock
         on test_run until the transaction ends and the lock excludes another ANALYZE (or a
-        VACUUM): SKIP_LOCKED leaves the refresh to whoever holds it rather than wait for it."""
+        VACUUM): SKIP_LOCKED leaves the refresh to whoever holds it rather than wait for it.
+        `known`: the planner's count of test_run's rows (-1: never analyzed)."""
         if created < _ANALYZE_FROM:
             return
-        row = await self._one("test_run_estimate")
-        known = float(row["rows"]) if row is not None else -1.0
-        if known < 0 or created > known / 5:
+        if known < 0 or created > float(known) / 5:
             await self.conn.execute("ANALYZE (SKIP_LOCKED) test_run")
 
     async def notify(self) -> None:

@@ -101,3 +101,27 @@ async def test_a_suite_run_beyond_the_bound_is_reported_in_part_unless_all_runs_
     await reporting.write_report(db, suite_run.id, "json", path, all_runs=True)
     everything = json.loads(path.read_text())
     assert (len(everything["report"]["test_runs"]), everything["left_out"]) == (len(rows), None)
+
+
+async def test_a_report_reads_again_only_what_its_caller_does_not_hold(db: Database) -> None:
+    suite = await store_suite(db, [scenario("create", [step(0, "create")])])
+    async with db.transaction() as uow:
+        environment = await uow.config.upsert_environment("staging", {"name": "staging"}, [])
+        process = await uow.processes.get_by_id(suite.process_id)
+    assert process is not None
+    suite_run = await running.start_suite_run(db, suite.id, environment=environment)
+    # what the caller holds is shown (renamed here to tell it from what is stored)
+    held = reporting.Held(
+        suite=suite,
+        process=process.model_copy(update={"name": "as held"}),
+        environment=environment.model_copy(update={"name": "held"}),
+    )
+    report = await reporting.load_report(db, suite_run.id, held=held)
+    assert (report.process.name, report.suite_run.environment) == ("as held", "held")
+    # what it holds of something else is not
+    others = reporting.Held(
+        process=process.model_copy(update={"id": process.id + 1, "name": "other"}),
+        environment=environment.model_copy(update={"id": environment.id + 1, "name": "other"}),
+    )
+    report = await reporting.load_report(db, suite_run.id, held=others)
+    assert (report.process.name, report.suite_run.environment) == (process.name, "staging")

@@ -152,7 +152,12 @@ async def test_a_failed_cleanup_of_a_passed_run_is_in_the_execution_of_its_suite
         async with db.transaction() as uow:
             suite = await uow.suites.get(suite_run.suite_id)
         execution = await executing.execute(
-            db, suite_run.id, executor_factory({}), workers=1, options=OPTIONS, suite=suite
+            db,
+            suite_run.id,
+            executor_factory({}),
+            workers=1,
+            options=OPTIONS,
+            held=reporting.Held(suite=suite),
         )
 
     assert execution.passed

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import psycopg
+
 from orchestra.services import running
 from orchestra.store.database import Database
 from orchestra.store.queries import sql
@@ -65,3 +67,12 @@ async def test_a_creation_never_waits_for_another_creation_s_statistics_lock(db:
     async with db.transaction() as uow:
         assert len(await uow.runs.test_runs(first.id)) == 300
         assert len(await uow.runs.test_runs(second.id)) == 300
+
+
+async def test_creating_a_suite_run_wakes_the_workers(db: Database, database_url: str) -> None:
+    suite = await store_suite(db, [scenario("one", [step(0, "a")])])
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as listener:
+        await listener.execute("LISTEN orchestra_runs")
+        await running.start_suite_run(db, suite.id)
+        woken = [n.channel async for n in listener.notifies(timeout=5, stop_after=1)]
+    assert woken == ["orchestra_runs"]

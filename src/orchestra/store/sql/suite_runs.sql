@@ -2,10 +2,15 @@
 -- the reports).
 
 -- name: insert_suite_run<!
--- A new suite run, IN_PROGRESS, with its summary and its count of unfinished runs.
-INSERT INTO suite_run (suite_id, environment_id, data_set_id, summary, unfinished, started_at)
-VALUES (:suite_id, :environment_id, :data_set_id, :summary, :unfinished, now())
-RETURNING *;
+-- A new suite run, IN_PROGRESS, with its summary and its count of unfinished runs; the
+-- workers are woken (when the transaction commits) in the same statement.
+WITH inserted AS (
+    INSERT INTO suite_run (suite_id, environment_id, data_set_id, summary, unfinished,
+                           started_at)
+    VALUES (:suite_id, :environment_id, :data_set_id, :summary, :unfinished, now())
+    RETURNING *
+), woken AS (SELECT pg_notify('orchestra_runs', ''))
+SELECT inserted.* FROM inserted CROSS JOIN woken;
 
 -- name: insert_test_runs
 -- Every test run of a new suite run in one statement: one row per (scenario, data row index,
@@ -22,11 +27,9 @@ FROM unnest(CAST(:scenario_ids AS bigint[]), CAST(:row_indexes AS integer[]),
             CAST(:repeat_indexes AS integer[]), CAST(:statuses AS text[]),
             CAST(:errors AS text[]))
      AS r(scenario_id, data_row_index, repeat_index, status, error)
-RETURNING id, scenario_id, data_row_index, repeat_index;
-
--- name: test_run_estimate^
--- The planner's idea of how many rows test_run has (-1: never analyzed).
-SELECT reltuples::float8 AS rows FROM pg_class WHERE oid = 'test_run'::regclass;
+RETURNING id, scenario_id, data_row_index, repeat_index,
+          (SELECT reltuples::float8 FROM pg_class WHERE oid = 'test_run'::regclass) AS estimate;
+-- estimate: the planner's idea of how many rows test_run has (-1: never analyzed)
 
 -- name: insert_dependency*!
 -- One `dependsOn` edge between two runs of a new suite run, with the outcome it requires.
