@@ -167,13 +167,12 @@ class StepExecutor:
         except StepError as exc:
             run.status, run.error = StepStatus.ERROR, exc.message
         duration_ms = (time.perf_counter() - started) * 1000.0
-        outcome = run.outcome(started_at, duration_ms, self._redactor, self._body_limit)
-        update: dict[str, Any] = {}
         if ctx.is_resend and step.kind is not StepKind.BARRIER:
-            update.update(resent_after=ctx.resending, stalled_ms=ctx.stalled_ms)
-        if run.status is not StepStatus.PASSED and run.timeout_ran_out is not None:
-            update["timeout_ran_out"] = run.timeout_ran_out
-        return outcome.model_copy(update=update) if update else outcome
+            return run.outcome(
+                started_at, duration_ms, self._redactor, self._body_limit,
+                resent_after=ctx.resending, stalled_ms=ctx.stalled_ms,
+            )  # fmt: skip
+        return run.outcome(started_at, duration_ms, self._redactor, self._body_limit)
 
     async def _run(self, step: ScenarioStep, ctx: StepContext, run: Execution) -> None:
         if step.kind is StepKind.BARRIER:
