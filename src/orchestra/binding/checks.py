@@ -20,9 +20,9 @@ import orjson
 from orchestra.binding.model import Check, compiled_jmespath, jsonpath_values
 from orchestra.binding.templates import Namespaces, Reads, Renderer, Templates
 from orchestra.domain.execution import NO_MATCH, READ_MARK, CheckResult
+from orchestra.store.jsontext import may_hold_long_integer
 
 _UNPARSED: Any = object()
-_LONG_DIGITS = re.compile(rb"\d{19}")
 _MAX_REPR = 200
 _SCALARS = frozenset({int, bool, type(None)})  # not float: -0.0 == 0.0
 
@@ -157,7 +157,7 @@ def _parsed(body: bytes) -> Any:
     it refuses, which `json` then reads or refuses in its own words: NaN and Infinity, a lone
     surrogate, UTF-16, nesting deeper than 1,024 levels. A body with 19 digits in a row is
     left to `json` too: orjson reads an integer beyond 64 bits as an inexact float."""
-    if _LONG_DIGITS.search(body) is not None:
+    if may_hold_long_integer(body):
         return _UNPARSED
     try:
         return orjson.loads(body)

@@ -15,6 +15,7 @@ from orchestra.binding.templates import (
     is_constant,
 )
 from orchestra.protocols.base import ActionSpec
+from orchestra.protocols.retry import RetryPolicy
 
 
 class StepError(Exception):
@@ -50,7 +51,7 @@ class CompiledAction:
     """An action's fields made ready to render; `label` is how errors name it (`action`,
     `eventually.poll`)."""
 
-    __slots__ = ("fields", "label", "request", "spec", "target")
+    __slots__ = ("fields", "label", "request", "retry", "spec", "target")
 
     def __init__(self, spec: ActionSpec, templates: Templates, label: str) -> None:
         self.spec = spec
@@ -61,6 +62,7 @@ class CompiledAction:
         model_fields = type(spec).model_fields
         self.fields = {model_fields[n].alias or n: r for n, r in renderers.items()}
         self.target: object | None = None  # the RequestBuilder's, set at the first request
+        self.retry: RetryPolicy | None = spec.retry_policy()
 
 
 class CompiledStep:

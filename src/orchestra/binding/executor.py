@@ -47,7 +47,6 @@ from orchestra.domain.statuses import StepKind, StepStatus
 from orchestra.errors import ConfigurationError
 from orchestra.protocols.base import (
     ActionProtocol,
-    ActionSpec,
     ProtocolRequest,
     ProtocolResponse,
     TransportError,
@@ -167,13 +166,12 @@ class StepExecutor:
         except StepError as exc:
             run.status, run.error = StepStatus.ERROR, exc.message
         duration_ms = (time.perf_counter() - started) * 1000.0
-        outcome = run.outcome(started_at, duration_ms, self._redactor, self._body_limit)
-        update: dict[str, Any] = {}
         if ctx.is_resend and step.kind is not StepKind.BARRIER:
-            update.update(resent_after=ctx.resending, stalled_ms=ctx.stalled_ms)
-        if run.status is not StepStatus.PASSED and run.timeout_ran_out is not None:
-            update["timeout_ran_out"] = run.timeout_ran_out
-        return outcome.model_copy(update=update) if update else outcome
+            return run.outcome(
+                started_at, duration_ms, self._redactor, self._body_limit,
+                resent_after=ctx.resending, stalled_ms=ctx.stalled_ms,
+            )  # fmt: skip
+        return run.outcome(started_at, duration_ms, self._redactor, self._body_limit)
 
     async def _run(self, step: ScenarioStep, ctx: StepContext, run: Execution) -> None:
         if step.kind is StepKind.BARRIER:
@@ -250,7 +248,9 @@ class StepExecutor:
     ) -> None:
         action = compiled.action
         assert action is not None
-        request = await self._requests.build(step, ctx.run, action, ns, where)
+        request = self._requests.build_at_once(step, ctx.run, action, ns, where)
+        if request is None:
+            request = await self._requests.build(step, ctx.run, action, ns, where)
         run.request = request
         protocol = self._client(action.spec.protocol)
         eventually = compiled.spec.eventually
@@ -259,7 +259,7 @@ class StepExecutor:
         if compiled.poll is not None:
             assert eventually is not None
             assert deadline is not None
-            command = await self._send(protocol, request, action.spec, run, where, deadline)
+            command = await self._send(protocol, request, action.retry, run, where, deadline)
             if not self._command_accepted(command, replaying, run, where):
                 return
             run.keep_command()
@@ -270,7 +270,7 @@ class StepExecutor:
             run.request = request
             protocol = self._client(action.spec.protocol)
         await self._until_checks_hold(
-            protocol, request, compiled, action.spec, ns, expected, run, where, deadline, replaying
+            protocol, request, compiled, action.retry, ns, expected, run, where, deadline, replaying
         )
 
     def _command_accepted(
@@ -298,7 +298,7 @@ class StepExecutor:
         protocol: ActionProtocol,
         request: ProtocolRequest,
         compiled: CompiledStep,
-        action: ActionSpec,
+        retry: RetryPolicy | None,
         ns: dict[str, Any],
         expected: list[Any],
         run: Execution,
@@ -313,7 +313,7 @@ class StepExecutor:
         while True:
             polls += 1
             try:
-                view = await self._send(protocol, request, action, run, where, deadline)
+                view = await self._send(protocol, request, retry, run, where, deadline)
                 self._judge(compiled, view, ns, expected, run, where, replaying)
             except StepError as exc:
                 # No answer yet, or one that cannot be judged yet (a gateway's HTML page, a
@@ -342,7 +342,7 @@ class StepExecutor:
         self,
         protocol: ActionProtocol,
         request: ProtocolRequest,
-        action: ActionSpec,
+        policy: RetryPolicy | None,
         run: Execution,
         where: str,
         deadline: float | None = None,
@@ -351,7 +351,6 @@ class StepExecutor:
         (each counted in `run.attempts`); the last answer is the step's. A wait must end
         before `deadline` (`eventually`'s) or, without one, be no longer than the request's
         timeout: a `Retry-After: 3600` on a 10 s step is not waited for."""
-        policy = action.retry_policy()
         attempt = 0
         while True:
             attempt += 1

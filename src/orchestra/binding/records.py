@@ -8,6 +8,7 @@ from orchestra.binding.checks import ResponseView
 from orchestra.binding.redaction import Redactor
 from orchestra.domain.execution import CheckResult, StepOutcome
 from orchestra.domain.statuses import StepStatus
+from orchestra.domain.trusted import trusted
 from orchestra.protocols.base import ProtocolRequest, ProtocolResponse, with_query
 
 
@@ -42,8 +43,17 @@ class Execution:
         self.command = (self.request, self.response, self.view)
 
     def outcome(
-        self, started_at: float, duration_ms: float, redactor: Redactor, limit: int
+        self,
+        started_at: float,
+        duration_ms: float,
+        redactor: Redactor,
+        limit: int,
+        *,
+        resent_after: int | None = None,
+        stalled_ms: float | None = None,
     ) -> StepOutcome:
+        """The redacted outcome; `resent_after` and `stalled_ms` mark a re-send. Built from
+        values already of its fields' types, so unvalidated (`trusted`)."""
         checks = tuple(self.checks)
         if redactor.masks_values:
             checks = tuple(_redacted_check(check, redactor) for check in checks)
@@ -54,18 +64,25 @@ class Execution:
                 "request": _request_record(request, redactor, limit),
                 "response": _response_record(response, view, redactor, limit),
             }
-        return StepOutcome(
-            status=self.status,
-            started_at=started_at,
-            duration_ms=duration_ms,
-            request=_request_record(self.request, redactor, limit),
-            response=_response_record(self.response, self.view, redactor, limit),
-            command=command,
-            checks=checks,
-            error=redactor.text(self.error) if self.error else None,
-            attempts=max(self.attempts, 1),
-            saved=redactor.value(self.saved) if self.saved else self.saved,
-            exports=redactor.value(self.exports) if self.exports else self.exports,
+        failed = self.status is not StepStatus.PASSED
+        return trusted(
+            StepOutcome,
+            {
+                "status": self.status,
+                "started_at": started_at,
+                "duration_ms": duration_ms,
+                "request": _request_record(self.request, redactor, limit),
+                "response": _response_record(self.response, self.view, redactor, limit),
+                "command": command,
+                "checks": checks,
+                "error": redactor.text(self.error) if self.error else None,
+                "attempts": max(self.attempts, 1),
+                "resent_after": resent_after,
+                "stalled_ms": stalled_ms,
+                "timeout_ran_out": self.timeout_ran_out if failed else None,
+                "saved": redactor.value(self.saved) if self.saved else {},
+                "exports": redactor.value(self.exports) if self.exports else {},
+            },
         )
 
 

@@ -14,6 +14,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from orchestra.binding.auth import Authenticator, AuthFailure
 from orchestra.binding.compiled import CompiledAction, StepError, render_action
@@ -123,11 +124,7 @@ class RequestBuilder:
     ) -> ProtocolRequest:
         """The request of one of the step's actions; `idempotent=False` (an `eventually.poll`,
         which reads and must see what changed) sends no `Idempotency-Key` unless it sets one."""
-        action = compiled.spec
-        target = compiled.target
-        if target is None:
-            target = compiled.target = self._target(action, where)
-        assert isinstance(target, _Target)
+        target = self._target_of(compiled, where)
         fields = render_action(compiled, ns, where)
         headers = dict(target.headers)
         if target.authenticator is not None:
@@ -135,6 +132,44 @@ class RequestBuilder:
                 headers.update(await target.authenticator.headers(self._client("http")))
             except AuthFailure as exc:
                 raise StepError(f"{where}: {exc.message}") from exc
+        return self._request(step, run, compiled, target, fields, headers, where, idempotent)
+
+    def build_at_once(
+        self,
+        step: ScenarioStep,
+        run: RunIdentity,
+        compiled: CompiledAction,
+        ns: Namespaces,
+        where: str,
+    ) -> ProtocolRequest | None:
+        """`build`'s request when making it waits for nothing (no OAuth2 token to fetch), so
+        with no coroutine; None when it has to wait: then `build` makes it."""
+        target = self._target_of(compiled, where)
+        if target.authenticator is not None:
+            return None
+        fields = render_action(compiled, ns, where)
+        return self._request(step, run, compiled, target, fields, dict(target.headers), where)
+
+    def _target_of(self, compiled: CompiledAction, where: str) -> _Target:
+        target = compiled.target
+        if target is None:
+            target = compiled.target = self._target(compiled.spec, where)
+        assert isinstance(target, _Target)
+        return target
+
+    def _request(
+        self,
+        step: ScenarioStep,
+        run: RunIdentity,
+        compiled: CompiledAction,
+        target: _Target,
+        fields: dict[str, Any],
+        headers: dict[str, str],
+        where: str,
+        idempotent: bool = True,
+    ) -> ProtocolRequest:
+        """The request from the action's rendered fields and its headers so far."""
+        action = compiled.spec
         if target.action_headers:
             for name, value in fields["headers"].items():
                 if value is not None:  # left out, as a query's None is (not sent as "None")

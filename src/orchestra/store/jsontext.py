@@ -60,10 +60,15 @@ def checkpoint_dumps(value: Any) -> bytes | str:
     return data
 
 
+def may_hold_long_integer(raw: bytes) -> bool:
+    """Whether JSON text has 19 digits in a row: maybe an integer beyond 64 bits, which orjson
+    would read as an inexact float, so `json` must read it."""
+    return _LONG_DIGITS in raw.translate(_DIGITS_AS_NINES)
+
+
 def json_loads(data: bytes | str) -> Any:
     """A json or jsonb value's text as `json.loads` reads it (see above)."""
-    raw = data if isinstance(data, bytes) else data.encode()
-    if _LONG_DIGITS not in raw.translate(_DIGITS_AS_NINES):
+    if not may_hold_long_integer(data if isinstance(data, bytes) else data.encode()):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:
