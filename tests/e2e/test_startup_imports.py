@@ -224,6 +224,25 @@ def test_the_test_command_run_path_reads_no_condition_and_no_project_file_it_was
     assert built is False
 
 
+def test_the_test_command_run_path_builds_no_model_only_listings_or_lost_leases_use() -> None:
+    # what `orchestra test` imports to import, generate, run and report: the models of process
+    # versions, data set heads, lost leases and released claims stay unbuilt (a class's fields
+    # are collected when its module is imported, even with its validator's build deferred)
+    probe = (
+        "import json, sys; import orchestra.cli.test, orchestra.services.testing,"
+        " orchestra.binding.factory, orchestra.services.config, orchestra.services.importing,"
+        " orchestra.services.generating, orchestra.services.reporting, orchestra.store.runs;"
+        " print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    modules = set(json.loads(done.stdout))
+
+    assert "orchestra.services.reporting" in modules
+    assert [m for m in ("orchestra.domain.history",) if m in modules] == []
+
+
 BINDINGS = """\
 tasks:
   Pay:
