@@ -228,7 +228,7 @@ def test_the_test_command_run_path_builds_no_model_only_listings_or_binding_file
     # what `orchestra test` imports to import, generate, run and report a suite it generated
     # before: the models of process versions, data set heads, lost leases, released claims and
     # binding files stay unbuilt (a class's fields are collected when its module is imported,
-    # even with its validator's build deferred)
+    # even with its validator's build deferred), and so do the generator's plans
     probe = (
         "import json, sys; import orchestra.cli.test, orchestra.services.testing,"
         " orchestra.binding.factory, orchestra.services.config, orchestra.services.importing,"
@@ -242,7 +242,11 @@ def test_the_test_command_run_path_builds_no_model_only_listings_or_binding_file
     modules = set(json.loads(done.stdout))
 
     assert "orchestra.services.reporting" in modules
-    cold = ("orchestra.domain.history", "orchestra.binding.document")
+    cold = (
+        "orchestra.domain.history",
+        "orchestra.binding.document",
+        "orchestra.domain.generation.plans",
+    )
     assert [m for m in cold if m in modules] == []
 
 
