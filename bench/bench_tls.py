@@ -26,9 +26,9 @@ import aiohttp
 from tests.support.certificates import Pki, make_pki
 
 from bench.bench_executor import _free_port
+from orchestra.binding.document import Defaults, StepBinding, spec_from_binding
 from orchestra.binding.environment import EnvironmentSpec
 from orchestra.binding.executor import StepExecutor
-from orchestra.binding.model import Defaults, StepBinding, spec_from_binding
 from orchestra.domain.execution import RunIdentity, StepContext
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus

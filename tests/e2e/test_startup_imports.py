@@ -224,6 +224,32 @@ def test_the_test_command_run_path_reads_no_condition_and_no_project_file_it_was
     assert built is False
 
 
+def test_the_test_command_run_path_builds_no_model_only_listings_or_binding_files_use() -> None:
+    # what `orchestra test` imports to import, generate, run and report a suite it generated
+    # before: the models of process versions, data set heads, lost leases, released claims and
+    # binding files stay unbuilt (a class's fields are collected when its module is imported,
+    # even with its validator's build deferred), and so do the generator's plans
+    probe = (
+        "import json, sys; import orchestra.cli.test, orchestra.services.testing,"
+        " orchestra.binding.factory, orchestra.services.config, orchestra.services.importing,"
+        " orchestra.services.generating, orchestra.services.reporting, orchestra.store.runs,"
+        " orchestra.runtime.worker, orchestra.binding.executor, orchestra.binding.compiled;"
+        " print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    modules = set(json.loads(done.stdout))
+
+    assert "orchestra.services.reporting" in modules
+    cold = (
+        "orchestra.domain.history",
+        "orchestra.binding.document",
+        "orchestra.domain.generation.plans",
+    )
+    assert [m for m in cold if m in modules] == []
+
+
 BINDINGS = """\
 tasks:
   Pay:

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from orchestra.binding.document import Defaults, StepBinding, spec_from_binding
 from orchestra.binding.environment import EnvironmentSpec, resolve_secrets
 from orchestra.binding.executor import StepExecutor
-from orchestra.binding.model import Defaults, StepBinding, spec_from_binding
 from orchestra.domain.execution import StepOutcome
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus

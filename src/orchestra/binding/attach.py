@@ -29,7 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestra.binding.barriers import place_barriers
-from orchestra.binding.model import Bindings, StepBinding, cleanup_spec, spec_from_binding
+from orchestra.binding.document import Bindings, StepBinding, cleanup_spec, spec_from_binding
 from orchestra.domain.dependencies import validate_dependencies
 from orchestra.domain.scenario import DependsOn, GeneratedSuite, ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from orchestra.binding.model import BarrierRule
+from orchestra.binding.document import BarrierRule
 from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind
 from orchestra.errors import BindingRefused

@@ -26,7 +26,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from orchestra.binding.model import Bindings, FlowBinding, StepBinding
+from orchestra.binding.document import Bindings, FlowBinding, StepBinding
 from orchestra.binding.yamlsource import Problem, Source, parse, problems_of, refusal
 from orchestra.domain.process import NodeCategory, ProcessGraph
 from orchestra.errors import BindingRefused

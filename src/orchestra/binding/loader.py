@@ -1,10 +1,11 @@
 """Binding files in, validated `Bindings` out; every error names the YAML path and line.
 
-`load_bindings(path_or_text, graph)` reads a binding file (see `orchestra.binding.model` for its
-format). With a process graph, keys are resolved to element ids (a key may be an id or a unique
-name) and each must be of the right kind: `tasks` are activities and the events generation
-turns into ACTION steps (message, timer... events), `events` are events (end events: final
-checks), `flows` are sequence flows, and a barrier's `before`/`after` is a task or an event.
+`load_bindings(path_or_text, graph)` reads a binding file (its format:
+`orchestra.binding.document`). With a process graph, keys are resolved to element ids (a key may
+be an id or a unique name) and each must be of the right kind: `tasks` are activities and the
+events generation turns into ACTION steps (message, timer... events), `events` are events (end
+events: final checks), `flows` are sequence flows, and a barrier's `before`/`after` is a task or
+an event.
 `bindings_from_extension_elements(graph)` reads bindings embedded in the BPMN (see
 `orchestra.binding.extension`); `merge_bindings` lets a file override them, and
 `bindings_for(graph, file)` does both.
@@ -18,14 +19,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from orchestra.binding.extension import bindings_from_extension_elements
-from orchestra.binding.model import (
+from orchestra.binding.document import (
     BarrierRule,
     Bindings,
     ScenarioCleanup,
     ScenarioRule,
     StepBinding,
 )
+from orchestra.binding.extension import bindings_from_extension_elements
 from orchestra.binding.templates import TemplateFailure, Templates
 from orchestra.binding.yamlsource import (
     Problem,

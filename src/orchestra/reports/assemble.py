@@ -8,12 +8,12 @@ known) into a StepReport.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from orchestra.domain.execution import CheckResult
-from orchestra.domain.records import LostLease, ReleasedClaim, StepResult, TestRun
+from orchestra.domain.records import StepResult, TestRun
 from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.domain.trusted import trusted
@@ -29,6 +29,9 @@ from orchestra.reports.model import (
 )
 from orchestra.runtime.cleanup import CLEANUP, CleanupStep, cleanup_steps
 from orchestra.runtime.plan import Block, StepSequence, build_plan, next_steps
+
+if TYPE_CHECKING:
+    from orchestra.domain.history import LostLease, ReleasedClaim
 
 _CHECK_FIELDS = frozenset(CheckResult.model_fields)
 

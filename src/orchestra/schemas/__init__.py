@@ -80,7 +80,7 @@ def _http_first(names: list[str]) -> list[str]:
 
 
 def _bindings(action_models: Sequence[type[Any]] | None) -> dict[str, Any]:
-    from orchestra.binding.model import Bindings
+    from orchestra.binding.document import Bindings
     from orchestra.protocols.http import HttpAction
 
     schema = Bindings.model_json_schema(mode="validation")

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestra.binding.datasets import write_dataset_json
 from orchestra.binding.environment import (
@@ -29,11 +29,14 @@ from orchestra.binding.environment import (
 from orchestra.binding.tls import describe
 from orchestra.binding.tls_files import certificates_unchanged
 from orchestra.binding.yamlsource import Source, Upload, read_text_file
-from orchestra.domain.records import DataSet, DataSetHead, Environment
+from orchestra.domain.records import DataSet, Environment
 from orchestra.errors import NotFound, UsageError
 from orchestra.services.offload import Offload
 from orchestra.store.database import Database
 from orchestra.store.repositories import DATA_SET_PART
+
+if TYPE_CHECKING:
+    from orchestra.domain.history import DataSetHead
 
 
 async def import_data_set(

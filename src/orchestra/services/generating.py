@@ -30,7 +30,7 @@ from orchestra.store.repositories import UnitOfWork
 from orchestra.store.suiterows import SuiteRows, suite_rows
 
 if TYPE_CHECKING:  # bindings (templates, checks, YAML) are loaded to generate, not to list
-    from orchestra.binding.model import Bindings
+    from orchestra.binding.document import Bindings
     from orchestra.binding.yamlsource import Source
     from orchestra.domain.conditions.scenarios import DataReport
 

@@ -14,15 +14,18 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestra.domain.limits import Limits
 from orchestra.domain.process import ImportedModel, Problem, ProblemSeverity, ProcessGraph
-from orchestra.domain.records import ProcessVersion, StoredProcess
+from orchestra.domain.records import StoredProcess
 from orchestra.domain.timestamps import rfc3339
 from orchestra.errors import BpmnRefused, NotFound
 from orchestra.services.offload import Offload
 from orchestra.store.repositories import UnitOfWork, graph_dump
+
+if TYPE_CHECKING:
+    from orchestra.domain.history import ProcessVersion
 
 _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 

@@ -10,12 +10,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from orchestra.domain.records import (
     Environment,
-    LostLease,
-    ReleasedClaim,
     StepResult,
     StoredProcess,
     StoredSuite,
@@ -38,6 +36,9 @@ from orchestra.reports.model import (
 from orchestra.reports.outcomes import Tally, tally
 from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
+
+if TYPE_CHECKING:
+    from orchestra.domain.history import LostLease, ReleasedClaim
 
 ROWS_KEY = "rows"
 """Where a suite run's context keeps each data row's and repeat's exports (`rows.<index>`; in
@@ -249,7 +250,7 @@ async def _process_info(uow: UnitOfWork, process: StoredProcess, suite: StoredSu
     return info.model_copy(update={"calls": called_processes(process.graph, called)})
 
 
-RecordT = TypeVar("RecordT", StepResult, LostLease, ReleasedClaim)
+RecordT = TypeVar("RecordT", StepResult, "LostLease", "ReleasedClaim")
 
 
 def _by_run(records: list[RecordT]) -> dict[int, list[RecordT]]:

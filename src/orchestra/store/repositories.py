@@ -14,10 +14,8 @@ from psycopg.types.json import Jsonb
 from orchestra.domain.process import Problem, ProcessGraph
 from orchestra.domain.records import (
     DataSet,
-    DataSetHead,
     Environment,
     ProcessText,
-    ProcessVersion,
     StoredProcess,
     StoredScenario,
     StoredStep,
@@ -30,6 +28,7 @@ from orchestra.store.references import ReferenceRepository
 from orchestra.store.suiterows import SuiteRows, suite_rows
 
 if TYPE_CHECKING:
+    from orchestra.domain.history import DataSetHead, ProcessVersion
     from orchestra.store.runs import RunRepository
     from orchestra.store.watching import WatchRepository
 
@@ -123,6 +122,8 @@ class ProcessRepository(Repository):
 
     async def versions(self, key: str) -> list[ProcessVersion]:
         """Every version of process `key`, newest first (none: no such process)."""
+        from orchestra.domain.history import ProcessVersion
+
         rows = await self._all("list_versions", key=key)
         return [ProcessVersion.model_validate(row) for row in rows]
 
@@ -320,6 +321,8 @@ class ConfigRepository(Repository):
 
     async def data_set_heads(self, head: int) -> list[DataSetHead]:
         """Every data set with its first `head` rows (at least 1) and its number of rows."""
+        from orchestra.domain.history import DataSetHead
+
         rows = await self._all("list_data_set_heads", head=max(head, 1))
         return [DataSetHead.model_validate(row) for row in rows]
 

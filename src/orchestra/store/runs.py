@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
@@ -13,8 +13,6 @@ from orchestra.domain.dependencies import RunKey, resolve_run_dependencies
 from orchestra.domain.execution import CheckResult, StepOutcome
 from orchestra.domain.records import (
     DataSet,
-    LostLease,
-    ReleasedClaim,
     StepResult,
     StoredSuite,
     SuiteRun,
@@ -26,6 +24,9 @@ from orchestra.domain.trusted import trusted
 from orchestra.store.base import Repository
 from orchestra.store.jsontext import checkpoint_dumps
 from orchestra.store.queries import sql
+
+if TYPE_CHECKING:
+    from orchestra.domain.history import LostLease, ReleasedClaim
 
 _ANALYZE_FROM = 100  # runs created at once that may make the planner's statistics misleading
 
@@ -363,11 +364,19 @@ class RunRepository(Repository):
     async def lost_leases(self, test_run_ids: Sequence[int]) -> list[LostLease]:
         """The leases these runs lost, by run and claim."""
         rows = await self._all("get_lost_leases", test_run_ids=list(test_run_ids))
+        if not rows:  # the history module is imported when a run has lost a lease
+            return []
+        from orchestra.domain.history import LostLease
+
         return [LostLease.model_validate(row) for row in rows]
 
     async def released_claims(self, test_run_ids: Sequence[int]) -> list[ReleasedClaim]:
         """The claims of these runs their workers released mid-step, by run and claim."""
         rows = await self._all("get_released_claims", test_run_ids=list(test_run_ids))
+        if not rows:
+            return []
+        from orchestra.domain.history import ReleasedClaim
+
         return [ReleasedClaim.model_validate(row) for row in rows]
 
     async def prunable(

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from orchestra.binding.document import Defaults, StepBinding, spec_from_binding
 from orchestra.binding.environment import EnvironmentSpec
 from orchestra.binding.executor import StepExecutor
-from orchestra.binding.model import Defaults, StepBinding, spec_from_binding
 from orchestra.domain.execution import RunIdentity, StepContext
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus

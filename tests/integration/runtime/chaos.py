@@ -29,8 +29,8 @@ import psycopg
 from aiohttp import web
 from psycopg.rows import dict_row
 
+from orchestra.binding.document import Defaults, StepBinding, spec_from_binding
 from orchestra.binding.environment import EnvironmentSpec
-from orchestra.binding.model import Defaults, StepBinding, spec_from_binding
 from orchestra.domain.records import SuiteRun
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind

@@ -17,8 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from orchestra.binding.environment import EnvironmentSpec
-from orchestra.binding.model import (
+from orchestra.binding.document import (
     CleanupAction,
     Defaults,
     ScenarioCleanup,
@@ -26,6 +25,7 @@ from orchestra.binding.model import (
     cleanup_spec,
     spec_from_binding,
 )
+from orchestra.binding.environment import EnvironmentSpec
 from orchestra.domain.records import SuiteRun
 from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind

@@ -7,8 +7,8 @@ import textwrap
 import pytest
 
 from orchestra.binding.attach import attach_bindings
+from orchestra.binding.document import DEFAULT_BARRIER_TIMEOUT
 from orchestra.binding.loader import bindings_for, load_bindings
-from orchestra.binding.model import DEFAULT_BARRIER_TIMEOUT
 from orchestra.domain.scenario import DependsOn, GeneratedSuite, ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind
 from orchestra.errors import BindingRefused

@@ -319,7 +319,7 @@ def test_headers_of_defaults_and_actions_that_cannot_be_sent_are_refused_with_th
 
 
 def test_a_poll_gets_the_files_defaults_and_goes_to_the_commands_service() -> None:
-    from orchestra.binding.model import spec_from_binding
+    from orchestra.binding.document import spec_from_binding
 
     bindings = load_bindings("""\
 defaults: {service: orders, timeout: 5, headers: {Accept: application/json}}

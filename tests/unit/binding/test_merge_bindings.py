@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from orchestra.binding.document import Bindings
 from orchestra.binding.loader import merge_bindings
-from orchestra.binding.model import Bindings
 
 ACTION = {"method": "POST", "path": "/orders"}
 # One value per key of the format, none of them its default. A key added to `Bindings` fails

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from orchestra.binding.document import spec_from_binding
 from orchestra.binding.loader import parse_bindings
-from orchestra.binding.model import StepSpec, spec_from_binding
+from orchestra.binding.model import StepSpec
 from orchestra.binding.yamlsource import Source
 from orchestra.errors import BindingRefused
 from orchestra.protocols.retry import RetryPolicy, legacy_policy, retry_after

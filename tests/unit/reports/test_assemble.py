@@ -8,7 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from orchestra.domain.execution import CheckResult
-from orchestra.domain.records import LostLease, ReleasedClaim, StepResult, TestRun
+from orchestra.domain.history import LostLease, ReleasedClaim
+from orchestra.domain.records import StepResult, TestRun
 from orchestra.domain.scenario import ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
 from orchestra.reports.assemble import run_report, step_from_result

@@ -1,5 +1,6 @@
 """Coverage-driven scenario generation: pure functions from a ProcessGraph to a GeneratedSuite.
 
+criteria.py   the coverage criteria and the bounds of all-paths
 throws.py     where each thrown error or escalation goes: its catcher, what it interrupts
 flat.py       the token-game graph (subprocesses inlined, boundary events and throws wired)
 structure.py  regions and parallel/inclusive blocks; `Unstructured` when there are none
@@ -14,7 +15,7 @@ generator.py  `generate_suite` and the coverage report
 from typing import TYPE_CHECKING, Any
 
 from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, called_keys, inline_calls
-from orchestra.domain.generation.plans import (
+from orchestra.domain.generation.criteria import (
     DEFAULT_LOOP_BOUND,
     DEFAULT_MAX_SCENARIOS,
     MAX_LOOP_BOUND,

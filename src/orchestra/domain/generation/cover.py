@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections import Counter, deque
 
+from orchestra.domain.generation.criteria import Criterion
 from orchestra.domain.generation.flat import EdgeKind, FlatGraph, Gate, Role
 from orchestra.domain.generation.minflow import Arc, min_flow_paths
-from orchestra.domain.generation.plans import Criterion, Fork, Hop, Plan
+from orchestra.domain.generation.plans import Fork, Hop, Plan
 from orchestra.domain.generation.structure import Block, Region
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from itertools import combinations, product
 
+from orchestra.domain.generation.criteria import MAX_SCENARIOS
 from orchestra.domain.generation.flat import FlatGraph, Gate
-from orchestra.domain.generation.plans import MAX_SCENARIOS, Fork, Hop, Plan
+from orchestra.domain.generation.plans import Fork, Hop, Plan
 from orchestra.domain.generation.structure import Block, Region
 from orchestra.errors import GenerationLimit
 

@@ -21,9 +21,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
+from orchestra.domain.generation.criteria import Criterion
 from orchestra.domain.generation.exhaustive import DEFAULT_BOUND, Search
 from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, Gate, Role
-from orchestra.domain.generation.plans import Criterion, Hop, Plan, Race
+from orchestra.domain.generation.plans import Hop, Plan, Race
 from orchestra.domain.generation.structure import Analysis
 from orchestra.domain.generation.terminate import terminate_scope
 from orchestra.domain.generation.throws import inside

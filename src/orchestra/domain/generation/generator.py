@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING, Any
 from orchestra.domain.generation.calls import DEFAULT_CALL_DEPTH, inline_calls
 from orchestra.domain.generation.compensation import compensation_event_subprocess
 from orchestra.domain.generation.cover import Expander, solve
-from orchestra.domain.generation.enumeration import Enumerator
-from orchestra.domain.generation.exhaustive import DEFAULT_BOUND as DEFAULT_SEARCH_BOUND
-from orchestra.domain.generation.fallback import token_game_plans
-from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, exit_id, flatten
-from orchestra.domain.generation.plans import (
+from orchestra.domain.generation.criteria import (
     DEFAULT_LOOP_BOUND,
     DEFAULT_MAX_SCENARIOS,
     MAX_LOOP_BOUND,
     MAX_SCENARIOS,
     Criterion,
-    Plan,
 )
+from orchestra.domain.generation.enumeration import Enumerator
+from orchestra.domain.generation.exhaustive import DEFAULT_BOUND as DEFAULT_SEARCH_BOUND
+from orchestra.domain.generation.fallback import token_game_plans
+from orchestra.domain.generation.flat import SINK, SOURCE, EdgeKind, FlatGraph, exit_id, flatten
+from orchestra.domain.generation.plans import Plan
 from orchestra.domain.generation.render import render
 from orchestra.domain.generation.structure import (
     Analysis,
