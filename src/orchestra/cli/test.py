@@ -89,9 +89,6 @@ def test(config_file: Path | None, as_json: bool, **flags: Any) -> None:
     error, 130 when stopped by Ctrl-C (the suite run is cancelled unless --on-interrupt leave).
     A suite whose tasks are not all bound is refused (exit 2) unless --allow-unbound.
     """
-    from orchestra.protocols.preload import import_http_client
-
-    import_http_client()  # in a thread, while this one imports the rest and sets the run up
     with collector.paused_during_start_up():
         given = _given_flags(flags)
         plan = _plan(_project(config_file), given)
