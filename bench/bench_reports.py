@@ -13,14 +13,11 @@ import asyncio
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_steps import SUT, _free_port, _wait_until_up
-from bench.bench_test_command import compiled_environment, write_project
-from bench.support import scratch_postgres
+from bench.bench_test_command import project_under_test
 
 ROUNDS = int(os.environ.get("BENCH_REPORT_ROUNDS", "7"))
 
@@ -55,24 +52,9 @@ async def _measure(url: str, folder: Path) -> dict[str, list[tuple[float, float]
 
 
 def main() -> None:
-    root = Path(__file__).parents[1]
-    with scratch_postgres() as url, tempfile.TemporaryDirectory() as tmp:
-        env = compiled_environment(root)
-        from orchestra.store import migrate
-
-        migrate.upgrade(url)
-        port = _free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        sut = subprocess.Popen([sys.executable, "-c", SUT, str(port)])
-        try:
-            asyncio.run(_wait_until_up(base_url))
-            test = [sys.executable, "-m", "orchestra", "test", *write_project(Path(tmp), base_url)]
-            test_env = {**env, "ORCHESTRA_DATABASE_URL": url}
-            subprocess.run(test, env=test_env, check=True, stdout=subprocess.DEVNULL)
-        finally:
-            sut.terminate()
-            sut.wait(timeout=10)
-        figures = asyncio.run(_measure(url, Path(tmp)))
+    with tempfile.TemporaryDirectory() as tmp, project_under_test(Path(tmp)) as project:
+        subprocess.run(project.test, env=project.env, check=True, stdout=subprocess.DEVNULL)
+        figures = asyncio.run(_measure(project.url, Path(tmp)))
     _report(figures)
 
 

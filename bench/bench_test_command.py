@@ -25,6 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,9 +130,20 @@ def compiled_environment(root: Path) -> dict[str, str]:
     return env
 
 
-def main() -> None:
+@dataclass(frozen=True)
+class Project:
+    test: list[str]  # the `orchestra test` command
+    env: dict[str, str]  # its environment: modules byte-compiled, the database's URL
+    url: str  # the scratch PostgreSQL
+    base_url: str  # the SUT
+
+
+@contextmanager
+def project_under_test(folder: Path) -> Iterator[Project]:
+    """A scratch PostgreSQL migrated, the steps bench's SUT listening, the project written in
+    `folder`: what `orchestra test` is measured on (here and in `bench_reports`)."""
     root = Path(__file__).parents[1]
-    with scratch_postgres() as url, tempfile.TemporaryDirectory() as tmp:
+    with scratch_postgres() as url:
         env = compiled_environment(root)
         from orchestra.store import migrate
 
@@ -140,17 +153,21 @@ def main() -> None:
         sut = subprocess.Popen([sys.executable, "-c", SUT, str(port)])
         try:
             asyncio.run(_wait_until_up(base_url))
-            test = [sys.executable, "-m", "orchestra", "test", *write_project(Path(tmp), base_url)]
-            test_env = {**env, "ORCHESTRA_DATABASE_URL": url}
-            cold = timed_process(test, test_env, url)
-            warm, process, loop = [], [], []
-            for _ in range(ROUNDS):
-                loop.append(bare_in_process(base_url))
-                process.append(timed_process(bare_command(base_url), env))
-                warm.append(timed_process(test, test_env, url))
+            test = [sys.executable, "-m", "orchestra", "test", *write_project(folder, base_url)]
+            yield Project(test, {**env, "ORCHESTRA_DATABASE_URL": url}, url, base_url)
         finally:
             sut.terminate()
             sut.wait(timeout=10)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp, project_under_test(Path(tmp)) as project:
+        cold = timed_process(project.test, project.env, project.url)
+        warm, process, loop = [], [], []
+        for _ in range(ROUNDS):
+            loop.append(bare_in_process(project.base_url))
+            process.append(timed_process(bare_command(project.base_url), project.env))
+            warm.append(timed_process(project.test, project.env, project.url))
     _report(cold, warm, process, loop)
 
 
