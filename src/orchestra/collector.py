@@ -43,6 +43,22 @@ def resume_after_start_up() -> None:
     gc.enable()
 
 
+@contextmanager
+def paused() -> Iterator[None]:
+    """The collector held off while a block makes tens of thousands of objects none of which
+    is in a cycle (a report's rows, records and parts): they would set off collections that
+    walk the whole heap, for nothing. They are collected afterwards like any; a block within
+    another leaves it to the outer, and a collector off stays off."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def freeze_start_up_objects() -> None:
     """Collect start-up's garbage, then freeze every object alive (the imports, the app, the
     pool): a full collection then walks only what requests made, not the whole server. Once a

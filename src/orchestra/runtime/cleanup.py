@@ -15,7 +15,7 @@ passed: the run then ends as the cleanup did (FAILED or ERROR), naming it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,14 @@ def cleanup_steps(
     for spec in scenario.cleanup:
         found.append(_scenario_cleanup(len(found), spec, scenario.data))
     return found
+
+
+def may_clean_up(scenario: TestScenario, steps: Iterable[ScenarioStep]) -> bool:
+    """Whether a run of `scenario` may have any cleanup step (see `cleanup_steps`): an undo
+    on one of its action steps, or cleanup actions."""
+    return bool(scenario.cleanup) or any(
+        step.kind is StepKind.ACTION and "undo" in step.spec for step in steps
+    )
 
 
 def _undo(position: int, task: ScenarioStep) -> CleanupStep:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from orchestra.domain.statuses import FAILING_STATUSES, SuiteRunStatus, TestRunStatus
 from orchestra.errors import Conflict
+from orchestra.runtime.cleanup import may_clean_up
 from orchestra.runtime.ports import ExecutorFactory
 from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import running
@@ -151,15 +152,14 @@ async def report_if_failing(
 
 
 def _has_cleanup(suite: StoredSuite) -> bool:
-    """Whether a scenario of the suite has cleanup actions, or a step with an undo (as the
-    suite is held: one without its scenarios may have)."""
+    """Whether a scenario of the suite may clean up (as the suite is held: one without its
+    scenarios may)."""
     if not suite.scenarios:
         return True
-    for stored in suite.scenarios:
-        steps = [*stored.scenario.steps, *(s.step for s in stored.steps)]
-        if stored.scenario.cleanup or any("undo" in step.spec for step in steps):
-            return True
-    return False
+    return any(
+        may_clean_up(stored.scenario, [*stored.scenario.steps, *(s.step for s in stored.steps)])
+        for stored in suite.scenarios
+    )
 
 
 def _failures_of(report: RunReport) -> list[Failure]:

@@ -4,14 +4,13 @@ coverage page (HTML), before any run."""
 from __future__ import annotations
 
 import asyncio
-import gc
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from orchestra import collector
 from orchestra.domain.records import (
     Environment,
     StepResult,
@@ -57,7 +56,7 @@ class Held:
 
 async def load_report(db: Database, suite_run_id: int, *, held: Held | None = None) -> RunReport:
     """The suite run's report; `held`: what the caller holds of it (not read again)."""
-    with collection_paused():
+    with collector.paused():
         async with db.transaction() as uow:
             header = await _header(uow, suite_run_id, held=held)
             runs = await uow.runs.test_runs(suite_run_id)
@@ -300,7 +299,7 @@ async def write_reports(
     `load_report`), or not at all when the caller loaded it (`report`)."""
     if not paths:
         return {}
-    with collection_paused():
+    with collector.paused():
         if report is None or report.suite_run.id != suite_run_id:
             report = await load_report(db, suite_run_id, held=held)
         written: dict[str, str] = {}
@@ -309,22 +308,6 @@ async def write_reports(
             await _write(path, text)
             written[format_name] = str(path)
     return written
-
-
-@contextmanager
-def collection_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector held off while a report is loaded and rendered: the
-    tens of thousands of objects it makes (rows, records, report parts, none in a cycle)
-    would otherwise set off collections that walk the whole process's heap, for nothing.
-    They are collected afterwards like any; a block within another leaves it to the outer."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 async def load_suite_report(db: Database, suite_id: int) -> SuiteReport:

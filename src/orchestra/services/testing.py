@@ -109,7 +109,7 @@ async def run_test(
     environment = await _environment(db, plan.env, say)
     data_set = await _data_set(db, plan.data, say)
     suite, stored = await _suite(db, process, plan, data_set, say)
-    selection, scenarios = await _selection(stored, plan, data_set)
+    selection, scenarios = _selection(stored, plan, data_set)
     await _check_environment(db, environment, executor_factory)
     suite_run = await running.start_suite_run(
         db,
@@ -266,7 +266,7 @@ async def _suite(
     return summary, suite
 
 
-async def _selection(  # a coroutine as the other phases are, which tools time alike
+def _selection(
     suite: StoredSuite, plan: TestPlan, data_set: DataSet | None
 ) -> tuple[RunSelection, tuple[str, ...]]:
     scenarios = [stored.scenario for stored in suite.scenarios]
