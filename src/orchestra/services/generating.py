@@ -231,8 +231,7 @@ def request_digest(request: SuiteRequest) -> str:
         "orchestra": _orchestra_version(),
         "protocols": [[entry.origin, entry.error] for entry in protocol_registry().entries],
     }
-    text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _hash(inputs)
 
 
 def _bindings_source(bindings: str | Path | Source | None) -> Source | None:
@@ -382,6 +381,11 @@ def suite_fingerprint(
         "parameters": parameters,
         "orchestra": _orchestra_version(),
     }
+    return _hash(inputs)
+
+
+def _hash(inputs: dict[str, Any]) -> str:
+    """The SHA-256 of `inputs` as canonical JSON (keys sorted, no spaces)."""
     text = json.dumps(inputs, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
