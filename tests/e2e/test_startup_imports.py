@@ -194,7 +194,8 @@ def test_the_test_command_run_path_reads_no_condition_and_no_project_file_it_was
 ) -> None:
     # what `_run_here` imports, and the defaults taken without an orchestra.yaml: the condition
     # parsers come with a scenario that takes a conditioned flow, JMESPath with a binding that
-    # checks with it, the embedded server's files without ORCHESTRA_DATABASE_URL
+    # checks with it, the embedded server's files without ORCHESTRA_DATABASE_URL, the YAML
+    # parser with a file to parse (a warm run, its files unchanged, parses none)
     probe = (
         "import json, sys; import orchestra.cli.test as t; from pathlib import Path;"
         " import orchestra.services.testing, orchestra.binding.factory;"
@@ -219,6 +220,7 @@ def test_the_test_command_run_path_reads_no_condition_and_no_project_file_it_was
         "jmespath",
         "orchestra.store.embedded",
         "click.shell_completion",
+        "ruamel.yaml",
     )
     assert [m for m in unused if m in modules] == []
     assert built is False

@@ -17,10 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.reader import ReaderError
 
 from orchestra.errors import BindingRefused
 
@@ -105,6 +101,12 @@ def utf8_text(data: bytes, name: str) -> str:
 
 def parse(source: Source) -> tuple[Any, Any]:
     """(plain value, ruamel node tree) of a YAML (or JSON) text."""
+    # ruamel.yaml (~8 ms of imports) comes with the first file parsed: a warm `orchestra test`,
+    # its environment and data set files unchanged, parses none
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
     try:
         tree = YAML(typ="rt", pure=True).load(source.text)
     except MarkedYAMLError as exc:
@@ -243,6 +245,8 @@ def dotted(loc: Loc) -> str:
 
 def locate(tree: Any, loc: Loc, source: Source) -> int | None:
     """The line of the deepest node of `loc` found in the tree (1-based)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     line: int | None = None
     node = tree
     for part in loc:
