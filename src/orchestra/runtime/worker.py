@@ -166,7 +166,7 @@ class Worker:
                 prepare = self._executors.prepare(self.options.suite_run_id)
                 loops.append(asyncio.create_task(prepare, name="prepare"))
             try:
-                await self._claim_loop(stop)
+                await self._claim_until(stop)
                 deadline = asyncio.get_running_loop().time() + self.options.drain_seconds
                 await self._drain(deadline)
                 await self._await_replaced(deadline)
@@ -181,6 +181,15 @@ class Worker:
         return self.stats
 
     # --- claiming -----------------------------------------------------------------------------
+
+    async def _claim_until(self, stop: asyncio.Event) -> None:
+        """Claim and start runs until `stop`. Should that fail (a bug; `run` cancelled), the
+        runs going are stopped before the error goes on: the executors they use close next."""
+        try:
+            await self._claim_loop(stop)
+        except BaseException:
+            await self._stop({a.task for a in self.held.active.values()} | self.held.replaced)
+            raise
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         stopping = asyncio.create_task(stop.wait())
@@ -485,13 +494,15 @@ class Worker:
                 await self._release(entry.claimed, None, None)
 
     async def _stop(self, tasks: Collection[asyncio.Task[None]]) -> None:
-        """Cancel these runs and wait a moment for them to end (a second, or the drain's time
-        when shorter): one still running then (an executor that does not end on cancel) is
-        logged and left, for the worker's stop to stay bounded."""
+        """Cancel these runs (but those being cancelled already, whose handling of it a
+        second cancel would cut short) and wait a moment for them to end (a second, or the
+        drain's time when shorter): one still running then (an executor that does not end on
+        cancel) is logged and left, for the worker's stop to stay bounded."""
         if not tasks:
             return
         for task in tasks:
-            task.cancel()
+            if not task.cancelling():
+                task.cancel()
         grace = min(self.options.drain_seconds, _STOP_GRACE_SECONDS)
         _, late = await asyncio.wait(tasks, timeout=grace)
         if late:

@@ -10,6 +10,7 @@ import pytest
 from orchestra.domain.execution import StepContext, StepOutcome
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import TestRunStatus
+from orchestra.runtime.ports import Unobserved
 from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.database import Database
@@ -85,3 +86,87 @@ async def test_a_drain_leaves_a_run_deaf_to_its_cancel_and_still_releases_it(
         if not task.done():
             task.cancel()
             await asyncio.wait([task], timeout=10)
+
+
+class Broken(Exception):
+    pass
+
+
+class BreaksOnceInside(Unobserved):
+    """Raises when told of a claim once a run is inside its step (`inside`): the worker's
+    claim loop fails with a run going."""
+
+    def __init__(self, inside: asyncio.Event) -> None:
+        self.inside = inside
+
+    def claimed(self, runs: int) -> None:
+        if self.inside.is_set():
+            raise Broken("the claim loop fails")
+
+
+class StepUntilCancelled(ScriptedExecutor):
+    """Step `b` waits until cancelled, then takes a moment to end (a client closing its
+    connection); it notes whether the executor was closed while the step still ran."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = asyncio.Event()
+        self.running = 0
+        self.closed_while_running = False
+
+    async def execute(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
+        if step.element_id != "b":
+            return await super().execute(step, ctx)
+        self.running += 1
+        self.inside.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.1)
+            raise
+        finally:
+            self.running -= 1
+        raise AssertionError("a never-set event was set")
+
+    async def aclose(self) -> None:
+        self.closed_while_running = self.running > 0
+        await super().aclose()
+
+
+async def test_a_claim_loop_that_fails_stops_the_runs_before_closing_their_executor(
+    db: Database,
+) -> None:
+    suite = await store_suite(db, [scenario("s", [step(0, "a"), step(1, "b")])])
+    await running.start_suite_run(db, suite.id)
+    executor = StepUntilCancelled()
+    options = WorkerOptions(concurrency=2, lease_seconds=30, poll_seconds=0.05)
+    observer = BreaksOnceInside(executor.inside)
+    worker = Worker(db.pool, factory_for(executor), options, observer=observer)
+    task = asyncio.create_task(worker.run(asyncio.Event()))
+    await asyncio.wait([task], timeout=10)
+    assert task.done()
+    with pytest.raises(Broken):
+        task.result()  # the error still propagates
+    assert executor.inside.is_set()
+    assert executor.closed
+    assert not executor.closed_while_running
+    assert not worker.held.active
+    assert worker.stats.lost == 1  # left to its lease
+
+
+async def test_a_worker_cancelled_stops_its_runs_before_closing_their_executor(
+    db: Database,
+) -> None:
+    suite = await store_suite(db, [scenario("s", [step(0, "a"), step(1, "b")])])
+    await running.start_suite_run(db, suite.id)
+    executor = StepUntilCancelled()
+    options = WorkerOptions(concurrency=1, lease_seconds=30, poll_seconds=0.05)
+    worker = Worker(db.pool, factory_for(executor), options)
+    task = asyncio.create_task(worker.run(asyncio.Event()))
+    await until(executor.inside.is_set, "the run is inside step b")
+    task.cancel()
+    await asyncio.wait([task], timeout=10)
+    assert task.cancelled()
+    assert executor.closed
+    assert not executor.closed_while_running
+    assert not worker.held.active
