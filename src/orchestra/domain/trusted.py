@@ -6,6 +6,9 @@ in declaration order, each already of its type (an enum as the enum, a tuple as 
 skips the per-field alias and default work `model_construct` does, which costs more than the
 validation it saves at a thousand step results. Anything read from outside (a request, a file,
 a stored value in an unexpected shape) is validated instead.
+
+The field names are checked, always (not by `assert`, gone under `python -O`): a model missing
+a field would be dumped without it, silently, into a checkpoint or a report.
 """
 
 from __future__ import annotations
@@ -17,14 +20,28 @@ from pydantic import BaseModel
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _set = object.__setattr__
+_names: dict[type[BaseModel], tuple[str, ...]] = {}  # a model's field names, in their order
 
 
 def trusted(model: type[ModelT], values: dict[str, Any]) -> ModelT:
-    """An instance of `model` holding `values` as they are (see the module's docstring)."""
-    assert values.keys() == model.__pydantic_fields__.keys(), (model, values.keys())
+    """An instance of `model` holding `values` as they are (see the module's docstring);
+    `TypeError` when they are not its fields, naming those missing and those unknown."""
+    names = _names.get(model)
+    if names is None:
+        names = _names[model] = tuple(model.__pydantic_fields__)
+    if tuple(values) != names:
+        raise TypeError(_mismatch(model, names, tuple(values)))
     built = model.__new__(model)
     _set(built, "__dict__", values)
     _set(built, "__pydantic_fields_set__", set(values))
     _set(built, "__pydantic_extra__", None)
     _set(built, "__pydantic_private__", None)
     return built
+
+
+def _mismatch(model: type[BaseModel], fields: tuple[str, ...], given: tuple[str, ...]) -> str:
+    missing = [name for name in fields if name not in given]
+    unknown = [name for name in given if name not in fields]
+    if not missing and not unknown:
+        return f"{model.__name__}: fields given in the order {list(given)}, not {list(fields)}"
+    return f"{model.__name__}: missing {missing}, unknown {unknown}"

@@ -33,7 +33,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +64,7 @@ from orchestra.store.worker_store import FAILURES, WorkerStore
 
 log = logging.getLogger("orchestra.worker")
 _SCENARIOS_CACHED = 1024  # scenarios it remembers
+_STOP_GRACE_SECONDS = 1.0  # a cancelled run's time to end (its await, its executor handed back)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +166,9 @@ class Worker:
                 prepare = self._executors.prepare(self.options.suite_run_id)
                 loops.append(asyncio.create_task(prepare, name="prepare"))
             try:
-                await self._claim_loop(stop)
+                await self._claim_until(stop)
                 deadline = asyncio.get_running_loop().time() + self.options.drain_seconds
-                await self._drain()
+                await self._drain(deadline)
                 await self._await_replaced(deadline)
                 await self._release_left(deadline)
             finally:
@@ -180,6 +181,15 @@ class Worker:
         return self.stats
 
     # --- claiming -----------------------------------------------------------------------------
+
+    async def _claim_until(self, stop: asyncio.Event) -> None:
+        """Claim and start runs until `stop`. Should that fail (a bug; `run` cancelled), the
+        runs going are stopped before the error goes on: the executors they use close next."""
+        try:
+            await self._claim_loop(stop)
+        except BaseException:
+            await self._stop({a.task for a in self.held.active.values()} | self.held.replaced)
+            raise
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         stopping = asyncio.create_task(stop.wait())
@@ -465,22 +475,41 @@ class Worker:
 
     # --- stopping -----------------------------------------------------------------------------
 
-    async def _drain(self) -> None:
+    async def _drain(self, deadline: float) -> None:
         """Let each run finish its step and go back to the queue; past the deadline, stop the
         late ones and release them as their last checkpoint left them: as the database holds
         it, which a checkpoint on its way when the run was stopped may still have reached (the
-        worker's last acknowledged one would undo it, and its step would run again)."""
+        worker's last acknowledged one would undo it, and its step would run again). A late
+        run still running once stopped (`_stop`) is released all the same: its writes are
+        fenced by the lease the release ends."""
         active = list(self.held.active.values())
         if not active:
             return
-        _, late = await asyncio.wait([a.task for a in active], timeout=self.options.drain_seconds)
+        remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+        _, late = await asyncio.wait([a.task for a in active], timeout=remaining)
         self.held.drained = {a.claimed.id for a in active if a.task in late}
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
+        await self._stop(late)
         for entry in active:
             if entry.task in late:
                 await self._release(entry.claimed, None, None)
+
+    async def _stop(self, tasks: Collection[asyncio.Task[None]]) -> None:
+        """Cancel these runs (but those being cancelled already, whose handling of it a
+        second cancel would cut short) and wait a moment for them to end (a second, or the
+        drain's time when shorter): one still running then (an executor that does not end on
+        cancel) is logged and left, for the worker's stop to stay bounded."""
+        if not tasks:
+            return
+        for task in tasks:
+            if not task.cancelling():
+                task.cancel()
+        grace = min(self.options.drain_seconds, _STOP_GRACE_SECONDS)
+        _, late = await asyncio.wait(tasks, timeout=grace)
+        if late:
+            names = ", ".join(sorted(task.get_name() for task in late))
+            log.warning(
+                "%d runs still running %.1f s after being stopped: %s", len(late), grace, names
+            )
 
     async def _await_replaced(self, deadline: float) -> None:
         """Wait, by the drain's deadline, for the tasks of runs claimed anew (cancelled, see

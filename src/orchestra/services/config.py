@@ -50,9 +50,12 @@ async def import_data_set(
     """The rows of file `path` (or of an upload, by its name) as data set `name`; the format
     comes from the file's suffix. The rows are written as JSON text to a file under `scratch`
     (the system's temporary directory by default), deleted once stored. `digest`: the file's
-    `source_digest`, stored with the rows."""
+    `source_digest`, stored with the rows; by default a file's own (`data_set_from_file`
+    then takes it as stored), none for an upload."""
     if not name.strip():
         raise UsageError("a data set needs a name")
+    if digest is None and isinstance(path, Path):
+        digest = await asyncio.to_thread(_data_set_digest, path)
     upload = path if isinstance(path, Upload) else Upload(path, path.name)
     directory = Path(tempfile.mkdtemp(prefix="data-set-", dir=scratch))
     try:
@@ -77,7 +80,7 @@ async def import_data_set(
 async def data_set_from_file(db: Database, name: str, path: Path) -> DataSet:
     """File `path` imported as data set `name`, unless that data set was stored from this very
     file content: then as stored, the file not converted again."""
-    digest = await asyncio.to_thread(source_digest, path, path.name)
+    digest = await asyncio.to_thread(_data_set_digest, path)
     if digest is not None:
         async with db.reading() as uow:
             found = await uow.config.data_set_from(name, digest)
@@ -95,8 +98,7 @@ async def environment_from_file(db: Database, path: Path) -> Environment:
     """Environment file `path` applied (as `store_environment`), unless the environment was
     stored from this very file content, read from this place, and the certificate files it
     names still hold the text stored: then as stored, the file not parsed again."""
-    where = str(path.parent.absolute())  # relative paths in the file are taken from there
-    digest = await asyncio.to_thread(source_digest, path, str(path), where)
+    digest = await asyncio.to_thread(_environment_digest, path)
     if digest is not None:
         async with db.reading() as uow:
             found = await uow.config.environment_from(digest)
@@ -106,6 +108,17 @@ async def environment_from_file(db: Database, path: Path) -> Environment:
             return found
     _, stored = await store_environment(db, path, digest=digest)
     return stored
+
+
+def _data_set_digest(path: Path) -> str | None:
+    """A data set file's `source_digest`: its name gives its format."""
+    return source_digest(path, path.name)
+
+
+def _environment_digest(path: Path) -> str | None:
+    """An environment file's `source_digest`: the path as given is kept (`applied_from`),
+    and relative paths in the file are taken from its directory."""
+    return source_digest(path, str(path), str(path.parent.absolute()))
 
 
 def source_digest(path: Path, *given: str) -> str | None:
@@ -148,12 +161,15 @@ async def store_environment(
     digest: str | None = None,
 ) -> tuple[EnvironmentSpec, Environment]:
     """The environment a file describes, parsed, and as stored (left as it is when stored
-    with this very configuration); `digest`: the file's, stored with it."""
+    with this very configuration); `digest`: the file's, stored with it; by default a file's
+    own (`environment_from_file` then takes it as stored), none for an upload."""
     # parsed off the loop: a YAML of 1 MiB takes 8 s of CPU (the API's parser process, where
     # it shares no GIL with the loop)
     if isinstance(path, Upload):
         spec, configuration = await offload(_uploaded_environment, path.path, path.name)
     else:
+        if digest is None:
+            digest = await asyncio.to_thread(_environment_digest, path)
         spec, configuration = await asyncio.to_thread(_environment_file, path)
     secret = secret_references_in(configuration)
     async with db.transaction() as uow:

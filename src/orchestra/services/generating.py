@@ -167,7 +167,7 @@ async def _generate(
     async with db.transaction() as uow:
         suite_id = await uow.suites.add_rows(process.id, generated.rows)
         if digest is not None and generated.rows.fingerprint is not None:
-            await uow.suites.remember_request(digest, generated.rows.fingerprint)
+            await uow.suites.remember_request(digest, generated.rows.fingerprint, suite_id)
     return {"suite": suite_id, **generated.summary}, None
 
 
@@ -180,7 +180,7 @@ async def _by_fingerprint(
     async with db.transaction() as uow:
         existing = await uow.suites.by_fingerprint(fingerprint)
         if existing is not None:
-            await uow.suites.remember_request(digest, fingerprint)
+            await uow.suites.remember_request(digest, fingerprint, existing.id)
     return existing
 
 

@@ -223,9 +223,12 @@ class SuiteRepository(Repository):
         row = await self._one("suite_by_request", digest=digest)
         return None if row is None else await self._with_scenarios(row)
 
-    async def remember_request(self, digest: str, fingerprint: str) -> None:
-        """That a request with `digest` has `fingerprint` (`by_request` then finds its suite)."""
-        await self._execute("remember_request", digest=digest, fingerprint=fingerprint)
+    async def remember_request(self, digest: str, fingerprint: str, suite_id: int) -> None:
+        """That a request with `digest` has `fingerprint` (`by_request` then finds its suite),
+        for as long as the suite `suite_id`, found or generated for it, exists."""
+        await self._execute(
+            "remember_request", digest=digest, fingerprint=fingerprint, suite_id=suite_id
+        )
 
     async def list(self) -> list[StoredSuite]:
         return [_suite(row, ()) for row in await self._all("list_suites")]

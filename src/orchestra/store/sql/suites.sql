@@ -84,7 +84,10 @@ WHERE r.digest = :digest
 ORDER BY s.id DESC LIMIT 1;
 
 -- name: remember_request!
--- The fingerprint a request with this digest has, as its inputs were just parsed.
-INSERT INTO suite_request (digest, fingerprint) VALUES (:digest, :fingerprint)
-ON CONFLICT (digest) DO UPDATE SET fingerprint = excluded.fingerprint
+-- The fingerprint a request with this digest has, as its inputs were just parsed, and the
+-- suite found or generated for it, whose deletion deletes the row (ON DELETE CASCADE).
+INSERT INTO suite_request (digest, fingerprint, suite_id)
+VALUES (:digest, :fingerprint, :suite_id)
+ON CONFLICT (digest) DO UPDATE
+SET fingerprint = excluded.fingerprint, suite_id = excluded.suite_id
 WHERE suite_request.fingerprint <> excluded.fingerprint;

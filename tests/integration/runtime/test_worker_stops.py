@@ -1,0 +1,172 @@
+"""A worker's stop is bounded, and closes no executor a run still uses: a run that ignores its
+cancellation, a claim loop that raises."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from orchestra.domain.execution import StepContext, StepOutcome
+from orchestra.domain.scenario import ScenarioStep
+from orchestra.domain.statuses import TestRunStatus
+from orchestra.runtime.ports import Unobserved
+from orchestra.runtime.worker import Worker, WorkerOptions
+from orchestra.services import running
+from orchestra.store.database import Database
+from tests.integration.runtime.support import (
+    ScriptedExecutor,
+    factory_for,
+    scenario,
+    step,
+    store_suite,
+    until,
+)
+
+
+class DeafToCancel(ScriptedExecutor):
+    """Step `b` waits for an event no one sets and, cancelled, goes on waiting (as an executor
+    awaiting something shielded does) until the test lets it go; it notes whether the
+    executor was closed while it still ran."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = asyncio.Event()
+        self.let_go = asyncio.Event()
+        self.step_tasks: list[asyncio.Task[object]] = []
+        self.closed_while_running = False
+
+    async def execute(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
+        if step.element_id != "b":
+            return await super().execute(step, ctx)
+        task = asyncio.current_task()
+        assert task is not None
+        self.step_tasks.append(task)
+        self.inside.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await self.let_go.wait()
+            raise
+        raise AssertionError("a never-set event was set")
+
+    async def aclose(self) -> None:
+        self.closed_while_running = any(not t.done() for t in self.step_tasks)
+        await super().aclose()
+
+    async def release(self) -> None:
+        """Let the deaf step end, once the test has seen what it needs."""
+        self.let_go.set()
+        await asyncio.gather(*self.step_tasks, return_exceptions=True)
+
+
+async def test_a_drain_leaves_a_run_deaf_to_its_cancel_and_still_releases_it(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    suite = await store_suite(db, [scenario("s", [step(0, "a"), step(1, "b")])])
+    suite_run = await running.start_suite_run(db, suite.id)
+    executor = DeafToCancel()
+    options = WorkerOptions(concurrency=2, lease_seconds=30, poll_seconds=0.05, drain_seconds=0.3)
+    stop = asyncio.Event()
+    task = asyncio.create_task(Worker(db.pool, factory_for(executor), options).run(stop))
+    try:
+        await until(executor.inside.is_set, "the run is inside step b")
+        stop.set()
+        await asyncio.wait([task], timeout=10)
+        assert task.done(), "the worker's stop hung on a run that ignores its cancel"
+        stats = task.result()
+        assert (stats.released, stats.lost) == (1, 0)
+        async with db.transaction() as uow:
+            (run,) = await uow.runs.test_runs(suite_run.id)
+        assert run.status is TestRunStatus.QUEUED
+        assert run.execution_context["done"] == {"0": "PASSED"}
+        assert "1 runs still running" in caplog.text
+    finally:
+        await executor.release()
+        if not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=10)
+
+
+class Broken(Exception):
+    pass
+
+
+class BreaksOnceInside(Unobserved):
+    """Raises when told of a claim once a run is inside its step (`inside`): the worker's
+    claim loop fails with a run going."""
+
+    def __init__(self, inside: asyncio.Event) -> None:
+        self.inside = inside
+
+    def claimed(self, runs: int) -> None:
+        if self.inside.is_set():
+            raise Broken("the claim loop fails")
+
+
+class StepUntilCancelled(ScriptedExecutor):
+    """Step `b` waits until cancelled, then takes a moment to end (a client closing its
+    connection); it notes whether the executor was closed while the step still ran."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = asyncio.Event()
+        self.running = 0
+        self.closed_while_running = False
+
+    async def execute(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
+        if step.element_id != "b":
+            return await super().execute(step, ctx)
+        self.running += 1
+        self.inside.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.1)
+            raise
+        finally:
+            self.running -= 1
+        raise AssertionError("a never-set event was set")
+
+    async def aclose(self) -> None:
+        self.closed_while_running = self.running > 0
+        await super().aclose()
+
+
+async def test_a_claim_loop_that_fails_stops_the_runs_before_closing_their_executor(
+    db: Database,
+) -> None:
+    suite = await store_suite(db, [scenario("s", [step(0, "a"), step(1, "b")])])
+    await running.start_suite_run(db, suite.id)
+    executor = StepUntilCancelled()
+    options = WorkerOptions(concurrency=2, lease_seconds=30, poll_seconds=0.05)
+    observer = BreaksOnceInside(executor.inside)
+    worker = Worker(db.pool, factory_for(executor), options, observer=observer)
+    task = asyncio.create_task(worker.run(asyncio.Event()))
+    await asyncio.wait([task], timeout=10)
+    assert task.done()
+    with pytest.raises(Broken):
+        task.result()  # the error still propagates
+    assert executor.inside.is_set()
+    assert executor.closed
+    assert not executor.closed_while_running
+    assert not worker.held.active
+    assert worker.stats.lost == 1  # left to its lease
+
+
+async def test_a_worker_cancelled_stops_its_runs_before_closing_their_executor(
+    db: Database,
+) -> None:
+    suite = await store_suite(db, [scenario("s", [step(0, "a"), step(1, "b")])])
+    await running.start_suite_run(db, suite.id)
+    executor = StepUntilCancelled()
+    options = WorkerOptions(concurrency=1, lease_seconds=30, poll_seconds=0.05)
+    worker = Worker(db.pool, factory_for(executor), options)
+    task = asyncio.create_task(worker.run(asyncio.Event()))
+    await until(executor.inside.is_set, "the run is inside step b")
+    task.cancel()
+    await asyncio.wait([task], timeout=10)
+    assert task.cancelled()
+    assert executor.closed
+    assert not executor.closed_while_running
+    assert not worker.held.active
