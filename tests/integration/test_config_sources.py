@@ -126,3 +126,42 @@ async def test_a_data_set_stored_otherwise_since_is_converted_again(
     again = await config.data_set_from_file(db, "people", path)
     assert again.rows == ({"name": "ann", "amount": "5"},)
     assert converted == ["people.csv", "people.csv"]
+
+
+async def test_an_environment_file_changed_while_parsed_is_not_taken_for_its_first_text(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "env.yaml", ENVIRONMENT)
+    edited = ENVIRONMENT.replace("127.0.0.1:9", "127.0.0.1:10")
+    parse = config._environment_file
+
+    def edited_meanwhile(given: Path) -> Any:  # the file saved between its digest and parse
+        write(tmp_path, "env.yaml", edited)
+        return parse(given)
+
+    monkeypatch.setattr(config, "_environment_file", edited_meanwhile)
+    stored = await config.environment_from_file(db, path)
+    assert stored.configuration["services"]["orders"]["base_url"] == "http://127.0.0.1:10/api"
+    monkeypatch.setattr(config, "_environment_file", parse)
+
+    write(tmp_path, "env.yaml", ENVIRONMENT)  # the first text again: parsed, not the edit's
+    again = await config.environment_from_file(db, path)
+    assert again.configuration["services"]["orders"]["base_url"] == "http://127.0.0.1:9/api"
+
+
+async def test_a_data_set_file_changed_while_converted_is_not_taken_for_its_first_text(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "people.csv", "name\nann\n")
+
+    def edited_meanwhile(given: Path, name: str, written: Path) -> Any:
+        write(tmp_path, "people.csv", "name\nbo\n")
+        return write_dataset_json(given, name, written)
+
+    monkeypatch.setattr(config, "write_dataset_json", edited_meanwhile)
+    stored = await config.data_set_from_file(db, "people", path)
+    assert stored.rows == ({"name": "bo"},)
+    monkeypatch.setattr(config, "write_dataset_json", write_dataset_json)
+
+    write(tmp_path, "people.csv", "name\nann\n")
+    assert (await config.data_set_from_file(db, "people", path)).rows == ({"name": "ann"},)

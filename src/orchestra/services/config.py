@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import shutil
 import tempfile
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,8 @@ async def import_data_set(
         # off the loop, a row at a time: a large file must not hold the event loop, nor all
         # of its rows be in memory together
         summary = await offload(write_dataset_json, upload.path, upload.name, written)
+        if digest is not None and isinstance(path, Path):
+            digest = await _still(digest, _data_set_digest, path)
         with written.open(encoding="utf-8") as text:
             parts = iter(partial(text.read, DATA_SET_PART), "")
             async with db.transaction() as uow:
@@ -121,6 +124,13 @@ def _environment_digest(path: Path) -> str | None:
     return source_digest(path, str(path), str(path.parent.absolute()))
 
 
+async def _still(digest: str, digest_of: Callable[[Path], str | None], path: Path) -> str | None:
+    """`digest` when file `path` has it still, once parsed; None when the file changed
+    meanwhile: what was parsed is then not known to be what the digest names, and stored
+    with it, it would be taken for that content next time."""
+    return digest if await asyncio.to_thread(digest_of, path) == digest else None
+
+
 def source_digest(path: Path, *given: str) -> str | None:
     """A digest of file `path`'s content and what else the value stored from it depends on
     (`given`); None when the file cannot be read (its import says why)."""
@@ -171,6 +181,8 @@ async def store_environment(
         if digest is None:
             digest = await asyncio.to_thread(_environment_digest, path)
         spec, configuration = await asyncio.to_thread(_environment_file, path)
+        if digest is not None:
+            digest = await _still(digest, _environment_digest, path)
     secret = secret_references_in(configuration)
     async with db.transaction() as uow:
         stored = await uow.config.upsert_environment(spec.name, configuration, secret, digest)
