@@ -235,7 +235,8 @@ async def _run(
     factory = _executor_factory()
     workers = execution.workers if execution else 1
     environment, max_attempts = starting.environment, starting.max_attempts
-    async with open_database(settings, max_size=2 + 3 * workers) as db:
+    size = 2 + 3 * workers  # executing here: all opened before the runs start (`connect_pool`)
+    async with open_database(settings, max_size=size, min_size=size if execution else 1) as db:
         if rerun is not None:
             original = await references.suite_run_id(db, rerun)
             environment = environment or await rerunning.environment_of(db, original)

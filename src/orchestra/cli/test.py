@@ -189,7 +189,8 @@ def _run_here(plan: TestPlan, as_json: bool) -> TestResult:
     say = (lambda _: None) if as_json else _say_on_stderr()
 
     async def go() -> TestResult:
-        async with open_database(Settings.from_env(), max_size=2 + 3 * plan.workers) as db:
+        size = 2 + 3 * plan.workers  # all opened while the suite is prepared, before the runs
+        async with open_database(Settings.from_env(), max_size=size, min_size=size) as db:
             interrupt = stop_on_signals()
             with _progress(shown=not as_json) as show:
                 return await run_test(

@@ -79,17 +79,24 @@ class Database:
 
 @asynccontextmanager
 async def open_database(
-    settings: Settings, *, max_size: int = 4, upgrade: bool = True
+    settings: Settings, *, max_size: int = 4, min_size: int = 1, upgrade: bool = True
 ) -> AsyncIterator[Database]:
     server = await resolve_server(settings)
-    async with connect_pool(server.url, max_size=max_size, upgrade=upgrade) as pool:
+    async with connect_pool(
+        server.url, max_size=max_size, min_size=min_size, upgrade=upgrade
+    ) as pool:
         yield Database(pool, server)
 
 
 @asynccontextmanager
 async def connect_pool(
-    url: str, *, max_size: int = 4, upgrade: bool = True
+    url: str, *, max_size: int = 4, min_size: int = 1, upgrade: bool = True
 ) -> AsyncIterator[AsyncConnectionPool[Connection]]:
+    """A pool of up to `max_size` connections, open once its first one is; the others up to
+    `min_size` are opened at once in the background, while the caller goes on. A pool grows one
+    connection at a time, when a client finds none free: a command whose workers will need
+    several (its committer's flushers, the claim, the environment's look-up) opens them before
+    its runs start rather than having them wait for each in turn."""
     kwargs: dict[str, Any] = {"row_factory": dict_row, "autocommit": True}
     first = await _upgraded(url, kwargs) if upgrade else None
     pool = AsyncConnectionPool(
@@ -112,6 +119,8 @@ async def connect_pool(
             f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}"
         ) from exc
     try:
+        if min_size > 1:  # not waited for: the pool's workers open them concurrently
+            await pool.resize(min_size=min(min_size, max_size), max_size=max_size)
         yield pool
     finally:
         await pool.close()

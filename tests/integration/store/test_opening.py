@@ -38,3 +38,15 @@ def _counting(opened: list[str]) -> Any:
         return connect(cls, *args, **kwargs)
 
     return classmethod(counted)
+
+
+async def test_the_connections_beyond_the_first_are_opened_in_the_background(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = Settings(home=tmp_path, database_url=database_url)
+    async with open_database(settings, max_size=4, min_size=3) as db:
+        assert db.pool.get_stats()["pool_size"] == 3  # counted at once, opening meanwhile
+        await db.pool.wait(timeout=10)  # all three open, none asked for
+        assert db.pool.get_stats()["pool_available"] == 3
+        async with db.reading() as uow:
+            assert await uow.processes.list_latest() == []
