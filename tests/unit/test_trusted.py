@@ -55,3 +55,15 @@ def test_the_check_holds_under_python_optimised() -> None:
     )
     done = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_every_field_is_set_and_a_copy_with_an_update_leaves_the_others_so() -> None:
+    first, second = (
+        trusted(Pair, {"left": 1, "right": "x"}),
+        trusted(Pair, {"left": 2, "right": "y"}),
+    )
+    copied = first.model_copy(update={"right": "z"})
+    assert copied.right == "z"
+    assert first.right == "x"
+    assert first.model_fields_set == second.model_fields_set == {"left", "right"}
+    assert copied.model_fields_set == {"left", "right"}

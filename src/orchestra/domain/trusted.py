@@ -20,20 +20,26 @@ from pydantic import BaseModel
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _set = object.__setattr__
-_names: dict[type[BaseModel], tuple[str, ...]] = {}  # a model's field names, in their order
+# A model's field names, in their order, and as the set of the fields set of its instances: all
+# of them, one set shared by its trusted instances (a report builds thousands). Pydantic copies
+# it before adding to it (`model_copy`), or adds a field's name, already there (assignment, on
+# a model that allows it).
+_fields: dict[type[BaseModel], tuple[tuple[str, ...], set[str]]] = {}
 
 
 def trusted(model: type[ModelT], values: dict[str, Any]) -> ModelT:
     """An instance of `model` holding `values` as they are (see the module's docstring);
     `TypeError` when they are not its fields, naming those missing and those unknown."""
-    names = _names.get(model)
-    if names is None:
-        names = _names[model] = tuple(model.__pydantic_fields__)
+    fields = _fields.get(model)
+    if fields is None:
+        names = tuple(model.__pydantic_fields__)
+        fields = _fields[model] = (names, set(names))
+    names, fields_set = fields
     if tuple(values) != names:
         raise TypeError(_mismatch(model, names, tuple(values)))
     built = model.__new__(model)
     _set(built, "__dict__", values)
-    _set(built, "__pydantic_fields_set__", set(values))
+    _set(built, "__pydantic_fields_set__", fields_set)
     _set(built, "__pydantic_extra__", None)
     _set(built, "__pydantic_private__", None)
     return built

@@ -300,14 +300,32 @@ async def write_reports(
     if not paths:
         return {}
     with collector.paused():
-        if report is None or report.suite_run.id != suite_run_id:
-            report = await load_report(db, suite_run_id, held=held)
-        written: dict[str, str] = {}
-        for format_name, path in paths.items():
-            text = await asyncio.to_thread(render, report, format_name)
-            await _write(path, text)
-            written[format_name] = str(path)
+        # a report loaded here is gone when the collector resumes: its next collection would
+        # walk every one of its objects (it holds tens of thousands), all of them alive
+        return await _write_all(db, suite_run_id, paths, held, report)
+
+
+async def _write_all(
+    db: Database,
+    suite_run_id: int,
+    paths: Mapping[str, Path],
+    held: Held | None,
+    report: RunReport | None,
+) -> dict[str, str]:
+    if report is None or report.suite_run.id != suite_run_id:
+        report = await load_report(db, suite_run_id, held=held)
+    written: dict[str, str] = {}
+    for format_name, path in paths.items():
+        text = await asyncio.to_thread(_render_handed, [report], format_name)
+        await _write(path, text)
+        written[format_name] = str(path)
     return written
+
+
+def _render_handed(handed: list[RunReport], format_name: str) -> str:
+    """`render` of the report `handed` over (taken out of the list): the worker thread may hold
+    its task's arguments a moment after the result is back, and must not hold the report."""
+    return render(handed.pop(), format_name)
 
 
 async def load_suite_report(db: Database, suite_id: int) -> SuiteReport:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jsonschema
+import pytest
 from junitparser import JUnitXml
 
+from orchestra import collector
 from orchestra.reports.json_report import shipped_schema
-from orchestra.reports.model import MAX_DETAILED_RUNS
+from orchestra.reports.model import MAX_DETAILED_RUNS, RunReport
 from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import reporting, running
 from orchestra.store.database import Database
@@ -125,3 +130,29 @@ async def test_a_report_reads_again_only_what_its_caller_does_not_hold(db: Datab
     )
     report = await reporting.load_report(db, suite_run.id, held=others)
     assert (report.process.name, report.suite_run.environment) == (process.name, "staging")
+
+
+async def test_the_reports_written_are_gone_when_the_collector_resumes(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a report alive then (tens of thousands of objects) would be walked by the next collection
+    suite_run_id = await finished_suite_run(db)
+    gc.collect()
+    earlier = [o for o in gc.get_objects() if isinstance(o, RunReport)]  # other tests' (kept)
+    paused = collector.paused
+    alive: list[int] = []
+
+    @contextmanager
+    def watched() -> Iterator[None]:
+        outermost = gc.isenabled()
+        with paused():
+            yield
+            if outermost:
+                reports = [o for o in gc.get_objects() if isinstance(o, RunReport)]
+                alive.append(sum(1 for o in reports if not any(o is e for e in earlier)))
+
+    monkeypatch.setattr(collector, "paused", watched)
+    paths = {"junit": tmp_path / "r.xml", "json": tmp_path / "r.json"}
+    for _ in range(3):  # the first call starts the thread that renders
+        await reporting.write_reports(db, suite_run_id, paths)
+    assert alive == [0, 0, 0]
