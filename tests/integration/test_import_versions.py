@@ -10,6 +10,7 @@ from orchestra.bpmn import Limits, checksum
 from orchestra.errors import BpmnRefused, NotFound
 from orchestra.services import importing
 from orchestra.store.database import Database
+from orchestra.store.queries import sql
 from tests.unit.bpmn.documents import LINEAR, ORDER_BPMN, definitions, process
 
 
@@ -227,3 +228,26 @@ def test_the_source_is_decoded_as_its_declaration_or_byte_order_mark_says() -> N
     latin = '<?xml version="1.0" encoding="ISO-8859-1"?><a name="é"/>'
     assert importing.decode_source(latin.encode("latin-1")) == latin
     assert importing.decode_source('<a name="é"/>'.encode()) == '<a name="é"/>'
+
+
+async def test_the_processes_of_a_file_are_found_by_an_index_not_by_reading_every_text(
+    db: Database,
+) -> None:
+    big = definitions(
+        '<process id="Big"><documentation>' + "x" * 100_000 + '</documentation><task id="T"/>'
+        "</process>",
+        diagram_of=None,
+    )
+    await import_file(db, ORDER_BPMN)
+    await import_file(db, big, source="big.bpmn")
+    async with db.connection() as conn:
+        await conn.execute("SET enable_seqscan = off")  # a few rows: a scan would be cheaper
+        cursor = await conn.execute(
+            "EXPLAIN (FORMAT JSON) " + sql("get_by_source"), {"source_xml": big.decode()}
+        )
+        row = await cursor.fetchone()
+        await conn.execute("RESET enable_seqscan")
+    assert row is not None
+    assert "process_source_xml_idx" in str(row["QUERY PLAN"])  # a text of any size is indexed
+    async with db.transaction() as uow:
+        assert [p.key for p in await uow.processes.stored_from_source(big.decode())] == ["Big"]
