@@ -514,11 +514,13 @@ class Worker:
     async def _await_replaced(self, deadline: float) -> None:
         """Wait, by the drain's deadline, for the tasks of runs claimed anew (cancelled, see
         `HeldRuns.replace`) to end: a cancelled step may still await its executor, which is
-        closed next. One still running then is logged and left."""
+        closed next. They get a moment (`_stop`'s) even when a drain ran to the deadline. One
+        still running then is logged and left."""
         replaced = list(self.held.replaced)
         if not replaced:
             return
-        remaining = max(0.0, deadline - asyncio.get_running_loop().time())
+        grace = min(self.options.drain_seconds, _STOP_GRACE_SECONDS)
+        remaining = max(grace, deadline - asyncio.get_running_loop().time())
         _, late = await asyncio.wait(replaced, timeout=remaining)
         if late:
             log.warning("%d cancelled runs still stopping at the drain's deadline", len(late))

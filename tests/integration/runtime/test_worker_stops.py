@@ -170,3 +170,31 @@ async def test_a_worker_cancelled_stops_its_runs_before_closing_their_executor(
     assert executor.closed
     assert not executor.closed_while_running
     assert not worker.held.active
+
+
+async def test_runs_claimed_anew_get_a_moment_to_end_after_a_drain_that_took_its_time(
+    db: Database,
+) -> None:
+    # a run claimed anew (its lease lost) is cancelled; its step still closes its connection
+    # when the drain of the others has used up the deadline: it is awaited a moment all the
+    # same, before the executors it uses are closed
+    ended: list[bool] = []
+
+    async def step_closing_slowly() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.2)
+            ended.append(True)
+            raise
+
+    options = WorkerOptions(concurrency=1, lease_seconds=30, poll_seconds=0.05, drain_seconds=5)
+    worker = Worker(db.pool, factory_for(StepUntilCancelled()), options)
+    stale = asyncio.create_task(step_closing_slowly())
+    await asyncio.sleep(0)
+    stale.cancel()
+    worker.held.replaced.add(stale)
+    stale.add_done_callback(worker.held.replaced.discard)
+    await worker._await_replaced(deadline=asyncio.get_running_loop().time())  # passed
+    assert ended == [True]
+    assert stale.done()
