@@ -202,10 +202,27 @@ class _Replay:
                 source = flow.source
             for firing in fired.get(source, []):
                 sent = taken.setdefault(firing, set())
-                if element not in sent and (not sent or self._takes_many(source)):
+                if element in sent or (sent and not self._takes_many(source)):
+                    continue
+                if self._fits(sent, element):
                     sent.add(element)
                     break
         return taken
+
+    def _fits(self, sent: set[str], element: str) -> bool:
+        """Whether a task's firing that sent `sent` may send `element` too: an interrupting
+        boundary event ends it instead of its flows (a task run again in a loop, completed
+        once and interrupted once, is two firings)."""
+        if self._interrupts(element):
+            return all(self._task_host(other) and not self._interrupts(other) for other in sent)
+        if self._task_host(element) is None:  # a flow
+            return not any(self._interrupts(other) for other in sent)
+        return True
+
+    def _interrupts(self, element: str) -> bool:
+        """Whether `element` is an interrupting boundary event its host's firing fires."""
+        node = self.graph.node_by_id.get(element)
+        return node is not None and node.cancel_activity and self._task_host(element) is not None
 
     def _task_host(self, element: str) -> str | None:
         """The host of a boundary event on anything but a subprocess (which fires it while it

@@ -274,3 +274,15 @@ def test_each_small_model_is_covered_exactly() -> None:
 def test_random_unstructured_models_are_covered_exactly(graph: ProcessGraph) -> None:
     if known(graph):
         assert_exact(graph)
+
+
+def test_a_task_completed_then_interrupted_in_a_loop_replays() -> None:
+    # found by the random models: the reference gave the boundary event to the task's first
+    # firing, which had completed, not to the second, which it interrupted
+    boundary = node(
+        "b", category=NodeCategory.BOUNDARY_EVENT, type="boundaryEvent", attached_to="A"
+    )
+    graph = model("s>x0", "x0>A", "A>x0", "b>x0", "x0>C", extra=(boundary,))
+    suite = generate_suite(graph, process_key="p", process_version=1)
+    assert [s.name for s in suite.scenarios] == ["S01 A → x0 → A → b → C"]
+    assert_replays(graph, (Criterion.ALL_FLOWS, Criterion.ALL_NODES))
