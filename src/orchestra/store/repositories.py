@@ -291,15 +291,16 @@ class ConfigRepository(Repository):
         parts = iter(parts)
         first = next(parts, "[]")
         second = next(parts, None)
-        digest = source_digest
         if second is None:  # one part: one statement, and none at all for unchanged rows
-            row = await self._one("upsert_data_set", name=name, rows=first, source_digest=digest)
+            row = await self._one(
+                "upsert_data_set", name=name, rows=first, source_digest=source_digest
+            )
             assert row is not None
             return int(row["id"])
         await self._run("create_data_set_parts", {}, prepare=False)
         for n, part in enumerate(itertools.chain((first, second), parts)):
             await self._run("add_data_set_part", {"n": n, "part": part}, prepare=False)
-        row = await self._one("upsert_data_set_from_parts", name=name, source_digest=digest)
+        row = await self._one("upsert_data_set_from_parts", name=name, source_digest=source_digest)
         assert row is not None
         return int(row["id"])
 
