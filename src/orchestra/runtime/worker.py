@@ -127,6 +127,7 @@ class Worker:
         self.stalls = StallDetector(on_stall=self._stalled)  # its own pauses, not the SUT's
         self.held = HeldRuns()
         self._wake = asyncio.Event()
+        self._slots_free = asyncio.Event()  # enough for a claim (`_full`), or stop
         self._draining = asyncio.Event()  # `run`'s stop once it runs (see there)
         self._scenarios: Bounded[int, StoredScenario] = Bounded(_SCENARIOS_CACHED)
         self._scenario_lookups: SingleFlight[int, StoredScenario] = SingleFlight()
@@ -195,14 +196,14 @@ class Worker:
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         stopping = asyncio.create_task(stop.wait())
+        stopping.add_done_callback(lambda _: self._slots_free.set())
         try:
             while not stop.is_set():
-                free = self.options.concurrency - len(self.held.active)
-                if free < self._claim_batch and self.held.active:
-                    await self._wait_for_slot(stopping)  # claim several at once, not one by one
+                if self._full:
+                    await self._wait_for_slots()
                     continue
                 self._wake.clear()  # a wake-up from now on is for after this claim
-                claimed = await self._claim(free)
+                claimed = await self._claim(self.options.concurrency - len(self.held.active))
                 for run in claimed:
                     self._start(run)
                 if not claimed:
@@ -211,8 +212,10 @@ class Worker:
             stopping.cancel()
 
     @property
-    def _claim_batch(self) -> int:
-        return max(1, self.options.concurrency // 4)
+    def _full(self) -> bool:
+        """Too few slots free for a claim: it claims several runs at once, not one by one."""
+        free = self.options.concurrency - len(self.held.active)
+        return free < max(1, self.options.concurrency // 4) and bool(self.held.active)
 
     async def _claim(self, limit: int) -> list[ClaimedRun]:
         try:
@@ -244,16 +247,21 @@ class Worker:
         if lost:
             self.observer.leases_lost(lost)
 
-    async def _wait_for_slot(self, stopping: asyncio.Task[bool]) -> None:
-        running = [a.task for a in self.held.active.values()]
-        await asyncio.wait([*running, stopping], return_when=asyncio.FIRST_COMPLETED)
+    async def _wait_for_slots(self) -> None:
+        """Until enough runs ended for a claim, or the worker stops: one event, set by the
+        end of a run that frees the slots (`_execute`), not a wait on every run going built
+        anew as each one ends. Cleared just as the claim loop found it `_full`, with no
+        await between: no end is missed."""
+        self._slots_free.clear()
+        await self._slots_free.wait()
 
     async def _wait_for_work(self, stopping: asyncio.Task[bool]) -> None:
+        """Until a wake-up (a notification, the sweep, a run's end), the worker's stop, or
+        the first foreign lease expires."""
         waker = asyncio.create_task(self._wake.wait())
-        running = [a.task for a in self.held.active.values()]
         try:
             await asyncio.wait(
-                [waker, stopping, *running],
+                [waker, stopping],
                 timeout=await self._expiry.idle_timeout(),
                 return_when=asyncio.FIRST_COMPLETED,
             )
@@ -282,7 +290,9 @@ class Worker:
                     del self.held.active[claimed.id]
                 if me is not None and me.interpreter is not None:
                     self.stats.steps += me.interpreter.steps_done
-                self._wake.set()
+                if not self._full:
+                    self._slots_free.set()
+                self._wake.set()  # a slot is free, and its dependents may be ready
 
     async def _attempt(
         self, claimed: ClaimedRun, me: HeldRun | None, holding: contextlib.AsyncExitStack
