@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench constraints swagger-ui screenshot-ui clean
+.PHONY: demo test test-random lint typecheck pytest bench constraints swagger-ui screenshot-ui clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Orchestra needs Python 3.11 or newer")'
@@ -33,6 +33,12 @@ PYTEST_WORKERS ?= 2
 
 pytest: $(STAMP)
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The property tests draw the same examples on every run (tests/conftest.py), so that a red `make
+# test` is about the change; this runs them alone on fresh random examples, to look for new bugs.
+# A failing one is kept in .hypothesis/ (ignored by git) and tried first on the next run.
+test-random: $(STAMP)
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) -m hypothesis --hypothesis-profile=random $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

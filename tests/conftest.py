@@ -6,6 +6,11 @@ that asks for `database_url` gets its own copy (CREATE DATABASE ... TEMPLATE), s
 see each other's rows and can run in any order. Under pytest-xdist each worker process is a
 session of its own: its own embedded server in its own directory, reached by its own socket.
 
+The property tests (hypothesis) draw the same examples on every run: a red `make test` is about
+the change, not about chance. Their exploration with fresh random examples is asked for
+(`make test-random`, or pytest's `--hypothesis-profile=random`); it keeps the failing examples
+in `.hypothesis/`, which git and docker ignore, and prints how to replay one.
+
 The embedded server is a throwaway: it does not flush to disk (fsync, full-page writes off),
 which keeps what a test sees, crash recovery of the server process included, and makes a
 fresh database cost a file copy instead of several flushes.
@@ -21,12 +26,18 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import hypothesis
 import psycopg
 import pytest
 
 from orchestra.config import Settings
 from orchestra.store import migrate
 from orchestra.store.database import Database, connect_pool
+
+# profiles: the default one for every run, the other for pytest's --hypothesis-profile
+hypothesis.settings.register_profile("derandomized", derandomize=True, print_blob=True)
+hypothesis.settings.register_profile("random", print_blob=True)
+hypothesis.settings.load_profile("derandomized")
 
 TEMPLATE = "orchestra_test_template"
 _counter = itertools.count()

@@ -38,6 +38,14 @@ class HeldRun:
     interpreter: RunInterpreter | None = None
     ending: bool = False  # its release or its end ERROR is being committed: the lease ends with it
     dropped: Dropped | None = None  # set by the heartbeat as it cancels the run
+    told: bool = False  # how it ended here was counted, or it was left (counted once released)
+
+    def tell(self) -> bool:
+        """Note that how the run ended here is told: False when it was told before, and is
+        not to be counted again. Two may tell: the drain that released the run or the
+        heartbeat that left it, and the run's task, deaf to its cancel, that ends later."""
+        told, self.told = self.told, True
+        return not told
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +60,7 @@ class OrphanRelease:
 class HeldRuns:
     def __init__(self) -> None:
         self.active: dict[int, HeldRun] = {}
-        self.drained: set[int] = set()  # runs a drain stopped past its deadline, to release
+        self.drained: dict[int, HeldRun] = {}  # runs a drain stopped past its deadline
         # runs may be leased to the worker that it does not execute: released by the next
         # claim (one whose answer was lost, one left while the database was away)
         self.orphans = False

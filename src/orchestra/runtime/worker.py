@@ -18,7 +18,9 @@ within `drain_seconds`.
 
 Each run it claimed is counted once in `WorkerStats`, as it ends here: finished (PASSED, FAILED,
 ERROR), released (back to the queue), cancelled (its suite run was) or lost (its lease passed
-on); a run left while the database was away is counted once the next release tells which.
+on); a run left while the database was away is counted once the next release tells which. A
+run deaf to its cancel may end on its own after the drain released it or the heartbeat left it:
+the first to tell counts it (`HeldRun.tell`).
 
 Where the pieces live: the sweep, the notifications and the watch on foreign leases in
 `runtime.loops`; the bookkeeping of the runs held in `runtime.held`; the executors in
@@ -125,6 +127,7 @@ class Worker:
         self.stalls = StallDetector(on_stall=self._stalled)  # its own pauses, not the SUT's
         self.held = HeldRuns()
         self._wake = asyncio.Event()
+        self._slots_free = asyncio.Event()  # enough for a claim (`_full`), or stop
         self._draining = asyncio.Event()  # `run`'s stop once it runs (see there)
         self._scenarios: Bounded[int, StoredScenario] = Bounded(_SCENARIOS_CACHED)
         self._scenario_lookups: SingleFlight[int, StoredScenario] = SingleFlight()
@@ -193,14 +196,14 @@ class Worker:
 
     async def _claim_loop(self, stop: asyncio.Event) -> None:
         stopping = asyncio.create_task(stop.wait())
+        stopping.add_done_callback(lambda _: self._slots_free.set())
         try:
             while not stop.is_set():
-                free = self.options.concurrency - len(self.held.active)
-                if free < self._claim_batch and self.held.active:
-                    await self._wait_for_slot(stopping)  # claim several at once, not one by one
+                if self._full:
+                    await self._wait_for_slots()
                     continue
                 self._wake.clear()  # a wake-up from now on is for after this claim
-                claimed = await self._claim(free)
+                claimed = await self._claim(self.options.concurrency - len(self.held.active))
                 for run in claimed:
                     self._start(run)
                 if not claimed:
@@ -209,8 +212,10 @@ class Worker:
             stopping.cancel()
 
     @property
-    def _claim_batch(self) -> int:
-        return max(1, self.options.concurrency // 4)
+    def _full(self) -> bool:
+        """Too few slots free for a claim: it claims several runs at once, not one by one."""
+        free = self.options.concurrency - len(self.held.active)
+        return free < max(1, self.options.concurrency // 4) and bool(self.held.active)
 
     async def _claim(self, limit: int) -> list[ClaimedRun]:
         try:
@@ -242,16 +247,21 @@ class Worker:
         if lost:
             self.observer.leases_lost(lost)
 
-    async def _wait_for_slot(self, stopping: asyncio.Task[bool]) -> None:
-        running = [a.task for a in self.held.active.values()]
-        await asyncio.wait([*running, stopping], return_when=asyncio.FIRST_COMPLETED)
+    async def _wait_for_slots(self) -> None:
+        """Until enough runs ended for a claim, or the worker stops: one event, set by the
+        end of a run that frees the slots (`_execute`), not a wait on every run going built
+        anew as each one ends. Cleared just as the claim loop found it `_full`, with no
+        await between: no end is missed."""
+        self._slots_free.clear()
+        await self._slots_free.wait()
 
     async def _wait_for_work(self, stopping: asyncio.Task[bool]) -> None:
+        """Until a wake-up (a notification, the sweep, a run's end), the worker's stop, or
+        the first foreign lease expires."""
         waker = asyncio.create_task(self._wake.wait())
-        running = [a.task for a in self.held.active.values()]
         try:
             await asyncio.wait(
-                [waker, stopping, *running],
+                [waker, stopping],
                 timeout=await self._expiry.idle_timeout(),
                 return_when=asyncio.FIRST_COMPLETED,
             )
@@ -272,7 +282,7 @@ class Worker:
         me = self.held.own(claimed)  # its entry, even once a newer claim of the run replaced it
         async with contextlib.AsyncExitStack() as holding:  # its executor, while it runs
             try:
-                await self._attempt(claimed, holding)
+                await self._attempt(claimed, me, holding)
             except asyncio.CancelledError:
                 self._count_stopped(claimed, me)
             finally:
@@ -280,9 +290,13 @@ class Worker:
                     del self.held.active[claimed.id]
                 if me is not None and me.interpreter is not None:
                     self.stats.steps += me.interpreter.steps_done
-                self._wake.set()
+                if not self._full:
+                    self._slots_free.set()
+                self._wake.set()  # a slot is free, and its dependents may be ready
 
-    async def _attempt(self, claimed: ClaimedRun, holding: contextlib.AsyncExitStack) -> None:
+    async def _attempt(
+        self, claimed: ClaimedRun, me: HeldRun | None, holding: contextlib.AsyncExitStack
+    ) -> None:
         """Execute the run, then end it: completed, released, ERROR, or left; counted."""
         try:
             shared = await holding.enter_async_context(self._executors.using(claimed.suite_run_id))
@@ -301,59 +315,67 @@ class Worker:
             if active is not None:
                 active.interpreter = interpreter
             await interpreter.run()
-            self.stats.finished += 1
+            if _first_told(me):
+                self.stats.finished += 1
             self._announcer.ended(claimed.suite_run_id)
         except LeaseLost:
-            await self._count_refused(claimed)
+            await self._count_refused(claimed, me)
         except Parked as parked:
-            await self._release(claimed, interpreter.state.snapshot(), parked.available_at)
+            await self._release(claimed, interpreter.state.snapshot(), parked.available_at, me)
         except Draining:
-            await self._release(claimed, interpreter.state.snapshot(), None)
+            await self._release(claimed, interpreter.state.snapshot(), None, me)
         except (ValueRefused, StatementRefused) as exc:  # the server is there: retrying is useless
-            await self._fail(claimed, exc)
+            await self._fail(claimed, exc, me)
         except FAILURES as exc:  # out of reach, or a conflict still there after the retries
             log.warning("run %s left, released once the database is back: %s", claimed.id, exc)
             self.stats.errors.append(f"run {claimed.id}: {exc}")
-            self._leave(claimed)
+            self._leave(claimed, me)
         except Exception as exc:  # refused data, a missing secret, a bug: end it ERROR, fenced
-            await self._fail(claimed, exc)
+            await self._fail(claimed, exc, me)
 
     def _count_stopped(self, claimed: ClaimedRun, me: HeldRun | None) -> None:
         """Count a run cancelled mid-way: by the heartbeat (`Dropped` says why; a run it left
         is counted once released), by a claim of the run anew (its lease expired: lost), or
         by a drain past its deadline (which releases the run and counts it)."""
-        if claimed.id in self.held.drained:
+        if me is not None and self.held.drained.get(claimed.id) is me:
+            return  # the drain releases it and counts it (unless it was told already)
+        if not _first_told(me):
             return
         dropped = me.dropped if me is not None else None
         if dropped is Dropped.CANCELLED:
             self.stats.cancelled += 1
-        elif dropped is not Dropped.UNREACHABLE:
+        else:
             self.stats.lost += 1
             self.observer.leases_lost(1)
 
-    async def _count_refused(self, claimed: ClaimedRun) -> None:
+    async def _count_refused(self, claimed: ClaimedRun, held: HeldRun | None = None) -> None:
         """Count a run whose lease a write found gone: cancelled when its suite run was
-        cancelled under this lease, else lost. One look-up, made only when a lease is lost."""
+        cancelled under this lease, else lost. One look-up, made only when a lease is lost.
+        `held`: the run's entry when this worker executes it, counted once (`HeldRun.tell`)."""
         try:
             cancelled = await self.store.cancelled_under(claimed.id, self.id, claimed.attempt)
         except FAILURES as exc:
             log.warning("run %s lost its lease; looking up why failed: %s", claimed.id, exc)
             cancelled = False
+        if not _first_told(held):
+            return
         if cancelled:
             self.stats.cancelled += 1
         else:
             self.stats.lost += 1
             self.observer.leases_lost(1)
 
-    def _leave(self, claimed: ClaimedRun) -> None:
+    def _leave(self, claimed: ClaimedRun, held: HeldRun | None = None) -> None:
         """Note a run stopped without the database: the next claim that gets through (or the
         drain's end) releases it, still leased to this worker under this attempt if no one
         took it meanwhile, to be resumed at once and lose no attempt. A run left again (a
         write that always times out) is left to its lease, which counts the attempts, rather
-        than released and executed again without end. Counted once that release tells."""
-        self.held.leave(claimed)
+        than released and executed again without end. Counted once that release tells (but
+        a run whose end was told already, `held`)."""
+        if _first_told(held):
+            self.held.leave(claimed)
 
-    async def _fail(self, claimed: ClaimedRun, exc: Exception) -> None:
+    async def _fail(self, claimed: ClaimedRun, exc: Exception, held: HeldRun | None) -> None:
         """End a run that cannot go on ERROR, naming why; a write refused again is logged."""
         message = f"{type(exc).__name__}: {exc}" if not str(exc).strip() else str(exc)
         if isinstance(exc, StatementRefused):  # a ValueRefused names the value and statement
@@ -370,9 +392,10 @@ class Worker:
                 await repo.schedule(suite_run_id)  # its dependents are skipped now, not later
             return suite_run_id is not None
 
-        if await self._last_write(claimed, end, "end"):
-            self.stats.finished += 1
-            self.observer.run_ended(TestRunStatus.ERROR)
+        if await self._last_write(claimed, end, "end", held):
+            if _first_told(held):
+                self.stats.finished += 1
+                self.observer.run_ended(TestRunStatus.ERROR)
             self._announcer.ended(claimed.suite_run_id)
 
     def _ending(self, claimed: ClaimedRun) -> None:
@@ -389,21 +412,31 @@ class Worker:
         return await self.store.step_responses(claimed.id)
 
     async def _release(
-        self, claimed: ClaimedRun, context: dict[str, Any] | None, available_at: float | None
+        self,
+        claimed: ClaimedRun,
+        context: dict[str, Any] | None,
+        available_at: float | None,
+        held: HeldRun | None = None,
     ) -> None:
         """Back to the queue (with `context`, None: as stored); counted released only when
         it still held the lease. When the database cannot take it (gone while the worker
-        stops), the run is left (`_leave`): released when it is back, else to its lease."""
+        stops), the run is left (`_leave`): released when it is back, else to its lease.
+        `held`: the run's entry when this worker executes it, counted once (`HeldRun.tell`)."""
         released = await self._last_write(
             claimed,
             lambda repo: repo.release(claimed.id, self.id, claimed.attempt, context, available_at),
             "release",
+            held,
         )
-        if released:
+        if released and _first_told(held):
             self.stats.released += 1
 
     async def _last_write(
-        self, claimed: ClaimedRun, write: Callable[[RunRepository], Awaitable[bool]], what: str
+        self,
+        claimed: ClaimedRun,
+        write: Callable[[RunRepository], Awaitable[bool]],
+        what: str,
+        held: HeldRun | None,
     ) -> bool:
         """The write that ends the worker's hold on a run (its release, its end), fenced by the
         lease: True when it held. A refusal is counted (`_count_refused`); a database that
@@ -414,10 +447,10 @@ class Worker:
         except FAILURES as exc:
             log.warning("run %s left, its %s failed: %s", claimed.id, what, exc)
             self.stats.errors.append(f"run {claimed.id}: {what} failed: {exc}")
-            self._leave(claimed)
+            self._leave(claimed, held)
             return False
         if not written:
-            await self._count_refused(claimed)
+            await self._count_refused(claimed, held)
         return written
 
     async def _scenario(self, scenario_id: int) -> StoredScenario:
@@ -468,7 +501,7 @@ class Worker:
         active.task.cancel()
         if why is Dropped.UNREACHABLE:
             log.warning("run %s left, released once the database is back", active.claimed.id)
-            self._leave(active.claimed)
+            self._leave(active.claimed, active)
 
     async def _renew(self, held: dict[int, int]) -> Renewal:
         return await self.store.heartbeat(self.id, held, self.options.lease_seconds)
@@ -481,17 +514,18 @@ class Worker:
         it, which a checkpoint on its way when the run was stopped may still have reached (the
         worker's last acknowledged one would undo it, and its step would run again). A late
         run still running once stopped (`_stop`) is released all the same: its writes are
-        fenced by the lease the release ends."""
+        fenced by the lease the release ends; should it end on its own, by the stop or after
+        the release, it is not counted twice (`HeldRun.tell`)."""
         active = list(self.held.active.values())
         if not active:
             return
         remaining = max(0.0, deadline - asyncio.get_running_loop().time())
         _, late = await asyncio.wait([a.task for a in active], timeout=remaining)
-        self.held.drained = {a.claimed.id for a in active if a.task in late}
+        self.held.drained = {a.claimed.id: a for a in active if a.task in late}
         await self._stop(late)
-        for entry in active:
-            if entry.task in late:
-                await self._release(entry.claimed, None, None)
+        for entry in self.held.drained.values():
+            if not entry.told:  # else it ended as it was stopped (not by the cancel), and told
+                await self._release(entry.claimed, None, None, entry)
 
     async def _stop(self, tasks: Collection[asyncio.Task[None]]) -> None:
         """Cancel these runs (but those being cancelled already, whose handling of it a
@@ -543,3 +577,9 @@ class Worker:
         self.stats.lost += len(self.held.unsettled)
         self.observer.leases_lost(len(self.held.unsettled))
         self.held.unsettled.clear()
+
+
+def _first_told(run: HeldRun | None) -> bool:
+    """Whether how the run ended is to be counted now: it is, unless told before (`run`: its
+    entry while this worker executes it; None: a claim no one else tells of)."""
+    return run is None or run.tell()

@@ -11,8 +11,9 @@ from orchestra.domain.execution import StepContext, StepOutcome
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.runtime.ports import Unobserved
-from orchestra.runtime.worker import Worker, WorkerOptions
+from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
 from orchestra.services import running
+from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
 from tests.integration.runtime.support import (
     ScriptedExecutor,
@@ -86,6 +87,87 @@ async def test_a_drain_leaves_a_run_deaf_to_its_cancel_and_still_releases_it(
         if not task.done():
             task.cancel()
             await asyncio.wait([task], timeout=10)
+
+
+class EndsAfterItsCancel(ScriptedExecutor):
+    """Step `b` waits for an event no one sets and, cancelled, swallows the cancel, waits
+    until `let_go` is set and ends PASSED: the run goes on on its own (an executor that
+    catches every exception does so)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = asyncio.Event()
+        self.let_go = asyncio.Event()
+
+    async def execute(self, step: ScenarioStep, ctx: StepContext) -> StepOutcome:
+        if step.element_id != "b":
+            return await super().execute(step, ctx)
+        self.inside.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await self.let_go.wait()
+        return await super().execute(step, ctx)
+
+
+def _counted(stats: WorkerStats) -> tuple[int, int, int, int]:
+    return stats.finished, stats.released, stats.lost, stats.cancelled
+
+
+async def test_a_run_that_ends_on_its_own_while_stopped_is_counted_once(db: Database) -> None:
+    # the drain's deadline passes with the run in step b; cancelled, the step ends all the
+    # same within the stop's grace: the run sees the drain and releases itself, counted
+    # released; the drain, which would have released it, leaves it be
+    suite = await store_suite(db, [scenario("s", [step(0, "a"), step(1, "b"), step(2, "c")])])
+    suite_run = await running.start_suite_run(db, suite.id)
+    executor = EndsAfterItsCancel()
+    executor.let_go.set()
+    options = WorkerOptions(concurrency=1, lease_seconds=30, poll_seconds=0.05, drain_seconds=0.2)
+    stop = asyncio.Event()
+    worker = Worker(db.pool, factory_for(executor), options)
+    task = asyncio.create_task(worker.run(stop))
+    await until(executor.inside.is_set, "the run is inside step b")
+    stop.set()
+    stats = await asyncio.wait_for(task, timeout=10)
+    assert _counted(stats) == (0, 1, 0, 0)
+    assert stats.claimed == 1
+    async with db.transaction() as uow:
+        (run,) = await uow.runs.test_runs(suite_run.id)
+    assert run.status is TestRunStatus.QUEUED
+    assert run.execution_context["done"] == {"0": "PASSED", "1": "PASSED"}
+
+
+async def test_a_run_deaf_to_its_cancel_that_ends_after_the_drain_is_counted_once(
+    db: Database,
+) -> None:
+    # the drain stops the run past its deadline, the run goes on, and the drain releases it
+    # (counted released); the run ends later on its own, its checkpoint refused by the lease
+    # it no longer holds: it writes nothing, and is not counted again (lost)
+    suite = await store_suite(db, [scenario("s", [step(0, "a"), step(1, "b"), step(2, "c")])])
+    suite_run = await running.start_suite_run(db, suite.id)
+    executor = EndsAfterItsCancel()
+    options = WorkerOptions(concurrency=1, lease_seconds=30, poll_seconds=0.05, drain_seconds=0.2)
+    stop = asyncio.Event()
+    async with GroupCommitter(db.pool) as committer:  # open for the run's late writes
+        worker = Worker(db.pool, factory_for(executor), options, committer=committer)
+        task = asyncio.create_task(worker.run(stop))
+        try:
+            await until(executor.inside.is_set, "the run is inside step b")
+            stop.set()
+            stats = await asyncio.wait_for(task, timeout=10)
+            assert _counted(stats) == (0, 1, 0, 0)
+            executor.let_go.set()
+            await until(lambda: not worker.held.active, "the run has ended on its own")
+        finally:
+            executor.let_go.set()
+            if not task.done():
+                task.cancel()
+                await asyncio.wait([task], timeout=10)
+    assert _counted(stats) == (0, 1, 0, 0)
+    async with db.transaction() as uow:
+        (run,) = await uow.runs.test_runs(suite_run.id)
+    assert run.status is TestRunStatus.QUEUED
+    assert run.execution_context["done"] == {"0": "PASSED"}
 
 
 class Broken(Exception):
