@@ -123,6 +123,7 @@ class TestRun(Frozen):
     error: str | None = None  # why it ended ERROR, FAILED_STUCK or SKIPPED
     skipped_by_data: bool = False  # SKIPPED: its data row contradicts its scenario's path
     cleanup_pending: bool = False  # cancelled after it started, or stuck: its cleanup is owed
+    status_changed: int | None = None  # the transaction that last set `status` (xid8)
 
 
 class StepResult(Frozen):

@@ -1,5 +1,6 @@
-"""What watching suite runs reads from PostgreSQL: pages of test runs, the states an event
-stream compares, the gauges `/metrics` publishes (`store/sql/watching.sql`). Only reads."""
+"""What watching suite runs reads from PostgreSQL: pages of test runs, the statuses an event
+stream starts from and the changes it reads at each look after, the gauges `/metrics` publishes
+(`store/sql/watching.sql`). Only reads."""
 
 from __future__ import annotations
 
@@ -23,6 +24,24 @@ class RunState:
     error: str | None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunStatuses:
+    """Every test run of a suite run with its status, read in `snapshot` (PostgreSQL's
+    `pg_snapshot` as text: where the next look goes on from)."""
+
+    snapshot: str
+    statuses: dict[int, TestRunStatus]
+
+
+@dataclass(frozen=True, slots=True)
+class RunChanges:
+    """The test runs of a suite run whose status changed since a snapshot, in id order, read
+    in `snapshot` (where the next look goes on from)."""
+
+    snapshot: str
+    states: list[RunState]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +91,18 @@ class WatchRepository(Repository):
         )
         return [TestRun.model_validate(row) for row in rows]
 
-    async def run_states(self, suite_run_id: int) -> list[RunState]:
-        rows = await self._all("test_run_states", suite_run_id=suite_run_id)
-        return [
+    async def run_statuses(self, suite_run_id: int) -> RunStatuses:
+        rows = await self._all("test_run_statuses", suite_run_id=suite_run_id)
+        statuses = {
+            int(row["id"]): TestRunStatus(row["status"]) for row in rows if row["id"] is not None
+        }
+        return RunStatuses(str(rows[0]["snapshot"]), statuses)
+
+    async def run_changes(self, suite_run_id: int, since: str) -> RunChanges:
+        """The runs whose status changed since the snapshot `since` (a `RunStatuses`' or a
+        `RunChanges`' `snapshot`)."""
+        rows = await self._all("test_run_changes", suite_run_id=suite_run_id, since=since)
+        states = [
             RunState(
                 id=int(row["id"]),
                 status=TestRunStatus(row["status"]),
@@ -85,7 +113,9 @@ class WatchRepository(Repository):
                 finished_at=row["finished_at"],
             )
             for row in rows
+            if row["id"] is not None
         ]
+        return RunChanges(str(rows[0]["snapshot"]), states)
 
     async def outcome_groups(self, suite_run_id: int) -> list[OutcomeGroup]:
         rows = await self._all("outcome_groups", suite_run_id=suite_run_id)

@@ -77,6 +77,8 @@ WITH cp AS (
     UPDATE test_run t
     SET execution_context = l.execution_context, heartbeat_at = now(),
         status = coalesce(CAST(l.finish AS test_run_status), t.status),
+        status_changed = CASE WHEN l.finish IS NULL THEN t.status_changed
+                              ELSE pg_current_xact_id() END,
         finished_at = CASE WHEN l.finish IS NULL THEN t.finished_at ELSE now() END,
         lock_until = CASE WHEN l.finish IS NULL THEN t.lock_until END,
         error = CASE WHEN l.finish IS NULL THEN t.error ELSE l.finish_error END
@@ -152,7 +154,8 @@ RETURNING id;
 -- comes back too, counted off once.
 WITH finished AS (
     UPDATE test_run
-    SET status = CAST(:status AS test_run_status), finished_at = now(), lock_until = NULL,
+    SET status = CAST(:status AS test_run_status), status_changed = pg_current_xact_id(),
+        finished_at = now(), lock_until = NULL,
         error = :error, execution_context = :execution_context
     WHERE id = :test_run_id AND locked_by = :worker AND attempt = :attempt
       AND status = 'RUNNING'

@@ -50,6 +50,8 @@ WITH queued AS (
 UPDATE test_run t
 SET status = CASE WHEN t.status IN ('CANCELLED', 'FAILED_STUCK') THEN t.status
                   ELSE 'RUNNING' END,
+    status_changed = CASE WHEN t.status = 'QUEUED' THEN pg_current_xact_id()
+                          ELSE t.status_changed END,
     lost_leases = t.lost_leases
                   + (t.status = 'RUNNING' OR t.status = 'CANCELLED' AND t.lock_until IS NOT NULL)::int,
     locked_by = :worker,
@@ -106,7 +108,8 @@ RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.repeat_index,
 -- again; a claim whose answer was lost sent nothing and is not.
 WITH released AS (
     UPDATE test_run
-    SET status = 'QUEUED', lock_until = NULL, queued_at = now(), available_at = now()
+    SET status = 'QUEUED', status_changed = pg_current_xact_id(), lock_until = NULL,
+        queued_at = now(), available_at = now()
     WHERE locked_by = :worker AND status = 'RUNNING'
       AND (id, attempt) NOT IN (
           SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:attempts AS int[])))
@@ -176,8 +179,8 @@ WITH arrived AS (
     SELECT coalesce(bool_and(released), false) AS every FROM arrived
 ), released AS (
     UPDATE test_run t
-    SET status = 'QUEUED', lock_until = NULL, queued_at = now(),
-        execution_context = coalesce(:execution_context, t.execution_context),
+    SET status = 'QUEUED', status_changed = pg_current_xact_id(), lock_until = NULL,
+        queued_at = now(), execution_context = coalesce(:execution_context, t.execution_context),
         available_at = CASE
             WHEN (SELECT every FROM passed) THEN now()
             ELSE coalesce(to_timestamp(:available_at), now())

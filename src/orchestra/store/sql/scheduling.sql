@@ -3,7 +3,9 @@
 
 -- name: promote_ready
 -- PENDING runs of a suite run whose every dependency ended with its required outcome.
-UPDATE test_run t SET status = 'QUEUED', queued_at = now(), available_at = now()
+UPDATE test_run t
+SET status = 'QUEUED', status_changed = pg_current_xact_id(), queued_at = now(),
+    available_at = now()
 WHERE t.suite_run_id = :suite_run_id AND t.status = 'PENDING'
   AND NOT EXISTS (
       SELECT 1 FROM test_run_dependency d JOIN test_run u ON u.id = d.depends_on_id
@@ -32,7 +34,8 @@ WITH blocker AS (
     ORDER BY d.test_run_id, u.id
 ), skipped AS (
     UPDATE test_run t
-    SET status = 'SKIPPED', finished_at = now(), error = blocker.reason,
+    SET status = 'SKIPPED', status_changed = pg_current_xact_id(), finished_at = now(),
+        error = blocker.reason,
         skipped_by_data = blocker.skipped_by_data
     FROM blocker
     WHERE t.id = blocker.test_run_id AND t.status = 'PENDING'
@@ -119,7 +122,8 @@ WITH stuck AS (
     FOR UPDATE SKIP LOCKED
 ), reaped AS (
 UPDATE test_run t
-SET status = 'FAILED_STUCK', finished_at = now(), lock_until = NULL,
+SET status = 'FAILED_STUCK', status_changed = pg_current_xact_id(), finished_at = now(),
+    lock_until = NULL,
     lost_leases = t.lost_leases + 1,
     cleanup_pending = owes.cleanup,
     error = format('lease lost %%s times (last held by %%s, heartbeat at %%s); attempt limit %%s',

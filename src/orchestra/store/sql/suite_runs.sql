@@ -122,7 +122,8 @@ RETURNING id;
 -- that had started (running, or parked at a barrier) and whose scenario has undo or cleanup
 -- actions still owes its cleanup (`cleanup_pending`): `claim_runs` hands it out again.
 UPDATE test_run t
-SET status = 'CANCELLED', finished_at = now(), lock_until = NULL,
+SET status = 'CANCELLED', status_changed = pg_current_xact_id(), finished_at = now(),
+    lock_until = NULL,
     error = 'the suite run was cancelled',
     cleanup_pending = (t.status = 'RUNNING' OR t.attempt > 0) AND EXISTS (
         SELECT 1 FROM test_scenario sc

@@ -14,12 +14,31 @@ WHERE r.suite_run_id = :suite_run_id
 ORDER BY r.id
 LIMIT :limit;
 
--- name: test_run_states
--- The status of every test run of a suite run, for an event stream to tell which changed.
-SELECT r.id, r.status::text AS status, r.data_row_index, r.error, s.name AS scenario,
-       r.started_at, r.finished_at
-FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
-WHERE r.suite_run_id = :suite_run_id
+-- name: test_run_statuses
+-- The status of every test run of a suite run, and the snapshot it was read in (as text): an
+-- event stream's first look, which its later looks go on from (`test_run_changes`). A row
+-- without an id: the suite run has no test run.
+SELECT look.snapshot, r.id, r.status::text AS status
+FROM (SELECT CAST(pg_current_snapshot() AS text) AS snapshot) AS look
+LEFT JOIN test_run r ON r.suite_run_id = :suite_run_id
+ORDER BY r.id;
+
+-- name: test_run_changes
+-- The test runs of a suite run whose status changed since the snapshot :since (the last look's
+-- `snapshot`): set by a transaction that snapshot did not see (every statement that changes a
+-- run's status sets `status_changed` to its own). Each status's runs are walked in
+-- test_run_suite_run_idx from :since's xmin only (every transaction below it had ended), so a
+-- look reads the runs changed since, not every run. With the snapshot of this read (the next
+-- look's :since): a change committing after it is the next look's. A row without an id: none
+-- changed.
+SELECT look.snapshot, r.id, r.status::text AS status, r.data_row_index, r.error,
+       s.name AS scenario, r.started_at, r.finished_at
+FROM (SELECT CAST(pg_current_snapshot() AS text) AS snapshot) AS look
+LEFT JOIN (test_run r JOIN test_scenario s ON s.id = r.scenario_id)
+    ON r.suite_run_id = :suite_run_id
+   AND r.status = ANY (enum_range(CAST(NULL AS test_run_status)))
+   AND r.status_changed >= pg_snapshot_xmin(CAST(:since AS pg_snapshot))
+   AND NOT pg_visible_in_snapshot(r.status_changed, CAST(:since AS pg_snapshot))
 ORDER BY r.id;
 
 -- name: gauges^
