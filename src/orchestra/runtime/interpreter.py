@@ -22,6 +22,7 @@ from orchestra.domain.execution import RunIdentity, StepContext, StepOutcome
 from orchestra.domain.records import StoredScenario
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import StepKind, StepStatus, TestRunStatus
+from orchestra.domain.trusted import trusted
 from orchestra.runtime.cleanup import CLEANUP, CleanupStep, cleanup_steps, verdict
 from orchestra.runtime.plan import Block, StepSequence, build_plan, next_steps
 from orchestra.runtime.ports import Executor, Observer, Unobserved
@@ -399,17 +400,23 @@ class RunInterpreter:
         return outcome
 
     def _context(self, step: ScenarioStep, stalled_ms: float | None = None) -> StepContext:
+        """Built unvalidated (`domain.trusted`): every value is the run's own, of its field's
+        type. Each namespace is a copy, as validation made: a step sees the run's state as of
+        its start, not what a concurrent branch saves while it waits."""
         cleanup = step.meta.get("phase") == CLEANUP
-        return StepContext(
-            # a cleanup step is numbered apart: the lost claim's steps in flight are not it
-            resending=None if cleanup else self._resends.get(step.position),
-            stalled_ms=stalled_ms,
-            run=self.identity,
-            data=self.claimed.data_row,
-            vars=self.state.vars,
-            steps=self.state.steps,
-            suite=self.suite_context,
-            env=self.shared.env,
+        return trusted(
+            StepContext,
+            {
+                "run": self.identity,
+                "data": dict(self.claimed.data_row),
+                "vars": dict(self.state.vars),
+                "steps": dict(self.state.steps),
+                "suite": dict(self.suite_context),
+                "env": dict(self.shared.env),
+                # a cleanup step is numbered apart: the lost claim's steps in flight are not it
+                "resending": None if cleanup else self._resends.get(step.position),
+                "stalled_ms": stalled_ms,
+            },
         )
 
     async def _record(self, step: ScenarioStep, outcome: StepOutcome) -> None:
