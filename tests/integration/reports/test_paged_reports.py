@@ -11,7 +11,7 @@ import pytest
 
 import orchestra.errors
 import orchestra.reports
-from orchestra.reports import render
+from orchestra.reports import ReportFormat, render
 from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import reporting, running
 from orchestra.store.database import Database
@@ -115,3 +115,45 @@ async def test_a_report_that_cannot_be_written_leaves_no_file_aside(
     with pytest.raises(orchestra.errors.UsageError, match="cannot write the report"):
         await reporting.write_report(db, suite_run_id, "junit", path)
     assert sorted(os.listdir(tmp_path)) == ["taken"]
+
+
+async def test_the_outline_of_a_runs_steps_leaves_out_what_only_a_detailed_step_shows(
+    db: Database,
+) -> None:
+    suite_run_id = await mixed_suite_run(db)
+    async with db.reading() as uow:
+        ids = [i for i, _ in await uow.runs.report_order(suite_run_id)]
+        results = await uow.runs.step_results(ids)
+        outlines = await uow.runs.step_outlines(ids)
+    assert len(ids) == 3 * ROWS
+    assert all(result.response is not None for result in results)
+    assert [o.response for o in outlines] == [None] * len(results)
+    shown = ("test_run_id", "position", "element_id", "status", "error", "attempt", "phase")
+    assert [[getattr(o, name) for name in shown] for o in outlines] == [
+        [getattr(r, name) for name in shown] for r in results
+    ]
+
+
+@pytest.mark.usefixtures("small_pages")
+async def test_a_report_read_in_pages_reads_the_suite_run_as_it_stood_at_its_start(
+    db: Database,
+) -> None:
+    suite_run_id = await mixed_suite_run(db)
+    before = render(await reporting.load_report(db, suite_run_id), "junit")
+    pieces: list[str] = []
+
+    async def meanwhile(text: str) -> None:
+        if not pieces:  # after the totals: a run changes before the first page is read
+            async with db.transaction() as uow:
+                await uow.conn.execute(
+                    "UPDATE test_run SET status = 'FAILED', error = 'changed'"
+                    " WHERE suite_run_id = %s AND status = 'PASSED'",
+                    (suite_run_id,),
+                )
+        pieces.append(text)
+
+    await reporting._render_into(
+        db, suite_run_id, ReportFormat.JUNIT, meanwhile, all_runs=False
+    )
+    assert "".join(pieces) == before
+    assert render(await reporting.load_report(db, suite_run_id), "junit") != before
