@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -28,7 +28,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from orchestra.domain.process import ProcessGraph
-from orchestra.domain.statuses import TestRunStatus
+from orchestra.domain.statuses import FAILING_STATUSES, TestRunStatus
 from orchestra.domain.timestamps import rfc3339
 from orchestra.reports.calls import CallLinks, call_anchor, call_view
 from orchestra.reports.coverage import CoverageMarking, coverage_counts, element_coverage
@@ -37,13 +37,19 @@ from orchestra.reports.events import event_texts
 from orchestra.reports.model import (
     MAX_DETAILED_RUNS,
     CalledProcess,
+    RunOrder,
     RunReport,
     SuiteReport,
     TestRunReport,
-    runs_to_detail,
     unbound_steps,
 )
-from orchestra.reports.outcomes import element_outcomes, outcome_counts, reached_elements
+from orchestra.reports.outcomes import (
+    Tally,
+    outcome_counts,
+    reached_elements,
+    tallied_outcomes,
+    tally,
+)
 from orchestra.reports.text import (
     cleanup_summary,
     failure_message,
@@ -79,36 +85,72 @@ class CallSection:
 def render_html(report: RunReport, *, detailed_runs: int = MAX_DETAILED_RUNS) -> str:
     """The report as one HTML document, the steps of at most `detailed_runs` runs in it
     (`model.MAX_DETAILED_RUNS`: failures first); every run has its summary line."""
+    order = RunOrder.of(report.test_runs)
+    elements = tally((run, 1) for run in report.test_runs)
+    return html_report(report, order, elements, frozenset(order.to_detail(detailed_runs)))
+
+
+def html_report(
+    report: RunReport,
+    order: RunOrder,
+    elements: Tally,
+    detailed: frozenset[int],
+    left_out_steps: Mapping[int, int] | None = None,
+) -> str:
+    """The report as one HTML document: `report.test_runs` lists every run of `order`, with
+    their steps those `detailed` (the others need only what their summary line reads, as
+    `summary_only` keeps it: `left_out_steps` counts the steps of those it keeps none of);
+    `elements` counts the runs at each element."""
+    return "".join(html_report_pieces(report, order, elements, detailed, left_out_steps))
+
+
+def html_report_pieces(
+    report: RunReport,
+    order: RunOrder,
+    elements: Tally,
+    detailed: frozenset[int],
+    left_out_steps: Mapping[int, int] | None = None,
+) -> Iterator[str]:
+    """`html_report` piece by piece, as the template writes it (the diagram drawn first)."""
 
     def marking_for(graph: ProcessGraph | None) -> tuple[Marking, Counts]:
-        outcomes = element_outcomes(report, graph)
+        outcomes = tallied_outcomes(elements, report.process.graph if graph is None else graph)
         return OutcomeMarking(outcomes), outcome_counts(outcomes)
 
     process = report.process
+    counts = order.counts()
     return _page(
         "report.html.jinja",
         r=report,
         title=f"{process.name or process.key} — suite run {report.suite_run.id}",
         noun="runs",
-        total=len(report.test_runs),
+        total=len(order),
         duration=_seconds(report.duration_s) if report.duration_s is not None else None,
-        counts={status.value: report.count(status) for status in TestRunStatus},
-        failures=sum(1 for run in report.test_runs if run.is_failure),
-        not_run=report.count(
-            TestRunStatus.SKIPPED,
-            TestRunStatus.CANCELLED,
-            TestRunStatus.PENDING,
-            TestRunStatus.QUEUED,
-            TestRunStatus.RUNNING,
-        ),
+        counts={status.value: n for status, n in counts.items()},
+        failures=sum(counts[status] for status in FAILING_STATUSES),
+        not_run=sum(counts[status] for status in _NOT_RUN),
         marking_for=marking_for,
-        detailed=_detailed(report, detailed_runs),
+        detailed=detailed,
+        left_out_steps=left_out_steps or {},
     )
 
 
-def _detailed(report: RunReport, limit: int) -> frozenset[int]:
-    """The ids of the runs whose steps the page shows: failures first, then in order."""
-    return frozenset(run.id for run in runs_to_detail(report, limit))
+def summary_only(run: TestRunReport) -> tuple[TestRunReport, int]:
+    """A run a page lists without its steps, with what its summary line reads of them, and
+    how many it has: one that passed and lost no lease keeps none of them (its line says
+    neither where it failed nor what a lost lease had in flight)."""
+    if run.status is not TestRunStatus.PASSED or run.lost_leases:
+        return run, len(run.steps)
+    return run.model_copy(update={"steps": ()}), len(run.steps)
+
+
+_NOT_RUN = (
+    TestRunStatus.SKIPPED,
+    TestRunStatus.CANCELLED,
+    TestRunStatus.PENDING,
+    TestRunStatus.QUEUED,
+    TestRunStatus.RUNNING,
+)
 
 
 def render_suite_html(report: SuiteReport) -> str:
@@ -120,14 +162,16 @@ def render_suite_html(report: SuiteReport) -> str:
         return CoverageMarking(elements), coverage_counts(elements)
 
     process = report.process
-    return _page(
-        "suite.html.jinja",
-        extra_style="suite.css",
-        r=report,
-        title=f"{process.name or process.key} — suite {report.suite.id} coverage",
-        noun="scenarios",
-        total=len(report.scenarios),
-        marking_for=marking_for,
+    return "".join(
+        _page(
+            "suite.html.jinja",
+            extra_style="suite.css",
+            r=report,
+            title=f"{process.name or process.key} — suite {report.suite.id} coverage",
+            noun="scenarios",
+            total=len(report.scenarios),
+            marking_for=marking_for,
+        )
     )
 
 
@@ -138,7 +182,8 @@ def _page(
     marking_for: MarkingFor,
     extra_style: str = "",
     **values: Any,
-) -> str:
+) -> Iterator[str]:
+    """The page's pieces as the template writes them (its parts drawn and counted first)."""
     style = _asset("report.css") + (_asset(extra_style) if extra_style else "")
     script = _asset("report.js")
     calls = r.process.calls
@@ -148,7 +193,7 @@ def _page(
     return (
         _environment()
         .get_template(template_name)
-        .render(
+        .generate(
             r=r,
             svg=draw_svg(r.process.graph, CallLinks(marking, linked)),
             elements=counts,

@@ -16,16 +16,20 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from orchestra.domain.statuses import TestRunStatus
 from orchestra.reports.calls import call_view
 from orchestra.reports.model import (
     MAX_DETAILED_RUNS,
     Documented,
+    RunOrder,
     RunReport,
-    TestRunReport,
-    runs_to_detail,
 )
-from orchestra.reports.outcomes import ElementOutcome, element_outcomes, outcome_counts
+from orchestra.reports.outcomes import (
+    ElementOutcome,
+    Tally,
+    outcome_counts,
+    tallied_outcomes,
+    tally,
+)
 
 FORMAT = "orchestra.report/1"
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
@@ -76,45 +80,50 @@ class ReportDocument(Documented):
 
 def build_document(report: RunReport, *, detailed_runs: int = MAX_DETAILED_RUNS) -> ReportDocument:
     """The document of `report`, detailing at most `detailed_runs` runs (failures first)."""
-    outcomes = element_outcomes(report)
+    order = RunOrder.of(report.test_runs)
+    elements = tally((run, 1) for run in report.test_runs)
+    detailed = set(order.to_detail(detailed_runs))
+    if len(detailed) < len(order):
+        listed = tuple(run for run in report.test_runs if run.id in detailed)
+        report = report.model_copy(update={"test_runs": listed})
+    return document(report, order, elements)
+
+
+def document(report: RunReport, order: RunOrder, elements: Tally) -> ReportDocument:
+    """The document of the runs of `order`, `report.test_runs` those it details (in order);
+    `elements` counts every run at each element."""
+    outcomes = tallied_outcomes(elements, report.process.graph)
     summary = Summary(
         status=report.suite_run.status.value,
-        test_runs=len(report.test_runs),
-        by_status={status.value: report.count(status) for status in TestRunStatus},
+        test_runs=len(order),
+        by_status={status.value: n for status, n in order.counts().items()},
         duration_s=report.duration_s,
         elements=outcome_counts(outcomes),
     )
     called = [
         outcome
         for call in report.process.calls
-        for outcome in element_outcomes(report, call_view(call)).values()
+        for outcome in tallied_outcomes(elements, call_view(call)).values()
     ]
-    detailed = runs_to_detail(report, detailed_runs)
-    left_out = _left_out(report, detailed)
-    if left_out is not None:
-        report = report.model_copy(update={"test_runs": detailed})
     return ReportDocument(
         format=FORMAT,
         summary=summary,
         elements=(*outcomes.values(), *called),
         report=report,
-        left_out=left_out,
+        left_out=_left_out(report, order),
     )
 
 
-def _left_out(report: RunReport, detailed: tuple[TestRunReport, ...]) -> LeftOut | None:
-    if len(detailed) == len(report.test_runs):
+def _left_out(report: RunReport, order: RunOrder) -> LeftOut | None:
+    detailed = len(report.test_runs)
+    if detailed == len(order):
         return None
-    listed = {run.id for run in detailed}
-    by_status: dict[str, int] = {}
-    for run in report.test_runs:
-        if run.id not in listed:
-            by_status[run.status.value] = by_status.get(run.status.value, 0) + 1
+    by_status = order.left_out({run.id for run in report.test_runs})
     suite_run = report.suite_run.id
     return LeftOut(
-        test_runs=len(report.test_runs) - len(detailed),
-        by_status=by_status,
-        detailed=len(detailed),
+        test_runs=len(order) - detailed,
+        by_status={status.value: n for status, n in by_status.items()},
+        detailed=detailed,
         get_all=(
             f"orchestra report {suite_run} --format json --all-runs, or"
             f" GET /suite-runs/{suite_run}/report?format=json&all_runs=true"
@@ -125,8 +134,12 @@ def _left_out(report: RunReport, detailed: tuple[TestRunReport, ...]) -> LeftOut
 def render_json(report: RunReport, *, detailed_runs: int = MAX_DETAILED_RUNS) -> str:
     """The JSON report, valid against `report.schema.json`, detailing at most `detailed_runs`
     runs (failures first; `left_out` counts the others)."""
-    document = build_document(report, detailed_runs=detailed_runs)
-    return document.model_dump_json(indent=2) + "\n"
+    return document_text(build_document(report, detailed_runs=detailed_runs))
+
+
+def document_text(built: ReportDocument) -> str:
+    """The document as the JSON report's file holds it."""
+    return built.model_dump_json(indent=2) + "\n"
 
 
 def json_schema() -> dict[str, Any]:

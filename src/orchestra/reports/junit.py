@@ -10,10 +10,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from orchestra.domain.statuses import TestRunStatus
-from orchestra.reports.model import RunReport, TestRunReport
+from orchestra.reports.model import RunOrder, RunReport, TestRunReport
 from orchestra.reports.text import (
     cleanup_lines,
     cleanup_summary,
@@ -31,21 +32,53 @@ _INDENT = "  "
 
 def render_junit(report: RunReport) -> str:
     """The suite run as a JUnit XML document (UTF-8, with its declaration)."""
-    suite = _testsuite(report)
-    root = _parent("testsuites", _totals(report, name="orchestra"), [suite], level=0)
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n{root}\n'
+    counts = RunOrder.of(report.test_runs).counts()
+    return junit_head(report, counts) + junit_testcases(report, report.test_runs) + JUNIT_TAIL
 
 
-def _totals(report: RunReport, *, name: str) -> dict[str, str]:
-    failures = report.count(TestRunStatus.FAILED)
-    errors = report.count(*_ERRORS)
-    passed = report.count(TestRunStatus.PASSED)
+# The document in three parts, for a writer to stream the test cases page by page: the head
+# (the totals and properties), each page's test cases, the tail.
+
+
+def junit_head(report: RunReport, counts: Mapping[TestRunStatus, int]) -> str:
+    """The document up to its first test case: the totals count `counts` (of every run of the
+    suite run, whichever `report.test_runs` holds)."""
+    process = report.process
+    name = f"{process.name or process.key} v{process.version} — suite run {report.suite_run.id}"
+    properties = [
+        _leaf("property", {"name": key, "value": xml_safe(value)})
+        for key, value in _properties(report).items()
+    ]
+    suite = {**_totals(report, counts, name=name), "id": str(report.suite_run.id)}
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"{_start('testsuites', _totals(report, counts, name='orchestra'))}>\n{_INDENT}"
+        f"{_start('testsuite', suite)}>\n{_INDENT * 2}"
+        + _parent("properties", {}, properties, level=2)
+    )
+
+
+def junit_testcases(report: RunReport, runs: Iterable[TestRunReport]) -> str:
+    """The test cases of `runs`, following the head or the test cases before them."""
+    classname = f"{report.process.key}.v{report.process.version}"
+    return "".join(f"\n{_INDENT * 2}{_testcase(run, classname)}" for run in runs)
+
+
+JUNIT_TAIL = f"\n{_INDENT}</testsuite>\n</testsuites>\n"
+"""The document after its last test case."""
+
+
+def _totals(report: RunReport, counts: Mapping[TestRunStatus, int], *, name: str) -> dict[str, str]:
+    tests = sum(counts.values())
+    failures = counts.get(TestRunStatus.FAILED, 0)
+    errors = sum(counts.get(status, 0) for status in _ERRORS)
+    passed = counts.get(TestRunStatus.PASSED, 0)
     totals = {
         "name": xml_safe(name),
-        "tests": str(len(report.test_runs)),
+        "tests": str(tests),
         "failures": str(failures),
         "errors": str(errors),
-        "skipped": str(len(report.test_runs) - failures - errors - passed),
+        "skipped": str(tests - failures - errors - passed),
         "time": f"{report.duration_s or 0.0:.3f}",
     }
     if report.suite_run.started_at is not None:
@@ -58,25 +91,6 @@ def _timestamp(moment: datetime) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(timespec="seconds")
-
-
-def _testsuite(report: RunReport) -> str:
-    process = report.process
-    name = f"{process.name or process.key} v{process.version} — suite run {report.suite_run.id}"
-    properties = [
-        _leaf("property", {"name": key, "value": xml_safe(value)})
-        for key, value in _properties(report).items()
-    ]
-    classname = f"{process.key}.v{process.version}"
-    return _parent(
-        "testsuite",
-        {**_totals(report, name=name), "id": str(report.suite_run.id)},
-        [
-            _parent("properties", {}, properties, level=2),
-            *(_testcase(run, classname) for run in report.test_runs),
-        ],
-        level=1,
-    )
 
 
 def _properties(report: RunReport) -> dict[str, str]:

@@ -8,7 +8,10 @@ its scenarios as generated, and no outcomes.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -311,9 +314,50 @@ the document counts the runs it leaves out per status. `orchestra report --all-r
 def runs_to_detail(report: RunReport, limit: int = MAX_DETAILED_RUNS) -> tuple[TestRunReport, ...]:
     """The runs a report bounded to `limit` details, in the report's order: the failures first
     (all of them when there are fewer than `limit`), then the others, in order, to the limit."""
-    ordered = sorted(report.test_runs, key=lambda run: not run.is_failure)  # stable
-    chosen = {run.id for run in ordered[: max(limit, 0)]}
+    chosen = set(RunOrder.of(report.test_runs).to_detail(limit))
     return tuple(run for run in report.test_runs if run.id in chosen)
+
+
+@dataclass(frozen=True)
+class RunOrder:
+    """A suite run's test runs in its report's order, each by its id and status: what a report
+    counts and chooses the runs to detail from, without their steps."""
+
+    ids: tuple[int, ...]
+    statuses: tuple[TestRunStatus, ...]
+
+    @classmethod
+    def of(cls, runs: Iterable[TestRunReport]) -> RunOrder:
+        pairs = [(run.id, run.status) for run in runs]
+        return cls(tuple(i for i, _ in pairs), tuple(status for _, status in pairs))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def counts(self) -> dict[TestRunStatus, int]:
+        """The runs per status, every status listed."""
+        counted = dict.fromkeys(TestRunStatus, 0)
+        for status in self.statuses:
+            counted[status] += 1
+        return counted
+
+    def to_detail(self, limit: int = MAX_DETAILED_RUNS) -> tuple[int, ...]:
+        """The ids of the runs `runs_to_detail` details, in order."""
+        pairs = zip(self.ids, self.statuses, strict=True)
+        failing = [i for i, status in pairs if status in FAILING_STATUSES]
+        chosen = set(failing[: max(limit, 0)])
+        if len(chosen) < limit:
+            others = (i for i in self.ids if i not in chosen)
+            chosen.update(islice(others, limit - len(chosen)))
+        return tuple(i for i in self.ids if i in chosen)
+
+    def left_out(self, listed: Collection[int]) -> dict[TestRunStatus, int]:
+        """The runs not `listed`, per status, each status as it first comes in order."""
+        counted: dict[TestRunStatus, int] = {}
+        for i, status in zip(self.ids, self.statuses, strict=True):
+            if i not in listed:
+                counted[status] = counted.get(status, 0) + 1
+        return counted
 
 
 class SuiteReport(Documented):

@@ -55,10 +55,11 @@ class Tally:
     first_failed: dict[str, int] = field(default_factory=dict)
 
 
-def tally(runs: Iterable[tuple[TestRunReport, int]]) -> Tally:
+def tally(runs: Iterable[tuple[TestRunReport, int]], *, into: Tally | None = None) -> Tally:
     """The counts of runs given each with a weight: how many runs colour the diagram as it
-    does (a run standing for its group, `store.watching.outcome_groups`)."""
-    counted = Tally()
+    does (a run standing for its group, `store.watching.outcome_groups`); added to those of
+    `into` when given."""
+    counted = Tally() if into is None else into
     for run, weight in runs:
         for element in _passed_elements(run):
             counted.passed[element] = counted.passed.get(element, 0) + weight

@@ -4,11 +4,12 @@ coverage page (HTML), before any run."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 from orchestra import collector
 from orchestra.domain.records import (
@@ -26,7 +27,9 @@ from orchestra.errors import NotFound, UsageError
 from orchestra.reports import ReportFormat, RunReport, render, render_suite_html
 from orchestra.reports.assemble import run_report
 from orchestra.reports.model import (
+    MAX_DETAILED_RUNS,
     ProcessInfo,
+    RunOrder,
     SuiteInfo,
     SuiteReport,
     SuiteRunInfo,
@@ -55,7 +58,8 @@ class Held:
 
 
 async def load_report(db: Database, suite_run_id: int, *, held: Held | None = None) -> RunReport:
-    """The suite run's report; `held`: what the caller holds of it (not read again)."""
+    """The suite run's report, every run with its steps; `held`: what the caller holds of it
+    (not read again)."""
     with collector.paused():
         async with db.transaction() as uow:
             header = await _header(uow, suite_run_id, held=held)
@@ -63,23 +67,17 @@ async def load_report(db: Database, suite_run_id: int, *, held: Held | None = No
             results = await uow.runs.step_results([run.id for run in runs])
             lost = await uow.runs.lost_leases([run.id for run in runs])
             released = await uow.runs.released_claims([run.id for run in runs])
-        return _report(header, runs, results, lost, released)
+        return _report_of(header, header.reports(runs, results, lost, released))
 
 
-def _report(
-    header: Header,
-    runs: Sequence[TestRun],
-    results: list[StepResult],
-    lost: list[LostLease],
-    released: list[ReleasedClaim],
-) -> RunReport:
+def _report_of(header: Header, runs: Sequence[TestRunReport]) -> RunReport:
     return trusted(
         RunReport,
         {
             "suite_run": header.suite_run,
             "process": header.process,
             "suite": header.suite,
-            "test_runs": header.reports(runs, results, lost, released),
+            "test_runs": tuple(runs),
             "generated_at": datetime.now(UTC),
         },
     )
@@ -196,16 +194,16 @@ async def element_tally(db: Database, suite_run_id: int) -> Tally:
 
 
 async def _tally(uow: UnitOfWork, header: Header, suite_run_id: int) -> Tally:
+    """The diagram's counts from the first run of each group (`outcome_groups`), a page of
+    them at a time, each with the outline of its steps (the outcomes are all it reads)."""
     groups = await uow.watch.outcome_groups(suite_run_id)
-    ids = [group.test_run_id for group in groups]
-    firsts = header.reports(
-        await uow.watch.test_runs(ids),
-        await uow.runs.step_results(ids),
-        await uow.runs.lost_leases(ids),
-        await uow.runs.released_claims(ids),
-    )
     sizes = {group.test_run_id: group.runs for group in groups}
-    return tally((run, sizes[run.id]) for run in firsts)
+    counted = Tally()
+    for start in range(0, len(groups), PAGE_RUNS):
+        ids = [group.test_run_id for group in groups[start : start + PAGE_RUNS]]
+        firsts = await _load_runs(uow, header, ids, detailed=())
+        tally(((run, sizes[run.id]) for run in firsts), into=counted)
+    return counted
 
 
 def _exported_names(suite_run: SuiteRun) -> tuple[str, ...]:
@@ -261,12 +259,22 @@ def _by_run(records: list[RecordT]) -> dict[int, list[RecordT]]:
 
 
 def default_path(suite_run_id: int, format_name: str) -> Path:
+    return Path(f"orchestra-report-{suite_run_id}{_format(format_name).suffix}")
+
+
+def _format(format_name: str) -> ReportFormat:
     try:
-        chosen = ReportFormat(format_name.lower())
+        return ReportFormat(format_name.lower())
     except ValueError:
         known = ", ".join(f.value for f in ReportFormat)
         raise UsageError(f"unknown report format {format_name!r} (one of {known})") from None
-    return Path(f"orchestra-report-{suite_run_id}{chosen.suffix}")
+
+
+PAGE_RUNS = 500
+"""Test runs a report loads at a time, with their steps, where it goes through every run."""
+
+Sink = Callable[[str], Awaitable[None]]
+"""Where a report's text goes, piece by piece, in order."""
 
 
 async def render_report(
@@ -274,17 +282,156 @@ async def render_report(
 ) -> str:
     """The suite run's report as text in one format (rendered off the event loop); the HTML
     and JSON detail the steps of 1,000 runs, failures first, or of every run with `all_runs`."""
-    report = await load_report(db, suite_run_id)
-    return await asyncio.to_thread(lambda: render(report, format_name, all_runs=all_runs))
+    chosen = _format(format_name)
+    pieces: list[str] = []
+
+    async def keep(text: str) -> None:
+        pieces.append(text)
+
+    await _render_into(db, suite_run_id, chosen, keep, all_runs=all_runs)
+    return "".join(pieces)
 
 
 async def write_report(
     db: Database, suite_run_id: int, format_name: str, path: Path, *, all_runs: bool = False
 ) -> Path:
-    """Render the suite run's report into `path` (written whole, then moved into place)."""
-    text = await render_report(db, suite_run_id, format_name, all_runs=all_runs)
-    await _write(path, text)
+    """Render the suite run's report into `path` (written aside as it comes, then moved into
+    place whole)."""
+    chosen = _format(format_name)
+    await _write_streamed(
+        path, lambda sink: _render_into(db, suite_run_id, chosen, sink, all_runs=all_runs)
+    )
     return path
+
+
+async def _render_into(
+    db: Database, suite_run_id: int, chosen: ReportFormat, sink: Sink, *, all_runs: bool
+) -> None:
+    """The report into `sink`, whatever the suite run's size, in memory bounded by what the
+    format shows: the JUnit document a page of runs at a time; the HTML and JSON with the steps
+    of the runs they detail only (the diagram counted over groups of runs that colour it
+    alike, as the live page does)."""
+    if chosen is ReportFormat.JUNIT:
+        await _stream_junit(db, suite_run_id, sink)
+        return
+    async with db.transaction() as uow:
+        await uow.runs.read_one_snapshot()
+        header = await _header(uow, suite_run_id)
+        order = RunOrder(*_unzip(await uow.runs.report_order(suite_run_id)))
+        to_detail = order.to_detail(len(order) if all_runs else MAX_DETAILED_RUNS)
+        detailed = frozenset(to_detail)
+        paged = chosen is ReportFormat.HTML  # lists every run, detailed or not
+        listed = order.ids if paged else to_detail
+        runs: list[TestRunReport] = []
+        left_out_steps: dict[int, int] = {}
+        for start in range(0, len(listed), PAGE_RUNS):
+            page = listed[start : start + PAGE_RUNS]
+            with collector.paused():
+                loaded = await _load_runs(uow, header, page, detailed=detailed)
+            runs += _summaries(loaded, detailed, left_out_steps) if paged else loaded
+        if len(detailed) == len(order):
+            elements = tally((run, 1) for run in runs)
+        else:
+            elements = await _tally(uow, header, suite_run_id)
+    handed = [_report_of(header, runs)]
+    del runs
+    pieces = await asyncio.to_thread(
+        _render_bounded, chosen, handed, order, elements, detailed, left_out_steps
+    )
+    while text := await asyncio.to_thread(_next_text, pieces):
+        await sink(text)
+
+
+def _next_text(pieces: Iterator[str], size: int = 1 << 20) -> str:
+    """The next pieces joined, `size` characters or a little more; empty once none is left."""
+    taken: list[str] = []
+    length = 0
+    for piece in pieces:
+        taken.append(piece)
+        length += len(piece)
+        if length >= size:
+            break
+    return "".join(taken)
+
+
+def _summaries(
+    runs: Sequence[TestRunReport], detailed: Collection[int], left_out_steps: dict[int, int]
+) -> list[TestRunReport]:
+    """The runs as a page lists them: those not `detailed` with what their summary line reads
+    only (`html.summary_only`), the steps of those left without any counted in
+    `left_out_steps`."""
+    from orchestra.reports.html import summary_only
+
+    listed = []
+    for run in runs:
+        if run.id not in detailed:
+            run, left_out_steps[run.id] = summary_only(run)
+        listed.append(run)
+    return listed
+
+
+def _render_bounded(
+    chosen: ReportFormat,
+    handed: list[RunReport],
+    order: RunOrder,
+    elements: Tally,
+    detailed: frozenset[int],
+    left_out_steps: dict[int, int],
+) -> Iterator[str]:
+    """The HTML or JSON of the report `handed` over (see `_render_handed`), piece by piece:
+    the page as its template writes it, the JSON document whole."""
+    report = handed.pop()
+    if chosen is ReportFormat.HTML:
+        from orchestra.reports.html import html_report_pieces
+
+        return html_report_pieces(report, order, elements, detailed, left_out_steps)
+    from orchestra.reports.json_report import document, document_text
+
+    return iter([document_text(document(report, order, elements))])
+
+
+async def _stream_junit(db: Database, suite_run_id: int, sink: Sink) -> None:
+    """The JUnit document into `sink`: its totals counted first, then its test cases a page of
+    runs at a time."""
+    from orchestra.reports.junit import JUNIT_TAIL, junit_head, junit_testcases
+
+    async with db.transaction() as uow:
+        await uow.runs.read_one_snapshot()
+        header = await _header(uow, suite_run_id)
+        order = RunOrder(*_unzip(await uow.runs.report_order(suite_run_id)))
+        report = _report_of(header, [])
+        await sink(junit_head(report, order.counts()))
+        for start in range(0, len(order), PAGE_RUNS):
+            with collector.paused():
+                runs = await _load_runs(uow, header, order.ids[start : start + PAGE_RUNS])
+                await sink(await asyncio.to_thread(junit_testcases, report, runs))
+    await sink(JUNIT_TAIL)
+
+
+async def _load_runs(
+    uow: UnitOfWork,
+    header: Header,
+    ids: Sequence[int],
+    *,
+    detailed: Collection[int] | None = None,
+) -> tuple[TestRunReport, ...]:
+    """The test runs `ids` in that order, with their steps: in detail, or for those not
+    `detailed` (when given) with only what a run's summary line says (`step_outlines`)."""
+    by_id = {run.id: run for run in await uow.runs.test_runs_by_id(ids)}
+    full = ids if detailed is None else [i for i in ids if i in detailed]
+    results = await uow.runs.step_results(full) if full else []
+    if detailed is not None and len(full) < len(ids):
+        results += await uow.runs.step_outlines([i for i in ids if i not in detailed])
+    lost = await uow.runs.lost_leases(ids)
+    released = await uow.runs.released_claims(ids)
+    runs = [by_id[i] for i in ids if i in by_id]  # one pruned meanwhile is gone
+    return header.reports(runs, results, lost, released)
+
+
+def _unzip(
+    pairs: list[tuple[int, TestRunStatus]],
+) -> tuple[tuple[int, ...], tuple[TestRunStatus, ...]]:
+    return tuple(i for i, _ in pairs), tuple(status for _, status in pairs)
 
 
 async def write_reports(
@@ -296,9 +443,18 @@ async def write_reports(
     report: RunReport | None = None,
 ) -> dict[str, str]:
     """The suite run's report in several formats (format: path), loaded once (`held`: as
-    `load_report`), or not at all when the caller loaded it (`report`)."""
+    `load_report`), or not at all when the caller loaded it (`report`); a suite run of more
+    runs than the HTML and JSON detail is loaded for each format as `write_report` does."""
     if not paths:
         return {}
+    if report is None or report.suite_run.id != suite_run_id:
+        async with db.reading() as uow:
+            runs = await uow.runs.counts(suite_run_id)
+        if sum(runs.values()) > MAX_DETAILED_RUNS:
+            return {
+                name: str(await write_report(db, suite_run_id, name, path))
+                for name, path in paths.items()
+            }
     with collector.paused():
         # a report loaded here is gone when the collector resumes: its next collection would
         # walk every one of its objects (it holds tens of thousands), all of them alive
@@ -380,3 +536,35 @@ def _write_whole(path: Path, text: str) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)
+
+
+async def _write_streamed(path: Path, render: Callable[[Sink], Awaitable[None]]) -> None:
+    """What `render` gives its sink written into `path`: into a file aside as it comes, then
+    moved into place whole (none is left aside when rendering fails)."""
+    try:
+        partial = await asyncio.to_thread(_open_partial, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from exc
+
+    async def write(text: str) -> None:
+        await asyncio.to_thread(partial.write, text)
+
+    try:
+        with partial:
+            await render(write)
+        await asyncio.to_thread(os.replace, partial.name, path)
+    except BaseException as exc:
+        _discard(partial)
+        if isinstance(exc, OSError):
+            raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from exc
+        raise
+
+
+def _open_partial(path: Path) -> TextIO:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(path.name + ".partial").open("w", encoding="utf-8")
+
+
+def _discard(partial: TextIO) -> None:
+    partial.close()
+    Path(partial.name).unlink(missing_ok=True)

@@ -344,6 +344,11 @@ class RunRepository(Repository):
         rows = await self._all("get_test_runs", suite_run_id=suite_run_id)
         return [_test_run(row) for row in rows]
 
+    async def test_runs_by_id(self, ids: Sequence[int]) -> list[TestRun]:
+        """Some test runs, in id order."""
+        rows = await self._all("test_runs_by_id", ids=list(ids))
+        return [_test_run(row) for row in rows]
+
     async def test_run(self, test_run_id: int) -> TestRun | None:
         row = await self._one("get_test_run", id=test_run_id)
         return TestRun.model_validate(row) if row else None
@@ -355,6 +360,21 @@ class RunRepository(Repository):
     async def step_results(self, test_run_ids: Sequence[int]) -> list[StepResult]:
         rows = await self._all("get_step_results", test_run_ids=list(test_run_ids))
         return [_step_result(row) for row in rows]
+
+    async def step_outlines(self, test_run_ids: Sequence[int]) -> list[StepResult]:
+        """`step_results` without requests, responses, commands, nor the checks of steps
+        that passed: what a report shows of a run it does not detail."""
+        rows = await self._all("get_step_outlines", test_run_ids=list(test_run_ids))
+        return [_step_result(row) for row in rows]
+
+    async def read_one_snapshot(self) -> None:
+        """This transaction's statements read one snapshot (read only); run it first."""
+        await self._run("read_one_snapshot", {}, prepare=False)  # no plan to keep
+
+    async def report_order(self, suite_run_id: int) -> list[tuple[int, TestRunStatus]]:
+        """The suite run's test runs in its report's order (as `test_runs`), by id and status."""
+        rows = await self._all("report_order", suite_run_id=suite_run_id)
+        return [(int(row["id"]), TestRunStatus(row["status"])) for row in rows]
 
     async def cleanup_failed(self, suite_run_id: int) -> bool:
         """Whether an undo or cleanup action of one of the suite run's runs did not pass."""

@@ -73,6 +73,18 @@ FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
 WHERE r.suite_run_id = :suite_run_id
 ORDER BY s.position, r.data_row_index NULLS FIRST, r.repeat_index, r.id;
 
+-- name: read_one_snapshot
+-- The transaction's statements to come all read the database as it stood at the first: a
+-- report read in pages reads the same runs in each. The transaction's first statement.
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+
+-- name: report_order
+-- A suite run's test runs in its report's order (as `get_test_runs`), each by id and status.
+SELECT r.id, r.status::text AS status
+FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
+WHERE r.suite_run_id = :suite_run_id
+ORDER BY s.position, r.data_row_index NULLS FIRST, r.repeat_index, r.id;
+
 -- name: get_test_run^
 -- One test run by id, with its scenario's name.
 SELECT r.*, s.name AS scenario_name
@@ -89,6 +101,16 @@ SELECT status, count(*) AS n FROM test_run WHERE suite_run_id = :suite_run_id GR
 SELECT id, test_run_id, step_id, position, element_id, branch, attempt, status, started_at,
        duration_ms, request, response, checks, error, command, attempts, resent_after,
        stalled_ms, recorded_at, phase
+FROM step_result WHERE test_run_id = ANY(:test_run_ids)
+ORDER BY test_run_id, phase = 'cleanup', position;
+
+-- name: get_step_outlines
+-- `get_step_results` without what only a detailed step shows: no request, response or command,
+-- and checks only of the steps that did not pass (a run's one-line failure names one of them).
+SELECT id, test_run_id, step_id, position, element_id, branch, attempt, status, started_at,
+       duration_ms, NULL::jsonb AS request, NULL::jsonb AS response,
+       CASE WHEN status = 'PASSED' THEN '[]'::jsonb ELSE checks END AS checks, error,
+       NULL::jsonb AS command, attempts, resent_after, stalled_ms, recorded_at, phase
 FROM step_result WHERE test_run_id = ANY(:test_run_ids)
 ORDER BY test_run_id, phase = 'cleanup', position;
 
