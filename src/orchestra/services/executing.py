@@ -26,7 +26,6 @@ from orchestra.store.database import Database
 
 if TYPE_CHECKING:  # the summary loads reports (renderers, templates): only when a run failed
     from orchestra.domain.records import StoredSuite
-    from orchestra.reports.model import RunReport
     from orchestra.services.failures import Failure
     from orchestra.services.reporting import Held
 
@@ -48,7 +47,6 @@ class Execution:
     interrupted: bool = False
     on_interrupt: OnInterrupt = OnInterrupt.CANCEL
     cancelled: int = 0
-    report: RunReport | None = None  # as the failure summary loaded it (none when none failed)
 
     @property
     def passed(self) -> bool:
@@ -103,9 +101,8 @@ async def execute(
         await running.clean_up_owed(
             db, suite_run_id, executor_factory, workers=workers, options=options
         )
-    report = await report_if_failing(db, final, held=held)
-    failures = [] if report is None else _failures_of(report)
-    return Execution(final, failures, interrupted, on_interrupt, cancelled, report)
+    failures = await failures_if_any(db, final, held=held)
+    return Execution(final, failures, interrupted, on_interrupt, cancelled)
 
 
 def _may_owe_cleanup(progress: running.Progress) -> bool:
@@ -128,27 +125,20 @@ async def _cancel(db: Database, before: running.Progress) -> tuple[running.Progr
     return after, after.counts.get(TestRunStatus.CANCELLED, 0) - was
 
 
-async def failures_if_any(db: Database, progress: running.Progress) -> list[Failure]:
-    """The failure summary, loading the report only when some run failed or errored, or
-    some cleanup did not pass."""
-    report = await report_if_failing(db, progress)
-    return [] if report is None else _failures_of(report)
-
-
-async def report_if_failing(
+async def failures_if_any(
     db: Database, progress: running.Progress, *, held: Held | None = None
-) -> RunReport | None:
-    """The suite run's report when some run failed or errored, or some cleanup did not pass
-    (what its failure summary reads); None otherwise."""
+) -> list[Failure]:
+    """The failure summary, loading the runs it lists only when some run failed or errored,
+    or some cleanup did not pass (`held`: what the caller holds of the suite run)."""
     if not any(progress.counts.get(status) for status in FAILING_STATUSES):
         if held is not None and held.suite is not None and not _has_cleanup(held.suite):
-            return None  # no run had an undo or cleanup action to fail
+            return []  # no run had an undo or cleanup action to fail
         async with db.reading() as uow:
             if not await uow.runs.cleanup_failed(progress.suite_run.id):
-                return None
-    from orchestra.services.reporting import load_report
+                return []
+    from orchestra.services.failures import suite_run_failures
 
-    return await load_report(db, progress.suite_run.id, held=held)
+    return await suite_run_failures(db, progress.suite_run.id, held=held)
 
 
 def _has_cleanup(suite: StoredSuite) -> bool:
@@ -160,9 +150,3 @@ def _has_cleanup(suite: StoredSuite) -> bool:
         may_clean_up(stored.scenario, [*stored.scenario.steps, *(s.step for s in stored.steps)])
         for stored in suite.scenarios
     )
-
-
-def _failures_of(report: RunReport) -> list[Failure]:
-    from orchestra.services.failures import failures_of
-
-    return failures_of(report)

@@ -9,11 +9,12 @@ all print this summary, and their `--json` carries it as `failures` (the shape o
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from orchestra.domain.statuses import FAILING_STATUSES, TestRunStatus
-from orchestra.reports.model import RunReport, StepReport, TestRunReport
+from orchestra.reports.model import StepReport, TestRunReport
 from orchestra.reports.text import cleanup_summary, strict_cleanup_failed
 from orchestra.services import reporting
 from orchestra.store.database import Database
@@ -87,14 +88,10 @@ def _reason(failure: dict[str, Any]) -> str:
     return str(failure.get("error") or "no reason recorded")
 
 
-def failures_of(report: RunReport) -> list[Failure]:
-    """The failed and errored runs of a report, and those whose cleanup did not pass, in the
-    report's order."""
-    return [
-        _failure(run)
-        for run in report.test_runs
-        if run.status in FAILING_STATUSES or run.failed_cleanup()
-    ]
+def failures_of(runs: Iterable[TestRunReport]) -> list[Failure]:
+    """The failed and errored runs among `runs`, and those whose cleanup did not pass, in
+    their order."""
+    return [_failure(run) for run in runs if run.status in FAILING_STATUSES or run.failed_cleanup()]
 
 
 def _failure(run: TestRunReport) -> Failure:
@@ -124,9 +121,11 @@ def _failed_check(step: StepReport | None) -> Any:
     return next((check for check in step.checks if not check.passed), None)
 
 
-async def suite_run_failures(db: Database, suite_run_id: int) -> list[Failure]:
-    """The failure summary of a stored suite run (its whole report is loaded)."""
-    return failures_of(await reporting.load_report(db, suite_run_id))
+async def suite_run_failures(
+    db: Database, suite_run_id: int, *, held: reporting.Held | None = None
+) -> list[Failure]:
+    """The failure summary of a stored suite run: only the runs it lists are loaded."""
+    return failures_of(await reporting.load_failing(db, suite_run_id, held=held))
 
 
 def _short(value: Any) -> str:

@@ -70,6 +70,22 @@ async def load_report(db: Database, suite_run_id: int, *, held: Held | None = No
         return _report_of(header, header.reports(runs, results, lost, released))
 
 
+async def load_failing(
+    db: Database, suite_run_id: int, *, held: Held | None = None
+) -> tuple[TestRunReport, ...]:
+    """The runs a failure summary lists, with their steps, in the report's order: those that
+    failed, errored or were given up on, and those an undo or cleanup action of which did not
+    pass. As large as they are, whatever the suite run's size."""
+    async with db.transaction() as uow:
+        header = await _header(uow, suite_run_id, held=held)
+        runs = await uow.runs.failing_runs(suite_run_id)
+        ids = [run.id for run in runs]
+        results = await uow.runs.step_results(ids)
+        lost = await uow.runs.lost_leases(ids)
+        released = await uow.runs.released_claims(ids)
+    return header.reports(runs, results, lost, released)
+
+
 def _report_of(header: Header, runs: Sequence[TestRunReport]) -> RunReport:
     return trusted(
         RunReport,
@@ -440,36 +456,29 @@ async def write_reports(
     paths: Mapping[str, Path],
     *,
     held: Held | None = None,
-    report: RunReport | None = None,
 ) -> dict[str, str]:
     """The suite run's report in several formats (format: path), loaded once (`held`: as
-    `load_report`), or not at all when the caller loaded it (`report`); a suite run of more
-    runs than the HTML and JSON detail is loaded for each format as `write_report` does."""
+    `load_report`); a suite run of more runs than the HTML and JSON detail is loaded for each
+    format as `write_report` does."""
     if not paths:
         return {}
-    if report is None or report.suite_run.id != suite_run_id:
-        async with db.reading() as uow:
-            runs = await uow.runs.counts(suite_run_id)
-        if sum(runs.values()) > MAX_DETAILED_RUNS:
-            return {
-                name: str(await write_report(db, suite_run_id, name, path))
-                for name, path in paths.items()
-            }
+    async with db.reading() as uow:
+        runs = await uow.runs.counts(suite_run_id)
+    if sum(runs.values()) > MAX_DETAILED_RUNS:
+        return {
+            name: str(await write_report(db, suite_run_id, name, path))
+            for name, path in paths.items()
+        }
     with collector.paused():
         # a report loaded here is gone when the collector resumes: its next collection would
         # walk every one of its objects (it holds tens of thousands), all of them alive
-        return await _write_all(db, suite_run_id, paths, held, report)
+        return await _write_all(db, suite_run_id, paths, held)
 
 
 async def _write_all(
-    db: Database,
-    suite_run_id: int,
-    paths: Mapping[str, Path],
-    held: Held | None,
-    report: RunReport | None,
+    db: Database, suite_run_id: int, paths: Mapping[str, Path], held: Held | None
 ) -> dict[str, str]:
-    if report is None or report.suite_run.id != suite_run_id:
-        report = await load_report(db, suite_run_id, held=held)
+    report = await load_report(db, suite_run_id, held=held)
     written: dict[str, str] = {}
     for format_name, path in paths.items():
         text = await asyncio.to_thread(_render_handed, [report], format_name)

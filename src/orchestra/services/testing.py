@@ -134,10 +134,7 @@ async def run_test(
         on_interrupt=plan.on_interrupt,
         held=held,
     )
-    ended = execution.progress.suite_run.status.is_terminal
-    reports = await reporting.write_reports(
-        db, suite_run.id, plan.reports, held=held, report=execution.report if ended else None
-    )
+    reports = await reporting.write_reports(db, suite_run.id, plan.reports, held=held)
     return TestResult(process, suite, scenarios, execution, reports, time.monotonic() - started)
 
 

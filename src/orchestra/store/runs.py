@@ -344,6 +344,11 @@ class RunRepository(Repository):
         rows = await self._all("get_test_runs", suite_run_id=suite_run_id)
         return [_test_run(row) for row in rows]
 
+    async def failing_runs(self, suite_run_id: int) -> list[TestRun]:
+        """The runs a failure summary lists (`get_failing_test_runs`), in report order."""
+        rows = await self._all("get_failing_test_runs", suite_run_id=suite_run_id)
+        return [_test_run(row) for row in rows]
+
     async def test_runs_by_id(self, ids: Sequence[int]) -> list[TestRun]:
         """Some test runs, in id order."""
         rows = await self._all("test_runs_by_id", ids=list(ids))

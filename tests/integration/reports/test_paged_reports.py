@@ -152,8 +152,6 @@ async def test_a_report_read_in_pages_reads_the_suite_run_as_it_stood_at_its_sta
                 )
         pieces.append(text)
 
-    await reporting._render_into(
-        db, suite_run_id, ReportFormat.JUNIT, meanwhile, all_runs=False
-    )
+    await reporting._render_into(db, suite_run_id, ReportFormat.JUNIT, meanwhile, all_runs=False)
     assert "".join(pieces) == before
     assert render(await reporting.load_report(db, suite_run_id), "junit") != before

@@ -20,7 +20,7 @@ from orchestra.reports import render
 from orchestra.reports.model import TestRunReport
 from orchestra.runtime.worker import WorkerOptions
 from orchestra.services import executing, reporting, running, watching
-from orchestra.services.failures import failures_of
+from orchestra.services.failures import failures_of, suite_run_failures
 from orchestra.store.database import Database
 from tests.integration.api.conftest import serving
 from tests.integration.runtime.chaos import (
@@ -111,8 +111,9 @@ async def test_a_failed_cleanup_is_reported_without_changing_the_verdict(db: Dat
     async with things_sut() as sut:
         broken = {"name": "check nothing is left", **BROKEN}
         run = await run_to_the_end(db, [("first", create("first"))], broken, RESET, sut=sut)
-        suite_run_id = run.id  # one run: look the report up again below
-        report = await reporting.load_report(db, await _suite_run_of(db, suite_run_id))
+        suite_run_id = await _suite_run_of(db, run.id)
+        report = await reporting.load_report(db, suite_run_id)
+        summary = await suite_run_failures(db, suite_run_id)  # the run passed: read for it
 
     assert run.status is TestRunStatus.PASSED
     assert run.error is None
@@ -121,7 +122,8 @@ async def test_a_failed_cleanup_is_reported_without_changing_the_verdict(db: Dat
         ("check nothing is left", StepStatus.FAILED, False),
         ("reset", StepStatus.PASSED, False),  # one failing does not stop the others
     ]
-    (failure,) = failures_of(report)
+    (failure,) = failures_of(report.test_runs)
+    assert summary == [failure]
     assert failure.line() == (
         "PASSED things: cleanup: 1 of 3 actions did not pass (check nothing is left: FAILED)"
     )
@@ -194,7 +196,7 @@ async def test_a_strict_cleanup_that_fails_fails_a_run_that_passed(db: Database)
         (StepStatus.PASSED, False),
         (StepStatus.FAILED, True),
     ]
-    (failure,) = failures_of(report)
+    (failure,) = failures_of(report.test_runs)
     assert failure.step == 1
     assert failure.check == "status eq"
     (case,) = [c for s in JUnitXml.fromstring(render(report, "junit").encode()) for c in s]

@@ -9,7 +9,7 @@ from tests.support.example_report import example_report, example_runs, make_run,
 
 
 def test_a_failed_check_is_summed_up_with_its_step_element_and_both_values() -> None:
-    (failure,) = failures_of(example_report())
+    (failure,) = failures_of(example_report().test_runs)
     assert failure.line() == (
         "FAILED declined, give up [row 0] at step 5 EndEvent_OrderCancelled (OrderCancelled): "
         'jsonpath $.reservation.state eq: expected "RELEASED", got "RESERVED"'
@@ -27,7 +27,7 @@ def test_an_error_is_summed_up_with_its_reason_and_told_apart_from_a_failure() -
         data_row_label="Ada",
         repeat_index=1,
     )
-    (failure,) = failures_of(example_report((*example_runs()[:2], errored)))
+    (failure,) = failures_of(example_report((*example_runs()[:2], errored)).test_runs)
     assert failure.status is TestRunStatus.ERROR
     assert failure.line() == (
         "ERROR retry then ship [row 0: Ada] #2 at step 1 Task_CreateOrder (CreateOrder): "
@@ -41,7 +41,7 @@ def test_passed_skipped_and_cancelled_runs_are_not_failures() -> None:
         make_run(4, "declined, give up", TestRunStatus.SKIPPED, ()),
         make_run(5, "declined, give up", TestRunStatus.CANCELLED, ()),
     )
-    assert failures_of(example_report(runs)) == []
+    assert failures_of(example_report(runs).test_runs) == []
 
 
 def test_a_failure_without_a_step_says_the_run_error() -> None:

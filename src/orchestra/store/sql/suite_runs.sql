@@ -73,6 +73,18 @@ FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
 WHERE r.suite_run_id = :suite_run_id
 ORDER BY s.position, r.data_row_index NULLS FIRST, r.repeat_index, r.id;
 
+-- name: get_failing_test_runs
+-- The test runs a suite run's failure summary lists, in the order of `get_test_runs`: those
+-- that failed, errored or were given up on, and those an undo or cleanup action of which did
+-- not pass (whatever their status).
+SELECT r.*, s.name AS scenario_name
+FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
+WHERE r.suite_run_id = :suite_run_id
+  AND (r.status IN ('FAILED', 'ERROR', 'FAILED_STUCK')
+       OR EXISTS (SELECT 1 FROM step_result x
+                  WHERE x.test_run_id = r.id AND x.phase = 'cleanup' AND x.status <> 'PASSED'))
+ORDER BY s.position, r.data_row_index NULLS FIRST, r.repeat_index, r.id;
+
 -- name: read_one_snapshot
 -- The transaction's statements to come all read the database as it stood at the first: a
 -- report read in pages reads the same runs in each. The transaction's first statement.
