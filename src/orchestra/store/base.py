@@ -30,8 +30,12 @@ class Repository:
         cursor = await self._run(query, params)
         return await cursor.fetchone()
 
-    async def _all(self, query: str, **params: Any) -> list[DictRow]:
-        cursor = await self._run(query, params)
+    async def _all(
+        self, query: str, *, prepare: bool | None = None, **params: Any
+    ) -> list[DictRow]:
+        """The rows of `query`; with `prepare`, it is prepared at its first execution on the
+        connection, not its second (see `store.database`)."""
+        cursor = await self._run(query, params, prepare=prepare)
         return await cursor.fetchall()
 
     async def _execute(self, query: str, **params: Any) -> int:
@@ -39,11 +43,17 @@ class Repository:
         return cursor.rowcount
 
     async def _filtered(self, query: str, **params: Any) -> list[DictRow]:
-        """`_all` for a query whose filters may each be NULL (`:x IS NULL OR ...`): planned
-        for its parameters every time, since a prepared statement's generic plan cannot use
-        the index of whichever filter is given and would scan past the others."""
-        cursor = await self._run(query, params, prepare=False)
-        return await cursor.fetchall()
+        """`_all` for a query whose filters may each be NULL (`:x IS NULL OR ...`): sent with
+        its values as literals (bound here), so planned for them every time; a generic plan
+        (see `store.database`) could not use the index of whichever filter is given, and
+        would scan past the others."""
+        try:
+            async with psycopg.AsyncClientCursor(self.conn) as cursor:
+                await cursor.execute(sql(query), params)
+                return await cursor.fetchall()
+        except REFUSALS as exc:
+            mark(exc, query, [params])
+            raise
 
     async def _many(self, query: str, params: Sequence[dict[str, Any]]) -> None:
         """`query` once per item of `params`, in one round trip (pipelined)."""

@@ -9,6 +9,7 @@ back when it raises; a value PostgreSQL refuses (NUL, NaN, out of range) raises 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -97,7 +98,12 @@ async def connect_pool(
     connection at a time, when a client finds none free: a command whose workers will need
     several (its committer's flushers, the claim, the environment's look-up) opens them before
     its runs start rather than having them wait for each in turn."""
-    kwargs: dict[str, Any] = {"row_factory": dict_row, "autocommit": True}
+    kwargs: dict[str, Any] = {
+        "row_factory": dict_row,
+        "autocommit": True,
+        "prepare_threshold": PREPARE_THRESHOLD,
+        "options": session_options(url),
+    }
     first = await _upgraded(url, kwargs) if upgrade else None
     pool = AsyncConnectionPool(
         url,
@@ -126,12 +132,34 @@ async def connect_pool(
         await pool.close()
 
 
+# A statement is prepared (planned once, kept by its connection) at its second execution on a
+# connection: one executed once, as most of a command's start-up is, would pay a round trip
+# more for nothing (psycopg waits for the Parse before it binds).
+PREPARE_THRESHOLD = 1
+# Set at connection start-up (no round trip), and what RESET ALL or DISCARD ALL return to:
+# - timestamps come back in UTC whatever the server's zone (an embedded server takes the
+#   machine's), so every interface writes them with `Z`;
+# - a prepared statement is planned for any parameters (a generic plan), once, not for each
+#   execution's values (five custom plans, then whichever PostgreSQL guesses cheaper): our
+#   statements find rows by key or walk a partial index whatever their values. A statement
+#   whose best plan depends on its values (optional filters) is sent with them as literals
+#   (`Repository._filtered`), and planned for them.
+SESSION_SETTINGS = "-c TimeZone=UTC -c plan_cache_mode=force_generic_plan"
+
+
+def session_options(url: str) -> str:
+    """The `options` of our connections: the URL's (or PGOPTIONS'), then ours, which win."""
+    try:
+        given = psycopg.conninfo.conninfo_to_dict(url).get("options")
+    except psycopg.Error:  # not a URL: connecting says so
+        given = None
+    given = given or os.environ.get("PGOPTIONS")
+    return f"{given} {SESSION_SETTINGS}" if given else SESSION_SETTINGS
+
+
 async def _configure(conn: Connection) -> None:
     set_json_dumps(json_dumps, conn)
     set_json_loads(json_loads, conn)
-    # timestamps come back in UTC whatever the server's zone (an embedded server takes the
-    # machine's), so every interface writes them with `Z`
-    await conn.execute("SET TIME ZONE 'UTC'")
 
 
 async def _upgraded(url: str, kwargs: dict[str, Any]) -> Connection:

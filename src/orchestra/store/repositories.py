@@ -101,10 +101,10 @@ class ProcessRepository(Repository):
 
     async def get_text(self, key: str, version: int | None = None) -> ProcessText | None:
         """`get`, the graph left as JSON text (no parse, no validation on the event loop)."""
-        cursor = await self._run("get_unparsed", {"key": key, "version": version}, prepare=False)
-        row = await cursor.fetchone()
-        if row is None:
+        rows = await self._filtered("get_unparsed", key=key, version=version)
+        if not rows:
             return None
+        row = rows[0]
         return ProcessText(
             id=row["id"],
             key=row["key"],

@@ -300,7 +300,7 @@ class RunRepository(Repository):
         if created < _ANALYZE_FROM:
             return
         if known < 0 or created > float(known) / 5:
-            await self.conn.execute("ANALYZE (SKIP_LOCKED) test_run")
+            await self.conn.execute("ANALYZE (SKIP_LOCKED) test_run", prepare=False)
 
     async def notify(self) -> None:
         """Wake the workers (delivered when the transaction commits)."""
@@ -468,7 +468,10 @@ class RunRepository(Repository):
         self, worker: str, limit: int, lease_seconds: float, suite_run_id: int | None = None
     ) -> list[ClaimedRun]:
         """Claim up to `limit` runs (of one suite run only, when `suite_run_id` is given)."""
-        rows = await self._all(
+        # one suite run's queued runs are found first through the index that depends on how
+        # many it has and how many older ones the others have: planned for its id each time
+        run = self._all if suite_run_id is None else self._filtered
+        rows = await run(
             "claim_runs",
             worker=worker,
             limit=limit,
@@ -571,7 +574,8 @@ class RunRepository(Repository):
         fenced by its run's lease; for each, None when that lease was lost. A completion's
         suite run is not closed here: `close_if_done` or `schedule` it afterwards."""
         payload = Jsonb([_write_row(w) for w in writes], dumps=checkpoint_dumps)
-        rows = await self._all("checkpoint_many", rows=payload)
+        # a flusher runs it again and again: planned once, at its first run on a connection
+        rows = await self._all("checkpoint_many", prepare=True, rows=payload)
         written = {
             int(row["n"]): Written(int(row["suite_run_id"]), row["unfinished"]) for row in rows
         }

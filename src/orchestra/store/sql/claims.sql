@@ -8,7 +8,9 @@
 -- attempts left. Each part walks its own partial index, so a claim costs the same whether the
 -- suite run has ten runs done or ten thousand. An expired lease is recorded in `lost_lease` as
 -- its row stood when locked (FOR UPDATE reads the newest version): who held it and what it had
--- checkpointed.
+-- checkpointed. With :suite_run_id, planned for it each time (see `RunRepository.claim`): a
+-- suite run with few queued runs behind many older ones of others is found through its own
+-- index, one with many by walking the queue.
 WITH queued AS (
     SELECT id FROM test_run
     WHERE status = 'QUEUED' AND available_at <= now()
@@ -59,8 +61,9 @@ SET status = CASE WHEN t.status IN ('CANCELLED', 'FAILED_STUCK') THEN t.status
     heartbeat_at = now(),
     attempt = t.attempt + 1,
     started_at = coalesce(t.started_at, now())
-FROM candidates c
-WHERE t.id = c.id
+-- by key, whatever the planner guesses of :limit (a generic plan takes a tenth of the queue,
+-- and would scan the whole table to hash-join that many)
+WHERE t.id = ANY(ARRAY(SELECT id FROM candidates))
 RETURNING t.id, t.suite_run_id, t.scenario_id, t.data_row_index, t.repeat_index, t.data_row,
           t.attempt, t.execution_context,
           t.status IN ('CANCELLED', 'FAILED_STUCK') AS cleanup_only,
