@@ -26,7 +26,7 @@ from bench.support import scratch_postgres
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.store.database import Database, ServerInfo, connect_pool
 from orchestra.store.queries import sql
-from orchestra.store.watching import RunState
+from orchestra.store.watching import run_state
 
 RUNS = int(os.environ.get("BENCH_LOOK_RUNS", "100000"))
 ROUNDS = int(os.environ.get("BENCH_LOOK_ROUNDS", "7"))
@@ -100,18 +100,7 @@ async def _looks(url: str, suite_run_id: int, since: dict[int, str]) -> dict[str
             async with db.transaction() as uow:
                 await uow.runs.get(suite_run_id)
                 cursor = await uow.conn.execute(EVERY_RUN, {"suite_run_id": suite_run_id})
-                states = [
-                    RunState(
-                        id=int(row["id"]),
-                        status=TestRunStatus(row["status"]),
-                        scenario=str(row["scenario"]),
-                        data_row_index=row["data_row_index"],
-                        error=row["error"],
-                        started_at=row["started_at"],
-                        finished_at=row["finished_at"],
-                    )
-                    for row in await cursor.fetchall()
-                ]
+                states = [run_state(row) for row in await cursor.fetchall()]
             counts: dict[TestRunStatus, int] = {}
             for state in states:
                 counts[state.status] = counts.get(state.status, 0) + 1

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from psycopg.rows import DictRow
+
 from orchestra.domain.records import TestRun
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.store.base import Repository
@@ -102,19 +104,7 @@ class WatchRepository(Repository):
         """The runs whose status changed since the snapshot `since` (a `RunStatuses`' or a
         `RunChanges`' `snapshot`)."""
         rows = await self._all("test_run_changes", suite_run_id=suite_run_id, since=since)
-        states = [
-            RunState(
-                id=int(row["id"]),
-                status=TestRunStatus(row["status"]),
-                scenario=str(row["scenario"]),
-                data_row_index=row["data_row_index"],
-                error=row["error"],
-                started_at=row["started_at"],
-                finished_at=row["finished_at"],
-            )
-            for row in rows
-            if row["id"] is not None
-        ]
+        states = [run_state(row) for row in rows if row["id"] is not None]
         return RunChanges(str(rows[0]["snapshot"]), states)
 
     async def outcome_groups(self, suite_run_id: int) -> list[OutcomeGroup]:
@@ -146,3 +136,16 @@ class WatchRepository(Repository):
             },
             claimable=int(row["claimable"]),
         )
+
+
+def run_state(row: DictRow) -> RunState:
+    """A run as an event stream sees it, from a row of `test_run_changes`."""
+    return RunState(
+        id=int(row["id"]),
+        status=TestRunStatus(row["status"]),
+        scenario=str(row["scenario"]),
+        data_row_index=row["data_row_index"],
+        error=row["error"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+    )
