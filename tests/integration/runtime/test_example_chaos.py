@@ -14,6 +14,7 @@ ORCHESTRA_CHAOS_SEED replays another schedule.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import os
 import random
@@ -31,6 +32,7 @@ from orchestra.examples.order.sut import run_example_sut
 from orchestra.store.database import Database
 from tests.integration.runtime.chaos import (
     WorkerProcess,
+    connections_of,
     held_by,
     query,
     suite_run_ended,
@@ -134,7 +136,10 @@ async def test_the_example_killed_every_second_gives_only_its_planted_failure(
             lambda: suite_run_ended(database_url, suite_run.id), 120, "the suite run ends"
         )
         elapsed = time.monotonic() - begin
-        for worker in live:
+        for worker in live:  # one spawned just before the end may still be starting up: a
+            # SIGTERM before it has connected ends it by the signal, not by a drain
+            connected = functools.partial(connections_of, database_url, worker)
+            await wait_for(connected, 60, f"{worker} connects")
             worker.signal(signal.SIGTERM)
         exits = [await worker.exited(within=30) for worker in live]
         runs = await runs_with_scenarios(database_url, suite_run.id)
