@@ -116,10 +116,6 @@ class WatchRepository(Repository):
         rows = await self._all("failures_first", suite_run_id=suite_run_id, limit=limit)
         return [TestRun.model_validate(row) for row in rows]
 
-    async def test_runs(self, ids: Sequence[int]) -> list[TestRun]:
-        rows = await self._all("test_runs_by_id", ids=list(ids))
-        return [TestRun.model_validate(row) for row in rows]
-
     async def steps_state(self, test_run_id: int) -> StepsState | None:
         row = await self._one("test_run_state", id=test_run_id)
         if row is None:

@@ -90,6 +90,13 @@ ORDER BY s.position, r.data_row_index NULLS FIRST, r.repeat_index, r.id;
 -- report read in pages reads the same runs in each. The transaction's first statement.
 SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 
+-- name: test_runs_by_id
+-- Some test runs by id, with their scenario's name.
+SELECT r.*, s.name AS scenario_name
+FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
+WHERE r.id = ANY(:ids)
+ORDER BY r.id;
+
 -- name: report_order
 -- A suite run's test runs in its report's order (as `get_test_runs`), each by id and status.
 SELECT r.id, r.status::text AS status

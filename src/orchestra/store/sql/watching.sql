@@ -79,13 +79,6 @@ WHERE r.suite_run_id = :suite_run_id
 ORDER BY r.status IN ('FAILED', 'ERROR', 'FAILED_STUCK') DESC, r.id
 LIMIT :limit;
 
--- name: test_runs_by_id
--- Some test runs by id, with their scenario's name.
-SELECT r.*, s.name AS scenario_name
-FROM test_run r JOIN test_scenario s ON s.id = r.scenario_id
-WHERE r.id = ANY(:ids)
-ORDER BY r.id;
-
 -- name: test_run_state^
 -- A test run as its event stream sees it: its status and how many steps it recorded.
 SELECT r.suite_run_id, r.status::text AS status,
