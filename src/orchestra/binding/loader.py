@@ -39,7 +39,7 @@ from orchestra.binding.yamlsource import (
     refusal,
 )
 from orchestra.domain.generation.calls import SEPARATOR
-from orchestra.domain.process import NodeCategory, ProcessGraph
+from orchestra.domain.process import Node, NodeCategory, ProcessGraph
 
 _SECTIONS = ("tasks", "events", "flows")
 
@@ -324,10 +324,48 @@ def _element_id(section: str, key: str, graph: ProcessGraph) -> tuple[str | None
         if not named:
             return None, _misplaced(section, key, graph) or _unknown(section, key, candidates)
         element_id = named[0]
-    if section != "flows" and not _fits(section, graph.node_by_id[element_id].category):
+    if section == "flows":
+        return element_id, None
+    node = graph.node_by_id[element_id]
+    if not _fits(section, node.category):
         expected = "a task" if section == "tasks" else "an event"
         return None, f"{element_id} is {_a(kinds[element_id])}, not {expected}"
+    if node.category is not NodeCategory.END_EVENT and not graph.acts(node):
+        return None, _no_step(node, graph)
     return element_id, None
+
+
+def _no_step(node: Node, graph: ProcessGraph) -> str:
+    """Why a binding of `node` would never run: generation makes no step of it."""
+    if node.category is NodeCategory.SUB_PROCESS:
+        inner = "the elements of the process it calls" if node.called_element else "its tasks"
+        return f"{node.id} is {_a(node.type)}: no step is made of it but of {inner}; bind those"
+    why = (
+        f"{node.id} is {_a(node.type)} without a message, signal, timer, conditional or "
+        "escalation definition or a message flow: no step is made of it, so its binding "
+        "would never run"
+    )
+    after = _next_step(node, graph)
+    if after is None:
+        return why
+    named = f" ({after.name!r})" if after.name else ""
+    return f"{why}; bind what it should do on the step after it, {after.id}{named}"
+
+
+def _next_step(node: Node, graph: ProcessGraph) -> Node | None:
+    """The first node after `node`, by its outgoing flows, that generation makes a step of."""
+    seen = {node.id}
+    ahead = [flow.target for flow in graph.outgoing.get(node.id, ())]
+    while ahead:
+        element_id = ahead.pop(0)
+        if element_id in seen or element_id not in graph.node_by_id:
+            continue
+        seen.add(element_id)
+        candidate = graph.node_by_id[element_id]
+        if candidate.category is NodeCategory.END_EVENT or graph.acts(candidate):
+            return candidate
+        ahead.extend(flow.target for flow in graph.outgoing.get(element_id, ()))
+    return None
 
 
 def _misplaced(section: str, key: str, graph: ProcessGraph) -> str | None:

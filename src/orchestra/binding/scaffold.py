@@ -36,7 +36,6 @@ from orchestra.domain.process import Node, NodeCategory, ProcessGraph
 
 TODO_PATH = "{{ TODO }}"
 # as generation decides (orchestra.domain.generation.render): these events become ACTION steps
-_ACTIVE_EVENTS = frozenset({"message", "signal", "timer", "conditional", "escalation"})
 _CHOOSING = (
     NodeCategory.EXCLUSIVE_GATEWAY,
     NodeCategory.INCLUSIVE_GATEWAY,
@@ -111,7 +110,7 @@ def scaffold(
 ) -> Scaffold:
     documentation = documentation or {}
     order = run_order(graph)
-    actions = sorted((n for n in graph.nodes if _acts(graph, n)), key=lambda n: order[n.id])
+    actions = sorted((n for n in graph.nodes if graph.acts(n)), key=lambda n: order[n.id])
     tasks = {node.id: TaskPlan(node) for node in actions}
     if description is not None:
         for task in tasks.values():
@@ -155,15 +154,6 @@ def _report(task: TaskPlan) -> TaskScaffold:
         why_unmatched=found.why_not if found is not None else None,
         todo=tuple(task.todo),
     )
-
-
-def _acts(graph: ProcessGraph, node: Node) -> bool:
-    if node.category in (NodeCategory.TASK, NodeCategory.CALL_ACTIVITY):
-        return True
-    if not node.category.is_event or node.category is NodeCategory.END_EVENT:
-        return False
-    messaged = any(node.id in (m.source, m.target) for m in graph.message_flows)
-    return messaged or bool(_ACTIVE_EVENTS.intersection(node.event_definitions))
 
 
 def _fill(

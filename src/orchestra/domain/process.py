@@ -271,6 +271,25 @@ class ProcessGraph(Frozen):
                 attached.setdefault(node.attached_to, []).append(node)
         return {key: tuple(value) for key, value in attached.items()}
 
+    @cached_property
+    def messaged(self) -> frozenset[str]:
+        """The ids of the nodes a message flow starts or ends at."""
+        return frozenset(end for m in self.message_flows for end in (m.source, m.target))
+
+    def acts(self, node: Node) -> bool:
+        """Whether generation makes an ACTION step of `node`, the step a `tasks:` binding
+        acts in: a task or a call activity (one whose process is inlined is a subProcess,
+        its own elements the steps), an event that waits or sends (message, signal, timer,
+        conditional, escalation), or any node a message flow touches; never an end event
+        (its step is the run's final ASSERTION)."""
+        if node.category is NodeCategory.END_EVENT:
+            return False
+        if node.category in (NodeCategory.TASK, NodeCategory.CALL_ACTIVITY):
+            return True
+        if node.category.is_event and not _ACTIVE_EVENTS.isdisjoint(node.event_definitions):
+            return True
+        return node.id in self.messaged
+
     def children(self, parent: str | None) -> tuple[Node, ...]:
         """The nodes directly inside `parent` (a subProcess id), or at process level for None."""
         return tuple(node for node in self.nodes if node.parent == parent)
@@ -299,6 +318,7 @@ class ProcessGraph(Frozen):
         return counts
 
 
+_ACTIVE_EVENTS = frozenset({"message", "signal", "timer", "conditional", "escalation"})
 _LOOKUPS = tuple(
     name for name, value in vars(ProcessGraph).items() if isinstance(value, cached_property)
 )

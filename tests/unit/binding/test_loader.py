@@ -7,6 +7,7 @@ import pytest
 
 from orchestra.binding.extension import bindings_from_extension_elements
 from orchestra.binding.loader import bindings_for, load_bindings, merge_bindings
+from orchestra.domain.process import MessageFlow, Node, NodeCategory
 from orchestra.errors import BindingRefused
 from orchestra.protocols.http import HttpAction
 from tests.unit.binding.graphs import EXTENSION, order_process
@@ -135,6 +136,51 @@ def test_an_element_of_the_wrong_kind_is_refused() -> None:
     error = refusal("tasks:\n  End_Ok: {action: {path: /x}}\n")
 
     assert "End_Ok is an endEvent, not a task" in error.message
+
+
+@pytest.mark.parametrize("section", ["tasks", "events"])
+def test_an_element_no_step_is_made_of_is_refused_naming_the_step_after_it(
+    section: str,
+) -> None:
+    error = refusal(f"{section}:\n  Start: {{action: {{method: POST, path: /carts}}}}\n")
+
+    assert (
+        "Start is a startEvent without a message, signal, timer, conditional or escalation "
+        "definition or a message flow: no step is made of it, so its binding would never run; "
+        "bind what it should do on the step after it, Task_Create ('Create order')"
+    ) in error.message
+
+
+def test_a_subprocess_is_refused_for_its_tasks() -> None:
+    graph = order_process()
+    sub = Node(id="Sub", category=NodeCategory.SUB_PROCESS, type="subProcess")
+    inside = Node(id="Task_Inner", category=NodeCategory.TASK, type="task", parent="Sub")
+    graph = graph.model_copy(update={"nodes": (*graph.nodes, sub, inside)})
+
+    with pytest.raises(BindingRefused) as caught:
+        load_bindings("tasks:\n  Sub: {action: {path: /x}}\n", graph)
+
+    assert "Sub is a subProcess: no step is made of it but of its tasks" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        {"event_definitions": ("message",)},  # a message start event waits: a step
+        {},  # a none start event a message flow ends at: a step too
+    ],
+)
+def test_a_start_event_that_waits_for_something_is_bound(start: dict[str, object]) -> None:
+    graph = order_process()
+    nodes = tuple(
+        node.model_copy(update=start) if node.id == "Start" else node for node in graph.nodes
+    )
+    flows = () if start else (MessageFlow(id="M1", source="Customer", target="Start"),)
+    graph = graph.model_copy(update={"nodes": nodes, "message_flows": flows})
+
+    bindings = load_bindings("tasks:\n  Start: {action: {method: POST, path: /carts}}\n", graph)
+
+    assert list(bindings.tasks) == ["Start"]
 
 
 def test_an_ambiguous_name_lists_the_ids() -> None:

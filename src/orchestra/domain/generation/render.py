@@ -28,7 +28,6 @@ from orchestra.domain.process import Node, NodeCategory
 from orchestra.domain.scenario import Decision, ScenarioStep, TestScenario
 from orchestra.domain.statuses import StepKind
 
-_ACTIVE_EVENTS = frozenset({"message", "signal", "timer", "conditional", "escalation"})
 _NAME_LIMIT = 80
 
 
@@ -186,7 +185,7 @@ class _Writer:
             kind, meta = StepKind.ASSERTION, {**meta, "endEvent": True}
             if node.id in self.races:
                 meta["race"] = self._race(node, self.races[node.id], label)
-        elif _acts(node) or meta:
+        elif self.flat.graph.acts(node):
             kind = StepKind.ACTION
         else:
             return None
@@ -286,12 +285,6 @@ class _Writer:
 def _tidy(text: str | None) -> str:
     """Names drawn on a diagram often hold line breaks: one line, single spaces."""
     return " ".join(text.split()) if text else ""
-
-
-def _acts(node: Node) -> bool:
-    if node.category in (NodeCategory.TASK, NodeCategory.CALL_ACTIVITY):
-        return True
-    return node.category.is_event and bool(_ACTIVE_EVENTS.intersection(node.event_definitions))
 
 
 def _messages(flat: FlatGraph) -> dict[str, list[dict[str, str]]]:
