@@ -305,15 +305,23 @@ def failed_count(counts: dict[TestRunStatus, int]) -> int:
 
 @contextmanager
 def showing_progress(title: str, *, disable: bool) -> Iterator[ShowProgress]:
-    """A progress bar on stderr; what it yields shows a suite run's progress on it."""
-    with progress_bar(disable=disable) as bar:
-        task = bar.add_task(title, total=None, stats="")
+    """A progress bar on stderr; what it yields shows a suite run's progress on it. The bar
+    appears with the first progress shown, so that what comes before (the set-up's lines, a
+    refusal) is not printed under an empty bar."""
+    bar = progress_bar(disable=disable)
+    task = bar.add_task(title, total=None, stats="")
 
-        def show(current: running.Progress, elapsed: float) -> None:
-            stats = progress_stats(current, elapsed)
-            bar.update(task, total=current.total, completed=current.done, stats=stats)
+    def show(current: running.Progress, elapsed: float) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        stats = progress_stats(current, elapsed)
+        bar.update(task, total=current.total, completed=current.done, stats=stats)
 
+    try:
         yield show
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 def progress_bar(*, disable: bool) -> Progress:
