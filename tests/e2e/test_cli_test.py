@@ -323,7 +323,7 @@ TWO_PROCESSES = """<?xml version="1.0" encoding="UTF-8"?>
   <process id="shop_a" isExecutable="true">
     <startEvent id="A0"/><sequenceFlow id="fa" sourceRef="A0" targetRef="A1"/><endEvent id="A1"/>
   </process>
-  <process id="shop_b" isExecutable="true">
+  <process id="shop_b" name="Shop B" isExecutable="true">
     <startEvent id="B0"/><sequenceFlow id="fb" sourceRef="B0" targetRef="B1"/><endEvent id="B1"/>
   </process>
 </definitions>
@@ -339,10 +339,14 @@ def test_a_first_model_of_several_processes_needs_process_to_say_which(
     unsaid = orchestra(*base, env=env)
     assert unsaid.returncode == 2
     message = json.loads(unsaid.stdout)["message"]
-    assert "holds the processes shop_a, shop_b: say which to test with --process KEY" in message
-    said = orchestra(*base, "--process", "shop_b", env=env)
-    assert said.returncode == 0, said.stderr
-    assert json.loads(said.stdout)["process"]["key"] == "shop_b"
+    assert (
+        "holds the processes shop_a, shop_b ('Shop B'): say which to test with --process KEY "
+        "or NAME"
+    ) in message
+    for said_as in ("shop_b", "Shop B"):  # its id, or its name
+        said = orchestra(*base, "--process", said_as, env=env)
+        assert said.returncode == 0, said.stderr
+        assert json.loads(said.stdout)["process"]["key"] == "shop_b"
 
 
 def test_the_examples_project_file_runs_it_as_a_ci_job_would(

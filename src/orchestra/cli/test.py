@@ -42,7 +42,9 @@ _COVERAGES = ("all-flows", "all-nodes", "all-paths")
     help="solved: each scenario's data takes its path; boundary: each scenario also at both "
     "sides of each bound on its path [default: solved].",
 )
-@click.option("--process", help="The process to test (BPMN id) when the models hold several.")
+@click.option(
+    "--process", help="The process to test (its BPMN id, or its name) when the models hold several."
+)
 @click.option("--coverage", type=click.Choice(_COVERAGES), help="[default: all-flows]")
 @click.option("--loop-bound", type=click.IntRange(0, 50), help="all-paths: loop bound.")
 @click.option("--max-scenarios", type=click.IntRange(1, 100_000), help="all-paths: cap.")

@@ -181,21 +181,31 @@ async def _import_models(db: Database, plan: TestPlan, say: Say) -> StoredProces
 def _tested_process(
     plan: TestPlan, first: list[StoredProcess], every: list[StoredProcess]
 ) -> StoredProcess:
+    """`plan.process` by its BPMN id, else by its name when no other process has it; without
+    one, the first model's process no imported process calls, when that is one."""
     if plan.process is not None:
-        found = next((p for p in every if p.key == plan.process), None)
-        if found is None:
-            keys = ", ".join(p.key for p in every)
-            raise UsageError(f"no process {plan.process!r} in the models; they hold: {keys}")
-        return found
+        found = [p for p in every if p.key == plan.process]
+        found = found or [p for p in every if p.name == plan.process]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise UsageError(
+                f"several processes are named {plan.process!r}: {_listed(found)}; "
+                "say which by its id with --process KEY"
+            )
+        raise UsageError(f"no process {plan.process!r} in the models; they hold: {_listed(every)}")
     called = {key for p in every for key in called_keys(p.graph)}
     candidates = [p for p in first if p.graph.nodes and p.key not in called]
     if len(candidates) == 1:
         return candidates[0]
-    keys = ", ".join(p.key for p in (candidates or first))
     raise UsageError(
-        f"{plan.models[0]} holds the processes {keys}: say which to test with --process KEY"
-        " (or `process:` in orchestra.yaml)"
+        f"{plan.models[0]} holds the processes {_listed(candidates or first)}: say which to test"
+        " with --process KEY or NAME (or `process:` in orchestra.yaml)"
     )
+
+
+def _listed(processes: list[StoredProcess]) -> str:
+    return ", ".join(f"{p.key} ({p.name!r})" if p.name else p.key for p in processes)
 
 
 async def _environment(db: Database, env: str, say: Say) -> Environment:
