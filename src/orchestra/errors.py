@@ -81,6 +81,15 @@ class NotFound(OrchestraError):
         super().__init__(message, details=details)
         self.kind = kind
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (from the parser process) as it was made: `Exception` would call the class
+        with its message alone."""
+        return (_not_found, (self.kind, self.details["reference"], self.details.get("reason")))
+
+
+def _not_found(kind: str, reference: int | str, reason: str | None) -> NotFound:
+    return NotFound(kind, reference, reason=reason)
+
 
 class Conflict(OrchestraError):
     http_status = 409

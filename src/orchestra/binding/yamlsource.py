@@ -148,6 +148,9 @@ class UnfitValue(Exception):
         self.loc = loc
         self.message = message
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.loc, self.message))  # `Exception` would give the message alone
+
 
 def _check_expansion(tree: Any) -> None:
     """Raise OverflowError when the values `plain` would build pass MAX_NODES, counting each

@@ -35,6 +35,11 @@ class UnknownProtocol(LookupError):
         message = f"unknown protocol {name!r} (available: {', '.join(available) or 'none'})"
         super().__init__(message)
         self.message = message
+        self.name = name
+        self.available = available
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.name, self.available))  # `Exception` would give the message
 
 
 @dataclass(frozen=True, slots=True)

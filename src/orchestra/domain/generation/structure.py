@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from orchestra.domain.generation.flat import (
     SINK,
@@ -35,6 +36,9 @@ class Unstructured(Exception):
         super().__init__(reason)
         self.element = element
         self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.element, self.reason))  # `Exception` would give the reason alone
 
 
 @dataclass
