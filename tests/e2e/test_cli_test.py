@@ -210,6 +210,15 @@ def test_a_missing_model_file_is_a_usage_error(env: dict[str, str]) -> None:
     assert "no such file: /nowhere/model.bpmn" in json.loads(done.stdout)["message"]
 
 
+def test_nothing_to_test_says_the_model_is_missing_first(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    done = _in(tmp_path, env)  # no argument, no orchestra.yaml: the model is what is missing
+
+    assert done.returncode == 2
+    assert done.stderr == ("error: no BPMN model: give MODEL.bpmn or `models:` in orchestra.yaml\n")
+
+
 def _in(folder: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "orchestra", "test", *args],

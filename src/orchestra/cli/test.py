@@ -123,13 +123,16 @@ def _plan(project: ProjectFile, given: dict[str, Any]) -> TestPlan:
     from orchestra.domain.generation import Criterion
     from orchestra.errors import UsageError
     from orchestra.services.executing import OnInterrupt
-    from orchestra.services.testing import TestPlan
+    from orchestra.services.testing import NO_MODEL, TestPlan
 
+    models = tuple(given.get("models") or (Path(m) for m in project.models))
+    if not models:  # the first thing missing, said first
+        raise UsageError(NO_MODEL)
     env = given.get("env", project.env)
     if env is None:
         raise UsageError("no environment: give --env FILE|NAME or `env:` in orchestra.yaml")
     plan = TestPlan(
-        models=tuple(given.get("models") or (Path(m) for m in project.models)),
+        models=models,
         bindings=given.get("bindings") or _path(project.bindings),
         env=str(env),
         data=given.get("data", project.data),

@@ -138,10 +138,13 @@ async def run_test(
     return TestResult(process, suite, scenarios, execution, reports, time.monotonic() - started)
 
 
+NO_MODEL = "no BPMN model: give MODEL.bpmn or `models:` in orchestra.yaml"
+
+
 def _check_files(plan: TestPlan) -> None:
     """Every file named must be there, before anything is stored: a usage error otherwise."""
     if not plan.models:
-        raise UsageError("no BPMN model: give MODEL.bpmn or `models:` in orchestra.yaml")
+        raise UsageError(NO_MODEL)
     named = [*plan.models, *([plan.bindings] if plan.bindings else [])]
     missing = [str(path) for path in named if not path.is_file()]
     if missing:
