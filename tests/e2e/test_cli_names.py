@@ -119,6 +119,16 @@ async def test_what_is_not_there_is_exit_1_not_found_said_one_way_with_where_it_
         (("env", "show", "nope"), "no environment 'nope'"),
         (("processes", "show", "nope"), "no process 'nope'"),
         (("generate", "nope@2"), "no process 'nope@2'"),
+        (  # a process named by its name: which id it has is said
+            ("generate", "Order fulfilment"),
+            "no process 'Order fulfilment' ('Order fulfilment' is the name of process"
+            " order_fulfilment, not an id: name it by its id)",
+        ),
+        (
+            ("run", "Order fulfilment:all-flows"),
+            "no suite 'Order fulfilment:all-flows' ('Order fulfilment' is the name of process"
+            " order_fulfilment, not an id: name it by its id)",
+        ),
     ]
     done = await asyncio.gather(*(cli(database_url, *args) for args, _ in cases))
 

@@ -20,8 +20,9 @@ from orchestra.domain.limits import Limits
 from orchestra.domain.process import ImportedModel, Problem, ProblemSeverity, ProcessGraph
 from orchestra.domain.records import StoredProcess
 from orchestra.domain.timestamps import rfc3339
-from orchestra.errors import BpmnRefused, NotFound
+from orchestra.errors import BpmnRefused
 from orchestra.services.offload import Offload
+from orchestra.services.references import process_not_found
 from orchestra.store.repositories import UnitOfWork, graph_dump
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ async def list_processes(uow: UnitOfWork) -> list[StoredProcess]:
 async def show_process(uow: UnitOfWork, key: str, version: int | None = None) -> StoredProcess:
     stored = await uow.processes.get(key, version)
     if stored is None:
-        raise NotFound("process", key if version is None else f"{key}@{version}")
+        raise await process_not_found(uow, key if version is None else f"{key}@{version}", key)
     return stored
 
 
@@ -237,7 +238,7 @@ async def process_versions(uow: UnitOfWork, key: str) -> list[ProcessVersion]:
     """Every version of process `key`, newest first."""
     versions = await uow.processes.versions(key)
     if not versions:
-        raise NotFound("process", key)
+        raise await process_not_found(uow, key, key)
     return versions
 
 

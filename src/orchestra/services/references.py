@@ -42,7 +42,9 @@ async def find_suite(uow: UnitOfWork, ref: SuiteRef) -> int:
     assert ref.process is not None
     match = await uow.references.find_suite(ref.process, ref.version, ref.criterion)
     if match is None:
-        raise NotFound("suite", ref.text, reason=_no_process(ref.process, ref.version))
+        named = await _named_instead(uow, ref.process)
+        reason = named or _no_process(ref.process, ref.version)
+        raise NotFound("suite", ref.text, reason=reason)
     if match.suite_id is None:
         raise NotFound("suite", ref.text, reason=_no_suite(ref, match.version))
     return match.suite_id
@@ -63,6 +65,20 @@ async def find_suite_run(uow: UnitOfWork, ref: SuiteRunRef) -> int:
     if newest is None:
         raise NotFound("suite run", ref.text, reason=f"suite {suite} has not been run")
     return newest
+
+
+async def process_not_found(uow: UnitOfWork, reference: str, key: str) -> NotFound:
+    """`no process REFERENCE`, saying which process it is when `key` is a process's name (a
+    modeller's ids, such as Process_1w6j4ag, are not what people call their processes)."""
+    return NotFound("process", reference, reason=await _named_instead(uow, key))
+
+
+async def _named_instead(uow: UnitOfWork, key: str) -> str | None:
+    keys = await uow.processes.keys_named(key)
+    if not keys:
+        return None
+    which = f"process {keys[0]}" if len(keys) == 1 else f"processes {', '.join(keys)}"
+    return f"{key!r} is the name of {which}, not an id: name it by its id"
 
 
 def _no_process(key: str, version: int | None) -> str:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestra.errors import InputRefused, NotFound
+from orchestra.errors import InputRefused
 from orchestra.services.generating import parse_process_ref
+from orchestra.services.references import process_not_found
 from orchestra.store.database import Database
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ async def scaffold_bindings(
     async with db.transaction() as uow:
         process = await uow.processes.get(key, version)
         if process is None:
-            raise NotFound("process", process_ref)
+            raise await process_not_found(uow, process_ref, key)
         stored_calls = await _called_processes(uow, process.graph)
         sources = [await uow.processes.source(p.id) for p in (process, *stored_calls.values())]
     description = await asyncio.to_thread(read_openapi, openapi) if openapi else None

@@ -120,6 +120,10 @@ class ProcessRepository(Repository):
     async def list_latest(self) -> list[StoredProcess]:
         return [_process(row) for row in await self._all("list_latest")]
 
+    async def keys_named(self, name: str) -> list[str]:
+        """The keys of the processes whose newest version is named `name`."""
+        return [row["key"] for row in await self._all("keys_named", name=name)]
+
     async def versions(self, key: str) -> list[ProcessVersion]:
         """Every version of process `key`, newest first (none: no such process)."""
         from orchestra.domain.history import ProcessVersion

@@ -40,6 +40,12 @@ SELECT DISTINCT ON (key) id, key, version, name, checksum, graph, problems, sour
        imported_at
 FROM process ORDER BY key, version DESC;
 
+-- name: keys_named
+-- The keys of the processes whose newest version has this name: what a user named a process by
+-- its name instead of its key is told to write.
+SELECT key FROM (SELECT DISTINCT ON (key) key, name FROM process ORDER BY key, version DESC) p
+WHERE name = :name ORDER BY key;
+
 -- name: get_source$
 SELECT source_xml FROM process WHERE id = :id;
 
