@@ -19,8 +19,9 @@ within `drain_seconds`.
 Each run it claimed is counted once in `WorkerStats`, as it ends here: finished (PASSED, FAILED,
 ERROR), released (back to the queue), cancelled (its suite run was) or lost (its lease passed
 on); a run left while the database was away is counted once the next release tells which. A
-run deaf to its cancel may end on its own after the drain released it or the heartbeat left it:
-the first to tell counts it (`HeldRun.tell`).
+run deaf to its cancel may end on its own after the drain released it: the first to tell counts
+it (`HeldRun.tell`); or after the heartbeat left it: counted as the store has it, finished when
+its own end got through first (`HeldRuns.settle`).
 
 Where the pieces live: the sweep, the notifications and the watch on foreign leases in
 `runtime.loops`; the bookkeeping of the runs held in `runtime.held`; the executors in
@@ -315,7 +316,7 @@ class Worker:
             if active is not None:
                 active.interpreter = interpreter
             await interpreter.run()
-            if _first_told(me):
+            if self._first_told(me):
                 self.stats.finished += 1
             self._announcer.ended(claimed.suite_run_id)
         except LeaseLost:
@@ -337,9 +338,11 @@ class Worker:
         """Count a run cancelled mid-way: by the heartbeat (`Dropped` says why; a run it left
         is counted once released), by a claim of the run anew (its lease expired: lost), or
         by a drain past its deadline (which releases the run and counts it)."""
+        if self._left_already(me):
+            return
         if me is not None and self.held.drained.get(claimed.id) is me:
             return  # the drain releases it and counts it (unless it was told already)
-        if not _first_told(me):
+        if not self._first_told(me):
             return
         dropped = me.dropped if me is not None else None
         if dropped is Dropped.CANCELLED:
@@ -357,7 +360,7 @@ class Worker:
         except FAILURES as exc:
             log.warning("run %s lost its lease; looking up why failed: %s", claimed.id, exc)
             cancelled = False
-        if not _first_told(held):
+        if not self._first_told(held):
             return
         if cancelled:
             self.stats.cancelled += 1
@@ -372,8 +375,28 @@ class Worker:
         write that always times out) is left to its lease, which counts the attempts, rather
         than released and executed again without end. Counted once that release tells (but
         a run whose end was told already, `held`)."""
-        if _first_told(held):
+        if not self._left_already(held) and self._first_told(held):
             self.held.leave(claimed)
+
+    def _left_already(self, held: HeldRun | None) -> bool:
+        """Whether the heartbeat left the run, whose task now stops without the database's
+        word on it (cancelled, or a write that failed): the release of the left runs counts
+        it, the next one, as its task no longer can (`HeldRuns.settle`)."""
+        if held is None or held.dropped is not Dropped.UNREACHABLE:
+            return False
+        held.tell()
+        self.held.orphans = True
+        return True
+
+    def _first_told(self, run: HeldRun | None) -> bool:
+        """Whether how the run ended is to be counted now: it is, unless told before (`run`:
+        its entry while this worker executes it; None: a claim no one else tells of), or
+        unless the heartbeat left it and a release counted it since (`HeldRuns.take_back`)."""
+        if run is None:
+            return True
+        if not run.tell():
+            return False
+        return run.dropped is not Dropped.UNREACHABLE or self.held.take_back(run.claimed)
 
     async def _fail(self, claimed: ClaimedRun, exc: Exception, held: HeldRun | None) -> None:
         """End a run that cannot go on ERROR, naming why; a write refused again is logged."""
@@ -393,7 +416,7 @@ class Worker:
             return suite_run_id is not None
 
         if await self._last_write(claimed, end, "end", held):
-            if _first_told(held):
+            if self._first_told(held):
                 self.stats.finished += 1
                 self.observer.run_ended(TestRunStatus.ERROR)
             self._announcer.ended(claimed.suite_run_id)
@@ -428,7 +451,7 @@ class Worker:
             "release",
             held,
         )
-        if released and _first_told(held):
+        if released and self._first_told(held):
             self.stats.released += 1
 
     async def _last_write(
@@ -496,12 +519,14 @@ class Worker:
 
     def _drop(self, active: HeldRun, why: Dropped) -> None:
         """Stop a run the heartbeat no longer holds, before it writes anything; one whose
-        lease it could not renew is left (`_leave`), still leased to this worker."""
+        lease it could not renew is left (`HeldRuns.leave`), still leased to this worker, and
+        counted by the release of the left runs, or by its task should that end it all the
+        same (deaf to its cancel, its end written: `_first_told`)."""
         active.dropped = why
         active.task.cancel()
         if why is Dropped.UNREACHABLE:
             log.warning("run %s left, released once the database is back", active.claimed.id)
-            self._leave(active.claimed, active)
+            self.held.leave(active.claimed)
 
     async def _renew(self, held: dict[int, int]) -> Renewal:
         return await self.store.heartbeat(self.id, held, self.options.lease_seconds)
@@ -521,7 +546,12 @@ class Worker:
             return
         remaining = max(0.0, deadline - asyncio.get_running_loop().time())
         _, late = await asyncio.wait([a.task for a in active], timeout=remaining)
-        self.held.drained = {a.claimed.id: a for a in active if a.task in late}
+        # a run the heartbeat left is released with the left ones (`_release_left`)
+        self.held.drained = {
+            a.claimed.id: a
+            for a in active
+            if a.task in late and a.dropped is not Dropped.UNREACHABLE
+        }
         await self._stop(late)
         for entry in self.held.drained.values():
             if not entry.told:  # else it ended as it was stopped (not by the cancel), and told
@@ -577,9 +607,3 @@ class Worker:
         self.stats.lost += len(self.held.unsettled)
         self.observer.leases_lost(len(self.held.unsettled))
         self.held.unsettled.clear()
-
-
-def _first_told(run: HeldRun | None) -> bool:
-    """Whether how the run ended is to be counted now: it is, unless told before (`run`: its
-    entry while this worker executes it; None: a claim no one else tells of)."""
-    return run is None or run.tell()
