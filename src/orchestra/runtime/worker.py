@@ -16,7 +16,7 @@ On `stop` (SIGTERM) it claims nothing more, lets each run finish its current ste
 releases the runs back to QUEUED (and those it left while the database was away), and returns
 within `drain_seconds`.
 
-Each run it claimed is counted once in `WorkerStats`, as it ends here: finished (PASSED, FAILED,
+Each run it claimed is counted once in `WorkerCounts`, as it ends here: finished (PASSED, FAILED,
 ERROR), released (back to the queue), cancelled (its suite run was) or lost (its lease passed
 on); a run left while the database was away is counted once the next release tells which. A
 run deaf to its cancel may end on its own after the drain released it: the first to tell counts
@@ -85,15 +85,42 @@ class WorkerOptions:
         return self.heartbeat_seconds or self.lease_seconds / 3
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class WorkerStats:
+    """What a worker did, as of one moment (`Worker.run` returns it as the worker stopped)."""
+
     claimed: int = 0
     finished: int = 0  # ended here: PASSED, FAILED, ERROR
     released: int = 0  # back to the queue: drained, parked at a barrier, left and released
     lost: int = 0  # its lease passed on (expired, claimed again) or left to expire
     cancelled: int = 0  # its suite run was cancelled while this worker held it
     steps: int = 0
+    errors: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class WorkerCounts:
+    """What a worker has done so far, counted as it goes (see `WorkerStats`). A run deaf to
+    its cancel may still add to it once the worker has stopped."""
+
+    claimed: int = 0
+    finished: int = 0
+    released: int = 0
+    lost: int = 0
+    cancelled: int = 0
+    steps: int = 0
     errors: list[str] = field(default_factory=list)
+
+    def snapshot(self) -> WorkerStats:
+        return WorkerStats(
+            claimed=self.claimed,
+            finished=self.finished,
+            released=self.released,
+            lost=self.lost,
+            cancelled=self.cancelled,
+            steps=self.steps,
+            errors=tuple(self.errors),
+        )
 
 
 def new_worker_id() -> str:
@@ -122,7 +149,7 @@ class Worker:
         self.options = options or WorkerOptions()
         self.id = worker_id or new_worker_id()
         self.listen_url = listen_url
-        self.stats = WorkerStats()
+        self.stats = WorkerCounts()
         self.observer: Observer = observer or Unobserved()
         self._announcer = EndAnnouncer(self.store)
         self.stalls = StallDetector(on_stall=self._stalled)  # its own pauses, not the SUT's
@@ -142,7 +169,7 @@ class Worker:
         return self.stats.steps + running
 
     async def run(self, stop: asyncio.Event) -> WorkerStats:
-        """Work until `stop` is set, then drain. Returns what this worker did."""
+        """Work until `stop` is set, then drain. Returns what this worker did, as it stopped."""
         # the runs look at `stop` itself before each step: none starts once it is set, though
         # the claim loop sees it only when its claim (a database round trip) has returned
         self._draining = stop
@@ -182,7 +209,7 @@ class Worker:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
                 await self._executors.aclose()
-        return self.stats
+        return self.stats.snapshot()
 
     # --- claiming -----------------------------------------------------------------------------
 
