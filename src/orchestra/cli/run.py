@@ -33,7 +33,8 @@ from orchestra.domain.references import SuiteRef, SuiteRunRef
 from orchestra.domain.statuses import FAILING_STATUSES, SuiteRunStatus, TestRunStatus
 from orchestra.errors import UnboundTasks, UsageError
 from orchestra.runtime.ports import Executor, ExecutorFactory
-from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats, new_worker_id
+from orchestra.runtime.tally import WorkerStats
+from orchestra.runtime.worker import Worker, WorkerOptions, new_worker_id
 from orchestra.services import executing, running
 from orchestra.services.executing import OnInterrupt
 from orchestra.store.database import Database, open_database

@@ -11,7 +11,8 @@ from orchestra.binding.factory import executor_factory
 from orchestra.domain.records import Environment
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.errors import ConfigurationError
-from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
+from orchestra.runtime.tally import WorkerStats
+from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database

@@ -12,7 +12,8 @@ from orchestra.domain.execution import StepContext, StepOutcome
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.runtime.ports import Unobserved
-from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
+from orchestra.runtime.tally import WorkerStats
+from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
