@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import click
 
 from orchestra import collector
+from orchestra.cli import stopping
 from orchestra.cli.lazy import LazyGroup
 from orchestra.errors import NotFound, OrchestraError
 
@@ -104,6 +105,11 @@ def cli() -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     collector.frozen_at_exit()
+    with stopping.caught_from_start(args):  # a stop while the command starts is not lost
+        _main(args)
+
+
+def _main(args: list[str]) -> None:
     try:
         code = cli.main(args=args, prog_name="orchestra", standalone_mode=False)
     except click.exceptions.Abort:

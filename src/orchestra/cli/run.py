@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AsyncExitStack, ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,14 +15,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from orchestra.cli import stopping
 from orchestra.cli.output import console, emit, json_option, store_description, with_database
 from orchestra.cli.params import NAME, SUITE, SUITE_RUN
+from orchestra.cli.stopping import INTERRUPTED
 from orchestra.cli.waiting import (
-    INTERRUPTED,
+    exit_stopped_while_starting,
     on_interrupt_option,
     print_counts,
     print_outcome,
     stop_on_signals,
+    unless_stopped,
 )
 from orchestra.config import Settings
 from orchestra.domain.records import Environment, SuiteRun
@@ -30,7 +33,8 @@ from orchestra.domain.references import SuiteRef, SuiteRunRef
 from orchestra.domain.statuses import FAILING_STATUSES, SuiteRunStatus, TestRunStatus
 from orchestra.errors import UnboundTasks, UsageError
 from orchestra.runtime.ports import Executor, ExecutorFactory
-from orchestra.runtime.worker import Worker, WorkerOptions
+from orchestra.runtime.tally import WorkerStats
+from orchestra.runtime.worker import Worker, WorkerOptions, new_worker_id
 from orchestra.services import executing, running
 from orchestra.services.executing import OnInterrupt
 from orchestra.store.database import Database, open_database
@@ -134,6 +138,8 @@ def run(
     cancelled, or with --on-interrupt leave its runs are released for other workers).
     A suite whose tasks are not all bound is refused (exit 2) unless --allow-unbound.
     A data row that contradicts a scenario's path skips that run unless --force-rows."""
+    if not wait:  # a short command: SIGTERM and SIGINT end it as they end any
+        stopping.give_back()
     _check_what_to_run(suite, rerun, data_set)
     given = _given("workers", "concurrency", "on_interrupt")
     if given and not wait:
@@ -144,6 +150,8 @@ def run(
     execution = _Execution(workers, concurrency, OnInterrupt(on_interrupt)) if wait else None
     starting = _Starting(environment, data_set, max_attempts, allow_unbound, force_rows)
     result = asyncio.run(_run(suite, rerun, starting, execution, as_json))
+    if result is None:
+        exit_stopped_while_starting(as_json)
     emit(result, as_json=as_json, human=lambda out: _print_run(out, result))
     if result.get("interrupted"):  # as `status --watch` and any command stopped by Ctrl-C
         raise click.exceptions.Exit(INTERRUPTED)
@@ -228,7 +236,8 @@ async def _run(
     starting: _Starting,
     execution: _Execution | None,
     as_json: bool,
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
+    """What `run` prints; None when stopped before it could start the suite run."""
     from orchestra.services import references, rerunning  # what the command uses only
 
     settings = Settings.from_env()
@@ -236,7 +245,12 @@ async def _run(
     workers = execution.workers if execution else 1
     environment, max_attempts = starting.environment, starting.max_attempts
     size = 2 + 3 * workers  # executing here: all opened before the runs start (`connect_pool`)
-    async with open_database(settings, max_size=size, min_size=size if execution else 1) as db:
+    interrupt = stop_on_signals() if execution else asyncio.Event()  # from now to the end
+    async with AsyncExitStack() as stack:
+        opening = open_database(settings, max_size=size, min_size=size if execution else 1)
+        db = await unless_stopped(opening, stack, interrupt)
+        if db is None:
+            return None
         if rerun is not None:
             original = await references.suite_run_id(db, rerun)
             environment = environment or await rerunning.environment_of(db, original)
@@ -253,7 +267,6 @@ async def _run(
             started = {}
         if execution is None:
             return (await running.progress(db, suite_run.id)).to_json() | started
-        interrupt = stop_on_signals()
         with showing_progress(f"suite run {suite_run.id}", disable=as_json) as show:
             done = await executing.execute(
                 db,
@@ -269,11 +282,14 @@ async def _run(
 
 
 def set_on_signals() -> asyncio.Event:
-    """An event SIGTERM or SIGINT sets (instead of ending the process) while the loop runs."""
+    """An event SIGTERM or SIGINT sets (instead of ending the process) while the loop runs,
+    or set already when one came while the command was starting (`stopping`)."""
     event = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, event.set)
+    if stopping.caught() is not None:
+        event.set()
     return event
 
 
@@ -546,8 +562,11 @@ def worker(
     options = WorkerOptions(
         concurrency=concurrency, lease_seconds=lease_seconds, drain_seconds=drain_seconds
     )
+    worker_id = new_worker_id()
 
-    async def work() -> dict[str, Any]:
+    async def work() -> tuple[WorkerStats | None, str | None]:
+        """What the worker did (None: stopped before it had connected, nothing claimed),
+        and where it served its metrics."""
         stop = set_on_signals()
         with ExitStack() as stack:
             observer, metrics_url = None, None
@@ -556,34 +575,41 @@ def worker(
 
                 observer = WorkerMetrics()
                 metrics_url = stack.enter_context(serving(observer, metrics_host, metrics_port))
-            async with open_database(Settings.from_env(), max_size=4) as db:
+            async with AsyncExitStack() as connected:
+                opening = open_database(Settings.from_env(), max_size=4)
+                db = await unless_stopped(opening, connected, stop)
+                if db is None:
+                    return None, metrics_url
                 w = Worker(
                     db.pool,
                     _executor_factory_on_first_use(),
                     options,
+                    worker_id=worker_id,
                     listen_url=db.server.url,
                     observer=observer,
                 )
                 if not as_json:
                     _announce(w.id, metrics_url)
-                stats = await w.run(stop)
-        return {
-            "worker": w.id,
-            "claimed": stats.claimed,
-            "finished": stats.finished,
-            "released": stats.released,
-            "lost": stats.lost,
-            "cancelled": stats.cancelled,
-            "metrics": metrics_url,
-        }
+                return await w.run(stop), metrics_url
 
-    result = asyncio.run(work())
+    worked, metrics_url = asyncio.run(work())
+    stats = worked or WorkerStats()
+    result = {
+        "worker": worker_id,
+        "claimed": stats.claimed,
+        "finished": stats.finished,
+        "released": stats.released,
+        "lost": stats.lost,
+        "cancelled": stats.cancelled,
+        "metrics": metrics_url,
+    }
     emit(
         result,
         as_json=as_json,
         human=lambda out: out.print(
-            f"worker {result['worker']} stopped: {result['finished']} runs finished, "
-            f"{result['released']} released, {result['lost']} lost, "
-            f"{result['cancelled']} cancelled"
+            f"worker {worker_id} stopped: {stats.finished} runs finished, "
+            f"{stats.released} released, {stats.lost} lost, {stats.cancelled} cancelled"
+            if worked is not None
+            else f"worker {worker_id} stopped while starting: no runs claimed"
         ),
     )

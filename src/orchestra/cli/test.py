@@ -17,7 +17,8 @@ import click
 
 from orchestra import collector
 from orchestra.cli.output import console, emit, json_option
-from orchestra.cli.waiting import INTERRUPTED, on_interrupt_option, print_outcome
+from orchestra.cli.stopping import INTERRUPTED
+from orchestra.cli.waiting import on_interrupt_option, print_outcome
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -95,6 +96,10 @@ def test(config_file: Path | None, as_json: bool, **flags: Any) -> None:
         given = _given_flags(flags)
         plan = _plan(_project(config_file), given)
         result = _run(plan, as_json)
+    if result is None:
+        from orchestra.cli.waiting import exit_stopped_while_starting
+
+        exit_stopped_while_starting(as_json)
     emit(result.to_json(), as_json=as_json, human=lambda out: _print(out, result))
     if result.exit_code:
         raise click.exceptions.Exit(result.exit_code)
@@ -171,7 +176,8 @@ def _reports(project: ProjectFile, given: dict[str, Any]) -> dict[str, Path]:
     return {fmt: path for fmt, path in wanted.items() if path is not None}
 
 
-def _run(plan: TestPlan, as_json: bool) -> TestResult:
+def _run(plan: TestPlan, as_json: bool) -> TestResult | None:
+    """How the test went; None when stopped before it had connected, nothing run."""
     from orchestra.errors import UnboundTasks
 
     try:
@@ -183,9 +189,11 @@ def _run(plan: TestPlan, as_json: bool) -> TestResult:
         ) from None
 
 
-def _run_here(plan: TestPlan, as_json: bool) -> TestResult:
+def _run_here(plan: TestPlan, as_json: bool) -> TestResult | None:
+    from contextlib import AsyncExitStack
+
     from orchestra.binding.factory import executor_factory
-    from orchestra.cli.waiting import stop_on_signals
+    from orchestra.cli.waiting import stop_on_signals, unless_stopped
     from orchestra.config import Settings
     from orchestra.services.testing import run_test
     from orchestra.store.database import open_database
@@ -193,10 +201,14 @@ def _run_here(plan: TestPlan, as_json: bool) -> TestResult:
     collector.resume_after_start_up()  # every module the run needs is in, but the HTTP client's
     say = (lambda _: None) if as_json else _say_on_stderr()
 
-    async def go() -> TestResult:
+    async def go() -> TestResult | None:
         size = 2 + 3 * plan.workers  # all opened while the suite is prepared, before the runs
-        async with open_database(Settings.from_env(), max_size=size, min_size=size) as db:
-            interrupt = stop_on_signals()
+        interrupt = stop_on_signals()
+        async with AsyncExitStack() as stack:
+            opening = open_database(Settings.from_env(), max_size=size, min_size=size)
+            db = await unless_stopped(opening, stack, interrupt)
+            if db is None:
+                return None
             with _progress(shown=not as_json) as show:
                 return await run_test(
                     db, plan, executor_factory(), say=say, on_progress=show, interrupt=interrupt

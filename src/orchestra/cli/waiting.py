@@ -1,7 +1,9 @@
 """What `run --wait` and `test` share: Ctrl-C handling, and the end of a suite run in words.
 
 The first Ctrl-C (or SIGTERM) sets an event the command's workers stop on; a second Ctrl-C
-stops the process at once (exit 130), leaving its runs to their leases.
+stops the process at once (exit 130), leaving its runs to their leases. One that comes while
+the command connects to PostgreSQL ends it at once, nothing run (`unless_stopped`; `worker`
+too).
 """
 
 from __future__ import annotations
@@ -10,16 +12,19 @@ import asyncio
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, suppress
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from orchestra.cli.output import console
+from orchestra.cli import stopping
+from orchestra.cli.output import console, emit
+from orchestra.cli.stopping import INTERRUPTED
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-INTERRUPTED = 130
+T = TypeVar("T")
 
 on_interrupt_option = click.option(
     "--on-interrupt",
@@ -33,8 +38,9 @@ on_interrupt_option = click.option(
 
 
 def stop_on_signals() -> asyncio.Event:
-    """An event the first SIGINT or SIGTERM sets while the loop runs; a second SIGINT ends
-    the process at once (its runs come back when their leases expire)."""
+    """An event the first SIGINT or SIGTERM sets while the loop runs, or set already when
+    one came while the command was starting (`stopping`); a second SIGINT ends the process
+    at once (its runs come back when their leases expire)."""
     event = asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -51,7 +57,40 @@ def stop_on_signals() -> asyncio.Event:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, first, signum)
+    early = stopping.caught()
+    if early is not None:
+        first(early)
     return event
+
+
+async def unless_stopped(
+    entering: AbstractAsyncContextManager[T], stack: AsyncExitStack, stop: asyncio.Event
+) -> T | None:
+    """`entering` entered on `stack` (the database opened: connected, its schema checked),
+    or None as soon as `stop` is set first, its entering cancelled: a server that does not
+    answer keeps no one waiting for a stop."""
+    entered = asyncio.ensure_future(stack.enter_async_context(entering))
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait([entered, stopped], return_when=asyncio.FIRST_COMPLETED)
+        if entered.done():
+            return entered.result()
+    finally:
+        stopped.cancel()
+        entered.cancel()  # when it has not returned
+    with suppress(asyncio.CancelledError):
+        await entered
+    return None
+
+
+def exit_stopped_while_starting(as_json: bool) -> NoReturn:
+    """Exit 130: stopped before the suite run was started, nothing run."""
+    emit(
+        {"interrupted": True, "suite_run": None},
+        as_json=as_json,
+        human=lambda out: out.print("interrupted while starting: no suite run started"),
+    )
+    raise click.exceptions.Exit(INTERRUPTED)
 
 
 def _stop_now() -> None:

@@ -38,12 +38,13 @@ class HeldRun:
     interpreter: RunInterpreter | None = None
     ending: bool = False  # its release or its end ERROR is being committed: the lease ends with it
     dropped: Dropped | None = None  # set by the heartbeat as it cancels the run
-    told: bool = False  # how it ended here was counted, or it was left (counted once released)
+    told: bool = False  # counted here, or its task left it (counted once released)
 
     def tell(self) -> bool:
         """Note that how the run ended here is told: False when it was told before, and is
-        not to be counted again. Two may tell: the drain that released the run or the
-        heartbeat that left it, and the run's task, deaf to its cancel, that ends later."""
+        not to be counted again. Two may tell: the drain that released the run, and the
+        run's task, deaf to its cancel, that ends later. A run the heartbeat left is told by
+        its task (`HeldRuns.settle`)."""
         told, self.told = self.told, True
         return not told
 
@@ -103,13 +104,41 @@ class HeldRuns:
         return OrphanRelease(keep, dict(self.unsettled))
 
     def settle(self, release: OrphanRelease, released: Collection[int]) -> tuple[int, int]:
-        """The runs `release` settles are counted: (how many it released, how many were lost:
-        taken by another worker meanwhile, or left to their lease)."""
+        """The left runs `release` settles are counted: (how many it released, how many were
+        lost: taken by another worker meanwhile, or left to their lease). Each is counted
+        once: not one its task took back (`take_back`), nor one it did not release whose task
+        still runs (left by the heartbeat, deaf to its cancel): that run may yet end here,
+        and its task tells how (the next release, if it stops)."""
+        back = lost = 0
         for run_id, attempt in release.left.items():
-            if self.unsettled.get(run_id) == attempt:
-                del self.unsettled[run_id]
-        back = sum(1 for run_id in release.left if run_id in released)
-        return back, len(release.left) - back
+            if self.unsettled.get(run_id) != attempt:
+                continue
+            if run_id not in released and self._may_end_here(run_id, attempt):
+                continue
+            del self.unsettled[run_id]
+            if run_id in released:
+                back += 1
+            else:
+                lost += 1
+        return back, lost
+
+    def take_back(self, claimed: ClaimedRun) -> bool:
+        """Take a run the heartbeat left back from the release that would count it: its task
+        ended it here after all (its end, its release written), or found it gone, and counts
+        it. False when a release counted it already."""
+        if self.unsettled.get(claimed.id) != claimed.attempt:
+            return False
+        del self.unsettled[claimed.id]
+        return True
+
+    def _may_end_here(self, run_id: int, attempt: int) -> bool:
+        entry = self.active.get(run_id)
+        return (
+            entry is not None
+            and entry.claimed.attempt == attempt
+            and not entry.told
+            and not entry.task.done()
+        )
 
     def renewed(self, held: dict[int, int], kept: Collection[int], deadline: float) -> None:
         """A heartbeat renewed the leases `kept` of those `held` (run id -> attempt)."""

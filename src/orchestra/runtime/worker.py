@@ -7,7 +7,8 @@ One worker executes up to `concurrency` runs at once. Its loops:
 - heartbeat: renews all its leases in one statement, well inside the lease time; a run whose
   lease it no longer holds (expired and re-claimed, or cancelled) is abandoned at once, and so
   is one whose lease would end before a heartbeat could renew it (the database out of reach):
-  that one goes back to the queue once the database is back, if no one took it meanwhile;
+  that one goes back to the queue once the database is back, if no one took it meanwhile
+  (`runtime.heartbeat`);
 - sweep: the scheduler's periodic pass (queue ready runs, skip unreachable ones, close finished
   suite runs) and the reaper (FAILED_STUCK), so no wake-up is ever lost.
 - announce: tells the API's event streams which suite runs had runs end here, at most ten
@@ -16,14 +17,12 @@ On `stop` (SIGTERM) it claims nothing more, lets each run finish its current ste
 releases the runs back to QUEUED (and those it left while the database was away), and returns
 within `drain_seconds`.
 
-Each run it claimed is counted once in `WorkerStats`, as it ends here: finished (PASSED, FAILED,
-ERROR), released (back to the queue), cancelled (its suite run was) or lost (its lease passed
-on); a run left while the database was away is counted once the next release tells which. A
-run deaf to its cancel may end on its own after the drain released it or the heartbeat left it:
-the first to tell counts it (`HeldRun.tell`).
+Each run it claimed is counted once, as it ends here: finished, released, cancelled or lost
+(`runtime.tally`).
 
 Where the pieces live: the sweep, the notifications and the watch on foreign leases in
-`runtime.loops`; the bookkeeping of the runs held in `runtime.held`; the executors in
+`runtime.loops`; the heartbeat in `runtime.heartbeat`; the bookkeeping of the runs held in
+`runtime.held`, and the count of how they ended in `runtime.tally`; the executors in
 `runtime.executors`; every statement outside the group committer in `store.worker_store`.
 """
 
@@ -36,7 +35,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
@@ -48,6 +47,7 @@ from orchestra.runtime.announcer import EndAnnouncer
 from orchestra.runtime.bounded import Bounded
 from orchestra.runtime.executors import ExecutorCache
 from orchestra.runtime.flights import SingleFlight
+from orchestra.runtime.heartbeat import heartbeat_forever
 from orchestra.runtime.held import Dropped, HeldRun, HeldRuns
 from orchestra.runtime.interpreter import (
     Draining,
@@ -59,6 +59,7 @@ from orchestra.runtime.interpreter import (
 from orchestra.runtime.loops import ExpiryWatch, listen_forever, sweep_forever
 from orchestra.runtime.ports import ExecutorFactory, Observer, Unobserved
 from orchestra.runtime.stalls import Stall, StallDetector, StallPolicy
+from orchestra.runtime.tally import Tally, WorkerCounts, WorkerStats
 from orchestra.store.base import Connection
 from orchestra.store.commits import GroupCommitter
 from orchestra.store.runs import ClaimedRun, Renewal, RunRepository
@@ -82,17 +83,6 @@ class WorkerOptions:
     @property
     def heartbeat_every(self) -> float:
         return self.heartbeat_seconds or self.lease_seconds / 3
-
-
-@dataclass(slots=True)
-class WorkerStats:
-    claimed: int = 0
-    finished: int = 0  # ended here: PASSED, FAILED, ERROR
-    released: int = 0  # back to the queue: drained, parked at a barrier, left and released
-    lost: int = 0  # its lease passed on (expired, claimed again) or left to expire
-    cancelled: int = 0  # its suite run was cancelled while this worker held it
-    steps: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 def new_worker_id() -> str:
@@ -121,11 +111,11 @@ class Worker:
         self.options = options or WorkerOptions()
         self.id = worker_id or new_worker_id()
         self.listen_url = listen_url
-        self.stats = WorkerStats()
         self.observer: Observer = observer or Unobserved()
         self._announcer = EndAnnouncer(self.store)
         self.stalls = StallDetector(on_stall=self._stalled)  # its own pauses, not the SUT's
         self.held = HeldRuns()
+        self.tally = Tally(self.held, self.observer)
         self._wake = asyncio.Event()
         self._slots_free = asyncio.Event()  # enough for a claim (`_full`), or stop
         self._draining = asyncio.Event()  # `run`'s stop once it runs (see there)
@@ -135,13 +125,18 @@ class Worker:
         self._expiry = ExpiryWatch(self.store, self.id, self.options.poll_seconds)
 
     @property
+    def stats(self) -> WorkerCounts:
+        """What this worker has done so far."""
+        return self.tally.counts
+
+    @property
     def steps_done(self) -> int:
         """Steps executed so far, those of the runs in progress included."""
         running = sum(a.interpreter.steps_done for a in self.held.active.values() if a.interpreter)
         return self.stats.steps + running
 
     async def run(self, stop: asyncio.Event) -> WorkerStats:
-        """Work until `stop` is set, then drain. Returns what this worker did."""
+        """Work until `stop` is set, then drain. Returns what this worker did, as it stopped."""
         # the runs look at `stop` itself before each step: none starts once it is set, though
         # the claim loop sees it only when its claim (a database round trip) has returned
         self._draining = stop
@@ -151,7 +146,15 @@ class Worker:
                 committer = await stack.enter_async_context(GroupCommitter(self.pool))
             self._committer = committer
             loops = [
-                asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
+                asyncio.create_task(
+                    heartbeat_forever(
+                        self.held,
+                        self._renew,
+                        self.options.heartbeat_every,
+                        self.options.lease_seconds,
+                    ),
+                    name="heartbeat",
+                ),
                 asyncio.create_task(
                     sweep_forever(
                         self.store, self._wake, self.options.sweep_seconds, self.observer.stuck
@@ -181,7 +184,7 @@ class Worker:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
                 await self._executors.aclose()
-        return self.stats
+        return self.stats.snapshot()
 
     # --- claiming -----------------------------------------------------------------------------
 
@@ -231,8 +234,7 @@ class Worker:
             log.warning("claim failed, retrying: %s", exc)
             await asyncio.sleep(self.options.poll_seconds)
             return []
-        self.stats.claimed += len(claimed)
-        self.observer.claimed(len(claimed))
+        self.tally.claimed(len(claimed))
         return claimed
 
     async def _release_orphans(self) -> None:
@@ -241,11 +243,7 @@ class Worker:
         (taken by another worker meanwhile, or left to their lease)."""
         release = self.held.orphan_release()
         released = await self.store.release_orphans(self.id, release.keep, release.left)
-        back, lost = self.held.settle(release, released)
-        self.stats.released += back
-        self.stats.lost += lost
-        if lost:
-            self.observer.leases_lost(lost)
+        self.tally.settled(*self.held.settle(release, released))
 
     async def _wait_for_slots(self) -> None:
         """Until enough runs ended for a claim, or the worker stops: one event, set by the
@@ -284,7 +282,7 @@ class Worker:
             try:
                 await self._attempt(claimed, me, holding)
             except asyncio.CancelledError:
-                self._count_stopped(claimed, me)
+                self.tally.stopped(claimed, me)
             finally:
                 if me is not None and self.held.active.get(claimed.id) is me:
                     del self.held.active[claimed.id]
@@ -315,8 +313,7 @@ class Worker:
             if active is not None:
                 active.interpreter = interpreter
             await interpreter.run()
-            if _first_told(me):
-                self.stats.finished += 1
+            self.tally.finished(me)
             self._announcer.ended(claimed.suite_run_id)
         except LeaseLost:
             await self._count_refused(claimed, me)
@@ -329,24 +326,9 @@ class Worker:
         except FAILURES as exc:  # out of reach, or a conflict still there after the retries
             log.warning("run %s left, released once the database is back: %s", claimed.id, exc)
             self.stats.errors.append(f"run {claimed.id}: {exc}")
-            self._leave(claimed, me)
+            self.tally.left(claimed, me)
         except Exception as exc:  # refused data, a missing secret, a bug: end it ERROR, fenced
             await self._fail(claimed, exc, me)
-
-    def _count_stopped(self, claimed: ClaimedRun, me: HeldRun | None) -> None:
-        """Count a run cancelled mid-way: by the heartbeat (`Dropped` says why; a run it left
-        is counted once released), by a claim of the run anew (its lease expired: lost), or
-        by a drain past its deadline (which releases the run and counts it)."""
-        if me is not None and self.held.drained.get(claimed.id) is me:
-            return  # the drain releases it and counts it (unless it was told already)
-        if not _first_told(me):
-            return
-        dropped = me.dropped if me is not None else None
-        if dropped is Dropped.CANCELLED:
-            self.stats.cancelled += 1
-        else:
-            self.stats.lost += 1
-            self.observer.leases_lost(1)
 
     async def _count_refused(self, claimed: ClaimedRun, held: HeldRun | None = None) -> None:
         """Count a run whose lease a write found gone: cancelled when its suite run was
@@ -357,23 +339,7 @@ class Worker:
         except FAILURES as exc:
             log.warning("run %s lost its lease; looking up why failed: %s", claimed.id, exc)
             cancelled = False
-        if not _first_told(held):
-            return
-        if cancelled:
-            self.stats.cancelled += 1
-        else:
-            self.stats.lost += 1
-            self.observer.leases_lost(1)
-
-    def _leave(self, claimed: ClaimedRun, held: HeldRun | None = None) -> None:
-        """Note a run stopped without the database: the next claim that gets through (or the
-        drain's end) releases it, still leased to this worker under this attempt if no one
-        took it meanwhile, to be resumed at once and lose no attempt. A run left again (a
-        write that always times out) is left to its lease, which counts the attempts, rather
-        than released and executed again without end. Counted once that release tells (but
-        a run whose end was told already, `held`)."""
-        if _first_told(held):
-            self.held.leave(claimed)
+        self.tally.refused(held, cancelled=cancelled)
 
     async def _fail(self, claimed: ClaimedRun, exc: Exception, held: HeldRun | None) -> None:
         """End a run that cannot go on ERROR, naming why; a write refused again is logged."""
@@ -393,9 +359,7 @@ class Worker:
             return suite_run_id is not None
 
         if await self._last_write(claimed, end, "end", held):
-            if _first_told(held):
-                self.stats.finished += 1
-                self.observer.run_ended(TestRunStatus.ERROR)
+            self.tally.finished(held, ended_error=True)
             self._announcer.ended(claimed.suite_run_id)
 
     def _ending(self, claimed: ClaimedRun) -> None:
@@ -420,7 +384,7 @@ class Worker:
     ) -> None:
         """Back to the queue (with `context`, None: as stored); counted released only when
         it still held the lease. When the database cannot take it (gone while the worker
-        stops), the run is left (`_leave`): released when it is back, else to its lease.
+        stops), the run is left (`Tally.left`): released when it is back, else to its lease.
         `held`: the run's entry when this worker executes it, counted once (`HeldRun.tell`)."""
         released = await self._last_write(
             claimed,
@@ -428,8 +392,8 @@ class Worker:
             "release",
             held,
         )
-        if released and _first_told(held):
-            self.stats.released += 1
+        if released:
+            self.tally.released(held)
 
     async def _last_write(
         self,
@@ -440,14 +404,14 @@ class Worker:
     ) -> bool:
         """The write that ends the worker's hold on a run (its release, its end), fenced by the
         lease: True when it held. A refusal is counted (`_count_refused`); a database that
-        cannot take it leaves the run (`_leave`)."""
+        cannot take it leaves the run (`Tally.left`)."""
         self._ending(claimed)
         try:
             written = bool(await self._committer.submit(write))
         except FAILURES as exc:
             log.warning("run %s left, its %s failed: %s", claimed.id, what, exc)
             self.stats.errors.append(f"run {claimed.id}: {what} failed: {exc}")
-            self._leave(claimed, held)
+            self.tally.left(claimed, held)
             return False
         if not written:
             await self._count_refused(claimed, held)
@@ -467,43 +431,10 @@ class Worker:
         log.warning("worker stalled for %.1f s (event loop or process paused)", stall.seconds)
         self.observer.stalled(stall.seconds)
 
-    # --- leases -------------------------------------------------------------------------------
-
-    async def _heartbeat_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.options.heartbeat_every)
-            held = {run_id: a.claimed.attempt for run_id, a in self.held.active.items()}
-            if not held:
-                continue
-            started = asyncio.get_running_loop().time()
-            try:
-                renewal = await self._renew(held)
-            except FAILURES as exc:
-                log.warning("heartbeat failed: %s", exc)
-                # no renewal got through: a run whose lease ends before the next heartbeat
-                # could renew it may be another worker's by then, so it stops here before it
-                # could act twice, and is left (`_leave`) while still leased to this worker:
-                # released as soon as the database takes it, no attempt lost
-                horizon = asyncio.get_running_loop().time() + self.options.heartbeat_every
-                renewal = Renewal(kept=self.held.lasting(held, horizon))
-                why = Dropped.UNREACHABLE
-            else:
-                self.held.renewed(held, renewal.kept, started + self.options.lease_seconds)
-                why = Dropped.LOST
-            for active in self.held.abandoned(held, renewal.kept):
-                cancelled = active.claimed.id in renewal.cancelled
-                self._drop(active, Dropped.CANCELLED if cancelled else why)
-
-    def _drop(self, active: HeldRun, why: Dropped) -> None:
-        """Stop a run the heartbeat no longer holds, before it writes anything; one whose
-        lease it could not renew is left (`_leave`), still leased to this worker."""
-        active.dropped = why
-        active.task.cancel()
-        if why is Dropped.UNREACHABLE:
-            log.warning("run %s left, released once the database is back", active.claimed.id)
-            self._leave(active.claimed, active)
+    # --- the heartbeat (`runtime.heartbeat`) ----------------------------------------------------
 
     async def _renew(self, held: dict[int, int]) -> Renewal:
+        """Renew this worker's leases on the runs `held` (run id -> attempt)."""
         return await self.store.heartbeat(self.id, held, self.options.lease_seconds)
 
     # --- stopping -----------------------------------------------------------------------------
@@ -521,7 +452,12 @@ class Worker:
             return
         remaining = max(0.0, deadline - asyncio.get_running_loop().time())
         _, late = await asyncio.wait([a.task for a in active], timeout=remaining)
-        self.held.drained = {a.claimed.id: a for a in active if a.task in late}
+        # a run the heartbeat left is released with the left ones (`_release_left`)
+        self.held.drained = {
+            a.claimed.id: a
+            for a in active
+            if a.task in late and a.dropped is not Dropped.UNREACHABLE
+        }
         await self._stop(late)
         for entry in self.held.drained.values():
             if not entry.told:  # else it ended as it was stopped (not by the cancel), and told
@@ -574,12 +510,4 @@ class Worker:
                 log.warning("runs left to their lease: the drain's deadline passed")
             except FAILURES as exc:
                 log.warning("runs left to their lease, their release failed: %s", exc)
-        self.stats.lost += len(self.held.unsettled)
-        self.observer.leases_lost(len(self.held.unsettled))
-        self.held.unsettled.clear()
-
-
-def _first_told(run: HeldRun | None) -> bool:
-    """Whether how the run ended is to be counted now: it is, unless told before (`run`: its
-    entry while this worker executes it; None: a claim no one else tells of)."""
-    return run is None or run.tell()
+        self.tally.left_to_their_lease()

@@ -17,7 +17,8 @@ from orchestra.domain.timestamps import rfc3339, rfc3339_or_none
 from orchestra.domain.unbound import unbound_tasks
 from orchestra.errors import Conflict, NotFound, UnboundTasks, UsageError
 from orchestra.runtime.ports import ExecutorFactory
-from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
+from orchestra.runtime.tally import WorkerStats
+from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.store.base import CONFLICTS
 from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database

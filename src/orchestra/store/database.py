@@ -117,10 +117,12 @@ async def connect_pool(
     )
     try:
         await pool.open(wait=True, timeout=15)
-    except Exception as exc:  # psycopg.Error, psycopg_pool.PoolTimeout
+    except BaseException as exc:  # psycopg.Error, psycopg_pool.PoolTimeout; or cancelled
         await pool.close()
         if first is not None:  # not taken by the pool, or closed with it
             await first.close()
+        if not isinstance(exc, Exception):
+            raise
         raise DatabaseUnreachable(
             f"cannot connect to PostgreSQL at {redact_url(url)}: {exc}"
         ) from exc

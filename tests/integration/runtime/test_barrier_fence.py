@@ -154,7 +154,7 @@ async def test_a_suite_run_pruned_while_its_worker_arrives_is_a_quiet_lost_lease
             await asyncio.sleep(0.05)
         stop.set()
         stats = await asyncio.wait_for(working, timeout=10)
-    assert (stats.claimed, stats.lost, stats.finished, stats.errors) == (1, 1, 0, [])
+    assert (stats.claimed, stats.lost, stats.finished, stats.errors) == (1, 1, 0, ())
     alarming = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert alarming == []
     assert await barriers(db) == []

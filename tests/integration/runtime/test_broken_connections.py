@@ -14,7 +14,8 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
-from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
+from orchestra.runtime.tally import WorkerStats
+from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.base import Connection
 from orchestra.store.commits import GroupCommitter

@@ -23,7 +23,8 @@ from orchestra.domain.records import SuiteRun
 from orchestra.domain.statuses import SuiteRunStatus, TestRunStatus
 from orchestra.reports import render
 from orchestra.reports.text import step_lines
-from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
+from orchestra.runtime.tally import WorkerStats
+from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import reporting, running
 from orchestra.store.base import Connection
 from orchestra.store.commits import GroupCommitter
@@ -293,7 +294,7 @@ async def test_the_release_at_stop_waits_for_a_database_that_does_not_answer_unt
         (claimed,) = await uow.runs.claim("w", 1, lease_seconds=30)
     outage = OutagePool(db.pool)
     worker = Worker(pool_of(outage), factory_for(ScriptedExecutor()), SHORT_LEASE, worker_id="w")
-    worker._leave(claimed)  # as when its checkpoint failed while the worker stopped
+    worker.tally.left(claimed, None)  # as when its checkpoint failed while the worker stopped
     outage.away = outage.hang = True
     deadline = asyncio.get_running_loop().time() + 0.2
     await asyncio.wait_for(worker._release_left(deadline), timeout=10)

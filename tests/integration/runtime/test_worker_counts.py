@@ -9,8 +9,10 @@ from typing import Any, TypeVar, cast
 
 from orchestra.binding.factory import executor_factory
 from orchestra.domain.records import Environment
+from orchestra.domain.statuses import TestRunStatus
 from orchestra.errors import ConfigurationError
-from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
+from orchestra.runtime.tally import WorkerStats
+from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
@@ -27,12 +29,20 @@ from tests.integration.runtime.support import (
     store_suite,
     until,
 )
+from tests.integration.runtime.test_left_runs import OutagePool, pool_of
+from tests.integration.runtime.test_worker_stops import EndsAfterItsCancel
 
 T = TypeVar("T")
 LONG_LEASE = WorkerOptions(concurrency=2, lease_seconds=30, poll_seconds=0.05, sweep_seconds=0.1)
 # heartbeats every 0.2 s, on a lease that a busy machine cannot let run out between two
 FREQUENT_BEATS = WorkerOptions(
     concurrency=2, lease_seconds=30, heartbeat_seconds=0.2, poll_seconds=0.05, sweep_seconds=0.1
+)
+
+# one run at a time (the claim loop waits for its end), renewed every second on a lease of two:
+# a heartbeat that fails leaves the run within two seconds
+ONE_SHORT_LEASE = WorkerOptions(
+    concurrency=1, lease_seconds=2, heartbeat_seconds=1, poll_seconds=0.05, sweep_seconds=0.1
 )
 
 
@@ -190,3 +200,31 @@ async def test_runs_the_worker_ends_error_are_counted_finished(db: Database) -> 
     _, stats = await running.work_until_done(db, suite_run.id, broken, options=LONG_LEASE)
     assert sum(s.finished for s in stats) == 2
     assert all(counted_once(s) for s in stats)
+
+
+async def test_a_run_the_heartbeat_left_that_completes_all_the_same_is_counted_finished(
+    db: Database,
+) -> None:
+    # no renewal gets through: the heartbeat leaves the run (still leased to the worker) and
+    # cancels it; its step swallows the cancel and the run completes, PASSED in the store.
+    # The release of the left runs that comes next finds it ended: finished, not lost
+    suite = await store_suite(db, [scenario("s", [step(0, "a"), step(1, "b"), step(2, "c")])])
+    suite_run = await running.start_suite_run(db, suite.id)
+    executor = EndsAfterItsCancel()
+    executor.let_go.set()  # cancelled, its step b ends at once
+    outage = OutagePool(db.pool, only="heartbeat")
+    worker = Worker(pool_of(outage), factory_for(executor), ONE_SHORT_LEASE)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        await until(executor.inside.is_set, "the run is inside step b")
+        outage.away = True
+        await until(lambda: not worker.held.active, "the run has ended")
+    finally:
+        stop.set()
+        stats = await asyncio.wait_for(task, timeout=10)
+    async with db.transaction() as uow:
+        (run,) = await uow.runs.test_runs(suite_run.id)
+    assert run.status is TestRunStatus.PASSED
+    assert (stats.finished, stats.released, stats.lost, stats.cancelled) == (1, 0, 0, 0)
+    assert counted_once(stats)

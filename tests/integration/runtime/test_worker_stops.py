@@ -4,6 +4,7 @@ cancellation, a claim loop that raises."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import FrozenInstanceError, replace
 
 import pytest
 
@@ -11,7 +12,8 @@ from orchestra.domain.execution import StepContext, StepOutcome
 from orchestra.domain.scenario import ScenarioStep
 from orchestra.domain.statuses import TestRunStatus
 from orchestra.runtime.ports import Unobserved
-from orchestra.runtime.worker import Worker, WorkerOptions, WorkerStats
+from orchestra.runtime.tally import WorkerStats
+from orchestra.runtime.worker import Worker, WorkerOptions
 from orchestra.services import running
 from orchestra.store.commits import GroupCommitter
 from orchestra.store.database import Database
@@ -168,6 +170,37 @@ async def test_a_run_deaf_to_its_cancel_that_ends_after_the_drain_is_counted_onc
         (run,) = await uow.runs.test_runs(suite_run.id)
     assert run.status is TestRunStatus.QUEUED
     assert run.execution_context["done"] == {"0": "PASSED"}
+
+
+async def test_what_a_worker_returns_stays_as_it_stopped_though_a_run_ends_later(
+    db: Database,
+) -> None:
+    # the drain leaves a run deaf to its cancel; once the worker has returned, the run ends
+    # on its own, its steps added to the worker's counts: not to what the worker returned
+    suite = await store_suite(db, [scenario("s", [step(0, "a"), step(1, "b"), step(2, "c")])])
+    await running.start_suite_run(db, suite.id)
+    executor = EndsAfterItsCancel()
+    options = WorkerOptions(concurrency=1, lease_seconds=30, poll_seconds=0.05, drain_seconds=0.2)
+    stop = asyncio.Event()
+    async with GroupCommitter(db.pool) as committer:  # open for the run's late writes
+        worker = Worker(db.pool, factory_for(executor), options, committer=committer)
+        task = asyncio.create_task(worker.run(stop))
+        try:
+            await until(executor.inside.is_set, "the run is inside step b")
+            stop.set()
+            stats = await asyncio.wait_for(task, timeout=10)
+            returned = replace(stats)
+            executor.let_go.set()
+            await until(lambda: not worker.held.active, "the run has ended on its own")
+        finally:
+            executor.let_go.set()
+            if not task.done():
+                task.cancel()
+                await asyncio.wait([task], timeout=10)
+    assert worker.stats.steps == stats.steps + 1  # step a, counted as the run ended
+    assert stats == returned
+    with pytest.raises(FrozenInstanceError):
+        stats.steps += 1  # type: ignore[misc]
 
 
 class Broken(Exception):
