@@ -57,9 +57,8 @@ def stop_on_signals() -> asyncio.Event:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, first, signum)
-    early = stopping.caught()
-    if early is not None:
-        first(early)
+    if stopping.caught() is not None:
+        event.set()  # while starting: no step is in flight, and what stops says so
     return event
 
 
