@@ -51,14 +51,15 @@ def stop_on_signals() -> asyncio.Event:
             return
         event.set()
         console(stderr=True).print(
-            "\n[yellow]stopping:[/] letting the steps in flight finish (Ctrl-C again to stop "
+            "\n[yellow]stopping:[/] any step in flight finishes first (Ctrl-C again to stop "
             "at once)"
         )
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, first, signum)
-    if stopping.caught() is not None:
-        event.set()  # while starting: no step is in flight, and what stops says so
+    early = stopping.caught()
+    if early is not None:
+        first(early)
     return event
 
 
