@@ -6,6 +6,7 @@ with psycopg alone (`orchestra.store.revision`), which every command does on sta
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 # Serializes concurrent upgrades: two commands starting at once must not both migrate.
 _LOCK_KEY = 0x0C4E57A
+_LOCK_POLL_SECONDS = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +54,34 @@ def upgrade(url: str) -> SchemaStatus:
     from sqlalchemy import text
 
     with _connect(url) as conn:
-        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _LOCK_KEY})
+        _lock(conn)
         try:
             config = _config(conn)
-            if _current(conn) != _head(config):
+            current = _current(conn)
+            conn.commit()  # Alembic opens each migration's transaction: one may build outside any
+            if current != _head(config):
                 command.upgrade(config, "head")
                 conn.commit()
             return SchemaStatus(current=_current(conn), head=_head(config))
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
             conn.commit()
+
+
+def _lock(conn: Connection) -> None:
+    """Take the upgrade lock, waiting for it between transactions rather than in one: an index
+    built concurrently (`CREATE INDEX CONCURRENTLY`) by the upgrade holding the lock waits for
+    every transaction older than it, and a transaction waiting for the lock would wait for that
+    upgrade in turn, a deadlock PostgreSQL breaks by failing one of them."""
+    from sqlalchemy import text
+
+    while True:
+        taken = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _LOCK_KEY})
+        held = bool(taken.scalar())
+        conn.commit()
+        if held:
+            return
+        time.sleep(_LOCK_POLL_SECONDS)
 
 
 def status(url: str) -> SchemaStatus:

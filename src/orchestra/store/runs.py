@@ -468,11 +468,11 @@ class RunRepository(Repository):
         self, worker: str, limit: int, lease_seconds: float, suite_run_id: int | None = None
     ) -> list[ClaimedRun]:
         """Claim up to `limit` runs (of one suite run only, when `suite_run_id` is given)."""
-        # one suite run's queued runs are found first through the index that depends on how
-        # many it has and how many older ones the others have: planned for its id each time
-        run = self._all if suite_run_id is None else self._filtered
-        rows = await run(
+        # a worker claims again and again, on each of the pool's connections in turn: planned
+        # once, at its first run on a connection, for any suite run (see `claim_runs`)
+        rows = await self._all(
             "claim_runs",
+            prepare=True,
             worker=worker,
             limit=limit,
             lease_seconds=lease_seconds,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import psycopg
 import pytest
+from psycopg.rows import TupleRow
 
 from orchestra.store import migrate
 
@@ -148,6 +152,9 @@ def test_the_claim_query_is_served_by_partial_indexes(database_url: str) -> None
     defs: dict[str, str] = {str(k): str(v) for k, v in rows}
     assert "WHERE (status = 'QUEUED'" in defs["test_run_queued_idx"]
     assert "WHERE (status = 'RUNNING'" in defs["test_run_lease_idx"]
+    assert defs["test_run_suite_queued_idx"].endswith(
+        "(suite_run_id, available_at, id) WHERE (status = 'QUEUED'::test_run_status)"
+    )
 
 
 def test_listing_suite_runs_by_suite_or_status_is_served_by_indexes(database_url: str) -> None:
@@ -183,3 +190,29 @@ def test_upgrading_a_schema_one_revision_behind_applies_that_migration(
         conn.commit()
     assert not migrate.status(database_url).is_current
     assert migrate.upgrade(database_url) == status
+
+
+def test_an_upgrade_waiting_for_another_leaves_that_ones_concurrent_index_builds_unblocked(
+    database_url: str,
+) -> None:
+    # A concurrent index build waits for every older transaction: had the waiting upgrade
+    # waited for the lock inside one, the build and the wait would deadlock.
+    with psycopg.connect(database_url, autocommit=True) as holder:
+        holder.execute("UPDATE alembic_version SET version_num = '0018'")
+        holder.execute("SELECT pg_advisory_lock(%s)", (migrate._LOCK_KEY,))
+        with ThreadPoolExecutor(1) as pool:
+            waiting = pool.submit(migrate.upgrade, database_url)
+            while not _another_asked_for_a_lock(holder):
+                assert not waiting.done(), waiting.result()
+                time.sleep(0.01)
+            holder.execute("CREATE INDEX CONCURRENTLY held_idx ON suite_run (created_at)")
+            holder.execute("SELECT pg_advisory_unlock(%s)", (migrate._LOCK_KEY,))
+            assert waiting.result(timeout=30).is_current
+
+
+def _another_asked_for_a_lock(conn: psycopg.Connection[TupleRow]) -> bool:
+    row = conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND query LIKE '%advisory_lock(%' AND pid <> pg_backend_pid()"
+    ).fetchone()
+    return row == (1,)

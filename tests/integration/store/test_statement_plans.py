@@ -35,17 +35,20 @@ async def every_connection(db: Database) -> AsyncIterator[list[Connection]]:
 
 
 @contextlib.asynccontextmanager
-async def explained(conn: Connection) -> AsyncIterator[list[str]]:
-    """The plans of the statements `conn` runs in the block, as auto_explain tells them."""
+async def explained(conn: Connection, *, analyze: bool = False) -> AsyncIterator[list[str]]:
+    """The plans of the statements `conn` runs in the block, as auto_explain tells them (with
+    the rows each node read, when `analyze`)."""
     plans: list[str] = []
     conn.add_notice_handler(lambda diagnostic: plans.append(diagnostic.message_primary or ""))
     await conn.execute("LOAD 'auto_explain'", prepare=False)
     await conn.execute("SET auto_explain.log_min_duration = 0", prepare=False)
     await conn.execute("SET auto_explain.log_level = notice", prepare=False)
+    await conn.execute(f"SET auto_explain.log_analyze = {analyze}", prepare=False)
     try:
         yield plans
     finally:
         await conn.execute("RESET auto_explain.log_min_duration", prepare=False)
+        await conn.execute("RESET auto_explain.log_analyze", prepare=False)
 
 
 async def test_a_workers_statements_are_planned_once_per_connection_whatever_their_values(
@@ -75,6 +78,7 @@ async def test_a_workers_statements_are_planned_once_per_connection_whatever_the
     checkpoints = [p for p in prepared if "jsonb_to_recordset" in p["statement"]]
     assert checkpoints, "the checkpoint of a batch is prepared where it ran twice"
     assert all(p["generic_plans"] >= 1 for p in checkpoints)
+    assert [p for p in prepared if "queued_of_one" in p["statement"]], "so is a claim"
     assert [p["statement"] for p in prepared if p["custom_plans"] > 0] == []
 
 
@@ -99,7 +103,7 @@ async def test_a_filter_given_is_planned_for_its_value_and_walks_its_own_index(
     assert "suite_run_suite_idx" in "\n".join(plans)
 
 
-async def test_a_claim_of_one_suite_run_behind_older_queued_runs_is_not_a_walk_of_the_queue(
+async def test_a_claim_of_one_suite_run_planned_once_walks_only_that_suite_runs_queue(
     db: Database,
 ) -> None:
     other = await store_suite(db, [scenario("s", [step(0, "a")])])
@@ -115,12 +119,23 @@ async def test_a_claim_of_one_suite_run_behind_older_queued_runs_is_not_a_walk_o
         await conn.execute("ANALYZE test_run", prepare=False)
     suite_run = await running.start_suite_run(db, mine.id)
 
-    async with db.connection() as conn, explained(conn) as plans:
-        claimed = await RunRepository(conn).claim("w", 2, 30, suite_run_id=suite_run.id)
+    async with db.connection() as conn, explained(conn, analyze=True) as plans:
+        for _ in range(3):  # prepared at the first: planned once, for any suite run
+            claimed = await RunRepository(conn).claim("w", 1, 30, suite_run_id=suite_run.id)
+            assert [run.suite_run_id for run in claimed] == [suite_run.id]
+        cursor = await conn.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE '%%queued_of_one%%'",
+            prepare=False,
+        )
+        assert await cursor.fetchall() == [{"generic_plans": 3, "custom_plans": 0}]
 
-    assert {run.suite_run_id for run in claimed} == {suite_run.id}
-    queued_part = "\n".join(plans).split("CTE queued", 1)[1].split("CTE expired", 1)[0]
-    assert "test_run_queued_idx" not in queued_part
+    last = [plan for plan in plans if "CTE queued_of_one" in plan][-1]
+    queue = last.split("CTE queued", 1)[1].split("CTE queued_of_one", 1)[0]
+    own = last.split("CTE queued_of_one", 1)[1].split("CTE expired", 1)[0]
+    assert "never executed" in queue
+    assert "Index Scan using test_run_suite_queued_idx" in own
+    assert "Rows Removed" not in own
 
 
 async def test_a_claim_of_any_suite_run_planned_once_leases_its_runs_by_key(db: Database) -> None:

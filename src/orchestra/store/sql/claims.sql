@@ -8,13 +8,25 @@
 -- attempts left. Each part walks its own partial index, so a claim costs the same whether the
 -- suite run has ten runs done or ten thousand. An expired lease is recorded in `lost_lease` as
 -- its row stood when locked (FOR UPDATE reads the newest version): who held it and what it had
--- checkpointed. With :suite_run_id, planned for it each time (see `RunRepository.claim`): a
--- suite run with few queued runs behind many older ones of others is found through its own
--- index, one with many by walking the queue.
+-- checkpointed. Without :suite_run_id, the queued runs taken are the oldest of all (`queued`);
+-- with it, the oldest of that suite run (`queued_of_one`, through the index of each suite
+-- run's queue), however many older runs of others are queued: one plan, made once for any
+-- value (see `store.database`), serves both, each part reading nothing when the other is
+-- asked for. Expired leases and owed cleanups are few: their parts filter the suite run as
+-- they walk their indexes.
 WITH queued AS (
     SELECT id FROM test_run
-    WHERE status = 'QUEUED' AND available_at <= now()
-      AND (CAST(:suite_run_id AS bigint) IS NULL OR suite_run_id = :suite_run_id)
+    WHERE status = 'QUEUED' AND available_at <= now() AND CAST(:suite_run_id AS bigint) IS NULL
+    ORDER BY available_at, id
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+), queued_of_one AS (
+    -- `available_at <= now()` bounded with the suite run (a row comparison) so that only
+    -- test_run_suite_queued_idx can bound it: with statistics that know of one suite run
+    -- only (a new database's first backlog), walking test_run_queued_idx looks as cheap
+    SELECT id FROM test_run
+    WHERE status = 'QUEUED' AND suite_run_id = :suite_run_id
+      AND (suite_run_id, available_at) <= (:suite_run_id, now())
     ORDER BY available_at, id
     LIMIT :limit
     FOR UPDATE SKIP LOCKED
@@ -42,7 +54,7 @@ WITH queued AS (
     FOR UPDATE SKIP LOCKED
 ), candidates AS (
     (SELECT id FROM expired) UNION ALL (SELECT id FROM cleaning) UNION ALL
-    (SELECT id FROM queued) LIMIT :limit
+    (SELECT id FROM queued) UNION ALL (SELECT id FROM queued_of_one) LIMIT :limit
 ), lost AS (
     INSERT INTO lost_lease (test_run_id, attempt, worker, heartbeat_at, expired_at, done)
     SELECT e.id, e.attempt, e.locked_by, e.heartbeat_at, e.lock_until, e.done
