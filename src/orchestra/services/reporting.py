@@ -511,22 +511,41 @@ async def write_reports(
     *,
     held: Held | None = None,
 ) -> dict[str, str]:
-    """The suite run's report in several formats (format: path), loaded once (`held`: as
-    `load_report`); a suite run of more runs than the HTML and JSON detail is loaded for each
-    format as `write_report` does."""
+    """The suite run's report in several formats (format: path), its header read once
+    (`held`: as `load_report`): loaded whole once, or, for a suite run of more runs than the
+    HTML and JSON detail, each format read from one snapshot as `write_report` reads it."""
     if not paths:
         return {}
     async with db.reading() as uow:
         runs = await uow.runs.counts(suite_run_id)
     if sum(runs.values()) > MAX_DETAILED_RUNS:
-        return {
-            name: str(await write_report(db, suite_run_id, name, path))
-            for name, path in paths.items()
-        }
+        return await _write_bounded(db, suite_run_id, paths, held)
     with collector.paused():
         # a report loaded here is gone when the collector resumes: its next collection would
         # walk every one of its objects (it holds tens of thousands), all of them alive
         return await _write_all(db, suite_run_id, paths, held)
+
+
+async def _write_bounded(
+    db: Database, suite_run_id: int, paths: Mapping[str, Path], held: Held | None
+) -> dict[str, str]:
+    written: dict[str, str] = {}
+    async with _snapshot(db, suite_run_id, held) as read:
+        for format_name, path in paths.items():
+            await _write_streamed(path, _pieces(read, _format(format_name)))
+            written[format_name] = str(path)
+    return written
+
+
+async def _pieces(read: _Snapshot, chosen: ReportFormat) -> AsyncGenerator[str, None]:
+    """The report as `_report_pieces` makes it, all of it in the snapshot `read`."""
+    if chosen is ReportFormat.JUNIT:
+        pieces = _junit_pieces(read)
+    else:
+        pieces = _rendered(await _shown(read, chosen, all_runs=False))
+    async with contextlib.aclosing(pieces):
+        async for piece in pieces:
+            yield piece
 
 
 async def _write_all(

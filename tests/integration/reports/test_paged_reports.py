@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,9 +54,19 @@ async def test_several_formats_of_a_large_suite_run_are_each_written_bounded(
 ) -> None:
     suite_run_id = await mixed_suite_run(db)
     make_pages_small(monkeypatch)
+    headers_read = 0
+    read_header = reporting._header
+
+    async def counted(*args: Any, **kwargs: Any) -> reporting.Header:
+        nonlocal headers_read
+        headers_read += 1
+        return await read_header(*args, **kwargs)
+
+    monkeypatch.setattr(reporting, "_header", counted)
     paths = {name: tmp_path / f"r.{name}" for name in ("junit", "html", "json")}
     written = await reporting.write_reports(db, suite_run_id, paths)
     assert written == {name: str(path) for name, path in paths.items()}
+    assert headers_read == 1  # one snapshot for the three formats
     report = await reporting.load_report(db, suite_run_id)
     for name, path in paths.items():
         assert path.read_text(encoding="utf-8") == render(report, name)
