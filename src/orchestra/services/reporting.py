@@ -4,8 +4,16 @@ coverage page (HTML), before any run."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import Awaitable, Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Collection,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -289,23 +297,33 @@ def _format(format_name: str) -> ReportFormat:
 PAGE_RUNS = 500
 """Test runs a report loads at a time, with their steps, where it goes through every run."""
 
-Sink = Callable[[str], Awaitable[None]]
-"""Where a report's text goes, piece by piece, in order."""
-
 
 async def render_report(
     db: Database, suite_run_id: int, format_name: str, *, all_runs: bool = False
 ) -> str:
     """The suite run's report as text in one format (rendered off the event loop); the HTML
     and JSON detail the steps of 1,000 runs, failures first, or of every run with `all_runs`."""
-    chosen = _format(format_name)
-    pieces: list[str] = []
+    pieces = await open_report(db, suite_run_id, format_name, all_runs=all_runs)
+    async with contextlib.aclosing(pieces):
+        return "".join([piece async for piece in pieces])
 
-    async def keep(text: str) -> None:
-        pieces.append(text)
 
-    await _render_into(db, suite_run_id, chosen, keep, all_runs=all_runs)
-    return "".join(pieces)
+async def open_report(
+    db: Database, suite_run_id: int, format_name: str, *, all_runs: bool = False
+) -> AsyncGenerator[str, None]:
+    """The suite run's report in one format, piece by piece as `write_report` writes it, its
+    first piece made already: an unknown format or suite run raises here, not once it is
+    read. Closed (`aclose`) if left unread: a JUnit document holds its snapshot to its end."""
+    pieces = _report_pieces(db, suite_run_id, _format(format_name), all_runs=all_runs)
+    first = await anext(pieces)
+    return _resumed(first, pieces)
+
+
+async def _resumed(first: str, rest: AsyncGenerator[str, None]) -> AsyncGenerator[str, None]:
+    async with contextlib.aclosing(rest):
+        yield first
+        async for piece in rest:
+            yield piece
 
 
 async def write_report(
@@ -314,58 +332,93 @@ async def write_report(
     """Render the suite run's report into `path` (written aside as it comes, then moved into
     place whole)."""
     chosen = _format(format_name)
-    await _write_streamed(
-        path, lambda sink: _render_into(db, suite_run_id, chosen, sink, all_runs=all_runs)
-    )
+    await _write_streamed(path, _report_pieces(db, suite_run_id, chosen, all_runs=all_runs))
     return path
 
 
-async def _render_into(
-    db: Database, suite_run_id: int, chosen: ReportFormat, sink: Sink, *, all_runs: bool
-) -> None:
-    """The report into `sink`, whatever the suite run's size, in memory bounded by what the
-    format shows: the JUnit document a page of runs at a time; the HTML and JSON with the steps
-    of the runs they detail only (the diagram counted over groups of runs that colour it
-    alike, as the live page does)."""
-    if chosen is ReportFormat.JUNIT:
-        await _stream_junit(db, suite_run_id, sink)
-        return
+@dataclass(frozen=True)
+class _Snapshot:
+    """A suite run as one REPEATABLE READ transaction reads it: its header and its test runs
+    in report order, and the transaction to read their steps in."""
+
+    uow: UnitOfWork
+    header: Header
+    order: RunOrder
+
+
+@contextlib.asynccontextmanager
+async def _snapshot(
+    db: Database, suite_run_id: int, held: Held | None = None
+) -> AsyncIterator[_Snapshot]:
     async with db.transaction() as uow:
         await uow.runs.read_one_snapshot()
-        header = await _header(uow, suite_run_id)
+        header = await _header(uow, suite_run_id, held=held)
         order = RunOrder(*_unzip(await uow.runs.report_order(suite_run_id)))
-        to_detail = order.to_detail(len(order) if all_runs else MAX_DETAILED_RUNS)
-        detailed = frozenset(to_detail)
-        paged = chosen is ReportFormat.HTML  # lists every run, detailed or not
-        listed = order.ids if paged else to_detail
-        runs: list[TestRunReport] = []
-        left_out_steps: dict[int, int] = {}
-        for start in range(0, len(listed), PAGE_RUNS):
-            page = listed[start : start + PAGE_RUNS]
-            with collector.paused():
-                loaded = await _load_runs(uow, header, page, detailed=detailed)
-            runs += _summaries(loaded, detailed, left_out_steps) if paged else loaded
-        if len(detailed) == len(order):
-            elements = tally((run, 1) for run in runs)
-        else:
-            elements = await _tally(uow, header, suite_run_id)
-    handed = [_report_of(header, runs)]
+        yield _Snapshot(uow, header, order)
+
+
+async def _report_pieces(
+    db: Database, suite_run_id: int, chosen: ReportFormat, *, all_runs: bool
+) -> AsyncGenerator[str, None]:
+    """The report, whatever the suite run's size, in memory bounded by what the format shows:
+    the JUnit document a page of runs at a time; the HTML and JSON with the steps of the runs
+    they detail only (the diagram counted over groups of runs that colour it alike, as the
+    live page does), rendered once the snapshot is let go."""
+    async with _snapshot(db, suite_run_id) as read:
+        if chosen is ReportFormat.JUNIT:
+            async for piece in _junit_pieces(read):
+                yield piece
+            return
+        rendering = await _shown(read, chosen, all_runs=all_runs)
+    async for piece in _rendered(rendering):
+        yield piece
+
+
+async def _shown(read: _Snapshot, chosen: ReportFormat, *, all_runs: bool) -> Iterator[str]:
+    """What the HTML or JSON report shows, read a page of runs at a time (the steps of those it
+    details only), as the pieces that render it (see `_rendered`)."""
+    order = read.order
+    to_detail = order.to_detail(len(order) if all_runs else MAX_DETAILED_RUNS)
+    detailed = frozenset(to_detail)
+    paged = chosen is ReportFormat.HTML  # lists every run, detailed or not
+    listed = order.ids if paged else to_detail
+    runs: list[TestRunReport] = []
+    left_out_steps: dict[int, int] = {}
+    for start in range(0, len(listed), PAGE_RUNS):
+        page = listed[start : start + PAGE_RUNS]
+        with collector.paused():
+            loaded = await _load_runs(read.uow, read.header, page, detailed=detailed)
+        runs += _summaries(loaded, detailed, left_out_steps) if paged else loaded
+    if len(detailed) == len(order):
+        elements = tally((run, 1) for run in runs)
+    else:
+        elements = await _tally(read.uow, read.header, read.header.suite_run.id)
+    handed = [_report_of(read.header, runs)]
     del runs
-    pieces = await asyncio.to_thread(
+    return await asyncio.to_thread(
         _render_bounded, chosen, handed, order, elements, detailed, left_out_steps
     )
+
+
+async def _rendered(pieces: Iterator[str]) -> AsyncGenerator[str, None]:
+    """The pieces drawn off the event loop, about a megabyte at a time."""
     while text := await asyncio.to_thread(_next_text, pieces):
-        await sink(text)
+        yield text
 
 
-def _next_text(pieces: Iterator[str], size: int = 1 << 20) -> str:
-    """The next pieces joined, `size` characters or a little more; empty once none is left."""
+TEXT_PIECE = 1 << 20
+"""Characters a report's text is drawn, written or sent at a time, about."""
+
+
+def _next_text(pieces: Iterator[str]) -> str:
+    """The next pieces joined, TEXT_PIECE characters or a little more; empty once none is
+    left."""
     taken: list[str] = []
     length = 0
     for piece in pieces:
         taken.append(piece)
         length += len(piece)
-        if length >= size:
+        if length >= TEXT_PIECE:
             break
     return "".join(taken)
 
@@ -395,7 +448,8 @@ def _render_bounded(
     left_out_steps: dict[int, int],
 ) -> Iterator[str]:
     """The HTML or JSON of the report `handed` over (see `_render_handed`), piece by piece:
-    the page as its template writes it, the JSON document whole."""
+    the page as its template writes it, the JSON document made whole, then cut (sent, each
+    piece is encoded on its own, not the whole document at once)."""
     report = handed.pop()
     if chosen is ReportFormat.HTML:
         from orchestra.reports.html import html_report_pieces
@@ -403,25 +457,25 @@ def _render_bounded(
         return html_report_pieces(report, order, elements, detailed, left_out_steps)
     from orchestra.reports.json_report import document, document_text
 
-    return iter([document_text(document(report, order, elements))])
+    text = document_text(document(report, order, elements))
+    return (text[start : start + TEXT_PIECE] for start in range(0, len(text), TEXT_PIECE))
 
 
-async def _stream_junit(db: Database, suite_run_id: int, sink: Sink) -> None:
-    """The JUnit document into `sink`: its totals counted first, then its test cases a page of
-    runs at a time."""
+async def _junit_pieces(read: _Snapshot) -> AsyncGenerator[str, None]:
+    """The JUnit document: its totals counted first, then its test cases a page of runs at a
+    time."""
     from orchestra.reports.junit import JUNIT_TAIL, junit_head, junit_testcases
 
-    async with db.transaction() as uow:
-        await uow.runs.read_one_snapshot()
-        header = await _header(uow, suite_run_id)
-        order = RunOrder(*_unzip(await uow.runs.report_order(suite_run_id)))
-        report = _report_of(header, [])
-        await sink(junit_head(report, order.counts()))
-        for start in range(0, len(order), PAGE_RUNS):
-            with collector.paused():
-                runs = await _load_runs(uow, header, order.ids[start : start + PAGE_RUNS])
-                await sink(await asyncio.to_thread(junit_testcases, report, runs))
-    await sink(JUNIT_TAIL)
+    report = _report_of(read.header, [])
+    yield junit_head(report, read.order.counts())
+    ids = read.order.ids
+    for start in range(0, len(ids), PAGE_RUNS):
+        with collector.paused():
+            runs = await _load_runs(read.uow, read.header, ids[start : start + PAGE_RUNS])
+            text = await asyncio.to_thread(junit_testcases, report, runs)
+        del runs  # not held while the page is written
+        yield text
+    yield JUNIT_TAIL
 
 
 async def _load_runs(
@@ -457,22 +511,41 @@ async def write_reports(
     *,
     held: Held | None = None,
 ) -> dict[str, str]:
-    """The suite run's report in several formats (format: path), loaded once (`held`: as
-    `load_report`); a suite run of more runs than the HTML and JSON detail is loaded for each
-    format as `write_report` does."""
+    """The suite run's report in several formats (format: path), its header read once
+    (`held`: as `load_report`): loaded whole once, or, for a suite run of more runs than the
+    HTML and JSON detail, each format read from one snapshot as `write_report` reads it."""
     if not paths:
         return {}
     async with db.reading() as uow:
         runs = await uow.runs.counts(suite_run_id)
     if sum(runs.values()) > MAX_DETAILED_RUNS:
-        return {
-            name: str(await write_report(db, suite_run_id, name, path))
-            for name, path in paths.items()
-        }
+        return await _write_bounded(db, suite_run_id, paths, held)
     with collector.paused():
         # a report loaded here is gone when the collector resumes: its next collection would
         # walk every one of its objects (it holds tens of thousands), all of them alive
         return await _write_all(db, suite_run_id, paths, held)
+
+
+async def _write_bounded(
+    db: Database, suite_run_id: int, paths: Mapping[str, Path], held: Held | None
+) -> dict[str, str]:
+    written: dict[str, str] = {}
+    async with _snapshot(db, suite_run_id, held) as read:
+        for format_name, path in paths.items():
+            await _write_streamed(path, _pieces(read, _format(format_name)))
+            written[format_name] = str(path)
+    return written
+
+
+async def _pieces(read: _Snapshot, chosen: ReportFormat) -> AsyncGenerator[str, None]:
+    """The report as `_report_pieces` makes it, all of it in the snapshot `read`."""
+    if chosen is ReportFormat.JUNIT:
+        pieces = _junit_pieces(read)
+    else:
+        pieces = _rendered(await _shown(read, chosen, all_runs=False))
+    async with contextlib.aclosing(pieces):
+        async for piece in pieces:
+            yield piece
 
 
 async def _write_all(
@@ -547,26 +620,26 @@ def _write_whole(path: Path, text: str) -> None:
     partial.replace(path)
 
 
-async def _write_streamed(path: Path, render: Callable[[Sink], Awaitable[None]]) -> None:
-    """What `render` gives its sink written into `path`: into a file aside as it comes, then
-    moved into place whole (none is left aside when rendering fails)."""
-    try:
-        partial = await asyncio.to_thread(_open_partial, path)
-    except OSError as exc:
-        raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from exc
-
-    async def write(text: str) -> None:
-        await asyncio.to_thread(partial.write, text)
-
-    try:
-        with partial:
-            await render(write)
-        await asyncio.to_thread(os.replace, partial.name, path)
-    except BaseException as exc:
-        _discard(partial)
-        if isinstance(exc, OSError):
+async def _write_streamed(path: Path, pieces: AsyncGenerator[str, None]) -> None:
+    """The `pieces` written into `path`: into a file aside as they come, then moved into
+    place whole (none is left aside when making them fails)."""
+    async with contextlib.aclosing(pieces):
+        try:
+            partial = await asyncio.to_thread(_open_partial, path)
+        except OSError as exc:
             raise UsageError(f"cannot write the report to {path}: {exc.strerror or exc}") from exc
-        raise
+        try:
+            with partial:
+                async for text in pieces:
+                    await asyncio.to_thread(partial.write, text)
+            await asyncio.to_thread(os.replace, partial.name, path)
+        except BaseException as exc:
+            _discard(partial)
+            if isinstance(exc, OSError):
+                raise UsageError(
+                    f"cannot write the report to {path}: {exc.strerror or exc}"
+                ) from exc
+            raise
 
 
 def _open_partial(path: Path) -> TextIO:

@@ -3,65 +3,23 @@ and JSON loading the steps of the runs they detail only) is the document rendere
 
 from __future__ import annotations
 
+import contextlib
 import os
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import orchestra.errors
-import orchestra.reports
-from orchestra.reports import ReportFormat, render
-from orchestra.runtime.worker import WorkerOptions
-from orchestra.services import reporting, running
+from orchestra.reports import render
+from orchestra.services import reporting
 from orchestra.store.database import Database
-from tests.integration.runtime.support import (
-    ScriptedExecutor,
-    factory_for,
-    scenario,
-    step,
-    store_suite,
-)
-
-ROWS = 7
-MOMENT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-
-
-class _Fixed(datetime):
-    @classmethod
-    def now(cls, tz: object = None) -> _Fixed:
-        del tz
-        return cls.fromtimestamp(MOMENT.timestamp(), UTC)
-
-
-async def mixed_suite_run(db: Database) -> int:
-    """Runs that passed, failed at their second step and at their first, over data rows."""
-    suite = await store_suite(
-        db,
-        [
-            scenario("good", [step(0, "a"), step(1, "b")], position=0),
-            scenario(
-                "bad", [step(0, "a"), step(1, "b", result="FAILED"), step(2, "c")], position=1
-            ),
-            scenario("worse", [step(0, "a", result="ERROR"), step(1, "d")], position=2),
-        ],
-    )
-    async with db.transaction() as uow:
-        await uow.config.upsert_data_set("rows", [{"name": f"row {n}"} for n in range(ROWS)])
-    suite_run = await running.start_suite_run(db, suite.id, data_set="rows")
-    await running.work_until_done(
-        db, suite_run.id, factory_for(ScriptedExecutor()), options=WorkerOptions(poll_seconds=0.05)
-    )
-    return suite_run.id
+from tests.integration.reports.paged import ROWS, make_pages_small, mixed_suite_run
 
 
 @pytest.fixture
 def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pages of 3 runs, 4 runs detailed, and one moment for `generated_at`."""
-    monkeypatch.setattr(reporting, "PAGE_RUNS", 3)
-    monkeypatch.setattr(reporting, "MAX_DETAILED_RUNS", 4)
-    monkeypatch.setattr(orchestra.reports, "MAX_DETAILED_RUNS", 4)
-    monkeypatch.setattr(reporting, "datetime", _Fixed)
+    make_pages_small(monkeypatch)
 
 
 @pytest.mark.usefixtures("small_pages")
@@ -95,12 +53,20 @@ async def test_several_formats_of_a_large_suite_run_are_each_written_bounded(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     suite_run_id = await mixed_suite_run(db)
-    monkeypatch.setattr(reporting, "MAX_DETAILED_RUNS", 4)
-    monkeypatch.setattr(orchestra.reports, "MAX_DETAILED_RUNS", 4)
-    monkeypatch.setattr(reporting, "datetime", _Fixed)
+    make_pages_small(monkeypatch)
+    headers_read = 0
+    read_header = reporting._header
+
+    async def counted(*args: Any, **kwargs: Any) -> reporting.Header:
+        nonlocal headers_read
+        headers_read += 1
+        return await read_header(*args, **kwargs)
+
+    monkeypatch.setattr(reporting, "_header", counted)
     paths = {name: tmp_path / f"r.{name}" for name in ("junit", "html", "json")}
     written = await reporting.write_reports(db, suite_run_id, paths)
     assert written == {name: str(path) for name, path in paths.items()}
+    assert headers_read == 1  # one snapshot for the three formats
     report = await reporting.load_report(db, suite_run_id)
     for name, path in paths.items():
         assert path.read_text(encoding="utf-8") == render(report, name)
@@ -141,17 +107,44 @@ async def test_a_report_read_in_pages_reads_the_suite_run_as_it_stood_at_its_sta
     suite_run_id = await mixed_suite_run(db)
     before = render(await reporting.load_report(db, suite_run_id), "junit")
     pieces: list[str] = []
-
-    async def meanwhile(text: str) -> None:
-        if not pieces:  # after the totals: a run changes before the first page is read
-            async with db.transaction() as uow:
-                await uow.conn.execute(
-                    "UPDATE test_run SET status = 'FAILED', error = 'changed'"
-                    " WHERE suite_run_id = %s AND status = 'PASSED'",
-                    (suite_run_id,),
-                )
-        pieces.append(text)
-
-    await reporting._render_into(db, suite_run_id, ReportFormat.JUNIT, meanwhile, all_runs=False)
+    async with contextlib.aclosing(await reporting.open_report(db, suite_run_id, "junit")) as read:
+        async for text in read:
+            if not pieces:  # after the totals: a run changes before the first page is read
+                async with db.transaction() as uow:
+                    await uow.conn.execute(
+                        "UPDATE test_run SET status = 'FAILED', error = 'changed'"
+                        " WHERE suite_run_id = %s AND status = 'PASSED'",
+                        (suite_run_id,),
+                    )
+            pieces.append(text)
     assert "".join(pieces) == before
     assert render(await reporting.load_report(db, suite_run_id), "junit") != before
+
+
+async def test_a_report_closed_before_its_end_lets_its_snapshot_go(db: Database) -> None:
+    suite_run_id = await mixed_suite_run(db)
+    pieces = await reporting.open_report(db, suite_run_id, "junit")
+    assert (await anext(pieces)).startswith("<?xml")
+    held = await _idle_in_transaction(db)
+    await pieces.aclose()
+    assert (held, await _idle_in_transaction(db)) == (1, 0)
+
+
+async def _idle_in_transaction(db: Database) -> int:
+    async with db.reading() as uow:
+        cursor = await uow.conn.execute(
+            "SELECT count(*) AS n FROM pg_stat_activity"
+            " WHERE datname = current_database() AND state = 'idle in transaction'"
+        )
+        row = await cursor.fetchone()
+    return 0 if row is None else int(row["n"])
+
+
+@pytest.mark.parametrize("format_name", ["junit", "html", "json"])
+async def test_a_report_of_no_suite_run_is_refused_before_its_first_piece(
+    db: Database, format_name: str
+) -> None:
+    with pytest.raises(orchestra.errors.NotFound, match="no suite run 999"):
+        await reporting.open_report(db, 999, format_name)
+    with pytest.raises(orchestra.errors.UsageError, match="unknown report format 'pdf'"):
+        await reporting.open_report(db, 999, "pdf")

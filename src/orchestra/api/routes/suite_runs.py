@@ -7,9 +7,12 @@ A suite run in a path, and the suite of a new one, is named by its id, `latest` 
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from orchestra.api.deps import DbDep, JsonOnly, SuiteRunId
 from orchestra.api.schemas import SuiteRunCreate, SuiteRunPagePublic, SuiteRunPublic
@@ -134,10 +137,27 @@ async def suite_run_report(
     ] = False,
 ) -> Response:
     """The suite run's report in one format, at any time (a running suite gives a partial one)."""
-    text = await reporting.render_report(db, suite_run_id, format_name.value, all_runs=all_runs)
+    pieces = await reporting.open_report(db, suite_run_id, format_name.value, all_runs=all_runs)
     filename = f"orchestra-report-{suite_run_id}{format_name.suffix}"
-    return Response(
-        text,
+    return _Streamed(
+        pieces,
         media_type=MEDIA_TYPES[format_name],
         headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )
+
+
+class _Streamed(StreamingResponse):
+    """A body sent as its pieces come, closed however the response ends (the client gone
+    mid-way included): a report's pieces may hold a pooled connection until then."""
+
+    def __init__(
+        self, pieces: AsyncGenerator[str, None], *, media_type: str, headers: dict[str, str]
+    ) -> None:
+        super().__init__(pieces, media_type=media_type, headers=headers)
+        self._pieces = pieces
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._pieces.aclose()
