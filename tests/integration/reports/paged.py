@@ -61,3 +61,14 @@ def make_pages_small(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reporting, "MAX_DETAILED_RUNS", DETAILED_RUNS)
     monkeypatch.setattr(orchestra.reports, "MAX_DETAILED_RUNS", DETAILED_RUNS)
     monkeypatch.setattr(reporting, "datetime", _Fixed)
+
+
+async def idle_in_transaction(db: Database) -> int:
+    """Connections to the test database left idle in a transaction (a snapshot held)."""
+    async with db.reading() as uow:
+        cursor = await uow.conn.execute(
+            "SELECT count(*) AS n FROM pg_stat_activity"
+            " WHERE datname = current_database() AND state = 'idle in transaction'"
+        )
+        row = await cursor.fetchone()
+    return 0 if row is None else int(row["n"])

@@ -14,7 +14,12 @@ import orchestra.errors
 from orchestra.reports import render
 from orchestra.services import reporting
 from orchestra.store.database import Database
-from tests.integration.reports.paged import ROWS, make_pages_small, mixed_suite_run
+from tests.integration.reports.paged import (
+    ROWS,
+    idle_in_transaction,
+    make_pages_small,
+    mixed_suite_run,
+)
 
 
 @pytest.fixture
@@ -125,19 +130,9 @@ async def test_a_report_closed_before_its_end_lets_its_snapshot_go(db: Database)
     suite_run_id = await mixed_suite_run(db)
     pieces = await reporting.open_report(db, suite_run_id, "junit")
     assert (await anext(pieces)).startswith("<?xml")
-    held = await _idle_in_transaction(db)
+    held = await idle_in_transaction(db)
     await pieces.aclose()
-    assert (held, await _idle_in_transaction(db)) == (1, 0)
-
-
-async def _idle_in_transaction(db: Database) -> int:
-    async with db.reading() as uow:
-        cursor = await uow.conn.execute(
-            "SELECT count(*) AS n FROM pg_stat_activity"
-            " WHERE datname = current_database() AND state = 'idle in transaction'"
-        )
-        row = await cursor.fetchone()
-    return 0 if row is None else int(row["n"])
+    assert (held, await idle_in_transaction(db)) == (1, 0)
 
 
 @pytest.mark.parametrize("format_name", ["junit", "html", "json"])

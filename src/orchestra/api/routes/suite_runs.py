@@ -7,7 +7,10 @@ A suite run in a path, and the suite of a new one, is named by its id, `latest` 
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, Iterator
+from tempfile import SpooledTemporaryFile
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -138,26 +141,61 @@ async def suite_run_report(
 ) -> Response:
     """The suite run's report in one format, at any time (a running suite gives a partial one)."""
     pieces = await reporting.open_report(db, suite_run_id, format_name.value, all_runs=all_runs)
+    spool = await _spooled(pieces)
     filename = f"orchestra-report-{suite_run_id}{format_name.suffix}"
-    return _Streamed(
-        pieces,
+    return _Spooled(
+        spool,
         media_type=MEDIA_TYPES[format_name],
         headers={"Content-Disposition": f'inline; filename="{filename}"'},
     )
 
 
-class _Streamed(StreamingResponse):
-    """A body sent as its pieces come, closed however the response ends (the client gone
-    mid-way included): a report's pieces may hold a pooled connection until then."""
+_SPOOL_IN_MEMORY = 8 * 1024 * 1024  # bytes of a report held in memory; the rest on disk
+_SPOOL_WRITE = 1024 * 1024  # bytes gathered before a write (off the event loop)
+_SEND = 256 * 1024  # bytes of a body sent at a time
+
+
+async def _spooled(pieces: AsyncGenerator[str, None]) -> SpooledTemporaryFile[bytes]:
+    """The whole report, read at the database's pace rather than the client's: its snapshot
+    (a pooled connection in a transaction) is let go before the first byte is sent, and a
+    failure while reading it is an error status, not a 200 cut short. Bounded in memory."""
+    spool: SpooledTemporaryFile[bytes] = SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 (closed by the response)
+    try:
+        gathered: list[bytes] = []
+        size = 0
+        async with contextlib.aclosing(pieces):
+            async for piece in pieces:
+                gathered.append(piece.encode())
+                size += len(gathered[-1])
+                if size >= _SPOOL_WRITE:
+                    await asyncio.to_thread(spool.write, b"".join(gathered))
+                    gathered, size = [], 0
+        await asyncio.to_thread(spool.write, b"".join(gathered))
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
+
+
+class _Spooled(StreamingResponse):
+    """A spooled report sent in parts, its file closed however the response ends (the client
+    gone mid-way included)."""
 
     def __init__(
-        self, pieces: AsyncGenerator[str, None], *, media_type: str, headers: dict[str, str]
+        self, spool: SpooledTemporaryFile[bytes], *, media_type: str, headers: dict[str, str]
     ) -> None:
-        super().__init__(pieces, media_type=media_type, headers=headers)
-        self._pieces = pieces
+        super().__init__(_parts(spool), media_type=media_type, headers=headers)
+        self._spool = spool
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
-            await self._pieces.aclose()
+            self._spool.close()
+
+
+def _parts(spool: SpooledTemporaryFile[bytes]) -> Iterator[bytes]:
+    """The spool's bytes in parts (read in starlette's thread pool)."""
+    while part := spool.read(_SEND):
+        yield part
