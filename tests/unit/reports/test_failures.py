@@ -65,3 +65,8 @@ def test_a_data_row_is_named_by_a_name_like_column_else_its_first_text() -> None
     assert row_label({"order_id": 17, "note": "x"}) == "17"
     assert row_label({"b": "second", "a": "first"}) == "first"
     assert row_label({"quantity": 2, "flag": True}) is None
+
+
+def test_a_csv_row_is_named_by_a_word_before_a_number_written_as_text() -> None:
+    assert row_label({"supplier": "Globex", "amount": "25000"}) == "Globex"
+    assert row_label({"amount": "25000", "tax": "0.2"}) == "25000"
