@@ -88,6 +88,7 @@ def test_a_data_row_is_named_by_a_name_like_column_else_its_first_text() -> None
     assert row_label({"quantity": 2, "flag": True}) is None
 
 
-def test_a_csv_row_is_named_by_a_word_before_a_number_written_as_text() -> None:
+def test_a_csv_row_is_named_by_a_word_before_a_number_or_a_yes_no_written_as_text() -> None:
     assert row_label({"supplier": "Globex", "amount": "25000"}) == "Globex"
+    assert row_label({"supplier": "Globex", "approved": "no", "amount": "3"}) == "Globex"
     assert row_label({"amount": "25000", "tax": "0.2"}) == "25000"
