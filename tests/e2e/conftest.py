@@ -15,10 +15,13 @@ import pytest
 from orchestra.store import embedded
 
 
-def orchestra(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def orchestra(
+    *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "orchestra", *args],
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,

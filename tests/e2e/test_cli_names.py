@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,29 @@ async def test_suites_and_suite_runs_are_named_by_their_process_or_latest(
     assert reported[1]["suite_run"] == third
     assert json.loads(report.read_text())["report"]["suite_run"]["id"] == third
     assert page[1]["suite"] == nodes
+
+
+async def test_a_report_written_to_dash_goes_to_stdout_and_leaves_no_file(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    suites = await example_suites(db)
+    suite_run = (await running.start_suite_run(db, suites["all-flows"])).id
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+
+    def report(*args: str) -> Any:
+        return orchestra("report", *args, "-o", "-", env=env, cwd=tmp_path)
+
+    run_report = await asyncio.to_thread(report, "latest", "--format", "json")
+    page = await asyncio.to_thread(report, "--suite", "latest")
+    with_json = await asyncio.to_thread(report, "latest", "--json")
+
+    assert run_report.returncode == 0, run_report.stderr
+    assert json.loads(run_report.stdout)["report"]["suite_run"]["id"] == suite_run
+    assert page.returncode == 0, page.stderr
+    assert page.stdout.startswith("<!DOCTYPE html>")
+    assert with_json.returncode == 2
+    assert "-o - writes the report on stdout" in json.loads(with_json.stdout)["message"]
+    assert await asyncio.to_thread(os.listdir, tmp_path) == []
 
 
 async def test_prune_takes_names_for_its_suite_and_suite_runs(

@@ -63,3 +63,25 @@ def test_every_command_of_the_docs_runs_and_the_failure_line_is_the_one_shown(
         shown = _orchestra(folder, "orchestra test --row 1", env)
     (failure_line,) = _blocks("text")
     assert failure_line.strip() in shown.stdout
+
+
+def test_a_refused_binding_file_exits_1_naming_its_line_and_runs_nothing(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = clean_env(ORCHESTRA_DATABASE_URL=database_url)
+    folder = tmp_path / "shop"
+    with sut_in_thread(Sut()) as base_url:
+        files = write_project(folder, base_url)
+        bindings = files["bindings"].read_text(encoding="utf-8")
+        files["bindings"].write_text(bindings.replace("tasks:", "tasks:\n  Task_Nowhere: {}", 1))
+        done = _orchestra(
+            folder,
+            "orchestra test checkout.bpmn --bindings bindings.yaml --env environment.yaml",
+            env,
+        )
+        runs = _orchestra(folder, "orchestra status --json", env)
+
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "bindings.yaml:" in done.stderr
+    assert "Task_Nowhere" in done.stderr
+    assert '"suite_runs": []' in runs.stdout

@@ -124,6 +124,13 @@ def scaffold(
             task.todo.append("the request")
     ends = [n for n in graph.nodes if n.category is NodeCategory.END_EVENT]
     ends.sort(key=lambda n: order[n.id])
+    reads: dict[str, str] = {}
+    if description is not None:
+        before = must_precede(graph)
+        for node in ends:
+            read = _read_back(node, description, tasks, before[node.id], order)
+            if read is not None:
+                reads[node.id] = read
     flows = [
         flow
         for node in sorted(graph.nodes, key=lambda n: order[n.id])
@@ -131,7 +138,7 @@ def scaffold(
         for flow in graph.outgoing[node.id]
     ]
     text = ScaffoldWriter(graph, documentation).write(
-        label, list(tasks.values()), ends, flows, description, description_name
+        label, list(tasks.values()), ends, flows, description, description_name, reads
     )
     return Scaffold(
         text=text,
@@ -139,6 +146,51 @@ def scaffold(
         events=tuple(node.id for node in ends),
         flows=tuple(flow.id for flow in flows),
     )
+
+
+def _read_back(
+    end: Node,
+    description: Description,
+    tasks: dict[str, TaskPlan],
+    before: frozenset[str],
+    order: dict[str, int],
+) -> str | None:
+    """The path of a GET of one resource (`/invoices/{invoiceId}`) whose parameters earlier
+    tasks save, to read the state an end event should find; the nearest such resource wins."""
+    savers = sorted(
+        (tasks[i] for i in before if i in tasks and tasks[i].operation is not None),
+        key=lambda t: -order[t.node.id],
+    )
+    best: tuple[int, Operation] | None = None
+    for operation in description.operations:
+        segments = operation.path.split("/")
+        if operation.method != "GET" or not re.fullmatch(r"\{[^}]+\}", segments[-1]):
+            continue
+        nearest = _nearest_saver(operation, segments, savers)
+        if nearest is not None and (best is None or nearest < best[0]):
+            best = (nearest, operation)
+    return None if best is None else _path(TaskPlan(end), best[1], savers)
+
+
+def _nearest_saver(operation: Operation, segments: list[str], savers: list[TaskPlan]) -> int | None:
+    """The position in `savers` of the latest task saving a path parameter of `operation`,
+    or None when one of them no task saves."""
+    nearest = len(savers)
+    for i, segment in enumerate(segments):
+        found = re.fullmatch(r"\{([^}]+)\}", segment)
+        if found is None:
+            continue
+        resource = segments[i - 1] if i > 0 else ""
+        saved = [
+            k
+            for k, saver in enumerate(savers)
+            if saver.operation is not None
+            and _extractor(saver.operation, found.group(1), resource) is not None
+        ]
+        if not saved:
+            return None
+        nearest = min(nearest, saved[0])
+    return nearest if nearest < len(savers) else None
 
 
 def _report(task: TaskPlan) -> TaskScaffold:

@@ -34,6 +34,7 @@ class ScaffoldWriter:
         flows: list[Flow],
         description: Description | None,
         description_name: str | None,
+        reads: Mapping[str, str] | None = None,
     ) -> str:
         self._head(label, description, description_name)
         self._section("tasks", "what each step sends and checks", bool(tasks))
@@ -41,7 +42,7 @@ class ScaffoldWriter:
             self._task(task, description is not None)
         self._section("events", "end events: the final checks", bool(ends))
         for node in ends:
-            self._end(node)
+            self._end(node, (reads or {}).get(node.id))
         self._section("flows", "the data that makes the SUT take a gateway's flow", bool(flows))
         for flow in flows:
             self._flow_entry(flow)
@@ -131,13 +132,14 @@ class ScaffoldWriter:
         self.lines.append(f"{pad}{key}:")
         self.lines += [f"{pad}    {line}" for line in _block(value)]
 
-    def _end(self, node: Node) -> None:
+    def _end(self, node: Node, read: str | None) -> None:
         self.lines.append("")
         self._about(node)
+        path = json.dumps(read or "/orders/{{ vars.order_id }}")
         self.lines += [
             f"  {_key(node.id)}:",
             "    checks: []  # TODO: what holds when the process ends here, e.g.",
-            '    # action: {path: "/orders/{{ vars.order_id }}"}',
+            f"    # action: {{path: {path}}}",
             "    # checks: [{jsonpath: $.state, eq: DONE}]",
         ]
 

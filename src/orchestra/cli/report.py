@@ -1,11 +1,16 @@
 """`orchestra report SUITE_RUN --format junit|json|html [-o PATH] [--all-runs]`: a suite run's
 report (SUITE_RUN an id, `latest` or a suite's name);
-`orchestra report --suite SUITE [-o PATH]`: a suite's coverage page (HTML), before any run."""
+`orchestra report --suite SUITE [-o PATH]`: a suite's coverage page (HTML), before any run.
+`-o -` writes either on stdout."""
 
 from __future__ import annotations
 
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
@@ -20,6 +25,8 @@ from orchestra.services import reporting
 
 if TYPE_CHECKING:
     from orchestra.store.database import Database
+
+T = TypeVar("T")
 
 
 @click.command()
@@ -41,7 +48,7 @@ if TYPE_CHECKING:
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write it (default: orchestra-report-ID.xml|.json|.html, or"
-    " orchestra-suite-ID.html, here).",
+    " orchestra-suite-ID.html, here); `-` writes it on stdout.",
 )
 @click.option(
     "--all-runs",
@@ -63,6 +70,8 @@ def report(
     element, the uncovered and unbound ones marked, and its scenarios. SUITE_RUN is an id,
     `latest`, or a suite's reference (its newest suite run); SUITE an id, `latest`, or
     PROCESS[@VERSION][:CRITERION]."""
+    if output == STDOUT and as_json:
+        raise UsageError("-o - writes the report on stdout, where --json prints too: give one")
     if suite is not None and suite_run is None:
         if all_runs:
             raise UsageError("--all-runs is for a suite run's report; a suite's page has no runs")
@@ -73,6 +82,21 @@ def report(
         raise UsageError("give a SUITE_RUN, or --suite SUITE for a suite's coverage page")
 
 
+STDOUT = Path("-")
+
+
+def _to_stdout(write: Callable[[Path], T]) -> T:
+    """Let `write` write into a file of its own, then copy that file to stdout: the report
+    services write whole files (moved into place), and `-o -` must not leave one named `-`."""
+    with tempfile.TemporaryDirectory(prefix="orchestra-report-") as folder:
+        path = Path(folder) / "report"
+        done = write(path)
+        with path.open("rb") as written:
+            shutil.copyfileobj(written, sys.stdout.buffer)
+        sys.stdout.flush()
+    return done
+
+
 def _run_report(
     suite_run: SuiteRunRef,
     format_name: str,
@@ -81,17 +105,23 @@ def _run_report(
     *,
     all_runs: bool,
 ) -> None:
-    async def write(db: Database) -> tuple[int, Path]:
-        from orchestra.services import references
+    def run(into: Path | None) -> tuple[int, Path]:
+        async def write(db: Database) -> tuple[int, Path]:
+            from orchestra.services import references
 
-        suite_run_id = await references.suite_run_id(db, suite_run)
-        path = output or reporting.default_path(suite_run_id, format_name)
-        written = await reporting.write_report(
-            db, suite_run_id, format_name, path, all_runs=all_runs
-        )
-        return suite_run_id, written
+            suite_run_id = await references.suite_run_id(db, suite_run)
+            path = into or reporting.default_path(suite_run_id, format_name)
+            written = await reporting.write_report(
+                db, suite_run_id, format_name, path, all_runs=all_runs
+            )
+            return suite_run_id, written
 
-    suite_run_id, written = with_database(write)
+        return with_database(write)
+
+    if output == STDOUT:
+        _to_stdout(run)
+        return
+    suite_run_id, written = run(output)
     emit(
         {"suite_run": suite_run_id, "format": format_name, "path": str(written.absolute())},
         as_json=as_json,
@@ -103,14 +133,20 @@ def _suite_page(suite: SuiteRef, format_name: str, output: Path | None, as_json:
     if format_name != ReportFormat.HTML.value:
         raise UsageError(f"a suite's coverage page is HTML only, not {format_name}")
 
-    async def write(db: Database) -> dict[str, Any]:
-        from orchestra.services import references
+    def run(into: Path | None) -> dict[str, Any]:
+        async def write(db: Database) -> dict[str, Any]:
+            from orchestra.services import references
 
-        suite_id = await references.suite_id(db, suite)
-        path = (output or reporting.default_suite_path(suite_id)).absolute()
-        return await reporting.write_suite_report(db, suite_id, path)
+            suite_id = await references.suite_id(db, suite)
+            path = (into or reporting.default_suite_path(suite_id)).absolute()
+            return await reporting.write_suite_report(db, suite_id, path)
 
-    written = with_database(write)
+        return with_database(write)
+
+    if output == STDOUT:
+        _to_stdout(run)
+        return
+    written = run(output)
     emit(written, as_json=as_json, human=lambda out: _print_written(out, written))
 
 

@@ -125,18 +125,34 @@ def row_label(row: dict[str, Any]) -> str | None:
     """A data row by a value a person recognizes: its column `name`, `title`, `label`, `id`,
     `key`, `customer`, `user`, `username` or `email` (in any case), else one whose name ends
     in `name` or `id`, else its first text value by column name (a stored row keeps no column
-    order); None when it has no text."""
+    order) that is not a number or a yes/no written as text (a CSV's values are all text, and
+    `Globex` tells a row apart better than `25000` or `no`), else its first text value; None
+    when it has no text."""
     by_key = {str(key).lower(): value for key, value in sorted(row.items())}
     chosen = next((by_key[k] for k in _LABEL_KEYS if _scalar(by_key.get(k))), None)
     if chosen is None:
         named = (v for k, v in by_key.items() if k.endswith(("name", "id")) and _scalar(v))
         chosen = next(named, None)
     if chosen is None:
-        chosen = next((v for v in by_key.values() if isinstance(v, str) and v.strip()), None)
+        texts = [v for v in by_key.values() if isinstance(v, str) and v.strip()]
+        chosen = next((v for v in texts if not _number_or_yes_no(v)), texts[0] if texts else None)
     if chosen is None:
         return None
     text = str(chosen)
     return text if len(text) <= _MAX_LABEL else text[: _MAX_LABEL - 3] + "..."
+
+
+_YES_NO = frozenset({"yes", "no", "y", "n", "true", "false", "on", "off"})
+
+
+def _number_or_yes_no(text: str) -> bool:
+    if text.strip().lower() in _YES_NO:
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _scalar(value: Any) -> bool:

@@ -40,6 +40,7 @@ class Failure:
     actual: Any
     error: str | None
     cleanup: str | None = None  # which of its cleanup actions did not pass
+    answer: str | None = None  # the body answering a failed status check, shortened
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +58,7 @@ class Failure:
             "actual": self.actual,
             "error": self.error,
             "cleanup": self.cleanup,
+            "answer": self.answer,
         }
 
     def line(self) -> str:
@@ -84,7 +86,8 @@ def failure_line(failure: dict[str, Any]) -> str:
 def _reason(failure: dict[str, Any]) -> str:
     if failure.get("check") is not None:
         expected, actual = _short(failure["expected"]), _short(failure["actual"])
-        return f"{failure['check']}: expected {expected}, got {actual}"
+        answer = f" answering {failure['answer']}" if failure.get("answer") else ""
+        return f"{failure['check']}: expected {expected}, got {actual}{answer}"
     return str(failure.get("error") or "no reason recorded")
 
 
@@ -112,7 +115,16 @@ def _failure(run: TestRunReport) -> Failure:
         actual=check.actual if check else None,
         error=(step.error if step and step.error else None) or run.error,
         cleanup=cleanup_summary(run),
+        answer=_answer(step) if check is not None and check.name.startswith("status") else None,
     )
+
+
+def _answer(step: StepReport | None) -> str | None:
+    """The body of the step's response: why the system refused, when a status check failed
+    (`{"error": "invoice not approved"}` tells more than 409)."""
+    response = (step.response if step else None) or {}
+    body = response.get("json", response.get("body"))
+    return None if body in (None, "") else _short(body)
 
 
 def _failed_check(step: StepReport | None) -> Any:

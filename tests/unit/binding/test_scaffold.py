@@ -204,3 +204,18 @@ def test_an_id_parameter_is_named_after_its_resource_and_read_from_its_creation(
 
     assert tasks["Task_Create"]["save"] == {"invoiceId": "$.id"}
     assert tasks["Task_Label"]["action"]["path"] == "/invoices/{{ vars.invoiceId }}/label"
+
+
+def test_an_end_event_is_shown_how_to_read_back_the_resource_earlier_tasks_saved() -> None:
+    api = copy.deepcopy(API)
+    api["paths"]["/parcels/{parcelId}"] = {"get": {"operationId": "getParcel",
+        "parameters": [{"name": "parcelId", "in": "path", "required": True}],
+        "responses": _ok("200", {"type": "object"})}}  # fmt: skip
+    made = scaffold(graph(), label="P@1", description=read_description(api, "api.yaml"))
+    without = scaffold(graph(), label="P@1", description=read_description(API, "api.yaml"))
+
+    assert loaded(made.text)["events"]["End_Delivered"] == {"checks": []}  # a comment only
+    end = made.text.split("  End_Delivered:\n")[1].split("\n\n")[0]
+    assert '    # action: {path: "/parcels/{{ vars.parcelId }}"}' in end.splitlines()
+    # no GET of one resource: the generic example
+    assert '    # action: {path: "/orders/{{ vars.order_id }}"}\n' in without.text
