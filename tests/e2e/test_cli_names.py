@@ -57,6 +57,10 @@ async def test_suites_and_suite_runs_are_named_by_their_process_or_latest(
     )
 
     assert (shown[0], shown[1]["id"]) == (0, flows), shown[2]
+    by_name = await cli(database_url, "suites", "show", "Order fulfilment:all-flows")
+    process_by_name = await cli(database_url, "processes", "show", "Order fulfilment")
+    assert (by_name[0], by_name[1]["id"]) == (0, flows), by_name[2]
+    assert (process_by_name[0], process_by_name[1]["key"]) == (0, "order_fulfilment")
     assert newest[1]["suite_run"] == second
     assert of_flows[1]["suite_run"] == first
     assert [r["suite_run"] for r in listed[1]["suite_runs"]] == [second]  # the newest suite's
@@ -143,16 +147,7 @@ async def test_what_is_not_there_is_exit_1_not_found_said_one_way_with_where_it_
         (("env", "show", "nope"), "no environment 'nope'"),
         (("processes", "show", "nope"), "no process 'nope'"),
         (("generate", "nope@2"), "no process 'nope@2'"),
-        (  # a process named by its name: which id it has is said
-            ("generate", "Order fulfilment"),
-            "no process 'Order fulfilment' ('Order fulfilment' is the name of process"
-            " order_fulfilment, not an id: name it by its id)",
-        ),
-        (
-            ("run", "Order fulfilment:all-flows"),
-            "no suite 'Order fulfilment:all-flows' ('Order fulfilment' is the name of process"
-            " order_fulfilment, not an id: name it by its id)",
-        ),
+        (("generate", "Order fulfilment@9"), "no process 'Order fulfilment@9'"),
     ]
     done = await asyncio.gather(*(cli(database_url, *args) for args, _ in cases))
 

@@ -25,7 +25,7 @@ from orchestra.domain.records import ProcessText, StoredProcess, StoredSuite
 from orchestra.domain.scenario import GeneratedSuite, TestScenario
 from orchestra.errors import NotFound, OrchestraError, UsageError
 from orchestra.services.offload import Offload
-from orchestra.services.references import process_not_found
+from orchestra.services.references import by_key_or_name
 from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
 from orchestra.store.suiterows import SuiteRows, suite_rows
@@ -141,9 +141,9 @@ async def _generate(
     digest = None
     existing = None
     async with db.reading() as uow:
-        process = await uow.processes.get_text(key, version)
-        if process is None:
-            raise await process_not_found(uow, process_ref, key)
+        process = await by_key_or_name(
+            uow, process_ref, key, lambda k: uow.processes.get_text(k, version)
+        )
         if reuse:  # read once: the text digested is the text parsed, should it need to be
             bindings = await asyncio.to_thread(_bindings_source, bindings)
         request = SuiteRequest(

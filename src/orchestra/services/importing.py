@@ -22,7 +22,7 @@ from orchestra.domain.records import StoredProcess
 from orchestra.domain.timestamps import rfc3339
 from orchestra.errors import BpmnRefused
 from orchestra.services.offload import Offload
-from orchestra.services.references import process_not_found
+from orchestra.services.references import by_key_or_name
 from orchestra.store.repositories import UnitOfWork, graph_dump
 
 if TYPE_CHECKING:
@@ -228,18 +228,13 @@ async def list_processes(uow: UnitOfWork) -> list[StoredProcess]:
 
 
 async def show_process(uow: UnitOfWork, key: str, version: int | None = None) -> StoredProcess:
-    stored = await uow.processes.get(key, version)
-    if stored is None:
-        raise await process_not_found(uow, key if version is None else f"{key}@{version}", key)
-    return stored
+    shown = key if version is None else f"{key}@{version}"
+    return await by_key_or_name(uow, shown, key, lambda k: uow.processes.get(k, version))
 
 
 async def process_versions(uow: UnitOfWork, key: str) -> list[ProcessVersion]:
     """Every version of process `key`, newest first."""
-    versions = await uow.processes.versions(key)
-    if not versions:
-        raise await process_not_found(uow, key, key)
-    return versions
+    return await by_key_or_name(uow, key, key, uow.processes.versions)
 
 
 def summary(stored: StoredProcess) -> dict[str, Any]:

@@ -4,6 +4,9 @@ what was looked for; one that cannot be parsed is a `UsageError`."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from orchestra.domain.references import (
     SuiteRef,
     SuiteRunRef,
@@ -13,6 +16,8 @@ from orchestra.domain.references import (
 from orchestra.errors import NotFound
 from orchestra.store.database import Database
 from orchestra.store.repositories import UnitOfWork
+
+T = TypeVar("T")
 
 MAX_ID = 2**63 - 1  # a bigint: no row has a larger id
 
@@ -41,9 +46,12 @@ async def find_suite(uow: UnitOfWork, ref: SuiteRef) -> int:
         return newest
     assert ref.process is not None
     match = await uow.references.find_suite(ref.process, ref.version, ref.criterion)
+    keys = [] if match is not None else await uow.processes.keys_named(ref.process)
+    if len(keys) == 1:  # a process named by its name (`by_key_or_name`)
+        match = await uow.references.find_suite(keys[0], ref.version, ref.criterion)
     if match is None:
-        named = await _named_instead(uow, ref.process)
-        reason = named or _no_process(ref.process, ref.version)
+        several = f"{ref.process!r} names the processes {', '.join(keys)}: name one by its id"
+        reason = several if len(keys) > 1 else _no_process(ref.process, ref.version)
         raise NotFound("suite", ref.text, reason=reason)
     if match.suite_id is None:
         raise NotFound("suite", ref.text, reason=_no_suite(ref, match.version))
@@ -67,18 +75,22 @@ async def find_suite_run(uow: UnitOfWork, ref: SuiteRunRef) -> int:
     return newest
 
 
-async def process_not_found(uow: UnitOfWork, reference: str, key: str) -> NotFound:
-    """`no process REFERENCE`, saying which process it is when `key` is a process's name (a
-    modeller's ids, such as Process_1w6j4ag, are not what people call their processes)."""
-    return NotFound("process", reference, reason=await _named_instead(uow, key))
-
-
-async def _named_instead(uow: UnitOfWork, key: str) -> str | None:
+async def by_key_or_name(
+    uow: UnitOfWork, reference: str, key: str, lookup: Callable[[str], Awaitable[T | None]]
+) -> T:
+    """What `lookup` finds of process `key`, or of the one process whose newest version is
+    named `key` when no process has that id: modellers give processes ids like Process_1w6j4ag,
+    people call them by the names they drew. NotFound of `reference` otherwise."""
+    found = await lookup(key)
+    if found:
+        return found
     keys = await uow.processes.keys_named(key)
-    if not keys:
-        return None
-    which = f"process {keys[0]}" if len(keys) == 1 else f"processes {', '.join(keys)}"
-    return f"{key!r} is the name of {which}, not an id: name it by its id"
+    if len(keys) == 1:
+        found = await lookup(keys[0])
+        if found:
+            return found
+    several = f"{key!r} names the processes {', '.join(keys)}: name one by its id"
+    raise NotFound("process", reference, reason=several if len(keys) > 1 else None)
 
 
 def _no_process(key: str, version: int | None) -> str:

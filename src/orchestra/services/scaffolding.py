@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from orchestra.errors import InputRefused
 from orchestra.services.generating import parse_process_ref
-from orchestra.services.references import process_not_found
+from orchestra.services.references import by_key_or_name
 from orchestra.store.database import Database
 
 if TYPE_CHECKING:
@@ -48,9 +48,9 @@ async def scaffold_bindings(
 
     key, version = parse_process_ref(process_ref)
     async with db.transaction() as uow:
-        process = await uow.processes.get(key, version)
-        if process is None:
-            raise await process_not_found(uow, process_ref, key)
+        process = await by_key_or_name(
+            uow, process_ref, key, lambda k: uow.processes.get(k, version)
+        )
         stored_calls = await _called_processes(uow, process.graph)
         sources = [await uow.processes.source(p.id) for p in (process, *stored_calls.values())]
     description = await asyncio.to_thread(read_openapi, openapi) if openapi else None
