@@ -38,6 +38,8 @@ def test_the_coverage_page_of_a_generated_suite_is_written_and_summarised(
     written = json.loads(done.stdout)
     assert written["path"] == str(page)
     assert (written["suite"], written["format"], written["scenarios"]) == (suite, "html", 2)
+    shown = orchestra("suites", "show", str(suite), env=env)  # its steps by id and name
+    assert "1 ACTION    Task_Check 'Check claim'" in shown.stdout, shown.stderr
     assert written["coverage"]["flows_covered"] == 8
     assert written["coverage"]["flows_total"] == 9
     assert written["elements"]["flow"]["not-covered"] == 1

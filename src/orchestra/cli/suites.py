@@ -215,5 +215,7 @@ def _print_suite(out: Console, suite: StoredSuite) -> None:
         for step in scenario.steps:
             where = f" [{step.branch}]" if step.branch else ""
             label = step.element_id or step.name or ""
+            if step.element_id and step.name and step.name != step.element_id:
+                label = f"{step.element_id} {step.name!r}"  # ids a modeller made say little
             line = f"{step.position:>3} {step.kind.value:<9} {label}{where}"
             out.print(f"  {escape(line)}")
