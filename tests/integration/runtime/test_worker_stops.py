@@ -144,7 +144,8 @@ async def test_a_run_deaf_to_its_cancel_that_ends_after_the_drain_is_counted_onc
 ) -> None:
     # the drain stops the run past its deadline, the run goes on, and the drain releases it
     # (counted released); the run ends later on its own, its checkpoint refused by the lease
-    # it no longer holds: it writes nothing, and is not counted again (lost)
+    # it no longer holds: it writes nothing, and is not counted again (lost); what the worker
+    # returned stays as it stopped, though the run's step is added to its counts
     suite = await store_suite(db, [scenario("s", [step(0, "a"), step(1, "b"), step(2, "c")])])
     suite_run = await running.start_suite_run(db, suite.id)
     executor = EndsAfterItsCancel()
@@ -157,6 +158,7 @@ async def test_a_run_deaf_to_its_cancel_that_ends_after_the_drain_is_counted_onc
             await until(executor.inside.is_set, "the run is inside step b")
             stop.set()
             stats = await asyncio.wait_for(task, timeout=10)
+            returned = replace(stats)
             assert _counted(stats) == (0, 1, 0, 0)
             executor.let_go.set()
             await until(lambda: not worker.held.active, "the run has ended on its own")
@@ -165,42 +167,14 @@ async def test_a_run_deaf_to_its_cancel_that_ends_after_the_drain_is_counted_onc
             if not task.done():
                 task.cancel()
                 await asyncio.wait([task], timeout=10)
-    assert _counted(stats) == (0, 1, 0, 0)
+    assert stats == returned
+    assert worker.stats.steps == stats.steps + 1  # step a, counted as the run ended
+    with pytest.raises(FrozenInstanceError):
+        stats.steps += 1  # type: ignore[misc]
     async with db.transaction() as uow:
         (run,) = await uow.runs.test_runs(suite_run.id)
     assert run.status is TestRunStatus.QUEUED
     assert run.execution_context["done"] == {"0": "PASSED"}
-
-
-async def test_what_a_worker_returns_stays_as_it_stopped_though_a_run_ends_later(
-    db: Database,
-) -> None:
-    # the drain leaves a run deaf to its cancel; once the worker has returned, the run ends
-    # on its own, its steps added to the worker's counts: not to what the worker returned
-    suite = await store_suite(db, [scenario("s", [step(0, "a"), step(1, "b"), step(2, "c")])])
-    await running.start_suite_run(db, suite.id)
-    executor = EndsAfterItsCancel()
-    options = WorkerOptions(concurrency=1, lease_seconds=30, poll_seconds=0.05, drain_seconds=0.2)
-    stop = asyncio.Event()
-    async with GroupCommitter(db.pool) as committer:  # open for the run's late writes
-        worker = Worker(db.pool, factory_for(executor), options, committer=committer)
-        task = asyncio.create_task(worker.run(stop))
-        try:
-            await until(executor.inside.is_set, "the run is inside step b")
-            stop.set()
-            stats = await asyncio.wait_for(task, timeout=10)
-            returned = replace(stats)
-            executor.let_go.set()
-            await until(lambda: not worker.held.active, "the run has ended on its own")
-        finally:
-            executor.let_go.set()
-            if not task.done():
-                task.cancel()
-                await asyncio.wait([task], timeout=10)
-    assert worker.stats.steps == stats.steps + 1  # step a, counted as the run ended
-    assert stats == returned
-    with pytest.raises(FrozenInstanceError):
-        stats.steps += 1  # type: ignore[misc]
 
 
 class Broken(Exception):
