@@ -31,21 +31,36 @@ class SweepSession:
         self.runs = RunRepository(conn)
 
     async def try_lock(self) -> bool:
-        """Take the sweep lock unless another session holds it: whether this one sweeps."""
-        return await self._guarded(self._lock, transaction=False)
+        """Take the sweep lock unless another session holds it: whether this one sweeps.
+        Cancelled, the lock may have been taken all the same: it is given back."""
+        try:
+            return await self._guarded(self._lock, transaction=False)
+        except asyncio.CancelledError:
+            await self._release()
+            raise
 
     async def unlock(self) -> None:
-        """Give the lock back before the connection goes back to its pool. Should that fail
-        (the server gone: the lock went with the session) or be cancelled, the connection is
-        closed (its pool discards it), so that no pooled session keeps the lock and stops
-        every later sweep."""
+        """Give the lock back before the connection goes back to its pool, so that no pooled
+        session keeps it and stops every later sweep."""
         try:
             await self._conn.execute("SELECT pg_advisory_unlock(%s)", (_SWEEP_LOCK,))
         except psycopg.Error:
             await self._conn.close()
         except asyncio.CancelledError:
-            await self._conn.close()
+            await self._release()
             raise
+
+    async def _release(self) -> None:
+        """After a cancelled statement (a worker stopping mid-pass), which psycopg cancelled in
+        the server and so left the connection idle, whether or not it ran: the lock is given
+        back if held (an unlock of a lock not held would warn), on the same connection, which
+        goes back to its pool as any other. Should that fail or be cancelled in turn (the
+        server gone: the lock went with the session), the connection is closed; its pool
+        discards it, with a warning."""
+        try:
+            await self._conn.execute("SELECT pg_advisory_unlock_all()")
+        except (psycopg.Error, asyncio.CancelledError):
+            await self._conn.close()
 
     async def step(
         self, operation: Callable[[RunRepository], Awaitable[T]], *, transaction: bool = True

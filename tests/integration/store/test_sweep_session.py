@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 import pytest
 
 from orchestra.errors import StatementRefused, StoreError
@@ -18,6 +23,32 @@ async def test_one_session_at_a_time_holds_the_sweep_lock(db: Database) -> None:
         await one.unlock()
         assert await other.try_lock()
         await other.unlock()
+
+
+async def cancelled_once_sent(statement: Callable[[], Coroutine[Any, Any, object]]) -> None:
+    """`statement` cancelled once its query is on the wire, as a stopping worker cancels a
+    sweep mid-pass."""
+    task = asyncio.create_task(statement())
+    await asyncio.sleep(0)  # the task sends its query and waits for the answer
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+@pytest.mark.parametrize("cancelled", ["try_lock", "unlock"])
+async def test_a_cancelled_lock_or_unlock_gives_the_lock_back_and_keeps_the_connection(
+    db: Database, caplog: pytest.LogCaptureFixture, cancelled: str
+) -> None:
+    async with db.pool.connection() as conn, db.pool.connection() as other:
+        session = SweepSession(conn)
+        if cancelled == "unlock":
+            assert await session.try_lock()
+        await cancelled_once_sent(getattr(session, cancelled))
+        assert not conn.closed
+        assert await SweepSession(other).try_lock()  # the lock is free
+        await SweepSession(other).unlock()
+    # the connection went back to its pool open: no "discarding closed connection"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 async def test_a_step_refused_with_the_connection_up_is_a_statement_refused(
