@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Callable, Iterator
-from contextlib import AsyncExitStack, ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -246,9 +246,8 @@ async def _run(
     environment, max_attempts = starting.environment, starting.max_attempts
     size = 2 + 3 * workers  # executing here: all opened before the runs start (`connect_pool`)
     interrupt = stop_on_signals() if execution else asyncio.Event()  # from now to the end
-    async with AsyncExitStack() as stack:
-        opening = open_database(settings, max_size=size, min_size=size if execution else 1)
-        db = await unless_stopped(opening, stack, interrupt)
+    opening = open_database(settings, max_size=size, min_size=size if execution else 1)
+    async with unless_stopped(opening, interrupt) as db:
         if db is None:
             return None
         if rerun is not None:
@@ -575,9 +574,8 @@ def worker(
 
                 observer = WorkerMetrics()
                 metrics_url = stack.enter_context(serving(observer, metrics_host, metrics_port))
-            async with AsyncExitStack() as connected:
-                opening = open_database(Settings.from_env(), max_size=4)
-                db = await unless_stopped(opening, connected, stop)
+            opening = open_database(Settings.from_env(), max_size=4)
+            async with unless_stopped(opening, stop) as db:
                 if db is None:
                     return None, metrics_url
                 w = Worker(

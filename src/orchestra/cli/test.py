@@ -190,8 +190,6 @@ def _run(plan: TestPlan, as_json: bool) -> TestResult | None:
 
 
 def _run_here(plan: TestPlan, as_json: bool) -> TestResult | None:
-    from contextlib import AsyncExitStack
-
     from orchestra.binding.factory import executor_factory
     from orchestra.cli.waiting import stop_on_signals, unless_stopped
     from orchestra.config import Settings
@@ -204,9 +202,8 @@ def _run_here(plan: TestPlan, as_json: bool) -> TestResult | None:
     async def go() -> TestResult | None:
         size = 2 + 3 * plan.workers  # all opened while the suite is prepared, before the runs
         interrupt = stop_on_signals()
-        async with AsyncExitStack() as stack:
-            opening = open_database(Settings.from_env(), max_size=size, min_size=size)
-            db = await unless_stopped(opening, stack, interrupt)
+        opening = open_database(Settings.from_env(), max_size=size, min_size=size)
+        async with unless_stopped(opening, interrupt) as db:
             if db is None:
                 return None
             with _progress(shown=not as_json) as show:

@@ -12,7 +12,7 @@ import asyncio
 import os
 import signal
 import sys
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, suppress
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
@@ -22,6 +22,8 @@ from orchestra.cli.output import console, emit
 from orchestra.cli.stopping import INTERRUPTED
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from rich.console import Console
 
 T = TypeVar("T")
@@ -63,24 +65,24 @@ def stop_on_signals() -> asyncio.Event:
     return event
 
 
+@asynccontextmanager
 async def unless_stopped(
-    entering: AbstractAsyncContextManager[T], stack: AsyncExitStack, stop: asyncio.Event
-) -> T | None:
-    """`entering` entered on `stack` (the database opened: connected, its schema checked),
+    entering: AbstractAsyncContextManager[T], stop: asyncio.Event
+) -> AsyncIterator[T | None]:
+    """`entering` entered for the block (the database opened: connected, its schema checked),
     or None as soon as `stop` is set first, its entering cancelled: a server that does not
     answer keeps no one waiting for a stop."""
-    entered = asyncio.ensure_future(stack.enter_async_context(entering))
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait([entered, stopped], return_when=asyncio.FIRST_COMPLETED)
-        if entered.done():
-            return entered.result()
-    finally:
-        stopped.cancel()
-        entered.cancel()  # when it has not returned
-    with suppress(asyncio.CancelledError):
-        await entered
-    return None
+    async with AsyncExitStack() as stack:
+        entered = asyncio.ensure_future(stack.enter_async_context(entering))
+        stopped = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait([entered, stopped], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            entered.cancel()  # when it has not returned
+        with suppress(asyncio.CancelledError):
+            await entered
+        yield None if entered.cancelled() else entered.result()
 
 
 def exit_stopped_while_starting(as_json: bool) -> NoReturn:
