@@ -103,20 +103,25 @@ async def test_a_filter_given_is_planned_for_its_value_and_walks_its_own_index(
     assert "suite_run_suite_idx" in "\n".join(plans)
 
 
-async def test_a_claim_of_one_suite_run_planned_once_walks_only_that_suite_runs_queue(
-    db: Database,
-) -> None:
-    other = await store_suite(db, [scenario("s", [step(0, "a")])])
-    mine = await store_suite(db, [scenario(f"s{i}", [step(0, "a")]) for i in range(3)])
-    backlog = await running.start_suite_run(db, other.id)
+async def queued_backlog(db: Database, suite_id: int) -> None:
+    """A suite run of the suite's (one-scenario) with 3,000 more runs queued, analyzed."""
+    backlog = await running.start_suite_run(db, suite_id)
     async with db.connection() as conn:
         await conn.execute(
             "INSERT INTO test_run (suite_run_id, scenario_id, data_row_index, status, queued_at)"
             " SELECT %s, (SELECT id FROM test_scenario WHERE suite_id = %s), i, 'QUEUED', now()"
             " FROM generate_series(0, 2999) i",
-            (backlog.id, other.id),
+            (backlog.id, suite_id),
         )
         await conn.execute("ANALYZE test_run", prepare=False)
+
+
+async def test_a_claim_of_one_suite_run_planned_once_walks_only_that_suite_runs_queue(
+    db: Database,
+) -> None:
+    other = await store_suite(db, [scenario("s", [step(0, "a")])])
+    mine = await store_suite(db, [scenario(f"s{i}", [step(0, "a")]) for i in range(3)])
+    await queued_backlog(db, other.id)
     suite_run = await running.start_suite_run(db, mine.id)
 
     async with db.connection() as conn, explained(conn, analyze=True) as plans:
@@ -140,15 +145,7 @@ async def test_a_claim_of_one_suite_run_planned_once_walks_only_that_suite_runs_
 
 async def test_a_claim_of_any_suite_run_planned_once_leases_its_runs_by_key(db: Database) -> None:
     suite = await store_suite(db, [scenario("s", [step(0, "a")])])
-    backlog = await running.start_suite_run(db, suite.id)
-    async with db.connection() as conn:
-        await conn.execute(
-            "INSERT INTO test_run (suite_run_id, scenario_id, data_row_index, status, queued_at)"
-            " SELECT %s, (SELECT id FROM test_scenario WHERE suite_id = %s), i, 'QUEUED', now()"
-            " FROM generate_series(0, 2999) i",
-            (backlog.id, suite.id),
-        )
-        await conn.execute("ANALYZE test_run", prepare=False)
+    await queued_backlog(db, suite.id)
 
     async with db.connection() as conn, explained(conn) as plans:
         for _ in range(3):  # prepared at the second
